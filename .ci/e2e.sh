@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Browser end-to-end check of the GraphiQL playground.
+#
+# Builds and starts the server on a free loopback port with a temp data dir,
+# gets a token, opens /playground in headless Debian Chromium (driven by
+# playwright-core; no browser is ever downloaded), puts the token in the
+# headers editor, runs QUERY and waits for EXPECT in the result pane.
+#
+# What it needs from the server binary (go build of the repo root):
+#   env        CONECRM_ADDR=127.0.0.1:PORT  CONECRM_DATA_DIR=DIR
+#   commands   `serve`; `token --email EMAIL` printing the token (last stdout line)
+#   endpoints  GET /healthz (200 when ready), GET /playground, POST /graphql
+#
+# E2E_BASE_URL=http://127.0.0.1:PORT (plus optional E2E_TOKEN) skips building
+# and starting the server and tests an already running one.
+set -euo pipefail
+
+QUERY='{ accounts(first: 2) { totalCount edges { node { name } } } }'
+EXPECT='totalCount'
+EMAIL='admin@demo-motors.test'
+PLAYWRIGHT_CORE_VERSION='1.65.1'
+CHROMIUM=/usr/bin/chromium
+
+cd "$(dirname "$0")/.."
+work=$(mktemp -d /tmp/conecrm-e2e.XXXXXX)
+shot_dir=$(mktemp -d /tmp/conecrm-e2e-shot.XXXXXX) # kept after the run
+server_pid=
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+	echo "e2e: FAIL: $*" >&2
+	if [ -s "$work/server.log" ]; then
+		echo "--- server log (tail) ---" >&2
+		tail -n 40 "$work/server.log" >&2
+	fi
+	exit 1
+}
+
+# Browser: Debian's chromium package, never a downloaded build.
+if [ ! -x "$CHROMIUM" ]; then
+	echo "e2e: installing Debian chromium"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+# Driver: playwright-core only (it has no browser-download step).
+echo "e2e: installing playwright-core@$PLAYWRIGHT_CORE_VERSION"
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$work/pw" --no-save --no-audit --no-fund \
+	--loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null ||
+	fail "npm install playwright-core"
+
+base_url=${E2E_BASE_URL:-}
+token=${E2E_TOKEN:-}
+if [ -z "$base_url" ]; then
+	port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	export CONECRM_ADDR="127.0.0.1:$port" CONECRM_DATA_DIR="$work/data"
+	mkdir -p "$CONECRM_DATA_DIR"
+	base_url="http://$CONECRM_ADDR"
+
+	echo "e2e: building server"
+	go build -o /tmp/conecrm-e2e . || fail "go build"
+	/tmp/conecrm-e2e serve >"$work/server.log" 2>&1 &
+	server_pid=$!
+
+	for _ in $(seq 1 120); do
+		curl -fsS -o /dev/null "$base_url/healthz" 2>/dev/null && break
+		kill -0 "$server_pid" 2>/dev/null || fail "server exited before /healthz answered"
+		sleep 0.5
+	done
+	curl -fsS -o /dev/null "$base_url/healthz" || fail "/healthz not ready after 60s at $base_url"
+
+	token=$(/tmp/conecrm-e2e token --email "$EMAIL" | awk 'NF { t = $NF } END { print t }') ||
+		fail "token --email $EMAIL"
+	[ -n "$token" ] || fail "token --email $EMAIL printed nothing"
+fi
+
+shot="$shot_dir/playground.png"
+echo "e2e: opening $base_url/playground"
+cat >"$work/pw/e2e.cjs" <<'EOF'
+const { chromium } = require('playwright-core');
+const { BASE_URL, TOKEN, QUERY, EXPECT, SHOT, CHROMIUM, PROFILE } = process.env;
+
+// CodeMirror 5 editor of each GraphiQL pane; the headers pane is the visible
+// one of the editor tools because the page opens with the headers tab shown.
+const QUERY_CM = '.graphiql-query-editor .CodeMirror';
+const HEADERS_CM = '.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror';
+const RESULT = '.graphiql-response';
+
+async function fill(page, selector, text) {
+  const cm = page.locator(selector);
+  await cm.click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.insertText(text); // like a paste: no auto-closed brackets
+  const got = await cm.evaluate((el) => el.CodeMirror.getValue());
+  if (got !== text) throw new Error(`editor ${selector} holds ${JSON.stringify(got)}, want ${JSON.stringify(text)}`);
+}
+
+(async () => {
+  const context = await chromium.launchPersistentContext(PROFILE, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const problems = [];
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  let code = 0;
+  try {
+    const res = await page.goto(`${BASE_URL}/playground`);
+    if (!res || !res.ok()) throw new Error(`GET /playground: ${res && res.status()}`);
+    await page.locator(QUERY_CM).waitFor({ timeout: 20000 });
+    await page.locator(HEADERS_CM).waitFor({ timeout: 10000 });
+    await fill(page, HEADERS_CM, JSON.stringify({ Authorization: `Bearer ${TOKEN}` }));
+    await fill(page, QUERY_CM, QUERY);
+    await page.keyboard.press('ControlOrMeta+Home');
+    await page.locator('.graphiql-execute-button').click();
+    await page.waitForFunction(
+      ([sel, want]) => {
+        const el = document.querySelector(`${sel} .CodeMirror`);
+        return !!el && el.CodeMirror.getValue().includes(want);
+      },
+      [RESULT, EXPECT],
+      { timeout: 20000 },
+    ).catch(async () => {
+      const got = await page.locator(`${RESULT} .CodeMirror`).evaluate((el) => el.CodeMirror.getValue()).catch(() => '(no result pane)');
+      throw new Error(`result pane never contained ${JSON.stringify(EXPECT)}; it shows:\n${got}`);
+    });
+    const result = await page.locator(`${RESULT} .CodeMirror`).evaluate((el) => el.CodeMirror.getValue());
+    console.log(`e2e: result pane:\n${result}`);
+  } catch (e) {
+    console.error(`e2e: FAIL: ${e.message}`);
+    code = 1;
+  }
+  await page.screenshot({ path: SHOT }).catch((e) => console.error(`screenshot: ${e.message}`));
+  console.log(`e2e: screenshot ${SHOT}`);
+  if (problems.length) console.error(`e2e: browser reported:\n  ${problems.join('\n  ')}`);
+  await context.close();
+  process.exit(code);
+})();
+EOF
+
+BASE_URL="$base_url" TOKEN="$token" QUERY="$QUERY" EXPECT="$EXPECT" SHOT="$shot" \
+	CHROMIUM="$CHROMIUM" PROFILE="$(mktemp -d "$work/profile.XXXXXX")" \
+	node "$work/pw/e2e.cjs" || fail "playground did not show \"$EXPECT\" for the query (screenshot: $shot)"
+echo "e2e: OK"
