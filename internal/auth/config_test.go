@@ -1,0 +1,160 @@
+package auth
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	pemPath := writeFile(t, "rsa.pem", pemPublic(t, &keys().rsa.PublicKey))
+	long := strings.Repeat("s", MinSecretLen)
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string
+	}{
+		{"no key source is a config error", map[string]string{EnvIssuer: "x"}, "no verification key"},
+		{"secret shorter than 32 bytes is a config error", map[string]string{EnvSecret: long[:31]}, "at least 32 bytes"},
+		{"public key and JWKS together are a config error", map[string]string{EnvPublicKey: pemPath, EnvJWKS: "/x.json"}, "only one"},
+		{"32-byte secret is accepted", map[string]string{EnvSecret: long}, ""},
+		{"secret with public key is accepted", map[string]string{EnvSecret: long, EnvPublicKey: pemPath}, ""},
+		{"all fields are read", map[string]string{EnvPublicKey: " " + pemPath + "\n", EnvIssuer: "iss", EnvAudience: "aud"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ConfigFromEnv(envOf(tt.env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want containing %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), long[:31]) {
+					t.Error("error leaks the secret")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c.Secret) != tt.env[EnvSecret] || c.Issuer != tt.env[EnvIssuer] || c.Audience != tt.env[EnvAudience] {
+				t.Errorf("config = %+v", c)
+			}
+			if tt.env[EnvPublicKey] != "" && c.PublicKeyFile != pemPath {
+				t.Errorf("PublicKeyFile = %q", c.PublicKeyFile)
+			}
+			if _, err := NewVerifier(c); err != nil {
+				t.Errorf("NewVerifier: %v", err)
+			}
+		})
+	}
+}
+
+func TestNewVerifierLoadsPublicKeyFormats(t *testing.T) {
+	ks := keys()
+	certDER := selfSignedCert(t, ks.ec)
+	tests := []struct {
+		name string
+		pem  []byte
+	}{
+		{"PKIX RSA public key", pemPublic(t, &ks.rsa.PublicKey)},
+		{"PKCS1 RSA public key", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&ks.rsa.PublicKey)})},
+		{"PKIX EC public key", pemPublic(t, &ks.ec.PublicKey)},
+		{"EC certificate", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewVerifier(Config{PublicKeyFile: writeFile(t, "key.pem", tt.pem)}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestNewVerifierRejectsBadKeyConfig(t *testing.T) {
+	ks := keys()
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p384, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	privDER, err := x509.MarshalPKCS8PrivateKey(ks.ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecJWK := jwkOf(t, &ks.ec.PublicKey, "ec-1")
+	with := func(m map[string]any, k string, v any) map[string]any {
+		c := make(map[string]any, len(m)+1)
+		for kk, vv := range m {
+			c[kk] = vv
+		}
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+		return c
+	}
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"missing PEM file", Config{PublicKeyFile: "/nonexistent/key.pem"}},
+		{"PEM file without key", Config{PublicKeyFile: writeFile(t, "k.pem", []byte("hello"))}},
+		{"PEM private key", Config{PublicKeyFile: writeFile(t, "k.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))}},
+		{"PEM public key next to private key", Config{PublicKeyFile: writeFile(t, "k.pem", append(pemPublic(t, &ks.ec.PublicKey), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})...))}},
+		{"RSA key under 2048 bits", Config{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &small.PublicKey))}},
+		{"EC key not on P-256", Config{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &p384.PublicKey))}},
+		{"missing JWKS file", Config{JWKSFile: "/nonexistent/jwks.json"}},
+		{"JWKS not JSON", Config{JWKSFile: writeFile(t, "j.json", []byte("{"))}},
+		{"JWKS with no keys", Config{JWKSFile: jwksFile(t)}},
+		{"JWKS with only unusable keys", Config{JWKSFile: jwksFile(t, with(ecJWK, "use", "enc"), map[string]any{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"})}},
+		{"JWKS with private key material", Config{JWKSFile: jwksFile(t, with(ecJWK, "d", "AAAA"))}},
+		{"JWKS with symmetric key", Config{JWKSFile: jwksFile(t, ecJWK, map[string]any{"kty": "oct", "kid": "hs", "k": "c2VjcmV0"})}},
+		{"JWKS key without kid", Config{JWKSFile: jwksFile(t, with(ecJWK, "kid", nil))}},
+		{"JWKS duplicate kid", Config{JWKSFile: jwksFile(t, ecJWK, jwkOf(t, &ks.rsa.PublicKey, "ec-1"))}},
+		{"JWKS EC point not on curve", Config{JWKSFile: jwksFile(t, with(ecJWK, "y", ecJWK["x"]))}},
+		{"JWKS small RSA key", Config{JWKSFile: jwksFile(t, jwkOf(t, &small.PublicKey, "small"))}},
+		{"secret shorter than 32 bytes", Config{Secret: []byte("too short")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewVerifier(tt.cfg); err == nil {
+				t.Fatal("NewVerifier accepted bad config")
+			} else {
+				t.Log(err)
+			}
+		})
+	}
+}
+
+func TestJWKSSkipsForeignKeysButUsesOthers(t *testing.T) {
+	ks := keys()
+	path := jwksFile(t,
+		map[string]any{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"},
+		map[string]any{"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+		map[string]any{"kty": "RSA", "kid": "ps", "alg": "PS256", "n": "AQAB", "e": "AQAB"},
+		map[string]any{"kty": "EC", "kid": "p384", "crv": "P-384", "x": "AA", "y": "AA"},
+		jwkOf(t, &ks.ec.PublicKey, "ec-1"),
+	)
+	v := mustVerifier(t, Config{JWKSFile: path})
+	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "ec-1"}, claims(nil))); err != nil {
+		t.Errorf("usable key: %v", err)
+	}
+	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodRS256, ks.rsa, map[string]any{"kid": "enc"}, claims(nil))); err == nil {
+		t.Error("token naming a skipped key accepted")
+	}
+}

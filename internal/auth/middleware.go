@@ -1,0 +1,106 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// Resolver loads the user named by verified claims and builds its viewer. It
+// must check that the user exists, is active, is not deleted and belongs to
+// c.TenantID, and return an error (ideally ErrInvalidToken) otherwise.
+type Resolver func(ctx context.Context, c Claims) (*viewer.Viewer, error)
+
+// ErrorWriter writes an error response. The middleware has already set the
+// WWW-Authenticate header when it calls one.
+type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, msg string)
+
+// Response messages. They are fixed strings so no verification detail reaches
+// the client.
+const (
+	MsgMissingToken = "missing bearer token"
+	MsgInvalidToken = "invalid token"
+)
+
+// Middleware authenticates every request with a bearer token and puts the
+// resolved viewer into the request context (viewer.NewContext).
+//
+//   - no Authorization header, or another scheme: 401 MsgMissingToken,
+//     WWW-Authenticate: Bearer
+//   - any verification or resolver failure: 401 MsgInvalidToken,
+//     WWW-Authenticate: Bearer error="invalid_token"
+//
+// onError may be nil, in which case WriteError is used.
+func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter) func(http.Handler) http.Handler {
+	if v == nil || resolve == nil {
+		panic("auth.Middleware: nil Verifier or Resolver")
+	}
+	if onError == nil {
+		onError = WriteError
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			raw, present, ok := bearerToken(r)
+			if !present {
+				w.Header().Set("WWW-Authenticate", "Bearer")
+				onError(w, r, http.StatusUnauthorized, MsgMissingToken)
+				return
+			}
+			invalid := func() {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				onError(w, r, http.StatusUnauthorized, MsgInvalidToken)
+			}
+			if !ok {
+				invalid()
+				return
+			}
+			ctx := r.Context()
+			claims, err := v.Verify(ctx, raw)
+			if err != nil {
+				invalid()
+				return
+			}
+			vw, err := resolve(ctx, claims)
+			// Fail closed on a nil viewer, and never let a resolver bug put a
+			// different user or tenant in the context than the token names.
+			if err != nil || vw == nil || vw.UserID != claims.UserID || vw.TenantID != claims.TenantID {
+				invalid()
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, vw)))
+		})
+	}
+}
+
+// bearerToken extracts the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110 §11.1). present is false
+// when no bearer credentials were sent at all; ok is false when they were
+// sent but are malformed (empty, or several Authorization headers).
+func bearerToken(r *http.Request) (raw string, present, ok bool) {
+	values := r.Header.Values("Authorization")
+	if len(values) == 0 {
+		return "", false, false
+	}
+	if len(values) > 1 {
+		return "", true, false
+	}
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(values[0]), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", false, false
+	}
+	raw = strings.TrimLeft(rest, " ")
+	return raw, true, raw != ""
+}
+
+// WriteError is the default ErrorWriter: a JSON body {"error": msg}.
+func WriteError(w http.ResponseWriter, _ *http.Request, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+	}{msg})
+}
