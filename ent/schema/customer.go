@@ -1,0 +1,194 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+)
+
+// baseCustomer holds the spec's BaseCustomer fields shared by Account and
+// Contact. The *_digits columns hold the phones' digits only, maintained by
+// the crm layer, so phone lookup ignores formatting and can use an index.
+func baseCustomer() []ent.Field {
+	digits := func(name string) ent.Field {
+		return field.String(name).Default("").Annotations(entgql.Skip())
+	}
+	return []ent.Field{
+		field.String("primary_email").Optional().Nillable().Annotations(entgql.OrderField("PRIMARY_EMAIL")),
+		field.String("secondary_email").Optional().Nillable(),
+		field.String("home_phone").Optional().Nillable(),
+		field.String("work_phone").Optional().Nillable(),
+		field.String("work_phone_extension").Optional().Nillable(),
+		field.String("mobile_phone").Optional().Nillable(),
+		field.String("address").Optional().Nillable(),
+		field.String("city").Optional().Nillable().Annotations(entgql.OrderField("CITY")),
+		field.String("province").Optional().Nillable(),
+		field.String("postal_code").Optional().Nillable(),
+		field.String("country").Optional().Nillable(),
+		field.String("language").Optional().Nillable(),
+		field.Bool("is_active").Default(true),
+		digits("home_phone_digits"),
+		digits("work_phone_digits"),
+		digits("mobile_phone_digits"),
+	}
+}
+
+func customerIndexes(sort ...string) []ent.Index {
+	idx := []ent.Index{
+		index.Fields("tenant_id", "primary_email"),
+		index.Fields("tenant_id", "home_phone_digits"),
+		index.Fields("tenant_id", "work_phone_digits"),
+		index.Fields("tenant_id", "mobile_phone_digits"),
+	}
+	for _, f := range sort {
+		idx = append(idx, index.Fields("tenant_id", f))
+	}
+	return idx
+}
+
+// Account is a company customer, linked many-to-many with contacts.
+type Account struct{ ent.Schema }
+
+func (Account) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeAccount, "accounts", "account")} }
+
+func (Account) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("name").Default("").Annotations(entgql.OrderField("NAME")),
+		field.UUID("primary_contact_id", uuid.UUID{}).Optional().Nillable(),
+	}, baseCustomer()...)
+}
+
+func (Account) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("primary_contact", Contact.Type).Unique().Field("primary_contact_id"),
+		edge.To("contacts", Contact.Type),
+		edge.From("leads", Lead.Type).Ref("account").Annotations(entgql.RelayConnection()),
+		edge.From("third_party_ids", CustomerThirdPartyID.Type).Ref("account"),
+	}
+}
+
+func (Account) Indexes() []ent.Index { return customerIndexes("name") }
+
+func (Account) Annotations() []schema.Annotation {
+	return append(rootList(), entgql.Implements("Customer"))
+}
+
+// Contact is a person customer.
+type Contact struct{ ent.Schema }
+
+func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeContact, "contacts", "contact")} }
+
+func (Contact) Fields() []ent.Field {
+	return append([]ent.Field{
+		field.String("first_name").Default("").Annotations(entgql.OrderField("FIRST_NAME")),
+		field.String("last_name").Default("").Annotations(entgql.OrderField("LAST_NAME")),
+		field.String("company_name").Optional().Nillable(),
+		field.String("civility").Optional().Nillable(),
+		field.String("preferred_method_of_contact").Optional().Nillable(),
+	}, baseCustomer()...)
+}
+
+func (Contact) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("accounts", Account.Type).Ref("contacts"),
+		edge.From("leads", Lead.Type).Ref("contact").Annotations(entgql.RelayConnection()),
+		edge.From("third_party_ids", CustomerThirdPartyID.Type).Ref("contact"),
+	}
+}
+
+func (Contact) Indexes() []ent.Index { return customerIndexes("last_name", "first_name") }
+
+func (Contact) Annotations() []schema.Annotation {
+	return append(rootList(), entgql.Implements("Customer"))
+}
+
+// thirdPartyFields are the spec's ThirdPartyId fields.
+func thirdPartyFields() []ent.Field {
+	return []ent.Field{
+		field.String("system_name").NotEmpty(),
+		field.String("third_party_id").NotEmpty(),
+		field.String("metadata").Optional().Nillable(),
+	}
+}
+
+func thirdPartyIndexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "system_name", "third_party_id")}
+}
+
+// CustomerThirdPartyID is a customer's id in another system.
+type CustomerThirdPartyID struct{ ent.Schema }
+
+func (CustomerThirdPartyID) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeCustomerThirdPartyID, "customer_third_party_ids", "customer_third_party_id")}
+}
+
+func (CustomerThirdPartyID) Fields() []ent.Field {
+	return append(thirdPartyFields(),
+		field.UUID("account_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("contact_id", uuid.UUID{}).Optional().Nillable(),
+	)
+}
+
+func (CustomerThirdPartyID) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("account", Account.Type).Unique().Field("account_id"),
+		edge.To("contact", Contact.Type).Unique().Field("contact_id"),
+	}
+}
+
+func (CustomerThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
+
+// UserThirdPartyID is a user's id in another system.
+type UserThirdPartyID struct{ ent.Schema }
+
+func (UserThirdPartyID) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeUserThirdPartyID, "user_third_party_ids", "user_third_party_id")}
+}
+
+func (UserThirdPartyID) Fields() []ent.Field {
+	return append(thirdPartyFields(), field.UUID("user_id", uuid.UUID{}))
+}
+
+func (UserThirdPartyID) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("user", User.Type).Unique().Required().Field("user_id")}
+}
+
+func (UserThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
+
+// ConnectionThirdPartyID is a lead's id in another system.
+type ConnectionThirdPartyID struct{ ent.Schema }
+
+func (ConnectionThirdPartyID) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeConnectionThirdPartyID, "connection_third_party_ids", "connection_third_party_id")}
+}
+
+func (ConnectionThirdPartyID) Fields() []ent.Field {
+	return append(thirdPartyFields(), field.UUID("connection_id", uuid.UUID{}))
+}
+
+func (ConnectionThirdPartyID) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("connection", Lead.Type).Unique().Required().Field("connection_id")}
+}
+
+func (ConnectionThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
+
+// ProductThirdPartyID is a product's id in another system.
+type ProductThirdPartyID struct{ ent.Schema }
+
+func (ProductThirdPartyID) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeProductThirdPartyID, "product_third_party_ids", "product_third_party_id")}
+}
+
+func (ProductThirdPartyID) Fields() []ent.Field {
+	return append(thirdPartyFields(), field.UUID("product_id", uuid.UUID{}))
+}
+
+func (ProductThirdPartyID) Edges() []ent.Edge {
+	return []ent.Edge{edge.To("product", Product.Type).Unique().Required().Field("product_id")}
+}
+
+func (ProductThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }

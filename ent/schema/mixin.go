@@ -1,0 +1,76 @@
+package schema
+
+import (
+	"fmt"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/ids"
+)
+
+// record is the spec's IdEntity + BaseRecord for a tenant-owned row: a typed
+// UUIDv7 id, the tenant, audit fields, the soft-delete columns and dtype.
+// Its interceptor and hooks are what make tenancy impossible to forget:
+//   - every query and update/delete is filtered to the viewer's tenant and,
+//     unless tenancy.WithDeleted, to rows that are not soft-deleted;
+//   - creates are stamped with the viewer's tenant; a different one is denied;
+//   - every edge a write adds must point at a live row of the same tenant;
+//   - deletes become updates that record who deleted the row and when.
+type record struct {
+	mixin.Schema
+	typ   uint16
+	table string
+	dtype string
+}
+
+// Record returns the mixin for a tenant-owned entity stored in table whose
+// ids carry type code typ and whose dtype is dtype.
+func Record(typ uint16, table, dtype string) ent.Mixin {
+	if prev, ok := tableOfType[typ]; ok && prev != table {
+		panic(fmt.Sprintf("schema: type code %d used by %s and %s", typ, prev, table))
+	}
+	tableOfType[typ] = table
+	return record{typ: typ, table: table, dtype: dtype}
+}
+
+// tableOfType maps an id's type code to its table (see internal/ids).
+var tableOfType = map[uint16]string{}
+
+// TableOf returns the table of the row an id names, or "" when the id was
+// not made by this schema.
+func TableOf(id uuid.UUID) string { return tableOfType[ids.TypeOf(id)] }
+
+func (r record) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Annotation{Table: r.table}}
+}
+
+func (r record) Fields() []ent.Field {
+	typ := r.typ
+	return []ent.Field{
+		field.UUID("id", uuid.UUID{}).Default(func() uuid.UUID { return ids.New(typ) }).Immutable(),
+		field.UUID("tenant_id", uuid.UUID{}).Immutable().Annotations(entgql.Skip()),
+		field.Time("date_created").Default(now).Immutable().Annotations(entgql.OrderField("DATE_CREATED")),
+		field.UUID("created_by_id", uuid.UUID{}).Optional().Nillable().Immutable().Annotations(entgql.Skip()),
+		field.Time("date_modified").Optional().Nillable().Annotations(entgql.OrderField("DATE_MODIFIED")),
+		field.UUID("modified_by_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
+		field.Bool("is_deleted").Default(false).Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.Time("date_deleted").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.UUID("deleted_by_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
+		field.String("dtype").Default(r.dtype).Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+func (record) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "date_created")}
+}
+
+func now() time.Time { return time.Now().UTC() }
+

@@ -1,0 +1,233 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/ids"
+)
+
+// Type codes carried in ids (see internal/ids). Never reuse or renumber one.
+const (
+	typeTenant uint16 = iota + 1
+	typeFranchise
+	typeDepartment
+	typePipeline
+	typePipelineStage
+	typeConnectionStage
+	typeStatus
+	typeSource
+	typeUser
+	typeSecurityGroup
+	typeRole
+	typePermission
+	typeUserSettings
+	typeAccount
+	typeContact
+	typeCustomerThirdPartyID
+	typeUserThirdPartyID
+	typeConnectionThirdPartyID
+	typeProductThirdPartyID
+	typeLead
+	typeTask
+	typeAppointment
+	typeFollowUp
+	typeAutomation
+	typeDelayedAutomation
+	typeCustomField
+	typeCustomFieldValue
+	typeCustomLabel
+	typeSavedFilter
+	typeProduct
+	typeProductGroup
+	typeLeadProduct
+	typeSurvey
+	typeIncentive
+	typePackage
+	typePackagePrice
+	typeCreditAssessment
+	typeOutboxEvent
+)
+
+// globalID is the id field of the rows that no tenant owns.
+func globalID(typ uint16, table string) ent.Field {
+	tableOfType[typ] = table
+	return field.UUID("id", uuid.UUID{}).Default(func() uuid.UUID { return ids.New(typ) }).Immutable()
+}
+
+// Tenant is one customer organisation of the gateway; every other row but
+// Permission belongs to exactly one tenant.
+type Tenant struct{ ent.Schema }
+
+func (Tenant) Fields() []ent.Field {
+	return []ent.Field{
+		globalID(typeTenant, "tenants"),
+		field.String("name").NotEmpty(),
+		field.String("vertical").Default(""),
+		field.String("domain").Unique().Comment("email domain of the tenant's users"),
+		field.Time("date_created").Default(now).Immutable(),
+	}
+}
+
+func (Tenant) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Annotation{Table: "tenants"}}
+}
+
+// Franchise is a dealership (location) of a tenant.
+type Franchise struct{ ent.Schema }
+
+func (Franchise) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeFranchise, "franchises", "franchise")} }
+
+func (Franchise) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
+		field.String("code").Annotations(entgql.OrderField("CODE")),
+		field.Bool("is_active").Default(true),
+	}
+}
+
+func (Franchise) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("departments", Department.Type).Ref("franchise"),
+		edge.From("automations", Automation.Type).Ref("franchise"),
+	}
+}
+
+func (Franchise) Indexes() []ent.Index { return []ent.Index{index.Fields("tenant_id", "code")} }
+
+func (Franchise) Annotations() []schema.Annotation { return rootList() }
+
+// Department is a department (sales, service…) within a franchise.
+type Department struct{ ent.Schema }
+
+func (Department) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeDepartment, "departments", "department")}
+}
+
+func (Department) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
+		field.UUID("franchise_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("pipeline_id", uuid.UUID{}).Optional().Nillable(),
+		field.UUID("security_group_id", uuid.UUID{}).Optional().Nillable().
+			Comment("the round-robin group new leads of this department are assigned by"),
+	}
+}
+
+func (Department) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("franchise", Franchise.Type).Unique().Field("franchise_id"),
+		edge.To("pipeline", Pipeline.Type).Unique().Field("pipeline_id"),
+		edge.To("security_group", SecurityGroup.Type).Unique().Field("security_group_id"),
+	}
+}
+
+func (Department) Annotations() []schema.Annotation { return rootList() }
+
+// Pipeline is the ordered list of stages a department's leads move through.
+type Pipeline struct{ ent.Schema }
+
+func (Pipeline) Mixin() []ent.Mixin { return []ent.Mixin{Record(typePipeline, "pipelines", "pipeline")} }
+
+func (Pipeline) Fields() []ent.Field {
+	return []ent.Field{field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME"))}
+}
+
+func (Pipeline) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("departments", Department.Type).Ref("pipeline"),
+		edge.From("pipeline_stages", PipelineStage.Type).Ref("pipeline"),
+	}
+}
+
+func (Pipeline) Annotations() []schema.Annotation { return rootList() }
+
+// PipelineStage places a stage at a position of a pipeline.
+type PipelineStage struct{ ent.Schema }
+
+func (PipelineStage) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typePipelineStage, "pipeline_stages", "pipeline_stage")}
+}
+
+func (PipelineStage) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("pipeline_id", uuid.UUID{}),
+		field.UUID("stage_id", uuid.UUID{}),
+		field.Int("position").NonNegative(),
+	}
+}
+
+func (PipelineStage) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("pipeline", Pipeline.Type).Unique().Required().Field("pipeline_id"),
+		edge.To("stage", ConnectionStage.Type).Unique().Required().Field("stage_id"),
+	}
+}
+
+func (PipelineStage) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("pipeline_id", "position"), index.Fields("stage_id")}
+}
+
+// ConnectionStage is a step of a sales pipeline (spec: ConnectionStage).
+type ConnectionStage struct{ ent.Schema }
+
+func (ConnectionStage) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeConnectionStage, "connection_stages", "connection_stage")}
+}
+
+func (ConnectionStage) Fields() []ent.Field {
+	return []ent.Field{field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME"))}
+}
+
+func (ConnectionStage) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("pipeline_stages", PipelineStage.Type).Ref("stage"),
+		edge.From("leads", Lead.Type).Ref("stage").Annotations(entgql.RelayConnection()),
+	}
+}
+
+func (ConnectionStage) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField("stages"), entgql.MultiOrder()}
+}
+
+// Status is a connection status; its kind says whether a lead is open.
+type Status struct{ ent.Schema }
+
+func (Status) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeStatus, "statuses", "status")} }
+
+func (Status) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
+		field.Enum("kind").Values("OPEN", "CLOSED", "LOST", "SOLD").Default("OPEN"),
+		field.Int("position").Default(0).Annotations(entgql.OrderField("POSITION")),
+	}
+}
+
+func (Status) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField("statuses"), entgql.MultiOrder()}
+}
+
+// Source is where a lead came from (web form, walk-in, phone…).
+type Source struct{ ent.Schema }
+
+func (Source) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeSource, "sources", "source")} }
+
+func (Source) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
+		field.Bool("is_active").Default(true),
+	}
+}
+
+func (Source) Annotations() []schema.Annotation { return rootList() }
+
+// rootList exposes an entity as a root Relay connection with ordering.
+func rootList() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection(), entgql.QueryField(), entgql.MultiOrder()}
+}

@@ -1,0 +1,159 @@
+package schema
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	gen "github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/intercept"
+	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+func (record) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{
+		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+			return scope(ctx, q)
+		}),
+	}
+}
+
+// scope restricts q (a query or an update/delete mutation) to the viewer's
+// tenant and to live rows.
+func scope(ctx context.Context, q interface{ WhereP(...func(*sql.Selector)) }) error {
+	if !tenancy.IncludesDeleted(ctx) {
+		q.WhereP(sql.FieldEQ("is_deleted", false))
+	}
+	if tenancy.IsBypassed(ctx) {
+		return nil
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return tenancy.ErrNoViewer
+	}
+	q.WhereP(sql.FieldEQ("tenant_id", v.TenantID))
+	return nil
+}
+
+// mutation is what every generated mutation of a record offers.
+type mutation interface {
+	ent.Mutation
+	WhereP(...func(*sql.Selector))
+	SetOp(ent.Op)
+	Client() *gen.Client
+}
+
+func (r record) Hooks() []ent.Hook {
+	return []ent.Hook{
+		func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+				mx, ok := m.(mutation)
+				if !ok {
+					return nil, fmt.Errorf("schema: unexpected mutation type %T", m)
+				}
+				v := viewer.FromContext(ctx)
+				if v == nil && !tenancy.IsBypassed(ctx) {
+					return nil, tenancy.ErrNoViewer
+				}
+				if m.Op().Is(ent.OpCreate) {
+					if err := stampCreate(ctx, mx, v); err != nil {
+						return nil, err
+					}
+				} else {
+					if err := scope(ctx, mx); err != nil {
+						return nil, err
+					}
+				}
+				if m.Op().Is(ent.OpDelete | ent.OpDeleteOne) {
+					return softDelete(ctx, mx, v)
+				}
+				if m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+					_ = mx.SetField("date_modified", now())
+					if v != nil {
+						_ = mx.SetField("modified_by_id", v.UserID)
+					}
+				}
+				if err := checkReferences(ctx, mx); err != nil {
+					return nil, err
+				}
+				return next.Mutate(ctx, m)
+			})
+		},
+	}
+}
+
+func stampCreate(ctx context.Context, m mutation, v *viewer.Viewer) error {
+	if _, set := m.Field("date_created"); !set {
+		_ = m.SetField("date_created", now())
+	}
+	if v == nil { // bypass: system work sets the tenant itself
+		if _, set := m.Field("tenant_id"); !set {
+			return fmt.Errorf("schema: %s created without tenant", m.Type())
+		}
+		return nil
+	}
+	if t, set := m.Field("tenant_id"); set && t.(uuid.UUID) != v.TenantID {
+		return ErrCrossTenant
+	}
+	_ = m.SetField("tenant_id", v.TenantID)
+	if _, set := m.Field("created_by_id"); !set {
+		_ = m.SetField("created_by_id", v.UserID)
+	}
+	return nil
+}
+
+// ErrCrossTenant is returned for a write that names a row of another tenant
+// (or one that does not exist): callers answer it as "not found".
+var ErrCrossTenant = errors.New("schema: referenced record not found")
+
+func softDelete(ctx context.Context, m mutation, v *viewer.Viewer) (ent.Value, error) {
+	m.SetOp(ent.OpUpdate)
+	_ = m.SetField("is_deleted", true)
+	_ = m.SetField("date_deleted", now())
+	if v != nil {
+		_ = m.SetField("deleted_by_id", v.UserID)
+	}
+	return m.Client().Mutate(ctx, m)
+}
+
+// checkReferences verifies that every edge the write adds points at a live
+// row visible to the caller (same tenant, not deleted). Rows are counted
+// through the normal, scoped query path: one statement per target table.
+func checkReferences(ctx context.Context, m mutation) error {
+	byTable := map[string]map[uuid.UUID]bool{}
+	for _, name := range m.AddedEdges() {
+		for _, id := range m.AddedIDs(name) {
+			u, ok := id.(uuid.UUID)
+			if !ok {
+				continue
+			}
+			t := TableOf(u)
+			if t == "" {
+				return ErrCrossTenant
+			}
+			if byTable[t] == nil {
+				byTable[t] = map[uuid.UUID]bool{}
+			}
+			byTable[t][u] = true
+		}
+	}
+	for t, set := range byTable {
+		list := make([]uuid.UUID, 0, len(set))
+		for u := range set {
+			list = append(list, u)
+		}
+		n, err := m.Client().CountVisible(ctx, t, list)
+		if err != nil {
+			return err
+		}
+		if n != len(list) {
+			return ErrCrossTenant
+		}
+	}
+	return nil
+}
