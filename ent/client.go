@@ -2614,6 +2614,38 @@ func (c *DepartmentClient) QuerySecurityGroup(_m *Department) *SecurityGroupQuer
 	return query
 }
 
+// QueryUsers queries the users edge of a Department.
+func (c *DepartmentClient) QueryUsers(_m *Department) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, department.UsersTable, department.UsersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySecurityGroups queries the security_groups edge of a Department.
+func (c *DepartmentClient) QuerySecurityGroups(_m *Department) *SecurityGroupQuery {
+	query := (&SecurityGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(securitygroup.Table, securitygroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, department.SecurityGroupsTable, department.SecurityGroupsPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *DepartmentClient) Hooks() []Hook {
 	hooks := c.hooks.Department
@@ -2957,6 +2989,38 @@ func (c *FranchiseClient) QueryAutomations(_m *Franchise) *AutomationQuery {
 			sqlgraph.From(franchise.Table, franchise.FieldID, id),
 			sqlgraph.To(automation.Table, automation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, franchise.AutomationsTable, franchise.AutomationsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUsers queries the users edge of a Franchise.
+func (c *FranchiseClient) QueryUsers(_m *Franchise) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, franchise.UsersTable, franchise.UsersPrimaryKey...),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySecurityGroups queries the security_groups edge of a Franchise.
+func (c *FranchiseClient) QuerySecurityGroups(_m *Franchise) *SecurityGroupQuery {
+	query := (&SecurityGroupClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, id),
+			sqlgraph.To(securitygroup.Table, securitygroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, franchise.SecurityGroupsTable, franchise.SecurityGroupsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -3386,7 +3450,7 @@ func (c *LeadClient) QueryAssignees(_m *Lead) *UserQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(lead.Table, lead.FieldID, id),
 			sqlgraph.To(user.Table, user.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, lead.AssigneesTable, lead.AssigneesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, lead.AssigneesTable, lead.AssigneesPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5619,7 +5683,7 @@ func (c *SecurityGroupClient) QueryFranchises(_m *SecurityGroup) *FranchiseQuery
 		step := sqlgraph.NewStep(
 			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, id),
 			sqlgraph.To(franchise.Table, franchise.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, securitygroup.FranchisesTable, securitygroup.FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, securitygroup.FranchisesTable, securitygroup.FranchisesPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -5635,7 +5699,7 @@ func (c *SecurityGroupClient) QueryDepartments(_m *SecurityGroup) *DepartmentQue
 		step := sqlgraph.NewStep(
 			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, id),
 			sqlgraph.To(department.Table, department.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, securitygroup.DepartmentsTable, securitygroup.DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, securitygroup.DepartmentsTable, securitygroup.DepartmentsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -6539,7 +6603,7 @@ func (c *UserClient) QueryFranchises(_m *User) *FranchiseQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(user.Table, user.FieldID, id),
 			sqlgraph.To(franchise.Table, franchise.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.FranchisesTable, user.FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, user.FranchisesTable, user.FranchisesPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -6555,7 +6619,7 @@ func (c *UserClient) QueryDepartments(_m *User) *DepartmentQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(user.Table, user.FieldID, id),
 			sqlgraph.To(department.Table, department.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.DepartmentsTable, user.DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, user.DepartmentsTable, user.DepartmentsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -6604,6 +6668,22 @@ func (c *UserClient) QueryThirdPartyIds(_m *User) *UserThirdPartyIDQuery {
 			sqlgraph.From(user.Table, user.FieldID, id),
 			sqlgraph.To(userthirdpartyid.Table, userthirdpartyid.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, user.ThirdPartyIdsTable, user.ThirdPartyIdsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignedLeads queries the assigned_leads edge of a User.
+func (c *UserClient) QueryAssignedLeads(_m *User) *LeadQuery {
+	query := (&LeadClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(lead.Table, lead.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AssignedLeadsTable, user.AssignedLeadsPrimaryKey...),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil

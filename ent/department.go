@@ -49,10 +49,8 @@ type Department struct {
 	SecurityGroupID *uuid.UUID `json:"security_group_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DepartmentQuery when eager-loading is set.
-	Edges                      DepartmentEdges `json:"edges"`
-	security_group_departments *uuid.UUID
-	user_departments           *uuid.UUID
-	selectValues               sql.SelectValues
+	Edges        DepartmentEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // DepartmentEdges holds the relations/edges for other nodes in the graph.
@@ -63,11 +61,18 @@ type DepartmentEdges struct {
 	Pipeline *Pipeline `json:"pipeline,omitempty"`
 	// SecurityGroup holds the value of the security_group edge.
 	SecurityGroup *SecurityGroup `json:"security_group,omitempty"`
+	// Users holds the value of the users edge.
+	Users []*User `json:"users,omitempty"`
+	// SecurityGroups holds the value of the security_groups edge.
+	SecurityGroups []*SecurityGroup `json:"security_groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
 	totalCount [3]map[string]int
+
+	namedUsers          map[string][]*User
+	namedSecurityGroups map[string][]*SecurityGroup
 }
 
 // FranchiseOrErr returns the Franchise value or an error if the edge
@@ -103,6 +108,24 @@ func (e DepartmentEdges) SecurityGroupOrErr() (*SecurityGroup, error) {
 	return nil, &NotLoadedError{edge: "security_group"}
 }
 
+// UsersOrErr returns the Users value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) UsersOrErr() ([]*User, error) {
+	if e.loadedTypes[3] {
+		return e.Users, nil
+	}
+	return nil, &NotLoadedError{edge: "users"}
+}
+
+// SecurityGroupsOrErr returns the SecurityGroups value or an error if the edge
+// was not loaded in eager-loading.
+func (e DepartmentEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
+	if e.loadedTypes[4] {
+		return e.SecurityGroups, nil
+	}
+	return nil, &NotLoadedError{edge: "security_groups"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Department) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -118,10 +141,6 @@ func (*Department) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case department.FieldID, department.FieldTenantID:
 			values[i] = new(uuid.UUID)
-		case department.ForeignKeys[0]: // security_group_departments
-			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case department.ForeignKeys[1]: // user_departments
-			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -229,20 +248,6 @@ func (_m *Department) assignValues(columns []string, values []any) error {
 				_m.SecurityGroupID = new(uuid.UUID)
 				*_m.SecurityGroupID = *value.S.(*uuid.UUID)
 			}
-		case department.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field security_group_departments", values[i])
-			} else if value.Valid {
-				_m.security_group_departments = new(uuid.UUID)
-				*_m.security_group_departments = *value.S.(*uuid.UUID)
-			}
-		case department.ForeignKeys[1]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field user_departments", values[i])
-			} else if value.Valid {
-				_m.user_departments = new(uuid.UUID)
-				*_m.user_departments = *value.S.(*uuid.UUID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -269,6 +274,16 @@ func (_m *Department) QueryPipeline() *PipelineQuery {
 // QuerySecurityGroup queries the "security_group" edge of the Department entity.
 func (_m *Department) QuerySecurityGroup() *SecurityGroupQuery {
 	return NewDepartmentClient(_m.config).QuerySecurityGroup(_m)
+}
+
+// QueryUsers queries the "users" edge of the Department entity.
+func (_m *Department) QueryUsers() *UserQuery {
+	return NewDepartmentClient(_m.config).QueryUsers(_m)
+}
+
+// QuerySecurityGroups queries the "security_groups" edge of the Department entity.
+func (_m *Department) QuerySecurityGroups() *SecurityGroupQuery {
+	return NewDepartmentClient(_m.config).QuerySecurityGroups(_m)
 }
 
 // Update returns a builder for updating this Department.
@@ -350,6 +365,54 @@ func (_m *Department) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedUsers returns the Users named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedUsers(name string) ([]*User, error) {
+	if _m.Edges.namedUsers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedUsers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedUsers(name string, edges ...*User) {
+	if _m.Edges.namedUsers == nil {
+		_m.Edges.namedUsers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedUsers[name] = []*User{}
+	} else {
+		_m.Edges.namedUsers[name] = append(_m.Edges.namedUsers[name], edges...)
+	}
+}
+
+// NamedSecurityGroups returns the SecurityGroups named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Department) NamedSecurityGroups(name string) ([]*SecurityGroup, error) {
+	if _m.Edges.namedSecurityGroups == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSecurityGroups[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Department) appendNamedSecurityGroups(name string, edges ...*SecurityGroup) {
+	if _m.Edges.namedSecurityGroups == nil {
+		_m.Edges.namedSecurityGroups = make(map[string][]*SecurityGroup)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSecurityGroups[name] = []*SecurityGroup{}
+	} else {
+		_m.Edges.namedSecurityGroups[name] = append(_m.Edges.namedSecurityGroups[name], edges...)
+	}
 }
 
 // Departments is a parsable slice of Department.

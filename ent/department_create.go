@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -220,6 +221,36 @@ func (_c *DepartmentCreate) SetPipeline(v *Pipeline) *DepartmentCreate {
 // SetSecurityGroup sets the "security_group" edge to the SecurityGroup entity.
 func (_c *DepartmentCreate) SetSecurityGroup(v *SecurityGroup) *DepartmentCreate {
 	return _c.SetSecurityGroupID(v.ID)
+}
+
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_c *DepartmentCreate) AddUserIDs(ids ...uuid.UUID) *DepartmentCreate {
+	_c.mutation.AddUserIDs(ids...)
+	return _c
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_c *DepartmentCreate) AddUsers(v ...*User) *DepartmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_c *DepartmentCreate) AddSecurityGroupIDs(ids ...uuid.UUID) *DepartmentCreate {
+	_c.mutation.AddSecurityGroupIDs(ids...)
+	return _c
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_c *DepartmentCreate) AddSecurityGroups(v ...*SecurityGroup) *DepartmentCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSecurityGroupIDs(ids...)
 }
 
 // Mutation returns the DepartmentMutation object of the builder.
@@ -431,6 +462,38 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.SecurityGroupID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec

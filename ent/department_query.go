@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"math"
 
@@ -17,22 +18,26 @@ import (
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // DepartmentQuery is the builder for querying Department entities.
 type DepartmentQuery struct {
 	config
-	ctx               *QueryContext
-	order             []department.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.Department
-	withFranchise     *FranchiseQuery
-	withPipeline      *PipelineQuery
-	withSecurityGroup *SecurityGroupQuery
-	withFKs           bool
-	loadTotal         []func(context.Context, []*Department) error
-	modifiers         []func(*sql.Selector)
+	ctx                     *QueryContext
+	order                   []department.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Department
+	withFranchise           *FranchiseQuery
+	withPipeline            *PipelineQuery
+	withSecurityGroup       *SecurityGroupQuery
+	withUsers               *UserQuery
+	withSecurityGroups      *SecurityGroupQuery
+	loadTotal               []func(context.Context, []*Department) error
+	modifiers               []func(*sql.Selector)
+	withNamedUsers          map[string]*UserQuery
+	withNamedSecurityGroups map[string]*SecurityGroupQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -128,6 +133,50 @@ func (_q *DepartmentQuery) QuerySecurityGroup() *SecurityGroupQuery {
 			sqlgraph.From(department.Table, department.FieldID, selector),
 			sqlgraph.To(securitygroup.Table, securitygroup.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, department.SecurityGroupTable, department.SecurityGroupColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsers chains the current query on the "users" edge.
+func (_q *DepartmentQuery) QueryUsers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, department.UsersTable, department.UsersPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySecurityGroups chains the current query on the "security_groups" edge.
+func (_q *DepartmentQuery) QuerySecurityGroups() *SecurityGroupQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, selector),
+			sqlgraph.To(securitygroup.Table, securitygroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, department.SecurityGroupsTable, department.SecurityGroupsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -322,14 +371,16 @@ func (_q *DepartmentQuery) Clone() *DepartmentQuery {
 		return nil
 	}
 	return &DepartmentQuery{
-		config:            _q.config,
-		ctx:               _q.ctx.Clone(),
-		order:             append([]department.OrderOption{}, _q.order...),
-		inters:            append([]Interceptor{}, _q.inters...),
-		predicates:        append([]predicate.Department{}, _q.predicates...),
-		withFranchise:     _q.withFranchise.Clone(),
-		withPipeline:      _q.withPipeline.Clone(),
-		withSecurityGroup: _q.withSecurityGroup.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]department.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Department{}, _q.predicates...),
+		withFranchise:      _q.withFranchise.Clone(),
+		withPipeline:       _q.withPipeline.Clone(),
+		withSecurityGroup:  _q.withSecurityGroup.Clone(),
+		withUsers:          _q.withUsers.Clone(),
+		withSecurityGroups: _q.withSecurityGroups.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -367,6 +418,28 @@ func (_q *DepartmentQuery) WithSecurityGroup(opts ...func(*SecurityGroupQuery)) 
 		opt(query)
 	}
 	_q.withSecurityGroup = query
+	return _q
+}
+
+// WithUsers tells the query-builder to eager-load the nodes that are connected to
+// the "users" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithUsers(opts ...func(*UserQuery)) *DepartmentQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsers = query
+	return _q
+}
+
+// WithSecurityGroups tells the query-builder to eager-load the nodes that are connected to
+// the "security_groups" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithSecurityGroups(opts ...func(*SecurityGroupQuery)) *DepartmentQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSecurityGroups = query
 	return _q
 }
 
@@ -447,17 +520,15 @@ func (_q *DepartmentQuery) prepareQuery(ctx context.Context) error {
 func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Department, error) {
 	var (
 		nodes       = []*Department{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withFranchise != nil,
 			_q.withPipeline != nil,
 			_q.withSecurityGroup != nil,
+			_q.withUsers != nil,
+			_q.withSecurityGroups != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, department.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Department).scanValues(nil, columns)
 	}
@@ -494,6 +565,34 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	if query := _q.withSecurityGroup; query != nil {
 		if err := _q.loadSecurityGroup(ctx, query, nodes, nil,
 			func(n *Department, e *SecurityGroup) { n.Edges.SecurityGroup = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withUsers; query != nil {
+		if err := _q.loadUsers(ctx, query, nodes,
+			func(n *Department) { n.Edges.Users = []*User{} },
+			func(n *Department, e *User) { n.Edges.Users = append(n.Edges.Users, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSecurityGroups; query != nil {
+		if err := _q.loadSecurityGroups(ctx, query, nodes,
+			func(n *Department) { n.Edges.SecurityGroups = []*SecurityGroup{} },
+			func(n *Department, e *SecurityGroup) { n.Edges.SecurityGroups = append(n.Edges.SecurityGroups, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedUsers {
+		if err := _q.loadUsers(ctx, query, nodes,
+			func(n *Department) { n.appendNamedUsers(name) },
+			func(n *Department, e *User) { n.appendNamedUsers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSecurityGroups {
+		if err := _q.loadSecurityGroups(ctx, query, nodes,
+			func(n *Department) { n.appendNamedSecurityGroups(name) },
+			func(n *Department, e *SecurityGroup) { n.appendNamedSecurityGroups(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -597,6 +696,128 @@ func (_q *DepartmentQuery) loadSecurityGroup(ctx context.Context, query *Securit
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *DepartmentQuery) loadUsers(ctx context.Context, query *UserQuery, nodes []*Department, init func(*Department), assign func(*Department, *User)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*Department)
+	nids := make(map[uuid.UUID]map[*Department]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(department.UsersTable)
+		s.Join(joinT).On(s.C(user.FieldID), joinT.C(department.UsersPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(department.UsersPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(department.UsersPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Department]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*User](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "users" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *DepartmentQuery) loadSecurityGroups(ctx context.Context, query *SecurityGroupQuery, nodes []*Department, init func(*Department), assign func(*Department, *SecurityGroup)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*Department)
+	nids := make(map[uuid.UUID]map[*Department]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(department.SecurityGroupsTable)
+		s.Join(joinT).On(s.C(securitygroup.FieldID), joinT.C(department.SecurityGroupsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(department.SecurityGroupsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(department.SecurityGroupsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Department]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*SecurityGroup](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "security_groups" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
 		}
 	}
 	return nil
@@ -728,6 +949,34 @@ func (_q *DepartmentQuery) ForShare(opts ...sql.LockOption) *DepartmentQuery {
 func (_q *DepartmentQuery) Modify(modifiers ...func(s *sql.Selector)) *DepartmentSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedUsers tells the query-builder to eager-load the nodes that are connected to the "users"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedUsers(name string, opts ...func(*UserQuery)) *DepartmentQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedUsers == nil {
+		_q.withNamedUsers = make(map[string]*UserQuery)
+	}
+	_q.withNamedUsers[name] = query
+	return _q
+}
+
+// WithNamedSecurityGroups tells the query-builder to eager-load the nodes that are connected to the "security_groups"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *DepartmentQuery) WithNamedSecurityGroups(name string, opts ...func(*SecurityGroupQuery)) *DepartmentQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSecurityGroups == nil {
+		_q.withNamedSecurityGroups = make(map[string]*SecurityGroupQuery)
+	}
+	_q.withNamedSecurityGroups[name] = query
+	return _q
 }
 
 // DepartmentGroupBy is the group-by builder for Department entities.

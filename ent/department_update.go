@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -216,6 +217,36 @@ func (_u *DepartmentUpdate) SetSecurityGroup(v *SecurityGroup) *DepartmentUpdate
 	return _u.SetSecurityGroupID(v.ID)
 }
 
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_u *DepartmentUpdate) AddUserIDs(ids ...uuid.UUID) *DepartmentUpdate {
+	_u.mutation.AddUserIDs(ids...)
+	return _u
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_u *DepartmentUpdate) AddUsers(v ...*User) *DepartmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_u *DepartmentUpdate) AddSecurityGroupIDs(ids ...uuid.UUID) *DepartmentUpdate {
+	_u.mutation.AddSecurityGroupIDs(ids...)
+	return _u
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_u *DepartmentUpdate) AddSecurityGroups(v ...*SecurityGroup) *DepartmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityGroupIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdate) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -237,6 +268,48 @@ func (_u *DepartmentUpdate) ClearPipeline() *DepartmentUpdate {
 func (_u *DepartmentUpdate) ClearSecurityGroup() *DepartmentUpdate {
 	_u.mutation.ClearSecurityGroup()
 	return _u
+}
+
+// ClearUsers clears all "users" edges to the User entity.
+func (_u *DepartmentUpdate) ClearUsers() *DepartmentUpdate {
+	_u.mutation.ClearUsers()
+	return _u
+}
+
+// RemoveUserIDs removes the "users" edge to User entities by IDs.
+func (_u *DepartmentUpdate) RemoveUserIDs(ids ...uuid.UUID) *DepartmentUpdate {
+	_u.mutation.RemoveUserIDs(ids...)
+	return _u
+}
+
+// RemoveUsers removes "users" edges to User entities.
+func (_u *DepartmentUpdate) RemoveUsers(v ...*User) *DepartmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserIDs(ids...)
+}
+
+// ClearSecurityGroups clears all "security_groups" edges to the SecurityGroup entity.
+func (_u *DepartmentUpdate) ClearSecurityGroups() *DepartmentUpdate {
+	_u.mutation.ClearSecurityGroups()
+	return _u
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to SecurityGroup entities by IDs.
+func (_u *DepartmentUpdate) RemoveSecurityGroupIDs(ids ...uuid.UUID) *DepartmentUpdate {
+	_u.mutation.RemoveSecurityGroupIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityGroups removes "security_groups" edges to SecurityGroup entities.
+func (_u *DepartmentUpdate) RemoveSecurityGroups(v ...*SecurityGroup) *DepartmentUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityGroupIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -404,6 +477,96 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Inverse: false,
 			Table:   department.SecurityGroupTable,
 			Columns: []string{department.SecurityGroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsersIDs(); len(nodes) > 0 && !_u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityGroupsIDs(); len(nodes) > 0 && !_u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
@@ -619,6 +782,36 @@ func (_u *DepartmentUpdateOne) SetSecurityGroup(v *SecurityGroup) *DepartmentUpd
 	return _u.SetSecurityGroupID(v.ID)
 }
 
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_u *DepartmentUpdateOne) AddUserIDs(ids ...uuid.UUID) *DepartmentUpdateOne {
+	_u.mutation.AddUserIDs(ids...)
+	return _u
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_u *DepartmentUpdateOne) AddUsers(v ...*User) *DepartmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_u *DepartmentUpdateOne) AddSecurityGroupIDs(ids ...uuid.UUID) *DepartmentUpdateOne {
+	_u.mutation.AddSecurityGroupIDs(ids...)
+	return _u
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_u *DepartmentUpdateOne) AddSecurityGroups(v ...*SecurityGroup) *DepartmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityGroupIDs(ids...)
+}
+
 // Mutation returns the DepartmentMutation object of the builder.
 func (_u *DepartmentUpdateOne) Mutation() *DepartmentMutation {
 	return _u.mutation
@@ -640,6 +833,48 @@ func (_u *DepartmentUpdateOne) ClearPipeline() *DepartmentUpdateOne {
 func (_u *DepartmentUpdateOne) ClearSecurityGroup() *DepartmentUpdateOne {
 	_u.mutation.ClearSecurityGroup()
 	return _u
+}
+
+// ClearUsers clears all "users" edges to the User entity.
+func (_u *DepartmentUpdateOne) ClearUsers() *DepartmentUpdateOne {
+	_u.mutation.ClearUsers()
+	return _u
+}
+
+// RemoveUserIDs removes the "users" edge to User entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveUserIDs(ids ...uuid.UUID) *DepartmentUpdateOne {
+	_u.mutation.RemoveUserIDs(ids...)
+	return _u
+}
+
+// RemoveUsers removes "users" edges to User entities.
+func (_u *DepartmentUpdateOne) RemoveUsers(v ...*User) *DepartmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserIDs(ids...)
+}
+
+// ClearSecurityGroups clears all "security_groups" edges to the SecurityGroup entity.
+func (_u *DepartmentUpdateOne) ClearSecurityGroups() *DepartmentUpdateOne {
+	_u.mutation.ClearSecurityGroups()
+	return _u
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to SecurityGroup entities by IDs.
+func (_u *DepartmentUpdateOne) RemoveSecurityGroupIDs(ids ...uuid.UUID) *DepartmentUpdateOne {
+	_u.mutation.RemoveSecurityGroupIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityGroups removes "security_groups" edges to SecurityGroup entities.
+func (_u *DepartmentUpdateOne) RemoveSecurityGroups(v ...*SecurityGroup) *DepartmentUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityGroupIDs(ids...)
 }
 
 // Where appends a list predicates to the DepartmentUpdate builder.
@@ -837,6 +1072,96 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 			Inverse: false,
 			Table:   department.SecurityGroupTable,
 			Columns: []string{department.SecurityGroupColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsersIDs(); len(nodes) > 0 && !_u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.UsersTable,
+			Columns: department.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityGroupsIDs(); len(nodes) > 0 && !_u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   department.SecurityGroupsTable,
+			Columns: department.SecurityGroupsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),

@@ -44,10 +44,8 @@ type Franchise struct {
 	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FranchiseQuery when eager-loading is set.
-	Edges                     FranchiseEdges `json:"edges"`
-	security_group_franchises *uuid.UUID
-	user_franchises           *uuid.UUID
-	selectValues              sql.SelectValues
+	Edges        FranchiseEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // FranchiseEdges holds the relations/edges for other nodes in the graph.
@@ -56,14 +54,20 @@ type FranchiseEdges struct {
 	Departments []*Department `json:"departments,omitempty"`
 	// Automations holds the value of the automations edge.
 	Automations []*Automation `json:"automations,omitempty"`
+	// Users holds the value of the users edge.
+	Users []*User `json:"users,omitempty"`
+	// SecurityGroups holds the value of the security_groups edge.
+	SecurityGroups []*SecurityGroup `json:"security_groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
 	totalCount [2]map[string]int
 
-	namedDepartments map[string][]*Department
-	namedAutomations map[string][]*Automation
+	namedDepartments    map[string][]*Department
+	namedAutomations    map[string][]*Automation
+	namedUsers          map[string][]*User
+	namedSecurityGroups map[string][]*SecurityGroup
 }
 
 // DepartmentsOrErr returns the Departments value or an error if the edge
@@ -84,6 +88,24 @@ func (e FranchiseEdges) AutomationsOrErr() ([]*Automation, error) {
 	return nil, &NotLoadedError{edge: "automations"}
 }
 
+// UsersOrErr returns the Users value or an error if the edge
+// was not loaded in eager-loading.
+func (e FranchiseEdges) UsersOrErr() ([]*User, error) {
+	if e.loadedTypes[2] {
+		return e.Users, nil
+	}
+	return nil, &NotLoadedError{edge: "users"}
+}
+
+// SecurityGroupsOrErr returns the SecurityGroups value or an error if the edge
+// was not loaded in eager-loading.
+func (e FranchiseEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
+	if e.loadedTypes[3] {
+		return e.SecurityGroups, nil
+	}
+	return nil, &NotLoadedError{edge: "security_groups"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Franchise) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -99,10 +121,6 @@ func (*Franchise) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case franchise.FieldID, franchise.FieldTenantID:
 			values[i] = new(uuid.UUID)
-		case franchise.ForeignKeys[0]: // security_group_franchises
-			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case franchise.ForeignKeys[1]: // user_franchises
-			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -201,20 +219,6 @@ func (_m *Franchise) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
-		case franchise.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field security_group_franchises", values[i])
-			} else if value.Valid {
-				_m.security_group_franchises = new(uuid.UUID)
-				*_m.security_group_franchises = *value.S.(*uuid.UUID)
-			}
-		case franchise.ForeignKeys[1]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field user_franchises", values[i])
-			} else if value.Valid {
-				_m.user_franchises = new(uuid.UUID)
-				*_m.user_franchises = *value.S.(*uuid.UUID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -236,6 +240,16 @@ func (_m *Franchise) QueryDepartments() *DepartmentQuery {
 // QueryAutomations queries the "automations" edge of the Franchise entity.
 func (_m *Franchise) QueryAutomations() *AutomationQuery {
 	return NewFranchiseClient(_m.config).QueryAutomations(_m)
+}
+
+// QueryUsers queries the "users" edge of the Franchise entity.
+func (_m *Franchise) QueryUsers() *UserQuery {
+	return NewFranchiseClient(_m.config).QueryUsers(_m)
+}
+
+// QuerySecurityGroups queries the "security_groups" edge of the Franchise entity.
+func (_m *Franchise) QuerySecurityGroups() *SecurityGroupQuery {
+	return NewFranchiseClient(_m.config).QuerySecurityGroups(_m)
 }
 
 // Update returns a builder for updating this Franchise.
@@ -355,6 +369,54 @@ func (_m *Franchise) appendNamedAutomations(name string, edges ...*Automation) {
 		_m.Edges.namedAutomations[name] = []*Automation{}
 	} else {
 		_m.Edges.namedAutomations[name] = append(_m.Edges.namedAutomations[name], edges...)
+	}
+}
+
+// NamedUsers returns the Users named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Franchise) NamedUsers(name string) ([]*User, error) {
+	if _m.Edges.namedUsers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedUsers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Franchise) appendNamedUsers(name string, edges ...*User) {
+	if _m.Edges.namedUsers == nil {
+		_m.Edges.namedUsers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedUsers[name] = []*User{}
+	} else {
+		_m.Edges.namedUsers[name] = append(_m.Edges.namedUsers[name], edges...)
+	}
+}
+
+// NamedSecurityGroups returns the SecurityGroups named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Franchise) NamedSecurityGroups(name string) ([]*SecurityGroup, error) {
+	if _m.Edges.namedSecurityGroups == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedSecurityGroups[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Franchise) appendNamedSecurityGroups(name string, edges ...*SecurityGroup) {
+	if _m.Edges.namedSecurityGroups == nil {
+		_m.Edges.namedSecurityGroups = make(map[string][]*SecurityGroup)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedSecurityGroups[name] = []*SecurityGroup{}
+	} else {
+		_m.Edges.namedSecurityGroups[name] = append(_m.Edges.namedSecurityGroups[name], edges...)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -212,6 +214,36 @@ func (_c *FranchiseCreate) AddAutomations(v ...*Automation) *FranchiseCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddAutomationIDs(ids...)
+}
+
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_c *FranchiseCreate) AddUserIDs(ids ...uuid.UUID) *FranchiseCreate {
+	_c.mutation.AddUserIDs(ids...)
+	return _c
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_c *FranchiseCreate) AddUsers(v ...*User) *FranchiseCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_c *FranchiseCreate) AddSecurityGroupIDs(ids ...uuid.UUID) *FranchiseCreate {
+	_c.mutation.AddSecurityGroupIDs(ids...)
+	return _c
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_c *FranchiseCreate) AddSecurityGroups(v ...*SecurityGroup) *FranchiseCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddSecurityGroupIDs(ids...)
 }
 
 // Mutation returns the FranchiseMutation object of the builder.
@@ -417,6 +449,38 @@ func (_c *FranchiseCreate) createSpec() (*Franchise, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(automation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -17,23 +17,28 @@ import (
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // FranchiseQuery is the builder for querying Franchise entities.
 type FranchiseQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []franchise.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Franchise
-	withDepartments      *DepartmentQuery
-	withAutomations      *AutomationQuery
-	withFKs              bool
-	loadTotal            []func(context.Context, []*Franchise) error
-	modifiers            []func(*sql.Selector)
-	withNamedDepartments map[string]*DepartmentQuery
-	withNamedAutomations map[string]*AutomationQuery
+	ctx                     *QueryContext
+	order                   []franchise.OrderOption
+	inters                  []Interceptor
+	predicates              []predicate.Franchise
+	withDepartments         *DepartmentQuery
+	withAutomations         *AutomationQuery
+	withUsers               *UserQuery
+	withSecurityGroups      *SecurityGroupQuery
+	loadTotal               []func(context.Context, []*Franchise) error
+	modifiers               []func(*sql.Selector)
+	withNamedDepartments    map[string]*DepartmentQuery
+	withNamedAutomations    map[string]*AutomationQuery
+	withNamedUsers          map[string]*UserQuery
+	withNamedSecurityGroups map[string]*SecurityGroupQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +112,50 @@ func (_q *FranchiseQuery) QueryAutomations() *AutomationQuery {
 			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
 			sqlgraph.To(automation.Table, automation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, franchise.AutomationsTable, franchise.AutomationsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryUsers chains the current query on the "users" edge.
+func (_q *FranchiseQuery) QueryUsers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, franchise.UsersTable, franchise.UsersPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QuerySecurityGroups chains the current query on the "security_groups" edge.
+func (_q *FranchiseQuery) QuerySecurityGroups() *SecurityGroupQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
+			sqlgraph.To(securitygroup.Table, securitygroup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, franchise.SecurityGroupsTable, franchise.SecurityGroupsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -301,13 +350,15 @@ func (_q *FranchiseQuery) Clone() *FranchiseQuery {
 		return nil
 	}
 	return &FranchiseQuery{
-		config:          _q.config,
-		ctx:             _q.ctx.Clone(),
-		order:           append([]franchise.OrderOption{}, _q.order...),
-		inters:          append([]Interceptor{}, _q.inters...),
-		predicates:      append([]predicate.Franchise{}, _q.predicates...),
-		withDepartments: _q.withDepartments.Clone(),
-		withAutomations: _q.withAutomations.Clone(),
+		config:             _q.config,
+		ctx:                _q.ctx.Clone(),
+		order:              append([]franchise.OrderOption{}, _q.order...),
+		inters:             append([]Interceptor{}, _q.inters...),
+		predicates:         append([]predicate.Franchise{}, _q.predicates...),
+		withDepartments:    _q.withDepartments.Clone(),
+		withAutomations:    _q.withAutomations.Clone(),
+		withUsers:          _q.withUsers.Clone(),
+		withSecurityGroups: _q.withSecurityGroups.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -334,6 +385,28 @@ func (_q *FranchiseQuery) WithAutomations(opts ...func(*AutomationQuery)) *Franc
 		opt(query)
 	}
 	_q.withAutomations = query
+	return _q
+}
+
+// WithUsers tells the query-builder to eager-load the nodes that are connected to
+// the "users" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithUsers(opts ...func(*UserQuery)) *FranchiseQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withUsers = query
+	return _q
+}
+
+// WithSecurityGroups tells the query-builder to eager-load the nodes that are connected to
+// the "security_groups" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithSecurityGroups(opts ...func(*SecurityGroupQuery)) *FranchiseQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withSecurityGroups = query
 	return _q
 }
 
@@ -414,16 +487,14 @@ func (_q *FranchiseQuery) prepareQuery(ctx context.Context) error {
 func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Franchise, error) {
 	var (
 		nodes       = []*Franchise{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [4]bool{
 			_q.withDepartments != nil,
 			_q.withAutomations != nil,
+			_q.withUsers != nil,
+			_q.withSecurityGroups != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, franchise.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*Franchise).scanValues(nil, columns)
 	}
@@ -459,6 +530,20 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 			return nil, err
 		}
 	}
+	if query := _q.withUsers; query != nil {
+		if err := _q.loadUsers(ctx, query, nodes,
+			func(n *Franchise) { n.Edges.Users = []*User{} },
+			func(n *Franchise, e *User) { n.Edges.Users = append(n.Edges.Users, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withSecurityGroups; query != nil {
+		if err := _q.loadSecurityGroups(ctx, query, nodes,
+			func(n *Franchise) { n.Edges.SecurityGroups = []*SecurityGroup{} },
+			func(n *Franchise, e *SecurityGroup) { n.Edges.SecurityGroups = append(n.Edges.SecurityGroups, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedDepartments {
 		if err := _q.loadDepartments(ctx, query, nodes,
 			func(n *Franchise) { n.appendNamedDepartments(name) },
@@ -470,6 +555,20 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 		if err := _q.loadAutomations(ctx, query, nodes,
 			func(n *Franchise) { n.appendNamedAutomations(name) },
 			func(n *Franchise, e *Automation) { n.appendNamedAutomations(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedUsers {
+		if err := _q.loadUsers(ctx, query, nodes,
+			func(n *Franchise) { n.appendNamedUsers(name) },
+			func(n *Franchise, e *User) { n.appendNamedUsers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedSecurityGroups {
+		if err := _q.loadSecurityGroups(ctx, query, nodes,
+			func(n *Franchise) { n.appendNamedSecurityGroups(name) },
+			func(n *Franchise, e *SecurityGroup) { n.appendNamedSecurityGroups(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -491,7 +590,6 @@ func (_q *FranchiseQuery) loadDepartments(ctx context.Context, query *Department
 			init(nodes[i])
 		}
 	}
-	query.withFKs = true
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(department.FieldFranchiseID)
 	}
@@ -545,6 +643,128 @@ func (_q *FranchiseQuery) loadAutomations(ctx context.Context, query *Automation
 			return fmt.Errorf(`unexpected referenced foreign-key "franchise_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *FranchiseQuery) loadUsers(ctx context.Context, query *UserQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *User)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*Franchise)
+	nids := make(map[uuid.UUID]map[*Franchise]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(franchise.UsersTable)
+		s.Join(joinT).On(s.C(user.FieldID), joinT.C(franchise.UsersPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(franchise.UsersPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(franchise.UsersPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Franchise]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*User](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "users" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *FranchiseQuery) loadSecurityGroups(ctx context.Context, query *SecurityGroupQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *SecurityGroup)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*Franchise)
+	nids := make(map[uuid.UUID]map[*Franchise]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(franchise.SecurityGroupsTable)
+		s.Join(joinT).On(s.C(securitygroup.FieldID), joinT.C(franchise.SecurityGroupsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(franchise.SecurityGroupsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(franchise.SecurityGroupsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*Franchise]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*SecurityGroup](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "security_groups" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -693,6 +913,34 @@ func (_q *FranchiseQuery) WithNamedAutomations(name string, opts ...func(*Automa
 		_q.withNamedAutomations = make(map[string]*AutomationQuery)
 	}
 	_q.withNamedAutomations[name] = query
+	return _q
+}
+
+// WithNamedUsers tells the query-builder to eager-load the nodes that are connected to the "users"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithNamedUsers(name string, opts ...func(*UserQuery)) *FranchiseQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedUsers == nil {
+		_q.withNamedUsers = make(map[string]*UserQuery)
+	}
+	_q.withNamedUsers[name] = query
+	return _q
+}
+
+// WithNamedSecurityGroups tells the query-builder to eager-load the nodes that are connected to the "security_groups"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithNamedSecurityGroups(name string, opts ...func(*SecurityGroupQuery)) *FranchiseQuery {
+	query := (&SecurityGroupClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedSecurityGroups == nil {
+		_q.withNamedSecurityGroups = make(map[string]*SecurityGroupQuery)
+	}
+	_q.withNamedSecurityGroups[name] = query
 	return _q
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -198,6 +200,36 @@ func (_u *FranchiseUpdate) AddAutomations(v ...*Automation) *FranchiseUpdate {
 	return _u.AddAutomationIDs(ids...)
 }
 
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_u *FranchiseUpdate) AddUserIDs(ids ...uuid.UUID) *FranchiseUpdate {
+	_u.mutation.AddUserIDs(ids...)
+	return _u
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_u *FranchiseUpdate) AddUsers(v ...*User) *FranchiseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_u *FranchiseUpdate) AddSecurityGroupIDs(ids ...uuid.UUID) *FranchiseUpdate {
+	_u.mutation.AddSecurityGroupIDs(ids...)
+	return _u
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_u *FranchiseUpdate) AddSecurityGroups(v ...*SecurityGroup) *FranchiseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityGroupIDs(ids...)
+}
+
 // Mutation returns the FranchiseMutation object of the builder.
 func (_u *FranchiseUpdate) Mutation() *FranchiseMutation {
 	return _u.mutation
@@ -243,6 +275,48 @@ func (_u *FranchiseUpdate) RemoveAutomations(v ...*Automation) *FranchiseUpdate 
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAutomationIDs(ids...)
+}
+
+// ClearUsers clears all "users" edges to the User entity.
+func (_u *FranchiseUpdate) ClearUsers() *FranchiseUpdate {
+	_u.mutation.ClearUsers()
+	return _u
+}
+
+// RemoveUserIDs removes the "users" edge to User entities by IDs.
+func (_u *FranchiseUpdate) RemoveUserIDs(ids ...uuid.UUID) *FranchiseUpdate {
+	_u.mutation.RemoveUserIDs(ids...)
+	return _u
+}
+
+// RemoveUsers removes "users" edges to User entities.
+func (_u *FranchiseUpdate) RemoveUsers(v ...*User) *FranchiseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserIDs(ids...)
+}
+
+// ClearSecurityGroups clears all "security_groups" edges to the SecurityGroup entity.
+func (_u *FranchiseUpdate) ClearSecurityGroups() *FranchiseUpdate {
+	_u.mutation.ClearSecurityGroups()
+	return _u
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to SecurityGroup entities by IDs.
+func (_u *FranchiseUpdate) RemoveSecurityGroupIDs(ids ...uuid.UUID) *FranchiseUpdate {
+	_u.mutation.RemoveSecurityGroupIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityGroups removes "security_groups" edges to SecurityGroup entities.
+func (_u *FranchiseUpdate) RemoveSecurityGroups(v ...*SecurityGroup) *FranchiseUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityGroupIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -422,6 +496,96 @@ func (_u *FranchiseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(automation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsersIDs(); len(nodes) > 0 && !_u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityGroupsIDs(); len(nodes) > 0 && !_u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -617,6 +781,36 @@ func (_u *FranchiseUpdateOne) AddAutomations(v ...*Automation) *FranchiseUpdateO
 	return _u.AddAutomationIDs(ids...)
 }
 
+// AddUserIDs adds the "users" edge to the User entity by IDs.
+func (_u *FranchiseUpdateOne) AddUserIDs(ids ...uuid.UUID) *FranchiseUpdateOne {
+	_u.mutation.AddUserIDs(ids...)
+	return _u
+}
+
+// AddUsers adds the "users" edges to the User entity.
+func (_u *FranchiseUpdateOne) AddUsers(v ...*User) *FranchiseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddUserIDs(ids...)
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by IDs.
+func (_u *FranchiseUpdateOne) AddSecurityGroupIDs(ids ...uuid.UUID) *FranchiseUpdateOne {
+	_u.mutation.AddSecurityGroupIDs(ids...)
+	return _u
+}
+
+// AddSecurityGroups adds the "security_groups" edges to the SecurityGroup entity.
+func (_u *FranchiseUpdateOne) AddSecurityGroups(v ...*SecurityGroup) *FranchiseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddSecurityGroupIDs(ids...)
+}
+
 // Mutation returns the FranchiseMutation object of the builder.
 func (_u *FranchiseUpdateOne) Mutation() *FranchiseMutation {
 	return _u.mutation
@@ -662,6 +856,48 @@ func (_u *FranchiseUpdateOne) RemoveAutomations(v ...*Automation) *FranchiseUpda
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveAutomationIDs(ids...)
+}
+
+// ClearUsers clears all "users" edges to the User entity.
+func (_u *FranchiseUpdateOne) ClearUsers() *FranchiseUpdateOne {
+	_u.mutation.ClearUsers()
+	return _u
+}
+
+// RemoveUserIDs removes the "users" edge to User entities by IDs.
+func (_u *FranchiseUpdateOne) RemoveUserIDs(ids ...uuid.UUID) *FranchiseUpdateOne {
+	_u.mutation.RemoveUserIDs(ids...)
+	return _u
+}
+
+// RemoveUsers removes "users" edges to User entities.
+func (_u *FranchiseUpdateOne) RemoveUsers(v ...*User) *FranchiseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveUserIDs(ids...)
+}
+
+// ClearSecurityGroups clears all "security_groups" edges to the SecurityGroup entity.
+func (_u *FranchiseUpdateOne) ClearSecurityGroups() *FranchiseUpdateOne {
+	_u.mutation.ClearSecurityGroups()
+	return _u
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to SecurityGroup entities by IDs.
+func (_u *FranchiseUpdateOne) RemoveSecurityGroupIDs(ids ...uuid.UUID) *FranchiseUpdateOne {
+	_u.mutation.RemoveSecurityGroupIDs(ids...)
+	return _u
+}
+
+// RemoveSecurityGroups removes "security_groups" edges to SecurityGroup entities.
+func (_u *FranchiseUpdateOne) RemoveSecurityGroups(v ...*SecurityGroup) *FranchiseUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveSecurityGroupIDs(ids...)
 }
 
 // Where appends a list predicates to the FranchiseUpdate builder.
@@ -871,6 +1107,96 @@ func (_u *FranchiseUpdateOne) sqlSave(ctx context.Context) (_node *Franchise, er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(automation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedUsersIDs(); len(nodes) > 0 && !_u.mutation.UsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.UsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.UsersTable,
+			Columns: franchise.UsersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedSecurityGroupsIDs(); len(nodes) > 0 && !_u.mutation.SecurityGroupsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.SecurityGroupsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   franchise.SecurityGroupsTable,
+			Columns: franchise.SecurityGroupsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(securitygroup.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -799,6 +799,27 @@ func (_m *User) ThirdPartyIds(ctx context.Context) (result []*UserThirdPartyID, 
 	return result, err
 }
 
+func (_m *User) AssignedLeads(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*LeadOrder, where *LeadWhereInput,
+) (*LeadConnection, error) {
+	opts := []LeadPaginateOption{
+		WithLeadOrder(orderBy),
+		WithLeadFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	if nodes, err := _m.NamedAssignedLeads(alias); err == nil || hasTotalCount {
+		pager, err := newLeadPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &LeadConnection{Edges: []*LeadEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAssignedLeads().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *UserSettings) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

@@ -17444,6 +17444,10 @@ type UserWhereInput struct {
 	// "third_party_ids" edge predicates.
 	HasThirdPartyIds     *bool                         `json:"hasThirdPartyIds,omitempty"`
 	HasThirdPartyIdsWith []*UserThirdPartyIDWhereInput `json:"hasThirdPartyIdsWith,omitempty"`
+
+	// "assigned_leads" edge predicates.
+	HasAssignedLeads     *bool             `json:"hasAssignedLeads,omitempty"`
+	HasAssignedLeadsWith []*LeadWhereInput `json:"hasAssignedLeadsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -18150,6 +18154,24 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, user.HasThirdPartyIdsWith(with...))
+	}
+	if i.HasAssignedLeads != nil {
+		p := user.HasAssignedLeads()
+		if !*i.HasAssignedLeads {
+			p = user.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAssignedLeadsWith) > 0 {
+		with := make([]predicate.Lead, 0, len(i.HasAssignedLeadsWith))
+		for _, w := range i.HasAssignedLeadsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAssignedLeadsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, user.HasAssignedLeadsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -17552,29 +17552,35 @@ func (m *DelayedAutomationMutation) ResetEdge(name string) error {
 // DepartmentMutation represents an operation that mutates the Department nodes in the graph.
 type DepartmentMutation struct {
 	config
-	op                    Op
-	typ                   string
-	id                    *uuid.UUID
-	tenant_id             *uuid.UUID
-	date_created          *time.Time
-	created_by_id         *uuid.UUID
-	date_modified         *time.Time
-	modified_by_id        *uuid.UUID
-	is_deleted            *bool
-	date_deleted          *time.Time
-	deleted_by_id         *uuid.UUID
-	dtype                 *string
-	name                  *string
-	clearedFields         map[string]struct{}
-	franchise             *uuid.UUID
-	clearedfranchise      bool
-	pipeline              *uuid.UUID
-	clearedpipeline       bool
-	security_group        *uuid.UUID
-	clearedsecurity_group bool
-	done                  bool
-	oldValue              func(context.Context) (*Department, error)
-	predicates            []predicate.Department
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	tenant_id              *uuid.UUID
+	date_created           *time.Time
+	created_by_id          *uuid.UUID
+	date_modified          *time.Time
+	modified_by_id         *uuid.UUID
+	is_deleted             *bool
+	date_deleted           *time.Time
+	deleted_by_id          *uuid.UUID
+	dtype                  *string
+	name                   *string
+	clearedFields          map[string]struct{}
+	franchise              *uuid.UUID
+	clearedfranchise       bool
+	pipeline               *uuid.UUID
+	clearedpipeline        bool
+	security_group         *uuid.UUID
+	clearedsecurity_group  bool
+	users                  map[uuid.UUID]struct{}
+	removedusers           map[uuid.UUID]struct{}
+	clearedusers           bool
+	security_groups        map[uuid.UUID]struct{}
+	removedsecurity_groups map[uuid.UUID]struct{}
+	clearedsecurity_groups bool
+	done                   bool
+	oldValue               func(context.Context) (*Department, error)
+	predicates             []predicate.Department
 }
 
 var _ ent.Mutation = (*DepartmentMutation)(nil)
@@ -18334,6 +18340,114 @@ func (m *DepartmentMutation) ResetSecurityGroup() {
 	m.clearedsecurity_group = false
 }
 
+// AddUserIDs adds the "users" edge to the User entity by ids.
+func (m *DepartmentMutation) AddUserIDs(ids ...uuid.UUID) {
+	if m.users == nil {
+		m.users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.users[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsers clears the "users" edge to the User entity.
+func (m *DepartmentMutation) ClearUsers() {
+	m.clearedusers = true
+}
+
+// UsersCleared reports if the "users" edge to the User entity was cleared.
+func (m *DepartmentMutation) UsersCleared() bool {
+	return m.clearedusers
+}
+
+// RemoveUserIDs removes the "users" edge to the User entity by IDs.
+func (m *DepartmentMutation) RemoveUserIDs(ids ...uuid.UUID) {
+	if m.removedusers == nil {
+		m.removedusers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.users, ids[i])
+		m.removedusers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsers returns the removed IDs of the "users" edge to the User entity.
+func (m *DepartmentMutation) RemovedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.removedusers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsersIDs returns the "users" edge IDs in the mutation.
+func (m *DepartmentMutation) UsersIDs() (ids []uuid.UUID) {
+	for id := range m.users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsers resets all changes to the "users" edge.
+func (m *DepartmentMutation) ResetUsers() {
+	m.users = nil
+	m.clearedusers = false
+	m.removedusers = nil
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by ids.
+func (m *DepartmentMutation) AddSecurityGroupIDs(ids ...uuid.UUID) {
+	if m.security_groups == nil {
+		m.security_groups = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.security_groups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSecurityGroups clears the "security_groups" edge to the SecurityGroup entity.
+func (m *DepartmentMutation) ClearSecurityGroups() {
+	m.clearedsecurity_groups = true
+}
+
+// SecurityGroupsCleared reports if the "security_groups" edge to the SecurityGroup entity was cleared.
+func (m *DepartmentMutation) SecurityGroupsCleared() bool {
+	return m.clearedsecurity_groups
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to the SecurityGroup entity by IDs.
+func (m *DepartmentMutation) RemoveSecurityGroupIDs(ids ...uuid.UUID) {
+	if m.removedsecurity_groups == nil {
+		m.removedsecurity_groups = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.security_groups, ids[i])
+		m.removedsecurity_groups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSecurityGroups returns the removed IDs of the "security_groups" edge to the SecurityGroup entity.
+func (m *DepartmentMutation) RemovedSecurityGroupsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsecurity_groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SecurityGroupsIDs returns the "security_groups" edge IDs in the mutation.
+func (m *DepartmentMutation) SecurityGroupsIDs() (ids []uuid.UUID) {
+	for id := range m.security_groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSecurityGroups resets all changes to the "security_groups" edge.
+func (m *DepartmentMutation) ResetSecurityGroups() {
+	m.security_groups = nil
+	m.clearedsecurity_groups = false
+	m.removedsecurity_groups = nil
+}
+
 // Where appends a list predicates to the DepartmentMutation builder.
 func (m *DepartmentMutation) Where(ps ...predicate.Department) {
 	m.predicates = append(m.predicates, ps...)
@@ -18722,7 +18836,7 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.franchise != nil {
 		edges = append(edges, department.EdgeFranchise)
 	}
@@ -18731,6 +18845,12 @@ func (m *DepartmentMutation) AddedEdges() []string {
 	}
 	if m.security_group != nil {
 		edges = append(edges, department.EdgeSecurityGroup)
+	}
+	if m.users != nil {
+		edges = append(edges, department.EdgeUsers)
+	}
+	if m.security_groups != nil {
+		edges = append(edges, department.EdgeSecurityGroups)
 	}
 	return edges
 }
@@ -18751,25 +18871,57 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.security_group; id != nil {
 			return []ent.Value{*id}
 		}
+	case department.EdgeUsers:
+		ids := make([]ent.Value, 0, len(m.users))
+		for id := range m.users {
+			ids = append(ids, id)
+		}
+		return ids
+	case department.EdgeSecurityGroups:
+		ids := make([]ent.Value, 0, len(m.security_groups))
+		for id := range m.security_groups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
+	if m.removedusers != nil {
+		edges = append(edges, department.EdgeUsers)
+	}
+	if m.removedsecurity_groups != nil {
+		edges = append(edges, department.EdgeSecurityGroups)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case department.EdgeUsers:
+		ids := make([]ent.Value, 0, len(m.removedusers))
+		for id := range m.removedusers {
+			ids = append(ids, id)
+		}
+		return ids
+	case department.EdgeSecurityGroups:
+		ids := make([]ent.Value, 0, len(m.removedsecurity_groups))
+		for id := range m.removedsecurity_groups {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedfranchise {
 		edges = append(edges, department.EdgeFranchise)
 	}
@@ -18778,6 +18930,12 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedsecurity_group {
 		edges = append(edges, department.EdgeSecurityGroup)
+	}
+	if m.clearedusers {
+		edges = append(edges, department.EdgeUsers)
+	}
+	if m.clearedsecurity_groups {
+		edges = append(edges, department.EdgeSecurityGroups)
 	}
 	return edges
 }
@@ -18792,6 +18950,10 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 		return m.clearedpipeline
 	case department.EdgeSecurityGroup:
 		return m.clearedsecurity_group
+	case department.EdgeUsers:
+		return m.clearedusers
+	case department.EdgeSecurityGroups:
+		return m.clearedsecurity_groups
 	}
 	return false
 }
@@ -18825,6 +18987,12 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	case department.EdgeSecurityGroup:
 		m.ResetSecurityGroup()
+		return nil
+	case department.EdgeUsers:
+		m.ResetUsers()
+		return nil
+	case department.EdgeSecurityGroups:
+		m.ResetSecurityGroups()
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
@@ -20603,31 +20771,37 @@ func (m *FollowUpMutation) ResetEdge(name string) error {
 // FranchiseMutation represents an operation that mutates the Franchise nodes in the graph.
 type FranchiseMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *uuid.UUID
-	tenant_id          *uuid.UUID
-	date_created       *time.Time
-	created_by_id      *uuid.UUID
-	date_modified      *time.Time
-	modified_by_id     *uuid.UUID
-	is_deleted         *bool
-	date_deleted       *time.Time
-	deleted_by_id      *uuid.UUID
-	dtype              *string
-	name               *string
-	code               *string
-	is_active          *bool
-	clearedFields      map[string]struct{}
-	departments        map[uuid.UUID]struct{}
-	removeddepartments map[uuid.UUID]struct{}
-	cleareddepartments bool
-	automations        map[uuid.UUID]struct{}
-	removedautomations map[uuid.UUID]struct{}
-	clearedautomations bool
-	done               bool
-	oldValue           func(context.Context) (*Franchise, error)
-	predicates         []predicate.Franchise
+	op                     Op
+	typ                    string
+	id                     *uuid.UUID
+	tenant_id              *uuid.UUID
+	date_created           *time.Time
+	created_by_id          *uuid.UUID
+	date_modified          *time.Time
+	modified_by_id         *uuid.UUID
+	is_deleted             *bool
+	date_deleted           *time.Time
+	deleted_by_id          *uuid.UUID
+	dtype                  *string
+	name                   *string
+	code                   *string
+	is_active              *bool
+	clearedFields          map[string]struct{}
+	departments            map[uuid.UUID]struct{}
+	removeddepartments     map[uuid.UUID]struct{}
+	cleareddepartments     bool
+	automations            map[uuid.UUID]struct{}
+	removedautomations     map[uuid.UUID]struct{}
+	clearedautomations     bool
+	users                  map[uuid.UUID]struct{}
+	removedusers           map[uuid.UUID]struct{}
+	clearedusers           bool
+	security_groups        map[uuid.UUID]struct{}
+	removedsecurity_groups map[uuid.UUID]struct{}
+	clearedsecurity_groups bool
+	done                   bool
+	oldValue               func(context.Context) (*Franchise, error)
+	predicates             []predicate.Franchise
 }
 
 var _ ent.Mutation = (*FranchiseMutation)(nil)
@@ -21339,6 +21513,114 @@ func (m *FranchiseMutation) ResetAutomations() {
 	m.removedautomations = nil
 }
 
+// AddUserIDs adds the "users" edge to the User entity by ids.
+func (m *FranchiseMutation) AddUserIDs(ids ...uuid.UUID) {
+	if m.users == nil {
+		m.users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.users[ids[i]] = struct{}{}
+	}
+}
+
+// ClearUsers clears the "users" edge to the User entity.
+func (m *FranchiseMutation) ClearUsers() {
+	m.clearedusers = true
+}
+
+// UsersCleared reports if the "users" edge to the User entity was cleared.
+func (m *FranchiseMutation) UsersCleared() bool {
+	return m.clearedusers
+}
+
+// RemoveUserIDs removes the "users" edge to the User entity by IDs.
+func (m *FranchiseMutation) RemoveUserIDs(ids ...uuid.UUID) {
+	if m.removedusers == nil {
+		m.removedusers = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.users, ids[i])
+		m.removedusers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedUsers returns the removed IDs of the "users" edge to the User entity.
+func (m *FranchiseMutation) RemovedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.removedusers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// UsersIDs returns the "users" edge IDs in the mutation.
+func (m *FranchiseMutation) UsersIDs() (ids []uuid.UUID) {
+	for id := range m.users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetUsers resets all changes to the "users" edge.
+func (m *FranchiseMutation) ResetUsers() {
+	m.users = nil
+	m.clearedusers = false
+	m.removedusers = nil
+}
+
+// AddSecurityGroupIDs adds the "security_groups" edge to the SecurityGroup entity by ids.
+func (m *FranchiseMutation) AddSecurityGroupIDs(ids ...uuid.UUID) {
+	if m.security_groups == nil {
+		m.security_groups = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.security_groups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSecurityGroups clears the "security_groups" edge to the SecurityGroup entity.
+func (m *FranchiseMutation) ClearSecurityGroups() {
+	m.clearedsecurity_groups = true
+}
+
+// SecurityGroupsCleared reports if the "security_groups" edge to the SecurityGroup entity was cleared.
+func (m *FranchiseMutation) SecurityGroupsCleared() bool {
+	return m.clearedsecurity_groups
+}
+
+// RemoveSecurityGroupIDs removes the "security_groups" edge to the SecurityGroup entity by IDs.
+func (m *FranchiseMutation) RemoveSecurityGroupIDs(ids ...uuid.UUID) {
+	if m.removedsecurity_groups == nil {
+		m.removedsecurity_groups = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.security_groups, ids[i])
+		m.removedsecurity_groups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSecurityGroups returns the removed IDs of the "security_groups" edge to the SecurityGroup entity.
+func (m *FranchiseMutation) RemovedSecurityGroupsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsecurity_groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// SecurityGroupsIDs returns the "security_groups" edge IDs in the mutation.
+func (m *FranchiseMutation) SecurityGroupsIDs() (ids []uuid.UUID) {
+	for id := range m.security_groups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSecurityGroups resets all changes to the "security_groups" edge.
+func (m *FranchiseMutation) ResetSecurityGroups() {
+	m.security_groups = nil
+	m.clearedsecurity_groups = false
+	m.removedsecurity_groups = nil
+}
+
 // Where appends a list predicates to the FranchiseMutation builder.
 func (m *FranchiseMutation) Where(ps ...predicate.Franchise) {
 	m.predicates = append(m.predicates, ps...)
@@ -21692,12 +21974,18 @@ func (m *FranchiseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FranchiseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.departments != nil {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
 	if m.automations != nil {
 		edges = append(edges, franchise.EdgeAutomations)
+	}
+	if m.users != nil {
+		edges = append(edges, franchise.EdgeUsers)
+	}
+	if m.security_groups != nil {
+		edges = append(edges, franchise.EdgeSecurityGroups)
 	}
 	return edges
 }
@@ -21718,18 +22006,36 @@ func (m *FranchiseMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case franchise.EdgeUsers:
+		ids := make([]ent.Value, 0, len(m.users))
+		for id := range m.users {
+			ids = append(ids, id)
+		}
+		return ids
+	case franchise.EdgeSecurityGroups:
+		ids := make([]ent.Value, 0, len(m.security_groups))
+		for id := range m.security_groups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FranchiseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.removeddepartments != nil {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
 	if m.removedautomations != nil {
 		edges = append(edges, franchise.EdgeAutomations)
+	}
+	if m.removedusers != nil {
+		edges = append(edges, franchise.EdgeUsers)
+	}
+	if m.removedsecurity_groups != nil {
+		edges = append(edges, franchise.EdgeSecurityGroups)
 	}
 	return edges
 }
@@ -21750,18 +22056,36 @@ func (m *FranchiseMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case franchise.EdgeUsers:
+		ids := make([]ent.Value, 0, len(m.removedusers))
+		for id := range m.removedusers {
+			ids = append(ids, id)
+		}
+		return ids
+	case franchise.EdgeSecurityGroups:
+		ids := make([]ent.Value, 0, len(m.removedsecurity_groups))
+		for id := range m.removedsecurity_groups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FranchiseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 4)
 	if m.cleareddepartments {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
 	if m.clearedautomations {
 		edges = append(edges, franchise.EdgeAutomations)
+	}
+	if m.clearedusers {
+		edges = append(edges, franchise.EdgeUsers)
+	}
+	if m.clearedsecurity_groups {
+		edges = append(edges, franchise.EdgeSecurityGroups)
 	}
 	return edges
 }
@@ -21774,6 +22098,10 @@ func (m *FranchiseMutation) EdgeCleared(name string) bool {
 		return m.cleareddepartments
 	case franchise.EdgeAutomations:
 		return m.clearedautomations
+	case franchise.EdgeUsers:
+		return m.clearedusers
+	case franchise.EdgeSecurityGroups:
+		return m.clearedsecurity_groups
 	}
 	return false
 }
@@ -21795,6 +22123,12 @@ func (m *FranchiseMutation) ResetEdge(name string) error {
 		return nil
 	case franchise.EdgeAutomations:
 		m.ResetAutomations()
+		return nil
+	case franchise.EdgeUsers:
+		m.ResetUsers()
+		return nil
+	case franchise.EdgeSecurityGroups:
+		m.ResetSecurityGroups()
 		return nil
 	}
 	return fmt.Errorf("unknown Franchise edge %s", name)
@@ -50244,6 +50578,9 @@ type UserMutation struct {
 	third_party_ids         map[uuid.UUID]struct{}
 	removedthird_party_ids  map[uuid.UUID]struct{}
 	clearedthird_party_ids  bool
+	assigned_leads          map[uuid.UUID]struct{}
+	removedassigned_leads   map[uuid.UUID]struct{}
+	clearedassigned_leads   bool
 	done                    bool
 	oldValue                func(context.Context) (*User, error)
 	predicates              []predicate.User
@@ -51803,6 +52140,60 @@ func (m *UserMutation) ResetThirdPartyIds() {
 	m.removedthird_party_ids = nil
 }
 
+// AddAssignedLeadIDs adds the "assigned_leads" edge to the Lead entity by ids.
+func (m *UserMutation) AddAssignedLeadIDs(ids ...uuid.UUID) {
+	if m.assigned_leads == nil {
+		m.assigned_leads = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.assigned_leads[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAssignedLeads clears the "assigned_leads" edge to the Lead entity.
+func (m *UserMutation) ClearAssignedLeads() {
+	m.clearedassigned_leads = true
+}
+
+// AssignedLeadsCleared reports if the "assigned_leads" edge to the Lead entity was cleared.
+func (m *UserMutation) AssignedLeadsCleared() bool {
+	return m.clearedassigned_leads
+}
+
+// RemoveAssignedLeadIDs removes the "assigned_leads" edge to the Lead entity by IDs.
+func (m *UserMutation) RemoveAssignedLeadIDs(ids ...uuid.UUID) {
+	if m.removedassigned_leads == nil {
+		m.removedassigned_leads = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.assigned_leads, ids[i])
+		m.removedassigned_leads[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAssignedLeads returns the removed IDs of the "assigned_leads" edge to the Lead entity.
+func (m *UserMutation) RemovedAssignedLeadsIDs() (ids []uuid.UUID) {
+	for id := range m.removedassigned_leads {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AssignedLeadsIDs returns the "assigned_leads" edge IDs in the mutation.
+func (m *UserMutation) AssignedLeadsIDs() (ids []uuid.UUID) {
+	for id := range m.assigned_leads {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAssignedLeads resets all changes to the "assigned_leads" edge.
+func (m *UserMutation) ResetAssignedLeads() {
+	m.assigned_leads = nil
+	m.clearedassigned_leads = false
+	m.removedassigned_leads = nil
+}
+
 // Where appends a list predicates to the UserMutation builder.
 func (m *UserMutation) Where(ps ...predicate.User) {
 	m.predicates = append(m.predicates, ps...)
@@ -52459,7 +52850,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.roles != nil {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -52477,6 +52868,9 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.third_party_ids != nil {
 		edges = append(edges, user.EdgeThirdPartyIds)
+	}
+	if m.assigned_leads != nil {
+		edges = append(edges, user.EdgeAssignedLeads)
 	}
 	return edges
 }
@@ -52519,13 +52913,19 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAssignedLeads:
+		ids := make([]ent.Value, 0, len(m.assigned_leads))
+		for id := range m.assigned_leads {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.removedroles != nil {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -52540,6 +52940,9 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedthird_party_ids != nil {
 		edges = append(edges, user.EdgeThirdPartyIds)
+	}
+	if m.removedassigned_leads != nil {
+		edges = append(edges, user.EdgeAssignedLeads)
 	}
 	return edges
 }
@@ -52578,13 +52981,19 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeAssignedLeads:
+		ids := make([]ent.Value, 0, len(m.removedassigned_leads))
+		for id := range m.removedassigned_leads {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 7)
 	if m.clearedroles {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -52602,6 +53011,9 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedthird_party_ids {
 		edges = append(edges, user.EdgeThirdPartyIds)
+	}
+	if m.clearedassigned_leads {
+		edges = append(edges, user.EdgeAssignedLeads)
 	}
 	return edges
 }
@@ -52622,6 +53034,8 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedsettings
 	case user.EdgeThirdPartyIds:
 		return m.clearedthird_party_ids
+	case user.EdgeAssignedLeads:
+		return m.clearedassigned_leads
 	}
 	return false
 }
@@ -52658,6 +53072,9 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeThirdPartyIds:
 		m.ResetThirdPartyIds()
+		return nil
+	case user.EdgeAssignedLeads:
+		m.ResetAssignedLeads()
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)

@@ -486,7 +486,6 @@ func (_q *PipelineQuery) loadDepartments(ctx context.Context, query *DepartmentQ
 			init(nodes[i])
 		}
 	}
-	query.withFKs = true
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(department.FieldPipelineID)
 	}

@@ -541,10 +541,10 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 	}
 	if nodes := _c.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -557,10 +557,10 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 	}
 	if nodes := _c.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),

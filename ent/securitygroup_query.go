@@ -108,7 +108,7 @@ func (_q *SecurityGroupQuery) QueryFranchises() *FranchiseQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, selector),
 			sqlgraph.To(franchise.Table, franchise.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, securitygroup.FranchisesTable, securitygroup.FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, securitygroup.FranchisesTable, securitygroup.FranchisesPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -130,7 +130,7 @@ func (_q *SecurityGroupQuery) QueryDepartments() *DepartmentQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, selector),
 			sqlgraph.To(department.Table, department.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, securitygroup.DepartmentsTable, securitygroup.DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, securitygroup.DepartmentsTable, securitygroup.DepartmentsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -590,64 +590,124 @@ func (_q *SecurityGroupQuery) loadMembers(ctx context.Context, query *UserQuery,
 	return nil
 }
 func (_q *SecurityGroupQuery) loadFranchises(ctx context.Context, query *FranchiseQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *Franchise)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[uuid.UUID]*SecurityGroup)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*SecurityGroup)
+	nids := make(map[uuid.UUID]map[*SecurityGroup]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Franchise(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(securitygroup.FranchisesColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(securitygroup.FranchisesTable)
+		s.Join(joinT).On(s.C(franchise.FieldID), joinT.C(securitygroup.FranchisesPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(securitygroup.FranchisesPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(securitygroup.FranchisesPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*SecurityGroup]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Franchise](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.security_group_franchises
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "security_group_franchises" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "security_group_franchises" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "franchises" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
 func (_q *SecurityGroupQuery) loadDepartments(ctx context.Context, query *DepartmentQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *Department)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[uuid.UUID]*SecurityGroup)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*SecurityGroup)
+	nids := make(map[uuid.UUID]map[*SecurityGroup]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Department(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(securitygroup.DepartmentsColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(securitygroup.DepartmentsTable)
+		s.Join(joinT).On(s.C(department.FieldID), joinT.C(securitygroup.DepartmentsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(securitygroup.DepartmentsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(securitygroup.DepartmentsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*SecurityGroup]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Department](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.security_group_departments
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "security_group_departments" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "security_group_departments" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "departments" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }

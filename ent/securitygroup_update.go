@@ -540,10 +540,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -553,10 +553,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if nodes := _u.mutation.RemovedFranchisesIDs(); len(nodes) > 0 && !_u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -569,10 +569,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if nodes := _u.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -585,10 +585,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -598,10 +598,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if nodes := _u.mutation.RemovedDepartmentsIDs(); len(nodes) > 0 && !_u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -614,10 +614,10 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if nodes := _u.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -1186,10 +1186,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if _u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1199,10 +1199,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if nodes := _u.mutation.RemovedFranchisesIDs(); len(nodes) > 0 && !_u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1215,10 +1215,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if nodes := _u.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.FranchisesTable,
-			Columns: []string{securitygroup.FranchisesColumn},
+			Columns: securitygroup.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1231,10 +1231,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -1244,10 +1244,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if nodes := _u.mutation.RemovedDepartmentsIDs(); len(nodes) > 0 && !_u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -1260,10 +1260,10 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if nodes := _u.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   securitygroup.DepartmentsTable,
-			Columns: []string{securitygroup.DepartmentsColumn},
+			Columns: securitygroup.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),

@@ -75,9 +75,8 @@ type User struct {
 	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
-	Edges          UserEdges `json:"edges"`
-	lead_assignees *uuid.UUID
-	selectValues   sql.SelectValues
+	Edges        UserEdges `json:"edges"`
+	selectValues sql.SelectValues
 }
 
 // UserEdges holds the relations/edges for other nodes in the graph.
@@ -94,17 +93,20 @@ type UserEdges struct {
 	Settings *UserSettings `json:"settings,omitempty"`
 	// ThirdPartyIds holds the value of the third_party_ids edge.
 	ThirdPartyIds []*UserThirdPartyID `json:"third_party_ids,omitempty"`
+	// AssignedLeads holds the value of the assigned_leads edge.
+	AssignedLeads []*Lead `json:"assigned_leads,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [6]map[string]int
+	totalCount [7]map[string]int
 
 	namedRoles          map[string][]*Role
 	namedFranchises     map[string][]*Franchise
 	namedDepartments    map[string][]*Department
 	namedSecurityGroups map[string][]*SecurityGroup
 	namedThirdPartyIds  map[string][]*UserThirdPartyID
+	namedAssignedLeads  map[string][]*Lead
 }
 
 // RolesOrErr returns the Roles value or an error if the edge
@@ -163,6 +165,15 @@ func (e UserEdges) ThirdPartyIdsOrErr() ([]*UserThirdPartyID, error) {
 	return nil, &NotLoadedError{edge: "third_party_ids"}
 }
 
+// AssignedLeadsOrErr returns the AssignedLeads value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) AssignedLeadsOrErr() ([]*Lead, error) {
+	if e.loadedTypes[6] {
+		return e.AssignedLeads, nil
+	}
+	return nil, &NotLoadedError{edge: "assigned_leads"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -178,8 +189,6 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullTime)
 		case user.FieldID, user.FieldTenantID:
 			values[i] = new(uuid.UUID)
-		case user.ForeignKeys[0]: // lead_assignees
-			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -376,13 +385,6 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
-		case user.ForeignKeys[0]:
-			if value, ok := values[i].(*sql.NullScanner); !ok {
-				return fmt.Errorf("unexpected type %T for field lead_assignees", values[i])
-			} else if value.Valid {
-				_m.lead_assignees = new(uuid.UUID)
-				*_m.lead_assignees = *value.S.(*uuid.UUID)
-			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -424,6 +426,11 @@ func (_m *User) QuerySettings() *UserSettingsQuery {
 // QueryThirdPartyIds queries the "third_party_ids" edge of the User entity.
 func (_m *User) QueryThirdPartyIds() *UserThirdPartyIDQuery {
 	return NewUserClient(_m.config).QueryThirdPartyIds(_m)
+}
+
+// QueryAssignedLeads queries the "assigned_leads" edge of the User entity.
+func (_m *User) QueryAssignedLeads() *LeadQuery {
+	return NewUserClient(_m.config).QueryAssignedLeads(_m)
 }
 
 // Update returns a builder for updating this User.
@@ -673,6 +680,30 @@ func (_m *User) appendNamedThirdPartyIds(name string, edges ...*UserThirdPartyID
 		_m.Edges.namedThirdPartyIds[name] = []*UserThirdPartyID{}
 	} else {
 		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
+	}
+}
+
+// NamedAssignedLeads returns the AssignedLeads named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedAssignedLeads(name string) ([]*Lead, error) {
+	if _m.Edges.namedAssignedLeads == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAssignedLeads[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedAssignedLeads(name string, edges ...*Lead) {
+	if _m.Edges.namedAssignedLeads == nil {
+		_m.Edges.namedAssignedLeads = make(map[string][]*Lead)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAssignedLeads[name] = []*Lead{}
+	} else {
+		_m.Edges.namedAssignedLeads[name] = append(_m.Edges.namedAssignedLeads[name], edges...)
 	}
 }
 

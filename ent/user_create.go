@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
@@ -492,6 +493,21 @@ func (_c *UserCreate) AddThirdPartyIds(v ...*UserThirdPartyID) *UserCreate {
 	return _c.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAssignedLeadIDs adds the "assigned_leads" edge to the Lead entity by IDs.
+func (_c *UserCreate) AddAssignedLeadIDs(ids ...uuid.UUID) *UserCreate {
+	_c.mutation.AddAssignedLeadIDs(ids...)
+	return _c
+}
+
+// AddAssignedLeads adds the "assigned_leads" edges to the Lead entity.
+func (_c *UserCreate) AddAssignedLeads(v ...*Lead) *UserCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAssignedLeadIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_c *UserCreate) Mutation() *UserMutation {
 	return _c.mutation
@@ -807,10 +823,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	}
 	if nodes := _c.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -823,10 +839,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	}
 	if nodes := _c.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -878,6 +894,22 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AssignedLeadsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

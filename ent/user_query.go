@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/securitygroup"
@@ -37,7 +38,7 @@ type UserQuery struct {
 	withSecurityGroups      *SecurityGroupQuery
 	withSettings            *UserSettingsQuery
 	withThirdPartyIds       *UserThirdPartyIDQuery
-	withFKs                 bool
+	withAssignedLeads       *LeadQuery
 	loadTotal               []func(context.Context, []*User) error
 	modifiers               []func(*sql.Selector)
 	withNamedRoles          map[string]*RoleQuery
@@ -45,6 +46,7 @@ type UserQuery struct {
 	withNamedDepartments    map[string]*DepartmentQuery
 	withNamedSecurityGroups map[string]*SecurityGroupQuery
 	withNamedThirdPartyIds  map[string]*UserThirdPartyIDQuery
+	withNamedAssignedLeads  map[string]*LeadQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -117,7 +119,7 @@ func (_q *UserQuery) QueryFranchises() *FranchiseQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(franchise.Table, franchise.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.FranchisesTable, user.FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, user.FranchisesTable, user.FranchisesPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -139,7 +141,7 @@ func (_q *UserQuery) QueryDepartments() *DepartmentQuery {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(department.Table, department.FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, user.DepartmentsTable, user.DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, user.DepartmentsTable, user.DepartmentsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -206,6 +208,28 @@ func (_q *UserQuery) QueryThirdPartyIds() *UserThirdPartyIDQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(userthirdpartyid.Table, userthirdpartyid.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, user.ThirdPartyIdsTable, user.ThirdPartyIdsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAssignedLeads chains the current query on the "assigned_leads" edge.
+func (_q *UserQuery) QueryAssignedLeads() *LeadQuery {
+	query := (&LeadClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(lead.Table, lead.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.AssignedLeadsTable, user.AssignedLeadsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -411,6 +435,7 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withSecurityGroups: _q.withSecurityGroups.Clone(),
 		withSettings:       _q.withSettings.Clone(),
 		withThirdPartyIds:  _q.withThirdPartyIds.Clone(),
+		withAssignedLeads:  _q.withAssignedLeads.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -481,6 +506,17 @@ func (_q *UserQuery) WithThirdPartyIds(opts ...func(*UserThirdPartyIDQuery)) *Us
 		opt(query)
 	}
 	_q.withThirdPartyIds = query
+	return _q
+}
+
+// WithAssignedLeads tells the query-builder to eager-load the nodes that are connected to
+// the "assigned_leads" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithAssignedLeads(opts ...func(*LeadQuery)) *UserQuery {
+	query := (&LeadClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAssignedLeads = query
 	return _q
 }
 
@@ -561,20 +597,17 @@ func (_q *UserQuery) prepareQuery(ctx context.Context) error {
 func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, error) {
 	var (
 		nodes       = []*User{}
-		withFKs     = _q.withFKs
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [7]bool{
 			_q.withRoles != nil,
 			_q.withFranchises != nil,
 			_q.withDepartments != nil,
 			_q.withSecurityGroups != nil,
 			_q.withSettings != nil,
 			_q.withThirdPartyIds != nil,
+			_q.withAssignedLeads != nil,
 		}
 	)
-	if withFKs {
-		_spec.Node.Columns = append(_spec.Node.Columns, user.ForeignKeys...)
-	}
 	_spec.ScanValues = func(columns []string) ([]any, error) {
 		return (*User).scanValues(nil, columns)
 	}
@@ -637,6 +670,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withAssignedLeads; query != nil {
+		if err := _q.loadAssignedLeads(ctx, query, nodes,
+			func(n *User) { n.Edges.AssignedLeads = []*Lead{} },
+			func(n *User, e *Lead) { n.Edges.AssignedLeads = append(n.Edges.AssignedLeads, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedRoles {
 		if err := _q.loadRoles(ctx, query, nodes,
 			func(n *User) { n.appendNamedRoles(name) },
@@ -669,6 +709,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadThirdPartyIds(ctx, query, nodes,
 			func(n *User) { n.appendNamedThirdPartyIds(name) },
 			func(n *User, e *UserThirdPartyID) { n.appendNamedThirdPartyIds(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAssignedLeads {
+		if err := _q.loadAssignedLeads(ctx, query, nodes,
+			func(n *User) { n.appendNamedAssignedLeads(name) },
+			func(n *User, e *Lead) { n.appendNamedAssignedLeads(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -742,64 +789,124 @@ func (_q *UserQuery) loadRoles(ctx context.Context, query *RoleQuery, nodes []*U
 	return nil
 }
 func (_q *UserQuery) loadFranchises(ctx context.Context, query *FranchiseQuery, nodes []*User, init func(*User), assign func(*User, *Franchise)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[uuid.UUID]*User)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*User)
+	nids := make(map[uuid.UUID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Franchise(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.FranchisesColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.FranchisesTable)
+		s.Join(joinT).On(s.C(franchise.FieldID), joinT.C(user.FranchisesPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(user.FranchisesPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.FranchisesPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Franchise](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.user_franchises
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "user_franchises" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "user_franchises" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "franchises" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
 func (_q *UserQuery) loadDepartments(ctx context.Context, query *DepartmentQuery, nodes []*User, init func(*User), assign func(*User, *Department)) error {
-	fks := make([]driver.Value, 0, len(nodes))
-	nodeids := make(map[uuid.UUID]*User)
-	for i := range nodes {
-		fks = append(fks, nodes[i].ID)
-		nodeids[nodes[i].ID] = nodes[i]
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*User)
+	nids := make(map[uuid.UUID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
 		if init != nil {
-			init(nodes[i])
+			init(node)
 		}
 	}
-	query.withFKs = true
-	query.Where(predicate.Department(func(s *sql.Selector) {
-		s.Where(sql.InValues(s.C(user.DepartmentsColumn), fks...))
-	}))
-	neighbors, err := query.All(ctx)
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.DepartmentsTable)
+		s.Join(joinT).On(s.C(department.FieldID), joinT.C(user.DepartmentsPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(user.DepartmentsPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.DepartmentsPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Department](ctx, query, qr, query.inters)
 	if err != nil {
 		return err
 	}
 	for _, n := range neighbors {
-		fk := n.user_departments
-		if fk == nil {
-			return fmt.Errorf(`foreign-key "user_departments" is nil for node %v`, n.ID)
-		}
-		node, ok := nodeids[*fk]
+		nodes, ok := nids[n.ID]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "user_departments" returned %v for node %v`, *fk, n.ID)
+			return fmt.Errorf(`unexpected "departments" node returned %v`, n.ID)
 		}
-		assign(node, n)
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -919,6 +1026,67 @@ func (_q *UserQuery) loadThirdPartyIds(ctx context.Context, query *UserThirdPart
 			return fmt.Errorf(`unexpected referenced foreign-key "user_id" returned %v for node %v`, fk, n.ID)
 		}
 		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadAssignedLeads(ctx context.Context, query *LeadQuery, nodes []*User, init func(*User), assign func(*User, *Lead)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[uuid.UUID]*User)
+	nids := make(map[uuid.UUID]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.AssignedLeadsTable)
+		s.Join(joinT).On(s.C(lead.FieldID), joinT.C(user.AssignedLeadsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.AssignedLeadsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.AssignedLeadsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(uuid.UUID)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := *values[0].(*uuid.UUID)
+				inValue := *values[1].(*uuid.UUID)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*Lead](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "assigned_leads" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
 	}
 	return nil
 }
@@ -1109,6 +1277,20 @@ func (_q *UserQuery) WithNamedThirdPartyIds(name string, opts ...func(*UserThird
 		_q.withNamedThirdPartyIds = make(map[string]*UserThirdPartyIDQuery)
 	}
 	_q.withNamedThirdPartyIds[name] = query
+	return _q
+}
+
+// WithNamedAssignedLeads tells the query-builder to eager-load the nodes that are connected to the "assigned_leads"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedAssignedLeads(name string, opts ...func(*LeadQuery)) *UserQuery {
+	query := (&LeadClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAssignedLeads == nil {
+		_q.withNamedAssignedLeads = make(map[string]*LeadQuery)
+	}
+	_q.withNamedAssignedLeads[name] = query
 	return _q
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/securitygroup"
@@ -524,6 +525,21 @@ func (_u *UserUpdate) AddThirdPartyIds(v ...*UserThirdPartyID) *UserUpdate {
 	return _u.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAssignedLeadIDs adds the "assigned_leads" edge to the Lead entity by IDs.
+func (_u *UserUpdate) AddAssignedLeadIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddAssignedLeadIDs(ids...)
+	return _u
+}
+
+// AddAssignedLeads adds the "assigned_leads" edges to the Lead entity.
+func (_u *UserUpdate) AddAssignedLeads(v ...*Lead) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssignedLeadIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -638,6 +654,27 @@ func (_u *UserUpdate) RemoveThirdPartyIds(v ...*UserThirdPartyID) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveThirdPartyIDIDs(ids...)
+}
+
+// ClearAssignedLeads clears all "assigned_leads" edges to the Lead entity.
+func (_u *UserUpdate) ClearAssignedLeads() *UserUpdate {
+	_u.mutation.ClearAssignedLeads()
+	return _u
+}
+
+// RemoveAssignedLeadIDs removes the "assigned_leads" edge to Lead entities by IDs.
+func (_u *UserUpdate) RemoveAssignedLeadIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveAssignedLeadIDs(ids...)
+	return _u
+}
+
+// RemoveAssignedLeads removes "assigned_leads" edges to Lead entities.
+func (_u *UserUpdate) RemoveAssignedLeads(v ...*Lead) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssignedLeadIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -860,10 +897,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -873,10 +910,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.RemovedFranchisesIDs(); len(nodes) > 0 && !_u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -889,10 +926,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -905,10 +942,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -918,10 +955,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.RemovedDepartmentsIDs(); len(nodes) > 0 && !_u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -934,10 +971,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if nodes := _u.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -1060,6 +1097,51 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AssignedLeadsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssignedLeadsIDs(); len(nodes) > 0 && !_u.mutation.AssignedLeadsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssignedLeadsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -1577,6 +1659,21 @@ func (_u *UserUpdateOne) AddThirdPartyIds(v ...*UserThirdPartyID) *UserUpdateOne
 	return _u.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAssignedLeadIDs adds the "assigned_leads" edge to the Lead entity by IDs.
+func (_u *UserUpdateOne) AddAssignedLeadIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddAssignedLeadIDs(ids...)
+	return _u
+}
+
+// AddAssignedLeads adds the "assigned_leads" edges to the Lead entity.
+func (_u *UserUpdateOne) AddAssignedLeads(v ...*Lead) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAssignedLeadIDs(ids...)
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -1691,6 +1788,27 @@ func (_u *UserUpdateOne) RemoveThirdPartyIds(v ...*UserThirdPartyID) *UserUpdate
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveThirdPartyIDIDs(ids...)
+}
+
+// ClearAssignedLeads clears all "assigned_leads" edges to the Lead entity.
+func (_u *UserUpdateOne) ClearAssignedLeads() *UserUpdateOne {
+	_u.mutation.ClearAssignedLeads()
+	return _u
+}
+
+// RemoveAssignedLeadIDs removes the "assigned_leads" edge to Lead entities by IDs.
+func (_u *UserUpdateOne) RemoveAssignedLeadIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveAssignedLeadIDs(ids...)
+	return _u
+}
+
+// RemoveAssignedLeads removes "assigned_leads" edges to Lead entities.
+func (_u *UserUpdateOne) RemoveAssignedLeads(v ...*Lead) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAssignedLeadIDs(ids...)
 }
 
 // Where appends a list predicates to the UserUpdate builder.
@@ -1943,10 +2061,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1956,10 +2074,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if nodes := _u.mutation.RemovedFranchisesIDs(); len(nodes) > 0 && !_u.mutation.FranchisesCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1972,10 +2090,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if nodes := _u.mutation.FranchisesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.FranchisesTable,
-			Columns: []string{user.FranchisesColumn},
+			Columns: user.FranchisesPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(franchise.FieldID, field.TypeUUID),
@@ -1988,10 +2106,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -2001,10 +2119,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if nodes := _u.mutation.RemovedDepartmentsIDs(); len(nodes) > 0 && !_u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -2017,10 +2135,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if nodes := _u.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.O2M,
+			Rel:     sqlgraph.M2M,
 			Inverse: false,
 			Table:   user.DepartmentsTable,
-			Columns: []string{user.DepartmentsColumn},
+			Columns: user.DepartmentsPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeUUID),
@@ -2143,6 +2261,51 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(userthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AssignedLeadsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAssignedLeadsIDs(); len(nodes) > 0 && !_u.mutation.AssignedLeadsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AssignedLeadsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.AssignedLeadsTable,
+			Columns: user.AssignedLeadsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(lead.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -162,7 +162,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/conecrm/gateway/ent/runtime"
 var (
-	Hooks        [1]ent.Hook
+	Hooks        [2]ent.Hook
 	Interceptors [1]ent.Interceptor
 	// DefaultDateCreated holds the default value on creation for the "date_created" field.
 	DefaultDateCreated func() time.Time

@@ -48,6 +48,10 @@ const (
 	EdgePipeline = "pipeline"
 	// EdgeSecurityGroup holds the string denoting the security_group edge name in mutations.
 	EdgeSecurityGroup = "security_group"
+	// EdgeUsers holds the string denoting the users edge name in mutations.
+	EdgeUsers = "users"
+	// EdgeSecurityGroups holds the string denoting the security_groups edge name in mutations.
+	EdgeSecurityGroups = "security_groups"
 	// Table holds the table name of the department in the database.
 	Table = "departments"
 	// FranchiseTable is the table that holds the franchise relation/edge.
@@ -71,6 +75,16 @@ const (
 	SecurityGroupInverseTable = "security_groups"
 	// SecurityGroupColumn is the table column denoting the security_group relation/edge.
 	SecurityGroupColumn = "security_group_id"
+	// UsersTable is the table that holds the users relation/edge. The primary key declared below.
+	UsersTable = "user_departments"
+	// UsersInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	UsersInverseTable = "users"
+	// SecurityGroupsTable is the table that holds the security_groups relation/edge. The primary key declared below.
+	SecurityGroupsTable = "security_group_departments"
+	// SecurityGroupsInverseTable is the table name for the SecurityGroup entity.
+	// It exists in this package in order to avoid circular dependency with the "securitygroup" package.
+	SecurityGroupsInverseTable = "security_groups"
 )
 
 // Columns holds all SQL columns for department fields.
@@ -91,22 +105,19 @@ var Columns = []string{
 	FieldSecurityGroupID,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "departments"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"security_group_departments",
-	"user_departments",
-}
+var (
+	// UsersPrimaryKey and UsersColumn2 are the table columns denoting the
+	// primary key for the users relation (M2M).
+	UsersPrimaryKey = []string{"user_id", "department_id"}
+	// SecurityGroupsPrimaryKey and SecurityGroupsColumn2 are the table columns denoting the
+	// primary key for the security_groups relation (M2M).
+	SecurityGroupsPrimaryKey = []string{"security_group_id", "department_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -226,6 +237,34 @@ func BySecurityGroupField(field string, opts ...sql.OrderTermOption) OrderOption
 		sqlgraph.OrderByNeighborTerms(s, newSecurityGroupStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByUsersCount orders the results by users count.
+func ByUsersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsersStep(), opts...)
+	}
+}
+
+// ByUsers orders the results by users terms.
+func ByUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// BySecurityGroupsCount orders the results by security_groups count.
+func BySecurityGroupsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSecurityGroupsStep(), opts...)
+	}
+}
+
+// BySecurityGroups orders the results by security_groups terms.
+func BySecurityGroups(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSecurityGroupsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newFranchiseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -245,5 +284,19 @@ func newSecurityGroupStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SecurityGroupInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, SecurityGroupTable, SecurityGroupColumn),
+	)
+}
+func newUsersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, UsersTable, UsersPrimaryKey...),
+	)
+}
+func newSecurityGroupsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SecurityGroupsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, SecurityGroupsTable, SecurityGroupsPrimaryKey...),
 	)
 }

@@ -44,6 +44,10 @@ const (
 	EdgeDepartments = "departments"
 	// EdgeAutomations holds the string denoting the automations edge name in mutations.
 	EdgeAutomations = "automations"
+	// EdgeUsers holds the string denoting the users edge name in mutations.
+	EdgeUsers = "users"
+	// EdgeSecurityGroups holds the string denoting the security_groups edge name in mutations.
+	EdgeSecurityGroups = "security_groups"
 	// Table holds the table name of the franchise in the database.
 	Table = "franchises"
 	// DepartmentsTable is the table that holds the departments relation/edge.
@@ -60,6 +64,16 @@ const (
 	AutomationsInverseTable = "automations"
 	// AutomationsColumn is the table column denoting the automations relation/edge.
 	AutomationsColumn = "franchise_id"
+	// UsersTable is the table that holds the users relation/edge. The primary key declared below.
+	UsersTable = "user_franchises"
+	// UsersInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	UsersInverseTable = "users"
+	// SecurityGroupsTable is the table that holds the security_groups relation/edge. The primary key declared below.
+	SecurityGroupsTable = "security_group_franchises"
+	// SecurityGroupsInverseTable is the table name for the SecurityGroup entity.
+	// It exists in this package in order to avoid circular dependency with the "securitygroup" package.
+	SecurityGroupsInverseTable = "security_groups"
 )
 
 // Columns holds all SQL columns for franchise fields.
@@ -79,22 +93,19 @@ var Columns = []string{
 	FieldIsActive,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "franchises"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"security_group_franchises",
-	"user_franchises",
-}
+var (
+	// UsersPrimaryKey and UsersColumn2 are the table columns denoting the
+	// primary key for the users relation (M2M).
+	UsersPrimaryKey = []string{"user_id", "franchise_id"}
+	// SecurityGroupsPrimaryKey and SecurityGroupsColumn2 are the table columns denoting the
+	// primary key for the security_groups relation (M2M).
+	SecurityGroupsPrimaryKey = []string{"security_group_id", "franchise_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -218,6 +229,34 @@ func ByAutomations(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newAutomationsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByUsersCount orders the results by users count.
+func ByUsersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newUsersStep(), opts...)
+	}
+}
+
+// ByUsers orders the results by users terms.
+func ByUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// BySecurityGroupsCount orders the results by security_groups count.
+func BySecurityGroupsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newSecurityGroupsStep(), opts...)
+	}
+}
+
+// BySecurityGroups orders the results by security_groups terms.
+func BySecurityGroups(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newSecurityGroupsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newDepartmentsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -230,5 +269,19 @@ func newAutomationsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AutomationsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, AutomationsTable, AutomationsColumn),
+	)
+}
+func newUsersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(UsersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, UsersTable, UsersPrimaryKey...),
+	)
+}
+func newSecurityGroupsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(SecurityGroupsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, SecurityGroupsTable, SecurityGroupsPrimaryKey...),
 	)
 }

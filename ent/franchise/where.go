@@ -707,6 +707,52 @@ func HasAutomationsWith(preds ...predicate.Automation) predicate.Franchise {
 	})
 }
 
+// HasUsers applies the HasEdge predicate on the "users" edge.
+func HasUsers() predicate.Franchise {
+	return predicate.Franchise(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, UsersTable, UsersPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasUsersWith applies the HasEdge predicate on the "users" edge with a given conditions (other predicates).
+func HasUsersWith(preds ...predicate.User) predicate.Franchise {
+	return predicate.Franchise(func(s *sql.Selector) {
+		step := newUsersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasSecurityGroups applies the HasEdge predicate on the "security_groups" edge.
+func HasSecurityGroups() predicate.Franchise {
+	return predicate.Franchise(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, SecurityGroupsTable, SecurityGroupsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasSecurityGroupsWith applies the HasEdge predicate on the "security_groups" edge with a given conditions (other predicates).
+func HasSecurityGroupsWith(preds ...predicate.SecurityGroup) predicate.Franchise {
+	return predicate.Franchise(func(s *sql.Selector) {
+		step := newSecurityGroupsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Franchise) predicate.Franchise {
 	return predicate.Franchise(sql.AndPredicates(predicates...))

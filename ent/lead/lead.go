@@ -240,13 +240,11 @@ const (
 	SoldByInverseTable = "users"
 	// SoldByColumn is the table column denoting the sold_by relation/edge.
 	SoldByColumn = "sold_by_id"
-	// AssigneesTable is the table that holds the assignees relation/edge.
-	AssigneesTable = "users"
+	// AssigneesTable is the table that holds the assignees relation/edge. The primary key declared below.
+	AssigneesTable = "lead_assignees"
 	// AssigneesInverseTable is the table name for the User entity.
 	// It exists in this package in order to avoid circular dependency with the "user" package.
 	AssigneesInverseTable = "users"
-	// AssigneesColumn is the table column denoting the assignees relation/edge.
-	AssigneesColumn = "lead_assignees"
 	// TasksTable is the table that holds the tasks relation/edge.
 	TasksTable = "tasks"
 	// TasksInverseTable is the table name for the Task entity.
@@ -381,6 +379,12 @@ var Columns = []string{
 	FieldUtmCampaign,
 	FieldUtmSource,
 }
+
+var (
+	// AssigneesPrimaryKey and AssigneesColumn2 are the table columns denoting the
+	// primary key for the assignees relation (M2M).
+	AssigneesPrimaryKey = []string{"lead_id", "user_id"}
+)
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
@@ -1016,7 +1020,7 @@ func newAssigneesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(AssigneesInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, AssigneesTable, AssigneesColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, AssigneesTable, AssigneesPrimaryKey...),
 	)
 }
 func newTasksStep() *sqlgraph.Step {

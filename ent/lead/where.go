@@ -3435,7 +3435,7 @@ func HasAssignees() predicate.Lead {
 	return predicate.Lead(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, AssigneesTable, AssigneesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, AssigneesTable, AssigneesPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

@@ -626,8 +626,6 @@ var (
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "pipeline_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "security_group_id", Type: field.TypeUUID, Nullable: true},
-		{Name: "security_group_departments", Type: field.TypeUUID, Nullable: true},
-		{Name: "user_departments", Type: field.TypeUUID, Nullable: true},
 	}
 	// DepartmentsTable holds the schema information for the "departments" table.
 	DepartmentsTable = &schema.Table{
@@ -651,18 +649,6 @@ var (
 				Symbol:     "departments_security_groups_security_group",
 				Columns:    []*schema.Column{DepartmentsColumns[13]},
 				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "departments_security_groups_departments",
-				Columns:    []*schema.Column{DepartmentsColumns[14]},
-				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "departments_users_departments",
-				Columns:    []*schema.Column{DepartmentsColumns[15]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
@@ -772,28 +758,12 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "code", Type: field.TypeString},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
-		{Name: "security_group_franchises", Type: field.TypeUUID, Nullable: true},
-		{Name: "user_franchises", Type: field.TypeUUID, Nullable: true},
 	}
 	// FranchisesTable holds the schema information for the "franchises" table.
 	FranchisesTable = &schema.Table{
 		Name:       "franchises",
 		Columns:    FranchisesColumns,
 		PrimaryKey: []*schema.Column{FranchisesColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "franchises_security_groups_franchises",
-				Columns:    []*schema.Column{FranchisesColumns[13]},
-				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-			{
-				Symbol:     "franchises_users_franchises",
-				Columns:    []*schema.Column{FranchisesColumns[14]},
-				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "franchise_tenant_id_date_created",
@@ -1722,21 +1692,12 @@ var (
 		{Name: "is_back_end", Type: field.TypeBool, Default: false},
 		{Name: "is_disableable", Type: field.TypeBool, Default: true},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
-		{Name: "lead_assignees", Type: field.TypeUUID, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
-		ForeignKeys: []*schema.ForeignKey{
-			{
-				Symbol:     "users_leads_assignees",
-				Columns:    []*schema.Column{UsersColumns[28]},
-				RefColumns: []*schema.Column{LeadsColumns[0]},
-				OnDelete:   schema.SetNull,
-			},
-		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "user_tenant_id_date_created",
@@ -1868,6 +1829,31 @@ var (
 			},
 		},
 	}
+	// LeadAssigneesColumns holds the columns for the "lead_assignees" table.
+	LeadAssigneesColumns = []*schema.Column{
+		{Name: "lead_id", Type: field.TypeUUID},
+		{Name: "user_id", Type: field.TypeUUID},
+	}
+	// LeadAssigneesTable holds the schema information for the "lead_assignees" table.
+	LeadAssigneesTable = &schema.Table{
+		Name:       "lead_assignees",
+		Columns:    LeadAssigneesColumns,
+		PrimaryKey: []*schema.Column{LeadAssigneesColumns[0], LeadAssigneesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "lead_assignees_lead_id",
+				Columns:    []*schema.Column{LeadAssigneesColumns[0]},
+				RefColumns: []*schema.Column{LeadsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "lead_assignees_user_id",
+				Columns:    []*schema.Column{LeadAssigneesColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// RolePermissionsColumns holds the columns for the "role_permissions" table.
 	RolePermissionsColumns = []*schema.Column{
 		{Name: "role_id", Type: field.TypeUUID},
@@ -1918,6 +1904,56 @@ var (
 			},
 		},
 	}
+	// SecurityGroupFranchisesColumns holds the columns for the "security_group_franchises" table.
+	SecurityGroupFranchisesColumns = []*schema.Column{
+		{Name: "security_group_id", Type: field.TypeUUID},
+		{Name: "franchise_id", Type: field.TypeUUID},
+	}
+	// SecurityGroupFranchisesTable holds the schema information for the "security_group_franchises" table.
+	SecurityGroupFranchisesTable = &schema.Table{
+		Name:       "security_group_franchises",
+		Columns:    SecurityGroupFranchisesColumns,
+		PrimaryKey: []*schema.Column{SecurityGroupFranchisesColumns[0], SecurityGroupFranchisesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "security_group_franchises_security_group_id",
+				Columns:    []*schema.Column{SecurityGroupFranchisesColumns[0]},
+				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "security_group_franchises_franchise_id",
+				Columns:    []*schema.Column{SecurityGroupFranchisesColumns[1]},
+				RefColumns: []*schema.Column{FranchisesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// SecurityGroupDepartmentsColumns holds the columns for the "security_group_departments" table.
+	SecurityGroupDepartmentsColumns = []*schema.Column{
+		{Name: "security_group_id", Type: field.TypeUUID},
+		{Name: "department_id", Type: field.TypeUUID},
+	}
+	// SecurityGroupDepartmentsTable holds the schema information for the "security_group_departments" table.
+	SecurityGroupDepartmentsTable = &schema.Table{
+		Name:       "security_group_departments",
+		Columns:    SecurityGroupDepartmentsColumns,
+		PrimaryKey: []*schema.Column{SecurityGroupDepartmentsColumns[0], SecurityGroupDepartmentsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "security_group_departments_security_group_id",
+				Columns:    []*schema.Column{SecurityGroupDepartmentsColumns[0]},
+				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "security_group_departments_department_id",
+				Columns:    []*schema.Column{SecurityGroupDepartmentsColumns[1]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// UserRolesColumns holds the columns for the "user_roles" table.
 	UserRolesColumns = []*schema.Column{
 		{Name: "user_id", Type: field.TypeUUID},
@@ -1939,6 +1975,56 @@ var (
 				Symbol:     "user_roles_role_id",
 				Columns:    []*schema.Column{UserRolesColumns[1]},
 				RefColumns: []*schema.Column{RolesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// UserFranchisesColumns holds the columns for the "user_franchises" table.
+	UserFranchisesColumns = []*schema.Column{
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "franchise_id", Type: field.TypeUUID},
+	}
+	// UserFranchisesTable holds the schema information for the "user_franchises" table.
+	UserFranchisesTable = &schema.Table{
+		Name:       "user_franchises",
+		Columns:    UserFranchisesColumns,
+		PrimaryKey: []*schema.Column{UserFranchisesColumns[0], UserFranchisesColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_franchises_user_id",
+				Columns:    []*schema.Column{UserFranchisesColumns[0]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "user_franchises_franchise_id",
+				Columns:    []*schema.Column{UserFranchisesColumns[1]},
+				RefColumns: []*schema.Column{FranchisesColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// UserDepartmentsColumns holds the columns for the "user_departments" table.
+	UserDepartmentsColumns = []*schema.Column{
+		{Name: "user_id", Type: field.TypeUUID},
+		{Name: "department_id", Type: field.TypeUUID},
+	}
+	// UserDepartmentsTable holds the schema information for the "user_departments" table.
+	UserDepartmentsTable = &schema.Table{
+		Name:       "user_departments",
+		Columns:    UserDepartmentsColumns,
+		PrimaryKey: []*schema.Column{UserDepartmentsColumns[0], UserDepartmentsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_departments_user_id",
+				Columns:    []*schema.Column{UserDepartmentsColumns[0]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "user_departments_department_id",
+				Columns:    []*schema.Column{UserDepartmentsColumns[1]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
 		},
@@ -1984,9 +2070,14 @@ var (
 		UserSettingsTable,
 		UserThirdPartyIdsTable,
 		AccountContactsTable,
+		LeadAssigneesTable,
 		RolePermissionsTable,
 		SecurityGroupMembersTable,
+		SecurityGroupFranchisesTable,
+		SecurityGroupDepartmentsTable,
 		UserRolesTable,
+		UserFranchisesTable,
+		UserDepartmentsTable,
 	}
 )
 
@@ -2041,8 +2132,6 @@ func init() {
 	DepartmentsTable.ForeignKeys[0].RefTable = FranchisesTable
 	DepartmentsTable.ForeignKeys[1].RefTable = PipelinesTable
 	DepartmentsTable.ForeignKeys[2].RefTable = SecurityGroupsTable
-	DepartmentsTable.ForeignKeys[3].RefTable = SecurityGroupsTable
-	DepartmentsTable.ForeignKeys[4].RefTable = UsersTable
 	DepartmentsTable.Annotation = &entsql.Annotation{
 		Table: "departments",
 	}
@@ -2052,8 +2141,6 @@ func init() {
 	FollowUpsTable.Annotation = &entsql.Annotation{
 		Table: "follow_ups",
 	}
-	FranchisesTable.ForeignKeys[0].RefTable = SecurityGroupsTable
-	FranchisesTable.ForeignKeys[1].RefTable = UsersTable
 	FranchisesTable.Annotation = &entsql.Annotation{
 		Table: "franchises",
 	}
@@ -2140,7 +2227,6 @@ func init() {
 	TenantsTable.Annotation = &entsql.Annotation{
 		Table: "tenants",
 	}
-	UsersTable.ForeignKeys[0].RefTable = LeadsTable
 	UsersTable.Annotation = &entsql.Annotation{
 		Table: "users",
 	}
@@ -2154,10 +2240,20 @@ func init() {
 	}
 	AccountContactsTable.ForeignKeys[0].RefTable = AccountsTable
 	AccountContactsTable.ForeignKeys[1].RefTable = ContactsTable
+	LeadAssigneesTable.ForeignKeys[0].RefTable = LeadsTable
+	LeadAssigneesTable.ForeignKeys[1].RefTable = UsersTable
 	RolePermissionsTable.ForeignKeys[0].RefTable = RolesTable
 	RolePermissionsTable.ForeignKeys[1].RefTable = PermissionsTable
 	SecurityGroupMembersTable.ForeignKeys[0].RefTable = SecurityGroupsTable
 	SecurityGroupMembersTable.ForeignKeys[1].RefTable = UsersTable
+	SecurityGroupFranchisesTable.ForeignKeys[0].RefTable = SecurityGroupsTable
+	SecurityGroupFranchisesTable.ForeignKeys[1].RefTable = FranchisesTable
+	SecurityGroupDepartmentsTable.ForeignKeys[0].RefTable = SecurityGroupsTable
+	SecurityGroupDepartmentsTable.ForeignKeys[1].RefTable = DepartmentsTable
 	UserRolesTable.ForeignKeys[0].RefTable = UsersTable
 	UserRolesTable.ForeignKeys[1].RefTable = RolesTable
+	UserFranchisesTable.ForeignKeys[0].RefTable = UsersTable
+	UserFranchisesTable.ForeignKeys[1].RefTable = FranchisesTable
+	UserDepartmentsTable.ForeignKeys[0].RefTable = UsersTable
+	UserDepartmentsTable.ForeignKeys[1].RefTable = DepartmentsTable
 }

@@ -53,7 +53,9 @@ import (
 func init() {
 	accountMixin := schema.Account{}.Mixin()
 	accountMixinHooks0 := accountMixin[0].Hooks()
+	accountHooks := schema.Account{}.Hooks()
 	account.Hooks[0] = accountMixinHooks0[0]
+	account.Hooks[1] = accountHooks[0]
 	accountMixinInters0 := accountMixin[0].Interceptors()
 	account.Interceptors[0] = accountMixinInters0[0]
 	accountMixinFields0 := accountMixin[0].Fields()
@@ -258,7 +260,9 @@ func init() {
 	connectionthirdpartyid.DefaultID = connectionthirdpartyidDescID.Default.(func() uuid.UUID)
 	contactMixin := schema.Contact{}.Mixin()
 	contactMixinHooks0 := contactMixin[0].Hooks()
+	contactHooks := schema.Contact{}.Hooks()
 	contact.Hooks[0] = contactMixinHooks0[0]
+	contact.Hooks[1] = contactHooks[0]
 	contactMixinInters0 := contactMixin[0].Interceptors()
 	contact.Interceptors[0] = contactMixinInters0[0]
 	contactMixinFields0 := contactMixin[0].Fields()

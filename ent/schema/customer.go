@@ -1,6 +1,9 @@
 package schema
 
 import (
+	"context"
+	"strings"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -192,3 +195,32 @@ func (ProductThirdPartyID) Edges() []ent.Edge {
 }
 
 func (ProductThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
+
+// phoneDigits keeps the *_digits columns equal to the digits of the phones,
+// whichever code path writes a customer.
+func phoneDigits(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		for _, f := range []string{"home_phone", "work_phone", "mobile_phone"} {
+			if v, ok := m.Field(f); ok {
+				_ = m.SetField(f+"_digits", PhoneDigits(v.(string)))
+			} else if m.FieldCleared(f) {
+				_ = m.SetField(f+"_digits", "")
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// PhoneDigits returns the digits of a phone number, formatting dropped.
+func PhoneDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func (Account) Hooks() []ent.Hook { return []ent.Hook{phoneDigits} }
+func (Contact) Hooks() []ent.Hook { return []ent.Hook{phoneDigits} }

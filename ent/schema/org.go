@@ -96,6 +96,8 @@ func (Franchise) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("departments", Department.Type).Ref("franchise"),
 		edge.From("automations", Automation.Type).Ref("franchise"),
+		edge.From("users", User.Type).Ref("franchises").Annotations(entgql.Skip()),
+		edge.From("security_groups", SecurityGroup.Type).Ref("franchises").Annotations(entgql.Skip()),
 	}
 }
 
@@ -125,6 +127,8 @@ func (Department) Edges() []ent.Edge {
 		edge.To("franchise", Franchise.Type).Unique().Field("franchise_id"),
 		edge.To("pipeline", Pipeline.Type).Unique().Field("pipeline_id"),
 		edge.To("security_group", SecurityGroup.Type).Unique().Field("security_group_id"),
+		edge.From("users", User.Type).Ref("departments").Annotations(entgql.Skip()),
+		edge.From("security_groups", SecurityGroup.Type).Ref("departments").Annotations(entgql.Skip()),
 	}
 }
 

@@ -47,6 +47,7 @@ func (User) Edges() []ent.Edge {
 		edge.From("security_groups", SecurityGroup.Type).Ref("members"),
 		edge.To("settings", UserSettings.Type).Unique(),
 		edge.From("third_party_ids", UserThirdPartyID.Type).Ref("user"),
+		edge.From("assigned_leads", Lead.Type).Ref("assignees").Annotations(entgql.RelayConnection()),
 	}
 }
 

@@ -78,8 +78,12 @@ func (r record) Hooks() []ent.Hook {
 						_ = mx.SetField("modified_by_id", v.UserID)
 					}
 				}
-				if err := checkReferences(ctx, mx); err != nil {
-					return nil, err
+				// System work under tenancy.Bypass (seeding) is trusted: it
+				// writes whole tenants in batches and skips the per-row check.
+				if !tenancy.IsBypassed(ctx) {
+					if err := checkReferences(ctx, mx); err != nil {
+						return nil, err
+					}
 				}
 				return next.Mutate(ctx, m)
 			})

@@ -63,20 +63,16 @@ const (
 	// MembersInverseTable is the table name for the User entity.
 	// It exists in this package in order to avoid circular dependency with the "user" package.
 	MembersInverseTable = "users"
-	// FranchisesTable is the table that holds the franchises relation/edge.
-	FranchisesTable = "franchises"
+	// FranchisesTable is the table that holds the franchises relation/edge. The primary key declared below.
+	FranchisesTable = "security_group_franchises"
 	// FranchisesInverseTable is the table name for the Franchise entity.
 	// It exists in this package in order to avoid circular dependency with the "franchise" package.
 	FranchisesInverseTable = "franchises"
-	// FranchisesColumn is the table column denoting the franchises relation/edge.
-	FranchisesColumn = "security_group_franchises"
-	// DepartmentsTable is the table that holds the departments relation/edge.
-	DepartmentsTable = "departments"
+	// DepartmentsTable is the table that holds the departments relation/edge. The primary key declared below.
+	DepartmentsTable = "security_group_departments"
 	// DepartmentsInverseTable is the table name for the Department entity.
 	// It exists in this package in order to avoid circular dependency with the "department" package.
 	DepartmentsInverseTable = "departments"
-	// DepartmentsColumn is the table column denoting the departments relation/edge.
-	DepartmentsColumn = "security_group_departments"
 )
 
 // Columns holds all SQL columns for securitygroup fields.
@@ -105,6 +101,12 @@ var (
 	// MembersPrimaryKey and MembersColumn2 are the table columns denoting the
 	// primary key for the members relation (M2M).
 	MembersPrimaryKey = []string{"security_group_id", "user_id"}
+	// FranchisesPrimaryKey and FranchisesColumn2 are the table columns denoting the
+	// primary key for the franchises relation (M2M).
+	FranchisesPrimaryKey = []string{"security_group_id", "franchise_id"}
+	// DepartmentsPrimaryKey and DepartmentsColumn2 are the table columns denoting the
+	// primary key for the departments relation (M2M).
+	DepartmentsPrimaryKey = []string{"security_group_id", "department_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -287,13 +289,13 @@ func newFranchisesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FranchisesInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, FranchisesTable, FranchisesColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, FranchisesTable, FranchisesPrimaryKey...),
 	)
 }
 func newDepartmentsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DepartmentsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, DepartmentsTable, DepartmentsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, DepartmentsTable, DepartmentsPrimaryKey...),
 	)
 }

@@ -799,7 +799,7 @@ func HasFranchises() predicate.SecurityGroup {
 	return predicate.SecurityGroup(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, FranchisesTable, FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, FranchisesTable, FranchisesPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -822,7 +822,7 @@ func HasDepartments() predicate.SecurityGroup {
 	return predicate.SecurityGroup(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, DepartmentsTable, DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, DepartmentsTable, DepartmentsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})

