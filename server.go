@@ -235,7 +235,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier}, db)
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier}, db, routes(c, db, log))
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err
@@ -271,4 +271,9 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 		return err
 	}
 	return nil
+}
+
+// routes are the authenticated transports.
+func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
+	return map[string]http.Handler{}
 }

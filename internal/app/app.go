@@ -24,8 +24,10 @@ type Config struct {
 	Verifier   *auth.Verifier
 }
 
-// New returns the gateway's HTTP handler over db.
-func New(cfg Config, db *store.DB) http.Handler {
+// New returns the gateway's HTTP handler over db. routes are the
+// authenticated transports by mux pattern (e.g. "/api/" → REST,
+// "/graphql" → GraphQL); server.go wires them, tests may mount a subset.
+func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
 	}
@@ -57,13 +59,8 @@ func New(cfg Config, db *store.DB) http.Handler {
 		}
 		return v, nil
 	}, nil)
-	for pattern, h := range transports(cfg, db) {
+	for pattern, h := range routes {
 		mux.Handle(pattern, authn(h))
 	}
 	return chain(mux, requestID, logRequests(cfg.Logger), recoverPanics(cfg.Logger), limitBody(cfg.BodyLimit))
-}
-
-// transports returns the authenticated routes: REST and GraphQL.
-func transports(cfg Config, db *store.DB) map[string]http.Handler {
-	return map[string]http.Handler{}
 }
