@@ -1,0 +1,69 @@
+# Developer and CI entry points. CI runs .ci/run, which calls these targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+# Go lives in /usr/local/go/bin on the CI image; appending is harmless elsewhere.
+export PATH := $(PATH):/usr/local/go/bin
+
+GO_TEST      := go test -count=1 -timeout 40m ./...
+GENERATED    := ent graph schema
+# Space-separated pkg:FuzzName entries, e.g. ./internal/foo:FuzzParse
+FUZZ_TARGETS ?=
+FUZZTIME     ?= 20s
+PG           := bash .ci/pg-throwaway.sh
+
+.PHONY: test generate check-generated vet e2e run fuzz
+
+# PostgreSQL source, in order: an exported CONECRM_TEST_DATABASE_URL,
+# SQLITE_ONLY=1 (tests skip PostgreSQL), else a throwaway cluster of our own.
+test:
+	@if [[ -n "$${CONECRM_TEST_DATABASE_URL:-}" ]]; then \
+		echo "test: using CONECRM_TEST_DATABASE_URL from the environment"; \
+		$(GO_TEST); \
+	elif [[ "$(SQLITE_ONLY)" == 1 ]]; then \
+		echo "test: SQLITE_ONLY=1, PostgreSQL tests will skip"; \
+		$(GO_TEST); \
+	elif ! $(PG) bindir >/dev/null 2>&1; then \
+		echo "PostgreSQL binaries not found: install the postgresql package (apt-get install postgresql) or run SQLITE_ONLY=1 make test" >&2; \
+		exit 1; \
+	else \
+		export CONECRM_PG_STATE=$$(mktemp /tmp/conecrm-pgstate-make.XXXXXX); \
+		trap '$(PG) stop >/dev/null || true; rm -f "$$CONECRM_PG_STATE"' EXIT; \
+		trap 'exit 130' INT TERM; \
+		CONECRM_TEST_DATABASE_URL=$$($(PG) start); \
+		echo "test: throwaway PostgreSQL at $$CONECRM_TEST_DATABASE_URL"; \
+		export CONECRM_TEST_DATABASE_URL; \
+		$(GO_TEST); \
+	fi
+
+generate:
+	go generate ./...
+
+check-generated: generate
+	@changes=$$(git status --porcelain --untracked-files=all -- $(GENERATED)); \
+	if [[ -n "$$changes" ]]; then \
+		echo "generated code is out of date; run 'make generate' and commit:" >&2; \
+		echo "$$changes" >&2; \
+		git --no-pager diff --stat -- $(GENERATED) >&2; \
+		exit 1; \
+	fi; \
+	echo "check-generated: ok"
+
+vet:
+	go vet ./...
+	@unformatted=$$(git ls-files -z -- '*.go' | xargs -0 -r gofmt -l); \
+	if [[ -n "$$unformatted" ]]; then \
+		echo "gofmt needed on:" >&2; echo "$$unformatted" >&2; exit 1; \
+	fi
+
+e2e:
+	@if [[ -f .ci/e2e.sh ]]; then bash .ci/e2e.sh; else echo "e2e: .ci/e2e.sh not present, skipping"; fi
+
+run:
+	go run .
+
+fuzz:
+	@for e in $(FUZZ_TARGETS); do \
+		pkg=$${e%%:*} t=$${e#*:}; \
+		echo "fuzz: $$pkg $$t"; \
+		go test -run='^$$' -fuzz="^$${t}$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
+	done
