@@ -240,19 +240,25 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-	}
 	base := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "playground", base+"/playground", "env", c.Env)
 	if db.New && !store.IsPostgres(c.DatabaseURL) && len(c.Auth.Secret) > 0 {
 		if tok, err := mintToken(ctx, c, db, "admin@demo-motors.test", 24*time.Hour); err == nil {
 			log.Info("demo token for admin@demo-motors.test (paste into the playground's headers as Authorization: Bearer …)", "token", tok)
 		}
+	}
+	return serveUntilDone(ctx, ln, handler, log)
+}
+
+// serveUntilDone serves on ln until ctx is done, then stops accepting and
+// lets in-flight requests finish (up to 20 s) before returning.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
