@@ -29,6 +29,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -281,5 +283,8 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 
 // routes are the authenticated transports.
 func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
-	return map[string]http.Handler{}
+	svc := crm.NewService(db.Client)
+	return map[string]http.Handler{
+		"/api/": rest.New(svc, log),
+	}
 }
