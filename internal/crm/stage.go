@@ -1,0 +1,119 @@
+package crm
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/connectionstage"
+	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/pipelinestage"
+)
+
+// maxNameLength bounds the free-text names of configuration records.
+const maxNameLength = 255
+
+// ListStages returns the tenant's connection stages in creation order (the
+// ids are time-ordered), which is also the order they were set up in.
+func (s *Service) ListStages(ctx context.Context) ([]*ent.ConnectionStage, error) {
+	if err := Require(ctx, PermStageRead); err != nil {
+		return nil, err
+	}
+	stages, err := s.db.ConnectionStage.Query().Order(connectionstage.ByID()).All(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return stages, nil
+}
+
+// Stage returns one stage; NotFound when it is unknown or another tenant's.
+func (s *Service) Stage(ctx context.Context, id uuid.UUID) (*ent.ConnectionStage, error) {
+	if err := Require(ctx, PermStageRead); err != nil {
+		return nil, err
+	}
+	st, err := s.db.ConnectionStage.Get(ctx, id)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return st, nil
+}
+
+// CreateStage creates a stage named name (required, not blank).
+func (s *Service) CreateStage(ctx context.Context, name *string) (*ent.ConnectionStage, error) {
+	if err := Require(ctx, PermStageManage); err != nil {
+		return nil, err
+	}
+	if msg := nameProblem(name, true); msg != "" {
+		return nil, FieldError("name", msg)
+	}
+	st, err := s.db.ConnectionStage.Create().SetName(*name).Save(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return st, nil
+}
+
+// UpdateStage renames a stage; a nil name leaves it unchanged.
+func (s *Service) UpdateStage(ctx context.Context, id uuid.UUID, name *string) (*ent.ConnectionStage, error) {
+	if err := Require(ctx, PermStageManage); err != nil {
+		return nil, err
+	}
+	if msg := nameProblem(name, false); msg != "" {
+		return nil, FieldError("name", msg)
+	}
+	upd := s.db.ConnectionStage.UpdateOneID(id)
+	if name != nil {
+		upd.SetName(*name)
+	}
+	st, err := upd.Save(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return st, nil
+}
+
+// DeleteStage soft-deletes a stage that no live lead is on and no pipeline
+// includes; a used stage is a Conflict, since deleting it would leave leads
+// on, or pipelines pointing at, a stage nobody can see.
+func (s *Service) DeleteStage(ctx context.Context, id uuid.UUID) error {
+	if err := Require(ctx, PermStageManage); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		if _, err := tx.ConnectionStage.Get(ctx, id); err != nil {
+			return err
+		}
+		leads, err := tx.Lead.Query().Where(lead.StageID(id)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		pipelines, err := tx.PipelineStage.Query().Where(pipelinestage.StageID(id)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if leads > 0 || pipelines > 0 {
+			return Errorf(Conflict, "Cannot delete stage that is used in connections or pipelines (%d connections, %d pipelines)", leads, pipelines)
+		}
+		return tx.ConnectionStage.DeleteOneID(id).Exec(ctx)
+	})
+}
+
+// nameProblem says what is wrong with a record's name, or "": required
+// says whether nil is wrong; a given name must not be blank nor longer than
+// maxNameLength.
+func nameProblem(name *string, required bool) string {
+	switch {
+	case name == nil && required:
+		return "is required"
+	case name == nil:
+		return ""
+	case strings.TrimSpace(*name) == "":
+		return "must not be blank"
+	case len(*name) > maxNameLength:
+		return fmt.Sprintf("must be at most %d characters", maxNameLength)
+	}
+	return ""
+}
