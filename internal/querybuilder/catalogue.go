@@ -1,0 +1,220 @@
+package querybuilder
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// Field is one filterable field of an entity.
+type Field struct {
+	// Name is what rules use: "lastName", "contact.lastName", "stage",
+	// "custom.budget".
+	Name  string
+	Label string
+	Type  Type
+	// Values are the values an enum allows (a select custom field's choices).
+	Values []string
+	src    location
+}
+
+// Operators returns the operators valid for the field.
+func (f Field) Operators() []Operator { return operatorsByType[f.Type] }
+
+// Sortable reports whether rows can be ordered by the field: a column of
+// the entity's own table.
+func (f Field) Sortable() bool { return f.src.kind == kindOwn }
+
+// kind says where a field's value lives.
+type kind uint8
+
+const (
+	kindOwn    kind = iota // a column of the entity's table
+	kindToOne              // a column of the row a foreign key of the entity names
+	kindToMany             // a column of rows linked through a join table
+	kindCustom             // the tenant's custom field value of the record
+)
+
+// location is where a field is read; every identifier in it comes from this
+// package, never from a request.
+type location struct {
+	kind     kind
+	column   string   // own column (kindOwn)
+	nullable bool     // the own column may be NULL
+	whole    bool     // a number column holding whole numbers
+	fk       string   // kindToOne: the entity's column holding the related id
+	join     *join    // kindToMany: the join table
+	targets  []target // kindToOne, kindToMany: related table(s) and compared column
+	// byID: "=", "!=", "in" and "notIn" also match the related row's id, so
+	// "stage = <id>" and "stage = New" both work.
+	byID     bool
+	customID uuid.UUID // kindCustom: the custom field
+	custom   customfield.FieldType
+}
+
+// target is a related table and the column a rule compares there.
+type target struct{ table, column string }
+
+// join is a many-to-many join table: own holds the entity's id, other the
+// related row's id.
+type join struct{ table, own, other string }
+
+// Catalogue is the filterable fields of one entity for one tenant: the
+// built-in fields and the tenant's custom fields (custom.<fieldName>).
+type Catalogue struct {
+	Entity string
+	fields []Field
+	byName map[string]int
+	table  string
+	tenant uuid.UUID
+}
+
+// Fields returns the catalogue's fields, built-in first, then custom fields
+// by name.
+func (c *Catalogue) Fields() []Field { return c.fields }
+
+// Field returns the field with name.
+func (c *Catalogue) Field(name string) (Field, bool) {
+	i, ok := c.byName[name]
+	if !ok {
+		return Field{}, false
+	}
+	return c.fields[i], true
+}
+
+// Entities returns the names of the entities that have a catalogue.
+func Entities() []string {
+	names := make([]string, len(entities))
+	for i, e := range entities {
+		names[i] = e.name
+	}
+	return names
+}
+
+func entityNamed(name string) *entity {
+	for _, e := range entities {
+		if e.name == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// Load returns the catalogue of entity for the viewer of ctx. An unknown
+// entity is NotFound; a viewer without the entity's read permission is
+// Forbidden: one can only filter what one can list.
+func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogue, error) {
+	e := entityNamed(entityName)
+	if e == nil {
+		return nil, crm.Errorf(crm.NotFound, "Entity %q not found", entityName)
+	}
+	if err := crm.Require(ctx, e.permission); err != nil {
+		return nil, err
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, crm.Errorf(crm.Unauthenticated, "not authenticated")
+	}
+	custom, err := client.CustomField.Query().
+		Where(customfield.EntityEQ(customfield.Entity(e.name))).
+		Order(ent.Asc(customfield.FieldFieldName)).
+		All(ctx)
+	if err != nil {
+		return nil, crm.AsError(err)
+	}
+	c := &Catalogue{Entity: e.name, table: e.table, tenant: v.TenantID, byName: map[string]int{}}
+	c.fields = append(c.fields, e.fields...)
+	for _, cf := range custom {
+		c.fields = append(c.fields, customField(cf))
+	}
+	for i, f := range c.fields {
+		c.byName[f.Name] = i
+	}
+	return c, nil
+}
+
+// customField types a tenant's custom field: select is an enum of its
+// choices; multiselect and the text types are strings.
+func customField(cf *ent.CustomField) Field {
+	f := Field{
+		Name:  "custom." + cf.FieldName,
+		Label: labelOf(cf.FieldName),
+		src:   location{kind: kindCustom, customID: cf.ID, custom: cf.FieldType},
+	}
+	switch cf.FieldType {
+	case customfield.FieldTypeNumber:
+		f.Type = TypeNumber
+	case customfield.FieldTypeDate:
+		f.Type = TypeDate
+	case customfield.FieldTypeDatetime:
+		f.Type = TypeDateTime
+	case customfield.FieldTypeBoolean:
+		f.Type = TypeBoolean
+	case customfield.FieldTypeSelect:
+		f.Type, f.Values = TypeEnum, choices(cf.Options)
+	case customfield.FieldTypeMultiselect:
+		f.Type, f.Values = TypeString, choices(cf.Options)
+	default:
+		f.Type = TypeString
+	}
+	return f
+}
+
+// choices reads the options of a select custom field: {"choices": [...]}.
+// Malformed options leave a select without choices (no value is allowed)
+// rather than failing every query of the entity.
+func choices(options string) []string {
+	var o struct {
+		Choices []any `json:"choices"`
+	}
+	if json.Unmarshal([]byte(options), &o) != nil {
+		return []string{}
+	}
+	out := make([]string, 0, len(o.Choices))
+	for _, c := range o.Choices {
+		switch c := c.(type) {
+		case string:
+			out = append(out, c)
+		case map[string]any: // {"value": ..., "label": ...}
+			if v, ok := c["value"].(string); ok {
+				out = append(out, v)
+			}
+		default:
+			out = append(out, fmt.Sprint(c))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// labelOf turns a field name into a label: "contact.lastName" → "Contact
+// last name".
+func labelOf(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		switch {
+		case r == '.' || r == '_':
+			b.WriteRune(' ')
+		case unicode.IsUpper(r) && i > 0:
+			b.WriteRune(' ')
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	rs := []rune(strings.Join(strings.Fields(b.String()), " "))
+	if len(rs) > 0 {
+		rs[0] = unicode.ToUpper(rs[0])
+	}
+	return string(rs)
+}

@@ -1,0 +1,345 @@
+package querybuilder
+
+import (
+	"fmt"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent/customfieldvalue"
+)
+
+// pred builds a rule's or group's predicate for the selector of the
+// entity's query (its table or alias).
+type pred func(s *sql.Selector) *sql.Predicate
+
+// cond is a validated comparison: a positive operator (see positive) and
+// its typed values.
+type cond struct {
+	op   Operator
+	typ  Type
+	args []any
+}
+
+// Compile validates g against the catalogue and returns its predicate, to
+// be applied to a query of the catalogue's entity, e.g.
+// client.Lead.Query().Where(predicate.Lead(p)). The query must be scoped to
+// the viewer's tenant already (ent's interceptor does it); the subqueries
+// the predicate adds over other tables are restricted here to the
+// catalogue's tenant and to live rows. Errors are *crm.Error (Invalid)
+// naming the rule.
+func (c *Catalogue) Compile(g *Group) (func(*sql.Selector), error) {
+	p, err := c.group(g)
+	if err != nil {
+		return nil, err
+	}
+	return func(s *sql.Selector) { s.Where(p(s)) }, nil
+}
+
+func (c *Catalogue) group(g *Group) (pred, error) {
+	parts := make([]pred, 0, len(g.Rules))
+	for _, n := range g.Rules {
+		var (
+			p   pred
+			err error
+		)
+		switch n := n.(type) {
+		case *Rule:
+			p, err = c.rule(n)
+		case *Group:
+			p, err = c.group(n)
+		}
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	or, not := g.Combinator == "or", g.Not
+	return func(s *sql.Selector) *sql.Predicate {
+		var p *sql.Predicate
+		if len(parts) == 0 {
+			// An empty group matches everything, as in react-querybuilder.
+			p = sql.P(func(b *sql.Builder) { b.WriteString("1 = 1") })
+		} else {
+			ps := make([]*sql.Predicate, len(parts))
+			for i, part := range parts {
+				ps[i] = part(s)
+			}
+			if or {
+				p = sql.Or(ps...)
+			} else {
+				p = sql.And(ps...)
+			}
+		}
+		if not {
+			p = sql.Not(p)
+		}
+		return p
+	}, nil
+}
+
+func (c *Catalogue) rule(r *Rule) (pred, error) {
+	f, ok := c.Field(r.Field)
+	if !ok {
+		return nil, invalid(r.ref, fmt.Sprintf("unknown field %q for %s", clip(r.Field), c.Entity))
+	}
+	if !accepts(f.Type, r.Operator) {
+		return nil, invalid(r.ref, fmt.Sprintf("operator %q is not valid for %s field %s", r.Operator, f.Type, f.Name))
+	}
+	if r.ValueSource == "field" {
+		return c.fieldRule(r, f)
+	}
+	op, negated := positive(r.Operator)
+	args, msg := values(f, op, r.Value)
+	if msg != "" {
+		return nil, invalid(r.ref, f.Name+": "+msg)
+	}
+	k := cond{op: op, typ: f.Type, args: args}
+	if f.src.kind == kindCustom {
+		k.args = customArgs(f.Type, args)
+	}
+	var p pred
+	switch f.src.kind {
+	case kindOwn:
+		p = func(s *sql.Selector) *sql.Predicate {
+			return wrap(func(b *sql.Builder) { k.write(b, column(s.C(f.src.column)), f.src.nullable) })
+		}
+	case kindToOne:
+		p = func(s *sql.Selector) *sql.Predicate { return c.toOne(s, f, k) }
+	case kindToMany:
+		p = func(s *sql.Selector) *sql.Predicate { return c.toMany(s, f, k) }
+	case kindCustom:
+		p = func(s *sql.Selector) *sql.Predicate { return c.custom(s, f, k) }
+	}
+	if !negated {
+		return p, nil
+	}
+	return func(s *sql.Selector) *sql.Predicate { return sql.Not(p(s)) }, nil
+}
+
+// fieldRule compares two columns of the entity's own table.
+func (c *Catalogue) fieldRule(r *Rule, f Field) (pred, error) {
+	name, _ := r.Value.(string)
+	g, ok := c.Field(name)
+	switch {
+	case !fieldOperators[r.Operator]:
+		return nil, invalid(r.ref, fmt.Sprintf("operator %q cannot compare two fields", r.Operator))
+	case name == "":
+		return nil, invalid(r.ref, "value must name a field when valueSource is \"field\"")
+	case !ok:
+		return nil, invalid(r.ref, fmt.Sprintf("unknown field %q for %s", clip(name), c.Entity))
+	case f.src.kind != kindOwn || g.src.kind != kindOwn:
+		return nil, invalid(r.ref, "valueSource \"field\" compares two fields of the "+c.Entity+" itself, not related or custom fields")
+	case !comparable(f.Type, g.Type):
+		return nil, invalid(r.ref, fmt.Sprintf("cannot compare %s field %s with %s field %s", f.Type, f.Name, g.Type, g.Name))
+	}
+	op, negated := positive(r.Operator)
+	folded := f.Type == TypeString || g.Type == TypeString
+	p := func(s *sql.Selector) *sql.Predicate {
+		return wrap(func(b *sql.Builder) {
+			a, z := column(s.C(f.src.column)), column(s.C(g.src.column))
+			guard(b, a, f.src.nullable)
+			guard(b, z, g.src.nullable)
+			if folded {
+				fold(b, a)
+				b.WriteString(" " + string(op) + " ")
+				fold(b, z)
+				return
+			}
+			a(b)
+			b.WriteString(" " + string(op) + " ")
+			z(b)
+		})
+	}
+	if !negated {
+		return p, nil
+	}
+	return func(s *sql.Selector) *sql.Predicate { return sql.Not(p(s)) }, nil
+}
+
+func comparable(a, b Type) bool {
+	text := func(t Type) bool { return t == TypeString || t == TypeEnum }
+	return a == b || text(a) && text(b)
+}
+
+// guard makes a comparison on a nullable operand two-valued: NULL gives
+// false, never unknown, so NOT of it is the exact complement.
+func guard(b *sql.Builder, x operand, nullable bool) {
+	if nullable {
+		x(b)
+		b.WriteString(" IS NOT NULL AND ")
+	}
+}
+
+// wrap is a predicate written by f, parenthesised so that it combines
+// safely with AND, OR and NOT.
+func wrap(f func(b *sql.Builder)) *sql.Predicate {
+	return sql.P(func(b *sql.Builder) { b.Wrap(f) })
+}
+
+// toOne matches when the row the foreign key names is live, of the
+// tenant, and satisfies k. The subquery is not correlated, so the database
+// can run it once and use the index on the foreign key.
+func (c *Catalogue) toOne(s *sql.Selector, f Field, k cond) *sql.Predicate {
+	fk := s.C(f.src.fk)
+	return wrap(func(b *sql.Builder) {
+		b.Ident(fk).WriteString(" IS NOT NULL AND (")
+		for i, tg := range f.src.targets {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			d := sql.Dialect(b.Dialect())
+			r := d.Table(tg.table).As("qb_r")
+			sub := d.Select(r.C("id")).From(r).Where(c.related(r, tg, f, k))
+			b.Ident(fk).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })
+		}
+		b.WriteString(")")
+	})
+}
+
+// toMany matches when any linked row satisfies k.
+func (c *Catalogue) toMany(s *sql.Selector, f Field, k cond) *sql.Predicate {
+	id := s.C("id")
+	return wrap(func(b *sql.Builder) {
+		d := sql.Dialect(b.Dialect())
+		tg, j := f.src.targets[0], f.src.join
+		jt := d.Table(j.table).As("qb_j")
+		r := d.Table(tg.table).As("qb_r")
+		sub := d.Select(jt.C(j.own)).From(jt).Join(r).On(jt.C(j.other), r.C("id")).Where(c.related(r, tg, f, k))
+		b.Ident(id).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })
+	})
+}
+
+// related is the condition on a related row r: of the tenant, live, and
+// satisfying k on its target column (or, for a relation compared by id,
+// having one of the ids among k's values).
+func (c *Catalogue) related(r *sql.SelectTable, tg target, f Field, k cond) *sql.Predicate {
+	match := wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.column)), false) })
+	if f.src.byID && (k.op == OpEqual || k.op == OpIn) {
+		if ids := uuids(k.args); len(ids) > 0 {
+			match = sql.Or(sql.In(r.C("id"), ids...), match)
+		}
+	}
+	return sql.And(sql.EQ(r.C("tenant_id"), c.tenant), sql.EQ(r.C("is_deleted"), false), match)
+}
+
+// uuids returns the values that are ids; names are compared as text only,
+// since PostgreSQL rejects a non-UUID compared with a uuid column.
+func uuids(args []any) []any {
+	var out []any
+	for _, a := range args {
+		if s, ok := a.(string); ok {
+			if id, err := uuid.Parse(s); err == nil {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// custom matches when the record has a live value of the custom field
+// that satisfies k on the value read as the field's type.
+func (c *Catalogue) custom(s *sql.Selector, f Field, k cond) *sql.Predicate {
+	id := s.C("id")
+	return wrap(func(b *sql.Builder) {
+		d := sql.Dialect(b.Dialect())
+		v := d.Table(customfieldvalue.Table).As("qb_v")
+		x := customOperand(f.Type, column(v.C(customfieldvalue.FieldValue)))
+		sub := d.Select(v.C(customfieldvalue.FieldRecordID)).From(v).Where(sql.And(
+			sql.EQ(v.C(customfieldvalue.FieldFieldID), f.src.customID),
+			sql.EQ(v.C(customfieldvalue.FieldTenantID), c.tenant),
+			sql.EQ(v.C(customfieldvalue.FieldIsDeleted), false),
+			wrap(func(b *sql.Builder) { k.write(b, x, false) }),
+		))
+		b.Ident(id).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })
+	})
+}
+
+// customOperand reads a custom value (text) as type t.
+func customOperand(t Type, x operand) operand {
+	switch t {
+	case TypeNumber:
+		return customNumber(x)
+	case TypeBoolean:
+		return customBool(x)
+	case TypeDate:
+		return customDate(x)
+	case TypeDateTime:
+		return customDateTime(x)
+	}
+	return x
+}
+
+// customArgs formats the time values of a custom date or date-time rule as
+// customDate and customDateTime read stored values.
+func customArgs(t Type, args []any) []any {
+	layout := map[Type]string{TypeDate: time.DateOnly, TypeDateTime: "2006-01-02T15:04:05"}[t]
+	if layout == "" {
+		return args
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		out[i] = a.(time.Time).Format(layout)
+	}
+	return out
+}
+
+// write writes the positive comparison k of operand x. A nullable x is
+// guarded (see guard), except for notNull, which is two-valued itself.
+func (k cond) write(b *sql.Builder, x operand, nullable bool) {
+	text := k.typ == TypeString
+	if k.op != OpNotNull {
+		guard(b, x, nullable)
+	}
+	// side writes the operand, folded for text.
+	side := func() {
+		if text {
+			fold(b, x)
+		} else {
+			x(b)
+		}
+	}
+	arg := func(v any) {
+		if text {
+			foldArg(b, v)
+		} else {
+			b.Arg(v)
+		}
+	}
+	switch k.op {
+	case OpEqual, OpLess, OpLessOrEqual, OpGreater, OpGreaterOrEqual:
+		side()
+		b.WriteString(" " + string(k.op) + " ")
+		arg(k.args[0])
+	case OpContains, OpBeginsWith, OpEndsWith:
+		like(b, x, likePattern(k.op, k.args[0].(string)))
+	case OpNotNull:
+		x(b)
+		b.WriteString(" IS NOT NULL")
+		if text {
+			// An empty text is no value either, as for custom fields.
+			b.WriteString(" AND ")
+			x(b)
+			b.WriteString(" <> ''")
+		}
+	case OpIn:
+		side()
+		b.WriteString(" IN (")
+		for i, v := range k.args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			arg(v)
+		}
+		b.WriteString(")")
+	case OpBetween:
+		side()
+		b.WriteString(" >= ")
+		arg(k.args[0])
+		b.WriteString(" AND ")
+		side()
+		b.WriteString(" <= ")
+		arg(k.args[1])
+	}
+}
