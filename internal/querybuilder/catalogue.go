@@ -3,8 +3,6 @@ package querybuilder
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"sort"
 	"strings"
 	"unicode"
 
@@ -59,7 +57,7 @@ type location struct {
 	// "stage = <id>" and "stage = New" both work.
 	byID     bool
 	customID uuid.UUID // kindCustom: the custom field
-	custom   customfield.FieldType
+	multi    bool      // a multiselect custom field: its value is a JSON array of choices
 }
 
 // target is a related table and the column a rule compares there.
@@ -143,13 +141,13 @@ func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogu
 	return c, nil
 }
 
-// customField types a tenant's custom field: select is an enum of its
-// choices; multiselect and the text types are strings.
+// customField types a tenant's custom field: select and multiselect are
+// enums of their choices; text and textarea are strings.
 func customField(cf *ent.CustomField) Field {
 	f := Field{
 		Name:  "custom." + cf.FieldName,
 		Label: labelOf(cf.FieldName),
-		src:   location{kind: kindCustom, customID: cf.ID, custom: cf.FieldType},
+		src:   location{kind: kindCustom, customID: cf.ID},
 	}
 	switch cf.FieldType {
 	case customfield.FieldTypeNumber:
@@ -163,38 +161,26 @@ func customField(cf *ent.CustomField) Field {
 	case customfield.FieldTypeSelect:
 		f.Type, f.Values = TypeEnum, choices(cf.Options)
 	case customfield.FieldTypeMultiselect:
-		f.Type, f.Values = TypeString, choices(cf.Options)
+		// An enum whose "=" means "holds the choice" and "in" "holds any".
+		f.Type, f.Values, f.src.multi = TypeEnum, choices(cf.Options), true
 	default:
 		f.Type = TypeString
 	}
 	return f
 }
 
-// choices reads the options of a select custom field: {"choices": [...]}.
-// Malformed options leave a select without choices (no value is allowed)
-// rather than failing every query of the entity.
+// choices reads the choices of a select field's options,
+// {"choices": ["a", "b"]} (see crm.parseCustomFieldOptions). Malformed
+// options leave it without choices, so no value is allowed, rather than
+// failing every query of the entity.
 func choices(options string) []string {
 	var o struct {
-		Choices []any `json:"choices"`
+		Choices []string `json:"choices"`
 	}
-	if json.Unmarshal([]byte(options), &o) != nil {
+	if json.Unmarshal([]byte(options), &o) != nil || o.Choices == nil {
 		return []string{}
 	}
-	out := make([]string, 0, len(o.Choices))
-	for _, c := range o.Choices {
-		switch c := c.(type) {
-		case string:
-			out = append(out, c)
-		case map[string]any: // {"value": ..., "label": ...}
-			if v, ok := c["value"].(string); ok {
-				out = append(out, v)
-			}
-		default:
-			out = append(out, fmt.Sprint(c))
-		}
-	}
-	sort.Strings(out)
-	return out
+	return o.Choices
 }
 
 // labelOf turns a field name into a label: "contact.lastName" → "Contact

@@ -17,9 +17,10 @@ type pred func(s *sql.Selector) *sql.Predicate
 // cond is a validated comparison: a positive operator (see positive) and
 // its typed values.
 type cond struct {
-	op   Operator
-	typ  Type
-	args []any
+	op    Operator
+	typ   Type
+	args  []any
+	multi bool // the operand is a multiselect value: a JSON array of choices
 }
 
 // Compile validates g against the catalogue and returns its predicate, to
@@ -95,7 +96,7 @@ func (c *Catalogue) rule(r *Rule) (pred, error) {
 	if msg != "" {
 		return nil, invalid(r.ref, f.Name+": "+msg)
 	}
-	k := cond{op: op, typ: f.Type, args: args}
+	k := cond{op: op, typ: f.Type, args: args, multi: f.src.multi}
 	if f.src.kind == kindCustom {
 		k.args = customArgs(f.Type, args)
 	}
@@ -142,6 +143,10 @@ func (c *Catalogue) fieldRule(r *Rule, f Field) (pred, error) {
 			guard(b, a, f.src.nullable)
 			guard(b, z, g.src.nullable)
 			if folded {
+				a(b)
+				b.WriteString(" <> '' AND ")
+				z(b)
+				b.WriteString(" <> '' AND ")
 				fold(b, a)
 				b.WriteString(" " + string(op) + " ")
 				fold(b, z)
@@ -288,9 +293,18 @@ func customArgs(t Type, args []any) []any {
 // write writes the positive comparison k of operand x. A nullable x is
 // guarded (see guard), except for notNull, which is two-valued itself.
 func (k cond) write(b *sql.Builder, x operand, nullable bool) {
+	if k.multi {
+		k.writeChoices(b, x)
+		return
+	}
 	text := k.typ == TypeString
 	if k.op != OpNotNull {
 		guard(b, x, nullable)
+		if text {
+			// An empty text is no value, as for custom fields.
+			x(b)
+			b.WriteString(" <> '' AND ")
+		}
 	}
 	// side writes the operand, folded for text.
 	side := func() {
@@ -318,7 +332,6 @@ func (k cond) write(b *sql.Builder, x operand, nullable bool) {
 		x(b)
 		b.WriteString(" IS NOT NULL")
 		if text {
-			// An empty text is no value either, as for custom fields.
 			b.WriteString(" AND ")
 			x(b)
 			b.WriteString(" <> ''")
@@ -341,5 +354,24 @@ func (k cond) write(b *sql.Builder, x operand, nullable bool) {
 		side()
 		b.WriteString(" <= ")
 		arg(k.args[1])
+	}
+}
+
+// writeChoices writes k for a multiselect value: "=" holds the choice, "in"
+// holds any of them, notNull holds at least one.
+func (k cond) writeChoices(b *sql.Builder, x operand) {
+	switch k.op {
+	case OpNotNull:
+		x(b)
+		b.WriteString(" <> '' AND ")
+		x(b)
+		b.WriteString(" <> '[]'")
+	case OpEqual, OpIn:
+		for i, v := range k.args {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			like(b, x, choicePattern(v.(string)))
+		}
 	}
 }

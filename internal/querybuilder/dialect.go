@@ -1,17 +1,23 @@
 package querybuilder
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"modernc.org/sqlite"
 )
 
 // This file is the one place that knows how SQLite and PostgreSQL differ
 // for the query builder: case folding, LIKE escaping and reading the text
 // values of custom fields as typed values. Everything here writes constant
-// SQL; values always go through b.Arg.
+// SQL; values (and the forms' patterns) always go through b.Arg.
 
 // operand writes the SQL expression a comparison reads.
 type operand func(b *sql.Builder)
@@ -45,9 +51,15 @@ func like(b *sql.Builder, x operand, pattern string) {
 	b.WriteString(" ESCAPE ").Arg(likeEscape)
 }
 
-// likePattern escapes s so it matches literally, then adds the wildcards.
+// escapeLike makes s match literally in a LIKE pattern.
+func escapeLike(s string) string {
+	return strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_").Replace(s)
+}
+
+// likePattern is the LIKE pattern of a contains, beginsWith or endsWith
+// rule: s matches literally.
 func likePattern(op Operator, s string) string {
-	s = strings.NewReplacer(likeEscape, likeEscape+likeEscape, "%", likeEscape+"%", "_", likeEscape+"_").Replace(s)
+	s = escapeLike(s)
 	switch op {
 	case OpBeginsWith:
 		return s + "%"
@@ -57,72 +69,107 @@ func likePattern(op Operator, s string) string {
 	return "%" + s + "%"
 }
 
-// Custom field values are stored as text. A value that does not have its
-// field type's form reads as NULL (no value) instead of failing the query:
-// PostgreSQL would raise an error on a bad cast, SQLite would read a prefix.
+// Custom field values are stored as text (see crm.CheckCustomFieldValues
+// for their formats). A value that does not have its type's form reads as
+// NULL, no value, instead of failing the query: PostgreSQL would raise an
+// error on a bad cast and SQLite would read a prefix. The forms are regular
+// expressions matched by PostgreSQL's ~ and, on SQLite, by qb_regexp, a Go
+// function registered with the driver, so both databases accept exactly
+// the same texts.
+const (
+	// numberForm is a finite decimal number as strconv.ParseFloat reads it
+	// (hexadecimal aside), with an exponent PostgreSQL's NUMERIC can hold.
+	numberForm = `^[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]{1,3})?$`
+	dateForm   = `^[0-9]{4}-[0-9]{2}-[0-9]{2}$`
+	// dateTimeForm is an RFC 3339 date-time; it is compared on its first 19
+	// characters, so values are expected in UTC, as the API writes them.
+	dateTimeForm = `^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}`
+	// maxNumberText bounds the text cast to a number.
+	maxNumberText = 40
+)
 
-// customNumber reads a decimal number (-12, 3.5) of at most 40 characters:
-// the text is checked first, so the cast never fails, and both databases
-// accept exactly the same texts.
+// sqliteRegexp is the SQLite function matching text against a form.
+const sqliteRegexp = "qb_regexp"
+
+func init() {
+	var forms sync.Map // pattern → *regexp.Regexp; the patterns are the constants above
+	sqlite.MustRegisterDeterministicScalarFunction(sqliteRegexp, 2, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+		pattern, ok := args[0].(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: pattern must be text", sqliteRegexp)
+		}
+		var text string
+		switch v := args[1].(type) {
+		case nil:
+			return nil, nil
+		case string:
+			text = v
+		case []byte:
+			text = string(v)
+		default:
+			return false, nil
+		}
+		re, ok := forms.Load(pattern)
+		if !ok {
+			compiled, err := regexp.Compile(pattern)
+			if err != nil {
+				return nil, err
+			}
+			re, _ = forms.LoadOrStore(pattern, compiled)
+		}
+		return re.(*regexp.Regexp).MatchString(text), nil
+	})
+}
+
+// matches writes "x matches form".
+func matches(b *sql.Builder, x operand, form string) {
+	if b.Dialect() == dialect.Postgres {
+		x(b)
+		b.WriteString(" ~ ").Arg(form)
+		return
+	}
+	b.WriteString(sqliteRegexp + "(").Arg(form).WriteString(", ")
+	x(b)
+	b.WriteString(")")
+}
+
+// customNumber reads a number.
 func customNumber(x operand) operand {
 	return func(b *sql.Builder) {
 		b.WriteString("CASE WHEN length(")
 		x(b)
-		b.WriteString(") <= 40 AND ")
-		if b.Dialect() == dialect.Postgres {
-			x(b)
-			b.WriteString(" ~ '^-?[0-9]+([.][0-9]+)?$'")
-		} else {
-			// The same shape in GLOB: an optional '-', then digits and at
-			// most one '.', which is neither first nor last.
-			b.WriteString("(")
-			x(b)
-			b.WriteString(" GLOB '[0-9]*' OR ")
-			x(b)
-			b.WriteString(" GLOB '-[0-9]*') AND NOT substr(")
-			x(b)
-			b.WriteString(", 2) GLOB '*[^0-9.]*' AND NOT ")
-			x(b)
-			b.WriteString(" GLOB '*.*.*' AND NOT ")
-			x(b)
-			b.WriteString(" GLOB '*.'")
-		}
+		b.WriteString(") <= " + strconv.Itoa(maxNumberText) + " AND ")
+		matches(b, x, numberForm)
 		b.WriteString(" THEN CAST(")
 		x(b)
 		b.WriteString(" AS NUMERIC) END")
 	}
 }
 
-// customDate reads a date "YYYY-MM-DD" as that text (which orders like the
-// date); compared values are written the same way.
+// customDate reads a date as its text "YYYY-MM-DD", which orders like the
+// date; compared values are formatted the same way (see customArgs).
 func customDate(x operand) operand {
-	return customText(x, `'^[0-9]{4}-[0-9]{2}-[0-9]{2}'`, `'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'`, 10)
-}
-
-// customDateTime reads an RFC 3339 date-time, stored in UTC, as its first
-// 19 characters with a 'T' separator ("2026-11-02T09:00:00").
-func customDateTime(x operand) operand {
-	return customText(x,
-		`'^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}'`,
-		`'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][T ][0-9][0-9]:[0-9][0-9]:[0-9][0-9]*'`, 19)
-}
-
-func customText(x operand, regex, glob string, n int) operand {
 	return func(b *sql.Builder) {
 		b.WriteString("CASE WHEN ")
+		matches(b, x, dateForm)
+		b.WriteString(" THEN ")
 		x(b)
-		if b.Dialect() == dialect.Postgres {
-			b.WriteString(" ~ " + regex)
-		} else {
-			b.WriteString(" GLOB " + glob)
-		}
-		b.WriteString(" THEN replace(substr(")
-		x(b)
-		b.WriteString(", 1, " + strconv.Itoa(n) + "), ' ', 'T') END")
+		b.WriteString(" END")
 	}
 }
 
-// customBool reads true/1 as true and false/0 as false.
+// customDateTime reads a date-time as "YYYY-MM-DDTHH:MM:SS".
+func customDateTime(x operand) operand {
+	return func(b *sql.Builder) {
+		b.WriteString("CASE WHEN ")
+		matches(b, x, dateTimeForm)
+		b.WriteString(" THEN upper(replace(substr(")
+		x(b)
+		b.WriteString(", 1, 19), ' ', 'T')) END")
+	}
+}
+
+// customBool reads "true"/"1" as true and "false"/"0" as false.
 func customBool(x operand) operand {
 	return func(b *sql.Builder) {
 		b.WriteString("CASE WHEN lower(")
@@ -131,4 +178,11 @@ func customBool(x operand) operand {
 		x(b)
 		b.WriteString(") IN ('false', '0') THEN FALSE END")
 	}
+}
+
+// choicePattern is the LIKE pattern matching a multiselect value (a JSON
+// array of choices) that holds choice.
+func choicePattern(choice string) string {
+	quoted, _ := json.Marshal(choice)
+	return "%" + escapeLike(string(quoted)) + "%"
 }
