@@ -51,7 +51,7 @@ func (s *Service) Automations(ctx context.Context) ([]Automation, error) {
 	if err := Require(ctx, PermAutomationRead); err != nil {
 		return nil, err
 	}
-	rows, err := withAutomationFranchise(s.db.Automation.Query()).Order(automation.ByID()).All(ctx)
+	rows, err := withAutomationFranchise(s.db.Automation.Query()).Order(automation.ByDateCreated(), automation.ByID()).All(ctx)
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -210,7 +210,7 @@ func checkAutomation(ctx context.Context, tx *ent.Client, in AutomationInput, cr
 func withAutomationFranchise(q *ent.AutomationQuery) *ent.AutomationQuery {
 	return q.WithFranchise(func(fq *ent.FranchiseQuery) {
 		fq.WithAutomations(func(aq *ent.AutomationQuery) {
-			aq.Select(automation.FieldID, automation.FieldFranchiseID).Order(automation.ByID())
+			aq.Select(automation.FieldID, automation.FieldFranchiseID).Order(automation.ByDateCreated(), automation.ByID())
 		})
 	})
 }

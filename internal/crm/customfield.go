@@ -41,7 +41,7 @@ func (s *Service) ListCustomFields(ctx context.Context, entity string) ([]*ent.C
 	if err := Require(ctx, PermCustomFieldRead); err != nil {
 		return nil, err
 	}
-	q := s.db.CustomField.Query().Order(customfield.ByID())
+	q := s.db.CustomField.Query().Order(customfield.ByDateCreated(), customfield.ByID())
 	if entity != "" {
 		if customfield.EntityValidator(customfield.Entity(entity)) != nil {
 			return nil, FieldError("entity", "must be one of "+strings.Join(CustomFieldEntities, ", "))

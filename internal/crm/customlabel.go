@@ -19,7 +19,7 @@ func (s *Service) CustomLabels(ctx context.Context) ([]*ent.CustomLabel, error) 
 	if err := Require(ctx, PermCustomLabelRead); err != nil {
 		return nil, err
 	}
-	labels, err := s.db.CustomLabel.Query().Order(customlabel.ByID()).All(ctx)
+	labels, err := s.db.CustomLabel.Query().Order(customlabel.ByDateCreated(), customlabel.ByID()).All(ctx)
 	if err != nil {
 		return nil, AsError(err)
 	}

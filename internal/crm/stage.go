@@ -16,13 +16,14 @@ import (
 // maxNameLength bounds the free-text names of configuration records.
 const maxNameLength = 255
 
-// ListStages returns the tenant's connection stages in creation order (the
-// ids are time-ordered), which is also the order they were set up in.
+// ListStages returns the tenant's connection stages in creation order, the
+// order they were set up in. (Ids only order by millisecond: the type code
+// takes the bits that would order ids made within one.)
 func (s *Service) ListStages(ctx context.Context) ([]*ent.ConnectionStage, error) {
 	if err := Require(ctx, PermStageRead); err != nil {
 		return nil, err
 	}
-	stages, err := s.db.ConnectionStage.Query().Order(connectionstage.ByID()).All(ctx)
+	stages, err := s.db.ConnectionStage.Query().Order(connectionstage.ByDateCreated(), connectionstage.ByID()).All(ctx)
 	if err != nil {
 		return nil, AsError(err)
 	}
