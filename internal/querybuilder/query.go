@@ -108,10 +108,10 @@ func (p *parser) decode(data []byte, w *wire, ref string) error {
 }
 
 func (p *parser) group(w *wire, ref string, depth int) (*Group, error) {
-	if depth > MaxDepth {
-		return nil, invalid(ref, fmt.Sprintf("rule groups are nested deeper than %d levels", MaxDepth))
-	}
 	g := &Group{ID: w.ID, Not: w.Not, ref: refOf(w.ID, ref)}
+	if depth > MaxDepth {
+		return nil, invalid(g.ref, fmt.Sprintf("rule groups are nested deeper than %d levels", MaxDepth))
+	}
 	if w.Combinator != nil {
 		c := strings.ToLower(*w.Combinator)
 		if c != "and" && c != "or" {
