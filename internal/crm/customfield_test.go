@@ -156,3 +156,49 @@ func TestCustomFieldDeleteHidesItsValues(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent creates of one name: the check and the partial unique index
+// together let exactly one through, and the others get the same clear
+// Invalid error (never a driver error) on both databases.
+func TestCustomFieldConcurrentCreatesOfOneName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc := crm.NewService(db.Client)
+		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		const n = 6
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				_, err := svc.CreateCustomField(ctx, crm.CustomFieldInput{
+					Entity: new("lead"), FieldName: new("warranty"), FieldType: new("boolean"),
+				})
+				errs <- err
+			}()
+		}
+		created := 0
+		for range n {
+			if err := <-errs; err == nil {
+				created++
+			} else if e := crm.AsError(err); e.Code != crm.Invalid || len(e.Fields["fieldName"]) == 0 {
+				t.Errorf("a losing create: want Invalid naming fieldName, got %v", err)
+			}
+		}
+		if created != 1 {
+			t.Fatalf("%d creates of one name succeeded, want 1", created)
+		}
+	})
+}
+
+// A create that gets past the name check in a race meets the partial unique
+// index; fieldNameTaken turns that violation into the same Invalid error.
+func TestFieldNameTakenMapsTheUniqueIndexViolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		_, err := db.CustomField.Create().SetEntity("lead").SetFieldName("budget").SetFieldType("text").Save(ctx)
+		if err == nil {
+			t.Fatal("the unique index let a duplicate live field name through")
+		}
+		if e := crm.AsError(crm.FieldNameTaken(err)); e.Code != crm.Invalid || len(e.Fields["fieldName"]) == 0 {
+			t.Fatalf("want Invalid naming fieldName, got %v", e)
+		}
+	})
+}
