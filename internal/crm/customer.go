@@ -1,11 +1,16 @@
 package crm
 
 import (
+	"context"
+	"fmt"
+	"net/mail"
 	"strings"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/schema"
 )
 
@@ -40,7 +45,7 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 				any = append(any, sql.ContainsFold(s.C(c), w))
 			}
 			if d := schema.PhoneDigits(w); d != "" {
-				for _, c := range []string{"home_phone_digits", "work_phone_digits", "mobile_phone_digits"} {
+				for _, c := range phoneDigitColumns {
 					any = append(any, sql.Contains(s.C(c), d))
 				}
 			}
@@ -50,24 +55,211 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 	}
 }
 
+// phoneDigitColumns hold the phones' digits (maintained by the schema).
+var phoneDigitColumns = []string{"home_phone_digits", "work_phone_digits", "mobile_phone_digits"}
+
 // franchisePredicate keeps customers (customerCol is the leads' column
 // naming them) with a live lead in the franchise given by id or code.
 func franchisePredicate(franchise, customerCol string) func(*sql.Selector) {
 	return func(s *sql.Selector) {
-		leads := sql.Table("leads")
 		fr := sql.Table("franchises")
 		match := sql.EQ(fr.C("code"), franchise)
 		if id, err := uuid.Parse(franchise); err == nil {
 			match = sql.Or(sql.EQ(fr.C("id"), id), match)
 		}
-		sub := sql.Select(leads.C(customerCol)).From(leads).
-			Join(fr).On(leads.C("franchise_id"), fr.C("id")).
+		franchises := sql.Select(fr.C("id")).From(fr).
+			Where(sql.And(sql.EQ(fr.C("is_deleted"), false), sql.ColumnsEQ(fr.C("tenant_id"), s.C("tenant_id")), match))
+		leads := sql.Table("leads")
+		withLead := sql.Select(leads.C(customerCol)).From(leads).
 			Where(sql.And(
 				sql.EQ(leads.C("is_deleted"), false),
-				sql.EQ(fr.C("is_deleted"), false),
-				sql.ColumnsEQ(leads.C("tenant_id"), s.C("tenant_id")),
-				match,
+				sql.In(leads.C("franchise_id"), franchises),
 			))
-		s.Where(sql.In(s.C("id"), sub))
+		s.Where(sql.In(s.C("id"), withLead))
 	}
+}
+
+// CustomerFields are the BaseCustomer fields a client may write. A nil
+// field is left as it is; an empty (or blank) string clears it.
+type CustomerFields struct {
+	PrimaryEmail, SecondaryEmail                 *string
+	HomePhone, WorkPhone, WorkPhoneExtension     *string
+	MobilePhone                                  *string
+	Address, City, Province, PostalCode, Country *string
+	Language                                     *string
+	IsActive                                     *bool
+}
+
+// maxTextLength bounds free-text customer fields.
+const maxTextLength = 255
+
+// columns pairs each field with its column and API name.
+func (f CustomerFields) columns() []textField {
+	return []textField{
+		{"primary_email", "primaryEmail", f.PrimaryEmail}, {"secondary_email", "secondaryEmail", f.SecondaryEmail},
+		{"home_phone", "homePhone", f.HomePhone}, {"work_phone", "workPhone", f.WorkPhone},
+		{"work_phone_extension", "workPhoneExtension", f.WorkPhoneExtension}, {"mobile_phone", "mobilePhone", f.MobilePhone},
+		{"address", "address", f.Address}, {"city", "city", f.City}, {"province", "province", f.Province},
+		{"postal_code", "postalCode", f.PostalCode}, {"country", "country", f.Country}, {"language", "language", f.Language},
+	}
+}
+
+// textField is an optional text input bound to a column.
+type textField struct {
+	column, name string
+	value        *string
+}
+
+// check validates the fields into v, naming them under prefix ("" or
+// "contacts[0].").
+func (f CustomerFields) check(v *Validation, prefix string) {
+	for _, c := range f.columns() {
+		checkText(v, prefix+c.name, c.value)
+	}
+	for _, e := range []struct {
+		name  string
+		value *string
+	}{{"primaryEmail", f.PrimaryEmail}, {"secondaryEmail", f.SecondaryEmail}} {
+		if e.value == nil || strings.TrimSpace(*e.value) == "" || v.Has(prefix+e.name) {
+			continue
+		}
+		s := strings.TrimSpace(*e.value)
+		if a, err := mail.ParseAddress(s); err != nil || a.Address != s {
+			v.Add(prefix+e.name, "must be an email address")
+		}
+	}
+}
+
+func checkText(v *Validation, name string, s *string) {
+	if s != nil && len(*s) > maxTextLength {
+		v.Add(name, fmt.Sprintf("must be at most %d characters", maxTextLength))
+	}
+}
+
+// mutator is what both customer mutations offer for generic field writes.
+type mutator interface {
+	SetField(name string, value ent.Value) error
+	ClearField(name string) error
+}
+
+// apply writes the fields into m; on a create, empty values are skipped.
+func (f CustomerFields) apply(m mutator, create bool) {
+	for _, c := range f.columns() {
+		setText(m, c.column, c.value, create)
+	}
+	if f.IsActive != nil {
+		_ = m.SetField("is_active", *f.IsActive)
+	}
+}
+
+// setText sets column to the trimmed value, clears it when blank, and
+// leaves it alone when value is nil. Errors cannot happen: the columns
+// exist on every customer (tests cover both entities).
+func setText(m mutator, column string, value *string, create bool) {
+	if value == nil {
+		return
+	}
+	if s := strings.TrimSpace(*value); s != "" {
+		_ = m.SetField(column, s)
+	} else if !create {
+		_ = m.ClearField(column)
+	}
+}
+
+// ContactInput is a contact written directly or nested in an account.
+// Nested in an account, an input with ID links that existing contact (its
+// other fields are ignored); one without creates the contact.
+type ContactInput struct {
+	ID *uuid.UUID
+	CustomerFields
+	FirstName, LastName, CompanyName, Civility, PreferredMethodOfContact *string
+}
+
+func (c ContactInput) check(v *Validation, prefix string) {
+	if c.ID != nil {
+		return
+	}
+	c.CustomerFields.check(v, prefix)
+	for _, t := range c.texts() {
+		checkText(v, prefix+t.name, t.value)
+	}
+}
+
+func (c ContactInput) texts() []textField {
+	return []textField{
+		{"first_name", "firstName", c.FirstName}, {"last_name", "lastName", c.LastName},
+		{"company_name", "companyName", c.CompanyName}, {"civility", "civility", c.Civility},
+		{"preferred_method_of_contact", "preferredMethodOfContact", c.PreferredMethodOfContact},
+	}
+}
+
+// createContact creates the contact described by c.
+func createContact(ctx context.Context, tx *ent.Client, c ContactInput) (uuid.UUID, error) {
+	create := tx.Contact.Create()
+	m := create.Mutation()
+	c.CustomerFields.apply(m, true)
+	for _, t := range c.texts() {
+		setText(m, t.column, t.value, true)
+	}
+	created, err := create.Save(ctx)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return created.ID, nil
+}
+
+// resolveContacts returns the ids of inputs: linked ids are checked to be
+// live contacts of the tenant (unknown → Invalid naming
+// <prefix>[i].id), the others are created. Order is kept.
+func resolveContacts(ctx context.Context, tx *ent.Client, inputs []ContactInput, name func(i int) string) ([]uuid.UUID, error) {
+	var linked []uuid.UUID
+	for _, in := range inputs {
+		if in.ID != nil {
+			linked = append(linked, *in.ID)
+		}
+	}
+	known := map[uuid.UUID]bool{}
+	if len(linked) > 0 {
+		found, err := tx.Contact.Query().Where(contact.IDIn(linked...)).IDs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range found {
+			known[id] = true
+		}
+	}
+	var v Validation
+	for i, in := range inputs {
+		if in.ID != nil && !known[*in.ID] {
+			v.Add(name(i)+".id", "unknown contact")
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	ids := make([]uuid.UUID, len(inputs))
+	for i, in := range inputs {
+		if in.ID != nil {
+			ids[i] = *in.ID
+			continue
+		}
+		id, err := createContact(ctx, tx, in)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+func trim(s string) string { return strings.TrimSpace(s) }
+
+// trimOr returns the trimmed *s, or def when s is nil.
+func trimOr(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return strings.TrimSpace(*s)
 }

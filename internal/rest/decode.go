@@ -106,3 +106,28 @@ func parseTime(field string, s *string) (*time.Time, error) {
 	t = t.UTC()
 	return &t, nil
 }
+
+// nullable is an optional body field that may also be null: Set says
+// whether the field was sent, Value is nil for null. It lets a PATCH tell
+// "leave unchanged" (absent) from "clear" (null).
+type nullable[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// UnmarshalJSON implements json.Unmarshaler; it is only called when the
+// field is present. A type error keeps the field's name: encoding/json adds
+// it to the *json.UnmarshalTypeError returned here.
+func (n *nullable[T]) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	n.Value = &v
+	return nil
+}

@@ -26,6 +26,13 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 	for _, register := range []func(*http.ServeMux){
 		s.docRoutes,
 		s.accountRoutes,
+		s.contactRoutes,
+		s.leadRoutes,
+		s.taskRoutes,
+		s.stageRoutes,
+		s.customFieldRoutes,
+		s.customLabelRoutes,
+		s.automationRoutes,
 	} {
 		register(mux)
 	}

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -55,9 +54,14 @@ func (w testWriter) Write(b []byte) (int, error) {
 // matches the OpenAPI document.
 func (s *Server) Do(method, path, email string, body any) *apptest.Response {
 	s.t.Helper()
+	return s.do(s.t, method, path, email, body)
+}
+
+func (s *Server) do(t testing.TB, method, path, email string, body any) *apptest.Response {
+	t.Helper()
 	res := s.Server.Do(method, path, email, body)
 	if err := Validate(method, path, res); err != nil {
-		s.t.Fatalf("%s %s → %d: response does not match the OpenAPI document: %v\nbody: %s",
+		t.Fatalf("%s %s → %d: response does not match the OpenAPI document: %v\nbody: %s",
 			method, path, res.Status, err, res.Body)
 	}
 	return res
@@ -106,7 +110,10 @@ func Validate(method, path string, res *apptest.Response) error {
 	if err != nil {
 		return err
 	}
-	req := httptest.NewRequest(method, path, nil)
+	req, err := http.NewRequest(method, path, nil)
+	if err != nil {
+		return err
+	}
 	route, params, err := s.router.FindRoute(req)
 	if err != nil {
 		return err
@@ -124,4 +131,27 @@ func Validate(method, path string, res *apptest.Response) error {
 			MultiError:            true,
 		},
 	})
+}
+
+// Seeded users of storetest databases: demo-motors.test is the caller's
+// tenant in REST tests, northwind-auto.test the other one.
+const (
+	Admin      = "admin@demo-motors.test"
+	Manager    = "manager@demo-motors.test"
+	User       = "user@demo-motors.test" // a USER, member of the round-robin group
+	Sales1     = "sales1@demo-motors.test"
+	OtherAdmin = "admin@northwind-auto.test"
+	NoToken    = ""
+)
+
+// Expect sends a request like Do and fails t (which may be a subtest of
+// the one that started s) unless the response matches the document and has
+// status want; it returns the response.
+func (s *Server) Expect(t testing.TB, want int, method, path, email string, body any) *apptest.Response {
+	t.Helper()
+	res := s.do(t, method, path, email, body)
+	if res.Status != want {
+		t.Fatalf("%s %s as %q → %d %s; want %d", method, path, email, res.Status, res.Body, want)
+	}
+	return res
 }

@@ -1,0 +1,449 @@
+package crm
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/ent/creditassessment"
+	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/department"
+	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/incentive"
+	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/leadpackage"
+	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/source"
+	"github.com/conecrm/gateway/ent/status"
+	"github.com/conecrm/gateway/ent/survey"
+	"github.com/conecrm/gateway/ent/user"
+)
+
+// Messages of the lead routes' form errors, in the reference's wording.
+const (
+	msgBlank    = "This value should not be blank."
+	msgNotFound = "This value is not valid: no such record."
+)
+
+// TopicLeadCreated is the outbox topic written when a lead is created
+// (directly or by copy); automations consume it.
+const TopicLeadCreated = "lead.created"
+
+// WithLeadGraph eager-loads what a lead response embeds: third-party ids
+// and the ids of its assignees, credit assessments, incentives, packages
+// and surveys — a fixed number of statements whatever the number of leads.
+func WithLeadGraph(q *ent.LeadQuery) *ent.LeadQuery {
+	return q.WithThirdPartyIds().
+		WithAssignees(func(q *ent.UserQuery) { q.Select(user.FieldID) }).
+		WithCreditAssessments(func(q *ent.CreditAssessmentQuery) { q.Select(creditassessment.FieldID) }).
+		WithIncentives(func(q *ent.IncentiveQuery) { q.Select(incentive.FieldID) }).
+		WithPackages(func(q *ent.LeadPackageQuery) { q.Select(leadpackage.FieldID) }).
+		WithSurveys(func(q *ent.SurveyQuery) { q.Select(survey.FieldID) })
+}
+
+// LeadInput is the spec's LeadCreateRequest. Subject, department, contact,
+// source and franchise are required.
+type LeadInput struct {
+	Subject                                       *string
+	DepartmentID, ContactID, AccountID            *uuid.UUID
+	SourceID, FranchiseID                         *uuid.UUID
+	MakeStr, ModelStr, YearStr, TrimStr           *string
+	Description, Category, UTMCampaign, UTMSource *string
+	LeadHandlingInstructions                      *string
+	CustomerInitiated                             *bool
+	AssigneeIDs                                   []uuid.UUID
+	CustomFieldValues                             []CustomFieldValueInput
+}
+
+// CreateLead creates a lead: every reference must be a live record of the
+// tenant; without assignees it goes to the next member of the department's
+// round-robin group; it starts on the first stage of the department's
+// pipeline with an open status; custom field values are checked against
+// the tenant's lead custom fields. The lead, its custom field values and a
+// lead.created outbox event are written in one transaction.
+func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, error) {
+	if err := Require(ctx, PermLeadCreate); err != nil {
+		return nil, err
+	}
+	var v Validation
+	if in.Subject == nil || strings.TrimSpace(*in.Subject) == "" {
+		v.Add("subject", msgBlank)
+	}
+	for _, r := range []struct {
+		name string
+		id   *uuid.UUID
+	}{{"department", in.DepartmentID}, {"contact", in.ContactID}, {"source", in.SourceID}, {"franchise", in.FranchiseID}} {
+		if r.id == nil {
+			v.Add(r.name, msgBlank)
+		}
+	}
+	for _, t := range in.texts() {
+		checkText(&v, t.name, t.value)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var id uuid.UUID
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		p, err := checkLeadReferences(ctx, tx, leadRefs{
+			department: *in.DepartmentID, franchise: *in.FranchiseID, contact: *in.ContactID,
+			source: in.SourceID, account: in.AccountID, assignees: in.AssigneeIDs,
+		})
+		if err != nil {
+			return err
+		}
+		values, err := CheckCustomFieldValues(ctx, tx, "lead", in.CustomFieldValues)
+		if err != nil {
+			return err
+		}
+		create := tx.Lead.Create().SetSubject(strings.TrimSpace(*in.Subject)).
+			SetDepartmentID(*in.DepartmentID).SetFranchiseID(*in.FranchiseID).
+			SetContactID(*in.ContactID).SetSourceID(*in.SourceID).
+			SetNillableAccountID(in.AccountID)
+		m := create.Mutation()
+		for _, t := range in.texts() {
+			setText(m, t.column, t.value, true)
+		}
+		if in.CustomerInitiated != nil {
+			create.SetCustomerInitiated(*in.CustomerInitiated)
+		}
+		l, err := s.startLead(ctx, tx, create, p, in.AssigneeIDs)
+		if err != nil {
+			return err
+		}
+		id = l.ID
+		checked := make([]CustomFieldValueInput, 0, len(values))
+		for _, cv := range values {
+			checked = append(checked, CustomFieldValueInput{FieldID: cv.Field.ID, Value: cv.Value})
+		}
+		if err := writeCustomFieldValues(ctx, tx, l.ID, checked); err != nil {
+			return err
+		}
+		return writeLeadCreated(ctx, tx, l, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.lead(ctx, id)
+}
+
+func (in LeadInput) texts() []textField {
+	return []textField{
+		{"make_str", "makeStr", in.MakeStr}, {"model_str", "modelStr", in.ModelStr},
+		{"year_str", "yearStr", in.YearStr}, {"trim_str", "trimStr", in.TrimStr},
+		{"description", "description", in.Description}, {"category", "category", in.Category},
+		{"utm_campaign", "utmCampaign", in.UTMCampaign}, {"utm_source", "utmSource", in.UTMSource},
+		{"lead_handling_instructions", "leadHandlingInstructions", in.LeadHandlingInstructions},
+	}
+}
+
+// CopyLeadInput is the spec's CopyLeadData: the new contact (required) and
+// optional overrides of the original's account, subject, department and
+// franchise.
+type CopyLeadInput struct {
+	ContactID                 *uuid.UUID
+	AccountID                 *uuid.UUID
+	Subject                   *string
+	DepartmentID, FranchiseID *uuid.UUID
+}
+
+// CopyLead creates a new lead from lead id for another contact. It inherits
+// subject, vehicle, source, category, description, assignees, custom field
+// values, franchise and department (the last three unless overridden); ids,
+// audit fields, third-party ids, lifecycle dates (sold, lost, closed,
+// visits) and the account (unless given) are not copied. Like a new lead it
+// starts on the first stage of its department's pipeline with an open
+// status, and a lead.created event is written. NotFound for an unknown lead.
+func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) (*ent.Lead, error) {
+	if err := Require(ctx, PermLeadCopy); err != nil {
+		return nil, err
+	}
+	var v Validation
+	if in.ContactID == nil {
+		v.Add("contact", msgBlank)
+	}
+	if in.Subject != nil && strings.TrimSpace(*in.Subject) == "" {
+		v.Add("subject", msgBlank)
+	}
+	checkText(&v, "subject", in.Subject)
+	// The lead must exist before the input is judged: 404 wins over 400.
+	orig, err := s.db.Lead.Query().Where(lead.ID(id)).
+		WithAssignees(func(q *ent.UserQuery) { q.Select(user.FieldID) }).Only(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	dept := or(in.DepartmentID, orig.DepartmentID)
+	fr := or(in.FranchiseID, orig.FranchiseID)
+	var assignees []uuid.UUID
+	for _, u := range orig.Edges.Assignees {
+		assignees = append(assignees, u.ID)
+	}
+	var newID uuid.UUID
+	err = s.inTx(ctx, func(tx *ent.Client) error {
+		if dept == nil || fr == nil {
+			var v Validation
+			if dept == nil {
+				v.Add("department", msgBlank)
+			}
+			if fr == nil {
+				v.Add("franchise", msgBlank)
+			}
+			return v.Err()
+		}
+		p, err := checkLeadReferences(ctx, tx, leadRefs{
+			department: *dept, franchise: *fr, contact: *in.ContactID, account: in.AccountID,
+		})
+		if err != nil {
+			return err
+		}
+		subject := orig.Subject
+		if in.Subject != nil {
+			subject = strings.TrimSpace(*in.Subject)
+		}
+		create := tx.Lead.Create().SetSubject(subject).
+			SetDepartmentID(*dept).SetFranchiseID(*fr).SetContactID(*in.ContactID).
+			SetNillableAccountID(in.AccountID).SetNillableSourceID(orig.SourceID).
+			SetNillableMakeStr(orig.MakeStr).SetNillableModelStr(orig.ModelStr).
+			SetNillableYearStr(orig.YearStr).SetNillableTrimStr(orig.TrimStr).
+			SetNillableCategory(orig.Category).SetNillableDescription(orig.Description)
+		l, err := s.startLead(ctx, tx, create, p, assignees)
+		if err != nil {
+			return err
+		}
+		newID = l.ID
+		values, err := tx.CustomFieldValue.Query().Where(customfieldvalue.RecordID(orig.ID),
+			customfieldvalue.HasCustomFieldWith(customfield.IsDeleted(false))).All(ctx)
+		if err != nil {
+			return err
+		}
+		copied := make([]CustomFieldValueInput, 0, len(values))
+		for _, cv := range values {
+			copied = append(copied, CustomFieldValueInput{FieldID: cv.FieldID, Value: cv.Value})
+		}
+		if err := writeCustomFieldValues(ctx, tx, l.ID, copied); err != nil {
+			return err
+		}
+		return writeLeadCreated(ctx, tx, l, &orig.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.lead(ctx, newID)
+}
+
+func or(a, b *uuid.UUID) *uuid.UUID {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// leadRefs are the records a new lead names.
+type leadRefs struct {
+	department, franchise, contact uuid.UUID
+	source, account                *uuid.UUID
+	assignees                      []uuid.UUID
+}
+
+// placement is where a new lead starts, from its department.
+type placement struct {
+	roundRobin *uuid.UUID // the department's security group
+	pipeline   *uuid.UUID
+}
+
+// checkLeadReferences checks that every record r names is a live record of
+// the tenant (and the department one of the franchise), collecting a form
+// error per field, and returns the department's placement.
+func checkLeadReferences(ctx context.Context, tx *ent.Client, r leadRefs) (placement, error) {
+	var (
+		v Validation
+		p placement
+	)
+	dept, err := tx.Department.Query().Where(department.ID(r.department)).Only(ctx)
+	switch {
+	case ent.IsNotFound(err):
+		v.Add("department", msgNotFound)
+	case err != nil:
+		return p, err
+	case dept.FranchiseID != nil && *dept.FranchiseID != r.franchise:
+		v.Add("department", "This department does not belong to the franchise.")
+	default:
+		p = placement{roundRobin: dept.SecurityGroupID, pipeline: dept.PipelineID}
+	}
+	exists := map[string]func(context.Context) (bool, error){
+		"franchise": tx.Franchise.Query().Where(franchise.ID(r.franchise)).Exist,
+		"contact":   tx.Contact.Query().Where(contact.ID(r.contact)).Exist,
+	}
+	if r.source != nil {
+		exists["source"] = tx.Source.Query().Where(source.ID(*r.source)).Exist
+	}
+	if r.account != nil {
+		exists["account"] = tx.Account.Query().Where(account.ID(*r.account)).Exist
+	}
+	for name, exist := range exists {
+		ok, err := exist(ctx)
+		if err != nil {
+			return p, err
+		}
+		if !ok {
+			v.Add(name, msgNotFound)
+		}
+	}
+	if len(r.assignees) > 0 {
+		ids := unique(r.assignees)
+		n, err := tx.User.Query().Where(user.IDIn(ids...), user.IsActive(true)).Count(ctx)
+		if err != nil {
+			return p, err
+		}
+		if n != len(ids) {
+			v.Add("assignees", "Every assignee must be an active user of the tenant.")
+		}
+	}
+	return p, v.Err()
+}
+
+// startLead places the lead being created: the first stage of the
+// department's pipeline, the tenant's first open status, and the given
+// assignees or else the next member of the department's round-robin group.
+func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.LeadCreate, p placement, assignees []uuid.UUID) (*ent.Lead, error) {
+	if p.pipeline != nil {
+		first, err := tx.PipelineStage.Query().Where(pipelinestage.PipelineID(*p.pipeline)).
+			Order(pipelinestage.ByPosition(), pipelinestage.ByID()).First(ctx)
+		switch {
+		case err == nil:
+			create.SetStageID(first.StageID)
+		case !ent.IsNotFound(err):
+			return nil, err
+		}
+	}
+	open, err := tx.Status.Query().Where(status.KindEQ(status.KindOPEN)).
+		Order(status.ByPosition(), status.ByID()).First(ctx)
+	switch {
+	case err == nil:
+		create.SetStatusID(open.ID)
+	case !ent.IsNotFound(err):
+		return nil, err
+	}
+	if len(assignees) == 0 && p.roundRobin != nil {
+		next, err := nextRoundRobin(ctx, tx, *p.roundRobin)
+		if err != nil {
+			return nil, err
+		}
+		if next != nil {
+			assignees = []uuid.UUID{*next}
+		}
+	}
+	return create.AddAssigneeIDs(unique(assignees)...).Save(ctx)
+}
+
+// nextRoundRobin returns the group's next member in turn, or nil when the
+// group is not round-robin or has no active member. The turn is the
+// group's rr_cursor, incremented by one UPDATE inside the caller's
+// transaction: the row lock it takes (PostgreSQL) or the write lock of the
+// immediate transaction (SQLite) serialises concurrent creations, so each
+// gets its own turn and the rotation stays fair.
+func nextRoundRobin(ctx context.Context, tx *ent.Client, groupID uuid.UUID) (*uuid.UUID, error) {
+	g, err := tx.SecurityGroup.Query().Where(securitygroup.ID(groupID)).
+		WithMembers(func(q *ent.UserQuery) { q.Where(user.IsActive(true)).Select(user.FieldID) }).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.RoundRobin == nil || !*g.RoundRobin {
+		return nil, nil
+	}
+	members := rotation(g)
+	if len(members) == 0 {
+		return nil, nil
+	}
+	g, err = tx.SecurityGroup.UpdateOneID(groupID).AddRrCursor(1).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	turn := (g.RrCursor - 1) % len(members)
+	if turn < 0 {
+		turn += len(members)
+	}
+	return &members[turn], nil
+}
+
+// rotation orders a group's active members: by members_order first, then
+// the members it does not list, by id.
+func rotation(g *ent.SecurityGroup) []uuid.UUID {
+	active := map[uuid.UUID]bool{}
+	for _, m := range g.Edges.Members {
+		active[m.ID] = true
+	}
+	var out []uuid.UUID
+	for _, s := range g.MembersOrder {
+		if id, err := uuid.Parse(s); err == nil && active[id] && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	var rest []uuid.UUID
+	for id := range active {
+		if !slices.Contains(out, id) {
+			rest = append(rest, id)
+		}
+	}
+	slices.SortFunc(rest, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	return append(out, rest...)
+}
+
+// writeCustomFieldValues stores the non-empty values for record id.
+func writeCustomFieldValues(ctx context.Context, tx *ent.Client, id uuid.UUID, values []CustomFieldValueInput) error {
+	var bulk []*ent.CustomFieldValueCreate
+	for _, v := range values {
+		if v.Value != "" {
+			bulk = append(bulk, tx.CustomFieldValue.Create().SetFieldID(v.FieldID).SetRecordID(id).SetValue(v.Value))
+		}
+	}
+	if len(bulk) == 0 {
+		return nil
+	}
+	return tx.CustomFieldValue.CreateBulk(bulk...).Exec(ctx)
+}
+
+// writeLeadCreated writes the lead.created outbox event of l (copiedFrom
+// names the original of a copy).
+func writeLeadCreated(ctx context.Context, tx *ent.Client, l *ent.Lead, copiedFrom *uuid.UUID) error {
+	payload := map[string]any{
+		"leadId":       l.ID.String(),
+		"departmentId": idString(l.DepartmentID),
+		"franchiseId":  idString(l.FranchiseID),
+		"contactId":    idString(l.ContactID),
+		"stageId":      idString(l.StageID),
+	}
+	if copiedFrom != nil {
+		payload["copiedFrom"] = copiedFrom.String()
+	}
+	return tx.OutboxEvent.Create().SetTopic(TopicLeadCreated).SetSubjectID(l.ID).SetPayload(payload).Exec(ctx)
+}
+
+func idString(id *uuid.UUID) any {
+	if id == nil {
+		return nil
+	}
+	return id.String()
+}
+
+// lead loads one lead with WithLeadGraph.
+func (s *Service) lead(ctx context.Context, id uuid.UUID) (*ent.Lead, error) {
+	l, err := WithLeadGraph(s.db.Lead.Query().Where(lead.ID(id))).Only(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return l, nil
+}

@@ -1,0 +1,317 @@
+package crm
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/schema"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// Opt is an optional input that can also be cleared: Set says whether the
+// client sent the field at all, a nil Value with Set clears it.
+type Opt[T any] struct {
+	Set   bool
+	Value *T
+}
+
+// Messages of the task routes, in the reference's wording; the REST layer
+// prefixes each with its field ("title This value should not be blank.").
+const (
+	msgTaskChoice   = "The value you selected is not a valid choice."
+	msgTaskAssignee = "This value should be a user or a security group of the tenant."
+	msgTaskEnd      = "The end date must not be before the start date."
+	msgTaskRef      = "This value is not valid: no such record."
+)
+
+// TaskInput is the spec's TaskRequest. On an update, fields the client did
+// not send are left unchanged. TaskDone is not in the reference's
+// TaskRequest; without it a client could never complete a task.
+type TaskInput struct {
+	Title        *string
+	AssigneeID   *uuid.UUID
+	Type         Opt[string]
+	Start, End   Opt[time.Time]
+	Note         Opt[string]
+	ContactID    Opt[uuid.UUID]
+	AccountID    Opt[uuid.UUID]
+	ConnectionID Opt[uuid.UUID]
+	TaskDone     *bool
+}
+
+// TaskView is a task with its assignee resolved, ready to serialize.
+type TaskView struct {
+	*ent.Task
+	Assignee *Assignee // nil when the assignee no longer exists
+}
+
+// Assignee is a task's security object: a user or a security group.
+type Assignee struct {
+	ID          uuid.UUID
+	IsGroup     bool
+	DisplayName string
+	IsActive    bool
+}
+
+// CreateTask creates a task after checking in (title and assignee
+// required; assignee a user or group of the tenant; type from the enum; end
+// not before start; contact, account and connection of the tenant).
+func (s *Service) CreateTask(ctx context.Context, in TaskInput) (*TaskView, error) {
+	if err := Require(ctx, PermTaskWrite); err != nil {
+		return nil, err
+	}
+	var v Validation
+	if in.Title == nil {
+		v.Add("title", msgBlank)
+	}
+	if in.AssigneeID == nil {
+		v.Add("assignee", msgBlank)
+	}
+	var id uuid.UUID
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		if err := in.check(ctx, tx, &v, nil); err != nil {
+			return err
+		}
+		create := tx.Task.Create()
+		in.apply(create.Mutation())
+		t, err := create.Save(ctx)
+		if err != nil {
+			return err
+		}
+		id = t.ID
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.taskView(ctx, id)
+}
+
+// UpdateTask applies in to task id. A USER may only update tasks assigned
+// to them (or to one of their groups) or created by them; MANAGER and ADMIN
+// any task of the tenant.
+func (s *Service) UpdateTask(ctx context.Context, id uuid.UUID, in TaskInput) (*TaskView, error) {
+	if err := Require(ctx, PermTaskWrite); err != nil {
+		return nil, err
+	}
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		t, err := ownTask(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		var v Validation
+		if err := in.check(ctx, tx, &v, t); err != nil {
+			return err
+		}
+		update := tx.Task.UpdateOneID(id).SetEdited(true)
+		in.apply(update.Mutation())
+		return update.Exec(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.taskView(ctx, id)
+}
+
+// DeleteTask soft-deletes task id under the record rule of UpdateTask.
+func (s *Service) DeleteTask(ctx context.Context, id uuid.UUID) error {
+	if err := Require(ctx, PermTaskDelete); err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		if _, err := ownTask(ctx, tx, id); err != nil {
+			return err
+		}
+		return tx.Task.DeleteOneID(id).Exec(ctx)
+	})
+}
+
+// ownTask loads task id and applies the record rule: NotFound when it is
+// not the tenant's, Forbidden when a USER is neither its assignee (nor in
+// its group) nor its creator.
+func ownTask(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Task, error) {
+	t, err := tx.Task.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := viewer.FromContext(ctx)
+	if v.Type == viewer.TypeManager || v.Type == viewer.TypeAdmin {
+		return t, nil
+	}
+	if v.IsMember(t.AssigneeID) || (t.CreatedByID != nil && *t.CreatedByID == v.UserID) {
+		return t, nil
+	}
+	return nil, &Error{Code: Forbidden, Message: "Access denied"}
+}
+
+// check validates in into v against the tenant's records; current is the
+// task being updated (nil on create), whose values stand in for the fields
+// in leaves unchanged.
+func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, current *ent.Task) error {
+	if in.Title != nil && blank(*in.Title) {
+		v.Add("title", msgBlank)
+	}
+	checkText(v, "title", in.Title)
+	if in.Type.Set && in.Type.Value != nil && *in.Type.Value != "" {
+		if task.TypeValidator(task.Type(*in.Type.Value)) != nil {
+			v.Add("type", msgTaskChoice)
+		}
+	}
+	start, end := in.Start.Value, in.End.Value
+	if current != nil {
+		if !in.Start.Set {
+			start = current.Start
+		}
+		if !in.End.Set {
+			end = current.End
+		}
+	}
+	if start != nil && end != nil && end.Before(*start) {
+		v.Add("end", msgTaskEnd)
+	}
+	if in.AssigneeID != nil {
+		ok, err := isSecurityObject(ctx, tx, *in.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			v.Add("assignee", msgTaskAssignee)
+		}
+	}
+	exists := map[string]func(context.Context) (bool, error){}
+	if id := in.ContactID.Value; id != nil {
+		exists["contact"] = tx.Contact.Query().Where(contact.ID(*id)).Exist
+	}
+	if id := in.AccountID.Value; id != nil {
+		exists["account"] = tx.Account.Query().Where(account.ID(*id)).Exist
+	}
+	if id := in.ConnectionID.Value; id != nil {
+		exists["connection"] = tx.Lead.Query().Where(lead.ID(*id)).Exist
+	}
+	for name, exist := range exists {
+		ok, err := exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			v.Add(name, msgTaskRef)
+		}
+	}
+	return v.Err()
+}
+
+// isSecurityObject reports whether id names a live, active user or a live
+// security group of the tenant; the id's type code says which table.
+func isSecurityObject(ctx context.Context, tx *ent.Client, id uuid.UUID) (bool, error) {
+	switch schema.TableOf(id) {
+	case user.Table:
+		return tx.User.Query().Where(user.ID(id), user.IsActive(true)).Exist(ctx)
+	case securitygroup.Table:
+		return tx.SecurityGroup.Query().Where(securitygroup.ID(id)).Exist(ctx)
+	}
+	return false, nil
+}
+
+// apply writes the fields the client sent into m.
+func (in TaskInput) apply(m *ent.TaskMutation) {
+	if in.Title != nil {
+		m.SetTitle(trim(*in.Title))
+	}
+	if in.AssigneeID != nil {
+		m.SetAssigneeID(*in.AssigneeID)
+	}
+	if in.TaskDone != nil {
+		m.SetTaskDone(*in.TaskDone)
+	}
+	if in.Note.Set {
+		m.SetNote(trimOr(in.Note.Value, ""))
+	}
+	if in.Type.Set {
+		if in.Type.Value == nil || *in.Type.Value == "" {
+			m.ClearType()
+		} else {
+			m.SetType(task.Type(*in.Type.Value))
+		}
+	}
+	setOpt(in.Start, m.SetStart, m.ClearStart)
+	setOpt(in.End, m.SetEnd, m.ClearEnd)
+	setOpt(in.ContactID, m.SetContactID, m.ClearContactID)
+	setOpt(in.AccountID, m.SetAccountID, m.ClearAccountID)
+	setOpt(in.ConnectionID, m.SetConnectionID, m.ClearConnectionID)
+}
+
+func setOpt[T any](o Opt[T], set func(T), clear func()) {
+	switch {
+	case !o.Set:
+	case o.Value == nil:
+		clear()
+	default:
+		set(*o.Value)
+	}
+}
+
+// taskView loads task id with its assignee.
+func (s *Service) taskView(ctx context.Context, id uuid.UUID) (*TaskView, error) {
+	t, err := s.db.Task.Get(ctx, id)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	views, err := s.TaskViews(ctx, []*ent.Task{t})
+	if err != nil {
+		return nil, err
+	}
+	return &views[0], nil
+}
+
+// TaskViews resolves the assignees of tasks in two statements (users and
+// security groups), whatever the number of tasks.
+func (s *Service) TaskViews(ctx context.Context, tasks []*ent.Task) ([]TaskView, error) {
+	var users, groups []uuid.UUID
+	for _, t := range tasks {
+		switch schema.TableOf(t.AssigneeID) {
+		case user.Table:
+			users = append(users, t.AssigneeID)
+		case securitygroup.Table:
+			groups = append(groups, t.AssigneeID)
+		}
+	}
+	byID := map[uuid.UUID]*Assignee{}
+	if len(users) > 0 {
+		rows, err := s.db.User.Query().Where(user.IDIn(unique(users)...)).
+			Select(user.FieldID, user.FieldDisplayName, user.FieldIsActive).All(ctx)
+		if err != nil {
+			return nil, AsError(err)
+		}
+		for _, u := range rows {
+			byID[u.ID] = &Assignee{ID: u.ID, DisplayName: u.DisplayName, IsActive: u.IsActive}
+		}
+	}
+	if len(groups) > 0 {
+		rows, err := s.db.SecurityGroup.Query().Where(securitygroup.IDIn(unique(groups)...)).
+			Select(securitygroup.FieldID, securitygroup.FieldDisplayName, securitygroup.FieldName, securitygroup.FieldIsActive).All(ctx)
+		if err != nil {
+			return nil, AsError(err)
+		}
+		for _, g := range rows {
+			name := g.DisplayName
+			if name == "" {
+				name = g.Name
+			}
+			byID[g.ID] = &Assignee{ID: g.ID, IsGroup: true, DisplayName: name, IsActive: g.IsActive}
+		}
+	}
+	views := make([]TaskView, len(tasks))
+	for i, t := range tasks {
+		views[i] = TaskView{Task: t, Assignee: byID[t.AssigneeID]}
+	}
+	return views, nil
+}

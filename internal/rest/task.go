@@ -1,0 +1,121 @@
+package rest
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/crm"
+)
+
+func (s *Server) taskRoutes(mux *http.ServeMux) {
+	mux.Handle("POST /api/task", s.handle(StringErrors, s.createTask))
+	mux.Handle("PATCH /api/task/{task}", s.handle(StringErrors, s.updateTask))
+	mux.Handle("DELETE /api/task/{task}", s.handle(StringErrors, s.deleteTask))
+}
+
+// taskBody is the spec's TaskRequest (ids are bare strings), plus taskDone.
+type taskBody struct {
+	Type       nullable[string] `json:"type"`
+	Assignee   *string          `json:"assignee"`
+	Start      nullable[string] `json:"start"`
+	End        nullable[string] `json:"end"`
+	Title      *string          `json:"title"`
+	Note       nullable[string] `json:"note"`
+	Contact    nullable[string] `json:"contact"`
+	Account    nullable[string] `json:"account"`
+	Connection nullable[string] `json:"connection"`
+	TaskDone   *bool            `json:"taskDone"`
+}
+
+func (b taskBody) input() (crm.TaskInput, error) {
+	in := crm.TaskInput{
+		Title: b.Title, TaskDone: b.TaskDone,
+		Type: crm.Opt[string](b.Type), Note: crm.Opt[string](b.Note),
+	}
+	if b.Assignee != nil {
+		id, err := parseID("assignee", *b.Assignee)
+		if err != nil {
+			return in, err
+		}
+		in.AssigneeID = &id
+	}
+	var err error
+	for _, t := range []struct {
+		field string
+		in    nullable[string]
+		dst   *crm.Opt[time.Time]
+	}{{"start", b.Start, &in.Start}, {"end", b.End, &in.End}} {
+		t.dst.Set = t.in.Set
+		if t.dst.Value, err = parseTime(t.field, t.in.Value); err != nil {
+			return in, err
+		}
+	}
+	for _, r := range []struct {
+		field string
+		in    nullable[string]
+		dst   *crm.Opt[uuid.UUID]
+	}{{"contact", b.Contact, &in.ContactID}, {"account", b.Account, &in.AccountID}, {"connection", b.Connection, &in.ConnectionID}} {
+		r.dst.Set = r.in.Set
+		if r.in.Value == nil || *r.in.Value == "" {
+			continue
+		}
+		id, err := parseID(r.field, *r.in.Value)
+		if err != nil {
+			return in, err
+		}
+		r.dst.Value = &id
+	}
+	return in, nil
+}
+
+func decodeTask(r *http.Request) (crm.TaskInput, error) {
+	var b taskBody
+	if err := decode(r, &b); err != nil {
+		return crm.TaskInput{}, err
+	}
+	return b.input()
+}
+
+func (s *Server) createTask(w http.ResponseWriter, r *http.Request) error {
+	in, err := decodeTask(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.CreateTask(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newTask(*t))
+	return nil
+}
+
+func (s *Server) updateTask(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "task")
+	if err != nil {
+		return err
+	}
+	in, err := decodeTask(r)
+	if err != nil {
+		return err
+	}
+	t, err := s.svc.UpdateTask(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newTask(*t))
+	return nil
+}
+
+func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "task")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteTask(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
