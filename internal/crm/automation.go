@@ -125,8 +125,11 @@ func (s *Service) UpdateAutomation(ctx context.Context, id uuid.UUID, in Automat
 		if in.Trigger != nil {
 			upd.SetAutomationTrigger(*in.Trigger)
 		}
-		if in.FranchiseSet {
-			upd.ClearFranchise().SetNillableFranchiseID(in.Franchise)
+		switch {
+		case in.Franchise != nil:
+			upd.SetFranchiseID(*in.Franchise)
+		case in.FranchiseSet:
+			upd.ClearFranchise()
 		}
 		if err := upd.Exec(ctx); err != nil {
 			return err
