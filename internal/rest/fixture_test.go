@@ -144,3 +144,5 @@ func withoutRoles(t *testing.T, db *store.DB) string {
 
 func leadOf(a *ent.Account) predicate.Lead   { return lead.AccountID(a.ID) }
 func leadIn(f *ent.Franchise) predicate.Lead { return lead.FranchiseID(f.ID) }
+
+func withDeleted(ctx context.Context) context.Context { return tenancy.WithDeleted(ctx) }
