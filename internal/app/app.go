@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -52,15 +53,38 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET /playground/", pg)
 
-	authn := auth.Middleware(cfg.Verifier, func(ctx context.Context, c auth.Claims) (*viewer.Viewer, error) {
-		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID)
-		if err != nil {
-			return nil, auth.ErrInvalidToken
-		}
-		return v, nil
-	}, nil)
+	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), writeAuthError)
 	for pattern, h := range routes {
 		mux.Handle(pattern, authn(h))
 	}
 	return chain(mux, requestID, logRequests(cfg.Logger), recoverPanics(cfg.Logger), limitBody(cfg.BodyLimit))
+}
+
+// resolver turns verified claims into the viewer. A user who is unknown,
+// inactive, deleted or not of the token's tenant makes the token invalid
+// (401); any other failure — the database is down — is logged and passed
+// on, so the middleware answers 503 and a good token is not reported bad.
+func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
+	return func(ctx context.Context, c auth.Claims) (*viewer.Viewer, error) {
+		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID)
+		if err == nil {
+			return v, nil
+		}
+		if e := crm.AsError(err); e.Code == crm.NotFound {
+			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
+		}
+		log.ErrorContext(ctx, "cannot resolve the token's user", "request_id", RequestID(ctx), "err", err)
+		return nil, err
+	}
+}
+
+// writeAuthError answers the authentication middleware's refusals:
+// {"error": msg}, plus the request id on a 5xx so it can be quoted.
+func writeAuthError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	w.Header().Set("Cache-Control", "no-store")
+	body := map[string]string{"error": msg}
+	if status >= http.StatusInternalServerError {
+		body["requestId"] = RequestID(r.Context())
+	}
+	WriteJSON(w, status, body)
 }

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -11,7 +12,13 @@ import (
 
 // Resolver loads the user named by verified claims and builds its viewer. It
 // must check that the user exists, is active, is not deleted and belongs to
-// c.TenantID, and return an error (ideally ErrInvalidToken) otherwise.
+// c.TenantID, and return an error wrapping ErrInvalidToken otherwise.
+//
+// Any other error means the user could not be looked up (the database is
+// down, the request was cancelled…): the middleware answers 503, not 401, so
+// an outage is never mistaken for a bad token and clients do not throw away
+// credentials that are still good. The Resolver logs such errors itself; the
+// response carries no detail.
 type Resolver func(ctx context.Context, c Claims) (*viewer.Viewer, error)
 
 // ErrorWriter writes an error response. The middleware has already set the
@@ -23,6 +30,7 @@ type ErrorWriter func(w http.ResponseWriter, r *http.Request, status int, msg st
 const (
 	MsgMissingToken = "missing bearer token"
 	MsgInvalidToken = "invalid token"
+	MsgUnavailable  = "service unavailable"
 )
 
 // Middleware authenticates every request with a bearer token and puts the
@@ -30,8 +38,10 @@ const (
 //
 //   - no Authorization header, or another scheme: 401 MsgMissingToken,
 //     WWW-Authenticate: Bearer
-//   - any verification or resolver failure: 401 MsgInvalidToken,
+//   - a verification failure, a resolver error wrapping ErrInvalidToken, or
+//     a resolver answer that does not match the token: 401 MsgInvalidToken,
 //     WWW-Authenticate: Bearer error="invalid_token"
+//   - any other resolver error: 503 MsgUnavailable, no WWW-Authenticate
 //
 // onError may be nil, in which case WriteError is used.
 func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter) func(http.Handler) http.Handler {
@@ -64,6 +74,11 @@ func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter) func(http.Ha
 				return
 			}
 			vw, err := resolve(ctx, claims)
+			if err != nil && !errors.Is(err, ErrInvalidToken) {
+				w.Header().Set("Retry-After", "1")
+				onError(w, r, http.StatusServiceUnavailable, MsgUnavailable)
+				return
+			}
 			// Fail closed on a nil viewer, and never let a resolver bug put a
 			// different user or tenant in the context than the token names.
 			if err != nil || vw == nil || vw.UserID != claims.UserID || vw.TenantID != claims.TenantID {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -71,9 +72,9 @@ func TestMiddlewareRejects(t *testing.T) {
 		{"two Authorization headers", []string{"Bearer " + good, "Bearer " + good}, resolveOK, invalid, MsgInvalidToken},
 		{"resolver returns ErrInvalidToken", []string{"Bearer " + good},
 			func(context.Context, Claims) (*viewer.Viewer, error) { return nil, ErrInvalidToken }, invalid, MsgInvalidToken},
-		{"resolver fails with internal detail", []string{"Bearer " + good},
+		{"resolver wraps ErrInvalidToken", []string{"Bearer " + good},
 			func(context.Context, Claims) (*viewer.Viewer, error) {
-				return nil, errors.New("pq: user row deleted_at set")
+				return nil, fmt.Errorf("user not found: %w", ErrInvalidToken)
 			}, invalid, MsgInvalidToken},
 		{"resolver returns nil viewer", []string{"Bearer " + good},
 			func(context.Context, Claims) (*viewer.Viewer, error) { return nil, nil }, invalid, MsgInvalidToken},
@@ -140,5 +141,36 @@ func TestMiddlewareUsesCustomErrorWriter(t *testing.T) {
 	}
 	if h := rec.Header().Get("WWW-Authenticate"); h != `Bearer error="invalid_token"` {
 		t.Errorf("WWW-Authenticate = %q", h)
+	}
+}
+
+// A resolver that cannot look the user up (database down) must not make a
+// good token look bad: 503 without a challenge, and no detail in the body.
+func TestMiddlewareAnswers503WhenTheResolverFails(t *testing.T) {
+	good := validToken(t)
+	for name, err := range map[string]error{
+		"driver error":      errors.New("pq: connection refused to 10.0.0.7:5432"),
+		"context cancelled": context.Canceled,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec, _, reached := serve(t, func(context.Context, Claims) (*viewer.Viewer, error) { return nil, err },
+				nil, "Bearer "+good)
+			if reached {
+				t.Fatal("next handler reached")
+			}
+			if rec.Code != http.StatusServiceUnavailable {
+				t.Errorf("status = %d, want 503", rec.Code)
+			}
+			if h := rec.Header().Get("WWW-Authenticate"); h != "" {
+				t.Errorf("WWW-Authenticate = %q, want none: the token is not at fault", h)
+			}
+			var body map[string]string
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", rec.Body, err)
+			}
+			if len(body) != 1 || body["error"] != MsgUnavailable {
+				t.Errorf("body = %v, want {error: %q}", body, MsgUnavailable)
+			}
+		})
 	}
 }
