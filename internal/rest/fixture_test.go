@@ -146,3 +146,12 @@ func leadOf(a *ent.Account) predicate.Lead   { return lead.AccountID(a.ID) }
 func leadIn(f *ent.Franchise) predicate.Lead { return lead.FranchiseID(f.ID) }
 
 func withDeleted(ctx context.Context) context.Context { return tenancy.WithDeleted(ctx) }
+
+func mustUUID(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
