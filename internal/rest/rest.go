@@ -33,6 +33,9 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 		s.customFieldRoutes,
 		s.customLabelRoutes,
 		s.automationRoutes,
+		s.filterRoutes,
+		s.queryBuilderRoutes,
+		s.savedFilterRoutes,
 	} {
 		register(mux)
 	}
