@@ -33,10 +33,22 @@ func Start(t testing.TB, db *store.DB, cfg auth.Config, routes map[string]http.H
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := app.New(app.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Verifier: v}, db, routes)
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = testLog{t}
+	}
+	h := app.New(app.Config{Logger: slog.New(slog.NewTextHandler(w, nil)), Verifier: v}, db, routes)
 	s := &Server{Server: httptest.NewServer(h), DB: db, t: t}
 	t.Cleanup(s.Close)
 	return s
+}
+
+// testLog writes the server's log lines to the test log (with -v).
+type testLog struct{ t testing.TB }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // Request is one request to an endpoint.

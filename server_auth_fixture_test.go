@@ -1,0 +1,383 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/ent/department"
+	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/migrate"
+	"github.com/conecrm/gateway/ent/permission"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/source"
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/apptest"
+	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/authtest"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/tenancy"
+)
+
+// This file is the fixture of the authentication, permission and tenant
+// isolation tests of the real routes (server_auth_test.go,
+// server_permission_test.go, server_isolation_test.go): the gateway as
+// server.go wires it, over a seeded database, spoken to as real users.
+
+// gateway is the whole server (app.New over routes()) on httptest.
+type gateway struct {
+	*authtest.Server
+	t *testing.T
+}
+
+// startGateway serves routes() over db, verifying HS256 tokens signed with
+// authtest.Secret.
+func startGateway(t *testing.T, db *store.DB) *gateway {
+	t.Helper()
+	return startGatewayWith(t, db, auth.Config{Secret: authtest.Secret})
+}
+
+func startGatewayWith(t *testing.T, db *store.DB, cfg auth.Config) *gateway {
+	t.Helper()
+	var w io.Writer = io.Discard
+	if testing.Verbose() {
+		w = testLog{t}
+	}
+	log := slog.New(slog.NewTextHandler(w, nil))
+	c := config{Env: "development", Auth: cfg}
+	return &gateway{Server: authtest.Start(t, db, cfg, routes(c, db, log)), t: t}
+}
+
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
+
+// hasGraphQL reports whether routes() mounts the GraphQL endpoint yet.
+func hasGraphQL(t *testing.T, db *store.DB) bool {
+	_, ok := routes(config{Env: "development"}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))["/graphql"]
+	return ok
+}
+
+// actor is a user the tests act as.
+type actor struct {
+	name   string // "ADMIN", "MANAGER", "USER", "NO ROLES", …
+	id     uuid.UUID
+	tenant uuid.UUID
+}
+
+// token returns a valid HS256 token of a.
+func (a actor) token(t testing.TB) string {
+	t.Helper()
+	tok, err := auth.Mint(authtest.Secret, a.id, a.tenant, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// do sends a request as a; body is sent as is when it is a string, else as
+// JSON (nil: no body).
+func (g *gateway) do(a actor, method, path string, body any) *apptest.Response {
+	g.t.Helper()
+	var raw string
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = b
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		raw = string(j)
+	}
+	return g.Send(authtest.Request{Method: method, Path: path, Body: raw}, "Bearer "+a.token(g.t))
+}
+
+// graphql sends a GraphQL request as a and decodes the response.
+func (g *gateway) graphql(a actor, query string, vars map[string]any) (*apptest.Response, gqlResponse) {
+	g.t.Helper()
+	res := g.do(a, http.MethodPost, "/graphql", map[string]any{"query": query, "variables": vars})
+	var out gqlResponse
+	if res.Status == http.StatusOK {
+		res.JSON(g.t, &out)
+	}
+	return res, out
+}
+
+type gqlResponse struct {
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+// codes returns the extensions.code of every error.
+func (r gqlResponse) codes() []string {
+	var out []string
+	for _, e := range r.Errors {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+// tenantFixture is one seeded tenant: its users and records the requests
+// name, and factories for fresh records (so a destructive request never
+// consumes another's target).
+type tenantFixture struct {
+	t   *testing.T
+	db  *store.DB
+	sys context.Context // tenancy bypass: tests and system work only
+
+	id                                   uuid.UUID
+	admin, manager, user, sales1, noRole actor
+	franchise, department, source        uuid.UUID
+	contact, contact2, lead, group       uuid.UUID
+	n                                    int // for unique names
+}
+
+// fixture is the caller's tenant (demo-motors.test) and the other one
+// (northwind-auto.test).
+type fixture struct {
+	demo, other *tenantFixture
+}
+
+func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	return &fixture{demo: loadTenant(t, db, "demo-motors.test"), other: loadTenant(t, db, "northwind-auto.test")}
+}
+
+func loadTenant(t *testing.T, db *store.DB, domain string) *tenantFixture {
+	t.Helper()
+	f := &tenantFixture{t: t, db: db, sys: tenancy.Bypass(context.Background()), id: storetest.TenantID(t, db, domain)}
+	as := func(name, local string) actor {
+		return actor{name: name, id: storetest.UserID(t, db, local+"@"+domain), tenant: f.id}
+	}
+	f.admin, f.manager, f.user, f.sales1 = as("ADMIN", "admin"), as("MANAGER", "manager"), as("USER", "user"), as("USER sales1", "sales1")
+	// A user with no role at all: authenticated, allowed nothing.
+	f.noRole = actor{name: "NO ROLES", id: f.newUser("noroles", user.UserTypeUSER), tenant: f.id}
+
+	fr, err := db.Franchise.Query().Where(franchise.TenantID(f.id), franchise.Code("DT")).Only(f.sys)
+	f.must(err)
+	f.franchise = fr.ID
+	f.department, err = db.Department.Query().Where(department.FranchiseID(fr.ID), department.Name("Sales")).OnlyID(f.sys)
+	f.must(err)
+	f.source, err = db.Source.Query().Where(source.TenantID(f.id)).FirstID(f.sys)
+	f.must(err)
+	cs, err := db.Contact.Query().Where(contact.TenantID(f.id)).Order(contact.ByID()).Limit(2).IDs(f.sys)
+	f.must(err)
+	f.contact, f.contact2 = cs[0], cs[1]
+	f.lead, err = db.Lead.Query().Where(lead.TenantID(f.id)).Order(lead.ByID()).FirstID(f.sys)
+	f.must(err)
+	f.group, err = db.SecurityGroup.Query().Where(securitygroup.TenantID(f.id)).FirstID(f.sys)
+	f.must(err)
+	return f
+}
+
+func (f *tenantFixture) must(err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *tenantFixture) name(prefix string) string {
+	f.n++
+	return fmt.Sprintf("%s %d", prefix, f.n)
+}
+
+// newUser adds an active user without roles.
+func (f *tenantFixture) newUser(local string, typ user.UserType) uuid.UUID {
+	f.t.Helper()
+	t, err := f.db.Tenant.Get(f.sys, f.id)
+	f.must(err)
+	email := local + "@" + t.Domain
+	u, err := f.db.User.Create().SetTenantID(f.id).SetUsername(email).SetEmail(email).
+		SetDisplayName(local).SetUserType(typ).Save(f.sys)
+	f.must(err)
+	return u.ID
+}
+
+// roleUser returns a USER-type actor whose only role holds exactly perms;
+// calling it again for the same local part replaces the role's
+// permissions (the viewer is loaded per request, so the change is live).
+func (f *tenantFixture) roleUser(local string, perms []string) actor {
+	f.t.Helper()
+	t, err := f.db.Tenant.Get(f.sys, f.id)
+	f.must(err)
+	email := local + "@" + t.Domain
+	pids, err := f.db.Permission.Query().Where(permission.NameIn(perms...)).IDs(f.sys)
+	f.must(err)
+	if len(pids) != len(perms) {
+		f.t.Fatalf("permissions %v: %d found", perms, len(pids))
+	}
+	u, err := f.db.User.Query().Where(user.Email(email)).WithRoles().Only(f.sys)
+	if ent.IsNotFound(err) {
+		r, err := f.db.Role.Create().SetTenantID(f.id).SetName("probe " + local).AddPermissionIDs(pids...).Save(f.sys)
+		f.must(err)
+		u, err = f.db.User.Create().SetTenantID(f.id).SetUsername(email).SetEmail(email).SetDisplayName(local).
+			SetUserType(user.UserTypeUSER).AddRoles(r).Save(f.sys)
+		f.must(err)
+	} else {
+		f.must(err)
+		f.must(f.db.Role.UpdateOne(u.Edges.Roles[0]).ClearPermissions().AddPermissionIDs(pids...).Exec(f.sys))
+	}
+	return actor{name: local, id: u.ID, tenant: f.id}
+}
+
+// Factories of fresh records, so a destructive request never consumes
+// another request's target.
+func (f *tenantFixture) newAccount() uuid.UUID {
+	a, err := f.db.Account.Create().SetTenantID(f.id).SetName(f.name("Probe account")).AddContactIDs(f.contact2).Save(f.sys)
+	f.must(err)
+	return a.ID
+}
+
+func (f *tenantFixture) newTask(creator actor, assignee uuid.UUID) uuid.UUID {
+	tk, err := f.db.Task.Create().SetTenantID(f.id).SetTitle(f.name("Probe task")).SetAssigneeID(assignee).
+		SetCreatedByID(creator.id).SetContactID(f.contact).Save(f.sys)
+	f.must(err)
+	return tk.ID
+}
+
+func (f *tenantFixture) newStage() uuid.UUID {
+	s, err := f.db.ConnectionStage.Create().SetTenantID(f.id).SetName(f.name("Probe stage")).Save(f.sys)
+	f.must(err)
+	return s.ID
+}
+
+func (f *tenantFixture) newCustomField() uuid.UUID {
+	c, err := f.db.CustomField.Create().SetTenantID(f.id).SetEntity("lead").
+		SetFieldName(strings.ReplaceAll(f.name("probe_field"), " ", "_")).SetFieldType("text").Save(f.sys)
+	f.must(err)
+	return c.ID
+}
+
+func (f *tenantFixture) newLabel() uuid.UUID {
+	l, err := f.db.CustomLabel.Create().SetTenantID(f.id).SetValue(map[string]any{"lead": f.name("Deal")}).Save(f.sys)
+	f.must(err)
+	return l.ID
+}
+
+func (f *tenantFixture) newAutomation() uuid.UUID {
+	a, err := f.db.Automation.Create().SetTenantID(f.id).SetName(f.name("Probe automation")).
+		SetAutomationTrigger("lead.created").Save(f.sys)
+	f.must(err)
+	return a.ID
+}
+
+// savedFilterValue is a valid query-builder query for module "lead".
+const savedFilterValue = `{"combinator":"and","rules":[{"field":"subject","operator":"contains","value":"probe"}]}`
+
+func (f *tenantFixture) newSavedFilter(owner actor, private bool) uuid.UUID {
+	s, err := f.db.SavedFilter.Create().SetTenantID(f.id).SetName(f.name("Probe filter")).SetModule("lead").
+		SetValue(savedFilterValue).SetOwnerID(owner.id).SetPrivate(private).SetCreatedByID(owner.id).Save(f.sys)
+	f.must(err)
+	return s.ID
+}
+
+// snapshot is a fingerprint of every table: row count, deleted rows and
+// the latest creation and modification. Every write through ent stamps
+// date_created or date_modified, so two equal snapshots mean nothing was
+// written in between.
+type snapshot map[string]string
+
+func takeSnapshot(t *testing.T, db *store.DB) snapshot {
+	t.Helper()
+	var parts []string
+	for _, tbl := range migrate.Tables {
+		cols := map[string]bool{}
+		for _, c := range tbl.Columns {
+			cols[c.Name] = true
+		}
+		expr := func(col, agg string) string {
+			if !cols[col] {
+				return "''"
+			}
+			return "CAST(" + agg + " AS TEXT)"
+		}
+		parts = append(parts, fmt.Sprintf("SELECT '%s', CAST(COUNT(*) AS TEXT), %s, %s, %s FROM %s",
+			tbl.Name, expr("is_deleted", "SUM(CASE WHEN is_deleted THEN 1 ELSE 0 END)"),
+			expr("date_created", "MAX(date_created)"), expr("date_modified", "MAX(date_modified)"),
+			quoteIdent(tbl.Name)))
+	}
+	rows, err := db.SQL.QueryContext(context.Background(), strings.Join(parts, " UNION ALL "))
+	if err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	defer rows.Close()
+	s := snapshot{}
+	for rows.Next() {
+		var name string
+		var n, del, created, modified sql.NullString
+		if err := rows.Scan(&name, &n, &del, &created, &modified); err != nil {
+			t.Fatal(err)
+		}
+		s[name] = strings.Join([]string{n.String, del.String, created.String, modified.String}, "|")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// diff names the tables whose fingerprint changed from s to o.
+func (s snapshot) diff(o snapshot) []string {
+	var changed []string
+	for _, k := range slices.Sorted(maps.Keys(s)) {
+		if s[k] != o[k] {
+			changed = append(changed, fmt.Sprintf("%s: %s → %s", k, s[k], o[k]))
+		}
+	}
+	return changed
+}
+
+// nothingWritten fails t when the database changed since before.
+func nothingWritten(t *testing.T, db *store.DB, before snapshot) {
+	t.Helper()
+	if d := before.diff(takeSnapshot(t, db)); len(d) > 0 {
+		t.Errorf("the refused request wrote to the database:\n%s", strings.Join(d, "\n"))
+	}
+}
+
+// errorBody decodes a {"error": "..."} body.
+func errorBody(t *testing.T, res *apptest.Response) string {
+	t.Helper()
+	var b map[string]any
+	res.JSON(t, &b)
+	msg, _ := b["error"].(string)
+	return msg
+}
+
+// holds reports whether a user of type typ with the default roles holds
+// permission perm (typ "" is the user without roles).
+func holds(typ, perm string) bool {
+	if typ == "ADMIN" {
+		return true
+	}
+	return slices.Contains(crm.DefaultRoles[crm.RoleForUserType[typ]], perm)
+}
