@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
@@ -285,6 +286,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
 	svc := crm.NewService(db.Client)
 	return map[string]http.Handler{
-		"/api/": rest.New(svc, log),
+		"/api/":    rest.New(svc, log),
+		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log, Production: c.production()}),
 	}
 }

@@ -1,0 +1,66 @@
+package graph
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/conecrm/gateway/graph/generated"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/loader"
+)
+
+// Config is what the GraphQL endpoint needs.
+type Config struct {
+	// CRM is the domain layer; reads go straight to its ent client.
+	CRM    *crm.Service
+	Logger *slog.Logger
+	// Production turns introspection and "did you mean" suggestions off.
+	Production bool
+	Limits     Limits
+	// CacheSize bounds the parsed-query cache and the automatic persisted
+	// query cache (entries each); 0 means 1000.
+	CacheSize int
+}
+
+// NewHandler returns the /graphql endpoint. It expects an authenticated
+// request (the viewer in its context) and serves:
+//   - GET with query parameters, for queries only (a mutation is 406);
+//   - POST with an application/json body holding one operation: a JSON
+//     array (batching) is 400, and so is any other content type, which
+//     keeps form posts (CSRF) out;
+//
+// with automatic persisted queries and the operation Limits.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 1000
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits()
+	}
+	schema := generated.NewExecutableSchema(generated.Config{
+		Resolvers: &Resolver{client: cfg.CRM.Client(), crm: cfg.CRM},
+	})
+	srv := handler.New(schema)
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.CacheSize))
+	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
+	srv.SetDisableSuggestion(cfg.Production)
+	if !cfg.Production {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
+	srv.Use(limitsExtension{cfg.Limits})
+	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
+	return loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv)
+}
