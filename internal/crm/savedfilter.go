@@ -49,7 +49,10 @@ func (s SavedFilters) List(ctx context.Context) ([]*ent.SavedFilter, error) {
 		Where(savedfilter.Or(savedfilter.OwnerID(v.UserID), savedfilter.Private(false))).
 		Order(ent.Asc(savedfilter.FieldName), ent.Asc(savedfilter.FieldID)).
 		All(ctx)
-	return fs, AsError(err)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return fs, nil
 }
 
 // Get returns a filter the viewer may see.
@@ -95,7 +98,10 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 		c.SetPrivate(*in.Private)
 	}
 	f, err := c.Save(ctx)
-	return f, AsError(err)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return f, nil
 }
 
 // Update changes the given fields of the viewer's own filter; a changed
@@ -129,8 +135,10 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 	if in.Private != nil {
 		u.SetPrivate(*in.Private)
 	}
-	f, err = u.Save(ctx)
-	return f, AsError(err)
+	if f, err = u.Save(ctx); err != nil {
+		return nil, AsError(err)
+	}
+	return f, nil
 }
 
 // Delete deletes the viewer's own filter.
@@ -139,7 +147,10 @@ func (s SavedFilters) Delete(ctx context.Context, id uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	return AsError(s.DB.SavedFilter.DeleteOne(f).Exec(ctx))
+	if err := s.DB.SavedFilter.DeleteOne(f).Exec(ctx); err != nil {
+		return AsError(err)
+	}
+	return nil
 }
 
 // owned returns filter id when the viewer may write it: they own it.
