@@ -38,6 +38,27 @@ func (c *Catalogue) Compile(g *Group) (func(*sql.Selector), error) {
 	return func(s *sql.Selector) { s.Where(p(s)) }, nil
 }
 
+// Predicates are combined with explicit parentheses, never with sql.And
+// and sql.Or: those leave a nested group bare when its parent has a single
+// member, and "tenant AND a OR b" would then escape the tenant scope the
+// query is restricted to.
+
+// combine joins ps, each parenthesised already, with op.
+func combine(op string, ps []*sql.Predicate) *sql.Predicate {
+	return wrap(func(b *sql.Builder) {
+		for i, p := range ps {
+			if i > 0 {
+				b.WriteString(" " + op + " ")
+			}
+			b.Join(p)
+		}
+	})
+}
+
+func not(p *sql.Predicate) *sql.Predicate {
+	return wrap(func(b *sql.Builder) { b.WriteString("NOT ").Join(p) })
+}
+
 func (c *Catalogue) group(g *Group) (pred, error) {
 	parts := make([]pred, 0, len(g.Rules))
 	for _, n := range g.Rules {
@@ -56,25 +77,25 @@ func (c *Catalogue) group(g *Group) (pred, error) {
 		}
 		parts = append(parts, p)
 	}
-	or, not := g.Combinator == "or", g.Not
+	or, negated := g.Combinator == "or", g.Not
 	return func(s *sql.Selector) *sql.Predicate {
 		var p *sql.Predicate
 		if len(parts) == 0 {
 			// An empty group matches everything, as in react-querybuilder.
-			p = sql.P(func(b *sql.Builder) { b.WriteString("1 = 1") })
+			p = wrap(func(b *sql.Builder) { b.WriteString("1 = 1") })
 		} else {
 			ps := make([]*sql.Predicate, len(parts))
 			for i, part := range parts {
 				ps[i] = part(s)
 			}
+			op := "AND"
 			if or {
-				p = sql.Or(ps...)
-			} else {
-				p = sql.And(ps...)
+				op = "OR"
 			}
+			p = combine(op, ps)
 		}
-		if not {
-			p = sql.Not(p)
+		if negated {
+			p = not(p)
 		}
 		return p
 	}, nil
@@ -116,7 +137,7 @@ func (c *Catalogue) rule(r *Rule) (pred, error) {
 	if !negated {
 		return p, nil
 	}
-	return func(s *sql.Selector) *sql.Predicate { return sql.Not(p(s)) }, nil
+	return func(s *sql.Selector) *sql.Predicate { return not(p(s)) }, nil
 }
 
 // fieldRule compares two columns of the entity's own table.
@@ -160,7 +181,7 @@ func (c *Catalogue) fieldRule(r *Rule, f Field) (pred, error) {
 	if !negated {
 		return p, nil
 	}
-	return func(s *sql.Selector) *sql.Predicate { return sql.Not(p(s)) }, nil
+	return func(s *sql.Selector) *sql.Predicate { return not(p(s)) }, nil
 }
 
 func comparable(a, b Type) bool {
@@ -223,10 +244,19 @@ func (c *Catalogue) related(r *sql.SelectTable, tg target, f Field, k cond) *sql
 	match := wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.column)), false) })
 	if f.src.byID && (k.op == OpEqual || k.op == OpIn) {
 		if ids := uuids(k.args); len(ids) > 0 {
-			match = sql.Or(sql.In(r.C("id"), ids...), match)
+			match = combine("OR", []*sql.Predicate{wrap(func(b *sql.Builder) { b.Join(sql.In(r.C("id"), ids...)) }), match})
 		}
 	}
-	return sql.And(sql.EQ(r.C("tenant_id"), c.tenant), sql.EQ(r.C("is_deleted"), false), match)
+	return live(r, c.tenant, match)
+}
+
+// live restricts the rows of t, a table of a subquery, to tenant and to
+// rows not deleted, then to conds (each parenthesised already).
+func live(t *sql.SelectTable, tenant uuid.UUID, conds ...*sql.Predicate) *sql.Predicate {
+	scope := wrap(func(b *sql.Builder) {
+		b.Join(sql.EQ(t.C("tenant_id"), tenant)).WriteString(" AND ").Join(sql.EQ(t.C("is_deleted"), false))
+	})
+	return combine("AND", append([]*sql.Predicate{scope}, conds...))
 }
 
 // uuids returns the values that are ids; names are compared as text only,
@@ -251,10 +281,8 @@ func (c *Catalogue) custom(s *sql.Selector, f Field, k cond) *sql.Predicate {
 		d := sql.Dialect(b.Dialect())
 		v := d.Table(customfieldvalue.Table).As("qb_v")
 		x := customOperand(f.Type, column(v.C(customfieldvalue.FieldValue)))
-		sub := d.Select(v.C(customfieldvalue.FieldRecordID)).From(v).Where(sql.And(
-			sql.EQ(v.C(customfieldvalue.FieldFieldID), f.src.customID),
-			sql.EQ(v.C(customfieldvalue.FieldTenantID), c.tenant),
-			sql.EQ(v.C(customfieldvalue.FieldIsDeleted), false),
+		sub := d.Select(v.C(customfieldvalue.FieldRecordID)).From(v).Where(live(v, c.tenant,
+			wrap(func(b *sql.Builder) { b.Join(sql.EQ(v.C(customfieldvalue.FieldFieldID), f.src.customID)) }),
 			wrap(func(b *sql.Builder) { k.write(b, x, false) }),
 		))
 		b.Ident(id).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })

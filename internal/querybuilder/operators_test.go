@@ -209,6 +209,8 @@ func TestOperators(t *testing.T) {
 		{"or group", `{"combinator":"or","rules":[{"field":"priority","operator":"=","value":1},{"field":"stage","operator":"=","value":"contacted"}]}`, "L1 L2"},
 		{"not group", `{"not":true,"rules":[{"field":"priority","operator":"=","value":2}]}`, "L1 L3 L4"},
 		{"nested groups", `{"combinator":"and","rules":[{"field":"isQualified","operator":"=","value":true},{"combinator":"or","rules":[{"field":"stage","operator":"=","value":"new"},{"field":"priority","operator":">","value":2}]}]}`, "L1 L4"},
+		{"a lone or-group stays in the tenant and among live rows",
+			`{"rules":[{"combinator":"or","rules":[{"field":"subject","operator":"notNull"},{"field":"subject","operator":"null"}]}]}`, "L1 L2 L3 L4 L5"},
 		{"empty group matches all", `{"combinator":"and","rules":[]}`, "L1 L2 L3 L4 L5"},
 		{"not empty group matches none", `{"not":true,"rules":[]}`, ""},
 		{"independent combinators: and before or", `{"rules":[{"field":"priority","operator":"=","value":1},"or",{"field":"priority","operator":"=","value":2},"and",{"field":"stage","operator":"=","value":"new"}]}`, "L1 L5"},
