@@ -51,7 +51,11 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 			}
 			all = append(all, sql.Or(any...))
 		}
-		s.Where(sql.And(all...))
+		// One Where per word: sql.And of a single sql.Or leaves the OR
+		// unparenthesised, and it would escape the soft-delete scope.
+		for _, p := range all {
+			s.Where(p)
+		}
 	}
 }
 
