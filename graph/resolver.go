@@ -6,12 +6,35 @@
 package graph
 
 import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/crm"
 )
 
 // Resolver is the root resolver; one serves every request.
 type Resolver struct {
-	client *ent.Client
-	crm    *crm.Service
+	client       *ent.Client
+	crm          *crm.Service
+	savedFilters crm.SavedFilters
+}
+
+// reload reads the record id a mutation wrote with the mutation field's
+// selection (columns and relations collected by entgql), so the answer to
+// a write costs what the same read would.
+func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) (T, error) {
+	var zero T
+	n, err := client.Noder(ctx, id, ent.WithFixedNodeType(schema.TableOf(id)))
+	if err != nil {
+		return zero, err
+	}
+	t, ok := n.(T)
+	if !ok {
+		return zero, fmt.Errorf("graph: record %s is a %T, not a %T", id, n, zero)
+	}
+	return t, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/loader"
+	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // Config is what the GraphQL endpoint needs.
@@ -47,7 +48,11 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Limits = DefaultLimits()
 	}
 	schema := generated.NewExecutableSchema(generated.Config{
-		Resolvers: &Resolver{client: cfg.CRM.Client(), crm: cfg.CRM},
+		Resolvers: &Resolver{
+			client:       cfg.CRM.Client(),
+			crm:          cfg.CRM,
+			savedFilters: querybuilder.SavedFilters(cfg.CRM.Client()),
+		},
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.GET{})

@@ -51085,6 +51085,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._UserSettings(ctx, sel, obj)
+	case *ent.Tenant:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Tenant(ctx, sel, obj)
 	case *ent.Survey:
 		if obj == nil {
 			return graphql.Null
@@ -51135,6 +51140,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Pipeline(ctx, sel, obj)
+	case *ent.Permission:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Permission(ctx, sel, obj)
 	case *ent.PackagePrice:
 		if obj == nil {
 			return graphql.Null
@@ -51205,16 +51215,6 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Automation(ctx, sel, obj)
-	case *ent.Tenant:
-		if obj == nil {
-			return graphql.Null
-		}
-		return ec._Tenant(ctx, sel, obj)
-	case *ent.Permission:
-		if obj == nil {
-			return graphql.Null
-		}
-		return ec._Permission(ctx, sel, obj)
 	default:
 		if typedObj, ok := obj.(graphql.Marshaler); ok {
 			return typedObj
@@ -51228,7 +51228,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 
 // region    **************************** object.gotpl ****************************
 
-var accountImplementors = []string{"Account", "Node", "Customer", "Record"}
+var accountImplementors = []string{"Account", "Node", "Customer"}
 
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *ent.Account) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, accountImplementors)
@@ -51490,7 +51490,7 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var appointmentImplementors = []string{"Appointment", "Node", "Event", "Record"}
+var appointmentImplementors = []string{"Appointment", "Node", "Event"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *ent.Appointment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
@@ -51757,7 +51757,7 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var automationImplementors = []string{"Automation", "Node", "Record"}
+var automationImplementors = []string{"Automation", "Node"}
 
 func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSet, obj *ent.Automation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, automationImplementors)
@@ -51951,7 +51951,7 @@ func (ec *executionContext) _AutomationEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var connectionStageImplementors = []string{"ConnectionStage", "Node", "Record"}
+var connectionStageImplementors = []string{"ConnectionStage", "Node"}
 
 func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionStageImplementors)
@@ -52125,7 +52125,7 @@ func (ec *executionContext) _ConnectionStageEdge(ctx context.Context, sel ast.Se
 	return out
 }
 
-var connectionThirdPartyIDImplementors = []string{"ConnectionThirdPartyID", "Node", "Record"}
+var connectionThirdPartyIDImplementors = []string{"ConnectionThirdPartyID", "Node"}
 
 func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionThirdPartyID) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, connectionThirdPartyIDImplementors)
@@ -52227,7 +52227,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 	return out
 }
 
-var contactImplementors = []string{"Contact", "Node", "Customer", "Record"}
+var contactImplementors = []string{"Contact", "Node", "Customer"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
@@ -52498,7 +52498,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var creditAssessmentImplementors = []string{"CreditAssessment", "Node", "Record"}
+var creditAssessmentImplementors = []string{"CreditAssessment", "Node"}
 
 func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditAssessment) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditAssessmentImplementors)
@@ -52610,7 +52610,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var customFieldImplementors = []string{"CustomField", "Node", "Record"}
+var customFieldImplementors = []string{"CustomField", "Node"}
 
 func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomField) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldImplementors)
@@ -52787,7 +52787,7 @@ func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var customFieldValueImplementors = []string{"CustomFieldValue", "Node", "Record"}
+var customFieldValueImplementors = []string{"CustomFieldValue", "Node"}
 
 func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldValue) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldValueImplementors)
@@ -52884,7 +52884,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var customLabelImplementors = []string{"CustomLabel", "Node", "Record"}
+var customLabelImplementors = []string{"CustomLabel", "Node"}
 
 func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabel) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customLabelImplementors)
@@ -53046,7 +53046,7 @@ func (ec *executionContext) _CustomLabelEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var customerThirdPartyIDImplementors = []string{"CustomerThirdPartyID", "Node", "Record"}
+var customerThirdPartyIDImplementors = []string{"CustomerThirdPartyID", "Node"}
 
 func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerThirdPartyID) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerThirdPartyIDImplementors)
@@ -53159,7 +53159,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 	return out
 }
 
-var departmentImplementors = []string{"Department", "Node", "Record"}
+var departmentImplementors = []string{"Department", "Node"}
 
 func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *ent.Department) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, departmentImplementors)
@@ -53354,7 +53354,7 @@ func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
-var followUpImplementors = []string{"FollowUp", "Node", "Event", "Record"}
+var followUpImplementors = []string{"FollowUp", "Node", "Event"}
 
 func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUp) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
@@ -53601,7 +53601,7 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var franchiseImplementors = []string{"Franchise", "Node", "Record"}
+var franchiseImplementors = []string{"Franchise", "Node"}
 
 func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet, obj *ent.Franchise) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, franchiseImplementors)
@@ -53785,7 +53785,7 @@ func (ec *executionContext) _FranchiseEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var incentiveImplementors = []string{"Incentive", "Node", "Record"}
+var incentiveImplementors = []string{"Incentive", "Node"}
 
 func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet, obj *ent.Incentive) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveImplementors)
@@ -53892,7 +53892,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var leadImplementors = []string{"Lead", "Node", "Connection", "Record"}
+var leadImplementors = []string{"Lead", "Node", "Connection"}
 
 func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj *ent.Lead) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, leadImplementors)
@@ -54447,7 +54447,7 @@ func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var leadProductImplementors = []string{"LeadProduct", "Node", "Record"}
+var leadProductImplementors = []string{"LeadProduct", "Node"}
 
 func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadProduct) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, leadProductImplementors)
@@ -54570,7 +54570,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var packageImplementors = []string{"Package", "Node", "Record"}
+var packageImplementors = []string{"Package", "Node"}
 
 func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadPackage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, packageImplementors)
@@ -54683,7 +54683,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
-var packagePriceImplementors = []string{"PackagePrice", "Node", "Record"}
+var packagePriceImplementors = []string{"PackagePrice", "Node"}
 
 func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.SelectionSet, obj *ent.PackagePrice) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, packagePriceImplementors)
@@ -54887,7 +54887,7 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var pipelineImplementors = []string{"Pipeline", "Node", "Record"}
+var pipelineImplementors = []string{"Pipeline", "Node"}
 
 func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *ent.Pipeline) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineImplementors)
@@ -55061,7 +55061,7 @@ func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var pipelineStageImplementors = []string{"PipelineStage", "Node", "Record"}
+var pipelineStageImplementors = []string{"PipelineStage", "Node"}
 
 func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineStage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineStageImplementors)
@@ -55164,7 +55164,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 	return out
 }
 
-var productImplementors = []string{"Product", "Node", "Record"}
+var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
@@ -55373,7 +55373,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
-var productGroupImplementors = []string{"ProductGroup", "Node", "Record"}
+var productGroupImplementors = []string{"ProductGroup", "Node"}
 
 func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productGroupImplementors)
@@ -55558,7 +55558,7 @@ func (ec *executionContext) _ProductGroupEdge(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var productThirdPartyIDImplementors = []string{"ProductThirdPartyID", "Node", "Record"}
+var productThirdPartyIDImplementors = []string{"ProductThirdPartyID", "Node"}
 
 func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductThirdPartyID) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productThirdPartyIDImplementors)
@@ -55848,7 +55848,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
-var roleImplementors = []string{"Role", "Node", "Record"}
+var roleImplementors = []string{"Role", "Node"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *ent.Role) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
@@ -55941,7 +55941,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 	return out
 }
 
-var savedFilterImplementors = []string{"SavedFilter", "Node", "Record"}
+var savedFilterImplementors = []string{"SavedFilter", "Node"}
 
 func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilter) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, savedFilterImplementors)
@@ -56129,7 +56129,7 @@ func (ec *executionContext) _SavedFilterEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
-var securityGroupImplementors = []string{"SecurityGroup", "Node", "SecurityObject", "Record"}
+var securityGroupImplementors = []string{"SecurityGroup", "Node", "SecurityObject"}
 
 func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroup) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, securityGroupImplementors)
@@ -56345,7 +56345,7 @@ func (ec *executionContext) _SecurityGroupEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
-var sourceImplementors = []string{"Source", "Node", "Record"}
+var sourceImplementors = []string{"Source", "Node"}
 
 func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, obj *ent.Source) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, sourceImplementors)
@@ -56512,7 +56512,7 @@ func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var statusImplementors = []string{"Status", "Node", "Record"}
+var statusImplementors = []string{"Status", "Node"}
 
 func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *ent.Status) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, statusImplementors)
@@ -56684,7 +56684,7 @@ func (ec *executionContext) _StatusEdge(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var surveyImplementors = []string{"Survey", "Node", "Record"}
+var surveyImplementors = []string{"Survey", "Node"}
 
 func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *ent.Survey) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
@@ -56781,7 +56781,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var taskImplementors = []string{"Task", "Node", "Event", "Record"}
+var taskImplementors = []string{"Task", "Node", "Event"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
@@ -57081,7 +57081,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
-var userImplementors = []string{"User", "Node", "SecurityObject", "Record"}
+var userImplementors = []string{"User", "Node", "SecurityObject"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
@@ -57371,7 +57371,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
-var userSettingsImplementors = []string{"UserSettings", "Node", "Record"}
+var userSettingsImplementors = []string{"UserSettings", "Node"}
 
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *ent.UserSettings) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
@@ -57503,7 +57503,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 	return out
 }
 
-var userThirdPartyIDImplementors = []string{"UserThirdPartyID", "Node", "Record"}
+var userThirdPartyIDImplementors = []string{"UserThirdPartyID", "Node"}
 
 func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.UserThirdPartyID) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userThirdPartyIDImplementors)
@@ -57984,6 +57984,14 @@ func (ec *executionContext) unmarshalNCustomFieldValueWhereInput2ᚖgithubᚗcom
 func (ec *executionContext) unmarshalNCustomFieldWhereInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldWhereInput(ctx context.Context, v any) (*ent.CustomFieldWhereInput, error) {
 	res, err := ec.unmarshalInputCustomFieldWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomLabel2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabel(ctx context.Context, sel ast.SelectionSet, v *ent.CustomLabel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomLabel!")
+		return graphql.Null
+	}
+	return ec._CustomLabel(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomLabelConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomLabelConnection) graphql.Marshaler {
@@ -58596,6 +58604,14 @@ func (ec *executionContext) marshalNRoleOrderField2ᚖgithubᚗcomᚋconecrmᚋg
 func (ec *executionContext) unmarshalNRoleWhereInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleWhereInput(ctx context.Context, v any) (*ent.RoleWhereInput, error) {
 	res, err := ec.unmarshalInputRoleWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSavedFilter2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilter(ctx context.Context, sel ast.SelectionSet, v *ent.SavedFilter) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedFilter!")
+		return graphql.Null
+	}
+	return ec._SavedFilter(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSavedFilterConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SavedFilterConnection) graphql.Marshaler {
@@ -60269,6 +60285,41 @@ func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.Selecti
 	_ = ctx
 	res := graphql.MarshalMap(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOMap2ᚕmapᚄ(ctx context.Context, v any) ([]map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]map[string]any, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMap2map(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOMap2ᚕmapᚄ(ctx context.Context, sel ast.SelectionSet, v []map[string]any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNMap2map(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋconecrmᚋgatewayᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

@@ -11,6 +11,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/graph/model"
 	"github.com/google/uuid"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -41,6 +42,7 @@ type ResolverRoot interface {
 	Incentive() IncentiveResolver
 	Lead() LeadResolver
 	LeadProduct() LeadProductResolver
+	Mutation() MutationResolver
 	Package() PackageResolver
 	PackagePrice() PackagePriceResolver
 	Pipeline() PipelineResolver
@@ -608,6 +610,33 @@ type ComplexityRoot struct {
 		ProductID    func(childComplexity int) int
 		Quantity     func(childComplexity int) int
 		SalesPrice   func(childComplexity int) int
+	}
+
+	Mutation struct {
+		CopyLead            func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
+		CreateAccount       func(childComplexity int, input model.AccountInput) int
+		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
+		CreateCustomField   func(childComplexity int, input model.CustomFieldInput) int
+		CreateCustomLabel   func(childComplexity int, value map[string]any) int
+		CreateLead          func(childComplexity int, input model.LeadInput) int
+		CreateSavedFilter   func(childComplexity int, input model.SavedFilterInput) int
+		CreateStage         func(childComplexity int, input model.StageInput) int
+		CreateTask          func(childComplexity int, input model.TaskInput) int
+		DeleteAccount       func(childComplexity int, id uuid.UUID) int
+		DeleteAutomation    func(childComplexity int, id uuid.UUID) int
+		DeleteCustomField   func(childComplexity int, id uuid.UUID) int
+		DeleteCustomLabel   func(childComplexity int, id uuid.UUID) int
+		DeleteSavedFilter   func(childComplexity int, id uuid.UUID) int
+		DeleteStage         func(childComplexity int, id uuid.UUID) int
+		DeleteTask          func(childComplexity int, id uuid.UUID) int
+		DuplicateAutomation func(childComplexity int, id uuid.UUID) int
+		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
+		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
+		UpdateCustomField   func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
+		UpdateCustomLabel   func(childComplexity int, id uuid.UUID, value map[string]any) int
+		UpdateSavedFilter   func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
+		UpdateStage         func(childComplexity int, id uuid.UUID, input model.StageInput) int
+		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
 	}
 
 	Package struct {
@@ -3732,6 +3761,271 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LeadProduct.SalesPrice(childComplexity), true
 
+	case "Mutation.copyLead":
+		if e.ComplexityRoot.Mutation.CopyLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_copyLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CopyLead(childComplexity, args["id"].(uuid.UUID), args["input"].(model.CopyLeadInput)), true
+	case "Mutation.createAccount":
+		if e.ComplexityRoot.Mutation.CreateAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAccount(childComplexity, args["input"].(model.AccountInput)), true
+	case "Mutation.createAutomation":
+		if e.ComplexityRoot.Mutation.CreateAutomation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAutomation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAutomation(childComplexity, args["input"].(model.AutomationInput)), true
+	case "Mutation.createCustomField":
+		if e.ComplexityRoot.Mutation.CreateCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomField(childComplexity, args["input"].(model.CustomFieldInput)), true
+	case "Mutation.createCustomLabel":
+		if e.ComplexityRoot.Mutation.CreateCustomLabel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCustomLabel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCustomLabel(childComplexity, args["value"].(map[string]any)), true
+	case "Mutation.createLead":
+		if e.ComplexityRoot.Mutation.CreateLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.LeadInput)), true
+	case "Mutation.createSavedFilter":
+		if e.ComplexityRoot.Mutation.CreateSavedFilter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSavedFilter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSavedFilter(childComplexity, args["input"].(model.SavedFilterInput)), true
+	case "Mutation.createStage":
+		if e.ComplexityRoot.Mutation.CreateStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStage(childComplexity, args["input"].(model.StageInput)), true
+	case "Mutation.createTask":
+		if e.ComplexityRoot.Mutation.CreateTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.TaskInput)), true
+	case "Mutation.deleteAccount":
+		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAccount(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteAutomation":
+		if e.ComplexityRoot.Mutation.DeleteAutomation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteAutomation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteAutomation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteCustomField":
+		if e.ComplexityRoot.Mutation.DeleteCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomField(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteCustomLabel":
+		if e.ComplexityRoot.Mutation.DeleteCustomLabel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCustomLabel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCustomLabel(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteSavedFilter":
+		if e.ComplexityRoot.Mutation.DeleteSavedFilter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedFilter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedFilter(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteStage":
+		if e.ComplexityRoot.Mutation.DeleteStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteStage(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteTask":
+		if e.ComplexityRoot.Mutation.DeleteTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.duplicateAutomation":
+		if e.ComplexityRoot.Mutation.DuplicateAutomation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_duplicateAutomation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DuplicateAutomation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.updateAccount":
+		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAccount(childComplexity, args["id"].(uuid.UUID), args["input"].(model.AccountInput)), true
+	case "Mutation.updateAutomation":
+		if e.ComplexityRoot.Mutation.UpdateAutomation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateAutomation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateAutomation(childComplexity, args["id"].(uuid.UUID), args["input"].(model.AutomationInput)), true
+	case "Mutation.updateCustomField":
+		if e.ComplexityRoot.Mutation.UpdateCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomField(childComplexity, args["id"].(uuid.UUID), args["input"].(model.CustomFieldInput)), true
+	case "Mutation.updateCustomLabel":
+		if e.ComplexityRoot.Mutation.UpdateCustomLabel == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomLabel_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomLabel(childComplexity, args["id"].(uuid.UUID), args["value"].(map[string]any)), true
+	case "Mutation.updateSavedFilter":
+		if e.ComplexityRoot.Mutation.UpdateSavedFilter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSavedFilter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSavedFilter(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SavedFilterInput)), true
+	case "Mutation.updateStage":
+		if e.ComplexityRoot.Mutation.UpdateStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStage(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StageInput)), true
+	case "Mutation.updateTask":
+		if e.ComplexityRoot.Mutation.UpdateTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(uuid.UUID), args["input"].(model.TaskInput)), true
+
 	case "Package.createdBy":
 		if e.ComplexityRoot.Package.CreatedBy == nil {
 			break
@@ -6087,10 +6381,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AccountContactInput", ec.unmarshalInputAccountContactInput),
+			graphql.NewInputUnmarshaler("AccountInput", ec.unmarshalInputAccountInput),
 			graphql.NewInputUnmarshaler("AccountOrder", ec.unmarshalInputAccountOrder),
 			graphql.NewInputUnmarshaler("AccountWhereInput", ec.unmarshalInputAccountWhereInput),
 			graphql.NewInputUnmarshaler("AppointmentOrder", ec.unmarshalInputAppointmentOrder),
 			graphql.NewInputUnmarshaler("AppointmentWhereInput", ec.unmarshalInputAppointmentWhereInput),
+			graphql.NewInputUnmarshaler("AutomationInput", ec.unmarshalInputAutomationInput),
 			graphql.NewInputUnmarshaler("AutomationOrder", ec.unmarshalInputAutomationOrder),
 			graphql.NewInputUnmarshaler("AutomationWhereInput", ec.unmarshalInputAutomationWhereInput),
 			graphql.NewInputUnmarshaler("ConnectionStageOrder", ec.unmarshalInputConnectionStageOrder),
@@ -6099,9 +6396,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConnectionThirdPartyIDWhereInput", ec.unmarshalInputConnectionThirdPartyIDWhereInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
+			graphql.NewInputUnmarshaler("CopyLeadInput", ec.unmarshalInputCopyLeadInput),
 			graphql.NewInputUnmarshaler("CreditAssessmentOrder", ec.unmarshalInputCreditAssessmentOrder),
 			graphql.NewInputUnmarshaler("CreditAssessmentWhereInput", ec.unmarshalInputCreditAssessmentWhereInput),
+			graphql.NewInputUnmarshaler("CustomFieldInput", ec.unmarshalInputCustomFieldInput),
 			graphql.NewInputUnmarshaler("CustomFieldOrder", ec.unmarshalInputCustomFieldOrder),
+			graphql.NewInputUnmarshaler("CustomFieldValueInput", ec.unmarshalInputCustomFieldValueInput),
 			graphql.NewInputUnmarshaler("CustomFieldValueOrder", ec.unmarshalInputCustomFieldValueOrder),
 			graphql.NewInputUnmarshaler("CustomFieldValueWhereInput", ec.unmarshalInputCustomFieldValueWhereInput),
 			graphql.NewInputUnmarshaler("CustomFieldWhereInput", ec.unmarshalInputCustomFieldWhereInput),
@@ -6117,6 +6417,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FranchiseWhereInput", ec.unmarshalInputFranchiseWhereInput),
 			graphql.NewInputUnmarshaler("IncentiveOrder", ec.unmarshalInputIncentiveOrder),
 			graphql.NewInputUnmarshaler("IncentiveWhereInput", ec.unmarshalInputIncentiveWhereInput),
+			graphql.NewInputUnmarshaler("LeadInput", ec.unmarshalInputLeadInput),
 			graphql.NewInputUnmarshaler("LeadOrder", ec.unmarshalInputLeadOrder),
 			graphql.NewInputUnmarshaler("LeadProductOrder", ec.unmarshalInputLeadProductOrder),
 			graphql.NewInputUnmarshaler("LeadProductWhereInput", ec.unmarshalInputLeadProductWhereInput),
@@ -6138,16 +6439,19 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
+			graphql.NewInputUnmarshaler("SavedFilterInput", ec.unmarshalInputSavedFilterInput),
 			graphql.NewInputUnmarshaler("SavedFilterOrder", ec.unmarshalInputSavedFilterOrder),
 			graphql.NewInputUnmarshaler("SavedFilterWhereInput", ec.unmarshalInputSavedFilterWhereInput),
 			graphql.NewInputUnmarshaler("SecurityGroupOrder", ec.unmarshalInputSecurityGroupOrder),
 			graphql.NewInputUnmarshaler("SecurityGroupWhereInput", ec.unmarshalInputSecurityGroupWhereInput),
 			graphql.NewInputUnmarshaler("SourceOrder", ec.unmarshalInputSourceOrder),
 			graphql.NewInputUnmarshaler("SourceWhereInput", ec.unmarshalInputSourceWhereInput),
+			graphql.NewInputUnmarshaler("StageInput", ec.unmarshalInputStageInput),
 			graphql.NewInputUnmarshaler("StatusOrder", ec.unmarshalInputStatusOrder),
 			graphql.NewInputUnmarshaler("StatusWhereInput", ec.unmarshalInputStatusWhereInput),
 			graphql.NewInputUnmarshaler("SurveyOrder", ec.unmarshalInputSurveyOrder),
 			graphql.NewInputUnmarshaler("SurveyWhereInput", ec.unmarshalInputSurveyWhereInput),
+			graphql.NewInputUnmarshaler("TaskInput", ec.unmarshalInputTaskInput),
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
@@ -6192,6 +6496,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 			return &response
 		}
+	case ast.Mutation:
+		return func(ctx context.Context) *graphql.Response {
+			if !first {
+				return nil
+			}
+			first = false
+			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
+			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
+			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -6221,205 +6540,205 @@ var sources = []*ast.Source{
 	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
 # columns are plain UUIDs; internal/loader batches the user lookups.
 
-extend type Account implements Record {
+extend type Account {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Appointment implements Record {
+extend type Appointment {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Automation implements Record {
+extend type Automation {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type ConnectionStage implements Record {
+extend type ConnectionStage {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type ConnectionThirdPartyID implements Record {
+extend type ConnectionThirdPartyID {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Contact implements Record {
+extend type Contact {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type CreditAssessment implements Record {
+extend type CreditAssessment {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type CustomField implements Record {
+extend type CustomField {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type CustomFieldValue implements Record {
+extend type CustomFieldValue {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type CustomLabel implements Record {
+extend type CustomLabel {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type CustomerThirdPartyID implements Record {
+extend type CustomerThirdPartyID {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Department implements Record {
+extend type Department {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type FollowUp implements Record {
+extend type FollowUp {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Franchise implements Record {
+extend type Franchise {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Incentive implements Record {
+extend type Incentive {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Lead implements Record {
+extend type Lead {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type LeadProduct implements Record {
+extend type LeadProduct {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Package implements Record {
+extend type Package {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type PackagePrice implements Record {
+extend type PackagePrice {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Pipeline implements Record {
+extend type Pipeline {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type PipelineStage implements Record {
+extend type PipelineStage {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Product implements Record {
+extend type Product {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type ProductGroup implements Record {
+extend type ProductGroup {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type ProductThirdPartyID implements Record {
+extend type ProductThirdPartyID {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Role implements Record {
+extend type Role {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type SavedFilter implements Record {
+extend type SavedFilter {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type SecurityGroup implements Record {
+extend type SecurityGroup {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Source implements Record {
+extend type Source {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Status implements Record {
+extend type Status {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Survey implements Record {
+extend type Survey {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type Task implements Record {
+extend type Task {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type User implements Record {
+extend type User {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type UserSettings implements Record {
+extend type UserSettings {
   createdBy: User
   modifiedBy: User
   deletedBy: User
 }
 
-extend type UserThirdPartyID implements Record {
+extend type UserThirdPartyID {
   createdBy: User
   modifiedBy: User
   deletedBy: User
@@ -14402,20 +14721,6 @@ input UserWhereInput {
 "A UUID (plain UUID columns in where inputs, e.g. assigneeID)."
 scalar UUID
 
-"The spec's BaseRecord: audit fields every tenant-owned record carries."
-interface Record {
-  id: ID!
-  dateCreated: Time!
-  createdBy: User
-  dateModified: Time
-  modifiedBy: User
-  isDeleted: Boolean!
-  dateDeleted: Time
-  deletedBy: User
-  "The concrete type's name, e.g. account or lead."
-  dtype: String!
-}
-
 "The spec's BaseCustomer: an account (company) or a contact (person)."
 interface Customer {
   id: ID!
@@ -14586,6 +14891,172 @@ extend type Automation {
   edges: [Map!]! @goField(name: "FlowEdges")
   "Runs of this automation waiting for their delay to pass."
   delayedAutomationsCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/mutations.graphqls", Input: `# Hand-written: every write the REST layer offers, through the same
+# internal/crm services. Input errors come back with extensions.code
+# BAD_USER_INPUT and extensions.fields naming each field by its path
+# (e.g. "input.title"); another tenant's ids answer like unknown ids.
+
+"A contact embedded in an account write: with an id it links (and updates) that contact, without one it creates a contact."
+input AccountContactInput {
+  id: ID
+  primaryEmail: String
+  secondaryEmail: String
+  homePhone: String
+  workPhone: String
+  workPhoneExtension: String
+  mobilePhone: String
+  address: String
+  city: String
+  province: String
+  postalCode: String
+  country: String
+  language: String
+  isActive: Boolean
+  firstName: String
+  lastName: String
+  companyName: String
+  civility: String
+  preferredMethodOfContact: String
+}
+
+"An account create or update; on update, omitted fields keep their value and contacts, when given, replace the account's contacts."
+input AccountInput {
+  name: String
+  primaryEmail: String
+  secondaryEmail: String
+  homePhone: String
+  workPhone: String
+  workPhoneExtension: String
+  mobilePhone: String
+  address: String
+  city: String
+  province: String
+  postalCode: String
+  country: String
+  language: String
+  isActive: Boolean
+  primaryContact: AccountContactInput
+  contacts: [AccountContactInput!]
+}
+
+"The value of one custom field."
+input CustomFieldValueInput {
+  fieldID: ID!
+  value: String!
+}
+
+"A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage."
+input LeadInput {
+  subject: String
+  departmentID: ID
+  contactID: ID
+  accountID: ID
+  sourceID: ID
+  franchiseID: ID
+  makeStr: String
+  modelStr: String
+  yearStr: String
+  trimStr: String
+  description: String
+  category: String
+  utmCampaign: String
+  utmSource: String
+  leadHandlingInstructions: String
+  customerInitiated: Boolean
+  assigneeIDs: [ID!]
+  customFieldValues: [CustomFieldValueInput!]
+}
+
+"A copy of a lead for another contact."
+input CopyLeadInput {
+  contactID: ID
+  accountID: ID
+  subject: String
+  departmentID: ID
+  franchiseID: ID
+}
+
+"A task create or update; on update, omitted fields keep their value and null clears an optional one."
+input TaskInput {
+  title: String
+  "A user or a security group of the tenant."
+  assigneeID: ID
+  type: TaskType @goField(omittable: true)
+  start: Time @goField(omittable: true)
+  end: Time @goField(omittable: true)
+  note: String @goField(omittable: true)
+  contactID: ID @goField(omittable: true)
+  accountID: ID @goField(omittable: true)
+  connectionID: ID @goField(omittable: true)
+  taskDone: Boolean
+}
+
+input StageInput {
+  name: String
+}
+
+input CustomFieldInput {
+  entity: CustomFieldEntity
+  fieldName: String
+  fieldType: CustomFieldFieldType
+  "A JSON encoded object; select types carry their choices."
+  options: String
+}
+
+"An automation create or update; on update, omitted fields keep their value and a null franchiseID clears it."
+input AutomationInput {
+  name: String
+  automationTrigger: String
+  nodes: [Map!]
+  edges: [Map!]
+  franchiseID: ID @goField(omittable: true)
+}
+
+input SavedFilterInput {
+  name: String
+  "The entity the filter applies to (account, contact, lead, task…)."
+  module: String
+  "The react-querybuilder query, JSON encoded."
+  value: String
+  private: Boolean
+}
+
+type Mutation {
+  createAccount(input: AccountInput!): Account!
+  updateAccount(id: ID!, input: AccountInput!): Account!
+  "Soft-deletes the account; returns its id."
+  deleteAccount(id: ID!): ID!
+
+  createLead(input: LeadInput!): Lead!
+  copyLead(id: ID!, input: CopyLeadInput!): Lead!
+
+  createTask(input: TaskInput!): Task!
+  updateTask(id: ID!, input: TaskInput!): Task!
+  deleteTask(id: ID!): ID!
+
+  createStage(input: StageInput!): ConnectionStage!
+  updateStage(id: ID!, input: StageInput!): ConnectionStage!
+  "Refused while a lead or a pipeline uses the stage."
+  deleteStage(id: ID!): ID!
+
+  createCustomField(input: CustomFieldInput!): CustomField!
+  updateCustomField(id: ID!, input: CustomFieldInput!): CustomField!
+  deleteCustomField(id: ID!): ID!
+
+  createCustomLabel(value: Map!): CustomLabel!
+  updateCustomLabel(id: ID!, value: Map!): CustomLabel!
+  deleteCustomLabel(id: ID!): ID!
+
+  createAutomation(input: AutomationInput!): Automation!
+  updateAutomation(id: ID!, input: AutomationInput!): Automation!
+  duplicateAutomation(id: ID!): Automation!
+  deleteAutomation(id: ID!): ID!
+
+  createSavedFilter(input: SavedFilterInput!): SavedFilter!
+  updateSavedFilter(id: ID!, input: SavedFilterInput!): SavedFilter!
+  deleteSavedFilter(id: ID!): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.

@@ -3,8 +3,139 @@
 package model
 
 import (
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/task"
+	"github.com/google/uuid"
 )
+
+// A contact embedded in an account write: with an id it links (and updates) that contact, without one it creates a contact.
+type AccountContactInput struct {
+	ID                       *uuid.UUID `json:"id,omitempty"`
+	PrimaryEmail             *string    `json:"primaryEmail,omitempty"`
+	SecondaryEmail           *string    `json:"secondaryEmail,omitempty"`
+	HomePhone                *string    `json:"homePhone,omitempty"`
+	WorkPhone                *string    `json:"workPhone,omitempty"`
+	WorkPhoneExtension       *string    `json:"workPhoneExtension,omitempty"`
+	MobilePhone              *string    `json:"mobilePhone,omitempty"`
+	Address                  *string    `json:"address,omitempty"`
+	City                     *string    `json:"city,omitempty"`
+	Province                 *string    `json:"province,omitempty"`
+	PostalCode               *string    `json:"postalCode,omitempty"`
+	Country                  *string    `json:"country,omitempty"`
+	Language                 *string    `json:"language,omitempty"`
+	IsActive                 *bool      `json:"isActive,omitempty"`
+	FirstName                *string    `json:"firstName,omitempty"`
+	LastName                 *string    `json:"lastName,omitempty"`
+	CompanyName              *string    `json:"companyName,omitempty"`
+	Civility                 *string    `json:"civility,omitempty"`
+	PreferredMethodOfContact *string    `json:"preferredMethodOfContact,omitempty"`
+}
+
+// An account create or update; on update, omitted fields keep their value and contacts, when given, replace the account's contacts.
+type AccountInput struct {
+	Name               *string                `json:"name,omitempty"`
+	PrimaryEmail       *string                `json:"primaryEmail,omitempty"`
+	SecondaryEmail     *string                `json:"secondaryEmail,omitempty"`
+	HomePhone          *string                `json:"homePhone,omitempty"`
+	WorkPhone          *string                `json:"workPhone,omitempty"`
+	WorkPhoneExtension *string                `json:"workPhoneExtension,omitempty"`
+	MobilePhone        *string                `json:"mobilePhone,omitempty"`
+	Address            *string                `json:"address,omitempty"`
+	City               *string                `json:"city,omitempty"`
+	Province           *string                `json:"province,omitempty"`
+	PostalCode         *string                `json:"postalCode,omitempty"`
+	Country            *string                `json:"country,omitempty"`
+	Language           *string                `json:"language,omitempty"`
+	IsActive           *bool                  `json:"isActive,omitempty"`
+	PrimaryContact     *AccountContactInput   `json:"primaryContact,omitempty"`
+	Contacts           []*AccountContactInput `json:"contacts,omitempty"`
+}
+
+// An automation create or update; on update, omitted fields keep their value and a null franchiseID clears it.
+type AutomationInput struct {
+	Name              *string                       `json:"name,omitempty"`
+	AutomationTrigger *string                       `json:"automationTrigger,omitempty"`
+	Nodes             []map[string]any              `json:"nodes,omitempty"`
+	Edges             []map[string]any              `json:"edges,omitempty"`
+	FranchiseID       graphql.Omittable[*uuid.UUID] `json:"franchiseID,omitempty"`
+}
+
+// A copy of a lead for another contact.
+type CopyLeadInput struct {
+	ContactID    *uuid.UUID `json:"contactID,omitempty"`
+	AccountID    *uuid.UUID `json:"accountID,omitempty"`
+	Subject      *string    `json:"subject,omitempty"`
+	DepartmentID *uuid.UUID `json:"departmentID,omitempty"`
+	FranchiseID  *uuid.UUID `json:"franchiseID,omitempty"`
+}
+
+type CustomFieldInput struct {
+	Entity    *customfield.Entity    `json:"entity,omitempty"`
+	FieldName *string                `json:"fieldName,omitempty"`
+	FieldType *customfield.FieldType `json:"fieldType,omitempty"`
+	// A JSON encoded object; select types carry their choices.
+	Options *string `json:"options,omitempty"`
+}
+
+// The value of one custom field.
+type CustomFieldValueInput struct {
+	FieldID uuid.UUID `json:"fieldID"`
+	Value   string    `json:"value"`
+}
+
+// A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage.
+type LeadInput struct {
+	Subject                  *string                  `json:"subject,omitempty"`
+	DepartmentID             *uuid.UUID               `json:"departmentID,omitempty"`
+	ContactID                *uuid.UUID               `json:"contactID,omitempty"`
+	AccountID                *uuid.UUID               `json:"accountID,omitempty"`
+	SourceID                 *uuid.UUID               `json:"sourceID,omitempty"`
+	FranchiseID              *uuid.UUID               `json:"franchiseID,omitempty"`
+	MakeStr                  *string                  `json:"makeStr,omitempty"`
+	ModelStr                 *string                  `json:"modelStr,omitempty"`
+	YearStr                  *string                  `json:"yearStr,omitempty"`
+	TrimStr                  *string                  `json:"trimStr,omitempty"`
+	Description              *string                  `json:"description,omitempty"`
+	Category                 *string                  `json:"category,omitempty"`
+	UtmCampaign              *string                  `json:"utmCampaign,omitempty"`
+	UtmSource                *string                  `json:"utmSource,omitempty"`
+	LeadHandlingInstructions *string                  `json:"leadHandlingInstructions,omitempty"`
+	CustomerInitiated        *bool                    `json:"customerInitiated,omitempty"`
+	AssigneeIDs              []uuid.UUID              `json:"assigneeIDs,omitempty"`
+	CustomFieldValues        []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+}
+
+type SavedFilterInput struct {
+	Name *string `json:"name,omitempty"`
+	// The entity the filter applies to (account, contact, lead, task…).
+	Module *string `json:"module,omitempty"`
+	// The react-querybuilder query, JSON encoded.
+	Value   *string `json:"value,omitempty"`
+	Private *bool   `json:"private,omitempty"`
+}
+
+type StageInput struct {
+	Name *string `json:"name,omitempty"`
+}
+
+// A task create or update; on update, omitted fields keep their value and null clears an optional one.
+type TaskInput struct {
+	Title *string `json:"title,omitempty"`
+	// A user or a security group of the tenant.
+	AssigneeID   *uuid.UUID                    `json:"assigneeID,omitempty"`
+	Type         graphql.Omittable[*task.Type] `json:"type,omitempty"`
+	Start        graphql.Omittable[*time.Time] `json:"start,omitempty"`
+	End          graphql.Omittable[*time.Time] `json:"end,omitempty"`
+	Note         graphql.Omittable[*string]    `json:"note,omitempty"`
+	ContactID    graphql.Omittable[*uuid.UUID] `json:"contactID,omitempty"`
+	AccountID    graphql.Omittable[*uuid.UUID] `json:"accountID,omitempty"`
+	ConnectionID graphql.Omittable[*uuid.UUID] `json:"connectionID,omitempty"`
+	TaskDone     *bool                         `json:"taskDone,omitempty"`
+}
 
 // The authenticated user of the request and their tenant.
 type Viewer struct {
