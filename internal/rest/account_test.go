@@ -48,6 +48,7 @@ func accountIDs(p accountPage) []string {
 }
 
 func TestListAccounts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -177,6 +178,7 @@ func TestListAccounts(t *testing.T) {
 // A list costs the same number of statements for 1 row as for 100,
 // embedded customers included (ent eager loading, no N+1).
 func TestCustomerListsCostFixedStatements(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		for _, path := range []string{"/api/account", "/api/contact"} {

@@ -22,6 +22,7 @@ func contactIDs(cs []contactJSON) []string {
 }
 
 func TestCreateAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -102,6 +103,7 @@ func TestCreateAccount(t *testing.T) {
 }
 
 func TestUpdateAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -165,6 +167,7 @@ func TestUpdateAccount(t *testing.T) {
 }
 
 func TestDeleteAccount(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")

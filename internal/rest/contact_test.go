@@ -17,6 +17,7 @@ import (
 )
 
 func TestListContacts(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		seededContacts := tenantData(t, db, "demo-motors.test").contacts()
@@ -109,6 +110,7 @@ func TestListContacts(t *testing.T) {
 }
 
 func TestContactsByPhone(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		target := tenantData(t, db, "demo-motors.test").contacts()[7]
@@ -141,6 +143,7 @@ func TestContactsByPhone(t *testing.T) {
 }
 
 func TestContactOpenLeads(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")

@@ -12,6 +12,7 @@ import (
 )
 
 func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		var doc struct {
@@ -50,6 +51,7 @@ func TestOpenAPIDocument(t *testing.T) {
 }
 
 func TestUnknownRoutesAnswerJSON404(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		res := s.Server.Do(http.MethodGet, "/api/no-such-route", resttest.User, nil)

@@ -77,6 +77,7 @@ func with(body map[string]any, kv ...any) map[string]any {
 }
 
 func TestCreateLead(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -170,6 +171,7 @@ func TestCreateLead(t *testing.T) {
 // Concurrent creations each take their own turn of the round robin, so the
 // rotation stays fair: 3 rounds over 3 members give each member 3 leads.
 func TestCreateLeadRoundRobinIsFairUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -215,6 +217,7 @@ func TestCreateLeadRoundRobinIsFairUnderConcurrency(t *testing.T) {
 }
 
 func TestCopyLead(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")

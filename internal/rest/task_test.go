@@ -30,6 +30,7 @@ type taskJSON struct {
 }
 
 func TestCreateTask(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
@@ -97,6 +98,7 @@ func TestCreateTask(t *testing.T) {
 }
 
 func TestUpdateAndDeleteTask(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
 		demo := tenantData(t, db, "demo-motors.test")
