@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent/account"
-	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/connectionstage"
+	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/store"
@@ -67,7 +67,7 @@ func TestAnotherTenantsIDsAnswerLikeUnknownIDs(t *testing.T) {
 		})
 		tnt := storetest.TenantID(t, db, "northwind-auto.test")
 		mine := storetest.TenantID(t, db, "demo-motors.test")
-	
+
 		cases := []struct {
 			name       string
 			query      string
