@@ -17,7 +17,10 @@
 //     of writing them. Add widgetRoutes to the list in New. Use decode for
 //     bodies (400 naming the field, 413 over the limit), pathID for ids (a
 //     non-UUID is a 404), pageParams/sortParams for lists, writeJSON for
-//     results, and the shared shapes of shapes.go / customers.go / leads.go.
+//     results, and the shared shapes of shapes.go / customers.go / leads.go /
+//     tasks.go: Accounts, Contacts, Leads and Tasks serialize lists of rows
+//     loaded with crm.WithAccountGraph, WithContactGraph, WithLeadGraph and
+//     Service.TaskViews (a fixed number of statements per list).
 //     Request types hold only the documented input fields, so server-owned
 //     fields are ignored; ids inside bodies are strings parsed with parseID
 //     or parseRef so a bad one is a 400 naming the field.
