@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO_TEST      := go test -count=1 -timeout 40m ./...
 GENERATED    := ent graph schema
 # Space-separated pkg:FuzzName entries, e.g. ./internal/foo:FuzzParse
-FUZZ_TARGETS ?=
+FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 
