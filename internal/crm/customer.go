@@ -247,6 +247,11 @@ func resolveContacts(ctx context.Context, tx *ent.Client, inputs []ContactInput,
 			ids[i] = *in.ID
 			continue
 		}
+		// Linking a contact is part of writing the account; creating one
+		// is writing a contact.
+		if err := Require(ctx, PermContactWrite); err != nil {
+			return nil, err
+		}
 		id, err := createContact(ctx, tx, in)
 		if err != nil {
 			return nil, err
