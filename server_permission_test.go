@@ -21,9 +21,15 @@ type restRoute struct {
 	method, pattern string
 	perm            string // the catalogue permission the route requires; "" for any authenticated user
 	ok              int    // its success status
+	// also lists permissions the matrix's request needs besides perm:
+	// saving a filter checks its query against the module's catalogue, so
+	// a lead filter needs lead.read too.
+	also []string
 	// rule names a record rule applying on top of the permission (for the
 	// documentation); "" when none.
 	rule string
+	// note is a further condition, for the documentation.
+	note string
 	// req returns the path and body of a valid request by a in tenant f;
 	// it creates the records a destructive request consumes, so every
 	// call has a target of its own.
@@ -33,8 +39,9 @@ type restRoute struct {
 func (r restRoute) String() string { return r.method + " " + r.pattern }
 
 const (
-	ruleTask        = "task: USER only when assigned (directly or through a group) or creator"
-	ruleSavedFilter = "saved filter: owner only (private ones are also read by their owner only)"
+	noteNestedContact = "`contact.write` too when a nested contact without an id is created"
+	ruleTask          = "task: USER only when assigned (directly or through a group) or creator"
+	ruleSavedFilter   = "saved filter: owner only (private ones are also read by their owner only)"
 )
 
 func static(path string) func(*tenantFixture, actor) (string, any) {
@@ -52,9 +59,9 @@ func id(u uuid.UUID) string { return u.String() }
 // fails otherwise.
 var restRoutes = []restRoute{
 	{method: "GET", pattern: "/api/account", perm: crm.PermAccountRead, ok: 200, req: static("/api/account")},
-	{method: "POST", pattern: "/api/account", perm: crm.PermAccountWrite, ok: 200,
+	{method: "POST", pattern: "/api/account", perm: crm.PermAccountWrite, ok: 200, note: noteNestedContact,
 		req: withBody("/api/account", func(f *tenantFixture, _ actor) any { return map[string]any{"name": f.name("Matrix account")} })},
-	{method: "PATCH", pattern: "/api/account/{account}", perm: crm.PermAccountWrite, ok: 200,
+	{method: "PATCH", pattern: "/api/account/{account}", perm: crm.PermAccountWrite, ok: 200, note: noteNestedContact,
 		req: func(f *tenantFixture, _ actor) (string, any) {
 			return "/api/account/" + id(f.newAccount()), map[string]any{"name": f.name("Renamed")}
 		}},
@@ -148,7 +155,7 @@ var restRoutes = []restRoute{
 		}},
 
 	{method: "GET", pattern: "/api/saved-filter", perm: crm.PermSavedFilterRead, ok: 200, req: static("/api/saved-filter")},
-	{method: "POST", pattern: "/api/saved-filter", perm: crm.PermSavedFilterWrite, ok: 201,
+	{method: "POST", pattern: "/api/saved-filter", perm: crm.PermSavedFilterWrite, ok: 201, also: []string{crm.PermLeadRead},
 		req: withBody("/api/saved-filter", func(f *tenantFixture, _ actor) any {
 			return map[string]any{"name": f.name("Matrix filter"), "module": "lead", "value": savedFilterValue}
 		})},
@@ -165,11 +172,13 @@ var restRoutes = []restRoute{
 			return "/api/saved-filter/" + id(f.newSavedFilter(a, true)), nil
 		}},
 
-	// The field catalogue is metadata every signed-in user's screens need.
+	// The field catalogue of an entity, and filtering its records, need the
+	// entity's read permission (lead.read for lead, event.read for
+	// appointment and followup…); the list of all catalogues shows the
+	// entities the viewer may read.
 	{method: "GET", pattern: "/api/filters", ok: 200, req: static("/api/filters")},
-	{method: "GET", pattern: "/api/filters/{entity}", ok: 200, req: static("/api/filters/lead")},
-	{method: "GET", pattern: "/api/query-builder/config/{entity}", ok: 200, req: static("/api/query-builder/config/lead")},
-	// Filtering returns the entity's records: its read permission.
+	{method: "GET", pattern: "/api/filters/{entity}", perm: crm.PermLeadRead, ok: 200, req: static("/api/filters/lead")},
+	{method: "GET", pattern: "/api/query-builder/config/{entity}", perm: crm.PermLeadRead, ok: 200, req: static("/api/query-builder/config/lead")},
 	{method: "POST", pattern: "/api/query-builder/filter/{entity}", perm: crm.PermLeadRead, ok: 200,
 		req: withBody("/api/query-builder/filter/lead", func(*tenantFixture, actor) any { return savedFilterValue })},
 }
@@ -220,7 +229,7 @@ func TestRESTPermissionMatrix(t *testing.T) {
 				if r.perm == "" {
 					cells = []cell{{f.admin, true}, {f.manager, true}, {f.user, true}, {f.noRole, true}}
 				} else {
-					only := f.roleUser("only", []string{r.perm})
+					only := f.roleUser("only", append([]string{r.perm}, r.also...))
 					allBut := f.roleUser("allbut", slices.DeleteFunc(slices.Clone(all), func(p string) bool { return p == r.perm }))
 					cells = []cell{
 						{f.admin, holds("ADMIN", r.perm)},
@@ -419,6 +428,58 @@ func TestSavedFilterRecordRules(t *testing.T) {
 			if res := g.do(f.user, http.MethodDelete, "/api/saved-filter/"+fid.String(), nil); res.Status != http.StatusNoContent {
 				t.Errorf("owner DELETE: %d %s", res.Status, res.Body)
 			}
+		}
+	})
+}
+
+// Writing an account that links existing contacts needs account.write;
+// creating a contact on the way (a nested contact without an id) is writing
+// a contact and needs contact.write as well.
+func TestNestedContactCreationNeedsContactWrite(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db).demo
+		g := startGateway(t, db)
+		accountOnly := f.roleUser("accountonly", []string{crm.PermAccountWrite})
+		both := f.roleUser("accountcontact", []string{crm.PermAccountWrite, crm.PermContactWrite})
+		newContact := []any{map[string]any{"firstName": "Nested", "lastName": "Contact"}}
+		existing := []any{ref(f.contact)}
+		tests := []struct {
+			name    string
+			as      actor
+			method  string
+			path    func() string
+			body    map[string]any
+			allowed bool
+		}{
+			{"create linking an existing contact", accountOnly, "POST", func() string { return "/api/account" },
+				map[string]any{"name": "Linked", "contacts": existing}, true},
+			{"create with a new contact, without contact.write", accountOnly, "POST", func() string { return "/api/account" },
+				map[string]any{"name": "Nested", "contacts": newContact}, false},
+			{"create with a new primary contact, without contact.write", accountOnly, "POST", func() string { return "/api/account" },
+				map[string]any{"name": "Nested", "primaryContact": newContact[0]}, false},
+			{"update with a new contact, without contact.write", accountOnly, "PATCH", func() string { return "/api/account/" + f.newAccount().String() },
+				map[string]any{"contacts": newContact}, false},
+			{"create with a new contact, with contact.write", both, "POST", func() string { return "/api/account" },
+				map[string]any{"name": "Nested", "contacts": newContact}, true},
+			{"update with a new contact, with contact.write", both, "PATCH", func() string { return "/api/account/" + f.newAccount().String() },
+				map[string]any{"contacts": newContact}, true},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				path := tt.path()
+				before := takeSnapshot(t, db)
+				res := g.do(tt.as, tt.method, path, tt.body)
+				if !tt.allowed {
+					if res.Status != http.StatusForbidden || errorBody(t, res) != "Access denied" {
+						t.Errorf("%d %s; want 403 Access denied", res.Status, res.Body)
+					}
+					nothingWritten(t, db, before)
+					return
+				}
+				if res.Status != http.StatusOK {
+					t.Errorf("%d %s; want 200", res.Status, res.Body)
+				}
+			})
 		}
 	})
 }
