@@ -3,11 +3,13 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 func main() {
@@ -16,6 +18,7 @@ func main() {
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../schema/ent.graphqls"),
 		entgql.WithWhereInputs(true),
+		entgql.WithSchemaHook(filterArguments),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -28,4 +31,23 @@ func main() {
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// filterArguments gives the root connections of the entities the query
+// builder catalogues its filter and savedFilter arguments (resolved in
+// graph/): the same react-querybuilder language as the REST layer's.
+func filterArguments(_ *gen.Graph, s *ast.Schema) error {
+	for _, name := range []string{"accounts", "contacts", "leads", "tasks", "appointments", "followUps"} {
+		f := s.Types["Query"].Fields.ForName(name)
+		if f == nil {
+			return fmt.Errorf("entc: no Query.%s to add filter arguments to", name)
+		}
+		f.Arguments = append(f.Arguments,
+			&ast.ArgumentDefinition{Name: "filter", Type: ast.NamedType("Map", nil),
+				Description: "A react-querybuilder rule group (see filterConfig for the fields), ANDed with where."},
+			&ast.ArgumentDefinition{Name: "savedFilter", Type: ast.NamedType("ID", nil),
+				Description: "A saved filter of this entity visible to the viewer, ANDed with where and filter."},
+		)
+	}
+	return nil
 }
