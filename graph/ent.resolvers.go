@@ -22,6 +22,7 @@ import (
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipeline"
+	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/savedfilter"
@@ -43,19 +44,27 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]ent.Noder
 	return r.client.Noders(ctx, ids, ent.WithNodeType(crm.CheckLookup))
 }
 
-func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput) (*ent.AccountConnection, error) {
+func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.AccountConnection, error) {
 	if err := crm.RequireRead(ctx, account.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Account.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "account", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Account.Query().Where(predicates[predicate.Account](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
 }
 
-func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput) (*ent.AppointmentConnection, error) {
+func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.AppointmentConnection, error) {
 	if err := crm.RequireRead(ctx, appointment.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Appointment.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "appointment", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Appointment.Query().Where(predicates[predicate.Appointment](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
@@ -75,11 +84,15 @@ func (r *queryResolver) Stages(ctx context.Context, after *entgql.Cursor[uuid.UU
 		ent.WithConnectionStageOrder(orderBy), ent.WithConnectionStageFilter(where.Filter))
 }
 
-func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
+func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.ContactConnection, error) {
 	if err := crm.RequireRead(ctx, contact.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Contact.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "contact", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Contact.Query().Where(predicates[predicate.Contact](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
 }
 
@@ -107,11 +120,15 @@ func (r *queryResolver) Departments(ctx context.Context, after *entgql.Cursor[uu
 		ent.WithDepartmentOrder(orderBy), ent.WithDepartmentFilter(where.Filter))
 }
 
-func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput) (*ent.FollowUpConnection, error) {
+func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.FollowUpConnection, error) {
 	if err := crm.RequireRead(ctx, followup.Table); err != nil {
 		return nil, err
 	}
-	return r.client.FollowUp.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "followup", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.FollowUp.Query().Where(predicates[predicate.FollowUp](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
 }
 
@@ -123,11 +140,15 @@ func (r *queryResolver) Franchises(ctx context.Context, after *entgql.Cursor[uui
 		ent.WithFranchiseOrder(orderBy), ent.WithFranchiseFilter(where.Filter))
 }
 
-func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
+func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.LeadConnection, error) {
 	if err := crm.RequireRead(ctx, lead.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Lead.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "lead", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
 }
 
@@ -187,11 +208,15 @@ func (r *queryResolver) Statuses(ctx context.Context, after *entgql.Cursor[uuid.
 		ent.WithStatusOrder(orderBy), ent.WithStatusFilter(where.Filter))
 }
 
-func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput) (*ent.TaskConnection, error) {
+func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.TaskConnection, error) {
 	if err := crm.RequireRead(ctx, task.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Task.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	ps, err := r.filterPredicates(ctx, "task", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Task.Query().Where(predicates[predicate.Task](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
 }
 

@@ -129,6 +129,11 @@ func savedFilterInput(in model.SavedFilterInput) crm.SavedFilterInput {
 // differs to it ("contact" → "contactID"), and every path gets the
 // "input." prefix. Other errors pass unchanged.
 func inputError(err error, renames map[string]string) error {
+	return argError(err, "input", renames)
+}
+
+// argError is inputError for the argument arg.
+func argError(err error, arg string, renames map[string]string) error {
 	var e *crm.Error
 	if !errors.As(err, &e) || e.Code != crm.Invalid || len(e.Fields) == 0 {
 		return err
@@ -136,7 +141,7 @@ func inputError(err error, renames map[string]string) error {
 	out := *e
 	out.Fields = make(map[string][]string, len(e.Fields))
 	for name, msgs := range e.Fields {
-		out.Fields["input."+rename(name, renames)] = msgs
+		out.Fields[arg+"."+rename(name, renames)] = msgs
 	}
 	parts := make([]string, 0, len(out.Fields))
 	for _, name := range out.FieldNames() {

@@ -812,16 +812,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Accounts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput) int
-		Appointments   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput) int
+		Accounts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Appointments   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Automations    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
-		Contacts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
+		Contacts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		CustomFields   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) int
 		CustomLabels   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) int
 		Departments    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
-		FollowUps      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput) int
+		FilterConfig   func(childComplexity int, entity string) int
+		FollowUps      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Franchises     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) int
-		Leads          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) int
+		Leads          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Node           func(childComplexity int, id uuid.UUID) int
 		Nodes          func(childComplexity int, ids []uuid.UUID) int
 		Pipelines      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
@@ -832,7 +833,7 @@ type ComplexityRoot struct {
 		Sources        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) int
 		Stages         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) int
 		Statuses       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) int
-		Tasks          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput) int
+		Tasks          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Users          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
 		Viewer         func(childComplexity int) int
 	}
@@ -4813,7 +4814,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Accounts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AccountOrder), args["where"].(*ent.AccountWhereInput)), true
+		return e.ComplexityRoot.Query.Accounts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AccountOrder), args["where"].(*ent.AccountWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.appointments":
 		if e.ComplexityRoot.Query.Appointments == nil {
 			break
@@ -4824,7 +4825,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Appointments(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AppointmentOrder), args["where"].(*ent.AppointmentWhereInput)), true
+		return e.ComplexityRoot.Query.Appointments(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AppointmentOrder), args["where"].(*ent.AppointmentWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.automations":
 		if e.ComplexityRoot.Query.Automations == nil {
 			break
@@ -4846,7 +4847,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Contacts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.ContactOrder), args["where"].(*ent.ContactWhereInput)), true
+		return e.ComplexityRoot.Query.Contacts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.ContactOrder), args["where"].(*ent.ContactWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.customFields":
 		if e.ComplexityRoot.Query.CustomFields == nil {
 			break
@@ -4880,6 +4881,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Departments(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.DepartmentOrder), args["where"].(*ent.DepartmentWhereInput)), true
+	case "Query.filterConfig":
+		if e.ComplexityRoot.Query.FilterConfig == nil {
+			break
+		}
+
+		args, err := ec.field_Query_filterConfig_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FilterConfig(childComplexity, args["entity"].(string)), true
 	case "Query.followUps":
 		if e.ComplexityRoot.Query.FollowUps == nil {
 			break
@@ -4890,7 +4902,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.FollowUpOrder), args["where"].(*ent.FollowUpWhereInput)), true
+		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.FollowUpOrder), args["where"].(*ent.FollowUpWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.franchises":
 		if e.ComplexityRoot.Query.Franchises == nil {
 			break
@@ -4913,7 +4925,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Leads(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.LeadOrder), args["where"].(*ent.LeadWhereInput)), true
+		return e.ComplexityRoot.Query.Leads(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.LeadOrder), args["where"].(*ent.LeadWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -5034,7 +5046,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Tasks(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.TaskOrder), args["where"].(*ent.TaskWhereInput)), true
+		return e.ComplexityRoot.Query.Tasks(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.TaskOrder), args["where"].(*ent.TaskWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -10925,10 +10937,6 @@ input LeadWhereInput {
   hasThirdPartyIdsWith: [ConnectionThirdPartyIDWhereInput!]
 }
 """
-The builtin Map type
-"""
-scalar Map
-"""
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
 """
@@ -12162,6 +12170,16 @@ type Query {
     Filtering options for Accounts returned from the connection.
     """
     where: AccountWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): AccountConnection!
   appointments(
     """
@@ -12193,6 +12211,16 @@ type Query {
     Filtering options for Appointments returned from the connection.
     """
     where: AppointmentWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): AppointmentConnection!
   automations(
     """
@@ -12286,6 +12314,16 @@ type Query {
     Filtering options for Contacts returned from the connection.
     """
     where: ContactWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): ContactConnection!
   customFields(
     """
@@ -12410,6 +12448,16 @@ type Query {
     Filtering options for FollowUps returned from the connection.
     """
     where: FollowUpWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): FollowUpConnection!
   franchises(
     """
@@ -12472,6 +12520,16 @@ type Query {
     Filtering options for Leads returned from the connection.
     """
     where: LeadWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): LeadConnection!
   pipelines(
     """
@@ -12720,6 +12778,16 @@ type Query {
     Filtering options for Tasks returned from the connection.
     """
     where: TaskWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): TaskConnection!
   users(
     """
@@ -13972,10 +14040,6 @@ input TenantWhereInput {
   dateCreatedLT: Time
   dateCreatedLTE: Time
 }
-"""
-The builtin Time type
-"""
-scalar Time
 type User implements Node & SecurityObject {
   id: ID!
   dateCreated: Time!
@@ -14713,13 +14777,23 @@ input UserWhereInput {
   hasAssignedLeadsWith: [LeadWhereInput!]
 }
 `, BuiltIn: false},
+	{Name: "../../schema/filters.graphqls", Input: `# Hand-written: the query builder's catalogue, for the filter arguments of
+# the root connections (accounts, contacts, leads, tasks, appointments,
+# followUps; added to the generated schema by ent/entc.go).
+
+extend type Query {
+  """
+  The react-querybuilder configuration of an entity (account, contact,
+  lead, task, appointment, followup): {fields, operators}, in the
+  component's own Field shape, custom fields included.
+  """
+  filterConfig(entity: String!): Map!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/interfaces.graphqls", Input: `# Hand-written: the spec's base schemas as interfaces, and the fields the
 # generated types cannot carry (users and security objects behind plain UUID
 # columns, custom field values, computed fields). They are resolved through per-request dataloaders
 # (internal/loader).
-
-"A UUID (plain UUID columns in where inputs, e.g. assigneeID)."
-scalar UUID
 
 "The spec's BaseCustomer: an account (company) or a contact (person)."
 interface Customer {
@@ -15058,6 +15132,20 @@ type Mutation {
   updateSavedFilter(id: ID!, input: SavedFilterInput!): SavedFilter!
   deleteSavedFilter(id: ID!): ID!
 }
+`, BuiltIn: false},
+	{Name: "../../schema/scalars.graphqls", Input: `# Hand-written: the scalars the generated schema uses. They are declared
+# here rather than by entgql, whose own declaration of them flips on and off
+# from one generation to the next (it takes its previous output for another
+# schema's), which would make ` + "`" + `make check-generated` + "`" + ` fail.
+
+"An RFC 3339 date-time."
+scalar Time
+
+"A JSON object."
+scalar Map
+
+"A UUID (plain UUID columns in where inputs, e.g. assigneeID)."
+scalar UUID
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.
 
