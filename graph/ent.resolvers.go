@@ -37,11 +37,11 @@ import (
 )
 
 func (r *queryResolver) Node(ctx context.Context, id uuid.UUID) (ent.Noder, error) {
-	return r.client.Noder(ctx, id, ent.WithNodeType(crm.CheckLookup))
+	return r.client.Noder(ctx, id, ent.WithNodeType(r.lookup))
 }
 
 func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]ent.Noder, error) {
-	return r.client.Noders(ctx, ids, ent.WithNodeType(crm.CheckLookup))
+	return r.client.Noders(ctx, ids, ent.WithNodeType(r.lookup))
 }
 
 func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.AccountConnection, error) {
@@ -180,7 +180,7 @@ func (r *queryResolver) SavedFilters(ctx context.Context, after *entgql.Cursor[u
 	if err := crm.RequireRead(ctx, savedfilter.Table); err != nil {
 		return nil, err
 	}
-	return r.client.SavedFilter.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.SavedFilter.Query().Where(crm.VisibleSavedFilters(ctx)).Paginate(ctx, after, defaultPage(first, last), before, last,
 		ent.WithSavedFilterOrder(orderBy), ent.WithSavedFilterFilter(where.Filter))
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/crm"
 )
@@ -37,4 +38,20 @@ func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) 
 		return zero, fmt.Errorf("graph: record %s is a %T, not a %T", id, n, zero)
 	}
 	return t, nil
+}
+
+// lookup vets a node(id) lookup and returns the table to read: the crm
+// rules for lookups by id, plus the saved-filter rule (another user's
+// private filter is Forbidden, as on every saved-filter route).
+func (r *Resolver) lookup(ctx context.Context, id uuid.UUID) (string, error) {
+	table, err := crm.CheckLookup(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if table == savedfilter.Table {
+		if _, err := r.savedFilters.Get(ctx, id); err != nil {
+			return "", err
+		}
+	}
+	return table, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -39,14 +40,23 @@ type SavedFilterInput struct {
 	Private *bool
 }
 
+// VisibleSavedFilters selects the filters the viewer of ctx may see: their
+// own and the tenant's shared ones (GraphQL's savedFilters list uses it too).
+func VisibleSavedFilters(ctx context.Context) predicate.SavedFilter {
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return savedfilter.Private(false)
+	}
+	return savedfilter.Or(savedfilter.OwnerID(v.UserID), savedfilter.Private(false))
+}
+
 // List returns the viewer's own filters and the tenant's shared ones, by name.
 func (s SavedFilters) List(ctx context.Context) ([]*ent.SavedFilter, error) {
 	if err := Require(ctx, PermSavedFilterRead); err != nil {
 		return nil, err
 	}
-	v := viewer.FromContext(ctx)
 	fs, err := s.DB.SavedFilter.Query().
-		Where(savedfilter.Or(savedfilter.OwnerID(v.UserID), savedfilter.Private(false))).
+		Where(VisibleSavedFilters(ctx)).
 		Order(ent.Asc(savedfilter.FieldName), ent.Asc(savedfilter.FieldID)).
 		All(ctx)
 	if err != nil {
