@@ -177,6 +177,8 @@ func (OutboxEvent) Fields() []ent.Field {
 	}
 }
 
-func (OutboxEvent) Indexes() []ent.Index { return []ent.Index{index.Fields("processed_at", "date_created")} }
+func (OutboxEvent) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("processed_at", "date_created")}
+}
 
 func (OutboxEvent) Annotations() []schema.Annotation { return []schema.Annotation{entgql.Skip()} }

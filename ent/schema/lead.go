@@ -178,8 +178,8 @@ func (Task) Fields() []ent.Field {
 			Optional().Nillable())
 }
 
-func (Task) Edges() []ent.Edge                  { return eventEdges() }
-func (Task) Indexes() []ent.Index               { return eventIndexes() }
+func (Task) Edges() []ent.Edge                { return eventEdges() }
+func (Task) Indexes() []ent.Index             { return eventIndexes() }
 func (Task) Annotations() []schema.Annotation { return eventAnnotations() }
 
 // Appointment is a meeting with the customer.
@@ -199,19 +199,21 @@ func (Appointment) Fields() []ent.Field {
 	)
 }
 
-func (Appointment) Edges() []ent.Edge                  { return eventEdges() }
-func (Appointment) Indexes() []ent.Index               { return eventIndexes() }
+func (Appointment) Edges() []ent.Edge                { return eventEdges() }
+func (Appointment) Indexes() []ent.Index             { return eventIndexes() }
 func (Appointment) Annotations() []schema.Annotation { return eventAnnotations() }
 
 // FollowUp is a follow-up reminder, possibly created by an automation.
 type FollowUp struct{ ent.Schema }
 
-func (FollowUp) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeFollowUp, "follow_ups", "follow_up")} }
+func (FollowUp) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeFollowUp, "follow_ups", "follow_up")}
+}
 
 func (FollowUp) Fields() []ent.Field {
 	return append(eventBase(), field.Bool("from_automation").Default(false))
 }
 
-func (FollowUp) Edges() []ent.Edge                  { return eventEdges() }
-func (FollowUp) Indexes() []ent.Index               { return eventIndexes() }
+func (FollowUp) Edges() []ent.Edge                { return eventEdges() }
+func (FollowUp) Indexes() []ent.Index             { return eventIndexes() }
 func (FollowUp) Annotations() []schema.Annotation { return eventAnnotations() }

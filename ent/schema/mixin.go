@@ -73,4 +73,3 @@ func (record) Indexes() []ent.Index {
 }
 
 func now() time.Time { return time.Now().UTC() }
-

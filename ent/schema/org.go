@@ -82,7 +82,9 @@ func (Tenant) Annotations() []schema.Annotation {
 // Franchise is a dealership (location) of a tenant.
 type Franchise struct{ ent.Schema }
 
-func (Franchise) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeFranchise, "franchises", "franchise")} }
+func (Franchise) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeFranchise, "franchises", "franchise")}
+}
 
 func (Franchise) Fields() []ent.Field {
 	return []ent.Field{
@@ -137,7 +139,9 @@ func (Department) Annotations() []schema.Annotation { return rootList() }
 // Pipeline is the ordered list of stages a department's leads move through.
 type Pipeline struct{ ent.Schema }
 
-func (Pipeline) Mixin() []ent.Mixin { return []ent.Mixin{Record(typePipeline, "pipelines", "pipeline")} }
+func (Pipeline) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typePipeline, "pipelines", "pipeline")}
+}
 
 func (Pipeline) Fields() []ent.Field {
 	return []ent.Field{field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME"))}

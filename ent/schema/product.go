@@ -111,7 +111,9 @@ func (Survey) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 // Incentive is a manufacturer or dealer incentive applied to a lead.
 type Incentive struct{ ent.Schema }
 
-func (Incentive) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeIncentive, "incentives", "incentive")} }
+func (Incentive) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typeIncentive, "incentives", "incentive")}
+}
 
 func (Incentive) Fields() []ent.Field {
 	return []ent.Field{
@@ -128,7 +130,9 @@ func (Incentive) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 // LeadPackage (GraphQL: Package; "package" is a Go keyword) is a bundle (warranty, maintenance…) offered on a lead.
 type LeadPackage struct{ ent.Schema }
 
-func (LeadPackage) Mixin() []ent.Mixin { return []ent.Mixin{Record(typePackage, "packages", "package")} }
+func (LeadPackage) Mixin() []ent.Mixin {
+	return []ent.Mixin{Record(typePackage, "packages", "package")}
+}
 
 func (LeadPackage) Fields() []ent.Field {
 	return []ent.Field{
@@ -141,7 +145,9 @@ func (LeadPackage) Fields() []ent.Field {
 	}
 }
 
-func (LeadPackage) Annotations() []schema.Annotation { return []schema.Annotation{entgql.Type("Package")} }
+func (LeadPackage) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.Type("Package")}
+}
 
 func (LeadPackage) Edges() []ent.Edge {
 	return []ent.Edge{leadEdge(), edge.From("prices", PackagePrice.Type).Ref("package")}
