@@ -245,9 +245,13 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	}
 	base := "http://" + ln.Addr().String()
 	log.Info("listening", "addr", ln.Addr().String(), "playground", base+"/playground", "env", c.Env)
-	if db.New && !store.IsPostgres(c.DatabaseURL) && len(c.Auth.Secret) > 0 {
+	// In development, hand a newcomer a signed-in playground: the page moves
+	// the token from the URL fragment (never sent to a server) into its
+	// headers before its first request.
+	if !c.production() && len(c.Auth.Secret) > 0 {
 		if tok, err := mintToken(ctx, c, db, "admin@demo-motors.test", 24*time.Hour); err == nil {
-			log.Info("demo token for admin@demo-motors.test (paste into the playground's headers as Authorization: Bearer …)", "token", tok)
+			log.Info("demo token for admin@demo-motors.test: open the playground signed in",
+				"playground", base+"/playground#token="+tok, "token", tok)
 		}
 	}
 	return serveUntilDone(ctx, ln, handler, log)

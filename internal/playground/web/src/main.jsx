@@ -7,14 +7,35 @@ import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import 'graphiql/style.css';
 import './main.css';
 
-// Same-origin endpoint; no subscriptions URL, so nothing else is contacted.
-const fetcher = createGraphiQLFetcher({ url: '/graphql' });
 
-const defaultHeaders = `{"Authorization": "Bearer <paste token>"}`;
+// A token in the URL fragment (/playground#token=…, as the server prints at
+// startup in development) goes into the headers before the first request,
+// so the schema loads at once; the fragment is then dropped from the address
+// bar. Fragments are never sent to a server, so the token stays out of logs.
+function tokenFromFragment() {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (token) {
+    window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  }
+  return token;
+}
+
+const token = tokenFromFragment();
+const defaultHeaders = JSON.stringify({ Authorization: `Bearer ${token || '<paste token>'}` });
+
+// Same-origin endpoint; no subscriptions URL, so nothing else is contacted.
+// GraphiQL introspects before its headers editor exists, so the fragment's
+// token is also the fetcher's default header: the schema (docs, completion)
+// loads with the page. Headers in the editor override it. After pasting a
+// token by hand, refetch the schema with the ↻ button (or Shift-Ctrl-R).
+const fetcher = createGraphiQLFetcher({
+  url: '/graphql',
+  headers: token ? { Authorization: `Bearer ${token}` } : undefined,
+});
 
 const defaultQuery = `# conecrm GraphQL playground.
-# Paste a token into the Headers tab below, then run (Ctrl-Enter).
-# Get one with: conecrm token --email <you>
+# Paste a token into the Headers tab below (or open /playground#token=…),
+# then run (Ctrl-Enter). Get one with: conecrm token --email <you>
 {
   accounts(first: 5) {
     edges {
