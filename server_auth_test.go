@@ -2,15 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent/tenant"
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/authtest"
 	"github.com/conecrm/gateway/internal/rest/resttest"
+	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -183,4 +192,85 @@ func TestEveryRouteRequiresAToken(t *testing.T) {
 			t.Errorf("%s %s with a bad token", r.method, r.path)
 		}
 	}
+}
+
+// FuzzAuthorizationHeaderOnTheRoutes is FuzzAuthorizationHeader (see
+// internal/app) over the real transports of routes(): arbitrary
+// Authorization header values sent to a REST read and a GraphQL query
+// answer a well-formed 401, never a panic, a 500 or data — except the one
+// valid token of this process.
+//
+//	go test . -run '^$' -fuzz FuzzAuthorizationHeaderOnTheRoutes -fuzztime 60s
+func FuzzAuthorizationHeaderOnTheRoutes(f *testing.F) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		f.Fatal(err)
+	}
+	if err := seed.Fill(ctx, db.Client, seed.DemoTenants, storetest.Sizes, io.Discard); err != nil {
+		f.Fatal(err)
+	}
+	sys := tenancy.Bypass(ctx)
+	uid, err := db.User.Query().Where(user.Email("user@demo-motors.test")).OnlyID(sys)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tids, err := db.Tenant.Query().Order(tenant.ByDomain()).IDs(sys)
+	if err != nil || len(tids) != 2 {
+		f.Fatalf("tenants: %v %v", tids, err)
+	}
+	tid, other := tids[0], tids[1] // demo-motors.test, northwind-auto.test
+	scheme := authtest.Schemes(f)[0]
+	valid := scheme.Token(f, uid, tid)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := app.New(app.Config{Logger: log, Verifier: scheme.Verifier(f)}, db,
+		routes(config{Env: "development", Auth: scheme.Config}, db, log))
+	reqs := []authtest.Request{
+		{Method: http.MethodGet, Path: "/api/account?limit=1"},
+		{Method: http.MethodPost, Path: "/graphql", Body: `{"query":"{ viewer { user { id } } }"}`},
+	}
+
+	f.Add("Bearer " + valid)
+	f.Add("")
+	f.Add("Bearer " + valid + "x")
+	for _, c := range authtest.BadTokens(f, scheme, authtest.Identity{User: uid, Tenant: tid, OtherTenant: other}) {
+		if len(c.Authorization) == 1 {
+			f.Add(c.Authorization[0])
+		}
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		v := strings.TrimSpace(value)
+		isValid := len(v) > 7 && strings.EqualFold(v[:6], "bearer") && v[6] == ' ' && strings.TrimLeft(v[7:], " ") == valid
+		for _, r := range reqs {
+			var body io.Reader
+			if r.Body != "" {
+				body = strings.NewReader(r.Body)
+			}
+			req := httptest.NewRequest(r.Method, r.Path, body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header["Authorization"] = []string{value}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if isValid {
+				if rec.Code != http.StatusOK || (r.Path == "/graphql" && !strings.Contains(rec.Body.String(), uid.String())) {
+					t.Fatalf("valid token: %s %s → %d %s", r.Method, r.Path, rec.Code, rec.Body)
+				}
+				continue
+			}
+			if rec.Code != http.StatusUnauthorized {
+				t.Fatalf("Authorization %q: %s %s → %d %s", value, r.Method, r.Path, rec.Code, rec.Body)
+			}
+			if c := rec.Header().Get("WWW-Authenticate"); c != authtest.ChallengeInvalid && c != authtest.ChallengeMissing {
+				t.Fatalf("Authorization %q: WWW-Authenticate %q", value, c)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || len(got) != 1 || got["error"] == "" {
+				t.Fatalf("Authorization %q: body %s", value, rec.Body)
+			}
+		}
+	})
 }
