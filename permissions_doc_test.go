@@ -137,7 +137,9 @@ func renderPermissionsDoc() string {
 		p("\n## GraphQL\n\n")
 		p("Root lists and `node`/`nodes` need the read permission of the type they return\n")
 		p("(`accounts` → `account.read`, `leads` → `lead.read`, franchises, departments, pipelines, statuses\n")
-		p("and sources → `settings.read`, users and security groups → `user.read`…). Mutations:\n\n")
+		p("and sources → `settings.read`, users and security groups → `user.read`…). Records reached\n")
+		p("through a field of a record the user may read (a lead's `contact` or `assignees`, an account's\n")
+		p("`contacts`…) come with that record, as the REST responses embed them. Mutations:\n\n")
 		p("| mutation | permission | also |\n|---|---|---|\n")
 		for _, m := range graphqlMutations {
 			rule := ""

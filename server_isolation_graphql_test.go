@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -306,4 +307,57 @@ func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
 			t.Errorf("the owner's list lacks their filters: %s", res.Body)
 		}
 	})
+}
+
+// GraphQL inputs cannot carry server-owned fields at all: no input type of
+// the schema has a tenant, owner, audit or dtype field (an id only where
+// it links an existing record), so such a field in a request fails
+// validation and nothing is written.
+func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
+	db := storetest.Open(t, "sqlite3")
+	if !hasGraphQL(t, db) {
+		t.Skip("GraphQL is not mounted yet")
+	}
+	f := newFixture(t, db).demo
+	g := startGateway(t, db)
+	res, out := g.graphql(f.admin, `{ __schema { types { name kind inputFields { name } } } }`, nil)
+	if res.Status != http.StatusOK || len(out.Errors) > 0 {
+		t.Fatalf("introspection: %d %s", res.Status, res.Body)
+	}
+	var schema struct {
+		Types []struct {
+			Name, Kind  string
+			InputFields []struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(out.Data["__schema"], &schema); err != nil {
+		t.Fatal(err)
+	}
+	owned := map[string]bool{}
+	for _, n := range []string{"tenant", "tenantID", "tenantId", "createdBy", "createdByID", "dateCreated",
+		"modifiedBy", "modifiedByID", "dateModified", "isDeleted", "dateDeleted", "deletedBy", "deletedByID",
+		"dtype", "owner", "ownerID"} {
+		owned[n] = true
+	}
+	inputs := 0
+	for _, typ := range schema.Types {
+		if typ.Kind != "INPUT_OBJECT" || strings.HasSuffix(typ.Name, "WhereInput") || strings.HasSuffix(typ.Name, "Order") {
+			continue // filters and orderings read, they do not write
+		}
+		inputs++
+		for _, fld := range typ.InputFields {
+			if owned[fld.Name] {
+				t.Errorf("input %s has the server-owned field %s", typ.Name, fld.Name)
+			}
+		}
+	}
+	if mutationLanded(g, f.admin, "createAccount") {
+		before := takeSnapshot(t, db)
+		res, out := g.graphql(f.admin, fmt.Sprintf(`mutation { createAccount(input: {name: "Owned", tenantID: %q}) { id } }`, f.id), nil)
+		if len(out.Errors) == 0 {
+			t.Errorf("a tenant in the input was accepted: %s", res.Body)
+		}
+		nothingWritten(t, db, before)
+	}
+	t.Logf("%d input types checked", inputs)
 }

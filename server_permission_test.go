@@ -481,5 +481,18 @@ func TestNestedContactCreationNeedsContactWrite(t *testing.T) {
 				}
 			})
 		}
+		t.Run("GraphQL createAccount with a new contact", func(t *testing.T) {
+			if !hasGraphQL(t, db) || !mutationLanded(g, f.admin, "createAccount") {
+				t.Skip("createAccount has not landed")
+			}
+			const q = `mutation { createAccount(input: {name: "Nested", contacts: [{firstName: "Nested"}]}) { id } }`
+			before := takeSnapshot(t, db)
+			res, out := g.graphql(accountOnly, q, nil)
+			forbidden(t, accountOnly.name, res.Status, out, res.Body)
+			nothingWritten(t, db, before)
+			if res, out := g.graphql(both, q, nil); res.Status != http.StatusOK || len(out.Errors) > 0 {
+				t.Errorf("with contact.write: %d %s", res.Status, res.Body)
+			}
+		})
 	})
 }
