@@ -24,14 +24,16 @@ import (
 // AccountQuery is the builder for querying Account entities.
 type AccountQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []account.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.Account
-	withPrimaryContact     *ContactQuery
-	withContacts           *ContactQuery
-	withLeads              *LeadQuery
-	withThirdPartyIds      *CustomerThirdPartyIDQuery
+	ctx                *QueryContext
+	order              []account.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Account
+	withPrimaryContact *ContactQuery
+	withContacts       *ContactQuery
+	withLeads          *LeadQuery
+	withThirdPartyIds  *CustomerThirdPartyIDQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited           bool
 	loadTotal              []func(context.Context, []*Account) error
 	modifiers              []func(*sql.Selector)
 	withNamedContacts      map[string]*ContactQuery
@@ -502,6 +504,15 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedContacts {
+			q.modifiers = append(q.modifiers, limitPerParent(account.ContactsPrimaryKey[0], contact.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(account.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -732,6 +743,15 @@ func (_q *AccountQuery) loadThirdPartyIds(ctx context.Context, query *CustomerTh
 
 func (_q *AccountQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedContacts {
+			q.modifiers = append(q.modifiers, limitPerParent(account.ContactsPrimaryKey[0], contact.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(account.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

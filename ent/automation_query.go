@@ -23,12 +23,14 @@ import (
 // AutomationQuery is the builder for querying Automation entities.
 type AutomationQuery struct {
 	config
-	ctx              *QueryContext
-	order            []automation.OrderOption
-	inters           []Interceptor
-	predicates       []predicate.Automation
-	withFranchise    *FranchiseQuery
-	withDelayed      *DelayedAutomationQuery
+	ctx           *QueryContext
+	order         []automation.OrderOption
+	inters        []Interceptor
+	predicates    []predicate.Automation
+	withFranchise *FranchiseQuery
+	withDelayed   *DelayedAutomationQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited     bool
 	loadTotal        []func(context.Context, []*Automation) error
 	modifiers        []func(*sql.Selector)
 	withNamedDelayed map[string]*DelayedAutomationQuery
@@ -427,6 +429,12 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDelayed {
+			q.modifiers = append(q.modifiers, limitPerParent(automation.DelayedColumn, delayedautomation.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -532,6 +540,12 @@ func (_q *AutomationQuery) loadDelayed(ctx context.Context, query *DelayedAutoma
 
 func (_q *AutomationQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDelayed {
+			q.modifiers = append(q.modifiers, limitPerParent(automation.DelayedColumn, delayedautomation.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -23,12 +23,14 @@ import (
 // ConnectionStageQuery is the builder for querying ConnectionStage entities.
 type ConnectionStageQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []connectionstage.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.ConnectionStage
-	withPipelineStages      *PipelineStageQuery
-	withLeads               *LeadQuery
+	ctx                *QueryContext
+	order              []connectionstage.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.ConnectionStage
+	withPipelineStages *PipelineStageQuery
+	withLeads          *LeadQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited            bool
 	loadTotal               []func(context.Context, []*ConnectionStage) error
 	modifiers               []func(*sql.Selector)
 	withNamedPipelineStages map[string]*PipelineStageQuery
@@ -428,6 +430,12 @@ func (_q *ConnectionStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPipelineStages {
+			q.modifiers = append(q.modifiers, limitPerParent(connectionstage.PipelineStagesColumn, pipelinestage.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -542,6 +550,12 @@ func (_q *ConnectionStageQuery) loadLeads(ctx context.Context, query *LeadQuery,
 
 func (_q *ConnectionStageQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPipelineStages {
+			q.modifiers = append(q.modifiers, limitPerParent(connectionstage.PipelineStagesColumn, pipelinestage.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

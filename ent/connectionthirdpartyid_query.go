@@ -26,8 +26,10 @@ type ConnectionThirdPartyIDQuery struct {
 	inters         []Interceptor
 	predicates     []predicate.ConnectionThirdPartyID
 	withConnection *LeadQuery
-	loadTotal      []func(context.Context, []*ConnectionThirdPartyID) error
-	modifiers      []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*ConnectionThirdPartyID) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

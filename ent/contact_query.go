@@ -24,13 +24,15 @@ import (
 // ContactQuery is the builder for querying Contact entities.
 type ContactQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []contact.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.Contact
-	withAccounts           *AccountQuery
-	withLeads              *LeadQuery
-	withThirdPartyIds      *CustomerThirdPartyIDQuery
+	ctx               *QueryContext
+	order             []contact.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.Contact
+	withAccounts      *AccountQuery
+	withLeads         *LeadQuery
+	withThirdPartyIds *CustomerThirdPartyIDQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited           bool
 	loadTotal              []func(context.Context, []*Contact) error
 	modifiers              []func(*sql.Selector)
 	withNamedAccounts      map[string]*AccountQuery
@@ -466,6 +468,15 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedAccounts {
+			q.modifiers = append(q.modifiers, limitPerParent(contact.AccountsPrimaryKey[1], account.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(contact.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -658,6 +669,15 @@ func (_q *ContactQuery) loadThirdPartyIds(ctx context.Context, query *CustomerTh
 
 func (_q *ContactQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedAccounts {
+			q.modifiers = append(q.modifiers, limitPerParent(contact.AccountsPrimaryKey[1], account.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(contact.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -28,8 +28,10 @@ type CustomerThirdPartyIDQuery struct {
 	predicates  []predicate.CustomerThirdPartyID
 	withAccount *AccountQuery
 	withContact *ContactQuery
-	loadTotal   []func(context.Context, []*CustomerThirdPartyID) error
-	modifiers   []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*CustomerThirdPartyID) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

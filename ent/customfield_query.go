@@ -24,8 +24,10 @@ type CustomFieldQuery struct {
 	order      []customfield.OrderOption
 	inters     []Interceptor
 	predicates []predicate.CustomField
-	loadTotal  []func(context.Context, []*CustomField) error
-	modifiers  []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*CustomField) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

@@ -25,15 +25,17 @@ import (
 // DepartmentQuery is the builder for querying Department entities.
 type DepartmentQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []department.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Department
-	withFranchise           *FranchiseQuery
-	withPipeline            *PipelineQuery
-	withSecurityGroup       *SecurityGroupQuery
-	withUsers               *UserQuery
-	withSecurityGroups      *SecurityGroupQuery
+	ctx                *QueryContext
+	order              []department.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Department
+	withFranchise      *FranchiseQuery
+	withPipeline       *PipelineQuery
+	withSecurityGroup  *SecurityGroupQuery
+	withUsers          *UserQuery
+	withSecurityGroups *SecurityGroupQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited            bool
 	loadTotal               []func(context.Context, []*Department) error
 	modifiers               []func(*sql.Selector)
 	withNamedUsers          map[string]*UserQuery
@@ -538,6 +540,15 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(department.UsersPrimaryKey[1], user.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(department.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -825,6 +836,15 @@ func (_q *DepartmentQuery) loadSecurityGroups(ctx context.Context, query *Securi
 
 func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(department.UsersPrimaryKey[1], user.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(department.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

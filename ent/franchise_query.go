@@ -25,14 +25,16 @@ import (
 // FranchiseQuery is the builder for querying Franchise entities.
 type FranchiseQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []franchise.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Franchise
-	withDepartments         *DepartmentQuery
-	withAutomations         *AutomationQuery
-	withUsers               *UserQuery
-	withSecurityGroups      *SecurityGroupQuery
+	ctx                *QueryContext
+	order              []franchise.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Franchise
+	withDepartments    *DepartmentQuery
+	withAutomations    *AutomationQuery
+	withUsers          *UserQuery
+	withSecurityGroups *SecurityGroupQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited            bool
 	loadTotal               []func(context.Context, []*Franchise) error
 	modifiers               []func(*sql.Selector)
 	withNamedDepartments    map[string]*DepartmentQuery
@@ -504,6 +506,21 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.DepartmentsColumn, department.FieldID))
+		}
+		for _, q := range _q.withNamedAutomations {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.AutomationsColumn, automation.FieldID))
+		}
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.UsersPrimaryKey[1], user.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -771,6 +788,21 @@ func (_q *FranchiseQuery) loadSecurityGroups(ctx context.Context, query *Securit
 
 func (_q *FranchiseQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.DepartmentsColumn, department.FieldID))
+		}
+		for _, q := range _q.withNamedAutomations {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.AutomationsColumn, automation.FieldID))
+		}
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.UsersPrimaryKey[1], user.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(franchise.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -38,28 +38,30 @@ import (
 // LeadQuery is the builder for querying Lead entities.
 type LeadQuery struct {
 	config
-	ctx                        *QueryContext
-	order                      []lead.OrderOption
-	inters                     []Interceptor
-	predicates                 []predicate.Lead
-	withStatus                 *StatusQuery
-	withSource                 *SourceQuery
-	withContact                *ContactQuery
-	withAccount                *AccountQuery
-	withFranchise              *FranchiseQuery
-	withDepartment             *DepartmentQuery
-	withStage                  *ConnectionStageQuery
-	withSoldBy                 *UserQuery
-	withAssignees              *UserQuery
-	withTasks                  *TaskQuery
-	withAppointments           *AppointmentQuery
-	withFollowUps              *FollowUpQuery
-	withProducts               *LeadProductQuery
-	withCreditAssessments      *CreditAssessmentQuery
-	withIncentives             *IncentiveQuery
-	withPackages               *LeadPackageQuery
-	withSurveys                *SurveyQuery
-	withThirdPartyIds          *ConnectionThirdPartyIDQuery
+	ctx                   *QueryContext
+	order                 []lead.OrderOption
+	inters                []Interceptor
+	predicates            []predicate.Lead
+	withStatus            *StatusQuery
+	withSource            *SourceQuery
+	withContact           *ContactQuery
+	withAccount           *AccountQuery
+	withFranchise         *FranchiseQuery
+	withDepartment        *DepartmentQuery
+	withStage             *ConnectionStageQuery
+	withSoldBy            *UserQuery
+	withAssignees         *UserQuery
+	withTasks             *TaskQuery
+	withAppointments      *AppointmentQuery
+	withFollowUps         *FollowUpQuery
+	withProducts          *LeadProductQuery
+	withCreditAssessments *CreditAssessmentQuery
+	withIncentives        *IncentiveQuery
+	withPackages          *LeadPackageQuery
+	withSurveys           *SurveyQuery
+	withThirdPartyIds     *ConnectionThirdPartyIDQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited               bool
 	loadTotal                  []func(context.Context, []*Lead) error
 	modifiers                  []func(*sql.Selector)
 	withNamedAssignees         map[string]*UserQuery
@@ -1027,6 +1029,39 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedAssignees {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.AssigneesPrimaryKey[0], user.FieldID))
+		}
+		for _, q := range _q.withNamedTasks {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.TasksColumn, task.FieldID))
+		}
+		for _, q := range _q.withNamedAppointments {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.AppointmentsColumn, appointment.FieldID))
+		}
+		for _, q := range _q.withNamedFollowUps {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.FollowUpsColumn, followup.FieldID))
+		}
+		for _, q := range _q.withNamedProducts {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.ProductsColumn, leadproduct.FieldID))
+		}
+		for _, q := range _q.withNamedCreditAssessments {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.CreditAssessmentsColumn, creditassessment.FieldID))
+		}
+		for _, q := range _q.withNamedIncentives {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.IncentivesColumn, incentive.FieldID))
+		}
+		for _, q := range _q.withNamedPackages {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.PackagesColumn, leadpackage.FieldID))
+		}
+		for _, q := range _q.withNamedSurveys {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.SurveysColumn, survey.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.ThirdPartyIdsColumn, connectionthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -1849,6 +1884,39 @@ func (_q *LeadQuery) loadThirdPartyIds(ctx context.Context, query *ConnectionThi
 
 func (_q *LeadQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedAssignees {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.AssigneesPrimaryKey[0], user.FieldID))
+		}
+		for _, q := range _q.withNamedTasks {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.TasksColumn, task.FieldID))
+		}
+		for _, q := range _q.withNamedAppointments {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.AppointmentsColumn, appointment.FieldID))
+		}
+		for _, q := range _q.withNamedFollowUps {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.FollowUpsColumn, followup.FieldID))
+		}
+		for _, q := range _q.withNamedProducts {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.ProductsColumn, leadproduct.FieldID))
+		}
+		for _, q := range _q.withNamedCreditAssessments {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.CreditAssessmentsColumn, creditassessment.FieldID))
+		}
+		for _, q := range _q.withNamedIncentives {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.IncentivesColumn, incentive.FieldID))
+		}
+		for _, q := range _q.withNamedPackages {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.PackagesColumn, leadpackage.FieldID))
+		}
+		for _, q := range _q.withNamedSurveys {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.SurveysColumn, survey.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(lead.ThirdPartyIdsColumn, connectionthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -23,12 +23,14 @@ import (
 // LeadPackageQuery is the builder for querying LeadPackage entities.
 type LeadPackageQuery struct {
 	config
-	ctx             *QueryContext
-	order           []leadpackage.OrderOption
-	inters          []Interceptor
-	predicates      []predicate.LeadPackage
-	withLead        *LeadQuery
-	withPrices      *PackagePriceQuery
+	ctx        *QueryContext
+	order      []leadpackage.OrderOption
+	inters     []Interceptor
+	predicates []predicate.LeadPackage
+	withLead   *LeadQuery
+	withPrices *PackagePriceQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited    bool
 	loadTotal       []func(context.Context, []*LeadPackage) error
 	modifiers       []func(*sql.Selector)
 	withNamedPrices map[string]*PackagePriceQuery
@@ -427,6 +429,12 @@ func (_q *LeadPackageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPrices {
+			q.modifiers = append(q.modifiers, limitPerParent(leadpackage.PricesColumn, packageprice.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -532,6 +540,12 @@ func (_q *LeadPackageQuery) loadPrices(ctx context.Context, query *PackagePriceQ
 
 func (_q *LeadPackageQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPrices {
+			q.modifiers = append(q.modifiers, limitPerParent(leadpackage.PricesColumn, packageprice.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

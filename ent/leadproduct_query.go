@@ -28,8 +28,10 @@ type LeadProductQuery struct {
 	predicates  []predicate.LeadProduct
 	withProduct *ProductQuery
 	withLead    *LeadQuery
-	loadTotal   []func(context.Context, []*LeadProduct) error
-	modifiers   []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*LeadProduct) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

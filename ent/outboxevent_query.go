@@ -24,8 +24,10 @@ type OutboxEventQuery struct {
 	order      []outboxevent.OrderOption
 	inters     []Interceptor
 	predicates []predicate.OutboxEvent
-	loadTotal  []func(context.Context, []*OutboxEvent) error
-	modifiers  []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*OutboxEvent) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

@@ -22,11 +22,13 @@ import (
 // PermissionQuery is the builder for querying Permission entities.
 type PermissionQuery struct {
 	config
-	ctx            *QueryContext
-	order          []permission.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Permission
-	withRoles      *RoleQuery
+	ctx        *QueryContext
+	order      []permission.OrderOption
+	inters     []Interceptor
+	predicates []predicate.Permission
+	withRoles  *RoleQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited   bool
 	loadTotal      []func(context.Context, []*Permission) error
 	modifiers      []func(*sql.Selector)
 	withNamedRoles map[string]*RoleQuery
@@ -390,6 +392,12 @@ func (_q *PermissionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*P
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedRoles {
+			q.modifiers = append(q.modifiers, limitPerParent(permission.RolesPrimaryKey[1], role.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -488,6 +496,12 @@ func (_q *PermissionQuery) loadRoles(ctx context.Context, query *RoleQuery, node
 
 func (_q *PermissionQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedRoles {
+			q.modifiers = append(q.modifiers, limitPerParent(permission.RolesPrimaryKey[1], role.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

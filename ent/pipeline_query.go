@@ -23,12 +23,14 @@ import (
 // PipelineQuery is the builder for querying Pipeline entities.
 type PipelineQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []pipeline.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.Pipeline
-	withDepartments         *DepartmentQuery
-	withPipelineStages      *PipelineStageQuery
+	ctx                *QueryContext
+	order              []pipeline.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Pipeline
+	withDepartments    *DepartmentQuery
+	withPipelineStages *PipelineStageQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited            bool
 	loadTotal               []func(context.Context, []*Pipeline) error
 	modifiers               []func(*sql.Selector)
 	withNamedDepartments    map[string]*DepartmentQuery
@@ -428,6 +430,15 @@ func (_q *PipelineQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pip
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(pipeline.DepartmentsColumn, department.FieldID))
+		}
+		for _, q := range _q.withNamedPipelineStages {
+			q.modifiers = append(q.modifiers, limitPerParent(pipeline.PipelineStagesColumn, pipelinestage.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -542,6 +553,15 @@ func (_q *PipelineQuery) loadPipelineStages(ctx context.Context, query *Pipeline
 
 func (_q *PipelineQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(pipeline.DepartmentsColumn, department.FieldID))
+		}
+		for _, q := range _q.withNamedPipelineStages {
+			q.modifiers = append(q.modifiers, limitPerParent(pipeline.PipelineStagesColumn, pipelinestage.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -28,6 +28,8 @@ type PipelineStageQuery struct {
 	predicates   []predicate.PipelineStage
 	withPipeline *PipelineQuery
 	withStage    *ConnectionStageQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
 	loadTotal    []func(context.Context, []*PipelineStage) error
 	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).

@@ -23,12 +23,14 @@ import (
 // ProductQuery is the builder for querying Product entities.
 type ProductQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []product.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.Product
-	withProductGroup       *ProductGroupQuery
-	withThirdPartyIds      *ProductThirdPartyIDQuery
+	ctx               *QueryContext
+	order             []product.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.Product
+	withProductGroup  *ProductGroupQuery
+	withThirdPartyIds *ProductThirdPartyIDQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited           bool
 	loadTotal              []func(context.Context, []*Product) error
 	modifiers              []func(*sql.Selector)
 	withNamedThirdPartyIds map[string]*ProductThirdPartyIDQuery
@@ -427,6 +429,12 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(product.ThirdPartyIdsColumn, productthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -532,6 +540,12 @@ func (_q *ProductQuery) loadThirdPartyIds(ctx context.Context, query *ProductThi
 
 func (_q *ProductQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(product.ThirdPartyIdsColumn, productthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -22,13 +22,15 @@ import (
 // ProductGroupQuery is the builder for querying ProductGroup entities.
 type ProductGroupQuery struct {
 	config
-	ctx                    *QueryContext
-	order                  []productgroup.OrderOption
-	inters                 []Interceptor
-	predicates             []predicate.ProductGroup
-	withParent             *ProductGroupQuery
-	withProductGroups      *ProductGroupQuery
-	withProducts           *ProductQuery
+	ctx               *QueryContext
+	order             []productgroup.OrderOption
+	inters            []Interceptor
+	predicates        []predicate.ProductGroup
+	withParent        *ProductGroupQuery
+	withProductGroups *ProductGroupQuery
+	withProducts      *ProductQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited           bool
 	loadTotal              []func(context.Context, []*ProductGroup) error
 	modifiers              []func(*sql.Selector)
 	withNamedProductGroups map[string]*ProductGroupQuery
@@ -463,6 +465,15 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedProductGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(productgroup.ProductGroupsColumn, productgroup.FieldID))
+		}
+		for _, q := range _q.withNamedProducts {
+			q.modifiers = append(q.modifiers, limitPerParent(productgroup.ProductsColumn, product.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -618,6 +629,15 @@ func (_q *ProductGroupQuery) loadProducts(ctx context.Context, query *ProductQue
 
 func (_q *ProductGroupQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedProductGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(productgroup.ProductGroupsColumn, productgroup.FieldID))
+		}
+		for _, q := range _q.withNamedProducts {
+			q.modifiers = append(q.modifiers, limitPerParent(productgroup.ProductsColumn, product.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

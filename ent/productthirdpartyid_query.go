@@ -26,8 +26,10 @@ type ProductThirdPartyIDQuery struct {
 	inters      []Interceptor
 	predicates  []predicate.ProductThirdPartyID
 	withProduct *ProductQuery
-	loadTotal   []func(context.Context, []*ProductThirdPartyID) error
-	modifiers   []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*ProductThirdPartyID) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

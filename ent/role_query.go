@@ -23,12 +23,14 @@ import (
 // RoleQuery is the builder for querying Role entities.
 type RoleQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []role.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.Role
-	withPermissions      *PermissionQuery
-	withUsers            *UserQuery
+	ctx             *QueryContext
+	order           []role.OrderOption
+	inters          []Interceptor
+	predicates      []predicate.Role
+	withPermissions *PermissionQuery
+	withUsers       *UserQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited         bool
 	loadTotal            []func(context.Context, []*Role) error
 	modifiers            []func(*sql.Selector)
 	withNamedPermissions map[string]*PermissionQuery
@@ -428,6 +430,15 @@ func (_q *RoleQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Role, e
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPermissions {
+			q.modifiers = append(q.modifiers, limitPerParent(role.PermissionsPrimaryKey[0], permission.FieldID))
+		}
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(role.UsersPrimaryKey[1], user.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -601,6 +612,15 @@ func (_q *RoleQuery) loadUsers(ctx context.Context, query *UserQuery, nodes []*R
 
 func (_q *RoleQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedPermissions {
+			q.modifiers = append(q.modifiers, limitPerParent(role.PermissionsPrimaryKey[0], permission.FieldID))
+		}
+		for _, q := range _q.withNamedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(role.UsersPrimaryKey[1], user.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

@@ -24,13 +24,15 @@ import (
 // SecurityGroupQuery is the builder for querying SecurityGroup entities.
 type SecurityGroupQuery struct {
 	config
-	ctx                  *QueryContext
-	order                []securitygroup.OrderOption
-	inters               []Interceptor
-	predicates           []predicate.SecurityGroup
-	withMembers          *UserQuery
-	withFranchises       *FranchiseQuery
-	withDepartments      *DepartmentQuery
+	ctx             *QueryContext
+	order           []securitygroup.OrderOption
+	inters          []Interceptor
+	predicates      []predicate.SecurityGroup
+	withMembers     *UserQuery
+	withFranchises  *FranchiseQuery
+	withDepartments *DepartmentQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited         bool
 	loadTotal            []func(context.Context, []*SecurityGroup) error
 	modifiers            []func(*sql.Selector)
 	withNamedMembers     map[string]*UserQuery
@@ -466,6 +468,18 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedMembers {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.MembersPrimaryKey[0], user.FieldID))
+		}
+		for _, q := range _q.withNamedFranchises {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.FranchisesPrimaryKey[0], franchise.FieldID))
+		}
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.DepartmentsPrimaryKey[0], department.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -714,6 +728,18 @@ func (_q *SecurityGroupQuery) loadDepartments(ctx context.Context, query *Depart
 
 func (_q *SecurityGroupQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedMembers {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.MembersPrimaryKey[0], user.FieldID))
+		}
+		for _, q := range _q.withNamedFranchises {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.FranchisesPrimaryKey[0], franchise.FieldID))
+		}
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.DepartmentsPrimaryKey[0], department.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

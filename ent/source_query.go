@@ -24,8 +24,10 @@ type SourceQuery struct {
 	order      []source.OrderOption
 	inters     []Interceptor
 	predicates []predicate.Source
-	loadTotal  []func(context.Context, []*Source) error
-	modifiers  []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*Source) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

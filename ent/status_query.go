@@ -24,8 +24,10 @@ type StatusQuery struct {
 	order      []status.OrderOption
 	inters     []Interceptor
 	predicates []predicate.Status
-	loadTotal  []func(context.Context, []*Status) error
-	modifiers  []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*Status) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

@@ -30,8 +30,10 @@ type TaskQuery struct {
 	withConnection *LeadQuery
 	withContact    *ContactQuery
 	withAccount    *AccountQuery
-	loadTotal      []func(context.Context, []*Task) error
-	modifiers      []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*Task) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)

@@ -28,17 +28,19 @@ import (
 // UserQuery is the builder for querying User entities.
 type UserQuery struct {
 	config
-	ctx                     *QueryContext
-	order                   []user.OrderOption
-	inters                  []Interceptor
-	predicates              []predicate.User
-	withRoles               *RoleQuery
-	withFranchises          *FranchiseQuery
-	withDepartments         *DepartmentQuery
-	withSecurityGroups      *SecurityGroupQuery
-	withSettings            *UserSettingsQuery
-	withThirdPartyIds       *UserThirdPartyIDQuery
-	withAssignedLeads       *LeadQuery
+	ctx                *QueryContext
+	order              []user.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.User
+	withRoles          *RoleQuery
+	withFranchises     *FranchiseQuery
+	withDepartments    *DepartmentQuery
+	withSecurityGroups *SecurityGroupQuery
+	withSettings       *UserSettingsQuery
+	withThirdPartyIds  *UserThirdPartyIDQuery
+	withAssignedLeads  *LeadQuery
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited            bool
 	loadTotal               []func(context.Context, []*User) error
 	modifiers               []func(*sql.Selector)
 	withNamedRoles          map[string]*RoleQuery
@@ -617,6 +619,24 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedRoles {
+			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
+		}
+		for _, q := range _q.withNamedFranchises {
+			q.modifiers = append(q.modifiers, limitPerParent(user.FranchisesPrimaryKey[0], franchise.FieldID))
+		}
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(user.DepartmentsPrimaryKey[0], department.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(user.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(user.ThirdPartyIdsColumn, userthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -1093,6 +1113,24 @@ func (_q *UserQuery) loadAssignedLeads(ctx context.Context, query *LeadQuery, no
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	if !_q.listsLimited {
+		_q.listsLimited = true
+		for _, q := range _q.withNamedRoles {
+			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
+		}
+		for _, q := range _q.withNamedFranchises {
+			q.modifiers = append(q.modifiers, limitPerParent(user.FranchisesPrimaryKey[0], franchise.FieldID))
+		}
+		for _, q := range _q.withNamedDepartments {
+			q.modifiers = append(q.modifiers, limitPerParent(user.DepartmentsPrimaryKey[0], department.FieldID))
+		}
+		for _, q := range _q.withNamedSecurityGroups {
+			q.modifiers = append(q.modifiers, limitPerParent(user.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+		}
+		for _, q := range _q.withNamedThirdPartyIds {
+			q.modifiers = append(q.modifiers, limitPerParent(user.ThirdPartyIdsColumn, userthirdpartyid.FieldID))
+		}
+	}
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}

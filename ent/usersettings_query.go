@@ -27,8 +27,10 @@ type UserSettingsQuery struct {
 	predicates []predicate.UserSettings
 	withUser   *UserQuery
 	withFKs    bool
-	loadTotal  []func(context.Context, []*UserSettings) error
-	modifiers  []func(*sql.Selector)
+	// listsLimited records that the query's named plain lists are capped.
+	listsLimited bool
+	loadTotal    []func(context.Context, []*UserSettings) error
+	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
