@@ -1,7 +1,6 @@
 package graph_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/conecrm/gateway/graph"
@@ -87,10 +86,4 @@ func TestLeadScreenCostsOneStatementPerRelation(t *testing.T) {
 		}
 		t.Logf("lead screen: %v statements beyond authentication (first: 1, 10, 30)", counts)
 	})
-}
-
-func ExampleDefaultLimits() {
-	l := graph.DefaultLimits()
-	fmt.Println(l.MaxDepth, l.MaxAliases, l.ListCap)
-	// Output: 10 30 10
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/conecrm/gateway/ent"
 )
 
 // Page sizes of connections (the spec's paging rules).
@@ -26,22 +28,20 @@ type Limits struct {
 	MaxDepth int
 	// MaxComplexity bounds the estimated number of fields resolved: a field
 	// costs 1 plus its children, and a list multiplies its children by its
-	// size (a connection's page size, a plain list's ListCap, nodes' ids).
+	// size (a connection's page size, a plain list's ent.ListLimit, the
+	// number of ids of nodes).
 	MaxComplexity int
 	// MaxAliases bounds the aliased fields of an operation.
 	MaxAliases int
 	// MaxTokens bounds the lexical tokens of a query document (parser limit).
 	MaxTokens int
-	// ListCap is how many items a plain (non-connection) list field returns
-	// per parent at most; it is what such a list costs per item.
-	ListCap int
 }
 
 // DefaultLimits are safe defaults: the five-level account ↔ contact
 // exploration passes with first: 100, a third level of 100-item
 // connections does not.
 func DefaultLimits() Limits {
-	return Limits{MaxDepth: 10, MaxComplexity: 1_500_000, MaxAliases: 30, MaxTokens: 10_000, ListCap: 10}
+	return Limits{MaxDepth: 10, MaxComplexity: 1_500_000, MaxAliases: 30, MaxTokens: 10_000}
 }
 
 // Error codes of rejected operations. They are protocol errors: the
@@ -168,7 +168,7 @@ func (w *walker) size(f *ast.Field) int {
 		if f.Name == "edges" {
 			return 1 // multiplied by the connection's page size already
 		}
-		return w.limits.ListCap
+		return ent.ListLimit // what SQL returns per parent at most
 	}
 	return 1
 }

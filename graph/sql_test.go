@@ -1,0 +1,122 @@
+package graph_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/graph"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/storetest"
+)
+
+// recorder keeps the SQL text of every statement sent through a client.
+type recorder struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (r *recorder) log(_ context.Context, v ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sql = append(r.sql, fmt.Sprint(v...))
+}
+
+func (r *recorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.sql
+	r.sql = nil
+	return out
+}
+
+// recorded serves /graphql through a client over db's pool that records its
+// SQL (authentication still goes through db's own client).
+func recorded(t *testing.T, db *store.DB) (*recorder, func(q string, vars map[string]any) *result) {
+	rec := &recorder{}
+	client := ent.NewClient(ent.Driver(dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), rec.log)))
+	s := start(t, db, graph.Config{CRM: crm.NewService(client)})
+	return rec, func(q string, vars map[string]any) *result {
+		rec.take()
+		return query(t, s, admin, q, vars)
+	}
+}
+
+var selectList = regexp.MustCompile(`(?is)SELECT (.*?) FROM`)
+
+// Only the selected columns of each relation are read.
+func TestOnlySelectedColumnsAreRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		rec, do := recorded(t, db)
+		do(`{ accounts(first: 3) { edges { node { name contacts { lastName accounts { city } } } } } }`, nil).into(t, &struct{}{})
+		stmts := rec.take()
+		if len(stmts) != 3 {
+			t.Fatalf("%d statements, want 3 (accounts, contacts, accounts):\n%s", len(stmts), strings.Join(stmts, "\n"))
+		}
+		for i, want := range [][]string{{"name"}, {"last_name"}, {"city"}} {
+			cols := strings.ToLower(selectList.FindStringSubmatch(stmts[i])[1])
+			for _, c := range want {
+				if !strings.Contains(cols, c) {
+					t.Errorf("statement %d does not read %s: %s", i, c, stmts[i])
+				}
+			}
+			for _, c := range []string{"primary_email", "mobile_phone", "first_name", "address", "date_created"} {
+				if strings.Contains(cols, c) {
+					t.Errorf("statement %d reads %s, which no field selects: %s", i, c, stmts[i])
+				}
+			}
+		}
+	})
+}
+
+// Plain lists nested under a list are capped per parent in SQL (a window
+// function), not cut after fetching everything.
+func TestPlainListsAreCappedPerParentInSQL(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		rec, do := recorded(t, db)
+		var contacts []string
+		for i := range ent.ListLimit + 2 {
+			contacts = append(contacts, fmt.Sprintf(`{firstName: "C%d"}`, i))
+		}
+		var created struct{ CreateAccount struct{ ID string } }
+		do(`mutation { createAccount(input: {name: "Big", contacts: [`+strings.Join(contacts, ",")+`]}) { id } }`, nil).into(t, &created)
+
+		r := do(`{ accounts(first: 5, orderBy: [{field: DATE_CREATED, direction: DESC}]) {
+			edges { node { id contacts { firstName } } } } }`, nil)
+		var data struct {
+			Accounts struct {
+				Edges []struct {
+					Node struct {
+						ID       string
+						Contacts []struct{ FirstName string }
+					}
+				}
+			}
+		}
+		r.into(t, &data)
+		found := false
+		for _, e := range data.Accounts.Edges {
+			if e.Node.ID == created.CreateAccount.ID {
+				found = true
+				if n := len(e.Node.Contacts); n != ent.ListLimit {
+					t.Errorf("the account with %d contacts lists %d, want %d", ent.ListLimit+2, n, ent.ListLimit)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("account not in the page: %s", r.Data)
+		}
+		stmts := rec.take()
+		if len(stmts) < 2 || !strings.Contains(strings.ToUpper(stmts[len(stmts)-1]), "ROW_NUMBER() OVER (PARTITION BY") {
+			t.Errorf("contacts were not limited per account in SQL:\n%s", strings.Join(stmts, "\n"))
+		}
+	})
+}
