@@ -162,6 +162,7 @@ func boolInt(b bool) int {
 // docs/permissions.md is what the catalogue, the default roles and the
 // route table say; CONECRM_UPDATE_DOCS=1 rewrites it.
 func TestPermissionsDocumentIsUpToDate(t *testing.T) {
+	t.Parallel()
 	want := renderPermissionsDoc()
 	if os.Getenv("CONECRM_UPDATE_DOCS") == "1" {
 		if err := os.WriteFile(permissionsDoc, []byte(want), 0o644); err != nil {
@@ -183,6 +184,7 @@ func TestPermissionsDocumentIsUpToDate(t *testing.T) {
 // default role grants only catalogued permissions, every user type has a
 // role, and every permission a route needs is catalogued.
 func TestPermissionCatalogueIsConsistent(t *testing.T) {
+	t.Parallel()
 	name := regexp.MustCompile(`^[a-z_]+\.[a-z_]+$`)
 	known := map[string]bool{}
 	for _, p := range crm.Catalogue {
@@ -227,6 +229,7 @@ func TestPermissionCatalogueIsConsistent(t *testing.T) {
 // table, and every tenant's default roles granting exactly the documented
 // permissions, on both databases.
 func TestSeededPermissionsAndRolesAreTheCatalogue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		sys := f.demo.sys

@@ -77,6 +77,7 @@ func authEndpoints(t *testing.T, db *store.DB, g *gateway, a actor) []endpoint {
 // a 401 {"error": "..."} with the right challenge, nothing is written, and
 // a valid token keeps working after all of them were tried.
 func TestBadTokensAreRefusedByTheRESTAndGraphQLRoutes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
 		id := authtest.Identity{User: f.manager.id, Tenant: f.id, OtherTenant: storetest.TenantID(t, db, "northwind-auto.test")}
@@ -116,6 +117,7 @@ func TestBadTokensAreRefusedByTheRESTAndGraphQLRoutes(t *testing.T) {
 // deleted — and tokens naming a tenant that is not the user's are refused
 // by the real routes, REST and GraphQL.
 func TestTokensOfUsersWhoLostAccessAreRefusedByTheRoutes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		g := startGateway(t, db)
@@ -156,6 +158,7 @@ func TestTokensOfUsersWhoLostAccessAreRefusedByTheRoutes(t *testing.T) {
 // without a token 401 with the plain Bearer challenge, with a bad one 401
 // invalid_token — before any input is looked at.
 func TestEveryRouteRequiresAToken(t *testing.T) {
+	t.Parallel()
 	db := storetest.Open(t, "sqlite3")
 	g := startGateway(t, db)
 	doc, err := resttest.Document()

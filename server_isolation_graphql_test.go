@@ -38,6 +38,7 @@ func foreignRecords(o *tenantFixture) map[string]uuid.UUID {
 // node(id) and nodes(ids) answer another tenant's record of any type
 // exactly like an id that exists nowhere.
 func TestGraphQLNodeOfAnotherTenantIsLikeAnUnknownID(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")
@@ -70,6 +71,7 @@ func TestGraphQLNodeOfAnotherTenantIsLikeAnUnknownID(t *testing.T) {
 // other tenant are absent from every root list, nested relations included,
 // and from lists filtered on those ids.
 func TestGraphQLReadsNeverShowAnotherTenantsRecords(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")
@@ -209,6 +211,7 @@ func gqlRefs() []gqlRef {
 // input — answers exactly like one naming an id that exists nowhere, and
 // writes nothing.
 func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")
@@ -241,6 +244,7 @@ func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
 // The task record rule holds on GraphQL too: a USER cannot change or
 // delete a colleague's task (FORBIDDEN, nothing written); a MANAGER can.
 func TestGraphQLTaskRecordRule(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")
@@ -270,6 +274,7 @@ func TestGraphQLTaskRecordRule(t *testing.T) {
 // savedFilters list or node(id), whatever their user type — and nobody but
 // the owner changes a filter; shared filters are listed for the tenant.
 func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")
@@ -314,6 +319,7 @@ func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
 // it links an existing record), so such a field in a request fails
 // validation and nothing is written.
 func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
+	t.Parallel()
 	db := storetest.Open(t, "sqlite3")
 	if !hasGraphQL(t, db) {
 		t.Skip("GraphQL is not mounted yet")

@@ -40,6 +40,7 @@ func sameAnswer(t *testing.T, foreign, unknown *apptest.Response, foreignID, unk
 // same answer as an id that exists nowhere, and nothing is written — also
 // for a USER on a task (a 403 there would reveal the task exists).
 func TestAnotherTenantsRecordInThePathIsNotFound(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
@@ -187,6 +188,7 @@ func ref0(u uuid.UUID) map[string]any { return map[string]any{"id": u.String()} 
 // naming the field; the issue asks for 404 — either way the two must not
 // differ), and nothing is written.
 func TestAnotherTenantsRecordInABodyIsLikeAnUnknownOne(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
@@ -221,6 +223,7 @@ func TestAnotherTenantsRecordInABodyIsLikeAnUnknownOne(t *testing.T) {
 // tenant's rows is absent from every list and lookup the caller makes,
 // searches for the other tenant's data included.
 func TestReadsNeverShowAnotherTenantsRecords(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
@@ -314,6 +317,7 @@ func tenantIDs(t *testing.T, db *store.DB, tid uuid.UUID) []string {
 // taken: on creates the server sets them, on updates they keep their
 // values.
 func TestServerOwnedFieldsAreNeverTakenFromTheClient(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newFixture(t, db)
 		f, o := fx.demo, fx.other

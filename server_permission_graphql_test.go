@@ -175,6 +175,7 @@ func forbidden(t *testing.T, who string, res int, out gqlResponse, body []byte) 
 // only the permission and one holding all but it. Without the permission:
 // a FORBIDDEN error and nothing written.
 func TestGraphQLPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !hasGraphQL(t, db) {
 			t.Skip("GraphQL is not mounted yet")

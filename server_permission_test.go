@@ -211,6 +211,7 @@ func landed(t *testing.T, g *gateway, a actor) []restRoute {
 // one. A user without the permission gets 403 {"error": "Access denied"}
 // and nothing is written; a user with it gets the route's success status.
 func TestRESTPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		fx := newFixture(t, db)
 		f := fx.demo
@@ -267,6 +268,7 @@ func TestRESTPermissionMatrix(t *testing.T) {
 // (so the matrix, and docs/permissions.md, cannot silently miss one), and
 // every route of the table is in the document.
 func TestEveryRESTRouteIsInThePermissionTable(t *testing.T) {
+	t.Parallel()
 	doc, err := resttest.Document()
 	if err != nil {
 		t.Fatal(err)
@@ -306,6 +308,7 @@ func routeLanded(g *gateway, a actor, method, path string) bool {
 // they created it; a MANAGER or an ADMIN any task of the tenant. A refusal
 // is 403 Access denied and writes nothing.
 func TestTaskRecordRule(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
 		g := startGateway(t, db)
@@ -357,6 +360,7 @@ func TestTaskRecordRule(t *testing.T) {
 // its owner only (whatever the other user's type); a shared one is seen by
 // the whole tenant and changed by its owner only.
 func TestSavedFilterRecordRules(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
 		g := startGateway(t, db)
@@ -436,6 +440,7 @@ func TestSavedFilterRecordRules(t *testing.T) {
 // creating a contact on the way (a nested contact without an id) is writing
 // a contact and needs contact.write as well.
 func TestNestedContactCreationNeedsContactWrite(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
 		g := startGateway(t, db)
