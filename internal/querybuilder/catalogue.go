@@ -53,7 +53,8 @@ type location struct {
 	fk       string   // kindToOne: the entity's column holding the related id
 	join     *join    // kindToMany: the join table
 	targets  []target // kindToOne, kindToMany: related table(s) and compared column
-	// byID: "=", "!=", "in" and "notIn" also match the related row's id, so
+	// byID: "=", "!=", "in" and "notIn" compare a value that is a UUID with
+	// the related row's id and any other with the target column, so
 	// "stage = <id>" and "stage = New" both work.
 	byID     bool
 	customID uuid.UUID // kindCustom: the custom field

@@ -206,11 +206,18 @@ func wrap(f func(b *sql.Builder)) *sql.Predicate {
 
 // toOne matches when the row the foreign key names is live, of the
 // tenant, and satisfies k. The subquery is not correlated, so the database
-// can run it once and use the index on the foreign key.
+// can run it once and use the index on the foreign key; when the rule
+// names the related rows by id only, the ids are also compared with the
+// foreign key directly, which every planner can match with that index.
 func (c *Catalogue) toOne(s *sql.Selector, f Field, k cond) *sql.Predicate {
 	fk := s.C(f.src.fk)
+	ids, names := k.byID(f)
 	return wrap(func(b *sql.Builder) {
-		b.Ident(fk).WriteString(" IS NOT NULL AND (")
+		b.Ident(fk).WriteString(" IS NOT NULL AND ")
+		if len(ids) > 0 && len(names) == 0 {
+			b.Join(sql.In(fk, ids...)).WriteString(" AND ")
+		}
+		b.WriteString("(")
 		for i, tg := range f.src.targets {
 			if i > 0 {
 				b.WriteString(" OR ")
@@ -238,16 +245,36 @@ func (c *Catalogue) toMany(s *sql.Selector, f Field, k cond) *sql.Predicate {
 }
 
 // related is the condition on a related row r: of the tenant, live, and
-// satisfying k on its target column (or, for a relation compared by id,
-// having one of the ids among k's values).
+// satisfying k on its target column or, for a relation compared by id,
+// being one of the rows k names by id.
 func (c *Catalogue) related(r *sql.SelectTable, tg target, f Field, k cond) *sql.Predicate {
-	match := wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.column)), false) })
-	if f.src.byID && (k.op == OpEqual || k.op == OpIn) {
-		if ids := uuids(k.args); len(ids) > 0 {
-			match = combine("OR", []*sql.Predicate{wrap(func(b *sql.Builder) { b.Join(sql.In(r.C("id"), ids...)) }), match})
+	ids, names := k.byID(f)
+	var match []*sql.Predicate
+	if len(ids) > 0 {
+		match = append(match, wrap(func(b *sql.Builder) { b.Join(sql.In(r.C("id"), ids...)) }))
+	}
+	if len(names) > 0 || len(ids) == 0 {
+		k.args = names
+		match = append(match, wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.column)), false) }))
+	}
+	return live(r, c.tenant, combine("OR", match))
+}
+
+// byID splits the values of an "=" or "in" rule on a relation compared by
+// id into the ids (values that are UUIDs) and the other values, compared
+// with the target column. For any other rule, every value is of the column.
+func (k cond) byID(f Field) (ids, names []any) {
+	if !f.src.byID || (k.op != OpEqual && k.op != OpIn) {
+		return nil, k.args
+	}
+	for _, a := range k.args {
+		if id, err := uuid.Parse(a.(string)); err == nil {
+			ids = append(ids, id)
+		} else {
+			names = append(names, a)
 		}
 	}
-	return live(r, c.tenant, match)
+	return ids, names
 }
 
 // live restricts the rows of t, a table of a subquery, to tenant and to
@@ -257,20 +284,6 @@ func live(t *sql.SelectTable, tenant uuid.UUID, conds ...*sql.Predicate) *sql.Pr
 		b.Join(sql.EQ(t.C("tenant_id"), tenant)).WriteString(" AND ").Join(sql.EQ(t.C("is_deleted"), false))
 	})
 	return combine("AND", append([]*sql.Predicate{scope}, conds...))
-}
-
-// uuids returns the values that are ids; names are compared as text only,
-// since PostgreSQL rejects a non-UUID compared with a uuid column.
-func uuids(args []any) []any {
-	var out []any
-	for _, a := range args {
-		if s, ok := a.(string); ok {
-			if id, err := uuid.Parse(s); err == nil {
-				out = append(out, id)
-			}
-		}
-	}
-	return out
 }
 
 // custom matches when the record has a live value of the custom field

@@ -31,9 +31,9 @@
 //   - Relations: to-one paths (contact.lastName, stage…) and to-many ones
 //     (assignees…) compile to "fk IN (SELECT id …)" subqueries, so rows never
 //     multiply. A relation itself (stage, status, source, franchise,
-//     assignee…) compares the related row's name (email for users) and, for
-//     =, !=, in and notIn, also its id. Related rows count only when live and
-//     of the viewer's tenant.
+//     assignee…) compares the related row's name (email for users); with =,
+//     !=, in and notIn, a value that is a UUID is compared with its id
+//     instead. Related rows count only when live and of the viewer's tenant.
 //   - Custom fields are stored as text and read as their type: numbers of
 //     the form -12.5 (a malformed value is no value), dates "YYYY-MM-DD",
 //     date-times RFC 3339 in UTC, booleans true/false (or 1/0).

@@ -171,10 +171,11 @@ func (c *Catalogue) evalRule(rl *Rule, r row) bool {
 		hit = len(cl.vals) > 0
 	case OpIn, OpEqual:
 		for _, a := range args {
-			hit = hit || slices.ContainsFunc(cl.vals, func(v any) bool { return compare(f.Type, v, a, OpEqual) })
 			if id, err := uuid.Parse(asString(a)); err == nil && f.src.byID {
 				hit = hit || slices.Contains(cl.ids, id)
+				continue
 			}
+			hit = hit || slices.ContainsFunc(cl.vals, func(v any) bool { return compare(f.Type, v, a, OpEqual) })
 		}
 	case OpBetween:
 		hit = slices.ContainsFunc(cl.vals, func(v any) bool {

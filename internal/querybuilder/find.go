@@ -101,20 +101,27 @@ func find[T any, Q query[Q, T]](ctx context.Context, q Q, p func(*sql.Selector),
 
 // order is the ORDER BY of page, or an Invalid error naming sortField.
 func (c *Catalogue) order(page Page) ([]func(*sql.Selector), error) {
-	column := "date_created"
+	column, nullable := "date_created", false
 	if page.SortField != "" {
 		f, ok := c.Field(page.SortField)
 		if !ok || !f.Sortable() {
 			return nil, crm.FieldError("sortField", "must be one of "+strings.Join(c.sortable(), ", "))
 		}
-		column = f.src.column
+		column, nullable = f.src.column, f.src.nullable
 	}
-	opts := []sql.OrderTermOption{sql.OrderNullsLast()}
+	var opts []sql.OrderTermOption
 	if page.Desc {
 		opts = append(opts, sql.OrderDesc())
 	}
+	by := opts
+	if nullable {
+		// The databases disagree on where NULLs sort; say it. Only here:
+		// an explicit NULLS clause keeps SQLite from reading the order off
+		// an index.
+		by = append(by, sql.OrderNullsLast())
+	}
 	return []func(*sql.Selector){
-		sql.OrderByField(column, opts...).ToFunc(),
+		sql.OrderByField(column, by...).ToFunc(),
 		sql.OrderByField("id", opts...).ToFunc(),
 	}, nil
 }

@@ -142,3 +142,11 @@ func TestLimitsAreInclusive(t *testing.T) {
 		}
 	}
 }
+
+func assertInvalidField(t *testing.T, err error, field string) {
+	t.Helper()
+	var e *crm.Error
+	if !errors.As(err, &e) || e.Code != crm.Invalid || len(e.Fields[field]) == 0 {
+		t.Fatalf("want Invalid naming %s, got %v", field, err)
+	}
+}

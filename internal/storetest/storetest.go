@@ -92,7 +92,7 @@ func Open(t *testing.T, d string) *store.DB {
 
 // URL returns the address Open would hand to store.Open for a new,
 // unseeded database of dialect d (for tests of migration and seeding).
-func URL(t *testing.T, d string) string {
+func URL(t testing.TB, d string) string {
 	t.Helper()
 	if d != dialect.Postgres {
 		return filepath.Join(t.TempDir(), "empty.db")
