@@ -52,7 +52,7 @@ func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Account.Query().Where(predicates[predicate.Account](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Account.Query().Where(predicates[predicate.Account](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
 }
 
@@ -64,7 +64,7 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[u
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Appointment.Query().Where(predicates[predicate.Appointment](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Appointment.Query().Where(predicates[predicate.Appointment](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
@@ -72,7 +72,7 @@ func (r *queryResolver) Automations(ctx context.Context, after *entgql.Cursor[uu
 	if err := crm.RequireRead(ctx, automation.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Automation.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Automation.Query().Paginate(ctx, after, first, before, last,
 		ent.WithAutomationOrder(orderBy), ent.WithAutomationFilter(where.Filter))
 }
 
@@ -80,7 +80,7 @@ func (r *queryResolver) Stages(ctx context.Context, after *entgql.Cursor[uuid.UU
 	if err := crm.RequireRead(ctx, connectionstage.Table); err != nil {
 		return nil, err
 	}
-	return r.client.ConnectionStage.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.ConnectionStage.Query().Paginate(ctx, after, first, before, last,
 		ent.WithConnectionStageOrder(orderBy), ent.WithConnectionStageFilter(where.Filter))
 }
 
@@ -92,7 +92,7 @@ func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[uuid.
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Contact.Query().Where(predicates[predicate.Contact](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Contact.Query().Where(predicates[predicate.Contact](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
 }
 
@@ -100,7 +100,7 @@ func (r *queryResolver) CustomFields(ctx context.Context, after *entgql.Cursor[u
 	if err := crm.RequireRead(ctx, customfield.Table); err != nil {
 		return nil, err
 	}
-	return r.client.CustomField.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.CustomField.Query().Paginate(ctx, after, first, before, last,
 		ent.WithCustomFieldOrder(orderBy), ent.WithCustomFieldFilter(where.Filter))
 }
 
@@ -108,7 +108,7 @@ func (r *queryResolver) CustomLabels(ctx context.Context, after *entgql.Cursor[u
 	if err := crm.RequireRead(ctx, customlabel.Table); err != nil {
 		return nil, err
 	}
-	return r.client.CustomLabel.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.CustomLabel.Query().Paginate(ctx, after, first, before, last,
 		ent.WithCustomLabelOrder(orderBy), ent.WithCustomLabelFilter(where.Filter))
 }
 
@@ -116,7 +116,7 @@ func (r *queryResolver) Departments(ctx context.Context, after *entgql.Cursor[uu
 	if err := crm.RequireRead(ctx, department.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Department.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Department.Query().Paginate(ctx, after, first, before, last,
 		ent.WithDepartmentOrder(orderBy), ent.WithDepartmentFilter(where.Filter))
 }
 
@@ -128,7 +128,7 @@ func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[uuid
 	if err != nil {
 		return nil, err
 	}
-	return r.client.FollowUp.Query().Where(predicates[predicate.FollowUp](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.FollowUp.Query().Where(predicates[predicate.FollowUp](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
 }
 
@@ -136,7 +136,7 @@ func (r *queryResolver) Franchises(ctx context.Context, after *entgql.Cursor[uui
 	if err := crm.RequireRead(ctx, franchise.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Franchise.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Franchise.Query().Paginate(ctx, after, first, before, last,
 		ent.WithFranchiseOrder(orderBy), ent.WithFranchiseFilter(where.Filter))
 }
 
@@ -148,7 +148,7 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
 }
 
@@ -156,7 +156,7 @@ func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[uuid
 	if err := crm.RequireRead(ctx, pipeline.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Pipeline.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Pipeline.Query().Paginate(ctx, after, first, before, last,
 		ent.WithPipelineOrder(orderBy), ent.WithPipelineFilter(where.Filter))
 }
 
@@ -164,7 +164,7 @@ func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[uuid.
 	if err := crm.RequireRead(ctx, product.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Product.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Product.Query().Paginate(ctx, after, first, before, last,
 		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
 }
 
@@ -172,7 +172,7 @@ func (r *queryResolver) ProductGroups(ctx context.Context, after *entgql.Cursor[
 	if err := crm.RequireRead(ctx, productgroup.Table); err != nil {
 		return nil, err
 	}
-	return r.client.ProductGroup.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.ProductGroup.Query().Paginate(ctx, after, first, before, last,
 		ent.WithProductGroupOrder(orderBy), ent.WithProductGroupFilter(where.Filter))
 }
 
@@ -180,7 +180,7 @@ func (r *queryResolver) SavedFilters(ctx context.Context, after *entgql.Cursor[u
 	if err := crm.RequireRead(ctx, savedfilter.Table); err != nil {
 		return nil, err
 	}
-	return r.client.SavedFilter.Query().Where(crm.VisibleSavedFilters(ctx)).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.SavedFilter.Query().Where(crm.VisibleSavedFilters(ctx)).Paginate(ctx, after, first, before, last,
 		ent.WithSavedFilterOrder(orderBy), ent.WithSavedFilterFilter(where.Filter))
 }
 
@@ -188,7 +188,7 @@ func (r *queryResolver) SecurityGroups(ctx context.Context, after *entgql.Cursor
 	if err := crm.RequireRead(ctx, securitygroup.Table); err != nil {
 		return nil, err
 	}
-	return r.client.SecurityGroup.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.SecurityGroup.Query().Paginate(ctx, after, first, before, last,
 		ent.WithSecurityGroupOrder(orderBy), ent.WithSecurityGroupFilter(where.Filter))
 }
 
@@ -196,7 +196,7 @@ func (r *queryResolver) Sources(ctx context.Context, after *entgql.Cursor[uuid.U
 	if err := crm.RequireRead(ctx, source.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Source.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Source.Query().Paginate(ctx, after, first, before, last,
 		ent.WithSourceOrder(orderBy), ent.WithSourceFilter(where.Filter))
 }
 
@@ -204,7 +204,7 @@ func (r *queryResolver) Statuses(ctx context.Context, after *entgql.Cursor[uuid.
 	if err := crm.RequireRead(ctx, status.Table); err != nil {
 		return nil, err
 	}
-	return r.client.Status.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Status.Query().Paginate(ctx, after, first, before, last,
 		ent.WithStatusOrder(orderBy), ent.WithStatusFilter(where.Filter))
 }
 
@@ -216,7 +216,7 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Task.Query().Where(predicates[predicate.Task](ps)...).Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.Task.Query().Where(predicates[predicate.Task](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
 }
 
@@ -224,7 +224,7 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	if err := crm.RequireRead(ctx, user.Table); err != nil {
 		return nil, err
 	}
-	return r.client.User.Query().Paginate(ctx, after, defaultPage(first, last), before, last,
+	return r.client.User.Query().Paginate(ctx, after, first, before, last,
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 

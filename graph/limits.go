@@ -70,6 +70,8 @@ var _ interface {
 func (limitsExtension) ExtensionName() string                   { return "Limits" }
 func (limitsExtension) Validate(graphql.ExecutableSchema) error { return nil }
 
+// MutateOperationContext checks the operation against the limits and, when
+// it passes, gives its connections their default page (withDefaultPages).
 func (l limitsExtension) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	w := walker{limits: l.Limits, doc: oc.Doc, vars: oc.Variables}
 	cost := w.selectionSet(oc.Operation.SelectionSet, 0, 1)
@@ -83,6 +85,7 @@ func (l limitsExtension) MutateOperationContext(_ context.Context, oc *graphql.O
 	case cost > l.MaxComplexity:
 		return reject(codeTooComplex, "operation complexity is %d; the limit is %d (lower first/last or select less)", cost, l.MaxComplexity)
 	}
+	oc.Doc, oc.Operation = withDefaultPages(oc.Doc, oc.Operation, oc.Variables)
 	return nil
 }
 

@@ -120,3 +120,28 @@ func TestPlainListsAreCappedPerParentInSQL(t *testing.T) {
 		}
 	})
 }
+
+// A connection without first or last returns the default page, at the root
+// and nested under a list, where SQL limits it per parent.
+func TestConnectionsDefaultToAPageOf25(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		rec, do := recorded(t, db)
+		var root struct {
+			Leads struct {
+				TotalCount int
+				Edges      []any
+				PageInfo   struct{ HasNextPage bool }
+			}
+		}
+		do(`query($n: Int) { leads(first: $n) { totalCount edges { node { id } } pageInfo { hasNextPage } } }`, nil).into(t, &root)
+		if len(root.Leads.Edges) != graph.DefaultPage || !root.Leads.PageInfo.HasNextPage || root.Leads.TotalCount <= graph.DefaultPage {
+			t.Errorf("root page: %d of %d leads, hasNextPage %v", len(root.Leads.Edges), root.Leads.TotalCount, root.Leads.PageInfo.HasNextPage)
+		}
+		do(`{ users(first: 3) { edges { node { assignedLeads { edges { node { id } } } } } } }`, nil).into(t, &struct{}{})
+		stmts := rec.take()
+		last := strings.ToUpper(stmts[len(stmts)-1])
+		if !strings.Contains(last, "ROW_NUMBER() OVER (PARTITION BY") || !strings.Contains(last, fmt.Sprint(graph.DefaultPage+1)) {
+			t.Errorf("nested connection not limited per parent to a page (+1 to know of a next one):\n%s", strings.Join(stmts, "\n"))
+		}
+	})
+}
