@@ -1,0 +1,86 @@
+package loader
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// as returns a context acting as the user with email.
+func as(t *testing.T, db *store.DB, email, domain string) context.Context {
+	t.Helper()
+	return viewer.NewContext(context.Background(), &viewer.Viewer{
+		UserID: storetest.UserID(t, db, email), TenantID: storetest.TenantID(t, db, domain), Type: viewer.TypeAdmin,
+	})
+}
+
+// Concurrent loads of one request are one statement, and only rows of the
+// viewer's tenant are found.
+func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := as(t, db, "admin@demo-motors.test", "demo-motors.test")
+		all, err := db.User.Query().Select(user.FieldID, user.FieldTenantID).All(tenancy.Bypass(context.Background()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := New(db.Client, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
+		before := db.Counter.Total()
+		var wg sync.WaitGroup
+		found := make([]bool, len(all))
+		for i, u := range all {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := l.User(ctx, &u.ID)
+				if err != nil {
+					t.Error(err)
+				}
+				found[i] = got != nil
+			}()
+		}
+		wg.Wait()
+		if n := db.Counter.Total() - before; n != 1 {
+			t.Errorf("%d loads cost %d statements, want 1", len(all), n)
+		}
+		mine := storetest.TenantID(t, db, "demo-motors.test")
+		for i, u := range all {
+			if found[i] != (u.TenantID == mine) {
+				t.Errorf("user %s of tenant %s found=%v", u.ID, u.TenantID, found[i])
+			}
+		}
+		if u, err := l.User(ctx, nil); u != nil || err != nil {
+			t.Errorf("nil id: %v, %v", u, err)
+		}
+	})
+}
+
+// A panic in a batch function, which runs in the loader's goroutine, is
+// recovered, logged with its stack and answered as an internal error.
+func TestPanicInABatchIsRecovered(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	b := newBatcher(log, "boom", func(context.Context, []uuid.UUID) (map[uuid.UUID]int, error) {
+		panic("kaboom")
+	})
+	_, err := b.load(context.Background(), uuid.New())
+	var e *crm.Error
+	if !errors.As(err, &e) || e.Code != crm.Internal || strings.Contains(e.Message, "kaboom") {
+		t.Fatalf("got %v, want a masked internal error", err)
+	}
+	if !strings.Contains(logs.String(), "kaboom") || !strings.Contains(logs.String(), "loader_test.go") {
+		t.Errorf("panic not logged with its stack: %s", logs.String())
+	}
+}
