@@ -367,3 +367,41 @@ func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
 	}
 	t.Logf("%d input types checked", inputs)
 }
+
+// The savedFilter argument of the root lists applies a filter only when the
+// viewer may read it: another user's private filter is refused, another
+// tenant's filter answers like an unknown id, and neither yields rows.
+func TestGraphQLSavedFilterArgumentFollowsTheRecordRules(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		if !hasGraphQL(t, db) {
+			t.Skip("GraphQL is not mounted yet")
+		}
+		fx := newFixture(t, db)
+		f := fx.demo
+		g := startGateway(t, db)
+		const q = `query($id: ID!) { leads(first: 5, savedFilter: $id) { totalCount edges { node { id } } } }`
+		probe, _ := g.graphql(f.user, q, map[string]any{"id": f.newSavedFilter(f.user, true)})
+		if strings.Contains(string(probe.Body), `Unknown argument`) {
+			t.Skip("the savedFilter argument has not landed")
+		}
+		if _, out := g.graphql(f.user, q, map[string]any{"id": f.newSavedFilter(f.user, true)}); len(out.Errors) > 0 {
+			t.Fatalf("the owner's own filter: %v", out.Errors)
+		}
+		if _, out := g.graphql(f.sales1, q, map[string]any{"id": f.newSavedFilter(f.user, false)}); len(out.Errors) > 0 {
+			t.Errorf("a shared filter: %v", out.Errors)
+		}
+		res, out := g.graphql(f.sales1, q, map[string]any{"id": f.newSavedFilter(f.user, true)})
+		if len(out.Errors) == 0 || strings.Contains(string(out.Data["leads"]), `"node"`) {
+			t.Errorf("another user's private filter was applied: %s", res.Body)
+		}
+		foreignID := fx.other.newSavedFilter(fx.other.admin, false)
+		unknownID := unknownLike(foreignID)
+		resF, outF := g.graphql(f.admin, q, map[string]any{"id": foreignID})
+		resU, _ := g.graphql(f.admin, q, map[string]any{"id": unknownID})
+		if len(outF.Errors) == 0 {
+			t.Errorf("another tenant's filter was applied: %s", resF.Body)
+		}
+		sameGraphQLAnswer(t, "savedFilter of another tenant", resF.Body, resU.Body, foreignID, unknownID)
+	})
+}

