@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/authtest"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
@@ -198,4 +200,29 @@ func TestDatabaseOutageDuringTheUserLookupIsA503NotA401(t *testing.T) {
 			t.Errorf("transport reached %d times, want once (before the outage)", n)
 		}
 	})
+}
+
+// A small clock skew between the issuer and the gateway is tolerated: a
+// token that expired, or becomes valid, within the leeway is accepted. The
+// leeway is at most 60 s (the bad-token table refuses 61 s).
+func TestClockSkewWithinTheLeewayIsTolerated(t *testing.T) {
+	if auth.Leeway <= 0 || auth.Leeway > time.Minute {
+		t.Fatalf("leeway %s, want (0, 60 s]", auth.Leeway)
+	}
+	db := storetest.Open(t, "sqlite3")
+	scheme := authtest.Schemes(t)[0]
+	s := authtest.Start(t, db, scheme.Config, probeRoutes(&whoami{}))
+	id := identity(t, db, "user@demo-motors.test")
+	now := time.Now()
+	skew := auth.Leeway / 2
+	for name, set := range map[string]map[string]any{
+		"expired within the leeway":         {"exp": now.Add(-skew).Unix()},
+		"valid from within the leeway":      {"nbf": now.Add(skew).Unix()},
+		"issued within the leeway from now": {"iat": now.Add(skew).Unix()},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tok := scheme.Sign(t, authtest.With(scheme.Claims(id.User, id.Tenant), set), nil)
+			checkAccepted(t, s, probeRequests[0], tok, id)
+		})
+	}
 }

@@ -136,11 +136,13 @@ func BadTokens(t testing.TB, s Scheme, id Identity) []Case {
 		map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(CertDER(t, ks.AttackerEC))}})
 	signed("crit header the server does not understand", c, map[string]any{"crit": []string{"x-conecrm"}, "x-conecrm": true})
 
-	// Time claims.
-	signed("expired", With(c, map[string]any{"iat": now.Add(-2 * time.Hour).Unix(), "exp": now.Add(-2 * time.Minute).Unix()}), nil)
+	// Time claims. The clock leeway may be at most 60 s: one second past it
+	// is refused.
+	past, future := now.Add(-61*time.Second).Unix(), now.Add(61*time.Second).Unix()
+	signed("expired 61 s ago", With(c, map[string]any{"iat": now.Add(-time.Hour).Unix(), "exp": past}), nil)
 	signed("expired long ago", With(c, map[string]any{"iat": 0, "exp": 1}), nil)
-	signed("not yet valid", With(c, map[string]any{"nbf": now.Add(5 * time.Minute).Unix()}), nil)
-	signed("issued in the future", With(c, map[string]any{"iat": now.Add(5 * time.Minute).Unix()}), nil)
+	signed("not valid for another 61 s", With(c, map[string]any{"nbf": future}), nil)
+	signed("issued 61 s in the future", With(c, map[string]any{"iat": future}), nil)
 	signed("missing exp", With(c, map[string]any{"exp": nil}), nil)
 	signed("exp is not a number", With(c, map[string]any{"exp": "tomorrow"}), nil)
 
