@@ -25,8 +25,9 @@ import (
 
 // wait is how long a loader collects keys before it runs its batch. The
 // executor resolves the rows of a list concurrently, so their loads arrive
-// within microseconds; the margin absorbs scheduling delays on a busy host.
-const wait = 5 * time.Millisecond
+// within microseconds; the margin absorbs scheduling delays on a busy host
+// (a load arriving later costs one more statement, never one per row).
+const wait = 10 * time.Millisecond
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {

@@ -6,11 +6,11 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
@@ -27,7 +27,7 @@ func as(t *testing.T, db *store.DB, email, domain string) context.Context {
 	})
 }
 
-// Concurrent loads of one request are one statement, and only rows of the
+// The loads of one request are one statement, and only rows of the
 // viewer's tenant are found.
 func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -38,20 +38,20 @@ func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
 		}
 		l := New(db.Client, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))
 		before := db.Counter.Total()
-		var wg sync.WaitGroup
-		found := make([]bool, len(all))
+		// Loads are queued first and awaited after, as the executor's
+		// concurrent resolvers do: they fall in one batch.
+		thunks := make([]func() (*ent.User, error), len(all))
 		for i, u := range all {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				got, err := l.User(ctx, &u.ID)
-				if err != nil {
-					t.Error(err)
-				}
-				found[i] = got != nil
-			}()
+			thunks[i] = l.users.dl.Load(ctx, key{id: u.ID})
 		}
-		wg.Wait()
+		found := make([]bool, len(all))
+		for i, th := range thunks {
+			got, err := th()
+			if err != nil {
+				t.Fatal(err)
+			}
+			found[i] = got != nil
+		}
 		if n := db.Counter.Total() - before; n != 1 {
 			t.Errorf("%d loads cost %d statements, want 1", len(all), n)
 		}
