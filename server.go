@@ -54,6 +54,7 @@ type config struct {
 	Env         string // CONECRM_ENV: development | production
 	BodyLimit   int64
 	Auth        auth.Config
+	GraphQL     graph.Limits // CONECRM_GRAPHQL_MAX_{DEPTH,COMPLEXITY,ALIASES,TOKENS}
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -85,6 +86,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		return c, err
 	}
 	c.Auth = a
+	if c.GraphQL, err = graph.LimitsFromEnv(getenv); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -291,6 +295,6 @@ func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
 	svc := crm.NewService(db.Client)
 	return map[string]http.Handler{
 		"/api/":    rest.New(svc, log),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log, Production: c.production()}),
+		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL}),
 	}
 }
