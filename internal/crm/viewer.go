@@ -7,6 +7,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -20,7 +21,8 @@ func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UU
 	u, err := db.User.Query().
 		Where(user.ID(userID), user.IsActive(true)).
 		WithRoles(func(q *ent.RoleQuery) { q.Select(role.FieldID).WithPermissions() }).
-		WithSecurityGroups().
+		// Only active groups confer their members' rights (task record rule).
+		WithSecurityGroups(func(q *ent.SecurityGroupQuery) { q.Where(securitygroup.IsActive(true)) }).
 		Only(scoped)
 	if err != nil {
 		return nil, AsError(err)
