@@ -95,6 +95,9 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 			val.Add(req.name, "This value should not be blank.")
 		}
 	}
+	if in.Name != nil && strings.ContainsRune(*in.Name, 0) {
+		val.Add("name", "must not contain NUL characters")
+	}
 	if err := val.Err(); err != nil {
 		return nil, err
 	}
@@ -123,8 +126,11 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 	}
 	u := f.Update()
 	if in.Name != nil {
-		if strings.TrimSpace(*in.Name) == "" {
+		switch {
+		case strings.TrimSpace(*in.Name) == "":
 			return nil, FieldError("name", "This value should not be blank.")
+		case strings.ContainsRune(*in.Name, 0):
+			return nil, FieldError("name", "must not contain NUL characters")
 		}
 		u.SetName(strings.TrimSpace(*in.Name))
 	}

@@ -74,35 +74,32 @@ type wire struct {
 // are *crm.Error with code Invalid, naming the rule or group at fault.
 // Disabled rules and groups are skipped, as react-querybuilder does.
 func Parse(data []byte) (*Group, error) {
-	p := &parser{}
 	var w wire
-	if err := p.decode(data, &w, "query"); err != nil {
+	if err := decodeRoot(data, &w); err != nil {
 		return nil, err
 	}
 	if w.Rules == nil && len(w.Query) > 0 && !isNull(w.Query) {
 		inner := w.Query
 		w = wire{}
-		if err := p.decode(inner, &w, "query"); err != nil {
+		if err := decodeRoot(inner, &w); err != nil {
 			return nil, err
 		}
 	}
-	g, err := p.group(&w, "query", 1)
-	if err != nil {
-		return nil, err
-	}
-	return g, nil
+	p := &parser{}
+	return p.group(&w, "query", 1)
 }
 
+// parser counts the rules of the query it reads.
 type parser struct{ rules int }
 
 func isNull(raw json.RawMessage) bool { return bytes.Equal(bytes.TrimSpace(raw), []byte("null")) }
 
-func (p *parser) decode(data []byte, w *wire, ref string) error {
+func decodeRoot(data []byte, w *wire) error {
 	if len(bytes.TrimSpace(data)) == 0 || isNull(data) {
-		return invalid(ref, "must be a rule group object")
+		return invalid("query", "must be a rule group object")
 	}
 	if err := json.Unmarshal(data, w); err != nil {
-		return invalid(ref, "must be a rule group object with combinator and rules")
+		return invalid("query", "must be a rule group object with combinator and rules")
 	}
 	return nil
 }

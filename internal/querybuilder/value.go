@@ -80,6 +80,10 @@ func scalar(f Field, v any) (any, string) {
 	case TypeString:
 		switch v := v.(type) {
 		case string:
+			if strings.ContainsRune(v, 0) {
+				// PostgreSQL text cannot hold NUL; the value could match nothing.
+				return nil, "value must not contain NUL characters"
+			}
 			return v, ""
 		case json.Number:
 			return v.String(), ""

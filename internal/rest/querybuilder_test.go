@@ -140,6 +140,7 @@ func TestQueryBuilderInjection(t *testing.T) {
 			{"in the value", rule("subject", "=", "value", "x' OR '1'='1"), 200, `"total":0`},
 			{"in a list value", rule("subject", "in", "value", []any{"x') OR ('1'='1", "y"}), 200, `"total":0`},
 			{"LIKE wildcards are literal", rule("subject", "contains", "value", "%"), 200, `"total":0`},
+			{"a NUL character", rule("subject", "=", "value", "a\x00b"), 400, "NUL"},
 			{"in a custom field value", rule("custom.budget", ">", "value", "0) OR (1=1"), 400, "is not a number"},
 			{"in a custom field name", rule("custom.budget' OR '1'='1", "=", "value", 1), 400, "unknown field"},
 			{"in a sort field", nil, 400, "sortField"},

@@ -57,6 +57,7 @@ func TestSavedFilterRoutes(t *testing.T) {
 		before := counts(t, db, "saved_filters")
 		runRouteCases(t, s, []routeCase{
 			{"name is required", "POST", "/api/saved-filter", asUser, `{"module":"lead","value":"{}"}`, 400, "name"},
+			{"a NUL in the name", "POST", "/api/saved-filter", asUser, `{"name":"a\u0000","module":"lead","value":"{}"}`, 400, "NUL"},
 			{"value is required", "POST", "/api/saved-filter", asUser, `{"name":"a","module":"lead"}`, 400, "value"},
 			{"unknown module", "POST", "/api/saved-filter", asUser, `{"name":"a","module":"widget","value":"{}"}`, 400, `module: unknown module \"widget\"`},
 			{"value must be a query of its module", "POST", "/api/saved-filter", asUser,
