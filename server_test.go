@@ -56,8 +56,8 @@ func TestFirstStartSeedsTheDemoDataAndLogsAToken(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 	out := logs.String()
-	if !strings.Contains(out, "demo token for admin@demo-motors.test") || !strings.Contains(out, "/playground") {
-		t.Fatalf("startup log lacks the token or the playground URL:\n%s", out)
+	if !strings.Contains(out, "demo token for admin@demo-motors.test") || !strings.Contains(out, "/playground#token=ey") {
+		t.Fatalf("startup log lacks the token or the signed-in playground URL:\n%s", out)
 	}
 	secret, err := os.ReadFile(filepath.Join(dir, "jwt-secret"))
 	if err != nil {
