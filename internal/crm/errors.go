@@ -12,6 +12,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/schema"
+	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 )
 
@@ -112,6 +113,8 @@ func AsError(err error) *Error {
 		return &Error{Code: Conflict, Message: "conflicts with an existing record", Err: err}
 	case errors.Is(err, tenancy.ErrNoViewer):
 		return &Error{Code: Unauthenticated, Message: "not authenticated", Err: err}
+	case store.IsUnstorableText(err):
+		return &Error{Code: Invalid, Message: "text values must not contain NUL characters or invalid UTF-8", Err: err}
 	case ent.IsValidationError(err):
 		var ve *ent.ValidationError
 		errors.As(err, &ve)
