@@ -17,6 +17,7 @@ func main() {
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../schema/ent.graphqls"),
+		entgql.WithTemplates(templates()...), // before WithWhereInputs, which appends to them
 		entgql.WithWhereInputs(true),
 		entgql.WithSchemaHook(filterArguments),
 	)
@@ -31,6 +32,21 @@ func main() {
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// templates are entgql's, with field collection replaced by
+// template/gql_collection.tmpl (hand-written fields select their id column).
+func templates() []*gen.Template {
+	collection := gen.MustParse(gen.NewTemplate("gql_collection").
+		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_collection.tmpl"))
+	var ts []*gen.Template
+	for _, t := range entgql.AllTemplates {
+		if t == entgql.CollectionTemplate {
+			t = collection
+		}
+		ts = append(ts, t)
+	}
+	return ts
 }
 
 // filterArguments gives the root connections of the entities the query

@@ -301,7 +301,22 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[account.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[account.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldCreatedByID)
+				fieldSeen[account.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[account.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldModifiedByID)
+				fieldSeen[account.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[account.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldDeletedByID)
+				fieldSeen[account.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -536,7 +551,27 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[appointment.FieldURL] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[appointment.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldCreatedByID)
+				fieldSeen[appointment.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[appointment.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldModifiedByID)
+				fieldSeen[appointment.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[appointment.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldDeletedByID)
+				fieldSeen[appointment.FieldDeletedByID] = struct{}{}
+			}
+		case "assignee", "assigneeID":
+			if _, ok := fieldSeen[appointment.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldAssigneeID)
+				fieldSeen[appointment.FieldAssigneeID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -686,7 +721,27 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				fieldSeen[automation.FieldFranchiseID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[automation.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldCreatedByID)
+				fieldSeen[automation.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[automation.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldModifiedByID)
+				fieldSeen[automation.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[automation.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldDeletedByID)
+				fieldSeen[automation.FieldDeletedByID] = struct{}{}
+			}
+		case "edges":
+			if _, ok := fieldSeen[automation.FieldFlowEdges]; !ok {
+				selectedFields = append(selectedFields, automation.FieldFlowEdges)
+				fieldSeen[automation.FieldFlowEdges] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -908,7 +963,22 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 				fieldSeen[connectionstage.FieldName] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[connectionstage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldCreatedByID)
+				fieldSeen[connectionstage.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[connectionstage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldModifiedByID)
+				fieldSeen[connectionstage.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[connectionstage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldDeletedByID)
+				fieldSeen[connectionstage.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1058,7 +1128,22 @@ func (_q *ConnectionThirdPartyIDQuery) collectField(ctx context.Context, oneNode
 				fieldSeen[connectionthirdpartyid.FieldConnectionID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldCreatedByID)
+				fieldSeen[connectionthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldModifiedByID)
+				fieldSeen[connectionthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldDeletedByID)
+				fieldSeen[connectionthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1372,7 +1457,22 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[contact.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[contact.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCreatedByID)
+				fieldSeen[contact.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[contact.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldModifiedByID)
+				fieldSeen[contact.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[contact.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldDeletedByID)
+				fieldSeen[contact.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1532,7 +1632,22 @@ func (_q *CreditAssessmentQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[creditassessment.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[creditassessment.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldCreatedByID)
+				fieldSeen[creditassessment.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[creditassessment.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldModifiedByID)
+				fieldSeen[creditassessment.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[creditassessment.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldDeletedByID)
+				fieldSeen[creditassessment.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1661,7 +1776,22 @@ func (_q *CustomFieldQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[customfield.FieldOptions] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[customfield.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldCreatedByID)
+				fieldSeen[customfield.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[customfield.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldModifiedByID)
+				fieldSeen[customfield.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[customfield.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldDeletedByID)
+				fieldSeen[customfield.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1806,7 +1936,22 @@ func (_q *CustomFieldValueQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[customfieldvalue.FieldValue] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[customfieldvalue.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldCreatedByID)
+				fieldSeen[customfieldvalue.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[customfieldvalue.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldModifiedByID)
+				fieldSeen[customfieldvalue.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[customfieldvalue.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldDeletedByID)
+				fieldSeen[customfieldvalue.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -1920,7 +2065,22 @@ func (_q *CustomLabelQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[customlabel.FieldValue] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[customlabel.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldCreatedByID)
+				fieldSeen[customlabel.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[customlabel.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldModifiedByID)
+				fieldSeen[customlabel.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[customlabel.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldDeletedByID)
+				fieldSeen[customlabel.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -2090,7 +2250,22 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 				fieldSeen[customerthirdpartyid.FieldContactID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[customerthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldCreatedByID)
+				fieldSeen[customerthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[customerthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldModifiedByID)
+				fieldSeen[customerthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[customerthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldDeletedByID)
+				fieldSeen[customerthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -2264,7 +2439,22 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				fieldSeen[department.FieldSecurityGroupID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[department.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldCreatedByID)
+				fieldSeen[department.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[department.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldModifiedByID)
+				fieldSeen[department.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[department.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldDeletedByID)
+				fieldSeen[department.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -2479,7 +2669,27 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				fieldSeen[followup.FieldFromAutomation] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[followup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldCreatedByID)
+				fieldSeen[followup.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[followup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldModifiedByID)
+				fieldSeen[followup.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[followup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldDeletedByID)
+				fieldSeen[followup.FieldDeletedByID] = struct{}{}
+			}
+		case "assignee", "assigneeID":
+			if _, ok := fieldSeen[followup.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldAssigneeID)
+				fieldSeen[followup.FieldAssigneeID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -2635,7 +2845,22 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				fieldSeen[franchise.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[franchise.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldCreatedByID)
+				fieldSeen[franchise.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[franchise.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldModifiedByID)
+				fieldSeen[franchise.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[franchise.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldDeletedByID)
+				fieldSeen[franchise.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -2790,7 +3015,22 @@ func (_q *IncentiveQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				fieldSeen[incentive.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[incentive.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldCreatedByID)
+				fieldSeen[incentive.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[incentive.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldModifiedByID)
+				fieldSeen[incentive.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[incentive.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldDeletedByID)
+				fieldSeen[incentive.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -3409,7 +3649,42 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[lead.FieldUtmSource] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[lead.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldCreatedByID)
+				fieldSeen[lead.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[lead.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldModifiedByID)
+				fieldSeen[lead.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[lead.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldDeletedByID)
+				fieldSeen[lead.FieldDeletedByID] = struct{}{}
+			}
+		case "firstModifiedBy":
+			if _, ok := fieldSeen[lead.FieldFirstModifiedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldFirstModifiedByID)
+				fieldSeen[lead.FieldFirstModifiedByID] = struct{}{}
+			}
+		case "connectionClosedBy":
+			if _, ok := fieldSeen[lead.FieldConnectionClosedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldConnectionClosedByID)
+				fieldSeen[lead.FieldConnectionClosedByID] = struct{}{}
+			}
+		case "lostBy":
+			if _, ok := fieldSeen[lead.FieldLostByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldLostByID)
+				fieldSeen[lead.FieldLostByID] = struct{}{}
+			}
+		case "firstOpenBy":
+			if _, ok := fieldSeen[lead.FieldFirstOpenByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldFirstOpenByID)
+				fieldSeen[lead.FieldFirstOpenByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -3577,7 +3852,22 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[leadpackage.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[leadpackage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldCreatedByID)
+				fieldSeen[leadpackage.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[leadpackage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldModifiedByID)
+				fieldSeen[leadpackage.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[leadpackage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldDeletedByID)
+				fieldSeen[leadpackage.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -3751,7 +4041,22 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[leadproduct.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[leadproduct.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldCreatedByID)
+				fieldSeen[leadproduct.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[leadproduct.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldModifiedByID)
+				fieldSeen[leadproduct.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[leadproduct.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldDeletedByID)
+				fieldSeen[leadproduct.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -3900,7 +4205,22 @@ func (_q *PackagePriceQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[packageprice.FieldPackageID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[packageprice.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldCreatedByID)
+				fieldSeen[packageprice.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[packageprice.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldModifiedByID)
+				fieldSeen[packageprice.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[packageprice.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldDeletedByID)
+				fieldSeen[packageprice.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4007,7 +4327,7 @@ func (_q *PermissionQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				fieldSeen[permission.FieldDescription] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4125,7 +4445,22 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				fieldSeen[pipeline.FieldName] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[pipeline.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldCreatedByID)
+				fieldSeen[pipeline.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[pipeline.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldModifiedByID)
+				fieldSeen[pipeline.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[pipeline.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldDeletedByID)
+				fieldSeen[pipeline.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4285,7 +4620,22 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 				fieldSeen[pipelinestage.FieldPosition] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[pipelinestage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldCreatedByID)
+				fieldSeen[pipelinestage.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[pipelinestage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldModifiedByID)
+				fieldSeen[pipelinestage.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[pipelinestage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldDeletedByID)
+				fieldSeen[pipelinestage.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4462,7 +4812,22 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[product.FieldProductGroupID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[product.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldCreatedByID)
+				fieldSeen[product.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[product.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldModifiedByID)
+				fieldSeen[product.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[product.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldDeletedByID)
+				fieldSeen[product.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4628,7 +4993,22 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[productgroup.FieldParentID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[productgroup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldCreatedByID)
+				fieldSeen[productgroup.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[productgroup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldModifiedByID)
+				fieldSeen[productgroup.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[productgroup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldDeletedByID)
+				fieldSeen[productgroup.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4778,7 +5158,22 @@ func (_q *ProductThirdPartyIDQuery) collectField(ctx context.Context, oneNode bo
 				fieldSeen[productthirdpartyid.FieldProductID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[productthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldCreatedByID)
+				fieldSeen[productthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[productthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldModifiedByID)
+				fieldSeen[productthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[productthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldDeletedByID)
+				fieldSeen[productthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -4918,7 +5313,22 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[role.FieldName] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[role.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldCreatedByID)
+				fieldSeen[role.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[role.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldModifiedByID)
+				fieldSeen[role.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[role.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldDeletedByID)
+				fieldSeen[role.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5067,7 +5477,22 @@ func (_q *SavedFilterQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[savedfilter.FieldPrivate] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[savedfilter.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldCreatedByID)
+				fieldSeen[savedfilter.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[savedfilter.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldModifiedByID)
+				fieldSeen[savedfilter.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[savedfilter.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldDeletedByID)
+				fieldSeen[savedfilter.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5256,7 +5681,22 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				fieldSeen[securitygroup.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[securitygroup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldCreatedByID)
+				fieldSeen[securitygroup.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[securitygroup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldModifiedByID)
+				fieldSeen[securitygroup.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[securitygroup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldDeletedByID)
+				fieldSeen[securitygroup.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5381,7 +5821,22 @@ func (_q *SourceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[source.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[source.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldCreatedByID)
+				fieldSeen[source.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[source.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldModifiedByID)
+				fieldSeen[source.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[source.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldDeletedByID)
+				fieldSeen[source.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5511,7 +5966,22 @@ func (_q *StatusQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[status.FieldPosition] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[status.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldCreatedByID)
+				fieldSeen[status.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[status.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldModifiedByID)
+				fieldSeen[status.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[status.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldDeletedByID)
+				fieldSeen[status.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5656,7 +6126,22 @@ func (_q *SurveyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[survey.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[survey.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldCreatedByID)
+				fieldSeen[survey.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[survey.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldModifiedByID)
+				fieldSeen[survey.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[survey.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldDeletedByID)
+				fieldSeen[survey.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5865,7 +6350,27 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[task.FieldType] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[task.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldCreatedByID)
+				fieldSeen[task.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[task.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldModifiedByID)
+				fieldSeen[task.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[task.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldDeletedByID)
+				fieldSeen[task.FieldDeletedByID] = struct{}{}
+			}
+		case "assignee", "assigneeID":
+			if _, ok := fieldSeen[task.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, task.FieldAssigneeID)
+				fieldSeen[task.FieldAssigneeID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -5975,7 +6480,7 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[tenant.FieldDateCreated] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -6316,7 +6821,22 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[user.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[user.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldCreatedByID)
+				fieldSeen[user.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[user.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldModifiedByID)
+				fieldSeen[user.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[user.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldDeletedByID)
+				fieldSeen[user.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -6492,7 +7012,22 @@ func (_q *UserSettingsQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[usersettings.FieldFrontendState] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[usersettings.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldCreatedByID)
+				fieldSeen[usersettings.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[usersettings.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldModifiedByID)
+				fieldSeen[usersettings.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[usersettings.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldDeletedByID)
+				fieldSeen[usersettings.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}
@@ -6636,7 +7171,22 @@ func (_q *UserThirdPartyIDQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[userthirdpartyid.FieldUserID] = struct{}{}
 			}
 		case "id":
-		case "__typename":
+		case "createdBy":
+			if _, ok := fieldSeen[userthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldCreatedByID)
+				fieldSeen[userthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[userthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldModifiedByID)
+				fieldSeen[userthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[userthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldDeletedByID)
+				fieldSeen[userthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
 		}

@@ -145,3 +145,27 @@ func TestConnectionsDefaultToAPageOf25(t *testing.T) {
 		}
 	})
 }
+
+// Hand-written fields resolved by loaders (audit users, assignees, custom
+// field values) read their id column only, not the whole row.
+func TestHandWrittenFieldsReadOnlyTheirIDColumn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		rec, do := recorded(t, db)
+		do(`{ tasks(first: 3) { edges { node { title createdBy { email } assigneeID assignee { displayName } customFieldValues { value } } } } }`, nil).into(t, &struct{}{})
+		stmts := rec.take()
+		if len(stmts) == 0 {
+			t.Fatal("no statement recorded")
+		}
+		cols := strings.ToLower(selectList.FindStringSubmatch(stmts[0])[1])
+		for _, c := range []string{"title", "created_by_id", "assignee_id"} {
+			if !strings.Contains(cols, c) {
+				t.Errorf("tasks statement does not read %s: %s", c, stmts[0])
+			}
+		}
+		for _, c := range []string{"note", "modified_by_id", "contact_id", "date_created", "task_done"} {
+			if strings.Contains(cols, c) {
+				t.Errorf("tasks statement reads %s, which no field selects: %s", c, stmts[0])
+			}
+		}
+	})
+}
