@@ -229,3 +229,22 @@ func snapshot(t *testing.T, db *store.DB) []string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestJoinTablesAreIndexedFromBothSides(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'account_contacts_contact_id'"
+		if db.Dialect == dialect.Postgres {
+			q = "SELECT count(*) FROM pg_indexes WHERE indexname = 'account_contacts_contact_id'"
+		}
+		for i := 0; i < 2; i++ { // and migrating again keeps it
+			var n int
+			if err := db.SQL.QueryRowContext(ctx, q).Scan(&n); err != nil || n != 1 {
+				t.Fatalf("index on account_contacts(contact_id): n=%d err=%v", n, err)
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}

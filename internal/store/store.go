@@ -13,6 +13,7 @@ import (
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
 	_ "github.com/lib/pq"  // PostgreSQL driver
 	_ "modernc.org/sqlite" // SQLite driver (pure Go)
 
@@ -82,7 +83,27 @@ func Open(ctx context.Context, url string) (*DB, error) {
 
 // Migrate creates or updates the schema; running it again changes nothing.
 func (db *DB) Migrate(ctx context.Context) error {
-	return db.Schema.Create(ctx, migrate.WithForeignKeys(true))
+	return db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables))
+}
+
+// indexJoinTables adds an index on the second key column of every
+// many-to-many join table. ent keys them (left, right), which serves only
+// lookups from the left: contact → accounts, user → assigned leads or
+// user → roles would scan the whole table without it.
+func indexJoinTables(next schema.Creator) schema.Creator {
+	return schema.CreateFunc(func(ctx context.Context, tables ...*schema.Table) error {
+		for _, t := range tables {
+			if len(t.PrimaryKey) != 2 || len(t.Columns) != 2 {
+				continue
+			}
+			right := t.PrimaryKey[1]
+			name := t.Name + "_" + right.Name
+			if _, ok := t.Index(name); !ok {
+				t.AddIndex(name, false, []string{right.Name})
+			}
+		}
+		return next.Create(ctx, tables...)
+	})
 }
 
 // Ready reports whether the database answers.
