@@ -197,19 +197,15 @@ func (c ContactInput) texts() []textField {
 	}
 }
 
-// createContact creates the contact described by c.
-func createContact(ctx context.Context, tx *ent.Client, c ContactInput) (uuid.UUID, error) {
+// contactCreate returns the builder of the contact described by c.
+func contactCreate(tx *ent.Client, c ContactInput) *ent.ContactCreate {
 	create := tx.Contact.Create()
 	m := create.Mutation()
 	c.CustomerFields.apply(m, true)
 	for _, t := range c.texts() {
 		setText(m, t.column, t.value, true)
 	}
-	created, err := create.Save(ctx)
-	if err != nil {
-		return uuid.Nil, err
-	}
-	return created.ID, nil
+	return create
 }
 
 // resolveContacts returns the ids of inputs: linked ids are checked to be
@@ -242,21 +238,29 @@ func resolveContacts(ctx context.Context, tx *ent.Client, inputs []ContactInput,
 		return nil, err
 	}
 	ids := make([]uuid.UUID, len(inputs))
+	var creates []*ent.ContactCreate
+	var at []int // index in inputs of each create
 	for i, in := range inputs {
 		if in.ID != nil {
 			ids[i] = *in.ID
 			continue
 		}
+		creates = append(creates, contactCreate(tx, in))
+		at = append(at, i)
+	}
+	if len(creates) > 0 {
 		// Linking a contact is part of writing the account; creating one
 		// is writing a contact.
 		if err := Require(ctx, PermContactWrite); err != nil {
 			return nil, err
 		}
-		id, err := createContact(ctx, tx, in)
+		created, err := tx.Contact.CreateBulk(creates...).Save(ctx) // one INSERT for all
 		if err != nil {
 			return nil, err
 		}
-		ids[i] = id
+		for k, c := range created {
+			ids[at[k]] = c.ID
+		}
 	}
 	return ids, nil
 }
