@@ -32,10 +32,6 @@ const (
 	msgNotFound = "This value is not valid: no such record."
 )
 
-// TopicLeadCreated is the outbox topic written when a lead is created
-// (directly or by copy); automations consume it.
-const TopicLeadCreated = "lead.created"
-
 // WithLeadGraph eager-loads what a lead response embeds: third-party ids
 // and the ids of its assignees, credit assessments, incentives, packages
 // and surveys — a fixed number of statements whatever the number of leads.
@@ -114,7 +110,7 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 		if in.CustomerInitiated != nil {
 			create.SetCustomerInitiated(*in.CustomerInitiated)
 		}
-		l, err := s.startLead(ctx, tx, create, p, in.AssigneeIDs)
+		l, assigned, err := s.startLead(ctx, tx, create, p, in.AssigneeIDs)
 		if err != nil {
 			return err
 		}
@@ -126,7 +122,7 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 		if err := writeCustomFieldValues(ctx, tx, l.ID, checked); err != nil {
 			return err
 		}
-		return writeLeadCreated(ctx, tx, l, nil)
+		return s.writeLeadCreated(ctx, tx, l, assigned, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -216,7 +212,7 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 			SetNillableMakeStr(orig.MakeStr).SetNillableModelStr(orig.ModelStr).
 			SetNillableYearStr(orig.YearStr).SetNillableTrimStr(orig.TrimStr).
 			SetNillableCategory(orig.Category).SetNillableDescription(orig.Description)
-		l, err := s.startLead(ctx, tx, create, p, assignees)
+		l, assigned, err := s.startLead(ctx, tx, create, p, assignees)
 		if err != nil {
 			return err
 		}
@@ -233,7 +229,7 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 		if err := writeCustomFieldValues(ctx, tx, l.ID, copied); err != nil {
 			return err
 		}
-		return writeLeadCreated(ctx, tx, l, &orig.ID)
+		return s.writeLeadCreated(ctx, tx, l, assigned, &orig.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -315,7 +311,8 @@ func checkLeadReferences(ctx context.Context, tx *ent.Client, r leadRefs) (place
 // startLead places the lead being created: the first stage of the
 // department's pipeline, the tenant's first open status, and the given
 // assignees or else the next member of the department's round-robin group.
-func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.LeadCreate, p placement, assignees []uuid.UUID) (*ent.Lead, error) {
+// It returns the lead and its assignees.
+func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.LeadCreate, p placement, assignees []uuid.UUID) (*ent.Lead, []uuid.UUID, error) {
 	if p.pipeline != nil {
 		first, err := tx.PipelineStage.Query().Where(pipelinestage.PipelineID(*p.pipeline)).
 			Order(pipelinestage.ByPosition(), pipelinestage.ByID()).First(ctx)
@@ -323,7 +320,7 @@ func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.Lea
 		case err == nil:
 			create.SetStageID(first.StageID)
 		case !ent.IsNotFound(err):
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	open, err := tx.Status.Query().Where(status.KindEQ(status.KindOPEN)).
@@ -332,18 +329,20 @@ func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.Lea
 	case err == nil:
 		create.SetStatusID(open.ID)
 	case !ent.IsNotFound(err):
-		return nil, err
+		return nil, nil, err
 	}
 	if len(assignees) == 0 && p.roundRobin != nil {
 		next, err := nextRoundRobin(ctx, tx, *p.roundRobin)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if next != nil {
 			assignees = []uuid.UUID{*next}
 		}
 	}
-	return create.AddAssigneeIDs(unique(assignees)...).Save(ctx)
+	assignees = unique(assignees)
+	l, err := create.AddAssigneeIDs(assignees...).Save(ctx)
+	return l, assignees, err
 }
 
 // nextRoundRobin returns the group's next member in turn, or nil when the
@@ -416,27 +415,16 @@ func writeCustomFieldValues(ctx context.Context, tx *ent.Client, id uuid.UUID, v
 	return tx.CustomFieldValue.CreateBulk(bulk...).Exec(ctx)
 }
 
-// writeLeadCreated writes the lead.created outbox event of l (copiedFrom
-// names the original of a copy).
-func writeLeadCreated(ctx context.Context, tx *ent.Client, l *ent.Lead, copiedFrom *uuid.UUID) error {
-	payload := map[string]any{
-		"leadId":       l.ID.String(),
-		"departmentId": idString(l.DepartmentID),
-		"franchiseId":  idString(l.FranchiseID),
-		"contactId":    idString(l.ContactID),
-		"stageId":      idString(l.StageID),
-	}
+// writeLeadCreated emits the lead.created event of l (copiedFrom names the
+// original of a copy).
+func (s *Service) writeLeadCreated(ctx context.Context, tx *ent.Client, l *ent.Lead, assignees []uuid.UUID, copiedFrom *uuid.UUID) error {
+	snap := leadSnapshot(l)
+	snap["assignees"] = assignees
+	ev := Event{Topic: TopicLeadCreated, RecordType: RecordLead, RecordID: l.ID, Changes: diff(nil, snap)}
 	if copiedFrom != nil {
-		payload["copiedFrom"] = copiedFrom.String()
+		ev.Data = map[string]any{"copiedFrom": copiedFrom.String()}
 	}
-	return tx.OutboxEvent.Create().SetTopic(TopicLeadCreated).SetSubjectID(l.ID).SetPayload(payload).Exec(ctx)
-}
-
-func idString(id *uuid.UUID) any {
-	if id == nil {
-		return nil
-	}
-	return id.String()
+	return s.emit(ctx, tx, ev)
 }
 
 // lead loads one lead with WithLeadGraph.

@@ -11,7 +11,8 @@ import (
 // it, in the file of its entity (account.go, lead.go, stage.go…). Both
 // transports hold one Service; it is safe for concurrent use.
 type Service struct {
-	db *ent.Client
+	db    *ent.Client
+	hooks []EventHook // see OnEvent
 }
 
 // NewService returns a Service over the ent client db.
