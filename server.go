@@ -183,6 +183,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "migrate":
+		if err := db.Analyze(ctx); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
 		fmt.Fprintln(stdout, "schema is up to date")
 		return nil
 	case "seed":
@@ -195,10 +198,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		} else {
 			err = seed.Bench(ctx, db.Client, tenants, seed.Sizes{Accounts: accounts, ContactsPerAccount: perAccount, Leads: leads, Tasks: tasks}, stderr)
 		}
-		if err == nil {
-			fmt.Fprintf(stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
+		if err != nil {
+			return err
 		}
-		return err
+		// Bulk inserts leave the planner statistics describing the old data.
+		if err := db.Analyze(ctx); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		fmt.Fprintf(stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
+		return nil
 	case "token":
 		tok, err := mintToken(ctx, c, db, email, ttl)
 		if err != nil {
@@ -236,6 +244,9 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 		log.Info("new embedded database: adding the demo data set")
 		if err := seed.Demo(ctx, db.Client, io.Discard); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
+		}
+		if err := db.Analyze(ctx); err != nil {
+			return fmt.Errorf("analyze: %w", err)
 		}
 	}
 	verifier, err := auth.NewVerifier(c.Auth)

@@ -2,39 +2,70 @@ package crm
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/ent/role"
-	"github.com/conecrm/gateway/ent/securitygroup"
-	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
+// viewerSQL reads everything a viewer is made of in one statement, because
+// it runs before every authenticated request (four ent queries did it
+// before: user, roles, permissions, groups). Row kinds: 'u' the user's type
+// (present only for an active, live user of the tenant), 'p' a permission
+// of one of its live roles, 'g' an active, live security group it belongs
+// to. It repeats by hand the data layer's scoping of those tables (tenant,
+// is_deleted); permissions are global. $1 and $2 are the user and tenant
+// ids; both drivers bind $N positionally.
+const viewerSQL = `SELECT 'u', u.user_type FROM users u
+WHERE u.id = $1 AND u.tenant_id = $2 AND u.is_active AND NOT u.is_deleted
+UNION ALL
+SELECT 'p', p.name FROM user_roles ur
+JOIN roles r ON r.id = ur.role_id
+JOIN role_permissions rp ON rp.role_id = r.id
+JOIN permissions p ON p.id = rp.permission_id
+WHERE ur.user_id = $1 AND r.tenant_id = $2 AND NOT r.is_deleted
+UNION ALL
+SELECT 'g', CAST(g.id AS TEXT) FROM security_group_members m
+JOIN security_groups g ON g.id = m.security_group_id
+WHERE m.user_id = $1 AND g.tenant_id = $2 AND g.is_active AND NOT g.is_deleted`
+
 // ResolveViewer loads the viewer of a verified token: the user must exist in
 // tenant tenantID, be active and not deleted. It returns NotFound otherwise.
-// The lookup runs as that tenant, so the data layer's scoping applies to it
-// like to any other query.
+// It costs one SQL statement.
 func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UUID) (*viewer.Viewer, error) {
-	scoped := viewer.NewContext(ctx, &viewer.Viewer{UserID: userID, TenantID: tenantID})
-	u, err := db.User.Query().
-		Where(user.ID(userID), user.IsActive(true)).
-		WithRoles(func(q *ent.RoleQuery) { q.Select(role.FieldID).WithPermissions() }).
-		// Only active groups confer their members' rights (task record rule).
-		WithSecurityGroups(func(q *ent.SecurityGroupQuery) { q.Where(securitygroup.IsActive(true)) }).
-		Only(scoped)
+	rows, err := db.QueryContext(ctx, viewerSQL, userID, tenantID)
 	if err != nil {
 		return nil, AsError(err)
 	}
-	v := &viewer.Viewer{UserID: u.ID, TenantID: u.TenantID, Type: viewer.UserType(u.UserType), Permissions: map[string]bool{}}
-	for _, r := range u.Edges.Roles {
-		for _, p := range r.Edges.Permissions {
-			v.Permissions[p.Name] = true
+	defer rows.Close()
+	v := &viewer.Viewer{UserID: userID, TenantID: tenantID, Permissions: map[string]bool{}}
+	found := false
+	for rows.Next() {
+		var kind, value string
+		if err := rows.Scan(&kind, &value); err != nil {
+			return nil, AsError(err)
+		}
+		switch kind {
+		case "u":
+			found = true
+			v.Type = viewer.UserType(value)
+		case "p":
+			v.Permissions[value] = true
+		case "g":
+			id, err := uuid.Parse(value)
+			if err != nil {
+				return nil, AsError(fmt.Errorf("viewer: security group id %q: %w", value, err))
+			}
+			v.GroupIDs = append(v.GroupIDs, id)
 		}
 	}
-	for _, g := range u.Edges.SecurityGroups {
-		v.GroupIDs = append(v.GroupIDs, g.ID)
+	if err := rows.Err(); err != nil {
+		return nil, AsError(err)
+	}
+	if !found {
+		return nil, &Error{Code: NotFound, Message: "not found"}
 	}
 	return v, nil
 }

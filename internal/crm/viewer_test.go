@@ -8,6 +8,7 @@ import (
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/viewer"
 )
 
 func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
@@ -33,6 +34,46 @@ func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
 		other := storetest.TenantID(t, db, "northwind-auto.test")
 		if _, err := crm.ResolveViewer(ctx, db.Client, uid, other); crm.AsError(err).Code != crm.NotFound {
 			t.Fatalf("user resolved in another tenant: %v", err)
+		}
+	})
+}
+
+// Authentication runs before every request: the viewer costs one statement
+// whatever the user holds, and a deactivated or deleted user, or a deleted
+// role, counts at once.
+func TestViewerIsOneStatementAndHonoursRevocation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sys := tenancy.Bypass(ctx)
+		uid := storetest.UserID(t, db, "user@demo-motors.test")
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		before := db.Counter.Total()
+		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Counter.Total() - before; n != 1 {
+			t.Errorf("viewer cost %d statements, want 1", n)
+		}
+		if v.Type != "USER" || len(v.Permissions) == 0 || v.UserID != uid || v.TenantID != tid {
+			t.Fatalf("viewer %+v", v)
+		}
+		// A deleted role no longer confers its permissions.
+		roles := db.User.GetX(sys, uid).QueryRoles().AllX(sys)
+		for _, r := range roles {
+			db.Role.DeleteOneID(r.ID).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: uid, TenantID: tid, Type: viewer.TypeAdmin}))
+		}
+		if v, err = crm.ResolveViewer(ctx, db.Client, uid, tid); err != nil || len(v.Permissions) != 0 {
+			t.Fatalf("permissions of deleted roles: %v, %v", v, err)
+		}
+		db.User.UpdateOneID(uid).SetIsActive(false).ExecX(sys)
+		if _, err := crm.ResolveViewer(ctx, db.Client, uid, tid); crm.AsError(err).Code != crm.NotFound {
+			t.Fatalf("deactivated user resolved: %v", err)
+		}
+		admin := storetest.UserID(t, db, "admin@demo-motors.test")
+		db.User.DeleteOneID(admin).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: admin, TenantID: tid, Type: viewer.TypeAdmin}))
+		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid); crm.AsError(err).Code != crm.NotFound {
+			t.Fatalf("deleted user resolved: %v", err)
 		}
 	})
 }

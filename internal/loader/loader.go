@@ -13,7 +13,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -22,12 +21,6 @@ import (
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
 )
-
-// wait is how long a loader collects keys before it runs its batch. The
-// executor resolves the rows of a list concurrently, so their loads arrive
-// within microseconds; the margin absorbs scheduling delays on a busy host
-// (a load arriving later costs one more statement, never one per row).
-const wait = 10 * time.Millisecond
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {

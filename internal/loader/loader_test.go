@@ -42,7 +42,7 @@ func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
 		// concurrent resolvers do: they fall in one batch.
 		thunks := make([]func() (*ent.User, error), len(all))
 		for i, u := range all {
-			thunks[i] = l.users.dl.Load(ctx, key{id: u.ID})
+			thunks[i] = l.users.queue(ctx, key{id: u.ID})
 		}
 		found := make([]bool, len(all))
 		for i, th := range thunks {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
@@ -83,4 +84,29 @@ func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.c.inc(ctx)
 	return t.Tx.Query(ctx, q, args, v)
+}
+
+// QueryContext keeps ent's Client.QueryContext (hand-written SQL) working
+// and counted.
+func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	qc, ok := d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("store: driver does not support QueryContext")
+	}
+	d.c.inc(ctx)
+	return qc.QueryContext(ctx, q, args...)
+}
+
+// ExecContext keeps ent's Client.ExecContext working and counted.
+func (d *countingDriver) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ec, ok := d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("store: driver does not support ExecContext")
+	}
+	d.c.inc(ctx)
+	return ec.ExecContext(ctx, q, args...)
 }

@@ -132,7 +132,10 @@ func fill(ctx context.Context, target string) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	return seed.Fill(ctx, db.Client, seed.DemoTenants, Sizes, io.Discard)
+	if err := seed.Fill(ctx, db.Client, seed.DemoTenants, Sizes, io.Discard); err != nil {
+		return err
+	}
+	return db.Analyze(ctx)
 }
 
 func makeSQLiteTemplate() (string, error) {
