@@ -11,7 +11,7 @@ FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 
-.PHONY: test generate check-generated vet e2e run fuzz
+.PHONY: test generate check-generated vet e2e run fuzz bench
 
 # PostgreSQL source, in order: an exported CONECRM_TEST_DATABASE_URL,
 # SQLITE_ONLY=1 (tests skip PostgreSQL), else a throwaway cluster of our own.
@@ -67,3 +67,18 @@ fuzz:
 		echo "fuzz: $$pkg $$t"; \
 		go test -run='^$$' -fuzz="^$${t}$$" -fuzztime=$(FUZZTIME) "$$pkg"; \
 	done
+
+# Benchmark harness (internal/bench/run), not part of `make test`: seeds the
+# bench data set on SQLite and on PostgreSQL (CONECRM_TEST_DATABASE_URL, else
+# a throwaway cluster) and prints the results as Markdown. BENCH_FLAGS, e.g.
+# BENCH_FLAGS='-duration 3s -c 1,8'; see `go run ./internal/bench/run -h`.
+BENCH_FLAGS ?=
+bench:
+	@if [[ -n "$${CONECRM_TEST_DATABASE_URL:-}" ]]; then \
+		go run ./internal/bench/run $(BENCH_FLAGS); \
+	else \
+		export CONECRM_PG_STATE=$$(mktemp /tmp/conecrm-pgstate-bench.XXXXXX); \
+		trap '$(PG) stop >/dev/null || true; rm -f "$$CONECRM_PG_STATE"' EXIT; \
+		trap 'exit 130' INT TERM; \
+		go run ./internal/bench/run -pg "$$($(PG) start)" $(BENCH_FLAGS); \
+	fi

@@ -30,6 +30,7 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/bench"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/seed"
@@ -55,6 +56,7 @@ type config struct {
 	BodyLimit   int64
 	Auth        auth.Config
 	GraphQL     graph.Limits // CONECRM_GRAPHQL_MAX_{DEPTH,COMPLEXITY,ALIASES,TOKENS}
+	Bench       bool         // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -66,6 +68,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		DataDir:     or(getenv("CONECRM_DATA_DIR"), "data"),
 		Env:         or(getenv("CONECRM_ENV"), "development"),
 		BodyLimit:   1 << 20,
+		Bench:       getenv(bench.EnvFlag) == "1",
 	}
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CONECRM_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file (CONECRM_DATABASE_URL)")
@@ -254,6 +257,13 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 		return err
 	}
 	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier}, db, routes(c, db, log))
+	if c.Bench {
+		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
+		mux := http.NewServeMux()
+		mux.Handle("/bench/", bench.Handler(verifier, db))
+		mux.Handle("/", handler)
+		handler = mux
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

@@ -1,0 +1,154 @@
+// Package bench holds what the benchmark harness (`make bench`,
+// internal/bench/run) measures the gateway against: the floor, minimal
+// hand-written endpoints in the same binary that verify the JWT and answer
+// the same JSON as a GraphQL query from one hand-written SQL statement
+// through the same driver and pool. They are mounted only when the server
+// runs with CONECRM_BENCH=1, never in normal operation.
+package bench
+
+import (
+	"database/sql"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/store"
+)
+
+// EnvFlag enables the bench routes.
+const EnvFlag = "CONECRM_BENCH"
+
+// Handler serves the floor endpoints and the statement counter:
+//
+//	GET /bench/floor/node?id=…   ≙ { node(id:) { id ... on Account { name city } } }
+//	GET /bench/floor/leads       ≙ the lead screen (LeadScreenQuery)
+//	GET /bench/stats             {"statements": N}, the gateway's total so far
+func Handler(v *auth.Verifier, db *store.DB) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, map[string]int64{"statements": db.Counter.Total()})
+	})
+	agg := "json_agg(u.display_name ORDER BY u.id)"
+	if db.Dialect == dialect.SQLite {
+		agg = "json_group_array(display_name) FROM (SELECT u.display_name"
+	}
+	leadsSQL := `SELECT l.id, l.subject, c.first_name, c.last_name, a.name, s.name, cb.display_name,
+  (SELECT ` + agg + ` FROM lead_assignees la JOIN users u ON u.id = la.user_id
+    WHERE la.lead_id = l.id AND NOT u.is_deleted` + sqliteClose(db.Dialect) + `)
+FROM leads l
+LEFT JOIN contacts c ON c.id = l.contact_id AND NOT c.is_deleted
+LEFT JOIN accounts a ON a.id = l.account_id AND NOT a.is_deleted
+LEFT JOIN connection_stages s ON s.id = l.stage_id AND NOT s.is_deleted
+LEFT JOIN users cb ON cb.id = l.created_by_id AND NOT cb.is_deleted
+WHERE l.tenant_id = $1 AND NOT l.is_deleted ORDER BY l.id LIMIT 50`
+	mux.HandleFunc("GET /bench/floor/node", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
+		var id, name string
+		var city sql.NullString
+		err := db.SQL.QueryRowContext(r.Context(),
+			`SELECT id, name, city FROM accounts WHERE id = $1 AND tenant_id = $2 AND NOT is_deleted`,
+			r.URL.Query().Get("id"), c.TenantID).Scan(&id, &name, &city)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]any{"data": map[string]any{"node": map[string]any{"id": id, "name": name, "city": nullable(city)}}})
+	}))
+	mux.HandleFunc("GET /bench/floor/leads", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
+		rows, err := db.SQL.QueryContext(r.Context(), leadsSQL, c.TenantID)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		defer rows.Close()
+		type named struct {
+			Name *string `json:"name"`
+		}
+		type display struct {
+			DisplayName string `json:"displayName"`
+		}
+		type lead struct {
+			ID        string    `json:"id"`
+			Subject   string    `json:"subject"`
+			Contact   any       `json:"contact"`
+			Account   any       `json:"account"`
+			Stage     any       `json:"stage"`
+			Assignees []display `json:"assignees"`
+			CreatedBy any       `json:"createdBy"`
+		}
+		var edges []map[string]any
+		for rows.Next() {
+			var l lead
+			var first, last, account, stage, createdBy sql.NullString
+			var assignees []byte
+			if err := rows.Scan(&l.ID, &l.Subject, &first, &last, &account, &stage, &createdBy, &assignees); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			if first.Valid || last.Valid {
+				l.Contact = map[string]any{"firstName": nullable(first), "lastName": nullable(last)}
+			}
+			if account.Valid {
+				l.Account = named{&account.String}
+			}
+			if stage.Valid {
+				l.Stage = named{&stage.String}
+			}
+			if createdBy.Valid {
+				l.CreatedBy = display{createdBy.String}
+			}
+			var names []*string
+			_ = json.Unmarshal(assignees, &names)
+			l.Assignees = []display{}
+			for _, n := range names {
+				if n != nil {
+					l.Assignees = append(l.Assignees, display{*n})
+				}
+			}
+			edges = append(edges, map[string]any{"node": l})
+		}
+		if err := rows.Err(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]any{"data": map[string]any{"leads": map[string]any{"edges": edges}}})
+	}))
+	return mux
+}
+
+// sqliteClose ends the subquery SQLite needs to aggregate in order.
+func sqliteClose(d string) string {
+	if d == dialect.SQLite {
+		return " ORDER BY u.id)"
+	}
+	return ""
+}
+
+// withClaims verifies the bearer token, as the gateway's middleware does
+// before it loads the viewer.
+func withClaims(v *auth.Verifier, h func(http.ResponseWriter, *http.Request, auth.Claims)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		c, err := v.Verify(r.Context(), raw)
+		if !ok || err != nil || c.TenantID == uuid.Nil {
+			http.Error(w, "invalid token", http.StatusUnauthorized)
+			return
+		}
+		h(w, r, c)
+	}
+}
+
+func nullable(s sql.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.String
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,428 @@
+// Command run is the benchmark harness behind `make bench` (not part of
+// `make test`). For each database it seeds the bench data set into a fresh
+// database (`conecrm seed --tenants 1 …`, which ends with ANALYZE), starts
+// the gateway binary with the floor endpoints (CONECRM_BENCH=1), and loads
+// each query shape at each concurrency for a fixed duration with a Go load
+// generator. It prints one Markdown table per database: req/s, p50/p99,
+// SQL statements per request (the gateway's counter) and the server's peak
+// RSS, with the floor's rows next to the shapes they are the floor of.
+//
+//	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/lib/pq"
+	_ "modernc.org/sqlite"
+
+	"github.com/conecrm/gateway/internal/auth"
+)
+
+// secret signs the harness's tokens; the server is started with it.
+const secret = "bench-secret-bench-secret-bench-secret-0123"
+
+const (
+	recursiveQuery = `{ accounts(first: 50) { edges { node {
+		name contacts { firstName accounts { name contacts { lastName accounts { name } } } } } } } }`
+	leadScreenQuery = `{ leads(first: 50) { edges { node { id subject
+		contact { firstName lastName } account { name } stage { name }
+		assignees { displayName } createdBy { displayName } } } } }`
+	nodeQuery = `query($id: ID!) { node(id: $id) { id ... on Account { name city } } }`
+)
+
+type shape struct {
+	name string
+	req  func(base, token string, ids *ids) *http.Request
+}
+
+type ids struct{ account string }
+
+func gql(query string, vars map[string]any) func(base, token string, ids *ids) *http.Request {
+	return func(base, token string, ids *ids) *http.Request {
+		v := map[string]any{}
+		for k, x := range vars {
+			if x == "$account" {
+				x = ids.account
+			}
+			v[k] = x
+		}
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": v})
+		r, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+token)
+		return r
+	}
+}
+
+func get(path string) func(base, token string, ids *ids) *http.Request {
+	return func(base, token string, ids *ids) *http.Request {
+		r, _ := http.NewRequest(http.MethodGet, base+strings.ReplaceAll(path, "$account", ids.account), nil)
+		r.Header.Set("Authorization", "Bearer "+token)
+		return r
+	}
+}
+
+var shapes = []shape{
+	{"single node by id", gql(nodeQuery, map[string]any{"id": "$account"})},
+	{"  floor: single node", get("/bench/floor/node?id=$account")},
+	{"lead screen (50 leads + 5 relations)", gql(leadScreenQuery, nil)},
+	{"  floor: lead screen", get("/bench/floor/leads")},
+	{"accounts→contacts→accounts→contacts (50)", gql(recursiveQuery, nil)},
+	{"REST account list", get("/api/account")},
+}
+
+func main() {
+	var (
+		pgURL    = flag.String("pg", os.Getenv("CONECRM_TEST_DATABASE_URL"), "PostgreSQL server URL (a fresh database is created on it); empty skips PostgreSQL")
+		sqlite   = flag.Bool("sqlite", true, "also run on SQLite")
+		duration = flag.Duration("duration", 5*time.Second, "load time per shape and concurrency")
+		conc     = flag.String("c", "1,8,32", "concurrencies")
+		accounts = flag.Int("accounts", 10000, "bench data: accounts")
+		contacts = flag.Int("contacts-per-account", 3, "bench data: contacts per account")
+		leads    = flag.Int("leads", 50000, "bench data: leads")
+		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
+		only     = flag.String("only", "", "run only shapes whose name contains this")
+	)
+	flag.Parse()
+	var cs []int
+	for _, s := range strings.Split(*conc, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			fatal(fmt.Errorf("bad -c %q", *conc))
+		}
+		cs = append(cs, n)
+	}
+	tmp, err := os.MkdirTemp("", "conecrm-bench-")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "conecrm")
+	step("building the gateway")
+	if err := command("go", "build", "-o", bin, ".").Run(); err != nil {
+		fatal(err)
+	}
+	seedArgs := []string{"seed", "--tenants", "1", "--accounts", strconv.Itoa(*accounts),
+		"--contacts-per-account", strconv.Itoa(*contacts), "--leads", strconv.Itoa(*leads), "--tasks", strconv.Itoa(*tasks)}
+	machine()
+	fmt.Printf("\nData: 1 tenant, %d accounts × %d contacts, %d leads, %d tasks. %s per cell.\n",
+		*accounts, *contacts, *leads, *tasks, *duration)
+	var targets []target
+	if *sqlite {
+		targets = append(targets, target{"SQLite", filepath.Join(tmp, "bench.db")})
+	}
+	if *pgURL != "" {
+		u, err := freshPG(*pgURL)
+		if err != nil {
+			fatal(err)
+		}
+		targets = append(targets, target{"PostgreSQL", u})
+	}
+	for _, t := range targets {
+		step("seeding " + t.name)
+		began := time.Now()
+		seed := command(bin, seedArgs...)
+		seed.Env, seed.Stderr = env(t.url, ""), nil
+		if out, err := seed.CombinedOutput(); err != nil {
+			fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
+		}
+		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
+		if err := runTarget(bin, t, cs, *duration, *only); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+type target struct{ name, url string }
+
+func runTarget(bin string, t target, cs []int, d time.Duration, only string) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	srv := command(bin, "serve")
+	srv.Env = env(t.url, addr)
+	srv.Stdout, srv.Stderr = io.Discard, io.Discard
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		_ = srv.Wait()
+	}()
+	base := "http://" + addr
+	if err := waitReady(base); err != nil {
+		return err
+	}
+	tok, ids, err := identity(t.url)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
+	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, s := range shapes {
+		if only != "" && !strings.Contains(s.name, only) {
+			continue
+		}
+		// Warm up: connections, caches, the first plans.
+		for range 3 {
+			if err := once(client, s.req(base, tok, ids)); err != nil {
+				return fmt.Errorf("%s: %w", s.name, err)
+			}
+		}
+		for _, c := range cs {
+			r := load(client, srv.Process.Pid, base, func() *http.Request { return s.req(base, tok, ids) }, c, d)
+			if strings.Contains(s.name, "floor") {
+				r.statements = "1" // hand-written, outside the gateway's counter
+			}
+			fmt.Printf("| %s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d |\n", s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors)
+		}
+	}
+	return nil
+}
+
+type result struct {
+	rps        float64
+	p50, p99   time.Duration
+	statements string
+	rssMB      float64
+	errors     int64
+}
+
+// load runs c workers for d and measures them.
+func load(client *http.Client, pid int, base string, req func() *http.Request, c int, d time.Duration) result {
+	before := statements(client, base)
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		errs      atomic.Int64
+		peak      atomic.Int64
+		wg        sync.WaitGroup
+	)
+	stop := make(chan struct{})
+	go func() { // RSS sampler
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if kb := rssKB(pid); kb > peak.Load() {
+					peak.Store(kb)
+				}
+			}
+		}
+	}()
+	deadline := time.Now().Add(d)
+	began := time.Now()
+	for range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := once(client, req()); err != nil {
+					errs.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(began)
+	close(stop)
+	after := statements(client, base)
+	slices.Sort(latencies)
+	r := result{errors: errs.Load(), rssMB: float64(peak.Load()) / 1024, statements: "–"}
+	if n := len(latencies); n > 0 {
+		r.rps = float64(n) / elapsed.Seconds()
+		r.p50 = latencies[n/2]
+		r.p99 = latencies[min(n-1, n*99/100)]
+		if before >= 0 && after >= 0 {
+			r.statements = fmt.Sprintf("%.1f", float64(after-before)/float64(int64(n)+errs.Load()))
+		}
+	}
+	return r
+}
+
+func once(client *http.Client, r *http.Request) error {
+	res, err := client.Do(r)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) {
+		return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
+	}
+	return nil
+}
+
+// statements reads the gateway's statement counter (-1 if unavailable).
+func statements(client *http.Client, base string) int64 {
+	res, err := client.Get(base + "/bench/stats")
+	if err != nil {
+		return -1
+	}
+	defer res.Body.Close()
+	var v struct{ Statements int64 }
+	if json.NewDecoder(res.Body).Decode(&v) != nil {
+		return -1
+	}
+	return v.Statements
+}
+
+// identity mints a token for the bench tenant's admin and picks an account.
+func identity(dbURL string) (string, *ids, error) {
+	driver, dsn := "sqlite", "file:"+dbURL+"?_pragma=busy_timeout(10000)"
+	if strings.HasPrefix(dbURL, "postgres") {
+		driver, dsn = "postgres", dbURL
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	defer db.Close()
+	var uid, tid, acc string
+	if err := db.QueryRow(`SELECT id, tenant_id FROM users WHERE email LIKE 'admin@bench-%' LIMIT 1`).Scan(&uid, &tid); err != nil {
+		return "", nil, fmt.Errorf("bench admin: %w", err)
+	}
+	if err := db.QueryRow(`SELECT id FROM accounts WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET 100`, tid).Scan(&acc); err != nil {
+		return "", nil, fmt.Errorf("bench account: %w", err)
+	}
+	tok, err := auth.Mint([]byte(secret), uuid.MustParse(uid), uuid.MustParse(tid), 2*time.Hour)
+	return tok, &ids{account: acc}, err
+}
+
+// freshPG creates a new database on the server of u and returns its URL.
+func freshPG(u string) (string, error) {
+	db, err := sql.Open("postgres", u)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	name := fmt.Sprintf("bench_%d", time.Now().Unix())
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		return "", err
+	}
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	p.Path = "/" + name
+	return p.String(), nil
+}
+
+func env(dbURL, addr string) []string {
+	e := append(os.Environ(), "CONECRM_DATABASE_URL="+dbURL, "CONECRM_JWT_SECRET="+secret,
+		"CONECRM_ENV=production", "CONECRM_BENCH=1")
+	if addr != "" {
+		e = append(e, "CONECRM_ADDR="+addr)
+	}
+	return e
+}
+
+func waitReady(base string) error {
+	for range 600 {
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("server not ready after 60 s")
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// rssKB is the resident set of pid in kB (Linux), 0 when unknown.
+func rssKB(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// machine prints what the numbers were measured on.
+func machine() {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	fmt.Printf("# Benchmark %s\n\nMachine: %s, %d CPUs (GOMAXPROCS %d), %s/%s, %s; load average before: %s.\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), model, runtime.NumCPU(), runtime.GOMAXPROCS(0),
+		runtime.GOOS, runtime.GOARCH, runtime.Version(), load)
+}
+
+func command(name string, args ...string) *exec.Cmd {
+	c := exec.CommandContext(context.Background(), name, args...)
+	c.Stderr = os.Stderr
+	return c
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func step(s string) { fmt.Fprintln(os.Stderr, "bench:", s) }
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
