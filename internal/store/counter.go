@@ -31,12 +31,19 @@ func (c *Counter) inc(ctx context.Context) {
 	}
 }
 
-func (c *Counter) wrap(d dialect.Driver) dialect.Driver { return &countingDriver{d, c} }
+// wrap counts the statements of d; reads outside transactions go through p
+// (prepared statements) when p is not nil.
+func (c *Counter) wrap(d dialect.Driver, p *prepared) dialect.Driver {
+	return &countingDriver{d, c, p}
+}
 
 type countingDriver struct {
 	dialect.Driver
 	c *Counter
+	p *prepared
 }
+
+var errInvalidQuery = errors.New("store: Query wants []any arguments and *sql.Rows")
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
 	d.c.inc(ctx)
@@ -45,6 +52,9 @@ func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error 
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
 	d.c.inc(ctx)
+	if d.p != nil {
+		return d.p.query(ctx, q, args, v)
+	}
 	return d.Driver.Query(ctx, q, args, v)
 }
 
@@ -89,6 +99,10 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 // QueryContext keeps ent's Client.QueryContext (hand-written SQL) working
 // and counted.
 func (d *countingDriver) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if d.p != nil {
+		d.c.inc(ctx)
+		return d.p.QueryContext(ctx, q, args...)
+	}
 	qc, ok := d.Driver.(interface {
 		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	})

@@ -34,6 +34,7 @@ type DB struct {
 	New bool
 
 	stopOptimize func() // ends the periodic PRAGMA optimize (SQLite)
+	prepared     *prepared
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -87,8 +88,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	counter := &Counter{}
-	drv := counter.wrap(entsql.OpenDB(d, db))
-	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}}
+	p := newPrepared(db)
+	drv := counter.wrap(entsql.OpenDB(d, db), p)
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p}
 	if d == dialect.SQLite {
 		out.stopOptimize = out.optimizeEvery(OptimizeInterval)
 	}
@@ -140,6 +142,7 @@ func (db *DB) Analyze(ctx context.Context) error {
 // one last time and closes the database.
 func (db *DB) Close() error {
 	db.stopOptimize()
+	db.prepared.close()
 	if db.Dialect == dialect.SQLite {
 		_, _ = db.SQL.Exec("PRAGMA optimize")
 	}
