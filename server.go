@@ -6,6 +6,8 @@
 //	conecrm seed --demo             add the demo data set
 //	conecrm seed --tenants N ...    add benchmark-sized data
 //	conecrm token --email E         print a token for a user
+//	conecrm tenant create --name N --domain D --admin-email E
+//	                                onboard a customer, print a token for its admin
 package main
 
 import (
@@ -25,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/graph"
@@ -152,6 +156,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		tenants, accounts, perAccount, leads, tasks int
 		email                                       string
 		ttl                                         time.Duration
+		newTenant                                   crm.TenantInput
 	)
 	switch cmd {
 	case "seed":
@@ -164,9 +169,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "token":
 		fs.StringVar(&email, "email", "", "email of the user the token is for")
 		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "token lifetime")
+	case "tenant":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New("tenant: usage: tenant create --name N --domain D --admin-email E")
+		}
+		args = args[1:]
+		fs.StringVar(&newTenant.Name, "name", "", "the tenant's name")
+		fs.StringVar(&newTenant.Domain, "domain", "", "the tenant's email domain (its identity: a second create is a no-op)")
+		fs.StringVar(&newTenant.AdminEmail, "admin-email", "", "email of the tenant's first ADMIN user")
+		fs.StringVar(&newTenant.AdminFirstname, "admin-firstname", "", "the admin's first name")
+		fs.StringVar(&newTenant.AdminLastname, "admin-lastname", "", "the admin's last name")
+		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "lifetime of the printed token")
 	case "serve", "migrate":
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, token)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, seed, token, tenant)", cmd)
 	}
 	c, err := loadConfig(getenv, fs, args)
 	if err != nil {
@@ -183,6 +199,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if err := crm.EnsurePermissions(ctx, db.Client); err != nil {
+		return fmt.Errorf("migrate: permission catalogue: %w", err)
 	}
 	switch cmd {
 	case "migrate":
@@ -217,6 +236,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fmt.Fprintln(stdout, tok)
 		return nil
+	case "tenant":
+		return createTenant(ctx, c, db, newTenant, ttl, stdout, stderr)
 	}
 	return serve(ctx, c, db, log)
 }
@@ -232,6 +253,12 @@ func mintToken(ctx context.Context, c config, db *store.DB, email string, ttl ti
 	if err != nil {
 		return "", fmt.Errorf("token: no active user %q", email)
 	}
+	return mint(c, u.ID, u.TenantID, ttl)
+}
+
+// mint issues an HS256 token with the configured iss and aud, so that it
+// passes the server's own checks.
+func mint(c config, userID, tenantID uuid.UUID, ttl time.Duration) (string, error) {
 	var opts []auth.MintOption
 	if c.Auth.Issuer != "" {
 		opts = append(opts, auth.WithIssuer(c.Auth.Issuer))
@@ -239,7 +266,32 @@ func mintToken(ctx context.Context, c config, db *store.DB, email string, ttl ti
 	if c.Auth.Audience != "" {
 		opts = append(opts, auth.WithAudience(c.Auth.Audience))
 	}
-	return auth.Mint(c.Auth.Secret, u.ID, u.TenantID, ttl, opts...)
+	return auth.Mint(c.Auth.Secret, userID, tenantID, ttl, opts...)
+}
+
+// createTenant onboards a customer (crm.Service.CreateTenant) and prints a
+// token for its first administrator on stdout, what happened on stderr.
+func createTenant(ctx context.Context, c config, db *store.DB, in crm.TenantInput, ttl time.Duration, stdout, stderr io.Writer) error {
+	res, err := crm.NewService(db.Client).CreateTenant(ctx, in)
+	if err != nil {
+		return fmt.Errorf("tenant create: %w", err)
+	}
+	what := "created"
+	if !res.Created {
+		what = "already exists (nothing changed)"
+	}
+	fmt.Fprintf(stderr, "tenant %q (%s, id %s) %s; administrator %s (id %s)\n",
+		res.Tenant.Name, res.Tenant.Domain, res.Tenant.ID, what, res.Admin.Email, res.Admin.ID)
+	if len(c.Auth.Secret) == 0 {
+		fmt.Fprintln(stderr, "no CONECRM_JWT_SECRET: issue the administrator's token from your identity provider (sub = the user id, tid = the tenant id)")
+		return nil
+	}
+	tok, err := mint(c, res.Admin.ID, res.Tenant.ID, ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, tok)
+	return nil
 }
 
 func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error {

@@ -47,6 +47,8 @@ type Department struct {
 	PipelineID *uuid.UUID `json:"pipeline_id,omitempty"`
 	// the round-robin group new leads of this department are assigned by
 	SecurityGroupID *uuid.UUID `json:"security_group_id,omitempty"`
+	// IsActive holds the value of the "is_active" field.
+	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DepartmentQuery when eager-loading is set.
 	Edges        DepartmentEdges `json:"edges"`
@@ -133,7 +135,7 @@ func (*Department) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case department.FieldCreatedByID, department.FieldModifiedByID, department.FieldDeletedByID, department.FieldFranchiseID, department.FieldPipelineID, department.FieldSecurityGroupID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case department.FieldIsDeleted:
+		case department.FieldIsDeleted, department.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case department.FieldDtype, department.FieldName:
 			values[i] = new(sql.NullString)
@@ -247,6 +249,12 @@ func (_m *Department) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.SecurityGroupID = new(uuid.UUID)
 				*_m.SecurityGroupID = *value.S.(*uuid.UUID)
+			}
+		case department.FieldIsActive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_active", values[i])
+			} else if value.Valid {
+				_m.IsActive = value.Bool
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -363,6 +371,9 @@ func (_m *Department) String() string {
 		builder.WriteString("security_group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("is_active=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
 	builder.WriteByte(')')
 	return builder.String()
 }

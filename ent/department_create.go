@@ -194,6 +194,20 @@ func (_c *DepartmentCreate) SetNillableSecurityGroupID(v *uuid.UUID) *Department
 	return _c
 }
 
+// SetIsActive sets the "is_active" field.
+func (_c *DepartmentCreate) SetIsActive(v bool) *DepartmentCreate {
+	_c.mutation.SetIsActive(v)
+	return _c
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_c *DepartmentCreate) SetNillableIsActive(v *bool) *DepartmentCreate {
+	if v != nil {
+		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DepartmentCreate) SetID(v uuid.UUID) *DepartmentCreate {
 	_c.mutation.SetID(v)
@@ -305,6 +319,10 @@ func (_c *DepartmentCreate) defaults() error {
 		v := department.DefaultDtype
 		_c.mutation.SetDtype(v)
 	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		v := department.DefaultIsActive
+		_c.mutation.SetIsActive(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if department.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized department.DefaultID (forgotten import ent/runtime?)")
@@ -336,6 +354,9 @@ func (_c *DepartmentCreate) check() error {
 		if err := department.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Department.name": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "Department.is_active"`)}
 	}
 	return nil
 }
@@ -412,6 +433,10 @@ func (_c *DepartmentCreate) createSpec() (*Department, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(department.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.IsActive(); ok {
+		_spec.SetField(department.FieldIsActive, field.TypeBool, value)
+		_node.IsActive = value
 	}
 	if nodes := _c.mutation.FranchiseIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -698,6 +723,18 @@ func (u *DepartmentUpsert) ClearSecurityGroupID() *DepartmentUpsert {
 	return u
 }
 
+// SetIsActive sets the "is_active" field.
+func (u *DepartmentUpsert) SetIsActive(v bool) *DepartmentUpsert {
+	u.Set(department.FieldIsActive, v)
+	return u
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *DepartmentUpsert) UpdateIsActive() *DepartmentUpsert {
+	u.SetExcluded(department.FieldIsActive)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -930,6 +967,20 @@ func (u *DepartmentUpsertOne) UpdateSecurityGroupID() *DepartmentUpsertOne {
 func (u *DepartmentUpsertOne) ClearSecurityGroupID() *DepartmentUpsertOne {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.ClearSecurityGroupID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *DepartmentUpsertOne) SetIsActive(v bool) *DepartmentUpsertOne {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *DepartmentUpsertOne) UpdateIsActive() *DepartmentUpsertOne {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.UpdateIsActive()
 	})
 }
 
@@ -1332,6 +1383,20 @@ func (u *DepartmentUpsertBulk) UpdateSecurityGroupID() *DepartmentUpsertBulk {
 func (u *DepartmentUpsertBulk) ClearSecurityGroupID() *DepartmentUpsertBulk {
 	return u.Update(func(s *DepartmentUpsert) {
 		s.ClearSecurityGroupID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *DepartmentUpsertBulk) SetIsActive(v bool) *DepartmentUpsertBulk {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *DepartmentUpsertBulk) UpdateIsActive() *DepartmentUpsertBulk {
+	return u.Update(func(s *DepartmentUpsert) {
+		s.UpdateIsActive()
 	})
 }
 

@@ -202,6 +202,20 @@ func (_u *DepartmentUpdate) ClearSecurityGroupID() *DepartmentUpdate {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *DepartmentUpdate) SetIsActive(v bool) *DepartmentUpdate {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *DepartmentUpdate) SetNillableIsActive(v *bool) *DepartmentUpdate {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *DepartmentUpdate) SetFranchise(v *Franchise) *DepartmentUpdate {
 	return _u.SetFranchiseID(v.ID)
@@ -399,6 +413,9 @@ func (_u *DepartmentUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(department.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(department.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -767,6 +784,20 @@ func (_u *DepartmentUpdateOne) ClearSecurityGroupID() *DepartmentUpdateOne {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *DepartmentUpdateOne) SetIsActive(v bool) *DepartmentUpdateOne {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *DepartmentUpdateOne) SetNillableIsActive(v *bool) *DepartmentUpdateOne {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *DepartmentUpdateOne) SetFranchise(v *Franchise) *DepartmentUpdateOne {
 	return _u.SetFranchiseID(v.ID)
@@ -994,6 +1025,9 @@ func (_u *DepartmentUpdateOne) sqlSave(ctx context.Context) (_node *Department, 
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(department.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(department.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -2438,6 +2438,11 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, department.FieldSecurityGroupID)
 				fieldSeen[department.FieldSecurityGroupID] = struct{}{}
 			}
+		case "isActive":
+			if _, ok := fieldSeen[department.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, department.FieldIsActive)
+				fieldSeen[department.FieldIsActive] = struct{}{}
+			}
 		case "id":
 		case "createdBy":
 			if _, ok := fieldSeen[department.FieldCreatedByID]; !ok {
@@ -4811,6 +4816,11 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, product.FieldProductGroupID)
 				fieldSeen[product.FieldProductGroupID] = struct{}{}
 			}
+		case "isActive":
+			if _, ok := fieldSeen[product.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, product.FieldIsActive)
+				fieldSeen[product.FieldIsActive] = struct{}{}
+			}
 		case "id":
 		case "createdBy":
 			if _, ok := fieldSeen[product.FieldCreatedByID]; !ok {
@@ -4991,6 +5001,11 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 			if _, ok := fieldSeen[productgroup.FieldParentID]; !ok {
 				selectedFields = append(selectedFields, productgroup.FieldParentID)
 				fieldSeen[productgroup.FieldParentID] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[productgroup.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldIsActive)
+				fieldSeen[productgroup.FieldIsActive] = struct{}{}
 			}
 		case "id":
 		case "createdBy":
@@ -5311,6 +5326,11 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[role.FieldName]; !ok {
 				selectedFields = append(selectedFields, role.FieldName)
 				fieldSeen[role.FieldName] = struct{}{}
+			}
+		case "isDefault":
+			if _, ok := fieldSeen[role.FieldIsDefault]; !ok {
+				selectedFields = append(selectedFields, role.FieldIsDefault)
+				fieldSeen[role.FieldIsDefault] = struct{}{}
 			}
 		case "id":
 		case "createdBy":
@@ -5964,6 +5984,11 @@ func (_q *StatusQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 			if _, ok := fieldSeen[status.FieldPosition]; !ok {
 				selectedFields = append(selectedFields, status.FieldPosition)
 				fieldSeen[status.FieldPosition] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[status.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, status.FieldIsActive)
+				fieldSeen[status.FieldIsActive] = struct{}{}
 			}
 		case "id":
 		case "createdBy":

@@ -6183,6 +6183,10 @@ type DepartmentWhereInput struct {
 	SecurityGroupIDIsNil  bool        `json:"securityGroupIDIsNil,omitempty"`
 	SecurityGroupIDNotNil bool        `json:"securityGroupIDNotNil,omitempty"`
 
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+
 	// "franchise" edge predicates.
 	HasFranchise     *bool                  `json:"hasFranchise,omitempty"`
 	HasFranchiseWith []*FranchiseWhereInput `json:"hasFranchiseWith,omitempty"`
@@ -6437,6 +6441,12 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 	}
 	if i.SecurityGroupIDNotNil {
 		predicates = append(predicates, department.SecurityGroupIDNotNil())
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, department.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, department.IsActiveNEQ(*i.IsActiveNEQ))
 	}
 
 	if i.HasFranchise != nil {
@@ -12927,6 +12937,10 @@ type ProductWhereInput struct {
 	ProductGroupIDIsNil  bool        `json:"productGroupIDIsNil,omitempty"`
 	ProductGroupIDNotNil bool        `json:"productGroupIDNotNil,omitempty"`
 
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+
 	// "product_group" edge predicates.
 	HasProductGroup     *bool                     `json:"hasProductGroup,omitempty"`
 	HasProductGroupWith []*ProductGroupWhereInput `json:"hasProductGroupWith,omitempty"`
@@ -13376,6 +13390,12 @@ func (i *ProductWhereInput) P() (predicate.Product, error) {
 	if i.ProductGroupIDNotNil {
 		predicates = append(predicates, product.ProductGroupIDNotNil())
 	}
+	if i.IsActive != nil {
+		predicates = append(predicates, product.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, product.IsActiveNEQ(*i.IsActiveNEQ))
+	}
 
 	if i.HasProductGroup != nil {
 		p := product.HasProductGroup()
@@ -13484,6 +13504,10 @@ type ProductGroupWhereInput struct {
 	ParentIDNotIn  []uuid.UUID `json:"parentIDNotIn,omitempty"`
 	ParentIDIsNil  bool        `json:"parentIDIsNil,omitempty"`
 	ParentIDNotNil bool        `json:"parentIDNotNil,omitempty"`
+
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
 
 	// "parent" edge predicates.
 	HasParent     *bool                     `json:"hasParent,omitempty"`
@@ -13703,6 +13727,12 @@ func (i *ProductGroupWhereInput) P() (predicate.ProductGroup, error) {
 	}
 	if i.ParentIDNotNil {
 		predicates = append(predicates, productgroup.ParentIDNotNil())
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, productgroup.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, productgroup.IsActiveNEQ(*i.IsActiveNEQ))
 	}
 
 	if i.HasParent != nil {
@@ -14233,6 +14263,10 @@ type RoleWhereInput struct {
 	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
 
+	// "is_default" field predicates.
+	IsDefault    *bool `json:"isDefault,omitempty"`
+	IsDefaultNEQ *bool `json:"isDefaultNEQ,omitempty"`
+
 	// "permissions" edge predicates.
 	HasPermissions     *bool                   `json:"hasPermissions,omitempty"`
 	HasPermissionsWith []*PermissionWhereInput `json:"hasPermissionsWith,omitempty"`
@@ -14429,6 +14463,12 @@ func (i *RoleWhereInput) P() (predicate.Role, error) {
 	}
 	if i.NameContainsFold != nil {
 		predicates = append(predicates, role.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.IsDefault != nil {
+		predicates = append(predicates, role.IsDefaultEQ(*i.IsDefault))
+	}
+	if i.IsDefaultNEQ != nil {
+		predicates = append(predicates, role.IsDefaultNEQ(*i.IsDefaultNEQ))
 	}
 
 	if i.HasPermissions != nil {
@@ -15644,6 +15684,10 @@ type StatusWhereInput struct {
 	PositionGTE   *int  `json:"positionGTE,omitempty"`
 	PositionLT    *int  `json:"positionLT,omitempty"`
 	PositionLTE   *int  `json:"positionLTE,omitempty"`
+
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -15869,6 +15913,12 @@ func (i *StatusWhereInput) P() (predicate.Status, error) {
 	}
 	if i.PositionLTE != nil {
 		predicates = append(predicates, status.PositionLTE(*i.PositionLTE))
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, status.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, status.IsActiveNEQ(*i.IsActiveNEQ))
 	}
 
 	switch len(predicates) {

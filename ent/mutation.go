@@ -17565,6 +17565,7 @@ type DepartmentMutation struct {
 	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
+	is_active              *bool
 	clearedFields          map[string]struct{}
 	franchise              *uuid.UUID
 	clearedfranchise       bool
@@ -18259,6 +18260,42 @@ func (m *DepartmentMutation) ResetSecurityGroupID() {
 	delete(m.clearedFields, department.FieldSecurityGroupID)
 }
 
+// SetIsActive sets the "is_active" field.
+func (m *DepartmentMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *DepartmentMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Department entity.
+// If the Department object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DepartmentMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *DepartmentMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
 // ClearFranchise clears the "franchise" edge to the Franchise entity.
 func (m *DepartmentMutation) ClearFranchise() {
 	m.clearedfranchise = true
@@ -18482,7 +18519,7 @@ func (m *DepartmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DepartmentMutation) Fields() []string {
-	fields := make([]string, 0, 13)
+	fields := make([]string, 0, 14)
 	if m.tenant_id != nil {
 		fields = append(fields, department.FieldTenantID)
 	}
@@ -18522,6 +18559,9 @@ func (m *DepartmentMutation) Fields() []string {
 	if m.security_group != nil {
 		fields = append(fields, department.FieldSecurityGroupID)
 	}
+	if m.is_active != nil {
+		fields = append(fields, department.FieldIsActive)
+	}
 	return fields
 }
 
@@ -18556,6 +18596,8 @@ func (m *DepartmentMutation) Field(name string) (ent.Value, bool) {
 		return m.PipelineID()
 	case department.FieldSecurityGroupID:
 		return m.SecurityGroupID()
+	case department.FieldIsActive:
+		return m.IsActive()
 	}
 	return nil, false
 }
@@ -18591,6 +18633,8 @@ func (m *DepartmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldPipelineID(ctx)
 	case department.FieldSecurityGroupID:
 		return m.OldSecurityGroupID(ctx)
+	case department.FieldIsActive:
+		return m.OldIsActive(ctx)
 	}
 	return nil, fmt.Errorf("unknown Department field %s", name)
 }
@@ -18690,6 +18734,13 @@ func (m *DepartmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSecurityGroupID(v)
+		return nil
+	case department.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Department field %s", name)
@@ -18829,6 +18880,9 @@ func (m *DepartmentMutation) ResetField(name string) error {
 		return nil
 	case department.FieldSecurityGroupID:
 		m.ResetSecurityGroupID()
+		return nil
+	case department.FieldIsActive:
+		m.ResetIsActive()
 		return nil
 	}
 	return fmt.Errorf("unknown Department field %s", name)
@@ -37384,6 +37438,7 @@ type ProductMutation struct {
 	default_sales_price    *string
 	default_margin         *string
 	currency               *string
+	is_active              *bool
 	clearedFields          map[string]struct{}
 	product_group          *uuid.UUID
 	clearedproduct_group   bool
@@ -38189,6 +38244,42 @@ func (m *ProductMutation) ResetProductGroupID() {
 	delete(m.clearedFields, product.FieldProductGroupID)
 }
 
+// SetIsActive sets the "is_active" field.
+func (m *ProductMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *ProductMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *ProductMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
 // ClearProductGroup clears the "product_group" edge to the ProductGroup entity.
 func (m *ProductMutation) ClearProductGroup() {
 	m.clearedproduct_group = true
@@ -38304,7 +38395,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m.tenant_id != nil {
 		fields = append(fields, product.FieldTenantID)
 	}
@@ -38356,6 +38447,9 @@ func (m *ProductMutation) Fields() []string {
 	if m.product_group != nil {
 		fields = append(fields, product.FieldProductGroupID)
 	}
+	if m.is_active != nil {
+		fields = append(fields, product.FieldIsActive)
+	}
 	return fields
 }
 
@@ -38398,6 +38492,8 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.Currency()
 	case product.FieldProductGroupID:
 		return m.ProductGroupID()
+	case product.FieldIsActive:
+		return m.IsActive()
 	}
 	return nil, false
 }
@@ -38441,6 +38537,8 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCurrency(ctx)
 	case product.FieldProductGroupID:
 		return m.OldProductGroupID(ctx)
+	case product.FieldIsActive:
+		return m.OldIsActive(ctx)
 	}
 	return nil, fmt.Errorf("unknown Product field %s", name)
 }
@@ -38568,6 +38666,13 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProductGroupID(v)
+		return nil
+	case product.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
@@ -38708,6 +38813,9 @@ func (m *ProductMutation) ResetField(name string) error {
 	case product.FieldProductGroupID:
 		m.ResetProductGroupID()
 		return nil
+	case product.FieldIsActive:
+		m.ResetIsActive()
+		return nil
 	}
 	return fmt.Errorf("unknown Product field %s", name)
 }
@@ -38830,6 +38938,7 @@ type ProductGroupMutation struct {
 	deleted_by_id         *uuid.UUID
 	dtype                 *string
 	name                  *string
+	is_active             *bool
 	clearedFields         map[string]struct{}
 	parent                *uuid.UUID
 	clearedparent         bool
@@ -39422,6 +39531,42 @@ func (m *ProductGroupMutation) ResetParentID() {
 	delete(m.clearedFields, productgroup.FieldParentID)
 }
 
+// SetIsActive sets the "is_active" field.
+func (m *ProductGroupMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *ProductGroupMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the ProductGroup entity.
+// If the ProductGroup object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductGroupMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *ProductGroupMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
 // ClearParent clears the "parent" edge to the ProductGroup entity.
 func (m *ProductGroupMutation) ClearParent() {
 	m.clearedparent = true
@@ -39591,7 +39736,7 @@ func (m *ProductGroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductGroupMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.tenant_id != nil {
 		fields = append(fields, productgroup.FieldTenantID)
 	}
@@ -39625,6 +39770,9 @@ func (m *ProductGroupMutation) Fields() []string {
 	if m.parent != nil {
 		fields = append(fields, productgroup.FieldParentID)
 	}
+	if m.is_active != nil {
+		fields = append(fields, productgroup.FieldIsActive)
+	}
 	return fields
 }
 
@@ -39655,6 +39803,8 @@ func (m *ProductGroupMutation) Field(name string) (ent.Value, bool) {
 		return m.Name()
 	case productgroup.FieldParentID:
 		return m.ParentID()
+	case productgroup.FieldIsActive:
+		return m.IsActive()
 	}
 	return nil, false
 }
@@ -39686,6 +39836,8 @@ func (m *ProductGroupMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldName(ctx)
 	case productgroup.FieldParentID:
 		return m.OldParentID(ctx)
+	case productgroup.FieldIsActive:
+		return m.OldIsActive(ctx)
 	}
 	return nil, fmt.Errorf("unknown ProductGroup field %s", name)
 }
@@ -39771,6 +39923,13 @@ func (m *ProductGroupMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetParentID(v)
+		return nil
+	case productgroup.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
 		return nil
 	}
 	return fmt.Errorf("unknown ProductGroup field %s", name)
@@ -39892,6 +40051,9 @@ func (m *ProductGroupMutation) ResetField(name string) error {
 		return nil
 	case productgroup.FieldParentID:
 		m.ResetParentID()
+		return nil
+	case productgroup.FieldIsActive:
+		m.ResetIsActive()
 		return nil
 	}
 	return fmt.Errorf("unknown ProductGroup field %s", name)
@@ -41192,6 +41354,7 @@ type RoleMutation struct {
 	deleted_by_id      *uuid.UUID
 	dtype              *string
 	name               *string
+	is_default         *bool
 	clearedFields      map[string]struct{}
 	permissions        map[uuid.UUID]struct{}
 	removedpermissions map[uuid.UUID]struct{}
@@ -41733,6 +41896,42 @@ func (m *RoleMutation) ResetName() {
 	m.name = nil
 }
 
+// SetIsDefault sets the "is_default" field.
+func (m *RoleMutation) SetIsDefault(b bool) {
+	m.is_default = &b
+}
+
+// IsDefault returns the value of the "is_default" field in the mutation.
+func (m *RoleMutation) IsDefault() (r bool, exists bool) {
+	v := m.is_default
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDefault returns the old "is_default" field's value of the Role entity.
+// If the Role object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoleMutation) OldIsDefault(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDefault is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDefault requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDefault: %w", err)
+	}
+	return oldValue.IsDefault, nil
+}
+
+// ResetIsDefault resets all changes to the "is_default" field.
+func (m *RoleMutation) ResetIsDefault() {
+	m.is_default = nil
+}
+
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by ids.
 func (m *RoleMutation) AddPermissionIDs(ids ...uuid.UUID) {
 	if m.permissions == nil {
@@ -41875,7 +42074,7 @@ func (m *RoleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RoleMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.tenant_id != nil {
 		fields = append(fields, role.FieldTenantID)
 	}
@@ -41906,6 +42105,9 @@ func (m *RoleMutation) Fields() []string {
 	if m.name != nil {
 		fields = append(fields, role.FieldName)
 	}
+	if m.is_default != nil {
+		fields = append(fields, role.FieldIsDefault)
+	}
 	return fields
 }
 
@@ -41934,6 +42136,8 @@ func (m *RoleMutation) Field(name string) (ent.Value, bool) {
 		return m.Dtype()
 	case role.FieldName:
 		return m.Name()
+	case role.FieldIsDefault:
+		return m.IsDefault()
 	}
 	return nil, false
 }
@@ -41963,6 +42167,8 @@ func (m *RoleMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldDtype(ctx)
 	case role.FieldName:
 		return m.OldName(ctx)
+	case role.FieldIsDefault:
+		return m.OldIsDefault(ctx)
 	}
 	return nil, fmt.Errorf("unknown Role field %s", name)
 }
@@ -42041,6 +42247,13 @@ func (m *RoleMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
+		return nil
+	case role.FieldIsDefault:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDefault(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)
@@ -42153,6 +42366,9 @@ func (m *RoleMutation) ResetField(name string) error {
 		return nil
 	case role.FieldName:
 		m.ResetName()
+		return nil
+	case role.FieldIsDefault:
+		m.ResetIsDefault()
 		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)
@@ -46087,6 +46303,7 @@ type StatusMutation struct {
 	kind           *status.Kind
 	position       *int
 	addposition    *int
+	is_active      *bool
 	clearedFields  map[string]struct{}
 	done           bool
 	oldValue       func(context.Context) (*Status, error)
@@ -46714,6 +46931,42 @@ func (m *StatusMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// SetIsActive sets the "is_active" field.
+func (m *StatusMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *StatusMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Status entity.
+// If the Status object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *StatusMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *StatusMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
 // Where appends a list predicates to the StatusMutation builder.
 func (m *StatusMutation) Where(ps ...predicate.Status) {
 	m.predicates = append(m.predicates, ps...)
@@ -46748,7 +47001,7 @@ func (m *StatusMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *StatusMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.tenant_id != nil {
 		fields = append(fields, status.FieldTenantID)
 	}
@@ -46785,6 +47038,9 @@ func (m *StatusMutation) Fields() []string {
 	if m.position != nil {
 		fields = append(fields, status.FieldPosition)
 	}
+	if m.is_active != nil {
+		fields = append(fields, status.FieldIsActive)
+	}
 	return fields
 }
 
@@ -46817,6 +47073,8 @@ func (m *StatusMutation) Field(name string) (ent.Value, bool) {
 		return m.Kind()
 	case status.FieldPosition:
 		return m.Position()
+	case status.FieldIsActive:
+		return m.IsActive()
 	}
 	return nil, false
 }
@@ -46850,6 +47108,8 @@ func (m *StatusMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldKind(ctx)
 	case status.FieldPosition:
 		return m.OldPosition(ctx)
+	case status.FieldIsActive:
+		return m.OldIsActive(ctx)
 	}
 	return nil, fmt.Errorf("unknown Status field %s", name)
 }
@@ -46942,6 +47202,13 @@ func (m *StatusMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPosition(v)
+		return nil
+	case status.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Status field %s", name)
@@ -47075,6 +47342,9 @@ func (m *StatusMutation) ResetField(name string) error {
 		return nil
 	case status.FieldPosition:
 		m.ResetPosition()
+		return nil
+	case status.FieldIsActive:
+		m.ResetIsActive()
 		return nil
 	}
 	return fmt.Errorf("unknown Status field %s", name)
@@ -50560,6 +50830,7 @@ type UserMutation struct {
 	is_back_end             *bool
 	is_disableable          *bool
 	is_active               *bool
+	access_revoked_at       *time.Time
 	clearedFields           map[string]struct{}
 	roles                   map[uuid.UUID]struct{}
 	removedroles            map[uuid.UUID]struct{}
@@ -51831,6 +52102,55 @@ func (m *UserMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (m *UserMutation) SetAccessRevokedAt(t time.Time) {
+	m.access_revoked_at = &t
+}
+
+// AccessRevokedAt returns the value of the "access_revoked_at" field in the mutation.
+func (m *UserMutation) AccessRevokedAt() (r time.Time, exists bool) {
+	v := m.access_revoked_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAccessRevokedAt returns the old "access_revoked_at" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldAccessRevokedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAccessRevokedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAccessRevokedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAccessRevokedAt: %w", err)
+	}
+	return oldValue.AccessRevokedAt, nil
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (m *UserMutation) ClearAccessRevokedAt() {
+	m.access_revoked_at = nil
+	m.clearedFields[user.FieldAccessRevokedAt] = struct{}{}
+}
+
+// AccessRevokedAtCleared returns if the "access_revoked_at" field was cleared in this mutation.
+func (m *UserMutation) AccessRevokedAtCleared() bool {
+	_, ok := m.clearedFields[user.FieldAccessRevokedAt]
+	return ok
+}
+
+// ResetAccessRevokedAt resets all changes to the "access_revoked_at" field.
+func (m *UserMutation) ResetAccessRevokedAt() {
+	m.access_revoked_at = nil
+	delete(m.clearedFields, user.FieldAccessRevokedAt)
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by ids.
 func (m *UserMutation) AddRoleIDs(ids ...uuid.UUID) {
 	if m.roles == nil {
@@ -52228,7 +52548,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 28)
 	if m.tenant_id != nil {
 		fields = append(fields, user.FieldTenantID)
 	}
@@ -52310,6 +52630,9 @@ func (m *UserMutation) Fields() []string {
 	if m.is_active != nil {
 		fields = append(fields, user.FieldIsActive)
 	}
+	if m.access_revoked_at != nil {
+		fields = append(fields, user.FieldAccessRevokedAt)
+	}
 	return fields
 }
 
@@ -52372,6 +52695,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.IsDisableable()
 	case user.FieldIsActive:
 		return m.IsActive()
+	case user.FieldAccessRevokedAt:
+		return m.AccessRevokedAt()
 	}
 	return nil, false
 }
@@ -52435,6 +52760,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldIsDisableable(ctx)
 	case user.FieldIsActive:
 		return m.OldIsActive(ctx)
+	case user.FieldAccessRevokedAt:
+		return m.OldAccessRevokedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -52633,6 +52960,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIsActive(v)
 		return nil
+	case user.FieldAccessRevokedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAccessRevokedAt(v)
+		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
 }
@@ -52702,6 +53036,9 @@ func (m *UserMutation) ClearedFields() []string {
 	if m.FieldCleared(user.FieldVersionDontShowAgain) {
 		fields = append(fields, user.FieldVersionDontShowAgain)
 	}
+	if m.FieldCleared(user.FieldAccessRevokedAt) {
+		fields = append(fields, user.FieldAccessRevokedAt)
+	}
 	return fields
 }
 
@@ -52754,6 +53091,9 @@ func (m *UserMutation) ClearField(name string) error {
 		return nil
 	case user.FieldVersionDontShowAgain:
 		m.ClearVersionDontShowAgain()
+		return nil
+	case user.FieldAccessRevokedAt:
+		m.ClearAccessRevokedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User nullable field %s", name)
@@ -52843,6 +53183,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldIsActive:
 		m.ResetIsActive()
+		return nil
+	case user.FieldAccessRevokedAt:
+		m.ResetAccessRevokedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

@@ -53,6 +53,8 @@ type Product struct {
 	Currency string `json:"currency,omitempty"`
 	// ProductGroupID holds the value of the "product_group_id" field.
 	ProductGroupID *uuid.UUID `json:"product_group_id,omitempty"`
+	// IsActive holds the value of the "is_active" field.
+	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProductQuery when eager-loading is set.
 	Edges        ProductEdges `json:"edges"`
@@ -101,7 +103,7 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case product.FieldCreatedByID, product.FieldModifiedByID, product.FieldDeletedByID, product.FieldProductGroupID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case product.FieldIsDeleted:
+		case product.FieldIsDeleted, product.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case product.FieldDtype, product.FieldSku, product.FieldName, product.FieldDescription, product.FieldDefaultCost, product.FieldDefaultSalesPrice, product.FieldDefaultMargin, product.FieldCurrency:
 			values[i] = new(sql.NullString)
@@ -238,6 +240,12 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 				_m.ProductGroupID = new(uuid.UUID)
 				*_m.ProductGroupID = *value.S.(*uuid.UUID)
 			}
+		case product.FieldIsActive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_active", values[i])
+			} else if value.Valid {
+				_m.IsActive = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -346,6 +354,9 @@ func (_m *Product) String() string {
 		builder.WriteString("product_group_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("is_active=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -248,6 +248,20 @@ func (_c *ProductCreate) SetNillableProductGroupID(v *uuid.UUID) *ProductCreate 
 	return _c
 }
 
+// SetIsActive sets the "is_active" field.
+func (_c *ProductCreate) SetIsActive(v bool) *ProductCreate {
+	_c.mutation.SetIsActive(v)
+	return _c
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_c *ProductCreate) SetNillableIsActive(v *bool) *ProductCreate {
+	if v != nil {
+		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ProductCreate) SetID(v uuid.UUID) *ProductCreate {
 	_c.mutation.SetID(v)
@@ -358,6 +372,10 @@ func (_c *ProductCreate) defaults() error {
 		v := product.DefaultCurrency
 		_c.mutation.SetCurrency(v)
 	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		v := product.DefaultIsActive
+		_c.mutation.SetIsActive(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if product.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized product.DefaultID (forgotten import ent/runtime?)")
@@ -407,6 +425,9 @@ func (_c *ProductCreate) check() error {
 	}
 	if _, ok := _c.mutation.Currency(); !ok {
 		return &ValidationError{Name: "currency", err: errors.New(`ent: missing required field "Product.currency"`)}
+	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "Product.is_active"`)}
 	}
 	return nil
 }
@@ -507,6 +528,10 @@ func (_c *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
 		_node.Currency = value
+	}
+	if value, ok := _c.mutation.IsActive(); ok {
+		_spec.SetField(product.FieldIsActive, field.TypeBool, value)
+		_node.IsActive = value
 	}
 	if nodes := _c.mutation.ProductGroupIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -776,6 +801,18 @@ func (u *ProductUpsert) UpdateProductGroupID() *ProductUpsert {
 // ClearProductGroupID clears the value of the "product_group_id" field.
 func (u *ProductUpsert) ClearProductGroupID() *ProductUpsert {
 	u.SetNull(product.FieldProductGroupID)
+	return u
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *ProductUpsert) SetIsActive(v bool) *ProductUpsert {
+	u.Set(product.FieldIsActive, v)
+	return u
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateIsActive() *ProductUpsert {
+	u.SetExcluded(product.FieldIsActive)
 	return u
 }
 
@@ -1053,6 +1090,20 @@ func (u *ProductUpsertOne) UpdateProductGroupID() *ProductUpsertOne {
 func (u *ProductUpsertOne) ClearProductGroupID() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.ClearProductGroupID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *ProductUpsertOne) SetIsActive(v bool) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateIsActive() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateIsActive()
 	})
 }
 
@@ -1497,6 +1548,20 @@ func (u *ProductUpsertBulk) UpdateProductGroupID() *ProductUpsertBulk {
 func (u *ProductUpsertBulk) ClearProductGroupID() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.ClearProductGroupID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *ProductUpsertBulk) SetIsActive(v bool) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateIsActive() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateIsActive()
 	})
 }
 

@@ -244,6 +244,20 @@ func (_u *ProductUpdate) ClearProductGroupID() *ProductUpdate {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *ProductUpdate) SetIsActive(v bool) *ProductUpdate {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *ProductUpdate) SetNillableIsActive(v *bool) *ProductUpdate {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetProductGroup sets the "product_group" edge to the ProductGroup entity.
 func (_u *ProductUpdate) SetProductGroup(v *ProductGroup) *ProductUpdate {
 	return _u.SetProductGroupID(v.ID)
@@ -401,6 +415,9 @@ func (_u *ProductUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(product.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.ProductGroupCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -710,6 +727,20 @@ func (_u *ProductUpdateOne) ClearProductGroupID() *ProductUpdateOne {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *ProductUpdateOne) SetIsActive(v bool) *ProductUpdateOne {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *ProductUpdateOne) SetNillableIsActive(v *bool) *ProductUpdateOne {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetProductGroup sets the "product_group" edge to the ProductGroup entity.
 func (_u *ProductUpdateOne) SetProductGroup(v *ProductGroup) *ProductUpdateOne {
 	return _u.SetProductGroupID(v.ID)
@@ -897,6 +928,9 @@ func (_u *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err er
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(product.FieldCurrency, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(product.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.ProductGroupCleared() {
 		edge := &sqlgraph.EdgeSpec{

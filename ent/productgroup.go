@@ -40,6 +40,8 @@ type ProductGroup struct {
 	Name string `json:"name,omitempty"`
 	// ParentID holds the value of the "parent_id" field.
 	ParentID *uuid.UUID `json:"parent_id,omitempty"`
+	// IsActive holds the value of the "is_active" field.
+	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ProductGroupQuery when eager-loading is set.
 	Edges        ProductGroupEdges `json:"edges"`
@@ -100,7 +102,7 @@ func (*ProductGroup) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case productgroup.FieldCreatedByID, productgroup.FieldModifiedByID, productgroup.FieldDeletedByID, productgroup.FieldParentID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case productgroup.FieldIsDeleted:
+		case productgroup.FieldIsDeleted, productgroup.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case productgroup.FieldDtype, productgroup.FieldName:
 			values[i] = new(sql.NullString)
@@ -201,6 +203,12 @@ func (_m *ProductGroup) assignValues(columns []string, values []any) error {
 				_m.ParentID = new(uuid.UUID)
 				*_m.ParentID = *value.S.(*uuid.UUID)
 			}
+		case productgroup.FieldIsActive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_active", values[i])
+			} else if value.Valid {
+				_m.IsActive = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -296,6 +304,9 @@ func (_m *ProductGroup) String() string {
 		builder.WriteString("parent_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("is_active=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
 	builder.WriteByte(')')
 	return builder.String()
 }

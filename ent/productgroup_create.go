@@ -163,6 +163,20 @@ func (_c *ProductGroupCreate) SetNillableParentID(v *uuid.UUID) *ProductGroupCre
 	return _c
 }
 
+// SetIsActive sets the "is_active" field.
+func (_c *ProductGroupCreate) SetIsActive(v bool) *ProductGroupCreate {
+	_c.mutation.SetIsActive(v)
+	return _c
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_c *ProductGroupCreate) SetNillableIsActive(v *bool) *ProductGroupCreate {
+	if v != nil {
+		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ProductGroupCreate) SetID(v uuid.UUID) *ProductGroupCreate {
 	_c.mutation.SetID(v)
@@ -264,6 +278,10 @@ func (_c *ProductGroupCreate) defaults() error {
 		v := productgroup.DefaultDtype
 		_c.mutation.SetDtype(v)
 	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		v := productgroup.DefaultIsActive
+		_c.mutation.SetIsActive(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if productgroup.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized productgroup.DefaultID (forgotten import ent/runtime?)")
@@ -295,6 +313,9 @@ func (_c *ProductGroupCreate) check() error {
 		if err := productgroup.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "ProductGroup.name": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "ProductGroup.is_active"`)}
 	}
 	return nil
 }
@@ -371,6 +392,10 @@ func (_c *ProductGroupCreate) createSpec() (*ProductGroup, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(productgroup.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.IsActive(); ok {
+		_spec.SetField(productgroup.FieldIsActive, field.TypeBool, value)
+		_node.IsActive = value
 	}
 	if nodes := _c.mutation.ParentIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -587,6 +612,18 @@ func (u *ProductGroupUpsert) ClearParentID() *ProductGroupUpsert {
 	return u
 }
 
+// SetIsActive sets the "is_active" field.
+func (u *ProductGroupUpsert) SetIsActive(v bool) *ProductGroupUpsert {
+	u.Set(productgroup.FieldIsActive, v)
+	return u
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductGroupUpsert) UpdateIsActive() *ProductGroupUpsert {
+	u.SetExcluded(productgroup.FieldIsActive)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -777,6 +814,20 @@ func (u *ProductGroupUpsertOne) UpdateParentID() *ProductGroupUpsertOne {
 func (u *ProductGroupUpsertOne) ClearParentID() *ProductGroupUpsertOne {
 	return u.Update(func(s *ProductGroupUpsert) {
 		s.ClearParentID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *ProductGroupUpsertOne) SetIsActive(v bool) *ProductGroupUpsertOne {
+	return u.Update(func(s *ProductGroupUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductGroupUpsertOne) UpdateIsActive() *ProductGroupUpsertOne {
+	return u.Update(func(s *ProductGroupUpsert) {
+		s.UpdateIsActive()
 	})
 }
 
@@ -1137,6 +1188,20 @@ func (u *ProductGroupUpsertBulk) UpdateParentID() *ProductGroupUpsertBulk {
 func (u *ProductGroupUpsertBulk) ClearParentID() *ProductGroupUpsertBulk {
 	return u.Update(func(s *ProductGroupUpsert) {
 		s.ClearParentID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *ProductGroupUpsertBulk) SetIsActive(v bool) *ProductGroupUpsertBulk {
+	return u.Update(func(s *ProductGroupUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *ProductGroupUpsertBulk) UpdateIsActive() *ProductGroupUpsertBulk {
+	return u.Update(func(s *ProductGroupUpsert) {
+		s.UpdateIsActive()
 	})
 }
 

@@ -159,6 +159,20 @@ func (_u *ProductGroupUpdate) ClearParentID() *ProductGroupUpdate {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *ProductGroupUpdate) SetIsActive(v bool) *ProductGroupUpdate {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *ProductGroupUpdate) SetNillableIsActive(v *bool) *ProductGroupUpdate {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetParent sets the "parent" edge to the ProductGroup entity.
 func (_u *ProductGroupUpdate) SetParent(v *ProductGroup) *ProductGroupUpdate {
 	return _u.SetParentID(v.ID)
@@ -334,6 +348,9 @@ func (_u *ProductGroupUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(productgroup.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(productgroup.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -604,6 +621,20 @@ func (_u *ProductGroupUpdateOne) ClearParentID() *ProductGroupUpdateOne {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *ProductGroupUpdateOne) SetIsActive(v bool) *ProductGroupUpdateOne {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *ProductGroupUpdateOne) SetNillableIsActive(v *bool) *ProductGroupUpdateOne {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetParent sets the "parent" edge to the ProductGroup entity.
 func (_u *ProductGroupUpdateOne) SetParent(v *ProductGroup) *ProductGroupUpdateOne {
 	return _u.SetParentID(v.ID)
@@ -809,6 +840,9 @@ func (_u *ProductGroupUpdateOne) sqlSave(ctx context.Context) (_node *ProductGro
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(productgroup.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(productgroup.FieldIsActive, field.TypeBool, value)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{

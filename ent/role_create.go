@@ -150,6 +150,20 @@ func (_c *RoleCreate) SetName(v string) *RoleCreate {
 	return _c
 }
 
+// SetIsDefault sets the "is_default" field.
+func (_c *RoleCreate) SetIsDefault(v bool) *RoleCreate {
+	_c.mutation.SetIsDefault(v)
+	return _c
+}
+
+// SetNillableIsDefault sets the "is_default" field if the given value is not nil.
+func (_c *RoleCreate) SetNillableIsDefault(v *bool) *RoleCreate {
+	if v != nil {
+		_c.SetIsDefault(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *RoleCreate) SetID(v uuid.UUID) *RoleCreate {
 	_c.mutation.SetID(v)
@@ -246,6 +260,10 @@ func (_c *RoleCreate) defaults() error {
 		v := role.DefaultDtype
 		_c.mutation.SetDtype(v)
 	}
+	if _, ok := _c.mutation.IsDefault(); !ok {
+		v := role.DefaultIsDefault
+		_c.mutation.SetIsDefault(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if role.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized role.DefaultID (forgotten import ent/runtime?)")
@@ -277,6 +295,9 @@ func (_c *RoleCreate) check() error {
 		if err := role.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Role.name": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.IsDefault(); !ok {
+		return &ValidationError{Name: "is_default", err: errors.New(`ent: missing required field "Role.is_default"`)}
 	}
 	return nil
 }
@@ -353,6 +374,10 @@ func (_c *RoleCreate) createSpec() (*Role, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(role.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.IsDefault(); ok {
+		_spec.SetField(role.FieldIsDefault, field.TypeBool, value)
+		_node.IsDefault = value
 	}
 	if nodes := _c.mutation.PermissionsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -562,6 +587,9 @@ func (u *RoleUpsertOne) UpdateNewValues() *RoleUpsertOne {
 		}
 		if _, exists := u.create.mutation.Dtype(); exists {
 			s.SetIgnore(role.FieldDtype)
+		}
+		if _, exists := u.create.mutation.IsDefault(); exists {
+			s.SetIgnore(role.FieldIsDefault)
 		}
 	}))
 	return u
@@ -900,6 +928,9 @@ func (u *RoleUpsertBulk) UpdateNewValues() *RoleUpsertBulk {
 			}
 			if _, exists := b.mutation.Dtype(); exists {
 				s.SetIgnore(role.FieldDtype)
+			}
+			if _, exists := b.mutation.IsDefault(); exists {
+				s.SetIgnore(role.FieldIsDefault)
 			}
 		}
 	}))

@@ -41,7 +41,9 @@ type Status struct {
 	// Kind holds the value of the "kind" field.
 	Kind status.Kind `json:"kind,omitempty"`
 	// Position holds the value of the "position" field.
-	Position     int `json:"position,omitempty"`
+	Position int `json:"position,omitempty"`
+	// IsActive holds the value of the "is_active" field.
+	IsActive     bool `json:"is_active,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -52,7 +54,7 @@ func (*Status) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case status.FieldCreatedByID, status.FieldModifiedByID, status.FieldDeletedByID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case status.FieldIsDeleted:
+		case status.FieldIsDeleted, status.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case status.FieldPosition:
 			values[i] = new(sql.NullInt64)
@@ -160,6 +162,12 @@ func (_m *Status) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Position = int(value.Int64)
 			}
+		case status.FieldIsActive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_active", values[i])
+			} else if value.Valid {
+				_m.IsActive = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -241,6 +249,9 @@ func (_m *Status) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("position=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Position))
+	builder.WriteString(", ")
+	builder.WriteString("is_active=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
 	builder.WriteByte(')')
 	return builder.String()
 }

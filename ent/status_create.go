@@ -176,6 +176,20 @@ func (_c *StatusCreate) SetNillablePosition(v *int) *StatusCreate {
 	return _c
 }
 
+// SetIsActive sets the "is_active" field.
+func (_c *StatusCreate) SetIsActive(v bool) *StatusCreate {
+	_c.mutation.SetIsActive(v)
+	return _c
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_c *StatusCreate) SetNillableIsActive(v *bool) *StatusCreate {
+	if v != nil {
+		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *StatusCreate) SetID(v uuid.UUID) *StatusCreate {
 	_c.mutation.SetID(v)
@@ -250,6 +264,10 @@ func (_c *StatusCreate) defaults() error {
 		v := status.DefaultPosition
 		_c.mutation.SetPosition(v)
 	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		v := status.DefaultIsActive
+		_c.mutation.SetIsActive(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if status.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized status.DefaultID (forgotten import ent/runtime?)")
@@ -292,6 +310,9 @@ func (_c *StatusCreate) check() error {
 	}
 	if _, ok := _c.mutation.Position(); !ok {
 		return &ValidationError{Name: "position", err: errors.New(`ent: missing required field "Status.position"`)}
+	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "Status.is_active"`)}
 	}
 	return nil
 }
@@ -376,6 +397,10 @@ func (_c *StatusCreate) createSpec() (*Status, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(status.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if value, ok := _c.mutation.IsActive(); ok {
+		_spec.SetField(status.FieldIsActive, field.TypeBool, value)
+		_node.IsActive = value
 	}
 	return _node, _spec
 }
@@ -552,6 +577,18 @@ func (u *StatusUpsert) UpdatePosition() *StatusUpsert {
 // AddPosition adds v to the "position" field.
 func (u *StatusUpsert) AddPosition(v int) *StatusUpsert {
 	u.Add(status.FieldPosition, v)
+	return u
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *StatusUpsert) SetIsActive(v bool) *StatusUpsert {
+	u.Set(status.FieldIsActive, v)
+	return u
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *StatusUpsert) UpdateIsActive() *StatusUpsert {
+	u.SetExcluded(status.FieldIsActive)
 	return u
 }
 
@@ -759,6 +796,20 @@ func (u *StatusUpsertOne) AddPosition(v int) *StatusUpsertOne {
 func (u *StatusUpsertOne) UpdatePosition() *StatusUpsertOne {
 	return u.Update(func(s *StatusUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *StatusUpsertOne) SetIsActive(v bool) *StatusUpsertOne {
+	return u.Update(func(s *StatusUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *StatusUpsertOne) UpdateIsActive() *StatusUpsertOne {
+	return u.Update(func(s *StatusUpsert) {
+		s.UpdateIsActive()
 	})
 }
 
@@ -1133,6 +1184,20 @@ func (u *StatusUpsertBulk) AddPosition(v int) *StatusUpsertBulk {
 func (u *StatusUpsertBulk) UpdatePosition() *StatusUpsertBulk {
 	return u.Update(func(s *StatusUpsert) {
 		s.UpdatePosition()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *StatusUpsertBulk) SetIsActive(v bool) *StatusUpsertBulk {
+	return u.Update(func(s *StatusUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *StatusUpsertBulk) UpdateIsActive() *StatusUpsertBulk {
+	return u.Update(func(s *StatusUpsert) {
+		s.UpdateIsActive()
 	})
 }
 

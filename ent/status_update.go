@@ -173,6 +173,20 @@ func (_u *StatusUpdate) AddPosition(v int) *StatusUpdate {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *StatusUpdate) SetIsActive(v bool) *StatusUpdate {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *StatusUpdate) SetNillableIsActive(v *bool) *StatusUpdate {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // Mutation returns the StatusMutation object of the builder.
 func (_u *StatusUpdate) Mutation() *StatusMutation {
 	return _u.mutation
@@ -279,6 +293,9 @@ func (_u *StatusUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(status.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(status.FieldIsActive, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -445,6 +462,20 @@ func (_u *StatusUpdateOne) AddPosition(v int) *StatusUpdateOne {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *StatusUpdateOne) SetIsActive(v bool) *StatusUpdateOne {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *StatusUpdateOne) SetNillableIsActive(v *bool) *StatusUpdateOne {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // Mutation returns the StatusMutation object of the builder.
 func (_u *StatusUpdateOne) Mutation() *StatusMutation {
 	return _u.mutation
@@ -581,6 +612,9 @@ func (_u *StatusUpdateOne) sqlSave(ctx context.Context) (_node *Status, err erro
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(status.FieldPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(status.FieldIsActive, field.TypeBool, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Status{config: _u.config}

@@ -73,6 +73,8 @@ type User struct {
 	IsDisableable bool `json:"is_disableable,omitempty"`
 	// IsActive holds the value of the "is_active" field.
 	IsActive bool `json:"is_active,omitempty"`
+	// AccessRevokedAt holds the value of the "access_revoked_at" field.
+	AccessRevokedAt *time.Time `json:"access_revoked_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -185,7 +187,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldDtype, user.FieldUsername, user.FieldEmail, user.FieldFirstname, user.FieldLastname, user.FieldSignature, user.FieldMobilePhone, user.FieldUserType, user.FieldRoundRobinStatus, user.FieldAPIKey, user.FieldVersionNumber, user.FieldDisplayName:
 			values[i] = new(sql.NullString)
-		case user.FieldDateCreated, user.FieldDateModified, user.FieldDateDeleted:
+		case user.FieldDateCreated, user.FieldDateModified, user.FieldDateDeleted, user.FieldAccessRevokedAt:
 			values[i] = new(sql.NullTime)
 		case user.FieldID, user.FieldTenantID:
 			values[i] = new(uuid.UUID)
@@ -385,6 +387,13 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
+		case user.FieldAccessRevokedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field access_revoked_at", values[i])
+			} else if value.Valid {
+				_m.AccessRevokedAt = new(time.Time)
+				*_m.AccessRevokedAt = value.Time
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -559,6 +568,11 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
+	builder.WriteString(", ")
+	if v := _m.AccessRevokedAt; v != nil {
+		builder.WriteString("access_revoked_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -385,6 +385,20 @@ func (_c *UserCreate) SetNillableIsActive(v *bool) *UserCreate {
 	return _c
 }
 
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (_c *UserCreate) SetAccessRevokedAt(v time.Time) *UserCreate {
+	_c.mutation.SetAccessRevokedAt(v)
+	return _c
+}
+
+// SetNillableAccessRevokedAt sets the "access_revoked_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableAccessRevokedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetAccessRevokedAt(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v uuid.UUID) *UserCreate {
 	_c.mutation.SetID(v)
@@ -804,6 +818,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
+	}
+	if value, ok := _c.mutation.AccessRevokedAt(); ok {
+		_spec.SetField(user.FieldAccessRevokedAt, field.TypeTime, value)
+		_node.AccessRevokedAt = &value
 	}
 	if nodes := _c.mutation.RolesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -1317,6 +1335,24 @@ func (u *UserUpsert) UpdateIsActive() *UserUpsert {
 	return u
 }
 
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (u *UserUpsert) SetAccessRevokedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldAccessRevokedAt, v)
+	return u
+}
+
+// UpdateAccessRevokedAt sets the "access_revoked_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateAccessRevokedAt() *UserUpsert {
+	u.SetExcluded(user.FieldAccessRevokedAt)
+	return u
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (u *UserUpsert) ClearAccessRevokedAt() *UserUpsert {
+	u.SetNull(user.FieldAccessRevokedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -1780,6 +1816,27 @@ func (u *UserUpsertOne) SetIsActive(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateIsActive() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (u *UserUpsertOne) SetAccessRevokedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAccessRevokedAt(v)
+	})
+}
+
+// UpdateAccessRevokedAt sets the "access_revoked_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateAccessRevokedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAccessRevokedAt()
+	})
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (u *UserUpsertOne) ClearAccessRevokedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearAccessRevokedAt()
 	})
 }
 
@@ -2413,6 +2470,27 @@ func (u *UserUpsertBulk) SetIsActive(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateIsActive() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (u *UserUpsertBulk) SetAccessRevokedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetAccessRevokedAt(v)
+	})
+}
+
+// UpdateAccessRevokedAt sets the "access_revoked_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateAccessRevokedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateAccessRevokedAt()
+	})
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (u *UserUpsertBulk) ClearAccessRevokedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearAccessRevokedAt()
 	})
 }
 

@@ -431,6 +431,26 @@ func (_u *UserUpdate) SetNillableIsActive(v *bool) *UserUpdate {
 	return _u
 }
 
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (_u *UserUpdate) SetAccessRevokedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetAccessRevokedAt(v)
+	return _u
+}
+
+// SetNillableAccessRevokedAt sets the "access_revoked_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableAccessRevokedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetAccessRevokedAt(*v)
+	}
+	return _u
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (_u *UserUpdate) ClearAccessRevokedAt() *UserUpdate {
+	_u.mutation.ClearAccessRevokedAt()
+	return _u
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by IDs.
 func (_u *UserUpdate) AddRoleIDs(ids ...uuid.UUID) *UserUpdate {
 	_u.mutation.AddRoleIDs(ids...)
@@ -849,6 +869,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AccessRevokedAt(); ok {
+		_spec.SetField(user.FieldAccessRevokedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AccessRevokedAtCleared() {
+		_spec.ClearField(user.FieldAccessRevokedAt, field.TypeTime)
 	}
 	if _u.mutation.RolesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1565,6 +1591,26 @@ func (_u *UserUpdateOne) SetNillableIsActive(v *bool) *UserUpdateOne {
 	return _u
 }
 
+// SetAccessRevokedAt sets the "access_revoked_at" field.
+func (_u *UserUpdateOne) SetAccessRevokedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetAccessRevokedAt(v)
+	return _u
+}
+
+// SetNillableAccessRevokedAt sets the "access_revoked_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableAccessRevokedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetAccessRevokedAt(*v)
+	}
+	return _u
+}
+
+// ClearAccessRevokedAt clears the value of the "access_revoked_at" field.
+func (_u *UserUpdateOne) ClearAccessRevokedAt() *UserUpdateOne {
+	_u.mutation.ClearAccessRevokedAt()
+	return _u
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by IDs.
 func (_u *UserUpdateOne) AddRoleIDs(ids ...uuid.UUID) *UserUpdateOne {
 	_u.mutation.AddRoleIDs(ids...)
@@ -2013,6 +2059,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(user.FieldIsActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.AccessRevokedAt(); ok {
+		_spec.SetField(user.FieldAccessRevokedAt, field.TypeTime, value)
+	}
+	if _u.mutation.AccessRevokedAtCleared() {
+		_spec.ClearField(user.FieldAccessRevokedAt, field.TypeTime)
 	}
 	if _u.mutation.RolesCleared() {
 		edge := &sqlgraph.EdgeSpec{

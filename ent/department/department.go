@@ -42,6 +42,8 @@ const (
 	FieldPipelineID = "pipeline_id"
 	// FieldSecurityGroupID holds the string denoting the security_group_id field in the database.
 	FieldSecurityGroupID = "security_group_id"
+	// FieldIsActive holds the string denoting the is_active field in the database.
+	FieldIsActive = "is_active"
 	// EdgeFranchise holds the string denoting the franchise edge name in mutations.
 	EdgeFranchise = "franchise"
 	// EdgePipeline holds the string denoting the pipeline edge name in mutations.
@@ -103,6 +105,7 @@ var Columns = []string{
 	FieldFranchiseID,
 	FieldPipelineID,
 	FieldSecurityGroupID,
+	FieldIsActive,
 }
 
 var (
@@ -140,6 +143,8 @@ var (
 	DefaultDtype string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultIsActive holds the default value on creation for the "is_active" field.
+	DefaultIsActive bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -215,6 +220,11 @@ func ByPipelineID(opts ...sql.OrderTermOption) OrderOption {
 // BySecurityGroupID orders the results by the security_group_id field.
 func BySecurityGroupID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSecurityGroupID, opts...).ToFunc()
+}
+
+// ByIsActive orders the results by the is_active field.
+func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
 }
 
 // ByFranchiseField orders the results by franchise field.

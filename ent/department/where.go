@@ -121,6 +121,11 @@ func SecurityGroupID(v uuid.UUID) predicate.Department {
 	return predicate.Department(sql.FieldEQ(FieldSecurityGroupID, v))
 }
 
+// IsActive applies equality check predicate on the "is_active" field. It's identical to IsActiveEQ.
+func IsActive(v bool) predicate.Department {
+	return predicate.Department(sql.FieldEQ(FieldIsActive, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.Department {
 	return predicate.Department(sql.FieldEQ(FieldTenantID, v))
@@ -679,6 +684,16 @@ func SecurityGroupIDIsNil() predicate.Department {
 // SecurityGroupIDNotNil applies the NotNil predicate on the "security_group_id" field.
 func SecurityGroupIDNotNil() predicate.Department {
 	return predicate.Department(sql.FieldNotNull(FieldSecurityGroupID))
+}
+
+// IsActiveEQ applies the EQ predicate on the "is_active" field.
+func IsActiveEQ(v bool) predicate.Department {
+	return predicate.Department(sql.FieldEQ(FieldIsActive, v))
+}
+
+// IsActiveNEQ applies the NEQ predicate on the "is_active" field.
+func IsActiveNEQ(v bool) predicate.Department {
+	return predicate.Department(sql.FieldNEQ(FieldIsActive, v))
 }
 
 // HasFranchise applies the HasEdge predicate on the "franchise" edge.

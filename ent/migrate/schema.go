@@ -623,6 +623,7 @@ var (
 		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "department"},
 		{Name: "name", Type: field.TypeString},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "pipeline_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "security_group_id", Type: field.TypeUUID, Nullable: true},
@@ -635,19 +636,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "departments_franchises_franchise",
-				Columns:    []*schema.Column{DepartmentsColumns[11]},
+				Columns:    []*schema.Column{DepartmentsColumns[12]},
 				RefColumns: []*schema.Column{FranchisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "departments_pipelines_pipeline",
-				Columns:    []*schema.Column{DepartmentsColumns[12]},
+				Columns:    []*schema.Column{DepartmentsColumns[13]},
 				RefColumns: []*schema.Column{PipelinesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "departments_security_groups_security_group",
-				Columns:    []*schema.Column{DepartmentsColumns[13]},
+				Columns:    []*schema.Column{DepartmentsColumns[14]},
 				RefColumns: []*schema.Column{SecurityGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1264,6 +1265,7 @@ var (
 		{Name: "default_sales_price", Type: field.TypeString, Default: "0"},
 		{Name: "default_margin", Type: field.TypeString, Default: "0"},
 		{Name: "currency", Type: field.TypeString, Default: "USD"},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "product_group_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ProductsTable holds the schema information for the "products" table.
@@ -1274,7 +1276,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "products_product_groups_product_group",
-				Columns:    []*schema.Column{ProductsColumns[17]},
+				Columns:    []*schema.Column{ProductsColumns[18]},
 				RefColumns: []*schema.Column{ProductGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1300,6 +1302,7 @@ var (
 		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "product_group"},
 		{Name: "name", Type: field.TypeString},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "parent_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ProductGroupsTable holds the schema information for the "product_groups" table.
@@ -1310,7 +1313,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "product_groups_product_groups_product_groups",
-				Columns:    []*schema.Column{ProductGroupsColumns[11]},
+				Columns:    []*schema.Column{ProductGroupsColumns[12]},
 				RefColumns: []*schema.Column{ProductGroupsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -1379,6 +1382,7 @@ var (
 		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "role"},
 		{Name: "name", Type: field.TypeString},
+		{Name: "is_default", Type: field.TypeBool, Default: false},
 	}
 	// RolesTable holds the schema information for the "roles" table.
 	RolesTable = &schema.Table{
@@ -1514,6 +1518,7 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPEN", "CLOSED", "LOST", "SOLD"}, Default: "OPEN"},
 		{Name: "position", Type: field.TypeInt, Default: 0},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
 	}
 	// StatusesTable holds the schema information for the "statuses" table.
 	StatusesTable = &schema.Table{
@@ -1692,6 +1697,7 @@ var (
 		{Name: "is_back_end", Type: field.TypeBool, Default: false},
 		{Name: "is_disableable", Type: field.TypeBool, Default: true},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "access_revoked_at", Type: field.TypeTime, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -1706,8 +1712,11 @@ var (
 			},
 			{
 				Name:    "user_tenant_id_email",
-				Unique:  false,
+				Unique:  true,
 				Columns: []*schema.Column{UsersColumns[1], UsersColumns[11]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "is_deleted = false",
+				},
 			},
 			{
 				Name:    "user_email",

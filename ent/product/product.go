@@ -50,6 +50,8 @@ const (
 	FieldCurrency = "currency"
 	// FieldProductGroupID holds the string denoting the product_group_id field in the database.
 	FieldProductGroupID = "product_group_id"
+	// FieldIsActive holds the string denoting the is_active field in the database.
+	FieldIsActive = "is_active"
 	// EdgeProductGroup holds the string denoting the product_group edge name in mutations.
 	EdgeProductGroup = "product_group"
 	// EdgeThirdPartyIds holds the string denoting the third_party_ids edge name in mutations.
@@ -92,6 +94,7 @@ var Columns = []string{
 	FieldDefaultMargin,
 	FieldCurrency,
 	FieldProductGroupID,
+	FieldIsActive,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -132,6 +135,8 @@ var (
 	DefaultDefaultMargin string
 	// DefaultCurrency holds the default value on creation for the "currency" field.
 	DefaultCurrency string
+	// DefaultIsActive holds the default value on creation for the "is_active" field.
+	DefaultIsActive bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -227,6 +232,11 @@ func ByCurrency(opts ...sql.OrderTermOption) OrderOption {
 // ByProductGroupID orders the results by the product_group_id field.
 func ByProductGroupID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProductGroupID, opts...).ToFunc()
+}
+
+// ByIsActive orders the results by the is_active field.
+func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
 }
 
 // ByProductGroupField orders the results by product_group field.

@@ -141,6 +141,11 @@ func ProductGroupID(v uuid.UUID) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldProductGroupID, v))
 }
 
+// IsActive applies equality check predicate on the "is_active" field. It's identical to IsActiveEQ.
+func IsActive(v bool) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldIsActive, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.Product {
 	return predicate.Product(sql.FieldEQ(FieldTenantID, v))
@@ -1029,6 +1034,16 @@ func ProductGroupIDIsNil() predicate.Product {
 // ProductGroupIDNotNil applies the NotNil predicate on the "product_group_id" field.
 func ProductGroupIDNotNil() predicate.Product {
 	return predicate.Product(sql.FieldNotNull(FieldProductGroupID))
+}
+
+// IsActiveEQ applies the EQ predicate on the "is_active" field.
+func IsActiveEQ(v bool) predicate.Product {
+	return predicate.Product(sql.FieldEQ(FieldIsActive, v))
+}
+
+// IsActiveNEQ applies the NEQ predicate on the "is_active" field.
+func IsActiveNEQ(v bool) predicate.Product {
+	return predicate.Product(sql.FieldNEQ(FieldIsActive, v))
 }
 
 // HasProductGroup applies the HasEdge predicate on the "product_group" edge.

@@ -111,6 +111,11 @@ func ParentID(v uuid.UUID) predicate.ProductGroup {
 	return predicate.ProductGroup(sql.FieldEQ(FieldParentID, v))
 }
 
+// IsActive applies equality check predicate on the "is_active" field. It's identical to IsActiveEQ.
+func IsActive(v bool) predicate.ProductGroup {
+	return predicate.ProductGroup(sql.FieldEQ(FieldIsActive, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.ProductGroup {
 	return predicate.ProductGroup(sql.FieldEQ(FieldTenantID, v))
@@ -609,6 +614,16 @@ func ParentIDIsNil() predicate.ProductGroup {
 // ParentIDNotNil applies the NotNil predicate on the "parent_id" field.
 func ParentIDNotNil() predicate.ProductGroup {
 	return predicate.ProductGroup(sql.FieldNotNull(FieldParentID))
+}
+
+// IsActiveEQ applies the EQ predicate on the "is_active" field.
+func IsActiveEQ(v bool) predicate.ProductGroup {
+	return predicate.ProductGroup(sql.FieldEQ(FieldIsActive, v))
+}
+
+// IsActiveNEQ applies the NEQ predicate on the "is_active" field.
+func IsActiveNEQ(v bool) predicate.ProductGroup {
+	return predicate.ProductGroup(sql.FieldNEQ(FieldIsActive, v))
 }
 
 // HasParent applies the HasEdge predicate on the "parent" edge.

@@ -36,6 +36,8 @@ const (
 	FieldDtype = "dtype"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
+	// FieldIsDefault holds the string denoting the is_default field in the database.
+	FieldIsDefault = "is_default"
 	// EdgePermissions holds the string denoting the permissions edge name in mutations.
 	EdgePermissions = "permissions"
 	// EdgeUsers holds the string denoting the users edge name in mutations.
@@ -67,6 +69,7 @@ var Columns = []string{
 	FieldDeletedByID,
 	FieldDtype,
 	FieldName,
+	FieldIsDefault,
 }
 
 var (
@@ -104,6 +107,8 @@ var (
 	DefaultDtype string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// DefaultIsDefault holds the default value on creation for the "is_default" field.
+	DefaultIsDefault bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -164,6 +169,11 @@ func ByDtype(opts ...sql.OrderTermOption) OrderOption {
 // ByName orders the results by the name field.
 func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
+}
+
+// ByIsDefault orders the results by the is_default field.
+func ByIsDefault(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsDefault, opts...).ToFunc()
 }
 
 // ByPermissionsCount orders the results by permissions count.

@@ -512,6 +512,10 @@ func init() {
 	departmentDescName := departmentFields[0].Descriptor()
 	// department.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	department.NameValidator = departmentDescName.Validators[0].(func(string) error)
+	// departmentDescIsActive is the schema descriptor for is_active field.
+	departmentDescIsActive := departmentFields[4].Descriptor()
+	// department.DefaultIsActive holds the default value on creation for the is_active field.
+	department.DefaultIsActive = departmentDescIsActive.Default.(bool)
 	// departmentDescID is the schema descriptor for id field.
 	departmentDescID := departmentMixinFields0[0].Descriptor()
 	// department.DefaultID holds the default value on creation for the id field.
@@ -949,6 +953,10 @@ func init() {
 	productDescCurrency := productFields[6].Descriptor()
 	// product.DefaultCurrency holds the default value on creation for the currency field.
 	product.DefaultCurrency = productDescCurrency.Default.(string)
+	// productDescIsActive is the schema descriptor for is_active field.
+	productDescIsActive := productFields[8].Descriptor()
+	// product.DefaultIsActive holds the default value on creation for the is_active field.
+	product.DefaultIsActive = productDescIsActive.Default.(bool)
 	// productDescID is the schema descriptor for id field.
 	productDescID := productMixinFields0[0].Descriptor()
 	// product.DefaultID holds the default value on creation for the id field.
@@ -978,6 +986,10 @@ func init() {
 	productgroupDescName := productgroupFields[0].Descriptor()
 	// productgroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	productgroup.NameValidator = productgroupDescName.Validators[0].(func(string) error)
+	// productgroupDescIsActive is the schema descriptor for is_active field.
+	productgroupDescIsActive := productgroupFields[2].Descriptor()
+	// productgroup.DefaultIsActive holds the default value on creation for the is_active field.
+	productgroup.DefaultIsActive = productgroupDescIsActive.Default.(bool)
 	// productgroupDescID is the schema descriptor for id field.
 	productgroupDescID := productgroupMixinFields0[0].Descriptor()
 	// productgroup.DefaultID holds the default value on creation for the id field.
@@ -1040,6 +1052,10 @@ func init() {
 	roleDescName := roleFields[0].Descriptor()
 	// role.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	role.NameValidator = roleDescName.Validators[0].(func(string) error)
+	// roleDescIsDefault is the schema descriptor for is_default field.
+	roleDescIsDefault := roleFields[1].Descriptor()
+	// role.DefaultIsDefault holds the default value on creation for the is_default field.
+	role.DefaultIsDefault = roleDescIsDefault.Default.(bool)
 	// roleDescID is the schema descriptor for id field.
 	roleDescID := roleMixinFields0[0].Descriptor()
 	// role.DefaultID holds the default value on creation for the id field.
@@ -1192,6 +1208,10 @@ func init() {
 	statusDescPosition := statusFields[2].Descriptor()
 	// status.DefaultPosition holds the default value on creation for the position field.
 	status.DefaultPosition = statusDescPosition.Default.(int)
+	// statusDescIsActive is the schema descriptor for is_active field.
+	statusDescIsActive := statusFields[3].Descriptor()
+	// status.DefaultIsActive holds the default value on creation for the is_active field.
+	status.DefaultIsActive = statusDescIsActive.Default.(bool)
 	// statusDescID is the schema descriptor for id field.
 	statusDescID := statusMixinFields0[0].Descriptor()
 	// status.DefaultID holds the default value on creation for the id field.

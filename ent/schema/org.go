@@ -121,6 +121,7 @@ func (Department) Fields() []ent.Field {
 		field.UUID("pipeline_id", uuid.UUID{}).Optional().Nillable(),
 		field.UUID("security_group_id", uuid.UUID{}).Optional().Nillable().
 			Comment("the round-robin group new leads of this department are assigned by"),
+		field.Bool("is_active").Default(true),
 	}
 }
 
@@ -214,6 +215,7 @@ func (Status) Fields() []ent.Field {
 		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
 		field.Enum("kind").Values("OPEN", "CLOSED", "LOST", "SOLD").Default("OPEN"),
 		field.Int("position").Default(0).Annotations(entgql.OrderField("POSITION")),
+		field.Bool("is_active").Default(true),
 	}
 }
 

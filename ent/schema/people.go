@@ -36,6 +36,10 @@ func (User) Fields() []ent.Field {
 		field.Bool("is_back_end").Default(false),
 		field.Bool("is_disableable").Default(true),
 		field.Bool("is_active").Default(true),
+		// Tokens issued before this instant are refused even once the user is
+		// active again: deactivation cuts access for good, reactivation needs
+		// a new token (checked with the user on every request).
+		field.Time("access_revoked_at").Optional().Nillable().Annotations(entgql.Skip()),
 	}
 }
 
@@ -52,7 +56,11 @@ func (User) Edges() []ent.Edge {
 }
 
 func (User) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "email"), index.Fields("email")}
+	return []ent.Index{
+		// An email names one live user of a tenant (stored lower-cased).
+		index.Fields("tenant_id", "email").Unique().Annotations(entsql.IndexWhere("is_deleted = false")),
+		index.Fields("email"),
+	}
 }
 
 func (User) Annotations() []schema.Annotation {
@@ -98,7 +106,12 @@ type Role struct{ ent.Schema }
 func (Role) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeRole, "roles", "role")} }
 
 func (Role) Fields() []ent.Field {
-	return []ent.Field{field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME"))}
+	return []ent.Field{
+		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
+		// The roles every tenant starts with (crm.DefaultRoles): editable,
+		// never deleted, since user types map to them.
+		field.Bool("is_default").Default(false).Immutable(),
+	}
 }
 
 func (Role) Edges() []ent.Edge {

@@ -32,6 +32,7 @@ func (Product) Fields() []ent.Field {
 		decimal("default_margin"),
 		field.String("currency").Default("USD"),
 		field.UUID("product_group_id", uuid.UUID{}).Optional().Nillable(),
+		field.Bool("is_active").Default(true),
 	}
 }
 
@@ -55,6 +56,7 @@ func (ProductGroup) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
 		field.UUID("parent_id", uuid.UUID{}).Optional().Nillable(),
+		field.Bool("is_active").Default(true),
 	}
 }
 

@@ -110,6 +110,11 @@ func Position(v int) predicate.Status {
 	return predicate.Status(sql.FieldEQ(FieldPosition, v))
 }
 
+// IsActive applies equality check predicate on the "is_active" field. It's identical to IsActiveEQ.
+func IsActive(v bool) predicate.Status {
+	return predicate.Status(sql.FieldEQ(FieldIsActive, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.Status {
 	return predicate.Status(sql.FieldEQ(FieldTenantID, v))
@@ -638,6 +643,16 @@ func PositionLT(v int) predicate.Status {
 // PositionLTE applies the LTE predicate on the "position" field.
 func PositionLTE(v int) predicate.Status {
 	return predicate.Status(sql.FieldLTE(FieldPosition, v))
+}
+
+// IsActiveEQ applies the EQ predicate on the "is_active" field.
+func IsActiveEQ(v bool) predicate.Status {
+	return predicate.Status(sql.FieldEQ(FieldIsActive, v))
+}
+
+// IsActiveNEQ applies the NEQ predicate on the "is_active" field.
+func IsActiveNEQ(v bool) predicate.Status {
+	return predicate.Status(sql.FieldNEQ(FieldIsActive, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -73,6 +73,8 @@ const (
 	FieldIsDisableable = "is_disableable"
 	// FieldIsActive holds the string denoting the is_active field in the database.
 	FieldIsActive = "is_active"
+	// FieldAccessRevokedAt holds the string denoting the access_revoked_at field in the database.
+	FieldAccessRevokedAt = "access_revoked_at"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
 	EdgeRoles = "roles"
 	// EdgeFranchises holds the string denoting the franchises edge name in mutations.
@@ -160,6 +162,7 @@ var Columns = []string{
 	FieldIsBackEnd,
 	FieldIsDisableable,
 	FieldIsActive,
+	FieldAccessRevokedAt,
 }
 
 var (
@@ -394,6 +397,11 @@ func ByIsDisableable(opts ...sql.OrderTermOption) OrderOption {
 // ByIsActive orders the results by the is_active field.
 func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
+}
+
+// ByAccessRevokedAt orders the results by the access_revoked_at field.
+func ByAccessRevokedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAccessRevokedAt, opts...).ToFunc()
 }
 
 // ByRolesCount orders the results by roles count.

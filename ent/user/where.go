@@ -186,6 +186,11 @@ func IsActive(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldIsActive, v))
 }
 
+// AccessRevokedAt applies equality check predicate on the "access_revoked_at" field. It's identical to AccessRevokedAtEQ.
+func AccessRevokedAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldAccessRevokedAt, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldTenantID, v))
@@ -1409,6 +1414,56 @@ func IsActiveEQ(v bool) predicate.User {
 // IsActiveNEQ applies the NEQ predicate on the "is_active" field.
 func IsActiveNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldIsActive, v))
+}
+
+// AccessRevokedAtEQ applies the EQ predicate on the "access_revoked_at" field.
+func AccessRevokedAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtNEQ applies the NEQ predicate on the "access_revoked_at" field.
+func AccessRevokedAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtIn applies the In predicate on the "access_revoked_at" field.
+func AccessRevokedAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldAccessRevokedAt, vs...))
+}
+
+// AccessRevokedAtNotIn applies the NotIn predicate on the "access_revoked_at" field.
+func AccessRevokedAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldAccessRevokedAt, vs...))
+}
+
+// AccessRevokedAtGT applies the GT predicate on the "access_revoked_at" field.
+func AccessRevokedAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtGTE applies the GTE predicate on the "access_revoked_at" field.
+func AccessRevokedAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtLT applies the LT predicate on the "access_revoked_at" field.
+func AccessRevokedAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtLTE applies the LTE predicate on the "access_revoked_at" field.
+func AccessRevokedAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldAccessRevokedAt, v))
+}
+
+// AccessRevokedAtIsNil applies the IsNil predicate on the "access_revoked_at" field.
+func AccessRevokedAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldAccessRevokedAt))
+}
+
+// AccessRevokedAtNotNil applies the NotNil predicate on the "access_revoked_at" field.
+func AccessRevokedAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldAccessRevokedAt))
 }
 
 // HasRoles applies the HasEdge predicate on the "roles" edge.

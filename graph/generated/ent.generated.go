@@ -8055,6 +8055,29 @@ func (ec *executionContext) fieldContext_Department_securityGroupID(_ context.Co
 	return graphql.NewScalarFieldContext("Department", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Department_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Department_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsActive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Department_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Department", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Department_franchise(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14997,6 +15020,29 @@ func (ec *executionContext) fieldContext_Product_productGroupID(_ context.Contex
 	return graphql.NewScalarFieldContext("Product", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Product_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsActive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Product", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Product_productGroup(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15481,6 +15527,29 @@ func (ec *executionContext) _ProductGroup_parentID(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_ProductGroup_parentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProductGroup_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductGroup_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsActive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductGroup_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ProductGroup_parent(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
@@ -17456,6 +17525,29 @@ func (ec *executionContext) fieldContext_Role_name(_ context.Context, field grap
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
 }
 
+func (ec *executionContext) _Role_isDefault(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Role_isDefault(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsDefault, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Role_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Role", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19422,6 +19514,29 @@ func (ec *executionContext) _Status_position(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_Status_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Status_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Status_isActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsActive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Status_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Status", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Status_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
@@ -32121,7 +32236,7 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "franchiseID", "franchiseIDNEQ", "franchiseIDIn", "franchiseIDNotIn", "franchiseIDIsNil", "franchiseIDNotNil", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDIsNil", "pipelineIDNotNil", "securityGroupID", "securityGroupIDNEQ", "securityGroupIDIn", "securityGroupIDNotIn", "securityGroupIDIsNil", "securityGroupIDNotNil", "hasFranchise", "hasFranchiseWith", "hasPipeline", "hasPipelineWith", "hasSecurityGroup", "hasSecurityGroupWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "franchiseID", "franchiseIDNEQ", "franchiseIDIn", "franchiseIDNotIn", "franchiseIDIsNil", "franchiseIDNotNil", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDIsNil", "pipelineIDNotNil", "securityGroupID", "securityGroupIDNEQ", "securityGroupIDIn", "securityGroupIDNotIn", "securityGroupIDIsNil", "securityGroupIDNotNil", "isActive", "isActiveNEQ", "hasFranchise", "hasFranchiseWith", "hasPipeline", "hasPipelineWith", "hasSecurityGroup", "hasSecurityGroupWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -32548,6 +32663,20 @@ func (ec *executionContext) unmarshalInputDepartmentWhereInput(ctx context.Conte
 				return it, err
 			}
 			it.SecurityGroupIDNotNil = data
+		case "isActive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActive = data
+		case "isActiveNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActiveNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActiveNEQ = data
 		case "hasFranchise":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasFranchise"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -41849,7 +41978,7 @@ func (ec *executionContext) unmarshalInputProductGroupWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "parentID", "parentIDNEQ", "parentIDIn", "parentIDNotIn", "parentIDIsNil", "parentIDNotNil", "hasParent", "hasParentWith", "hasProductGroups", "hasProductGroupsWith", "hasProducts", "hasProductsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "parentID", "parentIDNEQ", "parentIDIn", "parentIDNotIn", "parentIDIsNil", "parentIDNotNil", "isActive", "isActiveNEQ", "hasParent", "hasParentWith", "hasProductGroups", "hasProductGroupsWith", "hasProducts", "hasProductsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -42192,6 +42321,20 @@ func (ec *executionContext) unmarshalInputProductGroupWhereInput(ctx context.Con
 				return it, err
 			}
 			it.ParentIDNotNil = data
+		case "isActive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActive = data
+		case "isActiveNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActiveNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActiveNEQ = data
 		case "hasParent":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasParent"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -42935,7 +43078,7 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "sku", "skuNEQ", "skuIn", "skuNotIn", "skuGT", "skuGTE", "skuLT", "skuLTE", "skuContains", "skuHasPrefix", "skuHasSuffix", "skuEqualFold", "skuContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "defaultCost", "defaultCostNEQ", "defaultCostIn", "defaultCostNotIn", "defaultCostGT", "defaultCostGTE", "defaultCostLT", "defaultCostLTE", "defaultCostContains", "defaultCostHasPrefix", "defaultCostHasSuffix", "defaultCostEqualFold", "defaultCostContainsFold", "defaultSalesPrice", "defaultSalesPriceNEQ", "defaultSalesPriceIn", "defaultSalesPriceNotIn", "defaultSalesPriceGT", "defaultSalesPriceGTE", "defaultSalesPriceLT", "defaultSalesPriceLTE", "defaultSalesPriceContains", "defaultSalesPriceHasPrefix", "defaultSalesPriceHasSuffix", "defaultSalesPriceEqualFold", "defaultSalesPriceContainsFold", "defaultMargin", "defaultMarginNEQ", "defaultMarginIn", "defaultMarginNotIn", "defaultMarginGT", "defaultMarginGTE", "defaultMarginLT", "defaultMarginLTE", "defaultMarginContains", "defaultMarginHasPrefix", "defaultMarginHasSuffix", "defaultMarginEqualFold", "defaultMarginContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "productGroupID", "productGroupIDNEQ", "productGroupIDIn", "productGroupIDNotIn", "productGroupIDIsNil", "productGroupIDNotNil", "hasProductGroup", "hasProductGroupWith", "hasThirdPartyIds", "hasThirdPartyIdsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "sku", "skuNEQ", "skuIn", "skuNotIn", "skuGT", "skuGTE", "skuLT", "skuLTE", "skuContains", "skuHasPrefix", "skuHasSuffix", "skuEqualFold", "skuContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "description", "descriptionNEQ", "descriptionIn", "descriptionNotIn", "descriptionGT", "descriptionGTE", "descriptionLT", "descriptionLTE", "descriptionContains", "descriptionHasPrefix", "descriptionHasSuffix", "descriptionEqualFold", "descriptionContainsFold", "defaultCost", "defaultCostNEQ", "defaultCostIn", "defaultCostNotIn", "defaultCostGT", "defaultCostGTE", "defaultCostLT", "defaultCostLTE", "defaultCostContains", "defaultCostHasPrefix", "defaultCostHasSuffix", "defaultCostEqualFold", "defaultCostContainsFold", "defaultSalesPrice", "defaultSalesPriceNEQ", "defaultSalesPriceIn", "defaultSalesPriceNotIn", "defaultSalesPriceGT", "defaultSalesPriceGTE", "defaultSalesPriceLT", "defaultSalesPriceLTE", "defaultSalesPriceContains", "defaultSalesPriceHasPrefix", "defaultSalesPriceHasSuffix", "defaultSalesPriceEqualFold", "defaultSalesPriceContainsFold", "defaultMargin", "defaultMarginNEQ", "defaultMarginIn", "defaultMarginNotIn", "defaultMarginGT", "defaultMarginGTE", "defaultMarginLT", "defaultMarginLTE", "defaultMarginContains", "defaultMarginHasPrefix", "defaultMarginHasSuffix", "defaultMarginEqualFold", "defaultMarginContainsFold", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "productGroupID", "productGroupIDNEQ", "productGroupIDIn", "productGroupIDNotIn", "productGroupIDIsNil", "productGroupIDNotNil", "isActive", "isActiveNEQ", "hasProductGroup", "hasProductGroupWith", "hasThirdPartyIds", "hasThirdPartyIdsWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43824,6 +43967,20 @@ func (ec *executionContext) unmarshalInputProductWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.ProductGroupIDNotNil = data
+		case "isActive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActive = data
+		case "isActiveNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActiveNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActiveNEQ = data
 		case "hasProductGroup":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasProductGroup"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -43933,7 +44090,7 @@ func (ec *executionContext) unmarshalInputRoleWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "hasPermissions", "hasPermissionsWith", "hasUsers", "hasUsersWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "isDefault", "isDefaultNEQ", "hasPermissions", "hasPermissionsWith", "hasUsers", "hasUsersWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -44234,6 +44391,20 @@ func (ec *executionContext) unmarshalInputRoleWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.NameContainsFold = data
+		case "isDefault":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefault"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefault = data
+		case "isDefaultNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isDefaultNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsDefaultNEQ = data
 		case "hasPermissions":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasPermissions"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -45944,7 +46115,7 @@ func (ec *executionContext) unmarshalInputStatusWhereInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "position", "positionNEQ", "positionIn", "positionNotIn", "positionGT", "positionGTE", "positionLT", "positionLTE"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "dateCreated", "dateCreatedNEQ", "dateCreatedIn", "dateCreatedNotIn", "dateCreatedGT", "dateCreatedGTE", "dateCreatedLT", "dateCreatedLTE", "dateModified", "dateModifiedNEQ", "dateModifiedIn", "dateModifiedNotIn", "dateModifiedGT", "dateModifiedGTE", "dateModifiedLT", "dateModifiedLTE", "dateModifiedIsNil", "dateModifiedNotNil", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "kind", "kindNEQ", "kindIn", "kindNotIn", "position", "positionNEQ", "positionIn", "positionNotIn", "positionGT", "positionGTE", "positionLT", "positionLTE", "isActive", "isActiveNEQ"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -46329,6 +46500,20 @@ func (ec *executionContext) unmarshalInputStatusWhereInput(ctx context.Context, 
 				return it, err
 			}
 			it.PositionLTE = data
+		case "isActive":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActive"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActive = data
+		case "isActiveNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("isActiveNEQ"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IsActiveNEQ = data
 		}
 	}
 	return it, nil
@@ -53375,6 +53560,11 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "isActive":
+			out.Values[i] = ec._Department_isActive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "franchise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -55400,6 +55590,11 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "isActive":
+			out.Values[i] = ec._Product_isActive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "productGroup":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -55577,6 +55772,11 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 		case "parentID":
 			out.Values[i] = ec._ProductGroup_parentID(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isActive":
+			out.Values[i] = ec._ProductGroup_isActive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
@@ -56052,6 +56252,11 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "name":
 			out.Values[i] = ec._Role_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isDefault":
+			out.Values[i] = ec._Role_isDefault(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -56726,6 +56931,11 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "position":
 			out.Values[i] = ec._Status_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "isActive":
+			out.Values[i] = ec._Status_isActive(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -58800,6 +59010,14 @@ func (ec *executionContext) unmarshalNSecurityGroupWhereInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSource2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSource(ctx context.Context, sel ast.SelectionSet, v *ent.Source) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Source!")
+		return graphql.Null
+	}
+	return ec._Source(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSourceConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SourceConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SourceConnection!")
@@ -58830,6 +59048,14 @@ func (ec *executionContext) marshalNSourceOrderField2ᚖgithubᚗcomᚋconecrm�
 func (ec *executionContext) unmarshalNSourceWhereInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceWhereInput(ctx context.Context, v any) (*ent.SourceWhereInput, error) {
 	res, err := ec.unmarshalInputSourceWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatus(ctx context.Context, sel ast.SelectionSet, v *ent.Status) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Status!")
+		return graphql.Null
+	}
+	return ec._Status(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatusConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusConnection(ctx context.Context, sel ast.SelectionSet, v *ent.StatusConnection) graphql.Marshaler {

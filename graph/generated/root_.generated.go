@@ -387,6 +387,7 @@ type ComplexityRoot struct {
 		Franchise       func(childComplexity int) int
 		FranchiseID     func(childComplexity int) int
 		ID              func(childComplexity int) int
+		IsActive        func(childComplexity int) int
 		IsDeleted       func(childComplexity int) int
 		ModifiedBy      func(childComplexity int) int
 		Name            func(childComplexity int) int
@@ -618,25 +619,54 @@ type ComplexityRoot struct {
 		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
 		CreateCustomField   func(childComplexity int, input model.CustomFieldInput) int
 		CreateCustomLabel   func(childComplexity int, value map[string]any) int
+		CreateDepartment    func(childComplexity int, input model.DepartmentInput) int
+		CreateFranchise     func(childComplexity int, input model.FranchiseInput) int
 		CreateLead          func(childComplexity int, input model.LeadInput) int
+		CreateProduct       func(childComplexity int, input model.ProductInput) int
+		CreateProductGroup  func(childComplexity int, input model.ProductGroupInput) int
+		CreateRole          func(childComplexity int, input model.RoleInput) int
 		CreateSavedFilter   func(childComplexity int, input model.SavedFilterInput) int
+		CreateSecurityGroup func(childComplexity int, input model.SecurityGroupInput) int
+		CreateSource        func(childComplexity int, input model.SourceInput) int
 		CreateStage         func(childComplexity int, input model.StageInput) int
+		CreateStatus        func(childComplexity int, input model.StatusInput) int
 		CreateTask          func(childComplexity int, input model.TaskInput) int
+		CreateUser          func(childComplexity int, input model.UserInput) int
+		DeactivateUser      func(childComplexity int, id uuid.UUID) int
 		DeleteAccount       func(childComplexity int, id uuid.UUID) int
 		DeleteAutomation    func(childComplexity int, id uuid.UUID) int
 		DeleteCustomField   func(childComplexity int, id uuid.UUID) int
 		DeleteCustomLabel   func(childComplexity int, id uuid.UUID) int
+		DeleteDepartment    func(childComplexity int, id uuid.UUID) int
+		DeleteFranchise     func(childComplexity int, id uuid.UUID) int
+		DeleteProduct       func(childComplexity int, id uuid.UUID) int
+		DeleteProductGroup  func(childComplexity int, id uuid.UUID) int
+		DeleteRole          func(childComplexity int, id uuid.UUID, reassignTo *uuid.UUID) int
 		DeleteSavedFilter   func(childComplexity int, id uuid.UUID) int
+		DeleteSecurityGroup func(childComplexity int, id uuid.UUID) int
+		DeleteSource        func(childComplexity int, id uuid.UUID) int
 		DeleteStage         func(childComplexity int, id uuid.UUID) int
+		DeleteStatus        func(childComplexity int, id uuid.UUID) int
 		DeleteTask          func(childComplexity int, id uuid.UUID) int
+		DeleteUser          func(childComplexity int, id uuid.UUID) int
 		DuplicateAutomation func(childComplexity int, id uuid.UUID) int
+		ReactivateUser      func(childComplexity int, id uuid.UUID) int
 		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
 		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
 		UpdateCustomField   func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
 		UpdateCustomLabel   func(childComplexity int, id uuid.UUID, value map[string]any) int
+		UpdateDepartment    func(childComplexity int, id uuid.UUID, input model.DepartmentInput) int
+		UpdateFranchise     func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
+		UpdateProduct       func(childComplexity int, id uuid.UUID, input model.ProductInput) int
+		UpdateProductGroup  func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
+		UpdateRole          func(childComplexity int, id uuid.UUID, input model.RoleInput) int
 		UpdateSavedFilter   func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
+		UpdateSecurityGroup func(childComplexity int, id uuid.UUID, input model.SecurityGroupInput) int
+		UpdateSource        func(childComplexity int, id uuid.UUID, input model.SourceInput) int
 		UpdateStage         func(childComplexity int, id uuid.UUID, input model.StageInput) int
+		UpdateStatus        func(childComplexity int, id uuid.UUID, input model.StatusInput) int
 		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
+		UpdateUser          func(childComplexity int, id uuid.UUID, input model.UserInput) int
 	}
 
 	Package struct {
@@ -746,6 +776,7 @@ type ComplexityRoot struct {
 		Description       func(childComplexity int) int
 		Dtype             func(childComplexity int) int
 		ID                func(childComplexity int) int
+		IsActive          func(childComplexity int) int
 		IsDeleted         func(childComplexity int) int
 		ModifiedBy        func(childComplexity int) int
 		Name              func(childComplexity int) int
@@ -774,6 +805,7 @@ type ComplexityRoot struct {
 		DeletedBy     func(childComplexity int) int
 		Dtype         func(childComplexity int) int
 		ID            func(childComplexity int) int
+		IsActive      func(childComplexity int) int
 		IsDeleted     func(childComplexity int) int
 		ModifiedBy    func(childComplexity int) int
 		Name          func(childComplexity int) int
@@ -846,6 +878,7 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		IsDefault    func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
 		Name         func(childComplexity int) int
@@ -949,6 +982,7 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		IsActive     func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
@@ -2644,6 +2678,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.ID(childComplexity), true
+	case "Department.isActive":
+		if e.ComplexityRoot.Department.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.IsActive(childComplexity), true
 	case "Department.isDeleted":
 		if e.ComplexityRoot.Department.IsDeleted == nil {
 			break
@@ -3817,6 +3857,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomLabel(childComplexity, args["value"].(map[string]any)), true
+	case "Mutation.createDepartment":
+		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["input"].(model.DepartmentInput)), true
+	case "Mutation.createFranchise":
+		if e.ComplexityRoot.Mutation.CreateFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateFranchise(childComplexity, args["input"].(model.FranchiseInput)), true
 	case "Mutation.createLead":
 		if e.ComplexityRoot.Mutation.CreateLead == nil {
 			break
@@ -3828,6 +3890,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.LeadInput)), true
+	case "Mutation.createProduct":
+		if e.ComplexityRoot.Mutation.CreateProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProduct(childComplexity, args["input"].(model.ProductInput)), true
+	case "Mutation.createProductGroup":
+		if e.ComplexityRoot.Mutation.CreateProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProductGroup(childComplexity, args["input"].(model.ProductGroupInput)), true
+	case "Mutation.createRole":
+		if e.ComplexityRoot.Mutation.CreateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.RoleInput)), true
 	case "Mutation.createSavedFilter":
 		if e.ComplexityRoot.Mutation.CreateSavedFilter == nil {
 			break
@@ -3839,6 +3934,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSavedFilter(childComplexity, args["input"].(model.SavedFilterInput)), true
+	case "Mutation.createSecurityGroup":
+		if e.ComplexityRoot.Mutation.CreateSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSecurityGroup(childComplexity, args["input"].(model.SecurityGroupInput)), true
+	case "Mutation.createSource":
+		if e.ComplexityRoot.Mutation.CreateSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSource(childComplexity, args["input"].(model.SourceInput)), true
 	case "Mutation.createStage":
 		if e.ComplexityRoot.Mutation.CreateStage == nil {
 			break
@@ -3850,6 +3967,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStage(childComplexity, args["input"].(model.StageInput)), true
+	case "Mutation.createStatus":
+		if e.ComplexityRoot.Mutation.CreateStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStatus(childComplexity, args["input"].(model.StatusInput)), true
 	case "Mutation.createTask":
 		if e.ComplexityRoot.Mutation.CreateTask == nil {
 			break
@@ -3861,6 +3989,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.TaskInput)), true
+	case "Mutation.createUser":
+		if e.ComplexityRoot.Mutation.CreateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.UserInput)), true
+	case "Mutation.deactivateUser":
+		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -3905,6 +4055,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomLabel(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteDepartment":
+		if e.ComplexityRoot.Mutation.DeleteDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDepartment(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteFranchise":
+		if e.ComplexityRoot.Mutation.DeleteFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFranchise(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteProduct":
+		if e.ComplexityRoot.Mutation.DeleteProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProduct(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteProductGroup":
+		if e.ComplexityRoot.Mutation.DeleteProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProductGroup(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteRole":
+		if e.ComplexityRoot.Mutation.DeleteRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(uuid.UUID), args["reassignTo"].(*uuid.UUID)), true
 	case "Mutation.deleteSavedFilter":
 		if e.ComplexityRoot.Mutation.DeleteSavedFilter == nil {
 			break
@@ -3916,6 +4121,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSavedFilter(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteSecurityGroup":
+		if e.ComplexityRoot.Mutation.DeleteSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSecurityGroup(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteSource":
+		if e.ComplexityRoot.Mutation.DeleteSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSource(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteStage":
 		if e.ComplexityRoot.Mutation.DeleteStage == nil {
 			break
@@ -3927,6 +4154,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteStage(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteStatus":
+		if e.ComplexityRoot.Mutation.DeleteStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteStatus(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteTask":
 		if e.ComplexityRoot.Mutation.DeleteTask == nil {
 			break
@@ -3938,6 +4176,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteUser":
+		if e.ComplexityRoot.Mutation.DeleteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.duplicateAutomation":
 		if e.ComplexityRoot.Mutation.DuplicateAutomation == nil {
 			break
@@ -3949,6 +4198,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DuplicateAutomation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.reactivateUser":
+		if e.ComplexityRoot.Mutation.ReactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -3993,6 +4253,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomLabel(childComplexity, args["id"].(uuid.UUID), args["value"].(map[string]any)), true
+	case "Mutation.updateDepartment":
+		if e.ComplexityRoot.Mutation.UpdateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDepartment(childComplexity, args["id"].(uuid.UUID), args["input"].(model.DepartmentInput)), true
+	case "Mutation.updateFranchise":
+		if e.ComplexityRoot.Mutation.UpdateFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFranchise(childComplexity, args["id"].(uuid.UUID), args["input"].(model.FranchiseInput)), true
+	case "Mutation.updateProduct":
+		if e.ComplexityRoot.Mutation.UpdateProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProduct(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductInput)), true
+	case "Mutation.updateProductGroup":
+		if e.ComplexityRoot.Mutation.UpdateProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProductGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductGroupInput)), true
+	case "Mutation.updateRole":
+		if e.ComplexityRoot.Mutation.UpdateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["id"].(uuid.UUID), args["input"].(model.RoleInput)), true
 	case "Mutation.updateSavedFilter":
 		if e.ComplexityRoot.Mutation.UpdateSavedFilter == nil {
 			break
@@ -4004,6 +4319,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSavedFilter(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SavedFilterInput)), true
+	case "Mutation.updateSecurityGroup":
+		if e.ComplexityRoot.Mutation.UpdateSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSecurityGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SecurityGroupInput)), true
+	case "Mutation.updateSource":
+		if e.ComplexityRoot.Mutation.UpdateSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSource(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SourceInput)), true
 	case "Mutation.updateStage":
 		if e.ComplexityRoot.Mutation.UpdateStage == nil {
 			break
@@ -4015,6 +4352,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStage(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StageInput)), true
+	case "Mutation.updateStatus":
+		if e.ComplexityRoot.Mutation.UpdateStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStatus(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StatusInput)), true
 	case "Mutation.updateTask":
 		if e.ComplexityRoot.Mutation.UpdateTask == nil {
 			break
@@ -4026,6 +4374,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(uuid.UUID), args["input"].(model.TaskInput)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UserInput)), true
 
 	case "Package.createdBy":
 		if e.ComplexityRoot.Package.CreatedBy == nil {
@@ -4527,6 +4886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
+	case "Product.isActive":
+		if e.ComplexityRoot.Product.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.IsActive(childComplexity), true
 	case "Product.isDeleted":
 		if e.ComplexityRoot.Product.IsDeleted == nil {
 			break
@@ -4644,6 +5009,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductGroup.ID(childComplexity), true
+	case "ProductGroup.isActive":
+		if e.ComplexityRoot.ProductGroup.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductGroup.IsActive(childComplexity), true
 	case "ProductGroup.isDeleted":
 		if e.ComplexityRoot.ProductGroup.IsDeleted == nil {
 			break
@@ -5107,6 +5478,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.ID(childComplexity), true
+	case "Role.isDefault":
+		if e.ComplexityRoot.Role.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.IsDefault(childComplexity), true
 	case "Role.isDeleted":
 		if e.ComplexityRoot.Role.IsDeleted == nil {
 			break
@@ -5555,6 +5932,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.ID(childComplexity), true
+	case "Status.isActive":
+		if e.ComplexityRoot.Status.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.IsActive(childComplexity), true
 	case "Status.isDeleted":
 		if e.ComplexityRoot.Status.IsDeleted == nil {
 			break
@@ -6421,10 +6804,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomLabelWhereInput", ec.unmarshalInputCustomLabelWhereInput),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDOrder", ec.unmarshalInputCustomerThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDWhereInput", ec.unmarshalInputCustomerThirdPartyIDWhereInput),
+			graphql.NewInputUnmarshaler("DepartmentInput", ec.unmarshalInputDepartmentInput),
 			graphql.NewInputUnmarshaler("DepartmentOrder", ec.unmarshalInputDepartmentOrder),
 			graphql.NewInputUnmarshaler("DepartmentWhereInput", ec.unmarshalInputDepartmentWhereInput),
 			graphql.NewInputUnmarshaler("FollowUpOrder", ec.unmarshalInputFollowUpOrder),
 			graphql.NewInputUnmarshaler("FollowUpWhereInput", ec.unmarshalInputFollowUpWhereInput),
+			graphql.NewInputUnmarshaler("FranchiseInput", ec.unmarshalInputFranchiseInput),
 			graphql.NewInputUnmarshaler("FranchiseOrder", ec.unmarshalInputFranchiseOrder),
 			graphql.NewInputUnmarshaler("FranchiseWhereInput", ec.unmarshalInputFranchiseWhereInput),
 			graphql.NewInputUnmarshaler("IncentiveOrder", ec.unmarshalInputIncentiveOrder),
@@ -6443,22 +6828,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PipelineStageOrder", ec.unmarshalInputPipelineStageOrder),
 			graphql.NewInputUnmarshaler("PipelineStageWhereInput", ec.unmarshalInputPipelineStageWhereInput),
 			graphql.NewInputUnmarshaler("PipelineWhereInput", ec.unmarshalInputPipelineWhereInput),
+			graphql.NewInputUnmarshaler("ProductGroupInput", ec.unmarshalInputProductGroupInput),
 			graphql.NewInputUnmarshaler("ProductGroupOrder", ec.unmarshalInputProductGroupOrder),
 			graphql.NewInputUnmarshaler("ProductGroupWhereInput", ec.unmarshalInputProductGroupWhereInput),
+			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDOrder", ec.unmarshalInputProductThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDWhereInput", ec.unmarshalInputProductThirdPartyIDWhereInput),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
+			graphql.NewInputUnmarshaler("RoleInput", ec.unmarshalInputRoleInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
 			graphql.NewInputUnmarshaler("SavedFilterInput", ec.unmarshalInputSavedFilterInput),
 			graphql.NewInputUnmarshaler("SavedFilterOrder", ec.unmarshalInputSavedFilterOrder),
 			graphql.NewInputUnmarshaler("SavedFilterWhereInput", ec.unmarshalInputSavedFilterWhereInput),
+			graphql.NewInputUnmarshaler("SecurityGroupInput", ec.unmarshalInputSecurityGroupInput),
 			graphql.NewInputUnmarshaler("SecurityGroupOrder", ec.unmarshalInputSecurityGroupOrder),
 			graphql.NewInputUnmarshaler("SecurityGroupWhereInput", ec.unmarshalInputSecurityGroupWhereInput),
+			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
 			graphql.NewInputUnmarshaler("SourceOrder", ec.unmarshalInputSourceOrder),
 			graphql.NewInputUnmarshaler("SourceWhereInput", ec.unmarshalInputSourceWhereInput),
 			graphql.NewInputUnmarshaler("StageInput", ec.unmarshalInputStageInput),
+			graphql.NewInputUnmarshaler("StatusInput", ec.unmarshalInputStatusInput),
 			graphql.NewInputUnmarshaler("StatusOrder", ec.unmarshalInputStatusOrder),
 			graphql.NewInputUnmarshaler("StatusWhereInput", ec.unmarshalInputStatusWhereInput),
 			graphql.NewInputUnmarshaler("SurveyOrder", ec.unmarshalInputSurveyOrder),
@@ -6467,6 +6858,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
+			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserSettingsOrder", ec.unmarshalInputUserSettingsOrder),
 			graphql.NewInputUnmarshaler("UserSettingsWhereInput", ec.unmarshalInputUserSettingsWhereInput),
@@ -6549,6 +6941,138 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/admin.graphqls", Input: `# Hand-written: tenant administration (internal/crm users.go, roles.go,
+# groups.go, reference.go). Users, roles and security groups need
+# user.manage; franchises, departments, sources and statuses
+# settings.manage; products and product groups product.manage. Every write
+# is one transaction that emits its domain event ("user.created",
+# "role.deleted"…). On update, omitted fields keep their value and a list,
+# when given, replaces the current one. Input errors come back with
+# extensions.code BAD_USER_INPUT and extensions.fields naming each field
+# (e.g. "input.email"); another tenant's ids answer like unknown ids.
+
+"A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus."
+input UserInput {
+  email: String
+  username: String
+  firstname: String
+  lastname: String
+  displayName: String
+  mobilePhone: String
+  userType: UserUserType
+  roundRobinStatus: String
+  roleIDs: [ID!]
+  franchiseIDs: [ID!]
+  departmentIDs: [ID!]
+}
+
+"A role create or update; permissions are names of the permission catalogue (docs/permissions.md) and, when given, replace the role's."
+input RoleInput {
+  name: String
+  permissions: [String!]
+}
+
+"A security group create or update. memberIDs is ordered: it is the round-robin rotation."
+input SecurityGroupInput {
+  name: String
+  displayName: String
+  roundRobin: Boolean
+  isActive: Boolean
+  memberIDs: [ID!]
+  franchiseIDs: [ID!]
+  departmentIDs: [ID!]
+}
+
+"A franchise create or update."
+input FranchiseInput {
+  name: String
+  code: String
+  isActive: Boolean
+}
+
+"A department create or update; franchiseID is required on create."
+input DepartmentInput {
+  name: String
+  franchiseID: ID
+  "The pipeline the department's new leads enter."
+  pipelineID: ID
+  "The round-robin group the department's new leads are assigned by."
+  securityGroupID: ID
+  isActive: Boolean
+}
+
+"A lead source create or update."
+input SourceInput {
+  name: String
+  isActive: Boolean
+}
+
+"A connection status create or update (kind defaults to OPEN)."
+input StatusInput {
+  name: String
+  kind: StatusKind
+  position: Int
+  isActive: Boolean
+}
+
+"A product create or update; prices are decimals such as \"1234.50\", currency an ISO 4217 code."
+input ProductInput {
+  name: String
+  sku: String
+  description: String
+  defaultCost: String
+  defaultSalesPrice: String
+  defaultMargin: String
+  currency: String
+  productGroupID: ID
+  isActive: Boolean
+}
+
+"A product group create or update; parentID places it in the tree."
+input ProductGroupInput {
+  name: String
+  parentID: ID
+  isActive: Boolean
+}
+
+extend type Mutation {
+  createUser(input: UserInput!): User!
+  updateUser(id: ID!, input: UserInput!): User!
+  "Cuts the user's access at once; tokens issued before stay refused after a reactivation."
+  deactivateUser(id: ID!): User!
+  "Lets the user sign in again, with a token issued after this."
+  reactivateUser(id: ID!): User!
+  deleteUser(id: ID!): ID!
+
+  createRole(input: RoleInput!): Role!
+  updateRole(id: ID!, input: RoleInput!): Role!
+  "Refused for the default roles, and while users hold the role unless reassignTo names the role they get instead."
+  deleteRole(id: ID!, reassignTo: ID): ID!
+
+  createSecurityGroup(input: SecurityGroupInput!): SecurityGroup!
+  updateSecurityGroup(id: ID!, input: SecurityGroupInput!): SecurityGroup!
+  deleteSecurityGroup(id: ID!): ID!
+
+  createFranchise(input: FranchiseInput!): Franchise!
+  updateFranchise(id: ID!, input: FranchiseInput!): Franchise!
+  deleteFranchise(id: ID!): ID!
+  createDepartment(input: DepartmentInput!): Department!
+  updateDepartment(id: ID!, input: DepartmentInput!): Department!
+  deleteDepartment(id: ID!): ID!
+  createSource(input: SourceInput!): Source!
+  updateSource(id: ID!, input: SourceInput!): Source!
+  deleteSource(id: ID!): ID!
+  createStatus(input: StatusInput!): Status!
+  updateStatus(id: ID!, input: StatusInput!): Status!
+  deleteStatus(id: ID!): ID!
+  createProduct(input: ProductInput!): Product!
+  updateProduct(id: ID!, input: ProductInput!): Product!
+  deleteProduct(id: ID!): ID!
+  createProductGroup(input: ProductGroupInput!): ProductGroup!
+  updateProductGroup(id: ID!, input: ProductGroupInput!): ProductGroup!
+  deleteProductGroup(id: ID!): ID!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
 # columns are plain UUIDs; internal/loader batches the user lookups.
 
@@ -9154,6 +9678,7 @@ type Department implements Node {
   the round-robin group new leads of this department are assigned by
   """
   securityGroupID: ID
+  isActive: Boolean!
   franchise: Franchise
   pipeline: Pipeline
   securityGroup: SecurityGroup
@@ -9295,6 +9820,11 @@ input DepartmentWhereInput {
   securityGroupIDNotIn: [ID!]
   securityGroupIDIsNil: Boolean
   securityGroupIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   franchise edge predicates
   """
@@ -11604,6 +12134,7 @@ type Product implements Node {
   defaultMargin: String!
   currency: String!
   productGroupID: ID
+  isActive: Boolean!
   productGroup: ProductGroup
   thirdPartyIds: [ProductThirdPartyID!]
 }
@@ -11646,6 +12177,7 @@ type ProductGroup implements Node {
   dtype: String!
   name: String!
   parentID: ID
+  isActive: Boolean!
   parent: ProductGroup
   productGroups: [ProductGroup!]
   products: [Product!]
@@ -11769,6 +12301,11 @@ input ProductGroupWhereInput {
   parentIDNotIn: [ID!]
   parentIDIsNil: Boolean
   parentIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   parent edge predicates
   """
@@ -12110,6 +12647,11 @@ input ProductWhereInput {
   productGroupIDNotIn: [ID!]
   productGroupIDIsNil: Boolean
   productGroupIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   product_group edge predicates
   """
@@ -12829,6 +13371,7 @@ type Role implements Node {
   dateDeleted: Time
   dtype: String!
   name: String!
+  isDefault: Boolean!
   permissions: [Permission!]
   users: [User!]
 }
@@ -12912,6 +13455,11 @@ input RoleWhereInput {
   nameHasSuffix: String
   nameEqualFold: String
   nameContainsFold: String
+  """
+  is_default field predicates
+  """
+  isDefault: Boolean
+  isDefaultNEQ: Boolean
   """
   permissions edge predicates
   """
@@ -13418,6 +13966,7 @@ type Status implements Node {
   name: String!
   kind: StatusKind!
   position: Int!
+  isActive: Boolean!
 }
 """
 A connection to a list of items.
@@ -13557,6 +14106,11 @@ input StatusWhereInput {
   positionGTE: Int
   positionLT: Int
   positionLTE: Int
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
 }
 type Survey implements Node {
   id: ID!
@@ -15811,6 +16365,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_pipelineID(ctx, field)
 	case "securityGroupID":
 		return ec.fieldContext_Department_securityGroupID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Department_isActive(ctx, field)
 	case "franchise":
 		return ec.fieldContext_Department_franchise(ctx, field)
 	case "pipeline":
@@ -16477,6 +17033,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_currency(ctx, field)
 	case "productGroupID":
 		return ec.fieldContext_Product_productGroupID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Product_isActive(ctx, field)
 	case "productGroup":
 		return ec.fieldContext_Product_productGroup(ctx, field)
 	case "thirdPartyIds":
@@ -16531,6 +17089,8 @@ func (ec *executionContext) childFields_ProductGroup(ctx context.Context, field 
 		return ec.fieldContext_ProductGroup_name(ctx, field)
 	case "parentID":
 		return ec.fieldContext_ProductGroup_parentID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_ProductGroup_isActive(ctx, field)
 	case "parent":
 		return ec.fieldContext_ProductGroup_parent(ctx, field)
 	case "productGroups":
@@ -16619,6 +17179,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_dtype(ctx, field)
 	case "name":
 		return ec.fieldContext_Role_name(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Role_isDefault(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Role_permissions(ctx, field)
 	case "users":
@@ -16829,6 +17391,8 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_kind(ctx, field)
 	case "position":
 		return ec.fieldContext_Status_position(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Status_isActive(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Status_createdBy(ctx, field)
 	case "modifiedBy":

@@ -66,7 +66,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 // on, so the middleware answers 503 and a good token is not reported bad.
 func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
 	return func(ctx context.Context, c auth.Claims) (*viewer.Viewer, error) {
-		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID)
+		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID, c.IssuedAt)
 		if err == nil {
 			return v, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -26,6 +27,7 @@ const MaxTokenLen = 8 << 10
 type Claims struct {
 	UserID   uuid.UUID // sub
 	TenantID uuid.UUID // tid
+	IssuedAt time.Time // iat; zero when the token has none
 }
 
 // tokenClaims is the wire form. TenantID is a string so that a malformed tid
@@ -137,7 +139,11 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: tid: %w", ErrInvalidToken, err)
 	}
-	return Claims{UserID: uid, TenantID: tid}, nil
+	c := Claims{UserID: uid, TenantID: tid}
+	if tc.IssuedAt != nil {
+		c.IssuedAt = tc.IssuedAt.Time
+	}
+	return c, nil
 }
 
 // keyFor picks the verification key using only local configuration. The

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -77,7 +78,7 @@ func TestCheckCustomFieldValues(t *testing.T) {
 func viewerCtx(t *testing.T, db *store.DB, email string) context.Context {
 	t.Helper()
 	domain := email[strings.LastIndex(email, "@")+1:]
-	v, err := crm.ResolveViewer(context.Background(), db.Client, storetest.UserID(t, db, email), storetest.TenantID(t, db, domain))
+	v, err := crm.ResolveViewer(context.Background(), db.Client, storetest.UserID(t, db, email), storetest.TenantID(t, db, domain), time.Now())
 	if err != nil {
 		t.Fatalf("viewer %s: %v", email, err)
 	}

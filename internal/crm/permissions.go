@@ -29,6 +29,9 @@ const (
 	PermProductRead       = "product.read"
 	PermUserRead          = "user.read"
 	PermSettingsRead      = "settings.read"
+	PermUserManage        = "user.manage"
+	PermSettingsManage    = "settings.manage"
+	PermProductManage     = "product.manage"
 )
 
 // Catalogue describes every permission; it is seeded and documented.
@@ -59,6 +62,9 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermProductRead, "List and view products"},
 	{PermUserRead, "List users, security groups and organisation data"},
 	{PermSettingsRead, "Read franchises, departments, pipelines, statuses and sources"},
+	{PermUserManage, "Create, update, deactivate, reactivate and delete users; manage roles and security groups"},
+	{PermSettingsManage, "Create, update, deactivate and delete franchises, departments, sources and statuses"},
+	{PermProductManage, "Create, update, deactivate and delete products and product groups"},
 }
 
 // DefaultRoles are the roles each new tenant gets, by the user type they are

@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -17,9 +18,11 @@ import (
 // of one of its live roles, 'g' an active, live security group it belongs
 // to. It repeats by hand the data layer's scoping of those tables (tenant,
 // is_deleted); permissions are global. $1 and $2 are the user and tenant
-// ids; both drivers bind $N positionally.
+// ids, $3 the token's iat (see ResolveViewer); both drivers bind $N
+// positionally.
 const viewerSQL = `SELECT 'u', u.user_type FROM users u
 WHERE u.id = $1 AND u.tenant_id = $2 AND u.is_active AND NOT u.is_deleted
+  AND (u.access_revoked_at IS NULL OR u.access_revoked_at < $3)
 UNION ALL
 SELECT 'p', p.name FROM user_roles ur
 JOIN roles r ON r.id = ur.role_id
@@ -32,10 +35,15 @@ JOIN security_groups g ON g.id = m.security_group_id
 WHERE m.user_id = $1 AND g.tenant_id = $2 AND g.is_active AND NOT g.is_deleted`
 
 // ResolveViewer loads the viewer of a verified token: the user must exist in
-// tenant tenantID, be active and not deleted. It returns NotFound otherwise.
+// tenant tenantID, be active, not deleted, and the token must have been
+// issued (issuedAt, its iat) after the user's access was last withdrawn
+// (access_revoked_at, set by deactivation and deletion), so a reactivated
+// user's old tokens stay dead; a token without iat is then refused too. It
+// returns NotFound otherwise.
 // It costs one SQL statement.
-func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UUID) (*viewer.Viewer, error) {
-	rows, err := db.QueryContext(ctx, viewerSQL, userID, tenantID)
+func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UUID, issuedAt time.Time) (*viewer.Viewer, error) {
+	// UTC: SQLite compares the stored text, written in UTC.
+	rows, err := db.QueryContext(ctx, viewerSQL, userID, tenantID, issuedAt.UTC())
 	if err != nil {
 		return nil, AsError(err)
 	}

@@ -3,6 +3,7 @@ package crm_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
@@ -16,7 +17,7 @@ func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
 		ctx := context.Background()
 		uid := storetest.UserID(t, db, "user@demo-motors.test")
 		tid := storetest.TenantID(t, db, "demo-motors.test")
-		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid)
+		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,7 +25,7 @@ func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
 			t.Fatalf("viewer of user@: groups %v, permissions %v", v.GroupIDs, v.Permissions)
 		}
 		db.SecurityGroup.UpdateOneID(v.GroupIDs[0]).SetIsActive(false).ExecX(tenancy.Bypass(ctx))
-		v, err = crm.ResolveViewer(ctx, db.Client, uid, tid)
+		v, err = crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,7 +33,7 @@ func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
 			t.Fatalf("an inactive group still counts: %v", v.GroupIDs)
 		}
 		other := storetest.TenantID(t, db, "northwind-auto.test")
-		if _, err := crm.ResolveViewer(ctx, db.Client, uid, other); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, uid, other, time.Now()); crm.AsError(err).Code != crm.NotFound {
 			t.Fatalf("user resolved in another tenant: %v", err)
 		}
 	})

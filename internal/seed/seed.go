@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/ent/permission"
 
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -46,26 +45,7 @@ var Base = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 const batch = 500
 
 // Permissions makes sure every permission of the catalogue exists.
-func Permissions(ctx context.Context, c *ent.Client) error {
-	ctx = tenancy.Bypass(ctx)
-	have, err := c.Permission.Query().Select(permission.FieldName).Strings(ctx)
-	if err != nil {
-		return err
-	}
-	known := map[string]bool{}
-	for _, n := range have {
-		known[n] = true
-	}
-	for _, p := range crm.Catalogue {
-		if known[p.Name] {
-			continue
-		}
-		if err := c.Permission.Create().SetName(p.Name).SetDescription(p.Description).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func Permissions(ctx context.Context, c *ent.Client) error { return crm.EnsurePermissions(ctx, c) }
 
 // Demo creates the demo data set: DemoTenants with DemoSizes.
 func Demo(ctx context.Context, c *ent.Client, progress io.Writer) error {

@@ -35,6 +35,7 @@ type gen struct {
 	stages     []uuid.UUID
 	statuses   map[status.Kind]uuid.UUID
 	sources    []uuid.UUID
+	roles      map[string]uuid.UUID // by name
 	contacts   []uuid.UUID
 	accountOf  map[uuid.UUID]uuid.UUID // contact → an account it belongs to
 	leads      []uuid.UUID
@@ -67,7 +68,9 @@ func (g *gen) tenant(t Tenant) error {
 	return nil
 }
 
-// org: franchises, stages and their pipeline, statuses, sources.
+// org: franchises and the tenant's defaults (crm.CreateTenantDefaults:
+// roles, pipeline, stages, statuses, sources), plus a stage outside any
+// pipeline.
 func (g *gen) org() error {
 	ctx, c, tid := g.ctx, g.c, g.tid
 	for _, f := range []struct{ name, code string }{{"Downtown", "DT"}, {"North Shore", "NS"}} {
@@ -77,77 +80,24 @@ func (g *gen) org() error {
 		}
 		g.franchises = append(g.franchises, fr.ID)
 	}
-	pl, err := c.Pipeline.Create().SetTenantID(tid).SetName("Sales pipeline").Save(ctx)
+	d, err := crm.CreateTenantDefaults(ctx, c, tid)
 	if err != nil {
 		return err
 	}
-	for i, name := range []string{"New", "Contacted", "Appointment set", "Negotiation", "Delivered"} {
-		st, err := c.ConnectionStage.Create().SetTenantID(tid).SetName(name).Save(ctx)
-		if err != nil {
-			return err
-		}
-		g.stages = append(g.stages, st.ID)
-		if err := c.PipelineStage.Create().SetTenantID(tid).SetPipelineID(pl.ID).SetStageID(st.ID).SetPosition(i).Exec(ctx); err != nil {
-			return err
-		}
-	}
+	g.pipeline, g.stages, g.statuses, g.sources, g.roles = d.Pipeline, d.Stages, d.Statuses, d.Sources, d.Roles
 	// A stage outside any pipeline, free to be deleted in a demo.
 	if err := c.ConnectionStage.Create().SetTenantID(tid).SetName("Unused").Exec(ctx); err != nil {
 		return err
 	}
-	g.statuses = map[status.Kind]uuid.UUID{}
-	for i, s := range []struct {
-		name string
-		kind status.Kind
-	}{{"Open", status.KindOPEN}, {"Closed", status.KindCLOSED}, {"Lost", status.KindLOST}, {"Sold", status.KindSOLD}} {
-		st, err := c.Status.Create().SetTenantID(tid).SetName(s.name).SetKind(s.kind).SetPosition(i).Save(ctx)
-		if err != nil {
-			return err
-		}
-		g.statuses[s.kind] = st.ID
-	}
-	for _, name := range []string{"Website", "Walk-in", "Phone", "Referral", "Marketplace"} {
-		src, err := c.Source.Create().SetTenantID(tid).SetName(name).Save(ctx)
-		if err != nil {
-			return err
-		}
-		g.sources = append(g.sources, src.ID)
-	}
 	// Departments need the round-robin group: created in people.
-	g.p.add("organisation", 16)
-	g.pipeline = pl.ID
+	g.p.add("organisation", 19)
 	return nil
 }
 
-// people: roles, users (admin@, manager@, user@ and two sales reps), the
+// people: users (admin@, manager@, user@ and two sales reps), the
 // round-robin group and the departments it serves.
 func (g *gen) people() error {
 	ctx, c, tid := g.ctx, g.c, g.tid
-	perms, err := c.Permission.Query().All(ctx)
-	if err != nil {
-		return err
-	}
-	permID := map[string]uuid.UUID{}
-	for _, p := range perms {
-		permID[p.Name] = p.ID
-	}
-	roles := map[string]uuid.UUID{}
-	for name, names := range crm.DefaultRoles {
-		if names == nil {
-			for _, p := range crm.Catalogue {
-				names = append(names, p.Name)
-			}
-		}
-		var pids []uuid.UUID
-		for _, n := range names {
-			pids = append(pids, permID[n])
-		}
-		r, err := c.Role.Create().SetTenantID(tid).SetName(name).AddPermissionIDs(pids...).Save(ctx)
-		if err != nil {
-			return err
-		}
-		roles[name] = r.ID
-	}
 	domain, err := c.Tenant.Get(ctx, tid)
 	if err != nil {
 		return err
@@ -166,7 +116,7 @@ func (g *gen) people() error {
 		u, err := c.User.Create().SetTenantID(tid).
 			SetUsername(p.local + "@" + domain.Domain).SetEmail(p.local + "@" + domain.Domain).
 			SetFirstname(p.first).SetLastname(p.last).SetDisplayName(p.first + " " + p.last).
-			SetUserType(p.typ).AddRoleIDs(roles[crm.RoleForUserType[string(p.typ)]]).
+			SetUserType(p.typ).AddRoleIDs(g.roles[crm.RoleForUserType[string(p.typ)]]).
 			AddFranchiseIDs(g.franchises...).Save(ctx)
 		if err != nil {
 			return err
@@ -200,7 +150,7 @@ func (g *gen) people() error {
 			return err
 		}
 	}
-	g.p.add("people", 3+2*len(people)+1+2*len(g.franchises))
+	g.p.add("people", 2*len(people)+1+2*len(g.franchises))
 	return nil
 }
 
