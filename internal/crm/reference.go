@@ -172,8 +172,8 @@ func departmentFields(ctx context.Context, tx *ent.Client, id uuid.UUID) (fields
 	if err != nil {
 		return nil, err
 	}
-	return fields{"name": d.Name, "franchiseID": idString(d.FranchiseID), "pipelineID": idString(d.PipelineID),
-		"securityGroupID": idString(d.SecurityGroupID), "isActive": d.IsActive}, nil
+	return fields{"name": d.Name, "franchiseID": d.FranchiseID, "pipelineID": d.PipelineID,
+		"securityGroupID": d.SecurityGroupID, "isActive": d.IsActive}, nil
 }
 
 // SourceInput is a lead source create or update.
@@ -394,7 +394,7 @@ func productFields(ctx context.Context, tx *ent.Client, id uuid.UUID) (fields, e
 	}
 	return fields{"name": p.Name, "sku": p.Sku, "description": p.Description, "defaultCost": p.DefaultCost,
 		"defaultSalesPrice": p.DefaultSalesPrice, "defaultMargin": p.DefaultMargin, "currency": p.Currency,
-		"productGroupID": idString(p.ProductGroupID), "isActive": p.IsActive}, nil
+		"productGroupID": p.ProductGroupID, "isActive": p.IsActive}, nil
 }
 
 // ProductGroupInput is a product group create or update; ParentID places
@@ -478,7 +478,7 @@ func productGroupFields(ctx context.Context, tx *ent.Client, id uuid.UUID) (fiel
 	if err != nil {
 		return nil, err
 	}
-	return fields{"name": g.Name, "parentID": idString(g.ParentID), "isActive": g.IsActive}, nil
+	return fields{"name": g.Name, "parentID": g.ParentID, "isActive": g.IsActive}, nil
 }
 
 // getter reads a record by id with the client of a transaction.

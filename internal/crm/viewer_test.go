@@ -49,7 +49,7 @@ func TestViewerIsOneStatementAndHonoursRevocation(t *testing.T) {
 		uid := storetest.UserID(t, db, "user@demo-motors.test")
 		tid := storetest.TenantID(t, db, "demo-motors.test")
 		before := db.Counter.Total()
-		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid)
+		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,16 +64,16 @@ func TestViewerIsOneStatementAndHonoursRevocation(t *testing.T) {
 		for _, r := range roles {
 			db.Role.DeleteOneID(r.ID).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: uid, TenantID: tid, Type: viewer.TypeAdmin}))
 		}
-		if v, err = crm.ResolveViewer(ctx, db.Client, uid, tid); err != nil || len(v.Permissions) != 0 {
+		if v, err = crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now()); err != nil || len(v.Permissions) != 0 {
 			t.Fatalf("permissions of deleted roles: %v, %v", v, err)
 		}
 		db.User.UpdateOneID(uid).SetIsActive(false).ExecX(sys)
-		if _, err := crm.ResolveViewer(ctx, db.Client, uid, tid); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now()); crm.AsError(err).Code != crm.NotFound {
 			t.Fatalf("deactivated user resolved: %v", err)
 		}
 		admin := storetest.UserID(t, db, "admin@demo-motors.test")
 		db.User.DeleteOneID(admin).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: admin, TenantID: tid, Type: viewer.TypeAdmin}))
-		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid, time.Now()); crm.AsError(err).Code != crm.NotFound {
 			t.Fatalf("deleted user resolved: %v", err)
 		}
 	})
