@@ -262,9 +262,8 @@ func TestNobodyRemovesTheirOwnLastAdminAccess(t *testing.T) {
 		// With a second ADMIN, admin@ may become a MANAGER who keeps
 		// user.manage through the Administrator role, not a USER without it.
 		r := query(t, s, admin, `mutation { createUser(input: {email: "boss2@demo-motors.test", userType: ADMIN}) { id } }`, nil)
-		if len(r.Errors) > 0 {
-			t.Fatal(r.Errors)
-		}
+		var boss2 struct{ CreateUser struct{ ID uuid.UUID } }
+		r.into(t, &boss2)
 		r = query(t, s, admin, `mutation($id: ID!, $role: ID!) { updateUser(id: $id, input: {userType: USER, roleIDs: [$role]}) { id } }`, vars)
 		mustCode(t, r, "CONFLICT")
 		r = query(t, s, admin, `mutation($id: ID!) { updateUser(id: $id, input: {userType: MANAGER}) { userType } }`, vars)
@@ -292,6 +291,26 @@ func TestNobodyRemovesTheirOwnLastAdminAccess(t *testing.T) {
 		r = query(t, s, "manager@demo-motors.test", `mutation { createUser(input: {email: "hire@demo-motors.test"}) { id } }`, nil)
 		if len(r.Errors) > 0 {
 			t.Fatalf("manager with user.manage: %+v", r.Errors)
+		}
+
+		// user.manage does not lead to more: a non-ADMIN grants only what
+		// they hold, and leaves ADMIN users alone.
+		m := "manager@demo-motors.test"
+		adminRole := roleID(t, db, "demo-motors.test", "Administrator")
+		for name, c := range map[string]struct {
+			q    string
+			vars map[string]any
+		}{
+			"make an ADMIN":       {`mutation { createUser(input: {email: "esc1@demo-motors.test", userType: ADMIN}) { id } }`, nil},
+			"give a wider role":   {`mutation($r: ID!) { createUser(input: {email: "esc2@demo-motors.test", roleIDs: [$r]}) { id } }`, map[string]any{"r": adminRole}},
+			"take a wider role":   {`mutation($id: ID!, $r: ID!) { updateUser(id: $id, input: {roleIDs: [$r]}) { id } }`, map[string]any{"id": mgr, "r": adminRole}},
+			"widen a role":        {`mutation($id: ID!) { updateRole(id: $id, input: {permissions: ["user.manage", "settings.manage"]}) { id } }`, map[string]any{"id": created.CreateRole.ID}},
+			"deactivate an ADMIN": {`mutation($id: ID!) { deactivateUser(id: $id) { id } }`, map[string]any{"id": boss2.CreateUser.ID}},
+		} {
+			r := query(t, s, m, c.q, c.vars)
+			if r.code() != "FORBIDDEN" {
+				t.Errorf("%s: %+v", name, r.Errors)
+			}
 		}
 	})
 }

@@ -115,6 +115,13 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID, reassignTo *uuid
 			if err := v.Err(); err != nil {
 				return err
 			}
+			perms, err := rolePermissions(ctx, tx, []uuid.UUID{*reassignTo})
+			if err != nil {
+				return err
+			}
+			if err := noEscalation(ctx, perms, false); err != nil {
+				return err
+			}
 		}
 		if len(holders) > 0 {
 			if reassignTo == nil {
@@ -154,6 +161,9 @@ func checkRole(ctx context.Context, tx *ent.Client, in RoleInput, create bool) (
 		}
 	}
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := noEscalation(ctx, *in.Permissions, false); err != nil {
 		return nil, err
 	}
 	if len(*in.Permissions) == 0 {

@@ -104,6 +104,9 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (*
 		if err != nil {
 			return err
 		}
+		if err := mayChange(ctx, &ent.User{UserType: user.UserType(before["userType"].(string))}); err != nil {
+			return err
+		}
 		if in.Email != nil {
 			return FieldError("email", "cannot be changed")
 		}
@@ -186,6 +189,9 @@ func (s *Service) setUserActive(ctx context.Context, id uuid.UUID, active bool) 
 			return err
 		}
 		u = cur
+		if err := mayChange(ctx, cur); err != nil {
+			return err
+		}
 		if cur.IsActive == active {
 			return nil
 		}
@@ -229,6 +235,9 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 	return s.inTx(ctx, func(tx *ent.Client) error {
 		before, err := userFields(ctx, tx, id)
 		if err != nil {
+			return err
+		}
+		if err := mayChange(ctx, &ent.User{UserType: user.UserType(before["userType"].(string))}); err != nil {
 			return err
 		}
 		groups, err := tx.User.Query().Where(user.ID(id)).QuerySecurityGroups().IDs(ctx)
@@ -299,7 +308,17 @@ func (s *Service) checkUser(ctx context.Context, tx *ent.Client, id *uuid.UUID, 
 			}
 		}
 	}
-	return email, v.Err()
+	if err := v.Err(); err != nil {
+		return "", err
+	}
+	var granted []string
+	if in.RoleIDs != nil {
+		var err error
+		if granted, err = rolePermissions(ctx, tx, *in.RoleIDs); err != nil {
+			return "", err
+		}
+	}
+	return email, noEscalation(ctx, granted, in.UserType != nil && *in.UserType == string(user.UserTypeADMIN))
 }
 
 // guardAdminAccess runs after a write to users or roles, inside its
@@ -374,4 +393,41 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// noEscalation refuses (Forbidden) a grant by a viewer who is not an ADMIN
+// of what they do not hold themselves: ADMIN user type, or a permission
+// (through a role's list or by giving a role). Without it user.manage would
+// be a way to any permission, starting with one's own.
+func noEscalation(ctx context.Context, perms []string, toAdmin bool) error {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.Type == viewer.TypeAdmin {
+		return nil
+	}
+	if toAdmin {
+		return Errorf(Forbidden, "Only ADMIN users may make or change ADMIN users")
+	}
+	for _, p := range perms {
+		if !v.Permissions[p] {
+			return Errorf(Forbidden, "You cannot grant the permission %q, which you do not hold", p)
+		}
+	}
+	return nil
+}
+
+// rolePermissions returns the names of the permissions the roles hold.
+func rolePermissions(ctx context.Context, tx *ent.Client, roles []uuid.UUID) ([]string, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	return tx.Permission.Query().Where(permission.HasRolesWith(role.IDIn(roles...))).Select(permission.FieldName).Strings(ctx)
+}
+
+// mayChange refuses (Forbidden) a change of an ADMIN user by a viewer who
+// is not an ADMIN.
+func mayChange(ctx context.Context, target *ent.User) error {
+	if target.UserType == user.UserTypeADMIN {
+		return noEscalation(ctx, nil, true)
+	}
+	return nil
 }
