@@ -203,6 +203,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := crm.EnsurePermissions(ctx, db.Client); err != nil {
 		return fmt.Errorf("migrate: permission catalogue: %w", err)
 	}
+	if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
+		return fmt.Errorf("migrate: default roles: %w", err)
+	}
 	switch cmd {
 	case "migrate":
 		if err := db.Analyze(ctx); err != nil {

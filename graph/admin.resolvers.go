@@ -208,3 +208,11 @@ func (r *mutationResolver) UpdateProductGroup(ctx context.Context, id uuid.UUID,
 func (r *mutationResolver) DeleteProductGroup(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
 	return id, r.crm.DeleteProductGroup(ctx, id)
 }
+
+func (r *queryResolver) Roles(ctx context.Context) ([]*ent.Role, error) {
+	return r.crm.ListRoles(ctx)
+}
+
+func (r *queryResolver) PermissionCatalogue(ctx context.Context) ([]*ent.Permission, error) {
+	return r.crm.PermissionCatalogue(ctx)
+}

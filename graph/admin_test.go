@@ -22,6 +22,7 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -388,6 +389,50 @@ func TestRoles(t *testing.T) {
 		if got := events(t, db, viewerRole.ID); !slices.Equal(got, []string{"role.created", "role.updated", "role.deleted"}) {
 			t.Errorf("events %v", got)
 		}
+
+		t.Run("roles and the catalogue are listed", func(t *testing.T) {
+			var data struct {
+				Roles []struct {
+					Name        string
+					IsDefault   bool
+					Permissions []struct{ Name string }
+				}
+				PermissionCatalogue []struct{ Name, Description string }
+			}
+			query(t, s, user, `{ roles { name isDefault permissions { name } } permissionCatalogue { name description } }`, nil).into(t, &data)
+			var names []string
+			for _, r := range data.Roles {
+				names = append(names, r.Name)
+				if r.Name == "Administrator" && (!r.IsDefault || len(r.Permissions) != len(crm.Catalogue)) {
+					t.Errorf("Administrator: default %v, %d permissions", r.IsDefault, len(r.Permissions))
+				}
+			}
+			if !slices.Equal(names, []string{"Administrator", "Manager", "Staff"}) {
+				t.Errorf("roles %v", names)
+			}
+			if len(data.PermissionCatalogue) != len(crm.Catalogue) || data.PermissionCatalogue[0].Name != crm.Catalogue[0].Name ||
+				data.PermissionCatalogue[0].Description == "" {
+				t.Errorf("catalogue %+v", data.PermissionCatalogue)
+			}
+			var other struct{ Roles []struct{ Name string } }
+			query(t, s, otherAdmin, `{ roles { name } }`, nil).into(t, &other)
+			if len(other.Roles) != 3 {
+				t.Errorf("other tenant's roles %v", other.Roles)
+			}
+			r := query(t, s, admin, `mutation { createUser(input: {email: "nobody@demo-motors.test", roleIDs: []}) { id } }`, nil)
+			var nobody struct{ CreateUser struct{ ID uuid.UUID } }
+			r.into(t, &nobody)
+			tok, err := auth.Mint(apptest.Secret, nobody.CreateUser.ID, storetest.TenantID(t, db, "demo-motors.test"), time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", strings.NewReader(`{"query":"{ roles { name } }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+tok)
+			if res := s.Send(req); !strings.Contains(string(res.Body), "FORBIDDEN") {
+				t.Errorf("a user without user.read: %s", res.Body)
+			}
+		})
 	})
 }
 

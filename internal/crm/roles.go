@@ -190,3 +190,40 @@ func namesOf(ps []*ent.Permission) []string {
 	slices.Sort(out)
 	return out
 }
+
+// ListRoles returns the tenant's roles by name (needs user.read).
+func (s *Service) ListRoles(ctx context.Context) ([]*ent.Role, error) {
+	if err := RequireRead(ctx, role.Table); err != nil {
+		return nil, err
+	}
+	// Permissions are loaded here, in full: one statement for all roles.
+	roles, err := s.db.Role.Query().Order(role.ByName(), role.ByID()).
+		WithPermissions(func(q *ent.PermissionQuery) { q.Order(permission.ByName()) }).All(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	return roles, nil
+}
+
+// PermissionCatalogue returns the permission rows of the catalogue, in its
+// order (needs user.read).
+func (s *Service) PermissionCatalogue(ctx context.Context) ([]*ent.Permission, error) {
+	if err := RequireRead(ctx, permission.Table); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Permission.Query().All(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	byName := make(map[string]*ent.Permission, len(rows))
+	for _, p := range rows {
+		byName[p.Name] = p
+	}
+	out := make([]*ent.Permission, 0, len(Catalogue))
+	for _, c := range Catalogue {
+		if p, ok := byName[c.Name]; ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

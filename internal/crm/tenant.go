@@ -61,6 +61,17 @@ func EnsurePermissions(ctx context.Context, db *ent.Client) error {
 	return db.Permission.CreateBulk(missing...).Exec(ctx)
 }
 
+// MarkDefaultRoles flags as default (not deletable) the roles named like
+// the default roles in tenants that have no default role yet: those made
+// before roles carried the flag. Tenants made since have theirs flagged, so
+// after the first start this changes nothing.
+func MarkDefaultRoles(ctx context.Context, db *ent.Client) error {
+	_, err := db.ExecContext(ctx, `UPDATE roles SET is_default = true
+WHERE NOT is_default AND NOT is_deleted AND name IN ('Administrator', 'Manager', 'User')
+  AND tenant_id NOT IN (SELECT tenant_id FROM roles WHERE is_default)`)
+	return err
+}
+
 // CreateTenantDefaults writes tenant tid's default roles, pipeline, stages,
 // statuses and sources with tx (system work under tenancy.Bypass, or as a
 // viewer of that tenant). The permission rows must exist (EnsurePermissions).

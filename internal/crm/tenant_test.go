@@ -1,0 +1,49 @@
+package crm_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/tenancy"
+)
+
+// Tenants made before roles carried is_default get their default roles
+// flagged once; a tenant that has flagged defaults is left alone.
+func TestMarkDefaultRolesFlagsOlderTenantsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sys := tenancy.Bypass(ctx)
+		old := storetest.TenantID(t, db, "demo-motors.test")
+		current := storetest.TenantID(t, db, "northwind-auto.test")
+		if _, err := db.ExecContext(ctx, "UPDATE roles SET is_default = false WHERE tenant_id = $1", old); err != nil {
+			t.Fatal(err)
+		}
+		// A role named like a default one, made by an administrator of a
+		// tenant that already has its defaults.
+		if err := db.Role.Create().SetTenantID(current).SetName("User").Exec(sys); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tid := range []uuid.UUID{old, current} {
+			names, err := db.Role.Query().Where(role.TenantID(tid), role.IsDefault(true)).
+				Order(role.ByName()).Select(role.FieldName).Strings(sys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(names, []string{"Administrator", "Manager", "User"}) {
+				t.Errorf("tenant %s: default roles %v", tid, names)
+			}
+		}
+	})
+}
