@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 	"time"
 
@@ -42,14 +43,16 @@ type result[V any] struct {
 // by GraphQL field.
 //
 // When a batch runs: not after a fixed window, but as soon as the executor
-// stops queueing keys. The executor resolves a list's rows in goroutines
-// that all become runnable at once; the batch's dispatcher yields the
-// processor to them (runtime.Gosched) and runs the batch once the pending
-// keys stop growing across a round of yields and a short pause (settle).
-// An idle request thus waits for its loads microseconds to about a
-// millisecond instead of 10 ms; a key that arrives after all the same (a
-// starved CPU) costs one more statement, never one per row. maxWait bounds
-// the collection when keys keep arriving.
+// has no more work that could queue keys. The executor resolves a list's
+// rows in goroutines that all become runnable at once; the batch's
+// dispatcher yields the processor to them (runtime.Gosched) and runs the
+// batch once the pending keys stopped growing and no other goroutine is
+// running or runnable (runtime/metrics) — on an idle server microseconds
+// after the last key, instead of a fixed 10 ms. Under load (other
+// requests keep goroutines runnable) unchanged keys for settle end the
+// collection; a key that arrives after all (a starved CPU) costs one more
+// statement, never one per row. maxWait bounds the collection while keys
+// keep arriving.
 type batcher[V any] struct {
 	log  *slog.Logger
 	what string
@@ -64,8 +67,7 @@ type batcher[V any] struct {
 }
 
 const (
-	yields  = 4                      // Gosched rounds before each look at the pending keys
-	settle  = 100 * time.Microsecond // pause between two looks
+	settle  = 200 * time.Microsecond // unchanged keys for this long, while the process is busy, end the collection
 	maxWait = 10 * time.Millisecond  // collection bound while keys keep arriving
 )
 
@@ -106,27 +108,53 @@ func (b *batcher[V]) queue(ctx context.Context, k key) func() (V, error) {
 }
 
 // dispatchWhenIdle waits until no more keys arrive, then runs the batch.
+// After each yield it looks at the pending keys: when they did not grow
+// and no other goroutine of the process is running or runnable, nothing
+// can add to the batch any more; when other goroutines are busy (other
+// requests), the keys must have stayed unchanged for settle.
 func (b *batcher[V]) dispatchWhenIdle() {
-	deadline := time.Now().Add(maxWait)
-	seen := -1
-	for time.Now().Before(deadline) {
-		for range yields {
-			runtime.Gosched()
-		}
+	start := time.Now()
+	seen, changed := -1, start
+	for {
+		runtime.Gosched()
 		b.mu.Lock()
 		n := len(b.pending)
 		b.mu.Unlock()
-		if n == seen {
+		now := time.Now()
+		if n != seen {
+			seen, changed = n, now
+		} else if now.Sub(changed) >= settle || processIdle() {
 			break
 		}
-		seen = n
-		time.Sleep(settle)
+		if now.Sub(start) >= maxWait {
+			break
+		}
 	}
 	b.mu.Lock()
 	keys, ctx := b.pending, b.batchCtx
 	b.pending, b.batchCtx, b.scheduled = nil, nil, false
 	b.mu.Unlock()
 	b.run(ctx, keys)
+}
+
+var schedSamples = []metrics.Sample{
+	{Name: "/sched/goroutines/runnable:goroutines"},
+	{Name: "/sched/goroutines/running:goroutines"},
+}
+
+var schedMu sync.Mutex
+
+// processIdle reports whether the calling goroutine is the only one of the
+// process that is running or waiting to run.
+func processIdle() bool {
+	schedMu.Lock()
+	defer schedMu.Unlock()
+	metrics.Read(schedSamples)
+	runnable, running := schedSamples[0].Value, schedSamples[1].Value
+	if runnable.Kind() != metrics.KindUint64 || running.Kind() != metrics.KindUint64 {
+		return false // unsupported runtime: rely on settle
+	}
+	return runnable.Uint64() == 0 && running.Uint64() <= 1
 }
 
 // fieldContext returns the context of the first load of field f, whose
