@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -685,3 +687,77 @@ func TestReferenceData(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// Membership writes to a group while its leads are being assigned: each
+// write moves the cursor, yet no turn is lost or served twice, so with the
+// members unchanged every member gets the same number of leads.
+func TestRoundRobinStaysFairUnderConcurrentGroupWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := start(t, db, graph.Config{})
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		members := []uuid.UUID{storetest.UserID(t, db, user), storetest.UserID(t, db, "sales1@demo-motors.test"),
+			storetest.UserID(t, db, "sales2@demo-motors.test")}
+		r := query(t, s, admin, `mutation($m: [ID!]) { createSecurityGroup(input: {name: "Busy", roundRobin: true, memberIDs: $m}) { id } }`,
+			map[string]any{"m": members})
+		var g struct{ CreateSecurityGroup struct{ ID uuid.UUID } }
+		r.into(t, &g)
+		f := &leadFixture{t: t, s: s, db: db}
+		f.franchise = db.Franchise.Query().Where(franchise.TenantID(tid)).FirstIDX(sys)
+		f.contact = db.Contact.Query().Where(contact.TenantID(tid)).FirstIDX(sys)
+		f.source = db.Source.Query().Where(source.TenantID(tid)).FirstIDX(sys)
+		r = query(t, s, admin, `mutation($f: ID!, $g: ID!) { createDepartment(input: {name: "Busy", franchiseID: $f, securityGroupID: $g}) { id } }`,
+			map[string]any{"f": f.franchise, "g": g.CreateSecurityGroup.ID})
+		var d struct{ CreateDepartment struct{ ID uuid.UUID } }
+		r.into(t, &d)
+		f.dept = d.CreateDepartment.ID
+
+		const workers, perWorker = 3, 8
+		got := make(chan string, workers*perWorker)
+		done := make(chan struct{})
+		var writers sync.WaitGroup
+		writers.Add(1)
+		go func() {
+			defer writers.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				// The same members, so the rotation is unchanged; the write
+				// still reads and rewrites the cursor.
+				r := post(t, s, admin, map[string]any{"query": `mutation($id: ID!, $m: [ID!], $n: String) {
+					updateSecurityGroup(id: $id, input: {memberIDs: $m, displayName: $n}) { id } }`,
+					"variables": map[string]any{"id": g.CreateSecurityGroup.ID, "m": members, "n": fmt.Sprint("Busy ", i)}})
+				if len(r.Errors) > 0 {
+					t.Errorf("group write: %+v", r.Errors)
+					return
+				}
+			}
+		}()
+		var leads sync.WaitGroup
+		for range workers {
+			leads.Add(1)
+			go func() {
+				defer leads.Done()
+				for range perWorker {
+					got <- f.assign()
+				}
+			}()
+		}
+		leads.Wait()
+		close(done)
+		writers.Wait()
+		close(got)
+		counts := map[string]int{}
+		for a := range got {
+			counts[a]++
+		}
+		for _, local := range []string{"user", "sales1", "sales2"} {
+			if counts[local] != workers*perWorker/3 {
+				t.Errorf("assignments %v: not %d each", counts, workers*perWorker/3)
+				break
+			}
+		}
+	})
+}

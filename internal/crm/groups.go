@@ -4,6 +4,9 @@ import (
 	"context"
 	"slices"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
@@ -179,6 +182,9 @@ func keepTurns(ctx context.Context, tx *ent.Client, groupIDs []uuid.UUID, change
 		return tx.SecurityGroup.Query().Where(securitygroup.IDIn(groupIDs...)).
 			WithMembers(func(q *ent.UserQuery) { q.Where(user.IsActive(true)).Select(user.FieldID) }).All(ctx)
 	}
+	if err := lockGroups(ctx, tx, groupIDs); err != nil {
+		return err
+	}
 	old, err := load()
 	if err != nil {
 		return err
@@ -203,6 +209,24 @@ func keepTurns(ctx context.Context, tx *ent.Client, groupIDs []uuid.UUID, change
 		}
 	}
 	return nil
+}
+
+// lockGroups takes the row locks of the groups (SELECT … FOR UPDATE on
+// PostgreSQL) before their cursors are read, so that a lead created
+// meanwhile, whose turn is an UPDATE of the cursor, waits rather than have
+// its turn overwritten. SQLite has no row locks and needs none: its
+// transactions take the database's write lock when they begin.
+func lockGroups(ctx context.Context, tx *ent.Client, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := tx.SecurityGroup.Query().Where(securitygroup.IDIn(ids...)).Select(securitygroup.FieldID).
+		Modify(func(s *sql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.ForUpdate()
+			}
+		}).Strings(ctx)
+	return err
 }
 
 // realign returns the cursor into rotation next that serves, next, the
