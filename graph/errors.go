@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/conecrm/gateway/internal/app"
@@ -22,6 +25,8 @@ var gqlCodes = map[crm.Code]string{
 	crm.Conflict:        "CONFLICT",
 	crm.Unauthenticated: "UNAUTHENTICATED",
 	crm.Internal:        "INTERNAL_SERVER_ERROR",
+	crm.Timeout:         "TIMEOUT",
+	crm.Canceled:        "CANCELED",
 }
 
 // presentError turns a resolver's error into what the client sees. Errors
@@ -29,11 +34,22 @@ var gqlCodes = map[crm.Code]string{
 // safe and kept. Everything else is mapped to a domain error; an internal
 // one is logged in full and answered with only the request id, so SQL,
 // driver errors and stack traces never leave the server.
-func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		var gqlErr *gqlerror.Error
 		if errors.As(err, &gqlErr) && gqlErr.Err == nil {
+			if production {
+				// The executor hides suggestions of field names only; the
+				// validator also suggests arguments, enum values and input fields.
+				gqlErr.Message = suggestion.ReplaceAllString(gqlErr.Message, "")
+			}
 			return gqlErr
+		}
+		if in := unreadableInput(ctx, err); in != nil {
+			return in
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = ctxErr // whatever the driver made of it, the deadline or the client ended the work
 		}
 		e := crm.AsError(err)
 		out := gqlerror.WrapPath(graphql.GetPath(ctx), e)
@@ -52,6 +68,47 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 		}
 		return out
 	}
+}
+
+// suggestion is a validation message's "Did you mean …?" sentence.
+var suggestion = regexp.MustCompile(`\s*Did you mean [^?]*\?`)
+
+// unreadableInput answers an argument or input field the executor could not
+// read (a malformed UUID, Time, Map, cursor or enum value) as bad input
+// naming its path, e.g. "where.idIn[2]": the client's mistake, not logged.
+// The executor reports those on the argument's path, below the field's
+// own, which a resolver's errors never are.
+func unreadableInput(ctx context.Context, err error) *gqlerror.Error {
+	var gqlErr *gqlerror.Error
+	if !errors.As(err, &gqlErr) || gqlErr.Err == nil {
+		return nil
+	}
+	var domain *crm.Error
+	if errors.As(gqlErr.Err, &domain) {
+		return nil
+	}
+	field := graphql.GetPath(ctx)
+	if len(gqlErr.Path) <= len(field) {
+		return nil
+	}
+	var arg strings.Builder
+	for i, p := range gqlErr.Path[len(field):] {
+		switch p := p.(type) {
+		case ast.PathName:
+			if i > 0 {
+				arg.WriteByte('.')
+			}
+			arg.WriteString(string(p))
+		case ast.PathIndex:
+			fmt.Fprintf(&arg, "[%d]", int(p))
+		}
+	}
+	msg := gqlErr.Err.Error()
+	out := gqlerror.WrapPath(field, gqlErr.Err)
+	out.Message = arg.String() + ": " + msg
+	out.Locations = gqlErr.Locations
+	out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": map[string][]string{arg.String(): {msg}}}
+	return out
 }
 
 // recoverPanic logs a resolver panic with its stack and answers it as an

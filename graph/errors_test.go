@@ -36,7 +36,7 @@ func TestErrorsReachClientsMaskedAndCoded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			present := presentError(slog.New(slog.NewTextHandler(&logs, nil)))
+			present := presentError(slog.New(slog.NewTextHandler(&logs, nil)), false)
 			ctx := graphql.WithPathContext(context.Background(), graphql.NewPathWithField("accounts"))
 			got := present(ctx, tt.err)
 			code, _ := got.Extensions["code"].(string)
@@ -69,7 +69,7 @@ func TestErrorsReachClientsMaskedAndCoded(t *testing.T) {
 func TestPanicsAreLoggedAndMasked(t *testing.T) {
 	var logs bytes.Buffer
 	err := recoverPanic(slog.New(slog.NewTextHandler(&logs, nil)))(context.Background(), "nil map")
-	got := presentError(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))(context.Background(), err)
+	got := presentError(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), false)(context.Background(), err)
 	if strings.Contains(got.Message, "nil map") || got.Extensions["code"] != "INTERNAL_SERVER_ERROR" {
 		t.Errorf("panic shown to the client: %+v", got)
 	}

@@ -7,15 +7,18 @@ import (
 
 // LimitsFromEnv returns DefaultLimits with the values set in the
 // environment: CONECRM_GRAPHQL_MAX_DEPTH, CONECRM_GRAPHQL_MAX_COMPLEXITY,
-// CONECRM_GRAPHQL_MAX_ALIASES and CONECRM_GRAPHQL_MAX_TOKENS (positive
-// integers).
+// CONECRM_GRAPHQL_MAX_ALIASES, CONECRM_GRAPHQL_MAX_TOKENS,
+// CONECRM_GRAPHQL_MAX_SELECTIONS and CONECRM_GRAPHQL_MAX_RESPONSE_BYTES
+// (positive integers).
 func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 	l := DefaultLimits()
 	for name, dst := range map[string]*int{
-		"CONECRM_GRAPHQL_MAX_DEPTH":      &l.MaxDepth,
-		"CONECRM_GRAPHQL_MAX_COMPLEXITY": &l.MaxComplexity,
-		"CONECRM_GRAPHQL_MAX_ALIASES":    &l.MaxAliases,
-		"CONECRM_GRAPHQL_MAX_TOKENS":     &l.MaxTokens,
+		"CONECRM_GRAPHQL_MAX_DEPTH":          &l.MaxDepth,
+		"CONECRM_GRAPHQL_MAX_COMPLEXITY":     &l.MaxComplexity,
+		"CONECRM_GRAPHQL_MAX_ALIASES":        &l.MaxAliases,
+		"CONECRM_GRAPHQL_MAX_TOKENS":         &l.MaxTokens,
+		"CONECRM_GRAPHQL_MAX_SELECTIONS":     &l.MaxSelections,
+		"CONECRM_GRAPHQL_MAX_RESPONSE_BYTES": &l.MaxResponseBytes,
 	} {
 		v := getenv(name)
 		if v == "" {

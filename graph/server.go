@@ -44,9 +44,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = 1000
 	}
-	if cfg.Limits == (Limits{}) {
-		cfg.Limits = DefaultLimits()
-	}
+	cfg.Limits = cfg.Limits.orDefaults()
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &Resolver{
 			client:       cfg.CRM.Client(),
@@ -57,15 +55,16 @@ func NewHandler(cfg Config) http.Handler {
 	srv := handler.New(schema)
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](cfg.CacheSize))
+	validated := lru.New[*ast.QueryDocument](cfg.CacheSize)
+	srv.SetQueryCache(validated)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.SetDisableSuggestion(cfg.Production)
 	if !cfg.Production {
 		srv.Use(extension.Introspection{})
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
-	srv.Use(limitsExtension{cfg.Limits})
-	srv.SetErrorPresenter(presentError(cfg.Logger))
+	srv.Use(newLimitsExtension(cfg.Limits, schema.Schema(), validated))
+	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv)
+	return readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv))
 }
