@@ -23,6 +23,9 @@ type Config struct {
 	BodyLimit  int64 // bytes; 0 means 1 MiB
 	Logger     *slog.Logger
 	Verifier   *auth.Verifier
+	// Limits of request volume and time; the zero value turns them off
+	// (server.go passes LimitsFromEnv).
+	Limits Limits
 }
 
 // New returns the gateway's HTTP handler over db. routes are the
@@ -53,11 +56,19 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET /playground/", pg)
 
-	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), writeAuthError)
+	failures := newAuthFailures(cfg.Limits.AuthFailures)
+	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+		if status == http.StatusUnauthorized {
+			failures.failed(r)
+		}
+		writeAuthError(w, r, status, msg)
+	})
+	perViewer := rateLimit(cfg.Limits)
 	for pattern, h := range routes {
-		mux.Handle(pattern, authn(h))
+		mux.Handle(pattern, failures.guard(authn(perViewer(h))))
 	}
-	return chain(mux, requestID, logRequests(cfg.Logger), recoverPanics(cfg.Logger), limitBody(cfg.BodyLimit))
+	return chain(mux, requestID, apiHeaders, logRequests(cfg.Logger), recoverPanics(cfg.Logger),
+		shedLoad(cfg.Limits.MaxInFlight), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
 }
 
 // resolver turns verified claims into the viewer. A user who is unknown,

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -77,9 +78,13 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			var statements atomic.Int64
 			sw := &statusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r.WithContext(store.WithCount(r.Context(), &statements)))
-			log.InfoContext(r.Context(), "request",
+			msg, status := "request", sw.status
+			if r.Context().Err() != nil { // the client went away: its work was canceled, nobody got an answer
+				msg, status = "request canceled by the client", StatusClientClosed
+			}
+			log.InfoContext(r.Context(), msg,
 				"request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "duration_ms", time.Since(start).Milliseconds(),
+				"status", status, "duration_ms", time.Since(start).Milliseconds(),
 				"sql_statements", statements.Load())
 		})
 	}
@@ -119,6 +124,18 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// apiHeaders marks every answer but the playground's as not to be stored
+// by caches nor sniffed as another content type.
+func apiHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/playground") {
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // WriteJSON writes v as the JSON response body with status.

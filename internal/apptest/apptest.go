@@ -36,15 +36,25 @@ type Server struct {
 // over db with the production middleware stack.
 func Start(t *testing.T, db *store.DB, routes map[string]http.Handler) *Server {
 	t.Helper()
+	return StartConfig(t, db, app.Config{}, routes)
+}
+
+// StartConfig is Start with cfg (e.g. Limits, a Logger to read); the
+// verifier is filled in, and the logger when cfg has none.
+func StartConfig(t *testing.T, db *store.DB, cfg app.Config, routes map[string]http.Handler) *Server {
+	t.Helper()
 	v, err := auth.NewVerifier(auth.Config{Secret: Secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if testing.Verbose() {
+			cfg.Logger = slog.New(slog.NewTextHandler(&testWriter{t}, nil))
+		}
 	}
-	h := app.New(app.Config{Logger: log, Verifier: v}, db, routes)
+	cfg.Verifier = v
+	h := app.New(cfg, db, routes)
 	s := &Server{Server: httptest.NewServer(h), DB: db, t: t}
 	t.Cleanup(s.Close)
 	return s
