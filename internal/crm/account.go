@@ -9,6 +9,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/contact"
 )
 
 // accountSort is the whitelist of GET /api/account's sortField.
@@ -22,13 +23,19 @@ var accountSort = sortable{
 
 // WithAccountGraph eager-loads what an account response embeds (see
 // internal/rest's customer nesting): third-party ids, the primary contact
-// and the contacts, each with their accounts. The cost is a fixed number of
-// statements whatever the number of accounts.
+// and the contacts (at most MaxEmbedded), each with their accounts (at most
+// MaxEmbedded). The cost is a fixed number of statements whatever the
+// number of accounts.
 func WithAccountGraph(q *ent.AccountQuery) *ent.AccountQuery {
-	contact := func(c *ent.ContactQuery) {
-		c.WithThirdPartyIds().WithAccounts(func(a *ent.AccountQuery) { a.WithThirdPartyIds() })
+	contactGraph := func(c *ent.ContactQuery) {
+		c.WithThirdPartyIds().WithAccounts(func(a *ent.AccountQuery) {
+			a.WithThirdPartyIds().Modify(embedLimit(contact.AccountsPrimaryKey[1], account.FieldID))
+		})
 	}
-	return q.WithThirdPartyIds().WithPrimaryContact(contact).WithContacts(contact)
+	return q.WithThirdPartyIds().WithPrimaryContact(contactGraph).WithContacts(func(c *ent.ContactQuery) {
+		contactGraph(c)
+		c.Modify(embedLimit(account.ContactsPrimaryKey[0], contact.FieldID))
+	})
 }
 
 // ListAccounts returns a page of the tenant's accounts matching f, with the

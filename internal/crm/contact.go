@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/schema"
@@ -24,12 +25,16 @@ var contactSort = sortable{
 }
 
 // WithContactGraph eager-loads what a contact response embeds: third-party
-// ids and the accounts, each with its primary contact and contacts. The
+// ids and the accounts (at most MaxEmbedded), each with its primary
+// contact and contacts (at most MaxEmbedded). The
 // cost is a fixed number of statements whatever the number of contacts.
 func WithContactGraph(q *ent.ContactQuery) *ent.ContactQuery {
 	leaf := func(c *ent.ContactQuery) { c.WithThirdPartyIds() }
 	return q.WithThirdPartyIds().WithAccounts(func(a *ent.AccountQuery) {
-		a.WithThirdPartyIds().WithPrimaryContact(leaf).WithContacts(leaf)
+		a.WithThirdPartyIds().WithPrimaryContact(leaf).WithContacts(func(c *ent.ContactQuery) {
+			leaf(c)
+			c.Modify(embedLimit(account.ContactsPrimaryKey[0], contact.FieldID))
+		}).Modify(embedLimit(contact.AccountsPrimaryKey[1], account.FieldID))
 	})
 }
 

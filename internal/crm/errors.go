@@ -5,6 +5,7 @@
 package crm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -26,6 +27,8 @@ const (
 	Conflict        Code = "conflict"        // violates a uniqueness or usage rule: 400/409
 	Unauthenticated Code = "unauthenticated" // no or bad credentials: 401
 	Internal        Code = "internal"        // anything else: 500, details only logged
+	Timeout         Code = "timeout"         // the request's deadline passed: 503, not a fault
+	Canceled        Code = "canceled"        // the client went away: nobody reads the answer
 )
 
 // Error is the one error type of the domain layer. Message is safe to show a
@@ -107,6 +110,10 @@ func AsError(err error) *Error {
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.Is(err, context.DeadlineExceeded), store.IsStatementTimeout(err):
+		return &Error{Code: Timeout, Message: "the request took too long and was stopped", Err: err}
+	case errors.Is(err, context.Canceled):
+		return &Error{Code: Canceled, Message: "the request was canceled", Err: err}
 	case ent.IsNotFound(err), errors.Is(err, schema.ErrCrossTenant):
 		return &Error{Code: NotFound, Message: "not found", Err: err}
 	case ent.IsConstraintError(err):

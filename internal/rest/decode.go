@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 
 // errTooLarge marks a body over the server's limit (app's limitBody): 413.
 var errTooLarge = errors.New("request body too large")
+
+// errBodyTimeout marks a body the client did not send in time: 408.
+var errBodyTimeout = errors.New("request body not received in time")
 
 // decode reads the JSON body of r into dst. Unknown fields are ignored, as
 // the spec's clients send whole records back (server-owned fields such as
@@ -34,10 +38,13 @@ func decode(r *http.Request, dst any) error {
 		tooLarge *http.MaxBytesError
 		syntax   *json.SyntaxError
 		typ      *json.UnmarshalTypeError
+		netErr   net.Error
 	)
 	switch {
 	case errors.As(err, &tooLarge):
 		return errTooLarge
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return errBodyTimeout
 	case errors.Is(err, io.EOF):
 		return crm.FieldError("body", "must be a JSON object")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):

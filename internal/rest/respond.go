@@ -59,8 +59,21 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
 		return
 	}
+	if errors.Is(err, errBodyTimeout) {
+		w.Header().Set("Connection", "close")
+		writeJSON(w, http.StatusRequestTimeout, errorBody{Error: "request body not received in time"})
+		return
+	}
+	if ctxErr := r.Context().Err(); ctxErr != nil {
+		err = ctxErr // whatever the driver made of it, the deadline or the client ended the work
+	}
 	e := crm.AsError(err)
 	switch e.Code {
+	case crm.Timeout:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: app.RequestID(r.Context())})
+	case crm.Canceled:
+		writeJSON(w, app.StatusClientClosed, errorBody{Error: e.Message})
 	case crm.Invalid, crm.Conflict:
 		writeBadRequest(w, style, e)
 	case crm.NotFound:

@@ -2,7 +2,9 @@ package rest
 
 import (
 	"log/slog"
+	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/conecrm/gateway/internal/crm"
 )
@@ -41,9 +43,50 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 	}
 	// Unknown /api paths answer JSON like every other error of the layer.
 	mux.Handle("/api/", s.handle(PlainErrors, func(w http.ResponseWriter, r *http.Request) error {
+		if allow := allowed(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method " + r.Method + " is not allowed here"})
+			return nil
+		}
 		return crm.Errorf(crm.NotFound, "No route found for %q", r.Method+" "+r.URL.Path)
 	}))
-	return mux
+	return requireJSON(mux)
+}
+
+// allowed returns the methods another route serves r's path with: the
+// catch-all above hides the mux's own 405.
+func allowed(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "/api/" && pattern != "" {
+			out = append(out, m)
+			if m == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
+}
+
+// requireJSON refuses a write whose body is not declared JSON (415): the
+// routes read JSON only, and a form or text body must not pass for it
+// (a cross-site form cannot send application/json).
+func requireJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch:
+			if r.ContentLength == 0 {
+				break // no body: nothing to misread
+			}
+			if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: "Content-Type must be application/json"})
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // handlerFunc is a route handler: it writes its success response itself and
