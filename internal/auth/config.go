@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Environment variables read by ConfigFromEnv.
@@ -28,6 +29,28 @@ const (
 // a key at least as long as the hash output (256 bits); shorter secrets are
 // brute-forceable offline from any captured token.
 const MinSecretLen = 32
+
+// minSecretDistinct is the fewest different bytes an HS256 secret may
+// have: a long run of one character, or a short pattern repeated, is
+// guessed first. A random hex secret has 16.
+const minSecretDistinct = 8
+
+// weakSecret reports whether s has fewer than MinSecretLen bytes besides
+// whitespace, or too few different bytes to be a random secret.
+func weakSecret(s []byte) bool {
+	var seen [256]bool
+	distinct, visible := 0, 0
+	for _, b := range s {
+		if !seen[b] {
+			seen[b] = true
+			distinct++
+		}
+		if !unicode.IsSpace(rune(b)) {
+			visible++
+		}
+	}
+	return visible < MinSecretLen || distinct < minSecretDistinct
+}
 
 // Leeway is the clock skew tolerated on exp, nbf and iat.
 const Leeway = 30 * time.Second
@@ -84,6 +107,10 @@ func (c Config) validate(requireKey bool) error {
 	if len(c.Secret) > 0 && len(c.Secret) < MinSecretLen {
 		// Never include the secret itself in the message.
 		return fmt.Errorf("auth config: %s must be at least %d bytes, got %d", EnvSecret, MinSecretLen, len(c.Secret))
+	}
+	if len(c.Secret) > 0 && weakSecret(c.Secret) {
+		return fmt.Errorf("auth config: %s is too weak: it needs %d bytes besides whitespace and at least %d different characters (use e.g. openssl rand -hex 32)",
+			EnvSecret, MinSecretLen, minSecretDistinct)
 	}
 	if c.PublicKeyFile != "" && c.JWKSFile != "" {
 		return errors.New("auth config: set only one of " + EnvPublicKey + " and " + EnvJWKS)

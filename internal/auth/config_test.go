@@ -19,7 +19,7 @@ func envOf(m map[string]string) func(string) string {
 
 func TestConfigFromEnv(t *testing.T) {
 	pemPath := writeFile(t, "rsa.pem", pemPublic(t, &keys().rsa.PublicKey))
-	long := strings.Repeat("s", MinSecretLen)
+	long := strings.Repeat("0123456789abcdef", MinSecretLen/16)
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -29,6 +29,9 @@ func TestConfigFromEnv(t *testing.T) {
 		{"secret shorter than 32 bytes is a config error", map[string]string{EnvSecret: long[:31]}, "at least 32 bytes"},
 		{"public key and JWKS together are a config error", map[string]string{EnvPublicKey: pemPath, EnvJWKS: "/x.json"}, "only one"},
 		{"32-byte secret is accepted", map[string]string{EnvSecret: long}, ""},
+		{"secret of one repeated character is too weak", map[string]string{EnvSecret: strings.Repeat("s", 64)}, "too weak"},
+		{"secret of a short repeated pattern is too weak", map[string]string{EnvSecret: strings.Repeat("abc", 20)}, "too weak"},
+		{"secret of mostly whitespace is too weak", map[string]string{EnvSecret: "0123456789" + strings.Repeat(" \t", 20) + "abcdef"}, "too weak"},
 		{"secret with public key is accepted", map[string]string{EnvSecret: long, EnvPublicKey: pemPath}, ""},
 		{"all fields are read", map[string]string{EnvPublicKey: " " + pemPath + "\n", EnvIssuer: "iss", EnvAudience: "aud"}, ""},
 	}

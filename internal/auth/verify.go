@@ -5,8 +5,11 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -131,6 +134,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if _, err := v.parser.ParseWithClaims(raw, &tc, v.keyFor); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}
+	if err := numericTimes(raw); err != nil {
+		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
 	uid, err := parseID(tc.Subject)
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: sub: %w", ErrInvalidToken, err)
@@ -209,4 +215,33 @@ func parseID(s string) (uuid.UUID, error) {
 func isCompactChar(c byte) bool {
 	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '_' || c == '.'
+}
+
+// numericTimes refuses exp, nbf and iat that are not JSON numbers (RFC
+// 7519 NumericDate): the JWT library also reads a numeric string, which
+// other verifiers would refuse or read differently.
+func numericTimes(raw string) error {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return errors.New("malformed token")
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return errors.New("malformed payload")
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return errors.New("malformed payload")
+	}
+	for _, name := range []string{"exp", "nbf", "iat"} {
+		v, ok := claims[name]
+		if !ok {
+			continue
+		}
+		var n json.Number
+		if len(v) == 0 || v[0] == '"' || json.Unmarshal(v, &n) != nil {
+			return fmt.Errorf("%s must be a number", name)
+		}
+	}
+	return nil
 }

@@ -7,14 +7,24 @@ import (
 )
 
 // IsUnstorableText reports whether err is PostgreSQL refusing a text value
-// it cannot store (a NUL character, invalid UTF-8). SQLite stores such text,
-// so only PostgreSQL answers this; callers treat it as bad input, not as an
+// it cannot store (a NUL character, invalid UTF-8), or SQLite refusing the
+// same (ErrUnstorableText); callers treat it as bad input, not as an
 // internal error.
 func IsUnstorableText(err error) bool {
+	if errors.Is(err, ErrUnstorableText) {
+		return true
+	}
 	var pe *pq.Error
 	if !errors.As(err, &pe) {
 		return false
 	}
 	// 22021 character_not_in_repertoire, 22P05 untranslatable_character.
 	return pe.Code == "22021" || pe.Code == "22P05"
+}
+
+// IsStatementTimeout reports whether err is PostgreSQL canceling a
+// statement (statement_timeout, or a cancel sent for a canceled context).
+func IsStatementTimeout(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code == "57014" // query_canceled
 }

@@ -62,11 +62,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.SetMaxIdleConns(20)
 	} else {
 		d = dialect.SQLite
-		if err := os.MkdirAll(filepath.Dir(url), 0o755); err != nil {
+		// The data is readable by the server's user only: directory 0700,
+		// database file 0600 (SQLite gives its -wal and -shm files the
+		// database file's mode).
+		if err := os.MkdirAll(filepath.Dir(url), 0o700); err != nil {
 			return nil, fmt.Errorf("store: create data directory: %w", err)
 		}
 		if _, statErr := os.Stat(url); os.IsNotExist(statErr) {
 			created = true
+			f, err := os.OpenFile(url, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("store: create database file: %w", err)
+			}
+			f.Close()
 		}
 		// WAL lets readers run beside the writer; immediate transactions take
 		// the write lock up front so concurrent writers queue on busy_timeout
@@ -96,6 +104,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	counter := &Counter{}
 	p := newPrepared(db)
 	drv := counter.wrap(entsql.OpenDB(d, db), p)
+	if d == dialect.SQLite {
+		// Outside the counter: its reads go through prepared statements.
+		drv = textGuard{drv}
+	}
 	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p}
 	if d == dialect.SQLite {
 		out.stopOptimize = out.optimizeEvery(OptimizeInterval)
