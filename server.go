@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,7 +60,8 @@ type config struct {
 	Env         string // CONECRM_ENV: development | production
 	BodyLimit   int64
 	Auth        auth.Config
-	GraphQL     graph.Limits // CONECRM_GRAPHQL_MAX_{DEPTH,COMPLEXITY,ALIASES,TOKENS}
+	GraphQL     graph.Limits // CONECRM_GRAPHQL_MAX_*
+	Limits      app.Limits   // CONECRM_RATE_*, CONECRM_REQUEST_TIMEOUT
 	Bench       bool         // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
 }
 
@@ -95,6 +97,20 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 	c.Auth = a
 	if c.GraphQL, err = graph.LimitsFromEnv(getenv); err != nil {
 		return c, err
+	}
+	if c.Limits, err = app.LimitsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if v := getenv("CONECRM_REST_MAX_EMBEDDED"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("CONECRM_REST_MAX_EMBEDDED must be a positive integer, not %q", v)
+		}
+		crm.MaxEmbedded = n
+	}
+	if store.IsPostgres(c.DatabaseURL) {
+		// A backstop for the context deadline, which already cancels statements.
+		c.DatabaseURL = store.WithStatementTimeout(c.DatabaseURL, c.Limits.RequestTimeout)
 	}
 	return c, nil
 }
@@ -298,7 +314,8 @@ func createTenant(ctx context.Context, c config, db *store.DB, in crm.TenantInpu
 }
 
 func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error {
-	if db.New && !store.IsPostgres(c.DatabaseURL) {
+	// Production never gets the demo tenants and their ADMIN users.
+	if db.New && !store.IsPostgres(c.DatabaseURL) && !c.production() {
 		log.Info("new embedded database: adding the demo data set")
 		if err := seed.Demo(ctx, db.Client, io.Discard); err != nil {
 			return fmt.Errorf("seed demo data: %w", err)
@@ -311,7 +328,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier}, db, routes(c, db, log))
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits}, db, routes(c, db, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()
