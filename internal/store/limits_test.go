@@ -43,5 +43,9 @@ func TestSQLiteRefusesUnstorableText(t *testing.T) {
 		if !errors.Is(err, store.ErrUnstorableText) || !store.IsUnstorableText(err) {
 			t.Errorf("%q: %v", bad, err)
 		}
+		// Hand-written SQL goes through the same check.
+		if _, err := db.QueryContext(context.Background(), "SELECT ?", bad); !errors.Is(err, store.ErrUnstorableText) {
+			t.Errorf("QueryContext %q: %v", bad, err)
+		}
 	}
 }

@@ -45,6 +45,34 @@ func (d textGuard) Query(ctx context.Context, q string, args, v any) error {
 	return d.Driver.Query(ctx, q, args, v)
 }
 
+// QueryContext keeps ent's Client.QueryContext (hand-written SQL) working.
+func (d textGuard) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	qc, ok := d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("store: driver does not support QueryContext")
+	}
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	return qc.QueryContext(ctx, q, args...)
+}
+
+// ExecContext keeps ent's Client.ExecContext working.
+func (d textGuard) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ec, ok := d.Driver.(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("store: driver does not support ExecContext")
+	}
+	if err := checkText(args); err != nil {
+		return nil, err
+	}
+	return ec.ExecContext(ctx, q, args...)
+}
+
 func (d textGuard) Tx(ctx context.Context) (dialect.Tx, error) {
 	tx, err := d.Driver.Tx(ctx)
 	if err != nil {
