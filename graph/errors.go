@@ -9,12 +9,15 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/store"
 )
 
 // extensions.code of each domain error code.
@@ -47,6 +50,13 @@ func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc 
 		}
 		if in := unreadableInput(ctx, err); in != nil {
 			return in
+		}
+		if arg := foreignCursor(ctx, err); arg != "" {
+			msg := "is not a cursor of this connection and ordering"
+			out := gqlerror.WrapPath(graphql.GetPath(ctx), err)
+			out.Message = arg + ": " + msg
+			out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": map[string][]string{arg: {msg}}}
+			return out
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = ctxErr // whatever the driver made of it, the deadline or the client ended the work
@@ -109,6 +119,27 @@ func unreadableInput(ctx context.Context, err error) *gqlerror.Error {
 	out.Locations = gqlErr.Locations
 	out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": map[string][]string{arg.String(): {msg}}}
 	return out
+}
+
+// foreignCursor returns "after" or "before" when err is what a cursor of
+// another ordering or connection causes in the field it was given to:
+// entgql's count check of the cursor's values, or PostgreSQL refusing the
+// cursor's value for the ordering's column (SQLite compares it as is and
+// answers a page). "" otherwise.
+func foreignCursor(ctx context.Context, err error) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ""
+	}
+	if !strings.Contains(err.Error(), "cursor values length") && !store.IsDataException(err) {
+		return ""
+	}
+	for _, name := range []string{"after", "before"} {
+		if c, ok := fc.Args[name].(*entgql.Cursor[uuid.UUID]); ok && c != nil {
+			return name
+		}
+	}
+	return ""
 }
 
 // recoverPanic logs a resolver panic with its stack and answers it as an

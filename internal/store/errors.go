@@ -28,3 +28,12 @@ func IsStatementTimeout(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code == "57014" // query_canceled
 }
+
+// IsDataException reports whether err is PostgreSQL refusing a parameter
+// value for its column's type (SQLSTATE class 22: an invalid date-time, a
+// text where a number is expected…). Parameters come from the request, so
+// callers that know which argument supplied the value answer bad input.
+func IsDataException(err error) bool {
+	var pe *pq.Error
+	return errors.As(err, &pe) && pe.Code.Class() == "22"
+}
