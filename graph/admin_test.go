@@ -620,6 +620,29 @@ func TestReferenceData(t *testing.T) {
 			t.Errorf("franchise events %v", got)
 		}
 
+		t.Run("a new lead may not name a deactivated record", func(t *testing.T) {
+			c := db.Contact.Query().Where(contact.TenantID(tid)).FirstIDX(sys)
+			n, _ := db.Lead.Query().Count(sys)
+			r := query(t, s, admin, `mutation($d: ID!, $c: ID!, $s: ID!, $f: ID!) { createLead(input: {subject: "x",
+				departmentID: $d, contactID: $c, sourceID: $s, franchiseID: $f}) { id } }`,
+				map[string]any{"d": dept, "c": c, "s": src, "f": fr})
+			mustCode(t, r, "BAD_USER_INPUT", "input.departmentID", "input.sourceID")
+			if m, _ := db.Lead.Query().Count(sys); m != n {
+				t.Errorf("leads: %d before, %d after", n, m)
+			}
+			ok(query(t, s, admin, `mutation($id: ID!) { updateDepartment(id: $id, input: {isActive: true}) { id } }`, map[string]any{"id": dept}))
+			ok(query(t, s, admin, `mutation($id: ID!) { updateSource(id: $id, input: {isActive: true}) { id } }`, map[string]any{"id": src}))
+			r = query(t, s, admin, `mutation($d: ID!, $c: ID!, $s: ID!, $f: ID!) { createLead(input: {subject: "x",
+				departmentID: $d, contactID: $c, sourceID: $s, franchiseID: $f}) { id } }`,
+				map[string]any{"d": dept, "c": c, "s": src, "f": fr})
+			var l struct{ CreateLead struct{ ID uuid.UUID } }
+			r.into(t, &l)
+			// Deleted again, so that the records below are free to delete.
+			if err := db.Lead.DeleteOneID(l.CreateLead.ID).Exec(sys); err != nil {
+				t.Fatal(err)
+			}
+		})
+
 		t.Run("bad input names each field", func(t *testing.T) {
 			other, _ := db.Franchise.Query().Where(franchise.TenantIDNEQ(tid)).FirstID(sys)
 			mustCode(t, query(t, s, admin, `mutation($f: ID!) { createDepartment(input: {name: "", franchiseID: $f}) { id } }`,
@@ -679,7 +702,7 @@ func TestReferenceData(t *testing.T) {
 				{"deleteFranchise", fr}, {"deleteSource", src}, {"deleteStatus", st}} {
 				ok(query(t, s, admin, `mutation($id: ID!) { `+c.mutation+`(id: $id) }`, map[string]any{"id": c.id}))
 			}
-			if got := events(t, db, src); !slices.Equal(got, []string{"source.created", "source.updated", "source.deleted"}) {
+			if got := events(t, db, src); !slices.Equal(got, []string{"source.created", "source.updated", "source.updated", "source.deleted"}) {
 				t.Errorf("source events %v", got)
 			}
 		})

@@ -95,6 +95,9 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 		if err != nil {
 			return err
 		}
+		if err := checkActiveReferences(ctx, tx, *in.DepartmentID, *in.FranchiseID, in.SourceID); err != nil {
+			return err
+		}
 		values, err := CheckCustomFieldValues(ctx, tx, "lead", in.CustomFieldValues)
 		if err != nil {
 			return err
@@ -323,7 +326,7 @@ func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.Lea
 			return nil, nil, err
 		}
 	}
-	open, err := tx.Status.Query().Where(status.KindEQ(status.KindOPEN)).
+	open, err := tx.Status.Query().Where(status.KindEQ(status.KindOPEN), status.IsActive(true)).
 		Order(status.ByPosition(), status.ByID()).First(ctx)
 	switch {
 	case err == nil:

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/user"
 )
@@ -479,6 +480,32 @@ func productGroupFields(ctx context.Context, tx *ent.Client, id uuid.UUID) (fiel
 		return nil, err
 	}
 	return fields{"name": g.Name, "parentID": g.ParentID, "isActive": g.IsActive}, nil
+}
+
+// checkActiveReferences refuses a new lead naming a deactivated franchise,
+// department or source (fields named as checkLeadReferences names them):
+// deactivation keeps a record for the leads that have it, it does not offer
+// it to new ones.
+func checkActiveReferences(ctx context.Context, tx *ent.Client, dept, fr uuid.UUID, src *uuid.UUID) error {
+	const msg = "This value is not valid: the record is inactive."
+	var v Validation
+	checks := map[string]func(context.Context) (bool, error){
+		"department": tx.Department.Query().Where(department.ID(dept), department.IsActive(false)).Exist,
+		"franchise":  tx.Franchise.Query().Where(franchise.ID(fr), franchise.IsActive(false)).Exist,
+	}
+	if src != nil {
+		checks["source"] = tx.Source.Query().Where(source.ID(*src), source.IsActive(false)).Exist
+	}
+	for field, inactive := range checks {
+		yes, err := inactive(ctx)
+		if err != nil {
+			return err
+		}
+		if yes {
+			v.Add(field, msg)
+		}
+	}
+	return v.Err()
 }
 
 // getter reads a record by id with the client of a transaction.
