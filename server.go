@@ -60,9 +60,10 @@ type config struct {
 	Env         string // CONECRM_ENV: development | production
 	BodyLimit   int64
 	Auth        auth.Config
-	GraphQL     graph.Limits // CONECRM_GRAPHQL_MAX_*
-	Limits      app.Limits   // CONECRM_RATE_*, CONECRM_REQUEST_TIMEOUT
-	Bench       bool         // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
+	GraphQL     graph.Limits  // CONECRM_GRAPHQL_MAX_*
+	Limits      app.Limits    // CONECRM_RATE_*, CONECRM_REQUEST_TIMEOUT
+	Bench       bool          // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
+	DB          store.Options // CONECRM_DB_*
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -111,6 +112,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 	if store.IsPostgres(c.DatabaseURL) {
 		// A backstop for the context deadline, which already cancels statements.
 		c.DatabaseURL = store.WithStatementTimeout(c.DatabaseURL, c.Limits.RequestTimeout)
+	}
+	if c.DB, err = store.OptionsFromEnv(getenv); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -208,7 +212,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := keyMaterial(&c); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, c.DatabaseURL)
+	db, err := store.OpenWait(ctx, c.DatabaseURL, c.DB, log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/schema"
-	_ "github.com/lib/pq"  // PostgreSQL driver
+	"github.com/lib/pq"    // PostgreSQL driver
 	_ "modernc.org/sqlite" // SQLite driver (pure Go)
 
 	"github.com/conecrm/gateway/ent"
@@ -35,6 +36,7 @@ type DB struct {
 
 	stopOptimize func() // ends the periodic PRAGMA optimize (SQLite)
 	prepared     *prepared
+	gate         *gate // PostgreSQL's connection backoff; nil on SQLite
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -42,24 +44,30 @@ func IsPostgres(url string) bool {
 	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
 }
 
-// Open opens url: a postgres:// URL, or a path to an SQLite file.
+// Open opens url (a postgres:// URL, or a path to an SQLite file) with
+// DefaultOptions.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenWith(ctx, url, DefaultOptions())
+}
+
+// OpenWith opens url within the limits of o and checks that it answers.
+func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 	var (
 		db      *sql.DB
 		d       string
 		created bool
-		err     error
+		g       *gate
 	)
+	o = o.withDefaults(IsPostgres(url))
 	if IsPostgres(url) {
 		d = dialect.Postgres
-		db, err = sql.Open("postgres", url)
+		c, err := pq.NewConnector(withConnectTimeout(url, o.ConnectTimeout))
 		if err != nil {
 			return nil, err
 		}
-		// As many idle as open: under load a closed idle connection is a new
-		// backend process and re-prepared statements on the next request.
-		db.SetMaxOpenConns(20)
-		db.SetMaxIdleConns(20)
+		c.Dialer(&dialer{d: net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}})
+		g = &gate{min: o.RetryMin, max: o.RetryMax}
+		db = sql.OpenDB(&pgConnector{pq: c, gate: g})
 	} else {
 		d = dialect.SQLite
 		// The data is readable by the server's user only: directory 0700,
@@ -87,16 +95,18 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		dsn := "file:" + url + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=optimize(0x10002)" +
 			"&_txlock=immediate&_time_format=sqlite"
-		db, err = sql.Open("sqlite", dsn)
+		reg, err := sql.Open("sqlite", "")
 		if err != nil {
 			return nil, err
 		}
-		// All kept open: database/sql keeps 2 idle by default, and a new
-		// SQLite connection re-reads the schema and runs the pragmas above,
-		// which under 8 concurrent requests cost more than the requests.
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		drv := reg.Driver()
+		reg.Close()
+		db = sql.OpenDB(&sqliteConnector{dsn: dsn, drv: drv})
 	}
+	db.SetMaxOpenConns(o.MaxOpenConns)
+	db.SetMaxIdleConns(o.MaxIdleConns)
+	db.SetConnMaxLifetime(o.ConnMaxLifetime)
+	db.SetConnMaxIdleTime(o.ConnMaxIdleTime)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", err)
@@ -108,7 +118,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// Outside the counter: its reads go through prepared statements.
 		drv = textGuard{drv}
 	}
-	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p}
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p, gate: g}
 	if d == dialect.SQLite {
 		out.stopOptimize = out.optimizeEvery(OptimizeInterval)
 	}
@@ -191,6 +201,3 @@ func indexJoinTables(next schema.Creator) schema.Creator {
 		return next.Create(ctx, tables...)
 	})
 }
-
-// Ready reports whether the database answers.
-func (db *DB) Ready(ctx context.Context) error { return db.SQL.PingContext(ctx) }

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lib/pq"
+	"modernc.org/sqlite"
+)
+
+// ErrUnavailable marks a connection refused without an attempt because the
+// previous attempts failed and the backoff has not elapsed.
+var ErrUnavailable = errors.New("database unavailable")
+
+// gate spaces out connection attempts while the database is unreachable:
+// after a failure, Connect fails at once (with the last error) until the
+// backoff has elapsed; then one caller probes while the others keep failing
+// fast. An outage thus costs about one attempt per RetryMax instead of one
+// per request, and recovery is noticed within RetryMax.
+type gate struct {
+	min, max time.Duration
+
+	mu      sync.Mutex
+	failing bool
+	backoff time.Duration
+	next    time.Time
+	lastErr error
+
+	attempts, failures atomic.Int64
+}
+
+func (g *gate) enter() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.failing {
+		now := time.Now()
+		if now.Before(g.next) {
+			return fmt.Errorf("%w (retrying in %s): %w", ErrUnavailable, g.next.Sub(now).Round(time.Millisecond), g.lastErr)
+		}
+		g.next = now.Add(g.backoff) // this caller is the probe
+	}
+	g.attempts.Add(1)
+	return nil
+}
+
+func (g *gate) done(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil {
+		g.failing, g.backoff, g.lastErr = false, 0, nil
+		return
+	}
+	g.failures.Add(1)
+	if !g.failing {
+		g.failing, g.backoff = true, g.min
+	} else {
+		g.backoff = min(2*g.backoff, g.max)
+	}
+	g.next, g.lastErr = time.Now().Add(g.backoff), err
+}
+
+// pgConnector opens lib/pq connections through the gate, over sockets that
+// honour the context of the statement using them.
+//
+// lib/pq answers a cancelled context by sending a cancel request, but keeps
+// waiting on the socket: against a frozen server (SIGSTOP, a network
+// partition) the statement hangs until TCP gives up, whatever the request's
+// deadline. Here the context's end also puts the socket's deadline in the
+// past, so the blocked read fails at once and the connection is discarded.
+type pgConnector struct {
+	pq   *pq.Connector
+	gate *gate
+}
+
+type dialSlot struct {
+	mu sync.Mutex
+	nc *watchedConn
+}
+
+type dialSlotKey struct{}
+
+type dialer struct{ d net.Dialer }
+
+func (d *dialer) Dial(network, addr string) (net.Conn, error) {
+	return d.DialContext(context.Background(), network, addr)
+}
+
+func (d *dialer) DialTimeout(network, addr string, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return d.DialContext(ctx, network, addr)
+}
+
+func (d *dialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	nc, err := d.d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	w := &watchedConn{Conn: nc}
+	if s, ok := ctx.Value(dialSlotKey{}).(*dialSlot); ok {
+		s.mu.Lock()
+		s.nc = w
+		s.mu.Unlock()
+	}
+	return w, nil
+}
+
+func (c *pgConnector) Driver() driver.Driver { return c.pq.Driver() }
+
+func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	if err := c.gate.enter(); err != nil {
+		return nil, err
+	}
+	slot := &dialSlot{}
+	// The handshake is bounded by connect_timeout; a caller's earlier
+	// deadline (a readiness check) cuts it short too.
+	stop := context.AfterFunc(ctx, func() {
+		slot.mu.Lock()
+		defer slot.mu.Unlock()
+		if slot.nc != nil {
+			_ = slot.nc.Conn.SetDeadline(time.Unix(1, 0))
+		}
+	})
+	inner, err := c.pq.Connect(context.WithValue(ctx, dialSlotKey{}, slot))
+	stop()
+	c.gate.done(err)
+	if err != nil {
+		return nil, err
+	}
+	slot.mu.Lock()
+	nc := slot.nc
+	slot.mu.Unlock()
+	if nc == nil { // a unix socket dialled elsewhere: nothing to watch
+		return inner, nil
+	}
+	_ = nc.Conn.SetDeadline(time.Time{})
+	return &conn{Conn: inner, nc: nc}, nil
+}
+
+// watchedConn is a socket whose deadline follows the context of the
+// statement currently using it.
+type watchedConn struct {
+	net.Conn
+	mu   sync.Mutex
+	gen  uint64
+	stop func() bool
+}
+
+// watch makes the end of ctx interrupt any read or write on the socket,
+// until the next watch or unwatch.
+func (w *watchedConn) watch(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.release()
+	if ctx.Done() == nil {
+		return
+	}
+	gen := w.gen
+	w.stop = context.AfterFunc(ctx, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.gen == gen {
+			_ = w.Conn.SetDeadline(time.Unix(1, 0))
+		}
+	})
+}
+
+func (w *watchedConn) unwatch() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.release()
+}
+
+func (w *watchedConn) release() {
+	if w.stop != nil {
+		w.stop()
+		w.stop = nil
+	}
+	w.gen++
+	_ = w.Conn.SetDeadline(time.Time{})
+}
+
+// conn wraps a driver connection. On PostgreSQL it points the socket's
+// deadline at each statement's context (nc); on SQLite it remembers errors
+// that leave the connection unusable (a file that became read-only, a full
+// disk, an I/O error) so the pool discards it instead of handing it out
+// again: once the file is writable, fresh connections work.
+type conn struct {
+	driver.Conn
+	nc  *watchedConn
+	bad atomic.Bool
+}
+
+func (c *conn) use(ctx context.Context) {
+	if c.nc != nil {
+		c.nc.watch(ctx)
+	}
+}
+
+func (c *conn) note(err error) error {
+	if err != nil && c.nc == nil && sqliteBroken(err) {
+		c.bad.Store(true)
+	}
+	return err
+}
+
+func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.use(ctx)
+	s, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
+	return s, c.note(err)
+}
+
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.use(ctx)
+	t, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, c.note(err)
+	}
+	return &tx{t, c}, nil
+}
+
+func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	e, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	c.use(ctx)
+	r, err := e.ExecContext(ctx, q, args)
+	return r, c.note(err)
+}
+
+func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	qc, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	c.use(ctx)
+	r, err := qc.QueryContext(ctx, q, args)
+	return r, c.note(err)
+}
+
+func (c *conn) Ping(ctx context.Context) error {
+	p, ok := c.Conn.(driver.Pinger)
+	if !ok {
+		return nil
+	}
+	c.use(ctx)
+	return c.note(p.Ping(ctx))
+}
+
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+// ResetSession runs when the pool hands the connection out again: the last
+// request's context no longer governs the socket.
+func (c *conn) ResetSession(ctx context.Context) error {
+	if c.bad.Load() {
+		return driver.ErrBadConn
+	}
+	if c.nc != nil {
+		c.nc.unwatch()
+	}
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+// IsValid is asked when the connection returns to the pool.
+func (c *conn) IsValid() bool {
+	if c.bad.Load() {
+		return false
+	}
+	if v, ok := c.Conn.(driver.Validator); ok {
+		return v.IsValid()
+	}
+	return true
+}
+
+type tx struct {
+	driver.Tx
+	c *conn
+}
+
+func (t *tx) Commit() error   { return t.c.note(t.Tx.Commit()) }
+func (t *tx) Rollback() error { return t.c.note(t.Tx.Rollback()) }
+
+// SQLite result codes (the primary code is the low byte of an extended one).
+const (
+	sqliteIOErr    = 10
+	sqliteReadOnly = 8
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+	sqliteCorrupt  = 11
+	sqliteNotADB   = 26
+)
+
+// sqliteBroken reports whether err leaves an SQLite connection unfit for
+// reuse. A connection opened while the file was read-only stays read-only
+// for life, and one that hit an I/O error may hold a stale view of the file.
+func sqliteBroken(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff {
+	case sqliteIOErr, sqliteReadOnly, sqliteFull, sqliteCantOpen, sqliteCorrupt, sqliteNotADB:
+		return true
+	}
+	return false
+}
+
+// IsStorageFull reports whether err is SQLite finding no room to write.
+func IsStorageFull(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqliteFull
+}
+
+// sqliteConnector opens SQLite connections wrapped in conn.
+type sqliteConnector struct {
+	dsn string
+	drv driver.Driver // the registered "sqlite" driver, with its functions
+}
+
+func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
+
+func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
+	inner, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{Conn: inner}, nil
+}

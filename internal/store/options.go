@@ -1,0 +1,102 @@
+package store
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Options bound what the database may cost the process: how long a
+// connection attempt may take, how many connections are open, how long they
+// live, and how long a starting server waits for the database.
+type Options struct {
+	ConnectTimeout  time.Duration // CONECRM_DB_CONNECT_TIMEOUT: one connection attempt (dial + handshake)
+	MaxOpenConns    int           // CONECRM_DB_MAX_OPEN_CONNS: 0 = 20 on PostgreSQL, 8 on SQLite
+	MaxIdleConns    int           // CONECRM_DB_MAX_IDLE_CONNS: 0 = MaxOpenConns
+	ConnMaxLifetime time.Duration // CONECRM_DB_CONN_MAX_LIFETIME: recycle connections this old
+	ConnMaxIdleTime time.Duration // CONECRM_DB_CONN_MAX_IDLE_TIME: close connections idle this long
+	StartupWait     time.Duration // CONECRM_DB_STARTUP_WAIT: how long OpenWait retries before giving up
+	// RetryMin and RetryMax bound the backoff between connection attempts
+	// while PostgreSQL is unreachable: during an outage at most one attempt
+	// per RetryMax is made, whatever the request rate.
+	RetryMin, RetryMax time.Duration
+}
+
+// DefaultOptions are the limits used when nothing is configured.
+func DefaultOptions() Options {
+	return Options{
+		ConnectTimeout:  5 * time.Second,
+		ConnMaxLifetime: 30 * time.Minute,
+		ConnMaxIdleTime: 5 * time.Minute,
+		StartupWait:     60 * time.Second,
+		RetryMin:        50 * time.Millisecond,
+		RetryMax:        500 * time.Millisecond,
+	}
+}
+
+// OptionsFromEnv reads the CONECRM_DB_* variables over DefaultOptions.
+func OptionsFromEnv(getenv func(string) string) (Options, error) {
+	o := DefaultOptions()
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+	}{
+		{"CONECRM_DB_CONNECT_TIMEOUT", &o.ConnectTimeout},
+		{"CONECRM_DB_CONN_MAX_LIFETIME", &o.ConnMaxLifetime},
+		{"CONECRM_DB_CONN_MAX_IDLE_TIME", &o.ConnMaxIdleTime},
+		{"CONECRM_DB_STARTUP_WAIT", &o.StartupWait},
+	} {
+		if s := getenv(d.name); s != "" {
+			v, err := time.ParseDuration(s)
+			if err != nil || v < 0 {
+				return o, fmt.Errorf("%s must be a duration such as 5s, not %q", d.name, s)
+			}
+			*d.v = v
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+	}{
+		{"CONECRM_DB_MAX_OPEN_CONNS", &o.MaxOpenConns},
+		{"CONECRM_DB_MAX_IDLE_CONNS", &o.MaxIdleConns},
+	} {
+		if s := getenv(n.name); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil || v < 1 {
+				return o, fmt.Errorf("%s must be a positive integer, not %q", n.name, s)
+			}
+			*n.v = v
+		}
+	}
+	if o.ConnectTimeout < time.Second {
+		// lib/pq's connect_timeout counts whole seconds.
+		return o, fmt.Errorf("CONECRM_DB_CONNECT_TIMEOUT must be at least 1s")
+	}
+	return o, nil
+}
+
+func (o Options) withDefaults(postgres bool) Options {
+	d := DefaultOptions()
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = d.ConnectTimeout
+	}
+	if o.MaxOpenConns <= 0 {
+		o.MaxOpenConns = 20
+		if !postgres {
+			o.MaxOpenConns = 8
+		}
+	}
+	if o.MaxIdleConns <= 0 || o.MaxIdleConns > o.MaxOpenConns {
+		// All kept: a reopened connection is a new PostgreSQL backend (or
+		// re-reads the SQLite schema and pragmas) and re-prepares statements.
+		o.MaxIdleConns = o.MaxOpenConns
+	}
+	if o.RetryMin <= 0 {
+		o.RetryMin = d.RetryMin
+	}
+	if o.RetryMax < o.RetryMin {
+		o.RetryMax = max(o.RetryMin, d.RetryMax)
+	}
+	return o
+}
