@@ -37,6 +37,7 @@ import (
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/bench"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/idempotency"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
@@ -64,6 +65,7 @@ type config struct {
 	Limits      app.Limits    // CONECRM_RATE_*, CONECRM_REQUEST_TIMEOUT
 	Bench       bool          // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
 	DB          store.Options // CONECRM_DB_*
+	Idempotency idempotency.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -114,6 +116,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		c.DatabaseURL = store.WithStatementTimeout(c.DatabaseURL, c.Limits.RequestTimeout)
 	}
 	if c.DB, err = store.OptionsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Idempotency, err = idempotency.ConfigFromEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -332,7 +337,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits}, db, routes(c, db, log))
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency}, db, routes(c, db, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/idempotency"
 	"github.com/conecrm/gateway/internal/playground"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -26,6 +27,8 @@ type Config struct {
 	// Limits of request volume and time; the zero value turns them off
 	// (server.go passes LimitsFromEnv).
 	Limits Limits
+	// Idempotency tunes the Idempotency-Key layer (its Logger is Logger).
+	Idempotency idempotency.Config
 }
 
 // New returns the gateway's HTTP handler over db. routes are the
@@ -64,8 +67,10 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 		writeAuthError(w, r, status, msg)
 	})
 	perViewer := rateLimit(cfg.Limits)
+	cfg.Idempotency.Logger = cfg.Logger
+	idem := idempotency.Middleware(db, cfg.Idempotency)
 	for pattern, h := range routes {
-		mux.Handle(pattern, failures.guard(authn(perViewer(h))))
+		mux.Handle(pattern, failures.guard(authn(perViewer(idem(h)))))
 	}
 	return chain(mux, requestID, apiHeaders, logRequests(cfg.Logger), recoverPanics(cfg.Logger),
 		shedLoad(cfg.Limits.MaxInFlight), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))

@@ -63,7 +63,7 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{tx, d.c}, nil
+	return withCommitHook(ctx, &countingTx{tx, d.c}), nil
 }
 
 // BeginTx keeps ent's Client.BeginTx (isolation levels) working.
@@ -78,7 +78,7 @@ func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dial
 	if err != nil {
 		return nil, err
 	}
-	return &countingTx{tx, d.c}, nil
+	return withCommitHook(ctx, &countingTx{tx, d.c}), nil
 }
 
 type countingTx struct {

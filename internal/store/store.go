@@ -179,7 +179,10 @@ func (db *DB) Close() error {
 
 // Migrate creates or updates the schema; running it again changes nothing.
 func (db *DB) Migrate(ctx context.Context) error {
-	return db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables))
+	if err := db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables)); err != nil {
+		return err
+	}
+	return db.migrateTables(ctx)
 }
 
 // indexJoinTables adds an index on the second key column of every
