@@ -38,10 +38,12 @@ import (
 	"github.com/conecrm/gateway/internal/bench"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/idempotency"
+	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/tracing"
 )
 
 func main() {
@@ -66,6 +68,8 @@ type config struct {
 	Bench       bool          // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
 	DB          store.Options // CONECRM_DB_*
 	Idempotency idempotency.Config
+	MetricsAddr string // CONECRM_METRICS_ADDR: Prometheus listener, "off" for none
+	Tracing     bool   // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -76,6 +80,8 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		DatabaseURL: getenv("CONECRM_DATABASE_URL"),
 		DataDir:     or(getenv("CONECRM_DATA_DIR"), "data"),
 		Env:         or(getenv("CONECRM_ENV"), "development"),
+		MetricsAddr: or(getenv("CONECRM_METRICS_ADDR"), "127.0.0.1:9464"),
+		Tracing:     tracing.Configured(getenv),
 		BodyLimit:   1 << 20,
 		Bench:       getenv(bench.EnvFlag) == "1",
 	}
@@ -162,10 +168,14 @@ func keyMaterial(c *config) error {
 }
 
 func newLogger(c config, w io.Writer) *slog.Logger {
+	var h slog.Handler = slog.NewTextHandler(w, nil)
 	if c.production() {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		h = slog.NewJSONHandler(w, nil)
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	if c.Tracing {
+		h = tracing.LogHandler(h)
+	}
+	return slog.New(h)
 }
 
 // run executes one subcommand; main only wires it to the process.
@@ -267,6 +277,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "tenant":
 		return createTenant(ctx, c, db, newTenant, ttl, stdout, stderr)
 	}
+	stopTracing, err := tracing.Setup(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = stopTracing(sctx)
+	}()
 	return serve(ctx, c, db, log)
 }
 
@@ -337,6 +356,15 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	metrics.RegisterDB(db)
+	if c.MetricsAddr != "off" {
+		// Metrics are secondary: a busy port is reported, not fatal.
+		if addr, err := metrics.Serve(ctx, c.MetricsAddr); err != nil {
+			log.Error("metrics listener not started (CONECRM_METRICS_ADDR)", "addr", c.MetricsAddr, "err", err)
+		} else {
+			log.Info("metrics", "addr", "http://"+addr+"/metrics")
+		}
+	}
 	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency}, db, routes(c, db, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
@@ -345,6 +373,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 		mux.Handle("/", handler)
 		handler = mux
 	}
+	handler = tracing.Middleware(handler)
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return err

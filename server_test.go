@@ -48,7 +48,7 @@ func TestFirstStartSeedsTheDemoDataAndLogsAToken(t *testing.T) {
 	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{"CONECRM_DATA_DIR": dir, "CONECRM_ADDR": addr}), io.Discard, &logs)
+		done <- run(ctx, nil, env(map[string]string{"CONECRM_DATA_DIR": dir, "CONECRM_ADDR": addr, "CONECRM_METRICS_ADDR": "127.0.0.1:0"}), io.Discard, &logs)
 	}()
 	waitHealthy(t, "http://"+addr)
 	cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/loader"
 	"github.com/conecrm/gateway/internal/querybuilder"
+	"github.com/conecrm/gateway/internal/tracing"
 )
 
 // Config is what the GraphQL endpoint needs.
@@ -64,6 +65,7 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
 	srv.Use(newLimitsExtension(cfg.Limits, schema.Schema(), validated))
+	srv.Use(tracing.GraphQL{}) // operation names for metrics, spans when tracing is on
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv))

@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/idempotency"
+	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/playground"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -70,9 +71,11 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	cfg.Idempotency.Logger = cfg.Logger
 	idem := idempotency.Middleware(db, cfg.Idempotency)
 	for pattern, h := range routes {
-		mux.Handle(pattern, failures.guard(authn(perViewer(idem(h)))))
+		mux.Handle(pattern, failures.guard(authn(perViewer(idem(metrics.Route(h))))))
 	}
-	return chain(mux, requestID, apiHeaders, logRequests(cfg.Logger), recoverPanics(cfg.Logger),
+	// metrics sits inside logRequests, whose statement counter it reads;
+	// the mux's own pattern labels the routes that are not transports.
+	return chain(metrics.Route(mux), requestID, apiHeaders, logRequests(cfg.Logger), metrics.Middleware, recoverPanics(cfg.Logger),
 		shedLoad(cfg.Limits.MaxInFlight), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
 }
 

@@ -33,6 +33,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -184,21 +185,26 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 		}
 		switch st.outcome {
 		case owned:
+			metrics.Idempotency.WithLabelValues("executed").Inc()
 			m.run(w, r, next, &c)
 			return
 		case mismatch:
+			metrics.Idempotency.WithLabelValues("mismatch").Inc()
 			refuse(w, graphql, http.StatusUnprocessableEntity, "IDEMPOTENCY_KEY_REUSED",
 				Header+" was already used with a different request")
 			return
 		case replay:
+			metrics.Idempotency.WithLabelValues("replayed").Inc()
 			st.replay(w)
 			return
 		case lost:
+			metrics.Idempotency.WithLabelValues("lost").Inc()
 			refuse(w, graphql, http.StatusConflict, "IDEMPOTENCY_ANSWER_LOST",
 				"the request with this "+Header+" was carried out, but its answer was not recorded")
 			return
 		case busy:
 			if time.Now().Add(pause).After(waitUntil) {
+				metrics.Idempotency.WithLabelValues("in_progress").Inc()
 				w.Header().Set("Retry-After", "1")
 				refuse(w, graphql, http.StatusConflict, "IDEMPOTENCY_KEY_IN_USE",
 					"a request with this "+Header+" is still in progress; retry later")

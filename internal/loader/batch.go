@@ -16,6 +16,7 @@ import (
 
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/tracing"
 )
 
 // key is one load: a row id and the GraphQL field that asks for it. Loads of
@@ -189,7 +190,9 @@ func (b *batcher[V]) run(ctx context.Context, keys []key) {
 			byField[k.field] = append(byField[k.field], k.id)
 		}
 		for field, ids := range byField {
-			rows, ferr := b.f(b.fieldContext(ctx, field), ids)
+			fctx, done := tracing.Batch(b.fieldContext(ctx, field), b.what, len(ids))
+			rows, ferr := b.f(fctx, ids)
+			done(ferr)
 			if ferr != nil {
 				err = ferr
 				return

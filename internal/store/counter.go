@@ -47,15 +47,17 @@ var errInvalidQuery = errors.New("store: Query wants []any arguments and *sql.Ro
 
 func (d *countingDriver) Exec(ctx context.Context, q string, args, v any) error {
 	d.c.inc(ctx)
-	return d.Driver.Exec(ctx, q, args, v)
+	return traced(ctx, q, func(ctx context.Context) error { return d.Driver.Exec(ctx, q, args, v) })
 }
 
 func (d *countingDriver) Query(ctx context.Context, q string, args, v any) error {
 	d.c.inc(ctx)
-	if d.p != nil {
-		return d.p.query(ctx, q, args, v)
-	}
-	return d.Driver.Query(ctx, q, args, v)
+	return traced(ctx, q, func(ctx context.Context) error {
+		if d.p != nil {
+			return d.p.query(ctx, q, args, v)
+		}
+		return d.Driver.Query(ctx, q, args, v)
+	})
 }
 
 func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
@@ -88,12 +90,20 @@ type countingTx struct {
 
 func (t *countingTx) Exec(ctx context.Context, q string, args, v any) error {
 	t.c.inc(ctx)
-	return t.Tx.Exec(ctx, q, args, v)
+	return traced(ctx, q, func(ctx context.Context) error { return t.Tx.Exec(ctx, q, args, v) })
 }
 
 func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 	t.c.inc(ctx)
-	return t.Tx.Query(ctx, q, args, v)
+	return traced(ctx, q, func(ctx context.Context) error { return t.Tx.Query(ctx, q, args, v) })
+}
+
+// Count returns the statements counted so far in ctx's request (0 outside one).
+func Count(ctx context.Context) int64 {
+	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
+		return n.Load()
+	}
+	return 0
 }
 
 // QueryContext keeps ent's Client.QueryContext (hand-written SQL) working

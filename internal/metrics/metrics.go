@@ -1,0 +1,245 @@
+// Package metrics is the gateway's Prometheus instrumentation: HTTP
+// requests by route, GraphQL operation and status, latencies, SQL statements
+// per request, the database pool, and counters other parts of the gateway
+// feed (rate-limit rejections, background jobs, subscriptions). They are
+// served by Handler on their own listener (CONECRM_METRICS_ADDR), never on
+// the public one.
+package metrics
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/conecrm/gateway/internal/store"
+)
+
+// Registry holds every metric of the process (plus the Go runtime's and the
+// process's own).
+var Registry = prometheus.NewRegistry()
+
+var (
+	requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_http_requests_total",
+		Help: "HTTP requests by route (mux pattern), GraphQL operation name and status code.",
+	}, []string{"route", "operation", "status"})
+	latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "conecrm_http_request_duration_seconds",
+		Help:    "HTTP request latency by route and GraphQL operation name.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+	}, []string{"route", "operation"})
+	statements = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "conecrm_sql_statements_per_request",
+		Help:    "SQL statements issued by one HTTP request, by route.",
+		Buckets: []float64{0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 100},
+	}, []string{"route"})
+	inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "conecrm_http_requests_in_flight",
+		Help: "HTTP requests being served.",
+	})
+
+	// RateLimitRejections counts requests refused by a rate limit, by the
+	// limit's scope (e.g. "ip", "user", "tenant"); the limiter increments it.
+	RateLimitRejections = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_rate_limit_rejections_total",
+		Help: "Requests refused by a rate limit, by scope.",
+	}, []string{"scope"})
+	// JobQueueDepth is the number of jobs waiting, by queue (automations,
+	// webhooks…); the job runtime sets it.
+	JobQueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "conecrm_job_queue_depth",
+		Help: "Background jobs waiting to run, by queue.",
+	}, []string{"queue"})
+	// Jobs counts finished background jobs by kind and outcome
+	// ("completed", "failed", "discarded", "cancelled"…).
+	Jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_jobs_total",
+		Help: "Finished background jobs by kind and outcome.",
+	}, []string{"kind", "outcome"})
+	// Subscriptions is the number of open GraphQL subscription connections.
+	Subscriptions = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "conecrm_subscription_connections",
+		Help: "Open GraphQL subscription (websocket) connections.",
+	})
+	// Idempotency counts requests carrying an Idempotency-Key by what became
+	// of them: executed, replayed, mismatch (422), in_progress (409), lost (409).
+	Idempotency = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_idempotent_requests_total",
+		Help: "Requests with an Idempotency-Key, by outcome.",
+	}, []string{"outcome"})
+)
+
+func init() {
+	Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		requests, latency, statements, inFlight,
+		RateLimitRejections, JobQueueDepth, Jobs, Subscriptions, Idempotency,
+	)
+}
+
+var registerDB sync.Once
+
+// RegisterDB adds the pool statistics of db (go_sql_* with db_name="conecrm")
+// and its connection attempts. Only the first database is registered: a
+// process serves one.
+func RegisterDB(db *store.DB) {
+	registerDB.Do(func() {
+		Registry.MustRegister(
+			collectors.NewDBStatsCollector(db.SQL, "conecrm"),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conecrm_db_connect_attempts_total",
+				Help: "PostgreSQL connection attempts (backoff keeps this low during an outage).",
+			}, func() float64 { a, _ := db.ConnectAttempts(); return float64(a) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conecrm_db_connect_failures_total",
+				Help: "PostgreSQL connection attempts that failed.",
+			}, func() float64 { _, f := db.ConnectAttempts(); return float64(f) }),
+		)
+	})
+}
+
+// Handler serves the registry in the Prometheus text format.
+func Handler() http.Handler {
+	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
+}
+
+// labels are filled in while a request is served: the route by Route (or
+// the outer mux's pattern), the operation by the GraphQL layer.
+type labels struct {
+	mu        sync.Mutex
+	route     string
+	operation string
+}
+
+type labelsKey struct{}
+
+// Middleware measures every request; Route supplies the route label.
+func Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		l := &labels{}
+		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), labelsKey{}, l))
+		inFlight.Inc()
+		defer func() {
+			inFlight.Dec()
+			status := sw.status
+			if p := recover(); p != nil {
+				status = http.StatusInternalServerError
+				defer panic(p)
+			}
+			if status == 0 {
+				status = http.StatusOK
+			}
+			l.mu.Lock()
+			route, op := l.route, l.operation
+			l.mu.Unlock()
+			if route == "" || status == http.StatusNotFound && route == "/api/" {
+				route = "unmatched"
+			}
+			requests.WithLabelValues(route, op, strconv.Itoa(status)).Inc()
+			latency.WithLabelValues(route, op).Observe(time.Since(start).Seconds())
+			statements.WithLabelValues(route).Observe(float64(store.Count(r.Context())))
+		}()
+		next.ServeHTTP(sw, r)
+	})
+}
+
+// Route wraps a mux (the outer one, and a transport's own such as REST's):
+// after it ran, the pattern that matched becomes the request's route label,
+// the innermost mux's winning.
+func Route(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if l, ok := r.Context().Value(labelsKey{}).(*labels); ok && r.Pattern != "" {
+			l.mu.Lock()
+			if l.route == "" { // an inner mux's pattern is the more precise
+				l.route = r.Pattern
+			}
+			l.mu.Unlock()
+		}
+	})
+}
+
+var (
+	opName  = regexp.MustCompile(`^[_A-Za-z][_0-9A-Za-z]{0,63}$`)
+	opMu    sync.Mutex
+	opNames = map[string]bool{}
+)
+
+// maxOperations bounds the distinct operation names exported: names come
+// from clients, so past this many new ones are counted as "other".
+const maxOperations = 500
+
+// SetOperation names the GraphQL operation the request runs.
+func SetOperation(ctx context.Context, name string) {
+	l, ok := ctx.Value(labelsKey{}).(*labels)
+	if !ok {
+		return
+	}
+	switch {
+	case name == "":
+		name = "anonymous"
+	case !opName.MatchString(name):
+		name = "other"
+	default:
+		opMu.Lock()
+		if !opNames[name] {
+			if len(opNames) >= maxOperations {
+				name = "other"
+			} else {
+				opNames[name] = true
+			}
+		}
+		opMu.Unlock()
+	}
+	l.mu.Lock()
+	l.operation = name
+	l.mu.Unlock()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Serve serves Handler on addr until ctx is done and returns the address
+// it listens on. It is separate from the public listener so metrics stay
+// reachable only where the operator exposes them.
+func Serve(ctx context.Context, addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	context.AfterFunc(ctx, func() { _ = srv.Close() })
+	return ln.Addr().String(), nil
+}
