@@ -210,17 +210,69 @@ func (c *conn) note(err error) error {
 	return err
 }
 
+// ended makes a statement cut short by its context's end report that end
+// (a socket timeout says nothing of the deadline that caused it).
+func ended(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return err
+}
+
 func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
 	c.use(ctx)
 	s, err := c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-	return s, c.note(err)
+	if err != nil {
+		return nil, ended(ctx, c.note(err))
+	}
+	return &stmt{Stmt: s, c: c}, nil
+}
+
+// stmt is a prepared statement of conn: each execution, which database/sql
+// may run long after the statement was prepared, governs the socket with
+// its own context.
+//
+// On PostgreSQL the driver gets a context without cancellation: lib/pq's
+// prepared statements answer a cancelled context by waiting for a cancel
+// request to go through, up to connect_timeout against a frozen server.
+// The socket deadline ends the statement instead (the connection is then
+// discarded); the server-side bound is the statement timeout.
+type stmt struct {
+	driver.Stmt
+	c *conn
+}
+
+func (s *stmt) driverContext(ctx context.Context) context.Context {
+	if s.c.nc != nil {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
+}
+
+func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.c.use(ctx)
+	r, err := s.Stmt.(driver.StmtExecContext).ExecContext(s.driverContext(ctx), args)
+	return r, ended(ctx, s.c.note(err))
+}
+
+func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.c.use(ctx)
+	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(s.driverContext(ctx), args)
+	return r, ended(ctx, s.c.note(err))
+}
+
+func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := s.Stmt.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return s.c.CheckNamedValue(nv)
 }
 
 func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	c.use(ctx)
 	t, err := c.Conn.(driver.ConnBeginTx).BeginTx(ctx, opts)
 	if err != nil {
-		return nil, c.note(err)
+		return nil, ended(ctx, c.note(err))
 	}
 	return &tx{t, c}, nil
 }
@@ -232,7 +284,7 @@ func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 	}
 	c.use(ctx)
 	r, err := e.ExecContext(ctx, q, args)
-	return r, c.note(err)
+	return r, ended(ctx, c.note(err))
 }
 
 func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
@@ -242,7 +294,7 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	}
 	c.use(ctx)
 	r, err := qc.QueryContext(ctx, q, args)
-	return r, c.note(err)
+	return r, ended(ctx, c.note(err))
 }
 
 func (c *conn) Ping(ctx context.Context) error {
@@ -251,7 +303,7 @@ func (c *conn) Ping(ctx context.Context) error {
 		return nil
 	}
 	c.use(ctx)
-	return c.note(p.Ping(ctx))
+	return ended(ctx, c.note(p.Ping(ctx)))
 }
 
 func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/url"
@@ -51,7 +52,21 @@ func TestFrozenDatabaseFailsWithinTheDeadline(t *testing.T) {
 	if err := ping(db, time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// A statement prepared before the freeze runs on an already prepared
+	// connection: its context must govern the socket too.
+	st, err := db.SQL.Prepare("SELECT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
 	p.Set(faultnet.Frozen)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	var one int
+	if err := st.QueryRowContext(ctx).Scan(&one); err == nil || time.Since(start) > 800*time.Millisecond {
+		t.Errorf("prepared statement on a frozen server: err=%v after %s", err, time.Since(start))
+	}
+	cancel()
 	var wg sync.WaitGroup
 	for range 5 { // pooled and new connections alike
 		wg.Add(1)
@@ -65,7 +80,7 @@ func TestFrozenDatabaseFailsWithinTheDeadline(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	start := time.Now()
+	start = time.Now()
 	if err := db.Ready(context.Background()); err == nil || time.Since(start) > 2*time.Second {
 		t.Fatalf("Ready on a frozen server: err=%v after %s", err, time.Since(start))
 	}
@@ -160,5 +175,18 @@ func TestOpenWaitWaitsForTheDatabase(t *testing.T) {
 	}
 	if el := time.Since(start); el > 2*time.Second {
 		t.Fatalf("OpenWait gave up after %s, want about 500ms", el)
+	}
+}
+
+// A statement ended by its deadline reports the deadline.
+func TestDeadlineIsReported(t *testing.T) {
+	db, p := throughProxy(t, store.DefaultOptions())
+	if err := ping(db, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.Set(faultnet.Frozen)
+	defer p.Set(faultnet.Up)
+	if err := ping(db, 200*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
 	}
 }
