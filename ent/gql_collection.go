@@ -3653,6 +3653,11 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				selectedFields = append(selectedFields, lead.FieldUtmSource)
 				fieldSeen[lead.FieldUtmSource] = struct{}{}
 			}
+		case "boardPosition":
+			if _, ok := fieldSeen[lead.FieldBoardPosition]; !ok {
+				selectedFields = append(selectedFields, lead.FieldBoardPosition)
+				fieldSeen[lead.FieldBoardPosition] = struct{}{}
+			}
 		case "id":
 		case "createdBy":
 			if _, ok := fieldSeen[lead.FieldCreatedByID]; !ok {

@@ -5861,6 +5861,20 @@ var (
 			}
 		},
 	}
+	// LeadOrderFieldBoardPosition orders Lead by board_position.
+	LeadOrderFieldBoardPosition = &LeadOrderField{
+		Value: func(_m *Lead) (ent.Value, error) {
+			return _m.BoardPosition, nil
+		},
+		column: lead.FieldBoardPosition,
+		toTerm: lead.ByBoardPosition,
+		toCursor: func(_m *Lead) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.BoardPosition,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -5877,6 +5891,8 @@ func (f LeadOrderField) String() string {
 		str = "DUE_DATE"
 	case LeadOrderFieldPriority.column:
 		str = "PRIORITY"
+	case LeadOrderFieldBoardPosition.column:
+		str = "BOARD_POSITION"
 	}
 	return str
 }
@@ -5903,6 +5919,8 @@ func (f *LeadOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *LeadOrderFieldDueDate
 	case "PRIORITY":
 		*f = *LeadOrderFieldPriority
+	case "BOARD_POSITION":
+		*f = *LeadOrderFieldBoardPosition
 	default:
 		return fmt.Errorf("%s is not a valid LeadOrderField", str)
 	}

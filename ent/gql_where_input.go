@@ -8576,6 +8576,16 @@ type LeadWhereInput struct {
 	UtmSourceEqualFold    *string  `json:"utmSourceEqualFold,omitempty"`
 	UtmSourceContainsFold *string  `json:"utmSourceContainsFold,omitempty"`
 
+	// "board_position" field predicates.
+	BoardPosition      *int  `json:"boardPosition,omitempty"`
+	BoardPositionNEQ   *int  `json:"boardPositionNEQ,omitempty"`
+	BoardPositionIn    []int `json:"boardPositionIn,omitempty"`
+	BoardPositionNotIn []int `json:"boardPositionNotIn,omitempty"`
+	BoardPositionGT    *int  `json:"boardPositionGT,omitempty"`
+	BoardPositionGTE   *int  `json:"boardPositionGTE,omitempty"`
+	BoardPositionLT    *int  `json:"boardPositionLT,omitempty"`
+	BoardPositionLTE   *int  `json:"boardPositionLTE,omitempty"`
+
 	// "status" edge predicates.
 	HasStatus     *bool               `json:"hasStatus,omitempty"`
 	HasStatusWith []*StatusWhereInput `json:"hasStatusWith,omitempty"`
@@ -10153,6 +10163,30 @@ func (i *LeadWhereInput) P() (predicate.Lead, error) {
 	}
 	if i.UtmSourceContainsFold != nil {
 		predicates = append(predicates, lead.UtmSourceContainsFold(*i.UtmSourceContainsFold))
+	}
+	if i.BoardPosition != nil {
+		predicates = append(predicates, lead.BoardPositionEQ(*i.BoardPosition))
+	}
+	if i.BoardPositionNEQ != nil {
+		predicates = append(predicates, lead.BoardPositionNEQ(*i.BoardPositionNEQ))
+	}
+	if len(i.BoardPositionIn) > 0 {
+		predicates = append(predicates, lead.BoardPositionIn(i.BoardPositionIn...))
+	}
+	if len(i.BoardPositionNotIn) > 0 {
+		predicates = append(predicates, lead.BoardPositionNotIn(i.BoardPositionNotIn...))
+	}
+	if i.BoardPositionGT != nil {
+		predicates = append(predicates, lead.BoardPositionGT(*i.BoardPositionGT))
+	}
+	if i.BoardPositionGTE != nil {
+		predicates = append(predicates, lead.BoardPositionGTE(*i.BoardPositionGTE))
+	}
+	if i.BoardPositionLT != nil {
+		predicates = append(predicates, lead.BoardPositionLT(*i.BoardPositionLT))
+	}
+	if i.BoardPositionLTE != nil {
+		predicates = append(predicates, lead.BoardPositionLTE(*i.BoardPositionLTE))
 	}
 
 	if i.HasStatus != nil {

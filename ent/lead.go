@@ -156,6 +156,8 @@ type Lead struct {
 	UtmCampaign *string `json:"utm_campaign,omitempty"`
 	// UtmSource holds the value of the "utm_source" field.
 	UtmSource *string `json:"utm_source,omitempty"`
+	// BoardPosition holds the value of the "board_position" field.
+	BoardPosition int `json:"board_position,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the LeadQuery when eager-loading is set.
 	Edges        LeadEdges `json:"edges"`
@@ -405,7 +407,7 @@ func (*Lead) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case lead.FieldIsDeleted, lead.FieldIsQualified, lead.FieldIsLostApproved, lead.FieldTestDriveDone, lead.FieldOrderPlaced, lead.FieldTradeInAppraisalDone, lead.FieldCreditApplicationSubmitted, lead.FieldIsTakeOver, lead.FieldIsWalkAroundDone, lead.FieldOfferMade, lead.FieldCustomerInitiated, lead.FieldInTransit, lead.FieldCpo, lead.FieldDemo:
 			values[i] = new(sql.NullBool)
-		case lead.FieldPriority, lead.FieldAutomationDay, lead.FieldVisitCount, lead.FieldPresaleVisitCount, lead.FieldPostsaleVisitCount:
+		case lead.FieldPriority, lead.FieldAutomationDay, lead.FieldVisitCount, lead.FieldPresaleVisitCount, lead.FieldPostsaleVisitCount, lead.FieldBoardPosition:
 			values[i] = new(sql.NullInt64)
 		case lead.FieldDtype, lead.FieldSubject, lead.FieldDescription, lead.FieldDirection, lead.FieldCategory, lead.FieldFormName, lead.FieldLeadHandlingInstructions, lead.FieldMakeStr, lead.FieldModelStr, lead.FieldYearStr, lead.FieldTrimStr, lead.FieldUtmCampaign, lead.FieldUtmSource:
 			values[i] = new(sql.NullString)
@@ -876,6 +878,12 @@ func (_m *Lead) assignValues(columns []string, values []any) error {
 				_m.UtmSource = new(string)
 				*_m.UtmSource = value.String
 			}
+		case lead.FieldBoardPosition:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field board_position", values[i])
+			} else if value.Valid {
+				_m.BoardPosition = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -1300,6 +1308,9 @@ func (_m *Lead) String() string {
 		builder.WriteString("utm_source=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("board_position=")
+	builder.WriteString(fmt.Sprintf("%v", _m.BoardPosition))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -935,6 +935,20 @@ func (_c *LeadCreate) SetNillableUtmSource(v *string) *LeadCreate {
 	return _c
 }
 
+// SetBoardPosition sets the "board_position" field.
+func (_c *LeadCreate) SetBoardPosition(v int) *LeadCreate {
+	_c.mutation.SetBoardPosition(v)
+	return _c
+}
+
+// SetNillableBoardPosition sets the "board_position" field if the given value is not nil.
+func (_c *LeadCreate) SetNillableBoardPosition(v *int) *LeadCreate {
+	if v != nil {
+		_c.SetBoardPosition(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *LeadCreate) SetID(v uuid.UUID) *LeadCreate {
 	_c.mutation.SetID(v)
@@ -1223,6 +1237,10 @@ func (_c *LeadCreate) defaults() error {
 		v := lead.DefaultCustomerInitiated
 		_c.mutation.SetCustomerInitiated(v)
 	}
+	if _, ok := _c.mutation.BoardPosition(); !ok {
+		v := lead.DefaultBoardPosition
+		_c.mutation.SetBoardPosition(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if lead.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized lead.DefaultID (forgotten import ent/runtime?)")
@@ -1278,6 +1296,9 @@ func (_c *LeadCreate) check() error {
 	}
 	if _, ok := _c.mutation.CustomerInitiated(); !ok {
 		return &ValidationError{Name: "customer_initiated", err: errors.New(`ent: missing required field "Lead.customer_initiated"`)}
+	}
+	if _, ok := _c.mutation.BoardPosition(); !ok {
+		return &ValidationError{Name: "board_position", err: errors.New(`ent: missing required field "Lead.board_position"`)}
 	}
 	return nil
 }
@@ -1542,6 +1563,10 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UtmSource(); ok {
 		_spec.SetField(lead.FieldUtmSource, field.TypeString, value)
 		_node.UtmSource = &value
+	}
+	if value, ok := _c.mutation.BoardPosition(); ok {
+		_spec.SetField(lead.FieldBoardPosition, field.TypeInt, value)
+		_node.BoardPosition = value
 	}
 	if nodes := _c.mutation.StatusIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -2959,6 +2984,24 @@ func (u *LeadUpsert) ClearUtmSource() *LeadUpsert {
 	return u
 }
 
+// SetBoardPosition sets the "board_position" field.
+func (u *LeadUpsert) SetBoardPosition(v int) *LeadUpsert {
+	u.Set(lead.FieldBoardPosition, v)
+	return u
+}
+
+// UpdateBoardPosition sets the "board_position" field to the value that was provided on create.
+func (u *LeadUpsert) UpdateBoardPosition() *LeadUpsert {
+	u.SetExcluded(lead.FieldBoardPosition)
+	return u
+}
+
+// AddBoardPosition adds v to the "board_position" field.
+func (u *LeadUpsert) AddBoardPosition(v int) *LeadUpsert {
+	u.Add(lead.FieldBoardPosition, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -4262,6 +4305,27 @@ func (u *LeadUpsertOne) UpdateUtmSource() *LeadUpsertOne {
 func (u *LeadUpsertOne) ClearUtmSource() *LeadUpsertOne {
 	return u.Update(func(s *LeadUpsert) {
 		s.ClearUtmSource()
+	})
+}
+
+// SetBoardPosition sets the "board_position" field.
+func (u *LeadUpsertOne) SetBoardPosition(v int) *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetBoardPosition(v)
+	})
+}
+
+// AddBoardPosition adds v to the "board_position" field.
+func (u *LeadUpsertOne) AddBoardPosition(v int) *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.AddBoardPosition(v)
+	})
+}
+
+// UpdateBoardPosition sets the "board_position" field to the value that was provided on create.
+func (u *LeadUpsertOne) UpdateBoardPosition() *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateBoardPosition()
 	})
 }
 
@@ -5735,6 +5799,27 @@ func (u *LeadUpsertBulk) UpdateUtmSource() *LeadUpsertBulk {
 func (u *LeadUpsertBulk) ClearUtmSource() *LeadUpsertBulk {
 	return u.Update(func(s *LeadUpsert) {
 		s.ClearUtmSource()
+	})
+}
+
+// SetBoardPosition sets the "board_position" field.
+func (u *LeadUpsertBulk) SetBoardPosition(v int) *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetBoardPosition(v)
+	})
+}
+
+// AddBoardPosition adds v to the "board_position" field.
+func (u *LeadUpsertBulk) AddBoardPosition(v int) *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.AddBoardPosition(v)
+	})
+}
+
+// UpdateBoardPosition sets the "board_position" field to the value that was provided on create.
+func (u *LeadUpsertBulk) UpdateBoardPosition() *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateBoardPosition()
 	})
 }
 

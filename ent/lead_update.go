@@ -1242,6 +1242,27 @@ func (_u *LeadUpdate) ClearUtmSource() *LeadUpdate {
 	return _u
 }
 
+// SetBoardPosition sets the "board_position" field.
+func (_u *LeadUpdate) SetBoardPosition(v int) *LeadUpdate {
+	_u.mutation.ResetBoardPosition()
+	_u.mutation.SetBoardPosition(v)
+	return _u
+}
+
+// SetNillableBoardPosition sets the "board_position" field if the given value is not nil.
+func (_u *LeadUpdate) SetNillableBoardPosition(v *int) *LeadUpdate {
+	if v != nil {
+		_u.SetBoardPosition(*v)
+	}
+	return _u
+}
+
+// AddBoardPosition adds value to the "board_position" field.
+func (_u *LeadUpdate) AddBoardPosition(v int) *LeadUpdate {
+	_u.mutation.AddBoardPosition(v)
+	return _u
+}
+
 // SetStatus sets the "status" edge to the Status entity.
 func (_u *LeadUpdate) SetStatus(v *Status) *LeadUpdate {
 	return _u.SetStatusID(v.ID)
@@ -2055,6 +2076,12 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UtmSourceCleared() {
 		_spec.ClearField(lead.FieldUtmSource, field.TypeString)
+	}
+	if value, ok := _u.mutation.BoardPosition(); ok {
+		_spec.SetField(lead.FieldBoardPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBoardPosition(); ok {
+		_spec.AddField(lead.FieldBoardPosition, field.TypeInt, value)
 	}
 	if _u.mutation.StatusCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -3955,6 +3982,27 @@ func (_u *LeadUpdateOne) ClearUtmSource() *LeadUpdateOne {
 	return _u
 }
 
+// SetBoardPosition sets the "board_position" field.
+func (_u *LeadUpdateOne) SetBoardPosition(v int) *LeadUpdateOne {
+	_u.mutation.ResetBoardPosition()
+	_u.mutation.SetBoardPosition(v)
+	return _u
+}
+
+// SetNillableBoardPosition sets the "board_position" field if the given value is not nil.
+func (_u *LeadUpdateOne) SetNillableBoardPosition(v *int) *LeadUpdateOne {
+	if v != nil {
+		_u.SetBoardPosition(*v)
+	}
+	return _u
+}
+
+// AddBoardPosition adds value to the "board_position" field.
+func (_u *LeadUpdateOne) AddBoardPosition(v int) *LeadUpdateOne {
+	_u.mutation.AddBoardPosition(v)
+	return _u
+}
+
 // SetStatus sets the "status" edge to the Status entity.
 func (_u *LeadUpdateOne) SetStatus(v *Status) *LeadUpdateOne {
 	return _u.SetStatusID(v.ID)
@@ -4798,6 +4846,12 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 	}
 	if _u.mutation.UtmSourceCleared() {
 		_spec.ClearField(lead.FieldUtmSource, field.TypeString)
+	}
+	if value, ok := _u.mutation.BoardPosition(); ok {
+		_spec.SetField(lead.FieldBoardPosition, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedBoardPosition(); ok {
+		_spec.AddField(lead.FieldBoardPosition, field.TypeInt, value)
 	}
 	if _u.mutation.StatusCleared() {
 		edge := &sqlgraph.EdgeSpec{

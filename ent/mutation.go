@@ -23518,6 +23518,8 @@ type LeadMutation struct {
 	trim_str                          *string
 	utm_campaign                      *string
 	utm_source                        *string
+	board_position                    *int
+	addboard_position                 *int
 	clearedFields                     map[string]struct{}
 	status                            *uuid.UUID
 	clearedstatus                     bool
@@ -26792,6 +26794,62 @@ func (m *LeadMutation) ResetUtmSource() {
 	delete(m.clearedFields, lead.FieldUtmSource)
 }
 
+// SetBoardPosition sets the "board_position" field.
+func (m *LeadMutation) SetBoardPosition(i int) {
+	m.board_position = &i
+	m.addboard_position = nil
+}
+
+// BoardPosition returns the value of the "board_position" field in the mutation.
+func (m *LeadMutation) BoardPosition() (r int, exists bool) {
+	v := m.board_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBoardPosition returns the old "board_position" field's value of the Lead entity.
+// If the Lead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeadMutation) OldBoardPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBoardPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBoardPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBoardPosition: %w", err)
+	}
+	return oldValue.BoardPosition, nil
+}
+
+// AddBoardPosition adds i to the "board_position" field.
+func (m *LeadMutation) AddBoardPosition(i int) {
+	if m.addboard_position != nil {
+		*m.addboard_position += i
+	} else {
+		m.addboard_position = &i
+	}
+}
+
+// AddedBoardPosition returns the value that was added to the "board_position" field in this mutation.
+func (m *LeadMutation) AddedBoardPosition() (r int, exists bool) {
+	v := m.addboard_position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBoardPosition resets all changes to the "board_position" field.
+func (m *LeadMutation) ResetBoardPosition() {
+	m.board_position = nil
+	m.addboard_position = nil
+}
+
 // ClearStatus clears the "status" edge to the Status entity.
 func (m *LeadMutation) ClearStatus() {
 	m.clearedstatus = true
@@ -27582,7 +27640,7 @@ func (m *LeadMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LeadMutation) Fields() []string {
-	fields := make([]string, 0, 65)
+	fields := make([]string, 0, 66)
 	if m.tenant_id != nil {
 		fields = append(fields, lead.FieldTenantID)
 	}
@@ -27778,6 +27836,9 @@ func (m *LeadMutation) Fields() []string {
 	if m.utm_source != nil {
 		fields = append(fields, lead.FieldUtmSource)
 	}
+	if m.board_position != nil {
+		fields = append(fields, lead.FieldBoardPosition)
+	}
 	return fields
 }
 
@@ -27916,6 +27977,8 @@ func (m *LeadMutation) Field(name string) (ent.Value, bool) {
 		return m.UtmCampaign()
 	case lead.FieldUtmSource:
 		return m.UtmSource()
+	case lead.FieldBoardPosition:
+		return m.BoardPosition()
 	}
 	return nil, false
 }
@@ -28055,6 +28118,8 @@ func (m *LeadMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldUtmCampaign(ctx)
 	case lead.FieldUtmSource:
 		return m.OldUtmSource(ctx)
+	case lead.FieldBoardPosition:
+		return m.OldBoardPosition(ctx)
 	}
 	return nil, fmt.Errorf("unknown Lead field %s", name)
 }
@@ -28519,6 +28584,13 @@ func (m *LeadMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUtmSource(v)
 		return nil
+	case lead.FieldBoardPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBoardPosition(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Lead field %s", name)
 }
@@ -28542,6 +28614,9 @@ func (m *LeadMutation) AddedFields() []string {
 	if m.addpostsale_visit_count != nil {
 		fields = append(fields, lead.FieldPostsaleVisitCount)
 	}
+	if m.addboard_position != nil {
+		fields = append(fields, lead.FieldBoardPosition)
+	}
 	return fields
 }
 
@@ -28560,6 +28635,8 @@ func (m *LeadMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedPresaleVisitCount()
 	case lead.FieldPostsaleVisitCount:
 		return m.AddedPostsaleVisitCount()
+	case lead.FieldBoardPosition:
+		return m.AddedBoardPosition()
 	}
 	return nil, false
 }
@@ -28603,6 +28680,13 @@ func (m *LeadMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddPostsaleVisitCount(v)
+		return nil
+	case lead.FieldBoardPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBoardPosition(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Lead numeric field %s", name)
@@ -29140,6 +29224,9 @@ func (m *LeadMutation) ResetField(name string) error {
 		return nil
 	case lead.FieldUtmSource:
 		m.ResetUtmSource()
+		return nil
+	case lead.FieldBoardPosition:
+		m.ResetBoardPosition()
 		return nil
 	}
 	return fmt.Errorf("unknown Lead field %s", name)

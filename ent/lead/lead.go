@@ -146,6 +146,8 @@ const (
 	FieldUtmCampaign = "utm_campaign"
 	// FieldUtmSource holds the string denoting the utm_source field in the database.
 	FieldUtmSource = "utm_source"
+	// FieldBoardPosition holds the string denoting the board_position field in the database.
+	FieldBoardPosition = "board_position"
 	// EdgeStatus holds the string denoting the status edge name in mutations.
 	EdgeStatus = "status"
 	// EdgeSource holds the string denoting the source edge name in mutations.
@@ -378,6 +380,7 @@ var Columns = []string{
 	FieldTrimStr,
 	FieldUtmCampaign,
 	FieldUtmSource,
+	FieldBoardPosition,
 }
 
 var (
@@ -428,6 +431,8 @@ var (
 	DefaultPostsaleVisitCount int
 	// DefaultCustomerInitiated holds the default value on creation for the "customer_initiated" field.
 	DefaultCustomerInitiated bool
+	// DefaultBoardPosition holds the default value on creation for the "board_position" field.
+	DefaultBoardPosition int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -763,6 +768,11 @@ func ByUtmCampaign(opts ...sql.OrderTermOption) OrderOption {
 // ByUtmSource orders the results by the utm_source field.
 func ByUtmSource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUtmSource, opts...).ToFunc()
+}
+
+// ByBoardPosition orders the results by the board_position field.
+func ByBoardPosition(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBoardPosition, opts...).ToFunc()
 }
 
 // ByStatusField orders the results by status field.

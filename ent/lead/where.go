@@ -381,6 +381,11 @@ func UtmSource(v string) predicate.Lead {
 	return predicate.Lead(sql.FieldEQ(FieldUtmSource, v))
 }
 
+// BoardPosition applies equality check predicate on the "board_position" field. It's identical to BoardPositionEQ.
+func BoardPosition(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldEQ(FieldBoardPosition, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.Lead {
 	return predicate.Lead(sql.FieldEQ(FieldTenantID, v))
@@ -3244,6 +3249,46 @@ func UtmSourceEqualFold(v string) predicate.Lead {
 // UtmSourceContainsFold applies the ContainsFold predicate on the "utm_source" field.
 func UtmSourceContainsFold(v string) predicate.Lead {
 	return predicate.Lead(sql.FieldContainsFold(FieldUtmSource, v))
+}
+
+// BoardPositionEQ applies the EQ predicate on the "board_position" field.
+func BoardPositionEQ(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldEQ(FieldBoardPosition, v))
+}
+
+// BoardPositionNEQ applies the NEQ predicate on the "board_position" field.
+func BoardPositionNEQ(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldNEQ(FieldBoardPosition, v))
+}
+
+// BoardPositionIn applies the In predicate on the "board_position" field.
+func BoardPositionIn(vs ...int) predicate.Lead {
+	return predicate.Lead(sql.FieldIn(FieldBoardPosition, vs...))
+}
+
+// BoardPositionNotIn applies the NotIn predicate on the "board_position" field.
+func BoardPositionNotIn(vs ...int) predicate.Lead {
+	return predicate.Lead(sql.FieldNotIn(FieldBoardPosition, vs...))
+}
+
+// BoardPositionGT applies the GT predicate on the "board_position" field.
+func BoardPositionGT(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldGT(FieldBoardPosition, v))
+}
+
+// BoardPositionGTE applies the GTE predicate on the "board_position" field.
+func BoardPositionGTE(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldGTE(FieldBoardPosition, v))
+}
+
+// BoardPositionLT applies the LT predicate on the "board_position" field.
+func BoardPositionLT(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldLT(FieldBoardPosition, v))
+}
+
+// BoardPositionLTE applies the LTE predicate on the "board_position" field.
+func BoardPositionLTE(v int) predicate.Lead {
+	return predicate.Lead(sql.FieldLTE(FieldBoardPosition, v))
 }
 
 // HasStatus applies the HasEdge predicate on the "status" edge.

@@ -684,6 +684,10 @@ func init() {
 	leadDescCustomerInitiated := leadFields[44].Descriptor()
 	// lead.DefaultCustomerInitiated holds the default value on creation for the customer_initiated field.
 	lead.DefaultCustomerInitiated = leadDescCustomerInitiated.Default.(bool)
+	// leadDescBoardPosition is the schema descriptor for board_position field.
+	leadDescBoardPosition := leadFields[56].Descriptor()
+	// lead.DefaultBoardPosition holds the default value on creation for the board_position field.
+	lead.DefaultBoardPosition = leadDescBoardPosition.Default.(int)
 	// leadDescID is the schema descriptor for id field.
 	leadDescID := leadMixinFields0[0].Descriptor()
 	// lead.DefaultID holds the default value on creation for the id field.

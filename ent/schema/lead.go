@@ -82,6 +82,9 @@ func (Lead) Fields() []ent.Field {
 		optStr("trim_str"),
 		optStr("utm_campaign"),
 		optStr("utm_source"),
+		// The lead's place in its stage's column of a pipeline board: dense
+		// (0, 1, …) per stage, kept so by crm.MoveLead.
+		field.Int("board_position").Default(0).Annotations(entgql.OrderField("BOARD_POSITION")),
 	}
 }
 
@@ -114,7 +117,7 @@ func (Lead) Indexes() []ent.Index {
 		index.Fields("tenant_id", "subject"),
 		index.Fields("contact_id"),
 		index.Fields("account_id"),
-		index.Fields("stage_id"),
+		index.Fields("stage_id", "board_position"),
 		index.Fields("franchise_id"),
 		index.Fields("department_id"),
 		index.Fields("status_id"),

@@ -387,7 +387,6 @@ type ComplexityRoot struct {
 		Franchise       func(childComplexity int) int
 		FranchiseID     func(childComplexity int) int
 		ID              func(childComplexity int) int
-		IsActive        func(childComplexity int) int
 		IsDeleted       func(childComplexity int) int
 		ModifiedBy      func(childComplexity int) int
 		Name            func(childComplexity int) int
@@ -500,6 +499,7 @@ type ComplexityRoot struct {
 		Appointments                   func(childComplexity int) int
 		Assignees                      func(childComplexity int) int
 		AutomationDay                  func(childComplexity int) int
+		BoardPosition                  func(childComplexity int) int
 		Category                       func(childComplexity int) int
 		ConnectionClosedBy             func(childComplexity int) int
 		ConnectionClosedDate           func(childComplexity int) int
@@ -614,59 +614,34 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AssignLead          func(childComplexity int, id uuid.UUID, assigneeIDs []uuid.UUID) int
 		CopyLead            func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
 		CreateAccount       func(childComplexity int, input model.AccountInput) int
 		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
 		CreateCustomField   func(childComplexity int, input model.CustomFieldInput) int
 		CreateCustomLabel   func(childComplexity int, value map[string]any) int
-		CreateDepartment    func(childComplexity int, input model.DepartmentInput) int
-		CreateFranchise     func(childComplexity int, input model.FranchiseInput) int
 		CreateLead          func(childComplexity int, input model.LeadInput) int
-		CreateProduct       func(childComplexity int, input model.ProductInput) int
-		CreateProductGroup  func(childComplexity int, input model.ProductGroupInput) int
-		CreateRole          func(childComplexity int, input model.RoleInput) int
 		CreateSavedFilter   func(childComplexity int, input model.SavedFilterInput) int
-		CreateSecurityGroup func(childComplexity int, input model.SecurityGroupInput) int
-		CreateSource        func(childComplexity int, input model.SourceInput) int
 		CreateStage         func(childComplexity int, input model.StageInput) int
-		CreateStatus        func(childComplexity int, input model.StatusInput) int
 		CreateTask          func(childComplexity int, input model.TaskInput) int
-		CreateUser          func(childComplexity int, input model.UserInput) int
-		DeactivateUser      func(childComplexity int, id uuid.UUID) int
 		DeleteAccount       func(childComplexity int, id uuid.UUID) int
 		DeleteAutomation    func(childComplexity int, id uuid.UUID) int
 		DeleteCustomField   func(childComplexity int, id uuid.UUID) int
 		DeleteCustomLabel   func(childComplexity int, id uuid.UUID) int
-		DeleteDepartment    func(childComplexity int, id uuid.UUID) int
-		DeleteFranchise     func(childComplexity int, id uuid.UUID) int
-		DeleteProduct       func(childComplexity int, id uuid.UUID) int
-		DeleteProductGroup  func(childComplexity int, id uuid.UUID) int
-		DeleteRole          func(childComplexity int, id uuid.UUID, reassignTo *uuid.UUID) int
 		DeleteSavedFilter   func(childComplexity int, id uuid.UUID) int
-		DeleteSecurityGroup func(childComplexity int, id uuid.UUID) int
-		DeleteSource        func(childComplexity int, id uuid.UUID) int
 		DeleteStage         func(childComplexity int, id uuid.UUID) int
-		DeleteStatus        func(childComplexity int, id uuid.UUID) int
 		DeleteTask          func(childComplexity int, id uuid.UUID) int
-		DeleteUser          func(childComplexity int, id uuid.UUID) int
 		DuplicateAutomation func(childComplexity int, id uuid.UUID) int
-		ReactivateUser      func(childComplexity int, id uuid.UUID) int
+		MoveLead            func(childComplexity int, id uuid.UUID, stageID uuid.UUID, position int) int
+		OpenLead            func(childComplexity int, id uuid.UUID) int
 		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
 		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
 		UpdateCustomField   func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
 		UpdateCustomLabel   func(childComplexity int, id uuid.UUID, value map[string]any) int
-		UpdateDepartment    func(childComplexity int, id uuid.UUID, input model.DepartmentInput) int
-		UpdateFranchise     func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
-		UpdateProduct       func(childComplexity int, id uuid.UUID, input model.ProductInput) int
-		UpdateProductGroup  func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
-		UpdateRole          func(childComplexity int, id uuid.UUID, input model.RoleInput) int
+		UpdateLead          func(childComplexity int, id uuid.UUID, input model.UpdateLeadInput) int
 		UpdateSavedFilter   func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
-		UpdateSecurityGroup func(childComplexity int, id uuid.UUID, input model.SecurityGroupInput) int
-		UpdateSource        func(childComplexity int, id uuid.UUID, input model.SourceInput) int
 		UpdateStage         func(childComplexity int, id uuid.UUID, input model.StageInput) int
-		UpdateStatus        func(childComplexity int, id uuid.UUID, input model.StatusInput) int
 		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
-		UpdateUser          func(childComplexity int, id uuid.UUID, input model.UserInput) int
 	}
 
 	Package struct {
@@ -776,7 +751,6 @@ type ComplexityRoot struct {
 		Description       func(childComplexity int) int
 		Dtype             func(childComplexity int) int
 		ID                func(childComplexity int) int
-		IsActive          func(childComplexity int) int
 		IsDeleted         func(childComplexity int) int
 		ModifiedBy        func(childComplexity int) int
 		Name              func(childComplexity int) int
@@ -805,7 +779,6 @@ type ComplexityRoot struct {
 		DeletedBy     func(childComplexity int) int
 		Dtype         func(childComplexity int) int
 		ID            func(childComplexity int) int
-		IsActive      func(childComplexity int) int
 		IsDeleted     func(childComplexity int) int
 		ModifiedBy    func(childComplexity int) int
 		Name          func(childComplexity int) int
@@ -844,32 +817,30 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Accounts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Appointments        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Automations         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
-		Contacts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		CustomFields        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) int
-		CustomLabels        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) int
-		Departments         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
-		FilterConfig        func(childComplexity int, entity string) int
-		FollowUps           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Franchises          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) int
-		Leads               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Node                func(childComplexity int, id uuid.UUID) int
-		Nodes               func(childComplexity int, ids []uuid.UUID) int
-		PermissionCatalogue func(childComplexity int) int
-		Pipelines           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
-		ProductGroups       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) int
-		Products            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
-		Roles               func(childComplexity int) int
-		SavedFilters        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) int
-		SecurityGroups      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) int
-		Sources             func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) int
-		Stages              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) int
-		Statuses            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) int
-		Tasks               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
-		Viewer              func(childComplexity int) int
+		Accounts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Appointments   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Automations    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
+		Contacts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		CustomFields   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) int
+		CustomLabels   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) int
+		Departments    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
+		FilterConfig   func(childComplexity int, entity string) int
+		FollowUps      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Franchises     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) int
+		Leads          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Node           func(childComplexity int, id uuid.UUID) int
+		Nodes          func(childComplexity int, ids []uuid.UUID) int
+		Pipelines      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
+		ProductGroups  func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) int
+		Products       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
+		SavedFilters   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) int
+		SecurityGroups func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) int
+		Sources        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) int
+		Stages         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) int
+		Statuses       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) int
+		Tasks          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Users          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer         func(childComplexity int) int
 	}
 
 	Role struct {
@@ -880,7 +851,6 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
-		IsDefault    func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
 		Name         func(childComplexity int) int
@@ -984,7 +954,6 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
-		IsActive     func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
@@ -2680,12 +2649,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.ID(childComplexity), true
-	case "Department.isActive":
-		if e.ComplexityRoot.Department.IsActive == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Department.IsActive(childComplexity), true
 	case "Department.isDeleted":
 		if e.ComplexityRoot.Department.IsDeleted == nil {
 			break
@@ -3188,6 +3151,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.AutomationDay(childComplexity), true
+	case "Lead.boardPosition":
+		if e.ComplexityRoot.Lead.BoardPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Lead.BoardPosition(childComplexity), true
 	case "Lead.category":
 		if e.ComplexityRoot.Lead.Category == nil {
 			break
@@ -3804,6 +3773,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LeadProduct.SalesPrice(childComplexity), true
 
+	case "Mutation.assignLead":
+		if e.ComplexityRoot.Mutation.AssignLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignLead(childComplexity, args["id"].(uuid.UUID), args["assigneeIDs"].([]uuid.UUID)), true
 	case "Mutation.copyLead":
 		if e.ComplexityRoot.Mutation.CopyLead == nil {
 			break
@@ -3859,28 +3839,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomLabel(childComplexity, args["value"].(map[string]any)), true
-	case "Mutation.createDepartment":
-		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createDepartment_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["input"].(model.DepartmentInput)), true
-	case "Mutation.createFranchise":
-		if e.ComplexityRoot.Mutation.CreateFranchise == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createFranchise_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateFranchise(childComplexity, args["input"].(model.FranchiseInput)), true
 	case "Mutation.createLead":
 		if e.ComplexityRoot.Mutation.CreateLead == nil {
 			break
@@ -3892,39 +3850,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.LeadInput)), true
-	case "Mutation.createProduct":
-		if e.ComplexityRoot.Mutation.CreateProduct == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createProduct_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateProduct(childComplexity, args["input"].(model.ProductInput)), true
-	case "Mutation.createProductGroup":
-		if e.ComplexityRoot.Mutation.CreateProductGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createProductGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateProductGroup(childComplexity, args["input"].(model.ProductGroupInput)), true
-	case "Mutation.createRole":
-		if e.ComplexityRoot.Mutation.CreateRole == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createRole_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.RoleInput)), true
 	case "Mutation.createSavedFilter":
 		if e.ComplexityRoot.Mutation.CreateSavedFilter == nil {
 			break
@@ -3936,28 +3861,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSavedFilter(childComplexity, args["input"].(model.SavedFilterInput)), true
-	case "Mutation.createSecurityGroup":
-		if e.ComplexityRoot.Mutation.CreateSecurityGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createSecurityGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateSecurityGroup(childComplexity, args["input"].(model.SecurityGroupInput)), true
-	case "Mutation.createSource":
-		if e.ComplexityRoot.Mutation.CreateSource == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createSource_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateSource(childComplexity, args["input"].(model.SourceInput)), true
 	case "Mutation.createStage":
 		if e.ComplexityRoot.Mutation.CreateStage == nil {
 			break
@@ -3969,17 +3872,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStage(childComplexity, args["input"].(model.StageInput)), true
-	case "Mutation.createStatus":
-		if e.ComplexityRoot.Mutation.CreateStatus == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createStatus_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateStatus(childComplexity, args["input"].(model.StatusInput)), true
 	case "Mutation.createTask":
 		if e.ComplexityRoot.Mutation.CreateTask == nil {
 			break
@@ -3991,28 +3883,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.TaskInput)), true
-	case "Mutation.createUser":
-		if e.ComplexityRoot.Mutation.CreateUser == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.UserInput)), true
-	case "Mutation.deactivateUser":
-		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deactivateUser_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -4057,61 +3927,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomLabel(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteDepartment":
-		if e.ComplexityRoot.Mutation.DeleteDepartment == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteDepartment_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteDepartment(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteFranchise":
-		if e.ComplexityRoot.Mutation.DeleteFranchise == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteFranchise_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteFranchise(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteProduct":
-		if e.ComplexityRoot.Mutation.DeleteProduct == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteProduct_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteProduct(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteProductGroup":
-		if e.ComplexityRoot.Mutation.DeleteProductGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteProductGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteProductGroup(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteRole":
-		if e.ComplexityRoot.Mutation.DeleteRole == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(uuid.UUID), args["reassignTo"].(*uuid.UUID)), true
 	case "Mutation.deleteSavedFilter":
 		if e.ComplexityRoot.Mutation.DeleteSavedFilter == nil {
 			break
@@ -4123,28 +3938,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSavedFilter(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteSecurityGroup":
-		if e.ComplexityRoot.Mutation.DeleteSecurityGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteSecurityGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteSecurityGroup(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteSource":
-		if e.ComplexityRoot.Mutation.DeleteSource == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteSource_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteSource(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteStage":
 		if e.ComplexityRoot.Mutation.DeleteStage == nil {
 			break
@@ -4156,17 +3949,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteStage(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteStatus":
-		if e.ComplexityRoot.Mutation.DeleteStatus == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteStatus_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteStatus(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteTask":
 		if e.ComplexityRoot.Mutation.DeleteTask == nil {
 			break
@@ -4178,17 +3960,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.deleteUser":
-		if e.ComplexityRoot.Mutation.DeleteUser == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_deleteUser_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.duplicateAutomation":
 		if e.ComplexityRoot.Mutation.DuplicateAutomation == nil {
 			break
@@ -4200,17 +3971,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DuplicateAutomation(childComplexity, args["id"].(uuid.UUID)), true
-	case "Mutation.reactivateUser":
-		if e.ComplexityRoot.Mutation.ReactivateUser == nil {
+	case "Mutation.moveLead":
+		if e.ComplexityRoot.Mutation.MoveLead == nil {
 			break
 		}
 
-		args, err := ec.field_Mutation_reactivateUser_args(ctx, rawArgs)
+		args, err := ec.field_Mutation_moveLead_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["id"].(uuid.UUID)), true
+		return e.ComplexityRoot.Mutation.MoveLead(childComplexity, args["id"].(uuid.UUID), args["stageID"].(uuid.UUID), args["position"].(int)), true
+	case "Mutation.openLead":
+		if e.ComplexityRoot.Mutation.OpenLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenLead(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -4255,61 +4037,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomLabel(childComplexity, args["id"].(uuid.UUID), args["value"].(map[string]any)), true
-	case "Mutation.updateDepartment":
-		if e.ComplexityRoot.Mutation.UpdateDepartment == nil {
+	case "Mutation.updateLead":
+		if e.ComplexityRoot.Mutation.UpdateLead == nil {
 			break
 		}
 
-		args, err := ec.field_Mutation_updateDepartment_args(ctx, rawArgs)
+		args, err := ec.field_Mutation_updateLead_args(ctx, rawArgs)
 		if err != nil {
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.UpdateDepartment(childComplexity, args["id"].(uuid.UUID), args["input"].(model.DepartmentInput)), true
-	case "Mutation.updateFranchise":
-		if e.ComplexityRoot.Mutation.UpdateFranchise == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateFranchise_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateFranchise(childComplexity, args["id"].(uuid.UUID), args["input"].(model.FranchiseInput)), true
-	case "Mutation.updateProduct":
-		if e.ComplexityRoot.Mutation.UpdateProduct == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateProduct_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateProduct(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductInput)), true
-	case "Mutation.updateProductGroup":
-		if e.ComplexityRoot.Mutation.UpdateProductGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateProductGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateProductGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductGroupInput)), true
-	case "Mutation.updateRole":
-		if e.ComplexityRoot.Mutation.UpdateRole == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateRole_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["id"].(uuid.UUID), args["input"].(model.RoleInput)), true
+		return e.ComplexityRoot.Mutation.UpdateLead(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLeadInput)), true
 	case "Mutation.updateSavedFilter":
 		if e.ComplexityRoot.Mutation.UpdateSavedFilter == nil {
 			break
@@ -4321,28 +4059,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSavedFilter(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SavedFilterInput)), true
-	case "Mutation.updateSecurityGroup":
-		if e.ComplexityRoot.Mutation.UpdateSecurityGroup == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateSecurityGroup_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateSecurityGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SecurityGroupInput)), true
-	case "Mutation.updateSource":
-		if e.ComplexityRoot.Mutation.UpdateSource == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateSource_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateSource(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SourceInput)), true
 	case "Mutation.updateStage":
 		if e.ComplexityRoot.Mutation.UpdateStage == nil {
 			break
@@ -4354,17 +4070,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStage(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StageInput)), true
-	case "Mutation.updateStatus":
-		if e.ComplexityRoot.Mutation.UpdateStatus == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateStatus_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateStatus(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StatusInput)), true
 	case "Mutation.updateTask":
 		if e.ComplexityRoot.Mutation.UpdateTask == nil {
 			break
@@ -4376,17 +4081,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(uuid.UUID), args["input"].(model.TaskInput)), true
-	case "Mutation.updateUser":
-		if e.ComplexityRoot.Mutation.UpdateUser == nil {
-			break
-		}
-
-		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
-		if err != nil {
-			return 0, false
-		}
-
-		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UserInput)), true
 
 	case "Package.createdBy":
 		if e.ComplexityRoot.Package.CreatedBy == nil {
@@ -4888,12 +4582,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
-	case "Product.isActive":
-		if e.ComplexityRoot.Product.IsActive == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Product.IsActive(childComplexity), true
 	case "Product.isDeleted":
 		if e.ComplexityRoot.Product.IsDeleted == nil {
 			break
@@ -5011,12 +4699,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductGroup.ID(childComplexity), true
-	case "ProductGroup.isActive":
-		if e.ComplexityRoot.ProductGroup.IsActive == nil {
-			break
-		}
-
-		return e.ComplexityRoot.ProductGroup.IsActive(childComplexity), true
 	case "ProductGroup.isDeleted":
 		if e.ComplexityRoot.ProductGroup.IsDeleted == nil {
 			break
@@ -5321,12 +5003,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
-	case "Query.permissionCatalogue":
-		if e.ComplexityRoot.Query.PermissionCatalogue == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Query.PermissionCatalogue(childComplexity), true
 	case "Query.pipelines":
 		if e.ComplexityRoot.Query.Pipelines == nil {
 			break
@@ -5360,12 +5036,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.ProductOrder), args["where"].(*ent.ProductWhereInput)), true
-	case "Query.roles":
-		if e.ComplexityRoot.Query.Roles == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Query.Roles(childComplexity), true
 	case "Query.savedFilters":
 		if e.ComplexityRoot.Query.SavedFilters == nil {
 			break
@@ -5492,12 +5162,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.ID(childComplexity), true
-	case "Role.isDefault":
-		if e.ComplexityRoot.Role.IsDefault == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Role.IsDefault(childComplexity), true
 	case "Role.isDeleted":
 		if e.ComplexityRoot.Role.IsDeleted == nil {
 			break
@@ -5946,12 +5610,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.ID(childComplexity), true
-	case "Status.isActive":
-		if e.ComplexityRoot.Status.IsActive == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Status.IsActive(childComplexity), true
 	case "Status.isDeleted":
 		if e.ComplexityRoot.Status.IsDeleted == nil {
 			break
@@ -6818,12 +6476,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomLabelWhereInput", ec.unmarshalInputCustomLabelWhereInput),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDOrder", ec.unmarshalInputCustomerThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDWhereInput", ec.unmarshalInputCustomerThirdPartyIDWhereInput),
-			graphql.NewInputUnmarshaler("DepartmentInput", ec.unmarshalInputDepartmentInput),
 			graphql.NewInputUnmarshaler("DepartmentOrder", ec.unmarshalInputDepartmentOrder),
 			graphql.NewInputUnmarshaler("DepartmentWhereInput", ec.unmarshalInputDepartmentWhereInput),
 			graphql.NewInputUnmarshaler("FollowUpOrder", ec.unmarshalInputFollowUpOrder),
 			graphql.NewInputUnmarshaler("FollowUpWhereInput", ec.unmarshalInputFollowUpWhereInput),
-			graphql.NewInputUnmarshaler("FranchiseInput", ec.unmarshalInputFranchiseInput),
 			graphql.NewInputUnmarshaler("FranchiseOrder", ec.unmarshalInputFranchiseOrder),
 			graphql.NewInputUnmarshaler("FranchiseWhereInput", ec.unmarshalInputFranchiseWhereInput),
 			graphql.NewInputUnmarshaler("IncentiveOrder", ec.unmarshalInputIncentiveOrder),
@@ -6842,28 +6498,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PipelineStageOrder", ec.unmarshalInputPipelineStageOrder),
 			graphql.NewInputUnmarshaler("PipelineStageWhereInput", ec.unmarshalInputPipelineStageWhereInput),
 			graphql.NewInputUnmarshaler("PipelineWhereInput", ec.unmarshalInputPipelineWhereInput),
-			graphql.NewInputUnmarshaler("ProductGroupInput", ec.unmarshalInputProductGroupInput),
 			graphql.NewInputUnmarshaler("ProductGroupOrder", ec.unmarshalInputProductGroupOrder),
 			graphql.NewInputUnmarshaler("ProductGroupWhereInput", ec.unmarshalInputProductGroupWhereInput),
-			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDOrder", ec.unmarshalInputProductThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDWhereInput", ec.unmarshalInputProductThirdPartyIDWhereInput),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
-			graphql.NewInputUnmarshaler("RoleInput", ec.unmarshalInputRoleInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
 			graphql.NewInputUnmarshaler("SavedFilterInput", ec.unmarshalInputSavedFilterInput),
 			graphql.NewInputUnmarshaler("SavedFilterOrder", ec.unmarshalInputSavedFilterOrder),
 			graphql.NewInputUnmarshaler("SavedFilterWhereInput", ec.unmarshalInputSavedFilterWhereInput),
-			graphql.NewInputUnmarshaler("SecurityGroupInput", ec.unmarshalInputSecurityGroupInput),
 			graphql.NewInputUnmarshaler("SecurityGroupOrder", ec.unmarshalInputSecurityGroupOrder),
 			graphql.NewInputUnmarshaler("SecurityGroupWhereInput", ec.unmarshalInputSecurityGroupWhereInput),
-			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
 			graphql.NewInputUnmarshaler("SourceOrder", ec.unmarshalInputSourceOrder),
 			graphql.NewInputUnmarshaler("SourceWhereInput", ec.unmarshalInputSourceWhereInput),
 			graphql.NewInputUnmarshaler("StageInput", ec.unmarshalInputStageInput),
-			graphql.NewInputUnmarshaler("StatusInput", ec.unmarshalInputStatusInput),
 			graphql.NewInputUnmarshaler("StatusOrder", ec.unmarshalInputStatusOrder),
 			graphql.NewInputUnmarshaler("StatusWhereInput", ec.unmarshalInputStatusWhereInput),
 			graphql.NewInputUnmarshaler("SurveyOrder", ec.unmarshalInputSurveyOrder),
@@ -6872,7 +6522,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
-			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
+			graphql.NewInputUnmarshaler("UpdateLeadInput", ec.unmarshalInputUpdateLeadInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserSettingsOrder", ec.unmarshalInputUserSettingsOrder),
 			graphql.NewInputUnmarshaler("UserSettingsWhereInput", ec.unmarshalInputUserSettingsWhereInput),
@@ -6955,145 +6605,6 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../../schema/admin.graphqls", Input: `# Hand-written: tenant administration (internal/crm users.go, roles.go,
-# groups.go, reference.go). Users, roles and security groups need
-# user.manage; franchises, departments, sources and statuses
-# settings.manage; products and product groups product.manage. Every write
-# is one transaction that emits its domain event ("user.created",
-# "role.deleted"…). On update, omitted fields keep their value and a list,
-# when given, replaces the current one. Input errors come back with
-# extensions.code BAD_USER_INPUT and extensions.fields naming each field
-# (e.g. "input.email"); another tenant's ids answer like unknown ids.
-
-"A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus."
-input UserInput {
-  email: String
-  username: String
-  firstname: String
-  lastname: String
-  displayName: String
-  mobilePhone: String
-  userType: UserUserType
-  roundRobinStatus: String
-  roleIDs: [ID!]
-  franchiseIDs: [ID!]
-  departmentIDs: [ID!]
-}
-
-"A role create or update; permissions are names of the permission catalogue (docs/permissions.md) and, when given, replace the role's."
-input RoleInput {
-  name: String
-  permissions: [String!]
-}
-
-"A security group create or update. memberIDs is ordered: it is the round-robin rotation."
-input SecurityGroupInput {
-  name: String
-  displayName: String
-  roundRobin: Boolean
-  isActive: Boolean
-  memberIDs: [ID!]
-  franchiseIDs: [ID!]
-  departmentIDs: [ID!]
-}
-
-"A franchise create or update."
-input FranchiseInput {
-  name: String
-  code: String
-  isActive: Boolean
-}
-
-"A department create or update; franchiseID is required on create."
-input DepartmentInput {
-  name: String
-  franchiseID: ID
-  "The pipeline the department's new leads enter."
-  pipelineID: ID
-  "The round-robin group the department's new leads are assigned by."
-  securityGroupID: ID
-  isActive: Boolean
-}
-
-"A lead source create or update."
-input SourceInput {
-  name: String
-  isActive: Boolean
-}
-
-"A connection status create or update (kind defaults to OPEN)."
-input StatusInput {
-  name: String
-  kind: StatusKind
-  position: Int
-  isActive: Boolean
-}
-
-"A product create or update; prices are decimals such as \"1234.50\", currency an ISO 4217 code."
-input ProductInput {
-  name: String
-  sku: String
-  description: String
-  defaultCost: String
-  defaultSalesPrice: String
-  defaultMargin: String
-  currency: String
-  productGroupID: ID
-  isActive: Boolean
-}
-
-"A product group create or update; parentID places it in the tree."
-input ProductGroupInput {
-  name: String
-  parentID: ID
-  isActive: Boolean
-}
-
-extend type Mutation {
-  createUser(input: UserInput!): User!
-  updateUser(id: ID!, input: UserInput!): User!
-  "Cuts the user's access at once; tokens issued before stay refused after a reactivation."
-  deactivateUser(id: ID!): User!
-  "Lets the user sign in again, with a token issued after this."
-  reactivateUser(id: ID!): User!
-  deleteUser(id: ID!): ID!
-
-  createRole(input: RoleInput!): Role!
-  updateRole(id: ID!, input: RoleInput!): Role!
-  "Refused for the default roles, and while users hold the role unless reassignTo names the role they get instead."
-  deleteRole(id: ID!, reassignTo: ID): ID!
-
-  createSecurityGroup(input: SecurityGroupInput!): SecurityGroup!
-  updateSecurityGroup(id: ID!, input: SecurityGroupInput!): SecurityGroup!
-  deleteSecurityGroup(id: ID!): ID!
-
-  createFranchise(input: FranchiseInput!): Franchise!
-  updateFranchise(id: ID!, input: FranchiseInput!): Franchise!
-  deleteFranchise(id: ID!): ID!
-  createDepartment(input: DepartmentInput!): Department!
-  updateDepartment(id: ID!, input: DepartmentInput!): Department!
-  deleteDepartment(id: ID!): ID!
-  createSource(input: SourceInput!): Source!
-  updateSource(id: ID!, input: SourceInput!): Source!
-  deleteSource(id: ID!): ID!
-  createStatus(input: StatusInput!): Status!
-  updateStatus(id: ID!, input: StatusInput!): Status!
-  deleteStatus(id: ID!): ID!
-  createProduct(input: ProductInput!): Product!
-  updateProduct(id: ID!, input: ProductInput!): Product!
-  deleteProduct(id: ID!): ID!
-  createProductGroup(input: ProductGroupInput!): ProductGroup!
-  updateProductGroup(id: ID!, input: ProductGroupInput!): ProductGroup!
-  deleteProductGroup(id: ID!): ID!
-}
-
-extend type Query {
-  "The tenant's roles, by name (needs user.read)."
-  roles: [Role!]!
-  "The permission catalogue: every name a role may hold, in the order of docs/permissions.md (needs user.read)."
-  permissionCatalogue: [Permission!]!
-}
-`, BuiltIn: false},
 	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
 # columns are plain UUIDs; internal/loader batches the user lookups.
 
@@ -9699,7 +9210,6 @@ type Department implements Node {
   the round-robin group new leads of this department are assigned by
   """
   securityGroupID: ID
-  isActive: Boolean!
   franchise: Franchise
   pipeline: Pipeline
   securityGroup: SecurityGroup
@@ -9841,11 +9351,6 @@ input DepartmentWhereInput {
   securityGroupIDNotIn: [ID!]
   securityGroupIDIsNil: Boolean
   securityGroupIDNotNil: Boolean
-  """
-  is_active field predicates
-  """
-  isActive: Boolean
-  isActiveNEQ: Boolean
   """
   franchise edge predicates
   """
@@ -10491,6 +9996,7 @@ type Lead implements Node & Connection {
   trimStr: String
   utmCampaign: String
   utmSource: String
+  boardPosition: Int!
   status: Status
   source: Source
   contact: Contact
@@ -10562,6 +10068,7 @@ enum LeadOrderField {
   SUBJECT
   DUE_DATE
   PRIORITY
+  BOARD_POSITION
 }
 type LeadProduct implements Node {
   id: ID!
@@ -11397,6 +10904,17 @@ input LeadWhereInput {
   utmSourceEqualFold: String
   utmSourceContainsFold: String
   """
+  board_position field predicates
+  """
+  boardPosition: Int
+  boardPositionNEQ: Int
+  boardPositionIn: [Int!]
+  boardPositionNotIn: [Int!]
+  boardPositionGT: Int
+  boardPositionGTE: Int
+  boardPositionLT: Int
+  boardPositionLTE: Int
+  """
   status edge predicates
   """
   hasStatus: Boolean
@@ -12155,7 +11673,6 @@ type Product implements Node {
   defaultMargin: String!
   currency: String!
   productGroupID: ID
-  isActive: Boolean!
   productGroup: ProductGroup
   thirdPartyIds: [ProductThirdPartyID!]
 }
@@ -12198,7 +11715,6 @@ type ProductGroup implements Node {
   dtype: String!
   name: String!
   parentID: ID
-  isActive: Boolean!
   parent: ProductGroup
   productGroups: [ProductGroup!]
   products: [Product!]
@@ -12322,11 +11838,6 @@ input ProductGroupWhereInput {
   parentIDNotIn: [ID!]
   parentIDIsNil: Boolean
   parentIDNotNil: Boolean
-  """
-  is_active field predicates
-  """
-  isActive: Boolean
-  isActiveNEQ: Boolean
   """
   parent edge predicates
   """
@@ -12668,11 +12179,6 @@ input ProductWhereInput {
   productGroupIDNotIn: [ID!]
   productGroupIDIsNil: Boolean
   productGroupIDNotNil: Boolean
-  """
-  is_active field predicates
-  """
-  isActive: Boolean
-  isActiveNEQ: Boolean
   """
   product_group edge predicates
   """
@@ -13392,7 +12898,6 @@ type Role implements Node {
   dateDeleted: Time
   dtype: String!
   name: String!
-  isDefault: Boolean!
   permissions: [Permission!]
   users: [User!]
 }
@@ -13476,11 +12981,6 @@ input RoleWhereInput {
   nameHasSuffix: String
   nameEqualFold: String
   nameContainsFold: String
-  """
-  is_default field predicates
-  """
-  isDefault: Boolean
-  isDefaultNEQ: Boolean
   """
   permissions edge predicates
   """
@@ -13987,7 +13487,6 @@ type Status implements Node {
   name: String!
   kind: StatusKind!
   position: Int!
-  isActive: Boolean!
 }
 """
 A connection to a list of items.
@@ -14127,11 +13626,6 @@ input StatusWhereInput {
   positionGTE: Int
   positionLT: Int
   positionLTE: Int
-  """
-  is_active field predicates
-  """
-  isActive: Boolean
-  isActiveNEQ: Boolean
 }
 type Survey implements Node {
   id: ID!
@@ -15737,6 +15231,79 @@ extend type Query {
   viewer: Viewer!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/writes.graphqls", Input: `# Hand-written: the lead lifecycle, contacts, appointments, follow-ups and
+# pipelines (issue 11). Every mutation runs in one transaction that also
+# writes its domain events (docs/events.md) and answers the state it
+# committed. The lead lifecycle rules are in docs/leads.md.
+
+"A change of a lead's writable fields: omitted fields keep their value, null clears an optional one. A milestone flag set to true records its date (today unless given); set to false it clears it."
+input UpdateLeadInput {
+  subject: String
+  "A status of the tenant; its kind (OPEN, SOLD, LOST, CLOSED) drives the lifecycle dates."
+  statusID: ID
+  "A stage on the pipeline of the lead's department; the lead goes last in its column."
+  stageID: ID
+  sourceID: ID
+  contactID: ID
+  accountID: ID @goField(omittable: true)
+  departmentID: ID
+  franchiseID: ID
+  "Who sold the lead (a sold lead only; defaults to the user who sells it)."
+  soldByID: ID
+  "Who lost the lead (a lost lead only; defaults to the user who marks it lost)."
+  lostByID: ID
+  "Approval of a loss (a lost lead only)."
+  isLostApproved: Boolean
+  isQualified: Boolean
+  customerInitiated: Boolean
+  "INBOUND or OUTBOUND."
+  direction: String
+  "0 to 10."
+  priority: Int @goField(omittable: true)
+  description: String @goField(omittable: true)
+  category: String @goField(omittable: true)
+  formName: String @goField(omittable: true)
+  makeStr: String @goField(omittable: true)
+  modelStr: String @goField(omittable: true)
+  yearStr: String @goField(omittable: true)
+  trimStr: String @goField(omittable: true)
+  utmCampaign: String @goField(omittable: true)
+  utmSource: String @goField(omittable: true)
+  leadHandlingInstructions: String @goField(omittable: true)
+  dueDate: Time @goField(omittable: true)
+  expectedDeliveryDate: Time @goField(omittable: true)
+  testDriveDone: Boolean @goField(omittable: true)
+  testDriveDate: Time @goField(omittable: true)
+  orderPlaced: Boolean @goField(omittable: true)
+  orderDate: Time @goField(omittable: true)
+  tradeInAppraisalDone: Boolean @goField(omittable: true)
+  tradeInAppraisalDate: Time @goField(omittable: true)
+  creditApplicationSubmitted: Boolean @goField(omittable: true)
+  creditApplicationSubmittedDate: Time @goField(omittable: true)
+  offerMade: Boolean @goField(omittable: true)
+  offerMadeDate: Time @goField(omittable: true)
+  isWalkAroundDone: Boolean @goField(omittable: true)
+  walkAroundDate: Time @goField(omittable: true)
+  isTakeOver: Boolean @goField(omittable: true)
+  takeOverDate: Time @goField(omittable: true)
+  inTransit: Boolean @goField(omittable: true)
+  cpo: Boolean @goField(omittable: true)
+  demo: Boolean @goField(omittable: true)
+  "Replaces the value of each given field; an empty value removes it."
+  customFieldValues: [CustomFieldValueInput!]
+}
+
+extend type Mutation {
+  "Changes a lead (lead.write). Emits lead.updated, and lead.stage_changed / lead.status_changed / lead.assigned for those fields."
+  updateLead(id: ID!, input: UpdateLeadInput!): Lead!
+  "Replaces the lead's assignees with active users of the tenant (lead.write); an empty list unassigns it."
+  assignLead(id: ID!, assigneeIDs: [ID!]!): Lead!
+  "Puts the lead on a stage of its pipeline at a board position (0 = top; past the end = last), keeping every column's positions dense (lead.write)."
+  moveLead(id: ID!, stageID: ID!, position: Int!): Lead!
+  "Records that the viewer opened the lead: the first call sets firstOpenDate and firstOpenBy (lead.read)."
+  openLead(id: ID!): Lead!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -16386,8 +15953,6 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_pipelineID(ctx, field)
 	case "securityGroupID":
 		return ec.fieldContext_Department_securityGroupID(ctx, field)
-	case "isActive":
-		return ec.fieldContext_Department_isActive(ctx, field)
 	case "franchise":
 		return ec.fieldContext_Department_franchise(ctx, field)
 	case "pipeline":
@@ -16716,6 +16281,8 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_utmCampaign(ctx, field)
 	case "utmSource":
 		return ec.fieldContext_Lead_utmSource(ctx, field)
+	case "boardPosition":
+		return ec.fieldContext_Lead_boardPosition(ctx, field)
 	case "status":
 		return ec.fieldContext_Lead_status(ctx, field)
 	case "source":
@@ -17054,8 +16621,6 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_currency(ctx, field)
 	case "productGroupID":
 		return ec.fieldContext_Product_productGroupID(ctx, field)
-	case "isActive":
-		return ec.fieldContext_Product_isActive(ctx, field)
 	case "productGroup":
 		return ec.fieldContext_Product_productGroup(ctx, field)
 	case "thirdPartyIds":
@@ -17110,8 +16675,6 @@ func (ec *executionContext) childFields_ProductGroup(ctx context.Context, field 
 		return ec.fieldContext_ProductGroup_name(ctx, field)
 	case "parentID":
 		return ec.fieldContext_ProductGroup_parentID(ctx, field)
-	case "isActive":
-		return ec.fieldContext_ProductGroup_isActive(ctx, field)
 	case "parent":
 		return ec.fieldContext_ProductGroup_parent(ctx, field)
 	case "productGroups":
@@ -17200,8 +16763,6 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_dtype(ctx, field)
 	case "name":
 		return ec.fieldContext_Role_name(ctx, field)
-	case "isDefault":
-		return ec.fieldContext_Role_isDefault(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Role_permissions(ctx, field)
 	case "users":
@@ -17412,8 +16973,6 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_kind(ctx, field)
 	case "position":
 		return ec.fieldContext_Status_position(ctx, field)
-	case "isActive":
-		return ec.fieldContext_Status_isActive(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Status_createdBy(ctx, field)
 	case "modifiedBy":

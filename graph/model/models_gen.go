@@ -8,9 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
-	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
-	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -89,24 +87,6 @@ type CustomFieldValueInput struct {
 	Value   string    `json:"value"`
 }
 
-// A department create or update; franchiseID is required on create.
-type DepartmentInput struct {
-	Name        *string    `json:"name,omitempty"`
-	FranchiseID *uuid.UUID `json:"franchiseID,omitempty"`
-	// The pipeline the department's new leads enter.
-	PipelineID *uuid.UUID `json:"pipelineID,omitempty"`
-	// The round-robin group the department's new leads are assigned by.
-	SecurityGroupID *uuid.UUID `json:"securityGroupID,omitempty"`
-	IsActive        *bool      `json:"isActive,omitempty"`
-}
-
-// A franchise create or update.
-type FranchiseInput struct {
-	Name     *string `json:"name,omitempty"`
-	Code     *string `json:"code,omitempty"`
-	IsActive *bool   `json:"isActive,omitempty"`
-}
-
 // A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage.
 type LeadInput struct {
 	Subject                  *string                  `json:"subject,omitempty"`
@@ -129,32 +109,6 @@ type LeadInput struct {
 	CustomFieldValues        []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
-// A product group create or update; parentID places it in the tree.
-type ProductGroupInput struct {
-	Name     *string    `json:"name,omitempty"`
-	ParentID *uuid.UUID `json:"parentID,omitempty"`
-	IsActive *bool      `json:"isActive,omitempty"`
-}
-
-// A product create or update; prices are decimals such as "1234.50", currency an ISO 4217 code.
-type ProductInput struct {
-	Name              *string    `json:"name,omitempty"`
-	Sku               *string    `json:"sku,omitempty"`
-	Description       *string    `json:"description,omitempty"`
-	DefaultCost       *string    `json:"defaultCost,omitempty"`
-	DefaultSalesPrice *string    `json:"defaultSalesPrice,omitempty"`
-	DefaultMargin     *string    `json:"defaultMargin,omitempty"`
-	Currency          *string    `json:"currency,omitempty"`
-	ProductGroupID    *uuid.UUID `json:"productGroupID,omitempty"`
-	IsActive          *bool      `json:"isActive,omitempty"`
-}
-
-// A role create or update; permissions are names of the permission catalogue (docs/permissions.md) and, when given, replace the role's.
-type RoleInput struct {
-	Name        *string  `json:"name,omitempty"`
-	Permissions []string `json:"permissions,omitempty"`
-}
-
 type SavedFilterInput struct {
 	Name *string `json:"name,omitempty"`
 	// The entity the filter applies to (account, contact, lead, task…).
@@ -164,33 +118,8 @@ type SavedFilterInput struct {
 	Private *bool   `json:"private,omitempty"`
 }
 
-// A security group create or update. memberIDs is ordered: it is the round-robin rotation.
-type SecurityGroupInput struct {
-	Name          *string     `json:"name,omitempty"`
-	DisplayName   *string     `json:"displayName,omitempty"`
-	RoundRobin    *bool       `json:"roundRobin,omitempty"`
-	IsActive      *bool       `json:"isActive,omitempty"`
-	MemberIDs     []uuid.UUID `json:"memberIDs,omitempty"`
-	FranchiseIDs  []uuid.UUID `json:"franchiseIDs,omitempty"`
-	DepartmentIDs []uuid.UUID `json:"departmentIDs,omitempty"`
-}
-
-// A lead source create or update.
-type SourceInput struct {
-	Name     *string `json:"name,omitempty"`
-	IsActive *bool   `json:"isActive,omitempty"`
-}
-
 type StageInput struct {
 	Name *string `json:"name,omitempty"`
-}
-
-// A connection status create or update (kind defaults to OPEN).
-type StatusInput struct {
-	Name     *string      `json:"name,omitempty"`
-	Kind     *status.Kind `json:"kind,omitempty"`
-	Position *int         `json:"position,omitempty"`
-	IsActive *bool        `json:"isActive,omitempty"`
 }
 
 // A task create or update; on update, omitted fields keep their value and null clears an optional one.
@@ -208,19 +137,61 @@ type TaskInput struct {
 	TaskDone     *bool                         `json:"taskDone,omitempty"`
 }
 
-// A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus.
-type UserInput struct {
-	Email            *string        `json:"email,omitempty"`
-	Username         *string        `json:"username,omitempty"`
-	Firstname        *string        `json:"firstname,omitempty"`
-	Lastname         *string        `json:"lastname,omitempty"`
-	DisplayName      *string        `json:"displayName,omitempty"`
-	MobilePhone      *string        `json:"mobilePhone,omitempty"`
-	UserType         *user.UserType `json:"userType,omitempty"`
-	RoundRobinStatus *string        `json:"roundRobinStatus,omitempty"`
-	RoleIDs          []uuid.UUID    `json:"roleIDs,omitempty"`
-	FranchiseIDs     []uuid.UUID    `json:"franchiseIDs,omitempty"`
-	DepartmentIDs    []uuid.UUID    `json:"departmentIDs,omitempty"`
+// A change of a lead's writable fields: omitted fields keep their value, null clears an optional one. A milestone flag set to true records its date (today unless given); set to false it clears it.
+type UpdateLeadInput struct {
+	Subject *string `json:"subject,omitempty"`
+	// A status of the tenant; its kind (OPEN, SOLD, LOST, CLOSED) drives the lifecycle dates.
+	StatusID *uuid.UUID `json:"statusID,omitempty"`
+	// A stage on the pipeline of the lead's department; the lead goes last in its column.
+	StageID      *uuid.UUID                    `json:"stageID,omitempty"`
+	SourceID     *uuid.UUID                    `json:"sourceID,omitempty"`
+	ContactID    *uuid.UUID                    `json:"contactID,omitempty"`
+	AccountID    graphql.Omittable[*uuid.UUID] `json:"accountID,omitempty"`
+	DepartmentID *uuid.UUID                    `json:"departmentID,omitempty"`
+	FranchiseID  *uuid.UUID                    `json:"franchiseID,omitempty"`
+	// Who sold the lead (a sold lead only; defaults to the user who sells it).
+	SoldByID *uuid.UUID `json:"soldByID,omitempty"`
+	// Who lost the lead (a lost lead only; defaults to the user who marks it lost).
+	LostByID *uuid.UUID `json:"lostByID,omitempty"`
+	// Approval of a loss (a lost lead only).
+	IsLostApproved    *bool `json:"isLostApproved,omitempty"`
+	IsQualified       *bool `json:"isQualified,omitempty"`
+	CustomerInitiated *bool `json:"customerInitiated,omitempty"`
+	// INBOUND or OUTBOUND.
+	Direction *string `json:"direction,omitempty"`
+	// 0 to 10.
+	Priority                       graphql.Omittable[*int]       `json:"priority,omitempty"`
+	Description                    graphql.Omittable[*string]    `json:"description,omitempty"`
+	Category                       graphql.Omittable[*string]    `json:"category,omitempty"`
+	FormName                       graphql.Omittable[*string]    `json:"formName,omitempty"`
+	MakeStr                        graphql.Omittable[*string]    `json:"makeStr,omitempty"`
+	ModelStr                       graphql.Omittable[*string]    `json:"modelStr,omitempty"`
+	YearStr                        graphql.Omittable[*string]    `json:"yearStr,omitempty"`
+	TrimStr                        graphql.Omittable[*string]    `json:"trimStr,omitempty"`
+	UtmCampaign                    graphql.Omittable[*string]    `json:"utmCampaign,omitempty"`
+	UtmSource                      graphql.Omittable[*string]    `json:"utmSource,omitempty"`
+	LeadHandlingInstructions       graphql.Omittable[*string]    `json:"leadHandlingInstructions,omitempty"`
+	DueDate                        graphql.Omittable[*time.Time] `json:"dueDate,omitempty"`
+	ExpectedDeliveryDate           graphql.Omittable[*time.Time] `json:"expectedDeliveryDate,omitempty"`
+	TestDriveDone                  graphql.Omittable[*bool]      `json:"testDriveDone,omitempty"`
+	TestDriveDate                  graphql.Omittable[*time.Time] `json:"testDriveDate,omitempty"`
+	OrderPlaced                    graphql.Omittable[*bool]      `json:"orderPlaced,omitempty"`
+	OrderDate                      graphql.Omittable[*time.Time] `json:"orderDate,omitempty"`
+	TradeInAppraisalDone           graphql.Omittable[*bool]      `json:"tradeInAppraisalDone,omitempty"`
+	TradeInAppraisalDate           graphql.Omittable[*time.Time] `json:"tradeInAppraisalDate,omitempty"`
+	CreditApplicationSubmitted     graphql.Omittable[*bool]      `json:"creditApplicationSubmitted,omitempty"`
+	CreditApplicationSubmittedDate graphql.Omittable[*time.Time] `json:"creditApplicationSubmittedDate,omitempty"`
+	OfferMade                      graphql.Omittable[*bool]      `json:"offerMade,omitempty"`
+	OfferMadeDate                  graphql.Omittable[*time.Time] `json:"offerMadeDate,omitempty"`
+	IsWalkAroundDone               graphql.Omittable[*bool]      `json:"isWalkAroundDone,omitempty"`
+	WalkAroundDate                 graphql.Omittable[*time.Time] `json:"walkAroundDate,omitempty"`
+	IsTakeOver                     graphql.Omittable[*bool]      `json:"isTakeOver,omitempty"`
+	TakeOverDate                   graphql.Omittable[*time.Time] `json:"takeOverDate,omitempty"`
+	InTransit                      graphql.Omittable[*bool]      `json:"inTransit,omitempty"`
+	Cpo                            graphql.Omittable[*bool]      `json:"cpo,omitempty"`
+	Demo                           graphql.Omittable[*bool]      `json:"demo,omitempty"`
+	// Replaces the value of each given field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
 // The authenticated user of the request and their tenant.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/creditassessment"
 	"github.com/conecrm/gateway/ent/customfield"
@@ -86,7 +87,7 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	var id uuid.UUID
+	var out *ent.Lead
 	err := s.inTx(ctx, func(tx *ent.Client) error {
 		p, err := checkLeadReferences(ctx, tx, leadRefs{
 			department: *in.DepartmentID, franchise: *in.FranchiseID, contact: *in.ContactID,
@@ -117,7 +118,6 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 		if err != nil {
 			return err
 		}
-		id = l.ID
 		checked := make([]CustomFieldValueInput, 0, len(values))
 		for _, cv := range values {
 			checked = append(checked, CustomFieldValueInput{FieldID: cv.Field.ID, Value: cv.Value})
@@ -125,12 +125,16 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 		if err := writeCustomFieldValues(ctx, tx, l.ID, checked); err != nil {
 			return err
 		}
-		return s.writeLeadCreated(ctx, tx, l, assigned, nil)
+		if err := s.writeLeadCreated(ctx, tx, l, assigned, nil); err != nil {
+			return err
+		}
+		out, err = WithLeadGraph(tx.Lead.Query().Where(lead.ID(l.ID))).Only(ctx)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.lead(ctx, id)
+	return out.Unwrap(), nil
 }
 
 func (in LeadInput) texts() []textField {
@@ -187,7 +191,7 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 	for _, u := range orig.Edges.Assignees {
 		assignees = append(assignees, u.ID)
 	}
-	var newID uuid.UUID
+	var out *ent.Lead
 	err = s.inTx(ctx, func(tx *ent.Client) error {
 		if dept == nil || fr == nil {
 			var v Validation
@@ -219,7 +223,6 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 		if err != nil {
 			return err
 		}
-		newID = l.ID
 		values, err := tx.CustomFieldValue.Query().Where(customfieldvalue.RecordID(orig.ID),
 			customfieldvalue.HasCustomFieldWith(customfield.IsDeleted(false))).All(ctx)
 		if err != nil {
@@ -232,12 +235,16 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 		if err := writeCustomFieldValues(ctx, tx, l.ID, copied); err != nil {
 			return err
 		}
-		return s.writeLeadCreated(ctx, tx, l, assigned, &orig.ID)
+		if err := s.writeLeadCreated(ctx, tx, l, assigned, &orig.ID); err != nil {
+			return err
+		}
+		out, err = WithLeadGraph(tx.Lead.Query().Where(lead.ID(l.ID))).Only(ctx)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.lead(ctx, newID)
+	return out.Unwrap(), nil
 }
 
 func or(a, b *uuid.UUID) *uuid.UUID {
@@ -321,7 +328,18 @@ func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.Lea
 			Order(pipelinestage.ByPosition(), pipelinestage.ByID()).First(ctx)
 		switch {
 		case err == nil:
-			create.SetStageID(first.StageID)
+			// Last in the stage's board column; the stage row is locked so
+			// that concurrent creations get distinct positions.
+			q := tx.ConnectionStage.Query().Where(connectionstage.ID(first.StageID))
+			q.Modify(pgLock)
+			if _, err := q.IDs(ctx); err != nil {
+				return nil, nil, err
+			}
+			n, err := tx.Lead.Query().Where(lead.StageID(first.StageID)).Count(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
+			create.SetStageID(first.StageID).SetBoardPosition(n)
 		case !ent.IsNotFound(err):
 			return nil, nil, err
 		}
@@ -428,13 +446,4 @@ func (s *Service) writeLeadCreated(ctx context.Context, tx *ent.Client, l *ent.L
 		ev.Data = map[string]any{"copiedFrom": copiedFrom.String()}
 	}
 	return s.emit(ctx, tx, ev)
-}
-
-// lead loads one lead with WithLeadGraph.
-func (s *Service) lead(ctx context.Context, id uuid.UUID) (*ent.Lead, error) {
-	l, err := WithLeadGraph(s.db.Lead.Query().Where(lead.ID(id))).Only(ctx)
-	if err != nil {
-		return nil, AsError(err)
-	}
-	return l, nil
 }
