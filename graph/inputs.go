@@ -41,10 +41,14 @@ func accountInput(in model.AccountInput) crm.AccountInput {
 			in.WorkPhoneExtension, in.MobilePhone, in.Address, in.City, in.Province, in.PostalCode, in.Country,
 			in.Language, in.IsActive),
 	}
-	if in.PrimaryContact != nil {
-		c := contactInput(in.PrimaryContact)
-		out.PrimaryContact = &c
+	if pc, set := in.PrimaryContact.ValueOK(); set {
+		out.PrimaryContactSet = true
+		if pc != nil {
+			c := contactInput(pc)
+			out.PrimaryContact = &c
+		}
 	}
+	out.CustomFieldValues = customFieldValues(in.CustomFieldValues)
 	if in.Contacts != nil {
 		cs := make([]crm.ContactInput, len(in.Contacts))
 		for i, c := range in.Contacts {
@@ -97,7 +101,17 @@ func taskInput(in model.TaskInput) crm.TaskInput {
 		ContactID:    opt(in.ContactID, same),
 		AccountID:    opt(in.AccountID, same),
 		ConnectionID: opt(in.ConnectionID, same),
+
+		CustomFieldValues: customFieldValues(in.CustomFieldValues),
 	}
+}
+
+func customFieldValues(in []*model.CustomFieldValueInput) []crm.CustomFieldValueInput {
+	var out []crm.CustomFieldValueInput
+	for _, v := range in {
+		out = append(out, crm.CustomFieldValueInput{FieldID: v.FieldID, Value: v.Value})
+	}
+	return out
 }
 
 func customFieldInput(in model.CustomFieldInput) crm.CustomFieldInput {

@@ -79,3 +79,16 @@ func argsError(err error, renames map[string]string) error {
 	out.Message = strings.Join(parts, "; ")
 	return &out
 }
+
+func contactWriteInput(in model.ContactInput) crm.ContactWriteInput {
+	return crm.ContactWriteInput{
+		ContactInput: crm.ContactInput{
+			CustomerFields: customerFields(in.PrimaryEmail, in.SecondaryEmail, in.HomePhone, in.WorkPhone,
+				in.WorkPhoneExtension, in.MobilePhone, in.Address, in.City, in.Province, in.PostalCode, in.Country,
+				in.Language, in.IsActive),
+			FirstName: in.FirstName, LastName: in.LastName, CompanyName: in.CompanyName, Civility: in.Civility,
+			PreferredMethodOfContact: in.PreferredMethodOfContact,
+		},
+		CustomFieldValues: customFieldValues(in.CustomFieldValues),
+	}
+}

@@ -31,3 +31,42 @@ func (r *mutationResolver) MoveLead(ctx context.Context, id uuid.UUID, stageID u
 func (r *mutationResolver) OpenLead(ctx context.Context, id uuid.UUID) (*ent.Lead, error) {
 	return r.crm.OpenLead(ctx, id)
 }
+
+func (r *mutationResolver) CreateContact(ctx context.Context, input model.ContactInput) (*ent.Contact, error) {
+	c, err := r.crm.CreateContact(ctx, contactWriteInput(input))
+	return c, inputError(err, nil)
+}
+
+func (r *mutationResolver) UpdateContact(ctx context.Context, id uuid.UUID, input model.ContactInput) (*ent.Contact, error) {
+	c, err := r.crm.UpdateContact(ctx, id, contactWriteInput(input))
+	return c, inputError(err, nil)
+}
+
+func (r *mutationResolver) DeleteContact(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	return id, r.crm.DeleteContact(ctx, id)
+}
+
+func (r *mutationResolver) CreatePipeline(ctx context.Context, name string, stageIDs []uuid.UUID) (*ent.Pipeline, error) {
+	p, err := r.crm.CreatePipeline(ctx, name, stageIDs)
+	return p, err
+}
+
+func (r *mutationResolver) RenamePipeline(ctx context.Context, id uuid.UUID, name string) (*ent.Pipeline, error) {
+	return r.crm.RenamePipeline(ctx, id, name)
+}
+
+func (r *mutationResolver) DeletePipeline(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	return id, r.crm.DeletePipeline(ctx, id)
+}
+
+func (r *mutationResolver) AddPipelineStage(ctx context.Context, pipelineID uuid.UUID, stageID uuid.UUID, position *int) (*ent.Pipeline, error) {
+	return r.crm.AddPipelineStage(ctx, pipelineID, stageID, position)
+}
+
+func (r *mutationResolver) RemovePipelineStage(ctx context.Context, pipelineID uuid.UUID, stageID uuid.UUID) (*ent.Pipeline, error) {
+	return r.crm.RemovePipelineStage(ctx, pipelineID, stageID)
+}
+
+func (r *mutationResolver) MovePipelineStage(ctx context.Context, pipelineID uuid.UUID, stageID uuid.UUID, position int) (*ent.Pipeline, error) {
+	return r.crm.MovePipelineStage(ctx, pipelineID, stageID, position)
+}

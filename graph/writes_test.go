@@ -92,3 +92,60 @@ func TestLeadMutations(t *testing.T) {
 		})
 	})
 }
+
+func TestContactAndPipelineMutations(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		s := start(t, db, graph.Config{})
+		ctx := tenancy.Bypass(context.Background())
+
+		r := query(t, s, admin, `mutation { createContact(input: {firstName: "Ada", city: "Laval"}) { id firstName city } }`, nil)
+		var created struct{ CreateContact struct{ ID, FirstName, City string } }
+		r.into(t, &created)
+		id := created.CreateContact.ID
+		if created.CreateContact.FirstName != "Ada" || created.CreateContact.City != "Laval" {
+			t.Fatalf("created %+v", created)
+		}
+		r = query(t, s, admin, `mutation($id: ID!) { updateContact(id: $id, input: {primaryEmail: "nope"}) { id } }`, map[string]any{"id": id})
+		if r.code() != "BAD_USER_INPUT" {
+			t.Fatalf("errors %+v", r.Errors)
+		}
+		if _, ok := r.Errors[0].Extensions["fields"].(map[string]any)["input.primaryEmail"]; !ok {
+			t.Fatalf("fields %v", r.Errors[0].Extensions)
+		}
+		r = query(t, s, user, `mutation($id: ID!) { deleteContact(id: $id) }`, map[string]any{"id": id})
+		if r.code() != "FORBIDDEN" {
+			t.Fatalf("USER delete: %+v", r.Errors)
+		}
+		r = query(t, s, admin, `mutation($id: ID!) { deleteContact(id: $id) }`, map[string]any{"id": id})
+		if len(r.Errors) > 0 {
+			t.Fatalf("errors %+v", r.Errors)
+		}
+		if n := db.OutboxEvent.Query().Where(outboxevent.TopicIn("contact.created", "contact.deleted")).CountX(ctx); n != 2 {
+			t.Fatalf("%d contact events", n)
+		}
+
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		stage := db.ConnectionStage.Create().SetTenantID(tid).SetName("Fresh").SaveX(ctx).ID
+		r = query(t, s, admin, `mutation($st: ID!) { createPipeline(name: "Service", stageIDs: [$st]) { id name pipelineStages { position stage { id } } } }`,
+			map[string]any{"st": stage})
+		var p struct {
+			CreatePipeline struct {
+				ID             string
+				PipelineStages []struct{ Position int }
+			}
+		}
+		r.into(t, &p)
+		if len(p.CreatePipeline.PipelineStages) != 1 {
+			t.Fatalf("pipeline %+v", p)
+		}
+		r = query(t, s, user, `mutation($id: ID!) { renamePipeline(id: $id, name: "x") { id } }`, map[string]any{"id": p.CreatePipeline.ID})
+		if r.code() != "FORBIDDEN" {
+			t.Fatalf("USER rename: %+v", r.Errors)
+		}
+		r = query(t, s, admin, `mutation($id: ID!, $st: ID!) { movePipelineStage(pipelineID: $id, stageID: $st, position: -1) { id } }`,
+			map[string]any{"id": p.CreatePipeline.ID, "st": stage})
+		if r.code() != "BAD_USER_INPUT" {
+			t.Fatalf("negative position: %+v", r.Errors)
+		}
+	})
+}

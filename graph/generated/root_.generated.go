@@ -387,6 +387,7 @@ type ComplexityRoot struct {
 		Franchise       func(childComplexity int) int
 		FranchiseID     func(childComplexity int) int
 		ID              func(childComplexity int) int
+		IsActive        func(childComplexity int) int
 		IsDeleted       func(childComplexity int) int
 		ModifiedBy      func(childComplexity int) int
 		Name            func(childComplexity int) int
@@ -614,34 +615,72 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AddPipelineStage    func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position *int) int
 		AssignLead          func(childComplexity int, id uuid.UUID, assigneeIDs []uuid.UUID) int
 		CopyLead            func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
 		CreateAccount       func(childComplexity int, input model.AccountInput) int
 		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
+		CreateContact       func(childComplexity int, input model.ContactInput) int
 		CreateCustomField   func(childComplexity int, input model.CustomFieldInput) int
 		CreateCustomLabel   func(childComplexity int, value map[string]any) int
+		CreateDepartment    func(childComplexity int, input model.DepartmentInput) int
+		CreateFranchise     func(childComplexity int, input model.FranchiseInput) int
 		CreateLead          func(childComplexity int, input model.LeadInput) int
+		CreatePipeline      func(childComplexity int, name string, stageIDs []uuid.UUID) int
+		CreateProduct       func(childComplexity int, input model.ProductInput) int
+		CreateProductGroup  func(childComplexity int, input model.ProductGroupInput) int
+		CreateRole          func(childComplexity int, input model.RoleInput) int
 		CreateSavedFilter   func(childComplexity int, input model.SavedFilterInput) int
+		CreateSecurityGroup func(childComplexity int, input model.SecurityGroupInput) int
+		CreateSource        func(childComplexity int, input model.SourceInput) int
 		CreateStage         func(childComplexity int, input model.StageInput) int
+		CreateStatus        func(childComplexity int, input model.StatusInput) int
 		CreateTask          func(childComplexity int, input model.TaskInput) int
+		CreateUser          func(childComplexity int, input model.UserInput) int
+		DeactivateUser      func(childComplexity int, id uuid.UUID) int
 		DeleteAccount       func(childComplexity int, id uuid.UUID) int
 		DeleteAutomation    func(childComplexity int, id uuid.UUID) int
+		DeleteContact       func(childComplexity int, id uuid.UUID) int
 		DeleteCustomField   func(childComplexity int, id uuid.UUID) int
 		DeleteCustomLabel   func(childComplexity int, id uuid.UUID) int
+		DeleteDepartment    func(childComplexity int, id uuid.UUID) int
+		DeleteFranchise     func(childComplexity int, id uuid.UUID) int
+		DeletePipeline      func(childComplexity int, id uuid.UUID) int
+		DeleteProduct       func(childComplexity int, id uuid.UUID) int
+		DeleteProductGroup  func(childComplexity int, id uuid.UUID) int
+		DeleteRole          func(childComplexity int, id uuid.UUID, reassignTo *uuid.UUID) int
 		DeleteSavedFilter   func(childComplexity int, id uuid.UUID) int
+		DeleteSecurityGroup func(childComplexity int, id uuid.UUID) int
+		DeleteSource        func(childComplexity int, id uuid.UUID) int
 		DeleteStage         func(childComplexity int, id uuid.UUID) int
+		DeleteStatus        func(childComplexity int, id uuid.UUID) int
 		DeleteTask          func(childComplexity int, id uuid.UUID) int
+		DeleteUser          func(childComplexity int, id uuid.UUID) int
 		DuplicateAutomation func(childComplexity int, id uuid.UUID) int
 		MoveLead            func(childComplexity int, id uuid.UUID, stageID uuid.UUID, position int) int
+		MovePipelineStage   func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position int) int
 		OpenLead            func(childComplexity int, id uuid.UUID) int
+		ReactivateUser      func(childComplexity int, id uuid.UUID) int
+		RemovePipelineStage func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID) int
+		RenamePipeline      func(childComplexity int, id uuid.UUID, name string) int
 		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
 		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
+		UpdateContact       func(childComplexity int, id uuid.UUID, input model.ContactInput) int
 		UpdateCustomField   func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
 		UpdateCustomLabel   func(childComplexity int, id uuid.UUID, value map[string]any) int
+		UpdateDepartment    func(childComplexity int, id uuid.UUID, input model.DepartmentInput) int
+		UpdateFranchise     func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
 		UpdateLead          func(childComplexity int, id uuid.UUID, input model.UpdateLeadInput) int
+		UpdateProduct       func(childComplexity int, id uuid.UUID, input model.ProductInput) int
+		UpdateProductGroup  func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
+		UpdateRole          func(childComplexity int, id uuid.UUID, input model.RoleInput) int
 		UpdateSavedFilter   func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
+		UpdateSecurityGroup func(childComplexity int, id uuid.UUID, input model.SecurityGroupInput) int
+		UpdateSource        func(childComplexity int, id uuid.UUID, input model.SourceInput) int
 		UpdateStage         func(childComplexity int, id uuid.UUID, input model.StageInput) int
+		UpdateStatus        func(childComplexity int, id uuid.UUID, input model.StatusInput) int
 		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
+		UpdateUser          func(childComplexity int, id uuid.UUID, input model.UserInput) int
 	}
 
 	Package struct {
@@ -751,6 +790,7 @@ type ComplexityRoot struct {
 		Description       func(childComplexity int) int
 		Dtype             func(childComplexity int) int
 		ID                func(childComplexity int) int
+		IsActive          func(childComplexity int) int
 		IsDeleted         func(childComplexity int) int
 		ModifiedBy        func(childComplexity int) int
 		Name              func(childComplexity int) int
@@ -779,6 +819,7 @@ type ComplexityRoot struct {
 		DeletedBy     func(childComplexity int) int
 		Dtype         func(childComplexity int) int
 		ID            func(childComplexity int) int
+		IsActive      func(childComplexity int) int
 		IsDeleted     func(childComplexity int) int
 		ModifiedBy    func(childComplexity int) int
 		Name          func(childComplexity int) int
@@ -851,6 +892,7 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		IsDefault    func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
 		Name         func(childComplexity int) int
@@ -954,6 +996,7 @@ type ComplexityRoot struct {
 		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
+		IsActive     func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		ModifiedBy   func(childComplexity int) int
@@ -2649,6 +2692,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Department.ID(childComplexity), true
+	case "Department.isActive":
+		if e.ComplexityRoot.Department.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Department.IsActive(childComplexity), true
 	case "Department.isDeleted":
 		if e.ComplexityRoot.Department.IsDeleted == nil {
 			break
@@ -3773,6 +3822,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LeadProduct.SalesPrice(childComplexity), true
 
+	case "Mutation.addPipelineStage":
+		if e.ComplexityRoot.Mutation.AddPipelineStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addPipelineStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddPipelineStage(childComplexity, args["pipelineID"].(uuid.UUID), args["stageID"].(uuid.UUID), args["position"].(*int)), true
 	case "Mutation.assignLead":
 		if e.ComplexityRoot.Mutation.AssignLead == nil {
 			break
@@ -3817,6 +3877,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAutomation(childComplexity, args["input"].(model.AutomationInput)), true
+	case "Mutation.createContact":
+		if e.ComplexityRoot.Mutation.CreateContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(model.ContactInput)), true
 	case "Mutation.createCustomField":
 		if e.ComplexityRoot.Mutation.CreateCustomField == nil {
 			break
@@ -3839,6 +3910,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomLabel(childComplexity, args["value"].(map[string]any)), true
+	case "Mutation.createDepartment":
+		if e.ComplexityRoot.Mutation.CreateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDepartment(childComplexity, args["input"].(model.DepartmentInput)), true
+	case "Mutation.createFranchise":
+		if e.ComplexityRoot.Mutation.CreateFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateFranchise(childComplexity, args["input"].(model.FranchiseInput)), true
 	case "Mutation.createLead":
 		if e.ComplexityRoot.Mutation.CreateLead == nil {
 			break
@@ -3850,6 +3943,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.LeadInput)), true
+	case "Mutation.createPipeline":
+		if e.ComplexityRoot.Mutation.CreatePipeline == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPipeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePipeline(childComplexity, args["name"].(string), args["stageIDs"].([]uuid.UUID)), true
+	case "Mutation.createProduct":
+		if e.ComplexityRoot.Mutation.CreateProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProduct(childComplexity, args["input"].(model.ProductInput)), true
+	case "Mutation.createProductGroup":
+		if e.ComplexityRoot.Mutation.CreateProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateProductGroup(childComplexity, args["input"].(model.ProductGroupInput)), true
+	case "Mutation.createRole":
+		if e.ComplexityRoot.Mutation.CreateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateRole(childComplexity, args["input"].(model.RoleInput)), true
 	case "Mutation.createSavedFilter":
 		if e.ComplexityRoot.Mutation.CreateSavedFilter == nil {
 			break
@@ -3861,6 +3998,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSavedFilter(childComplexity, args["input"].(model.SavedFilterInput)), true
+	case "Mutation.createSecurityGroup":
+		if e.ComplexityRoot.Mutation.CreateSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSecurityGroup(childComplexity, args["input"].(model.SecurityGroupInput)), true
+	case "Mutation.createSource":
+		if e.ComplexityRoot.Mutation.CreateSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSource(childComplexity, args["input"].(model.SourceInput)), true
 	case "Mutation.createStage":
 		if e.ComplexityRoot.Mutation.CreateStage == nil {
 			break
@@ -3872,6 +4031,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStage(childComplexity, args["input"].(model.StageInput)), true
+	case "Mutation.createStatus":
+		if e.ComplexityRoot.Mutation.CreateStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateStatus(childComplexity, args["input"].(model.StatusInput)), true
 	case "Mutation.createTask":
 		if e.ComplexityRoot.Mutation.CreateTask == nil {
 			break
@@ -3883,6 +4053,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTask(childComplexity, args["input"].(model.TaskInput)), true
+	case "Mutation.createUser":
+		if e.ComplexityRoot.Mutation.CreateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.UserInput)), true
+	case "Mutation.deactivateUser":
+		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivateUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteAccount":
 		if e.ComplexityRoot.Mutation.DeleteAccount == nil {
 			break
@@ -3905,6 +4097,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteAutomation(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteContact":
+		if e.ComplexityRoot.Mutation.DeleteContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContact(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteCustomField":
 		if e.ComplexityRoot.Mutation.DeleteCustomField == nil {
 			break
@@ -3927,6 +4130,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteCustomLabel(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteDepartment":
+		if e.ComplexityRoot.Mutation.DeleteDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDepartment(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteFranchise":
+		if e.ComplexityRoot.Mutation.DeleteFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFranchise(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deletePipeline":
+		if e.ComplexityRoot.Mutation.DeletePipeline == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePipeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePipeline(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteProduct":
+		if e.ComplexityRoot.Mutation.DeleteProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProduct(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteProductGroup":
+		if e.ComplexityRoot.Mutation.DeleteProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProductGroup(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteRole":
+		if e.ComplexityRoot.Mutation.DeleteRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteRole(childComplexity, args["id"].(uuid.UUID), args["reassignTo"].(*uuid.UUID)), true
 	case "Mutation.deleteSavedFilter":
 		if e.ComplexityRoot.Mutation.DeleteSavedFilter == nil {
 			break
@@ -3938,6 +4207,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteSavedFilter(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteSecurityGroup":
+		if e.ComplexityRoot.Mutation.DeleteSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSecurityGroup(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteSource":
+		if e.ComplexityRoot.Mutation.DeleteSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSource(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteStage":
 		if e.ComplexityRoot.Mutation.DeleteStage == nil {
 			break
@@ -3949,6 +4240,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteStage(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteStatus":
+		if e.ComplexityRoot.Mutation.DeleteStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteStatus(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deleteTask":
 		if e.ComplexityRoot.Mutation.DeleteTask == nil {
 			break
@@ -3960,6 +4262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTask(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteUser":
+		if e.ComplexityRoot.Mutation.DeleteUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.duplicateAutomation":
 		if e.ComplexityRoot.Mutation.DuplicateAutomation == nil {
 			break
@@ -3982,6 +4295,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MoveLead(childComplexity, args["id"].(uuid.UUID), args["stageID"].(uuid.UUID), args["position"].(int)), true
+	case "Mutation.movePipelineStage":
+		if e.ComplexityRoot.Mutation.MovePipelineStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_movePipelineStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MovePipelineStage(childComplexity, args["pipelineID"].(uuid.UUID), args["stageID"].(uuid.UUID), args["position"].(int)), true
 	case "Mutation.openLead":
 		if e.ComplexityRoot.Mutation.OpenLead == nil {
 			break
@@ -3993,6 +4317,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.OpenLead(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.reactivateUser":
+		if e.ComplexityRoot.Mutation.ReactivateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reactivateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReactivateUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.removePipelineStage":
+		if e.ComplexityRoot.Mutation.RemovePipelineStage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removePipelineStage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemovePipelineStage(childComplexity, args["pipelineID"].(uuid.UUID), args["stageID"].(uuid.UUID)), true
+	case "Mutation.renamePipeline":
+		if e.ComplexityRoot.Mutation.RenamePipeline == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renamePipeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenamePipeline(childComplexity, args["id"].(uuid.UUID), args["name"].(string)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -4015,6 +4372,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAutomation(childComplexity, args["id"].(uuid.UUID), args["input"].(model.AutomationInput)), true
+	case "Mutation.updateContact":
+		if e.ComplexityRoot.Mutation.UpdateContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ContactInput)), true
 	case "Mutation.updateCustomField":
 		if e.ComplexityRoot.Mutation.UpdateCustomField == nil {
 			break
@@ -4037,6 +4405,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomLabel(childComplexity, args["id"].(uuid.UUID), args["value"].(map[string]any)), true
+	case "Mutation.updateDepartment":
+		if e.ComplexityRoot.Mutation.UpdateDepartment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDepartment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDepartment(childComplexity, args["id"].(uuid.UUID), args["input"].(model.DepartmentInput)), true
+	case "Mutation.updateFranchise":
+		if e.ComplexityRoot.Mutation.UpdateFranchise == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFranchise_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFranchise(childComplexity, args["id"].(uuid.UUID), args["input"].(model.FranchiseInput)), true
 	case "Mutation.updateLead":
 		if e.ComplexityRoot.Mutation.UpdateLead == nil {
 			break
@@ -4048,6 +4438,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLead(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLeadInput)), true
+	case "Mutation.updateProduct":
+		if e.ComplexityRoot.Mutation.UpdateProduct == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProduct_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProduct(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductInput)), true
+	case "Mutation.updateProductGroup":
+		if e.ComplexityRoot.Mutation.UpdateProductGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProductGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProductGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.ProductGroupInput)), true
+	case "Mutation.updateRole":
+		if e.ComplexityRoot.Mutation.UpdateRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateRole(childComplexity, args["id"].(uuid.UUID), args["input"].(model.RoleInput)), true
 	case "Mutation.updateSavedFilter":
 		if e.ComplexityRoot.Mutation.UpdateSavedFilter == nil {
 			break
@@ -4059,6 +4482,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateSavedFilter(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SavedFilterInput)), true
+	case "Mutation.updateSecurityGroup":
+		if e.ComplexityRoot.Mutation.UpdateSecurityGroup == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSecurityGroup_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSecurityGroup(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SecurityGroupInput)), true
+	case "Mutation.updateSource":
+		if e.ComplexityRoot.Mutation.UpdateSource == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSource_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSource(childComplexity, args["id"].(uuid.UUID), args["input"].(model.SourceInput)), true
 	case "Mutation.updateStage":
 		if e.ComplexityRoot.Mutation.UpdateStage == nil {
 			break
@@ -4070,6 +4515,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStage(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StageInput)), true
+	case "Mutation.updateStatus":
+		if e.ComplexityRoot.Mutation.UpdateStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateStatus(childComplexity, args["id"].(uuid.UUID), args["input"].(model.StatusInput)), true
 	case "Mutation.updateTask":
 		if e.ComplexityRoot.Mutation.UpdateTask == nil {
 			break
@@ -4081,6 +4537,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(uuid.UUID), args["input"].(model.TaskInput)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UserInput)), true
 
 	case "Package.createdBy":
 		if e.ComplexityRoot.Package.CreatedBy == nil {
@@ -4582,6 +5049,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.ID(childComplexity), true
+	case "Product.isActive":
+		if e.ComplexityRoot.Product.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.IsActive(childComplexity), true
 	case "Product.isDeleted":
 		if e.ComplexityRoot.Product.IsDeleted == nil {
 			break
@@ -4699,6 +5172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductGroup.ID(childComplexity), true
+	case "ProductGroup.isActive":
+		if e.ComplexityRoot.ProductGroup.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductGroup.IsActive(childComplexity), true
 	case "ProductGroup.isDeleted":
 		if e.ComplexityRoot.ProductGroup.IsDeleted == nil {
 			break
@@ -5162,6 +5641,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Role.ID(childComplexity), true
+	case "Role.isDefault":
+		if e.ComplexityRoot.Role.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Role.IsDefault(childComplexity), true
 	case "Role.isDeleted":
 		if e.ComplexityRoot.Role.IsDeleted == nil {
 			break
@@ -5610,6 +6095,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.ID(childComplexity), true
+	case "Status.isActive":
+		if e.ComplexityRoot.Status.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Status.IsActive(childComplexity), true
 	case "Status.isDeleted":
 		if e.ComplexityRoot.Status.IsDeleted == nil {
 			break
@@ -6461,6 +6952,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ConnectionStageWhereInput", ec.unmarshalInputConnectionStageWhereInput),
 			graphql.NewInputUnmarshaler("ConnectionThirdPartyIDOrder", ec.unmarshalInputConnectionThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("ConnectionThirdPartyIDWhereInput", ec.unmarshalInputConnectionThirdPartyIDWhereInput),
+			graphql.NewInputUnmarshaler("ContactInput", ec.unmarshalInputContactInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("CopyLeadInput", ec.unmarshalInputCopyLeadInput),
@@ -6476,10 +6968,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomLabelWhereInput", ec.unmarshalInputCustomLabelWhereInput),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDOrder", ec.unmarshalInputCustomerThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("CustomerThirdPartyIDWhereInput", ec.unmarshalInputCustomerThirdPartyIDWhereInput),
+			graphql.NewInputUnmarshaler("DepartmentInput", ec.unmarshalInputDepartmentInput),
 			graphql.NewInputUnmarshaler("DepartmentOrder", ec.unmarshalInputDepartmentOrder),
 			graphql.NewInputUnmarshaler("DepartmentWhereInput", ec.unmarshalInputDepartmentWhereInput),
 			graphql.NewInputUnmarshaler("FollowUpOrder", ec.unmarshalInputFollowUpOrder),
 			graphql.NewInputUnmarshaler("FollowUpWhereInput", ec.unmarshalInputFollowUpWhereInput),
+			graphql.NewInputUnmarshaler("FranchiseInput", ec.unmarshalInputFranchiseInput),
 			graphql.NewInputUnmarshaler("FranchiseOrder", ec.unmarshalInputFranchiseOrder),
 			graphql.NewInputUnmarshaler("FranchiseWhereInput", ec.unmarshalInputFranchiseWhereInput),
 			graphql.NewInputUnmarshaler("IncentiveOrder", ec.unmarshalInputIncentiveOrder),
@@ -6498,22 +6992,28 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PipelineStageOrder", ec.unmarshalInputPipelineStageOrder),
 			graphql.NewInputUnmarshaler("PipelineStageWhereInput", ec.unmarshalInputPipelineStageWhereInput),
 			graphql.NewInputUnmarshaler("PipelineWhereInput", ec.unmarshalInputPipelineWhereInput),
+			graphql.NewInputUnmarshaler("ProductGroupInput", ec.unmarshalInputProductGroupInput),
 			graphql.NewInputUnmarshaler("ProductGroupOrder", ec.unmarshalInputProductGroupOrder),
 			graphql.NewInputUnmarshaler("ProductGroupWhereInput", ec.unmarshalInputProductGroupWhereInput),
+			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDOrder", ec.unmarshalInputProductThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("ProductThirdPartyIDWhereInput", ec.unmarshalInputProductThirdPartyIDWhereInput),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
+			graphql.NewInputUnmarshaler("RoleInput", ec.unmarshalInputRoleInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
 			graphql.NewInputUnmarshaler("SavedFilterInput", ec.unmarshalInputSavedFilterInput),
 			graphql.NewInputUnmarshaler("SavedFilterOrder", ec.unmarshalInputSavedFilterOrder),
 			graphql.NewInputUnmarshaler("SavedFilterWhereInput", ec.unmarshalInputSavedFilterWhereInput),
+			graphql.NewInputUnmarshaler("SecurityGroupInput", ec.unmarshalInputSecurityGroupInput),
 			graphql.NewInputUnmarshaler("SecurityGroupOrder", ec.unmarshalInputSecurityGroupOrder),
 			graphql.NewInputUnmarshaler("SecurityGroupWhereInput", ec.unmarshalInputSecurityGroupWhereInput),
+			graphql.NewInputUnmarshaler("SourceInput", ec.unmarshalInputSourceInput),
 			graphql.NewInputUnmarshaler("SourceOrder", ec.unmarshalInputSourceOrder),
 			graphql.NewInputUnmarshaler("SourceWhereInput", ec.unmarshalInputSourceWhereInput),
 			graphql.NewInputUnmarshaler("StageInput", ec.unmarshalInputStageInput),
+			graphql.NewInputUnmarshaler("StatusInput", ec.unmarshalInputStatusInput),
 			graphql.NewInputUnmarshaler("StatusOrder", ec.unmarshalInputStatusOrder),
 			graphql.NewInputUnmarshaler("StatusWhereInput", ec.unmarshalInputStatusWhereInput),
 			graphql.NewInputUnmarshaler("SurveyOrder", ec.unmarshalInputSurveyOrder),
@@ -6523,6 +7023,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
 			graphql.NewInputUnmarshaler("UpdateLeadInput", ec.unmarshalInputUpdateLeadInput),
+			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserSettingsOrder", ec.unmarshalInputUserSettingsOrder),
 			graphql.NewInputUnmarshaler("UserSettingsWhereInput", ec.unmarshalInputUserSettingsWhereInput),
@@ -6605,6 +7106,138 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../../schema/admin.graphqls", Input: `# Hand-written: tenant administration (internal/crm users.go, roles.go,
+# groups.go, reference.go). Users, roles and security groups need
+# user.manage; franchises, departments, sources and statuses
+# settings.manage; products and product groups product.manage. Every write
+# is one transaction that emits its domain event ("user.created",
+# "role.deleted"…). On update, omitted fields keep their value and a list,
+# when given, replaces the current one. Input errors come back with
+# extensions.code BAD_USER_INPUT and extensions.fields naming each field
+# (e.g. "input.email"); another tenant's ids answer like unknown ids.
+
+"A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus."
+input UserInput {
+  email: String
+  username: String
+  firstname: String
+  lastname: String
+  displayName: String
+  mobilePhone: String
+  userType: UserUserType
+  roundRobinStatus: String
+  roleIDs: [ID!]
+  franchiseIDs: [ID!]
+  departmentIDs: [ID!]
+}
+
+"A role create or update; permissions are names of the permission catalogue (docs/permissions.md) and, when given, replace the role's."
+input RoleInput {
+  name: String
+  permissions: [String!]
+}
+
+"A security group create or update. memberIDs is ordered: it is the round-robin rotation."
+input SecurityGroupInput {
+  name: String
+  displayName: String
+  roundRobin: Boolean
+  isActive: Boolean
+  memberIDs: [ID!]
+  franchiseIDs: [ID!]
+  departmentIDs: [ID!]
+}
+
+"A franchise create or update."
+input FranchiseInput {
+  name: String
+  code: String
+  isActive: Boolean
+}
+
+"A department create or update; franchiseID is required on create."
+input DepartmentInput {
+  name: String
+  franchiseID: ID
+  "The pipeline the department's new leads enter."
+  pipelineID: ID
+  "The round-robin group the department's new leads are assigned by."
+  securityGroupID: ID
+  isActive: Boolean
+}
+
+"A lead source create or update."
+input SourceInput {
+  name: String
+  isActive: Boolean
+}
+
+"A connection status create or update (kind defaults to OPEN)."
+input StatusInput {
+  name: String
+  kind: StatusKind
+  position: Int
+  isActive: Boolean
+}
+
+"A product create or update; prices are decimals such as \"1234.50\", currency an ISO 4217 code."
+input ProductInput {
+  name: String
+  sku: String
+  description: String
+  defaultCost: String
+  defaultSalesPrice: String
+  defaultMargin: String
+  currency: String
+  productGroupID: ID
+  isActive: Boolean
+}
+
+"A product group create or update; parentID places it in the tree."
+input ProductGroupInput {
+  name: String
+  parentID: ID
+  isActive: Boolean
+}
+
+extend type Mutation {
+  createUser(input: UserInput!): User!
+  updateUser(id: ID!, input: UserInput!): User!
+  "Cuts the user's access at once; tokens issued before stay refused after a reactivation."
+  deactivateUser(id: ID!): User!
+  "Lets the user sign in again, with a token issued after this."
+  reactivateUser(id: ID!): User!
+  deleteUser(id: ID!): ID!
+
+  createRole(input: RoleInput!): Role!
+  updateRole(id: ID!, input: RoleInput!): Role!
+  "Refused for the default roles, and while users hold the role unless reassignTo names the role they get instead."
+  deleteRole(id: ID!, reassignTo: ID): ID!
+
+  createSecurityGroup(input: SecurityGroupInput!): SecurityGroup!
+  updateSecurityGroup(id: ID!, input: SecurityGroupInput!): SecurityGroup!
+  deleteSecurityGroup(id: ID!): ID!
+
+  createFranchise(input: FranchiseInput!): Franchise!
+  updateFranchise(id: ID!, input: FranchiseInput!): Franchise!
+  deleteFranchise(id: ID!): ID!
+  createDepartment(input: DepartmentInput!): Department!
+  updateDepartment(id: ID!, input: DepartmentInput!): Department!
+  deleteDepartment(id: ID!): ID!
+  createSource(input: SourceInput!): Source!
+  updateSource(id: ID!, input: SourceInput!): Source!
+  deleteSource(id: ID!): ID!
+  createStatus(input: StatusInput!): Status!
+  updateStatus(id: ID!, input: StatusInput!): Status!
+  deleteStatus(id: ID!): ID!
+  createProduct(input: ProductInput!): Product!
+  updateProduct(id: ID!, input: ProductInput!): Product!
+  deleteProduct(id: ID!): ID!
+  createProductGroup(input: ProductGroupInput!): ProductGroup!
+  updateProductGroup(id: ID!, input: ProductGroupInput!): ProductGroup!
+  deleteProductGroup(id: ID!): ID!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
 # columns are plain UUIDs; internal/loader batches the user lookups.
 
@@ -9210,6 +9843,7 @@ type Department implements Node {
   the round-robin group new leads of this department are assigned by
   """
   securityGroupID: ID
+  isActive: Boolean!
   franchise: Franchise
   pipeline: Pipeline
   securityGroup: SecurityGroup
@@ -9351,6 +9985,11 @@ input DepartmentWhereInput {
   securityGroupIDNotIn: [ID!]
   securityGroupIDIsNil: Boolean
   securityGroupIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   franchise edge predicates
   """
@@ -11673,6 +12312,7 @@ type Product implements Node {
   defaultMargin: String!
   currency: String!
   productGroupID: ID
+  isActive: Boolean!
   productGroup: ProductGroup
   thirdPartyIds: [ProductThirdPartyID!]
 }
@@ -11715,6 +12355,7 @@ type ProductGroup implements Node {
   dtype: String!
   name: String!
   parentID: ID
+  isActive: Boolean!
   parent: ProductGroup
   productGroups: [ProductGroup!]
   products: [Product!]
@@ -11838,6 +12479,11 @@ input ProductGroupWhereInput {
   parentIDNotIn: [ID!]
   parentIDIsNil: Boolean
   parentIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   parent edge predicates
   """
@@ -12179,6 +12825,11 @@ input ProductWhereInput {
   productGroupIDNotIn: [ID!]
   productGroupIDIsNil: Boolean
   productGroupIDNotNil: Boolean
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
   """
   product_group edge predicates
   """
@@ -12898,6 +13549,7 @@ type Role implements Node {
   dateDeleted: Time
   dtype: String!
   name: String!
+  isDefault: Boolean!
   permissions: [Permission!]
   users: [User!]
 }
@@ -12981,6 +13633,11 @@ input RoleWhereInput {
   nameHasSuffix: String
   nameEqualFold: String
   nameContainsFold: String
+  """
+  is_default field predicates
+  """
+  isDefault: Boolean
+  isDefaultNEQ: Boolean
   """
   permissions edge predicates
   """
@@ -13487,6 +14144,7 @@ type Status implements Node {
   name: String!
   kind: StatusKind!
   position: Int!
+  isActive: Boolean!
 }
 """
 A connection to a list of items.
@@ -13626,6 +14284,11 @@ input StatusWhereInput {
   positionGTE: Int
   positionLT: Int
   positionLTE: Int
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
 }
 type Survey implements Node {
   id: ID!
@@ -15041,7 +15704,7 @@ extend type Automation {
 # BAD_USER_INPUT and extensions.fields naming each field by its path
 # (e.g. "input.title"); another tenant's ids answer like unknown ids.
 
-"A contact embedded in an account write: with an id it links (and updates) that contact, without one it creates a contact."
+"A contact embedded in an account write: with an id it links that contact and updates the fields given with it; without one it creates a contact."
 input AccountContactInput {
   id: ID
   primaryEmail: String
@@ -15080,8 +15743,11 @@ input AccountInput {
   country: String
   language: String
   isActive: Boolean
-  primaryContact: AccountContactInput
+  "null clears the primary contact."
+  primaryContact: AccountContactInput @goField(omittable: true)
   contacts: [AccountContactInput!]
+  "Replaces the value of each given account custom field; an empty value removes it."
+  customFieldValues: [CustomFieldValueInput!]
 }
 
 "The value of one custom field."
@@ -15134,6 +15800,8 @@ input TaskInput {
   accountID: ID @goField(omittable: true)
   connectionID: ID @goField(omittable: true)
   taskDone: Boolean
+  "Replaces the value of each given task custom field; an empty value removes it."
+  customFieldValues: [CustomFieldValueInput!]
 }
 
 input StageInput {
@@ -15302,6 +15970,52 @@ extend type Mutation {
   moveLead(id: ID!, stageID: ID!, position: Int!): Lead!
   "Records that the viewer opened the lead: the first call sets firstOpenDate and firstOpenBy (lead.read)."
   openLead(id: ID!): Lead!
+}
+
+"A contact create or update: omitted fields keep their value, a blank text clears it."
+input ContactInput {
+  firstName: String
+  lastName: String
+  companyName: String
+  civility: String
+  preferredMethodOfContact: String
+  primaryEmail: String
+  secondaryEmail: String
+  homePhone: String
+  workPhone: String
+  workPhoneExtension: String
+  mobilePhone: String
+  address: String
+  city: String
+  province: String
+  postalCode: String
+  country: String
+  language: String
+  isActive: Boolean
+  "Replaces the value of each given field; an empty value removes it."
+  customFieldValues: [CustomFieldValueInput!]
+}
+
+extend type Mutation {
+  "Creates a contact (contact.write); emits contact.created."
+  createContact(input: ContactInput!): Contact!
+  "Changes a contact (contact.write); emits contact.updated."
+  updateContact(id: ID!, input: ContactInput!): Contact!
+  "Soft-deletes a contact (contact.delete) and clears the primary contact of the accounts that had it; returns its id."
+  deleteContact(id: ID!): ID!
+
+  "Creates a pipeline with the given stages in that order (stage.manage)."
+  createPipeline(name: String!, stageIDs: [ID!]): Pipeline!
+  "Renames a pipeline (stage.manage)."
+  renamePipeline(id: ID!, name: String!): Pipeline!
+  "Soft-deletes a pipeline (stage.manage); refused while a department uses it. Returns its id."
+  deletePipeline(id: ID!): ID!
+  "Puts a stage on the pipeline at position (omitted or past the end = last); positions stay dense (stage.manage)."
+  addPipelineStage(pipelineID: ID!, stageID: ID!, position: Int): Pipeline!
+  "Takes a stage off the pipeline (stage.manage); refused while a lead of a department on this pipeline is on it."
+  removePipelineStage(pipelineID: ID!, stageID: ID!): Pipeline!
+  "Moves a stage of the pipeline to position (past the end = last); positions stay dense (stage.manage)."
+  movePipelineStage(pipelineID: ID!, stageID: ID!, position: Int!): Pipeline!
 }
 `, BuiltIn: false},
 }
@@ -15953,6 +16667,8 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_pipelineID(ctx, field)
 	case "securityGroupID":
 		return ec.fieldContext_Department_securityGroupID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Department_isActive(ctx, field)
 	case "franchise":
 		return ec.fieldContext_Department_franchise(ctx, field)
 	case "pipeline":
@@ -16621,6 +17337,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_currency(ctx, field)
 	case "productGroupID":
 		return ec.fieldContext_Product_productGroupID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Product_isActive(ctx, field)
 	case "productGroup":
 		return ec.fieldContext_Product_productGroup(ctx, field)
 	case "thirdPartyIds":
@@ -16675,6 +17393,8 @@ func (ec *executionContext) childFields_ProductGroup(ctx context.Context, field 
 		return ec.fieldContext_ProductGroup_name(ctx, field)
 	case "parentID":
 		return ec.fieldContext_ProductGroup_parentID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_ProductGroup_isActive(ctx, field)
 	case "parent":
 		return ec.fieldContext_ProductGroup_parent(ctx, field)
 	case "productGroups":
@@ -16763,6 +17483,8 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_dtype(ctx, field)
 	case "name":
 		return ec.fieldContext_Role_name(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_Role_isDefault(ctx, field)
 	case "permissions":
 		return ec.fieldContext_Role_permissions(ctx, field)
 	case "users":
@@ -16973,6 +17695,8 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_kind(ctx, field)
 	case "position":
 		return ec.fieldContext_Status_position(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Status_isActive(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Status_createdBy(ctx, field)
 	case "modifiedBy":

@@ -8,11 +8,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
-// A contact embedded in an account write: with an id it links (and updates) that contact, without one it creates a contact.
+// A contact embedded in an account write: with an id it links that contact and updates the fields given with it; without one it creates a contact.
 type AccountContactInput struct {
 	ID                       *uuid.UUID `json:"id,omitempty"`
 	PrimaryEmail             *string    `json:"primaryEmail,omitempty"`
@@ -37,22 +39,25 @@ type AccountContactInput struct {
 
 // An account create or update; on update, omitted fields keep their value and contacts, when given, replace the account's contacts.
 type AccountInput struct {
-	Name               *string                `json:"name,omitempty"`
-	PrimaryEmail       *string                `json:"primaryEmail,omitempty"`
-	SecondaryEmail     *string                `json:"secondaryEmail,omitempty"`
-	HomePhone          *string                `json:"homePhone,omitempty"`
-	WorkPhone          *string                `json:"workPhone,omitempty"`
-	WorkPhoneExtension *string                `json:"workPhoneExtension,omitempty"`
-	MobilePhone        *string                `json:"mobilePhone,omitempty"`
-	Address            *string                `json:"address,omitempty"`
-	City               *string                `json:"city,omitempty"`
-	Province           *string                `json:"province,omitempty"`
-	PostalCode         *string                `json:"postalCode,omitempty"`
-	Country            *string                `json:"country,omitempty"`
-	Language           *string                `json:"language,omitempty"`
-	IsActive           *bool                  `json:"isActive,omitempty"`
-	PrimaryContact     *AccountContactInput   `json:"primaryContact,omitempty"`
-	Contacts           []*AccountContactInput `json:"contacts,omitempty"`
+	Name               *string `json:"name,omitempty"`
+	PrimaryEmail       *string `json:"primaryEmail,omitempty"`
+	SecondaryEmail     *string `json:"secondaryEmail,omitempty"`
+	HomePhone          *string `json:"homePhone,omitempty"`
+	WorkPhone          *string `json:"workPhone,omitempty"`
+	WorkPhoneExtension *string `json:"workPhoneExtension,omitempty"`
+	MobilePhone        *string `json:"mobilePhone,omitempty"`
+	Address            *string `json:"address,omitempty"`
+	City               *string `json:"city,omitempty"`
+	Province           *string `json:"province,omitempty"`
+	PostalCode         *string `json:"postalCode,omitempty"`
+	Country            *string `json:"country,omitempty"`
+	Language           *string `json:"language,omitempty"`
+	IsActive           *bool   `json:"isActive,omitempty"`
+	// null clears the primary contact.
+	PrimaryContact graphql.Omittable[*AccountContactInput] `json:"primaryContact,omitempty"`
+	Contacts       []*AccountContactInput                  `json:"contacts,omitempty"`
+	// Replaces the value of each given account custom field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
 // An automation create or update; on update, omitted fields keep their value and a null franchiseID clears it.
@@ -62,6 +67,30 @@ type AutomationInput struct {
 	Nodes             []map[string]any              `json:"nodes,omitempty"`
 	Edges             []map[string]any              `json:"edges,omitempty"`
 	FranchiseID       graphql.Omittable[*uuid.UUID] `json:"franchiseID,omitempty"`
+}
+
+// A contact create or update: omitted fields keep their value, a blank text clears it.
+type ContactInput struct {
+	FirstName                *string `json:"firstName,omitempty"`
+	LastName                 *string `json:"lastName,omitempty"`
+	CompanyName              *string `json:"companyName,omitempty"`
+	Civility                 *string `json:"civility,omitempty"`
+	PreferredMethodOfContact *string `json:"preferredMethodOfContact,omitempty"`
+	PrimaryEmail             *string `json:"primaryEmail,omitempty"`
+	SecondaryEmail           *string `json:"secondaryEmail,omitempty"`
+	HomePhone                *string `json:"homePhone,omitempty"`
+	WorkPhone                *string `json:"workPhone,omitempty"`
+	WorkPhoneExtension       *string `json:"workPhoneExtension,omitempty"`
+	MobilePhone              *string `json:"mobilePhone,omitempty"`
+	Address                  *string `json:"address,omitempty"`
+	City                     *string `json:"city,omitempty"`
+	Province                 *string `json:"province,omitempty"`
+	PostalCode               *string `json:"postalCode,omitempty"`
+	Country                  *string `json:"country,omitempty"`
+	Language                 *string `json:"language,omitempty"`
+	IsActive                 *bool   `json:"isActive,omitempty"`
+	// Replaces the value of each given field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
 // A copy of a lead for another contact.
@@ -87,6 +116,24 @@ type CustomFieldValueInput struct {
 	Value   string    `json:"value"`
 }
 
+// A department create or update; franchiseID is required on create.
+type DepartmentInput struct {
+	Name        *string    `json:"name,omitempty"`
+	FranchiseID *uuid.UUID `json:"franchiseID,omitempty"`
+	// The pipeline the department's new leads enter.
+	PipelineID *uuid.UUID `json:"pipelineID,omitempty"`
+	// The round-robin group the department's new leads are assigned by.
+	SecurityGroupID *uuid.UUID `json:"securityGroupID,omitempty"`
+	IsActive        *bool      `json:"isActive,omitempty"`
+}
+
+// A franchise create or update.
+type FranchiseInput struct {
+	Name     *string `json:"name,omitempty"`
+	Code     *string `json:"code,omitempty"`
+	IsActive *bool   `json:"isActive,omitempty"`
+}
+
 // A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage.
 type LeadInput struct {
 	Subject                  *string                  `json:"subject,omitempty"`
@@ -109,6 +156,32 @@ type LeadInput struct {
 	CustomFieldValues        []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
+// A product group create or update; parentID places it in the tree.
+type ProductGroupInput struct {
+	Name     *string    `json:"name,omitempty"`
+	ParentID *uuid.UUID `json:"parentID,omitempty"`
+	IsActive *bool      `json:"isActive,omitempty"`
+}
+
+// A product create or update; prices are decimals such as "1234.50", currency an ISO 4217 code.
+type ProductInput struct {
+	Name              *string    `json:"name,omitempty"`
+	Sku               *string    `json:"sku,omitempty"`
+	Description       *string    `json:"description,omitempty"`
+	DefaultCost       *string    `json:"defaultCost,omitempty"`
+	DefaultSalesPrice *string    `json:"defaultSalesPrice,omitempty"`
+	DefaultMargin     *string    `json:"defaultMargin,omitempty"`
+	Currency          *string    `json:"currency,omitempty"`
+	ProductGroupID    *uuid.UUID `json:"productGroupID,omitempty"`
+	IsActive          *bool      `json:"isActive,omitempty"`
+}
+
+// A role create or update; permissions are names of the permission catalogue (docs/permissions.md) and, when given, replace the role's.
+type RoleInput struct {
+	Name        *string  `json:"name,omitempty"`
+	Permissions []string `json:"permissions,omitempty"`
+}
+
 type SavedFilterInput struct {
 	Name *string `json:"name,omitempty"`
 	// The entity the filter applies to (account, contact, lead, task…).
@@ -118,8 +191,33 @@ type SavedFilterInput struct {
 	Private *bool   `json:"private,omitempty"`
 }
 
+// A security group create or update. memberIDs is ordered: it is the round-robin rotation.
+type SecurityGroupInput struct {
+	Name          *string     `json:"name,omitempty"`
+	DisplayName   *string     `json:"displayName,omitempty"`
+	RoundRobin    *bool       `json:"roundRobin,omitempty"`
+	IsActive      *bool       `json:"isActive,omitempty"`
+	MemberIDs     []uuid.UUID `json:"memberIDs,omitempty"`
+	FranchiseIDs  []uuid.UUID `json:"franchiseIDs,omitempty"`
+	DepartmentIDs []uuid.UUID `json:"departmentIDs,omitempty"`
+}
+
+// A lead source create or update.
+type SourceInput struct {
+	Name     *string `json:"name,omitempty"`
+	IsActive *bool   `json:"isActive,omitempty"`
+}
+
 type StageInput struct {
 	Name *string `json:"name,omitempty"`
+}
+
+// A connection status create or update (kind defaults to OPEN).
+type StatusInput struct {
+	Name     *string      `json:"name,omitempty"`
+	Kind     *status.Kind `json:"kind,omitempty"`
+	Position *int         `json:"position,omitempty"`
+	IsActive *bool        `json:"isActive,omitempty"`
 }
 
 // A task create or update; on update, omitted fields keep their value and null clears an optional one.
@@ -135,6 +233,8 @@ type TaskInput struct {
 	AccountID    graphql.Omittable[*uuid.UUID] `json:"accountID,omitempty"`
 	ConnectionID graphql.Omittable[*uuid.UUID] `json:"connectionID,omitempty"`
 	TaskDone     *bool                         `json:"taskDone,omitempty"`
+	// Replaces the value of each given task custom field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
 // A change of a lead's writable fields: omitted fields keep their value, null clears an optional one. A milestone flag set to true records its date (today unless given); set to false it clears it.
@@ -192,6 +292,21 @@ type UpdateLeadInput struct {
 	Demo                           graphql.Omittable[*bool]      `json:"demo,omitempty"`
 	// Replaces the value of each given field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+}
+
+// A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus.
+type UserInput struct {
+	Email            *string        `json:"email,omitempty"`
+	Username         *string        `json:"username,omitempty"`
+	Firstname        *string        `json:"firstname,omitempty"`
+	Lastname         *string        `json:"lastname,omitempty"`
+	DisplayName      *string        `json:"displayName,omitempty"`
+	MobilePhone      *string        `json:"mobilePhone,omitempty"`
+	UserType         *user.UserType `json:"userType,omitempty"`
+	RoundRobinStatus *string        `json:"roundRobinStatus,omitempty"`
+	RoleIDs          []uuid.UUID    `json:"roleIDs,omitempty"`
+	FranchiseIDs     []uuid.UUID    `json:"franchiseIDs,omitempty"`
+	DepartmentIDs    []uuid.UUID    `json:"departmentIDs,omitempty"`
 }
 
 // The authenticated user of the request and their tenant.

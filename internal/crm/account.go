@@ -3,6 +3,7 @@ package crm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -75,12 +76,17 @@ func (s *Service) ListAccounts(ctx context.Context, f CustomerFilter) (int, []*e
 
 // AccountInput is what a client writes to an account. On an update, nil
 // fields are left unchanged; Contacts, when not nil, replaces the account's
-// contacts. The primary contact is always made one of the contacts.
+// contacts. The primary contact is always made one of the contacts; a
+// primary contact sent as null (PrimaryContactSet without PrimaryContact)
+// clears it, and so does a contact list without it. A nested contact with
+// an id and fields links that contact and updates it.
 type AccountInput struct {
 	Name *string
 	CustomerFields
-	PrimaryContact *ContactInput
-	Contacts       *[]ContactInput
+	PrimaryContact    *ContactInput
+	PrimaryContactSet bool
+	Contacts          *[]ContactInput
+	CustomFieldValues []CustomFieldValueInput
 }
 
 func (in AccountInput) check(create bool) error {
@@ -113,24 +119,31 @@ func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*ent.Acco
 	if err := in.check(true); err != nil {
 		return nil, err
 	}
-	var id uuid.UUID
+	var out *ent.Account
 	err := s.inTx(ctx, func(tx *ent.Client) error {
 		create := tx.Account.Create().SetName(strings.TrimSpace(*in.Name))
 		in.CustomerFields.apply(create.Mutation(), true)
-		if err := in.writeContacts(ctx, tx, create.Mutation()); err != nil {
+		if err := s.writeContacts(ctx, tx, in, nil, create.Mutation()); err != nil {
 			return err
 		}
 		a, err := create.Save(ctx)
 		if err != nil {
 			return err
 		}
-		id = a.ID
-		return nil
+		if err := replaceCustomValues(ctx, tx, "account", a.ID, in.CustomFieldValues); err != nil {
+			return err
+		}
+		after, state, err := accountState(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		out = after
+		return s.emit(ctx, tx, Event{Topic: "account.created", RecordType: RecordAccount, RecordID: a.ID, Changes: diff(nil, state)})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.account(ctx, id)
+	return out.Unwrap(), nil
 }
 
 // UpdateAccount applies in to account id; NotFound when it is unknown or
@@ -142,8 +155,10 @@ func (s *Service) UpdateAccount(ctx context.Context, id uuid.UUID, in AccountInp
 	if err := in.check(false); err != nil {
 		return nil, err
 	}
+	var out *ent.Account
 	err := s.inTx(ctx, func(tx *ent.Client) error {
-		if _, err := tx.Account.Get(ctx, id); err != nil {
+		cur, before, err := accountState(ctx, tx, id)
+		if err != nil {
 			return err
 		}
 		update := tx.Account.UpdateOneID(id)
@@ -151,45 +166,110 @@ func (s *Service) UpdateAccount(ctx context.Context, id uuid.UUID, in AccountInp
 			update.SetName(strings.TrimSpace(*in.Name))
 		}
 		in.CustomerFields.apply(update.Mutation(), false)
-		if err := in.writeContacts(ctx, tx, update.Mutation()); err != nil {
+		if err := s.writeContacts(ctx, tx, in, cur, update.Mutation()); err != nil {
 			return err
 		}
-		return update.Exec(ctx)
+		if err := update.Exec(ctx); err != nil {
+			return err
+		}
+		if err := replaceCustomValues(ctx, tx, "account", id, in.CustomFieldValues); err != nil {
+			return err
+		}
+		after, state, err := accountState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out = after
+		return s.emitUpdated(ctx, tx, RecordAccount, id, before, state)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.account(ctx, id)
+	return out.Unwrap(), nil
 }
 
-// writeContacts resolves the nested contacts (linking or creating them)
-// and sets the primary contact and the contact list on m.
-func (in AccountInput) writeContacts(ctx context.Context, tx *ent.Client, m *ent.AccountMutation) error {
+// writeContacts resolves the nested contacts (linking, updating or
+// creating them) and sets the primary contact and the contact list on m;
+// cur is the account being updated (nil on create).
+func (s *Service) writeContacts(ctx context.Context, tx *ent.Client, in AccountInput, cur *ent.Account, m *ent.AccountMutation) error {
 	var primary *uuid.UUID
-	if in.PrimaryContact != nil {
-		ids, err := resolveContacts(ctx, tx, []ContactInput{*in.PrimaryContact}, func(int) string { return "primaryContact" })
+	switch {
+	case in.PrimaryContact != nil:
+		ids, err := s.resolveAndUpdate(ctx, tx, []ContactInput{*in.PrimaryContact}, func(int) string { return "primaryContact" })
 		if err != nil {
 			return err
 		}
 		primary = &ids[0]
 		m.SetPrimaryContactID(*primary)
+	case in.PrimaryContactSet:
+		m.ClearPrimaryContact()
+	case cur != nil:
+		primary = cur.PrimaryContactID
 	}
 	if in.Contacts == nil {
-		if primary != nil {
+		if in.PrimaryContact != nil {
 			m.AddContactIDs(*primary)
 		}
 		return nil
 	}
-	ids, err := resolveContacts(ctx, tx, *in.Contacts, func(i int) string { return fmt.Sprintf("contacts[%d]", i) })
+	ids, err := s.resolveAndUpdate(ctx, tx, *in.Contacts, func(i int) string { return fmt.Sprintf("contacts[%d]", i) })
 	if err != nil {
 		return err
 	}
-	if primary != nil {
+	switch {
+	case in.PrimaryContact != nil:
 		ids = append(ids, *primary)
+	case primary != nil && !slices.Contains(ids, *primary):
+		m.ClearPrimaryContact() // the primary contact was unlinked
 	}
 	m.ClearContacts()
 	m.AddContactIDs(unique(ids)...)
 	return nil
+}
+
+// resolveAndUpdate resolves nested contacts (see resolveContacts) and
+// updates each linked contact that came with fields, emitting its
+// contact.updated.
+func (s *Service) resolveAndUpdate(ctx context.Context, tx *ent.Client, inputs []ContactInput, name func(int) string) ([]uuid.UUID, error) {
+	var v Validation
+	for i, c := range inputs {
+		if c.ID != nil && c.hasFields() {
+			c.CustomerFields.check(&v, name(i)+".")
+			for _, t := range c.texts() {
+				checkText(&v, name(i)+"."+t.name, t.value)
+			}
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	ids, err := resolveContacts(ctx, tx, inputs, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range inputs {
+		if c.ID == nil || !c.hasFields() {
+			continue
+		}
+		if err := Require(ctx, PermContactWrite); err != nil {
+			return nil, err
+		}
+		_, before, err := contactState(ctx, tx, *c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := updateContact(ctx, tx, *c.ID, c); err != nil {
+			return nil, err
+		}
+		_, after, err := contactState(ctx, tx, *c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.emitUpdated(ctx, tx, RecordContact, *c.ID, before, after); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
 }
 
 // DeleteAccount soft-deletes account id.
@@ -198,17 +278,11 @@ func (s *Service) DeleteAccount(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
-		return tx.Account.DeleteOneID(id).Exec(ctx)
+		if err := tx.Account.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, Event{Topic: "account.deleted", RecordType: RecordAccount, RecordID: id})
 	})
-}
-
-// account loads one account with WithAccountGraph.
-func (s *Service) account(ctx context.Context, id uuid.UUID) (*ent.Account, error) {
-	a, err := WithAccountGraph(s.db.Account.Query().Where(account.ID(id))).Only(ctx)
-	if err != nil {
-		return nil, AsError(err)
-	}
-	return a, nil
 }
 
 // unique returns ids without repeats, in first-seen order.

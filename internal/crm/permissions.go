@@ -8,6 +8,7 @@ const (
 	PermAccountDelete     = "account.delete"
 	PermContactRead       = "contact.read"
 	PermContactWrite      = "contact.write"
+	PermContactDelete     = "contact.delete"
 	PermLeadRead          = "lead.read"
 	PermLeadCreate        = "lead.create"
 	PermLeadCopy          = "lead.copy"
@@ -41,6 +42,7 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermAccountDelete, "Delete accounts"},
 	{PermContactRead, "List, search and view contacts"},
 	{PermContactWrite, "Create and update contacts"},
+	{PermContactDelete, "Delete contacts"},
 	{PermLeadRead, "List and view leads"},
 	{PermLeadCreate, "Create leads"},
 	{PermLeadCopy, "Copy a lead to another contact"},
@@ -73,7 +75,7 @@ var DefaultRoles = map[string][]string{
 	"Administrator": nil, // all permissions
 	"Manager": {
 		PermAccountRead, PermAccountWrite, PermAccountDelete, PermContactRead, PermContactWrite,
-		PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermTaskRead, PermTaskWrite,
+		PermContactDelete, PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermTaskRead, PermTaskWrite,
 		PermTaskDelete, PermEventRead, PermStageRead, PermStageManage, PermAutomationRead,
 		PermAutomationManage, PermCustomFieldRead, PermCustomFieldManage, PermCustomLabelRead,
 		PermCustomLabelManage, PermSavedFilterRead, PermSavedFilterWrite, PermProductRead,

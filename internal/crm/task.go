@@ -46,6 +46,9 @@ type TaskInput struct {
 	AccountID    Opt[uuid.UUID]
 	ConnectionID Opt[uuid.UUID]
 	TaskDone     *bool
+	// CustomFieldValues replaces the value of each given task custom field
+	// (an empty value removes it).
+	CustomFieldValues []CustomFieldValueInput
 }
 
 // TaskView is a task with its assignee resolved, ready to serialize.
@@ -76,7 +79,7 @@ func (s *Service) CreateTask(ctx context.Context, in TaskInput) (*TaskView, erro
 	if in.AssigneeID == nil {
 		v.Add("assignee", msgBlank)
 	}
-	var id uuid.UUID
+	var out *ent.Task
 	err := s.inTx(ctx, func(tx *ent.Client) error {
 		if err := in.check(ctx, tx, &v, nil); err != nil {
 			return err
@@ -87,13 +90,27 @@ func (s *Service) CreateTask(ctx context.Context, in TaskInput) (*TaskView, erro
 		if err != nil {
 			return err
 		}
-		id = t.ID
+		if err := replaceCustomValues(ctx, tx, "task", t.ID, in.CustomFieldValues); err != nil {
+			return err
+		}
+		after, state, err := taskState(ctx, tx, t.ID)
+		if err != nil {
+			return err
+		}
+		out = after
+		if err := s.emit(ctx, tx, Event{Topic: "task.created", RecordType: RecordTask, RecordID: t.ID, Changes: diff(nil, state)}); err != nil {
+			return err
+		}
+		if t.TaskDone {
+			return s.emit(ctx, tx, Event{Topic: TopicTaskCompleted, RecordType: RecordTask, RecordID: t.ID,
+				Changes: Changes{"taskDone": {Before: nil, After: true}}})
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.taskView(ctx, id)
+	return s.taskViewOf(ctx, out.Unwrap())
 }
 
 // UpdateTask applies in to task id. A USER may only update tasks assigned
@@ -103,6 +120,7 @@ func (s *Service) UpdateTask(ctx context.Context, id uuid.UUID, in TaskInput) (*
 	if err := Require(ctx, PermTaskWrite); err != nil {
 		return nil, err
 	}
+	var out *ent.Task
 	err := s.inTx(ctx, func(tx *ent.Client) error {
 		t, err := ownTask(ctx, tx, id)
 		if err != nil {
@@ -112,14 +130,36 @@ func (s *Service) UpdateTask(ctx context.Context, id uuid.UUID, in TaskInput) (*
 		if err := in.check(ctx, tx, &v, t); err != nil {
 			return err
 		}
+		_, before, err := taskState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		update := tx.Task.UpdateOneID(id).SetEdited(true)
 		in.apply(update.Mutation())
-		return update.Exec(ctx)
+		if err := update.Exec(ctx); err != nil {
+			return err
+		}
+		if err := replaceCustomValues(ctx, tx, "task", id, in.CustomFieldValues); err != nil {
+			return err
+		}
+		after, state, err := taskState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		out = after
+		if err := s.emitUpdated(ctx, tx, RecordTask, id, before, state); err != nil {
+			return err
+		}
+		if !t.TaskDone && after.TaskDone {
+			return s.emit(ctx, tx, Event{Topic: TopicTaskCompleted, RecordType: RecordTask, RecordID: id,
+				Changes: Changes{"taskDone": {Before: false, After: true}}})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.taskView(ctx, id)
+	return s.taskViewOf(ctx, out.Unwrap())
 }
 
 // DeleteTask soft-deletes task id under the record rule of UpdateTask.
@@ -131,7 +171,10 @@ func (s *Service) DeleteTask(ctx context.Context, id uuid.UUID) error {
 		if _, err := ownTask(ctx, tx, id); err != nil {
 			return err
 		}
-		return tx.Task.DeleteOneID(id).Exec(ctx)
+		if err := tx.Task.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, Event{Topic: "task.deleted", RecordType: RecordTask, RecordID: id})
 	})
 }
 
@@ -259,12 +302,25 @@ func setOpt[T any](o Opt[T], set func(T), clear func()) {
 	}
 }
 
-// taskView loads task id with its assignee.
-func (s *Service) taskView(ctx context.Context, id uuid.UUID) (*TaskView, error) {
-	t, err := s.db.Task.Get(ctx, id)
+// taskState reads task id in the transaction with its event snapshot.
+func taskState(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Task, map[string]any, error) {
+	t, err := tx.Task.Get(ctx, id)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, nil, err
 	}
+	snap := map[string]any{
+		"title": t.Title, "assignee": t.AssigneeID, "type": t.Type, "start": t.Start, "end": t.End,
+		"note": t.Note, "contact": t.ContactID, "account": t.AccountID, "connection": t.ConnectionID,
+		"taskDone": t.TaskDone,
+	}
+	if err := addCustomValues(ctx, tx, id, snap); err != nil {
+		return nil, nil, err
+	}
+	return t, snap, nil
+}
+
+// taskViewOf resolves the assignee of t (read by the write's transaction).
+func (s *Service) taskViewOf(ctx context.Context, t *ent.Task) (*TaskView, error) {
 	views, err := s.TaskViews(ctx, []*ent.Task{t})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -105,18 +106,31 @@ func (b contactBody) input(field string) (crm.ContactInput, error) {
 	return in, nil
 }
 
+// optContact is a nested primary contact that tells null (clear it) from
+// absent (keep it).
+type optContact struct {
+	set   bool
+	value *contactBody
+}
+
+func (o *optContact) UnmarshalJSON(b []byte) error {
+	o.set = true
+	return json.Unmarshal(b, &o.value)
+}
+
 // accountBody is the body of POST /api/account and PATCH /api/account/{account}.
 type accountBody struct {
 	Name *string `json:"name"`
 	customerBody
-	PrimaryContact *contactBody   `json:"primaryContact"`
+	PrimaryContact optContact     `json:"primaryContact"`
 	Contacts       *[]contactBody `json:"contacts"`
 }
 
 func (b accountBody) input() (crm.AccountInput, error) {
 	in := crm.AccountInput{Name: b.Name, CustomerFields: b.fields()}
-	if b.PrimaryContact != nil {
-		c, err := b.PrimaryContact.input("primaryContact")
+	in.PrimaryContactSet = b.PrimaryContact.set
+	if b.PrimaryContact.value != nil {
+		c, err := b.PrimaryContact.value.input("primaryContact")
 		if err != nil {
 			return in, err
 		}

@@ -36,7 +36,7 @@ func TestCreateAccount(t *testing.T) {
 				"id": "01a21b42-3cf8-700e-b376-2958bfc9e509", "dtype": "ignored", "dateCreated": "ignored", // server-owned
 				"name": "  Zephyr Fleet  ", "workPhone": "(514) 555-0199", "city": "Laval", "unknownField": true,
 				"primaryContact": map[string]any{"firstName": "Ada", "lastName": "Lovelace", "mobilePhone": "514.555.0100"},
-				"contacts":       []any{map[string]any{"id": existing.ID.String(), "firstName": "not applied"}},
+				"contacts":       []any{map[string]any{"id": existing.ID.String(), "firstName": "Renamed"}},
 			}).JSON(t, &a)
 			if a.Name != "Zephyr Fleet" || a.PrimaryContact == nil || a.PrimaryContact.FirstName != "Ada" {
 				t.Fatalf("created %+v", a)
@@ -49,9 +49,10 @@ func TestCreateAccount(t *testing.T) {
 			if got := contactIDs(a.Contacts); !slices.Equal(got, want) {
 				t.Fatalf("contacts %v, want the primary and the linked one %v", got, want)
 			}
+			// A linked contact sent with fields is updated with them.
 			for _, c := range a.Contacts {
-				if c.ID == existing.ID.String() && c.FirstName != existing.FirstName {
-					t.Fatalf("a linked contact's fields were overwritten: %+v", c)
+				if c.ID == existing.ID.String() && c.FirstName != "Renamed" {
+					t.Fatalf("a linked contact's fields were dropped: %+v", c)
 				}
 			}
 			var found []contactJSON
@@ -134,6 +135,23 @@ func TestUpdateAccount(t *testing.T) {
 			slices.Sort(want)
 			if got := contactIDs(a.Contacts); !slices.Equal(got, want) || a.PrimaryContact.ID != contacts[5].ID.String() {
 				t.Fatalf("contacts %v primary %v; want %v", got, a.PrimaryContact.ID, want)
+			}
+		})
+		t.Run("a nested contact with an id and fields is updated; primaryContact null clears it", func(t *testing.T) {
+			var a accountJSON
+			s.Expect(t, http.StatusOK, http.MethodPatch, path, resttest.User, map[string]any{
+				"contacts": []any{map[string]any{"id": contacts[5].ID.String(), "city": "Gatineau"}, map[string]any{"id": contacts[6].ID.String()}},
+			}).JSON(t, &a)
+			c, err := db.Contact.Get(demo.ctx, contacts[5].ID)
+			demo.must(err)
+			if c.City == nil || *c.City != "Gatineau" || a.PrimaryContact == nil {
+				t.Fatalf("nested contact %+v, primary %+v", c, a.PrimaryContact)
+			}
+			s.Expect(t, http.StatusOK, http.MethodPatch, path, resttest.User, map[string]any{"primaryContact": nil}).JSON(t, &a)
+			stored, err := db.Account.Get(demo.ctx, target.ID)
+			demo.must(err)
+			if a.PrimaryContact != nil || stored.PrimaryContactID != nil {
+				t.Fatalf("primary contact %+v / %v after null", a.PrimaryContact, stored.PrimaryContactID)
 			}
 		})
 		other := northwind.accounts()[0]
