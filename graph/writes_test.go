@@ -99,7 +99,9 @@ func TestContactAndPipelineMutations(t *testing.T) {
 		ctx := tenancy.Bypass(context.Background())
 
 		r := query(t, s, admin, `mutation { createContact(input: {firstName: "Ada", city: "Laval"}) { id firstName city } }`, nil)
-		var created struct{ CreateContact struct{ ID, FirstName, City string } }
+		var created struct {
+			CreateContact struct{ ID, FirstName, City string }
+		}
 		r.into(t, &created)
 		id := created.CreateContact.ID
 		if created.CreateContact.FirstName != "Ada" || created.CreateContact.City != "Laval" {

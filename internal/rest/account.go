@@ -80,7 +80,8 @@ func (b customerBody) fields() crm.CustomerFields {
 }
 
 // contactBody is a contact nested in an account request: with "id" it
-// links that contact, without it creates one.
+// links that contact (updating the fields sent with it), without it
+// creates one.
 type contactBody struct {
 	ID *string `json:"id"`
 	customerBody
