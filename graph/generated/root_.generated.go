@@ -858,30 +858,32 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Accounts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Appointments   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Automations    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
-		Contacts       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		CustomFields   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) int
-		CustomLabels   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) int
-		Departments    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
-		FilterConfig   func(childComplexity int, entity string) int
-		FollowUps      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Franchises     func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) int
-		Leads          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Node           func(childComplexity int, id uuid.UUID) int
-		Nodes          func(childComplexity int, ids []uuid.UUID) int
-		Pipelines      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
-		ProductGroups  func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) int
-		Products       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
-		SavedFilters   func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) int
-		SecurityGroups func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) int
-		Sources        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) int
-		Stages         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) int
-		Statuses       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) int
-		Tasks          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
-		Users          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
-		Viewer         func(childComplexity int) int
+		Accounts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Appointments        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Automations         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
+		Contacts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		CustomFields        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) int
+		CustomLabels        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) int
+		Departments         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
+		FilterConfig        func(childComplexity int, entity string) int
+		FollowUps           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Franchises          func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) int
+		Leads               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Node                func(childComplexity int, id uuid.UUID) int
+		Nodes               func(childComplexity int, ids []uuid.UUID) int
+		PermissionCatalogue func(childComplexity int) int
+		Pipelines           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
+		ProductGroups       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) int
+		Products            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
+		Roles               func(childComplexity int) int
+		SavedFilters        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) int
+		SecurityGroups      func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) int
+		Sources             func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) int
+		Stages              func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) int
+		Statuses            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) int
+		Tasks               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
+		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
+		Viewer              func(childComplexity int) int
 	}
 
 	Role struct {
@@ -5482,6 +5484,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Query.permissionCatalogue":
+		if e.ComplexityRoot.Query.PermissionCatalogue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PermissionCatalogue(childComplexity), true
 	case "Query.pipelines":
 		if e.ComplexityRoot.Query.Pipelines == nil {
 			break
@@ -5515,6 +5523,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.ProductOrder), args["where"].(*ent.ProductWhereInput)), true
+	case "Query.roles":
+		if e.ComplexityRoot.Query.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Roles(childComplexity), true
 	case "Query.savedFilters":
 		if e.ComplexityRoot.Query.SavedFilters == nil {
 			break
@@ -7236,6 +7250,13 @@ extend type Mutation {
   createProductGroup(input: ProductGroupInput!): ProductGroup!
   updateProductGroup(id: ID!, input: ProductGroupInput!): ProductGroup!
   deleteProductGroup(id: ID!): ID!
+}
+
+extend type Query {
+  "The tenant's roles, by name (needs user.read)."
+  roles: [Role!]!
+  "The permission catalogue: every name a role may hold, in the order of docs/permissions.md (needs user.read)."
+  permissionCatalogue: [Permission!]!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
