@@ -11,7 +11,7 @@ FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 
-.PHONY: test generate check-generated vet e2e run fuzz bench
+.PHONY: test generate check-generated vet e2e run fuzz chaos bench
 
 # PostgreSQL source, in order: an exported CONECRM_TEST_DATABASE_URL,
 # SQLITE_ONLY=1 (tests skip PostgreSQL), else a throwaway cluster of our own.
@@ -82,3 +82,9 @@ bench:
 		trap 'exit 130' INT TERM; \
 		go run ./internal/bench/run -pg "$$($(PG) start)" $(BENCH_FLAGS); \
 	fi
+
+# Fault tests (also part of `make test`): database down, frozen, back;
+# startup waiting; idempotent retries; SQLite readiness. Needs PostgreSQL
+# like `make test` (CONECRM_TEST_DATABASE_URL).
+chaos:
+	go test -count=1 -v -run 'Frozen|Outage|OpenWait|Deadline|SQLiteReadiness|Concurrent|TakenOver|Repeat' ./internal/store ./internal/idempotency

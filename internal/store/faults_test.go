@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -188,5 +190,32 @@ func TestDeadlineIsReported(t *testing.T) {
 	defer p.Set(faultnet.Up)
 	if err := ping(db, 200*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// SQLite is ready only while its file and directory take writes; it is
+// ready again, without a restart, once they do.
+func TestSQLiteReadinessFollowsTheFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.Open(context.Background(), filepath.Join(dir, "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ready(context.Background()); err != nil {
+		t.Fatalf("fresh database not ready: %v", err)
+	}
+	moved := dir + "-away"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(context.Background()); err == nil {
+		t.Fatal("ready while its file is gone")
+	}
+	if err := os.Rename(moved, dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(context.Background()); err != nil {
+		t.Fatalf("not ready again: %v", err)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"math"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"entgo.io/ent/dialect"
+	"golang.org/x/sys/unix"
 )
 
 // OpenWait opens url like OpenWith, but while PostgreSQL does not answer it
@@ -89,6 +91,13 @@ func (db *DB) Ready(ctx context.Context) error {
 // writeProbe writes one row of a one-row table: it fails when the file,
 // its directory or the disk cannot take a write.
 func (db *DB) writeProbe(ctx context.Context) error {
+	// Connections opened earlier keep writing through their descriptors
+	// after a chmod; the file and its directory must still accept new ones.
+	for _, p := range []string{db.file, filepath.Dir(db.file)} {
+		if err := unix.Access(p, unix.W_OK); err != nil {
+			return fmt.Errorf("%s is not writable: %w", p, err)
+		}
+	}
 	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS conecrm_health (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)`); err != nil {
 		return err
 	}

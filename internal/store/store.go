@@ -36,7 +36,8 @@ type DB struct {
 
 	stopOptimize func() // ends the periodic PRAGMA optimize (SQLite)
 	prepared     *prepared
-	gate         *gate // PostgreSQL's connection backoff; nil on SQLite
+	gate         *gate  // PostgreSQL's connection backoff; nil on SQLite
+	file         string // the SQLite file
 }
 
 // IsPostgres reports whether url names a PostgreSQL database.
@@ -118,7 +119,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		// Outside the counter: its reads go through prepared statements.
 		drv = textGuard{drv}
 	}
-	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p, gate: g}
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p, gate: g, file: url}
 	if d == dialect.SQLite {
 		out.stopOptimize = out.optimizeEvery(OptimizeInterval)
 	}
