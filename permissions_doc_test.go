@@ -131,7 +131,7 @@ func renderPermissionsDoc() string {
 		}
 		p("| `%s %s` | %s | %s |\n", r.method, r.pattern, perm, strings.Join(also, "; "))
 	}
-	p("| `GET /api/doc.json` | any authenticated user | |\n")
+	p("| `GET /api/doc.json` | none (documentation, no token needed) | |\n")
 
 	if len(graphqlMutations) > 0 {
 		p("\n## GraphQL\n\n")

@@ -68,8 +68,9 @@ type config struct {
 	Bench       bool          // CONECRM_BENCH=1: mount the benchmark floor (internal/bench)
 	DB          store.Options // CONECRM_DB_*
 	Idempotency idempotency.Config
-	MetricsAddr string // CONECRM_METRICS_ADDR: Prometheus listener, "off" for none
-	Tracing     bool   // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set
+	MetricsAddr string   // CONECRM_METRICS_ADDR: Prometheus listener, "off" for none
+	Tracing     bool     // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set
+	CORSOrigins []string // CONECRM_CORS_ORIGINS; default: none in production, localhost dev servers in development
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -126,6 +127,12 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 	}
 	if c.Idempotency, err = idempotency.ConfigFromEnv(getenv); err != nil {
 		return c, err
+	}
+	if c.CORSOrigins, err = app.ParseCORSOrigins(getenv("CONECRM_CORS_ORIGINS")); err != nil {
+		return c, err
+	}
+	if getenv("CONECRM_CORS_ORIGINS") == "" && !c.production() {
+		c.CORSOrigins = app.DevCORSOrigins
 	}
 	return c, nil
 }
@@ -365,7 +372,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 			log.Info("metrics", "addr", "http://"+addr+"/metrics")
 		}
 	}
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency}, db, routes(c, db, log))
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, routes(c, db, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Browser end-to-end check of the GraphiQL playground.
+# Browser end-to-end check of the GraphiQL playground, then the client
+# tooling checks of .ci/e2e-clients.sh (OpenAPI lint, CORS from a second
+# origin in Chromium, a graphql-codegen typed client).
 #
 # Builds and starts the server on a free loopback port with a temp data dir,
 # gets a token, opens /playground in headless Debian Chromium (driven by
@@ -14,13 +16,18 @@
 #   endpoints  GET /healthz (200 when ready), GET /playground, POST /graphql
 #
 # E2E_BASE_URL=http://127.0.0.1:PORT (plus optional E2E_TOKEN) skips building
-# and starting the server and tests an already running one.
+# and starting the server and tests an already running one; for the CORS
+# check it must allow the origin http://127.0.0.1:$E2E_FRONT_PORT.
 set -euo pipefail
 
 QUERY='{ accounts(first: 2) { totalCount edges { node { name } } } }'
 EXPECT='"totalCount": [1-9]'
 EMAIL='admin@demo-motors.test'
 PLAYWRIGHT_CORE_VERSION='1.65.1'
+# The client tools .ci/e2e-clients.sh runs, pinned.
+CLIENT_PACKAGES=(@redocly/cli@2.77.0 @apidevtools/swagger-parser@13.0.0 graphql@16.15.0
+	@graphql-codegen/cli@7.4.3 @graphql-codegen/typescript@6.1.0 @graphql-codegen/typescript-operations@6.1.9
+	typescript@7.0.2 @types/node@20)
 CHROMIUM=/usr/bin/chromium
 
 cd "$(dirname "$0")/.."
@@ -51,16 +58,22 @@ if [ ! -x "$CHROMIUM" ]; then
 fi
 
 # Driver: playwright-core only (it has no browser-download step).
-echo "e2e: installing playwright-core@$PLAYWRIGHT_CORE_VERSION"
+echo "e2e: installing playwright-core@$PLAYWRIGHT_CORE_VERSION and the client tools"
 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$work/pw" --no-save --no-audit --no-fund \
-	--loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null ||
-	fail "npm install playwright-core"
+	--loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" "${CLIENT_PACKAGES[@]}" >/dev/null ||
+	fail "npm install"
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# Origins of the CORS check: a listed front end and an unlisted page.
+front_port=${E2E_FRONT_PORT:-$(free_port)}
+other_port=$(free_port)
 
 base_url=${E2E_BASE_URL:-}
 token=${E2E_TOKEN:-}
 if [ -z "$base_url" ]; then
-	port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	port=$(free_port)
 	export CONECRM_ADDR="127.0.0.1:$port" CONECRM_DATA_DIR="$work/data"
+	export CONECRM_CORS_ORIGINS="http://127.0.0.1:$front_port"
 	mkdir -p "$CONECRM_DATA_DIR"
 	base_url="http://$CONECRM_ADDR"
 
@@ -161,4 +174,7 @@ EOF
 BASE_URL="$base_url" TOKEN="$token" QUERY="$QUERY" EXPECT="$EXPECT" SHOT="$shot" \
 	CHROMIUM="$CHROMIUM" PROFILE="$(mktemp -d "$work/profile.XXXXXX")" \
 	node "$work/pw/e2e.cjs" || fail "playground did not show \"$EXPECT\" for the query (screenshot: $shot)"
+
+BASE_URL="$base_url" TOKEN="$token" CHROMIUM="$CHROMIUM" FRONT_PORT="$front_port" OTHER_PORT="$other_port" \
+	NODE_DIR="$work/pw" WORK="$work" bash .ci/e2e-clients.sh || fail "client tooling checks"
 echo "e2e: OK"

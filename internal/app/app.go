@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/internal/idempotency"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/playground"
+	"github.com/conecrm/gateway/internal/rest/openapi"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -30,6 +31,9 @@ type Config struct {
 	Limits Limits
 	// Idempotency tunes the Idempotency-Key layer (its Logger is Logger).
 	Idempotency idempotency.Config
+	// CORSOrigins may call the API from a browser page (ParseCORSOrigins);
+	// empty allows no other origin.
+	CORSOrigins []string
 }
 
 // New returns the gateway's HTTP handler over db. routes are the
@@ -56,6 +60,18 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 		}
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	// The OpenAPI document is documentation: SDK generators and API
+	// explorers fetch it without credentials.
+	mux.HandleFunc("GET /api/doc.json", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := openapi.JSON()
+		if err != nil { // only a broken embedded document; its test catches that
+			cfg.Logger.ErrorContext(r.Context(), "openapi document", "request_id", RequestID(r.Context()), "err", err)
+			WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal server error", "requestId": RequestID(r.Context())})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(doc)
+	})
 	pg := playground.Handler()
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET /playground/", pg)
@@ -75,7 +91,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	}
 	// metrics sits inside logRequests, whose statement counter it reads;
 	// the mux's own pattern labels the routes that are not transports.
-	return chain(metrics.Route(mux), requestID, apiHeaders, logRequests(cfg.Logger), metrics.Middleware, recoverPanics(cfg.Logger),
+	return chain(metrics.Route(mux), requestID, apiHeaders, logRequests(cfg.Logger), metrics.Middleware, recoverPanics(cfg.Logger), corsHandler(cfg.CORSOrigins),
 		shedLoad(cfg.Limits.MaxInFlight), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
 }
 
@@ -98,9 +114,19 @@ func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
 }
 
 // writeAuthError answers the authentication middleware's refusals:
-// {"error": msg}, plus the request id on a 5xx so it can be quoted.
+// {"error": msg}, plus the request id on a 5xx so it can be quoted. On
+// /graphql the body is a GraphQL response instead, so GraphQL clients surface
+// the refusal as an error with a code rather than a transport failure.
 func writeAuthError(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	w.Header().Set("Cache-Control", "no-store")
+	if r.URL.Path == "/graphql" {
+		ext := map[string]string{"code": "UNAUTHENTICATED"}
+		if status >= http.StatusInternalServerError {
+			ext = map[string]string{"code": "SERVICE_UNAVAILABLE", "requestId": RequestID(r.Context())}
+		}
+		WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
+		return
+	}
 	body := map[string]string{"error": msg}
 	if status >= http.StatusInternalServerError {
 		body["requestId"] = RequestID(r.Context())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -96,7 +97,8 @@ func Send(t testing.TB, c *http.Client, base string, r Request, authorization ..
 
 // Refused reports (as an error of t) how res differs from an authentication
 // refusal: 401, the WWW-Authenticate challenge, and a JSON body that is
-// exactly {"error": "<non-empty message>"}. It returns whether res was one.
+// exactly {"error": "<non-empty message>"} or, as /graphql answers, the
+// GraphQL-shaped one RefusalBody accepts. It returns whether res was one.
 func Refused(t testing.TB, res *apptest.Response, challenge string) bool {
 	t.Helper()
 	ok := true
@@ -112,15 +114,40 @@ func Refused(t testing.TB, res *apptest.Response, challenge string) bool {
 		t.Errorf("Content-Type %q, want JSON", ct)
 		ok = false
 	}
-	var body map[string]any
-	dec := json.NewDecoder(bytes.NewReader(res.Body))
-	if err := dec.Decode(&body); err != nil {
-		t.Errorf("body %q is not a JSON object: %v", res.Body, err)
-		return false
-	}
-	if msg, _ := body["error"].(string); len(body) != 1 || msg == "" {
-		t.Errorf(`body %s, want {"error": "..."}`, res.Body)
+	if RefusalBody("/api/", res.Body) != nil && RefusalBody("/graphql", res.Body) != nil {
+		t.Errorf(`body %s, want {"error": "..."} or {"errors": [{"message": "...", "extensions": {"code": "UNAUTHENTICATED"}}]}`, res.Body)
 		ok = false
 	}
 	return ok
+}
+
+// RefusalBody checks the body of a 401 to path: exactly {"error": msg} on
+// REST, exactly {"errors": [{"message": msg, "extensions": {"code":
+// "UNAUTHENTICATED"}}]} on /graphql, msg non-empty.
+func RefusalBody(path string, b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if strings.HasPrefix(path, "/graphql") {
+		var body struct {
+			Errors []struct {
+				Message    string `json:"message"`
+				Extensions struct {
+					Code string `json:"code"`
+				} `json:"extensions"`
+			} `json:"errors"`
+		}
+		if err := dec.Decode(&body); err != nil || len(body.Errors) != 1 || body.Errors[0].Message == "" ||
+			body.Errors[0].Extensions.Code != "UNAUTHENTICATED" {
+			return fmt.Errorf("body %s is not a GraphQL UNAUTHENTICATED error (%v)", b, err)
+		}
+		return nil
+	}
+	var body map[string]any
+	if err := json.Unmarshal(b, &body); err != nil {
+		return fmt.Errorf("body %q is not a JSON object: %v", b, err)
+	}
+	if msg, _ := body["error"].(string); len(body) != 1 || msg == "" {
+		return fmt.Errorf(`body %s, want {"error": "..."}`, b)
+	}
+	return nil
 }

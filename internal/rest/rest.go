@@ -26,7 +26,6 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	// One register function per route group, each in its group's file.
 	for _, register := range []func(*http.ServeMux){
-		s.docRoutes,
 		s.accountRoutes,
 		s.contactRoutes,
 		s.leadRoutes,
