@@ -35,6 +35,7 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/bench"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/idempotency"
@@ -71,6 +72,7 @@ type config struct {
 	MetricsAddr string   // CONECRM_METRICS_ADDR: Prometheus listener, "off" for none
 	Tracing     bool     // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set
 	CORSOrigins []string // CONECRM_CORS_ORIGINS; default: none in production, localhost dev servers in development
+	Automation  automation.Config
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -133,6 +135,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 	}
 	if getenv("CONECRM_CORS_ORIGINS") == "" && !c.production() {
 		c.CORSOrigins = app.DevCORSOrigins
+	}
+	if c.Automation, err = automation.ConfigFromEnv(getenv); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -372,7 +377,26 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 			log.Info("metrics", "addr", "http://"+addr+"/metrics")
 		}
 	}
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, routes(c, db, log))
+	// The automation runtime works jobs while the server serves; it is
+	// the event sink of the one domain service both transports share.
+	svc := crm.NewService(db.Client)
+	ac := c.Automation
+	ac.Logger = log
+	rt, err := automation.New(db, svc, ac)
+	if err != nil {
+		return err
+	}
+	if err := rt.Start(ctx); err != nil {
+		return fmt.Errorf("start automation runtime: %w", err)
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := rt.Stop(stopCtx); err != nil {
+			log.Error("automation runtime stop", "err", err)
+		}
+	}()
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, mount(c, svc, rt, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()
@@ -430,9 +454,18 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *s
 
 // routes are the authenticated transports.
 func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
-	svc := crm.NewService(db.Client)
+	return mount(c, crm.NewService(db.Client), nil, log)
+}
+
+// mount returns the transports over svc; rt (optional) answers
+// testAutomation.
+func mount(c config, svc *crm.Service, rt *automation.Runtime, log *slog.Logger) map[string]http.Handler {
+	gc := graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL}
+	if rt != nil {
+		gc.Automation = rt
+	}
 	return map[string]http.Handler{
 		"/api/":    rest.New(svc, log),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL}),
+		"/graphql": graph.NewHandler(gc),
 	}
 }

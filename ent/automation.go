@@ -48,6 +48,8 @@ type Automation struct {
 	FlowEdges []map[string]interface{} `json:"flow_edges,omitempty"`
 	// FranchiseID holds the value of the "franchise_id" field.
 	FranchiseID *uuid.UUID `json:"franchise_id,omitempty"`
+	// IsActive holds the value of the "is_active" field.
+	IsActive bool `json:"is_active,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AutomationQuery when eager-loading is set.
 	Edges        AutomationEdges `json:"edges"`
@@ -60,13 +62,16 @@ type AutomationEdges struct {
 	Franchise *Franchise `json:"franchise,omitempty"`
 	// Delayed holds the value of the delayed edge.
 	Delayed []*DelayedAutomation `json:"delayed,omitempty"`
+	// Runs holds the value of the runs edge.
+	Runs []*AutomationRun `json:"runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [3]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [2]map[string]int
 
 	namedDelayed map[string][]*DelayedAutomation
+	namedRuns    map[string][]*AutomationRun
 }
 
 // FranchiseOrErr returns the Franchise value or an error if the edge
@@ -89,6 +94,15 @@ func (e AutomationEdges) DelayedOrErr() ([]*DelayedAutomation, error) {
 	return nil, &NotLoadedError{edge: "delayed"}
 }
 
+// RunsOrErr returns the Runs value or an error if the edge
+// was not loaded in eager-loading.
+func (e AutomationEdges) RunsOrErr() ([]*AutomationRun, error) {
+	if e.loadedTypes[2] {
+		return e.Runs, nil
+	}
+	return nil, &NotLoadedError{edge: "runs"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Automation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -98,7 +112,7 @@ func (*Automation) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case automation.FieldNodes, automation.FieldFlowEdges:
 			values[i] = new([]byte)
-		case automation.FieldIsDeleted:
+		case automation.FieldIsDeleted, automation.FieldIsActive:
 			values[i] = new(sql.NullBool)
 		case automation.FieldDtype, automation.FieldName, automation.FieldAutomationTrigger:
 			values[i] = new(sql.NullString)
@@ -221,6 +235,12 @@ func (_m *Automation) assignValues(columns []string, values []any) error {
 				_m.FranchiseID = new(uuid.UUID)
 				*_m.FranchiseID = *value.S.(*uuid.UUID)
 			}
+		case automation.FieldIsActive:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_active", values[i])
+			} else if value.Valid {
+				_m.IsActive = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -242,6 +262,11 @@ func (_m *Automation) QueryFranchise() *FranchiseQuery {
 // QueryDelayed queries the "delayed" edge of the Automation entity.
 func (_m *Automation) QueryDelayed() *DelayedAutomationQuery {
 	return NewAutomationClient(_m.config).QueryDelayed(_m)
+}
+
+// QueryRuns queries the "runs" edge of the Automation entity.
+func (_m *Automation) QueryRuns() *AutomationRunQuery {
+	return NewAutomationClient(_m.config).QueryRuns(_m)
 }
 
 // Update returns a builder for updating this Automation.
@@ -320,6 +345,9 @@ func (_m *Automation) String() string {
 		builder.WriteString("franchise_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("is_active=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
 	builder.WriteByte(')')
 	return builder.String()
 }
@@ -345,6 +373,30 @@ func (_m *Automation) appendNamedDelayed(name string, edges ...*DelayedAutomatio
 		_m.Edges.namedDelayed[name] = []*DelayedAutomation{}
 	} else {
 		_m.Edges.namedDelayed[name] = append(_m.Edges.namedDelayed[name], edges...)
+	}
+}
+
+// NamedRuns returns the Runs named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Automation) NamedRuns(name string) ([]*AutomationRun, error) {
+	if _m.Edges.namedRuns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedRuns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Automation) appendNamedRuns(name string, edges ...*AutomationRun) {
+	if _m.Edges.namedRuns == nil {
+		_m.Edges.namedRuns = make(map[string][]*AutomationRun)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedRuns[name] = []*AutomationRun{}
+	} else {
+		_m.Edges.namedRuns[name] = append(_m.Edges.namedRuns[name], edges...)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/google/uuid"
@@ -182,6 +183,20 @@ func (_c *AutomationCreate) SetNillableFranchiseID(v *uuid.UUID) *AutomationCrea
 	return _c
 }
 
+// SetIsActive sets the "is_active" field.
+func (_c *AutomationCreate) SetIsActive(v bool) *AutomationCreate {
+	_c.mutation.SetIsActive(v)
+	return _c
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_c *AutomationCreate) SetNillableIsActive(v *bool) *AutomationCreate {
+	if v != nil {
+		_c.SetIsActive(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AutomationCreate) SetID(v uuid.UUID) *AutomationCreate {
 	_c.mutation.SetID(v)
@@ -214,6 +229,21 @@ func (_c *AutomationCreate) AddDelayed(v ...*DelayedAutomation) *AutomationCreat
 		ids[i] = v[i].ID
 	}
 	return _c.AddDelayedIDs(ids...)
+}
+
+// AddRunIDs adds the "runs" edge to the AutomationRun entity by IDs.
+func (_c *AutomationCreate) AddRunIDs(ids ...uuid.UUID) *AutomationCreate {
+	_c.mutation.AddRunIDs(ids...)
+	return _c
+}
+
+// AddRuns adds the "runs" edges to the AutomationRun entity.
+func (_c *AutomationCreate) AddRuns(v ...*AutomationRun) *AutomationCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddRunIDs(ids...)
 }
 
 // Mutation returns the AutomationMutation object of the builder.
@@ -276,6 +306,10 @@ func (_c *AutomationCreate) defaults() error {
 		v := automation.DefaultFlowEdges
 		_c.mutation.SetFlowEdges(v)
 	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		v := automation.DefaultIsActive
+		_c.mutation.SetIsActive(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if automation.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized automation.DefaultID (forgotten import ent/runtime?)")
@@ -321,6 +355,9 @@ func (_c *AutomationCreate) check() error {
 	}
 	if _, ok := _c.mutation.FlowEdges(); !ok {
 		return &ValidationError{Name: "flow_edges", err: errors.New(`ent: missing required field "Automation.flow_edges"`)}
+	}
+	if _, ok := _c.mutation.IsActive(); !ok {
+		return &ValidationError{Name: "is_active", err: errors.New(`ent: missing required field "Automation.is_active"`)}
 	}
 	return nil
 }
@@ -410,6 +447,10 @@ func (_c *AutomationCreate) createSpec() (*Automation, *sqlgraph.CreateSpec) {
 		_spec.SetField(automation.FieldFlowEdges, field.TypeJSON, value)
 		_node.FlowEdges = value
 	}
+	if value, ok := _c.mutation.IsActive(); ok {
+		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
+		_node.IsActive = value
+	}
 	if nodes := _c.mutation.FranchiseIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -436,6 +477,22 @@ func (_c *AutomationCreate) createSpec() (*Automation, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(delayedautomation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.RunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -642,6 +699,18 @@ func (u *AutomationUpsert) UpdateFranchiseID() *AutomationUpsert {
 // ClearFranchiseID clears the value of the "franchise_id" field.
 func (u *AutomationUpsert) ClearFranchiseID() *AutomationUpsert {
 	u.SetNull(automation.FieldFranchiseID)
+	return u
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *AutomationUpsert) SetIsActive(v bool) *AutomationUpsert {
+	u.Set(automation.FieldIsActive, v)
+	return u
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *AutomationUpsert) UpdateIsActive() *AutomationUpsert {
+	u.SetExcluded(automation.FieldIsActive)
 	return u
 }
 
@@ -877,6 +946,20 @@ func (u *AutomationUpsertOne) UpdateFranchiseID() *AutomationUpsertOne {
 func (u *AutomationUpsertOne) ClearFranchiseID() *AutomationUpsertOne {
 	return u.Update(func(s *AutomationUpsert) {
 		s.ClearFranchiseID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *AutomationUpsertOne) SetIsActive(v bool) *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *AutomationUpsertOne) UpdateIsActive() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateIsActive()
 	})
 }
 
@@ -1279,6 +1362,20 @@ func (u *AutomationUpsertBulk) UpdateFranchiseID() *AutomationUpsertBulk {
 func (u *AutomationUpsertBulk) ClearFranchiseID() *AutomationUpsertBulk {
 	return u.Update(func(s *AutomationUpsert) {
 		s.ClearFranchiseID()
+	})
+}
+
+// SetIsActive sets the "is_active" field.
+func (u *AutomationUpsertBulk) SetIsActive(v bool) *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetIsActive(v)
+	})
+}
+
+// UpdateIsActive sets the "is_active" field to the value that was provided on create.
+func (u *AutomationUpsertBulk) UpdateIsActive() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateIsActive()
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/predicate"
@@ -29,11 +30,13 @@ type AutomationQuery struct {
 	predicates    []predicate.Automation
 	withFranchise *FranchiseQuery
 	withDelayed   *DelayedAutomationQuery
+	withRuns      *AutomationRunQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited     bool
 	loadTotal        []func(context.Context, []*Automation) error
 	modifiers        []func(*sql.Selector)
 	withNamedDelayed map[string]*DelayedAutomationQuery
+	withNamedRuns    map[string]*AutomationRunQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -107,6 +110,28 @@ func (_q *AutomationQuery) QueryDelayed() *DelayedAutomationQuery {
 			sqlgraph.From(automation.Table, automation.FieldID, selector),
 			sqlgraph.To(delayedautomation.Table, delayedautomation.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, automation.DelayedTable, automation.DelayedColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryRuns chains the current query on the "runs" edge.
+func (_q *AutomationQuery) QueryRuns() *AutomationRunQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, selector),
+			sqlgraph.To(automationrun.Table, automationrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, automation.RunsTable, automation.RunsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -308,6 +333,7 @@ func (_q *AutomationQuery) Clone() *AutomationQuery {
 		predicates:    append([]predicate.Automation{}, _q.predicates...),
 		withFranchise: _q.withFranchise.Clone(),
 		withDelayed:   _q.withDelayed.Clone(),
+		withRuns:      _q.withRuns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -334,6 +360,17 @@ func (_q *AutomationQuery) WithDelayed(opts ...func(*DelayedAutomationQuery)) *A
 		opt(query)
 	}
 	_q.withDelayed = query
+	return _q
+}
+
+// WithRuns tells the query-builder to eager-load the nodes that are connected to
+// the "runs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AutomationQuery) WithRuns(opts ...func(*AutomationRunQuery)) *AutomationQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withRuns = query
 	return _q
 }
 
@@ -415,9 +452,10 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Automation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [3]bool{
 			_q.withFranchise != nil,
 			_q.withDelayed != nil,
+			_q.withRuns != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -460,10 +498,24 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 			return nil, err
 		}
 	}
+	if query := _q.withRuns; query != nil {
+		if err := _q.loadRuns(ctx, query, nodes,
+			func(n *Automation) { n.Edges.Runs = []*AutomationRun{} },
+			func(n *Automation, e *AutomationRun) { n.Edges.Runs = append(n.Edges.Runs, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedDelayed {
 		if err := _q.loadDelayed(ctx, query, nodes,
 			func(n *Automation) { n.appendNamedDelayed(name) },
 			func(n *Automation, e *DelayedAutomation) { n.appendNamedDelayed(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedRuns {
+		if err := _q.loadRuns(ctx, query, nodes,
+			func(n *Automation) { n.appendNamedRuns(name) },
+			func(n *Automation, e *AutomationRun) { n.appendNamedRuns(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -522,6 +574,36 @@ func (_q *AutomationQuery) loadDelayed(ctx context.Context, query *DelayedAutoma
 	}
 	query.Where(predicate.DelayedAutomation(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(automation.DelayedColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.AutomationID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "automation_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *AutomationQuery) loadRuns(ctx context.Context, query *AutomationRunQuery, nodes []*Automation, init func(*Automation), assign func(*Automation, *AutomationRun)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Automation)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(automationrun.FieldAutomationID)
+	}
+	query.Where(predicate.AutomationRun(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(automation.RunsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -677,6 +759,20 @@ func (_q *AutomationQuery) WithNamedDelayed(name string, opts ...func(*DelayedAu
 		_q.withNamedDelayed = make(map[string]*DelayedAutomationQuery)
 	}
 	_q.withNamedDelayed[name] = query
+	return _q
+}
+
+// WithNamedRuns tells the query-builder to eager-load the nodes that are connected to the "runs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *AutomationQuery) WithNamedRuns(name string, opts ...func(*AutomationRunQuery)) *AutomationQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedRuns == nil {
+		_q.withNamedRuns = make(map[string]*AutomationRunQuery)
+	}
+	_q.withNamedRuns[name] = query
 	return _q
 }
 

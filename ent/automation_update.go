@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/predicate"
@@ -199,6 +200,20 @@ func (_u *AutomationUpdate) ClearFranchiseID() *AutomationUpdate {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *AutomationUpdate) SetIsActive(v bool) *AutomationUpdate {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *AutomationUpdate) SetNillableIsActive(v *bool) *AutomationUpdate {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *AutomationUpdate) SetFranchise(v *Franchise) *AutomationUpdate {
 	return _u.SetFranchiseID(v.ID)
@@ -217,6 +232,21 @@ func (_u *AutomationUpdate) AddDelayed(v ...*DelayedAutomation) *AutomationUpdat
 		ids[i] = v[i].ID
 	}
 	return _u.AddDelayedIDs(ids...)
+}
+
+// AddRunIDs adds the "runs" edge to the AutomationRun entity by IDs.
+func (_u *AutomationUpdate) AddRunIDs(ids ...uuid.UUID) *AutomationUpdate {
+	_u.mutation.AddRunIDs(ids...)
+	return _u
+}
+
+// AddRuns adds the "runs" edges to the AutomationRun entity.
+func (_u *AutomationUpdate) AddRuns(v ...*AutomationRun) *AutomationUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRunIDs(ids...)
 }
 
 // Mutation returns the AutomationMutation object of the builder.
@@ -249,6 +279,27 @@ func (_u *AutomationUpdate) RemoveDelayed(v ...*DelayedAutomation) *AutomationUp
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDelayedIDs(ids...)
+}
+
+// ClearRuns clears all "runs" edges to the AutomationRun entity.
+func (_u *AutomationUpdate) ClearRuns() *AutomationUpdate {
+	_u.mutation.ClearRuns()
+	return _u
+}
+
+// RemoveRunIDs removes the "runs" edge to AutomationRun entities by IDs.
+func (_u *AutomationUpdate) RemoveRunIDs(ids ...uuid.UUID) *AutomationUpdate {
+	_u.mutation.RemoveRunIDs(ids...)
+	return _u
+}
+
+// RemoveRuns removes "runs" edges to AutomationRun entities.
+func (_u *AutomationUpdate) RemoveRuns(v ...*AutomationRun) *AutomationUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRunIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -363,6 +414,9 @@ func (_u *AutomationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			sqljson.Append(u, automation.FieldFlowEdges, value)
 		})
 	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
+	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -430,6 +484,51 @@ func (_u *AutomationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(delayedautomation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRunsIDs(); len(nodes) > 0 && !_u.mutation.RunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -625,6 +724,20 @@ func (_u *AutomationUpdateOne) ClearFranchiseID() *AutomationUpdateOne {
 	return _u
 }
 
+// SetIsActive sets the "is_active" field.
+func (_u *AutomationUpdateOne) SetIsActive(v bool) *AutomationUpdateOne {
+	_u.mutation.SetIsActive(v)
+	return _u
+}
+
+// SetNillableIsActive sets the "is_active" field if the given value is not nil.
+func (_u *AutomationUpdateOne) SetNillableIsActive(v *bool) *AutomationUpdateOne {
+	if v != nil {
+		_u.SetIsActive(*v)
+	}
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *AutomationUpdateOne) SetFranchise(v *Franchise) *AutomationUpdateOne {
 	return _u.SetFranchiseID(v.ID)
@@ -643,6 +756,21 @@ func (_u *AutomationUpdateOne) AddDelayed(v ...*DelayedAutomation) *AutomationUp
 		ids[i] = v[i].ID
 	}
 	return _u.AddDelayedIDs(ids...)
+}
+
+// AddRunIDs adds the "runs" edge to the AutomationRun entity by IDs.
+func (_u *AutomationUpdateOne) AddRunIDs(ids ...uuid.UUID) *AutomationUpdateOne {
+	_u.mutation.AddRunIDs(ids...)
+	return _u
+}
+
+// AddRuns adds the "runs" edges to the AutomationRun entity.
+func (_u *AutomationUpdateOne) AddRuns(v ...*AutomationRun) *AutomationUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddRunIDs(ids...)
 }
 
 // Mutation returns the AutomationMutation object of the builder.
@@ -675,6 +803,27 @@ func (_u *AutomationUpdateOne) RemoveDelayed(v ...*DelayedAutomation) *Automatio
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveDelayedIDs(ids...)
+}
+
+// ClearRuns clears all "runs" edges to the AutomationRun entity.
+func (_u *AutomationUpdateOne) ClearRuns() *AutomationUpdateOne {
+	_u.mutation.ClearRuns()
+	return _u
+}
+
+// RemoveRunIDs removes the "runs" edge to AutomationRun entities by IDs.
+func (_u *AutomationUpdateOne) RemoveRunIDs(ids ...uuid.UUID) *AutomationUpdateOne {
+	_u.mutation.RemoveRunIDs(ids...)
+	return _u
+}
+
+// RemoveRuns removes "runs" edges to AutomationRun entities.
+func (_u *AutomationUpdateOne) RemoveRuns(v ...*AutomationRun) *AutomationUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveRunIDs(ids...)
 }
 
 // Where appends a list predicates to the AutomationUpdate builder.
@@ -819,6 +968,9 @@ func (_u *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation, 
 			sqljson.Append(u, automation.FieldFlowEdges, value)
 		})
 	}
+	if value, ok := _u.mutation.IsActive(); ok {
+		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
+	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -886,6 +1038,51 @@ func (_u *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation, 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(delayedautomation.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.RunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedRunsIDs(); len(nodes) > 0 && !_u.mutation.RunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -19,6 +19,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -35,6 +37,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -69,6 +72,10 @@ type Client struct {
 	Appointment *AppointmentClient
 	// Automation is the client for interacting with the Automation builders.
 	Automation *AutomationClient
+	// AutomationRun is the client for interacting with the AutomationRun builders.
+	AutomationRun *AutomationRunClient
+	// AutomationRunStep is the client for interacting with the AutomationRunStep builders.
+	AutomationRunStep *AutomationRunStepClient
 	// ConnectionStage is the client for interacting with the ConnectionStage builders.
 	ConnectionStage *ConnectionStageClient
 	// ConnectionThirdPartyID is the client for interacting with the ConnectionThirdPartyID builders.
@@ -101,6 +108,8 @@ type Client struct {
 	LeadPackage *LeadPackageClient
 	// LeadProduct is the client for interacting with the LeadProduct builders.
 	LeadProduct *LeadProductClient
+	// OutboundMessage is the client for interacting with the OutboundMessage builders.
+	OutboundMessage *OutboundMessageClient
 	// OutboxEvent is the client for interacting with the OutboxEvent builders.
 	OutboxEvent *OutboxEventClient
 	// PackagePrice is the client for interacting with the PackagePrice builders.
@@ -153,6 +162,8 @@ func (c *Client) init() {
 	c.Account = NewAccountClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
 	c.Automation = NewAutomationClient(c.config)
+	c.AutomationRun = NewAutomationRunClient(c.config)
+	c.AutomationRunStep = NewAutomationRunStepClient(c.config)
 	c.ConnectionStage = NewConnectionStageClient(c.config)
 	c.ConnectionThirdPartyID = NewConnectionThirdPartyIDClient(c.config)
 	c.Contact = NewContactClient(c.config)
@@ -169,6 +180,7 @@ func (c *Client) init() {
 	c.Lead = NewLeadClient(c.config)
 	c.LeadPackage = NewLeadPackageClient(c.config)
 	c.LeadProduct = NewLeadProductClient(c.config)
+	c.OutboundMessage = NewOutboundMessageClient(c.config)
 	c.OutboxEvent = NewOutboxEventClient(c.config)
 	c.PackagePrice = NewPackagePriceClient(c.config)
 	c.Permission = NewPermissionClient(c.config)
@@ -283,6 +295,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Account:                NewAccountClient(cfg),
 		Appointment:            NewAppointmentClient(cfg),
 		Automation:             NewAutomationClient(cfg),
+		AutomationRun:          NewAutomationRunClient(cfg),
+		AutomationRunStep:      NewAutomationRunStepClient(cfg),
 		ConnectionStage:        NewConnectionStageClient(cfg),
 		ConnectionThirdPartyID: NewConnectionThirdPartyIDClient(cfg),
 		Contact:                NewContactClient(cfg),
@@ -299,6 +313,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Lead:                   NewLeadClient(cfg),
 		LeadPackage:            NewLeadPackageClient(cfg),
 		LeadProduct:            NewLeadProductClient(cfg),
+		OutboundMessage:        NewOutboundMessageClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
 		PackagePrice:           NewPackagePriceClient(cfg),
 		Permission:             NewPermissionClient(cfg),
@@ -340,6 +355,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Account:                NewAccountClient(cfg),
 		Appointment:            NewAppointmentClient(cfg),
 		Automation:             NewAutomationClient(cfg),
+		AutomationRun:          NewAutomationRunClient(cfg),
+		AutomationRunStep:      NewAutomationRunStepClient(cfg),
 		ConnectionStage:        NewConnectionStageClient(cfg),
 		ConnectionThirdPartyID: NewConnectionThirdPartyIDClient(cfg),
 		Contact:                NewContactClient(cfg),
@@ -356,6 +373,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Lead:                   NewLeadClient(cfg),
 		LeadPackage:            NewLeadPackageClient(cfg),
 		LeadProduct:            NewLeadProductClient(cfg),
+		OutboundMessage:        NewOutboundMessageClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
 		PackagePrice:           NewPackagePriceClient(cfg),
 		Permission:             NewPermissionClient(cfg),
@@ -404,14 +422,15 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Appointment, c.Automation, c.ConnectionStage,
-		c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment, c.CustomField,
-		c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID, c.DelayedAutomation,
-		c.Department, c.FollowUp, c.Franchise, c.Incentive, c.Lead, c.LeadPackage,
-		c.LeadProduct, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
-		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
-		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
-		c.User, c.UserSettings, c.UserThirdPartyID,
+		c.Account, c.Appointment, c.Automation, c.AutomationRun, c.AutomationRunStep,
+		c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment,
+		c.CustomField, c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID,
+		c.DelayedAutomation, c.Department, c.FollowUp, c.Franchise, c.Incentive,
+		c.Lead, c.LeadPackage, c.LeadProduct, c.OutboundMessage, c.OutboxEvent,
+		c.PackagePrice, c.Permission, c.Pipeline, c.PipelineStage, c.Product,
+		c.ProductGroup, c.ProductThirdPartyID, c.Role, c.SavedFilter, c.SecurityGroup,
+		c.Source, c.Status, c.Survey, c.Task, c.Tenant, c.User, c.UserSettings,
+		c.UserThirdPartyID,
 	} {
 		n.Use(hooks...)
 	}
@@ -421,14 +440,15 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Appointment, c.Automation, c.ConnectionStage,
-		c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment, c.CustomField,
-		c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID, c.DelayedAutomation,
-		c.Department, c.FollowUp, c.Franchise, c.Incentive, c.Lead, c.LeadPackage,
-		c.LeadProduct, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
-		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
-		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
-		c.User, c.UserSettings, c.UserThirdPartyID,
+		c.Account, c.Appointment, c.Automation, c.AutomationRun, c.AutomationRunStep,
+		c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment,
+		c.CustomField, c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID,
+		c.DelayedAutomation, c.Department, c.FollowUp, c.Franchise, c.Incentive,
+		c.Lead, c.LeadPackage, c.LeadProduct, c.OutboundMessage, c.OutboxEvent,
+		c.PackagePrice, c.Permission, c.Pipeline, c.PipelineStage, c.Product,
+		c.ProductGroup, c.ProductThirdPartyID, c.Role, c.SavedFilter, c.SecurityGroup,
+		c.Source, c.Status, c.Survey, c.Task, c.Tenant, c.User, c.UserSettings,
+		c.UserThirdPartyID,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -443,6 +463,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Appointment.mutate(ctx, m)
 	case *AutomationMutation:
 		return c.Automation.mutate(ctx, m)
+	case *AutomationRunMutation:
+		return c.AutomationRun.mutate(ctx, m)
+	case *AutomationRunStepMutation:
+		return c.AutomationRunStep.mutate(ctx, m)
 	case *ConnectionStageMutation:
 		return c.ConnectionStage.mutate(ctx, m)
 	case *ConnectionThirdPartyIDMutation:
@@ -475,6 +499,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LeadPackage.mutate(ctx, m)
 	case *LeadProductMutation:
 		return c.LeadProduct.mutate(ctx, m)
+	case *OutboundMessageMutation:
+		return c.OutboundMessage.mutate(ctx, m)
 	case *OutboxEventMutation:
 		return c.OutboxEvent.mutate(ctx, m)
 	case *PackagePriceMutation:
@@ -1040,6 +1066,22 @@ func (c *AutomationClient) QueryDelayed(_m *Automation) *DelayedAutomationQuery 
 	return query
 }
 
+// QueryRuns queries the runs edge of a Automation.
+func (c *AutomationClient) QueryRuns(_m *Automation) *AutomationRunQuery {
+	query := (&AutomationRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, id),
+			sqlgraph.To(automationrun.Table, automationrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, automation.RunsTable, automation.RunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *AutomationClient) Hooks() []Hook {
 	hooks := c.hooks.Automation
@@ -1064,6 +1106,340 @@ func (c *AutomationClient) mutate(ctx context.Context, m *AutomationMutation) (V
 		return (&AutomationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Automation mutation op: %q", m.Op())
+	}
+}
+
+// AutomationRunClient is a client for the AutomationRun schema.
+type AutomationRunClient struct {
+	config
+}
+
+// NewAutomationRunClient returns a client for the AutomationRun from the given config.
+func NewAutomationRunClient(c config) *AutomationRunClient {
+	return &AutomationRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationrun.Hooks(f(g(h())))`.
+func (c *AutomationRunClient) Use(hooks ...Hook) {
+	c.hooks.AutomationRun = append(c.hooks.AutomationRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationrun.Intercept(f(g(h())))`.
+func (c *AutomationRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationRun = append(c.inters.AutomationRun, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationRun entity.
+func (c *AutomationRunClient) Create() *AutomationRunCreate {
+	mutation := newAutomationRunMutation(c.config, OpCreate)
+	return &AutomationRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationRun entities.
+func (c *AutomationRunClient) CreateBulk(builders ...*AutomationRunCreate) *AutomationRunCreateBulk {
+	return &AutomationRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationRunClient) MapCreateBulk(slice any, setFunc func(*AutomationRunCreate, int)) *AutomationRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationRunCreateBulk{err: fmt.Errorf("calling to AutomationRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationRun.
+func (c *AutomationRunClient) Update() *AutomationRunUpdate {
+	mutation := newAutomationRunMutation(c.config, OpUpdate)
+	return &AutomationRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationRunClient) UpdateOne(_m *AutomationRun) *AutomationRunUpdateOne {
+	mutation := newAutomationRunMutation(c.config, OpUpdateOne, withAutomationRun(_m))
+	return &AutomationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationRunClient) UpdateOneID(id uuid.UUID) *AutomationRunUpdateOne {
+	mutation := newAutomationRunMutation(c.config, OpUpdateOne, withAutomationRunID(id))
+	return &AutomationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationRun.
+func (c *AutomationRunClient) Delete() *AutomationRunDelete {
+	mutation := newAutomationRunMutation(c.config, OpDelete)
+	return &AutomationRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationRunClient) DeleteOne(_m *AutomationRun) *AutomationRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationRunClient) DeleteOneID(id uuid.UUID) *AutomationRunDeleteOne {
+	builder := c.Delete().Where(automationrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationRunDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationRun.
+func (c *AutomationRunClient) Query() *AutomationRunQuery {
+	return &AutomationRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationRun entity by its id.
+func (c *AutomationRunClient) Get(ctx context.Context, id uuid.UUID) (*AutomationRun, error) {
+	return c.Query().Where(automationrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationRunClient) GetX(ctx context.Context, id uuid.UUID) *AutomationRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAutomation queries the automation edge of a AutomationRun.
+func (c *AutomationRunClient) QueryAutomation(_m *AutomationRun) *AutomationQuery {
+	query := (&AutomationClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(automation.Table, automation.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrun.AutomationTable, automationrun.AutomationColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLead queries the lead edge of a AutomationRun.
+func (c *AutomationRunClient) QueryLead(_m *AutomationRun) *LeadQuery {
+	query := (&LeadClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(lead.Table, lead.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrun.LeadTable, automationrun.LeadColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QuerySteps queries the steps edge of a AutomationRun.
+func (c *AutomationRunClient) QuerySteps(_m *AutomationRun) *AutomationRunStepQuery {
+	query := (&AutomationRunStepClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(automationrunstep.Table, automationrunstep.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, automationrun.StepsTable, automationrun.StepsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationRunClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationRun
+	return append(hooks[:len(hooks):len(hooks)], automationrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationRunClient) Interceptors() []Interceptor {
+	inters := c.inters.AutomationRun
+	return append(inters[:len(inters):len(inters)], automationrun.Interceptors[:]...)
+}
+
+func (c *AutomationRunClient) mutate(ctx context.Context, m *AutomationRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationRun mutation op: %q", m.Op())
+	}
+}
+
+// AutomationRunStepClient is a client for the AutomationRunStep schema.
+type AutomationRunStepClient struct {
+	config
+}
+
+// NewAutomationRunStepClient returns a client for the AutomationRunStep from the given config.
+func NewAutomationRunStepClient(c config) *AutomationRunStepClient {
+	return &AutomationRunStepClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `automationrunstep.Hooks(f(g(h())))`.
+func (c *AutomationRunStepClient) Use(hooks ...Hook) {
+	c.hooks.AutomationRunStep = append(c.hooks.AutomationRunStep, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `automationrunstep.Intercept(f(g(h())))`.
+func (c *AutomationRunStepClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AutomationRunStep = append(c.inters.AutomationRunStep, interceptors...)
+}
+
+// Create returns a builder for creating a AutomationRunStep entity.
+func (c *AutomationRunStepClient) Create() *AutomationRunStepCreate {
+	mutation := newAutomationRunStepMutation(c.config, OpCreate)
+	return &AutomationRunStepCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AutomationRunStep entities.
+func (c *AutomationRunStepClient) CreateBulk(builders ...*AutomationRunStepCreate) *AutomationRunStepCreateBulk {
+	return &AutomationRunStepCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AutomationRunStepClient) MapCreateBulk(slice any, setFunc func(*AutomationRunStepCreate, int)) *AutomationRunStepCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AutomationRunStepCreateBulk{err: fmt.Errorf("calling to AutomationRunStepClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AutomationRunStepCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AutomationRunStepCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AutomationRunStep.
+func (c *AutomationRunStepClient) Update() *AutomationRunStepUpdate {
+	mutation := newAutomationRunStepMutation(c.config, OpUpdate)
+	return &AutomationRunStepUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AutomationRunStepClient) UpdateOne(_m *AutomationRunStep) *AutomationRunStepUpdateOne {
+	mutation := newAutomationRunStepMutation(c.config, OpUpdateOne, withAutomationRunStep(_m))
+	return &AutomationRunStepUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AutomationRunStepClient) UpdateOneID(id uuid.UUID) *AutomationRunStepUpdateOne {
+	mutation := newAutomationRunStepMutation(c.config, OpUpdateOne, withAutomationRunStepID(id))
+	return &AutomationRunStepUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AutomationRunStep.
+func (c *AutomationRunStepClient) Delete() *AutomationRunStepDelete {
+	mutation := newAutomationRunStepMutation(c.config, OpDelete)
+	return &AutomationRunStepDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AutomationRunStepClient) DeleteOne(_m *AutomationRunStep) *AutomationRunStepDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AutomationRunStepClient) DeleteOneID(id uuid.UUID) *AutomationRunStepDeleteOne {
+	builder := c.Delete().Where(automationrunstep.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AutomationRunStepDeleteOne{builder}
+}
+
+// Query returns a query builder for AutomationRunStep.
+func (c *AutomationRunStepClient) Query() *AutomationRunStepQuery {
+	return &AutomationRunStepQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAutomationRunStep},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AutomationRunStep entity by its id.
+func (c *AutomationRunStepClient) Get(ctx context.Context, id uuid.UUID) (*AutomationRunStep, error) {
+	return c.Query().Where(automationrunstep.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AutomationRunStepClient) GetX(ctx context.Context, id uuid.UUID) *AutomationRunStep {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryRun queries the run edge of a AutomationRunStep.
+func (c *AutomationRunStepClient) QueryRun(_m *AutomationRunStep) *AutomationRunQuery {
+	query := (&AutomationRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrunstep.Table, automationrunstep.FieldID, id),
+			sqlgraph.To(automationrun.Table, automationrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrunstep.RunTable, automationrunstep.RunColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AutomationRunStepClient) Hooks() []Hook {
+	hooks := c.hooks.AutomationRunStep
+	return append(hooks[:len(hooks):len(hooks)], automationrunstep.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AutomationRunStepClient) Interceptors() []Interceptor {
+	inters := c.inters.AutomationRunStep
+	return append(inters[:len(inters):len(inters)], automationrunstep.Interceptors[:]...)
+}
+
+func (c *AutomationRunStepClient) mutate(ctx context.Context, m *AutomationRunStepMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AutomationRunStepCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AutomationRunStepUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AutomationRunStepUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AutomationRunStepDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AutomationRunStep mutation op: %q", m.Op())
 	}
 }
 
@@ -3602,6 +3978,22 @@ func (c *LeadClient) QueryThirdPartyIds(_m *Lead) *ConnectionThirdPartyIDQuery {
 	return query
 }
 
+// QueryAutomationRuns queries the automation_runs edge of a Lead.
+func (c *LeadClient) QueryAutomationRuns(_m *Lead) *AutomationRunQuery {
+	query := (&AutomationRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(automationrun.Table, automationrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, lead.AutomationRunsTable, lead.AutomationRunsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *LeadClient) Hooks() []Hook {
 	hooks := c.hooks.Lead
@@ -3960,6 +4352,141 @@ func (c *LeadProductClient) mutate(ctx context.Context, m *LeadProductMutation) 
 		return (&LeadProductDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LeadProduct mutation op: %q", m.Op())
+	}
+}
+
+// OutboundMessageClient is a client for the OutboundMessage schema.
+type OutboundMessageClient struct {
+	config
+}
+
+// NewOutboundMessageClient returns a client for the OutboundMessage from the given config.
+func NewOutboundMessageClient(c config) *OutboundMessageClient {
+	return &OutboundMessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `outboundmessage.Hooks(f(g(h())))`.
+func (c *OutboundMessageClient) Use(hooks ...Hook) {
+	c.hooks.OutboundMessage = append(c.hooks.OutboundMessage, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `outboundmessage.Intercept(f(g(h())))`.
+func (c *OutboundMessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.OutboundMessage = append(c.inters.OutboundMessage, interceptors...)
+}
+
+// Create returns a builder for creating a OutboundMessage entity.
+func (c *OutboundMessageClient) Create() *OutboundMessageCreate {
+	mutation := newOutboundMessageMutation(c.config, OpCreate)
+	return &OutboundMessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of OutboundMessage entities.
+func (c *OutboundMessageClient) CreateBulk(builders ...*OutboundMessageCreate) *OutboundMessageCreateBulk {
+	return &OutboundMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *OutboundMessageClient) MapCreateBulk(slice any, setFunc func(*OutboundMessageCreate, int)) *OutboundMessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &OutboundMessageCreateBulk{err: fmt.Errorf("calling to OutboundMessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*OutboundMessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &OutboundMessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for OutboundMessage.
+func (c *OutboundMessageClient) Update() *OutboundMessageUpdate {
+	mutation := newOutboundMessageMutation(c.config, OpUpdate)
+	return &OutboundMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *OutboundMessageClient) UpdateOne(_m *OutboundMessage) *OutboundMessageUpdateOne {
+	mutation := newOutboundMessageMutation(c.config, OpUpdateOne, withOutboundMessage(_m))
+	return &OutboundMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *OutboundMessageClient) UpdateOneID(id uuid.UUID) *OutboundMessageUpdateOne {
+	mutation := newOutboundMessageMutation(c.config, OpUpdateOne, withOutboundMessageID(id))
+	return &OutboundMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for OutboundMessage.
+func (c *OutboundMessageClient) Delete() *OutboundMessageDelete {
+	mutation := newOutboundMessageMutation(c.config, OpDelete)
+	return &OutboundMessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *OutboundMessageClient) DeleteOne(_m *OutboundMessage) *OutboundMessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *OutboundMessageClient) DeleteOneID(id uuid.UUID) *OutboundMessageDeleteOne {
+	builder := c.Delete().Where(outboundmessage.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &OutboundMessageDeleteOne{builder}
+}
+
+// Query returns a query builder for OutboundMessage.
+func (c *OutboundMessageClient) Query() *OutboundMessageQuery {
+	return &OutboundMessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeOutboundMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a OutboundMessage entity by its id.
+func (c *OutboundMessageClient) Get(ctx context.Context, id uuid.UUID) (*OutboundMessage, error) {
+	return c.Query().Where(outboundmessage.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *OutboundMessageClient) GetX(ctx context.Context, id uuid.UUID) *OutboundMessage {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *OutboundMessageClient) Hooks() []Hook {
+	hooks := c.hooks.OutboundMessage
+	return append(hooks[:len(hooks):len(hooks)], outboundmessage.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *OutboundMessageClient) Interceptors() []Interceptor {
+	inters := c.inters.OutboundMessage
+	return append(inters[:len(inters):len(inters)], outboundmessage.Interceptors[:]...)
+}
+
+func (c *OutboundMessageClient) mutate(ctx context.Context, m *OutboundMessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&OutboundMessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&OutboundMessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&OutboundMessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&OutboundMessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown OutboundMessage mutation op: %q", m.Op())
 	}
 }
 
@@ -7023,19 +7550,21 @@ func (c *UserThirdPartyIDClient) mutate(ctx context.Context, m *UserThirdPartyID
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Appointment, Automation, ConnectionStage, ConnectionThirdPartyID,
-		Contact, CreditAssessment, CustomField, CustomFieldValue, CustomLabel,
-		CustomerThirdPartyID, DelayedAutomation, Department, FollowUp, Franchise,
-		Incentive, Lead, LeadPackage, LeadProduct, OutboxEvent, PackagePrice,
+		Account, Appointment, Automation, AutomationRun, AutomationRunStep,
+		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
+		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
+		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
+		LeadPackage, LeadProduct, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
 		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
 		Task, Tenant, User, UserSettings, UserThirdPartyID []ent.Hook
 	}
 	inters struct {
-		Account, Appointment, Automation, ConnectionStage, ConnectionThirdPartyID,
-		Contact, CreditAssessment, CustomField, CustomFieldValue, CustomLabel,
-		CustomerThirdPartyID, DelayedAutomation, Department, FollowUp, Franchise,
-		Incentive, Lead, LeadPackage, LeadProduct, OutboxEvent, PackagePrice,
+		Account, Appointment, Automation, AutomationRun, AutomationRunStep,
+		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
+		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
+		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
+		LeadPackage, LeadProduct, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
 		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
 		Task, Tenant, User, UserSettings, UserThirdPartyID []ent.Interceptor

@@ -47,6 +47,8 @@ type DelayedAutomation struct {
 	RunAt time.Time `json:"run_at,omitempty"`
 	// DoneAt holds the value of the "done_at" field.
 	DoneAt *time.Time `json:"done_at,omitempty"`
+	// RunID holds the value of the "run_id" field.
+	RunID *uuid.UUID `json:"run_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the DelayedAutomationQuery when eager-loading is set.
 	Edges        DelayedAutomationEdges `json:"edges"`
@@ -80,7 +82,7 @@ func (*DelayedAutomation) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case delayedautomation.FieldCreatedByID, delayedautomation.FieldModifiedByID, delayedautomation.FieldDeletedByID, delayedautomation.FieldLeadID:
+		case delayedautomation.FieldCreatedByID, delayedautomation.FieldModifiedByID, delayedautomation.FieldDeletedByID, delayedautomation.FieldLeadID, delayedautomation.FieldRunID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
 		case delayedautomation.FieldIsDeleted:
 			values[i] = new(sql.NullBool)
@@ -202,6 +204,13 @@ func (_m *DelayedAutomation) assignValues(columns []string, values []any) error 
 				_m.DoneAt = new(time.Time)
 				*_m.DoneAt = value.Time
 			}
+		case delayedautomation.FieldRunID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field run_id", values[i])
+			} else if value.Valid {
+				_m.RunID = new(uuid.UUID)
+				*_m.RunID = *value.S.(*uuid.UUID)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -297,6 +306,11 @@ func (_m *DelayedAutomation) String() string {
 	if v := _m.DoneAt; v != nil {
 		builder.WriteString("done_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.RunID; v != nil {
+		builder.WriteString("run_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

@@ -197,6 +197,20 @@ func (_c *DelayedAutomationCreate) SetNillableDoneAt(v *time.Time) *DelayedAutom
 	return _c
 }
 
+// SetRunID sets the "run_id" field.
+func (_c *DelayedAutomationCreate) SetRunID(v uuid.UUID) *DelayedAutomationCreate {
+	_c.mutation.SetRunID(v)
+	return _c
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_c *DelayedAutomationCreate) SetNillableRunID(v *uuid.UUID) *DelayedAutomationCreate {
+	if v != nil {
+		_c.SetRunID(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *DelayedAutomationCreate) SetID(v uuid.UUID) *DelayedAutomationCreate {
 	_c.mutation.SetID(v)
@@ -395,6 +409,10 @@ func (_c *DelayedAutomationCreate) createSpec() (*DelayedAutomation, *sqlgraph.C
 	if value, ok := _c.mutation.DoneAt(); ok {
 		_spec.SetField(delayedautomation.FieldDoneAt, field.TypeTime, value)
 		_node.DoneAt = &value
+	}
+	if value, ok := _c.mutation.RunID(); ok {
+		_spec.SetField(delayedautomation.FieldRunID, field.TypeUUID, value)
+		_node.RunID = &value
 	}
 	if nodes := _c.mutation.AutomationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -618,6 +636,24 @@ func (u *DelayedAutomationUpsert) UpdateDoneAt() *DelayedAutomationUpsert {
 // ClearDoneAt clears the value of the "done_at" field.
 func (u *DelayedAutomationUpsert) ClearDoneAt() *DelayedAutomationUpsert {
 	u.SetNull(delayedautomation.FieldDoneAt)
+	return u
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DelayedAutomationUpsert) SetRunID(v uuid.UUID) *DelayedAutomationUpsert {
+	u.Set(delayedautomation.FieldRunID, v)
+	return u
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DelayedAutomationUpsert) UpdateRunID() *DelayedAutomationUpsert {
+	u.SetExcluded(delayedautomation.FieldRunID)
+	return u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DelayedAutomationUpsert) ClearRunID() *DelayedAutomationUpsert {
+	u.SetNull(delayedautomation.FieldRunID)
 	return u
 }
 
@@ -860,6 +896,27 @@ func (u *DelayedAutomationUpsertOne) UpdateDoneAt() *DelayedAutomationUpsertOne 
 func (u *DelayedAutomationUpsertOne) ClearDoneAt() *DelayedAutomationUpsertOne {
 	return u.Update(func(s *DelayedAutomationUpsert) {
 		s.ClearDoneAt()
+	})
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DelayedAutomationUpsertOne) SetRunID(v uuid.UUID) *DelayedAutomationUpsertOne {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DelayedAutomationUpsertOne) UpdateRunID() *DelayedAutomationUpsertOne {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.UpdateRunID()
+	})
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DelayedAutomationUpsertOne) ClearRunID() *DelayedAutomationUpsertOne {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.ClearRunID()
 	})
 }
 
@@ -1269,6 +1326,27 @@ func (u *DelayedAutomationUpsertBulk) UpdateDoneAt() *DelayedAutomationUpsertBul
 func (u *DelayedAutomationUpsertBulk) ClearDoneAt() *DelayedAutomationUpsertBulk {
 	return u.Update(func(s *DelayedAutomationUpsert) {
 		s.ClearDoneAt()
+	})
+}
+
+// SetRunID sets the "run_id" field.
+func (u *DelayedAutomationUpsertBulk) SetRunID(v uuid.UUID) *DelayedAutomationUpsertBulk {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.SetRunID(v)
+	})
+}
+
+// UpdateRunID sets the "run_id" field to the value that was provided on create.
+func (u *DelayedAutomationUpsertBulk) UpdateRunID() *DelayedAutomationUpsertBulk {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.UpdateRunID()
+	})
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (u *DelayedAutomationUpsertBulk) ClearRunID() *DelayedAutomationUpsertBulk {
+	return u.Update(func(s *DelayedAutomationUpsert) {
+		s.ClearRunID()
 	})
 }
 

@@ -207,6 +207,26 @@ func (_u *DelayedAutomationUpdate) ClearDoneAt() *DelayedAutomationUpdate {
 	return _u
 }
 
+// SetRunID sets the "run_id" field.
+func (_u *DelayedAutomationUpdate) SetRunID(v uuid.UUID) *DelayedAutomationUpdate {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *DelayedAutomationUpdate) SetNillableRunID(v *uuid.UUID) *DelayedAutomationUpdate {
+	if v != nil {
+		_u.SetRunID(*v)
+	}
+	return _u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (_u *DelayedAutomationUpdate) ClearRunID() *DelayedAutomationUpdate {
+	_u.mutation.ClearRunID()
+	return _u
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *DelayedAutomationUpdate) SetAutomation(v *Automation) *DelayedAutomationUpdate {
 	return _u.SetAutomationID(v.ID)
@@ -323,6 +343,12 @@ func (_u *DelayedAutomationUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.DoneAtCleared() {
 		_spec.ClearField(delayedautomation.FieldDoneAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RunID(); ok {
+		_spec.SetField(delayedautomation.FieldRunID, field.TypeUUID, value)
+	}
+	if _u.mutation.RunIDCleared() {
+		_spec.ClearField(delayedautomation.FieldRunID, field.TypeUUID)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -551,6 +577,26 @@ func (_u *DelayedAutomationUpdateOne) ClearDoneAt() *DelayedAutomationUpdateOne 
 	return _u
 }
 
+// SetRunID sets the "run_id" field.
+func (_u *DelayedAutomationUpdateOne) SetRunID(v uuid.UUID) *DelayedAutomationUpdateOne {
+	_u.mutation.SetRunID(v)
+	return _u
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (_u *DelayedAutomationUpdateOne) SetNillableRunID(v *uuid.UUID) *DelayedAutomationUpdateOne {
+	if v != nil {
+		_u.SetRunID(*v)
+	}
+	return _u
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (_u *DelayedAutomationUpdateOne) ClearRunID() *DelayedAutomationUpdateOne {
+	_u.mutation.ClearRunID()
+	return _u
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *DelayedAutomationUpdateOne) SetAutomation(v *Automation) *DelayedAutomationUpdateOne {
 	return _u.SetAutomationID(v.ID)
@@ -697,6 +743,12 @@ func (_u *DelayedAutomationUpdateOne) sqlSave(ctx context.Context) (_node *Delay
 	}
 	if _u.mutation.DoneAtCleared() {
 		_spec.ClearField(delayedautomation.FieldDoneAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RunID(); ok {
+		_spec.SetField(delayedautomation.FieldRunID, field.TypeUUID, value)
+	}
+	if _u.mutation.RunIDCleared() {
+		_spec.ClearField(delayedautomation.FieldRunID, field.TypeUUID)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -15,6 +15,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -31,6 +33,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -113,6 +116,8 @@ func checkColumn(t, c string) error {
 			account.Table:                account.ValidColumn,
 			appointment.Table:            appointment.ValidColumn,
 			automation.Table:             automation.ValidColumn,
+			automationrun.Table:          automationrun.ValidColumn,
+			automationrunstep.Table:      automationrunstep.ValidColumn,
 			connectionstage.Table:        connectionstage.ValidColumn,
 			connectionthirdpartyid.Table: connectionthirdpartyid.ValidColumn,
 			contact.Table:                contact.ValidColumn,
@@ -129,6 +134,7 @@ func checkColumn(t, c string) error {
 			lead.Table:                   lead.ValidColumn,
 			leadpackage.Table:            leadpackage.ValidColumn,
 			leadproduct.Table:            leadproduct.ValidColumn,
+			outboundmessage.Table:        outboundmessage.ValidColumn,
 			outboxevent.Table:            outboxevent.ValidColumn,
 			packageprice.Table:           packageprice.ValidColumn,
 			permission.Table:             permission.ValidColumn,

@@ -13,6 +13,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -28,6 +30,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/pipeline"
@@ -675,6 +678,95 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, automation.FieldFranchiseID)
 				fieldSeen[automation.FieldFranchiseID] = struct{}{}
 			}
+
+		case "runs":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunClient{config: _q.config}).Query()
+			)
+			args := newAutomationRunPaginateArgs(fieldArgs(ctx, new(AutomationRunWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newAutomationRunPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Automation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID uuid.UUID `sql:"automation_id"`
+							Count  int       `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(automation.RunsColumn), ids...))
+						})
+						if err := query.GroupBy(automation.RunsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[uuid.UUID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Automation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Runs)
+							if nodes[i].Edges.totalCount[1] == nil {
+								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[1][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, automationrunImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(automation.RunsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedRuns(alias, func(wq *AutomationRunQuery) {
+				*wq = *query
+			})
 		case "dateCreated":
 			if _, ok := fieldSeen[automation.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, automation.FieldDateCreated)
@@ -719,6 +811,11 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			if _, ok := fieldSeen[automation.FieldFranchiseID]; !ok {
 				selectedFields = append(selectedFields, automation.FieldFranchiseID)
 				fieldSeen[automation.FieldFranchiseID] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[automation.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, automation.FieldIsActive)
+				fieldSeen[automation.FieldIsActive] = struct{}{}
 			}
 		case "id":
 		case "createdBy":
@@ -805,6 +902,408 @@ func newAutomationPaginateArgs(rv map[string]any) *automationPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*AutomationWhereInput); ok {
 		args.opts = append(args.opts, WithAutomationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationrun.Columns))
+		selectedFields = []string{automationrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "automation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, automationImplementors)...); err != nil {
+				return err
+			}
+			_q.withAutomation = query
+			if _, ok := fieldSeen[automationrun.FieldAutomationID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldAutomationID)
+				fieldSeen[automationrun.FieldAutomationID] = struct{}{}
+			}
+
+		case "lead":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LeadClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, leadImplementors)...); err != nil {
+				return err
+			}
+			_q.withLead = query
+			if _, ok := fieldSeen[automationrun.FieldLeadID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldLeadID)
+				fieldSeen[automationrun.FieldLeadID] = struct{}{}
+			}
+
+		case "steps":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunStepClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, automationrunstepImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedSteps(alias, func(wq *AutomationRunStepQuery) {
+				*wq = *query
+			})
+		case "dateCreated":
+			if _, ok := fieldSeen[automationrun.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDateCreated)
+				fieldSeen[automationrun.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[automationrun.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDateModified)
+				fieldSeen[automationrun.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[automationrun.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldIsDeleted)
+				fieldSeen[automationrun.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[automationrun.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDateDeleted)
+				fieldSeen[automationrun.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[automationrun.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDtype)
+				fieldSeen[automationrun.FieldDtype] = struct{}{}
+			}
+		case "automationID":
+			if _, ok := fieldSeen[automationrun.FieldAutomationID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldAutomationID)
+				fieldSeen[automationrun.FieldAutomationID] = struct{}{}
+			}
+		case "eventID":
+			if _, ok := fieldSeen[automationrun.FieldEventID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldEventID)
+				fieldSeen[automationrun.FieldEventID] = struct{}{}
+			}
+		case "topic":
+			if _, ok := fieldSeen[automationrun.FieldTopic]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldTopic)
+				fieldSeen[automationrun.FieldTopic] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[automationrun.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldRecordID)
+				fieldSeen[automationrun.FieldRecordID] = struct{}{}
+			}
+		case "leadID":
+			if _, ok := fieldSeen[automationrun.FieldLeadID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldLeadID)
+				fieldSeen[automationrun.FieldLeadID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[automationrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldStatus)
+				fieldSeen[automationrun.FieldStatus] = struct{}{}
+			}
+		case "reason":
+			if _, ok := fieldSeen[automationrun.FieldReason]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldReason)
+				fieldSeen[automationrun.FieldReason] = struct{}{}
+			}
+		case "depth":
+			if _, ok := fieldSeen[automationrun.FieldDepth]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDepth)
+				fieldSeen[automationrun.FieldDepth] = struct{}{}
+			}
+		case "causationRunID":
+			if _, ok := fieldSeen[automationrun.FieldCausationRunID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldCausationRunID)
+				fieldSeen[automationrun.FieldCausationRunID] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[automationrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldFinishedAt)
+				fieldSeen[automationrun.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[automationrun.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldCreatedByID)
+				fieldSeen[automationrun.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[automationrun.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldModifiedByID)
+				fieldSeen[automationrun.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[automationrun.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDeletedByID)
+				fieldSeen[automationrun.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationRunPaginateOption
+}
+
+func newAutomationRunPaginateArgs(rv map[string]any) *automationrunPaginateArgs {
+	args := &automationrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*AutomationRunOrder:
+			args.opts = append(args.opts, WithAutomationRunOrder(v))
+		case []any:
+			var orders []*AutomationRunOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &AutomationRunOrder{Field: &AutomationRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithAutomationRunOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationRunWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationRunFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AutomationRunStepQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationRunStepQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AutomationRunStepQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationrunstep.Columns))
+		selectedFields = []string{automationrunstep.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "run":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, automationrunImplementors)...); err != nil {
+				return err
+			}
+			_q.withRun = query
+			if _, ok := fieldSeen[automationrunstep.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldRunID)
+				fieldSeen[automationrunstep.FieldRunID] = struct{}{}
+			}
+		case "dateCreated":
+			if _, ok := fieldSeen[automationrunstep.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDateCreated)
+				fieldSeen[automationrunstep.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[automationrunstep.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDateModified)
+				fieldSeen[automationrunstep.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[automationrunstep.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldIsDeleted)
+				fieldSeen[automationrunstep.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[automationrunstep.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDateDeleted)
+				fieldSeen[automationrunstep.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[automationrunstep.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDtype)
+				fieldSeen[automationrunstep.FieldDtype] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[automationrunstep.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldRunID)
+				fieldSeen[automationrunstep.FieldRunID] = struct{}{}
+			}
+		case "position":
+			if _, ok := fieldSeen[automationrunstep.FieldPosition]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldPosition)
+				fieldSeen[automationrunstep.FieldPosition] = struct{}{}
+			}
+		case "nodeID":
+			if _, ok := fieldSeen[automationrunstep.FieldNodeID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldNodeID)
+				fieldSeen[automationrunstep.FieldNodeID] = struct{}{}
+			}
+		case "nodeType":
+			if _, ok := fieldSeen[automationrunstep.FieldNodeType]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldNodeType)
+				fieldSeen[automationrunstep.FieldNodeType] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[automationrunstep.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldStatus)
+				fieldSeen[automationrunstep.FieldStatus] = struct{}{}
+			}
+		case "detail":
+			if _, ok := fieldSeen[automationrunstep.FieldDetail]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDetail)
+				fieldSeen[automationrunstep.FieldDetail] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[automationrunstep.FieldError]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldError)
+				fieldSeen[automationrunstep.FieldError] = struct{}{}
+			}
+		case "waitUntil":
+			if _, ok := fieldSeen[automationrunstep.FieldWaitUntil]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldWaitUntil)
+				fieldSeen[automationrunstep.FieldWaitUntil] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[automationrunstep.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldCreatedByID)
+				fieldSeen[automationrunstep.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[automationrunstep.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldModifiedByID)
+				fieldSeen[automationrunstep.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[automationrunstep.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDeletedByID)
+				fieldSeen[automationrunstep.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationrunstepPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationRunStepPaginateOption
+}
+
+func newAutomationRunStepPaginateArgs(rv map[string]any) *automationrunstepPaginateArgs {
+	args := &automationrunstepPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutomationRunStepOrder{Field: &AutomationRunStepOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutomationRunStepOrder(order))
+			}
+		case *AutomationRunStepOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutomationRunStepOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationRunStepWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationRunStepFilter(v.Filter))
 	}
 	return args
 }
@@ -3368,6 +3867,95 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.WithNamedThirdPartyIds(alias, func(wq *ConnectionThirdPartyIDQuery) {
 				*wq = *query
 			})
+
+		case "automationRuns":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunClient{config: _q.config}).Query()
+			)
+			args := newAutomationRunPaginateArgs(fieldArgs(ctx, new(AutomationRunWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newAutomationRunPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Lead) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID uuid.UUID `sql:"lead_id"`
+							Count  int       `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(lead.AutomationRunsColumn), ids...))
+						})
+						if err := query.GroupBy(lead.AutomationRunsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[uuid.UUID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[18] == nil {
+								nodes[i].Edges.totalCount[18] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[18][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Lead) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.AutomationRuns)
+							if nodes[i].Edges.totalCount[18] == nil {
+								nodes[i].Edges.totalCount[18] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[18][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, automationrunImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(lead.AutomationRunsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedAutomationRuns(alias, func(wq *AutomationRunQuery) {
+				*wq = *query
+			})
 		case "dateCreated":
 			if _, ok := fieldSeen[lead.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, lead.FieldDateCreated)
@@ -4124,6 +4712,181 @@ func newLeadProductPaginateArgs(rv map[string]any) *leadproductPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*LeadProductWhereInput); ok {
 		args.opts = append(args.opts, WithLeadProductFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OutboundMessageQuery) CollectFields(ctx context.Context, satisfies ...string) (*OutboundMessageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OutboundMessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(outboundmessage.Columns))
+		selectedFields = []string{outboundmessage.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "dateCreated":
+			if _, ok := fieldSeen[outboundmessage.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDateCreated)
+				fieldSeen[outboundmessage.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[outboundmessage.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDateModified)
+				fieldSeen[outboundmessage.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[outboundmessage.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldIsDeleted)
+				fieldSeen[outboundmessage.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[outboundmessage.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDateDeleted)
+				fieldSeen[outboundmessage.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[outboundmessage.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDtype)
+				fieldSeen[outboundmessage.FieldDtype] = struct{}{}
+			}
+		case "channel":
+			if _, ok := fieldSeen[outboundmessage.FieldChannel]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldChannel)
+				fieldSeen[outboundmessage.FieldChannel] = struct{}{}
+			}
+		case "recipient":
+			if _, ok := fieldSeen[outboundmessage.FieldRecipient]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldRecipient)
+				fieldSeen[outboundmessage.FieldRecipient] = struct{}{}
+			}
+		case "subject":
+			if _, ok := fieldSeen[outboundmessage.FieldSubject]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldSubject)
+				fieldSeen[outboundmessage.FieldSubject] = struct{}{}
+			}
+		case "body":
+			if _, ok := fieldSeen[outboundmessage.FieldBody]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldBody)
+				fieldSeen[outboundmessage.FieldBody] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[outboundmessage.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldStatus)
+				fieldSeen[outboundmessage.FieldStatus] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[outboundmessage.FieldError]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldError)
+				fieldSeen[outboundmessage.FieldError] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[outboundmessage.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldRunID)
+				fieldSeen[outboundmessage.FieldRunID] = struct{}{}
+			}
+		case "leadID":
+			if _, ok := fieldSeen[outboundmessage.FieldLeadID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldLeadID)
+				fieldSeen[outboundmessage.FieldLeadID] = struct{}{}
+			}
+		case "sentAt":
+			if _, ok := fieldSeen[outboundmessage.FieldSentAt]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldSentAt)
+				fieldSeen[outboundmessage.FieldSentAt] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[outboundmessage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldCreatedByID)
+				fieldSeen[outboundmessage.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[outboundmessage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldModifiedByID)
+				fieldSeen[outboundmessage.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[outboundmessage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDeletedByID)
+				fieldSeen[outboundmessage.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type outboundmessagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OutboundMessagePaginateOption
+}
+
+func newOutboundMessagePaginateArgs(rv map[string]any) *outboundmessagePaginateArgs {
+	args := &outboundmessagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*OutboundMessageOrder:
+			args.opts = append(args.opts, WithOutboundMessageOrder(v))
+		case []any:
+			var orders []*OutboundMessageOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &OutboundMessageOrder{Field: &OutboundMessageOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithOutboundMessageOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*OutboundMessageWhereInput); ok {
+		args.opts = append(args.opts, WithOutboundMessageFilter(v.Filter))
 	}
 	return args
 }

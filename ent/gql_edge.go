@@ -93,6 +93,63 @@ func (_m *Automation) Franchise(ctx context.Context) (*Franchise, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Automation) Runs(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AutomationRunOrder, where *AutomationRunWhereInput,
+) (*AutomationRunConnection, error) {
+	opts := []AutomationRunPaginateOption{
+		WithAutomationRunOrder(orderBy),
+		WithAutomationRunFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	if nodes, err := _m.NamedRuns(alias); err == nil || hasTotalCount {
+		pager, err := newAutomationRunPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *AutomationRun) Automation(ctx context.Context) (*Automation, error) {
+	result, err := _m.Edges.AutomationOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAutomation().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *AutomationRun) Lead(ctx context.Context) (*Lead, error) {
+	result, err := _m.Edges.LeadOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutomationRun) Steps(ctx context.Context) (result []*AutomationRunStep, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedSteps(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.StepsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QuerySteps().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *AutomationRunStep) Run(ctx context.Context) (*AutomationRun, error) {
+	result, err := _m.Edges.RunOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryRun().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *ConnectionStage) PipelineStages(ctx context.Context) (result []*PipelineStage, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedPipelineStages(graphql.GetFieldContext(ctx).Field.Alias)
@@ -473,6 +530,27 @@ func (_m *Lead) ThirdPartyIds(ctx context.Context) (result []*ConnectionThirdPar
 		result, err = _m.QueryThirdPartyIds().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Lead) AutomationRuns(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*AutomationRunOrder, where *AutomationRunWhereInput,
+) (*AutomationRunConnection, error) {
+	opts := []AutomationRunPaginateOption{
+		WithAutomationRunOrder(orderBy),
+		WithAutomationRunFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[18][alias]
+	if nodes, err := _m.NamedAutomationRuns(alias); err == nil || hasTotalCount {
+		pager, err := newAutomationRunPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAutomationRuns().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *LeadPackage) Lead(ctx context.Context) (*Lead, error) {

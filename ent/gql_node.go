@@ -11,6 +11,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -26,6 +28,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/pipeline"
@@ -73,6 +76,16 @@ var automationImplementors = []string{"Automation", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Automation) IsNode() {}
+
+var automationrunImplementors = []string{"AutomationRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRun) IsNode() {}
+
+var automationrunstepImplementors = []string{"AutomationRunStep", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AutomationRunStep) IsNode() {}
 
 var connectionstageImplementors = []string{"ConnectionStage", "Node"}
 
@@ -157,6 +170,11 @@ var leadproductImplementors = []string{"LeadProduct", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*LeadProduct) IsNode() {}
+
+var outboundmessageImplementors = []string{"OutboundMessage", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*OutboundMessage) IsNode() {}
 
 var packagepriceImplementors = []string{"PackagePrice", "Node"}
 
@@ -342,6 +360,24 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			}
 		}
 		return query.Only(ctx)
+	case automationrun.Table:
+		query := c.AutomationRun.Query().
+			Where(automationrun.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrunImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case automationrunstep.Table:
+		query := c.AutomationRunStep.Query().
+			Where(automationrunstep.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrunstepImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case connectionstage.Table:
 		query := c.ConnectionStage.Query().
 			Where(connectionstage.ID(id))
@@ -473,6 +509,15 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 			Where(leadproduct.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leadproductImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case outboundmessage.Table:
+		query := c.OutboundMessage.Query().
+			Where(outboundmessage.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, outboundmessageImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -760,6 +805,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 				*noder = node
 			}
 		}
+	case automationrun.Table:
+		query := c.AutomationRun.Query().
+			Where(automationrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationrunImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case automationrunstep.Table:
+		query := c.AutomationRunStep.Query().
+			Where(automationrunstep.IDIn(ids...))
+		query, err := query.CollectFields(ctx, automationrunstepImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case connectionstage.Table:
 		query := c.ConnectionStage.Query().
 			Where(connectionstage.IDIn(ids...))
@@ -988,6 +1065,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []uuid.UUID) ([]N
 		query := c.LeadProduct.Query().
 			Where(leadproduct.IDIn(ids...))
 		query, err := query.CollectFields(ctx, leadproductImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case outboundmessage.Table:
+		query := c.OutboundMessage.Query().
+			Where(outboundmessage.IDIn(ids...))
+		query, err := query.CollectFields(ctx, outboundmessageImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -32,6 +34,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/pipeline"
@@ -1305,6 +1308,670 @@ func (_m *Automation) ToEdge(order *AutomationOrder) *AutomationEdge {
 		order = DefaultAutomationOrder
 	}
 	return &AutomationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutomationRunEdge is the edge representation of AutomationRun.
+type AutomationRunEdge struct {
+	Node   *AutomationRun `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// AutomationRunConnection is the connection containing edges to AutomationRun.
+type AutomationRunConnection struct {
+	Edges      []*AutomationRunEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *AutomationRunConnection) build(nodes []*AutomationRun, pager *automationrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutomationRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutomationRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutomationRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationRunPaginateOption enables pagination customization.
+type AutomationRunPaginateOption func(*automationrunPager) error
+
+// WithAutomationRunOrder configures pagination ordering.
+func WithAutomationRunOrder(order []*AutomationRunOrder) AutomationRunPaginateOption {
+	return func(pager *automationrunPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithAutomationRunFilter configures pagination filter.
+func WithAutomationRunFilter(filter func(*AutomationRunQuery) (*AutomationRunQuery, error)) AutomationRunPaginateOption {
+	return func(pager *automationrunPager) error {
+		if filter == nil {
+			return errors.New("AutomationRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationrunPager struct {
+	reverse bool
+	order   []*AutomationRunOrder
+	filter  func(*AutomationRunQuery) (*AutomationRunQuery, error)
+}
+
+func newAutomationRunPager(opts []AutomationRunPaginateOption, reverse bool) (*automationrunPager, error) {
+	pager := &automationrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *automationrunPager) applyFilter(query *AutomationRunQuery) (*AutomationRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationrunPager) toCursor(_m *AutomationRun) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *automationrunPager) applyCursors(query *AutomationRunQuery, after, before *Cursor) (*AutomationRunQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultAutomationRunOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationrunPager) applyOrder(query *AutomationRunQuery) *AutomationRunQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultAutomationRunOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultAutomationRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *automationrunPager) orderExpr(query *AutomationRunQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultAutomationRunOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutomationRun.
+func (_m *AutomationRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationRunPaginateOption,
+) (*AutomationRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationRunOrderFieldDateCreated orders AutomationRun by date_created.
+	AutomationRunOrderFieldDateCreated = &AutomationRunOrderField{
+		Value: func(_m *AutomationRun) (ent.Value, error) {
+			return _m.DateCreated, nil
+		},
+		column: automationrun.FieldDateCreated,
+		toTerm: automationrun.ByDateCreated,
+		toCursor: func(_m *AutomationRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateCreated,
+			}
+		},
+	}
+	// AutomationRunOrderFieldDateModified orders AutomationRun by date_modified.
+	AutomationRunOrderFieldDateModified = &AutomationRunOrderField{
+		Value: func(_m *AutomationRun) (ent.Value, error) {
+			return _m.DateModified, nil
+		},
+		column: automationrun.FieldDateModified,
+		toTerm: automationrun.ByDateModified,
+		toCursor: func(_m *AutomationRun) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateModified,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationRunOrderFieldDateCreated.column:
+		str = "DATE_CREATED"
+	case AutomationRunOrderFieldDateModified.column:
+		str = "DATE_MODIFIED"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "DATE_CREATED":
+		*f = *AutomationRunOrderFieldDateCreated
+	case "DATE_MODIFIED":
+		*f = *AutomationRunOrderFieldDateModified
+	default:
+		return fmt.Errorf("%s is not a valid AutomationRunOrderField", str)
+	}
+	return nil
+}
+
+// AutomationRunOrderField defines the ordering field of AutomationRun.
+type AutomationRunOrderField struct {
+	// Value extracts the ordering value from the given AutomationRun.
+	Value    func(*AutomationRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationrun.OrderOption
+	toCursor func(*AutomationRun) Cursor
+}
+
+// AutomationRunOrder defines the ordering of AutomationRun.
+type AutomationRunOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *AutomationRunOrderField `json:"field"`
+}
+
+// DefaultAutomationRunOrder is the default ordering of AutomationRun.
+var DefaultAutomationRunOrder = &AutomationRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationRunOrderField{
+		Value: func(_m *AutomationRun) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrun.FieldID,
+		toTerm: automationrun.ByID,
+		toCursor: func(_m *AutomationRun) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutomationRun into AutomationRunEdge.
+func (_m *AutomationRun) ToEdge(order *AutomationRunOrder) *AutomationRunEdge {
+	if order == nil {
+		order = DefaultAutomationRunOrder
+	}
+	return &AutomationRunEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// AutomationRunStepEdge is the edge representation of AutomationRunStep.
+type AutomationRunStepEdge struct {
+	Node   *AutomationRunStep `json:"node"`
+	Cursor Cursor             `json:"cursor"`
+}
+
+// AutomationRunStepConnection is the connection containing edges to AutomationRunStep.
+type AutomationRunStepConnection struct {
+	Edges      []*AutomationRunStepEdge `json:"edges"`
+	PageInfo   PageInfo                 `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+func (c *AutomationRunStepConnection) build(nodes []*AutomationRunStep, pager *automationrunstepPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutomationRunStep
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutomationRunStep {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutomationRunStep {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationRunStepEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationRunStepEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationRunStepPaginateOption enables pagination customization.
+type AutomationRunStepPaginateOption func(*automationrunstepPager) error
+
+// WithAutomationRunStepOrder configures pagination ordering.
+func WithAutomationRunStepOrder(order *AutomationRunStepOrder) AutomationRunStepPaginateOption {
+	if order == nil {
+		order = DefaultAutomationRunStepOrder
+	}
+	o := *order
+	return func(pager *automationrunstepPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutomationRunStepOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutomationRunStepFilter configures pagination filter.
+func WithAutomationRunStepFilter(filter func(*AutomationRunStepQuery) (*AutomationRunStepQuery, error)) AutomationRunStepPaginateOption {
+	return func(pager *automationrunstepPager) error {
+		if filter == nil {
+			return errors.New("AutomationRunStepQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationrunstepPager struct {
+	reverse bool
+	order   *AutomationRunStepOrder
+	filter  func(*AutomationRunStepQuery) (*AutomationRunStepQuery, error)
+}
+
+func newAutomationRunStepPager(opts []AutomationRunStepPaginateOption, reverse bool) (*automationrunstepPager, error) {
+	pager := &automationrunstepPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutomationRunStepOrder
+	}
+	return pager, nil
+}
+
+func (p *automationrunstepPager) applyFilter(query *AutomationRunStepQuery) (*AutomationRunStepQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationrunstepPager) toCursor(_m *AutomationRunStep) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *automationrunstepPager) applyCursors(query *AutomationRunStepQuery, after, before *Cursor) (*AutomationRunStepQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutomationRunStepOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationrunstepPager) applyOrder(query *AutomationRunStepQuery) *AutomationRunStepQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutomationRunStepOrder.Field {
+		query = query.Order(DefaultAutomationRunStepOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *automationrunstepPager) orderExpr(query *AutomationRunStepQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutomationRunStepOrder.Field {
+			b.Comma().Ident(DefaultAutomationRunStepOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutomationRunStep.
+func (_m *AutomationRunStepQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationRunStepPaginateOption,
+) (*AutomationRunStepConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationRunStepPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AutomationRunStepConnection{Edges: []*AutomationRunStepEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationRunStepOrderFieldDateCreated orders AutomationRunStep by date_created.
+	AutomationRunStepOrderFieldDateCreated = &AutomationRunStepOrderField{
+		Value: func(_m *AutomationRunStep) (ent.Value, error) {
+			return _m.DateCreated, nil
+		},
+		column: automationrunstep.FieldDateCreated,
+		toTerm: automationrunstep.ByDateCreated,
+		toCursor: func(_m *AutomationRunStep) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateCreated,
+			}
+		},
+	}
+	// AutomationRunStepOrderFieldDateModified orders AutomationRunStep by date_modified.
+	AutomationRunStepOrderFieldDateModified = &AutomationRunStepOrderField{
+		Value: func(_m *AutomationRunStep) (ent.Value, error) {
+			return _m.DateModified, nil
+		},
+		column: automationrunstep.FieldDateModified,
+		toTerm: automationrunstep.ByDateModified,
+		toCursor: func(_m *AutomationRunStep) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateModified,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationRunStepOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationRunStepOrderFieldDateCreated.column:
+		str = "DATE_CREATED"
+	case AutomationRunStepOrderFieldDateModified.column:
+		str = "DATE_MODIFIED"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationRunStepOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationRunStepOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationRunStepOrderField %T must be a string", v)
+	}
+	switch str {
+	case "DATE_CREATED":
+		*f = *AutomationRunStepOrderFieldDateCreated
+	case "DATE_MODIFIED":
+		*f = *AutomationRunStepOrderFieldDateModified
+	default:
+		return fmt.Errorf("%s is not a valid AutomationRunStepOrderField", str)
+	}
+	return nil
+}
+
+// AutomationRunStepOrderField defines the ordering field of AutomationRunStep.
+type AutomationRunStepOrderField struct {
+	// Value extracts the ordering value from the given AutomationRunStep.
+	Value    func(*AutomationRunStep) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationrunstep.OrderOption
+	toCursor func(*AutomationRunStep) Cursor
+}
+
+// AutomationRunStepOrder defines the ordering of AutomationRunStep.
+type AutomationRunStepOrder struct {
+	Direction OrderDirection               `json:"direction"`
+	Field     *AutomationRunStepOrderField `json:"field"`
+}
+
+// DefaultAutomationRunStepOrder is the default ordering of AutomationRunStep.
+var DefaultAutomationRunStepOrder = &AutomationRunStepOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationRunStepOrderField{
+		Value: func(_m *AutomationRunStep) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: automationrunstep.FieldID,
+		toTerm: automationrunstep.ByID,
+		toCursor: func(_m *AutomationRunStep) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AutomationRunStep into AutomationRunStepEdge.
+func (_m *AutomationRunStep) ToEdge(order *AutomationRunStepOrder) *AutomationRunStepEdge {
+	if order == nil {
+		order = DefaultAutomationRunStepOrder
+	}
+	return &AutomationRunStepEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -6594,6 +7261,356 @@ func (_m *LeadProduct) ToEdge(order *LeadProductOrder) *LeadProductEdge {
 		order = DefaultLeadProductOrder
 	}
 	return &LeadProductEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// OutboundMessageEdge is the edge representation of OutboundMessage.
+type OutboundMessageEdge struct {
+	Node   *OutboundMessage `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// OutboundMessageConnection is the connection containing edges to OutboundMessage.
+type OutboundMessageConnection struct {
+	Edges      []*OutboundMessageEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *OutboundMessageConnection) build(nodes []*OutboundMessage, pager *outboundmessagePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *OutboundMessage
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *OutboundMessage {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *OutboundMessage {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*OutboundMessageEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &OutboundMessageEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// OutboundMessagePaginateOption enables pagination customization.
+type OutboundMessagePaginateOption func(*outboundmessagePager) error
+
+// WithOutboundMessageOrder configures pagination ordering.
+func WithOutboundMessageOrder(order []*OutboundMessageOrder) OutboundMessagePaginateOption {
+	return func(pager *outboundmessagePager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithOutboundMessageFilter configures pagination filter.
+func WithOutboundMessageFilter(filter func(*OutboundMessageQuery) (*OutboundMessageQuery, error)) OutboundMessagePaginateOption {
+	return func(pager *outboundmessagePager) error {
+		if filter == nil {
+			return errors.New("OutboundMessageQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type outboundmessagePager struct {
+	reverse bool
+	order   []*OutboundMessageOrder
+	filter  func(*OutboundMessageQuery) (*OutboundMessageQuery, error)
+}
+
+func newOutboundMessagePager(opts []OutboundMessagePaginateOption, reverse bool) (*outboundmessagePager, error) {
+	pager := &outboundmessagePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *outboundmessagePager) applyFilter(query *OutboundMessageQuery) (*OutboundMessageQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *outboundmessagePager) toCursor(_m *OutboundMessage) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
+	}
+	return Cursor{ID: _m.ID, Value: cs_}
+}
+
+func (p *outboundmessagePager) applyCursors(query *OutboundMessageQuery, after, before *Cursor) (*OutboundMessageQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultOutboundMessageOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *outboundmessagePager) applyOrder(query *OutboundMessageQuery) *OutboundMessageQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultOutboundMessageOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultOutboundMessageOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *outboundmessagePager) orderExpr(query *OutboundMessageQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultOutboundMessageOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to OutboundMessage.
+func (_m *OutboundMessageQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...OutboundMessagePaginateOption,
+) (*OutboundMessageConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newOutboundMessagePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &OutboundMessageConnection{Edges: []*OutboundMessageEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// OutboundMessageOrderFieldDateCreated orders OutboundMessage by date_created.
+	OutboundMessageOrderFieldDateCreated = &OutboundMessageOrderField{
+		Value: func(_m *OutboundMessage) (ent.Value, error) {
+			return _m.DateCreated, nil
+		},
+		column: outboundmessage.FieldDateCreated,
+		toTerm: outboundmessage.ByDateCreated,
+		toCursor: func(_m *OutboundMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateCreated,
+			}
+		},
+	}
+	// OutboundMessageOrderFieldDateModified orders OutboundMessage by date_modified.
+	OutboundMessageOrderFieldDateModified = &OutboundMessageOrderField{
+		Value: func(_m *OutboundMessage) (ent.Value, error) {
+			return _m.DateModified, nil
+		},
+		column: outboundmessage.FieldDateModified,
+		toTerm: outboundmessage.ByDateModified,
+		toCursor: func(_m *OutboundMessage) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DateModified,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f OutboundMessageOrderField) String() string {
+	var str string
+	switch f.column {
+	case OutboundMessageOrderFieldDateCreated.column:
+		str = "DATE_CREATED"
+	case OutboundMessageOrderFieldDateModified.column:
+		str = "DATE_MODIFIED"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f OutboundMessageOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *OutboundMessageOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("OutboundMessageOrderField %T must be a string", v)
+	}
+	switch str {
+	case "DATE_CREATED":
+		*f = *OutboundMessageOrderFieldDateCreated
+	case "DATE_MODIFIED":
+		*f = *OutboundMessageOrderFieldDateModified
+	default:
+		return fmt.Errorf("%s is not a valid OutboundMessageOrderField", str)
+	}
+	return nil
+}
+
+// OutboundMessageOrderField defines the ordering field of OutboundMessage.
+type OutboundMessageOrderField struct {
+	// Value extracts the ordering value from the given OutboundMessage.
+	Value    func(*OutboundMessage) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) outboundmessage.OrderOption
+	toCursor func(*OutboundMessage) Cursor
+}
+
+// OutboundMessageOrder defines the ordering of OutboundMessage.
+type OutboundMessageOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *OutboundMessageOrderField `json:"field"`
+}
+
+// DefaultOutboundMessageOrder is the default ordering of OutboundMessage.
+var DefaultOutboundMessageOrder = &OutboundMessageOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &OutboundMessageOrderField{
+		Value: func(_m *OutboundMessage) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: outboundmessage.FieldID,
+		toTerm: outboundmessage.ByID,
+		toCursor: func(_m *OutboundMessage) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts OutboundMessage into OutboundMessageEdge.
+func (_m *OutboundMessage) ToEdge(order *OutboundMessageOrder) *OutboundMessageEdge {
+	if order == nil {
+		order = DefaultOutboundMessageOrder
+	}
+	return &OutboundMessageEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

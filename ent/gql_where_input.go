@@ -10,6 +10,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -25,6 +27,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/pipeline"
@@ -2000,9 +2003,17 @@ type AutomationWhereInput struct {
 	FranchiseIDIsNil  bool        `json:"franchiseIDIsNil,omitempty"`
 	FranchiseIDNotNil bool        `json:"franchiseIDNotNil,omitempty"`
 
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+
 	// "franchise" edge predicates.
 	HasFranchise     *bool                  `json:"hasFranchise,omitempty"`
 	HasFranchiseWith []*FranchiseWhereInput `json:"hasFranchiseWith,omitempty"`
+
+	// "runs" edge predicates.
+	HasRuns     *bool                      `json:"hasRuns,omitempty"`
+	HasRunsWith []*AutomationRunWhereInput `json:"hasRunsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2250,6 +2261,12 @@ func (i *AutomationWhereInput) P() (predicate.Automation, error) {
 	if i.FranchiseIDNotNil {
 		predicates = append(predicates, automation.FranchiseIDNotNil())
 	}
+	if i.IsActive != nil {
+		predicates = append(predicates, automation.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, automation.IsActiveNEQ(*i.IsActiveNEQ))
+	}
 
 	if i.HasFranchise != nil {
 		p := automation.HasFranchise()
@@ -2269,6 +2286,24 @@ func (i *AutomationWhereInput) P() (predicate.Automation, error) {
 		}
 		predicates = append(predicates, automation.HasFranchiseWith(with...))
 	}
+	if i.HasRuns != nil {
+		p := automation.HasRuns()
+		if !*i.HasRuns {
+			p = automation.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunsWith) > 0 {
+		with := make([]predicate.AutomationRun, 0, len(i.HasRunsWith))
+		for _, w := range i.HasRunsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automation.HasRunsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAutomationWhereInput
@@ -2276,6 +2311,1178 @@ func (i *AutomationWhereInput) P() (predicate.Automation, error) {
 		return predicates[0], nil
 	default:
 		return automation.And(predicates...), nil
+	}
+}
+
+// AutomationRunWhereInput represents a where input for filtering AutomationRun queries.
+type AutomationRunWhereInput struct {
+	Predicates []predicate.AutomationRun  `json:"-"`
+	Not        *AutomationRunWhereInput   `json:"not,omitempty"`
+	Or         []*AutomationRunWhereInput `json:"or,omitempty"`
+	And        []*AutomationRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "automation_id" field predicates.
+	AutomationID      *uuid.UUID  `json:"automationID,omitempty"`
+	AutomationIDNEQ   *uuid.UUID  `json:"automationIDNEQ,omitempty"`
+	AutomationIDIn    []uuid.UUID `json:"automationIDIn,omitempty"`
+	AutomationIDNotIn []uuid.UUID `json:"automationIDNotIn,omitempty"`
+
+	// "event_id" field predicates.
+	EventID      *uuid.UUID  `json:"eventID,omitempty"`
+	EventIDNEQ   *uuid.UUID  `json:"eventIDNEQ,omitempty"`
+	EventIDIn    []uuid.UUID `json:"eventIDIn,omitempty"`
+	EventIDNotIn []uuid.UUID `json:"eventIDNotIn,omitempty"`
+	EventIDGT    *uuid.UUID  `json:"eventIDGT,omitempty"`
+	EventIDGTE   *uuid.UUID  `json:"eventIDGTE,omitempty"`
+	EventIDLT    *uuid.UUID  `json:"eventIDLT,omitempty"`
+	EventIDLTE   *uuid.UUID  `json:"eventIDLTE,omitempty"`
+
+	// "topic" field predicates.
+	Topic             *string  `json:"topic,omitempty"`
+	TopicNEQ          *string  `json:"topicNEQ,omitempty"`
+	TopicIn           []string `json:"topicIn,omitempty"`
+	TopicNotIn        []string `json:"topicNotIn,omitempty"`
+	TopicGT           *string  `json:"topicGT,omitempty"`
+	TopicGTE          *string  `json:"topicGTE,omitempty"`
+	TopicLT           *string  `json:"topicLT,omitempty"`
+	TopicLTE          *string  `json:"topicLTE,omitempty"`
+	TopicContains     *string  `json:"topicContains,omitempty"`
+	TopicHasPrefix    *string  `json:"topicHasPrefix,omitempty"`
+	TopicHasSuffix    *string  `json:"topicHasSuffix,omitempty"`
+	TopicEqualFold    *string  `json:"topicEqualFold,omitempty"`
+	TopicContainsFold *string  `json:"topicContainsFold,omitempty"`
+
+	// "record_id" field predicates.
+	RecordID      *uuid.UUID  `json:"recordID,omitempty"`
+	RecordIDNEQ   *uuid.UUID  `json:"recordIDNEQ,omitempty"`
+	RecordIDIn    []uuid.UUID `json:"recordIDIn,omitempty"`
+	RecordIDNotIn []uuid.UUID `json:"recordIDNotIn,omitempty"`
+	RecordIDGT    *uuid.UUID  `json:"recordIDGT,omitempty"`
+	RecordIDGTE   *uuid.UUID  `json:"recordIDGTE,omitempty"`
+	RecordIDLT    *uuid.UUID  `json:"recordIDLT,omitempty"`
+	RecordIDLTE   *uuid.UUID  `json:"recordIDLTE,omitempty"`
+
+	// "lead_id" field predicates.
+	LeadID       *uuid.UUID  `json:"leadID,omitempty"`
+	LeadIDNEQ    *uuid.UUID  `json:"leadIDNEQ,omitempty"`
+	LeadIDIn     []uuid.UUID `json:"leadIDIn,omitempty"`
+	LeadIDNotIn  []uuid.UUID `json:"leadIDNotIn,omitempty"`
+	LeadIDIsNil  bool        `json:"leadIDIsNil,omitempty"`
+	LeadIDNotNil bool        `json:"leadIDNotNil,omitempty"`
+
+	// "status" field predicates.
+	Status      *automationrun.Status  `json:"status,omitempty"`
+	StatusNEQ   *automationrun.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []automationrun.Status `json:"statusIn,omitempty"`
+	StatusNotIn []automationrun.Status `json:"statusNotIn,omitempty"`
+
+	// "reason" field predicates.
+	Reason             *string  `json:"reason,omitempty"`
+	ReasonNEQ          *string  `json:"reasonNEQ,omitempty"`
+	ReasonIn           []string `json:"reasonIn,omitempty"`
+	ReasonNotIn        []string `json:"reasonNotIn,omitempty"`
+	ReasonGT           *string  `json:"reasonGT,omitempty"`
+	ReasonGTE          *string  `json:"reasonGTE,omitempty"`
+	ReasonLT           *string  `json:"reasonLT,omitempty"`
+	ReasonLTE          *string  `json:"reasonLTE,omitempty"`
+	ReasonContains     *string  `json:"reasonContains,omitempty"`
+	ReasonHasPrefix    *string  `json:"reasonHasPrefix,omitempty"`
+	ReasonHasSuffix    *string  `json:"reasonHasSuffix,omitempty"`
+	ReasonEqualFold    *string  `json:"reasonEqualFold,omitempty"`
+	ReasonContainsFold *string  `json:"reasonContainsFold,omitempty"`
+
+	// "depth" field predicates.
+	Depth      *int  `json:"depth,omitempty"`
+	DepthNEQ   *int  `json:"depthNEQ,omitempty"`
+	DepthIn    []int `json:"depthIn,omitempty"`
+	DepthNotIn []int `json:"depthNotIn,omitempty"`
+	DepthGT    *int  `json:"depthGT,omitempty"`
+	DepthGTE   *int  `json:"depthGTE,omitempty"`
+	DepthLT    *int  `json:"depthLT,omitempty"`
+	DepthLTE   *int  `json:"depthLTE,omitempty"`
+
+	// "causation_run_id" field predicates.
+	CausationRunID       *uuid.UUID  `json:"causationRunID,omitempty"`
+	CausationRunIDNEQ    *uuid.UUID  `json:"causationRunIDNEQ,omitempty"`
+	CausationRunIDIn     []uuid.UUID `json:"causationRunIDIn,omitempty"`
+	CausationRunIDNotIn  []uuid.UUID `json:"causationRunIDNotIn,omitempty"`
+	CausationRunIDGT     *uuid.UUID  `json:"causationRunIDGT,omitempty"`
+	CausationRunIDGTE    *uuid.UUID  `json:"causationRunIDGTE,omitempty"`
+	CausationRunIDLT     *uuid.UUID  `json:"causationRunIDLT,omitempty"`
+	CausationRunIDLTE    *uuid.UUID  `json:"causationRunIDLTE,omitempty"`
+	CausationRunIDIsNil  bool        `json:"causationRunIDIsNil,omitempty"`
+	CausationRunIDNotNil bool        `json:"causationRunIDNotNil,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+
+	// "automation" edge predicates.
+	HasAutomation     *bool                   `json:"hasAutomation,omitempty"`
+	HasAutomationWith []*AutomationWhereInput `json:"hasAutomationWith,omitempty"`
+
+	// "lead" edge predicates.
+	HasLead     *bool             `json:"hasLead,omitempty"`
+	HasLeadWith []*LeadWhereInput `json:"hasLeadWith,omitempty"`
+
+	// "steps" edge predicates.
+	HasSteps     *bool                          `json:"hasSteps,omitempty"`
+	HasStepsWith []*AutomationRunStepWhereInput `json:"hasStepsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AutomationRunWhereInput) AddPredicates(predicates ...predicate.AutomationRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AutomationRunWhereInput filter on the AutomationRunQuery builder.
+func (i *AutomationRunWhereInput) Filter(q *AutomationRunQuery) (*AutomationRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAutomationRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAutomationRunWhereInput is returned in case the AutomationRunWhereInput is empty.
+var ErrEmptyAutomationRunWhereInput = errors.New("ent: empty predicate AutomationRunWhereInput")
+
+// P returns a predicate for filtering automationruns.
+// An error is returned if the input is empty or invalid.
+func (i *AutomationRunWhereInput) P() (predicate.AutomationRun, error) {
+	var predicates []predicate.AutomationRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, automationrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AutomationRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, automationrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AutomationRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, automationrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, automationrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, automationrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, automationrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, automationrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, automationrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, automationrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, automationrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, automationrun.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, automationrun.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, automationrun.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, automationrun.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, automationrun.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, automationrun.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, automationrun.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, automationrun.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, automationrun.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, automationrun.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, automationrun.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, automationrun.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, automationrun.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, automationrun.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, automationrun.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, automationrun.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, automationrun.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, automationrun.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, automationrun.DateModifiedNotNil())
+	}
+	if i.AutomationID != nil {
+		predicates = append(predicates, automationrun.AutomationIDEQ(*i.AutomationID))
+	}
+	if i.AutomationIDNEQ != nil {
+		predicates = append(predicates, automationrun.AutomationIDNEQ(*i.AutomationIDNEQ))
+	}
+	if len(i.AutomationIDIn) > 0 {
+		predicates = append(predicates, automationrun.AutomationIDIn(i.AutomationIDIn...))
+	}
+	if len(i.AutomationIDNotIn) > 0 {
+		predicates = append(predicates, automationrun.AutomationIDNotIn(i.AutomationIDNotIn...))
+	}
+	if i.EventID != nil {
+		predicates = append(predicates, automationrun.EventIDEQ(*i.EventID))
+	}
+	if i.EventIDNEQ != nil {
+		predicates = append(predicates, automationrun.EventIDNEQ(*i.EventIDNEQ))
+	}
+	if len(i.EventIDIn) > 0 {
+		predicates = append(predicates, automationrun.EventIDIn(i.EventIDIn...))
+	}
+	if len(i.EventIDNotIn) > 0 {
+		predicates = append(predicates, automationrun.EventIDNotIn(i.EventIDNotIn...))
+	}
+	if i.EventIDGT != nil {
+		predicates = append(predicates, automationrun.EventIDGT(*i.EventIDGT))
+	}
+	if i.EventIDGTE != nil {
+		predicates = append(predicates, automationrun.EventIDGTE(*i.EventIDGTE))
+	}
+	if i.EventIDLT != nil {
+		predicates = append(predicates, automationrun.EventIDLT(*i.EventIDLT))
+	}
+	if i.EventIDLTE != nil {
+		predicates = append(predicates, automationrun.EventIDLTE(*i.EventIDLTE))
+	}
+	if i.Topic != nil {
+		predicates = append(predicates, automationrun.TopicEQ(*i.Topic))
+	}
+	if i.TopicNEQ != nil {
+		predicates = append(predicates, automationrun.TopicNEQ(*i.TopicNEQ))
+	}
+	if len(i.TopicIn) > 0 {
+		predicates = append(predicates, automationrun.TopicIn(i.TopicIn...))
+	}
+	if len(i.TopicNotIn) > 0 {
+		predicates = append(predicates, automationrun.TopicNotIn(i.TopicNotIn...))
+	}
+	if i.TopicGT != nil {
+		predicates = append(predicates, automationrun.TopicGT(*i.TopicGT))
+	}
+	if i.TopicGTE != nil {
+		predicates = append(predicates, automationrun.TopicGTE(*i.TopicGTE))
+	}
+	if i.TopicLT != nil {
+		predicates = append(predicates, automationrun.TopicLT(*i.TopicLT))
+	}
+	if i.TopicLTE != nil {
+		predicates = append(predicates, automationrun.TopicLTE(*i.TopicLTE))
+	}
+	if i.TopicContains != nil {
+		predicates = append(predicates, automationrun.TopicContains(*i.TopicContains))
+	}
+	if i.TopicHasPrefix != nil {
+		predicates = append(predicates, automationrun.TopicHasPrefix(*i.TopicHasPrefix))
+	}
+	if i.TopicHasSuffix != nil {
+		predicates = append(predicates, automationrun.TopicHasSuffix(*i.TopicHasSuffix))
+	}
+	if i.TopicEqualFold != nil {
+		predicates = append(predicates, automationrun.TopicEqualFold(*i.TopicEqualFold))
+	}
+	if i.TopicContainsFold != nil {
+		predicates = append(predicates, automationrun.TopicContainsFold(*i.TopicContainsFold))
+	}
+	if i.RecordID != nil {
+		predicates = append(predicates, automationrun.RecordIDEQ(*i.RecordID))
+	}
+	if i.RecordIDNEQ != nil {
+		predicates = append(predicates, automationrun.RecordIDNEQ(*i.RecordIDNEQ))
+	}
+	if len(i.RecordIDIn) > 0 {
+		predicates = append(predicates, automationrun.RecordIDIn(i.RecordIDIn...))
+	}
+	if len(i.RecordIDNotIn) > 0 {
+		predicates = append(predicates, automationrun.RecordIDNotIn(i.RecordIDNotIn...))
+	}
+	if i.RecordIDGT != nil {
+		predicates = append(predicates, automationrun.RecordIDGT(*i.RecordIDGT))
+	}
+	if i.RecordIDGTE != nil {
+		predicates = append(predicates, automationrun.RecordIDGTE(*i.RecordIDGTE))
+	}
+	if i.RecordIDLT != nil {
+		predicates = append(predicates, automationrun.RecordIDLT(*i.RecordIDLT))
+	}
+	if i.RecordIDLTE != nil {
+		predicates = append(predicates, automationrun.RecordIDLTE(*i.RecordIDLTE))
+	}
+	if i.LeadID != nil {
+		predicates = append(predicates, automationrun.LeadIDEQ(*i.LeadID))
+	}
+	if i.LeadIDNEQ != nil {
+		predicates = append(predicates, automationrun.LeadIDNEQ(*i.LeadIDNEQ))
+	}
+	if len(i.LeadIDIn) > 0 {
+		predicates = append(predicates, automationrun.LeadIDIn(i.LeadIDIn...))
+	}
+	if len(i.LeadIDNotIn) > 0 {
+		predicates = append(predicates, automationrun.LeadIDNotIn(i.LeadIDNotIn...))
+	}
+	if i.LeadIDIsNil {
+		predicates = append(predicates, automationrun.LeadIDIsNil())
+	}
+	if i.LeadIDNotNil {
+		predicates = append(predicates, automationrun.LeadIDNotNil())
+	}
+	if i.Status != nil {
+		predicates = append(predicates, automationrun.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, automationrun.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, automationrun.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, automationrun.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Reason != nil {
+		predicates = append(predicates, automationrun.ReasonEQ(*i.Reason))
+	}
+	if i.ReasonNEQ != nil {
+		predicates = append(predicates, automationrun.ReasonNEQ(*i.ReasonNEQ))
+	}
+	if len(i.ReasonIn) > 0 {
+		predicates = append(predicates, automationrun.ReasonIn(i.ReasonIn...))
+	}
+	if len(i.ReasonNotIn) > 0 {
+		predicates = append(predicates, automationrun.ReasonNotIn(i.ReasonNotIn...))
+	}
+	if i.ReasonGT != nil {
+		predicates = append(predicates, automationrun.ReasonGT(*i.ReasonGT))
+	}
+	if i.ReasonGTE != nil {
+		predicates = append(predicates, automationrun.ReasonGTE(*i.ReasonGTE))
+	}
+	if i.ReasonLT != nil {
+		predicates = append(predicates, automationrun.ReasonLT(*i.ReasonLT))
+	}
+	if i.ReasonLTE != nil {
+		predicates = append(predicates, automationrun.ReasonLTE(*i.ReasonLTE))
+	}
+	if i.ReasonContains != nil {
+		predicates = append(predicates, automationrun.ReasonContains(*i.ReasonContains))
+	}
+	if i.ReasonHasPrefix != nil {
+		predicates = append(predicates, automationrun.ReasonHasPrefix(*i.ReasonHasPrefix))
+	}
+	if i.ReasonHasSuffix != nil {
+		predicates = append(predicates, automationrun.ReasonHasSuffix(*i.ReasonHasSuffix))
+	}
+	if i.ReasonEqualFold != nil {
+		predicates = append(predicates, automationrun.ReasonEqualFold(*i.ReasonEqualFold))
+	}
+	if i.ReasonContainsFold != nil {
+		predicates = append(predicates, automationrun.ReasonContainsFold(*i.ReasonContainsFold))
+	}
+	if i.Depth != nil {
+		predicates = append(predicates, automationrun.DepthEQ(*i.Depth))
+	}
+	if i.DepthNEQ != nil {
+		predicates = append(predicates, automationrun.DepthNEQ(*i.DepthNEQ))
+	}
+	if len(i.DepthIn) > 0 {
+		predicates = append(predicates, automationrun.DepthIn(i.DepthIn...))
+	}
+	if len(i.DepthNotIn) > 0 {
+		predicates = append(predicates, automationrun.DepthNotIn(i.DepthNotIn...))
+	}
+	if i.DepthGT != nil {
+		predicates = append(predicates, automationrun.DepthGT(*i.DepthGT))
+	}
+	if i.DepthGTE != nil {
+		predicates = append(predicates, automationrun.DepthGTE(*i.DepthGTE))
+	}
+	if i.DepthLT != nil {
+		predicates = append(predicates, automationrun.DepthLT(*i.DepthLT))
+	}
+	if i.DepthLTE != nil {
+		predicates = append(predicates, automationrun.DepthLTE(*i.DepthLTE))
+	}
+	if i.CausationRunID != nil {
+		predicates = append(predicates, automationrun.CausationRunIDEQ(*i.CausationRunID))
+	}
+	if i.CausationRunIDNEQ != nil {
+		predicates = append(predicates, automationrun.CausationRunIDNEQ(*i.CausationRunIDNEQ))
+	}
+	if len(i.CausationRunIDIn) > 0 {
+		predicates = append(predicates, automationrun.CausationRunIDIn(i.CausationRunIDIn...))
+	}
+	if len(i.CausationRunIDNotIn) > 0 {
+		predicates = append(predicates, automationrun.CausationRunIDNotIn(i.CausationRunIDNotIn...))
+	}
+	if i.CausationRunIDGT != nil {
+		predicates = append(predicates, automationrun.CausationRunIDGT(*i.CausationRunIDGT))
+	}
+	if i.CausationRunIDGTE != nil {
+		predicates = append(predicates, automationrun.CausationRunIDGTE(*i.CausationRunIDGTE))
+	}
+	if i.CausationRunIDLT != nil {
+		predicates = append(predicates, automationrun.CausationRunIDLT(*i.CausationRunIDLT))
+	}
+	if i.CausationRunIDLTE != nil {
+		predicates = append(predicates, automationrun.CausationRunIDLTE(*i.CausationRunIDLTE))
+	}
+	if i.CausationRunIDIsNil {
+		predicates = append(predicates, automationrun.CausationRunIDIsNil())
+	}
+	if i.CausationRunIDNotNil {
+		predicates = append(predicates, automationrun.CausationRunIDNotNil())
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, automationrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, automationrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, automationrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, automationrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, automationrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, automationrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, automationrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, automationrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, automationrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, automationrun.FinishedAtNotNil())
+	}
+
+	if i.HasAutomation != nil {
+		p := automationrun.HasAutomation()
+		if !*i.HasAutomation {
+			p = automationrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAutomationWith) > 0 {
+		with := make([]predicate.Automation, 0, len(i.HasAutomationWith))
+		for _, w := range i.HasAutomationWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAutomationWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrun.HasAutomationWith(with...))
+	}
+	if i.HasLead != nil {
+		p := automationrun.HasLead()
+		if !*i.HasLead {
+			p = automationrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasLeadWith) > 0 {
+		with := make([]predicate.Lead, 0, len(i.HasLeadWith))
+		for _, w := range i.HasLeadWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasLeadWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrun.HasLeadWith(with...))
+	}
+	if i.HasSteps != nil {
+		p := automationrun.HasSteps()
+		if !*i.HasSteps {
+			p = automationrun.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasStepsWith) > 0 {
+		with := make([]predicate.AutomationRunStep, 0, len(i.HasStepsWith))
+		for _, w := range i.HasStepsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasStepsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrun.HasStepsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAutomationRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return automationrun.And(predicates...), nil
+	}
+}
+
+// AutomationRunStepWhereInput represents a where input for filtering AutomationRunStep queries.
+type AutomationRunStepWhereInput struct {
+	Predicates []predicate.AutomationRunStep  `json:"-"`
+	Not        *AutomationRunStepWhereInput   `json:"not,omitempty"`
+	Or         []*AutomationRunStepWhereInput `json:"or,omitempty"`
+	And        []*AutomationRunStepWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "run_id" field predicates.
+	RunID      *uuid.UUID  `json:"runID,omitempty"`
+	RunIDNEQ   *uuid.UUID  `json:"runIDNEQ,omitempty"`
+	RunIDIn    []uuid.UUID `json:"runIDIn,omitempty"`
+	RunIDNotIn []uuid.UUID `json:"runIDNotIn,omitempty"`
+
+	// "position" field predicates.
+	Position      *int  `json:"position,omitempty"`
+	PositionNEQ   *int  `json:"positionNEQ,omitempty"`
+	PositionIn    []int `json:"positionIn,omitempty"`
+	PositionNotIn []int `json:"positionNotIn,omitempty"`
+	PositionGT    *int  `json:"positionGT,omitempty"`
+	PositionGTE   *int  `json:"positionGTE,omitempty"`
+	PositionLT    *int  `json:"positionLT,omitempty"`
+	PositionLTE   *int  `json:"positionLTE,omitempty"`
+
+	// "node_id" field predicates.
+	NodeID             *string  `json:"nodeID,omitempty"`
+	NodeIDNEQ          *string  `json:"nodeIDNEQ,omitempty"`
+	NodeIDIn           []string `json:"nodeIDIn,omitempty"`
+	NodeIDNotIn        []string `json:"nodeIDNotIn,omitempty"`
+	NodeIDGT           *string  `json:"nodeIDGT,omitempty"`
+	NodeIDGTE          *string  `json:"nodeIDGTE,omitempty"`
+	NodeIDLT           *string  `json:"nodeIDLT,omitempty"`
+	NodeIDLTE          *string  `json:"nodeIDLTE,omitempty"`
+	NodeIDContains     *string  `json:"nodeIDContains,omitempty"`
+	NodeIDHasPrefix    *string  `json:"nodeIDHasPrefix,omitempty"`
+	NodeIDHasSuffix    *string  `json:"nodeIDHasSuffix,omitempty"`
+	NodeIDEqualFold    *string  `json:"nodeIDEqualFold,omitempty"`
+	NodeIDContainsFold *string  `json:"nodeIDContainsFold,omitempty"`
+
+	// "node_type" field predicates.
+	NodeType             *string  `json:"nodeType,omitempty"`
+	NodeTypeNEQ          *string  `json:"nodeTypeNEQ,omitempty"`
+	NodeTypeIn           []string `json:"nodeTypeIn,omitempty"`
+	NodeTypeNotIn        []string `json:"nodeTypeNotIn,omitempty"`
+	NodeTypeGT           *string  `json:"nodeTypeGT,omitempty"`
+	NodeTypeGTE          *string  `json:"nodeTypeGTE,omitempty"`
+	NodeTypeLT           *string  `json:"nodeTypeLT,omitempty"`
+	NodeTypeLTE          *string  `json:"nodeTypeLTE,omitempty"`
+	NodeTypeContains     *string  `json:"nodeTypeContains,omitempty"`
+	NodeTypeHasPrefix    *string  `json:"nodeTypeHasPrefix,omitempty"`
+	NodeTypeHasSuffix    *string  `json:"nodeTypeHasSuffix,omitempty"`
+	NodeTypeEqualFold    *string  `json:"nodeTypeEqualFold,omitempty"`
+	NodeTypeContainsFold *string  `json:"nodeTypeContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *automationrunstep.Status  `json:"status,omitempty"`
+	StatusNEQ   *automationrunstep.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []automationrunstep.Status `json:"statusIn,omitempty"`
+	StatusNotIn []automationrunstep.Status `json:"statusNotIn,omitempty"`
+
+	// "detail" field predicates.
+	Detail             *string  `json:"detail,omitempty"`
+	DetailNEQ          *string  `json:"detailNEQ,omitempty"`
+	DetailIn           []string `json:"detailIn,omitempty"`
+	DetailNotIn        []string `json:"detailNotIn,omitempty"`
+	DetailGT           *string  `json:"detailGT,omitempty"`
+	DetailGTE          *string  `json:"detailGTE,omitempty"`
+	DetailLT           *string  `json:"detailLT,omitempty"`
+	DetailLTE          *string  `json:"detailLTE,omitempty"`
+	DetailContains     *string  `json:"detailContains,omitempty"`
+	DetailHasPrefix    *string  `json:"detailHasPrefix,omitempty"`
+	DetailHasSuffix    *string  `json:"detailHasSuffix,omitempty"`
+	DetailEqualFold    *string  `json:"detailEqualFold,omitempty"`
+	DetailContainsFold *string  `json:"detailContainsFold,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "wait_until" field predicates.
+	WaitUntil       *time.Time  `json:"waitUntil,omitempty"`
+	WaitUntilNEQ    *time.Time  `json:"waitUntilNEQ,omitempty"`
+	WaitUntilIn     []time.Time `json:"waitUntilIn,omitempty"`
+	WaitUntilNotIn  []time.Time `json:"waitUntilNotIn,omitempty"`
+	WaitUntilGT     *time.Time  `json:"waitUntilGT,omitempty"`
+	WaitUntilGTE    *time.Time  `json:"waitUntilGTE,omitempty"`
+	WaitUntilLT     *time.Time  `json:"waitUntilLT,omitempty"`
+	WaitUntilLTE    *time.Time  `json:"waitUntilLTE,omitempty"`
+	WaitUntilIsNil  bool        `json:"waitUntilIsNil,omitempty"`
+	WaitUntilNotNil bool        `json:"waitUntilNotNil,omitempty"`
+
+	// "run" edge predicates.
+	HasRun     *bool                      `json:"hasRun,omitempty"`
+	HasRunWith []*AutomationRunWhereInput `json:"hasRunWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AutomationRunStepWhereInput) AddPredicates(predicates ...predicate.AutomationRunStep) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AutomationRunStepWhereInput filter on the AutomationRunStepQuery builder.
+func (i *AutomationRunStepWhereInput) Filter(q *AutomationRunStepQuery) (*AutomationRunStepQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAutomationRunStepWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAutomationRunStepWhereInput is returned in case the AutomationRunStepWhereInput is empty.
+var ErrEmptyAutomationRunStepWhereInput = errors.New("ent: empty predicate AutomationRunStepWhereInput")
+
+// P returns a predicate for filtering automationrunsteps.
+// An error is returned if the input is empty or invalid.
+func (i *AutomationRunStepWhereInput) P() (predicate.AutomationRunStep, error) {
+	var predicates []predicate.AutomationRunStep
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, automationrunstep.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AutomationRunStep, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, automationrunstep.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AutomationRunStep, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, automationrunstep.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, automationrunstep.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, automationrunstep.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, automationrunstep.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, automationrunstep.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, automationrunstep.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, automationrunstep.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, automationrunstep.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, automationrunstep.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, automationrunstep.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, automationrunstep.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, automationrunstep.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, automationrunstep.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, automationrunstep.DateModifiedNotNil())
+	}
+	if i.RunID != nil {
+		predicates = append(predicates, automationrunstep.RunIDEQ(*i.RunID))
+	}
+	if i.RunIDNEQ != nil {
+		predicates = append(predicates, automationrunstep.RunIDNEQ(*i.RunIDNEQ))
+	}
+	if len(i.RunIDIn) > 0 {
+		predicates = append(predicates, automationrunstep.RunIDIn(i.RunIDIn...))
+	}
+	if len(i.RunIDNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.RunIDNotIn(i.RunIDNotIn...))
+	}
+	if i.Position != nil {
+		predicates = append(predicates, automationrunstep.PositionEQ(*i.Position))
+	}
+	if i.PositionNEQ != nil {
+		predicates = append(predicates, automationrunstep.PositionNEQ(*i.PositionNEQ))
+	}
+	if len(i.PositionIn) > 0 {
+		predicates = append(predicates, automationrunstep.PositionIn(i.PositionIn...))
+	}
+	if len(i.PositionNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.PositionNotIn(i.PositionNotIn...))
+	}
+	if i.PositionGT != nil {
+		predicates = append(predicates, automationrunstep.PositionGT(*i.PositionGT))
+	}
+	if i.PositionGTE != nil {
+		predicates = append(predicates, automationrunstep.PositionGTE(*i.PositionGTE))
+	}
+	if i.PositionLT != nil {
+		predicates = append(predicates, automationrunstep.PositionLT(*i.PositionLT))
+	}
+	if i.PositionLTE != nil {
+		predicates = append(predicates, automationrunstep.PositionLTE(*i.PositionLTE))
+	}
+	if i.NodeID != nil {
+		predicates = append(predicates, automationrunstep.NodeIDEQ(*i.NodeID))
+	}
+	if i.NodeIDNEQ != nil {
+		predicates = append(predicates, automationrunstep.NodeIDNEQ(*i.NodeIDNEQ))
+	}
+	if len(i.NodeIDIn) > 0 {
+		predicates = append(predicates, automationrunstep.NodeIDIn(i.NodeIDIn...))
+	}
+	if len(i.NodeIDNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.NodeIDNotIn(i.NodeIDNotIn...))
+	}
+	if i.NodeIDGT != nil {
+		predicates = append(predicates, automationrunstep.NodeIDGT(*i.NodeIDGT))
+	}
+	if i.NodeIDGTE != nil {
+		predicates = append(predicates, automationrunstep.NodeIDGTE(*i.NodeIDGTE))
+	}
+	if i.NodeIDLT != nil {
+		predicates = append(predicates, automationrunstep.NodeIDLT(*i.NodeIDLT))
+	}
+	if i.NodeIDLTE != nil {
+		predicates = append(predicates, automationrunstep.NodeIDLTE(*i.NodeIDLTE))
+	}
+	if i.NodeIDContains != nil {
+		predicates = append(predicates, automationrunstep.NodeIDContains(*i.NodeIDContains))
+	}
+	if i.NodeIDHasPrefix != nil {
+		predicates = append(predicates, automationrunstep.NodeIDHasPrefix(*i.NodeIDHasPrefix))
+	}
+	if i.NodeIDHasSuffix != nil {
+		predicates = append(predicates, automationrunstep.NodeIDHasSuffix(*i.NodeIDHasSuffix))
+	}
+	if i.NodeIDEqualFold != nil {
+		predicates = append(predicates, automationrunstep.NodeIDEqualFold(*i.NodeIDEqualFold))
+	}
+	if i.NodeIDContainsFold != nil {
+		predicates = append(predicates, automationrunstep.NodeIDContainsFold(*i.NodeIDContainsFold))
+	}
+	if i.NodeType != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeEQ(*i.NodeType))
+	}
+	if i.NodeTypeNEQ != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeNEQ(*i.NodeTypeNEQ))
+	}
+	if len(i.NodeTypeIn) > 0 {
+		predicates = append(predicates, automationrunstep.NodeTypeIn(i.NodeTypeIn...))
+	}
+	if len(i.NodeTypeNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.NodeTypeNotIn(i.NodeTypeNotIn...))
+	}
+	if i.NodeTypeGT != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeGT(*i.NodeTypeGT))
+	}
+	if i.NodeTypeGTE != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeGTE(*i.NodeTypeGTE))
+	}
+	if i.NodeTypeLT != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeLT(*i.NodeTypeLT))
+	}
+	if i.NodeTypeLTE != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeLTE(*i.NodeTypeLTE))
+	}
+	if i.NodeTypeContains != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeContains(*i.NodeTypeContains))
+	}
+	if i.NodeTypeHasPrefix != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeHasPrefix(*i.NodeTypeHasPrefix))
+	}
+	if i.NodeTypeHasSuffix != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeHasSuffix(*i.NodeTypeHasSuffix))
+	}
+	if i.NodeTypeEqualFold != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeEqualFold(*i.NodeTypeEqualFold))
+	}
+	if i.NodeTypeContainsFold != nil {
+		predicates = append(predicates, automationrunstep.NodeTypeContainsFold(*i.NodeTypeContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, automationrunstep.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, automationrunstep.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, automationrunstep.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Detail != nil {
+		predicates = append(predicates, automationrunstep.DetailEQ(*i.Detail))
+	}
+	if i.DetailNEQ != nil {
+		predicates = append(predicates, automationrunstep.DetailNEQ(*i.DetailNEQ))
+	}
+	if len(i.DetailIn) > 0 {
+		predicates = append(predicates, automationrunstep.DetailIn(i.DetailIn...))
+	}
+	if len(i.DetailNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.DetailNotIn(i.DetailNotIn...))
+	}
+	if i.DetailGT != nil {
+		predicates = append(predicates, automationrunstep.DetailGT(*i.DetailGT))
+	}
+	if i.DetailGTE != nil {
+		predicates = append(predicates, automationrunstep.DetailGTE(*i.DetailGTE))
+	}
+	if i.DetailLT != nil {
+		predicates = append(predicates, automationrunstep.DetailLT(*i.DetailLT))
+	}
+	if i.DetailLTE != nil {
+		predicates = append(predicates, automationrunstep.DetailLTE(*i.DetailLTE))
+	}
+	if i.DetailContains != nil {
+		predicates = append(predicates, automationrunstep.DetailContains(*i.DetailContains))
+	}
+	if i.DetailHasPrefix != nil {
+		predicates = append(predicates, automationrunstep.DetailHasPrefix(*i.DetailHasPrefix))
+	}
+	if i.DetailHasSuffix != nil {
+		predicates = append(predicates, automationrunstep.DetailHasSuffix(*i.DetailHasSuffix))
+	}
+	if i.DetailEqualFold != nil {
+		predicates = append(predicates, automationrunstep.DetailEqualFold(*i.DetailEqualFold))
+	}
+	if i.DetailContainsFold != nil {
+		predicates = append(predicates, automationrunstep.DetailContainsFold(*i.DetailContainsFold))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, automationrunstep.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, automationrunstep.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, automationrunstep.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, automationrunstep.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, automationrunstep.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, automationrunstep.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, automationrunstep.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, automationrunstep.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, automationrunstep.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, automationrunstep.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, automationrunstep.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, automationrunstep.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.WaitUntil != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilEQ(*i.WaitUntil))
+	}
+	if i.WaitUntilNEQ != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilNEQ(*i.WaitUntilNEQ))
+	}
+	if len(i.WaitUntilIn) > 0 {
+		predicates = append(predicates, automationrunstep.WaitUntilIn(i.WaitUntilIn...))
+	}
+	if len(i.WaitUntilNotIn) > 0 {
+		predicates = append(predicates, automationrunstep.WaitUntilNotIn(i.WaitUntilNotIn...))
+	}
+	if i.WaitUntilGT != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilGT(*i.WaitUntilGT))
+	}
+	if i.WaitUntilGTE != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilGTE(*i.WaitUntilGTE))
+	}
+	if i.WaitUntilLT != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilLT(*i.WaitUntilLT))
+	}
+	if i.WaitUntilLTE != nil {
+		predicates = append(predicates, automationrunstep.WaitUntilLTE(*i.WaitUntilLTE))
+	}
+	if i.WaitUntilIsNil {
+		predicates = append(predicates, automationrunstep.WaitUntilIsNil())
+	}
+	if i.WaitUntilNotNil {
+		predicates = append(predicates, automationrunstep.WaitUntilNotNil())
+	}
+
+	if i.HasRun != nil {
+		p := automationrunstep.HasRun()
+		if !*i.HasRun {
+			p = automationrunstep.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRunWith) > 0 {
+		with := make([]predicate.AutomationRun, 0, len(i.HasRunWith))
+		for _, w := range i.HasRunWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRunWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, automationrunstep.HasRunWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAutomationRunStepWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return automationrunstep.And(predicates...), nil
 	}
 }
 
@@ -8657,6 +9864,10 @@ type LeadWhereInput struct {
 	// "third_party_ids" edge predicates.
 	HasThirdPartyIds     *bool                               `json:"hasThirdPartyIds,omitempty"`
 	HasThirdPartyIdsWith []*ConnectionThirdPartyIDWhereInput `json:"hasThirdPartyIdsWith,omitempty"`
+
+	// "automation_runs" edge predicates.
+	HasAutomationRuns     *bool                      `json:"hasAutomationRuns,omitempty"`
+	HasAutomationRunsWith []*AutomationRunWhereInput `json:"hasAutomationRunsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -10513,6 +11724,24 @@ func (i *LeadWhereInput) P() (predicate.Lead, error) {
 		}
 		predicates = append(predicates, lead.HasThirdPartyIdsWith(with...))
 	}
+	if i.HasAutomationRuns != nil {
+		p := lead.HasAutomationRuns()
+		if !*i.HasAutomationRuns {
+			p = lead.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAutomationRunsWith) > 0 {
+		with := make([]predicate.AutomationRun, 0, len(i.HasAutomationRunsWith))
+		for _, w := range i.HasAutomationRunsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAutomationRunsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, lead.HasAutomationRunsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyLeadWhereInput
@@ -11478,6 +12707,584 @@ func (i *LeadProductWhereInput) P() (predicate.LeadProduct, error) {
 		return predicates[0], nil
 	default:
 		return leadproduct.And(predicates...), nil
+	}
+}
+
+// OutboundMessageWhereInput represents a where input for filtering OutboundMessage queries.
+type OutboundMessageWhereInput struct {
+	Predicates []predicate.OutboundMessage  `json:"-"`
+	Not        *OutboundMessageWhereInput   `json:"not,omitempty"`
+	Or         []*OutboundMessageWhereInput `json:"or,omitempty"`
+	And        []*OutboundMessageWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "channel" field predicates.
+	Channel      *outboundmessage.Channel  `json:"channel,omitempty"`
+	ChannelNEQ   *outboundmessage.Channel  `json:"channelNEQ,omitempty"`
+	ChannelIn    []outboundmessage.Channel `json:"channelIn,omitempty"`
+	ChannelNotIn []outboundmessage.Channel `json:"channelNotIn,omitempty"`
+
+	// "recipient" field predicates.
+	Recipient             *string  `json:"recipient,omitempty"`
+	RecipientNEQ          *string  `json:"recipientNEQ,omitempty"`
+	RecipientIn           []string `json:"recipientIn,omitempty"`
+	RecipientNotIn        []string `json:"recipientNotIn,omitempty"`
+	RecipientGT           *string  `json:"recipientGT,omitempty"`
+	RecipientGTE          *string  `json:"recipientGTE,omitempty"`
+	RecipientLT           *string  `json:"recipientLT,omitempty"`
+	RecipientLTE          *string  `json:"recipientLTE,omitempty"`
+	RecipientContains     *string  `json:"recipientContains,omitempty"`
+	RecipientHasPrefix    *string  `json:"recipientHasPrefix,omitempty"`
+	RecipientHasSuffix    *string  `json:"recipientHasSuffix,omitempty"`
+	RecipientEqualFold    *string  `json:"recipientEqualFold,omitempty"`
+	RecipientContainsFold *string  `json:"recipientContainsFold,omitempty"`
+
+	// "subject" field predicates.
+	Subject             *string  `json:"subject,omitempty"`
+	SubjectNEQ          *string  `json:"subjectNEQ,omitempty"`
+	SubjectIn           []string `json:"subjectIn,omitempty"`
+	SubjectNotIn        []string `json:"subjectNotIn,omitempty"`
+	SubjectGT           *string  `json:"subjectGT,omitempty"`
+	SubjectGTE          *string  `json:"subjectGTE,omitempty"`
+	SubjectLT           *string  `json:"subjectLT,omitempty"`
+	SubjectLTE          *string  `json:"subjectLTE,omitempty"`
+	SubjectContains     *string  `json:"subjectContains,omitempty"`
+	SubjectHasPrefix    *string  `json:"subjectHasPrefix,omitempty"`
+	SubjectHasSuffix    *string  `json:"subjectHasSuffix,omitempty"`
+	SubjectEqualFold    *string  `json:"subjectEqualFold,omitempty"`
+	SubjectContainsFold *string  `json:"subjectContainsFold,omitempty"`
+
+	// "body" field predicates.
+	Body             *string  `json:"body,omitempty"`
+	BodyNEQ          *string  `json:"bodyNEQ,omitempty"`
+	BodyIn           []string `json:"bodyIn,omitempty"`
+	BodyNotIn        []string `json:"bodyNotIn,omitempty"`
+	BodyGT           *string  `json:"bodyGT,omitempty"`
+	BodyGTE          *string  `json:"bodyGTE,omitempty"`
+	BodyLT           *string  `json:"bodyLT,omitempty"`
+	BodyLTE          *string  `json:"bodyLTE,omitempty"`
+	BodyContains     *string  `json:"bodyContains,omitempty"`
+	BodyHasPrefix    *string  `json:"bodyHasPrefix,omitempty"`
+	BodyHasSuffix    *string  `json:"bodyHasSuffix,omitempty"`
+	BodyEqualFold    *string  `json:"bodyEqualFold,omitempty"`
+	BodyContainsFold *string  `json:"bodyContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *outboundmessage.Status  `json:"status,omitempty"`
+	StatusNEQ   *outboundmessage.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []outboundmessage.Status `json:"statusIn,omitempty"`
+	StatusNotIn []outboundmessage.Status `json:"statusNotIn,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "run_id" field predicates.
+	RunID       *uuid.UUID  `json:"runID,omitempty"`
+	RunIDNEQ    *uuid.UUID  `json:"runIDNEQ,omitempty"`
+	RunIDIn     []uuid.UUID `json:"runIDIn,omitempty"`
+	RunIDNotIn  []uuid.UUID `json:"runIDNotIn,omitempty"`
+	RunIDGT     *uuid.UUID  `json:"runIDGT,omitempty"`
+	RunIDGTE    *uuid.UUID  `json:"runIDGTE,omitempty"`
+	RunIDLT     *uuid.UUID  `json:"runIDLT,omitempty"`
+	RunIDLTE    *uuid.UUID  `json:"runIDLTE,omitempty"`
+	RunIDIsNil  bool        `json:"runIDIsNil,omitempty"`
+	RunIDNotNil bool        `json:"runIDNotNil,omitempty"`
+
+	// "lead_id" field predicates.
+	LeadID       *uuid.UUID  `json:"leadID,omitempty"`
+	LeadIDNEQ    *uuid.UUID  `json:"leadIDNEQ,omitempty"`
+	LeadIDIn     []uuid.UUID `json:"leadIDIn,omitempty"`
+	LeadIDNotIn  []uuid.UUID `json:"leadIDNotIn,omitempty"`
+	LeadIDGT     *uuid.UUID  `json:"leadIDGT,omitempty"`
+	LeadIDGTE    *uuid.UUID  `json:"leadIDGTE,omitempty"`
+	LeadIDLT     *uuid.UUID  `json:"leadIDLT,omitempty"`
+	LeadIDLTE    *uuid.UUID  `json:"leadIDLTE,omitempty"`
+	LeadIDIsNil  bool        `json:"leadIDIsNil,omitempty"`
+	LeadIDNotNil bool        `json:"leadIDNotNil,omitempty"`
+
+	// "sent_at" field predicates.
+	SentAt       *time.Time  `json:"sentAt,omitempty"`
+	SentAtNEQ    *time.Time  `json:"sentAtNEQ,omitempty"`
+	SentAtIn     []time.Time `json:"sentAtIn,omitempty"`
+	SentAtNotIn  []time.Time `json:"sentAtNotIn,omitempty"`
+	SentAtGT     *time.Time  `json:"sentAtGT,omitempty"`
+	SentAtGTE    *time.Time  `json:"sentAtGTE,omitempty"`
+	SentAtLT     *time.Time  `json:"sentAtLT,omitempty"`
+	SentAtLTE    *time.Time  `json:"sentAtLTE,omitempty"`
+	SentAtIsNil  bool        `json:"sentAtIsNil,omitempty"`
+	SentAtNotNil bool        `json:"sentAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *OutboundMessageWhereInput) AddPredicates(predicates ...predicate.OutboundMessage) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the OutboundMessageWhereInput filter on the OutboundMessageQuery builder.
+func (i *OutboundMessageWhereInput) Filter(q *OutboundMessageQuery) (*OutboundMessageQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyOutboundMessageWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyOutboundMessageWhereInput is returned in case the OutboundMessageWhereInput is empty.
+var ErrEmptyOutboundMessageWhereInput = errors.New("ent: empty predicate OutboundMessageWhereInput")
+
+// P returns a predicate for filtering outboundmessages.
+// An error is returned if the input is empty or invalid.
+func (i *OutboundMessageWhereInput) P() (predicate.OutboundMessage, error) {
+	var predicates []predicate.OutboundMessage
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, outboundmessage.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.OutboundMessage, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, outboundmessage.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.OutboundMessage, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, outboundmessage.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, outboundmessage.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, outboundmessage.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, outboundmessage.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, outboundmessage.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, outboundmessage.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, outboundmessage.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, outboundmessage.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, outboundmessage.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, outboundmessage.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, outboundmessage.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, outboundmessage.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, outboundmessage.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, outboundmessage.DateModifiedNotNil())
+	}
+	if i.Channel != nil {
+		predicates = append(predicates, outboundmessage.ChannelEQ(*i.Channel))
+	}
+	if i.ChannelNEQ != nil {
+		predicates = append(predicates, outboundmessage.ChannelNEQ(*i.ChannelNEQ))
+	}
+	if len(i.ChannelIn) > 0 {
+		predicates = append(predicates, outboundmessage.ChannelIn(i.ChannelIn...))
+	}
+	if len(i.ChannelNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.ChannelNotIn(i.ChannelNotIn...))
+	}
+	if i.Recipient != nil {
+		predicates = append(predicates, outboundmessage.RecipientEQ(*i.Recipient))
+	}
+	if i.RecipientNEQ != nil {
+		predicates = append(predicates, outboundmessage.RecipientNEQ(*i.RecipientNEQ))
+	}
+	if len(i.RecipientIn) > 0 {
+		predicates = append(predicates, outboundmessage.RecipientIn(i.RecipientIn...))
+	}
+	if len(i.RecipientNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.RecipientNotIn(i.RecipientNotIn...))
+	}
+	if i.RecipientGT != nil {
+		predicates = append(predicates, outboundmessage.RecipientGT(*i.RecipientGT))
+	}
+	if i.RecipientGTE != nil {
+		predicates = append(predicates, outboundmessage.RecipientGTE(*i.RecipientGTE))
+	}
+	if i.RecipientLT != nil {
+		predicates = append(predicates, outboundmessage.RecipientLT(*i.RecipientLT))
+	}
+	if i.RecipientLTE != nil {
+		predicates = append(predicates, outboundmessage.RecipientLTE(*i.RecipientLTE))
+	}
+	if i.RecipientContains != nil {
+		predicates = append(predicates, outboundmessage.RecipientContains(*i.RecipientContains))
+	}
+	if i.RecipientHasPrefix != nil {
+		predicates = append(predicates, outboundmessage.RecipientHasPrefix(*i.RecipientHasPrefix))
+	}
+	if i.RecipientHasSuffix != nil {
+		predicates = append(predicates, outboundmessage.RecipientHasSuffix(*i.RecipientHasSuffix))
+	}
+	if i.RecipientEqualFold != nil {
+		predicates = append(predicates, outboundmessage.RecipientEqualFold(*i.RecipientEqualFold))
+	}
+	if i.RecipientContainsFold != nil {
+		predicates = append(predicates, outboundmessage.RecipientContainsFold(*i.RecipientContainsFold))
+	}
+	if i.Subject != nil {
+		predicates = append(predicates, outboundmessage.SubjectEQ(*i.Subject))
+	}
+	if i.SubjectNEQ != nil {
+		predicates = append(predicates, outboundmessage.SubjectNEQ(*i.SubjectNEQ))
+	}
+	if len(i.SubjectIn) > 0 {
+		predicates = append(predicates, outboundmessage.SubjectIn(i.SubjectIn...))
+	}
+	if len(i.SubjectNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.SubjectNotIn(i.SubjectNotIn...))
+	}
+	if i.SubjectGT != nil {
+		predicates = append(predicates, outboundmessage.SubjectGT(*i.SubjectGT))
+	}
+	if i.SubjectGTE != nil {
+		predicates = append(predicates, outboundmessage.SubjectGTE(*i.SubjectGTE))
+	}
+	if i.SubjectLT != nil {
+		predicates = append(predicates, outboundmessage.SubjectLT(*i.SubjectLT))
+	}
+	if i.SubjectLTE != nil {
+		predicates = append(predicates, outboundmessage.SubjectLTE(*i.SubjectLTE))
+	}
+	if i.SubjectContains != nil {
+		predicates = append(predicates, outboundmessage.SubjectContains(*i.SubjectContains))
+	}
+	if i.SubjectHasPrefix != nil {
+		predicates = append(predicates, outboundmessage.SubjectHasPrefix(*i.SubjectHasPrefix))
+	}
+	if i.SubjectHasSuffix != nil {
+		predicates = append(predicates, outboundmessage.SubjectHasSuffix(*i.SubjectHasSuffix))
+	}
+	if i.SubjectEqualFold != nil {
+		predicates = append(predicates, outboundmessage.SubjectEqualFold(*i.SubjectEqualFold))
+	}
+	if i.SubjectContainsFold != nil {
+		predicates = append(predicates, outboundmessage.SubjectContainsFold(*i.SubjectContainsFold))
+	}
+	if i.Body != nil {
+		predicates = append(predicates, outboundmessage.BodyEQ(*i.Body))
+	}
+	if i.BodyNEQ != nil {
+		predicates = append(predicates, outboundmessage.BodyNEQ(*i.BodyNEQ))
+	}
+	if len(i.BodyIn) > 0 {
+		predicates = append(predicates, outboundmessage.BodyIn(i.BodyIn...))
+	}
+	if len(i.BodyNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.BodyNotIn(i.BodyNotIn...))
+	}
+	if i.BodyGT != nil {
+		predicates = append(predicates, outboundmessage.BodyGT(*i.BodyGT))
+	}
+	if i.BodyGTE != nil {
+		predicates = append(predicates, outboundmessage.BodyGTE(*i.BodyGTE))
+	}
+	if i.BodyLT != nil {
+		predicates = append(predicates, outboundmessage.BodyLT(*i.BodyLT))
+	}
+	if i.BodyLTE != nil {
+		predicates = append(predicates, outboundmessage.BodyLTE(*i.BodyLTE))
+	}
+	if i.BodyContains != nil {
+		predicates = append(predicates, outboundmessage.BodyContains(*i.BodyContains))
+	}
+	if i.BodyHasPrefix != nil {
+		predicates = append(predicates, outboundmessage.BodyHasPrefix(*i.BodyHasPrefix))
+	}
+	if i.BodyHasSuffix != nil {
+		predicates = append(predicates, outboundmessage.BodyHasSuffix(*i.BodyHasSuffix))
+	}
+	if i.BodyEqualFold != nil {
+		predicates = append(predicates, outboundmessage.BodyEqualFold(*i.BodyEqualFold))
+	}
+	if i.BodyContainsFold != nil {
+		predicates = append(predicates, outboundmessage.BodyContainsFold(*i.BodyContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, outboundmessage.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, outboundmessage.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, outboundmessage.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, outboundmessage.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, outboundmessage.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, outboundmessage.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, outboundmessage.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, outboundmessage.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, outboundmessage.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, outboundmessage.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, outboundmessage.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, outboundmessage.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, outboundmessage.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, outboundmessage.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, outboundmessage.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.RunID != nil {
+		predicates = append(predicates, outboundmessage.RunIDEQ(*i.RunID))
+	}
+	if i.RunIDNEQ != nil {
+		predicates = append(predicates, outboundmessage.RunIDNEQ(*i.RunIDNEQ))
+	}
+	if len(i.RunIDIn) > 0 {
+		predicates = append(predicates, outboundmessage.RunIDIn(i.RunIDIn...))
+	}
+	if len(i.RunIDNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.RunIDNotIn(i.RunIDNotIn...))
+	}
+	if i.RunIDGT != nil {
+		predicates = append(predicates, outboundmessage.RunIDGT(*i.RunIDGT))
+	}
+	if i.RunIDGTE != nil {
+		predicates = append(predicates, outboundmessage.RunIDGTE(*i.RunIDGTE))
+	}
+	if i.RunIDLT != nil {
+		predicates = append(predicates, outboundmessage.RunIDLT(*i.RunIDLT))
+	}
+	if i.RunIDLTE != nil {
+		predicates = append(predicates, outboundmessage.RunIDLTE(*i.RunIDLTE))
+	}
+	if i.RunIDIsNil {
+		predicates = append(predicates, outboundmessage.RunIDIsNil())
+	}
+	if i.RunIDNotNil {
+		predicates = append(predicates, outboundmessage.RunIDNotNil())
+	}
+	if i.LeadID != nil {
+		predicates = append(predicates, outboundmessage.LeadIDEQ(*i.LeadID))
+	}
+	if i.LeadIDNEQ != nil {
+		predicates = append(predicates, outboundmessage.LeadIDNEQ(*i.LeadIDNEQ))
+	}
+	if len(i.LeadIDIn) > 0 {
+		predicates = append(predicates, outboundmessage.LeadIDIn(i.LeadIDIn...))
+	}
+	if len(i.LeadIDNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.LeadIDNotIn(i.LeadIDNotIn...))
+	}
+	if i.LeadIDGT != nil {
+		predicates = append(predicates, outboundmessage.LeadIDGT(*i.LeadIDGT))
+	}
+	if i.LeadIDGTE != nil {
+		predicates = append(predicates, outboundmessage.LeadIDGTE(*i.LeadIDGTE))
+	}
+	if i.LeadIDLT != nil {
+		predicates = append(predicates, outboundmessage.LeadIDLT(*i.LeadIDLT))
+	}
+	if i.LeadIDLTE != nil {
+		predicates = append(predicates, outboundmessage.LeadIDLTE(*i.LeadIDLTE))
+	}
+	if i.LeadIDIsNil {
+		predicates = append(predicates, outboundmessage.LeadIDIsNil())
+	}
+	if i.LeadIDNotNil {
+		predicates = append(predicates, outboundmessage.LeadIDNotNil())
+	}
+	if i.SentAt != nil {
+		predicates = append(predicates, outboundmessage.SentAtEQ(*i.SentAt))
+	}
+	if i.SentAtNEQ != nil {
+		predicates = append(predicates, outboundmessage.SentAtNEQ(*i.SentAtNEQ))
+	}
+	if len(i.SentAtIn) > 0 {
+		predicates = append(predicates, outboundmessage.SentAtIn(i.SentAtIn...))
+	}
+	if len(i.SentAtNotIn) > 0 {
+		predicates = append(predicates, outboundmessage.SentAtNotIn(i.SentAtNotIn...))
+	}
+	if i.SentAtGT != nil {
+		predicates = append(predicates, outboundmessage.SentAtGT(*i.SentAtGT))
+	}
+	if i.SentAtGTE != nil {
+		predicates = append(predicates, outboundmessage.SentAtGTE(*i.SentAtGTE))
+	}
+	if i.SentAtLT != nil {
+		predicates = append(predicates, outboundmessage.SentAtLT(*i.SentAtLT))
+	}
+	if i.SentAtLTE != nil {
+		predicates = append(predicates, outboundmessage.SentAtLTE(*i.SentAtLTE))
+	}
+	if i.SentAtIsNil {
+		predicates = append(predicates, outboundmessage.SentAtIsNil())
+	}
+	if i.SentAtNotNil {
+		predicates = append(predicates, outboundmessage.SentAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyOutboundMessageWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return outboundmessage.And(predicates...), nil
 	}
 }
 

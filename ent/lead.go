@@ -202,11 +202,13 @@ type LeadEdges struct {
 	Surveys []*Survey `json:"surveys,omitempty"`
 	// ThirdPartyIds holds the value of the third_party_ids edge.
 	ThirdPartyIds []*ConnectionThirdPartyID `json:"third_party_ids,omitempty"`
+	// AutomationRuns holds the value of the automation_runs edge.
+	AutomationRuns []*AutomationRun `json:"automation_runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [18]bool
+	loadedTypes [19]bool
 	// totalCount holds the count of the edges above.
-	totalCount [18]map[string]int
+	totalCount [19]map[string]int
 
 	namedAssignees         map[string][]*User
 	namedTasks             map[string][]*Task
@@ -218,6 +220,7 @@ type LeadEdges struct {
 	namedPackages          map[string][]*LeadPackage
 	namedSurveys           map[string][]*Survey
 	namedThirdPartyIds     map[string][]*ConnectionThirdPartyID
+	namedAutomationRuns    map[string][]*AutomationRun
 }
 
 // StatusOrErr returns the Status value or an error if the edge
@@ -396,6 +399,15 @@ func (e LeadEdges) ThirdPartyIdsOrErr() ([]*ConnectionThirdPartyID, error) {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
+}
+
+// AutomationRunsOrErr returns the AutomationRuns value or an error if the edge
+// was not loaded in eager-loading.
+func (e LeadEdges) AutomationRunsOrErr() ([]*AutomationRun, error) {
+	if e.loadedTypes[18] {
+		return e.AutomationRuns, nil
+	}
+	return nil, &NotLoadedError{edge: "automation_runs"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -987,6 +999,11 @@ func (_m *Lead) QueryThirdPartyIds() *ConnectionThirdPartyIDQuery {
 	return NewLeadClient(_m.config).QueryThirdPartyIds(_m)
 }
 
+// QueryAutomationRuns queries the "automation_runs" edge of the Lead entity.
+func (_m *Lead) QueryAutomationRuns() *AutomationRunQuery {
+	return NewLeadClient(_m.config).QueryAutomationRuns(_m)
+}
+
 // Update returns a builder for updating this Lead.
 // Note that you need to call Lead.Unwrap() before calling this method if this Lead
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -1552,6 +1569,30 @@ func (_m *Lead) appendNamedThirdPartyIds(name string, edges ...*ConnectionThirdP
 		_m.Edges.namedThirdPartyIds[name] = []*ConnectionThirdPartyID{}
 	} else {
 		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
+	}
+}
+
+// NamedAutomationRuns returns the AutomationRuns named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Lead) NamedAutomationRuns(name string) ([]*AutomationRun, error) {
+	if _m.Edges.namedAutomationRuns == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAutomationRuns[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Lead) appendNamedAutomationRuns(name string, edges ...*AutomationRun) {
+	if _m.Edges.namedAutomationRuns == nil {
+		_m.Edges.namedAutomationRuns = make(map[string][]*AutomationRun)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAutomationRuns[name] = []*AutomationRun{}
+	} else {
+		_m.Edges.namedAutomationRuns[name] = append(_m.Edges.namedAutomationRuns[name], edges...)
 	}
 }
 

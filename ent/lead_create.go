@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -1153,6 +1154,21 @@ func (_c *LeadCreate) AddThirdPartyIds(v ...*ConnectionThirdPartyID) *LeadCreate
 	return _c.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAutomationRunIDs adds the "automation_runs" edge to the AutomationRun entity by IDs.
+func (_c *LeadCreate) AddAutomationRunIDs(ids ...uuid.UUID) *LeadCreate {
+	_c.mutation.AddAutomationRunIDs(ids...)
+	return _c
+}
+
+// AddAutomationRuns adds the "automation_runs" edges to the AutomationRun entity.
+func (_c *LeadCreate) AddAutomationRuns(v ...*AutomationRun) *LeadCreate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAutomationRunIDs(ids...)
+}
+
 // Mutation returns the LeadMutation object of the builder.
 func (_c *LeadCreate) Mutation() *LeadMutation {
 	return _c.mutation
@@ -1857,6 +1873,22 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(connectionthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AutomationRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -60,6 +61,7 @@ type LeadQuery struct {
 	withPackages          *LeadPackageQuery
 	withSurveys           *SurveyQuery
 	withThirdPartyIds     *ConnectionThirdPartyIDQuery
+	withAutomationRuns    *AutomationRunQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited               bool
 	loadTotal                  []func(context.Context, []*Lead) error
@@ -74,6 +76,7 @@ type LeadQuery struct {
 	withNamedPackages          map[string]*LeadPackageQuery
 	withNamedSurveys           map[string]*SurveyQuery
 	withNamedThirdPartyIds     map[string]*ConnectionThirdPartyIDQuery
+	withNamedAutomationRuns    map[string]*AutomationRunQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -506,6 +509,28 @@ func (_q *LeadQuery) QueryThirdPartyIds() *ConnectionThirdPartyIDQuery {
 	return query
 }
 
+// QueryAutomationRuns chains the current query on the "automation_runs" edge.
+func (_q *LeadQuery) QueryAutomationRuns() *AutomationRunQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, selector),
+			sqlgraph.To(automationrun.Table, automationrun.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, lead.AutomationRunsTable, lead.AutomationRunsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first Lead entity from the query.
 // Returns a *NotFoundError when no Lead was found.
 func (_q *LeadQuery) First(ctx context.Context) (*Lead, error) {
@@ -716,6 +741,7 @@ func (_q *LeadQuery) Clone() *LeadQuery {
 		withPackages:          _q.withPackages.Clone(),
 		withSurveys:           _q.withSurveys.Clone(),
 		withThirdPartyIds:     _q.withThirdPartyIds.Clone(),
+		withAutomationRuns:    _q.withAutomationRuns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -921,6 +947,17 @@ func (_q *LeadQuery) WithThirdPartyIds(opts ...func(*ConnectionThirdPartyIDQuery
 	return _q
 }
 
+// WithAutomationRuns tells the query-builder to eager-load the nodes that are connected to
+// the "automation_runs" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithAutomationRuns(opts ...func(*AutomationRunQuery)) *LeadQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAutomationRuns = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -999,7 +1036,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	var (
 		nodes       = []*Lead{}
 		_spec       = _q.querySpec()
-		loadedTypes = [18]bool{
+		loadedTypes = [19]bool{
 			_q.withStatus != nil,
 			_q.withSource != nil,
 			_q.withContact != nil,
@@ -1018,6 +1055,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 			_q.withPackages != nil,
 			_q.withSurveys != nil,
 			_q.withThirdPartyIds != nil,
+			_q.withAutomationRuns != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -1192,6 +1230,13 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 			return nil, err
 		}
 	}
+	if query := _q.withAutomationRuns; query != nil {
+		if err := _q.loadAutomationRuns(ctx, query, nodes,
+			func(n *Lead) { n.Edges.AutomationRuns = []*AutomationRun{} },
+			func(n *Lead, e *AutomationRun) { n.Edges.AutomationRuns = append(n.Edges.AutomationRuns, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedAssignees {
 		if err := _q.loadAssignees(ctx, query, nodes,
 			func(n *Lead) { n.appendNamedAssignees(name) },
@@ -1259,6 +1304,13 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 		if err := _q.loadThirdPartyIds(ctx, query, nodes,
 			func(n *Lead) { n.appendNamedThirdPartyIds(name) },
 			func(n *Lead, e *ConnectionThirdPartyID) { n.appendNamedThirdPartyIds(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAutomationRuns {
+		if err := _q.loadAutomationRuns(ctx, query, nodes,
+			func(n *Lead) { n.appendNamedAutomationRuns(name) },
+			func(n *Lead, e *AutomationRun) { n.appendNamedAutomationRuns(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1881,6 +1933,39 @@ func (_q *LeadQuery) loadThirdPartyIds(ctx context.Context, query *ConnectionThi
 	}
 	return nil
 }
+func (_q *LeadQuery) loadAutomationRuns(ctx context.Context, query *AutomationRunQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *AutomationRun)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*Lead)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(automationrun.FieldLeadID)
+	}
+	query.Where(predicate.AutomationRun(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(lead.AutomationRunsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.LeadID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "lead_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "lead_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *LeadQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -2195,6 +2280,20 @@ func (_q *LeadQuery) WithNamedThirdPartyIds(name string, opts ...func(*Connectio
 		_q.withNamedThirdPartyIds = make(map[string]*ConnectionThirdPartyIDQuery)
 	}
 	_q.withNamedThirdPartyIds[name] = query
+	return _q
+}
+
+// WithNamedAutomationRuns tells the query-builder to eager-load the nodes that are connected to the "automation_runs"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithNamedAutomationRuns(name string, opts ...func(*AutomationRunQuery)) *LeadQuery {
+	query := (&AutomationRunClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAutomationRuns == nil {
+		_q.withNamedAutomationRuns = make(map[string]*AutomationRunQuery)
+	}
+	_q.withNamedAutomationRuns[name] = query
 	return _q
 }
 

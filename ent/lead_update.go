@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -1453,6 +1454,21 @@ func (_u *LeadUpdate) AddThirdPartyIds(v ...*ConnectionThirdPartyID) *LeadUpdate
 	return _u.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAutomationRunIDs adds the "automation_runs" edge to the AutomationRun entity by IDs.
+func (_u *LeadUpdate) AddAutomationRunIDs(ids ...uuid.UUID) *LeadUpdate {
+	_u.mutation.AddAutomationRunIDs(ids...)
+	return _u
+}
+
+// AddAutomationRuns adds the "automation_runs" edges to the AutomationRun entity.
+func (_u *LeadUpdate) AddAutomationRuns(v ...*AutomationRun) *LeadUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAutomationRunIDs(ids...)
+}
+
 // Mutation returns the LeadMutation object of the builder.
 func (_u *LeadUpdate) Mutation() *LeadMutation {
 	return _u.mutation
@@ -1714,6 +1730,27 @@ func (_u *LeadUpdate) RemoveThirdPartyIds(v ...*ConnectionThirdPartyID) *LeadUpd
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveThirdPartyIDIDs(ids...)
+}
+
+// ClearAutomationRuns clears all "automation_runs" edges to the AutomationRun entity.
+func (_u *LeadUpdate) ClearAutomationRuns() *LeadUpdate {
+	_u.mutation.ClearAutomationRuns()
+	return _u
+}
+
+// RemoveAutomationRunIDs removes the "automation_runs" edge to AutomationRun entities by IDs.
+func (_u *LeadUpdate) RemoveAutomationRunIDs(ids ...uuid.UUID) *LeadUpdate {
+	_u.mutation.RemoveAutomationRunIDs(ids...)
+	return _u
+}
+
+// RemoveAutomationRuns removes "automation_runs" edges to AutomationRun entities.
+func (_u *LeadUpdate) RemoveAutomationRuns(v ...*AutomationRun) *LeadUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAutomationRunIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -2758,6 +2795,51 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(connectionthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutomationRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAutomationRunsIDs(); len(nodes) > 0 && !_u.mutation.AutomationRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutomationRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {
@@ -4193,6 +4275,21 @@ func (_u *LeadUpdateOne) AddThirdPartyIds(v ...*ConnectionThirdPartyID) *LeadUpd
 	return _u.AddThirdPartyIDIDs(ids...)
 }
 
+// AddAutomationRunIDs adds the "automation_runs" edge to the AutomationRun entity by IDs.
+func (_u *LeadUpdateOne) AddAutomationRunIDs(ids ...uuid.UUID) *LeadUpdateOne {
+	_u.mutation.AddAutomationRunIDs(ids...)
+	return _u
+}
+
+// AddAutomationRuns adds the "automation_runs" edges to the AutomationRun entity.
+func (_u *LeadUpdateOne) AddAutomationRuns(v ...*AutomationRun) *LeadUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAutomationRunIDs(ids...)
+}
+
 // Mutation returns the LeadMutation object of the builder.
 func (_u *LeadUpdateOne) Mutation() *LeadMutation {
 	return _u.mutation
@@ -4454,6 +4551,27 @@ func (_u *LeadUpdateOne) RemoveThirdPartyIds(v ...*ConnectionThirdPartyID) *Lead
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveThirdPartyIDIDs(ids...)
+}
+
+// ClearAutomationRuns clears all "automation_runs" edges to the AutomationRun entity.
+func (_u *LeadUpdateOne) ClearAutomationRuns() *LeadUpdateOne {
+	_u.mutation.ClearAutomationRuns()
+	return _u
+}
+
+// RemoveAutomationRunIDs removes the "automation_runs" edge to AutomationRun entities by IDs.
+func (_u *LeadUpdateOne) RemoveAutomationRunIDs(ids ...uuid.UUID) *LeadUpdateOne {
+	_u.mutation.RemoveAutomationRunIDs(ids...)
+	return _u
+}
+
+// RemoveAutomationRuns removes "automation_runs" edges to AutomationRun entities.
+func (_u *LeadUpdateOne) RemoveAutomationRuns(v ...*AutomationRun) *LeadUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAutomationRunIDs(ids...)
 }
 
 // Where appends a list predicates to the LeadUpdate builder.
@@ -5528,6 +5646,51 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(connectionthirdpartyid.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AutomationRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAutomationRunsIDs(); len(nodes) > 0 && !_u.mutation.AutomationRunsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AutomationRunsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   lead.AutomationRunsTable,
+			Columns: []string{lead.AutomationRunsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(automationrun.FieldID, field.TypeUUID),
 			},
 		}
 		for _, k := range nodes {

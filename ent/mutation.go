@@ -14,6 +14,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -30,6 +32,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -65,6 +68,8 @@ const (
 	TypeAccount                = "Account"
 	TypeAppointment            = "Appointment"
 	TypeAutomation             = "Automation"
+	TypeAutomationRun          = "AutomationRun"
+	TypeAutomationRunStep      = "AutomationRunStep"
 	TypeConnectionStage        = "ConnectionStage"
 	TypeConnectionThirdPartyID = "ConnectionThirdPartyID"
 	TypeContact                = "Contact"
@@ -81,6 +86,7 @@ const (
 	TypeLead                   = "Lead"
 	TypeLeadPackage            = "LeadPackage"
 	TypeLeadProduct            = "LeadProduct"
+	TypeOutboundMessage        = "OutboundMessage"
 	TypeOutboxEvent            = "OutboxEvent"
 	TypePackagePrice           = "PackagePrice"
 	TypePermission             = "Permission"
@@ -4514,12 +4520,16 @@ type AutomationMutation struct {
 	appendnodes        []map[string]interface{}
 	flow_edges         *[]map[string]interface{}
 	appendflow_edges   []map[string]interface{}
+	is_active          *bool
 	clearedFields      map[string]struct{}
 	franchise          *uuid.UUID
 	clearedfranchise   bool
 	delayed            map[uuid.UUID]struct{}
 	removeddelayed     map[uuid.UUID]struct{}
 	cleareddelayed     bool
+	runs               map[uuid.UUID]struct{}
+	removedruns        map[uuid.UUID]struct{}
+	clearedruns        bool
 	done               bool
 	oldValue           func(context.Context) (*Automation, error)
 	predicates         []predicate.Automation
@@ -5241,6 +5251,42 @@ func (m *AutomationMutation) ResetFranchiseID() {
 	delete(m.clearedFields, automation.FieldFranchiseID)
 }
 
+// SetIsActive sets the "is_active" field.
+func (m *AutomationMutation) SetIsActive(b bool) {
+	m.is_active = &b
+}
+
+// IsActive returns the value of the "is_active" field in the mutation.
+func (m *AutomationMutation) IsActive() (r bool, exists bool) {
+	v := m.is_active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsActive returns the old "is_active" field's value of the Automation entity.
+// If the Automation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMutation) OldIsActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsActive: %w", err)
+	}
+	return oldValue.IsActive, nil
+}
+
+// ResetIsActive resets all changes to the "is_active" field.
+func (m *AutomationMutation) ResetIsActive() {
+	m.is_active = nil
+}
+
 // ClearFranchise clears the "franchise" edge to the Franchise entity.
 func (m *AutomationMutation) ClearFranchise() {
 	m.clearedfranchise = true
@@ -5322,6 +5368,60 @@ func (m *AutomationMutation) ResetDelayed() {
 	m.removeddelayed = nil
 }
 
+// AddRunIDs adds the "runs" edge to the AutomationRun entity by ids.
+func (m *AutomationMutation) AddRunIDs(ids ...uuid.UUID) {
+	if m.runs == nil {
+		m.runs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRuns clears the "runs" edge to the AutomationRun entity.
+func (m *AutomationMutation) ClearRuns() {
+	m.clearedruns = true
+}
+
+// RunsCleared reports if the "runs" edge to the AutomationRun entity was cleared.
+func (m *AutomationMutation) RunsCleared() bool {
+	return m.clearedruns
+}
+
+// RemoveRunIDs removes the "runs" edge to the AutomationRun entity by IDs.
+func (m *AutomationMutation) RemoveRunIDs(ids ...uuid.UUID) {
+	if m.removedruns == nil {
+		m.removedruns = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.runs, ids[i])
+		m.removedruns[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRuns returns the removed IDs of the "runs" edge to the AutomationRun entity.
+func (m *AutomationMutation) RemovedRunsIDs() (ids []uuid.UUID) {
+	for id := range m.removedruns {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RunsIDs returns the "runs" edge IDs in the mutation.
+func (m *AutomationMutation) RunsIDs() (ids []uuid.UUID) {
+	for id := range m.runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRuns resets all changes to the "runs" edge.
+func (m *AutomationMutation) ResetRuns() {
+	m.runs = nil
+	m.clearedruns = false
+	m.removedruns = nil
+}
+
 // Where appends a list predicates to the AutomationMutation builder.
 func (m *AutomationMutation) Where(ps ...predicate.Automation) {
 	m.predicates = append(m.predicates, ps...)
@@ -5356,7 +5456,7 @@ func (m *AutomationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AutomationMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.tenant_id != nil {
 		fields = append(fields, automation.FieldTenantID)
 	}
@@ -5399,6 +5499,9 @@ func (m *AutomationMutation) Fields() []string {
 	if m.franchise != nil {
 		fields = append(fields, automation.FieldFranchiseID)
 	}
+	if m.is_active != nil {
+		fields = append(fields, automation.FieldIsActive)
+	}
 	return fields
 }
 
@@ -5435,6 +5538,8 @@ func (m *AutomationMutation) Field(name string) (ent.Value, bool) {
 		return m.FlowEdges()
 	case automation.FieldFranchiseID:
 		return m.FranchiseID()
+	case automation.FieldIsActive:
+		return m.IsActive()
 	}
 	return nil, false
 }
@@ -5472,6 +5577,8 @@ func (m *AutomationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldFlowEdges(ctx)
 	case automation.FieldFranchiseID:
 		return m.OldFranchiseID(ctx)
+	case automation.FieldIsActive:
+		return m.OldIsActive(ctx)
 	}
 	return nil, fmt.Errorf("unknown Automation field %s", name)
 }
@@ -5578,6 +5685,13 @@ func (m *AutomationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFranchiseID(v)
+		return nil
+	case automation.FieldIsActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsActive(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)
@@ -5709,18 +5823,24 @@ func (m *AutomationMutation) ResetField(name string) error {
 	case automation.FieldFranchiseID:
 		m.ResetFranchiseID()
 		return nil
+	case automation.FieldIsActive:
+		m.ResetIsActive()
+		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)
 }
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AutomationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.franchise != nil {
 		edges = append(edges, automation.EdgeFranchise)
 	}
 	if m.delayed != nil {
 		edges = append(edges, automation.EdgeDelayed)
+	}
+	if m.runs != nil {
+		edges = append(edges, automation.EdgeRuns)
 	}
 	return edges
 }
@@ -5739,15 +5859,24 @@ func (m *AutomationMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case automation.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.runs))
+		for id := range m.runs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AutomationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.removeddelayed != nil {
 		edges = append(edges, automation.EdgeDelayed)
+	}
+	if m.removedruns != nil {
+		edges = append(edges, automation.EdgeRuns)
 	}
 	return edges
 }
@@ -5762,18 +5891,27 @@ func (m *AutomationMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case automation.EdgeRuns:
+		ids := make([]ent.Value, 0, len(m.removedruns))
+		for id := range m.removedruns {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AutomationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 3)
 	if m.clearedfranchise {
 		edges = append(edges, automation.EdgeFranchise)
 	}
 	if m.cleareddelayed {
 		edges = append(edges, automation.EdgeDelayed)
+	}
+	if m.clearedruns {
+		edges = append(edges, automation.EdgeRuns)
 	}
 	return edges
 }
@@ -5786,6 +5924,8 @@ func (m *AutomationMutation) EdgeCleared(name string) bool {
 		return m.clearedfranchise
 	case automation.EdgeDelayed:
 		return m.cleareddelayed
+	case automation.EdgeRuns:
+		return m.clearedruns
 	}
 	return false
 }
@@ -5811,8 +5951,3094 @@ func (m *AutomationMutation) ResetEdge(name string) error {
 	case automation.EdgeDelayed:
 		m.ResetDelayed()
 		return nil
+	case automation.EdgeRuns:
+		m.ResetRuns()
+		return nil
 	}
 	return fmt.Errorf("unknown Automation edge %s", name)
+}
+
+// AutomationRunMutation represents an operation that mutates the AutomationRun nodes in the graph.
+type AutomationRunMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *uuid.UUID
+	tenant_id         *uuid.UUID
+	date_created      *time.Time
+	created_by_id     *uuid.UUID
+	date_modified     *time.Time
+	modified_by_id    *uuid.UUID
+	is_deleted        *bool
+	date_deleted      *time.Time
+	deleted_by_id     *uuid.UUID
+	dtype             *string
+	event_id          *uuid.UUID
+	topic             *string
+	record_id         *uuid.UUID
+	status            *automationrun.Status
+	reason            *string
+	depth             *int
+	adddepth          *int
+	causation_run_id  *uuid.UUID
+	finished_at       *time.Time
+	clearedFields     map[string]struct{}
+	automation        *uuid.UUID
+	clearedautomation bool
+	lead              *uuid.UUID
+	clearedlead       bool
+	steps             map[uuid.UUID]struct{}
+	removedsteps      map[uuid.UUID]struct{}
+	clearedsteps      bool
+	done              bool
+	oldValue          func(context.Context) (*AutomationRun, error)
+	predicates        []predicate.AutomationRun
+}
+
+var _ ent.Mutation = (*AutomationRunMutation)(nil)
+
+// automationrunOption allows management of the mutation configuration using functional options.
+type automationrunOption func(*AutomationRunMutation)
+
+// newAutomationRunMutation creates new mutation for the AutomationRun entity.
+func newAutomationRunMutation(c config, op Op, opts ...automationrunOption) *AutomationRunMutation {
+	m := &AutomationRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationRunID sets the ID field of the mutation.
+func withAutomationRunID(id uuid.UUID) automationrunOption {
+	return func(m *AutomationRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationRun
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationRun sets the old AutomationRun of the mutation.
+func withAutomationRun(node *AutomationRun) automationrunOption {
+	return func(m *AutomationRunMutation) {
+		m.oldValue = func(context.Context) (*AutomationRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationRun entities.
+func (m *AutomationRunMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationRunMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationRunMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AutomationRunMutation) SetTenantID(u uuid.UUID) {
+	m.tenant_id = &u
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AutomationRunMutation) TenantID() (r uuid.UUID, exists bool) {
+	v := m.tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldTenantID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AutomationRunMutation) ResetTenantID() {
+	m.tenant_id = nil
+}
+
+// SetDateCreated sets the "date_created" field.
+func (m *AutomationRunMutation) SetDateCreated(t time.Time) {
+	m.date_created = &t
+}
+
+// DateCreated returns the value of the "date_created" field in the mutation.
+func (m *AutomationRunMutation) DateCreated() (r time.Time, exists bool) {
+	v := m.date_created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateCreated returns the old "date_created" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDateCreated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateCreated: %w", err)
+	}
+	return oldValue.DateCreated, nil
+}
+
+// ResetDateCreated resets all changes to the "date_created" field.
+func (m *AutomationRunMutation) ResetDateCreated() {
+	m.date_created = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *AutomationRunMutation) SetCreatedByID(u uuid.UUID) {
+	m.created_by_id = &u
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *AutomationRunMutation) CreatedByID() (r uuid.UUID, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *AutomationRunMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.clearedFields[automationrun.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *AutomationRunMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *AutomationRunMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	delete(m.clearedFields, automationrun.FieldCreatedByID)
+}
+
+// SetDateModified sets the "date_modified" field.
+func (m *AutomationRunMutation) SetDateModified(t time.Time) {
+	m.date_modified = &t
+}
+
+// DateModified returns the value of the "date_modified" field in the mutation.
+func (m *AutomationRunMutation) DateModified() (r time.Time, exists bool) {
+	v := m.date_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateModified returns the old "date_modified" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDateModified(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateModified: %w", err)
+	}
+	return oldValue.DateModified, nil
+}
+
+// ClearDateModified clears the value of the "date_modified" field.
+func (m *AutomationRunMutation) ClearDateModified() {
+	m.date_modified = nil
+	m.clearedFields[automationrun.FieldDateModified] = struct{}{}
+}
+
+// DateModifiedCleared returns if the "date_modified" field was cleared in this mutation.
+func (m *AutomationRunMutation) DateModifiedCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldDateModified]
+	return ok
+}
+
+// ResetDateModified resets all changes to the "date_modified" field.
+func (m *AutomationRunMutation) ResetDateModified() {
+	m.date_modified = nil
+	delete(m.clearedFields, automationrun.FieldDateModified)
+}
+
+// SetModifiedByID sets the "modified_by_id" field.
+func (m *AutomationRunMutation) SetModifiedByID(u uuid.UUID) {
+	m.modified_by_id = &u
+}
+
+// ModifiedByID returns the value of the "modified_by_id" field in the mutation.
+func (m *AutomationRunMutation) ModifiedByID() (r uuid.UUID, exists bool) {
+	v := m.modified_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModifiedByID returns the old "modified_by_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModifiedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModifiedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModifiedByID: %w", err)
+	}
+	return oldValue.ModifiedByID, nil
+}
+
+// ClearModifiedByID clears the value of the "modified_by_id" field.
+func (m *AutomationRunMutation) ClearModifiedByID() {
+	m.modified_by_id = nil
+	m.clearedFields[automationrun.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByIDCleared returns if the "modified_by_id" field was cleared in this mutation.
+func (m *AutomationRunMutation) ModifiedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldModifiedByID]
+	return ok
+}
+
+// ResetModifiedByID resets all changes to the "modified_by_id" field.
+func (m *AutomationRunMutation) ResetModifiedByID() {
+	m.modified_by_id = nil
+	delete(m.clearedFields, automationrun.FieldModifiedByID)
+}
+
+// SetIsDeleted sets the "is_deleted" field.
+func (m *AutomationRunMutation) SetIsDeleted(b bool) {
+	m.is_deleted = &b
+}
+
+// IsDeleted returns the value of the "is_deleted" field in the mutation.
+func (m *AutomationRunMutation) IsDeleted() (r bool, exists bool) {
+	v := m.is_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDeleted returns the old "is_deleted" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldIsDeleted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDeleted: %w", err)
+	}
+	return oldValue.IsDeleted, nil
+}
+
+// ResetIsDeleted resets all changes to the "is_deleted" field.
+func (m *AutomationRunMutation) ResetIsDeleted() {
+	m.is_deleted = nil
+}
+
+// SetDateDeleted sets the "date_deleted" field.
+func (m *AutomationRunMutation) SetDateDeleted(t time.Time) {
+	m.date_deleted = &t
+}
+
+// DateDeleted returns the value of the "date_deleted" field in the mutation.
+func (m *AutomationRunMutation) DateDeleted() (r time.Time, exists bool) {
+	v := m.date_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateDeleted returns the old "date_deleted" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDateDeleted(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateDeleted: %w", err)
+	}
+	return oldValue.DateDeleted, nil
+}
+
+// ClearDateDeleted clears the value of the "date_deleted" field.
+func (m *AutomationRunMutation) ClearDateDeleted() {
+	m.date_deleted = nil
+	m.clearedFields[automationrun.FieldDateDeleted] = struct{}{}
+}
+
+// DateDeletedCleared returns if the "date_deleted" field was cleared in this mutation.
+func (m *AutomationRunMutation) DateDeletedCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldDateDeleted]
+	return ok
+}
+
+// ResetDateDeleted resets all changes to the "date_deleted" field.
+func (m *AutomationRunMutation) ResetDateDeleted() {
+	m.date_deleted = nil
+	delete(m.clearedFields, automationrun.FieldDateDeleted)
+}
+
+// SetDeletedByID sets the "deleted_by_id" field.
+func (m *AutomationRunMutation) SetDeletedByID(u uuid.UUID) {
+	m.deleted_by_id = &u
+}
+
+// DeletedByID returns the value of the "deleted_by_id" field in the mutation.
+func (m *AutomationRunMutation) DeletedByID() (r uuid.UUID, exists bool) {
+	v := m.deleted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedByID returns the old "deleted_by_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedByID: %w", err)
+	}
+	return oldValue.DeletedByID, nil
+}
+
+// ClearDeletedByID clears the value of the "deleted_by_id" field.
+func (m *AutomationRunMutation) ClearDeletedByID() {
+	m.deleted_by_id = nil
+	m.clearedFields[automationrun.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByIDCleared returns if the "deleted_by_id" field was cleared in this mutation.
+func (m *AutomationRunMutation) DeletedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldDeletedByID]
+	return ok
+}
+
+// ResetDeletedByID resets all changes to the "deleted_by_id" field.
+func (m *AutomationRunMutation) ResetDeletedByID() {
+	m.deleted_by_id = nil
+	delete(m.clearedFields, automationrun.FieldDeletedByID)
+}
+
+// SetDtype sets the "dtype" field.
+func (m *AutomationRunMutation) SetDtype(s string) {
+	m.dtype = &s
+}
+
+// Dtype returns the value of the "dtype" field in the mutation.
+func (m *AutomationRunMutation) Dtype() (r string, exists bool) {
+	v := m.dtype
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDtype returns the old "dtype" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDtype(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDtype is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDtype requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDtype: %w", err)
+	}
+	return oldValue.Dtype, nil
+}
+
+// ResetDtype resets all changes to the "dtype" field.
+func (m *AutomationRunMutation) ResetDtype() {
+	m.dtype = nil
+}
+
+// SetAutomationID sets the "automation_id" field.
+func (m *AutomationRunMutation) SetAutomationID(u uuid.UUID) {
+	m.automation = &u
+}
+
+// AutomationID returns the value of the "automation_id" field in the mutation.
+func (m *AutomationRunMutation) AutomationID() (r uuid.UUID, exists bool) {
+	v := m.automation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAutomationID returns the old "automation_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldAutomationID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAutomationID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAutomationID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAutomationID: %w", err)
+	}
+	return oldValue.AutomationID, nil
+}
+
+// ResetAutomationID resets all changes to the "automation_id" field.
+func (m *AutomationRunMutation) ResetAutomationID() {
+	m.automation = nil
+}
+
+// SetEventID sets the "event_id" field.
+func (m *AutomationRunMutation) SetEventID(u uuid.UUID) {
+	m.event_id = &u
+}
+
+// EventID returns the value of the "event_id" field in the mutation.
+func (m *AutomationRunMutation) EventID() (r uuid.UUID, exists bool) {
+	v := m.event_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEventID returns the old "event_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldEventID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEventID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEventID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEventID: %w", err)
+	}
+	return oldValue.EventID, nil
+}
+
+// ResetEventID resets all changes to the "event_id" field.
+func (m *AutomationRunMutation) ResetEventID() {
+	m.event_id = nil
+}
+
+// SetTopic sets the "topic" field.
+func (m *AutomationRunMutation) SetTopic(s string) {
+	m.topic = &s
+}
+
+// Topic returns the value of the "topic" field in the mutation.
+func (m *AutomationRunMutation) Topic() (r string, exists bool) {
+	v := m.topic
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTopic returns the old "topic" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldTopic(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTopic is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTopic requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTopic: %w", err)
+	}
+	return oldValue.Topic, nil
+}
+
+// ResetTopic resets all changes to the "topic" field.
+func (m *AutomationRunMutation) ResetTopic() {
+	m.topic = nil
+}
+
+// SetRecordID sets the "record_id" field.
+func (m *AutomationRunMutation) SetRecordID(u uuid.UUID) {
+	m.record_id = &u
+}
+
+// RecordID returns the value of the "record_id" field in the mutation.
+func (m *AutomationRunMutation) RecordID() (r uuid.UUID, exists bool) {
+	v := m.record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordID returns the old "record_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldRecordID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordID: %w", err)
+	}
+	return oldValue.RecordID, nil
+}
+
+// ResetRecordID resets all changes to the "record_id" field.
+func (m *AutomationRunMutation) ResetRecordID() {
+	m.record_id = nil
+}
+
+// SetLeadID sets the "lead_id" field.
+func (m *AutomationRunMutation) SetLeadID(u uuid.UUID) {
+	m.lead = &u
+}
+
+// LeadID returns the value of the "lead_id" field in the mutation.
+func (m *AutomationRunMutation) LeadID() (r uuid.UUID, exists bool) {
+	v := m.lead
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeadID returns the old "lead_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldLeadID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeadID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeadID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeadID: %w", err)
+	}
+	return oldValue.LeadID, nil
+}
+
+// ClearLeadID clears the value of the "lead_id" field.
+func (m *AutomationRunMutation) ClearLeadID() {
+	m.lead = nil
+	m.clearedFields[automationrun.FieldLeadID] = struct{}{}
+}
+
+// LeadIDCleared returns if the "lead_id" field was cleared in this mutation.
+func (m *AutomationRunMutation) LeadIDCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldLeadID]
+	return ok
+}
+
+// ResetLeadID resets all changes to the "lead_id" field.
+func (m *AutomationRunMutation) ResetLeadID() {
+	m.lead = nil
+	delete(m.clearedFields, automationrun.FieldLeadID)
+}
+
+// SetStatus sets the "status" field.
+func (m *AutomationRunMutation) SetStatus(a automationrun.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AutomationRunMutation) Status() (r automationrun.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldStatus(ctx context.Context) (v automationrun.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AutomationRunMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *AutomationRunMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *AutomationRunMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *AutomationRunMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetDepth sets the "depth" field.
+func (m *AutomationRunMutation) SetDepth(i int) {
+	m.depth = &i
+	m.adddepth = nil
+}
+
+// Depth returns the value of the "depth" field in the mutation.
+func (m *AutomationRunMutation) Depth() (r int, exists bool) {
+	v := m.depth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDepth returns the old "depth" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldDepth(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDepth is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDepth requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDepth: %w", err)
+	}
+	return oldValue.Depth, nil
+}
+
+// AddDepth adds i to the "depth" field.
+func (m *AutomationRunMutation) AddDepth(i int) {
+	if m.adddepth != nil {
+		*m.adddepth += i
+	} else {
+		m.adddepth = &i
+	}
+}
+
+// AddedDepth returns the value that was added to the "depth" field in this mutation.
+func (m *AutomationRunMutation) AddedDepth() (r int, exists bool) {
+	v := m.adddepth
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDepth resets all changes to the "depth" field.
+func (m *AutomationRunMutation) ResetDepth() {
+	m.depth = nil
+	m.adddepth = nil
+}
+
+// SetCausationRunID sets the "causation_run_id" field.
+func (m *AutomationRunMutation) SetCausationRunID(u uuid.UUID) {
+	m.causation_run_id = &u
+}
+
+// CausationRunID returns the value of the "causation_run_id" field in the mutation.
+func (m *AutomationRunMutation) CausationRunID() (r uuid.UUID, exists bool) {
+	v := m.causation_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCausationRunID returns the old "causation_run_id" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldCausationRunID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCausationRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCausationRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCausationRunID: %w", err)
+	}
+	return oldValue.CausationRunID, nil
+}
+
+// ClearCausationRunID clears the value of the "causation_run_id" field.
+func (m *AutomationRunMutation) ClearCausationRunID() {
+	m.causation_run_id = nil
+	m.clearedFields[automationrun.FieldCausationRunID] = struct{}{}
+}
+
+// CausationRunIDCleared returns if the "causation_run_id" field was cleared in this mutation.
+func (m *AutomationRunMutation) CausationRunIDCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldCausationRunID]
+	return ok
+}
+
+// ResetCausationRunID resets all changes to the "causation_run_id" field.
+func (m *AutomationRunMutation) ResetCausationRunID() {
+	m.causation_run_id = nil
+	delete(m.clearedFields, automationrun.FieldCausationRunID)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *AutomationRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *AutomationRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the AutomationRun entity.
+// If the AutomationRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *AutomationRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[automationrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *AutomationRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[automationrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *AutomationRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, automationrun.FieldFinishedAt)
+}
+
+// ClearAutomation clears the "automation" edge to the Automation entity.
+func (m *AutomationRunMutation) ClearAutomation() {
+	m.clearedautomation = true
+	m.clearedFields[automationrun.FieldAutomationID] = struct{}{}
+}
+
+// AutomationCleared reports if the "automation" edge to the Automation entity was cleared.
+func (m *AutomationRunMutation) AutomationCleared() bool {
+	return m.clearedautomation
+}
+
+// AutomationIDs returns the "automation" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AutomationID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunMutation) AutomationIDs() (ids []uuid.UUID) {
+	if id := m.automation; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAutomation resets all changes to the "automation" edge.
+func (m *AutomationRunMutation) ResetAutomation() {
+	m.automation = nil
+	m.clearedautomation = false
+}
+
+// ClearLead clears the "lead" edge to the Lead entity.
+func (m *AutomationRunMutation) ClearLead() {
+	m.clearedlead = true
+	m.clearedFields[automationrun.FieldLeadID] = struct{}{}
+}
+
+// LeadCleared reports if the "lead" edge to the Lead entity was cleared.
+func (m *AutomationRunMutation) LeadCleared() bool {
+	return m.LeadIDCleared() || m.clearedlead
+}
+
+// LeadIDs returns the "lead" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LeadID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunMutation) LeadIDs() (ids []uuid.UUID) {
+	if id := m.lead; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLead resets all changes to the "lead" edge.
+func (m *AutomationRunMutation) ResetLead() {
+	m.lead = nil
+	m.clearedlead = false
+}
+
+// AddStepIDs adds the "steps" edge to the AutomationRunStep entity by ids.
+func (m *AutomationRunMutation) AddStepIDs(ids ...uuid.UUID) {
+	if m.steps == nil {
+		m.steps = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.steps[ids[i]] = struct{}{}
+	}
+}
+
+// ClearSteps clears the "steps" edge to the AutomationRunStep entity.
+func (m *AutomationRunMutation) ClearSteps() {
+	m.clearedsteps = true
+}
+
+// StepsCleared reports if the "steps" edge to the AutomationRunStep entity was cleared.
+func (m *AutomationRunMutation) StepsCleared() bool {
+	return m.clearedsteps
+}
+
+// RemoveStepIDs removes the "steps" edge to the AutomationRunStep entity by IDs.
+func (m *AutomationRunMutation) RemoveStepIDs(ids ...uuid.UUID) {
+	if m.removedsteps == nil {
+		m.removedsteps = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.steps, ids[i])
+		m.removedsteps[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedSteps returns the removed IDs of the "steps" edge to the AutomationRunStep entity.
+func (m *AutomationRunMutation) RemovedStepsIDs() (ids []uuid.UUID) {
+	for id := range m.removedsteps {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// StepsIDs returns the "steps" edge IDs in the mutation.
+func (m *AutomationRunMutation) StepsIDs() (ids []uuid.UUID) {
+	for id := range m.steps {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetSteps resets all changes to the "steps" edge.
+func (m *AutomationRunMutation) ResetSteps() {
+	m.steps = nil
+	m.clearedsteps = false
+	m.removedsteps = nil
+}
+
+// Where appends a list predicates to the AutomationRunMutation builder.
+func (m *AutomationRunMutation) Where(ps ...predicate.AutomationRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationRun).
+func (m *AutomationRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationRunMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.tenant_id != nil {
+		fields = append(fields, automationrun.FieldTenantID)
+	}
+	if m.date_created != nil {
+		fields = append(fields, automationrun.FieldDateCreated)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, automationrun.FieldCreatedByID)
+	}
+	if m.date_modified != nil {
+		fields = append(fields, automationrun.FieldDateModified)
+	}
+	if m.modified_by_id != nil {
+		fields = append(fields, automationrun.FieldModifiedByID)
+	}
+	if m.is_deleted != nil {
+		fields = append(fields, automationrun.FieldIsDeleted)
+	}
+	if m.date_deleted != nil {
+		fields = append(fields, automationrun.FieldDateDeleted)
+	}
+	if m.deleted_by_id != nil {
+		fields = append(fields, automationrun.FieldDeletedByID)
+	}
+	if m.dtype != nil {
+		fields = append(fields, automationrun.FieldDtype)
+	}
+	if m.automation != nil {
+		fields = append(fields, automationrun.FieldAutomationID)
+	}
+	if m.event_id != nil {
+		fields = append(fields, automationrun.FieldEventID)
+	}
+	if m.topic != nil {
+		fields = append(fields, automationrun.FieldTopic)
+	}
+	if m.record_id != nil {
+		fields = append(fields, automationrun.FieldRecordID)
+	}
+	if m.lead != nil {
+		fields = append(fields, automationrun.FieldLeadID)
+	}
+	if m.status != nil {
+		fields = append(fields, automationrun.FieldStatus)
+	}
+	if m.reason != nil {
+		fields = append(fields, automationrun.FieldReason)
+	}
+	if m.depth != nil {
+		fields = append(fields, automationrun.FieldDepth)
+	}
+	if m.causation_run_id != nil {
+		fields = append(fields, automationrun.FieldCausationRunID)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, automationrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationrun.FieldTenantID:
+		return m.TenantID()
+	case automationrun.FieldDateCreated:
+		return m.DateCreated()
+	case automationrun.FieldCreatedByID:
+		return m.CreatedByID()
+	case automationrun.FieldDateModified:
+		return m.DateModified()
+	case automationrun.FieldModifiedByID:
+		return m.ModifiedByID()
+	case automationrun.FieldIsDeleted:
+		return m.IsDeleted()
+	case automationrun.FieldDateDeleted:
+		return m.DateDeleted()
+	case automationrun.FieldDeletedByID:
+		return m.DeletedByID()
+	case automationrun.FieldDtype:
+		return m.Dtype()
+	case automationrun.FieldAutomationID:
+		return m.AutomationID()
+	case automationrun.FieldEventID:
+		return m.EventID()
+	case automationrun.FieldTopic:
+		return m.Topic()
+	case automationrun.FieldRecordID:
+		return m.RecordID()
+	case automationrun.FieldLeadID:
+		return m.LeadID()
+	case automationrun.FieldStatus:
+		return m.Status()
+	case automationrun.FieldReason:
+		return m.Reason()
+	case automationrun.FieldDepth:
+		return m.Depth()
+	case automationrun.FieldCausationRunID:
+		return m.CausationRunID()
+	case automationrun.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationrun.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case automationrun.FieldDateCreated:
+		return m.OldDateCreated(ctx)
+	case automationrun.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case automationrun.FieldDateModified:
+		return m.OldDateModified(ctx)
+	case automationrun.FieldModifiedByID:
+		return m.OldModifiedByID(ctx)
+	case automationrun.FieldIsDeleted:
+		return m.OldIsDeleted(ctx)
+	case automationrun.FieldDateDeleted:
+		return m.OldDateDeleted(ctx)
+	case automationrun.FieldDeletedByID:
+		return m.OldDeletedByID(ctx)
+	case automationrun.FieldDtype:
+		return m.OldDtype(ctx)
+	case automationrun.FieldAutomationID:
+		return m.OldAutomationID(ctx)
+	case automationrun.FieldEventID:
+		return m.OldEventID(ctx)
+	case automationrun.FieldTopic:
+		return m.OldTopic(ctx)
+	case automationrun.FieldRecordID:
+		return m.OldRecordID(ctx)
+	case automationrun.FieldLeadID:
+		return m.OldLeadID(ctx)
+	case automationrun.FieldStatus:
+		return m.OldStatus(ctx)
+	case automationrun.FieldReason:
+		return m.OldReason(ctx)
+	case automationrun.FieldDepth:
+		return m.OldDepth(ctx)
+	case automationrun.FieldCausationRunID:
+		return m.OldCausationRunID(ctx)
+	case automationrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationrun.FieldTenantID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case automationrun.FieldDateCreated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateCreated(v)
+		return nil
+	case automationrun.FieldCreatedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case automationrun.FieldDateModified:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateModified(v)
+		return nil
+	case automationrun.FieldModifiedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModifiedByID(v)
+		return nil
+	case automationrun.FieldIsDeleted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDeleted(v)
+		return nil
+	case automationrun.FieldDateDeleted:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateDeleted(v)
+		return nil
+	case automationrun.FieldDeletedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedByID(v)
+		return nil
+	case automationrun.FieldDtype:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDtype(v)
+		return nil
+	case automationrun.FieldAutomationID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAutomationID(v)
+		return nil
+	case automationrun.FieldEventID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEventID(v)
+		return nil
+	case automationrun.FieldTopic:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTopic(v)
+		return nil
+	case automationrun.FieldRecordID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordID(v)
+		return nil
+	case automationrun.FieldLeadID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeadID(v)
+		return nil
+	case automationrun.FieldStatus:
+		v, ok := value.(automationrun.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case automationrun.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case automationrun.FieldDepth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDepth(v)
+		return nil
+	case automationrun.FieldCausationRunID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCausationRunID(v)
+		return nil
+	case automationrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationRunMutation) AddedFields() []string {
+	var fields []string
+	if m.adddepth != nil {
+		fields = append(fields, automationrun.FieldDepth)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case automationrun.FieldDepth:
+		return m.AddedDepth()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case automationrun.FieldDepth:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDepth(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationrun.FieldCreatedByID) {
+		fields = append(fields, automationrun.FieldCreatedByID)
+	}
+	if m.FieldCleared(automationrun.FieldDateModified) {
+		fields = append(fields, automationrun.FieldDateModified)
+	}
+	if m.FieldCleared(automationrun.FieldModifiedByID) {
+		fields = append(fields, automationrun.FieldModifiedByID)
+	}
+	if m.FieldCleared(automationrun.FieldDateDeleted) {
+		fields = append(fields, automationrun.FieldDateDeleted)
+	}
+	if m.FieldCleared(automationrun.FieldDeletedByID) {
+		fields = append(fields, automationrun.FieldDeletedByID)
+	}
+	if m.FieldCleared(automationrun.FieldLeadID) {
+		fields = append(fields, automationrun.FieldLeadID)
+	}
+	if m.FieldCleared(automationrun.FieldCausationRunID) {
+		fields = append(fields, automationrun.FieldCausationRunID)
+	}
+	if m.FieldCleared(automationrun.FieldFinishedAt) {
+		fields = append(fields, automationrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationRunMutation) ClearField(name string) error {
+	switch name {
+	case automationrun.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case automationrun.FieldDateModified:
+		m.ClearDateModified()
+		return nil
+	case automationrun.FieldModifiedByID:
+		m.ClearModifiedByID()
+		return nil
+	case automationrun.FieldDateDeleted:
+		m.ClearDateDeleted()
+		return nil
+	case automationrun.FieldDeletedByID:
+		m.ClearDeletedByID()
+		return nil
+	case automationrun.FieldLeadID:
+		m.ClearLeadID()
+		return nil
+	case automationrun.FieldCausationRunID:
+		m.ClearCausationRunID()
+		return nil
+	case automationrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationRunMutation) ResetField(name string) error {
+	switch name {
+	case automationrun.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case automationrun.FieldDateCreated:
+		m.ResetDateCreated()
+		return nil
+	case automationrun.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case automationrun.FieldDateModified:
+		m.ResetDateModified()
+		return nil
+	case automationrun.FieldModifiedByID:
+		m.ResetModifiedByID()
+		return nil
+	case automationrun.FieldIsDeleted:
+		m.ResetIsDeleted()
+		return nil
+	case automationrun.FieldDateDeleted:
+		m.ResetDateDeleted()
+		return nil
+	case automationrun.FieldDeletedByID:
+		m.ResetDeletedByID()
+		return nil
+	case automationrun.FieldDtype:
+		m.ResetDtype()
+		return nil
+	case automationrun.FieldAutomationID:
+		m.ResetAutomationID()
+		return nil
+	case automationrun.FieldEventID:
+		m.ResetEventID()
+		return nil
+	case automationrun.FieldTopic:
+		m.ResetTopic()
+		return nil
+	case automationrun.FieldRecordID:
+		m.ResetRecordID()
+		return nil
+	case automationrun.FieldLeadID:
+		m.ResetLeadID()
+		return nil
+	case automationrun.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case automationrun.FieldReason:
+		m.ResetReason()
+		return nil
+	case automationrun.FieldDepth:
+		m.ResetDepth()
+		return nil
+	case automationrun.FieldCausationRunID:
+		m.ResetCausationRunID()
+		return nil
+	case automationrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.automation != nil {
+		edges = append(edges, automationrun.EdgeAutomation)
+	}
+	if m.lead != nil {
+		edges = append(edges, automationrun.EdgeLead)
+	}
+	if m.steps != nil {
+		edges = append(edges, automationrun.EdgeSteps)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationrun.EdgeAutomation:
+		if id := m.automation; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrun.EdgeLead:
+		if id := m.lead; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrun.EdgeSteps:
+		ids := make([]ent.Value, 0, len(m.steps))
+		for id := range m.steps {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.removedsteps != nil {
+		edges = append(edges, automationrun.EdgeSteps)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationRunMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case automationrun.EdgeSteps:
+		ids := make([]ent.Value, 0, len(m.removedsteps))
+		for id := range m.removedsteps {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedautomation {
+		edges = append(edges, automationrun.EdgeAutomation)
+	}
+	if m.clearedlead {
+		edges = append(edges, automationrun.EdgeLead)
+	}
+	if m.clearedsteps {
+		edges = append(edges, automationrun.EdgeSteps)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationrun.EdgeAutomation:
+		return m.clearedautomation
+	case automationrun.EdgeLead:
+		return m.clearedlead
+	case automationrun.EdgeSteps:
+		return m.clearedsteps
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationRunMutation) ClearEdge(name string) error {
+	switch name {
+	case automationrun.EdgeAutomation:
+		m.ClearAutomation()
+		return nil
+	case automationrun.EdgeLead:
+		m.ClearLead()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationRunMutation) ResetEdge(name string) error {
+	switch name {
+	case automationrun.EdgeAutomation:
+		m.ResetAutomation()
+		return nil
+	case automationrun.EdgeLead:
+		m.ResetLead()
+		return nil
+	case automationrun.EdgeSteps:
+		m.ResetSteps()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRun edge %s", name)
+}
+
+// AutomationRunStepMutation represents an operation that mutates the AutomationRunStep nodes in the graph.
+type AutomationRunStepMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *uuid.UUID
+	tenant_id      *uuid.UUID
+	date_created   *time.Time
+	created_by_id  *uuid.UUID
+	date_modified  *time.Time
+	modified_by_id *uuid.UUID
+	is_deleted     *bool
+	date_deleted   *time.Time
+	deleted_by_id  *uuid.UUID
+	dtype          *string
+	position       *int
+	addposition    *int
+	node_id        *string
+	node_type      *string
+	status         *automationrunstep.Status
+	detail         *string
+	error          *string
+	wait_until     *time.Time
+	clearedFields  map[string]struct{}
+	run            *uuid.UUID
+	clearedrun     bool
+	done           bool
+	oldValue       func(context.Context) (*AutomationRunStep, error)
+	predicates     []predicate.AutomationRunStep
+}
+
+var _ ent.Mutation = (*AutomationRunStepMutation)(nil)
+
+// automationrunstepOption allows management of the mutation configuration using functional options.
+type automationrunstepOption func(*AutomationRunStepMutation)
+
+// newAutomationRunStepMutation creates new mutation for the AutomationRunStep entity.
+func newAutomationRunStepMutation(c config, op Op, opts ...automationrunstepOption) *AutomationRunStepMutation {
+	m := &AutomationRunStepMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAutomationRunStep,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAutomationRunStepID sets the ID field of the mutation.
+func withAutomationRunStepID(id uuid.UUID) automationrunstepOption {
+	return func(m *AutomationRunStepMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AutomationRunStep
+		)
+		m.oldValue = func(ctx context.Context) (*AutomationRunStep, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AutomationRunStep.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAutomationRunStep sets the old AutomationRunStep of the mutation.
+func withAutomationRunStep(node *AutomationRunStep) automationrunstepOption {
+	return func(m *AutomationRunStepMutation) {
+		m.oldValue = func(context.Context) (*AutomationRunStep, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AutomationRunStepMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AutomationRunStepMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AutomationRunStep entities.
+func (m *AutomationRunStepMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AutomationRunStepMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AutomationRunStepMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AutomationRunStep.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AutomationRunStepMutation) SetTenantID(u uuid.UUID) {
+	m.tenant_id = &u
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AutomationRunStepMutation) TenantID() (r uuid.UUID, exists bool) {
+	v := m.tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldTenantID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AutomationRunStepMutation) ResetTenantID() {
+	m.tenant_id = nil
+}
+
+// SetDateCreated sets the "date_created" field.
+func (m *AutomationRunStepMutation) SetDateCreated(t time.Time) {
+	m.date_created = &t
+}
+
+// DateCreated returns the value of the "date_created" field in the mutation.
+func (m *AutomationRunStepMutation) DateCreated() (r time.Time, exists bool) {
+	v := m.date_created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateCreated returns the old "date_created" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDateCreated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateCreated: %w", err)
+	}
+	return oldValue.DateCreated, nil
+}
+
+// ResetDateCreated resets all changes to the "date_created" field.
+func (m *AutomationRunStepMutation) ResetDateCreated() {
+	m.date_created = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *AutomationRunStepMutation) SetCreatedByID(u uuid.UUID) {
+	m.created_by_id = &u
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *AutomationRunStepMutation) CreatedByID() (r uuid.UUID, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *AutomationRunStepMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.clearedFields[automationrunstep.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *AutomationRunStepMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	delete(m.clearedFields, automationrunstep.FieldCreatedByID)
+}
+
+// SetDateModified sets the "date_modified" field.
+func (m *AutomationRunStepMutation) SetDateModified(t time.Time) {
+	m.date_modified = &t
+}
+
+// DateModified returns the value of the "date_modified" field in the mutation.
+func (m *AutomationRunStepMutation) DateModified() (r time.Time, exists bool) {
+	v := m.date_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateModified returns the old "date_modified" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDateModified(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateModified: %w", err)
+	}
+	return oldValue.DateModified, nil
+}
+
+// ClearDateModified clears the value of the "date_modified" field.
+func (m *AutomationRunStepMutation) ClearDateModified() {
+	m.date_modified = nil
+	m.clearedFields[automationrunstep.FieldDateModified] = struct{}{}
+}
+
+// DateModifiedCleared returns if the "date_modified" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) DateModifiedCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldDateModified]
+	return ok
+}
+
+// ResetDateModified resets all changes to the "date_modified" field.
+func (m *AutomationRunStepMutation) ResetDateModified() {
+	m.date_modified = nil
+	delete(m.clearedFields, automationrunstep.FieldDateModified)
+}
+
+// SetModifiedByID sets the "modified_by_id" field.
+func (m *AutomationRunStepMutation) SetModifiedByID(u uuid.UUID) {
+	m.modified_by_id = &u
+}
+
+// ModifiedByID returns the value of the "modified_by_id" field in the mutation.
+func (m *AutomationRunStepMutation) ModifiedByID() (r uuid.UUID, exists bool) {
+	v := m.modified_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModifiedByID returns the old "modified_by_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModifiedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModifiedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModifiedByID: %w", err)
+	}
+	return oldValue.ModifiedByID, nil
+}
+
+// ClearModifiedByID clears the value of the "modified_by_id" field.
+func (m *AutomationRunStepMutation) ClearModifiedByID() {
+	m.modified_by_id = nil
+	m.clearedFields[automationrunstep.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByIDCleared returns if the "modified_by_id" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) ModifiedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldModifiedByID]
+	return ok
+}
+
+// ResetModifiedByID resets all changes to the "modified_by_id" field.
+func (m *AutomationRunStepMutation) ResetModifiedByID() {
+	m.modified_by_id = nil
+	delete(m.clearedFields, automationrunstep.FieldModifiedByID)
+}
+
+// SetIsDeleted sets the "is_deleted" field.
+func (m *AutomationRunStepMutation) SetIsDeleted(b bool) {
+	m.is_deleted = &b
+}
+
+// IsDeleted returns the value of the "is_deleted" field in the mutation.
+func (m *AutomationRunStepMutation) IsDeleted() (r bool, exists bool) {
+	v := m.is_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDeleted returns the old "is_deleted" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldIsDeleted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDeleted: %w", err)
+	}
+	return oldValue.IsDeleted, nil
+}
+
+// ResetIsDeleted resets all changes to the "is_deleted" field.
+func (m *AutomationRunStepMutation) ResetIsDeleted() {
+	m.is_deleted = nil
+}
+
+// SetDateDeleted sets the "date_deleted" field.
+func (m *AutomationRunStepMutation) SetDateDeleted(t time.Time) {
+	m.date_deleted = &t
+}
+
+// DateDeleted returns the value of the "date_deleted" field in the mutation.
+func (m *AutomationRunStepMutation) DateDeleted() (r time.Time, exists bool) {
+	v := m.date_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateDeleted returns the old "date_deleted" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDateDeleted(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateDeleted: %w", err)
+	}
+	return oldValue.DateDeleted, nil
+}
+
+// ClearDateDeleted clears the value of the "date_deleted" field.
+func (m *AutomationRunStepMutation) ClearDateDeleted() {
+	m.date_deleted = nil
+	m.clearedFields[automationrunstep.FieldDateDeleted] = struct{}{}
+}
+
+// DateDeletedCleared returns if the "date_deleted" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) DateDeletedCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldDateDeleted]
+	return ok
+}
+
+// ResetDateDeleted resets all changes to the "date_deleted" field.
+func (m *AutomationRunStepMutation) ResetDateDeleted() {
+	m.date_deleted = nil
+	delete(m.clearedFields, automationrunstep.FieldDateDeleted)
+}
+
+// SetDeletedByID sets the "deleted_by_id" field.
+func (m *AutomationRunStepMutation) SetDeletedByID(u uuid.UUID) {
+	m.deleted_by_id = &u
+}
+
+// DeletedByID returns the value of the "deleted_by_id" field in the mutation.
+func (m *AutomationRunStepMutation) DeletedByID() (r uuid.UUID, exists bool) {
+	v := m.deleted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedByID returns the old "deleted_by_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedByID: %w", err)
+	}
+	return oldValue.DeletedByID, nil
+}
+
+// ClearDeletedByID clears the value of the "deleted_by_id" field.
+func (m *AutomationRunStepMutation) ClearDeletedByID() {
+	m.deleted_by_id = nil
+	m.clearedFields[automationrunstep.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByIDCleared returns if the "deleted_by_id" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) DeletedByIDCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldDeletedByID]
+	return ok
+}
+
+// ResetDeletedByID resets all changes to the "deleted_by_id" field.
+func (m *AutomationRunStepMutation) ResetDeletedByID() {
+	m.deleted_by_id = nil
+	delete(m.clearedFields, automationrunstep.FieldDeletedByID)
+}
+
+// SetDtype sets the "dtype" field.
+func (m *AutomationRunStepMutation) SetDtype(s string) {
+	m.dtype = &s
+}
+
+// Dtype returns the value of the "dtype" field in the mutation.
+func (m *AutomationRunStepMutation) Dtype() (r string, exists bool) {
+	v := m.dtype
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDtype returns the old "dtype" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDtype(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDtype is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDtype requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDtype: %w", err)
+	}
+	return oldValue.Dtype, nil
+}
+
+// ResetDtype resets all changes to the "dtype" field.
+func (m *AutomationRunStepMutation) ResetDtype() {
+	m.dtype = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *AutomationRunStepMutation) SetRunID(u uuid.UUID) {
+	m.run = &u
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *AutomationRunStepMutation) RunID() (r uuid.UUID, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldRunID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *AutomationRunStepMutation) ResetRunID() {
+	m.run = nil
+}
+
+// SetPosition sets the "position" field.
+func (m *AutomationRunStepMutation) SetPosition(i int) {
+	m.position = &i
+	m.addposition = nil
+}
+
+// Position returns the value of the "position" field in the mutation.
+func (m *AutomationRunStepMutation) Position() (r int, exists bool) {
+	v := m.position
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPosition returns the old "position" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldPosition(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPosition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPosition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPosition: %w", err)
+	}
+	return oldValue.Position, nil
+}
+
+// AddPosition adds i to the "position" field.
+func (m *AutomationRunStepMutation) AddPosition(i int) {
+	if m.addposition != nil {
+		*m.addposition += i
+	} else {
+		m.addposition = &i
+	}
+}
+
+// AddedPosition returns the value that was added to the "position" field in this mutation.
+func (m *AutomationRunStepMutation) AddedPosition() (r int, exists bool) {
+	v := m.addposition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPosition resets all changes to the "position" field.
+func (m *AutomationRunStepMutation) ResetPosition() {
+	m.position = nil
+	m.addposition = nil
+}
+
+// SetNodeID sets the "node_id" field.
+func (m *AutomationRunStepMutation) SetNodeID(s string) {
+	m.node_id = &s
+}
+
+// NodeID returns the value of the "node_id" field in the mutation.
+func (m *AutomationRunStepMutation) NodeID() (r string, exists bool) {
+	v := m.node_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNodeID returns the old "node_id" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldNodeID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNodeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNodeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNodeID: %w", err)
+	}
+	return oldValue.NodeID, nil
+}
+
+// ResetNodeID resets all changes to the "node_id" field.
+func (m *AutomationRunStepMutation) ResetNodeID() {
+	m.node_id = nil
+}
+
+// SetNodeType sets the "node_type" field.
+func (m *AutomationRunStepMutation) SetNodeType(s string) {
+	m.node_type = &s
+}
+
+// NodeType returns the value of the "node_type" field in the mutation.
+func (m *AutomationRunStepMutation) NodeType() (r string, exists bool) {
+	v := m.node_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNodeType returns the old "node_type" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldNodeType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNodeType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNodeType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNodeType: %w", err)
+	}
+	return oldValue.NodeType, nil
+}
+
+// ResetNodeType resets all changes to the "node_type" field.
+func (m *AutomationRunStepMutation) ResetNodeType() {
+	m.node_type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *AutomationRunStepMutation) SetStatus(a automationrunstep.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *AutomationRunStepMutation) Status() (r automationrunstep.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldStatus(ctx context.Context) (v automationrunstep.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *AutomationRunStepMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDetail sets the "detail" field.
+func (m *AutomationRunStepMutation) SetDetail(s string) {
+	m.detail = &s
+}
+
+// Detail returns the value of the "detail" field in the mutation.
+func (m *AutomationRunStepMutation) Detail() (r string, exists bool) {
+	v := m.detail
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDetail returns the old "detail" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldDetail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDetail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDetail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDetail: %w", err)
+	}
+	return oldValue.Detail, nil
+}
+
+// ResetDetail resets all changes to the "detail" field.
+func (m *AutomationRunStepMutation) ResetDetail() {
+	m.detail = nil
+}
+
+// SetError sets the "error" field.
+func (m *AutomationRunStepMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *AutomationRunStepMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *AutomationRunStepMutation) ResetError() {
+	m.error = nil
+}
+
+// SetWaitUntil sets the "wait_until" field.
+func (m *AutomationRunStepMutation) SetWaitUntil(t time.Time) {
+	m.wait_until = &t
+}
+
+// WaitUntil returns the value of the "wait_until" field in the mutation.
+func (m *AutomationRunStepMutation) WaitUntil() (r time.Time, exists bool) {
+	v := m.wait_until
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWaitUntil returns the old "wait_until" field's value of the AutomationRunStep entity.
+// If the AutomationRunStep object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationRunStepMutation) OldWaitUntil(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWaitUntil is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWaitUntil requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWaitUntil: %w", err)
+	}
+	return oldValue.WaitUntil, nil
+}
+
+// ClearWaitUntil clears the value of the "wait_until" field.
+func (m *AutomationRunStepMutation) ClearWaitUntil() {
+	m.wait_until = nil
+	m.clearedFields[automationrunstep.FieldWaitUntil] = struct{}{}
+}
+
+// WaitUntilCleared returns if the "wait_until" field was cleared in this mutation.
+func (m *AutomationRunStepMutation) WaitUntilCleared() bool {
+	_, ok := m.clearedFields[automationrunstep.FieldWaitUntil]
+	return ok
+}
+
+// ResetWaitUntil resets all changes to the "wait_until" field.
+func (m *AutomationRunStepMutation) ResetWaitUntil() {
+	m.wait_until = nil
+	delete(m.clearedFields, automationrunstep.FieldWaitUntil)
+}
+
+// ClearRun clears the "run" edge to the AutomationRun entity.
+func (m *AutomationRunStepMutation) ClearRun() {
+	m.clearedrun = true
+	m.clearedFields[automationrunstep.FieldRunID] = struct{}{}
+}
+
+// RunCleared reports if the "run" edge to the AutomationRun entity was cleared.
+func (m *AutomationRunStepMutation) RunCleared() bool {
+	return m.clearedrun
+}
+
+// RunIDs returns the "run" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunStepMutation) RunIDs() (ids []uuid.UUID) {
+	if id := m.run; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRun resets all changes to the "run" edge.
+func (m *AutomationRunStepMutation) ResetRun() {
+	m.run = nil
+	m.clearedrun = false
+}
+
+// Where appends a list predicates to the AutomationRunStepMutation builder.
+func (m *AutomationRunStepMutation) Where(ps ...predicate.AutomationRunStep) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AutomationRunStepMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AutomationRunStepMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AutomationRunStep, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AutomationRunStepMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AutomationRunStepMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AutomationRunStep).
+func (m *AutomationRunStepMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AutomationRunStepMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m.tenant_id != nil {
+		fields = append(fields, automationrunstep.FieldTenantID)
+	}
+	if m.date_created != nil {
+		fields = append(fields, automationrunstep.FieldDateCreated)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, automationrunstep.FieldCreatedByID)
+	}
+	if m.date_modified != nil {
+		fields = append(fields, automationrunstep.FieldDateModified)
+	}
+	if m.modified_by_id != nil {
+		fields = append(fields, automationrunstep.FieldModifiedByID)
+	}
+	if m.is_deleted != nil {
+		fields = append(fields, automationrunstep.FieldIsDeleted)
+	}
+	if m.date_deleted != nil {
+		fields = append(fields, automationrunstep.FieldDateDeleted)
+	}
+	if m.deleted_by_id != nil {
+		fields = append(fields, automationrunstep.FieldDeletedByID)
+	}
+	if m.dtype != nil {
+		fields = append(fields, automationrunstep.FieldDtype)
+	}
+	if m.run != nil {
+		fields = append(fields, automationrunstep.FieldRunID)
+	}
+	if m.position != nil {
+		fields = append(fields, automationrunstep.FieldPosition)
+	}
+	if m.node_id != nil {
+		fields = append(fields, automationrunstep.FieldNodeID)
+	}
+	if m.node_type != nil {
+		fields = append(fields, automationrunstep.FieldNodeType)
+	}
+	if m.status != nil {
+		fields = append(fields, automationrunstep.FieldStatus)
+	}
+	if m.detail != nil {
+		fields = append(fields, automationrunstep.FieldDetail)
+	}
+	if m.error != nil {
+		fields = append(fields, automationrunstep.FieldError)
+	}
+	if m.wait_until != nil {
+		fields = append(fields, automationrunstep.FieldWaitUntil)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AutomationRunStepMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case automationrunstep.FieldTenantID:
+		return m.TenantID()
+	case automationrunstep.FieldDateCreated:
+		return m.DateCreated()
+	case automationrunstep.FieldCreatedByID:
+		return m.CreatedByID()
+	case automationrunstep.FieldDateModified:
+		return m.DateModified()
+	case automationrunstep.FieldModifiedByID:
+		return m.ModifiedByID()
+	case automationrunstep.FieldIsDeleted:
+		return m.IsDeleted()
+	case automationrunstep.FieldDateDeleted:
+		return m.DateDeleted()
+	case automationrunstep.FieldDeletedByID:
+		return m.DeletedByID()
+	case automationrunstep.FieldDtype:
+		return m.Dtype()
+	case automationrunstep.FieldRunID:
+		return m.RunID()
+	case automationrunstep.FieldPosition:
+		return m.Position()
+	case automationrunstep.FieldNodeID:
+		return m.NodeID()
+	case automationrunstep.FieldNodeType:
+		return m.NodeType()
+	case automationrunstep.FieldStatus:
+		return m.Status()
+	case automationrunstep.FieldDetail:
+		return m.Detail()
+	case automationrunstep.FieldError:
+		return m.Error()
+	case automationrunstep.FieldWaitUntil:
+		return m.WaitUntil()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AutomationRunStepMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case automationrunstep.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case automationrunstep.FieldDateCreated:
+		return m.OldDateCreated(ctx)
+	case automationrunstep.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case automationrunstep.FieldDateModified:
+		return m.OldDateModified(ctx)
+	case automationrunstep.FieldModifiedByID:
+		return m.OldModifiedByID(ctx)
+	case automationrunstep.FieldIsDeleted:
+		return m.OldIsDeleted(ctx)
+	case automationrunstep.FieldDateDeleted:
+		return m.OldDateDeleted(ctx)
+	case automationrunstep.FieldDeletedByID:
+		return m.OldDeletedByID(ctx)
+	case automationrunstep.FieldDtype:
+		return m.OldDtype(ctx)
+	case automationrunstep.FieldRunID:
+		return m.OldRunID(ctx)
+	case automationrunstep.FieldPosition:
+		return m.OldPosition(ctx)
+	case automationrunstep.FieldNodeID:
+		return m.OldNodeID(ctx)
+	case automationrunstep.FieldNodeType:
+		return m.OldNodeType(ctx)
+	case automationrunstep.FieldStatus:
+		return m.OldStatus(ctx)
+	case automationrunstep.FieldDetail:
+		return m.OldDetail(ctx)
+	case automationrunstep.FieldError:
+		return m.OldError(ctx)
+	case automationrunstep.FieldWaitUntil:
+		return m.OldWaitUntil(ctx)
+	}
+	return nil, fmt.Errorf("unknown AutomationRunStep field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRunStepMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case automationrunstep.FieldTenantID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case automationrunstep.FieldDateCreated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateCreated(v)
+		return nil
+	case automationrunstep.FieldCreatedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case automationrunstep.FieldDateModified:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateModified(v)
+		return nil
+	case automationrunstep.FieldModifiedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModifiedByID(v)
+		return nil
+	case automationrunstep.FieldIsDeleted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDeleted(v)
+		return nil
+	case automationrunstep.FieldDateDeleted:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateDeleted(v)
+		return nil
+	case automationrunstep.FieldDeletedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedByID(v)
+		return nil
+	case automationrunstep.FieldDtype:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDtype(v)
+		return nil
+	case automationrunstep.FieldRunID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case automationrunstep.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPosition(v)
+		return nil
+	case automationrunstep.FieldNodeID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNodeID(v)
+		return nil
+	case automationrunstep.FieldNodeType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNodeType(v)
+		return nil
+	case automationrunstep.FieldStatus:
+		v, ok := value.(automationrunstep.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case automationrunstep.FieldDetail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDetail(v)
+		return nil
+	case automationrunstep.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case automationrunstep.FieldWaitUntil:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWaitUntil(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AutomationRunStepMutation) AddedFields() []string {
+	var fields []string
+	if m.addposition != nil {
+		fields = append(fields, automationrunstep.FieldPosition)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AutomationRunStepMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case automationrunstep.FieldPosition:
+		return m.AddedPosition()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AutomationRunStepMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case automationrunstep.FieldPosition:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPosition(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AutomationRunStepMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(automationrunstep.FieldCreatedByID) {
+		fields = append(fields, automationrunstep.FieldCreatedByID)
+	}
+	if m.FieldCleared(automationrunstep.FieldDateModified) {
+		fields = append(fields, automationrunstep.FieldDateModified)
+	}
+	if m.FieldCleared(automationrunstep.FieldModifiedByID) {
+		fields = append(fields, automationrunstep.FieldModifiedByID)
+	}
+	if m.FieldCleared(automationrunstep.FieldDateDeleted) {
+		fields = append(fields, automationrunstep.FieldDateDeleted)
+	}
+	if m.FieldCleared(automationrunstep.FieldDeletedByID) {
+		fields = append(fields, automationrunstep.FieldDeletedByID)
+	}
+	if m.FieldCleared(automationrunstep.FieldWaitUntil) {
+		fields = append(fields, automationrunstep.FieldWaitUntil)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AutomationRunStepMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AutomationRunStepMutation) ClearField(name string) error {
+	switch name {
+	case automationrunstep.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case automationrunstep.FieldDateModified:
+		m.ClearDateModified()
+		return nil
+	case automationrunstep.FieldModifiedByID:
+		m.ClearModifiedByID()
+		return nil
+	case automationrunstep.FieldDateDeleted:
+		m.ClearDateDeleted()
+		return nil
+	case automationrunstep.FieldDeletedByID:
+		m.ClearDeletedByID()
+		return nil
+	case automationrunstep.FieldWaitUntil:
+		m.ClearWaitUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AutomationRunStepMutation) ResetField(name string) error {
+	switch name {
+	case automationrunstep.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case automationrunstep.FieldDateCreated:
+		m.ResetDateCreated()
+		return nil
+	case automationrunstep.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case automationrunstep.FieldDateModified:
+		m.ResetDateModified()
+		return nil
+	case automationrunstep.FieldModifiedByID:
+		m.ResetModifiedByID()
+		return nil
+	case automationrunstep.FieldIsDeleted:
+		m.ResetIsDeleted()
+		return nil
+	case automationrunstep.FieldDateDeleted:
+		m.ResetDateDeleted()
+		return nil
+	case automationrunstep.FieldDeletedByID:
+		m.ResetDeletedByID()
+		return nil
+	case automationrunstep.FieldDtype:
+		m.ResetDtype()
+		return nil
+	case automationrunstep.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case automationrunstep.FieldPosition:
+		m.ResetPosition()
+		return nil
+	case automationrunstep.FieldNodeID:
+		m.ResetNodeID()
+		return nil
+	case automationrunstep.FieldNodeType:
+		m.ResetNodeType()
+		return nil
+	case automationrunstep.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case automationrunstep.FieldDetail:
+		m.ResetDetail()
+		return nil
+	case automationrunstep.FieldError:
+		m.ResetError()
+		return nil
+	case automationrunstep.FieldWaitUntil:
+		m.ResetWaitUntil()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AutomationRunStepMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.run != nil {
+		edges = append(edges, automationrunstep.EdgeRun)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AutomationRunStepMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case automationrunstep.EdgeRun:
+		if id := m.run; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AutomationRunStepMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AutomationRunStepMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AutomationRunStepMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedrun {
+		edges = append(edges, automationrunstep.EdgeRun)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AutomationRunStepMutation) EdgeCleared(name string) bool {
+	switch name {
+	case automationrunstep.EdgeRun:
+		return m.clearedrun
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AutomationRunStepMutation) ClearEdge(name string) error {
+	switch name {
+	case automationrunstep.EdgeRun:
+		m.ClearRun()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AutomationRunStepMutation) ResetEdge(name string) error {
+	switch name {
+	case automationrunstep.EdgeRun:
+		m.ResetRun()
+		return nil
+	}
+	return fmt.Errorf("unknown AutomationRunStep edge %s", name)
 }
 
 // ConnectionStageMutation represents an operation that mutates the ConnectionStage nodes in the graph.
@@ -16344,6 +19570,7 @@ type DelayedAutomationMutation struct {
 	node_id           *string
 	run_at            *time.Time
 	done_at           *time.Time
+	run_id            *uuid.UUID
 	clearedFields     map[string]struct{}
 	automation        *uuid.UUID
 	clearedautomation bool
@@ -17051,6 +20278,55 @@ func (m *DelayedAutomationMutation) ResetDoneAt() {
 	delete(m.clearedFields, delayedautomation.FieldDoneAt)
 }
 
+// SetRunID sets the "run_id" field.
+func (m *DelayedAutomationMutation) SetRunID(u uuid.UUID) {
+	m.run_id = &u
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *DelayedAutomationMutation) RunID() (r uuid.UUID, exists bool) {
+	v := m.run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the DelayedAutomation entity.
+// If the DelayedAutomation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DelayedAutomationMutation) OldRunID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (m *DelayedAutomationMutation) ClearRunID() {
+	m.run_id = nil
+	m.clearedFields[delayedautomation.FieldRunID] = struct{}{}
+}
+
+// RunIDCleared returns if the "run_id" field was cleared in this mutation.
+func (m *DelayedAutomationMutation) RunIDCleared() bool {
+	_, ok := m.clearedFields[delayedautomation.FieldRunID]
+	return ok
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *DelayedAutomationMutation) ResetRunID() {
+	m.run_id = nil
+	delete(m.clearedFields, delayedautomation.FieldRunID)
+}
+
 // ClearAutomation clears the "automation" edge to the Automation entity.
 func (m *DelayedAutomationMutation) ClearAutomation() {
 	m.clearedautomation = true
@@ -17112,7 +20388,7 @@ func (m *DelayedAutomationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DelayedAutomationMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.tenant_id != nil {
 		fields = append(fields, delayedautomation.FieldTenantID)
 	}
@@ -17155,6 +20431,9 @@ func (m *DelayedAutomationMutation) Fields() []string {
 	if m.done_at != nil {
 		fields = append(fields, delayedautomation.FieldDoneAt)
 	}
+	if m.run_id != nil {
+		fields = append(fields, delayedautomation.FieldRunID)
+	}
 	return fields
 }
 
@@ -17191,6 +20470,8 @@ func (m *DelayedAutomationMutation) Field(name string) (ent.Value, bool) {
 		return m.RunAt()
 	case delayedautomation.FieldDoneAt:
 		return m.DoneAt()
+	case delayedautomation.FieldRunID:
+		return m.RunID()
 	}
 	return nil, false
 }
@@ -17228,6 +20509,8 @@ func (m *DelayedAutomationMutation) OldField(ctx context.Context, name string) (
 		return m.OldRunAt(ctx)
 	case delayedautomation.FieldDoneAt:
 		return m.OldDoneAt(ctx)
+	case delayedautomation.FieldRunID:
+		return m.OldRunID(ctx)
 	}
 	return nil, fmt.Errorf("unknown DelayedAutomation field %s", name)
 }
@@ -17335,6 +20618,13 @@ func (m *DelayedAutomationMutation) SetField(name string, value ent.Value) error
 		}
 		m.SetDoneAt(v)
 		return nil
+	case delayedautomation.FieldRunID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown DelayedAutomation field %s", name)
 }
@@ -17386,6 +20676,9 @@ func (m *DelayedAutomationMutation) ClearedFields() []string {
 	if m.FieldCleared(delayedautomation.FieldDoneAt) {
 		fields = append(fields, delayedautomation.FieldDoneAt)
 	}
+	if m.FieldCleared(delayedautomation.FieldRunID) {
+		fields = append(fields, delayedautomation.FieldRunID)
+	}
 	return fields
 }
 
@@ -17420,6 +20713,9 @@ func (m *DelayedAutomationMutation) ClearField(name string) error {
 		return nil
 	case delayedautomation.FieldDoneAt:
 		m.ClearDoneAt()
+		return nil
+	case delayedautomation.FieldRunID:
+		m.ClearRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown DelayedAutomation nullable field %s", name)
@@ -17470,6 +20766,9 @@ func (m *DelayedAutomationMutation) ResetField(name string) error {
 		return nil
 	case delayedautomation.FieldDoneAt:
 		m.ResetDoneAt()
+		return nil
+	case delayedautomation.FieldRunID:
+		m.ResetRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown DelayedAutomation field %s", name)
@@ -23567,6 +26866,9 @@ type LeadMutation struct {
 	third_party_ids                   map[uuid.UUID]struct{}
 	removedthird_party_ids            map[uuid.UUID]struct{}
 	clearedthird_party_ids            bool
+	automation_runs                   map[uuid.UUID]struct{}
+	removedautomation_runs            map[uuid.UUID]struct{}
+	clearedautomation_runs            bool
 	done                              bool
 	oldValue                          func(context.Context) (*Lead, error)
 	predicates                        []predicate.Lead
@@ -27606,6 +30908,60 @@ func (m *LeadMutation) ResetThirdPartyIds() {
 	m.removedthird_party_ids = nil
 }
 
+// AddAutomationRunIDs adds the "automation_runs" edge to the AutomationRun entity by ids.
+func (m *LeadMutation) AddAutomationRunIDs(ids ...uuid.UUID) {
+	if m.automation_runs == nil {
+		m.automation_runs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.automation_runs[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAutomationRuns clears the "automation_runs" edge to the AutomationRun entity.
+func (m *LeadMutation) ClearAutomationRuns() {
+	m.clearedautomation_runs = true
+}
+
+// AutomationRunsCleared reports if the "automation_runs" edge to the AutomationRun entity was cleared.
+func (m *LeadMutation) AutomationRunsCleared() bool {
+	return m.clearedautomation_runs
+}
+
+// RemoveAutomationRunIDs removes the "automation_runs" edge to the AutomationRun entity by IDs.
+func (m *LeadMutation) RemoveAutomationRunIDs(ids ...uuid.UUID) {
+	if m.removedautomation_runs == nil {
+		m.removedautomation_runs = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.automation_runs, ids[i])
+		m.removedautomation_runs[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAutomationRuns returns the removed IDs of the "automation_runs" edge to the AutomationRun entity.
+func (m *LeadMutation) RemovedAutomationRunsIDs() (ids []uuid.UUID) {
+	for id := range m.removedautomation_runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AutomationRunsIDs returns the "automation_runs" edge IDs in the mutation.
+func (m *LeadMutation) AutomationRunsIDs() (ids []uuid.UUID) {
+	for id := range m.automation_runs {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAutomationRuns resets all changes to the "automation_runs" edge.
+func (m *LeadMutation) ResetAutomationRuns() {
+	m.automation_runs = nil
+	m.clearedautomation_runs = false
+	m.removedautomation_runs = nil
+}
+
 // Where appends a list predicates to the LeadMutation builder.
 func (m *LeadMutation) Where(ps ...predicate.Lead) {
 	m.predicates = append(m.predicates, ps...)
@@ -29234,7 +32590,7 @@ func (m *LeadMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LeadMutation) AddedEdges() []string {
-	edges := make([]string, 0, 18)
+	edges := make([]string, 0, 19)
 	if m.status != nil {
 		edges = append(edges, lead.EdgeStatus)
 	}
@@ -29288,6 +32644,9 @@ func (m *LeadMutation) AddedEdges() []string {
 	}
 	if m.third_party_ids != nil {
 		edges = append(edges, lead.EdgeThirdPartyIds)
+	}
+	if m.automation_runs != nil {
+		edges = append(edges, lead.EdgeAutomationRuns)
 	}
 	return edges
 }
@@ -29388,13 +32747,19 @@ func (m *LeadMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case lead.EdgeAutomationRuns:
+		ids := make([]ent.Value, 0, len(m.automation_runs))
+		for id := range m.automation_runs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LeadMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 18)
+	edges := make([]string, 0, 19)
 	if m.removedassignees != nil {
 		edges = append(edges, lead.EdgeAssignees)
 	}
@@ -29424,6 +32789,9 @@ func (m *LeadMutation) RemovedEdges() []string {
 	}
 	if m.removedthird_party_ids != nil {
 		edges = append(edges, lead.EdgeThirdPartyIds)
+	}
+	if m.removedautomation_runs != nil {
+		edges = append(edges, lead.EdgeAutomationRuns)
 	}
 	return edges
 }
@@ -29492,13 +32860,19 @@ func (m *LeadMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case lead.EdgeAutomationRuns:
+		ids := make([]ent.Value, 0, len(m.removedautomation_runs))
+		for id := range m.removedautomation_runs {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LeadMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 18)
+	edges := make([]string, 0, 19)
 	if m.clearedstatus {
 		edges = append(edges, lead.EdgeStatus)
 	}
@@ -29553,6 +32927,9 @@ func (m *LeadMutation) ClearedEdges() []string {
 	if m.clearedthird_party_ids {
 		edges = append(edges, lead.EdgeThirdPartyIds)
 	}
+	if m.clearedautomation_runs {
+		edges = append(edges, lead.EdgeAutomationRuns)
+	}
 	return edges
 }
 
@@ -29596,6 +32973,8 @@ func (m *LeadMutation) EdgeCleared(name string) bool {
 		return m.clearedsurveys
 	case lead.EdgeThirdPartyIds:
 		return m.clearedthird_party_ids
+	case lead.EdgeAutomationRuns:
+		return m.clearedautomation_runs
 	}
 	return false
 }
@@ -29689,6 +33068,9 @@ func (m *LeadMutation) ResetEdge(name string) error {
 		return nil
 	case lead.EdgeThirdPartyIds:
 		m.ResetThirdPartyIds()
+		return nil
+	case lead.EdgeAutomationRuns:
+		m.ResetAutomationRuns()
 		return nil
 	}
 	return fmt.Errorf("unknown Lead edge %s", name)
@@ -32449,6 +35831,1411 @@ func (m *LeadProductMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown LeadProduct edge %s", name)
+}
+
+// OutboundMessageMutation represents an operation that mutates the OutboundMessage nodes in the graph.
+type OutboundMessageMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *uuid.UUID
+	tenant_id      *uuid.UUID
+	date_created   *time.Time
+	created_by_id  *uuid.UUID
+	date_modified  *time.Time
+	modified_by_id *uuid.UUID
+	is_deleted     *bool
+	date_deleted   *time.Time
+	deleted_by_id  *uuid.UUID
+	dtype          *string
+	channel        *outboundmessage.Channel
+	recipient      *string
+	subject        *string
+	body           *string
+	status         *outboundmessage.Status
+	error          *string
+	run_id         *uuid.UUID
+	lead_id        *uuid.UUID
+	sent_at        *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*OutboundMessage, error)
+	predicates     []predicate.OutboundMessage
+}
+
+var _ ent.Mutation = (*OutboundMessageMutation)(nil)
+
+// outboundmessageOption allows management of the mutation configuration using functional options.
+type outboundmessageOption func(*OutboundMessageMutation)
+
+// newOutboundMessageMutation creates new mutation for the OutboundMessage entity.
+func newOutboundMessageMutation(c config, op Op, opts ...outboundmessageOption) *OutboundMessageMutation {
+	m := &OutboundMessageMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeOutboundMessage,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withOutboundMessageID sets the ID field of the mutation.
+func withOutboundMessageID(id uuid.UUID) outboundmessageOption {
+	return func(m *OutboundMessageMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *OutboundMessage
+		)
+		m.oldValue = func(ctx context.Context) (*OutboundMessage, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().OutboundMessage.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withOutboundMessage sets the old OutboundMessage of the mutation.
+func withOutboundMessage(node *OutboundMessage) outboundmessageOption {
+	return func(m *OutboundMessageMutation) {
+		m.oldValue = func(context.Context) (*OutboundMessage, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m OutboundMessageMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m OutboundMessageMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of OutboundMessage entities.
+func (m *OutboundMessageMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *OutboundMessageMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *OutboundMessageMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().OutboundMessage.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *OutboundMessageMutation) SetTenantID(u uuid.UUID) {
+	m.tenant_id = &u
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *OutboundMessageMutation) TenantID() (r uuid.UUID, exists bool) {
+	v := m.tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldTenantID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *OutboundMessageMutation) ResetTenantID() {
+	m.tenant_id = nil
+}
+
+// SetDateCreated sets the "date_created" field.
+func (m *OutboundMessageMutation) SetDateCreated(t time.Time) {
+	m.date_created = &t
+}
+
+// DateCreated returns the value of the "date_created" field in the mutation.
+func (m *OutboundMessageMutation) DateCreated() (r time.Time, exists bool) {
+	v := m.date_created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateCreated returns the old "date_created" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldDateCreated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateCreated: %w", err)
+	}
+	return oldValue.DateCreated, nil
+}
+
+// ResetDateCreated resets all changes to the "date_created" field.
+func (m *OutboundMessageMutation) ResetDateCreated() {
+	m.date_created = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *OutboundMessageMutation) SetCreatedByID(u uuid.UUID) {
+	m.created_by_id = &u
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *OutboundMessageMutation) CreatedByID() (r uuid.UUID, exists bool) {
+	v := m.created_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *OutboundMessageMutation) ClearCreatedByID() {
+	m.created_by_id = nil
+	m.clearedFields[outboundmessage.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *OutboundMessageMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *OutboundMessageMutation) ResetCreatedByID() {
+	m.created_by_id = nil
+	delete(m.clearedFields, outboundmessage.FieldCreatedByID)
+}
+
+// SetDateModified sets the "date_modified" field.
+func (m *OutboundMessageMutation) SetDateModified(t time.Time) {
+	m.date_modified = &t
+}
+
+// DateModified returns the value of the "date_modified" field in the mutation.
+func (m *OutboundMessageMutation) DateModified() (r time.Time, exists bool) {
+	v := m.date_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateModified returns the old "date_modified" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldDateModified(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateModified: %w", err)
+	}
+	return oldValue.DateModified, nil
+}
+
+// ClearDateModified clears the value of the "date_modified" field.
+func (m *OutboundMessageMutation) ClearDateModified() {
+	m.date_modified = nil
+	m.clearedFields[outboundmessage.FieldDateModified] = struct{}{}
+}
+
+// DateModifiedCleared returns if the "date_modified" field was cleared in this mutation.
+func (m *OutboundMessageMutation) DateModifiedCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldDateModified]
+	return ok
+}
+
+// ResetDateModified resets all changes to the "date_modified" field.
+func (m *OutboundMessageMutation) ResetDateModified() {
+	m.date_modified = nil
+	delete(m.clearedFields, outboundmessage.FieldDateModified)
+}
+
+// SetModifiedByID sets the "modified_by_id" field.
+func (m *OutboundMessageMutation) SetModifiedByID(u uuid.UUID) {
+	m.modified_by_id = &u
+}
+
+// ModifiedByID returns the value of the "modified_by_id" field in the mutation.
+func (m *OutboundMessageMutation) ModifiedByID() (r uuid.UUID, exists bool) {
+	v := m.modified_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModifiedByID returns the old "modified_by_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModifiedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModifiedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModifiedByID: %w", err)
+	}
+	return oldValue.ModifiedByID, nil
+}
+
+// ClearModifiedByID clears the value of the "modified_by_id" field.
+func (m *OutboundMessageMutation) ClearModifiedByID() {
+	m.modified_by_id = nil
+	m.clearedFields[outboundmessage.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByIDCleared returns if the "modified_by_id" field was cleared in this mutation.
+func (m *OutboundMessageMutation) ModifiedByIDCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldModifiedByID]
+	return ok
+}
+
+// ResetModifiedByID resets all changes to the "modified_by_id" field.
+func (m *OutboundMessageMutation) ResetModifiedByID() {
+	m.modified_by_id = nil
+	delete(m.clearedFields, outboundmessage.FieldModifiedByID)
+}
+
+// SetIsDeleted sets the "is_deleted" field.
+func (m *OutboundMessageMutation) SetIsDeleted(b bool) {
+	m.is_deleted = &b
+}
+
+// IsDeleted returns the value of the "is_deleted" field in the mutation.
+func (m *OutboundMessageMutation) IsDeleted() (r bool, exists bool) {
+	v := m.is_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDeleted returns the old "is_deleted" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldIsDeleted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDeleted: %w", err)
+	}
+	return oldValue.IsDeleted, nil
+}
+
+// ResetIsDeleted resets all changes to the "is_deleted" field.
+func (m *OutboundMessageMutation) ResetIsDeleted() {
+	m.is_deleted = nil
+}
+
+// SetDateDeleted sets the "date_deleted" field.
+func (m *OutboundMessageMutation) SetDateDeleted(t time.Time) {
+	m.date_deleted = &t
+}
+
+// DateDeleted returns the value of the "date_deleted" field in the mutation.
+func (m *OutboundMessageMutation) DateDeleted() (r time.Time, exists bool) {
+	v := m.date_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateDeleted returns the old "date_deleted" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldDateDeleted(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateDeleted: %w", err)
+	}
+	return oldValue.DateDeleted, nil
+}
+
+// ClearDateDeleted clears the value of the "date_deleted" field.
+func (m *OutboundMessageMutation) ClearDateDeleted() {
+	m.date_deleted = nil
+	m.clearedFields[outboundmessage.FieldDateDeleted] = struct{}{}
+}
+
+// DateDeletedCleared returns if the "date_deleted" field was cleared in this mutation.
+func (m *OutboundMessageMutation) DateDeletedCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldDateDeleted]
+	return ok
+}
+
+// ResetDateDeleted resets all changes to the "date_deleted" field.
+func (m *OutboundMessageMutation) ResetDateDeleted() {
+	m.date_deleted = nil
+	delete(m.clearedFields, outboundmessage.FieldDateDeleted)
+}
+
+// SetDeletedByID sets the "deleted_by_id" field.
+func (m *OutboundMessageMutation) SetDeletedByID(u uuid.UUID) {
+	m.deleted_by_id = &u
+}
+
+// DeletedByID returns the value of the "deleted_by_id" field in the mutation.
+func (m *OutboundMessageMutation) DeletedByID() (r uuid.UUID, exists bool) {
+	v := m.deleted_by_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedByID returns the old "deleted_by_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedByID: %w", err)
+	}
+	return oldValue.DeletedByID, nil
+}
+
+// ClearDeletedByID clears the value of the "deleted_by_id" field.
+func (m *OutboundMessageMutation) ClearDeletedByID() {
+	m.deleted_by_id = nil
+	m.clearedFields[outboundmessage.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByIDCleared returns if the "deleted_by_id" field was cleared in this mutation.
+func (m *OutboundMessageMutation) DeletedByIDCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldDeletedByID]
+	return ok
+}
+
+// ResetDeletedByID resets all changes to the "deleted_by_id" field.
+func (m *OutboundMessageMutation) ResetDeletedByID() {
+	m.deleted_by_id = nil
+	delete(m.clearedFields, outboundmessage.FieldDeletedByID)
+}
+
+// SetDtype sets the "dtype" field.
+func (m *OutboundMessageMutation) SetDtype(s string) {
+	m.dtype = &s
+}
+
+// Dtype returns the value of the "dtype" field in the mutation.
+func (m *OutboundMessageMutation) Dtype() (r string, exists bool) {
+	v := m.dtype
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDtype returns the old "dtype" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldDtype(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDtype is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDtype requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDtype: %w", err)
+	}
+	return oldValue.Dtype, nil
+}
+
+// ResetDtype resets all changes to the "dtype" field.
+func (m *OutboundMessageMutation) ResetDtype() {
+	m.dtype = nil
+}
+
+// SetChannel sets the "channel" field.
+func (m *OutboundMessageMutation) SetChannel(o outboundmessage.Channel) {
+	m.channel = &o
+}
+
+// Channel returns the value of the "channel" field in the mutation.
+func (m *OutboundMessageMutation) Channel() (r outboundmessage.Channel, exists bool) {
+	v := m.channel
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChannel returns the old "channel" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldChannel(ctx context.Context) (v outboundmessage.Channel, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChannel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChannel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChannel: %w", err)
+	}
+	return oldValue.Channel, nil
+}
+
+// ResetChannel resets all changes to the "channel" field.
+func (m *OutboundMessageMutation) ResetChannel() {
+	m.channel = nil
+}
+
+// SetRecipient sets the "recipient" field.
+func (m *OutboundMessageMutation) SetRecipient(s string) {
+	m.recipient = &s
+}
+
+// Recipient returns the value of the "recipient" field in the mutation.
+func (m *OutboundMessageMutation) Recipient() (r string, exists bool) {
+	v := m.recipient
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecipient returns the old "recipient" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldRecipient(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecipient is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecipient requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecipient: %w", err)
+	}
+	return oldValue.Recipient, nil
+}
+
+// ResetRecipient resets all changes to the "recipient" field.
+func (m *OutboundMessageMutation) ResetRecipient() {
+	m.recipient = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *OutboundMessageMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *OutboundMessageMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *OutboundMessageMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetBody sets the "body" field.
+func (m *OutboundMessageMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *OutboundMessageMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *OutboundMessageMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *OutboundMessageMutation) SetStatus(o outboundmessage.Status) {
+	m.status = &o
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *OutboundMessageMutation) Status() (r outboundmessage.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldStatus(ctx context.Context) (v outboundmessage.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *OutboundMessageMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetError sets the "error" field.
+func (m *OutboundMessageMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *OutboundMessageMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *OutboundMessageMutation) ResetError() {
+	m.error = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *OutboundMessageMutation) SetRunID(u uuid.UUID) {
+	m.run_id = &u
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *OutboundMessageMutation) RunID() (r uuid.UUID, exists bool) {
+	v := m.run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldRunID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (m *OutboundMessageMutation) ClearRunID() {
+	m.run_id = nil
+	m.clearedFields[outboundmessage.FieldRunID] = struct{}{}
+}
+
+// RunIDCleared returns if the "run_id" field was cleared in this mutation.
+func (m *OutboundMessageMutation) RunIDCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldRunID]
+	return ok
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *OutboundMessageMutation) ResetRunID() {
+	m.run_id = nil
+	delete(m.clearedFields, outboundmessage.FieldRunID)
+}
+
+// SetLeadID sets the "lead_id" field.
+func (m *OutboundMessageMutation) SetLeadID(u uuid.UUID) {
+	m.lead_id = &u
+}
+
+// LeadID returns the value of the "lead_id" field in the mutation.
+func (m *OutboundMessageMutation) LeadID() (r uuid.UUID, exists bool) {
+	v := m.lead_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeadID returns the old "lead_id" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldLeadID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeadID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeadID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeadID: %w", err)
+	}
+	return oldValue.LeadID, nil
+}
+
+// ClearLeadID clears the value of the "lead_id" field.
+func (m *OutboundMessageMutation) ClearLeadID() {
+	m.lead_id = nil
+	m.clearedFields[outboundmessage.FieldLeadID] = struct{}{}
+}
+
+// LeadIDCleared returns if the "lead_id" field was cleared in this mutation.
+func (m *OutboundMessageMutation) LeadIDCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldLeadID]
+	return ok
+}
+
+// ResetLeadID resets all changes to the "lead_id" field.
+func (m *OutboundMessageMutation) ResetLeadID() {
+	m.lead_id = nil
+	delete(m.clearedFields, outboundmessage.FieldLeadID)
+}
+
+// SetSentAt sets the "sent_at" field.
+func (m *OutboundMessageMutation) SetSentAt(t time.Time) {
+	m.sent_at = &t
+}
+
+// SentAt returns the value of the "sent_at" field in the mutation.
+func (m *OutboundMessageMutation) SentAt() (r time.Time, exists bool) {
+	v := m.sent_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentAt returns the old "sent_at" field's value of the OutboundMessage entity.
+// If the OutboundMessage object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OutboundMessageMutation) OldSentAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentAt: %w", err)
+	}
+	return oldValue.SentAt, nil
+}
+
+// ClearSentAt clears the value of the "sent_at" field.
+func (m *OutboundMessageMutation) ClearSentAt() {
+	m.sent_at = nil
+	m.clearedFields[outboundmessage.FieldSentAt] = struct{}{}
+}
+
+// SentAtCleared returns if the "sent_at" field was cleared in this mutation.
+func (m *OutboundMessageMutation) SentAtCleared() bool {
+	_, ok := m.clearedFields[outboundmessage.FieldSentAt]
+	return ok
+}
+
+// ResetSentAt resets all changes to the "sent_at" field.
+func (m *OutboundMessageMutation) ResetSentAt() {
+	m.sent_at = nil
+	delete(m.clearedFields, outboundmessage.FieldSentAt)
+}
+
+// Where appends a list predicates to the OutboundMessageMutation builder.
+func (m *OutboundMessageMutation) Where(ps ...predicate.OutboundMessage) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the OutboundMessageMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *OutboundMessageMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.OutboundMessage, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *OutboundMessageMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *OutboundMessageMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (OutboundMessage).
+func (m *OutboundMessageMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *OutboundMessageMutation) Fields() []string {
+	fields := make([]string, 0, 18)
+	if m.tenant_id != nil {
+		fields = append(fields, outboundmessage.FieldTenantID)
+	}
+	if m.date_created != nil {
+		fields = append(fields, outboundmessage.FieldDateCreated)
+	}
+	if m.created_by_id != nil {
+		fields = append(fields, outboundmessage.FieldCreatedByID)
+	}
+	if m.date_modified != nil {
+		fields = append(fields, outboundmessage.FieldDateModified)
+	}
+	if m.modified_by_id != nil {
+		fields = append(fields, outboundmessage.FieldModifiedByID)
+	}
+	if m.is_deleted != nil {
+		fields = append(fields, outboundmessage.FieldIsDeleted)
+	}
+	if m.date_deleted != nil {
+		fields = append(fields, outboundmessage.FieldDateDeleted)
+	}
+	if m.deleted_by_id != nil {
+		fields = append(fields, outboundmessage.FieldDeletedByID)
+	}
+	if m.dtype != nil {
+		fields = append(fields, outboundmessage.FieldDtype)
+	}
+	if m.channel != nil {
+		fields = append(fields, outboundmessage.FieldChannel)
+	}
+	if m.recipient != nil {
+		fields = append(fields, outboundmessage.FieldRecipient)
+	}
+	if m.subject != nil {
+		fields = append(fields, outboundmessage.FieldSubject)
+	}
+	if m.body != nil {
+		fields = append(fields, outboundmessage.FieldBody)
+	}
+	if m.status != nil {
+		fields = append(fields, outboundmessage.FieldStatus)
+	}
+	if m.error != nil {
+		fields = append(fields, outboundmessage.FieldError)
+	}
+	if m.run_id != nil {
+		fields = append(fields, outboundmessage.FieldRunID)
+	}
+	if m.lead_id != nil {
+		fields = append(fields, outboundmessage.FieldLeadID)
+	}
+	if m.sent_at != nil {
+		fields = append(fields, outboundmessage.FieldSentAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *OutboundMessageMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case outboundmessage.FieldTenantID:
+		return m.TenantID()
+	case outboundmessage.FieldDateCreated:
+		return m.DateCreated()
+	case outboundmessage.FieldCreatedByID:
+		return m.CreatedByID()
+	case outboundmessage.FieldDateModified:
+		return m.DateModified()
+	case outboundmessage.FieldModifiedByID:
+		return m.ModifiedByID()
+	case outboundmessage.FieldIsDeleted:
+		return m.IsDeleted()
+	case outboundmessage.FieldDateDeleted:
+		return m.DateDeleted()
+	case outboundmessage.FieldDeletedByID:
+		return m.DeletedByID()
+	case outboundmessage.FieldDtype:
+		return m.Dtype()
+	case outboundmessage.FieldChannel:
+		return m.Channel()
+	case outboundmessage.FieldRecipient:
+		return m.Recipient()
+	case outboundmessage.FieldSubject:
+		return m.Subject()
+	case outboundmessage.FieldBody:
+		return m.Body()
+	case outboundmessage.FieldStatus:
+		return m.Status()
+	case outboundmessage.FieldError:
+		return m.Error()
+	case outboundmessage.FieldRunID:
+		return m.RunID()
+	case outboundmessage.FieldLeadID:
+		return m.LeadID()
+	case outboundmessage.FieldSentAt:
+		return m.SentAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *OutboundMessageMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case outboundmessage.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case outboundmessage.FieldDateCreated:
+		return m.OldDateCreated(ctx)
+	case outboundmessage.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case outboundmessage.FieldDateModified:
+		return m.OldDateModified(ctx)
+	case outboundmessage.FieldModifiedByID:
+		return m.OldModifiedByID(ctx)
+	case outboundmessage.FieldIsDeleted:
+		return m.OldIsDeleted(ctx)
+	case outboundmessage.FieldDateDeleted:
+		return m.OldDateDeleted(ctx)
+	case outboundmessage.FieldDeletedByID:
+		return m.OldDeletedByID(ctx)
+	case outboundmessage.FieldDtype:
+		return m.OldDtype(ctx)
+	case outboundmessage.FieldChannel:
+		return m.OldChannel(ctx)
+	case outboundmessage.FieldRecipient:
+		return m.OldRecipient(ctx)
+	case outboundmessage.FieldSubject:
+		return m.OldSubject(ctx)
+	case outboundmessage.FieldBody:
+		return m.OldBody(ctx)
+	case outboundmessage.FieldStatus:
+		return m.OldStatus(ctx)
+	case outboundmessage.FieldError:
+		return m.OldError(ctx)
+	case outboundmessage.FieldRunID:
+		return m.OldRunID(ctx)
+	case outboundmessage.FieldLeadID:
+		return m.OldLeadID(ctx)
+	case outboundmessage.FieldSentAt:
+		return m.OldSentAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown OutboundMessage field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboundMessageMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case outboundmessage.FieldTenantID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case outboundmessage.FieldDateCreated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateCreated(v)
+		return nil
+	case outboundmessage.FieldCreatedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case outboundmessage.FieldDateModified:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateModified(v)
+		return nil
+	case outboundmessage.FieldModifiedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModifiedByID(v)
+		return nil
+	case outboundmessage.FieldIsDeleted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDeleted(v)
+		return nil
+	case outboundmessage.FieldDateDeleted:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateDeleted(v)
+		return nil
+	case outboundmessage.FieldDeletedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedByID(v)
+		return nil
+	case outboundmessage.FieldDtype:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDtype(v)
+		return nil
+	case outboundmessage.FieldChannel:
+		v, ok := value.(outboundmessage.Channel)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChannel(v)
+		return nil
+	case outboundmessage.FieldRecipient:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecipient(v)
+		return nil
+	case outboundmessage.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case outboundmessage.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case outboundmessage.FieldStatus:
+		v, ok := value.(outboundmessage.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case outboundmessage.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case outboundmessage.FieldRunID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case outboundmessage.FieldLeadID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeadID(v)
+		return nil
+	case outboundmessage.FieldSentAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown OutboundMessage field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *OutboundMessageMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *OutboundMessageMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *OutboundMessageMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown OutboundMessage numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *OutboundMessageMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(outboundmessage.FieldCreatedByID) {
+		fields = append(fields, outboundmessage.FieldCreatedByID)
+	}
+	if m.FieldCleared(outboundmessage.FieldDateModified) {
+		fields = append(fields, outboundmessage.FieldDateModified)
+	}
+	if m.FieldCleared(outboundmessage.FieldModifiedByID) {
+		fields = append(fields, outboundmessage.FieldModifiedByID)
+	}
+	if m.FieldCleared(outboundmessage.FieldDateDeleted) {
+		fields = append(fields, outboundmessage.FieldDateDeleted)
+	}
+	if m.FieldCleared(outboundmessage.FieldDeletedByID) {
+		fields = append(fields, outboundmessage.FieldDeletedByID)
+	}
+	if m.FieldCleared(outboundmessage.FieldRunID) {
+		fields = append(fields, outboundmessage.FieldRunID)
+	}
+	if m.FieldCleared(outboundmessage.FieldLeadID) {
+		fields = append(fields, outboundmessage.FieldLeadID)
+	}
+	if m.FieldCleared(outboundmessage.FieldSentAt) {
+		fields = append(fields, outboundmessage.FieldSentAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *OutboundMessageMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *OutboundMessageMutation) ClearField(name string) error {
+	switch name {
+	case outboundmessage.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case outboundmessage.FieldDateModified:
+		m.ClearDateModified()
+		return nil
+	case outboundmessage.FieldModifiedByID:
+		m.ClearModifiedByID()
+		return nil
+	case outboundmessage.FieldDateDeleted:
+		m.ClearDateDeleted()
+		return nil
+	case outboundmessage.FieldDeletedByID:
+		m.ClearDeletedByID()
+		return nil
+	case outboundmessage.FieldRunID:
+		m.ClearRunID()
+		return nil
+	case outboundmessage.FieldLeadID:
+		m.ClearLeadID()
+		return nil
+	case outboundmessage.FieldSentAt:
+		m.ClearSentAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboundMessage nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *OutboundMessageMutation) ResetField(name string) error {
+	switch name {
+	case outboundmessage.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case outboundmessage.FieldDateCreated:
+		m.ResetDateCreated()
+		return nil
+	case outboundmessage.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case outboundmessage.FieldDateModified:
+		m.ResetDateModified()
+		return nil
+	case outboundmessage.FieldModifiedByID:
+		m.ResetModifiedByID()
+		return nil
+	case outboundmessage.FieldIsDeleted:
+		m.ResetIsDeleted()
+		return nil
+	case outboundmessage.FieldDateDeleted:
+		m.ResetDateDeleted()
+		return nil
+	case outboundmessage.FieldDeletedByID:
+		m.ResetDeletedByID()
+		return nil
+	case outboundmessage.FieldDtype:
+		m.ResetDtype()
+		return nil
+	case outboundmessage.FieldChannel:
+		m.ResetChannel()
+		return nil
+	case outboundmessage.FieldRecipient:
+		m.ResetRecipient()
+		return nil
+	case outboundmessage.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case outboundmessage.FieldBody:
+		m.ResetBody()
+		return nil
+	case outboundmessage.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case outboundmessage.FieldError:
+		m.ResetError()
+		return nil
+	case outboundmessage.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case outboundmessage.FieldLeadID:
+		m.ResetLeadID()
+		return nil
+	case outboundmessage.FieldSentAt:
+		m.ResetSentAt()
+		return nil
+	}
+	return fmt.Errorf("unknown OutboundMessage field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *OutboundMessageMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *OutboundMessageMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *OutboundMessageMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *OutboundMessageMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *OutboundMessageMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *OutboundMessageMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *OutboundMessageMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown OutboundMessage unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *OutboundMessageMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown OutboundMessage edge %s", name)
 }
 
 // OutboxEventMutation represents an operation that mutates the OutboxEvent nodes in the graph.

@@ -20,6 +20,10 @@ type Tx struct {
 	Appointment *AppointmentClient
 	// Automation is the client for interacting with the Automation builders.
 	Automation *AutomationClient
+	// AutomationRun is the client for interacting with the AutomationRun builders.
+	AutomationRun *AutomationRunClient
+	// AutomationRunStep is the client for interacting with the AutomationRunStep builders.
+	AutomationRunStep *AutomationRunStepClient
 	// ConnectionStage is the client for interacting with the ConnectionStage builders.
 	ConnectionStage *ConnectionStageClient
 	// ConnectionThirdPartyID is the client for interacting with the ConnectionThirdPartyID builders.
@@ -52,6 +56,8 @@ type Tx struct {
 	LeadPackage *LeadPackageClient
 	// LeadProduct is the client for interacting with the LeadProduct builders.
 	LeadProduct *LeadProductClient
+	// OutboundMessage is the client for interacting with the OutboundMessage builders.
+	OutboundMessage *OutboundMessageClient
 	// OutboxEvent is the client for interacting with the OutboxEvent builders.
 	OutboxEvent *OutboxEventClient
 	// PackagePrice is the client for interacting with the PackagePrice builders.
@@ -224,6 +230,8 @@ func (tx *Tx) init() {
 	tx.Account = NewAccountClient(tx.config)
 	tx.Appointment = NewAppointmentClient(tx.config)
 	tx.Automation = NewAutomationClient(tx.config)
+	tx.AutomationRun = NewAutomationRunClient(tx.config)
+	tx.AutomationRunStep = NewAutomationRunStepClient(tx.config)
 	tx.ConnectionStage = NewConnectionStageClient(tx.config)
 	tx.ConnectionThirdPartyID = NewConnectionThirdPartyIDClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
@@ -240,6 +248,7 @@ func (tx *Tx) init() {
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LeadPackage = NewLeadPackageClient(tx.config)
 	tx.LeadProduct = NewLeadProductClient(tx.config)
+	tx.OutboundMessage = NewOutboundMessageClient(tx.config)
 	tx.OutboxEvent = NewOutboxEventClient(tx.config)
 	tx.PackagePrice = NewPackagePriceClient(tx.config)
 	tx.Permission = NewPermissionClient(tx.config)

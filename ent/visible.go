@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -25,6 +27,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -57,6 +60,10 @@ func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID
 		return c.Appointment.Query().Where(appointment.IDIn(ids...)).Count(ctx)
 	case automation.Table:
 		return c.Automation.Query().Where(automation.IDIn(ids...)).Count(ctx)
+	case automationrun.Table:
+		return c.AutomationRun.Query().Where(automationrun.IDIn(ids...)).Count(ctx)
+	case automationrunstep.Table:
+		return c.AutomationRunStep.Query().Where(automationrunstep.IDIn(ids...)).Count(ctx)
 	case connectionstage.Table:
 		return c.ConnectionStage.Query().Where(connectionstage.IDIn(ids...)).Count(ctx)
 	case connectionthirdpartyid.Table:
@@ -89,6 +96,8 @@ func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID
 		return c.LeadPackage.Query().Where(leadpackage.IDIn(ids...)).Count(ctx)
 	case leadproduct.Table:
 		return c.LeadProduct.Query().Where(leadproduct.IDIn(ids...)).Count(ctx)
+	case outboundmessage.Table:
+		return c.OutboundMessage.Query().Where(outboundmessage.IDIn(ids...)).Count(ctx)
 	case outboxevent.Table:
 		return c.OutboxEvent.Query().Where(outboxevent.IDIn(ids...)).Count(ctx)
 	case packageprice.Table:

@@ -22,6 +22,7 @@ type Resolver struct {
 	client       *ent.Client
 	crm          *crm.Service
 	savedFilters crm.SavedFilters
+	automation   AutomationTester
 }
 
 // reload reads the record id a mutation wrote with the mutation field's

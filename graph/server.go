@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -8,9 +9,11 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/conecrm/gateway/graph/generated"
+	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/loader"
 	"github.com/conecrm/gateway/internal/querybuilder"
@@ -28,6 +31,15 @@ type Config struct {
 	// CacheSize bounds the parsed-query cache and the automatic persisted
 	// query cache (entries each); 0 means 1000.
 	CacheSize int
+	// Automation answers testAutomation; without it the mutation says the
+	// automation runtime is not running.
+	Automation AutomationTester
+}
+
+// AutomationTester walks an automation for a lead without side effects
+// (internal/automation.Runtime).
+type AutomationTester interface {
+	Test(ctx context.Context, id, leadID uuid.UUID) ([]automation.Step, error)
 }
 
 // NewHandler returns the /graphql endpoint. It expects an authenticated
@@ -51,6 +63,7 @@ func NewHandler(cfg Config) http.Handler {
 			client:       cfg.CRM.Client(),
 			crm:          cfg.CRM,
 			savedFilters: querybuilder.SavedFilters(cfg.CRM.Client()),
+			automation:   cfg.Automation,
 		},
 	})
 	srv := handler.New(schema)

@@ -44,10 +44,14 @@ const (
 	FieldFlowEdges = "edges"
 	// FieldFranchiseID holds the string denoting the franchise_id field in the database.
 	FieldFranchiseID = "franchise_id"
+	// FieldIsActive holds the string denoting the is_active field in the database.
+	FieldIsActive = "is_active"
 	// EdgeFranchise holds the string denoting the franchise edge name in mutations.
 	EdgeFranchise = "franchise"
 	// EdgeDelayed holds the string denoting the delayed edge name in mutations.
 	EdgeDelayed = "delayed"
+	// EdgeRuns holds the string denoting the runs edge name in mutations.
+	EdgeRuns = "runs"
 	// Table holds the table name of the automation in the database.
 	Table = "automations"
 	// FranchiseTable is the table that holds the franchise relation/edge.
@@ -64,6 +68,13 @@ const (
 	DelayedInverseTable = "delayed_automations"
 	// DelayedColumn is the table column denoting the delayed relation/edge.
 	DelayedColumn = "automation_id"
+	// RunsTable is the table that holds the runs relation/edge.
+	RunsTable = "automation_runs"
+	// RunsInverseTable is the table name for the AutomationRun entity.
+	// It exists in this package in order to avoid circular dependency with the "automationrun" package.
+	RunsInverseTable = "automation_runs"
+	// RunsColumn is the table column denoting the runs relation/edge.
+	RunsColumn = "automation_id"
 )
 
 // Columns holds all SQL columns for automation fields.
@@ -83,6 +94,7 @@ var Columns = []string{
 	FieldNodes,
 	FieldFlowEdges,
 	FieldFranchiseID,
+	FieldIsActive,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -117,6 +129,8 @@ var (
 	DefaultNodes []map[string]interface{}
 	// DefaultFlowEdges holds the default value on creation for the "flow_edges" field.
 	DefaultFlowEdges []map[string]interface{}
+	// DefaultIsActive holds the default value on creation for the "is_active" field.
+	DefaultIsActive bool
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -189,6 +203,11 @@ func ByFranchiseID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFranchiseID, opts...).ToFunc()
 }
 
+// ByIsActive orders the results by the is_active field.
+func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
+}
+
 // ByFranchiseField orders the results by franchise field.
 func ByFranchiseField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -209,6 +228,20 @@ func ByDelayed(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newDelayedStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByRunsCount orders the results by runs count.
+func ByRunsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newRunsStep(), opts...)
+	}
+}
+
+// ByRuns orders the results by runs terms.
+func ByRuns(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newRunsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newFranchiseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -221,5 +254,12 @@ func newDelayedStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(DelayedInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, DelayedTable, DelayedColumn),
+	)
+}
+func newRunsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(RunsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, RunsTable, RunsColumn),
 	)
 }

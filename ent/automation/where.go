@@ -116,6 +116,11 @@ func FranchiseID(v uuid.UUID) predicate.Automation {
 	return predicate.Automation(sql.FieldEQ(FieldFranchiseID, v))
 }
 
+// IsActive applies equality check predicate on the "is_active" field. It's identical to IsActiveEQ.
+func IsActive(v bool) predicate.Automation {
+	return predicate.Automation(sql.FieldEQ(FieldIsActive, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.Automation {
 	return predicate.Automation(sql.FieldEQ(FieldTenantID, v))
@@ -681,6 +686,16 @@ func FranchiseIDNotNil() predicate.Automation {
 	return predicate.Automation(sql.FieldNotNull(FieldFranchiseID))
 }
 
+// IsActiveEQ applies the EQ predicate on the "is_active" field.
+func IsActiveEQ(v bool) predicate.Automation {
+	return predicate.Automation(sql.FieldEQ(FieldIsActive, v))
+}
+
+// IsActiveNEQ applies the NEQ predicate on the "is_active" field.
+func IsActiveNEQ(v bool) predicate.Automation {
+	return predicate.Automation(sql.FieldNEQ(FieldIsActive, v))
+}
+
 // HasFranchise applies the HasEdge predicate on the "franchise" edge.
 func HasFranchise() predicate.Automation {
 	return predicate.Automation(func(s *sql.Selector) {
@@ -719,6 +734,29 @@ func HasDelayed() predicate.Automation {
 func HasDelayedWith(preds ...predicate.DelayedAutomation) predicate.Automation {
 	return predicate.Automation(func(s *sql.Selector) {
 		step := newDelayedStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasRuns applies the HasEdge predicate on the "runs" edge.
+func HasRuns() predicate.Automation {
+	return predicate.Automation(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, RunsTable, RunsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasRunsWith applies the HasEdge predicate on the "runs" edge with a given conditions (other predicates).
+func HasRunsWith(preds ...predicate.AutomationRun) predicate.Automation {
+	return predicate.Automation(func(s *sql.Selector) {
+		step := newRunsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -44,6 +44,8 @@ const (
 	FieldRunAt = "run_at"
 	// FieldDoneAt holds the string denoting the done_at field in the database.
 	FieldDoneAt = "done_at"
+	// FieldRunID holds the string denoting the run_id field in the database.
+	FieldRunID = "run_id"
 	// EdgeAutomation holds the string denoting the automation edge name in mutations.
 	EdgeAutomation = "automation"
 	// Table holds the table name of the delayedautomation in the database.
@@ -74,6 +76,7 @@ var Columns = []string{
 	FieldNodeID,
 	FieldRunAt,
 	FieldDoneAt,
+	FieldRunID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -182,6 +185,11 @@ func ByRunAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDoneAt orders the results by the done_at field.
 func ByDoneAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDoneAt, opts...).ToFunc()
+}
+
+// ByRunID orders the results by the run_id field.
+func ByRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRunID, opts...).ToFunc()
 }
 
 // ByAutomationField orders the results by automation field.

@@ -126,6 +126,11 @@ func DoneAt(v time.Time) predicate.DelayedAutomation {
 	return predicate.DelayedAutomation(sql.FieldEQ(FieldDoneAt, v))
 }
 
+// RunID applies equality check predicate on the "run_id" field. It's identical to RunIDEQ.
+func RunID(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldEQ(FieldRunID, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v uuid.UUID) predicate.DelayedAutomation {
 	return predicate.DelayedAutomation(sql.FieldEQ(FieldTenantID, v))
@@ -754,6 +759,56 @@ func DoneAtIsNil() predicate.DelayedAutomation {
 // DoneAtNotNil applies the NotNil predicate on the "done_at" field.
 func DoneAtNotNil() predicate.DelayedAutomation {
 	return predicate.DelayedAutomation(sql.FieldNotNull(FieldDoneAt))
+}
+
+// RunIDEQ applies the EQ predicate on the "run_id" field.
+func RunIDEQ(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldEQ(FieldRunID, v))
+}
+
+// RunIDNEQ applies the NEQ predicate on the "run_id" field.
+func RunIDNEQ(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldNEQ(FieldRunID, v))
+}
+
+// RunIDIn applies the In predicate on the "run_id" field.
+func RunIDIn(vs ...uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldIn(FieldRunID, vs...))
+}
+
+// RunIDNotIn applies the NotIn predicate on the "run_id" field.
+func RunIDNotIn(vs ...uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldNotIn(FieldRunID, vs...))
+}
+
+// RunIDGT applies the GT predicate on the "run_id" field.
+func RunIDGT(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldGT(FieldRunID, v))
+}
+
+// RunIDGTE applies the GTE predicate on the "run_id" field.
+func RunIDGTE(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldGTE(FieldRunID, v))
+}
+
+// RunIDLT applies the LT predicate on the "run_id" field.
+func RunIDLT(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldLT(FieldRunID, v))
+}
+
+// RunIDLTE applies the LTE predicate on the "run_id" field.
+func RunIDLTE(v uuid.UUID) predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldLTE(FieldRunID, v))
+}
+
+// RunIDIsNil applies the IsNil predicate on the "run_id" field.
+func RunIDIsNil() predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldIsNull(FieldRunID))
+}
+
+// RunIDNotNil applies the NotNil predicate on the "run_id" field.
+func RunIDNotNil() predicate.DelayedAutomation {
+	return predicate.DelayedAutomation(sql.FieldNotNull(FieldRunID))
 }
 
 // HasAutomation applies the HasEdge predicate on the "automation" edge.

@@ -45,6 +45,30 @@ func (f AutomationFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationMutation", m)
 }
 
+// The AutomationRunFunc type is an adapter to allow the use of ordinary
+// function as AutomationRun mutator.
+type AutomationRunFunc func(context.Context, *ent.AutomationRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationRunMutation", m)
+}
+
+// The AutomationRunStepFunc type is an adapter to allow the use of ordinary
+// function as AutomationRunStep mutator.
+type AutomationRunStepFunc func(context.Context, *ent.AutomationRunStepMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AutomationRunStepFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AutomationRunStepMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AutomationRunStepMutation", m)
+}
+
 // The ConnectionStageFunc type is an adapter to allow the use of ordinary
 // function as ConnectionStage mutator.
 type ConnectionStageFunc func(context.Context, *ent.ConnectionStageMutation) (ent.Value, error)
@@ -235,6 +259,18 @@ func (f LeadProductFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.LeadProductMutation", m)
+}
+
+// The OutboundMessageFunc type is an adapter to allow the use of ordinary
+// function as OutboundMessage mutator.
+type OutboundMessageFunc func(context.Context, *ent.OutboundMessageMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f OutboundMessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.OutboundMessageMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.OutboundMessageMutation", m)
 }
 
 // The OutboxEventFunc type is an adapter to allow the use of ordinary

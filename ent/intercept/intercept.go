@@ -11,6 +11,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -27,6 +29,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -184,6 +187,60 @@ func (f TraverseAutomation) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.AutomationQuery", q)
+}
+
+// The AutomationRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutomationRunFunc func(context.Context, *ent.AutomationRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutomationRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutomationRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutomationRunQuery", q)
+}
+
+// The TraverseAutomationRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutomationRun func(context.Context, *ent.AutomationRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutomationRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutomationRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutomationRunQuery", q)
+}
+
+// The AutomationRunStepFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AutomationRunStepFunc func(context.Context, *ent.AutomationRunStepQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AutomationRunStepFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AutomationRunStepQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AutomationRunStepQuery", q)
+}
+
+// The TraverseAutomationRunStep type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAutomationRunStep func(context.Context, *ent.AutomationRunStepQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAutomationRunStep) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAutomationRunStep) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AutomationRunStepQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AutomationRunStepQuery", q)
 }
 
 // The ConnectionStageFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -616,6 +673,33 @@ func (f TraverseLeadProduct) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.LeadProductQuery", q)
+}
+
+// The OutboundMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboundMessageFunc func(context.Context, *ent.OutboundMessageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboundMessageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboundMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboundMessageQuery", q)
+}
+
+// The TraverseOutboundMessage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboundMessage func(context.Context, *ent.OutboundMessageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboundMessage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboundMessage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboundMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboundMessageQuery", q)
 }
 
 // The OutboxEventFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -1140,6 +1224,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AppointmentQuery, predicate.Appointment, appointment.OrderOption]{typ: ent.TypeAppointment, tq: q}, nil
 	case *ent.AutomationQuery:
 		return &query[*ent.AutomationQuery, predicate.Automation, automation.OrderOption]{typ: ent.TypeAutomation, tq: q}, nil
+	case *ent.AutomationRunQuery:
+		return &query[*ent.AutomationRunQuery, predicate.AutomationRun, automationrun.OrderOption]{typ: ent.TypeAutomationRun, tq: q}, nil
+	case *ent.AutomationRunStepQuery:
+		return &query[*ent.AutomationRunStepQuery, predicate.AutomationRunStep, automationrunstep.OrderOption]{typ: ent.TypeAutomationRunStep, tq: q}, nil
 	case *ent.ConnectionStageQuery:
 		return &query[*ent.ConnectionStageQuery, predicate.ConnectionStage, connectionstage.OrderOption]{typ: ent.TypeConnectionStage, tq: q}, nil
 	case *ent.ConnectionThirdPartyIDQuery:
@@ -1172,6 +1260,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.LeadPackageQuery, predicate.LeadPackage, leadpackage.OrderOption]{typ: ent.TypeLeadPackage, tq: q}, nil
 	case *ent.LeadProductQuery:
 		return &query[*ent.LeadProductQuery, predicate.LeadProduct, leadproduct.OrderOption]{typ: ent.TypeLeadProduct, tq: q}, nil
+	case *ent.OutboundMessageQuery:
+		return &query[*ent.OutboundMessageQuery, predicate.OutboundMessage, outboundmessage.OrderOption]{typ: ent.TypeOutboundMessage, tq: q}, nil
 	case *ent.OutboxEventQuery:
 		return &query[*ent.OutboxEventQuery, predicate.OutboxEvent, outboxevent.OrderOption]{typ: ent.TypeOutboxEvent, tq: q}, nil
 	case *ent.PackagePriceQuery:

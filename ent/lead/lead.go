@@ -184,6 +184,8 @@ const (
 	EdgeSurveys = "surveys"
 	// EdgeThirdPartyIds holds the string denoting the third_party_ids edge name in mutations.
 	EdgeThirdPartyIds = "third_party_ids"
+	// EdgeAutomationRuns holds the string denoting the automation_runs edge name in mutations.
+	EdgeAutomationRuns = "automation_runs"
 	// Table holds the table name of the lead in the database.
 	Table = "leads"
 	// StatusTable is the table that holds the status relation/edge.
@@ -310,6 +312,13 @@ const (
 	ThirdPartyIdsInverseTable = "connection_third_party_ids"
 	// ThirdPartyIdsColumn is the table column denoting the third_party_ids relation/edge.
 	ThirdPartyIdsColumn = "connection_id"
+	// AutomationRunsTable is the table that holds the automation_runs relation/edge.
+	AutomationRunsTable = "automation_runs"
+	// AutomationRunsInverseTable is the table name for the AutomationRun entity.
+	// It exists in this package in order to avoid circular dependency with the "automationrun" package.
+	AutomationRunsInverseTable = "automation_runs"
+	// AutomationRunsColumn is the table column denoting the automation_runs relation/edge.
+	AutomationRunsColumn = "lead_id"
 )
 
 // Columns holds all SQL columns for lead fields.
@@ -970,6 +979,20 @@ func ByThirdPartyIds(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newThirdPartyIdsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
+
+// ByAutomationRunsCount orders the results by automation_runs count.
+func ByAutomationRunsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newAutomationRunsStep(), opts...)
+	}
+}
+
+// ByAutomationRuns orders the results by automation_runs terms.
+func ByAutomationRuns(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newAutomationRunsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newStatusStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -1094,5 +1117,12 @@ func newThirdPartyIdsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(ThirdPartyIdsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, ThirdPartyIdsTable, ThirdPartyIdsColumn),
+	)
+}
+func newAutomationRunsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(AutomationRunsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, AutomationRunsTable, AutomationRunsColumn),
 	)
 }

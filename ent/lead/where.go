@@ -3705,6 +3705,29 @@ func HasThirdPartyIdsWith(preds ...predicate.ConnectionThirdPartyID) predicate.L
 	})
 }
 
+// HasAutomationRuns applies the HasEdge predicate on the "automation_runs" edge.
+func HasAutomationRuns() predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, AutomationRunsTable, AutomationRunsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasAutomationRunsWith applies the HasEdge predicate on the "automation_runs" edge with a given conditions (other predicates).
+func HasAutomationRunsWith(preds ...predicate.AutomationRun) predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := newAutomationRunsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Lead) predicate.Lead {
 	return predicate.Lead(sql.AndPredicates(predicates...))

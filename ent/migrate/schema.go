@@ -189,6 +189,7 @@ var (
 		{Name: "automation_trigger", Type: field.TypeString},
 		{Name: "nodes", Type: field.TypeJSON},
 		{Name: "edges", Type: field.TypeJSON},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// AutomationsTable holds the schema information for the "automations" table.
@@ -199,7 +200,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "automations_franchises_franchise",
-				Columns:    []*schema.Column{AutomationsColumns[14]},
+				Columns:    []*schema.Column{AutomationsColumns[15]},
 				RefColumns: []*schema.Column{FranchisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -209,6 +210,113 @@ var (
 				Name:    "automation_tenant_id_date_created",
 				Unique:  false,
 				Columns: []*schema.Column{AutomationsColumns[1], AutomationsColumns[2]},
+			},
+		},
+	}
+	// AutomationRunsColumns holds the columns for the "automation_runs" table.
+	AutomationRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "automation_run"},
+		{Name: "event_id", Type: field.TypeUUID},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "record_id", Type: field.TypeUUID},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"RUNNING", "WAITING", "DONE", "FAILED", "STOPPED"}},
+		{Name: "reason", Type: field.TypeString, Default: ""},
+		{Name: "depth", Type: field.TypeInt, Default: 0},
+		{Name: "causation_run_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "automation_id", Type: field.TypeUUID},
+		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// AutomationRunsTable holds the schema information for the "automation_runs" table.
+	AutomationRunsTable = &schema.Table{
+		Name:       "automation_runs",
+		Columns:    AutomationRunsColumns,
+		PrimaryKey: []*schema.Column{AutomationRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_runs_automations_automation",
+				Columns:    []*schema.Column{AutomationRunsColumns[18]},
+				RefColumns: []*schema.Column{AutomationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "automation_runs_leads_lead",
+				Columns:    []*schema.Column{AutomationRunsColumns[19]},
+				RefColumns: []*schema.Column{LeadsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationrun_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[1], AutomationRunsColumns[2]},
+			},
+			{
+				Name:    "automationrun_automation_id_event_id",
+				Unique:  true,
+				Columns: []*schema.Column{AutomationRunsColumns[18], AutomationRunsColumns[10]},
+			},
+			{
+				Name:    "automationrun_lead_id",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[19]},
+			},
+		},
+	}
+	// AutomationRunStepsColumns holds the columns for the "automation_run_steps" table.
+	AutomationRunStepsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "automation_run_step"},
+		{Name: "position", Type: field.TypeInt},
+		{Name: "node_id", Type: field.TypeString},
+		{Name: "node_type", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DONE", "SKIPPED", "FAILED", "WAITING"}},
+		{Name: "detail", Type: field.TypeString, Default: ""},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "wait_until", Type: field.TypeTime, Nullable: true},
+		{Name: "run_id", Type: field.TypeUUID},
+	}
+	// AutomationRunStepsTable holds the schema information for the "automation_run_steps" table.
+	AutomationRunStepsTable = &schema.Table{
+		Name:       "automation_run_steps",
+		Columns:    AutomationRunStepsColumns,
+		PrimaryKey: []*schema.Column{AutomationRunStepsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_run_steps_automation_runs_run",
+				Columns:    []*schema.Column{AutomationRunStepsColumns[17]},
+				RefColumns: []*schema.Column{AutomationRunsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationrunstep_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunStepsColumns[1], AutomationRunStepsColumns[2]},
+			},
+			{
+				Name:    "automationrunstep_run_id_position",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunStepsColumns[17], AutomationRunStepsColumns[10]},
 			},
 		},
 	}
@@ -577,6 +685,7 @@ var (
 		{Name: "node_id", Type: field.TypeString, Default: ""},
 		{Name: "run_at", Type: field.TypeTime},
 		{Name: "done_at", Type: field.TypeTime, Nullable: true},
+		{Name: "run_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "automation_id", Type: field.TypeUUID},
 	}
 	// DelayedAutomationsTable holds the schema information for the "delayed_automations" table.
@@ -587,7 +696,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "delayed_automations_automations_automation",
-				Columns:    []*schema.Column{DelayedAutomationsColumns[14]},
+				Columns:    []*schema.Column{DelayedAutomationsColumns[15]},
 				RefColumns: []*schema.Column{AutomationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -601,12 +710,17 @@ var (
 			{
 				Name:    "delayedautomation_automation_id_done_at",
 				Unique:  false,
-				Columns: []*schema.Column{DelayedAutomationsColumns[14], DelayedAutomationsColumns[13]},
+				Columns: []*schema.Column{DelayedAutomationsColumns[15], DelayedAutomationsColumns[13]},
 			},
 			{
 				Name:    "delayedautomation_run_at",
 				Unique:  false,
 				Columns: []*schema.Column{DelayedAutomationsColumns[12]},
+			},
+			{
+				Name:    "delayedautomation_lead_id_done_at",
+				Unique:  false,
+				Columns: []*schema.Column{DelayedAutomationsColumns[10], DelayedAutomationsColumns[13]},
 			},
 		},
 	}
@@ -1078,6 +1192,41 @@ var (
 				Name:    "leadproduct_tenant_id_date_created",
 				Unique:  false,
 				Columns: []*schema.Column{LeadProductsColumns[1], LeadProductsColumns[2]},
+			},
+		},
+	}
+	// OutboundMessagesColumns holds the columns for the "outbound_messages" table.
+	OutboundMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "outbound_message"},
+		{Name: "channel", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS"}},
+		{Name: "recipient", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString, Default: ""},
+		{Name: "body", Type: field.TypeString, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"MAILBOX", "PENDING", "SENT", "FAILED"}},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "run_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+	}
+	// OutboundMessagesTable holds the schema information for the "outbound_messages" table.
+	OutboundMessagesTable = &schema.Table{
+		Name:       "outbound_messages",
+		Columns:    OutboundMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboundMessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboundmessage_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{OutboundMessagesColumns[1], OutboundMessagesColumns[2]},
 			},
 		},
 	}
@@ -2044,6 +2193,8 @@ var (
 		AccountsTable,
 		AppointmentsTable,
 		AutomationsTable,
+		AutomationRunsTable,
+		AutomationRunStepsTable,
 		ConnectionStagesTable,
 		ConnectionThirdPartyIdsTable,
 		ContactsTable,
@@ -2060,6 +2211,7 @@ var (
 		LeadsTable,
 		PackagesTable,
 		LeadProductsTable,
+		OutboundMessagesTable,
 		OutboxEventsTable,
 		PackagePricesTable,
 		PermissionsTable,
@@ -2105,6 +2257,15 @@ func init() {
 	AutomationsTable.ForeignKeys[0].RefTable = FranchisesTable
 	AutomationsTable.Annotation = &entsql.Annotation{
 		Table: "automations",
+	}
+	AutomationRunsTable.ForeignKeys[0].RefTable = AutomationsTable
+	AutomationRunsTable.ForeignKeys[1].RefTable = LeadsTable
+	AutomationRunsTable.Annotation = &entsql.Annotation{
+		Table: "automation_runs",
+	}
+	AutomationRunStepsTable.ForeignKeys[0].RefTable = AutomationRunsTable
+	AutomationRunStepsTable.Annotation = &entsql.Annotation{
+		Table: "automation_run_steps",
 	}
 	ConnectionStagesTable.Annotation = &entsql.Annotation{
 		Table: "connection_stages",
@@ -2177,6 +2338,9 @@ func init() {
 	LeadProductsTable.ForeignKeys[1].RefTable = LeadsTable
 	LeadProductsTable.Annotation = &entsql.Annotation{
 		Table: "lead_products",
+	}
+	OutboundMessagesTable.Annotation = &entsql.Annotation{
+		Table: "outbound_messages",
 	}
 	OutboxEventsTable.Annotation = &entsql.Annotation{
 		Table: "outbox_events",

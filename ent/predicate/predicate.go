@@ -15,6 +15,12 @@ type Appointment func(*sql.Selector)
 // Automation is the predicate function for automation builders.
 type Automation func(*sql.Selector)
 
+// AutomationRun is the predicate function for automationrun builders.
+type AutomationRun func(*sql.Selector)
+
+// AutomationRunStep is the predicate function for automationrunstep builders.
+type AutomationRunStep func(*sql.Selector)
+
 // ConnectionStage is the predicate function for connectionstage builders.
 type ConnectionStage func(*sql.Selector)
 
@@ -62,6 +68,9 @@ type LeadPackage func(*sql.Selector)
 
 // LeadProduct is the predicate function for leadproduct builders.
 type LeadProduct func(*sql.Selector)
+
+// OutboundMessage is the predicate function for outboundmessage builders.
+type OutboundMessage func(*sql.Selector)
 
 // OutboxEvent is the predicate function for outboxevent builders.
 type OutboxEvent func(*sql.Selector)

@@ -8,6 +8,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -24,6 +26,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -192,10 +195,80 @@ func init() {
 	automationDescFlowEdges := automationFields[3].Descriptor()
 	// automation.DefaultFlowEdges holds the default value on creation for the flow_edges field.
 	automation.DefaultFlowEdges = automationDescFlowEdges.Default.([]map[string]interface{})
+	// automationDescIsActive is the schema descriptor for is_active field.
+	automationDescIsActive := automationFields[5].Descriptor()
+	// automation.DefaultIsActive holds the default value on creation for the is_active field.
+	automation.DefaultIsActive = automationDescIsActive.Default.(bool)
 	// automationDescID is the schema descriptor for id field.
 	automationDescID := automationMixinFields0[0].Descriptor()
 	// automation.DefaultID holds the default value on creation for the id field.
 	automation.DefaultID = automationDescID.Default.(func() uuid.UUID)
+	automationrunMixin := schema.AutomationRun{}.Mixin()
+	automationrunMixinHooks0 := automationrunMixin[0].Hooks()
+	automationrun.Hooks[0] = automationrunMixinHooks0[0]
+	automationrunMixinInters0 := automationrunMixin[0].Interceptors()
+	automationrun.Interceptors[0] = automationrunMixinInters0[0]
+	automationrunMixinFields0 := automationrunMixin[0].Fields()
+	_ = automationrunMixinFields0
+	automationrunFields := schema.AutomationRun{}.Fields()
+	_ = automationrunFields
+	// automationrunDescDateCreated is the schema descriptor for date_created field.
+	automationrunDescDateCreated := automationrunMixinFields0[2].Descriptor()
+	// automationrun.DefaultDateCreated holds the default value on creation for the date_created field.
+	automationrun.DefaultDateCreated = automationrunDescDateCreated.Default.(func() time.Time)
+	// automationrunDescIsDeleted is the schema descriptor for is_deleted field.
+	automationrunDescIsDeleted := automationrunMixinFields0[6].Descriptor()
+	// automationrun.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	automationrun.DefaultIsDeleted = automationrunDescIsDeleted.Default.(bool)
+	// automationrunDescDtype is the schema descriptor for dtype field.
+	automationrunDescDtype := automationrunMixinFields0[9].Descriptor()
+	// automationrun.DefaultDtype holds the default value on creation for the dtype field.
+	automationrun.DefaultDtype = automationrunDescDtype.Default.(string)
+	// automationrunDescReason is the schema descriptor for reason field.
+	automationrunDescReason := automationrunFields[6].Descriptor()
+	// automationrun.DefaultReason holds the default value on creation for the reason field.
+	automationrun.DefaultReason = automationrunDescReason.Default.(string)
+	// automationrunDescDepth is the schema descriptor for depth field.
+	automationrunDescDepth := automationrunFields[7].Descriptor()
+	// automationrun.DefaultDepth holds the default value on creation for the depth field.
+	automationrun.DefaultDepth = automationrunDescDepth.Default.(int)
+	// automationrunDescID is the schema descriptor for id field.
+	automationrunDescID := automationrunMixinFields0[0].Descriptor()
+	// automationrun.DefaultID holds the default value on creation for the id field.
+	automationrun.DefaultID = automationrunDescID.Default.(func() uuid.UUID)
+	automationrunstepMixin := schema.AutomationRunStep{}.Mixin()
+	automationrunstepMixinHooks0 := automationrunstepMixin[0].Hooks()
+	automationrunstep.Hooks[0] = automationrunstepMixinHooks0[0]
+	automationrunstepMixinInters0 := automationrunstepMixin[0].Interceptors()
+	automationrunstep.Interceptors[0] = automationrunstepMixinInters0[0]
+	automationrunstepMixinFields0 := automationrunstepMixin[0].Fields()
+	_ = automationrunstepMixinFields0
+	automationrunstepFields := schema.AutomationRunStep{}.Fields()
+	_ = automationrunstepFields
+	// automationrunstepDescDateCreated is the schema descriptor for date_created field.
+	automationrunstepDescDateCreated := automationrunstepMixinFields0[2].Descriptor()
+	// automationrunstep.DefaultDateCreated holds the default value on creation for the date_created field.
+	automationrunstep.DefaultDateCreated = automationrunstepDescDateCreated.Default.(func() time.Time)
+	// automationrunstepDescIsDeleted is the schema descriptor for is_deleted field.
+	automationrunstepDescIsDeleted := automationrunstepMixinFields0[6].Descriptor()
+	// automationrunstep.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	automationrunstep.DefaultIsDeleted = automationrunstepDescIsDeleted.Default.(bool)
+	// automationrunstepDescDtype is the schema descriptor for dtype field.
+	automationrunstepDescDtype := automationrunstepMixinFields0[9].Descriptor()
+	// automationrunstep.DefaultDtype holds the default value on creation for the dtype field.
+	automationrunstep.DefaultDtype = automationrunstepDescDtype.Default.(string)
+	// automationrunstepDescDetail is the schema descriptor for detail field.
+	automationrunstepDescDetail := automationrunstepFields[5].Descriptor()
+	// automationrunstep.DefaultDetail holds the default value on creation for the detail field.
+	automationrunstep.DefaultDetail = automationrunstepDescDetail.Default.(string)
+	// automationrunstepDescError is the schema descriptor for error field.
+	automationrunstepDescError := automationrunstepFields[6].Descriptor()
+	// automationrunstep.DefaultError holds the default value on creation for the error field.
+	automationrunstep.DefaultError = automationrunstepDescError.Default.(string)
+	// automationrunstepDescID is the schema descriptor for id field.
+	automationrunstepDescID := automationrunstepMixinFields0[0].Descriptor()
+	// automationrunstep.DefaultID holds the default value on creation for the id field.
+	automationrunstep.DefaultID = automationrunstepDescID.Default.(func() uuid.UUID)
 	connectionstageMixin := schema.ConnectionStage{}.Mixin()
 	connectionstageMixinHooks0 := connectionstageMixin[0].Hooks()
 	connectionstage.Hooks[0] = connectionstageMixinHooks0[0]
@@ -774,6 +847,43 @@ func init() {
 	leadproductDescID := leadproductMixinFields0[0].Descriptor()
 	// leadproduct.DefaultID holds the default value on creation for the id field.
 	leadproduct.DefaultID = leadproductDescID.Default.(func() uuid.UUID)
+	outboundmessageMixin := schema.OutboundMessage{}.Mixin()
+	outboundmessageMixinHooks0 := outboundmessageMixin[0].Hooks()
+	outboundmessage.Hooks[0] = outboundmessageMixinHooks0[0]
+	outboundmessageMixinInters0 := outboundmessageMixin[0].Interceptors()
+	outboundmessage.Interceptors[0] = outboundmessageMixinInters0[0]
+	outboundmessageMixinFields0 := outboundmessageMixin[0].Fields()
+	_ = outboundmessageMixinFields0
+	outboundmessageFields := schema.OutboundMessage{}.Fields()
+	_ = outboundmessageFields
+	// outboundmessageDescDateCreated is the schema descriptor for date_created field.
+	outboundmessageDescDateCreated := outboundmessageMixinFields0[2].Descriptor()
+	// outboundmessage.DefaultDateCreated holds the default value on creation for the date_created field.
+	outboundmessage.DefaultDateCreated = outboundmessageDescDateCreated.Default.(func() time.Time)
+	// outboundmessageDescIsDeleted is the schema descriptor for is_deleted field.
+	outboundmessageDescIsDeleted := outboundmessageMixinFields0[6].Descriptor()
+	// outboundmessage.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	outboundmessage.DefaultIsDeleted = outboundmessageDescIsDeleted.Default.(bool)
+	// outboundmessageDescDtype is the schema descriptor for dtype field.
+	outboundmessageDescDtype := outboundmessageMixinFields0[9].Descriptor()
+	// outboundmessage.DefaultDtype holds the default value on creation for the dtype field.
+	outboundmessage.DefaultDtype = outboundmessageDescDtype.Default.(string)
+	// outboundmessageDescSubject is the schema descriptor for subject field.
+	outboundmessageDescSubject := outboundmessageFields[2].Descriptor()
+	// outboundmessage.DefaultSubject holds the default value on creation for the subject field.
+	outboundmessage.DefaultSubject = outboundmessageDescSubject.Default.(string)
+	// outboundmessageDescBody is the schema descriptor for body field.
+	outboundmessageDescBody := outboundmessageFields[3].Descriptor()
+	// outboundmessage.DefaultBody holds the default value on creation for the body field.
+	outboundmessage.DefaultBody = outboundmessageDescBody.Default.(string)
+	// outboundmessageDescError is the schema descriptor for error field.
+	outboundmessageDescError := outboundmessageFields[5].Descriptor()
+	// outboundmessage.DefaultError holds the default value on creation for the error field.
+	outboundmessage.DefaultError = outboundmessageDescError.Default.(string)
+	// outboundmessageDescID is the schema descriptor for id field.
+	outboundmessageDescID := outboundmessageMixinFields0[0].Descriptor()
+	// outboundmessage.DefaultID holds the default value on creation for the id field.
+	outboundmessage.DefaultID = outboundmessageDescID.Default.(func() uuid.UUID)
 	outboxeventMixin := schema.OutboxEvent{}.Mixin()
 	outboxeventMixinHooks0 := outboxeventMixin[0].Hooks()
 	outboxevent.Hooks[0] = outboxeventMixinHooks0[0]

@@ -28,6 +28,8 @@ func (Automation) Fields() []ent.Field {
 		field.JSON("flow_edges", []map[string]any{}).Default([]map[string]any{}).StorageKey("edges").
 			Annotations(entgql.Skip()),
 		field.UUID("franchise_id", uuid.UUID{}).Optional().Nillable(),
+		// An inactive automation keeps its graph but starts no run.
+		field.Bool("is_active").Default(true),
 	}
 }
 
@@ -35,6 +37,7 @@ func (Automation) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("franchise", Franchise.Type).Unique().Field("franchise_id"),
 		edge.From("delayed", DelayedAutomation.Type).Ref("automation").Annotations(entgql.Skip()),
+		edge.From("runs", AutomationRun.Type).Ref("automation").Annotations(entgql.RelayConnection()),
 	}
 }
 
@@ -55,6 +58,8 @@ func (DelayedAutomation) Fields() []ent.Field {
 		field.String("node_id").Default(""),
 		field.Time("run_at"),
 		field.Time("done_at").Optional().Nillable(),
+		// The run that waits: the delayed continuation resumes it.
+		field.UUID("run_id", uuid.UUID{}).Optional().Nillable(),
 	}
 }
 
@@ -63,7 +68,7 @@ func (DelayedAutomation) Edges() []ent.Edge {
 }
 
 func (DelayedAutomation) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("automation_id", "done_at"), index.Fields("run_at")}
+	return []ent.Index{index.Fields("automation_id", "done_at"), index.Fields("run_at"), index.Fields("lead_id", "done_at")}
 }
 
 func (DelayedAutomation) Annotations() []schema.Annotation {

@@ -108,6 +108,7 @@ func (Lead) Edges() []ent.Edge {
 		edge.From("packages", LeadPackage.Type).Ref("lead"),
 		edge.From("surveys", Survey.Type).Ref("lead"),
 		edge.From("third_party_ids", ConnectionThirdPartyID.Type).Ref("connection"),
+		edge.From("automation_runs", AutomationRun.Type).Ref("lead").Annotations(entgql.RelayConnection()),
 	}
 }
 

@@ -53,6 +53,9 @@ const (
 	typePackagePrice
 	typeCreditAssessment
 	typeOutboxEvent
+	typeAutomationRun
+	typeAutomationRunStep
+	typeOutboundMessage
 )
 
 // globalID is the id field of the rows that no tenant owns.

@@ -167,10 +167,12 @@ type ComplexityRoot struct {
 		Franchise               func(childComplexity int) int
 		FranchiseID             func(childComplexity int) int
 		ID                      func(childComplexity int) int
+		IsActive                func(childComplexity int) int
 		IsDeleted               func(childComplexity int) int
 		ModifiedBy              func(childComplexity int) int
 		Name                    func(childComplexity int) int
 		Nodes                   func(childComplexity int) int
+		Runs                    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationRunOrder, where *ent.AutomationRunWhereInput) int
 	}
 
 	AutomationConnection struct {
@@ -182,6 +184,66 @@ type ComplexityRoot struct {
 	AutomationEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	AutomationRun struct {
+		Automation     func(childComplexity int) int
+		AutomationID   func(childComplexity int) int
+		CausationRunID func(childComplexity int) int
+		DateCreated    func(childComplexity int) int
+		DateDeleted    func(childComplexity int) int
+		DateModified   func(childComplexity int) int
+		Depth          func(childComplexity int) int
+		Dtype          func(childComplexity int) int
+		EventID        func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IsDeleted      func(childComplexity int) int
+		Lead           func(childComplexity int) int
+		LeadID         func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		RecordID       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Steps          func(childComplexity int) int
+		Topic          func(childComplexity int) int
+	}
+
+	AutomationRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AutomationRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	AutomationRunStep struct {
+		DateCreated  func(childComplexity int) int
+		DateDeleted  func(childComplexity int) int
+		DateModified func(childComplexity int) int
+		Detail       func(childComplexity int) int
+		Dtype        func(childComplexity int) int
+		Error        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsDeleted    func(childComplexity int) int
+		NodeID       func(childComplexity int) int
+		NodeType     func(childComplexity int) int
+		Position     func(childComplexity int) int
+		Run          func(childComplexity int) int
+		RunID        func(childComplexity int) int
+		Status       func(childComplexity int) int
+		WaitUntil    func(childComplexity int) int
+	}
+
+	AutomationTestStep struct {
+		Detail    func(childComplexity int) int
+		Error     func(childComplexity int) int
+		NodeID    func(childComplexity int) int
+		NodeType  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		WaitUntil func(childComplexity int) int
 	}
 
 	ConnectionStage struct {
@@ -500,6 +562,7 @@ type ComplexityRoot struct {
 		Appointments                   func(childComplexity int) int
 		Assignees                      func(childComplexity int) int
 		AutomationDay                  func(childComplexity int) int
+		AutomationRuns                 func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationRunOrder, where *ent.AutomationRunWhereInput) int
 		BoardPosition                  func(childComplexity int) int
 		Category                       func(childComplexity int) int
 		ConnectionClosedBy             func(childComplexity int) int
@@ -663,6 +726,7 @@ type ComplexityRoot struct {
 		ReactivateUser      func(childComplexity int, id uuid.UUID) int
 		RemovePipelineStage func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID) int
 		RenamePipeline      func(childComplexity int, id uuid.UUID, name string) int
+		TestAutomation      func(childComplexity int, id uuid.UUID, leadID uuid.UUID) int
 		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
 		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
 		UpdateContact       func(childComplexity int, id uuid.UUID, input model.ContactInput) int
@@ -681,6 +745,35 @@ type ComplexityRoot struct {
 		UpdateStatus        func(childComplexity int, id uuid.UUID, input model.StatusInput) int
 		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
 		UpdateUser          func(childComplexity int, id uuid.UUID, input model.UserInput) int
+	}
+
+	OutboundMessage struct {
+		Body         func(childComplexity int) int
+		Channel      func(childComplexity int) int
+		DateCreated  func(childComplexity int) int
+		DateDeleted  func(childComplexity int) int
+		DateModified func(childComplexity int) int
+		Dtype        func(childComplexity int) int
+		Error        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsDeleted    func(childComplexity int) int
+		LeadID       func(childComplexity int) int
+		Recipient    func(childComplexity int) int
+		RunID        func(childComplexity int) int
+		SentAt       func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Subject      func(childComplexity int) int
+	}
+
+	OutboundMessageConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	OutboundMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Package struct {
@@ -871,6 +964,7 @@ type ComplexityRoot struct {
 		Leads               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Node                func(childComplexity int, id uuid.UUID) int
 		Nodes               func(childComplexity int, ids []uuid.UUID) int
+		OutboundMessages    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		PermissionCatalogue func(childComplexity int) int
 		Pipelines           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
 		ProductGroups       func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) int
@@ -1687,6 +1781,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Automation.ID(childComplexity), true
+	case "Automation.isActive":
+		if e.ComplexityRoot.Automation.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Automation.IsActive(childComplexity), true
 	case "Automation.isDeleted":
 		if e.ComplexityRoot.Automation.IsDeleted == nil {
 			break
@@ -1711,6 +1811,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Automation.Nodes(childComplexity), true
+	case "Automation.runs":
+		if e.ComplexityRoot.Automation.Runs == nil {
+			break
+		}
+
+		args, err := ec.field_Automation_runs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Automation.Runs(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AutomationRunOrder), args["where"].(*ent.AutomationRunWhereInput)), true
 
 	case "AutomationConnection.edges":
 		if e.ComplexityRoot.AutomationConnection.Edges == nil {
@@ -1743,6 +1854,281 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationEdge.Node(childComplexity), true
+
+	case "AutomationRun.automation":
+		if e.ComplexityRoot.AutomationRun.Automation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Automation(childComplexity), true
+	case "AutomationRun.automationID":
+		if e.ComplexityRoot.AutomationRun.AutomationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.AutomationID(childComplexity), true
+	case "AutomationRun.causationRunID":
+		if e.ComplexityRoot.AutomationRun.CausationRunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.CausationRunID(childComplexity), true
+	case "AutomationRun.dateCreated":
+		if e.ComplexityRoot.AutomationRun.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.DateCreated(childComplexity), true
+	case "AutomationRun.dateDeleted":
+		if e.ComplexityRoot.AutomationRun.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.DateDeleted(childComplexity), true
+	case "AutomationRun.dateModified":
+		if e.ComplexityRoot.AutomationRun.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.DateModified(childComplexity), true
+	case "AutomationRun.depth":
+		if e.ComplexityRoot.AutomationRun.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Depth(childComplexity), true
+	case "AutomationRun.dtype":
+		if e.ComplexityRoot.AutomationRun.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Dtype(childComplexity), true
+	case "AutomationRun.eventID":
+		if e.ComplexityRoot.AutomationRun.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.EventID(childComplexity), true
+	case "AutomationRun.finishedAt":
+		if e.ComplexityRoot.AutomationRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.FinishedAt(childComplexity), true
+	case "AutomationRun.id":
+		if e.ComplexityRoot.AutomationRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.ID(childComplexity), true
+	case "AutomationRun.isDeleted":
+		if e.ComplexityRoot.AutomationRun.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.IsDeleted(childComplexity), true
+	case "AutomationRun.lead":
+		if e.ComplexityRoot.AutomationRun.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Lead(childComplexity), true
+	case "AutomationRun.leadID":
+		if e.ComplexityRoot.AutomationRun.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.LeadID(childComplexity), true
+	case "AutomationRun.reason":
+		if e.ComplexityRoot.AutomationRun.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Reason(childComplexity), true
+	case "AutomationRun.recordID":
+		if e.ComplexityRoot.AutomationRun.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.RecordID(childComplexity), true
+	case "AutomationRun.status":
+		if e.ComplexityRoot.AutomationRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Status(childComplexity), true
+	case "AutomationRun.steps":
+		if e.ComplexityRoot.AutomationRun.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Steps(childComplexity), true
+	case "AutomationRun.topic":
+		if e.ComplexityRoot.AutomationRun.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.Topic(childComplexity), true
+
+	case "AutomationRunConnection.edges":
+		if e.ComplexityRoot.AutomationRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunConnection.Edges(childComplexity), true
+	case "AutomationRunConnection.pageInfo":
+		if e.ComplexityRoot.AutomationRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunConnection.PageInfo(childComplexity), true
+	case "AutomationRunConnection.totalCount":
+		if e.ComplexityRoot.AutomationRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunConnection.TotalCount(childComplexity), true
+
+	case "AutomationRunEdge.cursor":
+		if e.ComplexityRoot.AutomationRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunEdge.Cursor(childComplexity), true
+	case "AutomationRunEdge.node":
+		if e.ComplexityRoot.AutomationRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunEdge.Node(childComplexity), true
+
+	case "AutomationRunStep.dateCreated":
+		if e.ComplexityRoot.AutomationRunStep.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.DateCreated(childComplexity), true
+	case "AutomationRunStep.dateDeleted":
+		if e.ComplexityRoot.AutomationRunStep.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.DateDeleted(childComplexity), true
+	case "AutomationRunStep.dateModified":
+		if e.ComplexityRoot.AutomationRunStep.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.DateModified(childComplexity), true
+	case "AutomationRunStep.detail":
+		if e.ComplexityRoot.AutomationRunStep.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Detail(childComplexity), true
+	case "AutomationRunStep.dtype":
+		if e.ComplexityRoot.AutomationRunStep.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Dtype(childComplexity), true
+	case "AutomationRunStep.error":
+		if e.ComplexityRoot.AutomationRunStep.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Error(childComplexity), true
+	case "AutomationRunStep.id":
+		if e.ComplexityRoot.AutomationRunStep.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.ID(childComplexity), true
+	case "AutomationRunStep.isDeleted":
+		if e.ComplexityRoot.AutomationRunStep.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.IsDeleted(childComplexity), true
+	case "AutomationRunStep.nodeID":
+		if e.ComplexityRoot.AutomationRunStep.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.NodeID(childComplexity), true
+	case "AutomationRunStep.nodeType":
+		if e.ComplexityRoot.AutomationRunStep.NodeType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.NodeType(childComplexity), true
+	case "AutomationRunStep.position":
+		if e.ComplexityRoot.AutomationRunStep.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Position(childComplexity), true
+	case "AutomationRunStep.run":
+		if e.ComplexityRoot.AutomationRunStep.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Run(childComplexity), true
+	case "AutomationRunStep.runID":
+		if e.ComplexityRoot.AutomationRunStep.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.RunID(childComplexity), true
+	case "AutomationRunStep.status":
+		if e.ComplexityRoot.AutomationRunStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.Status(childComplexity), true
+	case "AutomationRunStep.waitUntil":
+		if e.ComplexityRoot.AutomationRunStep.WaitUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.WaitUntil(childComplexity), true
+
+	case "AutomationTestStep.detail":
+		if e.ComplexityRoot.AutomationTestStep.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.Detail(childComplexity), true
+	case "AutomationTestStep.error":
+		if e.ComplexityRoot.AutomationTestStep.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.Error(childComplexity), true
+	case "AutomationTestStep.nodeId":
+		if e.ComplexityRoot.AutomationTestStep.NodeID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.NodeID(childComplexity), true
+	case "AutomationTestStep.nodeType":
+		if e.ComplexityRoot.AutomationTestStep.NodeType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.NodeType(childComplexity), true
+	case "AutomationTestStep.status":
+		if e.ComplexityRoot.AutomationTestStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.Status(childComplexity), true
+	case "AutomationTestStep.waitUntil":
+		if e.ComplexityRoot.AutomationTestStep.WaitUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationTestStep.WaitUntil(childComplexity), true
 
 	case "ConnectionStage.createdBy":
 		if e.ComplexityRoot.ConnectionStage.CreatedBy == nil {
@@ -3202,6 +3588,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.AutomationDay(childComplexity), true
+	case "Lead.automationRuns":
+		if e.ComplexityRoot.Lead.AutomationRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Lead_automationRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Lead.AutomationRuns(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.AutomationRunOrder), args["where"].(*ent.AutomationRunWhereInput)), true
 	case "Lead.boardPosition":
 		if e.ComplexityRoot.Lead.BoardPosition == nil {
 			break
@@ -4352,6 +4749,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenamePipeline(childComplexity, args["id"].(uuid.UUID), args["name"].(string)), true
+	case "Mutation.testAutomation":
+		if e.ComplexityRoot.Mutation.TestAutomation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testAutomation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestAutomation(childComplexity, args["id"].(uuid.UUID), args["leadId"].(uuid.UUID)), true
 	case "Mutation.updateAccount":
 		if e.ComplexityRoot.Mutation.UpdateAccount == nil {
 			break
@@ -4550,6 +4958,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UserInput)), true
+
+	case "OutboundMessage.body":
+		if e.ComplexityRoot.OutboundMessage.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Body(childComplexity), true
+	case "OutboundMessage.channel":
+		if e.ComplexityRoot.OutboundMessage.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Channel(childComplexity), true
+	case "OutboundMessage.dateCreated":
+		if e.ComplexityRoot.OutboundMessage.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.DateCreated(childComplexity), true
+	case "OutboundMessage.dateDeleted":
+		if e.ComplexityRoot.OutboundMessage.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.DateDeleted(childComplexity), true
+	case "OutboundMessage.dateModified":
+		if e.ComplexityRoot.OutboundMessage.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.DateModified(childComplexity), true
+	case "OutboundMessage.dtype":
+		if e.ComplexityRoot.OutboundMessage.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Dtype(childComplexity), true
+	case "OutboundMessage.error":
+		if e.ComplexityRoot.OutboundMessage.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Error(childComplexity), true
+	case "OutboundMessage.id":
+		if e.ComplexityRoot.OutboundMessage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.ID(childComplexity), true
+	case "OutboundMessage.isDeleted":
+		if e.ComplexityRoot.OutboundMessage.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.IsDeleted(childComplexity), true
+	case "OutboundMessage.leadID":
+		if e.ComplexityRoot.OutboundMessage.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.LeadID(childComplexity), true
+	case "OutboundMessage.recipient":
+		if e.ComplexityRoot.OutboundMessage.Recipient == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Recipient(childComplexity), true
+	case "OutboundMessage.runID":
+		if e.ComplexityRoot.OutboundMessage.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.RunID(childComplexity), true
+	case "OutboundMessage.sentAt":
+		if e.ComplexityRoot.OutboundMessage.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.SentAt(childComplexity), true
+	case "OutboundMessage.status":
+		if e.ComplexityRoot.OutboundMessage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Status(childComplexity), true
+	case "OutboundMessage.subject":
+		if e.ComplexityRoot.OutboundMessage.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.Subject(childComplexity), true
+
+	case "OutboundMessageConnection.edges":
+		if e.ComplexityRoot.OutboundMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessageConnection.Edges(childComplexity), true
+	case "OutboundMessageConnection.pageInfo":
+		if e.ComplexityRoot.OutboundMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessageConnection.PageInfo(childComplexity), true
+	case "OutboundMessageConnection.totalCount":
+		if e.ComplexityRoot.OutboundMessageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessageConnection.TotalCount(childComplexity), true
+
+	case "OutboundMessageEdge.cursor":
+		if e.ComplexityRoot.OutboundMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessageEdge.Cursor(childComplexity), true
+	case "OutboundMessageEdge.node":
+		if e.ComplexityRoot.OutboundMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessageEdge.Node(childComplexity), true
 
 	case "Package.createdBy":
 		if e.ComplexityRoot.Package.CreatedBy == nil {
@@ -5484,6 +6015,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Query.outboundMessages":
+		if e.ComplexityRoot.Query.OutboundMessages == nil {
+			break
+		}
+
+		args, err := ec.field_Query_outboundMessages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OutboundMessages(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int)), true
 	case "Query.permissionCatalogue":
 		if e.ComplexityRoot.Query.PermissionCatalogue == nil {
 			break
@@ -6961,6 +7503,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AppointmentWhereInput", ec.unmarshalInputAppointmentWhereInput),
 			graphql.NewInputUnmarshaler("AutomationInput", ec.unmarshalInputAutomationInput),
 			graphql.NewInputUnmarshaler("AutomationOrder", ec.unmarshalInputAutomationOrder),
+			graphql.NewInputUnmarshaler("AutomationRunOrder", ec.unmarshalInputAutomationRunOrder),
+			graphql.NewInputUnmarshaler("AutomationRunStepOrder", ec.unmarshalInputAutomationRunStepOrder),
+			graphql.NewInputUnmarshaler("AutomationRunStepWhereInput", ec.unmarshalInputAutomationRunStepWhereInput),
+			graphql.NewInputUnmarshaler("AutomationRunWhereInput", ec.unmarshalInputAutomationRunWhereInput),
 			graphql.NewInputUnmarshaler("AutomationWhereInput", ec.unmarshalInputAutomationWhereInput),
 			graphql.NewInputUnmarshaler("ConnectionStageOrder", ec.unmarshalInputConnectionStageOrder),
 			graphql.NewInputUnmarshaler("ConnectionStageWhereInput", ec.unmarshalInputConnectionStageWhereInput),
@@ -6997,6 +7543,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LeadProductOrder", ec.unmarshalInputLeadProductOrder),
 			graphql.NewInputUnmarshaler("LeadProductWhereInput", ec.unmarshalInputLeadProductWhereInput),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
+			graphql.NewInputUnmarshaler("OutboundMessageOrder", ec.unmarshalInputOutboundMessageOrder),
+			graphql.NewInputUnmarshaler("OutboundMessageWhereInput", ec.unmarshalInputOutboundMessageWhereInput),
 			graphql.NewInputUnmarshaler("PackageOrder", ec.unmarshalInputPackageOrder),
 			graphql.NewInputUnmarshaler("PackagePriceOrder", ec.unmarshalInputPackagePriceOrder),
 			graphql.NewInputUnmarshaler("PackagePriceWhereInput", ec.unmarshalInputPackagePriceWhereInput),
@@ -7464,6 +8012,40 @@ extend type UserThirdPartyID {
   createdBy: User
   modifiedBy: User
   deletedBy: User
+}
+`, BuiltIn: false},
+	{Name: "../../schema/automation_runtime.graphqls", Input: `# Hand-written: the automation runtime (internal/automation). Runs and their
+# steps are ent types (Automation.runs and Lead.automationRuns are
+# generated connections); this file adds the dry run and the development
+# mailbox.
+
+"One node of a dry run: what a run would do there."
+type AutomationTestStep {
+  nodeId: String!
+  nodeType: String!
+  "DONE, FAILED or WAITING (a delay)."
+  status: String!
+  detail: String!
+  error: String!
+  waitUntil: Time
+}
+
+extend type Mutation {
+  """
+  The path a run of automation ` + "`" + `id` + "`" + ` would take for lead ` + "`" + `leadId` + "`" + ` now:
+  conditions are evaluated against the lead, actions and delays are only
+  described. Nothing is written. Needs automation.read.
+  """
+  testAutomation(id: ID!, leadId: ID!): [AutomationTestStep!]!
+}
+
+extend type Query {
+  """
+  Emails and SMS that automations sent or, without a configured transport
+  (CONECRM_SMTP_URL), kept here: the development mailbox. Newest first.
+  Needs automation.read.
+  """
+  outboundMessages(after: Cursor, first: Int, before: Cursor, last: Int): OutboundMessageConnection!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -8199,7 +8781,39 @@ type Automation implements Node {
   automationTrigger: String!
   nodes: [Map!]!
   franchiseID: ID
+  isActive: Boolean!
   franchise: Franchise
+  runs(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AutomationRuns returned from the connection.
+    """
+    orderBy: [AutomationRunOrder!]
+
+    """
+    Filtering options for AutomationRuns returned from the connection.
+    """
+    where: AutomationRunWhereInput
+  ): AutomationRunConnection!
 }
 """
 A connection to a list of items.
@@ -8251,6 +8865,478 @@ enum AutomationOrderField {
   DATE_CREATED
   DATE_MODIFIED
   NAME
+}
+type AutomationRun implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  automationID: ID!
+  """
+  the outbox event that triggered the run
+  """
+  eventID: UUID!
+  topic: String!
+  """
+  the event's subject
+  """
+  recordID: UUID!
+  leadID: ID
+  status: AutomationRunStatus!
+  """
+  why a run stopped or failed
+  """
+  reason: String!
+  """
+  length of the causal chain of automation runs before this one
+  """
+  depth: Int!
+  """
+  the run whose effect caused the event
+  """
+  causationRunID: UUID
+  finishedAt: Time
+  automation: Automation!
+  lead: Lead
+  steps: [AutomationRunStep!]
+}
+"""
+A connection to a list of items.
+"""
+type AutomationRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [AutomationRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AutomationRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AutomationRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AutomationRun connections
+"""
+input AutomationRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutomationRuns.
+  """
+  field: AutomationRunOrderField!
+}
+"""
+Properties by which AutomationRun connections can be ordered.
+"""
+enum AutomationRunOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+}
+"""
+AutomationRunStatus is enum for the field status
+"""
+enum AutomationRunStatus @goModel(model: "github.com/conecrm/gateway/ent/automationrun.Status") {
+  RUNNING
+  WAITING
+  DONE
+  FAILED
+  STOPPED
+}
+type AutomationRunStep implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  runID: ID!
+  """
+  order of the step within its run
+  """
+  position: Int!
+  nodeID: String!
+  nodeType: String!
+  status: AutomationRunStepStatus!
+  """
+  a condition's outcome, the record an action made…
+  """
+  detail: String!
+  error: String!
+  waitUntil: Time
+  run: AutomationRun!
+}
+"""
+Ordering options for AutomationRunStep connections
+"""
+input AutomationRunStepOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AutomationRunSteps.
+  """
+  field: AutomationRunStepOrderField!
+}
+"""
+Properties by which AutomationRunStep connections can be ordered.
+"""
+enum AutomationRunStepOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+}
+"""
+AutomationRunStepStatus is enum for the field status
+"""
+enum AutomationRunStepStatus @goModel(model: "github.com/conecrm/gateway/ent/automationrunstep.Status") {
+  DONE
+  SKIPPED
+  FAILED
+  WAITING
+}
+"""
+AutomationRunStepWhereInput is used for filtering AutomationRunStep objects.
+Input was generated by ent.
+"""
+input AutomationRunStepWhereInput {
+  not: AutomationRunStepWhereInput
+  and: [AutomationRunStepWhereInput!]
+  or: [AutomationRunStepWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  run_id field predicates
+  """
+  runID: ID
+  runIDNEQ: ID
+  runIDIn: [ID!]
+  runIDNotIn: [ID!]
+  """
+  position field predicates
+  """
+  position: Int
+  positionNEQ: Int
+  positionIn: [Int!]
+  positionNotIn: [Int!]
+  positionGT: Int
+  positionGTE: Int
+  positionLT: Int
+  positionLTE: Int
+  """
+  node_id field predicates
+  """
+  nodeID: String
+  nodeIDNEQ: String
+  nodeIDIn: [String!]
+  nodeIDNotIn: [String!]
+  nodeIDGT: String
+  nodeIDGTE: String
+  nodeIDLT: String
+  nodeIDLTE: String
+  nodeIDContains: String
+  nodeIDHasPrefix: String
+  nodeIDHasSuffix: String
+  nodeIDEqualFold: String
+  nodeIDContainsFold: String
+  """
+  node_type field predicates
+  """
+  nodeType: String
+  nodeTypeNEQ: String
+  nodeTypeIn: [String!]
+  nodeTypeNotIn: [String!]
+  nodeTypeGT: String
+  nodeTypeGTE: String
+  nodeTypeLT: String
+  nodeTypeLTE: String
+  nodeTypeContains: String
+  nodeTypeHasPrefix: String
+  nodeTypeHasSuffix: String
+  nodeTypeEqualFold: String
+  nodeTypeContainsFold: String
+  """
+  status field predicates
+  """
+  status: AutomationRunStepStatus
+  statusNEQ: AutomationRunStepStatus
+  statusIn: [AutomationRunStepStatus!]
+  statusNotIn: [AutomationRunStepStatus!]
+  """
+  detail field predicates
+  """
+  detail: String
+  detailNEQ: String
+  detailIn: [String!]
+  detailNotIn: [String!]
+  detailGT: String
+  detailGTE: String
+  detailLT: String
+  detailLTE: String
+  detailContains: String
+  detailHasPrefix: String
+  detailHasSuffix: String
+  detailEqualFold: String
+  detailContainsFold: String
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  wait_until field predicates
+  """
+  waitUntil: Time
+  waitUntilNEQ: Time
+  waitUntilIn: [Time!]
+  waitUntilNotIn: [Time!]
+  waitUntilGT: Time
+  waitUntilGTE: Time
+  waitUntilLT: Time
+  waitUntilLTE: Time
+  waitUntilIsNil: Boolean
+  waitUntilNotNil: Boolean
+  """
+  run edge predicates
+  """
+  hasRun: Boolean
+  hasRunWith: [AutomationRunWhereInput!]
+}
+"""
+AutomationRunWhereInput is used for filtering AutomationRun objects.
+Input was generated by ent.
+"""
+input AutomationRunWhereInput {
+  not: AutomationRunWhereInput
+  and: [AutomationRunWhereInput!]
+  or: [AutomationRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  automation_id field predicates
+  """
+  automationID: ID
+  automationIDNEQ: ID
+  automationIDIn: [ID!]
+  automationIDNotIn: [ID!]
+  """
+  event_id field predicates
+  """
+  eventID: UUID
+  eventIDNEQ: UUID
+  eventIDIn: [UUID!]
+  eventIDNotIn: [UUID!]
+  eventIDGT: UUID
+  eventIDGTE: UUID
+  eventIDLT: UUID
+  eventIDLTE: UUID
+  """
+  topic field predicates
+  """
+  topic: String
+  topicNEQ: String
+  topicIn: [String!]
+  topicNotIn: [String!]
+  topicGT: String
+  topicGTE: String
+  topicLT: String
+  topicLTE: String
+  topicContains: String
+  topicHasPrefix: String
+  topicHasSuffix: String
+  topicEqualFold: String
+  topicContainsFold: String
+  """
+  record_id field predicates
+  """
+  recordID: UUID
+  recordIDNEQ: UUID
+  recordIDIn: [UUID!]
+  recordIDNotIn: [UUID!]
+  recordIDGT: UUID
+  recordIDGTE: UUID
+  recordIDLT: UUID
+  recordIDLTE: UUID
+  """
+  lead_id field predicates
+  """
+  leadID: ID
+  leadIDNEQ: ID
+  leadIDIn: [ID!]
+  leadIDNotIn: [ID!]
+  leadIDIsNil: Boolean
+  leadIDNotNil: Boolean
+  """
+  status field predicates
+  """
+  status: AutomationRunStatus
+  statusNEQ: AutomationRunStatus
+  statusIn: [AutomationRunStatus!]
+  statusNotIn: [AutomationRunStatus!]
+  """
+  reason field predicates
+  """
+  reason: String
+  reasonNEQ: String
+  reasonIn: [String!]
+  reasonNotIn: [String!]
+  reasonGT: String
+  reasonGTE: String
+  reasonLT: String
+  reasonLTE: String
+  reasonContains: String
+  reasonHasPrefix: String
+  reasonHasSuffix: String
+  reasonEqualFold: String
+  reasonContainsFold: String
+  """
+  depth field predicates
+  """
+  depth: Int
+  depthNEQ: Int
+  depthIn: [Int!]
+  depthNotIn: [Int!]
+  depthGT: Int
+  depthGTE: Int
+  depthLT: Int
+  depthLTE: Int
+  """
+  causation_run_id field predicates
+  """
+  causationRunID: UUID
+  causationRunIDNEQ: UUID
+  causationRunIDIn: [UUID!]
+  causationRunIDNotIn: [UUID!]
+  causationRunIDGT: UUID
+  causationRunIDGTE: UUID
+  causationRunIDLT: UUID
+  causationRunIDLTE: UUID
+  causationRunIDIsNil: Boolean
+  causationRunIDNotNil: Boolean
+  """
+  finished_at field predicates
+  """
+  finishedAt: Time
+  finishedAtNEQ: Time
+  finishedAtIn: [Time!]
+  finishedAtNotIn: [Time!]
+  finishedAtGT: Time
+  finishedAtGTE: Time
+  finishedAtLT: Time
+  finishedAtLTE: Time
+  finishedAtIsNil: Boolean
+  finishedAtNotNil: Boolean
+  """
+  automation edge predicates
+  """
+  hasAutomation: Boolean
+  hasAutomationWith: [AutomationWhereInput!]
+  """
+  lead edge predicates
+  """
+  hasLead: Boolean
+  hasLeadWith: [LeadWhereInput!]
+  """
+  steps edge predicates
+  """
+  hasSteps: Boolean
+  hasStepsWith: [AutomationRunStepWhereInput!]
 }
 """
 AutomationWhereInput is used for filtering Automation objects.
@@ -8337,10 +9423,20 @@ input AutomationWhereInput {
   franchiseIDIsNil: Boolean
   franchiseIDNotNil: Boolean
   """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
+  """
   franchise edge predicates
   """
   hasFranchise: Boolean
   hasFranchiseWith: [FranchiseWhereInput!]
+  """
+  runs edge predicates
+  """
+  hasRuns: Boolean
+  hasRunsWith: [AutomationRunWhereInput!]
 }
 type ConnectionStage implements Node {
   id: ID!
@@ -10675,6 +11771,37 @@ type Lead implements Node & Connection {
   packages: [Package!]
   surveys: [Survey!]
   thirdPartyIds: [ConnectionThirdPartyID!]
+  automationRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AutomationRuns returned from the connection.
+    """
+    orderBy: [AutomationRunOrder!]
+
+    """
+    Filtering options for AutomationRuns returned from the connection.
+    """
+    where: AutomationRunWhereInput
+  ): AutomationRunConnection!
 }
 """
 A connection to a list of items.
@@ -11664,6 +12791,11 @@ input LeadWhereInput {
   """
   hasThirdPartyIds: Boolean
   hasThirdPartyIdsWith: [ConnectionThirdPartyIDWhereInput!]
+  """
+  automation_runs edge predicates
+  """
+  hasAutomationRuns: Boolean
+  hasAutomationRunsWith: [AutomationRunWhereInput!]
 }
 """
 An object with an ID.
@@ -11687,6 +12819,253 @@ enum OrderDirection {
   Specifies a descending order for a given ` + "`" + `orderBy` + "`" + ` argument.
   """
   DESC
+}
+type OutboundMessage implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  channel: OutboundMessageChannel!
+  recipient: String!
+  subject: String!
+  body: String!
+  """
+  MAILBOX: kept in the development mailbox (no transport configured)
+  """
+  status: OutboundMessageStatus!
+  error: String!
+  runID: UUID
+  leadID: UUID
+  sentAt: Time
+}
+"""
+OutboundMessageChannel is enum for the field channel
+"""
+enum OutboundMessageChannel @goModel(model: "github.com/conecrm/gateway/ent/outboundmessage.Channel") {
+  EMAIL
+  SMS
+}
+"""
+A connection to a list of items.
+"""
+type OutboundMessageConnection {
+  """
+  A list of edges.
+  """
+  edges: [OutboundMessageEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type OutboundMessageEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: OutboundMessage
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for OutboundMessage connections
+"""
+input OutboundMessageOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order OutboundMessages.
+  """
+  field: OutboundMessageOrderField!
+}
+"""
+Properties by which OutboundMessage connections can be ordered.
+"""
+enum OutboundMessageOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+}
+"""
+OutboundMessageStatus is enum for the field status
+"""
+enum OutboundMessageStatus @goModel(model: "github.com/conecrm/gateway/ent/outboundmessage.Status") {
+  MAILBOX
+  PENDING
+  SENT
+  FAILED
+}
+"""
+OutboundMessageWhereInput is used for filtering OutboundMessage objects.
+Input was generated by ent.
+"""
+input OutboundMessageWhereInput {
+  not: OutboundMessageWhereInput
+  and: [OutboundMessageWhereInput!]
+  or: [OutboundMessageWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  channel field predicates
+  """
+  channel: OutboundMessageChannel
+  channelNEQ: OutboundMessageChannel
+  channelIn: [OutboundMessageChannel!]
+  channelNotIn: [OutboundMessageChannel!]
+  """
+  recipient field predicates
+  """
+  recipient: String
+  recipientNEQ: String
+  recipientIn: [String!]
+  recipientNotIn: [String!]
+  recipientGT: String
+  recipientGTE: String
+  recipientLT: String
+  recipientLTE: String
+  recipientContains: String
+  recipientHasPrefix: String
+  recipientHasSuffix: String
+  recipientEqualFold: String
+  recipientContainsFold: String
+  """
+  subject field predicates
+  """
+  subject: String
+  subjectNEQ: String
+  subjectIn: [String!]
+  subjectNotIn: [String!]
+  subjectGT: String
+  subjectGTE: String
+  subjectLT: String
+  subjectLTE: String
+  subjectContains: String
+  subjectHasPrefix: String
+  subjectHasSuffix: String
+  subjectEqualFold: String
+  subjectContainsFold: String
+  """
+  body field predicates
+  """
+  body: String
+  bodyNEQ: String
+  bodyIn: [String!]
+  bodyNotIn: [String!]
+  bodyGT: String
+  bodyGTE: String
+  bodyLT: String
+  bodyLTE: String
+  bodyContains: String
+  bodyHasPrefix: String
+  bodyHasSuffix: String
+  bodyEqualFold: String
+  bodyContainsFold: String
+  """
+  status field predicates
+  """
+  status: OutboundMessageStatus
+  statusNEQ: OutboundMessageStatus
+  statusIn: [OutboundMessageStatus!]
+  statusNotIn: [OutboundMessageStatus!]
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  run_id field predicates
+  """
+  runID: UUID
+  runIDNEQ: UUID
+  runIDIn: [UUID!]
+  runIDNotIn: [UUID!]
+  runIDGT: UUID
+  runIDGTE: UUID
+  runIDLT: UUID
+  runIDLTE: UUID
+  runIDIsNil: Boolean
+  runIDNotNil: Boolean
+  """
+  lead_id field predicates
+  """
+  leadID: UUID
+  leadIDNEQ: UUID
+  leadIDIn: [UUID!]
+  leadIDNotIn: [UUID!]
+  leadIDGT: UUID
+  leadIDGTE: UUID
+  leadIDLT: UUID
+  leadIDLTE: UUID
+  leadIDIsNil: Boolean
+  leadIDNotNil: Boolean
+  """
+  sent_at field predicates
+  """
+  sentAt: Time
+  sentAtNEQ: Time
+  sentAtIn: [Time!]
+  sentAtNotIn: [Time!]
+  sentAtGT: Time
+  sentAtGTE: Time
+  sentAtLT: Time
+  sentAtLTE: Time
+  sentAtIsNil: Boolean
+  sentAtNotNil: Boolean
 }
 type Package implements Node @goModel(model: "github.com/conecrm/gateway/ent.LeadPackage") {
   id: ID!
@@ -16242,8 +17621,12 @@ func (ec *executionContext) childFields_Automation(ctx context.Context, field gr
 		return ec.fieldContext_Automation_nodes(ctx, field)
 	case "franchiseID":
 		return ec.fieldContext_Automation_franchiseID(ctx, field)
+	case "isActive":
+		return ec.fieldContext_Automation_isActive(ctx, field)
 	case "franchise":
 		return ec.fieldContext_Automation_franchise(ctx, field)
+	case "runs":
+		return ec.fieldContext_Automation_runs(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Automation_createdBy(ctx, field)
 	case "modifiedBy":
@@ -16278,6 +17661,126 @@ func (ec *executionContext) childFields_AutomationEdge(ctx context.Context, fiel
 		return ec.fieldContext_AutomationEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AutomationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutomationRun_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_AutomationRun_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_AutomationRun_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_AutomationRun_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_AutomationRun_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_AutomationRun_dtype(ctx, field)
+	case "automationID":
+		return ec.fieldContext_AutomationRun_automationID(ctx, field)
+	case "eventID":
+		return ec.fieldContext_AutomationRun_eventID(ctx, field)
+	case "topic":
+		return ec.fieldContext_AutomationRun_topic(ctx, field)
+	case "recordID":
+		return ec.fieldContext_AutomationRun_recordID(ctx, field)
+	case "leadID":
+		return ec.fieldContext_AutomationRun_leadID(ctx, field)
+	case "status":
+		return ec.fieldContext_AutomationRun_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_AutomationRun_reason(ctx, field)
+	case "depth":
+		return ec.fieldContext_AutomationRun_depth(ctx, field)
+	case "causationRunID":
+		return ec.fieldContext_AutomationRun_causationRunID(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_AutomationRun_finishedAt(ctx, field)
+	case "automation":
+		return ec.fieldContext_AutomationRun_automation(ctx, field)
+	case "lead":
+		return ec.fieldContext_AutomationRun_lead(ctx, field)
+	case "steps":
+		return ec.fieldContext_AutomationRun_steps(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRun", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AutomationRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AutomationRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AutomationRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AutomationRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AutomationRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRunEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRunStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AutomationRunStep_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_AutomationRunStep_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_AutomationRunStep_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_AutomationRunStep_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_AutomationRunStep_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_AutomationRunStep_dtype(ctx, field)
+	case "runID":
+		return ec.fieldContext_AutomationRunStep_runID(ctx, field)
+	case "position":
+		return ec.fieldContext_AutomationRunStep_position(ctx, field)
+	case "nodeID":
+		return ec.fieldContext_AutomationRunStep_nodeID(ctx, field)
+	case "nodeType":
+		return ec.fieldContext_AutomationRunStep_nodeType(ctx, field)
+	case "status":
+		return ec.fieldContext_AutomationRunStep_status(ctx, field)
+	case "detail":
+		return ec.fieldContext_AutomationRunStep_detail(ctx, field)
+	case "error":
+		return ec.fieldContext_AutomationRunStep_error(ctx, field)
+	case "waitUntil":
+		return ec.fieldContext_AutomationRunStep_waitUntil(ctx, field)
+	case "run":
+		return ec.fieldContext_AutomationRunStep_run(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRunStep", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationTestStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodeId":
+		return ec.fieldContext_AutomationTestStep_nodeId(ctx, field)
+	case "nodeType":
+		return ec.fieldContext_AutomationTestStep_nodeType(ctx, field)
+	case "status":
+		return ec.fieldContext_AutomationTestStep_status(ctx, field)
+	case "detail":
+		return ec.fieldContext_AutomationTestStep_detail(ctx, field)
+	case "error":
+		return ec.fieldContext_AutomationTestStep_error(ctx, field)
+	case "waitUntil":
+		return ec.fieldContext_AutomationTestStep_waitUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationTestStep", field.Name)
 }
 
 func (ec *executionContext) childFields_ConnectionStage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17056,6 +18559,8 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_surveys(ctx, field)
 	case "thirdPartyIds":
 		return ec.fieldContext_Lead_thirdPartyIds(ctx, field)
+	case "automationRuns":
+		return ec.fieldContext_Lead_automationRuns(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Lead_createdBy(ctx, field)
 	case "modifiedBy":
@@ -17138,6 +18643,64 @@ func (ec *executionContext) childFields_LeadProduct(ctx context.Context, field g
 		return ec.fieldContext_LeadProduct_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeadProduct", field.Name)
+}
+
+func (ec *executionContext) childFields_OutboundMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OutboundMessage_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_OutboundMessage_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_OutboundMessage_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_OutboundMessage_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_OutboundMessage_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_OutboundMessage_dtype(ctx, field)
+	case "channel":
+		return ec.fieldContext_OutboundMessage_channel(ctx, field)
+	case "recipient":
+		return ec.fieldContext_OutboundMessage_recipient(ctx, field)
+	case "subject":
+		return ec.fieldContext_OutboundMessage_subject(ctx, field)
+	case "body":
+		return ec.fieldContext_OutboundMessage_body(ctx, field)
+	case "status":
+		return ec.fieldContext_OutboundMessage_status(ctx, field)
+	case "error":
+		return ec.fieldContext_OutboundMessage_error(ctx, field)
+	case "runID":
+		return ec.fieldContext_OutboundMessage_runID(ctx, field)
+	case "leadID":
+		return ec.fieldContext_OutboundMessage_leadID(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_OutboundMessage_sentAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboundMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_OutboundMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_OutboundMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_OutboundMessageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_OutboundMessageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboundMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_OutboundMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_OutboundMessageEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_OutboundMessageEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutboundMessageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Package(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

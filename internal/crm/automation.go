@@ -4,11 +4,13 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
 )
@@ -30,6 +32,8 @@ type AutomationInput struct {
 	Edges        []map[string]any
 	Franchise    *uuid.UUID
 	FranchiseSet bool
+	// Active switches the automation on or off (on when created without it).
+	Active *bool
 }
 
 // AutomationBuilderData returns the triggers, actions and conditions the
@@ -39,9 +43,10 @@ func (s *Service) AutomationBuilderData(ctx context.Context) (AutomationBuilder,
 		return AutomationBuilder{}, err
 	}
 	return AutomationBuilder{
-		Triggers:   slices.Clone(automationCatalogue.Triggers),
-		Actions:    slices.Clone(automationCatalogue.Actions),
-		Conditions: slices.Clone(automationCatalogue.Conditions),
+		Triggers:    slices.Clone(automationCatalogue.Triggers),
+		Actions:     slices.Clone(automationCatalogue.Actions),
+		Conditions:  slices.Clone(automationCatalogue.Conditions),
+		NodeSchemas: NodeDataSchemas(),
 	}, nil
 }
 
@@ -84,7 +89,8 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 			return err
 		}
 		created, err := tx.Automation.Create().SetName(*in.Name).SetAutomationTrigger(*in.Trigger).
-			SetNodes(in.Nodes).SetFlowEdges(in.Edges).SetNillableFranchiseID(in.Franchise).Save(ctx)
+			SetNodes(in.Nodes).SetFlowEdges(in.Edges).SetNillableFranchiseID(in.Franchise).
+			SetNillableIsActive(in.Active).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -124,6 +130,9 @@ func (s *Service) UpdateAutomation(ctx context.Context, id uuid.UUID, in Automat
 		}
 		if in.Trigger != nil {
 			upd.SetAutomationTrigger(*in.Trigger)
+		}
+		if in.Active != nil {
+			upd.SetIsActive(*in.Active)
 		}
 		switch {
 		case in.Franchise != nil:
@@ -175,9 +184,15 @@ func (s *Service) DeleteAutomation(ctx context.Context, id uuid.UUID) error {
 		if err := tx.Automation.DeleteOneID(id).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.DelayedAutomation.Delete().
-			Where(delayedautomation.AutomationIDEQ(id), delayedautomation.DoneAtIsNil()).Exec(ctx)
-		return err
+		if _, err := tx.DelayedAutomation.Delete().
+			Where(delayedautomation.AutomationIDEQ(id), delayedautomation.DoneAtIsNil()).Exec(ctx); err != nil {
+			return err
+		}
+		// Runs waiting on those delays end here, saying why.
+		return tx.AutomationRun.Update().
+			Where(automationrun.AutomationID(id), automationrun.StatusEQ(automationrun.StatusWAITING)).
+			SetStatus(automationrun.StatusSTOPPED).SetReason("automation deleted during a delay").
+			SetFinishedAt(time.Now().UTC()).Exec(ctx)
 	})
 }
 
@@ -196,6 +211,9 @@ func checkAutomation(ctx context.Context, tx *ent.Client, in AutomationInput, cr
 		v.Add("automationTrigger", "must be one of "+strings.Join(automationCatalogue.Triggers, ", "))
 	}
 	checkAutomationGraph(&v, in.Nodes, in.Edges)
+	if err := checkNodeReferences(ctx, tx, &v, in.Nodes); err != nil {
+		return err
+	}
 	if in.Franchise != nil {
 		ok, err := tx.Franchise.Query().Where(franchise.ID(*in.Franchise)).Exist(ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package crm_test
 
 import (
+	"maps"
 	"testing"
 	"time"
 
@@ -14,11 +15,23 @@ import (
 	"github.com/conecrm/gateway/internal/tenancy"
 )
 
-// graph returns nodes with the given ids and types and edges between them.
+// sampleData is valid data of the node types the tests use.
+var sampleData = map[string]map[string]any{
+	"createTask":    {"title": "Call"},
+	"delay":         {"amount": 1, "unit": "hours"},
+	"businessHours": {"start": "09:00", "end": "17:00"},
+}
+
+// graph returns nodes with the given ids and types (and valid data) and
+// edges between them.
 func graph(nodes [][2]string, edges ...[2]string) ([]map[string]any, []map[string]any) {
 	ns := []map[string]any{}
 	for _, n := range nodes {
-		ns = append(ns, map[string]any{"id": n[0], "type": n[1], "position": map[string]any{"x": 0, "y": 0}})
+		node := map[string]any{"id": n[0], "type": n[1], "position": map[string]any{"x": 0, "y": 0}}
+		if d, ok := sampleData[n[1]]; ok {
+			node["data"] = d
+		}
+		ns = append(ns, node)
 	}
 	es := []map[string]any{}
 	for _, e := range edges {
@@ -33,7 +46,16 @@ func TestAutomationValidation(t *testing.T) {
 		ctx := viewerCtx(t, db, "manager@demo-motors.test")
 		franchise := db.Franchise.Query().FirstIDX(ctx)
 		foreignFranchise := db.Franchise.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
-		nodes, edges := graph([][2]string{{"t", "trigger"}, {"c", "leadSource"}, {"a", "createTask"}}, [2]string{"t", "c"}, [2]string{"c", "a"})
+		nodes, edges := graph([][2]string{{"t", "trigger"}, {"c", "businessHours"}, {"a", "createTask"}}, [2]string{"t", "c"}, [2]string{"c", "a"})
+		foreignStage := db.ConnectionStage.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		withData := func(in *crm.AutomationInput, i int, data map[string]any) {
+			ns := make([]map[string]any, len(in.Nodes))
+			for j, n := range in.Nodes {
+				ns[j] = maps.Clone(n)
+			}
+			ns[i]["data"] = data
+			in.Nodes = ns
+		}
 		valid := func(change func(*crm.AutomationInput)) crm.AutomationInput {
 			in := crm.AutomationInput{Name: new("Follow up"), Trigger: new("lead.created"), Nodes: nodes, Edges: edges}
 			change(&in)
@@ -73,6 +95,27 @@ func TestAutomationValidation(t *testing.T) {
 				in.Edges = []map[string]any{{"id": "e", "source": "t", "target": "c"}, {"id": "e", "source": "c", "target": "a"}}
 			}), "edges[1].id"},
 			{"another tenant's franchise is unknown", valid(func(in *crm.AutomationInput) { in.Franchise = &foreignFranchise }), "franchise.id"},
+			{"a graph has one trigger node", valid(func(in *crm.AutomationInput) {
+				in.Nodes, in.Edges = graph([][2]string{{"t", "trigger"}, {"u", "trigger"}})
+			}), "nodes[1].type"},
+			{"a graph needs a trigger node", valid(func(in *crm.AutomationInput) {
+				in.Nodes, in.Edges = graph([][2]string{{"a", "createTask"}})
+			}), "nodes"},
+			{"a graph is acyclic", valid(func(in *crm.AutomationInput) {
+				in.Nodes, in.Edges = graph([][2]string{{"t", "trigger"}, {"a", "createTask"}, {"b", "createTask"}},
+					[2]string{"t", "a"}, [2]string{"a", "b"}, [2]string{"b", "a"})
+			}), "edges[2]"},
+			{"node data follows its type's schema: required field", valid(func(in *crm.AutomationInput) {
+				withData(in, 2, map[string]any{"note": "no title"})
+			}), "nodes[2].data"},
+			{"node data follows its type's schema: units", valid(func(in *crm.AutomationInput) {
+				in.Nodes, in.Edges = graph([][2]string{{"t", "trigger"}, {"d", "delay"}}, [2]string{"t", "d"})
+				withData(in, 1, map[string]any{"amount": 3, "unit": "fortnights"})
+			}), "nodes[1].data.unit"},
+			{"ids in node data are the tenant's", valid(func(in *crm.AutomationInput) {
+				in.Nodes, in.Edges = graph([][2]string{{"t", "trigger"}, {"s", "changeStage"}}, [2]string{"t", "s"})
+				withData(in, 1, map[string]any{"stageId": foreignStage.String()})
+			}), "nodes[1].data.stageId"},
 		}
 		before := db.Automation.Query().CountX(ctx)
 		created := 0

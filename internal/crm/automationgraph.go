@@ -1,6 +1,7 @@
 package crm
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 )
@@ -12,6 +13,8 @@ type AutomationBuilder struct {
 	Triggers   []string
 	Actions    []string
 	Conditions []string
+	// NodeSchemas is the JSON Schema of each node type's data, by type.
+	NodeSchemas map[string]json.RawMessage
 }
 
 // automationCatalogue is the one list of what the server supports: the
@@ -27,6 +30,7 @@ var automationCatalogue = AutomationBuilder{
 	},
 	Conditions: []string{
 		"leadSource", "leadStatus", "leadStage", "franchise", "department", "customFieldValue", "businessHours",
+		"filter",
 	},
 }
 
@@ -41,12 +45,15 @@ func isNodeType(t string) bool {
 }
 
 // checkAutomationGraph adds the errors of a React-Flow-style graph to v:
-// every node has a unique, non-empty string id and a supported type; every
-// edge joins two different existing nodes (source → target), and edge ids,
-// when given, are unique strings. Other keys (position, data, labels…)
-// belong to the front end and are stored as sent.
+// every node has a unique, non-empty string id, a supported type and data
+// valid for its type's JSON Schema; a non-empty graph has exactly one
+// trigger node; every edge joins two different existing nodes (source →
+// target), edge ids, when given, are unique strings, and the edges form no
+// cycle. Other keys (position, labels…) belong to the front end and are
+// stored as sent.
 func checkAutomationGraph(v *Validation, nodes, edges []map[string]any) {
 	ids := make(map[string]bool, len(nodes))
+	triggers := 0
 	for i, n := range nodes {
 		path := fmt.Sprintf("nodes[%d]", i)
 		if n == nil {
@@ -62,9 +69,20 @@ func checkAutomationGraph(v *Validation, nodes, edges []map[string]any) {
 		default:
 			ids[id] = true
 		}
-		if t, ok := n["type"].(string); !ok || !isNodeType(t) {
+		t, ok := n["type"].(string)
+		if !ok || !isNodeType(t) {
 			v.Add(path+".type", "must be trigger or one of the builder's actions and conditions")
+			continue
 		}
+		if t == triggerNodeType {
+			if triggers++; triggers == 2 {
+				v.Add(path+".type", "a graph has exactly one trigger node")
+			}
+		}
+		checkNodeData(v, path+".data", t, n["data"])
+	}
+	if len(nodes) > 0 && triggers == 0 {
+		v.Add("nodes", "a graph has exactly one trigger node")
 	}
 	edgeIDs := map[string]bool{}
 	for i, e := range edges {
@@ -96,4 +114,59 @@ func checkAutomationGraph(v *Validation, nodes, edges []map[string]any) {
 			v.Add(path+".target", "must differ from source (no self-loop)")
 		}
 	}
+	if v.Err() == nil {
+		if at := cycleAt(edges); at >= 0 {
+			v.Add(fmt.Sprintf("edges[%d]", at), "closes a cycle (the graph must be acyclic)")
+		}
+	}
 }
+
+// cycleAt returns the index of an edge that closes a cycle, or -1.
+func cycleAt(edges []map[string]any) int {
+	out := map[string][]int{}
+	for i, e := range edges {
+		src, _ := e["source"].(string)
+		out[src] = append(out[src], i)
+	}
+	const (
+		unseen = iota
+		open
+		closed
+	)
+	state := map[string]int{}
+	var visit func(n string) int
+	visit = func(n string) int {
+		state[n] = open
+		for _, i := range out[n] {
+			t, _ := edges[i]["target"].(string)
+			switch state[t] {
+			case open:
+				return i
+			case unseen:
+				if at := visit(t); at >= 0 {
+					return at
+				}
+			}
+		}
+		state[n] = closed
+		return -1
+	}
+	for i := range edges {
+		src, _ := edges[i]["source"].(string)
+		if state[src] == unseen {
+			if at := visit(src); at >= 0 {
+				return at
+			}
+		}
+	}
+	return -1
+}
+
+// AutomationTriggers returns the topics an automation can start on.
+func AutomationTriggers() []string { return slices.Clone(automationCatalogue.Triggers) }
+
+// TriggerNodeType is the type of a graph's start node.
+const TriggerNodeType = triggerNodeType
+
+// IsCondition reports whether a node type is a condition (it branches).
+func IsCondition(t string) bool { return slices.Contains(automationCatalogue.Conditions, t) }

@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
+	"github.com/conecrm/gateway/ent/automationrun"
+	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/contact"
@@ -24,6 +26,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/pipeline"
@@ -68,6 +71,9 @@ var readPermission = map[string]string{
 	connectionstage.Table:        PermStageRead,
 	pipelinestage.Table:          PermStageRead,
 	automation.Table:             PermAutomationRead,
+	automationrun.Table:          PermAutomationRead,
+	automationrunstep.Table:      PermAutomationRead,
+	outboundmessage.Table:        PermAutomationRead,
 	customfield.Table:            PermCustomFieldRead,
 	customfieldvalue.Table:       PermCustomFieldRead,
 	customlabel.Table:            PermCustomLabelRead,

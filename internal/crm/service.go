@@ -2,9 +2,12 @@ package crm
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"sync"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/store"
 )
 
 // Service is the domain layer's entry point: every use case is a method on
@@ -13,6 +16,14 @@ import (
 type Service struct {
 	db    *ent.Client
 	hooks []EventHook // see OnEvent
+	// sqlTxs maps the client of each open transaction to its *sql.Tx, for
+	// hooks that insert jobs in the write's transaction (SQLTx).
+	sqlTxs sync.Map
+	// bound is set on a Service made by InTx: db is then a transaction's
+	// client, every use case joins that transaction, and boundTx is its
+	// *sql.Tx.
+	bound   bool
+	boundTx *sql.Tx
 }
 
 // NewService returns a Service over the ent client db.
@@ -26,17 +37,27 @@ func (s *Service) Client() *ent.Client { return s.db }
 // fn's error is returned as is (map it with AsError at the call site or let
 // the caller do it).
 func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) (err error) {
+	if s.bound {
+		if err := fn(s.db); err != nil {
+			return AsError(err)
+		}
+		return nil
+	}
+	ctx, captured := store.CaptureTx(ctx)
 	tx, err := s.db.Tx(ctx)
 	if err != nil {
 		return AsError(err)
 	}
+	client := tx.Client()
+	s.sqlTxs.Store(client, captured.Tx)
+	defer s.sqlTxs.Delete(client)
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
 			panic(p)
 		}
 	}()
-	if err := fn(tx.Client()); err != nil {
+	if err := fn(client); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			return AsError(fmt.Errorf("%w (rollback: %v)", err, rerr))
 		}
@@ -46,4 +67,18 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) (err 
 		return AsError(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// InTx runs fn in one transaction with a Service bound to it: the use cases
+// fn calls on bound (and their reads) join the transaction, so the
+// automation runtime commits an action's effects together with its own
+// bookkeeping, or nothing. sqlTx is the transaction's *sql.Tx (for River).
+func (s *Service) InTx(ctx context.Context, fn func(bound *Service, sqlTx *sql.Tx) error) error {
+	if s.bound {
+		return fn(s, s.boundTx)
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		sqlTx := s.SQLTx(tx)
+		return fn(&Service{db: tx, hooks: s.hooks, bound: true, boundTx: sqlTx}, sqlTx)
+	})
 }

@@ -72,3 +72,7 @@ func SavedFilterPredicate(ctx context.Context, client *ent.Client, entity string
 	}
 	return Predicate(ctx, client, entity, json.RawMessage(f.Value))
 }
+
+// The automation graph's generic filter condition is a query of this
+// language; crm checks it on save through this function.
+func init() { crm.FilterCheck = Check }

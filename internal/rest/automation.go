@@ -29,6 +29,7 @@ type Automation struct {
 	Edges                   []map[string]any `json:"edges"`
 	Franchise               *AutomationOwner `json:"franchise"`
 	DelayedAutomationsCount int              `json:"delayedAutomationsCount"`
+	IsActive                bool             `json:"isActive"`
 }
 
 // AutomationOwner is the spec's Franchise2: the automation's franchise with
@@ -45,7 +46,7 @@ func automationOf(a crm.Automation) Automation {
 			a.IsDeleted, a.DateDeleted, a.DeletedByID, a.Dtype}),
 		Name: a.Name, AutomationTrigger: a.AutomationTrigger,
 		Nodes: nonNil(a.Nodes), Edges: nonNil(a.FlowEdges),
-		DelayedAutomationsCount: a.DelayedCount,
+		DelayedAutomationsCount: a.DelayedCount, IsActive: a.IsActive,
 	}
 	if f := a.Edges.Franchise; f != nil {
 		out.Franchise = &AutomationOwner{ID: f.ID, Name: f.Name, Automations: []IDRef{}}
@@ -72,10 +73,11 @@ type automationInput struct {
 	Nodes             []map[string]any `json:"nodes"`
 	Edges             []map[string]any `json:"edges"`
 	Franchise         json.RawMessage  `json:"franchise"`
+	IsActive          *bool            `json:"isActive"`
 }
 
 func (in automationInput) crm() (crm.AutomationInput, error) {
-	out := crm.AutomationInput{Name: in.Name, Trigger: in.AutomationTrigger, Nodes: in.Nodes, Edges: in.Edges}
+	out := crm.AutomationInput{Name: in.Name, Trigger: in.AutomationTrigger, Nodes: in.Nodes, Edges: in.Edges, Active: in.IsActive}
 	if in.Franchise == nil {
 		return out, nil
 	}
@@ -91,9 +93,10 @@ func (in automationInput) crm() (crm.AutomationInput, error) {
 
 // automationBuilder is GET /api/automation/builder/data's body.
 type automationBuilder struct {
-	Triggers   []string `json:"triggers"`
-	Actions    []string `json:"actions"`
-	Conditions []string `json:"conditions"`
+	Triggers    []string                   `json:"triggers"`
+	Actions     []string                   `json:"actions"`
+	Conditions  []string                   `json:"conditions"`
+	NodeSchemas map[string]json.RawMessage `json:"nodeSchemas"`
 }
 
 func (s *Server) automationBuilderData(w http.ResponseWriter, r *http.Request) error {
@@ -101,7 +104,7 @@ func (s *Server) automationBuilderData(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, automationBuilder{Triggers: b.Triggers, Actions: b.Actions, Conditions: b.Conditions})
+	writeJSON(w, http.StatusOK, automationBuilder{Triggers: b.Triggers, Actions: b.Actions, Conditions: b.Conditions, NodeSchemas: b.NodeSchemas})
 	return nil
 }
 

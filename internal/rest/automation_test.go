@@ -39,7 +39,7 @@ func flow(name string) map[string]any {
 		"name": name, "automationTrigger": "lead.created", "delayedAutomationsCount": 99,
 		"nodes": []map[string]any{
 			{"id": "start", "type": "trigger", "position": map[string]any{"x": 0, "y": 0}},
-			{"id": "web", "type": "leadSource", "data": map[string]any{"source": "Website"}},
+			{"id": "web", "type": "businessHours", "data": map[string]any{"start": "09:00", "end": "17:00"}},
 			{"id": "call", "type": "createTask", "data": map[string]any{"title": "Call"}},
 		},
 		"edges": []map[string]any{

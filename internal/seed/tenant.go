@@ -427,7 +427,7 @@ func (g *gen) configuration() error {
 		SetFranchiseID(g.franchises[0]).
 		SetNodes([]map[string]any{
 			{"id": "trigger", "type": "trigger", "data": map[string]any{"trigger": "lead.created"}},
-			{"id": "wait", "type": "delay", "data": map[string]any{"hours": 1}},
+			{"id": "wait", "type": "delay", "data": map[string]any{"amount": 1, "unit": "hours"}},
 			{"id": "task", "type": "createTask", "data": map[string]any{"title": "Call the new lead", "type": "CALL"}},
 		}).
 		SetFlowEdges([]map[string]any{

@@ -65,6 +65,7 @@ func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
+	capture(ctx, tx)
 	return withCommitHook(ctx, &countingTx{tx, d.c}), nil
 }
 
@@ -80,6 +81,7 @@ func (d *countingDriver) BeginTx(ctx context.Context, opts *sql.TxOptions) (dial
 	if err != nil {
 		return nil, err
 	}
+	capture(ctx, tx)
 	return withCommitHook(ctx, &countingTx{tx, d.c}), nil
 }
 

@@ -179,11 +179,15 @@ func (db *DB) Close() error {
 }
 
 // Migrate creates or updates the schema; running it again changes nothing.
+// River's tables are migrated with ours.
 func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables)); err != nil {
 		return err
 	}
-	return db.migrateTables(ctx)
+	if err := db.migrateTables(ctx); err != nil {
+		return err
+	}
+	return db.migrateRiver(ctx)
 }
 
 // indexJoinTables adds an index on the second key column of every

@@ -86,8 +86,23 @@ func Open(t *testing.T, d string) *store.DB {
 	if err != nil {
 		t.Fatalf("open %s: %v", d, err)
 	}
-	t.Cleanup(func() { db.Close() })
+	urls.Store(db, target)
+	t.Cleanup(func() { urls.Delete(db); db.Close() })
 	return db
+}
+
+// urls maps each database Open returned to its address.
+var urls sync.Map
+
+// DBURL returns the address of a database Open returned, for a test that
+// opens it a second time (a second gateway instance).
+func DBURL(t testing.TB, db *store.DB) string {
+	t.Helper()
+	u, ok := urls.Load(db)
+	if !ok {
+		t.Fatal("storetest: database not opened by storetest.Open")
+	}
+	return u.(string)
 }
 
 // URL returns the address Open would hand to store.Open for a new,
