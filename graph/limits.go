@@ -50,7 +50,7 @@ type Limits struct {
 // operation the complexity budget admits answers about 1 MB in well under
 // a second; a lead screen of 100 leads passes.
 func DefaultLimits() Limits {
-	return Limits{MaxDepth: 10, MaxComplexity: 50_000, MaxAliases: 30, MaxTokens: 10_000,
+	return Limits{MaxDepth: 10, MaxComplexity: 60_000, MaxAliases: 30, MaxTokens: 10_000,
 		MaxSelections: 1_000, MaxResponseBytes: 8 << 20}
 }
 
