@@ -11,6 +11,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
 )
@@ -112,6 +113,33 @@ func renderPermissionsDoc() string {
 	p("  (`dateCreated`, `createdBy`, `dateModified`, `modifiedBy`, `isDeleted`, `dateDeleted`,\n")
 	p("  `deletedBy`) and `dtype` are set by the server; values sent by a client are ignored.\n")
 
+	p("- **Private user data.** A `USER` reads only their own settings (`User.settings`) and\n")
+	p("  third-party metadata (`User.thirdPartyIds`); other users' answer nothing. `MANAGER` and\n")
+	p("  `ADMIN` users read everyone's.\n")
+
+	p("\n## Reading records\n\n")
+	p("Each type of record has one read permission (internal/registry), enforced by the data layer\n")
+	p("on every query, so it holds for every route and field. Records that belong to a parent are read\n")
+	p("with the parent's permission. A REST response embeds some records in its resource: those come\n")
+	p("with the route's permission. A filter rule on a relation (`contact.lastName` on leads,\n")
+	p("`assignees`, `custom.*`) needs the permission of the records it reads, else `400` naming the\n")
+	p("rule; the filter catalogues list only the fields the user may use.\n\n")
+	p("| type | read permission | REST resource | embeds |\n|---|---|---|---|\n")
+	for _, e := range registry.Entities {
+		perm := "system only"
+		if e.Read != "" {
+			perm = "`" + e.Read + "`"
+			if e.AlsoRead != "" {
+				perm += " or `" + e.AlsoRead + "`"
+			}
+		}
+		rest := ""
+		if e.REST != "" {
+			rest = "`" + e.REST + "`"
+		}
+		p("| `%s` | %s | %s | %s |\n", e.GraphQLType(), perm, rest, strings.Join(e.Embeds, ", "))
+	}
+
 	p("\n## REST routes\n\n")
 	p("| route | permission | also |\n|---|---|---|\n")
 	for _, r := range restRoutes {
@@ -135,11 +163,12 @@ func renderPermissionsDoc() string {
 
 	if len(graphqlMutations) > 0 {
 		p("\n## GraphQL\n\n")
-		p("Root lists and `node`/`nodes` need the read permission of the type they return\n")
-		p("(`accounts` → `account.read`, `leads` → `lead.read`, franchises, departments, pipelines, statuses\n")
-		p("and sources → `settings.read`, users and security groups → `user.read`…). Records reached\n")
-		p("through a field of a record the user may read (a lead's `contact` or `assignees`, an account's\n")
-		p("`contacts`…) come with that record, as the REST responses embed them. Mutations:\n\n")
+		p("Every field that returns records needs the read permission of their type, wherever it is:\n")
+		p("a root list, `node`/`nodes`, an edge of another record (a lead's `contact`, an account's\n")
+		p("`leads`), an audit user (`createdBy`), an assignee, custom field values. Without it the field\n")
+		p("answers `null` with a `FORBIDDEN` error at its path and the rest of the response is intact.\n")
+		p("A mutation's answer is the written record even to a user who may write but not read its\n")
+		p("type; its relations follow the same rule. Mutations:\n\n")
 		p("| mutation | permission | also |\n|---|---|---|\n")
 		for _, m := range graphqlMutations {
 			rule := ""

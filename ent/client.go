@@ -4907,7 +4907,8 @@ func (c *PermissionClient) Hooks() []Hook {
 
 // Interceptors returns the client interceptors.
 func (c *PermissionClient) Interceptors() []Interceptor {
-	return c.inters.Permission
+	inters := c.inters.Permission
+	return append(inters[:len(inters):len(inters)], permission.Interceptors[:]...)
 }
 
 func (c *PermissionClient) mutate(ctx context.Context, m *PermissionMutation) (Value, error) {

@@ -5,11 +5,14 @@ package main
 import (
 	"fmt"
 	"log"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 func main() {
@@ -19,7 +22,7 @@ func main() {
 		entgql.WithSchemaPath("../schema/ent.graphqls"),
 		entgql.WithTemplates(templates()...), // before WithWhereInputs, which appends to them
 		entgql.WithWhereInputs(true),
-		entgql.WithSchemaHook(filterArguments),
+		entgql.WithSchemaHook(filterArguments, nullableRecords),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
@@ -50,13 +53,14 @@ func templates() []*gen.Template {
 }
 
 // filterArguments gives the root connections of the entities the query
-// builder catalogues its filter and savedFilter arguments (resolved in
-// graph/): the same react-querybuilder language as the REST layer's.
+// builder catalogues (internal/registry) its filter and savedFilter
+// arguments (resolved in graph/): the same react-querybuilder language as
+// the REST layer's.
 func filterArguments(_ *gen.Graph, s *ast.Schema) error {
-	for _, name := range []string{"accounts", "contacts", "leads", "tasks", "appointments", "followUps"} {
-		f := s.Types["Query"].Fields.ForName(name)
+	for _, e := range registry.Filterable() {
+		f := s.Types["Query"].Fields.ForName(e.Root)
 		if f == nil {
-			return fmt.Errorf("entc: no Query.%s to add filter arguments to", name)
+			return fmt.Errorf("entc: no Query.%s to add filter arguments to", e.Root)
 		}
 		f.Arguments = append(f.Arguments,
 			&ast.ArgumentDefinition{Name: "filter", Type: ast.NamedType("Map", nil),
@@ -66,4 +70,30 @@ func filterArguments(_ *gen.Graph, s *ast.Schema) error {
 		)
 	}
 	return nil
+}
+
+// nullableRecords makes every field that returns records (a record, a list
+// of them or a connection) nullable: reading them needs their type's read
+// permission, and a forbidden field answers null with a FORBIDDEN error at
+// its path; were it non-null, the null would wipe out its parent too.
+func nullableRecords(_ *gen.Graph, s *ast.Schema) error {
+	for _, t := range s.Types {
+		if t.Kind != ast.Object && t.Kind != ast.Interface {
+			continue
+		}
+		for _, f := range t.Fields {
+			if f.Type.NonNull && returnsRecords(f.Type) {
+				f.Type.NonNull = false
+			}
+		}
+	}
+	return nil
+}
+
+func returnsRecords(t *ast.Type) bool {
+	if t.Elem != nil {
+		return returnsRecords(t.Elem)
+	}
+	name := strings.TrimSuffix(t.NamedType, "Connection")
+	return registry.ByGraphQLType(name) != nil
 }

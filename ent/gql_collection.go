@@ -49,6 +49,7 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/google/uuid"
 )
 
@@ -75,6 +76,9 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 		switch field.Name {
 
 		case "primaryContact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -90,6 +94,9 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			}
 
 		case "contacts":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -103,6 +110,9 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			})
 
 		case "leads":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -192,6 +202,9 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			})
 
 		case "thirdPartyIds":
+			if !registry.CanRead(ctx, customerthirdpartyid.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -410,6 +423,9 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 		switch field.Name {
 
 		case "connection":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -425,6 +441,9 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 
 		case "contact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -440,6 +459,9 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 
 		case "account":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -665,6 +687,9 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 		switch field.Name {
 
 		case "franchise":
+			if !registry.CanRead(ctx, franchise.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1331,6 +1356,9 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 		switch field.Name {
 
 		case "pipelineStages":
+			if !registry.CanRead(ctx, pipelinestage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1344,6 +1372,9 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 			})
 
 		case "leads":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1568,6 +1599,9 @@ func (_q *ConnectionThirdPartyIDQuery) collectField(ctx context.Context, oneNode
 		switch field.Name {
 
 		case "connection":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1727,6 +1761,9 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 		switch field.Name {
 
 		case "accounts":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1740,6 +1777,9 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			})
 
 		case "leads":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1829,6 +1869,9 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			})
 
 		case "thirdPartyIds":
+			if !registry.CanRead(ctx, customerthirdpartyid.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2062,6 +2105,9 @@ func (_q *CreditAssessmentQuery) collectField(ctx context.Context, oneNode bool,
 		switch field.Name {
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2381,6 +2427,9 @@ func (_q *CustomFieldValueQuery) collectField(ctx context.Context, oneNode bool,
 		switch field.Name {
 
 		case "customField":
+			if !registry.CanRead(ctx, customfield.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2670,6 +2719,9 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 		switch field.Name {
 
 		case "account":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2685,6 +2737,9 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 			}
 
 		case "contact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2849,6 +2904,9 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 		switch field.Name {
 
 		case "franchise":
+			if !registry.CanRead(ctx, franchise.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2864,6 +2922,9 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			}
 
 		case "pipeline":
+			if !registry.CanRead(ctx, pipeline.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -2879,6 +2940,9 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			}
 
 		case "securityGroup":
+			if !registry.CanRead(ctx, securitygroup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3049,6 +3113,9 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 		switch field.Name {
 
 		case "connection":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3064,6 +3131,9 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			}
 
 		case "contact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3079,6 +3149,9 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			}
 
 		case "account":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3284,6 +3357,9 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 		switch field.Name {
 
 		case "departments":
+			if !registry.CanRead(ctx, department.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3297,6 +3373,9 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 			})
 
 		case "automations":
+			if !registry.CanRead(ctx, automation.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3455,6 +3534,9 @@ func (_q *IncentiveQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 		switch field.Name {
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3619,6 +3701,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 		switch field.Name {
 
 		case "status":
+			if !registry.CanRead(ctx, status.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3634,6 +3719,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "source":
+			if !registry.CanRead(ctx, source.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3649,6 +3737,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "contact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3664,6 +3755,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "account":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3679,6 +3773,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "franchise":
+			if !registry.CanRead(ctx, franchise.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3694,6 +3791,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "department":
+			if !registry.CanRead(ctx, department.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3709,6 +3809,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "stage":
+			if !registry.CanRead(ctx, connectionstage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3724,6 +3827,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "soldBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3739,6 +3845,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "assignees":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3752,6 +3861,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "tasks":
+			if !registry.CanRead(ctx, task.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3765,6 +3877,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "appointments":
+			if !registry.CanRead(ctx, appointment.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3778,6 +3893,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "followUps":
+			if !registry.CanRead(ctx, followup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3791,6 +3909,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "products":
+			if !registry.CanRead(ctx, leadproduct.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3804,6 +3925,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "creditAssessments":
+			if !registry.CanRead(ctx, creditassessment.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3817,6 +3941,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "incentives":
+			if !registry.CanRead(ctx, incentive.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3830,6 +3957,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "packages":
+			if !registry.CanRead(ctx, leadpackage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3843,6 +3973,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "surveys":
+			if !registry.CanRead(ctx, survey.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -3856,6 +3989,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "thirdPartyIds":
+			if !registry.CanRead(ctx, connectionthirdpartyid.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4373,6 +4509,9 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 		switch field.Name {
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4388,6 +4527,9 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 
 		case "prices":
+			if !registry.CanRead(ctx, packageprice.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4550,6 +4692,9 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 		switch field.Name {
 
 		case "product":
+			if !registry.CanRead(ctx, product.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4565,6 +4710,9 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 			}
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4914,6 +5062,9 @@ func (_q *PackagePriceQuery) collectField(ctx context.Context, oneNode bool, opC
 		switch field.Name {
 
 		case "package":
+			if !registry.CanRead(ctx, leadpackage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5078,6 +5229,9 @@ func (_q *PermissionQuery) collectField(ctx context.Context, oneNode bool, opCtx
 		switch field.Name {
 
 		case "roles":
+			if !registry.CanRead(ctx, role.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5163,6 +5317,9 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 		switch field.Name {
 
 		case "departments":
+			if !registry.CanRead(ctx, department.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5176,6 +5333,9 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			})
 
 		case "pipelineStages":
+			if !registry.CanRead(ctx, pipelinestage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5324,6 +5484,9 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 		switch field.Name {
 
 		case "pipeline":
+			if !registry.CanRead(ctx, pipeline.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5339,6 +5502,9 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 			}
 
 		case "stage":
+			if !registry.CanRead(ctx, connectionstage.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5493,6 +5659,9 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 		switch field.Name {
 
 		case "productGroup":
+			if !registry.CanRead(ctx, productgroup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5508,6 +5677,9 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			}
 
 		case "thirdPartyIds":
+			if !registry.CanRead(ctx, productthirdpartyid.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5696,6 +5868,9 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 		switch field.Name {
 
 		case "parent":
+			if !registry.CanRead(ctx, productgroup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5711,6 +5886,9 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 			}
 
 		case "productGroups":
+			if !registry.CanRead(ctx, productgroup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5724,6 +5902,9 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 			})
 
 		case "products":
+			if !registry.CanRead(ctx, product.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -5882,6 +6063,9 @@ func (_q *ProductThirdPartyIDQuery) collectField(ctx context.Context, oneNode bo
 		switch field.Name {
 
 		case "product":
+			if !registry.CanRead(ctx, product.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6041,6 +6225,9 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 		switch field.Name {
 
 		case "permissions":
+			if !registry.CanRead(ctx, permission.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6054,6 +6241,9 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "users":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6201,6 +6391,9 @@ func (_q *SavedFilterQuery) collectField(ctx context.Context, oneNode bool, opCt
 		switch field.Name {
 
 		case "owner":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6371,6 +6564,9 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 		switch field.Name {
 
 		case "members":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6384,6 +6580,9 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 			})
 
 		case "franchises":
+			if !registry.CanRead(ctx, franchise.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6397,6 +6596,9 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 			})
 
 		case "departments":
+			if !registry.CanRead(ctx, department.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -6865,6 +7067,9 @@ func (_q *SurveyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 		switch field.Name {
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7019,6 +7224,9 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 		switch field.Name {
 
 		case "connection":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7034,6 +7242,9 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "contact":
+			if !registry.CanRead(ctx, contact.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7049,6 +7260,9 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			}
 
 		case "account":
+			if !registry.CanRead(ctx, account.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7336,6 +7550,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 		switch field.Name {
 
 		case "roles":
+			if !registry.CanRead(ctx, role.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7349,6 +7566,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "franchises":
+			if !registry.CanRead(ctx, franchise.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7362,6 +7582,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "departments":
+			if !registry.CanRead(ctx, department.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7375,6 +7598,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "securityGroups":
+			if !registry.CanRead(ctx, securitygroup.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7388,6 +7614,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "settings":
+			if !registry.CanRead(ctx, usersettings.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7399,6 +7628,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.withSettings = query
 
 		case "thirdPartyIds":
+			if !registry.CanRead(ctx, userthirdpartyid.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7412,6 +7644,9 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "assignedLeads":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7720,6 +7955,9 @@ func (_q *UserSettingsQuery) collectField(ctx context.Context, oneNode bool, opC
 		switch field.Name {
 
 		case "user":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -7905,6 +8143,9 @@ func (_q *UserThirdPartyIDQuery) collectField(ctx context.Context, oneNode bool,
 		switch field.Name {
 
 		case "user":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)

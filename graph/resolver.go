@@ -9,12 +9,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Resolver is the root resolver; one serves every request.
@@ -27,10 +29,20 @@ type Resolver struct {
 
 // reload reads the record id a mutation wrote with the mutation field's
 // selection (columns and relations collected by entgql), so the answer to
-// a write costs what the same read would.
+// a write costs what the same read would. It reads as the viewer: the
+// relations of the answer need their read permissions like any read. The
+// written record itself is the write's answer even to a viewer who may
+// write but not read its type: it is then read alone, and each selected
+// relation is resolved by its own field under the read policy.
 func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) (T, error) {
 	var zero T
-	n, err := client.Noder(ctx, id, ent.WithFixedNodeType(schema.TableOf(id)))
+	ctx = registry.Checked(ctx)
+	table := schema.TableOf(id)
+	if !registry.CanRead(ctx, table) {
+		// Without a field context nothing is collected (eager-loaded).
+		ctx = registry.Unchecked(noFieldContext{ctx})
+	}
+	n, err := client.Noder(ctx, id, ent.WithFixedNodeType(table))
 	if err != nil {
 		return zero, err
 	}
@@ -39,6 +51,17 @@ func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) 
 		return zero, fmt.Errorf("graph: record %s is a %T, not a %T", id, n, zero)
 	}
 	return t, nil
+}
+
+// noFieldContext hides the GraphQL field context of the context it wraps.
+type noFieldContext struct{ context.Context }
+
+func (c noFieldContext) Value(key any) any {
+	v := c.Context.Value(key)
+	if _, ok := v.(*graphql.FieldContext); ok {
+		return nil
+	}
+	return v
 }
 
 // lookup vets a node(id) lookup and returns the table to read: the crm

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -18,6 +19,7 @@ import (
 	"github.com/conecrm/gateway/internal/loader"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/tracing"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Config is what the GraphQL endpoint needs.
@@ -79,7 +81,21 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
 	srv.Use(newLimitsExtension(cfg.Limits, schema.Schema(), validated))
 	srv.Use(tracing.GraphQL{}) // operation names for metrics, spans when tracing is on
+	srv.AroundFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
 	return readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv))
+}
+
+// writesReadUnchecked runs a mutation's resolver with the domain layer's
+// reads unchecked: a write is checked by its own permission, and what it
+// reads to validate its input is not the viewer reading. Only the root
+// resolver gets that context (gqlgen resolves the selected fields of its
+// answer with the field's own); the answer itself is read under the
+// viewer's read policy (reload).
+func writesReadUnchecked(ctx context.Context, next graphql.Resolver) (any, error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
+		return next(registry.Unchecked(ctx))
+	}
+	return next(ctx)
 }

@@ -946,6 +946,8 @@ func init() {
 	packagepriceDescID := packagepriceMixinFields0[0].Descriptor()
 	// packageprice.DefaultID holds the default value on creation for the id field.
 	packageprice.DefaultID = packagepriceDescID.Default.(func() uuid.UUID)
+	permissionInters := schema.Permission{}.Interceptors()
+	permission.Interceptors[0] = permissionInters[0]
 	permissionFields := schema.Permission{}.Fields()
 	_ = permissionFields
 	// permissionDescName is the schema descriptor for name field.

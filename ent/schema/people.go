@@ -137,6 +137,10 @@ func (Permission) Edges() []ent.Edge {
 	return []ent.Edge{edge.From("roles", Role.Type).Ref("permissions")}
 }
 
+// Interceptors: the catalogue is global (no tenant scope) but still read
+// with its registered permission.
+func (Permission) Interceptors() []ent.Interceptor { return readPolicy("permissions") }
+
 func (Permission) Annotations() []schema.Annotation {
 	return []schema.Annotation{entsql.Annotation{Table: "permissions"}}
 }

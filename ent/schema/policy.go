@@ -11,16 +11,43 @@ import (
 
 	gen "github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/intercept"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
-func (record) Interceptors() []ent.Interceptor {
+func (r record) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{
 		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+			if err := readable(ctx, r.table, q); err != nil {
+				return err
+			}
 			return scope(ctx, q)
 		}),
 	}
+}
+
+// readPolicy is the read check alone, for the global tables.
+func readPolicy(table string) []ent.Interceptor {
+	return []ent.Interceptor{
+		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+			return readable(ctx, table, q)
+		}),
+	}
+}
+
+// readable applies the registry's read policy (internal/registry) to a
+// query of table: the read permission first, so a forbidden query fails
+// before any SQL whatever path built it (root, edge, eager load, loader,
+// node, filter subquery); then the owner rule of per-user rows.
+func readable(ctx context.Context, table string, q interface{ WhereP(...func(*sql.Selector)) }) error {
+	if err := registry.CheckRead(ctx, table); err != nil {
+		return err
+	}
+	if column, user, ok := registry.Owner(ctx, table); ok {
+		q.WhereP(sql.FieldEQ(column, user))
+	}
+	return nil
 }
 
 // scope restricts q (a query or an update/delete mutation) to the viewer's
@@ -151,7 +178,8 @@ func checkReferences(ctx context.Context, m mutation) error {
 		for u := range set {
 			list = append(list, u)
 		}
-		n, err := m.Client().CountVisible(ctx, t, list)
+		// Existence, not reading: the viewer's read permissions are not asked.
+		n, err := m.Client().CountVisible(registry.Unchecked(ctx), t, list)
 		if err != nil {
 			return err
 		}

@@ -8104,7 +8104,7 @@ type Account implements Node & Customer {
     Filtering options for Leads returned from the connection.
     """
     where: LeadWhereInput
-  ): LeadConnection!
+  ): LeadConnection
   thirdPartyIds: [CustomerThirdPartyID!]
 }
 """
@@ -9477,7 +9477,7 @@ type ConnectionStage implements Node {
     Filtering options for Leads returned from the connection.
     """
     where: LeadWhereInput
-  ): LeadConnection!
+  ): LeadConnection
 }
 """
 A connection to a list of items.
@@ -9611,7 +9611,7 @@ type ConnectionThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   connectionID: ID!
-  connection: Lead!
+  connection: Lead
 }
 """
 Ordering options for ConnectionThirdPartyID connections
@@ -9795,7 +9795,7 @@ type Contact implements Node & Customer {
     Filtering options for Leads returned from the connection.
     """
     where: LeadWhereInput
-  ): LeadConnection!
+  ): LeadConnection
   thirdPartyIds: [CustomerThirdPartyID!]
 }
 """
@@ -10491,7 +10491,7 @@ type CustomFieldValue implements Node {
   fieldID: ID!
   recordID: UUID!
   value: String!
-  customField: CustomField!
+  customField: CustomField
 }
 """
 Ordering options for CustomFieldValue connections
@@ -11871,7 +11871,7 @@ type LeadProduct implements Node {
   currency: String!
   productID: ID!
   leadID: ID
-  product: Product!
+  product: Product
   lead: Lead
 }
 """
@@ -13114,7 +13114,7 @@ type PackagePrice implements Node {
   currency: String!
   source: String
   packageID: ID!
-  package: Package!
+  package: Package
 }
 """
 Ordering options for PackagePrice connections
@@ -13525,8 +13525,8 @@ type PipelineStage implements Node {
   pipelineID: ID!
   stageID: ID!
   position: Int!
-  pipeline: Pipeline!
-  stage: ConnectionStage!
+  pipeline: Pipeline
+  stage: ConnectionStage
 }
 """
 Ordering options for PipelineStage connections
@@ -13933,7 +13933,7 @@ type ProductThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   productID: ID!
-  product: Product!
+  product: Product
 }
 """
 Ordering options for ProductThirdPartyID connections
@@ -14300,7 +14300,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): AccountConnection!
+  ): AccountConnection
   appointments(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14341,7 +14341,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): AppointmentConnection!
+  ): AppointmentConnection
   automations(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14372,7 +14372,7 @@ type Query {
     Filtering options for Automations returned from the connection.
     """
     where: AutomationWhereInput
-  ): AutomationConnection!
+  ): AutomationConnection
   stages(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14403,7 +14403,7 @@ type Query {
     Filtering options for ConnectionStages returned from the connection.
     """
     where: ConnectionStageWhereInput
-  ): ConnectionStageConnection!
+  ): ConnectionStageConnection
   contacts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14444,7 +14444,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): ContactConnection!
+  ): ContactConnection
   customFields(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14475,7 +14475,7 @@ type Query {
     Filtering options for CustomFields returned from the connection.
     """
     where: CustomFieldWhereInput
-  ): CustomFieldConnection!
+  ): CustomFieldConnection
   customLabels(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14506,7 +14506,7 @@ type Query {
     Filtering options for CustomLabels returned from the connection.
     """
     where: CustomLabelWhereInput
-  ): CustomLabelConnection!
+  ): CustomLabelConnection
   departments(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14537,7 +14537,7 @@ type Query {
     Filtering options for Departments returned from the connection.
     """
     where: DepartmentWhereInput
-  ): DepartmentConnection!
+  ): DepartmentConnection
   followUps(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14578,7 +14578,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): FollowUpConnection!
+  ): FollowUpConnection
   franchises(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14609,7 +14609,7 @@ type Query {
     Filtering options for Franchises returned from the connection.
     """
     where: FranchiseWhereInput
-  ): FranchiseConnection!
+  ): FranchiseConnection
   leads(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14650,7 +14650,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): LeadConnection!
+  ): LeadConnection
   pipelines(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14681,7 +14681,7 @@ type Query {
     Filtering options for Pipelines returned from the connection.
     """
     where: PipelineWhereInput
-  ): PipelineConnection!
+  ): PipelineConnection
   products(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14712,7 +14712,7 @@ type Query {
     Filtering options for Products returned from the connection.
     """
     where: ProductWhereInput
-  ): ProductConnection!
+  ): ProductConnection
   productGroups(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14743,7 +14743,7 @@ type Query {
     Filtering options for ProductGroups returned from the connection.
     """
     where: ProductGroupWhereInput
-  ): ProductGroupConnection!
+  ): ProductGroupConnection
   savedFilters(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14774,7 +14774,7 @@ type Query {
     Filtering options for SavedFilters returned from the connection.
     """
     where: SavedFilterWhereInput
-  ): SavedFilterConnection!
+  ): SavedFilterConnection
   securityGroups(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14805,7 +14805,7 @@ type Query {
     Filtering options for SecurityGroups returned from the connection.
     """
     where: SecurityGroupWhereInput
-  ): SecurityGroupConnection!
+  ): SecurityGroupConnection
   sources(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14836,7 +14836,7 @@ type Query {
     Filtering options for Sources returned from the connection.
     """
     where: SourceWhereInput
-  ): SourceConnection!
+  ): SourceConnection
   statuses(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14867,7 +14867,7 @@ type Query {
     Filtering options for StatusSlice returned from the connection.
     """
     where: StatusWhereInput
-  ): StatusConnection!
+  ): StatusConnection
   tasks(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14908,7 +14908,7 @@ type Query {
     A saved filter of this entity visible to the viewer, ANDed with where and filter.
     """
     savedFilter: ID
-  ): TaskConnection!
+  ): TaskConnection
   users(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14939,7 +14939,7 @@ type Query {
     Filtering options for Users returned from the connection.
     """
     where: UserWhereInput
-  ): UserConnection!
+  ): UserConnection
 }
 type Role implements Node {
   id: ID!
@@ -15064,7 +15064,7 @@ type SavedFilter implements Node {
   value: String!
   ownerID: ID!
   private: Boolean!
-  owner: User!
+  owner: User
 }
 """
 A connection to a list of items.
@@ -16232,7 +16232,7 @@ type User implements Node & SecurityObject {
     Filtering options for Leads returned from the connection.
     """
     where: LeadWhereInput
-  ): LeadConnection!
+  ): LeadConnection
 }
 """
 A connection to a list of items.
@@ -16493,7 +16493,7 @@ type UserThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   userID: ID!
-  user: User!
+  user: User
 }
 """
 Ordering options for UserThirdPartyID connections
@@ -16952,7 +16952,7 @@ interface Customer {
   language: String
   isActive: Boolean!
   thirdPartyIds: [CustomerThirdPartyID!]
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 "The spec's EventBase: a task, an appointment or a follow-up."
@@ -16982,7 +16982,7 @@ interface Event {
   assigneeID: ID!
   "The user or security group the event is assigned to."
   assignee: SecurityObject
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 "The spec's SecurityObject: a user or a security group (an event assignee)."
@@ -17051,11 +17051,11 @@ interface Connection {
 }
 
 extend type Account {
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type Contact {
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type Lead {
@@ -17063,25 +17063,25 @@ extend type Lead {
   connectionClosedBy: User
   lostBy: User
   firstOpenBy: User
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type Task {
   assigneeID: ID!
   assignee: SecurityObject
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type Appointment {
   assigneeID: ID!
   assignee: SecurityObject
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type FollowUp {
   assigneeID: ID!
   assignee: SecurityObject
-  customFieldValues: [CustomFieldValue!]!
+  customFieldValues: [CustomFieldValue!]
 }
 
 extend type User {

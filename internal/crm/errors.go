@@ -13,6 +13,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/schema"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 )
@@ -114,6 +115,8 @@ func AsError(err error) *Error {
 		return &Error{Code: Timeout, Message: "the request took too long and was stopped", Err: err}
 	case errors.Is(err, context.Canceled):
 		return &Error{Code: Canceled, Message: "the request was canceled", Err: err}
+	case errors.As(err, new(*registry.ForbiddenError)):
+		return &Error{Code: Forbidden, Message: "Access denied", Err: err}
 	case ent.IsNotFound(err), errors.Is(err, schema.ErrCrossTenant):
 		return &Error{Code: NotFound, Message: "not found", Err: err}
 	case ent.IsConstraintError(err):

@@ -1,35 +1,38 @@
 package crm
 
-// Permission names, the catalogue seeded into the permissions table.
+import "github.com/conecrm/gateway/internal/registry"
+
+// Permission names, the catalogue seeded into the permissions table. The
+// read permissions are the entity registry's (internal/registry).
 // Roles hold permissions, users hold roles; ADMIN users hold them all.
 const (
-	PermAccountRead       = "account.read"
+	PermAccountRead       = registry.PermAccountRead
 	PermAccountWrite      = "account.write"
 	PermAccountDelete     = "account.delete"
-	PermContactRead       = "contact.read"
+	PermContactRead       = registry.PermContactRead
 	PermContactWrite      = "contact.write"
 	PermContactDelete     = "contact.delete"
-	PermLeadRead          = "lead.read"
+	PermLeadRead          = registry.PermLeadRead
 	PermLeadCreate        = "lead.create"
 	PermLeadCopy          = "lead.copy"
 	PermLeadWrite         = "lead.write"
-	PermTaskRead          = "task.read"
+	PermTaskRead          = registry.PermTaskRead
 	PermTaskWrite         = "task.write"
 	PermTaskDelete        = "task.delete"
-	PermEventRead         = "event.read"
-	PermStageRead         = "stage.read"
+	PermEventRead         = registry.PermEventRead
+	PermStageRead         = registry.PermStageRead
 	PermStageManage       = "stage.manage"
-	PermAutomationRead    = "automation.read"
+	PermAutomationRead    = registry.PermAutomationRead
 	PermAutomationManage  = "automation.manage"
-	PermCustomFieldRead   = "custom_field.read"
+	PermCustomFieldRead   = registry.PermCustomFieldRead
 	PermCustomFieldManage = "custom_field.manage"
-	PermCustomLabelRead   = "custom_label.read"
+	PermCustomLabelRead   = registry.PermCustomLabelRead
 	PermCustomLabelManage = "custom_label.manage"
-	PermSavedFilterRead   = "saved_filter.read"
+	PermSavedFilterRead   = registry.PermSavedFilterRead
 	PermSavedFilterWrite  = "saved_filter.write"
-	PermProductRead       = "product.read"
-	PermUserRead          = "user.read"
-	PermSettingsRead      = "settings.read"
+	PermProductRead       = registry.PermProductRead
+	PermUserRead          = registry.PermUserRead
+	PermSettingsRead      = registry.PermSettingsRead
 	PermUserManage        = "user.manage"
 	PermSettingsManage    = "settings.manage"
 	PermProductManage     = "product.manage"

@@ -17,9 +17,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Loaders are the dataloaders of one request.
@@ -72,6 +75,9 @@ func Middleware(client *ent.Client, log *slog.Logger) func(http.Handler) http.Ha
 // User returns the user with id, or nil when id is nil or names no visible
 // user (deleted, or not of the viewer's tenant).
 func (l *Loaders) User(ctx context.Context, id *uuid.UUID) (*ent.User, error) {
+	if err := registry.CheckRead(ctx, user.Table); err != nil {
+		return nil, err
+	}
 	if id == nil {
 		return nil, nil
 	}
@@ -81,6 +87,10 @@ func (l *Loaders) User(ctx context.Context, id *uuid.UUID) (*ent.User, error) {
 // SecurityObject returns the user or security group with id (its type is
 // encoded in the id), or nil when it names no visible one.
 func (l *Loaders) SecurityObject(ctx context.Context, id uuid.UUID) (ent.Noder, error) {
+	// Users and groups share their read permission (user.read).
+	if err := registry.CheckRead(ctx, user.Table); err != nil {
+		return nil, err
+	}
 	switch schema.TableOf(id) {
 	case user.Table:
 		if u, err := l.users.load(ctx, id); u != nil || err != nil {
@@ -96,6 +106,9 @@ func (l *Loaders) SecurityObject(ctx context.Context, id uuid.UUID) (ent.Noder, 
 
 // CustomFieldValues returns the custom field values of the record id.
 func (l *Loaders) CustomFieldValues(ctx context.Context, recordID uuid.UUID) ([]*ent.CustomFieldValue, error) {
+	if err := registry.CheckRead(ctx, customfieldvalue.Table); err != nil {
+		return nil, err
+	}
 	v, err := l.customFieldValues.load(ctx, recordID)
 	if v == nil && err == nil {
 		v = []*ent.CustomFieldValue{}
@@ -106,5 +119,8 @@ func (l *Loaders) CustomFieldValues(ctx context.Context, recordID uuid.UUID) ([]
 // DelayedAutomationsCount returns how many runs of the automation id wait
 // for their delay to pass.
 func (l *Loaders) DelayedAutomationsCount(ctx context.Context, automationID uuid.UUID) (int, error) {
+	if err := registry.CheckRead(ctx, delayedautomation.Table); err != nil {
+		return 0, err
+	}
 	return l.delayedCounts.load(ctx, automationID)
 }

@@ -3,6 +3,7 @@ package querybuilder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"unicode"
 
@@ -10,7 +11,9 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -76,6 +79,11 @@ type Catalogue struct {
 	byName map[string]int
 	table  string
 	tenant uuid.UUID
+	// denied are the built-in fields left out for want of a read
+	// permission (field → permission); customDenied is the permission
+	// custom fields need when the viewer lacks it.
+	denied       map[string]string
+	customDenied string
 }
 
 // Fields returns the catalogue's fields, built-in first, then custom fields
@@ -91,55 +99,81 @@ func (c *Catalogue) Field(name string) (Field, bool) {
 	return c.fields[i], true
 }
 
-// Entities returns the names of the entities that have a catalogue.
+// Entities returns the names of the entities that have a catalogue, in the
+// registry's order.
 func Entities() []string {
-	names := make([]string, len(entities))
-	for i, e := range entities {
-		names[i] = e.name
+	var names []string
+	for _, e := range registry.Filterable() {
+		names = append(names, e.Filter)
 	}
 	return names
 }
 
-func entityNamed(name string) *entity {
-	for _, e := range entities {
-		if e.name == name {
-			return e
-		}
-	}
-	return nil
-}
-
 // Load returns the catalogue of entity for the viewer of ctx. An unknown
 // entity is NotFound; a viewer without the entity's read permission is
-// Forbidden: one can only filter what one can list.
+// Forbidden: one can only filter what one can list. The catalogue holds
+// only the fields the viewer may use: a relation path (contact.lastName,
+// assignees…) needs the read permission of the records it reads, custom
+// fields that of custom field values; a rule on another field is a bad
+// request naming the rule and the permission.
 func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogue, error) {
-	e := entityNamed(entityName)
-	if e == nil {
+	ctx = registry.Checked(ctx) // what the viewer may use, even when a write validates a saved filter
+	e := registry.ByFilter(entityName)
+	if e == nil || fieldsOf[entityName] == nil {
 		return nil, crm.Errorf(crm.NotFound, "Entity %q not found", entityName)
 	}
-	if err := crm.Require(ctx, e.permission); err != nil {
+	if err := crm.RequireRead(ctx, e.Table); err != nil {
 		return nil, err
 	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, crm.Errorf(crm.Unauthenticated, "not authenticated")
 	}
-	custom, err := client.CustomField.Query().
-		Where(customfield.EntityEQ(customfield.Entity(e.name))).
-		Order(ent.Asc(customfield.FieldFieldName)).
-		All(ctx)
-	if err != nil {
-		return nil, crm.AsError(err)
+	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: v.TenantID, byName: map[string]int{}, denied: map[string]string{}}
+	for _, f := range fieldsOf[entityName]() {
+		if err := f.readable(ctx); err != nil {
+			c.denied[f.Name] = err.Permission
+			continue
+		}
+		c.fields = append(c.fields, f)
 	}
-	c := &Catalogue{Entity: e.name, table: e.table, tenant: v.TenantID, byName: map[string]int{}}
-	c.fields = append(c.fields, e.fields...)
-	for _, cf := range custom {
-		c.fields = append(c.fields, customField(cf))
+	if err := registry.CheckRead(ctx, customfieldvalue.Table); err == nil {
+		custom, err := client.CustomField.Query().
+			Where(customfield.EntityEQ(customfield.Entity(e.Filter))).
+			Order(ent.Asc(customfield.FieldFieldName)).
+			All(registry.Unchecked(ctx)) // the definitions of values the viewer may read
+		if err != nil {
+			return nil, crm.AsError(err)
+		}
+		for _, cf := range custom {
+			c.fields = append(c.fields, customField(cf))
+		}
+	} else {
+		c.customDenied = registry.PermCustomFieldRead
 	}
 	for i, f := range c.fields {
 		c.byName[f.Name] = i
 	}
 	return c, nil
+}
+
+// readable returns nil when the viewer of ctx may read every table a rule
+// on f reads, else the refusal naming the permission it lacks.
+func (f Field) readable(ctx context.Context) *registry.ForbiddenError {
+	var tables []string
+	for _, t := range f.src.targets {
+		tables = append(tables, t.table)
+	}
+	if f.src.join != nil {
+		tables = append(tables, f.src.join.table)
+	}
+	for _, t := range tables {
+		var fe *registry.ForbiddenError
+		if err := registry.CheckRead(ctx, t); errors.As(err, &fe) {
+			return fe
+		}
+	}
+	return nil
 }
 
 // customField types a tenant's custom field: select and multiselect are

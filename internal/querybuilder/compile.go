@@ -2,6 +2,7 @@ package querybuilder
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -104,7 +105,7 @@ func (c *Catalogue) group(g *Group) (pred, error) {
 func (c *Catalogue) rule(r *Rule) (pred, error) {
 	f, ok := c.Field(r.Field)
 	if !ok {
-		return nil, invalid(r.ref, fmt.Sprintf("unknown field %q for %s", clip(r.Field), c.Entity))
+		return nil, c.unknown(r.ref, r.Field)
 	}
 	if !accepts(f.Type, r.Operator) {
 		return nil, invalid(r.ref, fmt.Sprintf("operator %q is not valid for %s field %s", r.Operator, f.Type, f.Name))
@@ -150,7 +151,7 @@ func (c *Catalogue) fieldRule(r *Rule, f Field) (pred, error) {
 	case name == "":
 		return nil, invalid(r.ref, "value must name a field when valueSource is \"field\"")
 	case !ok:
-		return nil, invalid(r.ref, fmt.Sprintf("unknown field %q for %s", clip(name), c.Entity))
+		return nil, c.unknown(r.ref, name)
 	case f.src.kind != kindOwn || g.src.kind != kindOwn:
 		return nil, invalid(r.ref, "valueSource \"field\" compares two fields of the "+c.Entity+" itself, not related or custom fields")
 	case !comparable(f.Type, g.Type):
@@ -415,4 +416,17 @@ func (k cond) writeChoices(b *sql.Builder, x operand) {
 			like(b, x, choicePattern(v.(string)))
 		}
 	}
+}
+
+// unknown is the error of a rule (at ref) on a field the catalogue does not
+// hold: one the viewer may not use says which permission it needs.
+func (c *Catalogue) unknown(ref, name string) error {
+	perm, denied := c.denied[name]
+	if !denied && c.customDenied != "" && strings.HasPrefix(name, "custom.") {
+		perm, denied = c.customDenied, true
+	}
+	if denied {
+		return invalid(ref, fmt.Sprintf("field %q of %s needs the %s permission", clip(name), c.Entity, perm))
+	}
+	return invalid(ref, fmt.Sprintf("unknown field %q for %s", clip(name), c.Entity))
 }

@@ -2,11 +2,9 @@ package querybuilder
 
 import (
 	"github.com/conecrm/gateway/ent/account"
-	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/department"
-	"github.com/conecrm/gateway/ent/followup"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/securitygroup"
@@ -14,30 +12,25 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/crm"
 )
 
-// entity is a filterable entity: its table, the permission needed to list
-// it, and its built-in fields (named as the REST layer names them).
-type entity struct {
-	name       string
-	table      string
-	permission string
-	fields     []Field
-}
-
-// entities are the catalogued entities, in the order GET /api/filters lists them.
-var entities = []*entity{
-	{name: "account", table: account.Table, permission: crm.PermAccountRead, fields: accountFields()},
-	{name: "contact", table: contact.Table, permission: crm.PermContactRead, fields: contactFields()},
-	{name: "lead", table: lead.Table, permission: crm.PermLeadRead, fields: leadFields()},
-	{name: "task", table: task.Table, permission: crm.PermTaskRead, fields: eventFields(
-		enum("type", task.FieldType, true, "CALL", "MEETING", "OTHER", "SMS", "FOLLOW_UP", "REMINDER", "LINKEDIN_MESSAGE", "DM"))},
-	{name: "appointment", table: appointment.Table, permission: crm.PermEventRead, fields: eventFields(
-		str("type", "type"), flag("noShow", "no_show"), flag("customerConfirmed", "customer_confirmed"),
-		flag("canceled", "canceled"), optStr("url", "url"))},
-	{name: "followup", table: followup.Table, permission: crm.PermEventRead, fields: eventFields(
-		flag("fromAutomation", "from_automation"))},
+// fieldsOf are the built-in fields of each filterable entity of the
+// registry (internal/registry, whose Filter names them), named as the REST
+// layer names them. The registry says which entities are filterable, their
+// tables and read permissions; TestEveryFilterableEntityHasFields keeps the
+// two in step.
+var fieldsOf = map[string]func() []Field{
+	"account": accountFields,
+	"contact": contactFields,
+	"lead":    leadFields,
+	"task": func() []Field {
+		return eventFields(enum("type", task.FieldType, true, "CALL", "MEETING", "OTHER", "SMS", "FOLLOW_UP", "REMINDER", "LINKEDIN_MESSAGE", "DM"))
+	},
+	"appointment": func() []Field {
+		return eventFields(str("type", "type"), flag("noShow", "no_show"), flag("customerConfirmed", "customer_confirmed"),
+			flag("canceled", "canceled"), optStr("url", "url"))
+	},
+	"followup": func() []Field { return eventFields(flag("fromAutomation", "from_automation")) },
 }
 
 // Related tables and the column a rule on the relation itself compares

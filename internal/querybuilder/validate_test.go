@@ -11,18 +11,19 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // testCatalogue is entity's catalogue with the fixture's custom fields,
 // built without a database.
 func testCatalogue(t testing.TB, entity string) *Catalogue {
 	t.Helper()
-	e := entityNamed(entity)
-	if e == nil {
+	e := registry.ByFilter(entity)
+	if e == nil || fieldsOf[entity] == nil {
 		t.Fatalf("no entity %q", entity)
 	}
-	c := &Catalogue{Entity: e.name, table: e.table, tenant: uuid.New(), byName: map[string]int{}}
-	c.fields = append(c.fields, e.fields...)
+	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: uuid.New(), byName: map[string]int{}}
+	c.fields = append(c.fields, fieldsOf[entity]()...)
 	for _, f := range fxCustom {
 		if !f.deleted {
 			c.fields = append(c.fields, customField(&ent.CustomField{ID: uuid.New(), FieldName: f.name,

@@ -2,6 +2,8 @@ package rest
 
 import (
 	"net/http"
+
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 func (s *Server) contactRoutes(mux *http.ServeMux) {
@@ -28,7 +30,8 @@ func (s *Server) openLeads(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.svc.OpenLeads(r.Context(), id)
+	// The answer is leads: their embedded records come with them.
+	rows, err := s.svc.OpenLeads(registry.Embedding(r.Context(), registry.ByType("Lead")), id)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/querybuilder"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 func (s *Server) queryBuilderRoutes(mux *http.ServeMux) {
@@ -47,7 +48,9 @@ func (s *Server) queryBuilderFilter(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	entity := r.PathValue("entity")
-	res, err := querybuilder.Filter(r.Context(), s.svc.Client(), entity, body, querybuilder.Page{
+	// The rows come with what their REST shape embeds.
+	ctx := registry.Embedding(r.Context(), registry.ByFilter(entity))
+	res, err := querybuilder.Filter(ctx, s.svc.Client(), entity, body, querybuilder.Page{
 		Offset: p.Offset, Limit: p.Limit, SortField: order.Field, Desc: order.Desc,
 	})
 	if err != nil {
@@ -62,7 +65,7 @@ func (s *Server) queryBuilderFilter(w http.ResponseWriter, r *http.Request) erro
 	case "lead":
 		out.Data = Leads(res.Leads)
 	case "task":
-		views, err := s.svc.TaskViews(r.Context(), res.Tasks)
+		views, err := s.svc.TaskViews(ctx, res.Tasks)
 		if err != nil {
 			return err
 		}

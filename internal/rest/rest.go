@@ -1,12 +1,14 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Server holds what every handler needs: the domain service and a logger
@@ -96,8 +98,31 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // error body shape).
 func (s *Server) handle(style ErrorStyle, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
+		if err := h(w, r.WithContext(readPolicy(r))); err != nil {
 			s.writeError(w, r, style, err)
 		}
 	})
+}
+
+// readPolicy returns the context a REST request reads under. A write is
+// checked by its own permission; what it reads to validate its input and
+// the record it answers (with what that embeds) are the domain layer's
+// reads, not the viewer's. A read route answers its resource: the records
+// the resource embeds (registry.Entity.Embeds, listed in
+// docs/permissions.md) are read with the route's permission; anything
+// else needs its own.
+func readPolicy(r *http.Request) context.Context {
+	ctx := r.Context()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !strings.HasPrefix(r.URL.Path, "/api/query-builder/") {
+		return registry.Unchecked(ctx)
+	}
+	var best *registry.Entity
+	for i := range registry.Entities {
+		e := &registry.Entities[i]
+		if e.REST != "" && (r.URL.Path == e.REST || strings.HasPrefix(r.URL.Path, e.REST+"/")) &&
+			(best == nil || len(e.REST) > len(best.REST)) {
+			best = e
+		}
+	}
+	return registry.Embedding(ctx, best)
 }

@@ -1,0 +1,199 @@
+// Package registry is the one list of the gateway's entities: for each, its
+// table, the permission that lets a viewer read its rows, its GraphQL root
+// list, its REST resource, whether the query builder filters it, and what
+// its REST responses embed. The data layer (the Record mixin's interceptor
+// in ent/schema), the GraphQL field collection, the query builder, the REST
+// layer and the code generator (ent/entc.go) all read it from here, so
+// nothing else repeats it.
+//
+// It is a leaf package (it imports only internal/viewer and
+// internal/tenancy): ent/entc.go runs it at generate time and the generated
+// ent package calls it.
+package registry
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Read permissions. The other permissions (writes, management) are in
+// internal/crm, which re-exports these under the same names.
+const (
+	PermAccountRead     = "account.read"
+	PermContactRead     = "contact.read"
+	PermLeadRead        = "lead.read"
+	PermTaskRead        = "task.read"
+	PermEventRead       = "event.read"
+	PermStageRead       = "stage.read"
+	PermAutomationRead  = "automation.read"
+	PermCustomFieldRead = "custom_field.read"
+	PermCustomLabelRead = "custom_label.read"
+	PermSavedFilterRead = "saved_filter.read"
+	PermProductRead     = "product.read"
+	PermUserRead        = "user.read"
+	PermSettingsRead    = "settings.read"
+)
+
+// Entity describes one ent entity.
+type Entity struct {
+	// Type is the ent type name.
+	Type string
+	// GraphQL is its GraphQL type name when it differs from Type.
+	GraphQL string
+	// Table is its SQL table.
+	Table string
+	// Read is the permission that lets a viewer read its rows, through any
+	// path: a root list, node(id), an edge, a loader field, a filter. Rows
+	// that belong to a parent (a lead's products) carry the parent's. ""
+	// means no viewer reads it: only system work (tenancy.Bypass) or the
+	// domain layer's own checks (Unchecked).
+	Read string
+	// Root is its GraphQL root connection ("" for none).
+	Root string
+	// Filter is its query-builder name ("" when it is not filterable): the
+	// {entity} of /api/filters, /api/query-builder/* and filterConfig, and
+	// a saved filter's module.
+	Filter string
+	// REST is its REST resource path ("" for none).
+	REST string
+	// Embeds are the types a REST response of this entity carries inside
+	// it (a lead's contact, stage…): part of the resource, read with its
+	// permission on REST (docs/permissions.md lists them). GraphQL has no
+	// embedding: each field checks its own type.
+	Embeds []string
+	// AlsoRead, when set, is another permission that reads its rows too
+	// (a customer's third-party ids belong to an account or a contact).
+	AlsoRead string
+	// Owner, when set, is the column naming the user a row belongs to: a
+	// USER reads only their own rows (settings, third-party metadata).
+	Owner string
+}
+
+// Entities is the registry, in the order of GET /api/filters.
+var Entities = []Entity{
+	{Type: "Account", Table: "accounts", Read: PermAccountRead, Root: "accounts", Filter: "account", REST: "/api/account",
+		Embeds: []string{"Contact", "CustomerThirdPartyID"}},
+	{Type: "Contact", Table: "contacts", Read: PermContactRead, Root: "contacts", Filter: "contact", REST: "/api/contact",
+		Embeds: []string{"Account", "CustomerThirdPartyID"}},
+	{Type: "Lead", Table: "leads", Read: PermLeadRead, Root: "leads", Filter: "lead", REST: "/api/lead",
+		Embeds: []string{"User"}},
+	{Type: "Task", Table: "tasks", Read: PermTaskRead, Root: "tasks", Filter: "task", REST: "/api/task",
+		Embeds: []string{"User", "SecurityGroup"}},
+	{Type: "Appointment", Table: "appointments", Read: PermEventRead, Root: "appointments", Filter: "appointment"},
+	{Type: "FollowUp", Table: "follow_ups", Read: PermEventRead, Root: "followUps", Filter: "followup"},
+
+	{Type: "CustomerThirdPartyID", Table: "customer_third_party_ids", Read: PermAccountRead, AlsoRead: PermContactRead},
+	{Type: "ConnectionThirdPartyID", Table: "connection_third_party_ids", Read: PermLeadRead},
+	{Type: "LeadProduct", Table: "lead_products", Read: PermLeadRead},
+	{Type: "CreditAssessment", Table: "credit_assessments", Read: PermLeadRead},
+	{Type: "Incentive", Table: "incentives", Read: PermLeadRead},
+	{Type: "LeadPackage", GraphQL: "Package", Table: "packages", Read: PermLeadRead},
+	{Type: "PackagePrice", Table: "package_prices", Read: PermLeadRead},
+	{Type: "Survey", Table: "surveys", Read: PermLeadRead},
+	{Type: "ConnectionStage", Table: "connection_stages", Read: PermStageRead, Root: "stages", REST: "/api/stage"},
+	{Type: "PipelineStage", Table: "pipeline_stages", Read: PermStageRead},
+	{Type: "Automation", Table: "automations", Read: PermAutomationRead, Root: "automations", REST: "/api/automation",
+		Embeds: []string{"Franchise"}},
+	{Type: "DelayedAutomation", Table: "delayed_automations", Read: PermAutomationRead},
+	{Type: "AutomationRun", Table: "automation_runs", Read: PermAutomationRead},
+	{Type: "AutomationRunStep", Table: "automation_run_steps", Read: PermAutomationRead},
+	{Type: "OutboundMessage", Table: "outbound_messages", Read: PermAutomationRead},
+	{Type: "CustomField", Table: "custom_fields", Read: PermCustomFieldRead, Root: "customFields", REST: "/api/custom-field"},
+	{Type: "CustomFieldValue", Table: "custom_field_values", Read: PermCustomFieldRead},
+	{Type: "CustomLabel", Table: "custom_labels", Read: PermCustomLabelRead, Root: "customLabels", REST: "/api/custom-labels"},
+	{Type: "SavedFilter", Table: "saved_filters", Read: PermSavedFilterRead, Root: "savedFilters", REST: "/api/saved-filter"},
+	{Type: "Product", Table: "products", Read: PermProductRead, Root: "products"},
+	{Type: "ProductGroup", Table: "product_groups", Read: PermProductRead, Root: "productGroups"},
+	{Type: "ProductThirdPartyID", Table: "product_third_party_ids", Read: PermProductRead},
+	{Type: "User", Table: "users", Read: PermUserRead, Root: "users"},
+	{Type: "UserThirdPartyID", Table: "user_third_party_ids", Read: PermUserRead, Owner: "user_id"},
+	{Type: "UserSettings", Table: "user_settings", Read: PermUserRead, Owner: "user_settings"},
+	{Type: "SecurityGroup", Table: "security_groups", Read: PermUserRead, Root: "securityGroups"},
+	{Type: "Role", Table: "roles", Read: PermUserRead},
+	{Type: "Permission", Table: "permissions", Read: PermUserRead},
+	{Type: "Franchise", Table: "franchises", Read: PermSettingsRead, Root: "franchises"},
+	{Type: "Department", Table: "departments", Read: PermSettingsRead, Root: "departments"},
+	{Type: "Pipeline", Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},
+	{Type: "Status", Table: "statuses", Read: PermSettingsRead, Root: "statuses"},
+	{Type: "Source", Table: "sources", Read: PermSettingsRead, Root: "sources"},
+	// Read by system work only: the domain events of the transactional outbox.
+	{Type: "OutboxEvent", Table: "outbox_events"},
+	// The tenant is no tenant's row; node(id) of one's own tenant is
+	// checked by internal/crm.
+	{Type: "Tenant", Table: "tenants"},
+}
+
+var byTable, byType, byGraphQL, byFilter = index()
+
+func index() (table, typ, gql, filter map[string]*Entity) {
+	table, typ, gql, filter = map[string]*Entity{}, map[string]*Entity{}, map[string]*Entity{}, map[string]*Entity{}
+	for i := range Entities {
+		e := &Entities[i]
+		if table[e.Table] != nil || typ[e.Type] != nil {
+			panic(fmt.Sprintf("registry: %s (%s) registered twice", e.Type, e.Table))
+		}
+		table[e.Table], typ[e.Type], gql[e.GraphQLType()] = e, e, e
+		if e.Filter != "" {
+			filter[e.Filter] = e
+		}
+	}
+	for i := range Entities {
+		for _, t := range Entities[i].Embeds {
+			if typ[t] == nil {
+				panic(fmt.Sprintf("registry: %s embeds unknown type %s", Entities[i].Type, t))
+			}
+		}
+	}
+	return table, typ, gql, filter
+}
+
+// GraphQLType is e's GraphQL type name.
+func (e *Entity) GraphQLType() string {
+	if e.GraphQL != "" {
+		return e.GraphQL
+	}
+	return e.Type
+}
+
+// ByGraphQLType returns the entity of a GraphQL object type, or nil.
+func ByGraphQLType(name string) *Entity { return byGraphQL[name] }
+
+// ByTable returns the entity stored in table, or nil.
+func ByTable(table string) *Entity { return byTable[table] }
+
+// ByType returns the entity of an ent/GraphQL type name, or nil.
+func ByType(name string) *Entity { return byType[name] }
+
+// ByFilter returns the filterable entity the query builder calls name, or nil.
+func ByFilter(name string) *Entity { return byFilter[name] }
+
+// Filterable returns the filterable entities, in registry order.
+func Filterable() []*Entity {
+	var out []*Entity
+	for i := range Entities {
+		if Entities[i].Filter != "" {
+			out = append(out, &Entities[i])
+		}
+	}
+	return out
+}
+
+// Roots returns the entities with a GraphQL root list, in registry order.
+func Roots() []*Entity {
+	var out []*Entity
+	for i := range Entities {
+		if Entities[i].Root != "" {
+			out = append(out, &Entities[i])
+		}
+	}
+	return out
+}
+
+// EmbeddedTables returns the tables of the types e's REST responses embed.
+func (e *Entity) EmbeddedTables() []string {
+	out := make([]string, 0, len(e.Embeds))
+	for _, t := range e.Embeds {
+		out = append(out, byType[t].Table)
+	}
+	return slices.Clip(out)
+}
