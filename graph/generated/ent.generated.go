@@ -2413,10 +2413,10 @@ func (ec *executionContext) _Account_leads(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
+			return ec.marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Account_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2584,10 +2584,10 @@ func (ec *executionContext) _Account_customFieldValues(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Account_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3488,10 +3488,10 @@ func (ec *executionContext) _Appointment_customFieldValues(ctx context.Context, 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Appointment_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5429,10 +5429,10 @@ func (ec *executionContext) _ConnectionStage_leads(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
+			return ec.marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5940,10 +5940,10 @@ func (ec *executionContext) _ConnectionThirdPartyID_connection(ctx context.Conte
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalNLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
+			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_connection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6653,10 +6653,10 @@ func (ec *executionContext) _Contact_leads(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
+			return ec.marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6824,10 +6824,10 @@ func (ec *executionContext) _Contact_customFieldValues(ctx context.Context, fiel
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Contact_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8077,10 +8077,10 @@ func (ec *executionContext) _CustomFieldValue_customField(ctx context.Context, f
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomField) graphql.Marshaler {
-			return ec.marshalNCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, selections, v)
+			return ec.marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_customField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -10242,10 +10242,10 @@ func (ec *executionContext) _FollowUp_customFieldValues(ctx context.Context, fie
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_FollowUp_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13507,10 +13507,10 @@ func (ec *executionContext) _Lead_customFieldValues(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Lead_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13980,10 +13980,10 @@ func (ec *executionContext) _LeadProduct_product(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_LeadProduct_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -15293,10 +15293,10 @@ func (ec *executionContext) _PackagePrice_package(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadPackage) graphql.Marshaler {
-			return ec.marshalNPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx, selections, v)
+			return ec.marshalOPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PackagePrice_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16284,10 +16284,10 @@ func (ec *executionContext) _PipelineStage_pipeline(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
-			return ec.marshalNPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, selections, v)
+			return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineStage_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16316,10 +16316,10 @@ func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConnectionStage) graphql.Marshaler {
-			return ec.marshalNConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, selections, v)
+			return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_PipelineStage_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -17862,10 +17862,10 @@ func (ec *executionContext) _ProductThirdPartyID_product(ctx context.Context, fi
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18079,10 +18079,10 @@ func (ec *executionContext) _Query_accounts(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AccountConnection) graphql.Marshaler {
-			return ec.marshalNAccountConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountConnection(ctx, selections, v)
+			return ec.marshalOAccountConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_accounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18123,10 +18123,10 @@ func (ec *executionContext) _Query_appointments(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AppointmentConnection) graphql.Marshaler {
-			return ec.marshalNAppointmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentConnection(ctx, selections, v)
+			return ec.marshalOAppointmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_appointments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18167,10 +18167,10 @@ func (ec *executionContext) _Query_automations(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationConnection) graphql.Marshaler {
-			return ec.marshalNAutomationConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationConnection(ctx, selections, v)
+			return ec.marshalOAutomationConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_automations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18211,10 +18211,10 @@ func (ec *executionContext) _Query_stages(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConnectionStageConnection) graphql.Marshaler {
-			return ec.marshalNConnectionStageConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageConnection(ctx, selections, v)
+			return ec.marshalOConnectionStageConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_stages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18255,10 +18255,10 @@ func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
-			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactConnection(ctx, selections, v)
+			return ec.marshalOContactConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_contacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18299,10 +18299,10 @@ func (ec *executionContext) _Query_customFields(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomFieldConnection) graphql.Marshaler {
-			return ec.marshalNCustomFieldConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldConnection(ctx, selections, v)
+			return ec.marshalOCustomFieldConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_customFields(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18343,10 +18343,10 @@ func (ec *executionContext) _Query_customLabels(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomLabelConnection) graphql.Marshaler {
-			return ec.marshalNCustomLabelConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelConnection(ctx, selections, v)
+			return ec.marshalOCustomLabelConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_customLabels(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18387,10 +18387,10 @@ func (ec *executionContext) _Query_departments(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.DepartmentConnection) graphql.Marshaler {
-			return ec.marshalNDepartmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentConnection(ctx, selections, v)
+			return ec.marshalODepartmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_departments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18431,10 +18431,10 @@ func (ec *executionContext) _Query_followUps(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.FollowUpConnection) graphql.Marshaler {
-			return ec.marshalNFollowUpConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpConnection(ctx, selections, v)
+			return ec.marshalOFollowUpConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_followUps(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18475,10 +18475,10 @@ func (ec *executionContext) _Query_franchises(ctx context.Context, field graphql
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.FranchiseConnection) graphql.Marshaler {
-			return ec.marshalNFranchiseConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseConnection(ctx, selections, v)
+			return ec.marshalOFranchiseConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_franchises(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18519,10 +18519,10 @@ func (ec *executionContext) _Query_leads(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
+			return ec.marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18563,10 +18563,10 @@ func (ec *executionContext) _Query_pipelines(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.PipelineConnection) graphql.Marshaler {
-			return ec.marshalNPipelineConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineConnection(ctx, selections, v)
+			return ec.marshalOPipelineConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_pipelines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18607,10 +18607,10 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
-			return ec.marshalNProductConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductConnection(ctx, selections, v)
+			return ec.marshalOProductConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_products(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18651,10 +18651,10 @@ func (ec *executionContext) _Query_productGroups(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductGroupConnection) graphql.Marshaler {
-			return ec.marshalNProductGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupConnection(ctx, selections, v)
+			return ec.marshalOProductGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_productGroups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18695,10 +18695,10 @@ func (ec *executionContext) _Query_savedFilters(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedFilterConnection) graphql.Marshaler {
-			return ec.marshalNSavedFilterConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterConnection(ctx, selections, v)
+			return ec.marshalOSavedFilterConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_savedFilters(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18739,10 +18739,10 @@ func (ec *executionContext) _Query_securityGroups(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityGroupConnection) graphql.Marshaler {
-			return ec.marshalNSecurityGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupConnection(ctx, selections, v)
+			return ec.marshalOSecurityGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_securityGroups(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18783,10 +18783,10 @@ func (ec *executionContext) _Query_sources(ctx context.Context, field graphql.Co
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SourceConnection) graphql.Marshaler {
-			return ec.marshalNSourceConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceConnection(ctx, selections, v)
+			return ec.marshalOSourceConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_sources(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18827,10 +18827,10 @@ func (ec *executionContext) _Query_statuses(ctx context.Context, field graphql.C
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.StatusConnection) graphql.Marshaler {
-			return ec.marshalNStatusConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusConnection(ctx, selections, v)
+			return ec.marshalOStatusConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_statuses(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18871,10 +18871,10 @@ func (ec *executionContext) _Query_tasks(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.TaskConnection) graphql.Marshaler {
-			return ec.marshalNTaskConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskConnection(ctx, selections, v)
+			return ec.marshalOTaskConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_tasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18915,10 +18915,10 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserConnection(ctx, selections, v)
+			return ec.marshalOUserConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -19815,10 +19815,10 @@ func (ec *executionContext) _SavedFilter_owner(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_SavedFilter_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -22604,10 +22604,10 @@ func (ec *executionContext) _Task_customFieldValues(ctx context.Context, field g
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-			return ec.marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
+			return ec.marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Task_customFieldValues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -23615,10 +23615,10 @@ func (ec *executionContext) _User_assignedLeads(ctx context.Context, field graph
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
+			return ec.marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_User_assignedLeads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -24645,10 +24645,10 @@ func (ec *executionContext) _UserThirdPartyID_user(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalNUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
+			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -56345,7 +56345,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "leads":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_leads(ctx, field, obj)
 				})
@@ -56375,7 +56375,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_customFieldValues(ctx, field, obj)
 				})
@@ -56642,7 +56642,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_customFieldValues(ctx, field, obj)
 				})
@@ -57314,7 +57314,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 				})
 		case "leads":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_leads(ctx, field, obj)
 				})
@@ -57497,7 +57497,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 			}
 		case "connection":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionThirdPartyID_connection(ctx, field, obj)
 				})
@@ -57675,7 +57675,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "leads":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_leads(ctx, field, obj)
 				})
@@ -57705,7 +57705,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_customFieldValues(ctx, field, obj)
 				})
@@ -58154,7 +58154,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 			}
 		case "customField":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomFieldValue_customField(ctx, field, obj)
 				})
@@ -58813,7 +58813,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_customFieldValues(ctx, field, obj)
 				})
@@ -59670,7 +59670,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_customFieldValues(ctx, field, obj)
 				})
@@ -59850,7 +59850,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "product":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_product(ctx, field, obj)
 				})
@@ -60260,7 +60260,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 			}
 		case "package":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PackagePrice_package(ctx, field, obj)
 				})
@@ -60628,13 +60628,13 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "pipeline":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_pipeline(ctx, field, obj)
 				})
 		case "stage":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_stage(ctx, field, obj)
 				})
@@ -61140,7 +61140,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 			}
 		case "product":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductThirdPartyID_product(ctx, field, obj)
 				})
@@ -61212,121 +61212,121 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "accounts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_accounts(ctx, field)
 				})
 		case "appointments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_appointments(ctx, field)
 				})
 		case "automations":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_automations(ctx, field)
 				})
 		case "stages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_stages(ctx, field)
 				})
 		case "contacts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_contacts(ctx, field)
 				})
 		case "customFields":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customFields(ctx, field)
 				})
 		case "customLabels":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customLabels(ctx, field)
 				})
 		case "departments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_departments(ctx, field)
 				})
 		case "followUps":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_followUps(ctx, field)
 				})
 		case "franchises":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_franchises(ctx, field)
 				})
 		case "leads":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_leads(ctx, field)
 				})
 		case "pipelines":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_pipelines(ctx, field)
 				})
 		case "products":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_products(ctx, field)
 				})
 		case "productGroups":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_productGroups(ctx, field)
 				})
 		case "savedFilters":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_savedFilters(ctx, field)
 				})
 		case "securityGroups":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_securityGroups(ctx, field)
 				})
 		case "sources":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_sources(ctx, field)
 				})
 		case "statuses":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_statuses(ctx, field)
 				})
 		case "tasks":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tasks(ctx, field)
 				})
 		case "users":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
 				})
@@ -61557,7 +61557,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 			}
 		case "owner":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedFilter_owner(ctx, field, obj)
 				})
@@ -62479,7 +62479,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "customFieldValues":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_customFieldValues(ctx, field, obj)
 				})
@@ -62798,7 +62798,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "assignedLeads":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_assignedLeads(ctx, field, obj)
 				})
@@ -63119,7 +63119,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 			}
 		case "user":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserThirdPartyID_user(ctx, field, obj)
 				})
@@ -63170,14 +63170,6 @@ func (ec *executionContext) marshalNAccount2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Account(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAccountConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AccountConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AccountConnection!")
-		return graphql.Null
-	}
-	return ec._AccountConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAccountOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountOrder(ctx context.Context, v any) (*ent.AccountOrder, error) {
 	res, err := ec.unmarshalInputAccountOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -63210,14 +63202,6 @@ func (ec *executionContext) marshalNAppointment2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._Appointment(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNAppointmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AppointmentConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AppointmentConnection!")
-		return graphql.Null
-	}
-	return ec._AppointmentConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAppointmentOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentOrder(ctx context.Context, v any) (*ent.AppointmentOrder, error) {
 	res, err := ec.unmarshalInputAppointmentOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -63248,14 +63232,6 @@ func (ec *executionContext) marshalNAutomation2ᚖgithubᚗcomᚋconecrmᚋgatew
 		return graphql.Null
 	}
 	return ec._Automation(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNAutomationConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AutomationConnection!")
-		return graphql.Null
-	}
-	return ec._AutomationConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNAutomationOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationOrder(ctx context.Context, v any) (*ent.AutomationOrder, error) {
@@ -63377,14 +63353,6 @@ func (ec *executionContext) marshalNConnectionStage2ᚖgithubᚗcomᚋconecrmᚋ
 	return ec._ConnectionStage(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNConnectionStageConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConnectionStageConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ConnectionStageConnection!")
-		return graphql.Null
-	}
-	return ec._ConnectionStageConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNConnectionStageOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageOrder(ctx context.Context, v any) (*ent.ConnectionStageOrder, error) {
 	res, err := ec.unmarshalInputConnectionStageOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -63442,14 +63410,6 @@ func (ec *executionContext) marshalNContact2ᚖgithubᚗcomᚋconecrmᚋgateway�
 		return graphql.Null
 	}
 	return ec._Contact(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ContactConnection!")
-		return graphql.Null
-	}
-	return ec._ContactConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNContactOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactOrder(ctx context.Context, v any) (*ent.ContactOrder, error) {
@@ -63531,14 +63491,6 @@ func (ec *executionContext) marshalNCustomField2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._CustomField(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCustomFieldConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomFieldConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CustomFieldConnection!")
-		return graphql.Null
-	}
-	return ec._CustomFieldConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNCustomFieldEntity2githubᚗcomᚋconecrmᚋgatewayᚋentᚋcustomfieldᚐEntity(ctx context.Context, v any) (customfield.Entity, error) {
 	var res customfield.Entity
 	err := res.UnmarshalGQL(v)
@@ -63576,22 +63528,6 @@ func (ec *executionContext) marshalNCustomFieldOrderField2ᚖgithubᚗcomᚋcone
 		return graphql.Null
 	}
 	return v
-}
-
-func (ec *executionContext) marshalNCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCustomFieldValue2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValue(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
-	}
-
-	return ret
 }
 
 func (ec *executionContext) marshalNCustomFieldValue2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValue(ctx context.Context, sel ast.SelectionSet, v *ent.CustomFieldValue) graphql.Marshaler {
@@ -63632,14 +63568,6 @@ func (ec *executionContext) marshalNCustomLabel2ᚖgithubᚗcomᚋconecrmᚋgate
 		return graphql.Null
 	}
 	return ec._CustomLabel(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNCustomLabelConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomLabelConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CustomLabelConnection!")
-		return graphql.Null
-	}
-	return ec._CustomLabelConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCustomLabelOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelOrder(ctx context.Context, v any) (*ent.CustomLabelOrder, error) {
@@ -63701,14 +63629,6 @@ func (ec *executionContext) marshalNDepartment2ᚖgithubᚗcomᚋconecrmᚋgatew
 	return ec._Department(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNDepartmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DepartmentConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "DepartmentConnection!")
-		return graphql.Null
-	}
-	return ec._DepartmentConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNDepartmentOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentOrder(ctx context.Context, v any) (*ent.DepartmentOrder, error) {
 	res, err := ec.unmarshalInputDepartmentOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -63741,14 +63661,6 @@ func (ec *executionContext) marshalNFollowUp2ᚖgithubᚗcomᚋconecrmᚋgateway
 	return ec._FollowUp(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNFollowUpConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FollowUpConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "FollowUpConnection!")
-		return graphql.Null
-	}
-	return ec._FollowUpConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNFollowUpOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpOrder(ctx context.Context, v any) (*ent.FollowUpOrder, error) {
 	res, err := ec.unmarshalInputFollowUpOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -63779,14 +63691,6 @@ func (ec *executionContext) marshalNFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewa
 		return graphql.Null
 	}
 	return ec._Franchise(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNFranchiseConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FranchiseConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "FranchiseConnection!")
-		return graphql.Null
-	}
-	return ec._FranchiseConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFranchiseOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseOrder(ctx context.Context, v any) (*ent.FranchiseOrder, error) {
@@ -63846,14 +63750,6 @@ func (ec *executionContext) marshalNLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 		return graphql.Null
 	}
 	return ec._Lead(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "LeadConnection!")
-		return graphql.Null
-	}
-	return ec._LeadConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNLeadOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadOrder(ctx context.Context, v any) (*ent.LeadOrder, error) {
@@ -64061,22 +63957,6 @@ func (ec *executionContext) unmarshalNPermissionWhereInput2ᚖgithubᚗcomᚋcon
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx context.Context, sel ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Pipeline!")
-		return graphql.Null
-	}
-	return ec._Pipeline(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNPipelineConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PipelineConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PipelineConnection!")
-		return graphql.Null
-	}
-	return ec._PipelineConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNPipelineOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineOrder(ctx context.Context, v any) (*ent.PipelineOrder, error) {
 	res, err := ec.unmarshalInputPipelineOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -64136,28 +64016,12 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Product(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProductConnection!")
-		return graphql.Null
-	}
-	return ec._ProductConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx context.Context, sel ast.SelectionSet, v *ent.ProductGroup) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductGroup!")
 		return graphql.Null
 	}
 	return ec._ProductGroup(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNProductGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductGroupConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "ProductGroupConnection!")
-		return graphql.Null
-	}
-	return ec._ProductGroupConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNProductGroupOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupOrder(ctx context.Context, v any) (*ent.ProductGroupOrder, error) {
@@ -64286,14 +64150,6 @@ func (ec *executionContext) marshalNSavedFilter2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._SavedFilter(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSavedFilterConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SavedFilterConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SavedFilterConnection!")
-		return graphql.Null
-	}
-	return ec._SavedFilterConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNSavedFilterOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterOrder(ctx context.Context, v any) (*ent.SavedFilterOrder, error) {
 	res, err := ec.unmarshalInputSavedFilterOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -64324,14 +64180,6 @@ func (ec *executionContext) marshalNSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋga
 		return graphql.Null
 	}
 	return ec._SecurityGroup(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNSecurityGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityGroupConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SecurityGroupConnection!")
-		return graphql.Null
-	}
-	return ec._SecurityGroupConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSecurityGroupOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupOrder(ctx context.Context, v any) (*ent.SecurityGroupOrder, error) {
@@ -64366,14 +64214,6 @@ func (ec *executionContext) marshalNSource2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Source(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNSourceConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SourceConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "SourceConnection!")
-		return graphql.Null
-	}
-	return ec._SourceConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNSourceOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceOrder(ctx context.Context, v any) (*ent.SourceOrder, error) {
 	res, err := ec.unmarshalInputSourceOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -64404,14 +64244,6 @@ func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋconecrmᚋgateway�
 		return graphql.Null
 	}
 	return ec._Status(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNStatusConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusConnection(ctx context.Context, sel ast.SelectionSet, v *ent.StatusConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "StatusConnection!")
-		return graphql.Null
-	}
-	return ec._StatusConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNStatusKind2githubᚗcomᚋconecrmᚋgatewayᚋentᚋstatusᚐKind(ctx context.Context, v any) (status.Kind, error) {
@@ -64483,14 +64315,6 @@ func (ec *executionContext) marshalNTask2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 	return ec._Task(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNTaskConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TaskConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "TaskConnection!")
-		return graphql.Null
-	}
-	return ec._TaskConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNTaskOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskOrder(ctx context.Context, v any) (*ent.TaskOrder, error) {
 	res, err := ec.unmarshalInputTaskOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -64544,14 +64368,6 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "UserConnection!")
-		return graphql.Null
-	}
-	return ec._UserConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUserOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserOrder(ctx context.Context, v any) (*ent.UserOrder, error) {
@@ -64660,6 +64476,13 @@ func (ec *executionContext) marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Account(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAccountConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AccountConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AccountConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAccountEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AccountEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -64748,6 +64571,13 @@ func (ec *executionContext) marshalOAppointment2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._Appointment(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOAppointmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AppointmentConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AppointmentConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOAppointmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AppointmentEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -64834,6 +64664,13 @@ func (ec *executionContext) marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatew
 		return graphql.Null
 	}
 	return ec._Automation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAutomationConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AutomationEdge) graphql.Marshaler {
@@ -65122,6 +64959,13 @@ func (ec *executionContext) marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋ
 	return ec._ConnectionStage(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOConnectionStageConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ConnectionStageConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ConnectionStageConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOConnectionStageEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ConnectionStageEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -65252,6 +65096,13 @@ func (ec *executionContext) marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgateway�
 		return graphql.Null
 	}
 	return ec._Contact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOContactConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContactConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ContactEdge) graphql.Marshaler {
@@ -65435,6 +65286,13 @@ func (ec *executionContext) marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._CustomField(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCustomFieldConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomFieldConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomFieldConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCustomFieldEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomFieldEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -65576,6 +65434,25 @@ func (ec *executionContext) unmarshalOCustomFieldOrder2ᚕᚖgithubᚗcomᚋcone
 	return res, nil
 }
 
+func (ec *executionContext) marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomFieldValue) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomFieldValue2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOCustomFieldValueWhereInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValueWhereInputᚄ(ctx context.Context, v any) ([]*ent.CustomFieldValueWhereInput, error) {
 	if v == nil {
 		return nil, nil
@@ -65631,6 +65508,13 @@ func (ec *executionContext) marshalOCustomLabel2ᚖgithubᚗcomᚋconecrmᚋgate
 		return graphql.Null
 	}
 	return ec._CustomLabel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomLabelConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelConnection(ctx context.Context, sel ast.SelectionSet, v *ent.CustomLabelConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomLabelConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCustomLabelEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.CustomLabelEdge) graphql.Marshaler {
@@ -65765,6 +65649,13 @@ func (ec *executionContext) marshalODepartment2ᚖgithubᚗcomᚋconecrmᚋgatew
 	return ec._Department(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalODepartmentConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentConnection(ctx context.Context, sel ast.SelectionSet, v *ent.DepartmentConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DepartmentConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DepartmentEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -65853,6 +65744,13 @@ func (ec *executionContext) marshalOFollowUp2ᚖgithubᚗcomᚋconecrmᚋgateway
 	return ec._FollowUp(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOFollowUpConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FollowUpConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FollowUpConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOFollowUpEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.FollowUpEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -65939,6 +65837,13 @@ func (ec *executionContext) marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewa
 		return graphql.Null
 	}
 	return ec._Franchise(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFranchiseConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseConnection(ctx context.Context, sel ast.SelectionSet, v *ent.FranchiseConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FranchiseConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOFranchiseEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.FranchiseEdge) graphql.Marshaler {
@@ -66052,6 +65957,13 @@ func (ec *executionContext) marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 		return graphql.Null
 	}
 	return ec._Lead(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLeadConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadConnection(ctx context.Context, sel ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LeadConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOLeadEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.LeadEdge) graphql.Marshaler {
@@ -66342,6 +66254,13 @@ func (ec *executionContext) marshalOPackage2ᚕᚖgithubᚗcomᚋconecrmᚋgatew
 	return ret
 }
 
+func (ec *executionContext) marshalOPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx context.Context, sel ast.SelectionSet, v *ent.LeadPackage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Package(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPackagePrice2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPackagePriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.PackagePrice) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -66460,6 +66379,13 @@ func (ec *executionContext) marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgateway
 		return graphql.Null
 	}
 	return ec._Pipeline(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPipelineConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineConnection(ctx context.Context, sel ast.SelectionSet, v *ent.PipelineConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PipelineConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.PipelineEdge) graphql.Marshaler {
@@ -66594,6 +66520,13 @@ func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Product(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOProductConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -66638,6 +66571,13 @@ func (ec *executionContext) marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgat
 		return graphql.Null
 	}
 	return ec._ProductGroup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProductGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ProductGroupConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProductGroupConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOProductGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.ProductGroupEdge) graphql.Marshaler {
@@ -66839,6 +66779,13 @@ func (ec *executionContext) marshalOSavedFilter2ᚖgithubᚗcomᚋconecrmᚋgate
 	return ec._SavedFilter(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSavedFilterConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SavedFilterConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedFilterConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSavedFilterEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SavedFilterEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -66927,6 +66874,13 @@ func (ec *executionContext) marshalOSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋga
 	return ec._SecurityGroup(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSecurityGroupConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SecurityGroupConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SecurityGroupConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSecurityGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SecurityGroupEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -66996,6 +66950,13 @@ func (ec *executionContext) marshalOSource2ᚖgithubᚗcomᚋconecrmᚋgateway�
 	return ec._Source(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSourceConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SourceConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SourceConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOSourceEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SourceEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -67063,6 +67024,13 @@ func (ec *executionContext) marshalOStatus2ᚖgithubᚗcomᚋconecrmᚋgateway�
 		return graphql.Null
 	}
 	return ec._Status(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStatusConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusConnection(ctx context.Context, sel ast.SelectionSet, v *ent.StatusConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatusConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOStatusEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.StatusEdge) graphql.Marshaler {
@@ -67249,6 +67217,13 @@ func (ec *executionContext) marshalOTask2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 	return ec._Task(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOTaskConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskConnection(ctx context.Context, sel ast.SelectionSet, v *ent.TaskConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TaskConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOTaskEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.TaskEdge) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -67412,6 +67387,13 @@ func (ec *executionContext) marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋe
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUserConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *ent.UserConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UserConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.UserEdge) graphql.Marshaler {

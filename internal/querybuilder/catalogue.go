@@ -157,17 +157,23 @@ func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogu
 	return c, nil
 }
 
-// readable returns nil when the viewer of ctx may read every table a rule
-// on f reads, else the refusal naming the permission it lacks.
-func (f Field) readable(ctx context.Context) *registry.ForbiddenError {
+// Reads returns the tables other than the entity's own that a rule on f
+// reads: related records, or custom field values.
+func (f Field) Reads() []string {
 	var tables []string
 	for _, t := range f.src.targets {
 		tables = append(tables, t.table)
 	}
-	if f.src.join != nil {
-		tables = append(tables, f.src.join.table)
+	if f.src.kind == kindCustom {
+		tables = append(tables, customfieldvalue.Table)
 	}
-	for _, t := range tables {
+	return tables
+}
+
+// readable returns nil when the viewer of ctx may read every table a rule
+// on f reads, else the refusal naming the permission it lacks.
+func (f Field) readable(ctx context.Context) *registry.ForbiddenError {
+	for _, t := range f.Reads() {
 		var fe *registry.ForbiddenError
 		if err := registry.CheckRead(ctx, t); errors.As(err, &fe) {
 			return fe
