@@ -10,6 +10,7 @@ import (
 
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -18,7 +19,9 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	if v == nil {
 		return nil, crm.Errorf(crm.Unauthenticated, "not authenticated")
 	}
-	u, err := r.client.User.Get(ctx, v.UserID)
+	// One's own user is always readable; its relations follow the read
+	// policy (Get collects no fields: they are resolved with their own).
+	u, err := r.client.User.Get(registry.Unchecked(ctx), v.UserID)
 	if err != nil {
 		return nil, err
 	}

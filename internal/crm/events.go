@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -176,8 +177,11 @@ func (s *Service) emit(ctx context.Context, tx *ent.Client, ev Event) error {
 		return err
 	}
 	ev.ID = row.ID
+	// Hooks are the write's own consequences (the outbox row, automations),
+	// not the viewer reading: their reads are unchecked, still tenant-scoped.
+	hctx := registry.Unchecked(ctx)
 	for _, h := range s.hooks {
-		if err := h(ctx, tx, ev); err != nil {
+		if err := h(hctx, tx, ev); err != nil {
 			return err
 		}
 	}
