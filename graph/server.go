@@ -18,8 +18,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/loader"
 	"github.com/conecrm/gateway/internal/querybuilder"
-	"github.com/conecrm/gateway/internal/tracing"
 	"github.com/conecrm/gateway/internal/registry"
+	"github.com/conecrm/gateway/internal/tracing"
 )
 
 // Config is what the GraphQL endpoint needs.
