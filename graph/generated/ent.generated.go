@@ -63957,6 +63957,14 @@ func (ec *executionContext) unmarshalNPermissionWhereInput2ᚖgithubᚗcomᚋcon
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx context.Context, sel ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pipeline!")
+		return graphql.Null
+	}
+	return ec._Pipeline(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPipelineOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineOrder(ctx context.Context, v any) (*ent.PipelineOrder, error) {
 	res, err := ec.unmarshalInputPipelineOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
