@@ -705,6 +705,9 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 			}
 
 		case "runs":
+			if !registry.CanRead(ctx, automationrun.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -954,6 +957,9 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 		switch field.Name {
 
 		case "automation":
+			if !registry.CanRead(ctx, automation.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -969,6 +975,9 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 			}
 
 		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -984,6 +993,9 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 			}
 
 		case "steps":
+			if !registry.CanRead(ctx, automationrunstep.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -1177,6 +1189,9 @@ func (_q *AutomationRunStepQuery) collectField(ctx context.Context, oneNode bool
 		switch field.Name {
 
 		case "run":
+			if !registry.CanRead(ctx, automationrun.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)
@@ -4005,6 +4020,9 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			})
 
 		case "automationRuns":
+			if !registry.CanRead(ctx, automationrun.Table) {
+				break
+			}
 			var (
 				alias = field.Alias
 				path  = append(path, alias)

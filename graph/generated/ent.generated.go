@@ -3948,10 +3948,10 @@ func (ec *executionContext) _Automation_runs(ctx context.Context, field graphql.
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRunConnection) graphql.Marshaler {
-			return ec.marshalNAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx, selections, v)
+			return ec.marshalOAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Automation_runs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4643,10 +4643,10 @@ func (ec *executionContext) _AutomationRun_automation(ctx context.Context, field
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Automation) graphql.Marshaler {
-			return ec.marshalNAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, selections, v)
+			return ec.marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_AutomationRun_automation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5203,10 +5203,10 @@ func (ec *executionContext) _AutomationRunStep_run(ctx context.Context, field gr
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRun) graphql.Marshaler {
-			return ec.marshalNAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, selections, v)
+			return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -13240,10 +13240,10 @@ func (ec *executionContext) _Lead_automationRuns(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRunConnection) graphql.Marshaler {
-			return ec.marshalNAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx, selections, v)
+			return ec.marshalOAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Lead_automationRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -56818,7 +56818,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 				})
 		case "runs":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_runs(ctx, field, obj)
 				})
@@ -57042,7 +57042,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "automation":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRun_automation(ctx, field, obj)
 				})
@@ -57239,7 +57239,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 			}
 		case "run":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRunStep_run(ctx, field, obj)
 				})
@@ -59622,7 +59622,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				})
 		case "automationRuns":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_automationRuns(ctx, field, obj)
 				})
@@ -63253,22 +63253,6 @@ func (ec *executionContext) marshalNAutomationOrderField2ᚖgithubᚗcomᚋconec
 	return v
 }
 
-func (ec *executionContext) marshalNAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRun) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AutomationRun!")
-		return graphql.Null
-	}
-	return ec._AutomationRun(ctx, sel, v)
-}
-
-func (ec *executionContext) marshalNAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRunConnection) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "AutomationRunConnection!")
-		return graphql.Null
-	}
-	return ec._AutomationRunConnection(ctx, sel, v)
-}
-
 func (ec *executionContext) unmarshalNAutomationRunOrder2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunOrder(ctx context.Context, v any) (*ent.AutomationRunOrder, error) {
 	res, err := ec.unmarshalInputAutomationRunOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -64723,6 +64707,13 @@ func (ec *executionContext) marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋga
 		return graphql.Null
 	}
 	return ec._AutomationRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAutomationRunConnection2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AutomationRunConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AutomationRunConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AutomationRunEdge) graphql.Marshaler {

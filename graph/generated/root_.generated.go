@@ -8813,7 +8813,7 @@ type Automation implements Node {
     Filtering options for AutomationRuns returned from the connection.
     """
     where: AutomationRunWhereInput
-  ): AutomationRunConnection!
+  ): AutomationRunConnection
 }
 """
 A connection to a list of items.
@@ -8898,7 +8898,7 @@ type AutomationRun implements Node {
   """
   causationRunID: UUID
   finishedAt: Time
-  automation: Automation!
+  automation: Automation
   lead: Lead
   steps: [AutomationRunStep!]
 }
@@ -8983,7 +8983,7 @@ type AutomationRunStep implements Node {
   detail: String!
   error: String!
   waitUntil: Time
-  run: AutomationRun!
+  run: AutomationRun
 }
 """
 Ordering options for AutomationRunStep connections
@@ -11801,7 +11801,7 @@ type Lead implements Node & Connection {
     Filtering options for AutomationRuns returned from the connection.
     """
     where: AutomationRunWhereInput
-  ): AutomationRunConnection!
+  ): AutomationRunConnection
 }
 """
 A connection to a list of items.
