@@ -116,8 +116,9 @@ var Entities = []Entity{
 	{Type: "Pipeline", Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},
 	{Type: "Status", Table: "statuses", Read: PermSettingsRead, Root: "statuses"},
 	{Type: "Source", Table: "sources", Read: PermSettingsRead, Root: "sources"},
-	// Read by system work only: the domain events of the transactional outbox.
-	{Type: "OutboxEvent", Table: "outbox_events"},
+	// The domain events of the transactional outbox: not served to clients,
+	// read by the automation runtime (as its system viewer).
+	{Type: "OutboxEvent", Table: "outbox_events", Read: PermAutomationRead},
 	// The tenant is no tenant's row; node(id) of one's own tenant is
 	// checked by internal/crm.
 	{Type: "Tenant", Table: "tenants"},
