@@ -420,18 +420,18 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 				"playground", base+"/playground#token="+tok, "token", tok)
 		}
 	}
-	return serveUntilDone(ctx, ln, handler, log)
+	return serveUntilDone(ctx, ln, handler, c.Limits, log)
 }
 
 // serveUntilDone serves on ln until ctx is done, then stops accepting and
 // lets in-flight requests finish (up to 20 s) before returning.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, l app.Limits, log *slog.Logger) error {
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

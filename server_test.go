@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
 )
 
@@ -135,7 +136,7 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, ln, h, slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() { done <- serveUntilDone(ctx, ln, h, app.DefaultLimits(), slog.New(slog.NewTextHandler(io.Discard, nil))) }()
 
 	type result struct {
 		body string

@@ -51,11 +51,15 @@ func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc 
 		if in := unreadableInput(ctx, err); in != nil {
 			return in
 		}
-		if arg := foreignCursor(ctx, err); arg != "" {
+		if args := foreignCursor(ctx, err); len(args) > 0 {
 			msg := "is not a cursor of this connection and ordering"
 			out := gqlerror.WrapPath(graphql.GetPath(ctx), err)
-			out.Message = arg + ": " + msg
-			out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": map[string][]string{arg: {msg}}}
+			out.Message = strings.Join(args, ", ") + ": " + msg
+			fields := map[string][]string{}
+			for _, a := range args {
+				fields[a] = []string{msg}
+			}
+			out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": fields}
 			return out
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -121,25 +125,62 @@ func unreadableInput(ctx context.Context, err error) *gqlerror.Error {
 	return out
 }
 
-// foreignCursor returns "after" or "before" when err is what a cursor of
-// another ordering or connection causes in the field it was given to:
-// entgql's count check of the cursor's values, or PostgreSQL refusing the
-// cursor's value for the ordering's column (SQLite compares it as is and
-// answers a page). "" otherwise.
-func foreignCursor(ctx context.Context, err error) string {
+// foreignCursor returns the cursor arguments that a cursor of another
+// ordering or connection may have caused err in: entgql's count check of
+// the cursor's values, or PostgreSQL refusing the cursor's value for the
+// ordering's column (SQLite compares it as is and answers a page). They are
+// the field's own "after"/"before", else — for a nested connection, which
+// its parent eager-loads, so the parent meets the error — every cursor given
+// below the field, by path ("edges.node.leads.after"). nil otherwise.
+func foreignCursor(ctx context.Context, err error) []string {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
-		return ""
+		return nil
 	}
 	if !strings.Contains(err.Error(), "cursor values length") && !store.IsDataException(err) {
-		return ""
+		return nil
 	}
+	var args []string
 	for _, name := range []string{"after", "before"} {
 		if c, ok := fc.Args[name].(*entgql.Cursor[uuid.UUID]); ok && c != nil {
-			return name
+			args = append(args, name)
 		}
 	}
-	return ""
+	if len(args) > 0 || fc.Field.Field == nil {
+		return args
+	}
+	var vars map[string]any
+	if oc := graphql.GetOperationContext(ctx); oc != nil {
+		vars = oc.Variables
+	}
+	var walk func(ast.SelectionSet, string, int)
+	walk = func(set ast.SelectionSet, prefix string, depth int) {
+		if depth > 32 { // fragments cannot cycle after validation; a guard all the same
+			return
+		}
+		for _, sel := range set {
+			switch sel := sel.(type) {
+			case *ast.Field:
+				path := prefix + sel.Alias
+				for _, name := range []string{"after", "before"} {
+					if a := sel.Arguments.ForName(name); a != nil {
+						if v, err := a.Value.Value(vars); err == nil && v != nil {
+							args = append(args, path+"."+name)
+						}
+					}
+				}
+				walk(sel.SelectionSet, path+".", depth+1)
+			case *ast.InlineFragment:
+				walk(sel.SelectionSet, prefix, depth+1)
+			case *ast.FragmentSpread:
+				if sel.Definition != nil {
+					walk(sel.Definition.SelectionSet, prefix, depth+1)
+				}
+			}
+		}
+	}
+	walk(fc.Field.Field.SelectionSet, "", 0)
+	return args
 }
 
 // recoverPanic logs a resolver panic with its stack and answers it as an

@@ -89,10 +89,20 @@ func TestMalformedValuesAreBadUserInput(t *testing.T) {
 					`query($c: Cursor) { leads(first: 1, after: $c, orderBy: [{field: DUE_DATE}]) { totalCount edges { node { id } } } }`,
 					`query($c: Cursor) { leads(first: 1, after: $c) { totalCount edges { node { id } } } }`,
 					`query($c: Cursor) { leads(last: 1, before: $c, orderBy: [{field: DATE_MODIFIED}]) { edges { node { id } } } }`,
+					// Nested connections are eager-loaded by their parent,
+					// whose resolver meets the cursor's error.
+					`query($c: Cursor) { accounts(first: 2) { edges { node { leads(first: 1, after: $c, orderBy: [{field: DUE_DATE}]) { totalCount } } } } }`,
+					`query($c: Cursor) { accounts(first: 2) { edges { node { name leads(last: 1, before: $c, orderBy: [{field: DATE_CREATED}]) { edges { node { id } } } } } } }`,
 				} {
 					// SQLite compares a foreign value as is and answers a page.
-					if r := query(t, s, admin, q, map[string]any{"c": c}); len(r.Errors) > 0 && r.code() != "BAD_USER_INPUT" {
+					r := query(t, s, admin, q, map[string]any{"c": c})
+					if len(r.Errors) == 0 {
+						continue
+					}
+					if r.code() != "BAD_USER_INPUT" {
 						t.Errorf("%s: %+v", q, r.Errors)
+					} else if fields, _ := r.Errors[0].Extensions["fields"].(map[string]any); len(fields) != 1 {
+						t.Errorf("%s: fields %v do not name the cursor", q, fields)
 					}
 				}
 			}

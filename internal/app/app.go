@@ -76,7 +76,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET /playground/", pg)
 
-	failures := newAuthFailures(cfg.Limits.AuthFailures)
+	failures := newAuthFailures(cfg.Limits)
 	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), func(w http.ResponseWriter, r *http.Request, status int, msg string) {
 		if status == http.StatusUnauthorized {
 			failures.failed(r)

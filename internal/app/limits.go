@@ -8,7 +8,9 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,13 +38,25 @@ type Limits struct {
 	// RequestTimeout is every request's deadline, carried by its context
 	// into SQL.
 	RequestTimeout time.Duration
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// this instance. A request from one of them is attributed to the
+	// rightmost X-Forwarded-For address that is not itself a trusted proxy;
+	// any other request to its connection's address (a client cannot forge
+	// its way out of the failed-authentication limit).
+	TrustedProxies []netip.Prefix
+	// The HTTP server's own timeouts: reading a request's headers, reading
+	// all of it (past it the body read fails: 408), writing its answer, and
+	// keeping an idle connection.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 // DefaultLimits are the production defaults (CONECRM_RATE_*,
 // CONECRM_REQUEST_TIMEOUT).
 func DefaultLimits() Limits {
 	return Limits{UserRate: 20, UserBurst: 100, TenantRate: 200, TenantBurst: 400,
-		AuthFailures: 20, MaxInFlight: 128, RequestTimeout: 15 * time.Second}
+		AuthFailures: 20, MaxInFlight: 128, RequestTimeout: 15 * time.Second,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 }
 
 // LimitsFromEnv returns DefaultLimits with the values set in the
@@ -75,12 +89,42 @@ func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 			*dst = n
 		}
 	}
-	if v := getenv("CONECRM_REQUEST_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return l, fmt.Errorf("CONECRM_REQUEST_TIMEOUT must be a positive duration such as 15s, not %q", v)
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"CONECRM_REQUEST_TIMEOUT", &l.RequestTimeout},
+		{"CONECRM_HTTP_READ_HEADER_TIMEOUT", &l.ReadHeaderTimeout},
+		{"CONECRM_HTTP_READ_TIMEOUT", &l.ReadTimeout},
+		{"CONECRM_HTTP_WRITE_TIMEOUT", &l.WriteTimeout},
+		{"CONECRM_HTTP_IDLE_TIMEOUT", &l.IdleTimeout},
+	}
+	for _, d := range durations {
+		if v := getenv(d.name); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t <= 0 {
+				return l, fmt.Errorf("%s must be a positive duration such as 15s, not %q", d.name, v)
+			}
+			*d.dst = t
 		}
-		l.RequestTimeout = d
+	}
+	// An answer must be writable after the deadline's own error.
+	if l.WriteTimeout <= l.RequestTimeout {
+		return l, fmt.Errorf("CONECRM_HTTP_WRITE_TIMEOUT (%s) must be longer than CONECRM_REQUEST_TIMEOUT (%s)", l.WriteTimeout, l.RequestTimeout)
+	}
+	if v := getenv("CONECRM_TRUSTED_PROXIES"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				a, aerr := netip.ParseAddr(f)
+				if aerr != nil {
+					return l, fmt.Errorf("CONECRM_TRUSTED_PROXIES: %q is neither an address nor a CIDR prefix", f)
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			l.TrustedProxies = append(l.TrustedProxies, p.Masked())
+		}
 	}
 	for _, b := range []struct {
 		rate  float64
@@ -259,23 +303,52 @@ func rateLimit(l Limits) func(http.Handler) http.Handler {
 // authFailures limits failed authentications per client address: each
 // 401 takes a token; an address with none left is refused (429) before
 // its credentials are checked, so guessing tokens is slow.
-type authFailures struct{ b *buckets }
-
-func newAuthFailures(perMinute int) *authFailures {
-	if perMinute <= 0 {
-		return nil
-	}
-	return &authFailures{newBuckets(float64(perMinute)/60, perMinute)}
+type authFailures struct {
+	b       *buckets
+	proxies []netip.Prefix
 }
 
-// clientAddr is the connection's address without its port. Proxy headers
-// are not trusted: behind a proxy, every client shares its address.
-func clientAddr(r *http.Request) string {
+func newAuthFailures(l Limits) *authFailures {
+	if l.AuthFailures <= 0 {
+		return nil
+	}
+	return &authFailures{newBuckets(float64(l.AuthFailures)/60, l.AuthFailures), l.TrustedProxies}
+}
+
+// clientAddr is the address r came from: its connection's, or behind
+// trusted proxies the rightmost X-Forwarded-For entry they did not add
+// (entries left of it are the client's own word).
+func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !trusted(addr, proxies) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a malformed hop: stop at the last address vouched for
+		}
+		addr = hop.Unmap()
+		if !trusted(addr, proxies) {
+			break
+		}
+	}
+	return addr.String()
+}
+
+func trusted(a netip.Addr, proxies []netip.Prefix) bool {
+	a = a.Unmap()
+	for _, p := range proxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *authFailures) guard(next http.Handler) http.Handler {
@@ -284,7 +357,7 @@ func (a *authFailures) guard(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		now := time.Now()
-		lim := a.b.get(clientAddr(r), now)
+		lim := a.b.get(clientAddr(r, a.proxies), now)
 		if lim.TokensAt(now) < 1 {
 			res := lim.ReserveN(now, 1)
 			delay := res.DelayFrom(now)
@@ -299,6 +372,6 @@ func (a *authFailures) guard(next http.Handler) http.Handler {
 // failed records a refused authentication of r.
 func (a *authFailures) failed(r *http.Request) {
 	if a != nil {
-		a.b.get(clientAddr(r), time.Now()).Allow()
+		a.b.get(clientAddr(r, a.proxies), time.Now()).Allow()
 	}
 }

@@ -3,8 +3,11 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +107,43 @@ func TestFailedAuthenticationIsLimitedPerAddress(t *testing.T) {
 	r := s.Do(http.MethodGet, "/api/x", admin, nil)
 	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("good token from a blocked address: %d %v", r.Status, r.Header)
+	}
+}
+
+// Behind a trusted proxy, failed authentications count per client (the
+// rightmost X-Forwarded-For address the proxies did not add), so one
+// client's guessing does not lock out the others; without the proxy being
+// trusted, X-Forwarded-For is ignored and cannot be forged to escape.
+func TestFailedAuthenticationBehindTrustedProxies(t *testing.T) {
+	db := storetest.Open(t, "sqlite3")
+	attempt := func(s *apptest.Server, token, xff string) int {
+		req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/x", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Forwarded-For", xff)
+		return s.Send(req).Status
+	}
+	loopback := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("10.0.0.0/8")}
+	s := apptest.StartConfig(t, db, app.Config{Limits: app.Limits{AuthFailures: 2, TrustedProxies: loopback}}, map[string]http.Handler{"/api/": ok})
+	// The guesser forges a first hop; the proxies (10.0.0.1 and the
+	// loopback connection) vouch for 203.0.113.7 only.
+	for range 2 {
+		if st := attempt(s, "not.a.token", "198.51.100.1, 203.0.113.7, 10.0.0.1"); st != http.StatusUnauthorized {
+			t.Fatalf("failure: %d", st)
+		}
+	}
+	if st := attempt(s, s.Token(admin), "203.0.113.7"); st != http.StatusTooManyRequests {
+		t.Fatalf("the guesser with a good token: %d, want 429", st)
+	}
+	if st := attempt(s, s.Token(admin), "198.51.100.1"); st != http.StatusOK {
+		t.Fatalf("another client behind the same proxy: %d, want 200", st)
+	}
+
+	untrusted := apptest.StartConfig(t, db, app.Config{Limits: app.Limits{AuthFailures: 2}}, map[string]http.Handler{"/api/": ok})
+	for i := range 3 {
+		st := attempt(untrusted, "not.a.token", fmt.Sprintf("192.0.2.%d", i))
+		if want := []int{401, 401, 429}[i]; st != want {
+			t.Fatalf("failure %d with a forged X-Forwarded-For: %d, want %d", i, st, want)
+		}
 	}
 }
 
@@ -226,17 +266,21 @@ func TestAPIAnswersAreNotStoredNorSniffed(t *testing.T) {
 }
 
 func TestLimitsFromEnv(t *testing.T) {
-	env := map[string]string{"CONECRM_RATE_USER": "5.5", "CONECRM_RATE_TENANT": "0", "CONECRM_RATE_MAX_IN_FLIGHT": "7", "CONECRM_REQUEST_TIMEOUT": "2s"}
+	env := map[string]string{"CONECRM_RATE_USER": "5.5", "CONECRM_RATE_TENANT": "0", "CONECRM_RATE_MAX_IN_FLIGHT": "7", "CONECRM_REQUEST_TIMEOUT": "2s",
+		"CONECRM_HTTP_READ_TIMEOUT": "10s", "CONECRM_HTTP_WRITE_TIMEOUT": "3s", "CONECRM_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1,::1"}
 	l, err := app.LimitsFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := app.DefaultLimits()
 	want.UserRate, want.TenantRate, want.MaxInFlight, want.RequestTimeout = 5.5, 0, 7, 2*time.Second
-	if l != want {
+	want.ReadTimeout, want.WriteTimeout = 10*time.Second, 3*time.Second
+	want.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.0.2.1/32"), netip.MustParsePrefix("::1/128")}
+	if !reflect.DeepEqual(l, want) {
 		t.Errorf("got %+v, want %+v", l, want)
 	}
-	for k, v := range map[string]string{"CONECRM_RATE_USER": "-1", "CONECRM_RATE_AUTH_FAILURES": "x", "CONECRM_REQUEST_TIMEOUT": "15", "CONECRM_RATE_USER_BURST": "0"} {
+	for k, v := range map[string]string{"CONECRM_RATE_USER": "-1", "CONECRM_RATE_AUTH_FAILURES": "x", "CONECRM_REQUEST_TIMEOUT": "15", "CONECRM_RATE_USER_BURST": "0",
+		"CONECRM_HTTP_WRITE_TIMEOUT": "10s", "CONECRM_HTTP_IDLE_TIMEOUT": "-1s", "CONECRM_TRUSTED_PROXIES": "10.0.0.0/8,proxy.local"} {
 		if _, err := app.LimitsFromEnv(func(n string) string {
 			if n == k {
 				return v
