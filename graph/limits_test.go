@@ -161,8 +161,14 @@ func TestPersistedQueries(t *testing.T) {
 		if r := post(t, s, admin, map[string]any{"extensions": ext(sum)}); r.code() != "PERSISTED_QUERY_NOT_FOUND" {
 			t.Fatalf("unknown hash: %+v", r.Errors)
 		}
-		if r := post(t, s, admin, map[string]any{"query": q, "extensions": ext(hash)}); len(r.Errors) == 0 {
-			t.Fatal("a query with a hash that is not its own was accepted")
+		// A hash that is not the query's own is refused as such, before
+		// anything runs (no data) and without registering it.
+		if r := post(t, s, admin, map[string]any{"query": q, "extensions": ext(hash)}); len(r.Errors) != 1 ||
+			r.Errors[0].Message != "provided APQ hash does not match query" || r.Data != nil && string(r.Data) != "null" {
+			t.Fatalf("a query with a hash that is not its own: %+v %s", r.Errors, r.Data)
+		}
+		if r := post(t, s, admin, map[string]any{"extensions": ext(hash)}); r.code() != "PERSISTED_QUERY_NOT_FOUND" {
+			t.Fatalf("the mismatched hash was registered: %+v", r.Errors)
 		}
 		if r := post(t, s, admin, map[string]any{"query": q, "extensions": ext(sum)}); len(r.Errors) > 0 {
 			t.Fatalf("register: %+v", r.Errors)
