@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -21,7 +19,6 @@ import (
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/lead"
-	"github.com/conecrm/gateway/ent/migrate"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -297,71 +294,7 @@ func (f *tenantFixture) newSavedFilter(owner actor, private bool) uuid.UUID {
 	return s.ID
 }
 
-// snapshot is a fingerprint of every table: row count, deleted rows and
-// the latest creation and modification. Every write through ent stamps
-// date_created or date_modified, so two equal snapshots mean nothing was
-// written in between.
-type snapshot map[string]string
-
-func takeSnapshot(t *testing.T, db *store.DB) snapshot {
-	t.Helper()
-	var parts []string
-	for _, tbl := range migrate.Tables {
-		cols := map[string]bool{}
-		for _, c := range tbl.Columns {
-			cols[c.Name] = true
-		}
-		expr := func(col, agg string) string {
-			if !cols[col] {
-				return "''"
-			}
-			return "CAST(" + agg + " AS TEXT)"
-		}
-		parts = append(parts, fmt.Sprintf("SELECT '%s', CAST(COUNT(*) AS TEXT), %s, %s, %s FROM %s",
-			tbl.Name, expr("is_deleted", "SUM(CASE WHEN is_deleted THEN 1 ELSE 0 END)"),
-			expr("date_created", "MAX(date_created)"), expr("date_modified", "MAX(date_modified)"),
-			quoteIdent(tbl.Name)))
-	}
-	rows, err := db.SQL.QueryContext(context.Background(), strings.Join(parts, " UNION ALL "))
-	if err != nil {
-		t.Fatalf("snapshot: %v", err)
-	}
-	defer rows.Close()
-	s := snapshot{}
-	for rows.Next() {
-		var name string
-		var n, del, created, modified sql.NullString
-		if err := rows.Scan(&name, &n, &del, &created, &modified); err != nil {
-			t.Fatal(err)
-		}
-		s[name] = strings.Join([]string{n.String, del.String, created.String, modified.String}, "|")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-// diff names the tables whose fingerprint changed from s to o.
-func (s snapshot) diff(o snapshot) []string {
-	var changed []string
-	for _, k := range slices.Sorted(maps.Keys(s)) {
-		if s[k] != o[k] {
-			changed = append(changed, fmt.Sprintf("%s: %s → %s", k, s[k], o[k]))
-		}
-	}
-	return changed
-}
-
-// nothingWritten fails t when the database changed since before.
-func nothingWritten(t *testing.T, db *store.DB, before snapshot) {
-	t.Helper()
-	if d := before.diff(takeSnapshot(t, db)); len(d) > 0 {
-		t.Errorf("the refused request wrote to the database:\n%s", strings.Join(d, "\n"))
-	}
-}
 
 // errorBody decodes a {"error": "..."} body.
 func errorBody(t *testing.T, res *apptest.Response) string {

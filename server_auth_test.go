@@ -95,7 +95,7 @@ func TestBadTokensAreRefusedByTheRESTAndGraphQLRoutes(t *testing.T) {
 					}
 				}
 				accepted("before the bad ones")
-				before := takeSnapshot(t, db)
+				before := storetest.TakeSnapshot(t, db)
 				for _, c := range authtest.BadTokens(t, scheme, id) {
 					t.Run(c.Name, func(t *testing.T) {
 						for _, ep := range eps {
@@ -105,7 +105,7 @@ func TestBadTokensAreRefusedByTheRESTAndGraphQLRoutes(t *testing.T) {
 						}
 					})
 				}
-				nothingWritten(t, db, before)
+				storetest.NothingWritten(t, db, before)
 				accepted("after the bad ones")
 			})
 		}
@@ -141,7 +141,7 @@ func TestTokensOfUsersWhoLostAccessAreRefusedByTheRoutes(t *testing.T) {
 		if err := db.User.DeleteOneID(deleted.id).Exec(sys); err != nil {
 			t.Fatal(err)
 		}
-		before := takeSnapshot(t, db)
+		before := storetest.TakeSnapshot(t, db)
 		for name, tok := range tokens {
 			for _, ep := range eps {
 				if !authtest.Refused(t, g.Send(ep.req(f.demo), "Bearer "+tok), authtest.ChallengeInvalid) {
@@ -149,7 +149,7 @@ func TestTokensOfUsersWhoLostAccessAreRefusedByTheRoutes(t *testing.T) {
 				}
 			}
 		}
-		nothingWritten(t, db, before)
+		storetest.NothingWritten(t, db, before)
 	})
 }
 

@@ -225,13 +225,13 @@ func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
 				}
 				foreignID := c.foreign(fx.other)
 				unknownID := unknownLike(foreignID)
-				before := takeSnapshot(t, db)
+				before := storetest.TakeSnapshot(t, db)
 				q, vars := c.op(fx.demo, foreignID)
 				resF, outF := g.graphql(fx.demo.admin, q, vars)
-				nothingWritten(t, db, before)
+				storetest.NothingWritten(t, db, before)
 				q, vars = c.op(fx.demo, unknownID)
 				resU, _ := g.graphql(fx.demo.admin, q, vars)
-				nothingWritten(t, db, before)
+				storetest.NothingWritten(t, db, before)
 				if resF.Status != http.StatusOK || len(outF.Errors) == 0 {
 					t.Errorf("%d %s; want an error", resF.Status, resF.Body)
 				}
@@ -259,10 +259,10 @@ func TestGraphQLTaskRecordRule(t *testing.T) {
 			`mutation($id: ID!) { deleteTask(id: $id) }`,
 		} {
 			id := f.newTask(f.admin, f.sales1.id)
-			before := takeSnapshot(t, db)
+			before := storetest.TakeSnapshot(t, db)
 			res, out := g.graphql(f.user, q, map[string]any{"id": id})
 			forbidden(t, f.user.name, res.Status, out, res.Body)
-			nothingWritten(t, db, before)
+			storetest.NothingWritten(t, db, before)
 			if res, out := g.graphql(f.manager, q, map[string]any{"id": f.newTask(f.admin, f.sales1.id)}); len(out.Errors) > 0 {
 				t.Errorf("as MANAGER: %s", res.Body)
 			}
@@ -297,13 +297,13 @@ func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
 			}
 			if mutationLanded(g, f.admin, "updateSavedFilter") {
 				for _, fid := range []uuid.UUID{private, shared} {
-					before := takeSnapshot(t, db)
+					before := storetest.TakeSnapshot(t, db)
 					res, out := g.graphql(other, `mutation($id: ID!) { updateSavedFilter(id: $id, input: {name: "Hijacked", private: false}) { id } }`,
 						map[string]any{"id": fid})
 					if len(out.Errors) == 0 {
 						t.Errorf("as %s: changed another user's filter: %s", other.name, res.Body)
 					}
-					nothingWritten(t, db, before)
+					storetest.NothingWritten(t, db, before)
 				}
 			}
 		}
@@ -358,12 +358,12 @@ func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
 		}
 	}
 	if mutationLanded(g, f.admin, "createAccount") {
-		before := takeSnapshot(t, db)
+		before := storetest.TakeSnapshot(t, db)
 		res, out := g.graphql(f.admin, fmt.Sprintf(`mutation { createAccount(input: {name: "Owned", tenantID: %q}) { id } }`, f.id), nil)
 		if len(out.Errors) == 0 {
 			t.Errorf("a tenant in the input was accepted: %s", res.Body)
 		}
-		nothingWritten(t, db, before)
+		storetest.NothingWritten(t, db, before)
 	}
 	t.Logf("%d input types checked", inputs)
 }

@@ -57,9 +57,9 @@ func TestAnotherTenantsRecordInThePathIsNotFound(t *testing.T) {
 					path, body := r.req(fx.other, fx.other.admin)
 					foreignID := pathID(t, path)
 					unknownID := unknownLike(foreignID)
-					before := takeSnapshot(t, db)
+					before := storetest.TakeSnapshot(t, db)
 					foreign := g.do(as, r.method, path, body)
-					nothingWritten(t, db, before)
+					storetest.NothingWritten(t, db, before)
 					unknown := g.do(as, r.method, strings.Replace(path, foreignID.String(), unknownID.String(), 1), body)
 					if foreign.Status != http.StatusNotFound {
 						t.Errorf("as %s: %s %s → %d %s; want 404", as.name, r.method, path, foreign.Status, foreign.Body)
@@ -205,11 +205,11 @@ func TestAnotherTenantsRecordInABodyIsLikeAnUnknownOne(t *testing.T) {
 				}
 				foreignID := c.foreign(fx.other)
 				unknownID := unknownLike(foreignID)
-				before := takeSnapshot(t, db)
+				before := storetest.TakeSnapshot(t, db)
 				foreign := g.do(fx.demo.admin, c.method, path, c.build(fx.demo, foreignID))
-				nothingWritten(t, db, before)
+				storetest.NothingWritten(t, db, before)
 				unknown := g.do(fx.demo.admin, c.method, path, c.build(fx.demo, unknownID))
-				nothingWritten(t, db, before)
+				storetest.NothingWritten(t, db, before)
 				if foreign.Status != http.StatusBadRequest && foreign.Status != http.StatusNotFound {
 					t.Errorf("%s %s → %d %s; want 400 or 404", c.method, path, foreign.Status, foreign.Body)
 				}

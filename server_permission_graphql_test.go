@@ -205,11 +205,11 @@ func TestGraphQLPermissionMatrix(t *testing.T) {
 				}
 				for _, c := range cells(m.perm, m.also) {
 					query, vars := m.op(f, c.a)
-					before := takeSnapshot(t, db)
+					before := storetest.TakeSnapshot(t, db)
 					res, out := g.graphql(c.a, query, vars)
 					if !c.allowed {
 						forbidden(t, c.a.name, res.Status, out, res.Body)
-						nothingWritten(t, db, before)
+						storetest.NothingWritten(t, db, before)
 						continue
 					}
 					if res.Status != http.StatusOK || len(out.Errors) > 0 {

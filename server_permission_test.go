@@ -243,7 +243,7 @@ func TestRESTPermissionMatrix(t *testing.T) {
 				}
 				for _, c := range cells {
 					path, body := r.req(f, c.a)
-					before := takeSnapshot(t, db)
+					before := storetest.TakeSnapshot(t, db)
 					res := g.do(c.a, r.method, path, body)
 					if err := resttest.Validate(r.method, path, res); err != nil {
 						t.Errorf("as %s: %s %s → %d does not match the OpenAPI document: %v", c.a.name, r.method, path, res.Status, err)
@@ -252,7 +252,7 @@ func TestRESTPermissionMatrix(t *testing.T) {
 						if res.Status != http.StatusForbidden || errorBody(t, res) != "Access denied" {
 							t.Errorf("as %s (without %s): %d %s; want 403 Access denied", c.a.name, r.perm, res.Status, res.Body)
 						}
-						nothingWritten(t, db, before)
+						storetest.NothingWritten(t, db, before)
 						continue
 					}
 					if res.Status != r.ok {
@@ -338,7 +338,7 @@ func TestTaskRecordRule(t *testing.T) {
 					body   any
 				}{{http.MethodPatch, map[string]any{"title": "Retitled", "taskDone": true}}, {http.MethodDelete, nil}} {
 					path := "/api/task/" + f.newTask(tt.creator, tt.assignee).String()
-					before := takeSnapshot(t, db)
+					before := storetest.TakeSnapshot(t, db)
 					res := g.do(tt.as, op.method, path, op.body)
 					if tt.allowed {
 						if res.Status != http.StatusOK {
@@ -349,7 +349,7 @@ func TestTaskRecordRule(t *testing.T) {
 					if res.Status != http.StatusForbidden {
 						t.Errorf("%s: %d %s; want 403", op.method, res.Status, res.Body)
 					}
-					nothingWritten(t, db, before)
+					storetest.NothingWritten(t, db, before)
 				}
 			})
 		}
@@ -417,12 +417,12 @@ func TestSavedFilterRecordRules(t *testing.T) {
 						method string
 						body   any
 					}{{http.MethodPatch, map[string]any{"name": "Hijacked", "private": false}}, {http.MethodDelete, nil}} {
-						before := takeSnapshot(t, db)
+						before := storetest.TakeSnapshot(t, db)
 						res := g.do(other, op.method, "/api/saved-filter/"+fid.String(), op.body)
 						if res.Status != http.StatusForbidden && res.Status != http.StatusNotFound {
 							t.Errorf("%s another user's filter: %d %s; want 403 or 404", op.method, res.Status, res.Body)
 						}
-						nothingWritten(t, db, before)
+						storetest.NothingWritten(t, db, before)
 					}
 				}
 			})
@@ -472,13 +472,13 @@ func TestNestedContactCreationNeedsContactWrite(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				path := tt.path()
-				before := takeSnapshot(t, db)
+				before := storetest.TakeSnapshot(t, db)
 				res := g.do(tt.as, tt.method, path, tt.body)
 				if !tt.allowed {
 					if res.Status != http.StatusForbidden || errorBody(t, res) != "Access denied" {
 						t.Errorf("%d %s; want 403 Access denied", res.Status, res.Body)
 					}
-					nothingWritten(t, db, before)
+					storetest.NothingWritten(t, db, before)
 					return
 				}
 				if res.Status != http.StatusOK {
@@ -491,10 +491,10 @@ func TestNestedContactCreationNeedsContactWrite(t *testing.T) {
 				t.Fatal("createAccount has not landed")
 			}
 			const q = `mutation { createAccount(input: {name: "Nested", contacts: [{firstName: "Nested"}]}) { id } }`
-			before := takeSnapshot(t, db)
+			before := storetest.TakeSnapshot(t, db)
 			res, out := g.graphql(accountOnly, q, nil)
 			forbidden(t, accountOnly.name, res.Status, out, res.Body)
-			nothingWritten(t, db, before)
+			storetest.NothingWritten(t, db, before)
 			if res, out := g.graphql(both, q, nil); res.Status != http.StatusOK || len(out.Errors) > 0 {
 				t.Errorf("with contact.write: %d %s", res.Status, res.Body)
 			}

@@ -136,7 +136,9 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serveUntilDone(ctx, ln, h, app.DefaultLimits(), slog.New(slog.NewTextHandler(io.Discard, nil))) }()
+	go func() {
+		done <- serveUntilDone(ctx, ln, h, app.DefaultLimits(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
 
 	type result struct {
 		body string

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/conecrm/gateway/internal/testkeys"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -18,7 +20,7 @@ func envOf(m map[string]string) func(string) string {
 }
 
 func TestConfigFromEnv(t *testing.T) {
-	pemPath := writeFile(t, "rsa.pem", pemPublic(t, &keys().rsa.PublicKey))
+	pemPath := testkeys.WriteFile(t, "rsa.pem", testkeys.PublicPEM(t, &testkeys.Keys().RSA.PublicKey))
 	long := strings.Repeat("0123456789abcdef", MinSecretLen/16)
 	tests := []struct {
 		name    string
@@ -69,20 +71,20 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNewVerifierLoadsPublicKeyFormats(t *testing.T) {
-	ks := keys()
-	certDER := selfSignedCert(t, ks.ec)
+	ks := testkeys.Keys()
+	certDER := testkeys.CertDER(t, ks.EC)
 	tests := []struct {
 		name string
 		pem  []byte
 	}{
-		{"PKIX RSA public key", pemPublic(t, &ks.rsa.PublicKey)},
-		{"PKCS1 RSA public key", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&ks.rsa.PublicKey)})},
-		{"PKIX EC public key", pemPublic(t, &ks.ec.PublicKey)},
+		{"PKIX RSA public key", testkeys.PublicPEM(t, &ks.RSA.PublicKey)},
+		{"PKCS1 RSA public key", pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY", Bytes: x509.MarshalPKCS1PublicKey(&ks.RSA.PublicKey)})},
+		{"PKIX EC public key", testkeys.PublicPEM(t, &ks.EC.PublicKey)},
 		{"EC certificate", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := NewVerifier(Config{PublicKeyFile: writeFile(t, "key.pem", tt.pem)}); err != nil {
+			if _, err := NewVerifier(Config{PublicKeyFile: testkeys.WriteFile(t, "key.pem", tt.pem)}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -90,7 +92,7 @@ func TestNewVerifierLoadsPublicKeyFormats(t *testing.T) {
 }
 
 func TestNewVerifierRejectsBadKeyConfig(t *testing.T) {
-	ks := keys()
+	ks := testkeys.Keys()
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)
@@ -99,11 +101,11 @@ func TestNewVerifierRejectsBadKeyConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	privDER, err := x509.MarshalPKCS8PrivateKey(ks.ec)
+	privDER, err := x509.MarshalPKCS8PrivateKey(ks.EC)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ecJWK := jwkOf(t, &ks.ec.PublicKey, "ec-1")
+	ecJWK := testkeys.JWK(t, &ks.EC.PublicKey, "ec-1")
 	with := func(m map[string]any, k string, v any) map[string]any {
 		c := make(map[string]any, len(m)+1)
 		for kk, vv := range m {
@@ -121,21 +123,21 @@ func TestNewVerifierRejectsBadKeyConfig(t *testing.T) {
 		cfg  Config
 	}{
 		{"missing PEM file", Config{PublicKeyFile: "/nonexistent/key.pem"}},
-		{"PEM file without key", Config{PublicKeyFile: writeFile(t, "k.pem", []byte("hello"))}},
-		{"PEM private key", Config{PublicKeyFile: writeFile(t, "k.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))}},
-		{"PEM public key next to private key", Config{PublicKeyFile: writeFile(t, "k.pem", append(pemPublic(t, &ks.ec.PublicKey), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})...))}},
-		{"RSA key under 2048 bits", Config{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &small.PublicKey))}},
-		{"EC key not on P-256", Config{PublicKeyFile: writeFile(t, "k.pem", pemPublic(t, &p384.PublicKey))}},
+		{"PEM file without key", Config{PublicKeyFile: testkeys.WriteFile(t, "k.pem", []byte("hello"))}},
+		{"PEM private key", Config{PublicKeyFile: testkeys.WriteFile(t, "k.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER}))}},
+		{"PEM public key next to private key", Config{PublicKeyFile: testkeys.WriteFile(t, "k.pem", append(testkeys.PublicPEM(t, &ks.EC.PublicKey), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: privDER})...))}},
+		{"RSA key under 2048 bits", Config{PublicKeyFile: testkeys.WriteFile(t, "k.pem", testkeys.PublicPEM(t, &small.PublicKey))}},
+		{"EC key not on P-256", Config{PublicKeyFile: testkeys.WriteFile(t, "k.pem", testkeys.PublicPEM(t, &p384.PublicKey))}},
 		{"missing JWKS file", Config{JWKSFile: "/nonexistent/jwks.json"}},
-		{"JWKS not JSON", Config{JWKSFile: writeFile(t, "j.json", []byte("{"))}},
+		{"JWKS not JSON", Config{JWKSFile: testkeys.WriteFile(t, "j.json", []byte("{"))}},
 		{"JWKS with no keys", Config{JWKSFile: jwksFile(t)}},
 		{"JWKS with only unusable keys", Config{JWKSFile: jwksFile(t, with(ecJWK, "use", "enc"), map[string]any{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"})}},
 		{"JWKS with private key material", Config{JWKSFile: jwksFile(t, with(ecJWK, "d", "AAAA"))}},
 		{"JWKS with symmetric key", Config{JWKSFile: jwksFile(t, ecJWK, map[string]any{"kty": "oct", "kid": "hs", "k": "c2VjcmV0"})}},
 		{"JWKS key without kid", Config{JWKSFile: jwksFile(t, with(ecJWK, "kid", nil))}},
-		{"JWKS duplicate kid", Config{JWKSFile: jwksFile(t, ecJWK, jwkOf(t, &ks.rsa.PublicKey, "ec-1"))}},
+		{"JWKS duplicate kid", Config{JWKSFile: jwksFile(t, ecJWK, testkeys.JWK(t, &ks.RSA.PublicKey, "ec-1"))}},
 		{"JWKS EC point not on curve", Config{JWKSFile: jwksFile(t, with(ecJWK, "y", ecJWK["x"]))}},
-		{"JWKS small RSA key", Config{JWKSFile: jwksFile(t, jwkOf(t, &small.PublicKey, "small"))}},
+		{"JWKS small RSA key", Config{JWKSFile: jwksFile(t, testkeys.JWK(t, &small.PublicKey, "small"))}},
 		{"secret shorter than 32 bytes", Config{Secret: []byte("too short")}},
 	}
 	for _, tt := range tests {
@@ -150,19 +152,19 @@ func TestNewVerifierRejectsBadKeyConfig(t *testing.T) {
 }
 
 func TestJWKSSkipsForeignKeysButUsesOthers(t *testing.T) {
-	ks := keys()
+	ks := testkeys.Keys()
 	path := jwksFile(t,
 		map[string]any{"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": "AA"},
 		map[string]any{"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
 		map[string]any{"kty": "RSA", "kid": "ps", "alg": "PS256", "n": "AQAB", "e": "AQAB"},
 		map[string]any{"kty": "EC", "kid": "p384", "crv": "P-384", "x": "AA", "y": "AA"},
-		jwkOf(t, &ks.ec.PublicKey, "ec-1"),
+		testkeys.JWK(t, &ks.EC.PublicKey, "ec-1"),
 	)
 	v := mustVerifier(t, Config{JWKSFile: path})
-	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "ec-1"}, claims(nil))); err != nil {
+	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": "ec-1"}, claims(nil))); err != nil {
 		t.Errorf("usable key: %v", err)
 	}
-	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodRS256, ks.rsa, map[string]any{"kid": "enc"}, claims(nil))); err == nil {
+	if _, err := v.Verify(t.Context(), sign(t, jwt.SigningMethodRS256, ks.RSA, map[string]any{"kid": "enc"}, claims(nil))); err == nil {
 		t.Error("token naming a skipped key accepted")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/conecrm/gateway/internal/testkeys"
 )
 
 // Fixed fuzz fixtures. Fuzz workers are separate processes, so the keys and
@@ -56,8 +58,8 @@ func fuzzVerifiers(t testing.TB) (vs []*Verifier, valid []string) {
 	rsaPub, ecPub := parse(fuzzRSAPublicPEM), parse(fuzzECPublicPEM)
 	vs = []*Verifier{
 		mustVerifier(t, Config{Secret: testSecret, Issuer: testIssuer, Audience: testAudience}),
-		mustVerifier(t, Config{PublicKeyFile: writeFile(t, "rsa.pem", []byte(fuzzRSAPublicPEM))}),
-		mustVerifier(t, Config{JWKSFile: jwksFile(t, jwkOf(t, ecPub, "fz-ec"), jwkOf(t, rsaPub, "fz-rsa"))}),
+		mustVerifier(t, Config{PublicKeyFile: testkeys.WriteFile(t, "rsa.pem", []byte(fuzzRSAPublicPEM))}),
+		mustVerifier(t, Config{JWKSFile: jwksFile(t, testkeys.JWK(t, ecPub, "fz-ec"), testkeys.JWK(t, rsaPub, "fz-rsa"))}),
 	}
 	hs := sign(t, jwt.SigningMethodHS256, testSecret, nil, fuzzClaims())
 	return vs, []string{hs, fuzzRS256, fuzzES256}
@@ -69,7 +71,7 @@ func fuzzVerifiers(t testing.TB) (vs []*Verifier, valid []string) {
 // that is genuinely signed by the key, ECDSA's (r, n-s) twin, cannot be
 // produced without the key's curve arithmetic, so the fuzzer will not meet it.
 func FuzzVerify(f *testing.F) {
-	ks := keys() // random attacker keys; these seeds are invalid in every process
+	ks := testkeys.Keys() // random attacker keys; these seeds are invalid in every process
 	vs, tokens := fuzzVerifiers(f)
 	valid := make(map[string]bool)
 	for _, tok := range tokens {
@@ -89,9 +91,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add(sign(f, jwt.SigningMethodHS256, []byte(fuzzRSAPublicPEM), map[string]any{"kid": "fz-rsa"}, fuzzClaims()))
 	f.Add(sign(f, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"exp": 1})))
 	f.Add(sign(f, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"tid": "acme", "exp": 4102444800})))
-	f.Add(sign(f, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "fz-ec", "jwk": jwkOf(f, &ks.attackerEC.PublicKey, "fz-ec")}, fuzzClaims()))
-	f.Add(sign(f, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "attacker", "jku": "https://evil.test/jwks"}, fuzzClaims()))
-	f.Add(sign(f, jwt.SigningMethodRS256, ks.attackerRSA, map[string]any{"x5u": "https://evil.test/cert"}, fuzzClaims()))
+	f.Add(sign(f, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "fz-ec", "jwk": testkeys.JWK(f, &ks.AttackerEC.PublicKey, "fz-ec")}, fuzzClaims()))
+	f.Add(sign(f, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "attacker", "jku": "https://evil.test/jwks"}, fuzzClaims()))
+	f.Add(sign(f, jwt.SigningMethodRS256, ks.AttackerRSA, map[string]any{"x5u": "https://evil.test/cert"}, fuzzClaims()))
 	f.Add("")
 	f.Add("garbage")
 	f.Add("..")

@@ -10,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/conecrm/gateway/internal/viewer"
 	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // serve runs one request through the middleware and reports the response and

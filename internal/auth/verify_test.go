@@ -10,20 +10,22 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/testkeys"
 )
 
 func TestVerifyRejectsBadTokens(t *testing.T) {
-	ks := keys()
+	ks := testkeys.Keys()
 	hs, rs, es := verifiers(t)
-	mixed := mustVerifier(t, Config{Secret: testSecret, PublicKeyFile: writeFile(t, "rsa.pem", pemPublic(t, &ks.rsa.PublicKey))})
+	mixed := mustVerifier(t, Config{Secret: testSecret, PublicKeyFile: testkeys.WriteFile(t, "rsa.pem", testkeys.PublicPEM(t, &ks.RSA.PublicKey))})
 	now := time.Now()
 
 	validHS := sign(t, jwt.SigningMethodHS256, testSecret, nil, claims(nil))
-	validRS := sign(t, jwt.SigningMethodRS256, ks.rsa, nil, claims(nil))
-	validES := sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "ec-1"}, claims(nil))
-	rsaPEM := pemPublic(t, &ks.rsa.PublicKey)
-	attackerJWK := jwkOf(t, &ks.attackerEC.PublicKey, "ec-1")
-	attackerCert := base64.StdEncoding.EncodeToString(selfSignedCert(t, ks.attackerEC))
+	validRS := sign(t, jwt.SigningMethodRS256, ks.RSA, nil, claims(nil))
+	validES := sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": "ec-1"}, claims(nil))
+	rsaPEM := testkeys.PublicPEM(t, &ks.RSA.PublicKey)
+	attackerJWK := testkeys.JWK(t, &ks.AttackerEC.PublicKey, "ec-1")
+	attackerCert := base64.StdEncoding.EncodeToString(testkeys.CertDER(t, ks.AttackerEC))
 	otherTenantPayload := strings.Split(sign(t, jwt.SigningMethodHS256, testSecret, nil,
 		claims(map[string]any{"tid": uuid.NewString()})), ".")[1]
 	parts := strings.Split(validHS, ".")
@@ -68,23 +70,23 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 		{"padded signature", hs, validHS + "="},
 		{"HS384 with the right secret", hs, sign(t, jwt.SigningMethodHS384, testSecret, nil, claims(nil))},
 		{"RS256 to HS256-only verifier", hs, validRS},
-		{"ES256 to RSA PEM verifier", rs, sign(t, jwt.SigningMethodES256, ks.ec, nil, claims(nil))},
-		{"RS512 with the right key", rs, sign(t, jwt.SigningMethodRS512, ks.rsa, nil, claims(nil))},
-		{"PS256 with the right key", rs, sign(t, jwt.SigningMethodPS256, ks.rsa, nil, claims(nil))},
-		{"RS256 signed by attacker", rs, sign(t, jwt.SigningMethodRS256, ks.attackerRSA, nil, claims(nil))},
+		{"ES256 to RSA PEM verifier", rs, sign(t, jwt.SigningMethodES256, ks.EC, nil, claims(nil))},
+		{"RS512 with the right key", rs, sign(t, jwt.SigningMethodRS512, ks.RSA, nil, claims(nil))},
+		{"PS256 with the right key", rs, sign(t, jwt.SigningMethodPS256, ks.RSA, nil, claims(nil))},
+		{"RS256 signed by attacker", rs, sign(t, jwt.SigningMethodRS256, ks.AttackerRSA, nil, claims(nil))},
 		{"HS256 with RSA public key PEM as secret", rs, sign(t, jwt.SigningMethodHS256, rsaPEM, nil, claims(nil))},
 		{"HS256 with RSA public key PEM as secret to JWKS verifier", es, sign(t, jwt.SigningMethodHS256, rsaPEM, map[string]any{"kid": "rsa-1"}, claims(nil))},
 		{"HS256 with RSA public key PEM as secret to secret+PEM verifier", mixed, sign(t, jwt.SigningMethodHS256, rsaPEM, nil, claims(nil))},
-		{"unknown kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "attacker"}, claims(nil))},
-		{"unknown kid on a correctly signed token", es, sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "ec-2"}, claims(nil))},
-		{"missing kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.ec, nil, claims(nil))},
-		{"numeric kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": 1}, claims(nil))},
-		{"ES256 naming an RSA kid", es, sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "rsa-1"}, claims(nil))},
-		{"jwk header with attacker key", es, sign(t, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "ec-1", "jwk": attackerJWK}, claims(nil))},
-		{"jwk header with attacker key to PEM verifier", rs, sign(t, jwt.SigningMethodRS256, ks.attackerRSA, map[string]any{"jwk": jwkOf(t, &ks.attackerRSA.PublicKey, "x")}, claims(nil))},
-		{"jku header to attacker key set", es, sign(t, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "ec-1", "jku": "https://evil.test/jwks.json"}, claims(nil))},
-		{"x5u header to attacker certificate", es, sign(t, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "ec-1", "x5u": "https://evil.test/cert.pem"}, claims(nil))},
-		{"x5c header with attacker certificate", es, sign(t, jwt.SigningMethodES256, ks.attackerEC, map[string]any{"kid": "ec-1", "x5c": []string{attackerCert}}, claims(nil))},
+		{"unknown kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "attacker"}, claims(nil))},
+		{"unknown kid on a correctly signed token", es, sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": "ec-2"}, claims(nil))},
+		{"missing kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.EC, nil, claims(nil))},
+		{"numeric kid with JWKS", es, sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": 1}, claims(nil))},
+		{"ES256 naming an RSA kid", es, sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": "rsa-1"}, claims(nil))},
+		{"jwk header with attacker key", es, sign(t, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "ec-1", "jwk": attackerJWK}, claims(nil))},
+		{"jwk header with attacker key to PEM verifier", rs, sign(t, jwt.SigningMethodRS256, ks.AttackerRSA, map[string]any{"jwk": testkeys.JWK(t, &ks.AttackerRSA.PublicKey, "x")}, claims(nil))},
+		{"jku header to attacker key set", es, sign(t, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "ec-1", "jku": "https://evil.test/jwks.json"}, claims(nil))},
+		{"x5u header to attacker certificate", es, sign(t, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "ec-1", "x5u": "https://evil.test/cert.pem"}, claims(nil))},
+		{"x5c header with attacker certificate", es, sign(t, jwt.SigningMethodES256, ks.AttackerEC, map[string]any{"kid": "ec-1", "x5c": []string{attackerCert}}, claims(nil))},
 		{"crit header", hs, sign(t, jwt.SigningMethodHS256, testSecret, map[string]any{"crit": []string{"exp"}, "exp": 1}, claims(nil))},
 
 		// Structure.
@@ -142,9 +144,9 @@ func TestVerifyRejectsBadTokens(t *testing.T) {
 }
 
 func TestVerifyAcceptsValidTokens(t *testing.T) {
-	ks := keys()
+	ks := testkeys.Keys()
 	hs, rs, es := verifiers(t)
-	mixed := mustVerifier(t, Config{Secret: testSecret, PublicKeyFile: writeFile(t, "rsa.pem", pemPublic(t, &ks.rsa.PublicKey))})
+	mixed := mustVerifier(t, Config{Secret: testSecret, PublicKeyFile: testkeys.WriteFile(t, "rsa.pem", testkeys.PublicPEM(t, &ks.RSA.PublicKey))})
 	minted, err := Mint(testSecret, testUser, testTenant, time.Hour, WithIssuer(testIssuer), WithAudience(testAudience))
 	if err != nil {
 		t.Fatal(err)
@@ -158,16 +160,16 @@ func TestVerifyAcceptsValidTokens(t *testing.T) {
 	}{
 		{"HS256 minted by Mint", hs, minted},
 		{"HS256 with aud list containing ours", hs, sign(t, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"aud": []string{"other", testAudience}}))},
-		{"RS256 with PEM key", rs, sign(t, jwt.SigningMethodRS256, ks.rsa, nil, claims(nil))},
-		{"RS256 with PEM key ignores kid", rs, sign(t, jwt.SigningMethodRS256, ks.rsa, map[string]any{"kid": "whatever"}, claims(nil))},
-		{"ES256 with JWKS kid", es, sign(t, jwt.SigningMethodES256, ks.ec, map[string]any{"kid": "ec-1"}, claims(nil))},
-		{"RS256 with JWKS kid", es, sign(t, jwt.SigningMethodRS256, ks.rsa, map[string]any{"kid": "rsa-1"}, claims(nil))},
+		{"RS256 with PEM key", rs, sign(t, jwt.SigningMethodRS256, ks.RSA, nil, claims(nil))},
+		{"RS256 with PEM key ignores kid", rs, sign(t, jwt.SigningMethodRS256, ks.RSA, map[string]any{"kid": "whatever"}, claims(nil))},
+		{"ES256 with JWKS kid", es, sign(t, jwt.SigningMethodES256, ks.EC, map[string]any{"kid": "ec-1"}, claims(nil))},
+		{"RS256 with JWKS kid", es, sign(t, jwt.SigningMethodRS256, ks.RSA, map[string]any{"kid": "rsa-1"}, claims(nil))},
 		{"HS256 to secret+PEM verifier", mixed, minted},
-		{"RS256 to secret+PEM verifier", mixed, sign(t, jwt.SigningMethodRS256, ks.rsa, nil, claims(nil))},
+		{"RS256 to secret+PEM verifier", mixed, sign(t, jwt.SigningMethodRS256, ks.RSA, nil, claims(nil))},
 		{"expired within leeway", hs, sign(t, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"exp": now.Add(-10 * time.Second).Unix()}))},
 		{"nbf within leeway", hs, sign(t, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"nbf": now.Add(10 * time.Second).Unix()}))},
 		{"no iat", hs, sign(t, jwt.SigningMethodHS256, testSecret, nil, claims(map[string]any{"iat": nil}))},
-		{"no iss or aud when not configured", rs, sign(t, jwt.SigningMethodRS256, ks.rsa, nil, claims(map[string]any{"iss": nil, "aud": nil}))},
+		{"no iss or aud when not configured", rs, sign(t, jwt.SigningMethodRS256, ks.RSA, nil, claims(map[string]any{"iss": nil, "aud": nil}))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

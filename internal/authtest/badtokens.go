@@ -9,6 +9,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/testkeys"
 )
 
 // The WWW-Authenticate challenges of a refusal.
@@ -45,7 +47,7 @@ type Case struct {
 // in the database and are left to the caller.
 func BadTokens(t testing.TB, s Scheme, id Identity) []Case {
 	t.Helper()
-	ks := Keys()
+	ks := testkeys.Keys()
 	c := s.Claims(id.User, id.Tenant)
 	good := s.Sign(t, c, nil)
 	parts := strings.Split(good, ".")
@@ -103,9 +105,9 @@ func BadTokens(t testing.TB, s Scheme, id Identity) []Case {
 
 	// Keys and algorithms the server was not configured with.
 	forged("HS256 with a wrong secret", jwt.SigningMethodHS256, []byte("wrong-secret-wrong-secret-wrong-secret"), nil)
-	forged("HS256 signed with the RSA public key (PEM)", jwt.SigningMethodHS256, PublicPEM(t, &ks.RSA.PublicKey), map[string]any{"kid": "rsa-1"})
+	forged("HS256 signed with the RSA public key (PEM)", jwt.SigningMethodHS256, testkeys.PublicPEM(t, &ks.RSA.PublicKey), map[string]any{"kid": "rsa-1"})
 	forged("HS256 signed with the RSA public key (DER modulus)", jwt.SigningMethodHS256, ks.RSA.N.Bytes(), map[string]any{"kid": "rsa-1"})
-	forged("HS256 signed with the EC public key (PEM)", jwt.SigningMethodHS256, PublicPEM(t, &ks.EC.PublicKey), map[string]any{"kid": "ec-1"})
+	forged("HS256 signed with the EC public key (PEM)", jwt.SigningMethodHS256, testkeys.PublicPEM(t, &ks.EC.PublicKey), map[string]any{"kid": "ec-1"})
 	forged("HS384 with the server's secret", jwt.SigningMethodHS384, Secret, nil)
 	forged("HS512 with the server's secret", jwt.SigningMethodHS512, Secret, nil)
 	forged("RS384 with the configured RSA key", jwt.SigningMethodRS384, ks.RSA, map[string]any{"kid": "rsa-1"})
@@ -123,9 +125,9 @@ func BadTokens(t testing.TB, s Scheme, id Identity) []Case {
 	// Keys a token brings along are ignored: signed by the attacker's key and
 	// carrying (or pointing at) it, these verify only if the header is used.
 	forged("jwk header with the signer's RSA key", jwt.SigningMethodRS256, ks.AttackerRSA,
-		map[string]any{"kid": "rsa-1", "jwk": JWK(t, &ks.AttackerRSA.PublicKey, "rsa-1")})
+		map[string]any{"kid": "rsa-1", "jwk": testkeys.JWK(t, &ks.AttackerRSA.PublicKey, "rsa-1")})
 	forged("jwk header with the signer's EC key", jwt.SigningMethodES256, ks.AttackerEC,
-		map[string]any{"kid": "ec-1", "jwk": JWK(t, &ks.AttackerEC.PublicKey, "ec-1")})
+		map[string]any{"kid": "ec-1", "jwk": testkeys.JWK(t, &ks.AttackerEC.PublicKey, "ec-1")})
 	forged("jwk header with a symmetric key", jwt.SigningMethodHS256, []byte("attacker-chosen-secret-0123456789abcdef"),
 		map[string]any{"jwk": map[string]any{"kty": "oct", "k": b64("attacker-chosen-secret-0123456789abcdef")}})
 	forged("jku header pointing at the signer's key set", jwt.SigningMethodRS256, ks.AttackerRSA,
@@ -133,7 +135,7 @@ func BadTokens(t testing.TB, s Scheme, id Identity) []Case {
 	forged("x5u header pointing at the signer's certificate", jwt.SigningMethodRS256, ks.AttackerRSA,
 		map[string]any{"x5u": "https://attacker.test/cert.pem"})
 	forged("x5c header with the signer's certificate", jwt.SigningMethodES256, ks.AttackerEC,
-		map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(CertDER(t, ks.AttackerEC))}})
+		map[string]any{"x5c": []string{base64.StdEncoding.EncodeToString(testkeys.CertDER(t, ks.AttackerEC))}})
 	signed("crit header the server does not understand", c, map[string]any{"crit": []string{"x-conecrm"}, "x-conecrm": true})
 
 	// Time claims. The clock leeway may be at most 60 s: one second past it

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/testkeys"
 )
 
 // Issuer and Audience are the iss and aud of schemes that check them.
@@ -35,10 +36,10 @@ type Scheme struct {
 // and HS256 next to an RS256 PEM key (a migration to an identity provider).
 func Schemes(t testing.TB) []Scheme {
 	t.Helper()
-	ks := Keys()
-	rsaPEM := WriteFile(t, "rsa.pem", PublicPEM(t, &ks.RSA.PublicKey))
-	ecPEM := WriteFile(t, "ec.pem", PublicPEM(t, &ks.EC.PublicKey))
-	jwks := WriteFile(t, "jwks.json", JWKS(t, JWK(t, &ks.RSA.PublicKey, "rsa-1"), JWK(t, &ks.EC.PublicKey, "ec-1")))
+	ks := testkeys.Keys()
+	rsaPEM := testkeys.WriteFile(t, "rsa.pem", testkeys.PublicPEM(t, &ks.RSA.PublicKey))
+	ecPEM := testkeys.WriteFile(t, "ec.pem", testkeys.PublicPEM(t, &ks.EC.PublicKey))
+	jwks := testkeys.WriteFile(t, "jwks.json", testkeys.JWKS(t, testkeys.JWK(t, &ks.RSA.PublicKey, "rsa-1"), testkeys.JWK(t, &ks.EC.PublicKey, "ec-1")))
 	return []Scheme{
 		{Name: "HS256 secret with iss and aud", Config: auth.Config{Secret: Secret, Issuer: Issuer, Audience: Audience},
 			Method: jwt.SigningMethodHS256, Key: Secret},

@@ -28,7 +28,6 @@ func TestCreateAccount(t *testing.T) {
 		demo := tenantData(t, db, "demo-motors.test")
 		northwind := tenantData(t, db, "northwind-auto.test")
 		existing := demo.contacts()[0]
-		tables := []string{"accounts", "contacts", "account_contacts"}
 
 		t.Run("creates the account, links and creates its contacts in one go", func(t *testing.T) {
 			var a accountJSON
@@ -85,7 +84,7 @@ func TestCreateAccount(t *testing.T) {
 		}
 		for _, c := range rejected {
 			t.Run(c.name, func(t *testing.T) {
-				before := counts(t, db, tables...)
+				before := storetest.TakeSnapshot(t, db)
 				as := resttest.User
 				if c.status == http.StatusUnauthorized {
 					as = resttest.NoToken
@@ -94,7 +93,7 @@ func TestCreateAccount(t *testing.T) {
 				if !strings.Contains(string(res.Body), c.want) {
 					t.Fatalf("body %s does not name %q", res.Body, c.want)
 				}
-				unchanged(t, db, before)
+				storetest.NothingWritten(t, db, before)
 			})
 		}
 		t.Run("403 without account.write", func(t *testing.T) {
@@ -169,9 +168,9 @@ func TestUpdateAccount(t *testing.T) {
 			{"no token", path, resttest.NoToken, map[string]any{"name": "x"}, http.StatusUnauthorized},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				before := counts(t, db, "accounts", "contacts", "account_contacts")
+				before := storetest.TakeSnapshot(t, db)
 				s.Expect(t, c.status, http.MethodPatch, c.path, c.as, c.body)
-				unchanged(t, db, before)
+				storetest.NothingWritten(t, db, before)
 			})
 		}
 		t.Run("another tenant's account is untouched", func(t *testing.T) {

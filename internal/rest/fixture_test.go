@@ -102,36 +102,6 @@ func (s *seeded) taskAssignedTo(assignee, notBy uuid.UUID) *ent.Task {
 	return tk
 }
 
-// rows counts every row of table, deleted or not: a rejected write must
-// leave every count unchanged.
-func rows(t *testing.T, db *store.DB, table string) int {
-	t.Helper()
-	var n int
-	if err := db.SQL.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-// unchanged fails t if the row counts of tables differ from before.
-func unchanged(t *testing.T, db *store.DB, before map[string]int) {
-	t.Helper()
-	for table, n := range before {
-		if got := rows(t, db, table); got != n {
-			t.Errorf("%s: %d rows, want %d (a rejected request wrote)", table, got, n)
-		}
-	}
-}
-
-func counts(t *testing.T, db *store.DB, tables ...string) map[string]int {
-	t.Helper()
-	m := map[string]int{}
-	for _, table := range tables {
-		m[table] = rows(t, db, table)
-	}
-	return m
-}
-
 // withoutRoles adds a USER of the demo tenant holding no role at all, for
 // the 403 paths, and returns its email.
 func withoutRoles(t *testing.T, db *store.DB) string {

@@ -147,7 +147,7 @@ func TestCreateLead(t *testing.T) {
 		}
 		for _, c := range rejected {
 			t.Run("400: "+c.name, func(t *testing.T) {
-				before := counts(t, db, "leads", "outbox_events", "custom_field_values", "lead_assignees")
+				before := storetest.TakeSnapshot(t, db)
 				var e formError
 				s.Expect(t, http.StatusBadRequest, http.MethodPost, "/api/lead", resttest.User, c.body).JSON(t, &e)
 				var got []string
@@ -158,7 +158,7 @@ func TestCreateLead(t *testing.T) {
 				if !slices.Equal(got, c.fields) || e.Message == "" {
 					t.Fatalf("errors %v (%q), want fields %v", e.Errors, e.Message, c.fields)
 				}
-				unchanged(t, db, before)
+				storetest.NothingWritten(t, db, before)
 			})
 		}
 		t.Run("401 and 403", func(t *testing.T) {
@@ -302,7 +302,7 @@ func TestCopyLead(t *testing.T) {
 			{"no token", path, resttest.NoToken, map[string]any{"contact": map[string]any{"id": newContact.ID}}, http.StatusUnauthorized, ""},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				before := counts(t, db, "leads", "outbox_events", "custom_field_values")
+				before := storetest.TakeSnapshot(t, db)
 				res := s.Expect(t, c.status, http.MethodPost, c.path, c.as, c.body)
 				if c.field != "" {
 					var e formError
@@ -311,7 +311,7 @@ func TestCopyLead(t *testing.T) {
 						t.Fatalf("errors %v do not name %s", e.Errors, c.field)
 					}
 				}
-				unchanged(t, db, before)
+				storetest.NothingWritten(t, db, before)
 			})
 		}
 		t.Run("403 without lead.copy", func(t *testing.T) {

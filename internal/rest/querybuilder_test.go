@@ -122,7 +122,7 @@ func TestQueryBuilderFilterRoute(t *testing.T) {
 func TestQueryBuilderInjection(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := resttest.Start(t, db)
-		before := counts(t, db, "leads", "contacts")
+		before := storetest.TakeSnapshot(t, db)
 		rule := func(field, op, source string, value any) map[string]any {
 			return map[string]any{"rules": []any{map[string]any{"id": "x", "field": field, "operator": op, "valueSource": source, "value": value}}}
 		}
@@ -162,7 +162,7 @@ func TestQueryBuilderInjection(t *testing.T) {
 				t.Errorf("%s: %d %s; want %d containing %q", c.name, res.Status, res.Body, c.status, c.want)
 			}
 		}
-		unchanged(t, db, before)
+		storetest.NothingWritten(t, db, before)
 		// A literal apostrophe still matches: values are parameters, not text.
 		var b filterBody
 		decodeOK(t, s, "POST", filterPath("contact", ""), asUser,

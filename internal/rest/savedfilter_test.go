@@ -54,7 +54,7 @@ func TestSavedFilterRoutes(t *testing.T) {
 		decodeOK(t, s, "POST", "/api/saved-filter", asOther, map[string]any{"name": "x", "module": "lead", "value": query}, 201, &other)
 		minePath, sharedPath, otherPath := "/api/saved-filter/"+mine.ID, "/api/saved-filter/"+shared.ID, "/api/saved-filter/"+other.ID
 		norole := withoutRoles(t, db)
-		before := counts(t, db, "saved_filters")
+		before := storetest.TakeSnapshot(t, db)
 		runRouteCases(t, s, []routeCase{
 			{"name is required", "POST", "/api/saved-filter", asUser, `{"module":"lead","value":"{}"}`, 400, "name"},
 			{"a NUL in the name", "POST", "/api/saved-filter", asUser, `{"name":"a\u0000","module":"lead","value":"{}"}`, 400, "NUL"},
@@ -68,7 +68,7 @@ func TestSavedFilterRoutes(t *testing.T) {
 			{"malformed JSON", "POST", "/api/saved-filter", asUser, `{"name":`, 400, "body"},
 			{"no write permission", "POST", "/api/saved-filter", norole, `{"name":"a","module":"lead","value":"{}"}`, 403, "Access denied"},
 		})
-		unchanged(t, db, before)
+		storetest.NothingWritten(t, db, before)
 		runRouteCases(t, s, append([]routeCase{
 			{"the owner reads a private filter", "GET", minePath, asUser, nil, 200, `"name":"Hot leads"`},
 			{"another user may not read it", "GET", minePath, asManager, nil, 403, "Access denied"},

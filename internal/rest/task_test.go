@@ -81,13 +81,13 @@ func TestCreateTask(t *testing.T) {
 			{"malformed JSON", `{"title": "x"`, "body is not valid JSON"},
 		} {
 			t.Run("400: "+c.name, func(t *testing.T) {
-				before := counts(t, db, "tasks")
+				before := storetest.TakeSnapshot(t, db)
 				var msg string
 				s.Expect(t, http.StatusBadRequest, http.MethodPost, "/api/task", resttest.User, c.body).JSON(t, &msg)
 				if msg != c.want {
 					t.Fatalf("body %q, want %q", msg, c.want)
 				}
-				unchanged(t, db, before)
+				storetest.NothingWritten(t, db, before)
 			})
 		}
 		t.Run("401 and 403", func(t *testing.T) {

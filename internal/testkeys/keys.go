@@ -1,10 +1,9 @@
-// Package authtest helps HTTP-level tests of authentication: the server key
-// configurations the gateway supports (HS256 secret, RS256/ES256 PEM key,
-// JWKS), a signer for each, and the table of bad tokens every authenticated
-// endpoint must refuse with 401.
+// Package testkeys holds the tests' key pairs and their encodings (PEM,
+// JWK, JWKS, certificates). It imports nothing of the gateway, so the auth
+// package's own tests and the HTTP-level authtest share one set.
 //
 // Keys are generated once per test binary; nothing here is a real secret.
-package authtest
+package testkeys
 
 import (
 	"crypto/ecdsa"
