@@ -133,6 +133,11 @@ var graphqlMutations = []gqlMutation{
 		func(f *tenantFixture, _ actor) any { return map[string]any{"name": f.name("Renamed filter")} })},
 	{name: "deleteSavedFilter", perm: crm.PermSavedFilterWrite, rule: ruleSavedFilter, op: withID("", "deleteSavedFilter", "",
 		func(f *tenantFixture, a actor) uuid.UUID { return f.newSavedFilter(a, true) }, nil)},
+
+	{name: "createApiKey", perm: crm.PermAPIKeyManage, op: create("CreateApiKeyInput!", "createApiKey", "{ secret }",
+		func(f *tenantFixture, _ actor) any { return map[string]any{"name": f.name("GraphQL key")} })},
+	{name: "revokeApiKey", perm: crm.PermAPIKeyManage, op: withID("", "revokeApiKey", "{ id }",
+		func(f *tenantFixture, _ actor) uuid.UUID { return f.newAPIKey() }, nil)},
 }
 
 // gqlRoot is a root list field and its read permission.

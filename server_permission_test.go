@@ -135,6 +135,12 @@ var restRoutes = []restRoute{
 	{method: "DELETE", pattern: "/api/custom-labels/{id}", perm: crm.PermCustomLabelManage, ok: 200,
 		req: func(f *tenantFixture, _ actor) (string, any) { return "/api/custom-labels/" + id(f.newLabel()), nil }},
 
+	{method: "GET", pattern: "/api/api-key", perm: crm.PermAPIKeyManage, ok: 200, req: static("/api/api-key")},
+	{method: "POST", pattern: "/api/api-key", perm: crm.PermAPIKeyManage, ok: 201,
+		req: withBody("/api/api-key", func(f *tenantFixture, _ actor) any { return map[string]any{"name": f.name("Probe key")} })},
+	{method: "DELETE", pattern: "/api/api-key/{key}", perm: crm.PermAPIKeyManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) { return "/api/api-key/" + id(f.newAPIKey()), nil }},
+
 	{method: "GET", pattern: "/api/automation/builder/data", perm: crm.PermAutomationRead, ok: 200, req: static("/api/automation/builder/data")},
 	{method: "GET", pattern: "/api/automation", perm: crm.PermAutomationRead, ok: 200, req: static("/api/automation")},
 	{method: "POST", pattern: "/api/automation", perm: crm.PermAutomationManage, ok: 200,

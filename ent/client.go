@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/apikey"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/automationrun"
@@ -66,6 +67,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// Account is the client for interacting with the Account builders.
 	Account *AccountClient
 	// Appointment is the client for interacting with the Appointment builders.
@@ -159,6 +162,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIKey = NewAPIKeyClient(c.config)
 	c.Account = NewAccountClient(c.config)
 	c.Appointment = NewAppointmentClient(c.config)
 	c.Automation = NewAutomationClient(c.config)
@@ -292,6 +296,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:                    ctx,
 		config:                 cfg,
+		APIKey:                 NewAPIKeyClient(cfg),
 		Account:                NewAccountClient(cfg),
 		Appointment:            NewAppointmentClient(cfg),
 		Automation:             NewAutomationClient(cfg),
@@ -352,6 +357,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:                    ctx,
 		config:                 cfg,
+		APIKey:                 NewAPIKeyClient(cfg),
 		Account:                NewAccountClient(cfg),
 		Appointment:            NewAppointmentClient(cfg),
 		Automation:             NewAutomationClient(cfg),
@@ -399,7 +405,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Account.
+//		APIKey.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -422,15 +428,15 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Account, c.Appointment, c.Automation, c.AutomationRun, c.AutomationRunStep,
-		c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment,
-		c.CustomField, c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID,
-		c.DelayedAutomation, c.Department, c.FollowUp, c.Franchise, c.Incentive,
-		c.Lead, c.LeadPackage, c.LeadProduct, c.OutboundMessage, c.OutboxEvent,
-		c.PackagePrice, c.Permission, c.Pipeline, c.PipelineStage, c.Product,
-		c.ProductGroup, c.ProductThirdPartyID, c.Role, c.SavedFilter, c.SecurityGroup,
-		c.Source, c.Status, c.Survey, c.Task, c.Tenant, c.User, c.UserSettings,
-		c.UserThirdPartyID,
+		c.APIKey, c.Account, c.Appointment, c.Automation, c.AutomationRun,
+		c.AutomationRunStep, c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact,
+		c.CreditAssessment, c.CustomField, c.CustomFieldValue, c.CustomLabel,
+		c.CustomerThirdPartyID, c.DelayedAutomation, c.Department, c.FollowUp,
+		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct,
+		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
+		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
+		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
+		c.User, c.UserSettings, c.UserThirdPartyID,
 	} {
 		n.Use(hooks...)
 	}
@@ -440,15 +446,15 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Account, c.Appointment, c.Automation, c.AutomationRun, c.AutomationRunStep,
-		c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact, c.CreditAssessment,
-		c.CustomField, c.CustomFieldValue, c.CustomLabel, c.CustomerThirdPartyID,
-		c.DelayedAutomation, c.Department, c.FollowUp, c.Franchise, c.Incentive,
-		c.Lead, c.LeadPackage, c.LeadProduct, c.OutboundMessage, c.OutboxEvent,
-		c.PackagePrice, c.Permission, c.Pipeline, c.PipelineStage, c.Product,
-		c.ProductGroup, c.ProductThirdPartyID, c.Role, c.SavedFilter, c.SecurityGroup,
-		c.Source, c.Status, c.Survey, c.Task, c.Tenant, c.User, c.UserSettings,
-		c.UserThirdPartyID,
+		c.APIKey, c.Account, c.Appointment, c.Automation, c.AutomationRun,
+		c.AutomationRunStep, c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact,
+		c.CreditAssessment, c.CustomField, c.CustomFieldValue, c.CustomLabel,
+		c.CustomerThirdPartyID, c.DelayedAutomation, c.Department, c.FollowUp,
+		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct,
+		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
+		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
+		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
+		c.User, c.UserSettings, c.UserThirdPartyID,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -457,6 +463,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APIKeyMutation:
+		return c.APIKey.mutate(ctx, m)
 	case *AccountMutation:
 		return c.Account.mutate(ctx, m)
 	case *AppointmentMutation:
@@ -541,6 +549,173 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.UserThirdPartyID.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APIKeyClient is a client for the APIKey schema.
+type APIKeyClient struct {
+	config
+}
+
+// NewAPIKeyClient returns a client for the APIKey from the given config.
+func NewAPIKeyClient(c config) *APIKeyClient {
+	return &APIKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apikey.Hooks(f(g(h())))`.
+func (c *APIKeyClient) Use(hooks ...Hook) {
+	c.hooks.APIKey = append(c.hooks.APIKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apikey.Intercept(f(g(h())))`.
+func (c *APIKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIKey = append(c.inters.APIKey, interceptors...)
+}
+
+// Create returns a builder for creating a APIKey entity.
+func (c *APIKeyClient) Create() *APIKeyCreate {
+	mutation := newAPIKeyMutation(c.config, OpCreate)
+	return &APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIKey entities.
+func (c *APIKeyClient) CreateBulk(builders ...*APIKeyCreate) *APIKeyCreateBulk {
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APIKeyClient) MapCreateBulk(slice any, setFunc func(*APIKeyCreate, int)) *APIKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APIKeyCreateBulk{err: fmt.Errorf("calling to APIKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APIKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIKey.
+func (c *APIKeyClient) Update() *APIKeyUpdate {
+	mutation := newAPIKeyMutation(c.config, OpUpdate)
+	return &APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APIKeyClient) UpdateOne(_m *APIKey) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKey(_m))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APIKeyClient) UpdateOneID(id uuid.UUID) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKeyID(id))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIKey.
+func (c *APIKeyClient) Delete() *APIKeyDelete {
+	mutation := newAPIKeyMutation(c.config, OpDelete)
+	return &APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APIKeyClient) DeleteOne(_m *APIKey) *APIKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APIKeyClient) DeleteOneID(id uuid.UUID) *APIKeyDeleteOne {
+	builder := c.Delete().Where(apikey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APIKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for APIKey.
+func (c *APIKeyClient) Query() *APIKeyQuery {
+	return &APIKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIKey entity by its id.
+func (c *APIKeyClient) Get(ctx context.Context, id uuid.UUID) (*APIKey, error) {
+	return c.Query().Where(apikey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APIKeyClient) GetX(ctx context.Context, id uuid.UUID) *APIKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryUser queries the user edge of a APIKey.
+func (c *APIKeyClient) QueryUser(_m *APIKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.UserTable, apikey.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRole queries the role edge of a APIKey.
+func (c *APIKeyClient) QueryRole(_m *APIKey) *RoleQuery {
+	query := (&RoleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(role.Table, role.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.RoleTable, apikey.RoleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APIKeyClient) Hooks() []Hook {
+	hooks := c.hooks.APIKey
+	return append(hooks[:len(hooks):len(hooks)], apikey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APIKeyClient) Interceptors() []Interceptor {
+	inters := c.inters.APIKey
+	return append(inters[:len(inters):len(inters)], apikey.Interceptors[:]...)
+}
+
+func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
 	}
 }
 
@@ -7551,7 +7726,7 @@ func (c *UserThirdPartyIDClient) mutate(ctx context.Context, m *UserThirdPartyID
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Account, Appointment, Automation, AutomationRun, AutomationRunStep,
+		APIKey, Account, Appointment, Automation, AutomationRun, AutomationRunStep,
 		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
 		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
@@ -7561,7 +7736,7 @@ type (
 		Task, Tenant, User, UserSettings, UserThirdPartyID []ent.Hook
 	}
 	inters struct {
-		Account, Appointment, Automation, AutomationRun, AutomationRunStep,
+		APIKey, Account, Appointment, Automation, AutomationRun, AutomationRunStep,
 		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
 		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/apikey"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/automationrun"
@@ -113,6 +114,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:                 apikey.ValidColumn,
 			account.Table:                account.ValidColumn,
 			appointment.Table:            appointment.ValidColumn,
 			automation.Table:             automation.ValidColumn,

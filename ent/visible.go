@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/apikey"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/automationrun"
@@ -54,6 +55,8 @@ import (
 // the query runs through the table's interceptors (tenant scope, soft delete).
 func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID) (int, error) {
 	switch table {
+	case apikey.Table:
+		return c.APIKey.Query().Where(apikey.IDIn(ids...)).Count(ctx)
 	case account.Table:
 		return c.Account.Query().Where(account.IDIn(ids...)).Count(ctx)
 	case appointment.Table:

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/apikey"
 	"github.com/conecrm/gateway/ent/appointment"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/automationrun"
@@ -54,6 +55,43 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyMixin := schema.APIKey{}.Mixin()
+	apikeyMixinHooks0 := apikeyMixin[0].Hooks()
+	apikey.Hooks[0] = apikeyMixinHooks0[0]
+	apikeyMixinInters0 := apikeyMixin[0].Interceptors()
+	apikey.Interceptors[0] = apikeyMixinInters0[0]
+	apikeyMixinFields0 := apikeyMixin[0].Fields()
+	_ = apikeyMixinFields0
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescDateCreated is the schema descriptor for date_created field.
+	apikeyDescDateCreated := apikeyMixinFields0[2].Descriptor()
+	// apikey.DefaultDateCreated holds the default value on creation for the date_created field.
+	apikey.DefaultDateCreated = apikeyDescDateCreated.Default.(func() time.Time)
+	// apikeyDescIsDeleted is the schema descriptor for is_deleted field.
+	apikeyDescIsDeleted := apikeyMixinFields0[6].Descriptor()
+	// apikey.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	apikey.DefaultIsDeleted = apikeyDescIsDeleted.Default.(bool)
+	// apikeyDescDtype is the schema descriptor for dtype field.
+	apikeyDescDtype := apikeyMixinFields0[9].Descriptor()
+	// apikey.DefaultDtype holds the default value on creation for the dtype field.
+	apikey.DefaultDtype = apikeyDescDtype.Default.(string)
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[0].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = apikeyDescName.Validators[0].(func(string) error)
+	// apikeyDescPrefix is the schema descriptor for prefix field.
+	apikeyDescPrefix := apikeyFields[1].Descriptor()
+	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
+	apikey.PrefixValidator = apikeyDescPrefix.Validators[0].(func(string) error)
+	// apikeyDescSecretHash is the schema descriptor for secret_hash field.
+	apikeyDescSecretHash := apikeyFields[2].Descriptor()
+	// apikey.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	apikey.SecretHashValidator = apikeyDescSecretHash.Validators[0].(func(string) error)
+	// apikeyDescID is the schema descriptor for id field.
+	apikeyDescID := apikeyMixinFields0[0].Descriptor()
+	// apikey.DefaultID holds the default value on creation for the id field.
+	apikey.DefaultID = apikeyDescID.Default.(func() uuid.UUID)
 	accountMixin := schema.Account{}.Mixin()
 	accountMixinHooks0 := accountMixin[0].Hooks()
 	accountHooks := schema.Account{}.Hooks()

@@ -56,6 +56,7 @@ const (
 	typeAutomationRun
 	typeAutomationRunStep
 	typeOutboundMessage
+	typeAPIKey
 )
 
 // globalID is the id field of the rows that no tenant owns.

@@ -102,6 +102,22 @@ type CopyLeadInput struct {
 	FranchiseID  *uuid.UUID `json:"franchiseID,omitempty"`
 }
 
+type CreateAPIKeyInput struct {
+	Name string `json:"name"`
+	// The user the key acts as; defaults to the caller.
+	UserID *uuid.UUID `json:"userID,omitempty"`
+	// Narrows the key to this role's permissions.
+	RoleID *uuid.UUID `json:"roleID,omitempty"`
+	// After this instant the key is refused; never, when omitted.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type CreateAPIKeyPayload struct {
+	APIKey *ent.APIKey `json:"apiKey"`
+	// The secret, shown this once: send it as `Authorization: Bearer <secret>`.
+	Secret string `json:"secret"`
+}
+
 type CustomFieldInput struct {
 	Entity    *customfield.Entity    `json:"entity,omitempty"`
 	FieldName *string                `json:"fieldName,omitempty"`

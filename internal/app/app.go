@@ -82,7 +82,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 			failures.failed(r)
 		}
 		writeAuthError(w, r, status, msg)
-	})
+	}, auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db)))
 	perViewer := rateLimit(cfg.Limits)
 	cfg.Idempotency.Logger = cfg.Logger
 	idem := idempotency.Middleware(db, cfg.Idempotency)
@@ -109,6 +109,22 @@ func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
 			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
 		log.ErrorContext(ctx, "cannot resolve the token's user", "request_id", RequestID(ctx), "err", err)
+		return nil, err
+	}
+}
+
+// keyResolver is resolver for API keys (crm.ResolveAPIKey): an unknown,
+// revoked or expired key, or one of an inactive user, is an invalid token.
+func keyResolver(log *slog.Logger, db *store.DB) auth.KeyResolver {
+	return func(ctx context.Context, secret string) (*viewer.Viewer, error) {
+		v, err := crm.ResolveAPIKey(ctx, db.Client, secret)
+		if err == nil {
+			return v, nil
+		}
+		if e := crm.AsError(err); e.Code == crm.NotFound {
+			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
+		}
+		log.ErrorContext(ctx, "cannot resolve the API key", "request_id", RequestID(ctx), "err", err)
 		return nil, err
 	}
 }

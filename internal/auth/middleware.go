@@ -33,6 +33,26 @@ const (
 	MsgUnavailable  = "service unavailable"
 )
 
+// KeyResolver returns the viewer of an API key secret (a bearer credential
+// that is not a JWT), with the same error contract as Resolver: an error
+// wrapping ErrInvalidToken for an unknown, revoked or expired key, any other
+// error when the key could not be looked up.
+type KeyResolver func(ctx context.Context, secret string) (*viewer.Viewer, error)
+
+// Option configures Middleware.
+type Option func(*options)
+
+type options struct {
+	keyPrefix string
+	keys      KeyResolver
+}
+
+// WithAPIKeys makes bearer credentials starting with prefix API keys,
+// resolved by keys instead of verified as JWTs.
+func WithAPIKeys(prefix string, keys KeyResolver) Option {
+	return func(o *options) { o.keyPrefix, o.keys = prefix, keys }
+}
+
 // Middleware authenticates every request with a bearer token and puts the
 // resolved viewer into the request context (viewer.NewContext).
 //
@@ -44,9 +64,13 @@ const (
 //   - any other resolver error: 503 MsgUnavailable, no WWW-Authenticate
 //
 // onError may be nil, in which case WriteError is used.
-func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter) func(http.Handler) http.Handler {
+func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter, opts ...Option) func(http.Handler) http.Handler {
 	if v == nil || resolve == nil {
 		panic("auth.Middleware: nil Verifier or Resolver")
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if onError == nil {
 		onError = WriteError
@@ -68,6 +92,20 @@ func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter) func(http.Ha
 				return
 			}
 			ctx := r.Context()
+			if o.keys != nil && strings.HasPrefix(raw, o.keyPrefix) {
+				vw, err := o.keys(ctx, raw)
+				if err != nil && !errors.Is(err, ErrInvalidToken) {
+					w.Header().Set("Retry-After", "1")
+					onError(w, r, http.StatusServiceUnavailable, MsgUnavailable)
+					return
+				}
+				if err != nil || vw == nil {
+					invalid()
+					return
+				}
+				next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, vw)))
+				return
+			}
 			claims, err := v.Verify(ctx, raw)
 			if err != nil {
 				invalid()

@@ -26,6 +26,7 @@ const (
 	RecordStatus        = "status"
 	RecordProduct       = "product"
 	RecordProductGroup  = "productGroup"
+	RecordAPIKey        = "apiKey" // topics apiKey.created, apiKey.revoked
 )
 
 // fields is a record's API fields as an event reports them.

@@ -36,6 +36,7 @@ const (
 	PermUserManage        = "user.manage"
 	PermSettingsManage    = "settings.manage"
 	PermProductManage     = "product.manage"
+	PermAPIKeyManage      = registry.PermAPIKeyManage
 )
 
 // Catalogue describes every permission; it is seeded and documented.
@@ -70,6 +71,7 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermUserManage, "Create, update, deactivate, reactivate and delete users; manage roles and security groups"},
 	{PermSettingsManage, "Create, update, deactivate and delete franchises, departments, sources and statuses"},
 	{PermProductManage, "Create, update, deactivate and delete products and product groups"},
+	{PermAPIKeyManage, "List, create and revoke API keys of the tenant's users"},
 }
 
 // DefaultRoles are the roles each new tenant gets, by the user type they are

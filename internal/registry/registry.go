@@ -32,6 +32,9 @@ const (
 	PermProductRead     = "product.read"
 	PermUserRead        = "user.read"
 	PermSettingsRead    = "settings.read"
+	// PermAPIKeyManage both reads and manages API keys: the key list is
+	// administration, not data other roles read.
+	PermAPIKeyManage = "api_key.manage"
 )
 
 // Entity describes one ent entity.
@@ -119,6 +122,10 @@ var Entities = []Entity{
 	// The domain events of the transactional outbox: not served to clients,
 	// read by the automation runtime (as its system viewer).
 	{Type: "OutboxEvent", Table: "outbox_events", Read: PermAutomationRead},
+	// API keys (hashed secrets, their users and roles) are the
+	// administrators' only; the GraphQL type is hand-written (no root
+	// connection, no node).
+	{Type: "APIKey", GraphQL: "ApiKey", Table: "api_keys", Read: PermAPIKeyManage},
 	// The tenant is no tenant's row; node(id) of one's own tenant is
 	// checked by internal/crm.
 	{Type: "Tenant", Table: "tenants"},

@@ -39,6 +39,7 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 		s.filterRoutes,
 		s.queryBuilderRoutes,
 		s.savedFilterRoutes,
+		s.apiKeyRoutes,
 	} {
 		register(mux)
 	}
