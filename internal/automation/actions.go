@@ -54,22 +54,35 @@ func (w *walker) action(id, typ string, data map[string]any) (string, error) {
 		}
 		return "follow-up " + f.ID.String(), nil
 	case "assignLead":
-		var userID, groupID *uuid.UUID
-		switch str(data, "mode") {
-		case "user":
-			userID = idPtr(data, "userId")
-		case "group":
-			groupID = idPtr(data, "groupId")
+		assignee := idPtr(data, "userId")
+		if str(data, "mode") != "user" {
+			var group *uuid.UUID
+			if str(data, "mode") == "group" {
+				group = idPtr(data, "groupId")
+			}
+			turn, err := w.svc.RoundRobinTurn(w.ctx, w.lead.ID, group)
+			if err != nil {
+				return "", err
+			}
+			assignee = &turn
 		}
-		a, err := w.svc.AssignLeadTo(w.ctx, w.lead.ID, userID, groupID)
-		if err != nil {
+		if assignee == nil {
+			return "", crm.Errorf(crm.Invalid, "no user to assign")
+		}
+		if _, err := w.svc.AssignLead(w.ctx, w.lead.ID, []uuid.UUID{*assignee}); err != nil {
 			return "", err
 		}
-		return "assigned to " + a.String(), nil
+		return "assigned to " + assignee.String(), nil
+	// Stage and status change through UpdateLead, the one domain path of
+	// a lead's change: lifecycle rules, dense board positions (the lead
+	// goes last on its new stage's column) and the same events as a user's
+	// write. A lead already there is left alone.
 	case "changeStage":
-		return "stage " + str(data, "stageId"), w.svc.SetLeadStageStatus(w.ctx, w.lead.ID, idPtr(data, "stageId"), nil)
+		_, err := w.svc.UpdateLead(w.ctx, w.lead.ID, crm.LeadUpdateInput{StageID: idPtr(data, "stageId")})
+		return "stage " + str(data, "stageId"), err
 	case "changeStatus":
-		return "status " + str(data, "statusId"), w.svc.SetLeadStageStatus(w.ctx, w.lead.ID, nil, idPtr(data, "statusId"))
+		_, err := w.svc.UpdateLead(w.ctx, w.lead.ID, crm.LeadUpdateInput{StatusID: idPtr(data, "statusId")})
+		return "status " + str(data, "statusId"), err
 	case "webhook":
 		return w.webhook(id, data)
 	case "sendEmail", "sendSms":

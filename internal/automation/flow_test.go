@@ -39,14 +39,7 @@ func (e *env) tasksOf(leadID uuid.UUID, title string) int {
 func TestEventsOfActionsTriggerAutomations(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := start(t, db, nil)
-		stage, err := e.db.ConnectionStage.Query().Where().Order().All(e.ctx)
-		e.must(err)
-		var stageID uuid.UUID
-		for _, s := range stage {
-			if s.TenantID == e.tid {
-				stageID = s.ID
-			}
-		}
+		stageID := e.stages("DT")[1]
 		sold, err := e.db.Status.Query().Where(status.TenantID(e.tid), status.KindEQ(status.KindSOLD)).First(e.ctx)
 		e.must(err)
 		userID := storetest.UserID(t, db, "user@demo-motors.test")
