@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net"
 	"net/smtp"
 	"net/url"
@@ -50,8 +51,11 @@ func newSMTPSender(raw string) (*smtpSender, error) {
 
 func (s *smtpSender) Send(_ context.Context, m *ent.OutboundMessage) error {
 	clean := func(v string) string { return strings.NewReplacer("\r", " ", "\n", " ").Replace(v) }
-	msg := "From: " + clean(s.from) + "\r\nTo: " + clean(m.Recipient) + "\r\nSubject: " + clean(m.Subject) +
-		"\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + m.Body
+	// Headers are ASCII: a non-ASCII subject is an RFC 2047 encoded word.
+	msg := "From: " + clean(s.from) + "\r\nTo: " + clean(m.Recipient) +
+		"\r\nSubject: " + mime.QEncoding.Encode("utf-8", clean(m.Subject)) +
+		"\r\nDate: " + time.Now().Format(time.RFC1123Z) +
+		"\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + m.Body
 	return smtp.SendMail(s.addr, s.auth, s.from, []string{m.Recipient}, []byte(msg))
 }
 
