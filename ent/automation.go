@@ -50,6 +50,8 @@ type Automation struct {
 	FranchiseID *uuid.UUID `json:"franchise_id,omitempty"`
 	// IsActive holds the value of the "is_active" field.
 	IsActive bool `json:"is_active,omitempty"`
+	// WebhookSecrets holds the value of the "webhook_secrets" field.
+	WebhookSecrets map[string]string `json:"-"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the AutomationQuery when eager-loading is set.
 	Edges        AutomationEdges `json:"edges"`
@@ -110,7 +112,7 @@ func (*Automation) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case automation.FieldCreatedByID, automation.FieldModifiedByID, automation.FieldDeletedByID, automation.FieldFranchiseID:
 			values[i] = &sql.NullScanner{S: new(uuid.UUID)}
-		case automation.FieldNodes, automation.FieldFlowEdges:
+		case automation.FieldNodes, automation.FieldFlowEdges, automation.FieldWebhookSecrets:
 			values[i] = new([]byte)
 		case automation.FieldIsDeleted, automation.FieldIsActive:
 			values[i] = new(sql.NullBool)
@@ -241,6 +243,14 @@ func (_m *Automation) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsActive = value.Bool
 			}
+		case automation.FieldWebhookSecrets:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field webhook_secrets", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.WebhookSecrets); err != nil {
+					return fmt.Errorf("unmarshal field webhook_secrets: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -348,6 +358,8 @@ func (_m *Automation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsActive))
+	builder.WriteString(", ")
+	builder.WriteString("webhook_secrets=<sensitive>")
 	builder.WriteByte(')')
 	return builder.String()
 }

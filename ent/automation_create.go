@@ -197,6 +197,12 @@ func (_c *AutomationCreate) SetNillableIsActive(v *bool) *AutomationCreate {
 	return _c
 }
 
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (_c *AutomationCreate) SetWebhookSecrets(v map[string]string) *AutomationCreate {
+	_c.mutation.SetWebhookSecrets(v)
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *AutomationCreate) SetID(v uuid.UUID) *AutomationCreate {
 	_c.mutation.SetID(v)
@@ -450,6 +456,10 @@ func (_c *AutomationCreate) createSpec() (*Automation, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsActive(); ok {
 		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
+	}
+	if value, ok := _c.mutation.WebhookSecrets(); ok {
+		_spec.SetField(automation.FieldWebhookSecrets, field.TypeJSON, value)
+		_node.WebhookSecrets = value
 	}
 	if nodes := _c.mutation.FranchiseIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -714,6 +724,24 @@ func (u *AutomationUpsert) UpdateIsActive() *AutomationUpsert {
 	return u
 }
 
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (u *AutomationUpsert) SetWebhookSecrets(v map[string]string) *AutomationUpsert {
+	u.Set(automation.FieldWebhookSecrets, v)
+	return u
+}
+
+// UpdateWebhookSecrets sets the "webhook_secrets" field to the value that was provided on create.
+func (u *AutomationUpsert) UpdateWebhookSecrets() *AutomationUpsert {
+	u.SetExcluded(automation.FieldWebhookSecrets)
+	return u
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (u *AutomationUpsert) ClearWebhookSecrets() *AutomationUpsert {
+	u.SetNull(automation.FieldWebhookSecrets)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -960,6 +988,27 @@ func (u *AutomationUpsertOne) SetIsActive(v bool) *AutomationUpsertOne {
 func (u *AutomationUpsertOne) UpdateIsActive() *AutomationUpsertOne {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (u *AutomationUpsertOne) SetWebhookSecrets(v map[string]string) *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetWebhookSecrets(v)
+	})
+}
+
+// UpdateWebhookSecrets sets the "webhook_secrets" field to the value that was provided on create.
+func (u *AutomationUpsertOne) UpdateWebhookSecrets() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateWebhookSecrets()
+	})
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (u *AutomationUpsertOne) ClearWebhookSecrets() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearWebhookSecrets()
 	})
 }
 
@@ -1376,6 +1425,27 @@ func (u *AutomationUpsertBulk) SetIsActive(v bool) *AutomationUpsertBulk {
 func (u *AutomationUpsertBulk) UpdateIsActive() *AutomationUpsertBulk {
 	return u.Update(func(s *AutomationUpsert) {
 		s.UpdateIsActive()
+	})
+}
+
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (u *AutomationUpsertBulk) SetWebhookSecrets(v map[string]string) *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetWebhookSecrets(v)
+	})
+}
+
+// UpdateWebhookSecrets sets the "webhook_secrets" field to the value that was provided on create.
+func (u *AutomationUpsertBulk) UpdateWebhookSecrets() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateWebhookSecrets()
+	})
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (u *AutomationUpsertBulk) ClearWebhookSecrets() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearWebhookSecrets()
 	})
 }
 

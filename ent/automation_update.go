@@ -214,6 +214,18 @@ func (_u *AutomationUpdate) SetNillableIsActive(v *bool) *AutomationUpdate {
 	return _u
 }
 
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (_u *AutomationUpdate) SetWebhookSecrets(v map[string]string) *AutomationUpdate {
+	_u.mutation.SetWebhookSecrets(v)
+	return _u
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (_u *AutomationUpdate) ClearWebhookSecrets() *AutomationUpdate {
+	_u.mutation.ClearWebhookSecrets()
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *AutomationUpdate) SetFranchise(v *Franchise) *AutomationUpdate {
 	return _u.SetFranchiseID(v.ID)
@@ -416,6 +428,12 @@ func (_u *AutomationUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.WebhookSecrets(); ok {
+		_spec.SetField(automation.FieldWebhookSecrets, field.TypeJSON, value)
+	}
+	if _u.mutation.WebhookSecretsCleared() {
+		_spec.ClearField(automation.FieldWebhookSecrets, field.TypeJSON)
 	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -738,6 +756,18 @@ func (_u *AutomationUpdateOne) SetNillableIsActive(v *bool) *AutomationUpdateOne
 	return _u
 }
 
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (_u *AutomationUpdateOne) SetWebhookSecrets(v map[string]string) *AutomationUpdateOne {
+	_u.mutation.SetWebhookSecrets(v)
+	return _u
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (_u *AutomationUpdateOne) ClearWebhookSecrets() *AutomationUpdateOne {
+	_u.mutation.ClearWebhookSecrets()
+	return _u
+}
+
 // SetFranchise sets the "franchise" edge to the Franchise entity.
 func (_u *AutomationUpdateOne) SetFranchise(v *Franchise) *AutomationUpdateOne {
 	return _u.SetFranchiseID(v.ID)
@@ -970,6 +1000,12 @@ func (_u *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation, 
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(automation.FieldIsActive, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.WebhookSecrets(); ok {
+		_spec.SetField(automation.FieldWebhookSecrets, field.TypeJSON, value)
+	}
+	if _u.mutation.WebhookSecretsCleared() {
+		_spec.ClearField(automation.FieldWebhookSecrets, field.TypeJSON)
 	}
 	if _u.mutation.FranchiseCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -6066,6 +6066,7 @@ type AutomationMutation struct {
 	flow_edges         *[]map[string]interface{}
 	appendflow_edges   []map[string]interface{}
 	is_active          *bool
+	webhook_secrets    *map[string]string
 	clearedFields      map[string]struct{}
 	franchise          *uuid.UUID
 	clearedfranchise   bool
@@ -6832,6 +6833,55 @@ func (m *AutomationMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// SetWebhookSecrets sets the "webhook_secrets" field.
+func (m *AutomationMutation) SetWebhookSecrets(value map[string]string) {
+	m.webhook_secrets = &value
+}
+
+// WebhookSecrets returns the value of the "webhook_secrets" field in the mutation.
+func (m *AutomationMutation) WebhookSecrets() (r map[string]string, exists bool) {
+	v := m.webhook_secrets
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWebhookSecrets returns the old "webhook_secrets" field's value of the Automation entity.
+// If the Automation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMutation) OldWebhookSecrets(ctx context.Context) (v map[string]string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWebhookSecrets is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWebhookSecrets requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWebhookSecrets: %w", err)
+	}
+	return oldValue.WebhookSecrets, nil
+}
+
+// ClearWebhookSecrets clears the value of the "webhook_secrets" field.
+func (m *AutomationMutation) ClearWebhookSecrets() {
+	m.webhook_secrets = nil
+	m.clearedFields[automation.FieldWebhookSecrets] = struct{}{}
+}
+
+// WebhookSecretsCleared returns if the "webhook_secrets" field was cleared in this mutation.
+func (m *AutomationMutation) WebhookSecretsCleared() bool {
+	_, ok := m.clearedFields[automation.FieldWebhookSecrets]
+	return ok
+}
+
+// ResetWebhookSecrets resets all changes to the "webhook_secrets" field.
+func (m *AutomationMutation) ResetWebhookSecrets() {
+	m.webhook_secrets = nil
+	delete(m.clearedFields, automation.FieldWebhookSecrets)
+}
+
 // ClearFranchise clears the "franchise" edge to the Franchise entity.
 func (m *AutomationMutation) ClearFranchise() {
 	m.clearedfranchise = true
@@ -7001,7 +7051,7 @@ func (m *AutomationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AutomationMutation) Fields() []string {
-	fields := make([]string, 0, 15)
+	fields := make([]string, 0, 16)
 	if m.tenant_id != nil {
 		fields = append(fields, automation.FieldTenantID)
 	}
@@ -7047,6 +7097,9 @@ func (m *AutomationMutation) Fields() []string {
 	if m.is_active != nil {
 		fields = append(fields, automation.FieldIsActive)
 	}
+	if m.webhook_secrets != nil {
+		fields = append(fields, automation.FieldWebhookSecrets)
+	}
 	return fields
 }
 
@@ -7085,6 +7138,8 @@ func (m *AutomationMutation) Field(name string) (ent.Value, bool) {
 		return m.FranchiseID()
 	case automation.FieldIsActive:
 		return m.IsActive()
+	case automation.FieldWebhookSecrets:
+		return m.WebhookSecrets()
 	}
 	return nil, false
 }
@@ -7124,6 +7179,8 @@ func (m *AutomationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldFranchiseID(ctx)
 	case automation.FieldIsActive:
 		return m.OldIsActive(ctx)
+	case automation.FieldWebhookSecrets:
+		return m.OldWebhookSecrets(ctx)
 	}
 	return nil, fmt.Errorf("unknown Automation field %s", name)
 }
@@ -7238,6 +7295,13 @@ func (m *AutomationMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetIsActive(v)
 		return nil
+	case automation.FieldWebhookSecrets:
+		v, ok := value.(map[string]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWebhookSecrets(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)
 }
@@ -7286,6 +7350,9 @@ func (m *AutomationMutation) ClearedFields() []string {
 	if m.FieldCleared(automation.FieldFranchiseID) {
 		fields = append(fields, automation.FieldFranchiseID)
 	}
+	if m.FieldCleared(automation.FieldWebhookSecrets) {
+		fields = append(fields, automation.FieldWebhookSecrets)
+	}
 	return fields
 }
 
@@ -7317,6 +7384,9 @@ func (m *AutomationMutation) ClearField(name string) error {
 		return nil
 	case automation.FieldFranchiseID:
 		m.ClearFranchiseID()
+		return nil
+	case automation.FieldWebhookSecrets:
+		m.ClearWebhookSecrets()
 		return nil
 	}
 	return fmt.Errorf("unknown Automation nullable field %s", name)
@@ -7370,6 +7440,9 @@ func (m *AutomationMutation) ResetField(name string) error {
 		return nil
 	case automation.FieldIsActive:
 		m.ResetIsActive()
+		return nil
+	case automation.FieldWebhookSecrets:
+		m.ResetWebhookSecrets()
 		return nil
 	}
 	return fmt.Errorf("unknown Automation field %s", name)

@@ -46,6 +46,8 @@ const (
 	FieldFranchiseID = "franchise_id"
 	// FieldIsActive holds the string denoting the is_active field in the database.
 	FieldIsActive = "is_active"
+	// FieldWebhookSecrets holds the string denoting the webhook_secrets field in the database.
+	FieldWebhookSecrets = "webhook_secrets"
 	// EdgeFranchise holds the string denoting the franchise edge name in mutations.
 	EdgeFranchise = "franchise"
 	// EdgeDelayed holds the string denoting the delayed edge name in mutations.
@@ -95,6 +97,7 @@ var Columns = []string{
 	FieldFlowEdges,
 	FieldFranchiseID,
 	FieldIsActive,
+	FieldWebhookSecrets,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -696,6 +696,16 @@ func IsActiveNEQ(v bool) predicate.Automation {
 	return predicate.Automation(sql.FieldNEQ(FieldIsActive, v))
 }
 
+// WebhookSecretsIsNil applies the IsNil predicate on the "webhook_secrets" field.
+func WebhookSecretsIsNil() predicate.Automation {
+	return predicate.Automation(sql.FieldIsNull(FieldWebhookSecrets))
+}
+
+// WebhookSecretsNotNil applies the NotNil predicate on the "webhook_secrets" field.
+func WebhookSecretsNotNil() predicate.Automation {
+	return predicate.Automation(sql.FieldNotNull(FieldWebhookSecrets))
+}
+
 // HasFranchise applies the HasEdge predicate on the "franchise" edge.
 func HasFranchise() predicate.Automation {
 	return predicate.Automation(func(s *sql.Selector) {

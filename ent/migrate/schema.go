@@ -244,6 +244,7 @@ var (
 		{Name: "nodes", Type: field.TypeJSON},
 		{Name: "edges", Type: field.TypeJSON},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "webhook_secrets", Type: field.TypeJSON, Nullable: true},
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// AutomationsTable holds the schema information for the "automations" table.
@@ -254,7 +255,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "automations_franchises_franchise",
-				Columns:    []*schema.Column{AutomationsColumns[15]},
+				Columns:    []*schema.Column{AutomationsColumns[16]},
 				RefColumns: []*schema.Column{FranchisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},

@@ -30,6 +30,10 @@ func (Automation) Fields() []ent.Field {
 		field.UUID("franchise_id", uuid.UUID{}).Optional().Nillable(),
 		// An inactive automation keeps its graph but starts no run.
 		field.Bool("is_active").Default(true),
+		// Webhook nodes' signing secrets by node id, kept out of the graph:
+		// write-only, never in an answer (Sensitive, not in GraphQL).
+		field.JSON("webhook_secrets", map[string]string{}).Optional().Sensitive().
+			Annotations(entgql.Skip()),
 	}
 }
 

@@ -128,7 +128,7 @@ func (w *walker) webhook(nodeID string, data map[string]any) (string, error) {
 		return "", err
 	}
 	_, err = w.rt.river.InsertTx(w.ctx, w.sqlTx, webhookArgs{RunID: w.run.ID, NodeID: nodeID, TenantID: w.run.TenantID,
-		URL: str(data, "url"), Secret: str(data, "secret"), Body: body}, nil)
+		AutomationID: w.auto.ID, URL: str(data, "url"), Body: body}, nil)
 	if err != nil {
 		return "", err
 	}

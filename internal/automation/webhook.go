@@ -21,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/automationrunstep"
 )
 
@@ -46,9 +47,11 @@ type webhookArgs struct {
 	RunID    uuid.UUID `json:"runId"`
 	NodeID   string    `json:"nodeId"`
 	TenantID uuid.UUID `json:"tenantId"`
-	URL      string    `json:"url"`
-	Secret   string    `json:"secret"`
-	Body     []byte    `json:"body"`
+	// The secret is not in the job: the delivery reads it from the
+	// automation (its write-only webhook secrets) when it signs.
+	AutomationID uuid.UUID `json:"automationId"`
+	URL          string    `json:"url"`
+	Body         []byte    `json:"body"`
 }
 
 func (webhookArgs) Kind() string { return "automation.webhook" }
@@ -67,7 +70,15 @@ var errRefused = errors.New("destination refused")
 
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) error {
 	a := job.Args
-	status, err := w.rt.hooks.post(ctx, a.URL, a.Secret, a.RunID.String()+"/"+a.NodeID, a.Body)
+	auto, err := w.rt.db.Automation.Get(systemContext(ctx, a.TenantID, nil), a.AutomationID)
+	if ent.IsNotFound(err) {
+		w.rt.finishStep(ctx, a, "FAILED", "", "the automation was deleted before delivery")
+		return river.JobCancel(err)
+	}
+	if err != nil {
+		return err
+	}
+	status, err := w.rt.hooks.post(ctx, a.URL, auto.WebhookSecrets[a.NodeID], a.RunID.String()+"/"+a.NodeID, a.Body)
 	switch {
 	case err == nil:
 		w.rt.finishStep(ctx, a, "DONE", fmt.Sprintf("delivered to %s: HTTP %d (attempt %d)", a.URL, status, job.Attempt), "")

@@ -85,11 +85,12 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 	}
 	var out Automation
 	err := s.inTx(ctx, func(tx *ent.Client) error {
-		if err := checkAutomation(ctx, tx, in, true); err != nil {
+		secrets, err := checkAutomation(ctx, tx, &in, true, nil)
+		if err != nil {
 			return err
 		}
 		created, err := tx.Automation.Create().SetName(*in.Name).SetAutomationTrigger(*in.Trigger).
-			SetNodes(in.Nodes).SetFlowEdges(in.Edges).SetNillableFranchiseID(in.Franchise).
+			SetNodes(in.Nodes).SetFlowEdges(in.Edges).SetWebhookSecrets(secrets).SetNillableFranchiseID(in.Franchise).
 			SetNillableIsActive(in.Active).Save(ctx)
 		if err != nil {
 			return err
@@ -120,10 +121,13 @@ func (s *Service) UpdateAutomation(ctx context.Context, id uuid.UUID, in Automat
 			if in.Edges == nil {
 				in.Edges = cur.FlowEdges
 			}
-			upd.SetNodes(in.Nodes).SetFlowEdges(in.Edges)
 		}
-		if err := checkAutomation(ctx, tx, in, false); err != nil {
+		secrets, err := checkAutomation(ctx, tx, &in, false, cur.WebhookSecrets)
+		if err != nil {
 			return err
+		}
+		if in.Nodes != nil {
+			upd.SetNodes(in.Nodes).SetFlowEdges(in.Edges).SetWebhookSecrets(secrets)
 		}
 		if in.Name != nil {
 			upd.SetName(*in.Name)
@@ -164,7 +168,7 @@ func (s *Service) DuplicateAutomation(ctx context.Context, id uuid.UUID) (Automa
 		}
 		created, err := tx.Automation.Create().SetName(src.Name + " (copy)").
 			SetAutomationTrigger(src.AutomationTrigger).SetNodes(src.Nodes).SetFlowEdges(src.FlowEdges).
-			SetNillableFranchiseID(src.FranchiseID).Save(ctx)
+			SetWebhookSecrets(src.WebhookSecrets).SetNillableFranchiseID(src.FranchiseID).Save(ctx)
 		if err != nil {
 			return err
 		}
@@ -198,8 +202,10 @@ func (s *Service) DeleteAutomation(ctx context.Context, id uuid.UUID) error {
 
 // checkAutomation validates in (create: name and trigger required) and that
 // its franchise, when given, is one of the tenant's: an unknown franchise is
-// bad input (400), not a missing automation (404).
-func checkAutomation(ctx context.Context, tx *ent.Client, in AutomationInput, create bool) error {
+// bad input (400), not a missing automation (404). It takes the webhook
+// secrets out of in.Nodes and returns them (splitWebhookSecrets; stored
+// are the automation's current ones).
+func checkAutomation(ctx context.Context, tx *ent.Client, in *AutomationInput, create bool, stored map[string]string) (map[string]string, error) {
 	var v Validation
 	if msg := nameProblem(in.Name, create); msg != "" {
 		v.Add("name", msg)
@@ -211,19 +217,23 @@ func checkAutomation(ctx context.Context, tx *ent.Client, in AutomationInput, cr
 		v.Add("automationTrigger", "must be one of "+strings.Join(automationCatalogue.Triggers, ", "))
 	}
 	checkAutomationGraph(&v, in.Nodes, in.Edges)
+	var secrets map[string]string
+	if in.Nodes != nil {
+		in.Nodes, secrets = splitWebhookSecrets(&v, in.Nodes, stored)
+	}
 	if err := checkNodeReferences(ctx, tx, &v, in.Nodes); err != nil {
-		return err
+		return nil, err
 	}
 	if in.Franchise != nil {
 		ok, err := tx.Franchise.Query().Where(franchise.ID(*in.Franchise)).Exist(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
 			v.Add("franchise.id", "unknown franchise")
 		}
 	}
-	return v.Err()
+	return secrets, v.Err()
 }
 
 // withAutomationFranchise eager-loads an automation's franchise and the ids

@@ -170,3 +170,46 @@ const TriggerNodeType = triggerNodeType
 
 // IsCondition reports whether a node type is a condition (it branches).
 func IsCondition(t string) bool { return slices.Contains(automationCatalogue.Conditions, t) }
+
+// webhookSecretKey is the write-only key of a webhook node's data; the
+// stored data has hasSecret in its place.
+const webhookSecretKey = "secret"
+
+// splitWebhookSecrets moves the secret of each webhook node of nodes out of
+// its data (into the returned map, by node id) and marks the data
+// hasSecret. A webhook node sent without a secret keeps the one stored for
+// its id in stored; having none is an error on that node. Secrets of nodes
+// no longer in the graph are dropped. The node maps are copied, not changed.
+func splitWebhookSecrets(v *Validation, nodes []map[string]any, stored map[string]string) ([]map[string]any, map[string]string) {
+	secrets := map[string]string{}
+	out := make([]map[string]any, len(nodes))
+	for i, n := range nodes {
+		out[i] = n
+		if t, _ := n["type"].(string); t != "webhook" {
+			continue
+		}
+		id, _ := n["id"].(string)
+		data, _ := n["data"].(map[string]any)
+		copied := make(map[string]any, len(data)+1)
+		for k, val := range data {
+			copied[k] = val
+		}
+		secret, _ := copied[webhookSecretKey].(string)
+		delete(copied, webhookSecretKey)
+		if secret == "" {
+			secret = stored[id]
+		}
+		if secret == "" {
+			v.Add(fmt.Sprintf("nodes[%d].data.secret", i), "is required (the node has no stored secret)")
+		}
+		secrets[id] = secret
+		copied["hasSecret"] = secret != ""
+		node := make(map[string]any, len(n))
+		for k, val := range n {
+			node[k] = val
+		}
+		node["data"] = copied
+		out[i] = node
+	}
+	return out, secrets
+}

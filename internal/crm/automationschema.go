@@ -68,8 +68,12 @@ var nodeDataSchemas = map[string]map[string]any{
 	"changeStatus": object(map[string]any{"statusId": uuidSchema()}, []string{"statusId"}),
 	"webhook": object(map[string]any{
 		"url":    map[string]any{"type": "string", "pattern": "^https?://", "maxLength": 2000},
-		"secret": map[string]any{"type": "string", "minLength": 16, "maxLength": 200},
-	}, []string{"url", "secret"}),
+		// Write-only: stored apart from the graph and never answered;
+		// hasSecret says one is stored, and omitting secret keeps it.
+		"secret": map[string]any{"type": "string", "minLength": 16, "maxLength": 200, "writeOnly": true,
+			"description": "HMAC-SHA256 signing key; required when the node has none yet, never returned"},
+		"hasSecret": map[string]any{"type": "boolean", "readOnly": true},
+	}, []string{"url"}),
 	"leadSource":    object(map[string]any{"sourceIds": idList()}, []string{"sourceIds"}),
 	"leadStatus":    object(map[string]any{"statusIds": idList()}, []string{"statusIds"}),
 	"leadStage":     object(map[string]any{"stageIds": idList()}, []string{"stageIds"}),
