@@ -67,7 +67,7 @@ var nodeDataSchemas = map[string]map[string]any{
 	"changeStage":  object(map[string]any{"stageId": uuidSchema()}, []string{"stageId"}),
 	"changeStatus": object(map[string]any{"statusId": uuidSchema()}, []string{"statusId"}),
 	"webhook": object(map[string]any{
-		"url":    map[string]any{"type": "string", "pattern": "^https?://", "maxLength": 2000},
+		"url": map[string]any{"type": "string", "pattern": "^https?://", "maxLength": 2000},
 		// Write-only: stored apart from the graph and never answered;
 		// hasSecret says one is stored, and omitting secret keeps it.
 		"secret": map[string]any{"type": "string", "minLength": 16, "maxLength": 200, "writeOnly": true,
