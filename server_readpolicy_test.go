@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
@@ -63,6 +64,7 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
+		f.rowOfEveryType()
 		g := startGateway(t, db)
 		res, out := g.graphql(f.admin, introspection, nil)
 		if res.Status != http.StatusOK || len(out.Errors) > 0 {
@@ -104,7 +106,7 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 			all = append(all, p.Name)
 		}
 		without := map[string]actor{}
-		covered := 0
+		covered, controlled := 0, 0
 		for _, typ := range schema.Schema.Types {
 			tEnt := registry.ByGraphQLType(typ.Name)
 			if typ.Kind != "OBJECT" || tEnt == nil || tEnt.Read == "" {
@@ -126,9 +128,7 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 					continue
 				}
 				if id == uuid.Nil {
-					// The demo data set has no row of every type yet (lead
-					// products, packages, third-party ids…).
-					t.Logf("not covered: no %s row in the demo tenant to read %s.%s from", typ.Name, typ.Name, fld.Name)
+					t.Errorf("no %s row in the demo tenant to read %s.%s from: add one to rowOfEveryType", typ.Name, typ.Name, fld.Name)
 					continue
 				}
 				t.Run(typ.Name+"."+fld.Name, func(t *testing.T) {
@@ -143,7 +143,31 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 						sel = "{ totalCount edges { node { id } } }"
 					}
 					q := fmt.Sprintf(`query($id: ID!) { node(id: $id) { id ... on %s { %s %s } } }`, typ.Name, fld.Name, sel)
-					res, out := g.graphql(a, q, map[string]any{"id": id})
+					vars := map[string]any{"id": id}
+					// No SQL for the forbidden edge: the request costs what
+					// reading the node alone costs. The same query by the
+					// admin, who may read U, shows the counter sees the edge.
+					cost := func(a actor, q string) (int64, *apptest.Response, gqlResponse) {
+						before := db.Counter.Total()
+						res, out := g.graphql(a, q, vars)
+						return db.Counter.Total() - before, res, out
+					}
+					const alone = `query($id: ID!) { node(id: $id) { id } }`
+					cost(a, alone) // warm: the actor's first request
+					base, _, _ := cost(a, alone)
+					n, res, out := cost(a, q)
+					if n != base {
+						t.Errorf("without %s: %d statements, the node alone %d: SQL ran for the forbidden %s.%s", uPerm, n, base, typ.Name, fld.Name)
+					}
+					adminBase, _, _ := cost(f.admin, alone)
+					adminN, _, adminOut := cost(f.admin, q)
+					var adminNode map[string]json.RawMessage
+					_ = json.Unmarshal(adminOut.Data["node"], &adminNode)
+					if v := string(adminNode[fld.Name]); v != "" && v != "null" && adminN > adminBase {
+						controlled++
+					} else if v != "" && v != "null" {
+						t.Errorf("the admin read %s.%s = %s with %d statements, the node alone %d: the counter misses edges", typ.Name, fld.Name, v, adminN, adminBase)
+					}
 					var node map[string]json.RawMessage
 					if res.Status != http.StatusOK || json.Unmarshal(out.Data["node"], &node) != nil || node == nil {
 						t.Fatalf("without %s: %d %s; want the %s itself", uPerm, res.Status, res.Body, typ.Name)
@@ -170,6 +194,12 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 		if covered < 20 {
 			t.Errorf("only %d fields covered: the introspection found too few edges", covered)
 		}
+		// Audit users the seed never set (createdBy of seeded rows,
+		// deletedBy) are null without any SQL; the others prove the counter.
+		t.Logf("%d fields covered, %d of them with a value whose SQL the admin's read shows", covered, controlled)
+		if controlled < 20 {
+			t.Errorf("only %d of %d fields had a value for the admin: the statement check proves little", controlled, covered)
+		}
 	})
 }
 
@@ -195,4 +225,32 @@ func anyRow(t *testing.T, db *store.DB, table string, tenant uuid.UUID) uuid.UUI
 		}
 	}
 	return id
+}
+
+// rowOfEveryType adds to the tenant one row of each type the demo data set
+// has none of (the seed writes no lead products, packages, third-party ids…),
+// so that the matrix reads every type.
+func (f *tenantFixture) rowOfEveryType() {
+	f.t.Helper()
+	product := anyRow(f.t, f.db, "products", f.id)
+	automation := anyRow(f.t, f.db, "automations", f.id)
+	if product == uuid.Nil || automation == uuid.Nil {
+		f.t.Fatal("the demo tenant has no product or no automation")
+	}
+	db, ctx := f.db, f.sys
+	f.must(db.LeadProduct.Create().SetTenantID(f.id).SetProductID(product).SetLeadID(f.lead).Exec(ctx))
+	pkg, err := db.LeadPackage.Create().SetTenantID(f.id).SetName(f.name("Probe package")).SetLeadID(f.lead).Save(ctx)
+	f.must(err)
+	f.must(db.PackagePrice.Create().SetTenantID(f.id).SetPackageID(pkg.ID).SetType("MSRP").Exec(ctx))
+	f.must(db.Incentive.Create().SetTenantID(f.id).SetName(f.name("Probe incentive")).SetLeadID(f.lead).Exec(ctx))
+	f.must(db.Survey.Create().SetTenantID(f.id).SetName(f.name("Probe survey")).SetLeadID(f.lead).Exec(ctx))
+	f.must(db.CreditAssessment.Create().SetTenantID(f.id).SetProvider("probe").SetLeadID(f.lead).Exec(ctx))
+	f.must(db.ConnectionThirdPartyID.Create().SetTenantID(f.id).SetSystemName("dms").SetThirdPartyID("C-1").
+		SetConnectionID(f.lead).Exec(ctx))
+	f.must(db.CustomerThirdPartyID.Create().SetTenantID(f.id).SetSystemName("dms").SetThirdPartyID("K-1").
+		SetContactID(f.contact).Exec(ctx))
+	f.must(db.ProductThirdPartyID.Create().SetTenantID(f.id).SetSystemName("dms").SetThirdPartyID("P-1").
+		SetProductID(product).Exec(ctx))
+	f.must(db.AutomationRun.Create().SetTenantID(f.id).SetAutomationID(automation).SetEventID(uuid.New()).
+		SetTopic("lead.created").SetRecordID(f.lead).SetLeadID(f.lead).SetStatus("DONE").Exec(ctx))
 }
