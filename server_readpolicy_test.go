@@ -57,8 +57,9 @@ const introspection = `{ __schema { types { name kind possibleTypes { name }
 // every object type T and every field of T returning records of a type U
 // (an edge, a connection, a loader field, an interface field) whose read
 // permission differs from T's, a viewer holding every permission but U's
-// reads a T through node(id) and gets that field null, a FORBIDDEN error
-// at its path, no row of U, and the rest of T intact. A new edge or a new
+// reads a T through node(id) (or its root list when T is not a Node) and
+// gets that field null, a FORBIDDEN error at its path, no row of U, no SQL
+// statement for it, and the rest of T intact. A new edge or a new
 // entity is covered without editing this test.
 func TestGraphQLReadPolicyMatrix(t *testing.T) {
 	t.Parallel()
@@ -101,6 +102,26 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 			}
 			return "", nil
 		}
+		// rootOf is a root query field listing T (no required argument), for
+		// the types that are not Nodes.
+		rootOf := func(typ string) string {
+			for _, q := range schema.Schema.Types {
+				if q.Name != "Query" {
+					continue
+				}
+				for _, fld := range q.Fields {
+					if fld.Type.named() == typ && !slices.ContainsFunc(fld.Args, func(a struct {
+						Name string
+						Type typeRef
+					}) bool {
+						return a.Type.Kind == "NON_NULL"
+					}) {
+						return fld.Name
+					}
+				}
+			}
+			return ""
+		}
 		var all []string
 		for _, p := range crm.Catalogue {
 			all = append(all, p.Name)
@@ -113,6 +134,15 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 				continue
 			}
 			id := anyRow(t, db, tEnt.Table, f.id)
+			// T is read through node(id), or through its root list when it
+			// is not a Node.
+			root := ""
+			if !slices.Contains(possible["Node"], typ.Name) {
+				if root = rootOf(typ.Name); root == "" {
+					t.Errorf("%s is neither a Node nor listed by a root query field: the matrix cannot read it", typ.Name)
+					continue
+				}
+			}
 			for _, fld := range typ.Fields {
 				uPerm, uEnt := readOf(fld.Type.named())
 				if uEnt == nil || uPerm == "" || uPerm == tEnt.Read || uPerm == tEnt.AlsoRead || uEnt.AlsoRead != "" {
@@ -143,7 +173,27 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 						sel = "{ totalCount edges { node { id } } }"
 					}
 					q := fmt.Sprintf(`query($id: ID!) { node(id: $id) { id ... on %s { %s %s } } }`, typ.Name, fld.Name, sel)
+					alone := `query($id: ID!) { node(id: $id) { id } }`
 					vars := map[string]any{"id": id}
+					if root != "" {
+						q, alone, vars = fmt.Sprintf(`{ %s { id %s %s } }`, root, fld.Name, sel), fmt.Sprintf(`{ %s { id } }`, root), nil
+					}
+					// pick finds the T read in a response and its path.
+					pick := func(out gqlResponse) (map[string]json.RawMessage, []any) {
+						if root == "" {
+							var node map[string]json.RawMessage
+							_ = json.Unmarshal(out.Data["node"], &node)
+							return node, []any{"node"}
+						}
+						var rows []map[string]json.RawMessage
+						_ = json.Unmarshal(out.Data[root], &rows)
+						for i, r := range rows {
+							if string(r["id"]) == `"`+id.String()+`"` {
+								return r, []any{root, float64(i)}
+							}
+						}
+						return nil, nil
+					}
 					// No SQL for the forbidden edge: the request costs what
 					// reading the node alone costs. The same query by the
 					// admin, who may read U, shows the counter sees the edge.
@@ -152,7 +202,6 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 						res, out := g.graphql(a, q, vars)
 						return db.Counter.Total() - before, res, out
 					}
-					const alone = `query($id: ID!) { node(id: $id) { id } }`
 					cost(a, alone) // warm: the actor's first request
 					base, _, _ := cost(a, alone)
 					n, res, out := cost(a, q)
@@ -161,15 +210,14 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 					}
 					adminBase, _, _ := cost(f.admin, alone)
 					adminN, _, adminOut := cost(f.admin, q)
-					var adminNode map[string]json.RawMessage
-					_ = json.Unmarshal(adminOut.Data["node"], &adminNode)
+					adminNode, _ := pick(adminOut)
 					if v := string(adminNode[fld.Name]); v != "" && v != "null" && adminN > adminBase {
 						controlled++
 					} else if v != "" && v != "null" {
 						t.Errorf("the admin read %s.%s = %s with %d statements, the node alone %d: the counter misses edges", typ.Name, fld.Name, v, adminN, adminBase)
 					}
-					var node map[string]json.RawMessage
-					if res.Status != http.StatusOK || json.Unmarshal(out.Data["node"], &node) != nil || node == nil {
+					node, at := pick(out)
+					if res.Status != http.StatusOK || node == nil {
 						t.Fatalf("without %s: %d %s; want the %s itself", uPerm, res.Status, res.Body, typ.Name)
 					}
 					if string(node["id"]) != `"`+id.String()+`"` {
@@ -180,12 +228,12 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 					}
 					found := false
 					for _, e := range out.Errors {
-						if e.Extensions["code"] == "FORBIDDEN" && fmt.Sprint(e.Path) == fmt.Sprint([]any{"node", fld.Name}) {
+						if e.Extensions["code"] == "FORBIDDEN" && fmt.Sprint(e.Path) == fmt.Sprint(append(at, fld.Name)) {
 							found = true
 						}
 					}
 					if !found {
-						t.Errorf("without %s: %s; want FORBIDDEN at [node %s]", uPerm, res.Body, fld.Name)
+						t.Errorf("without %s: %s; want FORBIDDEN at %v", uPerm, res.Body, append(at, fld.Name))
 					}
 				})
 				covered++
@@ -251,6 +299,9 @@ func (f *tenantFixture) rowOfEveryType() {
 		SetContactID(f.contact).Exec(ctx))
 	f.must(db.ProductThirdPartyID.Create().SetTenantID(f.id).SetSystemName("dms").SetThirdPartyID("P-1").
 		SetProductID(product).Exec(ctx))
+	role := anyRow(f.t, f.db, "roles", f.id)
+	f.must(db.APIKey.Create().SetTenantID(f.id).SetName(f.name("Probe key")).SetPrefix("ck_probe").
+		SetSecretHash(uuid.NewString()).SetUserID(f.user.id).SetRoleID(role).Exec(ctx))
 	f.must(db.AutomationRun.Create().SetTenantID(f.id).SetAutomationID(automation).SetEventID(uuid.New()).
 		SetTopic("lead.created").SetRecordID(f.lead).SetLeadID(f.lead).SetStatus("DONE").Exec(ctx))
 }
