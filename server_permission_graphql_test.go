@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
 )
@@ -140,18 +141,6 @@ var graphqlMutations = []gqlMutation{
 		func(f *tenantFixture, _ actor) uuid.UUID { return f.newAPIKey() }, nil)},
 }
 
-// gqlRoot is a root list field and its read permission.
-var gqlRoots = []struct{ field, perm string }{
-	{"accounts", crm.PermAccountRead}, {"contacts", crm.PermContactRead}, {"leads", crm.PermLeadRead},
-	{"tasks", crm.PermTaskRead}, {"appointments", crm.PermEventRead}, {"followUps", crm.PermEventRead},
-	{"stages", crm.PermStageRead}, {"automations", crm.PermAutomationRead}, {"customFields", crm.PermCustomFieldRead},
-	{"customLabels", crm.PermCustomLabelRead}, {"savedFilters", crm.PermSavedFilterRead},
-	{"products", crm.PermProductRead}, {"productGroups", crm.PermProductRead},
-	{"users", crm.PermUserRead}, {"securityGroups", crm.PermUserRead},
-	{"franchises", crm.PermSettingsRead}, {"departments", crm.PermSettingsRead}, {"pipelines", crm.PermSettingsRead},
-	{"statuses", crm.PermSettingsRead}, {"sources", crm.PermSettingsRead},
-}
-
 // mutationLanded reports whether the schema has the mutation.
 func mutationLanded(g *gateway, a actor, name string) bool {
 	res, out := g.graphql(a, `{ __type(name: "Mutation") { fields { name } } }`, nil)
@@ -224,7 +213,11 @@ func TestGraphQLPermissionMatrix(t *testing.T) {
 			})
 		}
 		queries := map[string]string{`filterConfig(entity: "lead")`: `{ filterConfig(entity: "lead") }`}
-		roots := slices.Clone(gqlRoots)
+		// Every root list of the registry, with its read permission.
+		var roots []struct{ field, perm string }
+		for _, e := range registry.Roots() {
+			roots = append(roots, struct{ field, perm string }{e.Root, e.Read})
+		}
 		roots = append(roots, struct{ field, perm string }{`filterConfig(entity: "lead")`, crm.PermLeadRead})
 		for _, r := range roots {
 			t.Run(r.field, func(t *testing.T) {

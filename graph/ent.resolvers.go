@@ -48,7 +48,7 @@ func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.
 	if err := crm.RequireRead(ctx, account.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "account", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, account.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[u
 	if err := crm.RequireRead(ctx, appointment.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "appointment", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, appointment.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[uuid.
 	if err := crm.RequireRead(ctx, contact.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "contact", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, contact.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[uuid
 	if err := crm.RequireRead(ctx, followup.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "followup", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, followup.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	if err := crm.RequireRead(ctx, lead.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "lead", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, lead.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	if err := crm.RequireRead(ctx, task.Table); err != nil {
 		return nil, err
 	}
-	ps, err := r.filterPredicates(ctx, "task", filter, savedFilter)
+	ps, err := r.filterPredicates(ctx, task.Table, filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}

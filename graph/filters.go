@@ -8,12 +8,15 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/querybuilder"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // filterPredicates compiles a root connection's filter (a react-querybuilder
-// rule group) and savedFilter arguments for entity, the query builder's
-// name of it. Errors name the argument: "filter.rules[0].value".
-func (r *Resolver) filterPredicates(ctx context.Context, entity string, filter map[string]any, savedFilter *uuid.UUID) ([]func(*sql.Selector), error) {
+// rule group) and savedFilter arguments for the entity stored in table
+// (the registry gives its query-builder name). Errors name the argument:
+// "filter.rules[0].value".
+func (r *Resolver) filterPredicates(ctx context.Context, table string, filter map[string]any, savedFilter *uuid.UUID) ([]func(*sql.Selector), error) {
+	entity := registry.ByTable(table).Filter
 	var ps []func(*sql.Selector)
 	if filter != nil {
 		raw, err := json.Marshal(filter)

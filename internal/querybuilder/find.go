@@ -52,27 +52,55 @@ func Filter(ctx context.Context, client *ent.Client, entity string, query json.R
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{}
-	switch entity {
-	case "account":
-		r.Total, r.Accounts, err = find[*ent.Account](ctx, crm.WithAccountGraph(client.Account.Query()), p, order, page)
-	case "contact":
-		r.Total, r.Contacts, err = find[*ent.Contact](ctx, crm.WithContactGraph(client.Contact.Query()), p, order, page)
-	case "lead":
-		r.Total, r.Leads, err = find[*ent.Lead](ctx, crm.WithLeadGraph(client.Lead.Query()), p, order, page)
-	case "task":
-		r.Total, r.Tasks, err = find[*ent.Task](ctx, client.Task.Query(), p, order, page)
-	case "appointment":
-		r.Total, r.Appointments, err = find[*ent.Appointment](ctx, client.Appointment.Query(), p, order, page)
-	case "followup":
-		r.Total, r.FollowUps, err = find[*ent.FollowUp](ctx, client.FollowUp.Query(), p, order, page)
-	default:
+	run, ok := finders[entity]
+	if !ok {
 		return nil, fmt.Errorf("querybuilder: no finder for %s", entity)
 	}
+	r := &Result{}
+	err = run(ctx, client, window{p, order, page}, r)
 	if err != nil {
 		return nil, crm.AsError(err)
 	}
 	return r, nil
+}
+
+// window is what Filter asks of a finder: the predicate, the order and the
+// page.
+type window struct {
+	where func(*sql.Selector)
+	order []func(*sql.Selector)
+	page  Page
+}
+
+// finders fill Result for each filterable entity of the registry (by its
+// Filter name), loading what its REST shape embeds: the Go types of the
+// rows are the one thing the registry (a leaf package) cannot hold.
+// TestEveryFilterableEntityHasFields keeps them in step with the registry.
+var finders = map[string]func(context.Context, *ent.Client, window, *Result) error{
+	"account": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.Accounts, err = find[*ent.Account](ctx, crm.WithAccountGraph(c.Account.Query()), w)
+		return err
+	},
+	"contact": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.Contacts, err = find[*ent.Contact](ctx, crm.WithContactGraph(c.Contact.Query()), w)
+		return err
+	},
+	"lead": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.Leads, err = find[*ent.Lead](ctx, crm.WithLeadGraph(c.Lead.Query()), w)
+		return err
+	},
+	"task": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.Tasks, err = find[*ent.Task](ctx, c.Task.Query(), w)
+		return err
+	},
+	"appointment": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.Appointments, err = find[*ent.Appointment](ctx, c.Appointment.Query(), w)
+		return err
+	},
+	"followup": func(ctx context.Context, c *ent.Client, w window, r *Result) (err error) {
+		r.Total, r.FollowUps, err = find[*ent.FollowUp](ctx, c.FollowUp.Query(), w)
+		return err
+	},
 }
 
 // query is what Filter needs of a generated query besides intercept.Query.
@@ -82,19 +110,19 @@ type query[Q any, T any] interface {
 	All(context.Context) ([]T, error)
 }
 
-func find[T any, Q query[Q, T]](ctx context.Context, q Q, p func(*sql.Selector), order []func(*sql.Selector), page Page) (int, []T, error) {
+func find[T any, Q query[Q, T]](ctx context.Context, q Q, w window) (int, []T, error) {
 	g, err := intercept.NewQuery(q)
 	if err != nil {
 		return 0, nil, err
 	}
-	g.WhereP(p)
+	g.WhereP(w.where)
 	total, err := q.Clone().Count(ctx)
 	if err != nil {
 		return 0, nil, err
 	}
-	g.Order(order...)
-	g.Offset(page.Offset)
-	g.Limit(page.Limit)
+	g.Order(w.order...)
+	g.Offset(w.page.Offset)
+	g.Limit(w.page.Limit)
 	rows, err := q.All(ctx)
 	return total, rows, err
 }

@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/conecrm/gateway/ent"
@@ -56,27 +58,43 @@ func (s *Server) queryBuilderFilter(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	out := filterResult{Success: true, Total: res.Total}
-	switch entity {
-	case "account":
-		out.Data = Accounts(res.Accounts)
-	case "contact":
-		out.Data = Contacts(res.Contacts)
-	case "lead":
-		out.Data = Leads(res.Leads)
-	case "task":
-		views, err := s.svc.TaskViews(ctx, res.Tasks)
-		if err != nil {
-			return err
-		}
-		out.Data = Tasks(views)
-	case "appointment":
-		out.Data = appointments(res.Appointments)
-	case "followup":
-		out.Data = followUps(res.FollowUps)
+	shape, ok := filterShapes[entity]
+	if !ok {
+		return fmt.Errorf("rest: no filter shape for %s", entity)
 	}
+	data, err := shape(ctx, s, res)
+	if err != nil {
+		return err
+	}
+	out := filterResult{Success: true, Total: res.Total, Data: data}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// filterShapes answer the rows of each filterable entity of the registry
+// (by its Filter name) in that entity's REST shape;
+// TestEveryFilterableEntityHasAShape keeps them in step with the registry.
+var filterShapes = map[string]func(context.Context, *Server, *querybuilder.Result) (any, error){
+	"account": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+		return Accounts(r.Accounts), nil
+	},
+	"contact": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+		return Contacts(r.Contacts), nil
+	},
+	"lead": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) { return Leads(r.Leads), nil },
+	"task": func(ctx context.Context, s *Server, r *querybuilder.Result) (any, error) {
+		views, err := s.svc.TaskViews(ctx, r.Tasks)
+		if err != nil {
+			return nil, err
+		}
+		return Tasks(views), nil
+	},
+	"appointment": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+		return appointments(r.Appointments), nil
+	},
+	"followup": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+		return followUps(r.FollowUps), nil
+	},
 }
 
 // Event is the spec's EventBase as the filter route answers appointments
