@@ -99,3 +99,40 @@ func TestWebhookSecretIsWriteOnly(t *testing.T) {
 		}
 	})
 }
+
+// A receiver slower than CONECRM_WEBHOOK_TIMEOUT counts as a failed
+// attempt: the delivery is cut off and retried, and the step says so.
+func TestWebhookTimeoutRetried(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		var calls atomic.Int32
+		release := make(chan struct{})
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				select { // far slower than the timeout
+				case <-release:
+				case <-time.After(5 * time.Second):
+				}
+			}
+		}))
+		defer receiver.Close()
+		defer close(release)
+		cfg := testConfig()
+		cfg.WebhookTimeout = 300 * time.Millisecond
+		e := start(t, db, &cfg)
+		n, ed := chain(node("hook", "webhook", map[string]any{"url": receiver.URL, "secret": "0123456789abcdef"}))
+		id := e.automation("Slow", "lead.created", nil, n, ed)
+		started := time.Now()
+		e.createLead("Slow receiver", "DT")
+		e.eventually("the retried delivery", 20*time.Second, func() bool {
+			r := e.runs(id)
+			return len(r) == 1 && len(r[0].Edges.Steps) == 1 && r[0].Edges.Steps[0].Status == "DONE"
+		})
+		step := e.runs(id)[0].Edges.Steps[0]
+		if calls.Load() != 2 || !strings.Contains(step.Detail, "attempt 2") {
+			t.Fatalf("%d calls, step %q", calls.Load(), step.Detail)
+		}
+		if took := time.Since(started); took > 4*time.Second {
+			t.Fatalf("the slow attempt was not cut off: %s", took)
+		}
+	})
+}
