@@ -86,13 +86,41 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	perViewer := rateLimit(cfg.Limits)
 	cfg.Idempotency.Logger = cfg.Logger
 	idem := idempotency.Middleware(db, cfg.Idempotency)
+	route := routeOf(mux, routes)
 	for pattern, h := range routes {
-		mux.Handle(pattern, failures.guard(authn(perViewer(idem(metrics.Route(h))))))
+		mux.Handle(pattern, nameRoute(route, failures.guard(authn(perViewer(idem(metrics.Route(h)))))))
 	}
 	// metrics sits inside logRequests, whose statement counter it reads;
 	// the mux's own pattern labels the routes that are not transports.
 	return chain(metrics.Route(mux), requestID, apiHeaders, logRequests(cfg.Logger), metrics.Middleware, recoverPanics(cfg.Logger), corsHandler(cfg.CORSOrigins),
-		shedLoad(cfg.Limits.MaxInFlight), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
+		shedLoad(cfg.Limits.MaxInFlight, route), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
+}
+
+// routeOf names the route a request would take: the pattern of the
+// innermost mux that matches it (a transport that is a mux, such as REST,
+// names its own routes).
+func routeOf(mux *http.ServeMux, routes map[string]http.Handler) func(*http.Request) string {
+	type router interface {
+		Handler(*http.Request) (http.Handler, string)
+	}
+	return func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		if inner, ok := routes[pattern].(router); ok {
+			if _, p := inner.Handler(r); p != "" {
+				return p
+			}
+		}
+		return pattern
+	}
+}
+
+// nameRoute labels a transport's requests with their route before the
+// limits and authentication, which may refuse them, run.
+func nameRoute(route func(*http.Request) string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		metrics.SetRoute(r.Context(), route(r))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // resolver turns verified claims into the viewer. A user who is unknown,

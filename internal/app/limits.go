@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -157,8 +158,9 @@ func refuse(w http.ResponseWriter, r *http.Request, status int, retryAfter time.
 }
 
 // shedLoad answers 503 when MaxInFlight requests are already being
-// served; it runs before authentication, so shedding costs no SQL.
-func shedLoad(n int) func(http.Handler) http.Handler {
+// served; it runs before authentication, so shedding costs no SQL. route
+// names a shed request's route for the metrics (no mux sees it).
+func shedLoad(n int, route func(*http.Request) string) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		if n <= 0 {
 			return next
@@ -170,6 +172,7 @@ func shedLoad(n int) func(http.Handler) http.Handler {
 				defer func() { <-slots }()
 				next.ServeHTTP(w, r)
 			default:
+				metrics.SetRoute(r.Context(), route(r))
 				refuse(w, r, http.StatusServiceUnavailable, time.Second, "SERVER_BUSY", "the server is busy; retry shortly")
 			}
 		})
@@ -282,6 +285,7 @@ func rateLimit(l Limits) func(http.Handler) http.Handler {
 				res := lim.ReserveN(now, 1)
 				if delay := res.DelayFrom(now); delay > 0 {
 					res.CancelAt(now)
+					metrics.RateLimitRejections.WithLabelValues(k.what).Inc()
 					for _, t := range taken {
 						t.CancelAt(now)
 					}
@@ -362,6 +366,7 @@ func (a *authFailures) guard(next http.Handler) http.Handler {
 			res := lim.ReserveN(now, 1)
 			delay := res.DelayFrom(now)
 			res.CancelAt(now)
+			metrics.RateLimitRejections.WithLabelValues("auth_failures").Inc()
 			refuse(w, r, http.StatusTooManyRequests, delay, "RATE_LIMITED", "too many failed authentications from this address; retry later")
 			return
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -185,8 +186,15 @@ func New(db *store.DB, svc *crm.Service, cfg Config) (*Runtime, error) {
 	return rt, nil
 }
 
-// Start starts working jobs until Stop (or ctx's end).
-func (rt *Runtime) Start(ctx context.Context) error { return rt.river.Start(ctx) }
+// Start starts working jobs until Stop (or ctx's end); their outcomes and
+// the queue's depth are exported on /metrics.
+func (rt *Runtime) Start(ctx context.Context) error {
+	if err := rt.river.Start(ctx); err != nil {
+		return err
+	}
+	metrics.WatchJobs(rt.river, river.QueueDefault)
+	return nil
+}
 
 // Stop stops fetching jobs and waits for the running ones to finish (or
 // ctx's end, then cancels them; they are retried later).

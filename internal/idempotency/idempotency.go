@@ -212,7 +212,11 @@ func (m *middleware) serve(w http.ResponseWriter, r *http.Request, next http.Han
 			}
 			select {
 			case <-time.After(pause):
-			case <-ctx.Done():
+			case <-ctx.Done(): // the request's deadline: the key is still in use
+				metrics.Idempotency.WithLabelValues("in_progress").Inc()
+				w.Header().Set("Retry-After", "1")
+				refuse(w, graphql, http.StatusConflict, "IDEMPOTENCY_KEY_IN_USE",
+					"a request with this "+Header+" is still in progress; retry later")
 				return
 			}
 		}
@@ -360,15 +364,24 @@ func (m *middleware) run(w http.ResponseWriter, r *http.Request, next http.Handl
 	}
 	// Record the answer even when the client has gone: its retry wants it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
-	defer cancel()
 	if keep(c.committed.Load(), rec) {
+		defer cancel()
 		if err := m.record(ctx, c, rec); err != nil {
 			m.cfg.Logger.ErrorContext(ctx, "idempotency: cannot record the answer", "key", c.key, "err", err)
 		}
-	} else if _, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM idempotency_keys
-		WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ? AND committed = 0`),
-		c.tenant, c.user, c.key, c.owner); err != nil {
-		m.cfg.Logger.WarnContext(ctx, "idempotency: cannot release the key", "key", c.key, "err", err)
+	} else {
+		// The failure is answered at once: when the database is what
+		// failed (frozen, down), releasing the key could take as long
+		// again. Until it is released a repeat waits, as for a request in
+		// progress; if it cannot be, the lease frees it.
+		go func() {
+			defer cancel()
+			if _, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM idempotency_keys
+				WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ? AND committed = 0`),
+				c.tenant, c.user, c.key, c.owner); err != nil {
+				m.cfg.Logger.WarnContext(ctx, "idempotency: cannot release the key", "key", c.key, "err", err)
+			}
+		}()
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body.Bytes())

@@ -278,3 +278,40 @@ func TestExpiredKeysAreForgotten(t *testing.T) {
 		}
 	})
 }
+
+// A repeat whose own deadline passes while the first request still runs is
+// told the key is in use (409), never an empty answer.
+func TestRepeatPastItsDeadlineIsAConflict(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		gate := make(chan struct{})
+		slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("first") != "" {
+				<-gate
+			}
+			w.WriteHeader(http.StatusCreated)
+		})
+		v, err := auth.NewVerifier(auth.Config{Secret: apptest.Secret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		h := app.New(app.Config{Logger: log, Verifier: v, Limits: app.Limits{RequestTimeout: 300 * time.Millisecond},
+			Idempotency: idempotency.Config{Wait: 5 * time.Second}}, db, map[string]http.Handler{"/api/": slow})
+		s := &server{Server: httptest.NewServer(h), db: db, t: t}
+		t.Cleanup(s.Close)
+		first := make(chan answer, 1)
+		go func() { first <- s.post("/api/test-slow?first=1", admin, "deadline", `{}`) }()
+		time.Sleep(100 * time.Millisecond)
+		if _, err := db.SQL.Exec(db.Rebind(`UPDATE idempotency_keys SET request_hash = ? WHERE idem_key = ?`),
+			idempotency.RequestHash(http.MethodPost, "/api/test-slow", []byte(`{}`)), "deadline"); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		r := s.post("/api/test-slow", admin, "deadline", `{}`)
+		close(gate)
+		<-first
+		if r.status != http.StatusConflict || time.Since(start) > 2*time.Second {
+			t.Fatalf("repeat past its deadline: %+v after %s", r, time.Since(start))
+		}
+	})
+}

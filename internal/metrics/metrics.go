@@ -52,19 +52,15 @@ var (
 		Name: "conecrm_rate_limit_rejections_total",
 		Help: "Requests refused by a rate limit, by scope.",
 	}, []string{"scope"})
-	// JobQueueDepth is the number of jobs waiting, by queue (automations,
-	// webhooks…); the job runtime sets it.
-	JobQueueDepth = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "conecrm_job_queue_depth",
-		Help: "Background jobs waiting to run, by queue.",
-	}, []string{"queue"})
-	// Jobs counts finished background jobs by kind and outcome
-	// ("completed", "failed", "discarded", "cancelled"…).
+	// Jobs counts worked background jobs by kind and outcome; WatchJobs
+	// feeds it from a River client.
 	Jobs = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "conecrm_jobs_total",
-		Help: "Finished background jobs by kind and outcome.",
+		Help: "Background jobs worked by this instance, by kind and outcome (completed, failed: retried later, discarded: out of attempts, cancelled, snoozed, interrupted).",
 	}, []string{"kind", "outcome"})
-	// Subscriptions is the number of open GraphQL subscription connections.
+	// Subscriptions is the number of open GraphQL subscription connections:
+	// the subscription transport calls Inc when one opens and Dec when it
+	// closes (SubscriptionOpened does both).
 	Subscriptions = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "conecrm_subscription_connections",
 		Help: "Open GraphQL subscription (websocket) connections.",
@@ -82,7 +78,7 @@ func init() {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		requests, latency, statements, inFlight,
-		RateLimitRejections, JobQueueDepth, Jobs, Subscriptions, Idempotency,
+		RateLimitRejections, Jobs, Subscriptions, Idempotency, queues,
 	)
 }
 
@@ -107,17 +103,38 @@ func RegisterDB(db *store.DB) {
 	})
 }
 
+// SubscriptionOpened counts an open subscription connection until the
+// returned function is called (once, when the connection closes).
+func SubscriptionOpened() (closed func()) {
+	Subscriptions.Inc()
+	var once sync.Once
+	return func() { once.Do(Subscriptions.Dec) }
+}
+
 // Handler serves the registry in the Prometheus text format.
 func Handler() http.Handler {
 	return promhttp.HandlerFor(Registry, promhttp.HandlerOpts{})
 }
 
-// labels are filled in while a request is served: the route by Route (or
-// the outer mux's pattern), the operation by the GraphQL layer.
+// labels are filled in while a request is served: the route by Route and
+// SetRoute, the operation by the GraphQL layer.
 type labels struct {
 	mu        sync.Mutex
 	route     string
 	operation string
+	// depth counts the Route wrappers entered; rank is the route's
+	// precision: the innermost mux's pattern wins, a SetRoute name beats the
+	// pattern of the mux it was given inside.
+	depth, rank int
+}
+
+// name makes route the request's route if it is more precise (rank).
+func (l *labels) name(route string, rank int) {
+	l.mu.Lock()
+	if route != "" && rank > l.rank {
+		l.route, l.rank = route, rank
+	}
+	l.mu.Unlock()
 }
 
 type labelsKey struct{}
@@ -159,14 +176,17 @@ func Middleware(next http.Handler) http.Handler {
 // the innermost mux's winning.
 func Route(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r)
-		if l, ok := r.Context().Value(labelsKey{}).(*labels); ok && r.Pattern != "" {
-			l.mu.Lock()
-			if l.route == "" { // an inner mux's pattern is the more precise
-				l.route = r.Pattern
-			}
-			l.mu.Unlock()
+		l, ok := r.Context().Value(labelsKey{}).(*labels)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
 		}
+		l.mu.Lock()
+		l.depth++
+		depth := l.depth
+		l.mu.Unlock()
+		next.ServeHTTP(w, r)
+		l.name(r.Pattern, 2*depth)
 	})
 }
 
@@ -179,6 +199,19 @@ var (
 // maxOperations bounds the distinct operation names exported: names come
 // from clients, so past this many new ones are counted as "other".
 const maxOperations = 500
+
+// SetRoute names the request's route ahead of the mux that routes it, so
+// requests refused on the way (load shedding, rate limits, authentication)
+// carry the route they asked for. The pattern of a mux entered later wins;
+// SetRoute's name beats the pattern of the mux it is given inside.
+func SetRoute(ctx context.Context, route string) {
+	if l, ok := ctx.Value(labelsKey{}).(*labels); ok {
+		l.mu.Lock()
+		depth := l.depth
+		l.mu.Unlock()
+		l.name(route, 2*depth+1)
+	}
+}
 
 // SetOperation names the GraphQL operation the request runs.
 func SetOperation(ctx context.Context, name string) {
