@@ -155,3 +155,29 @@ func TestTaskCompletedTriggersChangeStatus(t *testing.T) {
 		}
 	})
 }
+
+// An automation without an author (the seed's, say) acts as no user: its
+// changeStatus sells the lead, recording the dates but no seller, closer
+// or first modifier, rather than failing on a user that does not exist.
+func TestAuthorlessAutomationChangesStatus(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := start(t, db, nil)
+		sold, err := e.db.Status.Query().Where(status.TenantID(e.tid), status.KindEQ(status.KindSOLD)).First(e.ctx)
+		e.must(err)
+		n, ed := chain(node("s", "changeStatus", map[string]any{"statusId": sold.ID.String()}))
+		id := e.automation("Sell at once", "lead.created", nil, n, ed)
+		_, err = db.SQL.ExecContext(e.ctx, "UPDATE automations SET created_by_id = NULL WHERE id = $1", id)
+		e.must(err)
+		leadID := e.createLead("Sold by nobody", "DT")
+		if r := e.finished(id, 1)[0]; r.Status != "DONE" {
+			t.Fatalf("run %s: %s %+v", r.Status, r.Reason, r.Edges.Steps)
+		}
+		l, err := e.db.Lead.Get(e.ctx, leadID)
+		e.must(err)
+		if l.StatusID == nil || *l.StatusID != sold.ID || l.SoldDate == nil || l.SoldByID != nil ||
+			l.ConnectionClosedByID != nil || l.DateFirstModified == nil || l.FirstModifiedByID != nil {
+			t.Fatalf("lead status %v sold %v by %v closed by %v first modified %v by %v",
+				l.StatusID, l.SoldDate, l.SoldByID, l.ConnectionClosedByID, l.DateFirstModified, l.FirstModifiedByID)
+		}
+	})
+}

@@ -270,9 +270,11 @@ func (s *Service) writeLeadOnce(ctx context.Context, id uuid.UUID, modifies bool
 		}
 		// The first change of the lead is recorded once.
 		if modifies && cur.DateFirstModified == nil {
-			err := tx.Lead.UpdateOneID(id).SetDateFirstModified(time.Now().UTC()).
-				SetFirstModifiedByID(viewer.FromContext(ctx).UserID).Exec(ctx)
-			if err != nil {
+			stamp := tx.Lead.UpdateOneID(id).SetDateFirstModified(time.Now().UTC())
+			if u := viewer.FromContext(ctx).UserID; u != uuid.Nil {
+				stamp.SetFirstModifiedByID(u)
+			}
+			if err := stamp.Exec(ctx); err != nil {
 				return err
 			}
 			if after, changes, err = reloadLead(ctx, tx, id, before); err != nil {
@@ -599,7 +601,13 @@ func applyStatus(ctx context.Context, tx *ent.Client, cur *ent.Lead, to uuid.UUI
 		return err
 	}
 	m.SetStatusID(to)
+	// No user (an automation without an author) records no user.
 	actor := viewer.FromContext(ctx).UserID
+	by := func(set func(uuid.UUID), id uuid.UUID) {
+		if id != uuid.Nil {
+			set(id)
+		}
+	}
 	now := time.Now().UTC()
 	if kind == from {
 		return nil
@@ -616,13 +624,13 @@ func applyStatus(ctx context.Context, tx *ent.Client, cur *ent.Lead, to uuid.UUI
 		return nil
 	case kindSold:
 		m.SetSoldDate(now)
-		m.SetSoldByID(orID(in.SoldByID, actor))
+		by(m.SetSoldByID, orID(in.SoldByID, actor))
 	case kindLost:
 		m.SetLostDate(now)
-		m.SetLostByID(orID(in.LostByID, actor))
+		by(m.SetLostByID, orID(in.LostByID, actor))
 	}
 	m.SetConnectionClosedDate(now)
-	m.SetConnectionClosedByID(actor)
+	by(m.SetConnectionClosedByID, actor)
 	return nil
 }
 
