@@ -38,14 +38,21 @@ func main() {
 }
 
 // templates are entgql's, with field collection replaced by
-// template/gql_collection.tmpl (hand-written fields select their id column).
+// template/gql_collection.tmpl (hand-written fields select their id column)
+// and pagination by template/gql_pagination.tmpl (pageInfo cursors without
+// edges).
 func templates() []*gen.Template {
 	collection := gen.MustParse(gen.NewTemplate("gql_collection").
 		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_collection.tmpl"))
+	pagination := gen.MustParse(gen.NewTemplate("gql_pagination").
+		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_pagination.tmpl"))
 	var ts []*gen.Template
 	for _, t := range entgql.AllTemplates {
-		if t == entgql.CollectionTemplate {
+		switch t {
+		case entgql.CollectionTemplate:
 			t = collection
+		case entgql.PaginationTemplate:
+			t = pagination
 		}
 		ts = append(ts, t)
 	}

@@ -153,13 +153,13 @@ var incentiveImplementors = []string{"Incentive", "Node"}
 // IsNode implements the Node interface check for GQLGen.
 func (*Incentive) IsNode() {}
 
-var leadImplementors = []string{"Lead", "Node", "Connection"}
+var leadImplementors = []string{"Lead", "Node", "ConnectionRecord"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Lead) IsNode() {}
 
-// IsConnection implements the Connection interface check for GQLGen.
-func (*Lead) IsConnection() {}
+// IsConnectionRecord implements the ConnectionRecord interface check for GQLGen.
+func (*Lead) IsConnectionRecord() {}
 
 var leadpackageImplementors = []string{"Package", "Node"}
 

@@ -344,7 +344,8 @@ func (_m *AccountQuery) Paginate(
 		return nil, err
 	}
 	conn := &AccountConnection{Edges: []*AccountEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -748,7 +749,8 @@ func (_m *AppointmentQuery) Paginate(
 		return nil, err
 	}
 	conn := &AppointmentConnection{Edges: []*AppointmentEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1152,7 +1154,8 @@ func (_m *AutomationQuery) Paginate(
 		return nil, err
 	}
 	conn := &AutomationConnection{Edges: []*AutomationEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1520,7 +1523,8 @@ func (_m *AutomationRunQuery) Paginate(
 		return nil, err
 	}
 	conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -1834,7 +1838,8 @@ func (_m *AutomationRunStepQuery) Paginate(
 		return nil, err
 	}
 	conn := &AutomationRunStepConnection{Edges: []*AutomationRunStepEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2184,7 +2189,8 @@ func (_m *ConnectionStageQuery) Paginate(
 		return nil, err
 	}
 	conn := &ConnectionStageConnection{Edges: []*ConnectionStageEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2516,7 +2522,8 @@ func (_m *ConnectionThirdPartyIDQuery) Paginate(
 		return nil, err
 	}
 	conn := &ConnectionThirdPartyIDConnection{Edges: []*ConnectionThirdPartyIDEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -2866,7 +2873,8 @@ func (_m *ContactQuery) Paginate(
 		return nil, err
 	}
 	conn := &ContactConnection{Edges: []*ContactEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3252,7 +3260,8 @@ func (_m *CreditAssessmentQuery) Paginate(
 		return nil, err
 	}
 	conn := &CreditAssessmentConnection{Edges: []*CreditAssessmentEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3602,7 +3611,8 @@ func (_m *CustomFieldQuery) Paginate(
 		return nil, err
 	}
 	conn := &CustomFieldConnection{Edges: []*CustomFieldEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -3934,7 +3944,8 @@ func (_m *CustomFieldValueQuery) Paginate(
 		return nil, err
 	}
 	conn := &CustomFieldValueConnection{Edges: []*CustomFieldValueEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4284,7 +4295,8 @@ func (_m *CustomLabelQuery) Paginate(
 		return nil, err
 	}
 	conn := &CustomLabelConnection{Edges: []*CustomLabelEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4598,7 +4610,8 @@ func (_m *CustomerThirdPartyIDQuery) Paginate(
 		return nil, err
 	}
 	conn := &CustomerThirdPartyIDConnection{Edges: []*CustomerThirdPartyIDEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -4948,7 +4961,8 @@ func (_m *DepartmentQuery) Paginate(
 		return nil, err
 	}
 	conn := &DepartmentConnection{Edges: []*DepartmentEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -5316,7 +5330,8 @@ func (_m *FollowUpQuery) Paginate(
 		return nil, err
 	}
 	conn := &FollowUpConnection{Edges: []*FollowUpEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -5720,7 +5735,8 @@ func (_m *FranchiseQuery) Paginate(
 		return nil, err
 	}
 	conn := &FranchiseConnection{Edges: []*FranchiseEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -6070,7 +6086,8 @@ func (_m *IncentiveQuery) Paginate(
 		return nil, err
 	}
 	conn := &IncentiveConnection{Edges: []*IncentiveEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -6420,7 +6437,8 @@ func (_m *LeadQuery) Paginate(
 		return nil, err
 	}
 	conn := &LeadConnection{Edges: []*LeadEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -6809,7 +6827,8 @@ func (_m *LeadPackageQuery) Paginate(
 		return nil, err
 	}
 	conn := &PackageConnection{Edges: []*PackageEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -7123,7 +7142,8 @@ func (_m *LeadProductQuery) Paginate(
 		return nil, err
 	}
 	conn := &LeadProductConnection{Edges: []*LeadProductEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -7473,7 +7493,8 @@ func (_m *OutboundMessageQuery) Paginate(
 		return nil, err
 	}
 	conn := &OutboundMessageConnection{Edges: []*OutboundMessageEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -7787,7 +7808,8 @@ func (_m *PackagePriceQuery) Paginate(
 		return nil, err
 	}
 	conn := &PackagePriceConnection{Edges: []*PackagePriceEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -8101,7 +8123,8 @@ func (_m *PermissionQuery) Paginate(
 		return nil, err
 	}
 	conn := &PermissionConnection{Edges: []*PermissionEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -8386,7 +8409,8 @@ func (_m *PipelineQuery) Paginate(
 		return nil, err
 	}
 	conn := &PipelineConnection{Edges: []*PipelineEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -8718,7 +8742,8 @@ func (_m *PipelineStageQuery) Paginate(
 		return nil, err
 	}
 	conn := &PipelineStageConnection{Edges: []*PipelineStageEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -9068,7 +9093,8 @@ func (_m *ProductQuery) Paginate(
 		return nil, err
 	}
 	conn := &ProductConnection{Edges: []*ProductEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -9454,7 +9480,8 @@ func (_m *ProductGroupQuery) Paginate(
 		return nil, err
 	}
 	conn := &ProductGroupConnection{Edges: []*ProductGroupEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -9786,7 +9813,8 @@ func (_m *ProductThirdPartyIDQuery) Paginate(
 		return nil, err
 	}
 	conn := &ProductThirdPartyIDConnection{Edges: []*ProductThirdPartyIDEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -10100,7 +10128,8 @@ func (_m *RoleQuery) Paginate(
 		return nil, err
 	}
 	conn := &RoleConnection{Edges: []*RoleEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -10468,7 +10497,8 @@ func (_m *SavedFilterQuery) Paginate(
 		return nil, err
 	}
 	conn := &SavedFilterConnection{Edges: []*SavedFilterEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -10836,7 +10866,8 @@ func (_m *SecurityGroupQuery) Paginate(
 		return nil, err
 	}
 	conn := &SecurityGroupConnection{Edges: []*SecurityGroupEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -11204,7 +11235,8 @@ func (_m *SourceQuery) Paginate(
 		return nil, err
 	}
 	conn := &SourceConnection{Edges: []*SourceEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -11572,7 +11604,8 @@ func (_m *StatusQuery) Paginate(
 		return nil, err
 	}
 	conn := &StatusConnection{Edges: []*StatusEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -11922,7 +11955,8 @@ func (_m *SurveyQuery) Paginate(
 		return nil, err
 	}
 	conn := &SurveyConnection{Edges: []*SurveyEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -12272,7 +12306,8 @@ func (_m *TaskQuery) Paginate(
 		return nil, err
 	}
 	conn := &TaskConnection{Edges: []*TaskEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -12640,7 +12675,8 @@ func (_m *TenantQuery) Paginate(
 		return nil, err
 	}
 	conn := &TenantConnection{Edges: []*TenantEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -12925,7 +12961,8 @@ func (_m *UserQuery) Paginate(
 		return nil, err
 	}
 	conn := &UserConnection{Edges: []*UserEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -13293,7 +13330,8 @@ func (_m *UserSettingsQuery) Paginate(
 		return nil, err
 	}
 	conn := &UserSettingsConnection{Edges: []*UserSettingsEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -13607,7 +13645,8 @@ func (_m *UserThirdPartyIDQuery) Paginate(
 		return nil, err
 	}
 	conn := &UserThirdPartyIDConnection{Edges: []*UserThirdPartyIDEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {

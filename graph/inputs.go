@@ -61,8 +61,8 @@ func accountInput(in model.AccountInput) crm.AccountInput {
 
 func leadInput(in model.LeadInput) crm.LeadInput {
 	out := crm.LeadInput{
-		Subject: in.Subject, DepartmentID: in.DepartmentID, ContactID: in.ContactID, AccountID: in.AccountID,
-		SourceID: in.SourceID, FranchiseID: in.FranchiseID, MakeStr: in.MakeStr, ModelStr: in.ModelStr,
+		Subject: &in.Subject, DepartmentID: &in.DepartmentID, ContactID: &in.ContactID, AccountID: in.AccountID,
+		SourceID: &in.SourceID, FranchiseID: &in.FranchiseID, MakeStr: in.MakeStr, ModelStr: in.ModelStr,
 		YearStr: in.YearStr, TrimStr: in.TrimStr, Description: in.Description, Category: in.Category,
 		UTMCampaign: in.UtmCampaign, UTMSource: in.UtmSource, LeadHandlingInstructions: in.LeadHandlingInstructions,
 		CustomerInitiated: in.CustomerInitiated, AssigneeIDs: in.AssigneeIDs,
@@ -74,7 +74,7 @@ func leadInput(in model.LeadInput) crm.LeadInput {
 }
 
 func copyLeadInput(in model.CopyLeadInput) crm.CopyLeadInput {
-	return crm.CopyLeadInput{ContactID: in.ContactID, AccountID: in.AccountID, Subject: in.Subject,
+	return crm.CopyLeadInput{ContactID: &in.ContactID, AccountID: in.AccountID, Subject: in.Subject,
 		DepartmentID: in.DepartmentID, FranchiseID: in.FranchiseID}
 }
 

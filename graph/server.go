@@ -49,7 +49,8 @@ type AutomationTester interface {
 //   - GET with query parameters, for queries only (a mutation is 406);
 //   - POST with an application/json body holding one operation: a JSON
 //     array (batching) is 400, and so is any other content type, which
-//     keeps form posts (CSRF) out;
+//     keeps form posts (CSRF) out; with Accept: multipart/mixed the answer
+//     is multipart, delivering @defer fragments incrementally;
 //
 // with automatic persisted queries and the operation Limits.
 func NewHandler(cfg Config) http.Handler {
@@ -70,6 +71,10 @@ func NewHandler(cfg Config) http.Handler {
 	})
 	srv := handler.New(schema)
 	srv.AddTransport(transport.GET{})
+	// @defer is served as incremental delivery to clients that ask for it
+	// (Accept: multipart/mixed, as Apollo Client and urql do); a plain JSON
+	// POST gets the whole answer at once.
+	srv.AddTransport(transport.MultipartMixed{})
 	srv.AddTransport(transport.POST{})
 	validated := lru.New[*ast.QueryDocument](cfg.CacheSize)
 	srv.SetQueryCache(validated)

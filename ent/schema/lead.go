@@ -127,7 +127,7 @@ func (Lead) Indexes() []ent.Index {
 }
 
 func (Lead) Annotations() []schema.Annotation {
-	return append(rootList(), entgql.Implements("Connection"))
+	return append(rootList(), entgql.Implements("ConnectionRecord"))
 }
 
 // eventBase holds the spec's EventBase fields shared by tasks, appointments

@@ -59239,7 +59239,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
-var leadImplementors = []string{"Lead", "Node", "Connection"}
+var leadImplementors = []string{"Lead", "Node", "ConnectionRecord"}
 
 func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj *ent.Lead) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, leadImplementors)

@@ -11866,7 +11866,7 @@ input IncentiveWhereInput {
   hasLead: Boolean
   hasLeadWith: [LeadWhereInput!]
 }
-type Lead implements Node & Connection {
+type Lead implements Node & ConnectionRecord {
   id: ID!
   dateCreated: Time!
   dateModified: Time
@@ -17178,8 +17178,12 @@ interface SecurityObject {
   departments: [Department!]
 }
 
-"The spec's Connection: the part of a lead common to every connection."
-interface Connection {
+"""
+The spec's ` + "`" + `Connection` + "`" + ` (the part of a lead common to every connection),
+named ConnectionRecord here because GraphQL tools (Relay, graph/limits.go)
+take any type named ` + "`" + `…Connection` + "`" + ` for a paginated Relay connection.
+"""
+interface ConnectionRecord {
   id: ID!
   dateCreated: Time!
   createdBy: User
@@ -17329,14 +17333,14 @@ input CustomFieldValueInput {
   value: String!
 }
 
-"A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage."
+"A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage. The non-null fields are the ones the server requires."
 input LeadInput {
-  subject: String
-  departmentID: ID
-  contactID: ID
+  subject: String!
+  departmentID: ID!
+  contactID: ID!
   accountID: ID
-  sourceID: ID
-  franchiseID: ID
+  sourceID: ID!
+  franchiseID: ID!
   makeStr: String
   modelStr: String
   yearStr: String
@@ -17351,9 +17355,9 @@ input LeadInput {
   customFieldValues: [CustomFieldValueInput!]
 }
 
-"A copy of a lead for another contact."
+"A copy of a lead for another contact (required)."
 input CopyLeadInput {
-  contactID: ID
+  contactID: ID!
   accountID: ID
   subject: String
   departmentID: ID
@@ -17448,14 +17452,18 @@ type Mutation {
 # from one generation to the next (it takes its previous output for another
 # schema's), which would make ` + "`" + `make check-generated` + "`" + ` fail.
 
-"An RFC 3339 date-time."
-scalar Time
+"An RFC 3339 date-time, e.g. ` + "`" + `2026-11-30T09:15:00Z` + "`" + ` (answers are in UTC)."
+scalar Time @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc3339")
 
-"A JSON object."
-scalar Map
+"A JSON object (RFC 8259), e.g. a react-querybuilder query or a custom label's value."
+scalar Map @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc8259")
 
-"A UUID (plain UUID columns in where inputs, e.g. assigneeID)."
-scalar UUID
+"A UUID (RFC 9562; ids are version 7) for plain UUID columns in where inputs, e.g. assigneeID. ` + "`" + `ID` + "`" + ` values are UUIDs too."
+scalar UUID @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc9562")
+
+# Cursor is entgql's (schema/ent.graphqls): an opaque Relay cursor, passed
+# back as after/before. An extension may not carry a description.
+extend scalar Cursor @specifiedBy(url: "https://relay.dev/graphql/connections.htm#sec-Cursor")
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.
 

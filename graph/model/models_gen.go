@@ -93,9 +93,9 @@ type ContactInput struct {
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
-// A copy of a lead for another contact.
+// A copy of a lead for another contact (required).
 type CopyLeadInput struct {
-	ContactID    *uuid.UUID `json:"contactID,omitempty"`
+	ContactID    uuid.UUID  `json:"contactID"`
 	AccountID    *uuid.UUID `json:"accountID,omitempty"`
 	Subject      *string    `json:"subject,omitempty"`
 	DepartmentID *uuid.UUID `json:"departmentID,omitempty"`
@@ -150,14 +150,14 @@ type FranchiseInput struct {
 	IsActive *bool   `json:"isActive,omitempty"`
 }
 
-// A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage.
+// A new lead; it is assigned (round robin when no assignee is given) and placed in the first stage. The non-null fields are the ones the server requires.
 type LeadInput struct {
-	Subject                  *string                  `json:"subject,omitempty"`
-	DepartmentID             *uuid.UUID               `json:"departmentID,omitempty"`
-	ContactID                *uuid.UUID               `json:"contactID,omitempty"`
+	Subject                  string                   `json:"subject"`
+	DepartmentID             uuid.UUID                `json:"departmentID"`
+	ContactID                uuid.UUID                `json:"contactID"`
 	AccountID                *uuid.UUID               `json:"accountID,omitempty"`
-	SourceID                 *uuid.UUID               `json:"sourceID,omitempty"`
-	FranchiseID              *uuid.UUID               `json:"franchiseID,omitempty"`
+	SourceID                 uuid.UUID                `json:"sourceID"`
+	FranchiseID              uuid.UUID                `json:"franchiseID"`
 	MakeStr                  *string                  `json:"makeStr,omitempty"`
 	ModelStr                 *string                  `json:"modelStr,omitempty"`
 	YearStr                  *string                  `json:"yearStr,omitempty"`

@@ -69,6 +69,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Flush passes a flush on: streamed answers (GraphQL @defer over
+// multipart/mixed) assert http.Flusher on the writer they get.
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
 // logRequests logs one line per request with its status, duration and the
 // number of SQL statements it issued.
 func logRequests(log *slog.Logger) func(http.Handler) http.Handler {

@@ -261,6 +261,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Flush passes a flush on: streamed answers (GraphQL @defer over
+// multipart/mixed) assert http.Flusher on the writer they get.
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
 // Serve serves Handler on addr until ctx is done and returns the address
 // it listens on. It is separate from the public listener so metrics stay
 // reachable only where the operator exposes them.
