@@ -10,7 +10,8 @@
 #      scalars mapping of docs/graphql.md and strictScalars) generates the
 #      types of .ci/e2e-clients/operations.graphql from the served schema,
 #      tsc compiles the typed client .ci/e2e-clients/client.ts, and it runs
-#      against the server.
+#      against the server: creates, pages (also by pageInfo cursors alone),
+#      uses and revokes an API key, deletes.
 # Environment: BASE_URL TOKEN CHROMIUM FRONT_PORT OTHER_PORT, NODE_DIR (an
 # npm prefix holding the packages .ci/e2e.sh installs), WORK (a scratch dir).
 set -euo pipefail

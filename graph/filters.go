@@ -55,6 +55,9 @@ func (r *Resolver) filterConfig(ctx context.Context, entity string) (map[string]
 	if err != nil {
 		return nil, argError(err, "entity", nil)
 	}
+	if err := c.LoadOptions(ctx, r.client); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(c.Config())
 	if err != nil {
 		return nil, err

@@ -54,11 +54,23 @@ func TestRootConnectionsTakeTheQueryBuilderFilter(t *testing.T) {
 		t.Run("filterConfig lists the catalogue", func(t *testing.T) {
 			r := query(t, s, admin, `{ filterConfig(entity: "lead") }`, nil)
 			var data struct {
-				FilterConfig struct{ Fields []struct{ Name string } }
+				FilterConfig struct {
+					Fields []struct {
+						Name, ValueEditorType string
+						Values                []struct{ Name, Label string }
+					}
+				}
 			}
 			r.into(t, &data)
 			if len(data.FilterConfig.Fields) == 0 {
 				t.Fatalf("no fields: %s", r.Data)
+			}
+			// Relation fields offer their records as options (id, label),
+			// as GET /api/query-builder/config does (tested in internal/rest).
+			for _, f := range data.FilterConfig.Fields {
+				if f.Name == "stage" && (f.ValueEditorType != "select" || len(f.Values) == 0 || f.Values[0].Label == "") {
+					t.Errorf("stage: %+v", f)
+				}
 			}
 			if r := query(t, s, admin, `{ filterConfig(entity: "nope") }`, nil); r.code() != "NOT_FOUND" {
 				t.Errorf("unknown entity: %+v", r.Errors)

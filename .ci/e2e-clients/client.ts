@@ -3,6 +3,7 @@
 // variable against the served schema. Run against the server by `make e2e`.
 import type {
   AccountsPageQuery, AccountsPageQueryVariables,
+  AccountCursorsQuery, AccountCursorsQueryVariables,
   CreateAccountMutation, CreateAccountMutationVariables,
   DeleteAccountMutation, DeleteAccountMutationVariables,
 } from './gen/graphql';
@@ -57,6 +58,30 @@ function check(ok: boolean, what: string): void {
     after = page.accounts.pageInfo.endCursor;
   }
   check(found && seen === total, `paged ${seen} of ${total} accounts, new one found: ${found}`);
+
+  // The same pages by pageInfo alone: the cursors come without edges.
+  const withEdges = await request<AccountsPageQuery, AccountsPageQueryVariables>('AccountsPage', { first: 2 });
+  const cursors = await request<AccountCursorsQuery, AccountCursorsQueryVariables>('AccountCursors', { first: 2 });
+  check(cursors.accounts.pageInfo.endCursor != null && cursors.accounts.pageInfo.endCursor === withEdges.accounts.pageInfo.endCursor,
+    `cursors without edges ${JSON.stringify(cursors.accounts.pageInfo)}, with ${JSON.stringify(withEdges.accounts.pageInfo)}`);
+
+  // An integration's API key: created by the admin over REST (the secret is
+  // shown once), used as a bearer credential, refused once revoked.
+  const made = await fetch(`${BASE_URL}/api/api-key`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify({ name: `e2e ${Date.now()}` }),
+  });
+  const key = (await made.json()) as { id: string; secret: string };
+  check(made.status === 201 && key.secret.startsWith('ck_'), `API key create: ${made.status}`);
+  const byKey = await request<AccountsPageQuery, AccountsPageQueryVariables>('AccountsPage', { first: 1 }, key.secret);
+  // The key acts as the admin: the same accounts.
+  check(byKey.accounts.totalCount === total, `API key saw ${byKey.accounts.totalCount} accounts, the admin ${total}`);
+  const revoked = await fetch(`${BASE_URL}/api/api-key/${key.id}`, { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } });
+  check(revoked.status === 200, `API key revoke: ${revoked.status}`);
+  const afterRevoke = await request<AccountsPageQuery, AccountsPageQueryVariables>('AccountsPage', { first: 1 }, key.secret)
+    .then(() => 'accepted', (e: Error & { code?: string }) => e.code);
+  check(afterRevoke === 'UNAUTHENTICATED', `revoked API key answered ${afterRevoke}`);
 
   const deleted = await request<DeleteAccountMutation, DeleteAccountMutationVariables>('DeleteAccount', { id: account.id });
   check(deleted.deleteAccount === account.id, `deleted ${JSON.stringify(deleted)}`);

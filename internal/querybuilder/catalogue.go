@@ -84,6 +84,9 @@ type Catalogue struct {
 	// custom fields need when the viewer lacks it.
 	denied       map[string]string
 	customDenied string
+	// options are the relation fields' value options, once LoadOptions
+	// has read them (field name → options).
+	options map[string][]Option
 }
 
 // Fields returns the catalogue's fields, built-in first, then custom fields

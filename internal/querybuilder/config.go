@@ -66,7 +66,8 @@ var editors = map[Type][2]string{
 	TypeEnum:     {"text", "select"},
 }
 
-// Config returns the catalogue in react-querybuilder's shape.
+// Config returns the catalogue in react-querybuilder's shape; relation
+// fields carry their value options when LoadOptions has read them.
 func (c *Catalogue) Config() Config {
 	cfg := Config{Fields: make([]ConfigField, 0, len(c.fields)), Operators: Operators}
 	for _, f := range c.fields {
@@ -75,6 +76,10 @@ func (c *Catalogue) Config() Config {
 			Values: []Option{}, Sortable: f.Sortable()}
 		for _, v := range f.Values {
 			cf.Values = append(cf.Values, Option{Name: v, Label: v})
+		}
+		if opts, ok := c.options[f.Name]; ok {
+			// A relation's records (LoadOptions): the value is the id.
+			cf.ValueEditorType, cf.Values = "select", opts
 		}
 		for _, o := range f.Operators() {
 			cf.Operators = append(cf.Operators, Option{Name: string(o), Label: o.Label()})

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/storetest"
@@ -101,6 +103,85 @@ func TestFilterCatalogueRoutes(t *testing.T) {
 					if f.ValueEditorType != "checkbox" || len(f.Operators) != 4 || f.Operators[0] != (option{"=", "="}) {
 						t.Errorf("isQualified: %+v", f)
 					}
+				}
+			}
+		})
+		t.Run("relation value options", func(t *testing.T) {
+			type option struct{ Name, Label string }
+			type config struct {
+				Fields []struct {
+					Name, ValueEditorType string
+					Values                []option
+				}
+			}
+			fieldsOf := func(as, entity string) map[string][]option {
+				var cfg config
+				decodeOK(t, s, "GET", "/api/query-builder/config/"+entity, as, nil, 200, &cfg)
+				out := map[string][]option{}
+				for _, f := range cfg.Fields {
+					if len(f.Values) > 0 && f.ValueEditorType != "select" {
+						t.Errorf("%s.%s: editor %s with %d values", entity, f.Name, f.ValueEditorType, len(f.Values))
+					}
+					out[f.Name] = f.Values
+				}
+				return out
+			}
+			demo := tenantData(t, db, "demo-motors.test")
+			// label of each live record of the demo tenant, by id.
+			labels := func(table, column string) map[string]string {
+				rows, err := db.SQL.Query("SELECT id, "+column+" FROM "+table+" WHERE tenant_id = $1 AND is_deleted = false", demo.tid)
+				demo.must(err)
+				defer rows.Close()
+				m := map[string]string{}
+				for rows.Next() {
+					var id uuid.UUID
+					var label string
+					demo.must(rows.Scan(&id, &label))
+					m[id.String()] = label
+				}
+				return m
+			}
+			same := func(what string, got []option, want map[string]string) {
+				t.Helper()
+				if len(got) != len(want) || len(want) == 0 {
+					t.Errorf("%s: %d options, want the tenant's %d", what, len(got), len(want))
+				}
+				for _, o := range got {
+					if want[o.Name] != o.Label {
+						t.Errorf("%s: option %+v is not a record of the tenant", what, o)
+					}
+				}
+			}
+			lead := fieldsOf(asUser, "lead")
+			same("lead.stage", lead["stage"], labels("connection_stages", "name"))
+			same("lead.status", lead["status"], labels("statuses", "name"))
+			same("lead.source", lead["source"], labels("sources", "name"))
+			same("lead.franchise", lead["franchise"], labels("franchises", "name"))
+			same("lead.department", lead["department"], labels("departments", "name"))
+			same("lead.assignees", lead["assignees"], labels("users", "email"))
+			same("lead.soldBy", lead["soldBy"], labels("users", "email"))
+			if len(lead["contact"]) != 0 || len(lead["account"]) != 0 {
+				t.Errorf("customers offered as options: %d contacts, %d accounts", len(lead["contact"]), len(lead["account"]))
+			}
+			users, groups := labels("users", "email"), labels("security_groups", "name")
+			for id, l := range groups {
+				users[id] = l
+			}
+			same("task.assignee (users and groups)", fieldsOf(asUser, "task")["assignee"], users)
+			// Another tenant's options are its own.
+			for _, o := range fieldsOf(asOther, "lead")["stage"] {
+				if _, ok := labels("connection_stages", "name")[o.Name]; ok {
+					t.Fatalf("another tenant is offered the demo tenant's stage %+v", o)
+				}
+			}
+			// An option's value is a valid rule value.
+			st := lead["stage"][0]
+			var b filterBody
+			decodeOK(t, s, "POST", filterPath("lead", ""), asUser,
+				`{"combinator":"and","rules":[{"field":"stage","operator":"=","value":"`+st.Name+`"}]}`, 200, &b)
+			for _, l := range b.Data {
+				if l["stage"].(map[string]any)["id"] != st.Name {
+					t.Fatalf("stage = %s matched a lead on %v", st.Name, l["stage"])
 				}
 			}
 		})

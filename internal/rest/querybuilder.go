@@ -21,6 +21,9 @@ func (s *Server) queryBuilderConfig(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
+	if err := c.LoadOptions(r.Context(), s.svc.Client()); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, c.Config())
 	return nil
 }
