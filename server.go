@@ -382,6 +382,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	svc := crm.NewService(db.Client)
 	ac := c.Automation
 	ac.Logger = log
+	ac.Records = rest.RecordShape // a webhook delivery carries its record in the REST shape
 	rt, err := automation.New(db, svc, ac)
 	if err != nil {
 		return err

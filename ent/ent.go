@@ -54,6 +54,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/ent/webhookattempt"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -156,6 +158,8 @@ func checkColumn(t, c string) error {
 			user.Table:                   user.ValidColumn,
 			usersettings.Table:           usersettings.ValidColumn,
 			userthirdpartyid.Table:       userthirdpartyid.ValidColumn,
+			webhookattempt.Table:         webhookattempt.ValidColumn,
+			webhookendpoint.Table:        webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -49,6 +49,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/ent/webhookattempt"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/google/uuid"
 )
@@ -8296,6 +8298,456 @@ func newUserThirdPartyIDPaginateArgs(rv map[string]any) *userthirdpartyidPaginat
 	}
 	if v, ok := rv[whereField].(*UserThirdPartyIDWhereInput); ok {
 		args.opts = append(args.opts, WithUserThirdPartyIDFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookAttemptQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookAttemptQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookAttemptQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhookattempt.Columns))
+		selectedFields = []string{webhookattempt.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "endpoint":
+			if !registry.CanRead(ctx, webhookendpoint.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WebhookEndpointClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, webhookendpointImplementors)...); err != nil {
+				return err
+			}
+			_q.withEndpoint = query
+			if _, ok := fieldSeen[webhookattempt.FieldEndpointID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldEndpointID)
+				fieldSeen[webhookattempt.FieldEndpointID] = struct{}{}
+			}
+		case "dateCreated":
+			if _, ok := fieldSeen[webhookattempt.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDateCreated)
+				fieldSeen[webhookattempt.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[webhookattempt.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDateModified)
+				fieldSeen[webhookattempt.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[webhookattempt.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldIsDeleted)
+				fieldSeen[webhookattempt.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[webhookattempt.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDateDeleted)
+				fieldSeen[webhookattempt.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[webhookattempt.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDtype)
+				fieldSeen[webhookattempt.FieldDtype] = struct{}{}
+			}
+		case "endpointID":
+			if _, ok := fieldSeen[webhookattempt.FieldEndpointID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldEndpointID)
+				fieldSeen[webhookattempt.FieldEndpointID] = struct{}{}
+			}
+		case "eventID":
+			if _, ok := fieldSeen[webhookattempt.FieldEventID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldEventID)
+				fieldSeen[webhookattempt.FieldEventID] = struct{}{}
+			}
+		case "topic":
+			if _, ok := fieldSeen[webhookattempt.FieldTopic]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldTopic)
+				fieldSeen[webhookattempt.FieldTopic] = struct{}{}
+			}
+		case "attempt":
+			if _, ok := fieldSeen[webhookattempt.FieldAttempt]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldAttempt)
+				fieldSeen[webhookattempt.FieldAttempt] = struct{}{}
+			}
+		case "succeeded":
+			if _, ok := fieldSeen[webhookattempt.FieldSucceeded]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldSucceeded)
+				fieldSeen[webhookattempt.FieldSucceeded] = struct{}{}
+			}
+		case "statusCode":
+			if _, ok := fieldSeen[webhookattempt.FieldStatusCode]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldStatusCode)
+				fieldSeen[webhookattempt.FieldStatusCode] = struct{}{}
+			}
+		case "durationMs":
+			if _, ok := fieldSeen[webhookattempt.FieldDurationMs]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDurationMs)
+				fieldSeen[webhookattempt.FieldDurationMs] = struct{}{}
+			}
+		case "response":
+			if _, ok := fieldSeen[webhookattempt.FieldResponse]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldResponse)
+				fieldSeen[webhookattempt.FieldResponse] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[webhookattempt.FieldError]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldError)
+				fieldSeen[webhookattempt.FieldError] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[webhookattempt.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldCreatedByID)
+				fieldSeen[webhookattempt.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[webhookattempt.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldModifiedByID)
+				fieldSeen[webhookattempt.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[webhookattempt.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDeletedByID)
+				fieldSeen[webhookattempt.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookattemptPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookAttemptPaginateOption
+}
+
+func newWebhookAttemptPaginateArgs(rv map[string]any) *webhookattemptPaginateArgs {
+	args := &webhookattemptPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*WebhookAttemptOrder:
+			args.opts = append(args.opts, WithWebhookAttemptOrder(v))
+		case []any:
+			var orders []*WebhookAttemptOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &WebhookAttemptOrder{Field: &WebhookAttemptOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithWebhookAttemptOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*WebhookAttemptWhereInput); ok {
+		args.opts = append(args.opts, WithWebhookAttemptFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookEndpointQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookEndpointQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhookendpoint.Columns))
+		selectedFields = []string{webhookendpoint.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "attempts":
+			if !registry.CanRead(ctx, webhookattempt.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WebhookAttemptClient{config: _q.config}).Query()
+			)
+			args := newWebhookAttemptPaginateArgs(fieldArgs(ctx, new(WebhookAttemptWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newWebhookAttemptPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*WebhookEndpoint) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID uuid.UUID `sql:"endpoint_id"`
+							Count  int       `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(webhookendpoint.AttemptsColumn), ids...))
+						})
+						if err := query.GroupBy(webhookendpoint.AttemptsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[uuid.UUID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*WebhookEndpoint) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Attempts)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, webhookattemptImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(webhookendpoint.AttemptsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedAttempts(alias, func(wq *WebhookAttemptQuery) {
+				*wq = *query
+			})
+		case "dateCreated":
+			if _, ok := fieldSeen[webhookendpoint.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDateCreated)
+				fieldSeen[webhookendpoint.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[webhookendpoint.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDateModified)
+				fieldSeen[webhookendpoint.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[webhookendpoint.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldIsDeleted)
+				fieldSeen[webhookendpoint.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[webhookendpoint.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDateDeleted)
+				fieldSeen[webhookendpoint.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[webhookendpoint.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDtype)
+				fieldSeen[webhookendpoint.FieldDtype] = struct{}{}
+			}
+		case "url":
+			if _, ok := fieldSeen[webhookendpoint.FieldURL]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldURL)
+				fieldSeen[webhookendpoint.FieldURL] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[webhookendpoint.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDescription)
+				fieldSeen[webhookendpoint.FieldDescription] = struct{}{}
+			}
+		case "events":
+			if _, ok := fieldSeen[webhookendpoint.FieldEvents]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldEvents)
+				fieldSeen[webhookendpoint.FieldEvents] = struct{}{}
+			}
+		case "isActive":
+			if _, ok := fieldSeen[webhookendpoint.FieldIsActive]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldIsActive)
+				fieldSeen[webhookendpoint.FieldIsActive] = struct{}{}
+			}
+		case "disabledReason":
+			if _, ok := fieldSeen[webhookendpoint.FieldDisabledReason]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDisabledReason)
+				fieldSeen[webhookendpoint.FieldDisabledReason] = struct{}{}
+			}
+		case "disabledAt":
+			if _, ok := fieldSeen[webhookendpoint.FieldDisabledAt]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDisabledAt)
+				fieldSeen[webhookendpoint.FieldDisabledAt] = struct{}{}
+			}
+		case "consecutiveFailures":
+			if _, ok := fieldSeen[webhookendpoint.FieldConsecutiveFailures]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldConsecutiveFailures)
+				fieldSeen[webhookendpoint.FieldConsecutiveFailures] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[webhookendpoint.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldCreatedByID)
+				fieldSeen[webhookendpoint.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[webhookendpoint.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldModifiedByID)
+				fieldSeen[webhookendpoint.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[webhookendpoint.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDeletedByID)
+				fieldSeen[webhookendpoint.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookendpointPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookEndpointPaginateOption
+}
+
+func newWebhookEndpointPaginateArgs(rv map[string]any) *webhookendpointPaginateArgs {
+	args := &webhookendpointPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*WebhookEndpointOrder:
+			args.opts = append(args.opts, WithWebhookEndpointOrder(v))
+		case []any:
+			var orders []*WebhookEndpointOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &WebhookEndpointOrder{Field: &WebhookEndpointOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithWebhookEndpointOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*WebhookEndpointWhereInput); ok {
+		args.opts = append(args.opts, WithWebhookEndpointFilter(v.Filter))
 	}
 	return args
 }

@@ -47,6 +47,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/ent/webhookattempt"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
 )
 
@@ -21041,5 +21043,1023 @@ func (i *UserThirdPartyIDWhereInput) P() (predicate.UserThirdPartyID, error) {
 		return predicates[0], nil
 	default:
 		return userthirdpartyid.And(predicates...), nil
+	}
+}
+
+// WebhookAttemptWhereInput represents a where input for filtering WebhookAttempt queries.
+type WebhookAttemptWhereInput struct {
+	Predicates []predicate.WebhookAttempt  `json:"-"`
+	Not        *WebhookAttemptWhereInput   `json:"not,omitempty"`
+	Or         []*WebhookAttemptWhereInput `json:"or,omitempty"`
+	And        []*WebhookAttemptWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "endpoint_id" field predicates.
+	EndpointID      *uuid.UUID  `json:"endpointID,omitempty"`
+	EndpointIDNEQ   *uuid.UUID  `json:"endpointIDNEQ,omitempty"`
+	EndpointIDIn    []uuid.UUID `json:"endpointIDIn,omitempty"`
+	EndpointIDNotIn []uuid.UUID `json:"endpointIDNotIn,omitempty"`
+
+	// "event_id" field predicates.
+	EventID      *uuid.UUID  `json:"eventID,omitempty"`
+	EventIDNEQ   *uuid.UUID  `json:"eventIDNEQ,omitempty"`
+	EventIDIn    []uuid.UUID `json:"eventIDIn,omitempty"`
+	EventIDNotIn []uuid.UUID `json:"eventIDNotIn,omitempty"`
+	EventIDGT    *uuid.UUID  `json:"eventIDGT,omitempty"`
+	EventIDGTE   *uuid.UUID  `json:"eventIDGTE,omitempty"`
+	EventIDLT    *uuid.UUID  `json:"eventIDLT,omitempty"`
+	EventIDLTE   *uuid.UUID  `json:"eventIDLTE,omitempty"`
+
+	// "topic" field predicates.
+	Topic             *string  `json:"topic,omitempty"`
+	TopicNEQ          *string  `json:"topicNEQ,omitempty"`
+	TopicIn           []string `json:"topicIn,omitempty"`
+	TopicNotIn        []string `json:"topicNotIn,omitempty"`
+	TopicGT           *string  `json:"topicGT,omitempty"`
+	TopicGTE          *string  `json:"topicGTE,omitempty"`
+	TopicLT           *string  `json:"topicLT,omitempty"`
+	TopicLTE          *string  `json:"topicLTE,omitempty"`
+	TopicContains     *string  `json:"topicContains,omitempty"`
+	TopicHasPrefix    *string  `json:"topicHasPrefix,omitempty"`
+	TopicHasSuffix    *string  `json:"topicHasSuffix,omitempty"`
+	TopicEqualFold    *string  `json:"topicEqualFold,omitempty"`
+	TopicContainsFold *string  `json:"topicContainsFold,omitempty"`
+
+	// "attempt" field predicates.
+	Attempt      *int  `json:"attempt,omitempty"`
+	AttemptNEQ   *int  `json:"attemptNEQ,omitempty"`
+	AttemptIn    []int `json:"attemptIn,omitempty"`
+	AttemptNotIn []int `json:"attemptNotIn,omitempty"`
+	AttemptGT    *int  `json:"attemptGT,omitempty"`
+	AttemptGTE   *int  `json:"attemptGTE,omitempty"`
+	AttemptLT    *int  `json:"attemptLT,omitempty"`
+	AttemptLTE   *int  `json:"attemptLTE,omitempty"`
+
+	// "succeeded" field predicates.
+	Succeeded    *bool `json:"succeeded,omitempty"`
+	SucceededNEQ *bool `json:"succeededNEQ,omitempty"`
+
+	// "status_code" field predicates.
+	StatusCode      *int  `json:"statusCode,omitempty"`
+	StatusCodeNEQ   *int  `json:"statusCodeNEQ,omitempty"`
+	StatusCodeIn    []int `json:"statusCodeIn,omitempty"`
+	StatusCodeNotIn []int `json:"statusCodeNotIn,omitempty"`
+	StatusCodeGT    *int  `json:"statusCodeGT,omitempty"`
+	StatusCodeGTE   *int  `json:"statusCodeGTE,omitempty"`
+	StatusCodeLT    *int  `json:"statusCodeLT,omitempty"`
+	StatusCodeLTE   *int  `json:"statusCodeLTE,omitempty"`
+
+	// "duration_ms" field predicates.
+	DurationMs      *int  `json:"durationMs,omitempty"`
+	DurationMsNEQ   *int  `json:"durationMsNEQ,omitempty"`
+	DurationMsIn    []int `json:"durationMsIn,omitempty"`
+	DurationMsNotIn []int `json:"durationMsNotIn,omitempty"`
+	DurationMsGT    *int  `json:"durationMsGT,omitempty"`
+	DurationMsGTE   *int  `json:"durationMsGTE,omitempty"`
+	DurationMsLT    *int  `json:"durationMsLT,omitempty"`
+	DurationMsLTE   *int  `json:"durationMsLTE,omitempty"`
+
+	// "response" field predicates.
+	Response             *string  `json:"response,omitempty"`
+	ResponseNEQ          *string  `json:"responseNEQ,omitempty"`
+	ResponseIn           []string `json:"responseIn,omitempty"`
+	ResponseNotIn        []string `json:"responseNotIn,omitempty"`
+	ResponseGT           *string  `json:"responseGT,omitempty"`
+	ResponseGTE          *string  `json:"responseGTE,omitempty"`
+	ResponseLT           *string  `json:"responseLT,omitempty"`
+	ResponseLTE          *string  `json:"responseLTE,omitempty"`
+	ResponseContains     *string  `json:"responseContains,omitempty"`
+	ResponseHasPrefix    *string  `json:"responseHasPrefix,omitempty"`
+	ResponseHasSuffix    *string  `json:"responseHasSuffix,omitempty"`
+	ResponseEqualFold    *string  `json:"responseEqualFold,omitempty"`
+	ResponseContainsFold *string  `json:"responseContainsFold,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "endpoint" edge predicates.
+	HasEndpoint     *bool                        `json:"hasEndpoint,omitempty"`
+	HasEndpointWith []*WebhookEndpointWhereInput `json:"hasEndpointWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *WebhookAttemptWhereInput) AddPredicates(predicates ...predicate.WebhookAttempt) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the WebhookAttemptWhereInput filter on the WebhookAttemptQuery builder.
+func (i *WebhookAttemptWhereInput) Filter(q *WebhookAttemptQuery) (*WebhookAttemptQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyWebhookAttemptWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyWebhookAttemptWhereInput is returned in case the WebhookAttemptWhereInput is empty.
+var ErrEmptyWebhookAttemptWhereInput = errors.New("ent: empty predicate WebhookAttemptWhereInput")
+
+// P returns a predicate for filtering webhookattempts.
+// An error is returned if the input is empty or invalid.
+func (i *WebhookAttemptWhereInput) P() (predicate.WebhookAttempt, error) {
+	var predicates []predicate.WebhookAttempt
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, webhookattempt.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.WebhookAttempt, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, webhookattempt.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.WebhookAttempt, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, webhookattempt.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, webhookattempt.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, webhookattempt.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, webhookattempt.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, webhookattempt.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, webhookattempt.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, webhookattempt.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, webhookattempt.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, webhookattempt.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, webhookattempt.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, webhookattempt.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, webhookattempt.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, webhookattempt.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, webhookattempt.DateModifiedNotNil())
+	}
+	if i.EndpointID != nil {
+		predicates = append(predicates, webhookattempt.EndpointIDEQ(*i.EndpointID))
+	}
+	if i.EndpointIDNEQ != nil {
+		predicates = append(predicates, webhookattempt.EndpointIDNEQ(*i.EndpointIDNEQ))
+	}
+	if len(i.EndpointIDIn) > 0 {
+		predicates = append(predicates, webhookattempt.EndpointIDIn(i.EndpointIDIn...))
+	}
+	if len(i.EndpointIDNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.EndpointIDNotIn(i.EndpointIDNotIn...))
+	}
+	if i.EventID != nil {
+		predicates = append(predicates, webhookattempt.EventIDEQ(*i.EventID))
+	}
+	if i.EventIDNEQ != nil {
+		predicates = append(predicates, webhookattempt.EventIDNEQ(*i.EventIDNEQ))
+	}
+	if len(i.EventIDIn) > 0 {
+		predicates = append(predicates, webhookattempt.EventIDIn(i.EventIDIn...))
+	}
+	if len(i.EventIDNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.EventIDNotIn(i.EventIDNotIn...))
+	}
+	if i.EventIDGT != nil {
+		predicates = append(predicates, webhookattempt.EventIDGT(*i.EventIDGT))
+	}
+	if i.EventIDGTE != nil {
+		predicates = append(predicates, webhookattempt.EventIDGTE(*i.EventIDGTE))
+	}
+	if i.EventIDLT != nil {
+		predicates = append(predicates, webhookattempt.EventIDLT(*i.EventIDLT))
+	}
+	if i.EventIDLTE != nil {
+		predicates = append(predicates, webhookattempt.EventIDLTE(*i.EventIDLTE))
+	}
+	if i.Topic != nil {
+		predicates = append(predicates, webhookattempt.TopicEQ(*i.Topic))
+	}
+	if i.TopicNEQ != nil {
+		predicates = append(predicates, webhookattempt.TopicNEQ(*i.TopicNEQ))
+	}
+	if len(i.TopicIn) > 0 {
+		predicates = append(predicates, webhookattempt.TopicIn(i.TopicIn...))
+	}
+	if len(i.TopicNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.TopicNotIn(i.TopicNotIn...))
+	}
+	if i.TopicGT != nil {
+		predicates = append(predicates, webhookattempt.TopicGT(*i.TopicGT))
+	}
+	if i.TopicGTE != nil {
+		predicates = append(predicates, webhookattempt.TopicGTE(*i.TopicGTE))
+	}
+	if i.TopicLT != nil {
+		predicates = append(predicates, webhookattempt.TopicLT(*i.TopicLT))
+	}
+	if i.TopicLTE != nil {
+		predicates = append(predicates, webhookattempt.TopicLTE(*i.TopicLTE))
+	}
+	if i.TopicContains != nil {
+		predicates = append(predicates, webhookattempt.TopicContains(*i.TopicContains))
+	}
+	if i.TopicHasPrefix != nil {
+		predicates = append(predicates, webhookattempt.TopicHasPrefix(*i.TopicHasPrefix))
+	}
+	if i.TopicHasSuffix != nil {
+		predicates = append(predicates, webhookattempt.TopicHasSuffix(*i.TopicHasSuffix))
+	}
+	if i.TopicEqualFold != nil {
+		predicates = append(predicates, webhookattempt.TopicEqualFold(*i.TopicEqualFold))
+	}
+	if i.TopicContainsFold != nil {
+		predicates = append(predicates, webhookattempt.TopicContainsFold(*i.TopicContainsFold))
+	}
+	if i.Attempt != nil {
+		predicates = append(predicates, webhookattempt.AttemptEQ(*i.Attempt))
+	}
+	if i.AttemptNEQ != nil {
+		predicates = append(predicates, webhookattempt.AttemptNEQ(*i.AttemptNEQ))
+	}
+	if len(i.AttemptIn) > 0 {
+		predicates = append(predicates, webhookattempt.AttemptIn(i.AttemptIn...))
+	}
+	if len(i.AttemptNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.AttemptNotIn(i.AttemptNotIn...))
+	}
+	if i.AttemptGT != nil {
+		predicates = append(predicates, webhookattempt.AttemptGT(*i.AttemptGT))
+	}
+	if i.AttemptGTE != nil {
+		predicates = append(predicates, webhookattempt.AttemptGTE(*i.AttemptGTE))
+	}
+	if i.AttemptLT != nil {
+		predicates = append(predicates, webhookattempt.AttemptLT(*i.AttemptLT))
+	}
+	if i.AttemptLTE != nil {
+		predicates = append(predicates, webhookattempt.AttemptLTE(*i.AttemptLTE))
+	}
+	if i.Succeeded != nil {
+		predicates = append(predicates, webhookattempt.SucceededEQ(*i.Succeeded))
+	}
+	if i.SucceededNEQ != nil {
+		predicates = append(predicates, webhookattempt.SucceededNEQ(*i.SucceededNEQ))
+	}
+	if i.StatusCode != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeEQ(*i.StatusCode))
+	}
+	if i.StatusCodeNEQ != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeNEQ(*i.StatusCodeNEQ))
+	}
+	if len(i.StatusCodeIn) > 0 {
+		predicates = append(predicates, webhookattempt.StatusCodeIn(i.StatusCodeIn...))
+	}
+	if len(i.StatusCodeNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.StatusCodeNotIn(i.StatusCodeNotIn...))
+	}
+	if i.StatusCodeGT != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeGT(*i.StatusCodeGT))
+	}
+	if i.StatusCodeGTE != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeGTE(*i.StatusCodeGTE))
+	}
+	if i.StatusCodeLT != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeLT(*i.StatusCodeLT))
+	}
+	if i.StatusCodeLTE != nil {
+		predicates = append(predicates, webhookattempt.StatusCodeLTE(*i.StatusCodeLTE))
+	}
+	if i.DurationMs != nil {
+		predicates = append(predicates, webhookattempt.DurationMsEQ(*i.DurationMs))
+	}
+	if i.DurationMsNEQ != nil {
+		predicates = append(predicates, webhookattempt.DurationMsNEQ(*i.DurationMsNEQ))
+	}
+	if len(i.DurationMsIn) > 0 {
+		predicates = append(predicates, webhookattempt.DurationMsIn(i.DurationMsIn...))
+	}
+	if len(i.DurationMsNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.DurationMsNotIn(i.DurationMsNotIn...))
+	}
+	if i.DurationMsGT != nil {
+		predicates = append(predicates, webhookattempt.DurationMsGT(*i.DurationMsGT))
+	}
+	if i.DurationMsGTE != nil {
+		predicates = append(predicates, webhookattempt.DurationMsGTE(*i.DurationMsGTE))
+	}
+	if i.DurationMsLT != nil {
+		predicates = append(predicates, webhookattempt.DurationMsLT(*i.DurationMsLT))
+	}
+	if i.DurationMsLTE != nil {
+		predicates = append(predicates, webhookattempt.DurationMsLTE(*i.DurationMsLTE))
+	}
+	if i.Response != nil {
+		predicates = append(predicates, webhookattempt.ResponseEQ(*i.Response))
+	}
+	if i.ResponseNEQ != nil {
+		predicates = append(predicates, webhookattempt.ResponseNEQ(*i.ResponseNEQ))
+	}
+	if len(i.ResponseIn) > 0 {
+		predicates = append(predicates, webhookattempt.ResponseIn(i.ResponseIn...))
+	}
+	if len(i.ResponseNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.ResponseNotIn(i.ResponseNotIn...))
+	}
+	if i.ResponseGT != nil {
+		predicates = append(predicates, webhookattempt.ResponseGT(*i.ResponseGT))
+	}
+	if i.ResponseGTE != nil {
+		predicates = append(predicates, webhookattempt.ResponseGTE(*i.ResponseGTE))
+	}
+	if i.ResponseLT != nil {
+		predicates = append(predicates, webhookattempt.ResponseLT(*i.ResponseLT))
+	}
+	if i.ResponseLTE != nil {
+		predicates = append(predicates, webhookattempt.ResponseLTE(*i.ResponseLTE))
+	}
+	if i.ResponseContains != nil {
+		predicates = append(predicates, webhookattempt.ResponseContains(*i.ResponseContains))
+	}
+	if i.ResponseHasPrefix != nil {
+		predicates = append(predicates, webhookattempt.ResponseHasPrefix(*i.ResponseHasPrefix))
+	}
+	if i.ResponseHasSuffix != nil {
+		predicates = append(predicates, webhookattempt.ResponseHasSuffix(*i.ResponseHasSuffix))
+	}
+	if i.ResponseEqualFold != nil {
+		predicates = append(predicates, webhookattempt.ResponseEqualFold(*i.ResponseEqualFold))
+	}
+	if i.ResponseContainsFold != nil {
+		predicates = append(predicates, webhookattempt.ResponseContainsFold(*i.ResponseContainsFold))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, webhookattempt.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, webhookattempt.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, webhookattempt.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, webhookattempt.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, webhookattempt.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, webhookattempt.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, webhookattempt.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, webhookattempt.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, webhookattempt.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, webhookattempt.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, webhookattempt.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, webhookattempt.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, webhookattempt.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+
+	if i.HasEndpoint != nil {
+		p := webhookattempt.HasEndpoint()
+		if !*i.HasEndpoint {
+			p = webhookattempt.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasEndpointWith) > 0 {
+		with := make([]predicate.WebhookEndpoint, 0, len(i.HasEndpointWith))
+		for _, w := range i.HasEndpointWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasEndpointWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, webhookattempt.HasEndpointWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyWebhookAttemptWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return webhookattempt.And(predicates...), nil
+	}
+}
+
+// WebhookEndpointWhereInput represents a where input for filtering WebhookEndpoint queries.
+type WebhookEndpointWhereInput struct {
+	Predicates []predicate.WebhookEndpoint  `json:"-"`
+	Not        *WebhookEndpointWhereInput   `json:"not,omitempty"`
+	Or         []*WebhookEndpointWhereInput `json:"or,omitempty"`
+	And        []*WebhookEndpointWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "url" field predicates.
+	URL             *string  `json:"url,omitempty"`
+	URLNEQ          *string  `json:"urlNEQ,omitempty"`
+	URLIn           []string `json:"urlIn,omitempty"`
+	URLNotIn        []string `json:"urlNotIn,omitempty"`
+	URLGT           *string  `json:"urlGT,omitempty"`
+	URLGTE          *string  `json:"urlGTE,omitempty"`
+	URLLT           *string  `json:"urlLT,omitempty"`
+	URLLTE          *string  `json:"urlLTE,omitempty"`
+	URLContains     *string  `json:"urlContains,omitempty"`
+	URLHasPrefix    *string  `json:"urlHasPrefix,omitempty"`
+	URLHasSuffix    *string  `json:"urlHasSuffix,omitempty"`
+	URLEqualFold    *string  `json:"urlEqualFold,omitempty"`
+	URLContainsFold *string  `json:"urlContainsFold,omitempty"`
+
+	// "description" field predicates.
+	Description             *string  `json:"description,omitempty"`
+	DescriptionNEQ          *string  `json:"descriptionNEQ,omitempty"`
+	DescriptionIn           []string `json:"descriptionIn,omitempty"`
+	DescriptionNotIn        []string `json:"descriptionNotIn,omitempty"`
+	DescriptionGT           *string  `json:"descriptionGT,omitempty"`
+	DescriptionGTE          *string  `json:"descriptionGTE,omitempty"`
+	DescriptionLT           *string  `json:"descriptionLT,omitempty"`
+	DescriptionLTE          *string  `json:"descriptionLTE,omitempty"`
+	DescriptionContains     *string  `json:"descriptionContains,omitempty"`
+	DescriptionHasPrefix    *string  `json:"descriptionHasPrefix,omitempty"`
+	DescriptionHasSuffix    *string  `json:"descriptionHasSuffix,omitempty"`
+	DescriptionEqualFold    *string  `json:"descriptionEqualFold,omitempty"`
+	DescriptionContainsFold *string  `json:"descriptionContainsFold,omitempty"`
+
+	// "is_active" field predicates.
+	IsActive    *bool `json:"isActive,omitempty"`
+	IsActiveNEQ *bool `json:"isActiveNEQ,omitempty"`
+
+	// "disabled_reason" field predicates.
+	DisabledReason             *string  `json:"disabledReason,omitempty"`
+	DisabledReasonNEQ          *string  `json:"disabledReasonNEQ,omitempty"`
+	DisabledReasonIn           []string `json:"disabledReasonIn,omitempty"`
+	DisabledReasonNotIn        []string `json:"disabledReasonNotIn,omitempty"`
+	DisabledReasonGT           *string  `json:"disabledReasonGT,omitempty"`
+	DisabledReasonGTE          *string  `json:"disabledReasonGTE,omitempty"`
+	DisabledReasonLT           *string  `json:"disabledReasonLT,omitempty"`
+	DisabledReasonLTE          *string  `json:"disabledReasonLTE,omitempty"`
+	DisabledReasonContains     *string  `json:"disabledReasonContains,omitempty"`
+	DisabledReasonHasPrefix    *string  `json:"disabledReasonHasPrefix,omitempty"`
+	DisabledReasonHasSuffix    *string  `json:"disabledReasonHasSuffix,omitempty"`
+	DisabledReasonEqualFold    *string  `json:"disabledReasonEqualFold,omitempty"`
+	DisabledReasonContainsFold *string  `json:"disabledReasonContainsFold,omitempty"`
+
+	// "disabled_at" field predicates.
+	DisabledAt       *time.Time  `json:"disabledAt,omitempty"`
+	DisabledAtNEQ    *time.Time  `json:"disabledAtNEQ,omitempty"`
+	DisabledAtIn     []time.Time `json:"disabledAtIn,omitempty"`
+	DisabledAtNotIn  []time.Time `json:"disabledAtNotIn,omitempty"`
+	DisabledAtGT     *time.Time  `json:"disabledAtGT,omitempty"`
+	DisabledAtGTE    *time.Time  `json:"disabledAtGTE,omitempty"`
+	DisabledAtLT     *time.Time  `json:"disabledAtLT,omitempty"`
+	DisabledAtLTE    *time.Time  `json:"disabledAtLTE,omitempty"`
+	DisabledAtIsNil  bool        `json:"disabledAtIsNil,omitempty"`
+	DisabledAtNotNil bool        `json:"disabledAtNotNil,omitempty"`
+
+	// "consecutive_failures" field predicates.
+	ConsecutiveFailures      *int  `json:"consecutiveFailures,omitempty"`
+	ConsecutiveFailuresNEQ   *int  `json:"consecutiveFailuresNEQ,omitempty"`
+	ConsecutiveFailuresIn    []int `json:"consecutiveFailuresIn,omitempty"`
+	ConsecutiveFailuresNotIn []int `json:"consecutiveFailuresNotIn,omitempty"`
+	ConsecutiveFailuresGT    *int  `json:"consecutiveFailuresGT,omitempty"`
+	ConsecutiveFailuresGTE   *int  `json:"consecutiveFailuresGTE,omitempty"`
+	ConsecutiveFailuresLT    *int  `json:"consecutiveFailuresLT,omitempty"`
+	ConsecutiveFailuresLTE   *int  `json:"consecutiveFailuresLTE,omitempty"`
+
+	// "attempts" edge predicates.
+	HasAttempts     *bool                       `json:"hasAttempts,omitempty"`
+	HasAttemptsWith []*WebhookAttemptWhereInput `json:"hasAttemptsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *WebhookEndpointWhereInput) AddPredicates(predicates ...predicate.WebhookEndpoint) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the WebhookEndpointWhereInput filter on the WebhookEndpointQuery builder.
+func (i *WebhookEndpointWhereInput) Filter(q *WebhookEndpointQuery) (*WebhookEndpointQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyWebhookEndpointWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyWebhookEndpointWhereInput is returned in case the WebhookEndpointWhereInput is empty.
+var ErrEmptyWebhookEndpointWhereInput = errors.New("ent: empty predicate WebhookEndpointWhereInput")
+
+// P returns a predicate for filtering webhookendpoints.
+// An error is returned if the input is empty or invalid.
+func (i *WebhookEndpointWhereInput) P() (predicate.WebhookEndpoint, error) {
+	var predicates []predicate.WebhookEndpoint
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, webhookendpoint.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.WebhookEndpoint, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, webhookendpoint.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.WebhookEndpoint, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, webhookendpoint.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, webhookendpoint.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, webhookendpoint.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, webhookendpoint.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, webhookendpoint.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, webhookendpoint.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, webhookendpoint.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, webhookendpoint.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, webhookendpoint.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, webhookendpoint.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, webhookendpoint.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, webhookendpoint.DateModifiedNotNil())
+	}
+	if i.URL != nil {
+		predicates = append(predicates, webhookendpoint.URLEQ(*i.URL))
+	}
+	if i.URLNEQ != nil {
+		predicates = append(predicates, webhookendpoint.URLNEQ(*i.URLNEQ))
+	}
+	if len(i.URLIn) > 0 {
+		predicates = append(predicates, webhookendpoint.URLIn(i.URLIn...))
+	}
+	if len(i.URLNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.URLNotIn(i.URLNotIn...))
+	}
+	if i.URLGT != nil {
+		predicates = append(predicates, webhookendpoint.URLGT(*i.URLGT))
+	}
+	if i.URLGTE != nil {
+		predicates = append(predicates, webhookendpoint.URLGTE(*i.URLGTE))
+	}
+	if i.URLLT != nil {
+		predicates = append(predicates, webhookendpoint.URLLT(*i.URLLT))
+	}
+	if i.URLLTE != nil {
+		predicates = append(predicates, webhookendpoint.URLLTE(*i.URLLTE))
+	}
+	if i.URLContains != nil {
+		predicates = append(predicates, webhookendpoint.URLContains(*i.URLContains))
+	}
+	if i.URLHasPrefix != nil {
+		predicates = append(predicates, webhookendpoint.URLHasPrefix(*i.URLHasPrefix))
+	}
+	if i.URLHasSuffix != nil {
+		predicates = append(predicates, webhookendpoint.URLHasSuffix(*i.URLHasSuffix))
+	}
+	if i.URLEqualFold != nil {
+		predicates = append(predicates, webhookendpoint.URLEqualFold(*i.URLEqualFold))
+	}
+	if i.URLContainsFold != nil {
+		predicates = append(predicates, webhookendpoint.URLContainsFold(*i.URLContainsFold))
+	}
+	if i.Description != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionEQ(*i.Description))
+	}
+	if i.DescriptionNEQ != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionNEQ(*i.DescriptionNEQ))
+	}
+	if len(i.DescriptionIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DescriptionIn(i.DescriptionIn...))
+	}
+	if len(i.DescriptionNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DescriptionNotIn(i.DescriptionNotIn...))
+	}
+	if i.DescriptionGT != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionGT(*i.DescriptionGT))
+	}
+	if i.DescriptionGTE != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionGTE(*i.DescriptionGTE))
+	}
+	if i.DescriptionLT != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionLT(*i.DescriptionLT))
+	}
+	if i.DescriptionLTE != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionLTE(*i.DescriptionLTE))
+	}
+	if i.DescriptionContains != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionContains(*i.DescriptionContains))
+	}
+	if i.DescriptionHasPrefix != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionHasPrefix(*i.DescriptionHasPrefix))
+	}
+	if i.DescriptionHasSuffix != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionHasSuffix(*i.DescriptionHasSuffix))
+	}
+	if i.DescriptionEqualFold != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionEqualFold(*i.DescriptionEqualFold))
+	}
+	if i.DescriptionContainsFold != nil {
+		predicates = append(predicates, webhookendpoint.DescriptionContainsFold(*i.DescriptionContainsFold))
+	}
+	if i.IsActive != nil {
+		predicates = append(predicates, webhookendpoint.IsActiveEQ(*i.IsActive))
+	}
+	if i.IsActiveNEQ != nil {
+		predicates = append(predicates, webhookendpoint.IsActiveNEQ(*i.IsActiveNEQ))
+	}
+	if i.DisabledReason != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonEQ(*i.DisabledReason))
+	}
+	if i.DisabledReasonNEQ != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonNEQ(*i.DisabledReasonNEQ))
+	}
+	if len(i.DisabledReasonIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DisabledReasonIn(i.DisabledReasonIn...))
+	}
+	if len(i.DisabledReasonNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DisabledReasonNotIn(i.DisabledReasonNotIn...))
+	}
+	if i.DisabledReasonGT != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonGT(*i.DisabledReasonGT))
+	}
+	if i.DisabledReasonGTE != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonGTE(*i.DisabledReasonGTE))
+	}
+	if i.DisabledReasonLT != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonLT(*i.DisabledReasonLT))
+	}
+	if i.DisabledReasonLTE != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonLTE(*i.DisabledReasonLTE))
+	}
+	if i.DisabledReasonContains != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonContains(*i.DisabledReasonContains))
+	}
+	if i.DisabledReasonHasPrefix != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonHasPrefix(*i.DisabledReasonHasPrefix))
+	}
+	if i.DisabledReasonHasSuffix != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonHasSuffix(*i.DisabledReasonHasSuffix))
+	}
+	if i.DisabledReasonEqualFold != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonEqualFold(*i.DisabledReasonEqualFold))
+	}
+	if i.DisabledReasonContainsFold != nil {
+		predicates = append(predicates, webhookendpoint.DisabledReasonContainsFold(*i.DisabledReasonContainsFold))
+	}
+	if i.DisabledAt != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtEQ(*i.DisabledAt))
+	}
+	if i.DisabledAtNEQ != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtNEQ(*i.DisabledAtNEQ))
+	}
+	if len(i.DisabledAtIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DisabledAtIn(i.DisabledAtIn...))
+	}
+	if len(i.DisabledAtNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.DisabledAtNotIn(i.DisabledAtNotIn...))
+	}
+	if i.DisabledAtGT != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtGT(*i.DisabledAtGT))
+	}
+	if i.DisabledAtGTE != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtGTE(*i.DisabledAtGTE))
+	}
+	if i.DisabledAtLT != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtLT(*i.DisabledAtLT))
+	}
+	if i.DisabledAtLTE != nil {
+		predicates = append(predicates, webhookendpoint.DisabledAtLTE(*i.DisabledAtLTE))
+	}
+	if i.DisabledAtIsNil {
+		predicates = append(predicates, webhookendpoint.DisabledAtIsNil())
+	}
+	if i.DisabledAtNotNil {
+		predicates = append(predicates, webhookendpoint.DisabledAtNotNil())
+	}
+	if i.ConsecutiveFailures != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresEQ(*i.ConsecutiveFailures))
+	}
+	if i.ConsecutiveFailuresNEQ != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresNEQ(*i.ConsecutiveFailuresNEQ))
+	}
+	if len(i.ConsecutiveFailuresIn) > 0 {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresIn(i.ConsecutiveFailuresIn...))
+	}
+	if len(i.ConsecutiveFailuresNotIn) > 0 {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresNotIn(i.ConsecutiveFailuresNotIn...))
+	}
+	if i.ConsecutiveFailuresGT != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresGT(*i.ConsecutiveFailuresGT))
+	}
+	if i.ConsecutiveFailuresGTE != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresGTE(*i.ConsecutiveFailuresGTE))
+	}
+	if i.ConsecutiveFailuresLT != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresLT(*i.ConsecutiveFailuresLT))
+	}
+	if i.ConsecutiveFailuresLTE != nil {
+		predicates = append(predicates, webhookendpoint.ConsecutiveFailuresLTE(*i.ConsecutiveFailuresLTE))
+	}
+
+	if i.HasAttempts != nil {
+		p := webhookendpoint.HasAttempts()
+		if !*i.HasAttempts {
+			p = webhookendpoint.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAttemptsWith) > 0 {
+		with := make([]predicate.WebhookAttempt, 0, len(i.HasAttemptsWith))
+		for _, w := range i.HasAttemptsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAttemptsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, webhookendpoint.HasAttemptsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyWebhookEndpointWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return webhookendpoint.And(predicates...), nil
 	}
 }

@@ -98,6 +98,10 @@ type Tx struct {
 	UserSettings *UserSettingsClient
 	// UserThirdPartyID is the client for interacting with the UserThirdPartyID builders.
 	UserThirdPartyID *UserThirdPartyIDClient
+	// WebhookAttempt is the client for interacting with the WebhookAttempt builders.
+	WebhookAttempt *WebhookAttemptClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 
 	// lazily loaded.
 	client     *Client
@@ -271,6 +275,8 @@ func (tx *Tx) init() {
 	tx.User = NewUserClient(tx.config)
 	tx.UserSettings = NewUserSettingsClient(tx.config)
 	tx.UserThirdPartyID = NewUserThirdPartyIDClient(tx.config)
+	tx.WebhookAttempt = NewWebhookAttemptClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

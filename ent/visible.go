@@ -48,6 +48,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/ent/webhookattempt"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
 )
 
@@ -139,6 +141,10 @@ func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID
 		return c.UserSettings.Query().Where(usersettings.IDIn(ids...)).Count(ctx)
 	case userthirdpartyid.Table:
 		return c.UserThirdPartyID.Query().Where(userthirdpartyid.IDIn(ids...)).Count(ctx)
+	case webhookattempt.Table:
+		return c.WebhookAttempt.Query().Where(webhookattempt.IDIn(ids...)).Count(ctx)
+	case webhookendpoint.Table:
+		return c.WebhookEndpoint.Query().Where(webhookendpoint.IDIn(ids...)).Count(ctx)
 	}
 	return 0, fmt.Errorf("ent: unknown table %q", table)
 }

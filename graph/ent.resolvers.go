@@ -31,6 +31,7 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/google/uuid"
@@ -226,6 +227,14 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	}
 	return r.client.User.Query().Paginate(ctx, after, first, before, last,
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+}
+
+func (r *queryResolver) WebhookEndpoints(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.WebhookEndpointOrder, where *ent.WebhookEndpointWhereInput) (*ent.WebhookEndpointConnection, error) {
+	if err := crm.RequireRead(ctx, webhookendpoint.Table); err != nil {
+		return nil, err
+	}
+	return r.client.WebhookEndpoint.Query().Paginate(ctx, after, first, before, last,
+		ent.WithWebhookEndpointOrder(orderBy), ent.WithWebhookEndpointFilter(where.Filter))
 }
 
 func (r *Resolver) Account() generated.AccountResolver { return &accountResolver{r} }

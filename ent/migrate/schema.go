@@ -2018,6 +2018,88 @@ var (
 			},
 		},
 	}
+	// WebhookAttemptsColumns holds the columns for the "webhook_attempts" table.
+	WebhookAttemptsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "webhook_attempt"},
+		{Name: "event_id", Type: field.TypeUUID},
+		{Name: "topic", Type: field.TypeString},
+		{Name: "attempt", Type: field.TypeInt},
+		{Name: "succeeded", Type: field.TypeBool},
+		{Name: "status_code", Type: field.TypeInt, Default: 0},
+		{Name: "duration_ms", Type: field.TypeInt},
+		{Name: "response", Type: field.TypeString, Default: ""},
+		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "endpoint_id", Type: field.TypeUUID},
+	}
+	// WebhookAttemptsTable holds the schema information for the "webhook_attempts" table.
+	WebhookAttemptsTable = &schema.Table{
+		Name:       "webhook_attempts",
+		Columns:    WebhookAttemptsColumns,
+		PrimaryKey: []*schema.Column{WebhookAttemptsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_attempts_webhook_endpoints_endpoint",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[18]},
+				RefColumns: []*schema.Column{WebhookEndpointsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookattempt_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookAttemptsColumns[1], WebhookAttemptsColumns[2]},
+			},
+			{
+				Name:    "webhookattempt_endpoint_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookAttemptsColumns[18], WebhookAttemptsColumns[2]},
+			},
+		},
+	}
+	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
+	WebhookEndpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "webhook_endpoint"},
+		{Name: "url", Type: field.TypeString},
+		{Name: "description", Type: field.TypeString, Default: ""},
+		{Name: "secret", Type: field.TypeString},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "disabled_reason", Type: field.TypeString, Default: ""},
+		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
+	}
+	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
+	WebhookEndpointsTable = &schema.Table{
+		Name:       "webhook_endpoints",
+		Columns:    WebhookEndpointsColumns,
+		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookendpoint_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEndpointsColumns[1], WebhookEndpointsColumns[2]},
+			},
+		},
+	}
 	// AccountContactsColumns holds the columns for the "account_contacts" table.
 	AccountContactsColumns = []*schema.Column{
 		{Name: "account_id", Type: field.TypeUUID},
@@ -2287,6 +2369,8 @@ var (
 		UsersTable,
 		UserSettingsTable,
 		UserThirdPartyIdsTable,
+		WebhookAttemptsTable,
+		WebhookEndpointsTable,
 		AccountContactsTable,
 		LeadAssigneesTable,
 		RolePermissionsTable,
@@ -2472,6 +2556,13 @@ func init() {
 	UserThirdPartyIdsTable.ForeignKeys[0].RefTable = UsersTable
 	UserThirdPartyIdsTable.Annotation = &entsql.Annotation{
 		Table: "user_third_party_ids",
+	}
+	WebhookAttemptsTable.ForeignKeys[0].RefTable = WebhookEndpointsTable
+	WebhookAttemptsTable.Annotation = &entsql.Annotation{
+		Table: "webhook_attempts",
+	}
+	WebhookEndpointsTable.Annotation = &entsql.Annotation{
+		Table: "webhook_endpoints",
 	}
 	AccountContactsTable.ForeignKeys[0].RefTable = AccountsTable
 	AccountContactsTable.ForeignKeys[1].RefTable = ContactsTable

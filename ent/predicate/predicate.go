@@ -131,3 +131,9 @@ type UserSettings func(*sql.Selector)
 
 // UserThirdPartyID is the predicate function for userthirdpartyid builders.
 type UserThirdPartyID func(*sql.Selector)
+
+// WebhookAttempt is the predicate function for webhookattempt builders.
+type WebhookAttempt func(*sql.Selector)
+
+// WebhookEndpoint is the predicate function for webhookendpoint builders.
+type WebhookEndpoint func(*sql.Selector)

@@ -48,6 +48,8 @@ import (
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/usersettings"
 	"github.com/conecrm/gateway/ent/userthirdpartyid"
+	"github.com/conecrm/gateway/ent/webhookattempt"
+	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
 )
 
@@ -1601,6 +1603,92 @@ func init() {
 	userthirdpartyidDescID := userthirdpartyidMixinFields0[0].Descriptor()
 	// userthirdpartyid.DefaultID holds the default value on creation for the id field.
 	userthirdpartyid.DefaultID = userthirdpartyidDescID.Default.(func() uuid.UUID)
+	webhookattemptMixin := schema.WebhookAttempt{}.Mixin()
+	webhookattemptMixinHooks0 := webhookattemptMixin[0].Hooks()
+	webhookattempt.Hooks[0] = webhookattemptMixinHooks0[0]
+	webhookattemptMixinInters0 := webhookattemptMixin[0].Interceptors()
+	webhookattempt.Interceptors[0] = webhookattemptMixinInters0[0]
+	webhookattemptMixinFields0 := webhookattemptMixin[0].Fields()
+	_ = webhookattemptMixinFields0
+	webhookattemptFields := schema.WebhookAttempt{}.Fields()
+	_ = webhookattemptFields
+	// webhookattemptDescDateCreated is the schema descriptor for date_created field.
+	webhookattemptDescDateCreated := webhookattemptMixinFields0[2].Descriptor()
+	// webhookattempt.DefaultDateCreated holds the default value on creation for the date_created field.
+	webhookattempt.DefaultDateCreated = webhookattemptDescDateCreated.Default.(func() time.Time)
+	// webhookattemptDescIsDeleted is the schema descriptor for is_deleted field.
+	webhookattemptDescIsDeleted := webhookattemptMixinFields0[6].Descriptor()
+	// webhookattempt.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	webhookattempt.DefaultIsDeleted = webhookattemptDescIsDeleted.Default.(bool)
+	// webhookattemptDescDtype is the schema descriptor for dtype field.
+	webhookattemptDescDtype := webhookattemptMixinFields0[9].Descriptor()
+	// webhookattempt.DefaultDtype holds the default value on creation for the dtype field.
+	webhookattempt.DefaultDtype = webhookattemptDescDtype.Default.(string)
+	// webhookattemptDescStatusCode is the schema descriptor for status_code field.
+	webhookattemptDescStatusCode := webhookattemptFields[5].Descriptor()
+	// webhookattempt.DefaultStatusCode holds the default value on creation for the status_code field.
+	webhookattempt.DefaultStatusCode = webhookattemptDescStatusCode.Default.(int)
+	// webhookattemptDescResponse is the schema descriptor for response field.
+	webhookattemptDescResponse := webhookattemptFields[7].Descriptor()
+	// webhookattempt.DefaultResponse holds the default value on creation for the response field.
+	webhookattempt.DefaultResponse = webhookattemptDescResponse.Default.(string)
+	// webhookattemptDescError is the schema descriptor for error field.
+	webhookattemptDescError := webhookattemptFields[8].Descriptor()
+	// webhookattempt.DefaultError holds the default value on creation for the error field.
+	webhookattempt.DefaultError = webhookattemptDescError.Default.(string)
+	// webhookattemptDescID is the schema descriptor for id field.
+	webhookattemptDescID := webhookattemptMixinFields0[0].Descriptor()
+	// webhookattempt.DefaultID holds the default value on creation for the id field.
+	webhookattempt.DefaultID = webhookattemptDescID.Default.(func() uuid.UUID)
+	webhookendpointMixin := schema.WebhookEndpoint{}.Mixin()
+	webhookendpointMixinHooks0 := webhookendpointMixin[0].Hooks()
+	webhookendpoint.Hooks[0] = webhookendpointMixinHooks0[0]
+	webhookendpointMixinInters0 := webhookendpointMixin[0].Interceptors()
+	webhookendpoint.Interceptors[0] = webhookendpointMixinInters0[0]
+	webhookendpointMixinFields0 := webhookendpointMixin[0].Fields()
+	_ = webhookendpointMixinFields0
+	webhookendpointFields := schema.WebhookEndpoint{}.Fields()
+	_ = webhookendpointFields
+	// webhookendpointDescDateCreated is the schema descriptor for date_created field.
+	webhookendpointDescDateCreated := webhookendpointMixinFields0[2].Descriptor()
+	// webhookendpoint.DefaultDateCreated holds the default value on creation for the date_created field.
+	webhookendpoint.DefaultDateCreated = webhookendpointDescDateCreated.Default.(func() time.Time)
+	// webhookendpointDescIsDeleted is the schema descriptor for is_deleted field.
+	webhookendpointDescIsDeleted := webhookendpointMixinFields0[6].Descriptor()
+	// webhookendpoint.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	webhookendpoint.DefaultIsDeleted = webhookendpointDescIsDeleted.Default.(bool)
+	// webhookendpointDescDtype is the schema descriptor for dtype field.
+	webhookendpointDescDtype := webhookendpointMixinFields0[9].Descriptor()
+	// webhookendpoint.DefaultDtype holds the default value on creation for the dtype field.
+	webhookendpoint.DefaultDtype = webhookendpointDescDtype.Default.(string)
+	// webhookendpointDescURL is the schema descriptor for url field.
+	webhookendpointDescURL := webhookendpointFields[0].Descriptor()
+	// webhookendpoint.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhookendpoint.URLValidator = webhookendpointDescURL.Validators[0].(func(string) error)
+	// webhookendpointDescDescription is the schema descriptor for description field.
+	webhookendpointDescDescription := webhookendpointFields[1].Descriptor()
+	// webhookendpoint.DefaultDescription holds the default value on creation for the description field.
+	webhookendpoint.DefaultDescription = webhookendpointDescDescription.Default.(string)
+	// webhookendpointDescEvents is the schema descriptor for events field.
+	webhookendpointDescEvents := webhookendpointFields[3].Descriptor()
+	// webhookendpoint.DefaultEvents holds the default value on creation for the events field.
+	webhookendpoint.DefaultEvents = webhookendpointDescEvents.Default.([]string)
+	// webhookendpointDescIsActive is the schema descriptor for is_active field.
+	webhookendpointDescIsActive := webhookendpointFields[4].Descriptor()
+	// webhookendpoint.DefaultIsActive holds the default value on creation for the is_active field.
+	webhookendpoint.DefaultIsActive = webhookendpointDescIsActive.Default.(bool)
+	// webhookendpointDescDisabledReason is the schema descriptor for disabled_reason field.
+	webhookendpointDescDisabledReason := webhookendpointFields[5].Descriptor()
+	// webhookendpoint.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	webhookendpoint.DefaultDisabledReason = webhookendpointDescDisabledReason.Default.(string)
+	// webhookendpointDescConsecutiveFailures is the schema descriptor for consecutive_failures field.
+	webhookendpointDescConsecutiveFailures := webhookendpointFields[7].Descriptor()
+	// webhookendpoint.DefaultConsecutiveFailures holds the default value on creation for the consecutive_failures field.
+	webhookendpoint.DefaultConsecutiveFailures = webhookendpointDescConsecutiveFailures.Default.(int)
+	// webhookendpointDescID is the schema descriptor for id field.
+	webhookendpointDescID := webhookendpointMixinFields0[0].Descriptor()
+	// webhookendpoint.DefaultID holds the default value on creation for the id field.
+	webhookendpoint.DefaultID = webhookendpointDescID.Default.(func() uuid.UUID)
 }
 
 const (

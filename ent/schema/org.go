@@ -57,6 +57,8 @@ const (
 	typeAutomationRunStep
 	typeOutboundMessage
 	typeAPIKey
+	typeWebhookEndpoint
+	typeWebhookAttempt
 )
 
 // globalID is the id field of the rows that no tenant owns.

@@ -118,6 +118,16 @@ type CreateAPIKeyPayload struct {
 	Secret string `json:"secret"`
 }
 
+type CreateWebhookEndpointInput struct {
+	// An absolute http or https URL; internal addresses are refused when delivering unless allowed by CONECRM_OUTBOUND_ALLOW.
+	URL string `json:"url"`
+	// The event types to deliver: one or more of webhookEventTypes.
+	Events      []string `json:"events"`
+	Description *string  `json:"description,omitempty"`
+	// Deliver events (default true).
+	IsActive *bool `json:"isActive,omitempty"`
+}
+
 type CustomFieldInput struct {
 	Entity    *customfield.Entity    `json:"entity,omitempty"`
 	FieldName *string                `json:"fieldName,omitempty"`
@@ -308,6 +318,15 @@ type UpdateLeadInput struct {
 	Demo                           graphql.Omittable[*bool]      `json:"demo,omitempty"`
 	// Replaces the value of each given field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+}
+
+// Omitted fields keep their value.
+type UpdateWebhookEndpointInput struct {
+	URL         *string  `json:"url,omitempty"`
+	Events      []string `json:"events,omitempty"`
+	Description *string  `json:"description,omitempty"`
+	// Switching an endpoint on again clears its disabled reason and failure count.
+	IsActive *bool `json:"isActive,omitempty"`
 }
 
 // A user create or update. email is given on create only; roleIDs default on create to the default role of the user type. On update an empty string clears firstname, lastname, mobilePhone and roundRobinStatus.

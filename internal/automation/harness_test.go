@@ -51,6 +51,7 @@ func testConfig() rt.Config {
 	c.RetryBase = 50 * time.Millisecond
 	c.OutboundAllow = "127.0.0.0/8"
 	c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	c.Records = rest.RecordShape
 	return c
 }
 

@@ -43,7 +43,13 @@ type Config struct {
 	WebhookTimeout time.Duration // CONECRM_WEBHOOK_TIMEOUT
 	OutboundAllow  string        // CONECRM_OUTBOUND_ALLOW
 	SMTPURL        string        // CONECRM_SMTP_URL
-	Logger         *slog.Logger
+	// WebhookDisableAfter switches a webhook endpoint off after this many
+	// failed delivery attempts in a row (CONECRM_WEBHOOK_DISABLE_AFTER).
+	WebhookDisableAfter int
+	// Records renders the record of a webhook delivery (rest.RecordShape);
+	// nil delivers events without it.
+	Records RecordRenderer
+	Logger  *slog.Logger
 }
 
 // DefaultConfig is the configuration with every default.
@@ -55,10 +61,14 @@ func DefaultConfig() Config {
 		MaxAttempts:    8,
 		RetryBase:      time.Second,
 		WebhookTimeout: 10 * time.Second,
+		// Eight attempts of one delivery span about four minutes at the
+		// default base; twenty in a row means a receiver down for a while.
+		WebhookDisableAfter: 20,
 	}
 }
 
 // ConfigFromEnv reads the CONECRM_AUTOMATION_*, CONECRM_WEBHOOK_TIMEOUT,
+// CONECRM_WEBHOOK_DISABLE_AFTER,
 // CONECRM_OUTBOUND_ALLOW and CONECRM_SMTP_URL variables.
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	c := DefaultConfig()
@@ -70,6 +80,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{"CONECRM_AUTOMATION_WORKERS", &c.Workers, 1},
 		{"CONECRM_AUTOMATION_MAX_DEPTH", &c.MaxDepth, 1},
 		{"CONECRM_AUTOMATION_MAX_ATTEMPTS", &c.MaxAttempts, 1},
+		{"CONECRM_WEBHOOK_DISABLE_AFTER", &c.WebhookDisableAfter, 1},
 	}
 	for _, v := range ints {
 		if s := getenv(v.name); s != "" {
@@ -147,6 +158,9 @@ func New(db *store.DB, svc *crm.Service, cfg Config) (*Runtime, error) {
 	if cfg.WebhookTimeout <= 0 {
 		cfg.WebhookTimeout = def.WebhookTimeout
 	}
+	if cfg.WebhookDisableAfter <= 0 {
+		cfg.WebhookDisableAfter = def.WebhookDisableAfter
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -166,6 +180,7 @@ func New(db *store.DB, svc *crm.Service, cfg Config) (*Runtime, error) {
 	river.AddWorker(workers, &resumeWorker{rt: rt})
 	river.AddWorker(workers, &webhookWorker{rt: rt})
 	river.AddWorker(workers, &sendWorker{rt: rt})
+	river.AddWorker(workers, &deliveryWorker{rt: rt})
 	rt.river, err = river.NewClient(db.RiverDriver(), &river.Config{
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:           workers,
@@ -183,6 +198,7 @@ func New(db *store.DB, svc *crm.Service, cfg Config) (*Runtime, error) {
 		return nil, fmt.Errorf("automation: river client: %w", err)
 	}
 	svc.OnEvent(rt.onEvent)
+	svc.OnEvent(rt.onEndpointEvent)
 	return rt, nil
 }
 

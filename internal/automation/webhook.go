@@ -78,7 +78,8 @@ func (w *webhookWorker) Work(ctx context.Context, job *river.Job[webhookArgs]) e
 	if err != nil {
 		return err
 	}
-	status, err := w.rt.hooks.post(ctx, a.URL, auto.WebhookSecrets[a.NodeID], a.RunID.String()+"/"+a.NodeID, a.Body)
+	res, err := w.rt.hooks.post(ctx, a.URL, auto.WebhookSecrets[a.NodeID], a.RunID.String()+"/"+a.NodeID, a.Body)
+	status := res.status
 	switch {
 	case err == nil:
 		w.rt.finishStep(ctx, a, "DONE", fmt.Sprintf("delivered to %s: HTTP %d (attempt %d)", a.URL, status, job.Attempt), "")
@@ -134,20 +135,30 @@ func newWebhookClient(allow allowList, timeout time.Duration) *webhookClient {
 	return c
 }
 
+// response is what a receiver answered: its status (0 when none came)
+// and the start of its body.
+type response struct {
+	status  int
+	snippet string
+}
+
+// snippetLen bounds the part of a receiver's answer that is kept.
+const snippetLen = 1024
+
 // post sends body to rawURL, signed; a 2xx answer is success.
-func (c *webhookClient) post(ctx context.Context, rawURL, secret, eventID string, body []byte) (int, error) {
+func (c *webhookClient) post(ctx context.Context, rawURL, secret, eventID string, body []byte) (response, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
-		return 0, fmt.Errorf("%w: %q is not an http(s) URL", errRefused, rawURL)
+		return response{}, fmt.Errorf("%w: %q is not an http(s) URL", errRefused, rawURL)
 	}
 	if err := c.checkHost(u.Hostname()); err != nil {
-		return 0, err
+		return response{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errRefused, err)
+		return response{}, fmt.Errorf("%w: %v", errRefused, err)
 	}
 	ts := time.Now().Unix()
 	req.Header.Set("Content-Type", "application/json")
@@ -159,16 +170,18 @@ func (c *webhookClient) post(ctx context.Context, rawURL, secret, eventID string
 	if err != nil {
 		var re *refusedError
 		if errors.As(err, &re) {
-			return 0, fmt.Errorf("%w: %s", errRefused, re.msg)
+			return response{}, fmt.Errorf("%w: %s", errRefused, re.msg)
 		}
-		return 0, err
+		return response{}, err
 	}
 	defer res.Body.Close()
+	head, _ := io.ReadAll(io.LimitReader(res.Body, snippetLen))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+	out := response{status: res.StatusCode, snippet: strings.ToValidUTF8(string(head), "")}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return res.StatusCode, fmt.Errorf("HTTP %d", res.StatusCode)
+		return out, fmt.Errorf("HTTP %d", res.StatusCode)
 	}
-	return res.StatusCode, nil
+	return out, nil
 }
 
 // checkHost refuses a literal address outside the allowed ones before any

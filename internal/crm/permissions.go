@@ -37,6 +37,7 @@ const (
 	PermSettingsManage    = "settings.manage"
 	PermProductManage     = "product.manage"
 	PermAPIKeyManage      = registry.PermAPIKeyManage
+	PermWebhookManage     = registry.PermWebhookManage
 )
 
 // Catalogue describes every permission; it is seeded and documented.
@@ -72,6 +73,7 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermSettingsManage, "Create, update, deactivate and delete franchises, departments, sources and statuses"},
 	{PermProductManage, "Create, update, deactivate and delete products and product groups"},
 	{PermAPIKeyManage, "List, create and revoke API keys of the tenant's users"},
+	{PermWebhookManage, "Create, update and delete webhook endpoints; read their delivery attempts"},
 }
 
 // DefaultRoles are the roles each new tenant gets, by the user type they are

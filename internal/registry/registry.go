@@ -34,7 +34,8 @@ const (
 	PermSettingsRead    = "settings.read"
 	// PermAPIKeyManage both reads and manages API keys: the key list is
 	// administration, not data other roles read.
-	PermAPIKeyManage = "api_key.manage"
+	PermAPIKeyManage  = "api_key.manage"
+	PermWebhookManage = "webhook.manage"
 )
 
 // Entity describes one ent entity.
@@ -119,6 +120,10 @@ var Entities = []Entity{
 	{Type: "Pipeline", Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},
 	{Type: "Status", Table: "statuses", Read: PermSettingsRead, Root: "statuses"},
 	{Type: "Source", Table: "sources", Read: PermSettingsRead, Root: "sources"},
+	// A tenant's webhook endpoints and their delivery attempts: only
+	// their managers see them (an endpoint's URL may carry a credential).
+	{Type: "WebhookEndpoint", Table: "webhook_endpoints", Read: PermWebhookManage, Root: "webhookEndpoints", REST: "/api/webhook"},
+	{Type: "WebhookAttempt", Table: "webhook_attempts", Read: PermWebhookManage},
 	// The domain events of the transactional outbox: not served to clients,
 	// read by the automation runtime (as its system viewer).
 	{Type: "OutboxEvent", Table: "outbox_events", Read: PermAutomationRead},

@@ -40,6 +40,7 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 		s.queryBuilderRoutes,
 		s.savedFilterRoutes,
 		s.apiKeyRoutes,
+		s.webhookRoutes,
 	} {
 		register(mux)
 	}
