@@ -141,6 +141,29 @@ var restRoutes = []restRoute{
 	{method: "DELETE", pattern: "/api/api-key/{key}", perm: crm.PermAPIKeyManage, ok: 200,
 		req: func(f *tenantFixture, _ actor) (string, any) { return "/api/api-key/" + id(f.newAPIKey()), nil }},
 
+	{method: "GET", pattern: "/api/webhook", perm: crm.PermWebhookManage, ok: 200, req: static("/api/webhook")},
+	{method: "GET", pattern: "/api/webhook/event-types", perm: crm.PermWebhookManage, ok: 200, req: static("/api/webhook/event-types")},
+	{method: "POST", pattern: "/api/webhook", perm: crm.PermWebhookManage, ok: 201,
+		req: withBody("/api/webhook", func(*tenantFixture, actor) any {
+			return map[string]any{"url": "https://example.com/hook", "events": []string{"lead.created"}}
+		})},
+	{method: "GET", pattern: "/api/webhook/{webhook}", perm: crm.PermWebhookManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) { return "/api/webhook/" + id(f.newWebhook()), nil }},
+	{method: "PATCH", pattern: "/api/webhook/{webhook}", perm: crm.PermWebhookManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) {
+			return "/api/webhook/" + id(f.newWebhook()), map[string]any{"isActive": false}
+		}},
+	{method: "DELETE", pattern: "/api/webhook/{webhook}", perm: crm.PermWebhookManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) { return "/api/webhook/" + id(f.newWebhook()), nil }},
+	{method: "POST", pattern: "/api/webhook/{webhook}/rotate-secret", perm: crm.PermWebhookManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) {
+			return "/api/webhook/" + id(f.newWebhook()) + "/rotate-secret", nil
+		}},
+	{method: "GET", pattern: "/api/webhook/{webhook}/attempts", perm: crm.PermWebhookManage, ok: 200,
+		req: func(f *tenantFixture, _ actor) (string, any) {
+			return "/api/webhook/" + id(f.newWebhook()) + "/attempts", nil
+		}},
+
 	{method: "GET", pattern: "/api/automation/builder/data", perm: crm.PermAutomationRead, ok: 200, req: static("/api/automation/builder/data")},
 	{method: "GET", pattern: "/api/automation", perm: crm.PermAutomationRead, ok: 200, req: static("/api/automation")},
 	{method: "POST", pattern: "/api/automation", perm: crm.PermAutomationManage, ok: 200,

@@ -160,7 +160,11 @@ func TestWebhookEndpointsDeliverEveryWritePath(t *testing.T) {
 			StatusCode int
 			Response   string
 		}
-		e.do(http.MethodGet, "/api/webhook/"+id.String()+"/attempts", admin, nil, &attempts)
+		// The receiver has answered; the attempt is recorded right after.
+		e.eventually("four recorded attempts", 10*time.Second, func() bool {
+			e.do(http.MethodGet, "/api/webhook/"+id.String()+"/attempts", admin, nil, &attempts)
+			return len(attempts) >= 4
+		})
 		if len(attempts) != 4 || !attempts[0].Succeeded || attempts[0].StatusCode != 200 || attempts[0].Response != "thanks" {
 			t.Fatalf("attempts %+v", attempts)
 		}
@@ -219,7 +223,7 @@ func TestWebhookEndpointDisabledAfterFailures(t *testing.T) {
 			Response   string
 			DurationMs int
 		}
-		e.do(http.MethodGet, "/api/webhook/"+id.String()+"/attempts", admin, nil, &attempts)
+		e.do(http.MethodGet, "/api/webhook/"+id.String()+"/attempts", admin, nil, &attempts) // recorded with the switch-off
 		if len(attempts) != 3 || attempts[0].Attempt != 3 || attempts[2].Attempt != 1 || attempts[0].Succeeded ||
 			attempts[0].StatusCode != 503 || !strings.Contains(attempts[0].Response, "receiver is down") {
 			t.Fatalf("attempts %+v", attempts)
