@@ -304,4 +304,7 @@ func (f *tenantFixture) rowOfEveryType() {
 		SetSecretHash(uuid.NewString()).SetUserID(f.user.id).SetRoleID(role).Exec(ctx))
 	f.must(db.AutomationRun.Create().SetTenantID(f.id).SetAutomationID(automation).SetEventID(uuid.New()).
 		SetTopic("lead.created").SetRecordID(f.lead).SetLeadID(f.lead).SetStatus("DONE").Exec(ctx))
+	hook := f.newWebhook()
+	f.must(db.WebhookAttempt.Create().SetTenantID(f.id).SetEndpointID(hook).SetEventID(uuid.New()).SetTopic("lead.created").
+		SetAttempt(1).SetSucceeded(true).SetStatusCode(200).SetDurationMs(3).Exec(ctx))
 }
