@@ -39,6 +39,7 @@ import (
 	"github.com/conecrm/gateway/internal/bench"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/idempotency"
+	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/seed"
@@ -73,6 +74,7 @@ type config struct {
 	Tracing     bool     // OTEL_EXPORTER_OTLP_ENDPOINT (or _TRACES_ENDPOINT) is set
 	CORSOrigins []string // CONECRM_CORS_ORIGINS; default: none in production, localhost dev servers in development
 	Automation  automation.Config
+	Live        graph.SubscriptionLimits // CONECRM_SUBSCRIPTION*
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -137,6 +139,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		c.CORSOrigins = app.DevCORSOrigins
 	}
 	if c.Automation, err = automation.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Live, err = graph.SubscriptionLimitsFromEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -383,6 +388,14 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	ac := c.Automation
 	ac.Logger = log
 	ac.Records = rest.RecordShape // a webhook delivery carries its record in the REST shape
+	// Subscriptions hear of every committed change, this instance's and
+	// (PostgreSQL) the other instances'.
+	bus := live.New(db, c.DatabaseURL, svc, c.Live.Buffer, log)
+	if err := bus.Start(ctx); err != nil {
+		return fmt.Errorf("start live notifications: %w", err)
+	}
+	defer bus.Stop()
+	ac.RunChanged = bus.PublishRun
 	rt, err := automation.New(db, svc, ac)
 	if err != nil {
 		return err
@@ -397,7 +410,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 			log.Error("automation runtime stop", "err", err)
 		}
 	}()
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, mount(c, svc, rt, log))
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, mount(c, svc, rt, bus, log))
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()
@@ -455,13 +468,13 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, l app.
 
 // routes are the authenticated transports.
 func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
-	return mount(c, crm.NewService(db.Client), nil, log)
+	return mount(c, crm.NewService(db.Client), nil, nil, log)
 }
 
 // mount returns the transports over svc; rt (optional) answers
-// testAutomation.
-func mount(c config, svc *crm.Service, rt *automation.Runtime, log *slog.Logger) map[string]http.Handler {
-	gc := graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL}
+// testAutomation, bus (optional) serves subscriptions.
+func mount(c config, svc *crm.Service, rt *automation.Runtime, bus *live.Bus, log *slog.Logger) map[string]http.Handler {
+	gc := graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL, Live: bus, Subscriptions: c.Live}
 	if rt != nil {
 		gc.Automation = rt
 	}

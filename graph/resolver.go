@@ -8,6 +8,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -16,6 +17,7 @@ import (
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -25,6 +27,9 @@ type Resolver struct {
 	crm          *crm.Service
 	savedFilters crm.SavedFilters
 	automation   AutomationTester
+	live         *live.Bus // nil: no subscriptions
+	subLimits    SubscriptionLimits
+	log          *slog.Logger
 }
 
 // reload reads the record id a mutation wrote with the mutation field's

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/loader"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
@@ -36,6 +37,9 @@ type Config struct {
 	// Automation answers testAutomation; without it the mutation says the
 	// automation runtime is not running.
 	Automation AutomationTester
+	// Live fans changes out to subscriptions; nil serves no websocket.
+	Live          *live.Bus
+	Subscriptions SubscriptionLimits
 }
 
 // AutomationTester walks an automation for a lead without side effects
@@ -67,9 +71,19 @@ func NewHandler(cfg Config) http.Handler {
 			crm:          cfg.CRM,
 			savedFilters: querybuilder.SavedFilters(cfg.CRM.Client()),
 			automation:   cfg.Automation,
+			live:         cfg.Live,
+			subLimits:    cfg.Subscriptions.orDefaults(),
+			log:          cfg.Logger,
 		},
 	})
 	srv := handler.New(schema)
+	withConn := func(h http.Handler) http.Handler { return h }
+	if cfg.Live != nil {
+		// First: a websocket upgrade is a GET too.
+		var ws transport.Websocket
+		ws, withConn = websocket(cfg.Subscriptions.orDefaults(), cfg.Logger)
+		srv.AddTransport(ws)
+	}
 	srv.AddTransport(transport.GET{})
 	// @defer is served as incremental delivery to clients that ask for it
 	// (Accept: multipart/mixed, as Apollo Client and urql do); a plain JSON
@@ -89,7 +103,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.AroundFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv))
+	return withConn(readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv)))
 }
 
 // writesReadUnchecked runs a mutation's resolver with the domain layer's

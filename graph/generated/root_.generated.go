@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	SecurityGroup() SecurityGroupResolver
 	Source() SourceResolver
 	Status() StatusResolver
+	Subscription() SubscriptionResolver
 	Survey() SurveyResolver
 	Task() TaskResolver
 	User() UserResolver
@@ -219,6 +220,13 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 		Steps          func(childComplexity int) int
 		Topic          func(childComplexity int) int
+	}
+
+	AutomationRunChange struct {
+		AutomationID func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Run          func(childComplexity int) int
+		RunID        func(childComplexity int) int
 	}
 
 	AutomationRunConnection struct {
@@ -663,6 +671,14 @@ type ComplexityRoot struct {
 		YearStr                        func(childComplexity int) int
 	}
 
+	LeadChange struct {
+		EventID    func(childComplexity int) int
+		Lead       func(childComplexity int) int
+		LeadID     func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Topic      func(childComplexity int) int
+	}
+
 	LeadConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -1007,6 +1023,15 @@ type ComplexityRoot struct {
 		WebhookEventTypes   func(childComplexity int) int
 	}
 
+	RecordChange struct {
+		EventID    func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Record     func(childComplexity int) int
+		RecordID   func(childComplexity int) int
+		RecordType func(childComplexity int) int
+		Topic      func(childComplexity int) int
+	}
+
 	Role struct {
 		CreatedBy    func(childComplexity int) int
 		DateCreated  func(childComplexity int) int
@@ -1136,6 +1161,12 @@ type ComplexityRoot struct {
 	StatusEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AutomationRunChanged func(childComplexity int, automation uuid.UUID) int
+		LeadChanged          func(childComplexity int, filter map[string]any) int
+		RecordChanged        func(childComplexity int, types []string) int
 	}
 
 	Survey struct {
@@ -2114,6 +2145,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRun.Topic(childComplexity), true
+
+	case "AutomationRunChange.automationId":
+		if e.ComplexityRoot.AutomationRunChange.AutomationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.AutomationID(childComplexity), true
+	case "AutomationRunChange.occurredAt":
+		if e.ComplexityRoot.AutomationRunChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.OccurredAt(childComplexity), true
+	case "AutomationRunChange.run":
+		if e.ComplexityRoot.AutomationRunChange.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.Run(childComplexity), true
+	case "AutomationRunChange.runId":
+		if e.ComplexityRoot.AutomationRunChange.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.RunID(childComplexity), true
 
 	case "AutomationRunConnection.edges":
 		if e.ComplexityRoot.AutomationRunConnection.Edges == nil {
@@ -4237,6 +4293,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.YearStr(childComplexity), true
+
+	case "LeadChange.eventId":
+		if e.ComplexityRoot.LeadChange.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.EventID(childComplexity), true
+	case "LeadChange.lead":
+		if e.ComplexityRoot.LeadChange.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.Lead(childComplexity), true
+	case "LeadChange.leadId":
+		if e.ComplexityRoot.LeadChange.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.LeadID(childComplexity), true
+	case "LeadChange.occurredAt":
+		if e.ComplexityRoot.LeadChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.OccurredAt(childComplexity), true
+	case "LeadChange.topic":
+		if e.ComplexityRoot.LeadChange.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.Topic(childComplexity), true
 
 	case "LeadConnection.edges":
 		if e.ComplexityRoot.LeadConnection.Edges == nil {
@@ -6402,6 +6489,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.WebhookEventTypes(childComplexity), true
 
+	case "RecordChange.eventId":
+		if e.ComplexityRoot.RecordChange.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.EventID(childComplexity), true
+	case "RecordChange.occurredAt":
+		if e.ComplexityRoot.RecordChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.OccurredAt(childComplexity), true
+	case "RecordChange.record":
+		if e.ComplexityRoot.RecordChange.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Record(childComplexity), true
+	case "RecordChange.recordId":
+		if e.ComplexityRoot.RecordChange.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.RecordID(childComplexity), true
+	case "RecordChange.recordType":
+		if e.ComplexityRoot.RecordChange.RecordType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.RecordType(childComplexity), true
+	case "RecordChange.topic":
+		if e.ComplexityRoot.RecordChange.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Topic(childComplexity), true
+
 	case "Role.createdBy":
 		if e.ComplexityRoot.Role.CreatedBy == nil {
 			break
@@ -6966,6 +7090,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatusEdge.Node(childComplexity), true
+
+	case "Subscription.automationRunChanged":
+		if e.ComplexityRoot.Subscription.AutomationRunChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_automationRunChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AutomationRunChanged(childComplexity, args["automation"].(uuid.UUID)), true
+	case "Subscription.leadChanged":
+		if e.ComplexityRoot.Subscription.LeadChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_leadChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LeadChanged(childComplexity, args["filter"].(map[string]any)), true
+	case "Subscription.recordChanged":
+		if e.ComplexityRoot.Subscription.RecordChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_recordChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RecordChanged(childComplexity, args["types"].([]string)), true
 
 	case "Survey.createdBy":
 		if e.ComplexityRoot.Survey.CreatedBy == nil {
@@ -8154,6 +8312,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -18361,6 +18536,61 @@ scalar UUID @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc9562")
 # back as after/before. An extension may not carry a description.
 extend scalar Cursor @specifiedBy(url: "https://relay.dev/graphql/connections.htm#sec-Cursor")
 `, BuiltIn: false},
+	{Name: "../../schema/subscriptions.graphqls", Input: `# Hand-written: live subscriptions (docs/subscriptions.md), served over a
+# websocket at /graphql with the graphql-transport-ws protocol (the one the
+# graphql-ws client speaks). The token goes in connection_init's payload:
+# {"Authorization": "Bearer <token>"}. Every payload is read as the
+# subscriber, through the normal read path, once the write has committed.
+
+"A record of the subscribed types was created, updated or deleted."
+type RecordChange {
+  "The domain event (docs/events.md); the X-Conecrm-Event-Id of webhooks."
+  eventId: ID!
+  "e.g. lead.created, lead.stage_changed, task.deleted."
+  topic: String!
+  "lead, account, contact, task, appointment, followUp or pipeline."
+  recordType: String!
+  recordId: ID!
+  occurredAt: Time!
+  "The record as the subscriber reads it now; null once deleted."
+  record: Node
+}
+
+"A lead that matches the subscription's filter changed."
+type LeadChange {
+  eventId: ID!
+  "lead.created, lead.updated, lead.stage_changed, lead.status_changed, lead.assigned or lead.deleted."
+  topic: String!
+  leadId: ID!
+  occurredAt: Time!
+  "The lead as the subscriber reads it now; null once deleted."
+  lead: Lead
+}
+
+"A run of the subscribed automation started, waited or finished."
+type AutomationRunChange {
+  runId: ID!
+  automationId: ID!
+  occurredAt: Time!
+  run: AutomationRun
+}
+
+type Subscription {
+  """
+  Changes of records of the given types (lead, account, contact, task,
+  appointment, followUp, pipeline); each type needs its read permission.
+  """
+  recordChanged(types: [String!]!): RecordChange!
+  """
+  Changes of leads; with filter (a react-querybuilder rule group, as on
+  leads(filter:)) only of the leads that match it after the change.
+  Deletions are always sent. Needs lead.read.
+  """
+  leadChanged(filter: Map): LeadChange!
+  "Runs of one automation. Needs automation.read."
+  automationRunChanged(automation: ID!): AutomationRunChange!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.
 
 "The authenticated user of the request and their tenant."
@@ -18856,6 +19086,20 @@ func (ec *executionContext) childFields_AutomationRun(ctx context.Context, field
 		return ec.fieldContext_AutomationRun_steps(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AutomationRun", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRunChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_AutomationRunChange_runId(ctx, field)
+	case "automationId":
+		return ec.fieldContext_AutomationRunChange_automationId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_AutomationRunChange_occurredAt(ctx, field)
+	case "run":
+		return ec.fieldContext_AutomationRunChange_run(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRunChange", field.Name)
 }
 
 func (ec *executionContext) childFields_AutomationRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19742,6 +19986,22 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Lead", field.Name)
 }
 
+func (ec *executionContext) childFields_LeadChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventId":
+		return ec.fieldContext_LeadChange_eventId(ctx, field)
+	case "topic":
+		return ec.fieldContext_LeadChange_topic(ctx, field)
+	case "leadId":
+		return ec.fieldContext_LeadChange_leadId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LeadChange_occurredAt(ctx, field)
+	case "lead":
+		return ec.fieldContext_LeadChange_lead(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadChange", field.Name)
+}
+
 func (ec *executionContext) childFields_LeadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -20210,6 +20470,24 @@ func (ec *executionContext) childFields_ProductThirdPartyID(ctx context.Context,
 		return ec.fieldContext_ProductThirdPartyID_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductThirdPartyID", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventId":
+		return ec.fieldContext_RecordChange_eventId(ctx, field)
+	case "topic":
+		return ec.fieldContext_RecordChange_topic(ctx, field)
+	case "recordType":
+		return ec.fieldContext_RecordChange_recordType(ctx, field)
+	case "recordId":
+		return ec.fieldContext_RecordChange_recordId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_RecordChange_occurredAt(ctx, field)
+	case "record":
+		return ec.fieldContext_RecordChange_record(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -246,6 +246,9 @@ type StatusInput struct {
 	IsActive *bool        `json:"isActive,omitempty"`
 }
 
+type Subscription struct {
+}
+
 // A task create or update; on update, omitted fields keep their value and null clears an optional one.
 type TaskInput struct {
 	Title *string `json:"title,omitempty"`

@@ -77,12 +77,16 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	mux.Handle("GET /playground/", pg)
 
 	failures := newAuthFailures(cfg.Limits)
+	keys := auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db))
 	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), func(w http.ResponseWriter, r *http.Request, status int, msg string) {
 		if status == http.StatusUnauthorized {
 			failures.failed(r)
 		}
 		writeAuthError(w, r, status, msg)
-	}, auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db)))
+	}, keys)
+	// A GraphQL websocket authenticates in its connection_init message
+	// (browsers cannot set headers on one), with the same checks.
+	authn = orWebSocket(authn, auth.NewAuthenticator(cfg.Verifier, resolver(cfg.Logger, db), keys))
 	perViewer := rateLimit(cfg.Limits)
 	cfg.Idempotency.Logger = cfg.Logger
 	idem := idempotency.Middleware(db, cfg.Idempotency)

@@ -167,6 +167,10 @@ func shedLoad(n int, route func(*http.Request) string) func(http.Handler) http.H
 		}
 		slots := make(chan struct{}, n)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if IsWebSocket(r) { // held open for hours: bounded per user by the GraphQL layer instead
+				next.ServeHTTP(w, r)
+				return
+			}
 			select {
 			case slots <- struct{}{}:
 				defer func() { <-slots }()
@@ -187,6 +191,10 @@ func withDeadline(d time.Duration, log *slog.Logger) func(http.Handler) http.Han
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if IsWebSocket(r) { // a live connection; each event's reads are short
+				next.ServeHTTP(w, r)
+				return
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -68,13 +68,10 @@ func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter, opts ...Opti
 	if v == nil || resolve == nil {
 		panic("auth.Middleware: nil Verifier or Resolver")
 	}
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
 	if onError == nil {
 		onError = WriteError
 	}
+	authenticate := NewAuthenticator(v, resolve, opts...)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			raw, present, ok := bearerToken(r)
@@ -92,34 +89,13 @@ func Middleware(v *Verifier, resolve Resolver, onError ErrorWriter, opts ...Opti
 				return
 			}
 			ctx := r.Context()
-			if o.keys != nil && strings.HasPrefix(raw, o.keyPrefix) {
-				vw, err := o.keys(ctx, raw)
-				if err != nil && !errors.Is(err, ErrInvalidToken) {
-					w.Header().Set("Retry-After", "1")
-					onError(w, r, http.StatusServiceUnavailable, MsgUnavailable)
-					return
-				}
-				if err != nil || vw == nil {
-					invalid()
-					return
-				}
-				next.ServeHTTP(w, r.WithContext(viewer.NewContext(ctx, vw)))
-				return
-			}
-			claims, err := v.Verify(ctx, raw)
-			if err != nil {
-				invalid()
-				return
-			}
-			vw, err := resolve(ctx, claims)
+			vw, _, err := authenticate(ctx, raw)
 			if err != nil && !errors.Is(err, ErrInvalidToken) {
 				w.Header().Set("Retry-After", "1")
 				onError(w, r, http.StatusServiceUnavailable, MsgUnavailable)
 				return
 			}
-			// Fail closed on a nil viewer, and never let a resolver bug put a
-			// different user or tenant in the context than the token names.
-			if err != nil || vw == nil || vw.UserID != claims.UserID || vw.TenantID != claims.TenantID {
+			if err != nil {
 				invalid()
 				return
 			}

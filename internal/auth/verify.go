@@ -31,6 +31,8 @@ type Claims struct {
 	UserID   uuid.UUID // sub
 	TenantID uuid.UUID // tid
 	IssuedAt time.Time // iat; zero when the token has none
+	// ExpiresAt is exp (required): a live subscription is closed then.
+	ExpiresAt time.Time
 }
 
 // tokenClaims is the wire form. TenantID is a string so that a malformed tid
@@ -148,6 +150,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	c := Claims{UserID: uid, TenantID: tid}
 	if tc.IssuedAt != nil {
 		c.IssuedAt = tc.IssuedAt.Time
+	}
+	if tc.ExpiresAt != nil {
+		c.ExpiresAt = tc.ExpiresAt.Time
 	}
 	return c, nil
 }

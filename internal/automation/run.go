@@ -416,6 +416,11 @@ func (w *walker) finish() error {
 	if err := upd.Exec(w.ctx); err != nil {
 		return err
 	}
+	if tell := w.rt.cfg.RunChanged; tell != nil {
+		if err := tell(w.ctx, w.tx, w.run.TenantID, w.run.ID, w.run.AutomationID); err != nil {
+			return err
+		}
+	}
 	if w.lead != nil && w.pos > 0 {
 		day := int(time.Since(w.lead.DateCreated) / (24 * time.Hour))
 		return w.tx.Lead.Update().Where(lead.ID(w.lead.ID)).SetAutomationDay(day).Exec(w.ctx)

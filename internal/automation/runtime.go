@@ -49,6 +49,9 @@ type Config struct {
 	// Records renders the record of a webhook delivery (rest.RecordShape);
 	// nil delivers events without it.
 	Records RecordRenderer
+	// RunChanged is told, in the run's transaction, that a run started,
+	// waits or ended (internal/live pushes it to subscriptions); nil: nobody.
+	RunChanged func(ctx context.Context, tx *ent.Client, tenant, run, automation uuid.UUID) error
 	Logger  *slog.Logger
 }
 

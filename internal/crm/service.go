@@ -24,6 +24,11 @@ type Service struct {
 	// *sql.Tx.
 	bound   bool
 	boundTx *sql.Tx
+	// afterCommit maps the client of each open transaction to the
+	// functions to run once it commits (AfterCommit); boundAfter is a
+	// bound Service's list, its transaction's.
+	afterCommit sync.Map
+	boundAfter  *[]func()
 }
 
 // NewService returns a Service over the ent client db.
@@ -51,6 +56,9 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) (err 
 	client := tx.Client()
 	s.sqlTxs.Store(client, captured.Tx)
 	defer s.sqlTxs.Delete(client)
+	after := &[]func(){}
+	s.afterCommit.Store(client, after)
+	defer s.afterCommit.Delete(client)
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
@@ -66,7 +74,28 @@ func (s *Service) inTx(ctx context.Context, fn func(tx *ent.Client) error) (err 
 	if err := tx.Commit(); err != nil {
 		return AsError(fmt.Errorf("commit: %w", err))
 	}
+	for _, f := range *after {
+		f()
+	}
 	return nil
+}
+
+// AfterCommit runs fn once the transaction of tx (a client of a
+// transaction this Service, or a Service bound to it, opened) has
+// committed, and never when it rolls back: live subscriptions are told of
+// a change only when others can read it. Outside such a transaction fn
+// runs at once.
+func (s *Service) AfterCommit(tx *ent.Client, fn func()) {
+	if s.bound && s.boundAfter != nil {
+		*s.boundAfter = append(*s.boundAfter, fn)
+		return
+	}
+	if v, ok := s.afterCommit.Load(tx); ok {
+		l := v.(*[]func())
+		*l = append(*l, fn)
+		return
+	}
+	fn()
 }
 
 // InTx runs fn in one transaction with a Service bound to it: the use cases
@@ -79,6 +108,9 @@ func (s *Service) InTx(ctx context.Context, fn func(bound *Service, sqlTx *sql.T
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
 		sqlTx := s.SQLTx(tx)
-		return fn(&Service{db: tx, hooks: s.hooks, bound: true, boundTx: sqlTx}, sqlTx)
+		after, _ := s.afterCommit.Load(tx)
+		bound := &Service{db: tx, hooks: s.hooks, bound: true, boundTx: sqlTx}
+		bound.boundAfter, _ = after.(*[]func())
+		return fn(bound, sqlTx)
 	})
 }
