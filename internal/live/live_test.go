@@ -25,6 +25,7 @@ import (
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/rest"
@@ -57,12 +58,26 @@ func start(t *testing.T, db *store.DB, limits graph.SubscriptionLimits) *instanc
 
 func startURL(t *testing.T, db *store.DB, url string, limits graph.SubscriptionLimits) *instance {
 	t.Helper()
+	return startWith(t, db, url, limits, false)
+}
+
+// startWith starts the automation runtime too when runtime is set.
+func startWith(t *testing.T, db *store.DB, url string, limits graph.SubscriptionLimits, runtime bool) *instance {
+	t.Helper()
 	svc := crm.NewService(db.Client)
 	bus := live.New(db, url, svc, limits.Buffer, quiet)
 	if err := bus.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(bus.Stop)
+	if runtime {
+		cfg := automation.DefaultConfig()
+		cfg.PollInterval, cfg.Logger, cfg.RunChanged = 50*time.Millisecond, quiet, bus.PublishRun
+		rt, err := automation.New(db, svc, cfg)
+		must(t, err)
+		must(t, rt.Start(context.Background()))
+		t.Cleanup(func() { _ = rt.Stop(context.Background()) })
+	}
 	srv := apptest.StartConfig(t, db, app.Config{}, map[string]http.Handler{
 		"/api/":    rest.New(svc, quiet),
 		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: quiet, Live: bus, Subscriptions: limits}),
@@ -408,4 +423,38 @@ func TestSubscriptionsAcrossInstances(t *testing.T) {
 	}
 	slices.Sort(lat)
 	t.Logf("change → event across instances (n=%d): p50 %s, p99 %s, max %s", n, lat[n/2], lat[n*99/100], lat[n-1])
+}
+
+// automationRunChanged pushes the runs of one automation as they finish.
+func TestAutomationRunChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		url := "sqlite"
+		if db.Dialect == "postgres" {
+			url = storetest.DBURL(t, db)
+		}
+		in := startWith(t, db, url, graph.SubscriptionLimits{}, true)
+		res := in.Do(http.MethodPost, "/api/automation", admin, map[string]any{"name": "Pushed", "automationTrigger": "lead.created",
+			"nodes": []any{map[string]any{"id": "start", "type": "trigger"}}, "edges": []any{}})
+		if res.Status != 200 {
+			t.Fatalf("automation: %d %s", res.Status, res.Body)
+		}
+		var a struct{ ID string }
+		res.JSON(t, &a)
+		c := in.dial(t)
+		must(t, c.init(in.Token(admin)))
+		c.send(map[string]any{"id": "runs2", "type": "subscribe", "payload": map[string]any{
+			"query": `subscription($a: ID!) { automationRunChanged(automation: $a) { runId run { status } } }`, "variables": map[string]any{"a": a.ID}}})
+		time.Sleep(100 * time.Millisecond)
+		in.createLead(t, admin, "demo-motors.test", "Runs pushed")
+		var ev struct {
+			AutomationRunChanged struct {
+				RunID string
+				Run   *struct{ Status string }
+			}
+		}
+		c.event("runs2", 20*time.Second, &ev)
+		if ev.AutomationRunChanged.Run == nil || ev.AutomationRunChanged.Run.Status != "DONE" {
+			t.Fatalf("run event %+v", ev)
+		}
+	})
 }
