@@ -52,7 +52,7 @@ type Config struct {
 	// RunChanged is told, in the run's transaction, that a run started,
 	// waits or ended (internal/live pushes it to subscriptions); nil: nobody.
 	RunChanged func(ctx context.Context, tx *ent.Client, tenant, run, automation uuid.UUID) error
-	Logger  *slog.Logger
+	Logger     *slog.Logger
 }
 
 // DefaultConfig is the configuration with every default.
