@@ -13998,7 +13998,8 @@ func (_m *WebhookAttemptQuery) Paginate(
 		return nil, err
 	}
 	conn := &WebhookAttemptConnection{Edges: []*WebhookAttemptEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
@@ -14348,7 +14349,8 @@ func (_m *WebhookEndpointQuery) Paginate(
 		return nil, err
 	}
 	conn := &WebhookEndpointConnection{Edges: []*WebhookEndpointEdge{}}
-	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	ignoredEdges := !hasCollectedField(ctx, edgesField) &&
+		!hasCollectedField(ctx, pageInfoField, "startCursor") && !hasCollectedField(ctx, pageInfoField, "endCursor")
 	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
 		hasPagination := after != nil || first != nil || before != nil || last != nil
 		if hasPagination || ignoredEdges {
