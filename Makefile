@@ -83,8 +83,19 @@ bench:
 		go run ./internal/bench/run -pg "$$($(PG) start)" $(BENCH_FLAGS); \
 	fi
 
-# Fault tests (also part of `make test`): database down, frozen, back;
-# startup waiting; idempotent retries; SQLite readiness. Needs PostgreSQL
-# like `make test` (CONECRM_TEST_DATABASE_URL).
+# Fault tests. The real-process suite (internal/chaos: the gateway built and
+# run as a process under write load through PostgreSQL restarts, a freeze,
+# kill -9, SQLite full disk and read-only directory) runs one short round in
+# `make test`; here every scenario runs three rounds (CONECRM_CHAOS=full),
+# with the proxy-based store and idempotency fault tests. Needs PostgreSQL
+# like `make test` (CONECRM_TEST_DATABASE_URL, else a throwaway cluster)
+# and root for the SQLite faults (tmpfs mount, unprivileged gateway).
 chaos:
-	go test -count=1 -v -run 'Frozen|Outage|OpenWait|Deadline|SQLiteReadiness|Concurrent|TakenOver|Repeat' ./internal/store ./internal/idempotency
+	@if [[ -z "$${CONECRM_TEST_DATABASE_URL:-}" ]]; then \
+		export CONECRM_PG_STATE=$$(mktemp /tmp/conecrm-pgstate-chaos.XXXXXX); \
+		trap '$(PG) stop >/dev/null || true; rm -f "$$CONECRM_PG_STATE"' EXIT; \
+		trap 'exit 130' INT TERM; \
+		CONECRM_TEST_DATABASE_URL=$$($(PG) start); export CONECRM_TEST_DATABASE_URL; \
+	fi; \
+	CONECRM_CHAOS=full go test -count=1 -v -timeout 30m -run 'Faults|Frozen|Outage|OpenWait|Deadline|SQLiteReadiness|Concurrent|TakenOver|Repeat' \
+		./internal/chaos ./internal/store ./internal/idempotency

@@ -364,11 +364,20 @@ func (m *middleware) run(w http.ResponseWriter, r *http.Request, next http.Handl
 	}
 	// Record the answer even when the client has gone: its retry wants it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	release := true
 	if keep(c.committed.Load(), rec) {
-		defer cancel()
-		if err := m.record(ctx, c, rec); err != nil {
+		err := m.record(ctx, c, rec)
+		// A transaction whose commit failed after its hook ran (a full
+		// disk, a read-only file) wrote nothing: its key is released like
+		// any failure's, so its retry runs again instead of replaying the
+		// failure.
+		release = errors.Is(err, errRolledBack)
+		if err != nil && !release {
 			m.cfg.Logger.ErrorContext(ctx, "idempotency: cannot record the answer", "key", c.key, "err", err)
 		}
+	}
+	if !release {
+		cancel()
 	} else {
 		// The failure is answered at once: when the database is what
 		// failed (frozen, down), releasing the key could take as long
@@ -410,6 +419,10 @@ func keep(committed bool, rec *recorder) bool {
 // recordedHeaders are the handler's headers a replay repeats.
 var recordedHeaders = []string{"Content-Type", "Location", "Cache-Control"}
 
+// errRolledBack: the request's hook marked its claim committed, but its
+// transaction did not commit (the claim row says so).
+var errRolledBack = errors.New("the request's transaction did not commit")
+
 func (m *middleware) record(ctx context.Context, c *claim, rec *recorder) error {
 	h := map[string]string{}
 	for _, k := range recordedHeaders {
@@ -418,13 +431,26 @@ func (m *middleware) record(ctx context.Context, c *claim, rec *recorder) error 
 		}
 	}
 	hj, _ := json.Marshal(h)
-	res, err := m.db.SQL.ExecContext(ctx, m.db.Rebind(`UPDATE idempotency_keys SET done = 1, status = ?, headers = ?, body = ?
-		WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ?`),
+	committed := c.committed.Load()
+	q := `UPDATE idempotency_keys SET done = 1, status = ?, headers = ?, body = ?
+		WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ?`
+	if committed {
+		q += ` AND committed = 1`
+	}
+	res, err := m.db.SQL.ExecContext(ctx, m.db.Rebind(q),
 		rec.status, string(hj), rec.body.Bytes(), c.tenant, c.user, c.key, c.owner)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
+		if committed {
+			var owner string
+			err := m.db.SQL.QueryRowContext(ctx, m.db.Rebind(`SELECT owner FROM idempotency_keys
+				WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND committed = 0`), c.tenant, c.user, c.key).Scan(&owner)
+			if err == nil && owner == c.owner {
+				return errRolledBack
+			}
+		}
 		return fmt.Errorf("claim of key %q was taken over", c.key)
 	}
 	return nil

@@ -195,6 +195,8 @@ type conn struct {
 	driver.Conn
 	nc  *watchedConn
 	bad atomic.Bool
+	sq  *sqliteConnector // SQLite: the connector, and the generation opened in
+	gen uint64
 }
 
 func (c *conn) use(ctx context.Context) {
@@ -204,8 +206,21 @@ func (c *conn) use(ctx context.Context) {
 }
 
 func (c *conn) note(err error) error {
-	if err != nil && c.nc == nil && sqliteBroken(err) {
+	if err != nil && c.sq != nil && sqliteBroken(err) {
 		c.bad.Store(true)
+		c.sq.broken(c.gen)
+	}
+	return err
+}
+
+// stale reports a connection of an SQLite generation that saw the file
+// broken.
+func (c *conn) stale() bool { return c.bad.Load() || c.sq != nil && c.sq.stale(c.gen) }
+
+func (c *conn) Close() error {
+	err := c.Conn.Close()
+	if c.sq != nil {
+		c.sq.closed(c.gen)
 	}
 	return err
 }
@@ -316,7 +331,7 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 // ResetSession runs when the pool hands the connection out again: the last
 // request's context no longer governs the socket.
 func (c *conn) ResetSession(ctx context.Context) error {
-	if c.bad.Load() {
+	if c.stale() {
 		return driver.ErrBadConn
 	}
 	if c.nc != nil {
@@ -330,7 +345,7 @@ func (c *conn) ResetSession(ctx context.Context) error {
 
 // IsValid is asked when the connection returns to the pool.
 func (c *conn) IsValid() bool {
-	if c.bad.Load() {
+	if c.stale() {
 		return false
 	}
 	if v, ok := c.Conn.(driver.Validator); ok {
@@ -379,17 +394,79 @@ func IsStorageFull(err error) bool {
 }
 
 // sqliteConnector opens SQLite connections wrapped in conn.
+//
+// SQLite shares a file's locks and shared memory (-shm) among all the
+// connections of a process: a connection opened beside one that found the
+// file read-only inherits that read-only state, and keeps it alive. So the
+// first storage error of a generation of connections ends the whole
+// generation: its idle connections are closed at once (drop), the others
+// as they return, and a new connection waits (a bounded while) until none
+// of an older generation is open, so it opens the file afresh.
 type sqliteConnector struct {
-	dsn string
-	drv driver.Driver // the registered "sqlite" driver, with its functions
+	dsn  string
+	drv  driver.Driver // the registered "sqlite" driver, with its functions
+	drop func()        // closes the pool's idle connections
+
+	mu   sync.Mutex
+	gen  uint64
+	open map[uint64]int // open connections by generation
 }
+
+// generationDrain bounds how long a new connection waits for the older
+// generation's connections to close (a request holding one finishes first).
+const generationDrain = 2 * time.Second
 
 func (c *sqliteConnector) Driver() driver.Driver { return c.drv }
 
-func (c *sqliteConnector) Connect(context.Context) (driver.Conn, error) {
-	inner, err := c.drv.Open(c.dsn)
-	if err != nil {
-		return nil, err
+func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	deadline := time.Now().Add(generationDrain)
+	for {
+		c.mu.Lock()
+		old := 0
+		for g, n := range c.open {
+			if g < c.gen {
+				old += n
+			}
+		}
+		if old == 0 || time.Now().After(deadline) || ctx.Err() != nil {
+			gen := c.gen
+			c.open[gen]++
+			c.mu.Unlock()
+			inner, err := c.drv.Open(c.dsn)
+			if err != nil {
+				c.closed(gen)
+				return nil, err
+			}
+			return &conn{Conn: inner, sq: c, gen: gen}, nil
+		}
+		c.mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
 	}
-	return &conn{Conn: inner}, nil
+}
+
+// broken ends generation gen (once).
+func (c *sqliteConnector) broken(gen uint64) {
+	c.mu.Lock()
+	ended := gen == c.gen
+	if ended {
+		c.gen++
+	}
+	c.mu.Unlock()
+	if ended && c.drop != nil {
+		go c.drop()
+	}
+}
+
+func (c *sqliteConnector) stale(gen uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return gen < c.gen
+}
+
+func (c *sqliteConnector) closed(gen uint64) {
+	c.mu.Lock()
+	if c.open[gen]--; c.open[gen] <= 0 {
+		delete(c.open, gen)
+	}
+	c.mu.Unlock()
 }

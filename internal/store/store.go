@@ -102,7 +102,10 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		}
 		drv := reg.Driver()
 		reg.Close()
-		db = sql.OpenDB(&sqliteConnector{dsn: dsn, drv: drv})
+		sc := &sqliteConnector{dsn: dsn, drv: drv, open: map[uint64]int{}}
+		db = sql.OpenDB(sc)
+		pool, idle := db, o.MaxIdleConns
+		sc.drop = func() { pool.SetMaxIdleConns(0); pool.SetMaxIdleConns(idle) }
 	}
 	db.SetMaxOpenConns(o.MaxOpenConns)
 	db.SetMaxIdleConns(o.MaxIdleConns)
