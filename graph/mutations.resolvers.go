@@ -19,7 +19,7 @@ func (r *mutationResolver) CreateAccount(ctx context.Context, input model.Accoun
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Account](ctx, r.client, a.ID)
+	return a, nil
 }
 
 func (r *mutationResolver) UpdateAccount(ctx context.Context, id uuid.UUID, input model.AccountInput) (*ent.Account, error) {
@@ -27,7 +27,7 @@ func (r *mutationResolver) UpdateAccount(ctx context.Context, id uuid.UUID, inpu
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Account](ctx, r.client, a.ID)
+	return a, nil
 }
 
 func (r *mutationResolver) DeleteAccount(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -39,7 +39,7 @@ func (r *mutationResolver) CreateLead(ctx context.Context, input model.LeadInput
 	if err != nil {
 		return nil, inputError(err, leadFields)
 	}
-	return reload[*ent.Lead](ctx, r.client, l.ID)
+	return l, nil
 }
 
 func (r *mutationResolver) CopyLead(ctx context.Context, id uuid.UUID, input model.CopyLeadInput) (*ent.Lead, error) {
@@ -47,7 +47,7 @@ func (r *mutationResolver) CopyLead(ctx context.Context, id uuid.UUID, input mod
 	if err != nil {
 		return nil, inputError(err, leadFields)
 	}
-	return reload[*ent.Lead](ctx, r.client, l.ID)
+	return l, nil
 }
 
 func (r *mutationResolver) CreateTask(ctx context.Context, input model.TaskInput) (*ent.Task, error) {
@@ -55,7 +55,7 @@ func (r *mutationResolver) CreateTask(ctx context.Context, input model.TaskInput
 	if err != nil {
 		return nil, inputError(err, taskFields)
 	}
-	return reload[*ent.Task](ctx, r.client, t.ID)
+	return t.Task, nil
 }
 
 func (r *mutationResolver) UpdateTask(ctx context.Context, id uuid.UUID, input model.TaskInput) (*ent.Task, error) {
@@ -63,7 +63,7 @@ func (r *mutationResolver) UpdateTask(ctx context.Context, id uuid.UUID, input m
 	if err != nil {
 		return nil, inputError(err, taskFields)
 	}
-	return reload[*ent.Task](ctx, r.client, t.ID)
+	return t.Task, nil
 }
 
 func (r *mutationResolver) DeleteTask(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -75,7 +75,7 @@ func (r *mutationResolver) CreateStage(ctx context.Context, input model.StageInp
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.ConnectionStage](ctx, r.client, st.ID)
+	return st, nil
 }
 
 func (r *mutationResolver) UpdateStage(ctx context.Context, id uuid.UUID, input model.StageInput) (*ent.ConnectionStage, error) {
@@ -83,7 +83,7 @@ func (r *mutationResolver) UpdateStage(ctx context.Context, id uuid.UUID, input 
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.ConnectionStage](ctx, r.client, st.ID)
+	return st, nil
 }
 
 func (r *mutationResolver) DeleteStage(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -95,7 +95,7 @@ func (r *mutationResolver) CreateCustomField(ctx context.Context, input model.Cu
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.CustomField](ctx, r.client, f.ID)
+	return f, nil
 }
 
 func (r *mutationResolver) UpdateCustomField(ctx context.Context, id uuid.UUID, input model.CustomFieldInput) (*ent.CustomField, error) {
@@ -103,7 +103,7 @@ func (r *mutationResolver) UpdateCustomField(ctx context.Context, id uuid.UUID, 
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.CustomField](ctx, r.client, f.ID)
+	return f, nil
 }
 
 func (r *mutationResolver) DeleteCustomField(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -115,7 +115,7 @@ func (r *mutationResolver) CreateCustomLabel(ctx context.Context, value map[stri
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.CustomLabel](ctx, r.client, l.ID)
+	return l, nil
 }
 
 func (r *mutationResolver) UpdateCustomLabel(ctx context.Context, id uuid.UUID, value map[string]any) (*ent.CustomLabel, error) {
@@ -123,7 +123,7 @@ func (r *mutationResolver) UpdateCustomLabel(ctx context.Context, id uuid.UUID, 
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.CustomLabel](ctx, r.client, l.ID)
+	return l, nil
 }
 
 func (r *mutationResolver) DeleteCustomLabel(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -135,7 +135,7 @@ func (r *mutationResolver) CreateAutomation(ctx context.Context, input model.Aut
 	if err != nil {
 		return nil, inputError(err, automationFields)
 	}
-	return reload[*ent.Automation](ctx, r.client, a.ID)
+	return a.Automation, nil
 }
 
 func (r *mutationResolver) UpdateAutomation(ctx context.Context, id uuid.UUID, input model.AutomationInput) (*ent.Automation, error) {
@@ -143,7 +143,7 @@ func (r *mutationResolver) UpdateAutomation(ctx context.Context, id uuid.UUID, i
 	if err != nil {
 		return nil, inputError(err, automationFields)
 	}
-	return reload[*ent.Automation](ctx, r.client, a.ID)
+	return a.Automation, nil
 }
 
 func (r *mutationResolver) DuplicateAutomation(ctx context.Context, id uuid.UUID) (*ent.Automation, error) {
@@ -151,7 +151,7 @@ func (r *mutationResolver) DuplicateAutomation(ctx context.Context, id uuid.UUID
 	if err != nil {
 		return nil, err
 	}
-	return reload[*ent.Automation](ctx, r.client, a.ID)
+	return a.Automation, nil
 }
 
 func (r *mutationResolver) DeleteAutomation(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -163,7 +163,7 @@ func (r *mutationResolver) CreateSavedFilter(ctx context.Context, input model.Sa
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.SavedFilter](ctx, r.client, f.ID)
+	return f, nil
 }
 
 func (r *mutationResolver) UpdateSavedFilter(ctx context.Context, id uuid.UUID, input model.SavedFilterInput) (*ent.SavedFilter, error) {
@@ -171,7 +171,7 @@ func (r *mutationResolver) UpdateSavedFilter(ctx context.Context, id uuid.UUID, 
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.SavedFilter](ctx, r.client, f.ID)
+	return f, nil
 }
 
 func (r *mutationResolver) DeleteSavedFilter(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {

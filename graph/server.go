@@ -69,7 +69,7 @@ func NewHandler(cfg Config) http.Handler {
 		Resolvers: &Resolver{
 			client:       cfg.CRM.Client(),
 			crm:          cfg.CRM,
-			savedFilters: querybuilder.SavedFilters(cfg.CRM.Client()),
+			savedFilters: querybuilder.SavedFilters(cfg.CRM),
 			automation:   cfg.Automation,
 			live:         cfg.Live,
 			subLimits:    cfg.Subscriptions.orDefaults(),

@@ -95,10 +95,12 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 		if err != nil {
 			return err
 		}
-		out, err = loadAutomation(ctx, tx, created.ID)
-		return err
+		if out, err = loadAutomation(ctx, tx, created.ID); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordAutomation, "created", created.ID, nil, automationState(created))
 	})
-	return out, err
+	return out.unwrap(), err
 }
 
 // UpdateAutomation changes the given fields of an automation. Nodes and
@@ -147,10 +149,12 @@ func (s *Service) UpdateAutomation(ctx context.Context, id uuid.UUID, in Automat
 		if err := upd.Exec(ctx); err != nil {
 			return err
 		}
-		out, err = loadAutomation(ctx, tx, id)
-		return err
+		if out, err = loadAutomation(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordAutomation, "updated", id, automationState(cur), automationState(out.Automation))
 	})
-	return out, err
+	return out.unwrap(), err
 }
 
 // DuplicateAutomation copies an automation's trigger, graph and franchise
@@ -172,10 +176,14 @@ func (s *Service) DuplicateAutomation(ctx context.Context, id uuid.UUID) (Automa
 		if err != nil {
 			return err
 		}
-		out, err = loadAutomation(ctx, tx, created.ID)
-		return err
+		if out, err = loadAutomation(ctx, tx, created.ID); err != nil {
+			return err
+		}
+		ev := Event{Topic: RecordAutomation + ".created", RecordType: RecordAutomation, RecordID: created.ID,
+			Changes: diff(nil, automationState(created)), Data: map[string]any{"duplicatedFrom": id}}
+		return s.emit(ctx, tx, ev)
 	})
-	return out, err
+	return out.unwrap(), err
 }
 
 // DeleteAutomation soft-deletes an automation and its pending delayed runs,
@@ -185,7 +193,14 @@ func (s *Service) DeleteAutomation(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.Automation.Get(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := tx.Automation.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.emitChange(ctx, tx, RecordAutomation, "deleted", id, automationState(cur), nil); err != nil {
 			return err
 		}
 		if _, err := tx.DelayedAutomation.Delete().
@@ -244,6 +259,25 @@ func withAutomationFranchise(q *ent.AutomationQuery) *ent.AutomationQuery {
 			aq.Select(automation.FieldID, automation.FieldFranchiseID).Order(automation.ByDateCreated(), automation.ByID())
 		})
 	})
+}
+
+// automationState is an automation's API fields as its events report them.
+func automationState(a *ent.Automation) fields {
+	return fields{"name": a.Name, "automationTrigger": a.AutomationTrigger, "nodes": a.Nodes, "edges": a.FlowEdges,
+		"franchise": a.FranchiseID, "isActive": a.IsActive}
+}
+
+// unwrap detaches an automation read in a transaction from it (the answer
+// of a write outlives its transaction), its loaded franchise too.
+func (a Automation) unwrap() Automation {
+	if a.Automation == nil {
+		return a
+	}
+	a.Automation = a.Automation.Unwrap()
+	if f := a.Edges.Franchise; f != nil {
+		a.Edges.Franchise = f.Unwrap()
+	}
+	return a
 }
 
 func loadAutomation(ctx context.Context, db *ent.Client, id uuid.UUID) (Automation, error) {

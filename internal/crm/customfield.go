@@ -86,9 +86,20 @@ func (s *Service) CreateCustomField(ctx context.Context, in CustomFieldInput) (*
 			SetFieldType(customfield.FieldType(*in.FieldType)).
 			SetOptions(*in.Options).
 			Save(ctx)
-		return fieldNameTaken(err)
+		if err != nil {
+			return fieldNameTaken(err)
+		}
+		return s.emitChange(ctx, tx, RecordCustomField, "created", created.ID, nil, customFieldState(created))
 	})
-	return created, err
+	if err != nil {
+		return nil, err
+	}
+	return created.Unwrap(), nil
+}
+
+// customFieldState is a custom field's API fields as its events report them.
+func customFieldState(f *ent.CustomField) fields {
+	return fields{"entity": string(f.Entity), "fieldName": f.FieldName, "fieldType": string(f.FieldType), "options": f.Options}
 }
 
 // UpdateCustomField changes a field's name and options. Its entity and type
@@ -136,10 +147,15 @@ func (s *Service) UpdateCustomField(ctx context.Context, id uuid.UUID, in Custom
 		if in.Options != nil {
 			upd.SetOptions(*in.Options)
 		}
-		updated, err = upd.Save(ctx)
-		return fieldNameTaken(err)
+		if updated, err = upd.Save(ctx); err != nil {
+			return fieldNameTaken(err)
+		}
+		return s.emitChange(ctx, tx, RecordCustomField, "updated", id, customFieldState(cur), customFieldState(updated))
 	})
-	return updated, err
+	if err != nil {
+		return nil, err
+	}
+	return updated.Unwrap(), nil
 }
 
 // DeleteCustomField soft-deletes a field and all its values at once, so no
@@ -149,11 +165,17 @@ func (s *Service) DeleteCustomField(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.CustomField.Get(ctx, id)
+		if err != nil {
+			return err
+		}
 		if err := tx.CustomField.DeleteOneID(id).Exec(ctx); err != nil {
 			return err
 		}
-		_, err := tx.CustomFieldValue.Delete().Where(customfieldvalue.FieldIDEQ(id)).Exec(ctx)
-		return err
+		if _, err := tx.CustomFieldValue.Delete().Where(customfieldvalue.FieldIDEQ(id)).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordCustomField, "deleted", id, customFieldState(cur), nil)
 	})
 }
 

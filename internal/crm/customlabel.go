@@ -37,11 +37,19 @@ func (s *Service) CreateCustomLabel(ctx context.Context, value any) (*ent.Custom
 	if !ok || obj == nil {
 		return nil, errLabelValue
 	}
-	l, err := s.db.CustomLabel.Create().SetValue(obj).Save(ctx)
+	var out *ent.CustomLabel
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		l, err := tx.CustomLabel.Create().SetValue(obj).Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = l
+		return s.emitChange(ctx, tx, RecordCustomLabel, "created", l.ID, nil, fields{"value": l.Value})
+	})
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
-	return l, nil
+	return out.Unwrap(), nil
 }
 
 // UpdateCustomLabel replaces a label's value (a JSON object, as on create).
@@ -53,11 +61,21 @@ func (s *Service) UpdateCustomLabel(ctx context.Context, id uuid.UUID, value any
 	if !ok || obj == nil {
 		return nil, errLabelValue
 	}
-	l, err := s.db.CustomLabel.UpdateOneID(id).SetValue(obj).Save(ctx)
+	var out *ent.CustomLabel
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.CustomLabel.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if out, err = tx.CustomLabel.UpdateOneID(id).SetValue(obj).Save(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordCustomLabel, "updated", id, fields{"value": cur.Value}, fields{"value": out.Value})
+	})
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
-	return l, nil
+	return out.Unwrap(), nil
 }
 
 // DeleteCustomLabel soft-deletes a label.
@@ -65,10 +83,16 @@ func (s *Service) DeleteCustomLabel(ctx context.Context, id uuid.UUID) error {
 	if err := Require(ctx, PermCustomLabelManage); err != nil {
 		return err
 	}
-	if err := s.db.CustomLabel.DeleteOneID(id).Exec(ctx); err != nil {
-		return AsError(err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.CustomLabel.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.CustomLabel.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordCustomLabel, "deleted", id, fields{"value": cur.Value}, nil)
+	})
 }
 
 // ViewerTenant returns the viewer's tenant (custom labels embed it).

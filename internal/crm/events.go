@@ -34,6 +34,12 @@ const (
 	RecordAppointment = "appointment"
 	RecordFollowUp    = "followUp"
 	RecordPipeline    = "pipeline"
+	// Configuration records.
+	RecordStage       = "stage"
+	RecordCustomField = "customField"
+	RecordCustomLabel = "customLabel"
+	RecordAutomation  = "automation"
+	RecordSavedFilter = "savedFilter"
 )
 
 // Change is one field's value before and after a write (nil when absent:

@@ -25,6 +25,8 @@ import (
 // filters. Another tenant's filter is NotFound, like an unknown id.
 type SavedFilters struct {
 	DB *ent.Client
+	// Svc runs the writes: their transaction and domain events.
+	Svc *Service
 	// Check validates value, a JSON query, for module. It is the query
 	// builder's (see querybuilder.SavedFilters); crm cannot import it, since
 	// the query builder reports crm errors.
@@ -104,79 +106,102 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 	if err := s.check(ctx, *in.Module, *in.Value); err != nil {
 		return nil, err
 	}
-	c := s.DB.SavedFilter.Create().
-		SetName(strings.TrimSpace(*in.Name)).SetModule(*in.Module).SetValue(*in.Value).
-		SetOwnerID(viewer.FromContext(ctx).UserID).SetPrivate(true)
-	if in.Private != nil {
-		c.SetPrivate(*in.Private)
-	}
-	f, err := c.Save(ctx)
+	var out *ent.SavedFilter
+	err := s.Svc.inTx(ctx, func(tx *ent.Client) error {
+		c := tx.SavedFilter.Create().
+			SetName(strings.TrimSpace(*in.Name)).SetModule(*in.Module).SetValue(*in.Value).
+			SetOwnerID(viewer.FromContext(ctx).UserID).SetPrivate(true)
+		if in.Private != nil {
+			c.SetPrivate(*in.Private)
+		}
+		f, err := c.Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = f
+		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "created", f.ID, nil, savedFilterState(f))
+	})
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
-	return f, nil
+	return out.Unwrap(), nil
+}
+
+// savedFilterState is a saved filter's API fields as its events report them.
+func savedFilterState(f *ent.SavedFilter) fields {
+	return fields{"name": f.Name, "module": f.Module, "value": f.Value, "private": f.Private, "owner": f.OwnerID}
 }
 
 // Update changes the given fields of the viewer's own filter; a changed
 // module or value must still make a valid query.
 func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterInput) (*ent.SavedFilter, error) {
-	f, err := s.owned(ctx, id)
+	var out *ent.SavedFilter
+	err := s.Svc.inTx(ctx, func(tx *ent.Client) error {
+		f, err := s.owned(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		u := tx.SavedFilter.UpdateOne(f)
+		if in.Name != nil {
+			switch {
+			case strings.TrimSpace(*in.Name) == "":
+				return FieldError("name", "This value should not be blank.")
+			case strings.ContainsRune(*in.Name, 0):
+				return FieldError("name", "must not contain NUL characters")
+			}
+			u.SetName(strings.TrimSpace(*in.Name))
+		}
+		module, value := f.Module, f.Value
+		if in.Module != nil {
+			module = *in.Module
+			u.SetModule(module)
+		}
+		if in.Value != nil {
+			value = *in.Value
+			u.SetValue(value)
+		}
+		if in.Module != nil || in.Value != nil {
+			if err := s.check(ctx, module, value); err != nil {
+				return err
+			}
+		}
+		if in.Private != nil {
+			u.SetPrivate(*in.Private)
+		}
+		if out, err = u.Save(ctx); err != nil {
+			return err
+		}
+		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "updated", id, savedFilterState(f), savedFilterState(out))
+	})
 	if err != nil {
 		return nil, err
 	}
-	u := f.Update()
-	if in.Name != nil {
-		switch {
-		case strings.TrimSpace(*in.Name) == "":
-			return nil, FieldError("name", "This value should not be blank.")
-		case strings.ContainsRune(*in.Name, 0):
-			return nil, FieldError("name", "must not contain NUL characters")
-		}
-		u.SetName(strings.TrimSpace(*in.Name))
-	}
-	module, value := f.Module, f.Value
-	if in.Module != nil {
-		module = *in.Module
-		u.SetModule(module)
-	}
-	if in.Value != nil {
-		value = *in.Value
-		u.SetValue(value)
-	}
-	if in.Module != nil || in.Value != nil {
-		if err := s.check(ctx, module, value); err != nil {
-			return nil, err
-		}
-	}
-	if in.Private != nil {
-		u.SetPrivate(*in.Private)
-	}
-	if f, err = u.Save(ctx); err != nil {
-		return nil, AsError(err)
-	}
-	return f, nil
+	return out.Unwrap(), nil
 }
 
 // Delete deletes the viewer's own filter.
 func (s SavedFilters) Delete(ctx context.Context, id uuid.UUID) error {
-	f, err := s.owned(ctx, id)
-	if err != nil {
-		return err
-	}
-	if err := s.DB.SavedFilter.DeleteOne(f).Exec(ctx); err != nil {
-		return AsError(err)
-	}
-	return nil
+	return s.Svc.inTx(ctx, func(tx *ent.Client) error {
+		f, err := s.owned(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.SavedFilter.DeleteOne(f).Exec(ctx); err != nil {
+			return err
+		}
+		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "deleted", id, savedFilterState(f), nil)
+	})
 }
 
-// owned returns filter id when the viewer may write it: they own it.
-func (s SavedFilters) owned(ctx context.Context, id uuid.UUID) (*ent.SavedFilter, error) {
+// owned reads filter id in the write's transaction when the viewer may
+// write it: they own it.
+func (s SavedFilters) owned(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.SavedFilter, error) {
 	if err := Require(ctx, PermSavedFilterWrite); err != nil {
 		return nil, err
 	}
-	f, err := s.DB.SavedFilter.Get(ctx, id)
+	f, err := tx.SavedFilter.Get(ctx, id)
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
 	if f.OwnerID != viewer.FromContext(ctx).UserID {
 		return nil, Errorf(Forbidden, "Access denied")

@@ -13,7 +13,7 @@ import (
 
 func TestSavedFilterRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		svc := querybuilder.SavedFilters(db.Client)
+		svc := querybuilder.SavedFilters(crm.NewService(db.Client))
 		owner := viewerCtx(t, db, "sales1@demo-motors.test")
 		colleague := viewerCtx(t, db, "manager@demo-motors.test")
 		stranger := viewerCtx(t, db, "admin@northwind-auto.test")

@@ -42,7 +42,8 @@ func (s *Service) Stage(ctx context.Context, id uuid.UUID) (*ent.ConnectionStage
 	return st, nil
 }
 
-// CreateStage creates a stage named name (required, not blank).
+// CreateStage creates a stage named name (required, not blank); emits
+// stage.created.
 func (s *Service) CreateStage(ctx context.Context, name *string) (*ent.ConnectionStage, error) {
 	if err := Require(ctx, PermStageManage); err != nil {
 		return nil, err
@@ -50,14 +51,23 @@ func (s *Service) CreateStage(ctx context.Context, name *string) (*ent.Connectio
 	if msg := nameProblem(name, true); msg != "" {
 		return nil, FieldError("name", msg)
 	}
-	st, err := s.db.ConnectionStage.Create().SetName(*name).Save(ctx)
+	var out *ent.ConnectionStage
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		st, err := tx.ConnectionStage.Create().SetName(*name).Save(ctx)
+		if err != nil {
+			return err
+		}
+		out = st
+		return s.emitChange(ctx, tx, RecordStage, "created", st.ID, nil, fields{"name": st.Name})
+	})
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
-	return st, nil
+	return out.Unwrap(), nil
 }
 
-// UpdateStage renames a stage; a nil name leaves it unchanged.
+// UpdateStage renames a stage; a nil name leaves it unchanged. Emits
+// stage.updated when the name changed.
 func (s *Service) UpdateStage(ctx context.Context, id uuid.UUID, name *string) (*ent.ConnectionStage, error) {
 	if err := Require(ctx, PermStageManage); err != nil {
 		return nil, err
@@ -65,26 +75,37 @@ func (s *Service) UpdateStage(ctx context.Context, id uuid.UUID, name *string) (
 	if msg := nameProblem(name, false); msg != "" {
 		return nil, FieldError("name", msg)
 	}
-	upd := s.db.ConnectionStage.UpdateOneID(id)
-	if name != nil {
-		upd.SetName(*name)
-	}
-	st, err := upd.Save(ctx)
+	var out *ent.ConnectionStage
+	err := s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.ConnectionStage.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		upd := tx.ConnectionStage.UpdateOneID(id)
+		if name != nil {
+			upd.SetName(*name)
+		}
+		if out, err = upd.Save(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordStage, "updated", id, fields{"name": cur.Name}, fields{"name": out.Name})
+	})
 	if err != nil {
-		return nil, AsError(err)
+		return nil, err
 	}
-	return st, nil
+	return out.Unwrap(), nil
 }
 
 // DeleteStage soft-deletes a stage that no live lead is on and no pipeline
 // includes; a used stage is a Conflict, since deleting it would leave leads
-// on, or pipelines pointing at, a stage nobody can see.
+// on, or pipelines pointing at, a stage nobody can see. Emits stage.deleted.
 func (s *Service) DeleteStage(ctx context.Context, id uuid.UUID) error {
 	if err := Require(ctx, PermStageManage); err != nil {
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
-		if _, err := tx.ConnectionStage.Get(ctx, id); err != nil {
+		st, err := tx.ConnectionStage.Get(ctx, id)
+		if err != nil {
 			return err
 		}
 		leads, err := tx.Lead.Query().Where(lead.StageID(id)).Count(ctx)
@@ -98,7 +119,10 @@ func (s *Service) DeleteStage(ctx context.Context, id uuid.UUID) error {
 		if leads > 0 || pipelines > 0 {
 			return Errorf(Conflict, "Cannot delete stage that is used in connections or pipelines (%d connections, %d pipelines)", leads, pipelines)
 		}
-		return tx.ConnectionStage.DeleteOneID(id).Exec(ctx)
+		if err := tx.ConnectionStage.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordStage, "deleted", id, fields{"name": st.Name}, nil)
 	})
 }
 

@@ -52,10 +52,11 @@ func Check(ctx context.Context, client *ent.Client, entity string, query []byte)
 	return err
 }
 
-// SavedFilters returns the saved-filter service, validating values with
-// this package.
-func SavedFilters(client *ent.Client) crm.SavedFilters {
-	return crm.SavedFilters{DB: client, Check: func(ctx context.Context, module string, value []byte) error {
+// SavedFilters returns the saved-filter service of svc, validating values
+// with this package.
+func SavedFilters(svc *crm.Service) crm.SavedFilters {
+	client := svc.Client()
+	return crm.SavedFilters{DB: client, Svc: svc, Check: func(ctx context.Context, module string, value []byte) error {
 		return Check(ctx, client, module, value)
 	}}
 }
@@ -63,7 +64,7 @@ func SavedFilters(client *ent.Client) crm.SavedFilters {
 // SavedFilterPredicate compiles the saved filter id, which must be visible
 // to the viewer and be a filter of entity (GraphQL's savedFilter argument).
 func SavedFilterPredicate(ctx context.Context, client *ent.Client, entity string, id uuid.UUID) (func(*sql.Selector), error) {
-	f, err := SavedFilters(client).Get(ctx, id)
+	f, err := crm.SavedFilters{DB: client}.Get(ctx, id) // a read: no writes, no checks
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func (in savedFilterInput) domain() (crm.SavedFilterInput, error) {
 	return out, nil
 }
 
-func (s *Server) savedFilters() crm.SavedFilters { return querybuilder.SavedFilters(s.svc.Client()) }
+func (s *Server) savedFilters() crm.SavedFilters { return querybuilder.SavedFilters(s.svc) }
 
 func (s *Server) listSavedFilters(w http.ResponseWriter, r *http.Request) error {
 	rows, err := s.savedFilters().List(r.Context())
