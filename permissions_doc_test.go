@@ -102,9 +102,9 @@ func renderPermissionsDoc() string {
 	}
 
 	p("\n## Record rules\n\n")
-	p("- **Tasks.** A `USER` may update or delete a task only when it is assigned to them, or to a\n")
+	p("- **Tasks, appointments and follow-ups.** A `USER` may update, complete or delete one only when it is assigned to them, or to a\n")
 	p("  security group they are a member of, or when they created it; `MANAGER` and `ADMIN` users\n")
-	p("  may update or delete any task of the tenant. Otherwise `403 Access denied`.\n")
+	p("  may update or delete any of the tenant. Otherwise `403 Access denied`.\n")
 	p("- **Saved filters.** A filter is private (the default) or shared. A private filter is listed,\n")
 	p("  read, changed and deleted by its owner only — whatever the other user's type. A shared\n")
 	p("  filter is listed and read by every user of the tenant holding `saved_filter.read`, and\n")

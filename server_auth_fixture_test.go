@@ -258,6 +258,20 @@ func (f *tenantFixture) newTask(creator actor, assignee uuid.UUID) uuid.UUID {
 	return tk.ID
 }
 
+func (f *tenantFixture) newAppointment(creator actor, assignee uuid.UUID) uuid.UUID {
+	a, err := f.db.Appointment.Create().SetTenantID(f.id).SetTitle(f.name("Probe appointment")).SetAssigneeID(assignee).
+		SetCreatedByID(creator.id).SetContactID(f.contact).Save(f.sys)
+	f.must(err)
+	return a.ID
+}
+
+func (f *tenantFixture) newFollowUp(creator actor, assignee uuid.UUID) uuid.UUID {
+	u, err := f.db.FollowUp.Create().SetTenantID(f.id).SetTitle(f.name("Probe follow-up")).SetAssigneeID(assignee).
+		SetCreatedByID(creator.id).SetContactID(f.contact).Save(f.sys)
+	f.must(err)
+	return u.ID
+}
+
 func (f *tenantFixture) newStage() uuid.UUID {
 	s, err := f.db.ConnectionStage.Create().SetTenantID(f.id).SetName(f.name("Probe stage")).Save(f.sys)
 	f.must(err)

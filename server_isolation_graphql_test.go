@@ -170,6 +170,14 @@ func gqlRefs() []gqlRef {
 		{"updateTask id", "updateTask", func(o *tenantFixture) uuid.UUID { return o.newTask(o.admin, o.user.id) },
 			byID("updateTask", "TaskInput!", func(*tenantFixture) any { return map[string]any{"title": "Stolen"} })},
 		{"deleteTask id", "deleteTask", func(o *tenantFixture) uuid.UUID { return o.newTask(o.admin, o.user.id) }, byID("deleteTask", "", nil)},
+		{"updateAppointment id", "updateAppointment", func(o *tenantFixture) uuid.UUID { return o.newAppointment(o.admin, o.user.id) },
+			byID("updateAppointment", "AppointmentInput!", func(*tenantFixture) any { return map[string]any{"title": "Stolen"} })},
+		{"completeAppointment id", "completeAppointment", func(o *tenantFixture) uuid.UUID { return o.newAppointment(o.admin, o.user.id) }, byID("completeAppointment", "", nil)},
+		{"deleteAppointment id", "deleteAppointment", func(o *tenantFixture) uuid.UUID { return o.newAppointment(o.admin, o.user.id) }, byID("deleteAppointment", "", nil)},
+		{"updateFollowUp id", "updateFollowUp", func(o *tenantFixture) uuid.UUID { return o.newFollowUp(o.admin, o.user.id) },
+			byID("updateFollowUp", "FollowUpInput!", func(*tenantFixture) any { return map[string]any{"title": "Stolen"} })},
+		{"completeFollowUp id", "completeFollowUp", func(o *tenantFixture) uuid.UUID { return o.newFollowUp(o.admin, o.user.id) }, byID("completeFollowUp", "", nil)},
+		{"deleteFollowUp id", "deleteFollowUp", func(o *tenantFixture) uuid.UUID { return o.newFollowUp(o.admin, o.user.id) }, byID("deleteFollowUp", "", nil)},
 		{"updateStage id", "updateStage", func(o *tenantFixture) uuid.UUID { return o.newStage() }, byID("updateStage", "StageInput!", name)},
 		{"deleteStage id", "deleteStage", func(o *tenantFixture) uuid.UUID { return o.newStage() }, byID("deleteStage", "", nil)},
 		{"updateCustomField id", "updateCustomField", func(o *tenantFixture) uuid.UUID { return o.newCustomField() },
@@ -200,6 +208,10 @@ func gqlRefs() []gqlRef {
 		{"createTask assignee", "createTask", func(o *tenantFixture) uuid.UUID { return o.user.id }, in("createTask", "TaskInput!", task("assigneeID"))},
 		{"createTask contact", "createTask", func(o *tenantFixture) uuid.UUID { return o.contact }, in("createTask", "TaskInput!", task("contactID"))},
 		{"createTask connection", "createTask", func(o *tenantFixture) uuid.UUID { return o.lead }, in("createTask", "TaskInput!", task("connectionID"))},
+		{"createAppointment assignee", "createAppointment", func(o *tenantFixture) uuid.UUID { return o.user.id }, in("createAppointment", "AppointmentInput!", task("assigneeID"))},
+		{"createAppointment contact", "createAppointment", func(o *tenantFixture) uuid.UUID { return o.contact }, in("createAppointment", "AppointmentInput!", task("contactID"))},
+		{"createAppointment account", "createAppointment", func(o *tenantFixture) uuid.UUID { return o.newAccount() }, in("createAppointment", "AppointmentInput!", task("accountID"))},
+		{"createFollowUp connection", "createFollowUp", func(o *tenantFixture) uuid.UUID { return o.lead }, in("createFollowUp", "FollowUpInput!", task("connectionID"))},
 		{"createAutomation franchise", "createAutomation", func(o *tenantFixture) uuid.UUID { return o.franchise },
 			in("createAutomation", "AutomationInput!", func(_ *tenantFixture, ref uuid.UUID) any {
 				return map[string]any{"name": "Isolation", "automationTrigger": "lead.created", "franchiseID": ref}
@@ -241,8 +253,9 @@ func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
 	})
 }
 
-// The task record rule holds on GraphQL too: a USER cannot change or
-// delete a colleague's task (FORBIDDEN, nothing written); a MANAGER can.
+// The task record rule holds on GraphQL too, for tasks, appointments and
+// follow-ups: a USER cannot change or delete a colleague's (FORBIDDEN,
+// nothing written); a MANAGER can.
 func TestGraphQLTaskRecordRule(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -254,16 +267,25 @@ func TestGraphQLTaskRecordRule(t *testing.T) {
 		if !mutationLanded(g, f.admin, "updateTask") {
 			t.Fatal("updateTask has not landed")
 		}
-		for _, q := range []string{
-			`mutation($id: ID!) { updateTask(id: $id, input: {title: "Mine now"}) { id } }`,
-			`mutation($id: ID!) { deleteTask(id: $id) }`,
+		for _, c := range []struct {
+			q   string
+			rec func(actor, uuid.UUID) uuid.UUID
+		}{
+			{`mutation($id: ID!) { updateTask(id: $id, input: {title: "Mine now"}) { id } }`, f.newTask},
+			{`mutation($id: ID!) { deleteTask(id: $id) }`, f.newTask},
+			{`mutation($id: ID!) { updateAppointment(id: $id, input: {title: "Mine now"}) { id } }`, f.newAppointment},
+			{`mutation($id: ID!) { completeAppointment(id: $id) { id } }`, f.newAppointment},
+			{`mutation($id: ID!) { deleteAppointment(id: $id) }`, f.newAppointment},
+			{`mutation($id: ID!) { updateFollowUp(id: $id, input: {title: "Mine now"}) { id } }`, f.newFollowUp},
+			{`mutation($id: ID!) { completeFollowUp(id: $id) { id } }`, f.newFollowUp},
+			{`mutation($id: ID!) { deleteFollowUp(id: $id) }`, f.newFollowUp},
 		} {
-			id := f.newTask(f.admin, f.sales1.id)
+			id := c.rec(f.admin, f.sales1.id)
 			before := storetest.TakeSnapshot(t, db)
-			res, out := g.graphql(f.user, q, map[string]any{"id": id})
+			res, out := g.graphql(f.user, c.q, map[string]any{"id": id})
 			forbidden(t, f.user.name, res.Status, out, res.Body)
 			storetest.NothingWritten(t, db, before)
-			if res, out := g.graphql(f.manager, q, map[string]any{"id": f.newTask(f.admin, f.sales1.id)}); len(out.Errors) > 0 {
+			if res, out := g.graphql(f.manager, c.q, map[string]any{"id": c.rec(f.admin, f.sales1.id)}); len(out.Errors) > 0 {
 				t.Errorf("as MANAGER: %s", res.Body)
 			}
 		}

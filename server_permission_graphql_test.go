@@ -83,6 +83,31 @@ var graphqlMutations = []gqlMutation{
 	{name: "deleteTask", perm: crm.PermTaskDelete, rule: ruleTask, op: withID("", "deleteTask", "",
 		func(f *tenantFixture, a actor) uuid.UUID { return f.newTask(a, a.id) }, nil)},
 
+	{name: "createAppointment", perm: crm.PermEventWrite, op: create("AppointmentInput!", "createAppointment", "{ id }",
+		func(f *tenantFixture, a actor) any {
+			return map[string]any{"title": f.name("GraphQL appointment"), "assigneeID": a.id}
+		})},
+	{name: "updateAppointment", perm: crm.PermEventWrite, rule: ruleTask, op: withID("AppointmentInput!", "updateAppointment", "{ id }",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newAppointment(a, a.id) },
+		func(f *tenantFixture, _ actor) any {
+			return map[string]any{"title": f.name("Retitled"), "noShow": true}
+		})},
+	{name: "completeAppointment", perm: crm.PermEventWrite, rule: ruleTask, op: withID("", "completeAppointment", "{ id taskDone }",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newAppointment(a, a.id) }, nil)},
+	{name: "deleteAppointment", perm: crm.PermEventDelete, rule: ruleTask, op: withID("", "deleteAppointment", "",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newAppointment(a, a.id) }, nil)},
+	{name: "createFollowUp", perm: crm.PermEventWrite, op: create("FollowUpInput!", "createFollowUp", "{ id }",
+		func(f *tenantFixture, a actor) any {
+			return map[string]any{"title": f.name("GraphQL follow-up"), "assigneeID": a.id}
+		})},
+	{name: "updateFollowUp", perm: crm.PermEventWrite, rule: ruleTask, op: withID("FollowUpInput!", "updateFollowUp", "{ id }",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newFollowUp(a, a.id) },
+		func(f *tenantFixture, _ actor) any { return map[string]any{"title": f.name("Retitled")} })},
+	{name: "completeFollowUp", perm: crm.PermEventWrite, rule: ruleTask, op: withID("", "completeFollowUp", "{ id taskDone }",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newFollowUp(a, a.id) }, nil)},
+	{name: "deleteFollowUp", perm: crm.PermEventDelete, rule: ruleTask, op: withID("", "deleteFollowUp", "",
+		func(f *tenantFixture, a actor) uuid.UUID { return f.newFollowUp(a, a.id) }, nil)},
+
 	{name: "createStage", perm: crm.PermStageManage, op: create("StageInput!", "createStage", "{ id }",
 		func(f *tenantFixture, _ actor) any { return map[string]any{"name": f.name("GraphQL stage")} })},
 	{name: "updateStage", perm: crm.PermStageManage, op: withID("StageInput!", "updateStage", "{ id }",

@@ -185,3 +185,25 @@ var (
 	taskFields       = map[string]string{"assignee": "assigneeID", "contact": "contactID", "account": "accountID", "connection": "connectionID"}
 	automationFields = map[string]string{"franchise": "franchiseID", "trigger": "automationTrigger"}
 )
+
+func appointmentInput(in model.AppointmentInput) crm.AppointmentInput {
+	return crm.AppointmentInput{
+		EventInput: followUpInput(model.FollowUpInput{
+			Title: in.Title, AssigneeID: in.AssigneeID, Start: in.Start, End: in.End, Note: in.Note,
+			ContactID: in.ContactID, AccountID: in.AccountID, ConnectionID: in.ConnectionID, TaskDone: in.TaskDone,
+			CustomFieldValues: in.CustomFieldValues,
+		}),
+		Type: opt(in.Type, same), NoShow: in.NoShow, CustomerConfirmed: in.CustomerConfirmed,
+		Canceled: in.Canceled, URL: opt(in.URL, same),
+	}
+}
+
+func followUpInput(in model.FollowUpInput) crm.EventInput {
+	return crm.EventInput{
+		Title: in.Title, AssigneeID: in.AssigneeID, TaskDone: in.TaskDone,
+		Start: opt(in.Start, same), End: opt(in.End, same), Note: opt(in.Note, same),
+		ContactID: opt(in.ContactID, same), AccountID: opt(in.AccountID, same),
+		ConnectionID:      opt(in.ConnectionID, same),
+		CustomFieldValues: customFieldValues(in.CustomFieldValues),
+	}
+}

@@ -60,6 +60,29 @@ type AccountInput struct {
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
+// An appointment create or update: omitted fields keep their value, null clears an optional one.
+type AppointmentInput struct {
+	Title *string `json:"title,omitempty"`
+	// A user or a security group of the tenant.
+	AssigneeID   *uuid.UUID                    `json:"assigneeID,omitempty"`
+	Start        graphql.Omittable[*time.Time] `json:"start,omitempty"`
+	End          graphql.Omittable[*time.Time] `json:"end,omitempty"`
+	Note         graphql.Omittable[*string]    `json:"note,omitempty"`
+	ContactID    graphql.Omittable[*uuid.UUID] `json:"contactID,omitempty"`
+	AccountID    graphql.Omittable[*uuid.UUID] `json:"accountID,omitempty"`
+	ConnectionID graphql.Omittable[*uuid.UUID] `json:"connectionID,omitempty"`
+	TaskDone     *bool                         `json:"taskDone,omitempty"`
+	// The type of appointment (free text); null or empty clears it.
+	Type              graphql.Omittable[*string] `json:"type,omitempty"`
+	NoShow            *bool                      `json:"noShow,omitempty"`
+	CustomerConfirmed *bool                      `json:"customerConfirmed,omitempty"`
+	Canceled          *bool                      `json:"canceled,omitempty"`
+	// An absolute http(s) URL; null or empty clears it.
+	URL graphql.Omittable[*string] `json:"url,omitempty"`
+	// Replaces the value of each given appointment custom field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+}
+
 // An automation create or update; on update, omitted fields keep their value and a null franchiseID clears it.
 type AutomationInput struct {
 	Name              *string                       `json:"name,omitempty"`
@@ -151,6 +174,22 @@ type DepartmentInput struct {
 	// The round-robin group the department's new leads are assigned by.
 	SecurityGroupID *uuid.UUID `json:"securityGroupID,omitempty"`
 	IsActive        *bool      `json:"isActive,omitempty"`
+}
+
+// A follow-up create or update: omitted fields keep their value, null clears an optional one.
+type FollowUpInput struct {
+	Title *string `json:"title,omitempty"`
+	// A user or a security group of the tenant.
+	AssigneeID   *uuid.UUID                    `json:"assigneeID,omitempty"`
+	Start        graphql.Omittable[*time.Time] `json:"start,omitempty"`
+	End          graphql.Omittable[*time.Time] `json:"end,omitempty"`
+	Note         graphql.Omittable[*string]    `json:"note,omitempty"`
+	ContactID    graphql.Omittable[*uuid.UUID] `json:"contactID,omitempty"`
+	AccountID    graphql.Omittable[*uuid.UUID] `json:"accountID,omitempty"`
+	ConnectionID graphql.Omittable[*uuid.UUID] `json:"connectionID,omitempty"`
+	TaskDone     *bool                         `json:"taskDone,omitempty"`
+	// Replaces the value of each given followup custom field; an empty value removes it.
+	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
 // A franchise create or update.

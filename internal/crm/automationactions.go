@@ -20,7 +20,7 @@ type FollowUpInput struct {
 }
 
 // CreateAutomationFollowUp creates a follow-up marked fromAutomation on a
-// lead of the tenant.
+// lead of the tenant; emits followUp.created.
 func (s *Service) CreateAutomationFollowUp(ctx context.Context, in FollowUpInput) (*ent.FollowUp, error) {
 	var out *ent.FollowUp
 	err := s.inTx(ctx, func(tx *ent.Client) error {
@@ -31,7 +31,14 @@ func (s *Service) CreateAutomationFollowUp(ctx context.Context, in FollowUpInput
 		out, err = tx.FollowUp.Create().SetConnectionID(l.ID).SetNillableContactID(l.ContactID).
 			SetNillableAccountID(l.AccountID).SetTitle(in.Title).SetNote(in.Note).SetAssigneeID(in.AssigneeID).
 			SetStart(in.Due).SetFromAutomation(true).Save(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		_, _, after, err := followUpKind.read(ctx, tx, out.ID)
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, Event{Topic: RecordFollowUp + ".created", RecordType: RecordFollowUp, RecordID: out.ID, Changes: diff(nil, after)})
 	})
 	return out, err
 }

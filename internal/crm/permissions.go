@@ -20,6 +20,8 @@ const (
 	PermTaskWrite         = "task.write"
 	PermTaskDelete        = "task.delete"
 	PermEventRead         = registry.PermEventRead
+	PermEventWrite        = "event.write"
+	PermEventDelete       = "event.delete"
 	PermStageRead         = registry.PermStageRead
 	PermStageManage       = "stage.manage"
 	PermAutomationRead    = registry.PermAutomationRead
@@ -56,6 +58,8 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermTaskWrite, "Create tasks; update tasks assigned to or created by oneself (any task for MANAGER)"},
 	{PermTaskDelete, "Delete tasks assigned to or created by oneself (any task for MANAGER)"},
 	{PermEventRead, "List and view appointments and follow-ups"},
+	{PermEventWrite, "Create appointments and follow-ups; update and complete those assigned to or created by oneself (any for MANAGER)"},
+	{PermEventDelete, "Delete appointments and follow-ups assigned to or created by oneself (any for MANAGER)"},
 	{PermStageRead, "List and view connection stages"},
 	{PermStageManage, "Create, update and delete connection stages"},
 	{PermAutomationRead, "List and view automations"},
@@ -83,7 +87,7 @@ var DefaultRoles = map[string][]string{
 	"Manager": {
 		PermAccountRead, PermAccountWrite, PermAccountDelete, PermContactRead, PermContactWrite,
 		PermContactDelete, PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermTaskRead, PermTaskWrite,
-		PermTaskDelete, PermEventRead, PermStageRead, PermStageManage, PermAutomationRead,
+		PermTaskDelete, PermEventRead, PermEventWrite, PermEventDelete, PermStageRead, PermStageManage, PermAutomationRead,
 		PermAutomationManage, PermCustomFieldRead, PermCustomFieldManage, PermCustomLabelRead,
 		PermCustomLabelManage, PermSavedFilterRead, PermSavedFilterWrite, PermProductRead,
 		PermUserRead, PermSettingsRead,
@@ -91,7 +95,7 @@ var DefaultRoles = map[string][]string{
 	"User": {
 		PermAccountRead, PermAccountWrite, PermContactRead, PermContactWrite, PermLeadRead,
 		PermLeadCreate, PermLeadCopy, PermTaskRead, PermTaskWrite, PermTaskDelete, PermEventRead,
-		PermStageRead, PermAutomationRead, PermCustomFieldRead, PermCustomLabelRead,
+		PermEventWrite, PermEventDelete, PermStageRead, PermAutomationRead, PermCustomFieldRead, PermCustomLabelRead,
 		PermSavedFilterRead, PermSavedFilterWrite, PermProductRead, PermUserRead, PermSettingsRead,
 	},
 }

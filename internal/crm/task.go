@@ -127,7 +127,7 @@ func (s *Service) UpdateTask(ctx context.Context, id uuid.UUID, in TaskInput) (*
 			return err
 		}
 		var v Validation
-		if err := in.check(ctx, tx, &v, t); err != nil {
+		if err := in.check(ctx, tx, &v, &span{t.Start, t.End}); err != nil {
 			return err
 		}
 		_, before, err := taskState(ctx, tx, id)
@@ -186,20 +186,31 @@ func ownTask(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Task, erro
 	if err != nil {
 		return nil, err
 	}
-	v := viewer.FromContext(ctx)
-	if v.Type == viewer.TypeManager || v.Type == viewer.TypeAdmin {
-		return t, nil
-	}
-	if v.IsMember(t.AssigneeID) || (t.CreatedByID != nil && *t.CreatedByID == v.UserID) {
-		return t, nil
-	}
-	return nil, &Error{Code: Forbidden, Message: "Access denied"}
+	return t, recordRule(ctx, t.AssigneeID, t.CreatedByID)
 }
 
+// recordRule is the USER record rule of tasks, appointments and follow-ups:
+// a USER may change one assigned to them (or to one of their groups) or
+// created by them; MANAGER and ADMIN any of the tenant. Forbidden otherwise.
+func recordRule(ctx context.Context, assignee uuid.UUID, createdBy *uuid.UUID) error {
+	v := viewer.FromContext(ctx)
+	if v.Type == viewer.TypeManager || v.Type == viewer.TypeAdmin {
+		return nil
+	}
+	if v.IsMember(assignee) || (createdBy != nil && *createdBy == v.UserID) {
+		return nil
+	}
+	return &Error{Code: Forbidden, Message: "Access denied"}
+}
+
+// span is the start and end of the task, appointment or follow-up being
+// updated.
+type span struct{ Start, End *time.Time }
+
 // check validates in into v against the tenant's records; current is the
-// task being updated (nil on create), whose values stand in for the fields
-// in leaves unchanged.
-func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, current *ent.Task) error {
+// span of the record being updated (nil on create), whose values stand in
+// for the dates in leaves unchanged.
+func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, current *span) error {
 	if in.Title != nil && blank(*in.Title) {
 		v.Add("title", msgBlank)
 	}
@@ -266,6 +277,37 @@ func isSecurityObject(ctx context.Context, tx *ent.Client, id uuid.UUID) (bool, 
 
 // apply writes the fields the client sent into m.
 func (in TaskInput) apply(m *ent.TaskMutation) {
+	in.applyBase(m)
+	if in.Type.Set {
+		if in.Type.Value == nil || *in.Type.Value == "" {
+			m.ClearType()
+		} else {
+			m.SetType(task.Type(*in.Type.Value))
+		}
+	}
+}
+
+// eventMutation is the EventBase setters shared by the task, appointment
+// and follow-up mutations.
+type eventMutation interface {
+	SetTitle(string)
+	SetAssigneeID(uuid.UUID)
+	SetTaskDone(bool)
+	SetNote(string)
+	SetStart(time.Time)
+	ClearStart()
+	SetEnd(time.Time)
+	ClearEnd()
+	SetContactID(uuid.UUID)
+	ClearContactID()
+	SetAccountID(uuid.UUID)
+	ClearAccountID()
+	SetConnectionID(uuid.UUID)
+	ClearConnectionID()
+}
+
+// applyBase writes the EventBase fields the client sent into m.
+func (in TaskInput) applyBase(m eventMutation) {
 	if in.Title != nil {
 		m.SetTitle(trim(*in.Title))
 	}
@@ -277,13 +319,6 @@ func (in TaskInput) apply(m *ent.TaskMutation) {
 	}
 	if in.Note.Set {
 		m.SetNote(trimOr(in.Note.Value, ""))
-	}
-	if in.Type.Set {
-		if in.Type.Value == nil || *in.Type.Value == "" {
-			m.ClearType()
-		} else {
-			m.SetType(task.Type(*in.Type.Value))
-		}
 	}
 	setOpt(in.Start, m.SetStart, m.ClearStart)
 	setOpt(in.End, m.SetEnd, m.ClearEnd)

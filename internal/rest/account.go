@@ -123,8 +123,9 @@ func (o *optContact) UnmarshalJSON(b []byte) error {
 type accountBody struct {
 	Name *string `json:"name"`
 	customerBody
-	PrimaryContact optContact     `json:"primaryContact"`
-	Contacts       *[]contactBody `json:"contacts"`
+	PrimaryContact    optContact       `json:"primaryContact"`
+	Contacts          *[]contactBody   `json:"contacts"`
+	CustomFieldValues customValuesBody `json:"customFieldValues"`
 }
 
 func (b accountBody) input() (crm.AccountInput, error) {
@@ -148,7 +149,9 @@ func (b accountBody) input() (crm.AccountInput, error) {
 		}
 		in.Contacts = &contacts
 	}
-	return in, nil
+	var err error
+	in.CustomFieldValues, err = b.CustomFieldValues.input()
+	return in, err
 }
 
 func decodeAccount(r *http.Request) (crm.AccountInput, error) {

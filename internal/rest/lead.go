@@ -17,27 +17,24 @@ func (s *Server) leadRoutes(mux *http.ServeMux) {
 
 // leadBody is the spec's LeadCreateRequest.
 type leadBody struct {
-	Subject                  *string `json:"subject"`
-	Department               *Ref    `json:"department"`
-	Contact                  *Ref    `json:"contact"`
-	Account                  *Ref    `json:"account"`
-	Source                   *Ref    `json:"source"`
-	Franchise                *Ref    `json:"franchise"`
-	Assignees                []Ref   `json:"assignees"`
-	MakeStr                  *string `json:"makeStr"`
-	ModelStr                 *string `json:"modelStr"`
-	YearStr                  *string `json:"yearStr"`
-	TrimStr                  *string `json:"trimStr"`
-	Description              *string `json:"description"`
-	Category                 *string `json:"category"`
-	UTMCampaign              *string `json:"utmCampaign"`
-	UTMSource                *string `json:"utmSource"`
-	CustomerInitiated        *bool   `json:"customerInitiated"`
-	LeadHandlingInstructions *string `json:"leadHandlingInstructions"`
-	CustomFieldValues        []struct {
-		Field *Ref    `json:"field"`
-		Value *string `json:"value"`
-	} `json:"customFieldValues"`
+	Subject                  *string          `json:"subject"`
+	Department               *Ref             `json:"department"`
+	Contact                  *Ref             `json:"contact"`
+	Account                  *Ref             `json:"account"`
+	Source                   *Ref             `json:"source"`
+	Franchise                *Ref             `json:"franchise"`
+	Assignees                []Ref            `json:"assignees"`
+	MakeStr                  *string          `json:"makeStr"`
+	ModelStr                 *string          `json:"modelStr"`
+	YearStr                  *string          `json:"yearStr"`
+	TrimStr                  *string          `json:"trimStr"`
+	Description              *string          `json:"description"`
+	Category                 *string          `json:"category"`
+	UTMCampaign              *string          `json:"utmCampaign"`
+	UTMSource                *string          `json:"utmSource"`
+	CustomerInitiated        *bool            `json:"customerInitiated"`
+	LeadHandlingInstructions *string          `json:"leadHandlingInstructions"`
+	CustomFieldValues        customValuesBody `json:"customFieldValues"`
 }
 
 func (b leadBody) input() (crm.LeadInput, error) {
@@ -67,20 +64,8 @@ func (b leadBody) input() (crm.LeadInput, error) {
 		}
 		in.AssigneeIDs = append(in.AssigneeIDs, id)
 	}
-	for i, v := range b.CustomFieldValues {
-		field := fmt.Sprintf("customFieldValues[%d].field", i)
-		if v.Field == nil {
-			return in, crm.FieldError(field, "This value should not be blank.")
-		}
-		id, err := parseID(field+".id", v.Field.ID)
-		if err != nil {
-			return in, err
-		}
-		value := ""
-		if v.Value != nil {
-			value = *v.Value
-		}
-		in.CustomFieldValues = append(in.CustomFieldValues, crm.CustomFieldValueInput{FieldID: id, Value: value})
+	if in.CustomFieldValues, err = b.CustomFieldValues.input(); err != nil {
+		return in, err
 	}
 	return in, nil
 }
@@ -140,4 +125,31 @@ func (s *Server) copyLead(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, Leads([]*ent.Lead{l})[0])
 	return nil
+}
+
+// customValuesBody is the customFieldValues of a lead, account or task
+// body: [{"field": {"id": …}, "value": "…"}]; an empty value removes it.
+type customValuesBody []struct {
+	Field *Ref    `json:"field"`
+	Value *string `json:"value"`
+}
+
+func (b customValuesBody) input() ([]crm.CustomFieldValueInput, error) {
+	var out []crm.CustomFieldValueInput
+	for i, v := range b {
+		field := fmt.Sprintf("customFieldValues[%d].field", i)
+		if v.Field == nil {
+			return nil, crm.FieldError(field, "This value should not be blank.")
+		}
+		id, err := parseID(field+".id", v.Field.ID)
+		if err != nil {
+			return nil, err
+		}
+		value := ""
+		if v.Value != nil {
+			value = *v.Value
+		}
+		out = append(out, crm.CustomFieldValueInput{FieldID: id, Value: value})
+	}
+	return out, nil
 }

@@ -15,7 +15,8 @@ func (s *Server) taskRoutes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/task/{task}", s.handle(StringErrors, s.deleteTask))
 }
 
-// taskBody is the spec's TaskRequest (ids are bare strings), plus taskDone.
+// taskBody is the spec's TaskRequest (ids are bare strings), plus taskDone
+// and customFieldValues (as on leads).
 type taskBody struct {
 	Type       nullable[string] `json:"type"`
 	Assignee   *string          `json:"assignee"`
@@ -27,6 +28,8 @@ type taskBody struct {
 	Account    nullable[string] `json:"account"`
 	Connection nullable[string] `json:"connection"`
 	TaskDone   *bool            `json:"taskDone"`
+	// CustomFieldValues replaces the value of each given task custom field.
+	CustomFieldValues customValuesBody `json:"customFieldValues"`
 }
 
 func (b taskBody) input() (crm.TaskInput, error) {
@@ -67,7 +70,8 @@ func (b taskBody) input() (crm.TaskInput, error) {
 		}
 		r.dst.Value = &id
 	}
-	return in, nil
+	in.CustomFieldValues, err = b.CustomFieldValues.input()
+	return in, err
 }
 
 func decodeTask(r *http.Request) (crm.TaskInput, error) {
