@@ -26,6 +26,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Account() AccountResolver
+	ApiKey() ApiKeyResolver
 	Appointment() AppointmentResolver
 	Automation() AutomationResolver
 	ConnectionStage() ConnectionStageResolver
@@ -108,6 +109,18 @@ type ComplexityRoot struct {
 	AccountEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		DateCreated func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		LastUsedAt  func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Prefix      func(childComplexity int) int
+		RevokedAt   func(childComplexity int) int
+		Role        func(childComplexity int) int
+		User        func(childComplexity int) int
 	}
 
 	Appointment struct {
@@ -332,6 +345,11 @@ type ComplexityRoot struct {
 	ContactEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreateApiKeyPayload struct {
+		APIKey func(childComplexity int) int
+		Secret func(childComplexity int) int
 	}
 
 	CreditAssessment struct {
@@ -683,6 +701,7 @@ type ComplexityRoot struct {
 		CompleteAppointment func(childComplexity int, id uuid.UUID) int
 		CompleteFollowUp    func(childComplexity int, id uuid.UUID) int
 		CopyLead            func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
+		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
 		CreateAccount       func(childComplexity int, input model.AccountInput) int
 		CreateAppointment   func(childComplexity int, input model.AppointmentInput) int
 		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
@@ -732,6 +751,7 @@ type ComplexityRoot struct {
 		ReactivateUser      func(childComplexity int, id uuid.UUID) int
 		RemovePipelineStage func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID) int
 		RenamePipeline      func(childComplexity int, id uuid.UUID, name string) int
+		RevokeAPIKey        func(childComplexity int, id uuid.UUID) int
 		TestAutomation      func(childComplexity int, id uuid.UUID, leadID uuid.UUID) int
 		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
 		UpdateAppointment   func(childComplexity int, id uuid.UUID, input model.AppointmentInput) int
@@ -959,6 +979,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys             func(childComplexity int) int
 		Accounts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Appointments        func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Automations         func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) int
@@ -1503,6 +1524,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AccountEdge.Node(childComplexity), true
+
+	case "ApiKey.dateCreated":
+		if e.ComplexityRoot.ApiKey.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.DateCreated(childComplexity), true
+	case "ApiKey.expiresAt":
+		if e.ComplexityRoot.ApiKey.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ExpiresAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.revokedAt":
+		if e.ComplexityRoot.ApiKey.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.RevokedAt(childComplexity), true
+	case "ApiKey.role":
+		if e.ComplexityRoot.ApiKey.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Role(childComplexity), true
+	case "ApiKey.user":
+		if e.ComplexityRoot.ApiKey.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.User(childComplexity), true
 
 	case "Appointment.account":
 		if e.ComplexityRoot.Appointment.Account == nil {
@@ -2556,6 +2632,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "CreateApiKeyPayload.apiKey":
+		if e.ComplexityRoot.CreateApiKeyPayload.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.APIKey(childComplexity), true
+	case "CreateApiKeyPayload.secret":
+		if e.ComplexityRoot.CreateApiKeyPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiKeyPayload.Secret(childComplexity), true
 
 	case "CreditAssessment.amount":
 		if e.ComplexityRoot.CreditAssessment.Amount == nil {
@@ -4284,6 +4373,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CopyLead(childComplexity, args["id"].(uuid.UUID), args["input"].(model.CopyLeadInput)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["input"].(model.CreateAPIKeyInput)), true
 	case "Mutation.createAccount":
 		if e.ComplexityRoot.Mutation.CreateAccount == nil {
 			break
@@ -4823,6 +4923,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RenamePipeline(childComplexity, args["id"].(uuid.UUID), args["name"].(string)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.testAutomation":
 		if e.ComplexityRoot.Mutation.TestAutomation == nil {
 			break
@@ -5967,6 +6078,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductThirdPartyID.ThirdPartyID(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
 	case "Query.accounts":
 		if e.ComplexityRoot.Query.Accounts == nil {
 			break
@@ -7613,6 +7730,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("CopyLeadInput", ec.unmarshalInputCopyLeadInput),
+			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
 			graphql.NewInputUnmarshaler("CreditAssessmentOrder", ec.unmarshalInputCreditAssessmentOrder),
 			graphql.NewInputUnmarshaler("CreditAssessmentWhereInput", ec.unmarshalInputCreditAssessmentWhereInput),
 			graphql.NewInputUnmarshaler("CustomFieldInput", ec.unmarshalInputCustomFieldInput),
@@ -7903,6 +8021,61 @@ extend type Query {
   roles: [Role!]!
   "The permission catalogue: every name a role may hold, in the order of docs/permissions.md (needs user.read)."
   permissionCatalogue: [Permission!]!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/apikeys.graphqls", Input: `# Hand-written: API keys of integrations (internal/crm/apikey.go). Managed
+# with the api_key.manage permission (ADMIN); the REST layer has the same
+# operations under /api/api-key.
+
+"""
+A long-lived credential of an integration, sent as ` + "`" + `Authorization: Bearer
+<secret>` + "`" + ` like a JWT. It acts as its user — same tenant, permissions, rate
+limits — narrowed to its role's permissions when it has a role, and stops
+working when it is revoked, when it expires or when its user is deactivated.
+Only a hash of the secret is stored: the secret is in CreateApiKeyPayload,
+once.
+"""
+type ApiKey {
+  id: ID!
+  name: String!
+  "The secret's first characters (` + "`" + `ck_` + "`" + ` and 8 more), to recognise a key."
+  prefix: String!
+  "The user the key acts as (null with FORBIDDEN to a viewer who may not read users)."
+  user: User
+  "When set, the key holds only this role's permissions."
+  role: Role
+  dateCreated: Time!
+  expiresAt: Time
+  "Last authentication with the key (recorded at most once a minute)."
+  lastUsedAt: Time
+  revokedAt: Time
+}
+
+input CreateApiKeyInput {
+  name: String!
+  "The user the key acts as; defaults to the caller."
+  userID: ID
+  "Narrows the key to this role's permissions."
+  roleID: ID
+  "After this instant the key is refused; never, when omitted."
+  expiresAt: Time
+}
+
+type CreateApiKeyPayload {
+  apiKey: ApiKey!
+  "The secret, shown this once: send it as ` + "`" + `Authorization: Bearer <secret>` + "`" + `."
+  secret: String!
+}
+
+extend type Query {
+  "The tenant's API keys, revoked and expired ones included, oldest first."
+  apiKeys: [ApiKey!]!
+}
+
+extend type Mutation {
+  createApiKey(input: CreateApiKeyInput!): CreateApiKeyPayload!
+  "Revokes the key for good (revoking a revoked key changes nothing)."
+  revokeApiKey(id: ID!): ApiKey!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/appointments.graphqls", Input: `# Hand-written: appointment and follow-up writes (issue 11). They follow
@@ -17684,6 +17857,30 @@ func (ec *executionContext) childFields_AccountEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AccountEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "user":
+		return ec.fieldContext_ApiKey_user(ctx, field)
+	case "role":
+		return ec.fieldContext_ApiKey_role(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_ApiKey_dateCreated(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiKey_expiresAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiKey_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
+}
+
 func (ec *executionContext) childFields_Appointment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -18130,6 +18327,16 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 		return ec.fieldContext_ContactEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateApiKeyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "apiKey":
+		return ec.fieldContext_CreateApiKeyPayload_apiKey(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiKeyPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiKeyPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAssessment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
