@@ -32,7 +32,9 @@ func TestAppointmentAndFollowUpMutations(t *testing.T) {
 			t.Fatalf("answer %+v", a)
 		}
 		r = query(t, s, user, `mutation($id: ID!) { completeAppointment(id: $id) { taskDone edited } }`, map[string]any{"id": a.ID})
-		var done struct{ CompleteAppointment struct{ TaskDone, Edited bool } }
+		var done struct {
+			CompleteAppointment struct{ TaskDone, Edited bool }
+		}
 		r.into(t, &done)
 		if !done.CompleteAppointment.TaskDone || !done.CompleteAppointment.Edited {
 			t.Fatalf("completed %+v", done)
