@@ -30,7 +30,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
 
+	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/app"
@@ -121,6 +123,13 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 			return c, fmt.Errorf("CONECRM_REST_MAX_EMBEDDED must be a positive integer, not %q", v)
 		}
 		crm.MaxEmbedded = n
+	}
+	if v := getenv("CONECRM_PHONE_REGION"); v != "" {
+		region := strings.ToUpper(v)
+		if phonenumbers.GetCountryCodeForRegion(region) == 0 {
+			return c, fmt.Errorf("CONECRM_PHONE_REGION must be a region libphonenumber knows (US, CA, FR…), not %q", v)
+		}
+		schema.PhoneRegion = region
 	}
 	if store.IsPostgres(c.DatabaseURL) {
 		// A backstop for the context deadline, which already cancels statements.

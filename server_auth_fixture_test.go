@@ -258,6 +258,13 @@ func (f *tenantFixture) newTask(creator actor, assignee uuid.UUID) uuid.UUID {
 	return tk.ID
 }
 
+func (f *tenantFixture) newLead() uuid.UUID {
+	l, err := f.db.Lead.Create().SetTenantID(f.id).SetSubject(f.name("Probe lead")).SetContactID(f.contact).
+		SetDepartmentID(f.department).SetFranchiseID(f.franchise).SetSourceID(f.source).Save(f.sys)
+	f.must(err)
+	return l.ID
+}
+
 func (f *tenantFixture) newAppointment(creator actor, assignee uuid.UUID) uuid.UUID {
 	a, err := f.db.Appointment.Create().SetTenantID(f.id).SetTitle(f.name("Probe appointment")).SetAssigneeID(assignee).
 		SetCreatedByID(creator.id).SetContactID(f.contact).Save(f.sys)

@@ -170,6 +170,7 @@ func gqlRefs() []gqlRef {
 		{"updateTask id", "updateTask", func(o *tenantFixture) uuid.UUID { return o.newTask(o.admin, o.user.id) },
 			byID("updateTask", "TaskInput!", func(*tenantFixture) any { return map[string]any{"title": "Stolen"} })},
 		{"deleteTask id", "deleteTask", func(o *tenantFixture) uuid.UUID { return o.newTask(o.admin, o.user.id) }, byID("deleteTask", "", nil)},
+		{"deleteLead id", "deleteLead", func(o *tenantFixture) uuid.UUID { return o.newLead() }, byID("deleteLead", "", nil)},
 		{"updateAppointment id", "updateAppointment", func(o *tenantFixture) uuid.UUID { return o.newAppointment(o.admin, o.user.id) },
 			byID("updateAppointment", "AppointmentInput!", func(*tenantFixture) any { return map[string]any{"title": "Stolen"} })},
 		{"completeAppointment id", "completeAppointment", func(o *tenantFixture) uuid.UUID { return o.newAppointment(o.admin, o.user.id) }, byID("completeAppointment", "", nil)},

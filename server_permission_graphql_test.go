@@ -73,6 +73,9 @@ var graphqlMutations = []gqlMutation{
 		func(f *tenantFixture, _ actor) uuid.UUID { return f.lead },
 		func(f *tenantFixture, _ actor) any { return map[string]any{"contactID": f.contact2} })},
 
+	{name: "deleteLead", perm: crm.PermLeadDelete, op: withID("", "deleteLead", "",
+		func(f *tenantFixture, _ actor) uuid.UUID { return f.newLead() }, nil)},
+
 	{name: "createTask", perm: crm.PermTaskWrite, op: create("TaskInput!", "createTask", "{ id }",
 		func(f *tenantFixture, a actor) any {
 			return map[string]any{"title": f.name("GraphQL task"), "assigneeID": a.id}

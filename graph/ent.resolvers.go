@@ -37,6 +37,10 @@ import (
 	"github.com/google/uuid"
 )
 
+func (r *pipelineResolver) PipelineStages(ctx context.Context, obj *ent.Pipeline) ([]*ent.PipelineStage, error) {
+	return pipelineStagesInOrder(ctx, obj)
+}
+
 func (r *queryResolver) Node(ctx context.Context, id uuid.UUID) (ent.Noder, error) {
 	return r.client.Noder(ctx, id, ent.WithNodeType(r.lookup))
 }

@@ -24,7 +24,7 @@ func customerFields(primaryEmail, secondaryEmail, homePhone, workPhone, workPhon
 }
 
 func contactInput(in *model.AccountContactInput) crm.ContactInput {
-	return crm.ContactInput{
+	out := crm.ContactInput{
 		ID: in.ID,
 		CustomerFields: customerFields(in.PrimaryEmail, in.SecondaryEmail, in.HomePhone, in.WorkPhone,
 			in.WorkPhoneExtension, in.MobilePhone, in.Address, in.City, in.Province, in.PostalCode, in.Country,
@@ -32,6 +32,20 @@ func contactInput(in *model.AccountContactInput) crm.ContactInput {
 		FirstName: in.FirstName, LastName: in.LastName, CompanyName: in.CompanyName, Civility: in.Civility,
 		PreferredMethodOfContact: in.PreferredMethodOfContact,
 	}
+	out.ThirdPartyIDs = thirdPartyIDs(in.ThirdPartyIds)
+	return out
+}
+
+// thirdPartyIDs converts a thirdPartyIds input; nil (not sent) stays nil.
+func thirdPartyIDs(in []*model.ThirdPartyIDInput) *[]crm.ThirdPartyIDInput {
+	if in == nil {
+		return nil
+	}
+	out := make([]crm.ThirdPartyIDInput, len(in))
+	for i, t := range in {
+		out[i] = crm.ThirdPartyIDInput{SystemName: t.SystemName, ThirdPartyID: t.ThirdPartyID, Metadata: t.Metadata}
+	}
+	return &out
 }
 
 func accountInput(in model.AccountInput) crm.AccountInput {
@@ -49,6 +63,7 @@ func accountInput(in model.AccountInput) crm.AccountInput {
 		}
 	}
 	out.CustomFieldValues = customFieldValues(in.CustomFieldValues)
+	out.ThirdPartyIDs = thirdPartyIDs(in.ThirdPartyIds)
 	if in.Contacts != nil {
 		cs := make([]crm.ContactInput, len(in.Contacts))
 		for i, c := range in.Contacts {

@@ -81,7 +81,7 @@ func argsError(err error, renames map[string]string) error {
 }
 
 func contactWriteInput(in model.ContactInput) crm.ContactWriteInput {
-	return crm.ContactWriteInput{
+	out := crm.ContactWriteInput{
 		ContactInput: crm.ContactInput{
 			CustomerFields: customerFields(in.PrimaryEmail, in.SecondaryEmail, in.HomePhone, in.WorkPhone,
 				in.WorkPhoneExtension, in.MobilePhone, in.Address, in.City, in.Province, in.PostalCode, in.Country,
@@ -91,4 +91,6 @@ func contactWriteInput(in model.ContactInput) crm.ContactWriteInput {
 		},
 		CustomFieldValues: customFieldValues(in.CustomFieldValues),
 	}
+	out.ThirdPartyIDs = thirdPartyIDs(in.ThirdPartyIds)
+	return out
 }

@@ -32,6 +32,10 @@ func (r *mutationResolver) OpenLead(ctx context.Context, id uuid.UUID) (*ent.Lea
 	return r.crm.OpenLead(ctx, id)
 }
 
+func (r *mutationResolver) DeleteLead(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	return id, r.crm.DeleteLead(ctx, id)
+}
+
 func (r *mutationResolver) CreateContact(ctx context.Context, input model.ContactInput) (*ent.Contact, error) {
 	c, err := r.crm.CreateContact(ctx, contactWriteInput(input))
 	return c, inputError(err, nil)

@@ -11,11 +11,13 @@ import (
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
 )
 
 // baseCustomer holds the spec's BaseCustomer fields shared by Account and
-// Contact. The *_digits columns hold the phones' digits only, maintained by
-// the crm layer, so phone lookup ignores formatting and can use an index.
+// Contact. The *_digits columns hold the phones' lookup keys (E.164 without
+// the "+", see PhoneKey), maintained by a hook, so phone lookup ignores
+// formatting and can use an index.
 func baseCustomer() []ent.Field {
 	digits := func(name string) ent.Field {
 		return field.String(name).Default("").Annotations(entgql.Skip())
@@ -196,19 +198,42 @@ func (ProductThirdPartyID) Edges() []ent.Edge {
 
 func (ProductThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
 
-// phoneDigits keeps the *_digits columns equal to the digits of the phones,
-// whichever code path writes a customer.
+// phoneDigits keeps the *_digits columns equal to the lookup keys of the
+// phones (PhoneKey), whichever code path writes a customer.
 func phoneDigits(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 		for _, f := range []string{"home_phone", "work_phone", "mobile_phone"} {
 			if v, ok := m.Field(f); ok {
-				_ = m.SetField(f+"_digits", PhoneDigits(v.(string)))
+				_ = m.SetField(f+"_digits", PhoneKey(v.(string)))
 			} else if m.FieldCleared(f) {
 				_ = m.SetField(f+"_digits", "")
 			}
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// PhoneRegion is the region (ISO 3166-1 alpha-2) in which a phone number
+// written without a country code is read. The server sets it from
+// CONECRM_PHONE_REGION while starting, before any write.
+var PhoneRegion = "US"
+
+// PhoneKey returns the stored, indexed form of a phone number: its E.164
+// form without the "+" when libphonenumber reads it as a possible number
+// (national numbers in PhoneRegion), so "(253) 246-5274", "+1 253-246-5274"
+// and "12532465274" share the key "12532465274"; otherwise its digits.
+func PhoneKey(s string) string {
+	digits := PhoneDigits(s)
+	if digits == "" {
+		return ""
+	}
+	n, err := phonenumbers.Parse(s, PhoneRegion)
+	// A local-only number (7 digits in the US) has no area code to make
+	// it E.164; its digits are the best key.
+	if err != nil || phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
+		return digits
+	}
+	return strings.TrimPrefix(phonenumbers.Format(n, phonenumbers.E164), "+")
 }
 
 // PhoneDigits returns the digits of a phone number, formatting dropped.

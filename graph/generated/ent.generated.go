@@ -141,6 +141,7 @@ type PackagePriceResolver interface {
 	DeletedBy(ctx context.Context, obj *ent.PackagePrice) (*ent.User, error)
 }
 type PipelineResolver interface {
+	PipelineStages(ctx context.Context, obj *ent.Pipeline) ([]*ent.PipelineStage, error)
 	CreatedBy(ctx context.Context, obj *ent.Pipeline) (*ent.User, error)
 	ModifiedBy(ctx context.Context, obj *ent.Pipeline) (*ent.User, error)
 	DeletedBy(ctx context.Context, obj *ent.Pipeline) (*ent.User, error)
@@ -15914,7 +15915,7 @@ func (ec *executionContext) _Pipeline_pipelineStages(ctx context.Context, field 
 			return ec.fieldContext_Pipeline_pipelineStages(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PipelineStages(ctx)
+			return ec.Resolvers.Pipeline().PipelineStages(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PipelineStage) graphql.Marshaler {
@@ -15929,7 +15930,7 @@ func (ec *executionContext) fieldContext_Pipeline_pipelineStages(_ context.Conte
 		Object:     "Pipeline",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: false,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_PipelineStage(ctx, field)
 		},

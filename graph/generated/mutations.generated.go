@@ -88,6 +88,7 @@ type MutationResolver interface {
 	AssignLead(ctx context.Context, id uuid.UUID, assigneeIDs []uuid.UUID) (*ent.Lead, error)
 	MoveLead(ctx context.Context, id uuid.UUID, stageID uuid.UUID, position int) (*ent.Lead, error)
 	OpenLead(ctx context.Context, id uuid.UUID) (*ent.Lead, error)
+	DeleteLead(ctx context.Context, id uuid.UUID) (uuid.UUID, error)
 	CreateContact(ctx context.Context, input model.ContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id uuid.UUID, input model.ContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id uuid.UUID) (uuid.UUID, error)
@@ -648,6 +649,20 @@ func (ec *executionContext) field_Mutation_deleteFollowUp_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_Mutation_deleteFranchise_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4441,6 +4456,50 @@ func (ec *executionContext) fieldContext_Mutation_openLead(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_deleteLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteLead(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4852,7 +4911,7 @@ func (ec *executionContext) unmarshalInputAccountContactInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"id", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "firstName", "lastName", "companyName", "civility", "preferredMethodOfContact"}
+	fieldsInOrder := [...]string{"id", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "firstName", "lastName", "companyName", "civility", "preferredMethodOfContact", "thirdPartyIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -4992,6 +5051,13 @@ func (ec *executionContext) unmarshalInputAccountContactInput(ctx context.Contex
 				return it, err
 			}
 			it.PreferredMethodOfContact = data
+		case "thirdPartyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyIds"))
+			data, err := ec.unmarshalOThirdPartyIDInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdPartyIds = data
 		}
 	}
 	return it, nil
@@ -5020,7 +5086,7 @@ func (ec *executionContext) unmarshalInputAccountInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "primaryContact", "contacts", "customFieldValues"}
+	fieldsInOrder := [...]string{"name", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "primaryContact", "contacts", "thirdPartyIds", "customFieldValues"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5139,6 +5205,13 @@ func (ec *executionContext) unmarshalInputAccountInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.Contacts = data
+		case "thirdPartyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyIds"))
+			data, err := ec.unmarshalOThirdPartyIDInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdPartyIds = data
 		case "customFieldValues":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFieldValues"))
 			data, err := ec.unmarshalOCustomFieldValueInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐCustomFieldValueInputᚄ(ctx, v)
@@ -5793,6 +5866,62 @@ func UnmarshalTaskInput(ctx context.Context, raw any) (model.TaskInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputThirdPartyIDInput(ctx context.Context, obj any) (model.ThirdPartyIDInput, error) {
+	var it model.ThirdPartyIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"systemName", "thirdPartyId", "metadata"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "systemName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("systemName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SystemName = data
+		case "thirdPartyId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdPartyID = data
+		case "metadata":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("metadata"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Metadata = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalThirdPartyIDInput unmarshals raw into the ThirdPartyIDInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalThirdPartyIDInput(ctx context.Context, raw any) (model.ThirdPartyIDInput, error) {
+	var out model.ThirdPartyIDInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ThirdPartyIDInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -6296,6 +6425,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "deleteLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createContact":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createContact(ctx, field)
@@ -6430,6 +6566,11 @@ func (ec *executionContext) unmarshalNTaskInput2githubᚗcomᚋconecrmᚋgateway
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNThirdPartyIDInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInput(ctx context.Context, v any) (*model.ThirdPartyIDInput, error) {
+	res, err := ec.unmarshalInputThirdPartyIDInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOAccountContactInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐAccountContactInputᚄ(ctx context.Context, v any) ([]*model.AccountContactInput, error) {
 	if v == nil {
 		return nil, nil
@@ -6465,6 +6606,23 @@ func (ec *executionContext) unmarshalOCustomFieldValueInput2ᚕᚖgithubᚗcom�
 	for i := range vSlice {
 		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
 		res[i], err = ec.unmarshalNCustomFieldValueInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐCustomFieldValueInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOThirdPartyIDInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInputᚄ(ctx context.Context, v any) ([]*model.ThirdPartyIDInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ThirdPartyIDInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNThirdPartyIDInput2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInput(ctx, vSlice[i])
 		if err != nil {
 			return nil, err
 		}

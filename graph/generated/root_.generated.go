@@ -733,6 +733,7 @@ type ComplexityRoot struct {
 		DeleteDepartment    func(childComplexity int, id uuid.UUID) int
 		DeleteFollowUp      func(childComplexity int, id uuid.UUID) int
 		DeleteFranchise     func(childComplexity int, id uuid.UUID) int
+		DeleteLead          func(childComplexity int, id uuid.UUID) int
 		DeletePipeline      func(childComplexity int, id uuid.UUID) int
 		DeleteProduct       func(childComplexity int, id uuid.UUID) int
 		DeleteProductGroup  func(childComplexity int, id uuid.UUID) int
@@ -4725,6 +4726,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteFranchise(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteLead":
+		if e.ComplexityRoot.Mutation.DeleteLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteLead(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deletePipeline":
 		if e.ComplexityRoot.Mutation.DeletePipeline == nil {
 			break
@@ -7800,6 +7812,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TaskOrder", ec.unmarshalInputTaskOrder),
 			graphql.NewInputUnmarshaler("TaskWhereInput", ec.unmarshalInputTaskWhereInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
+			graphql.NewInputUnmarshaler("ThirdPartyIDInput", ec.unmarshalInputThirdPartyIDInput),
 			graphql.NewInputUnmarshaler("UpdateLeadInput", ec.unmarshalInputUpdateLeadInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -17467,6 +17480,15 @@ input AccountContactInput {
   companyName: String
   civility: String
   preferredMethodOfContact: String
+  "Replaces the contact's third-party ids when given."
+  thirdPartyIds: [ThirdPartyIDInput!]
+}
+
+"A customer's id in another system; a customer has one id per system."
+input ThirdPartyIDInput {
+  systemName: String!
+  thirdPartyId: String!
+  metadata: String
 }
 
 "An account create or update; on update, omitted fields keep their value and contacts, when given, replace the account's contacts."
@@ -17488,6 +17510,8 @@ input AccountInput {
   "null clears the primary contact."
   primaryContact: AccountContactInput @goField(omittable: true)
   contacts: [AccountContactInput!]
+  "Replaces the account's third-party ids when given."
+  thirdPartyIds: [ThirdPartyIDInput!]
   "Replaces the value of each given account custom field; an empty value removes it."
   customFieldValues: [CustomFieldValueInput!]
 }
@@ -17716,6 +17740,8 @@ extend type Mutation {
   moveLead(id: ID!, stageID: ID!, position: Int!): Lead!
   "Records that the viewer opened the lead: the first call sets firstOpenDate and firstOpenBy (lead.read)."
   openLead(id: ID!): Lead!
+  "Soft-deletes a lead (lead.delete); the leads below it in its board column move up; emits lead.deleted. Returns its id."
+  deleteLead(id: ID!): ID!
 }
 
 "A contact create or update: omitted fields keep their value, a blank text clears it."
@@ -17738,6 +17764,8 @@ input ContactInput {
   country: String
   language: String
   isActive: Boolean
+  "Replaces the contact's third-party ids when given."
+  thirdPartyIds: [ThirdPartyIDInput!]
   "Replaces the value of each given field; an empty value removes it."
   customFieldValues: [CustomFieldValueInput!]
 }

@@ -34,7 +34,7 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"firstName", "lastName", "companyName", "civility", "preferredMethodOfContact", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "customFieldValues"}
+	fieldsInOrder := [...]string{"firstName", "lastName", "companyName", "civility", "preferredMethodOfContact", "primaryEmail", "secondaryEmail", "homePhone", "workPhone", "workPhoneExtension", "mobilePhone", "address", "city", "province", "postalCode", "country", "language", "isActive", "thirdPartyIds", "customFieldValues"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -167,6 +167,13 @@ func (ec *executionContext) unmarshalInputContactInput(ctx context.Context, obj 
 				return it, err
 			}
 			it.IsActive = data
+		case "thirdPartyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyIds"))
+			data, err := ec.unmarshalOThirdPartyIDInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdPartyIds = data
 		case "customFieldValues":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFieldValues"))
 			data, err := ec.unmarshalOCustomFieldValueInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐCustomFieldValueInputᚄ(ctx, v)

@@ -35,6 +35,8 @@ type AccountContactInput struct {
 	CompanyName              *string    `json:"companyName,omitempty"`
 	Civility                 *string    `json:"civility,omitempty"`
 	PreferredMethodOfContact *string    `json:"preferredMethodOfContact,omitempty"`
+	// Replaces the contact's third-party ids when given.
+	ThirdPartyIds []*ThirdPartyIDInput `json:"thirdPartyIds,omitempty"`
 }
 
 // An account create or update; on update, omitted fields keep their value and contacts, when given, replace the account's contacts.
@@ -56,6 +58,8 @@ type AccountInput struct {
 	// null clears the primary contact.
 	PrimaryContact graphql.Omittable[*AccountContactInput] `json:"primaryContact,omitempty"`
 	Contacts       []*AccountContactInput                  `json:"contacts,omitempty"`
+	// Replaces the account's third-party ids when given.
+	ThirdPartyIds []*ThirdPartyIDInput `json:"thirdPartyIds,omitempty"`
 	// Replaces the value of each given account custom field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
@@ -112,6 +116,8 @@ type ContactInput struct {
 	Country                  *string `json:"country,omitempty"`
 	Language                 *string `json:"language,omitempty"`
 	IsActive                 *bool   `json:"isActive,omitempty"`
+	// Replaces the contact's third-party ids when given.
+	ThirdPartyIds []*ThirdPartyIDInput `json:"thirdPartyIds,omitempty"`
 	// Replaces the value of each given field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
@@ -303,6 +309,13 @@ type TaskInput struct {
 	TaskDone     *bool                         `json:"taskDone,omitempty"`
 	// Replaces the value of each given task custom field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+}
+
+// A customer's id in another system; a customer has one id per system.
+type ThirdPartyIDInput struct {
+	SystemName   string  `json:"systemName"`
+	ThirdPartyID string  `json:"thirdPartyId"`
+	Metadata     *string `json:"metadata,omitempty"`
 }
 
 // A change of a lead's writable fields: omitted fields keep their value, null clears an optional one. A milestone flag set to true records its date (today unless given); set to false it clears it.

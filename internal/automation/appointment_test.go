@@ -1,7 +1,9 @@
 package automation_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/followup"
@@ -36,6 +38,35 @@ func TestAppointmentCreatedTriggersAutomations(t *testing.T) {
 		e.must(err)
 		if n != 1 {
 			t.Fatalf("%d followUp.created events", n)
+		}
+	})
+}
+
+// Deleting a lead through GraphQL (deleteLead) emits lead.deleted, on
+// which the runtime stops the lead's waiting runs in the delete's
+// transaction: the delayed step never runs.
+func TestDeletingTheLeadCancelsItsDelays(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := start(t, db, nil)
+		n, ed := chain(
+			node("wait", "delay", map[string]any{"amount": 1, "unit": "seconds"}),
+			node("t", "createTask", map[string]any{"title": "Never for a deleted lead"}),
+		)
+		id := e.automation("Lead gone", "lead.created", nil, n, ed)
+		leadID := e.createLead("Deleted lead", "DT")
+		e.eventually("the waiting run", 10*time.Second, func() bool {
+			r := e.runs(id)
+			return len(r) == 1 && r[0].Status == automationrun.StatusWAITING
+		})
+		var out struct{ DeleteLead string }
+		e.gql(manager, `mutation($id: ID!) { deleteLead(id: $id) }`, map[string]any{"id": leadID}, &out)
+		time.Sleep(1500 * time.Millisecond)
+		if e.tasksOf(leadID, "Never for a deleted lead") != 0 {
+			t.Fatal("a deleted lead's delayed step ran")
+		}
+		r := e.runs(id)
+		if len(r) != 1 || r[0].Status != automationrun.StatusSTOPPED || !strings.Contains(r[0].Reason, "lead deleted") {
+			t.Fatalf("run after the lead's delete: %+v", r[0])
 		}
 	})
 }

@@ -50,8 +50,8 @@ func (s *Service) ListAccounts(ctx context.Context, f CustomerFilter) (int, []*e
 		return 0, nil, err
 	}
 	q := s.db.Account.Query()
-	if p := searchPredicate(f.Search, account.FieldName, account.FieldPrimaryEmail,
-		account.FieldSecondaryEmail, account.FieldHomePhone, account.FieldWorkPhone, account.FieldMobilePhone); p != nil {
+	// Phones are searched through their keys only (searchPredicate).
+	if p := searchPredicate(f.Search, account.FieldName, account.FieldPrimaryEmail, account.FieldSecondaryEmail); p != nil {
 		q.Where(p)
 	}
 	if f.Exclude != nil {
@@ -130,6 +130,9 @@ func (s *Service) CreateAccount(ctx context.Context, in AccountInput) (*ent.Acco
 		if err != nil {
 			return err
 		}
+		if err := writeThirdPartyIDs(ctx, tx, a.ID, true, in.ThirdPartyIDs); err != nil {
+			return err
+		}
 		if err := replaceCustomValues(ctx, tx, "account", a.ID, in.CustomFieldValues); err != nil {
 			return err
 		}
@@ -170,6 +173,9 @@ func (s *Service) UpdateAccount(ctx context.Context, id uuid.UUID, in AccountInp
 			return err
 		}
 		if err := update.Exec(ctx); err != nil {
+			return err
+		}
+		if err := writeThirdPartyIDs(ctx, tx, id, true, in.ThirdPartyIDs); err != nil {
 			return err
 		}
 		if err := replaceCustomValues(ctx, tx, "account", id, in.CustomFieldValues); err != nil {
@@ -259,6 +265,9 @@ func (s *Service) resolveAndUpdate(ctx context.Context, tx *ent.Client, inputs [
 			return nil, err
 		}
 		if err := updateContact(ctx, tx, *c.ID, c); err != nil {
+			return nil, err
+		}
+		if err := writeThirdPartyIDs(ctx, tx, *c.ID, false, c.ThirdPartyIDs); err != nil {
 			return nil, err
 		}
 		_, after, err := contactState(ctx, tx, *c.ID)

@@ -50,8 +50,7 @@ func (s *Service) ListContacts(ctx context.Context, f CustomerFilter) ([]*ent.Co
 	}
 	q := s.db.Contact.Query()
 	if p := searchPredicate(f.Search, contact.FieldFirstName, contact.FieldLastName, contact.FieldCompanyName,
-		contact.FieldPrimaryEmail, contact.FieldSecondaryEmail,
-		contact.FieldHomePhone, contact.FieldWorkPhone, contact.FieldMobilePhone); p != nil {
+		contact.FieldPrimaryEmail, contact.FieldSecondaryEmail); p != nil { // phones: through their keys only
 		q.Where(p)
 	}
 	if f.Exclude != nil {
@@ -74,21 +73,21 @@ func (s *Service) ListContacts(ctx context.Context, f CustomerFilter) ([]*ent.Co
 // than this is not a useful lookup key anyway.
 const maxPhoneMatches = 100
 
-// ContactsByPhone returns the contacts whose home, work or mobile phone has
-// the same digits as phone, formatting ignored ("+1 (514) 555-0199" and
-// "15145550199" match). A phone without digits is Invalid.
+// ContactsByPhone returns the contacts whose home, work or mobile phone is
+// the same number as phone, in E.164 form (schema.PhoneKey: "+1 253-246-5274"
+// and "12532465274" find "(253) 246-5274"). A phone without digits is Invalid.
 func (s *Service) ContactsByPhone(ctx context.Context, phone string) ([]*ent.Contact, error) {
 	if err := Require(ctx, PermContactRead); err != nil {
 		return nil, err
 	}
-	digits := schema.PhoneDigits(phone)
-	if digits == "" {
+	key := schema.PhoneKey(phone)
+	if key == "" {
 		return nil, FieldError("phone", "must contain digits")
 	}
 	rows, err := WithContactGraph(s.db.Contact.Query().Where(func(sel *sql.Selector) {
 		var any []*sql.Predicate
 		for _, c := range phoneDigitColumns {
-			any = append(any, sql.EQ(sel.C(c), digits))
+			any = append(any, sql.EQ(sel.C(c), key))
 		}
 		sel.Where(sql.Or(any...))
 	})).Order(contact.ByLastName(), contact.ByFirstName(), contact.ByID()).Limit(maxPhoneMatches).All(ctx)

@@ -18,8 +18,9 @@ import (
 type CustomerFilter struct {
 	// Search is a case-insensitive substring of names, emails and phones;
 	// every word must match some field, so "ada lovelace" finds Ada
-	// Lovelace. A word's digits are also compared with the phones' digits,
-	// so "(514) 555" finds "514-555-0199".
+	// Lovelace. A phone-like word (digits and phone punctuation only, at
+	// least three digits) is also compared with the phones' E.164 keys, so
+	// "(514) 555" finds "514-555-0199"; a whole phone number is one term.
 	Search string
 	// Exclude drops one record from the result.
 	Exclude *uuid.UUID
@@ -31,11 +32,17 @@ type CustomerFilter struct {
 }
 
 // searchPredicate builds the Search condition over textCols (compared
-// case-insensitively) and the *_digits columns; nil when Search is blank.
+// case-insensitively) and, for phone-like words only, the phones' keys
+// (the *_digits columns); nil when Search is blank.
 func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 	words := strings.Fields(search)
 	if len(words) == 0 {
 		return nil
+	}
+	// A whole phone number is one term: "+1 253-246-5274" must not need
+	// "+1" to match a field on its own.
+	if phoneLike(search) {
+		words = []string{strings.TrimSpace(search)}
 	}
 	return func(s *sql.Selector) {
 		var all []*sql.Predicate
@@ -44,9 +51,10 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 			for _, c := range textCols {
 				any = append(any, sql.ContainsFold(s.C(c), w))
 			}
-			if d := schema.PhoneDigits(w); d != "" {
+			if phoneLike(w) {
+				key := schema.PhoneKey(w)
 				for _, c := range phoneDigitColumns {
-					any = append(any, sql.Contains(s.C(c), d))
+					any = append(any, sql.Contains(s.C(c), key))
 				}
 			}
 			all = append(all, sql.Or(any...))
@@ -59,7 +67,29 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 	}
 }
 
-// phoneDigitColumns hold the phones' digits (maintained by the schema).
+// minPhoneSearchDigits is the fewest digits a search term needs to be
+// compared with phone numbers: one or two digits are in most numbers.
+const minPhoneSearchDigits = 3
+
+// phoneLike reports whether a search term looks like a phone number or a
+// part of one: only digits and phone punctuation, with at least
+// minPhoneSearchDigits digits. "info13@acme" is not, so it does not match
+// every phone holding "13".
+func phoneLike(term string) bool {
+	digits := 0
+	for _, r := range term {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case !strings.ContainsRune("+-(). /", r):
+			return false
+		}
+	}
+	return digits >= minPhoneSearchDigits
+}
+
+// phoneDigitColumns hold the phones' lookup keys (schema.PhoneKey,
+// maintained by the schema).
 var phoneDigitColumns = []string{"home_phone_digits", "work_phone_digits", "mobile_phone_digits"}
 
 // franchisePredicate keeps customers (customerCol is the leads' column
@@ -92,6 +122,9 @@ type CustomerFields struct {
 	Address, City, Province, PostalCode, Country *string
 	Language                                     *string
 	IsActive                                     *bool
+	// ThirdPartyIDs, when given, replace the customer's ids in other
+	// systems.
+	ThirdPartyIDs *[]ThirdPartyIDInput
 }
 
 // maxTextLength bounds free-text customer fields.
@@ -117,6 +150,7 @@ type textField struct {
 // check validates the fields into v, naming them under prefix ("" or
 // "contacts[0].").
 func (f CustomerFields) check(v *Validation, prefix string) {
+	checkThirdPartyIDs(v, prefix, f.ThirdPartyIDs)
 	for _, c := range f.columns() {
 		checkText(v, prefix+c.name, c.value)
 	}
@@ -260,6 +294,9 @@ func resolveContacts(ctx context.Context, tx *ent.Client, inputs []ContactInput,
 		}
 		for k, c := range created {
 			ids[at[k]] = c.ID
+			if err := writeThirdPartyIDs(ctx, tx, c.ID, false, inputs[at[k]].ThirdPartyIDs); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return ids, nil

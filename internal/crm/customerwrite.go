@@ -38,6 +38,9 @@ func (s *Service) CreateContact(ctx context.Context, in ContactWriteInput) (*ent
 		if err != nil {
 			return err
 		}
+		if err := writeThirdPartyIDs(ctx, tx, c.ID, false, in.ThirdPartyIDs); err != nil {
+			return err
+		}
 		if err := replaceCustomValues(ctx, tx, "contact", c.ID, in.CustomFieldValues); err != nil {
 			return err
 		}
@@ -74,6 +77,9 @@ func (s *Service) UpdateContact(ctx context.Context, id uuid.UUID, in ContactWri
 			return err
 		}
 		if err := updateContact(ctx, tx, id, in.ContactInput); err != nil {
+			return err
+		}
+		if err := writeThirdPartyIDs(ctx, tx, id, false, in.ThirdPartyIDs); err != nil {
 			return err
 		}
 		if err := replaceCustomValues(ctx, tx, "contact", id, in.CustomFieldValues); err != nil {
@@ -146,7 +152,7 @@ func (c ContactInput) hasFields() bool {
 			return true
 		}
 	}
-	return c.IsActive != nil
+	return c.IsActive != nil || c.ThirdPartyIDs != nil
 }
 
 // emitUpdated emits "<record>.updated" with the differences between two
@@ -189,6 +195,9 @@ func contactState(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Conta
 	if err := addCustomValues(ctx, tx, id, s); err != nil {
 		return nil, nil, err
 	}
+	if err := addThirdPartyIDs(ctx, tx, id, false, s); err != nil {
+		return nil, nil, err
+	}
 	return c, s, nil
 }
 
@@ -208,6 +217,9 @@ func accountState(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Accou
 	}
 	s["contacts"] = sortedIDs(contacts)
 	if err := addCustomValues(ctx, tx, id, s); err != nil {
+		return nil, nil, err
+	}
+	if err := addThirdPartyIDs(ctx, tx, id, true, s); err != nil {
 		return nil, nil, err
 	}
 	return a, s, nil

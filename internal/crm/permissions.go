@@ -16,6 +16,7 @@ const (
 	PermLeadCreate        = "lead.create"
 	PermLeadCopy          = "lead.copy"
 	PermLeadWrite         = "lead.write"
+	PermLeadDelete        = "lead.delete"
 	PermTaskRead          = registry.PermTaskRead
 	PermTaskWrite         = "task.write"
 	PermTaskDelete        = "task.delete"
@@ -54,6 +55,7 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermLeadCreate, "Create leads"},
 	{PermLeadCopy, "Copy a lead to another contact"},
 	{PermLeadWrite, "Update leads"},
+	{PermLeadDelete, "Delete leads"},
 	{PermTaskRead, "List and view tasks"},
 	{PermTaskWrite, "Create tasks; update tasks assigned to or created by oneself (any task for MANAGER)"},
 	{PermTaskDelete, "Delete tasks assigned to or created by oneself (any task for MANAGER)"},
@@ -86,7 +88,7 @@ var DefaultRoles = map[string][]string{
 	"Administrator": nil, // all permissions
 	"Manager": {
 		PermAccountRead, PermAccountWrite, PermAccountDelete, PermContactRead, PermContactWrite,
-		PermContactDelete, PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermTaskRead, PermTaskWrite,
+		PermContactDelete, PermLeadRead, PermLeadCreate, PermLeadCopy, PermLeadWrite, PermLeadDelete, PermTaskRead, PermTaskWrite,
 		PermTaskDelete, PermEventRead, PermEventWrite, PermEventDelete, PermStageRead, PermStageManage, PermAutomationRead,
 		PermAutomationManage, PermCustomFieldRead, PermCustomFieldManage, PermCustomLabelRead,
 		PermCustomLabelManage, PermSavedFilterRead, PermSavedFilterWrite, PermProductRead,

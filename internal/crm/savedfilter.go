@@ -30,7 +30,10 @@ type SavedFilters struct {
 	// Check validates value, a JSON query, for module. It is the query
 	// builder's (see querybuilder.SavedFilters); crm cannot import it, since
 	// the query builder reports crm errors.
-	Check func(ctx context.Context, module string, value []byte) error
+	// It reads through db, so that a check inside a write's transaction
+	// uses that transaction (on SQLite another connection would wait for
+	// the transaction's lock).
+	Check func(ctx context.Context, db *ent.Client, module string, value []byte) error
 }
 
 // SavedFilterInput is a create or a partial update; nil fields are not
@@ -103,7 +106,7 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 	if err := val.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, *in.Module, *in.Value); err != nil {
+	if err := s.check(ctx, s.DB, *in.Module, *in.Value); err != nil {
 		return nil, err
 	}
 	var out *ent.SavedFilter
@@ -161,7 +164,7 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 			u.SetValue(value)
 		}
 		if in.Module != nil || in.Value != nil {
-			if err := s.check(ctx, module, value); err != nil {
+			if err := s.check(ctx, tx, module, value); err != nil {
 				return err
 			}
 		}
@@ -211,8 +214,8 @@ func (s SavedFilters) owned(ctx context.Context, tx *ent.Client, id uuid.UUID) (
 
 // check validates value for module and reports problems on the input
 // fields: an unknown module on "module", a bad query on "value".
-func (s SavedFilters) check(ctx context.Context, module, value string) error {
-	err := s.Check(ctx, module, []byte(value))
+func (s SavedFilters) check(ctx context.Context, db *ent.Client, module, value string) error {
+	err := s.Check(ctx, db, module, []byte(value))
 	var e *Error
 	if err == nil || !errors.As(err, &e) {
 		return err

@@ -1,8 +1,10 @@
 package crm
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -16,9 +18,11 @@ import (
 // maxNameLength bounds the free-text names of configuration records.
 const maxNameLength = 255
 
-// ListStages returns the tenant's connection stages in creation order, the
-// order they were set up in. (Ids only order by millisecond: the type code
-// takes the bits that would order ids made within one.)
+// ListStages returns the tenant's connection stages in board order: by
+// their position on the tenant's pipelines (the lowest when a stage is on
+// several), then the stages on no pipeline in creation order. (Ids only
+// order by millisecond: the type code takes the bits that would order ids
+// made within one.)
 func (s *Service) ListStages(ctx context.Context) ([]*ent.ConnectionStage, error) {
 	if err := Require(ctx, PermStageRead); err != nil {
 		return nil, err
@@ -27,6 +31,29 @@ func (s *Service) ListStages(ctx context.Context) ([]*ent.ConnectionStage, error
 	if err != nil {
 		return nil, AsError(err)
 	}
+	placements, err := s.db.PipelineStage.Query().Select(pipelinestage.FieldStageID, pipelinestage.FieldPosition).All(ctx)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	position := map[uuid.UUID]int{}
+	for _, p := range placements {
+		if at, ok := position[p.StageID]; !ok || p.Position < at {
+			position[p.StageID] = p.Position
+		}
+	}
+	slices.SortStableFunc(stages, func(a, b *ent.ConnectionStage) int {
+		pa, onA := position[a.ID]
+		pb, onB := position[b.ID]
+		switch {
+		case onA && onB:
+			return cmp.Compare(pa, pb)
+		case onA:
+			return -1
+		case onB:
+			return 1
+		}
+		return 0
+	})
 	return stages, nil
 }
 

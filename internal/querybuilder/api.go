@@ -55,10 +55,7 @@ func Check(ctx context.Context, client *ent.Client, entity string, query []byte)
 // SavedFilters returns the saved-filter service of svc, validating values
 // with this package.
 func SavedFilters(svc *crm.Service) crm.SavedFilters {
-	client := svc.Client()
-	return crm.SavedFilters{DB: client, Svc: svc, Check: func(ctx context.Context, module string, value []byte) error {
-		return Check(ctx, client, module, value)
-	}}
+	return crm.SavedFilters{DB: svc.Client(), Svc: svc, Check: Check}
 }
 
 // SavedFilterPredicate compiles the saved filter id, which must be visible

@@ -68,15 +68,30 @@ type customerBody struct {
 	Country            *string `json:"country"`
 	Language           *string `json:"language"`
 	IsActive           *bool   `json:"isActive"`
+	// ThirdPartyIDs, when sent, replace the customer's third-party ids
+	// (the server-owned id, customer, tenant and audit fields are ignored).
+	ThirdPartyIDs *[]struct {
+		SystemName   string  `json:"systemName"`
+		ThirdPartyID string  `json:"thirdPartyId"`
+		Metadata     *string `json:"metadata"`
+	} `json:"thirdPartyIds"`
 }
 
 func (b customerBody) fields() crm.CustomerFields {
-	return crm.CustomerFields{
+	f := crm.CustomerFields{
 		PrimaryEmail: b.PrimaryEmail, SecondaryEmail: b.SecondaryEmail, HomePhone: b.HomePhone,
 		WorkPhone: b.WorkPhone, WorkPhoneExtension: b.WorkPhoneExtension, MobilePhone: b.MobilePhone,
 		Address: b.Address, City: b.City, Province: b.Province, PostalCode: b.PostalCode,
 		Country: b.Country, Language: b.Language, IsActive: b.IsActive,
 	}
+	if b.ThirdPartyIDs != nil {
+		ids := make([]crm.ThirdPartyIDInput, 0, len(*b.ThirdPartyIDs))
+		for _, t := range *b.ThirdPartyIDs {
+			ids = append(ids, crm.ThirdPartyIDInput{SystemName: t.SystemName, ThirdPartyID: t.ThirdPartyID, Metadata: t.Metadata})
+		}
+		f.ThirdPartyIDs = &ids
+	}
+	return f
 }
 
 // contactBody is a contact nested in an account request: with "id" it
