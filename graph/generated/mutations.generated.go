@@ -5877,7 +5877,7 @@ func (ec *executionContext) unmarshalInputThirdPartyIDInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"systemName", "thirdPartyId", "metadata"}
+	fieldsInOrder := [...]string{"systemName", "thirdPartyID", "metadata"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -5891,8 +5891,8 @@ func (ec *executionContext) unmarshalInputThirdPartyIDInput(ctx context.Context,
 				return it, err
 			}
 			it.SystemName = data
-		case "thirdPartyId":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyId"))
+		case "thirdPartyID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyID"))
 			data, err := ec.unmarshalNString2string(ctx, v)
 			if err != nil {
 				return it, err

@@ -17487,7 +17487,7 @@ input AccountContactInput {
 "A customer's id in another system; a customer has one id per system."
 input ThirdPartyIDInput {
   systemName: String!
-  thirdPartyId: String!
+  thirdPartyID: String!
   metadata: String
 }
 

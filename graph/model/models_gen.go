@@ -314,7 +314,7 @@ type TaskInput struct {
 // A customer's id in another system; a customer has one id per system.
 type ThirdPartyIDInput struct {
 	SystemName   string  `json:"systemName"`
-	ThirdPartyID string  `json:"thirdPartyId"`
+	ThirdPartyID string  `json:"thirdPartyID"`
 	Metadata     *string `json:"metadata,omitempty"`
 }
 
