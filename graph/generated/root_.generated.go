@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	SecurityGroup() SecurityGroupResolver
 	Source() SourceResolver
 	Status() StatusResolver
+	Subscription() SubscriptionResolver
 	Survey() SurveyResolver
 	Task() TaskResolver
 	User() UserResolver
@@ -219,6 +220,13 @@ type ComplexityRoot struct {
 		Status         func(childComplexity int) int
 		Steps          func(childComplexity int) int
 		Topic          func(childComplexity int) int
+	}
+
+	AutomationRunChange struct {
+		AutomationID func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Run          func(childComplexity int) int
+		RunID        func(childComplexity int) int
 	}
 
 	AutomationRunConnection struct {
@@ -663,6 +671,14 @@ type ComplexityRoot struct {
 		YearStr                        func(childComplexity int) int
 	}
 
+	LeadChange struct {
+		EventID    func(childComplexity int) int
+		Lead       func(childComplexity int) int
+		LeadID     func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Topic      func(childComplexity int) int
+	}
+
 	LeadConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -696,84 +712,88 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddPipelineStage    func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position *int) int
-		AssignLead          func(childComplexity int, id uuid.UUID, assigneeIDs []uuid.UUID) int
-		CompleteAppointment func(childComplexity int, id uuid.UUID) int
-		CompleteFollowUp    func(childComplexity int, id uuid.UUID) int
-		CopyLead            func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
-		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateAccount       func(childComplexity int, input model.AccountInput) int
-		CreateAppointment   func(childComplexity int, input model.AppointmentInput) int
-		CreateAutomation    func(childComplexity int, input model.AutomationInput) int
-		CreateContact       func(childComplexity int, input model.ContactInput) int
-		CreateCustomField   func(childComplexity int, input model.CustomFieldInput) int
-		CreateCustomLabel   func(childComplexity int, value map[string]any) int
-		CreateDepartment    func(childComplexity int, input model.DepartmentInput) int
-		CreateFollowUp      func(childComplexity int, input model.FollowUpInput) int
-		CreateFranchise     func(childComplexity int, input model.FranchiseInput) int
-		CreateLead          func(childComplexity int, input model.LeadInput) int
-		CreatePipeline      func(childComplexity int, name string, stageIDs []uuid.UUID) int
-		CreateProduct       func(childComplexity int, input model.ProductInput) int
-		CreateProductGroup  func(childComplexity int, input model.ProductGroupInput) int
-		CreateRole          func(childComplexity int, input model.RoleInput) int
-		CreateSavedFilter   func(childComplexity int, input model.SavedFilterInput) int
-		CreateSecurityGroup func(childComplexity int, input model.SecurityGroupInput) int
-		CreateSource        func(childComplexity int, input model.SourceInput) int
-		CreateStage         func(childComplexity int, input model.StageInput) int
-		CreateStatus        func(childComplexity int, input model.StatusInput) int
-		CreateTask          func(childComplexity int, input model.TaskInput) int
-		CreateUser          func(childComplexity int, input model.UserInput) int
-		DeactivateUser      func(childComplexity int, id uuid.UUID) int
-		DeleteAccount       func(childComplexity int, id uuid.UUID) int
-		DeleteAppointment   func(childComplexity int, id uuid.UUID) int
-		DeleteAutomation    func(childComplexity int, id uuid.UUID) int
-		DeleteContact       func(childComplexity int, id uuid.UUID) int
-		DeleteCustomField   func(childComplexity int, id uuid.UUID) int
-		DeleteCustomLabel   func(childComplexity int, id uuid.UUID) int
-		DeleteDepartment    func(childComplexity int, id uuid.UUID) int
-		DeleteFollowUp      func(childComplexity int, id uuid.UUID) int
-		DeleteFranchise     func(childComplexity int, id uuid.UUID) int
-		DeleteLead          func(childComplexity int, id uuid.UUID) int
-		DeletePipeline      func(childComplexity int, id uuid.UUID) int
-		DeleteProduct       func(childComplexity int, id uuid.UUID) int
-		DeleteProductGroup  func(childComplexity int, id uuid.UUID) int
-		DeleteRole          func(childComplexity int, id uuid.UUID, reassignTo *uuid.UUID) int
-		DeleteSavedFilter   func(childComplexity int, id uuid.UUID) int
-		DeleteSecurityGroup func(childComplexity int, id uuid.UUID) int
-		DeleteSource        func(childComplexity int, id uuid.UUID) int
-		DeleteStage         func(childComplexity int, id uuid.UUID) int
-		DeleteStatus        func(childComplexity int, id uuid.UUID) int
-		DeleteTask          func(childComplexity int, id uuid.UUID) int
-		DeleteUser          func(childComplexity int, id uuid.UUID) int
-		DuplicateAutomation func(childComplexity int, id uuid.UUID) int
-		MoveLead            func(childComplexity int, id uuid.UUID, stageID uuid.UUID, position int) int
-		MovePipelineStage   func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position int) int
-		OpenLead            func(childComplexity int, id uuid.UUID) int
-		ReactivateUser      func(childComplexity int, id uuid.UUID) int
-		RemovePipelineStage func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID) int
-		RenamePipeline      func(childComplexity int, id uuid.UUID, name string) int
-		RevokeAPIKey        func(childComplexity int, id uuid.UUID) int
-		TestAutomation      func(childComplexity int, id uuid.UUID, leadID uuid.UUID) int
-		UpdateAccount       func(childComplexity int, id uuid.UUID, input model.AccountInput) int
-		UpdateAppointment   func(childComplexity int, id uuid.UUID, input model.AppointmentInput) int
-		UpdateAutomation    func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
-		UpdateContact       func(childComplexity int, id uuid.UUID, input model.ContactInput) int
-		UpdateCustomField   func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
-		UpdateCustomLabel   func(childComplexity int, id uuid.UUID, value map[string]any) int
-		UpdateDepartment    func(childComplexity int, id uuid.UUID, input model.DepartmentInput) int
-		UpdateFollowUp      func(childComplexity int, id uuid.UUID, input model.FollowUpInput) int
-		UpdateFranchise     func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
-		UpdateLead          func(childComplexity int, id uuid.UUID, input model.UpdateLeadInput) int
-		UpdateProduct       func(childComplexity int, id uuid.UUID, input model.ProductInput) int
-		UpdateProductGroup  func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
-		UpdateRole          func(childComplexity int, id uuid.UUID, input model.RoleInput) int
-		UpdateSavedFilter   func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
-		UpdateSecurityGroup func(childComplexity int, id uuid.UUID, input model.SecurityGroupInput) int
-		UpdateSource        func(childComplexity int, id uuid.UUID, input model.SourceInput) int
-		UpdateStage         func(childComplexity int, id uuid.UUID, input model.StageInput) int
-		UpdateStatus        func(childComplexity int, id uuid.UUID, input model.StatusInput) int
-		UpdateTask          func(childComplexity int, id uuid.UUID, input model.TaskInput) int
-		UpdateUser          func(childComplexity int, id uuid.UUID, input model.UserInput) int
+		AddPipelineStage            func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position *int) int
+		AssignLead                  func(childComplexity int, id uuid.UUID, assigneeIDs []uuid.UUID) int
+		CompleteAppointment         func(childComplexity int, id uuid.UUID) int
+		CompleteFollowUp            func(childComplexity int, id uuid.UUID) int
+		CopyLead                    func(childComplexity int, id uuid.UUID, input model.CopyLeadInput) int
+		CreateAPIKey                func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateAccount               func(childComplexity int, input model.AccountInput) int
+		CreateAppointment           func(childComplexity int, input model.AppointmentInput) int
+		CreateAutomation            func(childComplexity int, input model.AutomationInput) int
+		CreateContact               func(childComplexity int, input model.ContactInput) int
+		CreateCustomField           func(childComplexity int, input model.CustomFieldInput) int
+		CreateCustomLabel           func(childComplexity int, value map[string]any) int
+		CreateDepartment            func(childComplexity int, input model.DepartmentInput) int
+		CreateFollowUp              func(childComplexity int, input model.FollowUpInput) int
+		CreateFranchise             func(childComplexity int, input model.FranchiseInput) int
+		CreateLead                  func(childComplexity int, input model.LeadInput) int
+		CreatePipeline              func(childComplexity int, name string, stageIDs []uuid.UUID) int
+		CreateProduct               func(childComplexity int, input model.ProductInput) int
+		CreateProductGroup          func(childComplexity int, input model.ProductGroupInput) int
+		CreateRole                  func(childComplexity int, input model.RoleInput) int
+		CreateSavedFilter           func(childComplexity int, input model.SavedFilterInput) int
+		CreateSecurityGroup         func(childComplexity int, input model.SecurityGroupInput) int
+		CreateSource                func(childComplexity int, input model.SourceInput) int
+		CreateStage                 func(childComplexity int, input model.StageInput) int
+		CreateStatus                func(childComplexity int, input model.StatusInput) int
+		CreateTask                  func(childComplexity int, input model.TaskInput) int
+		CreateUser                  func(childComplexity int, input model.UserInput) int
+		CreateWebhookEndpoint       func(childComplexity int, input model.CreateWebhookEndpointInput) int
+		DeactivateUser              func(childComplexity int, id uuid.UUID) int
+		DeleteAccount               func(childComplexity int, id uuid.UUID) int
+		DeleteAppointment           func(childComplexity int, id uuid.UUID) int
+		DeleteAutomation            func(childComplexity int, id uuid.UUID) int
+		DeleteContact               func(childComplexity int, id uuid.UUID) int
+		DeleteCustomField           func(childComplexity int, id uuid.UUID) int
+		DeleteCustomLabel           func(childComplexity int, id uuid.UUID) int
+		DeleteDepartment            func(childComplexity int, id uuid.UUID) int
+		DeleteFollowUp              func(childComplexity int, id uuid.UUID) int
+		DeleteFranchise             func(childComplexity int, id uuid.UUID) int
+		DeleteLead                  func(childComplexity int, id uuid.UUID) int
+		DeletePipeline              func(childComplexity int, id uuid.UUID) int
+		DeleteProduct               func(childComplexity int, id uuid.UUID) int
+		DeleteProductGroup          func(childComplexity int, id uuid.UUID) int
+		DeleteRole                  func(childComplexity int, id uuid.UUID, reassignTo *uuid.UUID) int
+		DeleteSavedFilter           func(childComplexity int, id uuid.UUID) int
+		DeleteSecurityGroup         func(childComplexity int, id uuid.UUID) int
+		DeleteSource                func(childComplexity int, id uuid.UUID) int
+		DeleteStage                 func(childComplexity int, id uuid.UUID) int
+		DeleteStatus                func(childComplexity int, id uuid.UUID) int
+		DeleteTask                  func(childComplexity int, id uuid.UUID) int
+		DeleteUser                  func(childComplexity int, id uuid.UUID) int
+		DeleteWebhookEndpoint       func(childComplexity int, id uuid.UUID) int
+		DuplicateAutomation         func(childComplexity int, id uuid.UUID) int
+		MoveLead                    func(childComplexity int, id uuid.UUID, stageID uuid.UUID, position int) int
+		MovePipelineStage           func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID, position int) int
+		OpenLead                    func(childComplexity int, id uuid.UUID) int
+		ReactivateUser              func(childComplexity int, id uuid.UUID) int
+		RemovePipelineStage         func(childComplexity int, pipelineID uuid.UUID, stageID uuid.UUID) int
+		RenamePipeline              func(childComplexity int, id uuid.UUID, name string) int
+		RevokeAPIKey                func(childComplexity int, id uuid.UUID) int
+		RotateWebhookEndpointSecret func(childComplexity int, id uuid.UUID) int
+		TestAutomation              func(childComplexity int, id uuid.UUID, leadID uuid.UUID) int
+		UpdateAccount               func(childComplexity int, id uuid.UUID, input model.AccountInput) int
+		UpdateAppointment           func(childComplexity int, id uuid.UUID, input model.AppointmentInput) int
+		UpdateAutomation            func(childComplexity int, id uuid.UUID, input model.AutomationInput) int
+		UpdateContact               func(childComplexity int, id uuid.UUID, input model.ContactInput) int
+		UpdateCustomField           func(childComplexity int, id uuid.UUID, input model.CustomFieldInput) int
+		UpdateCustomLabel           func(childComplexity int, id uuid.UUID, value map[string]any) int
+		UpdateDepartment            func(childComplexity int, id uuid.UUID, input model.DepartmentInput) int
+		UpdateFollowUp              func(childComplexity int, id uuid.UUID, input model.FollowUpInput) int
+		UpdateFranchise             func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
+		UpdateLead                  func(childComplexity int, id uuid.UUID, input model.UpdateLeadInput) int
+		UpdateProduct               func(childComplexity int, id uuid.UUID, input model.ProductInput) int
+		UpdateProductGroup          func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
+		UpdateRole                  func(childComplexity int, id uuid.UUID, input model.RoleInput) int
+		UpdateSavedFilter           func(childComplexity int, id uuid.UUID, input model.SavedFilterInput) int
+		UpdateSecurityGroup         func(childComplexity int, id uuid.UUID, input model.SecurityGroupInput) int
+		UpdateSource                func(childComplexity int, id uuid.UUID, input model.SourceInput) int
+		UpdateStage                 func(childComplexity int, id uuid.UUID, input model.StageInput) int
+		UpdateStatus                func(childComplexity int, id uuid.UUID, input model.StatusInput) int
+		UpdateTask                  func(childComplexity int, id uuid.UUID, input model.TaskInput) int
+		UpdateUser                  func(childComplexity int, id uuid.UUID, input model.UserInput) int
+		UpdateWebhookEndpoint       func(childComplexity int, id uuid.UUID, input model.UpdateWebhookEndpointInput) int
 	}
 
 	OutboundMessage struct {
@@ -1008,6 +1028,17 @@ type ComplexityRoot struct {
 		Tasks               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Users               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) int
 		Viewer              func(childComplexity int) int
+		WebhookEndpoints    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.WebhookEndpointOrder, where *ent.WebhookEndpointWhereInput) int
+		WebhookEventTypes   func(childComplexity int) int
+	}
+
+	RecordChange struct {
+		EventID    func(childComplexity int) int
+		OccurredAt func(childComplexity int) int
+		Record     func(childComplexity int) int
+		RecordID   func(childComplexity int) int
+		RecordType func(childComplexity int) int
+		Topic      func(childComplexity int) int
 	}
 
 	Role struct {
@@ -1139,6 +1170,12 @@ type ComplexityRoot struct {
 	StatusEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Subscription struct {
+		AutomationRunChanged func(childComplexity int, automation uuid.UUID) int
+		LeadChanged          func(childComplexity int, filter map[string]any) int
+		RecordChanged        func(childComplexity int, types []string) int
 	}
 
 	Survey struct {
@@ -1297,6 +1334,69 @@ type ComplexityRoot struct {
 		Permissions func(childComplexity int) int
 		Tenant      func(childComplexity int) int
 		User        func(childComplexity int) int
+	}
+
+	WebhookAttempt struct {
+		Attempt      func(childComplexity int) int
+		DateCreated  func(childComplexity int) int
+		DateDeleted  func(childComplexity int) int
+		DateModified func(childComplexity int) int
+		Dtype        func(childComplexity int) int
+		DurationMs   func(childComplexity int) int
+		Endpoint     func(childComplexity int) int
+		EndpointID   func(childComplexity int) int
+		Error        func(childComplexity int) int
+		EventID      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsDeleted    func(childComplexity int) int
+		Response     func(childComplexity int) int
+		StatusCode   func(childComplexity int) int
+		Succeeded    func(childComplexity int) int
+		Topic        func(childComplexity int) int
+	}
+
+	WebhookAttemptConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookAttemptEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookEndpoint struct {
+		Attempts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.WebhookAttemptOrder, where *ent.WebhookAttemptWhereInput) int
+		ConsecutiveFailures func(childComplexity int) int
+		DateCreated         func(childComplexity int) int
+		DateDeleted         func(childComplexity int) int
+		DateModified        func(childComplexity int) int
+		Description         func(childComplexity int) int
+		DisabledAt          func(childComplexity int) int
+		DisabledReason      func(childComplexity int) int
+		Dtype               func(childComplexity int) int
+		Events              func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		IsActive            func(childComplexity int) int
+		IsDeleted           func(childComplexity int) int
+		URL                 func(childComplexity int) int
+	}
+
+	WebhookEndpointConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WebhookEndpointEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	WebhookEndpointWithSecret struct {
+		Endpoint func(childComplexity int) int
+		Secret   func(childComplexity int) int
 	}
 }
 
@@ -2054,6 +2154,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRun.Topic(childComplexity), true
+
+	case "AutomationRunChange.automationId":
+		if e.ComplexityRoot.AutomationRunChange.AutomationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.AutomationID(childComplexity), true
+	case "AutomationRunChange.occurredAt":
+		if e.ComplexityRoot.AutomationRunChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.OccurredAt(childComplexity), true
+	case "AutomationRunChange.run":
+		if e.ComplexityRoot.AutomationRunChange.Run == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.Run(childComplexity), true
+	case "AutomationRunChange.runId":
+		if e.ComplexityRoot.AutomationRunChange.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunChange.RunID(childComplexity), true
 
 	case "AutomationRunConnection.edges":
 		if e.ComplexityRoot.AutomationRunConnection.Edges == nil {
@@ -4178,6 +4303,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Lead.YearStr(childComplexity), true
 
+	case "LeadChange.eventId":
+		if e.ComplexityRoot.LeadChange.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.EventID(childComplexity), true
+	case "LeadChange.lead":
+		if e.ComplexityRoot.LeadChange.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.Lead(childComplexity), true
+	case "LeadChange.leadId":
+		if e.ComplexityRoot.LeadChange.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.LeadID(childComplexity), true
+	case "LeadChange.occurredAt":
+		if e.ComplexityRoot.LeadChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.OccurredAt(childComplexity), true
+	case "LeadChange.topic":
+		if e.ComplexityRoot.LeadChange.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadChange.Topic(childComplexity), true
+
 	case "LeadConnection.edges":
 		if e.ComplexityRoot.LeadConnection.Edges == nil {
 			break
@@ -4616,6 +4772,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(model.UserInput)), true
+	case "Mutation.createWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.CreateWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebhookEndpoint(childComplexity, args["input"].(model.CreateWebhookEndpointInput)), true
 	case "Mutation.deactivateUser":
 		if e.ComplexityRoot.Mutation.DeactivateUser == nil {
 			break
@@ -4858,6 +5025,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.DeleteWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebhookEndpoint(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.duplicateAutomation":
 		if e.ComplexityRoot.Mutation.DuplicateAutomation == nil {
 			break
@@ -4946,6 +5124,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.rotateWebhookEndpointSecret":
+		if e.ComplexityRoot.Mutation.RotateWebhookEndpointSecret == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rotateWebhookEndpointSecret_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RotateWebhookEndpointSecret(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.testAutomation":
 		if e.ComplexityRoot.Mutation.TestAutomation == nil {
 			break
@@ -5177,6 +5366,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UserInput)), true
+	case "Mutation.updateWebhookEndpoint":
+		if e.ComplexityRoot.Mutation.UpdateWebhookEndpoint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWebhookEndpoint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebhookEndpoint(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateWebhookEndpointInput)), true
 
 	case "OutboundMessage.body":
 		if e.ComplexityRoot.OutboundMessage.Body == nil {
@@ -6379,6 +6579,60 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webhookEndpoints":
+		if e.ComplexityRoot.Query.WebhookEndpoints == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webhookEndpoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebhookEndpoints(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.WebhookEndpointOrder), args["where"].(*ent.WebhookEndpointWhereInput)), true
+	case "Query.webhookEventTypes":
+		if e.ComplexityRoot.Query.WebhookEventTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebhookEventTypes(childComplexity), true
+
+	case "RecordChange.eventId":
+		if e.ComplexityRoot.RecordChange.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.EventID(childComplexity), true
+	case "RecordChange.occurredAt":
+		if e.ComplexityRoot.RecordChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.OccurredAt(childComplexity), true
+	case "RecordChange.record":
+		if e.ComplexityRoot.RecordChange.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Record(childComplexity), true
+	case "RecordChange.recordId":
+		if e.ComplexityRoot.RecordChange.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.RecordID(childComplexity), true
+	case "RecordChange.recordType":
+		if e.ComplexityRoot.RecordChange.RecordType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.RecordType(childComplexity), true
+	case "RecordChange.topic":
+		if e.ComplexityRoot.RecordChange.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Topic(childComplexity), true
 
 	case "Role.createdBy":
 		if e.ComplexityRoot.Role.CreatedBy == nil {
@@ -6944,6 +7198,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.StatusEdge.Node(childComplexity), true
+
+	case "Subscription.automationRunChanged":
+		if e.ComplexityRoot.Subscription.AutomationRunChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_automationRunChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AutomationRunChanged(childComplexity, args["automation"].(uuid.UUID)), true
+	case "Subscription.leadChanged":
+		if e.ComplexityRoot.Subscription.LeadChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_leadChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.LeadChanged(childComplexity, args["filter"].(map[string]any)), true
+	case "Subscription.recordChanged":
+		if e.ComplexityRoot.Subscription.RecordChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_recordChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RecordChanged(childComplexity, args["types"].([]string)), true
 
 	case "Survey.createdBy":
 		if e.ComplexityRoot.Survey.CreatedBy == nil {
@@ -7711,6 +7999,270 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.User(childComplexity), true
 
+	case "WebhookAttempt.attempt":
+		if e.ComplexityRoot.WebhookAttempt.Attempt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Attempt(childComplexity), true
+	case "WebhookAttempt.dateCreated":
+		if e.ComplexityRoot.WebhookAttempt.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.DateCreated(childComplexity), true
+	case "WebhookAttempt.dateDeleted":
+		if e.ComplexityRoot.WebhookAttempt.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.DateDeleted(childComplexity), true
+	case "WebhookAttempt.dateModified":
+		if e.ComplexityRoot.WebhookAttempt.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.DateModified(childComplexity), true
+	case "WebhookAttempt.dtype":
+		if e.ComplexityRoot.WebhookAttempt.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Dtype(childComplexity), true
+	case "WebhookAttempt.durationMs":
+		if e.ComplexityRoot.WebhookAttempt.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.DurationMs(childComplexity), true
+	case "WebhookAttempt.endpoint":
+		if e.ComplexityRoot.WebhookAttempt.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Endpoint(childComplexity), true
+	case "WebhookAttempt.endpointID":
+		if e.ComplexityRoot.WebhookAttempt.EndpointID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.EndpointID(childComplexity), true
+	case "WebhookAttempt.error":
+		if e.ComplexityRoot.WebhookAttempt.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Error(childComplexity), true
+	case "WebhookAttempt.eventID":
+		if e.ComplexityRoot.WebhookAttempt.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.EventID(childComplexity), true
+	case "WebhookAttempt.id":
+		if e.ComplexityRoot.WebhookAttempt.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.ID(childComplexity), true
+	case "WebhookAttempt.isDeleted":
+		if e.ComplexityRoot.WebhookAttempt.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.IsDeleted(childComplexity), true
+	case "WebhookAttempt.response":
+		if e.ComplexityRoot.WebhookAttempt.Response == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Response(childComplexity), true
+	case "WebhookAttempt.statusCode":
+		if e.ComplexityRoot.WebhookAttempt.StatusCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.StatusCode(childComplexity), true
+	case "WebhookAttempt.succeeded":
+		if e.ComplexityRoot.WebhookAttempt.Succeeded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Succeeded(childComplexity), true
+	case "WebhookAttempt.topic":
+		if e.ComplexityRoot.WebhookAttempt.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.Topic(childComplexity), true
+
+	case "WebhookAttemptConnection.edges":
+		if e.ComplexityRoot.WebhookAttemptConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttemptConnection.Edges(childComplexity), true
+	case "WebhookAttemptConnection.pageInfo":
+		if e.ComplexityRoot.WebhookAttemptConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttemptConnection.PageInfo(childComplexity), true
+	case "WebhookAttemptConnection.totalCount":
+		if e.ComplexityRoot.WebhookAttemptConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttemptConnection.TotalCount(childComplexity), true
+
+	case "WebhookAttemptEdge.cursor":
+		if e.ComplexityRoot.WebhookAttemptEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttemptEdge.Cursor(childComplexity), true
+	case "WebhookAttemptEdge.node":
+		if e.ComplexityRoot.WebhookAttemptEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttemptEdge.Node(childComplexity), true
+
+	case "WebhookEndpoint.attempts":
+		if e.ComplexityRoot.WebhookEndpoint.Attempts == nil {
+			break
+		}
+
+		args, err := ec.field_WebhookEndpoint_attempts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Attempts(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.WebhookAttemptOrder), args["where"].(*ent.WebhookAttemptWhereInput)), true
+	case "WebhookEndpoint.consecutiveFailures":
+		if e.ComplexityRoot.WebhookEndpoint.ConsecutiveFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ConsecutiveFailures(childComplexity), true
+	case "WebhookEndpoint.dateCreated":
+		if e.ComplexityRoot.WebhookEndpoint.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DateCreated(childComplexity), true
+	case "WebhookEndpoint.dateDeleted":
+		if e.ComplexityRoot.WebhookEndpoint.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DateDeleted(childComplexity), true
+	case "WebhookEndpoint.dateModified":
+		if e.ComplexityRoot.WebhookEndpoint.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DateModified(childComplexity), true
+	case "WebhookEndpoint.description":
+		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Description(childComplexity), true
+	case "WebhookEndpoint.disabledAt":
+		if e.ComplexityRoot.WebhookEndpoint.DisabledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DisabledAt(childComplexity), true
+	case "WebhookEndpoint.disabledReason":
+		if e.ComplexityRoot.WebhookEndpoint.DisabledReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DisabledReason(childComplexity), true
+	case "WebhookEndpoint.dtype":
+		if e.ComplexityRoot.WebhookEndpoint.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Dtype(childComplexity), true
+	case "WebhookEndpoint.events":
+		if e.ComplexityRoot.WebhookEndpoint.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.Events(childComplexity), true
+	case "WebhookEndpoint.id":
+		if e.ComplexityRoot.WebhookEndpoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ID(childComplexity), true
+	case "WebhookEndpoint.isActive":
+		if e.ComplexityRoot.WebhookEndpoint.IsActive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.IsActive(childComplexity), true
+	case "WebhookEndpoint.isDeleted":
+		if e.ComplexityRoot.WebhookEndpoint.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.IsDeleted(childComplexity), true
+	case "WebhookEndpoint.url":
+		if e.ComplexityRoot.WebhookEndpoint.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.URL(childComplexity), true
+
+	case "WebhookEndpointConnection.edges":
+		if e.ComplexityRoot.WebhookEndpointConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointConnection.Edges(childComplexity), true
+	case "WebhookEndpointConnection.pageInfo":
+		if e.ComplexityRoot.WebhookEndpointConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointConnection.PageInfo(childComplexity), true
+	case "WebhookEndpointConnection.totalCount":
+		if e.ComplexityRoot.WebhookEndpointConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointConnection.TotalCount(childComplexity), true
+
+	case "WebhookEndpointEdge.cursor":
+		if e.ComplexityRoot.WebhookEndpointEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointEdge.Cursor(childComplexity), true
+	case "WebhookEndpointEdge.node":
+		if e.ComplexityRoot.WebhookEndpointEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointEdge.Node(childComplexity), true
+
+	case "WebhookEndpointWithSecret.endpoint":
+		if e.ComplexityRoot.WebhookEndpointWithSecret.Endpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointWithSecret.Endpoint(childComplexity), true
+	case "WebhookEndpointWithSecret.secret":
+		if e.ComplexityRoot.WebhookEndpointWithSecret.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpointWithSecret.Secret(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -7743,6 +8295,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("CopyLeadInput", ec.unmarshalInputCopyLeadInput),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateWebhookEndpointInput", ec.unmarshalInputCreateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("CreditAssessmentOrder", ec.unmarshalInputCreditAssessmentOrder),
 			graphql.NewInputUnmarshaler("CreditAssessmentWhereInput", ec.unmarshalInputCreditAssessmentWhereInput),
 			graphql.NewInputUnmarshaler("CustomFieldInput", ec.unmarshalInputCustomFieldInput),
@@ -7814,6 +8367,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
 			graphql.NewInputUnmarshaler("ThirdPartyIDInput", ec.unmarshalInputThirdPartyIDInput),
 			graphql.NewInputUnmarshaler("UpdateLeadInput", ec.unmarshalInputUpdateLeadInput),
+			graphql.NewInputUnmarshaler("UpdateWebhookEndpointInput", ec.unmarshalInputUpdateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserSettingsOrder", ec.unmarshalInputUserSettingsOrder),
@@ -7821,6 +8375,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UserThirdPartyIDOrder", ec.unmarshalInputUserThirdPartyIDOrder),
 			graphql.NewInputUnmarshaler("UserThirdPartyIDWhereInput", ec.unmarshalInputUserThirdPartyIDWhereInput),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
+			graphql.NewInputUnmarshaler("WebhookAttemptOrder", ec.unmarshalInputWebhookAttemptOrder),
+			graphql.NewInputUnmarshaler("WebhookAttemptWhereInput", ec.unmarshalInputWebhookAttemptWhereInput),
+			graphql.NewInputUnmarshaler("WebhookEndpointOrder", ec.unmarshalInputWebhookEndpointOrder),
+			graphql.NewInputUnmarshaler("WebhookEndpointWhereInput", ec.unmarshalInputWebhookEndpointWhereInput),
 		)
 	}
 	first := true
@@ -7865,6 +8423,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -15291,6 +15866,37 @@ type Query {
     """
     where: UserWhereInput
   ): UserConnection
+  webhookEndpoints(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for WebhookEndpoints returned from the connection.
+    """
+    orderBy: [WebhookEndpointOrder!]
+
+    """
+    Filtering options for WebhookEndpoints returned from the connection.
+    """
+    where: WebhookEndpointWhereInput
+  ): WebhookEndpointConnection
 }
 type Role implements Node {
   id: ID!
@@ -17259,6 +17865,471 @@ input UserWhereInput {
   hasAssignedLeads: Boolean
   hasAssignedLeadsWith: [LeadWhereInput!]
 }
+type WebhookAttempt implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  endpointID: ID!
+  """
+  the domain event (X-Conecrm-Event-Id)
+  """
+  eventID: UUID!
+  topic: String!
+  """
+  1 for the first try of this event, 2 for its first retry…
+  """
+  attempt: Int!
+  succeeded: Boolean!
+  """
+  the receiver's HTTP status; 0 when none came
+  """
+  statusCode: Int!
+  durationMs: Int!
+  """
+  the start of the receiver's answer
+  """
+  response: String!
+  error: String!
+  endpoint: WebhookEndpoint
+}
+"""
+A connection to a list of items.
+"""
+type WebhookAttemptConnection {
+  """
+  A list of edges.
+  """
+  edges: [WebhookAttemptEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WebhookAttemptEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WebhookAttempt
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for WebhookAttempt connections
+"""
+input WebhookAttemptOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order WebhookAttempts.
+  """
+  field: WebhookAttemptOrderField!
+}
+"""
+Properties by which WebhookAttempt connections can be ordered.
+"""
+enum WebhookAttemptOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+}
+"""
+WebhookAttemptWhereInput is used for filtering WebhookAttempt objects.
+Input was generated by ent.
+"""
+input WebhookAttemptWhereInput {
+  not: WebhookAttemptWhereInput
+  and: [WebhookAttemptWhereInput!]
+  or: [WebhookAttemptWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  endpoint_id field predicates
+  """
+  endpointID: ID
+  endpointIDNEQ: ID
+  endpointIDIn: [ID!]
+  endpointIDNotIn: [ID!]
+  """
+  event_id field predicates
+  """
+  eventID: UUID
+  eventIDNEQ: UUID
+  eventIDIn: [UUID!]
+  eventIDNotIn: [UUID!]
+  eventIDGT: UUID
+  eventIDGTE: UUID
+  eventIDLT: UUID
+  eventIDLTE: UUID
+  """
+  topic field predicates
+  """
+  topic: String
+  topicNEQ: String
+  topicIn: [String!]
+  topicNotIn: [String!]
+  topicGT: String
+  topicGTE: String
+  topicLT: String
+  topicLTE: String
+  topicContains: String
+  topicHasPrefix: String
+  topicHasSuffix: String
+  topicEqualFold: String
+  topicContainsFold: String
+  """
+  attempt field predicates
+  """
+  attempt: Int
+  attemptNEQ: Int
+  attemptIn: [Int!]
+  attemptNotIn: [Int!]
+  attemptGT: Int
+  attemptGTE: Int
+  attemptLT: Int
+  attemptLTE: Int
+  """
+  succeeded field predicates
+  """
+  succeeded: Boolean
+  succeededNEQ: Boolean
+  """
+  status_code field predicates
+  """
+  statusCode: Int
+  statusCodeNEQ: Int
+  statusCodeIn: [Int!]
+  statusCodeNotIn: [Int!]
+  statusCodeGT: Int
+  statusCodeGTE: Int
+  statusCodeLT: Int
+  statusCodeLTE: Int
+  """
+  duration_ms field predicates
+  """
+  durationMs: Int
+  durationMsNEQ: Int
+  durationMsIn: [Int!]
+  durationMsNotIn: [Int!]
+  durationMsGT: Int
+  durationMsGTE: Int
+  durationMsLT: Int
+  durationMsLTE: Int
+  """
+  response field predicates
+  """
+  response: String
+  responseNEQ: String
+  responseIn: [String!]
+  responseNotIn: [String!]
+  responseGT: String
+  responseGTE: String
+  responseLT: String
+  responseLTE: String
+  responseContains: String
+  responseHasPrefix: String
+  responseHasSuffix: String
+  responseEqualFold: String
+  responseContainsFold: String
+  """
+  error field predicates
+  """
+  error: String
+  errorNEQ: String
+  errorIn: [String!]
+  errorNotIn: [String!]
+  errorGT: String
+  errorGTE: String
+  errorLT: String
+  errorLTE: String
+  errorContains: String
+  errorHasPrefix: String
+  errorHasSuffix: String
+  errorEqualFold: String
+  errorContainsFold: String
+  """
+  endpoint edge predicates
+  """
+  hasEndpoint: Boolean
+  hasEndpointWith: [WebhookEndpointWhereInput!]
+}
+type WebhookEndpoint implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  url: String!
+  description: String!
+  """
+  the topics delivered: record type × created/updated/deleted and the lifecycle events
+  """
+  events: [String!]!
+  isActive: Boolean!
+  """
+  why the endpoint was switched off automatically
+  """
+  disabledReason: String!
+  disabledAt: Time
+  """
+  failed attempts since the last success
+  """
+  consecutiveFailures: Int!
+  attempts(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for WebhookAttempts returned from the connection.
+    """
+    orderBy: [WebhookAttemptOrder!]
+
+    """
+    Filtering options for WebhookAttempts returned from the connection.
+    """
+    where: WebhookAttemptWhereInput
+  ): WebhookAttemptConnection
+}
+"""
+A connection to a list of items.
+"""
+type WebhookEndpointConnection {
+  """
+  A list of edges.
+  """
+  edges: [WebhookEndpointEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WebhookEndpointEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WebhookEndpoint
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for WebhookEndpoint connections
+"""
+input WebhookEndpointOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order WebhookEndpoints.
+  """
+  field: WebhookEndpointOrderField!
+}
+"""
+Properties by which WebhookEndpoint connections can be ordered.
+"""
+enum WebhookEndpointOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+  URL
+}
+"""
+WebhookEndpointWhereInput is used for filtering WebhookEndpoint objects.
+Input was generated by ent.
+"""
+input WebhookEndpointWhereInput {
+  not: WebhookEndpointWhereInput
+  and: [WebhookEndpointWhereInput!]
+  or: [WebhookEndpointWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  url field predicates
+  """
+  url: String
+  urlNEQ: String
+  urlIn: [String!]
+  urlNotIn: [String!]
+  urlGT: String
+  urlGTE: String
+  urlLT: String
+  urlLTE: String
+  urlContains: String
+  urlHasPrefix: String
+  urlHasSuffix: String
+  urlEqualFold: String
+  urlContainsFold: String
+  """
+  description field predicates
+  """
+  description: String
+  descriptionNEQ: String
+  descriptionIn: [String!]
+  descriptionNotIn: [String!]
+  descriptionGT: String
+  descriptionGTE: String
+  descriptionLT: String
+  descriptionLTE: String
+  descriptionContains: String
+  descriptionHasPrefix: String
+  descriptionHasSuffix: String
+  descriptionEqualFold: String
+  descriptionContainsFold: String
+  """
+  is_active field predicates
+  """
+  isActive: Boolean
+  isActiveNEQ: Boolean
+  """
+  disabled_reason field predicates
+  """
+  disabledReason: String
+  disabledReasonNEQ: String
+  disabledReasonIn: [String!]
+  disabledReasonNotIn: [String!]
+  disabledReasonGT: String
+  disabledReasonGTE: String
+  disabledReasonLT: String
+  disabledReasonLTE: String
+  disabledReasonContains: String
+  disabledReasonHasPrefix: String
+  disabledReasonHasSuffix: String
+  disabledReasonEqualFold: String
+  disabledReasonContainsFold: String
+  """
+  disabled_at field predicates
+  """
+  disabledAt: Time
+  disabledAtNEQ: Time
+  disabledAtIn: [Time!]
+  disabledAtNotIn: [Time!]
+  disabledAtGT: Time
+  disabledAtGTE: Time
+  disabledAtLT: Time
+  disabledAtLTE: Time
+  disabledAtIsNil: Boolean
+  disabledAtNotNil: Boolean
+  """
+  consecutive_failures field predicates
+  """
+  consecutiveFailures: Int
+  consecutiveFailuresNEQ: Int
+  consecutiveFailuresIn: [Int!]
+  consecutiveFailuresNotIn: [Int!]
+  consecutiveFailuresGT: Int
+  consecutiveFailuresGTE: Int
+  consecutiveFailuresLT: Int
+  consecutiveFailuresLTE: Int
+  """
+  attempts edge predicates
+  """
+  hasAttempts: Boolean
+  hasAttemptsWith: [WebhookAttemptWhereInput!]
+}
 `, BuiltIn: false},
 	{Name: "../../schema/filters.graphqls", Input: `# Hand-written: the query builder's catalogue, for the filter arguments of
 # the root connections (accounts, contacts, leads, tasks, appointments,
@@ -17654,6 +18725,61 @@ scalar UUID @specifiedBy(url: "https://www.rfc-editor.org/rfc/rfc9562")
 # back as after/before. An extension may not carry a description.
 extend scalar Cursor @specifiedBy(url: "https://relay.dev/graphql/connections.htm#sec-Cursor")
 `, BuiltIn: false},
+	{Name: "../../schema/subscriptions.graphqls", Input: `# Hand-written: live subscriptions (docs/subscriptions.md), served over a
+# websocket at /graphql with the graphql-transport-ws protocol (the one the
+# graphql-ws client speaks). The token goes in connection_init's payload:
+# {"Authorization": "Bearer <token>"}. Every payload is read as the
+# subscriber, through the normal read path, once the write has committed.
+
+"A record of the subscribed types was created, updated or deleted."
+type RecordChange {
+  "The domain event (docs/events.md); the X-Conecrm-Event-Id of webhooks."
+  eventId: ID!
+  "e.g. lead.created, lead.stage_changed, task.deleted."
+  topic: String!
+  "lead, account, contact, task, appointment, followUp or pipeline."
+  recordType: String!
+  recordId: ID!
+  occurredAt: Time!
+  "The record as the subscriber reads it now; null once deleted."
+  record: Node
+}
+
+"A lead that matches the subscription's filter changed."
+type LeadChange {
+  eventId: ID!
+  "lead.created, lead.updated, lead.stage_changed, lead.status_changed, lead.assigned or lead.deleted."
+  topic: String!
+  leadId: ID!
+  occurredAt: Time!
+  "The lead as the subscriber reads it now; null once deleted."
+  lead: Lead
+}
+
+"A run of the subscribed automation started, waited or finished."
+type AutomationRunChange {
+  runId: ID!
+  automationId: ID!
+  occurredAt: Time!
+  run: AutomationRun
+}
+
+type Subscription {
+  """
+  Changes of records of the given types (lead, account, contact, task,
+  appointment, followUp, pipeline); each type needs its read permission.
+  """
+  recordChanged(types: [String!]!): RecordChange!
+  """
+  Changes of leads; with filter (a react-querybuilder rule group, as on
+  leads(filter:)) only of the leads that match it after the change.
+  Deletions are always sent. Needs lead.read.
+  """
+  leadChanged(filter: Map): LeadChange!
+  "Runs of one automation. Needs automation.read."
+  automationRunChanged(automation: ID!): AutomationRunChange!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.
 
 "The authenticated user of the request and their tenant."
@@ -17667,6 +18793,56 @@ type Viewer {
 extend type Query {
   "The authenticated user and tenant."
   viewer: Viewer!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/webhooks.graphqls", Input: `# Hand-written: a tenant's webhook endpoints (docs/webhooks.md). The
+# WebhookEndpoint and WebhookAttempt types, the webhookEndpoints root and
+# WebhookEndpoint.attempts are generated from ent/schema/webhook.go. Every
+# field and mutation here needs webhook.manage.
+
+"An endpoint with its secret: answered once, when the secret is made."
+type WebhookEndpointWithSecret {
+  endpoint: WebhookEndpoint
+  """
+  The HMAC-SHA256 key of the endpoint's signatures
+  (X-Conecrm-Signature: sha256=hex(HMAC(secret, "<timestamp>.<body>"))).
+  It is never shown again: keep it now, or rotate it.
+  """
+  secret: String!
+}
+
+input CreateWebhookEndpointInput {
+  "An absolute http or https URL; internal addresses are refused when delivering unless allowed by CONECRM_OUTBOUND_ALLOW."
+  url: String!
+  "The event types to deliver: one or more of webhookEventTypes."
+  events: [String!]!
+  description: String
+  "Deliver events (default true)."
+  isActive: Boolean
+}
+
+"Omitted fields keep their value."
+input UpdateWebhookEndpointInput {
+  url: String
+  events: [String!]
+  description: String
+  "Switching an endpoint on again clears its disabled reason and failure count."
+  isActive: Boolean
+}
+
+extend type Query {
+  "The event types a webhook endpoint may subscribe to: each record type × created/updated/deleted, and the lead and task lifecycle events."
+  webhookEventTypes: [String!]!
+}
+
+extend type Mutation {
+  "Creates an endpoint with a new secret, answered once."
+  createWebhookEndpoint(input: CreateWebhookEndpointInput!): WebhookEndpointWithSecret!
+  updateWebhookEndpoint(id: ID!, input: UpdateWebhookEndpointInput!): WebhookEndpoint
+  "Gives the endpoint a new secret, answered once; deliveries from now on are signed with it."
+  rotateWebhookEndpointSecret(id: ID!): WebhookEndpointWithSecret!
+  "Deletes the endpoint; its pending deliveries are dropped."
+  deleteWebhookEndpoint(id: ID!): ID!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/writes.graphqls", Input: `# Hand-written: the lead lifecycle, contacts, appointments, follow-ups and
@@ -18103,6 +19279,20 @@ func (ec *executionContext) childFields_AutomationRun(ctx context.Context, field
 		return ec.fieldContext_AutomationRun_steps(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AutomationRun", field.Name)
+}
+
+func (ec *executionContext) childFields_AutomationRunChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "runId":
+		return ec.fieldContext_AutomationRunChange_runId(ctx, field)
+	case "automationId":
+		return ec.fieldContext_AutomationRunChange_automationId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_AutomationRunChange_occurredAt(ctx, field)
+	case "run":
+		return ec.fieldContext_AutomationRunChange_run(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AutomationRunChange", field.Name)
 }
 
 func (ec *executionContext) childFields_AutomationRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18989,6 +20179,22 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Lead", field.Name)
 }
 
+func (ec *executionContext) childFields_LeadChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventId":
+		return ec.fieldContext_LeadChange_eventId(ctx, field)
+	case "topic":
+		return ec.fieldContext_LeadChange_topic(ctx, field)
+	case "leadId":
+		return ec.fieldContext_LeadChange_leadId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LeadChange_occurredAt(ctx, field)
+	case "lead":
+		return ec.fieldContext_LeadChange_lead(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadChange", field.Name)
+}
+
 func (ec *executionContext) childFields_LeadConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -19457,6 +20663,24 @@ func (ec *executionContext) childFields_ProductThirdPartyID(ctx context.Context,
 		return ec.fieldContext_ProductThirdPartyID_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductThirdPartyID", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "eventId":
+		return ec.fieldContext_RecordChange_eventId(ctx, field)
+	case "topic":
+		return ec.fieldContext_RecordChange_topic(ctx, field)
+	case "recordType":
+		return ec.fieldContext_RecordChange_recordType(ctx, field)
+	case "recordId":
+		return ec.fieldContext_RecordChange_recordId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_RecordChange_occurredAt(ctx, field)
+	case "record":
+		return ec.fieldContext_RecordChange_record(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -20035,6 +21259,132 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookAttempt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookAttempt_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_WebhookAttempt_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_WebhookAttempt_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_WebhookAttempt_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_WebhookAttempt_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_WebhookAttempt_dtype(ctx, field)
+	case "endpointID":
+		return ec.fieldContext_WebhookAttempt_endpointID(ctx, field)
+	case "eventID":
+		return ec.fieldContext_WebhookAttempt_eventID(ctx, field)
+	case "topic":
+		return ec.fieldContext_WebhookAttempt_topic(ctx, field)
+	case "attempt":
+		return ec.fieldContext_WebhookAttempt_attempt(ctx, field)
+	case "succeeded":
+		return ec.fieldContext_WebhookAttempt_succeeded(ctx, field)
+	case "statusCode":
+		return ec.fieldContext_WebhookAttempt_statusCode(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_WebhookAttempt_durationMs(ctx, field)
+	case "response":
+		return ec.fieldContext_WebhookAttempt_response(ctx, field)
+	case "error":
+		return ec.fieldContext_WebhookAttempt_error(ctx, field)
+	case "endpoint":
+		return ec.fieldContext_WebhookAttempt_endpoint(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookAttempt", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookAttemptConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookAttemptConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookAttemptConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookAttemptConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookAttemptConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookAttemptEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookAttemptEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookAttemptEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookAttemptEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebhookEndpoint_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_WebhookEndpoint_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_WebhookEndpoint_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_WebhookEndpoint_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_WebhookEndpoint_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_WebhookEndpoint_dtype(ctx, field)
+	case "url":
+		return ec.fieldContext_WebhookEndpoint_url(ctx, field)
+	case "description":
+		return ec.fieldContext_WebhookEndpoint_description(ctx, field)
+	case "events":
+		return ec.fieldContext_WebhookEndpoint_events(ctx, field)
+	case "isActive":
+		return ec.fieldContext_WebhookEndpoint_isActive(ctx, field)
+	case "disabledReason":
+		return ec.fieldContext_WebhookEndpoint_disabledReason(ctx, field)
+	case "disabledAt":
+		return ec.fieldContext_WebhookEndpoint_disabledAt(ctx, field)
+	case "consecutiveFailures":
+		return ec.fieldContext_WebhookEndpoint_consecutiveFailures(ctx, field)
+	case "attempts":
+		return ec.fieldContext_WebhookEndpoint_attempts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpoint", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpointConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WebhookEndpointConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WebhookEndpointConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WebhookEndpointConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpointConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpointEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WebhookEndpointEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WebhookEndpointEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpointEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WebhookEndpointWithSecret(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endpoint":
+		return ec.fieldContext_WebhookEndpointWithSecret_endpoint(ctx, field)
+	case "secret":
+		return ec.fieldContext_WebhookEndpointWithSecret_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpointWithSecret", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
