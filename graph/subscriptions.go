@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/conecrm/gateway/internal/metrics"
+
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
 
@@ -98,6 +100,7 @@ type liveConn struct {
 	stop     context.CancelFunc
 	user     uuid.UUID
 	acquired bool
+	counted  func() // ends this connection's share of the subscriptions gauge
 	viewer   atomic.Pointer[viewer.Viewer]
 	subs     atomic.Int32
 }
@@ -205,7 +208,7 @@ func websocket(limits SubscriptionLimits, log *slog.Logger) (transport.Websocket
 			}
 			ctx, cancel := context.WithCancel(ctx)
 			c.mu.Lock()
-			c.stop, c.user, c.acquired = cancel, v.UserID, true
+			c.stop, c.user, c.acquired, c.counted = cancel, v.UserID, true, metrics.SubscriptionOpened()
 			c.mu.Unlock()
 			c.viewer.Store(v)
 			go watch(ctx, c, authenticate, raw, exp, limits.Recheck, log)
@@ -222,6 +225,7 @@ func websocket(limits SubscriptionLimits, log *slog.Logger) (transport.Websocket
 			c.mu.Unlock()
 			if acquired {
 				u.release(c.user)
+				c.counted()
 			}
 			if stop != nil {
 				stop()

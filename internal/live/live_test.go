@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/conecrm/gateway/internal/metrics"
+
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
@@ -374,8 +378,12 @@ func TestSubscriptionAuthentication(t *testing.T) {
 func TestSubscriptionLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		in := start(t, db, graph.SubscriptionLimits{PerConnection: 1, PerUser: 1})
+		open := openSubscriptions(t)
 		c := in.dial(t)
 		must(t, c.init(in.Token(admin)))
+		if n := openSubscriptions(t); n != open+1 {
+			t.Fatalf("subscriptions gauge %v after a connection, want %v", n, open+1)
+		}
 		c.subscribe("1", recordSub)
 		time.Sleep(100 * time.Millisecond) // gqlgen starts subscriptions concurrently
 		c.subscribe("2", recordSub)
@@ -387,9 +395,20 @@ func TestSubscriptionLimits(t *testing.T) {
 		if code := second.closed(5 * time.Second); code != graph.CloseTooMany {
 			t.Fatalf("second connection: close %d", code)
 		}
+		if n := openSubscriptions(t); n != open+1 {
+			t.Fatalf("subscriptions gauge %v with a refused connection, want %v", n, open+1)
+		}
 		c.subscribe("3", `subscription { recordChanged(types: ["webhook"]) { topic } }`)
 		if m := c.answer("3"); !strings.Contains(string(m.Payload), "unknown record type") {
 			t.Fatalf("unknown type: %s %s", m.Type, m.Payload)
+		}
+		_ = c.conn.Close(websocket.StatusNormalClosure, "")
+		deadline := time.Now().Add(5 * time.Second)
+		for openSubscriptions(t) != open {
+			if time.Now().After(deadline) {
+				t.Fatalf("subscriptions gauge %v after the connection closed, want %v", openSubscriptions(t), open)
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	})
 }
@@ -457,4 +476,14 @@ func TestAutomationRunChanged(t *testing.T) {
 			t.Fatalf("run event %+v", ev)
 		}
 	})
+}
+
+// openSubscriptions reads the gateway's subscriptions gauge.
+func openSubscriptions(t *testing.T) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := metrics.Subscriptions.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetGauge().GetValue()
 }
