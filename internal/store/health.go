@@ -88,14 +88,26 @@ func (db *DB) Ready(ctx context.Context) error {
 	}
 }
 
+// MinFreeBytes is the free space below which an SQLite database is not
+// ready: its probe write may still fit in pages SQLite already holds while
+// every real write fails for want of a new one.
+const MinFreeBytes = 1 << 20
+
 // writeProbe writes one row of a one-row table: it fails when the file,
 // its directory or the disk cannot take a write.
 func (db *DB) writeProbe(ctx context.Context) error {
 	// Connections opened earlier keep writing through their descriptors
 	// after a chmod; the file and its directory must still accept new ones.
-	for _, p := range []string{db.file, filepath.Dir(db.file)} {
+	dir := filepath.Dir(db.file)
+	for _, p := range []string{db.file, dir} {
 		if err := unix.Access(p, unix.W_OK); err != nil {
 			return fmt.Errorf("%s is not writable: %w", p, err)
+		}
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err == nil {
+		if free := fs.Bavail * uint64(fs.Bsize); free < MinFreeBytes {
+			return fmt.Errorf("%s has %d bytes free (less than %d): writes fail", dir, free, MinFreeBytes)
 		}
 	}
 	if _, err := db.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS conecrm_health (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)`); err != nil {
