@@ -8,10 +8,11 @@ package graph
 import (
 	"context"
 
+	"github.com/google/uuid"
+
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
-	"github.com/google/uuid"
 )
 
 func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.WebhookEndpointWithSecret, error) {
@@ -45,8 +46,5 @@ func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id uuid.UU
 }
 
 func (r *queryResolver) WebhookEventTypes(ctx context.Context) ([]string, error) {
-	if err := crm.Require(ctx, crm.PermWebhookManage); err != nil {
-		return nil, err
-	}
-	return crm.WebhookTopics(), nil
+	return r.crm.WebhookTopics(ctx)
 }

@@ -16,10 +16,15 @@ import (
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 )
 
-// WebhookTopics are the events a webhook endpoint may subscribe to: each
-// CRM record type × created/updated/deleted, and the lifecycle events
-// (docs/events.md describes every payload).
-func WebhookTopics() []string { return slices.Clone(webhookTopics) }
+// WebhookTopics returns the events a webhook endpoint may subscribe to:
+// each CRM record type × created/updated/deleted, and the lifecycle events
+// (docs/events.md describes every payload). Readable with webhook.manage.
+func (s *Service) WebhookTopics(ctx context.Context) ([]string, error) {
+	if err := Require(ctx, PermWebhookManage); err != nil {
+		return nil, err
+	}
+	return slices.Clone(webhookTopics), nil
+}
 
 var webhookTopics = func() []string {
 	var out []string

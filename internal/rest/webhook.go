@@ -75,10 +75,11 @@ func (b webhookBody) input() crm.WebhookEndpointInput {
 }
 
 func (s *Server) webhookEventTypes(w http.ResponseWriter, r *http.Request) error {
-	if err := crm.Require(r.Context(), crm.PermWebhookManage); err != nil {
+	topics, err := s.svc.WebhookTopics(r.Context())
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, crm.WebhookTopics())
+	writeJSON(w, http.StatusOK, topics)
 	return nil
 }
 
