@@ -8,11 +8,10 @@ package graph
 import (
 	"context"
 
-	"github.com/google/uuid"
-
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/google/uuid"
 )
 
 func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input model.CreateWebhookEndpointInput) (*model.WebhookEndpointWithSecret, error) {
