@@ -109,7 +109,7 @@ func TestLoopProtection(t *testing.T) {
 		y := e.automation("Y", "lead.assigned", nil, n, ed)
 		e.createLead("Ping pong", "DT")
 		var stopped []*automationrunEntity
-		e.eventually("a stopped run", 30*time.Second, func() bool {
+		e.eventually("a stopped run", 90*time.Second, func() bool {
 			stopped = nil
 			for _, id := range []uuid.UUID{x, y} {
 				for _, r := range e.runs(id) {
@@ -120,11 +120,26 @@ func TestLoopProtection(t *testing.T) {
 			}
 			return len(stopped) > 0
 		})
-		time.Sleep(500 * time.Millisecond) // let anything still queued finish
-		total := len(e.runs(x)) + len(e.runs(y))
-		time.Sleep(500 * time.Millisecond)
-		if again := len(e.runs(x)) + len(e.runs(y)); again != total {
-			t.Fatalf("runs still growing: %d → %d", total, again)
+		// The chain ends: the run count settles (unchanged for a second, none
+		// running) instead of growing without bound.
+		settled, last, since := 0, -1, time.Now()
+		e.eventually("the runs to stop growing", 60*time.Second, func() bool {
+			all := append(e.runs(x), e.runs(y)...)
+			for _, r := range all {
+				if r.Status == automationrun.StatusRUNNING {
+					last = -1
+					return false
+				}
+			}
+			if len(all) != last {
+				last, since = len(all), time.Now()
+				return false
+			}
+			settled = len(all)
+			return time.Since(since) > time.Second
+		})
+		if settled > 16 { // 6–7 with MaxDepth 4
+			t.Fatalf("%d runs before the chain stopped", settled)
 		}
 		for _, r := range stopped {
 			if !strings.Contains(r.Reason, "loop protection") || r.Depth != cfg.MaxDepth {
