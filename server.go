@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -204,60 +205,85 @@ func newLogger(c config, w io.Writer) *slog.Logger {
 	return slog.New(h)
 }
 
+// options are the subcommands' flags.
+type options struct {
+	demo    bool
+	tenants int
+	sizes   seed.Sizes
+	email   string
+	ttl     time.Duration
+	tenant  crm.TenantInput
+}
+
+// invocation is what a subcommand runs with: the configuration, the open and
+// migrated database, its flags and the process's output.
+type invocation struct {
+	config
+	db             *store.DB
+	log            *slog.Logger
+	getenv         func(string) string
+	opts           options
+	stdout, stderr io.Writer
+}
+
+// subcommand is one line of the command table: its name as typed, its
+// flags, and what it does once the database is open and migrated.
+type subcommand struct {
+	name  string
+	flags func(*flag.FlagSet, *options)
+	run   func(context.Context, *invocation) error
+}
+
+// commands are the subcommands; the first is the default.
+var commands = []subcommand{
+	{"serve", nil, serveCommand},
+	{"migrate", nil, migrateCommand},
+	{"seed", seedFlags, seedCommand},
+	{"token", tokenFlags, tokenCommand},
+	{"tenant create", tenantFlags, tenantCommand},
+}
+
+// lookup finds the subcommand args start with and returns the rest.
+func lookup(args []string) (subcommand, []string, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return commands[0], args, nil
+	}
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c, args[len(words):], nil
+		}
+		names[i] = c.name
+	}
+	return subcommand{}, nil, fmt.Errorf("unknown command %q (%s)", strings.Join(args[:min(2, len(args))], " "), strings.Join(names, ", "))
+}
+
 // run executes one subcommand; main only wires it to the process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
-	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		demo                                        bool
-		tenants, accounts, perAccount, leads, tasks int
-		email                                       string
-		ttl                                         time.Duration
-		newTenant                                   crm.TenantInput
-	)
-	switch cmd {
-	case "seed":
-		fs.BoolVar(&demo, "demo", false, "add the demo data set")
-		fs.IntVar(&tenants, "tenants", 0, "benchmark: number of tenants")
-		fs.IntVar(&accounts, "accounts", 1000, "benchmark: accounts per tenant")
-		fs.IntVar(&perAccount, "contacts-per-account", 3, "benchmark: contacts per account")
-		fs.IntVar(&leads, "leads", 2000, "benchmark: leads per tenant")
-		fs.IntVar(&tasks, "tasks", 1000, "benchmark: tasks per tenant")
-	case "token":
-		fs.StringVar(&email, "email", "", "email of the user the token is for")
-		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "token lifetime")
-	case "tenant":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New("tenant: usage: tenant create --name N --domain D --admin-email E")
-		}
-		args = args[1:]
-		fs.StringVar(&newTenant.Name, "name", "", "the tenant's name")
-		fs.StringVar(&newTenant.Domain, "domain", "", "the tenant's email domain (its identity: a second create is a no-op)")
-		fs.StringVar(&newTenant.AdminEmail, "admin-email", "", "email of the tenant's first ADMIN user")
-		fs.StringVar(&newTenant.AdminFirstname, "admin-firstname", "", "the admin's first name")
-		fs.StringVar(&newTenant.AdminLastname, "admin-lastname", "", "the admin's last name")
-		fs.DurationVar(&ttl, "ttl", 24*time.Hour, "lifetime of the printed token")
-	case "serve", "migrate":
-	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, seed, token, tenant)", cmd)
-	}
-	c, err := loadConfig(getenv, fs, args)
+	cmd, args, err := lookup(args)
 	if err != nil {
 		return err
 	}
-	log := newLogger(c, stderr)
-	if err := keyMaterial(&c); err != nil {
+	fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &invocation{getenv: getenv, stdout: stdout, stderr: stderr}
+	if cmd.flags != nil {
+		cmd.flags(fs, &e.opts)
+	}
+	if e.config, err = loadConfig(getenv, fs, args); err != nil {
 		return err
 	}
-	db, err := store.OpenWait(ctx, c.DatabaseURL, c.DB, log)
+	e.log = newLogger(e.config, stderr)
+	if err := keyMaterial(&e.config); err != nil {
+		return err
+	}
+	db, err := store.OpenWait(ctx, e.DatabaseURL, e.DB, e.log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	e.db = db
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -267,43 +293,78 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
 		return fmt.Errorf("migrate: default roles: %w", err)
 	}
-	switch cmd {
-	case "migrate":
-		if err := db.Analyze(ctx); err != nil {
-			return fmt.Errorf("analyze: %w", err)
-		}
-		fmt.Fprintln(stdout, "schema is up to date")
-		return nil
-	case "seed":
-		if demo == (tenants > 0) {
-			return errors.New("seed: give either --demo or --tenants N")
-		}
-		start := time.Now()
-		if demo {
-			err = seed.Demo(ctx, db.Client, stderr)
-		} else {
-			err = seed.Bench(ctx, db.Client, tenants, seed.Sizes{Accounts: accounts, ContactsPerAccount: perAccount, Leads: leads, Tasks: tasks}, stderr)
-		}
-		if err != nil {
-			return err
-		}
-		// Bulk inserts leave the planner statistics describing the old data.
-		if err := db.Analyze(ctx); err != nil {
-			return fmt.Errorf("analyze: %w", err)
-		}
-		fmt.Fprintf(stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
-		return nil
-	case "token":
-		tok, err := mintToken(ctx, c, db, email, ttl)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, tok)
-		return nil
-	case "tenant":
-		return createTenant(ctx, c, db, newTenant, ttl, stdout, stderr)
+	return cmd.run(ctx, e)
+}
+
+func migrateCommand(ctx context.Context, e *invocation) error {
+	if err := e.db.Analyze(ctx); err != nil {
+		return fmt.Errorf("analyze: %w", err)
 	}
-	stopTracing, err := tracing.Setup(ctx, getenv)
+	fmt.Fprintln(e.stdout, "schema is up to date")
+	return nil
+}
+
+func seedFlags(fs *flag.FlagSet, o *options) {
+	fs.BoolVar(&o.demo, "demo", false, "add the demo data set")
+	fs.IntVar(&o.tenants, "tenants", 0, "benchmark: number of tenants")
+	fs.IntVar(&o.sizes.Accounts, "accounts", 1000, "benchmark: accounts per tenant")
+	fs.IntVar(&o.sizes.ContactsPerAccount, "contacts-per-account", 3, "benchmark: contacts per account")
+	fs.IntVar(&o.sizes.Leads, "leads", 2000, "benchmark: leads per tenant")
+	fs.IntVar(&o.sizes.Tasks, "tasks", 1000, "benchmark: tasks per tenant")
+}
+
+func seedCommand(ctx context.Context, e *invocation) error {
+	o := e.opts
+	if o.demo == (o.tenants > 0) {
+		return errors.New("seed: give either --demo or --tenants N")
+	}
+	start := time.Now()
+	var err error
+	if o.demo {
+		err = seed.Demo(ctx, e.db.Client, e.stderr)
+	} else {
+		err = seed.Bench(ctx, e.db.Client, o.tenants, o.sizes, e.stderr)
+	}
+	if err != nil {
+		return err
+	}
+	// Bulk inserts leave the planner statistics describing the old data.
+	if err := e.db.Analyze(ctx); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func tokenFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.email, "email", "", "email of the user the token is for")
+	fs.DurationVar(&o.ttl, "ttl", 24*time.Hour, "token lifetime")
+}
+
+func tokenCommand(ctx context.Context, e *invocation) error {
+	tok, err := mintToken(ctx, e.config, e.db, e.opts.email, e.opts.ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, tok)
+	return nil
+}
+
+func tenantFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.tenant.Name, "name", "", "the tenant's name")
+	fs.StringVar(&o.tenant.Domain, "domain", "", "the tenant's email domain (its identity: a second create is a no-op)")
+	fs.StringVar(&o.tenant.AdminEmail, "admin-email", "", "email of the tenant's first ADMIN user")
+	fs.StringVar(&o.tenant.AdminFirstname, "admin-firstname", "", "the admin's first name")
+	fs.StringVar(&o.tenant.AdminLastname, "admin-lastname", "", "the admin's last name")
+	fs.DurationVar(&o.ttl, "ttl", 24*time.Hour, "lifetime of the printed token")
+}
+
+func tenantCommand(ctx context.Context, e *invocation) error {
+	return createTenant(ctx, e.config, e.db, e.opts.tenant, e.opts.ttl, e.stdout, e.stderr)
+}
+
+func serveCommand(ctx context.Context, e *invocation) error {
+	stopTracing, err := tracing.Setup(ctx, e.getenv)
 	if err != nil {
 		return err
 	}
@@ -312,7 +373,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		defer cancel()
 		_ = stopTracing(sctx)
 	}()
-	return serve(ctx, c, db, log)
+	return serve(ctx, e.config, e.db, e.log)
 }
 
 func mintToken(ctx context.Context, c config, db *store.DB, email string, ttl time.Duration) (string, error) {
@@ -419,7 +480,10 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 			log.Error("automation runtime stop", "err", err)
 		}
 	}()
-	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier, Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, mount(c, svc, rt, bus, log))
+	routes := app.Routes(svc, app.Transports{Logger: log, Production: c.production(), GraphQL: c.GraphQL,
+		Automation: rt, Live: bus, Subscriptions: c.Live})
+	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier,
+		Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, routes)
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()
@@ -473,22 +537,4 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, l app.
 		return err
 	}
 	return nil
-}
-
-// routes are the authenticated transports.
-func routes(c config, db *store.DB, log *slog.Logger) map[string]http.Handler {
-	return mount(c, crm.NewService(db.Client), nil, nil, log)
-}
-
-// mount returns the transports over svc; rt (optional) answers
-// testAutomation, bus (optional) serves subscriptions.
-func mount(c config, svc *crm.Service, rt *automation.Runtime, bus *live.Bus, log *slog.Logger) map[string]http.Handler {
-	gc := graph.Config{CRM: svc, Logger: log, Production: c.production(), Limits: c.GraphQL, Live: bus, Subscriptions: c.Live}
-	if rt != nil {
-		gc.Automation = rt
-	}
-	return map[string]http.Handler{
-		"/api/":    rest.New(svc, log),
-		"/graphql": graph.NewHandler(gc),
-	}
 }

@@ -3,35 +3,30 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"flag"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-
-// syncBuffer is a bytes.Buffer safe for the server's logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func freeAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -46,7 +41,7 @@ func TestFirstStartSeedsTheDemoDataAndLogsAToken(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
+	var logs apptest.Logs
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, nil, env(map[string]string{"CONECRM_DATA_DIR": dir, "CONECRM_ADDR": addr, "CONECRM_METRICS_ADDR": "127.0.0.1:0"}), io.Discard, &logs)
@@ -171,5 +166,159 @@ func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// Production never seeds demo data (no demo ADMIN users in a new
+// database), never logs a token, and keeps the data private: directory
+// 0700, database file 0600.
+func TestProductionStartsEmptyPrivateAndQuiet(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs apptest.Logs
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, nil, env(map[string]string{"CONECRM_DATA_DIR": dir, "CONECRM_ADDR": addr, "CONECRM_ENV": "production",
+			"CONECRM_JWT_SECRET": "0123456789abcdef0123456789abcdef"}), io.Discard, &logs)
+	}()
+	waitHealthy(t, "http://"+addr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if out := logs.String(); strings.Contains(out, "token") || strings.Contains(out, "eyJ") {
+		t.Errorf("production log mentions a token:\n%s", out)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "conecrm.db"): 0o600} {
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, st.Mode().Perm(), err, want)
+		}
+	}
+	db, err := store.Open(context.Background(), filepath.Join(dir, "conecrm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := db.User.Query().CountX(tenancy.Bypass(context.Background())); n != 0 {
+		t.Errorf("production database was seeded: %d users", n)
+	}
+}
+
+func TestCORSOriginsConfiguration(t *testing.T) {
+	load := func(e map[string]string) (config, error) {
+		return loadConfig(env(e), flag.NewFlagSet("serve", flag.ContinueOnError), nil)
+	}
+	c, err := load(map[string]string{"CONECRM_ENV": "production"})
+	if err != nil || len(c.CORSOrigins) != 0 {
+		t.Fatalf("production default: %v %v, want no origin", c.CORSOrigins, err)
+	}
+	c, err = load(nil)
+	if err != nil || !slices.Contains(c.CORSOrigins, "http://localhost:5173") {
+		t.Fatalf("development default: %v %v, want the localhost dev servers", c.CORSOrigins, err)
+	}
+	c, err = load(map[string]string{"CONECRM_ENV": "production", "CONECRM_CORS_ORIGINS": "https://crm.example.com/, https://*.example.org"})
+	if err != nil || !slices.Equal(c.CORSOrigins, []string{"https://crm.example.com", "https://*.example.org"}) {
+		t.Fatalf("explicit list: %v %v", c.CORSOrigins, err)
+	}
+	for _, bad := range []string{"crm.example.com", "https://crm.example.com/app", "ftp://x.example", "https://"} {
+		if _, err := load(map[string]string{"CONECRM_CORS_ORIGINS": bad}); err == nil {
+			t.Errorf("CONECRM_CORS_ORIGINS=%q accepted", bad)
+		}
+	}
+}
+
+// A new customer on a fresh database: `tenant create` makes the tenant, its
+// defaults and its administrator and prints a token that works at once
+// against the server; running it again changes nothing.
+func TestOnboardingOnAFreshDatabase(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			vars := map[string]string{
+				"CONECRM_DATABASE_URL": storetest.URL(t, d),
+				"CONECRM_DATA_DIR":     t.TempDir(),
+				"CONECRM_JWT_SECRET":   "onboarding-secret-onboarding-secret-0123",
+			}
+			create := func(email string) (string, string, error) {
+				var out, log bytes.Buffer
+				err := run(context.Background(), []string{"tenant", "create", "--name", "Acme Cars", "--domain", "Acme-Cars.example",
+					"--admin-email", email, "--admin-firstname", "Ann"}, env(vars), &out, &log)
+				return strings.TrimSpace(out.String()), log.String(), err
+			}
+			tok, log, err := create("boss@acme-cars.example")
+			if err != nil || !strings.Contains(log, "created") || !strings.HasPrefix(tok, "ey") {
+				t.Fatalf("create: %v\n%s\n%s", err, log, tok)
+			}
+			again, log, err := create("Boss@acme-cars.example")
+			if err != nil || !strings.Contains(log, "already exists") || again == "" {
+				t.Fatalf("second create: %v\n%s", err, log)
+			}
+			if _, log, err := create("someone@acme-cars.example"); err == nil {
+				t.Fatalf("a create naming another admin of an existing tenant succeeded:\n%s", log)
+			}
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{"tenant", "create", "--name", " ", "--domain", "nodot", "--admin-email", "x"},
+				env(vars), &out, io.Discard); err == nil || !strings.Contains(err.Error(), "domain") || !strings.Contains(err.Error(), "adminEmail") {
+				t.Fatalf("bad input: %v", err)
+			}
+
+			addr := freeAddr(t)
+			vars["CONECRM_ADDR"] = addr
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- run(ctx, nil, env(vars), io.Discard, io.Discard) }()
+			defer func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("serve: %v", err)
+				}
+			}()
+			waitHealthy(t, "http://"+addr)
+
+			body := `{"query":"{ viewer { permissions user { email displayName userType roles { name } } tenant { name domain } } stages { totalCount } statuses { totalCount } sources { totalCount } pipelines { totalCount } }"}`
+			for _, token := range []string{tok, again} {
+				req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/graphql", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				var r struct {
+					Data struct {
+						Viewer struct {
+							Permissions []string
+							User        struct {
+								Email, DisplayName, UserType string
+								Roles                        []struct{ Name string }
+							}
+							Tenant struct{ Name, Domain string }
+						}
+						Stages, Statuses, Sources, Pipelines struct{ TotalCount int }
+					}
+					Errors []any
+				}
+				if err := json.Unmarshal(raw, &r); err != nil || res.StatusCode != http.StatusOK || len(r.Errors) > 0 {
+					t.Fatalf("first query: %d %s", res.StatusCode, raw)
+				}
+				v := r.Data.Viewer
+				if v.User.Email != "boss@acme-cars.example" || v.User.DisplayName != "Ann" || v.User.UserType != "ADMIN" ||
+					len(v.User.Roles) != 1 || v.User.Roles[0].Name != "Administrator" ||
+					v.Tenant.Name != "Acme Cars" || v.Tenant.Domain != "acme-cars.example" {
+					t.Errorf("viewer %+v", v)
+				}
+				if !strings.Contains(strings.Join(v.Permissions, " "), "user.manage") {
+					t.Errorf("permissions %v", v.Permissions)
+				}
+				// The demo's defaults without its records.
+				if r.Data.Stages.TotalCount != 5 || r.Data.Statuses.TotalCount != 4 || r.Data.Sources.TotalCount != 5 ||
+					r.Data.Pipelines.TotalCount != 1 {
+					t.Errorf("defaults %+v", r.Data)
+				}
+			}
+		})
 	}
 }

@@ -11,9 +11,9 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // A document of 9,990 duplicate fields (under the token limit, no aliases,

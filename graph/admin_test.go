@@ -22,12 +22,12 @@ import (
 	"github.com/conecrm/gateway/ent/source"
 	entuser "github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 var sys = tenancy.Bypass(context.Background())

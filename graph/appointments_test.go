@@ -8,8 +8,8 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestAppointmentAndFollowUpMutations(t *testing.T) {

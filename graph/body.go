@@ -8,7 +8,7 @@ import (
 	"net"
 	"net/http"
 
-	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/httpx"
 )
 
 // readBody reads a POST body before the executor sees it, so that what
@@ -58,7 +58,7 @@ func readBody(next http.Handler) http.Handler {
 
 // answer writes a GraphQL response holding one error with code.
 func answer(w http.ResponseWriter, status int, code, msg string) {
-	app.WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{
+	httpx.WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{
 		"message": msg, "extensions": map[string]any{"code": code},
 	}}})
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // What code generators rely on: every custom scalar names its specification

@@ -15,8 +15,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
 )
 
@@ -75,7 +75,7 @@ func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc 
 				out.Extensions["fields"] = e.Fields
 			}
 		case crm.Internal:
-			id := app.RequestID(ctx)
+			id := httpx.RequestID(ctx)
 			log.ErrorContext(ctx, "graphql: internal error", "request_id", id, "path", graphql.GetPath(ctx).String(), "err", err)
 			out.Message = "internal error (request id " + id + ")"
 			out.Extensions["requestId"] = id
@@ -187,7 +187,7 @@ func foreignCursor(ctx context.Context, err error) []string {
 // internal error (masked by presentError).
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "graphql: panic", "request_id", app.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		log.ErrorContext(ctx, "graphql: panic", "request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 		return &crm.Error{Code: crm.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	}
 }

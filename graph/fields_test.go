@@ -6,7 +6,7 @@ import (
 
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // The fields the generated schema cannot carry resolve: the viewer, custom

@@ -5,7 +5,7 @@ import (
 
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestRootConnectionsTakeTheQueryBuilderFilter(t *testing.T) {

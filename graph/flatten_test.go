@@ -5,7 +5,7 @@ import (
 
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // The recursive account ↔ contact graph costs one statement per relation

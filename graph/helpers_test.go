@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/testing/apptest"
 )
 
 // Seeded users of the two demo tenants.

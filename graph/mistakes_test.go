@@ -1,35 +1,16 @@
 package graph_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
-
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Values the executor cannot read — malformed ID, UUID, Time, Map and
 // cursor, a cursor of another ordering or connection, a saved-filter id
@@ -56,7 +37,7 @@ func TestMalformedValuesAreBadUserInput(t *testing.T) {
 	// databases (SQLite used to match every lead).
 	nul := `{ leads(where: {subjectContains: "\u0000"}) { totalCount } }`
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var logs syncBuffer
+		var logs apptest.Logs
 		s := start(t, db, graph.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/savedfilter"
-	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/registry"
 )
@@ -42,7 +42,7 @@ type Resolver struct {
 func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) (T, error) {
 	var zero T
 	ctx = registry.Checked(ctx)
-	table := schema.TableOf(id)
+	table := ids.TableOf(id)
 	if !registry.CanRead(ctx, table) {
 		// Without a field context nothing is collected (eager-loaded).
 		ctx = registry.Unchecked(noFieldContext{ctx})

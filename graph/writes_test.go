@@ -10,8 +10,8 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestLeadMutations(t *testing.T) {

@@ -31,22 +31,14 @@ type record struct {
 	dtype string
 }
 
-// Record returns the mixin for a tenant-owned entity stored in table whose
-// ids carry type code typ and whose dtype is dtype.
-func Record(typ uint16, table, dtype string) ent.Mixin {
-	if prev, ok := tableOfType[typ]; ok && prev != table {
-		panic(fmt.Sprintf("schema: type code %d used by %s and %s", typ, prev, table))
+// Record returns the mixin for a tenant-owned entity whose ids carry type
+// code typ (its table is ids.Table(typ)) and whose dtype is dtype.
+func Record(typ uint16, dtype string) ent.Mixin {
+	if ids.Table(typ) == "" {
+		panic(fmt.Sprintf("schema: type code %d has no table in internal/ids", typ))
 	}
-	tableOfType[typ] = table
-	return record{typ: typ, table: table, dtype: dtype}
+	return record{typ: typ, table: ids.Table(typ), dtype: dtype}
 }
-
-// tableOfType maps an id's type code to its table (see internal/ids).
-var tableOfType = map[uint16]string{}
-
-// TableOf returns the table of the row an id names, or "" when the id was
-// not made by this schema.
-func TableOf(id uuid.UUID) string { return tableOfType[ids.TypeOf(id)] }
 
 func (r record) Annotations() []schema.Annotation {
 	return []schema.Annotation{entsql.Annotation{Table: r.table}}

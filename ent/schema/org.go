@@ -13,57 +13,8 @@ import (
 	"github.com/conecrm/gateway/internal/ids"
 )
 
-// Type codes carried in ids (see internal/ids). Never reuse or renumber one.
-const (
-	typeTenant uint16 = iota + 1
-	typeFranchise
-	typeDepartment
-	typePipeline
-	typePipelineStage
-	typeConnectionStage
-	typeStatus
-	typeSource
-	typeUser
-	typeSecurityGroup
-	typeRole
-	typePermission
-	typeUserSettings
-	typeAccount
-	typeContact
-	typeCustomerThirdPartyID
-	typeUserThirdPartyID
-	typeConnectionThirdPartyID
-	typeProductThirdPartyID
-	typeLead
-	typeTask
-	typeAppointment
-	typeFollowUp
-	typeAutomation
-	typeDelayedAutomation
-	typeCustomField
-	typeCustomFieldValue
-	typeCustomLabel
-	typeSavedFilter
-	typeProduct
-	typeProductGroup
-	typeLeadProduct
-	typeSurvey
-	typeIncentive
-	typePackage
-	typePackagePrice
-	typeCreditAssessment
-	typeOutboxEvent
-	typeAutomationRun
-	typeAutomationRunStep
-	typeOutboundMessage
-	typeAPIKey
-	typeWebhookEndpoint
-	typeWebhookAttempt
-)
-
 // globalID is the id field of the rows that no tenant owns.
-func globalID(typ uint16, table string) ent.Field {
-	tableOfType[typ] = table
+func globalID(typ uint16) ent.Field {
 	return field.UUID("id", uuid.UUID{}).Default(func() uuid.UUID { return ids.New(typ) }).Immutable()
 }
 
@@ -73,7 +24,7 @@ type Tenant struct{ ent.Schema }
 
 func (Tenant) Fields() []ent.Field {
 	return []ent.Field{
-		globalID(typeTenant, "tenants"),
+		globalID(ids.Tenant),
 		field.String("name").NotEmpty(),
 		field.String("vertical").Default(""),
 		field.String("domain").Unique().Comment("email domain of the tenant's users"),
@@ -89,7 +40,7 @@ func (Tenant) Annotations() []schema.Annotation {
 type Franchise struct{ ent.Schema }
 
 func (Franchise) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeFranchise, "franchises", "franchise")}
+	return []ent.Mixin{Record(ids.Franchise, "franchise")}
 }
 
 func (Franchise) Fields() []ent.Field {
@@ -117,7 +68,7 @@ func (Franchise) Annotations() []schema.Annotation { return rootList() }
 type Department struct{ ent.Schema }
 
 func (Department) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeDepartment, "departments", "department")}
+	return []ent.Mixin{Record(ids.Department, "department")}
 }
 
 func (Department) Fields() []ent.Field {
@@ -147,7 +98,7 @@ func (Department) Annotations() []schema.Annotation { return rootList() }
 type Pipeline struct{ ent.Schema }
 
 func (Pipeline) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typePipeline, "pipelines", "pipeline")}
+	return []ent.Mixin{Record(ids.Pipeline, "pipeline")}
 }
 
 func (Pipeline) Fields() []ent.Field {
@@ -167,7 +118,7 @@ func (Pipeline) Annotations() []schema.Annotation { return rootList() }
 type PipelineStage struct{ ent.Schema }
 
 func (PipelineStage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typePipelineStage, "pipeline_stages", "pipeline_stage")}
+	return []ent.Mixin{Record(ids.PipelineStage, "pipeline_stage")}
 }
 
 func (PipelineStage) Fields() []ent.Field {
@@ -193,7 +144,7 @@ func (PipelineStage) Indexes() []ent.Index {
 type ConnectionStage struct{ ent.Schema }
 
 func (ConnectionStage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeConnectionStage, "connection_stages", "connection_stage")}
+	return []ent.Mixin{Record(ids.ConnectionStage, "connection_stage")}
 }
 
 func (ConnectionStage) Fields() []ent.Field {
@@ -214,7 +165,7 @@ func (ConnectionStage) Annotations() []schema.Annotation {
 // Status is a connection status; its kind says whether a lead is open.
 type Status struct{ ent.Schema }
 
-func (Status) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeStatus, "statuses", "status")} }
+func (Status) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Status, "status")} }
 
 func (Status) Fields() []ent.Field {
 	return []ent.Field{
@@ -232,7 +183,7 @@ func (Status) Annotations() []schema.Annotation {
 // Source is where a lead came from (web form, walk-in, phone…).
 type Source struct{ ent.Schema }
 
-func (Source) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeSource, "sources", "source")} }
+func (Source) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Source, "source")} }
 
 func (Source) Fields() []ent.Field {
 	return []ent.Field{

@@ -8,12 +8,13 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/conecrm/gateway/internal/ids"
 )
 
 // User is a person who signs in; a security object (task assignee).
 type User struct{ ent.Schema }
 
-func (User) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeUser, "users", "user")} }
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.User, "user")} }
 
 func (User) Fields() []ent.Field {
 	return []ent.Field{
@@ -72,7 +73,7 @@ func (User) Annotations() []schema.Annotation {
 type SecurityGroup struct{ ent.Schema }
 
 func (SecurityGroup) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeSecurityGroup, "security_groups", "security_group")}
+	return []ent.Mixin{Record(ids.SecurityGroup, "security_group")}
 }
 
 func (SecurityGroup) Fields() []ent.Field {
@@ -103,7 +104,7 @@ func (SecurityGroup) Annotations() []schema.Annotation {
 // Role is a named set of permissions held by users.
 type Role struct{ ent.Schema }
 
-func (Role) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeRole, "roles", "role")} }
+func (Role) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Role, "role")} }
 
 func (Role) Fields() []ent.Field {
 	return []ent.Field{
@@ -127,7 +128,7 @@ type Permission struct{ ent.Schema }
 
 func (Permission) Fields() []ent.Field {
 	return []ent.Field{
-		globalID(typePermission, "permissions"),
+		globalID(ids.Permission),
 		field.String("name").Unique().NotEmpty(),
 		field.String("description").Default(""),
 	}
@@ -149,7 +150,7 @@ func (Permission) Annotations() []schema.Annotation {
 type UserSettings struct{ ent.Schema }
 
 func (UserSettings) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeUserSettings, "user_settings", "user_settings")}
+	return []ent.Mixin{Record(ids.UserSettings, "user_settings")}
 }
 
 func (UserSettings) Fields() []ent.Field {

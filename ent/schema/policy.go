@@ -11,6 +11,7 @@ import (
 
 	gen "github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/intercept"
+	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -163,7 +164,7 @@ func checkReferences(ctx context.Context, m mutation) error {
 			if !ok {
 				continue
 			}
-			t := TableOf(u)
+			t := ids.TableOf(u)
 			if t == "" {
 				return ErrCrossTenant
 			}

@@ -6,6 +6,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -20,7 +21,7 @@ func leadEdge() ent.Edge { return edge.To("lead", Lead.Type).Unique().Field("lea
 // Product is an item that can be offered on a lead.
 type Product struct{ ent.Schema }
 
-func (Product) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeProduct, "products", "product")} }
+func (Product) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Product, "product")} }
 
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
@@ -49,7 +50,7 @@ func (Product) Annotations() []schema.Annotation { return rootList() }
 type ProductGroup struct{ ent.Schema }
 
 func (ProductGroup) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeProductGroup, "product_groups", "product_group")}
+	return []ent.Mixin{Record(ids.ProductGroup, "product_group")}
 }
 
 func (ProductGroup) Fields() []ent.Field {
@@ -73,7 +74,7 @@ func (ProductGroup) Annotations() []schema.Annotation { return rootList() }
 type LeadProduct struct{ ent.Schema }
 
 func (LeadProduct) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeLeadProduct, "lead_products", "lead_product")}
+	return []ent.Mixin{Record(ids.LeadProduct, "lead_product")}
 }
 
 func (LeadProduct) Fields() []ent.Field {
@@ -98,7 +99,7 @@ func (LeadProduct) Edges() []ent.Edge {
 // Survey is a customer survey attached to a lead.
 type Survey struct{ ent.Schema }
 
-func (Survey) Mixin() []ent.Mixin { return []ent.Mixin{Record(typeSurvey, "surveys", "survey")} }
+func (Survey) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Survey, "survey")} }
 
 func (Survey) Fields() []ent.Field {
 	return []ent.Field{
@@ -114,7 +115,7 @@ func (Survey) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 type Incentive struct{ ent.Schema }
 
 func (Incentive) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeIncentive, "incentives", "incentive")}
+	return []ent.Mixin{Record(ids.Incentive, "incentive")}
 }
 
 func (Incentive) Fields() []ent.Field {
@@ -133,7 +134,7 @@ func (Incentive) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 type LeadPackage struct{ ent.Schema }
 
 func (LeadPackage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typePackage, "packages", "package")}
+	return []ent.Mixin{Record(ids.Package, "package")}
 }
 
 func (LeadPackage) Fields() []ent.Field {
@@ -159,7 +160,7 @@ func (LeadPackage) Edges() []ent.Edge {
 type PackagePrice struct{ ent.Schema }
 
 func (PackagePrice) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typePackagePrice, "package_prices", "package_price")}
+	return []ent.Mixin{Record(ids.PackagePrice, "package_price")}
 }
 
 func (PackagePrice) Fields() []ent.Field {
@@ -181,7 +182,7 @@ func (PackagePrice) Edges() []ent.Edge {
 type CreditAssessment struct{ ent.Schema }
 
 func (CreditAssessment) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(typeCreditAssessment, "credit_assessments", "credit_assessment")}
+	return []ent.Mixin{Record(ids.CreditAssessment, "credit_assessment")}
 }
 
 func (CreditAssessment) Fields() []ent.Field {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/idempotency"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/playground"
@@ -48,25 +49,25 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := db.Ready(ctx); err != nil {
 			cfg.Logger.WarnContext(r.Context(), "database not ready", "err", err)
-			WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	// The OpenAPI document is documentation: SDK generators and API
 	// explorers fetch it without credentials.
 	mux.HandleFunc("GET /api/doc.json", func(w http.ResponseWriter, r *http.Request) {
 		doc, err := openapi.JSON()
 		if err != nil { // only a broken embedded document; its test catches that
-			cfg.Logger.ErrorContext(r.Context(), "openapi document", "request_id", RequestID(r.Context()), "err", err)
-			WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal server error", "requestId": RequestID(r.Context())})
+			cfg.Logger.ErrorContext(r.Context(), "openapi document", "request_id", httpx.RequestID(r.Context()), "err", err)
+			httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal server error", "requestId": httpx.RequestID(r.Context())})
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -140,7 +141,7 @@ func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
 		if e := crm.AsError(err); e.Code == crm.NotFound {
 			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
-		log.ErrorContext(ctx, "cannot resolve the token's user", "request_id", RequestID(ctx), "err", err)
+		log.ErrorContext(ctx, "cannot resolve the token's user", "request_id", httpx.RequestID(ctx), "err", err)
 		return nil, err
 	}
 }
@@ -156,7 +157,7 @@ func keyResolver(log *slog.Logger, db *store.DB) auth.KeyResolver {
 		if e := crm.AsError(err); e.Code == crm.NotFound {
 			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
-		log.ErrorContext(ctx, "cannot resolve the API key", "request_id", RequestID(ctx), "err", err)
+		log.ErrorContext(ctx, "cannot resolve the API key", "request_id", httpx.RequestID(ctx), "err", err)
 		return nil, err
 	}
 }
@@ -170,14 +171,14 @@ func writeAuthError(w http.ResponseWriter, r *http.Request, status int, msg stri
 	if r.URL.Path == "/graphql" {
 		ext := map[string]string{"code": "UNAUTHENTICATED"}
 		if status >= http.StatusInternalServerError {
-			ext = map[string]string{"code": "SERVICE_UNAVAILABLE", "requestId": RequestID(r.Context())}
+			ext = map[string]string{"code": "SERVICE_UNAVAILABLE", "requestId": httpx.RequestID(r.Context())}
 		}
-		WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
+		httpx.WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{"message": msg, "extensions": ext}}})
 		return
 	}
 	body := map[string]string{"error": msg}
 	if status >= http.StatusInternalServerError {
-		body["requestId"] = RequestID(r.Context())
+		body["requestId"] = httpx.RequestID(r.Context())
 	}
-	WriteJSON(w, status, body)
+	httpx.WriteJSON(w, status, body)
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/auth"
-	"github.com/conecrm/gateway/internal/authtest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/authtest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 

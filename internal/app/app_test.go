@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // probe is a stand-in transport: it echoes the request body's size, or panics.

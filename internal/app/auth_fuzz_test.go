@@ -13,11 +13,11 @@ import (
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/authtest"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/authtest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // presents reports whether an Authorization header value presents token

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -139,22 +140,18 @@ func LimitsFromEnv(getenv func(string) string) (Limits, error) {
 	return l, nil
 }
 
-// StatusClientClosed is logged (and nominally answered) when the client
-// went away before its answer was ready: nginx's 499.
-const StatusClientClosed = 499
-
 // refuse answers a request the limits turn away, in the transport's shape:
 // a GraphQL error with a code on /graphql, {"error": …} elsewhere.
 func refuse(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration, code, msg string) {
 	secs := max(1, int(math.Ceil(retryAfter.Seconds())))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	if r.URL.Path == "/graphql" {
-		WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{
+		httpx.WriteJSON(w, status, map[string]any{"errors": []any{map[string]any{
 			"message": msg, "extensions": map[string]any{"code": code},
 		}}})
 		return
 	}
-	WriteJSON(w, status, map[string]string{"error": msg})
+	httpx.WriteJSON(w, status, map[string]string{"error": msg})
 }
 
 // shedLoad answers 503 when MaxInFlight requests are already being
@@ -200,7 +197,7 @@ func withDeadline(d time.Duration, log *slog.Logger) func(http.Handler) http.Han
 			next.ServeHTTP(w, r.WithContext(ctx))
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
 				log.WarnContext(ctx, "request deadline exceeded: its work was canceled",
-					"request_id", RequestID(ctx), "method", r.Method, "path", r.URL.Path, "timeout", d.String())
+					"request_id", httpx.RequestID(ctx), "method", r.Method, "path", r.URL.Path, "timeout", d.String())
 			}
 		})
 	}

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -15,9 +14,10 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/apptest"
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 const (
@@ -26,24 +26,7 @@ const (
 	other   = "admin@northwind-auto.test"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { app.WriteJSON(w, 200, map[string]string{"ok": "yes"}) })
+var ok = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { httpx.WriteJSON(w, 200, map[string]string{"ok": "yes"}) })
 
 // Per-user and per-tenant token buckets: past the burst a user gets 429
 // with Retry-After and the RateLimit fields, on /graphql a GraphQL error
@@ -190,7 +173,7 @@ func slowSQL(db *store.DB) http.Handler {
 		}
 		start := time.Now()
 		_, err := db.SQL.ExecContext(r.Context(), q)
-		app.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"err": err != nil, "ms": time.Since(start).Milliseconds()})
+		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"err": err != nil, "ms": time.Since(start).Milliseconds()})
 	})
 }
 
@@ -198,7 +181,7 @@ func slowSQL(db *store.DB) http.Handler {
 // it passes, on both databases, and the log says so.
 func TestRequestDeadlineCancelsSQL(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var logs syncBuffer
+		var logs apptest.Logs
 		s := apptest.StartConfig(t, db, app.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 			Limits: app.Limits{RequestTimeout: 300 * time.Millisecond}}, map[string]http.Handler{"/api/": slowSQL(db)})
 		start := time.Now()
@@ -221,7 +204,7 @@ func TestRequestDeadlineCancelsSQL(t *testing.T) {
 // cancellation (499), not a 200.
 func TestClientDisconnectCancelsWork(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		var logs syncBuffer
+		var logs apptest.Logs
 		done := make(chan time.Duration, 1)
 		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()

@@ -9,10 +9,10 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func scrape(t *testing.T) string {

@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
 )
 
@@ -21,14 +20,6 @@ func chain(h http.Handler, mw ...func(http.Handler) http.Handler) http.Handler {
 		h = mw[i](h)
 	}
 	return h
-}
-
-type requestIDKey struct{}
-
-// RequestID returns the id of the request ctx belongs to.
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
 }
 
 var safeID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
@@ -44,34 +35,9 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+		next.ServeHTTP(w, r.WithContext(httpx.WithRequestID(r.Context(), id)))
 	})
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush passes a flush on: streamed answers (GraphQL @defer over
-// multipart/mixed) assert http.Flusher on the writer they get.
-func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 // logRequests logs one line per request with its status, duration and the
 // number of SQL statements it issued.
@@ -80,14 +46,14 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			var statements atomic.Int64
-			sw := &statusWriter{ResponseWriter: w}
+			sw := &httpx.StatusWriter{ResponseWriter: w}
 			next.ServeHTTP(sw, r.WithContext(store.WithCount(r.Context(), &statements)))
-			msg, status := "request", sw.status
+			msg, status := "request", sw.Status
 			if r.Context().Err() != nil { // the client went away: its work was canceled, nobody got an answer
-				msg, status = "request canceled by the client", StatusClientClosed
+				msg, status = "request canceled by the client", httpx.StatusClientClosed
 			}
 			log.InfoContext(r.Context(), msg,
-				"request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
+				"request_id", httpx.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
 				"status", status, "duration_ms", time.Since(start).Milliseconds(),
 				"sql_statements", statements.Load())
 		})
@@ -104,9 +70,9 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 					if p == http.ErrAbortHandler {
 						panic(p)
 					}
-					log.ErrorContext(r.Context(), "panic", "request_id", RequestID(r.Context()), "panic", fmt.Sprint(p))
-					WriteJSON(w, http.StatusInternalServerError, map[string]string{
-						"error": "internal server error", "requestId": RequestID(r.Context()),
+					log.ErrorContext(r.Context(), "panic", "request_id", httpx.RequestID(r.Context()), "panic", fmt.Sprint(p))
+					httpx.WriteJSON(w, http.StatusInternalServerError, map[string]string{
+						"error": "internal server error", "requestId": httpx.RequestID(r.Context()),
 					})
 				}
 			}()
@@ -121,7 +87,7 @@ func limitBody(n int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > n {
-				WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large"})
+				httpx.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "request body too large"})
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, n)
@@ -140,11 +106,4 @@ func apiHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// WriteJSON writes v as the JSON response body with status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }

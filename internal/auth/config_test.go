@@ -12,7 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/conecrm/gateway/internal/testkeys"
+	"github.com/conecrm/gateway/internal/testing/testkeys"
 )
 
 func envOf(m map[string]string) func(string) string {

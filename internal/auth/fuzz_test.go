@@ -9,7 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/conecrm/gateway/internal/testkeys"
+	"github.com/conecrm/gateway/internal/testing/testkeys"
 )
 
 // Fixed fuzz fixtures. Fuzz workers are separate processes, so the keys and

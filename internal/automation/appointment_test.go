@@ -10,7 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // An appointment created through GraphQL on a lead fires the automations

@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 const otherAdmin = "admin@northwind-auto.test"

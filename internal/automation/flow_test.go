@@ -23,7 +23,7 @@ import (
 	"github.com/conecrm/gateway/ent/task"
 	rt "github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func (e *env) tasksOf(leadID uuid.UUID, title string) int {

@@ -20,13 +20,13 @@ import (
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	rt "github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 const (

@@ -15,7 +15,7 @@ import (
 
 	rt "github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // A webhook node's secret is write-only: stored apart from the graph,

@@ -16,7 +16,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // smtpServer is a real SMTP server in the test process (emersion/go-smtp)

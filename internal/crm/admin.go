@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/ent/schema"
+	"github.com/conecrm/gateway/internal/ids"
 )
 
 // Record types of the administration events; their topics are
@@ -67,22 +67,22 @@ func idStrings(ids []uuid.UUID, ordered bool) []string {
 // checkRefs adds an error to field unless every id names a live record of
 // table in the viewer's tenant (another tenant's id is as unknown as one
 // that exists nowhere). One statement per call.
-func checkRefs(ctx context.Context, tx *ent.Client, v *Validation, field, table string, ids []uuid.UUID) error {
-	ids = unique(ids)
-	if len(ids) == 0 {
+func checkRefs(ctx context.Context, tx *ent.Client, v *Validation, field, table string, refs []uuid.UUID) error {
+	refs = unique(refs)
+	if len(refs) == 0 {
 		return nil
 	}
-	for _, id := range ids {
-		if schema.TableOf(id) != table {
+	for _, id := range refs {
+		if ids.TableOf(id) != table {
 			v.Add(field, msgNotFound)
 			return nil
 		}
 	}
-	n, err := tx.CountVisible(ctx, table, ids)
+	n, err := tx.CountVisible(ctx, table, refs)
 	if err != nil {
 		return err
 	}
-	if n != len(ids) {
+	if n != len(refs) {
 		v.Add(field, msgNotFound)
 	}
 	return nil

@@ -11,8 +11,8 @@ import (
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // sampleData is valid data of the node types the tests use.

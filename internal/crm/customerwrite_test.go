@@ -13,7 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // customField creates a text custom field of entity in the viewer's tenant.

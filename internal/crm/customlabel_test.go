@@ -8,8 +8,8 @@ import (
 	"github.com/conecrm/gateway/ent/customlabel"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestCustomLabels(t *testing.T) {

@@ -246,7 +246,7 @@ func (s *Service) writeLeadOnce(ctx context.Context, id uuid.UUID, modifies bool
 		if err != nil {
 			return err
 		}
-		if stage != nil && !slices.Equal(ids(cur.StageID), ids(column)) {
+		if stage != nil && !slices.Equal(optionalIDs(cur.StageID), optionalIDs(column)) {
 			return errColumnChanged
 		}
 		before, err := leadState(ctx, tx, cur)
@@ -759,7 +759,7 @@ func lockColumns(ctx context.Context, tx *ent.Client, stage uuid.UUID, current *
 	return err
 }
 
-func ids(id *uuid.UUID) []uuid.UUID {
+func optionalIDs(id *uuid.UUID) []uuid.UUID {
 	if id == nil {
 		return nil
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestStageLifecycle(t *testing.T) {

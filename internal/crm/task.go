@@ -10,10 +10,10 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/lead"
-	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -266,7 +266,7 @@ func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, cu
 // isSecurityObject reports whether id names a live, active user or a live
 // security group of the tenant; the id's type code says which table.
 func isSecurityObject(ctx context.Context, tx *ent.Client, id uuid.UUID) (bool, error) {
-	switch schema.TableOf(id) {
+	switch ids.TableOf(id) {
 	case user.Table:
 		return tx.User.Query().Where(user.ID(id), user.IsActive(true)).Exist(ctx)
 	case securitygroup.Table:
@@ -368,7 +368,7 @@ func (s *Service) taskViewOf(ctx context.Context, t *ent.Task) (*TaskView, error
 func (s *Service) TaskViews(ctx context.Context, tasks []*ent.Task) ([]TaskView, error) {
 	var users, groups []uuid.UUID
 	for _, t := range tasks {
-		switch schema.TableOf(t.AssigneeID) {
+		switch ids.TableOf(t.AssigneeID) {
 		case user.Table:
 			users = append(users, t.AssigneeID)
 		case securitygroup.Table:

@@ -10,8 +10,8 @@ import (
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // Tenants made before roles carried is_default get their default roles

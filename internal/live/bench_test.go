@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // CONECRM_LIVE_BENCH=1000 go test -run TestIdleSubscriberMemory -v ./internal/live

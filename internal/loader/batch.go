@@ -14,8 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/tracing"
 )
 
@@ -181,7 +181,7 @@ func (b *batcher[V]) run(ctx context.Context, keys []key) {
 		defer func() {
 			if p := recover(); p != nil {
 				b.log.ErrorContext(ctx, "panic in dataloader batch", "loader", b.what,
-					"request_id", app.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					"request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				err = &crm.Error{Code: crm.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 			}
 		}()

@@ -19,9 +19,9 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/ent/delayedautomation"
-	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -91,7 +91,7 @@ func (l *Loaders) SecurityObject(ctx context.Context, id uuid.UUID) (ent.Noder, 
 	if err := registry.CheckRead(ctx, user.Table); err != nil {
 		return nil, err
 	}
-	switch schema.TableOf(id) {
+	switch ids.TableOf(id) {
 	case user.Table:
 		if u, err := l.users.load(ctx, id); u != nil || err != nil {
 			return u, err

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
 )
 
@@ -144,12 +145,12 @@ func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		l := &labels{}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusWriter{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), labelsKey{}, l))
 		inFlight.Inc()
 		defer func() {
 			inFlight.Dec()
-			status := sw.status
+			status := sw.Status
 			if p := recover(); p != nil {
 				status = http.StatusInternalServerError
 				defer panic(p)
@@ -239,31 +240,6 @@ func SetOperation(ctx context.Context, name string) {
 	l.operation = name
 	l.mu.Unlock()
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// Flush passes a flush on: streamed answers (GraphQL @defer over
-// multipart/mixed) assert http.Flusher on the writer they get.
-func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
 
 // Serve serves Handler on addr until ctx is done and returns the address
 // it listens on. It is separate from the public listener so metrics stay

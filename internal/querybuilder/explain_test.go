@@ -13,7 +13,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func TestFilterPagesAndSortsWithMissingValuesLast(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // rule is one rule as JSON; value "-" leaves the value out.

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // randomQueries is the number of generated queries per database.

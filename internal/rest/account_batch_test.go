@@ -7,7 +7,7 @@ import (
 
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // New nested contacts are inserted in one batch: an account with ten new

@@ -9,7 +9,7 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func contactIDs(cs []contactJSON) []string {

@@ -17,8 +17,8 @@ import (
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // seeded reads the seeded rows of one tenant that the route tests name,

@@ -20,7 +20,7 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // leadJSON is the part of a Lead response the tests read.

@@ -10,7 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 type filterBody struct {

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/httpx"
 )
 
 // ErrorStyle is the shape of a route's 400 body; the spec differs by route.
@@ -71,9 +71,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	switch e.Code {
 	case crm.Timeout:
 		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: app.RequestID(r.Context())})
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
 	case crm.Canceled:
-		writeJSON(w, app.StatusClientClosed, errorBody{Error: e.Message})
+		writeJSON(w, httpx.StatusClientClosed, errorBody{Error: e.Message})
 	case crm.Invalid, crm.Conflict:
 		writeBadRequest(w, style, e)
 	case crm.NotFound:
@@ -83,7 +83,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	case crm.Unauthenticated:
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: e.Message})
 	default:
-		id := app.RequestID(r.Context())
+		id := httpx.RequestID(r.Context())
 		s.log.ErrorContext(r.Context(), "request failed", "request_id", id,
 			"method", r.Method, "path", r.URL.Path, "err", err)
 		writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal server error", RequestID: id})

@@ -14,9 +14,9 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"github.com/conecrm/gateway/internal/faultnet"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/faultnet"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // throughProxy opens an empty PostgreSQL database through a fault proxy.

@@ -10,7 +10,7 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // statement_timeout bounds a PostgreSQL statement whose context is never

@@ -15,12 +15,12 @@ import (
 
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/tracing"
 )
 
@@ -50,23 +50,6 @@ func (c *collector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-protobuf")
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSpansAreExportedAndLogsCarryTheTraceID(t *testing.T) {
 	col := &collector{}
 	otlp := httptest.NewServer(col)
@@ -76,7 +59,7 @@ func TestSpansAreExportedAndLogsCarryTheTraceID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs apptest.Logs
 	log := slog.New(tracing.LogHandler(slog.NewTextHandler(&logs, nil)))
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		v, err := auth.NewVerifier(auth.Config{Secret: apptest.Secret})

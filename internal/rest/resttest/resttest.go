@@ -18,11 +18,11 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/rest/openapi"
 	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/testing/apptest"
 )
 
 // Server is a running REST test server.

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/conecrm/gateway/internal/apptest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
 )
 
 // The validator must actually reject what the document does not allow, or

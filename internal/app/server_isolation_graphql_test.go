@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // sameGraphQLAnswer fails t unless two GraphQL responses are the same up
@@ -40,9 +40,6 @@ func foreignRecords(o *tenantFixture) map[string]uuid.UUID {
 func TestGraphQLNodeOfAnotherTenantIsLikeAnUnknownID(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
 		for kind, foreignID := range foreignRecords(fx.other) {
@@ -73,9 +70,6 @@ func TestGraphQLNodeOfAnotherTenantIsLikeAnUnknownID(t *testing.T) {
 func TestGraphQLReadsNeverShowAnotherTenantsRecords(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
 		fr := foreignRecords(fx.other)
@@ -226,9 +220,6 @@ func gqlRefs() []gqlRef {
 func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		fx := newFixture(t, db)
 		g := startGateway(t, db)
 		for _, c := range gqlRefs() {
@@ -260,9 +251,6 @@ func TestGraphQLMutationsWithAnotherTenantsIDsAreLikeUnknownIDs(t *testing.T) {
 func TestGraphQLTaskRecordRule(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		f := newFixture(t, db).demo
 		g := startGateway(t, db)
 		if !mutationLanded(g, f.admin, "updateTask") {
@@ -299,9 +287,6 @@ func TestGraphQLTaskRecordRule(t *testing.T) {
 func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		f := newFixture(t, db).demo
 		g := startGateway(t, db)
 		private := f.newSavedFilter(f.user, true)
@@ -344,9 +329,6 @@ func TestGraphQLPrivateSavedFiltersAreSeenByTheirOwnerOnly(t *testing.T) {
 func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
 	t.Parallel()
 	db := storetest.Open(t, "sqlite3")
-	if !hasGraphQL(t, db) {
-		t.Fatal("GraphQL is not mounted yet")
-	}
 	f := newFixture(t, db).demo
 	g := startGateway(t, db)
 	res, out := g.graphql(f.admin, `{ __schema { types { name kind inputFields { name } } } }`, nil)
@@ -397,9 +379,6 @@ func TestGraphQLInputsHaveNoServerOwnedFields(t *testing.T) {
 func TestGraphQLSavedFilterArgumentFollowsTheRecordRules(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		if !hasGraphQL(t, db) {
-			t.Fatal("GraphQL is not mounted yet")
-		}
 		fx := newFixture(t, db)
 		f := fx.demo
 		g := startGateway(t, db)

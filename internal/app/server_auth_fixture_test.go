@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -23,13 +23,14 @@ import (
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/apptest"
+	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
-	"github.com/conecrm/gateway/internal/authtest"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/authtest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // This file is the fixture of the authentication, permission and tenant
@@ -37,13 +38,13 @@ import (
 // server_permission_test.go, server_isolation_test.go): the gateway as
 // server.go wires it, over a seeded database, spoken to as real users.
 
-// gateway is the whole server (app.New over routes()) on httptest.
+// gateway is the whole server (New over Routes) on httptest.
 type gateway struct {
 	*authtest.Server
 	t *testing.T
 }
 
-// startGateway serves routes() over db, verifying HS256 tokens signed with
+// startGateway serves Routes over db, verifying HS256 tokens signed with
 // authtest.Secret.
 func startGateway(t *testing.T, db *store.DB) *gateway {
 	t.Helper()
@@ -57,8 +58,7 @@ func startGatewayWith(t *testing.T, db *store.DB, cfg auth.Config) *gateway {
 		w = testLog{t}
 	}
 	log := slog.New(slog.NewTextHandler(w, nil))
-	c := config{Env: "development", Auth: cfg}
-	return &gateway{Server: authtest.Start(t, db, cfg, routes(c, db, log)), t: t}
+	return &gateway{Server: authtest.Start(t, db, cfg, routes(db, log)), t: t}
 }
 
 type testLog struct{ t *testing.T }
@@ -68,10 +68,9 @@ func (l testLog) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// hasGraphQL reports whether routes() mounts the GraphQL endpoint yet.
-func hasGraphQL(t *testing.T, db *store.DB) bool {
-	_, ok := routes(config{Env: "development"}, db, slog.New(slog.NewTextHandler(io.Discard, nil)))["/graphql"]
-	return ok
+// routes are the transports as the server mounts them (app.Routes).
+func routes(db *store.DB, log *slog.Logger) map[string]http.Handler {
+	return app.Routes(crm.NewService(db.Client), app.Transports{Logger: log})
 }
 
 // actor is a user the tests act as.

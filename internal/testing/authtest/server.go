@@ -13,9 +13,9 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/testing/apptest"
 )
 
 // Server is the gateway's HTTP stack (app.New, the production middleware

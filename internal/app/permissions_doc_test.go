@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"bytes"
@@ -13,13 +13,13 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // permissionsDoc is the documented permission catalogue. It is generated;
 // TestPermissionsDocumentIsUpToDate fails when it differs and rewrites it
 // with CONECRM_UPDATE_DOCS=1.
-const permissionsDoc = "docs/permissions.md"
+const permissionsDoc = "../../docs/permissions.md"
 
 // renderPermissionsDoc renders docs/permissions.md from the catalogue, the
 // default roles and the route table the permission matrix tests.
@@ -47,8 +47,8 @@ func renderPermissionsDoc() string {
 
 	p("# Permissions\n\n")
 	p("<!-- Generated from internal/crm/permissions.go (Catalogue, DefaultRoles, RoleForUserType) and the\n")
-	p("     route table of server_permission_test.go. Do not edit: run\n")
-	p("     CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate .\n")
+	p("     route table of internal/app/server_permission_test.go. Do not edit: run\n")
+	p("     CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate ./internal/app\n")
 	p("     TestPermissionsDocumentIsUpToDate fails when this file is out of date. -->\n\n")
 	p("Every `/api` and `/graphql` request is made by a user of one tenant (the token's `sub` and `tid`,\n")
 	p("see the README's *Tokens* section). What that user may do is decided in three steps:\n\n")
@@ -201,11 +201,11 @@ func TestPermissionsDocumentIsUpToDate(t *testing.T) {
 	}
 	got, err := os.ReadFile(permissionsDoc)
 	if err != nil {
-		t.Fatalf("%v: run CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate .", err)
+		t.Fatalf("%v: run CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate ./internal/app", err)
 	}
 	if string(got) != want {
 		t.Fatalf("%s is out of date with internal/crm/permissions.go or the route table: run\n"+
-			"CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate .", permissionsDoc)
+			"CONECRM_UPDATE_DOCS=1 go test -run TestPermissionsDocumentIsUpToDate ./internal/app", permissionsDoc)
 	}
 }
 

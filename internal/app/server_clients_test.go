@@ -1,41 +1,25 @@
-package main
+package app_test
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"flag"
 	"io"
+	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
-// startServer runs the real server (run "serve") with the demo data set on
-// SQLite and returns its base URL and an admin token.
-func startServer(t *testing.T, extra map[string]string) (base, token string) {
+// startServer serves the gateway (New over Routes, with the given CORS
+// origins) on the demo data set and returns its base URL and an admin token.
+func startServer(t *testing.T, origins ...string) (base, token string) {
 	t.Helper()
-	e := map[string]string{"CONECRM_DATA_DIR": t.TempDir(), "CONECRM_ADDR": freeAddr(t)}
-	for k, v := range extra {
-		e[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, env(e), io.Discard, io.Discard) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	base = "http://" + e["CONECRM_ADDR"]
-	waitHealthy(t, base)
-	var tok bytes.Buffer
-	if err := run(context.Background(), []string{"token", "--email", "admin@demo-motors.test"}, env(e), &tok, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	return base, strings.TrimSpace(tok.String())
+	db := storetest.Open(t, "sqlite3")
+	s := apptest.StartConfig(t, db, app.Config{CORSOrigins: origins}, routes(db, slog.New(slog.NewTextHandler(io.Discard, nil))))
+	return s.URL, s.Token("admin@demo-motors.test")
 }
 
 func send(t *testing.T, method, url string, header map[string]string, body string) (*http.Response, []byte) {
@@ -58,7 +42,7 @@ func send(t *testing.T, method, url string, header map[string]string, body strin
 
 func TestCORSPreflightIsAnsweredBeforeAuthentication(t *testing.T) {
 	const front = "http://front.example.test:5173"
-	base, token := startServer(t, map[string]string{"CONECRM_CORS_ORIGINS": "https://app.example.test, " + front})
+	base, token := startServer(t, "https://app.example.test", front)
 	for _, path := range []string{"/graphql", "/api/account", "/api/lead"} {
 		res, _ := send(t, http.MethodOptions, base+path, map[string]string{
 			"Origin":                         front,
@@ -101,31 +85,8 @@ func TestCORSPreflightIsAnsweredBeforeAuthentication(t *testing.T) {
 	}
 }
 
-func TestCORSOriginsConfiguration(t *testing.T) {
-	load := func(e map[string]string) (config, error) {
-		return loadConfig(env(e), flag.NewFlagSet("serve", flag.ContinueOnError), nil)
-	}
-	c, err := load(map[string]string{"CONECRM_ENV": "production"})
-	if err != nil || len(c.CORSOrigins) != 0 {
-		t.Fatalf("production default: %v %v, want no origin", c.CORSOrigins, err)
-	}
-	c, err = load(nil)
-	if err != nil || !slices.Contains(c.CORSOrigins, "http://localhost:5173") {
-		t.Fatalf("development default: %v %v, want the localhost dev servers", c.CORSOrigins, err)
-	}
-	c, err = load(map[string]string{"CONECRM_ENV": "production", "CONECRM_CORS_ORIGINS": "https://crm.example.com/, https://*.example.org"})
-	if err != nil || !slices.Equal(c.CORSOrigins, []string{"https://crm.example.com", "https://*.example.org"}) {
-		t.Fatalf("explicit list: %v %v", c.CORSOrigins, err)
-	}
-	for _, bad := range []string{"crm.example.com", "https://crm.example.com/app", "ftp://x.example", "https://"} {
-		if _, err := load(map[string]string{"CONECRM_CORS_ORIGINS": bad}); err == nil {
-			t.Errorf("CONECRM_CORS_ORIGINS=%q accepted", bad)
-		}
-	}
-}
-
 func TestGraphQLRefusalsAreGraphQLShaped(t *testing.T) {
-	base, _ := startServer(t, nil)
+	base, _ := startServer(t)
 	for name, auth := range map[string]string{"missing": "", "bad": "Bearer not-a-token"} {
 		h := map[string]string{"Content-Type": "application/json"}
 		if auth != "" {

@@ -1,4 +1,4 @@
-package main
+package app_test
 
 import (
 	"context"
@@ -13,10 +13,10 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/migrate"
 	"github.com/conecrm/gateway/ent/schema"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // unknownLike returns an id that names no row but looks like id: a fresh
@@ -448,7 +448,7 @@ type row struct {
 
 func loadRow(t *testing.T, db *store.DB, id uuid.UUID) row {
 	t.Helper()
-	table := schema.TableOf(id)
+	table := ids.TableOf(id)
 	if table == "" {
 		t.Fatalf("id %s names no table", id)
 	}
@@ -496,7 +496,7 @@ func asTime(t *testing.T, v any) time.Time {
 
 func exists(t *testing.T, db *store.DB, id uuid.UUID) bool {
 	t.Helper()
-	table := schema.TableOf(id)
+	table := ids.TableOf(id)
 	var n int
 	if err := db.SQL.QueryRowContext(context.Background(),
 		fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE id = '%s'", quoteIdent(table), id)).Scan(&n); err != nil {

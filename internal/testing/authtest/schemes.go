@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/auth"
-	"github.com/conecrm/gateway/internal/testkeys"
+	"github.com/conecrm/gateway/internal/testing/testkeys"
 )
 
 // Issuer and Audience are the iss and aud of schemes that check them.

@@ -10,7 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/conecrm/gateway/internal/testkeys"
+	"github.com/conecrm/gateway/internal/testing/testkeys"
 )
 
 // The WWW-Authenticate challenges of a refusal.
