@@ -23,19 +23,29 @@ function tokenFromFragment() {
 const token = tokenFromFragment();
 const defaultHeaders = JSON.stringify({ Authorization: `Bearer ${token || '<paste token>'}` });
 
-// Same-origin endpoint; no subscriptions URL, so nothing else is contacted.
-// GraphiQL introspects before its headers editor exists, so the fragment's
-// token is also the fetcher's default header: the schema (docs, completion)
-// loads with the page. Headers in the editor override it. After pasting a
-// token by hand, refetch the schema with the ↻ button (or Shift-Ctrl-R).
+// Same-origin endpoints only: /graphql over HTTP, and the same path over a
+// websocket (ws: or wss: as the page) for subscriptions, which graphql-ws
+// speaks (graphql-transport-ws). GraphiQL introspects before its headers
+// editor exists, so the fragment's token is also the fetcher's default
+// header: the schema (docs, completion) loads with the page. Headers in the
+// editor override it. A subscription sends the same headers in its
+// connection_init ({"Authorization": "Bearer …"}; the toolkit merges the
+// editor's headers over wsConnectionParams), since a browser cannot put
+// headers on a websocket upgrade. After pasting a token by hand, refetch
+// the schema with the ↻ button (or Shift-Ctrl-R).
+const auth = token ? { Authorization: `Bearer ${token}` } : undefined;
 const fetcher = createGraphiQLFetcher({
   url: '/graphql',
-  headers: token ? { Authorization: `Bearer ${token}` } : undefined,
+  subscriptionUrl: `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/graphql`,
+  headers: auth,
+  wsConnectionParams: auth,
 });
 
 const defaultQuery = `# conecrm GraphQL playground.
 # Paste a token into the Headers tab below (or open /playground#token=…),
 # then run (Ctrl-Enter). Get one with: conecrm token --email <you>
+# Subscriptions run too, over a websocket, e.g.
+#   subscription { recordChanged(types: ["lead"]) { topic recordId } }
 {
   accounts(first: 5) {
     edges {
