@@ -175,9 +175,8 @@ func (rt *Runtime) recordAttempt(ctx context.Context, a deliveryArgs, n int, res
 		}
 		if ep.IsActive && ep.ConsecutiveFailures >= rt.cfg.WebhookDisableAfter {
 			disabled = true
-			return tx.WebhookEndpoint.UpdateOneID(a.EndpointID).SetIsActive(false).SetDisabledAt(time.Now().UTC()).
-				SetDisabledReason(truncate(fmt.Sprintf("disabled after %d failed delivery attempts in a row; the last: %s",
-					ep.ConsecutiveFailures, errText), 2000)).Exec(ctx)
+			return bound.DisableFailingWebhookEndpoint(ctx, a.EndpointID, truncate(fmt.Sprintf(
+				"disabled after %d failed delivery attempts in a row; the last: %s", ep.ConsecutiveFailures, errText), 2000))
 		}
 		return nil
 	})

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
@@ -33,6 +34,17 @@ var webhookTopics = func() []string {
 	}
 	return append(out, TopicLeadStageChanged, TopicLeadStatusChanged, TopicLeadAssigned, TopicTaskCompleted)
 }()
+
+// RecordWebhookEndpoint is the record type of a webhook endpoint's own
+// events (webhookEndpoint.created, .updated, .secret_rotated, .deleted):
+// configuration, not deliverable to webhooks. They never carry the secret.
+const RecordWebhookEndpoint = "webhookEndpoint"
+
+// webhookSnapshot is an endpoint's fields as its events report them.
+func webhookSnapshot(e *ent.WebhookEndpoint) fields {
+	return fields{"url": e.URL, "description": e.Description, "events": e.Events, "isActive": e.IsActive,
+		"disabledReason": e.DisabledReason}
+}
 
 // IsWebhookTopic reports whether topic can be delivered to webhooks.
 func IsWebhookTopic(topic string) bool { return slices.Contains(webhookTopics, topic) }
@@ -166,8 +178,11 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 		created, err := tx.WebhookEndpoint.Create().SetURL(strings.TrimSpace(*in.URL)).SetSecret(secret).
 			SetEvents(sortedTopics(in.Events)).SetNillableDescription(in.Description).
 			SetNillableIsActive(in.Active).Save(ctx)
+		if err != nil {
+			return err
+		}
 		out = created
-		return err
+		return s.emitChange(ctx, tx, RecordWebhookEndpoint, "created", created.ID, nil, webhookSnapshot(created))
 	})
 	if err != nil {
 		return nil, "", err
@@ -205,8 +220,10 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, id uuid.UUID, in We
 				upd.SetDisabledReason("").ClearDisabledAt().SetConsecutiveFailures(0)
 			}
 		}
-		out, err = upd.Save(ctx)
-		return err
+		if out, err = upd.Save(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordWebhookEndpoint, "updated", id, webhookSnapshot(cur), webhookSnapshot(out))
 	})
 	return out, err
 }
@@ -223,8 +240,11 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id uuid.UUID) (*ent.W
 	}
 	var out *ent.WebhookEndpoint
 	err = s.inTx(ctx, func(tx *ent.Client) error {
-		out, err = tx.WebhookEndpoint.UpdateOneID(id).SetSecret(secret).Save(ctx)
-		return err
+		if out, err = tx.WebhookEndpoint.UpdateOneID(id).SetSecret(secret).Save(ctx); err != nil {
+			return err
+		}
+		// Says that the secret changed, never what it is.
+		return s.emit(ctx, tx, Event{Topic: RecordWebhookEndpoint + ".secret_rotated", RecordType: RecordWebhookEndpoint, RecordID: id})
 	})
 	if err != nil {
 		return nil, "", err
@@ -239,6 +259,32 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, id uuid.UUID) error
 		return err
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
-		return tx.WebhookEndpoint.DeleteOneID(id).Exec(ctx)
+		cur, err := tx.WebhookEndpoint.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		if err := tx.WebhookEndpoint.DeleteOneID(id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordWebhookEndpoint, "deleted", id, webhookSnapshot(cur), nil)
+	})
+}
+
+// DisableFailingWebhookEndpoint switches endpoint id off with reason and
+// emits webhookEndpoint.updated. System work of the delivery worker
+// (internal/automation), after too many failed attempts in a row: ctx is
+// its system viewer, so no permission is asked.
+func (s *Service) DisableFailingWebhookEndpoint(ctx context.Context, id uuid.UUID, reason string) error {
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		cur, err := tx.WebhookEndpoint.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		out, err := tx.WebhookEndpoint.UpdateOne(cur).SetIsActive(false).SetDisabledAt(time.Now().UTC()).
+			SetDisabledReason(reason).Save(ctx)
+		if err != nil {
+			return err
+		}
+		return s.emitChange(ctx, tx, RecordWebhookEndpoint, "updated", id, webhookSnapshot(cur), webhookSnapshot(out))
 	})
 }
