@@ -122,6 +122,7 @@ func (c *liveConn) close(code int, reason string) {
 	c.closed = true
 	conn, stop := c.conn, c.stop
 	c.mu.Unlock()
+	metrics.SubscriptionCloses.WithLabelValues(strconv.Itoa(code)).Inc()
 	if conn != nil {
 		_ = conn.WriteClose(code, reason)
 		_ = conn.Close()

@@ -66,6 +66,20 @@ var (
 		Name: "conecrm_subscription_connections",
 		Help: "Open GraphQL subscription (websocket) connections.",
 	})
+	// SubscriptionCloses counts the subscription connections the server
+	// closed, by close code (4401 token expired, 4403 access revoked, 4008
+	// slow consumer, …; docs/subscriptions.md).
+	SubscriptionCloses = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_subscription_closes_total",
+		Help: "Subscription connections closed by the server, by close code.",
+	}, []string{"code"})
+	// LiveReplayed counts the changes an instance read back from the outbox
+	// after its PostgreSQL listener reconnected (notifications sent during
+	// the gap), by outcome: published, or already_seen (deduplicated).
+	LiveReplayed = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "conecrm_live_replayed_total",
+		Help: "Changes replayed from the outbox after the notification listener reconnected, by outcome.",
+	}, []string{"outcome"})
 	// Idempotency counts requests carrying an Idempotency-Key by what became
 	// of them: executed, replayed, mismatch (422), in_progress (409), lost (409).
 	Idempotency = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -79,7 +93,7 @@ func init() {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		requests, latency, statements, inFlight,
-		RateLimitRejections, Jobs, Subscriptions, Idempotency, queues,
+		RateLimitRejections, Jobs, Subscriptions, SubscriptionCloses, LiveReplayed, Idempotency, queues,
 	)
 }
 
