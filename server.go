@@ -461,6 +461,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	// Subscriptions hear of every committed change, this instance's and
 	// (PostgreSQL) the other instances'.
 	bus := live.New(db, c.DatabaseURL, svc, c.Live.Buffer, log)
+	bus.SetReplay(c.Live.ReplayWindow, c.Live.ReplayMax)
 	if err := bus.Start(ctx); err != nil {
 		return fmt.Errorf("start live notifications: %w", err)
 	}

@@ -45,6 +45,10 @@ type SubscriptionLimits struct {
 	PerUser       int           // CONECRM_SUBSCRIPTION_CONNECTIONS_PER_USER: connections one user may hold open
 	Buffer        int           // CONECRM_SUBSCRIPTION_BUFFER: changes queued per subscription before its connection is dropped
 	Recheck       time.Duration // CONECRM_SUBSCRIPTION_RECHECK: how often a connection's credentials are checked again
+	// The replay of the changes an instance's PostgreSQL listener missed
+	// while reconnecting (live.Bus.SetReplay; zero: live's defaults).
+	ReplayWindow time.Duration // CONECRM_SUBSCRIPTION_REPLAY_WINDOW: at most this old
+	ReplayMax    int           // CONECRM_SUBSCRIPTION_REPLAY_MAX: at most this many
 }
 
 func (l SubscriptionLimits) orDefaults() SubscriptionLimits {
@@ -73,6 +77,7 @@ func SubscriptionLimitsFromEnv(getenv func(string) string) (SubscriptionLimits, 
 		{"CONECRM_SUBSCRIPTIONS_PER_CONNECTION", &l.PerConnection},
 		{"CONECRM_SUBSCRIPTION_CONNECTIONS_PER_USER", &l.PerUser},
 		{"CONECRM_SUBSCRIPTION_BUFFER", &l.Buffer},
+		{"CONECRM_SUBSCRIPTION_REPLAY_MAX", &l.ReplayMax},
 	} {
 		if s := getenv(v.name); s != "" {
 			n, err := strconv.Atoi(s)
@@ -82,12 +87,20 @@ func SubscriptionLimitsFromEnv(getenv func(string) string) (SubscriptionLimits, 
 			*v.dst = n
 		}
 	}
-	if s := getenv("CONECRM_SUBSCRIPTION_RECHECK"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil || d <= 0 {
-			return l, fmt.Errorf("CONECRM_SUBSCRIPTION_RECHECK must be a positive duration, not %q", s)
+	for _, v := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"CONECRM_SUBSCRIPTION_RECHECK", &l.Recheck},
+		{"CONECRM_SUBSCRIPTION_REPLAY_WINDOW", &l.ReplayWindow},
+	} {
+		if s := getenv(v.name); s != "" {
+			d, err := time.ParseDuration(s)
+			if err != nil || d <= 0 {
+				return l, fmt.Errorf("%s must be a positive duration, not %q", v.name, s)
+			}
+			*v.dst = d
 		}
-		l.Recheck = d
 	}
 	return l, nil
 }
