@@ -13,7 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // Writes of webhook endpoints emit their domain events in their

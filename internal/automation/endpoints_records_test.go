@@ -7,7 +7,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // Appointments, follow-ups and pipelines are delivered with their record

@@ -10,10 +10,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/faultnet"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/faultnet"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 func replayed(t *testing.T, outcome string) float64 {

@@ -17,7 +17,7 @@ import (
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // dialSmall opens a websocket whose socket has a small receive buffer, so
