@@ -8,7 +8,12 @@
 # playwright-core; no browser is ever downloaded) signed in through the URL
 # fragment (/playground#token=…, as the server's startup log prints it),
 # checks the token reached the headers editor, runs QUERY and waits for a
-# result matching EXPECT (a regular expression) in the result pane.
+# result matching EXPECT (a regular expression) in the result pane; then
+# runs a subscription in the playground (graphql-ws over a same-origin
+# websocket, the token in connection_init), creates an account through
+# /graphql and waits for its event in the result pane. Then the client
+# tooling checks of .ci/e2e-clients.sh and the subscriptions across two
+# instances on one PostgreSQL of .ci/e2e-live.sh (graphql-ws npm client).
 #
 # What it needs from the server binary (go build of the repo root):
 #   env        CONECRM_ADDR=127.0.0.1:PORT  CONECRM_DATA_DIR=DIR
@@ -27,7 +32,7 @@ PLAYWRIGHT_CORE_VERSION='1.65.1'
 # The client tools .ci/e2e-clients.sh runs, pinned.
 CLIENT_PACKAGES=(@redocly/cli@2.77.0 @apidevtools/swagger-parser@13.0.0 graphql@16.15.0
 	@graphql-codegen/cli@7.4.3 @graphql-codegen/typescript@6.1.0 @graphql-codegen/typescript-operations@6.1.9
-	typescript@7.0.2 @types/node@20)
+	typescript@7.0.2 @types/node@20 graphql-ws@6.4.2 ws@8.23.0)
 CHROMIUM=/usr/bin/chromium
 
 cd "$(dirname "$0")/.."
@@ -154,6 +159,40 @@ async function fill(page, selector, text) {
     });
     const result = await page.locator(`${RESULT} .CodeMirror`).evaluate((el) => el.CodeMirror.getValue());
     console.log(`e2e: result pane:\n${result}`);
+
+    // A subscription: GraphiQL opens a websocket to this origin (graphql-ws)
+    // and sends the headers editor's Authorization in connection_init.
+    const name = `Playground live ${Date.now()}`;
+    await fill(page, QUERY_CM, 'subscription { recordChanged(types: ["account"]) { topic record { ... on Account { name } } } }');
+    await page.keyboard.press('ControlOrMeta+Home');
+    // GraphiQL parses the editor after a pause; the fetcher picks the
+    // websocket by the parsed operation, so wait for the parse.
+    await page.waitForFunction((sel) => {
+      const ast = document.querySelector(sel).CodeMirror.documentAST;
+      return !!ast && ast.definitions.some((d) => d.operation === 'subscription');
+    }, QUERY_CM, { timeout: 10000 });
+    await page.locator('.graphiql-execute-button').click();
+    const shows = () => page.locator(`${RESULT} .CodeMirror`).evaluate((el, n) => el.CodeMirror.getValue().includes(n), name).catch(() => false);
+    // The server registers the subscription asynchronously: write until it is heard.
+    let heard = false;
+    for (let i = 0; i < 20 && !heard; i++) {
+      const res = await fetch(`${BASE_URL}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ query: 'mutation($n: String!) { createAccount(input: {name: $n}) { id } }', variables: { n: name } }),
+      });
+      if (!res.ok) throw new Error(`createAccount: ${res.status} ${await res.text()}`);
+      for (let j = 0; j < 10 && !heard; j++) {
+        await page.waitForTimeout(100);
+        heard = await shows();
+      }
+    }
+    const live = await page.locator(`${RESULT} .CodeMirror`).evaluate((el) => el.CodeMirror.getValue()).catch(() => '(no result pane)');
+    if (!heard || !live.includes('"topic": "account.created"')) {
+      throw new Error(`the subscription's result pane never showed the account created through /graphql; it shows:\n${live}`);
+    }
+    console.log(`e2e: subscription result pane:\n${live}`);
+    await page.locator('.graphiql-execute-button').click(); // stops the subscription
   } catch (e) {
     console.error(`e2e: FAIL: ${e.message}`);
     code = 1;
@@ -177,4 +216,5 @@ BASE_URL="$base_url" TOKEN="$token" QUERY="$QUERY" EXPECT="$EXPECT" SHOT="$shot"
 
 BASE_URL="$base_url" TOKEN="$token" CHROMIUM="$CHROMIUM" FRONT_PORT="$front_port" OTHER_PORT="$other_port" \
 	NODE_DIR="$work/pw" WORK="$work" bash .ci/e2e-clients.sh || fail "client tooling checks"
+BIN=${server_pid:+/tmp/conecrm-e2e} NODE_DIR="$work/pw" WORK="$work" bash .ci/e2e-live.sh || fail "subscriptions across instances"
 echo "e2e: OK"
