@@ -29,7 +29,9 @@ import (
 const Path = "/playground"
 
 // CSP is the Content-Security-Policy sent with every response. Only this
-// origin is contacted (connect-src 'self' for /graphql); fonts and a few
+// origin is contacted (connect-src 'self' for /graphql, over HTTP and, for
+// subscriptions, over a websocket: CSP level 3 lets 'self' match the ws:
+// and wss: of this host, as Chromium does in make e2e); fonts and a few
 // icons are inlined as data: URLs in app.css. Styles need 'unsafe-inline':
 // GraphiQL's dialogs (Radix, via react-remove-scroll) inject a <style>
 // element at run time, which style-src 'self' refuses. Scripts stay 'self'
