@@ -6,7 +6,7 @@
 //	conecrm seed --demo             add the demo data set
 //	conecrm seed --tenants N ...    add benchmark-sized data
 //	conecrm token --email E         print a token for a user
-//	conecrm tenant create --name N --domain D --admin-email E
+//	conecrm tenant create --name N --domain D --admin-email E [--country C]
 //	                                onboard a customer, print a token for its admin
 package main
 
@@ -131,6 +131,13 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 			return c, fmt.Errorf("CONECRM_PHONE_REGION must be a region libphonenumber knows (US, CA, FR…), not %q", v)
 		}
 		schema.PhoneRegion = region
+	}
+	if v := getenv("CONECRM_PHONE_BACKFILL_BATCH"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("CONECRM_PHONE_BACKFILL_BATCH must be a positive integer, not %q", v)
+		}
+		crm.PhoneBackfillBatch = n
 	}
 	if store.IsPostgres(c.DatabaseURL) {
 		// A backstop for the context deadline, which already cancels statements.
@@ -293,6 +300,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
 		return fmt.Errorf("migrate: default roles: %w", err)
 	}
+	// Phone keys computed before E.164 keys or in another region.
+	if n, err := crm.NewService(db.Client).BackfillPhoneKeys(ctx); err != nil {
+		return fmt.Errorf("migrate: phone keys: %w", err)
+	} else if n > 0 {
+		e.log.Info("phone lookup keys back-filled", "customers", n)
+	}
 	return cmd.run(ctx, e)
 }
 
@@ -356,6 +369,7 @@ func tenantFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.tenant.AdminEmail, "admin-email", "", "email of the tenant's first ADMIN user")
 	fs.StringVar(&o.tenant.AdminFirstname, "admin-firstname", "", "the admin's first name")
 	fs.StringVar(&o.tenant.AdminLastname, "admin-lastname", "", "the admin's last name")
+	fs.StringVar(&o.tenant.Country, "country", "", "ISO 3166-1 alpha-2 country: the region of phone numbers without a country code (default CONECRM_PHONE_REGION)")
 	fs.DurationVar(&o.ttl, "ttl", 24*time.Hour, "lifetime of the printed token")
 }
 

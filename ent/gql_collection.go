@@ -7501,6 +7501,11 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, tenant.FieldDomain)
 				fieldSeen[tenant.FieldDomain] = struct{}{}
 			}
+		case "country":
+			if _, ok := fieldSeen[tenant.FieldCountry]; !ok {
+				selectedFields = append(selectedFields, tenant.FieldCountry)
+				fieldSeen[tenant.FieldCountry] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[tenant.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, tenant.FieldDateCreated)

@@ -56802,17 +56802,19 @@ func (m *TaskMutation) ResetEdge(name string) error {
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.
 type TenantMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *uuid.UUID
-	name          *string
-	vertical      *string
-	domain        *string
-	date_created  *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Tenant, error)
-	predicates    []predicate.Tenant
+	op               Op
+	typ              string
+	id               *uuid.UUID
+	name             *string
+	vertical         *string
+	domain           *string
+	country          *string
+	phone_key_region *string
+	date_created     *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*Tenant, error)
+	predicates       []predicate.Tenant
 }
 
 var _ ent.Mutation = (*TenantMutation)(nil)
@@ -57027,6 +57029,78 @@ func (m *TenantMutation) ResetDomain() {
 	m.domain = nil
 }
 
+// SetCountry sets the "country" field.
+func (m *TenantMutation) SetCountry(s string) {
+	m.country = &s
+}
+
+// Country returns the value of the "country" field in the mutation.
+func (m *TenantMutation) Country() (r string, exists bool) {
+	v := m.country
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCountry returns the old "country" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldCountry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCountry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCountry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCountry: %w", err)
+	}
+	return oldValue.Country, nil
+}
+
+// ResetCountry resets all changes to the "country" field.
+func (m *TenantMutation) ResetCountry() {
+	m.country = nil
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (m *TenantMutation) SetPhoneKeyRegion(s string) {
+	m.phone_key_region = &s
+}
+
+// PhoneKeyRegion returns the value of the "phone_key_region" field in the mutation.
+func (m *TenantMutation) PhoneKeyRegion() (r string, exists bool) {
+	v := m.phone_key_region
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhoneKeyRegion returns the old "phone_key_region" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldPhoneKeyRegion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhoneKeyRegion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhoneKeyRegion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhoneKeyRegion: %w", err)
+	}
+	return oldValue.PhoneKeyRegion, nil
+}
+
+// ResetPhoneKeyRegion resets all changes to the "phone_key_region" field.
+func (m *TenantMutation) ResetPhoneKeyRegion() {
+	m.phone_key_region = nil
+}
+
 // SetDateCreated sets the "date_created" field.
 func (m *TenantMutation) SetDateCreated(t time.Time) {
 	m.date_created = &t
@@ -57097,7 +57171,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 4)
+	fields := make([]string, 0, 6)
 	if m.name != nil {
 		fields = append(fields, tenant.FieldName)
 	}
@@ -57106,6 +57180,12 @@ func (m *TenantMutation) Fields() []string {
 	}
 	if m.domain != nil {
 		fields = append(fields, tenant.FieldDomain)
+	}
+	if m.country != nil {
+		fields = append(fields, tenant.FieldCountry)
+	}
+	if m.phone_key_region != nil {
+		fields = append(fields, tenant.FieldPhoneKeyRegion)
 	}
 	if m.date_created != nil {
 		fields = append(fields, tenant.FieldDateCreated)
@@ -57124,6 +57204,10 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.Vertical()
 	case tenant.FieldDomain:
 		return m.Domain()
+	case tenant.FieldCountry:
+		return m.Country()
+	case tenant.FieldPhoneKeyRegion:
+		return m.PhoneKeyRegion()
 	case tenant.FieldDateCreated:
 		return m.DateCreated()
 	}
@@ -57141,6 +57225,10 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldVertical(ctx)
 	case tenant.FieldDomain:
 		return m.OldDomain(ctx)
+	case tenant.FieldCountry:
+		return m.OldCountry(ctx)
+	case tenant.FieldPhoneKeyRegion:
+		return m.OldPhoneKeyRegion(ctx)
 	case tenant.FieldDateCreated:
 		return m.OldDateCreated(ctx)
 	}
@@ -57172,6 +57260,20 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDomain(v)
+		return nil
+	case tenant.FieldCountry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCountry(v)
+		return nil
+	case tenant.FieldPhoneKeyRegion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhoneKeyRegion(v)
 		return nil
 	case tenant.FieldDateCreated:
 		v, ok := value.(time.Time)
@@ -57237,6 +57339,12 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldDomain:
 		m.ResetDomain()
+		return nil
+	case tenant.FieldCountry:
+		m.ResetCountry()
+		return nil
+	case tenant.FieldPhoneKeyRegion:
+		m.ResetPhoneKeyRegion()
 		return nil
 	case tenant.FieldDateCreated:
 		m.ResetDateCreated()

@@ -24,6 +24,10 @@ type Tenant struct {
 	Vertical string `json:"vertical,omitempty"`
 	// email domain of the tenant's users
 	Domain string `json:"domain,omitempty"`
+	// ISO 3166-1 alpha-2 code: the region of phone numbers written without a country code (empty: the server's CONECRM_PHONE_REGION)
+	Country string `json:"country,omitempty"`
+	// PhoneKeyRegion holds the value of the "phone_key_region" field.
+	PhoneKeyRegion string `json:"phone_key_region,omitempty"`
 	// DateCreated holds the value of the "date_created" field.
 	DateCreated  time.Time `json:"date_created,omitempty"`
 	selectValues sql.SelectValues
@@ -34,7 +38,7 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case tenant.FieldName, tenant.FieldVertical, tenant.FieldDomain:
+		case tenant.FieldName, tenant.FieldVertical, tenant.FieldDomain, tenant.FieldCountry, tenant.FieldPhoneKeyRegion:
 			values[i] = new(sql.NullString)
 		case tenant.FieldDateCreated:
 			values[i] = new(sql.NullTime)
@@ -78,6 +82,18 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field domain", values[i])
 			} else if value.Valid {
 				_m.Domain = value.String
+			}
+		case tenant.FieldCountry:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field country", values[i])
+			} else if value.Valid {
+				_m.Country = value.String
+			}
+		case tenant.FieldPhoneKeyRegion:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field phone_key_region", values[i])
+			} else if value.Valid {
+				_m.PhoneKeyRegion = value.String
 			}
 		case tenant.FieldDateCreated:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -129,6 +145,12 @@ func (_m *Tenant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("domain=")
 	builder.WriteString(_m.Domain)
+	builder.WriteString(", ")
+	builder.WriteString("country=")
+	builder.WriteString(_m.Country)
+	builder.WriteString(", ")
+	builder.WriteString("phone_key_region=")
+	builder.WriteString(_m.PhoneKeyRegion)
 	builder.WriteString(", ")
 	builder.WriteString("date_created=")
 	builder.WriteString(_m.DateCreated.Format(time.ANSIC))

@@ -50,6 +50,34 @@ func (_c *TenantCreate) SetDomain(v string) *TenantCreate {
 	return _c
 }
 
+// SetCountry sets the "country" field.
+func (_c *TenantCreate) SetCountry(v string) *TenantCreate {
+	_c.mutation.SetCountry(v)
+	return _c
+}
+
+// SetNillableCountry sets the "country" field if the given value is not nil.
+func (_c *TenantCreate) SetNillableCountry(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetCountry(*v)
+	}
+	return _c
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (_c *TenantCreate) SetPhoneKeyRegion(v string) *TenantCreate {
+	_c.mutation.SetPhoneKeyRegion(v)
+	return _c
+}
+
+// SetNillablePhoneKeyRegion sets the "phone_key_region" field if the given value is not nil.
+func (_c *TenantCreate) SetNillablePhoneKeyRegion(v *string) *TenantCreate {
+	if v != nil {
+		_c.SetPhoneKeyRegion(*v)
+	}
+	return _c
+}
+
 // SetDateCreated sets the "date_created" field.
 func (_c *TenantCreate) SetDateCreated(v time.Time) *TenantCreate {
 	_c.mutation.SetDateCreated(v)
@@ -117,6 +145,14 @@ func (_c *TenantCreate) defaults() {
 		v := tenant.DefaultVertical
 		_c.mutation.SetVertical(v)
 	}
+	if _, ok := _c.mutation.Country(); !ok {
+		v := tenant.DefaultCountry
+		_c.mutation.SetCountry(v)
+	}
+	if _, ok := _c.mutation.PhoneKeyRegion(); !ok {
+		v := tenant.DefaultPhoneKeyRegion
+		_c.mutation.SetPhoneKeyRegion(v)
+	}
 	if _, ok := _c.mutation.DateCreated(); !ok {
 		v := tenant.DefaultDateCreated()
 		_c.mutation.SetDateCreated(v)
@@ -142,6 +178,12 @@ func (_c *TenantCreate) check() error {
 	}
 	if _, ok := _c.mutation.Domain(); !ok {
 		return &ValidationError{Name: "domain", err: errors.New(`ent: missing required field "Tenant.domain"`)}
+	}
+	if _, ok := _c.mutation.Country(); !ok {
+		return &ValidationError{Name: "country", err: errors.New(`ent: missing required field "Tenant.country"`)}
+	}
+	if _, ok := _c.mutation.PhoneKeyRegion(); !ok {
+		return &ValidationError{Name: "phone_key_region", err: errors.New(`ent: missing required field "Tenant.phone_key_region"`)}
 	}
 	if _, ok := _c.mutation.DateCreated(); !ok {
 		return &ValidationError{Name: "date_created", err: errors.New(`ent: missing required field "Tenant.date_created"`)}
@@ -193,6 +235,14 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Domain(); ok {
 		_spec.SetField(tenant.FieldDomain, field.TypeString, value)
 		_node.Domain = value
+	}
+	if value, ok := _c.mutation.Country(); ok {
+		_spec.SetField(tenant.FieldCountry, field.TypeString, value)
+		_node.Country = value
+	}
+	if value, ok := _c.mutation.PhoneKeyRegion(); ok {
+		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
+		_node.PhoneKeyRegion = value
 	}
 	if value, ok := _c.mutation.DateCreated(); ok {
 		_spec.SetField(tenant.FieldDateCreated, field.TypeTime, value)
@@ -286,6 +336,30 @@ func (u *TenantUpsert) UpdateDomain() *TenantUpsert {
 	return u
 }
 
+// SetCountry sets the "country" field.
+func (u *TenantUpsert) SetCountry(v string) *TenantUpsert {
+	u.Set(tenant.FieldCountry, v)
+	return u
+}
+
+// UpdateCountry sets the "country" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateCountry() *TenantUpsert {
+	u.SetExcluded(tenant.FieldCountry)
+	return u
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (u *TenantUpsert) SetPhoneKeyRegion(v string) *TenantUpsert {
+	u.Set(tenant.FieldPhoneKeyRegion, v)
+	return u
+}
+
+// UpdatePhoneKeyRegion sets the "phone_key_region" field to the value that was provided on create.
+func (u *TenantUpsert) UpdatePhoneKeyRegion() *TenantUpsert {
+	u.SetExcluded(tenant.FieldPhoneKeyRegion)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -376,6 +450,34 @@ func (u *TenantUpsertOne) SetDomain(v string) *TenantUpsertOne {
 func (u *TenantUpsertOne) UpdateDomain() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateDomain()
+	})
+}
+
+// SetCountry sets the "country" field.
+func (u *TenantUpsertOne) SetCountry(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetCountry(v)
+	})
+}
+
+// UpdateCountry sets the "country" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateCountry() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateCountry()
+	})
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (u *TenantUpsertOne) SetPhoneKeyRegion(v string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPhoneKeyRegion(v)
+	})
+}
+
+// UpdatePhoneKeyRegion sets the "phone_key_region" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdatePhoneKeyRegion() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePhoneKeyRegion()
 	})
 }
 
@@ -636,6 +738,34 @@ func (u *TenantUpsertBulk) SetDomain(v string) *TenantUpsertBulk {
 func (u *TenantUpsertBulk) UpdateDomain() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdateDomain()
+	})
+}
+
+// SetCountry sets the "country" field.
+func (u *TenantUpsertBulk) SetCountry(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetCountry(v)
+	})
+}
+
+// UpdateCountry sets the "country" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateCountry() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateCountry()
+	})
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (u *TenantUpsertBulk) SetPhoneKeyRegion(v string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetPhoneKeyRegion(v)
+	})
+}
+
+// UpdatePhoneKeyRegion sets the "phone_key_region" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdatePhoneKeyRegion() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdatePhoneKeyRegion()
 	})
 }
 

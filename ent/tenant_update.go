@@ -70,6 +70,34 @@ func (_u *TenantUpdate) SetNillableDomain(v *string) *TenantUpdate {
 	return _u
 }
 
+// SetCountry sets the "country" field.
+func (_u *TenantUpdate) SetCountry(v string) *TenantUpdate {
+	_u.mutation.SetCountry(v)
+	return _u
+}
+
+// SetNillableCountry sets the "country" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillableCountry(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetCountry(*v)
+	}
+	return _u
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (_u *TenantUpdate) SetPhoneKeyRegion(v string) *TenantUpdate {
+	_u.mutation.SetPhoneKeyRegion(v)
+	return _u
+}
+
+// SetNillablePhoneKeyRegion sets the "phone_key_region" field if the given value is not nil.
+func (_u *TenantUpdate) SetNillablePhoneKeyRegion(v *string) *TenantUpdate {
+	if v != nil {
+		_u.SetPhoneKeyRegion(*v)
+	}
+	return _u
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdate) Mutation() *TenantMutation {
 	return _u.mutation
@@ -139,6 +167,12 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.Domain(); ok {
 		_spec.SetField(tenant.FieldDomain, field.TypeString, value)
 	}
+	if value, ok := _u.mutation.Country(); ok {
+		_spec.SetField(tenant.FieldCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PhoneKeyRegion(); ok {
+		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
+	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -199,6 +233,34 @@ func (_u *TenantUpdateOne) SetDomain(v string) *TenantUpdateOne {
 func (_u *TenantUpdateOne) SetNillableDomain(v *string) *TenantUpdateOne {
 	if v != nil {
 		_u.SetDomain(*v)
+	}
+	return _u
+}
+
+// SetCountry sets the "country" field.
+func (_u *TenantUpdateOne) SetCountry(v string) *TenantUpdateOne {
+	_u.mutation.SetCountry(v)
+	return _u
+}
+
+// SetNillableCountry sets the "country" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillableCountry(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetCountry(*v)
+	}
+	return _u
+}
+
+// SetPhoneKeyRegion sets the "phone_key_region" field.
+func (_u *TenantUpdateOne) SetPhoneKeyRegion(v string) *TenantUpdateOne {
+	_u.mutation.SetPhoneKeyRegion(v)
+	return _u
+}
+
+// SetNillablePhoneKeyRegion sets the "phone_key_region" field if the given value is not nil.
+func (_u *TenantUpdateOne) SetNillablePhoneKeyRegion(v *string) *TenantUpdateOne {
+	if v != nil {
+		_u.SetPhoneKeyRegion(*v)
 	}
 	return _u
 }
@@ -301,6 +363,12 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.Domain(); ok {
 		_spec.SetField(tenant.FieldDomain, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Country(); ok {
+		_spec.SetField(tenant.FieldCountry, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.PhoneKeyRegion(); ok {
+		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Tenant{config: _u.config}

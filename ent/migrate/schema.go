@@ -1864,6 +1864,8 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "vertical", Type: field.TypeString, Default: ""},
 		{Name: "domain", Type: field.TypeString, Unique: true},
+		{Name: "country", Type: field.TypeString, Default: ""},
+		{Name: "phone_key_region", Type: field.TypeString, Default: ""},
 		{Name: "date_created", Type: field.TypeTime},
 	}
 	// TenantsTable holds the schema information for the "tenants" table.

@@ -1452,8 +1452,16 @@ func init() {
 	tenantDescVertical := tenantFields[2].Descriptor()
 	// tenant.DefaultVertical holds the default value on creation for the vertical field.
 	tenant.DefaultVertical = tenantDescVertical.Default.(string)
+	// tenantDescCountry is the schema descriptor for country field.
+	tenantDescCountry := tenantFields[4].Descriptor()
+	// tenant.DefaultCountry holds the default value on creation for the country field.
+	tenant.DefaultCountry = tenantDescCountry.Default.(string)
+	// tenantDescPhoneKeyRegion is the schema descriptor for phone_key_region field.
+	tenantDescPhoneKeyRegion := tenantFields[5].Descriptor()
+	// tenant.DefaultPhoneKeyRegion holds the default value on creation for the phone_key_region field.
+	tenant.DefaultPhoneKeyRegion = tenantDescPhoneKeyRegion.Default.(string)
 	// tenantDescDateCreated is the schema descriptor for date_created field.
-	tenantDescDateCreated := tenantFields[4].Descriptor()
+	tenantDescDateCreated := tenantFields[6].Descriptor()
 	// tenant.DefaultDateCreated holds the default value on creation for the date_created field.
 	tenant.DefaultDateCreated = tenantDescDateCreated.Default.(func() time.Time)
 	// tenantDescID is the schema descriptor for id field.

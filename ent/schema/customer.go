@@ -200,12 +200,21 @@ func (ProductThirdPartyID) Edges() []ent.Edge {
 func (ProductThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
 
 // phoneDigits keeps the *_digits columns equal to the lookup keys of the
-// phones (PhoneKey), whichever code path writes a customer.
+// phones (PhoneKey in the tenant's region), whichever code path writes a
+// customer.
 func phoneDigits(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
-		for _, f := range []string{"home_phone", "work_phone", "mobile_phone"} {
+		region := ""
+		for _, f := range PhoneFields {
 			if v, ok := m.Field(f); ok {
-				_ = m.SetField(f+"_digits", PhoneKey(v.(string)))
+				if region == "" {
+					r, err := mutationPhoneRegion(ctx, m)
+					if err != nil {
+						return nil, err
+					}
+					region = r
+				}
+				_ = m.SetField(f+"_digits", PhoneKey(v.(string), region))
 			} else if m.FieldCleared(f) {
 				_ = m.SetField(f+"_digits", "")
 			}
@@ -214,21 +223,51 @@ func phoneDigits(next ent.Mutator) ent.Mutator {
 	})
 }
 
+// PhoneFields are the customers' phone columns; each has a "_digits"
+// column holding its lookup key.
+var PhoneFields = []string{"home_phone", "work_phone", "mobile_phone"}
+
 // PhoneRegion is the region (ISO 3166-1 alpha-2) in which a phone number
-// written without a country code is read. The server sets it from
-// CONECRM_PHONE_REGION while starting, before any write.
+// written without a country code is read for tenants without a country.
+// The server sets it from CONECRM_PHONE_REGION while starting, before any
+// write.
 var PhoneRegion = "US"
+
+// TenantPhoneRegion returns the region of the tenant a customer mutation
+// writes (its country, else PhoneRegion), read through the mutation's own
+// transaction. internal/crm sets it; the schema cannot query ent itself.
+var TenantPhoneRegion func(ctx context.Context, m ent.Mutation) (string, error)
+
+type phoneRegionKey struct{}
+
+// WithPhoneRegion tells the customer writes made with ctx that their
+// tenant's region is region, sparing the per-row lookup (bulk seeding of a
+// tenant that has just been created).
+func WithPhoneRegion(ctx context.Context, region string) context.Context {
+	return context.WithValue(ctx, phoneRegionKey{}, region)
+}
+
+func mutationPhoneRegion(ctx context.Context, m ent.Mutation) (string, error) {
+	if r, ok := ctx.Value(phoneRegionKey{}).(string); ok {
+		return r, nil
+	}
+	if TenantPhoneRegion == nil {
+		return PhoneRegion, nil
+	}
+	return TenantPhoneRegion(ctx, m)
+}
 
 // PhoneKey returns the stored, indexed form of a phone number: its E.164
 // form without the "+" when libphonenumber reads it as a possible number
-// (national numbers in PhoneRegion), so "(253) 246-5274", "+1 253-246-5274"
-// and "12532465274" share the key "12532465274"; otherwise its digits.
-func PhoneKey(s string) string {
+// (national numbers in region), so "(253) 246-5274", "+1 253-246-5274" and
+// "12532465274" share the key "12532465274" in region US; otherwise its
+// digits.
+func PhoneKey(s, region string) string {
 	digits := PhoneDigits(s)
 	if digits == "" {
 		return ""
 	}
-	n, err := phonenumbers.Parse(s, PhoneRegion)
+	n, err := phonenumbers.Parse(s, region)
 	// A local-only number (7 digits in the US) has no area code to make
 	// it E.164; its digits are the best key.
 	if err != nil || phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {

@@ -28,6 +28,12 @@ func (Tenant) Fields() []ent.Field {
 		field.String("name").NotEmpty(),
 		field.String("vertical").Default(""),
 		field.String("domain").Unique().Comment("email domain of the tenant's users"),
+		field.String("country").Default("").
+			Comment("ISO 3166-1 alpha-2 code: the region of phone numbers written without a country code (empty: the server's CONECRM_PHONE_REGION)"),
+		// The region the tenant's stored phone keys were computed in; when it
+		// differs from the tenant's effective region, crm.BackfillPhoneKeys
+		// recomputes them. Empty for keys written before regions were kept.
+		field.String("phone_key_region").Default("").Annotations(entgql.Skip()),
 		field.Time("date_created").Default(now).Immutable(),
 	}
 }

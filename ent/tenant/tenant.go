@@ -20,6 +20,10 @@ const (
 	FieldVertical = "vertical"
 	// FieldDomain holds the string denoting the domain field in the database.
 	FieldDomain = "domain"
+	// FieldCountry holds the string denoting the country field in the database.
+	FieldCountry = "country"
+	// FieldPhoneKeyRegion holds the string denoting the phone_key_region field in the database.
+	FieldPhoneKeyRegion = "phone_key_region"
 	// FieldDateCreated holds the string denoting the date_created field in the database.
 	FieldDateCreated = "date_created"
 	// Table holds the table name of the tenant in the database.
@@ -32,6 +36,8 @@ var Columns = []string{
 	FieldName,
 	FieldVertical,
 	FieldDomain,
+	FieldCountry,
+	FieldPhoneKeyRegion,
 	FieldDateCreated,
 }
 
@@ -50,6 +56,10 @@ var (
 	NameValidator func(string) error
 	// DefaultVertical holds the default value on creation for the "vertical" field.
 	DefaultVertical string
+	// DefaultCountry holds the default value on creation for the "country" field.
+	DefaultCountry string
+	// DefaultPhoneKeyRegion holds the default value on creation for the "phone_key_region" field.
+	DefaultPhoneKeyRegion string
 	// DefaultDateCreated holds the default value on creation for the "date_created" field.
 	DefaultDateCreated func() time.Time
 	// DefaultID holds the default value on creation for the "id" field.
@@ -77,6 +87,16 @@ func ByVertical(opts ...sql.OrderTermOption) OrderOption {
 // ByDomain orders the results by the domain field.
 func ByDomain(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDomain, opts...).ToFunc()
+}
+
+// ByCountry orders the results by the country field.
+func ByCountry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCountry, opts...).ToFunc()
+}
+
+// ByPhoneKeyRegion orders the results by the phone_key_region field.
+func ByPhoneKeyRegion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPhoneKeyRegion, opts...).ToFunc()
 }
 
 // ByDateCreated orders the results by the date_created field.

@@ -70,6 +70,16 @@ func Domain(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldDomain, v))
 }
 
+// Country applies equality check predicate on the "country" field. It's identical to CountryEQ.
+func Country(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldCountry, v))
+}
+
+// PhoneKeyRegion applies equality check predicate on the "phone_key_region" field. It's identical to PhoneKeyRegionEQ.
+func PhoneKeyRegion(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldPhoneKeyRegion, v))
+}
+
 // DateCreated applies equality check predicate on the "date_created" field. It's identical to DateCreatedEQ.
 func DateCreated(v time.Time) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldDateCreated, v))
@@ -268,6 +278,136 @@ func DomainEqualFold(v string) predicate.Tenant {
 // DomainContainsFold applies the ContainsFold predicate on the "domain" field.
 func DomainContainsFold(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldContainsFold(FieldDomain, v))
+}
+
+// CountryEQ applies the EQ predicate on the "country" field.
+func CountryEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldCountry, v))
+}
+
+// CountryNEQ applies the NEQ predicate on the "country" field.
+func CountryNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldCountry, v))
+}
+
+// CountryIn applies the In predicate on the "country" field.
+func CountryIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldCountry, vs...))
+}
+
+// CountryNotIn applies the NotIn predicate on the "country" field.
+func CountryNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldCountry, vs...))
+}
+
+// CountryGT applies the GT predicate on the "country" field.
+func CountryGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldCountry, v))
+}
+
+// CountryGTE applies the GTE predicate on the "country" field.
+func CountryGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldCountry, v))
+}
+
+// CountryLT applies the LT predicate on the "country" field.
+func CountryLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldCountry, v))
+}
+
+// CountryLTE applies the LTE predicate on the "country" field.
+func CountryLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldCountry, v))
+}
+
+// CountryContains applies the Contains predicate on the "country" field.
+func CountryContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldCountry, v))
+}
+
+// CountryHasPrefix applies the HasPrefix predicate on the "country" field.
+func CountryHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldCountry, v))
+}
+
+// CountryHasSuffix applies the HasSuffix predicate on the "country" field.
+func CountryHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldCountry, v))
+}
+
+// CountryEqualFold applies the EqualFold predicate on the "country" field.
+func CountryEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldCountry, v))
+}
+
+// CountryContainsFold applies the ContainsFold predicate on the "country" field.
+func CountryContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldCountry, v))
+}
+
+// PhoneKeyRegionEQ applies the EQ predicate on the "phone_key_region" field.
+func PhoneKeyRegionEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEQ(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionNEQ applies the NEQ predicate on the "phone_key_region" field.
+func PhoneKeyRegionNEQ(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNEQ(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionIn applies the In predicate on the "phone_key_region" field.
+func PhoneKeyRegionIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldIn(FieldPhoneKeyRegion, vs...))
+}
+
+// PhoneKeyRegionNotIn applies the NotIn predicate on the "phone_key_region" field.
+func PhoneKeyRegionNotIn(vs ...string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotIn(FieldPhoneKeyRegion, vs...))
+}
+
+// PhoneKeyRegionGT applies the GT predicate on the "phone_key_region" field.
+func PhoneKeyRegionGT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGT(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionGTE applies the GTE predicate on the "phone_key_region" field.
+func PhoneKeyRegionGTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldGTE(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionLT applies the LT predicate on the "phone_key_region" field.
+func PhoneKeyRegionLT(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLT(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionLTE applies the LTE predicate on the "phone_key_region" field.
+func PhoneKeyRegionLTE(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldLTE(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionContains applies the Contains predicate on the "phone_key_region" field.
+func PhoneKeyRegionContains(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContains(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionHasPrefix applies the HasPrefix predicate on the "phone_key_region" field.
+func PhoneKeyRegionHasPrefix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasPrefix(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionHasSuffix applies the HasSuffix predicate on the "phone_key_region" field.
+func PhoneKeyRegionHasSuffix(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldHasSuffix(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionEqualFold applies the EqualFold predicate on the "phone_key_region" field.
+func PhoneKeyRegionEqualFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldEqualFold(FieldPhoneKeyRegion, v))
+}
+
+// PhoneKeyRegionContainsFold applies the ContainsFold predicate on the "phone_key_region" field.
+func PhoneKeyRegionContainsFold(v string) predicate.Tenant {
+	return predicate.Tenant(sql.FieldContainsFold(FieldPhoneKeyRegion, v))
 }
 
 // DateCreatedEQ applies the EQ predicate on the "date_created" field.

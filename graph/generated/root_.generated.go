@@ -792,6 +792,7 @@ type ComplexityRoot struct {
 		UpdateStage                 func(childComplexity int, id uuid.UUID, input model.StageInput) int
 		UpdateStatus                func(childComplexity int, id uuid.UUID, input model.StatusInput) int
 		UpdateTask                  func(childComplexity int, id uuid.UUID, input model.TaskInput) int
+		UpdateTenant                func(childComplexity int, input model.UpdateTenantInput) int
 		UpdateUser                  func(childComplexity int, id uuid.UUID, input model.UserInput) int
 		UpdateWebhookEndpoint       func(childComplexity int, id uuid.UUID, input model.UpdateWebhookEndpointInput) int
 	}
@@ -1235,6 +1236,7 @@ type ComplexityRoot struct {
 	}
 
 	Tenant struct {
+		Country     func(childComplexity int) int
 		DateCreated func(childComplexity int) int
 		Domain      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -5355,6 +5357,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTask(childComplexity, args["id"].(uuid.UUID), args["input"].(model.TaskInput)), true
+	case "Mutation.updateTenant":
+		if e.ComplexityRoot.Mutation.UpdateTenant == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTenant_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTenant(childComplexity, args["input"].(model.UpdateTenantInput)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -7501,6 +7514,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TaskEdge.Node(childComplexity), true
 
+	case "Tenant.country":
+		if e.ComplexityRoot.Tenant.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tenant.Country(childComplexity), true
 	case "Tenant.dateCreated":
 		if e.ComplexityRoot.Tenant.DateCreated == nil {
 			break
@@ -8367,6 +8386,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
 			graphql.NewInputUnmarshaler("ThirdPartyIDInput", ec.unmarshalInputThirdPartyIDInput),
 			graphql.NewInputUnmarshaler("UpdateLeadInput", ec.unmarshalInputUpdateLeadInput),
+			graphql.NewInputUnmarshaler("UpdateTenantInput", ec.unmarshalInputUpdateTenantInput),
 			graphql.NewInputUnmarshaler("UpdateWebhookEndpointInput", ec.unmarshalInputUpdateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
@@ -17048,6 +17068,10 @@ type Tenant implements Node {
   email domain of the tenant's users
   """
   domain: String!
+  """
+  ISO 3166-1 alpha-2 code: the region of phone numbers written without a country code (empty: the server's CONECRM_PHONE_REGION)
+  """
+  country: String!
   dateCreated: Time!
 }
 """
@@ -17117,6 +17141,22 @@ input TenantWhereInput {
   domainHasSuffix: String
   domainEqualFold: String
   domainContainsFold: String
+  """
+  country field predicates
+  """
+  country: String
+  countryNEQ: String
+  countryIn: [String!]
+  countryNotIn: [String!]
+  countryGT: String
+  countryGTE: String
+  countryLT: String
+  countryLTE: String
+  countryContains: String
+  countryHasPrefix: String
+  countryHasSuffix: String
+  countryEqualFold: String
+  countryContainsFold: String
   """
   date_created field predicates
   """
@@ -18778,6 +18818,28 @@ type Subscription {
   leadChanged(filter: Map): LeadChange!
   "Runs of one automation. Needs automation.read."
   automationRunChanged(automation: ID!): AutomationRunChange!
+}
+`, BuiltIn: false},
+	{Name: "../../schema/tenant.graphqls", Input: `# Hand-written: the viewer's tenant's own settings (internal/crm
+# tenantsettings.go, docs/admin.md). Needs settings.manage; emits
+# tenant.updated. The reference API has no tenant route, so this is GraphQL
+# only.
+
+"A change of the viewer's tenant; omitted fields keep their value."
+input UpdateTenantInput {
+  name: String
+  """
+  ISO 3166-1 alpha-2 country code (US, CA, FR…): the region in which phone
+  numbers written without a country code are read. An empty string clears
+  it (the server's CONECRM_PHONE_REGION applies). A change recomputes the
+  lookup keys of the tenant's stored phones in the same transaction.
+  """
+  country: String
+}
+
+extend type Mutation {
+  "Changes the viewer's tenant (needs settings.manage)."
+  updateTenant(input: UpdateTenantInput!): Tenant!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/viewer.graphqls", Input: `# Hand-written: who is asking.
@@ -21067,6 +21129,8 @@ func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphq
 		return ec.fieldContext_Tenant_vertical(ctx, field)
 	case "domain":
 		return ec.fieldContext_Tenant_domain(ctx, field)
+	case "country":
+		return ec.fieldContext_Tenant_country(ctx, field)
 	case "dateCreated":
 		return ec.fieldContext_Tenant_dateCreated(ctx, field)
 	}

@@ -375,6 +375,16 @@ type UpdateLeadInput struct {
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
+// A change of the viewer's tenant; omitted fields keep their value.
+type UpdateTenantInput struct {
+	Name *string `json:"name,omitempty"`
+	// ISO 3166-1 alpha-2 country code (US, CA, FR…): the region in which phone
+	// numbers written without a country code are read. An empty string clears
+	// it (the server's CONECRM_PHONE_REGION applies). A change recomputes the
+	// lookup keys of the tenant's stored phones in the same transaction.
+	Country *string `json:"country,omitempty"`
+}
+
 // Omitted fields keep their value.
 type UpdateWebhookEndpointInput struct {
 	URL         *string  `json:"url,omitempty"`

@@ -51,7 +51,11 @@ func (s *Service) ListAccounts(ctx context.Context, f CustomerFilter) (int, []*e
 	}
 	q := s.db.Account.Query()
 	// Phones are searched through their keys only (searchPredicate).
-	if p := searchPredicate(f.Search, account.FieldName, account.FieldPrimaryEmail, account.FieldSecondaryEmail); p != nil {
+	p, err := s.searchPredicate(ctx, f.Search, account.FieldName, account.FieldPrimaryEmail, account.FieldSecondaryEmail)
+	if err != nil {
+		return 0, nil, err
+	}
+	if p != nil {
 		q.Where(p)
 	}
 	if f.Exclude != nil {

@@ -49,8 +49,12 @@ func (s *Service) ListContacts(ctx context.Context, f CustomerFilter) ([]*ent.Co
 		return nil, err
 	}
 	q := s.db.Contact.Query()
-	if p := searchPredicate(f.Search, contact.FieldFirstName, contact.FieldLastName, contact.FieldCompanyName,
-		contact.FieldPrimaryEmail, contact.FieldSecondaryEmail); p != nil { // phones: through their keys only
+	p, err := s.searchPredicate(ctx, f.Search, contact.FieldFirstName, contact.FieldLastName, contact.FieldCompanyName,
+		contact.FieldPrimaryEmail, contact.FieldSecondaryEmail) // phones: through their keys only
+	if err != nil {
+		return nil, err
+	}
+	if p != nil {
 		q.Where(p)
 	}
 	if f.Exclude != nil {
@@ -74,16 +78,21 @@ func (s *Service) ListContacts(ctx context.Context, f CustomerFilter) ([]*ent.Co
 const maxPhoneMatches = 100
 
 // ContactsByPhone returns the contacts whose home, work or mobile phone is
-// the same number as phone, in E.164 form (schema.PhoneKey: "+1 253-246-5274"
-// and "12532465274" find "(253) 246-5274"). A phone without digits is Invalid.
+// the same number as phone, in E.164 form (schema.PhoneKey in the tenant's
+// region: "+1 253-246-5274" and "12532465274" find "(253) 246-5274" in a US
+// tenant). A phone without digits is Invalid.
 func (s *Service) ContactsByPhone(ctx context.Context, phone string) ([]*ent.Contact, error) {
 	if err := Require(ctx, PermContactRead); err != nil {
 		return nil, err
 	}
-	key := schema.PhoneKey(phone)
-	if key == "" {
+	if schema.PhoneDigits(phone) == "" {
 		return nil, FieldError("phone", "must contain digits")
 	}
+	region, err := s.viewerRegion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	key := schema.PhoneKey(phone, region)
 	rows, err := WithContactGraph(s.db.Contact.Query().Where(func(sel *sql.Selector) {
 		var any []*sql.Predicate
 		for _, c := range phoneDigitColumns {

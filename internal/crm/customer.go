@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/contact"
@@ -33,16 +35,28 @@ type CustomerFilter struct {
 
 // searchPredicate builds the Search condition over textCols (compared
 // case-insensitively) and, for phone-like words only, the phones' keys
-// (the *_digits columns); nil when Search is blank.
-func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
+// (the *_digits columns, words keyed in the tenant's region); nil when
+// Search is blank.
+func (s *Service) searchPredicate(ctx context.Context, search string, textCols ...string) (func(*sql.Selector), error) {
 	words := strings.Fields(search)
 	if len(words) == 0 {
-		return nil
+		return nil, nil
 	}
 	// A whole phone number is one term: "+1 253-246-5274" must not need
 	// "+1" to match a field on its own.
 	if phoneLike(search) {
 		words = []string{strings.TrimSpace(search)}
+	}
+	region := ""
+	for _, w := range words {
+		if phoneLike(w) {
+			r, err := s.viewerRegion(ctx)
+			if err != nil {
+				return nil, err
+			}
+			region = r
+			break
+		}
 	}
 	return func(s *sql.Selector) {
 		var all []*sql.Predicate
@@ -52,7 +66,7 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 				any = append(any, sql.ContainsFold(s.C(c), w))
 			}
 			if phoneLike(w) {
-				key := schema.PhoneKey(w)
+				key := phoneSearchKey(w, region)
 				for _, c := range phoneDigitColumns {
 					any = append(any, sql.Contains(s.C(c), key))
 				}
@@ -64,7 +78,25 @@ func searchPredicate(search string, textCols ...string) func(*sql.Selector) {
 		for _, p := range all {
 			s.Where(p)
 		}
+	}, nil
+}
+
+// phoneSearchKey is what a phone-like search word is looked for in the
+// phones' keys: its key (schema.PhoneKey), and for a partial national
+// number its digits without the region's trunk prefix, which E.164 keys
+// do not hold ("06 12 34" in France is looked for as "61234" in
+// "33612345678").
+func phoneSearchKey(w, region string) string {
+	key := schema.PhoneKey(w, region)
+	if key != schema.PhoneDigits(w) || strings.HasPrefix(strings.TrimSpace(w), "+") {
+		return key
 	}
+	// In the US the prefix "1" is also the country code, which keys hold.
+	np := phonenumbers.GetNddPrefixForRegion(region, true)
+	if np != "" && np != strconv.Itoa(phonenumbers.GetCountryCodeForRegion(region)) && strings.HasPrefix(key, np) {
+		return strings.TrimPrefix(key, np)
+	}
+	return key
 }
 
 // minPhoneSearchDigits is the fewest digits a search term needs to be

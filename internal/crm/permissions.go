@@ -76,7 +76,7 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermUserRead, "List users, security groups and organisation data"},
 	{PermSettingsRead, "Read franchises, departments, pipelines, statuses and sources"},
 	{PermUserManage, "Create, update, deactivate, reactivate and delete users; manage roles and security groups"},
-	{PermSettingsManage, "Create, update, deactivate and delete franchises, departments, sources and statuses"},
+	{PermSettingsManage, "Create, update, deactivate and delete franchises, departments, sources and statuses; change the tenant's name and country"},
 	{PermProductManage, "Create, update, deactivate and delete products and product groups"},
 	{PermAPIKeyManage, "List, create and revoke API keys of the tenant's users"},
 	{PermWebhookManage, "Create, update and delete webhook endpoints; read their delivery attempts"},

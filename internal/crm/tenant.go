@@ -153,6 +153,7 @@ type TenantInput struct {
 	Name, Domain, AdminEmail string
 	AdminFirstname           string // optional
 	AdminLastname            string // optional
+	Country                  string // optional, ISO 3166-1 alpha-2 (the phone region)
 }
 
 // TenantResult is a created (or, on a repeated call, found) tenant and its
@@ -183,6 +184,7 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResu
 	if a, err := mail.ParseAddress(in.AdminEmail); err != nil || a.Address != in.AdminEmail || len(in.AdminEmail) > maxNameLength {
 		v.Add("adminEmail", "must be an email address")
 	}
+	country := checkCountry(&v, "country", &in.Country)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -205,7 +207,10 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResu
 		if !ent.IsNotFound(err) {
 			return err
 		}
-		if t, err = tx.Tenant.Create().SetName(in.Name).SetDomain(in.Domain).Save(sys); err != nil {
+		// No customer yet: its phone keys are trivially in its region.
+		t, err = tx.Tenant.Create().SetName(in.Name).SetDomain(in.Domain).
+			SetCountry(country).SetPhoneKeyRegion(regionOf(country)).Save(sys)
+		if err != nil {
 			return err
 		}
 		// The first administrator exists before anything else, so the rest
@@ -230,7 +235,7 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResu
 		}
 		res = TenantResult{Tenant: t, Admin: admin, Created: true}
 		return s.emitChange(as, tx, RecordTenant, "created", t.ID, nil,
-			fields{"name": t.Name, "domain": t.Domain, "adminId": admin.ID.String()})
+			fields{"name": t.Name, "domain": t.Domain, "country": nonEmpty(t.Country), "adminId": admin.ID.String()})
 	})
 	if err != nil {
 		return nil, err

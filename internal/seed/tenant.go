@@ -11,6 +11,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
@@ -53,10 +54,14 @@ var (
 
 func (g *gen) tenant(t Tenant) error {
 	ctx, c := g.ctx, g.c
-	tn, err := c.Tenant.Create().SetName(t.Name).SetDomain(t.Domain).SetVertical("automotive").Save(ctx)
+	// A new tenant without a country reads phones in the server's region;
+	// telling the writes so spares the customer hook a lookup per row.
+	tn, err := c.Tenant.Create().SetName(t.Name).SetDomain(t.Domain).SetVertical("automotive").
+		SetPhoneKeyRegion(schema.PhoneRegion).Save(ctx)
 	if err != nil {
 		return err
 	}
+	g.ctx = schema.WithPhoneRegion(ctx, schema.PhoneRegion)
 	g.tid = tn.ID
 	g.p.add("tenant", 1)
 	steps := []func() error{g.org, g.people, g.customers, g.leadsAndEvents, g.catalogue, g.configuration}
