@@ -18,7 +18,7 @@ func (r *mutationResolver) CreateUser(ctx context.Context, input model.UserInput
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.User](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateUser(ctx context.Context, id uuid.UUID, input model.UserInput) (*ent.User, error) {
@@ -26,7 +26,7 @@ func (r *mutationResolver) UpdateUser(ctx context.Context, id uuid.UUID, input m
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.User](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeactivateUser(ctx context.Context, id uuid.UUID) (*ent.User, error) {
@@ -34,7 +34,7 @@ func (r *mutationResolver) DeactivateUser(ctx context.Context, id uuid.UUID) (*e
 	if err != nil {
 		return nil, err
 	}
-	return reload[*ent.User](ctx, r.client, u.ID)
+	return u, nil
 }
 
 func (r *mutationResolver) ReactivateUser(ctx context.Context, id uuid.UUID) (*ent.User, error) {
@@ -42,7 +42,7 @@ func (r *mutationResolver) ReactivateUser(ctx context.Context, id uuid.UUID) (*e
 	if err != nil {
 		return nil, err
 	}
-	return reload[*ent.User](ctx, r.client, u.ID)
+	return u, nil
 }
 
 func (r *mutationResolver) DeleteUser(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -54,7 +54,7 @@ func (r *mutationResolver) CreateRole(ctx context.Context, input model.RoleInput
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Role](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateRole(ctx context.Context, id uuid.UUID, input model.RoleInput) (*ent.Role, error) {
@@ -62,7 +62,7 @@ func (r *mutationResolver) UpdateRole(ctx context.Context, id uuid.UUID, input m
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Role](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteRole(ctx context.Context, id uuid.UUID, reassignTo *uuid.UUID) (uuid.UUID, error) {
@@ -74,7 +74,7 @@ func (r *mutationResolver) CreateSecurityGroup(ctx context.Context, input model.
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.SecurityGroup](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateSecurityGroup(ctx context.Context, id uuid.UUID, input model.SecurityGroupInput) (*ent.SecurityGroup, error) {
@@ -82,7 +82,7 @@ func (r *mutationResolver) UpdateSecurityGroup(ctx context.Context, id uuid.UUID
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.SecurityGroup](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteSecurityGroup(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -94,7 +94,7 @@ func (r *mutationResolver) CreateFranchise(ctx context.Context, input model.Fran
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Franchise](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateFranchise(ctx context.Context, id uuid.UUID, input model.FranchiseInput) (*ent.Franchise, error) {
@@ -102,7 +102,7 @@ func (r *mutationResolver) UpdateFranchise(ctx context.Context, id uuid.UUID, in
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Franchise](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteFranchise(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -114,7 +114,7 @@ func (r *mutationResolver) CreateDepartment(ctx context.Context, input model.Dep
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Department](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateDepartment(ctx context.Context, id uuid.UUID, input model.DepartmentInput) (*ent.Department, error) {
@@ -122,7 +122,7 @@ func (r *mutationResolver) UpdateDepartment(ctx context.Context, id uuid.UUID, i
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Department](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteDepartment(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -134,7 +134,7 @@ func (r *mutationResolver) CreateSource(ctx context.Context, input model.SourceI
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Source](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateSource(ctx context.Context, id uuid.UUID, input model.SourceInput) (*ent.Source, error) {
@@ -142,7 +142,7 @@ func (r *mutationResolver) UpdateSource(ctx context.Context, id uuid.UUID, input
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Source](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteSource(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -154,7 +154,7 @@ func (r *mutationResolver) CreateStatus(ctx context.Context, input model.StatusI
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Status](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateStatus(ctx context.Context, id uuid.UUID, input model.StatusInput) (*ent.Status, error) {
@@ -162,7 +162,7 @@ func (r *mutationResolver) UpdateStatus(ctx context.Context, id uuid.UUID, input
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Status](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteStatus(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -174,7 +174,7 @@ func (r *mutationResolver) CreateProduct(ctx context.Context, input model.Produc
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Product](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id uuid.UUID, input model.ProductInput) (*ent.Product, error) {
@@ -182,7 +182,7 @@ func (r *mutationResolver) UpdateProduct(ctx context.Context, id uuid.UUID, inpu
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.Product](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteProduct(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
@@ -194,7 +194,7 @@ func (r *mutationResolver) CreateProductGroup(ctx context.Context, input model.P
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.ProductGroup](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) UpdateProductGroup(ctx context.Context, id uuid.UUID, input model.ProductGroupInput) (*ent.ProductGroup, error) {
@@ -202,7 +202,7 @@ func (r *mutationResolver) UpdateProductGroup(ctx context.Context, id uuid.UUID,
 	if err != nil {
 		return nil, inputError(err, nil)
 	}
-	return reload[*ent.ProductGroup](ctx, r.client, x.ID)
+	return x, nil
 }
 
 func (r *mutationResolver) DeleteProductGroup(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {

@@ -64,7 +64,7 @@ func (s *Service) CreateSecurityGroup(ctx context.Context, in SecurityGroupInput
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
+	return g.Unwrap(), nil
 }
 
 // UpdateSecurityGroup changes a group (needs user.manage): its names,
@@ -112,12 +112,17 @@ func (s *Service) UpdateSecurityGroup(ctx context.Context, id uuid.UUID, in Secu
 		if err != nil {
 			return err
 		}
+		// The answer as committed: keepTurns may have moved the cursor
+		// after the save.
+		if g, err = tx.SecurityGroup.Get(ctx, id); err != nil {
+			return err
+		}
 		return s.emitChange(ctx, tx, RecordSecurityGroup, "updated", id, before, after)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return g, nil
+	return g.Unwrap(), nil
 }
 
 // DeleteSecurityGroup deletes a group (needs user.manage) that no

@@ -521,7 +521,7 @@ func tx[T any, C interface {
 // write runs a create (id nil) or an update of a reference record in one
 // transaction, after checking perm, and emits its event with the fields
 // that changed. It answers the record as read inside the transaction.
-func write[T any](ctx context.Context, s *Service, perm, recordType string, id *uuid.UUID,
+func write[T interface{ Unwrap() T }](ctx context.Context, s *Service, perm, recordType string, id *uuid.UUID,
 	read func(context.Context, *ent.Client, uuid.UUID) (fields, error),
 	do func(tx *ent.Client) (uuid.UUID, error), get getter[T]) (T, error) {
 	var out T
@@ -551,7 +551,10 @@ func write[T any](ctx context.Context, s *Service, perm, recordType string, id *
 		}
 		return s.emitChange(ctx, tx, recordType, verb, rid, before, after)
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out.Unwrap(), nil
 }
 
 // remove runs the delete of a reference record (del checks its use) in one

@@ -40,7 +40,7 @@ func (s *Service) CreateRole(ctx context.Context, in RoleInput) (*ent.Role, erro
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r.Unwrap(), nil
 }
 
 // UpdateRole renames a role or sets its permissions (needs user.manage);
@@ -82,7 +82,7 @@ func (s *Service) UpdateRole(ctx context.Context, id uuid.UUID, in RoleInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return r.Unwrap(), nil
 }
 
 // DeleteRole deletes a role that is not a default one (needs user.manage).

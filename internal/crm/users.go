@@ -88,7 +88,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (*ent.User, erro
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return u.Unwrap(), nil
 }
 
 // UpdateUser changes a user (needs user.manage). Nobody may take away
@@ -161,7 +161,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (*
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return u.Unwrap(), nil
 }
 
 // DeactivateUser cuts a user's access at once (needs user.manage): the
@@ -222,7 +222,7 @@ func (s *Service) setUserActive(ctx context.Context, id uuid.UUID, active bool) 
 	if err != nil {
 		return nil, err
 	}
-	return u, nil
+	return u.Unwrap(), nil
 }
 
 // DeleteUser soft-deletes a user (needs user.manage): their tokens stop
