@@ -102,7 +102,9 @@ func TestTenantCountryIsThePhoneRegion(t *testing.T) {
 
 		t.Run("setting the country re-keys the tenant's phones in its transaction", func(t *testing.T) {
 			r := query(t, s, admin, `mutation { updateTenant(input: {country: "fr"}) { id name country } }`, nil)
-			var data struct{ UpdateTenant struct{ ID, Name, Country string } }
+			var data struct {
+				UpdateTenant struct{ ID, Name, Country string }
+			}
 			r.into(t, &data)
 			if data.UpdateTenant.Country != "FR" || data.UpdateTenant.ID != tid.String() || data.UpdateTenant.Name == "" {
 				t.Fatalf("answer %+v", data)
