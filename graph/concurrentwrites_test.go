@@ -18,10 +18,10 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // concurrentWrites is how many writers race on one record per case: the

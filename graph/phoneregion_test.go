@@ -21,12 +21,12 @@ import (
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/rest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // startBoth serves /graphql and the REST /api/ over one domain service.
