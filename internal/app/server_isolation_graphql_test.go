@@ -156,7 +156,7 @@ func gqlRefs() []gqlRef {
 		}
 	}
 	name := func(f *tenantFixture) any { return map[string]any{"name": "Stolen"} }
-	return []gqlRef{
+	return append(writeRefs(), []gqlRef{
 		{"updateAccount id", "updateAccount", func(o *tenantFixture) uuid.UUID { return o.newAccount() }, byID("updateAccount", "AccountInput!", name)},
 		{"deleteAccount id", "deleteAccount", func(o *tenantFixture) uuid.UUID { return o.newAccount() }, byID("deleteAccount", "", nil)},
 		{"copyLead id", "copyLead", func(o *tenantFixture) uuid.UUID { return o.lead },
@@ -211,7 +211,7 @@ func gqlRefs() []gqlRef {
 			in("createAutomation", "AutomationInput!", func(_ *tenantFixture, ref uuid.UUID) any {
 				return map[string]any{"name": "Isolation", "automationTrigger": "lead.created", "franchiseID": ref}
 			})},
-	}
+	}...)
 }
 
 // A mutation naming another tenant's record — as its id argument or in its
