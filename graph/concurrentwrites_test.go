@@ -32,8 +32,8 @@ const concurrentWrites = 400
 // Every write answers the state it committed, read inside its own
 // transaction: 400 writers released at once on one record, each with its
 // own value, each answer shows its own value — REST PATCH, the GraphQL
-// mutations of leads and contacts, and the administration mutations that
-// used to re-read their record after the commit.
+// mutations of leads and contacts, and the administration and webhook
+// endpoint mutations that used to re-read their record after the commit.
 func TestConcurrentWritesAnswerTheirOwnValues(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s, _ := startBoth(t, db)
@@ -45,6 +45,8 @@ func TestConcurrentWritesAnswerTheirOwnValues(t *testing.T) {
 		ct := db.Contact.Query().Where(contact.TenantID(tid)).FirstIDX(ctx)
 		fr := db.Franchise.Query().Where(franchise.TenantID(tid)).FirstIDX(ctx)
 		usr := storetest.UserID(t, db, user)
+		hook := db.WebhookEndpoint.Create().SetTenantID(tid).SetURL("https://example.com/hook").SetSecret("s3cret").
+			SetEvents([]string{"lead.created"}).SaveX(ctx).ID
 		tok := s.Token(admin)
 
 		cases := []struct {
@@ -66,6 +68,7 @@ func TestConcurrentWritesAnswerTheirOwnValues(t *testing.T) {
 			{"GraphQL updateContact", gqlField(s, tok, ct, `mutation($id: ID!, $v: String) { x: updateContact(id: $id, input: {firstName: $v}) { v: firstName } }`)},
 			{"GraphQL updateFranchise", gqlField(s, tok, fr, `mutation($id: ID!, $v: String) { x: updateFranchise(id: $id, input: {name: $v}) { v: name } }`)},
 			{"GraphQL updateUser", gqlField(s, tok, usr, `mutation($id: ID!, $v: String) { x: updateUser(id: $id, input: {firstname: $v}) { v: firstname } }`)},
+			{"GraphQL updateWebhookEndpoint", gqlField(s, tok, hook, `mutation($id: ID!, $v: String) { x: updateWebhookEndpoint(id: $id, input: {description: $v}) { v: description } }`)},
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {

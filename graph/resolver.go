@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -16,9 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/internal/crm"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/live"
-	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Resolver is the root resolver; one serves every request.
@@ -30,32 +27,6 @@ type Resolver struct {
 	live         *live.Bus // nil: no subscriptions
 	subLimits    SubscriptionLimits
 	log          *slog.Logger
-}
-
-// reload reads the record id a mutation wrote with the mutation field's
-// selection (columns and relations collected by entgql), so the answer to
-// a write costs what the same read would. It reads as the viewer: the
-// relations of the answer need their read permissions like any read. The
-// written record itself is the write's answer even to a viewer who may
-// write but not read its type: it is then read alone, and each selected
-// relation is resolved by its own field under the read policy.
-func reload[T ent.Noder](ctx context.Context, client *ent.Client, id uuid.UUID) (T, error) {
-	var zero T
-	ctx = registry.Checked(ctx)
-	table := ids.TableOf(id)
-	if !registry.CanRead(ctx, table) {
-		// Without a field context nothing is collected (eager-loaded).
-		ctx = registry.Unchecked(noFieldContext{ctx})
-	}
-	n, err := client.Noder(ctx, id, ent.WithFixedNodeType(table))
-	if err != nil {
-		return zero, err
-	}
-	t, ok := n.(T)
-	if !ok {
-		return zero, fmt.Errorf("graph: record %s is a %T, not a %T", id, n, zero)
-	}
-	return t, nil
 }
 
 // noFieldContext hides the GraphQL field context of the context it wraps.

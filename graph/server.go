@@ -110,8 +110,9 @@ func NewHandler(cfg Config) http.Handler {
 // reads unchecked: a write is checked by its own permission, and what it
 // reads to validate its input is not the viewer reading. Only the root
 // resolver gets that context (gqlgen resolves the selected fields of its
-// answer with the field's own); the answer itself is read under the
-// viewer's read policy (reload).
+// answer with the field's own): the written record, read inside the
+// write's transaction, is the answer, and the relations selected on it are
+// read under the viewer's read policy.
 func writesReadUnchecked(ctx context.Context, next graphql.Resolver) (any, error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Object == "Mutation" {
 		return next(registry.Unchecked(ctx))

@@ -20,7 +20,7 @@ func (r *mutationResolver) CreateWebhookEndpoint(ctx context.Context, input mode
 	if err != nil {
 		return nil, err
 	}
-	return withSecret(ctx, r.client, e.ID, secret)
+	return &model.WebhookEndpointWithSecret{Endpoint: e, Secret: secret}, nil
 }
 
 func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id uuid.UUID, input model.UpdateWebhookEndpointInput) (*ent.WebhookEndpoint, error) {
@@ -29,7 +29,7 @@ func (r *mutationResolver) UpdateWebhookEndpoint(ctx context.Context, id uuid.UU
 	if err != nil {
 		return nil, err
 	}
-	return reload[*ent.WebhookEndpoint](ctx, r.client, e.ID)
+	return e, nil
 }
 
 func (r *mutationResolver) RotateWebhookEndpointSecret(ctx context.Context, id uuid.UUID) (*model.WebhookEndpointWithSecret, error) {
@@ -37,7 +37,7 @@ func (r *mutationResolver) RotateWebhookEndpointSecret(ctx context.Context, id u
 	if err != nil {
 		return nil, err
 	}
-	return withSecret(ctx, r.client, e.ID, secret)
+	return &model.WebhookEndpointWithSecret{Endpoint: e, Secret: secret}, nil
 }
 
 func (r *mutationResolver) DeleteWebhookEndpoint(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {

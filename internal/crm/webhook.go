@@ -187,7 +187,7 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, in WebhookEndpointI
 	if err != nil {
 		return nil, "", err
 	}
-	return out, secret, nil
+	return out.Unwrap(), secret, nil
 }
 
 // UpdateWebhookEndpoint changes the given fields of an endpoint.
@@ -225,7 +225,10 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, id uuid.UUID, in We
 		}
 		return s.emitChange(ctx, tx, RecordWebhookEndpoint, "updated", id, webhookSnapshot(cur), webhookSnapshot(out))
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out.Unwrap(), nil
 }
 
 // RotateWebhookSecret gives an endpoint a new secret and returns it (shown
@@ -249,7 +252,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, id uuid.UUID) (*ent.W
 	if err != nil {
 		return nil, "", err
 	}
-	return out, secret, nil
+	return out.Unwrap(), secret, nil
 }
 
 // DeleteWebhookEndpoint deletes an endpoint (soft); its pending deliveries
