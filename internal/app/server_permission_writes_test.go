@@ -20,7 +20,7 @@ func init() { graphqlMutations = append(graphqlMutations, writeMutations...) }
 // unmatrixed are the mutations the matrix cannot run, each with where its
 // permission is tested instead.
 var unmatrixed = map[string]string{
-	"testAutomation": "needs the automation runtime (River), which the matrix's gateway does not start; its automation.read check is automation.Runtime.Test's first statement",
+	"testAutomation": "needs the automation runtime (River), which the matrix's gateway does not start; internal/automation's TestTestAutomationNeedsAutomationRead checks its automation.read",
 }
 
 // Every mutation of the schema has a row in the GraphQL permission matrix
