@@ -83,6 +83,10 @@ func NewHandler(cfg Config) http.Handler {
 		var ws transport.Websocket
 		ws, withConn = websocket(cfg.Subscriptions.orDefaults(), cfg.Logger)
 		srv.AddTransport(ws)
+		// Subscriptions as Server-Sent Events too (graphql-sse's distinct
+		// connections mode): a POST accepting text/event-stream.
+		srv.AddTransport(transport.SSE{KeepAlivePingInterval: defaultPingInterval})
+		srv.AroundOperations(subscriptionsOnly)
 	}
 	srv.AddTransport(transport.GET{})
 	// @defer is served as incremental delivery to clients that ask for it

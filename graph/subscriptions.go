@@ -7,14 +7,18 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/conecrm/gateway/internal/metrics"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
@@ -105,10 +109,12 @@ func SubscriptionLimitsFromEnv(getenv func(string) string) (SubscriptionLimits, 
 	return l, nil
 }
 
-// liveConn is one websocket connection's state.
+// liveConn is one live connection's state: a websocket, or an event
+// stream (SSE) serving one subscription.
 type liveConn struct {
 	mu       sync.Mutex
 	conn     transport.WebsocketConn
+	stream   *http.ResponseController // an event stream's response; nil for a websocket
 	closed   bool
 	stop     context.CancelFunc
 	user     uuid.UUID
@@ -139,6 +145,11 @@ func (c *liveConn) close(code int, reason string) {
 	if conn != nil {
 		_ = conn.WriteClose(code, reason)
 		_ = conn.Close()
+	}
+	// An event stream has no close code: stop (below) ends it with
+	// "event: complete"; a slow consumer's blocked write is cut now.
+	if c.stream != nil && code == CloseSlowConsumer {
+		_ = c.stream.SetWriteDeadline(time.Now())
 	}
 	if stop != nil {
 		stop()
@@ -246,16 +257,83 @@ func websocket(limits SubscriptionLimits, log *slog.Logger) (transport.Websocket
 			}
 		},
 	}
-	// Each upgrade gets its state before gqlgen accepts it.
+	// Each upgrade gets its state before gqlgen accepts it; an event
+	// stream gets its state, limits and checks here.
 	withConn := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("Upgrade") != "" {
+			switch {
+			case r.Header.Get("Upgrade") != "":
 				r = r.WithContext(context.WithValue(r.Context(), liveConnKey{}, &liveConn{}))
+			case isEventStream(r):
+				serveEventStream(w, r, next, u, limits, log)
+				return
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 	return ws, withConn
+}
+
+// isEventStream reports whether r asks for Server-Sent Events (gqlgen's
+// transport.SSE: a POST accepting text/event-stream).
+func isEventStream(r *http.Request) bool {
+	return r.Method == http.MethodPost && strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// serveEventStream serves one subscription as Server-Sent Events with the
+// websocket's rules: the request was authenticated like any other (its
+// Authorization header); the stream counts against the user's connections
+// (429 past CONECRM_SUBSCRIPTION_CONNECTIONS_PER_USER); it ends ("event:
+// complete") when the token expires or a re-check fails, and a slow
+// consumer's is cut. Queries and mutations are refused (subscriptionsOnly):
+// a stream is exempt from the request deadline.
+func serveEventStream(w http.ResponseWriter, r *http.Request, next http.Handler, u *users, limits SubscriptionLimits, log *slog.Logger) {
+	authenticate, err := auth.AuthenticatorFrom(r.Context())
+	raw, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if err != nil || raw == "" {
+		answer(w, http.StatusServiceUnavailable, "UNAVAILABLE", "subscriptions over text/event-stream are not available")
+		return
+	}
+	// Once more, for the token's expiry (the middleware keeps it to itself).
+	v, exp, err := authenticate(r.Context(), raw)
+	switch {
+	case errors.Is(err, auth.ErrInvalidToken):
+		answer(w, http.StatusUnauthorized, "UNAUTHENTICATED", auth.MsgInvalidToken)
+		return
+	case err != nil:
+		log.ErrorContext(r.Context(), "subscription: cannot check the token", "err", err)
+		answer(w, http.StatusServiceUnavailable, "UNAVAILABLE", auth.MsgUnavailable)
+		return
+	}
+	if !u.acquire(v.UserID) {
+		answer(w, http.StatusTooManyRequests, "TOO_MANY_CONNECTIONS",
+			fmt.Sprintf("too many connections for this user (at most %d)", limits.PerUser))
+		return
+	}
+	defer u.release(v.UserID)
+	defer metrics.SubscriptionOpened()()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{}) // a stream outlives the server's write timeout
+	c := &liveConn{stream: rc, stop: cancel, user: v.UserID}
+	c.viewer.Store(v)
+	go watch(ctx, c, authenticate, raw, exp, limits.Recheck, log)
+	next.ServeHTTP(w, r.WithContext(context.WithValue(viewer.NewContext(ctx, v), liveConnKey{}, c)))
+}
+
+// subscriptionsOnly refuses queries and mutations over an event stream,
+// which is exempt from the request deadline.
+func subscriptionsOnly(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if c := liveConnFrom(ctx); c != nil && c.stream != nil {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation != ast.Subscription {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+				Message:    "text/event-stream serves subscriptions only; send queries and mutations as a plain POST",
+				Extensions: map[string]any{"code": "BAD_REQUEST"},
+			}}})
+		}
+	}
+	return next(ctx)
 }
 
 // bearer reads the token of connection_init: {"Authorization": "Bearer

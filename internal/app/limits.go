@@ -164,7 +164,7 @@ func shedLoad(n int, route func(*http.Request) string) func(http.Handler) http.H
 		}
 		slots := make(chan struct{}, n)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if IsWebSocket(r) { // held open for hours: bounded per user by the GraphQL layer instead
+			if isLive(r) { // held open for hours: bounded per user by the GraphQL layer instead
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -188,7 +188,7 @@ func withDeadline(d time.Duration, log *slog.Logger) func(http.Handler) http.Han
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if IsWebSocket(r) { // a live connection; each event's reads are short
+			if isLive(r) { // a live connection; each event's reads are short
 				next.ServeHTTP(w, r)
 				return
 			}

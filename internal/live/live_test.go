@@ -68,6 +68,12 @@ func startURL(t *testing.T, db *store.DB, url string, limits graph.SubscriptionL
 // startWith starts the automation runtime too when runtime is set.
 func startWith(t *testing.T, db *store.DB, url string, limits graph.SubscriptionLimits, runtime bool) *instance {
 	t.Helper()
+	return startApp(t, db, url, limits, runtime, app.Config{})
+}
+
+// startApp serves with the HTTP layer's configuration cfg.
+func startApp(t *testing.T, db *store.DB, url string, limits graph.SubscriptionLimits, runtime bool, cfg app.Config) *instance {
+	t.Helper()
 	svc := crm.NewService(db.Client)
 	bus := live.New(db, url, svc, limits.Buffer, quiet)
 	if err := bus.Start(context.Background()); err != nil {
@@ -82,7 +88,7 @@ func startWith(t *testing.T, db *store.DB, url string, limits graph.Subscription
 		must(t, rt.Start(context.Background()))
 		t.Cleanup(func() { _ = rt.Stop(context.Background()) })
 	}
-	srv := apptest.StartConfig(t, db, app.Config{}, map[string]http.Handler{
+	srv := apptest.StartConfig(t, db, cfg, map[string]http.Handler{
 		"/api/":    rest.New(svc, quiet),
 		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: quiet, Live: bus, Subscriptions: limits}),
 	})

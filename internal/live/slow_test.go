@@ -25,15 +25,7 @@ import (
 // events instead of after megabytes of kernel buffers.
 func (in *instance) dialSmall(t *testing.T) *client {
 	t.Helper()
-	d := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var err error
-		if cerr := rc.Control(func(fd uintptr) {
-			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
-		}); cerr != nil {
-			return cerr
-		}
-		return err
-	}}
+	d := smallDialer()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.URL, "http")+"/graphql", &websocket.DialOptions{
@@ -46,6 +38,19 @@ func (in *instance) dialSmall(t *testing.T) *client {
 	conn.SetReadLimit(8 << 20)
 	t.Cleanup(func() { _ = conn.CloseNow() })
 	return &client{t: t, conn: conn}
+}
+
+// smallDialer dials sockets with a 4 KiB receive buffer.
+func smallDialer() *net.Dialer {
+	return &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var err error
+		if cerr := rc.Control(func(fd uintptr) {
+			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		}); cerr != nil {
+			return cerr
+		}
+		return err
+	}}
 }
 
 func closes(t *testing.T, code int) float64 {
