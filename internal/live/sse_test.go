@@ -140,10 +140,10 @@ func TestSubscriptionsOverServerSentEvents(t *testing.T) {
 		if _, status, _ := in.sse(t, "not-a-token", recordSub); status != http.StatusUnauthorized {
 			t.Fatalf("bad token: %d", status)
 		}
-		short, err := auth.Mint(apptest.Secret, storetest.UserID(t, db, "manager@demo-motors.test"),
-			storetest.TenantID(t, db, "demo-motors.test"), 1500*time.Millisecond)
-		must(t, err)
 		began := time.Now()
+		short, err := auth.Mint(apptest.Secret, storetest.UserID(t, db, "manager@demo-motors.test"),
+			storetest.TenantID(t, db, "demo-motors.test"), 2*time.Second) // exp in whole seconds: at least 1 s left
+		must(t, err)
 		e, status, body := in.sse(t, short, `subscription { recordChanged(types: ["lead"]) { recordId } }`)
 		if e == nil {
 			t.Fatalf("short token stream: %d %s", status, body)
