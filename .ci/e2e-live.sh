@@ -4,13 +4,16 @@
 # client (.ci/e2e-clients/live.cjs): a bad token is closed with 4401; a
 # subscriber of B gets every account created through A exactly once, in
 # order; the change → event latency is printed (p50/p99 over WRITES writes,
-# default 200; docs/subscriptions.md has the figures).
+# default 200); then IDLE (default 1000) idle graphql-ws subscribers of B
+# (.ci/e2e-clients/idle.cjs): B's memory and goroutines per connection, read
+# from its /metrics, and the time one change through A takes to reach them
+# all. docs/subscriptions.md has the figures.
 #
 # PostgreSQL: a new database in the cluster of CONECRM_TEST_DATABASE_URL
 # (as `make test` and CI export it), dropped at the end; without it a
 # throwaway cluster of its own (.ci/pg-throwaway.sh).
 # Environment: NODE_DIR (an npm prefix with graphql-ws and ws), WORK (a
-# scratch dir), BIN (the gateway binary; built when absent), WRITES.
+# scratch dir), BIN (the gateway binary; built when absent), WRITES, IDLE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG=.ci/pg-throwaway.sh
@@ -56,8 +59,11 @@ if [[ ! -x $BIN ]]; then
 	go build -o "$BIN" . || fail "go build"
 fi
 mkdir -p "$WORK/live-data"
-# The writes go back to back: the per-user rate limit (20/s) would pace them.
-export CONECRM_DATABASE_URL=$url CONECRM_METRICS_ADDR=off CONECRM_DATA_DIR=$WORK/live-data CONECRM_RATE_USER=0
+IDLE=${IDLE:-1000}
+# The writes go back to back: the per-user rate limit (20/s) would pace
+# them; the idle subscribers are one user's connections.
+export CONECRM_DATABASE_URL=$url CONECRM_METRICS_ADDR=off CONECRM_DATA_DIR=$WORK/live-data CONECRM_RATE_USER=0 \
+	CONECRM_SUBSCRIPTION_CONNECTIONS_PER_USER=$((IDLE + 10))
 CONECRM_JWT_SECRET=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 export CONECRM_JWT_SECRET
 "$BIN" migrate >"$WORK/live-migrate.log" 2>&1 || fail "migrate"
@@ -66,10 +72,14 @@ token=$("$BIN" token --email "$EMAIL" | awk 'NF { t = $NF } END { print t }') ||
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 urls=()
+metrics_port=$(free_port) # instance B's
 for name in a b; do
 	port=$(free_port)
 	mkdir -p "$WORK/live-$name"
-	CONECRM_ADDR=127.0.0.1:$port CONECRM_DATA_DIR=$WORK/live-$name "$BIN" serve >"$WORK/live-$name.log" 2>&1 &
+	metrics=off
+	[[ $name == b ]] && metrics=127.0.0.1:$metrics_port
+	CONECRM_ADDR=127.0.0.1:$port CONECRM_DATA_DIR=$WORK/live-$name CONECRM_METRICS_ADDR=$metrics \
+		"$BIN" serve >"$WORK/live-$name.log" 2>&1 &
 	pids+=($!)
 	urls+=("http://127.0.0.1:$port")
 done
@@ -85,3 +95,5 @@ done
 echo "e2e: graphql-ws client, instances A ${urls[0]} and B ${urls[1]} on one PostgreSQL"
 NODE_PATH=$NODE_DIR/node_modules A_URL=${urls[0]} B_URL=${urls[1]} TOKEN=$token WRITES=${WRITES:-200} \
 	node .ci/e2e-clients/live.cjs || fail "graphql-ws subscriptions across instances"
+NODE_PATH=$NODE_DIR/node_modules A_URL=${urls[0]} B_URL=${urls[1]} B_METRICS=http://127.0.0.1:$metrics_port/metrics \
+	TOKEN=$token IDLE=$IDLE node .ci/e2e-clients/idle.cjs || fail "idle subscribers"
