@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/conecrm/gateway/graph/executor"
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
@@ -104,6 +105,9 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
 	srv.Use(newLimitsExtension(cfg.Limits, schema.Schema(), validated))
 	srv.Use(tracing.GraphQL{}) // operation names for metrics, spans when tracing is on
+	// Lists whose selection has no hand-written resolver below resolve
+	// their elements without goroutines (graph/executor).
+	srv.Use(executor.Extension{Concurrent: generated.ConcurrentFields})
 	srv.AroundFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/conecrm/gateway/graph/executor"
 	"github.com/conecrm/gateway/internal/automation"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -237,7 +238,7 @@ func (ec *executionContext) _AutomationTestStep(ctx context.Context, sel ast.Sel
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAutomationTestStep2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋinternalᚋautomationᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []*automation.Step) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutomationTestStep2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋinternalᚋautomationᚐStep(ctx, sel, v[i])

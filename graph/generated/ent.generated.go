@@ -23,6 +23,7 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/graph/executor"
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -59233,49 +59234,49 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "primaryContact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_primaryContact(ctx, field, obj)
 				})
 		case "contacts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_contacts(ctx, field, obj)
 				})
 		case "leads":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_leads(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_thirdPartyIds(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_deletedBy(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Account_customFieldValues(ctx, field, obj)
@@ -59495,37 +59496,37 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connection":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_connection(ctx, field, obj)
 				})
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_contact(ctx, field, obj)
 				})
 		case "account":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_account(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_deletedBy(ctx, field, obj)
@@ -59536,13 +59537,13 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_assignee(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Appointment_customFieldValues(ctx, field, obj)
@@ -59712,31 +59713,31 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "franchise":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_franchise(ctx, field, obj)
 				})
 		case "runs":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_runs(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_deletedBy(ctx, field, obj)
@@ -59747,7 +59748,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "delayedAutomationsCount":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_delayedAutomationsCount(ctx, field, obj)
@@ -59942,19 +59943,19 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "automation":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRun_automation(ctx, field, obj)
 				})
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRun_lead(ctx, field, obj)
 				})
 		case "steps":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRun_steps(ctx, field, obj)
@@ -60139,7 +60140,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "run":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._AutomationRunStep_run(ctx, field, obj)
@@ -60208,31 +60209,31 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pipelineStages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_pipelineStages(ctx, field, obj)
 				})
 		case "leads":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_leads(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionStage_deletedBy(ctx, field, obj)
@@ -60397,25 +60398,25 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connection":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionThirdPartyID_connection(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionThirdPartyID_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj)
@@ -60569,43 +60570,43 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "accounts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_accounts(ctx, field, obj)
 				})
 		case "leads":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_leads(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_thirdPartyIds(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_deletedBy(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_customFieldValues(ctx, field, obj)
@@ -60780,25 +60781,25 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAssessment_lead(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAssessment_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAssessment_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAssessment_deletedBy(ctx, field, obj)
@@ -60882,19 +60883,19 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomField_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomField_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomField_deletedBy(ctx, field, obj)
@@ -61054,25 +61055,25 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "customField":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomFieldValue_customField(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomFieldValue_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomFieldValue_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomFieldValue_deletedBy(ctx, field, obj)
@@ -61141,19 +61142,19 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomLabel_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomLabel_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomLabel_deletedBy(ctx, field, obj)
@@ -61323,31 +61324,31 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "account":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerThirdPartyID_account(ctx, field, obj)
 				})
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerThirdPartyID_contact(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerThirdPartyID_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerThirdPartyID_deletedBy(ctx, field, obj)
@@ -61436,37 +61437,37 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "franchise":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_franchise(ctx, field, obj)
 				})
 		case "pipeline":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_pipeline(ctx, field, obj)
 				})
 		case "securityGroup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_securityGroup(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Department_deletedBy(ctx, field, obj)
@@ -61666,37 +61667,37 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connection":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_connection(ctx, field, obj)
 				})
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_contact(ctx, field, obj)
 				})
 		case "account":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_account(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_deletedBy(ctx, field, obj)
@@ -61707,13 +61708,13 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_assignee(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FollowUp_customFieldValues(ctx, field, obj)
@@ -61873,31 +61874,31 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Franchise_departments(ctx, field, obj)
 				})
 		case "automations":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Franchise_automations(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Franchise_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Franchise_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Franchise_deletedBy(ctx, field, obj)
@@ -62067,25 +62068,25 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incentive_lead(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incentive_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incentive_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Incentive_deletedBy(ctx, field, obj)
@@ -62414,163 +62415,163 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_status(ctx, field, obj)
 				})
 		case "source":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_source(ctx, field, obj)
 				})
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_contact(ctx, field, obj)
 				})
 		case "account":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_account(ctx, field, obj)
 				})
 		case "franchise":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_franchise(ctx, field, obj)
 				})
 		case "department":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_department(ctx, field, obj)
 				})
 		case "stage":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_stage(ctx, field, obj)
 				})
 		case "soldBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_soldBy(ctx, field, obj)
 				})
 		case "assignees":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_assignees(ctx, field, obj)
 				})
 		case "tasks":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_tasks(ctx, field, obj)
 				})
 		case "appointments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_appointments(ctx, field, obj)
 				})
 		case "followUps":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_followUps(ctx, field, obj)
 				})
 		case "products":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_products(ctx, field, obj)
 				})
 		case "creditAssessments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_creditAssessments(ctx, field, obj)
 				})
 		case "incentives":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_incentives(ctx, field, obj)
 				})
 		case "packages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_packages(ctx, field, obj)
 				})
 		case "surveys":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_surveys(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_thirdPartyIds(ctx, field, obj)
 				})
 		case "automationRuns":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_automationRuns(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_deletedBy(ctx, field, obj)
 				})
 		case "firstModifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_firstModifiedBy(ctx, field, obj)
 				})
 		case "connectionClosedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_connectionClosedBy(ctx, field, obj)
 				})
 		case "lostBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_lostBy(ctx, field, obj)
 				})
 		case "firstOpenBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_firstOpenBy(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_customFieldValues(ctx, field, obj)
@@ -62750,31 +62751,31 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_product(ctx, field, obj)
 				})
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_lead(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadProduct_deletedBy(ctx, field, obj)
@@ -63047,31 +63048,31 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_lead(ctx, field, obj)
 				})
 		case "prices":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_prices(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Package_deletedBy(ctx, field, obj)
@@ -63160,25 +63161,25 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "package":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PackagePrice_package(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PackagePrice_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PackagePrice_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PackagePrice_deletedBy(ctx, field, obj)
@@ -63275,7 +63276,7 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Permission_roles(ctx, field, obj)
@@ -63344,31 +63345,31 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "departments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Pipeline_departments(ctx, field, obj)
 				})
 		case "pipelineStages":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Pipeline_pipelineStages(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Pipeline_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Pipeline_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Pipeline_deletedBy(ctx, field, obj)
@@ -63528,31 +63529,31 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pipeline":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_pipeline(ctx, field, obj)
 				})
 		case "stage":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_stage(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._PipelineStage_deletedBy(ctx, field, obj)
@@ -63661,31 +63662,31 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "productGroup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_productGroup(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_thirdPartyIds(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_deletedBy(ctx, field, obj)
@@ -63845,37 +63846,37 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "parent":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_parent(ctx, field, obj)
 				})
 		case "productGroups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_productGroups(ctx, field, obj)
 				})
 		case "products":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_products(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductGroup_deletedBy(ctx, field, obj)
@@ -64040,25 +64041,25 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductThirdPartyID_product(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductThirdPartyID_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductThirdPartyID_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._ProductThirdPartyID_deletedBy(ctx, field, obj)
@@ -64362,31 +64363,31 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "permissions":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_permissions(ctx, field, obj)
 				})
 		case "users":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_users(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Role_deletedBy(ctx, field, obj)
@@ -64475,25 +64476,25 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "owner":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedFilter_owner(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedFilter_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedFilter_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SavedFilter_deletedBy(ctx, field, obj)
@@ -64673,43 +64674,43 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_members(ctx, field, obj)
 				})
 		case "franchises":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_franchises(ctx, field, obj)
 				})
 		case "departments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_departments(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_deletedBy(ctx, field, obj)
 				})
 		case "isGroup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SecurityGroup_isGroup(ctx, field, obj)
@@ -64864,19 +64865,19 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Source_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Source_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Source_deletedBy(ctx, field, obj)
@@ -65041,19 +65042,19 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Status_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Status_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Status_deletedBy(ctx, field, obj)
@@ -65213,25 +65214,25 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lead":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Survey_lead(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Survey_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Survey_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Survey_deletedBy(ctx, field, obj)
@@ -65350,37 +65351,37 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "connection":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_connection(ctx, field, obj)
 				})
 		case "contact":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_contact(ctx, field, obj)
 				})
 		case "account":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_account(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_deletedBy(ctx, field, obj)
@@ -65391,13 +65392,13 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "assignee":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_assignee(ctx, field, obj)
 				})
 		case "customFieldValues":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Task_customFieldValues(ctx, field, obj)
@@ -65685,67 +65686,67 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_roles(ctx, field, obj)
 				})
 		case "franchises":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_franchises(ctx, field, obj)
 				})
 		case "departments":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_departments(ctx, field, obj)
 				})
 		case "securityGroups":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_securityGroups(ctx, field, obj)
 				})
 		case "settings":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_settings(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_thirdPartyIds(ctx, field, obj)
 				})
 		case "assignedLeads":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_assignedLeads(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_deletedBy(ctx, field, obj)
 				})
 		case "isGroup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_isGroup(ctx, field, obj)
@@ -65940,25 +65941,25 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "user":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserSettings_user(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserSettings_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserSettings_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserSettings_deletedBy(ctx, field, obj)
@@ -66042,25 +66043,25 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "user":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserThirdPartyID_user(ctx, field, obj)
 				})
 		case "createdBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserThirdPartyID_createdBy(ctx, field, obj)
 				})
 		case "modifiedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserThirdPartyID_modifiedBy(ctx, field, obj)
 				})
 		case "deletedBy":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UserThirdPartyID_deletedBy(ctx, field, obj)
@@ -66169,7 +66170,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "endpoint":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookAttempt_endpoint(ctx, field, obj)
@@ -66349,7 +66350,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "attempts":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebhookEndpoint_attempts(ctx, field, obj)
@@ -67082,7 +67083,7 @@ func (ec *executionContext) unmarshalNLeadWhereInput2ᚖgithubᚗcomᚋconecrm�
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋconecrmᚋgatewayᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalONode2githubᚗcomᚋconecrmᚋgatewayᚋentᚐNoder(ctx, sel, v[i])
@@ -67207,7 +67208,7 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 }
 
 func (ec *executionContext) marshalNPermission2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Permission) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermission2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPermission(ctx, sel, v[i])
@@ -67386,7 +67387,7 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖgithubᚗcomᚋconecr
 }
 
 func (ec *executionContext) marshalNRole2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRole(ctx, sel, v[i])
@@ -67788,7 +67789,7 @@ func (ec *executionContext) marshalOAccount2ᚕᚖgithubᚗcomᚋconecrmᚋgatew
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, sel, v[i])
@@ -67821,7 +67822,7 @@ func (ec *executionContext) marshalOAccountEdge2ᚕᚖgithubᚗcomᚋconecrmᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAccountEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountEdge(ctx, sel, v[i])
@@ -67883,7 +67884,7 @@ func (ec *executionContext) marshalOAppointment2ᚕᚖgithubᚗcomᚋconecrmᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAppointment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointment(ctx, sel, v[i])
@@ -67916,7 +67917,7 @@ func (ec *executionContext) marshalOAppointmentEdge2ᚕᚖgithubᚗcomᚋconecrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAppointmentEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentEdge(ctx, sel, v[i])
@@ -67978,7 +67979,7 @@ func (ec *executionContext) marshalOAutomation2ᚕᚖgithubᚗcomᚋconecrmᚋga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, sel, v[i])
@@ -68011,7 +68012,7 @@ func (ec *executionContext) marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationEdge(ctx, sel, v[i])
@@ -68062,7 +68063,7 @@ func (ec *executionContext) marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋconec
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationRunEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunEdge(ctx, sel, v[i])
@@ -68116,7 +68117,7 @@ func (ec *executionContext) marshalOAutomationRunStatus2ᚕgithubᚗcomᚋconecr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutomationRunStatus2githubᚗcomᚋconecrmᚋgatewayᚋentᚋautomationrunᚐStatus(ctx, sel, v[i])
@@ -68151,7 +68152,7 @@ func (ec *executionContext) marshalOAutomationRunStep2ᚕᚖgithubᚗcomᚋconec
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutomationRunStep2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunStep(ctx, sel, v[i])
@@ -68187,7 +68188,7 @@ func (ec *executionContext) marshalOAutomationRunStepStatus2ᚕgithubᚗcomᚋco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAutomationRunStepStatus2githubᚗcomᚋconecrmᚋgatewayᚋentᚋautomationrunstepᚐStatus(ctx, sel, v[i])
@@ -68311,7 +68312,7 @@ func (ec *executionContext) marshalOConnectionStageEdge2ᚕᚖgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOConnectionStageEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageEdge(ctx, sel, v[i])
@@ -68373,7 +68374,7 @@ func (ec *executionContext) marshalOConnectionThirdPartyID2ᚕᚖgithubᚗcomᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNConnectionThirdPartyID2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionThirdPartyID(ctx, sel, v[i])
@@ -68417,7 +68418,7 @@ func (ec *executionContext) marshalOContact2ᚕᚖgithubᚗcomᚋconecrmᚋgatew
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, sel, v[i])
@@ -68450,7 +68451,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋconecrmᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactEdge(ctx, sel, v[i])
@@ -68512,7 +68513,7 @@ func (ec *executionContext) marshalOCreditAssessment2ᚕᚖgithubᚗcomᚋconecr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditAssessment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCreditAssessment(ctx, sel, v[i])
@@ -68548,7 +68549,7 @@ func (ec *executionContext) marshalOCreditAssessmentStatus2ᚕgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditAssessmentStatus2githubᚗcomᚋconecrmᚋgatewayᚋentᚋcreditassessmentᚐStatus(ctx, sel, v[i])
@@ -68638,7 +68639,7 @@ func (ec *executionContext) marshalOCustomFieldEdge2ᚕᚖgithubᚗcomᚋconecrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomFieldEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldEdge(ctx, sel, v[i])
@@ -68675,7 +68676,7 @@ func (ec *executionContext) marshalOCustomFieldEntity2ᚕgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomFieldEntity2githubᚗcomᚋconecrmᚋgatewayᚋentᚋcustomfieldᚐEntity(ctx, sel, v[i])
@@ -68727,7 +68728,7 @@ func (ec *executionContext) marshalOCustomFieldFieldType2ᚕgithubᚗcomᚋconec
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomFieldFieldType2githubᚗcomᚋconecrmᚋgatewayᚋentᚋcustomfieldᚐFieldType(ctx, sel, v[i])
@@ -68779,7 +68780,7 @@ func (ec *executionContext) marshalOCustomFieldValue2ᚕᚖgithubᚗcomᚋconecr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomFieldValue2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldValue(ctx, sel, v[i])
@@ -68862,7 +68863,7 @@ func (ec *executionContext) marshalOCustomLabelEdge2ᚕᚖgithubᚗcomᚋconecrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomLabelEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelEdge(ctx, sel, v[i])
@@ -68924,7 +68925,7 @@ func (ec *executionContext) marshalOCustomerThirdPartyID2ᚕᚖgithubᚗcomᚋco
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerThirdPartyID2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomerThirdPartyID(ctx, sel, v[i])
@@ -68968,7 +68969,7 @@ func (ec *executionContext) marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNDepartment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartment(ctx, sel, v[i])
@@ -69001,7 +69002,7 @@ func (ec *executionContext) marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODepartmentEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentEdge(ctx, sel, v[i])
@@ -69063,7 +69064,7 @@ func (ec *executionContext) marshalOFollowUp2ᚕᚖgithubᚗcomᚋconecrmᚋgate
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFollowUp2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUp(ctx, sel, v[i])
@@ -69096,7 +69097,7 @@ func (ec *executionContext) marshalOFollowUpEdge2ᚕᚖgithubᚗcomᚋconecrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOFollowUpEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpEdge(ctx, sel, v[i])
@@ -69158,7 +69159,7 @@ func (ec *executionContext) marshalOFranchise2ᚕᚖgithubᚗcomᚋconecrmᚋgat
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, sel, v[i])
@@ -69191,7 +69192,7 @@ func (ec *executionContext) marshalOFranchiseEdge2ᚕᚖgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOFranchiseEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseEdge(ctx, sel, v[i])
@@ -69253,7 +69254,7 @@ func (ec *executionContext) marshalOIncentive2ᚕᚖgithubᚗcomᚋconecrmᚋgat
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIncentive2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐIncentive(ctx, sel, v[i])
@@ -69311,7 +69312,7 @@ func (ec *executionContext) marshalOLeadEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgate
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLeadEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadEdge(ctx, sel, v[i])
@@ -69348,7 +69349,7 @@ func (ec *executionContext) marshalOLeadProduct2ᚕᚖgithubᚗcomᚋconecrmᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadProduct(ctx, sel, v[i])
@@ -69448,7 +69449,7 @@ func (ec *executionContext) marshalOOutboundMessageChannel2ᚕgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOutboundMessageChannel2githubᚗcomᚋconecrmᚋgatewayᚋentᚋoutboundmessageᚐChannel(ctx, sel, v[i])
@@ -69483,7 +69484,7 @@ func (ec *executionContext) marshalOOutboundMessageEdge2ᚕᚖgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOutboundMessageEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐOutboundMessageEdge(ctx, sel, v[i])
@@ -69520,7 +69521,7 @@ func (ec *executionContext) marshalOOutboundMessageStatus2ᚕgithubᚗcomᚋcone
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOutboundMessageStatus2githubᚗcomᚋconecrmᚋgatewayᚋentᚋoutboundmessageᚐStatus(ctx, sel, v[i])
@@ -69580,7 +69581,7 @@ func (ec *executionContext) marshalOPackage2ᚕᚖgithubᚗcomᚋconecrmᚋgatew
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx, sel, v[i])
@@ -69606,7 +69607,7 @@ func (ec *executionContext) marshalOPackagePrice2ᚕᚖgithubᚗcomᚋconecrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPackagePrice2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPackagePrice(ctx, sel, v[i])
@@ -69675,7 +69676,7 @@ func (ec *executionContext) marshalOPermission2ᚕᚖgithubᚗcomᚋconecrmᚋga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermission2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPermission(ctx, sel, v[i])
@@ -69733,7 +69734,7 @@ func (ec *executionContext) marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋconecrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPipelineEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineEdge(ctx, sel, v[i])
@@ -69770,7 +69771,7 @@ func (ec *executionContext) marshalOPipelineStage2ᚕᚖgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPipelineStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineStage(ctx, sel, v[i])
@@ -69839,7 +69840,7 @@ func (ec *executionContext) marshalOProduct2ᚕᚖgithubᚗcomᚋconecrmᚋgatew
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, sel, v[i])
@@ -69872,7 +69873,7 @@ func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋconecrmᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductEdge(ctx, sel, v[i])
@@ -69892,7 +69893,7 @@ func (ec *executionContext) marshalOProductGroup2ᚕᚖgithubᚗcomᚋconecrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, sel, v[i])
@@ -69925,7 +69926,7 @@ func (ec *executionContext) marshalOProductGroupEdge2ᚕᚖgithubᚗcomᚋconecr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductGroupEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupEdge(ctx, sel, v[i])
@@ -70004,7 +70005,7 @@ func (ec *executionContext) marshalOProductThirdPartyID2ᚕᚖgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductThirdPartyID2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductThirdPartyID(ctx, sel, v[i])
@@ -70073,7 +70074,7 @@ func (ec *executionContext) marshalORole2ᚕᚖgithubᚗcomᚋconecrmᚋgateway�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRole(ctx, sel, v[i])
@@ -70138,7 +70139,7 @@ func (ec *executionContext) marshalOSavedFilterEdge2ᚕᚖgithubᚗcomᚋconecrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSavedFilterEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterEdge(ctx, sel, v[i])
@@ -70200,7 +70201,7 @@ func (ec *executionContext) marshalOSecurityGroup2ᚕᚖgithubᚗcomᚋconecrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroup(ctx, sel, v[i])
@@ -70233,7 +70234,7 @@ func (ec *executionContext) marshalOSecurityGroupEdge2ᚕᚖgithubᚗcomᚋconec
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSecurityGroupEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupEdge(ctx, sel, v[i])
@@ -70309,7 +70310,7 @@ func (ec *executionContext) marshalOSourceEdge2ᚕᚖgithubᚗcomᚋconecrmᚋga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSourceEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceEdge(ctx, sel, v[i])
@@ -70385,7 +70386,7 @@ func (ec *executionContext) marshalOStatusEdge2ᚕᚖgithubᚗcomᚋconecrmᚋga
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStatusEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusEdge(ctx, sel, v[i])
@@ -70422,7 +70423,7 @@ func (ec *executionContext) marshalOStatusKind2ᚕgithubᚗcomᚋconecrmᚋgatew
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusKind2githubᚗcomᚋconecrmᚋgatewayᚋentᚋstatusᚐKind(ctx, sel, v[i])
@@ -70499,7 +70500,7 @@ func (ec *executionContext) marshalOSurvey2ᚕᚖgithubᚗcomᚋconecrmᚋgatewa
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSurvey2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSurvey(ctx, sel, v[i])
@@ -70543,7 +70544,7 @@ func (ec *executionContext) marshalOTask2ᚕᚖgithubᚗcomᚋconecrmᚋgateway�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTask2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTask(ctx, sel, v[i])
@@ -70576,7 +70577,7 @@ func (ec *executionContext) marshalOTaskEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgate
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTaskEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskEdge(ctx, sel, v[i])
@@ -70630,7 +70631,7 @@ func (ec *executionContext) marshalOTaskType2ᚕgithubᚗcomᚋconecrmᚋgateway
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTaskType2githubᚗcomᚋconecrmᚋgatewayᚋentᚋtaskᚐType(ctx, sel, v[i])
@@ -70715,7 +70716,7 @@ func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgateway�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, sel, v[i])
@@ -70748,7 +70749,7 @@ func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgate
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserEdge(ctx, sel, v[i])
@@ -70817,7 +70818,7 @@ func (ec *executionContext) marshalOUserThirdPartyID2ᚕᚖgithubᚗcomᚋconecr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserThirdPartyID2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserThirdPartyID(ctx, sel, v[i])
@@ -70878,7 +70879,7 @@ func (ec *executionContext) marshalOUserUserType2ᚕgithubᚗcomᚋconecrmᚋgat
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserUserType2githubᚗcomᚋconecrmᚋgatewayᚋentᚋuserᚐUserType(ctx, sel, v[i])
@@ -70952,7 +70953,7 @@ func (ec *executionContext) marshalOWebhookAttemptEdge2ᚕᚖgithubᚗcomᚋcone
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWebhookAttemptEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookAttemptEdge(ctx, sel, v[i])
@@ -71028,7 +71029,7 @@ func (ec *executionContext) marshalOWebhookEndpointEdge2ᚕᚖgithubᚗcomᚋcon
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := executor.MarshalSlice(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWebhookEndpointEdge2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpointEdge(ctx, sel, v[i])

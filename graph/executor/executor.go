@@ -1,0 +1,241 @@
+// Package executor decides where the generated GraphQL executor needs
+// goroutines.
+//
+// gqlgen resolves every field bound to a resolver or to a method that takes
+// a context, and every element of a list, in a goroutine of its own. Most
+// of those fields are entgql's edge methods, whose rows the field
+// collection has already eager-loaded: a goroutine each (hundreds per
+// request) only costs scheduling and stack growth. What needs concurrency
+// are the hand-written resolvers backed by per-request dataloaders
+// (createdBy, assignee, customFieldValues…): their loads are batched across
+// a list's rows only while the rows resolve at the same time.
+//
+// So the generated executor (graph/gqlgen) calls ResolveField and
+// MarshalSlice where gqlgen would start goroutines, and they decide per
+// operation, from a plan Extension makes before execution:
+//   - a field resolves concurrently, as gqlgen does, when it is a
+//     hand-written resolver or selects one somewhere below it, or is
+//     deferred; otherwise on its object's goroutine;
+//   - a list's elements resolve concurrently when the list selects a
+//     hand-written resolver somewhere below it; otherwise one after another.
+//
+// Concurrency is kept wherever it can matter, so loads batch and
+// statements count exactly as before; an operation with no hand-written
+// resolver (the recursive account ↔ contact query) runs on one goroutine.
+// The hand-written resolvers are generated next to the executor
+// (generated.ConcurrentFields).
+package executor
+
+import (
+	"context"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// Fields lists, per GraphQL type (objects and the interfaces they
+// implement), the fields that need concurrency: the hand-written resolvers.
+type Fields map[string]map[string]bool
+
+// Extension is the gqlgen handler extension that plans each operation: it
+// records, for every field of the operation, whether it is or selects a
+// concurrent field. ResolveField and MarshalSlice read the plan.
+type Extension struct {
+	Concurrent Fields
+}
+
+var (
+	_ graphql.HandlerExtension     = Extension{}
+	_ graphql.OperationInterceptor = Extension{}
+)
+
+func (Extension) ExtensionName() string                   { return "SequentialLists" }
+func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (e Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc == nil || oc.Operation == nil {
+		return next(ctx)
+	}
+	p := &plan{concurrent: e.Concurrent, reaches: map[*ast.Field]bool{}}
+	p.selection(oc.Operation.SelectionSet)
+	return next(context.WithValue(ctx, planKey{}, p))
+}
+
+type planKey struct{}
+
+// plan holds, per field of one operation, whether the field itself or
+// anything selected below it is concurrent ("reaches" one). It is written before execution
+// and only read during it.
+type plan struct {
+	concurrent Fields
+	reaches    map[*ast.Field]bool
+}
+
+// selection reports whether set reaches a concurrent field, recording every
+// field below it (each field once: fragments spread twice share theirs).
+func (p *plan) selection(set ast.SelectionSet) bool {
+	reaches := false
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if p.field(s) {
+				reaches = true
+			}
+		case *ast.InlineFragment:
+			if p.selection(s.SelectionSet) {
+				reaches = true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && p.selection(s.Definition.SelectionSet) {
+				reaches = true
+			}
+		}
+	}
+	return reaches
+}
+
+func (p *plan) field(f *ast.Field) bool {
+	if r, ok := p.reaches[f]; ok {
+		return r
+	}
+	r := f.ObjectDefinition != nil && p.concurrent[f.ObjectDefinition.Name][f.Name]
+	if p.selection(f.SelectionSet) {
+		r = true
+	}
+	p.reaches[f] = r
+	return r
+}
+
+// reached reports whether the collected selection set reaches a concurrent
+// field; anything the plan does not know counts as reaching one.
+func (p *plan) reached(set ast.SelectionSet) bool {
+	for _, s := range set {
+		switch s := s.(type) {
+		case *ast.Field:
+			if r, ok := p.reaches[s]; !ok || r {
+				return true
+			}
+		case *ast.InlineFragment:
+			if p.reached(s.SelectionSet) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition == nil || p.reached(s.Definition.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// planned returns the operation's plan, or nil when the executor runs
+// without Extension (then everything is concurrent, as gqlgen does).
+func planned(ctx context.Context) *plan {
+	p, _ := ctx.Value(planKey{}).(*plan)
+	return p
+}
+
+// ResolveField replaces FieldSet.ResolveConcurrently in the generated
+// executor (the same arguments, after the object's context, field set and
+// field): field i resolves concurrently when it reaches a concurrent field
+// or is deferred, else right away on the calling goroutine, with the same
+// panic guard and invalid-result bookkeeping.
+func ResolveField(
+	ctx context.Context,
+	out *graphql.FieldSet,
+	field graphql.CollectedField,
+	oc *graphql.OperationContext,
+	deferred *graphql.DeferredGroup,
+	i int,
+	recoverFromPanic bool,
+	nonNull bool,
+	resolve func(ctx context.Context) graphql.Marshaler,
+) {
+	if p := planned(ctx); p == nil || field.IsDeferred() || p.reachedBy(field) {
+		out.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
+		return
+	}
+	v := resolveGuarded(ctx, oc, recoverFromPanic, resolve)
+	out.Values[i] = v
+	if (nonNull && v == graphql.Null) || (!nonNull && v == graphql.RequiredNull) {
+		atomic.AddUint32(&out.Invalids, 1)
+	}
+}
+
+// resolveGuarded runs resolve, turning a panic into an error at the
+// field's path and a null when recoverFromPanic is set (as
+// FieldSet.ResolveConcurrently does).
+func resolveGuarded(ctx context.Context, oc *graphql.OperationContext, recoverFromPanic bool, resolve func(ctx context.Context) graphql.Marshaler) (res graphql.Marshaler) {
+	if recoverFromPanic {
+		defer func() {
+			if r := recover(); r != nil {
+				oc.Error(ctx, oc.Recover(ctx, r))
+				res = graphql.Null
+			}
+		}()
+	}
+	return resolve(ctx)
+}
+
+// reachedBy reports whether the collected field is or selects a concurrent
+// field (a field selected twice under one name is collected once, with
+// both selections).
+func (p *plan) reachedBy(field graphql.CollectedField) bool {
+	if field.Field == nil {
+		return true
+	}
+	if r, ok := p.reaches[field.Field]; !ok || r {
+		return true
+	}
+	return p.reached(field.Selections)
+}
+
+// concurrentElements reports whether the elements of the list being
+// marshalled in ctx must resolve concurrently: when the list selects a
+// concurrent field, or when the plan or the list's field is unknown (a
+// list inside a list).
+func concurrentElements(ctx context.Context) bool {
+	p := planned(ctx)
+	fc := graphql.GetFieldContext(ctx)
+	if p == nil || fc == nil || fc.Field.Field == nil {
+		return true
+	}
+	return p.reached(fc.Field.Selections)
+}
+
+// MarshalSlice replaces graphql.MarshalSliceConcurrently in the generated
+// executor (same signature): the elements resolve one after another on the
+// calling goroutine, unless the list selects a concurrent field.
+func MarshalSlice(
+	ctx context.Context,
+	length int,
+	workerLimit int64,
+	omitPanicHandler bool,
+	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
+) graphql.Array {
+	if length < 2 || concurrentElements(ctx) {
+		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
+	}
+	ret := make(graphql.Array, length)
+	for i := range length {
+		childCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})
+		ret[i] = marshalElement1(childCtx, i, omitPanicHandler, marshalElement)
+	}
+	return ret
+}
+
+// marshalElement1 marshals element i, turning a panic into an error at its
+// path and a null unless omitPanicHandler (as gqlgen does per element).
+func marshalElement1(ctx context.Context, i int, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) (ret graphql.Marshaler) {
+	if !omitPanicHandler {
+		defer func() {
+			if r := recover(); r != nil {
+				graphql.AddError(ctx, graphql.Recover(ctx, r))
+				ret = graphql.Null
+			}
+		}()
+	}
+	return marshalElement(ctx, i)
+}

@@ -1,0 +1,92 @@
+package executor
+
+import (
+	"testing"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+const schema = `
+type Query { accounts: [Account!]! node: Node }
+interface Node { id: ID! createdBy: User }
+type Account implements Node { id: ID! name: String createdBy: User contacts: [Contact!]! }
+type Contact implements Node { id: ID! name: String createdBy: User accounts: [Account!]! }
+type User { id: ID! name: String }
+`
+
+var concurrent = Fields{
+	"Account": {"createdBy": true},
+	"Contact": {"createdBy": true},
+	"Node":    {"createdBy": true},
+}
+
+// planOf plans q and returns the plan and the operation's fields by path
+// (aliases joined with dots; the last field of a path wins).
+func planOf(t *testing.T, q string) (*plan, map[string]*ast.Field) {
+	t.Helper()
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
+	doc, errs := gqlparser.LoadQuery(s, q)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	p := &plan{concurrent: concurrent, reaches: map[*ast.Field]bool{}}
+	p.selection(doc.Operations[0].SelectionSet)
+	fields := map[string]*ast.Field{}
+	var walk func(prefix string, set ast.SelectionSet)
+	walk = func(prefix string, set ast.SelectionSet) {
+		for _, s := range set {
+			switch s := s.(type) {
+			case *ast.Field:
+				fields[prefix+s.Alias] = s
+				walk(prefix+s.Alias+".", s.SelectionSet)
+			case *ast.InlineFragment:
+				walk(prefix, s.SelectionSet)
+			case *ast.FragmentSpread:
+				walk(prefix, s.Definition.SelectionSet)
+			}
+		}
+	}
+	walk("", doc.Operations[0].SelectionSet)
+	return p, fields
+}
+
+func TestPlanMarksWhatReachesAResolver(t *testing.T) {
+	p, f := planOf(t, `{
+		accounts { name contacts { name accounts { name } } }
+		plain: accounts { contacts { accounts { name } } }
+		viaFragment: accounts { contacts { ...audited } }
+		viaInterface: node { ... on Node { createdBy { name } } }
+		viaInline: accounts { contacts { ... on Contact { createdBy { id } } } }
+	}
+	fragment audited on Contact { createdBy { name } }`)
+	for path, want := range map[string]bool{
+		"accounts":                            false,
+		"accounts.contacts":                   false,
+		"accounts.contacts.accounts":          false,
+		"plain":                               false,
+		"viaFragment":                         true,
+		"viaFragment.contacts":                true,
+		"viaFragment.contacts.createdBy":      true,
+		"viaFragment.contacts.createdBy.name": false,
+		"viaInterface":                        true,
+		"viaInterface.createdBy":              true,
+		"viaInline.contacts":                  true,
+	} {
+		if got := p.reaches[f[path]]; got != want {
+			t.Errorf("%s reaches a concurrent field: %v, want %v", path, got, want)
+		}
+	}
+	// A list's elements are concurrent when its selection reaches one.
+	if p.reached(f["accounts.contacts"].SelectionSet) {
+		t.Error("accounts.contacts' elements planned concurrent")
+	}
+	if !p.reached(f["viaFragment.contacts"].SelectionSet) {
+		t.Error("viaFragment.contacts' elements planned sequential")
+	}
+	// A field the plan has not seen (another operation's) is concurrent.
+	_, other := planOf(t, `{ accounts { name } }`)
+	if !p.reached(ast.SelectionSet{other["accounts.name"]}) {
+		t.Error("an unplanned field planned sequential")
+	}
+}
