@@ -9,6 +9,7 @@ package bench
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -26,6 +27,7 @@ const EnvFlag = "CONECRM_BENCH"
 //
 //	GET /bench/floor/node?id=…   ≙ { node(id:) { id ... on Account { name city } } }
 //	GET /bench/floor/leads       ≙ the lead screen (LeadScreenQuery)
+//	GET /bench/floor/recursive   ≙ accounts(first: 50) → contacts → accounts → contacts → accounts
 //	GET /bench/stats             {"statements": N}, the gateway's total so far
 func Handler(v *auth.Verifier, db *store.DB) http.Handler {
 	mux := http.NewServeMux()
@@ -45,6 +47,15 @@ LEFT JOIN accounts a ON a.id = l.account_id AND NOT a.is_deleted
 LEFT JOIN connection_stages s ON s.id = l.stage_id AND NOT s.is_deleted
 LEFT JOIN users cb ON cb.id = l.created_by_id AND NOT cb.is_deleted
 WHERE l.tenant_id = $1 AND NOT l.is_deleted ORDER BY l.id LIMIT 50`
+	recursive := recursiveSQL(db.Dialect)
+	mux.HandleFunc("GET /bench/floor/recursive", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
+		var edges []byte
+		if err := db.SQL.QueryRowContext(r.Context(), recursive, c.TenantID).Scan(&edges); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]any{"data": map[string]any{"accounts": map[string]any{"edges": json.RawMessage(edges)}}})
+	}))
 	mux.HandleFunc("GET /bench/floor/node", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
 		var id, name string
 		var city sql.NullString
@@ -117,6 +128,31 @@ WHERE l.tenant_id = $1 AND NOT l.is_deleted ORDER BY l.id LIMIT 50`
 		writeJSON(w, map[string]any{"data": map[string]any{"leads": map[string]any{"edges": edges}}})
 	}))
 	return mux
+}
+
+// recursiveSQL is the recursive shape in one statement: each level's rows
+// (at most 10 per parent, the first by id, live and of the tenant, as the
+// gateway caps plain lists) aggregated into JSON by correlated subqueries.
+func recursiveSQL(d string) string {
+	obj, agg, sub := "json_build_object", "coalesce(json_agg(%s ORDER BY %s), '[]')", "(%s)"
+	if d == dialect.SQLite {
+		obj, agg, sub = "json_object", "json_group_array(%s ORDER BY %s)", "json((%s))"
+	}
+	// list is the JSON array of table's rows linked to parent through
+	// account_contacts (via the column mine, the parent's being theirs).
+	list := func(alias, table, mine, theirs, parent, fields string) string {
+		return fmt.Sprintf(sub, fmt.Sprintf(`SELECT %s FROM %s %s WHERE %s.id IN (
+  SELECT x.%s FROM account_contacts x JOIN %s y ON y.id = x.%s
+  WHERE x.%s = %s.id AND y.tenant_id = $1 AND NOT y.is_deleted ORDER BY x.%s LIMIT 10)`,
+			fmt.Sprintf(agg, obj+"("+fields+")", alias+".id"), table, alias, alias, mine, table, mine, theirs, parent, mine))
+	}
+	a3 := list("a3", "accounts", "account_id", "contact_id", "c2", "'name', a3.name")
+	c2 := list("c2", "contacts", "contact_id", "account_id", "a2", "'lastName', c2.last_name, 'accounts', "+a3)
+	a2 := list("a2", "accounts", "account_id", "contact_id", "c1", "'name', a2.name, 'contacts', "+c2)
+	c1 := list("c1", "contacts", "contact_id", "account_id", "a1", "'firstName', c1.first_name, 'accounts', "+a2)
+	node := obj + "('node', " + obj + "('name', a1.name, 'contacts', " + c1 + "))"
+	return fmt.Sprintf(`SELECT %s FROM accounts a1 WHERE a1.id IN (
+  SELECT id FROM accounts WHERE tenant_id = $1 AND NOT is_deleted ORDER BY id LIMIT 50)`, fmt.Sprintf(agg, node, "a1.id"))
 }
 
 // sqliteClose ends the subquery SQLite needs to aggregate in order.

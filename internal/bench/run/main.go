@@ -7,7 +7,13 @@
 // SQL statements per request (the gateway's counter) and the server's peak
 // RSS, with the floor's rows next to the shapes they are the floor of.
 //
-//	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32]
+//	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32] [-base DIR]
+//
+// With -base, a second checkout (e.g. a worktree of main) is built and
+// served side by side on the same data, and every cell runs on it right
+// before the current build: an A/B comparison under the same load. Every
+// row records the 1-minute load average at its end: on a shared machine the
+// absolute numbers mean little without it.
 package main
 
 import (
@@ -26,6 +32,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -91,6 +98,7 @@ var shapes = []shape{
 	{"lead screen (50 leads + 5 relations)", gql(leadScreenQuery, nil)},
 	{"  floor: lead screen", get("/bench/floor/leads")},
 	{"accounts→contacts→accounts→contacts (50)", gql(recursiveQuery, nil)},
+	{"  floor: recursive", get("/bench/floor/recursive")},
 	{"REST account list", get("/api/account")},
 }
 
@@ -105,6 +113,7 @@ func main() {
 		leads    = flag.Int("leads", 50000, "bench data: leads")
 		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
 		only     = flag.String("only", "", "run only shapes whose name contains this")
+		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
 	)
 	flag.Parse()
 	var cs []int
@@ -124,6 +133,18 @@ func main() {
 	step("building the gateway")
 	if err := command("go", "build", "-o", bin, ".").Run(); err != nil {
 		fatal(err)
+	}
+	builds := []build{{"", bin}}
+	if *baseDir != "" {
+		step("building the base in " + *baseDir)
+		b := command("go", "build", "-o", filepath.Join(tmp, "conecrm-base"), ".")
+		b.Dir = *baseDir
+		if err := b.Run(); err != nil {
+			fatal(err)
+		}
+		builds = []build{{"base: ", filepath.Join(tmp, "conecrm-base")}, builds[0]}
+		fmt.Printf("\nA/B: rows marked \"base:\" are %s (%s), run right before the same cell of this build (%s).\n",
+			*baseDir, revision(*baseDir), revision("."))
 	}
 	seedArgs := []string{"seed", "--tenants", "1", "--accounts", strconv.Itoa(*accounts),
 		"--contacts-per-account", strconv.Itoa(*contacts), "--leads", strconv.Itoa(*leads), "--tasks", strconv.Itoa(*tasks)}
@@ -150,7 +171,7 @@ func main() {
 			fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
 		}
 		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
-		if err := runTarget(bin, t, cs, *duration, *only); err != nil {
+		if err := runTarget(builds, t, cs, *duration, *only); err != nil {
 			fatal(err)
 		}
 	}
@@ -158,52 +179,110 @@ func main() {
 
 type target struct{ name, url string }
 
-func runTarget(bin string, t target, cs []int, d time.Duration, only string) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	srv := command(bin, "serve")
-	srv.Env = env(t.url, addr)
-	srv.Stdout, srv.Stderr = io.Discard, io.Discard
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		_ = srv.Wait()
-	}()
-	base := "http://" + addr
-	if err := waitReady(base); err != nil {
-		return err
+// build is one gateway binary; label prefixes its rows.
+type build struct{ label, bin string }
+
+// server is a running build.
+type server struct {
+	build
+	base string
+	pid  int
+}
+
+func runTarget(builds []build, t target, cs []int, d time.Duration, only string) error {
+	var servers []server
+	for _, b := range builds {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		srv := command(b.bin, "serve")
+		srv.Env = env(t.url, addr)
+		srv.Stdout, srv.Stderr = io.Discard, io.Discard
+		if err := srv.Start(); err != nil {
+			return err
+		}
+		defer func() {
+			_ = srv.Process.Signal(os.Interrupt)
+			_ = srv.Wait()
+		}()
+		s := server{b, "http://" + addr, srv.Process.Pid}
+		if err := waitReady(s.base); err != nil {
+			return err
+		}
+		servers = append(servers, s)
 	}
 	tok, ids, err := identity(t.url)
 	if err != nil {
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
-	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	var answer []byte // the last gateway shape's answer, for its floor
+	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, s := range shapes {
 		if only != "" && !strings.Contains(s.name, only) {
 			continue
 		}
-		// Warm up: connections, caches, the first plans.
-		for range 3 {
-			if err := once(client, s.req(base, tok, ids)); err != nil {
-				return fmt.Errorf("%s: %w", s.name, err)
+		floor := strings.Contains(s.name, "floor")
+		for _, srv := range servers {
+			if floor && srv.label != "" {
+				continue // the floor is the same code in both builds
+			}
+			// Warm up: connections, caches, the first plans.
+			var body []byte
+			for range 3 {
+				if body, err = fetch(client, s.req(srv.base, tok, ids)); err != nil {
+					return fmt.Errorf("%s%s: %w", srv.label, s.name, err)
+				}
+			}
+			// A floor answers what the shape above it answers.
+			if srv.label == "" && floor && !sameJSON(body, answer) {
+				fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's:\n%.600s\n%.600s\n", s.name, body, answer)
+				fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | |\n", strings.TrimSpace(s.name))
+			}
+			if srv.label == "" && !floor {
+				answer = body
 			}
 		}
 		for _, c := range cs {
-			r := load(client, srv.Process.Pid, base, func() *http.Request { return s.req(base, tok, ids) }, c, d)
-			if strings.Contains(s.name, "floor") {
-				r.statements = "1" // hand-written, outside the gateway's counter
+			for _, srv := range servers {
+				if floor && srv.label != "" {
+					continue
+				}
+				r := load(client, srv.pid, srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
+				if floor {
+					r.statements = "1" // hand-written, outside the gateway's counter
+				}
+				fmt.Printf("| %s%s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d | %s |\n", srv.label, s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1())
 			}
-			fmt.Printf("| %s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d |\n", s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors)
 		}
 	}
 	return nil
+}
+
+// loadavg1 is the machine's 1-minute load average.
+func loadavg1() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Fields(string(b))[0]
+}
+
+// revision names the commit checked out in dir.
+func revision(dir string) string {
+	c := exec.Command("git", "-C", dir, "log", "-1", "--format=%h %s")
+	out, err := c.Output()
+	if err != nil {
+		return "?"
+	}
+	s := strings.TrimSpace(string(out))
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return s
 }
 
 type result struct {
@@ -277,16 +356,27 @@ func load(client *http.Client, pid int, base string, req func() *http.Request, c
 }
 
 func once(client *http.Client, r *http.Request) error {
+	_, err := fetch(client, r)
+	return err
+}
+
+func fetch(client *http.Client, r *http.Request) ([]byte, error) {
 	res, err := client.Do(r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK || bytes.Contains(body, []byte(`"errors"`)) {
-		return fmt.Errorf("status %d: %.300s", res.StatusCode, body)
+		return nil, fmt.Errorf("status %d: %.300s", res.StatusCode, body)
 	}
-	return nil
+	return body, nil
+}
+
+// sameJSON reports whether two JSON documents hold the same value.
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }
 
 // statements reads the gateway's statement counter (-1 if unavailable).
