@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/graph"
-	"github.com/conecrm/gateway/internal/apptest"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // goroutinesCreated is the process's count of goroutines created so far.

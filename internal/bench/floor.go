@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -29,8 +30,10 @@ const EnvFlag = "CONECRM_BENCH"
 //	GET /bench/floor/leads       ≙ the lead screen (LeadScreenQuery)
 //	GET /bench/floor/recursive   ≙ accounts(first: 50) → contacts → accounts → contacts → accounts
 //	GET /bench/stats             {"statements": N}, the gateway's total so far
+//	GET /bench/pprof/profile     a CPU profile (net/http/pprof, ?seconds=N)
 func Handler(v *auth.Verifier, db *store.DB) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /bench/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]int64{"statements": db.Counter.Total()})
 	})

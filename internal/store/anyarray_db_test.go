@@ -12,8 +12,8 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/storetest"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // On PostgreSQL an id list is one array parameter: lists of any length are

@@ -114,6 +114,7 @@ func main() {
 		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
 		only     = flag.String("only", "", "run only shapes whose name contains this")
 		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
+		profiles = flag.String("profile", "", "directory for a CPU profile of each gateway cell (go tool pprof -top FILE)")
 	)
 	flag.Parse()
 	var cs []int
@@ -171,7 +172,7 @@ func main() {
 			fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
 		}
 		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
-		if err := runTarget(builds, t, cs, *duration, *only); err != nil {
+		if err := runTarget(builds, t, cs, *duration, *only, *profiles); err != nil {
 			fatal(err)
 		}
 	}
@@ -189,7 +190,7 @@ type server struct {
 	pid  int
 }
 
-func runTarget(builds []build, t target, cs []int, d time.Duration, only string) error {
+func runTarget(builds []build, t target, cs []int, d time.Duration, only, profiles string) error {
 	var servers []server
 	for _, b := range builds {
 		port, err := freePort()
@@ -251,7 +252,15 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only string)
 				if floor && srv.label != "" {
 					continue
 				}
+				var profiled chan struct{}
+				if profiles != "" && !floor {
+					file := filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, srv.label, s.name, c))
+					profiled = profile(srv.base, strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file), d)
+				}
 				r := load(client, srv.pid, srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
+				if profiled != nil {
+					<-profiled
+				}
 				if floor {
 					r.statements = "1" // hand-written, outside the gateway's counter
 				}
@@ -260,6 +269,36 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only string)
 		}
 	}
 	return nil
+}
+
+// profile writes a CPU profile of the server, taken during the next d
+// (whole seconds, at least one), to file; the channel closes when done.
+func profile(base, file string, d time.Duration) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := http.Get(fmt.Sprintf("%s/bench/pprof/profile?seconds=%d", base, max(1, int(d.Seconds()))))
+		if err != nil {
+			step("profile: " + err.Error())
+			return
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return // a build without the profile endpoint
+		}
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			step("profile: " + err.Error())
+			return
+		}
+		f, err := os.Create(file)
+		if err != nil {
+			step("profile: " + err.Error())
+			return
+		}
+		defer f.Close()
+		_, _ = io.Copy(f, res.Body)
+	}()
+	return done
 }
 
 // loadavg1 is the machine's 1-minute load average.
