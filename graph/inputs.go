@@ -170,7 +170,10 @@ func argError(err error, arg string, renames map[string]string) error {
 	out := *e
 	out.Fields = make(map[string][]string, len(e.Fields))
 	for name, msgs := range e.Fields {
-		out.Fields[arg+"."+rename(name, renames)] = msgs
+		name = rename(name, renames)
+		// ThirdPartyIDInput spells it as the ent types do.
+		name = strings.ReplaceAll(name, ".thirdPartyId", ".thirdPartyID")
+		out.Fields[arg+"."+name] = msgs
 	}
 	parts := make([]string, 0, len(out.Fields))
 	for _, name := range out.FieldNames() {

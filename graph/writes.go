@@ -51,6 +51,7 @@ func updateLeadInput(in model.UpdateLeadInput) crm.LeadUpdateInput {
 	for _, v := range in.CustomFieldValues {
 		out.CustomFieldValues = append(out.CustomFieldValues, crm.CustomFieldValueInput{FieldID: v.FieldID, Value: v.Value})
 	}
+	out.ThirdPartyIDs = thirdPartyIDs(in.ThirdPartyIds)
 	return out
 }
 

@@ -18595,7 +18595,7 @@ input AccountContactInput {
   thirdPartyIds: [ThirdPartyIDInput!]
 }
 
-"A customer's id in another system; a customer has one id per system."
+"A customer's or a lead's id in another system; a record has one id per system."
 input ThirdPartyIDInput {
   systemName: String!
   thirdPartyID: String!
@@ -18967,6 +18967,8 @@ input UpdateLeadInput {
   demo: Boolean @goField(omittable: true)
   "Replaces the value of each given field; an empty value removes it."
   customFieldValues: [CustomFieldValueInput!]
+  "Replaces the lead's ids in other systems when given (one per system); an empty list clears them."
+  thirdPartyIds: [ThirdPartyIDInput!]
 }
 
 extend type Mutation {

@@ -209,7 +209,7 @@ func (ec *executionContext) unmarshalInputUpdateLeadInput(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"subject", "statusID", "stageID", "sourceID", "contactID", "accountID", "departmentID", "franchiseID", "soldByID", "lostByID", "isLostApproved", "isQualified", "customerInitiated", "direction", "priority", "description", "category", "formName", "makeStr", "modelStr", "yearStr", "trimStr", "utmCampaign", "utmSource", "leadHandlingInstructions", "dueDate", "expectedDeliveryDate", "testDriveDone", "testDriveDate", "orderPlaced", "orderDate", "tradeInAppraisalDone", "tradeInAppraisalDate", "creditApplicationSubmitted", "creditApplicationSubmittedDate", "offerMade", "offerMadeDate", "isWalkAroundDone", "walkAroundDate", "isTakeOver", "takeOverDate", "inTransit", "cpo", "demo", "customFieldValues"}
+	fieldsInOrder := [...]string{"subject", "statusID", "stageID", "sourceID", "contactID", "accountID", "departmentID", "franchiseID", "soldByID", "lostByID", "isLostApproved", "isQualified", "customerInitiated", "direction", "priority", "description", "category", "formName", "makeStr", "modelStr", "yearStr", "trimStr", "utmCampaign", "utmSource", "leadHandlingInstructions", "dueDate", "expectedDeliveryDate", "testDriveDone", "testDriveDate", "orderPlaced", "orderDate", "tradeInAppraisalDone", "tradeInAppraisalDate", "creditApplicationSubmitted", "creditApplicationSubmittedDate", "offerMade", "offerMadeDate", "isWalkAroundDone", "walkAroundDate", "isTakeOver", "takeOverDate", "inTransit", "cpo", "demo", "customFieldValues", "thirdPartyIds"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -531,6 +531,13 @@ func (ec *executionContext) unmarshalInputUpdateLeadInput(ctx context.Context, o
 				return it, err
 			}
 			it.CustomFieldValues = data
+		case "thirdPartyIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thirdPartyIds"))
+			data, err := ec.unmarshalOThirdPartyIDInput2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋgraphᚋmodelᚐThirdPartyIDInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThirdPartyIds = data
 		}
 	}
 	return it, nil

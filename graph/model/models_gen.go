@@ -311,7 +311,7 @@ type TaskInput struct {
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
 }
 
-// A customer's id in another system; a customer has one id per system.
+// A customer's or a lead's id in another system; a record has one id per system.
 type ThirdPartyIDInput struct {
 	SystemName   string  `json:"systemName"`
 	ThirdPartyID string  `json:"thirdPartyID"`
@@ -373,6 +373,8 @@ type UpdateLeadInput struct {
 	Demo                           graphql.Omittable[*bool]      `json:"demo,omitempty"`
 	// Replaces the value of each given field; an empty value removes it.
 	CustomFieldValues []*CustomFieldValueInput `json:"customFieldValues,omitempty"`
+	// Replaces the lead's ids in other systems when given (one per system); an empty list clears them.
+	ThirdPartyIds []*ThirdPartyIDInput `json:"thirdPartyIds,omitempty"`
 }
 
 // A change of the viewer's tenant; omitted fields keep their value.

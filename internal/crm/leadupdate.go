@@ -39,6 +39,9 @@ type LeadUpdateInput struct {
 	Times                                          map[string]Opt[time.Time]
 	Flags                                          map[string]Opt[bool]
 	CustomFieldValues                              []CustomFieldValueInput
+	// ThirdPartyIDs, when given, replace the lead's ids in other systems
+	// (the spec's Connection.thirdPartyIds).
+	ThirdPartyIDs *[]ThirdPartyIDInput
 }
 
 // Writable lead columns by API name.
@@ -122,6 +125,7 @@ func (s *Service) UpdateLead(ctx context.Context, id uuid.UUID, in LeadUpdateInp
 	if p := in.Priority.Value; p != nil && (*p < 0 || *p > 10) {
 		v.Add("priority", "must be between 0 and 10")
 	}
+	checkThirdPartyIDs(&v, "", in.ThirdPartyIDs)
 	return s.writeLeadAs(ctx, id, true, in.StageID, func(tx *ent.Client, cur *ent.Lead, m *ent.LeadMutation) error {
 		if err := in.check(ctx, tx, &v, cur); err != nil {
 			return err
@@ -142,7 +146,10 @@ func (s *Service) UpdateLead(ctx context.Context, id uuid.UUID, in LeadUpdateInp
 				return err
 			}
 		}
-		return s.writeLeadCustomValues(ctx, tx, cur.ID, in.CustomFieldValues)
+		if err := s.writeLeadCustomValues(ctx, tx, cur.ID, in.CustomFieldValues); err != nil {
+			return err
+		}
+		return writeLeadThirdPartyIDs(ctx, tx, cur.ID, in.ThirdPartyIDs)
 	})
 }
 
@@ -293,9 +300,12 @@ func (s *Service) writeLeadOnce(ctx context.Context, id uuid.UUID, modifies bool
 }
 
 // leadState is a lead's snapshot with its custom field values
-// ("customFieldValues.<field name>").
+// ("customFieldValues.<field name>") and third-party ids.
 func leadState(ctx context.Context, tx *ent.Client, l *ent.Lead) (map[string]any, error) {
 	snap := leadSnapshot(l)
+	if err := addLeadThirdPartyIDs(ctx, tx, l.ID, snap); err != nil {
+		return nil, err
+	}
 	values, err := customValues(ctx, tx, l.ID)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
 )
 
@@ -44,7 +45,7 @@ func checkThirdPartyIDs(v *Validation, prefix string, ids *[]ThirdPartyIDInput) 
 		}
 		system := strings.ToLower(trim(t.SystemName))
 		if system != "" && seen[system] {
-			v.Add(name+"systemName", "This system already has an id for this customer.")
+			v.Add(name+"systemName", "This system already has an id for this record.")
 		}
 		seen[system] = true
 	}
@@ -92,13 +93,54 @@ func addThirdPartyIDs(ctx context.Context, tx *ent.Client, owner uuid.UUID, isAc
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(rows, func(a, b *ent.CustomerThirdPartyID) int {
-		return strings.Compare(a.SystemName+"\x00"+a.ThirdPartyID, b.SystemName+"\x00"+b.ThirdPartyID)
-	})
 	var out []map[string]any
 	for _, r := range rows {
 		out = append(out, map[string]any{"systemName": r.SystemName, "thirdPartyId": r.ThirdPartyID, "metadata": r.Metadata})
 	}
-	snap["thirdPartyIds"] = out
+	snap["thirdPartyIds"] = sortedThirdPartyIDs(out)
+	return nil
+}
+
+// sortedThirdPartyIDs orders an event's third-party ids by system, then id.
+func sortedThirdPartyIDs(ids []map[string]any) []map[string]any {
+	slices.SortFunc(ids, func(a, b map[string]any) int {
+		return strings.Compare(a["systemName"].(string)+"\x00"+a["thirdPartyId"].(string),
+			b["systemName"].(string)+"\x00"+b["thirdPartyId"].(string))
+	})
+	return ids
+}
+
+// writeLeadThirdPartyIDs replaces lead id's third-party ids with ids; nil
+// leaves them as they are.
+func writeLeadThirdPartyIDs(ctx context.Context, tx *ent.Client, id uuid.UUID, ids *[]ThirdPartyIDInput) error {
+	if ids == nil {
+		return nil
+	}
+	if _, err := tx.ConnectionThirdPartyID.Delete().Where(connectionthirdpartyid.ConnectionID(id)).Exec(ctx); err != nil {
+		return err
+	}
+	creates := make([]*ent.ConnectionThirdPartyIDCreate, 0, len(*ids))
+	for _, t := range *ids {
+		creates = append(creates, tx.ConnectionThirdPartyID.Create().SetConnectionID(id).SetSystemName(trim(t.SystemName)).
+			SetThirdPartyID(trim(t.ThirdPartyID)).SetNillableMetadata(t.Metadata))
+	}
+	if len(creates) == 0 {
+		return nil
+	}
+	return tx.ConnectionThirdPartyID.CreateBulk(creates...).Exec(ctx)
+}
+
+// addLeadThirdPartyIDs adds lead id's third-party ids to an event snapshot
+// as addThirdPartyIDs does for customers.
+func addLeadThirdPartyIDs(ctx context.Context, tx *ent.Client, id uuid.UUID, snap map[string]any) error {
+	rows, err := tx.ConnectionThirdPartyID.Query().Where(connectionthirdpartyid.ConnectionID(id)).All(ctx)
+	if err != nil {
+		return err
+	}
+	var out []map[string]any
+	for _, r := range rows {
+		out = append(out, map[string]any{"systemName": r.SystemName, "thirdPartyId": r.ThirdPartyID, "metadata": r.Metadata})
+	}
+	snap["thirdPartyIds"] = sortedThirdPartyIDs(out)
 	return nil
 }

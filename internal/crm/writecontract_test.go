@@ -224,3 +224,50 @@ func TestContactThirdPartyIDsContract(t *testing.T) {
 		}
 	})
 }
+
+// A lead's third-party ids (the spec's Connection.thirdPartyIds) are
+// written by updateLead: given, they replace the lead's; an empty list
+// clears them; the event has them before and after; a second id of one
+// system is refused naming it and changes nothing; USER (no lead.write)
+// and another tenant are refused.
+func TestLeadThirdPartyIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc := crm.NewService(db.Client)
+		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ids := func(pairs ...string) *[]crm.ThirdPartyIDInput {
+			out := []crm.ThirdPartyIDInput{}
+			for i := 0; i < len(pairs); i += 2 {
+				out = append(out, crm.ThirdPartyIDInput{SystemName: pairs[i], ThirdPartyID: pairs[i+1]})
+			}
+			return &out
+		}
+		l, err := svc.CreateLead(ctx, leadInput(t, db, ctx, "With third-party ids"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := svc.UpdateLead(ctx, l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids("dms", "L-1", "erp", "9")})
+		if err != nil || len(got.Edges.ThirdPartyIds) != 2 {
+			t.Fatalf("answer %+v %v", got, err)
+		}
+		ch := change(t, lastEvent(t, db, ctx, l.ID, "lead.updated"), "thirdPartyIds")
+		if after, _ := ch["after"].([]any); ch["before"] != nil || len(after) != 2 || after[0].(map[string]any)["systemName"] != "dms" {
+			t.Fatalf("thirdPartyIds change %v", ch)
+		}
+		stored := func() int { return db.Lead.QueryThirdPartyIds(db.Lead.GetX(ctx, l.ID)).CountX(ctx) }
+		n := len(events(t, db, ctx, l.ID))
+		assertInvalid(t, mustFail(svc.UpdateLead(ctx, l.ID, crm.LeadUpdateInput{Subject: new("Renamed"), ThirdPartyIDs: ids("dms", "1", "DMS", "2")})),
+			"thirdPartyIds[1].systemName")
+		if stored() != 2 || len(events(t, db, ctx, l.ID)) != n || db.Lead.GetX(ctx, l.ID).Subject == "Renamed" {
+			t.Fatal("a refused update changed the lead")
+		}
+		if _, err := svc.UpdateLead(viewerCtx(t, db, "user@demo-motors.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != crm.Forbidden {
+			t.Fatalf("USER: %v", err)
+		}
+		if _, err := svc.UpdateLead(viewerCtx(t, db, "admin@northwind-auto.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != crm.NotFound {
+			t.Fatalf("another tenant: %v", err)
+		}
+		if _, err := svc.UpdateLead(ctx, l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); err != nil || stored() != 0 {
+			t.Fatalf("an empty list must clear them: %d left, %v", stored(), err)
+		}
+	})
+}
