@@ -11,7 +11,7 @@ FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 
-.PHONY: test generate check-generated vet e2e run fuzz chaos bench
+.PHONY: test generate check-generated vet e2e run fuzz chaos bench playground
 
 # PostgreSQL source, in order: an exported CONECRM_TEST_DATABASE_URL,
 # SQLITE_ONLY=1 (tests skip PostgreSQL), else a throwaway cluster of our own.
@@ -60,6 +60,11 @@ e2e:
 
 run:
 	go run .
+
+# Rebuilds the committed GraphiQL bundle (internal/playground/dist) from
+# internal/playground/web and its lockfile; make e2e checks the two agree.
+playground:
+	cd internal/playground/web && npm ci --no-audit --no-fund && npm run build
 
 fuzz:
 	@for e in $(FUZZ_TARGETS); do \

@@ -68,6 +68,13 @@ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$work/pw" --no-save --n
 	--loglevel=error "playwright-core@$PLAYWRIGHT_CORE_VERSION" "${CLIENT_PACKAGES[@]}" >/dev/null ||
 	fail "npm install"
 
+# The committed playground bundle is what its sources and lockfile build.
+echo "e2e: rebuilding the playground bundle from internal/playground/web (npm ci)"
+(cd internal/playground/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
+	PLAYGROUND_OUT="$work/playground-dist" npm run --silent build >/dev/null 2>&1) || fail "playground build"
+diff -r -q "$work/playground-dist" internal/playground/dist ||
+	fail "internal/playground/dist differs from a build of internal/playground/web: rebuild it (make playground) and commit"
+
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 # Origins of the CORS check: a listed front end and an unlisted page.
 front_port=${E2E_FRONT_PORT:-$(free_port)}
@@ -133,7 +140,14 @@ async function fill(page, selector, text) {
   const problems = [];
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+  // POSTs to /graphql whose answer is still arriving (GraphiQL asks for
+  // multipart answers, whose end comes a little after the result shows).
+  let inflight = 0;
+  const isPost = (r) => r.method() === 'POST' && r.url().endsWith('/graphql');
+  page.on('request', (r) => { if (isPost(r)) inflight++; });
+  page.on('requestfinished', (r) => { if (isPost(r)) inflight--; });
+  page.on('requestfailed', (r) => { if (isPost(r)) inflight--; });
   let code = 0;
   try {
     const res = await page.goto(`${BASE_URL}/playground#token=${encodeURIComponent(TOKEN)}`);
@@ -162,6 +176,9 @@ async function fill(page, selector, text) {
 
     // A subscription: GraphiQL opens a websocket to this origin (graphql-ws)
     // and sends the headers editor's Authorization in connection_init.
+    // Running another operation stops the current one: let the query's
+    // answer finish arriving first, or GraphiQL aborts its request.
+    for (let i = 0; inflight > 0 && i < 200; i++) await page.waitForTimeout(50);
     const name = `Playground live ${Date.now()}`;
     await fill(page, QUERY_CM, 'subscription { recordChanged(types: ["account"]) { topic record { ... on Account { name } } } }');
     await page.keyboard.press('ControlOrMeta+Home');

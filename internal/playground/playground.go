@@ -5,10 +5,11 @@
 // dist/ is built from web/ (GraphiQL + React bundled with esbuild). To rebuild
 // it after changing web/:
 //
-//	cd internal/playground/web && npm ci && npm run build
+//	make playground   (cd internal/playground/web && npm ci && npm run build)
 //
-// and commit the result. There is deliberately no go:generate directive: npm
-// is slow and not needed to build the Go module.
+// and commit the result; make e2e fails when the committed dist/ is not what
+// the sources build. There is deliberately no go:generate directive: npm is
+// slow and not needed to build the Go module.
 package playground
 
 import (

@@ -2,7 +2,11 @@
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 
-const out = new URL('../dist/', import.meta.url).pathname;
+// PLAYGROUND_OUT (a directory) builds elsewhere: make e2e compares such a
+// build with the committed one.
+const out = process.env.PLAYGROUND_OUT
+  ? process.env.PLAYGROUND_OUT.replace(/\/?$/, '/')
+  : new URL('../dist/', import.meta.url).pathname;
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
