@@ -239,8 +239,8 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 				}
 			}
 			// A floor answers what the shape above it answers.
-			if srv.label == "" && floor && !sameJSON(body, answer) {
-				fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's:\n%.600s\n%.600s\n", s.name, body, answer)
+			if d := jsonDiff(body, answer); srv.label == "" && floor && d != "" {
+				fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's (floor vs gateway) at %s\n", s.name, d)
 				fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | |\n", strings.TrimSpace(s.name))
 			}
 			if srv.label == "" && !floor {
@@ -412,10 +412,76 @@ func fetch(client *http.Client, r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-// sameJSON reports whether two JSON documents hold the same value.
-func sameJSON(a, b []byte) bool {
+// jsonDiff names the first place where two JSON documents differ, or "".
+func jsonDiff(a, b []byte) string {
 	var x, y any
-	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return "not JSON"
+	}
+	return firstDiff("", canonical(x), canonical(y))
+}
+
+// canonical returns v with every array sorted by its items' JSON, inner
+// arrays first: the same items in any order compare equal (the gateway's
+// plain lists are the first 10 by id, not ordered by it).
+func canonical(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = canonical(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		keys := make(map[int]string, len(v))
+		for i, x := range v {
+			out[i] = canonical(x)
+		}
+		idx := make([]int, len(out))
+		for i := range idx {
+			idx[i] = i
+			b, _ := json.Marshal(out[i])
+			keys[i] = string(b)
+		}
+		slices.SortFunc(idx, func(a, b int) int { return strings.Compare(keys[a], keys[b]) })
+		sorted := make([]any, len(out))
+		for i, j := range idx {
+			sorted[i] = out[j]
+		}
+		return sorted
+	}
+	return v
+}
+
+func firstDiff(path string, x, y any) string {
+	switch x := x.(type) {
+	case map[string]any:
+		y, ok := y.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return fmt.Sprintf("%s: %.200v vs %.200v", path, x, y)
+		}
+		for k, v := range x {
+			if d := firstDiff(path+"."+k, v, y[k]); d != "" {
+				return d
+			}
+		}
+	case []any:
+		y, ok := y.([]any)
+		if !ok || len(x) != len(y) {
+			return fmt.Sprintf("%s: %d items vs %.200v", path, len(x), y)
+		}
+		for i := range x {
+			if d := firstDiff(fmt.Sprintf("%s[%d]", path, i), x[i], y[i]); d != "" {
+				return d
+			}
+		}
+	default:
+		if !reflect.DeepEqual(x, y) {
+			return fmt.Sprintf("%s: %v vs %v", path, x, y)
+		}
+	}
+	return ""
 }
 
 // statements reads the gateway's statement counter (-1 if unavailable).
