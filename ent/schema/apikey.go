@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -20,7 +19,7 @@ import (
 type APIKey struct{ ent.Schema }
 
 func (APIKey) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.APIKey, "api_key")}
+	return []ent.Mixin{Record("APIKey", "api_key")}
 }
 
 func (APIKey) Fields() []ent.Field {

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -17,7 +16,7 @@ import (
 type AutomationRun struct{ ent.Schema }
 
 func (AutomationRun) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.AutomationRun, "automation_run")}
+	return []ent.Mixin{Record("AutomationRun", "automation_run")}
 }
 
 func (AutomationRun) Fields() []ent.Field {
@@ -59,7 +58,7 @@ func (AutomationRun) Annotations() []schema.Annotation {
 type AutomationRunStep struct{ ent.Schema }
 
 func (AutomationRunStep) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.AutomationRunStep, "automation_run_step")}
+	return []ent.Mixin{Record("AutomationRunStep", "automation_run_step")}
 }
 
 func (AutomationRunStep) Fields() []ent.Field {
@@ -89,7 +88,7 @@ func (AutomationRunStep) Indexes() []ent.Index {
 type OutboundMessage struct{ ent.Schema }
 
 func (OutboundMessage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.OutboundMessage, "outbound_message")}
+	return []ent.Mixin{Record("OutboundMessage", "outbound_message")}
 }
 
 func (OutboundMessage) Fields() []ent.Field {

@@ -8,7 +8,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -16,7 +15,7 @@ import (
 type Automation struct{ ent.Schema }
 
 func (Automation) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Automation, "automation")}
+	return []ent.Mixin{Record("Automation", "automation")}
 }
 
 func (Automation) Fields() []ent.Field {
@@ -53,7 +52,7 @@ func (Automation) Annotations() []schema.Annotation { return rootList() }
 type DelayedAutomation struct{ ent.Schema }
 
 func (DelayedAutomation) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.DelayedAutomation, "delayed_automation")}
+	return []ent.Mixin{Record("DelayedAutomation", "delayed_automation")}
 }
 
 func (DelayedAutomation) Fields() []ent.Field {
@@ -84,7 +83,7 @@ func (DelayedAutomation) Annotations() []schema.Annotation {
 type CustomField struct{ ent.Schema }
 
 func (CustomField) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.CustomField, "custom_field")}
+	return []ent.Mixin{Record("CustomField", "custom_field")}
 }
 
 func (CustomField) Fields() []ent.Field {
@@ -111,7 +110,7 @@ func (CustomField) Annotations() []schema.Annotation { return rootList() }
 type CustomFieldValue struct{ ent.Schema }
 
 func (CustomFieldValue) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.CustomFieldValue, "custom_field_value")}
+	return []ent.Mixin{Record("CustomFieldValue", "custom_field_value")}
 }
 
 func (CustomFieldValue) Fields() []ent.Field {
@@ -134,7 +133,7 @@ func (CustomFieldValue) Indexes() []ent.Index {
 type CustomLabel struct{ ent.Schema }
 
 func (CustomLabel) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.CustomLabel, "custom_label")}
+	return []ent.Mixin{Record("CustomLabel", "custom_label")}
 }
 
 func (CustomLabel) Fields() []ent.Field {
@@ -149,7 +148,7 @@ func (CustomLabel) Annotations() []schema.Annotation { return rootList() }
 type SavedFilter struct{ ent.Schema }
 
 func (SavedFilter) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.SavedFilter, "saved_filter")}
+	return []ent.Mixin{Record("SavedFilter", "saved_filter")}
 }
 
 func (SavedFilter) Fields() []ent.Field {
@@ -175,7 +174,7 @@ func (SavedFilter) Annotations() []schema.Annotation { return rootList() }
 type OutboxEvent struct{ ent.Schema }
 
 func (OutboxEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.OutboxEvent, "outbox_event")}
+	return []ent.Mixin{Record("OutboxEvent", "outbox_event")}
 }
 
 func (OutboxEvent) Fields() []ent.Field {

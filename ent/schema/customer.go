@@ -10,7 +10,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 	"github.com/nyaruka/phonenumbers"
 )
@@ -59,7 +58,7 @@ func customerIndexes(sort ...string) []ent.Index {
 // Account is a company customer, linked many-to-many with contacts.
 type Account struct{ ent.Schema }
 
-func (Account) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Account, "account")} }
+func (Account) Mixin() []ent.Mixin { return []ent.Mixin{Record("Account", "account")} }
 
 func (Account) Fields() []ent.Field {
 	return append([]ent.Field{
@@ -86,7 +85,7 @@ func (Account) Annotations() []schema.Annotation {
 // Contact is a person customer.
 type Contact struct{ ent.Schema }
 
-func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Contact, "contact")} }
+func (Contact) Mixin() []ent.Mixin { return []ent.Mixin{Record("Contact", "contact")} }
 
 func (Contact) Fields() []ent.Field {
 	return append([]ent.Field{
@@ -129,7 +128,7 @@ func thirdPartyIndexes() []ent.Index {
 type CustomerThirdPartyID struct{ ent.Schema }
 
 func (CustomerThirdPartyID) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.CustomerThirdPartyID, "customer_third_party_id")}
+	return []ent.Mixin{Record("CustomerThirdPartyID", "customer_third_party_id")}
 }
 
 func (CustomerThirdPartyID) Fields() []ent.Field {
@@ -152,7 +151,7 @@ func (CustomerThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
 type UserThirdPartyID struct{ ent.Schema }
 
 func (UserThirdPartyID) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.UserThirdPartyID, "user_third_party_id")}
+	return []ent.Mixin{Record("UserThirdPartyID", "user_third_party_id")}
 }
 
 func (UserThirdPartyID) Fields() []ent.Field {
@@ -169,7 +168,7 @@ func (UserThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes() }
 type ConnectionThirdPartyID struct{ ent.Schema }
 
 func (ConnectionThirdPartyID) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.ConnectionThirdPartyID, "connection_third_party_id")}
+	return []ent.Mixin{Record("ConnectionThirdPartyID", "connection_third_party_id")}
 }
 
 func (ConnectionThirdPartyID) Fields() []ent.Field {
@@ -186,7 +185,7 @@ func (ConnectionThirdPartyID) Indexes() []ent.Index { return thirdPartyIndexes()
 type ProductThirdPartyID struct{ ent.Schema }
 
 func (ProductThirdPartyID) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.ProductThirdPartyID, "product_third_party_id")}
+	return []ent.Mixin{Record("ProductThirdPartyID", "product_third_party_id")}
 }
 
 func (ProductThirdPartyID) Fields() []ent.Field {

@@ -7,14 +7,13 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
 // Lead is the spec's Lead: the Connection fields plus the lead fields.
 type Lead struct{ ent.Schema }
 
-func (Lead) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Lead, "lead")} }
+func (Lead) Mixin() []ent.Mixin { return []ent.Mixin{Record("Lead", "lead")} }
 
 func (Lead) Fields() []ent.Field {
 	optTime := func(name string) ent.Field { return field.Time(name).Optional().Nillable() }
@@ -175,7 +174,7 @@ func eventAnnotations() []schema.Annotation {
 // Task is a to-do assigned to a security object.
 type Task struct{ ent.Schema }
 
-func (Task) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Task, "task")} }
+func (Task) Mixin() []ent.Mixin { return []ent.Mixin{Record("Task", "task")} }
 
 func (Task) Fields() []ent.Field {
 	return append(eventBase(),
@@ -191,7 +190,7 @@ func (Task) Annotations() []schema.Annotation { return eventAnnotations() }
 type Appointment struct{ ent.Schema }
 
 func (Appointment) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Appointment, "appointment")}
+	return []ent.Mixin{Record("Appointment", "appointment")}
 }
 
 func (Appointment) Fields() []ent.Field {
@@ -212,7 +211,7 @@ func (Appointment) Annotations() []schema.Annotation { return eventAnnotations()
 type FollowUp struct{ ent.Schema }
 
 func (FollowUp) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.FollowUp, "follow_up")}
+	return []ent.Mixin{Record("FollowUp", "follow_up")}
 }
 
 func (FollowUp) Fields() []ent.Field {

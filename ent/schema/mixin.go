@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // record is the spec's IdEntity + BaseRecord for a tenant-owned row: a typed
@@ -31,13 +32,16 @@ type record struct {
 	dtype string
 }
 
-// Record returns the mixin for a tenant-owned entity whose ids carry type
-// code typ (its table is ids.Table(typ)) and whose dtype is dtype.
-func Record(typ uint16, dtype string) ent.Mixin {
-	if ids.Table(typ) == "" {
-		panic(fmt.Sprintf("schema: type code %d has no table in internal/ids", typ))
+// Record returns the mixin for a tenant-owned entity, by its ent type name,
+// whose dtype is dtype. Its table and the type code its ids carry are the
+// entity registry's (internal/registry), so an entity must be registered
+// before it can be generated.
+func Record(entity, dtype string) ent.Mixin {
+	e := registry.ByType(entity)
+	if e == nil {
+		panic(fmt.Sprintf("schema: %s is not in internal/registry.Entities", entity))
 	}
-	return record{typ: typ, table: ids.Table(typ), dtype: dtype}
+	return record{typ: e.Code, table: e.Table, dtype: dtype}
 }
 
 func (r record) Annotations() []schema.Annotation {

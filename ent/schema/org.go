@@ -11,10 +11,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
-// globalID is the id field of the rows that no tenant owns.
-func globalID(typ uint16) ent.Field {
+// globalID is the id field of the rows that no tenant owns, by the
+// entity's type name in internal/registry.
+func globalID(entity string) ent.Field {
+	typ := registry.ByType(entity).Code
 	return field.UUID("id", uuid.UUID{}).Default(func() uuid.UUID { return ids.New(typ) }).Immutable()
 }
 
@@ -24,7 +27,7 @@ type Tenant struct{ ent.Schema }
 
 func (Tenant) Fields() []ent.Field {
 	return []ent.Field{
-		globalID(ids.Tenant),
+		globalID("Tenant"),
 		field.String("name").NotEmpty(),
 		field.String("vertical").Default(""),
 		field.String("domain").Unique().Comment("email domain of the tenant's users"),
@@ -46,7 +49,7 @@ func (Tenant) Annotations() []schema.Annotation {
 type Franchise struct{ ent.Schema }
 
 func (Franchise) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Franchise, "franchise")}
+	return []ent.Mixin{Record("Franchise", "franchise")}
 }
 
 func (Franchise) Fields() []ent.Field {
@@ -74,7 +77,7 @@ func (Franchise) Annotations() []schema.Annotation { return rootList() }
 type Department struct{ ent.Schema }
 
 func (Department) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Department, "department")}
+	return []ent.Mixin{Record("Department", "department")}
 }
 
 func (Department) Fields() []ent.Field {
@@ -104,7 +107,7 @@ func (Department) Annotations() []schema.Annotation { return rootList() }
 type Pipeline struct{ ent.Schema }
 
 func (Pipeline) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Pipeline, "pipeline")}
+	return []ent.Mixin{Record("Pipeline", "pipeline")}
 }
 
 func (Pipeline) Fields() []ent.Field {
@@ -124,7 +127,7 @@ func (Pipeline) Annotations() []schema.Annotation { return rootList() }
 type PipelineStage struct{ ent.Schema }
 
 func (PipelineStage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.PipelineStage, "pipeline_stage")}
+	return []ent.Mixin{Record("PipelineStage", "pipeline_stage")}
 }
 
 func (PipelineStage) Fields() []ent.Field {
@@ -150,7 +153,7 @@ func (PipelineStage) Indexes() []ent.Index {
 type ConnectionStage struct{ ent.Schema }
 
 func (ConnectionStage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.ConnectionStage, "connection_stage")}
+	return []ent.Mixin{Record("ConnectionStage", "connection_stage")}
 }
 
 func (ConnectionStage) Fields() []ent.Field {
@@ -171,7 +174,7 @@ func (ConnectionStage) Annotations() []schema.Annotation {
 // Status is a connection status; its kind says whether a lead is open.
 type Status struct{ ent.Schema }
 
-func (Status) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Status, "status")} }
+func (Status) Mixin() []ent.Mixin { return []ent.Mixin{Record("Status", "status")} }
 
 func (Status) Fields() []ent.Field {
 	return []ent.Field{
@@ -189,7 +192,7 @@ func (Status) Annotations() []schema.Annotation {
 // Source is where a lead came from (web form, walk-in, phone…).
 type Source struct{ ent.Schema }
 
-func (Source) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Source, "source")} }
+func (Source) Mixin() []ent.Mixin { return []ent.Mixin{Record("Source", "source")} }
 
 func (Source) Fields() []ent.Field {
 	return []ent.Field{

@@ -8,13 +8,12 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 )
 
 // User is a person who signs in; a security object (task assignee).
 type User struct{ ent.Schema }
 
-func (User) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.User, "user")} }
+func (User) Mixin() []ent.Mixin { return []ent.Mixin{Record("User", "user")} }
 
 func (User) Fields() []ent.Field {
 	return []ent.Field{
@@ -73,7 +72,7 @@ func (User) Annotations() []schema.Annotation {
 type SecurityGroup struct{ ent.Schema }
 
 func (SecurityGroup) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.SecurityGroup, "security_group")}
+	return []ent.Mixin{Record("SecurityGroup", "security_group")}
 }
 
 func (SecurityGroup) Fields() []ent.Field {
@@ -104,7 +103,7 @@ func (SecurityGroup) Annotations() []schema.Annotation {
 // Role is a named set of permissions held by users.
 type Role struct{ ent.Schema }
 
-func (Role) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Role, "role")} }
+func (Role) Mixin() []ent.Mixin { return []ent.Mixin{Record("Role", "role")} }
 
 func (Role) Fields() []ent.Field {
 	return []ent.Field{
@@ -128,7 +127,7 @@ type Permission struct{ ent.Schema }
 
 func (Permission) Fields() []ent.Field {
 	return []ent.Field{
-		globalID(ids.Permission),
+		globalID("Permission"),
 		field.String("name").Unique().NotEmpty(),
 		field.String("description").Default(""),
 	}
@@ -150,7 +149,7 @@ func (Permission) Annotations() []schema.Annotation {
 type UserSettings struct{ ent.Schema }
 
 func (UserSettings) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.UserSettings, "user_settings")}
+	return []ent.Mixin{Record("UserSettings", "user_settings")}
 }
 
 func (UserSettings) Fields() []ent.Field {

@@ -11,7 +11,6 @@ import (
 
 	gen "github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/intercept"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -164,7 +163,7 @@ func checkReferences(ctx context.Context, m mutation) error {
 			if !ok {
 				continue
 			}
-			t := ids.TableOf(u)
+			t := registry.TableOf(u)
 			if t == "" {
 				return ErrCrossTenant
 			}

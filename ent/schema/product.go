@@ -6,7 +6,6 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -21,7 +20,7 @@ func leadEdge() ent.Edge { return edge.To("lead", Lead.Type).Unique().Field("lea
 // Product is an item that can be offered on a lead.
 type Product struct{ ent.Schema }
 
-func (Product) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Product, "product")} }
+func (Product) Mixin() []ent.Mixin { return []ent.Mixin{Record("Product", "product")} }
 
 func (Product) Fields() []ent.Field {
 	return []ent.Field{
@@ -50,7 +49,7 @@ func (Product) Annotations() []schema.Annotation { return rootList() }
 type ProductGroup struct{ ent.Schema }
 
 func (ProductGroup) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.ProductGroup, "product_group")}
+	return []ent.Mixin{Record("ProductGroup", "product_group")}
 }
 
 func (ProductGroup) Fields() []ent.Field {
@@ -74,7 +73,7 @@ func (ProductGroup) Annotations() []schema.Annotation { return rootList() }
 type LeadProduct struct{ ent.Schema }
 
 func (LeadProduct) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.LeadProduct, "lead_product")}
+	return []ent.Mixin{Record("LeadProduct", "lead_product")}
 }
 
 func (LeadProduct) Fields() []ent.Field {
@@ -99,7 +98,7 @@ func (LeadProduct) Edges() []ent.Edge {
 // Survey is a customer survey attached to a lead.
 type Survey struct{ ent.Schema }
 
-func (Survey) Mixin() []ent.Mixin { return []ent.Mixin{Record(ids.Survey, "survey")} }
+func (Survey) Mixin() []ent.Mixin { return []ent.Mixin{Record("Survey", "survey")} }
 
 func (Survey) Fields() []ent.Field {
 	return []ent.Field{
@@ -115,7 +114,7 @@ func (Survey) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 type Incentive struct{ ent.Schema }
 
 func (Incentive) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Incentive, "incentive")}
+	return []ent.Mixin{Record("Incentive", "incentive")}
 }
 
 func (Incentive) Fields() []ent.Field {
@@ -134,7 +133,7 @@ func (Incentive) Edges() []ent.Edge { return []ent.Edge{leadEdge()} }
 type LeadPackage struct{ ent.Schema }
 
 func (LeadPackage) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.Package, "package")}
+	return []ent.Mixin{Record("LeadPackage", "package")}
 }
 
 func (LeadPackage) Fields() []ent.Field {
@@ -160,7 +159,7 @@ func (LeadPackage) Edges() []ent.Edge {
 type PackagePrice struct{ ent.Schema }
 
 func (PackagePrice) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.PackagePrice, "package_price")}
+	return []ent.Mixin{Record("PackagePrice", "package_price")}
 }
 
 func (PackagePrice) Fields() []ent.Field {
@@ -182,7 +181,7 @@ func (PackagePrice) Edges() []ent.Edge {
 type CreditAssessment struct{ ent.Schema }
 
 func (CreditAssessment) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.CreditAssessment, "credit_assessment")}
+	return []ent.Mixin{Record("CreditAssessment", "credit_assessment")}
 }
 
 func (CreditAssessment) Fields() []ent.Field {

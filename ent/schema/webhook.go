@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/google/uuid"
 )
 
@@ -17,7 +16,7 @@ import (
 type WebhookEndpoint struct{ ent.Schema }
 
 func (WebhookEndpoint) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.WebhookEndpoint, "webhook_endpoint")}
+	return []ent.Mixin{Record("WebhookEndpoint", "webhook_endpoint")}
 }
 
 func (WebhookEndpoint) Fields() []ent.Field {
@@ -49,7 +48,7 @@ func (WebhookEndpoint) Annotations() []schema.Annotation { return rootList() }
 type WebhookAttempt struct{ ent.Schema }
 
 func (WebhookAttempt) Mixin() []ent.Mixin {
-	return []ent.Mixin{Record(ids.WebhookAttempt, "webhook_attempt")}
+	return []ent.Mixin{Record("WebhookAttempt", "webhook_attempt")}
 }
 
 func (WebhookAttempt) Fields() []ent.Field {

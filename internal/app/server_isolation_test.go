@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/migrate"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/apptest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -448,7 +449,7 @@ type row struct {
 
 func loadRow(t *testing.T, db *store.DB, id uuid.UUID) row {
 	t.Helper()
-	table := ids.TableOf(id)
+	table := registry.TableOf(id)
 	if table == "" {
 		t.Fatalf("id %s names no table", id)
 	}
@@ -496,7 +497,7 @@ func asTime(t *testing.T, v any) time.Time {
 
 func exists(t *testing.T, db *store.DB, id uuid.UUID) bool {
 	t.Helper()
-	table := ids.TableOf(id)
+	table := registry.TableOf(id)
 	var n int
 	if err := db.SQL.QueryRowContext(context.Background(),
 		fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE id = '%s'", quoteIdent(table), id)).Scan(&n); err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Record types of the administration events; their topics are
@@ -73,7 +73,7 @@ func checkRefs(ctx context.Context, tx *ent.Client, v *Validation, field, table 
 		return nil
 	}
 	for _, id := range refs {
-		if ids.TableOf(id) != table {
+		if registry.TableOf(id) != table {
 			v.Add(field, msgNotFound)
 			return nil
 		}

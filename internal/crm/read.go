@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent/tenant"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -28,7 +27,7 @@ func RequireRead(ctx context.Context, table string) error {
 // tenant-scoped, so that is checked here), is NotFound, exactly like an id
 // that exists nowhere; rows of other tenants are hidden by the data layer.
 func CheckLookup(ctx context.Context, id uuid.UUID) (table string, err error) {
-	table = ids.TableOf(id)
+	table = registry.TableOf(id)
 	switch {
 	case table == "":
 		return "", &Error{Code: NotFound, Message: "not found"}

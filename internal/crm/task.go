@@ -13,7 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -266,7 +266,7 @@ func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, cu
 // isSecurityObject reports whether id names a live, active user or a live
 // security group of the tenant; the id's type code says which table.
 func isSecurityObject(ctx context.Context, tx *ent.Client, id uuid.UUID) (bool, error) {
-	switch ids.TableOf(id) {
+	switch registry.TableOf(id) {
 	case user.Table:
 		return tx.User.Query().Where(user.ID(id), user.IsActive(true)).Exist(ctx)
 	case securitygroup.Table:
@@ -368,7 +368,7 @@ func (s *Service) taskViewOf(ctx context.Context, t *ent.Task) (*TaskView, error
 func (s *Service) TaskViews(ctx context.Context, tasks []*ent.Task) ([]TaskView, error) {
 	var users, groups []uuid.UUID
 	for _, t := range tasks {
-		switch ids.TableOf(t.AssigneeID) {
+		switch registry.TableOf(t.AssigneeID) {
 		case user.Table:
 			users = append(users, t.AssigneeID)
 		case securitygroup.Table:

@@ -21,7 +21,6 @@ import (
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/ids"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -91,7 +90,7 @@ func (l *Loaders) SecurityObject(ctx context.Context, id uuid.UUID) (ent.Noder, 
 	if err := registry.CheckRead(ctx, user.Table); err != nil {
 		return nil, err
 	}
-	switch ids.TableOf(id) {
+	switch registry.TableOf(id) {
 	case user.Table:
 		if u, err := l.users.load(ctx, id); u != nil || err != nil {
 			return u, err

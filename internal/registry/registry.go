@@ -6,7 +6,7 @@
 // layer and the code generator (ent/entc.go) all read it from here, so
 // nothing else repeats it.
 //
-// It is a leaf package (it imports only internal/viewer and
+// It is a leaf package (it imports only internal/ids, internal/viewer and
 // internal/tenancy): ent/entc.go runs it at generate time and the generated
 // ent package calls it.
 package registry
@@ -14,6 +14,10 @@ package registry
 import (
 	"fmt"
 	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/ids"
 )
 
 // Read permissions. The other permissions (writes, management) are in
@@ -44,6 +48,10 @@ type Entity struct {
 	Type string
 	// GraphQL is its GraphQL type name when it differs from Type.
 	GraphQL string
+	// Code is the type code its ids carry (internal/ids), so TableOf finds
+	// a row's table from its id alone. Never reuse or renumber one: a new
+	// entity takes the highest code + 1.
+	Code uint16
 	// Table is its SQL table.
 	Table string
 	// Read is the permission that lets a viewer read its rows, through any
@@ -75,77 +83,81 @@ type Entity struct {
 
 // Entities is the registry, in the order of GET /api/filters.
 var Entities = []Entity{
-	{Type: "Account", Table: "accounts", Read: PermAccountRead, Root: "accounts", Filter: "account", REST: "/api/account",
+	{Type: "Account", Code: 14, Table: "accounts", Read: PermAccountRead, Root: "accounts", Filter: "account", REST: "/api/account",
 		Embeds: []string{"Contact", "CustomerThirdPartyID"}},
-	{Type: "Contact", Table: "contacts", Read: PermContactRead, Root: "contacts", Filter: "contact", REST: "/api/contact",
+	{Type: "Contact", Code: 15, Table: "contacts", Read: PermContactRead, Root: "contacts", Filter: "contact", REST: "/api/contact",
 		Embeds: []string{"Account", "CustomerThirdPartyID"}},
-	{Type: "Lead", Table: "leads", Read: PermLeadRead, Root: "leads", Filter: "lead", REST: "/api/lead",
+	{Type: "Lead", Code: 20, Table: "leads", Read: PermLeadRead, Root: "leads", Filter: "lead", REST: "/api/lead",
 		Embeds: []string{"User"}},
-	{Type: "Task", Table: "tasks", Read: PermTaskRead, Root: "tasks", Filter: "task", REST: "/api/task",
+	{Type: "Task", Code: 21, Table: "tasks", Read: PermTaskRead, Root: "tasks", Filter: "task", REST: "/api/task",
 		Embeds: []string{"User", "SecurityGroup"}},
-	{Type: "Appointment", Table: "appointments", Read: PermEventRead, Root: "appointments", Filter: "appointment"},
-	{Type: "FollowUp", Table: "follow_ups", Read: PermEventRead, Root: "followUps", Filter: "followup"},
+	{Type: "Appointment", Code: 22, Table: "appointments", Read: PermEventRead, Root: "appointments", Filter: "appointment"},
+	{Type: "FollowUp", Code: 23, Table: "follow_ups", Read: PermEventRead, Root: "followUps", Filter: "followup"},
 
-	{Type: "CustomerThirdPartyID", Table: "customer_third_party_ids", Read: PermAccountRead, AlsoRead: PermContactRead},
-	{Type: "ConnectionThirdPartyID", Table: "connection_third_party_ids", Read: PermLeadRead},
-	{Type: "LeadProduct", Table: "lead_products", Read: PermLeadRead},
-	{Type: "CreditAssessment", Table: "credit_assessments", Read: PermLeadRead},
-	{Type: "Incentive", Table: "incentives", Read: PermLeadRead},
-	{Type: "LeadPackage", GraphQL: "Package", Table: "packages", Read: PermLeadRead},
-	{Type: "PackagePrice", Table: "package_prices", Read: PermLeadRead},
-	{Type: "Survey", Table: "surveys", Read: PermLeadRead},
-	{Type: "ConnectionStage", Table: "connection_stages", Read: PermStageRead, Root: "stages", REST: "/api/stage"},
-	{Type: "PipelineStage", Table: "pipeline_stages", Read: PermStageRead},
-	{Type: "Automation", Table: "automations", Read: PermAutomationRead, Root: "automations", REST: "/api/automation",
+	{Type: "CustomerThirdPartyID", Code: 16, Table: "customer_third_party_ids", Read: PermAccountRead, AlsoRead: PermContactRead},
+	{Type: "ConnectionThirdPartyID", Code: 18, Table: "connection_third_party_ids", Read: PermLeadRead},
+	{Type: "LeadProduct", Code: 32, Table: "lead_products", Read: PermLeadRead},
+	{Type: "CreditAssessment", Code: 37, Table: "credit_assessments", Read: PermLeadRead},
+	{Type: "Incentive", Code: 34, Table: "incentives", Read: PermLeadRead},
+	{Type: "LeadPackage", GraphQL: "Package", Code: 35, Table: "packages", Read: PermLeadRead},
+	{Type: "PackagePrice", Code: 36, Table: "package_prices", Read: PermLeadRead},
+	{Type: "Survey", Code: 33, Table: "surveys", Read: PermLeadRead},
+	{Type: "ConnectionStage", Code: 6, Table: "connection_stages", Read: PermStageRead, Root: "stages", REST: "/api/stage"},
+	{Type: "PipelineStage", Code: 5, Table: "pipeline_stages", Read: PermStageRead},
+	{Type: "Automation", Code: 24, Table: "automations", Read: PermAutomationRead, Root: "automations", REST: "/api/automation",
 		Embeds: []string{"Franchise"}},
-	{Type: "DelayedAutomation", Table: "delayed_automations", Read: PermAutomationRead},
-	{Type: "AutomationRun", Table: "automation_runs", Read: PermAutomationRead},
-	{Type: "AutomationRunStep", Table: "automation_run_steps", Read: PermAutomationRead},
-	{Type: "OutboundMessage", Table: "outbound_messages", Read: PermAutomationRead},
-	{Type: "CustomField", Table: "custom_fields", Read: PermCustomFieldRead, Root: "customFields", REST: "/api/custom-field"},
-	{Type: "CustomFieldValue", Table: "custom_field_values", Read: PermCustomFieldRead},
-	{Type: "CustomLabel", Table: "custom_labels", Read: PermCustomLabelRead, Root: "customLabels", REST: "/api/custom-labels"},
-	{Type: "SavedFilter", Table: "saved_filters", Read: PermSavedFilterRead, Root: "savedFilters", REST: "/api/saved-filter"},
-	{Type: "Product", Table: "products", Read: PermProductRead, Root: "products"},
-	{Type: "ProductGroup", Table: "product_groups", Read: PermProductRead, Root: "productGroups"},
-	{Type: "ProductThirdPartyID", Table: "product_third_party_ids", Read: PermProductRead},
-	{Type: "User", Table: "users", Read: PermUserRead, Root: "users"},
-	{Type: "UserThirdPartyID", Table: "user_third_party_ids", Read: PermUserRead, Owner: "user_id"},
-	{Type: "UserSettings", Table: "user_settings", Read: PermUserRead, Owner: "user_settings"},
-	{Type: "SecurityGroup", Table: "security_groups", Read: PermUserRead, Root: "securityGroups"},
-	{Type: "Role", Table: "roles", Read: PermUserRead},
-	{Type: "Permission", Table: "permissions", Read: PermUserRead},
-	{Type: "Franchise", Table: "franchises", Read: PermSettingsRead, Root: "franchises"},
-	{Type: "Department", Table: "departments", Read: PermSettingsRead, Root: "departments"},
-	{Type: "Pipeline", Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},
-	{Type: "Status", Table: "statuses", Read: PermSettingsRead, Root: "statuses"},
-	{Type: "Source", Table: "sources", Read: PermSettingsRead, Root: "sources"},
+	{Type: "DelayedAutomation", Code: 25, Table: "delayed_automations", Read: PermAutomationRead},
+	{Type: "AutomationRun", Code: 39, Table: "automation_runs", Read: PermAutomationRead},
+	{Type: "AutomationRunStep", Code: 40, Table: "automation_run_steps", Read: PermAutomationRead},
+	{Type: "OutboundMessage", Code: 41, Table: "outbound_messages", Read: PermAutomationRead},
+	{Type: "CustomField", Code: 26, Table: "custom_fields", Read: PermCustomFieldRead, Root: "customFields", REST: "/api/custom-field"},
+	{Type: "CustomFieldValue", Code: 27, Table: "custom_field_values", Read: PermCustomFieldRead},
+	{Type: "CustomLabel", Code: 28, Table: "custom_labels", Read: PermCustomLabelRead, Root: "customLabels", REST: "/api/custom-labels"},
+	{Type: "SavedFilter", Code: 29, Table: "saved_filters", Read: PermSavedFilterRead, Root: "savedFilters", REST: "/api/saved-filter"},
+	{Type: "Product", Code: 30, Table: "products", Read: PermProductRead, Root: "products"},
+	{Type: "ProductGroup", Code: 31, Table: "product_groups", Read: PermProductRead, Root: "productGroups"},
+	{Type: "ProductThirdPartyID", Code: 19, Table: "product_third_party_ids", Read: PermProductRead},
+	{Type: "User", Code: 9, Table: "users", Read: PermUserRead, Root: "users"},
+	{Type: "UserThirdPartyID", Code: 17, Table: "user_third_party_ids", Read: PermUserRead, Owner: "user_id"},
+	{Type: "UserSettings", Code: 13, Table: "user_settings", Read: PermUserRead, Owner: "user_settings"},
+	{Type: "SecurityGroup", Code: 10, Table: "security_groups", Read: PermUserRead, Root: "securityGroups"},
+	{Type: "Role", Code: 11, Table: "roles", Read: PermUserRead},
+	{Type: "Permission", Code: 12, Table: "permissions", Read: PermUserRead},
+	{Type: "Franchise", Code: 2, Table: "franchises", Read: PermSettingsRead, Root: "franchises"},
+	{Type: "Department", Code: 3, Table: "departments", Read: PermSettingsRead, Root: "departments"},
+	{Type: "Pipeline", Code: 4, Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},
+	{Type: "Status", Code: 7, Table: "statuses", Read: PermSettingsRead, Root: "statuses"},
+	{Type: "Source", Code: 8, Table: "sources", Read: PermSettingsRead, Root: "sources"},
 	// A tenant's webhook endpoints and their delivery attempts: only
 	// their managers see them (an endpoint's URL may carry a credential).
-	{Type: "WebhookEndpoint", Table: "webhook_endpoints", Read: PermWebhookManage, Root: "webhookEndpoints", REST: "/api/webhook"},
-	{Type: "WebhookAttempt", Table: "webhook_attempts", Read: PermWebhookManage},
+	{Type: "WebhookEndpoint", Code: 43, Table: "webhook_endpoints", Read: PermWebhookManage, Root: "webhookEndpoints", REST: "/api/webhook"},
+	{Type: "WebhookAttempt", Code: 44, Table: "webhook_attempts", Read: PermWebhookManage},
 	// The domain events of the transactional outbox: not served to clients,
 	// read by the automation runtime (as its system viewer).
-	{Type: "OutboxEvent", Table: "outbox_events", Read: PermAutomationRead},
+	{Type: "OutboxEvent", Code: 38, Table: "outbox_events", Read: PermAutomationRead},
 	// API keys (hashed secrets, their users and roles) are the
 	// administrators' only; the GraphQL type is hand-written (no root
 	// connection, no node).
-	{Type: "APIKey", GraphQL: "ApiKey", Table: "api_keys", Read: PermAPIKeyManage},
+	{Type: "APIKey", GraphQL: "ApiKey", Code: 42, Table: "api_keys", Read: PermAPIKeyManage},
 	// The tenant is no tenant's row; node(id) of one's own tenant is
 	// checked by internal/crm.
-	{Type: "Tenant", Table: "tenants"},
+	{Type: "Tenant", Code: 1, Table: "tenants"},
 }
 
-var byTable, byType, byGraphQL, byFilter = index()
+var byTable, byType, byGraphQL, byFilter, byCode = index()
 
-func index() (table, typ, gql, filter map[string]*Entity) {
+func index() (table, typ, gql, filter map[string]*Entity, code map[uint16]*Entity) {
 	table, typ, gql, filter = map[string]*Entity{}, map[string]*Entity{}, map[string]*Entity{}, map[string]*Entity{}
+	code = map[uint16]*Entity{}
 	for i := range Entities {
 		e := &Entities[i]
 		if table[e.Table] != nil || typ[e.Type] != nil {
 			panic(fmt.Sprintf("registry: %s (%s) registered twice", e.Type, e.Table))
 		}
-		table[e.Table], typ[e.Type], gql[e.GraphQLType()] = e, e, e
+		if e.Code == 0 || e.Code >= 1<<12 || code[e.Code] != nil {
+			panic(fmt.Sprintf("registry: %s: type code %d is not in 1..4095 or not unique", e.Type, e.Code))
+		}
+		table[e.Table], typ[e.Type], gql[e.GraphQLType()], code[e.Code] = e, e, e, e
 		if e.Filter != "" {
 			filter[e.Filter] = e
 		}
@@ -157,7 +169,7 @@ func index() (table, typ, gql, filter map[string]*Entity) {
 			}
 		}
 	}
-	return table, typ, gql, filter
+	return table, typ, gql, filter, code
 }
 
 // GraphQLType is e's GraphQL type name.
@@ -170,6 +182,15 @@ func (e *Entity) GraphQLType() string {
 
 // ByGraphQLType returns the entity of a GraphQL object type, or nil.
 func ByGraphQLType(name string) *Entity { return byGraphQL[name] }
+
+// TableOf returns the table of the row an id names, or "" when the id was
+// not made for a registered entity.
+func TableOf(id uuid.UUID) string {
+	if e := byCode[ids.TypeOf(id)]; e != nil {
+		return e.Table
+	}
+	return ""
+}
 
 // ByTable returns the entity stored in table, or nil.
 func ByTable(table string) *Entity { return byTable[table] }

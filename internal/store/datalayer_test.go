@@ -16,7 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -122,8 +122,8 @@ func TestCreatesAreStampedAndUpdatesAudited(t *testing.T) {
 		if acc.DateCreated.IsZero() || acc.Dtype != "account" || acc.DateModified != nil {
 			t.Fatalf("audit fields on create: %+v", acc)
 		}
-		if acc.ID.Version() != 7 || ids.TableOf(acc.ID) != "accounts" {
-			t.Fatalf("id %s: version %d table %q", acc.ID, acc.ID.Version(), ids.TableOf(acc.ID))
+		if acc.ID.Version() != 7 || registry.TableOf(acc.ID) != "accounts" {
+			t.Fatalf("id %s: version %d table %q", acc.ID, acc.ID.Version(), registry.TableOf(acc.ID))
 		}
 		u := as(t, db, "user@demo-motors.test")
 		acc = db.Account.UpdateOneID(acc.ID).SetName("Audit Inc").SaveX(u)
