@@ -38,6 +38,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
@@ -113,6 +114,8 @@ type Client struct {
 	LeadPackage *LeadPackageClient
 	// LeadProduct is the client for interacting with the LeadProduct builders.
 	LeadProduct *LeadProductClient
+	// Note is the client for interacting with the Note builders.
+	Note *NoteClient
 	// OutboundMessage is the client for interacting with the OutboundMessage builders.
 	OutboundMessage *OutboundMessageClient
 	// OutboxEvent is the client for interacting with the OutboxEvent builders.
@@ -190,6 +193,7 @@ func (c *Client) init() {
 	c.Lead = NewLeadClient(c.config)
 	c.LeadPackage = NewLeadPackageClient(c.config)
 	c.LeadProduct = NewLeadProductClient(c.config)
+	c.Note = NewNoteClient(c.config)
 	c.OutboundMessage = NewOutboundMessageClient(c.config)
 	c.OutboxEvent = NewOutboxEventClient(c.config)
 	c.PackagePrice = NewPackagePriceClient(c.config)
@@ -326,6 +330,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Lead:                   NewLeadClient(cfg),
 		LeadPackage:            NewLeadPackageClient(cfg),
 		LeadProduct:            NewLeadProductClient(cfg),
+		Note:                   NewNoteClient(cfg),
 		OutboundMessage:        NewOutboundMessageClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
 		PackagePrice:           NewPackagePriceClient(cfg),
@@ -389,6 +394,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Lead:                   NewLeadClient(cfg),
 		LeadPackage:            NewLeadPackageClient(cfg),
 		LeadProduct:            NewLeadProductClient(cfg),
+		Note:                   NewNoteClient(cfg),
 		OutboundMessage:        NewOutboundMessageClient(cfg),
 		OutboxEvent:            NewOutboxEventClient(cfg),
 		PackagePrice:           NewPackagePriceClient(cfg),
@@ -444,7 +450,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.AutomationRunStep, c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact,
 		c.CreditAssessment, c.CustomField, c.CustomFieldValue, c.CustomLabel,
 		c.CustomerThirdPartyID, c.DelayedAutomation, c.Department, c.FollowUp,
-		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct,
+		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct, c.Note,
 		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
 		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
 		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
@@ -463,7 +469,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.AutomationRunStep, c.ConnectionStage, c.ConnectionThirdPartyID, c.Contact,
 		c.CreditAssessment, c.CustomField, c.CustomFieldValue, c.CustomLabel,
 		c.CustomerThirdPartyID, c.DelayedAutomation, c.Department, c.FollowUp,
-		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct,
+		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct, c.Note,
 		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
 		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
 		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
@@ -521,6 +527,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.LeadPackage.mutate(ctx, m)
 	case *LeadProductMutation:
 		return c.LeadProduct.mutate(ctx, m)
+	case *NoteMutation:
+		return c.Note.mutate(ctx, m)
 	case *OutboundMessageMutation:
 		return c.OutboundMessage.mutate(ctx, m)
 	case *OutboxEventMutation:
@@ -4548,6 +4556,173 @@ func (c *LeadProductClient) mutate(ctx context.Context, m *LeadProductMutation) 
 	}
 }
 
+// NoteClient is a client for the Note schema.
+type NoteClient struct {
+	config
+}
+
+// NewNoteClient returns a client for the Note from the given config.
+func NewNoteClient(c config) *NoteClient {
+	return &NoteClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `note.Hooks(f(g(h())))`.
+func (c *NoteClient) Use(hooks ...Hook) {
+	c.hooks.Note = append(c.hooks.Note, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `note.Intercept(f(g(h())))`.
+func (c *NoteClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Note = append(c.inters.Note, interceptors...)
+}
+
+// Create returns a builder for creating a Note entity.
+func (c *NoteClient) Create() *NoteCreate {
+	mutation := newNoteMutation(c.config, OpCreate)
+	return &NoteCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Note entities.
+func (c *NoteClient) CreateBulk(builders ...*NoteCreate) *NoteCreateBulk {
+	return &NoteCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NoteClient) MapCreateBulk(slice any, setFunc func(*NoteCreate, int)) *NoteCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NoteCreateBulk{err: fmt.Errorf("calling to NoteClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NoteCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NoteCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Note.
+func (c *NoteClient) Update() *NoteUpdate {
+	mutation := newNoteMutation(c.config, OpUpdate)
+	return &NoteUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NoteClient) UpdateOne(_m *Note) *NoteUpdateOne {
+	mutation := newNoteMutation(c.config, OpUpdateOne, withNote(_m))
+	return &NoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NoteClient) UpdateOneID(id uuid.UUID) *NoteUpdateOne {
+	mutation := newNoteMutation(c.config, OpUpdateOne, withNoteID(id))
+	return &NoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Note.
+func (c *NoteClient) Delete() *NoteDelete {
+	mutation := newNoteMutation(c.config, OpDelete)
+	return &NoteDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NoteClient) DeleteOne(_m *Note) *NoteDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NoteClient) DeleteOneID(id uuid.UUID) *NoteDeleteOne {
+	builder := c.Delete().Where(note.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NoteDeleteOne{builder}
+}
+
+// Query returns a query builder for Note.
+func (c *NoteClient) Query() *NoteQuery {
+	return &NoteQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNote},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Note entity by its id.
+func (c *NoteClient) Get(ctx context.Context, id uuid.UUID) (*Note, error) {
+	return c.Query().Where(note.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NoteClient) GetX(ctx context.Context, id uuid.UUID) *Note {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryLead queries the lead edge of a Note.
+func (c *NoteClient) QueryLead(_m *Note) *LeadQuery {
+	query := (&LeadClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(note.Table, note.FieldID, id),
+			sqlgraph.To(lead.Table, lead.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, note.LeadTable, note.LeadColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a Note.
+func (c *NoteClient) QueryAuthor(_m *Note) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(note.Table, note.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, note.AuthorTable, note.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *NoteClient) Hooks() []Hook {
+	hooks := c.hooks.Note
+	return append(hooks[:len(hooks):len(hooks)], note.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *NoteClient) Interceptors() []Interceptor {
+	inters := c.inters.Note
+	return append(inters[:len(inters):len(inters)], note.Interceptors[:]...)
+}
+
+func (c *NoteClient) mutate(ctx context.Context, m *NoteMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NoteCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NoteUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NoteUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NoteDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Note mutation op: %q", m.Op())
+	}
+}
+
 // OutboundMessageClient is a client for the OutboundMessage schema.
 type OutboundMessageClient struct {
 	config
@@ -8050,7 +8225,7 @@ type (
 		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
 		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
-		LeadPackage, LeadProduct, OutboundMessage, OutboxEvent, PackagePrice,
+		LeadPackage, LeadProduct, Note, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
 		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
 		Task, Tenant, User, UserSettings, UserThirdPartyID, WebhookAttempt,
@@ -8061,7 +8236,7 @@ type (
 		ConnectionStage, ConnectionThirdPartyID, Contact, CreditAssessment,
 		CustomField, CustomFieldValue, CustomLabel, CustomerThirdPartyID,
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
-		LeadPackage, LeadProduct, OutboundMessage, OutboxEvent, PackagePrice,
+		LeadPackage, LeadProduct, Note, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
 		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
 		Task, Tenant, User, UserSettings, UserThirdPartyID, WebhookAttempt,

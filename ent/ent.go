@@ -34,6 +34,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
@@ -138,6 +139,7 @@ func checkColumn(t, c string) error {
 			lead.Table:                   lead.ValidColumn,
 			leadpackage.Table:            leadpackage.ValidColumn,
 			leadproduct.Table:            leadproduct.ValidColumn,
+			note.Table:                   note.ValidColumn,
 			outboundmessage.Table:        outboundmessage.ValidColumn,
 			outboxevent.Table:            outboxevent.ValidColumn,
 			packageprice.Table:           packageprice.ValidColumn,

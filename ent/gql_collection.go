@@ -30,6 +30,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -4880,6 +4881,187 @@ func newLeadProductPaginateArgs(rv map[string]any) *leadproductPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*LeadProductWhereInput); ok {
 		args.opts = append(args.opts, WithLeadProductFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NoteQuery) CollectFields(ctx context.Context, satisfies ...string) (*NoteQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(note.Columns))
+		selectedFields = []string{note.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "lead":
+			if !registry.CanRead(ctx, lead.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&LeadClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, leadImplementors)...); err != nil {
+				return err
+			}
+			_q.withLead = query
+			if _, ok := fieldSeen[note.FieldLeadID]; !ok {
+				selectedFields = append(selectedFields, note.FieldLeadID)
+				fieldSeen[note.FieldLeadID] = struct{}{}
+			}
+
+		case "author":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[note.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAuthorID)
+				fieldSeen[note.FieldAuthorID] = struct{}{}
+			}
+		case "dateCreated":
+			if _, ok := fieldSeen[note.FieldDateCreated]; !ok {
+				selectedFields = append(selectedFields, note.FieldDateCreated)
+				fieldSeen[note.FieldDateCreated] = struct{}{}
+			}
+		case "dateModified":
+			if _, ok := fieldSeen[note.FieldDateModified]; !ok {
+				selectedFields = append(selectedFields, note.FieldDateModified)
+				fieldSeen[note.FieldDateModified] = struct{}{}
+			}
+		case "isDeleted":
+			if _, ok := fieldSeen[note.FieldIsDeleted]; !ok {
+				selectedFields = append(selectedFields, note.FieldIsDeleted)
+				fieldSeen[note.FieldIsDeleted] = struct{}{}
+			}
+		case "dateDeleted":
+			if _, ok := fieldSeen[note.FieldDateDeleted]; !ok {
+				selectedFields = append(selectedFields, note.FieldDateDeleted)
+				fieldSeen[note.FieldDateDeleted] = struct{}{}
+			}
+		case "dtype":
+			if _, ok := fieldSeen[note.FieldDtype]; !ok {
+				selectedFields = append(selectedFields, note.FieldDtype)
+				fieldSeen[note.FieldDtype] = struct{}{}
+			}
+		case "text":
+			if _, ok := fieldSeen[note.FieldText]; !ok {
+				selectedFields = append(selectedFields, note.FieldText)
+				fieldSeen[note.FieldText] = struct{}{}
+			}
+		case "leadID":
+			if _, ok := fieldSeen[note.FieldLeadID]; !ok {
+				selectedFields = append(selectedFields, note.FieldLeadID)
+				fieldSeen[note.FieldLeadID] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[note.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, note.FieldAuthorID)
+				fieldSeen[note.FieldAuthorID] = struct{}{}
+			}
+		case "id":
+		case "createdBy":
+			if _, ok := fieldSeen[note.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldCreatedByID)
+				fieldSeen[note.FieldCreatedByID] = struct{}{}
+			}
+		case "modifiedBy":
+			if _, ok := fieldSeen[note.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldModifiedByID)
+				fieldSeen[note.FieldModifiedByID] = struct{}{}
+			}
+		case "deletedBy":
+			if _, ok := fieldSeen[note.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldDeletedByID)
+				fieldSeen[note.FieldDeletedByID] = struct{}{}
+			}
+		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotePaginateOption
+}
+
+func newNotePaginateArgs(rv map[string]any) *notePaginateArgs {
+	args := &notePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*NoteOrder:
+			args.opts = append(args.opts, WithNoteOrder(v))
+		case []any:
+			var orders []*NoteOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &NoteOrder{Field: &NoteOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithNoteOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*NoteWhereInput); ok {
+		args.opts = append(args.opts, WithNoteFilter(v.Filter))
 	}
 	return args
 }

@@ -589,6 +589,22 @@ func (_m *LeadProduct) Lead(ctx context.Context) (*Lead, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Note) Lead(ctx context.Context) (*Lead, error) {
+	result, err := _m.Edges.LeadOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Note) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *PackagePrice) Package(ctx context.Context) (*LeadPackage, error) {
 	result, err := _m.Edges.PackageOrErr()
 	if IsNotLoaded(err) {

@@ -27,6 +27,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/permission"
@@ -12709,6 +12710,340 @@ func (i *LeadProductWhereInput) P() (predicate.LeadProduct, error) {
 		return predicates[0], nil
 	default:
 		return leadproduct.And(predicates...), nil
+	}
+}
+
+// NoteWhereInput represents a where input for filtering Note queries.
+type NoteWhereInput struct {
+	Predicates []predicate.Note  `json:"-"`
+	Not        *NoteWhereInput   `json:"not,omitempty"`
+	Or         []*NoteWhereInput `json:"or,omitempty"`
+	And        []*NoteWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *uuid.UUID  `json:"id,omitempty"`
+	IDNEQ   *uuid.UUID  `json:"idNEQ,omitempty"`
+	IDIn    []uuid.UUID `json:"idIn,omitempty"`
+	IDNotIn []uuid.UUID `json:"idNotIn,omitempty"`
+	IDGT    *uuid.UUID  `json:"idGT,omitempty"`
+	IDGTE   *uuid.UUID  `json:"idGTE,omitempty"`
+	IDLT    *uuid.UUID  `json:"idLT,omitempty"`
+	IDLTE   *uuid.UUID  `json:"idLTE,omitempty"`
+
+	// "date_created" field predicates.
+	DateCreated      *time.Time  `json:"dateCreated,omitempty"`
+	DateCreatedNEQ   *time.Time  `json:"dateCreatedNEQ,omitempty"`
+	DateCreatedIn    []time.Time `json:"dateCreatedIn,omitempty"`
+	DateCreatedNotIn []time.Time `json:"dateCreatedNotIn,omitempty"`
+	DateCreatedGT    *time.Time  `json:"dateCreatedGT,omitempty"`
+	DateCreatedGTE   *time.Time  `json:"dateCreatedGTE,omitempty"`
+	DateCreatedLT    *time.Time  `json:"dateCreatedLT,omitempty"`
+	DateCreatedLTE   *time.Time  `json:"dateCreatedLTE,omitempty"`
+
+	// "date_modified" field predicates.
+	DateModified       *time.Time  `json:"dateModified,omitempty"`
+	DateModifiedNEQ    *time.Time  `json:"dateModifiedNEQ,omitempty"`
+	DateModifiedIn     []time.Time `json:"dateModifiedIn,omitempty"`
+	DateModifiedNotIn  []time.Time `json:"dateModifiedNotIn,omitempty"`
+	DateModifiedGT     *time.Time  `json:"dateModifiedGT,omitempty"`
+	DateModifiedGTE    *time.Time  `json:"dateModifiedGTE,omitempty"`
+	DateModifiedLT     *time.Time  `json:"dateModifiedLT,omitempty"`
+	DateModifiedLTE    *time.Time  `json:"dateModifiedLTE,omitempty"`
+	DateModifiedIsNil  bool        `json:"dateModifiedIsNil,omitempty"`
+	DateModifiedNotNil bool        `json:"dateModifiedNotNil,omitempty"`
+
+	// "text" field predicates.
+	Text             *string  `json:"text,omitempty"`
+	TextNEQ          *string  `json:"textNEQ,omitempty"`
+	TextIn           []string `json:"textIn,omitempty"`
+	TextNotIn        []string `json:"textNotIn,omitempty"`
+	TextGT           *string  `json:"textGT,omitempty"`
+	TextGTE          *string  `json:"textGTE,omitempty"`
+	TextLT           *string  `json:"textLT,omitempty"`
+	TextLTE          *string  `json:"textLTE,omitempty"`
+	TextContains     *string  `json:"textContains,omitempty"`
+	TextHasPrefix    *string  `json:"textHasPrefix,omitempty"`
+	TextHasSuffix    *string  `json:"textHasSuffix,omitempty"`
+	TextEqualFold    *string  `json:"textEqualFold,omitempty"`
+	TextContainsFold *string  `json:"textContainsFold,omitempty"`
+
+	// "lead_id" field predicates.
+	LeadID      *uuid.UUID  `json:"leadID,omitempty"`
+	LeadIDNEQ   *uuid.UUID  `json:"leadIDNEQ,omitempty"`
+	LeadIDIn    []uuid.UUID `json:"leadIDIn,omitempty"`
+	LeadIDNotIn []uuid.UUID `json:"leadIDNotIn,omitempty"`
+
+	// "author_id" field predicates.
+	AuthorID      *uuid.UUID  `json:"authorID,omitempty"`
+	AuthorIDNEQ   *uuid.UUID  `json:"authorIDNEQ,omitempty"`
+	AuthorIDIn    []uuid.UUID `json:"authorIDIn,omitempty"`
+	AuthorIDNotIn []uuid.UUID `json:"authorIDNotIn,omitempty"`
+
+	// "lead" edge predicates.
+	HasLead     *bool             `json:"hasLead,omitempty"`
+	HasLeadWith []*LeadWhereInput `json:"hasLeadWith,omitempty"`
+
+	// "author" edge predicates.
+	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
+	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *NoteWhereInput) AddPredicates(predicates ...predicate.Note) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the NoteWhereInput filter on the NoteQuery builder.
+func (i *NoteWhereInput) Filter(q *NoteQuery) (*NoteQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyNoteWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyNoteWhereInput is returned in case the NoteWhereInput is empty.
+var ErrEmptyNoteWhereInput = errors.New("ent: empty predicate NoteWhereInput")
+
+// P returns a predicate for filtering notes.
+// An error is returned if the input is empty or invalid.
+func (i *NoteWhereInput) P() (predicate.Note, error) {
+	var predicates []predicate.Note
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, note.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Note, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, note.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Note, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, note.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, note.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, note.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, note.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, note.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, note.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, note.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, note.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, note.IDLTE(*i.IDLTE))
+	}
+	if i.DateCreated != nil {
+		predicates = append(predicates, note.DateCreatedEQ(*i.DateCreated))
+	}
+	if i.DateCreatedNEQ != nil {
+		predicates = append(predicates, note.DateCreatedNEQ(*i.DateCreatedNEQ))
+	}
+	if len(i.DateCreatedIn) > 0 {
+		predicates = append(predicates, note.DateCreatedIn(i.DateCreatedIn...))
+	}
+	if len(i.DateCreatedNotIn) > 0 {
+		predicates = append(predicates, note.DateCreatedNotIn(i.DateCreatedNotIn...))
+	}
+	if i.DateCreatedGT != nil {
+		predicates = append(predicates, note.DateCreatedGT(*i.DateCreatedGT))
+	}
+	if i.DateCreatedGTE != nil {
+		predicates = append(predicates, note.DateCreatedGTE(*i.DateCreatedGTE))
+	}
+	if i.DateCreatedLT != nil {
+		predicates = append(predicates, note.DateCreatedLT(*i.DateCreatedLT))
+	}
+	if i.DateCreatedLTE != nil {
+		predicates = append(predicates, note.DateCreatedLTE(*i.DateCreatedLTE))
+	}
+	if i.DateModified != nil {
+		predicates = append(predicates, note.DateModifiedEQ(*i.DateModified))
+	}
+	if i.DateModifiedNEQ != nil {
+		predicates = append(predicates, note.DateModifiedNEQ(*i.DateModifiedNEQ))
+	}
+	if len(i.DateModifiedIn) > 0 {
+		predicates = append(predicates, note.DateModifiedIn(i.DateModifiedIn...))
+	}
+	if len(i.DateModifiedNotIn) > 0 {
+		predicates = append(predicates, note.DateModifiedNotIn(i.DateModifiedNotIn...))
+	}
+	if i.DateModifiedGT != nil {
+		predicates = append(predicates, note.DateModifiedGT(*i.DateModifiedGT))
+	}
+	if i.DateModifiedGTE != nil {
+		predicates = append(predicates, note.DateModifiedGTE(*i.DateModifiedGTE))
+	}
+	if i.DateModifiedLT != nil {
+		predicates = append(predicates, note.DateModifiedLT(*i.DateModifiedLT))
+	}
+	if i.DateModifiedLTE != nil {
+		predicates = append(predicates, note.DateModifiedLTE(*i.DateModifiedLTE))
+	}
+	if i.DateModifiedIsNil {
+		predicates = append(predicates, note.DateModifiedIsNil())
+	}
+	if i.DateModifiedNotNil {
+		predicates = append(predicates, note.DateModifiedNotNil())
+	}
+	if i.Text != nil {
+		predicates = append(predicates, note.TextEQ(*i.Text))
+	}
+	if i.TextNEQ != nil {
+		predicates = append(predicates, note.TextNEQ(*i.TextNEQ))
+	}
+	if len(i.TextIn) > 0 {
+		predicates = append(predicates, note.TextIn(i.TextIn...))
+	}
+	if len(i.TextNotIn) > 0 {
+		predicates = append(predicates, note.TextNotIn(i.TextNotIn...))
+	}
+	if i.TextGT != nil {
+		predicates = append(predicates, note.TextGT(*i.TextGT))
+	}
+	if i.TextGTE != nil {
+		predicates = append(predicates, note.TextGTE(*i.TextGTE))
+	}
+	if i.TextLT != nil {
+		predicates = append(predicates, note.TextLT(*i.TextLT))
+	}
+	if i.TextLTE != nil {
+		predicates = append(predicates, note.TextLTE(*i.TextLTE))
+	}
+	if i.TextContains != nil {
+		predicates = append(predicates, note.TextContains(*i.TextContains))
+	}
+	if i.TextHasPrefix != nil {
+		predicates = append(predicates, note.TextHasPrefix(*i.TextHasPrefix))
+	}
+	if i.TextHasSuffix != nil {
+		predicates = append(predicates, note.TextHasSuffix(*i.TextHasSuffix))
+	}
+	if i.TextEqualFold != nil {
+		predicates = append(predicates, note.TextEqualFold(*i.TextEqualFold))
+	}
+	if i.TextContainsFold != nil {
+		predicates = append(predicates, note.TextContainsFold(*i.TextContainsFold))
+	}
+	if i.LeadID != nil {
+		predicates = append(predicates, note.LeadIDEQ(*i.LeadID))
+	}
+	if i.LeadIDNEQ != nil {
+		predicates = append(predicates, note.LeadIDNEQ(*i.LeadIDNEQ))
+	}
+	if len(i.LeadIDIn) > 0 {
+		predicates = append(predicates, note.LeadIDIn(i.LeadIDIn...))
+	}
+	if len(i.LeadIDNotIn) > 0 {
+		predicates = append(predicates, note.LeadIDNotIn(i.LeadIDNotIn...))
+	}
+	if i.AuthorID != nil {
+		predicates = append(predicates, note.AuthorIDEQ(*i.AuthorID))
+	}
+	if i.AuthorIDNEQ != nil {
+		predicates = append(predicates, note.AuthorIDNEQ(*i.AuthorIDNEQ))
+	}
+	if len(i.AuthorIDIn) > 0 {
+		predicates = append(predicates, note.AuthorIDIn(i.AuthorIDIn...))
+	}
+	if len(i.AuthorIDNotIn) > 0 {
+		predicates = append(predicates, note.AuthorIDNotIn(i.AuthorIDNotIn...))
+	}
+
+	if i.HasLead != nil {
+		p := note.HasLead()
+		if !*i.HasLead {
+			p = note.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasLeadWith) > 0 {
+		with := make([]predicate.Lead, 0, len(i.HasLeadWith))
+		for _, w := range i.HasLeadWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasLeadWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, note.HasLeadWith(with...))
+	}
+	if i.HasAuthor != nil {
+		p := note.HasAuthor()
+		if !*i.HasAuthor {
+			p = note.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAuthorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasAuthorWith))
+		for _, w := range i.HasAuthorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAuthorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, note.HasAuthorWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyNoteWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return note.And(predicates...), nil
 	}
 }
 

@@ -58,6 +58,8 @@ type Tx struct {
 	LeadPackage *LeadPackageClient
 	// LeadProduct is the client for interacting with the LeadProduct builders.
 	LeadProduct *LeadProductClient
+	// Note is the client for interacting with the Note builders.
+	Note *NoteClient
 	// OutboundMessage is the client for interacting with the OutboundMessage builders.
 	OutboundMessage *OutboundMessageClient
 	// OutboxEvent is the client for interacting with the OutboxEvent builders.
@@ -255,6 +257,7 @@ func (tx *Tx) init() {
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LeadPackage = NewLeadPackageClient(tx.config)
 	tx.LeadProduct = NewLeadProductClient(tx.config)
+	tx.Note = NewNoteClient(tx.config)
 	tx.OutboundMessage = NewOutboundMessageClient(tx.config)
 	tx.OutboxEvent = NewOutboxEventClient(tx.config)
 	tx.PackagePrice = NewPackagePriceClient(tx.config)

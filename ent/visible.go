@@ -28,6 +28,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
@@ -101,6 +102,8 @@ func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID
 		return c.LeadPackage.Query().Where(leadpackage.IDIn(ids...)).Count(ctx)
 	case leadproduct.Table:
 		return c.LeadProduct.Query().Where(leadproduct.IDIn(ids...)).Count(ctx)
+	case note.Table:
+		return c.Note.Query().Where(note.IDIn(ids...)).Count(ctx)
 	case outboundmessage.Table:
 		return c.OutboundMessage.Query().Where(outboundmessage.IDIn(ids...)).Count(ctx)
 	case outboxevent.Table:

@@ -21,6 +21,7 @@ import (
 	"github.com/conecrm/gateway/ent/followup"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
@@ -155,6 +156,14 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	}
 	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, first, before, last,
 		ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
+}
+
+func (r *queryResolver) Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) (*ent.NoteConnection, error) {
+	if err := crm.RequireRead(ctx, note.Table); err != nil {
+		return nil, err
+	}
+	return r.client.Note.Query().Paginate(ctx, after, first, before, last,
+		ent.WithNoteOrder(orderBy), ent.WithNoteFilter(where.Filter))
 }
 
 func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error) {

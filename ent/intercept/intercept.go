@@ -30,6 +30,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
@@ -705,6 +706,33 @@ func (f TraverseLeadProduct) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.LeadProductQuery", q)
 }
 
+// The NoteFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NoteFunc func(context.Context, *ent.NoteQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NoteFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NoteQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NoteQuery", q)
+}
+
+// The TraverseNote type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNote func(context.Context, *ent.NoteQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNote) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNote) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NoteQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NoteQuery", q)
+}
+
 // The OutboundMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
 type OutboundMessageFunc func(context.Context, *ent.OutboundMessageQuery) (ent.Value, error)
 
@@ -1346,6 +1374,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.LeadPackageQuery, predicate.LeadPackage, leadpackage.OrderOption]{typ: ent.TypeLeadPackage, tq: q}, nil
 	case *ent.LeadProductQuery:
 		return &query[*ent.LeadProductQuery, predicate.LeadProduct, leadproduct.OrderOption]{typ: ent.TypeLeadProduct, tq: q}, nil
+	case *ent.NoteQuery:
+		return &query[*ent.NoteQuery, predicate.Note, note.OrderOption]{typ: ent.TypeNote, tq: q}, nil
 	case *ent.OutboundMessageQuery:
 		return &query[*ent.OutboundMessageQuery, predicate.OutboundMessage, outboundmessage.OrderOption]{typ: ent.TypeOutboundMessage, tq: q}, nil
 	case *ent.OutboxEventQuery:

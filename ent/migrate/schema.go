@@ -1250,6 +1250,54 @@ var (
 			},
 		},
 	}
+	// NotesColumns holds the columns for the "notes" table.
+	NotesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "note"},
+		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "lead_id", Type: field.TypeUUID},
+		{Name: "author_id", Type: field.TypeUUID},
+	}
+	// NotesTable holds the schema information for the "notes" table.
+	NotesTable = &schema.Table{
+		Name:       "notes",
+		Columns:    NotesColumns,
+		PrimaryKey: []*schema.Column{NotesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notes_leads_lead",
+				Columns:    []*schema.Column{NotesColumns[11]},
+				RefColumns: []*schema.Column{LeadsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notes_users_author",
+				Columns:    []*schema.Column{NotesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "note_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{NotesColumns[1], NotesColumns[2]},
+			},
+			{
+				Name:    "note_lead_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{NotesColumns[11], NotesColumns[2]},
+			},
+		},
+	}
 	// OutboundMessagesColumns holds the columns for the "outbound_messages" table.
 	OutboundMessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -2351,6 +2399,7 @@ var (
 		LeadsTable,
 		PackagesTable,
 		LeadProductsTable,
+		NotesTable,
 		OutboundMessagesTable,
 		OutboxEventsTable,
 		PackagePricesTable,
@@ -2485,6 +2534,11 @@ func init() {
 	LeadProductsTable.ForeignKeys[1].RefTable = LeadsTable
 	LeadProductsTable.Annotation = &entsql.Annotation{
 		Table: "lead_products",
+	}
+	NotesTable.ForeignKeys[0].RefTable = LeadsTable
+	NotesTable.ForeignKeys[1].RefTable = UsersTable
+	NotesTable.Annotation = &entsql.Annotation{
+		Table: "notes",
 	}
 	OutboundMessagesTable.Annotation = &entsql.Annotation{
 		Table: "outbound_messages",

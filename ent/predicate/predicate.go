@@ -72,6 +72,9 @@ type LeadPackage func(*sql.Selector)
 // LeadProduct is the predicate function for leadproduct builders.
 type LeadProduct func(*sql.Selector)
 
+// Note is the predicate function for note builders.
+type Note func(*sql.Selector)
+
 // OutboundMessage is the predicate function for outboundmessage builders.
 type OutboundMessage func(*sql.Selector)
 

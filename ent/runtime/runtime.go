@@ -27,6 +27,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/leadproduct"
+	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/packageprice"
@@ -887,6 +888,35 @@ func init() {
 	leadproductDescID := leadproductMixinFields0[0].Descriptor()
 	// leadproduct.DefaultID holds the default value on creation for the id field.
 	leadproduct.DefaultID = leadproductDescID.Default.(func() uuid.UUID)
+	noteMixin := schema.Note{}.Mixin()
+	noteMixinHooks0 := noteMixin[0].Hooks()
+	note.Hooks[0] = noteMixinHooks0[0]
+	noteMixinInters0 := noteMixin[0].Interceptors()
+	note.Interceptors[0] = noteMixinInters0[0]
+	noteMixinFields0 := noteMixin[0].Fields()
+	_ = noteMixinFields0
+	noteFields := schema.Note{}.Fields()
+	_ = noteFields
+	// noteDescDateCreated is the schema descriptor for date_created field.
+	noteDescDateCreated := noteMixinFields0[2].Descriptor()
+	// note.DefaultDateCreated holds the default value on creation for the date_created field.
+	note.DefaultDateCreated = noteDescDateCreated.Default.(func() time.Time)
+	// noteDescIsDeleted is the schema descriptor for is_deleted field.
+	noteDescIsDeleted := noteMixinFields0[6].Descriptor()
+	// note.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	note.DefaultIsDeleted = noteDescIsDeleted.Default.(bool)
+	// noteDescDtype is the schema descriptor for dtype field.
+	noteDescDtype := noteMixinFields0[9].Descriptor()
+	// note.DefaultDtype holds the default value on creation for the dtype field.
+	note.DefaultDtype = noteDescDtype.Default.(string)
+	// noteDescText is the schema descriptor for text field.
+	noteDescText := noteFields[0].Descriptor()
+	// note.TextValidator is a validator for the "text" field. It is called by the builders before save.
+	note.TextValidator = noteDescText.Validators[0].(func(string) error)
+	// noteDescID is the schema descriptor for id field.
+	noteDescID := noteMixinFields0[0].Descriptor()
+	// note.DefaultID holds the default value on creation for the id field.
+	note.DefaultID = noteDescID.Default.(func() uuid.UUID)
 	outboundmessageMixin := schema.OutboundMessage{}.Mixin()
 	outboundmessageMixinHooks0 := outboundmessageMixin[0].Hooks()
 	outboundmessage.Hooks[0] = outboundmessageMixinHooks0[0]

@@ -728,6 +728,7 @@ type ComplexityRoot struct {
 		CreateFollowUp              func(childComplexity int, input model.FollowUpInput) int
 		CreateFranchise             func(childComplexity int, input model.FranchiseInput) int
 		CreateLead                  func(childComplexity int, input model.LeadInput) int
+		CreateNote                  func(childComplexity int, input model.CreateNoteInput) int
 		CreatePipeline              func(childComplexity int, name string, stageIDs []uuid.UUID) int
 		CreateProduct               func(childComplexity int, input model.ProductInput) int
 		CreateProductGroup          func(childComplexity int, input model.ProductGroupInput) int
@@ -751,6 +752,7 @@ type ComplexityRoot struct {
 		DeleteFollowUp              func(childComplexity int, id uuid.UUID) int
 		DeleteFranchise             func(childComplexity int, id uuid.UUID) int
 		DeleteLead                  func(childComplexity int, id uuid.UUID) int
+		DeleteNote                  func(childComplexity int, id uuid.UUID) int
 		DeletePipeline              func(childComplexity int, id uuid.UUID) int
 		DeleteProduct               func(childComplexity int, id uuid.UUID) int
 		DeleteProductGroup          func(childComplexity int, id uuid.UUID) int
@@ -783,6 +785,7 @@ type ComplexityRoot struct {
 		UpdateFollowUp              func(childComplexity int, id uuid.UUID, input model.FollowUpInput) int
 		UpdateFranchise             func(childComplexity int, id uuid.UUID, input model.FranchiseInput) int
 		UpdateLead                  func(childComplexity int, id uuid.UUID, input model.UpdateLeadInput) int
+		UpdateNote                  func(childComplexity int, id uuid.UUID, text string) int
 		UpdateProduct               func(childComplexity int, id uuid.UUID, input model.ProductInput) int
 		UpdateProductGroup          func(childComplexity int, id uuid.UUID, input model.ProductGroupInput) int
 		UpdateRole                  func(childComplexity int, id uuid.UUID, input model.RoleInput) int
@@ -795,6 +798,31 @@ type ComplexityRoot struct {
 		UpdateTenant                func(childComplexity int, input model.UpdateTenantInput) int
 		UpdateUser                  func(childComplexity int, id uuid.UUID, input model.UserInput) int
 		UpdateWebhookEndpoint       func(childComplexity int, id uuid.UUID, input model.UpdateWebhookEndpointInput) int
+	}
+
+	Note struct {
+		Author       func(childComplexity int) int
+		AuthorID     func(childComplexity int) int
+		DateCreated  func(childComplexity int) int
+		DateDeleted  func(childComplexity int) int
+		DateModified func(childComplexity int) int
+		Dtype        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IsDeleted    func(childComplexity int) int
+		Lead         func(childComplexity int) int
+		LeadID       func(childComplexity int) int
+		Text         func(childComplexity int) int
+	}
+
+	NoteConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	NoteEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	OutboundMessage struct {
@@ -1015,6 +1043,7 @@ type ComplexityRoot struct {
 		Leads               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Node                func(childComplexity int, id uuid.UUID) int
 		Nodes               func(childComplexity int, ids []uuid.UUID) int
+		Notes               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) int
 		OutboundMessages    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		PermissionCatalogue func(childComplexity int) int
 		Pipelines           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
@@ -4653,6 +4682,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(model.LeadInput)), true
+	case "Mutation.createNote":
+		if e.ComplexityRoot.Mutation.CreateNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateNote(childComplexity, args["input"].(model.CreateNoteInput)), true
 	case "Mutation.createPipeline":
 		if e.ComplexityRoot.Mutation.CreatePipeline == nil {
 			break
@@ -4906,6 +4946,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteLead(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.deleteNote":
+		if e.ComplexityRoot.Mutation.DeleteNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteNote(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.deletePipeline":
 		if e.ComplexityRoot.Mutation.DeletePipeline == nil {
 			break
@@ -5258,6 +5309,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLead(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateLeadInput)), true
+	case "Mutation.updateNote":
+		if e.ComplexityRoot.Mutation.UpdateNote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateNote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateNote(childComplexity, args["id"].(uuid.UUID), args["text"].(string)), true
 	case "Mutation.updateProduct":
 		if e.ComplexityRoot.Mutation.UpdateProduct == nil {
 			break
@@ -5390,6 +5452,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWebhookEndpoint(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateWebhookEndpointInput)), true
+
+	case "Note.author":
+		if e.ComplexityRoot.Note.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Author(childComplexity), true
+	case "Note.authorID":
+		if e.ComplexityRoot.Note.AuthorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.AuthorID(childComplexity), true
+	case "Note.dateCreated":
+		if e.ComplexityRoot.Note.DateCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.DateCreated(childComplexity), true
+	case "Note.dateDeleted":
+		if e.ComplexityRoot.Note.DateDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.DateDeleted(childComplexity), true
+	case "Note.dateModified":
+		if e.ComplexityRoot.Note.DateModified == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.DateModified(childComplexity), true
+	case "Note.dtype":
+		if e.ComplexityRoot.Note.Dtype == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Dtype(childComplexity), true
+	case "Note.id":
+		if e.ComplexityRoot.Note.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.ID(childComplexity), true
+	case "Note.isDeleted":
+		if e.ComplexityRoot.Note.IsDeleted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.IsDeleted(childComplexity), true
+	case "Note.lead":
+		if e.ComplexityRoot.Note.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Lead(childComplexity), true
+	case "Note.leadID":
+		if e.ComplexityRoot.Note.LeadID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.LeadID(childComplexity), true
+	case "Note.text":
+		if e.ComplexityRoot.Note.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.Text(childComplexity), true
+
+	case "NoteConnection.edges":
+		if e.ComplexityRoot.NoteConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteConnection.Edges(childComplexity), true
+	case "NoteConnection.pageInfo":
+		if e.ComplexityRoot.NoteConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteConnection.PageInfo(childComplexity), true
+	case "NoteConnection.totalCount":
+		if e.ComplexityRoot.NoteConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteConnection.TotalCount(childComplexity), true
+
+	case "NoteEdge.cursor":
+		if e.ComplexityRoot.NoteEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteEdge.Cursor(childComplexity), true
+	case "NoteEdge.node":
+		if e.ComplexityRoot.NoteEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoteEdge.Node(childComplexity), true
 
 	case "OutboundMessage.body":
 		if e.ComplexityRoot.OutboundMessage.Body == nil {
@@ -6453,6 +6614,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]uuid.UUID)), true
+	case "Query.notes":
+		if e.ComplexityRoot.Query.Notes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_notes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Notes(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.NoteOrder), args["where"].(*ent.NoteWhereInput)), true
 	case "Query.outboundMessages":
 		if e.ComplexityRoot.Query.OutboundMessages == nil {
 			break
@@ -8314,6 +8486,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("CopyLeadInput", ec.unmarshalInputCopyLeadInput),
 			graphql.NewInputUnmarshaler("CreateApiKeyInput", ec.unmarshalInputCreateApiKeyInput),
+			graphql.NewInputUnmarshaler("CreateNoteInput", ec.unmarshalInputCreateNoteInput),
 			graphql.NewInputUnmarshaler("CreateWebhookEndpointInput", ec.unmarshalInputCreateWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("CreditAssessmentOrder", ec.unmarshalInputCreditAssessmentOrder),
 			graphql.NewInputUnmarshaler("CreditAssessmentWhereInput", ec.unmarshalInputCreditAssessmentWhereInput),
@@ -8343,6 +8516,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LeadProductOrder", ec.unmarshalInputLeadProductOrder),
 			graphql.NewInputUnmarshaler("LeadProductWhereInput", ec.unmarshalInputLeadProductWhereInput),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
+			graphql.NewInputUnmarshaler("NoteOrder", ec.unmarshalInputNoteOrder),
+			graphql.NewInputUnmarshaler("NoteWhereInput", ec.unmarshalInputNoteWhereInput),
 			graphql.NewInputUnmarshaler("OutboundMessageOrder", ec.unmarshalInputOutboundMessageOrder),
 			graphql.NewInputUnmarshaler("OutboundMessageWhereInput", ec.unmarshalInputOutboundMessageWhereInput),
 			graphql.NewInputUnmarshaler("PackageOrder", ec.unmarshalInputPackageOrder),
@@ -13753,6 +13928,153 @@ interface Node @goModel(model: "github.com/conecrm/gateway/ent.Noder") {
   """
   id: ID!
 }
+type Note implements Node {
+  id: ID!
+  dateCreated: Time!
+  dateModified: Time
+  isDeleted: Boolean!
+  dateDeleted: Time
+  dtype: String!
+  text: String!
+  leadID: ID!
+  authorID: ID!
+  lead: Lead
+  author: User
+}
+"""
+A connection to a list of items.
+"""
+type NoteConnection {
+  """
+  A list of edges.
+  """
+  edges: [NoteEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type NoteEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Note
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Note connections
+"""
+input NoteOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Notes.
+  """
+  field: NoteOrderField!
+}
+"""
+Properties by which Note connections can be ordered.
+"""
+enum NoteOrderField {
+  DATE_CREATED
+  DATE_MODIFIED
+}
+"""
+NoteWhereInput is used for filtering Note objects.
+Input was generated by ent.
+"""
+input NoteWhereInput {
+  not: NoteWhereInput
+  and: [NoteWhereInput!]
+  or: [NoteWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  date_created field predicates
+  """
+  dateCreated: Time
+  dateCreatedNEQ: Time
+  dateCreatedIn: [Time!]
+  dateCreatedNotIn: [Time!]
+  dateCreatedGT: Time
+  dateCreatedGTE: Time
+  dateCreatedLT: Time
+  dateCreatedLTE: Time
+  """
+  date_modified field predicates
+  """
+  dateModified: Time
+  dateModifiedNEQ: Time
+  dateModifiedIn: [Time!]
+  dateModifiedNotIn: [Time!]
+  dateModifiedGT: Time
+  dateModifiedGTE: Time
+  dateModifiedLT: Time
+  dateModifiedLTE: Time
+  dateModifiedIsNil: Boolean
+  dateModifiedNotNil: Boolean
+  """
+  text field predicates
+  """
+  text: String
+  textNEQ: String
+  textIn: [String!]
+  textNotIn: [String!]
+  textGT: String
+  textGTE: String
+  textLT: String
+  textLTE: String
+  textContains: String
+  textHasPrefix: String
+  textHasSuffix: String
+  textEqualFold: String
+  textContainsFold: String
+  """
+  lead_id field predicates
+  """
+  leadID: ID
+  leadIDNEQ: ID
+  leadIDIn: [ID!]
+  leadIDNotIn: [ID!]
+  """
+  author_id field predicates
+  """
+  authorID: ID
+  authorIDNEQ: ID
+  authorIDIn: [ID!]
+  authorIDNotIn: [ID!]
+  """
+  lead edge predicates
+  """
+  hasLead: Boolean
+  hasLeadWith: [LeadWhereInput!]
+  """
+  author edge predicates
+  """
+  hasAuthor: Boolean
+  hasAuthorWith: [UserWhereInput!]
+}
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
 """
@@ -15597,6 +15919,37 @@ type Query {
     """
     savedFilter: ID
   ): LeadConnection
+  notes(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Notes returned from the connection.
+    """
+    orderBy: [NoteOrder!]
+
+    """
+    Filtering options for Notes returned from the connection.
+    """
+    where: NoteWhereInput
+  ): NoteConnection
   pipelines(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -18747,6 +19100,25 @@ type Mutation {
   deleteSavedFilter(id: ID!): ID!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/notes.graphqls", Input: `# Hand-written: the writes of a lead's notes. The Note type and the notes
+# root list are generated from ent/schema/note.go. Reading needs
+# note.read; writing note.write, and a USER changes only their own notes
+# (MANAGER and ADMIN any).
+
+input CreateNoteInput {
+  leadID: ID!
+  "Free text, at most 10,000 characters."
+  text: String!
+}
+
+extend type Mutation {
+  "Writes a note on a lead; the viewer is its author."
+  createNote(input: CreateNoteInput!): Note!
+  "Replaces a note's text."
+  updateNote(id: ID!, text: String!): Note!
+  deleteNote(id: ID!): ID!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/scalars.graphqls", Input: `# Hand-written: the scalars the generated schema uses. They are declared
 # here rather than by entgql, whose own declaration of them flips on and off
 # from one generation to the next (it takes its previous output for another
@@ -20321,6 +20693,56 @@ func (ec *executionContext) childFields_LeadProduct(ctx context.Context, field g
 		return ec.fieldContext_LeadProduct_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeadProduct", field.Name)
+}
+
+func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Note_id(ctx, field)
+	case "dateCreated":
+		return ec.fieldContext_Note_dateCreated(ctx, field)
+	case "dateModified":
+		return ec.fieldContext_Note_dateModified(ctx, field)
+	case "isDeleted":
+		return ec.fieldContext_Note_isDeleted(ctx, field)
+	case "dateDeleted":
+		return ec.fieldContext_Note_dateDeleted(ctx, field)
+	case "dtype":
+		return ec.fieldContext_Note_dtype(ctx, field)
+	case "text":
+		return ec.fieldContext_Note_text(ctx, field)
+	case "leadID":
+		return ec.fieldContext_Note_leadID(ctx, field)
+	case "authorID":
+		return ec.fieldContext_Note_authorID(ctx, field)
+	case "lead":
+		return ec.fieldContext_Note_lead(ctx, field)
+	case "author":
+		return ec.fieldContext_Note_author(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Note", field.Name)
+}
+
+func (ec *executionContext) childFields_NoteConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_NoteConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NoteConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NoteConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoteConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_NoteEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_NoteEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_NoteEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoteEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_OutboundMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

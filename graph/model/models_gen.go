@@ -147,6 +147,12 @@ type CreateAPIKeyPayload struct {
 	Secret string `json:"secret"`
 }
 
+type CreateNoteInput struct {
+	LeadID uuid.UUID `json:"leadID"`
+	// Free text, at most 10,000 characters.
+	Text string `json:"text"`
+}
+
 type CreateWebhookEndpointInput struct {
 	// An absolute http or https URL; internal addresses are refused when delivering unless allowed by CONECRM_OUTBOUND_ALLOW.
 	URL string `json:"url"`

@@ -307,4 +307,5 @@ func (f *tenantFixture) rowOfEveryType() {
 	hook := f.newWebhook()
 	f.must(db.WebhookAttempt.Create().SetTenantID(f.id).SetEndpointID(hook).SetEventID(uuid.New()).SetTopic("lead.created").
 		SetAttempt(1).SetSucceeded(true).SetStatusCode(200).SetDurationMs(3).Exec(ctx))
+	f.newNote(f.user)
 }

@@ -41,6 +41,8 @@ const (
 	PermProductManage     = "product.manage"
 	PermAPIKeyManage      = registry.PermAPIKeyManage
 	PermWebhookManage     = registry.PermWebhookManage
+	PermNoteRead          = registry.PermNoteRead
+	PermNoteWrite         = "note.write"
 )
 
 // Catalogue describes every permission; it is seeded and documented.
@@ -80,6 +82,8 @@ var Catalogue = []struct{ Name, Description string }{
 	{PermProductManage, "Create, update, deactivate and delete products and product groups"},
 	{PermAPIKeyManage, "List, create and revoke API keys of the tenant's users"},
 	{PermWebhookManage, "Create, update and delete webhook endpoints; read their delivery attempts"},
+	{PermNoteRead, "List and view the notes on leads"},
+	{PermNoteWrite, "Write notes on leads; edit and delete one's own (any note for MANAGER)"},
 }
 
 // DefaultRoles are the roles each new tenant gets, by the user type they are
@@ -92,13 +96,14 @@ var DefaultRoles = map[string][]string{
 		PermTaskDelete, PermEventRead, PermEventWrite, PermEventDelete, PermStageRead, PermStageManage, PermAutomationRead,
 		PermAutomationManage, PermCustomFieldRead, PermCustomFieldManage, PermCustomLabelRead,
 		PermCustomLabelManage, PermSavedFilterRead, PermSavedFilterWrite, PermProductRead,
-		PermUserRead, PermSettingsRead,
+		PermUserRead, PermSettingsRead, PermNoteRead, PermNoteWrite,
 	},
 	"User": {
 		PermAccountRead, PermAccountWrite, PermContactRead, PermContactWrite, PermLeadRead,
 		PermLeadCreate, PermLeadCopy, PermTaskRead, PermTaskWrite, PermTaskDelete, PermEventRead,
 		PermEventWrite, PermEventDelete, PermStageRead, PermAutomationRead, PermCustomFieldRead, PermCustomLabelRead,
 		PermSavedFilterRead, PermSavedFilterWrite, PermProductRead, PermUserRead, PermSettingsRead,
+		PermNoteRead, PermNoteWrite,
 	},
 }
 

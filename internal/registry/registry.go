@@ -40,6 +40,7 @@ const (
 	// administration, not data other roles read.
 	PermAPIKeyManage  = "api_key.manage"
 	PermWebhookManage = "webhook.manage"
+	PermNoteRead      = "note.read"
 )
 
 // Entity describes one ent entity.
@@ -139,6 +140,8 @@ var Entities = []Entity{
 	// administrators' only; the GraphQL type is hand-written (no root
 	// connection, no node).
 	{Type: "APIKey", GraphQL: "ApiKey", Code: 42, Table: "api_keys", Read: PermAPIKeyManage},
+	// A lead's notes: free text by a user.
+	{Type: "Note", Code: 45, Table: "notes", Read: PermNoteRead, Root: "notes", REST: "/api/note"},
 	// The tenant is no tenant's row; node(id) of one's own tenant is
 	// checked by internal/crm.
 	{Type: "Tenant", Code: 1, Table: "tenants"},

@@ -41,6 +41,7 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 		s.savedFilterRoutes,
 		s.apiKeyRoutes,
 		s.webhookRoutes,
+		s.noteRoutes,
 	} {
 		register(mux)
 	}

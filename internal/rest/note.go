@@ -1,0 +1,108 @@
+package rest
+
+import (
+	"net/http"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/crm"
+)
+
+func (s *Server) noteRoutes(mux *http.ServeMux) {
+	mux.Handle("GET /api/note", s.handle(PlainErrors, s.listNotes))
+	mux.Handle("POST /api/note", s.handle(PlainErrors, s.createNote))
+	mux.Handle("PATCH /api/note/{id}", s.handle(PlainErrors, s.updateNote))
+	mux.Handle("DELETE /api/note/{id}", s.handle(PlainErrors, s.deleteNote))
+}
+
+// Note is a note on a lead; lead and author are references.
+type Note struct {
+	BaseRecord
+	Lead   IDRef  `json:"lead"`
+	Author IDRef  `json:"author"`
+	Text   string `json:"text"`
+}
+
+func noteOf(n *ent.Note) Note {
+	return Note{
+		BaseRecord: baseRecord(audit{n.ID, n.DateCreated, n.CreatedByID, n.DateModified, n.ModifiedByID,
+			n.IsDeleted, n.DateDeleted, n.DeletedByID, n.Dtype}),
+		Lead: IDRef{ID: n.LeadID}, Author: IDRef{ID: n.AuthorID}, Text: n.Text,
+	}
+}
+
+// noteBody is the create and update body; the lead is fixed once written.
+type noteBody struct {
+	Lead *Ref   `json:"lead"`
+	Text string `json:"text"`
+}
+
+// listNotes answers GET /api/note?lead={id}: the lead's notes, newest first.
+func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
+	lead, err := optionalID(r.URL.Query(), "lead")
+	if err != nil {
+		return err
+	}
+	if lead == nil {
+		return crm.FieldError("lead", "is required")
+	}
+	notes, err := s.svc.LeadNotes(r.Context(), *lead)
+	if err != nil {
+		return err
+	}
+	out := make([]Note, len(notes))
+	for i, n := range notes {
+		out[i] = noteOf(n)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
+	var in noteBody
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	lead, err := parseRef("lead", in.Lead)
+	if err != nil {
+		return err
+	}
+	if lead == nil {
+		return crm.FieldError("lead", "is required")
+	}
+	n, err := s.svc.CreateNote(r.Context(), *lead, in.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noteOf(n))
+	return nil
+}
+
+func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in noteBody
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	n, err := s.svc.UpdateNote(r.Context(), id, in.Text)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, noteOf(n))
+	return nil
+}
+
+func (s *Server) deleteNote(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeleteNote(r.Context(), id); err != nil {
+		return err
+	}
+	// As the other deletes: the body of a success is JSON null.
+	writeJSON(w, http.StatusOK, nil)
+	return nil
+}
