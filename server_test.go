@@ -384,3 +384,16 @@ func TestTenantCountryAndPhoneKeyBackfillAtStart(t *testing.T) {
 		})
 	}
 }
+
+// The root is the command: server.go and this test. Wiring belongs to
+// internal/app (app.Routes), cross-transport suites to internal/app's
+// tests, so a new file here means something went to the wrong place.
+func TestTheRootHoldsOnlyTheCommand(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(files, []string{"server.go", "server_test.go"}) {
+		t.Fatalf("Go files in the root: %v; want server.go and server_test.go (cross-transport tests go to internal/app)", files)
+	}
+}
