@@ -136,6 +136,13 @@ func TestSubscriptionsOverServerSentEvents(t *testing.T) {
 		if _, data, err := q.next(5 * time.Second); err != nil || !strings.Contains(data, "subscriptions only") {
 			t.Fatalf("query over a stream: %s %v", data, err)
 		}
+		// Its end frees the manager's one connection slot for the stream below
+		// (the slot is released when the server's handler returns).
+		for {
+			if _, _, err := q.next(5 * time.Second); err != nil {
+				break
+			}
+		}
 		// A bad token is refused; an expiring one ends the stream.
 		if _, status, _ := in.sse(t, "not-a-token", recordSub); status != http.StatusUnauthorized {
 			t.Fatalf("bad token: %d", status)
