@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -214,10 +215,11 @@ func (b *Bus) replay() {
 	defer cancel()
 	ctx = registry.Unchecked(tenancy.Bypass(ctx))
 	// Ids are UUIDv7: time-ordered, so the primary key finds the rows
-	// written since then.
+	// written since then, newest first (those are kept when there are too
+	// many); they are pushed oldest first.
 	rows, err := b.db.OutboxEvent.Query().
 		Where(func(s *entsql.Selector) { s.Where(entsql.GTE(s.C(outboxevent.FieldID), idAt(since))) }).
-		Order(outboxevent.ByID()).Limit(b.replayMax + 1).All(ctx)
+		Order(outboxevent.ByID(entsql.OrderDesc())).Limit(b.replayMax + 1).All(ctx)
 	if err != nil {
 		b.log.Error("live: listener reconnected; cannot read the changes of the gap, they are not pushed", "since", since, "err", err)
 		return
@@ -225,8 +227,9 @@ func (b *Bus) replay() {
 	if len(rows) > b.replayMax {
 		b.log.Warn("live: listener reconnected; more changes in the gap than CONECRM_SUBSCRIPTION_REPLAY_MAX, the newest are pushed",
 			"max", b.replayMax)
-		rows = rows[len(rows)-b.replayMax:]
+		rows = rows[:b.replayMax]
 	}
+	slices.Reverse(rows)
 	published, dup := 0, 0
 	for _, r := range rows {
 		note := Note{Event: r.ID, Tenant: r.TenantID, Topic: r.Topic, Record: r.SubjectID}

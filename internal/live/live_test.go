@@ -76,6 +76,7 @@ func startApp(t *testing.T, db *store.DB, url string, limits graph.SubscriptionL
 	t.Helper()
 	svc := crm.NewService(db.Client)
 	bus := live.New(db, url, svc, limits.Buffer, quiet)
+	bus.SetReplay(limits.ReplayWindow, limits.ReplayMax)
 	if err := bus.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
