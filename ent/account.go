@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -81,6 +82,12 @@ type Account struct {
 
 // AccountEdges holds the relations/edges for other nodes in the graph.
 type AccountEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// PrimaryContact holds the value of the primary_contact edge.
 	PrimaryContact *Contact `json:"primary_contact,omitempty"`
 	// Contacts holds the value of the contacts edge.
@@ -91,13 +98,46 @@ type AccountEdges struct {
 	ThirdPartyIds []*CustomerThirdPartyID `json:"third_party_ids,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [7]map[string]int
 
 	namedContacts      map[string][]*Contact
 	namedLeads         map[string][]*Lead
 	namedThirdPartyIds map[string][]*CustomerThirdPartyID
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AccountEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AccountEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AccountEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // PrimaryContactOrErr returns the PrimaryContact value or an error if the edge
@@ -105,7 +145,7 @@ type AccountEdges struct {
 func (e AccountEdges) PrimaryContactOrErr() (*Contact, error) {
 	if e.PrimaryContact != nil {
 		return e.PrimaryContact, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: contact.Label}
 	}
 	return nil, &NotLoadedError{edge: "primary_contact"}
@@ -114,7 +154,7 @@ func (e AccountEdges) PrimaryContactOrErr() (*Contact, error) {
 // ContactsOrErr returns the Contacts value or an error if the edge
 // was not loaded in eager-loading.
 func (e AccountEdges) ContactsOrErr() ([]*Contact, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Contacts, nil
 	}
 	return nil, &NotLoadedError{edge: "contacts"}
@@ -123,7 +163,7 @@ func (e AccountEdges) ContactsOrErr() ([]*Contact, error) {
 // LeadsOrErr returns the Leads value or an error if the edge
 // was not loaded in eager-loading.
 func (e AccountEdges) LeadsOrErr() ([]*Lead, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Leads, nil
 	}
 	return nil, &NotLoadedError{edge: "leads"}
@@ -132,7 +172,7 @@ func (e AccountEdges) LeadsOrErr() ([]*Lead, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e AccountEdges) ThirdPartyIdsOrErr() ([]*CustomerThirdPartyID, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[6] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -365,6 +405,21 @@ func (_m *Account) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Account) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Account entity.
+func (_m *Account) QueryCreatedBy() *UserQuery {
+	return NewAccountClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Account entity.
+func (_m *Account) QueryModifiedBy() *UserQuery {
+	return NewAccountClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Account entity.
+func (_m *Account) QueryDeletedBy() *UserQuery {
+	return NewAccountClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryPrimaryContact queries the "primary_contact" edge of the Account entity.

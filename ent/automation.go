@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -60,6 +61,12 @@ type Automation struct {
 
 // AutomationEdges holds the relations/edges for other nodes in the graph.
 type AutomationEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Franchise holds the value of the franchise edge.
 	Franchise *Franchise `json:"franchise,omitempty"`
 	// Delayed holds the value of the delayed edge.
@@ -68,12 +75,45 @@ type AutomationEdges struct {
 	Runs []*AutomationRun `json:"runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
 
 	namedDelayed map[string][]*DelayedAutomation
 	namedRuns    map[string][]*AutomationRun
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // FranchiseOrErr returns the Franchise value or an error if the edge
@@ -81,7 +121,7 @@ type AutomationEdges struct {
 func (e AutomationEdges) FranchiseOrErr() (*Franchise, error) {
 	if e.Franchise != nil {
 		return e.Franchise, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: franchise.Label}
 	}
 	return nil, &NotLoadedError{edge: "franchise"}
@@ -90,7 +130,7 @@ func (e AutomationEdges) FranchiseOrErr() (*Franchise, error) {
 // DelayedOrErr returns the Delayed value or an error if the edge
 // was not loaded in eager-loading.
 func (e AutomationEdges) DelayedOrErr() ([]*DelayedAutomation, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Delayed, nil
 	}
 	return nil, &NotLoadedError{edge: "delayed"}
@@ -99,7 +139,7 @@ func (e AutomationEdges) DelayedOrErr() ([]*DelayedAutomation, error) {
 // RunsOrErr returns the Runs value or an error if the edge
 // was not loaded in eager-loading.
 func (e AutomationEdges) RunsOrErr() ([]*AutomationRun, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Runs, nil
 	}
 	return nil, &NotLoadedError{edge: "runs"}
@@ -262,6 +302,21 @@ func (_m *Automation) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Automation) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Automation entity.
+func (_m *Automation) QueryCreatedBy() *UserQuery {
+	return NewAutomationClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Automation entity.
+func (_m *Automation) QueryModifiedBy() *UserQuery {
+	return NewAutomationClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Automation entity.
+func (_m *Automation) QueryDeletedBy() *UserQuery {
+	return NewAutomationClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryFranchise queries the "franchise" edge of the Automation entity.

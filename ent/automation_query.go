@@ -18,19 +18,23 @@ import (
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // AutomationQuery is the builder for querying Automation entities.
 type AutomationQuery struct {
 	config
-	ctx           *QueryContext
-	order         []automation.OrderOption
-	inters        []Interceptor
-	predicates    []predicate.Automation
-	withFranchise *FranchiseQuery
-	withDelayed   *DelayedAutomationQuery
-	withRuns      *AutomationRunQuery
+	ctx            *QueryContext
+	order          []automation.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.Automation
+	withCreatedBy  *UserQuery
+	withModifiedBy *UserQuery
+	withDeletedBy  *UserQuery
+	withFranchise  *FranchiseQuery
+	withDelayed    *DelayedAutomationQuery
+	withRuns       *AutomationRunQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited     bool
 	loadTotal        []func(context.Context, []*Automation) error
@@ -71,6 +75,72 @@ func (_q *AutomationQuery) Unique(unique bool) *AutomationQuery {
 func (_q *AutomationQuery) Order(o ...automation.OrderOption) *AutomationQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *AutomationQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.CreatedByTable, automation.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *AutomationQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.ModifiedByTable, automation.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *AutomationQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.DeletedByTable, automation.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryFranchise chains the current query on the "franchise" edge.
@@ -326,19 +396,55 @@ func (_q *AutomationQuery) Clone() *AutomationQuery {
 		return nil
 	}
 	return &AutomationQuery{
-		config:        _q.config,
-		ctx:           _q.ctx.Clone(),
-		order:         append([]automation.OrderOption{}, _q.order...),
-		inters:        append([]Interceptor{}, _q.inters...),
-		predicates:    append([]predicate.Automation{}, _q.predicates...),
-		withFranchise: _q.withFranchise.Clone(),
-		withDelayed:   _q.withDelayed.Clone(),
-		withRuns:      _q.withRuns.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]automation.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.Automation{}, _q.predicates...),
+		withCreatedBy:  _q.withCreatedBy.Clone(),
+		withModifiedBy: _q.withModifiedBy.Clone(),
+		withDeletedBy:  _q.withDeletedBy.Clone(),
+		withFranchise:  _q.withFranchise.Clone(),
+		withDelayed:    _q.withDelayed.Clone(),
+		withRuns:       _q.withRuns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AutomationQuery) WithCreatedBy(opts ...func(*UserQuery)) *AutomationQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AutomationQuery) WithModifiedBy(opts ...func(*UserQuery)) *AutomationQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AutomationQuery) WithDeletedBy(opts ...func(*UserQuery)) *AutomationQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithFranchise tells the query-builder to eager-load the nodes that are connected to
@@ -452,7 +558,10 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Automation{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [6]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withFranchise != nil,
 			_q.withDelayed != nil,
 			_q.withRuns != nil,
@@ -484,6 +593,24 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *Automation, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *Automation, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *Automation, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withFranchise; query != nil {
 		if err := _q.loadFranchise(ctx, query, nodes, nil,
@@ -527,6 +654,102 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	return nodes, nil
 }
 
+func (_q *AutomationQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*Automation, init func(*Automation), assign func(*Automation, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Automation)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *AutomationQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*Automation, init func(*Automation), assign func(*Automation, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Automation)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *AutomationQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*Automation, init func(*Automation), assign func(*Automation, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Automation)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *AutomationQuery) loadFranchise(ctx context.Context, query *FranchiseQuery, nodes []*Automation, init func(*Automation), assign func(*Automation, *Franchise)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*Automation)
@@ -653,6 +876,15 @@ func (_q *AutomationQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != automation.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(automation.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(automation.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(automation.FieldDeletedByID)
 		}
 		if _q.withFranchise != nil {
 			_spec.Node.AddColumnOnce(automation.FieldFranchiseID)

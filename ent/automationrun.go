@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -66,6 +67,12 @@ type AutomationRun struct {
 
 // AutomationRunEdges holds the relations/edges for other nodes in the graph.
 type AutomationRunEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Automation holds the value of the automation edge.
 	Automation *Automation `json:"automation,omitempty"`
 	// Lead holds the value of the lead edge.
@@ -74,11 +81,44 @@ type AutomationRunEdges struct {
 	Steps []*AutomationRunStep `json:"steps,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
 
 	namedSteps map[string][]*AutomationRunStep
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // AutomationOrErr returns the Automation value or an error if the edge
@@ -86,7 +126,7 @@ type AutomationRunEdges struct {
 func (e AutomationRunEdges) AutomationOrErr() (*Automation, error) {
 	if e.Automation != nil {
 		return e.Automation, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: automation.Label}
 	}
 	return nil, &NotLoadedError{edge: "automation"}
@@ -97,7 +137,7 @@ func (e AutomationRunEdges) AutomationOrErr() (*Automation, error) {
 func (e AutomationRunEdges) LeadOrErr() (*Lead, error) {
 	if e.Lead != nil {
 		return e.Lead, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: lead.Label}
 	}
 	return nil, &NotLoadedError{edge: "lead"}
@@ -106,7 +146,7 @@ func (e AutomationRunEdges) LeadOrErr() (*Lead, error) {
 // StepsOrErr returns the Steps value or an error if the edge
 // was not loaded in eager-loading.
 func (e AutomationRunEdges) StepsOrErr() ([]*AutomationRunStep, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Steps, nil
 	}
 	return nil, &NotLoadedError{edge: "steps"}
@@ -283,6 +323,21 @@ func (_m *AutomationRun) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *AutomationRun) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the AutomationRun entity.
+func (_m *AutomationRun) QueryCreatedBy() *UserQuery {
+	return NewAutomationRunClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the AutomationRun entity.
+func (_m *AutomationRun) QueryModifiedBy() *UserQuery {
+	return NewAutomationRunClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the AutomationRun entity.
+func (_m *AutomationRun) QueryDeletedBy() *UserQuery {
+	return NewAutomationRunClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryAutomation queries the "automation" edge of the AutomationRun entity.

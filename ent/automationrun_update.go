@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -292,6 +293,16 @@ func (_u *AutomationRunUpdate) ClearFinishedAt() *AutomationRunUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *AutomationRunUpdate) SetModifiedBy(v *User) *AutomationRunUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *AutomationRunUpdate) SetDeletedBy(v *User) *AutomationRunUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *AutomationRunUpdate) SetAutomation(v *Automation) *AutomationRunUpdate {
 	return _u.SetAutomationID(v.ID)
@@ -320,6 +331,18 @@ func (_u *AutomationRunUpdate) AddSteps(v ...*AutomationRunStep) *AutomationRunU
 // Mutation returns the AutomationRunMutation object of the builder.
 func (_u *AutomationRunUpdate) Mutation() *AutomationRunMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *AutomationRunUpdate) ClearModifiedBy() *AutomationRunUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *AutomationRunUpdate) ClearDeletedBy() *AutomationRunUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAutomation clears the "automation" edge to the Automation entity.
@@ -413,20 +436,11 @@ func (_u *AutomationRunUpdate) sqlSave(ctx context.Context) (_node int, err erro
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(automationrun.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(automationrun.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(automationrun.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(automationrun.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(automationrun.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(automationrun.FieldIsDeleted, field.TypeBool, value)
@@ -436,12 +450,6 @@ func (_u *AutomationRunUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(automationrun.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(automationrun.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(automationrun.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.EventID(); ok {
 		_spec.SetField(automationrun.FieldEventID, field.TypeUUID, value)
@@ -475,6 +483,64 @@ func (_u *AutomationRunUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.FinishedAtCleared() {
 		_spec.ClearField(automationrun.FieldFinishedAt, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.ModifiedByTable,
+			Columns: []string{automationrun.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.ModifiedByTable,
+			Columns: []string{automationrun.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.DeletedByTable,
+			Columns: []string{automationrun.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.DeletedByTable,
+			Columns: []string{automationrun.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -860,6 +926,16 @@ func (_u *AutomationRunUpdateOne) ClearFinishedAt() *AutomationRunUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *AutomationRunUpdateOne) SetModifiedBy(v *User) *AutomationRunUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *AutomationRunUpdateOne) SetDeletedBy(v *User) *AutomationRunUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *AutomationRunUpdateOne) SetAutomation(v *Automation) *AutomationRunUpdateOne {
 	return _u.SetAutomationID(v.ID)
@@ -888,6 +964,18 @@ func (_u *AutomationRunUpdateOne) AddSteps(v ...*AutomationRunStep) *AutomationR
 // Mutation returns the AutomationRunMutation object of the builder.
 func (_u *AutomationRunUpdateOne) Mutation() *AutomationRunMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *AutomationRunUpdateOne) ClearModifiedBy() *AutomationRunUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *AutomationRunUpdateOne) ClearDeletedBy() *AutomationRunUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAutomation clears the "automation" edge to the Automation entity.
@@ -1011,20 +1099,11 @@ func (_u *AutomationRunUpdateOne) sqlSave(ctx context.Context) (_node *Automatio
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(automationrun.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(automationrun.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(automationrun.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(automationrun.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(automationrun.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(automationrun.FieldIsDeleted, field.TypeBool, value)
@@ -1034,12 +1113,6 @@ func (_u *AutomationRunUpdateOne) sqlSave(ctx context.Context) (_node *Automatio
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(automationrun.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(automationrun.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(automationrun.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.EventID(); ok {
 		_spec.SetField(automationrun.FieldEventID, field.TypeUUID, value)
@@ -1073,6 +1146,64 @@ func (_u *AutomationRunUpdateOne) sqlSave(ctx context.Context) (_node *Automatio
 	}
 	if _u.mutation.FinishedAtCleared() {
 		_spec.ClearField(automationrun.FieldFinishedAt, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.ModifiedByTable,
+			Columns: []string{automationrun.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.ModifiedByTable,
+			Columns: []string{automationrun.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.DeletedByTable,
+			Columns: []string{automationrun.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.DeletedByTable,
+			Columns: []string{automationrun.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{

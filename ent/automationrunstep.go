@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/automationrunstep"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -61,13 +62,52 @@ type AutomationRunStep struct {
 
 // AutomationRunStepEdges holds the relations/edges for other nodes in the graph.
 type AutomationRunStepEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Run holds the value of the run edge.
 	Run *AutomationRun `json:"run,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunStepEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunStepEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AutomationRunStepEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // RunOrErr returns the Run value or an error if the edge
@@ -75,7 +115,7 @@ type AutomationRunStepEdges struct {
 func (e AutomationRunStepEdges) RunOrErr() (*AutomationRun, error) {
 	if e.Run != nil {
 		return e.Run, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: automationrun.Label}
 	}
 	return nil, &NotLoadedError{edge: "run"}
@@ -238,6 +278,21 @@ func (_m *AutomationRunStep) assignValues(columns []string, values []any) error 
 // This includes values selected through modifiers, order, etc.
 func (_m *AutomationRunStep) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the AutomationRunStep entity.
+func (_m *AutomationRunStep) QueryCreatedBy() *UserQuery {
+	return NewAutomationRunStepClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the AutomationRunStep entity.
+func (_m *AutomationRunStep) QueryModifiedBy() *UserQuery {
+	return NewAutomationRunStepClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the AutomationRunStep entity.
+func (_m *AutomationRunStep) QueryDeletedBy() *UserQuery {
+	return NewAutomationRunStepClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryRun queries the "run" edge of the AutomationRunStep entity.

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/automationrunstep"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -229,6 +230,21 @@ func (_c *AutomationRunStepCreate) SetNillableID(v *uuid.UUID) *AutomationRunSte
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *AutomationRunStepCreate) SetCreatedBy(v *User) *AutomationRunStepCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *AutomationRunStepCreate) SetModifiedBy(v *User) *AutomationRunStepCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *AutomationRunStepCreate) SetDeletedBy(v *User) *AutomationRunStepCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetRun sets the "run" edge to the AutomationRun entity.
 func (_c *AutomationRunStepCreate) SetRun(v *AutomationRun) *AutomationRunStepCreate {
 	return _c.SetRunID(v.ID)
@@ -391,17 +407,9 @@ func (_c *AutomationRunStepCreate) createSpec() (*AutomationRunStep, *sqlgraph.C
 		_spec.SetField(automationrunstep.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(automationrunstep.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(automationrunstep.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(automationrunstep.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(automationrunstep.FieldIsDeleted, field.TypeBool, value)
@@ -410,10 +418,6 @@ func (_c *AutomationRunStepCreate) createSpec() (*AutomationRunStep, *sqlgraph.C
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(automationrunstep.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(automationrunstep.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(automationrunstep.FieldDtype, field.TypeString, value)
@@ -446,6 +450,57 @@ func (_c *AutomationRunStepCreate) createSpec() (*AutomationRunStep, *sqlgraph.C
 	if value, ok := _c.mutation.WaitUntil(); ok {
 		_spec.SetField(automationrunstep.FieldWaitUntil, field.TypeTime, value)
 		_node.WaitUntil = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.CreatedByTable,
+			Columns: []string{automationrunstep.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.ModifiedByTable,
+			Columns: []string{automationrunstep.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.DeletedByTable,
+			Columns: []string{automationrunstep.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.RunIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

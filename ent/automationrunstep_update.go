@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/automationrunstep"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -250,6 +251,16 @@ func (_u *AutomationRunStepUpdate) ClearWaitUntil() *AutomationRunStepUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *AutomationRunStepUpdate) SetModifiedBy(v *User) *AutomationRunStepUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *AutomationRunStepUpdate) SetDeletedBy(v *User) *AutomationRunStepUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetRun sets the "run" edge to the AutomationRun entity.
 func (_u *AutomationRunStepUpdate) SetRun(v *AutomationRun) *AutomationRunStepUpdate {
 	return _u.SetRunID(v.ID)
@@ -258,6 +269,18 @@ func (_u *AutomationRunStepUpdate) SetRun(v *AutomationRun) *AutomationRunStepUp
 // Mutation returns the AutomationRunStepMutation object of the builder.
 func (_u *AutomationRunStepUpdate) Mutation() *AutomationRunStepMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *AutomationRunStepUpdate) ClearModifiedBy() *AutomationRunStepUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *AutomationRunStepUpdate) ClearDeletedBy() *AutomationRunStepUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearRun clears the "run" edge to the AutomationRun entity.
@@ -324,20 +347,11 @@ func (_u *AutomationRunStepUpdate) sqlSave(ctx context.Context) (_node int, err 
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(automationrunstep.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(automationrunstep.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(automationrunstep.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(automationrunstep.FieldIsDeleted, field.TypeBool, value)
@@ -347,12 +361,6 @@ func (_u *AutomationRunStepUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(automationrunstep.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(automationrunstep.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(automationrunstep.FieldPosition, field.TypeInt, value)
@@ -380,6 +388,64 @@ func (_u *AutomationRunStepUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.WaitUntilCleared() {
 		_spec.ClearField(automationrunstep.FieldWaitUntil, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.ModifiedByTable,
+			Columns: []string{automationrunstep.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.ModifiedByTable,
+			Columns: []string{automationrunstep.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.DeletedByTable,
+			Columns: []string{automationrunstep.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.DeletedByTable,
+			Columns: []string{automationrunstep.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RunCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -651,6 +717,16 @@ func (_u *AutomationRunStepUpdateOne) ClearWaitUntil() *AutomationRunStepUpdateO
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *AutomationRunStepUpdateOne) SetModifiedBy(v *User) *AutomationRunStepUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *AutomationRunStepUpdateOne) SetDeletedBy(v *User) *AutomationRunStepUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetRun sets the "run" edge to the AutomationRun entity.
 func (_u *AutomationRunStepUpdateOne) SetRun(v *AutomationRun) *AutomationRunStepUpdateOne {
 	return _u.SetRunID(v.ID)
@@ -659,6 +735,18 @@ func (_u *AutomationRunStepUpdateOne) SetRun(v *AutomationRun) *AutomationRunSte
 // Mutation returns the AutomationRunStepMutation object of the builder.
 func (_u *AutomationRunStepUpdateOne) Mutation() *AutomationRunStepMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *AutomationRunStepUpdateOne) ClearModifiedBy() *AutomationRunStepUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *AutomationRunStepUpdateOne) ClearDeletedBy() *AutomationRunStepUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearRun clears the "run" edge to the AutomationRun entity.
@@ -755,20 +843,11 @@ func (_u *AutomationRunStepUpdateOne) sqlSave(ctx context.Context) (_node *Autom
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(automationrunstep.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(automationrunstep.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(automationrunstep.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(automationrunstep.FieldIsDeleted, field.TypeBool, value)
@@ -778,12 +857,6 @@ func (_u *AutomationRunStepUpdateOne) sqlSave(ctx context.Context) (_node *Autom
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(automationrunstep.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(automationrunstep.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(automationrunstep.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(automationrunstep.FieldPosition, field.TypeInt, value)
@@ -811,6 +884,64 @@ func (_u *AutomationRunStepUpdateOne) sqlSave(ctx context.Context) (_node *Autom
 	}
 	if _u.mutation.WaitUntilCleared() {
 		_spec.ClearField(automationrunstep.FieldWaitUntil, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.ModifiedByTable,
+			Columns: []string{automationrunstep.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.ModifiedByTable,
+			Columns: []string{automationrunstep.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.DeletedByTable,
+			Columns: []string{automationrunstep.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrunstep.DeletedByTable,
+			Columns: []string{automationrunstep.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RunCleared() {
 		edge := &sqlgraph.EdgeSpec{

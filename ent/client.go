@@ -686,6 +686,54 @@ func (c *APIKeyClient) GetX(ctx context.Context, id uuid.UUID) *APIKey {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a APIKey.
+func (c *APIKeyClient) QueryCreatedBy(_m *APIKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.CreatedByTable, apikey.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a APIKey.
+func (c *APIKeyClient) QueryModifiedBy(_m *APIKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.ModifiedByTable, apikey.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a APIKey.
+func (c *APIKeyClient) QueryDeletedBy(_m *APIKey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apikey.Table, apikey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apikey.DeletedByTable, apikey.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryUser queries the user edge of a APIKey.
 func (c *APIKeyClient) QueryUser(_m *APIKey) *UserQuery {
 	query := (&UserClient{config: c.config}).Query()
@@ -851,6 +899,54 @@ func (c *AccountClient) GetX(ctx context.Context, id uuid.UUID) *Account {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Account.
+func (c *AccountClient) QueryCreatedBy(_m *Account) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, account.CreatedByTable, account.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Account.
+func (c *AccountClient) QueryModifiedBy(_m *Account) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, account.ModifiedByTable, account.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Account.
+func (c *AccountClient) QueryDeletedBy(_m *Account) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, account.DeletedByTable, account.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryPrimaryContact queries the primary_contact edge of a Account.
@@ -1052,6 +1148,54 @@ func (c *AppointmentClient) GetX(ctx context.Context, id uuid.UUID) *Appointment
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Appointment.
+func (c *AppointmentClient) QueryCreatedBy(_m *Appointment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(appointment.Table, appointment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, appointment.CreatedByTable, appointment.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Appointment.
+func (c *AppointmentClient) QueryModifiedBy(_m *Appointment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(appointment.Table, appointment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, appointment.ModifiedByTable, appointment.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Appointment.
+func (c *AppointmentClient) QueryDeletedBy(_m *Appointment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(appointment.Table, appointment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, appointment.DeletedByTable, appointment.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryConnection queries the connection edge of a Appointment.
 func (c *AppointmentClient) QueryConnection(_m *Appointment) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -1233,6 +1377,54 @@ func (c *AutomationClient) GetX(ctx context.Context, id uuid.UUID) *Automation {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Automation.
+func (c *AutomationClient) QueryCreatedBy(_m *Automation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.CreatedByTable, automation.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Automation.
+func (c *AutomationClient) QueryModifiedBy(_m *Automation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.ModifiedByTable, automation.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Automation.
+func (c *AutomationClient) QueryDeletedBy(_m *Automation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automation.Table, automation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automation.DeletedByTable, automation.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryFranchise queries the franchise edge of a Automation.
@@ -1418,6 +1610,54 @@ func (c *AutomationRunClient) GetX(ctx context.Context, id uuid.UUID) *Automatio
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a AutomationRun.
+func (c *AutomationRunClient) QueryCreatedBy(_m *AutomationRun) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrun.CreatedByTable, automationrun.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a AutomationRun.
+func (c *AutomationRunClient) QueryModifiedBy(_m *AutomationRun) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrun.ModifiedByTable, automationrun.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a AutomationRun.
+func (c *AutomationRunClient) QueryDeletedBy(_m *AutomationRun) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrun.Table, automationrun.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrun.DeletedByTable, automationrun.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAutomation queries the automation edge of a AutomationRun.
 func (c *AutomationRunClient) QueryAutomation(_m *AutomationRun) *AutomationQuery {
 	query := (&AutomationClient{config: c.config}).Query()
@@ -1601,6 +1841,54 @@ func (c *AutomationRunStepClient) GetX(ctx context.Context, id uuid.UUID) *Autom
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a AutomationRunStep.
+func (c *AutomationRunStepClient) QueryCreatedBy(_m *AutomationRunStep) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrunstep.Table, automationrunstep.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrunstep.CreatedByTable, automationrunstep.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a AutomationRunStep.
+func (c *AutomationRunStepClient) QueryModifiedBy(_m *AutomationRunStep) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrunstep.Table, automationrunstep.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrunstep.ModifiedByTable, automationrunstep.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a AutomationRunStep.
+func (c *AutomationRunStepClient) QueryDeletedBy(_m *AutomationRunStep) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(automationrunstep.Table, automationrunstep.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, automationrunstep.DeletedByTable, automationrunstep.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryRun queries the run edge of a AutomationRunStep.
 func (c *AutomationRunStepClient) QueryRun(_m *AutomationRunStep) *AutomationRunQuery {
 	query := (&AutomationRunClient{config: c.config}).Query()
@@ -1750,6 +2038,54 @@ func (c *ConnectionStageClient) GetX(ctx context.Context, id uuid.UUID) *Connect
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a ConnectionStage.
+func (c *ConnectionStageClient) QueryCreatedBy(_m *ConnectionStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.CreatedByTable, connectionstage.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a ConnectionStage.
+func (c *ConnectionStageClient) QueryModifiedBy(_m *ConnectionStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.ModifiedByTable, connectionstage.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a ConnectionStage.
+func (c *ConnectionStageClient) QueryDeletedBy(_m *ConnectionStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.DeletedByTable, connectionstage.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryPipelineStages queries the pipeline_stages edge of a ConnectionStage.
@@ -1919,6 +2255,54 @@ func (c *ConnectionThirdPartyIDClient) GetX(ctx context.Context, id uuid.UUID) *
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a ConnectionThirdPartyID.
+func (c *ConnectionThirdPartyIDClient) QueryCreatedBy(_m *ConnectionThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionthirdpartyid.Table, connectionthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionthirdpartyid.CreatedByTable, connectionthirdpartyid.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a ConnectionThirdPartyID.
+func (c *ConnectionThirdPartyIDClient) QueryModifiedBy(_m *ConnectionThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionthirdpartyid.Table, connectionthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionthirdpartyid.ModifiedByTable, connectionthirdpartyid.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a ConnectionThirdPartyID.
+func (c *ConnectionThirdPartyIDClient) QueryDeletedBy(_m *ConnectionThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionthirdpartyid.Table, connectionthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionthirdpartyid.DeletedByTable, connectionthirdpartyid.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryConnection queries the connection edge of a ConnectionThirdPartyID.
 func (c *ConnectionThirdPartyIDClient) QueryConnection(_m *ConnectionThirdPartyID) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -2068,6 +2452,54 @@ func (c *ContactClient) GetX(ctx context.Context, id uuid.UUID) *Contact {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Contact.
+func (c *ContactClient) QueryCreatedBy(_m *Contact) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, contact.CreatedByTable, contact.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Contact.
+func (c *ContactClient) QueryModifiedBy(_m *Contact) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, contact.ModifiedByTable, contact.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Contact.
+func (c *ContactClient) QueryDeletedBy(_m *Contact) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, contact.DeletedByTable, contact.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryAccounts queries the accounts edge of a Contact.
@@ -2253,6 +2685,54 @@ func (c *CreditAssessmentClient) GetX(ctx context.Context, id uuid.UUID) *Credit
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a CreditAssessment.
+func (c *CreditAssessmentClient) QueryCreatedBy(_m *CreditAssessment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditassessment.Table, creditassessment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, creditassessment.CreatedByTable, creditassessment.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a CreditAssessment.
+func (c *CreditAssessmentClient) QueryModifiedBy(_m *CreditAssessment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditassessment.Table, creditassessment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, creditassessment.ModifiedByTable, creditassessment.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a CreditAssessment.
+func (c *CreditAssessmentClient) QueryDeletedBy(_m *CreditAssessment) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(creditassessment.Table, creditassessment.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, creditassessment.DeletedByTable, creditassessment.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryLead queries the lead edge of a CreditAssessment.
 func (c *CreditAssessmentClient) QueryLead(_m *CreditAssessment) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -2404,6 +2884,54 @@ func (c *CustomFieldClient) GetX(ctx context.Context, id uuid.UUID) *CustomField
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a CustomField.
+func (c *CustomFieldClient) QueryCreatedBy(_m *CustomField) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfield.Table, customfield.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfield.CreatedByTable, customfield.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a CustomField.
+func (c *CustomFieldClient) QueryModifiedBy(_m *CustomField) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfield.Table, customfield.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfield.ModifiedByTable, customfield.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a CustomField.
+func (c *CustomFieldClient) QueryDeletedBy(_m *CustomField) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfield.Table, customfield.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfield.DeletedByTable, customfield.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CustomFieldClient) Hooks() []Hook {
 	hooks := c.hooks.CustomField
@@ -2537,6 +3065,54 @@ func (c *CustomFieldValueClient) GetX(ctx context.Context, id uuid.UUID) *Custom
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a CustomFieldValue.
+func (c *CustomFieldValueClient) QueryCreatedBy(_m *CustomFieldValue) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfieldvalue.Table, customfieldvalue.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfieldvalue.CreatedByTable, customfieldvalue.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a CustomFieldValue.
+func (c *CustomFieldValueClient) QueryModifiedBy(_m *CustomFieldValue) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfieldvalue.Table, customfieldvalue.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfieldvalue.ModifiedByTable, customfieldvalue.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a CustomFieldValue.
+func (c *CustomFieldValueClient) QueryDeletedBy(_m *CustomFieldValue) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customfieldvalue.Table, customfieldvalue.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customfieldvalue.DeletedByTable, customfieldvalue.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryCustomField queries the custom_field edge of a CustomFieldValue.
@@ -2690,6 +3266,54 @@ func (c *CustomLabelClient) GetX(ctx context.Context, id uuid.UUID) *CustomLabel
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a CustomLabel.
+func (c *CustomLabelClient) QueryCreatedBy(_m *CustomLabel) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customlabel.Table, customlabel.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customlabel.CreatedByTable, customlabel.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a CustomLabel.
+func (c *CustomLabelClient) QueryModifiedBy(_m *CustomLabel) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customlabel.Table, customlabel.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customlabel.ModifiedByTable, customlabel.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a CustomLabel.
+func (c *CustomLabelClient) QueryDeletedBy(_m *CustomLabel) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customlabel.Table, customlabel.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customlabel.DeletedByTable, customlabel.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CustomLabelClient) Hooks() []Hook {
 	hooks := c.hooks.CustomLabel
@@ -2823,6 +3447,54 @@ func (c *CustomerThirdPartyIDClient) GetX(ctx context.Context, id uuid.UUID) *Cu
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a CustomerThirdPartyID.
+func (c *CustomerThirdPartyIDClient) QueryCreatedBy(_m *CustomerThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.CreatedByTable, customerthirdpartyid.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a CustomerThirdPartyID.
+func (c *CustomerThirdPartyIDClient) QueryModifiedBy(_m *CustomerThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.ModifiedByTable, customerthirdpartyid.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a CustomerThirdPartyID.
+func (c *CustomerThirdPartyIDClient) QueryDeletedBy(_m *CustomerThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.DeletedByTable, customerthirdpartyid.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryAccount queries the account edge of a CustomerThirdPartyID.
@@ -2992,6 +3664,54 @@ func (c *DelayedAutomationClient) GetX(ctx context.Context, id uuid.UUID) *Delay
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a DelayedAutomation.
+func (c *DelayedAutomationClient) QueryCreatedBy(_m *DelayedAutomation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delayedautomation.Table, delayedautomation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delayedautomation.CreatedByTable, delayedautomation.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a DelayedAutomation.
+func (c *DelayedAutomationClient) QueryModifiedBy(_m *DelayedAutomation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delayedautomation.Table, delayedautomation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delayedautomation.ModifiedByTable, delayedautomation.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a DelayedAutomation.
+func (c *DelayedAutomationClient) QueryDeletedBy(_m *DelayedAutomation) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(delayedautomation.Table, delayedautomation.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, delayedautomation.DeletedByTable, delayedautomation.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAutomation queries the automation edge of a DelayedAutomation.
 func (c *DelayedAutomationClient) QueryAutomation(_m *DelayedAutomation) *AutomationQuery {
 	query := (&AutomationClient{config: c.config}).Query()
@@ -3141,6 +3861,54 @@ func (c *DepartmentClient) GetX(ctx context.Context, id uuid.UUID) *Department {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Department.
+func (c *DepartmentClient) QueryCreatedBy(_m *Department) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, department.CreatedByTable, department.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Department.
+func (c *DepartmentClient) QueryModifiedBy(_m *Department) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, department.ModifiedByTable, department.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Department.
+func (c *DepartmentClient) QueryDeletedBy(_m *Department) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(department.Table, department.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, department.DeletedByTable, department.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryFranchise queries the franchise edge of a Department.
@@ -3358,6 +4126,54 @@ func (c *FollowUpClient) GetX(ctx context.Context, id uuid.UUID) *FollowUp {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a FollowUp.
+func (c *FollowUpClient) QueryCreatedBy(_m *FollowUp) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.CreatedByTable, followup.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a FollowUp.
+func (c *FollowUpClient) QueryModifiedBy(_m *FollowUp) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.ModifiedByTable, followup.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a FollowUp.
+func (c *FollowUpClient) QueryDeletedBy(_m *FollowUp) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.DeletedByTable, followup.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryConnection queries the connection edge of a FollowUp.
 func (c *FollowUpClient) QueryConnection(_m *FollowUp) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -3539,6 +4355,54 @@ func (c *FranchiseClient) GetX(ctx context.Context, id uuid.UUID) *Franchise {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Franchise.
+func (c *FranchiseClient) QueryCreatedBy(_m *Franchise) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.CreatedByTable, franchise.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Franchise.
+func (c *FranchiseClient) QueryModifiedBy(_m *Franchise) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.ModifiedByTable, franchise.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Franchise.
+func (c *FranchiseClient) QueryDeletedBy(_m *Franchise) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.DeletedByTable, franchise.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryDepartments queries the departments edge of a Franchise.
@@ -3740,6 +4604,54 @@ func (c *IncentiveClient) GetX(ctx context.Context, id uuid.UUID) *Incentive {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Incentive.
+func (c *IncentiveClient) QueryCreatedBy(_m *Incentive) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.CreatedByTable, incentive.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Incentive.
+func (c *IncentiveClient) QueryModifiedBy(_m *Incentive) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.ModifiedByTable, incentive.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Incentive.
+func (c *IncentiveClient) QueryDeletedBy(_m *Incentive) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.DeletedByTable, incentive.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryLead queries the lead edge of a Incentive.
 func (c *IncentiveClient) QueryLead(_m *Incentive) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -3889,6 +4801,54 @@ func (c *LeadClient) GetX(ctx context.Context, id uuid.UUID) *Lead {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Lead.
+func (c *LeadClient) QueryCreatedBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.CreatedByTable, lead.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Lead.
+func (c *LeadClient) QueryModifiedBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.ModifiedByTable, lead.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Lead.
+func (c *LeadClient) QueryDeletedBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.DeletedByTable, lead.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryStatus queries the status edge of a Lead.
@@ -4330,6 +5290,54 @@ func (c *LeadPackageClient) GetX(ctx context.Context, id uuid.UUID) *LeadPackage
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a LeadPackage.
+func (c *LeadPackageClient) QueryCreatedBy(_m *LeadPackage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadpackage.Table, leadpackage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadpackage.CreatedByTable, leadpackage.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a LeadPackage.
+func (c *LeadPackageClient) QueryModifiedBy(_m *LeadPackage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadpackage.Table, leadpackage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadpackage.ModifiedByTable, leadpackage.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a LeadPackage.
+func (c *LeadPackageClient) QueryDeletedBy(_m *LeadPackage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadpackage.Table, leadpackage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadpackage.DeletedByTable, leadpackage.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryLead queries the lead edge of a LeadPackage.
 func (c *LeadPackageClient) QueryLead(_m *LeadPackage) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -4495,6 +5503,54 @@ func (c *LeadProductClient) GetX(ctx context.Context, id uuid.UUID) *LeadProduct
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a LeadProduct.
+func (c *LeadProductClient) QueryCreatedBy(_m *LeadProduct) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.CreatedByTable, leadproduct.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a LeadProduct.
+func (c *LeadProductClient) QueryModifiedBy(_m *LeadProduct) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.ModifiedByTable, leadproduct.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a LeadProduct.
+func (c *LeadProductClient) QueryDeletedBy(_m *LeadProduct) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.DeletedByTable, leadproduct.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryProduct queries the product edge of a LeadProduct.
@@ -4664,6 +5720,54 @@ func (c *NoteClient) GetX(ctx context.Context, id uuid.UUID) *Note {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Note.
+func (c *NoteClient) QueryCreatedBy(_m *Note) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(note.Table, note.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, note.CreatedByTable, note.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Note.
+func (c *NoteClient) QueryModifiedBy(_m *Note) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(note.Table, note.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, note.ModifiedByTable, note.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Note.
+func (c *NoteClient) QueryDeletedBy(_m *Note) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(note.Table, note.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, note.DeletedByTable, note.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryLead queries the lead edge of a Note.
 func (c *NoteClient) QueryLead(_m *Note) *LeadQuery {
 	query := (&LeadClient{config: c.config}).Query()
@@ -4831,6 +5935,54 @@ func (c *OutboundMessageClient) GetX(ctx context.Context, id uuid.UUID) *Outboun
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a OutboundMessage.
+func (c *OutboundMessageClient) QueryCreatedBy(_m *OutboundMessage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboundmessage.Table, outboundmessage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboundmessage.CreatedByTable, outboundmessage.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a OutboundMessage.
+func (c *OutboundMessageClient) QueryModifiedBy(_m *OutboundMessage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboundmessage.Table, outboundmessage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboundmessage.ModifiedByTable, outboundmessage.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a OutboundMessage.
+func (c *OutboundMessageClient) QueryDeletedBy(_m *OutboundMessage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboundmessage.Table, outboundmessage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboundmessage.DeletedByTable, outboundmessage.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *OutboundMessageClient) Hooks() []Hook {
 	hooks := c.hooks.OutboundMessage
@@ -4966,6 +6118,54 @@ func (c *OutboxEventClient) GetX(ctx context.Context, id uuid.UUID) *OutboxEvent
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a OutboxEvent.
+func (c *OutboxEventClient) QueryCreatedBy(_m *OutboxEvent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxevent.Table, outboxevent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboxevent.CreatedByTable, outboxevent.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a OutboxEvent.
+func (c *OutboxEventClient) QueryModifiedBy(_m *OutboxEvent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxevent.Table, outboxevent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboxevent.ModifiedByTable, outboxevent.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a OutboxEvent.
+func (c *OutboxEventClient) QueryDeletedBy(_m *OutboxEvent) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(outboxevent.Table, outboxevent.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, outboxevent.DeletedByTable, outboxevent.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *OutboxEventClient) Hooks() []Hook {
 	hooks := c.hooks.OutboxEvent
@@ -5099,6 +6299,54 @@ func (c *PackagePriceClient) GetX(ctx context.Context, id uuid.UUID) *PackagePri
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a PackagePrice.
+func (c *PackagePriceClient) QueryCreatedBy(_m *PackagePrice) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(packageprice.Table, packageprice.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, packageprice.CreatedByTable, packageprice.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a PackagePrice.
+func (c *PackagePriceClient) QueryModifiedBy(_m *PackagePrice) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(packageprice.Table, packageprice.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, packageprice.ModifiedByTable, packageprice.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a PackagePrice.
+func (c *PackagePriceClient) QueryDeletedBy(_m *PackagePrice) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(packageprice.Table, packageprice.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, packageprice.DeletedByTable, packageprice.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryPackage queries the package edge of a PackagePrice.
@@ -5402,6 +6650,54 @@ func (c *PipelineClient) GetX(ctx context.Context, id uuid.UUID) *Pipeline {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Pipeline.
+func (c *PipelineClient) QueryCreatedBy(_m *Pipeline) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipeline.Table, pipeline.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipeline.CreatedByTable, pipeline.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Pipeline.
+func (c *PipelineClient) QueryModifiedBy(_m *Pipeline) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipeline.Table, pipeline.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipeline.ModifiedByTable, pipeline.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Pipeline.
+func (c *PipelineClient) QueryDeletedBy(_m *Pipeline) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipeline.Table, pipeline.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipeline.DeletedByTable, pipeline.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryDepartments queries the departments edge of a Pipeline.
 func (c *PipelineClient) QueryDepartments(_m *Pipeline) *DepartmentQuery {
 	query := (&DepartmentClient{config: c.config}).Query()
@@ -5567,6 +6863,54 @@ func (c *PipelineStageClient) GetX(ctx context.Context, id uuid.UUID) *PipelineS
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a PipelineStage.
+func (c *PipelineStageClient) QueryCreatedBy(_m *PipelineStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipelinestage.Table, pipelinestage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipelinestage.CreatedByTable, pipelinestage.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a PipelineStage.
+func (c *PipelineStageClient) QueryModifiedBy(_m *PipelineStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipelinestage.Table, pipelinestage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipelinestage.ModifiedByTable, pipelinestage.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a PipelineStage.
+func (c *PipelineStageClient) QueryDeletedBy(_m *PipelineStage) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(pipelinestage.Table, pipelinestage.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, pipelinestage.DeletedByTable, pipelinestage.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryPipeline queries the pipeline edge of a PipelineStage.
@@ -5736,6 +7080,54 @@ func (c *ProductClient) GetX(ctx context.Context, id uuid.UUID) *Product {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Product.
+func (c *ProductClient) QueryCreatedBy(_m *Product) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, product.CreatedByTable, product.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Product.
+func (c *ProductClient) QueryModifiedBy(_m *Product) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, product.ModifiedByTable, product.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Product.
+func (c *ProductClient) QueryDeletedBy(_m *Product) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(product.Table, product.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, product.DeletedByTable, product.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryProductGroup queries the product_group edge of a Product.
 func (c *ProductClient) QueryProductGroup(_m *Product) *ProductGroupQuery {
 	query := (&ProductGroupClient{config: c.config}).Query()
@@ -5901,6 +7293,54 @@ func (c *ProductGroupClient) GetX(ctx context.Context, id uuid.UUID) *ProductGro
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a ProductGroup.
+func (c *ProductGroupClient) QueryCreatedBy(_m *ProductGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.CreatedByTable, productgroup.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a ProductGroup.
+func (c *ProductGroupClient) QueryModifiedBy(_m *ProductGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.ModifiedByTable, productgroup.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a ProductGroup.
+func (c *ProductGroupClient) QueryDeletedBy(_m *ProductGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.DeletedByTable, productgroup.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryParent queries the parent edge of a ProductGroup.
@@ -6086,6 +7526,54 @@ func (c *ProductThirdPartyIDClient) GetX(ctx context.Context, id uuid.UUID) *Pro
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a ProductThirdPartyID.
+func (c *ProductThirdPartyIDClient) QueryCreatedBy(_m *ProductThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productthirdpartyid.Table, productthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productthirdpartyid.CreatedByTable, productthirdpartyid.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a ProductThirdPartyID.
+func (c *ProductThirdPartyIDClient) QueryModifiedBy(_m *ProductThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productthirdpartyid.Table, productthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productthirdpartyid.ModifiedByTable, productthirdpartyid.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a ProductThirdPartyID.
+func (c *ProductThirdPartyIDClient) QueryDeletedBy(_m *ProductThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productthirdpartyid.Table, productthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productthirdpartyid.DeletedByTable, productthirdpartyid.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryProduct queries the product edge of a ProductThirdPartyID.
 func (c *ProductThirdPartyIDClient) QueryProduct(_m *ProductThirdPartyID) *ProductQuery {
 	query := (&ProductClient{config: c.config}).Query()
@@ -6235,6 +7723,54 @@ func (c *RoleClient) GetX(ctx context.Context, id uuid.UUID) *Role {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Role.
+func (c *RoleClient) QueryCreatedBy(_m *Role) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(role.Table, role.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, role.CreatedByTable, role.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Role.
+func (c *RoleClient) QueryModifiedBy(_m *Role) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(role.Table, role.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, role.ModifiedByTable, role.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Role.
+func (c *RoleClient) QueryDeletedBy(_m *Role) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(role.Table, role.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, role.DeletedByTable, role.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryPermissions queries the permissions edge of a Role.
@@ -6404,6 +7940,54 @@ func (c *SavedFilterClient) GetX(ctx context.Context, id uuid.UUID) *SavedFilter
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a SavedFilter.
+func (c *SavedFilterClient) QueryCreatedBy(_m *SavedFilter) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(savedfilter.Table, savedfilter.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, savedfilter.CreatedByTable, savedfilter.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a SavedFilter.
+func (c *SavedFilterClient) QueryModifiedBy(_m *SavedFilter) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(savedfilter.Table, savedfilter.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, savedfilter.ModifiedByTable, savedfilter.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a SavedFilter.
+func (c *SavedFilterClient) QueryDeletedBy(_m *SavedFilter) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(savedfilter.Table, savedfilter.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, savedfilter.DeletedByTable, savedfilter.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryOwner queries the owner edge of a SavedFilter.
 func (c *SavedFilterClient) QueryOwner(_m *SavedFilter) *UserQuery {
 	query := (&UserClient{config: c.config}).Query()
@@ -6553,6 +8137,54 @@ func (c *SecurityGroupClient) GetX(ctx context.Context, id uuid.UUID) *SecurityG
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a SecurityGroup.
+func (c *SecurityGroupClient) QueryCreatedBy(_m *SecurityGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.CreatedByTable, securitygroup.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a SecurityGroup.
+func (c *SecurityGroupClient) QueryModifiedBy(_m *SecurityGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.ModifiedByTable, securitygroup.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a SecurityGroup.
+func (c *SecurityGroupClient) QueryDeletedBy(_m *SecurityGroup) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.DeletedByTable, securitygroup.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryMembers queries the members edge of a SecurityGroup.
@@ -6738,6 +8370,54 @@ func (c *SourceClient) GetX(ctx context.Context, id uuid.UUID) *Source {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Source.
+func (c *SourceClient) QueryCreatedBy(_m *Source) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(source.Table, source.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, source.CreatedByTable, source.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Source.
+func (c *SourceClient) QueryModifiedBy(_m *Source) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(source.Table, source.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, source.ModifiedByTable, source.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Source.
+func (c *SourceClient) QueryDeletedBy(_m *Source) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(source.Table, source.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, source.DeletedByTable, source.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *SourceClient) Hooks() []Hook {
 	hooks := c.hooks.Source
@@ -6873,6 +8553,54 @@ func (c *StatusClient) GetX(ctx context.Context, id uuid.UUID) *Status {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a Status.
+func (c *StatusClient) QueryCreatedBy(_m *Status) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(status.Table, status.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, status.CreatedByTable, status.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Status.
+func (c *StatusClient) QueryModifiedBy(_m *Status) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(status.Table, status.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, status.ModifiedByTable, status.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Status.
+func (c *StatusClient) QueryDeletedBy(_m *Status) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(status.Table, status.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, status.DeletedByTable, status.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *StatusClient) Hooks() []Hook {
 	hooks := c.hooks.Status
@@ -7006,6 +8734,54 @@ func (c *SurveyClient) GetX(ctx context.Context, id uuid.UUID) *Survey {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Survey.
+func (c *SurveyClient) QueryCreatedBy(_m *Survey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(survey.Table, survey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, survey.CreatedByTable, survey.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Survey.
+func (c *SurveyClient) QueryModifiedBy(_m *Survey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(survey.Table, survey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, survey.ModifiedByTable, survey.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Survey.
+func (c *SurveyClient) QueryDeletedBy(_m *Survey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(survey.Table, survey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, survey.DeletedByTable, survey.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryLead queries the lead edge of a Survey.
@@ -7157,6 +8933,54 @@ func (c *TaskClient) GetX(ctx context.Context, id uuid.UUID) *Task {
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a Task.
+func (c *TaskClient) QueryCreatedBy(_m *Task) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, task.CreatedByTable, task.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a Task.
+func (c *TaskClient) QueryModifiedBy(_m *Task) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, task.ModifiedByTable, task.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a Task.
+func (c *TaskClient) QueryDeletedBy(_m *Task) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(task.Table, task.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, task.DeletedByTable, task.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryConnection queries the connection edge of a Task.
@@ -7475,6 +9299,102 @@ func (c *UserClient) GetX(ctx context.Context, id uuid.UUID) *User {
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a User.
+func (c *UserClient) QueryCreatedBy(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.CreatedByTable, user.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreatedUsers queries the created_users edge of a User.
+func (c *UserClient) QueryCreatedUsers(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CreatedUsersTable, user.CreatedUsersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a User.
+func (c *UserClient) QueryModifiedBy(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.ModifiedByTable, user.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedUsers queries the modified_users edge of a User.
+func (c *UserClient) QueryModifiedUsers(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ModifiedUsersTable, user.ModifiedUsersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a User.
+func (c *UserClient) QueryDeletedBy(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.DeletedByTable, user.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedUsers queries the deleted_users edge of a User.
+func (c *UserClient) QueryDeletedUsers(_m *User) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DeletedUsersTable, user.DeletedUsersColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryRoles queries the roles edge of a User.
 func (c *UserClient) QueryRoles(_m *User) *RoleQuery {
 	query := (&RoleClient{config: c.config}).Query()
@@ -7722,6 +9642,54 @@ func (c *UserSettingsClient) GetX(ctx context.Context, id uuid.UUID) *UserSettin
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a UserSettings.
+func (c *UserSettingsClient) QueryCreatedBy(_m *UserSettings) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usersettings.Table, usersettings.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, usersettings.CreatedByTable, usersettings.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a UserSettings.
+func (c *UserSettingsClient) QueryModifiedBy(_m *UserSettings) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usersettings.Table, usersettings.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, usersettings.ModifiedByTable, usersettings.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a UserSettings.
+func (c *UserSettingsClient) QueryDeletedBy(_m *UserSettings) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(usersettings.Table, usersettings.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, usersettings.DeletedByTable, usersettings.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryUser queries the user edge of a UserSettings.
 func (c *UserSettingsClient) QueryUser(_m *UserSettings) *UserQuery {
 	query := (&UserClient{config: c.config}).Query()
@@ -7871,6 +9839,54 @@ func (c *UserThirdPartyIDClient) GetX(ctx context.Context, id uuid.UUID) *UserTh
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a UserThirdPartyID.
+func (c *UserThirdPartyIDClient) QueryCreatedBy(_m *UserThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(userthirdpartyid.Table, userthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, userthirdpartyid.CreatedByTable, userthirdpartyid.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a UserThirdPartyID.
+func (c *UserThirdPartyIDClient) QueryModifiedBy(_m *UserThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(userthirdpartyid.Table, userthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, userthirdpartyid.ModifiedByTable, userthirdpartyid.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a UserThirdPartyID.
+func (c *UserThirdPartyIDClient) QueryDeletedBy(_m *UserThirdPartyID) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(userthirdpartyid.Table, userthirdpartyid.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, userthirdpartyid.DeletedByTable, userthirdpartyid.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryUser queries the user edge of a UserThirdPartyID.
@@ -8024,6 +10040,54 @@ func (c *WebhookAttemptClient) GetX(ctx context.Context, id uuid.UUID) *WebhookA
 	return obj
 }
 
+// QueryCreatedBy queries the created_by edge of a WebhookAttempt.
+func (c *WebhookAttemptClient) QueryCreatedBy(_m *WebhookAttempt) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.CreatedByTable, webhookattempt.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a WebhookAttempt.
+func (c *WebhookAttemptClient) QueryModifiedBy(_m *WebhookAttempt) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.ModifiedByTable, webhookattempt.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a WebhookAttempt.
+func (c *WebhookAttemptClient) QueryDeletedBy(_m *WebhookAttempt) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.DeletedByTable, webhookattempt.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryEndpoint queries the endpoint edge of a WebhookAttempt.
 func (c *WebhookAttemptClient) QueryEndpoint(_m *WebhookAttempt) *WebhookEndpointQuery {
 	query := (&WebhookEndpointClient{config: c.config}).Query()
@@ -8173,6 +10237,54 @@ func (c *WebhookEndpointClient) GetX(ctx context.Context, id uuid.UUID) *Webhook
 		panic(err)
 	}
 	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a WebhookEndpoint.
+func (c *WebhookEndpointClient) QueryCreatedBy(_m *WebhookEndpoint) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookendpoint.Table, webhookendpoint.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookendpoint.CreatedByTable, webhookendpoint.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a WebhookEndpoint.
+func (c *WebhookEndpointClient) QueryModifiedBy(_m *WebhookEndpoint) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookendpoint.Table, webhookendpoint.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookendpoint.ModifiedByTable, webhookendpoint.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a WebhookEndpoint.
+func (c *WebhookEndpointClient) QueryDeletedBy(_m *WebhookEndpoint) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookendpoint.Table, webhookendpoint.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookendpoint.DeletedByTable, webhookendpoint.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
 }
 
 // QueryAttempts queries the attempts edge of a WebhookEndpoint.

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -162,6 +163,21 @@ func (_c *ConnectionStageCreate) SetNillableID(v *uuid.UUID) *ConnectionStageCre
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *ConnectionStageCreate) SetCreatedBy(v *User) *ConnectionStageCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *ConnectionStageCreate) SetModifiedBy(v *User) *ConnectionStageCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *ConnectionStageCreate) SetDeletedBy(v *User) *ConnectionStageCreate {
+	return _c.SetDeletedByID(v.ID)
 }
 
 // AddPipelineStageIDs adds the "pipeline_stages" edge to the PipelineStage entity by IDs.
@@ -322,17 +338,9 @@ func (_c *ConnectionStageCreate) createSpec() (*ConnectionStage, *sqlgraph.Creat
 		_spec.SetField(connectionstage.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(connectionstage.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(connectionstage.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionstage.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionstage.FieldIsDeleted, field.TypeBool, value)
@@ -342,10 +350,6 @@ func (_c *ConnectionStageCreate) createSpec() (*ConnectionStage, *sqlgraph.Creat
 		_spec.SetField(connectionstage.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
 	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionstage.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
-	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(connectionstage.FieldDtype, field.TypeString, value)
 		_node.Dtype = value
@@ -353,6 +357,57 @@ func (_c *ConnectionStageCreate) createSpec() (*ConnectionStage, *sqlgraph.Creat
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(connectionstage.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.CreatedByTable,
+			Columns: []string{connectionstage.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.ModifiedByTable,
+			Columns: []string{connectionstage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.DeletedByTable,
+			Columns: []string{connectionstage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.PipelineStagesIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,6 +17,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -27,6 +28,9 @@ type ConnectionStageQuery struct {
 	order              []connectionstage.OrderOption
 	inters             []Interceptor
 	predicates         []predicate.ConnectionStage
+	withCreatedBy      *UserQuery
+	withModifiedBy     *UserQuery
+	withDeletedBy      *UserQuery
 	withPipelineStages *PipelineStageQuery
 	withLeads          *LeadQuery
 	// listsLimited records that the query's named plain lists are capped.
@@ -69,6 +73,72 @@ func (_q *ConnectionStageQuery) Unique(unique bool) *ConnectionStageQuery {
 func (_q *ConnectionStageQuery) Order(o ...connectionstage.OrderOption) *ConnectionStageQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *ConnectionStageQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.CreatedByTable, connectionstage.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *ConnectionStageQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.ModifiedByTable, connectionstage.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *ConnectionStageQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(connectionstage.Table, connectionstage.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, connectionstage.DeletedByTable, connectionstage.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryPipelineStages chains the current query on the "pipeline_stages" edge.
@@ -307,6 +377,9 @@ func (_q *ConnectionStageQuery) Clone() *ConnectionStageQuery {
 		order:              append([]connectionstage.OrderOption{}, _q.order...),
 		inters:             append([]Interceptor{}, _q.inters...),
 		predicates:         append([]predicate.ConnectionStage{}, _q.predicates...),
+		withCreatedBy:      _q.withCreatedBy.Clone(),
+		withModifiedBy:     _q.withModifiedBy.Clone(),
+		withDeletedBy:      _q.withDeletedBy.Clone(),
 		withPipelineStages: _q.withPipelineStages.Clone(),
 		withLeads:          _q.withLeads.Clone(),
 		// clone intermediate query.
@@ -314,6 +387,39 @@ func (_q *ConnectionStageQuery) Clone() *ConnectionStageQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConnectionStageQuery) WithCreatedBy(opts ...func(*UserQuery)) *ConnectionStageQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConnectionStageQuery) WithModifiedBy(opts ...func(*UserQuery)) *ConnectionStageQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ConnectionStageQuery) WithDeletedBy(opts ...func(*UserQuery)) *ConnectionStageQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithPipelineStages tells the query-builder to eager-load the nodes that are connected to
@@ -416,7 +522,10 @@ func (_q *ConnectionStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	var (
 		nodes       = []*ConnectionStage{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withPipelineStages != nil,
 			_q.withLeads != nil,
 		}
@@ -447,6 +556,24 @@ func (_q *ConnectionStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *ConnectionStage, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *ConnectionStage, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *ConnectionStage, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withPipelineStages; query != nil {
 		if err := _q.loadPipelineStages(ctx, query, nodes,
@@ -484,6 +611,102 @@ func (_q *ConnectionStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 	return nodes, nil
 }
 
+func (_q *ConnectionStageQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*ConnectionStage, init func(*ConnectionStage), assign func(*ConnectionStage, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ConnectionStage)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ConnectionStageQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*ConnectionStage, init func(*ConnectionStage), assign func(*ConnectionStage, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ConnectionStage)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ConnectionStageQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*ConnectionStage, init func(*ConnectionStage), assign func(*ConnectionStage, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ConnectionStage)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *ConnectionStageQuery) loadPipelineStages(ctx context.Context, query *PipelineStageQuery, nodes []*ConnectionStage, init func(*ConnectionStage), assign func(*ConnectionStage, *PipelineStage)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[uuid.UUID]*ConnectionStage)
@@ -581,6 +804,15 @@ func (_q *ConnectionStageQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != connectionstage.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(connectionstage.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(connectionstage.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(connectionstage.FieldDeletedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

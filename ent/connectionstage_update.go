@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -140,6 +141,16 @@ func (_u *ConnectionStageUpdate) SetNillableName(v *string) *ConnectionStageUpda
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ConnectionStageUpdate) SetModifiedBy(v *User) *ConnectionStageUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ConnectionStageUpdate) SetDeletedBy(v *User) *ConnectionStageUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddPipelineStageIDs adds the "pipeline_stages" edge to the PipelineStage entity by IDs.
 func (_u *ConnectionStageUpdate) AddPipelineStageIDs(ids ...uuid.UUID) *ConnectionStageUpdate {
 	_u.mutation.AddPipelineStageIDs(ids...)
@@ -173,6 +184,18 @@ func (_u *ConnectionStageUpdate) AddLeads(v ...*Lead) *ConnectionStageUpdate {
 // Mutation returns the ConnectionStageMutation object of the builder.
 func (_u *ConnectionStageUpdate) Mutation() *ConnectionStageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ConnectionStageUpdate) ClearModifiedBy() *ConnectionStageUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ConnectionStageUpdate) ClearDeletedBy() *ConnectionStageUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPipelineStages clears all "pipeline_stages" edges to the PipelineStage entity.
@@ -272,20 +295,11 @@ func (_u *ConnectionStageUpdate) sqlSave(ctx context.Context) (_node int, err er
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(connectionstage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(connectionstage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionstage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionstage.FieldIsDeleted, field.TypeBool, value)
@@ -296,14 +310,66 @@ func (_u *ConnectionStageUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(connectionstage.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionstage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(connectionstage.FieldName, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.ModifiedByTable,
+			Columns: []string{connectionstage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.ModifiedByTable,
+			Columns: []string{connectionstage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.DeletedByTable,
+			Columns: []string{connectionstage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.DeletedByTable,
+			Columns: []string{connectionstage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PipelineStagesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -525,6 +591,16 @@ func (_u *ConnectionStageUpdateOne) SetNillableName(v *string) *ConnectionStageU
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ConnectionStageUpdateOne) SetModifiedBy(v *User) *ConnectionStageUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ConnectionStageUpdateOne) SetDeletedBy(v *User) *ConnectionStageUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddPipelineStageIDs adds the "pipeline_stages" edge to the PipelineStage entity by IDs.
 func (_u *ConnectionStageUpdateOne) AddPipelineStageIDs(ids ...uuid.UUID) *ConnectionStageUpdateOne {
 	_u.mutation.AddPipelineStageIDs(ids...)
@@ -558,6 +634,18 @@ func (_u *ConnectionStageUpdateOne) AddLeads(v ...*Lead) *ConnectionStageUpdateO
 // Mutation returns the ConnectionStageMutation object of the builder.
 func (_u *ConnectionStageUpdateOne) Mutation() *ConnectionStageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ConnectionStageUpdateOne) ClearModifiedBy() *ConnectionStageUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ConnectionStageUpdateOne) ClearDeletedBy() *ConnectionStageUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPipelineStages clears all "pipeline_stages" edges to the PipelineStage entity.
@@ -687,20 +775,11 @@ func (_u *ConnectionStageUpdateOne) sqlSave(ctx context.Context) (_node *Connect
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(connectionstage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(connectionstage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionstage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionstage.FieldIsDeleted, field.TypeBool, value)
@@ -711,14 +790,66 @@ func (_u *ConnectionStageUpdateOne) sqlSave(ctx context.Context) (_node *Connect
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(connectionstage.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionstage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(connectionstage.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(connectionstage.FieldName, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.ModifiedByTable,
+			Columns: []string{connectionstage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.ModifiedByTable,
+			Columns: []string{connectionstage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.DeletedByTable,
+			Columns: []string{connectionstage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionstage.DeletedByTable,
+			Columns: []string{connectionstage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PipelineStagesCleared() {
 		edge := &sqlgraph.EdgeSpec{

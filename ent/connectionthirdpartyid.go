@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -53,13 +54,52 @@ type ConnectionThirdPartyID struct {
 
 // ConnectionThirdPartyIDEdges holds the relations/edges for other nodes in the graph.
 type ConnectionThirdPartyIDEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Connection holds the value of the connection edge.
 	Connection *Lead `json:"connection,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ConnectionThirdPartyIDEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ConnectionThirdPartyIDEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ConnectionThirdPartyIDEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // ConnectionOrErr returns the Connection value or an error if the edge
@@ -67,7 +107,7 @@ type ConnectionThirdPartyIDEdges struct {
 func (e ConnectionThirdPartyIDEdges) ConnectionOrErr() (*Lead, error) {
 	if e.Connection != nil {
 		return e.Connection, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: lead.Label}
 	}
 	return nil, &NotLoadedError{edge: "connection"}
@@ -204,6 +244,21 @@ func (_m *ConnectionThirdPartyID) assignValues(columns []string, values []any) e
 // This includes values selected through modifiers, order, etc.
 func (_m *ConnectionThirdPartyID) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the ConnectionThirdPartyID entity.
+func (_m *ConnectionThirdPartyID) QueryCreatedBy() *UserQuery {
+	return NewConnectionThirdPartyIDClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the ConnectionThirdPartyID entity.
+func (_m *ConnectionThirdPartyID) QueryModifiedBy() *UserQuery {
+	return NewConnectionThirdPartyIDClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the ConnectionThirdPartyID entity.
+func (_m *ConnectionThirdPartyID) QueryDeletedBy() *UserQuery {
+	return NewConnectionThirdPartyIDClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryConnection queries the "connection" edge of the ConnectionThirdPartyID entity.

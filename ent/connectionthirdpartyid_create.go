@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -189,6 +190,21 @@ func (_c *ConnectionThirdPartyIDCreate) SetNillableID(v *uuid.UUID) *ConnectionT
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *ConnectionThirdPartyIDCreate) SetCreatedBy(v *User) *ConnectionThirdPartyIDCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *ConnectionThirdPartyIDCreate) SetModifiedBy(v *User) *ConnectionThirdPartyIDCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *ConnectionThirdPartyIDCreate) SetDeletedBy(v *User) *ConnectionThirdPartyIDCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_c *ConnectionThirdPartyIDCreate) SetConnection(v *Lead) *ConnectionThirdPartyIDCreate {
 	return _c.SetConnectionID(v.ID)
@@ -336,17 +352,9 @@ func (_c *ConnectionThirdPartyIDCreate) createSpec() (*ConnectionThirdPartyID, *
 		_spec.SetField(connectionthirdpartyid.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -355,10 +363,6 @@ func (_c *ConnectionThirdPartyIDCreate) createSpec() (*ConnectionThirdPartyID, *
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldDtype, field.TypeString, value)
@@ -375,6 +379,57 @@ func (_c *ConnectionThirdPartyIDCreate) createSpec() (*ConnectionThirdPartyID, *
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldMetadata, field.TypeString, value)
 		_node.Metadata = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.CreatedByTable,
+			Columns: []string{connectionthirdpartyid.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.ModifiedByTable,
+			Columns: []string{connectionthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.DeletedByTable,
+			Columns: []string{connectionthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ConnectionIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -187,6 +188,16 @@ func (_u *ConnectionThirdPartyIDUpdate) SetNillableConnectionID(v *uuid.UUID) *C
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdate) SetModifiedBy(v *User) *ConnectionThirdPartyIDUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdate) SetDeletedBy(v *User) *ConnectionThirdPartyIDUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_u *ConnectionThirdPartyIDUpdate) SetConnection(v *Lead) *ConnectionThirdPartyIDUpdate {
 	return _u.SetConnectionID(v.ID)
@@ -195,6 +206,18 @@ func (_u *ConnectionThirdPartyIDUpdate) SetConnection(v *Lead) *ConnectionThirdP
 // Mutation returns the ConnectionThirdPartyIDMutation object of the builder.
 func (_u *ConnectionThirdPartyIDUpdate) Mutation() *ConnectionThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdate) ClearModifiedBy() *ConnectionThirdPartyIDUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdate) ClearDeletedBy() *ConnectionThirdPartyIDUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearConnection clears the "connection" edge to the Lead entity.
@@ -266,20 +289,11 @@ func (_u *ConnectionThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int,
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -289,12 +303,6 @@ func (_u *ConnectionThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int,
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -307,6 +315,64 @@ func (_u *ConnectionThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int,
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.ModifiedByTable,
+			Columns: []string{connectionthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.ModifiedByTable,
+			Columns: []string{connectionthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.DeletedByTable,
+			Columns: []string{connectionthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.DeletedByTable,
+			Columns: []string{connectionthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ConnectionCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -515,6 +581,16 @@ func (_u *ConnectionThirdPartyIDUpdateOne) SetNillableConnectionID(v *uuid.UUID)
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdateOne) SetModifiedBy(v *User) *ConnectionThirdPartyIDUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdateOne) SetDeletedBy(v *User) *ConnectionThirdPartyIDUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_u *ConnectionThirdPartyIDUpdateOne) SetConnection(v *Lead) *ConnectionThirdPartyIDUpdateOne {
 	return _u.SetConnectionID(v.ID)
@@ -523,6 +599,18 @@ func (_u *ConnectionThirdPartyIDUpdateOne) SetConnection(v *Lead) *ConnectionThi
 // Mutation returns the ConnectionThirdPartyIDMutation object of the builder.
 func (_u *ConnectionThirdPartyIDUpdateOne) Mutation() *ConnectionThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdateOne) ClearModifiedBy() *ConnectionThirdPartyIDUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ConnectionThirdPartyIDUpdateOne) ClearDeletedBy() *ConnectionThirdPartyIDUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearConnection clears the "connection" edge to the Lead entity.
@@ -624,20 +712,11 @@ func (_u *ConnectionThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -647,12 +726,6 @@ func (_u *ConnectionThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(connectionthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(connectionthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(connectionthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -665,6 +738,64 @@ func (_u *ConnectionThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(connectionthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.ModifiedByTable,
+			Columns: []string{connectionthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.ModifiedByTable,
+			Columns: []string{connectionthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.DeletedByTable,
+			Columns: []string{connectionthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   connectionthirdpartyid.DeletedByTable,
+			Columns: []string{connectionthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ConnectionCleared() {
 		edge := &sqlgraph.EdgeSpec{

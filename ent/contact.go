@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -86,6 +87,12 @@ type Contact struct {
 
 // ContactEdges holds the relations/edges for other nodes in the graph.
 type ContactEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Accounts holds the value of the accounts edge.
 	Accounts []*Account `json:"accounts,omitempty"`
 	// Leads holds the value of the leads edge.
@@ -94,19 +101,52 @@ type ContactEdges struct {
 	ThirdPartyIds []*CustomerThirdPartyID `json:"third_party_ids,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
 
 	namedAccounts      map[string][]*Account
 	namedLeads         map[string][]*Lead
 	namedThirdPartyIds map[string][]*CustomerThirdPartyID
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ContactEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ContactEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ContactEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
 // AccountsOrErr returns the Accounts value or an error if the edge
 // was not loaded in eager-loading.
 func (e ContactEdges) AccountsOrErr() ([]*Account, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Accounts, nil
 	}
 	return nil, &NotLoadedError{edge: "accounts"}
@@ -115,7 +155,7 @@ func (e ContactEdges) AccountsOrErr() ([]*Account, error) {
 // LeadsOrErr returns the Leads value or an error if the edge
 // was not loaded in eager-loading.
 func (e ContactEdges) LeadsOrErr() ([]*Lead, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Leads, nil
 	}
 	return nil, &NotLoadedError{edge: "leads"}
@@ -124,7 +164,7 @@ func (e ContactEdges) LeadsOrErr() ([]*Lead, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e ContactEdges) ThirdPartyIdsOrErr() ([]*CustomerThirdPartyID, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -377,6 +417,21 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Contact) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Contact entity.
+func (_m *Contact) QueryCreatedBy() *UserQuery {
+	return NewContactClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Contact entity.
+func (_m *Contact) QueryModifiedBy() *UserQuery {
+	return NewContactClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Contact entity.
+func (_m *Contact) QueryDeletedBy() *UserQuery {
+	return NewContactClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryAccounts queries the "accounts" edge of the Contact entity.

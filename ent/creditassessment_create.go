@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/creditassessment"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -241,6 +242,21 @@ func (_c *CreditAssessmentCreate) SetNillableID(v *uuid.UUID) *CreditAssessmentC
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *CreditAssessmentCreate) SetCreatedBy(v *User) *CreditAssessmentCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *CreditAssessmentCreate) SetModifiedBy(v *User) *CreditAssessmentCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *CreditAssessmentCreate) SetDeletedBy(v *User) *CreditAssessmentCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_c *CreditAssessmentCreate) SetLead(v *Lead) *CreditAssessmentCreate {
 	return _c.SetLeadID(v.ID)
@@ -385,17 +401,9 @@ func (_c *CreditAssessmentCreate) createSpec() (*CreditAssessment, *sqlgraph.Cre
 		_spec.SetField(creditassessment.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(creditassessment.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(creditassessment.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(creditassessment.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(creditassessment.FieldIsDeleted, field.TypeBool, value)
@@ -404,10 +412,6 @@ func (_c *CreditAssessmentCreate) createSpec() (*CreditAssessment, *sqlgraph.Cre
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(creditassessment.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(creditassessment.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(creditassessment.FieldDtype, field.TypeString, value)
@@ -432,6 +436,57 @@ func (_c *CreditAssessmentCreate) createSpec() (*CreditAssessment, *sqlgraph.Cre
 	if value, ok := _c.mutation.SubmittedDate(); ok {
 		_spec.SetField(creditassessment.FieldSubmittedDate, field.TypeTime, value)
 		_node.SubmittedDate = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.CreatedByTable,
+			Columns: []string{creditassessment.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.ModifiedByTable,
+			Columns: []string{creditassessment.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.DeletedByTable,
+			Columns: []string{creditassessment.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.LeadIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/creditassessment"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -240,6 +241,16 @@ func (_u *CreditAssessmentUpdate) ClearLeadID() *CreditAssessmentUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CreditAssessmentUpdate) SetModifiedBy(v *User) *CreditAssessmentUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CreditAssessmentUpdate) SetDeletedBy(v *User) *CreditAssessmentUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *CreditAssessmentUpdate) SetLead(v *Lead) *CreditAssessmentUpdate {
 	return _u.SetLeadID(v.ID)
@@ -248,6 +259,18 @@ func (_u *CreditAssessmentUpdate) SetLead(v *Lead) *CreditAssessmentUpdate {
 // Mutation returns the CreditAssessmentMutation object of the builder.
 func (_u *CreditAssessmentUpdate) Mutation() *CreditAssessmentMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CreditAssessmentUpdate) ClearModifiedBy() *CreditAssessmentUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CreditAssessmentUpdate) ClearDeletedBy() *CreditAssessmentUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -311,20 +334,11 @@ func (_u *CreditAssessmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(creditassessment.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(creditassessment.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(creditassessment.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(creditassessment.FieldIsDeleted, field.TypeBool, value)
@@ -334,12 +348,6 @@ func (_u *CreditAssessmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(creditassessment.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(creditassessment.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Provider(); ok {
 		_spec.SetField(creditassessment.FieldProvider, field.TypeString, value)
@@ -367,6 +375,64 @@ func (_u *CreditAssessmentUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.SubmittedDateCleared() {
 		_spec.ClearField(creditassessment.FieldSubmittedDate, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.ModifiedByTable,
+			Columns: []string{creditassessment.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.ModifiedByTable,
+			Columns: []string{creditassessment.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.DeletedByTable,
+			Columns: []string{creditassessment.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.DeletedByTable,
+			Columns: []string{creditassessment.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -628,6 +694,16 @@ func (_u *CreditAssessmentUpdateOne) ClearLeadID() *CreditAssessmentUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CreditAssessmentUpdateOne) SetModifiedBy(v *User) *CreditAssessmentUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CreditAssessmentUpdateOne) SetDeletedBy(v *User) *CreditAssessmentUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *CreditAssessmentUpdateOne) SetLead(v *Lead) *CreditAssessmentUpdateOne {
 	return _u.SetLeadID(v.ID)
@@ -636,6 +712,18 @@ func (_u *CreditAssessmentUpdateOne) SetLead(v *Lead) *CreditAssessmentUpdateOne
 // Mutation returns the CreditAssessmentMutation object of the builder.
 func (_u *CreditAssessmentUpdateOne) Mutation() *CreditAssessmentMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CreditAssessmentUpdateOne) ClearModifiedBy() *CreditAssessmentUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CreditAssessmentUpdateOne) ClearDeletedBy() *CreditAssessmentUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -729,20 +817,11 @@ func (_u *CreditAssessmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(creditassessment.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(creditassessment.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(creditassessment.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(creditassessment.FieldIsDeleted, field.TypeBool, value)
@@ -752,12 +831,6 @@ func (_u *CreditAssessmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(creditassessment.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(creditassessment.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(creditassessment.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Provider(); ok {
 		_spec.SetField(creditassessment.FieldProvider, field.TypeString, value)
@@ -785,6 +858,64 @@ func (_u *CreditAssessmentUpdateOne) sqlSave(ctx context.Context) (_node *Credit
 	}
 	if _u.mutation.SubmittedDateCleared() {
 		_spec.ClearField(creditassessment.FieldSubmittedDate, field.TypeTime)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.ModifiedByTable,
+			Columns: []string{creditassessment.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.ModifiedByTable,
+			Columns: []string{creditassessment.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.DeletedByTable,
+			Columns: []string{creditassessment.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   creditassessment.DeletedByTable,
+			Columns: []string{creditassessment.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -56,15 +57,54 @@ type CustomerThirdPartyID struct {
 
 // CustomerThirdPartyIDEdges holds the relations/edges for other nodes in the graph.
 type CustomerThirdPartyIDEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Account holds the value of the account edge.
 	Account *Account `json:"account,omitempty"`
 	// Contact holds the value of the contact edge.
 	Contact *Contact `json:"contact,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerThirdPartyIDEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerThirdPartyIDEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomerThirdPartyIDEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // AccountOrErr returns the Account value or an error if the edge
@@ -72,7 +112,7 @@ type CustomerThirdPartyIDEdges struct {
 func (e CustomerThirdPartyIDEdges) AccountOrErr() (*Account, error) {
 	if e.Account != nil {
 		return e.Account, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: account.Label}
 	}
 	return nil, &NotLoadedError{edge: "account"}
@@ -83,7 +123,7 @@ func (e CustomerThirdPartyIDEdges) AccountOrErr() (*Account, error) {
 func (e CustomerThirdPartyIDEdges) ContactOrErr() (*Contact, error) {
 	if e.Contact != nil {
 		return e.Contact, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: contact.Label}
 	}
 	return nil, &NotLoadedError{edge: "contact"}
@@ -228,6 +268,21 @@ func (_m *CustomerThirdPartyID) assignValues(columns []string, values []any) err
 // This includes values selected through modifiers, order, etc.
 func (_m *CustomerThirdPartyID) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the CustomerThirdPartyID entity.
+func (_m *CustomerThirdPartyID) QueryCreatedBy() *UserQuery {
+	return NewCustomerThirdPartyIDClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the CustomerThirdPartyID entity.
+func (_m *CustomerThirdPartyID) QueryModifiedBy() *UserQuery {
+	return NewCustomerThirdPartyIDClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the CustomerThirdPartyID entity.
+func (_m *CustomerThirdPartyID) QueryDeletedBy() *UserQuery {
+	return NewCustomerThirdPartyIDClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryAccount queries the "account" edge of the CustomerThirdPartyID entity.

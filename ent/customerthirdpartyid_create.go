@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -212,6 +213,21 @@ func (_c *CustomerThirdPartyIDCreate) SetNillableID(v *uuid.UUID) *CustomerThird
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *CustomerThirdPartyIDCreate) SetCreatedBy(v *User) *CustomerThirdPartyIDCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *CustomerThirdPartyIDCreate) SetModifiedBy(v *User) *CustomerThirdPartyIDCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *CustomerThirdPartyIDCreate) SetDeletedBy(v *User) *CustomerThirdPartyIDCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_c *CustomerThirdPartyIDCreate) SetAccount(v *Account) *CustomerThirdPartyIDCreate {
 	return _c.SetAccountID(v.ID)
@@ -358,17 +374,9 @@ func (_c *CustomerThirdPartyIDCreate) createSpec() (*CustomerThirdPartyID, *sqlg
 		_spec.SetField(customerthirdpartyid.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(customerthirdpartyid.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(customerthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -377,10 +385,6 @@ func (_c *CustomerThirdPartyIDCreate) createSpec() (*CustomerThirdPartyID, *sqlg
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(customerthirdpartyid.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(customerthirdpartyid.FieldDtype, field.TypeString, value)
@@ -397,6 +401,57 @@ func (_c *CustomerThirdPartyIDCreate) createSpec() (*CustomerThirdPartyID, *sqlg
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(customerthirdpartyid.FieldMetadata, field.TypeString, value)
 		_node.Metadata = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.CreatedByTable,
+			Columns: []string{customerthirdpartyid.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.ModifiedByTable,
+			Columns: []string{customerthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.DeletedByTable,
+			Columns: []string{customerthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AccountIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -16,18 +16,22 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // CustomerThirdPartyIDQuery is the builder for querying CustomerThirdPartyID entities.
 type CustomerThirdPartyIDQuery struct {
 	config
-	ctx         *QueryContext
-	order       []customerthirdpartyid.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.CustomerThirdPartyID
-	withAccount *AccountQuery
-	withContact *ContactQuery
+	ctx            *QueryContext
+	order          []customerthirdpartyid.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.CustomerThirdPartyID
+	withCreatedBy  *UserQuery
+	withModifiedBy *UserQuery
+	withDeletedBy  *UserQuery
+	withAccount    *AccountQuery
+	withContact    *ContactQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited bool
 	loadTotal    []func(context.Context, []*CustomerThirdPartyID) error
@@ -66,6 +70,72 @@ func (_q *CustomerThirdPartyIDQuery) Unique(unique bool) *CustomerThirdPartyIDQu
 func (_q *CustomerThirdPartyIDQuery) Order(o ...customerthirdpartyid.OrderOption) *CustomerThirdPartyIDQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *CustomerThirdPartyIDQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.CreatedByTable, customerthirdpartyid.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *CustomerThirdPartyIDQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.ModifiedByTable, customerthirdpartyid.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *CustomerThirdPartyIDQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customerthirdpartyid.Table, customerthirdpartyid.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, customerthirdpartyid.DeletedByTable, customerthirdpartyid.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryAccount chains the current query on the "account" edge.
@@ -299,18 +369,54 @@ func (_q *CustomerThirdPartyIDQuery) Clone() *CustomerThirdPartyIDQuery {
 		return nil
 	}
 	return &CustomerThirdPartyIDQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]customerthirdpartyid.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.CustomerThirdPartyID{}, _q.predicates...),
-		withAccount: _q.withAccount.Clone(),
-		withContact: _q.withContact.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]customerthirdpartyid.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.CustomerThirdPartyID{}, _q.predicates...),
+		withCreatedBy:  _q.withCreatedBy.Clone(),
+		withModifiedBy: _q.withModifiedBy.Clone(),
+		withDeletedBy:  _q.withDeletedBy.Clone(),
+		withAccount:    _q.withAccount.Clone(),
+		withContact:    _q.withContact.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerThirdPartyIDQuery) WithCreatedBy(opts ...func(*UserQuery)) *CustomerThirdPartyIDQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerThirdPartyIDQuery) WithModifiedBy(opts ...func(*UserQuery)) *CustomerThirdPartyIDQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerThirdPartyIDQuery) WithDeletedBy(opts ...func(*UserQuery)) *CustomerThirdPartyIDQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithAccount tells the query-builder to eager-load the nodes that are connected to
@@ -413,7 +519,10 @@ func (_q *CustomerThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryH
 	var (
 		nodes       = []*CustomerThirdPartyID{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withAccount != nil,
 			_q.withContact != nil,
 		}
@@ -439,6 +548,24 @@ func (_q *CustomerThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryH
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *CustomerThirdPartyID, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *CustomerThirdPartyID, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *CustomerThirdPartyID, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withAccount; query != nil {
 		if err := _q.loadAccount(ctx, query, nodes, nil,
 			func(n *CustomerThirdPartyID, e *Account) { n.Edges.Account = e }); err != nil {
@@ -459,6 +586,102 @@ func (_q *CustomerThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryH
 	return nodes, nil
 }
 
+func (_q *CustomerThirdPartyIDQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*CustomerThirdPartyID, init func(*CustomerThirdPartyID), assign func(*CustomerThirdPartyID, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*CustomerThirdPartyID)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CustomerThirdPartyIDQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*CustomerThirdPartyID, init func(*CustomerThirdPartyID), assign func(*CustomerThirdPartyID, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*CustomerThirdPartyID)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *CustomerThirdPartyIDQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*CustomerThirdPartyID, init func(*CustomerThirdPartyID), assign func(*CustomerThirdPartyID, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*CustomerThirdPartyID)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *CustomerThirdPartyIDQuery) loadAccount(ctx context.Context, query *AccountQuery, nodes []*CustomerThirdPartyID, init func(*CustomerThirdPartyID), assign func(*CustomerThirdPartyID, *Account)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*CustomerThirdPartyID)
@@ -551,6 +774,15 @@ func (_q *CustomerThirdPartyIDQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != customerthirdpartyid.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(customerthirdpartyid.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(customerthirdpartyid.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(customerthirdpartyid.FieldDeletedByID)
 		}
 		if _q.withAccount != nil {
 			_spec.Node.AddColumnOnce(customerthirdpartyid.FieldAccountID)

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -214,6 +215,16 @@ func (_u *CustomerThirdPartyIDUpdate) ClearContactID() *CustomerThirdPartyIDUpda
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdate) SetModifiedBy(v *User) *CustomerThirdPartyIDUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdate) SetDeletedBy(v *User) *CustomerThirdPartyIDUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *CustomerThirdPartyIDUpdate) SetAccount(v *Account) *CustomerThirdPartyIDUpdate {
 	return _u.SetAccountID(v.ID)
@@ -227,6 +238,18 @@ func (_u *CustomerThirdPartyIDUpdate) SetContact(v *Contact) *CustomerThirdParty
 // Mutation returns the CustomerThirdPartyIDMutation object of the builder.
 func (_u *CustomerThirdPartyIDUpdate) Mutation() *CustomerThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdate) ClearModifiedBy() *CustomerThirdPartyIDUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdate) ClearDeletedBy() *CustomerThirdPartyIDUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAccount clears the "account" edge to the Account entity.
@@ -301,20 +324,11 @@ func (_u *CustomerThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, e
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(customerthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(customerthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -324,12 +338,6 @@ func (_u *CustomerThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, e
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(customerthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -342,6 +350,64 @@ func (_u *CustomerThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, e
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.ModifiedByTable,
+			Columns: []string{customerthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.ModifiedByTable,
+			Columns: []string{customerthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.DeletedByTable,
+			Columns: []string{customerthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.DeletedByTable,
+			Columns: []string{customerthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -605,6 +671,16 @@ func (_u *CustomerThirdPartyIDUpdateOne) ClearContactID() *CustomerThirdPartyIDU
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdateOne) SetModifiedBy(v *User) *CustomerThirdPartyIDUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdateOne) SetDeletedBy(v *User) *CustomerThirdPartyIDUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAccount sets the "account" edge to the Account entity.
 func (_u *CustomerThirdPartyIDUpdateOne) SetAccount(v *Account) *CustomerThirdPartyIDUpdateOne {
 	return _u.SetAccountID(v.ID)
@@ -618,6 +694,18 @@ func (_u *CustomerThirdPartyIDUpdateOne) SetContact(v *Contact) *CustomerThirdPa
 // Mutation returns the CustomerThirdPartyIDMutation object of the builder.
 func (_u *CustomerThirdPartyIDUpdateOne) Mutation() *CustomerThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdateOne) ClearModifiedBy() *CustomerThirdPartyIDUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CustomerThirdPartyIDUpdateOne) ClearDeletedBy() *CustomerThirdPartyIDUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAccount clears the "account" edge to the Account entity.
@@ -722,20 +810,11 @@ func (_u *CustomerThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(customerthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(customerthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -745,12 +824,6 @@ func (_u *CustomerThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(customerthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(customerthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(customerthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -763,6 +836,64 @@ func (_u *CustomerThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Cu
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(customerthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.ModifiedByTable,
+			Columns: []string{customerthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.ModifiedByTable,
+			Columns: []string{customerthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.DeletedByTable,
+			Columns: []string{customerthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customerthirdpartyid.DeletedByTable,
+			Columns: []string{customerthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AccountCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -51,13 +52,52 @@ type CustomFieldValue struct {
 
 // CustomFieldValueEdges holds the relations/edges for other nodes in the graph.
 type CustomFieldValueEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// CustomField holds the value of the custom_field edge.
 	CustomField *CustomField `json:"custom_field,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomFieldValueEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomFieldValueEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e CustomFieldValueEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // CustomFieldOrErr returns the CustomField value or an error if the edge
@@ -65,7 +105,7 @@ type CustomFieldValueEdges struct {
 func (e CustomFieldValueEdges) CustomFieldOrErr() (*CustomField, error) {
 	if e.CustomField != nil {
 		return e.CustomField, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: customfield.Label}
 	}
 	return nil, &NotLoadedError{edge: "custom_field"}
@@ -195,6 +235,21 @@ func (_m *CustomFieldValue) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *CustomFieldValue) GetValue(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the CustomFieldValue entity.
+func (_m *CustomFieldValue) QueryCreatedBy() *UserQuery {
+	return NewCustomFieldValueClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the CustomFieldValue entity.
+func (_m *CustomFieldValue) QueryModifiedBy() *UserQuery {
+	return NewCustomFieldValueClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the CustomFieldValue entity.
+func (_m *CustomFieldValue) QueryDeletedBy() *UserQuery {
+	return NewCustomFieldValueClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryCustomField queries the "custom_field" edge of the CustomFieldValue entity.

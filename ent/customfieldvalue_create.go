@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -183,6 +184,21 @@ func (_c *CustomFieldValueCreate) SetNillableID(v *uuid.UUID) *CustomFieldValueC
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *CustomFieldValueCreate) SetCreatedBy(v *User) *CustomFieldValueCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *CustomFieldValueCreate) SetModifiedBy(v *User) *CustomFieldValueCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *CustomFieldValueCreate) SetDeletedBy(v *User) *CustomFieldValueCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetCustomFieldID sets the "custom_field" edge to the CustomField entity by ID.
 func (_c *CustomFieldValueCreate) SetCustomFieldID(id uuid.UUID) *CustomFieldValueCreate {
 	_c.mutation.SetCustomFieldID(id)
@@ -330,17 +346,9 @@ func (_c *CustomFieldValueCreate) createSpec() (*CustomFieldValue, *sqlgraph.Cre
 		_spec.SetField(customfieldvalue.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(customfieldvalue.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(customfieldvalue.FieldIsDeleted, field.TypeBool, value)
@@ -349,10 +357,6 @@ func (_c *CustomFieldValueCreate) createSpec() (*CustomFieldValue, *sqlgraph.Cre
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(customfieldvalue.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(customfieldvalue.FieldDtype, field.TypeString, value)
@@ -365,6 +369,57 @@ func (_c *CustomFieldValueCreate) createSpec() (*CustomFieldValue, *sqlgraph.Cre
 	if value, ok := _c.mutation.Value(); ok {
 		_spec.SetField(customfieldvalue.FieldValue, field.TypeString, value)
 		_node.Value = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.CreatedByTable,
+			Columns: []string{customfieldvalue.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.ModifiedByTable,
+			Columns: []string{customfieldvalue.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.DeletedByTable,
+			Columns: []string{customfieldvalue.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.CustomFieldIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -167,6 +168,16 @@ func (_u *CustomFieldValueUpdate) SetNillableValue(v *string) *CustomFieldValueU
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CustomFieldValueUpdate) SetModifiedBy(v *User) *CustomFieldValueUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CustomFieldValueUpdate) SetDeletedBy(v *User) *CustomFieldValueUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetCustomFieldID sets the "custom_field" edge to the CustomField entity by ID.
 func (_u *CustomFieldValueUpdate) SetCustomFieldID(id uuid.UUID) *CustomFieldValueUpdate {
 	_u.mutation.SetCustomFieldID(id)
@@ -181,6 +192,18 @@ func (_u *CustomFieldValueUpdate) SetCustomField(v *CustomField) *CustomFieldVal
 // Mutation returns the CustomFieldValueMutation object of the builder.
 func (_u *CustomFieldValueUpdate) Mutation() *CustomFieldValueMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CustomFieldValueUpdate) ClearModifiedBy() *CustomFieldValueUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CustomFieldValueUpdate) ClearDeletedBy() *CustomFieldValueUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearCustomField clears the "custom_field" edge to the CustomField entity.
@@ -242,20 +265,11 @@ func (_u *CustomFieldValueUpdate) sqlSave(ctx context.Context) (_node int, err e
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(customfieldvalue.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(customfieldvalue.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(customfieldvalue.FieldIsDeleted, field.TypeBool, value)
@@ -266,17 +280,69 @@ func (_u *CustomFieldValueUpdate) sqlSave(ctx context.Context) (_node int, err e
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(customfieldvalue.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.RecordID(); ok {
 		_spec.SetField(customfieldvalue.FieldRecordID, field.TypeUUID, value)
 	}
 	if value, ok := _u.mutation.Value(); ok {
 		_spec.SetField(customfieldvalue.FieldValue, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.ModifiedByTable,
+			Columns: []string{customfieldvalue.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.ModifiedByTable,
+			Columns: []string{customfieldvalue.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.DeletedByTable,
+			Columns: []string{customfieldvalue.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.DeletedByTable,
+			Columns: []string{customfieldvalue.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.CustomFieldCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -465,6 +531,16 @@ func (_u *CustomFieldValueUpdateOne) SetNillableValue(v *string) *CustomFieldVal
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *CustomFieldValueUpdateOne) SetModifiedBy(v *User) *CustomFieldValueUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *CustomFieldValueUpdateOne) SetDeletedBy(v *User) *CustomFieldValueUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetCustomFieldID sets the "custom_field" edge to the CustomField entity by ID.
 func (_u *CustomFieldValueUpdateOne) SetCustomFieldID(id uuid.UUID) *CustomFieldValueUpdateOne {
 	_u.mutation.SetCustomFieldID(id)
@@ -479,6 +555,18 @@ func (_u *CustomFieldValueUpdateOne) SetCustomField(v *CustomField) *CustomField
 // Mutation returns the CustomFieldValueMutation object of the builder.
 func (_u *CustomFieldValueUpdateOne) Mutation() *CustomFieldValueMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *CustomFieldValueUpdateOne) ClearModifiedBy() *CustomFieldValueUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *CustomFieldValueUpdateOne) ClearDeletedBy() *CustomFieldValueUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearCustomField clears the "custom_field" edge to the CustomField entity.
@@ -570,20 +658,11 @@ func (_u *CustomFieldValueUpdateOne) sqlSave(ctx context.Context) (_node *Custom
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(customfieldvalue.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(customfieldvalue.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(customfieldvalue.FieldIsDeleted, field.TypeBool, value)
@@ -594,17 +673,69 @@ func (_u *CustomFieldValueUpdateOne) sqlSave(ctx context.Context) (_node *Custom
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(customfieldvalue.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(customfieldvalue.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(customfieldvalue.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.RecordID(); ok {
 		_spec.SetField(customfieldvalue.FieldRecordID, field.TypeUUID, value)
 	}
 	if value, ok := _u.mutation.Value(); ok {
 		_spec.SetField(customfieldvalue.FieldValue, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.ModifiedByTable,
+			Columns: []string{customfieldvalue.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.ModifiedByTable,
+			Columns: []string{customfieldvalue.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.DeletedByTable,
+			Columns: []string{customfieldvalue.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customfieldvalue.DeletedByTable,
+			Columns: []string{customfieldvalue.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.CustomFieldCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/customlabel"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -162,6 +163,21 @@ func (_c *CustomLabelCreate) SetNillableID(v *uuid.UUID) *CustomLabelCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *CustomLabelCreate) SetCreatedBy(v *User) *CustomLabelCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *CustomLabelCreate) SetModifiedBy(v *User) *CustomLabelCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *CustomLabelCreate) SetDeletedBy(v *User) *CustomLabelCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // Mutation returns the CustomLabelMutation object of the builder.
 func (_c *CustomLabelCreate) Mutation() *CustomLabelMutation {
 	return _c.mutation
@@ -285,17 +301,9 @@ func (_c *CustomLabelCreate) createSpec() (*CustomLabel, *sqlgraph.CreateSpec) {
 		_spec.SetField(customlabel.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(customlabel.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(customlabel.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(customlabel.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(customlabel.FieldIsDeleted, field.TypeBool, value)
@@ -305,10 +313,6 @@ func (_c *CustomLabelCreate) createSpec() (*CustomLabel, *sqlgraph.CreateSpec) {
 		_spec.SetField(customlabel.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
 	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(customlabel.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
-	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(customlabel.FieldDtype, field.TypeString, value)
 		_node.Dtype = value
@@ -316,6 +320,57 @@ func (_c *CustomLabelCreate) createSpec() (*CustomLabel, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Value(); ok {
 		_spec.SetField(customlabel.FieldValue, field.TypeJSON, value)
 		_node.Value = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customlabel.CreatedByTable,
+			Columns: []string{customlabel.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customlabel.ModifiedByTable,
+			Columns: []string{customlabel.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   customlabel.DeletedByTable,
+			Columns: []string{customlabel.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

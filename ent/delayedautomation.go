@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/delayedautomation"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -57,13 +58,52 @@ type DelayedAutomation struct {
 
 // DelayedAutomationEdges holds the relations/edges for other nodes in the graph.
 type DelayedAutomationEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Automation holds the value of the automation edge.
 	Automation *Automation `json:"automation,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DelayedAutomationEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DelayedAutomationEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DelayedAutomationEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // AutomationOrErr returns the Automation value or an error if the edge
@@ -71,7 +111,7 @@ type DelayedAutomationEdges struct {
 func (e DelayedAutomationEdges) AutomationOrErr() (*Automation, error) {
 	if e.Automation != nil {
 		return e.Automation, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: automation.Label}
 	}
 	return nil, &NotLoadedError{edge: "automation"}
@@ -222,6 +262,21 @@ func (_m *DelayedAutomation) assignValues(columns []string, values []any) error 
 // This includes values selected through modifiers, order, etc.
 func (_m *DelayedAutomation) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the DelayedAutomation entity.
+func (_m *DelayedAutomation) QueryCreatedBy() *UserQuery {
+	return NewDelayedAutomationClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the DelayedAutomation entity.
+func (_m *DelayedAutomation) QueryModifiedBy() *UserQuery {
+	return NewDelayedAutomationClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the DelayedAutomation entity.
+func (_m *DelayedAutomation) QueryDeletedBy() *UserQuery {
+	return NewDelayedAutomationClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryAutomation queries the "automation" edge of the DelayedAutomation entity.

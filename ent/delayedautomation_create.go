@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/delayedautomation"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -225,6 +226,21 @@ func (_c *DelayedAutomationCreate) SetNillableID(v *uuid.UUID) *DelayedAutomatio
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *DelayedAutomationCreate) SetCreatedBy(v *User) *DelayedAutomationCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *DelayedAutomationCreate) SetModifiedBy(v *User) *DelayedAutomationCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *DelayedAutomationCreate) SetDeletedBy(v *User) *DelayedAutomationCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_c *DelayedAutomationCreate) SetAutomation(v *Automation) *DelayedAutomationCreate {
 	return _c.SetAutomationID(v.ID)
@@ -366,17 +382,9 @@ func (_c *DelayedAutomationCreate) createSpec() (*DelayedAutomation, *sqlgraph.C
 		_spec.SetField(delayedautomation.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(delayedautomation.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(delayedautomation.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(delayedautomation.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(delayedautomation.FieldIsDeleted, field.TypeBool, value)
@@ -385,10 +393,6 @@ func (_c *DelayedAutomationCreate) createSpec() (*DelayedAutomation, *sqlgraph.C
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(delayedautomation.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(delayedautomation.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(delayedautomation.FieldDtype, field.TypeString, value)
@@ -413,6 +417,57 @@ func (_c *DelayedAutomationCreate) createSpec() (*DelayedAutomation, *sqlgraph.C
 	if value, ok := _c.mutation.RunID(); ok {
 		_spec.SetField(delayedautomation.FieldRunID, field.TypeUUID, value)
 		_node.RunID = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.CreatedByTable,
+			Columns: []string{delayedautomation.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.ModifiedByTable,
+			Columns: []string{delayedautomation.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.DeletedByTable,
+			Columns: []string{delayedautomation.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AutomationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -227,6 +228,16 @@ func (_u *DelayedAutomationUpdate) ClearRunID() *DelayedAutomationUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *DelayedAutomationUpdate) SetModifiedBy(v *User) *DelayedAutomationUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *DelayedAutomationUpdate) SetDeletedBy(v *User) *DelayedAutomationUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *DelayedAutomationUpdate) SetAutomation(v *Automation) *DelayedAutomationUpdate {
 	return _u.SetAutomationID(v.ID)
@@ -235,6 +246,18 @@ func (_u *DelayedAutomationUpdate) SetAutomation(v *Automation) *DelayedAutomati
 // Mutation returns the DelayedAutomationMutation object of the builder.
 func (_u *DelayedAutomationUpdate) Mutation() *DelayedAutomationMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *DelayedAutomationUpdate) ClearModifiedBy() *DelayedAutomationUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *DelayedAutomationUpdate) ClearDeletedBy() *DelayedAutomationUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAutomation clears the "automation" edge to the Automation entity.
@@ -296,20 +319,11 @@ func (_u *DelayedAutomationUpdate) sqlSave(ctx context.Context) (_node int, err 
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(delayedautomation.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(delayedautomation.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(delayedautomation.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(delayedautomation.FieldIsDeleted, field.TypeBool, value)
@@ -319,12 +333,6 @@ func (_u *DelayedAutomationUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(delayedautomation.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(delayedautomation.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.LeadID(); ok {
 		_spec.SetField(delayedautomation.FieldLeadID, field.TypeUUID, value)
@@ -349,6 +357,64 @@ func (_u *DelayedAutomationUpdate) sqlSave(ctx context.Context) (_node int, err 
 	}
 	if _u.mutation.RunIDCleared() {
 		_spec.ClearField(delayedautomation.FieldRunID, field.TypeUUID)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.ModifiedByTable,
+			Columns: []string{delayedautomation.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.ModifiedByTable,
+			Columns: []string{delayedautomation.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.DeletedByTable,
+			Columns: []string{delayedautomation.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.DeletedByTable,
+			Columns: []string{delayedautomation.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -597,6 +663,16 @@ func (_u *DelayedAutomationUpdateOne) ClearRunID() *DelayedAutomationUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *DelayedAutomationUpdateOne) SetModifiedBy(v *User) *DelayedAutomationUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *DelayedAutomationUpdateOne) SetDeletedBy(v *User) *DelayedAutomationUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetAutomation sets the "automation" edge to the Automation entity.
 func (_u *DelayedAutomationUpdateOne) SetAutomation(v *Automation) *DelayedAutomationUpdateOne {
 	return _u.SetAutomationID(v.ID)
@@ -605,6 +681,18 @@ func (_u *DelayedAutomationUpdateOne) SetAutomation(v *Automation) *DelayedAutom
 // Mutation returns the DelayedAutomationMutation object of the builder.
 func (_u *DelayedAutomationUpdateOne) Mutation() *DelayedAutomationMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *DelayedAutomationUpdateOne) ClearModifiedBy() *DelayedAutomationUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *DelayedAutomationUpdateOne) ClearDeletedBy() *DelayedAutomationUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearAutomation clears the "automation" edge to the Automation entity.
@@ -696,20 +784,11 @@ func (_u *DelayedAutomationUpdateOne) sqlSave(ctx context.Context) (_node *Delay
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(delayedautomation.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(delayedautomation.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(delayedautomation.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(delayedautomation.FieldIsDeleted, field.TypeBool, value)
@@ -719,12 +798,6 @@ func (_u *DelayedAutomationUpdateOne) sqlSave(ctx context.Context) (_node *Delay
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(delayedautomation.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(delayedautomation.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(delayedautomation.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.LeadID(); ok {
 		_spec.SetField(delayedautomation.FieldLeadID, field.TypeUUID, value)
@@ -749,6 +822,64 @@ func (_u *DelayedAutomationUpdateOne) sqlSave(ctx context.Context) (_node *Delay
 	}
 	if _u.mutation.RunIDCleared() {
 		_spec.ClearField(delayedautomation.FieldRunID, field.TypeUUID)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.ModifiedByTable,
+			Columns: []string{delayedautomation.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.ModifiedByTable,
+			Columns: []string{delayedautomation.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.DeletedByTable,
+			Columns: []string{delayedautomation.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delayedautomation.DeletedByTable,
+			Columns: []string{delayedautomation.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.AutomationCleared() {
 		edge := &sqlgraph.EdgeSpec{

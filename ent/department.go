@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -57,6 +58,12 @@ type Department struct {
 
 // DepartmentEdges holds the relations/edges for other nodes in the graph.
 type DepartmentEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Franchise holds the value of the franchise edge.
 	Franchise *Franchise `json:"franchise,omitempty"`
 	// Pipeline holds the value of the pipeline edge.
@@ -69,12 +76,45 @@ type DepartmentEdges struct {
 	SecurityGroups []*SecurityGroup `json:"security_groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [8]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
 
 	namedUsers          map[string][]*User
 	namedSecurityGroups map[string][]*SecurityGroup
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DepartmentEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DepartmentEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e DepartmentEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // FranchiseOrErr returns the Franchise value or an error if the edge
@@ -82,7 +122,7 @@ type DepartmentEdges struct {
 func (e DepartmentEdges) FranchiseOrErr() (*Franchise, error) {
 	if e.Franchise != nil {
 		return e.Franchise, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: franchise.Label}
 	}
 	return nil, &NotLoadedError{edge: "franchise"}
@@ -93,7 +133,7 @@ func (e DepartmentEdges) FranchiseOrErr() (*Franchise, error) {
 func (e DepartmentEdges) PipelineOrErr() (*Pipeline, error) {
 	if e.Pipeline != nil {
 		return e.Pipeline, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: pipeline.Label}
 	}
 	return nil, &NotLoadedError{edge: "pipeline"}
@@ -104,7 +144,7 @@ func (e DepartmentEdges) PipelineOrErr() (*Pipeline, error) {
 func (e DepartmentEdges) SecurityGroupOrErr() (*SecurityGroup, error) {
 	if e.SecurityGroup != nil {
 		return e.SecurityGroup, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[5] {
 		return nil, &NotFoundError{label: securitygroup.Label}
 	}
 	return nil, &NotLoadedError{edge: "security_group"}
@@ -113,7 +153,7 @@ func (e DepartmentEdges) SecurityGroupOrErr() (*SecurityGroup, error) {
 // UsersOrErr returns the Users value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) UsersOrErr() ([]*User, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[6] {
 		return e.Users, nil
 	}
 	return nil, &NotLoadedError{edge: "users"}
@@ -122,7 +162,7 @@ func (e DepartmentEdges) UsersOrErr() ([]*User, error) {
 // SecurityGroupsOrErr returns the SecurityGroups value or an error if the edge
 // was not loaded in eager-loading.
 func (e DepartmentEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
-	if e.loadedTypes[4] {
+	if e.loadedTypes[7] {
 		return e.SecurityGroups, nil
 	}
 	return nil, &NotLoadedError{edge: "security_groups"}
@@ -267,6 +307,21 @@ func (_m *Department) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Department) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Department entity.
+func (_m *Department) QueryCreatedBy() *UserQuery {
+	return NewDepartmentClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Department entity.
+func (_m *Department) QueryModifiedBy() *UserQuery {
+	return NewDepartmentClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Department entity.
+func (_m *Department) QueryDeletedBy() *UserQuery {
+	return NewDepartmentClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryFranchise queries the "franchise" edge of the Department entity.

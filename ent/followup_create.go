@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/followup"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -311,6 +312,21 @@ func (_c *FollowUpCreate) SetNillableID(v *uuid.UUID) *FollowUpCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *FollowUpCreate) SetCreatedBy(v *User) *FollowUpCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *FollowUpCreate) SetModifiedBy(v *User) *FollowUpCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *FollowUpCreate) SetDeletedBy(v *User) *FollowUpCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_c *FollowUpCreate) SetConnection(v *Lead) *FollowUpCreate {
 	return _c.SetConnectionID(v.ID)
@@ -485,17 +501,9 @@ func (_c *FollowUpCreate) createSpec() (*FollowUp, *sqlgraph.CreateSpec) {
 		_spec.SetField(followup.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(followup.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(followup.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(followup.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(followup.FieldIsDeleted, field.TypeBool, value)
@@ -504,10 +512,6 @@ func (_c *FollowUpCreate) createSpec() (*FollowUp, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(followup.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(followup.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(followup.FieldDtype, field.TypeString, value)
@@ -548,6 +552,57 @@ func (_c *FollowUpCreate) createSpec() (*FollowUp, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FromAutomation(); ok {
 		_spec.SetField(followup.FieldFromAutomation, field.TypeBool, value)
 		_node.FromAutomation = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.CreatedByTable,
+			Columns: []string{followup.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ModifiedByTable,
+			Columns: []string{followup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.DeletedByTable,
+			Columns: []string{followup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ConnectionIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/followup"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -331,6 +332,16 @@ func (_u *FollowUpUpdate) SetNillableFromAutomation(v *bool) *FollowUpUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *FollowUpUpdate) SetModifiedBy(v *User) *FollowUpUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *FollowUpUpdate) SetDeletedBy(v *User) *FollowUpUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_u *FollowUpUpdate) SetConnection(v *Lead) *FollowUpUpdate {
 	return _u.SetConnectionID(v.ID)
@@ -349,6 +360,18 @@ func (_u *FollowUpUpdate) SetAccount(v *Account) *FollowUpUpdate {
 // Mutation returns the FollowUpMutation object of the builder.
 func (_u *FollowUpUpdate) Mutation() *FollowUpMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *FollowUpUpdate) ClearModifiedBy() *FollowUpUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *FollowUpUpdate) ClearDeletedBy() *FollowUpUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearConnection clears the "connection" edge to the Lead entity.
@@ -424,20 +447,11 @@ func (_u *FollowUpUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(followup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(followup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(followup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(followup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(followup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(followup.FieldIsDeleted, field.TypeBool, value)
@@ -447,12 +461,6 @@ func (_u *FollowUpUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(followup.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(followup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(followup.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Start(); ok {
 		_spec.SetField(followup.FieldStart, field.TypeTime, value)
@@ -489,6 +497,64 @@ func (_u *FollowUpUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.FromAutomation(); ok {
 		_spec.SetField(followup.FieldFromAutomation, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ModifiedByTable,
+			Columns: []string{followup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ModifiedByTable,
+			Columns: []string{followup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.DeletedByTable,
+			Columns: []string{followup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.DeletedByTable,
+			Columns: []string{followup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ConnectionCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -897,6 +963,16 @@ func (_u *FollowUpUpdateOne) SetNillableFromAutomation(v *bool) *FollowUpUpdateO
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *FollowUpUpdateOne) SetModifiedBy(v *User) *FollowUpUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *FollowUpUpdateOne) SetDeletedBy(v *User) *FollowUpUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_u *FollowUpUpdateOne) SetConnection(v *Lead) *FollowUpUpdateOne {
 	return _u.SetConnectionID(v.ID)
@@ -915,6 +991,18 @@ func (_u *FollowUpUpdateOne) SetAccount(v *Account) *FollowUpUpdateOne {
 // Mutation returns the FollowUpMutation object of the builder.
 func (_u *FollowUpUpdateOne) Mutation() *FollowUpMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *FollowUpUpdateOne) ClearModifiedBy() *FollowUpUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *FollowUpUpdateOne) ClearDeletedBy() *FollowUpUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearConnection clears the "connection" edge to the Lead entity.
@@ -1020,20 +1108,11 @@ func (_u *FollowUpUpdateOne) sqlSave(ctx context.Context) (_node *FollowUp, err 
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(followup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(followup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(followup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(followup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(followup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(followup.FieldIsDeleted, field.TypeBool, value)
@@ -1043,12 +1122,6 @@ func (_u *FollowUpUpdateOne) sqlSave(ctx context.Context) (_node *FollowUp, err 
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(followup.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(followup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(followup.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Start(); ok {
 		_spec.SetField(followup.FieldStart, field.TypeTime, value)
@@ -1085,6 +1158,64 @@ func (_u *FollowUpUpdateOne) sqlSave(ctx context.Context) (_node *FollowUp, err 
 	}
 	if value, ok := _u.mutation.FromAutomation(); ok {
 		_spec.SetField(followup.FieldFromAutomation, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ModifiedByTable,
+			Columns: []string{followup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ModifiedByTable,
+			Columns: []string{followup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.DeletedByTable,
+			Columns: []string{followup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.DeletedByTable,
+			Columns: []string{followup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ConnectionCleared() {
 		edge := &sqlgraph.EdgeSpec{

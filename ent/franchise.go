@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -50,6 +51,12 @@ type Franchise struct {
 
 // FranchiseEdges holds the relations/edges for other nodes in the graph.
 type FranchiseEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Departments holds the value of the departments edge.
 	Departments []*Department `json:"departments,omitempty"`
 	// Automations holds the value of the automations edge.
@@ -60,9 +67,9 @@ type FranchiseEdges struct {
 	SecurityGroups []*SecurityGroup `json:"security_groups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [7]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
 
 	namedDepartments    map[string][]*Department
 	namedAutomations    map[string][]*Automation
@@ -70,10 +77,43 @@ type FranchiseEdges struct {
 	namedSecurityGroups map[string][]*SecurityGroup
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FranchiseEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FranchiseEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e FranchiseEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
 // DepartmentsOrErr returns the Departments value or an error if the edge
 // was not loaded in eager-loading.
 func (e FranchiseEdges) DepartmentsOrErr() ([]*Department, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Departments, nil
 	}
 	return nil, &NotLoadedError{edge: "departments"}
@@ -82,7 +122,7 @@ func (e FranchiseEdges) DepartmentsOrErr() ([]*Department, error) {
 // AutomationsOrErr returns the Automations value or an error if the edge
 // was not loaded in eager-loading.
 func (e FranchiseEdges) AutomationsOrErr() ([]*Automation, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Automations, nil
 	}
 	return nil, &NotLoadedError{edge: "automations"}
@@ -91,7 +131,7 @@ func (e FranchiseEdges) AutomationsOrErr() ([]*Automation, error) {
 // UsersOrErr returns the Users value or an error if the edge
 // was not loaded in eager-loading.
 func (e FranchiseEdges) UsersOrErr() ([]*User, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Users, nil
 	}
 	return nil, &NotLoadedError{edge: "users"}
@@ -100,7 +140,7 @@ func (e FranchiseEdges) UsersOrErr() ([]*User, error) {
 // SecurityGroupsOrErr returns the SecurityGroups value or an error if the edge
 // was not loaded in eager-loading.
 func (e FranchiseEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[6] {
 		return e.SecurityGroups, nil
 	}
 	return nil, &NotLoadedError{edge: "security_groups"}
@@ -230,6 +270,21 @@ func (_m *Franchise) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Franchise) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Franchise entity.
+func (_m *Franchise) QueryCreatedBy() *UserQuery {
+	return NewFranchiseClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Franchise entity.
+func (_m *Franchise) QueryModifiedBy() *UserQuery {
+	return NewFranchiseClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Franchise entity.
+func (_m *Franchise) QueryDeletedBy() *UserQuery {
+	return NewFranchiseClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryDepartments queries the "departments" edge of the Franchise entity.

@@ -29,6 +29,9 @@ type FranchiseQuery struct {
 	order              []franchise.OrderOption
 	inters             []Interceptor
 	predicates         []predicate.Franchise
+	withCreatedBy      *UserQuery
+	withModifiedBy     *UserQuery
+	withDeletedBy      *UserQuery
 	withDepartments    *DepartmentQuery
 	withAutomations    *AutomationQuery
 	withUsers          *UserQuery
@@ -75,6 +78,72 @@ func (_q *FranchiseQuery) Unique(unique bool) *FranchiseQuery {
 func (_q *FranchiseQuery) Order(o ...franchise.OrderOption) *FranchiseQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *FranchiseQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.CreatedByTable, franchise.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *FranchiseQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.ModifiedByTable, franchise.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *FranchiseQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(franchise.Table, franchise.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, franchise.DeletedByTable, franchise.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryDepartments chains the current query on the "departments" edge.
@@ -357,6 +426,9 @@ func (_q *FranchiseQuery) Clone() *FranchiseQuery {
 		order:              append([]franchise.OrderOption{}, _q.order...),
 		inters:             append([]Interceptor{}, _q.inters...),
 		predicates:         append([]predicate.Franchise{}, _q.predicates...),
+		withCreatedBy:      _q.withCreatedBy.Clone(),
+		withModifiedBy:     _q.withModifiedBy.Clone(),
+		withDeletedBy:      _q.withDeletedBy.Clone(),
 		withDepartments:    _q.withDepartments.Clone(),
 		withAutomations:    _q.withAutomations.Clone(),
 		withUsers:          _q.withUsers.Clone(),
@@ -366,6 +438,39 @@ func (_q *FranchiseQuery) Clone() *FranchiseQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithCreatedBy(opts ...func(*UserQuery)) *FranchiseQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithModifiedBy(opts ...func(*UserQuery)) *FranchiseQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FranchiseQuery) WithDeletedBy(opts ...func(*UserQuery)) *FranchiseQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithDepartments tells the query-builder to eager-load the nodes that are connected to
@@ -490,7 +595,10 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 	var (
 		nodes       = []*Franchise{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [7]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withDepartments != nil,
 			_q.withAutomations != nil,
 			_q.withUsers != nil,
@@ -532,6 +640,24 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *Franchise, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *Franchise, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *Franchise, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withDepartments; query != nil {
 		if err := _q.loadDepartments(ctx, query, nodes,
@@ -597,6 +723,102 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 	return nodes, nil
 }
 
+func (_q *FranchiseQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Franchise)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *FranchiseQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Franchise)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *FranchiseQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Franchise)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *FranchiseQuery) loadDepartments(ctx context.Context, query *DepartmentQuery, nodes []*Franchise, init func(*Franchise), assign func(*Franchise, *Department)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[uuid.UUID]*Franchise)
@@ -828,6 +1050,15 @@ func (_q *FranchiseQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != franchise.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(franchise.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(franchise.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(franchise.FieldDeletedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

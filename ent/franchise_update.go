@@ -170,6 +170,16 @@ func (_u *FranchiseUpdate) SetNillableIsActive(v *bool) *FranchiseUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *FranchiseUpdate) SetModifiedBy(v *User) *FranchiseUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *FranchiseUpdate) SetDeletedBy(v *User) *FranchiseUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddDepartmentIDs adds the "departments" edge to the Department entity by IDs.
 func (_u *FranchiseUpdate) AddDepartmentIDs(ids ...uuid.UUID) *FranchiseUpdate {
 	_u.mutation.AddDepartmentIDs(ids...)
@@ -233,6 +243,18 @@ func (_u *FranchiseUpdate) AddSecurityGroups(v ...*SecurityGroup) *FranchiseUpda
 // Mutation returns the FranchiseMutation object of the builder.
 func (_u *FranchiseUpdate) Mutation() *FranchiseMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *FranchiseUpdate) ClearModifiedBy() *FranchiseUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *FranchiseUpdate) ClearDeletedBy() *FranchiseUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearDepartments clears all "departments" edges to the Department entity.
@@ -374,20 +396,11 @@ func (_u *FranchiseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(franchise.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(franchise.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(franchise.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(franchise.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(franchise.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(franchise.FieldIsDeleted, field.TypeBool, value)
@@ -398,12 +411,6 @@ func (_u *FranchiseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(franchise.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(franchise.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(franchise.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(franchise.FieldName, field.TypeString, value)
 	}
@@ -412,6 +419,64 @@ func (_u *FranchiseUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(franchise.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.ModifiedByTable,
+			Columns: []string{franchise.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.ModifiedByTable,
+			Columns: []string{franchise.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.DeletedByTable,
+			Columns: []string{franchise.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.DeletedByTable,
+			Columns: []string{franchise.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -751,6 +816,16 @@ func (_u *FranchiseUpdateOne) SetNillableIsActive(v *bool) *FranchiseUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *FranchiseUpdateOne) SetModifiedBy(v *User) *FranchiseUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *FranchiseUpdateOne) SetDeletedBy(v *User) *FranchiseUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddDepartmentIDs adds the "departments" edge to the Department entity by IDs.
 func (_u *FranchiseUpdateOne) AddDepartmentIDs(ids ...uuid.UUID) *FranchiseUpdateOne {
 	_u.mutation.AddDepartmentIDs(ids...)
@@ -814,6 +889,18 @@ func (_u *FranchiseUpdateOne) AddSecurityGroups(v ...*SecurityGroup) *FranchiseU
 // Mutation returns the FranchiseMutation object of the builder.
 func (_u *FranchiseUpdateOne) Mutation() *FranchiseMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *FranchiseUpdateOne) ClearModifiedBy() *FranchiseUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *FranchiseUpdateOne) ClearDeletedBy() *FranchiseUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearDepartments clears all "departments" edges to the Department entity.
@@ -985,20 +1072,11 @@ func (_u *FranchiseUpdateOne) sqlSave(ctx context.Context) (_node *Franchise, er
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(franchise.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(franchise.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(franchise.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(franchise.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(franchise.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(franchise.FieldIsDeleted, field.TypeBool, value)
@@ -1009,12 +1087,6 @@ func (_u *FranchiseUpdateOne) sqlSave(ctx context.Context) (_node *Franchise, er
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(franchise.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(franchise.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(franchise.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(franchise.FieldName, field.TypeString, value)
 	}
@@ -1023,6 +1095,64 @@ func (_u *FranchiseUpdateOne) sqlSave(ctx context.Context) (_node *Franchise, er
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(franchise.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.ModifiedByTable,
+			Columns: []string{franchise.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.ModifiedByTable,
+			Columns: []string{franchise.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.DeletedByTable,
+			Columns: []string{franchise.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   franchise.DeletedByTable,
+			Columns: []string{franchise.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{

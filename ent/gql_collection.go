@@ -78,6 +78,60 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[account.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldCreatedByID)
+				fieldSeen[account.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[account.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldModifiedByID)
+				fieldSeen[account.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[account.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, account.FieldDeletedByID)
+				fieldSeen[account.FieldDeletedByID] = struct{}{}
+			}
+
 		case "primaryContact":
 			if !registry.CanRead(ctx, contact.Table) {
 				break
@@ -158,10 +212,10 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[5][alias] = n
 						}
 						return nil
 					})
@@ -169,10 +223,10 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Account) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Leads)
-							if nodes[i].Edges.totalCount[2] == nil {
-								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							if nodes[i].Edges.totalCount[5] == nil {
+								nodes[i].Edges.totalCount[5] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[2][alias] = n
+							nodes[i].Edges.totalCount[5][alias] = n
 						}
 						return nil
 					})
@@ -320,21 +374,6 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[account.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[account.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, account.FieldCreatedByID)
-				fieldSeen[account.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[account.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, account.FieldModifiedByID)
-				fieldSeen[account.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[account.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, account.FieldDeletedByID)
-				fieldSeen[account.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -424,6 +463,60 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[appointment.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldCreatedByID)
+				fieldSeen[appointment.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[appointment.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldModifiedByID)
+				fieldSeen[appointment.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[appointment.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, appointment.FieldDeletedByID)
+				fieldSeen[appointment.FieldDeletedByID] = struct{}{}
+			}
 
 		case "connection":
 			if !registry.CanRead(ctx, lead.Table) {
@@ -579,21 +672,6 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[appointment.FieldURL] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[appointment.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, appointment.FieldCreatedByID)
-				fieldSeen[appointment.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[appointment.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, appointment.FieldModifiedByID)
-				fieldSeen[appointment.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[appointment.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, appointment.FieldDeletedByID)
-				fieldSeen[appointment.FieldDeletedByID] = struct{}{}
-			}
 		case "assignee", "assigneeID":
 			if _, ok := fieldSeen[appointment.FieldAssigneeID]; !ok {
 				selectedFields = append(selectedFields, appointment.FieldAssigneeID)
@@ -689,6 +767,60 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[automation.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldCreatedByID)
+				fieldSeen[automation.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[automation.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldModifiedByID)
+				fieldSeen[automation.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[automation.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automation.FieldDeletedByID)
+				fieldSeen[automation.FieldDeletedByID] = struct{}{}
+			}
+
 		case "franchise":
 			if !registry.CanRead(ctx, franchise.Table) {
 				break
@@ -753,10 +885,10 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -764,10 +896,10 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Automation) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Runs)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -849,21 +981,6 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				fieldSeen[automation.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[automation.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, automation.FieldCreatedByID)
-				fieldSeen[automation.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[automation.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, automation.FieldModifiedByID)
-				fieldSeen[automation.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[automation.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, automation.FieldDeletedByID)
-				fieldSeen[automation.FieldDeletedByID] = struct{}{}
-			}
 		case "edges":
 			if _, ok := fieldSeen[automation.FieldFlowEdges]; !ok {
 				selectedFields = append(selectedFields, automation.FieldFlowEdges)
@@ -958,6 +1075,60 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[automationrun.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldCreatedByID)
+				fieldSeen[automationrun.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[automationrun.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldModifiedByID)
+				fieldSeen[automationrun.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[automationrun.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDeletedByID)
+				fieldSeen[automationrun.FieldDeletedByID] = struct{}{}
+			}
 
 		case "automation":
 			if !registry.CanRead(ctx, automation.Table) {
@@ -1086,21 +1257,6 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 				fieldSeen[automationrun.FieldFinishedAt] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[automationrun.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, automationrun.FieldCreatedByID)
-				fieldSeen[automationrun.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[automationrun.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, automationrun.FieldModifiedByID)
-				fieldSeen[automationrun.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[automationrun.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, automationrun.FieldDeletedByID)
-				fieldSeen[automationrun.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -1191,6 +1347,60 @@ func (_q *AutomationRunStepQuery) collectField(ctx context.Context, oneNode bool
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[automationrunstep.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldCreatedByID)
+				fieldSeen[automationrunstep.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[automationrunstep.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldModifiedByID)
+				fieldSeen[automationrunstep.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[automationrunstep.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, automationrunstep.FieldDeletedByID)
+				fieldSeen[automationrunstep.FieldDeletedByID] = struct{}{}
+			}
+
 		case "run":
 			if !registry.CanRead(ctx, automationrun.Table) {
 				break
@@ -1274,21 +1484,6 @@ func (_q *AutomationRunStepQuery) collectField(ctx context.Context, oneNode bool
 				fieldSeen[automationrunstep.FieldWaitUntil] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[automationrunstep.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, automationrunstep.FieldCreatedByID)
-				fieldSeen[automationrunstep.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[automationrunstep.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, automationrunstep.FieldModifiedByID)
-				fieldSeen[automationrunstep.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[automationrunstep.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, automationrunstep.FieldDeletedByID)
-				fieldSeen[automationrunstep.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -1373,6 +1568,60 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[connectionstage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldCreatedByID)
+				fieldSeen[connectionstage.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[connectionstage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldModifiedByID)
+				fieldSeen[connectionstage.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[connectionstage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, connectionstage.FieldDeletedByID)
+				fieldSeen[connectionstage.FieldDeletedByID] = struct{}{}
+			}
+
 		case "pipelineStages":
 			if !registry.CanRead(ctx, pipelinestage.Table) {
 				break
@@ -1435,10 +1684,10 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -1446,10 +1695,10 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*ConnectionStage) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Leads)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -1511,21 +1760,6 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 				fieldSeen[connectionstage.FieldName] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[connectionstage.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, connectionstage.FieldCreatedByID)
-				fieldSeen[connectionstage.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[connectionstage.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, connectionstage.FieldModifiedByID)
-				fieldSeen[connectionstage.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[connectionstage.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, connectionstage.FieldDeletedByID)
-				fieldSeen[connectionstage.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -1616,6 +1850,60 @@ func (_q *ConnectionThirdPartyIDQuery) collectField(ctx context.Context, oneNode
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldCreatedByID)
+				fieldSeen[connectionthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldModifiedByID)
+				fieldSeen[connectionthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[connectionthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, connectionthirdpartyid.FieldDeletedByID)
+				fieldSeen[connectionthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+
 		case "connection":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -1679,21 +1967,6 @@ func (_q *ConnectionThirdPartyIDQuery) collectField(ctx context.Context, oneNode
 				fieldSeen[connectionthirdpartyid.FieldConnectionID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[connectionthirdpartyid.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, connectionthirdpartyid.FieldCreatedByID)
-				fieldSeen[connectionthirdpartyid.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[connectionthirdpartyid.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, connectionthirdpartyid.FieldModifiedByID)
-				fieldSeen[connectionthirdpartyid.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[connectionthirdpartyid.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, connectionthirdpartyid.FieldDeletedByID)
-				fieldSeen[connectionthirdpartyid.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -1778,6 +2051,60 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[contact.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCreatedByID)
+				fieldSeen[contact.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[contact.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldModifiedByID)
+				fieldSeen[contact.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[contact.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldDeletedByID)
+				fieldSeen[contact.FieldDeletedByID] = struct{}{}
+			}
+
 		case "accounts":
 			if !registry.CanRead(ctx, account.Table) {
 				break
@@ -1840,10 +2167,10 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -1851,10 +2178,10 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Contact) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Leads)
-							if nodes[i].Edges.totalCount[1] == nil {
-								nodes[i].Edges.totalCount[1] = make(map[string]int)
+							if nodes[i].Edges.totalCount[4] == nil {
+								nodes[i].Edges.totalCount[4] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[1][alias] = n
+							nodes[i].Edges.totalCount[4][alias] = n
 						}
 						return nil
 					})
@@ -2017,21 +2344,6 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[contact.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[contact.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, contact.FieldCreatedByID)
-				fieldSeen[contact.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[contact.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, contact.FieldModifiedByID)
-				fieldSeen[contact.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[contact.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, contact.FieldDeletedByID)
-				fieldSeen[contact.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2122,6 +2434,60 @@ func (_q *CreditAssessmentQuery) collectField(ctx context.Context, oneNode bool,
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[creditassessment.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldCreatedByID)
+				fieldSeen[creditassessment.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[creditassessment.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldModifiedByID)
+				fieldSeen[creditassessment.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[creditassessment.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, creditassessment.FieldDeletedByID)
+				fieldSeen[creditassessment.FieldDeletedByID] = struct{}{}
+			}
+
 		case "lead":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -2195,21 +2561,6 @@ func (_q *CreditAssessmentQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[creditassessment.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[creditassessment.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, creditassessment.FieldCreatedByID)
-				fieldSeen[creditassessment.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[creditassessment.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, creditassessment.FieldModifiedByID)
-				fieldSeen[creditassessment.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[creditassessment.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, creditassessment.FieldDeletedByID)
-				fieldSeen[creditassessment.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2293,6 +2644,60 @@ func (_q *CustomFieldQuery) collectField(ctx context.Context, oneNode bool, opCt
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[customfield.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldCreatedByID)
+				fieldSeen[customfield.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[customfield.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldModifiedByID)
+				fieldSeen[customfield.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[customfield.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customfield.FieldDeletedByID)
+				fieldSeen[customfield.FieldDeletedByID] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[customfield.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, customfield.FieldDateCreated)
@@ -2339,21 +2744,6 @@ func (_q *CustomFieldQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[customfield.FieldOptions] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[customfield.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, customfield.FieldCreatedByID)
-				fieldSeen[customfield.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[customfield.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, customfield.FieldModifiedByID)
-				fieldSeen[customfield.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[customfield.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, customfield.FieldDeletedByID)
-				fieldSeen[customfield.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2444,6 +2834,60 @@ func (_q *CustomFieldValueQuery) collectField(ctx context.Context, oneNode bool,
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[customfieldvalue.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldCreatedByID)
+				fieldSeen[customfieldvalue.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[customfieldvalue.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldModifiedByID)
+				fieldSeen[customfieldvalue.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[customfieldvalue.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customfieldvalue.FieldDeletedByID)
+				fieldSeen[customfieldvalue.FieldDeletedByID] = struct{}{}
+			}
+
 		case "customField":
 			if !registry.CanRead(ctx, customfield.Table) {
 				break
@@ -2502,21 +2946,6 @@ func (_q *CustomFieldValueQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[customfieldvalue.FieldValue] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[customfieldvalue.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, customfieldvalue.FieldCreatedByID)
-				fieldSeen[customfieldvalue.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[customfieldvalue.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, customfieldvalue.FieldModifiedByID)
-				fieldSeen[customfieldvalue.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[customfieldvalue.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, customfieldvalue.FieldDeletedByID)
-				fieldSeen[customfieldvalue.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2600,6 +3029,60 @@ func (_q *CustomLabelQuery) collectField(ctx context.Context, oneNode bool, opCt
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[customlabel.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldCreatedByID)
+				fieldSeen[customlabel.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[customlabel.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldModifiedByID)
+				fieldSeen[customlabel.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[customlabel.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customlabel.FieldDeletedByID)
+				fieldSeen[customlabel.FieldDeletedByID] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[customlabel.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, customlabel.FieldDateCreated)
@@ -2631,21 +3114,6 @@ func (_q *CustomLabelQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[customlabel.FieldValue] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[customlabel.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, customlabel.FieldCreatedByID)
-				fieldSeen[customlabel.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[customlabel.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, customlabel.FieldModifiedByID)
-				fieldSeen[customlabel.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[customlabel.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, customlabel.FieldDeletedByID)
-				fieldSeen[customlabel.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2736,6 +3204,60 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[customerthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldCreatedByID)
+				fieldSeen[customerthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[customerthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldModifiedByID)
+				fieldSeen[customerthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[customerthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, customerthirdpartyid.FieldDeletedByID)
+				fieldSeen[customerthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+
 		case "account":
 			if !registry.CanRead(ctx, account.Table) {
 				break
@@ -2822,21 +3344,6 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 				fieldSeen[customerthirdpartyid.FieldContactID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[customerthirdpartyid.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, customerthirdpartyid.FieldCreatedByID)
-				fieldSeen[customerthirdpartyid.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[customerthirdpartyid.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, customerthirdpartyid.FieldModifiedByID)
-				fieldSeen[customerthirdpartyid.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[customerthirdpartyid.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, customerthirdpartyid.FieldDeletedByID)
-				fieldSeen[customerthirdpartyid.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -2920,6 +3427,60 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[department.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldCreatedByID)
+				fieldSeen[department.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[department.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldModifiedByID)
+				fieldSeen[department.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[department.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, department.FieldDeletedByID)
+				fieldSeen[department.FieldDeletedByID] = struct{}{}
+			}
 
 		case "franchise":
 			if !registry.CanRead(ctx, franchise.Table) {
@@ -3025,21 +3586,6 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				fieldSeen[department.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[department.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, department.FieldCreatedByID)
-				fieldSeen[department.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[department.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, department.FieldModifiedByID)
-				fieldSeen[department.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[department.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, department.FieldDeletedByID)
-				fieldSeen[department.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -3129,6 +3675,60 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[followup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldCreatedByID)
+				fieldSeen[followup.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[followup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldModifiedByID)
+				fieldSeen[followup.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[followup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldDeletedByID)
+				fieldSeen[followup.FieldDeletedByID] = struct{}{}
+			}
 
 		case "connection":
 			if !registry.CanRead(ctx, lead.Table) {
@@ -3264,21 +3864,6 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				fieldSeen[followup.FieldFromAutomation] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[followup.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, followup.FieldCreatedByID)
-				fieldSeen[followup.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[followup.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, followup.FieldModifiedByID)
-				fieldSeen[followup.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[followup.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, followup.FieldDeletedByID)
-				fieldSeen[followup.FieldDeletedByID] = struct{}{}
-			}
 		case "assignee", "assigneeID":
 			if _, ok := fieldSeen[followup.FieldAssigneeID]; !ok {
 				selectedFields = append(selectedFields, followup.FieldAssigneeID)
@@ -3374,6 +3959,60 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[franchise.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldCreatedByID)
+				fieldSeen[franchise.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[franchise.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldModifiedByID)
+				fieldSeen[franchise.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[franchise.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, franchise.FieldDeletedByID)
+				fieldSeen[franchise.FieldDeletedByID] = struct{}{}
+			}
+
 		case "departments":
 			if !registry.CanRead(ctx, department.Table) {
 				break
@@ -3446,21 +4085,6 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				fieldSeen[franchise.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[franchise.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, franchise.FieldCreatedByID)
-				fieldSeen[franchise.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[franchise.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, franchise.FieldModifiedByID)
-				fieldSeen[franchise.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[franchise.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, franchise.FieldDeletedByID)
-				fieldSeen[franchise.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -3551,6 +4175,60 @@ func (_q *IncentiveQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[incentive.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldCreatedByID)
+				fieldSeen[incentive.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[incentive.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldModifiedByID)
+				fieldSeen[incentive.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[incentive.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, incentive.FieldDeletedByID)
+				fieldSeen[incentive.FieldDeletedByID] = struct{}{}
+			}
+
 		case "lead":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -3619,21 +4297,6 @@ func (_q *IncentiveQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 				fieldSeen[incentive.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[incentive.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, incentive.FieldCreatedByID)
-				fieldSeen[incentive.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[incentive.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, incentive.FieldModifiedByID)
-				fieldSeen[incentive.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[incentive.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, incentive.FieldDeletedByID)
-				fieldSeen[incentive.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -3717,6 +4380,60 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[lead.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldCreatedByID)
+				fieldSeen[lead.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[lead.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldModifiedByID)
+				fieldSeen[lead.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[lead.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldDeletedByID)
+				fieldSeen[lead.FieldDeletedByID] = struct{}{}
+			}
 
 		case "status":
 			if !registry.CanRead(ctx, status.Table) {
@@ -4068,10 +4785,10 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[18] == nil {
-								nodes[i].Edges.totalCount[18] = make(map[string]int)
+							if nodes[i].Edges.totalCount[21] == nil {
+								nodes[i].Edges.totalCount[21] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[18][alias] = n
+							nodes[i].Edges.totalCount[21][alias] = n
 						}
 						return nil
 					})
@@ -4079,10 +4796,10 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Lead) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.AutomationRuns)
-							if nodes[i].Edges.totalCount[18] == nil {
-								nodes[i].Edges.totalCount[18] = make(map[string]int)
+							if nodes[i].Edges.totalCount[21] == nil {
+								nodes[i].Edges.totalCount[21] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[18][alias] = n
+							nodes[i].Edges.totalCount[21][alias] = n
 						}
 						return nil
 					})
@@ -4404,21 +5121,6 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[lead.FieldBoardPosition] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[lead.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldCreatedByID)
-				fieldSeen[lead.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[lead.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldModifiedByID)
-				fieldSeen[lead.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[lead.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldDeletedByID)
-				fieldSeen[lead.FieldDeletedByID] = struct{}{}
-			}
 		case "firstModifiedBy":
 			if _, ok := fieldSeen[lead.FieldFirstModifiedByID]; !ok {
 				selectedFields = append(selectedFields, lead.FieldFirstModifiedByID)
@@ -4529,6 +5231,60 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[leadpackage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldCreatedByID)
+				fieldSeen[leadpackage.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[leadpackage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldModifiedByID)
+				fieldSeen[leadpackage.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[leadpackage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, leadpackage.FieldDeletedByID)
+				fieldSeen[leadpackage.FieldDeletedByID] = struct{}{}
+			}
+
 		case "lead":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -4613,21 +5369,6 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[leadpackage.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[leadpackage.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, leadpackage.FieldCreatedByID)
-				fieldSeen[leadpackage.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[leadpackage.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, leadpackage.FieldModifiedByID)
-				fieldSeen[leadpackage.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[leadpackage.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, leadpackage.FieldDeletedByID)
-				fieldSeen[leadpackage.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -4711,6 +5452,60 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[leadproduct.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldCreatedByID)
+				fieldSeen[leadproduct.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[leadproduct.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldModifiedByID)
+				fieldSeen[leadproduct.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[leadproduct.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, leadproduct.FieldDeletedByID)
+				fieldSeen[leadproduct.FieldDeletedByID] = struct{}{}
+			}
 
 		case "product":
 			if !registry.CanRead(ctx, product.Table) {
@@ -4808,21 +5603,6 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[leadproduct.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[leadproduct.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, leadproduct.FieldCreatedByID)
-				fieldSeen[leadproduct.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[leadproduct.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, leadproduct.FieldModifiedByID)
-				fieldSeen[leadproduct.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[leadproduct.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, leadproduct.FieldDeletedByID)
-				fieldSeen[leadproduct.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -4907,6 +5687,60 @@ func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[note.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldCreatedByID)
+				fieldSeen[note.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[note.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldModifiedByID)
+				fieldSeen[note.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[note.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, note.FieldDeletedByID)
+				fieldSeen[note.FieldDeletedByID] = struct{}{}
+			}
+
 		case "lead":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -4983,21 +5817,6 @@ func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[note.FieldAuthorID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[note.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, note.FieldCreatedByID)
-				fieldSeen[note.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[note.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, note.FieldModifiedByID)
-				fieldSeen[note.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[note.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, note.FieldDeletedByID)
-				fieldSeen[note.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -5087,6 +5906,60 @@ func (_q *OutboundMessageQuery) collectField(ctx context.Context, oneNode bool, 
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[outboundmessage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldCreatedByID)
+				fieldSeen[outboundmessage.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[outboundmessage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldModifiedByID)
+				fieldSeen[outboundmessage.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[outboundmessage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, outboundmessage.FieldDeletedByID)
+				fieldSeen[outboundmessage.FieldDeletedByID] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[outboundmessage.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, outboundmessage.FieldDateCreated)
@@ -5158,21 +6031,6 @@ func (_q *OutboundMessageQuery) collectField(ctx context.Context, oneNode bool, 
 				fieldSeen[outboundmessage.FieldSentAt] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[outboundmessage.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, outboundmessage.FieldCreatedByID)
-				fieldSeen[outboundmessage.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[outboundmessage.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, outboundmessage.FieldModifiedByID)
-				fieldSeen[outboundmessage.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[outboundmessage.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, outboundmessage.FieldDeletedByID)
-				fieldSeen[outboundmessage.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -5263,6 +6121,60 @@ func (_q *PackagePriceQuery) collectField(ctx context.Context, oneNode bool, opC
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[packageprice.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldCreatedByID)
+				fieldSeen[packageprice.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[packageprice.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldModifiedByID)
+				fieldSeen[packageprice.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[packageprice.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, packageprice.FieldDeletedByID)
+				fieldSeen[packageprice.FieldDeletedByID] = struct{}{}
+			}
+
 		case "package":
 			if !registry.CanRead(ctx, leadpackage.Table) {
 				break
@@ -5331,21 +6243,6 @@ func (_q *PackagePriceQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[packageprice.FieldPackageID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[packageprice.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, packageprice.FieldCreatedByID)
-				fieldSeen[packageprice.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[packageprice.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, packageprice.FieldModifiedByID)
-				fieldSeen[packageprice.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[packageprice.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, packageprice.FieldDeletedByID)
-				fieldSeen[packageprice.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -5518,6 +6415,60 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[pipeline.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldCreatedByID)
+				fieldSeen[pipeline.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[pipeline.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldModifiedByID)
+				fieldSeen[pipeline.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[pipeline.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, pipeline.FieldDeletedByID)
+				fieldSeen[pipeline.FieldDeletedByID] = struct{}{}
+			}
+
 		case "departments":
 			if !registry.CanRead(ctx, department.Table) {
 				break
@@ -5580,21 +6531,6 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				fieldSeen[pipeline.FieldName] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[pipeline.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, pipeline.FieldCreatedByID)
-				fieldSeen[pipeline.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[pipeline.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, pipeline.FieldModifiedByID)
-				fieldSeen[pipeline.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[pipeline.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, pipeline.FieldDeletedByID)
-				fieldSeen[pipeline.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -5685,6 +6621,60 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[pipelinestage.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldCreatedByID)
+				fieldSeen[pipelinestage.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[pipelinestage.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldModifiedByID)
+				fieldSeen[pipelinestage.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[pipelinestage.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, pipelinestage.FieldDeletedByID)
+				fieldSeen[pipelinestage.FieldDeletedByID] = struct{}{}
+			}
+
 		case "pipeline":
 			if !registry.CanRead(ctx, pipeline.Table) {
 				break
@@ -5761,21 +6751,6 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 				fieldSeen[pipelinestage.FieldPosition] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[pipelinestage.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, pipelinestage.FieldCreatedByID)
-				fieldSeen[pipelinestage.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[pipelinestage.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, pipelinestage.FieldModifiedByID)
-				fieldSeen[pipelinestage.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[pipelinestage.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, pipelinestage.FieldDeletedByID)
-				fieldSeen[pipelinestage.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -5859,6 +6834,60 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[product.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldCreatedByID)
+				fieldSeen[product.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[product.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldModifiedByID)
+				fieldSeen[product.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[product.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, product.FieldDeletedByID)
+				fieldSeen[product.FieldDeletedByID] = struct{}{}
+			}
 
 		case "productGroup":
 			if !registry.CanRead(ctx, productgroup.Table) {
@@ -5964,21 +6993,6 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				fieldSeen[product.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[product.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, product.FieldCreatedByID)
-				fieldSeen[product.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[product.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, product.FieldModifiedByID)
-				fieldSeen[product.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[product.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, product.FieldDeletedByID)
-				fieldSeen[product.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6068,6 +7082,60 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[productgroup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldCreatedByID)
+				fieldSeen[productgroup.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[productgroup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldModifiedByID)
+				fieldSeen[productgroup.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[productgroup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, productgroup.FieldDeletedByID)
+				fieldSeen[productgroup.FieldDeletedByID] = struct{}{}
+			}
 
 		case "parent":
 			if !registry.CanRead(ctx, productgroup.Table) {
@@ -6159,21 +7227,6 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[productgroup.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[productgroup.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, productgroup.FieldCreatedByID)
-				fieldSeen[productgroup.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[productgroup.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, productgroup.FieldModifiedByID)
-				fieldSeen[productgroup.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[productgroup.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, productgroup.FieldDeletedByID)
-				fieldSeen[productgroup.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6264,6 +7317,60 @@ func (_q *ProductThirdPartyIDQuery) collectField(ctx context.Context, oneNode bo
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[productthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldCreatedByID)
+				fieldSeen[productthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[productthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldModifiedByID)
+				fieldSeen[productthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[productthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, productthirdpartyid.FieldDeletedByID)
+				fieldSeen[productthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+
 		case "product":
 			if !registry.CanRead(ctx, product.Table) {
 				break
@@ -6327,21 +7434,6 @@ func (_q *ProductThirdPartyIDQuery) collectField(ctx context.Context, oneNode bo
 				fieldSeen[productthirdpartyid.FieldProductID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[productthirdpartyid.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, productthirdpartyid.FieldCreatedByID)
-				fieldSeen[productthirdpartyid.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[productthirdpartyid.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, productthirdpartyid.FieldModifiedByID)
-				fieldSeen[productthirdpartyid.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[productthirdpartyid.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, productthirdpartyid.FieldDeletedByID)
-				fieldSeen[productthirdpartyid.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6426,6 +7518,60 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[role.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldCreatedByID)
+				fieldSeen[role.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[role.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldModifiedByID)
+				fieldSeen[role.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[role.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, role.FieldDeletedByID)
+				fieldSeen[role.FieldDeletedByID] = struct{}{}
+			}
+
 		case "permissions":
 			if !registry.CanRead(ctx, permission.Table) {
 				break
@@ -6493,21 +7639,6 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[role.FieldIsDefault] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[role.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, role.FieldCreatedByID)
-				fieldSeen[role.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[role.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, role.FieldModifiedByID)
-				fieldSeen[role.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[role.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, role.FieldDeletedByID)
-				fieldSeen[role.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6592,6 +7723,60 @@ func (_q *SavedFilterQuery) collectField(ctx context.Context, oneNode bool, opCt
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[savedfilter.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldCreatedByID)
+				fieldSeen[savedfilter.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[savedfilter.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldModifiedByID)
+				fieldSeen[savedfilter.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[savedfilter.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, savedfilter.FieldDeletedByID)
+				fieldSeen[savedfilter.FieldDeletedByID] = struct{}{}
+			}
+
 		case "owner":
 			if !registry.CanRead(ctx, user.Table) {
 				break
@@ -6660,21 +7845,6 @@ func (_q *SavedFilterQuery) collectField(ctx context.Context, oneNode bool, opCt
 				fieldSeen[savedfilter.FieldPrivate] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[savedfilter.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, savedfilter.FieldCreatedByID)
-				fieldSeen[savedfilter.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[savedfilter.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, savedfilter.FieldModifiedByID)
-				fieldSeen[savedfilter.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[savedfilter.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, savedfilter.FieldDeletedByID)
-				fieldSeen[savedfilter.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6764,6 +7934,60 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[securitygroup.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldCreatedByID)
+				fieldSeen[securitygroup.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[securitygroup.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldModifiedByID)
+				fieldSeen[securitygroup.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[securitygroup.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, securitygroup.FieldDeletedByID)
+				fieldSeen[securitygroup.FieldDeletedByID] = struct{}{}
+			}
 
 		case "members":
 			if !registry.CanRead(ctx, user.Table) {
@@ -6873,21 +8097,6 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 				fieldSeen[securitygroup.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[securitygroup.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, securitygroup.FieldCreatedByID)
-				fieldSeen[securitygroup.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[securitygroup.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, securitygroup.FieldModifiedByID)
-				fieldSeen[securitygroup.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[securitygroup.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, securitygroup.FieldDeletedByID)
-				fieldSeen[securitygroup.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -6977,6 +8186,60 @@ func (_q *SourceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[source.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldCreatedByID)
+				fieldSeen[source.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[source.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldModifiedByID)
+				fieldSeen[source.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[source.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, source.FieldDeletedByID)
+				fieldSeen[source.FieldDeletedByID] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[source.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, source.FieldDateCreated)
@@ -7013,21 +8276,6 @@ func (_q *SourceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[source.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[source.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, source.FieldCreatedByID)
-				fieldSeen[source.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[source.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, source.FieldModifiedByID)
-				fieldSeen[source.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[source.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, source.FieldDeletedByID)
-				fieldSeen[source.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -7117,6 +8365,60 @@ func (_q *StatusQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[status.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldCreatedByID)
+				fieldSeen[status.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[status.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldModifiedByID)
+				fieldSeen[status.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[status.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, status.FieldDeletedByID)
+				fieldSeen[status.FieldDeletedByID] = struct{}{}
+			}
 		case "dateCreated":
 			if _, ok := fieldSeen[status.FieldDateCreated]; !ok {
 				selectedFields = append(selectedFields, status.FieldDateCreated)
@@ -7163,21 +8465,6 @@ func (_q *StatusQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[status.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[status.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, status.FieldCreatedByID)
-				fieldSeen[status.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[status.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, status.FieldModifiedByID)
-				fieldSeen[status.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[status.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, status.FieldDeletedByID)
-				fieldSeen[status.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -7268,6 +8555,60 @@ func (_q *SurveyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[survey.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldCreatedByID)
+				fieldSeen[survey.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[survey.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldModifiedByID)
+				fieldSeen[survey.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[survey.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, survey.FieldDeletedByID)
+				fieldSeen[survey.FieldDeletedByID] = struct{}{}
+			}
+
 		case "lead":
 			if !registry.CanRead(ctx, lead.Table) {
 				break
@@ -7326,21 +8667,6 @@ func (_q *SurveyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				fieldSeen[survey.FieldLeadID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[survey.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, survey.FieldCreatedByID)
-				fieldSeen[survey.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[survey.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, survey.FieldModifiedByID)
-				fieldSeen[survey.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[survey.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, survey.FieldDeletedByID)
-				fieldSeen[survey.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -7424,6 +8750,60 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[task.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldCreatedByID)
+				fieldSeen[task.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[task.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldModifiedByID)
+				fieldSeen[task.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[task.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, task.FieldDeletedByID)
+				fieldSeen[task.FieldDeletedByID] = struct{}{}
+			}
 
 		case "connection":
 			if !registry.CanRead(ctx, lead.Table) {
@@ -7559,21 +8939,6 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[task.FieldType] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[task.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, task.FieldCreatedByID)
-				fieldSeen[task.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[task.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, task.FieldModifiedByID)
-				fieldSeen[task.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[task.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, task.FieldDeletedByID)
-				fieldSeen[task.FieldDeletedByID] = struct{}{}
-			}
 		case "assignee", "assigneeID":
 			if _, ok := fieldSeen[task.FieldAssigneeID]; !ok {
 				selectedFields = append(selectedFields, task.FieldAssigneeID)
@@ -7756,6 +9121,60 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[user.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldCreatedByID)
+				fieldSeen[user.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[user.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldModifiedByID)
+				fieldSeen[user.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[user.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, user.FieldDeletedByID)
+				fieldSeen[user.FieldDeletedByID] = struct{}{}
+			}
+
 		case "roles":
 			if !registry.CanRead(ctx, role.Table) {
 				break
@@ -7900,10 +9319,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[9] == nil {
+								nodes[i].Edges.totalCount[9] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[9][alias] = n
 						}
 						return nil
 					})
@@ -7911,10 +9330,10 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*User) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.AssignedLeads)
-							if nodes[i].Edges.totalCount[6] == nil {
-								nodes[i].Edges.totalCount[6] = make(map[string]int)
+							if nodes[i].Edges.totalCount[9] == nil {
+								nodes[i].Edges.totalCount[9] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[6][alias] = n
+							nodes[i].Edges.totalCount[9][alias] = n
 						}
 						return nil
 					})
@@ -8056,21 +9475,6 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[user.FieldIsActive] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[user.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, user.FieldCreatedByID)
-				fieldSeen[user.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[user.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, user.FieldModifiedByID)
-				fieldSeen[user.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[user.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, user.FieldDeletedByID)
-				fieldSeen[user.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -8161,6 +9565,60 @@ func (_q *UserSettingsQuery) collectField(ctx context.Context, oneNode bool, opC
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[usersettings.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldCreatedByID)
+				fieldSeen[usersettings.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[usersettings.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldModifiedByID)
+				fieldSeen[usersettings.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[usersettings.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, usersettings.FieldDeletedByID)
+				fieldSeen[usersettings.FieldDeletedByID] = struct{}{}
+			}
+
 		case "user":
 			if !registry.CanRead(ctx, user.Table) {
 				break
@@ -8250,21 +9708,6 @@ func (_q *UserSettingsQuery) collectField(ctx context.Context, oneNode bool, opC
 				fieldSeen[usersettings.FieldFrontendState] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[usersettings.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, usersettings.FieldCreatedByID)
-				fieldSeen[usersettings.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[usersettings.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, usersettings.FieldModifiedByID)
-				fieldSeen[usersettings.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[usersettings.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, usersettings.FieldDeletedByID)
-				fieldSeen[usersettings.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -8349,6 +9792,60 @@ func (_q *UserThirdPartyIDQuery) collectField(ctx context.Context, oneNode bool,
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[userthirdpartyid.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldCreatedByID)
+				fieldSeen[userthirdpartyid.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[userthirdpartyid.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldModifiedByID)
+				fieldSeen[userthirdpartyid.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[userthirdpartyid.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, userthirdpartyid.FieldDeletedByID)
+				fieldSeen[userthirdpartyid.FieldDeletedByID] = struct{}{}
+			}
+
 		case "user":
 			if !registry.CanRead(ctx, user.Table) {
 				break
@@ -8412,21 +9909,6 @@ func (_q *UserThirdPartyIDQuery) collectField(ctx context.Context, oneNode bool,
 				fieldSeen[userthirdpartyid.FieldUserID] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[userthirdpartyid.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, userthirdpartyid.FieldCreatedByID)
-				fieldSeen[userthirdpartyid.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[userthirdpartyid.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, userthirdpartyid.FieldModifiedByID)
-				fieldSeen[userthirdpartyid.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[userthirdpartyid.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, userthirdpartyid.FieldDeletedByID)
-				fieldSeen[userthirdpartyid.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -8510,6 +9992,60 @@ func (_q *WebhookAttemptQuery) collectField(ctx context.Context, oneNode bool, o
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[webhookattempt.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldCreatedByID)
+				fieldSeen[webhookattempt.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[webhookattempt.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldModifiedByID)
+				fieldSeen[webhookattempt.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[webhookattempt.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, webhookattempt.FieldDeletedByID)
+				fieldSeen[webhookattempt.FieldDeletedByID] = struct{}{}
+			}
 
 		case "endpoint":
 			if !registry.CanRead(ctx, webhookendpoint.Table) {
@@ -8599,21 +10135,6 @@ func (_q *WebhookAttemptQuery) collectField(ctx context.Context, oneNode bool, o
 				fieldSeen[webhookattempt.FieldError] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[webhookattempt.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, webhookattempt.FieldCreatedByID)
-				fieldSeen[webhookattempt.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[webhookattempt.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, webhookattempt.FieldModifiedByID)
-				fieldSeen[webhookattempt.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[webhookattempt.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, webhookattempt.FieldDeletedByID)
-				fieldSeen[webhookattempt.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true
@@ -8704,6 +10225,60 @@ func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, 
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
 
+		case "createdBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreatedBy = query
+			if _, ok := fieldSeen[webhookendpoint.FieldCreatedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldCreatedByID)
+				fieldSeen[webhookendpoint.FieldCreatedByID] = struct{}{}
+			}
+
+		case "modifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withModifiedBy = query
+			if _, ok := fieldSeen[webhookendpoint.FieldModifiedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldModifiedByID)
+				fieldSeen[webhookendpoint.FieldModifiedByID] = struct{}{}
+			}
+
+		case "deletedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withDeletedBy = query
+			if _, ok := fieldSeen[webhookendpoint.FieldDeletedByID]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDeletedByID)
+				fieldSeen[webhookendpoint.FieldDeletedByID] = struct{}{}
+			}
+
 		case "attempts":
 			if !registry.CanRead(ctx, webhookattempt.Table) {
 				break
@@ -8750,10 +10325,10 @@ func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, 
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -8761,10 +10336,10 @@ func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, 
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*WebhookEndpoint) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.Attempts)
-							if nodes[i].Edges.totalCount[0] == nil {
-								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[0][alias] = n
+							nodes[i].Edges.totalCount[3][alias] = n
 						}
 						return nil
 					})
@@ -8856,21 +10431,6 @@ func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, 
 				fieldSeen[webhookendpoint.FieldConsecutiveFailures] = struct{}{}
 			}
 		case "id":
-		case "createdBy":
-			if _, ok := fieldSeen[webhookendpoint.FieldCreatedByID]; !ok {
-				selectedFields = append(selectedFields, webhookendpoint.FieldCreatedByID)
-				fieldSeen[webhookendpoint.FieldCreatedByID] = struct{}{}
-			}
-		case "modifiedBy":
-			if _, ok := fieldSeen[webhookendpoint.FieldModifiedByID]; !ok {
-				selectedFields = append(selectedFields, webhookendpoint.FieldModifiedByID)
-				fieldSeen[webhookendpoint.FieldModifiedByID] = struct{}{}
-			}
-		case "deletedBy":
-			if _, ok := fieldSeen[webhookendpoint.FieldDeletedByID]; !ok {
-				selectedFields = append(selectedFields, webhookendpoint.FieldDeletedByID)
-				fieldSeen[webhookendpoint.FieldDeletedByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true

@@ -8,6 +8,30 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Account) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Account) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Account) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Account) PrimaryContact(ctx context.Context) (*Contact, error) {
 	result, err := _m.Edges.PrimaryContactOrErr()
 	if IsNotLoaded(err) {
@@ -36,7 +60,7 @@ func (_m *Account) Leads(
 		WithLeadFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[5][alias]
 	if nodes, err := _m.NamedLeads(alias); err == nil || hasTotalCount {
 		pager, err := newLeadPager(opts, last != nil)
 		if err != nil {
@@ -59,6 +83,30 @@ func (_m *Account) ThirdPartyIds(ctx context.Context) (result []*CustomerThirdPa
 		result, err = _m.QueryThirdPartyIds().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Appointment) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Appointment) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Appointment) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Appointment) Connection(ctx context.Context) (*Lead, error) {
@@ -85,6 +133,30 @@ func (_m *Appointment) Account(ctx context.Context) (*Account, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Automation) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Automation) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Automation) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Automation) Franchise(ctx context.Context) (*Franchise, error) {
 	result, err := _m.Edges.FranchiseOrErr()
 	if IsNotLoaded(err) {
@@ -101,7 +173,7 @@ func (_m *Automation) Runs(
 		WithAutomationRunFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
 	if nodes, err := _m.NamedRuns(alias); err == nil || hasTotalCount {
 		pager, err := newAutomationRunPager(opts, last != nil)
 		if err != nil {
@@ -112,6 +184,30 @@ func (_m *Automation) Runs(
 		return conn, nil
 	}
 	return _m.QueryRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *AutomationRun) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutomationRun) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutomationRun) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *AutomationRun) Automation(ctx context.Context) (*Automation, error) {
@@ -142,12 +238,60 @@ func (_m *AutomationRun) Steps(ctx context.Context) (result []*AutomationRunStep
 	return result, err
 }
 
+func (_m *AutomationRunStep) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutomationRunStep) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *AutomationRunStep) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *AutomationRunStep) Run(ctx context.Context) (*AutomationRun, error) {
 	result, err := _m.Edges.RunOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryRun().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *ConnectionStage) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ConnectionStage) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ConnectionStage) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *ConnectionStage) PipelineStages(ctx context.Context) (result []*PipelineStage, err error) {
@@ -170,7 +314,7 @@ func (_m *ConnectionStage) Leads(
 		WithLeadFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
 	if nodes, err := _m.NamedLeads(alias); err == nil || hasTotalCount {
 		pager, err := newLeadPager(opts, last != nil)
 		if err != nil {
@@ -183,12 +327,60 @@ func (_m *ConnectionStage) Leads(
 	return _m.QueryLeads().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *ConnectionThirdPartyID) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ConnectionThirdPartyID) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ConnectionThirdPartyID) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *ConnectionThirdPartyID) Connection(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.ConnectionOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryConnection().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Contact) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Contact) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Contact) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Contact) Accounts(ctx context.Context) (result []*Account, err error) {
@@ -211,7 +403,7 @@ func (_m *Contact) Leads(
 		WithLeadFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[1][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
 	if nodes, err := _m.NamedLeads(alias); err == nil || hasTotalCount {
 		pager, err := newLeadPager(opts, last != nil)
 		if err != nil {
@@ -236,10 +428,82 @@ func (_m *Contact) ThirdPartyIds(ctx context.Context) (result []*CustomerThirdPa
 	return result, err
 }
 
+func (_m *CreditAssessment) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CreditAssessment) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CreditAssessment) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *CreditAssessment) Lead(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.LeadOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomField) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomField) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomField) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomFieldValue) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomFieldValue) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomFieldValue) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -250,6 +514,54 @@ func (_m *CustomFieldValue) CustomField(ctx context.Context) (*CustomField, erro
 		result, err = _m.QueryCustomField().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *CustomLabel) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomLabel) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomLabel) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomerThirdPartyID) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomerThirdPartyID) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *CustomerThirdPartyID) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *CustomerThirdPartyID) Account(ctx context.Context) (*Account, error) {
@@ -264,6 +576,30 @@ func (_m *CustomerThirdPartyID) Contact(ctx context.Context) (*Contact, error) {
 	result, err := _m.Edges.ContactOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryContact().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Department) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Department) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Department) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -292,6 +628,30 @@ func (_m *Department) SecurityGroup(ctx context.Context) (*SecurityGroup, error)
 	return result, MaskNotFound(err)
 }
 
+func (_m *FollowUp) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *FollowUp) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *FollowUp) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *FollowUp) Connection(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.ConnectionOrErr()
 	if IsNotLoaded(err) {
@@ -312,6 +672,30 @@ func (_m *FollowUp) Account(ctx context.Context) (*Account, error) {
 	result, err := _m.Edges.AccountOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Franchise) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Franchise) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Franchise) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -340,10 +724,58 @@ func (_m *Franchise) Automations(ctx context.Context) (result []*Automation, err
 	return result, err
 }
 
+func (_m *Incentive) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Incentive) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Incentive) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Incentive) Lead(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.LeadOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -540,7 +972,7 @@ func (_m *Lead) AutomationRuns(
 		WithAutomationRunFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[18][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[21][alias]
 	if nodes, err := _m.NamedAutomationRuns(alias); err == nil || hasTotalCount {
 		pager, err := newAutomationRunPager(opts, last != nil)
 		if err != nil {
@@ -551,6 +983,30 @@ func (_m *Lead) AutomationRuns(
 		return conn, nil
 	}
 	return _m.QueryAutomationRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *LeadPackage) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *LeadPackage) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *LeadPackage) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *LeadPackage) Lead(ctx context.Context) (*Lead, error) {
@@ -573,6 +1029,30 @@ func (_m *LeadPackage) Prices(ctx context.Context) (result []*PackagePrice, err 
 	return result, err
 }
 
+func (_m *LeadProduct) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *LeadProduct) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *LeadProduct) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *LeadProduct) Product(ctx context.Context) (*Product, error) {
 	result, err := _m.Edges.ProductOrErr()
 	if IsNotLoaded(err) {
@@ -585,6 +1065,30 @@ func (_m *LeadProduct) Lead(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.LeadOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Note) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Note) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Note) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -605,6 +1109,54 @@ func (_m *Note) Author(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *OutboundMessage) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *OutboundMessage) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *OutboundMessage) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *PackagePrice) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *PackagePrice) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *PackagePrice) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *PackagePrice) Package(ctx context.Context) (*LeadPackage, error) {
 	result, err := _m.Edges.PackageOrErr()
 	if IsNotLoaded(err) {
@@ -623,6 +1175,30 @@ func (_m *Permission) Roles(ctx context.Context) (result []*Role, err error) {
 		result, err = _m.QueryRoles().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *Pipeline) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Pipeline) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Pipeline) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Pipeline) Departments(ctx context.Context) (result []*Department, err error) {
@@ -649,6 +1225,30 @@ func (_m *Pipeline) PipelineStages(ctx context.Context) (result []*PipelineStage
 	return result, err
 }
 
+func (_m *PipelineStage) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *PipelineStage) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *PipelineStage) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *PipelineStage) Pipeline(ctx context.Context) (*Pipeline, error) {
 	result, err := _m.Edges.PipelineOrErr()
 	if IsNotLoaded(err) {
@@ -663,6 +1263,30 @@ func (_m *PipelineStage) Stage(ctx context.Context) (*ConnectionStage, error) {
 		result, err = _m.QueryStage().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Product) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Product) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Product) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Product) ProductGroup(ctx context.Context) (*ProductGroup, error) {
@@ -683,6 +1307,30 @@ func (_m *Product) ThirdPartyIds(ctx context.Context) (result []*ProductThirdPar
 		result, err = _m.QueryThirdPartyIds().All(ctx)
 	}
 	return result, err
+}
+
+func (_m *ProductGroup) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ProductGroup) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ProductGroup) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *ProductGroup) Parent(ctx context.Context) (*ProductGroup, error) {
@@ -717,12 +1365,60 @@ func (_m *ProductGroup) Products(ctx context.Context) (result []*Product, err er
 	return result, err
 }
 
+func (_m *ProductThirdPartyID) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ProductThirdPartyID) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ProductThirdPartyID) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *ProductThirdPartyID) Product(ctx context.Context) (*Product, error) {
 	result, err := _m.Edges.ProductOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryProduct().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *Role) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Role) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Role) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Role) Permissions(ctx context.Context) (result []*Permission, err error) {
@@ -749,12 +1445,60 @@ func (_m *Role) Users(ctx context.Context) (result []*User, err error) {
 	return result, err
 }
 
+func (_m *SavedFilter) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SavedFilter) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SavedFilter) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *SavedFilter) Owner(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.OwnerOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryOwner().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *SecurityGroup) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SecurityGroup) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *SecurityGroup) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *SecurityGroup) Members(ctx context.Context) (result []*User, err error) {
@@ -793,10 +1537,106 @@ func (_m *SecurityGroup) Departments(ctx context.Context) (result []*Department,
 	return result, err
 }
 
+func (_m *Source) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Source) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Source) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Status) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Status) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Status) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Survey) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Survey) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Survey) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Survey) Lead(ctx context.Context) (*Lead, error) {
 	result, err := _m.Edges.LeadOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryLead().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Task) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Task) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Task) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -821,6 +1661,30 @@ func (_m *Task) Account(ctx context.Context) (*Account, error) {
 	result, err := _m.Edges.AccountOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryAccount().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *User) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *User) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *User) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -901,7 +1765,7 @@ func (_m *User) AssignedLeads(
 		WithLeadFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[6][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[9][alias]
 	if nodes, err := _m.NamedAssignedLeads(alias); err == nil || hasTotalCount {
 		pager, err := newLeadPager(opts, last != nil)
 		if err != nil {
@@ -914,10 +1778,58 @@ func (_m *User) AssignedLeads(
 	return _m.QueryAssignedLeads().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *UserSettings) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *UserSettings) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *UserSettings) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *UserSettings) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *UserThirdPartyID) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *UserThirdPartyID) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *UserThirdPartyID) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -930,12 +1842,60 @@ func (_m *UserThirdPartyID) User(ctx context.Context) (*User, error) {
 	return result, err
 }
 
+func (_m *WebhookAttempt) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *WebhookAttempt) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *WebhookAttempt) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *WebhookAttempt) Endpoint(ctx context.Context) (*WebhookEndpoint, error) {
 	result, err := _m.Edges.EndpointOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryEndpoint().Only(ctx)
 	}
 	return result, err
+}
+
+func (_m *WebhookEndpoint) CreatedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreatedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *WebhookEndpoint) ModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *WebhookEndpoint) DeletedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.DeletedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDeletedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *WebhookEndpoint) Attempts(
@@ -946,7 +1906,7 @@ func (_m *WebhookEndpoint) Attempts(
 		WithWebhookAttemptFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[0][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
 	if nodes, err := _m.NamedAttempts(alias); err == nil || hasTotalCount {
 		pager, err := newWebhookAttemptPager(opts, last != nil)
 		if err != nil {

@@ -15,17 +15,21 @@ import (
 	"github.com/conecrm/gateway/ent/incentive"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // IncentiveQuery is the builder for querying Incentive entities.
 type IncentiveQuery struct {
 	config
-	ctx        *QueryContext
-	order      []incentive.OrderOption
-	inters     []Interceptor
-	predicates []predicate.Incentive
-	withLead   *LeadQuery
+	ctx            *QueryContext
+	order          []incentive.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.Incentive
+	withCreatedBy  *UserQuery
+	withModifiedBy *UserQuery
+	withDeletedBy  *UserQuery
+	withLead       *LeadQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited bool
 	loadTotal    []func(context.Context, []*Incentive) error
@@ -64,6 +68,72 @@ func (_q *IncentiveQuery) Unique(unique bool) *IncentiveQuery {
 func (_q *IncentiveQuery) Order(o ...incentive.OrderOption) *IncentiveQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *IncentiveQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.CreatedByTable, incentive.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *IncentiveQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.ModifiedByTable, incentive.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *IncentiveQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(incentive.Table, incentive.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, incentive.DeletedByTable, incentive.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryLead chains the current query on the "lead" edge.
@@ -275,17 +345,53 @@ func (_q *IncentiveQuery) Clone() *IncentiveQuery {
 		return nil
 	}
 	return &IncentiveQuery{
-		config:     _q.config,
-		ctx:        _q.ctx.Clone(),
-		order:      append([]incentive.OrderOption{}, _q.order...),
-		inters:     append([]Interceptor{}, _q.inters...),
-		predicates: append([]predicate.Incentive{}, _q.predicates...),
-		withLead:   _q.withLead.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]incentive.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.Incentive{}, _q.predicates...),
+		withCreatedBy:  _q.withCreatedBy.Clone(),
+		withModifiedBy: _q.withModifiedBy.Clone(),
+		withDeletedBy:  _q.withDeletedBy.Clone(),
+		withLead:       _q.withLead.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncentiveQuery) WithCreatedBy(opts ...func(*UserQuery)) *IncentiveQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncentiveQuery) WithModifiedBy(opts ...func(*UserQuery)) *IncentiveQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *IncentiveQuery) WithDeletedBy(opts ...func(*UserQuery)) *IncentiveQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithLead tells the query-builder to eager-load the nodes that are connected to
@@ -377,7 +483,10 @@ func (_q *IncentiveQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*In
 	var (
 		nodes       = []*Incentive{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [4]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withLead != nil,
 		}
 	)
@@ -402,6 +511,24 @@ func (_q *IncentiveQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*In
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *Incentive, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *Incentive, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *Incentive, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withLead; query != nil {
 		if err := _q.loadLead(ctx, query, nodes, nil,
 			func(n *Incentive, e *Lead) { n.Edges.Lead = e }); err != nil {
@@ -416,6 +543,102 @@ func (_q *IncentiveQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*In
 	return nodes, nil
 }
 
+func (_q *IncentiveQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*Incentive, init func(*Incentive), assign func(*Incentive, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Incentive)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *IncentiveQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*Incentive, init func(*Incentive), assign func(*Incentive, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Incentive)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *IncentiveQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*Incentive, init func(*Incentive), assign func(*Incentive, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Incentive)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *IncentiveQuery) loadLead(ctx context.Context, query *LeadQuery, nodes []*Incentive, init func(*Incentive), assign func(*Incentive, *Lead)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*Incentive)
@@ -476,6 +699,15 @@ func (_q *IncentiveQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != incentive.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(incentive.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(incentive.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(incentive.FieldDeletedByID)
 		}
 		if _q.withLead != nil {
 			_spec.Node.AddColumnOnce(incentive.FieldLeadID)

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/incentive"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -219,6 +220,16 @@ func (_u *IncentiveUpdate) ClearLeadID() *IncentiveUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *IncentiveUpdate) SetModifiedBy(v *User) *IncentiveUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *IncentiveUpdate) SetDeletedBy(v *User) *IncentiveUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *IncentiveUpdate) SetLead(v *Lead) *IncentiveUpdate {
 	return _u.SetLeadID(v.ID)
@@ -227,6 +238,18 @@ func (_u *IncentiveUpdate) SetLead(v *Lead) *IncentiveUpdate {
 // Mutation returns the IncentiveMutation object of the builder.
 func (_u *IncentiveUpdate) Mutation() *IncentiveMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *IncentiveUpdate) ClearModifiedBy() *IncentiveUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *IncentiveUpdate) ClearDeletedBy() *IncentiveUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -290,20 +313,11 @@ func (_u *IncentiveUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(incentive.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(incentive.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(incentive.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(incentive.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(incentive.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(incentive.FieldIsDeleted, field.TypeBool, value)
@@ -313,12 +327,6 @@ func (_u *IncentiveUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(incentive.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(incentive.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(incentive.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IncentiveID(); ok {
 		_spec.SetField(incentive.FieldIncentiveID, field.TypeString, value)
@@ -340,6 +348,64 @@ func (_u *IncentiveUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(incentive.FieldDescription, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.ModifiedByTable,
+			Columns: []string{incentive.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.ModifiedByTable,
+			Columns: []string{incentive.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.DeletedByTable,
+			Columns: []string{incentive.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.DeletedByTable,
+			Columns: []string{incentive.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -580,6 +646,16 @@ func (_u *IncentiveUpdateOne) ClearLeadID() *IncentiveUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *IncentiveUpdateOne) SetModifiedBy(v *User) *IncentiveUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *IncentiveUpdateOne) SetDeletedBy(v *User) *IncentiveUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *IncentiveUpdateOne) SetLead(v *Lead) *IncentiveUpdateOne {
 	return _u.SetLeadID(v.ID)
@@ -588,6 +664,18 @@ func (_u *IncentiveUpdateOne) SetLead(v *Lead) *IncentiveUpdateOne {
 // Mutation returns the IncentiveMutation object of the builder.
 func (_u *IncentiveUpdateOne) Mutation() *IncentiveMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *IncentiveUpdateOne) ClearModifiedBy() *IncentiveUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *IncentiveUpdateOne) ClearDeletedBy() *IncentiveUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -681,20 +769,11 @@ func (_u *IncentiveUpdateOne) sqlSave(ctx context.Context) (_node *Incentive, er
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(incentive.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(incentive.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(incentive.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(incentive.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(incentive.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(incentive.FieldIsDeleted, field.TypeBool, value)
@@ -704,12 +783,6 @@ func (_u *IncentiveUpdateOne) sqlSave(ctx context.Context) (_node *Incentive, er
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(incentive.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(incentive.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(incentive.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IncentiveID(); ok {
 		_spec.SetField(incentive.FieldIncentiveID, field.TypeString, value)
@@ -731,6 +804,64 @@ func (_u *IncentiveUpdateOne) sqlSave(ctx context.Context) (_node *Incentive, er
 	}
 	if _u.mutation.DescriptionCleared() {
 		_spec.ClearField(incentive.FieldDescription, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.ModifiedByTable,
+			Columns: []string{incentive.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.ModifiedByTable,
+			Columns: []string{incentive.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.DeletedByTable,
+			Columns: []string{incentive.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   incentive.DeletedByTable,
+			Columns: []string{incentive.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{

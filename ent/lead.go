@@ -166,6 +166,12 @@ type Lead struct {
 
 // LeadEdges holds the relations/edges for other nodes in the graph.
 type LeadEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Status holds the value of the status edge.
 	Status *Status `json:"status,omitempty"`
 	// Source holds the value of the source edge.
@@ -206,9 +212,9 @@ type LeadEdges struct {
 	AutomationRuns []*AutomationRun `json:"automation_runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [19]bool
+	loadedTypes [22]bool
 	// totalCount holds the count of the edges above.
-	totalCount [19]map[string]int
+	totalCount [22]map[string]int
 
 	namedAssignees         map[string][]*User
 	namedTasks             map[string][]*Task
@@ -223,12 +229,45 @@ type LeadEdges struct {
 	namedAutomationRuns    map[string][]*AutomationRun
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
 // StatusOrErr returns the Status value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e LeadEdges) StatusOrErr() (*Status, error) {
 	if e.Status != nil {
 		return e.Status, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: status.Label}
 	}
 	return nil, &NotLoadedError{edge: "status"}
@@ -239,7 +278,7 @@ func (e LeadEdges) StatusOrErr() (*Status, error) {
 func (e LeadEdges) SourceOrErr() (*Source, error) {
 	if e.Source != nil {
 		return e.Source, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: source.Label}
 	}
 	return nil, &NotLoadedError{edge: "source"}
@@ -250,7 +289,7 @@ func (e LeadEdges) SourceOrErr() (*Source, error) {
 func (e LeadEdges) ContactOrErr() (*Contact, error) {
 	if e.Contact != nil {
 		return e.Contact, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[5] {
 		return nil, &NotFoundError{label: contact.Label}
 	}
 	return nil, &NotLoadedError{edge: "contact"}
@@ -261,7 +300,7 @@ func (e LeadEdges) ContactOrErr() (*Contact, error) {
 func (e LeadEdges) AccountOrErr() (*Account, error) {
 	if e.Account != nil {
 		return e.Account, nil
-	} else if e.loadedTypes[3] {
+	} else if e.loadedTypes[6] {
 		return nil, &NotFoundError{label: account.Label}
 	}
 	return nil, &NotLoadedError{edge: "account"}
@@ -272,7 +311,7 @@ func (e LeadEdges) AccountOrErr() (*Account, error) {
 func (e LeadEdges) FranchiseOrErr() (*Franchise, error) {
 	if e.Franchise != nil {
 		return e.Franchise, nil
-	} else if e.loadedTypes[4] {
+	} else if e.loadedTypes[7] {
 		return nil, &NotFoundError{label: franchise.Label}
 	}
 	return nil, &NotLoadedError{edge: "franchise"}
@@ -283,7 +322,7 @@ func (e LeadEdges) FranchiseOrErr() (*Franchise, error) {
 func (e LeadEdges) DepartmentOrErr() (*Department, error) {
 	if e.Department != nil {
 		return e.Department, nil
-	} else if e.loadedTypes[5] {
+	} else if e.loadedTypes[8] {
 		return nil, &NotFoundError{label: department.Label}
 	}
 	return nil, &NotLoadedError{edge: "department"}
@@ -294,7 +333,7 @@ func (e LeadEdges) DepartmentOrErr() (*Department, error) {
 func (e LeadEdges) StageOrErr() (*ConnectionStage, error) {
 	if e.Stage != nil {
 		return e.Stage, nil
-	} else if e.loadedTypes[6] {
+	} else if e.loadedTypes[9] {
 		return nil, &NotFoundError{label: connectionstage.Label}
 	}
 	return nil, &NotLoadedError{edge: "stage"}
@@ -305,7 +344,7 @@ func (e LeadEdges) StageOrErr() (*ConnectionStage, error) {
 func (e LeadEdges) SoldByOrErr() (*User, error) {
 	if e.SoldBy != nil {
 		return e.SoldBy, nil
-	} else if e.loadedTypes[7] {
+	} else if e.loadedTypes[10] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "sold_by"}
@@ -314,7 +353,7 @@ func (e LeadEdges) SoldByOrErr() (*User, error) {
 // AssigneesOrErr returns the Assignees value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AssigneesOrErr() ([]*User, error) {
-	if e.loadedTypes[8] {
+	if e.loadedTypes[11] {
 		return e.Assignees, nil
 	}
 	return nil, &NotLoadedError{edge: "assignees"}
@@ -323,7 +362,7 @@ func (e LeadEdges) AssigneesOrErr() ([]*User, error) {
 // TasksOrErr returns the Tasks value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) TasksOrErr() ([]*Task, error) {
-	if e.loadedTypes[9] {
+	if e.loadedTypes[12] {
 		return e.Tasks, nil
 	}
 	return nil, &NotLoadedError{edge: "tasks"}
@@ -332,7 +371,7 @@ func (e LeadEdges) TasksOrErr() ([]*Task, error) {
 // AppointmentsOrErr returns the Appointments value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AppointmentsOrErr() ([]*Appointment, error) {
-	if e.loadedTypes[10] {
+	if e.loadedTypes[13] {
 		return e.Appointments, nil
 	}
 	return nil, &NotLoadedError{edge: "appointments"}
@@ -341,7 +380,7 @@ func (e LeadEdges) AppointmentsOrErr() ([]*Appointment, error) {
 // FollowUpsOrErr returns the FollowUps value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) FollowUpsOrErr() ([]*FollowUp, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[14] {
 		return e.FollowUps, nil
 	}
 	return nil, &NotLoadedError{edge: "follow_ups"}
@@ -350,7 +389,7 @@ func (e LeadEdges) FollowUpsOrErr() ([]*FollowUp, error) {
 // ProductsOrErr returns the Products value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) ProductsOrErr() ([]*LeadProduct, error) {
-	if e.loadedTypes[12] {
+	if e.loadedTypes[15] {
 		return e.Products, nil
 	}
 	return nil, &NotLoadedError{edge: "products"}
@@ -359,7 +398,7 @@ func (e LeadEdges) ProductsOrErr() ([]*LeadProduct, error) {
 // CreditAssessmentsOrErr returns the CreditAssessments value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) CreditAssessmentsOrErr() ([]*CreditAssessment, error) {
-	if e.loadedTypes[13] {
+	if e.loadedTypes[16] {
 		return e.CreditAssessments, nil
 	}
 	return nil, &NotLoadedError{edge: "credit_assessments"}
@@ -368,7 +407,7 @@ func (e LeadEdges) CreditAssessmentsOrErr() ([]*CreditAssessment, error) {
 // IncentivesOrErr returns the Incentives value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) IncentivesOrErr() ([]*Incentive, error) {
-	if e.loadedTypes[14] {
+	if e.loadedTypes[17] {
 		return e.Incentives, nil
 	}
 	return nil, &NotLoadedError{edge: "incentives"}
@@ -377,7 +416,7 @@ func (e LeadEdges) IncentivesOrErr() ([]*Incentive, error) {
 // PackagesOrErr returns the Packages value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) PackagesOrErr() ([]*LeadPackage, error) {
-	if e.loadedTypes[15] {
+	if e.loadedTypes[18] {
 		return e.Packages, nil
 	}
 	return nil, &NotLoadedError{edge: "packages"}
@@ -386,7 +425,7 @@ func (e LeadEdges) PackagesOrErr() ([]*LeadPackage, error) {
 // SurveysOrErr returns the Surveys value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) SurveysOrErr() ([]*Survey, error) {
-	if e.loadedTypes[16] {
+	if e.loadedTypes[19] {
 		return e.Surveys, nil
 	}
 	return nil, &NotLoadedError{edge: "surveys"}
@@ -395,7 +434,7 @@ func (e LeadEdges) SurveysOrErr() ([]*Survey, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) ThirdPartyIdsOrErr() ([]*ConnectionThirdPartyID, error) {
-	if e.loadedTypes[17] {
+	if e.loadedTypes[20] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -404,7 +443,7 @@ func (e LeadEdges) ThirdPartyIdsOrErr() ([]*ConnectionThirdPartyID, error) {
 // AutomationRunsOrErr returns the AutomationRuns value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AutomationRunsOrErr() ([]*AutomationRun, error) {
-	if e.loadedTypes[18] {
+	if e.loadedTypes[21] {
 		return e.AutomationRuns, nil
 	}
 	return nil, &NotLoadedError{edge: "automation_runs"}
@@ -907,6 +946,21 @@ func (_m *Lead) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Lead) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Lead entity.
+func (_m *Lead) QueryCreatedBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Lead entity.
+func (_m *Lead) QueryModifiedBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Lead entity.
+func (_m *Lead) QueryDeletedBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryStatus queries the "status" edge of the Lead entity.

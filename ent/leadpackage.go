@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -56,17 +57,56 @@ type LeadPackage struct {
 
 // LeadPackageEdges holds the relations/edges for other nodes in the graph.
 type LeadPackageEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Lead holds the value of the lead edge.
 	Lead *Lead `json:"lead,omitempty"`
 	// Prices holds the value of the prices edge.
 	Prices []*PackagePrice `json:"prices,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
 
 	namedPrices map[string][]*PackagePrice
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadPackageEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadPackageEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadPackageEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // LeadOrErr returns the Lead value or an error if the edge
@@ -74,7 +114,7 @@ type LeadPackageEdges struct {
 func (e LeadPackageEdges) LeadOrErr() (*Lead, error) {
 	if e.Lead != nil {
 		return e.Lead, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: lead.Label}
 	}
 	return nil, &NotLoadedError{edge: "lead"}
@@ -83,7 +123,7 @@ func (e LeadPackageEdges) LeadOrErr() (*Lead, error) {
 // PricesOrErr returns the Prices value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadPackageEdges) PricesOrErr() ([]*PackagePrice, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Prices, nil
 	}
 	return nil, &NotLoadedError{edge: "prices"}
@@ -233,6 +273,21 @@ func (_m *LeadPackage) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *LeadPackage) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the LeadPackage entity.
+func (_m *LeadPackage) QueryCreatedBy() *UserQuery {
+	return NewLeadPackageClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the LeadPackage entity.
+func (_m *LeadPackage) QueryModifiedBy() *UserQuery {
+	return NewLeadPackageClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the LeadPackage entity.
+func (_m *LeadPackage) QueryDeletedBy() *UserQuery {
+	return NewLeadPackageClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryLead queries the "lead" edge of the LeadPackage entity.

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/packageprice"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -212,6 +213,21 @@ func (_c *LeadPackageCreate) SetNillableID(v *uuid.UUID) *LeadPackageCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *LeadPackageCreate) SetCreatedBy(v *User) *LeadPackageCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *LeadPackageCreate) SetModifiedBy(v *User) *LeadPackageCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *LeadPackageCreate) SetDeletedBy(v *User) *LeadPackageCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_c *LeadPackageCreate) SetLead(v *Lead) *LeadPackageCreate {
 	return _c.SetLeadID(v.ID)
@@ -374,17 +390,9 @@ func (_c *LeadPackageCreate) createSpec() (*LeadPackage, *sqlgraph.CreateSpec) {
 		_spec.SetField(leadpackage.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(leadpackage.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(leadpackage.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadpackage.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(leadpackage.FieldIsDeleted, field.TypeBool, value)
@@ -393,10 +401,6 @@ func (_c *LeadPackageCreate) createSpec() (*LeadPackage, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(leadpackage.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(leadpackage.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(leadpackage.FieldDtype, field.TypeString, value)
@@ -417,6 +421,57 @@ func (_c *LeadPackageCreate) createSpec() (*LeadPackage, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Items(); ok {
 		_spec.SetField(leadpackage.FieldItems, field.TypeJSON, value)
 		_node.Items = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.CreatedByTable,
+			Columns: []string{leadpackage.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.ModifiedByTable,
+			Columns: []string{leadpackage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.DeletedByTable,
+			Columns: []string{leadpackage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.LeadIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

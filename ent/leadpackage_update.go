@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -214,6 +215,16 @@ func (_u *LeadPackageUpdate) ClearLeadID() *LeadPackageUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *LeadPackageUpdate) SetModifiedBy(v *User) *LeadPackageUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *LeadPackageUpdate) SetDeletedBy(v *User) *LeadPackageUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *LeadPackageUpdate) SetLead(v *Lead) *LeadPackageUpdate {
 	return _u.SetLeadID(v.ID)
@@ -237,6 +248,18 @@ func (_u *LeadPackageUpdate) AddPrices(v ...*PackagePrice) *LeadPackageUpdate {
 // Mutation returns the LeadPackageMutation object of the builder.
 func (_u *LeadPackageUpdate) Mutation() *LeadPackageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *LeadPackageUpdate) ClearModifiedBy() *LeadPackageUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *LeadPackageUpdate) ClearDeletedBy() *LeadPackageUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -321,20 +344,11 @@ func (_u *LeadPackageUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(leadpackage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(leadpackage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadpackage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(leadpackage.FieldIsDeleted, field.TypeBool, value)
@@ -344,12 +358,6 @@ func (_u *LeadPackageUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(leadpackage.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(leadpackage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(leadpackage.FieldType, field.TypeString, value)
@@ -373,6 +381,64 @@ func (_u *LeadPackageUpdate) sqlSave(ctx context.Context) (_node int, err error)
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, leadpackage.FieldItems, value)
 		})
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.ModifiedByTable,
+			Columns: []string{leadpackage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.ModifiedByTable,
+			Columns: []string{leadpackage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.DeletedByTable,
+			Columns: []string{leadpackage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.DeletedByTable,
+			Columns: []string{leadpackage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -651,6 +717,16 @@ func (_u *LeadPackageUpdateOne) ClearLeadID() *LeadPackageUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *LeadPackageUpdateOne) SetModifiedBy(v *User) *LeadPackageUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *LeadPackageUpdateOne) SetDeletedBy(v *User) *LeadPackageUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetLead sets the "lead" edge to the Lead entity.
 func (_u *LeadPackageUpdateOne) SetLead(v *Lead) *LeadPackageUpdateOne {
 	return _u.SetLeadID(v.ID)
@@ -674,6 +750,18 @@ func (_u *LeadPackageUpdateOne) AddPrices(v ...*PackagePrice) *LeadPackageUpdate
 // Mutation returns the LeadPackageMutation object of the builder.
 func (_u *LeadPackageUpdateOne) Mutation() *LeadPackageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *LeadPackageUpdateOne) ClearModifiedBy() *LeadPackageUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *LeadPackageUpdateOne) ClearDeletedBy() *LeadPackageUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearLead clears the "lead" edge to the Lead entity.
@@ -788,20 +876,11 @@ func (_u *LeadPackageUpdateOne) sqlSave(ctx context.Context) (_node *LeadPackage
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(leadpackage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(leadpackage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadpackage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(leadpackage.FieldIsDeleted, field.TypeBool, value)
@@ -811,12 +890,6 @@ func (_u *LeadPackageUpdateOne) sqlSave(ctx context.Context) (_node *LeadPackage
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(leadpackage.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(leadpackage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(leadpackage.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(leadpackage.FieldType, field.TypeString, value)
@@ -840,6 +913,64 @@ func (_u *LeadPackageUpdateOne) sqlSave(ctx context.Context) (_node *LeadPackage
 		_spec.AddModifier(func(u *sql.UpdateBuilder) {
 			sqljson.Append(u, leadpackage.FieldItems, value)
 		})
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.ModifiedByTable,
+			Columns: []string{leadpackage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.ModifiedByTable,
+			Columns: []string{leadpackage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.DeletedByTable,
+			Columns: []string{leadpackage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadpackage.DeletedByTable,
+			Columns: []string{leadpackage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.LeadCleared() {
 		edge := &sqlgraph.EdgeSpec{

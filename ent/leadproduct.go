@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadproduct"
 	"github.com/conecrm/gateway/ent/product"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -60,15 +61,54 @@ type LeadProduct struct {
 
 // LeadProductEdges holds the relations/edges for other nodes in the graph.
 type LeadProductEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Product holds the value of the product edge.
 	Product *Product `json:"product,omitempty"`
 	// Lead holds the value of the lead edge.
 	Lead *Lead `json:"lead,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadProductEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadProductEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadProductEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // ProductOrErr returns the Product value or an error if the edge
@@ -76,7 +116,7 @@ type LeadProductEdges struct {
 func (e LeadProductEdges) ProductOrErr() (*Product, error) {
 	if e.Product != nil {
 		return e.Product, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: product.Label}
 	}
 	return nil, &NotLoadedError{edge: "product"}
@@ -87,7 +127,7 @@ func (e LeadProductEdges) ProductOrErr() (*Product, error) {
 func (e LeadProductEdges) LeadOrErr() (*Lead, error) {
 	if e.Lead != nil {
 		return e.Lead, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: lead.Label}
 	}
 	return nil, &NotLoadedError{edge: "lead"}
@@ -244,6 +284,21 @@ func (_m *LeadProduct) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *LeadProduct) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the LeadProduct entity.
+func (_m *LeadProduct) QueryCreatedBy() *UserQuery {
+	return NewLeadProductClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the LeadProduct entity.
+func (_m *LeadProduct) QueryModifiedBy() *UserQuery {
+	return NewLeadProductClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the LeadProduct entity.
+func (_m *LeadProduct) QueryDeletedBy() *UserQuery {
+	return NewLeadProductClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryProduct queries the "product" edge of the LeadProduct entity.

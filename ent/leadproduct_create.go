@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/leadproduct"
 	"github.com/conecrm/gateway/ent/product"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -248,6 +249,21 @@ func (_c *LeadProductCreate) SetNillableID(v *uuid.UUID) *LeadProductCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *LeadProductCreate) SetCreatedBy(v *User) *LeadProductCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *LeadProductCreate) SetModifiedBy(v *User) *LeadProductCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *LeadProductCreate) SetDeletedBy(v *User) *LeadProductCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_c *LeadProductCreate) SetProduct(v *Product) *LeadProductCreate {
 	return _c.SetProductID(v.ID)
@@ -419,17 +435,9 @@ func (_c *LeadProductCreate) createSpec() (*LeadProduct, *sqlgraph.CreateSpec) {
 		_spec.SetField(leadproduct.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(leadproduct.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(leadproduct.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadproduct.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(leadproduct.FieldIsDeleted, field.TypeBool, value)
@@ -438,10 +446,6 @@ func (_c *LeadProductCreate) createSpec() (*LeadProduct, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(leadproduct.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(leadproduct.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(leadproduct.FieldDtype, field.TypeString, value)
@@ -466,6 +470,57 @@ func (_c *LeadProductCreate) createSpec() (*LeadProduct, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Currency(); ok {
 		_spec.SetField(leadproduct.FieldCurrency, field.TypeString, value)
 		_node.Currency = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.CreatedByTable,
+			Columns: []string{leadproduct.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.ModifiedByTable,
+			Columns: []string{leadproduct.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.DeletedByTable,
+			Columns: []string{leadproduct.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ProductIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -16,18 +16,22 @@ import (
 	"github.com/conecrm/gateway/ent/leadproduct"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
 // LeadProductQuery is the builder for querying LeadProduct entities.
 type LeadProductQuery struct {
 	config
-	ctx         *QueryContext
-	order       []leadproduct.OrderOption
-	inters      []Interceptor
-	predicates  []predicate.LeadProduct
-	withProduct *ProductQuery
-	withLead    *LeadQuery
+	ctx            *QueryContext
+	order          []leadproduct.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.LeadProduct
+	withCreatedBy  *UserQuery
+	withModifiedBy *UserQuery
+	withDeletedBy  *UserQuery
+	withProduct    *ProductQuery
+	withLead       *LeadQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited bool
 	loadTotal    []func(context.Context, []*LeadProduct) error
@@ -66,6 +70,72 @@ func (_q *LeadProductQuery) Unique(unique bool) *LeadProductQuery {
 func (_q *LeadProductQuery) Order(o ...leadproduct.OrderOption) *LeadProductQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *LeadProductQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.CreatedByTable, leadproduct.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *LeadProductQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.ModifiedByTable, leadproduct.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *LeadProductQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(leadproduct.Table, leadproduct.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, leadproduct.DeletedByTable, leadproduct.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryProduct chains the current query on the "product" edge.
@@ -299,18 +369,54 @@ func (_q *LeadProductQuery) Clone() *LeadProductQuery {
 		return nil
 	}
 	return &LeadProductQuery{
-		config:      _q.config,
-		ctx:         _q.ctx.Clone(),
-		order:       append([]leadproduct.OrderOption{}, _q.order...),
-		inters:      append([]Interceptor{}, _q.inters...),
-		predicates:  append([]predicate.LeadProduct{}, _q.predicates...),
-		withProduct: _q.withProduct.Clone(),
-		withLead:    _q.withLead.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]leadproduct.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.LeadProduct{}, _q.predicates...),
+		withCreatedBy:  _q.withCreatedBy.Clone(),
+		withModifiedBy: _q.withModifiedBy.Clone(),
+		withDeletedBy:  _q.withDeletedBy.Clone(),
+		withProduct:    _q.withProduct.Clone(),
+		withLead:       _q.withLead.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadProductQuery) WithCreatedBy(opts ...func(*UserQuery)) *LeadProductQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadProductQuery) WithModifiedBy(opts ...func(*UserQuery)) *LeadProductQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadProductQuery) WithDeletedBy(opts ...func(*UserQuery)) *LeadProductQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithProduct tells the query-builder to eager-load the nodes that are connected to
@@ -413,7 +519,10 @@ func (_q *LeadProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	var (
 		nodes       = []*LeadProduct{}
 		_spec       = _q.querySpec()
-		loadedTypes = [2]bool{
+		loadedTypes = [5]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withProduct != nil,
 			_q.withLead != nil,
 		}
@@ -439,6 +548,24 @@ func (_q *LeadProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *LeadProduct, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *LeadProduct, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *LeadProduct, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withProduct; query != nil {
 		if err := _q.loadProduct(ctx, query, nodes, nil,
 			func(n *LeadProduct, e *Product) { n.Edges.Product = e }); err != nil {
@@ -459,6 +586,102 @@ func (_q *LeadProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 	return nodes, nil
 }
 
+func (_q *LeadProductQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*LeadProduct, init func(*LeadProduct), assign func(*LeadProduct, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*LeadProduct)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *LeadProductQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*LeadProduct, init func(*LeadProduct), assign func(*LeadProduct, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*LeadProduct)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *LeadProductQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*LeadProduct, init func(*LeadProduct), assign func(*LeadProduct, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*LeadProduct)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *LeadProductQuery) loadProduct(ctx context.Context, query *ProductQuery, nodes []*LeadProduct, init func(*LeadProduct), assign func(*LeadProduct, *Product)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*LeadProduct)
@@ -548,6 +771,15 @@ func (_q *LeadProductQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != leadproduct.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(leadproduct.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(leadproduct.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(leadproduct.FieldDeletedByID)
 		}
 		if _q.withProduct != nil {
 			_spec.Node.AddColumnOnce(leadproduct.FieldProductID)

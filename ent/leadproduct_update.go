@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/leadproduct"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -237,6 +238,16 @@ func (_u *LeadProductUpdate) ClearLeadID() *LeadProductUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *LeadProductUpdate) SetModifiedBy(v *User) *LeadProductUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *LeadProductUpdate) SetDeletedBy(v *User) *LeadProductUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_u *LeadProductUpdate) SetProduct(v *Product) *LeadProductUpdate {
 	return _u.SetProductID(v.ID)
@@ -250,6 +261,18 @@ func (_u *LeadProductUpdate) SetLead(v *Lead) *LeadProductUpdate {
 // Mutation returns the LeadProductMutation object of the builder.
 func (_u *LeadProductUpdate) Mutation() *LeadProductMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *LeadProductUpdate) ClearModifiedBy() *LeadProductUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *LeadProductUpdate) ClearDeletedBy() *LeadProductUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearProduct clears the "product" edge to the Product entity.
@@ -317,20 +340,11 @@ func (_u *LeadProductUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(leadproduct.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(leadproduct.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadproduct.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(leadproduct.FieldIsDeleted, field.TypeBool, value)
@@ -340,12 +354,6 @@ func (_u *LeadProductUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(leadproduct.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(leadproduct.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Quantity(); ok {
 		_spec.SetField(leadproduct.FieldQuantity, field.TypeInt, value)
@@ -364,6 +372,64 @@ func (_u *LeadProductUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(leadproduct.FieldCurrency, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.ModifiedByTable,
+			Columns: []string{leadproduct.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.ModifiedByTable,
+			Columns: []string{leadproduct.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.DeletedByTable,
+			Columns: []string{leadproduct.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.DeletedByTable,
+			Columns: []string{leadproduct.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ProductCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -650,6 +716,16 @@ func (_u *LeadProductUpdateOne) ClearLeadID() *LeadProductUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *LeadProductUpdateOne) SetModifiedBy(v *User) *LeadProductUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *LeadProductUpdateOne) SetDeletedBy(v *User) *LeadProductUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_u *LeadProductUpdateOne) SetProduct(v *Product) *LeadProductUpdateOne {
 	return _u.SetProductID(v.ID)
@@ -663,6 +739,18 @@ func (_u *LeadProductUpdateOne) SetLead(v *Lead) *LeadProductUpdateOne {
 // Mutation returns the LeadProductMutation object of the builder.
 func (_u *LeadProductUpdateOne) Mutation() *LeadProductMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *LeadProductUpdateOne) ClearModifiedBy() *LeadProductUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *LeadProductUpdateOne) ClearDeletedBy() *LeadProductUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearProduct clears the "product" edge to the Product entity.
@@ -760,20 +848,11 @@ func (_u *LeadProductUpdateOne) sqlSave(ctx context.Context) (_node *LeadProduct
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(leadproduct.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(leadproduct.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(leadproduct.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(leadproduct.FieldIsDeleted, field.TypeBool, value)
@@ -783,12 +862,6 @@ func (_u *LeadProductUpdateOne) sqlSave(ctx context.Context) (_node *LeadProduct
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(leadproduct.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(leadproduct.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(leadproduct.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Quantity(); ok {
 		_spec.SetField(leadproduct.FieldQuantity, field.TypeInt, value)
@@ -807,6 +880,64 @@ func (_u *LeadProductUpdateOne) sqlSave(ctx context.Context) (_node *LeadProduct
 	}
 	if value, ok := _u.mutation.Currency(); ok {
 		_spec.SetField(leadproduct.FieldCurrency, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.ModifiedByTable,
+			Columns: []string{leadproduct.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.ModifiedByTable,
+			Columns: []string{leadproduct.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.DeletedByTable,
+			Columns: []string{leadproduct.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   leadproduct.DeletedByTable,
+			Columns: []string{leadproduct.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ProductCleared() {
 		edge := &sqlgraph.EdgeSpec{

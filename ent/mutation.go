@@ -119,33 +119,36 @@ const (
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
 type APIKeyMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	name           *string
-	prefix         *string
-	secret_hash    *string
-	expires_at     *time.Time
-	last_used_at   *time.Time
-	revoked_at     *time.Time
-	revoked_by_id  *uuid.UUID
-	clearedFields  map[string]struct{}
-	user           *uuid.UUID
-	cleareduser    bool
-	role           *uuid.UUID
-	clearedrole    bool
-	done           bool
-	oldValue       func(context.Context) (*APIKey, error)
-	predicates     []predicate.APIKey
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	name               *string
+	prefix             *string
+	secret_hash        *string
+	expires_at         *time.Time
+	last_used_at       *time.Time
+	revoked_at         *time.Time
+	revoked_by_id      *uuid.UUID
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	user               *uuid.UUID
+	cleareduser        bool
+	role               *uuid.UUID
+	clearedrole        bool
+	done               bool
+	oldValue           func(context.Context) (*APIKey, error)
+	predicates         []predicate.APIKey
 }
 
 var _ ent.Mutation = (*APIKeyMutation)(nil)
@@ -326,12 +329,12 @@ func (m *APIKeyMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *APIKeyMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *APIKeyMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -357,7 +360,7 @@ func (m *APIKeyMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *APIKeyMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[apikey.FieldCreatedByID] = struct{}{}
 }
 
@@ -369,7 +372,7 @@ func (m *APIKeyMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *APIKeyMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, apikey.FieldCreatedByID)
 }
 
@@ -424,12 +427,12 @@ func (m *APIKeyMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *APIKeyMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *APIKeyMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -455,7 +458,7 @@ func (m *APIKeyMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *APIKeyMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[apikey.FieldModifiedByID] = struct{}{}
 }
 
@@ -467,7 +470,7 @@ func (m *APIKeyMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *APIKeyMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, apikey.FieldModifiedByID)
 }
 
@@ -558,12 +561,12 @@ func (m *APIKeyMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *APIKeyMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *APIKeyMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -589,7 +592,7 @@ func (m *APIKeyMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *APIKeyMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[apikey.FieldDeletedByID] = struct{}{}
 }
 
@@ -601,7 +604,7 @@ func (m *APIKeyMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *APIKeyMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, apikey.FieldDeletedByID)
 }
 
@@ -1030,6 +1033,87 @@ func (m *APIKeyMutation) ResetRevokedByID() {
 	delete(m.clearedFields, apikey.FieldRevokedByID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *APIKeyMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[apikey.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *APIKeyMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *APIKeyMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *APIKeyMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *APIKeyMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[apikey.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *APIKeyMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *APIKeyMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *APIKeyMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *APIKeyMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[apikey.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *APIKeyMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *APIKeyMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *APIKeyMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *APIKeyMutation) ClearUser() {
 	m.cleareduser = true
@@ -1125,13 +1209,13 @@ func (m *APIKeyMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, apikey.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, apikey.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, apikey.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, apikey.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -1140,7 +1224,7 @@ func (m *APIKeyMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, apikey.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, apikey.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -1569,7 +1653,16 @@ func (m *APIKeyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *APIKeyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, apikey.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, apikey.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, apikey.EdgeDeletedBy)
+	}
 	if m.user != nil {
 		edges = append(edges, apikey.EdgeUser)
 	}
@@ -1583,6 +1676,18 @@ func (m *APIKeyMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *APIKeyMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case apikey.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case apikey.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case apikey.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case apikey.EdgeUser:
 		if id := m.user; id != nil {
 			return []ent.Value{*id}
@@ -1597,7 +1702,7 @@ func (m *APIKeyMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *APIKeyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -1609,7 +1714,16 @@ func (m *APIKeyMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *APIKeyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, apikey.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, apikey.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, apikey.EdgeDeletedBy)
+	}
 	if m.cleareduser {
 		edges = append(edges, apikey.EdgeUser)
 	}
@@ -1623,6 +1737,12 @@ func (m *APIKeyMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *APIKeyMutation) EdgeCleared(name string) bool {
 	switch name {
+	case apikey.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case apikey.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case apikey.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case apikey.EdgeUser:
 		return m.cleareduser
 	case apikey.EdgeRole:
@@ -1635,6 +1755,15 @@ func (m *APIKeyMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *APIKeyMutation) ClearEdge(name string) error {
 	switch name {
+	case apikey.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case apikey.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case apikey.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case apikey.EdgeUser:
 		m.ClearUser()
 		return nil
@@ -1649,6 +1778,15 @@ func (m *APIKeyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *APIKeyMutation) ResetEdge(name string) error {
 	switch name {
+	case apikey.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case apikey.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case apikey.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case apikey.EdgeUser:
 		m.ResetUser()
 		return nil
@@ -1667,12 +1805,9 @@ type AccountMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
 	primary_email          *string
@@ -1692,6 +1827,12 @@ type AccountMutation struct {
 	work_phone_digits      *string
 	mobile_phone_digits    *string
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	primary_contact        *uuid.UUID
 	clearedprimary_contact bool
 	contacts               map[uuid.UUID]struct{}
@@ -1886,12 +2027,12 @@ func (m *AccountMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *AccountMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *AccountMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -1917,7 +2058,7 @@ func (m *AccountMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *AccountMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[account.FieldCreatedByID] = struct{}{}
 }
 
@@ -1929,7 +2070,7 @@ func (m *AccountMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *AccountMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, account.FieldCreatedByID)
 }
 
@@ -1984,12 +2125,12 @@ func (m *AccountMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *AccountMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *AccountMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -2015,7 +2156,7 @@ func (m *AccountMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *AccountMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[account.FieldModifiedByID] = struct{}{}
 }
 
@@ -2027,7 +2168,7 @@ func (m *AccountMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *AccountMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, account.FieldModifiedByID)
 }
 
@@ -2118,12 +2259,12 @@ func (m *AccountMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *AccountMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *AccountMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -2149,7 +2290,7 @@ func (m *AccountMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *AccountMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[account.FieldDeletedByID] = struct{}{}
 }
 
@@ -2161,7 +2302,7 @@ func (m *AccountMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *AccountMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, account.FieldDeletedByID)
 }
 
@@ -3018,6 +3159,87 @@ func (m *AccountMutation) ResetMobilePhoneDigits() {
 	m.mobile_phone_digits = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *AccountMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[account.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *AccountMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *AccountMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *AccountMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *AccountMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[account.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *AccountMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *AccountMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *AccountMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *AccountMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[account.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *AccountMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *AccountMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *AccountMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearPrimaryContact clears the "primary_contact" edge to the Contact entity.
 func (m *AccountMutation) ClearPrimaryContact() {
 	m.clearedprimary_contact = true
@@ -3248,13 +3470,13 @@ func (m *AccountMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, account.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, account.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, account.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, account.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -3263,7 +3485,7 @@ func (m *AccountMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, account.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, account.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -3893,7 +4115,16 @@ func (m *AccountMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AccountMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
+	if m.created_by != nil {
+		edges = append(edges, account.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, account.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, account.EdgeDeletedBy)
+	}
 	if m.primary_contact != nil {
 		edges = append(edges, account.EdgePrimaryContact)
 	}
@@ -3913,6 +4144,18 @@ func (m *AccountMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case account.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case account.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case account.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case account.EdgePrimaryContact:
 		if id := m.primary_contact; id != nil {
 			return []ent.Value{*id}
@@ -3941,7 +4184,7 @@ func (m *AccountMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AccountMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
 	if m.removedcontacts != nil {
 		edges = append(edges, account.EdgeContacts)
 	}
@@ -3982,7 +4225,16 @@ func (m *AccountMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AccountMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
+	if m.clearedcreated_by {
+		edges = append(edges, account.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, account.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, account.EdgeDeletedBy)
+	}
 	if m.clearedprimary_contact {
 		edges = append(edges, account.EdgePrimaryContact)
 	}
@@ -4002,6 +4254,12 @@ func (m *AccountMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *AccountMutation) EdgeCleared(name string) bool {
 	switch name {
+	case account.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case account.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case account.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case account.EdgePrimaryContact:
 		return m.clearedprimary_contact
 	case account.EdgeContacts:
@@ -4018,6 +4276,15 @@ func (m *AccountMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *AccountMutation) ClearEdge(name string) error {
 	switch name {
+	case account.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case account.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case account.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case account.EdgePrimaryContact:
 		m.ClearPrimaryContact()
 		return nil
@@ -4029,6 +4296,15 @@ func (m *AccountMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AccountMutation) ResetEdge(name string) error {
 	switch name {
+	case account.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case account.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case account.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case account.EdgePrimaryContact:
 		m.ResetPrimaryContact()
 		return nil
@@ -4053,12 +4329,9 @@ type AppointmentMutation struct {
 	id                 *uuid.UUID
 	tenant_id          *uuid.UUID
 	date_created       *time.Time
-	created_by_id      *uuid.UUID
 	date_modified      *time.Time
-	modified_by_id     *uuid.UUID
 	is_deleted         *bool
 	date_deleted       *time.Time
-	deleted_by_id      *uuid.UUID
 	dtype              *string
 	start              *time.Time
 	end                *time.Time
@@ -4074,6 +4347,12 @@ type AppointmentMutation struct {
 	canceled           *bool
 	url                *string
 	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
 	connection         *uuid.UUID
 	clearedconnection  bool
 	contact            *uuid.UUID
@@ -4263,12 +4542,12 @@ func (m *AppointmentMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *AppointmentMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *AppointmentMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -4294,7 +4573,7 @@ func (m *AppointmentMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *AppointmentMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[appointment.FieldCreatedByID] = struct{}{}
 }
 
@@ -4306,7 +4585,7 @@ func (m *AppointmentMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *AppointmentMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, appointment.FieldCreatedByID)
 }
 
@@ -4361,12 +4640,12 @@ func (m *AppointmentMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *AppointmentMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *AppointmentMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -4392,7 +4671,7 @@ func (m *AppointmentMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *AppointmentMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[appointment.FieldModifiedByID] = struct{}{}
 }
 
@@ -4404,7 +4683,7 @@ func (m *AppointmentMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *AppointmentMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, appointment.FieldModifiedByID)
 }
 
@@ -4495,12 +4774,12 @@ func (m *AppointmentMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *AppointmentMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *AppointmentMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -4526,7 +4805,7 @@ func (m *AppointmentMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *AppointmentMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[appointment.FieldDeletedByID] = struct{}{}
 }
 
@@ -4538,7 +4817,7 @@ func (m *AppointmentMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *AppointmentMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, appointment.FieldDeletedByID)
 }
 
@@ -5245,6 +5524,87 @@ func (m *AppointmentMutation) ResetURL() {
 	delete(m.clearedFields, appointment.FieldURL)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *AppointmentMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[appointment.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *AppointmentMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *AppointmentMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *AppointmentMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *AppointmentMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[appointment.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *AppointmentMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *AppointmentMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *AppointmentMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *AppointmentMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[appointment.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *AppointmentMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *AppointmentMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *AppointmentMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearConnection clears the "connection" edge to the Lead entity.
 func (m *AppointmentMutation) ClearConnection() {
 	m.clearedconnection = true
@@ -5367,13 +5727,13 @@ func (m *AppointmentMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, appointment.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, appointment.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, appointment.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, appointment.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -5382,7 +5742,7 @@ func (m *AppointmentMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, appointment.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, appointment.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -5942,7 +6302,16 @@ func (m *AppointmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AppointmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, appointment.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, appointment.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, appointment.EdgeDeletedBy)
+	}
 	if m.connection != nil {
 		edges = append(edges, appointment.EdgeConnection)
 	}
@@ -5959,6 +6328,18 @@ func (m *AppointmentMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *AppointmentMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case appointment.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case appointment.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case appointment.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case appointment.EdgeConnection:
 		if id := m.connection; id != nil {
 			return []ent.Value{*id}
@@ -5977,7 +6358,7 @@ func (m *AppointmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AppointmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	return edges
 }
 
@@ -5989,7 +6370,16 @@ func (m *AppointmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AppointmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, appointment.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, appointment.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, appointment.EdgeDeletedBy)
+	}
 	if m.clearedconnection {
 		edges = append(edges, appointment.EdgeConnection)
 	}
@@ -6006,6 +6396,12 @@ func (m *AppointmentMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *AppointmentMutation) EdgeCleared(name string) bool {
 	switch name {
+	case appointment.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case appointment.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case appointment.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case appointment.EdgeConnection:
 		return m.clearedconnection
 	case appointment.EdgeContact:
@@ -6020,6 +6416,15 @@ func (m *AppointmentMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *AppointmentMutation) ClearEdge(name string) error {
 	switch name {
+	case appointment.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case appointment.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case appointment.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case appointment.EdgeConnection:
 		m.ClearConnection()
 		return nil
@@ -6037,6 +6442,15 @@ func (m *AppointmentMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AppointmentMutation) ResetEdge(name string) error {
 	switch name {
+	case appointment.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case appointment.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case appointment.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case appointment.EdgeConnection:
 		m.ResetConnection()
 		return nil
@@ -6058,12 +6472,9 @@ type AutomationMutation struct {
 	id                 *uuid.UUID
 	tenant_id          *uuid.UUID
 	date_created       *time.Time
-	created_by_id      *uuid.UUID
 	date_modified      *time.Time
-	modified_by_id     *uuid.UUID
 	is_deleted         *bool
 	date_deleted       *time.Time
-	deleted_by_id      *uuid.UUID
 	dtype              *string
 	name               *string
 	automation_trigger *string
@@ -6074,6 +6485,12 @@ type AutomationMutation struct {
 	is_active          *bool
 	webhook_secrets    *map[string]string
 	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
 	franchise          *uuid.UUID
 	clearedfranchise   bool
 	delayed            map[uuid.UUID]struct{}
@@ -6265,12 +6682,12 @@ func (m *AutomationMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *AutomationMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *AutomationMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -6296,7 +6713,7 @@ func (m *AutomationMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *AutomationMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[automation.FieldCreatedByID] = struct{}{}
 }
 
@@ -6308,7 +6725,7 @@ func (m *AutomationMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *AutomationMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, automation.FieldCreatedByID)
 }
 
@@ -6363,12 +6780,12 @@ func (m *AutomationMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *AutomationMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *AutomationMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -6394,7 +6811,7 @@ func (m *AutomationMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *AutomationMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[automation.FieldModifiedByID] = struct{}{}
 }
 
@@ -6406,7 +6823,7 @@ func (m *AutomationMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *AutomationMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, automation.FieldModifiedByID)
 }
 
@@ -6497,12 +6914,12 @@ func (m *AutomationMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *AutomationMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *AutomationMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -6528,7 +6945,7 @@ func (m *AutomationMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *AutomationMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[automation.FieldDeletedByID] = struct{}{}
 }
 
@@ -6540,7 +6957,7 @@ func (m *AutomationMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *AutomationMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, automation.FieldDeletedByID)
 }
 
@@ -6888,6 +7305,87 @@ func (m *AutomationMutation) ResetWebhookSecrets() {
 	delete(m.clearedFields, automation.FieldWebhookSecrets)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *AutomationMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[automation.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *AutomationMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *AutomationMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *AutomationMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[automation.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *AutomationMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *AutomationMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *AutomationMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[automation.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *AutomationMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *AutomationMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearFranchise clears the "franchise" edge to the Franchise entity.
 func (m *AutomationMutation) ClearFranchise() {
 	m.clearedfranchise = true
@@ -7064,13 +7562,13 @@ func (m *AutomationMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, automation.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, automation.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, automation.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, automation.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -7079,7 +7577,7 @@ func (m *AutomationMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, automation.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, automation.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -7456,7 +7954,16 @@ func (m *AutomationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AutomationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, automation.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, automation.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, automation.EdgeDeletedBy)
+	}
 	if m.franchise != nil {
 		edges = append(edges, automation.EdgeFranchise)
 	}
@@ -7473,6 +7980,18 @@ func (m *AutomationMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *AutomationMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case automation.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automation.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automation.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case automation.EdgeFranchise:
 		if id := m.franchise; id != nil {
 			return []ent.Value{*id}
@@ -7495,7 +8014,7 @@ func (m *AutomationMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AutomationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	if m.removeddelayed != nil {
 		edges = append(edges, automation.EdgeDelayed)
 	}
@@ -7527,7 +8046,16 @@ func (m *AutomationMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AutomationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, automation.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, automation.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, automation.EdgeDeletedBy)
+	}
 	if m.clearedfranchise {
 		edges = append(edges, automation.EdgeFranchise)
 	}
@@ -7544,6 +8072,12 @@ func (m *AutomationMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *AutomationMutation) EdgeCleared(name string) bool {
 	switch name {
+	case automation.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case automation.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case automation.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case automation.EdgeFranchise:
 		return m.clearedfranchise
 	case automation.EdgeDelayed:
@@ -7558,6 +8092,15 @@ func (m *AutomationMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *AutomationMutation) ClearEdge(name string) error {
 	switch name {
+	case automation.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case automation.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case automation.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case automation.EdgeFranchise:
 		m.ClearFranchise()
 		return nil
@@ -7569,6 +8112,15 @@ func (m *AutomationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AutomationMutation) ResetEdge(name string) error {
 	switch name {
+	case automation.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case automation.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case automation.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case automation.EdgeFranchise:
 		m.ResetFranchise()
 		return nil
@@ -7585,38 +8137,41 @@ func (m *AutomationMutation) ResetEdge(name string) error {
 // AutomationRunMutation represents an operation that mutates the AutomationRun nodes in the graph.
 type AutomationRunMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *uuid.UUID
-	tenant_id         *uuid.UUID
-	date_created      *time.Time
-	created_by_id     *uuid.UUID
-	date_modified     *time.Time
-	modified_by_id    *uuid.UUID
-	is_deleted        *bool
-	date_deleted      *time.Time
-	deleted_by_id     *uuid.UUID
-	dtype             *string
-	event_id          *uuid.UUID
-	topic             *string
-	record_id         *uuid.UUID
-	status            *automationrun.Status
-	reason            *string
-	depth             *int
-	adddepth          *int
-	causation_run_id  *uuid.UUID
-	finished_at       *time.Time
-	clearedFields     map[string]struct{}
-	automation        *uuid.UUID
-	clearedautomation bool
-	lead              *uuid.UUID
-	clearedlead       bool
-	steps             map[uuid.UUID]struct{}
-	removedsteps      map[uuid.UUID]struct{}
-	clearedsteps      bool
-	done              bool
-	oldValue          func(context.Context) (*AutomationRun, error)
-	predicates        []predicate.AutomationRun
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	event_id           *uuid.UUID
+	topic              *string
+	record_id          *uuid.UUID
+	status             *automationrun.Status
+	reason             *string
+	depth              *int
+	adddepth           *int
+	causation_run_id   *uuid.UUID
+	finished_at        *time.Time
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	automation         *uuid.UUID
+	clearedautomation  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	steps              map[uuid.UUID]struct{}
+	removedsteps       map[uuid.UUID]struct{}
+	clearedsteps       bool
+	done               bool
+	oldValue           func(context.Context) (*AutomationRun, error)
+	predicates         []predicate.AutomationRun
 }
 
 var _ ent.Mutation = (*AutomationRunMutation)(nil)
@@ -7797,12 +8352,12 @@ func (m *AutomationRunMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *AutomationRunMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *AutomationRunMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -7828,7 +8383,7 @@ func (m *AutomationRunMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *AutomationRunMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[automationrun.FieldCreatedByID] = struct{}{}
 }
 
@@ -7840,7 +8395,7 @@ func (m *AutomationRunMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *AutomationRunMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, automationrun.FieldCreatedByID)
 }
 
@@ -7895,12 +8450,12 @@ func (m *AutomationRunMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *AutomationRunMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *AutomationRunMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -7926,7 +8481,7 @@ func (m *AutomationRunMutation) OldModifiedByID(ctx context.Context) (v *uuid.UU
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *AutomationRunMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[automationrun.FieldModifiedByID] = struct{}{}
 }
 
@@ -7938,7 +8493,7 @@ func (m *AutomationRunMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *AutomationRunMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, automationrun.FieldModifiedByID)
 }
 
@@ -8029,12 +8584,12 @@ func (m *AutomationRunMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *AutomationRunMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *AutomationRunMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -8060,7 +8615,7 @@ func (m *AutomationRunMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *AutomationRunMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[automationrun.FieldDeletedByID] = struct{}{}
 }
 
@@ -8072,7 +8627,7 @@ func (m *AutomationRunMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *AutomationRunMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, automationrun.FieldDeletedByID)
 }
 
@@ -8531,6 +9086,87 @@ func (m *AutomationRunMutation) ResetFinishedAt() {
 	delete(m.clearedFields, automationrun.FieldFinishedAt)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *AutomationRunMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[automationrun.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *AutomationRunMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *AutomationRunMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *AutomationRunMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[automationrun.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *AutomationRunMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *AutomationRunMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *AutomationRunMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[automationrun.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *AutomationRunMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *AutomationRunMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearAutomation clears the "automation" edge to the Automation entity.
 func (m *AutomationRunMutation) ClearAutomation() {
 	m.clearedautomation = true
@@ -8680,13 +9316,13 @@ func (m *AutomationRunMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, automationrun.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, automationrun.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, automationrun.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, automationrun.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -8695,7 +9331,7 @@ func (m *AutomationRunMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, automationrun.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, automationrun.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -9144,7 +9780,16 @@ func (m *AutomationRunMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AutomationRunMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, automationrun.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, automationrun.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, automationrun.EdgeDeletedBy)
+	}
 	if m.automation != nil {
 		edges = append(edges, automationrun.EdgeAutomation)
 	}
@@ -9161,6 +9806,18 @@ func (m *AutomationRunMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *AutomationRunMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case automationrun.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrun.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrun.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case automationrun.EdgeAutomation:
 		if id := m.automation; id != nil {
 			return []ent.Value{*id}
@@ -9181,7 +9838,7 @@ func (m *AutomationRunMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AutomationRunMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	if m.removedsteps != nil {
 		edges = append(edges, automationrun.EdgeSteps)
 	}
@@ -9204,7 +9861,16 @@ func (m *AutomationRunMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AutomationRunMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, automationrun.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, automationrun.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, automationrun.EdgeDeletedBy)
+	}
 	if m.clearedautomation {
 		edges = append(edges, automationrun.EdgeAutomation)
 	}
@@ -9221,6 +9887,12 @@ func (m *AutomationRunMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *AutomationRunMutation) EdgeCleared(name string) bool {
 	switch name {
+	case automationrun.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case automationrun.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case automationrun.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case automationrun.EdgeAutomation:
 		return m.clearedautomation
 	case automationrun.EdgeLead:
@@ -9235,6 +9907,15 @@ func (m *AutomationRunMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *AutomationRunMutation) ClearEdge(name string) error {
 	switch name {
+	case automationrun.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case automationrun.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case automationrun.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case automationrun.EdgeAutomation:
 		m.ClearAutomation()
 		return nil
@@ -9249,6 +9930,15 @@ func (m *AutomationRunMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AutomationRunMutation) ResetEdge(name string) error {
 	switch name {
+	case automationrun.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case automationrun.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case automationrun.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case automationrun.EdgeAutomation:
 		m.ResetAutomation()
 		return nil
@@ -9265,32 +9955,35 @@ func (m *AutomationRunMutation) ResetEdge(name string) error {
 // AutomationRunStepMutation represents an operation that mutates the AutomationRunStep nodes in the graph.
 type AutomationRunStepMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	position       *int
-	addposition    *int
-	node_id        *string
-	node_type      *string
-	status         *automationrunstep.Status
-	detail         *string
-	error          *string
-	wait_until     *time.Time
-	clearedFields  map[string]struct{}
-	run            *uuid.UUID
-	clearedrun     bool
-	done           bool
-	oldValue       func(context.Context) (*AutomationRunStep, error)
-	predicates     []predicate.AutomationRunStep
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	position           *int
+	addposition        *int
+	node_id            *string
+	node_type          *string
+	status             *automationrunstep.Status
+	detail             *string
+	error              *string
+	wait_until         *time.Time
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	run                *uuid.UUID
+	clearedrun         bool
+	done               bool
+	oldValue           func(context.Context) (*AutomationRunStep, error)
+	predicates         []predicate.AutomationRunStep
 }
 
 var _ ent.Mutation = (*AutomationRunStepMutation)(nil)
@@ -9471,12 +10164,12 @@ func (m *AutomationRunStepMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *AutomationRunStepMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *AutomationRunStepMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -9502,7 +10195,7 @@ func (m *AutomationRunStepMutation) OldCreatedByID(ctx context.Context) (v *uuid
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *AutomationRunStepMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[automationrunstep.FieldCreatedByID] = struct{}{}
 }
 
@@ -9514,7 +10207,7 @@ func (m *AutomationRunStepMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *AutomationRunStepMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, automationrunstep.FieldCreatedByID)
 }
 
@@ -9569,12 +10262,12 @@ func (m *AutomationRunStepMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *AutomationRunStepMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *AutomationRunStepMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -9600,7 +10293,7 @@ func (m *AutomationRunStepMutation) OldModifiedByID(ctx context.Context) (v *uui
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *AutomationRunStepMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[automationrunstep.FieldModifiedByID] = struct{}{}
 }
 
@@ -9612,7 +10305,7 @@ func (m *AutomationRunStepMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *AutomationRunStepMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, automationrunstep.FieldModifiedByID)
 }
 
@@ -9703,12 +10396,12 @@ func (m *AutomationRunStepMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *AutomationRunStepMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *AutomationRunStepMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -9734,7 +10427,7 @@ func (m *AutomationRunStepMutation) OldDeletedByID(ctx context.Context) (v *uuid
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *AutomationRunStepMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[automationrunstep.FieldDeletedByID] = struct{}{}
 }
 
@@ -9746,7 +10439,7 @@ func (m *AutomationRunStepMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *AutomationRunStepMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, automationrunstep.FieldDeletedByID)
 }
 
@@ -10107,6 +10800,87 @@ func (m *AutomationRunStepMutation) ResetWaitUntil() {
 	delete(m.clearedFields, automationrunstep.FieldWaitUntil)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *AutomationRunStepMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[automationrunstep.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *AutomationRunStepMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunStepMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *AutomationRunStepMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *AutomationRunStepMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[automationrunstep.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *AutomationRunStepMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunStepMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *AutomationRunStepMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *AutomationRunStepMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[automationrunstep.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *AutomationRunStepMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *AutomationRunStepMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *AutomationRunStepMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearRun clears the "run" edge to the AutomationRun entity.
 func (m *AutomationRunStepMutation) ClearRun() {
 	m.clearedrun = true
@@ -10175,13 +10949,13 @@ func (m *AutomationRunStepMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, automationrunstep.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, automationrunstep.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, automationrunstep.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, automationrunstep.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -10190,7 +10964,7 @@ func (m *AutomationRunStepMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, automationrunstep.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, automationrunstep.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -10593,7 +11367,16 @@ func (m *AutomationRunStepMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AutomationRunStepMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, automationrunstep.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, automationrunstep.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, automationrunstep.EdgeDeletedBy)
+	}
 	if m.run != nil {
 		edges = append(edges, automationrunstep.EdgeRun)
 	}
@@ -10604,6 +11387,18 @@ func (m *AutomationRunStepMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *AutomationRunStepMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case automationrunstep.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrunstep.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case automationrunstep.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case automationrunstep.EdgeRun:
 		if id := m.run; id != nil {
 			return []ent.Value{*id}
@@ -10614,7 +11409,7 @@ func (m *AutomationRunStepMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AutomationRunStepMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -10626,7 +11421,16 @@ func (m *AutomationRunStepMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AutomationRunStepMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, automationrunstep.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, automationrunstep.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, automationrunstep.EdgeDeletedBy)
+	}
 	if m.clearedrun {
 		edges = append(edges, automationrunstep.EdgeRun)
 	}
@@ -10637,6 +11441,12 @@ func (m *AutomationRunStepMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *AutomationRunStepMutation) EdgeCleared(name string) bool {
 	switch name {
+	case automationrunstep.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case automationrunstep.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case automationrunstep.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case automationrunstep.EdgeRun:
 		return m.clearedrun
 	}
@@ -10647,6 +11457,15 @@ func (m *AutomationRunStepMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *AutomationRunStepMutation) ClearEdge(name string) error {
 	switch name {
+	case automationrunstep.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case automationrunstep.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case automationrunstep.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case automationrunstep.EdgeRun:
 		m.ClearRun()
 		return nil
@@ -10658,6 +11477,15 @@ func (m *AutomationRunStepMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AutomationRunStepMutation) ResetEdge(name string) error {
 	switch name {
+	case automationrunstep.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case automationrunstep.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case automationrunstep.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case automationrunstep.EdgeRun:
 		m.ResetRun()
 		return nil
@@ -10673,15 +11501,18 @@ type ConnectionStageMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	pipeline_stages        map[uuid.UUID]struct{}
 	removedpipeline_stages map[uuid.UUID]struct{}
 	clearedpipeline_stages bool
@@ -10871,12 +11702,12 @@ func (m *ConnectionStageMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ConnectionStageMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ConnectionStageMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -10902,7 +11733,7 @@ func (m *ConnectionStageMutation) OldCreatedByID(ctx context.Context) (v *uuid.U
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ConnectionStageMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[connectionstage.FieldCreatedByID] = struct{}{}
 }
 
@@ -10914,7 +11745,7 @@ func (m *ConnectionStageMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ConnectionStageMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, connectionstage.FieldCreatedByID)
 }
 
@@ -10969,12 +11800,12 @@ func (m *ConnectionStageMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ConnectionStageMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ConnectionStageMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -11000,7 +11831,7 @@ func (m *ConnectionStageMutation) OldModifiedByID(ctx context.Context) (v *uuid.
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ConnectionStageMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[connectionstage.FieldModifiedByID] = struct{}{}
 }
 
@@ -11012,7 +11843,7 @@ func (m *ConnectionStageMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ConnectionStageMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, connectionstage.FieldModifiedByID)
 }
 
@@ -11103,12 +11934,12 @@ func (m *ConnectionStageMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ConnectionStageMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ConnectionStageMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -11134,7 +11965,7 @@ func (m *ConnectionStageMutation) OldDeletedByID(ctx context.Context) (v *uuid.U
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ConnectionStageMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[connectionstage.FieldDeletedByID] = struct{}{}
 }
 
@@ -11146,7 +11977,7 @@ func (m *ConnectionStageMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ConnectionStageMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, connectionstage.FieldDeletedByID)
 }
 
@@ -11220,6 +12051,87 @@ func (m *ConnectionStageMutation) OldName(ctx context.Context) (v string, err er
 // ResetName resets all changes to the "name" field.
 func (m *ConnectionStageMutation) ResetName() {
 	m.name = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ConnectionStageMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[connectionstage.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ConnectionStageMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionStageMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ConnectionStageMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ConnectionStageMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[connectionstage.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ConnectionStageMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionStageMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ConnectionStageMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ConnectionStageMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[connectionstage.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ConnectionStageMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionStageMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ConnectionStageMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
 }
 
 // AddPipelineStageIDs adds the "pipeline_stages" edge to the PipelineStage entity by ids.
@@ -11371,13 +12283,13 @@ func (m *ConnectionStageMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, connectionstage.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, connectionstage.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, connectionstage.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, connectionstage.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -11386,7 +12298,7 @@ func (m *ConnectionStageMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, connectionstage.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, connectionstage.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -11649,7 +12561,16 @@ func (m *ConnectionStageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConnectionStageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, connectionstage.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, connectionstage.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, connectionstage.EdgeDeletedBy)
+	}
 	if m.pipeline_stages != nil {
 		edges = append(edges, connectionstage.EdgePipelineStages)
 	}
@@ -11663,6 +12584,18 @@ func (m *ConnectionStageMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ConnectionStageMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case connectionstage.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case connectionstage.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case connectionstage.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case connectionstage.EdgePipelineStages:
 		ids := make([]ent.Value, 0, len(m.pipeline_stages))
 		for id := range m.pipeline_stages {
@@ -11681,7 +12614,7 @@ func (m *ConnectionStageMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConnectionStageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removedpipeline_stages != nil {
 		edges = append(edges, connectionstage.EdgePipelineStages)
 	}
@@ -11713,7 +12646,16 @@ func (m *ConnectionStageMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConnectionStageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, connectionstage.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, connectionstage.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, connectionstage.EdgeDeletedBy)
+	}
 	if m.clearedpipeline_stages {
 		edges = append(edges, connectionstage.EdgePipelineStages)
 	}
@@ -11727,6 +12669,12 @@ func (m *ConnectionStageMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ConnectionStageMutation) EdgeCleared(name string) bool {
 	switch name {
+	case connectionstage.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case connectionstage.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case connectionstage.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case connectionstage.EdgePipelineStages:
 		return m.clearedpipeline_stages
 	case connectionstage.EdgeLeads:
@@ -11739,6 +12687,15 @@ func (m *ConnectionStageMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ConnectionStageMutation) ClearEdge(name string) error {
 	switch name {
+	case connectionstage.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case connectionstage.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case connectionstage.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown ConnectionStage unique edge %s", name)
 }
@@ -11747,6 +12704,15 @@ func (m *ConnectionStageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ConnectionStageMutation) ResetEdge(name string) error {
 	switch name {
+	case connectionstage.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case connectionstage.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case connectionstage.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case connectionstage.EdgePipelineStages:
 		m.ResetPipelineStages()
 		return nil
@@ -11760,27 +12726,30 @@ func (m *ConnectionStageMutation) ResetEdge(name string) error {
 // ConnectionThirdPartyIDMutation represents an operation that mutates the ConnectionThirdPartyID nodes in the graph.
 type ConnectionThirdPartyIDMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *uuid.UUID
-	tenant_id         *uuid.UUID
-	date_created      *time.Time
-	created_by_id     *uuid.UUID
-	date_modified     *time.Time
-	modified_by_id    *uuid.UUID
-	is_deleted        *bool
-	date_deleted      *time.Time
-	deleted_by_id     *uuid.UUID
-	dtype             *string
-	system_name       *string
-	third_party_id    *string
-	metadata          *string
-	clearedFields     map[string]struct{}
-	connection        *uuid.UUID
-	clearedconnection bool
-	done              bool
-	oldValue          func(context.Context) (*ConnectionThirdPartyID, error)
-	predicates        []predicate.ConnectionThirdPartyID
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	system_name        *string
+	third_party_id     *string
+	metadata           *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	connection         *uuid.UUID
+	clearedconnection  bool
+	done               bool
+	oldValue           func(context.Context) (*ConnectionThirdPartyID, error)
+	predicates         []predicate.ConnectionThirdPartyID
 }
 
 var _ ent.Mutation = (*ConnectionThirdPartyIDMutation)(nil)
@@ -11961,12 +12930,12 @@ func (m *ConnectionThirdPartyIDMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ConnectionThirdPartyIDMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -11992,7 +12961,7 @@ func (m *ConnectionThirdPartyIDMutation) OldCreatedByID(ctx context.Context) (v 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[connectionthirdpartyid.FieldCreatedByID] = struct{}{}
 }
 
@@ -12004,7 +12973,7 @@ func (m *ConnectionThirdPartyIDMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, connectionthirdpartyid.FieldCreatedByID)
 }
 
@@ -12059,12 +13028,12 @@ func (m *ConnectionThirdPartyIDMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ConnectionThirdPartyIDMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -12090,7 +13059,7 @@ func (m *ConnectionThirdPartyIDMutation) OldModifiedByID(ctx context.Context) (v
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[connectionthirdpartyid.FieldModifiedByID] = struct{}{}
 }
 
@@ -12102,7 +13071,7 @@ func (m *ConnectionThirdPartyIDMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, connectionthirdpartyid.FieldModifiedByID)
 }
 
@@ -12193,12 +13162,12 @@ func (m *ConnectionThirdPartyIDMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ConnectionThirdPartyIDMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -12224,7 +13193,7 @@ func (m *ConnectionThirdPartyIDMutation) OldDeletedByID(ctx context.Context) (v 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[connectionthirdpartyid.FieldDeletedByID] = struct{}{}
 }
 
@@ -12236,7 +13205,7 @@ func (m *ConnectionThirdPartyIDMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ConnectionThirdPartyIDMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, connectionthirdpartyid.FieldDeletedByID)
 }
 
@@ -12433,6 +13402,87 @@ func (m *ConnectionThirdPartyIDMutation) ResetConnectionID() {
 	m.connection = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ConnectionThirdPartyIDMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[connectionthirdpartyid.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ConnectionThirdPartyIDMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionThirdPartyIDMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ConnectionThirdPartyIDMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ConnectionThirdPartyIDMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[connectionthirdpartyid.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ConnectionThirdPartyIDMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionThirdPartyIDMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ConnectionThirdPartyIDMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ConnectionThirdPartyIDMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[connectionthirdpartyid.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ConnectionThirdPartyIDMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ConnectionThirdPartyIDMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ConnectionThirdPartyIDMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearConnection clears the "connection" edge to the Lead entity.
 func (m *ConnectionThirdPartyIDMutation) ClearConnection() {
 	m.clearedconnection = true
@@ -12501,13 +13551,13 @@ func (m *ConnectionThirdPartyIDMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, connectionthirdpartyid.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, connectionthirdpartyid.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, connectionthirdpartyid.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, connectionthirdpartyid.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -12516,7 +13566,7 @@ func (m *ConnectionThirdPartyIDMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, connectionthirdpartyid.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, connectionthirdpartyid.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -12836,7 +13886,16 @@ func (m *ConnectionThirdPartyIDMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ConnectionThirdPartyIDMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, connectionthirdpartyid.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, connectionthirdpartyid.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, connectionthirdpartyid.EdgeDeletedBy)
+	}
 	if m.connection != nil {
 		edges = append(edges, connectionthirdpartyid.EdgeConnection)
 	}
@@ -12847,6 +13906,18 @@ func (m *ConnectionThirdPartyIDMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ConnectionThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case connectionthirdpartyid.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case connectionthirdpartyid.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case connectionthirdpartyid.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case connectionthirdpartyid.EdgeConnection:
 		if id := m.connection; id != nil {
 			return []ent.Value{*id}
@@ -12857,7 +13928,7 @@ func (m *ConnectionThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ConnectionThirdPartyIDMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -12869,7 +13940,16 @@ func (m *ConnectionThirdPartyIDMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ConnectionThirdPartyIDMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, connectionthirdpartyid.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, connectionthirdpartyid.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, connectionthirdpartyid.EdgeDeletedBy)
+	}
 	if m.clearedconnection {
 		edges = append(edges, connectionthirdpartyid.EdgeConnection)
 	}
@@ -12880,6 +13960,12 @@ func (m *ConnectionThirdPartyIDMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ConnectionThirdPartyIDMutation) EdgeCleared(name string) bool {
 	switch name {
+	case connectionthirdpartyid.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case connectionthirdpartyid.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case connectionthirdpartyid.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case connectionthirdpartyid.EdgeConnection:
 		return m.clearedconnection
 	}
@@ -12890,6 +13976,15 @@ func (m *ConnectionThirdPartyIDMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ConnectionThirdPartyIDMutation) ClearEdge(name string) error {
 	switch name {
+	case connectionthirdpartyid.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case connectionthirdpartyid.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case connectionthirdpartyid.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case connectionthirdpartyid.EdgeConnection:
 		m.ClearConnection()
 		return nil
@@ -12901,6 +13996,15 @@ func (m *ConnectionThirdPartyIDMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ConnectionThirdPartyIDMutation) ResetEdge(name string) error {
 	switch name {
+	case connectionthirdpartyid.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case connectionthirdpartyid.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case connectionthirdpartyid.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case connectionthirdpartyid.EdgeConnection:
 		m.ResetConnection()
 		return nil
@@ -12916,12 +14020,9 @@ type ContactMutation struct {
 	id                          *uuid.UUID
 	tenant_id                   *uuid.UUID
 	date_created                *time.Time
-	created_by_id               *uuid.UUID
 	date_modified               *time.Time
-	modified_by_id              *uuid.UUID
 	is_deleted                  *bool
 	date_deleted                *time.Time
-	deleted_by_id               *uuid.UUID
 	dtype                       *string
 	first_name                  *string
 	last_name                   *string
@@ -12945,6 +14046,12 @@ type ContactMutation struct {
 	work_phone_digits           *string
 	mobile_phone_digits         *string
 	clearedFields               map[string]struct{}
+	created_by                  *uuid.UUID
+	clearedcreated_by           bool
+	modified_by                 *uuid.UUID
+	clearedmodified_by          bool
+	deleted_by                  *uuid.UUID
+	cleareddeleted_by           bool
 	accounts                    map[uuid.UUID]struct{}
 	removedaccounts             map[uuid.UUID]struct{}
 	clearedaccounts             bool
@@ -13137,12 +14244,12 @@ func (m *ContactMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ContactMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ContactMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -13168,7 +14275,7 @@ func (m *ContactMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ContactMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[contact.FieldCreatedByID] = struct{}{}
 }
 
@@ -13180,7 +14287,7 @@ func (m *ContactMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ContactMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, contact.FieldCreatedByID)
 }
 
@@ -13235,12 +14342,12 @@ func (m *ContactMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ContactMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ContactMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -13266,7 +14373,7 @@ func (m *ContactMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ContactMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[contact.FieldModifiedByID] = struct{}{}
 }
 
@@ -13278,7 +14385,7 @@ func (m *ContactMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ContactMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, contact.FieldModifiedByID)
 }
 
@@ -13369,12 +14476,12 @@ func (m *ContactMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ContactMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ContactMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -13400,7 +14507,7 @@ func (m *ContactMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ContactMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[contact.FieldDeletedByID] = struct{}{}
 }
 
@@ -13412,7 +14519,7 @@ func (m *ContactMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ContactMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, contact.FieldDeletedByID)
 }
 
@@ -14403,6 +15510,87 @@ func (m *ContactMutation) ResetMobilePhoneDigits() {
 	m.mobile_phone_digits = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ContactMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[contact.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ContactMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ContactMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ContactMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ContactMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[contact.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ContactMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ContactMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ContactMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ContactMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[contact.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ContactMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ContactMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ContactMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // AddAccountIDs adds the "accounts" edge to the Account entity by ids.
 func (m *ContactMutation) AddAccountIDs(ids ...uuid.UUID) {
 	if m.accounts == nil {
@@ -14606,13 +15794,13 @@ func (m *ContactMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, contact.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, contact.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, contact.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, contact.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -14621,7 +15809,7 @@ func (m *ContactMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, contact.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, contact.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -15314,7 +16502,16 @@ func (m *ContactMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ContactMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, contact.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, contact.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, contact.EdgeDeletedBy)
+	}
 	if m.accounts != nil {
 		edges = append(edges, contact.EdgeAccounts)
 	}
@@ -15331,6 +16528,18 @@ func (m *ContactMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ContactMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case contact.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case contact.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case contact.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case contact.EdgeAccounts:
 		ids := make([]ent.Value, 0, len(m.accounts))
 		for id := range m.accounts {
@@ -15355,7 +16564,7 @@ func (m *ContactMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ContactMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	if m.removedaccounts != nil {
 		edges = append(edges, contact.EdgeAccounts)
 	}
@@ -15396,7 +16605,16 @@ func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ContactMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, contact.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, contact.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, contact.EdgeDeletedBy)
+	}
 	if m.clearedaccounts {
 		edges = append(edges, contact.EdgeAccounts)
 	}
@@ -15413,6 +16631,12 @@ func (m *ContactMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ContactMutation) EdgeCleared(name string) bool {
 	switch name {
+	case contact.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case contact.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case contact.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case contact.EdgeAccounts:
 		return m.clearedaccounts
 	case contact.EdgeLeads:
@@ -15427,6 +16651,15 @@ func (m *ContactMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ContactMutation) ClearEdge(name string) error {
 	switch name {
+	case contact.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case contact.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case contact.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Contact unique edge %s", name)
 }
@@ -15435,6 +16668,15 @@ func (m *ContactMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ContactMutation) ResetEdge(name string) error {
 	switch name {
+	case contact.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case contact.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case contact.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case contact.EdgeAccounts:
 		m.ResetAccounts()
 		return nil
@@ -15451,30 +16693,33 @@ func (m *ContactMutation) ResetEdge(name string) error {
 // CreditAssessmentMutation represents an operation that mutates the CreditAssessment nodes in the graph.
 type CreditAssessmentMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	provider       *string
-	status         *creditassessment.Status
-	score          *int
-	addscore       *int
-	amount         *string
-	submitted_date *time.Time
-	clearedFields  map[string]struct{}
-	lead           *uuid.UUID
-	clearedlead    bool
-	done           bool
-	oldValue       func(context.Context) (*CreditAssessment, error)
-	predicates     []predicate.CreditAssessment
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	provider           *string
+	status             *creditassessment.Status
+	score              *int
+	addscore           *int
+	amount             *string
+	submitted_date     *time.Time
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	done               bool
+	oldValue           func(context.Context) (*CreditAssessment, error)
+	predicates         []predicate.CreditAssessment
 }
 
 var _ ent.Mutation = (*CreditAssessmentMutation)(nil)
@@ -15655,12 +16900,12 @@ func (m *CreditAssessmentMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *CreditAssessmentMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *CreditAssessmentMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -15686,7 +16931,7 @@ func (m *CreditAssessmentMutation) OldCreatedByID(ctx context.Context) (v *uuid.
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *CreditAssessmentMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[creditassessment.FieldCreatedByID] = struct{}{}
 }
 
@@ -15698,7 +16943,7 @@ func (m *CreditAssessmentMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *CreditAssessmentMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, creditassessment.FieldCreatedByID)
 }
 
@@ -15753,12 +16998,12 @@ func (m *CreditAssessmentMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *CreditAssessmentMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *CreditAssessmentMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -15784,7 +17029,7 @@ func (m *CreditAssessmentMutation) OldModifiedByID(ctx context.Context) (v *uuid
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *CreditAssessmentMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[creditassessment.FieldModifiedByID] = struct{}{}
 }
 
@@ -15796,7 +17041,7 @@ func (m *CreditAssessmentMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *CreditAssessmentMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, creditassessment.FieldModifiedByID)
 }
 
@@ -15887,12 +17132,12 @@ func (m *CreditAssessmentMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *CreditAssessmentMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *CreditAssessmentMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -15918,7 +17163,7 @@ func (m *CreditAssessmentMutation) OldDeletedByID(ctx context.Context) (v *uuid.
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *CreditAssessmentMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[creditassessment.FieldDeletedByID] = struct{}{}
 }
 
@@ -15930,7 +17175,7 @@ func (m *CreditAssessmentMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *CreditAssessmentMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, creditassessment.FieldDeletedByID)
 }
 
@@ -16259,6 +17504,87 @@ func (m *CreditAssessmentMutation) ResetLeadID() {
 	delete(m.clearedFields, creditassessment.FieldLeadID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *CreditAssessmentMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[creditassessment.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *CreditAssessmentMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *CreditAssessmentMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *CreditAssessmentMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *CreditAssessmentMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[creditassessment.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *CreditAssessmentMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *CreditAssessmentMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *CreditAssessmentMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *CreditAssessmentMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[creditassessment.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *CreditAssessmentMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *CreditAssessmentMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *CreditAssessmentMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearLead clears the "lead" edge to the Lead entity.
 func (m *CreditAssessmentMutation) ClearLead() {
 	m.clearedlead = true
@@ -16327,13 +17653,13 @@ func (m *CreditAssessmentMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, creditassessment.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, creditassessment.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, creditassessment.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, creditassessment.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -16342,7 +17668,7 @@ func (m *CreditAssessmentMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, creditassessment.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, creditassessment.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -16729,7 +18055,16 @@ func (m *CreditAssessmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CreditAssessmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, creditassessment.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, creditassessment.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, creditassessment.EdgeDeletedBy)
+	}
 	if m.lead != nil {
 		edges = append(edges, creditassessment.EdgeLead)
 	}
@@ -16740,6 +18075,18 @@ func (m *CreditAssessmentMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CreditAssessmentMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case creditassessment.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case creditassessment.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case creditassessment.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case creditassessment.EdgeLead:
 		if id := m.lead; id != nil {
 			return []ent.Value{*id}
@@ -16750,7 +18097,7 @@ func (m *CreditAssessmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CreditAssessmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -16762,7 +18109,16 @@ func (m *CreditAssessmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CreditAssessmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, creditassessment.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, creditassessment.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, creditassessment.EdgeDeletedBy)
+	}
 	if m.clearedlead {
 		edges = append(edges, creditassessment.EdgeLead)
 	}
@@ -16773,6 +18129,12 @@ func (m *CreditAssessmentMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CreditAssessmentMutation) EdgeCleared(name string) bool {
 	switch name {
+	case creditassessment.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case creditassessment.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case creditassessment.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case creditassessment.EdgeLead:
 		return m.clearedlead
 	}
@@ -16783,6 +18145,15 @@ func (m *CreditAssessmentMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *CreditAssessmentMutation) ClearEdge(name string) error {
 	switch name {
+	case creditassessment.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case creditassessment.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case creditassessment.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case creditassessment.EdgeLead:
 		m.ClearLead()
 		return nil
@@ -16794,6 +18165,15 @@ func (m *CreditAssessmentMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CreditAssessmentMutation) ResetEdge(name string) error {
 	switch name {
+	case creditassessment.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case creditassessment.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case creditassessment.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case creditassessment.EdgeLead:
 		m.ResetLead()
 		return nil
@@ -16804,26 +18184,29 @@ func (m *CreditAssessmentMutation) ResetEdge(name string) error {
 // CustomFieldMutation represents an operation that mutates the CustomField nodes in the graph.
 type CustomFieldMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	entity         *customfield.Entity
-	field_name     *string
-	field_type     *customfield.FieldType
-	options        *string
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*CustomField, error)
-	predicates     []predicate.CustomField
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	entity             *customfield.Entity
+	field_name         *string
+	field_type         *customfield.FieldType
+	options            *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*CustomField, error)
+	predicates         []predicate.CustomField
 }
 
 var _ ent.Mutation = (*CustomFieldMutation)(nil)
@@ -17004,12 +18387,12 @@ func (m *CustomFieldMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *CustomFieldMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *CustomFieldMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -17035,7 +18418,7 @@ func (m *CustomFieldMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *CustomFieldMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[customfield.FieldCreatedByID] = struct{}{}
 }
 
@@ -17047,7 +18430,7 @@ func (m *CustomFieldMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *CustomFieldMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, customfield.FieldCreatedByID)
 }
 
@@ -17102,12 +18485,12 @@ func (m *CustomFieldMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *CustomFieldMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *CustomFieldMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -17133,7 +18516,7 @@ func (m *CustomFieldMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *CustomFieldMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[customfield.FieldModifiedByID] = struct{}{}
 }
 
@@ -17145,7 +18528,7 @@ func (m *CustomFieldMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *CustomFieldMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, customfield.FieldModifiedByID)
 }
 
@@ -17236,12 +18619,12 @@ func (m *CustomFieldMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *CustomFieldMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *CustomFieldMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -17267,7 +18650,7 @@ func (m *CustomFieldMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *CustomFieldMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[customfield.FieldDeletedByID] = struct{}{}
 }
 
@@ -17279,7 +18662,7 @@ func (m *CustomFieldMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *CustomFieldMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, customfield.FieldDeletedByID)
 }
 
@@ -17463,6 +18846,87 @@ func (m *CustomFieldMutation) ResetOptions() {
 	m.options = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *CustomFieldMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[customfield.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *CustomFieldMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *CustomFieldMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *CustomFieldMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[customfield.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *CustomFieldMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *CustomFieldMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *CustomFieldMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[customfield.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *CustomFieldMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *CustomFieldMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the CustomFieldMutation builder.
 func (m *CustomFieldMutation) Where(ps ...predicate.CustomField) {
 	m.predicates = append(m.predicates, ps...)
@@ -17504,13 +18968,13 @@ func (m *CustomFieldMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, customfield.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, customfield.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, customfield.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, customfield.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -17519,7 +18983,7 @@ func (m *CustomFieldMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, customfield.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, customfield.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -17833,19 +19297,42 @@ func (m *CustomFieldMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomFieldMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, customfield.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, customfield.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, customfield.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *CustomFieldMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customfield.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customfield.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customfield.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomFieldMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -17857,25 +19344,64 @@ func (m *CustomFieldMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomFieldMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, customfield.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, customfield.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, customfield.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *CustomFieldMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customfield.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case customfield.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case customfield.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *CustomFieldMutation) ClearEdge(name string) error {
+	switch name {
+	case customfield.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case customfield.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case customfield.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown CustomField unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomFieldMutation) ResetEdge(name string) error {
+	switch name {
+	case customfield.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case customfield.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case customfield.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown CustomField edge %s", name)
 }
 
@@ -17887,16 +19413,19 @@ type CustomFieldValueMutation struct {
 	id                  *uuid.UUID
 	tenant_id           *uuid.UUID
 	date_created        *time.Time
-	created_by_id       *uuid.UUID
 	date_modified       *time.Time
-	modified_by_id      *uuid.UUID
 	is_deleted          *bool
 	date_deleted        *time.Time
-	deleted_by_id       *uuid.UUID
 	dtype               *string
 	record_id           *uuid.UUID
 	value               *string
 	clearedFields       map[string]struct{}
+	created_by          *uuid.UUID
+	clearedcreated_by   bool
+	modified_by         *uuid.UUID
+	clearedmodified_by  bool
+	deleted_by          *uuid.UUID
+	cleareddeleted_by   bool
 	custom_field        *uuid.UUID
 	clearedcustom_field bool
 	done                bool
@@ -18082,12 +19611,12 @@ func (m *CustomFieldValueMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *CustomFieldValueMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *CustomFieldValueMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -18113,7 +19642,7 @@ func (m *CustomFieldValueMutation) OldCreatedByID(ctx context.Context) (v *uuid.
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *CustomFieldValueMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[customfieldvalue.FieldCreatedByID] = struct{}{}
 }
 
@@ -18125,7 +19654,7 @@ func (m *CustomFieldValueMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *CustomFieldValueMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, customfieldvalue.FieldCreatedByID)
 }
 
@@ -18180,12 +19709,12 @@ func (m *CustomFieldValueMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *CustomFieldValueMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *CustomFieldValueMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -18211,7 +19740,7 @@ func (m *CustomFieldValueMutation) OldModifiedByID(ctx context.Context) (v *uuid
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *CustomFieldValueMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[customfieldvalue.FieldModifiedByID] = struct{}{}
 }
 
@@ -18223,7 +19752,7 @@ func (m *CustomFieldValueMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *CustomFieldValueMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, customfieldvalue.FieldModifiedByID)
 }
 
@@ -18314,12 +19843,12 @@ func (m *CustomFieldValueMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *CustomFieldValueMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *CustomFieldValueMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -18345,7 +19874,7 @@ func (m *CustomFieldValueMutation) OldDeletedByID(ctx context.Context) (v *uuid.
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *CustomFieldValueMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[customfieldvalue.FieldDeletedByID] = struct{}{}
 }
 
@@ -18357,7 +19886,7 @@ func (m *CustomFieldValueMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *CustomFieldValueMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, customfieldvalue.FieldDeletedByID)
 }
 
@@ -18505,6 +20034,87 @@ func (m *CustomFieldValueMutation) ResetValue() {
 	m.value = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *CustomFieldValueMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[customfieldvalue.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *CustomFieldValueMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldValueMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *CustomFieldValueMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *CustomFieldValueMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[customfieldvalue.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *CustomFieldValueMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldValueMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *CustomFieldValueMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *CustomFieldValueMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[customfieldvalue.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *CustomFieldValueMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *CustomFieldValueMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *CustomFieldValueMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // SetCustomFieldID sets the "custom_field" edge to the CustomField entity by id.
 func (m *CustomFieldValueMutation) SetCustomFieldID(id uuid.UUID) {
 	m.custom_field = &id
@@ -18586,13 +20196,13 @@ func (m *CustomFieldValueMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, customfieldvalue.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, customfieldvalue.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, customfieldvalue.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, customfieldvalue.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -18601,7 +20211,7 @@ func (m *CustomFieldValueMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, customfieldvalue.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, customfieldvalue.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -18898,7 +20508,16 @@ func (m *CustomFieldValueMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomFieldValueMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, customfieldvalue.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, customfieldvalue.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, customfieldvalue.EdgeDeletedBy)
+	}
 	if m.custom_field != nil {
 		edges = append(edges, customfieldvalue.EdgeCustomField)
 	}
@@ -18909,6 +20528,18 @@ func (m *CustomFieldValueMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CustomFieldValueMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case customfieldvalue.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customfieldvalue.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customfieldvalue.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case customfieldvalue.EdgeCustomField:
 		if id := m.custom_field; id != nil {
 			return []ent.Value{*id}
@@ -18919,7 +20550,7 @@ func (m *CustomFieldValueMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomFieldValueMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -18931,7 +20562,16 @@ func (m *CustomFieldValueMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomFieldValueMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, customfieldvalue.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, customfieldvalue.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, customfieldvalue.EdgeDeletedBy)
+	}
 	if m.clearedcustom_field {
 		edges = append(edges, customfieldvalue.EdgeCustomField)
 	}
@@ -18942,6 +20582,12 @@ func (m *CustomFieldValueMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CustomFieldValueMutation) EdgeCleared(name string) bool {
 	switch name {
+	case customfieldvalue.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case customfieldvalue.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case customfieldvalue.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case customfieldvalue.EdgeCustomField:
 		return m.clearedcustom_field
 	}
@@ -18952,6 +20598,15 @@ func (m *CustomFieldValueMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *CustomFieldValueMutation) ClearEdge(name string) error {
 	switch name {
+	case customfieldvalue.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case customfieldvalue.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case customfieldvalue.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case customfieldvalue.EdgeCustomField:
 		m.ClearCustomField()
 		return nil
@@ -18963,6 +20618,15 @@ func (m *CustomFieldValueMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomFieldValueMutation) ResetEdge(name string) error {
 	switch name {
+	case customfieldvalue.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case customfieldvalue.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case customfieldvalue.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case customfieldvalue.EdgeCustomField:
 		m.ResetCustomField()
 		return nil
@@ -18973,23 +20637,26 @@ func (m *CustomFieldValueMutation) ResetEdge(name string) error {
 // CustomLabelMutation represents an operation that mutates the CustomLabel nodes in the graph.
 type CustomLabelMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	value          *map[string]interface{}
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*CustomLabel, error)
-	predicates     []predicate.CustomLabel
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	value              *map[string]interface{}
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*CustomLabel, error)
+	predicates         []predicate.CustomLabel
 }
 
 var _ ent.Mutation = (*CustomLabelMutation)(nil)
@@ -19170,12 +20837,12 @@ func (m *CustomLabelMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *CustomLabelMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *CustomLabelMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -19201,7 +20868,7 @@ func (m *CustomLabelMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *CustomLabelMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[customlabel.FieldCreatedByID] = struct{}{}
 }
 
@@ -19213,7 +20880,7 @@ func (m *CustomLabelMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *CustomLabelMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, customlabel.FieldCreatedByID)
 }
 
@@ -19268,12 +20935,12 @@ func (m *CustomLabelMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *CustomLabelMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *CustomLabelMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -19299,7 +20966,7 @@ func (m *CustomLabelMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *CustomLabelMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[customlabel.FieldModifiedByID] = struct{}{}
 }
 
@@ -19311,7 +20978,7 @@ func (m *CustomLabelMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *CustomLabelMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, customlabel.FieldModifiedByID)
 }
 
@@ -19402,12 +21069,12 @@ func (m *CustomLabelMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *CustomLabelMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *CustomLabelMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -19433,7 +21100,7 @@ func (m *CustomLabelMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *CustomLabelMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[customlabel.FieldDeletedByID] = struct{}{}
 }
 
@@ -19445,7 +21112,7 @@ func (m *CustomLabelMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *CustomLabelMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, customlabel.FieldDeletedByID)
 }
 
@@ -19521,6 +21188,87 @@ func (m *CustomLabelMutation) ResetValue() {
 	m.value = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *CustomLabelMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[customlabel.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *CustomLabelMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *CustomLabelMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *CustomLabelMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *CustomLabelMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[customlabel.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *CustomLabelMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *CustomLabelMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *CustomLabelMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *CustomLabelMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[customlabel.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *CustomLabelMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *CustomLabelMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *CustomLabelMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the CustomLabelMutation builder.
 func (m *CustomLabelMutation) Where(ps ...predicate.CustomLabel) {
 	m.predicates = append(m.predicates, ps...)
@@ -19562,13 +21310,13 @@ func (m *CustomLabelMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, customlabel.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, customlabel.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, customlabel.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, customlabel.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -19577,7 +21325,7 @@ func (m *CustomLabelMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, customlabel.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, customlabel.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -19840,19 +21588,42 @@ func (m *CustomLabelMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomLabelMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, customlabel.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, customlabel.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, customlabel.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *CustomLabelMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case customlabel.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customlabel.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customlabel.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomLabelMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -19864,54 +21635,96 @@ func (m *CustomLabelMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomLabelMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, customlabel.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, customlabel.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, customlabel.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *CustomLabelMutation) EdgeCleared(name string) bool {
+	switch name {
+	case customlabel.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case customlabel.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case customlabel.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *CustomLabelMutation) ClearEdge(name string) error {
+	switch name {
+	case customlabel.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case customlabel.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case customlabel.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown CustomLabel unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomLabelMutation) ResetEdge(name string) error {
+	switch name {
+	case customlabel.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case customlabel.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case customlabel.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown CustomLabel edge %s", name)
 }
 
 // CustomerThirdPartyIDMutation represents an operation that mutates the CustomerThirdPartyID nodes in the graph.
 type CustomerThirdPartyIDMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	system_name    *string
-	third_party_id *string
-	metadata       *string
-	clearedFields  map[string]struct{}
-	account        *uuid.UUID
-	clearedaccount bool
-	contact        *uuid.UUID
-	clearedcontact bool
-	done           bool
-	oldValue       func(context.Context) (*CustomerThirdPartyID, error)
-	predicates     []predicate.CustomerThirdPartyID
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	system_name        *string
+	third_party_id     *string
+	metadata           *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	account            *uuid.UUID
+	clearedaccount     bool
+	contact            *uuid.UUID
+	clearedcontact     bool
+	done               bool
+	oldValue           func(context.Context) (*CustomerThirdPartyID, error)
+	predicates         []predicate.CustomerThirdPartyID
 }
 
 var _ ent.Mutation = (*CustomerThirdPartyIDMutation)(nil)
@@ -20092,12 +21905,12 @@ func (m *CustomerThirdPartyIDMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *CustomerThirdPartyIDMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *CustomerThirdPartyIDMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -20123,7 +21936,7 @@ func (m *CustomerThirdPartyIDMutation) OldCreatedByID(ctx context.Context) (v *u
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[customerthirdpartyid.FieldCreatedByID] = struct{}{}
 }
 
@@ -20135,7 +21948,7 @@ func (m *CustomerThirdPartyIDMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, customerthirdpartyid.FieldCreatedByID)
 }
 
@@ -20190,12 +22003,12 @@ func (m *CustomerThirdPartyIDMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *CustomerThirdPartyIDMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *CustomerThirdPartyIDMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -20221,7 +22034,7 @@ func (m *CustomerThirdPartyIDMutation) OldModifiedByID(ctx context.Context) (v *
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[customerthirdpartyid.FieldModifiedByID] = struct{}{}
 }
 
@@ -20233,7 +22046,7 @@ func (m *CustomerThirdPartyIDMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, customerthirdpartyid.FieldModifiedByID)
 }
 
@@ -20324,12 +22137,12 @@ func (m *CustomerThirdPartyIDMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *CustomerThirdPartyIDMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *CustomerThirdPartyIDMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -20355,7 +22168,7 @@ func (m *CustomerThirdPartyIDMutation) OldDeletedByID(ctx context.Context) (v *u
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[customerthirdpartyid.FieldDeletedByID] = struct{}{}
 }
 
@@ -20367,7 +22180,7 @@ func (m *CustomerThirdPartyIDMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *CustomerThirdPartyIDMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, customerthirdpartyid.FieldDeletedByID)
 }
 
@@ -20626,6 +22439,87 @@ func (m *CustomerThirdPartyIDMutation) ResetContactID() {
 	delete(m.clearedFields, customerthirdpartyid.FieldContactID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *CustomerThirdPartyIDMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[customerthirdpartyid.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *CustomerThirdPartyIDMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerThirdPartyIDMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *CustomerThirdPartyIDMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *CustomerThirdPartyIDMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[customerthirdpartyid.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *CustomerThirdPartyIDMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerThirdPartyIDMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *CustomerThirdPartyIDMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *CustomerThirdPartyIDMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[customerthirdpartyid.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *CustomerThirdPartyIDMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *CustomerThirdPartyIDMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *CustomerThirdPartyIDMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearAccount clears the "account" edge to the Account entity.
 func (m *CustomerThirdPartyIDMutation) ClearAccount() {
 	m.clearedaccount = true
@@ -20721,13 +22615,13 @@ func (m *CustomerThirdPartyIDMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, customerthirdpartyid.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, customerthirdpartyid.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, customerthirdpartyid.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, customerthirdpartyid.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -20736,7 +22630,7 @@ func (m *CustomerThirdPartyIDMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, customerthirdpartyid.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, customerthirdpartyid.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -21085,7 +22979,16 @@ func (m *CustomerThirdPartyIDMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerThirdPartyIDMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, customerthirdpartyid.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, customerthirdpartyid.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, customerthirdpartyid.EdgeDeletedBy)
+	}
 	if m.account != nil {
 		edges = append(edges, customerthirdpartyid.EdgeAccount)
 	}
@@ -21099,6 +23002,18 @@ func (m *CustomerThirdPartyIDMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *CustomerThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case customerthirdpartyid.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customerthirdpartyid.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case customerthirdpartyid.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case customerthirdpartyid.EdgeAccount:
 		if id := m.account; id != nil {
 			return []ent.Value{*id}
@@ -21113,7 +23028,7 @@ func (m *CustomerThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerThirdPartyIDMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -21125,7 +23040,16 @@ func (m *CustomerThirdPartyIDMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerThirdPartyIDMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, customerthirdpartyid.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, customerthirdpartyid.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, customerthirdpartyid.EdgeDeletedBy)
+	}
 	if m.clearedaccount {
 		edges = append(edges, customerthirdpartyid.EdgeAccount)
 	}
@@ -21139,6 +23063,12 @@ func (m *CustomerThirdPartyIDMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *CustomerThirdPartyIDMutation) EdgeCleared(name string) bool {
 	switch name {
+	case customerthirdpartyid.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case customerthirdpartyid.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case customerthirdpartyid.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case customerthirdpartyid.EdgeAccount:
 		return m.clearedaccount
 	case customerthirdpartyid.EdgeContact:
@@ -21151,6 +23081,15 @@ func (m *CustomerThirdPartyIDMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *CustomerThirdPartyIDMutation) ClearEdge(name string) error {
 	switch name {
+	case customerthirdpartyid.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case customerthirdpartyid.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case customerthirdpartyid.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case customerthirdpartyid.EdgeAccount:
 		m.ClearAccount()
 		return nil
@@ -21165,6 +23104,15 @@ func (m *CustomerThirdPartyIDMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomerThirdPartyIDMutation) ResetEdge(name string) error {
 	switch name {
+	case customerthirdpartyid.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case customerthirdpartyid.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case customerthirdpartyid.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case customerthirdpartyid.EdgeAccount:
 		m.ResetAccount()
 		return nil
@@ -21178,29 +23126,32 @@ func (m *CustomerThirdPartyIDMutation) ResetEdge(name string) error {
 // DelayedAutomationMutation represents an operation that mutates the DelayedAutomation nodes in the graph.
 type DelayedAutomationMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *uuid.UUID
-	tenant_id         *uuid.UUID
-	date_created      *time.Time
-	created_by_id     *uuid.UUID
-	date_modified     *time.Time
-	modified_by_id    *uuid.UUID
-	is_deleted        *bool
-	date_deleted      *time.Time
-	deleted_by_id     *uuid.UUID
-	dtype             *string
-	lead_id           *uuid.UUID
-	node_id           *string
-	run_at            *time.Time
-	done_at           *time.Time
-	run_id            *uuid.UUID
-	clearedFields     map[string]struct{}
-	automation        *uuid.UUID
-	clearedautomation bool
-	done              bool
-	oldValue          func(context.Context) (*DelayedAutomation, error)
-	predicates        []predicate.DelayedAutomation
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	lead_id            *uuid.UUID
+	node_id            *string
+	run_at             *time.Time
+	done_at            *time.Time
+	run_id             *uuid.UUID
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	automation         *uuid.UUID
+	clearedautomation  bool
+	done               bool
+	oldValue           func(context.Context) (*DelayedAutomation, error)
+	predicates         []predicate.DelayedAutomation
 }
 
 var _ ent.Mutation = (*DelayedAutomationMutation)(nil)
@@ -21381,12 +23332,12 @@ func (m *DelayedAutomationMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *DelayedAutomationMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *DelayedAutomationMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -21412,7 +23363,7 @@ func (m *DelayedAutomationMutation) OldCreatedByID(ctx context.Context) (v *uuid
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *DelayedAutomationMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[delayedautomation.FieldCreatedByID] = struct{}{}
 }
 
@@ -21424,7 +23375,7 @@ func (m *DelayedAutomationMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *DelayedAutomationMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, delayedautomation.FieldCreatedByID)
 }
 
@@ -21479,12 +23430,12 @@ func (m *DelayedAutomationMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *DelayedAutomationMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *DelayedAutomationMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -21510,7 +23461,7 @@ func (m *DelayedAutomationMutation) OldModifiedByID(ctx context.Context) (v *uui
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *DelayedAutomationMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[delayedautomation.FieldModifiedByID] = struct{}{}
 }
 
@@ -21522,7 +23473,7 @@ func (m *DelayedAutomationMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *DelayedAutomationMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, delayedautomation.FieldModifiedByID)
 }
 
@@ -21613,12 +23564,12 @@ func (m *DelayedAutomationMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *DelayedAutomationMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *DelayedAutomationMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -21644,7 +23595,7 @@ func (m *DelayedAutomationMutation) OldDeletedByID(ctx context.Context) (v *uuid
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *DelayedAutomationMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[delayedautomation.FieldDeletedByID] = struct{}{}
 }
 
@@ -21656,7 +23607,7 @@ func (m *DelayedAutomationMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *DelayedAutomationMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, delayedautomation.FieldDeletedByID)
 }
 
@@ -21951,6 +23902,87 @@ func (m *DelayedAutomationMutation) ResetRunID() {
 	delete(m.clearedFields, delayedautomation.FieldRunID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *DelayedAutomationMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[delayedautomation.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *DelayedAutomationMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *DelayedAutomationMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *DelayedAutomationMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *DelayedAutomationMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[delayedautomation.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *DelayedAutomationMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *DelayedAutomationMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *DelayedAutomationMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *DelayedAutomationMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[delayedautomation.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *DelayedAutomationMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *DelayedAutomationMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *DelayedAutomationMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearAutomation clears the "automation" edge to the Automation entity.
 func (m *DelayedAutomationMutation) ClearAutomation() {
 	m.clearedautomation = true
@@ -22019,13 +24051,13 @@ func (m *DelayedAutomationMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, delayedautomation.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, delayedautomation.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, delayedautomation.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, delayedautomation.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -22034,7 +24066,7 @@ func (m *DelayedAutomationMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, delayedautomation.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, delayedautomation.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -22400,7 +24432,16 @@ func (m *DelayedAutomationMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DelayedAutomationMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, delayedautomation.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, delayedautomation.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, delayedautomation.EdgeDeletedBy)
+	}
 	if m.automation != nil {
 		edges = append(edges, delayedautomation.EdgeAutomation)
 	}
@@ -22411,6 +24452,18 @@ func (m *DelayedAutomationMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *DelayedAutomationMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case delayedautomation.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case delayedautomation.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case delayedautomation.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case delayedautomation.EdgeAutomation:
 		if id := m.automation; id != nil {
 			return []ent.Value{*id}
@@ -22421,7 +24474,7 @@ func (m *DelayedAutomationMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DelayedAutomationMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -22433,7 +24486,16 @@ func (m *DelayedAutomationMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DelayedAutomationMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, delayedautomation.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, delayedautomation.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, delayedautomation.EdgeDeletedBy)
+	}
 	if m.clearedautomation {
 		edges = append(edges, delayedautomation.EdgeAutomation)
 	}
@@ -22444,6 +24506,12 @@ func (m *DelayedAutomationMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *DelayedAutomationMutation) EdgeCleared(name string) bool {
 	switch name {
+	case delayedautomation.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case delayedautomation.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case delayedautomation.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case delayedautomation.EdgeAutomation:
 		return m.clearedautomation
 	}
@@ -22454,6 +24522,15 @@ func (m *DelayedAutomationMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *DelayedAutomationMutation) ClearEdge(name string) error {
 	switch name {
+	case delayedautomation.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case delayedautomation.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case delayedautomation.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case delayedautomation.EdgeAutomation:
 		m.ClearAutomation()
 		return nil
@@ -22465,6 +24542,15 @@ func (m *DelayedAutomationMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DelayedAutomationMutation) ResetEdge(name string) error {
 	switch name {
+	case delayedautomation.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case delayedautomation.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case delayedautomation.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case delayedautomation.EdgeAutomation:
 		m.ResetAutomation()
 		return nil
@@ -22480,16 +24566,19 @@ type DepartmentMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
 	is_active              *bool
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	franchise              *uuid.UUID
 	clearedfranchise       bool
 	pipeline               *uuid.UUID
@@ -22685,12 +24774,12 @@ func (m *DepartmentMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *DepartmentMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *DepartmentMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -22716,7 +24805,7 @@ func (m *DepartmentMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *DepartmentMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[department.FieldCreatedByID] = struct{}{}
 }
 
@@ -22728,7 +24817,7 @@ func (m *DepartmentMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *DepartmentMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, department.FieldCreatedByID)
 }
 
@@ -22783,12 +24872,12 @@ func (m *DepartmentMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *DepartmentMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *DepartmentMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -22814,7 +24903,7 @@ func (m *DepartmentMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *DepartmentMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[department.FieldModifiedByID] = struct{}{}
 }
 
@@ -22826,7 +24915,7 @@ func (m *DepartmentMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *DepartmentMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, department.FieldModifiedByID)
 }
 
@@ -22917,12 +25006,12 @@ func (m *DepartmentMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *DepartmentMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *DepartmentMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -22948,7 +25037,7 @@ func (m *DepartmentMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *DepartmentMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[department.FieldDeletedByID] = struct{}{}
 }
 
@@ -22960,7 +25049,7 @@ func (m *DepartmentMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *DepartmentMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, department.FieldDeletedByID)
 }
 
@@ -23219,6 +25308,87 @@ func (m *DepartmentMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *DepartmentMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[department.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *DepartmentMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *DepartmentMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *DepartmentMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *DepartmentMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[department.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *DepartmentMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *DepartmentMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *DepartmentMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *DepartmentMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[department.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *DepartmentMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *DepartmentMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *DepartmentMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearFranchise clears the "franchise" edge to the Franchise entity.
 func (m *DepartmentMutation) ClearFranchise() {
 	m.clearedfranchise = true
@@ -23449,13 +25619,13 @@ func (m *DepartmentMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, department.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, department.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, department.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, department.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -23464,7 +25634,7 @@ func (m *DepartmentMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, department.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, department.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -23813,7 +25983,16 @@ func (m *DepartmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *DepartmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
+	if m.created_by != nil {
+		edges = append(edges, department.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, department.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, department.EdgeDeletedBy)
+	}
 	if m.franchise != nil {
 		edges = append(edges, department.EdgeFranchise)
 	}
@@ -23836,6 +26015,18 @@ func (m *DepartmentMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case department.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case department.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case department.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case department.EdgeFranchise:
 		if id := m.franchise; id != nil {
 			return []ent.Value{*id}
@@ -23866,7 +26057,7 @@ func (m *DepartmentMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *DepartmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
 	if m.removedusers != nil {
 		edges = append(edges, department.EdgeUsers)
 	}
@@ -23898,7 +26089,16 @@ func (m *DepartmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *DepartmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 8)
+	if m.clearedcreated_by {
+		edges = append(edges, department.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, department.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, department.EdgeDeletedBy)
+	}
 	if m.clearedfranchise {
 		edges = append(edges, department.EdgeFranchise)
 	}
@@ -23921,6 +26121,12 @@ func (m *DepartmentMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *DepartmentMutation) EdgeCleared(name string) bool {
 	switch name {
+	case department.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case department.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case department.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case department.EdgeFranchise:
 		return m.clearedfranchise
 	case department.EdgePipeline:
@@ -23939,6 +26145,15 @@ func (m *DepartmentMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *DepartmentMutation) ClearEdge(name string) error {
 	switch name {
+	case department.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case department.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case department.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case department.EdgeFranchise:
 		m.ClearFranchise()
 		return nil
@@ -23956,6 +26171,15 @@ func (m *DepartmentMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *DepartmentMutation) ResetEdge(name string) error {
 	switch name {
+	case department.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case department.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case department.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case department.EdgeFranchise:
 		m.ResetFranchise()
 		return nil
@@ -23978,37 +26202,40 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 // FollowUpMutation represents an operation that mutates the FollowUp nodes in the graph.
 type FollowUpMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *uuid.UUID
-	tenant_id         *uuid.UUID
-	date_created      *time.Time
-	created_by_id     *uuid.UUID
-	date_modified     *time.Time
-	modified_by_id    *uuid.UUID
-	is_deleted        *bool
-	date_deleted      *time.Time
-	deleted_by_id     *uuid.UUID
-	dtype             *string
-	start             *time.Time
-	end               *time.Time
-	title             *string
-	note              *string
-	assignee_id       *uuid.UUID
-	task_done         *bool
-	notified          *bool
-	edited            *bool
-	from_automation   *bool
-	clearedFields     map[string]struct{}
-	connection        *uuid.UUID
-	clearedconnection bool
-	contact           *uuid.UUID
-	clearedcontact    bool
-	account           *uuid.UUID
-	clearedaccount    bool
-	done              bool
-	oldValue          func(context.Context) (*FollowUp, error)
-	predicates        []predicate.FollowUp
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	start              *time.Time
+	end                *time.Time
+	title              *string
+	note               *string
+	assignee_id        *uuid.UUID
+	task_done          *bool
+	notified           *bool
+	edited             *bool
+	from_automation    *bool
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	connection         *uuid.UUID
+	clearedconnection  bool
+	contact            *uuid.UUID
+	clearedcontact     bool
+	account            *uuid.UUID
+	clearedaccount     bool
+	done               bool
+	oldValue           func(context.Context) (*FollowUp, error)
+	predicates         []predicate.FollowUp
 }
 
 var _ ent.Mutation = (*FollowUpMutation)(nil)
@@ -24189,12 +26416,12 @@ func (m *FollowUpMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *FollowUpMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *FollowUpMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -24220,7 +26447,7 @@ func (m *FollowUpMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *FollowUpMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[followup.FieldCreatedByID] = struct{}{}
 }
 
@@ -24232,7 +26459,7 @@ func (m *FollowUpMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *FollowUpMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, followup.FieldCreatedByID)
 }
 
@@ -24287,12 +26514,12 @@ func (m *FollowUpMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *FollowUpMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *FollowUpMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -24318,7 +26545,7 @@ func (m *FollowUpMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *FollowUpMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[followup.FieldModifiedByID] = struct{}{}
 }
 
@@ -24330,7 +26557,7 @@ func (m *FollowUpMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *FollowUpMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, followup.FieldModifiedByID)
 }
 
@@ -24421,12 +26648,12 @@ func (m *FollowUpMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *FollowUpMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *FollowUpMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -24452,7 +26679,7 @@ func (m *FollowUpMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *FollowUpMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[followup.FieldDeletedByID] = struct{}{}
 }
 
@@ -24464,7 +26691,7 @@ func (m *FollowUpMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *FollowUpMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, followup.FieldDeletedByID)
 }
 
@@ -25014,6 +27241,87 @@ func (m *FollowUpMutation) ResetFromAutomation() {
 	m.from_automation = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *FollowUpMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[followup.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *FollowUpMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *FollowUpMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *FollowUpMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[followup.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *FollowUpMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *FollowUpMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *FollowUpMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[followup.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *FollowUpMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *FollowUpMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearConnection clears the "connection" edge to the Lead entity.
 func (m *FollowUpMutation) ClearConnection() {
 	m.clearedconnection = true
@@ -25136,13 +27444,13 @@ func (m *FollowUpMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, followup.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, followup.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, followup.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, followup.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -25151,7 +27459,7 @@ func (m *FollowUpMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, followup.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, followup.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -25637,7 +27945,16 @@ func (m *FollowUpMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FollowUpMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, followup.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, followup.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, followup.EdgeDeletedBy)
+	}
 	if m.connection != nil {
 		edges = append(edges, followup.EdgeConnection)
 	}
@@ -25654,6 +27971,18 @@ func (m *FollowUpMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *FollowUpMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case followup.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case followup.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case followup.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case followup.EdgeConnection:
 		if id := m.connection; id != nil {
 			return []ent.Value{*id}
@@ -25672,7 +28001,7 @@ func (m *FollowUpMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FollowUpMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	return edges
 }
 
@@ -25684,7 +28013,16 @@ func (m *FollowUpMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FollowUpMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, followup.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, followup.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, followup.EdgeDeletedBy)
+	}
 	if m.clearedconnection {
 		edges = append(edges, followup.EdgeConnection)
 	}
@@ -25701,6 +28039,12 @@ func (m *FollowUpMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *FollowUpMutation) EdgeCleared(name string) bool {
 	switch name {
+	case followup.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case followup.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case followup.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case followup.EdgeConnection:
 		return m.clearedconnection
 	case followup.EdgeContact:
@@ -25715,6 +28059,15 @@ func (m *FollowUpMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *FollowUpMutation) ClearEdge(name string) error {
 	switch name {
+	case followup.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case followup.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case followup.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case followup.EdgeConnection:
 		m.ClearConnection()
 		return nil
@@ -25732,6 +28085,15 @@ func (m *FollowUpMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *FollowUpMutation) ResetEdge(name string) error {
 	switch name {
+	case followup.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case followup.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case followup.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case followup.EdgeConnection:
 		m.ResetConnection()
 		return nil
@@ -25753,17 +28115,20 @@ type FranchiseMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
 	code                   *string
 	is_active              *bool
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	departments            map[uuid.UUID]struct{}
 	removeddepartments     map[uuid.UUID]struct{}
 	cleareddepartments     bool
@@ -25959,12 +28324,12 @@ func (m *FranchiseMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *FranchiseMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *FranchiseMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -25990,7 +28355,7 @@ func (m *FranchiseMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *FranchiseMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[franchise.FieldCreatedByID] = struct{}{}
 }
 
@@ -26002,7 +28367,7 @@ func (m *FranchiseMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *FranchiseMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, franchise.FieldCreatedByID)
 }
 
@@ -26057,12 +28422,12 @@ func (m *FranchiseMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *FranchiseMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *FranchiseMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -26088,7 +28453,7 @@ func (m *FranchiseMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *FranchiseMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[franchise.FieldModifiedByID] = struct{}{}
 }
 
@@ -26100,7 +28465,7 @@ func (m *FranchiseMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *FranchiseMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, franchise.FieldModifiedByID)
 }
 
@@ -26191,12 +28556,12 @@ func (m *FranchiseMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *FranchiseMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *FranchiseMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -26222,7 +28587,7 @@ func (m *FranchiseMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *FranchiseMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[franchise.FieldDeletedByID] = struct{}{}
 }
 
@@ -26234,7 +28599,7 @@ func (m *FranchiseMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *FranchiseMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, franchise.FieldDeletedByID)
 }
 
@@ -26380,6 +28745,87 @@ func (m *FranchiseMutation) OldIsActive(ctx context.Context) (v bool, err error)
 // ResetIsActive resets all changes to the "is_active" field.
 func (m *FranchiseMutation) ResetIsActive() {
 	m.is_active = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *FranchiseMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[franchise.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *FranchiseMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *FranchiseMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *FranchiseMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *FranchiseMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[franchise.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *FranchiseMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *FranchiseMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *FranchiseMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *FranchiseMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[franchise.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *FranchiseMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *FranchiseMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *FranchiseMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
 }
 
 // AddDepartmentIDs adds the "departments" edge to the Department entity by ids.
@@ -26639,13 +29085,13 @@ func (m *FranchiseMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, franchise.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, franchise.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, franchise.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, franchise.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -26654,7 +29100,7 @@ func (m *FranchiseMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, franchise.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, franchise.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -26951,7 +29397,16 @@ func (m *FranchiseMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FranchiseMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
+	if m.created_by != nil {
+		edges = append(edges, franchise.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, franchise.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, franchise.EdgeDeletedBy)
+	}
 	if m.departments != nil {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
@@ -26971,6 +29426,18 @@ func (m *FranchiseMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *FranchiseMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case franchise.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case franchise.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case franchise.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case franchise.EdgeDepartments:
 		ids := make([]ent.Value, 0, len(m.departments))
 		for id := range m.departments {
@@ -27001,7 +29468,7 @@ func (m *FranchiseMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FranchiseMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
 	if m.removeddepartments != nil {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
@@ -27051,7 +29518,16 @@ func (m *FranchiseMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FranchiseMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 7)
+	if m.clearedcreated_by {
+		edges = append(edges, franchise.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, franchise.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, franchise.EdgeDeletedBy)
+	}
 	if m.cleareddepartments {
 		edges = append(edges, franchise.EdgeDepartments)
 	}
@@ -27071,6 +29547,12 @@ func (m *FranchiseMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *FranchiseMutation) EdgeCleared(name string) bool {
 	switch name {
+	case franchise.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case franchise.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case franchise.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case franchise.EdgeDepartments:
 		return m.cleareddepartments
 	case franchise.EdgeAutomations:
@@ -27087,6 +29569,15 @@ func (m *FranchiseMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *FranchiseMutation) ClearEdge(name string) error {
 	switch name {
+	case franchise.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case franchise.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case franchise.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Franchise unique edge %s", name)
 }
@@ -27095,6 +29586,15 @@ func (m *FranchiseMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *FranchiseMutation) ResetEdge(name string) error {
 	switch name {
+	case franchise.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case franchise.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case franchise.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case franchise.EdgeDepartments:
 		m.ResetDepartments()
 		return nil
@@ -27114,28 +29614,31 @@ func (m *FranchiseMutation) ResetEdge(name string) error {
 // IncentiveMutation represents an operation that mutates the Incentive nodes in the graph.
 type IncentiveMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	incentive_id   *string
-	name           *string
-	source         *string
-	description    *string
-	clearedFields  map[string]struct{}
-	lead           *uuid.UUID
-	clearedlead    bool
-	done           bool
-	oldValue       func(context.Context) (*Incentive, error)
-	predicates     []predicate.Incentive
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	incentive_id       *string
+	name               *string
+	source             *string
+	description        *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	done               bool
+	oldValue           func(context.Context) (*Incentive, error)
+	predicates         []predicate.Incentive
 }
 
 var _ ent.Mutation = (*IncentiveMutation)(nil)
@@ -27316,12 +29819,12 @@ func (m *IncentiveMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *IncentiveMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *IncentiveMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -27347,7 +29850,7 @@ func (m *IncentiveMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *IncentiveMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[incentive.FieldCreatedByID] = struct{}{}
 }
 
@@ -27359,7 +29862,7 @@ func (m *IncentiveMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *IncentiveMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, incentive.FieldCreatedByID)
 }
 
@@ -27414,12 +29917,12 @@ func (m *IncentiveMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *IncentiveMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *IncentiveMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -27445,7 +29948,7 @@ func (m *IncentiveMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *IncentiveMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[incentive.FieldModifiedByID] = struct{}{}
 }
 
@@ -27457,7 +29960,7 @@ func (m *IncentiveMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *IncentiveMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, incentive.FieldModifiedByID)
 }
 
@@ -27548,12 +30051,12 @@ func (m *IncentiveMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *IncentiveMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *IncentiveMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -27579,7 +30082,7 @@ func (m *IncentiveMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *IncentiveMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[incentive.FieldDeletedByID] = struct{}{}
 }
 
@@ -27591,7 +30094,7 @@ func (m *IncentiveMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *IncentiveMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, incentive.FieldDeletedByID)
 }
 
@@ -27863,6 +30366,87 @@ func (m *IncentiveMutation) ResetLeadID() {
 	delete(m.clearedFields, incentive.FieldLeadID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *IncentiveMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[incentive.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *IncentiveMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *IncentiveMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *IncentiveMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *IncentiveMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[incentive.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *IncentiveMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *IncentiveMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *IncentiveMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *IncentiveMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[incentive.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *IncentiveMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *IncentiveMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *IncentiveMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearLead clears the "lead" edge to the Lead entity.
 func (m *IncentiveMutation) ClearLead() {
 	m.clearedlead = true
@@ -27931,13 +30515,13 @@ func (m *IncentiveMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, incentive.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, incentive.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, incentive.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, incentive.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -27946,7 +30530,7 @@ func (m *IncentiveMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, incentive.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, incentive.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -28301,7 +30885,16 @@ func (m *IncentiveMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *IncentiveMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, incentive.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, incentive.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, incentive.EdgeDeletedBy)
+	}
 	if m.lead != nil {
 		edges = append(edges, incentive.EdgeLead)
 	}
@@ -28312,6 +30905,18 @@ func (m *IncentiveMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *IncentiveMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case incentive.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case incentive.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case incentive.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case incentive.EdgeLead:
 		if id := m.lead; id != nil {
 			return []ent.Value{*id}
@@ -28322,7 +30927,7 @@ func (m *IncentiveMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *IncentiveMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -28334,7 +30939,16 @@ func (m *IncentiveMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *IncentiveMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, incentive.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, incentive.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, incentive.EdgeDeletedBy)
+	}
 	if m.clearedlead {
 		edges = append(edges, incentive.EdgeLead)
 	}
@@ -28345,6 +30959,12 @@ func (m *IncentiveMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *IncentiveMutation) EdgeCleared(name string) bool {
 	switch name {
+	case incentive.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case incentive.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case incentive.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case incentive.EdgeLead:
 		return m.clearedlead
 	}
@@ -28355,6 +30975,15 @@ func (m *IncentiveMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *IncentiveMutation) ClearEdge(name string) error {
 	switch name {
+	case incentive.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case incentive.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case incentive.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case incentive.EdgeLead:
 		m.ClearLead()
 		return nil
@@ -28366,6 +30995,15 @@ func (m *IncentiveMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *IncentiveMutation) ResetEdge(name string) error {
 	switch name {
+	case incentive.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case incentive.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case incentive.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case incentive.EdgeLead:
 		m.ResetLead()
 		return nil
@@ -28381,12 +31019,9 @@ type LeadMutation struct {
 	id                                *uuid.UUID
 	tenant_id                         *uuid.UUID
 	date_created                      *time.Time
-	created_by_id                     *uuid.UUID
 	date_modified                     *time.Time
-	modified_by_id                    *uuid.UUID
 	is_deleted                        *bool
 	date_deleted                      *time.Time
-	deleted_by_id                     *uuid.UUID
 	dtype                             *string
 	subject                           *string
 	description                       *string
@@ -28444,6 +31079,12 @@ type LeadMutation struct {
 	board_position                    *int
 	addboard_position                 *int
 	clearedFields                     map[string]struct{}
+	created_by                        *uuid.UUID
+	clearedcreated_by                 bool
+	modified_by                       *uuid.UUID
+	clearedmodified_by                bool
+	deleted_by                        *uuid.UUID
+	cleareddeleted_by                 bool
 	status                            *uuid.UUID
 	clearedstatus                     bool
 	source                            *uuid.UUID
@@ -28676,12 +31317,12 @@ func (m *LeadMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *LeadMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *LeadMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -28707,7 +31348,7 @@ func (m *LeadMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *LeadMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[lead.FieldCreatedByID] = struct{}{}
 }
 
@@ -28719,7 +31360,7 @@ func (m *LeadMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *LeadMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, lead.FieldCreatedByID)
 }
 
@@ -28774,12 +31415,12 @@ func (m *LeadMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *LeadMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *LeadMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -28805,7 +31446,7 @@ func (m *LeadMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *LeadMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[lead.FieldModifiedByID] = struct{}{}
 }
 
@@ -28817,7 +31458,7 @@ func (m *LeadMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *LeadMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, lead.FieldModifiedByID)
 }
 
@@ -28908,12 +31549,12 @@ func (m *LeadMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *LeadMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *LeadMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -28939,7 +31580,7 @@ func (m *LeadMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *LeadMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[lead.FieldDeletedByID] = struct{}{}
 }
 
@@ -28951,7 +31592,7 @@ func (m *LeadMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *LeadMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, lead.FieldDeletedByID)
 }
 
@@ -31776,6 +34417,87 @@ func (m *LeadMutation) ResetBoardPosition() {
 	m.addboard_position = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *LeadMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[lead.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *LeadMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *LeadMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *LeadMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[lead.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *LeadMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *LeadMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *LeadMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[lead.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *LeadMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *LeadMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearStatus clears the "status" edge to the Status entity.
 func (m *LeadMutation) ClearStatus() {
 	m.clearedstatus = true
@@ -32627,13 +35349,13 @@ func (m *LeadMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, lead.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, lead.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, lead.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, lead.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -32642,7 +35364,7 @@ func (m *LeadMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, lead.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, lead.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -34214,7 +36936,16 @@ func (m *LeadMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LeadMutation) AddedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 22)
+	if m.created_by != nil {
+		edges = append(edges, lead.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, lead.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, lead.EdgeDeletedBy)
+	}
 	if m.status != nil {
 		edges = append(edges, lead.EdgeStatus)
 	}
@@ -34279,6 +37010,18 @@ func (m *LeadMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *LeadMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case lead.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case lead.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case lead.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case lead.EdgeStatus:
 		if id := m.status; id != nil {
 			return []ent.Value{*id}
@@ -34383,7 +37126,7 @@ func (m *LeadMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LeadMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 22)
 	if m.removedassignees != nil {
 		edges = append(edges, lead.EdgeAssignees)
 	}
@@ -34496,7 +37239,16 @@ func (m *LeadMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LeadMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 19)
+	edges := make([]string, 0, 22)
+	if m.clearedcreated_by {
+		edges = append(edges, lead.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, lead.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, lead.EdgeDeletedBy)
+	}
 	if m.clearedstatus {
 		edges = append(edges, lead.EdgeStatus)
 	}
@@ -34561,6 +37313,12 @@ func (m *LeadMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *LeadMutation) EdgeCleared(name string) bool {
 	switch name {
+	case lead.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case lead.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case lead.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case lead.EdgeStatus:
 		return m.clearedstatus
 	case lead.EdgeSource:
@@ -34607,6 +37365,15 @@ func (m *LeadMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *LeadMutation) ClearEdge(name string) error {
 	switch name {
+	case lead.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case lead.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case lead.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case lead.EdgeStatus:
 		m.ClearStatus()
 		return nil
@@ -34639,6 +37406,15 @@ func (m *LeadMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LeadMutation) ResetEdge(name string) error {
 	switch name {
+	case lead.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case lead.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case lead.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case lead.EdgeStatus:
 		m.ResetStatus()
 		return nil
@@ -34703,33 +37479,36 @@ func (m *LeadMutation) ResetEdge(name string) error {
 // LeadPackageMutation represents an operation that mutates the LeadPackage nodes in the graph.
 type LeadPackageMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	_type          *string
-	term_months    *int
-	addterm_months *int
-	name           *string
-	items          *[]map[string]interface{}
-	appenditems    []map[string]interface{}
-	clearedFields  map[string]struct{}
-	lead           *uuid.UUID
-	clearedlead    bool
-	prices         map[uuid.UUID]struct{}
-	removedprices  map[uuid.UUID]struct{}
-	clearedprices  bool
-	done           bool
-	oldValue       func(context.Context) (*LeadPackage, error)
-	predicates     []predicate.LeadPackage
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	_type              *string
+	term_months        *int
+	addterm_months     *int
+	name               *string
+	items              *[]map[string]interface{}
+	appenditems        []map[string]interface{}
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	prices             map[uuid.UUID]struct{}
+	removedprices      map[uuid.UUID]struct{}
+	clearedprices      bool
+	done               bool
+	oldValue           func(context.Context) (*LeadPackage, error)
+	predicates         []predicate.LeadPackage
 }
 
 var _ ent.Mutation = (*LeadPackageMutation)(nil)
@@ -34910,12 +37689,12 @@ func (m *LeadPackageMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *LeadPackageMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *LeadPackageMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -34941,7 +37720,7 @@ func (m *LeadPackageMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *LeadPackageMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[leadpackage.FieldCreatedByID] = struct{}{}
 }
 
@@ -34953,7 +37732,7 @@ func (m *LeadPackageMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *LeadPackageMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, leadpackage.FieldCreatedByID)
 }
 
@@ -35008,12 +37787,12 @@ func (m *LeadPackageMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *LeadPackageMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *LeadPackageMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -35039,7 +37818,7 @@ func (m *LeadPackageMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *LeadPackageMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[leadpackage.FieldModifiedByID] = struct{}{}
 }
 
@@ -35051,7 +37830,7 @@ func (m *LeadPackageMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *LeadPackageMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, leadpackage.FieldModifiedByID)
 }
 
@@ -35142,12 +37921,12 @@ func (m *LeadPackageMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *LeadPackageMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *LeadPackageMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -35173,7 +37952,7 @@ func (m *LeadPackageMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *LeadPackageMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[leadpackage.FieldDeletedByID] = struct{}{}
 }
 
@@ -35185,7 +37964,7 @@ func (m *LeadPackageMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *LeadPackageMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, leadpackage.FieldDeletedByID)
 }
 
@@ -35467,6 +38246,87 @@ func (m *LeadPackageMutation) ResetLeadID() {
 	delete(m.clearedFields, leadpackage.FieldLeadID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *LeadPackageMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[leadpackage.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *LeadPackageMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *LeadPackageMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *LeadPackageMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *LeadPackageMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[leadpackage.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *LeadPackageMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *LeadPackageMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *LeadPackageMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *LeadPackageMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[leadpackage.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *LeadPackageMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *LeadPackageMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *LeadPackageMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearLead clears the "lead" edge to the Lead entity.
 func (m *LeadPackageMutation) ClearLead() {
 	m.clearedlead = true
@@ -35589,13 +38449,13 @@ func (m *LeadPackageMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, leadpackage.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, leadpackage.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, leadpackage.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, leadpackage.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -35604,7 +38464,7 @@ func (m *LeadPackageMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, leadpackage.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, leadpackage.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -35962,7 +38822,16 @@ func (m *LeadPackageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LeadPackageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, leadpackage.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, leadpackage.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, leadpackage.EdgeDeletedBy)
+	}
 	if m.lead != nil {
 		edges = append(edges, leadpackage.EdgeLead)
 	}
@@ -35976,6 +38845,18 @@ func (m *LeadPackageMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *LeadPackageMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case leadpackage.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case leadpackage.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case leadpackage.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case leadpackage.EdgeLead:
 		if id := m.lead; id != nil {
 			return []ent.Value{*id}
@@ -35992,7 +38873,7 @@ func (m *LeadPackageMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LeadPackageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removedprices != nil {
 		edges = append(edges, leadpackage.EdgePrices)
 	}
@@ -36015,7 +38896,16 @@ func (m *LeadPackageMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LeadPackageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, leadpackage.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, leadpackage.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, leadpackage.EdgeDeletedBy)
+	}
 	if m.clearedlead {
 		edges = append(edges, leadpackage.EdgeLead)
 	}
@@ -36029,6 +38919,12 @@ func (m *LeadPackageMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *LeadPackageMutation) EdgeCleared(name string) bool {
 	switch name {
+	case leadpackage.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case leadpackage.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case leadpackage.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case leadpackage.EdgeLead:
 		return m.clearedlead
 	case leadpackage.EdgePrices:
@@ -36041,6 +38937,15 @@ func (m *LeadPackageMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *LeadPackageMutation) ClearEdge(name string) error {
 	switch name {
+	case leadpackage.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case leadpackage.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case leadpackage.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case leadpackage.EdgeLead:
 		m.ClearLead()
 		return nil
@@ -36052,6 +38957,15 @@ func (m *LeadPackageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LeadPackageMutation) ResetEdge(name string) error {
 	switch name {
+	case leadpackage.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case leadpackage.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case leadpackage.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case leadpackage.EdgeLead:
 		m.ResetLead()
 		return nil
@@ -36065,32 +38979,35 @@ func (m *LeadPackageMutation) ResetEdge(name string) error {
 // LeadProductMutation represents an operation that mutates the LeadProduct nodes in the graph.
 type LeadProductMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	quantity       *int
-	addquantity    *int
-	cost           *string
-	sales_price    *string
-	margin         *string
-	currency       *string
-	clearedFields  map[string]struct{}
-	product        *uuid.UUID
-	clearedproduct bool
-	lead           *uuid.UUID
-	clearedlead    bool
-	done           bool
-	oldValue       func(context.Context) (*LeadProduct, error)
-	predicates     []predicate.LeadProduct
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	quantity           *int
+	addquantity        *int
+	cost               *string
+	sales_price        *string
+	margin             *string
+	currency           *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	product            *uuid.UUID
+	clearedproduct     bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	done               bool
+	oldValue           func(context.Context) (*LeadProduct, error)
+	predicates         []predicate.LeadProduct
 }
 
 var _ ent.Mutation = (*LeadProductMutation)(nil)
@@ -36271,12 +39188,12 @@ func (m *LeadProductMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *LeadProductMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *LeadProductMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -36302,7 +39219,7 @@ func (m *LeadProductMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *LeadProductMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[leadproduct.FieldCreatedByID] = struct{}{}
 }
 
@@ -36314,7 +39231,7 @@ func (m *LeadProductMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *LeadProductMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, leadproduct.FieldCreatedByID)
 }
 
@@ -36369,12 +39286,12 @@ func (m *LeadProductMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *LeadProductMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *LeadProductMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -36400,7 +39317,7 @@ func (m *LeadProductMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *LeadProductMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[leadproduct.FieldModifiedByID] = struct{}{}
 }
 
@@ -36412,7 +39329,7 @@ func (m *LeadProductMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *LeadProductMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, leadproduct.FieldModifiedByID)
 }
 
@@ -36503,12 +39420,12 @@ func (m *LeadProductMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *LeadProductMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *LeadProductMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -36534,7 +39451,7 @@ func (m *LeadProductMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *LeadProductMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[leadproduct.FieldDeletedByID] = struct{}{}
 }
 
@@ -36546,7 +39463,7 @@ func (m *LeadProductMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *LeadProductMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, leadproduct.FieldDeletedByID)
 }
 
@@ -36871,6 +39788,87 @@ func (m *LeadProductMutation) ResetLeadID() {
 	delete(m.clearedFields, leadproduct.FieldLeadID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *LeadProductMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[leadproduct.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *LeadProductMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *LeadProductMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *LeadProductMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *LeadProductMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[leadproduct.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *LeadProductMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *LeadProductMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *LeadProductMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *LeadProductMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[leadproduct.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *LeadProductMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *LeadProductMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *LeadProductMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearProduct clears the "product" edge to the Product entity.
 func (m *LeadProductMutation) ClearProduct() {
 	m.clearedproduct = true
@@ -36966,13 +39964,13 @@ func (m *LeadProductMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, leadproduct.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, leadproduct.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, leadproduct.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, leadproduct.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -36981,7 +39979,7 @@ func (m *LeadProductMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, leadproduct.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, leadproduct.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -37367,7 +40365,16 @@ func (m *LeadProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LeadProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, leadproduct.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, leadproduct.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, leadproduct.EdgeDeletedBy)
+	}
 	if m.product != nil {
 		edges = append(edges, leadproduct.EdgeProduct)
 	}
@@ -37381,6 +40388,18 @@ func (m *LeadProductMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *LeadProductMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case leadproduct.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case leadproduct.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case leadproduct.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case leadproduct.EdgeProduct:
 		if id := m.product; id != nil {
 			return []ent.Value{*id}
@@ -37395,7 +40414,7 @@ func (m *LeadProductMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LeadProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -37407,7 +40426,16 @@ func (m *LeadProductMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LeadProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, leadproduct.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, leadproduct.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, leadproduct.EdgeDeletedBy)
+	}
 	if m.clearedproduct {
 		edges = append(edges, leadproduct.EdgeProduct)
 	}
@@ -37421,6 +40449,12 @@ func (m *LeadProductMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *LeadProductMutation) EdgeCleared(name string) bool {
 	switch name {
+	case leadproduct.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case leadproduct.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case leadproduct.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case leadproduct.EdgeProduct:
 		return m.clearedproduct
 	case leadproduct.EdgeLead:
@@ -37433,6 +40467,15 @@ func (m *LeadProductMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *LeadProductMutation) ClearEdge(name string) error {
 	switch name {
+	case leadproduct.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case leadproduct.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case leadproduct.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case leadproduct.EdgeProduct:
 		m.ClearProduct()
 		return nil
@@ -37447,6 +40490,15 @@ func (m *LeadProductMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *LeadProductMutation) ResetEdge(name string) error {
 	switch name {
+	case leadproduct.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case leadproduct.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case leadproduct.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case leadproduct.EdgeProduct:
 		m.ResetProduct()
 		return nil
@@ -37460,27 +40512,30 @@ func (m *LeadProductMutation) ResetEdge(name string) error {
 // NoteMutation represents an operation that mutates the Note nodes in the graph.
 type NoteMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	text           *string
-	clearedFields  map[string]struct{}
-	lead           *uuid.UUID
-	clearedlead    bool
-	author         *uuid.UUID
-	clearedauthor  bool
-	done           bool
-	oldValue       func(context.Context) (*Note, error)
-	predicates     []predicate.Note
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	text               *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	author             *uuid.UUID
+	clearedauthor      bool
+	done               bool
+	oldValue           func(context.Context) (*Note, error)
+	predicates         []predicate.Note
 }
 
 var _ ent.Mutation = (*NoteMutation)(nil)
@@ -37661,12 +40716,12 @@ func (m *NoteMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *NoteMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *NoteMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -37692,7 +40747,7 @@ func (m *NoteMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *NoteMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[note.FieldCreatedByID] = struct{}{}
 }
 
@@ -37704,7 +40759,7 @@ func (m *NoteMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *NoteMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, note.FieldCreatedByID)
 }
 
@@ -37759,12 +40814,12 @@ func (m *NoteMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *NoteMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *NoteMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -37790,7 +40845,7 @@ func (m *NoteMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *NoteMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[note.FieldModifiedByID] = struct{}{}
 }
 
@@ -37802,7 +40857,7 @@ func (m *NoteMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *NoteMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, note.FieldModifiedByID)
 }
 
@@ -37893,12 +40948,12 @@ func (m *NoteMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *NoteMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *NoteMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -37924,7 +40979,7 @@ func (m *NoteMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *NoteMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[note.FieldDeletedByID] = struct{}{}
 }
 
@@ -37936,7 +40991,7 @@ func (m *NoteMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *NoteMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, note.FieldDeletedByID)
 }
 
@@ -38084,6 +41139,87 @@ func (m *NoteMutation) ResetAuthorID() {
 	m.author = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *NoteMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[note.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *NoteMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *NoteMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *NoteMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *NoteMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[note.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *NoteMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *NoteMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *NoteMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *NoteMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[note.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *NoteMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *NoteMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *NoteMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearLead clears the "lead" edge to the Lead entity.
 func (m *NoteMutation) ClearLead() {
 	m.clearedlead = true
@@ -38179,13 +41315,13 @@ func (m *NoteMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, note.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, note.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, note.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, note.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -38194,7 +41330,7 @@ func (m *NoteMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, note.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, note.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -38491,7 +41627,16 @@ func (m *NoteMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *NoteMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, note.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, note.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, note.EdgeDeletedBy)
+	}
 	if m.lead != nil {
 		edges = append(edges, note.EdgeLead)
 	}
@@ -38505,6 +41650,18 @@ func (m *NoteMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *NoteMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case note.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case note.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case note.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case note.EdgeLead:
 		if id := m.lead; id != nil {
 			return []ent.Value{*id}
@@ -38519,7 +41676,7 @@ func (m *NoteMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *NoteMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -38531,7 +41688,16 @@ func (m *NoteMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *NoteMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, note.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, note.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, note.EdgeDeletedBy)
+	}
 	if m.clearedlead {
 		edges = append(edges, note.EdgeLead)
 	}
@@ -38545,6 +41711,12 @@ func (m *NoteMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *NoteMutation) EdgeCleared(name string) bool {
 	switch name {
+	case note.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case note.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case note.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case note.EdgeLead:
 		return m.clearedlead
 	case note.EdgeAuthor:
@@ -38557,6 +41729,15 @@ func (m *NoteMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *NoteMutation) ClearEdge(name string) error {
 	switch name {
+	case note.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case note.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case note.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case note.EdgeLead:
 		m.ClearLead()
 		return nil
@@ -38571,6 +41752,15 @@ func (m *NoteMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *NoteMutation) ResetEdge(name string) error {
 	switch name {
+	case note.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case note.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case note.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case note.EdgeLead:
 		m.ResetLead()
 		return nil
@@ -38584,31 +41774,34 @@ func (m *NoteMutation) ResetEdge(name string) error {
 // OutboundMessageMutation represents an operation that mutates the OutboundMessage nodes in the graph.
 type OutboundMessageMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	channel        *outboundmessage.Channel
-	recipient      *string
-	subject        *string
-	body           *string
-	status         *outboundmessage.Status
-	error          *string
-	run_id         *uuid.UUID
-	lead_id        *uuid.UUID
-	sent_at        *time.Time
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*OutboundMessage, error)
-	predicates     []predicate.OutboundMessage
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	channel            *outboundmessage.Channel
+	recipient          *string
+	subject            *string
+	body               *string
+	status             *outboundmessage.Status
+	error              *string
+	run_id             *uuid.UUID
+	lead_id            *uuid.UUID
+	sent_at            *time.Time
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*OutboundMessage, error)
+	predicates         []predicate.OutboundMessage
 }
 
 var _ ent.Mutation = (*OutboundMessageMutation)(nil)
@@ -38789,12 +41982,12 @@ func (m *OutboundMessageMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *OutboundMessageMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *OutboundMessageMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -38820,7 +42013,7 @@ func (m *OutboundMessageMutation) OldCreatedByID(ctx context.Context) (v *uuid.U
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *OutboundMessageMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[outboundmessage.FieldCreatedByID] = struct{}{}
 }
 
@@ -38832,7 +42025,7 @@ func (m *OutboundMessageMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *OutboundMessageMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, outboundmessage.FieldCreatedByID)
 }
 
@@ -38887,12 +42080,12 @@ func (m *OutboundMessageMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *OutboundMessageMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *OutboundMessageMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -38918,7 +42111,7 @@ func (m *OutboundMessageMutation) OldModifiedByID(ctx context.Context) (v *uuid.
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *OutboundMessageMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[outboundmessage.FieldModifiedByID] = struct{}{}
 }
 
@@ -38930,7 +42123,7 @@ func (m *OutboundMessageMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *OutboundMessageMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, outboundmessage.FieldModifiedByID)
 }
 
@@ -39021,12 +42214,12 @@ func (m *OutboundMessageMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *OutboundMessageMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *OutboundMessageMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -39052,7 +42245,7 @@ func (m *OutboundMessageMutation) OldDeletedByID(ctx context.Context) (v *uuid.U
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *OutboundMessageMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[outboundmessage.FieldDeletedByID] = struct{}{}
 }
 
@@ -39064,7 +42257,7 @@ func (m *OutboundMessageMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *OutboundMessageMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, outboundmessage.FieldDeletedByID)
 }
 
@@ -39467,6 +42660,87 @@ func (m *OutboundMessageMutation) ResetSentAt() {
 	delete(m.clearedFields, outboundmessage.FieldSentAt)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *OutboundMessageMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[outboundmessage.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *OutboundMessageMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *OutboundMessageMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *OutboundMessageMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *OutboundMessageMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[outboundmessage.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *OutboundMessageMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *OutboundMessageMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *OutboundMessageMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *OutboundMessageMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[outboundmessage.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *OutboundMessageMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *OutboundMessageMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *OutboundMessageMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the OutboundMessageMutation builder.
 func (m *OutboundMessageMutation) Where(ps ...predicate.OutboundMessage) {
 	m.predicates = append(m.predicates, ps...)
@@ -39508,13 +42782,13 @@ func (m *OutboundMessageMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, outboundmessage.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, outboundmessage.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, outboundmessage.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, outboundmessage.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -39523,7 +42797,7 @@ func (m *OutboundMessageMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, outboundmessage.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, outboundmessage.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -39940,19 +43214,42 @@ func (m *OutboundMessageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OutboundMessageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, outboundmessage.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, outboundmessage.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, outboundmessage.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *OutboundMessageMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outboundmessage.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case outboundmessage.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case outboundmessage.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OutboundMessageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -39964,51 +43261,93 @@ func (m *OutboundMessageMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OutboundMessageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, outboundmessage.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, outboundmessage.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, outboundmessage.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *OutboundMessageMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outboundmessage.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case outboundmessage.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case outboundmessage.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *OutboundMessageMutation) ClearEdge(name string) error {
+	switch name {
+	case outboundmessage.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case outboundmessage.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case outboundmessage.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboundMessage unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboundMessageMutation) ResetEdge(name string) error {
+	switch name {
+	case outboundmessage.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case outboundmessage.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case outboundmessage.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboundMessage edge %s", name)
 }
 
 // OutboxEventMutation represents an operation that mutates the OutboxEvent nodes in the graph.
 type OutboxEventMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	topic          *string
-	subject_id     *uuid.UUID
-	payload        *map[string]interface{}
-	processed_at   *time.Time
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*OutboxEvent, error)
-	predicates     []predicate.OutboxEvent
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	topic              *string
+	subject_id         *uuid.UUID
+	payload            *map[string]interface{}
+	processed_at       *time.Time
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*OutboxEvent, error)
+	predicates         []predicate.OutboxEvent
 }
 
 var _ ent.Mutation = (*OutboxEventMutation)(nil)
@@ -40189,12 +43528,12 @@ func (m *OutboxEventMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *OutboxEventMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *OutboxEventMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -40220,7 +43559,7 @@ func (m *OutboxEventMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *OutboxEventMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[outboxevent.FieldCreatedByID] = struct{}{}
 }
 
@@ -40232,7 +43571,7 @@ func (m *OutboxEventMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *OutboxEventMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, outboxevent.FieldCreatedByID)
 }
 
@@ -40287,12 +43626,12 @@ func (m *OutboxEventMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *OutboxEventMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *OutboxEventMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -40318,7 +43657,7 @@ func (m *OutboxEventMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *OutboxEventMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[outboxevent.FieldModifiedByID] = struct{}{}
 }
 
@@ -40330,7 +43669,7 @@ func (m *OutboxEventMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *OutboxEventMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, outboxevent.FieldModifiedByID)
 }
 
@@ -40421,12 +43760,12 @@ func (m *OutboxEventMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *OutboxEventMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *OutboxEventMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -40452,7 +43791,7 @@ func (m *OutboxEventMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *OutboxEventMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[outboxevent.FieldDeletedByID] = struct{}{}
 }
 
@@ -40464,7 +43803,7 @@ func (m *OutboxEventMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *OutboxEventMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, outboxevent.FieldDeletedByID)
 }
 
@@ -40661,6 +44000,87 @@ func (m *OutboxEventMutation) ResetProcessedAt() {
 	delete(m.clearedFields, outboxevent.FieldProcessedAt)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *OutboxEventMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[outboxevent.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *OutboxEventMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *OutboxEventMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *OutboxEventMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *OutboxEventMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[outboxevent.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *OutboxEventMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *OutboxEventMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *OutboxEventMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *OutboxEventMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[outboxevent.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *OutboxEventMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *OutboxEventMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *OutboxEventMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the OutboxEventMutation builder.
 func (m *OutboxEventMutation) Where(ps ...predicate.OutboxEvent) {
 	m.predicates = append(m.predicates, ps...)
@@ -40702,13 +44122,13 @@ func (m *OutboxEventMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, outboxevent.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, outboxevent.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, outboxevent.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, outboxevent.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -40717,7 +44137,7 @@ func (m *OutboxEventMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, outboxevent.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, outboxevent.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -41037,19 +44457,42 @@ func (m *OutboxEventMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OutboxEventMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, outboxevent.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, outboxevent.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, outboxevent.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *OutboxEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case outboxevent.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case outboxevent.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case outboxevent.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OutboxEventMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -41061,53 +44504,95 @@ func (m *OutboxEventMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OutboxEventMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, outboxevent.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, outboxevent.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, outboxevent.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *OutboxEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case outboxevent.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case outboxevent.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case outboxevent.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *OutboxEventMutation) ClearEdge(name string) error {
+	switch name {
+	case outboxevent.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case outboxevent.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case outboxevent.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboxEvent unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *OutboxEventMutation) ResetEdge(name string) error {
+	switch name {
+	case outboxevent.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case outboxevent.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case outboxevent.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown OutboxEvent edge %s", name)
 }
 
 // PackagePriceMutation represents an operation that mutates the PackagePrice nodes in the graph.
 type PackagePriceMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *uuid.UUID
-	tenant_id       *uuid.UUID
-	date_created    *time.Time
-	created_by_id   *uuid.UUID
-	date_modified   *time.Time
-	modified_by_id  *uuid.UUID
-	is_deleted      *bool
-	date_deleted    *time.Time
-	deleted_by_id   *uuid.UUID
-	dtype           *string
-	_type           *string
-	value           *string
-	currency        *string
-	source          *string
-	clearedFields   map[string]struct{}
-	_package        *uuid.UUID
-	cleared_package bool
-	done            bool
-	oldValue        func(context.Context) (*PackagePrice, error)
-	predicates      []predicate.PackagePrice
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	_type              *string
+	value              *string
+	currency           *string
+	source             *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	_package           *uuid.UUID
+	cleared_package    bool
+	done               bool
+	oldValue           func(context.Context) (*PackagePrice, error)
+	predicates         []predicate.PackagePrice
 }
 
 var _ ent.Mutation = (*PackagePriceMutation)(nil)
@@ -41288,12 +44773,12 @@ func (m *PackagePriceMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *PackagePriceMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *PackagePriceMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -41319,7 +44804,7 @@ func (m *PackagePriceMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *PackagePriceMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[packageprice.FieldCreatedByID] = struct{}{}
 }
 
@@ -41331,7 +44816,7 @@ func (m *PackagePriceMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *PackagePriceMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, packageprice.FieldCreatedByID)
 }
 
@@ -41386,12 +44871,12 @@ func (m *PackagePriceMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *PackagePriceMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *PackagePriceMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -41417,7 +44902,7 @@ func (m *PackagePriceMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *PackagePriceMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[packageprice.FieldModifiedByID] = struct{}{}
 }
 
@@ -41429,7 +44914,7 @@ func (m *PackagePriceMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *PackagePriceMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, packageprice.FieldModifiedByID)
 }
 
@@ -41520,12 +45005,12 @@ func (m *PackagePriceMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *PackagePriceMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *PackagePriceMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -41551,7 +45036,7 @@ func (m *PackagePriceMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *PackagePriceMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[packageprice.FieldDeletedByID] = struct{}{}
 }
 
@@ -41563,7 +45048,7 @@ func (m *PackagePriceMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *PackagePriceMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, packageprice.FieldDeletedByID)
 }
 
@@ -41809,6 +45294,87 @@ func (m *PackagePriceMutation) ResetPackageID() {
 	m._package = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *PackagePriceMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[packageprice.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *PackagePriceMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *PackagePriceMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *PackagePriceMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *PackagePriceMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[packageprice.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *PackagePriceMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *PackagePriceMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *PackagePriceMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *PackagePriceMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[packageprice.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *PackagePriceMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *PackagePriceMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *PackagePriceMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearPackage clears the "package" edge to the LeadPackage entity.
 func (m *PackagePriceMutation) ClearPackage() {
 	m.cleared_package = true
@@ -41877,13 +45443,13 @@ func (m *PackagePriceMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, packageprice.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, packageprice.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, packageprice.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, packageprice.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -41892,7 +45458,7 @@ func (m *PackagePriceMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, packageprice.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, packageprice.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -42235,7 +45801,16 @@ func (m *PackagePriceMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PackagePriceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, packageprice.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, packageprice.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, packageprice.EdgeDeletedBy)
+	}
 	if m._package != nil {
 		edges = append(edges, packageprice.EdgePackage)
 	}
@@ -42246,6 +45821,18 @@ func (m *PackagePriceMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *PackagePriceMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case packageprice.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case packageprice.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case packageprice.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case packageprice.EdgePackage:
 		if id := m._package; id != nil {
 			return []ent.Value{*id}
@@ -42256,7 +45843,7 @@ func (m *PackagePriceMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PackagePriceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -42268,7 +45855,16 @@ func (m *PackagePriceMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PackagePriceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, packageprice.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, packageprice.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, packageprice.EdgeDeletedBy)
+	}
 	if m.cleared_package {
 		edges = append(edges, packageprice.EdgePackage)
 	}
@@ -42279,6 +45875,12 @@ func (m *PackagePriceMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *PackagePriceMutation) EdgeCleared(name string) bool {
 	switch name {
+	case packageprice.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case packageprice.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case packageprice.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case packageprice.EdgePackage:
 		return m.cleared_package
 	}
@@ -42289,6 +45891,15 @@ func (m *PackagePriceMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *PackagePriceMutation) ClearEdge(name string) error {
 	switch name {
+	case packageprice.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case packageprice.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case packageprice.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case packageprice.EdgePackage:
 		m.ClearPackage()
 		return nil
@@ -42300,6 +45911,15 @@ func (m *PackagePriceMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PackagePriceMutation) ResetEdge(name string) error {
 	switch name {
+	case packageprice.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case packageprice.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case packageprice.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case packageprice.EdgePackage:
 		m.ResetPackage()
 		return nil
@@ -42794,15 +46414,18 @@ type PipelineMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	name                   *string
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	departments            map[uuid.UUID]struct{}
 	removeddepartments     map[uuid.UUID]struct{}
 	cleareddepartments     bool
@@ -42992,12 +46615,12 @@ func (m *PipelineMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *PipelineMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *PipelineMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -43023,7 +46646,7 @@ func (m *PipelineMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *PipelineMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[pipeline.FieldCreatedByID] = struct{}{}
 }
 
@@ -43035,7 +46658,7 @@ func (m *PipelineMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *PipelineMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, pipeline.FieldCreatedByID)
 }
 
@@ -43090,12 +46713,12 @@ func (m *PipelineMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *PipelineMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *PipelineMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -43121,7 +46744,7 @@ func (m *PipelineMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *PipelineMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[pipeline.FieldModifiedByID] = struct{}{}
 }
 
@@ -43133,7 +46756,7 @@ func (m *PipelineMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *PipelineMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, pipeline.FieldModifiedByID)
 }
 
@@ -43224,12 +46847,12 @@ func (m *PipelineMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *PipelineMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *PipelineMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -43255,7 +46878,7 @@ func (m *PipelineMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *PipelineMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[pipeline.FieldDeletedByID] = struct{}{}
 }
 
@@ -43267,7 +46890,7 @@ func (m *PipelineMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *PipelineMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, pipeline.FieldDeletedByID)
 }
 
@@ -43341,6 +46964,87 @@ func (m *PipelineMutation) OldName(ctx context.Context) (v string, err error) {
 // ResetName resets all changes to the "name" field.
 func (m *PipelineMutation) ResetName() {
 	m.name = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *PipelineMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[pipeline.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *PipelineMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *PipelineMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *PipelineMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[pipeline.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *PipelineMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *PipelineMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *PipelineMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[pipeline.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *PipelineMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *PipelineMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
 }
 
 // AddDepartmentIDs adds the "departments" edge to the Department entity by ids.
@@ -43492,13 +47196,13 @@ func (m *PipelineMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, pipeline.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, pipeline.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, pipeline.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, pipeline.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -43507,7 +47211,7 @@ func (m *PipelineMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, pipeline.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, pipeline.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -43770,7 +47474,16 @@ func (m *PipelineMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PipelineMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, pipeline.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, pipeline.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, pipeline.EdgeDeletedBy)
+	}
 	if m.departments != nil {
 		edges = append(edges, pipeline.EdgeDepartments)
 	}
@@ -43784,6 +47497,18 @@ func (m *PipelineMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *PipelineMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case pipeline.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case pipeline.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case pipeline.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case pipeline.EdgeDepartments:
 		ids := make([]ent.Value, 0, len(m.departments))
 		for id := range m.departments {
@@ -43802,7 +47527,7 @@ func (m *PipelineMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PipelineMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removeddepartments != nil {
 		edges = append(edges, pipeline.EdgeDepartments)
 	}
@@ -43834,7 +47559,16 @@ func (m *PipelineMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PipelineMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, pipeline.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, pipeline.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, pipeline.EdgeDeletedBy)
+	}
 	if m.cleareddepartments {
 		edges = append(edges, pipeline.EdgeDepartments)
 	}
@@ -43848,6 +47582,12 @@ func (m *PipelineMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *PipelineMutation) EdgeCleared(name string) bool {
 	switch name {
+	case pipeline.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case pipeline.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case pipeline.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case pipeline.EdgeDepartments:
 		return m.cleareddepartments
 	case pipeline.EdgePipelineStages:
@@ -43860,6 +47600,15 @@ func (m *PipelineMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *PipelineMutation) ClearEdge(name string) error {
 	switch name {
+	case pipeline.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case pipeline.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case pipeline.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Pipeline unique edge %s", name)
 }
@@ -43868,6 +47617,15 @@ func (m *PipelineMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PipelineMutation) ResetEdge(name string) error {
 	switch name {
+	case pipeline.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case pipeline.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case pipeline.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case pipeline.EdgeDepartments:
 		m.ResetDepartments()
 		return nil
@@ -43881,28 +47639,31 @@ func (m *PipelineMutation) ResetEdge(name string) error {
 // PipelineStageMutation represents an operation that mutates the PipelineStage nodes in the graph.
 type PipelineStageMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *uuid.UUID
-	tenant_id       *uuid.UUID
-	date_created    *time.Time
-	created_by_id   *uuid.UUID
-	date_modified   *time.Time
-	modified_by_id  *uuid.UUID
-	is_deleted      *bool
-	date_deleted    *time.Time
-	deleted_by_id   *uuid.UUID
-	dtype           *string
-	position        *int
-	addposition     *int
-	clearedFields   map[string]struct{}
-	pipeline        *uuid.UUID
-	clearedpipeline bool
-	stage           *uuid.UUID
-	clearedstage    bool
-	done            bool
-	oldValue        func(context.Context) (*PipelineStage, error)
-	predicates      []predicate.PipelineStage
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	position           *int
+	addposition        *int
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	pipeline           *uuid.UUID
+	clearedpipeline    bool
+	stage              *uuid.UUID
+	clearedstage       bool
+	done               bool
+	oldValue           func(context.Context) (*PipelineStage, error)
+	predicates         []predicate.PipelineStage
 }
 
 var _ ent.Mutation = (*PipelineStageMutation)(nil)
@@ -44083,12 +47844,12 @@ func (m *PipelineStageMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *PipelineStageMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *PipelineStageMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -44114,7 +47875,7 @@ func (m *PipelineStageMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *PipelineStageMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[pipelinestage.FieldCreatedByID] = struct{}{}
 }
 
@@ -44126,7 +47887,7 @@ func (m *PipelineStageMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *PipelineStageMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, pipelinestage.FieldCreatedByID)
 }
 
@@ -44181,12 +47942,12 @@ func (m *PipelineStageMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *PipelineStageMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *PipelineStageMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -44212,7 +47973,7 @@ func (m *PipelineStageMutation) OldModifiedByID(ctx context.Context) (v *uuid.UU
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *PipelineStageMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[pipelinestage.FieldModifiedByID] = struct{}{}
 }
 
@@ -44224,7 +47985,7 @@ func (m *PipelineStageMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *PipelineStageMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, pipelinestage.FieldModifiedByID)
 }
 
@@ -44315,12 +48076,12 @@ func (m *PipelineStageMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *PipelineStageMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *PipelineStageMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -44346,7 +48107,7 @@ func (m *PipelineStageMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *PipelineStageMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[pipelinestage.FieldDeletedByID] = struct{}{}
 }
 
@@ -44358,7 +48119,7 @@ func (m *PipelineStageMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *PipelineStageMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, pipelinestage.FieldDeletedByID)
 }
 
@@ -44526,6 +48287,87 @@ func (m *PipelineStageMutation) ResetPosition() {
 	m.addposition = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *PipelineStageMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[pipelinestage.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *PipelineStageMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineStageMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *PipelineStageMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *PipelineStageMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[pipelinestage.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *PipelineStageMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineStageMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *PipelineStageMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *PipelineStageMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[pipelinestage.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *PipelineStageMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *PipelineStageMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *PipelineStageMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearPipeline clears the "pipeline" edge to the Pipeline entity.
 func (m *PipelineStageMutation) ClearPipeline() {
 	m.clearedpipeline = true
@@ -44621,13 +48463,13 @@ func (m *PipelineStageMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, pipelinestage.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, pipelinestage.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, pipelinestage.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, pipelinestage.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -44636,7 +48478,7 @@ func (m *PipelineStageMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, pipelinestage.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, pipelinestage.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -44948,7 +48790,16 @@ func (m *PipelineStageMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *PipelineStageMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, pipelinestage.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, pipelinestage.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, pipelinestage.EdgeDeletedBy)
+	}
 	if m.pipeline != nil {
 		edges = append(edges, pipelinestage.EdgePipeline)
 	}
@@ -44962,6 +48813,18 @@ func (m *PipelineStageMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *PipelineStageMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case pipelinestage.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case pipelinestage.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case pipelinestage.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case pipelinestage.EdgePipeline:
 		if id := m.pipeline; id != nil {
 			return []ent.Value{*id}
@@ -44976,7 +48839,7 @@ func (m *PipelineStageMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *PipelineStageMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -44988,7 +48851,16 @@ func (m *PipelineStageMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *PipelineStageMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, pipelinestage.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, pipelinestage.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, pipelinestage.EdgeDeletedBy)
+	}
 	if m.clearedpipeline {
 		edges = append(edges, pipelinestage.EdgePipeline)
 	}
@@ -45002,6 +48874,12 @@ func (m *PipelineStageMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *PipelineStageMutation) EdgeCleared(name string) bool {
 	switch name {
+	case pipelinestage.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case pipelinestage.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case pipelinestage.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case pipelinestage.EdgePipeline:
 		return m.clearedpipeline
 	case pipelinestage.EdgeStage:
@@ -45014,6 +48892,15 @@ func (m *PipelineStageMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *PipelineStageMutation) ClearEdge(name string) error {
 	switch name {
+	case pipelinestage.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case pipelinestage.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case pipelinestage.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case pipelinestage.EdgePipeline:
 		m.ClearPipeline()
 		return nil
@@ -45028,6 +48915,15 @@ func (m *PipelineStageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *PipelineStageMutation) ResetEdge(name string) error {
 	switch name {
+	case pipelinestage.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case pipelinestage.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case pipelinestage.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case pipelinestage.EdgePipeline:
 		m.ResetPipeline()
 		return nil
@@ -45046,12 +48942,9 @@ type ProductMutation struct {
 	id                     *uuid.UUID
 	tenant_id              *uuid.UUID
 	date_created           *time.Time
-	created_by_id          *uuid.UUID
 	date_modified          *time.Time
-	modified_by_id         *uuid.UUID
 	is_deleted             *bool
 	date_deleted           *time.Time
-	deleted_by_id          *uuid.UUID
 	dtype                  *string
 	sku                    *string
 	name                   *string
@@ -45062,6 +48955,12 @@ type ProductMutation struct {
 	currency               *string
 	is_active              *bool
 	clearedFields          map[string]struct{}
+	created_by             *uuid.UUID
+	clearedcreated_by      bool
+	modified_by            *uuid.UUID
+	clearedmodified_by     bool
+	deleted_by             *uuid.UUID
+	cleareddeleted_by      bool
 	product_group          *uuid.UUID
 	clearedproduct_group   bool
 	third_party_ids        map[uuid.UUID]struct{}
@@ -45250,12 +49149,12 @@ func (m *ProductMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ProductMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ProductMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -45281,7 +49180,7 @@ func (m *ProductMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ProductMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[product.FieldCreatedByID] = struct{}{}
 }
 
@@ -45293,7 +49192,7 @@ func (m *ProductMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ProductMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, product.FieldCreatedByID)
 }
 
@@ -45348,12 +49247,12 @@ func (m *ProductMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ProductMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ProductMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -45379,7 +49278,7 @@ func (m *ProductMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, er
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ProductMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[product.FieldModifiedByID] = struct{}{}
 }
 
@@ -45391,7 +49290,7 @@ func (m *ProductMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ProductMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, product.FieldModifiedByID)
 }
 
@@ -45482,12 +49381,12 @@ func (m *ProductMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ProductMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ProductMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -45513,7 +49412,7 @@ func (m *ProductMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ProductMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[product.FieldDeletedByID] = struct{}{}
 }
 
@@ -45525,7 +49424,7 @@ func (m *ProductMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ProductMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, product.FieldDeletedByID)
 }
 
@@ -45902,6 +49801,87 @@ func (m *ProductMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ProductMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[product.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ProductMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ProductMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ProductMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ProductMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[product.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ProductMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ProductMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ProductMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ProductMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[product.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ProductMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ProductMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ProductMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearProductGroup clears the "product_group" edge to the ProductGroup entity.
 func (m *ProductMutation) ClearProductGroup() {
 	m.clearedproduct_group = true
@@ -46024,13 +50004,13 @@ func (m *ProductMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, product.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, product.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, product.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, product.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -46039,7 +50019,7 @@ func (m *ProductMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, product.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, product.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -46444,7 +50424,16 @@ func (m *ProductMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, product.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, product.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, product.EdgeDeletedBy)
+	}
 	if m.product_group != nil {
 		edges = append(edges, product.EdgeProductGroup)
 	}
@@ -46458,6 +50447,18 @@ func (m *ProductMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case product.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case product.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case product.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case product.EdgeProductGroup:
 		if id := m.product_group; id != nil {
 			return []ent.Value{*id}
@@ -46474,7 +50475,7 @@ func (m *ProductMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removedthird_party_ids != nil {
 		edges = append(edges, product.EdgeThirdPartyIds)
 	}
@@ -46497,7 +50498,16 @@ func (m *ProductMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, product.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, product.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, product.EdgeDeletedBy)
+	}
 	if m.clearedproduct_group {
 		edges = append(edges, product.EdgeProductGroup)
 	}
@@ -46511,6 +50521,12 @@ func (m *ProductMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ProductMutation) EdgeCleared(name string) bool {
 	switch name {
+	case product.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case product.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case product.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case product.EdgeProductGroup:
 		return m.clearedproduct_group
 	case product.EdgeThirdPartyIds:
@@ -46523,6 +50539,15 @@ func (m *ProductMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ProductMutation) ClearEdge(name string) error {
 	switch name {
+	case product.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case product.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case product.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case product.EdgeProductGroup:
 		m.ClearProductGroup()
 		return nil
@@ -46534,6 +50559,15 @@ func (m *ProductMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ProductMutation) ResetEdge(name string) error {
 	switch name {
+	case product.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case product.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case product.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case product.EdgeProductGroup:
 		m.ResetProductGroup()
 		return nil
@@ -46552,16 +50586,19 @@ type ProductGroupMutation struct {
 	id                    *uuid.UUID
 	tenant_id             *uuid.UUID
 	date_created          *time.Time
-	created_by_id         *uuid.UUID
 	date_modified         *time.Time
-	modified_by_id        *uuid.UUID
 	is_deleted            *bool
 	date_deleted          *time.Time
-	deleted_by_id         *uuid.UUID
 	dtype                 *string
 	name                  *string
 	is_active             *bool
 	clearedFields         map[string]struct{}
+	created_by            *uuid.UUID
+	clearedcreated_by     bool
+	modified_by           *uuid.UUID
+	clearedmodified_by    bool
+	deleted_by            *uuid.UUID
+	cleareddeleted_by     bool
 	parent                *uuid.UUID
 	clearedparent         bool
 	product_groups        map[uuid.UUID]struct{}
@@ -46753,12 +50790,12 @@ func (m *ProductGroupMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ProductGroupMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ProductGroupMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -46784,7 +50821,7 @@ func (m *ProductGroupMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ProductGroupMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[productgroup.FieldCreatedByID] = struct{}{}
 }
 
@@ -46796,7 +50833,7 @@ func (m *ProductGroupMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ProductGroupMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, productgroup.FieldCreatedByID)
 }
 
@@ -46851,12 +50888,12 @@ func (m *ProductGroupMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ProductGroupMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ProductGroupMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -46882,7 +50919,7 @@ func (m *ProductGroupMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ProductGroupMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[productgroup.FieldModifiedByID] = struct{}{}
 }
 
@@ -46894,7 +50931,7 @@ func (m *ProductGroupMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ProductGroupMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, productgroup.FieldModifiedByID)
 }
 
@@ -46985,12 +51022,12 @@ func (m *ProductGroupMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ProductGroupMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ProductGroupMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -47016,7 +51053,7 @@ func (m *ProductGroupMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ProductGroupMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[productgroup.FieldDeletedByID] = struct{}{}
 }
 
@@ -47028,7 +51065,7 @@ func (m *ProductGroupMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ProductGroupMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, productgroup.FieldDeletedByID)
 }
 
@@ -47187,6 +51224,87 @@ func (m *ProductGroupMutation) OldIsActive(ctx context.Context) (v bool, err err
 // ResetIsActive resets all changes to the "is_active" field.
 func (m *ProductGroupMutation) ResetIsActive() {
 	m.is_active = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ProductGroupMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[productgroup.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ProductGroupMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ProductGroupMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ProductGroupMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ProductGroupMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[productgroup.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ProductGroupMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ProductGroupMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ProductGroupMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ProductGroupMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[productgroup.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ProductGroupMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ProductGroupMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ProductGroupMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
 }
 
 // ClearParent clears the "parent" edge to the ProductGroup entity.
@@ -47365,13 +51483,13 @@ func (m *ProductGroupMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, productgroup.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, productgroup.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, productgroup.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, productgroup.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -47380,7 +51498,7 @@ func (m *ProductGroupMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, productgroup.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, productgroup.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -47683,7 +51801,16 @@ func (m *ProductGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, productgroup.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, productgroup.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, productgroup.EdgeDeletedBy)
+	}
 	if m.parent != nil {
 		edges = append(edges, productgroup.EdgeParent)
 	}
@@ -47700,6 +51827,18 @@ func (m *ProductGroupMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ProductGroupMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case productgroup.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case productgroup.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case productgroup.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case productgroup.EdgeParent:
 		if id := m.parent; id != nil {
 			return []ent.Value{*id}
@@ -47722,7 +51861,7 @@ func (m *ProductGroupMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	if m.removedproduct_groups != nil {
 		edges = append(edges, productgroup.EdgeProductGroups)
 	}
@@ -47754,7 +51893,16 @@ func (m *ProductGroupMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, productgroup.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, productgroup.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, productgroup.EdgeDeletedBy)
+	}
 	if m.clearedparent {
 		edges = append(edges, productgroup.EdgeParent)
 	}
@@ -47771,6 +51919,12 @@ func (m *ProductGroupMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ProductGroupMutation) EdgeCleared(name string) bool {
 	switch name {
+	case productgroup.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case productgroup.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case productgroup.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case productgroup.EdgeParent:
 		return m.clearedparent
 	case productgroup.EdgeProductGroups:
@@ -47785,6 +51939,15 @@ func (m *ProductGroupMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ProductGroupMutation) ClearEdge(name string) error {
 	switch name {
+	case productgroup.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case productgroup.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case productgroup.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case productgroup.EdgeParent:
 		m.ClearParent()
 		return nil
@@ -47796,6 +51959,15 @@ func (m *ProductGroupMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ProductGroupMutation) ResetEdge(name string) error {
 	switch name {
+	case productgroup.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case productgroup.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case productgroup.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case productgroup.EdgeParent:
 		m.ResetParent()
 		return nil
@@ -47812,27 +51984,30 @@ func (m *ProductGroupMutation) ResetEdge(name string) error {
 // ProductThirdPartyIDMutation represents an operation that mutates the ProductThirdPartyID nodes in the graph.
 type ProductThirdPartyIDMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	system_name    *string
-	third_party_id *string
-	metadata       *string
-	clearedFields  map[string]struct{}
-	product        *uuid.UUID
-	clearedproduct bool
-	done           bool
-	oldValue       func(context.Context) (*ProductThirdPartyID, error)
-	predicates     []predicate.ProductThirdPartyID
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	system_name        *string
+	third_party_id     *string
+	metadata           *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	product            *uuid.UUID
+	clearedproduct     bool
+	done               bool
+	oldValue           func(context.Context) (*ProductThirdPartyID, error)
+	predicates         []predicate.ProductThirdPartyID
 }
 
 var _ ent.Mutation = (*ProductThirdPartyIDMutation)(nil)
@@ -48013,12 +52188,12 @@ func (m *ProductThirdPartyIDMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *ProductThirdPartyIDMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *ProductThirdPartyIDMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -48044,7 +52219,7 @@ func (m *ProductThirdPartyIDMutation) OldCreatedByID(ctx context.Context) (v *uu
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *ProductThirdPartyIDMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[productthirdpartyid.FieldCreatedByID] = struct{}{}
 }
 
@@ -48056,7 +52231,7 @@ func (m *ProductThirdPartyIDMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *ProductThirdPartyIDMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, productthirdpartyid.FieldCreatedByID)
 }
 
@@ -48111,12 +52286,12 @@ func (m *ProductThirdPartyIDMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *ProductThirdPartyIDMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *ProductThirdPartyIDMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -48142,7 +52317,7 @@ func (m *ProductThirdPartyIDMutation) OldModifiedByID(ctx context.Context) (v *u
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *ProductThirdPartyIDMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[productthirdpartyid.FieldModifiedByID] = struct{}{}
 }
 
@@ -48154,7 +52329,7 @@ func (m *ProductThirdPartyIDMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *ProductThirdPartyIDMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, productthirdpartyid.FieldModifiedByID)
 }
 
@@ -48245,12 +52420,12 @@ func (m *ProductThirdPartyIDMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *ProductThirdPartyIDMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *ProductThirdPartyIDMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -48276,7 +52451,7 @@ func (m *ProductThirdPartyIDMutation) OldDeletedByID(ctx context.Context) (v *uu
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *ProductThirdPartyIDMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[productthirdpartyid.FieldDeletedByID] = struct{}{}
 }
 
@@ -48288,7 +52463,7 @@ func (m *ProductThirdPartyIDMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *ProductThirdPartyIDMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, productthirdpartyid.FieldDeletedByID)
 }
 
@@ -48485,6 +52660,87 @@ func (m *ProductThirdPartyIDMutation) ResetProductID() {
 	m.product = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *ProductThirdPartyIDMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[productthirdpartyid.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *ProductThirdPartyIDMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *ProductThirdPartyIDMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *ProductThirdPartyIDMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *ProductThirdPartyIDMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[productthirdpartyid.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *ProductThirdPartyIDMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *ProductThirdPartyIDMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *ProductThirdPartyIDMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *ProductThirdPartyIDMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[productthirdpartyid.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *ProductThirdPartyIDMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *ProductThirdPartyIDMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *ProductThirdPartyIDMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearProduct clears the "product" edge to the Product entity.
 func (m *ProductThirdPartyIDMutation) ClearProduct() {
 	m.clearedproduct = true
@@ -48553,13 +52809,13 @@ func (m *ProductThirdPartyIDMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, productthirdpartyid.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, productthirdpartyid.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, productthirdpartyid.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, productthirdpartyid.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -48568,7 +52824,7 @@ func (m *ProductThirdPartyIDMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, productthirdpartyid.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, productthirdpartyid.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -48888,7 +53144,16 @@ func (m *ProductThirdPartyIDMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProductThirdPartyIDMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, productthirdpartyid.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, productthirdpartyid.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, productthirdpartyid.EdgeDeletedBy)
+	}
 	if m.product != nil {
 		edges = append(edges, productthirdpartyid.EdgeProduct)
 	}
@@ -48899,6 +53164,18 @@ func (m *ProductThirdPartyIDMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *ProductThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case productthirdpartyid.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case productthirdpartyid.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case productthirdpartyid.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case productthirdpartyid.EdgeProduct:
 		if id := m.product; id != nil {
 			return []ent.Value{*id}
@@ -48909,7 +53186,7 @@ func (m *ProductThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProductThirdPartyIDMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -48921,7 +53198,16 @@ func (m *ProductThirdPartyIDMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProductThirdPartyIDMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, productthirdpartyid.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, productthirdpartyid.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, productthirdpartyid.EdgeDeletedBy)
+	}
 	if m.clearedproduct {
 		edges = append(edges, productthirdpartyid.EdgeProduct)
 	}
@@ -48932,6 +53218,12 @@ func (m *ProductThirdPartyIDMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *ProductThirdPartyIDMutation) EdgeCleared(name string) bool {
 	switch name {
+	case productthirdpartyid.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case productthirdpartyid.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case productthirdpartyid.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case productthirdpartyid.EdgeProduct:
 		return m.clearedproduct
 	}
@@ -48942,6 +53234,15 @@ func (m *ProductThirdPartyIDMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *ProductThirdPartyIDMutation) ClearEdge(name string) error {
 	switch name {
+	case productthirdpartyid.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case productthirdpartyid.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case productthirdpartyid.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case productthirdpartyid.EdgeProduct:
 		m.ClearProduct()
 		return nil
@@ -48953,6 +53254,15 @@ func (m *ProductThirdPartyIDMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *ProductThirdPartyIDMutation) ResetEdge(name string) error {
 	switch name {
+	case productthirdpartyid.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case productthirdpartyid.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case productthirdpartyid.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case productthirdpartyid.EdgeProduct:
 		m.ResetProduct()
 		return nil
@@ -48968,16 +53278,19 @@ type RoleMutation struct {
 	id                 *uuid.UUID
 	tenant_id          *uuid.UUID
 	date_created       *time.Time
-	created_by_id      *uuid.UUID
 	date_modified      *time.Time
-	modified_by_id     *uuid.UUID
 	is_deleted         *bool
 	date_deleted       *time.Time
-	deleted_by_id      *uuid.UUID
 	dtype              *string
 	name               *string
 	is_default         *bool
 	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
 	permissions        map[uuid.UUID]struct{}
 	removedpermissions map[uuid.UUID]struct{}
 	clearedpermissions bool
@@ -49167,12 +53480,12 @@ func (m *RoleMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *RoleMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *RoleMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -49198,7 +53511,7 @@ func (m *RoleMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *RoleMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[role.FieldCreatedByID] = struct{}{}
 }
 
@@ -49210,7 +53523,7 @@ func (m *RoleMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *RoleMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, role.FieldCreatedByID)
 }
 
@@ -49265,12 +53578,12 @@ func (m *RoleMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *RoleMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *RoleMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -49296,7 +53609,7 @@ func (m *RoleMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *RoleMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[role.FieldModifiedByID] = struct{}{}
 }
 
@@ -49308,7 +53621,7 @@ func (m *RoleMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *RoleMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, role.FieldModifiedByID)
 }
 
@@ -49399,12 +53712,12 @@ func (m *RoleMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *RoleMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *RoleMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -49430,7 +53743,7 @@ func (m *RoleMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *RoleMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[role.FieldDeletedByID] = struct{}{}
 }
 
@@ -49442,7 +53755,7 @@ func (m *RoleMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *RoleMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, role.FieldDeletedByID)
 }
 
@@ -49552,6 +53865,87 @@ func (m *RoleMutation) OldIsDefault(ctx context.Context) (v bool, err error) {
 // ResetIsDefault resets all changes to the "is_default" field.
 func (m *RoleMutation) ResetIsDefault() {
 	m.is_default = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *RoleMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[role.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *RoleMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *RoleMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *RoleMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *RoleMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[role.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *RoleMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *RoleMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *RoleMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *RoleMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[role.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *RoleMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *RoleMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *RoleMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
 }
 
 // AddPermissionIDs adds the "permissions" edge to the Permission entity by ids.
@@ -49703,13 +54097,13 @@ func (m *RoleMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, role.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, role.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, role.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, role.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -49718,7 +54112,7 @@ func (m *RoleMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, role.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, role.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -49998,7 +54392,16 @@ func (m *RoleMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *RoleMutation) AddedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.created_by != nil {
+		edges = append(edges, role.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, role.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, role.EdgeDeletedBy)
+	}
 	if m.permissions != nil {
 		edges = append(edges, role.EdgePermissions)
 	}
@@ -50012,6 +54415,18 @@ func (m *RoleMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *RoleMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case role.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case role.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case role.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case role.EdgePermissions:
 		ids := make([]ent.Value, 0, len(m.permissions))
 		for id := range m.permissions {
@@ -50030,7 +54445,7 @@ func (m *RoleMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *RoleMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
 	if m.removedpermissions != nil {
 		edges = append(edges, role.EdgePermissions)
 	}
@@ -50062,7 +54477,16 @@ func (m *RoleMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *RoleMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 2)
+	edges := make([]string, 0, 5)
+	if m.clearedcreated_by {
+		edges = append(edges, role.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, role.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, role.EdgeDeletedBy)
+	}
 	if m.clearedpermissions {
 		edges = append(edges, role.EdgePermissions)
 	}
@@ -50076,6 +54500,12 @@ func (m *RoleMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *RoleMutation) EdgeCleared(name string) bool {
 	switch name {
+	case role.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case role.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case role.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case role.EdgePermissions:
 		return m.clearedpermissions
 	case role.EdgeUsers:
@@ -50088,6 +54518,15 @@ func (m *RoleMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *RoleMutation) ClearEdge(name string) error {
 	switch name {
+	case role.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case role.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case role.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Role unique edge %s", name)
 }
@@ -50096,6 +54535,15 @@ func (m *RoleMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *RoleMutation) ResetEdge(name string) error {
 	switch name {
+	case role.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case role.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case role.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case role.EdgePermissions:
 		m.ResetPermissions()
 		return nil
@@ -50109,28 +54557,31 @@ func (m *RoleMutation) ResetEdge(name string) error {
 // SavedFilterMutation represents an operation that mutates the SavedFilter nodes in the graph.
 type SavedFilterMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	name           *string
-	module         *string
-	value          *string
-	private        *bool
-	clearedFields  map[string]struct{}
-	owner          *uuid.UUID
-	clearedowner   bool
-	done           bool
-	oldValue       func(context.Context) (*SavedFilter, error)
-	predicates     []predicate.SavedFilter
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	name               *string
+	module             *string
+	value              *string
+	private            *bool
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	owner              *uuid.UUID
+	clearedowner       bool
+	done               bool
+	oldValue           func(context.Context) (*SavedFilter, error)
+	predicates         []predicate.SavedFilter
 }
 
 var _ ent.Mutation = (*SavedFilterMutation)(nil)
@@ -50311,12 +54762,12 @@ func (m *SavedFilterMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *SavedFilterMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *SavedFilterMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -50342,7 +54793,7 @@ func (m *SavedFilterMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *SavedFilterMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[savedfilter.FieldCreatedByID] = struct{}{}
 }
 
@@ -50354,7 +54805,7 @@ func (m *SavedFilterMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *SavedFilterMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, savedfilter.FieldCreatedByID)
 }
 
@@ -50409,12 +54860,12 @@ func (m *SavedFilterMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *SavedFilterMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *SavedFilterMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -50440,7 +54891,7 @@ func (m *SavedFilterMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *SavedFilterMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[savedfilter.FieldModifiedByID] = struct{}{}
 }
 
@@ -50452,7 +54903,7 @@ func (m *SavedFilterMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *SavedFilterMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, savedfilter.FieldModifiedByID)
 }
 
@@ -50543,12 +54994,12 @@ func (m *SavedFilterMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *SavedFilterMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *SavedFilterMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -50574,7 +55025,7 @@ func (m *SavedFilterMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID,
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *SavedFilterMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[savedfilter.FieldDeletedByID] = struct{}{}
 }
 
@@ -50586,7 +55037,7 @@ func (m *SavedFilterMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *SavedFilterMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, savedfilter.FieldDeletedByID)
 }
 
@@ -50806,6 +55257,87 @@ func (m *SavedFilterMutation) ResetPrivate() {
 	m.private = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *SavedFilterMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[savedfilter.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *SavedFilterMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *SavedFilterMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *SavedFilterMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *SavedFilterMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[savedfilter.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *SavedFilterMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *SavedFilterMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *SavedFilterMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *SavedFilterMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[savedfilter.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *SavedFilterMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *SavedFilterMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *SavedFilterMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearOwner clears the "owner" edge to the User entity.
 func (m *SavedFilterMutation) ClearOwner() {
 	m.clearedowner = true
@@ -50874,13 +55406,13 @@ func (m *SavedFilterMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, savedfilter.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, savedfilter.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, savedfilter.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, savedfilter.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -50889,7 +55421,7 @@ func (m *SavedFilterMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, savedfilter.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, savedfilter.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -51220,7 +55752,16 @@ func (m *SavedFilterMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SavedFilterMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, savedfilter.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, savedfilter.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, savedfilter.EdgeDeletedBy)
+	}
 	if m.owner != nil {
 		edges = append(edges, savedfilter.EdgeOwner)
 	}
@@ -51231,6 +55772,18 @@ func (m *SavedFilterMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *SavedFilterMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case savedfilter.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case savedfilter.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case savedfilter.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case savedfilter.EdgeOwner:
 		if id := m.owner; id != nil {
 			return []ent.Value{*id}
@@ -51241,7 +55794,7 @@ func (m *SavedFilterMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SavedFilterMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -51253,7 +55806,16 @@ func (m *SavedFilterMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SavedFilterMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, savedfilter.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, savedfilter.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, savedfilter.EdgeDeletedBy)
+	}
 	if m.clearedowner {
 		edges = append(edges, savedfilter.EdgeOwner)
 	}
@@ -51264,6 +55826,12 @@ func (m *SavedFilterMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *SavedFilterMutation) EdgeCleared(name string) bool {
 	switch name {
+	case savedfilter.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case savedfilter.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case savedfilter.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case savedfilter.EdgeOwner:
 		return m.clearedowner
 	}
@@ -51274,6 +55842,15 @@ func (m *SavedFilterMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *SavedFilterMutation) ClearEdge(name string) error {
 	switch name {
+	case savedfilter.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case savedfilter.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case savedfilter.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case savedfilter.EdgeOwner:
 		m.ClearOwner()
 		return nil
@@ -51285,6 +55862,15 @@ func (m *SavedFilterMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SavedFilterMutation) ResetEdge(name string) error {
 	switch name {
+	case savedfilter.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case savedfilter.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case savedfilter.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case savedfilter.EdgeOwner:
 		m.ResetOwner()
 		return nil
@@ -51300,12 +55886,9 @@ type SecurityGroupMutation struct {
 	id                  *uuid.UUID
 	tenant_id           *uuid.UUID
 	date_created        *time.Time
-	created_by_id       *uuid.UUID
 	date_modified       *time.Time
-	modified_by_id      *uuid.UUID
 	is_deleted          *bool
 	date_deleted        *time.Time
-	deleted_by_id       *uuid.UUID
 	dtype               *string
 	name                *string
 	round_robin         *bool
@@ -51318,6 +55901,12 @@ type SecurityGroupMutation struct {
 	is_disableable      *bool
 	is_active           *bool
 	clearedFields       map[string]struct{}
+	created_by          *uuid.UUID
+	clearedcreated_by   bool
+	modified_by         *uuid.UUID
+	clearedmodified_by  bool
+	deleted_by          *uuid.UUID
+	cleareddeleted_by   bool
 	members             map[uuid.UUID]struct{}
 	removedmembers      map[uuid.UUID]struct{}
 	clearedmembers      bool
@@ -51510,12 +56099,12 @@ func (m *SecurityGroupMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *SecurityGroupMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *SecurityGroupMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -51541,7 +56130,7 @@ func (m *SecurityGroupMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *SecurityGroupMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[securitygroup.FieldCreatedByID] = struct{}{}
 }
 
@@ -51553,7 +56142,7 @@ func (m *SecurityGroupMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *SecurityGroupMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, securitygroup.FieldCreatedByID)
 }
 
@@ -51608,12 +56197,12 @@ func (m *SecurityGroupMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *SecurityGroupMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *SecurityGroupMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -51639,7 +56228,7 @@ func (m *SecurityGroupMutation) OldModifiedByID(ctx context.Context) (v *uuid.UU
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *SecurityGroupMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[securitygroup.FieldModifiedByID] = struct{}{}
 }
 
@@ -51651,7 +56240,7 @@ func (m *SecurityGroupMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *SecurityGroupMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, securitygroup.FieldModifiedByID)
 }
 
@@ -51742,12 +56331,12 @@ func (m *SecurityGroupMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *SecurityGroupMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *SecurityGroupMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -51773,7 +56362,7 @@ func (m *SecurityGroupMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *SecurityGroupMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[securitygroup.FieldDeletedByID] = struct{}{}
 }
 
@@ -51785,7 +56374,7 @@ func (m *SecurityGroupMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *SecurityGroupMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, securitygroup.FieldDeletedByID)
 }
 
@@ -52175,6 +56764,87 @@ func (m *SecurityGroupMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *SecurityGroupMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[securitygroup.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *SecurityGroupMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *SecurityGroupMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *SecurityGroupMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *SecurityGroupMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[securitygroup.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *SecurityGroupMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *SecurityGroupMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *SecurityGroupMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *SecurityGroupMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[securitygroup.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *SecurityGroupMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *SecurityGroupMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *SecurityGroupMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by ids.
 func (m *SecurityGroupMutation) AddMemberIDs(ids ...uuid.UUID) {
 	if m.members == nil {
@@ -52378,13 +57048,13 @@ func (m *SecurityGroupMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, securitygroup.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, securitygroup.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, securitygroup.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, securitygroup.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -52393,7 +57063,7 @@ func (m *SecurityGroupMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, securitygroup.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, securitygroup.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -52802,7 +57472,16 @@ func (m *SecurityGroupMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SecurityGroupMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, securitygroup.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, securitygroup.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, securitygroup.EdgeDeletedBy)
+	}
 	if m.members != nil {
 		edges = append(edges, securitygroup.EdgeMembers)
 	}
@@ -52819,6 +57498,18 @@ func (m *SecurityGroupMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *SecurityGroupMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case securitygroup.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitygroup.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case securitygroup.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case securitygroup.EdgeMembers:
 		ids := make([]ent.Value, 0, len(m.members))
 		for id := range m.members {
@@ -52843,7 +57534,7 @@ func (m *SecurityGroupMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SecurityGroupMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	if m.removedmembers != nil {
 		edges = append(edges, securitygroup.EdgeMembers)
 	}
@@ -52884,7 +57575,16 @@ func (m *SecurityGroupMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SecurityGroupMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, securitygroup.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, securitygroup.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, securitygroup.EdgeDeletedBy)
+	}
 	if m.clearedmembers {
 		edges = append(edges, securitygroup.EdgeMembers)
 	}
@@ -52901,6 +57601,12 @@ func (m *SecurityGroupMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *SecurityGroupMutation) EdgeCleared(name string) bool {
 	switch name {
+	case securitygroup.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case securitygroup.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case securitygroup.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case securitygroup.EdgeMembers:
 		return m.clearedmembers
 	case securitygroup.EdgeFranchises:
@@ -52915,6 +57621,15 @@ func (m *SecurityGroupMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *SecurityGroupMutation) ClearEdge(name string) error {
 	switch name {
+	case securitygroup.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case securitygroup.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case securitygroup.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown SecurityGroup unique edge %s", name)
 }
@@ -52923,6 +57638,15 @@ func (m *SecurityGroupMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SecurityGroupMutation) ResetEdge(name string) error {
 	switch name {
+	case securitygroup.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case securitygroup.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case securitygroup.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case securitygroup.EdgeMembers:
 		m.ResetMembers()
 		return nil
@@ -52939,24 +57663,27 @@ func (m *SecurityGroupMutation) ResetEdge(name string) error {
 // SourceMutation represents an operation that mutates the Source nodes in the graph.
 type SourceMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	name           *string
-	is_active      *bool
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*Source, error)
-	predicates     []predicate.Source
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	name               *string
+	is_active          *bool
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*Source, error)
+	predicates         []predicate.Source
 }
 
 var _ ent.Mutation = (*SourceMutation)(nil)
@@ -53137,12 +57864,12 @@ func (m *SourceMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *SourceMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *SourceMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -53168,7 +57895,7 @@ func (m *SourceMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *SourceMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[source.FieldCreatedByID] = struct{}{}
 }
 
@@ -53180,7 +57907,7 @@ func (m *SourceMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *SourceMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, source.FieldCreatedByID)
 }
 
@@ -53235,12 +57962,12 @@ func (m *SourceMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *SourceMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *SourceMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -53266,7 +57993,7 @@ func (m *SourceMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *SourceMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[source.FieldModifiedByID] = struct{}{}
 }
 
@@ -53278,7 +58005,7 @@ func (m *SourceMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *SourceMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, source.FieldModifiedByID)
 }
 
@@ -53369,12 +58096,12 @@ func (m *SourceMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *SourceMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *SourceMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -53400,7 +58127,7 @@ func (m *SourceMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *SourceMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[source.FieldDeletedByID] = struct{}{}
 }
 
@@ -53412,7 +58139,7 @@ func (m *SourceMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *SourceMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, source.FieldDeletedByID)
 }
 
@@ -53524,6 +58251,87 @@ func (m *SourceMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *SourceMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[source.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *SourceMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *SourceMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *SourceMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *SourceMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[source.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *SourceMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *SourceMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *SourceMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *SourceMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[source.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *SourceMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *SourceMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *SourceMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the SourceMutation builder.
 func (m *SourceMutation) Where(ps ...predicate.Source) {
 	m.predicates = append(m.predicates, ps...)
@@ -53565,13 +58373,13 @@ func (m *SourceMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, source.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, source.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, source.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, source.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -53580,7 +58388,7 @@ func (m *SourceMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, source.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, source.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -53860,19 +58668,42 @@ func (m *SourceMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SourceMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, source.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, source.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, source.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *SourceMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case source.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case source.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case source.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SourceMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -53884,52 +58715,94 @@ func (m *SourceMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SourceMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, source.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, source.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, source.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *SourceMutation) EdgeCleared(name string) bool {
+	switch name {
+	case source.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case source.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case source.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *SourceMutation) ClearEdge(name string) error {
+	switch name {
+	case source.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case source.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case source.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown Source unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *SourceMutation) ResetEdge(name string) error {
+	switch name {
+	case source.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case source.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case source.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown Source edge %s", name)
 }
 
 // StatusMutation represents an operation that mutates the Status nodes in the graph.
 type StatusMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	name           *string
-	kind           *status.Kind
-	position       *int
-	addposition    *int
-	is_active      *bool
-	clearedFields  map[string]struct{}
-	done           bool
-	oldValue       func(context.Context) (*Status, error)
-	predicates     []predicate.Status
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	name               *string
+	kind               *status.Kind
+	position           *int
+	addposition        *int
+	is_active          *bool
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*Status, error)
+	predicates         []predicate.Status
 }
 
 var _ ent.Mutation = (*StatusMutation)(nil)
@@ -54110,12 +58983,12 @@ func (m *StatusMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *StatusMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *StatusMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -54141,7 +59014,7 @@ func (m *StatusMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *StatusMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[status.FieldCreatedByID] = struct{}{}
 }
 
@@ -54153,7 +59026,7 @@ func (m *StatusMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *StatusMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, status.FieldCreatedByID)
 }
 
@@ -54208,12 +59081,12 @@ func (m *StatusMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *StatusMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *StatusMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -54239,7 +59112,7 @@ func (m *StatusMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *StatusMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[status.FieldModifiedByID] = struct{}{}
 }
 
@@ -54251,7 +59124,7 @@ func (m *StatusMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *StatusMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, status.FieldModifiedByID)
 }
 
@@ -54342,12 +59215,12 @@ func (m *StatusMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *StatusMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *StatusMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -54373,7 +59246,7 @@ func (m *StatusMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *StatusMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[status.FieldDeletedByID] = struct{}{}
 }
 
@@ -54385,7 +59258,7 @@ func (m *StatusMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *StatusMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, status.FieldDeletedByID)
 }
 
@@ -54589,6 +59462,87 @@ func (m *StatusMutation) ResetIsActive() {
 	m.is_active = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *StatusMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[status.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *StatusMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *StatusMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *StatusMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *StatusMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[status.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *StatusMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *StatusMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *StatusMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *StatusMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[status.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *StatusMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *StatusMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *StatusMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // Where appends a list predicates to the StatusMutation builder.
 func (m *StatusMutation) Where(ps ...predicate.Status) {
 	m.predicates = append(m.predicates, ps...)
@@ -54630,13 +59584,13 @@ func (m *StatusMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, status.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, status.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, status.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, status.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -54645,7 +59599,7 @@ func (m *StatusMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, status.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, status.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -54974,19 +59928,42 @@ func (m *StatusMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *StatusMutation) AddedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, status.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, status.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, status.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // AddedIDs returns all IDs (to other nodes) that were added for the given edge
 // name in this mutation.
 func (m *StatusMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case status.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case status.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case status.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *StatusMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
 	return edges
 }
 
@@ -54998,51 +59975,93 @@ func (m *StatusMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *StatusMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 0)
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, status.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, status.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, status.EdgeDeletedBy)
+	}
 	return edges
 }
 
 // EdgeCleared returns a boolean which indicates if the edge with the given name
 // was cleared in this mutation.
 func (m *StatusMutation) EdgeCleared(name string) bool {
+	switch name {
+	case status.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case status.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case status.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
 	return false
 }
 
 // ClearEdge clears the value of the edge with the given name. It returns an error
 // if that edge is not defined in the schema.
 func (m *StatusMutation) ClearEdge(name string) error {
+	switch name {
+	case status.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case status.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case status.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown Status unique edge %s", name)
 }
 
 // ResetEdge resets all changes to the edge with the given name in this mutation.
 // It returns an error if the edge is not defined in the schema.
 func (m *StatusMutation) ResetEdge(name string) error {
+	switch name {
+	case status.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case status.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case status.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
 	return fmt.Errorf("unknown Status edge %s", name)
 }
 
 // SurveyMutation represents an operation that mutates the Survey nodes in the graph.
 type SurveyMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	name           *string
-	description    *string
-	clearedFields  map[string]struct{}
-	lead           *uuid.UUID
-	clearedlead    bool
-	done           bool
-	oldValue       func(context.Context) (*Survey, error)
-	predicates     []predicate.Survey
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	name               *string
+	description        *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	lead               *uuid.UUID
+	clearedlead        bool
+	done               bool
+	oldValue           func(context.Context) (*Survey, error)
+	predicates         []predicate.Survey
 }
 
 var _ ent.Mutation = (*SurveyMutation)(nil)
@@ -55223,12 +60242,12 @@ func (m *SurveyMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *SurveyMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *SurveyMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -55254,7 +60273,7 @@ func (m *SurveyMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *SurveyMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[survey.FieldCreatedByID] = struct{}{}
 }
 
@@ -55266,7 +60285,7 @@ func (m *SurveyMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *SurveyMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, survey.FieldCreatedByID)
 }
 
@@ -55321,12 +60340,12 @@ func (m *SurveyMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *SurveyMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *SurveyMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -55352,7 +60371,7 @@ func (m *SurveyMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *SurveyMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[survey.FieldModifiedByID] = struct{}{}
 }
 
@@ -55364,7 +60383,7 @@ func (m *SurveyMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *SurveyMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, survey.FieldModifiedByID)
 }
 
@@ -55455,12 +60474,12 @@ func (m *SurveyMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *SurveyMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *SurveyMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -55486,7 +60505,7 @@ func (m *SurveyMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *SurveyMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[survey.FieldDeletedByID] = struct{}{}
 }
 
@@ -55498,7 +60517,7 @@ func (m *SurveyMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *SurveyMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, survey.FieldDeletedByID)
 }
 
@@ -55672,6 +60691,87 @@ func (m *SurveyMutation) ResetLeadID() {
 	delete(m.clearedFields, survey.FieldLeadID)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *SurveyMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[survey.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *SurveyMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *SurveyMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *SurveyMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *SurveyMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[survey.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *SurveyMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *SurveyMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *SurveyMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *SurveyMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[survey.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *SurveyMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *SurveyMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *SurveyMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearLead clears the "lead" edge to the Lead entity.
 func (m *SurveyMutation) ClearLead() {
 	m.clearedlead = true
@@ -55740,13 +60840,13 @@ func (m *SurveyMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, survey.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, survey.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, survey.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, survey.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -55755,7 +60855,7 @@ func (m *SurveyMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, survey.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, survey.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -56064,7 +61164,16 @@ func (m *SurveyMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *SurveyMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, survey.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, survey.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, survey.EdgeDeletedBy)
+	}
 	if m.lead != nil {
 		edges = append(edges, survey.EdgeLead)
 	}
@@ -56075,6 +61184,18 @@ func (m *SurveyMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *SurveyMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case survey.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case survey.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case survey.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case survey.EdgeLead:
 		if id := m.lead; id != nil {
 			return []ent.Value{*id}
@@ -56085,7 +61206,7 @@ func (m *SurveyMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *SurveyMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -56097,7 +61218,16 @@ func (m *SurveyMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *SurveyMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, survey.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, survey.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, survey.EdgeDeletedBy)
+	}
 	if m.clearedlead {
 		edges = append(edges, survey.EdgeLead)
 	}
@@ -56108,6 +61238,12 @@ func (m *SurveyMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *SurveyMutation) EdgeCleared(name string) bool {
 	switch name {
+	case survey.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case survey.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case survey.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case survey.EdgeLead:
 		return m.clearedlead
 	}
@@ -56118,6 +61254,15 @@ func (m *SurveyMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *SurveyMutation) ClearEdge(name string) error {
 	switch name {
+	case survey.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case survey.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case survey.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case survey.EdgeLead:
 		m.ClearLead()
 		return nil
@@ -56129,6 +61274,15 @@ func (m *SurveyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *SurveyMutation) ResetEdge(name string) error {
 	switch name {
+	case survey.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case survey.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case survey.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case survey.EdgeLead:
 		m.ResetLead()
 		return nil
@@ -56139,37 +61293,40 @@ func (m *SurveyMutation) ResetEdge(name string) error {
 // TaskMutation represents an operation that mutates the Task nodes in the graph.
 type TaskMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *uuid.UUID
-	tenant_id         *uuid.UUID
-	date_created      *time.Time
-	created_by_id     *uuid.UUID
-	date_modified     *time.Time
-	modified_by_id    *uuid.UUID
-	is_deleted        *bool
-	date_deleted      *time.Time
-	deleted_by_id     *uuid.UUID
-	dtype             *string
-	start             *time.Time
-	end               *time.Time
-	title             *string
-	note              *string
-	assignee_id       *uuid.UUID
-	task_done         *bool
-	notified          *bool
-	edited            *bool
-	_type             *task.Type
-	clearedFields     map[string]struct{}
-	connection        *uuid.UUID
-	clearedconnection bool
-	contact           *uuid.UUID
-	clearedcontact    bool
-	account           *uuid.UUID
-	clearedaccount    bool
-	done              bool
-	oldValue          func(context.Context) (*Task, error)
-	predicates        []predicate.Task
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	start              *time.Time
+	end                *time.Time
+	title              *string
+	note               *string
+	assignee_id        *uuid.UUID
+	task_done          *bool
+	notified           *bool
+	edited             *bool
+	_type              *task.Type
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	connection         *uuid.UUID
+	clearedconnection  bool
+	contact            *uuid.UUID
+	clearedcontact     bool
+	account            *uuid.UUID
+	clearedaccount     bool
+	done               bool
+	oldValue           func(context.Context) (*Task, error)
+	predicates         []predicate.Task
 }
 
 var _ ent.Mutation = (*TaskMutation)(nil)
@@ -56350,12 +61507,12 @@ func (m *TaskMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *TaskMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *TaskMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -56381,7 +61538,7 @@ func (m *TaskMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *TaskMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[task.FieldCreatedByID] = struct{}{}
 }
 
@@ -56393,7 +61550,7 @@ func (m *TaskMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *TaskMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, task.FieldCreatedByID)
 }
 
@@ -56448,12 +61605,12 @@ func (m *TaskMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *TaskMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *TaskMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -56479,7 +61636,7 @@ func (m *TaskMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *TaskMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[task.FieldModifiedByID] = struct{}{}
 }
 
@@ -56491,7 +61648,7 @@ func (m *TaskMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *TaskMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, task.FieldModifiedByID)
 }
 
@@ -56582,12 +61739,12 @@ func (m *TaskMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *TaskMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *TaskMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -56613,7 +61770,7 @@ func (m *TaskMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *TaskMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[task.FieldDeletedByID] = struct{}{}
 }
 
@@ -56625,7 +61782,7 @@ func (m *TaskMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *TaskMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, task.FieldDeletedByID)
 }
 
@@ -57188,6 +62345,87 @@ func (m *TaskMutation) ResetType() {
 	delete(m.clearedFields, task.FieldType)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *TaskMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[task.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *TaskMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *TaskMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *TaskMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *TaskMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[task.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *TaskMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *TaskMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *TaskMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *TaskMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[task.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *TaskMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *TaskMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *TaskMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearConnection clears the "connection" edge to the Lead entity.
 func (m *TaskMutation) ClearConnection() {
 	m.clearedconnection = true
@@ -57310,13 +62548,13 @@ func (m *TaskMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, task.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, task.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, task.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, task.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -57325,7 +62563,7 @@ func (m *TaskMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, task.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, task.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -57817,7 +63055,16 @@ func (m *TaskMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TaskMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.created_by != nil {
+		edges = append(edges, task.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, task.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, task.EdgeDeletedBy)
+	}
 	if m.connection != nil {
 		edges = append(edges, task.EdgeConnection)
 	}
@@ -57834,6 +63081,18 @@ func (m *TaskMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *TaskMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case task.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case task.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case task.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case task.EdgeConnection:
 		if id := m.connection; id != nil {
 			return []ent.Value{*id}
@@ -57852,7 +63111,7 @@ func (m *TaskMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TaskMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
 	return edges
 }
 
@@ -57864,7 +63123,16 @@ func (m *TaskMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TaskMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 6)
+	if m.clearedcreated_by {
+		edges = append(edges, task.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, task.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, task.EdgeDeletedBy)
+	}
 	if m.clearedconnection {
 		edges = append(edges, task.EdgeConnection)
 	}
@@ -57881,6 +63149,12 @@ func (m *TaskMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *TaskMutation) EdgeCleared(name string) bool {
 	switch name {
+	case task.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case task.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case task.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case task.EdgeConnection:
 		return m.clearedconnection
 	case task.EdgeContact:
@@ -57895,6 +63169,15 @@ func (m *TaskMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *TaskMutation) ClearEdge(name string) error {
 	switch name {
+	case task.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case task.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case task.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case task.EdgeConnection:
 		m.ClearConnection()
 		return nil
@@ -57912,6 +63195,15 @@ func (m *TaskMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *TaskMutation) ResetEdge(name string) error {
 	switch name {
+	case task.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case task.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case task.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case task.EdgeConnection:
 		m.ResetConnection()
 		return nil
@@ -58535,12 +63827,9 @@ type UserMutation struct {
 	id                      *uuid.UUID
 	tenant_id               *uuid.UUID
 	date_created            *time.Time
-	created_by_id           *uuid.UUID
 	date_modified           *time.Time
-	modified_by_id          *uuid.UUID
 	is_deleted              *bool
 	date_deleted            *time.Time
-	deleted_by_id           *uuid.UUID
 	dtype                   *string
 	username                *string
 	email                   *string
@@ -58562,6 +63851,21 @@ type UserMutation struct {
 	is_active               *bool
 	access_revoked_at       *time.Time
 	clearedFields           map[string]struct{}
+	created_by              *uuid.UUID
+	clearedcreated_by       bool
+	created_users           map[uuid.UUID]struct{}
+	removedcreated_users    map[uuid.UUID]struct{}
+	clearedcreated_users    bool
+	modified_by             *uuid.UUID
+	clearedmodified_by      bool
+	modified_users          map[uuid.UUID]struct{}
+	removedmodified_users   map[uuid.UUID]struct{}
+	clearedmodified_users   bool
+	deleted_by              *uuid.UUID
+	cleareddeleted_by       bool
+	deleted_users           map[uuid.UUID]struct{}
+	removeddeleted_users    map[uuid.UUID]struct{}
+	cleareddeleted_users    bool
 	roles                   map[uuid.UUID]struct{}
 	removedroles            map[uuid.UUID]struct{}
 	clearedroles            bool
@@ -58765,12 +64069,12 @@ func (m *UserMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *UserMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *UserMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -58796,7 +64100,7 @@ func (m *UserMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *UserMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[user.FieldCreatedByID] = struct{}{}
 }
 
@@ -58808,7 +64112,7 @@ func (m *UserMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *UserMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, user.FieldCreatedByID)
 }
 
@@ -58863,12 +64167,12 @@ func (m *UserMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *UserMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *UserMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -58894,7 +64198,7 @@ func (m *UserMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err e
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *UserMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[user.FieldModifiedByID] = struct{}{}
 }
 
@@ -58906,7 +64210,7 @@ func (m *UserMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *UserMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, user.FieldModifiedByID)
 }
 
@@ -58997,12 +64301,12 @@ func (m *UserMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *UserMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *UserMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -59028,7 +64332,7 @@ func (m *UserMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err er
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *UserMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[user.FieldDeletedByID] = struct{}{}
 }
 
@@ -59040,7 +64344,7 @@ func (m *UserMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *UserMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, user.FieldDeletedByID)
 }
 
@@ -59881,6 +65185,249 @@ func (m *UserMutation) ResetAccessRevokedAt() {
 	delete(m.clearedFields, user.FieldAccessRevokedAt)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *UserMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[user.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *UserMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *UserMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// AddCreatedUserIDs adds the "created_users" edge to the User entity by ids.
+func (m *UserMutation) AddCreatedUserIDs(ids ...uuid.UUID) {
+	if m.created_users == nil {
+		m.created_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.created_users[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCreatedUsers clears the "created_users" edge to the User entity.
+func (m *UserMutation) ClearCreatedUsers() {
+	m.clearedcreated_users = true
+}
+
+// CreatedUsersCleared reports if the "created_users" edge to the User entity was cleared.
+func (m *UserMutation) CreatedUsersCleared() bool {
+	return m.clearedcreated_users
+}
+
+// RemoveCreatedUserIDs removes the "created_users" edge to the User entity by IDs.
+func (m *UserMutation) RemoveCreatedUserIDs(ids ...uuid.UUID) {
+	if m.removedcreated_users == nil {
+		m.removedcreated_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.created_users, ids[i])
+		m.removedcreated_users[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCreatedUsers returns the removed IDs of the "created_users" edge to the User entity.
+func (m *UserMutation) RemovedCreatedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.removedcreated_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CreatedUsersIDs returns the "created_users" edge IDs in the mutation.
+func (m *UserMutation) CreatedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.created_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCreatedUsers resets all changes to the "created_users" edge.
+func (m *UserMutation) ResetCreatedUsers() {
+	m.created_users = nil
+	m.clearedcreated_users = false
+	m.removedcreated_users = nil
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *UserMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[user.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *UserMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *UserMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// AddModifiedUserIDs adds the "modified_users" edge to the User entity by ids.
+func (m *UserMutation) AddModifiedUserIDs(ids ...uuid.UUID) {
+	if m.modified_users == nil {
+		m.modified_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.modified_users[ids[i]] = struct{}{}
+	}
+}
+
+// ClearModifiedUsers clears the "modified_users" edge to the User entity.
+func (m *UserMutation) ClearModifiedUsers() {
+	m.clearedmodified_users = true
+}
+
+// ModifiedUsersCleared reports if the "modified_users" edge to the User entity was cleared.
+func (m *UserMutation) ModifiedUsersCleared() bool {
+	return m.clearedmodified_users
+}
+
+// RemoveModifiedUserIDs removes the "modified_users" edge to the User entity by IDs.
+func (m *UserMutation) RemoveModifiedUserIDs(ids ...uuid.UUID) {
+	if m.removedmodified_users == nil {
+		m.removedmodified_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.modified_users, ids[i])
+		m.removedmodified_users[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedModifiedUsers returns the removed IDs of the "modified_users" edge to the User entity.
+func (m *UserMutation) RemovedModifiedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.removedmodified_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ModifiedUsersIDs returns the "modified_users" edge IDs in the mutation.
+func (m *UserMutation) ModifiedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.modified_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetModifiedUsers resets all changes to the "modified_users" edge.
+func (m *UserMutation) ResetModifiedUsers() {
+	m.modified_users = nil
+	m.clearedmodified_users = false
+	m.removedmodified_users = nil
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *UserMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[user.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *UserMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *UserMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *UserMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
+// AddDeletedUserIDs adds the "deleted_users" edge to the User entity by ids.
+func (m *UserMutation) AddDeletedUserIDs(ids ...uuid.UUID) {
+	if m.deleted_users == nil {
+		m.deleted_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		m.deleted_users[ids[i]] = struct{}{}
+	}
+}
+
+// ClearDeletedUsers clears the "deleted_users" edge to the User entity.
+func (m *UserMutation) ClearDeletedUsers() {
+	m.cleareddeleted_users = true
+}
+
+// DeletedUsersCleared reports if the "deleted_users" edge to the User entity was cleared.
+func (m *UserMutation) DeletedUsersCleared() bool {
+	return m.cleareddeleted_users
+}
+
+// RemoveDeletedUserIDs removes the "deleted_users" edge to the User entity by IDs.
+func (m *UserMutation) RemoveDeletedUserIDs(ids ...uuid.UUID) {
+	if m.removeddeleted_users == nil {
+		m.removeddeleted_users = make(map[uuid.UUID]struct{})
+	}
+	for i := range ids {
+		delete(m.deleted_users, ids[i])
+		m.removeddeleted_users[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedDeletedUsers returns the removed IDs of the "deleted_users" edge to the User entity.
+func (m *UserMutation) RemovedDeletedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.removeddeleted_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// DeletedUsersIDs returns the "deleted_users" edge IDs in the mutation.
+func (m *UserMutation) DeletedUsersIDs() (ids []uuid.UUID) {
+	for id := range m.deleted_users {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetDeletedUsers resets all changes to the "deleted_users" edge.
+func (m *UserMutation) ResetDeletedUsers() {
+	m.deleted_users = nil
+	m.cleareddeleted_users = false
+	m.removeddeleted_users = nil
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by ids.
 func (m *UserMutation) AddRoleIDs(ids ...uuid.UUID) {
 	if m.roles == nil {
@@ -60285,13 +65832,13 @@ func (m *UserMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, user.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, user.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, user.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, user.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -60300,7 +65847,7 @@ func (m *UserMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, user.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, user.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -60923,7 +66470,25 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 13)
+	if m.created_by != nil {
+		edges = append(edges, user.EdgeCreatedBy)
+	}
+	if m.created_users != nil {
+		edges = append(edges, user.EdgeCreatedUsers)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, user.EdgeModifiedBy)
+	}
+	if m.modified_users != nil {
+		edges = append(edges, user.EdgeModifiedUsers)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, user.EdgeDeletedBy)
+	}
+	if m.deleted_users != nil {
+		edges = append(edges, user.EdgeDeletedUsers)
+	}
 	if m.roles != nil {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -60952,6 +66517,36 @@ func (m *UserMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *UserMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case user.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case user.EdgeCreatedUsers:
+		ids := make([]ent.Value, 0, len(m.created_users))
+		for id := range m.created_users {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case user.EdgeModifiedUsers:
+		ids := make([]ent.Value, 0, len(m.modified_users))
+		for id := range m.modified_users {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case user.EdgeDeletedUsers:
+		ids := make([]ent.Value, 0, len(m.deleted_users))
+		for id := range m.deleted_users {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeRoles:
 		ids := make([]ent.Value, 0, len(m.roles))
 		for id := range m.roles {
@@ -60998,7 +66593,16 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 13)
+	if m.removedcreated_users != nil {
+		edges = append(edges, user.EdgeCreatedUsers)
+	}
+	if m.removedmodified_users != nil {
+		edges = append(edges, user.EdgeModifiedUsers)
+	}
+	if m.removeddeleted_users != nil {
+		edges = append(edges, user.EdgeDeletedUsers)
+	}
 	if m.removedroles != nil {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -61024,6 +66628,24 @@ func (m *UserMutation) RemovedEdges() []string {
 // the given name in this mutation.
 func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 	switch name {
+	case user.EdgeCreatedUsers:
+		ids := make([]ent.Value, 0, len(m.removedcreated_users))
+		for id := range m.removedcreated_users {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeModifiedUsers:
+		ids := make([]ent.Value, 0, len(m.removedmodified_users))
+		for id := range m.removedmodified_users {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeDeletedUsers:
+		ids := make([]ent.Value, 0, len(m.removeddeleted_users))
+		for id := range m.removeddeleted_users {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeRoles:
 		ids := make([]ent.Value, 0, len(m.removedroles))
 		for id := range m.removedroles {
@@ -61066,7 +66688,25 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 7)
+	edges := make([]string, 0, 13)
+	if m.clearedcreated_by {
+		edges = append(edges, user.EdgeCreatedBy)
+	}
+	if m.clearedcreated_users {
+		edges = append(edges, user.EdgeCreatedUsers)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, user.EdgeModifiedBy)
+	}
+	if m.clearedmodified_users {
+		edges = append(edges, user.EdgeModifiedUsers)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, user.EdgeDeletedBy)
+	}
+	if m.cleareddeleted_users {
+		edges = append(edges, user.EdgeDeletedUsers)
+	}
 	if m.clearedroles {
 		edges = append(edges, user.EdgeRoles)
 	}
@@ -61095,6 +66735,18 @@ func (m *UserMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *UserMutation) EdgeCleared(name string) bool {
 	switch name {
+	case user.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case user.EdgeCreatedUsers:
+		return m.clearedcreated_users
+	case user.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case user.EdgeModifiedUsers:
+		return m.clearedmodified_users
+	case user.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	case user.EdgeDeletedUsers:
+		return m.cleareddeleted_users
 	case user.EdgeRoles:
 		return m.clearedroles
 	case user.EdgeFranchises:
@@ -61117,6 +66769,15 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *UserMutation) ClearEdge(name string) error {
 	switch name {
+	case user.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case user.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case user.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case user.EdgeSettings:
 		m.ClearSettings()
 		return nil
@@ -61128,6 +66789,24 @@ func (m *UserMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *UserMutation) ResetEdge(name string) error {
 	switch name {
+	case user.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case user.EdgeCreatedUsers:
+		m.ResetCreatedUsers()
+		return nil
+	case user.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case user.EdgeModifiedUsers:
+		m.ResetModifiedUsers()
+		return nil
+	case user.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	case user.EdgeDeletedUsers:
+		m.ResetDeletedUsers()
+		return nil
 	case user.EdgeRoles:
 		m.ResetRoles()
 		return nil
@@ -61161,12 +66840,9 @@ type UserSettingsMutation struct {
 	id                             *uuid.UUID
 	tenant_id                      *uuid.UUID
 	date_created                   *time.Time
-	created_by_id                  *uuid.UUID
 	date_modified                  *time.Time
-	modified_by_id                 *uuid.UUID
 	is_deleted                     *bool
 	date_deleted                   *time.Time
-	deleted_by_id                  *uuid.UUID
 	dtype                          *string
 	audio_input                    *string
 	audio_output                   *string
@@ -61181,6 +66857,12 @@ type UserSettingsMutation struct {
 	management_view_settings       *map[string]interface{}
 	frontend_state                 *string
 	clearedFields                  map[string]struct{}
+	created_by                     *uuid.UUID
+	clearedcreated_by              bool
+	modified_by                    *uuid.UUID
+	clearedmodified_by             bool
+	deleted_by                     *uuid.UUID
+	cleareddeleted_by              bool
 	user                           *uuid.UUID
 	cleareduser                    bool
 	done                           bool
@@ -61366,12 +67048,12 @@ func (m *UserSettingsMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *UserSettingsMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *UserSettingsMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -61397,7 +67079,7 @@ func (m *UserSettingsMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *UserSettingsMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[usersettings.FieldCreatedByID] = struct{}{}
 }
 
@@ -61409,7 +67091,7 @@ func (m *UserSettingsMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *UserSettingsMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, usersettings.FieldCreatedByID)
 }
 
@@ -61464,12 +67146,12 @@ func (m *UserSettingsMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *UserSettingsMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *UserSettingsMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -61495,7 +67177,7 @@ func (m *UserSettingsMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *UserSettingsMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[usersettings.FieldModifiedByID] = struct{}{}
 }
 
@@ -61507,7 +67189,7 @@ func (m *UserSettingsMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *UserSettingsMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, usersettings.FieldModifiedByID)
 }
 
@@ -61598,12 +67280,12 @@ func (m *UserSettingsMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *UserSettingsMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *UserSettingsMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -61629,7 +67311,7 @@ func (m *UserSettingsMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *UserSettingsMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[usersettings.FieldDeletedByID] = struct{}{}
 }
 
@@ -61641,7 +67323,7 @@ func (m *UserSettingsMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *UserSettingsMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, usersettings.FieldDeletedByID)
 }
 
@@ -62133,6 +67815,87 @@ func (m *UserSettingsMutation) ResetFrontendState() {
 	delete(m.clearedFields, usersettings.FieldFrontendState)
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *UserSettingsMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[usersettings.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *UserSettingsMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *UserSettingsMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *UserSettingsMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *UserSettingsMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[usersettings.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *UserSettingsMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *UserSettingsMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *UserSettingsMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *UserSettingsMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[usersettings.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *UserSettingsMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *UserSettingsMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *UserSettingsMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // SetUserID sets the "user" edge to the User entity by id.
 func (m *UserSettingsMutation) SetUserID(id uuid.UUID) {
 	m.user = &id
@@ -62213,13 +67976,13 @@ func (m *UserSettingsMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, usersettings.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, usersettings.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, usersettings.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, usersettings.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -62228,7 +67991,7 @@ func (m *UserSettingsMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, usersettings.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, usersettings.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -62695,7 +68458,16 @@ func (m *UserSettingsMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserSettingsMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, usersettings.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, usersettings.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, usersettings.EdgeDeletedBy)
+	}
 	if m.user != nil {
 		edges = append(edges, usersettings.EdgeUser)
 	}
@@ -62706,6 +68478,18 @@ func (m *UserSettingsMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *UserSettingsMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case usersettings.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case usersettings.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case usersettings.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case usersettings.EdgeUser:
 		if id := m.user; id != nil {
 			return []ent.Value{*id}
@@ -62716,7 +68500,7 @@ func (m *UserSettingsMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserSettingsMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -62728,7 +68512,16 @@ func (m *UserSettingsMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserSettingsMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, usersettings.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, usersettings.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, usersettings.EdgeDeletedBy)
+	}
 	if m.cleareduser {
 		edges = append(edges, usersettings.EdgeUser)
 	}
@@ -62739,6 +68532,12 @@ func (m *UserSettingsMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *UserSettingsMutation) EdgeCleared(name string) bool {
 	switch name {
+	case usersettings.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case usersettings.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case usersettings.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case usersettings.EdgeUser:
 		return m.cleareduser
 	}
@@ -62749,6 +68548,15 @@ func (m *UserSettingsMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *UserSettingsMutation) ClearEdge(name string) error {
 	switch name {
+	case usersettings.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case usersettings.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case usersettings.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case usersettings.EdgeUser:
 		m.ClearUser()
 		return nil
@@ -62760,6 +68568,15 @@ func (m *UserSettingsMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *UserSettingsMutation) ResetEdge(name string) error {
 	switch name {
+	case usersettings.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case usersettings.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case usersettings.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case usersettings.EdgeUser:
 		m.ResetUser()
 		return nil
@@ -62770,27 +68587,30 @@ func (m *UserSettingsMutation) ResetEdge(name string) error {
 // UserThirdPartyIDMutation represents an operation that mutates the UserThirdPartyID nodes in the graph.
 type UserThirdPartyIDMutation struct {
 	config
-	op             Op
-	typ            string
-	id             *uuid.UUID
-	tenant_id      *uuid.UUID
-	date_created   *time.Time
-	created_by_id  *uuid.UUID
-	date_modified  *time.Time
-	modified_by_id *uuid.UUID
-	is_deleted     *bool
-	date_deleted   *time.Time
-	deleted_by_id  *uuid.UUID
-	dtype          *string
-	system_name    *string
-	third_party_id *string
-	metadata       *string
-	clearedFields  map[string]struct{}
-	user           *uuid.UUID
-	cleareduser    bool
-	done           bool
-	oldValue       func(context.Context) (*UserThirdPartyID, error)
-	predicates     []predicate.UserThirdPartyID
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	system_name        *string
+	third_party_id     *string
+	metadata           *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	user               *uuid.UUID
+	cleareduser        bool
+	done               bool
+	oldValue           func(context.Context) (*UserThirdPartyID, error)
+	predicates         []predicate.UserThirdPartyID
 }
 
 var _ ent.Mutation = (*UserThirdPartyIDMutation)(nil)
@@ -62971,12 +68791,12 @@ func (m *UserThirdPartyIDMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *UserThirdPartyIDMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *UserThirdPartyIDMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -63002,7 +68822,7 @@ func (m *UserThirdPartyIDMutation) OldCreatedByID(ctx context.Context) (v *uuid.
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *UserThirdPartyIDMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[userthirdpartyid.FieldCreatedByID] = struct{}{}
 }
 
@@ -63014,7 +68834,7 @@ func (m *UserThirdPartyIDMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *UserThirdPartyIDMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, userthirdpartyid.FieldCreatedByID)
 }
 
@@ -63069,12 +68889,12 @@ func (m *UserThirdPartyIDMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *UserThirdPartyIDMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *UserThirdPartyIDMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -63100,7 +68920,7 @@ func (m *UserThirdPartyIDMutation) OldModifiedByID(ctx context.Context) (v *uuid
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *UserThirdPartyIDMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[userthirdpartyid.FieldModifiedByID] = struct{}{}
 }
 
@@ -63112,7 +68932,7 @@ func (m *UserThirdPartyIDMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *UserThirdPartyIDMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, userthirdpartyid.FieldModifiedByID)
 }
 
@@ -63203,12 +69023,12 @@ func (m *UserThirdPartyIDMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *UserThirdPartyIDMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *UserThirdPartyIDMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -63234,7 +69054,7 @@ func (m *UserThirdPartyIDMutation) OldDeletedByID(ctx context.Context) (v *uuid.
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *UserThirdPartyIDMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[userthirdpartyid.FieldDeletedByID] = struct{}{}
 }
 
@@ -63246,7 +69066,7 @@ func (m *UserThirdPartyIDMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *UserThirdPartyIDMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, userthirdpartyid.FieldDeletedByID)
 }
 
@@ -63443,6 +69263,87 @@ func (m *UserThirdPartyIDMutation) ResetUserID() {
 	m.user = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *UserThirdPartyIDMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[userthirdpartyid.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *UserThirdPartyIDMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *UserThirdPartyIDMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *UserThirdPartyIDMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *UserThirdPartyIDMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[userthirdpartyid.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *UserThirdPartyIDMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *UserThirdPartyIDMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *UserThirdPartyIDMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *UserThirdPartyIDMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[userthirdpartyid.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *UserThirdPartyIDMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *UserThirdPartyIDMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *UserThirdPartyIDMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearUser clears the "user" edge to the User entity.
 func (m *UserThirdPartyIDMutation) ClearUser() {
 	m.cleareduser = true
@@ -63511,13 +69412,13 @@ func (m *UserThirdPartyIDMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, userthirdpartyid.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, userthirdpartyid.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, userthirdpartyid.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, userthirdpartyid.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -63526,7 +69427,7 @@ func (m *UserThirdPartyIDMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, userthirdpartyid.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, userthirdpartyid.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -63846,7 +69747,16 @@ func (m *UserThirdPartyIDMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserThirdPartyIDMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, userthirdpartyid.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, userthirdpartyid.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, userthirdpartyid.EdgeDeletedBy)
+	}
 	if m.user != nil {
 		edges = append(edges, userthirdpartyid.EdgeUser)
 	}
@@ -63857,6 +69767,18 @@ func (m *UserThirdPartyIDMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *UserThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case userthirdpartyid.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case userthirdpartyid.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case userthirdpartyid.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case userthirdpartyid.EdgeUser:
 		if id := m.user; id != nil {
 			return []ent.Value{*id}
@@ -63867,7 +69789,7 @@ func (m *UserThirdPartyIDMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserThirdPartyIDMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -63879,7 +69801,16 @@ func (m *UserThirdPartyIDMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserThirdPartyIDMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, userthirdpartyid.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, userthirdpartyid.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, userthirdpartyid.EdgeDeletedBy)
+	}
 	if m.cleareduser {
 		edges = append(edges, userthirdpartyid.EdgeUser)
 	}
@@ -63890,6 +69821,12 @@ func (m *UserThirdPartyIDMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *UserThirdPartyIDMutation) EdgeCleared(name string) bool {
 	switch name {
+	case userthirdpartyid.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case userthirdpartyid.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case userthirdpartyid.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case userthirdpartyid.EdgeUser:
 		return m.cleareduser
 	}
@@ -63900,6 +69837,15 @@ func (m *UserThirdPartyIDMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *UserThirdPartyIDMutation) ClearEdge(name string) error {
 	switch name {
+	case userthirdpartyid.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case userthirdpartyid.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case userthirdpartyid.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case userthirdpartyid.EdgeUser:
 		m.ClearUser()
 		return nil
@@ -63911,6 +69857,15 @@ func (m *UserThirdPartyIDMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *UserThirdPartyIDMutation) ResetEdge(name string) error {
 	switch name {
+	case userthirdpartyid.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case userthirdpartyid.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case userthirdpartyid.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case userthirdpartyid.EdgeUser:
 		m.ResetUser()
 		return nil
@@ -63921,35 +69876,38 @@ func (m *UserThirdPartyIDMutation) ResetEdge(name string) error {
 // WebhookAttemptMutation represents an operation that mutates the WebhookAttempt nodes in the graph.
 type WebhookAttemptMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *uuid.UUID
-	tenant_id       *uuid.UUID
-	date_created    *time.Time
-	created_by_id   *uuid.UUID
-	date_modified   *time.Time
-	modified_by_id  *uuid.UUID
-	is_deleted      *bool
-	date_deleted    *time.Time
-	deleted_by_id   *uuid.UUID
-	dtype           *string
-	event_id        *uuid.UUID
-	topic           *string
-	attempt         *int
-	addattempt      *int
-	succeeded       *bool
-	status_code     *int
-	addstatus_code  *int
-	duration_ms     *int
-	addduration_ms  *int
-	response        *string
-	error           *string
-	clearedFields   map[string]struct{}
-	endpoint        *uuid.UUID
-	clearedendpoint bool
-	done            bool
-	oldValue        func(context.Context) (*WebhookAttempt, error)
-	predicates      []predicate.WebhookAttempt
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	event_id           *uuid.UUID
+	topic              *string
+	attempt            *int
+	addattempt         *int
+	succeeded          *bool
+	status_code        *int
+	addstatus_code     *int
+	duration_ms        *int
+	addduration_ms     *int
+	response           *string
+	error              *string
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	endpoint           *uuid.UUID
+	clearedendpoint    bool
+	done               bool
+	oldValue           func(context.Context) (*WebhookAttempt, error)
+	predicates         []predicate.WebhookAttempt
 }
 
 var _ ent.Mutation = (*WebhookAttemptMutation)(nil)
@@ -64130,12 +70088,12 @@ func (m *WebhookAttemptMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *WebhookAttemptMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *WebhookAttemptMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -64161,7 +70119,7 @@ func (m *WebhookAttemptMutation) OldCreatedByID(ctx context.Context) (v *uuid.UU
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *WebhookAttemptMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[webhookattempt.FieldCreatedByID] = struct{}{}
 }
 
@@ -64173,7 +70131,7 @@ func (m *WebhookAttemptMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *WebhookAttemptMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, webhookattempt.FieldCreatedByID)
 }
 
@@ -64228,12 +70186,12 @@ func (m *WebhookAttemptMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *WebhookAttemptMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *WebhookAttemptMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -64259,7 +70217,7 @@ func (m *WebhookAttemptMutation) OldModifiedByID(ctx context.Context) (v *uuid.U
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *WebhookAttemptMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[webhookattempt.FieldModifiedByID] = struct{}{}
 }
 
@@ -64271,7 +70229,7 @@ func (m *WebhookAttemptMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *WebhookAttemptMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, webhookattempt.FieldModifiedByID)
 }
 
@@ -64362,12 +70320,12 @@ func (m *WebhookAttemptMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *WebhookAttemptMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *WebhookAttemptMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -64393,7 +70351,7 @@ func (m *WebhookAttemptMutation) OldDeletedByID(ctx context.Context) (v *uuid.UU
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *WebhookAttemptMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[webhookattempt.FieldDeletedByID] = struct{}{}
 }
 
@@ -64405,7 +70363,7 @@ func (m *WebhookAttemptMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *WebhookAttemptMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, webhookattempt.FieldDeletedByID)
 }
 
@@ -64829,6 +70787,87 @@ func (m *WebhookAttemptMutation) ResetError() {
 	m.error = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *WebhookAttemptMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[webhookattempt.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *WebhookAttemptMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookAttemptMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *WebhookAttemptMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *WebhookAttemptMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[webhookattempt.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *WebhookAttemptMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookAttemptMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *WebhookAttemptMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *WebhookAttemptMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[webhookattempt.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *WebhookAttemptMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookAttemptMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *WebhookAttemptMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // ClearEndpoint clears the "endpoint" edge to the WebhookEndpoint entity.
 func (m *WebhookAttemptMutation) ClearEndpoint() {
 	m.clearedendpoint = true
@@ -64897,13 +70936,13 @@ func (m *WebhookAttemptMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, webhookattempt.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, webhookattempt.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, webhookattempt.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, webhookattempt.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -64912,7 +70951,7 @@ func (m *WebhookAttemptMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, webhookattempt.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, webhookattempt.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -65350,7 +71389,16 @@ func (m *WebhookAttemptMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WebhookAttemptMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, webhookattempt.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, webhookattempt.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, webhookattempt.EdgeDeletedBy)
+	}
 	if m.endpoint != nil {
 		edges = append(edges, webhookattempt.EdgeEndpoint)
 	}
@@ -65361,6 +71409,18 @@ func (m *WebhookAttemptMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *WebhookAttemptMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case webhookattempt.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case webhookattempt.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case webhookattempt.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case webhookattempt.EdgeEndpoint:
 		if id := m.endpoint; id != nil {
 			return []ent.Value{*id}
@@ -65371,7 +71431,7 @@ func (m *WebhookAttemptMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WebhookAttemptMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	return edges
 }
 
@@ -65383,7 +71443,16 @@ func (m *WebhookAttemptMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WebhookAttemptMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, webhookattempt.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, webhookattempt.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, webhookattempt.EdgeDeletedBy)
+	}
 	if m.clearedendpoint {
 		edges = append(edges, webhookattempt.EdgeEndpoint)
 	}
@@ -65394,6 +71463,12 @@ func (m *WebhookAttemptMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *WebhookAttemptMutation) EdgeCleared(name string) bool {
 	switch name {
+	case webhookattempt.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case webhookattempt.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case webhookattempt.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case webhookattempt.EdgeEndpoint:
 		return m.clearedendpoint
 	}
@@ -65404,6 +71479,15 @@ func (m *WebhookAttemptMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *WebhookAttemptMutation) ClearEdge(name string) error {
 	switch name {
+	case webhookattempt.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case webhookattempt.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case webhookattempt.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	case webhookattempt.EdgeEndpoint:
 		m.ClearEndpoint()
 		return nil
@@ -65415,6 +71499,15 @@ func (m *WebhookAttemptMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WebhookAttemptMutation) ResetEdge(name string) error {
 	switch name {
+	case webhookattempt.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case webhookattempt.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case webhookattempt.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case webhookattempt.EdgeEndpoint:
 		m.ResetEndpoint()
 		return nil
@@ -65430,12 +71523,9 @@ type WebhookEndpointMutation struct {
 	id                      *uuid.UUID
 	tenant_id               *uuid.UUID
 	date_created            *time.Time
-	created_by_id           *uuid.UUID
 	date_modified           *time.Time
-	modified_by_id          *uuid.UUID
 	is_deleted              *bool
 	date_deleted            *time.Time
-	deleted_by_id           *uuid.UUID
 	dtype                   *string
 	url                     *string
 	description             *string
@@ -65448,6 +71538,12 @@ type WebhookEndpointMutation struct {
 	consecutive_failures    *int
 	addconsecutive_failures *int
 	clearedFields           map[string]struct{}
+	created_by              *uuid.UUID
+	clearedcreated_by       bool
+	modified_by             *uuid.UUID
+	clearedmodified_by      bool
+	deleted_by              *uuid.UUID
+	cleareddeleted_by       bool
 	attempts                map[uuid.UUID]struct{}
 	removedattempts         map[uuid.UUID]struct{}
 	clearedattempts         bool
@@ -65634,12 +71730,12 @@ func (m *WebhookEndpointMutation) ResetDateCreated() {
 
 // SetCreatedByID sets the "created_by_id" field.
 func (m *WebhookEndpointMutation) SetCreatedByID(u uuid.UUID) {
-	m.created_by_id = &u
+	m.created_by = &u
 }
 
 // CreatedByID returns the value of the "created_by_id" field in the mutation.
 func (m *WebhookEndpointMutation) CreatedByID() (r uuid.UUID, exists bool) {
-	v := m.created_by_id
+	v := m.created_by
 	if v == nil {
 		return
 	}
@@ -65665,7 +71761,7 @@ func (m *WebhookEndpointMutation) OldCreatedByID(ctx context.Context) (v *uuid.U
 
 // ClearCreatedByID clears the value of the "created_by_id" field.
 func (m *WebhookEndpointMutation) ClearCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	m.clearedFields[webhookendpoint.FieldCreatedByID] = struct{}{}
 }
 
@@ -65677,7 +71773,7 @@ func (m *WebhookEndpointMutation) CreatedByIDCleared() bool {
 
 // ResetCreatedByID resets all changes to the "created_by_id" field.
 func (m *WebhookEndpointMutation) ResetCreatedByID() {
-	m.created_by_id = nil
+	m.created_by = nil
 	delete(m.clearedFields, webhookendpoint.FieldCreatedByID)
 }
 
@@ -65732,12 +71828,12 @@ func (m *WebhookEndpointMutation) ResetDateModified() {
 
 // SetModifiedByID sets the "modified_by_id" field.
 func (m *WebhookEndpointMutation) SetModifiedByID(u uuid.UUID) {
-	m.modified_by_id = &u
+	m.modified_by = &u
 }
 
 // ModifiedByID returns the value of the "modified_by_id" field in the mutation.
 func (m *WebhookEndpointMutation) ModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.modified_by_id
+	v := m.modified_by
 	if v == nil {
 		return
 	}
@@ -65763,7 +71859,7 @@ func (m *WebhookEndpointMutation) OldModifiedByID(ctx context.Context) (v *uuid.
 
 // ClearModifiedByID clears the value of the "modified_by_id" field.
 func (m *WebhookEndpointMutation) ClearModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	m.clearedFields[webhookendpoint.FieldModifiedByID] = struct{}{}
 }
 
@@ -65775,7 +71871,7 @@ func (m *WebhookEndpointMutation) ModifiedByIDCleared() bool {
 
 // ResetModifiedByID resets all changes to the "modified_by_id" field.
 func (m *WebhookEndpointMutation) ResetModifiedByID() {
-	m.modified_by_id = nil
+	m.modified_by = nil
 	delete(m.clearedFields, webhookendpoint.FieldModifiedByID)
 }
 
@@ -65866,12 +71962,12 @@ func (m *WebhookEndpointMutation) ResetDateDeleted() {
 
 // SetDeletedByID sets the "deleted_by_id" field.
 func (m *WebhookEndpointMutation) SetDeletedByID(u uuid.UUID) {
-	m.deleted_by_id = &u
+	m.deleted_by = &u
 }
 
 // DeletedByID returns the value of the "deleted_by_id" field in the mutation.
 func (m *WebhookEndpointMutation) DeletedByID() (r uuid.UUID, exists bool) {
-	v := m.deleted_by_id
+	v := m.deleted_by
 	if v == nil {
 		return
 	}
@@ -65897,7 +71993,7 @@ func (m *WebhookEndpointMutation) OldDeletedByID(ctx context.Context) (v *uuid.U
 
 // ClearDeletedByID clears the value of the "deleted_by_id" field.
 func (m *WebhookEndpointMutation) ClearDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	m.clearedFields[webhookendpoint.FieldDeletedByID] = struct{}{}
 }
 
@@ -65909,7 +72005,7 @@ func (m *WebhookEndpointMutation) DeletedByIDCleared() bool {
 
 // ResetDeletedByID resets all changes to the "deleted_by_id" field.
 func (m *WebhookEndpointMutation) ResetDeletedByID() {
-	m.deleted_by_id = nil
+	m.deleted_by = nil
 	delete(m.clearedFields, webhookendpoint.FieldDeletedByID)
 }
 
@@ -66285,6 +72381,87 @@ func (m *WebhookEndpointMutation) ResetConsecutiveFailures() {
 	m.addconsecutive_failures = nil
 }
 
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *WebhookEndpointMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[webhookendpoint.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *WebhookEndpointMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookEndpointMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *WebhookEndpointMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *WebhookEndpointMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[webhookendpoint.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *WebhookEndpointMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookEndpointMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *WebhookEndpointMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *WebhookEndpointMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[webhookendpoint.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *WebhookEndpointMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *WebhookEndpointMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *WebhookEndpointMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
 // AddAttemptIDs adds the "attempts" edge to the WebhookAttempt entity by ids.
 func (m *WebhookEndpointMutation) AddAttemptIDs(ids ...uuid.UUID) {
 	if m.attempts == nil {
@@ -66380,13 +72557,13 @@ func (m *WebhookEndpointMutation) Fields() []string {
 	if m.date_created != nil {
 		fields = append(fields, webhookendpoint.FieldDateCreated)
 	}
-	if m.created_by_id != nil {
+	if m.created_by != nil {
 		fields = append(fields, webhookendpoint.FieldCreatedByID)
 	}
 	if m.date_modified != nil {
 		fields = append(fields, webhookendpoint.FieldDateModified)
 	}
-	if m.modified_by_id != nil {
+	if m.modified_by != nil {
 		fields = append(fields, webhookendpoint.FieldModifiedByID)
 	}
 	if m.is_deleted != nil {
@@ -66395,7 +72572,7 @@ func (m *WebhookEndpointMutation) Fields() []string {
 	if m.date_deleted != nil {
 		fields = append(fields, webhookendpoint.FieldDateDeleted)
 	}
-	if m.deleted_by_id != nil {
+	if m.deleted_by != nil {
 		fields = append(fields, webhookendpoint.FieldDeletedByID)
 	}
 	if m.dtype != nil {
@@ -66798,7 +72975,16 @@ func (m *WebhookEndpointMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *WebhookEndpointMutation) AddedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.created_by != nil {
+		edges = append(edges, webhookendpoint.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, webhookendpoint.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, webhookendpoint.EdgeDeletedBy)
+	}
 	if m.attempts != nil {
 		edges = append(edges, webhookendpoint.EdgeAttempts)
 	}
@@ -66809,6 +72995,18 @@ func (m *WebhookEndpointMutation) AddedEdges() []string {
 // name in this mutation.
 func (m *WebhookEndpointMutation) AddedIDs(name string) []ent.Value {
 	switch name {
+	case webhookendpoint.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case webhookendpoint.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case webhookendpoint.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case webhookendpoint.EdgeAttempts:
 		ids := make([]ent.Value, 0, len(m.attempts))
 		for id := range m.attempts {
@@ -66821,7 +73019,7 @@ func (m *WebhookEndpointMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *WebhookEndpointMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
 	if m.removedattempts != nil {
 		edges = append(edges, webhookendpoint.EdgeAttempts)
 	}
@@ -66844,7 +73042,16 @@ func (m *WebhookEndpointMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *WebhookEndpointMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 1)
+	edges := make([]string, 0, 4)
+	if m.clearedcreated_by {
+		edges = append(edges, webhookendpoint.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, webhookendpoint.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, webhookendpoint.EdgeDeletedBy)
+	}
 	if m.clearedattempts {
 		edges = append(edges, webhookendpoint.EdgeAttempts)
 	}
@@ -66855,6 +73062,12 @@ func (m *WebhookEndpointMutation) ClearedEdges() []string {
 // was cleared in this mutation.
 func (m *WebhookEndpointMutation) EdgeCleared(name string) bool {
 	switch name {
+	case webhookendpoint.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case webhookendpoint.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case webhookendpoint.EdgeDeletedBy:
+		return m.cleareddeleted_by
 	case webhookendpoint.EdgeAttempts:
 		return m.clearedattempts
 	}
@@ -66865,6 +73078,15 @@ func (m *WebhookEndpointMutation) EdgeCleared(name string) bool {
 // if that edge is not defined in the schema.
 func (m *WebhookEndpointMutation) ClearEdge(name string) error {
 	switch name {
+	case webhookendpoint.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case webhookendpoint.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case webhookendpoint.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
 	}
 	return fmt.Errorf("unknown WebhookEndpoint unique edge %s", name)
 }
@@ -66873,6 +73095,15 @@ func (m *WebhookEndpointMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WebhookEndpointMutation) ResetEdge(name string) error {
 	switch name {
+	case webhookendpoint.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case webhookendpoint.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case webhookendpoint.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
 	case webhookendpoint.EdgeAttempts:
 		m.ResetAttempts()
 		return nil

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/packageprice"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -55,13 +56,52 @@ type PackagePrice struct {
 
 // PackagePriceEdges holds the relations/edges for other nodes in the graph.
 type PackagePriceEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Package holds the value of the package edge.
 	Package *LeadPackage `json:"package,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PackagePriceEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PackagePriceEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PackagePriceEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // PackageOrErr returns the Package value or an error if the edge
@@ -69,7 +109,7 @@ type PackagePriceEdges struct {
 func (e PackagePriceEdges) PackageOrErr() (*LeadPackage, error) {
 	if e.Package != nil {
 		return e.Package, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: leadpackage.Label}
 	}
 	return nil, &NotLoadedError{edge: "package"}
@@ -213,6 +253,21 @@ func (_m *PackagePrice) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *PackagePrice) GetValue(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the PackagePrice entity.
+func (_m *PackagePrice) QueryCreatedBy() *UserQuery {
+	return NewPackagePriceClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the PackagePrice entity.
+func (_m *PackagePrice) QueryModifiedBy() *UserQuery {
+	return NewPackagePriceClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the PackagePrice entity.
+func (_m *PackagePrice) QueryDeletedBy() *UserQuery {
+	return NewPackagePriceClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryPackage queries the "package" edge of the PackagePrice entity.

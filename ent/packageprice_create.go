@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/packageprice"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -219,6 +220,21 @@ func (_c *PackagePriceCreate) SetNillableID(v *uuid.UUID) *PackagePriceCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *PackagePriceCreate) SetCreatedBy(v *User) *PackagePriceCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *PackagePriceCreate) SetModifiedBy(v *User) *PackagePriceCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *PackagePriceCreate) SetDeletedBy(v *User) *PackagePriceCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetPackage sets the "package" edge to the LeadPackage entity.
 func (_c *PackagePriceCreate) SetPackage(v *LeadPackage) *PackagePriceCreate {
 	return _c.SetPackageID(v.ID)
@@ -364,17 +380,9 @@ func (_c *PackagePriceCreate) createSpec() (*PackagePrice, *sqlgraph.CreateSpec)
 		_spec.SetField(packageprice.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(packageprice.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(packageprice.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(packageprice.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(packageprice.FieldIsDeleted, field.TypeBool, value)
@@ -383,10 +391,6 @@ func (_c *PackagePriceCreate) createSpec() (*PackagePrice, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(packageprice.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(packageprice.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(packageprice.FieldDtype, field.TypeString, value)
@@ -407,6 +411,57 @@ func (_c *PackagePriceCreate) createSpec() (*PackagePrice, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Source(); ok {
 		_spec.SetField(packageprice.FieldSource, field.TypeString, value)
 		_node.Source = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.CreatedByTable,
+			Columns: []string{packageprice.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.ModifiedByTable,
+			Columns: []string{packageprice.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.DeletedByTable,
+			Columns: []string{packageprice.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.PackageIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/leadpackage"
 	"github.com/conecrm/gateway/ent/packageprice"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -207,6 +208,16 @@ func (_u *PackagePriceUpdate) SetNillablePackageID(v *uuid.UUID) *PackagePriceUp
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PackagePriceUpdate) SetModifiedBy(v *User) *PackagePriceUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PackagePriceUpdate) SetDeletedBy(v *User) *PackagePriceUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetPackage sets the "package" edge to the LeadPackage entity.
 func (_u *PackagePriceUpdate) SetPackage(v *LeadPackage) *PackagePriceUpdate {
 	return _u.SetPackageID(v.ID)
@@ -215,6 +226,18 @@ func (_u *PackagePriceUpdate) SetPackage(v *LeadPackage) *PackagePriceUpdate {
 // Mutation returns the PackagePriceMutation object of the builder.
 func (_u *PackagePriceUpdate) Mutation() *PackagePriceMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PackagePriceUpdate) ClearModifiedBy() *PackagePriceUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PackagePriceUpdate) ClearDeletedBy() *PackagePriceUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPackage clears the "package" edge to the LeadPackage entity.
@@ -276,20 +299,11 @@ func (_u *PackagePriceUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(packageprice.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(packageprice.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(packageprice.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(packageprice.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(packageprice.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(packageprice.FieldIsDeleted, field.TypeBool, value)
@@ -299,12 +313,6 @@ func (_u *PackagePriceUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(packageprice.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(packageprice.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(packageprice.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(packageprice.FieldType, field.TypeString, value)
@@ -323,6 +331,64 @@ func (_u *PackagePriceUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.SourceCleared() {
 		_spec.ClearField(packageprice.FieldSource, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.ModifiedByTable,
+			Columns: []string{packageprice.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.ModifiedByTable,
+			Columns: []string{packageprice.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.DeletedByTable,
+			Columns: []string{packageprice.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.DeletedByTable,
+			Columns: []string{packageprice.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PackageCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -551,6 +617,16 @@ func (_u *PackagePriceUpdateOne) SetNillablePackageID(v *uuid.UUID) *PackagePric
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PackagePriceUpdateOne) SetModifiedBy(v *User) *PackagePriceUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PackagePriceUpdateOne) SetDeletedBy(v *User) *PackagePriceUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetPackage sets the "package" edge to the LeadPackage entity.
 func (_u *PackagePriceUpdateOne) SetPackage(v *LeadPackage) *PackagePriceUpdateOne {
 	return _u.SetPackageID(v.ID)
@@ -559,6 +635,18 @@ func (_u *PackagePriceUpdateOne) SetPackage(v *LeadPackage) *PackagePriceUpdateO
 // Mutation returns the PackagePriceMutation object of the builder.
 func (_u *PackagePriceUpdateOne) Mutation() *PackagePriceMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PackagePriceUpdateOne) ClearModifiedBy() *PackagePriceUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PackagePriceUpdateOne) ClearDeletedBy() *PackagePriceUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPackage clears the "package" edge to the LeadPackage entity.
@@ -650,20 +738,11 @@ func (_u *PackagePriceUpdateOne) sqlSave(ctx context.Context) (_node *PackagePri
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(packageprice.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(packageprice.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(packageprice.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(packageprice.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(packageprice.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(packageprice.FieldIsDeleted, field.TypeBool, value)
@@ -673,12 +752,6 @@ func (_u *PackagePriceUpdateOne) sqlSave(ctx context.Context) (_node *PackagePri
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(packageprice.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(packageprice.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(packageprice.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.GetType(); ok {
 		_spec.SetField(packageprice.FieldType, field.TypeString, value)
@@ -697,6 +770,64 @@ func (_u *PackagePriceUpdateOne) sqlSave(ctx context.Context) (_node *PackagePri
 	}
 	if _u.mutation.SourceCleared() {
 		_spec.ClearField(packageprice.FieldSource, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.ModifiedByTable,
+			Columns: []string{packageprice.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.ModifiedByTable,
+			Columns: []string{packageprice.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.DeletedByTable,
+			Columns: []string{packageprice.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   packageprice.DeletedByTable,
+			Columns: []string{packageprice.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PackageCleared() {
 		edge := &sqlgraph.EdgeSpec{

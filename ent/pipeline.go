@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/pipeline"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -46,24 +47,63 @@ type Pipeline struct {
 
 // PipelineEdges holds the relations/edges for other nodes in the graph.
 type PipelineEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Departments holds the value of the departments edge.
 	Departments []*Department `json:"departments,omitempty"`
 	// PipelineStages holds the value of the pipeline_stages edge.
 	PipelineStages []*PipelineStage `json:"pipeline_stages,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
 
 	namedDepartments    map[string][]*Department
 	namedPipelineStages map[string][]*PipelineStage
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
 // DepartmentsOrErr returns the Departments value or an error if the edge
 // was not loaded in eager-loading.
 func (e PipelineEdges) DepartmentsOrErr() ([]*Department, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Departments, nil
 	}
 	return nil, &NotLoadedError{edge: "departments"}
@@ -72,7 +112,7 @@ func (e PipelineEdges) DepartmentsOrErr() ([]*Department, error) {
 // PipelineStagesOrErr returns the PipelineStages value or an error if the edge
 // was not loaded in eager-loading.
 func (e PipelineEdges) PipelineStagesOrErr() ([]*PipelineStage, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.PipelineStages, nil
 	}
 	return nil, &NotLoadedError{edge: "pipeline_stages"}
@@ -190,6 +230,21 @@ func (_m *Pipeline) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Pipeline) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Pipeline entity.
+func (_m *Pipeline) QueryCreatedBy() *UserQuery {
+	return NewPipelineClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Pipeline entity.
+func (_m *Pipeline) QueryModifiedBy() *UserQuery {
+	return NewPipelineClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Pipeline entity.
+func (_m *Pipeline) QueryDeletedBy() *UserQuery {
+	return NewPipelineClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryDepartments queries the "departments" edge of the Pipeline entity.

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -162,6 +163,21 @@ func (_c *PipelineCreate) SetNillableID(v *uuid.UUID) *PipelineCreate {
 		_c.SetID(*v)
 	}
 	return _c
+}
+
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *PipelineCreate) SetCreatedBy(v *User) *PipelineCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *PipelineCreate) SetModifiedBy(v *User) *PipelineCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *PipelineCreate) SetDeletedBy(v *User) *PipelineCreate {
+	return _c.SetDeletedByID(v.ID)
 }
 
 // AddDepartmentIDs adds the "departments" edge to the Department entity by IDs.
@@ -322,17 +338,9 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 		_spec.SetField(pipeline.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(pipeline.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(pipeline.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipeline.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(pipeline.FieldIsDeleted, field.TypeBool, value)
@@ -342,10 +350,6 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 		_spec.SetField(pipeline.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
 	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(pipeline.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
-	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(pipeline.FieldDtype, field.TypeString, value)
 		_node.Dtype = value
@@ -353,6 +357,57 @@ func (_c *PipelineCreate) createSpec() (*Pipeline, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(pipeline.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.CreatedByTable,
+			Columns: []string{pipeline.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.ModifiedByTable,
+			Columns: []string{pipeline.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.DeletedByTable,
+			Columns: []string{pipeline.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.DepartmentsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -140,6 +141,16 @@ func (_u *PipelineUpdate) SetNillableName(v *string) *PipelineUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PipelineUpdate) SetModifiedBy(v *User) *PipelineUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PipelineUpdate) SetDeletedBy(v *User) *PipelineUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddDepartmentIDs adds the "departments" edge to the Department entity by IDs.
 func (_u *PipelineUpdate) AddDepartmentIDs(ids ...uuid.UUID) *PipelineUpdate {
 	_u.mutation.AddDepartmentIDs(ids...)
@@ -173,6 +184,18 @@ func (_u *PipelineUpdate) AddPipelineStages(v ...*PipelineStage) *PipelineUpdate
 // Mutation returns the PipelineMutation object of the builder.
 func (_u *PipelineUpdate) Mutation() *PipelineMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PipelineUpdate) ClearModifiedBy() *PipelineUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PipelineUpdate) ClearDeletedBy() *PipelineUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearDepartments clears all "departments" edges to the Department entity.
@@ -272,20 +295,11 @@ func (_u *PipelineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(pipeline.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(pipeline.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(pipeline.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipeline.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(pipeline.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(pipeline.FieldIsDeleted, field.TypeBool, value)
@@ -296,14 +310,66 @@ func (_u *PipelineUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(pipeline.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(pipeline.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(pipeline.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(pipeline.FieldName, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.ModifiedByTable,
+			Columns: []string{pipeline.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.ModifiedByTable,
+			Columns: []string{pipeline.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.DeletedByTable,
+			Columns: []string{pipeline.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.DeletedByTable,
+			Columns: []string{pipeline.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -525,6 +591,16 @@ func (_u *PipelineUpdateOne) SetNillableName(v *string) *PipelineUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PipelineUpdateOne) SetModifiedBy(v *User) *PipelineUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PipelineUpdateOne) SetDeletedBy(v *User) *PipelineUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddDepartmentIDs adds the "departments" edge to the Department entity by IDs.
 func (_u *PipelineUpdateOne) AddDepartmentIDs(ids ...uuid.UUID) *PipelineUpdateOne {
 	_u.mutation.AddDepartmentIDs(ids...)
@@ -558,6 +634,18 @@ func (_u *PipelineUpdateOne) AddPipelineStages(v ...*PipelineStage) *PipelineUpd
 // Mutation returns the PipelineMutation object of the builder.
 func (_u *PipelineUpdateOne) Mutation() *PipelineMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PipelineUpdateOne) ClearModifiedBy() *PipelineUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PipelineUpdateOne) ClearDeletedBy() *PipelineUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearDepartments clears all "departments" edges to the Department entity.
@@ -687,20 +775,11 @@ func (_u *PipelineUpdateOne) sqlSave(ctx context.Context) (_node *Pipeline, err 
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(pipeline.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(pipeline.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(pipeline.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipeline.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(pipeline.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(pipeline.FieldIsDeleted, field.TypeBool, value)
@@ -711,14 +790,66 @@ func (_u *PipelineUpdateOne) sqlSave(ctx context.Context) (_node *Pipeline, err 
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(pipeline.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(pipeline.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(pipeline.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(pipeline.FieldName, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.ModifiedByTable,
+			Columns: []string{pipeline.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.ModifiedByTable,
+			Columns: []string{pipeline.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.DeletedByTable,
+			Columns: []string{pipeline.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipeline.DeletedByTable,
+			Columns: []string{pipeline.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.DepartmentsCleared() {
 		edge := &sqlgraph.EdgeSpec{

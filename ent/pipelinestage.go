@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -52,15 +53,54 @@ type PipelineStage struct {
 
 // PipelineStageEdges holds the relations/edges for other nodes in the graph.
 type PipelineStageEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Pipeline holds the value of the pipeline edge.
 	Pipeline *Pipeline `json:"pipeline,omitempty"`
 	// Stage holds the value of the stage edge.
 	Stage *ConnectionStage `json:"stage,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineStageEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineStageEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e PipelineStageEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // PipelineOrErr returns the Pipeline value or an error if the edge
@@ -68,7 +108,7 @@ type PipelineStageEdges struct {
 func (e PipelineStageEdges) PipelineOrErr() (*Pipeline, error) {
 	if e.Pipeline != nil {
 		return e.Pipeline, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: pipeline.Label}
 	}
 	return nil, &NotLoadedError{edge: "pipeline"}
@@ -79,7 +119,7 @@ func (e PipelineStageEdges) PipelineOrErr() (*Pipeline, error) {
 func (e PipelineStageEdges) StageOrErr() (*ConnectionStage, error) {
 	if e.Stage != nil {
 		return e.Stage, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: connectionstage.Label}
 	}
 	return nil, &NotLoadedError{edge: "stage"}
@@ -211,6 +251,21 @@ func (_m *PipelineStage) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *PipelineStage) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the PipelineStage entity.
+func (_m *PipelineStage) QueryCreatedBy() *UserQuery {
+	return NewPipelineStageClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the PipelineStage entity.
+func (_m *PipelineStage) QueryModifiedBy() *UserQuery {
+	return NewPipelineStageClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the PipelineStage entity.
+func (_m *PipelineStage) QueryDeletedBy() *UserQuery {
+	return NewPipelineStageClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryPipeline queries the "pipeline" edge of the PipelineStage entity.

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -176,6 +177,21 @@ func (_c *PipelineStageCreate) SetNillableID(v *uuid.UUID) *PipelineStageCreate 
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *PipelineStageCreate) SetCreatedBy(v *User) *PipelineStageCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *PipelineStageCreate) SetModifiedBy(v *User) *PipelineStageCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *PipelineStageCreate) SetDeletedBy(v *User) *PipelineStageCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetPipeline sets the "pipeline" edge to the Pipeline entity.
 func (_c *PipelineStageCreate) SetPipeline(v *Pipeline) *PipelineStageCreate {
 	return _c.SetPipelineID(v.ID)
@@ -326,17 +342,9 @@ func (_c *PipelineStageCreate) createSpec() (*PipelineStage, *sqlgraph.CreateSpe
 		_spec.SetField(pipelinestage.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(pipelinestage.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(pipelinestage.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipelinestage.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(pipelinestage.FieldIsDeleted, field.TypeBool, value)
@@ -346,10 +354,6 @@ func (_c *PipelineStageCreate) createSpec() (*PipelineStage, *sqlgraph.CreateSpe
 		_spec.SetField(pipelinestage.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
 	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(pipelinestage.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
-	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(pipelinestage.FieldDtype, field.TypeString, value)
 		_node.Dtype = value
@@ -357,6 +361,57 @@ func (_c *PipelineStageCreate) createSpec() (*PipelineStage, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.Position(); ok {
 		_spec.SetField(pipelinestage.FieldPosition, field.TypeInt, value)
 		_node.Position = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.CreatedByTable,
+			Columns: []string{pipelinestage.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.ModifiedByTable,
+			Columns: []string{pipelinestage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.DeletedByTable,
+			Columns: []string{pipelinestage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.PipelineIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

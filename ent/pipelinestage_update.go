@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -175,6 +176,16 @@ func (_u *PipelineStageUpdate) AddPosition(v int) *PipelineStageUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PipelineStageUpdate) SetModifiedBy(v *User) *PipelineStageUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PipelineStageUpdate) SetDeletedBy(v *User) *PipelineStageUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetPipeline sets the "pipeline" edge to the Pipeline entity.
 func (_u *PipelineStageUpdate) SetPipeline(v *Pipeline) *PipelineStageUpdate {
 	return _u.SetPipelineID(v.ID)
@@ -188,6 +199,18 @@ func (_u *PipelineStageUpdate) SetStage(v *ConnectionStage) *PipelineStageUpdate
 // Mutation returns the PipelineStageMutation object of the builder.
 func (_u *PipelineStageUpdate) Mutation() *PipelineStageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PipelineStageUpdate) ClearModifiedBy() *PipelineStageUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PipelineStageUpdate) ClearDeletedBy() *PipelineStageUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPipeline clears the "pipeline" edge to the Pipeline entity.
@@ -263,20 +286,11 @@ func (_u *PipelineStageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(pipelinestage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(pipelinestage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipelinestage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(pipelinestage.FieldIsDeleted, field.TypeBool, value)
@@ -287,17 +301,69 @@ func (_u *PipelineStageUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(pipelinestage.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(pipelinestage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(pipelinestage.FieldPosition, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(pipelinestage.FieldPosition, field.TypeInt, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.ModifiedByTable,
+			Columns: []string{pipelinestage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.ModifiedByTable,
+			Columns: []string{pipelinestage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.DeletedByTable,
+			Columns: []string{pipelinestage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.DeletedByTable,
+			Columns: []string{pipelinestage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PipelineCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -522,6 +588,16 @@ func (_u *PipelineStageUpdateOne) AddPosition(v int) *PipelineStageUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *PipelineStageUpdateOne) SetModifiedBy(v *User) *PipelineStageUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *PipelineStageUpdateOne) SetDeletedBy(v *User) *PipelineStageUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetPipeline sets the "pipeline" edge to the Pipeline entity.
 func (_u *PipelineStageUpdateOne) SetPipeline(v *Pipeline) *PipelineStageUpdateOne {
 	return _u.SetPipelineID(v.ID)
@@ -535,6 +611,18 @@ func (_u *PipelineStageUpdateOne) SetStage(v *ConnectionStage) *PipelineStageUpd
 // Mutation returns the PipelineStageMutation object of the builder.
 func (_u *PipelineStageUpdateOne) Mutation() *PipelineStageMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *PipelineStageUpdateOne) ClearModifiedBy() *PipelineStageUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *PipelineStageUpdateOne) ClearDeletedBy() *PipelineStageUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearPipeline clears the "pipeline" edge to the Pipeline entity.
@@ -640,20 +728,11 @@ func (_u *PipelineStageUpdateOne) sqlSave(ctx context.Context) (_node *PipelineS
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(pipelinestage.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(pipelinestage.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(pipelinestage.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(pipelinestage.FieldIsDeleted, field.TypeBool, value)
@@ -664,17 +743,69 @@ func (_u *PipelineStageUpdateOne) sqlSave(ctx context.Context) (_node *PipelineS
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(pipelinestage.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(pipelinestage.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(pipelinestage.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Position(); ok {
 		_spec.SetField(pipelinestage.FieldPosition, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.AddedPosition(); ok {
 		_spec.AddField(pipelinestage.FieldPosition, field.TypeInt, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.ModifiedByTable,
+			Columns: []string{pipelinestage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.ModifiedByTable,
+			Columns: []string{pipelinestage.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.DeletedByTable,
+			Columns: []string{pipelinestage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   pipelinestage.DeletedByTable,
+			Columns: []string{pipelinestage.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.PipelineCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productgroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -63,17 +64,56 @@ type Product struct {
 
 // ProductEdges holds the relations/edges for other nodes in the graph.
 type ProductEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// ProductGroup holds the value of the product_group edge.
 	ProductGroup *ProductGroup `json:"product_group,omitempty"`
 	// ThirdPartyIds holds the value of the third_party_ids edge.
 	ThirdPartyIds []*ProductThirdPartyID `json:"third_party_ids,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [2]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [5]map[string]int
 
 	namedThirdPartyIds map[string][]*ProductThirdPartyID
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // ProductGroupOrErr returns the ProductGroup value or an error if the edge
@@ -81,7 +121,7 @@ type ProductEdges struct {
 func (e ProductEdges) ProductGroupOrErr() (*ProductGroup, error) {
 	if e.ProductGroup != nil {
 		return e.ProductGroup, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: productgroup.Label}
 	}
 	return nil, &NotLoadedError{edge: "product_group"}
@@ -90,7 +130,7 @@ func (e ProductEdges) ProductGroupOrErr() (*ProductGroup, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProductEdges) ThirdPartyIdsOrErr() ([]*ProductThirdPartyID, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -257,6 +297,21 @@ func (_m *Product) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Product) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Product entity.
+func (_m *Product) QueryCreatedBy() *UserQuery {
+	return NewProductClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Product entity.
+func (_m *Product) QueryModifiedBy() *UserQuery {
+	return NewProductClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Product entity.
+func (_m *Product) QueryDeletedBy() *UserQuery {
+	return NewProductClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryProductGroup queries the "product_group" edge of the Product entity.

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/productgroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -50,6 +51,12 @@ type ProductGroup struct {
 
 // ProductGroupEdges holds the relations/edges for other nodes in the graph.
 type ProductGroupEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Parent holds the value of the parent edge.
 	Parent *ProductGroup `json:"parent,omitempty"`
 	// ProductGroups holds the value of the product_groups edge.
@@ -58,12 +65,45 @@ type ProductGroupEdges struct {
 	Products []*Product `json:"products,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
 
 	namedProductGroups map[string][]*ProductGroup
 	namedProducts      map[string][]*Product
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductGroupEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductGroupEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e ProductGroupEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // ParentOrErr returns the Parent value or an error if the edge
@@ -71,7 +111,7 @@ type ProductGroupEdges struct {
 func (e ProductGroupEdges) ParentOrErr() (*ProductGroup, error) {
 	if e.Parent != nil {
 		return e.Parent, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: productgroup.Label}
 	}
 	return nil, &NotLoadedError{edge: "parent"}
@@ -80,7 +120,7 @@ func (e ProductGroupEdges) ParentOrErr() (*ProductGroup, error) {
 // ProductGroupsOrErr returns the ProductGroups value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProductGroupEdges) ProductGroupsOrErr() ([]*ProductGroup, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.ProductGroups, nil
 	}
 	return nil, &NotLoadedError{edge: "product_groups"}
@@ -89,7 +129,7 @@ func (e ProductGroupEdges) ProductGroupsOrErr() ([]*ProductGroup, error) {
 // ProductsOrErr returns the Products value or an error if the edge
 // was not loaded in eager-loading.
 func (e ProductGroupEdges) ProductsOrErr() ([]*Product, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Products, nil
 	}
 	return nil, &NotLoadedError{edge: "products"}
@@ -220,6 +260,21 @@ func (_m *ProductGroup) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *ProductGroup) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the ProductGroup entity.
+func (_m *ProductGroup) QueryCreatedBy() *UserQuery {
+	return NewProductGroupClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the ProductGroup entity.
+func (_m *ProductGroup) QueryModifiedBy() *UserQuery {
+	return NewProductGroupClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the ProductGroup entity.
+func (_m *ProductGroup) QueryDeletedBy() *UserQuery {
+	return NewProductGroupClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryParent queries the "parent" edge of the ProductGroup entity.

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productgroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -26,6 +27,9 @@ type ProductGroupQuery struct {
 	order             []productgroup.OrderOption
 	inters            []Interceptor
 	predicates        []predicate.ProductGroup
+	withCreatedBy     *UserQuery
+	withModifiedBy    *UserQuery
+	withDeletedBy     *UserQuery
 	withParent        *ProductGroupQuery
 	withProductGroups *ProductGroupQuery
 	withProducts      *ProductQuery
@@ -69,6 +73,72 @@ func (_q *ProductGroupQuery) Unique(unique bool) *ProductGroupQuery {
 func (_q *ProductGroupQuery) Order(o ...productgroup.OrderOption) *ProductGroupQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *ProductGroupQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.CreatedByTable, productgroup.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *ProductGroupQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.ModifiedByTable, productgroup.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *ProductGroupQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(productgroup.Table, productgroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, productgroup.DeletedByTable, productgroup.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryParent chains the current query on the "parent" edge.
@@ -329,6 +399,9 @@ func (_q *ProductGroupQuery) Clone() *ProductGroupQuery {
 		order:             append([]productgroup.OrderOption{}, _q.order...),
 		inters:            append([]Interceptor{}, _q.inters...),
 		predicates:        append([]predicate.ProductGroup{}, _q.predicates...),
+		withCreatedBy:     _q.withCreatedBy.Clone(),
+		withModifiedBy:    _q.withModifiedBy.Clone(),
+		withDeletedBy:     _q.withDeletedBy.Clone(),
 		withParent:        _q.withParent.Clone(),
 		withProductGroups: _q.withProductGroups.Clone(),
 		withProducts:      _q.withProducts.Clone(),
@@ -337,6 +410,39 @@ func (_q *ProductGroupQuery) Clone() *ProductGroupQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductGroupQuery) WithCreatedBy(opts ...func(*UserQuery)) *ProductGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductGroupQuery) WithModifiedBy(opts ...func(*UserQuery)) *ProductGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ProductGroupQuery) WithDeletedBy(opts ...func(*UserQuery)) *ProductGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithParent tells the query-builder to eager-load the nodes that are connected to
@@ -450,7 +556,10 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	var (
 		nodes       = []*ProductGroup{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [6]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withParent != nil,
 			_q.withProductGroups != nil,
 			_q.withProducts != nil,
@@ -485,6 +594,24 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *ProductGroup, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *ProductGroup, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *ProductGroup, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withParent; query != nil {
 		if err := _q.loadParent(ctx, query, nodes, nil,
@@ -528,6 +655,102 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 	return nodes, nil
 }
 
+func (_q *ProductGroupQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*ProductGroup, init func(*ProductGroup), assign func(*ProductGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ProductGroup)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ProductGroupQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*ProductGroup, init func(*ProductGroup), assign func(*ProductGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ProductGroup)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *ProductGroupQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*ProductGroup, init func(*ProductGroup), assign func(*ProductGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*ProductGroup)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *ProductGroupQuery) loadParent(ctx context.Context, query *ProductGroupQuery, nodes []*ProductGroup, init func(*ProductGroup), assign func(*ProductGroup, *ProductGroup)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*ProductGroup)
@@ -663,6 +886,15 @@ func (_q *ProductGroupQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != productgroup.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(productgroup.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(productgroup.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(productgroup.FieldDeletedByID)
 		}
 		if _q.withParent != nil {
 			_spec.Node.AddColumnOnce(productgroup.FieldParentID)

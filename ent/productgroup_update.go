@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productgroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -173,6 +174,16 @@ func (_u *ProductGroupUpdate) SetNillableIsActive(v *bool) *ProductGroupUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ProductGroupUpdate) SetModifiedBy(v *User) *ProductGroupUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ProductGroupUpdate) SetDeletedBy(v *User) *ProductGroupUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetParent sets the "parent" edge to the ProductGroup entity.
 func (_u *ProductGroupUpdate) SetParent(v *ProductGroup) *ProductGroupUpdate {
 	return _u.SetParentID(v.ID)
@@ -211,6 +222,18 @@ func (_u *ProductGroupUpdate) AddProducts(v ...*Product) *ProductGroupUpdate {
 // Mutation returns the ProductGroupMutation object of the builder.
 func (_u *ProductGroupUpdate) Mutation() *ProductGroupMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ProductGroupUpdate) ClearModifiedBy() *ProductGroupUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ProductGroupUpdate) ClearDeletedBy() *ProductGroupUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearParent clears the "parent" edge to the ProductGroup entity.
@@ -316,20 +339,11 @@ func (_u *ProductGroupUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(productgroup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(productgroup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(productgroup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(productgroup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(productgroup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(productgroup.FieldIsDeleted, field.TypeBool, value)
@@ -340,17 +354,69 @@ func (_u *ProductGroupUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(productgroup.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(productgroup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(productgroup.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(productgroup.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(productgroup.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.ModifiedByTable,
+			Columns: []string{productgroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.ModifiedByTable,
+			Columns: []string{productgroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.DeletedByTable,
+			Columns: []string{productgroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.DeletedByTable,
+			Columns: []string{productgroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -635,6 +701,16 @@ func (_u *ProductGroupUpdateOne) SetNillableIsActive(v *bool) *ProductGroupUpdat
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ProductGroupUpdateOne) SetModifiedBy(v *User) *ProductGroupUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ProductGroupUpdateOne) SetDeletedBy(v *User) *ProductGroupUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetParent sets the "parent" edge to the ProductGroup entity.
 func (_u *ProductGroupUpdateOne) SetParent(v *ProductGroup) *ProductGroupUpdateOne {
 	return _u.SetParentID(v.ID)
@@ -673,6 +749,18 @@ func (_u *ProductGroupUpdateOne) AddProducts(v ...*Product) *ProductGroupUpdateO
 // Mutation returns the ProductGroupMutation object of the builder.
 func (_u *ProductGroupUpdateOne) Mutation() *ProductGroupMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ProductGroupUpdateOne) ClearModifiedBy() *ProductGroupUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ProductGroupUpdateOne) ClearDeletedBy() *ProductGroupUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearParent clears the "parent" edge to the ProductGroup entity.
@@ -808,20 +896,11 @@ func (_u *ProductGroupUpdateOne) sqlSave(ctx context.Context) (_node *ProductGro
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(productgroup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(productgroup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(productgroup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(productgroup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(productgroup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(productgroup.FieldIsDeleted, field.TypeBool, value)
@@ -832,17 +911,69 @@ func (_u *ProductGroupUpdateOne) sqlSave(ctx context.Context) (_node *ProductGro
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(productgroup.FieldDateDeleted, field.TypeTime)
 	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(productgroup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(productgroup.FieldDeletedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(productgroup.FieldName, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(productgroup.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.ModifiedByTable,
+			Columns: []string{productgroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.ModifiedByTable,
+			Columns: []string{productgroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.DeletedByTable,
+			Columns: []string{productgroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productgroup.DeletedByTable,
+			Columns: []string{productgroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ParentCleared() {
 		edge := &sqlgraph.EdgeSpec{

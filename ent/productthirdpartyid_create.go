@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -189,6 +190,21 @@ func (_c *ProductThirdPartyIDCreate) SetNillableID(v *uuid.UUID) *ProductThirdPa
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *ProductThirdPartyIDCreate) SetCreatedBy(v *User) *ProductThirdPartyIDCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *ProductThirdPartyIDCreate) SetModifiedBy(v *User) *ProductThirdPartyIDCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *ProductThirdPartyIDCreate) SetDeletedBy(v *User) *ProductThirdPartyIDCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_c *ProductThirdPartyIDCreate) SetProduct(v *Product) *ProductThirdPartyIDCreate {
 	return _c.SetProductID(v.ID)
@@ -336,17 +352,9 @@ func (_c *ProductThirdPartyIDCreate) createSpec() (*ProductThirdPartyID, *sqlgra
 		_spec.SetField(productthirdpartyid.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(productthirdpartyid.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(productthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -355,10 +363,6 @@ func (_c *ProductThirdPartyIDCreate) createSpec() (*ProductThirdPartyID, *sqlgra
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(productthirdpartyid.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(productthirdpartyid.FieldDtype, field.TypeString, value)
@@ -375,6 +379,57 @@ func (_c *ProductThirdPartyIDCreate) createSpec() (*ProductThirdPartyID, *sqlgra
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(productthirdpartyid.FieldMetadata, field.TypeString, value)
 		_node.Metadata = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.CreatedByTable,
+			Columns: []string{productthirdpartyid.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.ModifiedByTable,
+			Columns: []string{productthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.DeletedByTable,
+			Columns: []string{productthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ProductIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

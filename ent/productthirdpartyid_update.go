@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/product"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -187,6 +188,16 @@ func (_u *ProductThirdPartyIDUpdate) SetNillableProductID(v *uuid.UUID) *Product
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdate) SetModifiedBy(v *User) *ProductThirdPartyIDUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdate) SetDeletedBy(v *User) *ProductThirdPartyIDUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_u *ProductThirdPartyIDUpdate) SetProduct(v *Product) *ProductThirdPartyIDUpdate {
 	return _u.SetProductID(v.ID)
@@ -195,6 +206,18 @@ func (_u *ProductThirdPartyIDUpdate) SetProduct(v *Product) *ProductThirdPartyID
 // Mutation returns the ProductThirdPartyIDMutation object of the builder.
 func (_u *ProductThirdPartyIDUpdate) Mutation() *ProductThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdate) ClearModifiedBy() *ProductThirdPartyIDUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdate) ClearDeletedBy() *ProductThirdPartyIDUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearProduct clears the "product" edge to the Product entity.
@@ -266,20 +289,11 @@ func (_u *ProductThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, er
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(productthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(productthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(productthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -289,12 +303,6 @@ func (_u *ProductThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, er
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(productthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(productthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -307,6 +315,64 @@ func (_u *ProductThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, er
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(productthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.ModifiedByTable,
+			Columns: []string{productthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.ModifiedByTable,
+			Columns: []string{productthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.DeletedByTable,
+			Columns: []string{productthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.DeletedByTable,
+			Columns: []string{productthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ProductCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -515,6 +581,16 @@ func (_u *ProductThirdPartyIDUpdateOne) SetNillableProductID(v *uuid.UUID) *Prod
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdateOne) SetModifiedBy(v *User) *ProductThirdPartyIDUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdateOne) SetDeletedBy(v *User) *ProductThirdPartyIDUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetProduct sets the "product" edge to the Product entity.
 func (_u *ProductThirdPartyIDUpdateOne) SetProduct(v *Product) *ProductThirdPartyIDUpdateOne {
 	return _u.SetProductID(v.ID)
@@ -523,6 +599,18 @@ func (_u *ProductThirdPartyIDUpdateOne) SetProduct(v *Product) *ProductThirdPart
 // Mutation returns the ProductThirdPartyIDMutation object of the builder.
 func (_u *ProductThirdPartyIDUpdateOne) Mutation() *ProductThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdateOne) ClearModifiedBy() *ProductThirdPartyIDUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *ProductThirdPartyIDUpdateOne) ClearDeletedBy() *ProductThirdPartyIDUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearProduct clears the "product" edge to the Product entity.
@@ -624,20 +712,11 @@ func (_u *ProductThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Pro
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(productthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(productthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(productthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -647,12 +726,6 @@ func (_u *ProductThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Pro
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(productthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(productthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(productthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(productthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -665,6 +738,64 @@ func (_u *ProductThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *Pro
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(productthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.ModifiedByTable,
+			Columns: []string{productthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.ModifiedByTable,
+			Columns: []string{productthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.DeletedByTable,
+			Columns: []string{productthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   productthirdpartyid.DeletedByTable,
+			Columns: []string{productthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.ProductCleared() {
 		edge := &sqlgraph.EdgeSpec{

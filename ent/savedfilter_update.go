@@ -195,6 +195,16 @@ func (_u *SavedFilterUpdate) SetNillablePrivate(v *bool) *SavedFilterUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *SavedFilterUpdate) SetModifiedBy(v *User) *SavedFilterUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *SavedFilterUpdate) SetDeletedBy(v *User) *SavedFilterUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *SavedFilterUpdate) SetOwner(v *User) *SavedFilterUpdate {
 	return _u.SetOwnerID(v.ID)
@@ -203,6 +213,18 @@ func (_u *SavedFilterUpdate) SetOwner(v *User) *SavedFilterUpdate {
 // Mutation returns the SavedFilterMutation object of the builder.
 func (_u *SavedFilterUpdate) Mutation() *SavedFilterMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *SavedFilterUpdate) ClearModifiedBy() *SavedFilterUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *SavedFilterUpdate) ClearDeletedBy() *SavedFilterUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearOwner clears the "owner" edge to the User entity.
@@ -274,20 +296,11 @@ func (_u *SavedFilterUpdate) sqlSave(ctx context.Context) (_node int, err error)
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(savedfilter.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(savedfilter.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(savedfilter.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(savedfilter.FieldIsDeleted, field.TypeBool, value)
@@ -297,12 +310,6 @@ func (_u *SavedFilterUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(savedfilter.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(savedfilter.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(savedfilter.FieldName, field.TypeString, value)
@@ -315,6 +322,64 @@ func (_u *SavedFilterUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	}
 	if value, ok := _u.mutation.Private(); ok {
 		_spec.SetField(savedfilter.FieldPrivate, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.ModifiedByTable,
+			Columns: []string{savedfilter.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.ModifiedByTable,
+			Columns: []string{savedfilter.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.DeletedByTable,
+			Columns: []string{savedfilter.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.DeletedByTable,
+			Columns: []string{savedfilter.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -531,6 +596,16 @@ func (_u *SavedFilterUpdateOne) SetNillablePrivate(v *bool) *SavedFilterUpdateOn
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *SavedFilterUpdateOne) SetModifiedBy(v *User) *SavedFilterUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *SavedFilterUpdateOne) SetDeletedBy(v *User) *SavedFilterUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *SavedFilterUpdateOne) SetOwner(v *User) *SavedFilterUpdateOne {
 	return _u.SetOwnerID(v.ID)
@@ -539,6 +614,18 @@ func (_u *SavedFilterUpdateOne) SetOwner(v *User) *SavedFilterUpdateOne {
 // Mutation returns the SavedFilterMutation object of the builder.
 func (_u *SavedFilterUpdateOne) Mutation() *SavedFilterMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *SavedFilterUpdateOne) ClearModifiedBy() *SavedFilterUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *SavedFilterUpdateOne) ClearDeletedBy() *SavedFilterUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearOwner clears the "owner" edge to the User entity.
@@ -640,20 +727,11 @@ func (_u *SavedFilterUpdateOne) sqlSave(ctx context.Context) (_node *SavedFilter
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(savedfilter.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(savedfilter.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(savedfilter.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(savedfilter.FieldIsDeleted, field.TypeBool, value)
@@ -663,12 +741,6 @@ func (_u *SavedFilterUpdateOne) sqlSave(ctx context.Context) (_node *SavedFilter
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(savedfilter.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(savedfilter.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(savedfilter.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(savedfilter.FieldName, field.TypeString, value)
@@ -681,6 +753,64 @@ func (_u *SavedFilterUpdateOne) sqlSave(ctx context.Context) (_node *SavedFilter
 	}
 	if value, ok := _u.mutation.Private(); ok {
 		_spec.SetField(savedfilter.FieldPrivate, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.ModifiedByTable,
+			Columns: []string{savedfilter.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.ModifiedByTable,
+			Columns: []string{savedfilter.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.DeletedByTable,
+			Columns: []string{savedfilter.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   savedfilter.DeletedByTable,
+			Columns: []string{savedfilter.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{

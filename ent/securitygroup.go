@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -61,6 +62,12 @@ type SecurityGroup struct {
 
 // SecurityGroupEdges holds the relations/edges for other nodes in the graph.
 type SecurityGroupEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Members holds the value of the members edge.
 	Members []*User `json:"members,omitempty"`
 	// Franchises holds the value of the franchises edge.
@@ -69,19 +76,52 @@ type SecurityGroupEdges struct {
 	Departments []*Department `json:"departments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
 
 	namedMembers     map[string][]*User
 	namedFranchises  map[string][]*Franchise
 	namedDepartments map[string][]*Department
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SecurityGroupEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SecurityGroupEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e SecurityGroupEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
 // MembersOrErr returns the Members value or an error if the edge
 // was not loaded in eager-loading.
 func (e SecurityGroupEdges) MembersOrErr() ([]*User, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Members, nil
 	}
 	return nil, &NotLoadedError{edge: "members"}
@@ -90,7 +130,7 @@ func (e SecurityGroupEdges) MembersOrErr() ([]*User, error) {
 // FranchisesOrErr returns the Franchises value or an error if the edge
 // was not loaded in eager-loading.
 func (e SecurityGroupEdges) FranchisesOrErr() ([]*Franchise, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[4] {
 		return e.Franchises, nil
 	}
 	return nil, &NotLoadedError{edge: "franchises"}
@@ -99,7 +139,7 @@ func (e SecurityGroupEdges) FranchisesOrErr() ([]*Franchise, error) {
 // DepartmentsOrErr returns the Departments value or an error if the edge
 // was not loaded in eager-loading.
 func (e SecurityGroupEdges) DepartmentsOrErr() ([]*Department, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[5] {
 		return e.Departments, nil
 	}
 	return nil, &NotLoadedError{edge: "departments"}
@@ -266,6 +306,21 @@ func (_m *SecurityGroup) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *SecurityGroup) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the SecurityGroup entity.
+func (_m *SecurityGroup) QueryCreatedBy() *UserQuery {
+	return NewSecurityGroupClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the SecurityGroup entity.
+func (_m *SecurityGroup) QueryModifiedBy() *UserQuery {
+	return NewSecurityGroupClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the SecurityGroup entity.
+func (_m *SecurityGroup) QueryDeletedBy() *UserQuery {
+	return NewSecurityGroupClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryMembers queries the "members" edge of the SecurityGroup entity.

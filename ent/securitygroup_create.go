@@ -255,6 +255,21 @@ func (_c *SecurityGroupCreate) SetNillableID(v *uuid.UUID) *SecurityGroupCreate 
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *SecurityGroupCreate) SetCreatedBy(v *User) *SecurityGroupCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *SecurityGroupCreate) SetModifiedBy(v *User) *SecurityGroupCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *SecurityGroupCreate) SetDeletedBy(v *User) *SecurityGroupCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_c *SecurityGroupCreate) AddMemberIDs(ids ...uuid.UUID) *SecurityGroupCreate {
 	_c.mutation.AddMemberIDs(ids...)
@@ -463,17 +478,9 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 		_spec.SetField(securitygroup.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(securitygroup.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(securitygroup.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(securitygroup.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(securitygroup.FieldIsDeleted, field.TypeBool, value)
@@ -482,10 +489,6 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(securitygroup.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(securitygroup.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(securitygroup.FieldDtype, field.TypeString, value)
@@ -522,6 +525,57 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.IsActive(); ok {
 		_spec.SetField(securitygroup.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.CreatedByTable,
+			Columns: []string{securitygroup.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.ModifiedByTable,
+			Columns: []string{securitygroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.DeletedByTable,
+			Columns: []string{securitygroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.MembersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

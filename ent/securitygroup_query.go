@@ -28,6 +28,9 @@ type SecurityGroupQuery struct {
 	order           []securitygroup.OrderOption
 	inters          []Interceptor
 	predicates      []predicate.SecurityGroup
+	withCreatedBy   *UserQuery
+	withModifiedBy  *UserQuery
+	withDeletedBy   *UserQuery
 	withMembers     *UserQuery
 	withFranchises  *FranchiseQuery
 	withDepartments *DepartmentQuery
@@ -72,6 +75,72 @@ func (_q *SecurityGroupQuery) Unique(unique bool) *SecurityGroupQuery {
 func (_q *SecurityGroupQuery) Order(o ...securitygroup.OrderOption) *SecurityGroupQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *SecurityGroupQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.CreatedByTable, securitygroup.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *SecurityGroupQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.ModifiedByTable, securitygroup.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *SecurityGroupQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(securitygroup.Table, securitygroup.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, securitygroup.DeletedByTable, securitygroup.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryMembers chains the current query on the "members" edge.
@@ -332,6 +401,9 @@ func (_q *SecurityGroupQuery) Clone() *SecurityGroupQuery {
 		order:           append([]securitygroup.OrderOption{}, _q.order...),
 		inters:          append([]Interceptor{}, _q.inters...),
 		predicates:      append([]predicate.SecurityGroup{}, _q.predicates...),
+		withCreatedBy:   _q.withCreatedBy.Clone(),
+		withModifiedBy:  _q.withModifiedBy.Clone(),
+		withDeletedBy:   _q.withDeletedBy.Clone(),
 		withMembers:     _q.withMembers.Clone(),
 		withFranchises:  _q.withFranchises.Clone(),
 		withDepartments: _q.withDepartments.Clone(),
@@ -340,6 +412,39 @@ func (_q *SecurityGroupQuery) Clone() *SecurityGroupQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SecurityGroupQuery) WithCreatedBy(opts ...func(*UserQuery)) *SecurityGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SecurityGroupQuery) WithModifiedBy(opts ...func(*UserQuery)) *SecurityGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *SecurityGroupQuery) WithDeletedBy(opts ...func(*UserQuery)) *SecurityGroupQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithMembers tells the query-builder to eager-load the nodes that are connected to
@@ -453,7 +558,10 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	var (
 		nodes       = []*SecurityGroup{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [6]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withMembers != nil,
 			_q.withFranchises != nil,
 			_q.withDepartments != nil,
@@ -491,6 +599,24 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *SecurityGroup, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *SecurityGroup, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *SecurityGroup, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withMembers; query != nil {
 		if err := _q.loadMembers(ctx, query, nodes,
@@ -542,6 +668,102 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	return nodes, nil
 }
 
+func (_q *SecurityGroupQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*SecurityGroup)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *SecurityGroupQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*SecurityGroup)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *SecurityGroupQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*SecurityGroup)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *SecurityGroupQuery) loadMembers(ctx context.Context, query *UserQuery, nodes []*SecurityGroup, init func(*SecurityGroup), assign func(*SecurityGroup, *User)) error {
 	edgeIDs := make([]driver.Value, len(nodes))
 	byID := make(map[uuid.UUID]*SecurityGroup)
@@ -765,6 +987,15 @@ func (_q *SecurityGroupQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != securitygroup.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(securitygroup.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(securitygroup.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(securitygroup.FieldDeletedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

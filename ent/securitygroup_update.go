@@ -257,6 +257,16 @@ func (_u *SecurityGroupUpdate) SetNillableIsActive(v *bool) *SecurityGroupUpdate
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *SecurityGroupUpdate) SetModifiedBy(v *User) *SecurityGroupUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *SecurityGroupUpdate) SetDeletedBy(v *User) *SecurityGroupUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_u *SecurityGroupUpdate) AddMemberIDs(ids ...uuid.UUID) *SecurityGroupUpdate {
 	_u.mutation.AddMemberIDs(ids...)
@@ -305,6 +315,18 @@ func (_u *SecurityGroupUpdate) AddDepartments(v ...*Department) *SecurityGroupUp
 // Mutation returns the SecurityGroupMutation object of the builder.
 func (_u *SecurityGroupUpdate) Mutation() *SecurityGroupMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *SecurityGroupUpdate) ClearModifiedBy() *SecurityGroupUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *SecurityGroupUpdate) ClearDeletedBy() *SecurityGroupUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearMembers clears all "members" edges to the User entity.
@@ -425,20 +447,11 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(securitygroup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(securitygroup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(securitygroup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(securitygroup.FieldIsDeleted, field.TypeBool, value)
@@ -448,12 +461,6 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(securitygroup.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(securitygroup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(securitygroup.FieldName, field.TypeString, value)
@@ -492,6 +499,64 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(securitygroup.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.ModifiedByTable,
+			Columns: []string{securitygroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.ModifiedByTable,
+			Columns: []string{securitygroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.DeletedByTable,
+			Columns: []string{securitygroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.DeletedByTable,
+			Columns: []string{securitygroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -873,6 +938,16 @@ func (_u *SecurityGroupUpdateOne) SetNillableIsActive(v *bool) *SecurityGroupUpd
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *SecurityGroupUpdateOne) SetModifiedBy(v *User) *SecurityGroupUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *SecurityGroupUpdateOne) SetDeletedBy(v *User) *SecurityGroupUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // AddMemberIDs adds the "members" edge to the User entity by IDs.
 func (_u *SecurityGroupUpdateOne) AddMemberIDs(ids ...uuid.UUID) *SecurityGroupUpdateOne {
 	_u.mutation.AddMemberIDs(ids...)
@@ -921,6 +996,18 @@ func (_u *SecurityGroupUpdateOne) AddDepartments(v ...*Department) *SecurityGrou
 // Mutation returns the SecurityGroupMutation object of the builder.
 func (_u *SecurityGroupUpdateOne) Mutation() *SecurityGroupMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *SecurityGroupUpdateOne) ClearModifiedBy() *SecurityGroupUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *SecurityGroupUpdateOne) ClearDeletedBy() *SecurityGroupUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearMembers clears all "members" edges to the User entity.
@@ -1071,20 +1158,11 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(securitygroup.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(securitygroup.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(securitygroup.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(securitygroup.FieldIsDeleted, field.TypeBool, value)
@@ -1094,12 +1172,6 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(securitygroup.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(securitygroup.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(securitygroup.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(securitygroup.FieldName, field.TypeString, value)
@@ -1138,6 +1210,64 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if value, ok := _u.mutation.IsActive(); ok {
 		_spec.SetField(securitygroup.FieldIsActive, field.TypeBool, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.ModifiedByTable,
+			Columns: []string{securitygroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.ModifiedByTable,
+			Columns: []string{securitygroup.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.DeletedByTable,
+			Columns: []string{securitygroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   securitygroup.DeletedByTable,
+			Columns: []string{securitygroup.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.MembersCleared() {
 		edge := &sqlgraph.EdgeSpec{

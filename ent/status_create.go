@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/status"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -204,6 +205,21 @@ func (_c *StatusCreate) SetNillableID(v *uuid.UUID) *StatusCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *StatusCreate) SetCreatedBy(v *User) *StatusCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *StatusCreate) SetModifiedBy(v *User) *StatusCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *StatusCreate) SetDeletedBy(v *User) *StatusCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // Mutation returns the StatusMutation object of the builder.
 func (_c *StatusCreate) Mutation() *StatusMutation {
 	return _c.mutation
@@ -358,17 +374,9 @@ func (_c *StatusCreate) createSpec() (*Status, *sqlgraph.CreateSpec) {
 		_spec.SetField(status.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(status.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(status.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(status.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(status.FieldIsDeleted, field.TypeBool, value)
@@ -377,10 +385,6 @@ func (_c *StatusCreate) createSpec() (*Status, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(status.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(status.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(status.FieldDtype, field.TypeString, value)
@@ -401,6 +405,57 @@ func (_c *StatusCreate) createSpec() (*Status, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsActive(); ok {
 		_spec.SetField(status.FieldIsActive, field.TypeBool, value)
 		_node.IsActive = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   status.CreatedByTable,
+			Columns: []string{status.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   status.ModifiedByTable,
+			Columns: []string{status.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   status.DeletedByTable,
+			Columns: []string{status.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -71,6 +72,12 @@ type Task struct {
 
 // TaskEdges holds the relations/edges for other nodes in the graph.
 type TaskEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Connection holds the value of the connection edge.
 	Connection *Lead `json:"connection,omitempty"`
 	// Contact holds the value of the contact edge.
@@ -79,9 +86,42 @@ type TaskEdges struct {
 	Account *Account `json:"account,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [6]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e TaskEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e TaskEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e TaskEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // ConnectionOrErr returns the Connection value or an error if the edge
@@ -89,7 +129,7 @@ type TaskEdges struct {
 func (e TaskEdges) ConnectionOrErr() (*Lead, error) {
 	if e.Connection != nil {
 		return e.Connection, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: lead.Label}
 	}
 	return nil, &NotLoadedError{edge: "connection"}
@@ -100,7 +140,7 @@ func (e TaskEdges) ConnectionOrErr() (*Lead, error) {
 func (e TaskEdges) ContactOrErr() (*Contact, error) {
 	if e.Contact != nil {
 		return e.Contact, nil
-	} else if e.loadedTypes[1] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: contact.Label}
 	}
 	return nil, &NotLoadedError{edge: "contact"}
@@ -111,7 +151,7 @@ func (e TaskEdges) ContactOrErr() (*Contact, error) {
 func (e TaskEdges) AccountOrErr() (*Account, error) {
 	if e.Account != nil {
 		return e.Account, nil
-	} else if e.loadedTypes[2] {
+	} else if e.loadedTypes[5] {
 		return nil, &NotFoundError{label: account.Label}
 	}
 	return nil, &NotLoadedError{edge: "account"}
@@ -302,6 +342,21 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *Task) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the Task entity.
+func (_m *Task) QueryCreatedBy() *UserQuery {
+	return NewTaskClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the Task entity.
+func (_m *Task) QueryModifiedBy() *UserQuery {
+	return NewTaskClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the Task entity.
+func (_m *Task) QueryDeletedBy() *UserQuery {
+	return NewTaskClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryConnection queries the "connection" edge of the Task entity.

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/google/uuid"
 )
 
@@ -311,6 +312,21 @@ func (_c *TaskCreate) SetNillableID(v *uuid.UUID) *TaskCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *TaskCreate) SetCreatedBy(v *User) *TaskCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *TaskCreate) SetModifiedBy(v *User) *TaskCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *TaskCreate) SetDeletedBy(v *User) *TaskCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetConnection sets the "connection" edge to the Lead entity.
 func (_c *TaskCreate) SetConnection(v *Lead) *TaskCreate {
 	return _c.SetConnectionID(v.ID)
@@ -483,17 +499,9 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 		_spec.SetField(task.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(task.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(task.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(task.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(task.FieldIsDeleted, field.TypeBool, value)
@@ -502,10 +510,6 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(task.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(task.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(task.FieldDtype, field.TypeString, value)
@@ -546,6 +550,57 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.GetType(); ok {
 		_spec.SetField(task.FieldType, field.TypeEnum, value)
 		_node.Type = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   task.CreatedByTable,
+			Columns: []string{task.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   task.ModifiedByTable,
+			Columns: []string{task.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   task.DeletedByTable,
+			Columns: []string{task.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.ConnectionIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

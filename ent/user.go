@@ -83,6 +83,18 @@ type User struct {
 
 // UserEdges holds the relations/edges for other nodes in the graph.
 type UserEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// CreatedUsers holds the value of the created_users edge.
+	CreatedUsers []*User `json:"created_users,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// ModifiedUsers holds the value of the modified_users edge.
+	ModifiedUsers []*User `json:"modified_users,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
+	// DeletedUsers holds the value of the deleted_users edge.
+	DeletedUsers []*User `json:"deleted_users,omitempty"`
 	// Roles holds the value of the roles edge.
 	Roles []*Role `json:"roles,omitempty"`
 	// Franchises holds the value of the franchises edge.
@@ -99,10 +111,13 @@ type UserEdges struct {
 	AssignedLeads []*Lead `json:"assigned_leads,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [7]bool
+	loadedTypes [13]bool
 	// totalCount holds the count of the edges above.
-	totalCount [7]map[string]int
+	totalCount [10]map[string]int
 
+	namedCreatedUsers   map[string][]*User
+	namedModifiedUsers  map[string][]*User
+	namedDeletedUsers   map[string][]*User
 	namedRoles          map[string][]*Role
 	namedFranchises     map[string][]*Franchise
 	namedDepartments    map[string][]*Department
@@ -111,10 +126,70 @@ type UserEdges struct {
 	namedAssignedLeads  map[string][]*Lead
 }
 
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// CreatedUsersOrErr returns the CreatedUsers value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) CreatedUsersOrErr() ([]*User, error) {
+	if e.loadedTypes[1] {
+		return e.CreatedUsers, nil
+	}
+	return nil, &NotLoadedError{edge: "created_users"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// ModifiedUsersOrErr returns the ModifiedUsers value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) ModifiedUsersOrErr() ([]*User, error) {
+	if e.loadedTypes[3] {
+		return e.ModifiedUsers, nil
+	}
+	return nil, &NotLoadedError{edge: "modified_users"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e UserEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
+}
+
+// DeletedUsersOrErr returns the DeletedUsers value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) DeletedUsersOrErr() ([]*User, error) {
+	if e.loadedTypes[5] {
+		return e.DeletedUsers, nil
+	}
+	return nil, &NotLoadedError{edge: "deleted_users"}
+}
+
 // RolesOrErr returns the Roles value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) RolesOrErr() ([]*Role, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[6] {
 		return e.Roles, nil
 	}
 	return nil, &NotLoadedError{edge: "roles"}
@@ -123,7 +198,7 @@ func (e UserEdges) RolesOrErr() ([]*Role, error) {
 // FranchisesOrErr returns the Franchises value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) FranchisesOrErr() ([]*Franchise, error) {
-	if e.loadedTypes[1] {
+	if e.loadedTypes[7] {
 		return e.Franchises, nil
 	}
 	return nil, &NotLoadedError{edge: "franchises"}
@@ -132,7 +207,7 @@ func (e UserEdges) FranchisesOrErr() ([]*Franchise, error) {
 // DepartmentsOrErr returns the Departments value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) DepartmentsOrErr() ([]*Department, error) {
-	if e.loadedTypes[2] {
+	if e.loadedTypes[8] {
 		return e.Departments, nil
 	}
 	return nil, &NotLoadedError{edge: "departments"}
@@ -141,7 +216,7 @@ func (e UserEdges) DepartmentsOrErr() ([]*Department, error) {
 // SecurityGroupsOrErr returns the SecurityGroups value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
-	if e.loadedTypes[3] {
+	if e.loadedTypes[9] {
 		return e.SecurityGroups, nil
 	}
 	return nil, &NotLoadedError{edge: "security_groups"}
@@ -152,7 +227,7 @@ func (e UserEdges) SecurityGroupsOrErr() ([]*SecurityGroup, error) {
 func (e UserEdges) SettingsOrErr() (*UserSettings, error) {
 	if e.Settings != nil {
 		return e.Settings, nil
-	} else if e.loadedTypes[4] {
+	} else if e.loadedTypes[10] {
 		return nil, &NotFoundError{label: usersettings.Label}
 	}
 	return nil, &NotLoadedError{edge: "settings"}
@@ -161,7 +236,7 @@ func (e UserEdges) SettingsOrErr() (*UserSettings, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) ThirdPartyIdsOrErr() ([]*UserThirdPartyID, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[11] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -170,7 +245,7 @@ func (e UserEdges) ThirdPartyIdsOrErr() ([]*UserThirdPartyID, error) {
 // AssignedLeadsOrErr returns the AssignedLeads value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) AssignedLeadsOrErr() ([]*Lead, error) {
-	if e.loadedTypes[6] {
+	if e.loadedTypes[12] {
 		return e.AssignedLeads, nil
 	}
 	return nil, &NotLoadedError{edge: "assigned_leads"}
@@ -407,6 +482,36 @@ func (_m *User) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
 }
 
+// QueryCreatedBy queries the "created_by" edge of the User entity.
+func (_m *User) QueryCreatedBy() *UserQuery {
+	return NewUserClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryCreatedUsers queries the "created_users" edge of the User entity.
+func (_m *User) QueryCreatedUsers() *UserQuery {
+	return NewUserClient(_m.config).QueryCreatedUsers(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the User entity.
+func (_m *User) QueryModifiedBy() *UserQuery {
+	return NewUserClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryModifiedUsers queries the "modified_users" edge of the User entity.
+func (_m *User) QueryModifiedUsers() *UserQuery {
+	return NewUserClient(_m.config).QueryModifiedUsers(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the User entity.
+func (_m *User) QueryDeletedBy() *UserQuery {
+	return NewUserClient(_m.config).QueryDeletedBy(_m)
+}
+
+// QueryDeletedUsers queries the "deleted_users" edge of the User entity.
+func (_m *User) QueryDeletedUsers() *UserQuery {
+	return NewUserClient(_m.config).QueryDeletedUsers(_m)
+}
+
 // QueryRoles queries the "roles" edge of the User entity.
 func (_m *User) QueryRoles() *RoleQuery {
 	return NewUserClient(_m.config).QueryRoles(_m)
@@ -575,6 +680,78 @@ func (_m *User) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedCreatedUsers returns the CreatedUsers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedCreatedUsers(name string) ([]*User, error) {
+	if _m.Edges.namedCreatedUsers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCreatedUsers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedCreatedUsers(name string, edges ...*User) {
+	if _m.Edges.namedCreatedUsers == nil {
+		_m.Edges.namedCreatedUsers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCreatedUsers[name] = []*User{}
+	} else {
+		_m.Edges.namedCreatedUsers[name] = append(_m.Edges.namedCreatedUsers[name], edges...)
+	}
+}
+
+// NamedModifiedUsers returns the ModifiedUsers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedModifiedUsers(name string) ([]*User, error) {
+	if _m.Edges.namedModifiedUsers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedModifiedUsers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedModifiedUsers(name string, edges ...*User) {
+	if _m.Edges.namedModifiedUsers == nil {
+		_m.Edges.namedModifiedUsers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedModifiedUsers[name] = []*User{}
+	} else {
+		_m.Edges.namedModifiedUsers[name] = append(_m.Edges.namedModifiedUsers[name], edges...)
+	}
+}
+
+// NamedDeletedUsers returns the DeletedUsers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedDeletedUsers(name string) ([]*User, error) {
+	if _m.Edges.namedDeletedUsers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedDeletedUsers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedDeletedUsers(name string, edges ...*User) {
+	if _m.Edges.namedDeletedUsers == nil {
+		_m.Edges.namedDeletedUsers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedDeletedUsers[name] = []*User{}
+	} else {
+		_m.Edges.namedDeletedUsers[name] = append(_m.Edges.namedDeletedUsers[name], edges...)
+	}
 }
 
 // NamedRoles returns the Roles named value or an error if the edge was not

@@ -32,6 +32,12 @@ type UserQuery struct {
 	order              []user.OrderOption
 	inters             []Interceptor
 	predicates         []predicate.User
+	withCreatedBy      *UserQuery
+	withCreatedUsers   *UserQuery
+	withModifiedBy     *UserQuery
+	withModifiedUsers  *UserQuery
+	withDeletedBy      *UserQuery
+	withDeletedUsers   *UserQuery
 	withRoles          *RoleQuery
 	withFranchises     *FranchiseQuery
 	withDepartments    *DepartmentQuery
@@ -43,6 +49,9 @@ type UserQuery struct {
 	listsLimited            bool
 	loadTotal               []func(context.Context, []*User) error
 	modifiers               []func(*sql.Selector)
+	withNamedCreatedUsers   map[string]*UserQuery
+	withNamedModifiedUsers  map[string]*UserQuery
+	withNamedDeletedUsers   map[string]*UserQuery
 	withNamedRoles          map[string]*RoleQuery
 	withNamedFranchises     map[string]*FranchiseQuery
 	withNamedDepartments    map[string]*DepartmentQuery
@@ -83,6 +92,138 @@ func (_q *UserQuery) Unique(unique bool) *UserQuery {
 func (_q *UserQuery) Order(o ...user.OrderOption) *UserQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *UserQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.CreatedByTable, user.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryCreatedUsers chains the current query on the "created_users" edge.
+func (_q *UserQuery) QueryCreatedUsers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.CreatedUsersTable, user.CreatedUsersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *UserQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.ModifiedByTable, user.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedUsers chains the current query on the "modified_users" edge.
+func (_q *UserQuery) QueryModifiedUsers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.ModifiedUsersTable, user.ModifiedUsersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *UserQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, user.DeletedByTable, user.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedUsers chains the current query on the "deleted_users" edge.
+func (_q *UserQuery) QueryDeletedUsers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, user.DeletedUsersTable, user.DeletedUsersColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryRoles chains the current query on the "roles" edge.
@@ -431,6 +572,12 @@ func (_q *UserQuery) Clone() *UserQuery {
 		order:              append([]user.OrderOption{}, _q.order...),
 		inters:             append([]Interceptor{}, _q.inters...),
 		predicates:         append([]predicate.User{}, _q.predicates...),
+		withCreatedBy:      _q.withCreatedBy.Clone(),
+		withCreatedUsers:   _q.withCreatedUsers.Clone(),
+		withModifiedBy:     _q.withModifiedBy.Clone(),
+		withModifiedUsers:  _q.withModifiedUsers.Clone(),
+		withDeletedBy:      _q.withDeletedBy.Clone(),
+		withDeletedUsers:   _q.withDeletedUsers.Clone(),
 		withRoles:          _q.withRoles.Clone(),
 		withFranchises:     _q.withFranchises.Clone(),
 		withDepartments:    _q.withDepartments.Clone(),
@@ -443,6 +590,72 @@ func (_q *UserQuery) Clone() *UserQuery {
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCreatedBy(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithCreatedUsers tells the query-builder to eager-load the nodes that are connected to
+// the "created_users" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithCreatedUsers(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedUsers = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithModifiedBy(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithModifiedUsers tells the query-builder to eager-load the nodes that are connected to
+// the "modified_users" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithModifiedUsers(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedUsers = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithDeletedBy(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
+}
+
+// WithDeletedUsers tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_users" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithDeletedUsers(opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedUsers = query
+	return _q
 }
 
 // WithRoles tells the query-builder to eager-load the nodes that are connected to
@@ -600,7 +813,13 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [7]bool{
+		loadedTypes = [13]bool{
+			_q.withCreatedBy != nil,
+			_q.withCreatedUsers != nil,
+			_q.withModifiedBy != nil,
+			_q.withModifiedUsers != nil,
+			_q.withDeletedBy != nil,
+			_q.withDeletedUsers != nil,
 			_q.withRoles != nil,
 			_q.withFranchises != nil,
 			_q.withDepartments != nil,
@@ -621,6 +840,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	}
 	if !_q.listsLimited {
 		_q.listsLimited = true
+		for _, q := range _q.withNamedCreatedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.CreatedUsersColumn, user.FieldID))
+		}
+		for _, q := range _q.withNamedModifiedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.ModifiedUsersColumn, user.FieldID))
+		}
+		for _, q := range _q.withNamedDeletedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.DeletedUsersColumn, user.FieldID))
+		}
 		for _, q := range _q.withNamedRoles {
 			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
 		}
@@ -648,6 +876,45 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	}
 	if len(nodes) == 0 {
 		return nodes, nil
+	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *User, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withCreatedUsers; query != nil {
+		if err := _q.loadCreatedUsers(ctx, query, nodes,
+			func(n *User) { n.Edges.CreatedUsers = []*User{} },
+			func(n *User, e *User) { n.Edges.CreatedUsers = append(n.Edges.CreatedUsers, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *User, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedUsers; query != nil {
+		if err := _q.loadModifiedUsers(ctx, query, nodes,
+			func(n *User) { n.Edges.ModifiedUsers = []*User{} },
+			func(n *User, e *User) { n.Edges.ModifiedUsers = append(n.Edges.ModifiedUsers, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *User, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedUsers; query != nil {
+		if err := _q.loadDeletedUsers(ctx, query, nodes,
+			func(n *User) { n.Edges.DeletedUsers = []*User{} },
+			func(n *User, e *User) { n.Edges.DeletedUsers = append(n.Edges.DeletedUsers, e) }); err != nil {
+			return nil, err
+		}
 	}
 	if query := _q.withRoles; query != nil {
 		if err := _q.loadRoles(ctx, query, nodes,
@@ -694,6 +961,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadAssignedLeads(ctx, query, nodes,
 			func(n *User) { n.Edges.AssignedLeads = []*Lead{} },
 			func(n *User, e *Lead) { n.Edges.AssignedLeads = append(n.Edges.AssignedLeads, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCreatedUsers {
+		if err := _q.loadCreatedUsers(ctx, query, nodes,
+			func(n *User) { n.appendNamedCreatedUsers(name) },
+			func(n *User, e *User) { n.appendNamedCreatedUsers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedModifiedUsers {
+		if err := _q.loadModifiedUsers(ctx, query, nodes,
+			func(n *User) { n.appendNamedModifiedUsers(name) },
+			func(n *User, e *User) { n.appendNamedModifiedUsers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedDeletedUsers {
+		if err := _q.loadDeletedUsers(ctx, query, nodes,
+			func(n *User) { n.appendNamedDeletedUsers(name) },
+			func(n *User, e *User) { n.appendNamedDeletedUsers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -747,6 +1035,201 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	return nodes, nil
 }
 
+func (_q *UserQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*User)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadCreatedUsers(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(user.FieldCreatedByID)
+	}
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.CreatedUsersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CreatedByID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "created_by_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "created_by_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*User)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadModifiedUsers(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(user.FieldModifiedByID)
+	}
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.ModifiedUsersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ModifiedByID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "modified_by_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "modified_by_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *UserQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*User)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadDeletedUsers(ctx context.Context, query *UserQuery, nodes []*User, init func(*User), assign func(*User, *User)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[uuid.UUID]*User)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(user.FieldDeletedByID)
+	}
+	query.Where(predicate.User(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(user.DeletedUsersColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.DeletedByID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "deleted_by_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "deleted_by_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *UserQuery) loadRoles(ctx context.Context, query *RoleQuery, nodes []*User, init func(*User), assign func(*User, *Role)) error {
 	edgeIDs := make([]driver.Value, len(nodes))
 	byID := make(map[uuid.UUID]*User)
@@ -1115,6 +1598,15 @@ func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
 	if !_q.listsLimited {
 		_q.listsLimited = true
+		for _, q := range _q.withNamedCreatedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.CreatedUsersColumn, user.FieldID))
+		}
+		for _, q := range _q.withNamedModifiedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.ModifiedUsersColumn, user.FieldID))
+		}
+		for _, q := range _q.withNamedDeletedUsers {
+			q.modifiers = append(q.modifiers, limitPerParent(user.DeletedUsersColumn, user.FieldID))
+		}
 		for _, q := range _q.withNamedRoles {
 			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
 		}
@@ -1156,6 +1648,15 @@ func (_q *UserQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != user.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(user.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(user.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(user.FieldDeletedByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {
@@ -1246,6 +1747,48 @@ func (_q *UserQuery) ForShare(opts ...sql.LockOption) *UserQuery {
 func (_q *UserQuery) Modify(modifiers ...func(s *sql.Selector)) *UserSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedCreatedUsers tells the query-builder to eager-load the nodes that are connected to the "created_users"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedCreatedUsers(name string, opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCreatedUsers == nil {
+		_q.withNamedCreatedUsers = make(map[string]*UserQuery)
+	}
+	_q.withNamedCreatedUsers[name] = query
+	return _q
+}
+
+// WithNamedModifiedUsers tells the query-builder to eager-load the nodes that are connected to the "modified_users"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedModifiedUsers(name string, opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedModifiedUsers == nil {
+		_q.withNamedModifiedUsers = make(map[string]*UserQuery)
+	}
+	_q.withNamedModifiedUsers[name] = query
+	return _q
+}
+
+// WithNamedDeletedUsers tells the query-builder to eager-load the nodes that are connected to the "deleted_users"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedDeletedUsers(name string, opts ...func(*UserQuery)) *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedDeletedUsers == nil {
+		_q.withNamedDeletedUsers = make(map[string]*UserQuery)
+	}
+	_q.withNamedDeletedUsers[name] = query
+	return _q
 }
 
 // WithNamedRoles tells the query-builder to eager-load the nodes that are connected to the "roles"

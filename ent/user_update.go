@@ -451,6 +451,61 @@ func (_u *UserUpdate) ClearAccessRevokedAt() *UserUpdate {
 	return _u
 }
 
+// AddCreatedUserIDs adds the "created_users" edge to the User entity by IDs.
+func (_u *UserUpdate) AddCreatedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddCreatedUserIDs(ids...)
+	return _u
+}
+
+// AddCreatedUsers adds the "created_users" edges to the User entity.
+func (_u *UserUpdate) AddCreatedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCreatedUserIDs(ids...)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserUpdate) SetModifiedBy(v *User) *UserUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// AddModifiedUserIDs adds the "modified_users" edge to the User entity by IDs.
+func (_u *UserUpdate) AddModifiedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddModifiedUserIDs(ids...)
+	return _u
+}
+
+// AddModifiedUsers adds the "modified_users" edges to the User entity.
+func (_u *UserUpdate) AddModifiedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModifiedUserIDs(ids...)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserUpdate) SetDeletedBy(v *User) *UserUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
+// AddDeletedUserIDs adds the "deleted_users" edge to the User entity by IDs.
+func (_u *UserUpdate) AddDeletedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.AddDeletedUserIDs(ids...)
+	return _u
+}
+
+// AddDeletedUsers adds the "deleted_users" edges to the User entity.
+func (_u *UserUpdate) AddDeletedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeletedUserIDs(ids...)
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by IDs.
 func (_u *UserUpdate) AddRoleIDs(ids ...uuid.UUID) *UserUpdate {
 	_u.mutation.AddRoleIDs(ids...)
@@ -563,6 +618,81 @@ func (_u *UserUpdate) AddAssignedLeads(v ...*Lead) *UserUpdate {
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
+}
+
+// ClearCreatedUsers clears all "created_users" edges to the User entity.
+func (_u *UserUpdate) ClearCreatedUsers() *UserUpdate {
+	_u.mutation.ClearCreatedUsers()
+	return _u
+}
+
+// RemoveCreatedUserIDs removes the "created_users" edge to User entities by IDs.
+func (_u *UserUpdate) RemoveCreatedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveCreatedUserIDs(ids...)
+	return _u
+}
+
+// RemoveCreatedUsers removes "created_users" edges to User entities.
+func (_u *UserUpdate) RemoveCreatedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCreatedUserIDs(ids...)
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserUpdate) ClearModifiedBy() *UserUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearModifiedUsers clears all "modified_users" edges to the User entity.
+func (_u *UserUpdate) ClearModifiedUsers() *UserUpdate {
+	_u.mutation.ClearModifiedUsers()
+	return _u
+}
+
+// RemoveModifiedUserIDs removes the "modified_users" edge to User entities by IDs.
+func (_u *UserUpdate) RemoveModifiedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveModifiedUserIDs(ids...)
+	return _u
+}
+
+// RemoveModifiedUsers removes "modified_users" edges to User entities.
+func (_u *UserUpdate) RemoveModifiedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModifiedUserIDs(ids...)
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserUpdate) ClearDeletedBy() *UserUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
+}
+
+// ClearDeletedUsers clears all "deleted_users" edges to the User entity.
+func (_u *UserUpdate) ClearDeletedUsers() *UserUpdate {
+	_u.mutation.ClearDeletedUsers()
+	return _u
+}
+
+// RemoveDeletedUserIDs removes the "deleted_users" edge to User entities by IDs.
+func (_u *UserUpdate) RemoveDeletedUserIDs(ids ...uuid.UUID) *UserUpdate {
+	_u.mutation.RemoveDeletedUserIDs(ids...)
+	return _u
+}
+
+// RemoveDeletedUsers removes "deleted_users" edges to User entities.
+func (_u *UserUpdate) RemoveDeletedUsers(v ...*User) *UserUpdate {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeletedUserIDs(ids...)
 }
 
 // ClearRoles clears all "roles" edges to the Role entity.
@@ -762,20 +892,11 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(user.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(user.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(user.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(user.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(user.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(user.FieldIsDeleted, field.TypeBool, value)
@@ -785,12 +906,6 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(user.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(user.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(user.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(user.FieldUsername, field.TypeString, value)
@@ -875,6 +990,199 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.AccessRevokedAtCleared() {
 		_spec.ClearField(user.FieldAccessRevokedAt, field.TypeTime)
+	}
+	if _u.mutation.CreatedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCreatedUsersIDs(); len(nodes) > 0 && !_u.mutation.CreatedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.ModifiedByTable,
+			Columns: []string{user.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.ModifiedByTable,
+			Columns: []string{user.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModifiedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModifiedUsersIDs(); len(nodes) > 0 && !_u.mutation.ModifiedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.DeletedByTable,
+			Columns: []string{user.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.DeletedByTable,
+			Columns: []string{user.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeletedUsersIDs(); len(nodes) > 0 && !_u.mutation.DeletedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RolesCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -1611,6 +1919,61 @@ func (_u *UserUpdateOne) ClearAccessRevokedAt() *UserUpdateOne {
 	return _u
 }
 
+// AddCreatedUserIDs adds the "created_users" edge to the User entity by IDs.
+func (_u *UserUpdateOne) AddCreatedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddCreatedUserIDs(ids...)
+	return _u
+}
+
+// AddCreatedUsers adds the "created_users" edges to the User entity.
+func (_u *UserUpdateOne) AddCreatedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCreatedUserIDs(ids...)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserUpdateOne) SetModifiedBy(v *User) *UserUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// AddModifiedUserIDs adds the "modified_users" edge to the User entity by IDs.
+func (_u *UserUpdateOne) AddModifiedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddModifiedUserIDs(ids...)
+	return _u
+}
+
+// AddModifiedUsers adds the "modified_users" edges to the User entity.
+func (_u *UserUpdateOne) AddModifiedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddModifiedUserIDs(ids...)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserUpdateOne) SetDeletedBy(v *User) *UserUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
+// AddDeletedUserIDs adds the "deleted_users" edge to the User entity by IDs.
+func (_u *UserUpdateOne) AddDeletedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.AddDeletedUserIDs(ids...)
+	return _u
+}
+
+// AddDeletedUsers adds the "deleted_users" edges to the User entity.
+func (_u *UserUpdateOne) AddDeletedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddDeletedUserIDs(ids...)
+}
+
 // AddRoleIDs adds the "roles" edge to the Role entity by IDs.
 func (_u *UserUpdateOne) AddRoleIDs(ids ...uuid.UUID) *UserUpdateOne {
 	_u.mutation.AddRoleIDs(ids...)
@@ -1723,6 +2086,81 @@ func (_u *UserUpdateOne) AddAssignedLeads(v ...*Lead) *UserUpdateOne {
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
+}
+
+// ClearCreatedUsers clears all "created_users" edges to the User entity.
+func (_u *UserUpdateOne) ClearCreatedUsers() *UserUpdateOne {
+	_u.mutation.ClearCreatedUsers()
+	return _u
+}
+
+// RemoveCreatedUserIDs removes the "created_users" edge to User entities by IDs.
+func (_u *UserUpdateOne) RemoveCreatedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveCreatedUserIDs(ids...)
+	return _u
+}
+
+// RemoveCreatedUsers removes "created_users" edges to User entities.
+func (_u *UserUpdateOne) RemoveCreatedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCreatedUserIDs(ids...)
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserUpdateOne) ClearModifiedBy() *UserUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearModifiedUsers clears all "modified_users" edges to the User entity.
+func (_u *UserUpdateOne) ClearModifiedUsers() *UserUpdateOne {
+	_u.mutation.ClearModifiedUsers()
+	return _u
+}
+
+// RemoveModifiedUserIDs removes the "modified_users" edge to User entities by IDs.
+func (_u *UserUpdateOne) RemoveModifiedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveModifiedUserIDs(ids...)
+	return _u
+}
+
+// RemoveModifiedUsers removes "modified_users" edges to User entities.
+func (_u *UserUpdateOne) RemoveModifiedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveModifiedUserIDs(ids...)
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserUpdateOne) ClearDeletedBy() *UserUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
+}
+
+// ClearDeletedUsers clears all "deleted_users" edges to the User entity.
+func (_u *UserUpdateOne) ClearDeletedUsers() *UserUpdateOne {
+	_u.mutation.ClearDeletedUsers()
+	return _u
+}
+
+// RemoveDeletedUserIDs removes the "deleted_users" edge to User entities by IDs.
+func (_u *UserUpdateOne) RemoveDeletedUserIDs(ids ...uuid.UUID) *UserUpdateOne {
+	_u.mutation.RemoveDeletedUserIDs(ids...)
+	return _u
+}
+
+// RemoveDeletedUsers removes "deleted_users" edges to User entities.
+func (_u *UserUpdateOne) RemoveDeletedUsers(v ...*User) *UserUpdateOne {
+	ids := make([]uuid.UUID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveDeletedUserIDs(ids...)
 }
 
 // ClearRoles clears all "roles" edges to the Role entity.
@@ -1952,20 +2390,11 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(user.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(user.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(user.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(user.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(user.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(user.FieldIsDeleted, field.TypeBool, value)
@@ -1975,12 +2404,6 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(user.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(user.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(user.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.Username(); ok {
 		_spec.SetField(user.FieldUsername, field.TypeString, value)
@@ -2065,6 +2488,199 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.AccessRevokedAtCleared() {
 		_spec.ClearField(user.FieldAccessRevokedAt, field.TypeTime)
+	}
+	if _u.mutation.CreatedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCreatedUsersIDs(); len(nodes) > 0 && !_u.mutation.CreatedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CreatedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.CreatedUsersTable,
+			Columns: []string{user.CreatedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.ModifiedByTable,
+			Columns: []string{user.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.ModifiedByTable,
+			Columns: []string{user.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ModifiedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedModifiedUsersIDs(); len(nodes) > 0 && !_u.mutation.ModifiedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.ModifiedUsersTable,
+			Columns: []string{user.ModifiedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.DeletedByTable,
+			Columns: []string{user.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: true,
+			Table:   user.DeletedByTable,
+			Columns: []string{user.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedDeletedUsersIDs(); len(nodes) > 0 && !_u.mutation.DeletedUsersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedUsersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: false,
+			Table:   user.DeletedUsersTable,
+			Columns: []string{user.DeletedUsersColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.RolesCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -289,6 +289,21 @@ func (_c *UserSettingsCreate) SetNillableID(v *uuid.UUID) *UserSettingsCreate {
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *UserSettingsCreate) SetCreatedBy(v *User) *UserSettingsCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *UserSettingsCreate) SetModifiedBy(v *User) *UserSettingsCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *UserSettingsCreate) SetDeletedBy(v *User) *UserSettingsCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetUserID sets the "user" edge to the User entity by ID.
 func (_c *UserSettingsCreate) SetUserID(id uuid.UUID) *UserSettingsCreate {
 	_c.mutation.SetUserID(id)
@@ -470,17 +485,9 @@ func (_c *UserSettingsCreate) createSpec() (*UserSettings, *sqlgraph.CreateSpec)
 		_spec.SetField(usersettings.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(usersettings.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(usersettings.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(usersettings.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(usersettings.FieldIsDeleted, field.TypeBool, value)
@@ -489,10 +496,6 @@ func (_c *UserSettingsCreate) createSpec() (*UserSettings, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(usersettings.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(usersettings.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(usersettings.FieldDtype, field.TypeString, value)
@@ -537,6 +540,57 @@ func (_c *UserSettingsCreate) createSpec() (*UserSettings, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.FrontendState(); ok {
 		_spec.SetField(usersettings.FieldFrontendState, field.TypeString, value)
 		_node.FrontendState = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.CreatedByTable,
+			Columns: []string{usersettings.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.ModifiedByTable,
+			Columns: []string{usersettings.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.DeletedByTable,
+			Columns: []string{usersettings.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

@@ -295,6 +295,16 @@ func (_u *UserSettingsUpdate) ClearFrontendState() *UserSettingsUpdate {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserSettingsUpdate) SetModifiedBy(v *User) *UserSettingsUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserSettingsUpdate) SetDeletedBy(v *User) *UserSettingsUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetUserID sets the "user" edge to the User entity by ID.
 func (_u *UserSettingsUpdate) SetUserID(id uuid.UUID) *UserSettingsUpdate {
 	_u.mutation.SetUserID(id)
@@ -317,6 +327,18 @@ func (_u *UserSettingsUpdate) SetUser(v *User) *UserSettingsUpdate {
 // Mutation returns the UserSettingsMutation object of the builder.
 func (_u *UserSettingsUpdate) Mutation() *UserSettingsMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserSettingsUpdate) ClearModifiedBy() *UserSettingsUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserSettingsUpdate) ClearDeletedBy() *UserSettingsUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearUser clears the "user" edge to the User entity.
@@ -367,20 +389,11 @@ func (_u *UserSettingsUpdate) sqlSave(ctx context.Context) (_node int, err error
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(usersettings.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(usersettings.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(usersettings.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(usersettings.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(usersettings.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(usersettings.FieldIsDeleted, field.TypeBool, value)
@@ -390,12 +403,6 @@ func (_u *UserSettingsUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(usersettings.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(usersettings.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(usersettings.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.AudioInput(); ok {
 		_spec.SetField(usersettings.FieldAudioInput, field.TypeString, value)
@@ -444,6 +451,64 @@ func (_u *UserSettingsUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if _u.mutation.FrontendStateCleared() {
 		_spec.ClearField(usersettings.FieldFrontendState, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.ModifiedByTable,
+			Columns: []string{usersettings.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.ModifiedByTable,
+			Columns: []string{usersettings.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.DeletedByTable,
+			Columns: []string{usersettings.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.DeletedByTable,
+			Columns: []string{usersettings.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -760,6 +825,16 @@ func (_u *UserSettingsUpdateOne) ClearFrontendState() *UserSettingsUpdateOne {
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserSettingsUpdateOne) SetModifiedBy(v *User) *UserSettingsUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserSettingsUpdateOne) SetDeletedBy(v *User) *UserSettingsUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetUserID sets the "user" edge to the User entity by ID.
 func (_u *UserSettingsUpdateOne) SetUserID(id uuid.UUID) *UserSettingsUpdateOne {
 	_u.mutation.SetUserID(id)
@@ -782,6 +857,18 @@ func (_u *UserSettingsUpdateOne) SetUser(v *User) *UserSettingsUpdateOne {
 // Mutation returns the UserSettingsMutation object of the builder.
 func (_u *UserSettingsUpdateOne) Mutation() *UserSettingsMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserSettingsUpdateOne) ClearModifiedBy() *UserSettingsUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserSettingsUpdateOne) ClearDeletedBy() *UserSettingsUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearUser clears the "user" edge to the User entity.
@@ -862,20 +949,11 @@ func (_u *UserSettingsUpdateOne) sqlSave(ctx context.Context) (_node *UserSettin
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(usersettings.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(usersettings.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(usersettings.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(usersettings.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(usersettings.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(usersettings.FieldIsDeleted, field.TypeBool, value)
@@ -885,12 +963,6 @@ func (_u *UserSettingsUpdateOne) sqlSave(ctx context.Context) (_node *UserSettin
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(usersettings.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(usersettings.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(usersettings.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.AudioInput(); ok {
 		_spec.SetField(usersettings.FieldAudioInput, field.TypeString, value)
@@ -939,6 +1011,64 @@ func (_u *UserSettingsUpdateOne) sqlSave(ctx context.Context) (_node *UserSettin
 	}
 	if _u.mutation.FrontendStateCleared() {
 		_spec.ClearField(usersettings.FieldFrontendState, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.ModifiedByTable,
+			Columns: []string{usersettings.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.ModifiedByTable,
+			Columns: []string{usersettings.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.DeletedByTable,
+			Columns: []string{usersettings.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   usersettings.DeletedByTable,
+			Columns: []string{usersettings.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -189,6 +189,21 @@ func (_c *UserThirdPartyIDCreate) SetNillableID(v *uuid.UUID) *UserThirdPartyIDC
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *UserThirdPartyIDCreate) SetCreatedBy(v *User) *UserThirdPartyIDCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *UserThirdPartyIDCreate) SetModifiedBy(v *User) *UserThirdPartyIDCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *UserThirdPartyIDCreate) SetDeletedBy(v *User) *UserThirdPartyIDCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_c *UserThirdPartyIDCreate) SetUser(v *User) *UserThirdPartyIDCreate {
 	return _c.SetUserID(v.ID)
@@ -336,17 +351,9 @@ func (_c *UserThirdPartyIDCreate) createSpec() (*UserThirdPartyID, *sqlgraph.Cre
 		_spec.SetField(userthirdpartyid.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(userthirdpartyid.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(userthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -355,10 +362,6 @@ func (_c *UserThirdPartyIDCreate) createSpec() (*UserThirdPartyID, *sqlgraph.Cre
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(userthirdpartyid.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(userthirdpartyid.FieldDtype, field.TypeString, value)
@@ -375,6 +378,57 @@ func (_c *UserThirdPartyIDCreate) createSpec() (*UserThirdPartyID, *sqlgraph.Cre
 	if value, ok := _c.mutation.Metadata(); ok {
 		_spec.SetField(userthirdpartyid.FieldMetadata, field.TypeString, value)
 		_node.Metadata = &value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.CreatedByTable,
+			Columns: []string{userthirdpartyid.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.ModifiedByTable,
+			Columns: []string{userthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.DeletedByTable,
+			Columns: []string{userthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

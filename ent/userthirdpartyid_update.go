@@ -187,6 +187,16 @@ func (_u *UserThirdPartyIDUpdate) SetNillableUserID(v *uuid.UUID) *UserThirdPart
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdate) SetModifiedBy(v *User) *UserThirdPartyIDUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdate) SetDeletedBy(v *User) *UserThirdPartyIDUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UserThirdPartyIDUpdate) SetUser(v *User) *UserThirdPartyIDUpdate {
 	return _u.SetUserID(v.ID)
@@ -195,6 +205,18 @@ func (_u *UserThirdPartyIDUpdate) SetUser(v *User) *UserThirdPartyIDUpdate {
 // Mutation returns the UserThirdPartyIDMutation object of the builder.
 func (_u *UserThirdPartyIDUpdate) Mutation() *UserThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdate) ClearModifiedBy() *UserThirdPartyIDUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdate) ClearDeletedBy() *UserThirdPartyIDUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearUser clears the "user" edge to the User entity.
@@ -266,20 +288,11 @@ func (_u *UserThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, err e
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(userthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(userthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(userthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -289,12 +302,6 @@ func (_u *UserThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(userthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(userthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -307,6 +314,64 @@ func (_u *UserThirdPartyIDUpdate) sqlSave(ctx context.Context) (_node int, err e
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(userthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.ModifiedByTable,
+			Columns: []string{userthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.ModifiedByTable,
+			Columns: []string{userthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.DeletedByTable,
+			Columns: []string{userthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.DeletedByTable,
+			Columns: []string{userthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -515,6 +580,16 @@ func (_u *UserThirdPartyIDUpdateOne) SetNillableUserID(v *uuid.UUID) *UserThirdP
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdateOne) SetModifiedBy(v *User) *UserThirdPartyIDUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdateOne) SetDeletedBy(v *User) *UserThirdPartyIDUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetUser sets the "user" edge to the User entity.
 func (_u *UserThirdPartyIDUpdateOne) SetUser(v *User) *UserThirdPartyIDUpdateOne {
 	return _u.SetUserID(v.ID)
@@ -523,6 +598,18 @@ func (_u *UserThirdPartyIDUpdateOne) SetUser(v *User) *UserThirdPartyIDUpdateOne
 // Mutation returns the UserThirdPartyIDMutation object of the builder.
 func (_u *UserThirdPartyIDUpdateOne) Mutation() *UserThirdPartyIDMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdateOne) ClearModifiedBy() *UserThirdPartyIDUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *UserThirdPartyIDUpdateOne) ClearDeletedBy() *UserThirdPartyIDUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearUser clears the "user" edge to the User entity.
@@ -624,20 +711,11 @@ func (_u *UserThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *UserTh
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(userthirdpartyid.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(userthirdpartyid.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(userthirdpartyid.FieldIsDeleted, field.TypeBool, value)
@@ -647,12 +725,6 @@ func (_u *UserThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *UserTh
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(userthirdpartyid.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(userthirdpartyid.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(userthirdpartyid.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.SystemName(); ok {
 		_spec.SetField(userthirdpartyid.FieldSystemName, field.TypeString, value)
@@ -665,6 +737,64 @@ func (_u *UserThirdPartyIDUpdateOne) sqlSave(ctx context.Context) (_node *UserTh
 	}
 	if _u.mutation.MetadataCleared() {
 		_spec.ClearField(userthirdpartyid.FieldMetadata, field.TypeString)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.ModifiedByTable,
+			Columns: []string{userthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.ModifiedByTable,
+			Columns: []string{userthirdpartyid.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.DeletedByTable,
+			Columns: []string{userthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   userthirdpartyid.DeletedByTable,
+			Columns: []string{userthirdpartyid.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.UserCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/webhookattempt"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
@@ -63,13 +64,52 @@ type WebhookAttempt struct {
 
 // WebhookAttemptEdges holds the relations/edges for other nodes in the graph.
 type WebhookAttemptEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Endpoint holds the value of the endpoint edge.
 	Endpoint *WebhookEndpoint `json:"endpoint,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookAttemptEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookAttemptEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookAttemptEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // EndpointOrErr returns the Endpoint value or an error if the edge
@@ -77,7 +117,7 @@ type WebhookAttemptEdges struct {
 func (e WebhookAttemptEdges) EndpointOrErr() (*WebhookEndpoint, error) {
 	if e.Endpoint != nil {
 		return e.Endpoint, nil
-	} else if e.loadedTypes[0] {
+	} else if e.loadedTypes[3] {
 		return nil, &NotFoundError{label: webhookendpoint.Label}
 	}
 	return nil, &NotLoadedError{edge: "endpoint"}
@@ -245,6 +285,21 @@ func (_m *WebhookAttempt) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *WebhookAttempt) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the WebhookAttempt entity.
+func (_m *WebhookAttempt) QueryCreatedBy() *UserQuery {
+	return NewWebhookAttemptClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the WebhookAttempt entity.
+func (_m *WebhookAttempt) QueryModifiedBy() *UserQuery {
+	return NewWebhookAttemptClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the WebhookAttempt entity.
+func (_m *WebhookAttempt) QueryDeletedBy() *UserQuery {
+	return NewWebhookAttemptClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryEndpoint queries the "endpoint" edge of the WebhookAttempt entity.

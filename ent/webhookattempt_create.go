@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/webhookattempt"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
@@ -235,6 +236,21 @@ func (_c *WebhookAttemptCreate) SetNillableID(v *uuid.UUID) *WebhookAttemptCreat
 	return _c
 }
 
+// SetCreatedBy sets the "created_by" edge to the User entity.
+func (_c *WebhookAttemptCreate) SetCreatedBy(v *User) *WebhookAttemptCreate {
+	return _c.SetCreatedByID(v.ID)
+}
+
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_c *WebhookAttemptCreate) SetModifiedBy(v *User) *WebhookAttemptCreate {
+	return _c.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_c *WebhookAttemptCreate) SetDeletedBy(v *User) *WebhookAttemptCreate {
+	return _c.SetDeletedByID(v.ID)
+}
+
 // SetEndpoint sets the "endpoint" edge to the WebhookEndpoint entity.
 func (_c *WebhookAttemptCreate) SetEndpoint(v *WebhookEndpoint) *WebhookAttemptCreate {
 	return _c.SetEndpointID(v.ID)
@@ -402,17 +418,9 @@ func (_c *WebhookAttemptCreate) createSpec() (*WebhookAttempt, *sqlgraph.CreateS
 		_spec.SetField(webhookattempt.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
 	}
-	if value, ok := _c.mutation.CreatedByID(); ok {
-		_spec.SetField(webhookattempt.FieldCreatedByID, field.TypeUUID, value)
-		_node.CreatedByID = &value
-	}
 	if value, ok := _c.mutation.DateModified(); ok {
 		_spec.SetField(webhookattempt.FieldDateModified, field.TypeTime, value)
 		_node.DateModified = &value
-	}
-	if value, ok := _c.mutation.ModifiedByID(); ok {
-		_spec.SetField(webhookattempt.FieldModifiedByID, field.TypeUUID, value)
-		_node.ModifiedByID = &value
 	}
 	if value, ok := _c.mutation.IsDeleted(); ok {
 		_spec.SetField(webhookattempt.FieldIsDeleted, field.TypeBool, value)
@@ -421,10 +429,6 @@ func (_c *WebhookAttemptCreate) createSpec() (*WebhookAttempt, *sqlgraph.CreateS
 	if value, ok := _c.mutation.DateDeleted(); ok {
 		_spec.SetField(webhookattempt.FieldDateDeleted, field.TypeTime, value)
 		_node.DateDeleted = &value
-	}
-	if value, ok := _c.mutation.DeletedByID(); ok {
-		_spec.SetField(webhookattempt.FieldDeletedByID, field.TypeUUID, value)
-		_node.DeletedByID = &value
 	}
 	if value, ok := _c.mutation.Dtype(); ok {
 		_spec.SetField(webhookattempt.FieldDtype, field.TypeString, value)
@@ -461,6 +465,57 @@ func (_c *WebhookAttemptCreate) createSpec() (*WebhookAttempt, *sqlgraph.CreateS
 	if value, ok := _c.mutation.Error(); ok {
 		_spec.SetField(webhookattempt.FieldError, field.TypeString, value)
 		_node.Error = value
+	}
+	if nodes := _c.mutation.CreatedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.CreatedByTable,
+			Columns: []string{webhookattempt.CreatedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.CreatedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.ModifiedByTable,
+			Columns: []string{webhookattempt.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.DeletedByTable,
+			Columns: []string{webhookattempt.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.DeletedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.EndpointIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{

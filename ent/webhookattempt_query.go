@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/webhookattempt"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
@@ -21,11 +22,14 @@ import (
 // WebhookAttemptQuery is the builder for querying WebhookAttempt entities.
 type WebhookAttemptQuery struct {
 	config
-	ctx          *QueryContext
-	order        []webhookattempt.OrderOption
-	inters       []Interceptor
-	predicates   []predicate.WebhookAttempt
-	withEndpoint *WebhookEndpointQuery
+	ctx            *QueryContext
+	order          []webhookattempt.OrderOption
+	inters         []Interceptor
+	predicates     []predicate.WebhookAttempt
+	withCreatedBy  *UserQuery
+	withModifiedBy *UserQuery
+	withDeletedBy  *UserQuery
+	withEndpoint   *WebhookEndpointQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited bool
 	loadTotal    []func(context.Context, []*WebhookAttempt) error
@@ -64,6 +68,72 @@ func (_q *WebhookAttemptQuery) Unique(unique bool) *WebhookAttemptQuery {
 func (_q *WebhookAttemptQuery) Order(o ...webhookattempt.OrderOption) *WebhookAttemptQuery {
 	_q.order = append(_q.order, o...)
 	return _q
+}
+
+// QueryCreatedBy chains the current query on the "created_by" edge.
+func (_q *WebhookAttemptQuery) QueryCreatedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.CreatedByTable, webhookattempt.CreatedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryModifiedBy chains the current query on the "modified_by" edge.
+func (_q *WebhookAttemptQuery) QueryModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.ModifiedByTable, webhookattempt.ModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryDeletedBy chains the current query on the "deleted_by" edge.
+func (_q *WebhookAttemptQuery) QueryDeletedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(webhookattempt.Table, webhookattempt.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, webhookattempt.DeletedByTable, webhookattempt.DeletedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
 }
 
 // QueryEndpoint chains the current query on the "endpoint" edge.
@@ -275,17 +345,53 @@ func (_q *WebhookAttemptQuery) Clone() *WebhookAttemptQuery {
 		return nil
 	}
 	return &WebhookAttemptQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]webhookattempt.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.WebhookAttempt{}, _q.predicates...),
-		withEndpoint: _q.withEndpoint.Clone(),
+		config:         _q.config,
+		ctx:            _q.ctx.Clone(),
+		order:          append([]webhookattempt.OrderOption{}, _q.order...),
+		inters:         append([]Interceptor{}, _q.inters...),
+		predicates:     append([]predicate.WebhookAttempt{}, _q.predicates...),
+		withCreatedBy:  _q.withCreatedBy.Clone(),
+		withModifiedBy: _q.withModifiedBy.Clone(),
+		withDeletedBy:  _q.withDeletedBy.Clone(),
+		withEndpoint:   _q.withEndpoint.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
 		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
+}
+
+// WithCreatedBy tells the query-builder to eager-load the nodes that are connected to
+// the "created_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookAttemptQuery) WithCreatedBy(opts ...func(*UserQuery)) *WebhookAttemptQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCreatedBy = query
+	return _q
+}
+
+// WithModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookAttemptQuery) WithModifiedBy(opts ...func(*UserQuery)) *WebhookAttemptQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withModifiedBy = query
+	return _q
+}
+
+// WithDeletedBy tells the query-builder to eager-load the nodes that are connected to
+// the "deleted_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *WebhookAttemptQuery) WithDeletedBy(opts ...func(*UserQuery)) *WebhookAttemptQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withDeletedBy = query
+	return _q
 }
 
 // WithEndpoint tells the query-builder to eager-load the nodes that are connected to
@@ -377,7 +483,10 @@ func (_q *WebhookAttemptQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 	var (
 		nodes       = []*WebhookAttempt{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [4]bool{
+			_q.withCreatedBy != nil,
+			_q.withModifiedBy != nil,
+			_q.withDeletedBy != nil,
 			_q.withEndpoint != nil,
 		}
 	)
@@ -402,6 +511,24 @@ func (_q *WebhookAttemptQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
+	if query := _q.withCreatedBy; query != nil {
+		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
+			func(n *WebhookAttempt, e *User) { n.Edges.CreatedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
+			func(n *WebhookAttempt, e *User) { n.Edges.ModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
+			func(n *WebhookAttempt, e *User) { n.Edges.DeletedBy = e }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withEndpoint; query != nil {
 		if err := _q.loadEndpoint(ctx, query, nodes, nil,
 			func(n *WebhookAttempt, e *WebhookEndpoint) { n.Edges.Endpoint = e }); err != nil {
@@ -416,6 +543,102 @@ func (_q *WebhookAttemptQuery) sqlAll(ctx context.Context, hooks ...queryHook) (
 	return nodes, nil
 }
 
+func (_q *WebhookAttemptQuery) loadCreatedBy(ctx context.Context, query *UserQuery, nodes []*WebhookAttempt, init func(*WebhookAttempt), assign func(*WebhookAttempt, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*WebhookAttempt)
+	for i := range nodes {
+		if nodes[i].CreatedByID == nil {
+			continue
+		}
+		fk := *nodes[i].CreatedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "created_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *WebhookAttemptQuery) loadModifiedBy(ctx context.Context, query *UserQuery, nodes []*WebhookAttempt, init func(*WebhookAttempt), assign func(*WebhookAttempt, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*WebhookAttempt)
+	for i := range nodes {
+		if nodes[i].ModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *WebhookAttemptQuery) loadDeletedBy(ctx context.Context, query *UserQuery, nodes []*WebhookAttempt, init func(*WebhookAttempt), assign func(*WebhookAttempt, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*WebhookAttempt)
+	for i := range nodes {
+		if nodes[i].DeletedByID == nil {
+			continue
+		}
+		fk := *nodes[i].DeletedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "deleted_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *WebhookAttemptQuery) loadEndpoint(ctx context.Context, query *WebhookEndpointQuery, nodes []*WebhookAttempt, init func(*WebhookAttempt), assign func(*WebhookAttempt, *WebhookEndpoint)) error {
 	ids := make([]uuid.UUID, 0, len(nodes))
 	nodeids := make(map[uuid.UUID][]*WebhookAttempt)
@@ -473,6 +696,15 @@ func (_q *WebhookAttemptQuery) querySpec() *sqlgraph.QuerySpec {
 			if fields[i] != webhookattempt.FieldID {
 				_spec.Node.Columns = append(_spec.Node.Columns, fields[i])
 			}
+		}
+		if _q.withCreatedBy != nil {
+			_spec.Node.AddColumnOnce(webhookattempt.FieldCreatedByID)
+		}
+		if _q.withModifiedBy != nil {
+			_spec.Node.AddColumnOnce(webhookattempt.FieldModifiedByID)
+		}
+		if _q.withDeletedBy != nil {
+			_spec.Node.AddColumnOnce(webhookattempt.FieldDeletedByID)
 		}
 		if _q.withEndpoint != nil {
 			_spec.Node.AddColumnOnce(webhookattempt.FieldEndpointID)

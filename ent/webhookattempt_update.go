@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/predicate"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/webhookattempt"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
@@ -272,6 +273,16 @@ func (_u *WebhookAttemptUpdate) SetNillableError(v *string) *WebhookAttemptUpdat
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *WebhookAttemptUpdate) SetModifiedBy(v *User) *WebhookAttemptUpdate {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *WebhookAttemptUpdate) SetDeletedBy(v *User) *WebhookAttemptUpdate {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetEndpoint sets the "endpoint" edge to the WebhookEndpoint entity.
 func (_u *WebhookAttemptUpdate) SetEndpoint(v *WebhookEndpoint) *WebhookAttemptUpdate {
 	return _u.SetEndpointID(v.ID)
@@ -280,6 +291,18 @@ func (_u *WebhookAttemptUpdate) SetEndpoint(v *WebhookEndpoint) *WebhookAttemptU
 // Mutation returns the WebhookAttemptMutation object of the builder.
 func (_u *WebhookAttemptUpdate) Mutation() *WebhookAttemptMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *WebhookAttemptUpdate) ClearModifiedBy() *WebhookAttemptUpdate {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *WebhookAttemptUpdate) ClearDeletedBy() *WebhookAttemptUpdate {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearEndpoint clears the "endpoint" edge to the WebhookEndpoint entity.
@@ -341,20 +364,11 @@ func (_u *WebhookAttemptUpdate) sqlSave(ctx context.Context) (_node int, err err
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(webhookattempt.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(webhookattempt.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(webhookattempt.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(webhookattempt.FieldIsDeleted, field.TypeBool, value)
@@ -364,12 +378,6 @@ func (_u *WebhookAttemptUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(webhookattempt.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(webhookattempt.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.EventID(); ok {
 		_spec.SetField(webhookattempt.FieldEventID, field.TypeUUID, value)
@@ -403,6 +411,64 @@ func (_u *WebhookAttemptUpdate) sqlSave(ctx context.Context) (_node int, err err
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(webhookattempt.FieldError, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.ModifiedByTable,
+			Columns: []string{webhookattempt.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.ModifiedByTable,
+			Columns: []string{webhookattempt.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.DeletedByTable,
+			Columns: []string{webhookattempt.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.DeletedByTable,
+			Columns: []string{webhookattempt.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.EndpointCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -696,6 +762,16 @@ func (_u *WebhookAttemptUpdateOne) SetNillableError(v *string) *WebhookAttemptUp
 	return _u
 }
 
+// SetModifiedBy sets the "modified_by" edge to the User entity.
+func (_u *WebhookAttemptUpdateOne) SetModifiedBy(v *User) *WebhookAttemptUpdateOne {
+	return _u.SetModifiedByID(v.ID)
+}
+
+// SetDeletedBy sets the "deleted_by" edge to the User entity.
+func (_u *WebhookAttemptUpdateOne) SetDeletedBy(v *User) *WebhookAttemptUpdateOne {
+	return _u.SetDeletedByID(v.ID)
+}
+
 // SetEndpoint sets the "endpoint" edge to the WebhookEndpoint entity.
 func (_u *WebhookAttemptUpdateOne) SetEndpoint(v *WebhookEndpoint) *WebhookAttemptUpdateOne {
 	return _u.SetEndpointID(v.ID)
@@ -704,6 +780,18 @@ func (_u *WebhookAttemptUpdateOne) SetEndpoint(v *WebhookEndpoint) *WebhookAttem
 // Mutation returns the WebhookAttemptMutation object of the builder.
 func (_u *WebhookAttemptUpdateOne) Mutation() *WebhookAttemptMutation {
 	return _u.mutation
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (_u *WebhookAttemptUpdateOne) ClearModifiedBy() *WebhookAttemptUpdateOne {
+	_u.mutation.ClearModifiedBy()
+	return _u
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (_u *WebhookAttemptUpdateOne) ClearDeletedBy() *WebhookAttemptUpdateOne {
+	_u.mutation.ClearDeletedBy()
+	return _u
 }
 
 // ClearEndpoint clears the "endpoint" edge to the WebhookEndpoint entity.
@@ -795,20 +883,11 @@ func (_u *WebhookAttemptUpdateOne) sqlSave(ctx context.Context) (_node *WebhookA
 			}
 		}
 	}
-	if _u.mutation.CreatedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldCreatedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DateModified(); ok {
 		_spec.SetField(webhookattempt.FieldDateModified, field.TypeTime, value)
 	}
 	if _u.mutation.DateModifiedCleared() {
 		_spec.ClearField(webhookattempt.FieldDateModified, field.TypeTime)
-	}
-	if value, ok := _u.mutation.ModifiedByID(); ok {
-		_spec.SetField(webhookattempt.FieldModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ModifiedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldModifiedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.IsDeleted(); ok {
 		_spec.SetField(webhookattempt.FieldIsDeleted, field.TypeBool, value)
@@ -818,12 +897,6 @@ func (_u *WebhookAttemptUpdateOne) sqlSave(ctx context.Context) (_node *WebhookA
 	}
 	if _u.mutation.DateDeletedCleared() {
 		_spec.ClearField(webhookattempt.FieldDateDeleted, field.TypeTime)
-	}
-	if value, ok := _u.mutation.DeletedByID(); ok {
-		_spec.SetField(webhookattempt.FieldDeletedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.DeletedByIDCleared() {
-		_spec.ClearField(webhookattempt.FieldDeletedByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.EventID(); ok {
 		_spec.SetField(webhookattempt.FieldEventID, field.TypeUUID, value)
@@ -857,6 +930,64 @@ func (_u *WebhookAttemptUpdateOne) sqlSave(ctx context.Context) (_node *WebhookA
 	}
 	if value, ok := _u.mutation.Error(); ok {
 		_spec.SetField(webhookattempt.FieldError, field.TypeString, value)
+	}
+	if _u.mutation.ModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.ModifiedByTable,
+			Columns: []string{webhookattempt.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.ModifiedByTable,
+			Columns: []string{webhookattempt.ModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.DeletedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.DeletedByTable,
+			Columns: []string{webhookattempt.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.DeletedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookattempt.DeletedByTable,
+			Columns: []string{webhookattempt.DeletedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	if _u.mutation.EndpointCleared() {
 		edge := &sqlgraph.EdgeSpec{

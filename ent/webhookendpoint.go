@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/google/uuid"
 )
@@ -61,21 +62,60 @@ type WebhookEndpoint struct {
 
 // WebhookEndpointEdges holds the relations/edges for other nodes in the graph.
 type WebhookEndpointEdges struct {
+	// CreatedBy holds the value of the created_by edge.
+	CreatedBy *User `json:"created_by,omitempty"`
+	// ModifiedBy holds the value of the modified_by edge.
+	ModifiedBy *User `json:"modified_by,omitempty"`
+	// DeletedBy holds the value of the deleted_by edge.
+	DeletedBy *User `json:"deleted_by,omitempty"`
 	// Attempts holds the value of the attempts edge.
 	Attempts []*WebhookAttempt `json:"attempts,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [4]bool
 	// totalCount holds the count of the edges above.
-	totalCount [1]map[string]int
+	totalCount [4]map[string]int
 
 	namedAttempts map[string][]*WebhookAttempt
+}
+
+// CreatedByOrErr returns the CreatedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookEndpointEdges) CreatedByOrErr() (*User, error) {
+	if e.CreatedBy != nil {
+		return e.CreatedBy, nil
+	} else if e.loadedTypes[0] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "created_by"}
+}
+
+// ModifiedByOrErr returns the ModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookEndpointEdges) ModifiedByOrErr() (*User, error) {
+	if e.ModifiedBy != nil {
+		return e.ModifiedBy, nil
+	} else if e.loadedTypes[1] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "modified_by"}
+}
+
+// DeletedByOrErr returns the DeletedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e WebhookEndpointEdges) DeletedByOrErr() (*User, error) {
+	if e.DeletedBy != nil {
+		return e.DeletedBy, nil
+	} else if e.loadedTypes[2] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "deleted_by"}
 }
 
 // AttemptsOrErr returns the Attempts value or an error if the edge
 // was not loaded in eager-loading.
 func (e WebhookEndpointEdges) AttemptsOrErr() ([]*WebhookAttempt, error) {
-	if e.loadedTypes[0] {
+	if e.loadedTypes[3] {
 		return e.Attempts, nil
 	}
 	return nil, &NotLoadedError{edge: "attempts"}
@@ -242,6 +282,21 @@ func (_m *WebhookEndpoint) assignValues(columns []string, values []any) error {
 // This includes values selected through modifiers, order, etc.
 func (_m *WebhookEndpoint) Value(name string) (ent.Value, error) {
 	return _m.selectValues.Get(name)
+}
+
+// QueryCreatedBy queries the "created_by" edge of the WebhookEndpoint entity.
+func (_m *WebhookEndpoint) QueryCreatedBy() *UserQuery {
+	return NewWebhookEndpointClient(_m.config).QueryCreatedBy(_m)
+}
+
+// QueryModifiedBy queries the "modified_by" edge of the WebhookEndpoint entity.
+func (_m *WebhookEndpoint) QueryModifiedBy() *UserQuery {
+	return NewWebhookEndpointClient(_m.config).QueryModifiedBy(_m)
+}
+
+// QueryDeletedBy queries the "deleted_by" edge of the WebhookEndpoint entity.
+func (_m *WebhookEndpoint) QueryDeletedBy() *UserQuery {
+	return NewWebhookEndpointClient(_m.config).QueryDeletedBy(_m)
 }
 
 // QueryAttempts queries the "attempts" edge of the WebhookEndpoint entity.

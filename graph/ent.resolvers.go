@@ -256,118 +256,32 @@ func (r *Resolver) Appointment() generated.AppointmentResolver { return &appoint
 
 func (r *Resolver) Automation() generated.AutomationResolver { return &automationResolver{r} }
 
-func (r *Resolver) ConnectionStage() generated.ConnectionStageResolver {
-	return &connectionStageResolver{r}
-}
-
-func (r *Resolver) ConnectionThirdPartyID() generated.ConnectionThirdPartyIDResolver {
-	return &connectionThirdPartyIDResolver{r}
-}
-
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
-
-func (r *Resolver) CreditAssessment() generated.CreditAssessmentResolver {
-	return &creditAssessmentResolver{r}
-}
-
-func (r *Resolver) CustomField() generated.CustomFieldResolver { return &customFieldResolver{r} }
-
-func (r *Resolver) CustomFieldValue() generated.CustomFieldValueResolver {
-	return &customFieldValueResolver{r}
-}
-
-func (r *Resolver) CustomLabel() generated.CustomLabelResolver { return &customLabelResolver{r} }
-
-func (r *Resolver) CustomerThirdPartyID() generated.CustomerThirdPartyIDResolver {
-	return &customerThirdPartyIDResolver{r}
-}
-
-func (r *Resolver) Department() generated.DepartmentResolver { return &departmentResolver{r} }
 
 func (r *Resolver) FollowUp() generated.FollowUpResolver { return &followUpResolver{r} }
 
-func (r *Resolver) Franchise() generated.FranchiseResolver { return &franchiseResolver{r} }
-
-func (r *Resolver) Incentive() generated.IncentiveResolver { return &incentiveResolver{r} }
-
 func (r *Resolver) Lead() generated.LeadResolver { return &leadResolver{r} }
-
-func (r *Resolver) LeadProduct() generated.LeadProductResolver { return &leadProductResolver{r} }
-
-func (r *Resolver) Package() generated.PackageResolver { return &packageResolver{r} }
-
-func (r *Resolver) PackagePrice() generated.PackagePriceResolver { return &packagePriceResolver{r} }
 
 func (r *Resolver) Pipeline() generated.PipelineResolver { return &pipelineResolver{r} }
 
-func (r *Resolver) PipelineStage() generated.PipelineStageResolver { return &pipelineStageResolver{r} }
-
-func (r *Resolver) Product() generated.ProductResolver { return &productResolver{r} }
-
-func (r *Resolver) ProductGroup() generated.ProductGroupResolver { return &productGroupResolver{r} }
-
-func (r *Resolver) ProductThirdPartyID() generated.ProductThirdPartyIDResolver {
-	return &productThirdPartyIDResolver{r}
-}
-
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-func (r *Resolver) Role() generated.RoleResolver { return &roleResolver{r} }
-
-func (r *Resolver) SavedFilter() generated.SavedFilterResolver { return &savedFilterResolver{r} }
-
 func (r *Resolver) SecurityGroup() generated.SecurityGroupResolver { return &securityGroupResolver{r} }
-
-func (r *Resolver) Source() generated.SourceResolver { return &sourceResolver{r} }
-
-func (r *Resolver) Status() generated.StatusResolver { return &statusResolver{r} }
-
-func (r *Resolver) Survey() generated.SurveyResolver { return &surveyResolver{r} }
 
 func (r *Resolver) Task() generated.TaskResolver { return &taskResolver{r} }
 
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
-func (r *Resolver) UserSettings() generated.UserSettingsResolver { return &userSettingsResolver{r} }
-
-func (r *Resolver) UserThirdPartyID() generated.UserThirdPartyIDResolver {
-	return &userThirdPartyIDResolver{r}
-}
-
 type (
-	accountResolver                struct{ *Resolver }
-	appointmentResolver            struct{ *Resolver }
-	automationResolver             struct{ *Resolver }
-	connectionStageResolver        struct{ *Resolver }
-	connectionThirdPartyIDResolver struct{ *Resolver }
-	contactResolver                struct{ *Resolver }
-	creditAssessmentResolver       struct{ *Resolver }
-	customFieldResolver            struct{ *Resolver }
-	customFieldValueResolver       struct{ *Resolver }
-	customLabelResolver            struct{ *Resolver }
-	customerThirdPartyIDResolver   struct{ *Resolver }
-	departmentResolver             struct{ *Resolver }
-	followUpResolver               struct{ *Resolver }
-	franchiseResolver              struct{ *Resolver }
-	incentiveResolver              struct{ *Resolver }
-	leadResolver                   struct{ *Resolver }
-	leadProductResolver            struct{ *Resolver }
-	packageResolver                struct{ *Resolver }
-	packagePriceResolver           struct{ *Resolver }
-	pipelineResolver               struct{ *Resolver }
-	pipelineStageResolver          struct{ *Resolver }
-	productResolver                struct{ *Resolver }
-	productGroupResolver           struct{ *Resolver }
-	productThirdPartyIDResolver    struct{ *Resolver }
-	queryResolver                  struct{ *Resolver }
-	roleResolver                   struct{ *Resolver }
-	savedFilterResolver            struct{ *Resolver }
-	securityGroupResolver          struct{ *Resolver }
-	sourceResolver                 struct{ *Resolver }
-	statusResolver                 struct{ *Resolver }
-	surveyResolver                 struct{ *Resolver }
-	taskResolver                   struct{ *Resolver }
-	userResolver                   struct{ *Resolver }
-	userSettingsResolver           struct{ *Resolver }
-	userThirdPartyIDResolver       struct{ *Resolver }
+	accountResolver       struct{ *Resolver }
+	appointmentResolver   struct{ *Resolver }
+	automationResolver    struct{ *Resolver }
+	contactResolver       struct{ *Resolver }
+	followUpResolver      struct{ *Resolver }
+	leadResolver          struct{ *Resolver }
+	pipelineResolver      struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
+	securityGroupResolver struct{ *Resolver }
+	taskResolver          struct{ *Resolver }
+	userResolver          struct{ *Resolver }
 )

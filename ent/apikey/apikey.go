@@ -52,12 +52,39 @@ const (
 	FieldRevokedAt = "revoked_at"
 	// FieldRevokedByID holds the string denoting the revoked_by_id field in the database.
 	FieldRevokedByID = "revoked_by_id"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
+	// EdgeModifiedBy holds the string denoting the modified_by edge name in mutations.
+	EdgeModifiedBy = "modified_by"
+	// EdgeDeletedBy holds the string denoting the deleted_by edge name in mutations.
+	EdgeDeletedBy = "deleted_by"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// EdgeRole holds the string denoting the role edge name in mutations.
 	EdgeRole = "role"
 	// Table holds the table name of the apikey in the database.
 	Table = "api_keys"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "api_keys"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
+	// ModifiedByTable is the table that holds the modified_by relation/edge.
+	ModifiedByTable = "api_keys"
+	// ModifiedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	ModifiedByInverseTable = "users"
+	// ModifiedByColumn is the table column denoting the modified_by relation/edge.
+	ModifiedByColumn = "modified_by_id"
+	// DeletedByTable is the table that holds the deleted_by relation/edge.
+	DeletedByTable = "api_keys"
+	// DeletedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	DeletedByInverseTable = "users"
+	// DeletedByColumn is the table column denoting the deleted_by relation/edge.
+	DeletedByColumn = "deleted_by_id"
 	// UserTable is the table that holds the user relation/edge.
 	UserTable = "api_keys"
 	// UserInverseTable is the table name for the User entity.
@@ -229,6 +256,27 @@ func ByRevokedByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedByID, opts...).ToFunc()
 }
 
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByModifiedByField orders the results by modified_by field.
+func ByModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeletedByField orders the results by deleted_by field.
+func ByDeletedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByUserField orders the results by user field.
 func ByUserField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -241,6 +289,27 @@ func ByRoleField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newRoleStep(), sql.OrderByField(field, opts...))
 	}
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+	)
+}
+func newModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModifiedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ModifiedByTable, ModifiedByColumn),
+	)
+}
+func newDeletedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeletedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, DeletedByTable, DeletedByColumn),
+	)
 }
 func newUserStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

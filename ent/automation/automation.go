@@ -48,6 +48,12 @@ const (
 	FieldIsActive = "is_active"
 	// FieldWebhookSecrets holds the string denoting the webhook_secrets field in the database.
 	FieldWebhookSecrets = "webhook_secrets"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
+	// EdgeModifiedBy holds the string denoting the modified_by edge name in mutations.
+	EdgeModifiedBy = "modified_by"
+	// EdgeDeletedBy holds the string denoting the deleted_by edge name in mutations.
+	EdgeDeletedBy = "deleted_by"
 	// EdgeFranchise holds the string denoting the franchise edge name in mutations.
 	EdgeFranchise = "franchise"
 	// EdgeDelayed holds the string denoting the delayed edge name in mutations.
@@ -56,6 +62,27 @@ const (
 	EdgeRuns = "runs"
 	// Table holds the table name of the automation in the database.
 	Table = "automations"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "automations"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
+	// ModifiedByTable is the table that holds the modified_by relation/edge.
+	ModifiedByTable = "automations"
+	// ModifiedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	ModifiedByInverseTable = "users"
+	// ModifiedByColumn is the table column denoting the modified_by relation/edge.
+	ModifiedByColumn = "modified_by_id"
+	// DeletedByTable is the table that holds the deleted_by relation/edge.
+	DeletedByTable = "automations"
+	// DeletedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	DeletedByInverseTable = "users"
+	// DeletedByColumn is the table column denoting the deleted_by relation/edge.
+	DeletedByColumn = "deleted_by_id"
 	// FranchiseTable is the table that holds the franchise relation/edge.
 	FranchiseTable = "automations"
 	// FranchiseInverseTable is the table name for the Franchise entity.
@@ -211,6 +238,27 @@ func ByIsActive(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsActive, opts...).ToFunc()
 }
 
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByModifiedByField orders the results by modified_by field.
+func ByModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeletedByField orders the results by deleted_by field.
+func ByDeletedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByFranchiseField orders the results by franchise field.
 func ByFranchiseField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -244,6 +292,27 @@ func ByRuns(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newRunsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+	)
+}
+func newModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModifiedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ModifiedByTable, ModifiedByColumn),
+	)
+}
+func newDeletedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeletedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, DeletedByTable, DeletedByColumn),
+	)
 }
 func newFranchiseStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

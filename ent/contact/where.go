@@ -306,26 +306,6 @@ func CreatedByIDNotIn(vs ...uuid.UUID) predicate.Contact {
 	return predicate.Contact(sql.FieldNotIn(FieldCreatedByID, vs...))
 }
 
-// CreatedByIDGT applies the GT predicate on the "created_by_id" field.
-func CreatedByIDGT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGT(FieldCreatedByID, v))
-}
-
-// CreatedByIDGTE applies the GTE predicate on the "created_by_id" field.
-func CreatedByIDGTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGTE(FieldCreatedByID, v))
-}
-
-// CreatedByIDLT applies the LT predicate on the "created_by_id" field.
-func CreatedByIDLT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLT(FieldCreatedByID, v))
-}
-
-// CreatedByIDLTE applies the LTE predicate on the "created_by_id" field.
-func CreatedByIDLTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLTE(FieldCreatedByID, v))
-}
-
 // CreatedByIDIsNil applies the IsNil predicate on the "created_by_id" field.
 func CreatedByIDIsNil() predicate.Contact {
 	return predicate.Contact(sql.FieldIsNull(FieldCreatedByID))
@@ -404,26 +384,6 @@ func ModifiedByIDIn(vs ...uuid.UUID) predicate.Contact {
 // ModifiedByIDNotIn applies the NotIn predicate on the "modified_by_id" field.
 func ModifiedByIDNotIn(vs ...uuid.UUID) predicate.Contact {
 	return predicate.Contact(sql.FieldNotIn(FieldModifiedByID, vs...))
-}
-
-// ModifiedByIDGT applies the GT predicate on the "modified_by_id" field.
-func ModifiedByIDGT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGT(FieldModifiedByID, v))
-}
-
-// ModifiedByIDGTE applies the GTE predicate on the "modified_by_id" field.
-func ModifiedByIDGTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGTE(FieldModifiedByID, v))
-}
-
-// ModifiedByIDLT applies the LT predicate on the "modified_by_id" field.
-func ModifiedByIDLT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLT(FieldModifiedByID, v))
-}
-
-// ModifiedByIDLTE applies the LTE predicate on the "modified_by_id" field.
-func ModifiedByIDLTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLTE(FieldModifiedByID, v))
 }
 
 // ModifiedByIDIsNil applies the IsNil predicate on the "modified_by_id" field.
@@ -514,26 +474,6 @@ func DeletedByIDIn(vs ...uuid.UUID) predicate.Contact {
 // DeletedByIDNotIn applies the NotIn predicate on the "deleted_by_id" field.
 func DeletedByIDNotIn(vs ...uuid.UUID) predicate.Contact {
 	return predicate.Contact(sql.FieldNotIn(FieldDeletedByID, vs...))
-}
-
-// DeletedByIDGT applies the GT predicate on the "deleted_by_id" field.
-func DeletedByIDGT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGT(FieldDeletedByID, v))
-}
-
-// DeletedByIDGTE applies the GTE predicate on the "deleted_by_id" field.
-func DeletedByIDGTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldGTE(FieldDeletedByID, v))
-}
-
-// DeletedByIDLT applies the LT predicate on the "deleted_by_id" field.
-func DeletedByIDLT(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLT(FieldDeletedByID, v))
-}
-
-// DeletedByIDLTE applies the LTE predicate on the "deleted_by_id" field.
-func DeletedByIDLTE(v uuid.UUID) predicate.Contact {
-	return predicate.Contact(sql.FieldLTE(FieldDeletedByID, v))
 }
 
 // DeletedByIDIsNil applies the IsNil predicate on the "deleted_by_id" field.
@@ -2069,6 +2009,75 @@ func MobilePhoneDigitsEqualFold(v string) predicate.Contact {
 // MobilePhoneDigitsContainsFold applies the ContainsFold predicate on the "mobile_phone_digits" field.
 func MobilePhoneDigitsContainsFold(v string) predicate.Contact {
 	return predicate.Contact(sql.FieldContainsFold(FieldMobilePhoneDigits, v))
+}
+
+// HasCreatedBy applies the HasEdge predicate on the "created_by" edge.
+func HasCreatedBy() predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCreatedByWith applies the HasEdge predicate on the "created_by" edge with a given conditions (other predicates).
+func HasCreatedByWith(preds ...predicate.User) predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := newCreatedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasModifiedBy applies the HasEdge predicate on the "modified_by" edge.
+func HasModifiedBy() predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ModifiedByTable, ModifiedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasModifiedByWith applies the HasEdge predicate on the "modified_by" edge with a given conditions (other predicates).
+func HasModifiedByWith(preds ...predicate.User) predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := newModifiedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeletedBy applies the HasEdge predicate on the "deleted_by" edge.
+func HasDeletedBy() predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, DeletedByTable, DeletedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeletedByWith applies the HasEdge predicate on the "deleted_by" edge with a given conditions (other predicates).
+func HasDeletedByWith(preds ...predicate.User) predicate.Contact {
+	return predicate.Contact(func(s *sql.Selector) {
+		step := newDeletedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // HasAccounts applies the HasEdge predicate on the "accounts" edge.

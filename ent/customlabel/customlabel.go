@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
 )
 
@@ -35,8 +36,35 @@ const (
 	FieldDtype = "dtype"
 	// FieldValue holds the string denoting the value field in the database.
 	FieldValue = "value"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
+	// EdgeModifiedBy holds the string denoting the modified_by edge name in mutations.
+	EdgeModifiedBy = "modified_by"
+	// EdgeDeletedBy holds the string denoting the deleted_by edge name in mutations.
+	EdgeDeletedBy = "deleted_by"
 	// Table holds the table name of the customlabel in the database.
 	Table = "custom_labels"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "custom_labels"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
+	// ModifiedByTable is the table that holds the modified_by relation/edge.
+	ModifiedByTable = "custom_labels"
+	// ModifiedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	ModifiedByInverseTable = "users"
+	// ModifiedByColumn is the table column denoting the modified_by relation/edge.
+	ModifiedByColumn = "modified_by_id"
+	// DeletedByTable is the table that holds the deleted_by relation/edge.
+	DeletedByTable = "custom_labels"
+	// DeletedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	DeletedByInverseTable = "users"
+	// DeletedByColumn is the table column denoting the deleted_by relation/edge.
+	DeletedByColumn = "deleted_by_id"
 )
 
 // Columns holds all SQL columns for customlabel fields.
@@ -133,4 +161,46 @@ func ByDeletedByID(opts ...sql.OrderTermOption) OrderOption {
 // ByDtype orders the results by the dtype field.
 func ByDtype(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDtype, opts...).ToFunc()
+}
+
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByModifiedByField orders the results by modified_by field.
+func ByModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeletedByField orders the results by deleted_by field.
+func ByDeletedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+	)
+}
+func newModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModifiedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ModifiedByTable, ModifiedByColumn),
+	)
+}
+func newDeletedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeletedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, DeletedByTable, DeletedByColumn),
+	)
 }

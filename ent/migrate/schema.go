@@ -14,12 +14,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "api_key"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "prefix", Type: field.TypeString},
@@ -28,6 +25,9 @@ var (
 		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "revoked_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 		{Name: "role_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -37,6 +37,24 @@ var (
 		Columns:    APIKeysColumns,
 		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_keys_users_created_by",
+				Columns:    []*schema.Column{APIKeysColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "api_keys_users_modified_by",
+				Columns:    []*schema.Column{APIKeysColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "api_keys_users_deleted_by",
+				Columns:    []*schema.Column{APIKeysColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "api_keys_users_user",
 				Columns:    []*schema.Column{APIKeysColumns[17]},
@@ -68,12 +86,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "account"},
 		{Name: "name", Type: field.TypeString, Default: ""},
 		{Name: "primary_email", Type: field.TypeString, Nullable: true},
@@ -92,6 +107,9 @@ var (
 		{Name: "home_phone_digits", Type: field.TypeString, Default: ""},
 		{Name: "work_phone_digits", Type: field.TypeString, Default: ""},
 		{Name: "mobile_phone_digits", Type: field.TypeString, Default: ""},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "primary_contact_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// AccountsTable holds the schema information for the "accounts" table.
@@ -100,6 +118,24 @@ var (
 		Columns:    AccountsColumns,
 		PrimaryKey: []*schema.Column{AccountsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "accounts_users_created_by",
+				Columns:    []*schema.Column{AccountsColumns[24]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "accounts_users_modified_by",
+				Columns:    []*schema.Column{AccountsColumns[25]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "accounts_users_deleted_by",
+				Columns:    []*schema.Column{AccountsColumns[26]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "accounts_contacts_primary_contact",
 				Columns:    []*schema.Column{AccountsColumns[27]},
@@ -116,27 +152,27 @@ var (
 			{
 				Name:    "account_tenant_id_primary_email",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[11]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[8]},
 			},
 			{
 				Name:    "account_tenant_id_home_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[24]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[21]},
 			},
 			{
 				Name:    "account_tenant_id_work_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[25]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[22]},
 			},
 			{
 				Name:    "account_tenant_id_mobile_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[26]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[23]},
 			},
 			{
 				Name:    "account_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[10]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[7]},
 			},
 		},
 	}
@@ -145,12 +181,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "appointment"},
 		{Name: "start", Type: field.TypeTime, Nullable: true},
 		{Name: "end", Type: field.TypeTime, Nullable: true},
@@ -165,6 +198,9 @@ var (
 		{Name: "customer_confirmed", Type: field.TypeBool, Default: false},
 		{Name: "canceled", Type: field.TypeBool, Default: false},
 		{Name: "url", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "connection_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "contact_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "account_id", Type: field.TypeUUID, Nullable: true},
@@ -175,6 +211,24 @@ var (
 		Columns:    AppointmentsColumns,
 		PrimaryKey: []*schema.Column{AppointmentsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "appointments_users_created_by",
+				Columns:    []*schema.Column{AppointmentsColumns[20]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "appointments_users_modified_by",
+				Columns:    []*schema.Column{AppointmentsColumns[21]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "appointments_users_deleted_by",
+				Columns:    []*schema.Column{AppointmentsColumns[22]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "appointments_leads_connection",
 				Columns:    []*schema.Column{AppointmentsColumns[23]},
@@ -203,12 +257,12 @@ var (
 			{
 				Name:    "appointment_tenant_id_start",
 				Unique:  false,
-				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[10]},
+				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[7]},
 			},
 			{
 				Name:    "appointment_tenant_id_assignee_id",
 				Unique:  false,
-				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[14]},
+				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[11]},
 			},
 			{
 				Name:    "appointment_connection_id",
@@ -232,12 +286,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "automation"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "automation_trigger", Type: field.TypeString},
@@ -245,6 +296,9 @@ var (
 		{Name: "edges", Type: field.TypeJSON},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "webhook_secrets", Type: field.TypeJSON, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// AutomationsTable holds the schema information for the "automations" table.
@@ -253,6 +307,24 @@ var (
 		Columns:    AutomationsColumns,
 		PrimaryKey: []*schema.Column{AutomationsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automations_users_created_by",
+				Columns:    []*schema.Column{AutomationsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automations_users_modified_by",
+				Columns:    []*schema.Column{AutomationsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automations_users_deleted_by",
+				Columns:    []*schema.Column{AutomationsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "automations_franchises_franchise",
 				Columns:    []*schema.Column{AutomationsColumns[16]},
@@ -273,12 +345,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "automation_run"},
 		{Name: "event_id", Type: field.TypeUUID},
 		{Name: "topic", Type: field.TypeString},
@@ -288,6 +357,9 @@ var (
 		{Name: "depth", Type: field.TypeInt, Default: 0},
 		{Name: "causation_run_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "automation_id", Type: field.TypeUUID},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -297,6 +369,24 @@ var (
 		Columns:    AutomationRunsColumns,
 		PrimaryKey: []*schema.Column{AutomationRunsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_runs_users_created_by",
+				Columns:    []*schema.Column{AutomationRunsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automation_runs_users_modified_by",
+				Columns:    []*schema.Column{AutomationRunsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automation_runs_users_deleted_by",
+				Columns:    []*schema.Column{AutomationRunsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "automation_runs_automations_automation",
 				Columns:    []*schema.Column{AutomationRunsColumns[18]},
@@ -319,7 +409,7 @@ var (
 			{
 				Name:    "automationrun_automation_id_event_id",
 				Unique:  true,
-				Columns: []*schema.Column{AutomationRunsColumns[18], AutomationRunsColumns[10]},
+				Columns: []*schema.Column{AutomationRunsColumns[18], AutomationRunsColumns[7]},
 			},
 			{
 				Name:    "automationrun_lead_id",
@@ -333,12 +423,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "automation_run_step"},
 		{Name: "position", Type: field.TypeInt},
 		{Name: "node_id", Type: field.TypeString},
@@ -347,6 +434,9 @@ var (
 		{Name: "detail", Type: field.TypeString, Default: ""},
 		{Name: "error", Type: field.TypeString, Default: ""},
 		{Name: "wait_until", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "run_id", Type: field.TypeUUID},
 	}
 	// AutomationRunStepsTable holds the schema information for the "automation_run_steps" table.
@@ -355,6 +445,24 @@ var (
 		Columns:    AutomationRunStepsColumns,
 		PrimaryKey: []*schema.Column{AutomationRunStepsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_run_steps_users_created_by",
+				Columns:    []*schema.Column{AutomationRunStepsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automation_run_steps_users_modified_by",
+				Columns:    []*schema.Column{AutomationRunStepsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "automation_run_steps_users_deleted_by",
+				Columns:    []*schema.Column{AutomationRunStepsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "automation_run_steps_automation_runs_run",
 				Columns:    []*schema.Column{AutomationRunStepsColumns[17]},
@@ -371,7 +479,7 @@ var (
 			{
 				Name:    "automationrunstep_run_id_position",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationRunStepsColumns[17], AutomationRunStepsColumns[10]},
+				Columns: []*schema.Column{AutomationRunStepsColumns[17], AutomationRunStepsColumns[7]},
 			},
 		},
 	}
@@ -380,20 +488,40 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "connection_stage"},
 		{Name: "name", Type: field.TypeString},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ConnectionStagesTable holds the schema information for the "connection_stages" table.
 	ConnectionStagesTable = &schema.Table{
 		Name:       "connection_stages",
 		Columns:    ConnectionStagesColumns,
 		PrimaryKey: []*schema.Column{ConnectionStagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "connection_stages_users_created_by",
+				Columns:    []*schema.Column{ConnectionStagesColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "connection_stages_users_modified_by",
+				Columns:    []*schema.Column{ConnectionStagesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "connection_stages_users_deleted_by",
+				Columns:    []*schema.Column{ConnectionStagesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "connectionstage_tenant_id_date_created",
@@ -407,16 +535,16 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "connection_third_party_id"},
 		{Name: "system_name", Type: field.TypeString},
 		{Name: "third_party_id", Type: field.TypeString},
 		{Name: "metadata", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "connection_id", Type: field.TypeUUID},
 	}
 	// ConnectionThirdPartyIdsTable holds the schema information for the "connection_third_party_ids" table.
@@ -425,6 +553,24 @@ var (
 		Columns:    ConnectionThirdPartyIdsColumns,
 		PrimaryKey: []*schema.Column{ConnectionThirdPartyIdsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "connection_third_party_ids_users_created_by",
+				Columns:    []*schema.Column{ConnectionThirdPartyIdsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "connection_third_party_ids_users_modified_by",
+				Columns:    []*schema.Column{ConnectionThirdPartyIdsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "connection_third_party_ids_users_deleted_by",
+				Columns:    []*schema.Column{ConnectionThirdPartyIdsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "connection_third_party_ids_leads_connection",
 				Columns:    []*schema.Column{ConnectionThirdPartyIdsColumns[13]},
@@ -441,7 +587,7 @@ var (
 			{
 				Name:    "connectionthirdpartyid_tenant_id_system_name_third_party_id",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectionThirdPartyIdsColumns[1], ConnectionThirdPartyIdsColumns[10], ConnectionThirdPartyIdsColumns[11]},
+				Columns: []*schema.Column{ConnectionThirdPartyIdsColumns[1], ConnectionThirdPartyIdsColumns[7], ConnectionThirdPartyIdsColumns[8]},
 			},
 		},
 	}
@@ -450,12 +596,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "contact"},
 		{Name: "first_name", Type: field.TypeString, Default: ""},
 		{Name: "last_name", Type: field.TypeString, Default: ""},
@@ -478,12 +621,35 @@ var (
 		{Name: "home_phone_digits", Type: field.TypeString, Default: ""},
 		{Name: "work_phone_digits", Type: field.TypeString, Default: ""},
 		{Name: "mobile_phone_digits", Type: field.TypeString, Default: ""},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ContactsTable holds the schema information for the "contacts" table.
 	ContactsTable = &schema.Table{
 		Name:       "contacts",
 		Columns:    ContactsColumns,
 		PrimaryKey: []*schema.Column{ContactsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "contacts_users_created_by",
+				Columns:    []*schema.Column{ContactsColumns[28]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "contacts_users_modified_by",
+				Columns:    []*schema.Column{ContactsColumns[29]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "contacts_users_deleted_by",
+				Columns:    []*schema.Column{ContactsColumns[30]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "contact_tenant_id_date_created",
@@ -493,32 +659,32 @@ var (
 			{
 				Name:    "contact_tenant_id_primary_email",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[15]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[12]},
 			},
 			{
 				Name:    "contact_tenant_id_home_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[28]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[25]},
 			},
 			{
 				Name:    "contact_tenant_id_work_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[29]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[26]},
 			},
 			{
 				Name:    "contact_tenant_id_mobile_phone_digits",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[30]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[27]},
 			},
 			{
 				Name:    "contact_tenant_id_last_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[11]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[8]},
 			},
 			{
 				Name:    "contact_tenant_id_first_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[10]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[7]},
 			},
 		},
 	}
@@ -527,18 +693,18 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "credit_assessment"},
 		{Name: "provider", Type: field.TypeString, Default: ""},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"PENDING", "APPROVED", "DECLINED"}, Default: "PENDING"},
 		{Name: "score", Type: field.TypeInt, Nullable: true},
 		{Name: "amount", Type: field.TypeString, Nullable: true},
 		{Name: "submitted_date", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// CreditAssessmentsTable holds the schema information for the "credit_assessments" table.
@@ -547,6 +713,24 @@ var (
 		Columns:    CreditAssessmentsColumns,
 		PrimaryKey: []*schema.Column{CreditAssessmentsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "credit_assessments_users_created_by",
+				Columns:    []*schema.Column{CreditAssessmentsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "credit_assessments_users_modified_by",
+				Columns:    []*schema.Column{CreditAssessmentsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "credit_assessments_users_deleted_by",
+				Columns:    []*schema.Column{CreditAssessmentsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "credit_assessments_leads_lead",
 				Columns:    []*schema.Column{CreditAssessmentsColumns[15]},
@@ -567,23 +751,43 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "custom_field"},
 		{Name: "entity", Type: field.TypeEnum, Enums: []string{"account", "contact", "lead", "task", "appointment", "followup"}},
 		{Name: "field_name", Type: field.TypeString},
 		{Name: "field_type", Type: field.TypeEnum, Enums: []string{"text", "textarea", "number", "date", "datetime", "boolean", "select", "multiselect"}},
 		{Name: "options", Type: field.TypeString, Default: "{}"},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// CustomFieldsTable holds the schema information for the "custom_fields" table.
 	CustomFieldsTable = &schema.Table{
 		Name:       "custom_fields",
 		Columns:    CustomFieldsColumns,
 		PrimaryKey: []*schema.Column{CustomFieldsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "custom_fields_users_created_by",
+				Columns:    []*schema.Column{CustomFieldsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_fields_users_modified_by",
+				Columns:    []*schema.Column{CustomFieldsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_fields_users_deleted_by",
+				Columns:    []*schema.Column{CustomFieldsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "customfield_tenant_id_date_created",
@@ -593,7 +797,7 @@ var (
 			{
 				Name:    "customfield_tenant_id_entity_field_name",
 				Unique:  true,
-				Columns: []*schema.Column{CustomFieldsColumns[1], CustomFieldsColumns[10], CustomFieldsColumns[11]},
+				Columns: []*schema.Column{CustomFieldsColumns[1], CustomFieldsColumns[7], CustomFieldsColumns[8]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "is_deleted = false",
 				},
@@ -605,15 +809,15 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "custom_field_value"},
 		{Name: "record_id", Type: field.TypeUUID},
 		{Name: "value", Type: field.TypeString, Default: ""},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "field_id", Type: field.TypeUUID},
 	}
 	// CustomFieldValuesTable holds the schema information for the "custom_field_values" table.
@@ -622,6 +826,24 @@ var (
 		Columns:    CustomFieldValuesColumns,
 		PrimaryKey: []*schema.Column{CustomFieldValuesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "custom_field_values_users_created_by",
+				Columns:    []*schema.Column{CustomFieldValuesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_field_values_users_modified_by",
+				Columns:    []*schema.Column{CustomFieldValuesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_field_values_users_deleted_by",
+				Columns:    []*schema.Column{CustomFieldValuesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "custom_field_values_custom_fields_custom_field",
 				Columns:    []*schema.Column{CustomFieldValuesColumns[12]},
@@ -638,12 +860,12 @@ var (
 			{
 				Name:    "customfieldvalue_record_id_field_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomFieldValuesColumns[10], CustomFieldValuesColumns[12]},
+				Columns: []*schema.Column{CustomFieldValuesColumns[7], CustomFieldValuesColumns[12]},
 			},
 			{
 				Name:    "customfieldvalue_field_id_value",
 				Unique:  false,
-				Columns: []*schema.Column{CustomFieldValuesColumns[12], CustomFieldValuesColumns[11]},
+				Columns: []*schema.Column{CustomFieldValuesColumns[12], CustomFieldValuesColumns[8]},
 			},
 		},
 	}
@@ -652,20 +874,40 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "custom_label"},
 		{Name: "value", Type: field.TypeJSON},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// CustomLabelsTable holds the schema information for the "custom_labels" table.
 	CustomLabelsTable = &schema.Table{
 		Name:       "custom_labels",
 		Columns:    CustomLabelsColumns,
 		PrimaryKey: []*schema.Column{CustomLabelsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "custom_labels_users_created_by",
+				Columns:    []*schema.Column{CustomLabelsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_labels_users_modified_by",
+				Columns:    []*schema.Column{CustomLabelsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "custom_labels_users_deleted_by",
+				Columns:    []*schema.Column{CustomLabelsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "customlabel_tenant_id_date_created",
@@ -679,16 +921,16 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "customer_third_party_id"},
 		{Name: "system_name", Type: field.TypeString},
 		{Name: "third_party_id", Type: field.TypeString},
 		{Name: "metadata", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "account_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "contact_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -698,6 +940,24 @@ var (
 		Columns:    CustomerThirdPartyIdsColumns,
 		PrimaryKey: []*schema.Column{CustomerThirdPartyIdsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "customer_third_party_ids_users_created_by",
+				Columns:    []*schema.Column{CustomerThirdPartyIdsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "customer_third_party_ids_users_modified_by",
+				Columns:    []*schema.Column{CustomerThirdPartyIdsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "customer_third_party_ids_users_deleted_by",
+				Columns:    []*schema.Column{CustomerThirdPartyIdsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "customer_third_party_ids_accounts_account",
 				Columns:    []*schema.Column{CustomerThirdPartyIdsColumns[13]},
@@ -720,7 +980,7 @@ var (
 			{
 				Name:    "customerthirdpartyid_tenant_id_system_name_third_party_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerThirdPartyIdsColumns[1], CustomerThirdPartyIdsColumns[10], CustomerThirdPartyIdsColumns[11]},
+				Columns: []*schema.Column{CustomerThirdPartyIdsColumns[1], CustomerThirdPartyIdsColumns[7], CustomerThirdPartyIdsColumns[8]},
 			},
 		},
 	}
@@ -729,18 +989,18 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "delayed_automation"},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "node_id", Type: field.TypeString, Default: ""},
 		{Name: "run_at", Type: field.TypeTime},
 		{Name: "done_at", Type: field.TypeTime, Nullable: true},
 		{Name: "run_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "automation_id", Type: field.TypeUUID},
 	}
 	// DelayedAutomationsTable holds the schema information for the "delayed_automations" table.
@@ -749,6 +1009,24 @@ var (
 		Columns:    DelayedAutomationsColumns,
 		PrimaryKey: []*schema.Column{DelayedAutomationsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "delayed_automations_users_created_by",
+				Columns:    []*schema.Column{DelayedAutomationsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "delayed_automations_users_modified_by",
+				Columns:    []*schema.Column{DelayedAutomationsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "delayed_automations_users_deleted_by",
+				Columns:    []*schema.Column{DelayedAutomationsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "delayed_automations_automations_automation",
 				Columns:    []*schema.Column{DelayedAutomationsColumns[15]},
@@ -765,17 +1043,17 @@ var (
 			{
 				Name:    "delayedautomation_automation_id_done_at",
 				Unique:  false,
-				Columns: []*schema.Column{DelayedAutomationsColumns[15], DelayedAutomationsColumns[13]},
+				Columns: []*schema.Column{DelayedAutomationsColumns[15], DelayedAutomationsColumns[10]},
 			},
 			{
 				Name:    "delayedautomation_run_at",
 				Unique:  false,
-				Columns: []*schema.Column{DelayedAutomationsColumns[12]},
+				Columns: []*schema.Column{DelayedAutomationsColumns[9]},
 			},
 			{
 				Name:    "delayedautomation_lead_id_done_at",
 				Unique:  false,
-				Columns: []*schema.Column{DelayedAutomationsColumns[10], DelayedAutomationsColumns[13]},
+				Columns: []*schema.Column{DelayedAutomationsColumns[7], DelayedAutomationsColumns[10]},
 			},
 		},
 	}
@@ -784,15 +1062,15 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "department"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "franchise_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "pipeline_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "security_group_id", Type: field.TypeUUID, Nullable: true},
@@ -803,6 +1081,24 @@ var (
 		Columns:    DepartmentsColumns,
 		PrimaryKey: []*schema.Column{DepartmentsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "departments_users_created_by",
+				Columns:    []*schema.Column{DepartmentsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "departments_users_modified_by",
+				Columns:    []*schema.Column{DepartmentsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "departments_users_deleted_by",
+				Columns:    []*schema.Column{DepartmentsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "departments_franchises_franchise",
 				Columns:    []*schema.Column{DepartmentsColumns[12]},
@@ -835,12 +1131,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "follow_up"},
 		{Name: "start", Type: field.TypeTime, Nullable: true},
 		{Name: "end", Type: field.TypeTime, Nullable: true},
@@ -851,6 +1144,9 @@ var (
 		{Name: "notified", Type: field.TypeBool, Default: false},
 		{Name: "edited", Type: field.TypeBool, Nullable: true},
 		{Name: "from_automation", Type: field.TypeBool, Default: false},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "connection_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "contact_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "account_id", Type: field.TypeUUID, Nullable: true},
@@ -861,6 +1157,24 @@ var (
 		Columns:    FollowUpsColumns,
 		PrimaryKey: []*schema.Column{FollowUpsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "follow_ups_users_created_by",
+				Columns:    []*schema.Column{FollowUpsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "follow_ups_users_modified_by",
+				Columns:    []*schema.Column{FollowUpsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "follow_ups_users_deleted_by",
+				Columns:    []*schema.Column{FollowUpsColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "follow_ups_leads_connection",
 				Columns:    []*schema.Column{FollowUpsColumns[19]},
@@ -889,12 +1203,12 @@ var (
 			{
 				Name:    "followup_tenant_id_start",
 				Unique:  false,
-				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[10]},
+				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[7]},
 			},
 			{
 				Name:    "followup_tenant_id_assignee_id",
 				Unique:  false,
-				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[14]},
+				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[11]},
 			},
 			{
 				Name:    "followup_connection_id",
@@ -918,22 +1232,42 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "franchise"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "code", Type: field.TypeString},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// FranchisesTable holds the schema information for the "franchises" table.
 	FranchisesTable = &schema.Table{
 		Name:       "franchises",
 		Columns:    FranchisesColumns,
 		PrimaryKey: []*schema.Column{FranchisesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "franchises_users_created_by",
+				Columns:    []*schema.Column{FranchisesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "franchises_users_modified_by",
+				Columns:    []*schema.Column{FranchisesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "franchises_users_deleted_by",
+				Columns:    []*schema.Column{FranchisesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "franchise_tenant_id_date_created",
@@ -943,7 +1277,7 @@ var (
 			{
 				Name:    "franchise_tenant_id_code",
 				Unique:  false,
-				Columns: []*schema.Column{FranchisesColumns[1], FranchisesColumns[11]},
+				Columns: []*schema.Column{FranchisesColumns[1], FranchisesColumns[8]},
 			},
 		},
 	}
@@ -952,17 +1286,17 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "incentive"},
 		{Name: "incentive_id", Type: field.TypeString, Nullable: true},
 		{Name: "name", Type: field.TypeString},
 		{Name: "source", Type: field.TypeString, Nullable: true},
 		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// IncentivesTable holds the schema information for the "incentives" table.
@@ -971,6 +1305,24 @@ var (
 		Columns:    IncentivesColumns,
 		PrimaryKey: []*schema.Column{IncentivesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "incentives_users_created_by",
+				Columns:    []*schema.Column{IncentivesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "incentives_users_modified_by",
+				Columns:    []*schema.Column{IncentivesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "incentives_users_deleted_by",
+				Columns:    []*schema.Column{IncentivesColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "incentives_leads_lead",
 				Columns:    []*schema.Column{IncentivesColumns[14]},
@@ -991,12 +1343,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "lead"},
 		{Name: "subject", Type: field.TypeString},
 		{Name: "description", Type: field.TypeString, Nullable: true},
@@ -1047,6 +1396,9 @@ var (
 		{Name: "utm_campaign", Type: field.TypeString, Nullable: true},
 		{Name: "utm_source", Type: field.TypeString, Nullable: true},
 		{Name: "board_position", Type: field.TypeInt, Default: 0},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "status_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "source_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "contact_id", Type: field.TypeUUID, Nullable: true},
@@ -1062,6 +1414,24 @@ var (
 		Columns:    LeadsColumns,
 		PrimaryKey: []*schema.Column{LeadsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "leads_users_created_by",
+				Columns:    []*schema.Column{LeadsColumns[56]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_modified_by",
+				Columns:    []*schema.Column{LeadsColumns[57]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_deleted_by",
+				Columns:    []*schema.Column{LeadsColumns[58]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "leads_statuses_status",
 				Columns:    []*schema.Column{LeadsColumns[59]},
@@ -1120,12 +1490,12 @@ var (
 			{
 				Name:    "lead_tenant_id_due_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[14]},
+				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[11]},
 			},
 			{
 				Name:    "lead_tenant_id_subject",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[10]},
+				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[7]},
 			},
 			{
 				Name:    "lead_contact_id",
@@ -1140,7 +1510,7 @@ var (
 			{
 				Name:    "lead_stage_id_board_position",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[65], LeadsColumns[58]},
+				Columns: []*schema.Column{LeadsColumns[65], LeadsColumns[55]},
 			},
 			{
 				Name:    "lead_franchise_id",
@@ -1169,17 +1539,17 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "package"},
 		{Name: "type", Type: field.TypeString, Default: ""},
 		{Name: "term_months", Type: field.TypeInt, Nullable: true},
 		{Name: "name", Type: field.TypeString},
 		{Name: "items", Type: field.TypeJSON},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// PackagesTable holds the schema information for the "packages" table.
@@ -1188,6 +1558,24 @@ var (
 		Columns:    PackagesColumns,
 		PrimaryKey: []*schema.Column{PackagesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "packages_users_created_by",
+				Columns:    []*schema.Column{PackagesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "packages_users_modified_by",
+				Columns:    []*schema.Column{PackagesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "packages_users_deleted_by",
+				Columns:    []*schema.Column{PackagesColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "packages_leads_lead",
 				Columns:    []*schema.Column{PackagesColumns[14]},
@@ -1208,18 +1596,18 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "lead_product"},
 		{Name: "quantity", Type: field.TypeInt, Default: 1},
 		{Name: "cost", Type: field.TypeString, Default: "0"},
 		{Name: "sales_price", Type: field.TypeString, Default: "0"},
 		{Name: "margin", Type: field.TypeString, Default: "0"},
 		{Name: "currency", Type: field.TypeString, Default: "USD"},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "product_id", Type: field.TypeUUID},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
@@ -1229,6 +1617,24 @@ var (
 		Columns:    LeadProductsColumns,
 		PrimaryKey: []*schema.Column{LeadProductsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "lead_products_users_created_by",
+				Columns:    []*schema.Column{LeadProductsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "lead_products_users_modified_by",
+				Columns:    []*schema.Column{LeadProductsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "lead_products_users_deleted_by",
+				Columns:    []*schema.Column{LeadProductsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "lead_products_products_product",
 				Columns:    []*schema.Column{LeadProductsColumns[15]},
@@ -1255,14 +1661,14 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "note"},
 		{Name: "text", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID},
 		{Name: "author_id", Type: field.TypeUUID},
 	}
@@ -1272,6 +1678,24 @@ var (
 		Columns:    NotesColumns,
 		PrimaryKey: []*schema.Column{NotesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notes_users_created_by",
+				Columns:    []*schema.Column{NotesColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "notes_users_modified_by",
+				Columns:    []*schema.Column{NotesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "notes_users_deleted_by",
+				Columns:    []*schema.Column{NotesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "notes_leads_lead",
 				Columns:    []*schema.Column{NotesColumns[11]},
@@ -1303,12 +1727,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "outbound_message"},
 		{Name: "channel", Type: field.TypeEnum, Enums: []string{"EMAIL", "SMS"}},
 		{Name: "recipient", Type: field.TypeString},
@@ -1319,12 +1740,35 @@ var (
 		{Name: "run_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// OutboundMessagesTable holds the schema information for the "outbound_messages" table.
 	OutboundMessagesTable = &schema.Table{
 		Name:       "outbound_messages",
 		Columns:    OutboundMessagesColumns,
 		PrimaryKey: []*schema.Column{OutboundMessagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outbound_messages_users_created_by",
+				Columns:    []*schema.Column{OutboundMessagesColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "outbound_messages_users_modified_by",
+				Columns:    []*schema.Column{OutboundMessagesColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "outbound_messages_users_deleted_by",
+				Columns:    []*schema.Column{OutboundMessagesColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "outboundmessage_tenant_id_date_created",
@@ -1338,23 +1782,43 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "outbox_event"},
 		{Name: "topic", Type: field.TypeString},
 		{Name: "subject_id", Type: field.TypeUUID},
 		{Name: "payload", Type: field.TypeJSON},
 		{Name: "processed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// OutboxEventsTable holds the schema information for the "outbox_events" table.
 	OutboxEventsTable = &schema.Table{
 		Name:       "outbox_events",
 		Columns:    OutboxEventsColumns,
 		PrimaryKey: []*schema.Column{OutboxEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outbox_events_users_created_by",
+				Columns:    []*schema.Column{OutboxEventsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "outbox_events_users_modified_by",
+				Columns:    []*schema.Column{OutboxEventsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "outbox_events_users_deleted_by",
+				Columns:    []*schema.Column{OutboxEventsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "outboxevent_tenant_id_date_created",
@@ -1364,7 +1828,7 @@ var (
 			{
 				Name:    "outboxevent_processed_at_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxEventsColumns[13], OutboxEventsColumns[2]},
+				Columns: []*schema.Column{OutboxEventsColumns[10], OutboxEventsColumns[2]},
 			},
 		},
 	}
@@ -1373,17 +1837,17 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "package_price"},
 		{Name: "type", Type: field.TypeString, Default: ""},
 		{Name: "value", Type: field.TypeString, Nullable: true},
 		{Name: "currency", Type: field.TypeString, Default: "USD"},
 		{Name: "source", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "package_id", Type: field.TypeUUID},
 	}
 	// PackagePricesTable holds the schema information for the "package_prices" table.
@@ -1392,6 +1856,24 @@ var (
 		Columns:    PackagePricesColumns,
 		PrimaryKey: []*schema.Column{PackagePricesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "package_prices_users_created_by",
+				Columns:    []*schema.Column{PackagePricesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "package_prices_users_modified_by",
+				Columns:    []*schema.Column{PackagePricesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "package_prices_users_deleted_by",
+				Columns:    []*schema.Column{PackagePricesColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "package_prices_packages_package",
 				Columns:    []*schema.Column{PackagePricesColumns[14]},
@@ -1424,20 +1906,40 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "pipeline"},
 		{Name: "name", Type: field.TypeString},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// PipelinesTable holds the schema information for the "pipelines" table.
 	PipelinesTable = &schema.Table{
 		Name:       "pipelines",
 		Columns:    PipelinesColumns,
 		PrimaryKey: []*schema.Column{PipelinesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pipelines_users_created_by",
+				Columns:    []*schema.Column{PipelinesColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "pipelines_users_modified_by",
+				Columns:    []*schema.Column{PipelinesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "pipelines_users_deleted_by",
+				Columns:    []*schema.Column{PipelinesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "pipeline_tenant_id_date_created",
@@ -1451,14 +1953,14 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "pipeline_stage"},
 		{Name: "position", Type: field.TypeInt},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "pipeline_id", Type: field.TypeUUID},
 		{Name: "stage_id", Type: field.TypeUUID},
 	}
@@ -1468,6 +1970,24 @@ var (
 		Columns:    PipelineStagesColumns,
 		PrimaryKey: []*schema.Column{PipelineStagesColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "pipeline_stages_users_created_by",
+				Columns:    []*schema.Column{PipelineStagesColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "pipeline_stages_users_modified_by",
+				Columns:    []*schema.Column{PipelineStagesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "pipeline_stages_users_deleted_by",
+				Columns:    []*schema.Column{PipelineStagesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "pipeline_stages_pipelines_pipeline",
 				Columns:    []*schema.Column{PipelineStagesColumns[11]},
@@ -1490,7 +2010,7 @@ var (
 			{
 				Name:    "pipelinestage_pipeline_id_position",
 				Unique:  false,
-				Columns: []*schema.Column{PipelineStagesColumns[11], PipelineStagesColumns[10]},
+				Columns: []*schema.Column{PipelineStagesColumns[11], PipelineStagesColumns[7]},
 			},
 			{
 				Name:    "pipelinestage_stage_id",
@@ -1504,12 +2024,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "product"},
 		{Name: "sku", Type: field.TypeString, Default: ""},
 		{Name: "name", Type: field.TypeString},
@@ -1519,6 +2036,9 @@ var (
 		{Name: "default_margin", Type: field.TypeString, Default: "0"},
 		{Name: "currency", Type: field.TypeString, Default: "USD"},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "product_group_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ProductsTable holds the schema information for the "products" table.
@@ -1527,6 +2047,24 @@ var (
 		Columns:    ProductsColumns,
 		PrimaryKey: []*schema.Column{ProductsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "products_users_created_by",
+				Columns:    []*schema.Column{ProductsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "products_users_modified_by",
+				Columns:    []*schema.Column{ProductsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "products_users_deleted_by",
+				Columns:    []*schema.Column{ProductsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "products_product_groups_product_group",
 				Columns:    []*schema.Column{ProductsColumns[18]},
@@ -1547,15 +2085,15 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "product_group"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "parent_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// ProductGroupsTable holds the schema information for the "product_groups" table.
@@ -1564,6 +2102,24 @@ var (
 		Columns:    ProductGroupsColumns,
 		PrimaryKey: []*schema.Column{ProductGroupsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "product_groups_users_created_by",
+				Columns:    []*schema.Column{ProductGroupsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "product_groups_users_modified_by",
+				Columns:    []*schema.Column{ProductGroupsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "product_groups_users_deleted_by",
+				Columns:    []*schema.Column{ProductGroupsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "product_groups_product_groups_product_groups",
 				Columns:    []*schema.Column{ProductGroupsColumns[12]},
@@ -1584,16 +2140,16 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "product_third_party_id"},
 		{Name: "system_name", Type: field.TypeString},
 		{Name: "third_party_id", Type: field.TypeString},
 		{Name: "metadata", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "product_id", Type: field.TypeUUID},
 	}
 	// ProductThirdPartyIdsTable holds the schema information for the "product_third_party_ids" table.
@@ -1602,6 +2158,24 @@ var (
 		Columns:    ProductThirdPartyIdsColumns,
 		PrimaryKey: []*schema.Column{ProductThirdPartyIdsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "product_third_party_ids_users_created_by",
+				Columns:    []*schema.Column{ProductThirdPartyIdsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "product_third_party_ids_users_modified_by",
+				Columns:    []*schema.Column{ProductThirdPartyIdsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "product_third_party_ids_users_deleted_by",
+				Columns:    []*schema.Column{ProductThirdPartyIdsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "product_third_party_ids_products_product",
 				Columns:    []*schema.Column{ProductThirdPartyIdsColumns[13]},
@@ -1618,7 +2192,7 @@ var (
 			{
 				Name:    "productthirdpartyid_tenant_id_system_name_third_party_id",
 				Unique:  false,
-				Columns: []*schema.Column{ProductThirdPartyIdsColumns[1], ProductThirdPartyIdsColumns[10], ProductThirdPartyIdsColumns[11]},
+				Columns: []*schema.Column{ProductThirdPartyIdsColumns[1], ProductThirdPartyIdsColumns[7], ProductThirdPartyIdsColumns[8]},
 			},
 		},
 	}
@@ -1627,21 +2201,41 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "role"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "is_default", Type: field.TypeBool, Default: false},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// RolesTable holds the schema information for the "roles" table.
 	RolesTable = &schema.Table{
 		Name:       "roles",
 		Columns:    RolesColumns,
 		PrimaryKey: []*schema.Column{RolesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "roles_users_created_by",
+				Columns:    []*schema.Column{RolesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "roles_users_modified_by",
+				Columns:    []*schema.Column{RolesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "roles_users_deleted_by",
+				Columns:    []*schema.Column{RolesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "role_tenant_id_date_created",
@@ -1655,17 +2249,17 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "saved_filter"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "module", Type: field.TypeString},
 		{Name: "value", Type: field.TypeString},
 		{Name: "private", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "owner_id", Type: field.TypeUUID},
 	}
 	// SavedFiltersTable holds the schema information for the "saved_filters" table.
@@ -1674,6 +2268,24 @@ var (
 		Columns:    SavedFiltersColumns,
 		PrimaryKey: []*schema.Column{SavedFiltersColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "saved_filters_users_created_by",
+				Columns:    []*schema.Column{SavedFiltersColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "saved_filters_users_modified_by",
+				Columns:    []*schema.Column{SavedFiltersColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "saved_filters_users_deleted_by",
+				Columns:    []*schema.Column{SavedFiltersColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "saved_filters_users_owner",
 				Columns:    []*schema.Column{SavedFiltersColumns[14]},
@@ -1699,12 +2311,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "security_group"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "round_robin", Type: field.TypeBool, Nullable: true},
@@ -1714,12 +2323,35 @@ var (
 		{Name: "is_back_end", Type: field.TypeBool, Default: false},
 		{Name: "is_disableable", Type: field.TypeBool, Default: true},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// SecurityGroupsTable holds the schema information for the "security_groups" table.
 	SecurityGroupsTable = &schema.Table{
 		Name:       "security_groups",
 		Columns:    SecurityGroupsColumns,
 		PrimaryKey: []*schema.Column{SecurityGroupsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "security_groups_users_created_by",
+				Columns:    []*schema.Column{SecurityGroupsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "security_groups_users_modified_by",
+				Columns:    []*schema.Column{SecurityGroupsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "security_groups_users_deleted_by",
+				Columns:    []*schema.Column{SecurityGroupsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "securitygroup_tenant_id_date_created",
@@ -1733,21 +2365,41 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "source"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// SourcesTable holds the schema information for the "sources" table.
 	SourcesTable = &schema.Table{
 		Name:       "sources",
 		Columns:    SourcesColumns,
 		PrimaryKey: []*schema.Column{SourcesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sources_users_created_by",
+				Columns:    []*schema.Column{SourcesColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "sources_users_modified_by",
+				Columns:    []*schema.Column{SourcesColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "sources_users_deleted_by",
+				Columns:    []*schema.Column{SourcesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "source_tenant_id_date_created",
@@ -1761,23 +2413,43 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "status"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"OPEN", "CLOSED", "LOST", "SOLD"}, Default: "OPEN"},
 		{Name: "position", Type: field.TypeInt, Default: 0},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// StatusesTable holds the schema information for the "statuses" table.
 	StatusesTable = &schema.Table{
 		Name:       "statuses",
 		Columns:    StatusesColumns,
 		PrimaryKey: []*schema.Column{StatusesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "statuses_users_created_by",
+				Columns:    []*schema.Column{StatusesColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "statuses_users_modified_by",
+				Columns:    []*schema.Column{StatusesColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "statuses_users_deleted_by",
+				Columns:    []*schema.Column{StatusesColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "status_tenant_id_date_created",
@@ -1791,15 +2463,15 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "survey"},
 		{Name: "name", Type: field.TypeString},
 		{Name: "description", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lead_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// SurveysTable holds the schema information for the "surveys" table.
@@ -1808,6 +2480,24 @@ var (
 		Columns:    SurveysColumns,
 		PrimaryKey: []*schema.Column{SurveysColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "surveys_users_created_by",
+				Columns:    []*schema.Column{SurveysColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "surveys_users_modified_by",
+				Columns:    []*schema.Column{SurveysColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "surveys_users_deleted_by",
+				Columns:    []*schema.Column{SurveysColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "surveys_leads_lead",
 				Columns:    []*schema.Column{SurveysColumns[12]},
@@ -1828,12 +2518,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "task"},
 		{Name: "start", Type: field.TypeTime, Nullable: true},
 		{Name: "end", Type: field.TypeTime, Nullable: true},
@@ -1844,6 +2531,9 @@ var (
 		{Name: "notified", Type: field.TypeBool, Default: false},
 		{Name: "edited", Type: field.TypeBool, Nullable: true},
 		{Name: "type", Type: field.TypeEnum, Nullable: true, Enums: []string{"CALL", "MEETING", "OTHER", "SMS", "FOLLOW_UP", "REMINDER", "LINKEDIN_MESSAGE", "DM"}},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "connection_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "contact_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "account_id", Type: field.TypeUUID, Nullable: true},
@@ -1854,6 +2544,24 @@ var (
 		Columns:    TasksColumns,
 		PrimaryKey: []*schema.Column{TasksColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tasks_users_created_by",
+				Columns:    []*schema.Column{TasksColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tasks_users_modified_by",
+				Columns:    []*schema.Column{TasksColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tasks_users_deleted_by",
+				Columns:    []*schema.Column{TasksColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "tasks_leads_connection",
 				Columns:    []*schema.Column{TasksColumns[19]},
@@ -1882,12 +2590,12 @@ var (
 			{
 				Name:    "task_tenant_id_start",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[1], TasksColumns[10]},
+				Columns: []*schema.Column{TasksColumns[1], TasksColumns[7]},
 			},
 			{
 				Name:    "task_tenant_id_assignee_id",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[1], TasksColumns[14]},
+				Columns: []*schema.Column{TasksColumns[1], TasksColumns[11]},
 			},
 			{
 				Name:    "task_connection_id",
@@ -1927,12 +2635,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "user"},
 		{Name: "username", Type: field.TypeString},
 		{Name: "email", Type: field.TypeString},
@@ -1953,12 +2658,35 @@ var (
 		{Name: "is_disableable", Type: field.TypeBool, Default: true},
 		{Name: "is_active", Type: field.TypeBool, Default: true},
 		{Name: "access_revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
 		Name:       "users",
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "users_users_created_users",
+				Columns:    []*schema.Column{UsersColumns[26]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "users_users_modified_users",
+				Columns:    []*schema.Column{UsersColumns[27]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "users_users_deleted_users",
+				Columns:    []*schema.Column{UsersColumns[28]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "user_tenant_id_date_created",
@@ -1968,7 +2696,7 @@ var (
 			{
 				Name:    "user_tenant_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[1], UsersColumns[11]},
+				Columns: []*schema.Column{UsersColumns[1], UsersColumns[8]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "is_deleted = false",
 				},
@@ -1976,7 +2704,7 @@ var (
 			{
 				Name:    "user_email",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[11]},
+				Columns: []*schema.Column{UsersColumns[8]},
 			},
 		},
 	}
@@ -1985,12 +2713,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "user_settings"},
 		{Name: "audio_input", Type: field.TypeString, Nullable: true},
 		{Name: "audio_output", Type: field.TypeString, Nullable: true},
@@ -2003,6 +2728,9 @@ var (
 		{Name: "management_view_settings", Type: field.TypeJSON, Nullable: true},
 		{Name: "frontend_state", Type: field.TypeString, Nullable: true},
 		{Name: "user_settings", Type: field.TypeUUID, Unique: true, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// UserSettingsTable holds the schema information for the "user_settings" table.
 	UserSettingsTable = &schema.Table{
@@ -2012,6 +2740,24 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "user_settings_users_settings",
+				Columns:    []*schema.Column{UserSettingsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "user_settings_users_created_by",
+				Columns:    []*schema.Column{UserSettingsColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "user_settings_users_modified_by",
+				Columns:    []*schema.Column{UserSettingsColumns[19]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "user_settings_users_deleted_by",
 				Columns:    []*schema.Column{UserSettingsColumns[20]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
@@ -2030,16 +2776,16 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "user_third_party_id"},
 		{Name: "system_name", Type: field.TypeString},
 		{Name: "third_party_id", Type: field.TypeString},
 		{Name: "metadata", Type: field.TypeString, Nullable: true},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "user_id", Type: field.TypeUUID},
 	}
 	// UserThirdPartyIdsTable holds the schema information for the "user_third_party_ids" table.
@@ -2048,6 +2794,24 @@ var (
 		Columns:    UserThirdPartyIdsColumns,
 		PrimaryKey: []*schema.Column{UserThirdPartyIdsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_third_party_ids_users_created_by",
+				Columns:    []*schema.Column{UserThirdPartyIdsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "user_third_party_ids_users_modified_by",
+				Columns:    []*schema.Column{UserThirdPartyIdsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "user_third_party_ids_users_deleted_by",
+				Columns:    []*schema.Column{UserThirdPartyIdsColumns[12]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "user_third_party_ids_users_user",
 				Columns:    []*schema.Column{UserThirdPartyIdsColumns[13]},
@@ -2064,7 +2828,7 @@ var (
 			{
 				Name:    "userthirdpartyid_tenant_id_system_name_third_party_id",
 				Unique:  false,
-				Columns: []*schema.Column{UserThirdPartyIdsColumns[1], UserThirdPartyIdsColumns[10], UserThirdPartyIdsColumns[11]},
+				Columns: []*schema.Column{UserThirdPartyIdsColumns[1], UserThirdPartyIdsColumns[7], UserThirdPartyIdsColumns[8]},
 			},
 		},
 	}
@@ -2073,12 +2837,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "webhook_attempt"},
 		{Name: "event_id", Type: field.TypeUUID},
 		{Name: "topic", Type: field.TypeString},
@@ -2088,6 +2849,9 @@ var (
 		{Name: "duration_ms", Type: field.TypeInt},
 		{Name: "response", Type: field.TypeString, Default: ""},
 		{Name: "error", Type: field.TypeString, Default: ""},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "endpoint_id", Type: field.TypeUUID},
 	}
 	// WebhookAttemptsTable holds the schema information for the "webhook_attempts" table.
@@ -2096,6 +2860,24 @@ var (
 		Columns:    WebhookAttemptsColumns,
 		PrimaryKey: []*schema.Column{WebhookAttemptsColumns[0]},
 		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_attempts_users_created_by",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "webhook_attempts_users_modified_by",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "webhook_attempts_users_deleted_by",
+				Columns:    []*schema.Column{WebhookAttemptsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
 			{
 				Symbol:     "webhook_attempts_webhook_endpoints_endpoint",
 				Columns:    []*schema.Column{WebhookAttemptsColumns[18]},
@@ -2121,12 +2903,9 @@ var (
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "tenant_id", Type: field.TypeUUID},
 		{Name: "date_created", Type: field.TypeTime},
-		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "is_deleted", Type: field.TypeBool, Default: false},
 		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
-		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "dtype", Type: field.TypeString, Default: "webhook_endpoint"},
 		{Name: "url", Type: field.TypeString},
 		{Name: "description", Type: field.TypeString, Default: ""},
@@ -2136,12 +2915,35 @@ var (
 		{Name: "disabled_reason", Type: field.TypeString, Default: ""},
 		{Name: "disabled_at", Type: field.TypeTime, Nullable: true},
 		{Name: "consecutive_failures", Type: field.TypeInt, Default: 0},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
 	WebhookEndpointsTable = &schema.Table{
 		Name:       "webhook_endpoints",
 		Columns:    WebhookEndpointsColumns,
 		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_endpoints_users_created_by",
+				Columns:    []*schema.Column{WebhookEndpointsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "webhook_endpoints_users_modified_by",
+				Columns:    []*schema.Column{WebhookEndpointsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "webhook_endpoints_users_deleted_by",
+				Columns:    []*schema.Column{WebhookEndpointsColumns[17]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
 		Indexes: []*schema.Index{
 			{
 				Name:    "webhookendpoint_tenant_id_date_created",
@@ -2436,187 +3238,316 @@ var (
 
 func init() {
 	APIKeysTable.ForeignKeys[0].RefTable = UsersTable
-	APIKeysTable.ForeignKeys[1].RefTable = RolesTable
+	APIKeysTable.ForeignKeys[1].RefTable = UsersTable
+	APIKeysTable.ForeignKeys[2].RefTable = UsersTable
+	APIKeysTable.ForeignKeys[3].RefTable = UsersTable
+	APIKeysTable.ForeignKeys[4].RefTable = RolesTable
 	APIKeysTable.Annotation = &entsql.Annotation{
 		Table: "api_keys",
 	}
-	AccountsTable.ForeignKeys[0].RefTable = ContactsTable
+	AccountsTable.ForeignKeys[0].RefTable = UsersTable
+	AccountsTable.ForeignKeys[1].RefTable = UsersTable
+	AccountsTable.ForeignKeys[2].RefTable = UsersTable
+	AccountsTable.ForeignKeys[3].RefTable = ContactsTable
 	AccountsTable.Annotation = &entsql.Annotation{
 		Table: "accounts",
 	}
-	AppointmentsTable.ForeignKeys[0].RefTable = LeadsTable
-	AppointmentsTable.ForeignKeys[1].RefTable = ContactsTable
-	AppointmentsTable.ForeignKeys[2].RefTable = AccountsTable
+	AppointmentsTable.ForeignKeys[0].RefTable = UsersTable
+	AppointmentsTable.ForeignKeys[1].RefTable = UsersTable
+	AppointmentsTable.ForeignKeys[2].RefTable = UsersTable
+	AppointmentsTable.ForeignKeys[3].RefTable = LeadsTable
+	AppointmentsTable.ForeignKeys[4].RefTable = ContactsTable
+	AppointmentsTable.ForeignKeys[5].RefTable = AccountsTable
 	AppointmentsTable.Annotation = &entsql.Annotation{
 		Table: "appointments",
 	}
-	AutomationsTable.ForeignKeys[0].RefTable = FranchisesTable
+	AutomationsTable.ForeignKeys[0].RefTable = UsersTable
+	AutomationsTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationsTable.ForeignKeys[2].RefTable = UsersTable
+	AutomationsTable.ForeignKeys[3].RefTable = FranchisesTable
 	AutomationsTable.Annotation = &entsql.Annotation{
 		Table: "automations",
 	}
-	AutomationRunsTable.ForeignKeys[0].RefTable = AutomationsTable
-	AutomationRunsTable.ForeignKeys[1].RefTable = LeadsTable
+	AutomationRunsTable.ForeignKeys[0].RefTable = UsersTable
+	AutomationRunsTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationRunsTable.ForeignKeys[2].RefTable = UsersTable
+	AutomationRunsTable.ForeignKeys[3].RefTable = AutomationsTable
+	AutomationRunsTable.ForeignKeys[4].RefTable = LeadsTable
 	AutomationRunsTable.Annotation = &entsql.Annotation{
 		Table: "automation_runs",
 	}
-	AutomationRunStepsTable.ForeignKeys[0].RefTable = AutomationRunsTable
+	AutomationRunStepsTable.ForeignKeys[0].RefTable = UsersTable
+	AutomationRunStepsTable.ForeignKeys[1].RefTable = UsersTable
+	AutomationRunStepsTable.ForeignKeys[2].RefTable = UsersTable
+	AutomationRunStepsTable.ForeignKeys[3].RefTable = AutomationRunsTable
 	AutomationRunStepsTable.Annotation = &entsql.Annotation{
 		Table: "automation_run_steps",
 	}
+	ConnectionStagesTable.ForeignKeys[0].RefTable = UsersTable
+	ConnectionStagesTable.ForeignKeys[1].RefTable = UsersTable
+	ConnectionStagesTable.ForeignKeys[2].RefTable = UsersTable
 	ConnectionStagesTable.Annotation = &entsql.Annotation{
 		Table: "connection_stages",
 	}
-	ConnectionThirdPartyIdsTable.ForeignKeys[0].RefTable = LeadsTable
+	ConnectionThirdPartyIdsTable.ForeignKeys[0].RefTable = UsersTable
+	ConnectionThirdPartyIdsTable.ForeignKeys[1].RefTable = UsersTable
+	ConnectionThirdPartyIdsTable.ForeignKeys[2].RefTable = UsersTable
+	ConnectionThirdPartyIdsTable.ForeignKeys[3].RefTable = LeadsTable
 	ConnectionThirdPartyIdsTable.Annotation = &entsql.Annotation{
 		Table: "connection_third_party_ids",
 	}
+	ContactsTable.ForeignKeys[0].RefTable = UsersTable
+	ContactsTable.ForeignKeys[1].RefTable = UsersTable
+	ContactsTable.ForeignKeys[2].RefTable = UsersTable
 	ContactsTable.Annotation = &entsql.Annotation{
 		Table: "contacts",
 	}
-	CreditAssessmentsTable.ForeignKeys[0].RefTable = LeadsTable
+	CreditAssessmentsTable.ForeignKeys[0].RefTable = UsersTable
+	CreditAssessmentsTable.ForeignKeys[1].RefTable = UsersTable
+	CreditAssessmentsTable.ForeignKeys[2].RefTable = UsersTable
+	CreditAssessmentsTable.ForeignKeys[3].RefTable = LeadsTable
 	CreditAssessmentsTable.Annotation = &entsql.Annotation{
 		Table: "credit_assessments",
 	}
+	CustomFieldsTable.ForeignKeys[0].RefTable = UsersTable
+	CustomFieldsTable.ForeignKeys[1].RefTable = UsersTable
+	CustomFieldsTable.ForeignKeys[2].RefTable = UsersTable
 	CustomFieldsTable.Annotation = &entsql.Annotation{
 		Table: "custom_fields",
 	}
-	CustomFieldValuesTable.ForeignKeys[0].RefTable = CustomFieldsTable
+	CustomFieldValuesTable.ForeignKeys[0].RefTable = UsersTable
+	CustomFieldValuesTable.ForeignKeys[1].RefTable = UsersTable
+	CustomFieldValuesTable.ForeignKeys[2].RefTable = UsersTable
+	CustomFieldValuesTable.ForeignKeys[3].RefTable = CustomFieldsTable
 	CustomFieldValuesTable.Annotation = &entsql.Annotation{
 		Table: "custom_field_values",
 	}
+	CustomLabelsTable.ForeignKeys[0].RefTable = UsersTable
+	CustomLabelsTable.ForeignKeys[1].RefTable = UsersTable
+	CustomLabelsTable.ForeignKeys[2].RefTable = UsersTable
 	CustomLabelsTable.Annotation = &entsql.Annotation{
 		Table: "custom_labels",
 	}
-	CustomerThirdPartyIdsTable.ForeignKeys[0].RefTable = AccountsTable
-	CustomerThirdPartyIdsTable.ForeignKeys[1].RefTable = ContactsTable
+	CustomerThirdPartyIdsTable.ForeignKeys[0].RefTable = UsersTable
+	CustomerThirdPartyIdsTable.ForeignKeys[1].RefTable = UsersTable
+	CustomerThirdPartyIdsTable.ForeignKeys[2].RefTable = UsersTable
+	CustomerThirdPartyIdsTable.ForeignKeys[3].RefTable = AccountsTable
+	CustomerThirdPartyIdsTable.ForeignKeys[4].RefTable = ContactsTable
 	CustomerThirdPartyIdsTable.Annotation = &entsql.Annotation{
 		Table: "customer_third_party_ids",
 	}
-	DelayedAutomationsTable.ForeignKeys[0].RefTable = AutomationsTable
+	DelayedAutomationsTable.ForeignKeys[0].RefTable = UsersTable
+	DelayedAutomationsTable.ForeignKeys[1].RefTable = UsersTable
+	DelayedAutomationsTable.ForeignKeys[2].RefTable = UsersTable
+	DelayedAutomationsTable.ForeignKeys[3].RefTable = AutomationsTable
 	DelayedAutomationsTable.Annotation = &entsql.Annotation{
 		Table: "delayed_automations",
 	}
-	DepartmentsTable.ForeignKeys[0].RefTable = FranchisesTable
-	DepartmentsTable.ForeignKeys[1].RefTable = PipelinesTable
-	DepartmentsTable.ForeignKeys[2].RefTable = SecurityGroupsTable
+	DepartmentsTable.ForeignKeys[0].RefTable = UsersTable
+	DepartmentsTable.ForeignKeys[1].RefTable = UsersTable
+	DepartmentsTable.ForeignKeys[2].RefTable = UsersTable
+	DepartmentsTable.ForeignKeys[3].RefTable = FranchisesTable
+	DepartmentsTable.ForeignKeys[4].RefTable = PipelinesTable
+	DepartmentsTable.ForeignKeys[5].RefTable = SecurityGroupsTable
 	DepartmentsTable.Annotation = &entsql.Annotation{
 		Table: "departments",
 	}
-	FollowUpsTable.ForeignKeys[0].RefTable = LeadsTable
-	FollowUpsTable.ForeignKeys[1].RefTable = ContactsTable
-	FollowUpsTable.ForeignKeys[2].RefTable = AccountsTable
+	FollowUpsTable.ForeignKeys[0].RefTable = UsersTable
+	FollowUpsTable.ForeignKeys[1].RefTable = UsersTable
+	FollowUpsTable.ForeignKeys[2].RefTable = UsersTable
+	FollowUpsTable.ForeignKeys[3].RefTable = LeadsTable
+	FollowUpsTable.ForeignKeys[4].RefTable = ContactsTable
+	FollowUpsTable.ForeignKeys[5].RefTable = AccountsTable
 	FollowUpsTable.Annotation = &entsql.Annotation{
 		Table: "follow_ups",
 	}
+	FranchisesTable.ForeignKeys[0].RefTable = UsersTable
+	FranchisesTable.ForeignKeys[1].RefTable = UsersTable
+	FranchisesTable.ForeignKeys[2].RefTable = UsersTable
 	FranchisesTable.Annotation = &entsql.Annotation{
 		Table: "franchises",
 	}
-	IncentivesTable.ForeignKeys[0].RefTable = LeadsTable
+	IncentivesTable.ForeignKeys[0].RefTable = UsersTable
+	IncentivesTable.ForeignKeys[1].RefTable = UsersTable
+	IncentivesTable.ForeignKeys[2].RefTable = UsersTable
+	IncentivesTable.ForeignKeys[3].RefTable = LeadsTable
 	IncentivesTable.Annotation = &entsql.Annotation{
 		Table: "incentives",
 	}
-	LeadsTable.ForeignKeys[0].RefTable = StatusesTable
-	LeadsTable.ForeignKeys[1].RefTable = SourcesTable
-	LeadsTable.ForeignKeys[2].RefTable = ContactsTable
-	LeadsTable.ForeignKeys[3].RefTable = AccountsTable
-	LeadsTable.ForeignKeys[4].RefTable = FranchisesTable
-	LeadsTable.ForeignKeys[5].RefTable = DepartmentsTable
-	LeadsTable.ForeignKeys[6].RefTable = ConnectionStagesTable
-	LeadsTable.ForeignKeys[7].RefTable = UsersTable
+	LeadsTable.ForeignKeys[0].RefTable = UsersTable
+	LeadsTable.ForeignKeys[1].RefTable = UsersTable
+	LeadsTable.ForeignKeys[2].RefTable = UsersTable
+	LeadsTable.ForeignKeys[3].RefTable = StatusesTable
+	LeadsTable.ForeignKeys[4].RefTable = SourcesTable
+	LeadsTable.ForeignKeys[5].RefTable = ContactsTable
+	LeadsTable.ForeignKeys[6].RefTable = AccountsTable
+	LeadsTable.ForeignKeys[7].RefTable = FranchisesTable
+	LeadsTable.ForeignKeys[8].RefTable = DepartmentsTable
+	LeadsTable.ForeignKeys[9].RefTable = ConnectionStagesTable
+	LeadsTable.ForeignKeys[10].RefTable = UsersTable
 	LeadsTable.Annotation = &entsql.Annotation{
 		Table: "leads",
 	}
-	PackagesTable.ForeignKeys[0].RefTable = LeadsTable
+	PackagesTable.ForeignKeys[0].RefTable = UsersTable
+	PackagesTable.ForeignKeys[1].RefTable = UsersTable
+	PackagesTable.ForeignKeys[2].RefTable = UsersTable
+	PackagesTable.ForeignKeys[3].RefTable = LeadsTable
 	PackagesTable.Annotation = &entsql.Annotation{
 		Table: "packages",
 	}
-	LeadProductsTable.ForeignKeys[0].RefTable = ProductsTable
-	LeadProductsTable.ForeignKeys[1].RefTable = LeadsTable
+	LeadProductsTable.ForeignKeys[0].RefTable = UsersTable
+	LeadProductsTable.ForeignKeys[1].RefTable = UsersTable
+	LeadProductsTable.ForeignKeys[2].RefTable = UsersTable
+	LeadProductsTable.ForeignKeys[3].RefTable = ProductsTable
+	LeadProductsTable.ForeignKeys[4].RefTable = LeadsTable
 	LeadProductsTable.Annotation = &entsql.Annotation{
 		Table: "lead_products",
 	}
-	NotesTable.ForeignKeys[0].RefTable = LeadsTable
+	NotesTable.ForeignKeys[0].RefTable = UsersTable
 	NotesTable.ForeignKeys[1].RefTable = UsersTable
+	NotesTable.ForeignKeys[2].RefTable = UsersTable
+	NotesTable.ForeignKeys[3].RefTable = LeadsTable
+	NotesTable.ForeignKeys[4].RefTable = UsersTable
 	NotesTable.Annotation = &entsql.Annotation{
 		Table: "notes",
 	}
+	OutboundMessagesTable.ForeignKeys[0].RefTable = UsersTable
+	OutboundMessagesTable.ForeignKeys[1].RefTable = UsersTable
+	OutboundMessagesTable.ForeignKeys[2].RefTable = UsersTable
 	OutboundMessagesTable.Annotation = &entsql.Annotation{
 		Table: "outbound_messages",
 	}
+	OutboxEventsTable.ForeignKeys[0].RefTable = UsersTable
+	OutboxEventsTable.ForeignKeys[1].RefTable = UsersTable
+	OutboxEventsTable.ForeignKeys[2].RefTable = UsersTable
 	OutboxEventsTable.Annotation = &entsql.Annotation{
 		Table: "outbox_events",
 	}
-	PackagePricesTable.ForeignKeys[0].RefTable = PackagesTable
+	PackagePricesTable.ForeignKeys[0].RefTable = UsersTable
+	PackagePricesTable.ForeignKeys[1].RefTable = UsersTable
+	PackagePricesTable.ForeignKeys[2].RefTable = UsersTable
+	PackagePricesTable.ForeignKeys[3].RefTable = PackagesTable
 	PackagePricesTable.Annotation = &entsql.Annotation{
 		Table: "package_prices",
 	}
 	PermissionsTable.Annotation = &entsql.Annotation{
 		Table: "permissions",
 	}
+	PipelinesTable.ForeignKeys[0].RefTable = UsersTable
+	PipelinesTable.ForeignKeys[1].RefTable = UsersTable
+	PipelinesTable.ForeignKeys[2].RefTable = UsersTable
 	PipelinesTable.Annotation = &entsql.Annotation{
 		Table: "pipelines",
 	}
-	PipelineStagesTable.ForeignKeys[0].RefTable = PipelinesTable
-	PipelineStagesTable.ForeignKeys[1].RefTable = ConnectionStagesTable
+	PipelineStagesTable.ForeignKeys[0].RefTable = UsersTable
+	PipelineStagesTable.ForeignKeys[1].RefTable = UsersTable
+	PipelineStagesTable.ForeignKeys[2].RefTable = UsersTable
+	PipelineStagesTable.ForeignKeys[3].RefTable = PipelinesTable
+	PipelineStagesTable.ForeignKeys[4].RefTable = ConnectionStagesTable
 	PipelineStagesTable.Annotation = &entsql.Annotation{
 		Table: "pipeline_stages",
 	}
-	ProductsTable.ForeignKeys[0].RefTable = ProductGroupsTable
+	ProductsTable.ForeignKeys[0].RefTable = UsersTable
+	ProductsTable.ForeignKeys[1].RefTable = UsersTable
+	ProductsTable.ForeignKeys[2].RefTable = UsersTable
+	ProductsTable.ForeignKeys[3].RefTable = ProductGroupsTable
 	ProductsTable.Annotation = &entsql.Annotation{
 		Table: "products",
 	}
-	ProductGroupsTable.ForeignKeys[0].RefTable = ProductGroupsTable
+	ProductGroupsTable.ForeignKeys[0].RefTable = UsersTable
+	ProductGroupsTable.ForeignKeys[1].RefTable = UsersTable
+	ProductGroupsTable.ForeignKeys[2].RefTable = UsersTable
+	ProductGroupsTable.ForeignKeys[3].RefTable = ProductGroupsTable
 	ProductGroupsTable.Annotation = &entsql.Annotation{
 		Table: "product_groups",
 	}
-	ProductThirdPartyIdsTable.ForeignKeys[0].RefTable = ProductsTable
+	ProductThirdPartyIdsTable.ForeignKeys[0].RefTable = UsersTable
+	ProductThirdPartyIdsTable.ForeignKeys[1].RefTable = UsersTable
+	ProductThirdPartyIdsTable.ForeignKeys[2].RefTable = UsersTable
+	ProductThirdPartyIdsTable.ForeignKeys[3].RefTable = ProductsTable
 	ProductThirdPartyIdsTable.Annotation = &entsql.Annotation{
 		Table: "product_third_party_ids",
 	}
+	RolesTable.ForeignKeys[0].RefTable = UsersTable
+	RolesTable.ForeignKeys[1].RefTable = UsersTable
+	RolesTable.ForeignKeys[2].RefTable = UsersTable
 	RolesTable.Annotation = &entsql.Annotation{
 		Table: "roles",
 	}
 	SavedFiltersTable.ForeignKeys[0].RefTable = UsersTable
+	SavedFiltersTable.ForeignKeys[1].RefTable = UsersTable
+	SavedFiltersTable.ForeignKeys[2].RefTable = UsersTable
+	SavedFiltersTable.ForeignKeys[3].RefTable = UsersTable
 	SavedFiltersTable.Annotation = &entsql.Annotation{
 		Table: "saved_filters",
 	}
+	SecurityGroupsTable.ForeignKeys[0].RefTable = UsersTable
+	SecurityGroupsTable.ForeignKeys[1].RefTable = UsersTable
+	SecurityGroupsTable.ForeignKeys[2].RefTable = UsersTable
 	SecurityGroupsTable.Annotation = &entsql.Annotation{
 		Table: "security_groups",
 	}
+	SourcesTable.ForeignKeys[0].RefTable = UsersTable
+	SourcesTable.ForeignKeys[1].RefTable = UsersTable
+	SourcesTable.ForeignKeys[2].RefTable = UsersTable
 	SourcesTable.Annotation = &entsql.Annotation{
 		Table: "sources",
 	}
+	StatusesTable.ForeignKeys[0].RefTable = UsersTable
+	StatusesTable.ForeignKeys[1].RefTable = UsersTable
+	StatusesTable.ForeignKeys[2].RefTable = UsersTable
 	StatusesTable.Annotation = &entsql.Annotation{
 		Table: "statuses",
 	}
-	SurveysTable.ForeignKeys[0].RefTable = LeadsTable
+	SurveysTable.ForeignKeys[0].RefTable = UsersTable
+	SurveysTable.ForeignKeys[1].RefTable = UsersTable
+	SurveysTable.ForeignKeys[2].RefTable = UsersTable
+	SurveysTable.ForeignKeys[3].RefTable = LeadsTable
 	SurveysTable.Annotation = &entsql.Annotation{
 		Table: "surveys",
 	}
-	TasksTable.ForeignKeys[0].RefTable = LeadsTable
-	TasksTable.ForeignKeys[1].RefTable = ContactsTable
-	TasksTable.ForeignKeys[2].RefTable = AccountsTable
+	TasksTable.ForeignKeys[0].RefTable = UsersTable
+	TasksTable.ForeignKeys[1].RefTable = UsersTable
+	TasksTable.ForeignKeys[2].RefTable = UsersTable
+	TasksTable.ForeignKeys[3].RefTable = LeadsTable
+	TasksTable.ForeignKeys[4].RefTable = ContactsTable
+	TasksTable.ForeignKeys[5].RefTable = AccountsTable
 	TasksTable.Annotation = &entsql.Annotation{
 		Table: "tasks",
 	}
 	TenantsTable.Annotation = &entsql.Annotation{
 		Table: "tenants",
 	}
+	UsersTable.ForeignKeys[0].RefTable = UsersTable
+	UsersTable.ForeignKeys[1].RefTable = UsersTable
+	UsersTable.ForeignKeys[2].RefTable = UsersTable
 	UsersTable.Annotation = &entsql.Annotation{
 		Table: "users",
 	}
 	UserSettingsTable.ForeignKeys[0].RefTable = UsersTable
+	UserSettingsTable.ForeignKeys[1].RefTable = UsersTable
+	UserSettingsTable.ForeignKeys[2].RefTable = UsersTable
+	UserSettingsTable.ForeignKeys[3].RefTable = UsersTable
 	UserSettingsTable.Annotation = &entsql.Annotation{
 		Table: "user_settings",
 	}
 	UserThirdPartyIdsTable.ForeignKeys[0].RefTable = UsersTable
+	UserThirdPartyIdsTable.ForeignKeys[1].RefTable = UsersTable
+	UserThirdPartyIdsTable.ForeignKeys[2].RefTable = UsersTable
+	UserThirdPartyIdsTable.ForeignKeys[3].RefTable = UsersTable
 	UserThirdPartyIdsTable.Annotation = &entsql.Annotation{
 		Table: "user_third_party_ids",
 	}
-	WebhookAttemptsTable.ForeignKeys[0].RefTable = WebhookEndpointsTable
+	WebhookAttemptsTable.ForeignKeys[0].RefTable = UsersTable
+	WebhookAttemptsTable.ForeignKeys[1].RefTable = UsersTable
+	WebhookAttemptsTable.ForeignKeys[2].RefTable = UsersTable
+	WebhookAttemptsTable.ForeignKeys[3].RefTable = WebhookEndpointsTable
 	WebhookAttemptsTable.Annotation = &entsql.Annotation{
 		Table: "webhook_attempts",
 	}
+	WebhookEndpointsTable.ForeignKeys[0].RefTable = UsersTable
+	WebhookEndpointsTable.ForeignKeys[1].RefTable = UsersTable
+	WebhookEndpointsTable.ForeignKeys[2].RefTable = UsersTable
 	WebhookEndpointsTable.Annotation = &entsql.Annotation{
 		Table: "webhook_endpoints",
 	}

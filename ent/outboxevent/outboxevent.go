@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/google/uuid"
 )
 
@@ -41,8 +42,35 @@ const (
 	FieldPayload = "payload"
 	// FieldProcessedAt holds the string denoting the processed_at field in the database.
 	FieldProcessedAt = "processed_at"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
+	// EdgeModifiedBy holds the string denoting the modified_by edge name in mutations.
+	EdgeModifiedBy = "modified_by"
+	// EdgeDeletedBy holds the string denoting the deleted_by edge name in mutations.
+	EdgeDeletedBy = "deleted_by"
 	// Table holds the table name of the outboxevent in the database.
 	Table = "outbox_events"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "outbox_events"
+	// CreatedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	CreatedByInverseTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
+	// ModifiedByTable is the table that holds the modified_by relation/edge.
+	ModifiedByTable = "outbox_events"
+	// ModifiedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	ModifiedByInverseTable = "users"
+	// ModifiedByColumn is the table column denoting the modified_by relation/edge.
+	ModifiedByColumn = "modified_by_id"
+	// DeletedByTable is the table that holds the deleted_by relation/edge.
+	DeletedByTable = "outbox_events"
+	// DeletedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	DeletedByInverseTable = "users"
+	// DeletedByColumn is the table column denoting the deleted_by relation/edge.
+	DeletedByColumn = "deleted_by_id"
 )
 
 // Columns holds all SQL columns for outboxevent fields.
@@ -159,4 +187,46 @@ func BySubjectID(opts ...sql.OrderTermOption) OrderOption {
 // ByProcessedAt orders the results by the processed_at field.
 func ByProcessedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProcessedAt, opts...).ToFunc()
+}
+
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByModifiedByField orders the results by modified_by field.
+func ByModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeletedByField orders the results by deleted_by field.
+func ByDeletedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CreatedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, CreatedByTable, CreatedByColumn),
+	)
+}
+func newModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ModifiedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ModifiedByTable, ModifiedByColumn),
+	)
+}
+func newDeletedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(DeletedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, DeletedByTable, DeletedByColumn),
+	)
 }

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
@@ -27,9 +28,10 @@ import (
 //   - deletes become updates that record who deleted the row and when.
 type record struct {
 	mixin.Schema
-	typ   uint16
-	table string
-	dtype string
+	entity string
+	typ    uint16
+	table  string
+	dtype  string
 }
 
 // Record returns the mixin for a tenant-owned entity, by its ent type name,
@@ -41,7 +43,7 @@ func Record(entity, dtype string) ent.Mixin {
 	if e == nil {
 		panic(fmt.Sprintf("schema: %s is not in internal/registry.Entities", entity))
 	}
-	return record{typ: e.Code, table: e.Table, dtype: dtype}
+	return record{entity: entity, typ: e.Code, table: e.Table, dtype: dtype}
 }
 
 func (r record) Annotations() []schema.Annotation {
@@ -62,6 +64,45 @@ func (r record) Fields() []ent.Field {
 		field.UUID("deleted_by_id", uuid.UUID{}).Optional().Nillable().Annotations(entgql.Skip()),
 		field.String("dtype").Default(r.dtype).Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
+}
+
+// auditEdges are the columns naming the user who created, last modified and
+// deleted a row (stamped by the hooks in policy.go from the viewer), and the
+// name of their inverse on User (see Edges).
+var auditEdges = []struct{ edge, field, inverse string }{
+	{"created_by", "created_by_id", "created_users"},
+	{"modified_by", "modified_by_id", "modified_users"},
+	{"deleted_by", "deleted_by_id", "deleted_users"},
+}
+
+// Edges makes the audit columns edges to User, so GraphQL's field
+// collection eager-loads the selected ones: one statement per level, through
+// User's interceptor (the viewer's tenant, live users, user.read). The hooks
+// stamp them; no client writes them, so they have no where-input, and no
+// foreign key (internal/store leaves it out: the columns predate the edges).
+// A User's own audit edges have an inverse (skipped by GraphQL): a unique
+// edge from a type to itself without one is ent's two-way O2O, which would
+// also stamp the creator as created by the new user.
+func (r record) Edges() []ent.Edge {
+	skip := entgql.Skip(entgql.SkipWhereInput)
+	var edges []ent.Edge
+	for _, a := range auditEdges {
+		switch {
+		case r.entity == "User":
+			e := edge.From(a.edge, User.Type).Ref(a.inverse).Field(a.field).Unique().Annotations(skip)
+			if a.edge == "created_by" {
+				e = e.Immutable()
+			}
+			edges = append(edges, e, edge.To(a.inverse, User.Type).Annotations(entgql.Skip()))
+		default:
+			e := edge.To(a.edge, User.Type).Field(a.field).Unique().Annotations(skip)
+			if a.edge == "created_by" {
+				e = e.Immutable()
+			}
+			edges = append(edges, e)
+		}
+	}
+	return edges
 }
 
 func (record) Indexes() []ent.Index {

@@ -152,12 +152,27 @@ func softDelete(ctx context.Context, m mutation, v *viewer.Viewer) (ent.Value, e
 	return m.Client().Mutate(ctx, m)
 }
 
-// checkReferences verifies that every edge the write adds points at a live
+// isAuditEdge reports whether name is one of the audit edges, which the
+// hooks stamp from the viewer itself: checking them would cost a statement
+// per write and prove nothing.
+func isAuditEdge(name string) bool {
+	for _, a := range auditEdges {
+		if a.edge == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkReferences verifies that every other edge the write adds points at a live
 // row visible to the caller (same tenant, not deleted). Rows are counted
 // through the normal, scoped query path: one statement per target table.
 func checkReferences(ctx context.Context, m mutation) error {
 	byTable := map[string]map[uuid.UUID]bool{}
 	for _, name := range m.AddedEdges() {
+		if isAuditEdge(name) {
+			continue
+		}
 		for _, id := range m.AddedIDs(name) {
 			u, ok := id.(uuid.UUID)
 			if !ok {

@@ -75,6 +75,18 @@ const (
 	FieldIsActive = "is_active"
 	// FieldAccessRevokedAt holds the string denoting the access_revoked_at field in the database.
 	FieldAccessRevokedAt = "access_revoked_at"
+	// EdgeCreatedBy holds the string denoting the created_by edge name in mutations.
+	EdgeCreatedBy = "created_by"
+	// EdgeCreatedUsers holds the string denoting the created_users edge name in mutations.
+	EdgeCreatedUsers = "created_users"
+	// EdgeModifiedBy holds the string denoting the modified_by edge name in mutations.
+	EdgeModifiedBy = "modified_by"
+	// EdgeModifiedUsers holds the string denoting the modified_users edge name in mutations.
+	EdgeModifiedUsers = "modified_users"
+	// EdgeDeletedBy holds the string denoting the deleted_by edge name in mutations.
+	EdgeDeletedBy = "deleted_by"
+	// EdgeDeletedUsers holds the string denoting the deleted_users edge name in mutations.
+	EdgeDeletedUsers = "deleted_users"
 	// EdgeRoles holds the string denoting the roles edge name in mutations.
 	EdgeRoles = "roles"
 	// EdgeFranchises holds the string denoting the franchises edge name in mutations.
@@ -91,6 +103,30 @@ const (
 	EdgeAssignedLeads = "assigned_leads"
 	// Table holds the table name of the user in the database.
 	Table = "users"
+	// CreatedByTable is the table that holds the created_by relation/edge.
+	CreatedByTable = "users"
+	// CreatedByColumn is the table column denoting the created_by relation/edge.
+	CreatedByColumn = "created_by_id"
+	// CreatedUsersTable is the table that holds the created_users relation/edge.
+	CreatedUsersTable = "users"
+	// CreatedUsersColumn is the table column denoting the created_users relation/edge.
+	CreatedUsersColumn = "created_by_id"
+	// ModifiedByTable is the table that holds the modified_by relation/edge.
+	ModifiedByTable = "users"
+	// ModifiedByColumn is the table column denoting the modified_by relation/edge.
+	ModifiedByColumn = "modified_by_id"
+	// ModifiedUsersTable is the table that holds the modified_users relation/edge.
+	ModifiedUsersTable = "users"
+	// ModifiedUsersColumn is the table column denoting the modified_users relation/edge.
+	ModifiedUsersColumn = "modified_by_id"
+	// DeletedByTable is the table that holds the deleted_by relation/edge.
+	DeletedByTable = "users"
+	// DeletedByColumn is the table column denoting the deleted_by relation/edge.
+	DeletedByColumn = "deleted_by_id"
+	// DeletedUsersTable is the table that holds the deleted_users relation/edge.
+	DeletedUsersTable = "users"
+	// DeletedUsersColumn is the table column denoting the deleted_users relation/edge.
+	DeletedUsersColumn = "deleted_by_id"
 	// RolesTable is the table that holds the roles relation/edge. The primary key declared below.
 	RolesTable = "user_roles"
 	// RolesInverseTable is the table name for the Role entity.
@@ -404,6 +440,69 @@ func ByAccessRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldAccessRevokedAt, opts...).ToFunc()
 }
 
+// ByCreatedByField orders the results by created_by field.
+func ByCreatedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByCreatedUsersCount orders the results by created_users count.
+func ByCreatedUsersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCreatedUsersStep(), opts...)
+	}
+}
+
+// ByCreatedUsers orders the results by created_users terms.
+func ByCreatedUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCreatedUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByModifiedByField orders the results by modified_by field.
+func ByModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByModifiedUsersCount orders the results by modified_users count.
+func ByModifiedUsersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newModifiedUsersStep(), opts...)
+	}
+}
+
+// ByModifiedUsers orders the results by modified_users terms.
+func ByModifiedUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newModifiedUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByDeletedByField orders the results by deleted_by field.
+func ByDeletedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByDeletedUsersCount orders the results by deleted_users count.
+func ByDeletedUsersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newDeletedUsersStep(), opts...)
+	}
+}
+
+// ByDeletedUsers orders the results by deleted_users terms.
+func ByDeletedUsers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newDeletedUsersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByRolesCount orders the results by roles count.
 func ByRolesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -493,6 +592,48 @@ func ByAssignedLeads(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newAssignedLeadsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
+}
+func newCreatedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, CreatedByTable, CreatedByColumn),
+	)
+}
+func newCreatedUsersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, CreatedUsersTable, CreatedUsersColumn),
+	)
+}
+func newModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, ModifiedByTable, ModifiedByColumn),
+	)
+}
+func newModifiedUsersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, ModifiedUsersTable, ModifiedUsersColumn),
+	)
+}
+func newDeletedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, true, DeletedByTable, DeletedByColumn),
+	)
+}
+func newDeletedUsersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(Table, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, false, DeletedUsersTable, DeletedUsersColumn),
+	)
 }
 func newRolesStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(

@@ -291,26 +291,6 @@ func CreatedByIDNotIn(vs ...uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldCreatedByID, vs...))
 }
 
-// CreatedByIDGT applies the GT predicate on the "created_by_id" field.
-func CreatedByIDGT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGT(FieldCreatedByID, v))
-}
-
-// CreatedByIDGTE applies the GTE predicate on the "created_by_id" field.
-func CreatedByIDGTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldCreatedByID, v))
-}
-
-// CreatedByIDLT applies the LT predicate on the "created_by_id" field.
-func CreatedByIDLT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLT(FieldCreatedByID, v))
-}
-
-// CreatedByIDLTE applies the LTE predicate on the "created_by_id" field.
-func CreatedByIDLTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldCreatedByID, v))
-}
-
 // CreatedByIDIsNil applies the IsNil predicate on the "created_by_id" field.
 func CreatedByIDIsNil() predicate.User {
 	return predicate.User(sql.FieldIsNull(FieldCreatedByID))
@@ -389,26 +369,6 @@ func ModifiedByIDIn(vs ...uuid.UUID) predicate.User {
 // ModifiedByIDNotIn applies the NotIn predicate on the "modified_by_id" field.
 func ModifiedByIDNotIn(vs ...uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldModifiedByID, vs...))
-}
-
-// ModifiedByIDGT applies the GT predicate on the "modified_by_id" field.
-func ModifiedByIDGT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGT(FieldModifiedByID, v))
-}
-
-// ModifiedByIDGTE applies the GTE predicate on the "modified_by_id" field.
-func ModifiedByIDGTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldModifiedByID, v))
-}
-
-// ModifiedByIDLT applies the LT predicate on the "modified_by_id" field.
-func ModifiedByIDLT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLT(FieldModifiedByID, v))
-}
-
-// ModifiedByIDLTE applies the LTE predicate on the "modified_by_id" field.
-func ModifiedByIDLTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldModifiedByID, v))
 }
 
 // ModifiedByIDIsNil applies the IsNil predicate on the "modified_by_id" field.
@@ -499,26 +459,6 @@ func DeletedByIDIn(vs ...uuid.UUID) predicate.User {
 // DeletedByIDNotIn applies the NotIn predicate on the "deleted_by_id" field.
 func DeletedByIDNotIn(vs ...uuid.UUID) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldDeletedByID, vs...))
-}
-
-// DeletedByIDGT applies the GT predicate on the "deleted_by_id" field.
-func DeletedByIDGT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGT(FieldDeletedByID, v))
-}
-
-// DeletedByIDGTE applies the GTE predicate on the "deleted_by_id" field.
-func DeletedByIDGTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldDeletedByID, v))
-}
-
-// DeletedByIDLT applies the LT predicate on the "deleted_by_id" field.
-func DeletedByIDLT(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLT(FieldDeletedByID, v))
-}
-
-// DeletedByIDLTE applies the LTE predicate on the "deleted_by_id" field.
-func DeletedByIDLTE(v uuid.UUID) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldDeletedByID, v))
 }
 
 // DeletedByIDIsNil applies the IsNil predicate on the "deleted_by_id" field.
@@ -1464,6 +1404,144 @@ func AccessRevokedAtIsNil() predicate.User {
 // AccessRevokedAtNotNil applies the NotNil predicate on the "access_revoked_at" field.
 func AccessRevokedAtNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldAccessRevokedAt))
+}
+
+// HasCreatedBy applies the HasEdge predicate on the "created_by" edge.
+func HasCreatedBy() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, CreatedByTable, CreatedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCreatedByWith applies the HasEdge predicate on the "created_by" edge with a given conditions (other predicates).
+func HasCreatedByWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newCreatedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCreatedUsers applies the HasEdge predicate on the "created_users" edge.
+func HasCreatedUsers() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, CreatedUsersTable, CreatedUsersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCreatedUsersWith applies the HasEdge predicate on the "created_users" edge with a given conditions (other predicates).
+func HasCreatedUsersWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newCreatedUsersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasModifiedBy applies the HasEdge predicate on the "modified_by" edge.
+func HasModifiedBy() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, ModifiedByTable, ModifiedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasModifiedByWith applies the HasEdge predicate on the "modified_by" edge with a given conditions (other predicates).
+func HasModifiedByWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newModifiedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasModifiedUsers applies the HasEdge predicate on the "modified_users" edge.
+func HasModifiedUsers() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, ModifiedUsersTable, ModifiedUsersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasModifiedUsersWith applies the HasEdge predicate on the "modified_users" edge with a given conditions (other predicates).
+func HasModifiedUsersWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newModifiedUsersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeletedBy applies the HasEdge predicate on the "deleted_by" edge.
+func HasDeletedBy() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, DeletedByTable, DeletedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeletedByWith applies the HasEdge predicate on the "deleted_by" edge with a given conditions (other predicates).
+func HasDeletedByWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newDeletedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasDeletedUsers applies the HasEdge predicate on the "deleted_users" edge.
+func HasDeletedUsers() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, DeletedUsersTable, DeletedUsersColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasDeletedUsersWith applies the HasEdge predicate on the "deleted_users" edge with a given conditions (other predicates).
+func HasDeletedUsersWith(preds ...predicate.User) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newDeletedUsersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
 }
 
 // HasRoles applies the HasEdge predicate on the "roles" edge.

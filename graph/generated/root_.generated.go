@@ -29,40 +29,16 @@ type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
 	Appointment() AppointmentResolver
 	Automation() AutomationResolver
-	ConnectionStage() ConnectionStageResolver
-	ConnectionThirdPartyID() ConnectionThirdPartyIDResolver
 	Contact() ContactResolver
-	CreditAssessment() CreditAssessmentResolver
-	CustomField() CustomFieldResolver
-	CustomFieldValue() CustomFieldValueResolver
-	CustomLabel() CustomLabelResolver
-	CustomerThirdPartyID() CustomerThirdPartyIDResolver
-	Department() DepartmentResolver
 	FollowUp() FollowUpResolver
-	Franchise() FranchiseResolver
-	Incentive() IncentiveResolver
 	Lead() LeadResolver
-	LeadProduct() LeadProductResolver
 	Mutation() MutationResolver
-	Package() PackageResolver
-	PackagePrice() PackagePriceResolver
 	Pipeline() PipelineResolver
-	PipelineStage() PipelineStageResolver
-	Product() ProductResolver
-	ProductGroup() ProductGroupResolver
-	ProductThirdPartyID() ProductThirdPartyIDResolver
 	Query() QueryResolver
-	Role() RoleResolver
-	SavedFilter() SavedFilterResolver
 	SecurityGroup() SecurityGroupResolver
-	Source() SourceResolver
-	Status() StatusResolver
 	Subscription() SubscriptionResolver
-	Survey() SurveyResolver
 	Task() TaskResolver
 	User() UserResolver
-	UserSettings() UserSettingsResolver
-	UserThirdPartyID() UserThirdPartyIDResolver
 }
 
 type DirectiveRoot struct {
@@ -204,9 +180,11 @@ type ComplexityRoot struct {
 		Automation     func(childComplexity int) int
 		AutomationID   func(childComplexity int) int
 		CausationRunID func(childComplexity int) int
+		CreatedBy      func(childComplexity int) int
 		DateCreated    func(childComplexity int) int
 		DateDeleted    func(childComplexity int) int
 		DateModified   func(childComplexity int) int
+		DeletedBy      func(childComplexity int) int
 		Depth          func(childComplexity int) int
 		Dtype          func(childComplexity int) int
 		EventID        func(childComplexity int) int
@@ -215,6 +193,7 @@ type ComplexityRoot struct {
 		IsDeleted      func(childComplexity int) int
 		Lead           func(childComplexity int) int
 		LeadID         func(childComplexity int) int
+		ModifiedBy     func(childComplexity int) int
 		Reason         func(childComplexity int) int
 		RecordID       func(childComplexity int) int
 		Status         func(childComplexity int) int
@@ -241,14 +220,17 @@ type ComplexityRoot struct {
 	}
 
 	AutomationRunStep struct {
+		CreatedBy    func(childComplexity int) int
 		DateCreated  func(childComplexity int) int
 		DateDeleted  func(childComplexity int) int
 		DateModified func(childComplexity int) int
+		DeletedBy    func(childComplexity int) int
 		Detail       func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		Error        func(childComplexity int) int
 		ID           func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
+		ModifiedBy   func(childComplexity int) int
 		NodeID       func(childComplexity int) int
 		NodeType     func(childComplexity int) int
 		Position     func(childComplexity int) int
@@ -803,14 +785,17 @@ type ComplexityRoot struct {
 	Note struct {
 		Author       func(childComplexity int) int
 		AuthorID     func(childComplexity int) int
+		CreatedBy    func(childComplexity int) int
 		DateCreated  func(childComplexity int) int
 		DateDeleted  func(childComplexity int) int
 		DateModified func(childComplexity int) int
+		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		ID           func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		Lead         func(childComplexity int) int
 		LeadID       func(childComplexity int) int
+		ModifiedBy   func(childComplexity int) int
 		Text         func(childComplexity int) int
 	}
 
@@ -828,14 +813,17 @@ type ComplexityRoot struct {
 	OutboundMessage struct {
 		Body         func(childComplexity int) int
 		Channel      func(childComplexity int) int
+		CreatedBy    func(childComplexity int) int
 		DateCreated  func(childComplexity int) int
 		DateDeleted  func(childComplexity int) int
 		DateModified func(childComplexity int) int
+		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		Error        func(childComplexity int) int
 		ID           func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
 		LeadID       func(childComplexity int) int
+		ModifiedBy   func(childComplexity int) int
 		Recipient    func(childComplexity int) int
 		RunID        func(childComplexity int) int
 		SentAt       func(childComplexity int) int
@@ -1369,9 +1357,11 @@ type ComplexityRoot struct {
 
 	WebhookAttempt struct {
 		Attempt      func(childComplexity int) int
+		CreatedBy    func(childComplexity int) int
 		DateCreated  func(childComplexity int) int
 		DateDeleted  func(childComplexity int) int
 		DateModified func(childComplexity int) int
+		DeletedBy    func(childComplexity int) int
 		Dtype        func(childComplexity int) int
 		DurationMs   func(childComplexity int) int
 		Endpoint     func(childComplexity int) int
@@ -1380,6 +1370,7 @@ type ComplexityRoot struct {
 		EventID      func(childComplexity int) int
 		ID           func(childComplexity int) int
 		IsDeleted    func(childComplexity int) int
+		ModifiedBy   func(childComplexity int) int
 		Response     func(childComplexity int) int
 		StatusCode   func(childComplexity int) int
 		Succeeded    func(childComplexity int) int
@@ -1400,9 +1391,11 @@ type ComplexityRoot struct {
 	WebhookEndpoint struct {
 		Attempts            func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.WebhookAttemptOrder, where *ent.WebhookAttemptWhereInput) int
 		ConsecutiveFailures func(childComplexity int) int
+		CreatedBy           func(childComplexity int) int
 		DateCreated         func(childComplexity int) int
 		DateDeleted         func(childComplexity int) int
 		DateModified        func(childComplexity int) int
+		DeletedBy           func(childComplexity int) int
 		Description         func(childComplexity int) int
 		DisabledAt          func(childComplexity int) int
 		DisabledReason      func(childComplexity int) int
@@ -1411,6 +1404,7 @@ type ComplexityRoot struct {
 		ID                  func(childComplexity int) int
 		IsActive            func(childComplexity int) int
 		IsDeleted           func(childComplexity int) int
+		ModifiedBy          func(childComplexity int) int
 		URL                 func(childComplexity int) int
 	}
 
@@ -2089,6 +2083,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRun.CausationRunID(childComplexity), true
+	case "AutomationRun.createdBy":
+		if e.ComplexityRoot.AutomationRun.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.CreatedBy(childComplexity), true
 	case "AutomationRun.dateCreated":
 		if e.ComplexityRoot.AutomationRun.DateCreated == nil {
 			break
@@ -2107,6 +2107,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRun.DateModified(childComplexity), true
+	case "AutomationRun.deletedBy":
+		if e.ComplexityRoot.AutomationRun.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.DeletedBy(childComplexity), true
 	case "AutomationRun.depth":
 		if e.ComplexityRoot.AutomationRun.Depth == nil {
 			break
@@ -2155,6 +2161,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRun.LeadID(childComplexity), true
+	case "AutomationRun.modifiedBy":
+		if e.ComplexityRoot.AutomationRun.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRun.ModifiedBy(childComplexity), true
 	case "AutomationRun.reason":
 		if e.ComplexityRoot.AutomationRun.Reason == nil {
 			break
@@ -2243,6 +2255,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AutomationRunEdge.Node(childComplexity), true
 
+	case "AutomationRunStep.createdBy":
+		if e.ComplexityRoot.AutomationRunStep.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.CreatedBy(childComplexity), true
 	case "AutomationRunStep.dateCreated":
 		if e.ComplexityRoot.AutomationRunStep.DateCreated == nil {
 			break
@@ -2261,6 +2279,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRunStep.DateModified(childComplexity), true
+	case "AutomationRunStep.deletedBy":
+		if e.ComplexityRoot.AutomationRunStep.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.DeletedBy(childComplexity), true
 	case "AutomationRunStep.detail":
 		if e.ComplexityRoot.AutomationRunStep.Detail == nil {
 			break
@@ -2291,6 +2315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AutomationRunStep.IsDeleted(childComplexity), true
+	case "AutomationRunStep.modifiedBy":
+		if e.ComplexityRoot.AutomationRunStep.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AutomationRunStep.ModifiedBy(childComplexity), true
 	case "AutomationRunStep.nodeID":
 		if e.ComplexityRoot.AutomationRunStep.NodeID == nil {
 			break
@@ -5465,6 +5495,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Note.AuthorID(childComplexity), true
+	case "Note.createdBy":
+		if e.ComplexityRoot.Note.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.CreatedBy(childComplexity), true
 	case "Note.dateCreated":
 		if e.ComplexityRoot.Note.DateCreated == nil {
 			break
@@ -5483,6 +5519,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Note.DateModified(childComplexity), true
+	case "Note.deletedBy":
+		if e.ComplexityRoot.Note.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.DeletedBy(childComplexity), true
 	case "Note.dtype":
 		if e.ComplexityRoot.Note.Dtype == nil {
 			break
@@ -5513,6 +5555,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Note.LeadID(childComplexity), true
+	case "Note.modifiedBy":
+		if e.ComplexityRoot.Note.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Note.ModifiedBy(childComplexity), true
 	case "Note.text":
 		if e.ComplexityRoot.Note.Text == nil {
 			break
@@ -5564,6 +5612,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OutboundMessage.Channel(childComplexity), true
+	case "OutboundMessage.createdBy":
+		if e.ComplexityRoot.OutboundMessage.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.CreatedBy(childComplexity), true
 	case "OutboundMessage.dateCreated":
 		if e.ComplexityRoot.OutboundMessage.DateCreated == nil {
 			break
@@ -5582,6 +5636,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OutboundMessage.DateModified(childComplexity), true
+	case "OutboundMessage.deletedBy":
+		if e.ComplexityRoot.OutboundMessage.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.DeletedBy(childComplexity), true
 	case "OutboundMessage.dtype":
 		if e.ComplexityRoot.OutboundMessage.Dtype == nil {
 			break
@@ -5612,6 +5672,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OutboundMessage.LeadID(childComplexity), true
+	case "OutboundMessage.modifiedBy":
+		if e.ComplexityRoot.OutboundMessage.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutboundMessage.ModifiedBy(childComplexity), true
 	case "OutboundMessage.recipient":
 		if e.ComplexityRoot.OutboundMessage.Recipient == nil {
 			break
@@ -8196,6 +8262,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookAttempt.Attempt(childComplexity), true
+	case "WebhookAttempt.createdBy":
+		if e.ComplexityRoot.WebhookAttempt.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.CreatedBy(childComplexity), true
 	case "WebhookAttempt.dateCreated":
 		if e.ComplexityRoot.WebhookAttempt.DateCreated == nil {
 			break
@@ -8214,6 +8286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookAttempt.DateModified(childComplexity), true
+	case "WebhookAttempt.deletedBy":
+		if e.ComplexityRoot.WebhookAttempt.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.DeletedBy(childComplexity), true
 	case "WebhookAttempt.dtype":
 		if e.ComplexityRoot.WebhookAttempt.Dtype == nil {
 			break
@@ -8262,6 +8340,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookAttempt.IsDeleted(childComplexity), true
+	case "WebhookAttempt.modifiedBy":
+		if e.ComplexityRoot.WebhookAttempt.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookAttempt.ModifiedBy(childComplexity), true
 	case "WebhookAttempt.response":
 		if e.ComplexityRoot.WebhookAttempt.Response == nil {
 			break
@@ -8336,6 +8420,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookEndpoint.ConsecutiveFailures(childComplexity), true
+	case "WebhookEndpoint.createdBy":
+		if e.ComplexityRoot.WebhookEndpoint.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.CreatedBy(childComplexity), true
 	case "WebhookEndpoint.dateCreated":
 		if e.ComplexityRoot.WebhookEndpoint.DateCreated == nil {
 			break
@@ -8354,6 +8444,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookEndpoint.DateModified(childComplexity), true
+	case "WebhookEndpoint.deletedBy":
+		if e.ComplexityRoot.WebhookEndpoint.DeletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.DeletedBy(childComplexity), true
 	case "WebhookEndpoint.description":
 		if e.ComplexityRoot.WebhookEndpoint.Description == nil {
 			break
@@ -8402,6 +8498,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebhookEndpoint.IsDeleted(childComplexity), true
+	case "WebhookEndpoint.modifiedBy":
+		if e.ComplexityRoot.WebhookEndpoint.ModifiedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebhookEndpoint.ModifiedBy(childComplexity), true
 	case "WebhookEndpoint.url":
 		if e.ComplexityRoot.WebhookEndpoint.URL == nil {
 			break
@@ -8928,213 +9030,6 @@ extend type Mutation {
   deleteFollowUp(id: ID!): ID!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/audit.graphqls", Input: `# Hand-written: BaseRecord's audit users on every tenant-owned type. The
-# columns are plain UUIDs; internal/loader batches the user lookups.
-
-extend type Account {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Appointment {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Automation {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type ConnectionStage {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type ConnectionThirdPartyID {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Contact {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type CreditAssessment {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type CustomField {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type CustomFieldValue {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type CustomLabel {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type CustomerThirdPartyID {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Department {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type FollowUp {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Franchise {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Incentive {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Lead {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type LeadProduct {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Package {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type PackagePrice {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Pipeline {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type PipelineStage {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Product {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type ProductGroup {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type ProductThirdPartyID {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Role {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type SavedFilter {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type SecurityGroup {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Source {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Status {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Survey {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type Task {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type User {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type UserSettings {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-
-extend type UserThirdPartyID {
-  createdBy: User
-  modifiedBy: User
-  deletedBy: User
-}
-`, BuiltIn: false},
 	{Name: "../../schema/automation_runtime.graphqls", Input: `# Hand-written: the automation runtime (internal/automation). Runs and their
 # steps are ent types (Automation.runs and Lead.automationRuns are
 # generated connections); this file adds the dry run and the development
@@ -9193,6 +9088,9 @@ type Account implements Node & Customer {
   country: String
   language: String
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   primaryContact: Contact
   contacts: [Contact!]
   leads(
@@ -9613,6 +9511,9 @@ type Appointment implements Node & Event {
   customerConfirmed: Boolean!
   canceled: Boolean!
   url: String
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   connection: Lead
   contact: Contact
   account: Account
@@ -9903,6 +9804,9 @@ type Automation implements Node {
   nodes: [Map!]!
   franchiseID: ID
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   franchise: Franchise
   runs(
     """
@@ -10019,6 +9923,9 @@ type AutomationRun implements Node {
   """
   causationRunID: UUID
   finishedAt: Time
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   automation: Automation
   lead: Lead
   steps: [AutomationRunStep!]
@@ -10104,6 +10011,9 @@ type AutomationRunStep implements Node {
   detail: String!
   error: String!
   waitUntil: Time
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   run: AutomationRun
 }
 """
@@ -10567,6 +10477,9 @@ type ConnectionStage implements Node {
   dateDeleted: Time
   dtype: String!
   name: String!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   pipelineStages: [PipelineStage!]
   leads(
     """
@@ -10732,6 +10645,9 @@ type ConnectionThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   connectionID: ID!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   connection: Lead
 }
 """
@@ -10885,6 +10801,9 @@ type Contact implements Node & Customer {
   country: String
   language: String
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   accounts: [Account!]
   leads(
     """
@@ -11352,6 +11271,9 @@ type CreditAssessment implements Node {
   amount: String
   submittedDate: Time
   leadID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   lead: Lead
 }
 """
@@ -11526,6 +11448,9 @@ type CustomField implements Node {
   JSON encoded object; select types carry choices
   """
   options: String!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
 }
 """
 A connection to a list of items.
@@ -11612,6 +11537,9 @@ type CustomFieldValue implements Node {
   fieldID: ID!
   recordID: UUID!
   value: String!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   customField: CustomField
 }
 """
@@ -11815,6 +11743,9 @@ type CustomLabel implements Node {
   dateDeleted: Time
   dtype: String!
   value: Map!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
 }
 """
 A connection to a list of items.
@@ -11922,6 +11853,9 @@ type CustomerThirdPartyID implements Node {
   metadata: String
   accountID: ID
   contactID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   account: Account
   contact: Contact
 }
@@ -12082,6 +12016,9 @@ type Department implements Node {
   """
   securityGroupID: ID
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   franchise: Franchise
   pipeline: Pipeline
   securityGroup: SecurityGroup
@@ -12262,6 +12199,9 @@ type FollowUp implements Node & Event {
   contactID: ID
   accountID: ID
   fromAutomation: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   connection: Lead
   contact: Contact
   account: Account
@@ -12506,6 +12446,9 @@ type Franchise implements Node {
   name: String!
   code: String!
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   departments: [Department!]
   automations: [Automation!]
 }
@@ -12664,6 +12607,9 @@ type Incentive implements Node {
   source: String
   description: String
   leadID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   lead: Lead
 }
 """
@@ -12874,6 +12820,9 @@ type Lead implements Node & ConnectionRecord {
   utmCampaign: String
   utmSource: String
   boardPosition: Int!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   status: Status
   source: Source
   contact: Contact
@@ -12992,6 +12941,9 @@ type LeadProduct implements Node {
   currency: String!
   productID: ID!
   leadID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   product: Product
   lead: Lead
 }
@@ -13938,6 +13890,9 @@ type Note implements Node {
   text: String!
   leadID: ID!
   authorID: ID!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   lead: Lead
   author: User
 }
@@ -14107,6 +14062,9 @@ type OutboundMessage implements Node {
   runID: UUID
   leadID: UUID
   sentAt: Time
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
 }
 """
 OutboundMessageChannel is enum for the field channel
@@ -14347,6 +14305,9 @@ type Package implements Node @goModel(model: "github.com/conecrm/gateway/ent.Lea
   name: String!
   items: [Map!]!
   leadID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   lead: Lead
   prices: [PackagePrice!]
 }
@@ -14382,6 +14343,9 @@ type PackagePrice implements Node {
   currency: String!
   source: String
   packageID: ID!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   package: Package
 }
 """
@@ -14729,6 +14693,9 @@ type Pipeline implements Node {
   dateDeleted: Time
   dtype: String!
   name: String!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   departments: [Department!]
   pipelineStages: [PipelineStage!]
 }
@@ -14793,6 +14760,9 @@ type PipelineStage implements Node {
   pipelineID: ID!
   stageID: ID!
   position: Int!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   pipeline: Pipeline
   stage: ConnectionStage
 }
@@ -14981,6 +14951,9 @@ type Product implements Node {
   currency: String!
   productGroupID: ID
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   productGroup: ProductGroup
   thirdPartyIds: [ProductThirdPartyID!]
 }
@@ -15024,6 +14997,9 @@ type ProductGroup implements Node {
   name: String!
   parentID: ID
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   parent: ProductGroup
   productGroups: [ProductGroup!]
   products: [Product!]
@@ -15201,6 +15177,9 @@ type ProductThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   productID: ID!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   product: Product
 }
 """
@@ -16280,6 +16259,9 @@ type Role implements Node {
   dtype: String!
   name: String!
   isDefault: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   permissions: [Permission!]
   users: [User!]
 }
@@ -16394,6 +16376,9 @@ type SavedFilter implements Node {
   value: String!
   ownerID: ID!
   private: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   owner: User
 }
 """
@@ -16570,6 +16555,9 @@ type SecurityGroup implements Node & SecurityObject {
   isBackEnd: Boolean!
   isDisableable: Boolean!
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   members: [User!]
   franchises: [Franchise!]
   departments: [Department!]
@@ -16747,6 +16735,9 @@ type Source implements Node {
   dtype: String!
   name: String!
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
 }
 """
 A connection to a list of items.
@@ -16875,6 +16866,9 @@ type Status implements Node {
   kind: StatusKind!
   position: Int!
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
 }
 """
 A connection to a list of items.
@@ -17030,6 +17024,9 @@ type Survey implements Node {
   name: String!
   description: String
   leadID: ID
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   lead: Lead
 }
 """
@@ -17162,6 +17159,9 @@ type Task implements Node & Event {
   contactID: ID
   accountID: ID
   type: TaskType
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   connection: Lead
   contact: Contact
   account: Account
@@ -17546,6 +17546,9 @@ type User implements Node & SecurityObject {
   isBackEnd: Boolean!
   isDisableable: Boolean!
   isActive: Boolean!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   roles: [Role!]
   franchises: [Franchise!]
   departments: [Department!]
@@ -17654,6 +17657,9 @@ type UserSettings implements Node {
   isAnytimeCallingEnabled: Boolean!
   managementViewSettings: Map
   frontendState: String
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   user: User
 }
 """
@@ -17843,6 +17849,9 @@ type UserThirdPartyID implements Node {
   thirdPartyID: String!
   metadata: String
   userID: ID!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   user: User
 }
 """
@@ -18286,6 +18295,9 @@ type WebhookAttempt implements Node {
   """
   response: String!
   error: String!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   endpoint: WebhookEndpoint
 }
 """
@@ -18514,6 +18526,9 @@ type WebhookEndpoint implements Node {
   failed attempts since the last success
   """
   consecutiveFailures: Int!
+  createdBy: User
+  modifiedBy: User
+  deletedBy: User
   attempts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -19455,6 +19470,12 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_language(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Account_isActive(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Account_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_Account_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_Account_deletedBy(ctx, field)
 	case "primaryContact":
 		return ec.fieldContext_Account_primaryContact(ctx, field)
 	case "contacts":
@@ -19463,12 +19484,6 @@ func (ec *executionContext) childFields_Account(ctx context.Context, field graph
 		return ec.fieldContext_Account_leads(ctx, field)
 	case "thirdPartyIds":
 		return ec.fieldContext_Account_thirdPartyIds(ctx, field)
-	case "createdBy":
-		return ec.fieldContext_Account_createdBy(ctx, field)
-	case "modifiedBy":
-		return ec.fieldContext_Account_modifiedBy(ctx, field)
-	case "deletedBy":
-		return ec.fieldContext_Account_deletedBy(ctx, field)
 	case "customFieldValues":
 		return ec.fieldContext_Account_customFieldValues(ctx, field)
 	}
@@ -19565,18 +19580,18 @@ func (ec *executionContext) childFields_Appointment(ctx context.Context, field g
 		return ec.fieldContext_Appointment_canceled(ctx, field)
 	case "url":
 		return ec.fieldContext_Appointment_url(ctx, field)
-	case "connection":
-		return ec.fieldContext_Appointment_connection(ctx, field)
-	case "contact":
-		return ec.fieldContext_Appointment_contact(ctx, field)
-	case "account":
-		return ec.fieldContext_Appointment_account(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Appointment_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Appointment_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Appointment_deletedBy(ctx, field)
+	case "connection":
+		return ec.fieldContext_Appointment_connection(ctx, field)
+	case "contact":
+		return ec.fieldContext_Appointment_contact(ctx, field)
+	case "account":
+		return ec.fieldContext_Appointment_account(ctx, field)
 	case "assigneeID":
 		return ec.fieldContext_Appointment_assigneeID(ctx, field)
 	case "assignee":
@@ -19633,16 +19648,16 @@ func (ec *executionContext) childFields_Automation(ctx context.Context, field gr
 		return ec.fieldContext_Automation_franchiseID(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Automation_isActive(ctx, field)
-	case "franchise":
-		return ec.fieldContext_Automation_franchise(ctx, field)
-	case "runs":
-		return ec.fieldContext_Automation_runs(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Automation_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Automation_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Automation_deletedBy(ctx, field)
+	case "franchise":
+		return ec.fieldContext_Automation_franchise(ctx, field)
+	case "runs":
+		return ec.fieldContext_Automation_runs(ctx, field)
 	case "edges":
 		return ec.fieldContext_Automation_edges(ctx, field)
 	case "delayedAutomationsCount":
@@ -19707,6 +19722,12 @@ func (ec *executionContext) childFields_AutomationRun(ctx context.Context, field
 		return ec.fieldContext_AutomationRun_causationRunID(ctx, field)
 	case "finishedAt":
 		return ec.fieldContext_AutomationRun_finishedAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_AutomationRun_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_AutomationRun_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_AutomationRun_deletedBy(ctx, field)
 	case "automation":
 		return ec.fieldContext_AutomationRun_automation(ctx, field)
 	case "lead":
@@ -19783,6 +19804,12 @@ func (ec *executionContext) childFields_AutomationRunStep(ctx context.Context, f
 		return ec.fieldContext_AutomationRunStep_error(ctx, field)
 	case "waitUntil":
 		return ec.fieldContext_AutomationRunStep_waitUntil(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_AutomationRunStep_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_AutomationRunStep_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_AutomationRunStep_deletedBy(ctx, field)
 	case "run":
 		return ec.fieldContext_AutomationRunStep_run(ctx, field)
 	}
@@ -19823,16 +19850,16 @@ func (ec *executionContext) childFields_ConnectionStage(ctx context.Context, fie
 		return ec.fieldContext_ConnectionStage_dtype(ctx, field)
 	case "name":
 		return ec.fieldContext_ConnectionStage_name(ctx, field)
-	case "pipelineStages":
-		return ec.fieldContext_ConnectionStage_pipelineStages(ctx, field)
-	case "leads":
-		return ec.fieldContext_ConnectionStage_leads(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_ConnectionStage_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_ConnectionStage_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_ConnectionStage_deletedBy(ctx, field)
+	case "pipelineStages":
+		return ec.fieldContext_ConnectionStage_pipelineStages(ctx, field)
+	case "leads":
+		return ec.fieldContext_ConnectionStage_leads(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConnectionStage", field.Name)
 }
@@ -19881,14 +19908,14 @@ func (ec *executionContext) childFields_ConnectionThirdPartyID(ctx context.Conte
 		return ec.fieldContext_ConnectionThirdPartyID_metadata(ctx, field)
 	case "connectionID":
 		return ec.fieldContext_ConnectionThirdPartyID_connectionID(ctx, field)
-	case "connection":
-		return ec.fieldContext_ConnectionThirdPartyID_connection(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_ConnectionThirdPartyID_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_ConnectionThirdPartyID_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_ConnectionThirdPartyID_deletedBy(ctx, field)
+	case "connection":
+		return ec.fieldContext_ConnectionThirdPartyID_connection(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConnectionThirdPartyID", field.Name)
 }
@@ -19943,18 +19970,18 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_language(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Contact_isActive(ctx, field)
-	case "accounts":
-		return ec.fieldContext_Contact_accounts(ctx, field)
-	case "leads":
-		return ec.fieldContext_Contact_leads(ctx, field)
-	case "thirdPartyIds":
-		return ec.fieldContext_Contact_thirdPartyIds(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Contact_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Contact_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Contact_deletedBy(ctx, field)
+	case "accounts":
+		return ec.fieldContext_Contact_accounts(ctx, field)
+	case "leads":
+		return ec.fieldContext_Contact_leads(ctx, field)
+	case "thirdPartyIds":
+		return ec.fieldContext_Contact_thirdPartyIds(ctx, field)
 	case "customFieldValues":
 		return ec.fieldContext_Contact_customFieldValues(ctx, field)
 	}
@@ -20019,14 +20046,14 @@ func (ec *executionContext) childFields_CreditAssessment(ctx context.Context, fi
 		return ec.fieldContext_CreditAssessment_submittedDate(ctx, field)
 	case "leadID":
 		return ec.fieldContext_CreditAssessment_leadID(ctx, field)
-	case "lead":
-		return ec.fieldContext_CreditAssessment_lead(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_CreditAssessment_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_CreditAssessment_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_CreditAssessment_deletedBy(ctx, field)
+	case "lead":
+		return ec.fieldContext_CreditAssessment_lead(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditAssessment", field.Name)
 }
@@ -20105,14 +20132,14 @@ func (ec *executionContext) childFields_CustomFieldValue(ctx context.Context, fi
 		return ec.fieldContext_CustomFieldValue_recordID(ctx, field)
 	case "value":
 		return ec.fieldContext_CustomFieldValue_value(ctx, field)
-	case "customField":
-		return ec.fieldContext_CustomFieldValue_customField(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_CustomFieldValue_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_CustomFieldValue_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_CustomFieldValue_deletedBy(ctx, field)
+	case "customField":
+		return ec.fieldContext_CustomFieldValue_customField(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomFieldValue", field.Name)
 }
@@ -20189,16 +20216,16 @@ func (ec *executionContext) childFields_CustomerThirdPartyID(ctx context.Context
 		return ec.fieldContext_CustomerThirdPartyID_accountID(ctx, field)
 	case "contactID":
 		return ec.fieldContext_CustomerThirdPartyID_contactID(ctx, field)
-	case "account":
-		return ec.fieldContext_CustomerThirdPartyID_account(ctx, field)
-	case "contact":
-		return ec.fieldContext_CustomerThirdPartyID_contact(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_CustomerThirdPartyID_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_CustomerThirdPartyID_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_CustomerThirdPartyID_deletedBy(ctx, field)
+	case "account":
+		return ec.fieldContext_CustomerThirdPartyID_account(ctx, field)
+	case "contact":
+		return ec.fieldContext_CustomerThirdPartyID_contact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerThirdPartyID", field.Name)
 }
@@ -20227,18 +20254,18 @@ func (ec *executionContext) childFields_Department(ctx context.Context, field gr
 		return ec.fieldContext_Department_securityGroupID(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Department_isActive(ctx, field)
-	case "franchise":
-		return ec.fieldContext_Department_franchise(ctx, field)
-	case "pipeline":
-		return ec.fieldContext_Department_pipeline(ctx, field)
-	case "securityGroup":
-		return ec.fieldContext_Department_securityGroup(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Department_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Department_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Department_deletedBy(ctx, field)
+	case "franchise":
+		return ec.fieldContext_Department_franchise(ctx, field)
+	case "pipeline":
+		return ec.fieldContext_Department_pipeline(ctx, field)
+	case "securityGroup":
+		return ec.fieldContext_Department_securityGroup(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Department", field.Name)
 }
@@ -20301,18 +20328,18 @@ func (ec *executionContext) childFields_FollowUp(ctx context.Context, field grap
 		return ec.fieldContext_FollowUp_accountID(ctx, field)
 	case "fromAutomation":
 		return ec.fieldContext_FollowUp_fromAutomation(ctx, field)
-	case "connection":
-		return ec.fieldContext_FollowUp_connection(ctx, field)
-	case "contact":
-		return ec.fieldContext_FollowUp_contact(ctx, field)
-	case "account":
-		return ec.fieldContext_FollowUp_account(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_FollowUp_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_FollowUp_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_FollowUp_deletedBy(ctx, field)
+	case "connection":
+		return ec.fieldContext_FollowUp_connection(ctx, field)
+	case "contact":
+		return ec.fieldContext_FollowUp_contact(ctx, field)
+	case "account":
+		return ec.fieldContext_FollowUp_account(ctx, field)
 	case "assigneeID":
 		return ec.fieldContext_FollowUp_assigneeID(ctx, field)
 	case "assignee":
@@ -20365,16 +20392,16 @@ func (ec *executionContext) childFields_Franchise(ctx context.Context, field gra
 		return ec.fieldContext_Franchise_code(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Franchise_isActive(ctx, field)
-	case "departments":
-		return ec.fieldContext_Franchise_departments(ctx, field)
-	case "automations":
-		return ec.fieldContext_Franchise_automations(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Franchise_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Franchise_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Franchise_deletedBy(ctx, field)
+	case "departments":
+		return ec.fieldContext_Franchise_departments(ctx, field)
+	case "automations":
+		return ec.fieldContext_Franchise_automations(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Franchise", field.Name)
 }
@@ -20425,14 +20452,14 @@ func (ec *executionContext) childFields_Incentive(ctx context.Context, field gra
 		return ec.fieldContext_Incentive_description(ctx, field)
 	case "leadID":
 		return ec.fieldContext_Incentive_leadID(ctx, field)
-	case "lead":
-		return ec.fieldContext_Incentive_lead(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Incentive_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Incentive_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Incentive_deletedBy(ctx, field)
+	case "lead":
+		return ec.fieldContext_Incentive_lead(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Incentive", field.Name)
 }
@@ -20557,6 +20584,12 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_utmSource(ctx, field)
 	case "boardPosition":
 		return ec.fieldContext_Lead_boardPosition(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Lead_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_Lead_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_Lead_deletedBy(ctx, field)
 	case "status":
 		return ec.fieldContext_Lead_status(ctx, field)
 	case "source":
@@ -20595,12 +20628,6 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_thirdPartyIds(ctx, field)
 	case "automationRuns":
 		return ec.fieldContext_Lead_automationRuns(ctx, field)
-	case "createdBy":
-		return ec.fieldContext_Lead_createdBy(ctx, field)
-	case "modifiedBy":
-		return ec.fieldContext_Lead_modifiedBy(ctx, field)
-	case "deletedBy":
-		return ec.fieldContext_Lead_deletedBy(ctx, field)
 	case "firstModifiedBy":
 		return ec.fieldContext_Lead_firstModifiedBy(ctx, field)
 	case "connectionClosedBy":
@@ -20681,16 +20708,16 @@ func (ec *executionContext) childFields_LeadProduct(ctx context.Context, field g
 		return ec.fieldContext_LeadProduct_productID(ctx, field)
 	case "leadID":
 		return ec.fieldContext_LeadProduct_leadID(ctx, field)
-	case "product":
-		return ec.fieldContext_LeadProduct_product(ctx, field)
-	case "lead":
-		return ec.fieldContext_LeadProduct_lead(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_LeadProduct_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_LeadProduct_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_LeadProduct_deletedBy(ctx, field)
+	case "product":
+		return ec.fieldContext_LeadProduct_product(ctx, field)
+	case "lead":
+		return ec.fieldContext_LeadProduct_lead(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeadProduct", field.Name)
 }
@@ -20715,6 +20742,12 @@ func (ec *executionContext) childFields_Note(ctx context.Context, field graphql.
 		return ec.fieldContext_Note_leadID(ctx, field)
 	case "authorID":
 		return ec.fieldContext_Note_authorID(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Note_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_Note_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_Note_deletedBy(ctx, field)
 	case "lead":
 		return ec.fieldContext_Note_lead(ctx, field)
 	case "author":
@@ -20777,6 +20810,12 @@ func (ec *executionContext) childFields_OutboundMessage(ctx context.Context, fie
 		return ec.fieldContext_OutboundMessage_leadID(ctx, field)
 	case "sentAt":
 		return ec.fieldContext_OutboundMessage_sentAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_OutboundMessage_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_OutboundMessage_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_OutboundMessage_deletedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OutboundMessage", field.Name)
 }
@@ -20827,16 +20866,16 @@ func (ec *executionContext) childFields_Package(ctx context.Context, field graph
 		return ec.fieldContext_Package_items(ctx, field)
 	case "leadID":
 		return ec.fieldContext_Package_leadID(ctx, field)
-	case "lead":
-		return ec.fieldContext_Package_lead(ctx, field)
-	case "prices":
-		return ec.fieldContext_Package_prices(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Package_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Package_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Package_deletedBy(ctx, field)
+	case "lead":
+		return ec.fieldContext_Package_lead(ctx, field)
+	case "prices":
+		return ec.fieldContext_Package_prices(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Package", field.Name)
 }
@@ -20865,14 +20904,14 @@ func (ec *executionContext) childFields_PackagePrice(ctx context.Context, field 
 		return ec.fieldContext_PackagePrice_source(ctx, field)
 	case "packageID":
 		return ec.fieldContext_PackagePrice_packageID(ctx, field)
-	case "package":
-		return ec.fieldContext_PackagePrice_package(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_PackagePrice_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_PackagePrice_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_PackagePrice_deletedBy(ctx, field)
+	case "package":
+		return ec.fieldContext_PackagePrice_package(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PackagePrice", field.Name)
 }
@@ -20921,16 +20960,16 @@ func (ec *executionContext) childFields_Pipeline(ctx context.Context, field grap
 		return ec.fieldContext_Pipeline_dtype(ctx, field)
 	case "name":
 		return ec.fieldContext_Pipeline_name(ctx, field)
-	case "departments":
-		return ec.fieldContext_Pipeline_departments(ctx, field)
-	case "pipelineStages":
-		return ec.fieldContext_Pipeline_pipelineStages(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Pipeline_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Pipeline_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Pipeline_deletedBy(ctx, field)
+	case "departments":
+		return ec.fieldContext_Pipeline_departments(ctx, field)
+	case "pipelineStages":
+		return ec.fieldContext_Pipeline_pipelineStages(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Pipeline", field.Name)
 }
@@ -20977,16 +21016,16 @@ func (ec *executionContext) childFields_PipelineStage(ctx context.Context, field
 		return ec.fieldContext_PipelineStage_stageID(ctx, field)
 	case "position":
 		return ec.fieldContext_PipelineStage_position(ctx, field)
-	case "pipeline":
-		return ec.fieldContext_PipelineStage_pipeline(ctx, field)
-	case "stage":
-		return ec.fieldContext_PipelineStage_stage(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_PipelineStage_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_PipelineStage_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_PipelineStage_deletedBy(ctx, field)
+	case "pipeline":
+		return ec.fieldContext_PipelineStage_pipeline(ctx, field)
+	case "stage":
+		return ec.fieldContext_PipelineStage_stage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PipelineStage", field.Name)
 }
@@ -21023,16 +21062,16 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_productGroupID(ctx, field)
 	case "isActive":
 		return ec.fieldContext_Product_isActive(ctx, field)
-	case "productGroup":
-		return ec.fieldContext_Product_productGroup(ctx, field)
-	case "thirdPartyIds":
-		return ec.fieldContext_Product_thirdPartyIds(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Product_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Product_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Product_deletedBy(ctx, field)
+	case "productGroup":
+		return ec.fieldContext_Product_productGroup(ctx, field)
+	case "thirdPartyIds":
+		return ec.fieldContext_Product_thirdPartyIds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -21079,18 +21118,18 @@ func (ec *executionContext) childFields_ProductGroup(ctx context.Context, field 
 		return ec.fieldContext_ProductGroup_parentID(ctx, field)
 	case "isActive":
 		return ec.fieldContext_ProductGroup_isActive(ctx, field)
-	case "parent":
-		return ec.fieldContext_ProductGroup_parent(ctx, field)
-	case "productGroups":
-		return ec.fieldContext_ProductGroup_productGroups(ctx, field)
-	case "products":
-		return ec.fieldContext_ProductGroup_products(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_ProductGroup_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_ProductGroup_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_ProductGroup_deletedBy(ctx, field)
+	case "parent":
+		return ec.fieldContext_ProductGroup_parent(ctx, field)
+	case "productGroups":
+		return ec.fieldContext_ProductGroup_productGroups(ctx, field)
+	case "products":
+		return ec.fieldContext_ProductGroup_products(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductGroup", field.Name)
 }
@@ -21139,14 +21178,14 @@ func (ec *executionContext) childFields_ProductThirdPartyID(ctx context.Context,
 		return ec.fieldContext_ProductThirdPartyID_metadata(ctx, field)
 	case "productID":
 		return ec.fieldContext_ProductThirdPartyID_productID(ctx, field)
-	case "product":
-		return ec.fieldContext_ProductThirdPartyID_product(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_ProductThirdPartyID_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_ProductThirdPartyID_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_ProductThirdPartyID_deletedBy(ctx, field)
+	case "product":
+		return ec.fieldContext_ProductThirdPartyID_product(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductThirdPartyID", field.Name)
 }
@@ -21187,16 +21226,16 @@ func (ec *executionContext) childFields_Role(ctx context.Context, field graphql.
 		return ec.fieldContext_Role_name(ctx, field)
 	case "isDefault":
 		return ec.fieldContext_Role_isDefault(ctx, field)
-	case "permissions":
-		return ec.fieldContext_Role_permissions(ctx, field)
-	case "users":
-		return ec.fieldContext_Role_users(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Role_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Role_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Role_deletedBy(ctx, field)
+	case "permissions":
+		return ec.fieldContext_Role_permissions(ctx, field)
+	case "users":
+		return ec.fieldContext_Role_users(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Role", field.Name)
 }
@@ -21225,14 +21264,14 @@ func (ec *executionContext) childFields_SavedFilter(ctx context.Context, field g
 		return ec.fieldContext_SavedFilter_ownerID(ctx, field)
 	case "private":
 		return ec.fieldContext_SavedFilter_private(ctx, field)
-	case "owner":
-		return ec.fieldContext_SavedFilter_owner(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_SavedFilter_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_SavedFilter_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_SavedFilter_deletedBy(ctx, field)
+	case "owner":
+		return ec.fieldContext_SavedFilter_owner(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SavedFilter", field.Name)
 }
@@ -21287,18 +21326,18 @@ func (ec *executionContext) childFields_SecurityGroup(ctx context.Context, field
 		return ec.fieldContext_SecurityGroup_isDisableable(ctx, field)
 	case "isActive":
 		return ec.fieldContext_SecurityGroup_isActive(ctx, field)
-	case "members":
-		return ec.fieldContext_SecurityGroup_members(ctx, field)
-	case "franchises":
-		return ec.fieldContext_SecurityGroup_franchises(ctx, field)
-	case "departments":
-		return ec.fieldContext_SecurityGroup_departments(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_SecurityGroup_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_SecurityGroup_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_SecurityGroup_deletedBy(ctx, field)
+	case "members":
+		return ec.fieldContext_SecurityGroup_members(ctx, field)
+	case "franchises":
+		return ec.fieldContext_SecurityGroup_franchises(ctx, field)
+	case "departments":
+		return ec.fieldContext_SecurityGroup_departments(ctx, field)
 	case "isGroup":
 		return ec.fieldContext_SecurityGroup_isGroup(ctx, field)
 	}
@@ -21451,14 +21490,14 @@ func (ec *executionContext) childFields_Survey(ctx context.Context, field graphq
 		return ec.fieldContext_Survey_description(ctx, field)
 	case "leadID":
 		return ec.fieldContext_Survey_leadID(ctx, field)
-	case "lead":
-		return ec.fieldContext_Survey_lead(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Survey_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Survey_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Survey_deletedBy(ctx, field)
+	case "lead":
+		return ec.fieldContext_Survey_lead(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Survey", field.Name)
 }
@@ -21499,18 +21538,18 @@ func (ec *executionContext) childFields_Task(ctx context.Context, field graphql.
 		return ec.fieldContext_Task_accountID(ctx, field)
 	case "type":
 		return ec.fieldContext_Task_type(ctx, field)
-	case "connection":
-		return ec.fieldContext_Task_connection(ctx, field)
-	case "contact":
-		return ec.fieldContext_Task_contact(ctx, field)
-	case "account":
-		return ec.fieldContext_Task_account(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_Task_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_Task_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_Task_deletedBy(ctx, field)
+	case "connection":
+		return ec.fieldContext_Task_connection(ctx, field)
+	case "contact":
+		return ec.fieldContext_Task_contact(ctx, field)
+	case "account":
+		return ec.fieldContext_Task_account(ctx, field)
 	case "assigneeID":
 		return ec.fieldContext_Task_assigneeID(ctx, field)
 	case "assignee":
@@ -21609,6 +21648,12 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_isDisableable(ctx, field)
 	case "isActive":
 		return ec.fieldContext_User_isActive(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_User_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_User_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_User_deletedBy(ctx, field)
 	case "roles":
 		return ec.fieldContext_User_roles(ctx, field)
 	case "franchises":
@@ -21623,12 +21668,6 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_thirdPartyIds(ctx, field)
 	case "assignedLeads":
 		return ec.fieldContext_User_assignedLeads(ctx, field)
-	case "createdBy":
-		return ec.fieldContext_User_createdBy(ctx, field)
-	case "modifiedBy":
-		return ec.fieldContext_User_modifiedBy(ctx, field)
-	case "deletedBy":
-		return ec.fieldContext_User_deletedBy(ctx, field)
 	case "isGroup":
 		return ec.fieldContext_User_isGroup(ctx, field)
 	}
@@ -21691,14 +21730,14 @@ func (ec *executionContext) childFields_UserSettings(ctx context.Context, field 
 		return ec.fieldContext_UserSettings_managementViewSettings(ctx, field)
 	case "frontendState":
 		return ec.fieldContext_UserSettings_frontendState(ctx, field)
-	case "user":
-		return ec.fieldContext_UserSettings_user(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_UserSettings_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_UserSettings_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_UserSettings_deletedBy(ctx, field)
+	case "user":
+		return ec.fieldContext_UserSettings_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserSettings", field.Name)
 }
@@ -21725,14 +21764,14 @@ func (ec *executionContext) childFields_UserThirdPartyID(ctx context.Context, fi
 		return ec.fieldContext_UserThirdPartyID_metadata(ctx, field)
 	case "userID":
 		return ec.fieldContext_UserThirdPartyID_userID(ctx, field)
-	case "user":
-		return ec.fieldContext_UserThirdPartyID_user(ctx, field)
 	case "createdBy":
 		return ec.fieldContext_UserThirdPartyID_createdBy(ctx, field)
 	case "modifiedBy":
 		return ec.fieldContext_UserThirdPartyID_modifiedBy(ctx, field)
 	case "deletedBy":
 		return ec.fieldContext_UserThirdPartyID_deletedBy(ctx, field)
+	case "user":
+		return ec.fieldContext_UserThirdPartyID_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserThirdPartyID", field.Name)
 }
@@ -21781,6 +21820,12 @@ func (ec *executionContext) childFields_WebhookAttempt(ctx context.Context, fiel
 		return ec.fieldContext_WebhookAttempt_response(ctx, field)
 	case "error":
 		return ec.fieldContext_WebhookAttempt_error(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_WebhookAttempt_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_WebhookAttempt_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_WebhookAttempt_deletedBy(ctx, field)
 	case "endpoint":
 		return ec.fieldContext_WebhookAttempt_endpoint(ctx, field)
 	}
@@ -21837,6 +21882,12 @@ func (ec *executionContext) childFields_WebhookEndpoint(ctx context.Context, fie
 		return ec.fieldContext_WebhookEndpoint_disabledAt(ctx, field)
 	case "consecutiveFailures":
 		return ec.fieldContext_WebhookEndpoint_consecutiveFailures(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_WebhookEndpoint_createdBy(ctx, field)
+	case "modifiedBy":
+		return ec.fieldContext_WebhookEndpoint_modifiedBy(ctx, field)
+	case "deletedBy":
+		return ec.fieldContext_WebhookEndpoint_deletedBy(ctx, field)
 	case "attempts":
 		return ec.fieldContext_WebhookEndpoint_attempts(ctx, field)
 	}

@@ -302,8 +302,15 @@ func (f *tenantFixture) rowOfEveryType() {
 	role := anyRow(f.t, f.db, "roles", f.id)
 	f.must(db.APIKey.Create().SetTenantID(f.id).SetName(f.name("Probe key")).SetPrefix("ck_probe").
 		SetSecretHash(uuid.NewString()).SetUserID(f.user.id).SetRoleID(role).Exec(ctx))
-	f.must(db.AutomationRun.Create().SetTenantID(f.id).SetAutomationID(automation).SetEventID(uuid.New()).
-		SetTopic("lead.created").SetRecordID(f.lead).SetLeadID(f.lead).SetStatus("DONE").Exec(ctx))
+	run, err := db.AutomationRun.Create().SetTenantID(f.id).SetAutomationID(automation).SetEventID(uuid.New()).
+		SetTopic("lead.created").SetRecordID(f.lead).SetLeadID(f.lead).SetStatus("DONE").Save(ctx)
+	f.must(err)
+	// A step and a message reference no other readable type: the matrix
+	// reads their audit users.
+	f.must(db.AutomationRunStep.Create().SetTenantID(f.id).SetRunID(run.ID).SetPosition(0).SetNodeID("n1").
+		SetNodeType("action").SetStatus("DONE").SetCreatedByID(f.user.id).Exec(ctx))
+	f.must(db.OutboundMessage.Create().SetTenantID(f.id).SetChannel("EMAIL").SetRecipient("probe@example.com").
+		SetStatus("MAILBOX").SetRunID(run.ID).SetCreatedByID(f.user.id).Exec(ctx))
 	hook := f.newWebhook()
 	f.must(db.WebhookAttempt.Create().SetTenantID(f.id).SetEndpointID(hook).SetEventID(uuid.New()).SetTopic("lead.created").
 		SetAttempt(1).SetSucceeded(true).SetStatusCode(200).SetDurationMs(3).Exec(ctx))

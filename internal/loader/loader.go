@@ -1,6 +1,6 @@
 // Package loader holds the per-request dataloaders that resolve GraphQL
-// fields backed by plain UUID columns (audit users, lead users, event
-// assignees, custom field values) and computed per-row values, so a level of
+// fields backed by plain UUID columns (lead users, event assignees, custom
+// field values) and computed per-row values, so a level of
 // a list costs one SQL statement per field, not one per row.
 //
 // Loaders are made per request (Middleware) and never shared: a batch runs

@@ -184,7 +184,7 @@ func (db *DB) Close() error {
 // Migrate creates or updates the schema; running it again changes nothing.
 // River's tables are migrated with ours.
 func (db *DB) Migrate(ctx context.Context) error {
-	if err := db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables)); err != nil {
+	if err := db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables, noAuditForeignKeys)); err != nil {
 		return err
 	}
 	if err := db.migrateTables(ctx); err != nil {
@@ -192,6 +192,29 @@ func (db *DB) Migrate(ctx context.Context) error {
 	}
 	return db.migrateRiver(ctx)
 }
+
+// noAuditForeignKeys leaves the audit edges (created_by, modified_by,
+// deleted_by: ent/schema/mixin.go) without foreign keys, as their columns
+// were before they became edges, so existing databases migrate unchanged:
+// the hooks stamp them with the viewer, and a key would add a check on
+// users to every write of every table.
+func noAuditForeignKeys(next schema.Creator) schema.Creator {
+	return schema.CreateFunc(func(ctx context.Context, tables ...*schema.Table) error {
+		for _, t := range tables {
+			keep := t.ForeignKeys[:0]
+			for _, fk := range t.ForeignKeys {
+				if len(fk.Columns) == 1 && audited[fk.Columns[0].Name] && fk.RefTable != nil && fk.RefTable.Name == "users" {
+					continue
+				}
+				keep = append(keep, fk)
+			}
+			t.ForeignKeys = keep
+		}
+		return next.Create(ctx, tables...)
+	})
+}
+
+var audited = map[string]bool{"created_by_id": true, "modified_by_id": true, "deleted_by_id": true}
 
 // indexJoinTables adds an index on the second key column of every
 // many-to-many join table. ent keys them (left, right), which serves only
