@@ -70,8 +70,9 @@ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$work/pw" --no-save --n
 
 # The committed playground bundle is what its sources and lockfile build.
 echo "e2e: rebuilding the playground bundle from internal/playground/web (npm ci)"
-(cd internal/playground/web && npm ci --no-audit --no-fund --loglevel=error >/dev/null &&
-	PLAYGROUND_OUT="$work/playground-dist" npm run --silent build >/dev/null 2>&1) || fail "playground build"
+(cd internal/playground/web && npm ci --no-audit --no-fund --loglevel=error &&
+	PLAYGROUND_OUT="$work/playground-dist" npm run --silent build) >"$work/playground-build.log" 2>&1 ||
+	fail "playground build: $(tail -n 20 "$work/playground-build.log")"
 diff -r -q "$work/playground-dist" internal/playground/dist ||
 	fail "internal/playground/dist differs from a build of internal/playground/web: rebuild it (make playground) and commit"
 
