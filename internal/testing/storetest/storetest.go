@@ -78,7 +78,7 @@ func Open(t *testing.T, d string) *store.DB {
 			t.Fatalf("sqlite template: %v", err)
 		}
 		target = filepath.Join(t.TempDir(), "test.db")
-		if err := copyFile(tmpl, target); err != nil {
+		if err := os.WriteFile(target, tmpl, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,18 +125,21 @@ func URL(t testing.TB, d string) string {
 }
 
 // once memoizes a template's creation for the test binary.
-type once struct {
+type once[T any] struct {
 	sync.Once
-	v   string
+	v   T
 	err error
 }
 
-func (o *once) get(f func() (string, error)) (string, error) {
+func (o *once[T]) get(f func() (T, error)) (T, error) {
 	o.Do(func() { o.v, o.err = f() })
 	return o.v, o.err
 }
 
-var pgTemplate, sqliteTemplate once
+var (
+	pgTemplate     once[string] // a database name
+	sqliteTemplate once[[]byte] // the file's bytes
+)
 
 func fill(ctx context.Context, target string) error {
 	db, err := store.Open(ctx, target)
@@ -153,25 +156,29 @@ func fill(ctx context.Context, target string) error {
 	return db.Analyze(ctx)
 }
 
-func makeSQLiteTemplate() (string, error) {
+// makeSQLiteTemplate builds the seeded file once and keeps its bytes (about
+// 1.4 MB) in memory: a test binary has no exit hook to remove a template
+// file, and one per binary piled up in the temp dir.
+func makeSQLiteTemplate() ([]byte, error) {
 	dir, err := os.MkdirTemp("", "conecrm-tmpl-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "template.db")
 	if err := fill(context.Background(), path); err != nil {
-		return "", err
+		return nil, err
 	}
-	// Fold the WAL into the main file so a plain copy is complete.
+	// Fold the WAL into the main file so its bytes are the whole database.
 	db, err := sql.Open("sqlite", path)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer db.Close()
 	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE"); err != nil {
-		return "", err
+		return nil, err
 	}
-	return path, nil
+	return os.ReadFile(path)
 }
 
 func makePGTemplate(ctx context.Context, base string) (string, error) {
@@ -202,14 +209,6 @@ func withDatabase(base, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
-}
-
-func copyFile(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o600)
 }
 
 // TenantID returns the id of the tenant with the given email domain.
