@@ -10,31 +10,8 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/ent/account"
-	"github.com/conecrm/gateway/ent/appointment"
-	"github.com/conecrm/gateway/ent/automation"
-	"github.com/conecrm/gateway/ent/connectionstage"
-	"github.com/conecrm/gateway/ent/contact"
-	"github.com/conecrm/gateway/ent/customfield"
-	"github.com/conecrm/gateway/ent/customlabel"
-	"github.com/conecrm/gateway/ent/department"
-	"github.com/conecrm/gateway/ent/followup"
-	"github.com/conecrm/gateway/ent/franchise"
-	"github.com/conecrm/gateway/ent/lead"
-	"github.com/conecrm/gateway/ent/note"
-	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/predicate"
-	"github.com/conecrm/gateway/ent/product"
-	"github.com/conecrm/gateway/ent/productgroup"
-	"github.com/conecrm/gateway/ent/savedfilter"
-	"github.com/conecrm/gateway/ent/securitygroup"
-	"github.com/conecrm/gateway/ent/source"
-	"github.com/conecrm/gateway/ent/status"
-	"github.com/conecrm/gateway/ent/task"
-	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/ent/webhookendpoint"
 	"github.com/conecrm/gateway/graph/generated"
-	"github.com/conecrm/gateway/internal/crm"
 	"github.com/google/uuid"
 )
 
@@ -51,203 +28,179 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []uuid.UUID) ([]ent.Noder
 }
 
 func (r *queryResolver) Accounts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AccountOrder, where *ent.AccountWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.AccountConnection, error) {
-	if err := crm.RequireRead(ctx, account.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, account.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "accounts", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Account.Query().Where(predicates[predicate.Account](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
+	return r.client.Account.Query().Where(predicates[predicate.Account](ps)...).Paginate(ctx, after, first, before, last, ent.WithAccountOrder(orderBy), ent.WithAccountFilter(where.Filter))
 }
 
 func (r *queryResolver) Appointments(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AppointmentOrder, where *ent.AppointmentWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.AppointmentConnection, error) {
-	if err := crm.RequireRead(ctx, appointment.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, appointment.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "appointments", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Appointment.Query().Where(predicates[predicate.Appointment](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
+	return r.client.Appointment.Query().Where(predicates[predicate.Appointment](ps)...).Paginate(ctx, after, first, before, last, ent.WithAppointmentOrder(orderBy), ent.WithAppointmentFilter(where.Filter))
 }
 
 func (r *queryResolver) Automations(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.AutomationOrder, where *ent.AutomationWhereInput) (*ent.AutomationConnection, error) {
-	if err := crm.RequireRead(ctx, automation.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "automations", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.Automation.Query().Paginate(ctx, after, first, before, last,
-		ent.WithAutomationOrder(orderBy), ent.WithAutomationFilter(where.Filter))
+	return r.client.Automation.Query().Where(predicates[predicate.Automation](ps)...).Paginate(ctx, after, first, before, last, ent.WithAutomationOrder(orderBy), ent.WithAutomationFilter(where.Filter))
 }
 
 func (r *queryResolver) Stages(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ConnectionStageOrder, where *ent.ConnectionStageWhereInput) (*ent.ConnectionStageConnection, error) {
-	if err := crm.RequireRead(ctx, connectionstage.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "connection_stages", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.ConnectionStage.Query().Paginate(ctx, after, first, before, last,
-		ent.WithConnectionStageOrder(orderBy), ent.WithConnectionStageFilter(where.Filter))
+	return r.client.ConnectionStage.Query().Where(predicates[predicate.ConnectionStage](ps)...).Paginate(ctx, after, first, before, last, ent.WithConnectionStageOrder(orderBy), ent.WithConnectionStageFilter(where.Filter))
 }
 
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.ContactConnection, error) {
-	if err := crm.RequireRead(ctx, contact.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, contact.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "contacts", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Contact.Query().Where(predicates[predicate.Contact](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
+	return r.client.Contact.Query().Where(predicates[predicate.Contact](ps)...).Paginate(ctx, after, first, before, last, ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
 }
 
 func (r *queryResolver) CustomFields(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomFieldOrder, where *ent.CustomFieldWhereInput) (*ent.CustomFieldConnection, error) {
-	if err := crm.RequireRead(ctx, customfield.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "custom_fields", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.CustomField.Query().Paginate(ctx, after, first, before, last,
-		ent.WithCustomFieldOrder(orderBy), ent.WithCustomFieldFilter(where.Filter))
+	return r.client.CustomField.Query().Where(predicates[predicate.CustomField](ps)...).Paginate(ctx, after, first, before, last, ent.WithCustomFieldOrder(orderBy), ent.WithCustomFieldFilter(where.Filter))
 }
 
 func (r *queryResolver) CustomLabels(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.CustomLabelOrder, where *ent.CustomLabelWhereInput) (*ent.CustomLabelConnection, error) {
-	if err := crm.RequireRead(ctx, customlabel.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "custom_labels", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.CustomLabel.Query().Paginate(ctx, after, first, before, last,
-		ent.WithCustomLabelOrder(orderBy), ent.WithCustomLabelFilter(where.Filter))
+	return r.client.CustomLabel.Query().Where(predicates[predicate.CustomLabel](ps)...).Paginate(ctx, after, first, before, last, ent.WithCustomLabelOrder(orderBy), ent.WithCustomLabelFilter(where.Filter))
 }
 
 func (r *queryResolver) Departments(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error) {
-	if err := crm.RequireRead(ctx, department.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "departments", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.Department.Query().Paginate(ctx, after, first, before, last,
-		ent.WithDepartmentOrder(orderBy), ent.WithDepartmentFilter(where.Filter))
+	return r.client.Department.Query().Where(predicates[predicate.Department](ps)...).Paginate(ctx, after, first, before, last, ent.WithDepartmentOrder(orderBy), ent.WithDepartmentFilter(where.Filter))
 }
 
 func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.FollowUpConnection, error) {
-	if err := crm.RequireRead(ctx, followup.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, followup.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "follow_ups", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.FollowUp.Query().Where(predicates[predicate.FollowUp](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
+	return r.client.FollowUp.Query().Where(predicates[predicate.FollowUp](ps)...).Paginate(ctx, after, first, before, last, ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
 }
 
 func (r *queryResolver) Franchises(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) (*ent.FranchiseConnection, error) {
-	if err := crm.RequireRead(ctx, franchise.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "franchises", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.Franchise.Query().Paginate(ctx, after, first, before, last,
-		ent.WithFranchiseOrder(orderBy), ent.WithFranchiseFilter(where.Filter))
+	return r.client.Franchise.Query().Where(predicates[predicate.Franchise](ps)...).Paginate(ctx, after, first, before, last, ent.WithFranchiseOrder(orderBy), ent.WithFranchiseFilter(where.Filter))
 }
 
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.LeadConnection, error) {
-	if err := crm.RequireRead(ctx, lead.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, lead.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "leads", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
+	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, first, before, last, ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
 }
 
 func (r *queryResolver) Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) (*ent.NoteConnection, error) {
-	if err := crm.RequireRead(ctx, note.Table); err != nil {
-		return nil, err
-	}
-	return r.client.Note.Query().Paginate(ctx, after, first, before, last,
-		ent.WithNoteOrder(orderBy), ent.WithNoteFilter(where.Filter))
-}
-
-func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error) {
-	if err := crm.RequireRead(ctx, pipeline.Table); err != nil {
-		return nil, err
-	}
-	return r.client.Pipeline.Query().Paginate(ctx, after, first, before, last,
-		ent.WithPipelineOrder(orderBy), ent.WithPipelineFilter(where.Filter))
-}
-
-func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
-	if err := crm.RequireRead(ctx, product.Table); err != nil {
-		return nil, err
-	}
-	return r.client.Product.Query().Paginate(ctx, after, first, before, last,
-		ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
-}
-
-func (r *queryResolver) ProductGroups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) (*ent.ProductGroupConnection, error) {
-	if err := crm.RequireRead(ctx, productgroup.Table); err != nil {
-		return nil, err
-	}
-	return r.client.ProductGroup.Query().Paginate(ctx, after, first, before, last,
-		ent.WithProductGroupOrder(orderBy), ent.WithProductGroupFilter(where.Filter))
-}
-
-func (r *queryResolver) SavedFilters(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) (*ent.SavedFilterConnection, error) {
-	if err := crm.RequireRead(ctx, savedfilter.Table); err != nil {
-		return nil, err
-	}
-	return r.client.SavedFilter.Query().Where(crm.VisibleSavedFilters(ctx)).Paginate(ctx, after, first, before, last,
-		ent.WithSavedFilterOrder(orderBy), ent.WithSavedFilterFilter(where.Filter))
-}
-
-func (r *queryResolver) SecurityGroups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) (*ent.SecurityGroupConnection, error) {
-	if err := crm.RequireRead(ctx, securitygroup.Table); err != nil {
-		return nil, err
-	}
-	return r.client.SecurityGroup.Query().Paginate(ctx, after, first, before, last,
-		ent.WithSecurityGroupOrder(orderBy), ent.WithSecurityGroupFilter(where.Filter))
-}
-
-func (r *queryResolver) Sources(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) (*ent.SourceConnection, error) {
-	if err := crm.RequireRead(ctx, source.Table); err != nil {
-		return nil, err
-	}
-	return r.client.Source.Query().Paginate(ctx, after, first, before, last,
-		ent.WithSourceOrder(orderBy), ent.WithSourceFilter(where.Filter))
-}
-
-func (r *queryResolver) Statuses(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) (*ent.StatusConnection, error) {
-	if err := crm.RequireRead(ctx, status.Table); err != nil {
-		return nil, err
-	}
-	return r.client.Status.Query().Paginate(ctx, after, first, before, last,
-		ent.WithStatusOrder(orderBy), ent.WithStatusFilter(where.Filter))
-}
-
-func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.TaskConnection, error) {
-	if err := crm.RequireRead(ctx, task.Table); err != nil {
-		return nil, err
-	}
-	ps, err := r.filterPredicates(ctx, task.Table, filter, savedFilter)
+	ps, err := r.rootPredicates(ctx, "notes", nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	return r.client.Task.Query().Where(predicates[predicate.Task](ps)...).Paginate(ctx, after, first, before, last,
-		ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
+	return r.client.Note.Query().Where(predicates[predicate.Note](ps)...).Paginate(ctx, after, first, before, last, ent.WithNoteOrder(orderBy), ent.WithNoteFilter(where.Filter))
+}
+
+func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error) {
+	ps, err := r.rootPredicates(ctx, "pipelines", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Pipeline.Query().Where(predicates[predicate.Pipeline](ps)...).Paginate(ctx, after, first, before, last, ent.WithPipelineOrder(orderBy), ent.WithPipelineFilter(where.Filter))
+}
+
+func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
+	ps, err := r.rootPredicates(ctx, "products", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Product.Query().Where(predicates[predicate.Product](ps)...).Paginate(ctx, after, first, before, last, ent.WithProductOrder(orderBy), ent.WithProductFilter(where.Filter))
+}
+
+func (r *queryResolver) ProductGroups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) (*ent.ProductGroupConnection, error) {
+	ps, err := r.rootPredicates(ctx, "product_groups", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.ProductGroup.Query().Where(predicates[predicate.ProductGroup](ps)...).Paginate(ctx, after, first, before, last, ent.WithProductGroupOrder(orderBy), ent.WithProductGroupFilter(where.Filter))
+}
+
+func (r *queryResolver) SavedFilters(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SavedFilterOrder, where *ent.SavedFilterWhereInput) (*ent.SavedFilterConnection, error) {
+	ps, err := r.rootPredicates(ctx, "saved_filters", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.SavedFilter.Query().Where(predicates[predicate.SavedFilter](ps)...).Paginate(ctx, after, first, before, last, ent.WithSavedFilterOrder(orderBy), ent.WithSavedFilterFilter(where.Filter))
+}
+
+func (r *queryResolver) SecurityGroups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SecurityGroupOrder, where *ent.SecurityGroupWhereInput) (*ent.SecurityGroupConnection, error) {
+	ps, err := r.rootPredicates(ctx, "security_groups", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.SecurityGroup.Query().Where(predicates[predicate.SecurityGroup](ps)...).Paginate(ctx, after, first, before, last, ent.WithSecurityGroupOrder(orderBy), ent.WithSecurityGroupFilter(where.Filter))
+}
+
+func (r *queryResolver) Sources(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.SourceOrder, where *ent.SourceWhereInput) (*ent.SourceConnection, error) {
+	ps, err := r.rootPredicates(ctx, "sources", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Source.Query().Where(predicates[predicate.Source](ps)...).Paginate(ctx, after, first, before, last, ent.WithSourceOrder(orderBy), ent.WithSourceFilter(where.Filter))
+}
+
+func (r *queryResolver) Statuses(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.StatusOrder, where *ent.StatusWhereInput) (*ent.StatusConnection, error) {
+	ps, err := r.rootPredicates(ctx, "statuses", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Status.Query().Where(predicates[predicate.Status](ps)...).Paginate(ctx, after, first, before, last, ent.WithStatusOrder(orderBy), ent.WithStatusFilter(where.Filter))
+}
+
+func (r *queryResolver) Tasks(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.TaskOrder, where *ent.TaskWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.TaskConnection, error) {
+	ps, err := r.rootPredicates(ctx, "tasks", filter, savedFilter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Task.Query().Where(predicates[predicate.Task](ps)...).Paginate(ctx, after, first, before, last, ent.WithTaskOrder(orderBy), ent.WithTaskFilter(where.Filter))
 }
 
 func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error) {
-	if err := crm.RequireRead(ctx, user.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "users", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.User.Query().Paginate(ctx, after, first, before, last,
-		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
+	return r.client.User.Query().Where(predicates[predicate.User](ps)...).Paginate(ctx, after, first, before, last, ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
 func (r *queryResolver) WebhookEndpoints(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.WebhookEndpointOrder, where *ent.WebhookEndpointWhereInput) (*ent.WebhookEndpointConnection, error) {
-	if err := crm.RequireRead(ctx, webhookendpoint.Table); err != nil {
+	ps, err := r.rootPredicates(ctx, "webhook_endpoints", nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	return r.client.WebhookEndpoint.Query().Paginate(ctx, after, first, before, last,
-		ent.WithWebhookEndpointOrder(orderBy), ent.WithWebhookEndpointFilter(where.Filter))
+	return r.client.WebhookEndpoint.Query().Where(predicates[predicate.WebhookEndpoint](ps)...).Paginate(ctx, after, first, before, last, ent.WithWebhookEndpointOrder(orderBy), ent.WithWebhookEndpointFilter(where.Filter))
 }
 
 func (r *Resolver) Account() generated.AccountResolver { return &accountResolver{r} }

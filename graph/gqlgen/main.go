@@ -11,7 +11,8 @@
 //
 // gqlgen has no option for either, so the calls are rewritten in the
 // generated files. A plugin writes the hand-written resolvers per type to
-// graph/generated/concurrency.go for executor.Extension.
+// graph/generated/concurrency.go for executor.Extension; another writes the
+// bodies of the registry's root lists (roots.go).
 //
 // Run by `go generate ./graph`; graph/executor's tests check the result.
 package main
@@ -42,7 +43,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	if err := api.Generate(cfg, api.AddPlugin(&resolverFields{})); err != nil {
+	if err := api.Generate(cfg, api.AddPlugin(&resolverFields{}), api.AddPlugin(rootLists{})); err != nil {
 		return err
 	}
 	return rewriteCalls(cfg.Exec.Dir())

@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).accountRoutes)
+
 func (s *Server) accountRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/account", s.handle(PlainErrors, s.listAccounts))
 	mux.Handle("POST /api/account", s.handle(PlainErrors, s.createAccount))

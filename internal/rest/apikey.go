@@ -12,6 +12,8 @@ import (
 
 // API keys are the gateway's own routes (no reference counterpart); the
 // GraphQL apiKeys / createApiKey / revokeApiKey fields do the same.
+var _ = routes((*Server).apiKeyRoutes)
+
 func (s *Server) apiKeyRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/api-key", s.handle(PlainErrors, s.listAPIKeys))
 	mux.Handle("POST /api/api-key", s.handle(PlainErrors, s.createAPIKey))

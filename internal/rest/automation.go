@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).automationRoutes)
+
 func (s *Server) automationRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/automation/builder/data", s.handle(PlainErrors, s.automationBuilderData))
 	mux.Handle("GET /api/automation", s.handle(PlainErrors, s.listAutomations))

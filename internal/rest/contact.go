@@ -6,6 +6,8 @@ import (
 	"github.com/conecrm/gateway/internal/registry"
 )
 
+var _ = routes((*Server).contactRoutes)
+
 func (s *Server) contactRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/contact", s.handle(PlainErrors, s.listContacts))
 	mux.Handle("GET /api/contact/{contact}/lead/open", s.handle(PlainErrors, s.openLeads))

@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).customFieldRoutes)
+
 func (s *Server) customFieldRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/custom-field", s.handle(PlainErrors, s.listCustomFields))
 	mux.Handle("POST /api/custom-field", s.handle(PlainErrors, s.createCustomField))

@@ -8,6 +8,8 @@ import (
 	"github.com/conecrm/gateway/ent"
 )
 
+var _ = routes((*Server).customLabelRoutes)
+
 func (s *Server) customLabelRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/custom-labels", s.handle(PlainErrors, s.listCustomLabels))
 	mux.Handle("POST /api/custom-labels", s.handle(PlainErrors, s.createCustomLabel))

@@ -14,7 +14,8 @@
 //     registers Go 1.22 patterns ("GET /api/widget/{widget}") with
 //     s.handle(style, h), where style is the route's documented 400 shape
 //     (PlainErrors, FormErrors or StringErrors) and h returns errors instead
-//     of writing them. Add widgetRoutes to the list in New. Use decode for
+//     of writing them; var _ = routes((*Server).widgetRoutes) next to it
+//     mounts the group (New registers every group so declared). Use decode for
 //     bodies (400 naming the field, 413 over the limit), pathID for ids (a
 //     non-UUID is a 404), pageParams/sortParams for lists, writeJSON for
 //     results, and the shared shapes of shapes.go / customers.go / leads.go /

@@ -8,6 +8,8 @@ import (
 	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
+var _ = routes((*Server).filterRoutes)
+
 func (s *Server) filterRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/filters", s.handle(PlainErrors, s.listFilters))
 	mux.Handle("GET /api/filters/{entity}", s.handle(PlainErrors, s.entityFilters))

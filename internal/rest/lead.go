@@ -10,6 +10,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).leadRoutes)
+
 func (s *Server) leadRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/lead", s.handle(FormErrors, s.createLead))
 	mux.Handle("POST /api/lead/{lead}/copy", s.handle(FormErrors, s.copyLead))

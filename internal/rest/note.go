@@ -7,6 +7,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).noteRoutes)
+
 func (s *Server) noteRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/note", s.handle(PlainErrors, s.listNotes))
 	mux.Handle("POST /api/note", s.handle(PlainErrors, s.createNote))

@@ -11,6 +11,8 @@ import (
 	"github.com/conecrm/gateway/internal/registry"
 )
 
+var _ = routes((*Server).queryBuilderRoutes)
+
 func (s *Server) queryBuilderRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/query-builder/config/{entity}", s.handle(PlainErrors, s.queryBuilderConfig))
 	mux.Handle("POST /api/query-builder/filter/{entity}", s.handle(PlainErrors, s.queryBuilderFilter))

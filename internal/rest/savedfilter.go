@@ -14,6 +14,8 @@ import (
 
 // The reference names the id {id} for GET and {filter} for PATCH and
 // DELETE; it is one path here (OpenAPI allows no two templates of it).
+var _ = routes((*Server).savedFilterRoutes)
+
 func (s *Server) savedFilterRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/saved-filter", s.handle(PlainErrors, s.listSavedFilters))
 	mux.Handle("POST /api/saved-filter", s.handle(PlainErrors, s.createSavedFilter))

@@ -8,6 +8,8 @@ import (
 	"github.com/conecrm/gateway/ent"
 )
 
+var _ = routes((*Server).stageRoutes)
+
 func (s *Server) stageRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/stage", s.handle(PlainErrors, s.listStages))
 	mux.Handle("POST /api/stage", s.handle(PlainErrors, s.createStage))

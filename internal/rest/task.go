@@ -9,6 +9,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).taskRoutes)
+
 func (s *Server) taskRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /api/task", s.handle(StringErrors, s.createTask))
 	mux.Handle("PATCH /api/task/{task}", s.handle(StringErrors, s.updateTask))

@@ -11,6 +11,8 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 )
 
+var _ = routes((*Server).webhookRoutes)
+
 func (s *Server) webhookRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/webhook/event-types", s.handle(PlainErrors, s.webhookEventTypes))
 	mux.Handle("GET /api/webhook", s.handle(PlainErrors, s.listWebhooks))
