@@ -146,8 +146,8 @@ func TestConnectionsDefaultToAPageOf25(t *testing.T) {
 	})
 }
 
-// Hand-written fields resolved by loaders (audit users, assignees, custom
-// field values) read their id column only, not the whole row.
+// Hand-written fields resolved by loaders (assignees, custom field values)
+// and edges (the audit users) read their id column only, not the whole row.
 func TestHandWrittenFieldsReadOnlyTheirIDColumn(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		rec, do := recorded(t, db)

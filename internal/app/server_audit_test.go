@@ -97,6 +97,26 @@ func TestAuditUsersAreEdgesInTheViewersTenant(t *testing.T) {
 			t.Errorf("accounts with their audit users: %d statements for 1, %d for 100; want the same", one, many)
 		}
 
+		// Users a dataloader resolves (a task's assignee) eager-load their
+		// audit users with them: the loader collects the field's selection.
+		tasks := func(n int) int64 {
+			t.Helper()
+			before := db.Counter.Total()
+			gql(demo.admin, fmt.Sprintf(`{ tasks(first: %d) { edges { node { assignee { ... on User { createdBy { id } modifiedBy { id } } } } } } }`, n), nil)
+			return db.Counter.Total() - before
+		}
+		// (The seed writes users under tenancy.Bypass, without audit users.)
+		execSQL(t, db, "UPDATE users SET created_by_id = $1, modified_by_id = $1 WHERE tenant_id = $2", demo.admin.id, demo.id)
+		// Authentication, tasks, assignee users, groups, the users'
+		// createdBy and modifiedBy: 6 (a key reaching a loader late may cost
+		// one more per loader); one per row would be about 100 more.
+		tasks(100)
+		n := tasks(100)
+		t.Logf("100 tasks' assignees with createdBy, modifiedBy: %d statements", n)
+		if n > 6+2 {
+			t.Errorf("100 tasks' assignees with their audit users cost %d statements, want at most 8", n)
+		}
+
 		// Another tenant's user in the column (no write path puts one there:
 		// the hooks stamp the viewer) is not loaded, eagerly or not: null, as
 		// for an unknown user; so is a deleted user.
