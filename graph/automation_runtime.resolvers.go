@@ -12,12 +12,13 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/google/uuid"
 )
 
 func (r *mutationResolver) TestAutomation(ctx context.Context, id uuid.UUID, leadID uuid.UUID) ([]*automation.Step, error) {
 	if r.automation == nil {
-		return nil, crm.Errorf(crm.Internal, "the automation runtime is not running")
+		return nil, fault.Errorf(fault.Internal, "the automation runtime is not running")
 	}
 	steps, err := r.automation.Test(ctx, id, leadID)
 	if err != nil {

@@ -16,20 +16,21 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
 )
 
 // extensions.code of each domain error code.
-var gqlCodes = map[crm.Code]string{
-	crm.Invalid:         "BAD_USER_INPUT",
-	crm.NotFound:        "NOT_FOUND",
-	crm.Forbidden:       "FORBIDDEN",
-	crm.Conflict:        "CONFLICT",
-	crm.Unauthenticated: "UNAUTHENTICATED",
-	crm.Internal:        "INTERNAL_SERVER_ERROR",
-	crm.Timeout:         "TIMEOUT",
-	crm.Canceled:        "CANCELED",
+var gqlCodes = map[fault.Code]string{
+	fault.Invalid:         "BAD_USER_INPUT",
+	fault.NotFound:        "NOT_FOUND",
+	fault.Forbidden:       "FORBIDDEN",
+	fault.Conflict:        "CONFLICT",
+	fault.Unauthenticated: "UNAUTHENTICATED",
+	fault.Internal:        "INTERNAL_SERVER_ERROR",
+	fault.Timeout:         "TIMEOUT",
+	fault.Canceled:        "CANCELED",
 }
 
 // presentError turns a resolver's error into what the client sees. Errors
@@ -59,7 +60,7 @@ func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc 
 			for _, a := range args {
 				fields[a] = []string{msg}
 			}
-			out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": fields}
+			out.Extensions = map[string]any{"code": gqlCodes[fault.Invalid], "fields": fields}
 			return out
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -70,11 +71,11 @@ func presentError(log *slog.Logger, production bool) graphql.ErrorPresenterFunc 
 		out.Message = e.Message
 		out.Extensions = map[string]any{"code": gqlCodes[e.Code]}
 		switch e.Code {
-		case crm.Invalid:
+		case fault.Invalid:
 			if len(e.Fields) > 0 {
 				out.Extensions["fields"] = e.Fields
 			}
-		case crm.Internal:
+		case fault.Internal:
 			id := httpx.RequestID(ctx)
 			log.ErrorContext(ctx, "graphql: internal error", "request_id", id, "path", graphql.GetPath(ctx).String(), "err", err)
 			out.Message = "internal error (request id " + id + ")"
@@ -97,7 +98,7 @@ func unreadableInput(ctx context.Context, err error) *gqlerror.Error {
 	if !errors.As(err, &gqlErr) || gqlErr.Err == nil {
 		return nil
 	}
-	var domain *crm.Error
+	var domain *fault.Error
 	if errors.As(gqlErr.Err, &domain) {
 		return nil
 	}
@@ -121,7 +122,7 @@ func unreadableInput(ctx context.Context, err error) *gqlerror.Error {
 	out := gqlerror.WrapPath(field, gqlErr.Err)
 	out.Message = arg.String() + ": " + msg
 	out.Locations = gqlErr.Locations
-	out.Extensions = map[string]any{"code": gqlCodes[crm.Invalid], "fields": map[string][]string{arg.String(): {msg}}}
+	out.Extensions = map[string]any{"code": gqlCodes[fault.Invalid], "fields": map[string][]string{arg.String(): {msg}}}
 	return out
 }
 
@@ -188,6 +189,6 @@ func foreignCursor(ctx context.Context, err error) []string {
 func recoverPanic(log *slog.Logger) graphql.RecoverFunc {
 	return func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "graphql: panic", "request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-		return &crm.Error{Code: crm.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
+		return &fault.Error{Code: fault.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 func TestErrorsReachClientsMaskedAndCoded(t *testing.T) {
@@ -27,7 +28,7 @@ func TestErrorsReachClientsMaskedAndCoded(t *testing.T) {
 	}{
 		{"driver error", errors.New(`pq: relation "accounts" does not exist`), "INTERNAL_SERVER_ERROR", "", nil,
 			`relation \"accounts\" does not exist`, "relation"},
-		{"invalid input", inputError(crm.FieldError("contact", "This value should not be blank."), leadFields),
+		{"invalid input", inputError(fault.FieldError("contact", "This value should not be blank."), leadFields),
 			"BAD_USER_INPUT", "input.contactID: This value should not be blank.", []string{"input.contactID"}, "", ""},
 		{"not found", &ent.NotFoundError{}, "NOT_FOUND", "not found", nil, "", ""},
 		{"forbidden", crm.Require(context.Background(), crm.PermStageManage), "FORBIDDEN", "Access denied", nil, "", ""},

@@ -9,6 +9,7 @@ import (
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // The mutation inputs are the REST bodies' fields under GraphQL names; these
@@ -163,8 +164,8 @@ func inputError(err error, renames map[string]string) error {
 
 // argError is inputError for the argument arg.
 func argError(err error, arg string, renames map[string]string) error {
-	var e *crm.Error
-	if !errors.As(err, &e) || e.Code != crm.Invalid || len(e.Fields) == 0 {
+	var e *fault.Error
+	if !errors.As(err, &e) || e.Code != fault.Invalid || len(e.Fields) == 0 {
 		return err
 	}
 	out := *e

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/metrics"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -391,11 +392,11 @@ func subscribe[T any](r *Resolver, ctx context.Context, match func(live.Note) bo
 	c := liveConnFrom(ctx)
 	v := viewer.FromContext(ctx)
 	if c == nil || r.live == nil || v == nil {
-		return nil, crm.Errorf(crm.Invalid, "subscriptions run over a websocket (graphql-transport-ws) at /graphql")
+		return nil, fault.Errorf(fault.Invalid, "subscriptions run over a websocket (graphql-transport-ws) at /graphql")
 	}
 	if n := c.subs.Add(1); int(n) > r.subLimits.PerConnection {
 		c.subs.Add(-1)
-		return nil, crm.Errorf(crm.Invalid, "too many subscriptions on this connection (at most %d)", r.subLimits.PerConnection)
+		return nil, fault.Errorf(fault.Invalid, "too many subscriptions on this connection (at most %d)", r.subLimits.PerConnection)
 	}
 	sub := r.live.Subscribe(v.TenantID, match, func() {
 		go c.close(CloseSlowConsumer, "slow consumer: events were not read fast enough")

@@ -18,6 +18,7 @@ import (
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
@@ -29,7 +30,7 @@ func (r *subscriptionResolver) RecordChanged(ctx context.Context, types []string
 	for _, t := range types {
 		e := registry.ByType(recordTypes[t])
 		if e == nil {
-			return nil, crm.FieldError("types", "unknown record type "+strconv.Quote(t)+" (lead, account, contact, task, appointment, followUp, pipeline)")
+			return nil, fault.FieldError("types", "unknown record type "+strconv.Quote(t)+" (lead, account, contact, task, appointment, followUp, pipeline)")
 		}
 		if err := crm.RequireRead(ctx, e.Table); err != nil {
 			return nil, err
@@ -37,7 +38,7 @@ func (r *subscriptionResolver) RecordChanged(ctx context.Context, types []string
 		tables[t] = e.Table
 	}
 	if len(tables) == 0 {
-		return nil, crm.FieldError("types", "name at least one record type")
+		return nil, fault.FieldError("types", "name at least one record type")
 	}
 	return subscribe(r.Resolver, ctx, func(n live.Note) bool { return tables[n.Type] != "" },
 		func(ctx context.Context, n live.Note) (*model.RecordChange, bool, error) {
@@ -47,7 +48,7 @@ func (r *subscriptionResolver) RecordChanged(ctx context.Context, types []string
 			case err == nil:
 				out.Record = rec
 			case ent.IsNotFound(err) && strings.HasSuffix(n.Topic, ".deleted"):
-			case ent.IsNotFound(err), crm.AsError(err).Code == crm.Forbidden:
+			case ent.IsNotFound(err), crm.AsError(err).Code == fault.Forbidden:
 				return nil, false, nil // not (or no longer) the subscriber's to read
 			default:
 				return nil, false, err
@@ -64,7 +65,7 @@ func (r *subscriptionResolver) LeadChanged(ctx context.Context, filter map[strin
 	if filter != nil {
 		raw, err := json.Marshal(filter)
 		if err != nil {
-			return nil, crm.FieldError("filter", "is not a JSON object")
+			return nil, fault.FieldError("filter", "is not a JSON object")
 		}
 		p, err := querybuilder.Predicate(ctx, r.client, "lead", raw)
 		if err != nil {
@@ -83,7 +84,7 @@ func (r *subscriptionResolver) LeadChanged(ctx context.Context, filter map[strin
 			case err == nil:
 				out.Lead = l
 				return out, true, nil
-			case ent.IsNotFound(err), crm.AsError(err).Code == crm.Forbidden:
+			case ent.IsNotFound(err), crm.AsError(err).Code == fault.Forbidden:
 				return nil, false, nil // does not match, or not the subscriber's to read
 			}
 			return nil, false, err
@@ -103,7 +104,7 @@ func (r *subscriptionResolver) AutomationRunChanged(ctx context.Context, automat
 			switch {
 			case err == nil:
 				return &model.AutomationRunChange{RunID: run.ID, AutomationID: run.AutomationID, OccurredAt: n.At, Run: run}, true, nil
-			case ent.IsNotFound(err), crm.AsError(err).Code == crm.Forbidden:
+			case ent.IsNotFound(err), crm.AsError(err).Code == fault.Forbidden:
 				return nil, false, nil
 			}
 			return nil, false, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -17,7 +18,7 @@ import (
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
-		return nil, crm.Errorf(crm.Unauthenticated, "not authenticated")
+		return nil, fault.Errorf(fault.Unauthenticated, "not authenticated")
 	}
 	// One's own user is always readable; its relations follow the read
 	// policy (Get collects no fields: they are resolved with their own).

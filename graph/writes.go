@@ -9,6 +9,7 @@ import (
 
 	"github.com/conecrm/gateway/graph/model"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // omits collects the omittable fields of an input that were sent, by API
@@ -64,8 +65,8 @@ var updateLeadFields = map[string]string{
 // argsError names the fields of an Invalid error by the mutation's
 // argument names (renames: service field → argument); other errors pass.
 func argsError(err error, renames map[string]string) error {
-	var e *crm.Error
-	if !errors.As(err, &e) || e.Code != crm.Invalid || len(e.Fields) == 0 {
+	var e *fault.Error
+	if !errors.As(err, &e) || e.Code != fault.Invalid || len(e.Fields) == 0 {
 		return err
 	}
 	out := *e

@@ -12,6 +12,7 @@ import (
 
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/idempotency"
 	"github.com/conecrm/gateway/internal/metrics"
@@ -138,7 +139,7 @@ func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
 		if err == nil {
 			return v, nil
 		}
-		if e := crm.AsError(err); e.Code == crm.NotFound {
+		if e := crm.AsError(err); e.Code == fault.NotFound {
 			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
 		log.ErrorContext(ctx, "cannot resolve the token's user", "request_id", httpx.RequestID(ctx), "err", err)
@@ -154,7 +155,7 @@ func keyResolver(log *slog.Logger, db *store.DB) auth.KeyResolver {
 		if err == nil {
 			return v, nil
 		}
-		if e := crm.AsError(err); e.Code == crm.NotFound {
+		if e := crm.AsError(err); e.Code == fault.NotFound {
 			return nil, fmt.Errorf("%w: %w", auth.ErrInvalidToken, err)
 		}
 		log.ErrorContext(ctx, "cannot resolve the API key", "request_id", httpx.RequestID(ctx), "err", err)

@@ -13,13 +13,14 @@ import (
 	"github.com/conecrm/gateway/ent/outboundmessage"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // action performs one action node through the domain services (bound to
 // the run's transaction) and returns what it did, for the run history.
 func (w *walker) action(id, typ string, data map[string]any) (string, error) {
 	if w.lead == nil && typ != "webhook" {
-		return "", crm.Errorf(crm.Invalid, "the event has no lead")
+		return "", fault.Errorf(fault.Invalid, "the event has no lead")
 	}
 	switch typ {
 	case "createTask":
@@ -67,7 +68,7 @@ func (w *walker) action(id, typ string, data map[string]any) (string, error) {
 			assignee = &turn
 		}
 		if assignee == nil {
-			return "", crm.Errorf(crm.Invalid, "no user to assign")
+			return "", fault.Errorf(fault.Invalid, "no user to assign")
 		}
 		if _, err := w.svc.AssignLead(w.ctx, w.lead.ID, []uuid.UUID{*assignee}); err != nil {
 			return "", err
@@ -88,7 +89,7 @@ func (w *walker) action(id, typ string, data map[string]any) (string, error) {
 	case "sendEmail", "sendSms":
 		return w.message(typ, data)
 	}
-	return "", crm.Errorf(crm.Invalid, "unsupported action %q", typ)
+	return "", fault.Errorf(fault.Invalid, "unsupported action %q", typ)
 }
 
 // assignee is the node's assignee, else the lead's first assignee, else
@@ -107,7 +108,7 @@ func (w *walker) assignee(data map[string]any) (uuid.UUID, error) {
 	if w.auto.CreatedByID != nil {
 		return *w.auto.CreatedByID, nil
 	}
-	return uuid.Nil, crm.Errorf(crm.Invalid, "no assignee: set assigneeId, or assign the lead")
+	return uuid.Nil, fault.Errorf(fault.Invalid, "no assignee: set assigneeId, or assign the lead")
 }
 
 func due(data map[string]any) time.Time {
@@ -153,7 +154,7 @@ func (w *walker) message(typ string, data map[string]any) (string, error) {
 	to := str(data, "to")
 	if to == "" || to == "contact" {
 		if w.lead.ContactID == nil {
-			return "", crm.Errorf(crm.Invalid, "the lead has no contact to write to")
+			return "", fault.Errorf(fault.Invalid, "the lead has no contact to write to")
 		}
 		c, err := w.tx.Contact.Query().Where(contact.ID(*w.lead.ContactID)).Only(w.ctx)
 		if err != nil {
@@ -165,7 +166,7 @@ func (w *walker) message(typ string, data map[string]any) (string, error) {
 			to = deref(c.MobilePhone)
 		}
 		if to == "" {
-			return "", crm.Errorf(crm.Invalid, "the lead's contact has no %s", map[bool]string{true: "email address", false: "mobile phone"}[channel == outboundmessage.ChannelEMAIL])
+			return "", fault.Errorf(fault.Invalid, "the lead's contact has no %s", map[bool]string{true: "email address", false: "mobile phone"}[channel == outboundmessage.ChannelEMAIL])
 		}
 	}
 	status := outboundmessage.StatusMAILBOX

@@ -12,7 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
@@ -94,7 +94,7 @@ func (w *walker) condition(typ string, data map[string]any) (bool, string, error
 		}
 		return ok, "lead " + map[bool]string{true: "matches", false: "does not match"}[ok] + " the filter", nil
 	}
-	return false, "", crm.Errorf(crm.Invalid, "unsupported condition %q", typ)
+	return false, "", fault.Errorf(fault.Invalid, "unsupported condition %q", typ)
 }
 
 // businessHours is a weekly window: days (0 = Sunday; Monday to Friday by

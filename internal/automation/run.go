@@ -17,6 +17,7 @@ import (
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 type runWorker struct {
@@ -322,7 +323,7 @@ func (w *walker) visit(id, typ string, data map[string]any) ([]string, error) {
 	case crm.IsCondition(typ):
 		ok, detail, err := w.condition(typ, data)
 		if err != nil {
-			var ce *crm.Error
+			var ce *fault.Error
 			if errors.As(err, &ce) {
 				return nil, w.step(Step{NodeID: id, NodeType: typ, Status: "FAILED", Error: ce.Message})
 			}
@@ -350,8 +351,8 @@ func (w *walker) visit(id, typ string, data map[string]any) ([]string, error) {
 		}
 		detail, err := w.action(id, typ, data)
 		if err != nil {
-			var ce *crm.Error
-			if errors.As(err, &ce) && ce.Code != crm.Internal {
+			var ce *fault.Error
+			if errors.As(err, &ce) && ce.Code != fault.Internal {
 				w.failed = fmt.Sprintf("%s failed: %s", id, ce.Error())
 				return nil, w.step(Step{NodeID: id, NodeType: typ, Status: "FAILED", Error: ce.Error()})
 			}
@@ -440,7 +441,7 @@ func (rt *Runtime) Test(ctx context.Context, id, leadID uuid.UUID) ([]Step, erro
 	}
 	l, err := rt.db.Lead.Get(ctx, leadID)
 	if err != nil {
-		return nil, crm.FieldError("leadId", "unknown lead")
+		return nil, fault.FieldError("leadId", "unknown lead")
 	}
 	ev := &ent.OutboxEvent{ID: uuid.Nil, Topic: auto.AutomationTrigger, SubjectID: l.ID, TenantID: l.TenantID}
 	w := rt.walker(ctx, rt.svc, nil, auto, nil, ev, l)

@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // accountSort is the whitelist of GET /api/account's sortField.
@@ -94,7 +95,7 @@ type AccountInput struct {
 }
 
 func (in AccountInput) check(create bool) error {
-	var v Validation
+	var v fault.Validation
 	switch {
 	case in.Name != nil && strings.TrimSpace(*in.Name) == "":
 		v.Add("name", "must not be blank")
@@ -241,7 +242,7 @@ func (s *Service) writeContacts(ctx context.Context, tx *ent.Client, in AccountI
 // updates each linked contact that came with fields, emitting its
 // contact.updated.
 func (s *Service) resolveAndUpdate(ctx context.Context, tx *ent.Client, inputs []ContactInput, name func(int) string) ([]uuid.UUID, error) {
-	var v Validation
+	var v fault.Validation
 	for i, c := range inputs {
 		if c.ID != nil && c.hasFields() {
 			c.CustomerFields.check(&v, name(i)+".")

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -67,7 +68,7 @@ func idStrings(ids []uuid.UUID, ordered bool) []string {
 // checkRefs adds an error to field unless every id names a live record of
 // table in the viewer's tenant (another tenant's id is as unknown as one
 // that exists nowhere). One statement per call.
-func checkRefs(ctx context.Context, tx *ent.Client, v *Validation, field, table string, refs []uuid.UUID) error {
+func checkRefs(ctx context.Context, tx *ent.Client, v *fault.Validation, field, table string, refs []uuid.UUID) error {
 	refs = unique(refs)
 	if len(refs) == 0 {
 		return nil
@@ -89,7 +90,7 @@ func checkRefs(ctx context.Context, tx *ent.Client, v *Validation, field, table 
 }
 
 // checkRef is checkRefs for one optional id.
-func checkRef(ctx context.Context, tx *ent.Client, v *Validation, field, table string, id *uuid.UUID) error {
+func checkRef(ctx context.Context, tx *ent.Client, v *fault.Validation, field, table string, id *uuid.UUID) error {
 	if id == nil {
 		return nil
 	}
@@ -97,14 +98,14 @@ func checkRef(ctx context.Context, tx *ent.Client, v *Validation, field, table s
 }
 
 // checkName validates a record's name into v (see nameProblem).
-func checkName(v *Validation, field string, name *string, required bool) {
+func checkName(v *fault.Validation, field string, name *string, required bool) {
 	if msg := nameProblem(name, required); msg != "" {
 		v.Add(field, msg)
 	}
 }
 
 // checkLen adds an error when a given text is longer than maxNameLength.
-func checkLen(v *Validation, field string, s *string) {
+func checkLen(v *fault.Validation, field string, s *string) {
 	if s != nil && len(*s) > maxNameLength {
 		v.Add(field, fmt.Sprintf("must be at most %d characters", maxNameLength))
 	}
@@ -122,7 +123,7 @@ func inUse(what string, counts ...usage) error {
 	if len(parts) == 0 {
 		return nil
 	}
-	return Errorf(Conflict, "Cannot delete %s that is in use (%s)", what, strings.Join(parts, ", "))
+	return fault.Errorf(fault.Conflict, "Cannot delete %s that is in use (%s)", what, strings.Join(parts, ", "))
 }
 
 // usage is how many records of a kind use a record.

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/apikey"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -70,7 +71,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (*ent.APIKey
 	if err := Require(ctx, PermAPIKeyManage); err != nil {
 		return nil, "", err
 	}
-	var v Validation
+	var v fault.Validation
 	name := strings.TrimSpace(in.Name)
 	if name == "" {
 		v.Add("name", "is required")
@@ -99,13 +100,13 @@ func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (*ent.APIKey
 		if ok, err := tx.User.Query().Where(user.ID(userID), user.IsActive(true)).Exist(chk); err != nil {
 			return err
 		} else if !ok {
-			return FieldError("userID", "no such active user")
+			return fault.FieldError("userID", "no such active user")
 		}
 		if in.RoleID != nil {
 			if ok, err := tx.Role.Query().Where(role.ID(*in.RoleID)).Exist(chk); err != nil {
 				return err
 			} else if !ok {
-				return FieldError("roleID", "no such role")
+				return fault.FieldError("roleID", "no such role")
 			}
 		}
 		k, err = tx.APIKey.Create().
@@ -183,7 +184,7 @@ func hashAPIKey(secret string) string {
 // records the key's use (at most once a minute).
 func ResolveAPIKey(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
 	if !strings.HasPrefix(secret, APIKeyPrefix) {
-		return nil, Errorf(NotFound, "not found")
+		return nil, fault.Errorf(fault.NotFound, "not found")
 	}
 	// The key names its tenant; until it is found there is none to scope to.
 	sys := tenancy.Bypass(ctx)
@@ -193,7 +194,7 @@ func ResolveAPIKey(ctx context.Context, db *ent.Client, secret string) (*viewer.
 	}
 	now := time.Now()
 	if k.RevokedAt != nil || (k.ExpiresAt != nil && !k.ExpiresAt.After(now)) {
-		return nil, Errorf(NotFound, "not found")
+		return nil, fault.Errorf(fault.NotFound, "not found")
 	}
 	// Issued at its creation: a key made before its user's access was last
 	// withdrawn (deactivation, deletion) stays dead after a reactivation,

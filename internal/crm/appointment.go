@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // EventInput is the spec's EventBase fields of an appointment or follow-up
@@ -117,7 +118,7 @@ func eventSnapshot(title string, assignee uuid.UUID, start, end *time.Time, note
 func writeEvent[T interface {
 	*ent.Appointment | *ent.FollowUp
 }](ctx context.Context, s *Service, k eventKind[T],
-	id *uuid.UUID, in EventInput, v Validation, save func(tx *ent.Client) (uuid.UUID, error)) (T, error) {
+	id *uuid.UUID, in EventInput, v fault.Validation, save func(tx *ent.Client) (uuid.UUID, error)) (T, error) {
 	var zero, out T
 	if err := Require(ctx, PermEventWrite); err != nil {
 		return zero, err
@@ -198,7 +199,7 @@ func deleteEvent[T any](ctx context.Context, s *Service, k eventKind[T], id uuid
 }
 
 // check adds the errors of the appointment's own fields to v.
-func (in AppointmentInput) check(v *Validation) {
+func (in AppointmentInput) check(v *fault.Validation) {
 	checkText(v, "type", in.Type.Value)
 	checkText(v, "url", in.URL.Value)
 	if u := in.URL.Value; u != nil && *u != "" && !v.Has("url") {
@@ -236,7 +237,7 @@ func (in AppointmentInput) apply(m *ent.AppointmentMutation) {
 // CreateAppointment creates an appointment (event.write); emits
 // appointment.created (and appointment.completed when created done).
 func (s *Service) CreateAppointment(ctx context.Context, in AppointmentInput) (*ent.Appointment, error) {
-	var v Validation
+	var v fault.Validation
 	in.check(&v)
 	a, err := writeEvent(ctx, s, appointmentKind, nil, in.EventInput, v, func(tx *ent.Client) (uuid.UUID, error) {
 		c := tx.Appointment.Create()
@@ -258,7 +259,7 @@ func (s *Service) CreateAppointment(ctx context.Context, in AppointmentInput) (*
 // by them. Emits appointment.updated, and appointment.completed when
 // taskDone turns true.
 func (s *Service) UpdateAppointment(ctx context.Context, id uuid.UUID, in AppointmentInput) (*ent.Appointment, error) {
-	var v Validation
+	var v fault.Validation
 	in.check(&v)
 	a, err := writeEvent(ctx, s, appointmentKind, &id, in.EventInput, v, func(tx *ent.Client) (uuid.UUID, error) {
 		u := tx.Appointment.UpdateOneID(id).SetEdited(true)
@@ -290,7 +291,7 @@ func (s *Service) DeleteAppointment(ctx context.Context, id uuid.UUID) error {
 // automation's action (a context with a cause, see WithCause) is marked
 // fromAutomation.
 func (s *Service) CreateFollowUp(ctx context.Context, in EventInput) (*ent.FollowUp, error) {
-	f, err := writeEvent(ctx, s, followUpKind, nil, in, Validation{}, func(tx *ent.Client) (uuid.UUID, error) {
+	f, err := writeEvent(ctx, s, followUpKind, nil, in, fault.Validation{}, func(tx *ent.Client) (uuid.UUID, error) {
 		c := tx.FollowUp.Create()
 		in.task().applyBase(c.Mutation())
 		if _, caused := CauseFrom(ctx); caused {
@@ -312,7 +313,7 @@ func (s *Service) CreateFollowUp(ctx context.Context, in EventInput) (*ent.Follo
 // rule; emits followUp.updated, and followUp.completed when taskDone turns
 // true.
 func (s *Service) UpdateFollowUp(ctx context.Context, id uuid.UUID, in EventInput) (*ent.FollowUp, error) {
-	f, err := writeEvent(ctx, s, followUpKind, &id, in, Validation{}, func(tx *ent.Client) (uuid.UUID, error) {
+	f, err := writeEvent(ctx, s, followUpKind, &id, in, fault.Validation{}, func(tx *ent.Client) (uuid.UUID, error) {
 		u := tx.FollowUp.UpdateOneID(id).SetEdited(true)
 		in.task().applyBase(u.Mutation())
 		return id, u.Exec(ctx)

@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
@@ -84,10 +85,10 @@ func TestAppointmentWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.UpdateAppointment(userCtx, theirs.ID, crm.AppointmentInput{NoShow: new(true)}); crm.AsError(err).Code != crm.Forbidden {
+			if _, err := svc.UpdateAppointment(userCtx, theirs.ID, crm.AppointmentInput{NoShow: new(true)}); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER on someone else's: %v", err)
 			}
-			if err := svc.DeleteAppointment(userCtx, theirs.ID); crm.AsError(err).Code != crm.Forbidden {
+			if err := svc.DeleteAppointment(userCtx, theirs.ID); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER deletes someone else's: %v", err)
 			}
 			u, err := svc.UpdateAppointment(userCtx, mine.ID, crm.AppointmentInput{CustomerConfirmed: new(true), EventInput: crm.EventInput{Title: new("mine, confirmed")}})
@@ -115,7 +116,7 @@ func TestAppointmentWrites(t *testing.T) {
 			if err := svc.DeleteAppointment(userCtx, mine.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := svc.UpdateAppointment(manager, mine.ID, crm.AppointmentInput{NoShow: new(true)}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateAppointment(manager, mine.ID, crm.AppointmentInput{NoShow: new(true)}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("update after delete: %v", err)
 			}
 			lastEvent(t, db, manager, mine.ID, "appointment.deleted")
@@ -126,10 +127,10 @@ func TestAppointmentWrites(t *testing.T) {
 				t.Fatal(err)
 			}
 			stranger := viewerCtx(t, db, "admin@northwind-auto.test")
-			if _, err := svc.UpdateAppointment(stranger, a.ID, crm.AppointmentInput{EventInput: crm.EventInput{Title: new("theirs")}}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateAppointment(stranger, a.ID, crm.AppointmentInput{EventInput: crm.EventInput{Title: new("theirs")}}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("update: %v", err)
 			}
-			if err := svc.DeleteAppointment(stranger, a.ID); crm.AsError(err).Code != crm.NotFound {
+			if err := svc.DeleteAppointment(stranger, a.ID); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("delete: %v", err)
 			}
 			if got := db.Appointment.Query().Where(appointment.ID(a.ID)).OnlyX(sys); got.Title != "ours" {
@@ -148,7 +149,7 @@ func TestAppointmentWrites(t *testing.T) {
 				"delete":           svc.DeleteAppointment(none, a.ID),
 				"follow-up create": mustFail(svc.CreateFollowUp(none, crm.EventInput{Title: new("x"), AssigneeID: &me})),
 			} {
-				if crm.AsError(err).Code != crm.Forbidden {
+				if crm.AsError(err).Code != fault.Forbidden {
 					t.Errorf("%s: %v, want Forbidden", name, err)
 				}
 			}
@@ -190,7 +191,7 @@ func TestFollowUpWrites(t *testing.T) {
 			t.Fatalf("no causation id: %v", ev.Payload)
 		}
 		assertInvalid(t, mustFail(svc.UpdateFollowUp(userCtx, f.ID, crm.EventInput{Title: new("  ")})), "title")
-		if _, err := svc.UpdateFollowUp(userCtx, byRun.ID, crm.EventInput{Title: new("mine now")}); crm.AsError(err).Code != crm.Forbidden {
+		if _, err := svc.UpdateFollowUp(userCtx, byRun.ID, crm.EventInput{Title: new("mine now")}); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("USER on someone else's: %v", err)
 		}
 		done, err := svc.CompleteFollowUp(userCtx, f.ID)
@@ -205,7 +206,7 @@ func TestFollowUpWrites(t *testing.T) {
 			t.Fatalf("topics %v, want %v", got, want)
 		}
 		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
-		if _, err := svc.CompleteFollowUp(stranger, byRun.ID); crm.AsError(err).Code != crm.NotFound {
+		if _, err := svc.CompleteFollowUp(stranger, byRun.ID); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's: %v", err)
 		}
 	})

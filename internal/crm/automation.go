@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/automationrun"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/ent/franchise"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Automation is an automation with what is computed about it.
@@ -221,7 +222,7 @@ func (s *Service) DeleteAutomation(ctx context.Context, id uuid.UUID) error {
 // secrets out of in.Nodes and returns them (splitWebhookSecrets; stored
 // are the automation's current ones).
 func checkAutomation(ctx context.Context, tx *ent.Client, in *AutomationInput, create bool, stored map[string]string) (map[string]string, error) {
-	var v Validation
+	var v fault.Validation
 	if msg := nameProblem(in.Name, create); msg != "" {
 		v.Add("name", msg)
 	}

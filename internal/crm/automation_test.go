@@ -10,6 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent/automation"
 	"github.com/conecrm/gateway/ent/delayedautomation"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -138,7 +139,7 @@ func TestAutomationValidation(t *testing.T) {
 		if n := db.Automation.Query().CountX(ctx); n != before+created {
 			t.Fatalf("invalid input must write nothing: %d automations, want %d", n, before+created)
 		}
-		if _, err := svc.CreateAutomation(viewerCtx(t, db, "user@demo-motors.test"), valid(func(*crm.AutomationInput) {})); crm.AsError(err).Code != crm.Forbidden {
+		if _, err := svc.CreateAutomation(viewerCtx(t, db, "user@demo-motors.test"), valid(func(*crm.AutomationInput) {})); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("a USER creating an automation: want Forbidden, got %v", err)
 		}
 	})
@@ -198,7 +199,7 @@ func TestAutomationDelayedCountsAndCopies(t *testing.T) {
 			"update another tenant's one": errOf(svc.UpdateAutomation(ctx, foreignAutomation(t, db), crm.AutomationInput{Name: new("x")})),
 			"delete another tenant's one": svc.DeleteAutomation(ctx, foreignAutomation(t, db)),
 		} {
-			if crm.AsError(err).Code != crm.NotFound {
+			if crm.AsError(err).Code != fault.NotFound {
 				t.Errorf("%s: want NotFound, got %v", name, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // FollowUpInput is a follow-up an automation creates on a lead.
@@ -60,14 +61,14 @@ func (s *Service) RoundRobinTurn(ctx context.Context, leadID uuid.UUID, groupID 
 			}
 		}
 		if g == nil {
-			return Errorf(Invalid, "the lead's department has no round-robin group")
+			return fault.Errorf(fault.Invalid, "the lead's department has no round-robin group")
 		}
 		next, err := nextRoundRobin(ctx, tx, *g)
 		if err != nil {
 			return err
 		}
 		if next == nil {
-			return Errorf(Invalid, "the group is not round robin or has no active member")
+			return fault.Errorf(fault.Invalid, "the group is not round robin or has no active member")
 		}
 		turn = *next
 		return nil

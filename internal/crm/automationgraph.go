@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // AutomationBuilder is what the automation builder offers: the events an
@@ -51,7 +53,7 @@ func isNodeType(t string) bool {
 // target), edge ids, when given, are unique strings, and the edges form no
 // cycle. Other keys (position, labels…) belong to the front end and are
 // stored as sent.
-func checkAutomationGraph(v *Validation, nodes, edges []map[string]any) {
+func checkAutomationGraph(v *fault.Validation, nodes, edges []map[string]any) {
 	ids := make(map[string]bool, len(nodes))
 	triggers := 0
 	for i, n := range nodes {
@@ -180,7 +182,7 @@ const webhookSecretKey = "secret"
 // hasSecret. A webhook node sent without a secret keeps the one stored for
 // its id in stored; having none is an error on that node. Secrets of nodes
 // no longer in the graph are dropped. The node maps are copied, not changed.
-func splitWebhookSecrets(v *Validation, nodes []map[string]any, stored map[string]string) ([]map[string]any, map[string]string) {
+func splitWebhookSecrets(v *fault.Validation, nodes []map[string]any, stored map[string]string) ([]map[string]any, map[string]string) {
 	secrets := map[string]string{}
 	out := make([]map[string]any, len(nodes))
 	for i, n := range nodes {

@@ -22,6 +22,7 @@ import (
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Delay units a delay node accepts.
@@ -153,7 +154,7 @@ var compiledSchemas = sync.OnceValue(func() map[string]*jsonschema.Schema {
 
 // checkNodeData validates one node's data against its type's schema,
 // adding errors at path (nodes[i].data).
-func checkNodeData(v *Validation, path, typ string, data any) {
+func checkNodeData(v *fault.Validation, path, typ string, data any) {
 	s, ok := compiledSchemas()[typ]
 	if !ok {
 		return
@@ -209,7 +210,7 @@ var FilterCheck func(ctx context.Context, client *ent.Client, entity string, que
 
 // checkNodeReferences checks that the ids a graph's node data name are live
 // records of the tenant (unknown ids are bad input naming the field).
-func checkNodeReferences(ctx context.Context, tx *ent.Client, v *Validation, nodes []map[string]any) error {
+func checkNodeReferences(ctx context.Context, tx *ent.Client, v *fault.Validation, nodes []map[string]any) error {
 	for i, n := range nodes {
 		data, _ := n["data"].(map[string]any)
 		typ, _ := n["type"].(string)
@@ -305,7 +306,7 @@ func checkNodeReferences(ctx context.Context, tx *ent.Client, v *Validation, nod
 			if FilterCheck != nil {
 				q, _ := json.Marshal(data["query"])
 				if ferr := FilterCheck(ctx, tx, "lead", q); ferr != nil {
-					if e := AsError(ferr); e.Code == Invalid {
+					if e := AsError(ferr); e.Code == fault.Invalid {
 						v.Add(path+".query", e.Message)
 					} else {
 						err = ferr

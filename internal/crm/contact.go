@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/status"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -86,7 +87,7 @@ func (s *Service) ContactsByPhone(ctx context.Context, phone string) ([]*ent.Con
 		return nil, err
 	}
 	if schema.PhoneDigits(phone) == "" {
-		return nil, FieldError("phone", "must contain digits")
+		return nil, fault.FieldError("phone", "must contain digits")
 	}
 	region, err := s.viewerRegion(ctx)
 	if err != nil {

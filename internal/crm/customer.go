@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/schema"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // CustomerFilter selects accounts or contacts for the list routes.
@@ -181,7 +182,7 @@ type textField struct {
 
 // check validates the fields into v, naming them under prefix ("" or
 // "contacts[0].").
-func (f CustomerFields) check(v *Validation, prefix string) {
+func (f CustomerFields) check(v *fault.Validation, prefix string) {
 	checkThirdPartyIDs(v, prefix, f.ThirdPartyIDs)
 	for _, c := range f.columns() {
 		checkText(v, prefix+c.name, c.value)
@@ -200,7 +201,7 @@ func (f CustomerFields) check(v *Validation, prefix string) {
 	}
 }
 
-func checkText(v *Validation, name string, s *string) {
+func checkText(v *fault.Validation, name string, s *string) {
 	if s != nil && len(*s) > maxTextLength {
 		v.Add(name, fmt.Sprintf("must be at most %d characters", maxTextLength))
 	}
@@ -245,7 +246,7 @@ type ContactInput struct {
 	FirstName, LastName, CompanyName, Civility, PreferredMethodOfContact *string
 }
 
-func (c ContactInput) check(v *Validation, prefix string) {
+func (c ContactInput) check(v *fault.Validation, prefix string) {
 	if c.ID != nil {
 		return
 	}
@@ -294,7 +295,7 @@ func resolveContacts(ctx context.Context, tx *ent.Client, inputs []ContactInput,
 			known[id] = true
 		}
 	}
-	var v Validation
+	var v fault.Validation
 	for i, in := range inputs {
 		if in.ID != nil && !known[*in.ID] {
 			v.Add(name(i)+".id", "unknown contact")

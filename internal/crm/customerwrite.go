@@ -10,6 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // ContactWriteInput is a contact create or update on its own: the
@@ -27,7 +28,7 @@ func (s *Service) CreateContact(ctx context.Context, in ContactWriteInput) (*ent
 		return nil, err
 	}
 	in.ID = nil
-	var v Validation
+	var v fault.Validation
 	in.check(&v, "")
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -70,7 +71,7 @@ func (s *Service) UpdateContact(ctx context.Context, id uuid.UUID, in ContactWri
 		if err != nil {
 			return err
 		}
-		var v Validation
+		var v fault.Validation
 		in.ID = nil
 		in.check(&v, "")
 		if err := v.Err(); err != nil {

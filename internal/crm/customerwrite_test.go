@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
@@ -67,13 +68,13 @@ func TestContactWrites(t *testing.T) {
 			_, err = svc.CreateContact(ctx, crm.ContactWriteInput{CustomFieldValues: []crm.CustomFieldValueInput{{FieldID: uuid.New(), Value: "x"}}})
 			assertInvalid(t, err, "customFieldValues[0].field")
 			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
-			if _, err := svc.UpdateContact(foreign, c.ID, crm.ContactWriteInput{}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateContact(foreign, c.ID, crm.ContactWriteInput{}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's contact: %v", err)
 			}
-			if err := svc.DeleteContact(foreign, c.ID); crm.AsError(err).Code != crm.NotFound {
+			if err := svc.DeleteContact(foreign, c.ID); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's contact: %v", err)
 			}
-			if err := svc.DeleteContact(viewerCtx(t, db, "user@demo-motors.test"), c.ID); crm.AsError(err).Code != crm.Forbidden {
+			if err := svc.DeleteContact(viewerCtx(t, db, "user@demo-motors.test"), c.ID); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER without contact.delete: %v", err)
 			}
 		})
@@ -92,7 +93,7 @@ func TestContactWrites(t *testing.T) {
 				t.Fatalf("primaryContact change %v", ch)
 			}
 			lastEvent(t, db, ctx, c.ID, "contact.deleted")
-			if _, err := svc.UpdateContact(ctx, c.ID, crm.ContactWriteInput{}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateContact(ctx, c.ID, crm.ContactWriteInput{}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("a deleted contact: %v", err)
 			}
 		})
@@ -297,14 +298,14 @@ func TestPipelines(t *testing.T) {
 			assertInvalid(t, err, "stageID")
 			_, err = svc.CreatePipeline(ctx, " ", nil)
 			assertInvalid(t, err, "name")
-			if _, err := svc.RenamePipeline(foreign, p.ID, "x"); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.RenamePipeline(foreign, p.ID, "x"); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's pipeline: %v", err)
 			}
-			if _, err := svc.CreatePipeline(viewerCtx(t, db, "user@demo-motors.test"), "x", nil); crm.AsError(err).Code != crm.Forbidden {
+			if _, err := svc.CreatePipeline(viewerCtx(t, db, "user@demo-motors.test"), "x", nil); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER: %v", err)
 			}
 			used := *db.Department.Query().Where().FirstX(ctx).PipelineID
-			if err := svc.DeletePipeline(ctx, used); crm.AsError(err).Code != crm.Conflict {
+			if err := svc.DeletePipeline(ctx, used); crm.AsError(err).Code != fault.Conflict {
 				t.Fatalf("a used pipeline: %v", err)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // CustomFieldEntities are the entities custom fields can be defined on.
@@ -44,7 +45,7 @@ func (s *Service) ListCustomFields(ctx context.Context, entity string) ([]*ent.C
 	q := s.db.CustomField.Query().Order(customfield.ByDateCreated(), customfield.ByID())
 	if entity != "" {
 		if customfield.EntityValidator(customfield.Entity(entity)) != nil {
-			return nil, FieldError("entity", "must be one of "+strings.Join(CustomFieldEntities, ", "))
+			return nil, fault.FieldError("entity", "must be one of "+strings.Join(CustomFieldEntities, ", "))
 		}
 		q.Where(customfield.EntityEQ(customfield.Entity(entity)))
 	}
@@ -61,7 +62,7 @@ func (s *Service) CreateCustomField(ctx context.Context, in CustomFieldInput) (*
 	if err := Require(ctx, PermCustomFieldManage); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	for field, val := range map[string]*string{"entity": in.Entity, "fieldName": in.FieldName, "fieldType": in.FieldType} {
 		if val == nil || strings.TrimSpace(*val) == "" {
 			v.Add(field, "is required")
@@ -115,7 +116,7 @@ func (s *Service) UpdateCustomField(ctx context.Context, id uuid.UUID, in Custom
 		if err != nil {
 			return err
 		}
-		var v Validation
+		var v fault.Validation
 		if in.Entity != nil && *in.Entity != string(cur.Entity) {
 			v.Add("entity", "cannot be changed once the field exists")
 		}
@@ -180,7 +181,7 @@ func (s *Service) DeleteCustomField(ctx context.Context, id uuid.UUID) error {
 }
 
 // checkCustomFieldInput adds the errors of the given (non-nil) values of in.
-func checkCustomFieldInput(v *Validation, in CustomFieldInput) {
+func checkCustomFieldInput(v *fault.Validation, in CustomFieldInput) {
 	if in.Entity != nil && !v.Has("entity") && customfield.EntityValidator(customfield.Entity(*in.Entity)) != nil {
 		v.Add("entity", "must be one of "+strings.Join(CustomFieldEntities, ", "))
 	}
@@ -209,7 +210,7 @@ func checkFieldNameFree(ctx context.Context, tx *ent.Client, entity, name string
 		return err
 	}
 	if taken {
-		return FieldError("fieldName", fmt.Sprintf("a %s custom field named %q already exists", entity, name))
+		return fault.FieldError("fieldName", fmt.Sprintf("a %s custom field named %q already exists", entity, name))
 	}
 	return nil
 }
@@ -218,7 +219,7 @@ func checkFieldNameFree(ctx context.Context, tx *ent.Client, entity, name string
 // the same name) into the same Invalid error checkFieldNameFree returns.
 func fieldNameTaken(err error) error {
 	if ent.IsConstraintError(err) {
-		return FieldError("fieldName", "a custom field with this name already exists")
+		return fault.FieldError("fieldName", "a custom field with this name already exists")
 	}
 	return err
 }

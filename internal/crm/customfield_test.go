@@ -8,6 +8,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -55,7 +56,7 @@ func TestCustomFieldInputRules(t *testing.T) {
 				}
 			})
 		}
-		if _, err := svc.CreateCustomField(viewerCtx(t, db, "user@demo-motors.test"), input("lead", "y", "text", nil)); crm.AsError(err).Code != crm.Forbidden {
+		if _, err := svc.CreateCustomField(viewerCtx(t, db, "user@demo-motors.test"), input("lead", "y", "text", nil)); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("a USER creating a field: want Forbidden, got %v", err)
 		}
 	})
@@ -83,15 +84,15 @@ func TestCustomFieldUpdate(t *testing.T) {
 			id    uuid.UUID
 			in    crm.CustomFieldInput
 			field string
-			code  crm.Code
+			code  fault.Code
 		}{
-			{"the entity cannot change", financing, crm.CustomFieldInput{Entity: new("contact")}, "entity", crm.Invalid},
-			{"the type cannot change", financing, crm.CustomFieldInput{FieldType: new("text")}, "fieldType", crm.Invalid},
-			{"a select field cannot lose its choices", financing, crm.CustomFieldInput{Options: new(`{}`)}, "options", crm.Invalid},
-			{"the name cannot be blank", financing, crm.CustomFieldInput{FieldName: new(" ")}, "fieldName", crm.Invalid},
-			{"the name cannot be another live field's", financing, crm.CustomFieldInput{FieldName: new("budget")}, "fieldName", crm.Invalid},
-			{"an unknown field is not found", uuid.New(), crm.CustomFieldInput{FieldName: new("z")}, "", crm.NotFound},
-			{"another tenant's field is not found", foreign, crm.CustomFieldInput{FieldName: new("z")}, "", crm.NotFound},
+			{"the entity cannot change", financing, crm.CustomFieldInput{Entity: new("contact")}, "entity", fault.Invalid},
+			{"the type cannot change", financing, crm.CustomFieldInput{FieldType: new("text")}, "fieldType", fault.Invalid},
+			{"a select field cannot lose its choices", financing, crm.CustomFieldInput{Options: new(`{}`)}, "options", fault.Invalid},
+			{"the name cannot be blank", financing, crm.CustomFieldInput{FieldName: new(" ")}, "fieldName", fault.Invalid},
+			{"the name cannot be another live field's", financing, crm.CustomFieldInput{FieldName: new("budget")}, "fieldName", fault.Invalid},
+			{"an unknown field is not found", uuid.New(), crm.CustomFieldInput{FieldName: new("z")}, "", fault.NotFound},
+			{"another tenant's field is not found", foreign, crm.CustomFieldInput{FieldName: new("z")}, "", fault.NotFound},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -148,10 +149,10 @@ func TestCustomFieldDeleteHidesItsValues(t *testing.T) {
 		}); err != nil {
 			t.Fatalf("reusing a deleted field's name: %v", err)
 		}
-		if err := svc.DeleteCustomField(ctx, budget); crm.AsError(err).Code != crm.NotFound {
+		if err := svc.DeleteCustomField(ctx, budget); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("deleting twice: want NotFound, got %v", err)
 		}
-		if _, err := svc.ListCustomFields(ctx, "invoice"); crm.AsError(err).Code != crm.Invalid {
+		if _, err := svc.ListCustomFields(ctx, "invoice"); crm.AsError(err).Code != fault.Invalid {
 			t.Fatalf("an unknown entity: want Invalid, got %v", err)
 		}
 	})
@@ -178,7 +179,7 @@ func TestCustomFieldConcurrentCreatesOfOneName(t *testing.T) {
 		for range n {
 			if err := <-errs; err == nil {
 				created++
-			} else if e := crm.AsError(err); e.Code != crm.Invalid || len(e.Fields["fieldName"]) == 0 {
+			} else if e := crm.AsError(err); e.Code != fault.Invalid || len(e.Fields["fieldName"]) == 0 {
 				t.Errorf("a losing create: want Invalid naming fieldName, got %v", err)
 			}
 		}
@@ -197,7 +198,7 @@ func TestFieldNameTakenMapsTheUniqueIndexViolation(t *testing.T) {
 		if err == nil {
 			t.Fatal("the unique index let a duplicate live field name through")
 		}
-		if e := crm.AsError(crm.FieldNameTaken(err)); e.Code != crm.Invalid || len(e.Fields["fieldName"]) == 0 {
+		if e := crm.AsError(crm.FieldNameTaken(err)); e.Code != fault.Invalid || len(e.Fields["fieldName"]) == 0 {
 			t.Fatalf("want Invalid naming fieldName, got %v", e)
 		}
 	})

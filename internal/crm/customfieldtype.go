@@ -14,6 +14,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // CustomFieldValueInput is one custom field value a client sends with a
@@ -57,7 +58,7 @@ func CheckCustomFieldValues(ctx context.Context, client *ent.Client, entity stri
 		byID[f.ID] = f
 	}
 	var (
-		v       Validation
+		v       fault.Validation
 		checked = make([]CheckedCustomFieldValue, 0, len(values))
 		seen    = make(map[uuid.UUID]bool, len(values))
 	)

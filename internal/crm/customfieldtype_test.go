@@ -10,6 +10,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -85,11 +86,11 @@ func viewerCtx(t *testing.T, db *store.DB, email string) context.Context {
 	return viewer.NewContext(context.Background(), v)
 }
 
-// assertInvalid fails unless err is an Invalid crm.Error naming field.
+// assertInvalid fails unless err is an Invalid fault.Error naming field.
 func assertInvalid(t *testing.T, err error, field string) {
 	t.Helper()
 	e := crm.AsError(err)
-	if e == nil || e.Code != crm.Invalid || len(e.Fields[field]) == 0 {
+	if e == nil || e.Code != fault.Invalid || len(e.Fields[field]) == 0 {
 		t.Fatalf("want Invalid naming %s, got %v", field, err)
 	}
 }

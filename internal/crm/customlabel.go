@@ -8,11 +8,12 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customlabel"
 	"github.com/conecrm/gateway/ent/tenant"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // errLabelValue is the spec's documented 400 of the custom label writes.
-var errLabelValue = &Error{Code: Invalid, Message: "value is required", Fields: map[string][]string{"value": {"is required"}}}
+var errLabelValue = &fault.Error{Code: fault.Invalid, Message: "value is required", Fields: map[string][]string{"value": {"is required"}}}
 
 // CustomLabels returns the tenant's live custom labels in creation order.
 func (s *Service) CustomLabels(ctx context.Context) ([]*ent.CustomLabel, error) {
@@ -99,7 +100,7 @@ func (s *Service) DeleteCustomLabel(ctx context.Context, id uuid.UUID) error {
 func (s *Service) ViewerTenant(ctx context.Context) (*ent.Tenant, error) {
 	v := viewer.FromContext(ctx)
 	if v == nil {
-		return nil, Errorf(Unauthenticated, "not authenticated")
+		return nil, fault.Errorf(fault.Unauthenticated, "not authenticated")
 	}
 	t, err := s.db.Tenant.Query().Where(tenant.ID(v.TenantID)).Only(ctx)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/customlabel"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -39,24 +40,24 @@ func TestCustomLabels(t *testing.T) {
 		tests := []struct {
 			name string
 			call func() error
-			code crm.Code
+			code fault.Code
 		}{
-			{"a string value is rejected", func() error { _, err := svc.CreateCustomLabel(ctx, "x"); return err }, crm.Invalid},
-			{"a missing value is rejected", func() error { _, err := svc.CreateCustomLabel(ctx, nil); return err }, crm.Invalid},
+			{"a string value is rejected", func() error { _, err := svc.CreateCustomLabel(ctx, "x"); return err }, fault.Invalid},
+			{"a missing value is rejected", func() error { _, err := svc.CreateCustomLabel(ctx, nil); return err }, fault.Invalid},
 			{"an array value is rejected on update", func() error {
 				_, err := svc.UpdateCustomLabel(ctx, labels[0].ID, []any{"x"})
 				return err
-			}, crm.Invalid},
-			{"a deleted label is not found", func() error { return svc.DeleteCustomLabel(ctx, l.ID) }, crm.NotFound},
+			}, fault.Invalid},
+			{"a deleted label is not found", func() error { return svc.DeleteCustomLabel(ctx, l.ID) }, fault.NotFound},
 			{"an unknown label is not found", func() error {
 				_, err := svc.UpdateCustomLabel(ctx, uuid.New(), map[string]any{})
 				return err
-			}, crm.NotFound},
-			{"another tenant's label is not found", func() error { return svc.DeleteCustomLabel(ctx, foreign) }, crm.NotFound},
+			}, fault.NotFound},
+			{"another tenant's label is not found", func() error { return svc.DeleteCustomLabel(ctx, foreign) }, fault.NotFound},
 			{"a USER cannot create labels", func() error {
 				_, err := svc.CreateCustomLabel(viewerCtx(t, db, "user@demo-motors.test"), map[string]any{})
 				return err
-			}, crm.Forbidden},
+			}, fault.Forbidden},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func TestCustomLabels(t *testing.T) {
 				if e == nil || e.Code != tc.code {
 					t.Fatalf("want %s, got %v", tc.code, e)
 				}
-				if tc.code == crm.Invalid && e.Message != "value is required" {
+				if tc.code == fault.Invalid && e.Message != "value is required" {
 					t.Fatalf("message %q, want the documented one", e.Message)
 				}
 			})

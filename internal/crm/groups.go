@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // SecurityGroupInput is a security group create or update; nil fields are
@@ -156,7 +157,7 @@ func (s *Service) DeleteSecurityGroup(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkGroup(ctx context.Context, tx *ent.Client, in SecurityGroupInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	checkName(&v, "displayName", in.DisplayName, false)
 	refs := []struct {

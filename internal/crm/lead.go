@@ -25,6 +25,7 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/survey"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Messages of the lead routes' form errors, in the reference's wording.
@@ -69,7 +70,7 @@ func (s *Service) CreateLead(ctx context.Context, in LeadInput) (*ent.Lead, erro
 	if err := Require(ctx, PermLeadCreate); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if in.Subject == nil || strings.TrimSpace(*in.Subject) == "" {
 		v.Add("subject", msgBlank)
 	}
@@ -168,7 +169,7 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 	if err := Require(ctx, PermLeadCopy); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if in.ContactID == nil {
 		v.Add("contact", msgBlank)
 	}
@@ -194,7 +195,7 @@ func (s *Service) CopyLead(ctx context.Context, id uuid.UUID, in CopyLeadInput) 
 	var out *ent.Lead
 	err = s.inTx(ctx, func(tx *ent.Client) error {
 		if dept == nil || fr == nil {
-			var v Validation
+			var v fault.Validation
 			if dept == nil {
 				v.Add("department", msgBlank)
 			}
@@ -272,7 +273,7 @@ type placement struct {
 // error per field, and returns the department's placement.
 func checkLeadReferences(ctx context.Context, tx *ent.Client, r leadRefs) (placement, error) {
 	var (
-		v Validation
+		v fault.Validation
 		p placement
 	)
 	dept, err := tx.Department.Query().Where(department.ID(r.department)).Only(ctx)

@@ -20,6 +20,7 @@ import (
 	"github.com/conecrm/gateway/ent/pipelinestage"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -97,7 +98,7 @@ func (s *Service) UpdateLead(ctx context.Context, id uuid.UUID, in LeadUpdateInp
 	if err := Require(ctx, PermLeadWrite); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if in.Subject != nil && blank(*in.Subject) {
 		v.Add("subject", msgBlank)
 	}
@@ -167,7 +168,7 @@ func (s *Service) AssignLead(ctx context.Context, id uuid.UUID, assignees []uuid
 				return err
 			}
 			if n != len(ids) {
-				return FieldError("assignees", "Every assignee must be an active user of the tenant.")
+				return fault.FieldError("assignees", "Every assignee must be an active user of the tenant.")
 			}
 		}
 		m.ClearAssignees()
@@ -187,7 +188,7 @@ func (s *Service) MoveLead(ctx context.Context, id, stage uuid.UUID, position in
 		return nil, err
 	}
 	if position < 0 {
-		return nil, FieldError("position", "must not be negative")
+		return nil, fault.FieldError("position", "must not be negative")
 	}
 	return s.writeLeadAs(ctx, id, true, &stage, func(tx *ent.Client, cur *ent.Lead, m *ent.LeadMutation) error {
 		return placeOnStage(ctx, tx, cur, stage, &position, m)
@@ -422,7 +423,7 @@ func replaceCustomValues(ctx context.Context, tx *ent.Client, entity string, id 
 
 // check validates the references of in against the tenant's records and
 // the department/franchise pairing, given the current lead.
-func (in LeadUpdateInput) check(ctx context.Context, tx *ent.Client, v *Validation, cur *ent.Lead) error {
+func (in LeadUpdateInput) check(ctx context.Context, tx *ent.Client, v *fault.Validation, cur *ent.Lead) error {
 	exists := map[string]func(context.Context) (bool, error){}
 	ref := func(name string, id *uuid.UUID, q func(uuid.UUID) func(context.Context) (bool, error)) {
 		if id != nil {
@@ -478,7 +479,7 @@ func (in LeadUpdateInput) check(ctx context.Context, tx *ent.Client, v *Validati
 		}
 		if _, err := checkLeadReferences(ctx, tx, r); err != nil {
 			e := AsError(err)
-			if e.Code != Invalid {
+			if e.Code != fault.Invalid {
 				return err
 			}
 			for f, msgs := range e.Fields {
@@ -604,7 +605,7 @@ func applyStatus(ctx context.Context, tx *ent.Client, cur *ent.Lead, to uuid.UUI
 	}
 	from, kind := statusKind(cur.Edges.Status), st.Kind
 	if from != kindOpen && kind != kindOpen && from != kind {
-		return FieldError("status", fmt.Sprintf("a %s lead cannot become %s: reopen it (an open status) first",
+		return fault.FieldError("status", fmt.Sprintf("a %s lead cannot become %s: reopen it (an open status) first",
 			strings.ToLower(string(from)), strings.ToLower(string(kind))))
 	}
 	if err := checkLifecycleUsers(in, st); err != nil {
@@ -649,7 +650,7 @@ func applyStatus(ctx context.Context, tx *ent.Client, cur *ent.Lead, to uuid.UUI
 // will have).
 func checkLifecycleUsers(in LeadUpdateInput, st *ent.Status) error {
 	kind := statusKind(st)
-	var v Validation
+	var v fault.Validation
 	if in.SoldByID != nil && kind != kindSold {
 		v.Add("soldBy", "only a sold lead has a seller")
 	}
@@ -666,14 +667,14 @@ func checkLifecycleUsers(in LeadUpdateInput, st *ent.Status) error {
 // columns it leaves and enters so that positions stay dense.
 func placeOnStage(ctx context.Context, tx *ent.Client, cur *ent.Lead, stage uuid.UUID, position *int, m *ent.LeadMutation) error {
 	if k := statusKind(cur.Edges.Status); k != kindOpen {
-		return FieldError("stage", fmt.Sprintf("a %s lead stays on its stage: reopen it (an open status) first", strings.ToLower(string(k))))
+		return fault.FieldError("stage", fmt.Sprintf("a %s lead stays on its stage: reopen it (an open status) first", strings.ToLower(string(k))))
 	}
 	ok, err := tx.ConnectionStage.Query().Where(connectionstage.ID(stage)).Exist(ctx)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return FieldError("stage", msgNotFound)
+		return fault.FieldError("stage", msgNotFound)
 	}
 	if cur.DepartmentID != nil {
 		d, err := tx.Department.Query().Where(department.ID(*cur.DepartmentID)).Only(ctx)
@@ -686,7 +687,7 @@ func placeOnStage(ctx context.Context, tx *ent.Client, cur *ent.Lead, stage uuid
 				return err
 			}
 			if !ok {
-				return FieldError("stage", "This stage is not on the pipeline of the lead's department.")
+				return fault.FieldError("stage", "This stage is not on the pipeline of the lead's department.")
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -247,17 +248,17 @@ func TestUpdateLead(t *testing.T) {
 
 		t.Run("permission and tenancy", func(t *testing.T) {
 			user := viewerCtx(t, db, "user@demo-motors.test")
-			if _, err := svc.UpdateLead(user, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != crm.Forbidden {
+			if _, err := svc.UpdateLead(user, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER without lead.write: %v", err)
 			}
 			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
-			if _, err := svc.UpdateLead(foreign, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateLead(foreign, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's lead: %v", err)
 			}
-			if _, err := svc.AssignLead(foreign, l.ID, nil); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.AssignLead(foreign, l.ID, nil); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's lead: %v", err)
 			}
-			if _, err := svc.OpenLead(foreign, l.ID); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.OpenLead(foreign, l.ID); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's lead: %v", err)
 			}
 		})

@@ -10,6 +10,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/note"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -121,7 +122,7 @@ func ownNote(ctx context.Context, tx *ent.Client, id uuid.UUID) (*ent.Note, erro
 // checkLead answers Invalid naming "lead" when leadID is no live lead of
 // the tenant.
 func checkLead(ctx context.Context, db *ent.Client, leadID uuid.UUID) error {
-	var v Validation
+	var v fault.Validation
 	if err := checkRefs(ctx, db, &v, "lead", lead.Table, []uuid.UUID{leadID}); err != nil {
 		return AsError(err)
 	}
@@ -131,9 +132,9 @@ func checkLead(ctx context.Context, db *ent.Client, leadID uuid.UUID) error {
 func checkNoteText(text string) error {
 	switch {
 	case strings.TrimSpace(text) == "":
-		return FieldError("text", msgBlank)
+		return fault.FieldError("text", msgBlank)
 	case len([]rune(text)) > maxNoteLen:
-		return FieldError("text", "must be at most 10000 characters")
+		return fault.FieldError("text", "must be at most 10000 characters")
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/tenant"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -222,7 +223,7 @@ type phoneRow struct {
 // changed.
 func rekeyBatch(ctx context.Context, tx *ent.Client, sqlTx *sql.Tx, table string, tid, after uuid.UUID, region string) (uuid.UUID, int, error) {
 	if sqlTx == nil {
-		return uuid.Nil, 0, Errorf(Internal, "re-keying phones needs a transaction")
+		return uuid.Nil, 0, fault.Errorf(fault.Internal, "re-keying phones needs a transaction")
 	}
 	sys := tenancy.WithDeleted(tenancy.Bypass(ctx))
 	var rows []phoneRow

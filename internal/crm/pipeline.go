@@ -12,6 +12,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipeline"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // CreatePipeline creates a pipeline named name with stages in that order
@@ -20,7 +21,7 @@ func (s *Service) CreatePipeline(ctx context.Context, name string, stages []uuid
 	if err := Require(ctx, PermStageManage); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if blank(name) {
 		v.Add("name", msgBlank)
 	}
@@ -39,7 +40,7 @@ func (s *Service) CreatePipeline(ctx context.Context, name string, stages []uuid
 				return err
 			}
 			if n != len(stages) {
-				return FieldError("stageIDs", msgNotFound)
+				return fault.FieldError("stageIDs", msgNotFound)
 			}
 		}
 		p, err := tx.Pipeline.Create().SetName(trim(name)).Save(ctx)
@@ -71,7 +72,7 @@ func (s *Service) RenamePipeline(ctx context.Context, id uuid.UUID, name string)
 	if err := Require(ctx, PermStageManage); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if blank(name) {
 		v.Add("name", msgBlank)
 	}
@@ -99,7 +100,7 @@ func (s *Service) DeletePipeline(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		if used {
-			return Errorf(Conflict, "the pipeline is used by a department")
+			return fault.Errorf(fault.Conflict, "the pipeline is used by a department")
 		}
 		if _, err := tx.PipelineStage.Delete().Where(pipelinestage.PipelineID(id)).Exec(ctx); err != nil {
 			return err
@@ -118,7 +119,7 @@ func (s *Service) AddPipelineStage(ctx context.Context, id, stage uuid.UUID, pos
 		return nil, err
 	}
 	if position != nil && *position < 0 {
-		return nil, FieldError("position", "must not be negative")
+		return nil, fault.FieldError("position", "must not be negative")
 	}
 	return s.changePipeline(ctx, id, func(tx *ent.Client, stages []*ent.PipelineStage) error {
 		ok, err := tx.ConnectionStage.Query().Where(connectionstage.ID(stage)).Exist(ctx)
@@ -126,10 +127,10 @@ func (s *Service) AddPipelineStage(ctx context.Context, id, stage uuid.UUID, pos
 			return err
 		}
 		if !ok {
-			return FieldError("stageID", msgNotFound)
+			return fault.FieldError("stageID", msgNotFound)
 		}
 		if slices.ContainsFunc(stages, func(ps *ent.PipelineStage) bool { return ps.StageID == stage }) {
-			return FieldError("stageID", "the stage is already on the pipeline")
+			return fault.FieldError("stageID", "the stage is already on the pipeline")
 		}
 		at := len(stages)
 		if position != nil && *position < at {
@@ -152,14 +153,14 @@ func (s *Service) RemovePipelineStage(ctx context.Context, id, stage uuid.UUID) 
 	return s.changePipeline(ctx, id, func(tx *ent.Client, stages []*ent.PipelineStage) error {
 		i := slices.IndexFunc(stages, func(ps *ent.PipelineStage) bool { return ps.StageID == stage })
 		if i < 0 {
-			return FieldError("stageID", "the stage is not on the pipeline")
+			return fault.FieldError("stageID", "the stage is not on the pipeline")
 		}
 		used, err := tx.Lead.Query().Where(lead.StageID(stage), lead.HasDepartmentWith(department.PipelineID(id))).Exist(ctx)
 		if err != nil {
 			return err
 		}
 		if used {
-			return Errorf(Conflict, "leads of this pipeline are on the stage")
+			return fault.Errorf(fault.Conflict, "leads of this pipeline are on the stage")
 		}
 		if err := tx.PipelineStage.DeleteOneID(stages[i].ID).Exec(ctx); err != nil {
 			return err
@@ -175,12 +176,12 @@ func (s *Service) MovePipelineStage(ctx context.Context, id, stage uuid.UUID, po
 		return nil, err
 	}
 	if position < 0 {
-		return nil, FieldError("position", "must not be negative")
+		return nil, fault.FieldError("position", "must not be negative")
 	}
 	return s.changePipeline(ctx, id, func(tx *ent.Client, stages []*ent.PipelineStage) error {
 		i := slices.IndexFunc(stages, func(ps *ent.PipelineStage) bool { return ps.StageID == stage })
 		if i < 0 {
-			return FieldError("stageID", "the stage is not on the pipeline")
+			return fault.FieldError("stageID", "the stage is not on the pipeline")
 		}
 		row := stages[i]
 		rest := slices.Delete(slices.Clone(stages), i, i+1)

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"entgo.io/ent/dialect/sql"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Page selects a window of a list: Offset rows skipped, at most Limit returned.
@@ -36,7 +37,7 @@ func (w sortable) order(s Sort, def string) ([]func(*sql.Selector), error) {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			return nil, FieldError("sortField", "must be one of "+strings.Join(names, ", "))
+			return nil, fault.FieldError("sortField", "must be one of "+strings.Join(names, ", "))
 		}
 		col = c
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent/tenant"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -30,10 +31,10 @@ func CheckLookup(ctx context.Context, id uuid.UUID) (table string, err error) {
 	table = registry.TableOf(id)
 	switch {
 	case table == "":
-		return "", &Error{Code: NotFound, Message: "not found"}
+		return "", &fault.Error{Code: fault.NotFound, Message: "not found"}
 	case table == tenant.Table:
 		if v := viewer.FromContext(ctx); v == nil || v.TenantID != id {
-			return "", &Error{Code: NotFound, Message: "not found"}
+			return "", &fault.Error{Code: fault.NotFound, Message: "not found"}
 		}
 		return table, nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/conecrm/gateway/ent/source"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Reference data: franchises with their departments, sources and statuses
@@ -80,7 +81,7 @@ func (s *Service) DeleteFranchise(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkFranchise(in FranchiseInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	checkLen(&v, "code", in.Code)
 	return v.Err()
@@ -151,7 +152,7 @@ func (s *Service) DeleteDepartment(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkDepartment(ctx context.Context, tx *ent.Client, in DepartmentInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	if create && in.FranchiseID == nil {
 		v.Add("franchiseID", "is required")
@@ -284,7 +285,7 @@ func (s *Service) DeleteStatus(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkStatus(in StatusInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	if in.Kind != nil && status.KindValidator(status.Kind(*in.Kind)) != nil {
 		v.Add("kind", "must be OPEN, CLOSED, LOST or SOLD")
@@ -365,7 +366,7 @@ func (s *Service) DeleteProduct(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkProduct(ctx context.Context, tx *ent.Client, in ProductInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	checkLen(&v, "sku", in.Sku)
 	if in.Description != nil && len(*in.Description) > maxTextLength {
@@ -450,7 +451,7 @@ func (s *Service) DeleteProductGroup(ctx context.Context, id uuid.UUID) error {
 }
 
 func checkProductGroup(ctx context.Context, tx *ent.Client, id *uuid.UUID, in ProductGroupInput, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	if err := checkRef(ctx, tx, &v, "parentID", productgroup.Table, in.ParentID); err != nil || v.Has("parentID") {
 		if err != nil {
@@ -488,7 +489,7 @@ func productGroupFields(ctx context.Context, tx *ent.Client, id uuid.UUID) (fiel
 // it to new ones.
 func checkActiveReferences(ctx context.Context, tx *ent.Client, dept, fr uuid.UUID, src *uuid.UUID) error {
 	const msg = "This value is not valid: the record is inactive."
-	var v Validation
+	var v fault.Validation
 	checks := map[string]func(context.Context) (bool, error){
 		"department": tx.Department.Query().Where(department.ID(dept), department.IsActive(false)).Exist,
 		"franchise":  tx.Franchise.Query().Where(franchise.ID(fr), franchise.IsActive(false)).Exist,
@@ -586,7 +587,7 @@ func idOf(err error, id func() uuid.UUID) (uuid.UUID, error) {
 
 // checkNameOnly validates an input whose only text is its name.
 func checkNameOnly(name *string, create bool) error {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", name, create)
 	return v.Err()
 }

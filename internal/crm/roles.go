@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // RoleInput is a role create or update; nil fields are left unchanged.
@@ -99,14 +100,14 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID, reassignTo *uuid
 			return err
 		}
 		if cur.IsDefault {
-			return Errorf(Conflict, "Cannot delete the default role %q (it can be edited)", cur.Name)
+			return fault.Errorf(fault.Conflict, "Cannot delete the default role %q (it can be edited)", cur.Name)
 		}
 		holders, err := tx.Role.QueryUsers(cur).IDs(ctx)
 		if err != nil {
 			return err
 		}
 		if reassignTo != nil {
-			var v Validation
+			var v fault.Validation
 			if *reassignTo == id {
 				v.Add("reassignTo", "must be another role")
 			} else if err := checkRef(ctx, tx, &v, "reassignTo", role.Table, reassignTo); err != nil {
@@ -125,7 +126,7 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID, reassignTo *uuid
 		}
 		if len(holders) > 0 {
 			if reassignTo == nil {
-				return Errorf(Conflict, "Cannot delete role that is held by users (%d users); give reassignTo to move them to another role", len(holders))
+				return fault.Errorf(fault.Conflict, "Cannot delete role that is held by users (%d users); give reassignTo to move them to another role", len(holders))
 			}
 			if err := tx.User.Update().Where(user.IDIn(holders...)).RemoveRoleIDs(id).Exec(ctx); err != nil {
 				return err
@@ -150,7 +151,7 @@ func (s *Service) DeleteRole(ctx context.Context, id uuid.UUID, reassignTo *uuid
 
 // checkRole validates a role input and returns the ids of its permissions.
 func checkRole(ctx context.Context, tx *ent.Client, in RoleInput, create bool) ([]uuid.UUID, error) {
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", in.Name, create)
 	if in.Permissions == nil {
 		return nil, v.Err()

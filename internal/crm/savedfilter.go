@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/savedfilter"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -80,7 +81,7 @@ func (s SavedFilters) Get(ctx context.Context, id uuid.UUID) (*ent.SavedFilter, 
 		return nil, AsError(err)
 	}
 	if f.Private && f.OwnerID != viewer.FromContext(ctx).UserID {
-		return nil, Errorf(Forbidden, "Access denied")
+		return nil, fault.Errorf(fault.Forbidden, "Access denied")
 	}
 	return f, nil
 }
@@ -91,7 +92,7 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 	if err := Require(ctx, PermSavedFilterWrite); err != nil {
 		return nil, err
 	}
-	var val Validation
+	var val fault.Validation
 	for _, req := range []struct {
 		name string
 		v    *string
@@ -148,9 +149,9 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 		if in.Name != nil {
 			switch {
 			case strings.TrimSpace(*in.Name) == "":
-				return FieldError("name", "This value should not be blank.")
+				return fault.FieldError("name", "This value should not be blank.")
 			case strings.ContainsRune(*in.Name, 0):
-				return FieldError("name", "must not contain NUL characters")
+				return fault.FieldError("name", "must not contain NUL characters")
 			}
 			u.SetName(strings.TrimSpace(*in.Name))
 		}
@@ -207,7 +208,7 @@ func (s SavedFilters) owned(ctx context.Context, tx *ent.Client, id uuid.UUID) (
 		return nil, err
 	}
 	if f.OwnerID != viewer.FromContext(ctx).UserID {
-		return nil, Errorf(Forbidden, "Access denied")
+		return nil, fault.Errorf(fault.Forbidden, "Access denied")
 	}
 	return f, nil
 }
@@ -216,15 +217,15 @@ func (s SavedFilters) owned(ctx context.Context, tx *ent.Client, id uuid.UUID) (
 // fields: an unknown module on "module", a bad query on "value".
 func (s SavedFilters) check(ctx context.Context, db *ent.Client, module, value string) error {
 	err := s.Check(ctx, db, module, []byte(value))
-	var e *Error
+	var e *fault.Error
 	if err == nil || !errors.As(err, &e) {
 		return err
 	}
 	switch e.Code {
-	case NotFound:
-		return FieldError("module", "unknown module "+strconv.Quote(module))
-	case Invalid:
-		return FieldError("value", e.Message)
+	case fault.NotFound:
+		return fault.FieldError("module", "unknown module "+strconv.Quote(module))
+	case fault.Invalid:
+		return fault.FieldError("value", e.Message)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -38,7 +39,7 @@ func TestSavedFilterRules(t *testing.T) {
 			"no saved_filter.read: list":           mustFail(svc.List(powerless)),
 			"no saved_filter.read: even one's own": mustFail(svc.Get(powerless, f.ID)),
 		} {
-			if e := crm.AsError(err); e == nil || e.Code != crm.Forbidden {
+			if e := crm.AsError(err); e == nil || e.Code != fault.Forbidden {
 				t.Errorf("%s: want Forbidden, got %v", name, err)
 			}
 		}
@@ -46,7 +47,7 @@ func TestSavedFilterRules(t *testing.T) {
 			"another tenant reads":   mustFail(svc.Get(stranger, f.ID)),
 			"another tenant deletes": svc.Delete(stranger, f.ID),
 		} {
-			if e := crm.AsError(err); e == nil || e.Code != crm.NotFound {
+			if e := crm.AsError(err); e == nil || e.Code != fault.NotFound {
 				t.Errorf("%s: want NotFound, got %v", name, err)
 			}
 		}
@@ -63,7 +64,7 @@ func TestSavedFilterRules(t *testing.T) {
 		if err := svc.Delete(owner, f.ID); err != nil {
 			t.Fatal(err)
 		}
-		if e := crm.AsError(mustFail(svc.Get(owner, f.ID))); e == nil || e.Code != crm.NotFound {
+		if e := crm.AsError(mustFail(svc.Get(owner, f.ID))); e == nil || e.Code != fault.NotFound {
 			t.Fatalf("deleted filter: %v", e)
 		}
 	})

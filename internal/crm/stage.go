@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/pipelinestage"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // maxNameLength bounds the free-text names of configuration records.
@@ -76,7 +77,7 @@ func (s *Service) CreateStage(ctx context.Context, name *string) (*ent.Connectio
 		return nil, err
 	}
 	if msg := nameProblem(name, true); msg != "" {
-		return nil, FieldError("name", msg)
+		return nil, fault.FieldError("name", msg)
 	}
 	var out *ent.ConnectionStage
 	err := s.inTx(ctx, func(tx *ent.Client) error {
@@ -100,7 +101,7 @@ func (s *Service) UpdateStage(ctx context.Context, id uuid.UUID, name *string) (
 		return nil, err
 	}
 	if msg := nameProblem(name, false); msg != "" {
-		return nil, FieldError("name", msg)
+		return nil, fault.FieldError("name", msg)
 	}
 	var out *ent.ConnectionStage
 	err := s.inTx(ctx, func(tx *ent.Client) error {
@@ -144,7 +145,7 @@ func (s *Service) DeleteStage(ctx context.Context, id uuid.UUID) error {
 			return err
 		}
 		if leads > 0 || pipelines > 0 {
-			return Errorf(Conflict, "Cannot delete stage that is used in connections or pipelines (%d connections, %d pipelines)", leads, pipelines)
+			return fault.Errorf(fault.Conflict, "Cannot delete stage that is used in connections or pipelines (%d connections, %d pipelines)", leads, pipelines)
 		}
 		if err := tx.ConnectionStage.DeleteOneID(id).Exec(ctx); err != nil {
 			return err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/connectionstage"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -32,7 +33,7 @@ func TestStageLifecycle(t *testing.T) {
 		if err := svc.DeleteStage(ctx, st.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Stage(ctx, st.ID); crm.AsError(err).Code != crm.NotFound {
+		if _, err := svc.Stage(ctx, st.ID); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("deleted stage: want NotFound, got %v", err)
 		}
 		deleted := db.ConnectionStage.Query().Where(connectionstage.ID(st.ID)).OnlyX(tenancy.WithDeleted(ctx))
@@ -57,27 +58,27 @@ func TestStageRules(t *testing.T) {
 		tests := []struct {
 			name string
 			call func() error
-			code crm.Code
+			code fault.Code
 		}{
-			{"a stage in a pipeline cannot be deleted", func() error { return svc.DeleteStage(ctx, inPipeline) }, crm.Conflict},
-			{"a stage a lead is on cannot be deleted", func() error { return svc.DeleteStage(ctx, onALead) }, crm.Conflict},
-			{"another tenant's stage is not found", func() error { return svc.DeleteStage(ctx, foreign) }, crm.NotFound},
-			{"another tenant's stage cannot be read", func() error { _, err := svc.Stage(ctx, foreign); return err }, crm.NotFound},
-			{"an unknown stage is not found", func() error { _, err := svc.Stage(ctx, uuid.New()); return err }, crm.NotFound},
-			{"an unknown stage cannot be renamed", func() error { _, err := svc.UpdateStage(ctx, uuid.New(), new("x")); return err }, crm.NotFound},
-			{"a stage needs a name", func() error { _, err := svc.CreateStage(ctx, nil); return err }, crm.Invalid},
-			{"a blank name is rejected", func() error { _, err := svc.UpdateStage(ctx, onALead, new("  ")); return err }, crm.Invalid},
+			{"a stage in a pipeline cannot be deleted", func() error { return svc.DeleteStage(ctx, inPipeline) }, fault.Conflict},
+			{"a stage a lead is on cannot be deleted", func() error { return svc.DeleteStage(ctx, onALead) }, fault.Conflict},
+			{"another tenant's stage is not found", func() error { return svc.DeleteStage(ctx, foreign) }, fault.NotFound},
+			{"another tenant's stage cannot be read", func() error { _, err := svc.Stage(ctx, foreign); return err }, fault.NotFound},
+			{"an unknown stage is not found", func() error { _, err := svc.Stage(ctx, uuid.New()); return err }, fault.NotFound},
+			{"an unknown stage cannot be renamed", func() error { _, err := svc.UpdateStage(ctx, uuid.New(), new("x")); return err }, fault.NotFound},
+			{"a stage needs a name", func() error { _, err := svc.CreateStage(ctx, nil); return err }, fault.Invalid},
+			{"a blank name is rejected", func() error { _, err := svc.UpdateStage(ctx, onALead, new("  ")); return err }, fault.Invalid},
 			{"an overlong name is rejected", func() error {
 				_, err := svc.CreateStage(ctx, new(strings.Repeat("x", 256)))
 				return err
-			}, crm.Invalid},
+			}, fault.Invalid},
 			{"a USER cannot create stages", func() error {
 				_, err := svc.CreateStage(viewerCtx(t, db, "user@demo-motors.test"), new("x"))
 				return err
-			}, crm.Forbidden},
+			}, fault.Forbidden},
 			{"a USER cannot delete stages", func() error {
 				return svc.DeleteStage(viewerCtx(t, db, "user@demo-motors.test"), inPipeline)
-			}, crm.Forbidden},
+			}, fault.Forbidden},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

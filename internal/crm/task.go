@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -72,7 +73,7 @@ func (s *Service) CreateTask(ctx context.Context, in TaskInput) (*TaskView, erro
 	if err := Require(ctx, PermTaskWrite); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if in.Title == nil {
 		v.Add("title", msgBlank)
 	}
@@ -126,7 +127,7 @@ func (s *Service) UpdateTask(ctx context.Context, id uuid.UUID, in TaskInput) (*
 		if err != nil {
 			return err
 		}
-		var v Validation
+		var v fault.Validation
 		if err := in.check(ctx, tx, &v, &span{t.Start, t.End}); err != nil {
 			return err
 		}
@@ -200,7 +201,7 @@ func recordRule(ctx context.Context, assignee uuid.UUID, createdBy *uuid.UUID) e
 	if v.IsMember(assignee) || (createdBy != nil && *createdBy == v.UserID) {
 		return nil
 	}
-	return &Error{Code: Forbidden, Message: "Access denied"}
+	return &fault.Error{Code: fault.Forbidden, Message: "Access denied"}
 }
 
 // span is the start and end of the task, appointment or follow-up being
@@ -210,7 +211,7 @@ type span struct{ Start, End *time.Time }
 // check validates in into v against the tenant's records; current is the
 // span of the record being updated (nil on create), whose values stand in
 // for the dates in leaves unchanged.
-func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *Validation, current *span) error {
+func (in TaskInput) check(ctx context.Context, tx *ent.Client, v *fault.Validation, current *span) error {
 	if in.Title != nil && blank(*in.Title) {
 		v.Add("title", msgBlank)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -56,7 +57,7 @@ func TestTaskRecordRule(t *testing.T) {
 				if tt.allowed != (err == nil) {
 					t.Fatalf("update: %v, want allowed=%v", err, tt.allowed)
 				}
-				if !tt.allowed && crm.AsError(err).Code != crm.Forbidden {
+				if !tt.allowed && crm.AsError(err).Code != fault.Forbidden {
 					t.Fatalf("update: %v, want Forbidden", err)
 				}
 				err = svc.DeleteTask(ctx, tt.task)
@@ -68,10 +69,10 @@ func TestTaskRecordRule(t *testing.T) {
 		t.Run("another tenant's task is NotFound", func(t *testing.T) {
 			other := task(user, admin)
 			ctx := viewerCtx(t, db, "admin@northwind-auto.test")
-			if _, err := svc.UpdateTask(ctx, other, crm.TaskInput{Title: &title}); crm.AsError(err).Code != crm.NotFound {
+			if _, err := svc.UpdateTask(ctx, other, crm.TaskInput{Title: &title}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("update: %v, want NotFound", err)
 			}
-			if err := svc.DeleteTask(ctx, other); crm.AsError(err).Code != crm.NotFound {
+			if err := svc.DeleteTask(ctx, other); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("delete: %v, want NotFound", err)
 			}
 			stored, err := db.Task.Get(sys, other)

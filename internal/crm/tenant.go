@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -176,7 +177,7 @@ var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a
 func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResult, error) {
 	in.Name, in.Domain = strings.TrimSpace(in.Name), strings.ToLower(strings.TrimSpace(in.Domain))
 	in.AdminEmail = strings.ToLower(strings.TrimSpace(in.AdminEmail))
-	var v Validation
+	var v fault.Validation
 	checkName(&v, "name", &in.Name, true)
 	if !domainPattern.MatchString(in.Domain) || len(in.Domain) > maxNameLength {
 		v.Add("domain", "must be a domain name such as example.com")
@@ -200,7 +201,7 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResu
 			res.Admin, err = tx.User.Query().Where(user.TenantID(t.ID), user.Email(in.AdminEmail),
 				user.UserTypeEQ(user.UserTypeADMIN), user.IsActive(true)).Only(sys)
 			if ent.IsNotFound(err) {
-				return Errorf(Conflict, "tenant %s already exists and %s is not one of its active administrators", in.Domain, in.AdminEmail)
+				return fault.Errorf(fault.Conflict, "tenant %s already exists and %s is not one of its active administrators", in.Domain, in.AdminEmail)
 			}
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/tenant"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -24,7 +25,7 @@ const msgCountry = "must be an ISO 3166-1 alpha-2 country code such as US, CA or
 
 // checkCountry validates an optional country into v and returns it in
 // canonical form ("" for none).
-func checkCountry(v *Validation, field string, country *string) string {
+func checkCountry(v *fault.Validation, field string, country *string) string {
 	if country == nil || strings.TrimSpace(*country) == "" {
 		return ""
 	}
@@ -47,7 +48,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettingsInput) (*en
 	if err := Require(ctx, PermSettingsManage); err != nil {
 		return nil, err
 	}
-	var v Validation
+	var v fault.Validation
 	if in.Name != nil {
 		checkName(&v, "name", in.Name, true)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/connectionthirdpartyid"
 	"github.com/conecrm/gateway/ent/customerthirdpartyid"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // ThirdPartyIDInput is one of a customer's ids in another system (the
@@ -26,7 +27,7 @@ const maxMetadataLength = 4000
 
 // checkThirdPartyIDs validates ids into v under prefix: required, bounded
 // texts, one id per system (a customer has one id in each system).
-func checkThirdPartyIDs(v *Validation, prefix string, ids *[]ThirdPartyIDInput) {
+func checkThirdPartyIDs(v *fault.Validation, prefix string, ids *[]ThirdPartyIDInput) {
 	if ids == nil {
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent/department"
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -112,16 +113,16 @@ func TestDeleteLead(t *testing.T) {
 			}
 			leads = append(leads, l.ID)
 		}
-		if err := svc.DeleteLead(viewerCtx(t, db, "user@demo-motors.test"), leads[1]); crm.AsError(err).Code != crm.Forbidden {
+		if err := svc.DeleteLead(viewerCtx(t, db, "user@demo-motors.test"), leads[1]); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("USER delete: %v", err)
 		}
-		if err := svc.DeleteLead(viewerCtx(t, db, "admin@northwind-auto.test"), leads[1]); crm.AsError(err).Code != crm.NotFound {
+		if err := svc.DeleteLead(viewerCtx(t, db, "admin@northwind-auto.test"), leads[1]); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's delete: %v", err)
 		}
 		if err := svc.DeleteLead(ctx, leads[1]); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.DeleteLead(ctx, leads[1]); crm.AsError(err).Code != crm.NotFound {
+		if err := svc.DeleteLead(ctx, leads[1]); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("second delete: %v", err)
 		}
 		ev := lastEvent(t, db, ctx, leads[1], crm.TopicLeadDeleted)

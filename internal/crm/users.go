@@ -14,6 +14,7 @@ import (
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -108,7 +109,7 @@ func (s *Service) UpdateUser(ctx context.Context, id uuid.UUID, in UserInput) (*
 			return err
 		}
 		if in.Email != nil {
-			return FieldError("email", "cannot be changed")
+			return fault.FieldError("email", "cannot be changed")
 		}
 		if _, err := s.checkUser(ctx, tx, &id, in); err != nil {
 			return err
@@ -263,7 +264,7 @@ func (s *Service) DeleteUser(ctx context.Context, id uuid.UUID) error {
 // checkUser validates a user input (id nil: a creation) and returns the
 // normalised email of a creation.
 func (s *Service) checkUser(ctx context.Context, tx *ent.Client, id *uuid.UUID, in UserInput) (string, error) {
-	var v Validation
+	var v fault.Validation
 	var email string
 	if id == nil {
 		switch {
@@ -342,14 +343,14 @@ func guardAdminAccess(ctx context.Context, tx *ent.Client) error {
 		}
 	}
 	if !keeps {
-		return Errorf(Conflict, "You cannot remove your own last administrator access (%s)", PermUserManage)
+		return fault.Errorf(fault.Conflict, "You cannot remove your own last administrator access (%s)", PermUserManage)
 	}
 	admins, err := tx.User.Query().Where(user.UserTypeEQ(user.UserTypeADMIN), user.IsActive(true)).Exist(ctx)
 	if err != nil {
 		return err
 	}
 	if !admins {
-		return Errorf(Conflict, "The tenant must keep at least one active ADMIN user")
+		return fault.Errorf(fault.Conflict, "The tenant must keep at least one active ADMIN user")
 	}
 	return nil
 }
@@ -405,11 +406,11 @@ func noEscalation(ctx context.Context, perms []string, toAdmin bool) error {
 		return nil
 	}
 	if toAdmin {
-		return Errorf(Forbidden, "Only ADMIN users may make or change ADMIN users")
+		return fault.Errorf(fault.Forbidden, "Only ADMIN users may make or change ADMIN users")
 	}
 	for _, p := range perms {
 		if !v.Permissions[p] {
-			return Errorf(Forbidden, "You cannot grant the permission %q, which you do not hold", p)
+			return fault.Errorf(fault.Forbidden, "You cannot grant the permission %q, which you do not hold", p)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
@@ -73,7 +74,7 @@ func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UU
 		return nil, AsError(err)
 	}
 	if !found {
-		return nil, &Error{Code: NotFound, Message: "not found"}
+		return nil, &fault.Error{Code: fault.NotFound, Message: "not found"}
 	}
 	return v, nil
 }
@@ -81,7 +82,7 @@ func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UU
 // Require returns Forbidden unless the viewer of ctx holds permission.
 func Require(ctx context.Context, permission string) error {
 	if !viewer.FromContext(ctx).Can(permission) {
-		return &Error{Code: Forbidden, Message: "Access denied"}
+		return &fault.Error{Code: fault.Forbidden, Message: "Access denied"}
 	}
 	return nil
 }

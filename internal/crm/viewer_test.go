@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -33,7 +34,7 @@ func TestViewerHoldsOnlyActiveGroupsAndItsRolesPermissions(t *testing.T) {
 			t.Fatalf("an inactive group still counts: %v", v.GroupIDs)
 		}
 		other := storetest.TenantID(t, db, "northwind-auto.test")
-		if _, err := crm.ResolveViewer(ctx, db.Client, uid, other, time.Now()); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, uid, other, time.Now()); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("user resolved in another tenant: %v", err)
 		}
 	})
@@ -68,12 +69,12 @@ func TestViewerIsOneStatementAndHonoursRevocation(t *testing.T) {
 			t.Fatalf("permissions of deleted roles: %v, %v", v, err)
 		}
 		db.User.UpdateOneID(uid).SetIsActive(false).ExecX(sys)
-		if _, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now()); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now()); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("deactivated user resolved: %v", err)
 		}
 		admin := storetest.UserID(t, db, "admin@demo-motors.test")
 		db.User.DeleteOneID(admin).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: admin, TenantID: tid, Type: viewer.TypeAdmin}))
-		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid, time.Now()); crm.AsError(err).Code != crm.NotFound {
+		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid, time.Now()); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("deleted user resolved: %v", err)
 		}
 	})

@@ -15,6 +15,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/webhookattempt"
 	"github.com/conecrm/gateway/ent/webhookendpoint"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // WebhookTopics returns the events a webhook endpoint may subscribe to:
@@ -64,7 +65,7 @@ type WebhookEndpointInput struct {
 const maxWebhookURL = 2000
 
 func (in WebhookEndpointInput) check(create bool) error {
-	var v Validation
+	var v fault.Validation
 	switch {
 	case in.URL == nil:
 		if create {
@@ -150,7 +151,7 @@ func (s *Service) WebhookAttempts(ctx context.Context, id uuid.UUID, limit int) 
 		return nil, err
 	}
 	if limit <= 0 || limit > 500 {
-		return nil, FieldError("limit", "must be between 1 and 500")
+		return nil, fault.FieldError("limit", "must be between 1 and 500")
 	}
 	rows, err := s.db.WebhookAttempt.Query().Where(webhookattempt.EndpointID(id)).
 		Order(webhookattempt.ByDateCreated(sql.OrderDesc()), webhookattempt.ByID(sql.OrderDesc())).Limit(limit).All(ctx)

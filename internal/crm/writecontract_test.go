@@ -9,6 +9,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -140,7 +141,7 @@ func TestAppointmentAndFollowUpWriteContract(t *testing.T) {
 			"complete": mustFail(svc.CompleteAppointment(stranger, a.ID)),
 			"delete":   svc.DeleteAppointment(stranger, a.ID),
 		} {
-			if crm.AsError(err).Code != crm.NotFound {
+			if crm.AsError(err).Code != fault.NotFound {
 				t.Errorf("another tenant's %s: %v", name, err)
 			}
 		}
@@ -173,7 +174,7 @@ func TestAppointmentAndFollowUpWriteContract(t *testing.T) {
 			"update": mustFail(svc.UpdateFollowUp(stranger, f.ID, crm.EventInput{Title: new("theirs")})),
 			"delete": svc.DeleteFollowUp(stranger, f.ID),
 		} {
-			if crm.AsError(err).Code != crm.NotFound {
+			if crm.AsError(err).Code != fault.NotFound {
 				t.Errorf("another tenant's follow-up %s: %v", name, err)
 			}
 		}
@@ -219,7 +220,7 @@ func TestContactThirdPartyIDsContract(t *testing.T) {
 		}
 		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
 		if _, err := svc.UpdateContact(stranger, c.ID, crm.ContactWriteInput{ContactInput: crm.ContactInput{
-			CustomerFields: crm.CustomerFields{ThirdPartyIDs: one("dms", "X")}}}); crm.AsError(err).Code != crm.NotFound {
+			CustomerFields: crm.CustomerFields{ThirdPartyIDs: one("dms", "X")}}}); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's contact: %v", err)
 		}
 	})
@@ -260,10 +261,10 @@ func TestLeadThirdPartyIDs(t *testing.T) {
 		if stored() != 2 || len(events(t, db, ctx, l.ID)) != n || db.Lead.GetX(ctx, l.ID).Subject == "Renamed" {
 			t.Fatal("a refused update changed the lead")
 		}
-		if _, err := svc.UpdateLead(viewerCtx(t, db, "user@demo-motors.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != crm.Forbidden {
+		if _, err := svc.UpdateLead(viewerCtx(t, db, "user@demo-motors.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("USER: %v", err)
 		}
-		if _, err := svc.UpdateLead(viewerCtx(t, db, "admin@northwind-auto.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != crm.NotFound {
+		if _, err := svc.UpdateLead(viewerCtx(t, db, "admin@northwind-auto.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant: %v", err)
 		}
 		if _, err := svc.UpdateLead(ctx, l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); err != nil || stored() != 0 {

@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/tracing"
 )
@@ -182,7 +182,7 @@ func (b *batcher[V]) run(ctx context.Context, keys []key) {
 			if p := recover(); p != nil {
 				b.log.ErrorContext(ctx, "panic in dataloader batch", "loader", b.what,
 					"request_id", httpx.RequestID(ctx), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				err = &crm.Error{Code: crm.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
+				err = &fault.Error{Code: fault.Internal, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
 			}
 		}()
 		byField := map[*ast.Field][]uuid.UUID{}

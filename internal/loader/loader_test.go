@@ -12,7 +12,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -76,8 +76,8 @@ func TestPanicInABatchIsRecovered(t *testing.T) {
 		panic("kaboom")
 	})
 	_, err := b.load(context.Background(), uuid.New())
-	var e *crm.Error
-	if !errors.As(err, &e) || e.Code != crm.Internal || strings.Contains(e.Message, "kaboom") {
+	var e *fault.Error
+	if !errors.As(err, &e) || e.Code != fault.Internal || strings.Contains(e.Message, "kaboom") {
 		t.Fatalf("got %v, want a masked internal error", err)
 	}
 	if !strings.Contains(logs.String(), "kaboom") || !strings.Contains(logs.String(), "loader_test.go") {

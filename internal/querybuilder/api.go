@@ -11,6 +11,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Predicate compiles a react-querybuilder query (JSON: a rule group, or
@@ -20,7 +21,7 @@ import (
 //	p, err := querybuilder.Predicate(ctx, client, "lead", raw)
 //	leads, err := client.Lead.Query().Where(predicate.Lead(p)).All(ctx)
 //
-// An empty query (nil, null) matches every row. Errors are *crm.Error:
+// An empty query (nil, null) matches every row. Errors are *fault.Error:
 // NotFound for an unknown entity, Forbidden without the entity's read
 // permission, Invalid (naming the rule) for a bad query.
 func Predicate(ctx context.Context, client *ent.Client, entity string, query json.RawMessage) (func(*sql.Selector), error) {
@@ -66,7 +67,7 @@ func SavedFilterPredicate(ctx context.Context, client *ent.Client, entity string
 		return nil, err
 	}
 	if f.Module != entity {
-		return nil, crm.FieldError("savedFilter", fmt.Sprintf("saved filter is for %s, not %s", f.Module, entity))
+		return nil, fault.FieldError("savedFilter", fmt.Sprintf("saved filter is for %s, not %s", f.Module, entity))
 	}
 	return Predicate(ctx, client, entity, json.RawMessage(f.Value))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -123,14 +124,14 @@ func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogu
 	ctx = registry.Checked(ctx) // what the viewer may use, even when a write validates a saved filter
 	e := registry.ByFilter(entityName)
 	if e == nil || fieldsOf[entityName] == nil {
-		return nil, crm.Errorf(crm.NotFound, "Entity %q not found", entityName)
+		return nil, fault.Errorf(fault.NotFound, "Entity %q not found", entityName)
 	}
 	if err := crm.RequireRead(ctx, e.Table); err != nil {
 		return nil, err
 	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
-		return nil, crm.Errorf(crm.Unauthenticated, "not authenticated")
+		return nil, fault.Errorf(fault.Unauthenticated, "not authenticated")
 	}
 	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: v.TenantID, byName: map[string]int{}, denied: map[string]string{}}
 	for _, f := range fieldsOf[entityName]() {

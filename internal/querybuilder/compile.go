@@ -29,7 +29,7 @@ type cond struct {
 // client.Lead.Query().Where(predicate.Lead(p)). The query must be scoped to
 // the viewer's tenant already (ent's interceptor does it); the subqueries
 // the predicate adds over other tables are restricted here to the
-// catalogue's tenant and to live rows. Errors are *crm.Error (Invalid)
+// catalogue's tenant and to live rows. Errors are *fault.Error (Invalid)
 // naming the rule.
 func (c *Catalogue) Compile(g *Group) (func(*sql.Selector), error) {
 	p, err := c.group(g)

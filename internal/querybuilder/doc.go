@@ -11,7 +11,7 @@
 // values in "in"); Load builds an entity's Catalogue for the viewer
 // (built-in fields plus the tenant's custom fields as custom.<fieldName>);
 // Catalogue.Compile validates each rule against it and returns a
-// func(*sql.Selector). Predicate does all three. Errors are *crm.Error;
+// func(*sql.Selector). Predicate does all three. Errors are *fault.Error;
 // a bad query is Invalid and names the rule by its id (or its position).
 //
 // Semantics, identical on SQLite and PostgreSQL:

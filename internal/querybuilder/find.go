@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/intercept"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Page is a window of filtered rows and their order.
@@ -133,7 +134,7 @@ func (c *Catalogue) order(page Page) ([]func(*sql.Selector), error) {
 	if page.SortField != "" {
 		f, ok := c.Field(page.SortField)
 		if !ok || !f.Sortable() {
-			return nil, crm.FieldError("sortField", "must be one of "+strings.Join(c.sortable(), ", "))
+			return nil, fault.FieldError("sortField", "must be one of "+strings.Join(c.sortable(), ", "))
 		}
 		column, nullable = f.src.column, f.src.nullable
 	}

@@ -6,12 +6,11 @@ import (
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
-
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // FuzzParse feeds arbitrary bytes to the parser and compiler: they never
-// panic, every failure is an Invalid crm.Error (a 400, never a 500), and a
+// panic, every failure is an Invalid fault.Error (a 400, never a 500), and a
 // query that compiles writes SQL on both dialects.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
@@ -29,9 +28,9 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := c.CompileJSON(data)
 		if err != nil {
-			var e *crm.Error
-			if !errors.As(err, &e) || e.Code != crm.Invalid || e.Message == "" {
-				t.Fatalf("%q: error %v is not an Invalid crm.Error", data, err)
+			var e *fault.Error
+			if !errors.As(err, &e) || e.Code != fault.Invalid || e.Message == "" {
+				t.Fatalf("%q: error %v is not an Invalid fault.Error", data, err)
 			}
 			return
 		}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Limits on a query, checked before anything is compiled.
@@ -71,7 +71,7 @@ type wire struct {
 // Parse reads a react-querybuilder query: a rule group, or the spec's
 // QueryBuilderQuery wrapper {"query": group}. It checks the structure and
 // the limits; fields, operators and values are checked by Compile. Errors
-// are *crm.Error with code Invalid, naming the rule or group at fault.
+// are *fault.Error with code Invalid, naming the rule or group at fault.
 // Disabled rules and groups are skipped, as react-querybuilder does.
 func Parse(data []byte) (*Group, error) {
 	var w wire
@@ -239,5 +239,5 @@ func refOf(id, at string) string {
 // invalid is the error of a query: Invalid, with the rule or group named
 // both in the message and as the offending field.
 func invalid(ref, msg string) error {
-	return &crm.Error{Code: crm.Invalid, Message: "rule " + ref + ": " + msg, Fields: map[string][]string{ref: {msg}}}
+	return &fault.Error{Code: fault.Invalid, Message: "rule " + ref + ": " + msg, Fields: map[string][]string{ref: {msg}}}
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -117,9 +117,9 @@ func TestValidationErrorsNameTheRule(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			err := compileString(c, tc.query)
-			var e *crm.Error
-			if !errors.As(err, &e) || e.Code != crm.Invalid {
-				t.Fatalf("got %v, want an Invalid crm.Error", err)
+			var e *fault.Error
+			if !errors.As(err, &e) || e.Code != fault.Invalid {
+				t.Fatalf("got %v, want an Invalid fault.Error", err)
 			}
 			if _, ok := e.Fields[tc.ref]; !ok || !strings.Contains(e.Message, "rule "+tc.ref+":") {
 				t.Errorf("error %q (fields %v) does not name %q", e.Message, e.FieldNames(), tc.ref)
@@ -146,8 +146,8 @@ func TestLimitsAreInclusive(t *testing.T) {
 
 func assertInvalidField(t *testing.T, err error, field string) {
 	t.Helper()
-	var e *crm.Error
-	if !errors.As(err, &e) || e.Code != crm.Invalid || len(e.Fields[field]) == 0 {
+	var e *fault.Error
+	if !errors.As(err, &e) || e.Code != fault.Invalid || len(e.Fields[field]) == 0 {
 		t.Fatalf("want Invalid naming %s, got %v", field, err)
 	}
 }

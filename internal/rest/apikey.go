@@ -8,6 +8,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // API keys are the gateway's own routes (no reference counterpart); the
@@ -85,7 +86,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if in.ExpiresAt != nil {
 		t, err := time.Parse(time.RFC3339, *in.ExpiresAt)
 		if err != nil {
-			return crm.FieldError("expiresAt", "must be an RFC 3339 date-time")
+			return fault.FieldError("expiresAt", "must be an RFC 3339 date-time")
 		}
 		ki.ExpiresAt = &t
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 var _ = routes((*Server).automationRoutes)
@@ -86,7 +87,7 @@ func (in automationInput) crm() (crm.AutomationInput, error) {
 	out.FranchiseSet = true
 	var ref *Ref
 	if err := json.Unmarshal(in.Franchise, &ref); err != nil {
-		return out, crm.FieldError("franchise", `must be {"id": …} or null`)
+		return out, fault.FieldError("franchise", `must be {"id": …} or null`)
 	}
 	id, err := parseRef("franchise", ref)
 	out.Franchise = id

@@ -9,9 +9,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/google/uuid"
-
-	"github.com/conecrm/gateway/internal/crm"
 )
 
 // errTooLarge marks a body over the server's limit (app's limitBody): 413.
@@ -30,7 +29,7 @@ func decode(r *http.Request, dst any) error {
 	err := dec.Decode(dst)
 	if err == nil {
 		if _, err = dec.Token(); err != io.EOF {
-			return crm.FieldError("body", "must hold one JSON value")
+			return fault.FieldError("body", "must hold one JSON value")
 		}
 		return nil
 	}
@@ -46,16 +45,16 @@ func decode(r *http.Request, dst any) error {
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return errBodyTimeout
 	case errors.Is(err, io.EOF):
-		return crm.FieldError("body", "must be a JSON object")
+		return fault.FieldError("body", "must be a JSON object")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return crm.FieldError("body", "is not valid JSON")
+		return fault.FieldError("body", "is not valid JSON")
 	case errors.As(err, &typ):
 		if typ.Field == "" {
-			return crm.FieldError("body", "must be a JSON "+jsonKind(typ.Type.Kind().String()))
+			return fault.FieldError("body", "must be a JSON "+jsonKind(typ.Type.Kind().String()))
 		}
-		return crm.FieldError(typ.Field, fmt.Sprintf("must be a %s, not a %s", jsonKind(typ.Type.Kind().String()), typ.Value))
+		return fault.FieldError(typ.Field, fmt.Sprintf("must be a %s, not a %s", jsonKind(typ.Type.Kind().String()), typ.Value))
 	}
-	return crm.FieldError("body", "could not be read")
+	return fault.FieldError("body", "could not be read")
 }
 
 // jsonKind names a Go kind the way a JSON client thinks of it.
@@ -84,7 +83,7 @@ type Ref struct {
 func parseID(field, s string) (uuid.UUID, error) {
 	id, err := uuid.Parse(s)
 	if err != nil {
-		return uuid.Nil, crm.FieldError(field, "must be a UUID")
+		return uuid.Nil, fault.FieldError(field, "must be a UUID")
 	}
 	return id, nil
 }
@@ -108,7 +107,7 @@ func parseTime(field string, s *string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339, *s)
 	if err != nil {
-		return nil, crm.FieldError(field, "must be an RFC 3339 date-time")
+		return nil, fault.FieldError(field, "must be an RFC 3339 date-time")
 	}
 	t = t.UTC()
 	return &t, nil

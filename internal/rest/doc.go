@@ -8,7 +8,7 @@
 //
 //  1. Domain: internal/crm/widget.go holds the use cases as methods on
 //     crm.Service, starting with crm.Require(ctx, perm) and returning
-//     *crm.Error (crm.FieldError, Validation, AsError) for every failure.
+//     *fault.Error (fault.FieldError, Validation, AsError) for every failure.
 //     Writes run in s.inTx so a rejected request changes nothing.
 //  2. Transport: widget.go here has func (s *Server) widgetRoutes(mux) that
 //     registers Go 1.22 patterns ("GET /api/widget/{widget}") with

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
@@ -27,8 +27,8 @@ func (s *Server) listFilters(w http.ResponseWriter, r *http.Request) error {
 	out := []entityFilters{}
 	for _, entity := range querybuilder.Entities() {
 		c, err := querybuilder.Load(r.Context(), s.svc.Client(), entity)
-		var e *crm.Error
-		if errors.As(err, &e) && e.Code == crm.Forbidden {
+		var e *fault.Error
+		if errors.As(err, &e) && e.Code == fault.Forbidden {
 			continue
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 var _ = routes((*Server).leadRoutes)
@@ -141,7 +142,7 @@ func (b customValuesBody) input() ([]crm.CustomFieldValueInput, error) {
 	for i, v := range b {
 		field := fmt.Sprintf("customFieldValues[%d].field", i)
 		if v.Field == nil {
-			return nil, crm.FieldError(field, "This value should not be blank.")
+			return nil, fault.FieldError(field, "This value should not be blank.")
 		}
 		id, err := parseID(field+".id", v.Field.ID)
 		if err != nil {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 var _ = routes((*Server).noteRoutes)
@@ -45,7 +45,7 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if lead == nil {
-		return crm.FieldError("lead", "is required")
+		return fault.FieldError("lead", "is required")
 	}
 	notes, err := s.svc.LeadNotes(r.Context(), *lead)
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *Server) createNote(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if lead == nil {
-		return crm.FieldError("lead", "is required")
+		return fault.FieldError("lead", "is required")
 	}
 	n, err := s.svc.CreateNote(r.Context(), *lead, in.Text)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Paging bounds of every list route (DESIGN §7).
@@ -22,7 +23,7 @@ const (
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
 	id, err := uuid.Parse(r.PathValue(name))
 	if err != nil {
-		return uuid.Nil, crm.Errorf(crm.NotFound, "Not found")
+		return uuid.Nil, fault.Errorf(fault.NotFound, "Not found")
 	}
 	return id, nil
 }
@@ -35,14 +36,14 @@ func pageParams(q url.Values, offsetName string) (crm.Page, error) {
 	if v := q.Get(offsetName); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			return p, crm.FieldError(offsetName, "must be a non-negative integer")
+			return p, fault.FieldError(offsetName, "must be a non-negative integer")
 		}
 		p.Offset = n
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return p, crm.FieldError("limit", "must be a positive integer")
+			return p, fault.FieldError("limit", "must be a positive integer")
 		}
 		p.Limit = min(n, MaxLimit)
 	}
@@ -59,7 +60,7 @@ func sortParams(q url.Values) (crm.Sort, error) {
 	case "DESC":
 		s.Desc = true
 	default:
-		return s, crm.FieldError("sortDirection", "must be ASC or DESC")
+		return s, fault.FieldError("sortDirection", "must be ASC or DESC")
 	}
 	return s, nil
 }
@@ -72,7 +73,7 @@ func optionalID(q url.Values, name string) (*uuid.UUID, error) {
 	}
 	id, err := uuid.Parse(v)
 	if err != nil {
-		return nil, crm.FieldError(name, "must be a UUID")
+		return nil, fault.FieldError(name, "must be a UUID")
 	}
 	return &id, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/httpx"
 )
 
@@ -53,7 +54,7 @@ type formErrorBody struct {
 }
 
 // writeError is the one mapping from domain errors to statuses and bodies.
-// Anything that is not a crm.Error is a 500 whose cause is only logged.
+// Anything that is not a fault.Error is a 500 whose cause is only logged.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorStyle, err error) {
 	if errors.Is(err, errTooLarge) {
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: "request body too large"})
@@ -69,18 +70,18 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	}
 	e := crm.AsError(err)
 	switch e.Code {
-	case crm.Timeout:
+	case fault.Timeout:
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
-	case crm.Canceled:
+	case fault.Canceled:
 		writeJSON(w, httpx.StatusClientClosed, errorBody{Error: e.Message})
-	case crm.Invalid, crm.Conflict:
+	case fault.Invalid, fault.Conflict:
 		writeBadRequest(w, style, e)
-	case crm.NotFound:
+	case fault.NotFound:
 		writeJSON(w, http.StatusNotFound, errorBody{Error: e.Message})
-	case crm.Forbidden:
+	case fault.Forbidden:
 		writeJSON(w, http.StatusForbidden, errorBody{Error: "Access denied"})
-	case crm.Unauthenticated:
+	case fault.Unauthenticated:
 		writeJSON(w, http.StatusUnauthorized, errorBody{Error: e.Message})
 	default:
 		id := httpx.RequestID(r.Context())
@@ -90,7 +91,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	}
 }
 
-func writeBadRequest(w http.ResponseWriter, style ErrorStyle, e *crm.Error) {
+func writeBadRequest(w http.ResponseWriter, style ErrorStyle, e *fault.Error) {
 	switch style {
 	case FormErrors:
 		fields := e.Fields
@@ -107,7 +108,7 @@ func writeBadRequest(w http.ResponseWriter, style ErrorStyle, e *crm.Error) {
 
 // fieldLines renders field errors the way the task routes document them:
 // "<field> <message>", one line per message, fields in name order.
-func fieldLines(e *crm.Error) string {
+func fieldLines(e *fault.Error) string {
 	if len(e.Fields) == 0 {
 		return e.Message
 	}

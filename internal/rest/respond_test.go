@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 // Every error a handler returns is answered in its route's documented shape,
@@ -19,7 +20,7 @@ import (
 func TestWriteErrorMapsCodesToStatusesAndShapes(t *testing.T) {
 	var logged bytes.Buffer
 	s := &Server{log: slog.New(slog.NewTextHandler(&logged, nil))}
-	invalid := &crm.Error{Code: crm.Invalid, Message: "title: This value should not be blank.",
+	invalid := &fault.Error{Code: fault.Invalid, Message: "title: This value should not be blank.",
 		Fields: map[string][]string{"title": {"This value should not be blank."}, "end": {"is early"}}}
 	tests := []struct {
 		name   string
@@ -28,14 +29,14 @@ func TestWriteErrorMapsCodesToStatusesAndShapes(t *testing.T) {
 		status int
 		body   string
 	}{
-		{"plain 400", PlainErrors, crm.FieldError("limit", "must be a positive integer"), 400, `{"error":"limit: must be a positive integer"}`},
+		{"plain 400", PlainErrors, fault.FieldError("limit", "must be a positive integer"), 400, `{"error":"limit: must be a positive integer"}`},
 		{"form 400", FormErrors, invalid, 400, `{"errors":{"end":["is early"],"title":["This value should not be blank."]},"message":"title: This value should not be blank."}`},
-		{"form 400 without fields", FormErrors, crm.Errorf(crm.Invalid, "bad"), 400, `{"errors":{},"message":"bad"}`},
+		{"form 400 without fields", FormErrors, fault.Errorf(fault.Invalid, "bad"), 400, `{"errors":{},"message":"bad"}`},
 		{"string 400", StringErrors, invalid, 400, `"end is early\ntitle This value should not be blank."`},
-		{"conflict is a 400", PlainErrors, crm.Errorf(crm.Conflict, "name taken"), 400, `{"error":"name taken"}`},
-		{"not found", StringErrors, crm.Errorf(crm.NotFound, "Task not found"), 404, `{"error":"Task not found"}`},
+		{"conflict is a 400", PlainErrors, fault.Errorf(fault.Conflict, "name taken"), 400, `{"error":"name taken"}`},
+		{"not found", StringErrors, fault.Errorf(fault.NotFound, "Task not found"), 404, `{"error":"Task not found"}`},
 		{"forbidden", FormErrors, crm.Require(httptest.NewRequest("GET", "/", nil).Context(), crm.PermLeadCreate), 403, `{"error":"Access denied"}`},
-		{"unauthenticated", PlainErrors, crm.Errorf(crm.Unauthenticated, "not authenticated"), 401, `{"error":"not authenticated"}`},
+		{"unauthenticated", PlainErrors, fault.Errorf(fault.Unauthenticated, "not authenticated"), 401, `{"error":"not authenticated"}`},
 		{"too large", FormErrors, fmt.Errorf("decode: %w", errTooLarge), 413, `{"error":"request body too large"}`},
 		{"driver error", PlainErrors, errors.New(`pq: relation "secret_table" does not exist`), 500, `{"error":"internal server error"}`},
 	}

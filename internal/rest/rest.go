@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -47,7 +48,7 @@ func New(svc *crm.Service, log *slog.Logger) http.Handler {
 			writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method " + r.Method + " is not allowed here"})
 			return nil
 		}
-		return crm.Errorf(crm.NotFound, "No route found for %q", r.Method+" "+r.URL.Path)
+		return fault.Errorf(fault.NotFound, "No route found for %q", r.Method+" "+r.URL.Path)
 	}))
 	return requireJSON(mux)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
@@ -55,18 +56,18 @@ func (in savedFilterInput) domain() (crm.SavedFilterInput, error) {
 	case raw[0] == '"':
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return out, crm.FieldError("value", "must be a string")
+			return out, fault.FieldError("value", "must be a string")
 		}
 		out.Value = &s
 	case raw[0] == '{':
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, raw); err != nil {
-			return out, crm.FieldError("value", "must be a JSON-encoded query")
+			return out, fault.FieldError("value", "must be a JSON-encoded query")
 		}
 		s := buf.String()
 		out.Value = &s
 	default:
-		return out, crm.FieldError("value", "must be a JSON-encoded query (a string or an object)")
+		return out, fault.FieldError("value", "must be a JSON-encoded query (a string or an object)")
 	}
 	return out, nil
 }

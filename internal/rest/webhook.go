@@ -9,6 +9,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/fault"
 )
 
 var _ = routes((*Server).webhookRoutes)
@@ -178,7 +179,7 @@ func (s *Server) webhookAttempts(w http.ResponseWriter, r *http.Request) error {
 	limit := 100
 	if v := r.URL.Query().Get("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil {
-			return crm.FieldError("limit", "must be an integer")
+			return fault.FieldError("limit", "must be an integer")
 		}
 	}
 	rows, err := s.svc.WebhookAttempts(r.Context(), id, limit)
