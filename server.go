@@ -495,7 +495,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 			log.Error("automation runtime stop", "err", err)
 		}
 	}()
-	routes := app.Routes(svc, app.Transports{Logger: log, Production: c.production(), GraphQL: c.GraphQL,
+	routes := app.Routes(db.Client, svc, app.Transports{Logger: log, Production: c.production(), GraphQL: c.GraphQL,
 		Automation: rt, Live: bus, Subscriptions: c.Live})
 	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier,
 		Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, routes)

@@ -7,7 +7,6 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
-	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
@@ -23,14 +22,14 @@ func (r *Resolver) filterPredicates(ctx context.Context, table string, filter ma
 		if err != nil {
 			return nil, err
 		}
-		p, err := querybuilder.Predicate(ctx, r.client, entity, raw)
+		p, err := r.crm.FilterPredicate(ctx, entity, raw)
 		if err != nil {
 			return nil, argError(err, "filter", nil)
 		}
 		ps = append(ps, p)
 	}
 	if savedFilter != nil {
-		p, err := querybuilder.SavedFilterPredicate(ctx, r.client, entity, *savedFilter)
+		p, err := r.crm.SavedFilterPredicate(ctx, entity, *savedFilter)
 		if err != nil {
 			return nil, argError(err, "savedFilter", nil)
 		}
@@ -51,14 +50,11 @@ func predicates[P ~func(*sql.Selector)](ps []func(*sql.Selector)) []P {
 // filterConfig returns the query builder's configuration of entity as a
 // JSON object.
 func (r *Resolver) filterConfig(ctx context.Context, entity string) (map[string]any, error) {
-	c, err := querybuilder.Load(ctx, r.client, entity)
+	c, err := r.crm.FilterConfig(ctx, entity)
 	if err != nil {
 		return nil, argError(err, "entity", nil)
 	}
-	if err := c.LoadOptions(ctx, r.client); err != nil {
-		return nil, err
-	}
-	raw, err := json.Marshal(c.Config())
+	raw, err := json.Marshal(c)
 	if err != nil {
 		return nil, err
 	}

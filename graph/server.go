@@ -13,21 +13,24 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/graph/executor"
 	"github.com/conecrm/gateway/graph/generated"
 	"github.com/conecrm/gateway/internal/automation"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/live"
 	"github.com/conecrm/gateway/internal/loader"
-	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tracing"
 )
 
 // Config is what the GraphQL endpoint needs.
 type Config struct {
-	// CRM is the domain layer; reads go straight to its ent client.
-	CRM    *crm.Service
+	// CRM is the domain layer: writes, filters, the rules of lookups.
+	CRM *crm.Service
+	// Client is what root lists, node and the loaders read through
+	// (entgql); its data layer enforces tenancy and read permission.
+	Client *ent.Client
 	Logger *slog.Logger
 	// Production turns introspection and "did you mean" suggestions off.
 	Production bool
@@ -68,9 +71,9 @@ func NewHandler(cfg Config) http.Handler {
 	cfg.Limits = cfg.Limits.orDefaults()
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &Resolver{
-			client:       cfg.CRM.Client(),
+			client:       cfg.Client,
 			crm:          cfg.CRM,
-			savedFilters: querybuilder.SavedFilters(cfg.CRM),
+			savedFilters: cfg.CRM.SavedFilters(),
 			automation:   cfg.Automation,
 			live:         cfg.Live,
 			subLimits:    cfg.Subscriptions.orDefaults(),
@@ -111,7 +114,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.AroundFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return withConn(readBody(loader.Middleware(cfg.CRM.Client(), cfg.Logger)(srv)))
+	return withConn(readBody(loader.Middleware(cfg.Client, cfg.Logger)(srv)))
 }
 
 // writesReadUnchecked runs a mutation's resolver with the domain layer's

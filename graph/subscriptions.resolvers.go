@@ -20,7 +20,6 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/live"
-	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/google/uuid"
 )
@@ -67,7 +66,7 @@ func (r *subscriptionResolver) LeadChanged(ctx context.Context, filter map[strin
 		if err != nil {
 			return nil, fault.FieldError("filter", "is not a JSON object")
 		}
-		p, err := querybuilder.Predicate(ctx, r.client, "lead", raw)
+		p, err := r.crm.FilterPredicate(ctx, "lead", raw)
 		if err != nil {
 			return nil, err
 		}

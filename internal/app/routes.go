@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/graph"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/live"
@@ -23,15 +24,17 @@ type Transports struct {
 	Subscriptions graph.SubscriptionLimits
 }
 
-// Routes are the authenticated transports over svc, by mux pattern, for
-// New: REST under /api/, GraphQL at /graphql.
-func Routes(svc *crm.Service, t Transports) map[string]http.Handler {
+// Routes are the authenticated transports, by mux pattern, for New: REST
+// under /api/, GraphQL at /graphql. Both call svc, the domain; GraphQL's
+// root lists, node and loaders also read through client (entgql), whose
+// data layer enforces tenancy and read permission by itself.
+func Routes(client *ent.Client, svc *crm.Service, t Transports) map[string]http.Handler {
 	if t.Logger == nil {
 		t.Logger = slog.Default()
 	}
 	return map[string]http.Handler{
 		"/api/": rest.New(svc, t.Logger),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: t.Logger, Production: t.Production, Limits: t.GraphQL,
+		"/graphql": graph.NewHandler(graph.Config{Client: client, CRM: svc, Logger: t.Logger, Production: t.Production, Limits: t.GraphQL,
 			Automation: t.Automation, Live: t.Live, Subscriptions: t.Subscriptions}),
 	}
 }

@@ -70,7 +70,7 @@ func (l testLog) Write(b []byte) (int, error) {
 
 // routes are the transports as the server mounts them (app.Routes).
 func routes(db *store.DB, log *slog.Logger) map[string]http.Handler {
-	return app.Routes(crm.NewService(db.Client), app.Transports{Logger: log})
+	return app.Routes(db.Client, crm.NewService(db.Client), app.Transports{Logger: log})
 }
 
 // actor is a user the tests act as.

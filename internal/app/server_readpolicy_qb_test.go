@@ -37,7 +37,7 @@ func TestQueryBuilderRelationPathsNeedReadPermission(t *testing.T) {
 		without := map[string]actor{}
 		covered := 0
 		for _, e := range registry.Filterable() {
-			c, err := querybuilder.Load(admin, db.Client, e.Filter)
+			c, err := crm.NewService(db.Client).FilterCatalogue(admin, e.Filter)
 			if err != nil {
 				t.Fatal(err)
 			}

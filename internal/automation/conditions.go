@@ -13,7 +13,6 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/internal/fault"
-	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // condition evaluates a condition node against the run's lead and says
@@ -84,7 +83,7 @@ func (w *walker) condition(typ string, data map[string]any) (bool, string, error
 		if err != nil {
 			return false, "", err
 		}
-		p, err := querybuilder.Predicate(w.ctx, w.tx, "lead", raw)
+		p, err := w.svc.FilterPredicate(w.ctx, "lead", raw)
 		if err != nil {
 			return false, "", err
 		}

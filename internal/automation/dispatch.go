@@ -133,8 +133,7 @@ func (rt *Runtime) dispatch(ctx context.Context, eventID uuid.UUID) error {
 	if err != nil {
 		return err
 	}
-	return rt.svc.InTx(actx, func(bound *crm.Service, sqlTx *sql.Tx) error {
-		tx := bound.Client()
+	return rt.svc.InTx(actx, func(bound *crm.Service, tx *ent.Client, sqlTx *sql.Tx) error {
 		var params []river.InsertManyParams
 		for _, a := range autos {
 			switch {

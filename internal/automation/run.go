@@ -57,8 +57,7 @@ func (rt *Runtime) run(ctx context.Context, a runArgs) error {
 		return err
 	}
 	actx = systemContext(ctx, ev.TenantID, auto.CreatedByID)
-	err = rt.svc.InTx(actx, func(bound *crm.Service, sqlTx *sql.Tx) error {
-		tx := bound.Client()
+	err = rt.svc.InTx(actx, func(bound *crm.Service, tx *ent.Client, sqlTx *sql.Tx) error {
 		done, err := tx.AutomationRun.Query().Where(automationrun.AutomationID(auto.ID), automationrun.EventID(ev.ID)).Exist(actx)
 		if err != nil {
 			return err
@@ -83,7 +82,7 @@ func (rt *Runtime) run(ctx context.Context, a runArgs) error {
 			}
 			return err
 		}
-		w := rt.walker(actx, bound, sqlTx, auto, run, ev, subj.lead)
+		w := rt.walker(actx, bound, tx, sqlTx, auto, run, ev, subj.lead)
 		if err := w.walk(startNodes(auto.Nodes)); err != nil {
 			return err
 		}
@@ -161,8 +160,7 @@ func (rt *Runtime) resume(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	actx = systemContext(ctx, d.TenantID, auto.CreatedByID)
-	return rt.svc.InTx(actx, func(bound *crm.Service, sqlTx *sql.Tx) error {
-		tx := bound.Client()
+	return rt.svc.InTx(actx, func(bound *crm.Service, tx *ent.Client, sqlTx *sql.Tx) error {
 		n, err := tx.DelayedAutomation.Update().Where(delayedautomation.ID(d.ID), delayedautomation.DoneAtIsNil()).
 			SetDoneAt(time.Now().UTC()).Save(actx)
 		if err != nil || n == 0 {
@@ -187,7 +185,7 @@ func (rt *Runtime) resume(ctx context.Context, id uuid.UUID) error {
 				return err
 			}
 		}
-		w := rt.walker(actx, bound, sqlTx, auto, run, ev, l)
+		w := rt.walker(actx, bound, tx, sqlTx, auto, run, ev, l)
 		if w.pos, err = tx.AutomationRunStep.Query().Where(automationrunstep.RunID(run.ID)).Count(actx); err != nil {
 			return err
 		}
@@ -237,8 +235,8 @@ type walker struct {
 	nodes  map[string]map[string]any
 }
 
-func (rt *Runtime) walker(ctx context.Context, svc *crm.Service, sqlTx *sql.Tx, auto *ent.Automation, run *ent.AutomationRun, ev *ent.OutboxEvent, l *ent.Lead) *walker {
-	w := &walker{rt: rt, svc: svc, tx: svc.Client(), sqlTx: sqlTx, auto: auto, run: run, ev: ev, lead: l,
+func (rt *Runtime) walker(ctx context.Context, svc *crm.Service, tx *ent.Client, sqlTx *sql.Tx, auto *ent.Automation, run *ent.AutomationRun, ev *ent.OutboxEvent, l *ent.Lead) *walker {
+	w := &walker{rt: rt, svc: svc, tx: tx, sqlTx: sqlTx, auto: auto, run: run, ev: ev, lead: l,
 		nodes: map[string]map[string]any{}}
 	for _, n := range auto.Nodes {
 		if id, ok := n["id"].(string); ok {
@@ -444,7 +442,7 @@ func (rt *Runtime) Test(ctx context.Context, id, leadID uuid.UUID) ([]Step, erro
 		return nil, fault.FieldError("leadId", "unknown lead")
 	}
 	ev := &ent.OutboxEvent{ID: uuid.Nil, Topic: auto.AutomationTrigger, SubjectID: l.ID, TenantID: l.TenantID}
-	w := rt.walker(ctx, rt.svc, nil, auto, nil, ev, l)
+	w := rt.walker(ctx, rt.svc, rt.db.Client, nil, auto, nil, ev, l)
 	w.dry = true
 	if err := w.walk(startNodes(auto.Nodes)); err != nil {
 		return nil, crm.AsError(err)

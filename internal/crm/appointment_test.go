@@ -15,7 +15,6 @@ import (
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
-	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -304,7 +303,7 @@ func TestConfigurationWritesEmitEvents(t *testing.T) {
 		check(a.ID, "automation.created", "automation.updated", "automation.deleted")
 		check(dup.ID, "automation.created")
 
-		sf := querybuilder.SavedFilters(svc)
+		sf := svc.SavedFilters()
 		filter, err := sf.Create(ctx, crm.SavedFilterInput{Name: new("Mine"), Module: new("lead"), Value: new(`{"rules":[]}`)})
 		if err != nil {
 			t.Fatal(err)

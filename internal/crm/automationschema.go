@@ -203,11 +203,6 @@ func leaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
 	return out
 }
 
-// FilterCheck validates a generic filter condition's query for an entity;
-// internal/querybuilder installs it (it imports this package, so it cannot
-// be called directly).
-var FilterCheck func(ctx context.Context, client *ent.Client, entity string, query []byte) error
-
 // checkNodeReferences checks that the ids a graph's node data name are live
 // records of the tenant (unknown ids are bad input naming the field).
 func checkNodeReferences(ctx context.Context, tx *ent.Client, v *fault.Validation, nodes []map[string]any) error {
@@ -303,14 +298,12 @@ func checkNodeReferences(ctx context.Context, tx *ent.Client, v *fault.Validatio
 				return tx.CustomField.Query().Where(customfield.IDIn(ids...), customfield.EntityEQ(customfield.EntityLead)).Count(ctx)
 			})
 		case "filter":
-			if FilterCheck != nil {
-				q, _ := json.Marshal(data["query"])
-				if ferr := FilterCheck(ctx, tx, "lead", q); ferr != nil {
-					if e := AsError(ferr); e.Code == fault.Invalid {
-						v.Add(path+".query", e.Message)
-					} else {
-						err = ferr
-					}
+			q, _ := json.Marshal(data["query"])
+			if ferr := checkFilter(ctx, tx, "lead", q); ferr != nil {
+				if e := AsError(ferr); e.Code == fault.Invalid {
+					v.Add(path+".query", e.Message)
+				} else {
+					err = ferr
 				}
 			}
 		}

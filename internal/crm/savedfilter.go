@@ -24,18 +24,10 @@ import (
 // included, as the spec documents 403 for GET /api/saved-filter/{id}:
 // within a tenant the ids are not secret, and the list never shows those
 // filters. Another tenant's filter is NotFound, like an unknown id.
-type SavedFilters struct {
-	DB *ent.Client
-	// Svc runs the writes: their transaction and domain events.
-	Svc *Service
-	// Check validates value, a JSON query, for module. It is the query
-	// builder's (see querybuilder.SavedFilters); crm cannot import it, since
-	// the query builder reports crm errors.
-	// It reads through db, so that a check inside a write's transaction
-	// uses that transaction (on SQLite another connection would wait for
-	// the transaction's lock).
-	Check func(ctx context.Context, db *ent.Client, module string, value []byte) error
-}
+type SavedFilters struct{ svc *Service }
+
+// SavedFilters returns the saved-filter service.
+func (s *Service) SavedFilters() SavedFilters { return SavedFilters{s} }
 
 // SavedFilterInput is a create or a partial update; nil fields are not
 // given. Owner, tenant and audit fields are never taken from the client.
@@ -61,7 +53,7 @@ func (s SavedFilters) List(ctx context.Context) ([]*ent.SavedFilter, error) {
 	if err := Require(ctx, PermSavedFilterRead); err != nil {
 		return nil, err
 	}
-	fs, err := s.DB.SavedFilter.Query().
+	fs, err := s.svc.db.SavedFilter.Query().
 		Where(VisibleSavedFilters(ctx)).
 		Order(ent.Asc(savedfilter.FieldName), ent.Asc(savedfilter.FieldID)).
 		All(ctx)
@@ -76,7 +68,7 @@ func (s SavedFilters) Get(ctx context.Context, id uuid.UUID) (*ent.SavedFilter, 
 	if err := Require(ctx, PermSavedFilterRead); err != nil {
 		return nil, err
 	}
-	f, err := s.DB.SavedFilter.Get(ctx, id)
+	f, err := s.svc.db.SavedFilter.Get(ctx, id)
 	if err != nil {
 		return nil, AsError(err)
 	}
@@ -107,11 +99,11 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 	if err := val.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.check(ctx, s.DB, *in.Module, *in.Value); err != nil {
+	if err := s.check(ctx, s.svc.db, *in.Module, *in.Value); err != nil {
 		return nil, err
 	}
 	var out *ent.SavedFilter
-	err := s.Svc.inTx(ctx, func(tx *ent.Client) error {
+	err := s.svc.inTx(ctx, func(tx *ent.Client) error {
 		c := tx.SavedFilter.Create().
 			SetName(strings.TrimSpace(*in.Name)).SetModule(*in.Module).SetValue(*in.Value).
 			SetOwnerID(viewer.FromContext(ctx).UserID).SetPrivate(true)
@@ -123,7 +115,7 @@ func (s SavedFilters) Create(ctx context.Context, in SavedFilterInput) (*ent.Sav
 			return err
 		}
 		out = f
-		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "created", f.ID, nil, savedFilterState(f))
+		return s.svc.emitChange(ctx, tx, RecordSavedFilter, "created", f.ID, nil, savedFilterState(f))
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +132,7 @@ func savedFilterState(f *ent.SavedFilter) fields {
 // module or value must still make a valid query.
 func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterInput) (*ent.SavedFilter, error) {
 	var out *ent.SavedFilter
-	err := s.Svc.inTx(ctx, func(tx *ent.Client) error {
+	err := s.svc.inTx(ctx, func(tx *ent.Client) error {
 		f, err := s.owned(ctx, tx, id)
 		if err != nil {
 			return err
@@ -175,7 +167,7 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 		if out, err = u.Save(ctx); err != nil {
 			return err
 		}
-		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "updated", id, savedFilterState(f), savedFilterState(out))
+		return s.svc.emitChange(ctx, tx, RecordSavedFilter, "updated", id, savedFilterState(f), savedFilterState(out))
 	})
 	if err != nil {
 		return nil, err
@@ -185,7 +177,7 @@ func (s SavedFilters) Update(ctx context.Context, id uuid.UUID, in SavedFilterIn
 
 // Delete deletes the viewer's own filter.
 func (s SavedFilters) Delete(ctx context.Context, id uuid.UUID) error {
-	return s.Svc.inTx(ctx, func(tx *ent.Client) error {
+	return s.svc.inTx(ctx, func(tx *ent.Client) error {
 		f, err := s.owned(ctx, tx, id)
 		if err != nil {
 			return err
@@ -193,7 +185,7 @@ func (s SavedFilters) Delete(ctx context.Context, id uuid.UUID) error {
 		if err := tx.SavedFilter.DeleteOne(f).Exec(ctx); err != nil {
 			return err
 		}
-		return s.Svc.emitChange(ctx, tx, RecordSavedFilter, "deleted", id, savedFilterState(f), nil)
+		return s.svc.emitChange(ctx, tx, RecordSavedFilter, "deleted", id, savedFilterState(f), nil)
 	})
 }
 
@@ -216,7 +208,7 @@ func (s SavedFilters) owned(ctx context.Context, tx *ent.Client, id uuid.UUID) (
 // check validates value for module and reports problems on the input
 // fields: an unknown module on "module", a bad query on "value".
 func (s SavedFilters) check(ctx context.Context, db *ent.Client, module, value string) error {
-	err := s.Check(ctx, db, module, []byte(value))
+	err := checkFilter(ctx, db, module, []byte(value))
 	var e *fault.Error
 	if err == nil || !errors.As(err, &e) {
 		return err

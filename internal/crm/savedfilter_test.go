@@ -6,7 +6,6 @@ import (
 
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
-	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -14,7 +13,8 @@ import (
 
 func TestSavedFilterRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		svc := querybuilder.SavedFilters(crm.NewService(db.Client))
+		domain := crm.NewService(db.Client)
+		svc := domain.SavedFilters()
 		owner := viewerCtx(t, db, "sales1@demo-motors.test")
 		colleague := viewerCtx(t, db, "manager@demo-motors.test")
 		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
@@ -57,10 +57,10 @@ func TestSavedFilterRules(t *testing.T) {
 		if _, err := svc.Get(colleague, f.ID); err != nil {
 			t.Fatalf("a shared filter is readable by the tenant: %v", err)
 		}
-		if _, err := querybuilder.SavedFilterPredicate(colleague, db.Client, "lead", f.ID); err != nil {
+		if _, err := domain.SavedFilterPredicate(colleague, "lead", f.ID); err != nil {
 			t.Fatalf("a shared filter compiles for its module: %v", err)
 		}
-		assertInvalid(t, mustFail(querybuilder.SavedFilterPredicate(colleague, db.Client, "task", f.ID)), "savedFilter")
+		assertInvalid(t, mustFail(domain.SavedFilterPredicate(colleague, "task", f.ID)), "savedFilter")
 		if err := svc.Delete(owner, f.ID); err != nil {
 			t.Fatal(err)
 		}

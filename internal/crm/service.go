@@ -34,9 +34,6 @@ type Service struct {
 // NewService returns a Service over the ent client db.
 func NewService(db *ent.Client) *Service { return &Service{db: db} }
 
-// Client returns the ent client for read paths that need no transaction.
-func (s *Service) Client() *ent.Client { return s.db }
-
 // inTx runs fn in one transaction with a client bound to it, committing when
 // fn returns nil and rolling back otherwise, so a write is all or nothing.
 // fn's error is returned as is (map it with AsError at the call site or let
@@ -101,16 +98,17 @@ func (s *Service) AfterCommit(tx *ent.Client, fn func()) {
 // InTx runs fn in one transaction with a Service bound to it: the use cases
 // fn calls on bound (and their reads) join the transaction, so the
 // automation runtime commits an action's effects together with its own
-// bookkeeping, or nothing. sqlTx is the transaction's *sql.Tx (for River).
-func (s *Service) InTx(ctx context.Context, fn func(bound *Service, sqlTx *sql.Tx) error) error {
+// bookkeeping (written through tx, the transaction's client), or nothing.
+// sqlTx is the transaction's *sql.Tx (for River).
+func (s *Service) InTx(ctx context.Context, fn func(bound *Service, tx *ent.Client, sqlTx *sql.Tx) error) error {
 	if s.bound {
-		return fn(s, s.boundTx)
+		return fn(s, s.db, s.boundTx)
 	}
 	return s.inTx(ctx, func(tx *ent.Client) error {
 		sqlTx := s.SQLTx(tx)
 		after, _ := s.afterCommit.Load(tx)
 		bound := &Service{db: tx, hooks: s.hooks, bound: true, boundTx: sqlTx}
 		bound.boundAfter, _ = after.(*[]func())
-		return fn(bound, sqlTx)
+		return fn(bound, tx, sqlTx)
 	})
 }

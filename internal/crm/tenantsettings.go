@@ -60,7 +60,7 @@ func (s *Service) UpdateTenant(ctx context.Context, in TenantSettingsInput) (*en
 	sys := tenancy.Bypass(ctx)
 	var out *ent.Tenant
 	// A Service bound to the transaction: the re-keying's batches join it.
-	err := s.InTx(ctx, func(b *Service, _ *sql.Tx) error {
+	err := s.InTx(ctx, func(b *Service, _ *ent.Client, _ *sql.Tx) error {
 		tx := b.db
 		cur, err := tx.Tenant.Query().Where(tenant.ID(tid)).Modify(pgLock).Only(sys)
 		if err != nil {

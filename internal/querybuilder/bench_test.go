@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect"
 
 	"github.com/conecrm/gateway/ent/connectionstage"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -49,7 +51,7 @@ func BenchmarkFilter100kLeads(b *testing.B) {
 				b.Run(q.name, func(b *testing.B) {
 					var total int
 					for b.Loop() {
-						r, err := Filter(ctx, db.Client, "lead", json.RawMessage(query), Page{Limit: 25})
+						r, err := crm.NewService(db.Client).Filter(ctx, "lead", json.RawMessage(query), querybuilder.Page{Limit: 25})
 						if err != nil {
 							b.Fatal(err)
 						}

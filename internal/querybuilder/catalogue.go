@@ -1,7 +1,6 @@
 package querybuilder
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -12,10 +11,8 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
-	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/registry"
-	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // Field is one filterable field of an entity.
@@ -85,8 +82,8 @@ type Catalogue struct {
 	// custom fields need when the viewer lacks it.
 	denied       map[string]string
 	customDenied string
-	// options are the relation fields' value options, once LoadOptions
-	// has read them (field name → options).
+	// options are the relation fields' value options, once SetOptions
+	// has given them (field name → options).
 	options map[string][]Option
 }
 
@@ -113,47 +110,43 @@ func Entities() []string {
 	return names
 }
 
-// Load returns the catalogue of entity for the viewer of ctx. An unknown
-// entity is NotFound; a viewer without the entity's read permission is
-// Forbidden: one can only filter what one can list. The catalogue holds
-// only the fields the viewer may use: a relation path (contact.lastName,
-// assignees…) needs the read permission of the records it reads, custom
-// fields that of custom field values; a rule on another field is a bad
-// request naming the rule and the permission.
-func Load(ctx context.Context, client *ent.Client, entityName string) (*Catalogue, error) {
-	ctx = registry.Checked(ctx) // what the viewer may use, even when a write validates a saved filter
-	e := registry.ByFilter(entityName)
-	if e == nil || fieldsOf[entityName] == nil {
-		return nil, fault.Errorf(fault.NotFound, "Entity %q not found", entityName)
+// New returns the catalogue of entity (a registry Filter name) for a
+// viewer of tenant. The domain layer decides what the viewer may use
+// (crm.Service.FilterCatalogue): readable returns nil for a table the
+// viewer may read, else the refusal naming its permission (a
+// *registry.ForbiddenError). The catalogue holds only the fields the viewer
+// may use: a relation path (contact.lastName, assignees…) needs the read
+// permission of the records it reads, custom fields that of custom field
+// values; a rule on another field is a bad request naming the rule and the
+// permission. custom are the tenant's custom fields of the entity, ignored
+// when custom field values are not readable. An unknown entity is
+// NotFound.
+func New(entity string, tenant uuid.UUID, readable func(table string) error, custom []*ent.CustomField) (*Catalogue, error) {
+	e := registry.ByFilter(entity)
+	if e == nil || fieldsOf[entity] == nil {
+		return nil, fault.Errorf(fault.NotFound, "Entity %q not found", entity)
 	}
-	if err := crm.RequireRead(ctx, e.Table); err != nil {
-		return nil, err
+	denial := func(table string) *registry.ForbiddenError {
+		var fe *registry.ForbiddenError
+		if errors.As(readable(table), &fe) {
+			return fe
+		}
+		return nil
 	}
-	v := viewer.FromContext(ctx)
-	if v == nil {
-		return nil, fault.Errorf(fault.Unauthenticated, "not authenticated")
-	}
-	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: v.TenantID, byName: map[string]int{}, denied: map[string]string{}}
-	for _, f := range fieldsOf[entityName]() {
-		if err := f.readable(ctx); err != nil {
-			c.denied[f.Name] = err.Permission
+	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: tenant, byName: map[string]int{}, denied: map[string]string{}}
+	for _, f := range fieldsOf[entity]() {
+		if fe := f.readable(denial); fe != nil {
+			c.denied[f.Name] = fe.Permission
 			continue
 		}
 		c.fields = append(c.fields, f)
 	}
-	if err := registry.CheckRead(ctx, customfieldvalue.Table); err == nil {
-		custom, err := client.CustomField.Query().
-			Where(customfield.EntityEQ(customfield.Entity(e.Filter))).
-			Order(ent.Asc(customfield.FieldFieldName)).
-			All(registry.Unchecked(ctx)) // the definitions of values the viewer may read
-		if err != nil {
-			return nil, crm.AsError(err)
-		}
+	if fe := denial(customfieldvalue.Table); fe == nil {
 		for _, cf := range custom {
 			c.fields = append(c.fields, customField(cf))
 		}
 	} else {
-		c.customDenied = registry.PermCustomFieldRead
+		c.customDenied = fe.Permission
 	}
 	for i, f := range c.fields {
 		c.byName[f.Name] = i
@@ -174,12 +167,11 @@ func (f Field) Reads() []string {
 	return tables
 }
 
-// readable returns nil when the viewer of ctx may read every table a rule
-// on f reads, else the refusal naming the permission it lacks.
-func (f Field) readable(ctx context.Context) *registry.ForbiddenError {
+// readable returns nil when denial refuses none of the tables a rule on f
+// reads, else the first refusal.
+func (f Field) readable(denial func(table string) *registry.ForbiddenError) *registry.ForbiddenError {
 	for _, t := range f.Reads() {
-		var fe *registry.ForbiddenError
-		if err := registry.CheckRead(ctx, t); errors.As(err, &fe) {
+		if fe := denial(t); fe != nil {
 			return fe
 		}
 	}

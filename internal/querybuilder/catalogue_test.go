@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"context"
@@ -9,35 +9,37 @@ import (
 
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // sample is a valid value of field f.
-func sample(f Field) any {
+func sample(f querybuilder.Field) any {
 	switch f.Type {
-	case TypeNumber:
+	case querybuilder.TypeNumber:
 		return 1
-	case TypeBoolean:
+	case querybuilder.TypeBoolean:
 		return true
-	case TypeDate:
+	case querybuilder.TypeDate:
 		return "2026-01-01"
-	case TypeDateTime:
+	case querybuilder.TypeDateTime:
 		return "2026-01-01T00:00:00Z"
-	case TypeEnum:
+	case querybuilder.TypeEnum:
 		return f.Values[0]
 	}
 	return "a"
 }
 
 // everyOperator is an "or" group of one rule per operator field f accepts.
-func everyOperator(f Field) []byte {
+func everyOperator(f querybuilder.Field) []byte {
 	var rules []any
 	for _, op := range f.Operators() {
 		r := map[string]any{"field": f.Name, "operator": op, "value": sample(f)}
 		switch op {
-		case OpIn, OpNotIn, OpBetween, OpNotBetween:
+		case querybuilder.OpIn, querybuilder.OpNotIn, querybuilder.OpBetween, querybuilder.OpNotBetween:
 			r["value"] = []any{sample(f), sample(f)}
 		}
 		rules = append(rules, r)
@@ -69,8 +71,8 @@ func TestEveryFieldRuns(t *testing.T) {
 				return db.FollowUp.Query().Where(predicate.FollowUp(p)).Count(ctx)
 			},
 		}
-		for _, entity := range Entities() {
-			c, err := Load(ctx, db.Client, entity)
+		for _, entity := range querybuilder.Entities() {
+			c, err := crm.NewService(db.Client).FilterCatalogue(ctx, entity)
 			if err != nil {
 				t.Fatalf("%s: %v", entity, err)
 			}
@@ -90,10 +92,10 @@ func TestEveryFieldRuns(t *testing.T) {
 
 func TestCustomFieldsAreTypedByFieldType(t *testing.T) {
 	c := testCatalogue(t, "lead")
-	want := map[string]Type{
-		"custom.budget": TypeNumber, "custom.financing": TypeEnum, "custom.tradeIn": TypeBoolean,
-		"custom.visitDate": TypeDate, "custom.callbackAt": TypeDateTime, "custom.notes": TypeString,
-		"custom.extras": TypeEnum,
+	want := map[string]querybuilder.Type{
+		"custom.budget": querybuilder.TypeNumber, "custom.financing": querybuilder.TypeEnum, "custom.tradeIn": querybuilder.TypeBoolean,
+		"custom.visitDate": querybuilder.TypeDate, "custom.callbackAt": querybuilder.TypeDateTime, "custom.notes": querybuilder.TypeString,
+		"custom.extras": querybuilder.TypeEnum,
 	}
 	for name, typ := range want {
 		f, ok := c.Field(name)
@@ -122,8 +124,8 @@ func TestLabels(t *testing.T) {
 	for name, want := range map[string]string{
 		"lastName": "Last name", "contact.primaryEmail": "Contact primary email", "cpo": "Cpo", "émile": "Émile",
 	} {
-		if got := labelOf(name); got != want {
-			t.Errorf("labelOf(%q) = %q, want %q", name, got, want)
+		if got := querybuilder.LabelOf(name); got != want {
+			t.Errorf("querybuilder.LabelOf(%q) = %q, want %q", name, got, want)
 		}
 	}
 }

@@ -67,7 +67,7 @@ var editors = map[Type][2]string{
 }
 
 // Config returns the catalogue in react-querybuilder's shape; relation
-// fields carry their value options when LoadOptions has read them.
+// fields carry their value options once SetOptions has given them.
 func (c *Catalogue) Config() Config {
 	cfg := Config{Fields: make([]ConfigField, 0, len(c.fields)), Operators: Operators}
 	for _, f := range c.fields {
@@ -78,7 +78,7 @@ func (c *Catalogue) Config() Config {
 			cf.Values = append(cf.Values, Option{Name: v, Label: v})
 		}
 		if opts, ok := c.options[f.Name]; ok {
-			// A relation's records (LoadOptions): the value is the id.
+			// A relation's records (SetOptions): the value is the id.
 			cf.ValueEditorType, cf.Values = "select", opts
 		}
 		for _, o := range f.Operators() {

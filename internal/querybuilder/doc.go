@@ -1,5 +1,10 @@
 // Package querybuilder turns react-querybuilder queries into SQL predicates
 // for ent queries, one filter language for REST, GraphQL and saved filters.
+// It is a compiler: query JSON + catalogue → predicate. It reads no
+// database and decides no permission; the domain layer does both
+// (crm.Service's Filter… methods: the viewer's read permissions and the
+// tenant's custom fields go into New, the rows are read there), so it
+// imports neither internal/crm nor a transport.
 //
 // A query is a rule group: combinator "and" | "or", "not", and rules that
 // are rules or nested groups (react-querybuilder's independent-combinator
@@ -8,10 +13,10 @@
 // the 18 operators, and a value, or (valueSource "field") another field.
 //
 // Pipeline: Parse checks structure and limits (depth 10, 500 rules, 1000
-// values in "in"); Load builds an entity's Catalogue for the viewer
+// values in "in"); New builds an entity's Catalogue for a viewer
 // (built-in fields plus the tenant's custom fields as custom.<fieldName>);
 // Catalogue.Compile validates each rule against it and returns a
-// func(*sql.Selector). Predicate does all three. Errors are *fault.Error;
+// func(*sql.Selector); CompileJSON parses and compiles. Errors are *fault.Error;
 // a bad query is Invalid and names the rule by its id (or its position).
 //
 // Semantics, identical on SQLite and PostgreSQL:

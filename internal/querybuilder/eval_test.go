@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/google/uuid"
 )
 
@@ -93,16 +94,16 @@ func (fx *fixture) model() map[string]row {
 }
 
 var (
-	refNumber   = regexp.MustCompile(numberForm)
-	refDate     = regexp.MustCompile(dateForm)
-	refDateTime = regexp.MustCompile(dateTimeForm)
+	refNumber   = regexp.MustCompile(querybuilder.NumberForm)
+	refDate     = regexp.MustCompile(querybuilder.DateForm)
+	refDateTime = regexp.MustCompile(querybuilder.DateTimeForm)
 )
 
 // customCell reads a stored custom value as its field's type.
 func customCell(name, v string) cell {
 	switch name {
 	case "budget":
-		if len(v) <= maxNumberText && refNumber.MatchString(v) {
+		if len(v) <= querybuilder.MaxNumberText && refNumber.MatchString(v) {
 			f, _ := strconv.ParseFloat(v, 64)
 			return cell{vals: []any{f}}
 		}
@@ -132,16 +133,16 @@ func customCell(name, v string) cell {
 	return cell{}
 }
 
-// eval evaluates a parsed query over r.
-func (c *Catalogue) eval(g *Group, r row) bool {
+// eval evaluates a parsed query of c over r.
+func eval(c *querybuilder.Catalogue, g *querybuilder.Group, r row) bool {
 	result := g.Combinator == "and"
 	for _, n := range g.Rules {
 		var v bool
 		switch n := n.(type) {
-		case *Rule:
-			v = c.evalRule(n, r)
-		case *Group:
-			v = c.eval(n, r)
+		case *querybuilder.Rule:
+			v = evalRule(c, n, r)
+		case *querybuilder.Group:
+			v = eval(c, n, r)
 		}
 		if g.Combinator == "and" {
 			result = result && v
@@ -152,34 +153,34 @@ func (c *Catalogue) eval(g *Group, r row) bool {
 	return result != g.Not
 }
 
-func (c *Catalogue) evalRule(rl *Rule, r row) bool {
+func evalRule(c *querybuilder.Catalogue, rl *querybuilder.Rule, r row) bool {
 	f, _ := c.Field(rl.Field)
-	op, negated := positive(rl.Operator)
+	op, negated := querybuilder.Positive(rl.Operator)
 	if rl.ValueSource == "field" {
 		a, b := r[f.Name], r[rl.Value.(string)]
 		ok := len(a.vals) > 0 && len(b.vals) > 0 && compare(f.Type, a.vals[0], b.vals[0], op)
 		return ok != negated
 	}
-	args, _ := values(f, op, rl.Value)
-	if f.src.kind == kindCustom {
-		args = customArgs(f.Type, args)
+	args, _ := querybuilder.Values(f, op, rl.Value)
+	if f.IsCustom() {
+		args = querybuilder.CustomArgs(f.Type, args)
 	}
 	cl := r[f.Name]
 	hit := false
 	switch op {
-	case OpNotNull:
+	case querybuilder.OpNotNull:
 		hit = len(cl.vals) > 0
-	case OpIn, OpEqual:
+	case querybuilder.OpIn, querybuilder.OpEqual:
 		for _, a := range args {
-			if id, err := uuid.Parse(asString(a)); err == nil && f.src.byID {
+			if id, err := uuid.Parse(asString(a)); err == nil && f.ByID() {
 				hit = hit || slices.Contains(cl.ids, id)
 				continue
 			}
-			hit = hit || slices.ContainsFunc(cl.vals, func(v any) bool { return compare(f.Type, v, a, OpEqual) })
+			hit = hit || slices.ContainsFunc(cl.vals, func(v any) bool { return compare(f.Type, v, a, querybuilder.OpEqual) })
 		}
-	case OpBetween:
+	case querybuilder.OpBetween:
 		hit = slices.ContainsFunc(cl.vals, func(v any) bool {
-			return compare(f.Type, v, args[0], OpGreaterOrEqual) && compare(f.Type, v, args[1], OpLessOrEqual)
+			return compare(f.Type, v, args[0], querybuilder.OpGreaterOrEqual) && compare(f.Type, v, args[1], querybuilder.OpLessOrEqual)
 		})
 	default:
 		hit = slices.ContainsFunc(cl.vals, func(v any) bool { return compare(f.Type, v, args[0], op) })
@@ -193,7 +194,7 @@ func asString(v any) string {
 }
 
 // compare applies a positive operator to a stored value v and an argument a.
-func compare(t Type, v, a any, op Operator) bool {
+func compare(t querybuilder.Type, v, a any, op querybuilder.Operator) bool {
 	if choices, ok := v.([]string); ok { // multiselect: "=" holds the choice
 		return slices.ContainsFunc(choices, func(c string) bool { return foldASCII(c) == foldASCII(a.(string)) })
 	}
@@ -201,15 +202,15 @@ func compare(t Type, v, a any, op Operator) bool {
 	switch v := v.(type) {
 	case string:
 		x, y := v, a.(string)
-		if t == TypeString {
+		if t == querybuilder.TypeString {
 			x, y = foldASCII(x), foldASCII(y)
 		}
 		switch op {
-		case OpContains:
+		case querybuilder.OpContains:
 			return strings.Contains(x, y)
-		case OpBeginsWith:
+		case querybuilder.OpBeginsWith:
 			return strings.HasPrefix(x, y)
-		case OpEndsWith:
+		case querybuilder.OpEndsWith:
 			return strings.HasSuffix(x, y)
 		}
 		c = strings.Compare(x, y)
@@ -223,7 +224,7 @@ func compare(t Type, v, a any, op Operator) bool {
 		}
 		c = cmpFloat(v, y)
 	case bool:
-		if op != OpEqual {
+		if op != querybuilder.OpEqual {
 			return false
 		}
 		return v == a.(bool)
@@ -231,15 +232,15 @@ func compare(t Type, v, a any, op Operator) bool {
 		c = v.Compare(a.(time.Time))
 	}
 	switch op {
-	case OpEqual:
+	case querybuilder.OpEqual:
 		return c == 0
-	case OpLess:
+	case querybuilder.OpLess:
 		return c < 0
-	case OpLessOrEqual:
+	case querybuilder.OpLessOrEqual:
 		return c <= 0
-	case OpGreater:
+	case querybuilder.OpGreater:
 		return c > 0
-	case OpGreaterOrEqual:
+	case querybuilder.OpGreaterOrEqual:
 		return c >= 0
 	}
 	return false

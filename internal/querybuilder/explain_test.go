@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/conecrm/gateway/ent/connectionstage"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -26,7 +27,7 @@ type querier interface {
 // ent scopes it (tenant, live rows).
 func explain(t testing.TB, q querier, db *store.DB, ctx context.Context, query string) string {
 	t.Helper()
-	p, err := Predicate(ctx, db.Client, "lead", json.RawMessage(query))
+	p, err := crm.NewService(db.Client).FilterPredicate(ctx, "lead", json.RawMessage(query))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/ent/task"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -229,7 +230,7 @@ func (fx *fixture) leads(t testing.TB, query string) ([]string, error) {
 
 func (fx *fixture) run(t testing.TB, entity, query string) ([]string, error) {
 	t.Helper()
-	p, err := Predicate(fx.ctx, fx.db.Client, entity, []byte(query))
+	p, err := crm.NewService(fx.db.Client).FilterPredicate(fx.ctx, entity, []byte(query))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package querybuilder
+package querybuilder_test
 
 import (
 	"errors"
@@ -11,32 +11,28 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/internal/fault"
-	"github.com/conecrm/gateway/internal/registry"
+	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // testCatalogue is entity's catalogue with the fixture's custom fields,
 // built without a database.
-func testCatalogue(t testing.TB, entity string) *Catalogue {
+func testCatalogue(t testing.TB, entity string) *querybuilder.Catalogue {
 	t.Helper()
-	e := registry.ByFilter(entity)
-	if e == nil || fieldsOf[entity] == nil {
-		t.Fatalf("no entity %q", entity)
-	}
-	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: uuid.New(), byName: map[string]int{}}
-	c.fields = append(c.fields, fieldsOf[entity]()...)
+	var custom []*ent.CustomField
 	for _, f := range fxCustom {
 		if !f.deleted {
-			c.fields = append(c.fields, customField(&ent.CustomField{ID: uuid.New(), FieldName: f.name,
-				FieldType: f.typ, Entity: customfield.Entity(entity), Options: f.options}))
+			custom = append(custom, &ent.CustomField{ID: uuid.New(), FieldName: f.name,
+				FieldType: f.typ, Entity: customfield.Entity(entity), Options: f.options})
 		}
 	}
-	for i, f := range c.fields {
-		c.byName[f.Name] = i
+	c, err := querybuilder.New(entity, uuid.New(), func(string) error { return nil }, custom)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
 
-func compileString(c *Catalogue, query string) error {
+func compileString(c *querybuilder.Catalogue, query string) error {
 	_, err := c.CompileJSON([]byte(query))
 	return err
 }
@@ -99,7 +95,7 @@ func TestValidationErrorsNameTheRule(t *testing.T) {
 		{"between takes two values", rule("priority", "between", []any{1}), "r1", "between takes two values, got 1"},
 		{"between takes no object", rule("priority", "between", map[string]any{}), "r1", "array or a comma-separated string"},
 		{"in needs a value", rule("priority", "in", ""), "r1", "in takes at least one value"},
-		{"in takes at most 1000 values", rule("priority", "in", manyValues(MaxInValues+1)), "r1", "at most 1000 values"},
+		{"in takes at most 1000 values", rule("priority", "in", manyValues(querybuilder.MaxInValues+1)), "r1", "at most 1000 values"},
 		{"valueSource unknown", `{"rules":[{"id":"r1","field":"priority","operator":"=","valueSource":"sql","value":"1"}]}`, "r1", "valueSource"},
 		{"field source unknown field", fieldRuleJSON("priority", "=", "nope"), "r1", `unknown field "nope"`},
 		{"field source needs a name", `{"rules":[{"id":"r1","field":"priority","operator":"=","valueSource":"field","value":5}]}`, "r1", "value must name a field"},
@@ -111,8 +107,8 @@ func TestValidationErrorsNameTheRule(t *testing.T) {
 		{"trailing combinator", `{"id":"g","rules":[{"field":"priority","operator":"=","value":1},"and"]}`, "g", "ends with a combinator"},
 		{"missing combinator", `{"id":"g","rules":[{"field":"priority","operator":"=","value":1},"and",{"field":"priority","operator":"=","value":1},{"field":"priority","operator":"=","value":1}]}`, "g", "combinator is missing"},
 		{"rule named by position", `{"rules":[{"field":"priority","operator":"=","value":1},{"field":"nope","operator":"=","value":1}]}`, "query.rules[1]", "unknown field"},
-		{"depth over 10", nested(MaxDepth + 1), "g0", "nested deeper than 10 levels"},
-		{"more than 500 rules", manyRules(MaxRules + 1), "r500", "more than 500 rules"},
+		{"depth over 10", nested(querybuilder.MaxDepth + 1), "g0", "nested deeper than 10 levels"},
+		{"more than 500 rules", manyRules(querybuilder.MaxRules + 1), "r500", "more than 500 rules"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,9 +130,9 @@ func TestValidationErrorsNameTheRule(t *testing.T) {
 func TestLimitsAreInclusive(t *testing.T) {
 	c := testCatalogue(t, "lead")
 	for name, q := range map[string]string{
-		"depth 10":       nested(MaxDepth - 1),
-		"500 rules":      manyRules(MaxRules),
-		"1000 in values": rule("priority", "in", manyValues(MaxInValues)),
+		"depth 10":       nested(querybuilder.MaxDepth - 1),
+		"500 rules":      manyRules(querybuilder.MaxRules),
+		"1000 in values": rule("priority", "in", manyValues(querybuilder.MaxInValues)),
 	} {
 		if err := compileString(c, q); err != nil {
 			t.Errorf("%s: %v", name, err)

@@ -26,7 +26,7 @@ type entityFilters struct {
 func (s *Server) listFilters(w http.ResponseWriter, r *http.Request) error {
 	out := []entityFilters{}
 	for _, entity := range querybuilder.Entities() {
-		c, err := querybuilder.Load(r.Context(), s.svc.Client(), entity)
+		c, err := s.svc.FilterCatalogue(r.Context(), entity)
 		var e *fault.Error
 		if errors.As(err, &e) && e.Code == fault.Forbidden {
 			continue
@@ -43,7 +43,7 @@ func (s *Server) listFilters(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) entityFilters(w http.ResponseWriter, r *http.Request) error {
-	c, err := querybuilder.Load(r.Context(), s.svc.Client(), r.PathValue("entity"))
+	c, err := s.svc.FilterCatalogue(r.Context(), r.PathValue("entity"))
 	if err != nil {
 		return err
 	}

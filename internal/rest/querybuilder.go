@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 )
@@ -19,14 +20,11 @@ func (s *Server) queryBuilderRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) queryBuilderConfig(w http.ResponseWriter, r *http.Request) error {
-	c, err := querybuilder.Load(r.Context(), s.svc.Client(), r.PathValue("entity"))
+	c, err := s.svc.FilterConfig(r.Context(), r.PathValue("entity"))
 	if err != nil {
 		return err
 	}
-	if err := c.LoadOptions(r.Context(), s.svc.Client()); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c.Config())
+	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 
@@ -57,7 +55,7 @@ func (s *Server) queryBuilderFilter(w http.ResponseWriter, r *http.Request) erro
 	entity := r.PathValue("entity")
 	// The rows come with what their REST shape embeds.
 	ctx := registry.Embedding(r.Context(), registry.ByFilter(entity))
-	res, err := querybuilder.Filter(ctx, s.svc.Client(), entity, body, querybuilder.Page{
+	res, err := s.svc.Filter(ctx, entity, body, querybuilder.Page{
 		Offset: p.Offset, Limit: p.Limit, SortField: order.Field, Desc: order.Desc,
 	})
 	if err != nil {
@@ -79,25 +77,25 @@ func (s *Server) queryBuilderFilter(w http.ResponseWriter, r *http.Request) erro
 // filterShapes answer the rows of each filterable entity of the registry
 // (by its Filter name) in that entity's REST shape;
 // TestEveryFilterableEntityHasAShape keeps them in step with the registry.
-var filterShapes = map[string]func(context.Context, *Server, *querybuilder.Result) (any, error){
-	"account": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+var filterShapes = map[string]func(context.Context, *Server, *crm.FilterResult) (any, error){
+	"account": func(_ context.Context, _ *Server, r *crm.FilterResult) (any, error) {
 		return Accounts(r.Accounts), nil
 	},
-	"contact": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+	"contact": func(_ context.Context, _ *Server, r *crm.FilterResult) (any, error) {
 		return Contacts(r.Contacts), nil
 	},
-	"lead": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) { return Leads(r.Leads), nil },
-	"task": func(ctx context.Context, s *Server, r *querybuilder.Result) (any, error) {
+	"lead": func(_ context.Context, _ *Server, r *crm.FilterResult) (any, error) { return Leads(r.Leads), nil },
+	"task": func(ctx context.Context, s *Server, r *crm.FilterResult) (any, error) {
 		views, err := s.svc.TaskViews(ctx, r.Tasks)
 		if err != nil {
 			return nil, err
 		}
 		return Tasks(views), nil
 	},
-	"appointment": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+	"appointment": func(_ context.Context, _ *Server, r *crm.FilterResult) (any, error) {
 		return appointments(r.Appointments), nil
 	},
-	"followup": func(_ context.Context, _ *Server, r *querybuilder.Result) (any, error) {
+	"followup": func(_ context.Context, _ *Server, r *crm.FilterResult) (any, error) {
 		return followUps(r.FollowUps), nil
 	},
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
-	"github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // The reference names the id {id} for GET and {filter} for PATCH and
@@ -72,7 +71,7 @@ func (in savedFilterInput) domain() (crm.SavedFilterInput, error) {
 	return out, nil
 }
 
-func (s *Server) savedFilters() crm.SavedFilters { return querybuilder.SavedFilters(s.svc) }
+func (s *Server) savedFilters() crm.SavedFilters { return s.svc.SavedFilters() }
 
 func (s *Server) listSavedFilters(w http.ResponseWriter, r *http.Request) error {
 	rows, err := s.savedFilters().List(r.Context())

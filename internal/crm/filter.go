@@ -1,0 +1,250 @@
+package crm
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/intercept"
+	"github.com/conecrm/gateway/internal/fault"
+	"github.com/conecrm/gateway/internal/querybuilder"
+	"github.com/conecrm/gateway/internal/registry"
+	"github.com/conecrm/gateway/internal/viewer"
+)
+
+// Filtering: the query language is internal/querybuilder's, a compiler
+// (query JSON + catalogue → predicate); the catalogue's inputs (the
+// viewer's read permissions, the tenant's custom fields), the value
+// options and the rows are read here, so both transports filter through
+// these methods and never reach the data layer themselves.
+
+// FilterCatalogue returns the filterable fields of entity (a registry
+// Filter name) for the viewer of ctx. An unknown entity is NotFound; a
+// viewer without the entity's read permission is Forbidden (one can only
+// filter what one can list); fields reading records the viewer may not
+// read are left out (querybuilder.New).
+func (s *Service) FilterCatalogue(ctx context.Context, entity string) (*querybuilder.Catalogue, error) {
+	return filterCatalogue(ctx, s.db, entity)
+}
+
+// filterCatalogue is FilterCatalogue reading through db, so that a check
+// inside a write's transaction uses that transaction (on SQLite another
+// connection would wait for the transaction's lock).
+func filterCatalogue(ctx context.Context, db *ent.Client, entity string) (*querybuilder.Catalogue, error) {
+	ctx = registry.Checked(ctx) // what the viewer may use, even when a write validates a saved filter
+	e := registry.ByFilter(entity)
+	if e == nil {
+		return nil, fault.Errorf(fault.NotFound, "Entity %q not found", entity)
+	}
+	if err := RequireRead(ctx, e.Table); err != nil {
+		return nil, err
+	}
+	v := viewer.FromContext(ctx)
+	if v == nil {
+		return nil, fault.Errorf(fault.Unauthenticated, "not authenticated")
+	}
+	readable := func(table string) error { return registry.CheckRead(ctx, table) }
+	var custom []*ent.CustomField
+	if readable(customfieldvalue.Table) == nil {
+		var err error
+		custom, err = db.CustomField.Query().
+			Where(customfield.EntityEQ(customfield.Entity(e.Filter))).
+			Order(ent.Asc(customfield.FieldFieldName)).
+			All(registry.Unchecked(ctx)) // the definitions of values the viewer may read
+		if err != nil {
+			return nil, AsError(err)
+		}
+	}
+	return querybuilder.New(entity, v.TenantID, readable, custom)
+}
+
+// FilterConfig returns entity's catalogue in react-querybuilder's shape,
+// the relation fields with their value options: one statement per related
+// table (querybuilder.OptionSources), live records of the tenant, by label.
+func (s *Service) FilterConfig(ctx context.Context, entity string) (querybuilder.Config, error) {
+	c, err := s.FilterCatalogue(ctx, entity)
+	if err != nil {
+		return querybuilder.Config{}, err
+	}
+	byTable := map[string][]querybuilder.Option{}
+	for _, src := range c.OptionSources() {
+		if byTable[src.Table], err = s.filterOptions(ctx, src); err != nil {
+			return querybuilder.Config{}, err
+		}
+	}
+	c.SetOptions(byTable)
+	return c.Config(), nil
+}
+
+func (s *Service) filterOptions(ctx context.Context, src querybuilder.OptionSource) ([]querybuilder.Option, error) {
+	// The identifiers are the compiler's own (never a request's); the
+	// tenant is the viewer's.
+	rows, err := s.db.QueryContext(ctx, "SELECT id, "+src.Column+" FROM "+src.Table+
+		" WHERE tenant_id = $1 AND is_deleted = false ORDER BY "+src.Column+", id", viewer.FromContext(ctx).TenantID)
+	if err != nil {
+		return nil, AsError(err)
+	}
+	defer rows.Close()
+	opts := []querybuilder.Option{}
+	for rows.Next() {
+		var id uuid.UUID
+		var label sql.NullString
+		if err := rows.Scan(&id, &label); err != nil {
+			return nil, AsError(err)
+		}
+		opts = append(opts, querybuilder.Option{Name: id.String(), Label: label.String})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, AsError(err)
+	}
+	return opts, nil
+}
+
+// FilterPredicate compiles query (react-querybuilder JSON: a rule group,
+// or {"query": group}) for entity into a predicate on that entity's ent
+// query, for the viewer of ctx (GraphQL's filter argument, subscriptions,
+// automation conditions). An empty query matches every row. Errors:
+// NotFound for an unknown entity, Forbidden without its read permission,
+// Invalid naming the rule.
+func (s *Service) FilterPredicate(ctx context.Context, entity string, query json.RawMessage) (func(*entsql.Selector), error) {
+	c, err := s.FilterCatalogue(ctx, entity)
+	if err != nil {
+		return nil, err
+	}
+	return c.CompileJSON(query)
+}
+
+// SavedFilterPredicate compiles the saved filter id, which must be visible
+// to the viewer and be a filter of entity (GraphQL's savedFilter argument).
+func (s *Service) SavedFilterPredicate(ctx context.Context, entity string, id uuid.UUID) (func(*entsql.Selector), error) {
+	f, err := s.SavedFilters().Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if f.Module != entity {
+		return nil, fault.FieldError("savedFilter", fmt.Sprintf("saved filter is for %s, not %s", f.Module, entity))
+	}
+	return s.FilterPredicate(ctx, entity, json.RawMessage(f.Value))
+}
+
+// checkFilter reports whether query, which must be given, is a valid query
+// of entity for the viewer (a saved filter's value, an automation's filter
+// condition), reading through db (see filterCatalogue).
+func checkFilter(ctx context.Context, db *ent.Client, entity string, query []byte) error {
+	c, err := filterCatalogue(ctx, db, entity)
+	if err != nil {
+		return err
+	}
+	return c.Check(query)
+}
+
+// FilterResult is the page of one entity's rows Filter found: the field of
+// that entity is set, loaded with what a REST response of it embeds.
+type FilterResult struct {
+	Total        int
+	Accounts     []*ent.Account
+	Contacts     []*ent.Contact
+	Leads        []*ent.Lead
+	Tasks        []*ent.Task
+	Appointments []*ent.Appointment
+	FollowUps    []*ent.FollowUp
+}
+
+// Filter returns the viewer's rows of entity that match query (see
+// FilterPredicate), the page asked for and the total number of matches
+// (the REST filter route). The statements it runs do not depend on the
+// page size: one count, one page, and one per embedded relation.
+func (s *Service) Filter(ctx context.Context, entity string, query json.RawMessage, page querybuilder.Page) (*FilterResult, error) {
+	c, err := s.FilterCatalogue(ctx, entity)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.CompileJSON(query)
+	if err != nil {
+		return nil, err
+	}
+	order, err := c.Order(page)
+	if err != nil {
+		return nil, err
+	}
+	run, ok := finders[entity]
+	if !ok {
+		return nil, fmt.Errorf("crm: no finder for %s", entity)
+	}
+	r := &FilterResult{}
+	if err := run(ctx, s.db, window{p, order, page}, r); err != nil {
+		return nil, AsError(err)
+	}
+	return r, nil
+}
+
+// window is what Filter asks of a finder: the predicate, the order and the
+// page.
+type window struct {
+	where func(*entsql.Selector)
+	order []func(*entsql.Selector)
+	page  querybuilder.Page
+}
+
+// finders fill FilterResult for each filterable entity of the registry (by
+// its Filter name), loading what its REST shape embeds: the Go types of the
+// rows are the one thing the registry (a leaf package) cannot hold.
+// TestEveryFilterableEntityHasAFinder keeps them in step with the registry.
+var finders = map[string]func(context.Context, *ent.Client, window, *FilterResult) error{
+	"account": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.Accounts, err = find[*ent.Account](ctx, WithAccountGraph(c.Account.Query()), w)
+		return err
+	},
+	"contact": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.Contacts, err = find[*ent.Contact](ctx, WithContactGraph(c.Contact.Query()), w)
+		return err
+	},
+	"lead": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.Leads, err = find[*ent.Lead](ctx, WithLeadGraph(c.Lead.Query()), w)
+		return err
+	},
+	"task": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.Tasks, err = find[*ent.Task](ctx, c.Task.Query(), w)
+		return err
+	},
+	"appointment": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.Appointments, err = find[*ent.Appointment](ctx, c.Appointment.Query(), w)
+		return err
+	},
+	"followup": func(ctx context.Context, c *ent.Client, w window, r *FilterResult) (err error) {
+		r.Total, r.FollowUps, err = find[*ent.FollowUp](ctx, c.FollowUp.Query(), w)
+		return err
+	},
+}
+
+// filterQuery is what Filter needs of a generated query besides
+// intercept.Query.
+type filterQuery[Q any, T any] interface {
+	Clone() Q
+	Count(context.Context) (int, error)
+	All(context.Context) ([]T, error)
+}
+
+func find[T any, Q filterQuery[Q, T]](ctx context.Context, q Q, w window) (int, []T, error) {
+	g, err := intercept.NewQuery(q)
+	if err != nil {
+		return 0, nil, err
+	}
+	g.WhereP(w.where)
+	total, err := q.Clone().Count(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	g.Order(w.order...)
+	g.Offset(w.page.Offset)
+	g.Limit(w.page.Limit)
+	rows, err := q.All(ctx)
+	return total, rows, err
+}
