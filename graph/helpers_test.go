@@ -22,9 +22,12 @@ const (
 	otherAdmin = "admin@northwind-auto.test"
 )
 
-// start serves /graphql over db with cfg (CRM and Logger filled in).
+// start serves /graphql over db with cfg (Client, CRM and Logger filled in).
 func start(t *testing.T, db *store.DB, cfg graph.Config) *apptest.Server {
 	t.Helper()
+	if cfg.Client == nil {
+		cfg.Client = db.Client
+	}
 	if cfg.CRM == nil {
 		cfg.CRM = crm.NewService(db.Client)
 	}

@@ -35,7 +35,7 @@ func startBoth(t *testing.T, db *store.DB) (*apptest.Server, *crm.Service) {
 	svc := crm.NewService(db.Client)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	return apptest.Start(t, db, map[string]http.Handler{
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log}),
+		"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: log}),
 		"/api/":    rest.New(svc, log),
 	}), svc
 }

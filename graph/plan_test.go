@@ -78,7 +78,8 @@ func TestRecursiveQueryPlanUsesIndexesOnSeededData(t *testing.T) {
 			email := db.User.Query().Where(entuser.EmailHasPrefix("admin@")).OnlyX(tenancy.Bypass(ctx)).Email
 			rec := &capturing{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
 			// A budget above the default (50 k): first: 50 costs ~560 k.
-			s := start(t, db, graph.Config{CRM: crm.NewService(ent.NewClient(ent.Driver(rec))), Limits: graph.Limits{MaxComplexity: 2_000_000}})
+			client := ent.NewClient(ent.Driver(rec))
+			s := start(t, db, graph.Config{Client: client, CRM: crm.NewService(client), Limits: graph.Limits{MaxComplexity: 2_000_000}})
 			query(t, s, email, q, nil).into(t, &struct{}{}) // warm up: connections, caches
 			rec.mu.Lock()
 			rec.stmts = nil

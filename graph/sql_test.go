@@ -43,7 +43,7 @@ func (r *recorder) take() []string {
 func recorded(t *testing.T, db *store.DB) (*recorder, func(q string, vars map[string]any) *result) {
 	rec := &recorder{}
 	client := ent.NewClient(ent.Driver(dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), rec.log)))
-	s := start(t, db, graph.Config{CRM: crm.NewService(client)})
+	s := start(t, db, graph.Config{Client: client, CRM: crm.NewService(client)})
 	return rec, func(q string, vars map[string]any) *result {
 		rec.take()
 		return query(t, s, admin, q, vars)

@@ -84,7 +84,7 @@ func start(t *testing.T, db *store.DB, cfg *rt.Config) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	e.srv = apptest.Start(t, db, map[string]http.Handler{
 		"/api/":    rest.New(svc, log),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log, Automation: r}),
+		"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: log, Automation: r}),
 	})
 	return e
 }

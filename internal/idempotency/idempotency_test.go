@@ -48,7 +48,7 @@ func start(t *testing.T, db *store.DB, cfg idempotency.Config, extra map[string]
 	svc := crm.NewService(db.Client)
 	routes := map[string]http.Handler{
 		"/api/":    rest.New(svc, log),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log}),
+		"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: log}),
 	}
 	for k, h := range extra {
 		routes[k] = h

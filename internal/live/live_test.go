@@ -91,7 +91,7 @@ func startApp(t *testing.T, db *store.DB, url string, limits graph.SubscriptionL
 	}
 	srv := apptest.StartConfig(t, db, cfg, map[string]http.Handler{
 		"/api/":    rest.New(svc, quiet),
-		"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: quiet, Live: bus, Subscriptions: limits}),
+		"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: quiet, Live: bus, Subscriptions: limits}),
 	})
 	return &instance{Server: srv, db: db}
 }

@@ -41,7 +41,7 @@ func TestRequestsAreCountedByRouteOperationAndStatus(t *testing.T) {
 		svc := crm.NewService(db.Client)
 		s := apptest.Start(t, db, map[string]http.Handler{
 			"/api/":    rest.New(svc, log),
-			"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log}),
+			"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: log}),
 		})
 		metrics.RegisterDB(db)
 		const admin = "admin@demo-motors.test"

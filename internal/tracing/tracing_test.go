@@ -69,7 +69,7 @@ func TestSpansAreExportedAndLogsCarryTheTraceID(t *testing.T) {
 		svc := crm.NewService(db.Client)
 		h := tracing.Middleware(app.New(app.Config{Logger: log, Verifier: v}, db, map[string]http.Handler{
 			"/api/":    rest.New(svc, log),
-			"/graphql": graph.NewHandler(graph.Config{CRM: svc, Logger: log}),
+			"/graphql": graph.NewHandler(graph.Config{Client: db.Client, CRM: svc, Logger: log}),
 		}))
 		srv := httptest.NewServer(h)
 		defer srv.Close()
