@@ -22,7 +22,7 @@ func (r *mutationResolver) CreateNote(ctx context.Context, input model.CreateNot
 }
 
 func (r *mutationResolver) UpdateNote(ctx context.Context, id uuid.UUID, text string) (*ent.Note, error) {
-	return r.crm.UpdateNote(ctx, id, text) // its Invalid names the text argument
+	return r.crm.UpdateNote(ctx, id, text, nil) // its Invalid names the text argument
 }
 
 func (r *mutationResolver) DeleteNote(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {

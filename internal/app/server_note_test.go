@@ -64,8 +64,9 @@ type restNote struct {
 // A lead's notes end to end, on both transports: a USER writes one (the
 // author is the viewer, whatever the body says), both transports read it,
 // only its author or a MANAGER changes it, bad input is a 400 naming the
-// field that changes nothing, another tenant's lead is like an unknown
-// one, and every write emits its event in its transaction.
+// field that changes nothing (a note never moves to another lead), another
+// tenant's lead is like an unknown one, and every write emits its event in
+// its transaction.
 func TestLeadNotesOnBothTransports(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -128,9 +129,15 @@ func TestLeadNotesOnBothTransports(t *testing.T) {
 			!strings.Contains(string(out.Data["updateNote"]), f.user.id.String()) {
 			t.Errorf("MANAGER's updateNote: %s %+v", out.Data["updateNote"], out.Errors)
 		}
+		// A client sending the whole record back sends its own lead: accepted.
+		res = g.do(f.user, "PATCH", "/api/note/"+made.ID.String(), map[string]any{"lead": ref(f.lead), "text": "Test drive on Friday"})
+		if res.Status != http.StatusOK || !strings.Contains(string(res.Body), "Test drive on Friday") {
+			t.Errorf("PATCH with the note's own lead: %d %s", res.Status, res.Body)
+		}
 
 		// Bad input names its field and changes nothing; another tenant's
 		// lead answers like an unknown lead.
+		otherLead := f.newLead()
 		before = storetest.TakeSnapshot(t, db)
 		for name, body := range map[string]map[string]any{
 			"text":         {"lead": ref(f.lead), "text": "  "},
@@ -143,6 +150,22 @@ func TestLeadNotesOnBothTransports(t *testing.T) {
 			if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), field) {
 				t.Errorf("POST /api/note %s: %d %s", name, res.Status, res.Body)
 			}
+		}
+		// A note never moves between leads: another lead (of the tenant,
+		// another tenant's, unknown) or none is a 400 on lead, on both
+		// transports (GraphQL's updateNote has no lead argument at all).
+		patch := "/api/note/" + made.ID.String()
+		for name, l := range map[string]any{"same tenant": ref(otherLead), "foreign": ref(fx.other.lead),
+			"unknown": ref(unknownLike(fx.other.lead)), "null": nil, "not an id": map[string]any{"id": "nope"}, "not a ref": 7} {
+			res := g.do(f.user, "PATCH", patch, map[string]any{"lead": l, "text": "Moved"})
+			if res.Status != http.StatusBadRequest || !strings.Contains(string(res.Body), `"lead`) {
+				t.Errorf("PATCH with lead %s: %d %s", name, res.Status, res.Body)
+			}
+		}
+		_, out = g.graphql(f.user, `mutation($id: ID!, $lead: ID!) { updateNote(id: $id, text: "Moved", lead: $lead) { id } }`,
+			map[string]any{"id": made.ID, "lead": fx.other.lead})
+		if len(out.Errors) == 0 || !strings.Contains(out.Errors[0].Message, `Unknown argument "lead"`) {
+			t.Errorf("updateNote with a lead: %+v", out.Errors)
 		}
 		foreign := g.do(f.user, "POST", "/api/note", map[string]any{"lead": ref(fx.other.lead), "text": "x"})
 		unknown := g.do(f.user, "POST", "/api/note", map[string]any{"lead": ref(unknownLike(fx.other.lead)), "text": "x"})
@@ -172,10 +195,10 @@ func TestLeadNotesOnBothTransports(t *testing.T) {
 		for _, r := range rows {
 			topics = append(topics, r.Topic)
 		}
-		if !slices.Equal(topics, []string{"note.created", "note.updated", "note.deleted"}) {
+		if !slices.Equal(topics, []string{"note.created", "note.updated", "note.updated", "note.deleted"}) {
 			t.Errorf("events %v", topics)
 		}
-		if len(rows) == 3 && (rows[0].Payload["actorId"] != f.user.id.String() || rows[1].Payload["actorId"] != f.manager.id.String()) {
+		if len(rows) == 4 && (rows[0].Payload["actorId"] != f.user.id.String() || rows[1].Payload["actorId"] != f.manager.id.String()) {
 			t.Errorf("actors %v %v", rows[0].Payload["actorId"], rows[1].Payload["actorId"])
 		}
 	})

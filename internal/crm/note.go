@@ -67,8 +67,10 @@ func (s *Service) CreateNote(ctx context.Context, leadID uuid.UUID, text string)
 }
 
 // UpdateNote replaces a note's text. A USER may change only their own
-// notes; MANAGER and ADMIN any of the tenant.
-func (s *Service) UpdateNote(ctx context.Context, id uuid.UUID, text string) (*ent.Note, error) {
+// notes; MANAGER and ADMIN any of the tenant. A note never moves between
+// leads: lead, when given (REST clients send whole records back), must be
+// the note's own, else the update is Invalid on "lead" and changes nothing.
+func (s *Service) UpdateNote(ctx context.Context, id uuid.UUID, text string, lead *uuid.UUID) (*ent.Note, error) {
 	if err := Require(ctx, PermNoteWrite); err != nil {
 		return nil, err
 	}
@@ -80,6 +82,9 @@ func (s *Service) UpdateNote(ctx context.Context, id uuid.UUID, text string) (*e
 		cur, err := ownNote(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if lead != nil && *lead != cur.LeadID {
+			return fault.FieldError("lead", "a note cannot move to another lead")
 		}
 		if out, err = tx.Note.UpdateOneID(id).SetText(text).Save(ctx); err != nil {
 			return err

@@ -1,10 +1,12 @@
 package rest
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/fault"
+	"github.com/google/uuid"
 )
 
 var _ = routes((*Server).noteRoutes)
@@ -32,10 +34,18 @@ func noteOf(n *ent.Note) Note {
 	}
 }
 
-// noteBody is the create and update body; the lead is fixed once written.
+// noteBody is the create body.
 type noteBody struct {
 	Lead *Ref   `json:"lead"`
 	Text string `json:"text"`
+}
+
+// noteUpdate is the update body. The lead is fixed once written: it may
+// be sent (clients send whole records back) but must be the note's own;
+// null or another lead is a 400 on "lead", never silently ignored.
+type noteUpdate struct {
+	Lead json.RawMessage `json:"lead"`
+	Text string          `json:"text"`
 }
 
 // listNotes answers GET /api/note?lead={id}: the lead's notes, newest first.
@@ -84,11 +94,24 @@ func (s *Server) updateNote(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var in noteBody
+	var in noteUpdate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	n, err := s.svc.UpdateNote(r.Context(), id, in.Text)
+	var lead *uuid.UUID
+	if len(in.Lead) > 0 {
+		var ref *Ref
+		if err := json.Unmarshal(in.Lead, &ref); err != nil {
+			return fault.FieldError("lead", "must be a reference {\"id\": …}")
+		}
+		if ref == nil {
+			return fault.FieldError("lead", "a note cannot move to another lead")
+		}
+		if lead, err = parseRef("lead", ref); err != nil {
+			return err
+		}
+	}
+	n, err := s.svc.UpdateNote(r.Context(), id, in.Text, lead)
 	if err != nil {
 		return err
 	}
