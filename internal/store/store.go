@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -92,9 +93,12 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		// whose statistics are missing or stale (SQLite >= 3.46, with its own
 		// analysis limit, so it stays cheap): without statistics SQLite plans
 		// the joins and window functions of nested lists badly (seconds
-		// instead of milliseconds on bench-sized data).
+		// instead of milliseconds on bench-sized data). analysis_limit,
+		// set first, keeps every ANALYZE of the connection to sqlite_stat1
+		// (see AnalysisLimit).
 		dsn := "file:" + url + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
-			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=optimize(0x10002)" +
+			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=analysis_limit(" + strconv.Itoa(AnalysisLimit) + ")&_pragma=optimize(0x10002)" +
 			"&_txlock=immediate&_time_format=sqlite"
 		reg, err := sql.Open("sqlite", "")
 		if err != nil {
@@ -128,6 +132,19 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 	}
 	return out, nil
 }
+
+// AnalysisLimit is SQLite's analysis_limit on every connection: the rows
+// ANALYZE reads per index, so high that it reads them all on any table of
+// a CRM tenant. Any limit makes ANALYZE write sqlite_stat1 only, no
+// sqlite_stat4 samples — and that is the point: with samples SQLite marks
+// every statement whose plan a bound value could change as expired at each
+// new binding and parses and plans it again on its next step, so the
+// statements kept prepared (prepared.go) were re-prepared on every
+// execution (30 % of the process's CPU on the single-node request, half of
+// it the viewer's statement). ent binds every value, so the samples could
+// only ever choose a plan per value; stat1's averages plan the same
+// indexes (graph/plan_test.go).
+const AnalysisLimit = 1 << 30
 
 // OptimizeInterval is how often an open SQLite database re-checks its
 // planner statistics (PRAGMA optimize), as SQLite recommends for
@@ -190,6 +207,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.migrateTables(ctx); err != nil {
 		return err
 	}
+	if err := db.dropStat4(ctx); err != nil {
+		return err
+	}
 	return db.migrateRiver(ctx)
 }
 
@@ -215,6 +235,24 @@ func noAuditForeignKeys(next schema.Creator) schema.Creator {
 }
 
 var audited = map[string]bool{"created_by_id": true, "modified_by_id": true, "deleted_by_id": true}
+
+// dropStat4 re-analyses an SQLite database that still holds sqlite_stat4
+// samples (gathered before AnalysisLimit): the new statistics are stat1
+// only, and the samples go.
+func (db *DB) dropStat4(ctx context.Context) error {
+	if db.Dialect != dialect.SQLite {
+		return nil
+	}
+	var samples int
+	err := db.SQL.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat4'`).Scan(&samples)
+	if err == nil && samples > 0 {
+		err = db.SQL.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_stat4)`).Scan(&samples)
+	}
+	if err != nil || samples == 0 {
+		return err
+	}
+	return db.Analyze(ctx)
+}
 
 // indexJoinTables adds an index on the second key column of every
 // many-to-many join table. ent keys them (left, right), which serves only

@@ -166,7 +166,10 @@ func main() {
 	for _, t := range targets {
 		step("seeding " + t.name)
 		began := time.Now()
-		seed := command(bin, seedArgs...)
+		// The first build seeds: with -base, the data as the base leaves
+		// it; this build serves a copy and migrates it at start as an
+		// upgrade would.
+		seed := command(builds[0].bin, seedArgs...)
 		seed.Env, seed.Stderr = env(t.url, ""), nil
 		if out, err := seed.CombinedOutput(); err != nil {
 			fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
@@ -192,14 +195,28 @@ type server struct {
 
 func runTarget(builds []build, t target, cs []int, d time.Duration, only, profiles string) error {
 	var servers []server
+	ownCopy := t.url
+	if len(builds) > 1 && !strings.HasPrefix(t.url, "postgres") {
+		// This build serves its own copy of the SQLite file, taken before
+		// either starts: what one build writes at start (its migration,
+		// statistics) must not change what the other reads.
+		var err error
+		if ownCopy, err = copyFile(t.url, t.url+".ab"); err != nil {
+			return err
+		}
+	}
 	for _, b := range builds {
 		port, err := freePort()
 		if err != nil {
 			return err
 		}
 		addr := "127.0.0.1:" + strconv.Itoa(port)
+		dbURL := t.url
+		if b.label == "" {
+			dbURL = ownCopy
+		}
 		srv := command(b.bin, "serve")
-		srv.Env = env(t.url, addr)
+		srv.Env = env(dbURL, addr)
 		srv.Stdout, srv.Stderr = io.Discard, io.Discard
 		if err := srv.Start(); err != nil {
 			return err
@@ -269,6 +286,25 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 		}
 	}
 	return nil
+}
+
+// copyFile copies the SQLite file src (closed: its WAL checkpointed) to
+// dst and returns dst.
+func copyFile(src, dst string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return "", err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return "", err
+	}
+	return dst, out.Close()
 }
 
 // profile writes a CPU profile of the server, taken during the next d
