@@ -41,10 +41,10 @@ func readBody(next http.Handler) http.Handler {
 			return
 		}
 		var req struct {
-			Query         string         `json:"query"`
-			OperationName string         `json:"operationName"`
-			Variables     map[string]any `json:"variables"`
-			Extensions    map[string]any `json:"extensions"`
+			Query         string     `json:"query"`
+			OperationName string     `json:"operationName"`
+			Variables     jsonObject `json:"variables"`
+			Extensions    jsonObject `json:"extensions"`
 		}
 		if json.Unmarshal(body, &req) != nil {
 			answer(w, http.StatusBadRequest, "BAD_REQUEST",
@@ -55,6 +55,20 @@ func readBody(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// jsonObject accepts a JSON object or null without decoding it: the
+// executor decodes the variables, this check only has to refuse what is not
+// an object (as a map[string]any would), without building the map.
+type jsonObject struct{}
+
+func (jsonObject) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && (b[0] == '{' || string(b) == "null") {
+		return nil
+	}
+	return errNotObject
+}
+
+var errNotObject = errors.New("not a JSON object")
 
 // answer writes a GraphQL response holding one error with code.
 func answer(w http.ResponseWriter, status int, code, msg string) {

@@ -25,6 +25,8 @@ import (
 // aggregated into one comma-separated text (string_agg, SQLite >= 3.44 and
 // PostgreSQL alike). One row instead of one per permission: an ADMIN's
 // eighty rows through database/sql cost more than the statement itself.
+// An ADMIN's roles are not read at all: an ADMIN holds every permission
+// (viewer.Can), so its Permissions are never consulted.
 // It repeats by hand the data layer's scoping of those tables (tenant,
 // is_deleted); permissions are global. $1 and $2 are the user and tenant
 // ids, $3 the token's iat (see ResolveViewer); both drivers bind $N
@@ -34,7 +36,7 @@ const viewerSQL = `SELECT u.user_type,
     JOIN roles r ON r.id = ur.role_id
     JOIN role_permissions rp ON rp.role_id = r.id
     JOIN permissions p ON p.id = rp.permission_id
-    WHERE ur.user_id = $1 AND r.tenant_id = $2 AND NOT r.is_deleted),
+    WHERE u.user_type <> 'ADMIN' AND ur.user_id = $1 AND r.tenant_id = $2 AND NOT r.is_deleted),
   (SELECT string_agg(CAST(g.id AS TEXT), ',') FROM security_group_members m
     JOIN security_groups g ON g.id = m.security_group_id
     WHERE m.user_id = $1 AND g.tenant_id = $2 AND g.is_active AND NOT g.is_deleted)

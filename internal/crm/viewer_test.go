@@ -2,6 +2,8 @@ package crm_test
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -76,6 +78,48 @@ func TestViewerIsOneStatementAndHonoursRevocation(t *testing.T) {
 		db.User.DeleteOneID(admin).ExecX(viewer.NewContext(ctx, &viewer.Viewer{UserID: admin, TenantID: tid, Type: viewer.TypeAdmin}))
 		if _, err := crm.ResolveViewer(ctx, db.Client, admin, tid, time.Now()); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("deleted user resolved: %v", err)
+		}
+	})
+}
+
+// The viewer is one row: the lists come aggregated, so several groups
+// parse back, an ADMIN (whose roles are not read: it holds everything)
+// still holds every permission, and users of the same roles share one
+// permission set.
+func TestViewerListsAreAggregated(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		sys := tenancy.Bypass(ctx)
+		uid := storetest.UserID(t, db, "user@demo-motors.test")
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		v, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		as := viewer.NewContext(ctx, &viewer.Viewer{UserID: uid, TenantID: tid, Type: viewer.TypeAdmin})
+		db.SecurityGroup.Create().SetName("second").AddMemberIDs(uid).ExecX(as)
+		groups := db.SecurityGroup.Query().AllX(as)
+		for _, g := range groups {
+			if !slices.Contains(v.GroupIDs, g.ID) {
+				db.SecurityGroup.UpdateOneID(g.ID).AddMemberIDs(uid).SetIsActive(true).ExecX(sys)
+			}
+		}
+		again, err := crm.ResolveViewer(ctx, db.Client, uid, tid, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(groups) < 2 || len(again.GroupIDs) != len(groups) {
+			t.Fatalf("%d groups of %d resolved: %v", len(again.GroupIDs), len(groups), again.GroupIDs)
+		}
+		if len(again.Permissions) == 0 || !maps.Equal(again.Permissions, v.Permissions) {
+			t.Fatalf("permissions %v, before %v", again.Permissions, v.Permissions)
+		}
+		admin, err := crm.ResolveViewer(ctx, db.Client, storetest.UserID(t, db, "admin@demo-motors.test"), tid, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if admin.Type != viewer.TypeAdmin || len(crm.Permissions(admin)) != len(crm.Catalogue) {
+			t.Fatalf("ADMIN viewer %+v holds %d of %d permissions", admin, len(crm.Permissions(admin)), len(crm.Catalogue))
 		}
 	})
 }

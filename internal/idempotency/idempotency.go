@@ -28,6 +28,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"entgo.io/ent/dialect"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -117,6 +118,9 @@ func keyOf(r *http.Request) (key string, graphql bool, body []byte, err error) {
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	if graphql {
+		if key == "" && !mayNameKey(body) {
+			return "", false, nil, nil // a query without a key: nothing to guard
+		}
 		var req struct {
 			Query         string `json:"query"`
 			OperationName string `json:"operationName"`
@@ -135,6 +139,39 @@ func keyOf(r *http.Request) (key string, graphql bool, body []byte, err error) {
 		}
 	}
 	return key, graphql, body, nil
+}
+
+// mayNameKey reports whether a GraphQL body could carry
+// extensions.idempotencyKey, without decoding it (every query would be
+// decoded twice otherwise): encoding/json matches member names without
+// regard to case, Unicode folds included (the Kelvin sign is a K), and
+// through escapes, so only a pure-ASCII body without escapes that does
+// not hold the name in any case is known not to.
+func mayNameKey(body []byte) bool {
+	const name = "idempotencykey"
+	for i, c := range body {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return true
+		}
+		if (c|0x20) == name[0] && i+len(name) <= len(body) && asciiFold(body[i:i+len(name)], name) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFold reports whether b equals the lower-case ASCII s, ignoring case.
+func asciiFold(b []byte, s string) bool {
+	for i := range len(s) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // isMutation reports whether the operation to run may be a mutation: a

@@ -73,7 +73,8 @@ const (
 )
 
 func newBatcher[V any](log *slog.Logger, what string, f fetch[V]) *batcher[V] {
-	return &batcher[V]{log: log, what: what, f: f, fields: map[*ast.Field]context.Context{}, results: map[key]*result[V]{}}
+	// The maps are made by the first load: most requests load nothing.
+	return &batcher[V]{log: log, what: what, f: f}
 }
 
 func (b *batcher[V]) load(ctx context.Context, id uuid.UUID) (V, error) {
@@ -88,6 +89,9 @@ func (b *batcher[V]) load(ctx context.Context, id uuid.UUID) (V, error) {
 // result.
 func (b *batcher[V]) queue(ctx context.Context, k key) func() (V, error) {
 	b.mu.Lock()
+	if b.results == nil {
+		b.fields, b.results = map[*ast.Field]context.Context{}, map[key]*result[V]{}
+	}
 	r, ok := b.results[k]
 	if !ok {
 		r = &result[V]{ready: make(chan struct{})}
