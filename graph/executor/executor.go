@@ -239,3 +239,18 @@ func marshalElement1(ctx context.Context, i int, omitPanicHandler bool, marshalE
 	}
 	return marshalElement(ctx, i)
 }
+
+// DeferredGroup is graphql.NewDeferredGroup for an object whose collected
+// fields are fields. gqlgen makes the group for every object it marshals —
+// the object's path built from the context, a field set, a map — and uses
+// it only when one of the fields is deferred (@defer): otherwise the
+// group is empty, which ProcessDeferredGroup ignores. On the lead screen
+// that was 6 % of the process's CPU.
+func DeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql.DeferredGroup {
+	for i := range fields {
+		if fields[i].IsDeferred() {
+			return graphql.NewDeferredGroup(ctx)
+		}
+	}
+	return graphql.DeferredGroup{Context: ctx}
+}

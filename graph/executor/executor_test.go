@@ -1,7 +1,10 @@
 package executor
 
 import (
+	"context"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -88,5 +91,19 @@ func TestPlanMarksWhatReachesAResolver(t *testing.T) {
 	_, other := planOf(t, `{ accounts { name } }`)
 	if !p.reached(ast.SelectionSet{other["accounts.name"]}) {
 		t.Error("an unplanned field planned sequential")
+	}
+}
+
+// An object without a deferred field gets an empty @defer group (no path,
+// field set or map made); one with a deferred field gets gqlgen's.
+func TestDeferredGroupOnlyForDeferredFields(t *testing.T) {
+	ctx := context.Background()
+	plain := []graphql.CollectedField{{Field: &ast.Field{Name: "id"}}}
+	if g := DeferredGroup(ctx, plain); g.FieldSet != nil || g.Defers != nil || g.Context != ctx {
+		t.Errorf("group of an object without @defer: %+v", g)
+	}
+	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Name: "name"}, Deferrables: []*graphql.Deferrable{{Label: "a"}}})
+	if g := DeferredGroup(ctx, deferred); g.FieldSet == nil || g.Defers == nil {
+		t.Errorf("group of an object with @defer: %+v", g)
 	}
 }

@@ -7,7 +7,11 @@
 //     resolver, or a method taking a context such as entgql's edges) →
 //     executor.ResolveField;
 //   - graphql.MarshalSliceConcurrently (a list's elements) →
-//     executor.MarshalSlice.
+//     executor.MarshalSlice;
+//
+// and the @defer group every object makes (graphql.NewDeferredGroup: its
+// path, a field set and a map per object marshalled) is made only for an
+// object with a deferred field (executor.DeferredGroup).
 //
 // gqlgen has no option for either, so the calls are rewritten in the
 // generated files. A plugin writes the hand-written resolvers per type to
@@ -122,6 +126,7 @@ func (p *resolverFields) table(pkg string) []byte {
 var rewrites = []struct{ from, to string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"graphql.MarshalSliceConcurrently(", "executor.MarshalSlice("},
+	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := executor.DeferredGroup(ctx, fields)"},
 }
 
 const (

@@ -115,6 +115,7 @@ func main() {
 		only     = flag.String("only", "", "run only shapes whose name contains this")
 		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
 		profiles = flag.String("profile", "", "directory for a CPU profile of each gateway cell (go tool pprof -top FILE)")
+		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
 	)
 	flag.Parse()
 	var cs []int
@@ -166,13 +167,24 @@ func main() {
 	for _, t := range targets {
 		step("seeding " + t.name)
 		began := time.Now()
-		// The first build seeds: with -base, the data as the base leaves
-		// it; this build serves a copy and migrates it at start as an
-		// upgrade would.
-		seed := command(builds[0].bin, seedArgs...)
-		seed.Env, seed.Stderr = env(t.url, ""), nil
-		if out, err := seed.CombinedOutput(); err != nil {
-			fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
+		seeded := t.url
+		if *keep != "" && t.name == "SQLite" {
+			seeded = *keep
+		}
+		if _, err := os.Stat(seeded); seeded == t.url || err != nil {
+			// The first build seeds: with -base, the data as the base
+			// leaves it; this build serves a copy and migrates it at
+			// start as an upgrade would.
+			seed := command(builds[0].bin, seedArgs...)
+			seed.Env, seed.Stderr = env(seeded, ""), nil
+			if out, err := seed.CombinedOutput(); err != nil {
+				fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
+			}
+		}
+		if seeded != t.url {
+			if _, err := copyFile(seeded, t.url); err != nil {
+				fatal(err)
+			}
 		}
 		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
 		if err := runTarget(builds, t, cs, *duration, *only, *profiles); err != nil {
