@@ -114,7 +114,7 @@ func main() {
 		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
 		only     = flag.String("only", "", "run only shapes whose name contains this")
 		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
-		profiles = flag.String("profile", "", "directory for a CPU profile of each gateway cell (go tool pprof -top FILE)")
+		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell (go tool pprof -top FILE)")
 		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
 	)
 	flag.Parse()
@@ -175,10 +175,19 @@ func main() {
 			// The first build seeds: with -base, the data as the base
 			// leaves it; this build serves a copy and migrates it at
 			// start as an upgrade would.
+			// A kept file is seeded under another name and renamed when
+			// complete, so a failed seed is not reused.
+			into := seeded
+			if seeded != t.url {
+				into = seeded + ".seeding"
+			}
 			seed := command(builds[0].bin, seedArgs...)
-			seed.Env, seed.Stderr = env(seeded, ""), nil
+			seed.Env, seed.Stderr = env(into, ""), nil
 			if out, err := seed.CombinedOutput(); err != nil {
 				fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
+			}
+			if err := os.Rename(into, seeded); err != nil {
+				fatal(err)
 			}
 		}
 		if seeded != t.url {
@@ -281,14 +290,17 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 				if floor && srv.label != "" {
 					continue
 				}
-				var profiled chan struct{}
+				var profiled, heaped chan struct{}
 				if profiles != "" && !floor {
 					file := filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, srv.label, s.name, c))
-					profiled = profile(srv.base, strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file), d)
+					file = strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file)
+					profiled = profile(srv.base, file, d)
+					heaped = heapProfile(srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", d/2)
 				}
 				r := load(client, srv.pid, srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
 				if profiled != nil {
 					<-profiled
+					<-heaped
 				}
 				if floor {
 					r.statements = "1" // hand-written, outside the gateway's counter
@@ -345,6 +357,30 @@ func profile(base, file string, d time.Duration) chan struct{} {
 		}
 		defer f.Close()
 		_, _ = io.Copy(f, res.Body)
+	}()
+	return done
+}
+
+// heapProfile writes a heap profile of the server, taken after wait (in
+// the middle of the cell, under load), to file; the channel closes when
+// done.
+func heapProfile(base, file string, wait time.Duration) chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		time.Sleep(wait)
+		res, err := http.Get(base + "/bench/pprof/heap")
+		if err != nil {
+			return
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return // a build without the heap endpoint
+		}
+		if f, err := os.Create(file); err == nil {
+			_, _ = io.Copy(f, res.Body)
+			f.Close()
+		}
 	}()
 	return done
 }
