@@ -33,8 +33,8 @@ func TestAppointmentWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
 		sys := tenancy.Bypass(context.Background())
-		manager := viewerCtx(t, db, "manager@demo-motors.test")
-		userCtx := viewerCtx(t, db, "user@demo-motors.test")
+		manager := storetest.As(t, db, "manager@demo-motors.test")
+		userCtx := storetest.As(t, db, "user@demo-motors.test")
 		me := viewer.FromContext(manager).UserID
 		user := viewer.FromContext(userCtx).UserID
 		count := func() int { return db.Appointment.Query().CountX(sys) }
@@ -125,7 +125,7 @@ func TestAppointmentWrites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			stranger := viewerCtx(t, db, "admin@northwind-auto.test")
+			stranger := storetest.As(t, db, "admin@northwind-auto.test")
 			if _, err := svc.UpdateAppointment(stranger, a.ID, crm.AppointmentInput{EventInput: crm.EventInput{Title: new("theirs")}}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("update: %v", err)
 			}
@@ -173,8 +173,8 @@ func TestAppointmentWrites(t *testing.T) {
 func TestFollowUpWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		manager := viewerCtx(t, db, "manager@demo-motors.test")
-		userCtx := viewerCtx(t, db, "user@demo-motors.test")
+		manager := storetest.As(t, db, "manager@demo-motors.test")
+		userCtx := storetest.As(t, db, "user@demo-motors.test")
 		me := viewer.FromContext(manager).UserID
 		user := viewer.FromContext(userCtx).UserID
 
@@ -204,7 +204,7 @@ func TestFollowUpWrites(t *testing.T) {
 		if got := topics(t, db, manager, f.ID); !slices.Equal(got, want) {
 			t.Fatalf("topics %v, want %v", got, want)
 		}
-		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
+		stranger := storetest.As(t, db, "admin@northwind-auto.test")
 		if _, err := svc.CompleteFollowUp(stranger, byRun.ID); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's: %v", err)
 		}
@@ -218,16 +218,13 @@ func TestAFailedAppointmentWriteLeavesNothing(t *testing.T) {
 		svc := crm.NewService(db.Client)
 		boom := errors.New("boom")
 		svc.OnEvent(func(context.Context, *ent.Client, crm.Event) error { return boom })
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		me := viewer.FromContext(ctx).UserID
-		sys := tenancy.Bypass(context.Background())
-		n, events := db.Appointment.Query().CountX(sys), db.OutboxEvent.Query().CountX(registry.Unchecked(sys))
+		before := storetest.TakeSnapshot(t, db)
 		if _, err := svc.CreateAppointment(ctx, crm.AppointmentInput{EventInput: crm.EventInput{Title: new("x"), AssigneeID: &me}}); err == nil {
 			t.Fatal("the write succeeded")
 		}
-		if db.Appointment.Query().CountX(sys) != n || db.OutboxEvent.Query().CountX(registry.Unchecked(sys)) != events {
-			t.Fatal("a failed write left rows")
-		}
+		storetest.NothingWritten(t, db, before)
 	})
 }
 
@@ -236,7 +233,7 @@ func TestAFailedAppointmentWriteLeavesNothing(t *testing.T) {
 func TestConfigurationWritesEmitEvents(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		check := func(id uuid.UUID, want ...string) {
 			t.Helper()
 			if got := topics(t, db, ctx, id); !slices.Equal(got, want) {

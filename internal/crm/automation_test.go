@@ -44,11 +44,11 @@ func graph(nodes [][2]string, edges ...[2]string) ([]map[string]any, []map[strin
 func TestAutomationValidation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		franchise := db.Franchise.Query().FirstIDX(ctx)
-		foreignFranchise := db.Franchise.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		foreignFranchise := db.Franchise.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 		nodes, edges := graph([][2]string{{"t", "trigger"}, {"c", "businessHours"}, {"a", "createTask"}}, [2]string{"t", "c"}, [2]string{"c", "a"})
-		foreignStage := db.ConnectionStage.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		foreignStage := db.ConnectionStage.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 		withData := func(in *crm.AutomationInput, i int, data map[string]any) {
 			ns := make([]map[string]any, len(in.Nodes))
 			for j, n := range in.Nodes {
@@ -139,7 +139,7 @@ func TestAutomationValidation(t *testing.T) {
 		if n := db.Automation.Query().CountX(ctx); n != before+created {
 			t.Fatalf("invalid input must write nothing: %d automations, want %d", n, before+created)
 		}
-		if _, err := svc.CreateAutomation(viewerCtx(t, db, "user@demo-motors.test"), valid(func(*crm.AutomationInput) {})); crm.AsError(err).Code != fault.Forbidden {
+		if _, err := svc.CreateAutomation(storetest.As(t, db, "user@demo-motors.test"), valid(func(*crm.AutomationInput) {})); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("a USER creating an automation: want Forbidden, got %v", err)
 		}
 	})
@@ -148,7 +148,7 @@ func TestAutomationValidation(t *testing.T) {
 func TestAutomationDelayedCountsAndCopies(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		welcome := db.Automation.Query().Where(automation.Name("Welcome new leads")).OnlyX(ctx)
 		pending := func(id uuid.UUID, done bool) {
 			c := db.DelayedAutomation.Create().SetAutomationID(id).SetRunAt(time.Now().Add(time.Hour))
@@ -210,7 +210,7 @@ func TestAutomationDelayedCountsAndCopies(t *testing.T) {
 }
 
 func foreignAutomation(t *testing.T, db *store.DB) uuid.UUID {
-	return db.Automation.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+	return db.Automation.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 }
 
 func errOf[T any](_ T, err error) error { return err }

@@ -26,7 +26,7 @@ func customField(t *testing.T, db *store.DB, ctx context.Context, entity customf
 func TestContactWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		nick := customField(t, db, ctx, customfield.EntityContact, "nickname")
 
 		c, err := svc.CreateContact(ctx, crm.ContactWriteInput{
@@ -67,14 +67,14 @@ func TestContactWrites(t *testing.T) {
 			assertInvalid(t, err, "primaryEmail")
 			_, err = svc.CreateContact(ctx, crm.ContactWriteInput{CustomFieldValues: []crm.CustomFieldValueInput{{FieldID: uuid.New(), Value: "x"}}})
 			assertInvalid(t, err, "customFieldValues[0].field")
-			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
+			foreign := storetest.As(t, db, "admin@northwind-auto.test")
 			if _, err := svc.UpdateContact(foreign, c.ID, crm.ContactWriteInput{}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's contact: %v", err)
 			}
 			if err := svc.DeleteContact(foreign, c.ID); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's contact: %v", err)
 			}
-			if err := svc.DeleteContact(viewerCtx(t, db, "user@demo-motors.test"), c.ID); crm.AsError(err).Code != fault.Forbidden {
+			if err := svc.DeleteContact(storetest.As(t, db, "user@demo-motors.test"), c.ID); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER without contact.delete: %v", err)
 			}
 		})
@@ -103,7 +103,7 @@ func TestContactWrites(t *testing.T) {
 func TestAccountNestedContacts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		c1, err := svc.CreateContact(ctx, crm.ContactWriteInput{ContactInput: crm.ContactInput{FirstName: new("One")}})
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +170,7 @@ func TestAccountNestedContacts(t *testing.T) {
 func TestTaskEvents(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		me := storetest.UserID(t, db, "manager@demo-motors.test")
 		f := customField(t, db, ctx, customfield.EntityTask, "outcome")
 		task, err := svc.CreateTask(ctx, crm.TaskInput{Title: new("Call back"), AssigneeID: &me,
@@ -210,7 +210,7 @@ func TestTaskEvents(t *testing.T) {
 func TestPipelines(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		var stages []uuid.UUID
 		for i := range 6 {
 			stages = append(stages, db.ConnectionStage.Create().SetName(fmt.Sprint("s", i)).SaveX(ctx).ID)
@@ -288,7 +288,7 @@ func TestPipelines(t *testing.T) {
 			}
 		})
 		t.Run("refusals", func(t *testing.T) {
-			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
+			foreign := storetest.As(t, db, "admin@northwind-auto.test")
 			foreignStage := db.ConnectionStage.Query().FirstIDX(foreign)
 			_, err := svc.AddPipelineStage(ctx, p.ID, foreignStage, nil)
 			assertInvalid(t, err, "stageID")
@@ -301,7 +301,7 @@ func TestPipelines(t *testing.T) {
 			if _, err := svc.RenamePipeline(foreign, p.ID, "x"); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's pipeline: %v", err)
 			}
-			if _, err := svc.CreatePipeline(viewerCtx(t, db, "user@demo-motors.test"), "x", nil); crm.AsError(err).Code != fault.Forbidden {
+			if _, err := svc.CreatePipeline(storetest.As(t, db, "user@demo-motors.test"), "x", nil); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER: %v", err)
 			}
 			used := *db.Department.Query().Where().FirstX(ctx).PipelineID

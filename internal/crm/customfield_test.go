@@ -17,7 +17,7 @@ import (
 func TestCustomFieldInputRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		input := func(entity, name, typ string, options *string) crm.CustomFieldInput {
 			return crm.CustomFieldInput{Entity: &entity, FieldName: &name, FieldType: &typ, Options: options}
 		}
@@ -56,7 +56,7 @@ func TestCustomFieldInputRules(t *testing.T) {
 				}
 			})
 		}
-		if _, err := svc.CreateCustomField(viewerCtx(t, db, "user@demo-motors.test"), input("lead", "y", "text", nil)); crm.AsError(err).Code != fault.Forbidden {
+		if _, err := svc.CreateCustomField(storetest.As(t, db, "user@demo-motors.test"), input("lead", "y", "text", nil)); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("a USER creating a field: want Forbidden, got %v", err)
 		}
 	})
@@ -65,12 +65,12 @@ func TestCustomFieldInputRules(t *testing.T) {
 func TestCustomFieldUpdate(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		id := func(name string) uuid.UUID {
 			return db.CustomField.Query().Where(customfield.FieldName(name)).OnlyIDX(ctx)
 		}
 		financing := id("financing")
-		foreign := db.CustomField.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		foreign := db.CustomField.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 
 		f, err := svc.UpdateCustomField(ctx, financing, crm.CustomFieldInput{
 			FieldName: new("payment"), Options: new(`{"choices":["cash","loan"]}`),
@@ -118,7 +118,7 @@ func TestCustomFieldUpdate(t *testing.T) {
 func TestCustomFieldDeleteHidesItsValues(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		budget := db.CustomField.Query().Where(customfield.FieldName("budget")).OnlyIDX(ctx)
 		values := db.CustomFieldValue.Query().Where(customfieldvalue.FieldIDEQ(budget)).CountX(ctx)
 		if values == 0 {
@@ -164,7 +164,7 @@ func TestCustomFieldDeleteHidesItsValues(t *testing.T) {
 func TestCustomFieldConcurrentCreatesOfOneName(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		const n = 6
 		errs := make(chan error, n)
 		for range n {
@@ -193,7 +193,7 @@ func TestCustomFieldConcurrentCreatesOfOneName(t *testing.T) {
 // index; fieldNameTaken turns that violation into the same Invalid error.
 func TestFieldNameTakenMapsTheUniqueIndexViolation(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		_, err := db.CustomField.Create().SetEntity("lead").SetFieldName("budget").SetFieldType("text").Save(ctx)
 		if err == nil {
 			t.Fatal("the unique index let a duplicate live field name through")

@@ -1,10 +1,7 @@
 package crm_test
 
 import (
-	"context"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -13,12 +10,11 @@ import (
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
-	"github.com/conecrm/gateway/internal/viewer"
 )
 
 func TestCheckCustomFieldValues(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		field := func(entity customfield.Entity, name string) uuid.UUID {
 			return db.CustomField.Query().
 				Where(customfield.EntityEQ(entity), customfield.FieldName(name)).OnlyIDX(ctx)
@@ -32,7 +28,7 @@ func TestCheckCustomFieldValues(t *testing.T) {
 		when := db.CustomField.Create().SetEntity("lead").SetFieldName("handover").
 			SetFieldType("datetime").SaveX(ctx).ID
 		otherTenant := db.CustomField.Query().Where(customfield.FieldName("budget")).
-			OnlyIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+			OnlyIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 
 		tests := []struct {
 			name    string
@@ -73,17 +69,6 @@ func TestCheckCustomFieldValues(t *testing.T) {
 			})
 		}
 	})
-}
-
-// viewerCtx returns a context acting as the seeded user with email.
-func viewerCtx(t *testing.T, db *store.DB, email string) context.Context {
-	t.Helper()
-	domain := email[strings.LastIndex(email, "@")+1:]
-	v, err := crm.ResolveViewer(context.Background(), db.Client, storetest.UserID(t, db, email), storetest.TenantID(t, db, domain), time.Now())
-	if err != nil {
-		t.Fatalf("viewer %s: %v", email, err)
-	}
-	return viewer.NewContext(context.Background(), v)
 }
 
 // assertInvalid fails unless err is an Invalid fault.Error naming field.

@@ -16,7 +16,7 @@ import (
 func TestCustomLabels(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 
 		l, err := svc.CreateCustomLabel(ctx, map[string]any{"task": "To-do"})
 		if err != nil {
@@ -36,7 +36,7 @@ func TestCustomLabels(t *testing.T) {
 			t.Fatal("delete should be soft")
 		}
 
-		foreign := db.CustomLabel.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		foreign := db.CustomLabel.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 		tests := []struct {
 			name string
 			call func() error
@@ -55,7 +55,7 @@ func TestCustomLabels(t *testing.T) {
 			}, fault.NotFound},
 			{"another tenant's label is not found", func() error { return svc.DeleteCustomLabel(ctx, foreign) }, fault.NotFound},
 			{"a USER cannot create labels", func() error {
-				_, err := svc.CreateCustomLabel(viewerCtx(t, db, "user@demo-motors.test"), map[string]any{})
+				_, err := svc.CreateCustomLabel(storetest.As(t, db, "user@demo-motors.test"), map[string]any{})
 				return err
 			}, fault.Forbidden},
 		}

@@ -55,7 +55,7 @@ func TestEmitWritesTheEventAndRunsHooksInTheWritesTransaction(t *testing.T) {
 			seen = append(seen, ev)
 			return nil
 		})
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		v := viewer.FromContext(ctx)
 		run := uuid.New()
 
@@ -105,7 +105,7 @@ func TestAFailedWriteEmitsNoEvent(t *testing.T) {
 		svc := crm.NewService(db.Client)
 		boom := errors.New("hook failed")
 		svc.OnEvent(func(context.Context, *ent.Client, crm.Event) error { return boom })
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		leads, outbox := db.Lead.Query().CountX(ctx), db.OutboxEvent.Query().CountX(registry.Unchecked(ctx))
 		if _, err := svc.CreateLead(ctx, leadInput(t, db, ctx, "Never")); !errors.Is(err, boom) {
 			t.Fatalf("want the hook's error, got %v", err)

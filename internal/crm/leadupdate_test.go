@@ -67,7 +67,7 @@ func change(t *testing.T, e *ent.OutboxEvent, field string) map[string]any {
 func TestLeadLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		me := viewer.FromContext(ctx).UserID
 		seller := storetest.UserID(t, db, "user@demo-motors.test")
 		open, sold, lost, closed := statusOf(t, db, ctx, status.KindOPEN), statusOf(t, db, ctx, status.KindSOLD),
@@ -160,7 +160,7 @@ func ids(id *uuid.UUID) []uuid.UUID {
 func TestUpdateLead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		l, err := svc.CreateLead(ctx, leadInput(t, db, ctx, "Civic"))
 		if err != nil {
 			t.Fatal(err)
@@ -218,7 +218,7 @@ func TestUpdateLead(t *testing.T) {
 		})
 
 		t.Run("bad input names the field and changes nothing", func(t *testing.T) {
-			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
+			foreign := storetest.As(t, db, "admin@northwind-auto.test")
 			foreignStatus := statusOf(t, db, foreign, status.KindOPEN)
 			otherStage := db.ConnectionStage.Create().SetName("Not on the pipeline").SaveX(ctx).ID
 			cases := []struct {
@@ -247,11 +247,11 @@ func TestUpdateLead(t *testing.T) {
 		})
 
 		t.Run("permission and tenancy", func(t *testing.T) {
-			user := viewerCtx(t, db, "user@demo-motors.test")
+			user := storetest.As(t, db, "user@demo-motors.test")
 			if _, err := svc.UpdateLead(user, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != fault.Forbidden {
 				t.Fatalf("USER without lead.write: %v", err)
 			}
-			foreign := viewerCtx(t, db, "admin@northwind-auto.test")
+			foreign := storetest.As(t, db, "admin@northwind-auto.test")
 			if _, err := svc.UpdateLead(foreign, l.ID, crm.LeadUpdateInput{Subject: new("x")}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("another tenant's lead: %v", err)
 			}
@@ -282,7 +282,7 @@ func TestUpdateLead(t *testing.T) {
 		})
 
 		t.Run("open records the first opening once", func(t *testing.T) {
-			user := viewerCtx(t, db, "user@demo-motors.test")
+			user := storetest.As(t, db, "user@demo-motors.test")
 			got, err := svc.OpenLead(user, l.ID)
 			if err != nil || got.FirstOpenDate == nil || *got.FirstOpenByID != viewer.FromContext(user).UserID {
 				t.Fatalf("%+v %v", got, err)
@@ -298,7 +298,7 @@ func TestUpdateLead(t *testing.T) {
 func TestMoveLeadKeepsColumnsDense(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		in := leadInput(t, db, ctx, "board")
 		pipe := *db.Department.Query().Where(department.ID(*in.DepartmentID)).OnlyX(ctx).PipelineID
 		// Two fresh stages on the pipeline, so the columns hold only this test's leads.

@@ -15,9 +15,9 @@ func TestSavedFilterRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		domain := crm.NewService(db.Client)
 		svc := domain.SavedFilters()
-		owner := viewerCtx(t, db, "sales1@demo-motors.test")
-		colleague := viewerCtx(t, db, "manager@demo-motors.test")
-		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
+		owner := storetest.As(t, db, "sales1@demo-motors.test")
+		colleague := storetest.As(t, db, "manager@demo-motors.test")
+		stranger := storetest.As(t, db, "admin@northwind-auto.test")
 		v := *viewer.FromContext(owner)
 		v.Permissions = map[string]bool{}
 		powerless := viewer.NewContext(context.Background(), &v)

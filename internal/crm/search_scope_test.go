@@ -13,7 +13,7 @@ import (
 func TestSearchStaysInScope(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "admin@demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		gone := db.Account.Create().SetName("Zebra Deleted Motors").SetPrimaryEmail("zebra@example.com").SaveX(ctx)
 		db.Account.DeleteOneID(gone.ID).ExecX(ctx)
 		for _, search := range []string{"zebra", "example.com"} {

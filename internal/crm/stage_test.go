@@ -17,7 +17,7 @@ import (
 func TestStageLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 
 		st, err := svc.CreateStage(ctx, new("Negotiation"))
 		if err != nil {
@@ -46,14 +46,14 @@ func TestStageLifecycle(t *testing.T) {
 func TestStageRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		// One new stage only a pipeline uses, one only a lead is on.
 		inPipeline := db.ConnectionStage.Create().SetName("In a pipeline").SaveX(ctx).ID
 		db.PipelineStage.Create().SetPipelineID(db.Pipeline.Query().FirstIDX(ctx)).
 			SetStageID(inPipeline).SetPosition(99).ExecX(ctx)
 		onALead := db.ConnectionStage.Create().SetName("On a lead").SaveX(ctx).ID
 		db.Lead.UpdateOneID(db.Lead.Query().FirstIDX(ctx)).SetStageID(onALead).ExecX(ctx)
-		foreign := db.ConnectionStage.Query().FirstIDX(viewerCtx(t, db, "admin@northwind-auto.test"))
+		foreign := db.ConnectionStage.Query().FirstIDX(storetest.As(t, db, "admin@northwind-auto.test"))
 
 		tests := []struct {
 			name string
@@ -73,11 +73,11 @@ func TestStageRules(t *testing.T) {
 				return err
 			}, fault.Invalid},
 			{"a USER cannot create stages", func() error {
-				_, err := svc.CreateStage(viewerCtx(t, db, "user@demo-motors.test"), new("x"))
+				_, err := svc.CreateStage(storetest.As(t, db, "user@demo-motors.test"), new("x"))
 				return err
 			}, fault.Forbidden},
 			{"a USER cannot delete stages", func() error {
-				return svc.DeleteStage(viewerCtx(t, db, "user@demo-motors.test"), inPipeline)
+				return svc.DeleteStage(storetest.As(t, db, "user@demo-motors.test"), inPipeline)
 			}, fault.Forbidden},
 		}
 		for _, tc := range tests {

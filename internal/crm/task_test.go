@@ -52,7 +52,7 @@ func TestTaskRecordRule(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				ctx := viewerCtx(t, db, tt.as)
+				ctx := storetest.As(t, db, tt.as)
 				_, err := svc.UpdateTask(ctx, tt.task, crm.TaskInput{Title: &title})
 				if tt.allowed != (err == nil) {
 					t.Fatalf("update: %v, want allowed=%v", err, tt.allowed)
@@ -68,7 +68,7 @@ func TestTaskRecordRule(t *testing.T) {
 		}
 		t.Run("another tenant's task is NotFound", func(t *testing.T) {
 			other := task(user, admin)
-			ctx := viewerCtx(t, db, "admin@northwind-auto.test")
+			ctx := storetest.As(t, db, "admin@northwind-auto.test")
 			if _, err := svc.UpdateTask(ctx, other, crm.TaskInput{Title: &title}); crm.AsError(err).Code != fault.NotFound {
 				t.Fatalf("update: %v, want NotFound", err)
 			}

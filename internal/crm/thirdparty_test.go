@@ -20,7 +20,7 @@ import (
 func TestThirdPartyIDsAreWritable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		ids := func(pairs ...string) *[]crm.ThirdPartyIDInput {
 			var out []crm.ThirdPartyIDInput
 			for i := 0; i < len(pairs); i += 2 {
@@ -96,7 +96,7 @@ func TestThirdPartyIDsAreWritable(t *testing.T) {
 func TestDeleteLead(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		sys := tenancy.Bypass(ctx)
 		in := leadInput(t, db, ctx, "doomed")
 		pipe := *db.Department.Query().Where(department.ID(*in.DepartmentID)).OnlyX(ctx).PipelineID
@@ -113,10 +113,10 @@ func TestDeleteLead(t *testing.T) {
 			}
 			leads = append(leads, l.ID)
 		}
-		if err := svc.DeleteLead(viewerCtx(t, db, "user@demo-motors.test"), leads[1]); crm.AsError(err).Code != fault.Forbidden {
+		if err := svc.DeleteLead(storetest.As(t, db, "user@demo-motors.test"), leads[1]); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("USER delete: %v", err)
 		}
-		if err := svc.DeleteLead(viewerCtx(t, db, "admin@northwind-auto.test"), leads[1]); crm.AsError(err).Code != fault.NotFound {
+		if err := svc.DeleteLead(storetest.As(t, db, "admin@northwind-auto.test"), leads[1]); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's delete: %v", err)
 		}
 		if err := svc.DeleteLead(ctx, leads[1]); err != nil {

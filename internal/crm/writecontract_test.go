@@ -29,7 +29,7 @@ func numberField(t *testing.T, db *store.DB, ctx context.Context, entity customf
 func TestCustomFieldValuesOnAccountsContactsAndTasks(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		me := viewer.FromContext(ctx).UserID
 		cases := []struct {
 			entity customfield.Entity
@@ -122,8 +122,8 @@ func TestCustomFieldValuesOnAccountsContactsAndTasks(t *testing.T) {
 func TestAppointmentAndFollowUpWriteContract(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
-		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
+		stranger := storetest.As(t, db, "admin@northwind-auto.test")
 		me := viewer.FromContext(ctx).UserID
 
 		a, err := svc.CreateAppointment(ctx, crm.AppointmentInput{EventInput: crm.EventInput{Title: new("Contract"), AssigneeID: &me}})
@@ -193,7 +193,7 @@ func TestAppointmentAndFollowUpWriteContract(t *testing.T) {
 func TestContactThirdPartyIDsContract(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		one := func(system, id string) *[]crm.ThirdPartyIDInput {
 			return &[]crm.ThirdPartyIDInput{{SystemName: system, ThirdPartyID: id}}
 		}
@@ -218,7 +218,7 @@ func TestContactThirdPartyIDsContract(t *testing.T) {
 		if ids := db.Contact.QueryThirdPartyIds(db.Contact.GetX(ctx, c.ID)).AllX(ctx); len(ids) != 1 || ids[0].ThirdPartyID != "C-2" || len(events(t, db, ctx, c.ID)) != n {
 			t.Fatalf("a refused update changed the ids: %v", ids)
 		}
-		stranger := viewerCtx(t, db, "admin@northwind-auto.test")
+		stranger := storetest.As(t, db, "admin@northwind-auto.test")
 		if _, err := svc.UpdateContact(stranger, c.ID, crm.ContactWriteInput{ContactInput: crm.ContactInput{
 			CustomerFields: crm.CustomerFields{ThirdPartyIDs: one("dms", "X")}}}); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant's contact: %v", err)
@@ -234,7 +234,7 @@ func TestContactThirdPartyIDsContract(t *testing.T) {
 func TestLeadThirdPartyIDs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		svc := crm.NewService(db.Client)
-		ctx := viewerCtx(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		ids := func(pairs ...string) *[]crm.ThirdPartyIDInput {
 			out := []crm.ThirdPartyIDInput{}
 			for i := 0; i < len(pairs); i += 2 {
@@ -261,10 +261,10 @@ func TestLeadThirdPartyIDs(t *testing.T) {
 		if stored() != 2 || len(events(t, db, ctx, l.ID)) != n || db.Lead.GetX(ctx, l.ID).Subject == "Renamed" {
 			t.Fatal("a refused update changed the lead")
 		}
-		if _, err := svc.UpdateLead(viewerCtx(t, db, "user@demo-motors.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.Forbidden {
+		if _, err := svc.UpdateLead(storetest.As(t, db, "user@demo-motors.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.Forbidden {
 			t.Fatalf("USER: %v", err)
 		}
-		if _, err := svc.UpdateLead(viewerCtx(t, db, "admin@northwind-auto.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.NotFound {
+		if _, err := svc.UpdateLead(storetest.As(t, db, "admin@northwind-auto.test"), l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); crm.AsError(err).Code != fault.NotFound {
 			t.Fatalf("another tenant: %v", err)
 		}
 		if _, err := svc.UpdateLead(ctx, l.ID, crm.LeadUpdateInput{ThirdPartyIDs: ids()}); err != nil || stored() != 0 {

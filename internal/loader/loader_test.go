@@ -16,22 +16,13 @@ import (
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
-	"github.com/conecrm/gateway/internal/viewer"
 )
-
-// as returns a context acting as the user with email.
-func as(t *testing.T, db *store.DB, email, domain string) context.Context {
-	t.Helper()
-	return viewer.NewContext(context.Background(), &viewer.Viewer{
-		UserID: storetest.UserID(t, db, email), TenantID: storetest.TenantID(t, db, domain), Type: viewer.TypeAdmin,
-	})
-}
 
 // The loads of one request are one statement, and only rows of the
 // viewer's tenant are found.
 func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := as(t, db, "admin@demo-motors.test", "demo-motors.test")
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		all, err := db.User.Query().Select(user.FieldID, user.FieldTenantID).All(tenancy.Bypass(context.Background()))
 		if err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package querybuilder_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
-	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // sample is a valid value of field f.
@@ -53,8 +51,7 @@ func everyOperator(f querybuilder.Field) []byte {
 // dialect slip would fail here.
 func TestEveryFieldRuns(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := viewer.NewContext(context.Background(), &viewer.Viewer{
-			UserID: storetest.UserID(t, db, "admin@demo-motors.test"), TenantID: storetest.TenantID(t, db, "demo-motors.test"), Type: viewer.TypeAdmin})
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		count := map[string]func(p func(*sql.Selector)) (int, error){
 			"account": func(p func(*sql.Selector)) (int, error) {
 				return db.Account.Query().Where(predicate.Account(p)).Count(ctx)

@@ -67,8 +67,7 @@ func explain(t testing.TB, q querier, db *store.DB, ctx context.Context, query s
 // BenchmarkFilter100kLeads measures them on 100,000 leads.
 func TestFiltersUseIndexes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		ctx := viewer.NewContext(context.Background(), &viewer.Viewer{
-			UserID: storetest.UserID(t, db, "admin@demo-motors.test"), TenantID: storetest.TenantID(t, db, "demo-motors.test"), Type: viewer.TypeAdmin})
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
 		stage, err := db.ConnectionStage.Query().Where(connectionstage.Name("Negotiation")).OnlyID(ctx)
 		if err != nil {
 			t.Fatal(err)

@@ -15,15 +15,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // EnvURL names the PostgreSQL server tests use (a database on it that the
@@ -219,6 +222,23 @@ func TenantID(t testing.TB, db *store.DB, domain string) uuid.UUID {
 		t.Fatalf("tenant %s: %v", domain, err)
 	}
 	return id
+}
+
+// As returns a context acting as the seeded user with email: the viewer
+// the gateway resolves for that user on a request (crm.ResolveViewer: user
+// type, the roles' permissions, groups). It is how tests act as a user
+// below the transports.
+func As(t testing.TB, db *store.DB, email string) context.Context {
+	t.Helper()
+	u, err := db.User.Query().Where(user.Email(email)).Only(tenancy.Bypass(context.Background()))
+	if err != nil {
+		t.Fatalf("user %s: %v", email, err)
+	}
+	v, err := crm.ResolveViewer(context.Background(), db.Client, u.ID, u.TenantID, time.Now())
+	if err != nil {
+		t.Fatalf("viewer %s: %v", email, err)
+	}
+	return viewer.NewContext(context.Background(), v)
 }
 
 // UserID returns the id of the user with the given email.
