@@ -300,6 +300,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
 		return fmt.Errorf("migrate: default roles: %w", err)
 	}
+	// Permissions the catalogue gained since a tenant was made reach its
+	// default roles, once.
+	if n, err := crm.NewService(db.Client).OfferNewPermissions(ctx); err != nil {
+		return fmt.Errorf("migrate: new permissions: %w", err)
+	} else if n > 0 {
+		e.log.Info("new catalogue permissions granted to default roles", "roles", n)
+	}
 	// Phone keys computed before E.164 keys or in another region.
 	if n, err := crm.NewService(db.Client).BackfillPhoneKeys(ctx); err != nil {
 		return fmt.Errorf("migrate: phone keys: %w", err)

@@ -18,10 +18,15 @@ import (
 
 	"entgo.io/ent/dialect"
 
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/outboxevent"
+	"github.com/conecrm/gateway/ent/permission"
+	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/apptest"
@@ -380,6 +385,110 @@ func TestTenantCountryAndPhoneKeyBackfillAtStart(t *testing.T) {
 			if err := run(context.Background(), []string{"migrate"}, env(vars), io.Discard, io.Discard); err == nil ||
 				!strings.Contains(err.Error(), "CONECRM_PHONE_BACKFILL_BATCH") {
 				t.Fatalf("batch 0: %v", err)
+			}
+		})
+	}
+}
+
+// A permission the catalogue gains reaches existing tenants' default roles
+// at the next start, once: a tenant made before it (its offered record
+// lacks it) and one from before offers were recorded (no record; none of
+// its roles holds it) get it on every default role whose defaults include
+// it, with a role.updated event without actor; one an administrator took
+// away afterwards stays away, and a second start writes nothing.
+func TestNewCataloguePermissionsReachExistingTenantsOnce(t *testing.T) {
+	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
+		t.Run(d, func(t *testing.T) {
+			ctx := tenancy.Bypass(context.Background())
+			vars := map[string]string{
+				"CONECRM_DATABASE_URL": storetest.URL(t, d),
+				"CONECRM_DATA_DIR":     t.TempDir(),
+				"CONECRM_JWT_SECRET":   "offered-permissions-secret-0123456789ab",
+			}
+			for _, domain := range []string{"older.example", "legacy.example"} {
+				if err := run(context.Background(), []string{"tenant", "create", "--name", domain, "--domain", domain,
+					"--admin-email", "boss@" + domain}, env(vars), io.Discard, io.Discard); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db, err := store.Open(ctx, vars["CONECRM_DATABASE_URL"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			added := []string{crm.PermNoteRead, crm.PermNoteWrite}
+			notes := db.Permission.Query().Where(permission.NameIn(added...)).IDsX(ctx)
+			var all []string
+			for _, p := range crm.Catalogue {
+				all = append(all, p.Name)
+			}
+			slices.Sort(all)
+			older := db.Tenant.Query().Where(tenant.Domain("older.example")).OnlyX(ctx)
+			legacy := db.Tenant.Query().Where(tenant.Domain("legacy.example")).OnlyX(ctx)
+			if !slices.Equal(older.OfferedPermissions, all) {
+				t.Fatalf("a new tenant was offered %v, want the catalogue", older.OfferedPermissions)
+			}
+			// The databases of before: the notes were not in the catalogue
+			// when the tenants were made.
+			for _, tn := range []*ent.Tenant{older, legacy} {
+				for _, r := range db.Role.Query().Where(role.TenantID(tn.ID)).AllX(ctx) {
+					db.Role.UpdateOne(r).RemovePermissionIDs(notes...).ExecX(ctx)
+				}
+			}
+			db.Tenant.UpdateOne(older).SetOfferedPermissions(slices.DeleteFunc(slices.Clone(all), func(n string) bool {
+				return slices.Contains(added, n)
+			})).ExecX(ctx)
+			db.Tenant.UpdateOne(legacy).ClearOfferedPermissions().ExecX(ctx)
+			events := func(tn *ent.Tenant) []*ent.OutboxEvent {
+				return db.OutboxEvent.Query().Where(outboxevent.TenantID(tn.ID), outboxevent.Topic("role.updated")).AllX(ctx)
+			}
+
+			if err := run(context.Background(), []string{"migrate"}, env(vars), io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			held := func(tn *ent.Tenant, name string) []string {
+				r := db.Role.Query().Where(role.TenantID(tn.ID), role.Name(name)).WithPermissions().OnlyX(ctx)
+				var got []string
+				for _, p := range r.Edges.Permissions {
+					if slices.Contains(added, p.Name) {
+						got = append(got, p.Name)
+					}
+				}
+				slices.Sort(got)
+				return got
+			}
+			for _, tn := range []*ent.Tenant{older, legacy} {
+				for _, name := range []string{"Administrator", "Manager", "User"} {
+					if got := held(tn, name); !slices.Equal(got, added) {
+						t.Errorf("%s %s holds %v of the new permissions, want %v", tn.Domain, name, got, added)
+					}
+				}
+				evs := events(tn)
+				if len(evs) != 3 {
+					t.Fatalf("%s: %d role.updated events, want 3", tn.Domain, len(evs))
+				}
+				for _, ev := range evs {
+					ch, _ := ev.Payload["changes"].(map[string]any)
+					if ev.Payload["actorId"] != nil || ch["permissions"] == nil {
+						t.Errorf("%s: event %v", tn.Domain, ev.Payload)
+					}
+				}
+				if got := db.Tenant.GetX(ctx, tn.ID).OfferedPermissions; !slices.Equal(got, all) {
+					t.Errorf("%s offered %v after the start, want the catalogue", tn.Domain, got)
+				}
+			}
+
+			// An administrator takes note.write away from User: it stays
+			// away, and a start with nothing new writes nothing.
+			u := db.Role.Query().Where(role.TenantID(older.ID), role.Name("User")).OnlyX(ctx)
+			db.Role.UpdateOne(u).RemovePermissionIDs(db.Permission.Query().Where(permission.Name(crm.PermNoteWrite)).OnlyIDX(ctx)).ExecX(ctx)
+			before := storetest.TakeSnapshot(t, db)
+			if err := run(context.Background(), []string{"migrate"}, env(vars), io.Discard, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			storetest.NothingWritten(t, db, before)
+			if got := held(older, "User"); !slices.Equal(got, []string{crm.PermNoteRead}) {
+				t.Errorf("User holds %v after the administrator took note.write away and a restart", got)
 			}
 		})
 	}

@@ -63220,19 +63220,21 @@ func (m *TaskMutation) ResetEdge(name string) error {
 // TenantMutation represents an operation that mutates the Tenant nodes in the graph.
 type TenantMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *uuid.UUID
-	name             *string
-	vertical         *string
-	domain           *string
-	country          *string
-	phone_key_region *string
-	date_created     *time.Time
-	clearedFields    map[string]struct{}
-	done             bool
-	oldValue         func(context.Context) (*Tenant, error)
-	predicates       []predicate.Tenant
+	op                        Op
+	typ                       string
+	id                        *uuid.UUID
+	name                      *string
+	vertical                  *string
+	domain                    *string
+	country                   *string
+	phone_key_region          *string
+	offered_permissions       *[]string
+	appendoffered_permissions []string
+	date_created              *time.Time
+	clearedFields             map[string]struct{}
+	done                      bool
+	oldValue                  func(context.Context) (*Tenant, error)
+	predicates                []predicate.Tenant
 }
 
 var _ ent.Mutation = (*TenantMutation)(nil)
@@ -63519,6 +63521,71 @@ func (m *TenantMutation) ResetPhoneKeyRegion() {
 	m.phone_key_region = nil
 }
 
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (m *TenantMutation) SetOfferedPermissions(s []string) {
+	m.offered_permissions = &s
+	m.appendoffered_permissions = nil
+}
+
+// OfferedPermissions returns the value of the "offered_permissions" field in the mutation.
+func (m *TenantMutation) OfferedPermissions() (r []string, exists bool) {
+	v := m.offered_permissions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOfferedPermissions returns the old "offered_permissions" field's value of the Tenant entity.
+// If the Tenant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantMutation) OldOfferedPermissions(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOfferedPermissions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOfferedPermissions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOfferedPermissions: %w", err)
+	}
+	return oldValue.OfferedPermissions, nil
+}
+
+// AppendOfferedPermissions adds s to the "offered_permissions" field.
+func (m *TenantMutation) AppendOfferedPermissions(s []string) {
+	m.appendoffered_permissions = append(m.appendoffered_permissions, s...)
+}
+
+// AppendedOfferedPermissions returns the list of values that were appended to the "offered_permissions" field in this mutation.
+func (m *TenantMutation) AppendedOfferedPermissions() ([]string, bool) {
+	if len(m.appendoffered_permissions) == 0 {
+		return nil, false
+	}
+	return m.appendoffered_permissions, true
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (m *TenantMutation) ClearOfferedPermissions() {
+	m.offered_permissions = nil
+	m.appendoffered_permissions = nil
+	m.clearedFields[tenant.FieldOfferedPermissions] = struct{}{}
+}
+
+// OfferedPermissionsCleared returns if the "offered_permissions" field was cleared in this mutation.
+func (m *TenantMutation) OfferedPermissionsCleared() bool {
+	_, ok := m.clearedFields[tenant.FieldOfferedPermissions]
+	return ok
+}
+
+// ResetOfferedPermissions resets all changes to the "offered_permissions" field.
+func (m *TenantMutation) ResetOfferedPermissions() {
+	m.offered_permissions = nil
+	m.appendoffered_permissions = nil
+	delete(m.clearedFields, tenant.FieldOfferedPermissions)
+}
+
 // SetDateCreated sets the "date_created" field.
 func (m *TenantMutation) SetDateCreated(t time.Time) {
 	m.date_created = &t
@@ -63589,7 +63656,7 @@ func (m *TenantMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TenantMutation) Fields() []string {
-	fields := make([]string, 0, 6)
+	fields := make([]string, 0, 7)
 	if m.name != nil {
 		fields = append(fields, tenant.FieldName)
 	}
@@ -63604,6 +63671,9 @@ func (m *TenantMutation) Fields() []string {
 	}
 	if m.phone_key_region != nil {
 		fields = append(fields, tenant.FieldPhoneKeyRegion)
+	}
+	if m.offered_permissions != nil {
+		fields = append(fields, tenant.FieldOfferedPermissions)
 	}
 	if m.date_created != nil {
 		fields = append(fields, tenant.FieldDateCreated)
@@ -63626,6 +63696,8 @@ func (m *TenantMutation) Field(name string) (ent.Value, bool) {
 		return m.Country()
 	case tenant.FieldPhoneKeyRegion:
 		return m.PhoneKeyRegion()
+	case tenant.FieldOfferedPermissions:
+		return m.OfferedPermissions()
 	case tenant.FieldDateCreated:
 		return m.DateCreated()
 	}
@@ -63647,6 +63719,8 @@ func (m *TenantMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldCountry(ctx)
 	case tenant.FieldPhoneKeyRegion:
 		return m.OldPhoneKeyRegion(ctx)
+	case tenant.FieldOfferedPermissions:
+		return m.OldOfferedPermissions(ctx)
 	case tenant.FieldDateCreated:
 		return m.OldDateCreated(ctx)
 	}
@@ -63693,6 +63767,13 @@ func (m *TenantMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPhoneKeyRegion(v)
 		return nil
+	case tenant.FieldOfferedPermissions:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOfferedPermissions(v)
+		return nil
 	case tenant.FieldDateCreated:
 		v, ok := value.(time.Time)
 		if !ok {
@@ -63729,7 +63810,11 @@ func (m *TenantMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *TenantMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(tenant.FieldOfferedPermissions) {
+		fields = append(fields, tenant.FieldOfferedPermissions)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -63742,6 +63827,11 @@ func (m *TenantMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *TenantMutation) ClearField(name string) error {
+	switch name {
+	case tenant.FieldOfferedPermissions:
+		m.ClearOfferedPermissions()
+		return nil
+	}
 	return fmt.Errorf("unknown Tenant nullable field %s", name)
 }
 
@@ -63763,6 +63853,9 @@ func (m *TenantMutation) ResetField(name string) error {
 		return nil
 	case tenant.FieldPhoneKeyRegion:
 		m.ResetPhoneKeyRegion()
+		return nil
+	case tenant.FieldOfferedPermissions:
+		m.ResetOfferedPermissions()
 		return nil
 	case tenant.FieldDateCreated:
 		m.ResetDateCreated()

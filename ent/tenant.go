@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +29,8 @@ type Tenant struct {
 	Country string `json:"country,omitempty"`
 	// PhoneKeyRegion holds the value of the "phone_key_region" field.
 	PhoneKeyRegion string `json:"phone_key_region,omitempty"`
+	// OfferedPermissions holds the value of the "offered_permissions" field.
+	OfferedPermissions []string `json:"offered_permissions,omitempty"`
 	// DateCreated holds the value of the "date_created" field.
 	DateCreated  time.Time `json:"date_created,omitempty"`
 	selectValues sql.SelectValues
@@ -38,6 +41,8 @@ func (*Tenant) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case tenant.FieldOfferedPermissions:
+			values[i] = new([]byte)
 		case tenant.FieldName, tenant.FieldVertical, tenant.FieldDomain, tenant.FieldCountry, tenant.FieldPhoneKeyRegion:
 			values[i] = new(sql.NullString)
 		case tenant.FieldDateCreated:
@@ -95,6 +100,14 @@ func (_m *Tenant) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.PhoneKeyRegion = value.String
 			}
+		case tenant.FieldOfferedPermissions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field offered_permissions", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.OfferedPermissions); err != nil {
+					return fmt.Errorf("unmarshal field offered_permissions: %w", err)
+				}
+			}
 		case tenant.FieldDateCreated:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field date_created", values[i])
@@ -151,6 +164,9 @@ func (_m *Tenant) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("phone_key_region=")
 	builder.WriteString(_m.PhoneKeyRegion)
+	builder.WriteString(", ")
+	builder.WriteString("offered_permissions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.OfferedPermissions))
 	builder.WriteString(", ")
 	builder.WriteString("date_created=")
 	builder.WriteString(_m.DateCreated.Format(time.ANSIC))

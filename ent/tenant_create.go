@@ -78,6 +78,12 @@ func (_c *TenantCreate) SetNillablePhoneKeyRegion(v *string) *TenantCreate {
 	return _c
 }
 
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (_c *TenantCreate) SetOfferedPermissions(v []string) *TenantCreate {
+	_c.mutation.SetOfferedPermissions(v)
+	return _c
+}
+
 // SetDateCreated sets the "date_created" field.
 func (_c *TenantCreate) SetDateCreated(v time.Time) *TenantCreate {
 	_c.mutation.SetDateCreated(v)
@@ -244,6 +250,10 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
 		_node.PhoneKeyRegion = value
 	}
+	if value, ok := _c.mutation.OfferedPermissions(); ok {
+		_spec.SetField(tenant.FieldOfferedPermissions, field.TypeJSON, value)
+		_node.OfferedPermissions = value
+	}
 	if value, ok := _c.mutation.DateCreated(); ok {
 		_spec.SetField(tenant.FieldDateCreated, field.TypeTime, value)
 		_node.DateCreated = value
@@ -357,6 +367,24 @@ func (u *TenantUpsert) SetPhoneKeyRegion(v string) *TenantUpsert {
 // UpdatePhoneKeyRegion sets the "phone_key_region" field to the value that was provided on create.
 func (u *TenantUpsert) UpdatePhoneKeyRegion() *TenantUpsert {
 	u.SetExcluded(tenant.FieldPhoneKeyRegion)
+	return u
+}
+
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (u *TenantUpsert) SetOfferedPermissions(v []string) *TenantUpsert {
+	u.Set(tenant.FieldOfferedPermissions, v)
+	return u
+}
+
+// UpdateOfferedPermissions sets the "offered_permissions" field to the value that was provided on create.
+func (u *TenantUpsert) UpdateOfferedPermissions() *TenantUpsert {
+	u.SetExcluded(tenant.FieldOfferedPermissions)
+	return u
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (u *TenantUpsert) ClearOfferedPermissions() *TenantUpsert {
+	u.SetNull(tenant.FieldOfferedPermissions)
 	return u
 }
 
@@ -478,6 +506,27 @@ func (u *TenantUpsertOne) SetPhoneKeyRegion(v string) *TenantUpsertOne {
 func (u *TenantUpsertOne) UpdatePhoneKeyRegion() *TenantUpsertOne {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdatePhoneKeyRegion()
+	})
+}
+
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (u *TenantUpsertOne) SetOfferedPermissions(v []string) *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetOfferedPermissions(v)
+	})
+}
+
+// UpdateOfferedPermissions sets the "offered_permissions" field to the value that was provided on create.
+func (u *TenantUpsertOne) UpdateOfferedPermissions() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateOfferedPermissions()
+	})
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (u *TenantUpsertOne) ClearOfferedPermissions() *TenantUpsertOne {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearOfferedPermissions()
 	})
 }
 
@@ -766,6 +815,27 @@ func (u *TenantUpsertBulk) SetPhoneKeyRegion(v string) *TenantUpsertBulk {
 func (u *TenantUpsertBulk) UpdatePhoneKeyRegion() *TenantUpsertBulk {
 	return u.Update(func(s *TenantUpsert) {
 		s.UpdatePhoneKeyRegion()
+	})
+}
+
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (u *TenantUpsertBulk) SetOfferedPermissions(v []string) *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.SetOfferedPermissions(v)
+	})
+}
+
+// UpdateOfferedPermissions sets the "offered_permissions" field to the value that was provided on create.
+func (u *TenantUpsertBulk) UpdateOfferedPermissions() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.UpdateOfferedPermissions()
+	})
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (u *TenantUpsertBulk) ClearOfferedPermissions() *TenantUpsertBulk {
+	return u.Update(func(s *TenantUpsert) {
+		s.ClearOfferedPermissions()
 	})
 }
 

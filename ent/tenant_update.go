@@ -9,6 +9,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/conecrm/gateway/ent/predicate"
 	"github.com/conecrm/gateway/ent/tenant"
@@ -98,6 +99,24 @@ func (_u *TenantUpdate) SetNillablePhoneKeyRegion(v *string) *TenantUpdate {
 	return _u
 }
 
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (_u *TenantUpdate) SetOfferedPermissions(v []string) *TenantUpdate {
+	_u.mutation.SetOfferedPermissions(v)
+	return _u
+}
+
+// AppendOfferedPermissions appends value to the "offered_permissions" field.
+func (_u *TenantUpdate) AppendOfferedPermissions(v []string) *TenantUpdate {
+	_u.mutation.AppendOfferedPermissions(v)
+	return _u
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (_u *TenantUpdate) ClearOfferedPermissions() *TenantUpdate {
+	_u.mutation.ClearOfferedPermissions()
+	return _u
+}
+
 // Mutation returns the TenantMutation object of the builder.
 func (_u *TenantUpdate) Mutation() *TenantMutation {
 	return _u.mutation
@@ -172,6 +191,17 @@ func (_u *TenantUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.PhoneKeyRegion(); ok {
 		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OfferedPermissions(); ok {
+		_spec.SetField(tenant.FieldOfferedPermissions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOfferedPermissions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, tenant.FieldOfferedPermissions, value)
+		})
+	}
+	if _u.mutation.OfferedPermissionsCleared() {
+		_spec.ClearField(tenant.FieldOfferedPermissions, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -262,6 +292,24 @@ func (_u *TenantUpdateOne) SetNillablePhoneKeyRegion(v *string) *TenantUpdateOne
 	if v != nil {
 		_u.SetPhoneKeyRegion(*v)
 	}
+	return _u
+}
+
+// SetOfferedPermissions sets the "offered_permissions" field.
+func (_u *TenantUpdateOne) SetOfferedPermissions(v []string) *TenantUpdateOne {
+	_u.mutation.SetOfferedPermissions(v)
+	return _u
+}
+
+// AppendOfferedPermissions appends value to the "offered_permissions" field.
+func (_u *TenantUpdateOne) AppendOfferedPermissions(v []string) *TenantUpdateOne {
+	_u.mutation.AppendOfferedPermissions(v)
+	return _u
+}
+
+// ClearOfferedPermissions clears the value of the "offered_permissions" field.
+func (_u *TenantUpdateOne) ClearOfferedPermissions() *TenantUpdateOne {
+	_u.mutation.ClearOfferedPermissions()
 	return _u
 }
 
@@ -369,6 +417,17 @@ func (_u *TenantUpdateOne) sqlSave(ctx context.Context) (_node *Tenant, err erro
 	}
 	if value, ok := _u.mutation.PhoneKeyRegion(); ok {
 		_spec.SetField(tenant.FieldPhoneKeyRegion, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.OfferedPermissions(); ok {
+		_spec.SetField(tenant.FieldOfferedPermissions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedOfferedPermissions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, tenant.FieldOfferedPermissions, value)
+		})
+	}
+	if _u.mutation.OfferedPermissionsCleared() {
+		_spec.ClearField(tenant.FieldOfferedPermissions, field.TypeJSON)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Tenant{config: _u.config}

@@ -2622,6 +2622,7 @@ var (
 		{Name: "domain", Type: field.TypeString, Unique: true},
 		{Name: "country", Type: field.TypeString, Default: ""},
 		{Name: "phone_key_region", Type: field.TypeString, Default: ""},
+		{Name: "offered_permissions", Type: field.TypeJSON, Nullable: true},
 		{Name: "date_created", Type: field.TypeTime},
 	}
 	// TenantsTable holds the schema information for the "tenants" table.

@@ -1491,7 +1491,7 @@ func init() {
 	// tenant.DefaultPhoneKeyRegion holds the default value on creation for the phone_key_region field.
 	tenant.DefaultPhoneKeyRegion = tenantDescPhoneKeyRegion.Default.(string)
 	// tenantDescDateCreated is the schema descriptor for date_created field.
-	tenantDescDateCreated := tenantFields[6].Descriptor()
+	tenantDescDateCreated := tenantFields[7].Descriptor()
 	// tenant.DefaultDateCreated holds the default value on creation for the date_created field.
 	tenant.DefaultDateCreated = tenantDescDateCreated.Default.(func() time.Time)
 	// tenantDescID is the schema descriptor for id field.

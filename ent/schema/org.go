@@ -37,6 +37,13 @@ func (Tenant) Fields() []ent.Field {
 		// differs from the tenant's effective region, crm.BackfillPhoneKeys
 		// recomputes them. Empty for keys written before regions were kept.
 		field.String("phone_key_region").Default("").Annotations(entgql.Skip()),
+		// The catalogue permissions the tenant's default roles have been
+		// offered: at creation, or by crm.OfferNewPermissions on a later
+		// start. A permission added to the catalogue since is granted once
+		// to the default roles whose defaults include it; one an
+		// administrator took away stays away. Nil for tenants made before
+		// it was kept.
+		field.Strings("offered_permissions").Optional().Annotations(entgql.Skip()),
 		field.Time("date_created").Default(now).Immutable(),
 	}
 }

@@ -24,6 +24,8 @@ const (
 	FieldCountry = "country"
 	// FieldPhoneKeyRegion holds the string denoting the phone_key_region field in the database.
 	FieldPhoneKeyRegion = "phone_key_region"
+	// FieldOfferedPermissions holds the string denoting the offered_permissions field in the database.
+	FieldOfferedPermissions = "offered_permissions"
 	// FieldDateCreated holds the string denoting the date_created field in the database.
 	FieldDateCreated = "date_created"
 	// Table holds the table name of the tenant in the database.
@@ -38,6 +40,7 @@ var Columns = []string{
 	FieldDomain,
 	FieldCountry,
 	FieldPhoneKeyRegion,
+	FieldOfferedPermissions,
 	FieldDateCreated,
 }
 

@@ -410,6 +410,16 @@ func PhoneKeyRegionContainsFold(v string) predicate.Tenant {
 	return predicate.Tenant(sql.FieldContainsFold(FieldPhoneKeyRegion, v))
 }
 
+// OfferedPermissionsIsNil applies the IsNil predicate on the "offered_permissions" field.
+func OfferedPermissionsIsNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldIsNull(FieldOfferedPermissions))
+}
+
+// OfferedPermissionsNotNil applies the NotNil predicate on the "offered_permissions" field.
+func OfferedPermissionsNotNil() predicate.Tenant {
+	return predicate.Tenant(sql.FieldNotNull(FieldOfferedPermissions))
+}
+
 // DateCreatedEQ applies the EQ predicate on the "date_created" field.
 func DateCreatedEQ(v time.Time) predicate.Tenant {
 	return predicate.Tenant(sql.FieldEQ(FieldDateCreated, v))

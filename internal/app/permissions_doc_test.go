@@ -64,6 +64,12 @@ func renderPermissionsDoc() string {
 	p("The permissions are data: the catalogue is seeded into the `permissions` table, and each new\n")
 	p("tenant gets the default roles. Roles can be changed per tenant; a change applies from the\n")
 	p("next request (the viewer is loaded for every request).\n\n")
+	p("A permission added to the catalogue by a new release reaches existing tenants too: at the next\n")
+	p("start (or `migrate`) each tenant's default roles whose defaults include it get it, once, with a\n")
+	p("`role.updated` event without actor (system work). Each tenant records which catalogue\n")
+	p("permissions it has been offered, so a permission an administrator took away from a role is\n")
+	p("never given back. Tenants from before that record count what any of their roles holds as\n")
+	p("offered (`crm.OfferNewPermissions`).\n\n")
 
 	p("## Catalogue\n\n")
 	p("| permission | allows |")

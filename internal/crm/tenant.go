@@ -75,7 +75,9 @@ WHERE NOT is_default AND NOT is_deleted AND name IN ('Administrator', 'Manager',
 
 // CreateTenantDefaults writes tenant tid's default roles, pipeline, stages,
 // statuses and sources with tx (system work under tenancy.Bypass, or as a
-// viewer of that tenant). The permission rows must exist (EnsurePermissions).
+// viewer of that tenant), and records the catalogue as offered to the
+// tenant (OfferNewPermissions). The permission rows must exist
+// (EnsurePermissions).
 func CreateTenantDefaults(ctx context.Context, tx *ent.Client, tid uuid.UUID) (*TenantDefaults, error) {
 	d := &TenantDefaults{Statuses: map[status.Kind]uuid.UUID{}, Roles: map[string]uuid.UUID{}}
 	perms, err := tx.Permission.Query().All(ctx)
@@ -102,6 +104,10 @@ func CreateTenantDefaults(ctx context.Context, tx *ent.Client, tid uuid.UUID) (*
 			return nil, err
 		}
 		d.Roles[name] = r.ID
+	}
+	// The whole catalogue has been offered to these roles (OfferNewPermissions).
+	if err := tx.Tenant.UpdateOneID(tid).SetOfferedPermissions(catalogueNames()).Exec(tenancy.Bypass(ctx)); err != nil {
+		return nil, err
 	}
 	pl, err := tx.Pipeline.Create().SetTenantID(tid).SetName(DefaultPipeline).Save(ctx)
 	if err != nil {
