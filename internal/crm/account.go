@@ -14,6 +14,11 @@ import (
 	"github.com/conecrm/gateway/internal/fault"
 )
 
+// Filtered by the query builder (filter.go).
+var _ = filterable("account", finder[*ent.Account](func(c *ent.Client) *ent.AccountQuery {
+	return WithAccountGraph(c.Account.Query())
+}))
+
 // accountSort is the whitelist of GET /api/account's sortField.
 var accountSort = sortable{
 	"name":         account.FieldName,

@@ -11,6 +11,12 @@ import (
 	"github.com/conecrm/gateway/internal/fault"
 )
 
+// Filtered by the query builder (filter.go).
+var (
+	_ = filterable("appointment", finder[*ent.Appointment](func(c *ent.Client) *ent.AppointmentQuery { return c.Appointment.Query() }))
+	_ = filterable("followup", finder[*ent.FollowUp](func(c *ent.Client) *ent.FollowUpQuery { return c.FollowUp.Query() }))
+)
+
 // EventInput is the spec's EventBase fields of an appointment or follow-up
 // write. They are checked and applied as a task's (TaskInput): title and
 // assignee required on create, the assignee a user or group of the tenant,

@@ -16,6 +16,11 @@ import (
 	"github.com/conecrm/gateway/internal/registry"
 )
 
+// Filtered by the query builder (filter.go).
+var _ = filterable("contact", finder[*ent.Contact](func(c *ent.Client) *ent.ContactQuery {
+	return WithContactGraph(c.Contact.Query())
+}))
+
 // contactSort is the whitelist of GET /api/contact's sortField.
 var contactSort = sortable{
 	"firstName":    contact.FieldFirstName,

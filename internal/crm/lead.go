@@ -28,6 +28,9 @@ import (
 	"github.com/conecrm/gateway/internal/fault"
 )
 
+// Filtered by the query builder (filter.go).
+var _ = filterable("lead", finder[*ent.Lead](func(c *ent.Client) *ent.LeadQuery { return WithLeadGraph(c.Lead.Query()) }))
+
 // Messages of the lead routes' form errors, in the reference's wording.
 const (
 	msgBlank    = "This value should not be blank."

@@ -18,6 +18,9 @@ import (
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
+// Filtered by the query builder (filter.go).
+var _ = filterable("task", finder[*ent.Task](func(c *ent.Client) *ent.TaskQuery { return c.Task.Query() }))
+
 // Opt is an optional input that can also be cleared: Set says whether the
 // client sent the field at all, a nil Value with Set clears it.
 type Opt[T any] struct {

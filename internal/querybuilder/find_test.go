@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/store"
@@ -21,7 +22,7 @@ func TestFilterPagesAndSortsWithMissingValuesLast(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out []string
-			for _, l := range r.Leads {
+			for _, l := range r.Rows.([]*ent.Lead) {
 				if l.Priority == nil {
 					out = append(out, "none")
 				} else {

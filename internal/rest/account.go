@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,11 @@ import (
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
 )
+
+// The rows of the filter route (querybuilder.go).
+var _ = filterShape("account", func(_ context.Context, _ *Server, rows []*ent.Account) (any, error) {
+	return Accounts(rows), nil
+})
 
 var _ = routes((*Server).accountRoutes)
 

@@ -1,10 +1,17 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/registry"
 )
+
+// The rows of the filter route (querybuilder.go).
+var _ = filterShape("contact", func(_ context.Context, _ *Server, rows []*ent.Contact) (any, error) {
+	return Contacts(rows), nil
+})
 
 var _ = routes((*Server).contactRoutes)
 

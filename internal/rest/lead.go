@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -10,6 +11,9 @@ import (
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
 )
+
+// The rows of the filter route (querybuilder.go).
+var _ = filterShape("lead", func(_ context.Context, _ *Server, rows []*ent.Lead) (any, error) { return Leads(rows), nil })
 
 var _ = routes((*Server).leadRoutes)
 

@@ -1,13 +1,24 @@
 package rest
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/crm"
 )
+
+// The rows of the filter route (querybuilder.go).
+var _ = filterShape("task", func(ctx context.Context, s *Server, rows []*ent.Task) (any, error) {
+	views, err := s.svc.TaskViews(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
+	return Tasks(views), nil
+})
 
 var _ = routes((*Server).taskRoutes)
 
