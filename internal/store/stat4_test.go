@@ -81,3 +81,39 @@ func count(t *testing.T, db *sql.DB, q string) int {
 	}
 	return n
 }
+
+// Each SQLite connection caches DefaultSQLiteCacheKiB of pages unless
+// CONECRM_DB_SQLITE_CACHE_KIB says otherwise (memory: docs/benchmarks.md).
+func TestSQLitePageCachePerConnection(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		env  string
+		want int
+	}{{"", -DefaultSQLiteCacheKiB}, {"1024", -1024}} {
+		o, err := OptionsFromEnv(func(k string) string {
+			if k == "CONECRM_DB_SQLITE_CACHE_KIB" {
+				return c.env
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := OpenWith(ctx, t.TempDir()+"/c.db", o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, db.SQL, `PRAGMA cache_size`); n != c.want {
+			t.Errorf("CONECRM_DB_SQLITE_CACHE_KIB=%q: cache_size %d, want %d", c.env, n, c.want)
+		}
+		db.Close()
+	}
+	if _, err := OptionsFromEnv(func(k string) string {
+		if k == "CONECRM_DB_SQLITE_CACHE_KIB" {
+			return "-5"
+		}
+		return ""
+	}); err == nil {
+		t.Error("a negative cache size is accepted")
+	}
+}

@@ -98,6 +98,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		// (see AnalysisLimit).
 		dsn := "file:" + url + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 			"&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)" +
+			"&_pragma=cache_size(-" + strconv.Itoa(o.SQLiteCacheKiB) + ")" +
 			"&_pragma=analysis_limit(" + strconv.Itoa(AnalysisLimit) + ")&_pragma=optimize(0x10002)" +
 			"&_txlock=immediate&_time_format=sqlite"
 		reg, err := sql.Open("sqlite", "")
