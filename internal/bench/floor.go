@@ -16,8 +16,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
-	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/store"
@@ -39,16 +37,7 @@ func Handler(v *auth.Verifier, db *store.DB) http.Handler {
 	mux.HandleFunc("GET /bench/pprof/profile", pprof.Profile)
 	mux.Handle("GET /bench/pprof/heap", pprof.Handler("heap"))
 	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
-		stats := map[string]int64{"statements": db.Counter.Total()}
-		if db.Dialect == dialect.SQLite {
-			// What SQLite holds outside the Go heap (page caches, schemas,
-			// prepared statements of every connection), and its peak.
-			tls := libc.NewTLS()
-			stats["sqliteMemory"] = sqlite3.Xsqlite3_memory_used(tls)
-			stats["sqliteMemoryPeak"] = sqlite3.Xsqlite3_memory_highwater(tls, 0)
-			tls.Close()
-		}
-		writeJSON(w, stats)
+		writeJSON(w, map[string]int64{"statements": db.Counter.Total()})
 	})
 	agg := "json_agg(u.display_name ORDER BY u.id)"
 	if db.Dialect == dialect.SQLite {
