@@ -29,6 +29,7 @@ const EnvFlag = "CONECRM_BENCH"
 //	GET /bench/floor/node?id=…   ≙ { node(id:) { id ... on Account { name city } } }
 //	GET /bench/floor/leads       ≙ the lead screen (LeadScreenQuery)
 //	GET /bench/floor/recursive   ≙ accounts(first: 50) → contacts → accounts → contacts → accounts
+//	GET /bench/floor/accounts    ≙ GET /api/account (first page, embeds included)
 //	GET /bench/stats             {"statements": N}, the gateway's total so far
 //	GET /bench/pprof/profile     a CPU profile (net/http/pprof, ?seconds=N)
 //	GET /bench/pprof/heap        a heap profile (net/http/pprof; ?gc=1 collects first)
@@ -60,6 +61,16 @@ WHERE l.tenant_id = $1 AND NOT l.is_deleted ORDER BY l.id LIMIT 50`
 			return
 		}
 		writeJSON(w, map[string]any{"data": map[string]any{"accounts": map[string]any{"edges": json.RawMessage(edges)}}})
+	}))
+	accounts := accountsSQL(db.Dialect)
+	mux.HandleFunc("GET /bench/floor/accounts", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
+		var total int
+		var list []byte
+		if err := db.SQL.QueryRowContext(r.Context(), accounts, c.TenantID).Scan(&total, &list); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, map[string]any{"total": total, "accounts": json.RawMessage(list)})
 	}))
 	mux.HandleFunc("GET /bench/floor/node", withClaims(v, func(w http.ResponseWriter, r *http.Request, c auth.Claims) {
 		var id, name string
@@ -158,6 +169,68 @@ func recursiveSQL(d string) string {
 	node := obj + "('node', " + obj + "('name', a1.name, 'contacts', " + c1 + "))"
 	return fmt.Sprintf(`SELECT %s FROM accounts a1 WHERE a1.id IN (
   SELECT id FROM accounts WHERE tenant_id = $1 AND NOT is_deleted ORDER BY id LIMIT 50)`, fmt.Sprintf(agg, node, "a1.id"))
+}
+
+// accountsSQL answers GET /api/account (the first page, 25 accounts by
+// name, and the total) in one statement: each account with its
+// third-party ids, its primary contact and its contacts (at most 10 by
+// id), each of those contacts with its third-party ids and accounts (at
+// most 10 by id), which end the nesting with a {"id"} primary contact and
+// no contacts (internal/rest's customer nesting). The bench data has no
+// third-party ids; they are read all the same, dates as stored.
+func accountsSQL(d string) string {
+	obj, agg, sub, boolean := "json_build_object", "coalesce(json_agg(%s ORDER BY %s), '[]')", "(%s)", "%s"
+	if d == dialect.SQLite {
+		obj, agg, sub, boolean = "json_object", "json_group_array(%s ORDER BY %s)", "json((%s))",
+			"json(CASE WHEN %s THEN 'true' ELSE 'false' END)"
+	}
+	ref := func(col string) string {
+		return "CASE WHEN " + col + " IS NULL THEN NULL ELSE " + fmt.Sprintf(sub, "SELECT "+obj+"('id', "+col+")") + " END"
+	}
+	// base is BaseCustomer's fields of the row alias; fk the third-party
+	// ids' column naming that kind of customer.
+	base := func(t, fk string) string {
+		x := t + "t"
+		tp := obj + "('id', " + x + ".id, 'dateCreated', " + x + ".date_created, 'createdBy', " + ref(x+".created_by_id") +
+			", 'dateModified', " + x + ".date_modified, 'modifiedBy', " + ref(x+".modified_by_id") +
+			", 'isDeleted', " + fmt.Sprintf(boolean, x+".is_deleted") + ", 'dateDeleted', " + x + ".date_deleted" +
+			", 'deletedBy', " + ref(x+".deleted_by_id") + ", 'dtype', " + x + ".dtype, 'customer', " + ref(x+"."+fk) +
+			", 'systemName', " + x + ".system_name, 'thirdPartyId', " + x + ".third_party_id, 'metadata', " + x + ".metadata" +
+			", 'tenant', " + fmt.Sprintf(sub, "SELECT "+obj+"('id', "+x+".tenant_id)") + ")"
+		ids := fmt.Sprintf(sub, "SELECT "+fmt.Sprintf(agg, tp, x+".id")+" FROM customer_third_party_ids "+x+
+			" WHERE "+x+"."+fk+" = "+t+".id AND NOT "+x+".is_deleted")
+		f := "'id', " + t + ".id"
+		for _, c := range [][2]string{{"primaryEmail", "primary_email"}, {"secondaryEmail", "secondary_email"},
+			{"homePhone", "home_phone"}, {"workPhone", "work_phone"}, {"workPhoneExtension", "work_phone_extension"},
+			{"mobilePhone", "mobile_phone"}, {"address", "address"}, {"city", "city"}, {"province", "province"},
+			{"postalCode", "postal_code"}, {"country", "country"}, {"language", "language"}} {
+			f += ", '" + c[0] + "', " + t + "." + c[1]
+		}
+		return f + ", 'isActive', " + fmt.Sprintf(boolean, t+".is_active") + ", 'thirdPartyIds', " + ids
+	}
+	// list is the JSON array of row(alias) over table's rows linked to
+	// parent through account_contacts, at most 10 by id.
+	list := func(alias, table, mine, theirs, parent, row string) string {
+		return fmt.Sprintf(sub, fmt.Sprintf(`SELECT %s FROM %s %s WHERE %s.id IN (
+  SELECT x.%s FROM account_contacts x JOIN %s y ON y.id = x.%s
+  WHERE x.%s = %s.id AND y.tenant_id = $1 AND NOT y.is_deleted ORDER BY x.%s LIMIT 10)`,
+			fmt.Sprintf(agg, row, alias+".id"), table, alias, alias, mine, table, mine, theirs, parent, mine))
+	}
+	account2 := obj + "(" + base("a2", "account_id") + ", 'name', a2.name, 'primaryContact', " + ref("a2.primary_contact_id") + ", 'contacts', " +
+		fmt.Sprintf(sub, "SELECT "+fmt.Sprintf(agg, "1", "1")+" WHERE false") + ")"
+	contact := func(c string) string {
+		return obj + "(" + base(c, "contact_id") + ", 'firstName', " + c + ".first_name, 'lastName', " + c + ".last_name" +
+			", 'companyName', " + c + ".company_name, 'civility', " + c + ".civility" +
+			", 'preferredMethodOfContact', " + c + ".preferred_method_of_contact" +
+			", 'accounts', " + list("a2", "accounts", "account_id", "contact_id", c, account2) + ")"
+	}
+	primary := fmt.Sprintf(sub, "SELECT "+contact("p1")+" FROM contacts p1 WHERE p1.id = a1.primary_contact_id AND p1.tenant_id = $1 AND NOT p1.is_deleted")
+	account := obj + "(" + base("a1", "account_id") + ", 'name', a1.name, 'primaryContact', " + primary +
+		", 'contacts', " + list("c1", "contacts", "contact_id", "account_id", "a1", contact("c1")) + ")"
+	return fmt.Sprintf(`SELECT (SELECT count(*) FROM accounts WHERE tenant_id = $1 AND NOT is_deleted), %s
+FROM accounts a1 WHERE a1.id IN (
+  SELECT id FROM accounts WHERE tenant_id = $1 AND NOT is_deleted ORDER BY name, id LIMIT 25)`,
+		fmt.Sprintf(agg, account, "a1.name, a1.id"))
 }
 
 // sqliteClose ends the subquery SQLite needs to aggregate in order.

@@ -100,6 +100,7 @@ var shapes = []shape{
 	{"accounts→contacts→accounts→contacts (50)", gql(recursiveQuery, nil)},
 	{"  floor: recursive", get("/bench/floor/recursive")},
 	{"REST account list", get("/api/account")},
+	{"  floor: REST account list", get("/bench/floor/accounts")},
 }
 
 func main() {
@@ -186,8 +187,10 @@ func main() {
 			if out, err := seed.CombinedOutput(); err != nil {
 				fatal(fmt.Errorf("seed %s: %v\n%s", t.name, err, out))
 			}
-			if err := os.Rename(into, seeded); err != nil {
-				fatal(err)
+			if into != seeded {
+				if err := os.Rename(into, seeded); err != nil {
+					fatal(err)
+				}
 			}
 		}
 		if seeded != t.url {
