@@ -98,6 +98,23 @@ func TestTheQueryBuilderIsACompiler(t *testing.T) {
 		[]string{"internal/crm", "internal/app", "internal/rest", "graph", "internal/automation", "internal/store", "internal/seed"}, 1)
 }
 
+// REST reaches the data layer only through the domain: it imports ent
+// for the record types it shapes, but no entity package (predicates,
+// orders), so it builds no query of its own. (GraphQL's root lists, node
+// and loaders read through ent by design of entgql.)
+func TestRESTQueriesNothingItself(t *testing.T) {
+	for pkg, imps := range moduleImports(t) {
+		if !within(pkg, "internal/rest") {
+			continue
+		}
+		for _, imp := range imps {
+			if strings.HasPrefix(imp, "ent/") {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
+		}
+	}
+}
+
 // The domain's error type is a leaf: the domain, the query builder and the
 // transports share it without importing each other.
 func TestTheErrorTypeIsALeaf(t *testing.T) {

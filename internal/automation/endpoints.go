@@ -18,11 +18,12 @@ import (
 	"github.com/conecrm/gateway/internal/tenancy"
 )
 
-// RecordRenderer returns a record as its REST shape, read through tx (the
-// write's transaction) — the "record" of a webhook delivery. nil (no
-// error) when the type has no REST shape. internal/rest provides it
-// (rest.RecordShape); the runtime does not import the transports.
-type RecordRenderer func(ctx context.Context, tx *ent.Client, recordType string, id uuid.UUID) (any, error)
+// RecordRenderer returns a record as its REST shape, read by svc (a
+// Service over the write's transaction) — the "record" of a webhook
+// delivery. nil (no error) when the type has no REST shape. internal/rest
+// provides it (rest.RecordShape); the runtime does not import the
+// transports.
+type RecordRenderer func(ctx context.Context, svc *crm.Service, recordType string, id uuid.UUID) (any, error)
 
 // deliveryArgs is one domain event to deliver to one webhook endpoint. The
 // body is rendered once, in the write's transaction, so it shows the record
@@ -89,7 +90,7 @@ func (rt *Runtime) deliveryBody(ctx context.Context, tx *ent.Client, ev crm.Even
 	var record any
 	if rt.cfg.Records != nil {
 		// A deleted record is delivered as it was when deleted.
-		r, err := rt.cfg.Records(tenancy.WithDeleted(ctx), tx, ev.RecordType, ev.RecordID)
+		r, err := rt.cfg.Records(tenancy.WithDeleted(ctx), crm.NewService(tx), ev.RecordType, ev.RecordID)
 		if err != nil {
 			return nil, fmt.Errorf("webhook: rendering %s %s: %w", ev.RecordType, ev.RecordID, err)
 		}
