@@ -4979,6 +4979,70 @@ func (c *LeadClient) QuerySoldBy(_m *Lead) *UserQuery {
 	return query
 }
 
+// QueryFirstModifiedBy queries the first_modified_by edge of a Lead.
+func (c *LeadClient) QueryFirstModifiedBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.FirstModifiedByTable, lead.FirstModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryConnectionClosedBy queries the connection_closed_by edge of a Lead.
+func (c *LeadClient) QueryConnectionClosedBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.ConnectionClosedByTable, lead.ConnectionClosedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryLostBy queries the lost_by edge of a Lead.
+func (c *LeadClient) QueryLostBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.LostByTable, lead.LostByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFirstOpenBy queries the first_open_by edge of a Lead.
+func (c *LeadClient) QueryFirstOpenBy(_m *Lead) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.FirstOpenByTable, lead.FirstOpenByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // QueryAssignees queries the assignees edge of a Lead.
 func (c *LeadClient) QueryAssignees(_m *Lead) *UserQuery {
 	query := (&UserClient{config: c.config}).Query()

@@ -4579,6 +4579,78 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[lead.FieldSoldByID] = struct{}{}
 			}
 
+		case "firstModifiedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withFirstModifiedBy = query
+			if _, ok := fieldSeen[lead.FieldFirstModifiedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldFirstModifiedByID)
+				fieldSeen[lead.FieldFirstModifiedByID] = struct{}{}
+			}
+
+		case "connectionClosedBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withConnectionClosedBy = query
+			if _, ok := fieldSeen[lead.FieldConnectionClosedByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldConnectionClosedByID)
+				fieldSeen[lead.FieldConnectionClosedByID] = struct{}{}
+			}
+
+		case "lostBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withLostBy = query
+			if _, ok := fieldSeen[lead.FieldLostByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldLostByID)
+				fieldSeen[lead.FieldLostByID] = struct{}{}
+			}
+
+		case "firstOpenBy":
+			if !registry.CanRead(ctx, user.Table) {
+				break
+			}
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withFirstOpenBy = query
+			if _, ok := fieldSeen[lead.FieldFirstOpenByID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldFirstOpenByID)
+				fieldSeen[lead.FieldFirstOpenByID] = struct{}{}
+			}
+
 		case "assignees":
 			if !registry.CanRead(ctx, user.Table) {
 				break
@@ -4785,10 +4857,10 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 						}
 						for i := range nodes {
 							n := m[nodes[i].ID]
-							if nodes[i].Edges.totalCount[21] == nil {
-								nodes[i].Edges.totalCount[21] = make(map[string]int)
+							if nodes[i].Edges.totalCount[25] == nil {
+								nodes[i].Edges.totalCount[25] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[21][alias] = n
+							nodes[i].Edges.totalCount[25][alias] = n
 						}
 						return nil
 					})
@@ -4796,10 +4868,10 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Lead) error {
 						for i := range nodes {
 							n := len(nodes[i].Edges.AutomationRuns)
-							if nodes[i].Edges.totalCount[21] == nil {
-								nodes[i].Edges.totalCount[21] = make(map[string]int)
+							if nodes[i].Edges.totalCount[25] == nil {
+								nodes[i].Edges.totalCount[25] = make(map[string]int)
 							}
-							nodes[i].Edges.totalCount[21][alias] = n
+							nodes[i].Edges.totalCount[25][alias] = n
 						}
 						return nil
 					})
@@ -5121,26 +5193,6 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 				fieldSeen[lead.FieldBoardPosition] = struct{}{}
 			}
 		case "id":
-		case "firstModifiedBy":
-			if _, ok := fieldSeen[lead.FieldFirstModifiedByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldFirstModifiedByID)
-				fieldSeen[lead.FieldFirstModifiedByID] = struct{}{}
-			}
-		case "connectionClosedBy":
-			if _, ok := fieldSeen[lead.FieldConnectionClosedByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldConnectionClosedByID)
-				fieldSeen[lead.FieldConnectionClosedByID] = struct{}{}
-			}
-		case "lostBy":
-			if _, ok := fieldSeen[lead.FieldLostByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldLostByID)
-				fieldSeen[lead.FieldLostByID] = struct{}{}
-			}
-		case "firstOpenBy":
-			if _, ok := fieldSeen[lead.FieldFirstOpenByID]; !ok {
-				selectedFields = append(selectedFields, lead.FieldFirstOpenByID)
-				fieldSeen[lead.FieldFirstOpenByID] = struct{}{}
-			}
 		case "__typename", "customFieldValues", "isGroup", "delayedAutomationsCount":
 		default:
 			unknownSeen = true

@@ -844,6 +844,38 @@ func (_m *Lead) SoldBy(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Lead) FirstModifiedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.FirstModifiedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFirstModifiedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) ConnectionClosedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ConnectionClosedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryConnectionClosedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) LostBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.LostByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryLostBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Lead) FirstOpenBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.FirstOpenByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFirstOpenBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Lead) Assignees(ctx context.Context) (result []*User, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedAssignees(graphql.GetFieldContext(ctx).Field.Alias)
@@ -972,7 +1004,7 @@ func (_m *Lead) AutomationRuns(
 		WithAutomationRunFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[21][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[25][alias]
 	if nodes, err := _m.NamedAutomationRuns(alias); err == nil || hasTotalCount {
 		pager, err := newAutomationRunPager(opts, last != nil)
 		if err != nil {

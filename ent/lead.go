@@ -188,6 +188,14 @@ type LeadEdges struct {
 	Stage *ConnectionStage `json:"stage,omitempty"`
 	// SoldBy holds the value of the sold_by edge.
 	SoldBy *User `json:"sold_by,omitempty"`
+	// FirstModifiedBy holds the value of the first_modified_by edge.
+	FirstModifiedBy *User `json:"first_modified_by,omitempty"`
+	// ConnectionClosedBy holds the value of the connection_closed_by edge.
+	ConnectionClosedBy *User `json:"connection_closed_by,omitempty"`
+	// LostBy holds the value of the lost_by edge.
+	LostBy *User `json:"lost_by,omitempty"`
+	// FirstOpenBy holds the value of the first_open_by edge.
+	FirstOpenBy *User `json:"first_open_by,omitempty"`
 	// Assignees holds the value of the assignees edge.
 	Assignees []*User `json:"assignees,omitempty"`
 	// Tasks holds the value of the tasks edge.
@@ -212,9 +220,9 @@ type LeadEdges struct {
 	AutomationRuns []*AutomationRun `json:"automation_runs,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [22]bool
+	loadedTypes [26]bool
 	// totalCount holds the count of the edges above.
-	totalCount [22]map[string]int
+	totalCount [26]map[string]int
 
 	namedAssignees         map[string][]*User
 	namedTasks             map[string][]*Task
@@ -350,10 +358,54 @@ func (e LeadEdges) SoldByOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "sold_by"}
 }
 
+// FirstModifiedByOrErr returns the FirstModifiedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) FirstModifiedByOrErr() (*User, error) {
+	if e.FirstModifiedBy != nil {
+		return e.FirstModifiedBy, nil
+	} else if e.loadedTypes[11] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "first_modified_by"}
+}
+
+// ConnectionClosedByOrErr returns the ConnectionClosedBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) ConnectionClosedByOrErr() (*User, error) {
+	if e.ConnectionClosedBy != nil {
+		return e.ConnectionClosedBy, nil
+	} else if e.loadedTypes[12] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "connection_closed_by"}
+}
+
+// LostByOrErr returns the LostBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) LostByOrErr() (*User, error) {
+	if e.LostBy != nil {
+		return e.LostBy, nil
+	} else if e.loadedTypes[13] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "lost_by"}
+}
+
+// FirstOpenByOrErr returns the FirstOpenBy value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e LeadEdges) FirstOpenByOrErr() (*User, error) {
+	if e.FirstOpenBy != nil {
+		return e.FirstOpenBy, nil
+	} else if e.loadedTypes[14] {
+		return nil, &NotFoundError{label: user.Label}
+	}
+	return nil, &NotLoadedError{edge: "first_open_by"}
+}
+
 // AssigneesOrErr returns the Assignees value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AssigneesOrErr() ([]*User, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[15] {
 		return e.Assignees, nil
 	}
 	return nil, &NotLoadedError{edge: "assignees"}
@@ -362,7 +414,7 @@ func (e LeadEdges) AssigneesOrErr() ([]*User, error) {
 // TasksOrErr returns the Tasks value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) TasksOrErr() ([]*Task, error) {
-	if e.loadedTypes[12] {
+	if e.loadedTypes[16] {
 		return e.Tasks, nil
 	}
 	return nil, &NotLoadedError{edge: "tasks"}
@@ -371,7 +423,7 @@ func (e LeadEdges) TasksOrErr() ([]*Task, error) {
 // AppointmentsOrErr returns the Appointments value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AppointmentsOrErr() ([]*Appointment, error) {
-	if e.loadedTypes[13] {
+	if e.loadedTypes[17] {
 		return e.Appointments, nil
 	}
 	return nil, &NotLoadedError{edge: "appointments"}
@@ -380,7 +432,7 @@ func (e LeadEdges) AppointmentsOrErr() ([]*Appointment, error) {
 // FollowUpsOrErr returns the FollowUps value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) FollowUpsOrErr() ([]*FollowUp, error) {
-	if e.loadedTypes[14] {
+	if e.loadedTypes[18] {
 		return e.FollowUps, nil
 	}
 	return nil, &NotLoadedError{edge: "follow_ups"}
@@ -389,7 +441,7 @@ func (e LeadEdges) FollowUpsOrErr() ([]*FollowUp, error) {
 // ProductsOrErr returns the Products value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) ProductsOrErr() ([]*LeadProduct, error) {
-	if e.loadedTypes[15] {
+	if e.loadedTypes[19] {
 		return e.Products, nil
 	}
 	return nil, &NotLoadedError{edge: "products"}
@@ -398,7 +450,7 @@ func (e LeadEdges) ProductsOrErr() ([]*LeadProduct, error) {
 // CreditAssessmentsOrErr returns the CreditAssessments value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) CreditAssessmentsOrErr() ([]*CreditAssessment, error) {
-	if e.loadedTypes[16] {
+	if e.loadedTypes[20] {
 		return e.CreditAssessments, nil
 	}
 	return nil, &NotLoadedError{edge: "credit_assessments"}
@@ -407,7 +459,7 @@ func (e LeadEdges) CreditAssessmentsOrErr() ([]*CreditAssessment, error) {
 // IncentivesOrErr returns the Incentives value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) IncentivesOrErr() ([]*Incentive, error) {
-	if e.loadedTypes[17] {
+	if e.loadedTypes[21] {
 		return e.Incentives, nil
 	}
 	return nil, &NotLoadedError{edge: "incentives"}
@@ -416,7 +468,7 @@ func (e LeadEdges) IncentivesOrErr() ([]*Incentive, error) {
 // PackagesOrErr returns the Packages value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) PackagesOrErr() ([]*LeadPackage, error) {
-	if e.loadedTypes[18] {
+	if e.loadedTypes[22] {
 		return e.Packages, nil
 	}
 	return nil, &NotLoadedError{edge: "packages"}
@@ -425,7 +477,7 @@ func (e LeadEdges) PackagesOrErr() ([]*LeadPackage, error) {
 // SurveysOrErr returns the Surveys value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) SurveysOrErr() ([]*Survey, error) {
-	if e.loadedTypes[19] {
+	if e.loadedTypes[23] {
 		return e.Surveys, nil
 	}
 	return nil, &NotLoadedError{edge: "surveys"}
@@ -434,7 +486,7 @@ func (e LeadEdges) SurveysOrErr() ([]*Survey, error) {
 // ThirdPartyIdsOrErr returns the ThirdPartyIds value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) ThirdPartyIdsOrErr() ([]*ConnectionThirdPartyID, error) {
-	if e.loadedTypes[20] {
+	if e.loadedTypes[24] {
 		return e.ThirdPartyIds, nil
 	}
 	return nil, &NotLoadedError{edge: "third_party_ids"}
@@ -443,7 +495,7 @@ func (e LeadEdges) ThirdPartyIdsOrErr() ([]*ConnectionThirdPartyID, error) {
 // AutomationRunsOrErr returns the AutomationRuns value or an error if the edge
 // was not loaded in eager-loading.
 func (e LeadEdges) AutomationRunsOrErr() ([]*AutomationRun, error) {
-	if e.loadedTypes[21] {
+	if e.loadedTypes[25] {
 		return e.AutomationRuns, nil
 	}
 	return nil, &NotLoadedError{edge: "automation_runs"}
@@ -1001,6 +1053,26 @@ func (_m *Lead) QueryStage() *ConnectionStageQuery {
 // QuerySoldBy queries the "sold_by" edge of the Lead entity.
 func (_m *Lead) QuerySoldBy() *UserQuery {
 	return NewLeadClient(_m.config).QuerySoldBy(_m)
+}
+
+// QueryFirstModifiedBy queries the "first_modified_by" edge of the Lead entity.
+func (_m *Lead) QueryFirstModifiedBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryFirstModifiedBy(_m)
+}
+
+// QueryConnectionClosedBy queries the "connection_closed_by" edge of the Lead entity.
+func (_m *Lead) QueryConnectionClosedBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryConnectionClosedBy(_m)
+}
+
+// QueryLostBy queries the "lost_by" edge of the Lead entity.
+func (_m *Lead) QueryLostBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryLostBy(_m)
+}
+
+// QueryFirstOpenBy queries the "first_open_by" edge of the Lead entity.
+func (_m *Lead) QueryFirstOpenBy() *UserQuery {
+	return NewLeadClient(_m.config).QueryFirstOpenBy(_m)
 }
 
 // QueryAssignees queries the "assignees" edge of the Lead entity.

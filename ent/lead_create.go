@@ -1019,6 +1019,26 @@ func (_c *LeadCreate) SetSoldBy(v *User) *LeadCreate {
 	return _c.SetSoldByID(v.ID)
 }
 
+// SetFirstModifiedBy sets the "first_modified_by" edge to the User entity.
+func (_c *LeadCreate) SetFirstModifiedBy(v *User) *LeadCreate {
+	return _c.SetFirstModifiedByID(v.ID)
+}
+
+// SetConnectionClosedBy sets the "connection_closed_by" edge to the User entity.
+func (_c *LeadCreate) SetConnectionClosedBy(v *User) *LeadCreate {
+	return _c.SetConnectionClosedByID(v.ID)
+}
+
+// SetLostBy sets the "lost_by" edge to the User entity.
+func (_c *LeadCreate) SetLostBy(v *User) *LeadCreate {
+	return _c.SetLostByID(v.ID)
+}
+
+// SetFirstOpenBy sets the "first_open_by" edge to the User entity.
+func (_c *LeadCreate) SetFirstOpenBy(v *User) *LeadCreate {
+	return _c.SetFirstOpenByID(v.ID)
+}
+
 // AddAssigneeIDs adds the "assignees" edge to the User entity by IDs.
 func (_c *LeadCreate) AddAssigneeIDs(ids ...uuid.UUID) *LeadCreate {
 	_c.mutation.AddAssigneeIDs(ids...)
@@ -1403,10 +1423,6 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 		_spec.SetField(lead.FieldDateFirstModified, field.TypeTime, value)
 		_node.DateFirstModified = &value
 	}
-	if value, ok := _c.mutation.FirstModifiedByID(); ok {
-		_spec.SetField(lead.FieldFirstModifiedByID, field.TypeUUID, value)
-		_node.FirstModifiedByID = &value
-	}
 	if value, ok := _c.mutation.DueDate(); ok {
 		_spec.SetField(lead.FieldDueDate, field.TypeTime, value)
 		_node.DueDate = &value
@@ -1423,10 +1439,6 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 		_spec.SetField(lead.FieldConnectionClosedDate, field.TypeTime, value)
 		_node.ConnectionClosedDate = &value
 	}
-	if value, ok := _c.mutation.ConnectionClosedByID(); ok {
-		_spec.SetField(lead.FieldConnectionClosedByID, field.TypeUUID, value)
-		_node.ConnectionClosedByID = &value
-	}
 	if value, ok := _c.mutation.ExpectedDeliveryDate(); ok {
 		_spec.SetField(lead.FieldExpectedDeliveryDate, field.TypeTime, value)
 		_node.ExpectedDeliveryDate = &value
@@ -1435,10 +1447,6 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 		_spec.SetField(lead.FieldIsLostApproved, field.TypeBool, value)
 		_node.IsLostApproved = &value
 	}
-	if value, ok := _c.mutation.LostByID(); ok {
-		_spec.SetField(lead.FieldLostByID, field.TypeUUID, value)
-		_node.LostByID = &value
-	}
 	if value, ok := _c.mutation.LostDate(); ok {
 		_spec.SetField(lead.FieldLostDate, field.TypeTime, value)
 		_node.LostDate = &value
@@ -1446,10 +1454,6 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.FirstOpenDate(); ok {
 		_spec.SetField(lead.FieldFirstOpenDate, field.TypeTime, value)
 		_node.FirstOpenDate = &value
-	}
-	if value, ok := _c.mutation.FirstOpenByID(); ok {
-		_spec.SetField(lead.FieldFirstOpenByID, field.TypeUUID, value)
-		_node.FirstOpenByID = &value
 	}
 	if value, ok := _c.mutation.TestDriveDone(); ok {
 		_spec.SetField(lead.FieldTestDriveDone, field.TypeBool, value)
@@ -1772,6 +1776,74 @@ func (_c *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.SoldByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FirstModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstModifiedByTable,
+			Columns: []string{lead.FirstModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.FirstModifiedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ConnectionClosedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.ConnectionClosedByTable,
+			Columns: []string{lead.ConnectionClosedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ConnectionClosedByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LostByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.LostByTable,
+			Columns: []string{lead.LostByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.LostByID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FirstOpenByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstOpenByTable,
+			Columns: []string{lead.FirstOpenByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.FirstOpenByID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AssigneesIDs(); len(nodes) > 0 {

@@ -39,32 +39,36 @@ import (
 // LeadQuery is the builder for querying Lead entities.
 type LeadQuery struct {
 	config
-	ctx                   *QueryContext
-	order                 []lead.OrderOption
-	inters                []Interceptor
-	predicates            []predicate.Lead
-	withCreatedBy         *UserQuery
-	withModifiedBy        *UserQuery
-	withDeletedBy         *UserQuery
-	withStatus            *StatusQuery
-	withSource            *SourceQuery
-	withContact           *ContactQuery
-	withAccount           *AccountQuery
-	withFranchise         *FranchiseQuery
-	withDepartment        *DepartmentQuery
-	withStage             *ConnectionStageQuery
-	withSoldBy            *UserQuery
-	withAssignees         *UserQuery
-	withTasks             *TaskQuery
-	withAppointments      *AppointmentQuery
-	withFollowUps         *FollowUpQuery
-	withProducts          *LeadProductQuery
-	withCreditAssessments *CreditAssessmentQuery
-	withIncentives        *IncentiveQuery
-	withPackages          *LeadPackageQuery
-	withSurveys           *SurveyQuery
-	withThirdPartyIds     *ConnectionThirdPartyIDQuery
-	withAutomationRuns    *AutomationRunQuery
+	ctx                    *QueryContext
+	order                  []lead.OrderOption
+	inters                 []Interceptor
+	predicates             []predicate.Lead
+	withCreatedBy          *UserQuery
+	withModifiedBy         *UserQuery
+	withDeletedBy          *UserQuery
+	withStatus             *StatusQuery
+	withSource             *SourceQuery
+	withContact            *ContactQuery
+	withAccount            *AccountQuery
+	withFranchise          *FranchiseQuery
+	withDepartment         *DepartmentQuery
+	withStage              *ConnectionStageQuery
+	withSoldBy             *UserQuery
+	withFirstModifiedBy    *UserQuery
+	withConnectionClosedBy *UserQuery
+	withLostBy             *UserQuery
+	withFirstOpenBy        *UserQuery
+	withAssignees          *UserQuery
+	withTasks              *TaskQuery
+	withAppointments       *AppointmentQuery
+	withFollowUps          *FollowUpQuery
+	withProducts           *LeadProductQuery
+	withCreditAssessments  *CreditAssessmentQuery
+	withIncentives         *IncentiveQuery
+	withPackages           *LeadPackageQuery
+	withSurveys            *SurveyQuery
+	withThirdPartyIds      *ConnectionThirdPartyIDQuery
+	withAutomationRuns     *AutomationRunQuery
 	// listsLimited records that the query's named plain lists are capped.
 	listsLimited               bool
 	loadTotal                  []func(context.Context, []*Lead) error
@@ -351,6 +355,94 @@ func (_q *LeadQuery) QuerySoldBy() *UserQuery {
 			sqlgraph.From(lead.Table, lead.FieldID, selector),
 			sqlgraph.To(user.Table, user.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, lead.SoldByTable, lead.SoldByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFirstModifiedBy chains the current query on the "first_modified_by" edge.
+func (_q *LeadQuery) QueryFirstModifiedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.FirstModifiedByTable, lead.FirstModifiedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryConnectionClosedBy chains the current query on the "connection_closed_by" edge.
+func (_q *LeadQuery) QueryConnectionClosedBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.ConnectionClosedByTable, lead.ConnectionClosedByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLostBy chains the current query on the "lost_by" edge.
+func (_q *LeadQuery) QueryLostBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.LostByTable, lead.LostByColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFirstOpenBy chains the current query on the "first_open_by" edge.
+func (_q *LeadQuery) QueryFirstOpenBy() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(lead.Table, lead.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, lead.FirstOpenByTable, lead.FirstOpenByColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -787,33 +879,37 @@ func (_q *LeadQuery) Clone() *LeadQuery {
 		return nil
 	}
 	return &LeadQuery{
-		config:                _q.config,
-		ctx:                   _q.ctx.Clone(),
-		order:                 append([]lead.OrderOption{}, _q.order...),
-		inters:                append([]Interceptor{}, _q.inters...),
-		predicates:            append([]predicate.Lead{}, _q.predicates...),
-		withCreatedBy:         _q.withCreatedBy.Clone(),
-		withModifiedBy:        _q.withModifiedBy.Clone(),
-		withDeletedBy:         _q.withDeletedBy.Clone(),
-		withStatus:            _q.withStatus.Clone(),
-		withSource:            _q.withSource.Clone(),
-		withContact:           _q.withContact.Clone(),
-		withAccount:           _q.withAccount.Clone(),
-		withFranchise:         _q.withFranchise.Clone(),
-		withDepartment:        _q.withDepartment.Clone(),
-		withStage:             _q.withStage.Clone(),
-		withSoldBy:            _q.withSoldBy.Clone(),
-		withAssignees:         _q.withAssignees.Clone(),
-		withTasks:             _q.withTasks.Clone(),
-		withAppointments:      _q.withAppointments.Clone(),
-		withFollowUps:         _q.withFollowUps.Clone(),
-		withProducts:          _q.withProducts.Clone(),
-		withCreditAssessments: _q.withCreditAssessments.Clone(),
-		withIncentives:        _q.withIncentives.Clone(),
-		withPackages:          _q.withPackages.Clone(),
-		withSurveys:           _q.withSurveys.Clone(),
-		withThirdPartyIds:     _q.withThirdPartyIds.Clone(),
-		withAutomationRuns:    _q.withAutomationRuns.Clone(),
+		config:                 _q.config,
+		ctx:                    _q.ctx.Clone(),
+		order:                  append([]lead.OrderOption{}, _q.order...),
+		inters:                 append([]Interceptor{}, _q.inters...),
+		predicates:             append([]predicate.Lead{}, _q.predicates...),
+		withCreatedBy:          _q.withCreatedBy.Clone(),
+		withModifiedBy:         _q.withModifiedBy.Clone(),
+		withDeletedBy:          _q.withDeletedBy.Clone(),
+		withStatus:             _q.withStatus.Clone(),
+		withSource:             _q.withSource.Clone(),
+		withContact:            _q.withContact.Clone(),
+		withAccount:            _q.withAccount.Clone(),
+		withFranchise:          _q.withFranchise.Clone(),
+		withDepartment:         _q.withDepartment.Clone(),
+		withStage:              _q.withStage.Clone(),
+		withSoldBy:             _q.withSoldBy.Clone(),
+		withFirstModifiedBy:    _q.withFirstModifiedBy.Clone(),
+		withConnectionClosedBy: _q.withConnectionClosedBy.Clone(),
+		withLostBy:             _q.withLostBy.Clone(),
+		withFirstOpenBy:        _q.withFirstOpenBy.Clone(),
+		withAssignees:          _q.withAssignees.Clone(),
+		withTasks:              _q.withTasks.Clone(),
+		withAppointments:       _q.withAppointments.Clone(),
+		withFollowUps:          _q.withFollowUps.Clone(),
+		withProducts:           _q.withProducts.Clone(),
+		withCreditAssessments:  _q.withCreditAssessments.Clone(),
+		withIncentives:         _q.withIncentives.Clone(),
+		withPackages:           _q.withPackages.Clone(),
+		withSurveys:            _q.withSurveys.Clone(),
+		withThirdPartyIds:      _q.withThirdPartyIds.Clone(),
+		withAutomationRuns:     _q.withAutomationRuns.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -939,6 +1035,50 @@ func (_q *LeadQuery) WithSoldBy(opts ...func(*UserQuery)) *LeadQuery {
 		opt(query)
 	}
 	_q.withSoldBy = query
+	return _q
+}
+
+// WithFirstModifiedBy tells the query-builder to eager-load the nodes that are connected to
+// the "first_modified_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithFirstModifiedBy(opts ...func(*UserQuery)) *LeadQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFirstModifiedBy = query
+	return _q
+}
+
+// WithConnectionClosedBy tells the query-builder to eager-load the nodes that are connected to
+// the "connection_closed_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithConnectionClosedBy(opts ...func(*UserQuery)) *LeadQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withConnectionClosedBy = query
+	return _q
+}
+
+// WithLostBy tells the query-builder to eager-load the nodes that are connected to
+// the "lost_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithLostBy(opts ...func(*UserQuery)) *LeadQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLostBy = query
+	return _q
+}
+
+// WithFirstOpenBy tells the query-builder to eager-load the nodes that are connected to
+// the "first_open_by" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *LeadQuery) WithFirstOpenBy(opts ...func(*UserQuery)) *LeadQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFirstOpenBy = query
 	return _q
 }
 
@@ -1141,7 +1281,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	var (
 		nodes       = []*Lead{}
 		_spec       = _q.querySpec()
-		loadedTypes = [22]bool{
+		loadedTypes = [26]bool{
 			_q.withCreatedBy != nil,
 			_q.withModifiedBy != nil,
 			_q.withDeletedBy != nil,
@@ -1153,6 +1293,10 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 			_q.withDepartment != nil,
 			_q.withStage != nil,
 			_q.withSoldBy != nil,
+			_q.withFirstModifiedBy != nil,
+			_q.withConnectionClosedBy != nil,
+			_q.withLostBy != nil,
+			_q.withFirstOpenBy != nil,
 			_q.withAssignees != nil,
 			_q.withTasks != nil,
 			_q.withAppointments != nil,
@@ -1283,6 +1427,30 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if query := _q.withSoldBy; query != nil {
 		if err := _q.loadSoldBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.SoldBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFirstModifiedBy; query != nil {
+		if err := _q.loadFirstModifiedBy(ctx, query, nodes, nil,
+			func(n *Lead, e *User) { n.Edges.FirstModifiedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withConnectionClosedBy; query != nil {
+		if err := _q.loadConnectionClosedBy(ctx, query, nodes, nil,
+			func(n *Lead, e *User) { n.Edges.ConnectionClosedBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLostBy; query != nil {
+		if err := _q.loadLostBy(ctx, query, nodes, nil,
+			func(n *Lead, e *User) { n.Edges.LostBy = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFirstOpenBy; query != nil {
+		if err := _q.loadFirstOpenBy(ctx, query, nodes, nil,
+			func(n *Lead, e *User) { n.Edges.FirstOpenBy = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -1800,6 +1968,134 @@ func (_q *LeadQuery) loadSoldBy(ctx context.Context, query *UserQuery, nodes []*
 	}
 	return nil
 }
+func (_q *LeadQuery) loadFirstModifiedBy(ctx context.Context, query *UserQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Lead)
+	for i := range nodes {
+		if nodes[i].FirstModifiedByID == nil {
+			continue
+		}
+		fk := *nodes[i].FirstModifiedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "first_modified_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *LeadQuery) loadConnectionClosedBy(ctx context.Context, query *UserQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Lead)
+	for i := range nodes {
+		if nodes[i].ConnectionClosedByID == nil {
+			continue
+		}
+		fk := *nodes[i].ConnectionClosedByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "connection_closed_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *LeadQuery) loadLostBy(ctx context.Context, query *UserQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Lead)
+	for i := range nodes {
+		if nodes[i].LostByID == nil {
+			continue
+		}
+		fk := *nodes[i].LostByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "lost_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *LeadQuery) loadFirstOpenBy(ctx context.Context, query *UserQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *User)) error {
+	ids := make([]uuid.UUID, 0, len(nodes))
+	nodeids := make(map[uuid.UUID][]*Lead)
+	for i := range nodes {
+		if nodes[i].FirstOpenByID == nil {
+			continue
+		}
+		fk := *nodes[i].FirstOpenByID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(user.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "first_open_by_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
 func (_q *LeadQuery) loadAssignees(ctx context.Context, query *UserQuery, nodes []*Lead, init func(*Lead), assign func(*Lead, *User)) error {
 	edgeIDs := make([]driver.Value, len(nodes))
 	byID := make(map[uuid.UUID]*Lead)
@@ -2282,6 +2578,18 @@ func (_q *LeadQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withSoldBy != nil {
 			_spec.Node.AddColumnOnce(lead.FieldSoldByID)
+		}
+		if _q.withFirstModifiedBy != nil {
+			_spec.Node.AddColumnOnce(lead.FieldFirstModifiedByID)
+		}
+		if _q.withConnectionClosedBy != nil {
+			_spec.Node.AddColumnOnce(lead.FieldConnectionClosedByID)
+		}
+		if _q.withLostBy != nil {
+			_spec.Node.AddColumnOnce(lead.FieldLostByID)
+		}
+		if _q.withFirstOpenBy != nil {
+			_spec.Node.AddColumnOnce(lead.FieldFirstOpenByID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

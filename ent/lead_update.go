@@ -1314,6 +1314,26 @@ func (_u *LeadUpdate) SetSoldBy(v *User) *LeadUpdate {
 	return _u.SetSoldByID(v.ID)
 }
 
+// SetFirstModifiedBy sets the "first_modified_by" edge to the User entity.
+func (_u *LeadUpdate) SetFirstModifiedBy(v *User) *LeadUpdate {
+	return _u.SetFirstModifiedByID(v.ID)
+}
+
+// SetConnectionClosedBy sets the "connection_closed_by" edge to the User entity.
+func (_u *LeadUpdate) SetConnectionClosedBy(v *User) *LeadUpdate {
+	return _u.SetConnectionClosedByID(v.ID)
+}
+
+// SetLostBy sets the "lost_by" edge to the User entity.
+func (_u *LeadUpdate) SetLostBy(v *User) *LeadUpdate {
+	return _u.SetLostByID(v.ID)
+}
+
+// SetFirstOpenBy sets the "first_open_by" edge to the User entity.
+func (_u *LeadUpdate) SetFirstOpenBy(v *User) *LeadUpdate {
+	return _u.SetFirstOpenByID(v.ID)
+}
+
 // AddAssigneeIDs adds the "assignees" edge to the User entity by IDs.
 func (_u *LeadUpdate) AddAssigneeIDs(ids ...uuid.UUID) *LeadUpdate {
 	_u.mutation.AddAssigneeIDs(ids...)
@@ -1541,6 +1561,30 @@ func (_u *LeadUpdate) ClearStage() *LeadUpdate {
 // ClearSoldBy clears the "sold_by" edge to the User entity.
 func (_u *LeadUpdate) ClearSoldBy() *LeadUpdate {
 	_u.mutation.ClearSoldBy()
+	return _u
+}
+
+// ClearFirstModifiedBy clears the "first_modified_by" edge to the User entity.
+func (_u *LeadUpdate) ClearFirstModifiedBy() *LeadUpdate {
+	_u.mutation.ClearFirstModifiedBy()
+	return _u
+}
+
+// ClearConnectionClosedBy clears the "connection_closed_by" edge to the User entity.
+func (_u *LeadUpdate) ClearConnectionClosedBy() *LeadUpdate {
+	_u.mutation.ClearConnectionClosedBy()
+	return _u
+}
+
+// ClearLostBy clears the "lost_by" edge to the User entity.
+func (_u *LeadUpdate) ClearLostBy() *LeadUpdate {
+	_u.mutation.ClearLostBy()
+	return _u
+}
+
+// ClearFirstOpenBy clears the "first_open_by" edge to the User entity.
+func (_u *LeadUpdate) ClearFirstOpenBy() *LeadUpdate {
+	_u.mutation.ClearFirstOpenBy()
 	return _u
 }
 
@@ -1860,12 +1904,6 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DateFirstModifiedCleared() {
 		_spec.ClearField(lead.FieldDateFirstModified, field.TypeTime)
 	}
-	if value, ok := _u.mutation.FirstModifiedByID(); ok {
-		_spec.SetField(lead.FieldFirstModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.FirstModifiedByIDCleared() {
-		_spec.ClearField(lead.FieldFirstModifiedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DueDate(); ok {
 		_spec.SetField(lead.FieldDueDate, field.TypeTime, value)
 	}
@@ -1884,12 +1922,6 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ConnectionClosedDateCleared() {
 		_spec.ClearField(lead.FieldConnectionClosedDate, field.TypeTime)
 	}
-	if value, ok := _u.mutation.ConnectionClosedByID(); ok {
-		_spec.SetField(lead.FieldConnectionClosedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ConnectionClosedByIDCleared() {
-		_spec.ClearField(lead.FieldConnectionClosedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.ExpectedDeliveryDate(); ok {
 		_spec.SetField(lead.FieldExpectedDeliveryDate, field.TypeTime, value)
 	}
@@ -1902,12 +1934,6 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.IsLostApprovedCleared() {
 		_spec.ClearField(lead.FieldIsLostApproved, field.TypeBool)
 	}
-	if value, ok := _u.mutation.LostByID(); ok {
-		_spec.SetField(lead.FieldLostByID, field.TypeUUID, value)
-	}
-	if _u.mutation.LostByIDCleared() {
-		_spec.ClearField(lead.FieldLostByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.LostDate(); ok {
 		_spec.SetField(lead.FieldLostDate, field.TypeTime, value)
 	}
@@ -1919,12 +1945,6 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.FirstOpenDateCleared() {
 		_spec.ClearField(lead.FieldFirstOpenDate, field.TypeTime)
-	}
-	if value, ok := _u.mutation.FirstOpenByID(); ok {
-		_spec.SetField(lead.FieldFirstOpenByID, field.TypeUUID, value)
-	}
-	if _u.mutation.FirstOpenByIDCleared() {
-		_spec.ClearField(lead.FieldFirstOpenByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.TestDriveDone(); ok {
 		_spec.SetField(lead.FieldTestDriveDone, field.TypeBool, value)
@@ -2407,6 +2427,122 @@ func (_u *LeadUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Inverse: false,
 			Table:   lead.SoldByTable,
 			Columns: []string{lead.SoldByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FirstModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstModifiedByTable,
+			Columns: []string{lead.FirstModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FirstModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstModifiedByTable,
+			Columns: []string{lead.FirstModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConnectionClosedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.ConnectionClosedByTable,
+			Columns: []string{lead.ConnectionClosedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConnectionClosedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.ConnectionClosedByTable,
+			Columns: []string{lead.ConnectionClosedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LostByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.LostByTable,
+			Columns: []string{lead.LostByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LostByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.LostByTable,
+			Columns: []string{lead.LostByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FirstOpenByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstOpenByTable,
+			Columns: []string{lead.FirstOpenByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FirstOpenByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstOpenByTable,
+			Columns: []string{lead.FirstOpenByColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
@@ -4200,6 +4336,26 @@ func (_u *LeadUpdateOne) SetSoldBy(v *User) *LeadUpdateOne {
 	return _u.SetSoldByID(v.ID)
 }
 
+// SetFirstModifiedBy sets the "first_modified_by" edge to the User entity.
+func (_u *LeadUpdateOne) SetFirstModifiedBy(v *User) *LeadUpdateOne {
+	return _u.SetFirstModifiedByID(v.ID)
+}
+
+// SetConnectionClosedBy sets the "connection_closed_by" edge to the User entity.
+func (_u *LeadUpdateOne) SetConnectionClosedBy(v *User) *LeadUpdateOne {
+	return _u.SetConnectionClosedByID(v.ID)
+}
+
+// SetLostBy sets the "lost_by" edge to the User entity.
+func (_u *LeadUpdateOne) SetLostBy(v *User) *LeadUpdateOne {
+	return _u.SetLostByID(v.ID)
+}
+
+// SetFirstOpenBy sets the "first_open_by" edge to the User entity.
+func (_u *LeadUpdateOne) SetFirstOpenBy(v *User) *LeadUpdateOne {
+	return _u.SetFirstOpenByID(v.ID)
+}
+
 // AddAssigneeIDs adds the "assignees" edge to the User entity by IDs.
 func (_u *LeadUpdateOne) AddAssigneeIDs(ids ...uuid.UUID) *LeadUpdateOne {
 	_u.mutation.AddAssigneeIDs(ids...)
@@ -4427,6 +4583,30 @@ func (_u *LeadUpdateOne) ClearStage() *LeadUpdateOne {
 // ClearSoldBy clears the "sold_by" edge to the User entity.
 func (_u *LeadUpdateOne) ClearSoldBy() *LeadUpdateOne {
 	_u.mutation.ClearSoldBy()
+	return _u
+}
+
+// ClearFirstModifiedBy clears the "first_modified_by" edge to the User entity.
+func (_u *LeadUpdateOne) ClearFirstModifiedBy() *LeadUpdateOne {
+	_u.mutation.ClearFirstModifiedBy()
+	return _u
+}
+
+// ClearConnectionClosedBy clears the "connection_closed_by" edge to the User entity.
+func (_u *LeadUpdateOne) ClearConnectionClosedBy() *LeadUpdateOne {
+	_u.mutation.ClearConnectionClosedBy()
+	return _u
+}
+
+// ClearLostBy clears the "lost_by" edge to the User entity.
+func (_u *LeadUpdateOne) ClearLostBy() *LeadUpdateOne {
+	_u.mutation.ClearLostBy()
+	return _u
+}
+
+// ClearFirstOpenBy clears the "first_open_by" edge to the User entity.
+func (_u *LeadUpdateOne) ClearFirstOpenBy() *LeadUpdateOne {
+	_u.mutation.ClearFirstOpenBy()
 	return _u
 }
 
@@ -4776,12 +4956,6 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 	if _u.mutation.DateFirstModifiedCleared() {
 		_spec.ClearField(lead.FieldDateFirstModified, field.TypeTime)
 	}
-	if value, ok := _u.mutation.FirstModifiedByID(); ok {
-		_spec.SetField(lead.FieldFirstModifiedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.FirstModifiedByIDCleared() {
-		_spec.ClearField(lead.FieldFirstModifiedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.DueDate(); ok {
 		_spec.SetField(lead.FieldDueDate, field.TypeTime, value)
 	}
@@ -4800,12 +4974,6 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 	if _u.mutation.ConnectionClosedDateCleared() {
 		_spec.ClearField(lead.FieldConnectionClosedDate, field.TypeTime)
 	}
-	if value, ok := _u.mutation.ConnectionClosedByID(); ok {
-		_spec.SetField(lead.FieldConnectionClosedByID, field.TypeUUID, value)
-	}
-	if _u.mutation.ConnectionClosedByIDCleared() {
-		_spec.ClearField(lead.FieldConnectionClosedByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.ExpectedDeliveryDate(); ok {
 		_spec.SetField(lead.FieldExpectedDeliveryDate, field.TypeTime, value)
 	}
@@ -4818,12 +4986,6 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 	if _u.mutation.IsLostApprovedCleared() {
 		_spec.ClearField(lead.FieldIsLostApproved, field.TypeBool)
 	}
-	if value, ok := _u.mutation.LostByID(); ok {
-		_spec.SetField(lead.FieldLostByID, field.TypeUUID, value)
-	}
-	if _u.mutation.LostByIDCleared() {
-		_spec.ClearField(lead.FieldLostByID, field.TypeUUID)
-	}
 	if value, ok := _u.mutation.LostDate(); ok {
 		_spec.SetField(lead.FieldLostDate, field.TypeTime, value)
 	}
@@ -4835,12 +4997,6 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 	}
 	if _u.mutation.FirstOpenDateCleared() {
 		_spec.ClearField(lead.FieldFirstOpenDate, field.TypeTime)
-	}
-	if value, ok := _u.mutation.FirstOpenByID(); ok {
-		_spec.SetField(lead.FieldFirstOpenByID, field.TypeUUID, value)
-	}
-	if _u.mutation.FirstOpenByIDCleared() {
-		_spec.ClearField(lead.FieldFirstOpenByID, field.TypeUUID)
 	}
 	if value, ok := _u.mutation.TestDriveDone(); ok {
 		_spec.SetField(lead.FieldTestDriveDone, field.TypeBool, value)
@@ -5323,6 +5479,122 @@ func (_u *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) {
 			Inverse: false,
 			Table:   lead.SoldByTable,
 			Columns: []string{lead.SoldByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FirstModifiedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstModifiedByTable,
+			Columns: []string{lead.FirstModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FirstModifiedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstModifiedByTable,
+			Columns: []string{lead.FirstModifiedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ConnectionClosedByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.ConnectionClosedByTable,
+			Columns: []string{lead.ConnectionClosedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ConnectionClosedByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.ConnectionClosedByTable,
+			Columns: []string{lead.ConnectionClosedByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LostByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.LostByTable,
+			Columns: []string{lead.LostByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LostByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.LostByTable,
+			Columns: []string{lead.LostByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FirstOpenByCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstOpenByTable,
+			Columns: []string{lead.FirstOpenByColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FirstOpenByIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   lead.FirstOpenByTable,
+			Columns: []string{lead.FirstOpenByColumn},
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeUUID),

@@ -31026,18 +31026,14 @@ type LeadMutation struct {
 	subject                           *string
 	description                       *string
 	date_first_modified               *time.Time
-	first_modified_by_id              *uuid.UUID
 	due_date                          *time.Time
 	direction                         *string
 	is_qualified                      *bool
 	connection_closed_date            *time.Time
-	connection_closed_by_id           *uuid.UUID
 	expected_delivery_date            *time.Time
 	is_lost_approved                  *bool
-	lost_by_id                        *uuid.UUID
 	lost_date                         *time.Time
 	first_open_date                   *time.Time
-	first_open_by_id                  *uuid.UUID
 	test_drive_done                   *bool
 	test_drive_date                   *time.Time
 	order_placed                      *bool
@@ -31101,6 +31097,14 @@ type LeadMutation struct {
 	clearedstage                      bool
 	sold_by                           *uuid.UUID
 	clearedsold_by                    bool
+	first_modified_by                 *uuid.UUID
+	clearedfirst_modified_by          bool
+	connection_closed_by              *uuid.UUID
+	clearedconnection_closed_by       bool
+	lost_by                           *uuid.UUID
+	clearedlost_by                    bool
+	first_open_by                     *uuid.UUID
+	clearedfirst_open_by              bool
 	assignees                         map[uuid.UUID]struct{}
 	removedassignees                  map[uuid.UUID]struct{}
 	clearedassignees                  bool
@@ -31817,12 +31821,12 @@ func (m *LeadMutation) ResetDateFirstModified() {
 
 // SetFirstModifiedByID sets the "first_modified_by_id" field.
 func (m *LeadMutation) SetFirstModifiedByID(u uuid.UUID) {
-	m.first_modified_by_id = &u
+	m.first_modified_by = &u
 }
 
 // FirstModifiedByID returns the value of the "first_modified_by_id" field in the mutation.
 func (m *LeadMutation) FirstModifiedByID() (r uuid.UUID, exists bool) {
-	v := m.first_modified_by_id
+	v := m.first_modified_by
 	if v == nil {
 		return
 	}
@@ -31848,7 +31852,7 @@ func (m *LeadMutation) OldFirstModifiedByID(ctx context.Context) (v *uuid.UUID, 
 
 // ClearFirstModifiedByID clears the value of the "first_modified_by_id" field.
 func (m *LeadMutation) ClearFirstModifiedByID() {
-	m.first_modified_by_id = nil
+	m.first_modified_by = nil
 	m.clearedFields[lead.FieldFirstModifiedByID] = struct{}{}
 }
 
@@ -31860,7 +31864,7 @@ func (m *LeadMutation) FirstModifiedByIDCleared() bool {
 
 // ResetFirstModifiedByID resets all changes to the "first_modified_by_id" field.
 func (m *LeadMutation) ResetFirstModifiedByID() {
-	m.first_modified_by_id = nil
+	m.first_modified_by = nil
 	delete(m.clearedFields, lead.FieldFirstModifiedByID)
 }
 
@@ -32330,12 +32334,12 @@ func (m *LeadMutation) ResetConnectionClosedDate() {
 
 // SetConnectionClosedByID sets the "connection_closed_by_id" field.
 func (m *LeadMutation) SetConnectionClosedByID(u uuid.UUID) {
-	m.connection_closed_by_id = &u
+	m.connection_closed_by = &u
 }
 
 // ConnectionClosedByID returns the value of the "connection_closed_by_id" field in the mutation.
 func (m *LeadMutation) ConnectionClosedByID() (r uuid.UUID, exists bool) {
-	v := m.connection_closed_by_id
+	v := m.connection_closed_by
 	if v == nil {
 		return
 	}
@@ -32361,7 +32365,7 @@ func (m *LeadMutation) OldConnectionClosedByID(ctx context.Context) (v *uuid.UUI
 
 // ClearConnectionClosedByID clears the value of the "connection_closed_by_id" field.
 func (m *LeadMutation) ClearConnectionClosedByID() {
-	m.connection_closed_by_id = nil
+	m.connection_closed_by = nil
 	m.clearedFields[lead.FieldConnectionClosedByID] = struct{}{}
 }
 
@@ -32373,7 +32377,7 @@ func (m *LeadMutation) ConnectionClosedByIDCleared() bool {
 
 // ResetConnectionClosedByID resets all changes to the "connection_closed_by_id" field.
 func (m *LeadMutation) ResetConnectionClosedByID() {
-	m.connection_closed_by_id = nil
+	m.connection_closed_by = nil
 	delete(m.clearedFields, lead.FieldConnectionClosedByID)
 }
 
@@ -32477,12 +32481,12 @@ func (m *LeadMutation) ResetIsLostApproved() {
 
 // SetLostByID sets the "lost_by_id" field.
 func (m *LeadMutation) SetLostByID(u uuid.UUID) {
-	m.lost_by_id = &u
+	m.lost_by = &u
 }
 
 // LostByID returns the value of the "lost_by_id" field in the mutation.
 func (m *LeadMutation) LostByID() (r uuid.UUID, exists bool) {
-	v := m.lost_by_id
+	v := m.lost_by
 	if v == nil {
 		return
 	}
@@ -32508,7 +32512,7 @@ func (m *LeadMutation) OldLostByID(ctx context.Context) (v *uuid.UUID, err error
 
 // ClearLostByID clears the value of the "lost_by_id" field.
 func (m *LeadMutation) ClearLostByID() {
-	m.lost_by_id = nil
+	m.lost_by = nil
 	m.clearedFields[lead.FieldLostByID] = struct{}{}
 }
 
@@ -32520,7 +32524,7 @@ func (m *LeadMutation) LostByIDCleared() bool {
 
 // ResetLostByID resets all changes to the "lost_by_id" field.
 func (m *LeadMutation) ResetLostByID() {
-	m.lost_by_id = nil
+	m.lost_by = nil
 	delete(m.clearedFields, lead.FieldLostByID)
 }
 
@@ -32624,12 +32628,12 @@ func (m *LeadMutation) ResetFirstOpenDate() {
 
 // SetFirstOpenByID sets the "first_open_by_id" field.
 func (m *LeadMutation) SetFirstOpenByID(u uuid.UUID) {
-	m.first_open_by_id = &u
+	m.first_open_by = &u
 }
 
 // FirstOpenByID returns the value of the "first_open_by_id" field in the mutation.
 func (m *LeadMutation) FirstOpenByID() (r uuid.UUID, exists bool) {
-	v := m.first_open_by_id
+	v := m.first_open_by
 	if v == nil {
 		return
 	}
@@ -32655,7 +32659,7 @@ func (m *LeadMutation) OldFirstOpenByID(ctx context.Context) (v *uuid.UUID, err 
 
 // ClearFirstOpenByID clears the value of the "first_open_by_id" field.
 func (m *LeadMutation) ClearFirstOpenByID() {
-	m.first_open_by_id = nil
+	m.first_open_by = nil
 	m.clearedFields[lead.FieldFirstOpenByID] = struct{}{}
 }
 
@@ -32667,7 +32671,7 @@ func (m *LeadMutation) FirstOpenByIDCleared() bool {
 
 // ResetFirstOpenByID resets all changes to the "first_open_by_id" field.
 func (m *LeadMutation) ResetFirstOpenByID() {
-	m.first_open_by_id = nil
+	m.first_open_by = nil
 	delete(m.clearedFields, lead.FieldFirstOpenByID)
 }
 
@@ -34714,6 +34718,114 @@ func (m *LeadMutation) ResetSoldBy() {
 	m.clearedsold_by = false
 }
 
+// ClearFirstModifiedBy clears the "first_modified_by" edge to the User entity.
+func (m *LeadMutation) ClearFirstModifiedBy() {
+	m.clearedfirst_modified_by = true
+	m.clearedFields[lead.FieldFirstModifiedByID] = struct{}{}
+}
+
+// FirstModifiedByCleared reports if the "first_modified_by" edge to the User entity was cleared.
+func (m *LeadMutation) FirstModifiedByCleared() bool {
+	return m.FirstModifiedByIDCleared() || m.clearedfirst_modified_by
+}
+
+// FirstModifiedByIDs returns the "first_modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FirstModifiedByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) FirstModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.first_modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFirstModifiedBy resets all changes to the "first_modified_by" edge.
+func (m *LeadMutation) ResetFirstModifiedBy() {
+	m.first_modified_by = nil
+	m.clearedfirst_modified_by = false
+}
+
+// ClearConnectionClosedBy clears the "connection_closed_by" edge to the User entity.
+func (m *LeadMutation) ClearConnectionClosedBy() {
+	m.clearedconnection_closed_by = true
+	m.clearedFields[lead.FieldConnectionClosedByID] = struct{}{}
+}
+
+// ConnectionClosedByCleared reports if the "connection_closed_by" edge to the User entity was cleared.
+func (m *LeadMutation) ConnectionClosedByCleared() bool {
+	return m.ConnectionClosedByIDCleared() || m.clearedconnection_closed_by
+}
+
+// ConnectionClosedByIDs returns the "connection_closed_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ConnectionClosedByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) ConnectionClosedByIDs() (ids []uuid.UUID) {
+	if id := m.connection_closed_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetConnectionClosedBy resets all changes to the "connection_closed_by" edge.
+func (m *LeadMutation) ResetConnectionClosedBy() {
+	m.connection_closed_by = nil
+	m.clearedconnection_closed_by = false
+}
+
+// ClearLostBy clears the "lost_by" edge to the User entity.
+func (m *LeadMutation) ClearLostBy() {
+	m.clearedlost_by = true
+	m.clearedFields[lead.FieldLostByID] = struct{}{}
+}
+
+// LostByCleared reports if the "lost_by" edge to the User entity was cleared.
+func (m *LeadMutation) LostByCleared() bool {
+	return m.LostByIDCleared() || m.clearedlost_by
+}
+
+// LostByIDs returns the "lost_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// LostByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) LostByIDs() (ids []uuid.UUID) {
+	if id := m.lost_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetLostBy resets all changes to the "lost_by" edge.
+func (m *LeadMutation) ResetLostBy() {
+	m.lost_by = nil
+	m.clearedlost_by = false
+}
+
+// ClearFirstOpenBy clears the "first_open_by" edge to the User entity.
+func (m *LeadMutation) ClearFirstOpenBy() {
+	m.clearedfirst_open_by = true
+	m.clearedFields[lead.FieldFirstOpenByID] = struct{}{}
+}
+
+// FirstOpenByCleared reports if the "first_open_by" edge to the User entity was cleared.
+func (m *LeadMutation) FirstOpenByCleared() bool {
+	return m.FirstOpenByIDCleared() || m.clearedfirst_open_by
+}
+
+// FirstOpenByIDs returns the "first_open_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FirstOpenByID instead. It exists only for internal usage by the builders.
+func (m *LeadMutation) FirstOpenByIDs() (ids []uuid.UUID) {
+	if id := m.first_open_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFirstOpenBy resets all changes to the "first_open_by" edge.
+func (m *LeadMutation) ResetFirstOpenBy() {
+	m.first_open_by = nil
+	m.clearedfirst_open_by = false
+}
+
 // AddAssigneeIDs adds the "assignees" edge to the User entity by ids.
 func (m *LeadMutation) AddAssigneeIDs(ids ...uuid.UUID) {
 	if m.assignees == nil {
@@ -35382,7 +35494,7 @@ func (m *LeadMutation) Fields() []string {
 	if m.date_first_modified != nil {
 		fields = append(fields, lead.FieldDateFirstModified)
 	}
-	if m.first_modified_by_id != nil {
+	if m.first_modified_by != nil {
 		fields = append(fields, lead.FieldFirstModifiedByID)
 	}
 	if m.source != nil {
@@ -35415,7 +35527,7 @@ func (m *LeadMutation) Fields() []string {
 	if m.connection_closed_date != nil {
 		fields = append(fields, lead.FieldConnectionClosedDate)
 	}
-	if m.connection_closed_by_id != nil {
+	if m.connection_closed_by != nil {
 		fields = append(fields, lead.FieldConnectionClosedByID)
 	}
 	if m.expected_delivery_date != nil {
@@ -35424,7 +35536,7 @@ func (m *LeadMutation) Fields() []string {
 	if m.is_lost_approved != nil {
 		fields = append(fields, lead.FieldIsLostApproved)
 	}
-	if m.lost_by_id != nil {
+	if m.lost_by != nil {
 		fields = append(fields, lead.FieldLostByID)
 	}
 	if m.lost_date != nil {
@@ -35433,7 +35545,7 @@ func (m *LeadMutation) Fields() []string {
 	if m.first_open_date != nil {
 		fields = append(fields, lead.FieldFirstOpenDate)
 	}
-	if m.first_open_by_id != nil {
+	if m.first_open_by != nil {
 		fields = append(fields, lead.FieldFirstOpenByID)
 	}
 	if m.test_drive_done != nil {
@@ -36936,7 +37048,7 @@ func (m *LeadMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *LeadMutation) AddedEdges() []string {
-	edges := make([]string, 0, 22)
+	edges := make([]string, 0, 26)
 	if m.created_by != nil {
 		edges = append(edges, lead.EdgeCreatedBy)
 	}
@@ -36969,6 +37081,18 @@ func (m *LeadMutation) AddedEdges() []string {
 	}
 	if m.sold_by != nil {
 		edges = append(edges, lead.EdgeSoldBy)
+	}
+	if m.first_modified_by != nil {
+		edges = append(edges, lead.EdgeFirstModifiedBy)
+	}
+	if m.connection_closed_by != nil {
+		edges = append(edges, lead.EdgeConnectionClosedBy)
+	}
+	if m.lost_by != nil {
+		edges = append(edges, lead.EdgeLostBy)
+	}
+	if m.first_open_by != nil {
+		edges = append(edges, lead.EdgeFirstOpenBy)
 	}
 	if m.assignees != nil {
 		edges = append(edges, lead.EdgeAssignees)
@@ -37054,6 +37178,22 @@ func (m *LeadMutation) AddedIDs(name string) []ent.Value {
 		if id := m.sold_by; id != nil {
 			return []ent.Value{*id}
 		}
+	case lead.EdgeFirstModifiedBy:
+		if id := m.first_modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case lead.EdgeConnectionClosedBy:
+		if id := m.connection_closed_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case lead.EdgeLostBy:
+		if id := m.lost_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case lead.EdgeFirstOpenBy:
+		if id := m.first_open_by; id != nil {
+			return []ent.Value{*id}
+		}
 	case lead.EdgeAssignees:
 		ids := make([]ent.Value, 0, len(m.assignees))
 		for id := range m.assignees {
@@ -37126,7 +37266,7 @@ func (m *LeadMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *LeadMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 22)
+	edges := make([]string, 0, 26)
 	if m.removedassignees != nil {
 		edges = append(edges, lead.EdgeAssignees)
 	}
@@ -37239,7 +37379,7 @@ func (m *LeadMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *LeadMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 22)
+	edges := make([]string, 0, 26)
 	if m.clearedcreated_by {
 		edges = append(edges, lead.EdgeCreatedBy)
 	}
@@ -37272,6 +37412,18 @@ func (m *LeadMutation) ClearedEdges() []string {
 	}
 	if m.clearedsold_by {
 		edges = append(edges, lead.EdgeSoldBy)
+	}
+	if m.clearedfirst_modified_by {
+		edges = append(edges, lead.EdgeFirstModifiedBy)
+	}
+	if m.clearedconnection_closed_by {
+		edges = append(edges, lead.EdgeConnectionClosedBy)
+	}
+	if m.clearedlost_by {
+		edges = append(edges, lead.EdgeLostBy)
+	}
+	if m.clearedfirst_open_by {
+		edges = append(edges, lead.EdgeFirstOpenBy)
 	}
 	if m.clearedassignees {
 		edges = append(edges, lead.EdgeAssignees)
@@ -37335,6 +37487,14 @@ func (m *LeadMutation) EdgeCleared(name string) bool {
 		return m.clearedstage
 	case lead.EdgeSoldBy:
 		return m.clearedsold_by
+	case lead.EdgeFirstModifiedBy:
+		return m.clearedfirst_modified_by
+	case lead.EdgeConnectionClosedBy:
+		return m.clearedconnection_closed_by
+	case lead.EdgeLostBy:
+		return m.clearedlost_by
+	case lead.EdgeFirstOpenBy:
+		return m.clearedfirst_open_by
 	case lead.EdgeAssignees:
 		return m.clearedassignees
 	case lead.EdgeTasks:
@@ -37398,6 +37558,18 @@ func (m *LeadMutation) ClearEdge(name string) error {
 	case lead.EdgeSoldBy:
 		m.ClearSoldBy()
 		return nil
+	case lead.EdgeFirstModifiedBy:
+		m.ClearFirstModifiedBy()
+		return nil
+	case lead.EdgeConnectionClosedBy:
+		m.ClearConnectionClosedBy()
+		return nil
+	case lead.EdgeLostBy:
+		m.ClearLostBy()
+		return nil
+	case lead.EdgeFirstOpenBy:
+		m.ClearFirstOpenBy()
+		return nil
 	}
 	return fmt.Errorf("unknown Lead unique edge %s", name)
 }
@@ -37438,6 +37610,18 @@ func (m *LeadMutation) ResetEdge(name string) error {
 		return nil
 	case lead.EdgeSoldBy:
 		m.ResetSoldBy()
+		return nil
+	case lead.EdgeFirstModifiedBy:
+		m.ResetFirstModifiedBy()
+		return nil
+	case lead.EdgeConnectionClosedBy:
+		m.ResetConnectionClosedBy()
+		return nil
+	case lead.EdgeLostBy:
+		m.ResetLostBy()
+		return nil
+	case lead.EdgeFirstOpenBy:
+		m.ResetFirstOpenBy()
 		return nil
 	case lead.EdgeAssignees:
 		m.ResetAssignees()

@@ -40,22 +40,6 @@ func (r *followUpResolver) CustomFieldValues(ctx context.Context, obj *ent.Follo
 	return loader.FromContext(ctx).CustomFieldValues(ctx, obj.ID)
 }
 
-func (r *leadResolver) FirstModifiedBy(ctx context.Context, obj *ent.Lead) (*ent.User, error) {
-	return loader.FromContext(ctx).User(ctx, obj.FirstModifiedByID)
-}
-
-func (r *leadResolver) ConnectionClosedBy(ctx context.Context, obj *ent.Lead) (*ent.User, error) {
-	return loader.FromContext(ctx).User(ctx, obj.ConnectionClosedByID)
-}
-
-func (r *leadResolver) LostBy(ctx context.Context, obj *ent.Lead) (*ent.User, error) {
-	return loader.FromContext(ctx).User(ctx, obj.LostByID)
-}
-
-func (r *leadResolver) FirstOpenBy(ctx context.Context, obj *ent.Lead) (*ent.User, error) {
-	return loader.FromContext(ctx).User(ctx, obj.FirstOpenByID)
-}
-
 func (r *leadResolver) CustomFieldValues(ctx context.Context, obj *ent.Lead) ([]*ent.CustomFieldValue, error) {
 	return loader.FromContext(ctx).CustomFieldValues(ctx, obj.ID)
 }

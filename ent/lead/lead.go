@@ -170,6 +170,14 @@ const (
 	EdgeStage = "stage"
 	// EdgeSoldBy holds the string denoting the sold_by edge name in mutations.
 	EdgeSoldBy = "sold_by"
+	// EdgeFirstModifiedBy holds the string denoting the first_modified_by edge name in mutations.
+	EdgeFirstModifiedBy = "first_modified_by"
+	// EdgeConnectionClosedBy holds the string denoting the connection_closed_by edge name in mutations.
+	EdgeConnectionClosedBy = "connection_closed_by"
+	// EdgeLostBy holds the string denoting the lost_by edge name in mutations.
+	EdgeLostBy = "lost_by"
+	// EdgeFirstOpenBy holds the string denoting the first_open_by edge name in mutations.
+	EdgeFirstOpenBy = "first_open_by"
 	// EdgeAssignees holds the string denoting the assignees edge name in mutations.
 	EdgeAssignees = "assignees"
 	// EdgeTasks holds the string denoting the tasks edge name in mutations.
@@ -271,6 +279,34 @@ const (
 	SoldByInverseTable = "users"
 	// SoldByColumn is the table column denoting the sold_by relation/edge.
 	SoldByColumn = "sold_by_id"
+	// FirstModifiedByTable is the table that holds the first_modified_by relation/edge.
+	FirstModifiedByTable = "leads"
+	// FirstModifiedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	FirstModifiedByInverseTable = "users"
+	// FirstModifiedByColumn is the table column denoting the first_modified_by relation/edge.
+	FirstModifiedByColumn = "first_modified_by_id"
+	// ConnectionClosedByTable is the table that holds the connection_closed_by relation/edge.
+	ConnectionClosedByTable = "leads"
+	// ConnectionClosedByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	ConnectionClosedByInverseTable = "users"
+	// ConnectionClosedByColumn is the table column denoting the connection_closed_by relation/edge.
+	ConnectionClosedByColumn = "connection_closed_by_id"
+	// LostByTable is the table that holds the lost_by relation/edge.
+	LostByTable = "leads"
+	// LostByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	LostByInverseTable = "users"
+	// LostByColumn is the table column denoting the lost_by relation/edge.
+	LostByColumn = "lost_by_id"
+	// FirstOpenByTable is the table that holds the first_open_by relation/edge.
+	FirstOpenByTable = "leads"
+	// FirstOpenByInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	FirstOpenByInverseTable = "users"
+	// FirstOpenByColumn is the table column denoting the first_open_by relation/edge.
+	FirstOpenByColumn = "first_open_by_id"
 	// AssigneesTable is the table that holds the assignees relation/edge. The primary key declared below.
 	AssigneesTable = "lead_assignees"
 	// AssigneesInverseTable is the table name for the User entity.
@@ -888,6 +924,34 @@ func BySoldByField(field string, opts ...sql.OrderTermOption) OrderOption {
 	}
 }
 
+// ByFirstModifiedByField orders the results by first_modified_by field.
+func ByFirstModifiedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFirstModifiedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByConnectionClosedByField orders the results by connection_closed_by field.
+func ByConnectionClosedByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newConnectionClosedByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByLostByField orders the results by lost_by field.
+func ByLostByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLostByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByFirstOpenByField orders the results by first_open_by field.
+func ByFirstOpenByField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFirstOpenByStep(), sql.OrderByField(field, opts...))
+	}
+}
+
 // ByAssigneesCount orders the results by assignees count.
 func ByAssigneesCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -1116,6 +1180,34 @@ func newSoldByStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(SoldByInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, SoldByTable, SoldByColumn),
+	)
+}
+func newFirstModifiedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FirstModifiedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, FirstModifiedByTable, FirstModifiedByColumn),
+	)
+}
+func newConnectionClosedByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ConnectionClosedByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ConnectionClosedByTable, ConnectionClosedByColumn),
+	)
+}
+func newLostByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LostByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, LostByTable, LostByColumn),
+	)
+}
+func newFirstOpenByStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FirstOpenByInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, FirstOpenByTable, FirstOpenByColumn),
 	)
 }
 func newAssigneesStep() *sqlgraph.Step {

@@ -971,26 +971,6 @@ func FirstModifiedByIDNotIn(vs ...uuid.UUID) predicate.Lead {
 	return predicate.Lead(sql.FieldNotIn(FieldFirstModifiedByID, vs...))
 }
 
-// FirstModifiedByIDGT applies the GT predicate on the "first_modified_by_id" field.
-func FirstModifiedByIDGT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGT(FieldFirstModifiedByID, v))
-}
-
-// FirstModifiedByIDGTE applies the GTE predicate on the "first_modified_by_id" field.
-func FirstModifiedByIDGTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGTE(FieldFirstModifiedByID, v))
-}
-
-// FirstModifiedByIDLT applies the LT predicate on the "first_modified_by_id" field.
-func FirstModifiedByIDLT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLT(FieldFirstModifiedByID, v))
-}
-
-// FirstModifiedByIDLTE applies the LTE predicate on the "first_modified_by_id" field.
-func FirstModifiedByIDLTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLTE(FieldFirstModifiedByID, v))
-}
-
 // FirstModifiedByIDIsNil applies the IsNil predicate on the "first_modified_by_id" field.
 func FirstModifiedByIDIsNil() predicate.Lead {
 	return predicate.Lead(sql.FieldIsNull(FieldFirstModifiedByID))
@@ -1376,26 +1356,6 @@ func ConnectionClosedByIDNotIn(vs ...uuid.UUID) predicate.Lead {
 	return predicate.Lead(sql.FieldNotIn(FieldConnectionClosedByID, vs...))
 }
 
-// ConnectionClosedByIDGT applies the GT predicate on the "connection_closed_by_id" field.
-func ConnectionClosedByIDGT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGT(FieldConnectionClosedByID, v))
-}
-
-// ConnectionClosedByIDGTE applies the GTE predicate on the "connection_closed_by_id" field.
-func ConnectionClosedByIDGTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGTE(FieldConnectionClosedByID, v))
-}
-
-// ConnectionClosedByIDLT applies the LT predicate on the "connection_closed_by_id" field.
-func ConnectionClosedByIDLT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLT(FieldConnectionClosedByID, v))
-}
-
-// ConnectionClosedByIDLTE applies the LTE predicate on the "connection_closed_by_id" field.
-func ConnectionClosedByIDLTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLTE(FieldConnectionClosedByID, v))
-}
-
 // ConnectionClosedByIDIsNil applies the IsNil predicate on the "connection_closed_by_id" field.
 func ConnectionClosedByIDIsNil() predicate.Lead {
 	return predicate.Lead(sql.FieldIsNull(FieldConnectionClosedByID))
@@ -1494,26 +1454,6 @@ func LostByIDIn(vs ...uuid.UUID) predicate.Lead {
 // LostByIDNotIn applies the NotIn predicate on the "lost_by_id" field.
 func LostByIDNotIn(vs ...uuid.UUID) predicate.Lead {
 	return predicate.Lead(sql.FieldNotIn(FieldLostByID, vs...))
-}
-
-// LostByIDGT applies the GT predicate on the "lost_by_id" field.
-func LostByIDGT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGT(FieldLostByID, v))
-}
-
-// LostByIDGTE applies the GTE predicate on the "lost_by_id" field.
-func LostByIDGTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGTE(FieldLostByID, v))
-}
-
-// LostByIDLT applies the LT predicate on the "lost_by_id" field.
-func LostByIDLT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLT(FieldLostByID, v))
-}
-
-// LostByIDLTE applies the LTE predicate on the "lost_by_id" field.
-func LostByIDLTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLTE(FieldLostByID, v))
 }
 
 // LostByIDIsNil applies the IsNil predicate on the "lost_by_id" field.
@@ -1644,26 +1584,6 @@ func FirstOpenByIDIn(vs ...uuid.UUID) predicate.Lead {
 // FirstOpenByIDNotIn applies the NotIn predicate on the "first_open_by_id" field.
 func FirstOpenByIDNotIn(vs ...uuid.UUID) predicate.Lead {
 	return predicate.Lead(sql.FieldNotIn(FieldFirstOpenByID, vs...))
-}
-
-// FirstOpenByIDGT applies the GT predicate on the "first_open_by_id" field.
-func FirstOpenByIDGT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGT(FieldFirstOpenByID, v))
-}
-
-// FirstOpenByIDGTE applies the GTE predicate on the "first_open_by_id" field.
-func FirstOpenByIDGTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldGTE(FieldFirstOpenByID, v))
-}
-
-// FirstOpenByIDLT applies the LT predicate on the "first_open_by_id" field.
-func FirstOpenByIDLT(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLT(FieldFirstOpenByID, v))
-}
-
-// FirstOpenByIDLTE applies the LTE predicate on the "first_open_by_id" field.
-func FirstOpenByIDLTE(v uuid.UUID) predicate.Lead {
-	return predicate.Lead(sql.FieldLTE(FieldFirstOpenByID, v))
 }
 
 // FirstOpenByIDIsNil applies the IsNil predicate on the "first_open_by_id" field.
@@ -3476,6 +3396,98 @@ func HasSoldBy() predicate.Lead {
 func HasSoldByWith(preds ...predicate.User) predicate.Lead {
 	return predicate.Lead(func(s *sql.Selector) {
 		step := newSoldByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFirstModifiedBy applies the HasEdge predicate on the "first_modified_by" edge.
+func HasFirstModifiedBy() predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, FirstModifiedByTable, FirstModifiedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFirstModifiedByWith applies the HasEdge predicate on the "first_modified_by" edge with a given conditions (other predicates).
+func HasFirstModifiedByWith(preds ...predicate.User) predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := newFirstModifiedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasConnectionClosedBy applies the HasEdge predicate on the "connection_closed_by" edge.
+func HasConnectionClosedBy() predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ConnectionClosedByTable, ConnectionClosedByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasConnectionClosedByWith applies the HasEdge predicate on the "connection_closed_by" edge with a given conditions (other predicates).
+func HasConnectionClosedByWith(preds ...predicate.User) predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := newConnectionClosedByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLostBy applies the HasEdge predicate on the "lost_by" edge.
+func HasLostBy() predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, LostByTable, LostByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLostByWith applies the HasEdge predicate on the "lost_by" edge with a given conditions (other predicates).
+func HasLostByWith(preds ...predicate.User) predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := newLostByStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFirstOpenBy applies the HasEdge predicate on the "first_open_by" edge.
+func HasFirstOpenBy() predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, FirstOpenByTable, FirstOpenByColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFirstOpenByWith applies the HasEdge predicate on the "first_open_by" edge with a given conditions (other predicates).
+func HasFirstOpenByWith(preds ...predicate.User) predicate.Lead {
+	return predicate.Lead(func(s *sql.Selector) {
+		step := newFirstOpenByStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -1350,18 +1350,14 @@ var (
 		{Name: "subject", Type: field.TypeString},
 		{Name: "description", Type: field.TypeString, Nullable: true},
 		{Name: "date_first_modified", Type: field.TypeTime, Nullable: true},
-		{Name: "first_modified_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "due_date", Type: field.TypeTime, Nullable: true},
 		{Name: "direction", Type: field.TypeString, Default: "INBOUND"},
 		{Name: "is_qualified", Type: field.TypeBool, Default: false},
 		{Name: "connection_closed_date", Type: field.TypeTime, Nullable: true},
-		{Name: "connection_closed_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "expected_delivery_date", Type: field.TypeTime, Nullable: true},
 		{Name: "is_lost_approved", Type: field.TypeBool, Nullable: true},
-		{Name: "lost_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "lost_date", Type: field.TypeTime, Nullable: true},
 		{Name: "first_open_date", Type: field.TypeTime, Nullable: true},
-		{Name: "first_open_by_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "test_drive_done", Type: field.TypeBool, Nullable: true},
 		{Name: "test_drive_date", Type: field.TypeTime, Nullable: true},
 		{Name: "order_placed", Type: field.TypeBool, Nullable: true},
@@ -1407,6 +1403,10 @@ var (
 		{Name: "department_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "stage_id", Type: field.TypeUUID, Nullable: true},
 		{Name: "sold_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "first_modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "connection_closed_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "lost_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "first_open_by_id", Type: field.TypeUUID, Nullable: true},
 	}
 	// LeadsTable holds the schema information for the "leads" table.
 	LeadsTable = &schema.Table{
@@ -1416,66 +1416,90 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "leads_users_created_by",
-				Columns:    []*schema.Column{LeadsColumns[56]},
+				Columns:    []*schema.Column{LeadsColumns[52]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_users_modified_by",
-				Columns:    []*schema.Column{LeadsColumns[57]},
+				Columns:    []*schema.Column{LeadsColumns[53]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_users_deleted_by",
-				Columns:    []*schema.Column{LeadsColumns[58]},
+				Columns:    []*schema.Column{LeadsColumns[54]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_statuses_status",
-				Columns:    []*schema.Column{LeadsColumns[59]},
+				Columns:    []*schema.Column{LeadsColumns[55]},
 				RefColumns: []*schema.Column{StatusesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_sources_source",
-				Columns:    []*schema.Column{LeadsColumns[60]},
+				Columns:    []*schema.Column{LeadsColumns[56]},
 				RefColumns: []*schema.Column{SourcesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_contacts_contact",
-				Columns:    []*schema.Column{LeadsColumns[61]},
+				Columns:    []*schema.Column{LeadsColumns[57]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_accounts_account",
-				Columns:    []*schema.Column{LeadsColumns[62]},
+				Columns:    []*schema.Column{LeadsColumns[58]},
 				RefColumns: []*schema.Column{AccountsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_franchises_franchise",
-				Columns:    []*schema.Column{LeadsColumns[63]},
+				Columns:    []*schema.Column{LeadsColumns[59]},
 				RefColumns: []*schema.Column{FranchisesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_departments_department",
-				Columns:    []*schema.Column{LeadsColumns[64]},
+				Columns:    []*schema.Column{LeadsColumns[60]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_connection_stages_stage",
-				Columns:    []*schema.Column{LeadsColumns[65]},
+				Columns:    []*schema.Column{LeadsColumns[61]},
 				RefColumns: []*schema.Column{ConnectionStagesColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_users_sold_by",
+				Columns:    []*schema.Column{LeadsColumns[62]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_first_modified_by",
+				Columns:    []*schema.Column{LeadsColumns[63]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_connection_closed_by",
+				Columns:    []*schema.Column{LeadsColumns[64]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_lost_by",
+				Columns:    []*schema.Column{LeadsColumns[65]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "leads_users_first_open_by",
 				Columns:    []*schema.Column{LeadsColumns[66]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
@@ -1490,7 +1514,7 @@ var (
 			{
 				Name:    "lead_tenant_id_due_date",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[11]},
+				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[10]},
 			},
 			{
 				Name:    "lead_tenant_id_subject",
@@ -1500,37 +1524,37 @@ var (
 			{
 				Name:    "lead_contact_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[61]},
+				Columns: []*schema.Column{LeadsColumns[57]},
 			},
 			{
 				Name:    "lead_account_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[62]},
+				Columns: []*schema.Column{LeadsColumns[58]},
 			},
 			{
 				Name:    "lead_stage_id_board_position",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[65], LeadsColumns[55]},
+				Columns: []*schema.Column{LeadsColumns[61], LeadsColumns[51]},
 			},
 			{
 				Name:    "lead_franchise_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[63]},
+				Columns: []*schema.Column{LeadsColumns[59]},
 			},
 			{
 				Name:    "lead_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[64]},
+				Columns: []*schema.Column{LeadsColumns[60]},
 			},
 			{
 				Name:    "lead_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[59]},
+				Columns: []*schema.Column{LeadsColumns[55]},
 			},
 			{
 				Name:    "lead_source_id",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[60]},
+				Columns: []*schema.Column{LeadsColumns[56]},
 			},
 		},
 	}
@@ -3386,6 +3410,10 @@ func init() {
 	LeadsTable.ForeignKeys[8].RefTable = DepartmentsTable
 	LeadsTable.ForeignKeys[9].RefTable = ConnectionStagesTable
 	LeadsTable.ForeignKeys[10].RefTable = UsersTable
+	LeadsTable.ForeignKeys[11].RefTable = UsersTable
+	LeadsTable.ForeignKeys[12].RefTable = UsersTable
+	LeadsTable.ForeignKeys[13].RefTable = UsersTable
+	LeadsTable.ForeignKeys[14].RefTable = UsersTable
 	LeadsTable.Annotation = &entsql.Annotation{
 		Table: "leads",
 	}

@@ -98,6 +98,13 @@ func (Lead) Edges() []ent.Edge {
 		edge.To("department", Department.Type).Unique().Field("department_id"),
 		edge.To("stage", ConnectionStage.Type).Unique().Field("stage_id"),
 		edge.To("sold_by", User.Type).Unique().Field("sold_by_id"),
+		// The lifecycle's users, stamped by internal/crm (lostBy may come
+		// from the client, checked there): edges without where-input or
+		// foreign key (internal/store), as the audit users.
+		edge.To("first_modified_by", User.Type).Unique().Field("first_modified_by_id").Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("connection_closed_by", User.Type).Unique().Field("connection_closed_by_id").Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("lost_by", User.Type).Unique().Field("lost_by_id").Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		edge.To("first_open_by", User.Type).Unique().Field("first_open_by_id").Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		edge.To("assignees", User.Type),
 		edge.From("tasks", Task.Type).Ref("connection"),
 		edge.From("appointments", Appointment.Type).Ref("connection"),

@@ -12831,6 +12831,10 @@ type Lead implements Node & ConnectionRecord {
   department: Department
   stage: ConnectionStage
   soldBy: User
+  firstModifiedBy: User
+  connectionClosedBy: User
+  lostBy: User
+  firstOpenBy: User
   assignees: [User!]
   tasks: [Task!]
   appointments: [Appointment!]
@@ -18893,10 +18897,6 @@ extend type Contact {
 }
 
 extend type Lead {
-  firstModifiedBy: User
-  connectionClosedBy: User
-  lostBy: User
-  firstOpenBy: User
   customFieldValues: [CustomFieldValue!]
 }
 
@@ -20606,6 +20606,14 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_stage(ctx, field)
 	case "soldBy":
 		return ec.fieldContext_Lead_soldBy(ctx, field)
+	case "firstModifiedBy":
+		return ec.fieldContext_Lead_firstModifiedBy(ctx, field)
+	case "connectionClosedBy":
+		return ec.fieldContext_Lead_connectionClosedBy(ctx, field)
+	case "lostBy":
+		return ec.fieldContext_Lead_lostBy(ctx, field)
+	case "firstOpenBy":
+		return ec.fieldContext_Lead_firstOpenBy(ctx, field)
 	case "assignees":
 		return ec.fieldContext_Lead_assignees(ctx, field)
 	case "tasks":
@@ -20628,14 +20636,6 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_thirdPartyIds(ctx, field)
 	case "automationRuns":
 		return ec.fieldContext_Lead_automationRuns(ctx, field)
-	case "firstModifiedBy":
-		return ec.fieldContext_Lead_firstModifiedBy(ctx, field)
-	case "connectionClosedBy":
-		return ec.fieldContext_Lead_connectionClosedBy(ctx, field)
-	case "lostBy":
-		return ec.fieldContext_Lead_lostBy(ctx, field)
-	case "firstOpenBy":
-		return ec.fieldContext_Lead_firstOpenBy(ctx, field)
 	case "customFieldValues":
 		return ec.fieldContext_Lead_customFieldValues(ctx, field)
 	}

@@ -97,6 +97,18 @@ func TestAuditUsersAreEdgesInTheViewersTenant(t *testing.T) {
 			t.Errorf("accounts with their audit users: %d statements for 1, %d for 100; want the same", one, many)
 		}
 
+		// A lead's lifecycle users are edges too: eager-loaded, a statement
+		// per field for any page.
+		leads := func(n int) int64 {
+			t.Helper()
+			before := db.Counter.Total()
+			gql(demo.admin, fmt.Sprintf(`{ leads(first: %d) { edges { node { firstModifiedBy { id } connectionClosedBy { id } lostBy { id } firstOpenBy { id } soldBy { id } } } } }`, n), nil)
+			return db.Counter.Total() - before
+		}
+		if one, many := leads(1), leads(100); many > 7 || one > many {
+			t.Errorf("leads with their lifecycle users: %d statements for 1, %d for 100; want at most 7 (auth, leads, 5 user loads)", one, many)
+		}
+
 		// Users a dataloader resolves (a task's assignee) eager-load their
 		// audit users with them: the loader collects the field's selection.
 		tasks := func(n int) int64 {

@@ -1,6 +1,6 @@
 // Package loader holds the per-request dataloaders that resolve GraphQL
-// fields backed by plain UUID columns (lead users, event assignees, custom
-// field values) and computed per-row values, so a level of
+// fields backed by plain UUID columns (event assignees, custom field
+// values) and computed per-row values, so a level of
 // a list costs one SQL statement per field, not one per row.
 //
 // Loaders are made per request (Middleware) and never shared: a batch runs
@@ -69,18 +69,6 @@ func Middleware(client *ent.Client, log *slog.Logger) func(http.Handler) http.Ha
 			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(client, log))))
 		})
 	}
-}
-
-// User returns the user with id, or nil when id is nil or names no visible
-// user (deleted, or not of the viewer's tenant).
-func (l *Loaders) User(ctx context.Context, id *uuid.UUID) (*ent.User, error) {
-	if err := registry.CheckRead(ctx, user.Table); err != nil {
-		return nil, err
-	}
-	if id == nil {
-		return nil, nil
-	}
-	return l.users.load(ctx, *id)
 }
 
 // SecurityObject returns the user or security group with id (its type is

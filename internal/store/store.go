@@ -215,7 +215,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 }
 
 // noAuditForeignKeys leaves the audit edges (created_by, modified_by,
-// deleted_by: ent/schema/mixin.go) without foreign keys, as their columns
+// deleted_by: ent/schema/mixin.go) and a lead's lifecycle users
+// (first_modified_by, connection_closed_by, lost_by, first_open_by) without
+// foreign keys, as their columns
 // were before they became edges, so existing databases migrate unchanged:
 // the hooks stamp them with the viewer, and a key would add a check on
 // users to every write of every table.
@@ -224,7 +226,8 @@ func noAuditForeignKeys(next schema.Creator) schema.Creator {
 		for _, t := range tables {
 			keep := t.ForeignKeys[:0]
 			for _, fk := range t.ForeignKeys {
-				if len(fk.Columns) == 1 && audited[fk.Columns[0].Name] && fk.RefTable != nil && fk.RefTable.Name == "users" {
+				if len(fk.Columns) == 1 && fk.RefTable != nil && fk.RefTable.Name == "users" &&
+					(audited[fk.Columns[0].Name] || t.Name == "leads" && leadUsers[fk.Columns[0].Name]) {
 					continue
 				}
 				keep = append(keep, fk)
@@ -235,7 +238,10 @@ func noAuditForeignKeys(next schema.Creator) schema.Creator {
 	})
 }
 
-var audited = map[string]bool{"created_by_id": true, "modified_by_id": true, "deleted_by_id": true}
+var (
+	audited   = map[string]bool{"created_by_id": true, "modified_by_id": true, "deleted_by_id": true}
+	leadUsers = map[string]bool{"first_modified_by_id": true, "connection_closed_by_id": true, "lost_by_id": true, "first_open_by_id": true}
+)
 
 // dropStat4 re-analyses an SQLite database that still holds sqlite_stat4
 // samples (gathered before AnalysisLimit): the new statistics are stat1
