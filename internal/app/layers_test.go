@@ -93,9 +93,17 @@ func TestTransportsImportNeitherTheAppNorTheSchema(t *testing.T) {
 // The query builder is a compiler (query JSON + catalogue → predicate):
 // the domain layer (internal/crm) imports it to filter, never the other
 // way round, and it knows no transport.
+// Nor does it know the entities: each filterable entity declares its
+// fields next to itself (crm's filterable), so of the data model it
+// imports only ent's types and the custom fields, its own concept.
 func TestTheQueryBuilderIsACompiler(t *testing.T) {
 	checkImports(t, []string{"internal/querybuilder"},
 		[]string{"internal/crm", "internal/app", "internal/rest", "graph", "internal/automation", "internal/store", "internal/seed"}, 1)
+	for _, imp := range moduleImports(t)["internal/querybuilder"] {
+		if strings.HasPrefix(imp, "ent/") && imp != "ent/customfield" && imp != "ent/customfieldvalue" {
+			t.Errorf("internal/querybuilder imports %s: an entity's filter fields belong next to the entity (crm's filterable)", imp)
+		}
+	}
 }
 
 // REST reaches the data layer only through the domain: it imports ent

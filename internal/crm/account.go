@@ -12,12 +12,30 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // Filtered by the query builder (filter.go).
-var _ = filterable("account", finder[*ent.Account](func(c *ent.Client) *ent.AccountQuery {
+var _ = filterable("account", accountFilterFields(), finder[*ent.Account](func(c *ent.Client) *ent.AccountQuery {
 	return WithAccountGraph(c.Account.Query())
 }))
+
+// accountFilterFields are an account's query-builder fields.
+func accountFilterFields() []qb.Field {
+	members := qb.Join{Table: account.ContactsTable, Own: account.ContactsPrimaryKey[0], Other: account.ContactsPrimaryKey[1]}
+	fs := []qb.Field{qb.Str("name", account.FieldName)}
+	fs = append(fs, customerFilterFields()...)
+	fs = append(fs, recordFields()...)
+	return append(fs,
+		qb.Ref("primaryContact", account.FieldPrimaryContactID, contactTarget),
+		qb.ToOne("primaryContact.firstName", qb.TypeString, account.FieldPrimaryContactID, qb.Target{Table: contact.Table, Column: contact.FieldFirstName}),
+		qb.ToOne("primaryContact.lastName", qb.TypeString, account.FieldPrimaryContactID, qb.Target{Table: contact.Table, Column: contact.FieldLastName}),
+		qb.ToOne("primaryContact.primaryEmail", qb.TypeString, account.FieldPrimaryContactID, qb.Target{Table: contact.Table, Column: contact.FieldPrimaryEmail}),
+		qb.ToMany("contacts", members, contactTarget, true),
+		qb.ToMany("contacts.firstName", members, qb.Target{Table: contact.Table, Column: contact.FieldFirstName}, false),
+		qb.ToMany("contacts.primaryEmail", members, qb.Target{Table: contact.Table, Column: contact.FieldPrimaryEmail}, false),
+	)
+}
 
 // accountSort is the whitelist of GET /api/account's sortField.
 var accountSort = sortable{

@@ -9,12 +9,18 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 )
 
-// Filtered by the query builder (filter.go).
+// Filtered by the query builder (filter.go), with the fields of every
+// event (eventFilterFields) and their own.
 var (
-	_ = filterable("appointment", finder[*ent.Appointment](func(c *ent.Client) *ent.AppointmentQuery { return c.Appointment.Query() }))
-	_ = filterable("followup", finder[*ent.FollowUp](func(c *ent.Client) *ent.FollowUpQuery { return c.FollowUp.Query() }))
+	_ = filterable("appointment",
+		eventFilterFields(qb.Str("type", "type"), qb.Flag("noShow", "no_show"), qb.Flag("customerConfirmed", "customer_confirmed"),
+			qb.Flag("canceled", "canceled"), qb.OptStr("url", "url")),
+		finder[*ent.Appointment](func(c *ent.Client) *ent.AppointmentQuery { return c.Appointment.Query() }))
+	_ = filterable("followup", eventFilterFields(qb.Flag("fromAutomation", "from_automation")),
+		finder[*ent.FollowUp](func(c *ent.Client) *ent.FollowUpQuery { return c.FollowUp.Query() }))
 )
 
 // EventInput is the spec's EventBase fields of an appointment or follow-up

@@ -13,13 +13,27 @@ import (
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/status"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 )
 
 // Filtered by the query builder (filter.go).
-var _ = filterable("contact", finder[*ent.Contact](func(c *ent.Client) *ent.ContactQuery {
+var _ = filterable("contact", contactFilterFields(), finder[*ent.Contact](func(c *ent.Client) *ent.ContactQuery {
 	return WithContactGraph(c.Contact.Query())
 }))
+
+// contactFilterFields are a contact's query-builder fields.
+func contactFilterFields() []qb.Field {
+	memberships := qb.Join{Table: account.ContactsTable, Own: account.ContactsPrimaryKey[1], Other: account.ContactsPrimaryKey[0]}
+	fs := []qb.Field{
+		qb.Str("firstName", contact.FieldFirstName), qb.Str("lastName", contact.FieldLastName),
+		qb.OptStr("companyName", contact.FieldCompanyName), qb.OptStr("civility", contact.FieldCivility),
+		qb.OptStr("preferredMethodOfContact", contact.FieldPreferredMethodOfContact),
+	}
+	fs = append(fs, customerFilterFields()...)
+	fs = append(fs, recordFields()...)
+	return append(fs, qb.ToMany("accounts", memberships, accountTarget, true))
+}
 
 // contactSort is the whitelist of GET /api/contact's sortField.
 var contactSort = sortable{

@@ -12,10 +12,26 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 )
+
+// customerFilterFields are the query-builder fields of the BaseCustomer
+// shared by accounts and contacts (their tables share the column names).
+func customerFilterFields() []qb.Field {
+	return []qb.Field{
+		qb.OptStr("primaryEmail", account.FieldPrimaryEmail), qb.OptStr("secondaryEmail", account.FieldSecondaryEmail),
+		qb.OptStr("homePhone", account.FieldHomePhone), qb.OptStr("workPhone", account.FieldWorkPhone),
+		qb.OptStr("workPhoneExtension", account.FieldWorkPhoneExtension), qb.OptStr("mobilePhone", account.FieldMobilePhone),
+		qb.OptStr("address", account.FieldAddress), qb.OptStr("city", account.FieldCity),
+		qb.OptStr("province", account.FieldProvince), qb.OptStr("postalCode", account.FieldPostalCode),
+		qb.OptStr("country", account.FieldCountry), qb.OptStr("language", account.FieldLanguage),
+		qb.Flag("isActive", account.FieldIsActive),
+	}
+}
 
 // CustomerFilter selects accounts or contacts for the list routes.
 type CustomerFilter struct {

@@ -10,9 +10,19 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/connectionstage"
+	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/customfield"
 	"github.com/conecrm/gateway/ent/customfieldvalue"
+	"github.com/conecrm/gateway/ent/department"
+	"github.com/conecrm/gateway/ent/franchise"
 	"github.com/conecrm/gateway/ent/intercept"
+	"github.com/conecrm/gateway/ent/lead"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/source"
+	"github.com/conecrm/gateway/ent/status"
+	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
@@ -62,7 +72,7 @@ func filterCatalogue(ctx context.Context, db *ent.Client, entity string) (*query
 			return nil, AsError(err)
 		}
 	}
-	return querybuilder.New(entity, v.TenantID, readable, custom)
+	return querybuilder.New(entity, v.TenantID, filterFields[entity], readable, custom)
 }
 
 // FilterConfig returns entity's catalogue in react-querybuilder's shape,
@@ -191,20 +201,55 @@ type window struct {
 
 // finders read the rows of each filterable entity of the registry (by its
 // Filter name), with what its REST shape embeds: the Go types of the rows
-// are the one thing the registry (a leaf package) cannot hold. Each is
-// declared in its entity's own file (filterable), so a new filterable
-// entity adds no line here; TestEveryFilterableEntityHasAFinder keeps them
-// in step with the registry.
-var finders = map[string]func(context.Context, *ent.Client, window) (int, any, error){}
+// are the one thing the registry (a leaf package) cannot hold. filterFields
+// are its built-in query-builder fields, which querybuilder.New compiles
+// against. Both are declared in the entity's own file (filterable), so a
+// new filterable entity adds no line here nor in the query builder;
+// TestEveryFilterableEntityHasAFinder and …HasFields keep them in step
+// with the registry.
+var (
+	finders      = map[string]func(context.Context, *ent.Client, window) (int, any, error){}
+	filterFields = map[string][]querybuilder.Field{}
+)
 
-// filterable declares the finder of entity: var _ = filterable("lead",
-// finder[*ent.Lead](func(c *ent.Client) *ent.LeadQuery { … })).
-func filterable(entity string, f func(context.Context, *ent.Client, window) (int, any, error)) bool {
+// filterable declares entity's query-builder fields (built from
+// querybuilder's field constructors) and its finder:
+//
+//	var _ = filterable("lead", leadFilterFields(),
+//		finder[*ent.Lead](func(c *ent.Client) *ent.LeadQuery { … }))
+func filterable(entity string, fields []querybuilder.Field, f func(context.Context, *ent.Client, window) (int, any, error)) bool {
 	if finders[entity] != nil {
 		panic("crm: two finders for " + entity)
 	}
-	finders[entity] = f
+	finders[entity], filterFields[entity] = f, fields
 	return true
+}
+
+// FilterFields returns entity's built-in query-builder fields (nil when
+// it is not filterable), for building a catalogue without a database
+// (the query builder's tests).
+func FilterFields(entity string) []querybuilder.Field { return filterFields[entity] }
+
+// Related tables of the filter fields and the column a rule on the
+// relation itself compares (besides the id): "stage = New" compares the
+// stage's name. Options: the tenant's reference data, offered as value
+// options (querybuilder.Target).
+var (
+	stageTarget      = querybuilder.Target{Table: connectionstage.Table, Column: connectionstage.FieldName, Options: true}
+	statusTarget     = querybuilder.Target{Table: status.Table, Column: status.FieldName, Options: true}
+	sourceTarget     = querybuilder.Target{Table: source.Table, Column: source.FieldName, Options: true}
+	franchiseTarget  = querybuilder.Target{Table: franchise.Table, Column: franchise.FieldName, Options: true}
+	departmentTarget = querybuilder.Target{Table: department.Table, Column: department.FieldName, Options: true}
+	userTarget       = querybuilder.Target{Table: user.Table, Column: user.FieldEmail, Options: true}
+	groupTarget      = querybuilder.Target{Table: securitygroup.Table, Column: securitygroup.FieldName, Options: true}
+	contactTarget    = querybuilder.Target{Table: contact.Table, Column: contact.FieldLastName}
+	accountTarget    = querybuilder.Target{Table: account.Table, Column: account.FieldName}
+	leadTarget       = querybuilder.Target{Table: lead.Table, Column: lead.FieldSubject}
+)
+
+// recordFields are the filter fields every record has.
+func recordFields() []querybuilder.Field {
+	return []querybuilder.Field{querybuilder.Instant("dateCreated", "date_created"), querybuilder.OptInstant("dateModified", "date_modified")}
 }
 
 // finder reads the page of the rows query returns (a query of the

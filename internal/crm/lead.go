@@ -26,10 +26,65 @@ import (
 	"github.com/conecrm/gateway/ent/survey"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 )
 
 // Filtered by the query builder (filter.go).
-var _ = filterable("lead", finder[*ent.Lead](func(c *ent.Client) *ent.LeadQuery { return WithLeadGraph(c.Lead.Query()) }))
+var _ = filterable("lead", leadFilterFields(),
+	finder[*ent.Lead](func(c *ent.Client) *ent.LeadQuery { return WithLeadGraph(c.Lead.Query()) }))
+
+// leadFilterFields are a lead's query-builder fields, named as REST names
+// them.
+func leadFilterFields() []qb.Field {
+	assignees := qb.Join{Table: lead.AssigneesTable, Own: lead.AssigneesPrimaryKey[0], Other: lead.AssigneesPrimaryKey[1]}
+	fs := []qb.Field{
+		qb.Str("subject", lead.FieldSubject), qb.OptStr("description", lead.FieldDescription),
+		qb.Str("direction", lead.FieldDirection), qb.Flag("isQualified", lead.FieldIsQualified),
+		qb.OptInstant("dueDate", lead.FieldDueDate), qb.OptNum("priority", lead.FieldPriority),
+		qb.OptStr("category", lead.FieldCategory), qb.OptNum("automationDay", lead.FieldAutomationDay),
+		qb.Num("visitCount", lead.FieldVisitCount), qb.Num("presaleVisitCount", lead.FieldPresaleVisitCount),
+		qb.Num("postsaleVisitCount", lead.FieldPostsaleVisitCount),
+		qb.Flag("isTakeOver", lead.FieldIsTakeOver), qb.OptInstant("takeOverDate", lead.FieldTakeOverDate),
+		qb.Flag("isWalkAroundDone", lead.FieldIsWalkAroundDone), qb.OptInstant("walkAroundDate", lead.FieldWalkAroundDate),
+		qb.OptFlag("offerMade", lead.FieldOfferMade), qb.OptInstant("offerMadeDate", lead.FieldOfferMadeDate),
+		qb.OptInstant("soldDate", lead.FieldSoldDate), qb.Flag("customerInitiated", lead.FieldCustomerInitiated),
+		qb.OptFlag("inTransit", lead.FieldInTransit), qb.OptFlag("cpo", lead.FieldCpo), qb.OptFlag("demo", lead.FieldDemo),
+		qb.OptStr("formName", lead.FieldFormName), qb.OptStr("leadHandlingInstructions", lead.FieldLeadHandlingInstructions),
+		qb.OptInstant("connectionClosedDate", lead.FieldConnectionClosedDate),
+		qb.OptInstant("expectedDeliveryDate", lead.FieldExpectedDeliveryDate),
+		qb.OptFlag("isLostApproved", lead.FieldIsLostApproved), qb.OptInstant("lostDate", lead.FieldLostDate),
+		qb.OptInstant("firstOpenDate", lead.FieldFirstOpenDate),
+		qb.OptFlag("testDriveDone", lead.FieldTestDriveDone), qb.OptInstant("testDriveDate", lead.FieldTestDriveDate),
+		qb.OptFlag("orderPlaced", lead.FieldOrderPlaced), qb.OptInstant("orderDate", lead.FieldOrderDate),
+		qb.OptFlag("tradeInAppraisalDone", lead.FieldTradeInAppraisalDone),
+		qb.OptInstant("tradeInAppraisalDate", lead.FieldTradeInAppraisalDate),
+		qb.OptFlag("creditApplicationSubmitted", lead.FieldCreditApplicationSubmitted),
+		qb.OptInstant("creditApplicationSubmittedDate", lead.FieldCreditApplicationSubmittedDate),
+		qb.OptStr("makeStr", lead.FieldMakeStr), qb.OptStr("modelStr", lead.FieldModelStr),
+		qb.OptStr("yearStr", lead.FieldYearStr), qb.OptStr("trimStr", lead.FieldTrimStr),
+		qb.OptStr("utmCampaign", lead.FieldUtmCampaign), qb.OptStr("utmSource", lead.FieldUtmSource),
+	}
+	fs = append(fs, recordFields()...)
+	return append(fs,
+		qb.Ref("stage", lead.FieldStageID, stageTarget),
+		qb.Ref("status", lead.FieldStatusID, statusTarget),
+		qb.ToOne("status.kind", qb.TypeEnum, lead.FieldStatusID, qb.Target{Table: status.Table, Column: status.FieldKind}, "OPEN", "CLOSED", "LOST", "SOLD"),
+		qb.Ref("source", lead.FieldSourceID, sourceTarget),
+		qb.Ref("franchise", lead.FieldFranchiseID, franchiseTarget),
+		qb.ToOne("franchise.code", qb.TypeString, lead.FieldFranchiseID, qb.Target{Table: franchise.Table, Column: franchise.FieldCode}),
+		qb.Ref("department", lead.FieldDepartmentID, departmentTarget),
+		qb.Ref("contact", lead.FieldContactID, contactTarget),
+		qb.ToOne("contact.firstName", qb.TypeString, lead.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldFirstName}),
+		qb.ToOne("contact.lastName", qb.TypeString, lead.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldLastName}),
+		qb.ToOne("contact.primaryEmail", qb.TypeString, lead.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldPrimaryEmail}),
+		qb.ToOne("contact.mobilePhone", qb.TypeString, lead.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldMobilePhone}),
+		qb.ToOne("contact.city", qb.TypeString, lead.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldCity}),
+		qb.Ref("account", lead.FieldAccountID, accountTarget),
+		qb.ToOne("account.name", qb.TypeString, lead.FieldAccountID, accountTarget),
+		qb.Ref("soldBy", lead.FieldSoldByID, userTarget),
+		qb.ToMany("assignees", assignees, userTarget, true),
+	)
+}
 
 // Messages of the lead routes' form errors, in the reference's wording.
 const (

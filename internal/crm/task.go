@@ -14,12 +14,38 @@ import (
 	"github.com/conecrm/gateway/ent/task"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // Filtered by the query builder (filter.go).
-var _ = filterable("task", finder[*ent.Task](func(c *ent.Client) *ent.TaskQuery { return c.Task.Query() }))
+var _ = filterable("task",
+	eventFilterFields(qb.Enum("type", task.FieldType, true, "CALL", "MEETING", "OTHER", "SMS", "FOLLOW_UP", "REMINDER", "LINKEDIN_MESSAGE", "DM")),
+	finder[*ent.Task](func(c *ent.Client) *ent.TaskQuery { return c.Task.Query() }))
+
+// eventFilterFields are the query-builder fields of the EventBase of
+// tasks, appointments and follow-ups (their tables share the column
+// names), then extra.
+func eventFilterFields(extra ...qb.Field) []qb.Field {
+	fs := []qb.Field{
+		qb.Str("title", task.FieldTitle), qb.Str("note", task.FieldNote),
+		qb.OptInstant("start", task.FieldStart), qb.OptInstant("end", task.FieldEnd),
+		qb.Flag("taskDone", task.FieldTaskDone), qb.Flag("notified", task.FieldNotified), qb.OptFlag("edited", task.FieldEdited),
+	}
+	fs = append(fs, extra...)
+	fs = append(fs, recordFields()...)
+	return append(fs,
+		// The assignee is a security object: a user (by email) or a group (by name).
+		qb.Ref("assignee", task.FieldAssigneeID, userTarget, groupTarget),
+		qb.Ref("connection", task.FieldConnectionID, leadTarget),
+		qb.ToOne("connection.subject", qb.TypeString, task.FieldConnectionID, leadTarget),
+		qb.Ref("contact", task.FieldContactID, contactTarget),
+		qb.ToOne("contact.lastName", qb.TypeString, task.FieldContactID, qb.Target{Table: contact.Table, Column: contact.FieldLastName}),
+		qb.Ref("account", task.FieldAccountID, accountTarget),
+		qb.ToOne("account.name", qb.TypeString, task.FieldAccountID, accountTarget),
+	)
+}
 
 // Opt is an optional input that can also be cleared: Set says whether the
 // client sent the field at all, a nil Value with Set clears it.

@@ -44,16 +44,16 @@ const (
 	kindCustom             // the tenant's custom field value of the record
 )
 
-// location is where a field is read; every identifier in it comes from this
-// package, never from a request.
+// location is where a field is read; every identifier in it comes from
+// the constructors' Go callers (fields.go), never from a request.
 type location struct {
 	kind     kind
 	column   string   // own column (kindOwn)
 	nullable bool     // the own column may be NULL
 	whole    bool     // a number column holding whole numbers
 	fk       string   // kindToOne: the entity's column holding the related id
-	join     *join    // kindToMany: the join table
-	targets  []target // kindToOne, kindToMany: related table(s) and compared column
+	join     Join     // kindToMany: the join table
+	targets  []Target // kindToOne, kindToMany: related table(s) and compared column
 	// byID: "=", "!=", "in" and "notIn" compare a value that is a UUID with
 	// the related row's id and any other with the target column, so
 	// "stage = <id>" and "stage = New" both work.
@@ -61,13 +61,6 @@ type location struct {
 	customID uuid.UUID // kindCustom: the custom field
 	multi    bool      // a multiselect custom field: its value is a JSON array of choices
 }
-
-// target is a related table and the column a rule compares there.
-type target struct{ table, column string }
-
-// join is a many-to-many join table: own holds the entity's id, other the
-// related row's id.
-type join struct{ table, own, other string }
 
 // Catalogue is the filterable fields of one entity for one tenant: the
 // built-in fields and the tenant's custom fields (custom.<fieldName>).
@@ -111,19 +104,21 @@ func Entities() []string {
 }
 
 // New returns the catalogue of entity (a registry Filter name) for a
-// viewer of tenant. The domain layer decides what the viewer may use
-// (crm.Service.FilterCatalogue): readable returns nil for a table the
+// viewer of tenant. The domain layer gives what the catalogue holds and
+// decides what the viewer may use (crm.Service.FilterCatalogue): fields
+// are the entity's built-in fields (declared next to the entity, from
+// the constructors of fields.go); readable returns nil for a table the
 // viewer may read, else the refusal naming its permission (a
 // *registry.ForbiddenError). The catalogue holds only the fields the viewer
 // may use: a relation path (contact.lastName, assignees…) needs the read
 // permission of the records it reads, custom fields that of custom field
 // values; a rule on another field is a bad request naming the rule and the
 // permission. custom are the tenant's custom fields of the entity, ignored
-// when custom field values are not readable. An unknown entity is
-// NotFound.
-func New(entity string, tenant uuid.UUID, readable func(table string) error, custom []*ent.CustomField) (*Catalogue, error) {
+// when custom field values are not readable. An entity the registry does
+// not list as filterable, or without fields, is NotFound.
+func New(entity string, tenant uuid.UUID, fields []Field, readable func(table string) error, custom []*ent.CustomField) (*Catalogue, error) {
 	e := registry.ByFilter(entity)
-	if e == nil || fieldsOf[entity] == nil {
+	if e == nil || len(fields) == 0 {
 		return nil, fault.Errorf(fault.NotFound, "Entity %q not found", entity)
 	}
 	denial := func(table string) *registry.ForbiddenError {
@@ -134,7 +129,7 @@ func New(entity string, tenant uuid.UUID, readable func(table string) error, cus
 		return nil
 	}
 	c := &Catalogue{Entity: e.Filter, table: e.Table, tenant: tenant, byName: map[string]int{}, denied: map[string]string{}}
-	for _, f := range fieldsOf[entity]() {
+	for _, f := range fields {
 		if fe := f.readable(denial); fe != nil {
 			c.denied[f.Name] = fe.Permission
 			continue
@@ -159,7 +154,7 @@ func New(entity string, tenant uuid.UUID, readable func(table string) error, cus
 func (f Field) Reads() []string {
 	var tables []string
 	for _, t := range f.src.targets {
-		tables = append(tables, t.table)
+		tables = append(tables, t.Table)
 	}
 	if f.src.kind == kindCustom {
 		tables = append(tables, customfieldvalue.Table)

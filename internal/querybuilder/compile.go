@@ -224,7 +224,7 @@ func (c *Catalogue) toOne(s *sql.Selector, f Field, k cond) *sql.Predicate {
 				b.WriteString(" OR ")
 			}
 			d := sql.Dialect(b.Dialect())
-			r := d.Table(tg.table).As("qb_r")
+			r := d.Table(tg.Table).As("qb_r")
 			sub := d.Select(r.C("id")).From(r).Where(c.related(r, tg, f, k))
 			b.Ident(fk).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })
 		}
@@ -238,9 +238,9 @@ func (c *Catalogue) toMany(s *sql.Selector, f Field, k cond) *sql.Predicate {
 	return wrap(func(b *sql.Builder) {
 		d := sql.Dialect(b.Dialect())
 		tg, j := f.src.targets[0], f.src.join
-		jt := d.Table(j.table).As("qb_j")
-		r := d.Table(tg.table).As("qb_r")
-		sub := d.Select(jt.C(j.own)).From(jt).Join(r).On(jt.C(j.other), r.C("id")).Where(c.related(r, tg, f, k))
+		jt := d.Table(j.Table).As("qb_j")
+		r := d.Table(tg.Table).As("qb_r")
+		sub := d.Select(jt.C(j.Own)).From(jt).Join(r).On(jt.C(j.Other), r.C("id")).Where(c.related(r, tg, f, k))
 		b.Ident(id).WriteString(" IN ").Wrap(func(b *sql.Builder) { b.Join(sub) })
 	})
 }
@@ -248,7 +248,7 @@ func (c *Catalogue) toMany(s *sql.Selector, f Field, k cond) *sql.Predicate {
 // related is the condition on a related row r: of the tenant, live, and
 // satisfying k on its target column or, for a relation compared by id,
 // being one of the rows k names by id.
-func (c *Catalogue) related(r *sql.SelectTable, tg target, f Field, k cond) *sql.Predicate {
+func (c *Catalogue) related(r *sql.SelectTable, tg Target, f Field, k cond) *sql.Predicate {
 	ids, names := k.byID(f)
 	var match []*sql.Predicate
 	if len(ids) > 0 {
@@ -256,7 +256,7 @@ func (c *Catalogue) related(r *sql.SelectTable, tg target, f Field, k cond) *sql
 	}
 	if len(names) > 0 || len(ids) == 0 {
 		k.args = names
-		match = append(match, wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.column)), false) }))
+		match = append(match, wrap(func(b *sql.Builder) { k.write(b, column(r.C(tg.Column)), false) }))
 	}
 	return live(r, c.tenant, combine("OR", match))
 }

@@ -13,17 +13,6 @@ var (
 	LabelOf                            = labelOf
 )
 
-// FieldsOf returns entity's built-in fields; nil when it has none.
-func FieldsOf(entity string) []Field {
-	if f := fieldsOf[entity]; f != nil {
-		return f()
-	}
-	return nil
-}
-
-// EntitiesWithFields is the number of entities with built-in fields.
-func EntitiesWithFields() int { return len(fieldsOf) }
-
 // IsCustom reports whether f is a custom field.
 func (f Field) IsCustom() bool { return f.src.kind == kindCustom }
 

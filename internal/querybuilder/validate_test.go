@@ -10,6 +10,7 @@ import (
 
 	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/customfield"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/querybuilder"
 )
@@ -25,7 +26,7 @@ func testCatalogue(t testing.TB, entity string) *querybuilder.Catalogue {
 				FieldType: f.typ, Entity: customfield.Entity(entity), Options: f.options})
 		}
 	}
-	c, err := querybuilder.New(entity, uuid.New(), func(string) error { return nil }, custom)
+	c, err := querybuilder.New(entity, uuid.New(), crm.FilterFields(entity), func(string) error { return nil }, custom)
 	if err != nil {
 		t.Fatal(err)
 	}
