@@ -115,8 +115,8 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[uuid.UUI
 	return r.client.Lead.Query().Where(predicates[predicate.Lead](ps)...).Paginate(ctx, after, first, before, last, ent.WithLeadOrder(orderBy), ent.WithLeadFilter(where.Filter))
 }
 
-func (r *queryResolver) Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) (*ent.NoteConnection, error) {
-	ps, err := r.rootPredicates(ctx, "notes", nil, nil)
+func (r *queryResolver) Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.NoteConnection, error) {
+	ps, err := r.rootPredicates(ctx, "notes", filter, savedFilter)
 	if err != nil {
 		return nil, err
 	}

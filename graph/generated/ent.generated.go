@@ -68,7 +68,7 @@ type QueryResolver interface {
 	FollowUps(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FollowUpOrder, where *ent.FollowUpWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.FollowUpConnection, error)
 	Franchises(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.FranchiseOrder, where *ent.FranchiseWhereInput) (*ent.FranchiseConnection, error)
 	Leads(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.LeadConnection, error)
-	Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) (*ent.NoteConnection, error)
+	Notes(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput, filter map[string]any, savedFilter *uuid.UUID) (*ent.NoteConnection, error)
 	Pipelines(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error)
 	Products(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error)
 	ProductGroups(ctx context.Context, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.ProductGroupOrder, where *ent.ProductGroupWhereInput) (*ent.ProductGroupConnection, error)
@@ -1099,6 +1099,22 @@ func (ec *executionContext) field_Query_notes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalOMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "savedFilter",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["savedFilter"] = arg7
 	return args, nil
 }
 
@@ -19366,7 +19382,7 @@ func (ec *executionContext) _Query_notes(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Notes(ctx, fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.NoteOrder), fc.Args["where"].(*ent.NoteWhereInput))
+			return ec.Resolvers.Query().Notes(ctx, fc.Args["after"].(*entgql.Cursor[uuid.UUID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[uuid.UUID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.NoteOrder), fc.Args["where"].(*ent.NoteWhereInput), fc.Args["filter"].(map[string]any), fc.Args["savedFilter"].(*uuid.UUID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.NoteConnection) graphql.Marshaler {

@@ -1031,7 +1031,7 @@ type ComplexityRoot struct {
 		Leads               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		Node                func(childComplexity int, id uuid.UUID) int
 		Nodes               func(childComplexity int, ids []uuid.UUID) int
-		Notes               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput) int
+		Notes               func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.NoteOrder, where *ent.NoteWhereInput, filter map[string]any, savedFilter *uuid.UUID) int
 		OutboundMessages    func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int) int
 		PermissionCatalogue func(childComplexity int) int
 		Pipelines           func(childComplexity int, after *entgql.Cursor[uuid.UUID], first *int, before *entgql.Cursor[uuid.UUID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
@@ -6690,7 +6690,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Notes(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.NoteOrder), args["where"].(*ent.NoteWhereInput)), true
+		return e.ComplexityRoot.Query.Notes(childComplexity, args["after"].(*entgql.Cursor[uuid.UUID]), args["first"].(*int), args["before"].(*entgql.Cursor[uuid.UUID]), args["last"].(*int), args["orderBy"].([]*ent.NoteOrder), args["where"].(*ent.NoteWhereInput), args["filter"].(map[string]any), args["savedFilter"].(*uuid.UUID)), true
 	case "Query.outboundMessages":
 		if e.ComplexityRoot.Query.OutboundMessages == nil {
 			break
@@ -15932,6 +15932,16 @@ type Query {
     Filtering options for Notes returned from the connection.
     """
     where: NoteWhereInput
+
+    """
+    A react-querybuilder rule group (see filterConfig for the fields), ANDed with where.
+    """
+    filter: Map
+
+    """
+    A saved filter of this entity visible to the viewer, ANDed with where and filter.
+    """
+    savedFilter: ID
   ): NoteConnection
   pipelines(
     """
@@ -18744,14 +18754,15 @@ input WebhookEndpointWhereInput {
 }
 `, BuiltIn: false},
 	{Name: "../../schema/filters.graphqls", Input: `# Hand-written: the query builder's catalogue, for the filter arguments of
-# the root connections (accounts, contacts, leads, tasks, appointments,
-# followUps; added to the generated schema by ent/entc.go).
+# the root connections of the registry's filterable entities (added to the
+# generated schema by ent/entc.go).
 
 extend type Query {
   """
-  The react-querybuilder configuration of an entity (account, contact,
-  lead, task, appointment, followup): {fields, operators}, in the
-  component's own Field shape, custom fields included.
+  The react-querybuilder configuration of a filterable entity, by its
+  query-builder name (lead, account, followup, note…; the roots with a
+  filter argument): {fields, operators}, in the component's own Field
+  shape, custom fields included.
   """
   filterConfig(entity: String!): Map!
 }

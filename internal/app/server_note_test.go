@@ -11,6 +11,8 @@ import (
 
 	"github.com/conecrm/gateway/ent/outboxevent"
 	"github.com/conecrm/gateway/internal/crm"
+	"github.com/conecrm/gateway/internal/querybuilder"
+	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
@@ -211,4 +213,138 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// Notes are filterable (the registry's Filter "note", its fields declared
+// in crm/note.go): by text, author, lead and dates, through the REST
+// filter route (responses valid against the OpenAPI document), GraphQL's
+// filter and savedFilter arguments and a saved filter of module "note";
+// the catalogue offers the tenant's users as the author's values and no
+// leads; another tenant sees none of the notes, and a viewer without
+// note.read may not filter them.
+func TestNotesAreFilteredOnBothTransports(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newFixture(t, db)
+		f := fx.demo
+		g := startGateway(t, db)
+		lead2 := f.newLead()
+		write := func(a actor, lead uuid.UUID, text string) uuid.UUID {
+			res := g.do(a, "POST", "/api/note", map[string]any{"lead": ref(lead), "text": text})
+			var n restNote
+			res.JSON(t, &n)
+			if res.Status != http.StatusOK {
+				t.Fatalf("POST /api/note: %d %s", res.Status, res.Body)
+			}
+			return n.ID
+		}
+		asks := write(f.user, f.lead, "Customer asks about FINANCING options")
+		approved := write(f.manager, lead2, "Financing approved by the bank")
+		booked := write(f.manager, f.lead, "Test drive booked")
+
+		filter := func(a actor, query string, rule any) []uuid.UUID {
+			t.Helper()
+			path := "/api/query-builder/filter/note" + query
+			res := g.do(a, "POST", path, map[string]any{"combinator": "and", "rules": rule})
+			if err := resttest.Validate("POST", path, res); err != nil {
+				t.Errorf("%s: %v", path, err)
+			}
+			var out struct {
+				Total int
+				Data  []restNote
+			}
+			res.JSON(t, &out)
+			if res.Status != http.StatusOK || out.Total < len(out.Data) {
+				t.Fatalf("POST %s %v: %d %s", path, rule, res.Status, res.Body)
+			}
+			var got []uuid.UUID
+			for _, n := range out.Data {
+				got = append(got, n.ID)
+			}
+			return got
+		}
+		rule := func(field, op string, value any) map[string]any {
+			return map[string]any{"field": field, "operator": op, "value": value}
+		}
+		for name, c := range map[string]struct {
+			query string
+			rules []any
+			want  []uuid.UUID
+		}{
+			"text, sorted":       {"?sortField=text", []any{rule("text", "contains", "financing")}, []uuid.UUID{asks, approved}},
+			"author by id":       {"", []any{rule("text", "contains", "financing"), rule("author", "=", f.user.id)}, []uuid.UUID{asks}},
+			"author by email":    {"", []any{rule("author", "=", "manager@demo-motors.test"), rule("lead", "=", f.lead)}, []uuid.UUID{booked}},
+			"lead, sorted desc":  {"?sortField=text&sortDirection=DESC", []any{rule("lead", "in", []any{f.lead, lead2})}, []uuid.UUID{booked, approved, asks}},
+			"dates":              {"?sortField=dateCreated", []any{rule("dateCreated", ">=", "2000-01-01T00:00:00Z"), rule("dateModified", "null", nil)}, []uuid.UUID{asks, approved, booked}},
+			"lead's subject":     {"", []any{rule("lead.subject", "notNull", nil), rule("lead", "=", lead2)}, []uuid.UUID{approved}},
+			"page of the sorted": {"?sortField=text&offset=1&limit=1", []any{rule("text", "contains", "a")}, []uuid.UUID{approved}},
+		} {
+			if got := filter(f.manager, c.query, c.rules); !slices.Equal(got, c.want) {
+				t.Errorf("%s: %v, want %v", name, got, c.want)
+			}
+		}
+		if got := filter(fx.other.admin, "", []any{rule("text", "contains", "financing")}); len(got) != 0 {
+			t.Errorf("another tenant's filter found %v", got)
+		}
+		if res := g.do(f.noRole, "POST", "/api/query-builder/filter/note", map[string]any{"rules": []any{}}); res.Status != http.StatusForbidden {
+			t.Errorf("filter without note.read: %d %s", res.Status, res.Body)
+		}
+
+		// The catalogue: the fields, the author's values are the tenant's
+		// users; leads (unbounded) are searched, not offered.
+		res := g.do(f.user, "GET", "/api/filters/note", nil)
+		var infos []struct{ Field string }
+		res.JSON(t, &infos)
+		var names []string
+		for _, i := range infos {
+			names = append(names, i.Field)
+		}
+		if want := []string{"text", "dateCreated", "dateModified", "lead", "lead.subject", "author"}; !slices.Equal(names, want) {
+			t.Errorf("GET /api/filters/note: %v, want %v", names, want)
+		}
+		res = g.do(f.user, "GET", "/api/query-builder/config/note", nil)
+		var cfg querybuilder.Config
+		res.JSON(t, &cfg)
+		for _, cf := range cfg.Fields {
+			switch cf.Name {
+			case "author":
+				if cf.ValueEditorType != "select" || !slices.ContainsFunc(cf.Values, func(o querybuilder.Option) bool {
+					return o.Name == f.user.id.String() && o.Label == "user@demo-motors.test"
+				}) {
+					t.Errorf("author's config: %+v", cf)
+				}
+			case "lead":
+				if cf.ValueEditorType != "text" || len(cf.Values) != 0 {
+					t.Errorf("lead's config: %+v", cf)
+				}
+			}
+		}
+
+		// GraphQL: the filter argument, and a saved filter of notes.
+		var conn struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ ID uuid.UUID } }
+		}
+		_, out := g.graphql(f.user, `query($f: Map) { notes(filter: $f, orderBy: [{field: DATE_CREATED}]) { totalCount edges { node { id } } } }`,
+			map[string]any{"f": map[string]any{"rules": []any{rule("text", "contains", "FINANCING")}}})
+		if len(out.Errors) > 0 || json.Unmarshal(out.Data["notes"], &conn) != nil || conn.TotalCount != 2 ||
+			conn.Edges[0].Node.ID != asks || conn.Edges[1].Node.ID != approved {
+			t.Errorf("notes(filter:): %s %+v", out.Data["notes"], out.Errors)
+		}
+		res = g.do(f.manager, "POST", "/api/saved-filter", map[string]any{"name": "My team's test drives", "module": "note",
+			"value": `{"combinator":"and","rules":[{"field":"text","operator":"contains","value":"test drive"}]}`})
+		var saved struct{ ID uuid.UUID }
+		res.JSON(t, &saved)
+		if res.Status != http.StatusCreated {
+			t.Fatalf("POST /api/saved-filter module note: %d %s", res.Status, res.Body)
+		}
+		_, out = g.graphql(f.manager, `query($s: ID) { notes(savedFilter: $s) { totalCount edges { node { id } } } }`, map[string]any{"s": saved.ID})
+		if len(out.Errors) > 0 || json.Unmarshal(out.Data["notes"], &conn) != nil || conn.TotalCount != 1 || conn.Edges[0].Node.ID != booked {
+			t.Errorf("notes(savedFilter:): %s %+v", out.Data["notes"], out.Errors)
+		}
+		_, out = g.graphql(f.noRole, `query($f: Map) { notes(filter: $f) { totalCount } }`, map[string]any{"f": map[string]any{"rules": []any{}}})
+		if !slices.Contains(out.codes(), "FORBIDDEN") {
+			t.Errorf("notes(filter:) without note.read: %+v", out.Errors)
+		}
+	})
 }

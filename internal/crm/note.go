@@ -11,6 +11,7 @@ import (
 	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/note"
 	"github.com/conecrm/gateway/internal/fault"
+	qb "github.com/conecrm/gateway/internal/querybuilder"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/viewer"
 )
@@ -18,6 +19,21 @@ import (
 // RecordNote is the record type of a note's events (note.created,
 // note.updated, note.deleted).
 const RecordNote = "note"
+
+// Filtered by the query builder (filter.go) by text, lead, author and
+// dates: "notes mentioning financing written this week", a saved filter
+// of a manager's team's notes.
+var _ = filterable("note", noteFilterFields(), finder[*ent.Note](func(c *ent.Client) *ent.NoteQuery { return c.Note.Query() }))
+
+// noteFilterFields are a note's query-builder fields.
+func noteFilterFields() []qb.Field {
+	fs := append([]qb.Field{qb.Str("text", note.FieldText)}, recordFields()...)
+	return append(fs,
+		qb.Ref("lead", note.FieldLeadID, leadTarget),
+		qb.ToOne("lead.subject", qb.TypeString, note.FieldLeadID, leadTarget),
+		qb.Ref("author", note.FieldAuthorID, userTarget),
+	)
+}
 
 // maxNoteLen bounds a note's text (characters).
 const maxNoteLen = 10000

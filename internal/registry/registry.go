@@ -141,7 +141,7 @@ var Entities = []Entity{
 	// connection, no node).
 	{Type: "APIKey", GraphQL: "ApiKey", Code: 42, Table: "api_keys", Read: PermAPIKeyManage},
 	// A lead's notes: free text by a user.
-	{Type: "Note", Code: 45, Table: "notes", Read: PermNoteRead, Root: "notes", REST: "/api/note"},
+	{Type: "Note", Code: 45, Table: "notes", Read: PermNoteRead, Root: "notes", Filter: "note", REST: "/api/note"},
 	// The tenant is no tenant's row; node(id) of one's own tenant is
 	// checked by internal/crm.
 	{Type: "Tenant", Code: 1, Table: "tenants"},

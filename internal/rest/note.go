@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -9,7 +10,10 @@ import (
 	"github.com/google/uuid"
 )
 
-var _ = routes((*Server).noteRoutes)
+var (
+	_ = routes((*Server).noteRoutes)
+	_ = filterShape("note", func(_ context.Context, _ *Server, rows []*ent.Note) (any, error) { return notes(rows), nil })
+)
 
 func (s *Server) noteRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /api/note", s.handle(PlainErrors, s.listNotes))
@@ -24,6 +28,14 @@ type Note struct {
 	Lead   IDRef  `json:"lead"`
 	Author IDRef  `json:"author"`
 	Text   string `json:"text"`
+}
+
+func notes(ns []*ent.Note) []Note {
+	out := make([]Note, len(ns))
+	for i, n := range ns {
+		out[i] = noteOf(n)
+	}
+	return out
 }
 
 func noteOf(n *ent.Note) Note {
@@ -57,15 +69,11 @@ func (s *Server) listNotes(w http.ResponseWriter, r *http.Request) error {
 	if lead == nil {
 		return fault.FieldError("lead", "is required")
 	}
-	notes, err := s.svc.LeadNotes(r.Context(), *lead)
+	ns, err := s.svc.LeadNotes(r.Context(), *lead)
 	if err != nil {
 		return err
 	}
-	out := make([]Note, len(notes))
-	for i, n := range notes {
-		out[i] = noteOf(n)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, notes(ns))
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"sync"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 //go:embed *.yaml
@@ -58,7 +60,23 @@ func merge(fsys fs.FS) (map[string]any, error) {
 			return nil, fmt.Errorf("openapi: %s: %w", name, err)
 		}
 	}
+	if err := mergeUnique(object(object(doc, "components"), "schemas"), map[string]any{"FilterRows": filterRows()}, "components.schemas"); err != nil {
+		return nil, fmt.Errorf("openapi: %w", err)
+	}
 	return doc, nil
+}
+
+// filterRows is the FilterRows schema, the rows the filter route answers
+// (querybuilder.yaml): an array of one filterable entity's records, whose
+// schema is named as its registry type (Lead, FollowUp, Note…). It is
+// built from the registry, so a new filterable entity adds no line here;
+// a type without a schema of that name fails the document's validation.
+func filterRows() map[string]any {
+	var rows []any
+	for _, e := range registry.Filterable() {
+		rows = append(rows, map[string]any{"type": "array", "items": map[string]any{"$ref": "#/components/schemas/" + e.Type}})
+	}
+	return map[string]any{"description": "The rows of one filterable entity, as its own routes serialize them.", "anyOf": rows}
 }
 
 func load(fsys fs.FS, name string) (map[string]any, error) {
