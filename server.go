@@ -125,6 +125,13 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		}
 		crm.MaxEmbedded = n
 	}
+	if v := getenv("CONECRM_FILTER_MAX_OPTIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return c, fmt.Errorf("CONECRM_FILTER_MAX_OPTIONS must be a positive integer, not %q", v)
+		}
+		crm.MaxFilterOptions = n
+	}
 	if v := getenv("CONECRM_PHONE_REGION"); v != "" {
 		region := strings.ToUpper(v)
 		if phonenumbers.GetCountryCodeForRegion(region) == 0 {

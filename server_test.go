@@ -112,6 +112,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 	for name, e := range map[string]map[string]string{
 		"unknown env":  {"CONECRM_ENV": "staging"},
 		"short secret": {"CONECRM_JWT_SECRET": "too-short"},
+		"no options":   {"CONECRM_FILTER_MAX_OPTIONS": "0"},
+		"options":      {"CONECRM_FILTER_MAX_OPTIONS": "many"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e["CONECRM_DATA_DIR"] = t.TempDir()

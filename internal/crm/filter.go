@@ -75,15 +75,24 @@ func filterCatalogue(ctx context.Context, db *ent.Client, entity string) (*query
 	return querybuilder.New(entity, v.TenantID, filterFields[entity], readable, custom)
 }
 
+// MaxFilterOptions is the most value options FilterConfig reads from one
+// related table (the first by label; the config says when there were
+// more): a tenant's reference data is of organisational size, but a
+// tenant with thousands of users would otherwise get them all, for each
+// user field, in every config. Set from CONECRM_FILTER_MAX_OPTIONS at
+// startup.
+var MaxFilterOptions = 500
+
 // FilterConfig returns entity's catalogue in react-querybuilder's shape,
 // the relation fields with their value options: one statement per related
-// table (querybuilder.OptionSources), live records of the tenant, by label.
+// table (querybuilder.OptionSources), live records of the tenant, by label,
+// at most MaxFilterOptions of each.
 func (s *Service) FilterConfig(ctx context.Context, entity string) (querybuilder.Config, error) {
 	c, err := s.FilterCatalogue(ctx, entity)
 	if err != nil {
 		return querybuilder.Config{}, err
 	}
-	byTable := map[string][]querybuilder.Option{}
+	byTable := map[string]querybuilder.OptionSet{}
 	for _, src := range c.OptionSources() {
 		if byTable[src.Table], err = s.filterOptions(ctx, src); err != nil {
 			return querybuilder.Config{}, err
@@ -93,28 +102,34 @@ func (s *Service) FilterConfig(ctx context.Context, entity string) (querybuilder
 	return c.Config(), nil
 }
 
-func (s *Service) filterOptions(ctx context.Context, src querybuilder.OptionSource) ([]querybuilder.Option, error) {
-	// The identifiers are the compiler's own (never a request's); the
-	// tenant is the viewer's.
+func (s *Service) filterOptions(ctx context.Context, src querybuilder.OptionSource) (querybuilder.OptionSet, error) {
+	// The identifiers are the fields' declared targets (never a
+	// request's); the tenant is the viewer's. One row more than the cap
+	// tells whether there were more.
 	rows, err := s.db.QueryContext(ctx, "SELECT id, "+src.Column+" FROM "+src.Table+
-		" WHERE tenant_id = $1 AND is_deleted = false ORDER BY "+src.Column+", id", viewer.FromContext(ctx).TenantID)
+		" WHERE tenant_id = $1 AND is_deleted = false ORDER BY "+src.Column+", id LIMIT $2",
+		viewer.FromContext(ctx).TenantID, MaxFilterOptions+1)
 	if err != nil {
-		return nil, AsError(err)
+		return querybuilder.OptionSet{}, AsError(err)
 	}
 	defer rows.Close()
-	opts := []querybuilder.Option{}
+	set := querybuilder.OptionSet{Options: []querybuilder.Option{}}
 	for rows.Next() {
 		var id uuid.UUID
 		var label sql.NullString
 		if err := rows.Scan(&id, &label); err != nil {
-			return nil, AsError(err)
+			return querybuilder.OptionSet{}, AsError(err)
 		}
-		opts = append(opts, querybuilder.Option{Name: id.String(), Label: label.String})
+		if len(set.Options) == MaxFilterOptions {
+			set.Truncated = true
+			break
+		}
+		set.Options = append(set.Options, querybuilder.Option{Name: id.String(), Label: label.String})
 	}
 	if err := rows.Err(); err != nil {
-		return nil, AsError(err)
+		return querybuilder.OptionSet{}, AsError(err)
 	}
-	return opts, nil
+	return set, nil
 }
 
 // FilterPredicate compiles query (react-querybuilder JSON: a rule group,

@@ -77,7 +77,7 @@ type Catalogue struct {
 	customDenied string
 	// options are the relation fields' value options, once SetOptions
 	// has given them (field name → options).
-	options map[string][]Option
+	options map[string]OptionSet
 }
 
 // Fields returns the catalogue's fields, built-in first, then custom fields

@@ -46,6 +46,10 @@ type ConfigField struct {
 	// Sortable says whether POST /api/query-builder/filter/{entity} can
 	// sort by the field (sortField).
 	Sortable bool `json:"sortable"`
+	// ValuesTruncated says that Values (a relation's records) are only
+	// the first of more, by label: a UI searches the records instead
+	// (absent when they are all there).
+	ValuesTruncated bool `json:"valuesTruncated,omitempty"`
 }
 
 // Option is react-querybuilder's {name, label} pair of an operator or a
@@ -77,9 +81,9 @@ func (c *Catalogue) Config() Config {
 		for _, v := range f.Values {
 			cf.Values = append(cf.Values, Option{Name: v, Label: v})
 		}
-		if opts, ok := c.options[f.Name]; ok {
+		if set, ok := c.options[f.Name]; ok {
 			// A relation's records (SetOptions): the value is the id.
-			cf.ValueEditorType, cf.Values = "select", opts
+			cf.ValueEditorType, cf.Values, cf.ValuesTruncated = "select", set.Options, set.Truncated
 		}
 		for _, o := range f.Operators() {
 			cf.Operators = append(cf.Operators, Option{Name: string(o), Label: o.Label()})

@@ -26,17 +26,28 @@ func (c *Catalogue) OptionSources() []OptionSource {
 	return out
 }
 
+// OptionSet is the value options read from one OptionSource, by label:
+// at most the domain's cap (crm.MaxFilterOptions), Truncated when the
+// table holds more.
+type OptionSet struct {
+	Options   []Option
+	Truncated bool
+}
+
 // SetOptions gives the relation fields their value options, read from
-// each of OptionSources (table → options, ordered by label); Config then
-// lists them with a select editor.
-func (c *Catalogue) SetOptions(byTable map[string][]Option) {
-	c.options = map[string][]Option{}
+// each of OptionSources (table → options); Config then lists them with a
+// select editor, and says when a list was truncated (a UI then searches
+// the records instead of offering them all).
+func (c *Catalogue) SetOptions(byTable map[string]OptionSet) {
+	c.options = map[string]OptionSet{}
 	for _, f := range c.optionFields() {
-		opts := []Option{}
+		set := OptionSet{Options: []Option{}}
 		for _, t := range f.src.targets {
-			opts = append(opts, byTable[t.Table]...)
+			set.Options = append(set.Options, byTable[t.Table].Options...)
+			set.Truncated = set.Truncated || byTable[t.Table].Truncated
 		}
-		c.options[f.Name] = slices.Clip(opts)
+		set.Options = slices.Clip(set.Options)
+		c.options[f.Name] = set
 	}
 }
 
