@@ -42,15 +42,19 @@ func baseCustomer() []ent.Field {
 	}
 }
 
+// customerIndexes are a customer table's lookup indexes and the indexes its
+// lists sort by (sort, and the primary email). A sort index ends with the
+// id, every list's tie-breaker (ORDER BY name, id), so the index alone
+// gives a page's order and the read stops after the page; see sortIndex.
 func customerIndexes(sort ...string) []ent.Index {
 	idx := []ent.Index{
-		index.Fields("tenant_id", "primary_email"),
+		sortIndex("primary_email"),
 		index.Fields("tenant_id", "home_phone_digits"),
 		index.Fields("tenant_id", "work_phone_digits"),
 		index.Fields("tenant_id", "mobile_phone_digits"),
 	}
 	for _, f := range sort {
-		idx = append(idx, index.Fields("tenant_id", f))
+		idx = append(idx, sortIndex(f))
 	}
 	return idx
 }

@@ -106,7 +106,19 @@ func (r record) Edges() []ent.Edge {
 }
 
 func (record) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "date_created")}
+	return []ent.Index{sortIndex("date_created")}
+}
+
+// sortIndex is the index of a tenant's rows in the order of column, then
+// id: the order of a list sorted by column (ids break ties). Without the
+// id SQLite sorts what the index returns for the last term; with
+// statistics but no samples (store.AnalysisLimit), in a database of one
+// tenant, it then prefers to read the whole table and sort it than to walk
+// the index and stop after the page (an account page: 10 ms instead of
+// 0.7 ms; store's migration drops the index it replaces, named without
+// "_id").
+func sortIndex(column string) ent.Index {
+	return index.Fields("tenant_id", column, "id")
 }
 
 func now() time.Time { return time.Now().UTC() }

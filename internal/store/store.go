@@ -208,6 +208,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.migrateTables(ctx); err != nil {
 		return err
 	}
+	if err := db.dropReplacedSortIndexes(ctx); err != nil {
+		return err
+	}
 	if err := db.dropStat4(ctx); err != nil {
 		return err
 	}
@@ -242,6 +245,54 @@ var (
 	audited   = map[string]bool{"created_by_id": true, "modified_by_id": true, "deleted_by_id": true}
 	leadUsers = map[string]bool{"first_modified_by_id": true, "connection_closed_by_id": true, "lost_by_id": true, "first_open_by_id": true}
 )
+
+// dropReplacedSortIndexes drops the indexes the sort indexes replaced: a
+// list's sort index ends with the id since (ent/schema's sortIndex), and
+// ent names it like the one without the id plus "_id"; ent's migration
+// creates the new index but leaves the old one, which every write would
+// keep updating for nothing. A database that had them is analysed again:
+// the new indexes have no statistics yet.
+func (db *DB) dropReplacedSortIndexes(ctx context.Context) error {
+	list := `SELECT name FROM sqlite_schema WHERE type = 'index'`
+	if db.Dialect == dialect.Postgres {
+		list = `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()`
+	}
+	rows, err := db.SQL.QueryContext(ctx, list)
+	if err != nil {
+		return err
+	}
+	existing := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		existing[n] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	dropped := false
+	for _, t := range migrate.Tables {
+		for _, idx := range t.Indexes {
+			n := len(idx.Columns)
+			old := strings.TrimSuffix(idx.Name, "_id")
+			if n < 3 || idx.Columns[n-1].Name != "id" || old == idx.Name || !existing[old] {
+				continue
+			}
+			if _, err := db.SQL.ExecContext(ctx, "DROP INDEX "+old); err != nil {
+				return err
+			}
+			dropped = true
+		}
+	}
+	if dropped {
+		return db.Analyze(ctx)
+	}
+	return nil
+}
 
 // dropStat4 re-analyses an SQLite database that still holds sqlite_stat4
 // samples (gathered before AnalysisLimit): the new statistics are stat1
