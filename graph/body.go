@@ -41,8 +41,8 @@ func readBody(next http.Handler) http.Handler {
 			return
 		}
 		var req struct {
-			Query         string     `json:"query"`
-			OperationName string     `json:"operationName"`
+			Query         jsonString `json:"query"`
+			OperationName jsonString `json:"operationName"`
 			Variables     jsonObject `json:"variables"`
 			Extensions    jsonObject `json:"extensions"`
 		}
@@ -69,6 +69,19 @@ func (jsonObject) UnmarshalJSON(b []byte) error {
 }
 
 var errNotObject = errors.New("not a JSON object")
+
+// jsonString accepts a JSON string or null without unescaping it (the
+// executor reads the query; the decoder has checked the escapes already).
+type jsonString struct{}
+
+func (jsonString) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && (b[0] == '"' || string(b) == "null") {
+		return nil
+	}
+	return errNotString
+}
+
+var errNotString = errors.New("not a JSON string")
 
 // answer writes a GraphQL response holding one error with code.
 func answer(w http.ResponseWriter, status int, code, msg string) {

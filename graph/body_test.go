@@ -22,6 +22,9 @@ func TestBodyThatIsNotOneRequestIs400(t *testing.T) {
 			`{"query":"{ __typename }","variables":"x"}`,
 			`{"query":"{ __typename }","extensions":7}`,
 			`{"query":5}`,
+			`{"query":["{ __typename }"]}`,
+			`{"query":"{ __typename }","operationName":{}}`,
+			`{"query":"{ __typename \x }"}`,
 		} {
 			r := decode(t, s.Do(http.MethodPost, "/graphql", admin, body), 0)
 			if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" {
@@ -32,6 +35,8 @@ func TestBodyThatIsNotOneRequestIs400(t *testing.T) {
 			`{"query":"{ __typename }"}`,
 			`{"query":"{ __typename }","variables":null,"extensions":null}`,
 			`{"query":"{ __typename }","variables":{"a":[1,{"b":null}]},"extensions":{}}`,
+			`{"query":"query Q { __typename \u0020}","operationName":"Q"}`,
+			`{"query":"{ __typename }","operationName":null}`,
 		} {
 			r := decode(t, s.Do(http.MethodPost, "/graphql", admin, body), 0)
 			if r.Status != http.StatusOK || len(r.Errors) > 0 {

@@ -52,10 +52,12 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			if r.Context().Err() != nil { // the client went away: its work was canceled, nobody got an answer
 				msg, status = "request canceled by the client", httpx.StatusClientClosed
 			}
-			log.InfoContext(r.Context(), msg,
-				"request_id", httpx.RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
-				"status", status, "duration_ms", time.Since(start).Milliseconds(),
-				"sql_statements", statements.Load())
+			// LogAttrs: typed attributes, no boxing per request.
+			log.LogAttrs(r.Context(), slog.LevelInfo, msg,
+				slog.String("request_id", httpx.RequestID(r.Context())), slog.String("method", r.Method),
+				slog.String("path", r.URL.Path), slog.Int("status", status),
+				slog.Int64("duration_ms", time.Since(start).Milliseconds()),
+				slog.Int64("sql_statements", statements.Load()))
 		})
 	}
 }

@@ -33,10 +33,12 @@ const EnvFlag = "CONECRM_BENCH"
 //	GET /bench/stats             {"statements": N}, the gateway's total so far
 //	GET /bench/pprof/profile     a CPU profile (net/http/pprof, ?seconds=N)
 //	GET /bench/pprof/heap        a heap profile (net/http/pprof; ?gc=1 collects first)
+//	GET /bench/pprof/trace       an execution trace (net/http/pprof, ?seconds=N; go tool trace)
 func Handler(v *auth.Verifier, db *store.DB) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /bench/pprof/profile", pprof.Profile)
 	mux.Handle("GET /bench/pprof/heap", pprof.Handler("heap"))
+	mux.HandleFunc("GET /bench/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]int64{"statements": db.Counter.Total()})
 	})

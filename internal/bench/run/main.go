@@ -261,8 +261,8 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
 	var answer []byte // the last gateway shape's answer, for its floor
-	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
 	for _, s := range shapes {
 		if only != "" && !strings.Contains(s.name, only) {
 			continue
@@ -282,7 +282,7 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 			// A floor answers what the shape above it answers.
 			if d := jsonDiff(body, answer); srv.label == "" && floor && d != "" {
 				fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's (floor vs gateway) at %s\n", s.name, d)
-				fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | |\n", strings.TrimSpace(s.name))
+				fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | | |\n", strings.TrimSpace(s.name))
 			}
 			if srv.label == "" && !floor {
 				answer = body
@@ -300,7 +300,7 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 					profiled = profile(srv.base, file, d)
 					heaped = heapProfile(srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", d/2)
 				}
-				r := load(client, srv.pid, srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
+				r := load(client, srv.pid, postgresPIDs(t.url), srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
 				if profiled != nil {
 					<-profiled
 					<-heaped
@@ -308,7 +308,7 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 				if floor {
 					r.statements = "1" // hand-written, outside the gateway's counter
 				}
-				fmt.Printf("| %s%s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d | %s |\n", srv.label, s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1())
+				fmt.Printf("| %s%s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d | %s | %s |\n", srv.label, s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu)
 			}
 		}
 	}
@@ -417,11 +417,17 @@ type result struct {
 	statements string
 	rssMB      float64
 	errors     int64
+	cpu        string // CPU ms per request: gateway / database / load generator
 }
 
 // load runs c workers for d and measures them.
-func load(client *http.Client, pid int, base string, req func() *http.Request, c int, d time.Duration) result {
+func load(client *http.Client, pid int, dbPIDs func() []int, base string, req func() *http.Request, c int, d time.Duration) result {
 	before := statements(client, base)
+	pgBefore := map[int]int64{}
+	for _, p := range dbPIDs() {
+		pgBefore[p] = cpuTicks(p)
+	}
+	gw0, self0 := cpuTicks(pid), cpuTicks(os.Getpid())
 	var (
 		mu        sync.Mutex
 		latencies []time.Duration
@@ -467,11 +473,29 @@ func load(client *http.Client, pid int, base string, req func() *http.Request, c
 	wg.Wait()
 	elapsed := time.Since(began)
 	close(stop)
+	gw1, self1 := cpuTicks(pid), cpuTicks(os.Getpid())
+	// The pool opens connections during the cell: a backend that was not
+	// there before counts whole.
+	var db int64
+	pgAfter := dbPIDs()
+	for _, p := range pgAfter {
+		db += cpuTicks(p) - pgBefore[p]
+	}
 	after := statements(client, base)
 	slices.Sort(latencies)
-	r := result{errors: errs.Load(), rssMB: float64(peak.Load()) / 1024, statements: "–"}
+	r := result{errors: errs.Load(), rssMB: float64(peak.Load()) / 1024, statements: "–", cpu: "–"}
 	if n := len(latencies); n > 0 {
 		r.rps = float64(n) / elapsed.Seconds()
+		perReq := func(ticks int64) string {
+			return fmt.Sprintf("%.2f", float64(ticks)*1000/clockTicks/float64(n))
+		}
+		r.cpu = perReq(gw1 - gw0)
+		if len(pgAfter) > 0 {
+			r.cpu += " / " + perReq(db)
+		} else {
+			r.cpu += " / –"
+		}
+		r.cpu += " / " + perReq(self1-self0)
 		r.p50 = latencies[n/2]
 		r.p99 = latencies[min(n-1, n*99/100)]
 		if before >= 0 && after >= 0 {
@@ -660,6 +684,65 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times (100 on
+// every Linux architecture Go supports).
+const clockTicks = 100
+
+// cpuTicks is the CPU time (user + system) the processes pids have used,
+// in clock ticks (Linux; 0 for a process that is gone).
+func cpuTicks(pids ...int) int64 {
+	var sum int64
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime and stime fields 14 and 15.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		st, _ := strconv.ParseInt(f[12], 10, 64)
+		sum += u + st
+	}
+	return sum
+}
+
+// postgresPIDs lists the server processes of the PostgreSQL cluster at
+// dbURL (its backends and background workers), whose CPU a cell counts as
+// the database's; nil for SQLite, which runs inside the gateway.
+func postgresPIDs(dbURL string) func() []int {
+	if !strings.HasPrefix(dbURL, "postgres") {
+		return func() []int { return nil }
+	}
+	return func() []int {
+		db, err := sql.Open("postgres", dbURL)
+		if err != nil {
+			return nil
+		}
+		defer db.Close()
+		rows, err := db.Query(`SELECT pid FROM pg_stat_activity`)
+		if err != nil {
+			return nil
+		}
+		defer rows.Close()
+		var pids []int
+		for rows.Next() {
+			var pid int
+			if rows.Scan(&pid) == nil {
+				pids = append(pids, pid)
+			}
+		}
+		return pids
+	}
 }
 
 // rssKB is the resident set of pid in kB (Linux), 0 when unknown.

@@ -1,0 +1,44 @@
+package app_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/storetest"
+)
+
+// Every request is logged once, with its id, route, status, duration and
+// the SQL statements it ran (the viewer's one here), as typed JSON fields.
+func TestEveryRequestIsLoggedWithItsStatements(t *testing.T) {
+	db := storetest.Open(t, "sqlite3")
+	var logs apptest.Logs
+	s := apptest.StartConfig(t, db, app.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
+		map[string]http.Handler{"/api/": ok})
+	r := s.Do(http.MethodGet, "/api/x", admin, nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("status %d", r.Status)
+	}
+	var line map[string]any
+	for l := range strings.SplitSeq(logs.String(), "\n") {
+		if strings.Contains(l, `"path":"/api/x"`) {
+			if err := json.Unmarshal([]byte(l), &line); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if line == nil {
+		t.Fatalf("no request line:\n%s", logs.String())
+	}
+	if line["msg"] != "request" || line["method"] != "GET" || line["status"] != float64(200) ||
+		line["sql_statements"] != float64(1) || line["request_id"] != r.Header.Get("X-Request-Id") || line["request_id"] == "" {
+		t.Errorf("request line %v (X-Request-Id %q)", line, r.Header.Get("X-Request-Id"))
+	}
+	if d, ok := line["duration_ms"].(float64); !ok || d < 0 {
+		t.Errorf("duration_ms %v", line["duration_ms"])
+	}
+}
