@@ -1,31 +1,24 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/apptest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
-	"github.com/conecrm/gateway/internal/viewer"
 )
 
 // newKey creates, as the tenant's administrator, an API key acting as the
 // seeded user with email and returns its secret.
 func newKey(t *testing.T, db *store.DB, email string) string {
 	t.Helper()
-	domain := email[strings.IndexByte(email, '@')+1:]
-	v, err := crm.ResolveViewer(context.Background(), db.Client, storetest.UserID(t, db, "admin@"+domain), storetest.TenantID(t, db, domain), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin := storetest.As(t, db, "admin@"+email[strings.IndexByte(email, '@')+1:])
 	user := storetest.UserID(t, db, email)
-	_, secret, err := crm.NewService(db.Client).CreateAPIKey(viewer.NewContext(context.Background(), v), crm.APIKeyInput{Name: "limits", UserID: &user})
+	_, secret, err := crm.NewService(db.Client).CreateAPIKey(admin, crm.APIKeyInput{Name: "limits", UserID: &user})
 	if err != nil {
 		t.Fatal(err)
 	}

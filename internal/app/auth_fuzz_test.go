@@ -10,12 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/conecrm/gateway/ent/tenant"
-	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
-	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/authtest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
@@ -65,19 +62,8 @@ func fuzzDB(f *testing.F) *store.DB {
 // that is valid in one process is just another bad token in the next.
 func FuzzAuthorizationHeader(f *testing.F) {
 	db := fuzzDB(f)
-	sys := tenancy.Bypass(context.Background())
-	uid, err := db.User.Query().Where(user.Email("user@demo-motors.test")).OnlyID(sys)
-	if err != nil {
-		f.Fatal(err)
-	}
-	tid, err := db.Tenant.Query().Where(tenant.Domain("demo-motors.test")).OnlyID(sys)
-	if err != nil {
-		f.Fatal(err)
-	}
-	other, err := db.Tenant.Query().Where(tenant.Domain("northwind-auto.test")).OnlyID(sys)
-	if err != nil {
-		f.Fatal(err)
-	}
+	uid := storetest.UserID(f, db, "user@demo-motors.test")
+	tid, other := storetest.TenantID(f, db, "demo-motors.test"), storetest.TenantID(f, db, "northwind-auto.test")
 	scheme := authtest.Schemes(f)[0]
 	valid := scheme.Token(f, uid, tid)
 	probe := &whoami{}

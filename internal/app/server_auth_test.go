@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/conecrm/gateway/ent/tenant"
-	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/app"
 	"github.com/conecrm/gateway/internal/rest/resttest"
 	"github.com/conecrm/gateway/internal/seed"
@@ -214,16 +212,8 @@ func FuzzAuthorizationHeaderOnTheRoutes(f *testing.F) {
 	if err := seed.Fill(ctx, db.Client, seed.DemoTenants, storetest.Sizes, io.Discard); err != nil {
 		f.Fatal(err)
 	}
-	sys := tenancy.Bypass(ctx)
-	uid, err := db.User.Query().Where(user.Email("user@demo-motors.test")).OnlyID(sys)
-	if err != nil {
-		f.Fatal(err)
-	}
-	tids, err := db.Tenant.Query().Order(tenant.ByDomain()).IDs(sys)
-	if err != nil || len(tids) != 2 {
-		f.Fatalf("tenants: %v %v", tids, err)
-	}
-	tid, other := tids[0], tids[1] // demo-motors.test, northwind-auto.test
+	uid := storetest.UserID(f, db, "user@demo-motors.test")
+	tid, other := storetest.TenantID(f, db, "demo-motors.test"), storetest.TenantID(f, db, "northwind-auto.test")
 	scheme := authtest.Schemes(f)[0]
 	valid := scheme.Token(f, uid, tid)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -49,7 +49,7 @@ func TestAuditEdgesAddNoForeignKeyAndNoStatement(t *testing.T) {
 			t.Fatal("no foreign key found at all: the query reads nothing")
 		}
 
-		ctx := as(t, db, "manager@demo-motors.test")
+		ctx := storetest.As(t, db, "manager@demo-motors.test")
 		before := db.Counter.Total()
 		acc := db.Account.Create().SetName("Stamped Co").SaveX(ctx)
 		db.Account.Update().Where(account.ID(acc.ID)).SetName("Stamped Inc").ExecX(ctx)

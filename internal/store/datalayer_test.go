@@ -14,7 +14,6 @@ import (
 	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/ent/contact"
 	"github.com/conecrm/gateway/ent/schema"
-	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
@@ -22,16 +21,6 @@ import (
 	"github.com/conecrm/gateway/internal/testing/storetest"
 	"github.com/conecrm/gateway/internal/viewer"
 )
-
-// as returns a context acting as the user with that email.
-func as(t *testing.T, db *store.DB, email string) context.Context {
-	t.Helper()
-	u, err := db.User.Query().Where(user.Email(email)).Only(tenancy.Bypass(context.Background()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return viewer.NewContext(context.Background(), &viewer.Viewer{UserID: u.ID, TenantID: u.TenantID, Type: viewer.UserType(u.UserType)})
-}
 
 func TestQueriesSeeOnlyTheViewersTenant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {

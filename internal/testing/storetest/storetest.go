@@ -230,13 +230,20 @@ func TenantID(t testing.TB, db *store.DB, domain string) uuid.UUID {
 // below the transports.
 func As(t testing.TB, db *store.DB, email string) context.Context {
 	t.Helper()
-	u, err := db.User.Query().Where(user.Email(email)).Only(tenancy.Bypass(context.Background()))
+	return AsID(t, db, UserID(t, db, email))
+}
+
+// AsID is As for the user with id (a user a test made, an HTTP test's
+// actor).
+func AsID(t testing.TB, db *store.DB, id uuid.UUID) context.Context {
+	t.Helper()
+	u, err := db.User.Get(tenancy.Bypass(context.Background()), id)
 	if err != nil {
-		t.Fatalf("user %s: %v", email, err)
+		t.Fatalf("user %s: %v", id, err)
 	}
 	v, err := crm.ResolveViewer(context.Background(), db.Client, u.ID, u.TenantID, time.Now())
 	if err != nil {
-		t.Fatalf("viewer %s: %v", email, err)
+		t.Fatalf("viewer %s: %v", u.Email, err)
 	}
 	return viewer.NewContext(context.Background(), v)
 }
