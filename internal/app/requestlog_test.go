@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/apptest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
@@ -15,7 +16,10 @@ import (
 // Every request is logged once, with its id, route, status, duration and
 // the SQL statements it ran (the viewer's one here), as typed JSON fields.
 func TestEveryRequestIsLoggedWithItsStatements(t *testing.T) {
-	db := storetest.Open(t, "sqlite3")
+	storetest.Each(t, func(t *testing.T, db *store.DB) { requestLogged(t, db) })
+}
+
+func requestLogged(t *testing.T, db *store.DB) {
 	var logs apptest.Logs
 	s := apptest.StartConfig(t, db, app.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))},
 		map[string]http.Handler{"/api/": ok})
