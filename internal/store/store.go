@@ -274,12 +274,20 @@ func (db *DB) dropReplacedSortIndexes(ctx context.Context) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	// An index the schema still declares is never dropped, whatever its
+	// name: ent would create it again at every start.
+	declared := map[string]bool{}
+	for _, t := range migrate.Tables {
+		for _, idx := range t.Indexes {
+			declared[idx.Name] = true
+		}
+	}
 	dropped := false
 	for _, t := range migrate.Tables {
 		for _, idx := range t.Indexes {
 			n := len(idx.Columns)
 			old := strings.TrimSuffix(idx.Name, "_id")
-			if n < 3 || idx.Columns[n-1].Name != "id" || old == idx.Name || !existing[old] {
+			if n < 3 || idx.Columns[n-1].Name != "id" || old == idx.Name || !existing[old] || declared[old] {
 				continue
 			}
 			if _, err := db.SQL.ExecContext(ctx, "DROP INDEX "+old); err != nil {
