@@ -18762,7 +18762,10 @@ extend type Query {
   The react-querybuilder configuration of a filterable entity, by its
   query-builder name (lead, account, followup, note…; the roots with a
   filter argument): {fields, operators}, in the component's own Field
-  shape, custom fields included.
+  shape, custom fields included. Relations to reference data (users,
+  stages…) offer their records as values, at most 500 per related table
+  by default (CONECRM_FILTER_MAX_OPTIONS); a field whose list was cut has
+  "valuesTruncated": true.
   """
   filterConfig(entity: String!): Map!
 }
