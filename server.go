@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ type config struct {
 	CORSOrigins []string // CONECRM_CORS_ORIGINS; default: none in production, localhost dev servers in development
 	Automation  automation.Config
 	Live        graph.SubscriptionLimits // CONECRM_SUBSCRIPTION*
+	GCPercent   int                      // CONECRM_GC_PERCENT: the collector's target (GOGC); 0 leaves the runtime's
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -166,6 +168,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		return c, err
 	}
 	if c.Live, err = graph.SubscriptionLimitsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.GCPercent, err = app.GCPercentFromEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -289,6 +294,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e.log = newLogger(e.config, stderr)
+	if e.GCPercent > 0 {
+		debug.SetGCPercent(e.GCPercent)
+	}
 	if err := keyMaterial(&e.config); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -114,6 +115,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 		"short secret": {"CONECRM_JWT_SECRET": "too-short"},
 		"no options":   {"CONECRM_FILTER_MAX_OPTIONS": "0"},
 		"options":      {"CONECRM_FILTER_MAX_OPTIONS": "many"},
+		"gc percent":   {"CONECRM_GC_PERCENT": "5"},
+		"gc text":      {"CONECRM_GC_PERCENT": "low"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e["CONECRM_DATA_DIR"] = t.TempDir()
@@ -124,6 +127,31 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"frobnicate"}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Fatal("unknown subcommand accepted")
+	}
+}
+
+// The process runs its collector at app.DefaultGCPercent unless
+// CONECRM_GC_PERCENT says otherwise; an operator's GOGC, which the runtime
+// applied at start, is left alone.
+func TestCollectorTargetConfiguration(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(was)
+	for _, c := range []struct {
+		env  map[string]string
+		want int
+	}{
+		{map[string]string{}, app.DefaultGCPercent},
+		{map[string]string{"CONECRM_GC_PERCENT": "150"}, 150},
+		{map[string]string{"CONECRM_GC_PERCENT": "150", "GOGC": "200"}, 100}, // as the runtime left it
+	} {
+		debug.SetGCPercent(100)
+		c.env["CONECRM_DATA_DIR"] = t.TempDir()
+		if err := run(context.Background(), []string{"migrate"}, env(c.env), io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got := debug.SetGCPercent(100); got != c.want {
+			t.Errorf("%v: GC percent %d, want %d", c.env, got, c.want)
+		}
 	}
 }
 
