@@ -70,9 +70,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "apikey_tenant_id_date_created_id",
+				Name:    "apikey_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{APIKeysColumns[1], APIKeysColumns[2], APIKeysColumns[0]},
+				Columns: []*schema.Column{APIKeysColumns[1], APIKeysColumns[2]},
 			},
 			{
 				Name:    "apikey_tenant_id_user_id",
@@ -145,9 +145,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "account_tenant_id_date_created_id",
+				Name:    "account_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[2], AccountsColumns[0]},
+				Columns: []*schema.Column{AccountsColumns[1], AccountsColumns[2]},
 			},
 			{
 				Name:    "account_tenant_id_primary_email_id",
@@ -250,9 +250,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "appointment_tenant_id_date_created_id",
+				Name:    "appointment_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[2], AppointmentsColumns[0]},
+				Columns: []*schema.Column{AppointmentsColumns[1], AppointmentsColumns[2]},
 			},
 			{
 				Name:    "appointment_tenant_id_start",
@@ -334,9 +334,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "automation_tenant_id_date_created_id",
+				Name:    "automation_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationsColumns[1], AutomationsColumns[2], AutomationsColumns[0]},
+				Columns: []*schema.Column{AutomationsColumns[1], AutomationsColumns[2]},
 			},
 		},
 	}
@@ -402,9 +402,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "automationrun_tenant_id_date_created_id",
+				Name:    "automationrun_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationRunsColumns[1], AutomationRunsColumns[2], AutomationRunsColumns[0]},
+				Columns: []*schema.Column{AutomationRunsColumns[1], AutomationRunsColumns[2]},
 			},
 			{
 				Name:    "automationrun_automation_id_event_id",
@@ -472,9 +472,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "automationrunstep_tenant_id_date_created_id",
+				Name:    "automationrunstep_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationRunStepsColumns[1], AutomationRunStepsColumns[2], AutomationRunStepsColumns[0]},
+				Columns: []*schema.Column{AutomationRunStepsColumns[1], AutomationRunStepsColumns[2]},
 			},
 			{
 				Name:    "automationrunstep_run_id_position",
@@ -524,9 +524,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "connectionstage_tenant_id_date_created_id",
+				Name:    "connectionstage_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectionStagesColumns[1], ConnectionStagesColumns[2], ConnectionStagesColumns[0]},
+				Columns: []*schema.Column{ConnectionStagesColumns[1], ConnectionStagesColumns[2]},
 			},
 		},
 	}
@@ -580,9 +580,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "connectionthirdpartyid_tenant_id_date_created_id",
+				Name:    "connectionthirdpartyid_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ConnectionThirdPartyIdsColumns[1], ConnectionThirdPartyIdsColumns[2], ConnectionThirdPartyIdsColumns[0]},
+				Columns: []*schema.Column{ConnectionThirdPartyIdsColumns[1], ConnectionThirdPartyIdsColumns[2]},
 			},
 			{
 				Name:    "connectionthirdpartyid_tenant_id_system_name_third_party_id",
@@ -652,9 +652,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "contact_tenant_id_date_created_id",
+				Name:    "contact_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[2], ContactsColumns[0]},
+				Columns: []*schema.Column{ContactsColumns[1], ContactsColumns[2]},
 			},
 			{
 				Name:    "contact_tenant_id_primary_email_id",
@@ -740,9 +740,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "creditassessment_tenant_id_date_created_id",
+				Name:    "creditassessment_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{CreditAssessmentsColumns[1], CreditAssessmentsColumns[2], CreditAssessmentsColumns[0]},
+				Columns: []*schema.Column{CreditAssessmentsColumns[1], CreditAssessmentsColumns[2]},
 			},
 		},
 	}
@@ -790,9 +790,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "customfield_tenant_id_date_created_id",
+				Name:    "customfield_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{CustomFieldsColumns[1], CustomFieldsColumns[2], CustomFieldsColumns[0]},
+				Columns: []*schema.Column{CustomFieldsColumns[1], CustomFieldsColumns[2]},
 			},
 			{
 				Name:    "customfield_tenant_id_entity_field_name",
@@ -853,9 +853,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "customfieldvalue_tenant_id_date_created_id",
+				Name:    "customfieldvalue_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{CustomFieldValuesColumns[1], CustomFieldValuesColumns[2], CustomFieldValuesColumns[0]},
+				Columns: []*schema.Column{CustomFieldValuesColumns[1], CustomFieldValuesColumns[2]},
 			},
 			{
 				Name:    "customfieldvalue_record_id_field_id",
@@ -910,9 +910,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "customlabel_tenant_id_date_created_id",
+				Name:    "customlabel_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{CustomLabelsColumns[1], CustomLabelsColumns[2], CustomLabelsColumns[0]},
+				Columns: []*schema.Column{CustomLabelsColumns[1], CustomLabelsColumns[2]},
 			},
 		},
 	}
@@ -973,9 +973,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "customerthirdpartyid_tenant_id_date_created_id",
+				Name:    "customerthirdpartyid_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{CustomerThirdPartyIdsColumns[1], CustomerThirdPartyIdsColumns[2], CustomerThirdPartyIdsColumns[0]},
+				Columns: []*schema.Column{CustomerThirdPartyIdsColumns[1], CustomerThirdPartyIdsColumns[2]},
 			},
 			{
 				Name:    "customerthirdpartyid_tenant_id_system_name_third_party_id",
@@ -1036,9 +1036,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "delayedautomation_tenant_id_date_created_id",
+				Name:    "delayedautomation_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{DelayedAutomationsColumns[1], DelayedAutomationsColumns[2], DelayedAutomationsColumns[0]},
+				Columns: []*schema.Column{DelayedAutomationsColumns[1], DelayedAutomationsColumns[2]},
 			},
 			{
 				Name:    "delayedautomation_automation_id_done_at",
@@ -1120,9 +1120,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "department_tenant_id_date_created_id",
+				Name:    "department_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{DepartmentsColumns[1], DepartmentsColumns[2], DepartmentsColumns[0]},
+				Columns: []*schema.Column{DepartmentsColumns[1], DepartmentsColumns[2]},
 			},
 		},
 	}
@@ -1196,9 +1196,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "followup_tenant_id_date_created_id",
+				Name:    "followup_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[2], FollowUpsColumns[0]},
+				Columns: []*schema.Column{FollowUpsColumns[1], FollowUpsColumns[2]},
 			},
 			{
 				Name:    "followup_tenant_id_start",
@@ -1270,9 +1270,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "franchise_tenant_id_date_created_id",
+				Name:    "franchise_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{FranchisesColumns[1], FranchisesColumns[2], FranchisesColumns[0]},
+				Columns: []*schema.Column{FranchisesColumns[1], FranchisesColumns[2]},
 			},
 			{
 				Name:    "franchise_tenant_id_code",
@@ -1332,9 +1332,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "incentive_tenant_id_date_created_id",
+				Name:    "incentive_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{IncentivesColumns[1], IncentivesColumns[2], IncentivesColumns[0]},
+				Columns: []*schema.Column{IncentivesColumns[1], IncentivesColumns[2]},
 			},
 		},
 	}
@@ -1507,9 +1507,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "lead_tenant_id_date_created_id",
+				Name:    "lead_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[2], LeadsColumns[0]},
+				Columns: []*schema.Column{LeadsColumns[1], LeadsColumns[2]},
 			},
 			{
 				Name:    "lead_tenant_id_due_date",
@@ -1609,9 +1609,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "leadpackage_tenant_id_date_created_id",
+				Name:    "leadpackage_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{PackagesColumns[1], PackagesColumns[2], PackagesColumns[0]},
+				Columns: []*schema.Column{PackagesColumns[1], PackagesColumns[2]},
 			},
 		},
 	}
@@ -1674,9 +1674,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "leadproduct_tenant_id_date_created_id",
+				Name:    "leadproduct_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{LeadProductsColumns[1], LeadProductsColumns[2], LeadProductsColumns[0]},
+				Columns: []*schema.Column{LeadProductsColumns[1], LeadProductsColumns[2]},
 			},
 		},
 	}
@@ -1735,9 +1735,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "note_tenant_id_date_created_id",
+				Name:    "note_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{NotesColumns[1], NotesColumns[2], NotesColumns[0]},
+				Columns: []*schema.Column{NotesColumns[1], NotesColumns[2]},
 			},
 			{
 				Name:    "note_lead_id_date_created",
@@ -1795,9 +1795,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "outboundmessage_tenant_id_date_created_id",
+				Name:    "outboundmessage_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{OutboundMessagesColumns[1], OutboundMessagesColumns[2], OutboundMessagesColumns[0]},
+				Columns: []*schema.Column{OutboundMessagesColumns[1], OutboundMessagesColumns[2]},
 			},
 		},
 	}
@@ -1845,9 +1845,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "outboxevent_tenant_id_date_created_id",
+				Name:    "outboxevent_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{OutboxEventsColumns[1], OutboxEventsColumns[2], OutboxEventsColumns[0]},
+				Columns: []*schema.Column{OutboxEventsColumns[1], OutboxEventsColumns[2]},
 			},
 			{
 				Name:    "outboxevent_processed_at_date_created",
@@ -1907,9 +1907,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "packageprice_tenant_id_date_created_id",
+				Name:    "packageprice_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{PackagePricesColumns[1], PackagePricesColumns[2], PackagePricesColumns[0]},
+				Columns: []*schema.Column{PackagePricesColumns[1], PackagePricesColumns[2]},
 			},
 		},
 	}
@@ -1966,9 +1966,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "pipeline_tenant_id_date_created_id",
+				Name:    "pipeline_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{PipelinesColumns[1], PipelinesColumns[2], PipelinesColumns[0]},
+				Columns: []*schema.Column{PipelinesColumns[1], PipelinesColumns[2]},
 			},
 		},
 	}
@@ -2027,9 +2027,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "pipelinestage_tenant_id_date_created_id",
+				Name:    "pipelinestage_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{PipelineStagesColumns[1], PipelineStagesColumns[2], PipelineStagesColumns[0]},
+				Columns: []*schema.Column{PipelineStagesColumns[1], PipelineStagesColumns[2]},
 			},
 			{
 				Name:    "pipelinestage_pipeline_id_position",
@@ -2098,9 +2098,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "product_tenant_id_date_created_id",
+				Name:    "product_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[1], ProductsColumns[2], ProductsColumns[0]},
+				Columns: []*schema.Column{ProductsColumns[1], ProductsColumns[2]},
 			},
 		},
 	}
@@ -2153,9 +2153,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "productgroup_tenant_id_date_created_id",
+				Name:    "productgroup_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ProductGroupsColumns[1], ProductGroupsColumns[2], ProductGroupsColumns[0]},
+				Columns: []*schema.Column{ProductGroupsColumns[1], ProductGroupsColumns[2]},
 			},
 		},
 	}
@@ -2209,9 +2209,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "productthirdpartyid_tenant_id_date_created_id",
+				Name:    "productthirdpartyid_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{ProductThirdPartyIdsColumns[1], ProductThirdPartyIdsColumns[2], ProductThirdPartyIdsColumns[0]},
+				Columns: []*schema.Column{ProductThirdPartyIdsColumns[1], ProductThirdPartyIdsColumns[2]},
 			},
 			{
 				Name:    "productthirdpartyid_tenant_id_system_name_third_party_id",
@@ -2262,9 +2262,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "role_tenant_id_date_created_id",
+				Name:    "role_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{RolesColumns[1], RolesColumns[2], RolesColumns[0]},
+				Columns: []*schema.Column{RolesColumns[1], RolesColumns[2]},
 			},
 		},
 	}
@@ -2319,9 +2319,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "savedfilter_tenant_id_date_created_id",
+				Name:    "savedfilter_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{SavedFiltersColumns[1], SavedFiltersColumns[2], SavedFiltersColumns[0]},
+				Columns: []*schema.Column{SavedFiltersColumns[1], SavedFiltersColumns[2]},
 			},
 			{
 				Name:    "savedfilter_tenant_id_owner_id",
@@ -2378,9 +2378,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "securitygroup_tenant_id_date_created_id",
+				Name:    "securitygroup_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{SecurityGroupsColumns[1], SecurityGroupsColumns[2], SecurityGroupsColumns[0]},
+				Columns: []*schema.Column{SecurityGroupsColumns[1], SecurityGroupsColumns[2]},
 			},
 		},
 	}
@@ -2426,9 +2426,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "source_tenant_id_date_created_id",
+				Name:    "source_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{SourcesColumns[1], SourcesColumns[2], SourcesColumns[0]},
+				Columns: []*schema.Column{SourcesColumns[1], SourcesColumns[2]},
 			},
 		},
 	}
@@ -2476,9 +2476,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "status_tenant_id_date_created_id",
+				Name:    "status_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{StatusesColumns[1], StatusesColumns[2], StatusesColumns[0]},
+				Columns: []*schema.Column{StatusesColumns[1], StatusesColumns[2]},
 			},
 		},
 	}
@@ -2531,9 +2531,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "survey_tenant_id_date_created_id",
+				Name:    "survey_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{SurveysColumns[1], SurveysColumns[2], SurveysColumns[0]},
+				Columns: []*schema.Column{SurveysColumns[1], SurveysColumns[2]},
 			},
 		},
 	}
@@ -2607,9 +2607,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "task_tenant_id_date_created_id",
+				Name:    "task_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[1], TasksColumns[2], TasksColumns[0]},
+				Columns: []*schema.Column{TasksColumns[1], TasksColumns[2]},
 			},
 			{
 				Name:    "task_tenant_id_start",
@@ -2714,9 +2714,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "user_tenant_id_date_created_id",
+				Name:    "user_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[1], UsersColumns[2], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[1], UsersColumns[2]},
 			},
 			{
 				Name:    "user_tenant_id_email",
@@ -2790,9 +2790,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "usersettings_tenant_id_date_created_id",
+				Name:    "usersettings_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{UserSettingsColumns[1], UserSettingsColumns[2], UserSettingsColumns[0]},
+				Columns: []*schema.Column{UserSettingsColumns[1], UserSettingsColumns[2]},
 			},
 		},
 	}
@@ -2846,9 +2846,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "userthirdpartyid_tenant_id_date_created_id",
+				Name:    "userthirdpartyid_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{UserThirdPartyIdsColumns[1], UserThirdPartyIdsColumns[2], UserThirdPartyIdsColumns[0]},
+				Columns: []*schema.Column{UserThirdPartyIdsColumns[1], UserThirdPartyIdsColumns[2]},
 			},
 			{
 				Name:    "userthirdpartyid_tenant_id_system_name_third_party_id",
@@ -2912,9 +2912,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "webhookattempt_tenant_id_date_created_id",
+				Name:    "webhookattempt_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookAttemptsColumns[1], WebhookAttemptsColumns[2], WebhookAttemptsColumns[0]},
+				Columns: []*schema.Column{WebhookAttemptsColumns[1], WebhookAttemptsColumns[2]},
 			},
 			{
 				Name:    "webhookattempt_endpoint_id_date_created",
@@ -2971,9 +2971,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "webhookendpoint_tenant_id_date_created_id",
+				Name:    "webhookendpoint_tenant_id_date_created",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookEndpointsColumns[1], WebhookEndpointsColumns[2], WebhookEndpointsColumns[0]},
+				Columns: []*schema.Column{WebhookEndpointsColumns[1], WebhookEndpointsColumns[2]},
 			},
 		},
 	}

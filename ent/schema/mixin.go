@@ -105,8 +105,12 @@ func (r record) Edges() []ent.Edge {
 	return edges
 }
 
+// The date_created index stays without the id: with it, SQLite planned the
+// bench floor's lead page (five joins, ORDER BY id LIMIT 50) as a sort of
+// every lead of the tenant through this index instead of a walk of the
+// primary key that stops after the page (1 instead of 800 req/s).
 func (record) Indexes() []ent.Index {
-	return []ent.Index{sortIndex("date_created")}
+	return []ent.Index{index.Fields("tenant_id", "date_created")}
 }
 
 // sortIndex is the index of a tenant's rows in the order of column, then

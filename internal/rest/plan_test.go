@@ -81,7 +81,7 @@ func TestListPagesReadTheirSortIndexOnSeededData(t *testing.T) {
 			s := apptest.Start(t, db, map[string]http.Handler{"/api/": h})
 			for _, c := range []struct{ path, table string }{
 				{"/api/account", "accounts"},
-				{"/api/account?sortField=dateCreated&sortDirection=DESC", "accounts"},
+				{"/api/account?sortField=name&sortDirection=DESC", "accounts"},
 				{"/api/account?sortField=primaryEmail", "accounts"},
 				{"/api/contact", "contacts"},
 				{"/api/contact?sortField=firstName", "contacts"},

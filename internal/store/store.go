@@ -282,21 +282,26 @@ func (db *DB) dropReplacedSortIndexes(ctx context.Context) error {
 			declared[idx.Name] = true
 		}
 	}
-	dropped := false
+	var drop []string
 	for _, t := range migrate.Tables {
 		for _, idx := range t.Indexes {
 			n := len(idx.Columns)
-			old := strings.TrimSuffix(idx.Name, "_id")
-			if n < 3 || idx.Columns[n-1].Name != "id" || old == idx.Name || !existing[old] || declared[old] {
-				continue
+			if old := strings.TrimSuffix(idx.Name, "_id"); n >= 3 && idx.Columns[n-1].Name == "id" && old != idx.Name && existing[old] && !declared[old] {
+				drop = append(drop, old)
 			}
-			if _, err := db.SQL.ExecContext(ctx, "DROP INDEX "+old); err != nil {
-				return err
+			// The date_created indexes ended with the id for a while
+			// (ent/schema's record mixin says why they no longer do).
+			if strings.HasSuffix(idx.Name, "_date_created") && existing[idx.Name+"_id"] && !declared[idx.Name+"_id"] {
+				drop = append(drop, idx.Name+"_id")
 			}
-			dropped = true
 		}
 	}
-	if dropped {
+	for _, name := range drop {
+		if _, err := db.SQL.ExecContext(ctx, "DROP INDEX "+name); err != nil {
+			return err
+		}
+	}
+	if len(drop) > 0 {
 		return db.Analyze(ctx)
 	}
 	return nil
