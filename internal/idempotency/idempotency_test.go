@@ -301,10 +301,20 @@ func TestRepeatPastItsDeadlineIsAConflict(t *testing.T) {
 		t.Cleanup(s.Close)
 		first := make(chan answer, 1)
 		go func() { first <- s.post("/api/test-slow?first=1", admin, "deadline", `{}`) }()
-		time.Sleep(100 * time.Millisecond)
-		if _, err := db.SQL.Exec(db.Rebind(`UPDATE idempotency_keys SET request_hash = ? WHERE idem_key = ?`),
-			idempotency.RequestHash(http.MethodPost, "/api/test-slow", []byte(`{}`)), "deadline"); err != nil {
-			t.Fatal(err)
+		// Wait for the first request's claim (a fixed sleep lost the race
+		// on a loaded machine), then make the repeat's hash match it.
+		for wait := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			res, err := db.SQL.Exec(db.Rebind(`UPDATE idempotency_keys SET request_hash = ? WHERE idem_key = ?`),
+				idempotency.RequestHash(http.MethodPost, "/api/test-slow", []byte(`{}`)), "deadline")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				break
+			}
+			if time.Now().After(wait) {
+				t.Fatal("the first request never claimed its key")
+			}
 		}
 		start := time.Now()
 		r := s.post("/api/test-slow", admin, "deadline", `{}`)

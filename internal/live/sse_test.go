@@ -95,7 +95,7 @@ func TestSubscriptionsOverServerSentEvents(t *testing.T) {
 			url = storetest.DBURL(t, db)
 		}
 		in := startApp(t, db, url, graph.SubscriptionLimits{PerUser: 1, Buffer: 64}, false,
-			app.Config{Limits: app.Limits{RequestTimeout: 300 * time.Millisecond, MaxInFlight: 1}})
+			app.Config{Limits: app.Limits{RequestTimeout: 2 * time.Second, MaxInFlight: 1}}) // a write under a loaded CI machine can take a few hundred ms
 		s, status, body := in.sse(t, in.Token(admin), recordSub)
 		if s == nil {
 			t.Fatalf("stream refused: %d %s", status, body)
@@ -104,7 +104,7 @@ func TestSubscriptionsOverServerSentEvents(t *testing.T) {
 		in.createLead(t, otherAdmin, "northwind-auto.test", "Their lead")
 		for i, subject := range []string{"Streamed", "Streamed later"} {
 			if i == 1 {
-				time.Sleep(500 * time.Millisecond) // past the request deadline
+				time.Sleep(2200 * time.Millisecond) // past the request deadline
 			}
 			id := in.createLead(t, admin, "demo-motors.test", subject) // the in-flight cap of 1 does not count the stream
 			name, data, err := s.next(10 * time.Second)
