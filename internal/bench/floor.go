@@ -169,8 +169,17 @@ func recursiveSQL(d string) string {
 	a2 := list("a2", "accounts", "account_id", "contact_id", "c1", "'name', a2.name, 'contacts', "+c2)
 	c1 := list("c1", "contacts", "contact_id", "account_id", "a1", "'firstName', c1.first_name, 'accounts', "+a2)
 	node := obj + "('node', " + obj + "('name', a1.name, 'contacts', " + c1 + "))"
+	// SQLite: the page walks the primary key and stops after 50 rows; with
+	// the tenant's (tenant_id, name, id) index on offer it read and sorted
+	// every id of the tenant (a one-tenant database: statistics without
+	// samples), doubling the floor's time. Unary + keeps the tenant term
+	// off the indexes.
+	tenant := "tenant_id"
+	if d == dialect.SQLite {
+		tenant = "+tenant_id"
+	}
 	return fmt.Sprintf(`SELECT %s FROM accounts a1 WHERE a1.id IN (
-  SELECT id FROM accounts WHERE tenant_id = $1 AND NOT is_deleted ORDER BY id LIMIT 50)`, fmt.Sprintf(agg, node, "a1.id"))
+  SELECT id FROM accounts WHERE %s = $1 AND NOT is_deleted ORDER BY id LIMIT 50)`, fmt.Sprintf(agg, node, "a1.id"), tenant)
 }
 
 // accountsSQL answers GET /api/account (the first page, 25 accounts by
