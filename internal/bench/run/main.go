@@ -229,31 +229,45 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 			return err
 		}
 	}
-	for _, b := range builds {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		addr := "127.0.0.1:" + strconv.Itoa(port)
-		dbURL := t.url
-		if b.label == "" {
-			dbURL = ownCopy
-		}
-		srv := command(b.bin, "serve")
-		srv.Env = env(dbURL, addr)
-		srv.Stdout, srv.Stderr = io.Discard, io.Discard
-		if err := srv.Start(); err != nil {
-			return err
-		}
-		defer func() {
+	// Every gateway shape starts on freshly started servers: a process
+	// keeps the memory of its busiest earlier cell (the floors' included,
+	// which build their JSON inside SQLite), and the RSS column is the
+	// shape's own peak. A floor runs in the server of the shape above it.
+	var running []*exec.Cmd
+	stop := func() {
+		for _, srv := range running {
 			_ = srv.Process.Signal(os.Interrupt)
 			_ = srv.Wait()
-		}()
-		s := server{b, "http://" + addr, srv.Process.Pid}
-		if err := waitReady(s.base); err != nil {
-			return err
 		}
-		servers = append(servers, s)
+		running, servers = nil, nil
+	}
+	defer stop()
+	start := func() error {
+		stop()
+		for _, b := range builds {
+			port, err := freePort()
+			if err != nil {
+				return err
+			}
+			addr := "127.0.0.1:" + strconv.Itoa(port)
+			dbURL := t.url
+			if b.label == "" {
+				dbURL = ownCopy
+			}
+			srv := command(b.bin, "serve")
+			srv.Env = env(dbURL, addr)
+			srv.Stdout, srv.Stderr = io.Discard, io.Discard
+			if err := srv.Start(); err != nil {
+				return err
+			}
+			running = append(running, srv)
+			s := server{b, "http://" + addr, srv.Process.Pid}
+			if err := waitReady(s.base); err != nil {
+				return err
+			}
+			servers = append(servers, s)
+		}
+		return nil
 	}
 	tok, ids, err := identity(t.url)
 	if err != nil {
@@ -268,6 +282,11 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 			continue
 		}
 		floor := strings.Contains(s.name, "floor")
+		if !floor || servers == nil {
+			if err := start(); err != nil {
+				return err
+			}
+		}
 		for _, srv := range servers {
 			if floor && srv.label != "" {
 				continue // the floor is the same code in both builds
