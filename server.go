@@ -80,6 +80,7 @@ type config struct {
 	Automation  automation.Config
 	Live        graph.SubscriptionLimits // CONECRM_SUBSCRIPTION*
 	GCPercent   int                      // CONECRM_GC_PERCENT: the collector's target (GOGC); 0 leaves the runtime's
+	ViewerCache int                      // CONECRM_VIEWER_CACHE, as app.Config.ViewerCache
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -171,6 +172,9 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		return c, err
 	}
 	if c.GCPercent, err = app.GCPercentFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.ViewerCache, err = app.ViewerCacheFromEnv(getenv); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -520,7 +524,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	routes := app.Routes(db.Client, svc, app.Transports{Logger: log, Production: c.production(), GraphQL: c.GraphQL,
 		Automation: rt, Live: bus, Subscriptions: c.Live})
 	handler := app.New(app.Config{Production: c.production(), BodyLimit: c.BodyLimit, Logger: log, Verifier: verifier,
-		Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins}, db, routes)
+		Limits: c.Limits, Idempotency: c.Idempotency, CORSOrigins: c.CORSOrigins, ViewerCache: c.ViewerCache}, db, routes)
 	if c.Bench {
 		log.Warn("benchmark mode: the floor endpoints under /bench/ are mounted")
 		mux := http.NewServeMux()

@@ -117,6 +117,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 		"options":      {"CONECRM_FILTER_MAX_OPTIONS": "many"},
 		"gc percent":   {"CONECRM_GC_PERCENT": "5"},
 		"gc text":      {"CONECRM_GC_PERCENT": "low"},
+		"viewer cache": {"CONECRM_VIEWER_CACHE": "-1"},
+		"cache text":   {"CONECRM_VIEWER_CACHE": "lots"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e["CONECRM_DATA_DIR"] = t.TempDir()

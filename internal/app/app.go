@@ -36,6 +36,10 @@ type Config struct {
 	// CORSOrigins may call the API from a browser page (ParseCORSOrigins);
 	// empty allows no other origin.
 	CORSOrigins []string
+	// ViewerCache is the most viewers kept in memory (crm.ViewerCache,
+	// CONECRM_VIEWER_CACHE): 0 means DefaultViewerCache, a negative value
+	// turns the cache off (one statement per authenticated request).
+	ViewerCache int
 }
 
 // New returns the gateway's HTTP handler over db. routes are the
@@ -80,7 +84,8 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 
 	failures := newAuthFailures(cfg.Limits)
 	keys := auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db))
-	authn := auth.Middleware(cfg.Verifier, resolver(cfg.Logger, db), func(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	resolve := resolver(cfg.Logger, db, viewerCache(cfg, db))
+	authn := auth.Middleware(cfg.Verifier, resolve, func(w http.ResponseWriter, r *http.Request, status int, msg string) {
 		if status == http.StatusUnauthorized {
 			failures.failed(r)
 		}
@@ -88,7 +93,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	}, keys)
 	// A GraphQL websocket authenticates in its connection_init message
 	// (browsers cannot set headers on one), with the same checks.
-	authn = orWebSocket(authn, auth.NewAuthenticator(cfg.Verifier, resolver(cfg.Logger, db), keys))
+	authn = orWebSocket(authn, auth.NewAuthenticator(cfg.Verifier, resolve, keys))
 	perViewer := rateLimit(cfg.Limits)
 	cfg.Idempotency.Logger = cfg.Logger
 	idem := idempotency.Middleware(db, cfg.Idempotency)
@@ -129,13 +134,34 @@ func nameRoute(route func(*http.Request) string, next http.Handler) http.Handler
 	})
 }
 
-// resolver turns verified claims into the viewer. A user who is unknown,
-// inactive, deleted or not of the token's tenant makes the token invalid
-// (401); any other failure — the database is down — is logged and passed
-// on, so the middleware answers 503 and a good token is not reported bad.
-func resolver(log *slog.Logger, db *store.DB) auth.Resolver {
+// viewerCache returns the instance's viewer cache (nil when cfg turns it
+// off). On PostgreSQL it starts db's listener for the other processes'
+// changes (stopped by db.Close) and waits a little for it: until it
+// listens, viewers are read on every request.
+func viewerCache(cfg Config, db *store.DB) *crm.ViewerCache {
+	n := cfg.ViewerCache
+	if n < 0 {
+		return nil
+	}
+	if n == 0 {
+		n = DefaultViewerCache
+	}
+	db.ListenAuthChanges(context.Background(), cfg.Logger, 5*time.Second)
+	return crm.NewViewerCache(db.AuthWatch(), n)
+}
+
+// resolver turns verified claims into the viewer, through cache when there
+// is one. A user who is unknown, inactive, deleted or not of the token's
+// tenant makes the token invalid (401); any other failure — the database
+// is down — is logged and passed on, so the middleware answers 503 and a
+// good token is not reported bad.
+func resolver(log *slog.Logger, db *store.DB, cache *crm.ViewerCache) auth.Resolver {
+	resolve := crm.ResolveViewer
+	if cache != nil {
+		resolve = cache.Resolve
+	}
 	return func(ctx context.Context, c auth.Claims) (*viewer.Viewer, error) {
-		v, err := crm.ResolveViewer(ctx, db.Client, c.UserID, c.TenantID, c.IssuedAt)
+		v, err := resolve(ctx, db.Client, c.UserID, c.TenantID, c.IssuedAt)
 		if err == nil {
 			return v, nil
 		}

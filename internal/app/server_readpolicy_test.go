@@ -208,6 +208,7 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 					if n != base {
 						t.Errorf("without %s: %d statements, the node alone %d: SQL ran for the forbidden %s.%s", uPerm, n, base, typ.Name, fld.Name)
 					}
+					cost(f.admin, alone) // warm, as for a
 					adminBase, _, _ := cost(f.admin, alone)
 					adminN, _, adminOut := cost(f.admin, q)
 					adminNode, _ := pick(adminOut)

@@ -76,6 +76,7 @@ func (g *gate) done(err error) {
 type pgConnector struct {
 	pq   *pq.Connector
 	gate *gate
+	auth *AuthWatch
 }
 
 type dialSlot struct {
@@ -137,10 +138,10 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	nc := slot.nc
 	slot.mu.Unlock()
 	if nc == nil { // a unix socket dialled elsewhere: nothing to watch
-		return inner, nil
+		return &conn{Conn: inner, auth: c.auth}, nil
 	}
 	_ = nc.Conn.SetDeadline(time.Time{})
-	return &conn{Conn: inner, nc: nc}, nil
+	return &conn{Conn: inner, nc: nc, auth: c.auth}, nil
 }
 
 // watchedConn is a socket whose deadline follows the context of the
@@ -191,12 +192,67 @@ func (w *watchedConn) release() {
 // that leave the connection unusable (a file that became read-only, a full
 // disk, an I/O error) so the pool discards it instead of handing it out
 // again: once the file is writable, fresh connections work.
+//
+// On both it tells auth of every statement that may have changed the
+// tables viewers are read from (writesAuth): right after it, and again
+// when its transaction ends — after the commit, which is what makes the
+// change visible, and before anything the write's request answers. Every
+// statement of the process goes through here (ent, hand-written SQL on
+// DB.SQL, River, migrations, seeding), so no writer can bypass it.
 type conn struct {
 	driver.Conn
-	nc  *watchedConn
-	bad atomic.Bool
-	sq  *sqliteConnector // SQLite: the connector, and the generation opened in
-	gen uint64
+	nc   *watchedConn
+	bad  atomic.Bool
+	sq   *sqliteConnector // SQLite: the connector, and the generation opened in
+	gen  uint64
+	auth *AuthWatch
+	// A connection serves one statement or transaction at a time
+	// (database/sql's contract), so these need no lock.
+	inTx  bool // a transaction is open
+	dirty bool // it changed a table of AuthTables
+}
+
+// wrote notes that a statement that may change AuthTables ran.
+func (c *conn) wrote() {
+	if c.auth == nil {
+		return
+	}
+	c.auth.Changed()
+	if c.inTx {
+		c.dirty = true
+	}
+}
+
+// wroteRows is wrote for a write that returns rows (INSERT … RETURNING):
+// outside a transaction it commits only once its rows are read, so the
+// generation moves again when they are closed.
+func (c *conn) wroteRows(r driver.Rows) driver.Rows {
+	c.wrote()
+	if r == nil || c.auth == nil {
+		return r
+	}
+	return &authRows{Rows: r, auth: c.auth}
+}
+
+type authRows struct {
+	driver.Rows
+	auth *AuthWatch
+}
+
+func (r *authRows) Close() error {
+	err := r.Rows.Close()
+	r.auth.Changed()
+	return err
+}
+
+// txEnded moves the generation again once a transaction that changed
+// AuthTables has ended: a viewer read between the statement and the commit
+// saw the old rows and must not be trusted.
+func (c *conn) txEnded() {
+	if c.dirty {
+		c.auth.Changed()
+	}
+	c.inTx, c.dirty = false, false
 }
 
 func (c *conn) use(ctx context.Context) {
@@ -240,7 +296,7 @@ func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 	if err != nil {
 		return nil, ended(ctx, c.note(err))
 	}
-	return &stmt{Stmt: s, c: c}, nil
+	return &stmt{Stmt: s, c: c, writesAuth: writesAuth(q)}, nil
 }
 
 // stmt is a prepared statement of conn: each execution, which database/sql
@@ -254,7 +310,8 @@ func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 // discarded); the server-side bound is the statement timeout.
 type stmt struct {
 	driver.Stmt
-	c *conn
+	c          *conn
+	writesAuth bool // classified once, when prepared
 }
 
 func (s *stmt) driverContext(ctx context.Context) context.Context {
@@ -267,12 +324,18 @@ func (s *stmt) driverContext(ctx context.Context) context.Context {
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtExecContext).ExecContext(s.driverContext(ctx), args)
+	if s.writesAuth {
+		s.c.wrote()
+	}
 	return r, ended(ctx, s.c.note(err))
 }
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(s.driverContext(ctx), args)
+	if s.writesAuth {
+		r = s.c.wroteRows(r)
+	}
 	return r, ended(ctx, s.c.note(err))
 }
 
@@ -289,6 +352,7 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if err != nil {
 		return nil, ended(ctx, c.note(err))
 	}
+	c.inTx, c.dirty = true, false
 	return &tx{t, c}, nil
 }
 
@@ -299,6 +363,9 @@ func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 	}
 	c.use(ctx)
 	r, err := e.ExecContext(ctx, q, args)
+	if writesAuth(q) {
+		c.wrote()
+	}
 	return r, ended(ctx, c.note(err))
 }
 
@@ -309,6 +376,9 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	}
 	c.use(ctx)
 	r, err := qc.QueryContext(ctx, q, args)
+	if writesAuth(q) {
+		r = c.wroteRows(r)
+	}
 	return r, ended(ctx, c.note(err))
 }
 
@@ -359,8 +429,17 @@ type tx struct {
 	c *conn
 }
 
-func (t *tx) Commit() error   { return t.c.note(t.Tx.Commit()) }
-func (t *tx) Rollback() error { return t.c.note(t.Tx.Rollback()) }
+func (t *tx) Commit() error {
+	err := t.Tx.Commit()
+	t.c.txEnded()
+	return t.c.note(err)
+}
+
+func (t *tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.c.txEnded()
+	return t.c.note(err)
+}
 
 // SQLite result codes (the primary code is the low byte of an extended one).
 const (
@@ -406,6 +485,7 @@ type sqliteConnector struct {
 	dsn  string
 	drv  driver.Driver // the registered "sqlite" driver, with its functions
 	drop func()        // closes the pool's idle connections
+	auth *AuthWatch
 
 	mu   sync.Mutex
 	gen  uint64
@@ -437,7 +517,7 @@ func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 				c.closed(gen)
 				return nil, err
 			}
-			return &conn{Conn: inner, sq: c, gen: gen}, nil
+			return &conn{Conn: inner, sq: c, gen: gen, auth: c.auth}, nil
 		}
 		c.mu.Unlock()
 		time.Sleep(2 * time.Millisecond)

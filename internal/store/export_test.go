@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
 // PreparedTexts returns the query texts db keeps prepared.
 func PreparedTexts(db *DB) []string {
 	db.prepared.mu.Lock()
@@ -10,3 +16,13 @@ func PreparedTexts(db *DB) []string {
 	}
 	return out
 }
+
+// ListenAuthChangesThrough is ListenAuthChanges with the listener
+// connecting to url (a proxy in front of db's server).
+func ListenAuthChangesThrough(db *DB, url string, log *slog.Logger) {
+	db.url = url
+	db.ListenAuthChanges(context.Background(), log, 5*time.Second)
+}
+
+// WritesAuth exposes writesAuth.
+var WritesAuth = writesAuth

@@ -39,7 +39,12 @@ type DB struct {
 	prepared     *prepared
 	gate         *gate  // PostgreSQL's connection backoff; nil on SQLite
 	file         string // the SQLite file
+	url          string // what Open was given (ListenAuthChanges connects to it)
+	auth         *AuthWatch
 }
+
+// AuthWatch returns the watch over the tables viewers are read from.
+func (db *DB) AuthWatch() *AuthWatch { return db.auth }
 
 // IsPostgres reports whether url names a PostgreSQL database.
 func IsPostgres(url string) bool {
@@ -61,15 +66,16 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		g       *gate
 	)
 	o = o.withDefaults(IsPostgres(url))
+	auth := newAuthWatch(IsPostgres(url))
 	if IsPostgres(url) {
 		d = dialect.Postgres
-		c, err := pq.NewConnector(withConnectTimeout(url, o.ConnectTimeout))
+		c, err := pq.NewConnector(withInstance(withConnectTimeout(url, o.ConnectTimeout), auth.instance))
 		if err != nil {
 			return nil, err
 		}
 		c.Dialer(&dialer{d: net.Dialer{Timeout: o.ConnectTimeout, KeepAlive: 30 * time.Second}})
 		g = &gate{min: o.RetryMin, max: o.RetryMax}
-		db = sql.OpenDB(&pgConnector{pq: c, gate: g})
+		db = sql.OpenDB(&pgConnector{pq: c, gate: g, auth: auth})
 	} else {
 		d = dialect.SQLite
 		// The data is readable by the server's user only: directory 0700,
@@ -107,7 +113,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		}
 		drv := reg.Driver()
 		reg.Close()
-		sc := &sqliteConnector{dsn: dsn, drv: drv, open: map[uint64]int{}}
+		sc := &sqliteConnector{dsn: dsn, drv: drv, open: map[uint64]int{}, auth: auth}
 		db = sql.OpenDB(sc)
 		pool, idle := db, o.MaxIdleConns
 		sc.drop = func() { pool.SetMaxIdleConns(0); pool.SetMaxIdleConns(idle) }
@@ -127,7 +133,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		// Outside the counter: its reads go through prepared statements.
 		drv = textGuard{drv}
 	}
-	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p, gate: g, file: url}
+	out := &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: d, Counter: counter, New: created, stopOptimize: func() {}, prepared: p, gate: g, file: url, url: url, auth: auth}
 	if d == dialect.SQLite {
 		out.stopOptimize = out.optimizeEvery(OptimizeInterval)
 	}
@@ -191,6 +197,7 @@ func (db *DB) Analyze(ctx context.Context) error {
 // Close stops the periodic optimization, lets SQLite update its statistics
 // one last time and closes the database.
 func (db *DB) Close() error {
+	db.auth.stop()
 	db.stopOptimize()
 	db.prepared.close()
 	if db.Dialect == dialect.SQLite {
@@ -212,6 +219,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	if err := db.dropStat4(ctx); err != nil {
+		return err
+	}
+	if err := db.migrateAuthTriggers(ctx); err != nil {
 		return err
 	}
 	return db.migrateRiver(ctx)

@@ -1,0 +1,343 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
+)
+
+// AuthTables are the tables a request's viewer is read from
+// (crm.viewerSQL; crm's TestViewerCacheWatchesEveryTableItReads checks the
+// list against it). A change to any of them ends every cached viewer.
+var AuthTables = []string{"users", "user_roles", "roles", "role_permissions", "permissions",
+	"security_group_members", "security_groups"}
+
+// AuthChannel is the PostgreSQL notification channel of AuthTables'
+// changes (the triggers of migrateAuthTriggers notify it).
+const AuthChannel = "conecrm_auth"
+
+// AuthWatch tells a cache of what AuthTables hold whether it may still trust
+// what it read: a generation that moves whenever they may have changed.
+//
+// This process's writes move it themselves, at the lowest layer every
+// statement goes through (the driver connection, conn.go), so ent's
+// mutations, hand-written SQL, migrations, seeding and jobs are all seen
+// — after the write's commit, before the write's request can answer.
+// Other processes' writes (other gateway instances, psql) reach it on
+// PostgreSQL through the triggers' notifications (Listen); on SQLite the
+// gateway is the only writer of its file.
+type AuthWatch struct {
+	gen atomic.Uint64
+	// live is false while the cache may not be used: on PostgreSQL until
+	// the listener LISTENs, and whenever its connection is down (the
+	// notifications sent meanwhile are lost).
+	live atomic.Bool
+
+	// instance names this process's connections to PostgreSQL
+	// (instanceParam): the notifications of its own writes, which moved the
+	// generation already, are not acted upon twice.
+	instance string
+
+	mu        sync.Mutex // orders the listener's transitions
+	listening bool       // LISTEN done on the current connection
+	connected bool       // per the listener's last event
+	listener  *pq.Listener
+	up        chan struct{} // closed when the watch first goes live
+	done      chan struct{} // closed when the listening goroutine ended
+	once      sync.Once
+}
+
+func newAuthWatch(postgres bool) *AuthWatch {
+	w := &AuthWatch{}
+	w.live.Store(!postgres)
+	if postgres {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		w.instance = hex.EncodeToString(b[:])
+	}
+	return w
+}
+
+// instanceParam is the custom PostgreSQL setting every connection of the
+// pool carries (a startup parameter, lib/pq passes unknown URL parameters
+// on): the triggers' notifications name the instance that wrote, or
+// nothing for another program.
+const instanceParam = "conecrm.instance"
+
+// withInstance adds instanceParam to a PostgreSQL URL.
+func withInstance(rawURL, instance string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL // lib/pq reports the malformed URL
+	}
+	q := u.Query()
+	q.Set(instanceParam, instance)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Generation returns the current generation and whether a cache may use
+// it at all. A cache keeps what it read with the generation read BEFORE the
+// read, and trusts it only while Generation returns that same value: a read
+// that raced with a committing change is never trusted afterwards.
+func (w *AuthWatch) Generation() (gen uint64, ok bool) {
+	if !w.live.Load() {
+		return 0, false
+	}
+	return w.gen.Load(), true
+}
+
+// Changed moves the generation: what AuthTables held may have changed.
+func (w *AuthWatch) Changed() { w.gen.Add(1) }
+
+// authTrigger is the trigger every table of AuthTables carries on
+// PostgreSQL: any statement that changes it notifies AuthChannel, delivered
+// at the commit (not at all on a rollback), whoever wrote — this gateway,
+// another instance, psql —, with the writing instance's name (instanceParam;
+// empty for another program). One notification per statement (per
+// transaction, as PostgreSQL folds identical ones), not per row.
+const authTrigger = "conecrm_auth_changed"
+
+// migrateAuthTriggers creates the notification triggers of AuthTables
+// (PostgreSQL); what exists already is left alone.
+func (db *DB) migrateAuthTriggers(ctx context.Context) error {
+	if db.Dialect != dialect.Postgres {
+		return nil
+	}
+	fn := `CREATE OR REPLACE FUNCTION ` + authTrigger + `() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('` + AuthChannel + `', coalesce(current_setting('` + instanceParam + `', true), ''));
+  RETURN NULL;
+END $$`
+	if _, err := db.SQL.ExecContext(ctx, fn); err != nil {
+		return fmt.Errorf("auth triggers: %w", err)
+	}
+	have, err := db.authTriggers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range AuthTables {
+		if have[t] {
+			continue
+		}
+		q := `CREATE TRIGGER ` + authTrigger + ` AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ` + t +
+			` FOR EACH STATEMENT EXECUTE FUNCTION ` + authTrigger + `()`
+		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("auth triggers: %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// authTriggers returns the tables of the current schema that carry the
+// notification trigger.
+func (db *DB) authTriggers(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.SQL.QueryContext(ctx, `SELECT c.relname FROM pg_trigger t
+		JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE t.tgname = $1 AND c.relnamespace = current_schema()::regnamespace`, authTrigger)
+	if err != nil {
+		return nil, fmt.Errorf("auth triggers: %w", err)
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		have[t] = true
+	}
+	return have, rows.Err()
+}
+
+// listenerKeepAlive bounds how long a silently broken listener connection
+// (a peer or network that vanished without closing it) goes unnoticed:
+// TCP keepalive probes after 5 s idle, every 2 s, 3 unanswered → about
+// 11 s. A connection that is closed or reset is noticed at once.
+var listenerKeepAlive = net.KeepAliveConfig{Enable: true, Idle: 5 * time.Second, Interval: 2 * time.Second, Count: 3}
+
+// ListenAuthChanges makes the other processes' changes of AuthTables reach
+// db's AuthWatch (PostgreSQL; on SQLite it does nothing): it LISTENs on
+// AuthChannel on a connection of its own (lib/pq's Listener, which
+// reconnects by itself) and moves the generation on every notification.
+// The watch is live only while that connection listens; after a reconnection
+// the generation moves first (the notifications of the gap are lost). It
+// waits up to wait for the first LISTEN, then goes on in the background;
+// Close stops it. A database without the triggers (not migrated since) is
+// never live: its caches stay unused.
+func (db *DB) ListenAuthChanges(ctx context.Context, log *slog.Logger, wait time.Duration) {
+	if db.Dialect != dialect.Postgres {
+		return
+	}
+	w := db.auth
+	w.once.Do(func() {
+		have, err := db.authTriggers(ctx)
+		if err == nil && len(have) < len(AuthTables) {
+			err = fmt.Errorf("the tables of users, roles and groups lack their notification triggers (run migrate)")
+		}
+		if err != nil {
+			log.Error("viewer cache off: cannot watch the users' changes", "err", err)
+			return
+		}
+		d := &dialer{d: net.Dialer{Timeout: 5 * time.Second, KeepAliveConfig: listenerKeepAlive}}
+		w.mu.Lock()
+		w.up, w.done = make(chan struct{}), make(chan struct{})
+		w.listener = pq.NewDialListener(d, listenerURL(db.url), 50*time.Millisecond, 2*time.Second, func(ev pq.ListenerEventType, err error) {
+			w.event(ev)
+			if err != nil {
+				log.Warn("viewer cache: change listener; viewers are read on every request until it listens again", "event", ev.String(), "err", err)
+			}
+		})
+		l := w.listener
+		w.mu.Unlock()
+		go w.run(l)
+		select {
+		case <-w.up:
+		case <-time.After(wait):
+			log.Warn("viewer cache: change listener not connected yet; viewers are read on every request until it is")
+		case <-ctx.Done():
+		}
+	})
+}
+
+// listenerURL names the listener's connection for operators
+// (pg_stat_activity.application_name).
+func listenerURL(url string) string {
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
+	return url + sep + "application_name=" + AuthListenerName
+}
+
+// AuthListenerName is the application_name of ListenAuthChanges' connection.
+const AuthListenerName = "conecrm-auth-listener"
+
+// run LISTENs, then moves the generation on every notification until the
+// listener is closed. Whether the connection is up is left to the events:
+// one may be lost right after Listen returned.
+func (w *AuthWatch) run(l *pq.Listener) {
+	defer close(w.done)
+	if err := l.Listen(AuthChannel); err == nil {
+		w.mu.Lock()
+		w.listening = true
+		w.update()
+		w.mu.Unlock()
+	}
+	for n := range l.Notify {
+		// nil: reconnected, handled by event. This instance's own writes
+		// moved the generation when they committed.
+		if n != nil && n.Extra != w.instance {
+			w.Changed()
+		}
+	}
+}
+
+// event follows the listener's connection. lib/pq has re-run LISTEN before
+// it reports a reconnection.
+func (w *AuthWatch) event(ev pq.ListenerEventType) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch ev {
+	case pq.ListenerEventConnected, pq.ListenerEventReconnected:
+		w.connected = true
+	case pq.ListenerEventDisconnected, pq.ListenerEventConnectionAttemptFailed:
+		w.connected = false
+	}
+	w.update()
+}
+
+// update makes the watch live when the listener listens on a connection
+// that is up; going live moves the generation first, so nothing read
+// before (while changes could be missed) is trusted.
+func (w *AuthWatch) update() {
+	want := w.listening && w.connected
+	if want && !w.live.Load() {
+		w.Changed()
+		select {
+		case <-w.up:
+		default:
+			close(w.up)
+		}
+	}
+	w.live.Store(want)
+}
+
+// stop ends the listener (DB.Close).
+func (w *AuthWatch) stop() {
+	w.mu.Lock()
+	l := w.listener
+	w.mu.Unlock()
+	if l == nil {
+		return
+	}
+	_ = l.Close()
+	<-w.done
+	w.live.Store(false)
+}
+
+// writesAuth reports whether statement q may change a table of AuthTables:
+// it names one of them and holds a keyword that writes (INSERT, UPDATE,
+// DELETE, …), compared by identifier, case-insensitively. Reads of those
+// tables (the viewer's own statement) do not move the generation; a write
+// that merely mentions one (a subquery) does, harmlessly.
+func writesAuth(q string) bool {
+	var writes, table bool
+	for i := 0; i < len(q); {
+		c := q[i]
+		if !identByte(c) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(q) && identByte(q[j]) {
+			j++
+		}
+		word := q[i:j]
+		i = j
+		if !writes && writeKeyword(word) {
+			writes = true
+		} else if !table && authTable(word) {
+			table = true
+		}
+		if writes && table {
+			return true
+		}
+	}
+	return false
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+var writeKeywords = []string{"INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", "REPLACE", "COPY", "DROP", "ALTER", "CREATE"}
+
+func writeKeyword(w string) bool {
+	for _, k := range writeKeywords {
+		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func authTable(w string) bool {
+	for _, t := range AuthTables {
+		if strings.EqualFold(w, t) {
+			return true
+		}
+	}
+	return false
+}

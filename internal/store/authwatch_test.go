@@ -1,0 +1,261 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"log/slog"
+	neturl "net/url"
+	"testing"
+	"time"
+
+	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/ent/permission"
+	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/securitygroup"
+	"github.com/conecrm/gateway/ent/user"
+	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/tenancy"
+	"github.com/conecrm/gateway/internal/testing/faultnet"
+	"github.com/conecrm/gateway/internal/testing/storetest"
+)
+
+func TestWritesAuthClassifiesStatements(t *testing.T) {
+	for q, want := range map[string]bool{
+		`SELECT u.user_type FROM users u WHERE u.id = $1`:                                         false,
+		`SELECT "leads"."id" FROM "leads" JOIN "users" ON "users"."id" = "leads"."created_by_id"`: false,
+		`WITH x AS (SELECT id FROM users) SELECT * FROM x`:                                        false,
+		`INSERT INTO "leads" ("subject", "created_by_id") VALUES ($1, $2)`:                        false,
+		`UPDATE "leads" SET "modified_by_id" = $1, "date_updated" = $2`:                           false,
+		`INSERT INTO "lead_assignees" ("lead_id", "user_id") VALUES ($1, $2)`:                     false,
+		`PRAGMA optimize`: false,
+		`INSERT INTO "users" ("id", "email") VALUES ($1, $2) RETURNING "id"`:             true,
+		"UPDATE `users` SET `is_active` = ? WHERE `users`.`id` = ?":                      true,
+		`update Users set is_active = false`:                                             true,
+		`DELETE FROM "user_roles" WHERE "user_id" = $1`:                                  true,
+		`INSERT INTO role_permissions (role_id, permission_id) VALUES (?, ?)`:            true,
+		`DELETE FROM "security_group_members" WHERE security_group_id = $1`:              true,
+		`UPDATE "security_groups" SET "is_active" = $1`:                                  true,
+		`UPDATE public.roles SET is_deleted = true`:                                      true,
+		`TRUNCATE permissions CASCADE`:                                                   true,
+		`WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id) SELECT 1`:           true,
+		`INSERT OR REPLACE INTO users (id) VALUES (?)`:                                   true,
+		`CREATE TRIGGER x AFTER UPDATE ON users FOR EACH STATEMENT EXECUTE FUNCTION f()`: true,
+	} {
+		if got := store.WritesAuth(q); got != want {
+			t.Errorf("WritesAuth(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// Every way this process writes the tables viewers are read from moves
+// the generation — ent's mutations of each entity and edge (create,
+// update, delete, one and many), hand-written SQL on the pool, in a
+// transaction (again after its commit) and as a prepared statement — and
+// nothing else does: reads, and writes of other tables.
+func TestEveryWriteOfTheViewerTablesMovesTheGeneration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := tenancy.Bypass(context.Background())
+		w := db.AuthWatch()
+		if db.Dialect == dialect.Postgres {
+			db.ListenAuthChanges(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), 5*time.Second)
+		}
+		gen := func() uint64 {
+			t.Helper()
+			g, ok := w.Generation()
+			if !ok {
+				t.Fatal("the watch is not live")
+			}
+			return g
+		}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		moves := func(what string, write func()) {
+			t.Helper()
+			before := gen()
+			write()
+			if gen() == before {
+				t.Errorf("%s did not move the generation", what)
+			}
+		}
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		uid := storetest.UserID(t, db, "user@demo-motors.test")
+		pid, err := db.Permission.Query().Where(permission.Name("account.read")).OnlyID(ctx)
+		must(err)
+
+		// Reads, and writes elsewhere, keep it. (On PostgreSQL the
+		// listener may still deliver an earlier notification: let it.)
+		time.Sleep(100 * time.Millisecond)
+		before := gen()
+		_, err = db.User.Query().WithRoles().WithSecurityGroups().All(ctx)
+		must(err)
+		_, err = db.Role.Query().WithPermissions().All(ctx)
+		must(err)
+		must(db.Tenant.UpdateOneID(tid).SetName("Demo Motors").Exec(ctx))
+		if gen() != before {
+			t.Errorf("reads and other writes moved the generation %d → %d", before, gen())
+		}
+
+		var newUser, newRole, newGroup uuid.UUID
+		moves("User.Create", func() {
+			u, err := db.User.Create().SetTenantID(tid).SetUsername("w@demo-motors.test").SetEmail("w@demo-motors.test").
+				SetDisplayName("w").SetUserType(user.UserTypeUSER).Save(ctx)
+			must(err)
+			newUser = u.ID
+		})
+		moves("User.UpdateOne", func() { must(db.User.UpdateOneID(newUser).SetIsActive(false).Exec(ctx)) })
+		moves("User.Update", func() { _, err := db.User.Update().Where(user.ID(newUser)).SetIsActive(true).Save(ctx); must(err) })
+		moves("Role.Create", func() {
+			r, err := db.Role.Create().SetTenantID(tid).SetName("watched").Save(ctx)
+			must(err)
+			newRole = r.ID
+		})
+		moves("role_permissions add", func() { must(db.Role.UpdateOneID(newRole).AddPermissionIDs(pid).Exec(ctx)) })
+		moves("role_permissions remove", func() { must(db.Role.UpdateOneID(newRole).RemovePermissionIDs(pid).Exec(ctx)) })
+		moves("user_roles add", func() { must(db.User.UpdateOneID(newUser).AddRoleIDs(newRole).Exec(ctx)) })
+		moves("user_roles remove", func() { must(db.User.UpdateOneID(newUser).RemoveRoleIDs(newRole).Exec(ctx)) })
+		moves("Role.Update", func() { _, err := db.Role.Update().Where(role.ID(newRole)).SetName("watched 2").Save(ctx); must(err) })
+		moves("SecurityGroup.Create", func() {
+			g, err := db.SecurityGroup.Create().SetTenantID(tid).SetName("watched").Save(ctx)
+			must(err)
+			newGroup = g.ID
+		})
+		moves("security_group_members add", func() { must(db.SecurityGroup.UpdateOneID(newGroup).AddMemberIDs(uid).Exec(ctx)) })
+		moves("security_group_members remove", func() { must(db.SecurityGroup.UpdateOneID(newGroup).RemoveMemberIDs(uid).Exec(ctx)) })
+		moves("SecurityGroup.Update", func() {
+			_, err := db.SecurityGroup.Update().Where(securitygroup.ID(newGroup)).SetIsActive(false).Save(ctx)
+			must(err)
+		})
+		moves("SecurityGroup.DeleteOne", func() { must(db.SecurityGroup.DeleteOneID(newGroup).Exec(ctx)) })
+		moves("Role.DeleteOne", func() { must(db.Role.DeleteOneID(newRole).Exec(ctx)) })
+		moves("User.Delete", func() { _, err := db.User.Delete().Where(user.ID(newUser)).Exec(ctx); must(err) })
+		moves("Permission.Update", func() {
+			_, err := db.Permission.Update().Where(permission.ID(pid)).SetName("account.read").Save(ctx)
+			must(err)
+		})
+		moves("raw UPDATE", func() {
+			_, err := db.SQL.ExecContext(ctx, db.Rebind(`UPDATE users SET display_name = display_name WHERE id = ?`), uid)
+			must(err)
+		})
+		moves("raw prepared UPDATE", func() {
+			s, err := db.SQL.PrepareContext(ctx, db.Rebind(`UPDATE users SET display_name = display_name WHERE id = ?`))
+			must(err)
+			defer s.Close()
+			_, err = s.ExecContext(ctx, uid)
+			must(err)
+		})
+		moves("raw UPDATE … RETURNING", func() {
+			rows, err := db.SQL.QueryContext(ctx, db.Rebind(`UPDATE users SET display_name = display_name WHERE id = ? RETURNING id`), uid)
+			must(err)
+			must(rows.Close())
+		})
+		moves("ent transaction", func() {
+			tx, err := db.Tx(ctx)
+			must(err)
+			must(tx.User.UpdateOneID(uid).SetDisplayName("user").Exec(ctx))
+			must(tx.Commit())
+		})
+
+		// A transaction moves it again after its commit: a viewer read
+		// between its write and its commit saw the old rows.
+		tx, err := db.SQL.BeginTx(ctx, nil)
+		must(err)
+		_, err = tx.ExecContext(ctx, db.Rebind(`UPDATE users SET display_name = display_name WHERE id = ?`), uid)
+		must(err)
+		mid := gen()
+		must(tx.Commit())
+		if gen() == mid {
+			t.Error("the commit did not move the generation")
+		}
+		// A rolled-back one too (harmlessly).
+		tx, err = db.SQL.BeginTx(ctx, nil)
+		must(err)
+		_, err = tx.ExecContext(ctx, db.Rebind(`DELETE FROM user_roles WHERE user_id = ?`), uid)
+		must(err)
+		mid = gen()
+		must(tx.Rollback())
+		if gen() == mid {
+			t.Error("the rollback did not move the generation")
+		}
+	})
+}
+
+// PostgreSQL: the watch is live only while its listener listens. Cut off
+// (the proxy drops the connection and refuses new ones), it is not live —
+// a cache falls back to reading — and a change made meanwhile, whose
+// notification is lost, is covered: the generation moves when the
+// listener is back, before the watch is live again.
+func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
+	db := storetest.Open(t, dialect.Postgres)
+	url := storetest.DBURL(t, db)
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultnet.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	u.Host = p.Addr()
+	second, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = second.Close() })
+	store.ListenAuthChangesThrough(second, u.String(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w := second.AuthWatch()
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 5 s", what)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+	gen, ok := w.Generation()
+	if !ok {
+		t.Fatal("not live after ListenAuthChanges")
+	}
+	// Another process's change arrives as a notification.
+	other, err := sql.Open("postgres", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test'`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the notification", func() bool { g, ok := w.Generation(); return ok && g > gen })
+
+	last, _ := w.Generation()
+	p.Set(faultnet.Down)
+	waitFor("not live once the listener is cut", func() bool { _, ok := w.Generation(); return !ok })
+	if _, err := other.Exec(`UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test'`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, ok := w.Generation(); ok {
+		t.Fatal("live while the listener cannot connect")
+	}
+	p.Set(faultnet.Up)
+	waitFor("live again", func() bool { _, ok := w.Generation(); return ok })
+	if g, _ := w.Generation(); g <= last {
+		t.Fatalf("live again at generation %d, not past %d (before the gap)", g, last)
+	}
+	// Close ends the listener (it waits for its goroutines): no longer live.
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := w.Generation(); ok {
+		t.Fatal("live after Close")
+	}
+}
