@@ -14,7 +14,8 @@ import (
 )
 
 // Every request is logged once, with its id, route, status, duration and
-// the SQL statements it ran (the viewer's one here), as typed JSON fields.
+// the SQL statements it ran (the viewer's one here: its first request), as
+// typed JSON fields.
 func TestEveryRequestIsLoggedWithItsStatements(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) { requestLogged(t, db) })
 }
