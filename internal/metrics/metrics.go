@@ -106,6 +106,19 @@ func RegisterDB(db *store.DB) {
 	registerDB.Do(func() {
 		Registry.MustRegister(
 			collectors.NewDBStatsCollector(db.SQL, "conecrm"),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "conecrm_viewer_cache_live",
+				Help: "1 while the viewer cache may be used: always on SQLite; on PostgreSQL while its change listener listens (0: every request reads its viewer).",
+			}, func() float64 {
+				if db.AuthWatch().Live() {
+					return 1
+				}
+				return 0
+			}),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conecrm_viewer_cache_invalidations_total",
+				Help: "Times every cached viewer was dropped: a write of users, roles, permissions or groups by this instance or (PostgreSQL) another, or the change listener reconnecting.",
+			}, func() float64 { return float64(db.AuthWatch().Moves()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "conecrm_db_connect_attempts_total",
 				Help: "PostgreSQL connection attempts (backoff keeps this low during an outage).",

@@ -67,6 +67,8 @@ func TestRequestsAreCountedByRouteOperationAndStatus(t *testing.T) {
 			`conecrm_sql_statements_per_request_count{route="GET /api/account"}`,
 			`go_sql_max_open_connections{db_name="conecrm"}`,
 			`conecrm_db_connect_attempts_total`,
+			`conecrm_viewer_cache_live 1`,
+			`conecrm_viewer_cache_invalidations_total`,
 			`conecrm_rate_limit_rejections_total{scope="test"}`,
 			`conecrm_jobs_total{kind="webhook",outcome="completed"}`,
 			`conecrm_subscription_connections 0`,

@@ -101,6 +101,13 @@ func (w *AuthWatch) Generation() (gen uint64, ok bool) {
 // Changed moves the generation: what AuthTables held may have changed.
 func (w *AuthWatch) Changed() { w.gen.Add(1) }
 
+// Live reports whether a cache may be used now (Generation's ok).
+func (w *AuthWatch) Live() bool { return w.live.Load() }
+
+// Moves returns how often the generation moved: every cached viewer was
+// dropped that many times.
+func (w *AuthWatch) Moves() uint64 { return w.gen.Load() }
+
 // authTrigger is the trigger every table of AuthTables carries on
 // PostgreSQL: any statement that changes it notifies AuthChannel, delivered
 // at the commit (not at all on a rollback), whoever wrote — this gateway,
@@ -213,12 +220,15 @@ func (db *DB) ListenAuthChanges(ctx context.Context, log *slog.Logger, wait time
 
 // listenerURL names the listener's connection for operators
 // (pg_stat_activity.application_name).
-func listenerURL(url string) string {
-	sep := "?"
-	if strings.Contains(url, "?") {
-		sep = "&"
+func listenerURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL // lib/pq reports the malformed URL
 	}
-	return url + sep + "application_name=" + AuthListenerName
+	q := u.Query()
+	q.Set("application_name", AuthListenerName)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // AuthListenerName is the application_name of ListenAuthChanges' connection.

@@ -259,3 +259,36 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 		t.Fatal("live after Close")
 	}
 }
+
+// migrate gives every table viewers are read from one notification
+// trigger, and running it again adds none.
+func TestMigrateCreatesTheAuthTriggersOnce(t *testing.T) {
+	db := storetest.Open(t, dialect.Postgres)
+	ctx := context.Background()
+	if err := db.Migrate(ctx); err != nil { // the template was migrated already
+		t.Fatal(err)
+	}
+	rows, err := db.SQL.QueryContext(ctx, `SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+		WHERE t.tgname = 'conecrm_auth_changed' GROUP BY c.relname`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]int{}
+	for rows.Next() {
+		var table string
+		var n int
+		if err := rows.Scan(&table, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[table] = n
+	}
+	if len(got) != len(store.AuthTables) {
+		t.Errorf("triggers on %v, want one on each of %v", got, store.AuthTables)
+	}
+	for _, table := range store.AuthTables {
+		if got[table] != 1 {
+			t.Errorf("%s: %d triggers, want 1", table, got[table])
+		}
+	}
+}
