@@ -28,6 +28,7 @@ package executor
 
 import (
 	"context"
+	"io"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -253,4 +254,56 @@ func DeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql
 		}
 	}
 	return graphql.DeferredGroup{Context: ctx}
+}
+
+// Object replaces the *graphql.FieldSet an object's generated executor
+// returns when none of its fields is deferred (graph/gqlgen rewrites the
+// return): it writes the same JSON object — the fields in order, each
+// alias once — without what gqlgen's FieldSet.MarshalGQL allocates per
+// object marshalled: an iterator closure, a heap copy of every collected
+// field and a map of the aliases written (13 % of the lead screen's
+// allocations).
+func Object(out *graphql.FieldSet, fields []graphql.CollectedField) graphql.Marshaler {
+	return &object{values: out.Values, fields: fields}
+}
+
+type object struct {
+	values []graphql.Marshaler
+	fields []graphql.CollectedField
+}
+
+func (o *object) MarshalGQL(w io.Writer) {
+	io.WriteString(w, "{")
+	first := true
+	for i := range o.fields {
+		alias := o.fields[i].Alias
+		if aliased(o.fields[:i], alias) {
+			continue // as gqlgen: a name is written once
+		}
+		if !first {
+			io.WriteString(w, ",")
+		}
+		first = false
+		// An alias is a GraphQL name ([_A-Za-z][_0-9A-Za-z]*): nothing to
+		// escape.
+		io.WriteString(w, `"`)
+		io.WriteString(w, alias)
+		io.WriteString(w, `":`)
+		if v := o.values[i]; v != nil {
+			v.MarshalGQL(w)
+		} else {
+			io.WriteString(w, "null")
+		}
+	}
+	io.WriteString(w, "}")
+}
+
+// aliased reports whether one of fields answers under alias.
+func aliased(fields []graphql.CollectedField, alias string) bool {
+	for i := range fields {
+		if fields[i].Alias == alias {
+			return true
+		}
+	}
+	return false
 }

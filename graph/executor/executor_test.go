@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"testing"
 
@@ -105,5 +106,35 @@ func TestDeferredGroupOnlyForDeferredFields(t *testing.T) {
 	deferred := append(plain, graphql.CollectedField{Field: &ast.Field{Name: "name"}, Deferrables: []*graphql.Deferrable{{Label: "a"}}})
 	if g := DeferredGroup(ctx, deferred); g.FieldSet == nil || g.Defers == nil {
 		t.Errorf("group of an object with @defer: %+v", g)
+	}
+}
+
+// An object without deferred fields writes what gqlgen's field set writes:
+// the fields in order, a repeated alias once, nested values as they are.
+func TestObjectWritesWhatTheFieldSetWrites(t *testing.T) {
+	field := func(alias string) graphql.CollectedField {
+		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}}
+	}
+	inner := graphql.NewFieldSet([]graphql.CollectedField{field("id")})
+	inner.Values[0] = graphql.MarshalID("7")
+	cases := map[string]struct {
+		fields []graphql.CollectedField
+		values []graphql.Marshaler
+	}{
+		"empty":    {},
+		"scalars":  {[]graphql.CollectedField{field("id"), field("name"), field("n")}, []graphql.Marshaler{graphql.MarshalID("1"), graphql.MarshalString("a \"quoted\" ü"), graphql.MarshalInt(3)}},
+		"null":     {[]graphql.CollectedField{field("name")}, []graphql.Marshaler{graphql.Null}},
+		"repeated": {[]graphql.CollectedField{field("a"), field("b"), field("a")}, []graphql.Marshaler{graphql.MarshalInt(1), graphql.MarshalInt(2), graphql.MarshalInt(3)}},
+		"nested":   {[]graphql.CollectedField{field("node"), field("list")}, []graphql.Marshaler{Object(inner, []graphql.CollectedField{field("id")}), graphql.Array{inner, graphql.Null}}},
+	}
+	for name, c := range cases {
+		out := graphql.NewFieldSet(c.fields)
+		copy(out.Values, c.values)
+		var want, got bytes.Buffer
+		out.MarshalGQL(&want)
+		Object(out, c.fields).MarshalGQL(&got)
+		if got.String() != want.String() {
+			t.Errorf("%s: %s, want %s", name, got.String(), want.String())
+		}
 	}
 }

@@ -228,9 +228,10 @@ func (ec *executionContext) _AutomationTestStep(ctx context.Context, sel ast.Sel
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 // endregion **************************** object.gotpl ****************************

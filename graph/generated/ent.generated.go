@@ -60710,9 +60710,10 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var accountConnectionImplementors = []string{"AccountConnection"}
@@ -60753,9 +60754,10 @@ func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var accountEdgeImplementors = []string{"AccountEdge"}
@@ -60791,9 +60793,10 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var appointmentImplementors = []string{"Appointment", "Node", "Event"}
@@ -60977,9 +60980,10 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var appointmentConnectionImplementors = []string{"AppointmentConnection"}
@@ -61020,9 +61024,10 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var appointmentEdgeImplementors = []string{"AppointmentEdge"}
@@ -61058,9 +61063,10 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationImplementors = []string{"Automation", "Node"}
@@ -61182,9 +61188,10 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationConnectionImplementors = []string{"AutomationConnection"}
@@ -61225,9 +61232,10 @@ func (ec *executionContext) _AutomationConnection(ctx context.Context, sel ast.S
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationEdgeImplementors = []string{"AutomationEdge"}
@@ -61263,9 +61271,10 @@ func (ec *executionContext) _AutomationEdge(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationRunImplementors = []string{"AutomationRun", "Node"}
@@ -61407,9 +61416,10 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationRunConnectionImplementors = []string{"AutomationRunConnection"}
@@ -61450,9 +61460,10 @@ func (ec *executionContext) _AutomationRunConnection(ctx context.Context, sel as
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationRunEdgeImplementors = []string{"AutomationRunEdge"}
@@ -61488,9 +61499,10 @@ func (ec *executionContext) _AutomationRunEdge(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var automationRunStepImplementors = []string{"AutomationRunStep", "Node"}
@@ -61610,9 +61622,10 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var connectionStageImplementors = []string{"ConnectionStage", "Node"}
@@ -61703,9 +61716,10 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var connectionStageConnectionImplementors = []string{"ConnectionStageConnection"}
@@ -61746,9 +61760,10 @@ func (ec *executionContext) _ConnectionStageConnection(ctx context.Context, sel 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var connectionStageEdgeImplementors = []string{"ConnectionStageEdge"}
@@ -61784,9 +61799,10 @@ func (ec *executionContext) _ConnectionStageEdge(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var connectionThirdPartyIDImplementors = []string{"ConnectionThirdPartyID", "Node"}
@@ -61886,9 +61902,10 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var contactImplementors = []string{"Contact", "Node", "Customer"}
@@ -62076,9 +62093,10 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
@@ -62119,9 +62137,10 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
@@ -62157,9 +62176,10 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var creditAssessmentImplementors = []string{"CreditAssessment", "Node"}
@@ -62269,9 +62289,10 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customFieldImplementors = []string{"CustomField", "Node"}
@@ -62365,9 +62386,10 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customFieldConnectionImplementors = []string{"CustomFieldConnection"}
@@ -62408,9 +62430,10 @@ func (ec *executionContext) _CustomFieldConnection(ctx context.Context, sel ast.
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customFieldEdgeImplementors = []string{"CustomFieldEdge"}
@@ -62446,9 +62469,10 @@ func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customFieldValueImplementors = []string{"CustomFieldValue", "Node"}
@@ -62543,9 +62567,10 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customLabelImplementors = []string{"CustomLabel", "Node"}
@@ -62624,9 +62649,10 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customLabelConnectionImplementors = []string{"CustomLabelConnection"}
@@ -62667,9 +62693,10 @@ func (ec *executionContext) _CustomLabelConnection(ctx context.Context, sel ast.
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customLabelEdgeImplementors = []string{"CustomLabelEdge"}
@@ -62705,9 +62732,10 @@ func (ec *executionContext) _CustomLabelEdge(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var customerThirdPartyIDImplementors = []string{"CustomerThirdPartyID", "Node"}
@@ -62818,9 +62846,10 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var departmentImplementors = []string{"Department", "Node"}
@@ -62937,9 +62966,10 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var departmentConnectionImplementors = []string{"DepartmentConnection"}
@@ -62980,9 +63010,10 @@ func (ec *executionContext) _DepartmentConnection(ctx context.Context, sel ast.S
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var departmentEdgeImplementors = []string{"DepartmentEdge"}
@@ -63018,9 +63049,10 @@ func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var followUpImplementors = []string{"FollowUp", "Node", "Event"}
@@ -63184,9 +63216,10 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var followUpConnectionImplementors = []string{"FollowUpConnection"}
@@ -63227,9 +63260,10 @@ func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.Sel
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var followUpEdgeImplementors = []string{"FollowUpEdge"}
@@ -63265,9 +63299,10 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var franchiseImplementors = []string{"Franchise", "Node"}
@@ -63368,9 +63403,10 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var franchiseConnectionImplementors = []string{"FranchiseConnection"}
@@ -63411,9 +63447,10 @@ func (ec *executionContext) _FranchiseConnection(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var franchiseEdgeImplementors = []string{"FranchiseEdge"}
@@ -63449,9 +63486,10 @@ func (ec *executionContext) _FranchiseEdge(ctx context.Context, sel ast.Selectio
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var incentiveImplementors = []string{"Incentive", "Node"}
@@ -63556,9 +63594,10 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var leadImplementors = []string{"Lead", "Node", "ConnectionRecord"}
@@ -64041,9 +64080,10 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var leadConnectionImplementors = []string{"LeadConnection"}
@@ -64084,9 +64124,10 @@ func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var leadEdgeImplementors = []string{"LeadEdge"}
@@ -64122,9 +64163,10 @@ func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var leadProductImplementors = []string{"LeadProduct", "Node"}
@@ -64245,9 +64287,10 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var noteImplementors = []string{"Note", "Node"}
@@ -64348,9 +64391,10 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var noteConnectionImplementors = []string{"NoteConnection"}
@@ -64391,9 +64435,10 @@ func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var noteEdgeImplementors = []string{"NoteEdge"}
@@ -64429,9 +64474,10 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var outboundMessageImplementors = []string{"OutboundMessage", "Node"}
@@ -64550,9 +64596,10 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var outboundMessageConnectionImplementors = []string{"OutboundMessageConnection"}
@@ -64593,9 +64640,10 @@ func (ec *executionContext) _OutboundMessageConnection(ctx context.Context, sel 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var outboundMessageEdgeImplementors = []string{"OutboundMessageEdge"}
@@ -64631,9 +64679,10 @@ func (ec *executionContext) _OutboundMessageEdge(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var packageImplementors = []string{"Package", "Node"}
@@ -64744,9 +64793,10 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var packagePriceImplementors = []string{"PackagePrice", "Node"}
@@ -64851,9 +64901,10 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var pageInfoImplementors = []string{"PageInfo"}
@@ -64899,9 +64950,10 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var permissionImplementors = []string{"Permission", "Node"}
@@ -64948,9 +65000,10 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var pipelineImplementors = []string{"Pipeline", "Node"}
@@ -65041,9 +65094,10 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var pipelineConnectionImplementors = []string{"PipelineConnection"}
@@ -65084,9 +65138,10 @@ func (ec *executionContext) _PipelineConnection(ctx context.Context, sel ast.Sel
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var pipelineEdgeImplementors = []string{"PipelineEdge"}
@@ -65122,9 +65177,10 @@ func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var pipelineStageImplementors = []string{"PipelineStage", "Node"}
@@ -65225,9 +65281,10 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productImplementors = []string{"Product", "Node"}
@@ -65358,9 +65415,10 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
@@ -65401,9 +65459,10 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
@@ -65439,9 +65498,10 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productGroupImplementors = []string{"ProductGroup", "Node"}
@@ -65548,9 +65608,10 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productGroupConnectionImplementors = []string{"ProductGroupConnection"}
@@ -65591,9 +65652,10 @@ func (ec *executionContext) _ProductGroupConnection(ctx context.Context, sel ast
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productGroupEdgeImplementors = []string{"ProductGroupEdge"}
@@ -65629,9 +65691,10 @@ func (ec *executionContext) _ProductGroupEdge(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var productThirdPartyIDImplementors = []string{"ProductThirdPartyID", "Node"}
@@ -65731,9 +65794,10 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var queryImplementors = []string{"Query"}
@@ -65967,9 +66031,10 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var roleImplementors = []string{"Role", "Node"}
@@ -66065,9 +66130,10 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var savedFilterImplementors = []string{"SavedFilter", "Node"}
@@ -66172,9 +66238,10 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var savedFilterConnectionImplementors = []string{"SavedFilterConnection"}
@@ -66215,9 +66282,10 @@ func (ec *executionContext) _SavedFilterConnection(ctx context.Context, sel ast.
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var savedFilterEdgeImplementors = []string{"SavedFilterEdge"}
@@ -66253,9 +66321,10 @@ func (ec *executionContext) _SavedFilterEdge(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var securityGroupImplementors = []string{"SecurityGroup", "Node", "SecurityObject"}
@@ -66388,9 +66457,10 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var securityGroupConnectionImplementors = []string{"SecurityGroupConnection"}
@@ -66431,9 +66501,10 @@ func (ec *executionContext) _SecurityGroupConnection(ctx context.Context, sel as
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var securityGroupEdgeImplementors = []string{"SecurityGroupEdge"}
@@ -66469,9 +66540,10 @@ func (ec *executionContext) _SecurityGroupEdge(ctx context.Context, sel ast.Sele
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var sourceImplementors = []string{"Source", "Node"}
@@ -66555,9 +66627,10 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var sourceConnectionImplementors = []string{"SourceConnection"}
@@ -66598,9 +66671,10 @@ func (ec *executionContext) _SourceConnection(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var sourceEdgeImplementors = []string{"SourceEdge"}
@@ -66636,9 +66710,10 @@ func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var statusImplementors = []string{"Status", "Node"}
@@ -66732,9 +66807,10 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var statusConnectionImplementors = []string{"StatusConnection"}
@@ -66775,9 +66851,10 @@ func (ec *executionContext) _StatusConnection(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var statusEdgeImplementors = []string{"StatusEdge"}
@@ -66813,9 +66890,10 @@ func (ec *executionContext) _StatusEdge(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var surveyImplementors = []string{"Survey", "Node"}
@@ -66910,9 +66988,10 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var taskImplementors = []string{"Task", "Node", "Event"}
@@ -67076,9 +67155,10 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var taskConnectionImplementors = []string{"TaskConnection"}
@@ -67119,9 +67199,10 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var taskEdgeImplementors = []string{"TaskEdge"}
@@ -67157,9 +67238,10 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var tenantImplementors = []string{"Tenant", "Node"}
@@ -67215,9 +67297,10 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var userImplementors = []string{"User", "Node", "SecurityObject"}
@@ -67424,9 +67507,10 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var userConnectionImplementors = []string{"UserConnection"}
@@ -67467,9 +67551,10 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var userEdgeImplementors = []string{"UserEdge"}
@@ -67505,9 +67590,10 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var userSettingsImplementors = []string{"UserSettings", "Node"}
@@ -67637,9 +67723,10 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var userThirdPartyIDImplementors = []string{"UserThirdPartyID", "Node"}
@@ -67739,9 +67826,10 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookAttemptImplementors = []string{"WebhookAttempt", "Node"}
@@ -67866,9 +67954,10 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookAttemptConnectionImplementors = []string{"WebhookAttemptConnection"}
@@ -67909,9 +67998,10 @@ func (ec *executionContext) _WebhookAttemptConnection(ctx context.Context, sel a
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookAttemptEdgeImplementors = []string{"WebhookAttemptEdge"}
@@ -67947,9 +68037,10 @@ func (ec *executionContext) _WebhookAttemptEdge(ctx context.Context, sel ast.Sel
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
@@ -68064,9 +68155,10 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookEndpointConnectionImplementors = []string{"WebhookEndpointConnection"}
@@ -68107,9 +68199,10 @@ func (ec *executionContext) _WebhookEndpointConnection(ctx context.Context, sel 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var webhookEndpointEdgeImplementors = []string{"WebhookEndpointEdge"}
@@ -68145,9 +68238,10 @@ func (ec *executionContext) _WebhookEndpointEdge(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 // endregion **************************** object.gotpl ****************************

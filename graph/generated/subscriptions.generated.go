@@ -635,9 +635,10 @@ func (ec *executionContext) _AutomationRunChange(ctx context.Context, sel ast.Se
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var leadChangeImplementors = []string{"LeadChange"}
@@ -688,9 +689,10 @@ func (ec *executionContext) _LeadChange(ctx context.Context, sel ast.SelectionSe
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var recordChangeImplementors = []string{"RecordChange"}
@@ -746,9 +748,10 @@ func (ec *executionContext) _RecordChange(ctx context.Context, sel ast.Selection
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 var subscriptionImplementors = []string{"Subscription"}

@@ -251,9 +251,10 @@ func (ec *executionContext) _WebhookEndpointWithSecret(ctx context.Context, sel 
 	if n := len(deferred.Defers); n > 0 {
 		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
 		ec.ProcessDeferredGroup(deferred)
+		return out
 	}
 
-	return out
+	return executor.Object(out, fields)
 }
 
 // endregion **************************** object.gotpl ****************************

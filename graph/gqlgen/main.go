@@ -11,7 +11,9 @@
 //
 // and the @defer group every object makes (graphql.NewDeferredGroup: its
 // path, a field set and a map per object marshalled) is made only for an
-// object with a deferred field (executor.DeferredGroup).
+// object with a deferred field (executor.DeferredGroup); an object without
+// one returns executor.Object, which writes its JSON without gqlgen's
+// per-object allocations, instead of its field set.
 //
 // gqlgen has no option for either, so the calls are rewritten in the
 // generated files. A plugin writes the hand-written resolvers per type to
@@ -127,6 +129,7 @@ var rewrites = []struct{ from, to string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"graphql.MarshalSliceConcurrently(", "executor.MarshalSlice("},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := executor.DeferredGroup(ctx, fields)"},
+	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t\treturn out\n\t}\n\n\treturn executor.Object(out, fields)\n}"},
 }
 
 const (
