@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -102,15 +103,29 @@ func NewHandler(cfg Config) http.Handler {
 	srv.SetQueryCache(validated)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
 	srv.SetDisableSuggestion(cfg.Production)
+	var extensions []graphql.HandlerExtension
 	if !cfg.Production {
-		srv.Use(extension.Introspection{})
+		extensions = append(extensions, extension.Introspection{})
 	}
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)})
-	srv.Use(newLimitsExtension(cfg.Limits, schema.Schema(), validated))
-	srv.Use(tracing.GraphQL{}) // operation names for metrics, spans when tracing is on
-	// Lists whose selection has no hand-written resolver below resolve
-	// their elements without goroutines (graph/executor).
-	srv.Use(executor.Extension{Concurrent: generated.ConcurrentFields})
+	extensions = append(extensions,
+		extension.AutomaticPersistedQuery{Cache: lru.New[string](cfg.CacheSize)},
+		newLimitsExtension(cfg.Limits, schema.Schema(), validated),
+		tracing.GraphQL{}, // operation names for metrics, spans when tracing is on
+		// Lists whose selection has no hand-written resolver below resolve
+		// their elements without goroutines (graph/executor).
+		executor.Extension{Concurrent: generated.ConcurrentFields},
+	)
+	for _, e := range extensions {
+		// The generated executor marshals a leaf field (a struct field
+		// read as a built-in scalar) without gqlgen's field machinery
+		// (graph/gqlgen), so a field middleware would not see the leaves:
+		// there is none (no AroundFields), and an extension must not add
+		// one.
+		if _, ok := e.(graphql.FieldInterceptor); ok {
+			panic(fmt.Sprintf("graph: extension %s intercepts fields, which the executor's leaves skip", e.ExtensionName()))
+		}
+		srv.Use(e)
+	}
 	srv.AroundRootFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))

@@ -7,7 +7,6 @@ import (
 	"math"
 	"strconv"
 	"sync/atomic"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/conecrm/gateway/graph/executor"
@@ -26,138 +25,48 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AutomationTestStep_nodeId(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_nodeId(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NodeID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.NodeID)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_nodeType(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_nodeType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NodeType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.NodeType)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_nodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_status(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Status)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_detail(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_detail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Detail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Detail)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_error(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_error(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Error, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_waitUntil(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationTestStep_waitUntil(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WaitUntil, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.WaitUntil)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_waitUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "Time")

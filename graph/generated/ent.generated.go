@@ -1879,6 +1879,10 @@ func (ec *executionContext) field_WebhookEndpoint_attempts_args(ctx context.Cont
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Account_id(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1902,6 +1906,10 @@ func (ec *executionContext) fieldContext_Account_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Account_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1925,437 +1933,152 @@ func (ec *executionContext) fieldContext_Account_dateCreated(_ context.Context, 
 }
 
 func (ec *executionContext) _Account_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Account_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Account_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Account_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Account_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Account_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Account_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Account_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_name(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Account_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_primaryContactID(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_primaryContactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PrimaryContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.PrimaryContactID)
 }
 func (ec *executionContext) fieldContext_Account_primaryContactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Account_primaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_primaryEmail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PrimaryEmail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PrimaryEmail)
 }
 func (ec *executionContext) fieldContext_Account_primaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_secondaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_secondaryEmail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SecondaryEmail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SecondaryEmail)
 }
 func (ec *executionContext) fieldContext_Account_secondaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_homePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_homePhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HomePhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HomePhone)
 }
 func (ec *executionContext) fieldContext_Account_homePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_workPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_workPhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WorkPhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhone)
 }
 func (ec *executionContext) fieldContext_Account_workPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_workPhoneExtension(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_workPhoneExtension(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WorkPhoneExtension, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhoneExtension)
 }
 func (ec *executionContext) fieldContext_Account_workPhoneExtension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_mobilePhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MobilePhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
 }
 func (ec *executionContext) fieldContext_Account_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_address(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_address(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Address, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Address)
 }
 func (ec *executionContext) fieldContext_Account_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_city(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_city(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.City, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.City)
 }
 func (ec *executionContext) fieldContext_Account_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_province(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_province(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Province, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Province)
 }
 func (ec *executionContext) fieldContext_Account_province(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_postalCode(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_postalCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PostalCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PostalCode)
 }
 func (ec *executionContext) fieldContext_Account_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_country(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_country(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Country)
 }
 func (ec *executionContext) fieldContext_Account_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_language(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_language(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Language)
 }
 func (ec *executionContext) fieldContext_Account_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Account_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "Boolean")
@@ -2694,23 +2417,8 @@ func (ec *executionContext) fieldContext_AccountConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _AccountConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AccountConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AccountConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_AccountConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AccountConnection", field, false, false, "Int")
@@ -2772,6 +2480,10 @@ func (ec *executionContext) fieldContext_AccountEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2795,6 +2507,10 @@ func (ec *executionContext) fieldContext_Appointment_id(_ context.Context, field
 }
 
 func (ec *executionContext) _Appointment_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -2818,437 +2534,152 @@ func (ec *executionContext) fieldContext_Appointment_dateCreated(_ context.Conte
 }
 
 func (ec *executionContext) _Appointment_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Appointment_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Appointment_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Appointment_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Appointment_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Appointment_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Appointment_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Appointment_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_connectionID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_Appointment_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Appointment_start(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_start(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Start, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Start)
 }
 func (ec *executionContext) fieldContext_Appointment_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Appointment_end(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_end(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.End, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.End)
 }
 func (ec *executionContext) fieldContext_Appointment_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Appointment_title(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 }
 func (ec *executionContext) fieldContext_Appointment_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Appointment_note(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
 }
 func (ec *executionContext) fieldContext_Appointment_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Appointment_taskDone(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_taskDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TaskDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.TaskDone)
 }
 func (ec *executionContext) fieldContext_Appointment_taskDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_notified(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_notified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Notified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Notified)
 }
 func (ec *executionContext) fieldContext_Appointment_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_edited(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_edited(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edited, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Edited)
 }
 func (ec *executionContext) fieldContext_Appointment_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_contactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Appointment_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Appointment_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_accountID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccountID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Appointment_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Appointment_type(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext_Appointment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Appointment_noShow(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_noShow(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NoShow, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.NoShow)
 }
 func (ec *executionContext) fieldContext_Appointment_noShow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_customerConfirmed(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_customerConfirmed(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerConfirmed, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CustomerConfirmed)
 }
 func (ec *executionContext) fieldContext_Appointment_customerConfirmed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_canceled(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_canceled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Canceled, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Canceled)
 }
 func (ec *executionContext) fieldContext_Appointment_canceled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Appointment_url(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_url(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.URL)
 }
 func (ec *executionContext) fieldContext_Appointment_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
@@ -3447,6 +2878,10 @@ func (ec *executionContext) fieldContext_Appointment_account(_ context.Context, 
 }
 
 func (ec *executionContext) _Appointment_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AssigneeID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3598,23 +3033,8 @@ func (ec *executionContext) fieldContext_AppointmentConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _AppointmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AppointmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppointmentConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_AppointmentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AppointmentConnection", field, false, false, "Int")
@@ -3676,6 +3096,10 @@ func (ec *executionContext) fieldContext_AppointmentEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _Automation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3699,6 +3123,10 @@ func (ec *executionContext) fieldContext_Automation_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Automation_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3722,138 +3150,48 @@ func (ec *executionContext) fieldContext_Automation_dateCreated(_ context.Contex
 }
 
 func (ec *executionContext) _Automation_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Automation_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Automation_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Automation_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Automation_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Automation_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Automation_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Automation_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Automation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Automation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Automation_automationTrigger(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_automationTrigger(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AutomationTrigger, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.AutomationTrigger)
 }
 func (ec *executionContext) fieldContext_Automation_automationTrigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
@@ -3883,46 +3221,16 @@ func (ec *executionContext) fieldContext_Automation_nodes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Automation_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_franchiseID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FranchiseID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Automation_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Automation_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Automation_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Boolean")
@@ -4211,23 +3519,8 @@ func (ec *executionContext) fieldContext_AutomationConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AutomationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_AutomationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationConnection", field, false, false, "Int")
@@ -4289,6 +3582,10 @@ func (ec *executionContext) fieldContext_AutomationEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AutomationRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4312,6 +3609,10 @@ func (ec *executionContext) fieldContext_AutomationRun_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _AutomationRun_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4335,98 +3636,42 @@ func (ec *executionContext) fieldContext_AutomationRun_dateCreated(_ context.Con
 }
 
 func (ec *executionContext) _AutomationRun_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_AutomationRun_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AutomationRun_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_AutomationRun_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AutomationRun_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_AutomationRun_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AutomationRun_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_AutomationRun_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRun_automationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AutomationID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4450,6 +3695,10 @@ func (ec *executionContext) fieldContext_AutomationRun_automationID(_ context.Co
 }
 
 func (ec *executionContext) _AutomationRun_eventID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.EventID; v != uuid.Nil {
+		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4473,29 +3722,18 @@ func (ec *executionContext) fieldContext_AutomationRun_eventID(_ context.Context
 }
 
 func (ec *executionContext) _AutomationRun_topic(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
 }
 func (ec *executionContext) fieldContext_AutomationRun_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRun_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.RecordID; v != uuid.Nil {
+		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4519,23 +3757,8 @@ func (ec *executionContext) fieldContext_AutomationRun_recordID(_ context.Contex
 }
 
 func (ec *executionContext) _AutomationRun_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_AutomationRun_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "ID")
@@ -4565,92 +3788,32 @@ func (ec *executionContext) fieldContext_AutomationRun_status(_ context.Context,
 }
 
 func (ec *executionContext) _AutomationRun_reason(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_reason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Reason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
 }
 func (ec *executionContext) fieldContext_AutomationRun_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRun_depth(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_depth(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Depth, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Depth)
 }
 func (ec *executionContext) fieldContext_AutomationRun_depth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AutomationRun_causationRunID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_causationRunID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CausationRunID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.CausationRunID)
 }
 func (ec *executionContext) fieldContext_AutomationRun_causationRunID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "UUID")
 }
 
 func (ec *executionContext) _AutomationRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_finishedAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FinishedAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FinishedAt)
 }
 func (ec *executionContext) fieldContext_AutomationRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "Time")
@@ -4913,23 +4076,8 @@ func (ec *executionContext) fieldContext_AutomationRunConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _AutomationRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_AutomationRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunConnection", field, false, false, "Int")
@@ -4991,6 +4139,10 @@ func (ec *executionContext) fieldContext_AutomationRunEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRunStep_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5014,6 +4166,10 @@ func (ec *executionContext) fieldContext_AutomationRunStep_id(_ context.Context,
 }
 
 func (ec *executionContext) _AutomationRunStep_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5037,98 +4193,42 @@ func (ec *executionContext) fieldContext_AutomationRunStep_dateCreated(_ context
 }
 
 func (ec *executionContext) _AutomationRunStep_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AutomationRunStep_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _AutomationRunStep_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "Time")
 }
 
 func (ec *executionContext) _AutomationRunStep_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_runID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.RunID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5152,69 +4252,24 @@ func (ec *executionContext) fieldContext_AutomationRunStep_runID(_ context.Conte
 }
 
 func (ec *executionContext) _AutomationRunStep_position(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_position(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AutomationRunStep_nodeID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_nodeID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NodeID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.NodeID)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_nodeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_nodeType(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_nodeType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.NodeType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.NodeType)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_nodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
@@ -5244,69 +4299,24 @@ func (ec *executionContext) fieldContext_AutomationRunStep_status(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRunStep_detail(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_detail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Detail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Detail)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_error(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_error(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Error, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_waitUntil(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_waitUntil(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WaitUntil, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.WaitUntil)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_waitUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "Time")
@@ -5441,6 +4451,10 @@ func (ec *executionContext) fieldContext_AutomationRunStep_run(_ context.Context
 }
 
 func (ec *executionContext) _ConnectionStage_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5464,6 +4478,10 @@ func (ec *executionContext) fieldContext_ConnectionStage_id(_ context.Context, f
 }
 
 func (ec *executionContext) _ConnectionStage_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5487,115 +4505,40 @@ func (ec *executionContext) fieldContext_ConnectionStage_dateCreated(_ context.C
 }
 
 func (ec *executionContext) _ConnectionStage_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConnectionStage_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConnectionStage_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConnectionStage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionStage_name(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "String")
@@ -5838,23 +4781,8 @@ func (ec *executionContext) fieldContext_ConnectionStageConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _ConnectionStageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStageConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStageConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_ConnectionStageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStageConnection", field, false, false, "Int")
@@ -5916,6 +4844,10 @@ func (ec *executionContext) fieldContext_ConnectionStageEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5939,6 +4871,10 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_id(_ context.Con
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5962,167 +4898,66 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dateCreated(_ co
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_systemName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SystemName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_thirdPartyID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_metadata(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Metadata, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ConnectionID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6274,6 +5109,10 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_connection(_ con
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6297,6 +5136,10 @@ func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Contact_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6320,506 +5163,176 @@ func (ec *executionContext) fieldContext_Contact_dateCreated(_ context.Context, 
 }
 
 func (ec *executionContext) _Contact_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Contact_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Contact_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Contact_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Contact_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Contact_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Contact_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Contact_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_firstName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.FirstName)
 }
 func (ec *executionContext) fieldContext_Contact_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_lastName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LastName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.LastName)
 }
 func (ec *executionContext) fieldContext_Contact_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_companyName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_companyName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CompanyName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.CompanyName)
 }
 func (ec *executionContext) fieldContext_Contact_companyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_civility(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_civility(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Civility, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Civility)
 }
 func (ec *executionContext) fieldContext_Contact_civility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_preferredMethodOfContact(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_preferredMethodOfContact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PreferredMethodOfContact, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PreferredMethodOfContact)
 }
 func (ec *executionContext) fieldContext_Contact_preferredMethodOfContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_primaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_primaryEmail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PrimaryEmail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PrimaryEmail)
 }
 func (ec *executionContext) fieldContext_Contact_primaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_secondaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_secondaryEmail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SecondaryEmail, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SecondaryEmail)
 }
 func (ec *executionContext) fieldContext_Contact_secondaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_homePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_homePhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.HomePhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HomePhone)
 }
 func (ec *executionContext) fieldContext_Contact_homePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_workPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_workPhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WorkPhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhone)
 }
 func (ec *executionContext) fieldContext_Contact_workPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_workPhoneExtension(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_workPhoneExtension(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WorkPhoneExtension, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhoneExtension)
 }
 func (ec *executionContext) fieldContext_Contact_workPhoneExtension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_mobilePhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MobilePhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
 }
 func (ec *executionContext) fieldContext_Contact_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_address(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Address, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Address)
 }
 func (ec *executionContext) fieldContext_Contact_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_city(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_city(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.City, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.City)
 }
 func (ec *executionContext) fieldContext_Contact_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_province(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_province(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Province, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Province)
 }
 func (ec *executionContext) fieldContext_Contact_province(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_postalCode(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_postalCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PostalCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PostalCode)
 }
 func (ec *executionContext) fieldContext_Contact_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_country(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_country(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Country)
 }
 func (ec *executionContext) fieldContext_Contact_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_language(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_language(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Language)
 }
 func (ec *executionContext) fieldContext_Contact_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Contact_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
@@ -7126,23 +5639,8 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactConnection", field, false, false, "Int")
@@ -7204,6 +5702,10 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _CreditAssessment_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7227,6 +5729,10 @@ func (ec *executionContext) fieldContext_CreditAssessment_id(_ context.Context, 
 }
 
 func (ec *executionContext) _CreditAssessment_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7250,115 +5756,40 @@ func (ec *executionContext) fieldContext_CreditAssessment_dateCreated(_ context.
 }
 
 func (ec *executionContext) _CreditAssessment_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CreditAssessment_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CreditAssessment_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CreditAssessment_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditAssessment_provider(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_provider(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Provider, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
@@ -7388,92 +5819,32 @@ func (ec *executionContext) fieldContext_CreditAssessment_status(_ context.Conte
 }
 
 func (ec *executionContext) _CreditAssessment_score(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_score(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Score, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Score)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CreditAssessment_amount(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_amount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Amount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Amount)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditAssessment_submittedDate(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_submittedDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubmittedDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SubmittedDate)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_submittedDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CreditAssessment_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "ID")
@@ -7608,6 +5979,10 @@ func (ec *executionContext) fieldContext_CreditAssessment_lead(_ context.Context
 }
 
 func (ec *executionContext) _CustomField_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7631,6 +6006,10 @@ func (ec *executionContext) fieldContext_CustomField_id(_ context.Context, field
 }
 
 func (ec *executionContext) _CustomField_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7654,92 +6033,32 @@ func (ec *executionContext) fieldContext_CustomField_dateCreated(_ context.Conte
 }
 
 func (ec *executionContext) _CustomField_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_CustomField_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomField_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_CustomField_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomField_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_CustomField_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomField_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomField_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -7769,23 +6088,8 @@ func (ec *executionContext) fieldContext_CustomField_entity(_ context.Context, f
 }
 
 func (ec *executionContext) _CustomField_fieldName(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_fieldName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FieldName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.FieldName)
 }
 func (ec *executionContext) fieldContext_CustomField_fieldName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -7815,23 +6119,8 @@ func (ec *executionContext) fieldContext_CustomField_fieldType(_ context.Context
 }
 
 func (ec *executionContext) _CustomField_options(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_options(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Options, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Options)
 }
 func (ec *executionContext) fieldContext_CustomField_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -7998,23 +6287,8 @@ func (ec *executionContext) fieldContext_CustomFieldConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _CustomFieldConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_CustomFieldConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldConnection", field, false, false, "Int")
@@ -8076,6 +6350,10 @@ func (ec *executionContext) fieldContext_CustomFieldEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _CustomFieldValue_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8099,6 +6377,10 @@ func (ec *executionContext) fieldContext_CustomFieldValue_id(_ context.Context, 
 }
 
 func (ec *executionContext) _CustomFieldValue_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8122,98 +6404,42 @@ func (ec *executionContext) fieldContext_CustomFieldValue_dateCreated(_ context.
 }
 
 func (ec *executionContext) _CustomFieldValue_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomFieldValue_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomFieldValue_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomFieldValue_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomFieldValue_fieldID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.FieldID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8237,6 +6463,10 @@ func (ec *executionContext) fieldContext_CustomFieldValue_fieldID(_ context.Cont
 }
 
 func (ec *executionContext) _CustomFieldValue_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.RecordID; v != uuid.Nil {
+		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8260,23 +6490,8 @@ func (ec *executionContext) fieldContext_CustomFieldValue_recordID(_ context.Con
 }
 
 func (ec *executionContext) _CustomFieldValue_value(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "String")
@@ -8411,6 +6626,10 @@ func (ec *executionContext) fieldContext_CustomFieldValue_customField(_ context.
 }
 
 func (ec *executionContext) _CustomLabel_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8434,6 +6653,10 @@ func (ec *executionContext) fieldContext_CustomLabel_id(_ context.Context, field
 }
 
 func (ec *executionContext) _CustomLabel_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8457,92 +6680,32 @@ func (ec *executionContext) fieldContext_CustomLabel_dateCreated(_ context.Conte
 }
 
 func (ec *executionContext) _CustomLabel_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_CustomLabel_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabel", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomLabel_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_CustomLabel_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabel", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomLabel_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_CustomLabel_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabel", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomLabel_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomLabel_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabel", field, false, false, "String")
@@ -8732,23 +6895,8 @@ func (ec *executionContext) fieldContext_CustomLabelConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _CustomLabelConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabelConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabelConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_CustomLabelConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabelConnection", field, false, false, "Int")
@@ -8810,6 +6958,10 @@ func (ec *executionContext) fieldContext_CustomLabelEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8833,6 +6985,10 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_id(_ context.Conte
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8856,207 +7012,72 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_dateCreated(_ cont
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_systemName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SystemName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_thirdPartyID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_metadata(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Metadata, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_accountID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccountID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_contactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "ID")
@@ -9223,6 +7244,10 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_contact(_ context.
 }
 
 func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9246,6 +7271,10 @@ func (ec *executionContext) fieldContext_Department_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Department_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9269,207 +7298,72 @@ func (ec *executionContext) fieldContext_Department_dateCreated(_ context.Contex
 }
 
 func (ec *executionContext) _Department_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Department_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Department_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Department_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Department_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Department_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Department_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Department_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
 }
 
 func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Department_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
 }
 
 func (ec *executionContext) _Department_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_franchiseID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FranchiseID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Department_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Department_pipelineID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_pipelineID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PipelineID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.PipelineID)
 }
 func (ec *executionContext) fieldContext_Department_pipelineID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Department_securityGroupID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_securityGroupID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SecurityGroupID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SecurityGroupID)
 }
 func (ec *executionContext) fieldContext_Department_securityGroupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Department_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Department_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "Boolean")
@@ -9732,23 +7626,8 @@ func (ec *executionContext) fieldContext_DepartmentConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _DepartmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.DepartmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DepartmentConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_DepartmentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DepartmentConnection", field, false, false, "Int")
@@ -9810,6 +7689,10 @@ func (ec *executionContext) fieldContext_DepartmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _FollowUp_id(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9833,6 +7716,10 @@ func (ec *executionContext) fieldContext_FollowUp_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _FollowUp_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9856,345 +7743,120 @@ func (ec *executionContext) fieldContext_FollowUp_dateCreated(_ context.Context,
 }
 
 func (ec *executionContext) _FollowUp_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_FollowUp_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FollowUp_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_FollowUp_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _FollowUp_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_FollowUp_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FollowUp_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_FollowUp_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
 }
 
 func (ec *executionContext) _FollowUp_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_connectionID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_FollowUp_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FollowUp_start(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_start(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Start, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Start)
 }
 func (ec *executionContext) fieldContext_FollowUp_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FollowUp_end(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_end(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.End, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.End)
 }
 func (ec *executionContext) fieldContext_FollowUp_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Time")
 }
 
 func (ec *executionContext) _FollowUp_title(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 }
 func (ec *executionContext) fieldContext_FollowUp_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
 }
 
 func (ec *executionContext) _FollowUp_note(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
 }
 func (ec *executionContext) fieldContext_FollowUp_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
 }
 
 func (ec *executionContext) _FollowUp_taskDone(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_taskDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TaskDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.TaskDone)
 }
 func (ec *executionContext) fieldContext_FollowUp_taskDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _FollowUp_notified(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_notified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Notified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Notified)
 }
 func (ec *executionContext) fieldContext_FollowUp_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _FollowUp_edited(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_edited(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edited, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Edited)
 }
 func (ec *executionContext) fieldContext_FollowUp_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _FollowUp_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_contactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_FollowUp_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FollowUp_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_accountID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccountID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_FollowUp_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "ID")
 }
 
 func (ec *executionContext) _FollowUp_fromAutomation(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_fromAutomation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FromAutomation, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.FromAutomation)
 }
 func (ec *executionContext) fieldContext_FollowUp_fromAutomation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "Boolean")
@@ -10393,6 +8055,10 @@ func (ec *executionContext) fieldContext_FollowUp_account(_ context.Context, fie
 }
 
 func (ec *executionContext) _FollowUp_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AssigneeID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10544,23 +8210,8 @@ func (ec *executionContext) fieldContext_FollowUpConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _FollowUpConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUpConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUpConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_FollowUpConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUpConnection", field, false, false, "Int")
@@ -10622,6 +8273,10 @@ func (ec *executionContext) fieldContext_FollowUpEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _Franchise_id(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10645,6 +8300,10 @@ func (ec *executionContext) fieldContext_Franchise_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Franchise_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10668,161 +8327,56 @@ func (ec *executionContext) fieldContext_Franchise_dateCreated(_ context.Context
 }
 
 func (ec *executionContext) _Franchise_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Franchise_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Franchise_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Franchise_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Franchise_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Franchise_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Franchise_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Franchise_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
 }
 
 func (ec *executionContext) _Franchise_name(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Franchise_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
 }
 
 func (ec *executionContext) _Franchise_code(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_code(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Code, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Code)
 }
 func (ec *executionContext) fieldContext_Franchise_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
 }
 
 func (ec *executionContext) _Franchise_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Franchise_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "Boolean")
@@ -11053,23 +8607,8 @@ func (ec *executionContext) fieldContext_FranchiseConnection_pageInfo(_ context.
 }
 
 func (ec *executionContext) _FranchiseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.FranchiseConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FranchiseConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_FranchiseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FranchiseConnection", field, false, false, "Int")
@@ -11131,6 +8670,10 @@ func (ec *executionContext) fieldContext_FranchiseEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _Incentive_id(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11154,6 +8697,10 @@ func (ec *executionContext) fieldContext_Incentive_id(_ context.Context, field g
 }
 
 func (ec *executionContext) _Incentive_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11177,207 +8724,72 @@ func (ec *executionContext) fieldContext_Incentive_dateCreated(_ context.Context
 }
 
 func (ec *executionContext) _Incentive_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Incentive_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Incentive_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Incentive_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Incentive_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Incentive_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Incentive_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Incentive_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_incentiveID(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_incentiveID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IncentiveID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.IncentiveID)
 }
 func (ec *executionContext) fieldContext_Incentive_incentiveID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_name(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Incentive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_source(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Source)
 }
 func (ec *executionContext) fieldContext_Incentive_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_description(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_Incentive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Incentive_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "ID")
@@ -11512,6 +8924,10 @@ func (ec *executionContext) fieldContext_Incentive_lead(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11535,6 +8951,10 @@ func (ec *executionContext) fieldContext_Lead_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Lead_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -11558,1311 +8978,456 @@ func (ec *executionContext) fieldContext_Lead_dateCreated(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lead_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Lead_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Lead_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Lead_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Lead_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_subject(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 }
 func (ec *executionContext) fieldContext_Lead_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_description(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_Lead_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_statusID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_statusID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StatusID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.StatusID)
 }
 func (ec *executionContext) fieldContext_Lead_statusID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_dateFirstModified(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_dateFirstModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateFirstModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateFirstModified)
 }
 func (ec *executionContext) fieldContext_Lead_dateFirstModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_sourceID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_sourceID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SourceID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SourceID)
 }
 func (ec *executionContext) fieldContext_Lead_sourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_contactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Lead_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_accountID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccountID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Lead_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_franchiseID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FranchiseID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Lead_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_departmentID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DepartmentID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.DepartmentID)
 }
 func (ec *executionContext) fieldContext_Lead_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_dueDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_dueDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DueDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DueDate)
 }
 func (ec *executionContext) fieldContext_Lead_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_stageID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_stageID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StageID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.StageID)
 }
 func (ec *executionContext) fieldContext_Lead_stageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_direction(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_direction(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Direction, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Direction)
 }
 func (ec *executionContext) fieldContext_Lead_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_isQualified(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_isQualified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsQualified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsQualified)
 }
 func (ec *executionContext) fieldContext_Lead_isQualified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_connectionClosedDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_connectionClosedDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionClosedDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ConnectionClosedDate)
 }
 func (ec *executionContext) fieldContext_Lead_connectionClosedDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_expectedDeliveryDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_expectedDeliveryDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ExpectedDeliveryDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.ExpectedDeliveryDate)
 }
 func (ec *executionContext) fieldContext_Lead_expectedDeliveryDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_isLostApproved(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_isLostApproved(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsLostApproved, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.IsLostApproved)
 }
 func (ec *executionContext) fieldContext_Lead_isLostApproved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_lostDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_lostDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LostDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.LostDate)
 }
 func (ec *executionContext) fieldContext_Lead_lostDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_firstOpenDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_firstOpenDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstOpenDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.FirstOpenDate)
 }
 func (ec *executionContext) fieldContext_Lead_firstOpenDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_testDriveDone(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_testDriveDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TestDriveDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.TestDriveDone)
 }
 func (ec *executionContext) fieldContext_Lead_testDriveDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_testDriveDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_testDriveDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TestDriveDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.TestDriveDate)
 }
 func (ec *executionContext) fieldContext_Lead_testDriveDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_orderPlaced(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_orderPlaced(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OrderPlaced, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.OrderPlaced)
 }
 func (ec *executionContext) fieldContext_Lead_orderPlaced(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_orderDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_orderDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OrderDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.OrderDate)
 }
 func (ec *executionContext) fieldContext_Lead_orderDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_tradeInAppraisalDone(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_tradeInAppraisalDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TradeInAppraisalDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.TradeInAppraisalDone)
 }
 func (ec *executionContext) fieldContext_Lead_tradeInAppraisalDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_tradeInAppraisalDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_tradeInAppraisalDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TradeInAppraisalDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.TradeInAppraisalDate)
 }
 func (ec *executionContext) fieldContext_Lead_tradeInAppraisalDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_creditApplicationSubmitted(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_creditApplicationSubmitted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreditApplicationSubmitted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.CreditApplicationSubmitted)
 }
 func (ec *executionContext) fieldContext_Lead_creditApplicationSubmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_creditApplicationSubmittedDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_creditApplicationSubmittedDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreditApplicationSubmittedDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.CreditApplicationSubmittedDate)
 }
 func (ec *executionContext) fieldContext_Lead_creditApplicationSubmittedDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_priority(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_priority(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Priority, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.Priority)
 }
 func (ec *executionContext) fieldContext_Lead_priority(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Lead_category(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_category(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Category, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Category)
 }
 func (ec *executionContext) fieldContext_Lead_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_automationDay(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_automationDay(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AutomationDay, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.AutomationDay)
 }
 func (ec *executionContext) fieldContext_Lead_automationDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Lead_visitCount(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_visitCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.VisitCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.VisitCount)
 }
 func (ec *executionContext) fieldContext_Lead_visitCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Lead_isTakeOver(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_isTakeOver(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsTakeOver, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsTakeOver)
 }
 func (ec *executionContext) fieldContext_Lead_isTakeOver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_isWalkAroundDone(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_isWalkAroundDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsWalkAroundDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsWalkAroundDone)
 }
 func (ec *executionContext) fieldContext_Lead_isWalkAroundDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_walkAroundDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_walkAroundDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.WalkAroundDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.WalkAroundDate)
 }
 func (ec *executionContext) fieldContext_Lead_walkAroundDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_takeOverDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_takeOverDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TakeOverDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.TakeOverDate)
 }
 func (ec *executionContext) fieldContext_Lead_takeOverDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_offerMade(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_offerMade(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OfferMade, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.OfferMade)
 }
 func (ec *executionContext) fieldContext_Lead_offerMade(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_offerMadeDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_offerMadeDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.OfferMadeDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.OfferMadeDate)
 }
 func (ec *executionContext) fieldContext_Lead_offerMadeDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_soldDate(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_soldDate(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SoldDate, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SoldDate)
 }
 func (ec *executionContext) fieldContext_Lead_soldDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Lead_soldByID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_soldByID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SoldByID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SoldByID)
 }
 func (ec *executionContext) fieldContext_Lead_soldByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Lead_presaleVisitCount(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_presaleVisitCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PresaleVisitCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PresaleVisitCount)
 }
 func (ec *executionContext) fieldContext_Lead_presaleVisitCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Lead_postsaleVisitCount(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_postsaleVisitCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PostsaleVisitCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.PostsaleVisitCount)
 }
 func (ec *executionContext) fieldContext_Lead_postsaleVisitCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Lead_customerInitiated(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_customerInitiated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomerInitiated, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.CustomerInitiated)
 }
 func (ec *executionContext) fieldContext_Lead_customerInitiated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_inTransit(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_inTransit(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.InTransit, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.InTransit)
 }
 func (ec *executionContext) fieldContext_Lead_inTransit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_cpo(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_cpo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cpo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Cpo)
 }
 func (ec *executionContext) fieldContext_Lead_cpo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_demo(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_demo(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Demo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Demo)
 }
 func (ec *executionContext) fieldContext_Lead_demo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Lead_formName(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_formName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FormName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.FormName)
 }
 func (ec *executionContext) fieldContext_Lead_formName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_leadHandlingInstructions(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_leadHandlingInstructions(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadHandlingInstructions, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LeadHandlingInstructions)
 }
 func (ec *executionContext) fieldContext_Lead_leadHandlingInstructions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_makeStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_makeStr(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MakeStr, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MakeStr)
 }
 func (ec *executionContext) fieldContext_Lead_makeStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_modelStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_modelStr(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModelStr, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ModelStr)
 }
 func (ec *executionContext) fieldContext_Lead_modelStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_yearStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_yearStr(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.YearStr, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.YearStr)
 }
 func (ec *executionContext) fieldContext_Lead_yearStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_trimStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_trimStr(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TrimStr, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.TrimStr)
 }
 func (ec *executionContext) fieldContext_Lead_trimStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_utmCampaign(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_utmCampaign(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UtmCampaign, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UtmCampaign)
 }
 func (ec *executionContext) fieldContext_Lead_utmCampaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_utmSource(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_utmSource(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.UtmSource, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UtmSource)
 }
 func (ec *executionContext) fieldContext_Lead_utmSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_boardPosition(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_boardPosition(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.BoardPosition, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.BoardPosition)
 }
 func (ec *executionContext) fieldContext_Lead_boardPosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "Int")
@@ -13809,23 +10374,8 @@ func (ec *executionContext) fieldContext_LeadConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _LeadConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.LeadConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_LeadConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadConnection", field, false, false, "Int")
@@ -13887,6 +10437,10 @@ func (ec *executionContext) fieldContext_LeadEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LeadProduct_id(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13910,6 +10464,10 @@ func (ec *executionContext) fieldContext_LeadProduct_id(_ context.Context, field
 }
 
 func (ec *executionContext) _LeadProduct_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -13933,213 +10491,82 @@ func (ec *executionContext) fieldContext_LeadProduct_dateCreated(_ context.Conte
 }
 
 func (ec *executionContext) _LeadProduct_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_LeadProduct_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "Time")
 }
 
 func (ec *executionContext) _LeadProduct_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_LeadProduct_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _LeadProduct_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_LeadProduct_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "Time")
 }
 
 func (ec *executionContext) _LeadProduct_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_LeadProduct_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_quantity(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_quantity(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Quantity, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Quantity)
 }
 func (ec *executionContext) fieldContext_LeadProduct_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "Int")
 }
 
 func (ec *executionContext) _LeadProduct_cost(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_cost(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Cost, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Cost)
 }
 func (ec *executionContext) fieldContext_LeadProduct_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_salesPrice(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_salesPrice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SalesPrice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.SalesPrice)
 }
 func (ec *executionContext) fieldContext_LeadProduct_salesPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_margin(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_margin(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Margin, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Margin)
 }
 func (ec *executionContext) fieldContext_LeadProduct_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_currency(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_currency(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Currency, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
 }
 func (ec *executionContext) fieldContext_LeadProduct_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_productID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ProductID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14163,23 +10590,8 @@ func (ec *executionContext) fieldContext_LeadProduct_productID(_ context.Context
 }
 
 func (ec *executionContext) _LeadProduct_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_LeadProduct_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "ID")
@@ -14346,6 +10758,10 @@ func (ec *executionContext) fieldContext_LeadProduct_lead(_ context.Context, fie
 }
 
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14369,6 +10785,10 @@ func (ec *executionContext) fieldContext_Note_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Note_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14392,121 +10812,50 @@ func (ec *executionContext) fieldContext_Note_dateCreated(_ context.Context, fie
 }
 
 func (ec *executionContext) _Note_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Note_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Note_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Note_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Note_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Note_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Note_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Note_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
 }
 
 func (ec *executionContext) _Note_text(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_text(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Text, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Text)
 }
 func (ec *executionContext) fieldContext_Note_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
 }
 
 func (ec *executionContext) _Note_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.LeadID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14530,6 +10879,10 @@ func (ec *executionContext) fieldContext_Note_leadID(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Note_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AuthorID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14777,23 +11130,8 @@ func (ec *executionContext) fieldContext_NoteConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _NoteConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.NoteConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NoteConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_NoteConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("NoteConnection", field, false, false, "Int")
@@ -14855,6 +11193,10 @@ func (ec *executionContext) fieldContext_NoteEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OutboundMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14878,6 +11220,10 @@ func (ec *executionContext) fieldContext_OutboundMessage_id(_ context.Context, f
 }
 
 func (ec *executionContext) _OutboundMessage_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -14901,92 +11247,32 @@ func (ec *executionContext) fieldContext_OutboundMessage_dateCreated(_ context.C
 }
 
 func (ec *executionContext) _OutboundMessage_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OutboundMessage_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _OutboundMessage_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _OutboundMessage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
@@ -15016,69 +11302,24 @@ func (ec *executionContext) fieldContext_OutboundMessage_channel(_ context.Conte
 }
 
 func (ec *executionContext) _OutboundMessage_recipient(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_recipient(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Recipient, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Recipient)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_recipient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _OutboundMessage_subject(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_subject(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Subject, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _OutboundMessage_body(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_body(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Body, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
@@ -15108,92 +11349,32 @@ func (ec *executionContext) fieldContext_OutboundMessage_status(_ context.Contex
 }
 
 func (ec *executionContext) _OutboundMessage_error(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_error(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Error, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _OutboundMessage_runID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_runID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RunID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.RunID)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_runID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "UUID")
 }
 
 func (ec *executionContext) _OutboundMessage_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "UUID")
 }
 
 func (ec *executionContext) _OutboundMessage_sentAt(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_sentAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SentAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.SentAt)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "Time")
@@ -15360,23 +11541,8 @@ func (ec *executionContext) fieldContext_OutboundMessageConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _OutboundMessageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessageConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessageConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_OutboundMessageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessageConnection", field, false, false, "Int")
@@ -15438,6 +11604,10 @@ func (ec *executionContext) fieldContext_OutboundMessageEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _Package_id(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15461,6 +11631,10 @@ func (ec *executionContext) fieldContext_Package_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Package_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15484,161 +11658,56 @@ func (ec *executionContext) fieldContext_Package_dateCreated(_ context.Context, 
 }
 
 func (ec *executionContext) _Package_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Package_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Package_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Package_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Package_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Package_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Package_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Package_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
 }
 
 func (ec *executionContext) _Package_type(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext_Package_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
 }
 
 func (ec *executionContext) _Package_termMonths(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_termMonths(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TermMonths, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
-			return ec.marshalOInt2ᚖint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOInt2ᚖint(ctx, field.Selections, obj.TermMonths)
 }
 func (ec *executionContext) fieldContext_Package_termMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Package_name(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Package_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
@@ -15668,23 +11737,8 @@ func (ec *executionContext) fieldContext_Package_items(_ context.Context, field 
 }
 
 func (ec *executionContext) _Package_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Package_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "ID")
@@ -15851,6 +11905,10 @@ func (ec *executionContext) fieldContext_Package_prices(_ context.Context, field
 }
 
 func (ec *executionContext) _PackagePrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15874,6 +11932,10 @@ func (ec *executionContext) fieldContext_PackagePrice_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _PackagePrice_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -15897,190 +11959,74 @@ func (ec *executionContext) fieldContext_PackagePrice_dateCreated(_ context.Cont
 }
 
 func (ec *executionContext) _PackagePrice_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_PackagePrice_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PackagePrice_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_PackagePrice_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PackagePrice_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_PackagePrice_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PackagePrice_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_PackagePrice_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_type(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
 }
 func (ec *executionContext) fieldContext_PackagePrice_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_value(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_PackagePrice_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_currency(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_currency(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Currency, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
 }
 func (ec *executionContext) fieldContext_PackagePrice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_source(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Source)
 }
 func (ec *executionContext) fieldContext_PackagePrice_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_packageID(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.PackageID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16324,6 +12270,10 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16347,46 +12297,16 @@ func (ec *executionContext) fieldContext_Permission_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Permission_name(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Permission_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Permission_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "String")
 }
 
 func (ec *executionContext) _Permission_description(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Permission_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_Permission_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "String")
@@ -16425,6 +12345,10 @@ func (ec *executionContext) fieldContext_Permission_roles(_ context.Context, fie
 }
 
 func (ec *executionContext) _Pipeline_id(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16448,6 +12372,10 @@ func (ec *executionContext) fieldContext_Pipeline_id(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Pipeline_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16471,115 +12399,40 @@ func (ec *executionContext) fieldContext_Pipeline_dateCreated(_ context.Context,
 }
 
 func (ec *executionContext) _Pipeline_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Pipeline_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Pipeline_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Pipeline_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Pipeline_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Pipeline_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Pipeline_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Pipeline_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "String")
 }
 
 func (ec *executionContext) _Pipeline_name(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Pipeline_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "String")
@@ -16810,23 +12663,8 @@ func (ec *executionContext) fieldContext_PipelineConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _PipelineConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_PipelineConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineConnection", field, false, false, "Int")
@@ -16888,6 +12726,10 @@ func (ec *executionContext) fieldContext_PipelineEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _PipelineStage_id(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16911,6 +12753,10 @@ func (ec *executionContext) fieldContext_PipelineStage_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _PipelineStage_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -16934,98 +12780,42 @@ func (ec *executionContext) fieldContext_PipelineStage_dateCreated(_ context.Con
 }
 
 func (ec *executionContext) _PipelineStage_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_PipelineStage_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PipelineStage_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_PipelineStage_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _PipelineStage_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_PipelineStage_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Time")
 }
 
 func (ec *executionContext) _PipelineStage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_PipelineStage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "String")
 }
 
 func (ec *executionContext) _PipelineStage_pipelineID(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.PipelineID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17049,6 +12839,10 @@ func (ec *executionContext) fieldContext_PipelineStage_pipelineID(_ context.Cont
 }
 
 func (ec *executionContext) _PipelineStage_stageID(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.StageID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17072,23 +12866,8 @@ func (ec *executionContext) fieldContext_PipelineStage_stageID(_ context.Context
 }
 
 func (ec *executionContext) _PipelineStage_position(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_position(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 }
 func (ec *executionContext) fieldContext_PipelineStage_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "Int")
@@ -17255,6 +13034,10 @@ func (ec *executionContext) fieldContext_PipelineStage_stage(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17278,6 +13061,10 @@ func (ec *executionContext) fieldContext_Product_id(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Product_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17301,299 +13088,104 @@ func (ec *executionContext) fieldContext_Product_dateCreated(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Product_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Product_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Product_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Product_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Product_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Product_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Product_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_sku(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_sku(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Sku, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Sku)
 }
 func (ec *executionContext) fieldContext_Product_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Product_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_Product_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultCost(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_defaultCost(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultCost, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultCost)
 }
 func (ec *executionContext) fieldContext_Product_defaultCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultSalesPrice(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_defaultSalesPrice(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultSalesPrice, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultSalesPrice)
 }
 func (ec *executionContext) fieldContext_Product_defaultSalesPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultMargin(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_defaultMargin(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DefaultMargin, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultMargin)
 }
 func (ec *executionContext) fieldContext_Product_defaultMargin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_currency(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Currency, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
 }
 func (ec *executionContext) fieldContext_Product_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_productGroupID(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_productGroupID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProductGroupID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ProductGroupID)
 }
 func (ec *executionContext) fieldContext_Product_productGroupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Product_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Product_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "Boolean")
@@ -17824,23 +13416,8 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, "Int")
@@ -17902,6 +13479,10 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17925,6 +13506,10 @@ func (ec *executionContext) fieldContext_ProductGroup_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _ProductGroup_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -17948,161 +13533,56 @@ func (ec *executionContext) fieldContext_ProductGroup_dateCreated(_ context.Cont
 }
 
 func (ec *executionContext) _ProductGroup_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_ProductGroup_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProductGroup_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_ProductGroup_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ProductGroup_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_ProductGroup_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProductGroup_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ProductGroup_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductGroup_name(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_ProductGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductGroup_parentID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_parentID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ParentID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ParentID)
 }
 func (ec *executionContext) fieldContext_ProductGroup_parentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ProductGroup_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_ProductGroup_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "Boolean")
@@ -18365,23 +13845,8 @@ func (ec *executionContext) fieldContext_ProductGroupConnection_pageInfo(_ conte
 }
 
 func (ec *executionContext) _ProductGroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroupConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_ProductGroupConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroupConnection", field, false, false, "Int")
@@ -18443,6 +13908,10 @@ func (ec *executionContext) fieldContext_ProductGroupEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _ProductThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18466,6 +13935,10 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_id(_ context.Contex
 }
 
 func (ec *executionContext) _ProductThirdPartyID_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -18489,167 +13962,66 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_dateCreated(_ conte
 }
 
 func (ec *executionContext) _ProductThirdPartyID_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_systemName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SystemName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_thirdPartyID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_metadata(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Metadata, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_productID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ProductID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20172,6 +15544,10 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20195,6 +15571,10 @@ func (ec *executionContext) fieldContext_Role_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Role_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20218,138 +15598,48 @@ func (ec *executionContext) fieldContext_Role_dateCreated(_ context.Context, fie
 }
 
 func (ec *executionContext) _Role_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Role_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Role_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Role_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Role_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Role_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Role_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Role_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Role_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
 }
 
 func (ec *executionContext) _Role_isDefault(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_isDefault(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDefault, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDefault)
 }
 func (ec *executionContext) fieldContext_Role_isDefault(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "Boolean")
@@ -20516,6 +15806,10 @@ func (ec *executionContext) fieldContext_Role_users(_ context.Context, field gra
 }
 
 func (ec *executionContext) _SavedFilter_id(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20539,6 +15833,10 @@ func (ec *executionContext) fieldContext_SavedFilter_id(_ context.Context, field
 }
 
 func (ec *executionContext) _SavedFilter_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20562,167 +15860,66 @@ func (ec *executionContext) fieldContext_SavedFilter_dateCreated(_ context.Conte
 }
 
 func (ec *executionContext) _SavedFilter_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_SavedFilter_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SavedFilter_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_SavedFilter_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SavedFilter_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_SavedFilter_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SavedFilter_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_SavedFilter_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_name(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_SavedFilter_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_module(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_module(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Module, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Module)
 }
 func (ec *executionContext) fieldContext_SavedFilter_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_value(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_value(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
 }
 func (ec *executionContext) fieldContext_SavedFilter_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_ownerID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.OwnerID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -20746,23 +15943,8 @@ func (ec *executionContext) fieldContext_SavedFilter_ownerID(_ context.Context, 
 }
 
 func (ec *executionContext) _SavedFilter_private(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_private(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Private, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Private)
 }
 func (ec *executionContext) fieldContext_SavedFilter_private(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "Boolean")
@@ -20961,23 +16143,8 @@ func (ec *executionContext) fieldContext_SavedFilterConnection_pageInfo(_ contex
 }
 
 func (ec *executionContext) _SavedFilterConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilterConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilterConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_SavedFilterConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilterConnection", field, false, false, "Int")
@@ -21039,6 +16206,10 @@ func (ec *executionContext) fieldContext_SavedFilterEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _SecurityGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21062,6 +16233,10 @@ func (ec *executionContext) fieldContext_SecurityGroup_id(_ context.Context, fie
 }
 
 func (ec *executionContext) _SecurityGroup_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21085,138 +16260,48 @@ func (ec *executionContext) fieldContext_SecurityGroup_dateCreated(_ context.Con
 }
 
 func (ec *executionContext) _SecurityGroup_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SecurityGroup_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SecurityGroup_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SecurityGroup_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _SecurityGroup_name(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _SecurityGroup_roundRobin(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_roundRobin(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RoundRobin, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.RoundRobin)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_roundRobin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Boolean")
@@ -21246,92 +16331,32 @@ func (ec *executionContext) fieldContext_SecurityGroup_membersOrder(_ context.Co
 }
 
 func (ec *executionContext) _SecurityGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_displayName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DisplayName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _SecurityGroup_isBackEnd(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_isBackEnd(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsBackEnd, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsBackEnd)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_isBackEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SecurityGroup_isDisableable(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_isDisableable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDisableable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDisableable)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_isDisableable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _SecurityGroup_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "Boolean")
@@ -21617,23 +16642,8 @@ func (ec *executionContext) fieldContext_SecurityGroupConnection_pageInfo(_ cont
 }
 
 func (ec *executionContext) _SecurityGroupConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroupConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_SecurityGroupConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroupConnection", field, false, false, "Int")
@@ -21695,6 +16705,10 @@ func (ec *executionContext) fieldContext_SecurityGroupEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21718,6 +16732,10 @@ func (ec *executionContext) fieldContext_Source_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Source_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -21741,138 +16759,48 @@ func (ec *executionContext) fieldContext_Source_dateCreated(_ context.Context, f
 }
 
 func (ec *executionContext) _Source_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Source_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Source_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Source_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Source_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Source_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Source_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Source_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
 }
 
 func (ec *executionContext) _Source_name(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Source_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
 }
 
 func (ec *executionContext) _Source_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Source_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "Boolean")
@@ -22039,23 +16967,8 @@ func (ec *executionContext) fieldContext_SourceConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _SourceConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SourceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SourceConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_SourceConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SourceConnection", field, false, false, "Int")
@@ -22117,6 +17030,10 @@ func (ec *executionContext) fieldContext_SourceEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _Status_id(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22140,6 +17057,10 @@ func (ec *executionContext) fieldContext_Status_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Status_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22163,115 +17084,40 @@ func (ec *executionContext) fieldContext_Status_dateCreated(_ context.Context, f
 }
 
 func (ec *executionContext) _Status_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Status_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Status_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Status_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Status_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Status_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Status_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Status_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
 }
 
 func (ec *executionContext) _Status_name(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Status_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
@@ -22301,46 +17147,16 @@ func (ec *executionContext) fieldContext_Status_kind(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Status_position(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_position(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Position, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Position)
 }
 func (ec *executionContext) fieldContext_Status_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Status_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_Status_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "Boolean")
@@ -22507,23 +17323,8 @@ func (ec *executionContext) fieldContext_StatusConnection_pageInfo(_ context.Con
 }
 
 func (ec *executionContext) _StatusConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.StatusConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_StatusConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_StatusConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StatusConnection", field, false, false, "Int")
@@ -22585,6 +17386,10 @@ func (ec *executionContext) fieldContext_StatusEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _Survey_id(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22608,6 +17413,10 @@ func (ec *executionContext) fieldContext_Survey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Survey_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22631,161 +17440,56 @@ func (ec *executionContext) fieldContext_Survey_dateCreated(_ context.Context, f
 }
 
 func (ec *executionContext) _Survey_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Survey_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Survey_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Survey_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Survey_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Survey_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Survey_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Survey_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Survey_name(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Survey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Survey_description(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_Survey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Survey_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_leadID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LeadID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Survey_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "ID")
@@ -22920,6 +17624,10 @@ func (ec *executionContext) fieldContext_Survey_lead(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22943,6 +17651,10 @@ func (ec *executionContext) fieldContext_Task_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _Task_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -22966,322 +17678,112 @@ func (ec *executionContext) fieldContext_Task_dateCreated(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_Task_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Task_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_Task_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Task_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_Task_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Task_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Task_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_connectionID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_Task_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Task_start(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_start(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Start, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Start)
 }
 func (ec *executionContext) fieldContext_Task_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Task_end(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_end(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.End, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.End)
 }
 func (ec *executionContext) fieldContext_Task_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_title(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Title, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
 }
 func (ec *executionContext) fieldContext_Task_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_note(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_note(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Note, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
 }
 func (ec *executionContext) fieldContext_Task_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_taskDone(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_taskDone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TaskDone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.TaskDone)
 }
 func (ec *executionContext) fieldContext_Task_taskDone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Task_notified(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_notified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Notified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Notified)
 }
 func (ec *executionContext) fieldContext_Task_notified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Task_edited(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_edited(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edited, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.Edited)
 }
 func (ec *executionContext) fieldContext_Task_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _Task_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_contactID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ContactID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Task_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Task_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_accountID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AccountID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
-			return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Task_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "ID")
@@ -23503,6 +18005,10 @@ func (ec *executionContext) fieldContext_Task_account(_ context.Context, field g
 }
 
 func (ec *executionContext) _Task_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AssigneeID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23654,23 +18160,8 @@ func (ec *executionContext) fieldContext_TaskConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _TaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TaskConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TaskConnection", field, false, false, "Int")
@@ -23732,6 +18223,10 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23755,98 +18250,42 @@ func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tenant_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
 }
 func (ec *executionContext) fieldContext_Tenant_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_vertical(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tenant_vertical(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Vertical, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Vertical)
 }
 func (ec *executionContext) fieldContext_Tenant_vertical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_domain(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tenant_domain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Domain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Domain)
 }
 func (ec *executionContext) fieldContext_Tenant_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_country(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Tenant_country(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Country, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Country)
 }
 func (ec *executionContext) fieldContext_Tenant_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23870,6 +18309,10 @@ func (ec *executionContext) fieldContext_Tenant_dateCreated(_ context.Context, f
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23893,6 +18336,10 @@ func (ec *executionContext) fieldContext_User_id(_ context.Context, field graphq
 }
 
 func (ec *executionContext) _User_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23916,253 +18363,88 @@ func (ec *executionContext) fieldContext_User_dateCreated(_ context.Context, fie
 }
 
 func (ec *executionContext) _User_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_User_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_User_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_User_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
 func (ec *executionContext) _User_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_User_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_username(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Username, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Username)
 }
 func (ec *executionContext) fieldContext_User_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_email(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Email)
 }
 func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_firstname(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_firstname(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Firstname, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Firstname)
 }
 func (ec *executionContext) fieldContext_User_firstname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_lastname(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_lastname(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lastname, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Lastname)
 }
 func (ec *executionContext) fieldContext_User_lastname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_signature(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_signature(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Signature, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Signature)
 }
 func (ec *executionContext) fieldContext_User_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_mobilePhone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MobilePhone, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
 }
 func (ec *executionContext) fieldContext_User_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_stopEscalation(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_stopEscalation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StopEscalation, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.StopEscalation)
 }
 func (ec *executionContext) fieldContext_User_stopEscalation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
@@ -24192,207 +18474,72 @@ func (ec *executionContext) fieldContext_User_userType(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_roundRobinStatus(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_roundRobinStatus(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RoundRobinStatus, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RoundRobinStatus)
 }
 func (ec *executionContext) fieldContext_User_roundRobinStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_isThirdPartyProvider(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isThirdPartyProvider(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsThirdPartyProvider, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsThirdPartyProvider)
 }
 func (ec *executionContext) fieldContext_User_isThirdPartyProvider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_versionNumber(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.VersionNumber, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.VersionNumber)
 }
 func (ec *executionContext) fieldContext_User_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_versionDontShowAgain(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_versionDontShowAgain(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.VersionDontShowAgain, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
-			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOBoolean2ᚖbool(ctx, field.Selections, obj.VersionDontShowAgain)
 }
 func (ec *executionContext) fieldContext_User_versionDontShowAgain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_isImpersonated(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isImpersonated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsImpersonated, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsImpersonated)
 }
 func (ec *executionContext) fieldContext_User_isImpersonated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_displayName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DisplayName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_isBackEnd(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isBackEnd(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsBackEnd, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsBackEnd)
 }
 func (ec *executionContext) fieldContext_User_isBackEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_isDisableable(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isDisableable(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDisableable, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDisableable)
 }
 func (ec *executionContext) fieldContext_User_isDisableable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _User_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_User_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "Boolean")
@@ -24818,23 +18965,8 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 }
 
 func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserConnection", field, false, false, "Int")
@@ -24896,6 +19028,10 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserSettings_id(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24919,6 +19055,10 @@ func (ec *executionContext) fieldContext_UserSettings_id(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserSettings_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -24942,276 +19082,96 @@ func (ec *executionContext) fieldContext_UserSettings_dateCreated(_ context.Cont
 }
 
 func (ec *executionContext) _UserSettings_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_UserSettings_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserSettings_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_UserSettings_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UserSettings_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_UserSettings_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserSettings_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_UserSettings_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_audioInput(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_audioInput(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AudioInput, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AudioInput)
 }
 func (ec *executionContext) fieldContext_UserSettings_audioInput(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_audioOutput(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_audioOutput(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.AudioOutput, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AudioOutput)
 }
 func (ec *executionContext) fieldContext_UserSettings_audioOutput(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_dueDateDisplayType(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_dueDateDisplayType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DueDateDisplayType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.DueDateDisplayType)
 }
 func (ec *executionContext) fieldContext_UserSettings_dueDateDisplayType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UserSettings_connectionViewType(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_connectionViewType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionViewType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ConnectionViewType)
 }
 func (ec *executionContext) fieldContext_UserSettings_connectionViewType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Int")
 }
 
 func (ec *executionContext) _UserSettings_language(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_language(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Language, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Language)
 }
 func (ec *executionContext) fieldContext_UserSettings_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_isEmailNotificationsEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_isEmailNotificationsEnabled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsEmailNotificationsEnabled, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsEmailNotificationsEnabled)
 }
 func (ec *executionContext) fieldContext_UserSettings_isEmailNotificationsEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UserSettings_isPushNotificationsEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_isPushNotificationsEnabled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsPushNotificationsEnabled, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsPushNotificationsEnabled)
 }
 func (ec *executionContext) fieldContext_UserSettings_isPushNotificationsEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UserSettings_isAnytimeCallingEnabled(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_isAnytimeCallingEnabled(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsAnytimeCallingEnabled, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsAnytimeCallingEnabled)
 }
 func (ec *executionContext) fieldContext_UserSettings_isAnytimeCallingEnabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "Boolean")
@@ -25241,23 +19201,8 @@ func (ec *executionContext) fieldContext_UserSettings_managementViewSettings(_ c
 }
 
 func (ec *executionContext) _UserSettings_frontendState(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_frontendState(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FrontendState, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.FrontendState)
 }
 func (ec *executionContext) fieldContext_UserSettings_frontendState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
@@ -25392,6 +19337,10 @@ func (ec *executionContext) fieldContext_UserSettings_user(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25415,6 +19364,10 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_id(_ context.Context, 
 }
 
 func (ec *executionContext) _UserThirdPartyID_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25438,167 +19391,66 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_dateCreated(_ context.
 }
 
 func (ec *executionContext) _UserThirdPartyID_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserThirdPartyID_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _UserThirdPartyID_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UserThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_systemName(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SystemName, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_thirdPartyID(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyID, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_metadata(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Metadata, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_userID(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.UserID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25750,6 +19602,10 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_user(_ context.Context
 }
 
 func (ec *executionContext) _WebhookAttempt_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25773,6 +19629,10 @@ func (ec *executionContext) fieldContext_WebhookAttempt_id(_ context.Context, fi
 }
 
 func (ec *executionContext) _WebhookAttempt_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25796,98 +19656,42 @@ func (ec *executionContext) fieldContext_WebhookAttempt_dateCreated(_ context.Co
 }
 
 func (ec *executionContext) _WebhookAttempt_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebhookAttempt_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WebhookAttempt_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebhookAttempt_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookAttempt_endpointID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.EndpointID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25911,6 +19715,10 @@ func (ec *executionContext) fieldContext_WebhookAttempt_endpointID(_ context.Con
 }
 
 func (ec *executionContext) _WebhookAttempt_eventID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.EventID; v != uuid.Nil {
+		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -25934,161 +19742,56 @@ func (ec *executionContext) fieldContext_WebhookAttempt_eventID(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookAttempt_topic(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookAttempt_attempt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_attempt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Attempt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.Attempt)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_attempt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebhookAttempt_succeeded(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_succeeded(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Succeeded, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Succeeded)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_succeeded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WebhookAttempt_statusCode(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_statusCode(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.StatusCode, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.StatusCode)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_statusCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebhookAttempt_durationMs(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_durationMs(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DurationMs, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.DurationMs)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebhookAttempt_response(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_response(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Response, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Response)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookAttempt_error(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_error(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Error, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
@@ -26287,23 +19990,8 @@ func (ec *executionContext) fieldContext_WebhookAttemptConnection_pageInfo(_ con
 }
 
 func (ec *executionContext) _WebhookAttemptConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttemptConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttemptConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_WebhookAttemptConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttemptConnection", field, false, false, "Int")
@@ -26365,6 +20053,10 @@ func (ec *executionContext) fieldContext_WebhookAttemptEdge_cursor(_ context.Con
 }
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.ID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26388,6 +20080,10 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_id(_ context.Context, f
 }
 
 func (ec *executionContext) _WebhookEndpoint_dateCreated(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.DateCreated; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -26411,138 +20107,48 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_dateCreated(_ context.C
 }
 
 func (ec *executionContext) _WebhookEndpoint_dateModified(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_dateModified(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateModified, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateModified)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_dateModified(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebhookEndpoint_isDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_isDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsDeleted)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_isDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WebhookEndpoint_dateDeleted(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_dateDeleted(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DateDeleted, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DateDeleted)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_dateDeleted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebhookEndpoint_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_dtype(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Dtype, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_url(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.URL, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.URL)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
@@ -26572,92 +20178,32 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_events(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookEndpoint_isActive(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_isActive(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsActive, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNBoolean2bool(ctx, field.Selections, obj.IsActive)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_isActive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_disabledReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DisabledReason, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.DisabledReason)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledAt(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_disabledAt(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DisabledAt, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
-			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.DisabledAt)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_disabledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Time")
 }
 
 func (ec *executionContext) _WebhookEndpoint_consecutiveFailures(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_consecutiveFailures(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConsecutiveFailures, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.ConsecutiveFailures)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_consecutiveFailures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "Int")
@@ -26868,23 +20414,8 @@ func (ec *executionContext) fieldContext_WebhookEndpointConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _WebhookEndpointConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpointConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpointConnection_totalCount(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.TotalCount, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount)
 }
 func (ec *executionContext) fieldContext_WebhookEndpointConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpointConnection", field, false, false, "Int")

@@ -77,6 +77,10 @@ func (ec *executionContext) field_Subscription_recordChanged_args(ctx context.Co
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AutomationRunChange_runId(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.RunID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -100,6 +104,10 @@ func (ec *executionContext) fieldContext_AutomationRunChange_runId(_ context.Con
 }
 
 func (ec *executionContext) _AutomationRunChange_automationId(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.AutomationID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -123,6 +131,10 @@ func (ec *executionContext) fieldContext_AutomationRunChange_automationId(_ cont
 }
 
 func (ec *executionContext) _AutomationRunChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.OccurredAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -178,6 +190,10 @@ func (ec *executionContext) fieldContext_AutomationRunChange_run(_ context.Conte
 }
 
 func (ec *executionContext) _LeadChange_eventId(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.EventID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -201,29 +217,18 @@ func (ec *executionContext) fieldContext_LeadChange_eventId(_ context.Context, f
 }
 
 func (ec *executionContext) _LeadChange_topic(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadChange_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
 }
 func (ec *executionContext) fieldContext_LeadChange_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadChange_leadId(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.LeadID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -247,6 +252,10 @@ func (ec *executionContext) fieldContext_LeadChange_leadId(_ context.Context, fi
 }
 
 func (ec *executionContext) _LeadChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.OccurredAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -302,6 +311,10 @@ func (ec *executionContext) fieldContext_LeadChange_lead(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RecordChange_eventId(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.EventID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -325,52 +338,26 @@ func (ec *executionContext) fieldContext_RecordChange_eventId(_ context.Context,
 }
 
 func (ec *executionContext) _RecordChange_topic(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordChange_topic(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Topic, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
 }
 func (ec *executionContext) fieldContext_RecordChange_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordChange_recordType(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_RecordChange_recordType(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.RecordType, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// A leaf (graph/gqlgen): marshalled directly.
+	return ec.marshalNString2string(ctx, field.Selections, obj.RecordType)
 }
 func (ec *executionContext) fieldContext_RecordChange_recordType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordChange_recordId(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.RecordID; v != uuid.Nil {
+		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -394,6 +381,10 @@ func (ec *executionContext) fieldContext_RecordChange_recordId(_ context.Context
 }
 
 func (ec *executionContext) _RecordChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
+	// A leaf (graph/gqlgen): marshalled directly unless it fails.
+	if v := obj.OccurredAt; !v.IsZero() {
+		return ec.marshalNTime2timeᚐTime(ctx, field.Selections, v)
+	}
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,

@@ -145,26 +145,39 @@ func rewriteCalls(dir string) error {
 		return err
 	}
 	done := make([]int, len(rewrites))
-	for _, name := range files {
-		src, err := os.ReadFile(name)
-		if err != nil {
+	sources := make([][]byte, len(files))
+	for i, name := range files {
+		if sources[i], err = os.ReadFile(name); err != nil {
 			return err
 		}
-		changed := false
+	}
+	if err := checkLeafMarshallers(sources); err != nil {
+		return err
+	}
+	leaves := 0
+	for f, name := range files {
+		src, n := rewriteLeaves(sources[f])
+		leaves += n
+		calls := false
 		for i, r := range rewrites {
 			if n := bytes.Count(src, []byte(r.from)); n > 0 {
 				src = bytes.ReplaceAll(src, []byte(r.from), []byte(r.to))
 				done[i] += n
-				changed = true
+				calls = true
 			}
 		}
-		if !changed {
+		if !calls && n == 0 {
 			continue
 		}
-		if !bytes.Contains(src, []byte(graphqlImport)) {
-			return fmt.Errorf("%s: no %s import to add the executor's next to", name, strings.TrimSpace(graphqlImport))
+		if calls {
+			if !bytes.Contains(src, []byte(graphqlImport)) {
+				return fmt.Errorf("%s: no %s import to add the executor's next to", name, strings.TrimSpace(graphqlImport))
+			}
+			src = bytes.Replace(src, []byte(graphqlImport), []byte(graphqlImport+executorImport), 1)
 		}
-		src = bytes.Replace(src, []byte(graphqlImport), []byte(graphqlImport+executorImport), 1)
+		if n > 0 {
+			src = dropUnusedLeafImports(src)
+		}
 		if src, err = format.Source(src); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -176,6 +189,9 @@ func rewriteCalls(dir string) error {
 		if done[i] == 0 {
 			return fmt.Errorf("gqlgen's executor no longer calls %q: update graph/gqlgen", r.from)
 		}
+	}
+	if leaves == 0 {
+		return fmt.Errorf("no leaf field found in gqlgen's executor: update graph/gqlgen's leaf pattern")
 	}
 	return nil
 }
