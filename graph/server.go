@@ -98,7 +98,7 @@ func NewHandler(cfg Config) http.Handler {
 	// (Accept: multipart/mixed, as Apollo Client and urql do); a plain JSON
 	// POST gets the whole answer at once.
 	srv.AddTransport(transport.MultipartMixed{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(post{}) // gqlgen's POST, writing the data as the executor wrote it
 	validated := lru.New[*ast.QueryDocument](cfg.CacheSize)
 	srv.SetQueryCache(validated)
 	srv.SetParserTokenLimit(cfg.Limits.MaxTokens)
