@@ -616,7 +616,7 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedContacts {
-			q.modifiers = append(q.modifiers, limitPerParent(account.ContactsPrimaryKey[0], contact.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(account.ContactsPrimaryKey[0], account.ContactsPrimaryKey[1], contact.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(account.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
@@ -969,7 +969,7 @@ func (_q *AccountQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedContacts {
-			q.modifiers = append(q.modifiers, limitPerParent(account.ContactsPrimaryKey[0], contact.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(account.ContactsPrimaryKey[0], account.ContactsPrimaryKey[1], contact.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(account.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))

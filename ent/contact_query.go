@@ -580,7 +580,7 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedAccounts {
-			q.modifiers = append(q.modifiers, limitPerParent(contact.AccountsPrimaryKey[1], account.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(contact.AccountsPrimaryKey[1], contact.AccountsPrimaryKey[0], account.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(contact.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))
@@ -895,7 +895,7 @@ func (_q *ContactQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedAccounts {
-			q.modifiers = append(q.modifiers, limitPerParent(contact.AccountsPrimaryKey[1], account.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(contact.AccountsPrimaryKey[1], contact.AccountsPrimaryKey[0], account.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(contact.ThirdPartyIdsColumn, customerthirdpartyid.FieldID))

@@ -651,10 +651,10 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(department.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(department.UsersPrimaryKey[1], department.UsersPrimaryKey[0], user.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(department.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(department.SecurityGroupsPrimaryKey[1], department.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {
@@ -1061,10 +1061,10 @@ func (_q *DepartmentQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(department.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(department.UsersPrimaryKey[1], department.UsersPrimaryKey[0], user.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(department.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(department.SecurityGroupsPrimaryKey[1], department.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {

@@ -623,10 +623,10 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 			q.modifiers = append(q.modifiers, limitPerParent(franchise.AutomationsColumn, automation.FieldID))
 		}
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(franchise.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(franchise.UsersPrimaryKey[1], franchise.UsersPrimaryKey[0], user.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(franchise.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(franchise.SecurityGroupsPrimaryKey[1], franchise.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {
@@ -1019,10 +1019,10 @@ func (_q *FranchiseQuery) sqlCount(ctx context.Context) (int, error) {
 			q.modifiers = append(q.modifiers, limitPerParent(franchise.AutomationsColumn, automation.FieldID))
 		}
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(franchise.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(franchise.UsersPrimaryKey[1], franchise.UsersPrimaryKey[0], user.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(franchise.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(franchise.SecurityGroupsPrimaryKey[1], franchise.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {

@@ -1322,7 +1322,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedAssignees {
-			q.modifiers = append(q.modifiers, limitPerParent(lead.AssigneesPrimaryKey[0], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(lead.AssigneesPrimaryKey[0], lead.AssigneesPrimaryKey[1], user.FieldID))
 		}
 		for _, q := range _q.withNamedTasks {
 			q.modifiers = append(q.modifiers, limitPerParent(lead.TasksColumn, task.FieldID))
@@ -2490,7 +2490,7 @@ func (_q *LeadQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedAssignees {
-			q.modifiers = append(q.modifiers, limitPerParent(lead.AssigneesPrimaryKey[0], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(lead.AssigneesPrimaryKey[0], lead.AssigneesPrimaryKey[1], user.FieldID))
 		}
 		for _, q := range _q.withNamedTasks {
 			q.modifiers = append(q.modifiers, limitPerParent(lead.TasksColumn, task.FieldID))

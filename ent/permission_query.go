@@ -395,7 +395,7 @@ func (_q *PermissionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*P
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedRoles {
-			q.modifiers = append(q.modifiers, limitPerParent(permission.RolesPrimaryKey[1], role.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(permission.RolesPrimaryKey[1], permission.RolesPrimaryKey[0], role.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {
@@ -499,7 +499,7 @@ func (_q *PermissionQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedRoles {
-			q.modifiers = append(q.modifiers, limitPerParent(permission.RolesPrimaryKey[1], role.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(permission.RolesPrimaryKey[1], permission.RolesPrimaryKey[0], role.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {

@@ -541,10 +541,10 @@ func (_q *RoleQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Role, e
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedPermissions {
-			q.modifiers = append(q.modifiers, limitPerParent(role.PermissionsPrimaryKey[0], permission.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(role.PermissionsPrimaryKey[0], role.PermissionsPrimaryKey[1], permission.FieldID))
 		}
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(role.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(role.UsersPrimaryKey[1], role.UsersPrimaryKey[0], user.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {
@@ -837,10 +837,10 @@ func (_q *RoleQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedPermissions {
-			q.modifiers = append(q.modifiers, limitPerParent(role.PermissionsPrimaryKey[0], permission.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(role.PermissionsPrimaryKey[0], role.PermissionsPrimaryKey[1], permission.FieldID))
 		}
 		for _, q := range _q.withNamedUsers {
-			q.modifiers = append(q.modifiers, limitPerParent(role.UsersPrimaryKey[1], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(role.UsersPrimaryKey[1], role.UsersPrimaryKey[0], user.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {

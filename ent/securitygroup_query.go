@@ -579,13 +579,13 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedMembers {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.MembersPrimaryKey[0], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.MembersPrimaryKey[0], securitygroup.MembersPrimaryKey[1], user.FieldID))
 		}
 		for _, q := range _q.withNamedFranchises {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.FranchisesPrimaryKey[0], franchise.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.FranchisesPrimaryKey[0], securitygroup.FranchisesPrimaryKey[1], franchise.FieldID))
 		}
 		for _, q := range _q.withNamedDepartments {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.DepartmentsPrimaryKey[0], department.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.DepartmentsPrimaryKey[0], securitygroup.DepartmentsPrimaryKey[1], department.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {
@@ -953,13 +953,13 @@ func (_q *SecurityGroupQuery) sqlCount(ctx context.Context) (int, error) {
 	if !_q.listsLimited {
 		_q.listsLimited = true
 		for _, q := range _q.withNamedMembers {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.MembersPrimaryKey[0], user.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.MembersPrimaryKey[0], securitygroup.MembersPrimaryKey[1], user.FieldID))
 		}
 		for _, q := range _q.withNamedFranchises {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.FranchisesPrimaryKey[0], franchise.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.FranchisesPrimaryKey[0], securitygroup.FranchisesPrimaryKey[1], franchise.FieldID))
 		}
 		for _, q := range _q.withNamedDepartments {
-			q.modifiers = append(q.modifiers, limitPerParent(securitygroup.DepartmentsPrimaryKey[0], department.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(securitygroup.DepartmentsPrimaryKey[0], securitygroup.DepartmentsPrimaryKey[1], department.FieldID))
 		}
 	}
 	if len(_q.modifiers) > 0 {

@@ -850,16 +850,16 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			q.modifiers = append(q.modifiers, limitPerParent(user.DeletedUsersColumn, user.FieldID))
 		}
 		for _, q := range _q.withNamedRoles {
-			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.RolesPrimaryKey[0], user.RolesPrimaryKey[1], role.FieldID))
 		}
 		for _, q := range _q.withNamedFranchises {
-			q.modifiers = append(q.modifiers, limitPerParent(user.FranchisesPrimaryKey[0], franchise.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.FranchisesPrimaryKey[0], user.FranchisesPrimaryKey[1], franchise.FieldID))
 		}
 		for _, q := range _q.withNamedDepartments {
-			q.modifiers = append(q.modifiers, limitPerParent(user.DepartmentsPrimaryKey[0], department.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.DepartmentsPrimaryKey[0], user.DepartmentsPrimaryKey[1], department.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(user.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.SecurityGroupsPrimaryKey[1], user.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(user.ThirdPartyIdsColumn, userthirdpartyid.FieldID))
@@ -1608,16 +1608,16 @@ func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 			q.modifiers = append(q.modifiers, limitPerParent(user.DeletedUsersColumn, user.FieldID))
 		}
 		for _, q := range _q.withNamedRoles {
-			q.modifiers = append(q.modifiers, limitPerParent(user.RolesPrimaryKey[0], role.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.RolesPrimaryKey[0], user.RolesPrimaryKey[1], role.FieldID))
 		}
 		for _, q := range _q.withNamedFranchises {
-			q.modifiers = append(q.modifiers, limitPerParent(user.FranchisesPrimaryKey[0], franchise.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.FranchisesPrimaryKey[0], user.FranchisesPrimaryKey[1], franchise.FieldID))
 		}
 		for _, q := range _q.withNamedDepartments {
-			q.modifiers = append(q.modifiers, limitPerParent(user.DepartmentsPrimaryKey[0], department.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.DepartmentsPrimaryKey[0], user.DepartmentsPrimaryKey[1], department.FieldID))
 		}
 		for _, q := range _q.withNamedSecurityGroups {
-			q.modifiers = append(q.modifiers, limitPerParent(user.SecurityGroupsPrimaryKey[1], securitygroup.FieldID))
+			q.modifiers = append(q.modifiers, limitPerJoin(user.SecurityGroupsPrimaryKey[1], user.SecurityGroupsPrimaryKey[0], securitygroup.FieldID))
 		}
 		for _, q := range _q.withNamedThirdPartyIds {
 			q.modifiers = append(q.modifiers, limitPerParent(user.ThirdPartyIdsColumn, userthirdpartyid.FieldID))

@@ -156,9 +156,11 @@ func readsWholeTenant(d, query string, line planLine) bool {
 	}
 	if name, ok := strings.CutPrefix(line.detail, "SCAN "); ok && !strings.Contains(name, " ") && !strings.HasPrefix(name, "(") {
 		// Per-parent capped lists read their window-numbered rows from a
-		// subquery named like the table: that top-level scan reads the
+		// subquery named like the table (a CTE, or for a many-to-many
+		// list a subquery in FROM): that top-level scan reads the
 		// subquery, not the table.
-		return line.parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+name+"`")
+		return line.parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+name+"`") &&
+			!strings.Contains(query, ") AS `"+name+"` WHERE `"+name+"`.`row_number` <= ?")
 	}
 	for _, tbl := range []string{"accounts", "contacts"} {
 		if strings.HasPrefix(line.detail, "SEARCH "+tbl+" ") && !strings.Contains(line.detail, "(id=?)") {

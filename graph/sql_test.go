@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -117,6 +118,52 @@ func TestPlainListsAreCappedPerParentInSQL(t *testing.T) {
 		stmts := rec.take()
 		if len(stmts) < 2 || !strings.Contains(strings.ToUpper(stmts[len(stmts)-1]), "ROW_NUMBER() OVER (PARTITION BY") {
 			t.Errorf("contacts were not limited per account in SQL:\n%s", strings.Join(stmts, "\n"))
+		}
+
+		// The cap keeps the first ListLimit by id of the rows the viewer
+		// reads: a deleted contact does not take a place, the next one
+		// does; the same from the other side of the many-to-many.
+		var all struct {
+			Contacts struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
+		}
+		do(`query($a: ID!) { contacts(first: 50, where: {hasAccountsWith: {id: $a}}) { edges { node { id } } } }`,
+			map[string]any{"a": created.CreateAccount.ID}).into(t, &all)
+		var ids []string
+		for _, e := range all.Contacts.Edges {
+			ids = append(ids, e.Node.ID)
+		}
+		slices.Sort(ids)
+		if len(ids) != ent.ListLimit+2 {
+			t.Fatalf("%d contacts, want %d", len(ids), ent.ListLimit+2)
+		}
+		do(`mutation($id: ID!) { deleteContact(id: $id) }`, map[string]any{"id": ids[3]}).into(t, &struct{}{})
+		want := slices.Delete(slices.Clone(ids), 3, 4)[:ent.ListLimit]
+		var listed struct {
+			Accounts struct {
+				Edges []struct {
+					Node struct {
+						Contacts []struct {
+							ID       string
+							Accounts []struct{ ID string }
+						}
+					}
+				}
+			}
+		}
+		do(`query($a: ID!) { accounts(first: 2, where: {id: $a}) { edges { node { contacts { id accounts { id } } } } } }`,
+			map[string]any{"a": created.CreateAccount.ID}).into(t, &listed)
+		var got []string
+		for _, c := range listed.Accounts.Edges[0].Node.Contacts {
+			got = append(got, c.ID)
+			if len(c.Accounts) != 1 || c.Accounts[0].ID != created.CreateAccount.ID {
+				t.Errorf("contact %s lists accounts %v", c.ID, c.Accounts)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("listed contacts %v, want the first %d by id without the deleted one: %v", got, ent.ListLimit, want)
 		}
 	})
 }
