@@ -585,6 +585,7 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	joins := _q.joinToOne(ctx, _spec, func() *Automation { return nodes[len(nodes)-1] })
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -594,25 +595,25 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
-	if query := _q.withCreatedBy; query != nil {
+	if query := _q.withCreatedBy; query != nil && !joins.has(0) {
 		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
 			func(n *Automation, e *User) { n.Edges.CreatedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withModifiedBy; query != nil {
+	if query := _q.withModifiedBy; query != nil && !joins.has(1) {
 		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
 			func(n *Automation, e *User) { n.Edges.ModifiedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withDeletedBy; query != nil {
+	if query := _q.withDeletedBy; query != nil && !joins.has(2) {
 		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
 			func(n *Automation, e *User) { n.Edges.DeletedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withFranchise; query != nil {
+	if query := _q.withFranchise; query != nil && !joins.has(3) {
 		if err := _q.loadFranchise(ctx, query, nodes, nil,
 			func(n *Automation, e *Franchise) { n.Edges.Franchise = e }); err != nil {
 			return nil, err
@@ -946,6 +947,164 @@ func (_q *AutomationQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// joinable returns, when the query can be read as a LEFT JOIN of a
+// parent's statement (template/join.tmpl), the predicates restricting its
+// rows — its own and its interceptors', run as prepareQuery runs them —
+// and the columns it reads, its id first.
+func (_q *AutomationQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
+		return nil, nil, false
+	}
+	if _q.withCreatedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withModifiedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withDeletedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withFranchise != nil {
+		return nil, nil, false
+	}
+	if _q.withDelayed != nil || len(_q.withNamedDelayed) > 0 {
+		return nil, nil, false
+	}
+	if _q.withRuns != nil || len(_q.withNamedRuns) > 0 {
+		return nil, nil, false
+	}
+	if len(_q.loadTotal) > 0 {
+		return nil, nil, false
+	}
+	// The interceptors add their predicates to a query of their own: this
+	// one stays as it is, for the separate load should the join not happen.
+	scope := &AutomationQuery{config: _q.config, ctx: &QueryContext{Type: TypeAutomation}}
+	ctx = setContextOp(ctx, scope.ctx, ent.OpQueryAll)
+	for _, inter := range _q.inters {
+		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
+			// Left to the separate load, which fails the same way, and only
+			// when there is something to load.
+			return nil, nil, false
+		}
+	}
+	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
+		return nil, nil, false
+	}
+	for _, f := range _q.ctx.Fields {
+		if !automation.ValidColumn(f) {
+			return nil, nil, false
+		}
+	}
+	columns = automation.Columns
+	if fields := _q.ctx.Fields; len(fields) > 0 {
+		columns = make([]string, 0, len(fields)+1)
+		columns = append(columns, automation.FieldID)
+		for _, f := range fields {
+			if f != automation.FieldID {
+				columns = append(columns, f)
+			}
+		}
+	}
+	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	for _, p := range _q.predicates {
+		where = append(where, p)
+	}
+	for _, p := range scope.predicates {
+		where = append(where, p)
+	}
+	return where, columns, true
+}
+
+// plain reports whether the query has no limit, offset, order, distinct
+// or modifier.
+func (_q *AutomationQuery) plain() bool {
+	return _q.ctx.Limit == nil && _q.ctx.Offset == nil && _q.ctx.Unique == nil &&
+		len(_q.order) == 0 && len(_q.modifiers) == 0
+}
+
+// joinToOne makes spec read the eager-loaded to-one edges that can be
+// joined (template/join.tmpl) by LEFT JOINs; nil when none is. last returns
+// the node spec.Assign made last.
+func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, last func() *Automation) *toOneJoins[*Automation] {
+	// A distinct, locked, capped or path query keeps its shape.
+	if spec.Unique || spec.From != nil || len(spec.Modifiers) > 0 || !joinsAllowed(ctx) {
+		return nil
+	}
+	var j *toOneJoins[*Automation]
+	if query := _q.withCreatedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Automation]{
+				index: 0, table: user.Table, id: user.FieldID,
+				fk: automation.CreatedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Automation, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.CreatedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Automation]{
+				index: 1, table: user.Table, id: user.FieldID,
+				fk: automation.ModifiedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Automation, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.ModifiedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Automation]{
+				index: 2, table: user.Table, id: user.FieldID,
+				fk: automation.DeletedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Automation, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.DeletedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withFranchise; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Automation]{
+				index: 3, table: franchise.Table, id: franchise.FieldID,
+				fk: automation.FranchiseColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
+				assign: func(n *Automation, columns []string, values []any) error {
+					e := &Franchise{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Franchise = e
+					return nil
+				},
+			})
+		}
+	}
+	if j != nil {
+		j.apply(spec, last)
+	}
+	return j
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

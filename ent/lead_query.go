@@ -1355,6 +1355,7 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
+	joins := _q.joinToOne(ctx, _spec, func() *Lead { return nodes[len(nodes)-1] })
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
@@ -1364,91 +1365,91 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 	if len(nodes) == 0 {
 		return nodes, nil
 	}
-	if query := _q.withCreatedBy; query != nil {
+	if query := _q.withCreatedBy; query != nil && !joins.has(0) {
 		if err := _q.loadCreatedBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.CreatedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withModifiedBy; query != nil {
+	if query := _q.withModifiedBy; query != nil && !joins.has(1) {
 		if err := _q.loadModifiedBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.ModifiedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withDeletedBy; query != nil {
+	if query := _q.withDeletedBy; query != nil && !joins.has(2) {
 		if err := _q.loadDeletedBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.DeletedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withStatus; query != nil {
+	if query := _q.withStatus; query != nil && !joins.has(3) {
 		if err := _q.loadStatus(ctx, query, nodes, nil,
 			func(n *Lead, e *Status) { n.Edges.Status = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withSource; query != nil {
+	if query := _q.withSource; query != nil && !joins.has(4) {
 		if err := _q.loadSource(ctx, query, nodes, nil,
 			func(n *Lead, e *Source) { n.Edges.Source = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withContact; query != nil {
+	if query := _q.withContact; query != nil && !joins.has(5) {
 		if err := _q.loadContact(ctx, query, nodes, nil,
 			func(n *Lead, e *Contact) { n.Edges.Contact = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withAccount; query != nil {
+	if query := _q.withAccount; query != nil && !joins.has(6) {
 		if err := _q.loadAccount(ctx, query, nodes, nil,
 			func(n *Lead, e *Account) { n.Edges.Account = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withFranchise; query != nil {
+	if query := _q.withFranchise; query != nil && !joins.has(7) {
 		if err := _q.loadFranchise(ctx, query, nodes, nil,
 			func(n *Lead, e *Franchise) { n.Edges.Franchise = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withDepartment; query != nil {
+	if query := _q.withDepartment; query != nil && !joins.has(8) {
 		if err := _q.loadDepartment(ctx, query, nodes, nil,
 			func(n *Lead, e *Department) { n.Edges.Department = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withStage; query != nil {
+	if query := _q.withStage; query != nil && !joins.has(9) {
 		if err := _q.loadStage(ctx, query, nodes, nil,
 			func(n *Lead, e *ConnectionStage) { n.Edges.Stage = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withSoldBy; query != nil {
+	if query := _q.withSoldBy; query != nil && !joins.has(10) {
 		if err := _q.loadSoldBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.SoldBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withFirstModifiedBy; query != nil {
+	if query := _q.withFirstModifiedBy; query != nil && !joins.has(11) {
 		if err := _q.loadFirstModifiedBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.FirstModifiedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withConnectionClosedBy; query != nil {
+	if query := _q.withConnectionClosedBy; query != nil && !joins.has(12) {
 		if err := _q.loadConnectionClosedBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.ConnectionClosedBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withLostBy; query != nil {
+	if query := _q.withLostBy; query != nil && !joins.has(13) {
 		if err := _q.loadLostBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.LostBy = e }); err != nil {
 			return nil, err
 		}
 	}
-	if query := _q.withFirstOpenBy; query != nil {
+	if query := _q.withFirstOpenBy; query != nil && !joins.has(14) {
 		if err := _q.loadFirstOpenBy(ctx, query, nodes, nil,
 			func(n *Lead, e *User) { n.Edges.FirstOpenBy = e }); err != nil {
 			return nil, err
@@ -2648,6 +2649,411 @@ func (_q *LeadQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// joinable returns, when the query can be read as a LEFT JOIN of a
+// parent's statement (template/join.tmpl), the predicates restricting its
+// rows — its own and its interceptors', run as prepareQuery runs them —
+// and the columns it reads, its id first.
+func (_q *LeadQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
+		return nil, nil, false
+	}
+	if _q.withCreatedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withModifiedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withDeletedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withStatus != nil {
+		return nil, nil, false
+	}
+	if _q.withSource != nil {
+		return nil, nil, false
+	}
+	if _q.withContact != nil {
+		return nil, nil, false
+	}
+	if _q.withAccount != nil {
+		return nil, nil, false
+	}
+	if _q.withFranchise != nil {
+		return nil, nil, false
+	}
+	if _q.withDepartment != nil {
+		return nil, nil, false
+	}
+	if _q.withStage != nil {
+		return nil, nil, false
+	}
+	if _q.withSoldBy != nil {
+		return nil, nil, false
+	}
+	if _q.withFirstModifiedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withConnectionClosedBy != nil {
+		return nil, nil, false
+	}
+	if _q.withLostBy != nil {
+		return nil, nil, false
+	}
+	if _q.withFirstOpenBy != nil {
+		return nil, nil, false
+	}
+	if _q.withAssignees != nil || len(_q.withNamedAssignees) > 0 {
+		return nil, nil, false
+	}
+	if _q.withTasks != nil || len(_q.withNamedTasks) > 0 {
+		return nil, nil, false
+	}
+	if _q.withAppointments != nil || len(_q.withNamedAppointments) > 0 {
+		return nil, nil, false
+	}
+	if _q.withFollowUps != nil || len(_q.withNamedFollowUps) > 0 {
+		return nil, nil, false
+	}
+	if _q.withProducts != nil || len(_q.withNamedProducts) > 0 {
+		return nil, nil, false
+	}
+	if _q.withCreditAssessments != nil || len(_q.withNamedCreditAssessments) > 0 {
+		return nil, nil, false
+	}
+	if _q.withIncentives != nil || len(_q.withNamedIncentives) > 0 {
+		return nil, nil, false
+	}
+	if _q.withPackages != nil || len(_q.withNamedPackages) > 0 {
+		return nil, nil, false
+	}
+	if _q.withSurveys != nil || len(_q.withNamedSurveys) > 0 {
+		return nil, nil, false
+	}
+	if _q.withThirdPartyIds != nil || len(_q.withNamedThirdPartyIds) > 0 {
+		return nil, nil, false
+	}
+	if _q.withAutomationRuns != nil || len(_q.withNamedAutomationRuns) > 0 {
+		return nil, nil, false
+	}
+	if len(_q.loadTotal) > 0 {
+		return nil, nil, false
+	}
+	// The interceptors add their predicates to a query of their own: this
+	// one stays as it is, for the separate load should the join not happen.
+	scope := &LeadQuery{config: _q.config, ctx: &QueryContext{Type: TypeLead}}
+	ctx = setContextOp(ctx, scope.ctx, ent.OpQueryAll)
+	for _, inter := range _q.inters {
+		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
+			// Left to the separate load, which fails the same way, and only
+			// when there is something to load.
+			return nil, nil, false
+		}
+	}
+	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
+		return nil, nil, false
+	}
+	for _, f := range _q.ctx.Fields {
+		if !lead.ValidColumn(f) {
+			return nil, nil, false
+		}
+	}
+	columns = lead.Columns
+	if fields := _q.ctx.Fields; len(fields) > 0 {
+		columns = make([]string, 0, len(fields)+1)
+		columns = append(columns, lead.FieldID)
+		for _, f := range fields {
+			if f != lead.FieldID {
+				columns = append(columns, f)
+			}
+		}
+	}
+	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	for _, p := range _q.predicates {
+		where = append(where, p)
+	}
+	for _, p := range scope.predicates {
+		where = append(where, p)
+	}
+	return where, columns, true
+}
+
+// plain reports whether the query has no limit, offset, order, distinct
+// or modifier.
+func (_q *LeadQuery) plain() bool {
+	return _q.ctx.Limit == nil && _q.ctx.Offset == nil && _q.ctx.Unique == nil &&
+		len(_q.order) == 0 && len(_q.modifiers) == 0
+}
+
+// joinToOne makes spec read the eager-loaded to-one edges that can be
+// joined (template/join.tmpl) by LEFT JOINs; nil when none is. last returns
+// the node spec.Assign made last.
+func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, last func() *Lead) *toOneJoins[*Lead] {
+	// A distinct, locked, capped or path query keeps its shape.
+	if spec.Unique || spec.From != nil || len(spec.Modifiers) > 0 || !joinsAllowed(ctx) {
+		return nil
+	}
+	var j *toOneJoins[*Lead]
+	if query := _q.withCreatedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 0, table: user.Table, id: user.FieldID,
+				fk: lead.CreatedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.CreatedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withModifiedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 1, table: user.Table, id: user.FieldID,
+				fk: lead.ModifiedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.ModifiedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withDeletedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 2, table: user.Table, id: user.FieldID,
+				fk: lead.DeletedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.DeletedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withStatus; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 3, table: status.Table, id: status.FieldID,
+				fk: lead.StatusColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Status).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Status{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Status = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withSource; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 4, table: source.Table, id: source.FieldID,
+				fk: lead.SourceColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Source).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Source{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Source = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withContact; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 5, table: contact.Table, id: contact.FieldID,
+				fk: lead.ContactColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Contact{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Contact = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withAccount; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 6, table: account.Table, id: account.FieldID,
+				fk: lead.AccountColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Account{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Account = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withFranchise; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 7, table: franchise.Table, id: franchise.FieldID,
+				fk: lead.FranchiseColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Franchise{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Franchise = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withDepartment; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 8, table: department.Table, id: department.FieldID,
+				fk: lead.DepartmentColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*Department).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &Department{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Department = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withStage; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 9, table: connectionstage.Table, id: connectionstage.FieldID,
+				fk: lead.StageColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &ConnectionStage{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.Stage = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withSoldBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 10, table: user.Table, id: user.FieldID,
+				fk: lead.SoldByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.SoldBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withFirstModifiedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 11, table: user.Table, id: user.FieldID,
+				fk: lead.FirstModifiedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.FirstModifiedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withConnectionClosedBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 12, table: user.Table, id: user.FieldID,
+				fk: lead.ConnectionClosedByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.ConnectionClosedBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withLostBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 13, table: user.Table, id: user.FieldID,
+				fk: lead.LostByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.LostBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if query := _q.withFirstOpenBy; query != nil {
+		if where, columns, ok := query.joinable(ctx); ok {
+			j = j.add(joinedEdge[*Lead]{
+				index: 14, table: user.Table, id: user.FieldID,
+				fk: lead.FirstOpenByColumn, columns: columns, where: where,
+				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
+				assign: func(n *Lead, columns []string, values []any) error {
+					e := &User{config: query.config}
+					if err := e.assignValues(columns, values); err != nil {
+						return err
+					}
+					n.Edges.FirstOpenBy = e
+					return nil
+				},
+			})
+		}
+	}
+	if j != nil {
+		j.apply(spec, last)
+	}
+	return j
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

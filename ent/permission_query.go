@@ -587,6 +587,66 @@ func (_q *PermissionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	return selector
 }
 
+// joinable returns, when the query can be read as a LEFT JOIN of a
+// parent's statement (template/join.tmpl), the predicates restricting its
+// rows — its own and its interceptors', run as prepareQuery runs them —
+// and the columns it reads, its id first.
+func (_q *PermissionQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
+		return nil, nil, false
+	}
+	if _q.withRoles != nil || len(_q.withNamedRoles) > 0 {
+		return nil, nil, false
+	}
+	if len(_q.loadTotal) > 0 {
+		return nil, nil, false
+	}
+	// The interceptors add their predicates to a query of their own: this
+	// one stays as it is, for the separate load should the join not happen.
+	scope := &PermissionQuery{config: _q.config, ctx: &QueryContext{Type: TypePermission}}
+	ctx = setContextOp(ctx, scope.ctx, ent.OpQueryAll)
+	for _, inter := range _q.inters {
+		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
+			// Left to the separate load, which fails the same way, and only
+			// when there is something to load.
+			return nil, nil, false
+		}
+	}
+	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
+		return nil, nil, false
+	}
+	for _, f := range _q.ctx.Fields {
+		if !permission.ValidColumn(f) {
+			return nil, nil, false
+		}
+	}
+	columns = permission.Columns
+	if fields := _q.ctx.Fields; len(fields) > 0 {
+		columns = make([]string, 0, len(fields)+1)
+		columns = append(columns, permission.FieldID)
+		for _, f := range fields {
+			if f != permission.FieldID {
+				columns = append(columns, f)
+			}
+		}
+	}
+	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	for _, p := range _q.predicates {
+		where = append(where, p)
+	}
+	for _, p := range scope.predicates {
+		where = append(where, p)
+	}
+	return where, columns, true
+}
+
+// plain reports whether the query has no limit, offset, order, distinct
+// or modifier.
+func (_q *PermissionQuery) plain() bool {
+	return _q.ctx.Limit == nil && _q.ctx.Offset == nil && _q.ctx.Unique == nil &&
+		len(_q.order) == 0 && len(_q.modifiers) == 0
+}
+
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being
 // updated, deleted or "selected ... for update" by other sessions, until the transaction is
 // either committed or rolled-back.

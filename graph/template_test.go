@@ -11,41 +11,49 @@ import (
 )
 
 // The field collection and pagination are entgql's templates with small
-// changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl, each
-// CHANGED block explained there). An entgql upgrade must not silently keep
-// the old copies: this fails when the module's templates are not the ones
-// the forks were made from, and when a fork lost any upstream line but the
-// one its change replaces. After an upgrade, re-apply the CHANGED blocks
-// to the new templates, then update upstreamSHA256.
-func TestForkedEntgqlTemplatesFollowTheModule(t *testing.T) {
+// changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl), and
+// ent's query builder is ent's own "dialect/sql/query" template with the
+// to-one joins (ent/template/query.tmpl), each CHANGED block explained
+// there. An ent or entgql upgrade must not silently keep the old copies:
+// this fails when the module's templates are not the ones the forks were
+// made from, and when a fork lost any upstream line but the ones its
+// changes replace. After an upgrade, re-apply the CHANGED blocks to the new
+// templates, then update the hash here.
+func TestForkedEntTemplatesFollowTheModule(t *testing.T) {
 	forks := []struct {
-		fork, upstream, sha256 string
-		replaced               int // upstream lines the CHANGED blocks replace
+		fork, module, upstream, sha256 string
+		from, to                       string // the forked part of upstream: from this line to before that one ("": the whole file)
+		replaced                       int    // upstream lines the CHANGED blocks replace
 	}{
-		{"gql_collection.tmpl", "collection.tmpl", "8067e6577b20a3b51d5fcaf833bc258a45c46047ac7f8bbc7778d6c18ffe9770", 1},
-		{"gql_pagination.tmpl", "pagination.tmpl", "912a2eb790de8290f27872f203c9fd6243546f25774c574cba0115878ea96ffa", 1},
+		{"gql_collection.tmpl", "entgo.io/contrib", "entgql/template/collection.tmpl", "8067e6577b20a3b51d5fcaf833bc258a45c46047ac7f8bbc7778d6c18ffe9770", "", "", 1},
+		{"gql_pagination.tmpl", "entgo.io/contrib", "entgql/template/pagination.tmpl", "912a2eb790de8290f27872f203c9fd6243546f25774c574cba0115878ea96ffa", "", "", 1},
+		{"query.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/query.tmpl", "d74acf79a600021c71828a0153ae87fc718ec48ce2fcc121183a48fd3ce1dc0d",
+			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 1},
 	}
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "entgo.io/contrib").Output()
-	if err != nil {
-		t.Fatalf("go list -m entgo.io/contrib: %v", err)
-	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "entgql", "template")
 	for _, f := range forks {
-		up, err := os.ReadFile(filepath.Join(dir, f.upstream))
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", f.module).Output()
+		if err != nil {
+			t.Fatalf("go list -m %s: %v", f.module, err)
+		}
+		up, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), f.upstream))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if sum := sha256.Sum256(up); hex.EncodeToString(sum[:]) != f.sha256 {
-			t.Errorf("entgql's %s changed (sha256 %x): re-apply the CHANGED blocks of ent/template/%s to it and update the hash here",
-				f.upstream, sum, f.fork)
+			t.Errorf("%s's %s changed (sha256 %x): re-apply the CHANGED blocks of ent/template/%s to it and update the hash here",
+				f.module, f.upstream, sum, f.fork)
 		}
 		fork, err := os.ReadFile(filepath.Join("..", "ent", "template", f.fork))
 		if err != nil {
 			t.Fatal(err)
 		}
+		upLines := strings.Split(string(up), "\n")
+		if f.from != "" {
+			upLines = section(t, upLines, f.from, f.to)
+		}
 		// Every upstream line is in the fork, in order, but the replaced ones.
 		forkLines, at, missing := strings.Split(string(fork), "\n"), 0, 0
-		for _, line := range strings.Split(string(up), "\n") {
+		for _, line := range upLines {
 			i := at
 			for i < len(forkLines) && forkLines[i] != line {
 				i++
@@ -57,7 +65,26 @@ func TestForkedEntgqlTemplatesFollowTheModule(t *testing.T) {
 			at = i + 1
 		}
 		if missing != f.replaced {
-			t.Errorf("ent/template/%s lacks %d lines of entgql's %s, want %d (the CHANGED ones)", f.fork, missing, f.upstream, f.replaced)
+			t.Errorf("ent/template/%s lacks %d lines of %s's %s, want %d (the CHANGED ones)", f.fork, missing, f.module, f.upstream, f.replaced)
 		}
 	}
+}
+
+// section returns lines from the one equal to from up to the one equal to
+// to (excluded).
+func section(t *testing.T, lines []string, from, to string) []string {
+	t.Helper()
+	start, end := -1, -1
+	for i, l := range lines {
+		switch {
+		case l == from && start < 0:
+			start = i
+		case l == to && start >= 0 && end < 0:
+			end = i
+		}
+	}
+	if start < 0 || end < 0 {
+		t.Fatalf("upstream template has no section %q … %q", from, to)
+	}
+	return lines[start:end]
 }
