@@ -1,19 +1,30 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/internal/app"
+	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/apptest"
+	"github.com/conecrm/gateway/internal/testing/authtest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
@@ -59,14 +70,20 @@ const introspection = `{ __schema { types { name kind possibleTypes { name }
 // permission differs from T's, a viewer holding every permission but U's
 // reads a T through node(id) (or its root list when T is not a Node) and
 // gets that field null, a FORBIDDEN error at its path, no row of U, no SQL
-// statement for it, and the rest of T intact. A new edge or a new
+// for it (no statement of its own, no join of U into T's), and the rest of
+// T intact. A new edge or a new
 // entity is covered without editing this test.
 func TestGraphQLReadPolicyMatrix(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db).demo
 		f.rowOfEveryType()
-		g := startGateway(t, db)
+		// The routes' statements are recorded: an edge is read either by a
+		// statement of its own or by a join of its parent's.
+		rec := &sqlLog{}
+		client := ent.NewClient(ent.Driver(dialect.DebugWithContext(entsql.OpenDB(db.Dialect, db.SQL), rec.log)))
+		g := &gateway{Server: authtest.Start(t, db, auth.Config{Secret: authtest.Secret},
+			app.Routes(client, crm.NewService(client), app.Transports{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})), t: t}
 		res, out := g.graphql(f.admin, introspection, nil)
 		if res.Status != http.StatusOK || len(out.Errors) > 0 {
 			t.Fatalf("introspection: %d %s", res.Status, res.Body)
@@ -195,27 +212,29 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 						return nil, nil
 					}
 					// No SQL for the forbidden edge: the request costs what
-					// reading the node alone costs. The same query by the
-					// admin, who may read U, shows the counter sees the edge.
-					cost := func(a actor, q string) (int64, *apptest.Response, gqlResponse) {
-						before := db.Counter.Total()
+					// reading the node alone costs, and joins no U. The same
+					// query by the admin, who may read U, shows the log sees
+					// the edge (a statement more, or U joined).
+					cost := func(a actor, q string) (int, bool, *apptest.Response, gqlResponse) {
+						rec.take()
 						res, out := g.graphql(a, q, vars)
-						return db.Counter.Total() - before, res, out
+						stmts := rec.take()
+						return len(stmts), joinsTable(stmts, uEnt.Table), res, out
 					}
 					cost(a, alone) // warm: the actor's first request
-					base, _, _ := cost(a, alone)
-					n, res, out := cost(a, q)
-					if n != base {
-						t.Errorf("without %s: %d statements, the node alone %d: SQL ran for the forbidden %s.%s", uPerm, n, base, typ.Name, fld.Name)
+					base, _, _, _ := cost(a, alone)
+					n, joined, res, out := cost(a, q)
+					if n != base || joined {
+						t.Errorf("without %s: %d statements (U joined: %v), the node alone %d: SQL ran for the forbidden %s.%s", uPerm, n, joined, base, typ.Name, fld.Name)
 					}
 					cost(f.admin, alone) // warm, as for a
-					adminBase, _, _ := cost(f.admin, alone)
-					adminN, _, adminOut := cost(f.admin, q)
+					adminBase, _, _, _ := cost(f.admin, alone)
+					adminN, adminJoined, _, adminOut := cost(f.admin, q)
 					adminNode, _ := pick(adminOut)
-					if v := string(adminNode[fld.Name]); v != "" && v != "null" && adminN > adminBase {
+					if v := string(adminNode[fld.Name]); v != "" && v != "null" && (adminN > adminBase || adminJoined) {
 						controlled++
 					} else if v != "" && v != "null" {
-						t.Errorf("the admin read %s.%s = %s with %d statements, the node alone %d: the counter misses edges", typ.Name, fld.Name, v, adminN, adminBase)
+						t.Errorf("the admin read %s.%s = %s with %d statements, the node alone %d, U not joined: the log misses edges", typ.Name, fld.Name, v, adminN, adminBase)
 					}
 					node, at := pick(out)
 					if res.Status != http.StatusOK || node == nil {
@@ -250,6 +269,38 @@ func TestGraphQLReadPolicyMatrix(t *testing.T) {
 			t.Errorf("only %d of %d fields had a value for the admin: the statement check proves little", controlled, covered)
 		}
 	})
+}
+
+// sqlLog keeps the SQL text of the statements sent through a client.
+type sqlLog struct {
+	mu    sync.Mutex
+	stmts []string
+}
+
+func (l *sqlLog) log(_ context.Context, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stmts = append(l.stmts, fmt.Sprint(v...))
+}
+
+// take returns the statements logged since the last take.
+func (l *sqlLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.stmts
+	l.stmts = nil
+	return out
+}
+
+// joinsTable reports whether a statement reads table by a join of its
+// parent's statement (ent/template/join.tmpl: LEFT JOIN <table> AS j…).
+func joinsTable(stmts []string, table string) bool {
+	for _, s := range stmts {
+		if strings.Contains(s, "LEFT JOIN `"+table+"` AS") || strings.Contains(s, `LEFT JOIN "`+table+`" AS`) {
+			return true
+		}
+	}
+	return false
 }
 
 // anyRow returns the id of a live row of table in tenant, or uuid.Nil.
