@@ -1162,7 +1162,7 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	var j *toOneJoins[*Account]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Account]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: account.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1179,7 +1179,7 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Account]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: account.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1196,7 +1196,7 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Account]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: account.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1213,7 +1213,7 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withPrimaryContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Account]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 3, table: contact.Table, id: contact.FieldID,
 				fk: account.PrimaryContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },

@@ -929,7 +929,7 @@ func (_q *APIKeyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	var j *toOneJoins[*APIKey]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*APIKey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*APIKey]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: apikey.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -946,7 +946,7 @@ func (_q *APIKeyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*APIKey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*APIKey]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: apikey.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -963,7 +963,7 @@ func (_q *APIKeyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*APIKey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*APIKey]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: apikey.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -980,7 +980,7 @@ func (_q *APIKeyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withUser; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*APIKey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*APIKey]{
 				index: 3, table: user.Table, id: user.FieldID,
 				fk: apikey.UserColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -997,7 +997,7 @@ func (_q *APIKeyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withRole; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*APIKey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*APIKey]{
 				index: 4, table: role.Table, id: role.FieldID,
 				fk: apikey.RoleColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Role).scanValues(nil, columns) },

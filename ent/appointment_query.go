@@ -1014,7 +1014,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*Appointment]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: appointment.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1031,7 +1031,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: appointment.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1048,7 +1048,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: appointment.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1065,7 +1065,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withConnection; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: appointment.ConnectionColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
@@ -1082,7 +1082,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 4, table: contact.Table, id: contact.FieldID,
 				fk: appointment.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
@@ -1099,7 +1099,7 @@ func (_q *AppointmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Appointment]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Appointment]{
 				index: 5, table: account.Table, id: account.FieldID,
 				fk: appointment.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },

@@ -1035,7 +1035,7 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	var j *toOneJoins[*Automation]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Automation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automation.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1052,7 +1052,7 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Automation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automation.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1069,7 +1069,7 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Automation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automation.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1086,7 +1086,7 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Automation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 3, table: franchise.Table, id: franchise.FieldID,
 				fk: automation.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },

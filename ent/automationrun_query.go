@@ -1028,7 +1028,7 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	var j *toOneJoins[*AutomationRun]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRun]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automationrun.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1045,7 +1045,7 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRun]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automationrun.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1062,7 +1062,7 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRun]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automationrun.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1079,7 +1079,7 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withAutomation; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRun]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 3, table: automation.Table, id: automation.FieldID,
 				fk: automationrun.AutomationColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Automation).scanValues(nil, columns) },
@@ -1096,7 +1096,7 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRun]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 4, table: lead.Table, id: lead.FieldID,
 				fk: automationrun.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },

@@ -849,7 +849,7 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	var j *toOneJoins[*AutomationRunStep]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRunStep]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRunStep]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRunStep]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withRun; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*AutomationRunStep]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 3, table: automationrun.Table, id: automationrun.FieldID,
 				fk: automationrunstep.RunColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*AutomationRun).scanValues(nil, columns) },

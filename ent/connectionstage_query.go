@@ -957,7 +957,7 @@ func (_q *ConnectionStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	var j *toOneJoins[*ConnectionStage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionStage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: connectionstage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -974,7 +974,7 @@ func (_q *ConnectionStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionStage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: connectionstage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -991,7 +991,7 @@ func (_q *ConnectionStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionStage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: connectionstage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -849,7 +849,7 @@ func (_q *ConnectionThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlg
 	var j *toOneJoins[*ConnectionThirdPartyID]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionThirdPartyID]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: connectionthirdpartyid.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *ConnectionThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlg
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionThirdPartyID]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: connectionthirdpartyid.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *ConnectionThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlg
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionThirdPartyID]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: connectionthirdpartyid.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *ConnectionThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlg
 	}
 	if query := _q.withConnection; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ConnectionThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ConnectionThirdPartyID]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: connectionthirdpartyid.ConnectionColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },

@@ -1082,7 +1082,7 @@ func (_q *ContactQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	var j *toOneJoins[*Contact]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Contact]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Contact]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: contact.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1099,7 +1099,7 @@ func (_q *ContactQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Contact]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Contact]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: contact.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1116,7 +1116,7 @@ func (_q *ContactQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Contact]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Contact]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: contact.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

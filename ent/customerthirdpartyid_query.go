@@ -933,7 +933,7 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	var j *toOneJoins[*CustomerThirdPartyID]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomerThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -950,7 +950,7 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomerThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -967,7 +967,7 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomerThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -984,7 +984,7 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomerThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 3, table: account.Table, id: account.FieldID,
 				fk: customerthirdpartyid.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
@@ -1001,7 +1001,7 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomerThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 4, table: contact.Table, id: contact.FieldID,
 				fk: customerthirdpartyid.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },

@@ -849,7 +849,7 @@ func (_q *CustomFieldValueQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	var j *toOneJoins[*CustomFieldValue]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomFieldValue]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomFieldValue]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: customfieldvalue.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *CustomFieldValueQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomFieldValue]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomFieldValue]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: customfieldvalue.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *CustomFieldValueQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomFieldValue]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomFieldValue]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: customfieldvalue.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *CustomFieldValueQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withCustomField; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomFieldValue]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomFieldValue]{
 				index: 3, table: customfield.Table, id: customfield.FieldID,
 				fk: customfieldvalue.CustomFieldColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*CustomField).scanValues(nil, columns) },

@@ -771,7 +771,7 @@ func (_q *CustomLabelQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*CustomLabel]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomLabel]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomLabel]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: customlabel.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -788,7 +788,7 @@ func (_q *CustomLabelQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomLabel]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomLabel]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: customlabel.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -805,7 +805,7 @@ func (_q *CustomLabelQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*CustomLabel]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomLabel]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: customlabel.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -849,7 +849,7 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	var j *toOneJoins[*DelayedAutomation]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*DelayedAutomation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*DelayedAutomation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*DelayedAutomation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withAutomation; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*DelayedAutomation]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 3, table: automation.Table, id: automation.FieldID,
 				fk: delayedautomation.AutomationColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Automation).scanValues(nil, columns) },

@@ -1263,7 +1263,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	var j *toOneJoins[*Department]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: department.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1280,7 +1280,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: department.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1297,7 +1297,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: department.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1314,7 +1314,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 3, table: franchise.Table, id: franchise.FieldID,
 				fk: department.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
@@ -1331,7 +1331,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withPipeline; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 4, table: pipeline.Table, id: pipeline.FieldID,
 				fk: department.PipelineColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Pipeline).scanValues(nil, columns) },
@@ -1348,7 +1348,7 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withSecurityGroup; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Department]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 5, table: securitygroup.Table, id: securitygroup.FieldID,
 				fk: department.SecurityGroupColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*SecurityGroup).scanValues(nil, columns) },

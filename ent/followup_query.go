@@ -1014,7 +1014,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	var j *toOneJoins[*FollowUp]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: followup.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1031,7 +1031,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: followup.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1048,7 +1048,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: followup.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1065,7 +1065,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withConnection; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: followup.ConnectionColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
@@ -1082,7 +1082,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 4, table: contact.Table, id: contact.FieldID,
 				fk: followup.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
@@ -1099,7 +1099,7 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*FollowUp]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 5, table: account.Table, id: account.FieldID,
 				fk: followup.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },

@@ -1209,7 +1209,7 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	var j *toOneJoins[*Franchise]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Franchise]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: franchise.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1226,7 +1226,7 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Franchise]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: franchise.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1243,7 +1243,7 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Franchise]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: franchise.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -44,32 +44,25 @@ func onlyTraverses(inters []Interceptor) bool {
 	return true
 }
 
-// joinPredicate is the ON condition of the join of table as alias to the
-// selector s (the parent's): the target's id equals the parent's column
-// fk, and every predicate of where holds on the alias. ok is false when a
-// predicate did more than add a WHERE condition (joined, ordered…), which
-// an ON clause cannot hold.
-func joinPredicate(s *sql.Selector, table, alias, id, fk string, where []func(*sql.Selector)) (p *sql.Predicate, ok bool) {
-	d := sql.Dialect(s.Dialect())
-	t := d.Table(table).As(alias)
-	on := sql.ColumnsEQ(t.C(id), s.C(fk))
+// joinCondition is where, the predicates of a query of table, as a
+// condition on the table joined as alias; ok is false when a predicate did
+// more than add a WHERE condition (joined, ordered…), which an ON clause
+// cannot hold.
+func joinCondition(dialect, table, alias string, where []func(*sql.Selector)) (cond *sql.Predicate, ok bool) {
 	if len(where) == 0 {
-		return on, true
+		return nil, true
 	}
-	sel := d.Select().From(t)
+	d := sql.Dialect(dialect)
+	sel := d.Select().From(d.Table(table).As(alias))
 	for _, w := range where {
 		w(sel)
 	}
-	cond := sel.P()
-	if cond == nil {
-		return on, true
+	if cond = sel.P(); cond == nil {
+		return nil, true
 	}
 	got, _ := sel.Query()
 	want, _ := d.Select().From(d.Table(table).As(alias)).Where(cond).Query()
-	if got != want {
-		return nil, false
-	}
-	return sql.And(on, cond), true
+	return cond, got == want
 }
 
 // joinedEdge is one to-one edge of a P read by a LEFT JOIN.
@@ -80,6 +73,8 @@ type joinedEdge[P any] struct {
 	fk      string   // the parent's column holding the target's id
 	columns []string // the target's columns read, its id first
 	where   []func(*sql.Selector)
+	alias   string
+	cond    *sql.Predicate // where on the alias
 	scan    func(columns []string) ([]any, error)
 	assign  func(parent P, columns []string, values []any) error
 }
@@ -104,7 +99,15 @@ func (j *toOneJoins[P]) has(index int) bool {
 	return false
 }
 
-func (j *toOneJoins[P]) add(e joinedEdge[P]) *toOneJoins[P] {
+// add joins e, unless its predicates are not a condition a join can hold
+// (then it is loaded as before).
+func (j *toOneJoins[P]) add(dialect string, e joinedEdge[P]) *toOneJoins[P] {
+	e.alias = fmt.Sprintf("j%d_%s", e.index, e.table)
+	cond, ok := joinCondition(dialect, e.table, e.alias, e.where)
+	if !ok {
+		return j
+	}
+	e.cond = cond
 	if j == nil {
 		j = &toOneJoins[P]{}
 	}
@@ -122,13 +125,11 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 	spec.Modifiers = append(spec.Modifiers, func(s *sql.Selector) {
 		for i := range j.edges {
 			e := &j.edges[i]
-			alias := fmt.Sprintf("j%d_%s", e.index, e.table)
-			on, ok := joinPredicate(s, e.table, alias, e.id, e.fk, e.where)
-			if !ok {
-				s.AddError(fmt.Errorf("ent: the predicates of a joined %s are not a condition", e.table))
-				return
+			t := sql.Dialect(s.Dialect()).Table(e.table).As(e.alias)
+			on := sql.ColumnsEQ(t.C(e.id), s.C(e.fk))
+			if e.cond != nil {
+				on = sql.And(on, e.cond)
 			}
-			t := sql.Dialect(s.Dialect()).Table(e.table).As(alias)
 			s.LeftJoin(t).OnP(on)
 			s.AppendSelect(t.Columns(e.columns...)...)
 		}

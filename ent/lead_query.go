@@ -2797,7 +2797,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*Lead]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: lead.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -2814,7 +2814,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: lead.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -2831,7 +2831,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: lead.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -2848,7 +2848,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withStatus; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 3, table: status.Table, id: status.FieldID,
 				fk: lead.StatusColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Status).scanValues(nil, columns) },
@@ -2865,7 +2865,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withSource; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 4, table: source.Table, id: source.FieldID,
 				fk: lead.SourceColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Source).scanValues(nil, columns) },
@@ -2882,7 +2882,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 5, table: contact.Table, id: contact.FieldID,
 				fk: lead.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
@@ -2899,7 +2899,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 6, table: account.Table, id: account.FieldID,
 				fk: lead.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
@@ -2916,7 +2916,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 7, table: franchise.Table, id: franchise.FieldID,
 				fk: lead.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
@@ -2933,7 +2933,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDepartment; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 8, table: department.Table, id: department.FieldID,
 				fk: lead.DepartmentColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Department).scanValues(nil, columns) },
@@ -2950,7 +2950,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withStage; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 9, table: connectionstage.Table, id: connectionstage.FieldID,
 				fk: lead.StageColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },
@@ -2967,7 +2967,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withSoldBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 10, table: user.Table, id: user.FieldID,
 				fk: lead.SoldByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -2984,7 +2984,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFirstModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 11, table: user.Table, id: user.FieldID,
 				fk: lead.FirstModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -3001,7 +3001,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withConnectionClosedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 12, table: user.Table, id: user.FieldID,
 				fk: lead.ConnectionClosedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -3018,7 +3018,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withLostBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 13, table: user.Table, id: user.FieldID,
 				fk: lead.LostByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -3035,7 +3035,7 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFirstOpenBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Lead]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 14, table: user.Table, id: user.FieldID,
 				fk: lead.FirstOpenByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

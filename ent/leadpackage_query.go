@@ -950,7 +950,7 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*LeadPackage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadPackage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: leadpackage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -967,7 +967,7 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadPackage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: leadpackage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -984,7 +984,7 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadPackage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: leadpackage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1001,7 +1001,7 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadPackage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: leadpackage.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },

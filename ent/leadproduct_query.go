@@ -930,7 +930,7 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*LeadProduct]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadProduct]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: leadproduct.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -947,7 +947,7 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadProduct]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: leadproduct.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -964,7 +964,7 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadProduct]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: leadproduct.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -981,7 +981,7 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withProduct; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadProduct]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 3, table: product.Table, id: product.FieldID,
 				fk: leadproduct.ProductColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Product).scanValues(nil, columns) },
@@ -998,7 +998,7 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*LeadProduct]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 4, table: lead.Table, id: lead.FieldID,
 				fk: leadproduct.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },

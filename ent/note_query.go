@@ -926,7 +926,7 @@ func (_q *NoteQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*Note]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Note]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Note]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: note.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -943,7 +943,7 @@ func (_q *NoteQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Note]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Note]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: note.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -960,7 +960,7 @@ func (_q *NoteQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Note]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Note]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: note.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -977,7 +977,7 @@ func (_q *NoteQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Note]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Note]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: note.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
@@ -994,7 +994,7 @@ func (_q *NoteQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withAuthor; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Note]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Note]{
 				index: 4, table: user.Table, id: user.FieldID,
 				fk: note.AuthorColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

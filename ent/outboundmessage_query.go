@@ -771,7 +771,7 @@ func (_q *OutboundMessageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	var j *toOneJoins[*OutboundMessage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboundMessage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboundMessage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: outboundmessage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -788,7 +788,7 @@ func (_q *OutboundMessageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboundMessage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboundMessage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: outboundmessage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -805,7 +805,7 @@ func (_q *OutboundMessageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboundMessage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboundMessage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: outboundmessage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -771,7 +771,7 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*OutboxEvent]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboxEvent]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: outboxevent.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -788,7 +788,7 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboxEvent]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: outboxevent.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -805,7 +805,7 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*OutboxEvent]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: outboxevent.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

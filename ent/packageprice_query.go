@@ -849,7 +849,7 @@ func (_q *PackagePriceQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	var j *toOneJoins[*PackagePrice]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PackagePrice]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PackagePrice]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: packageprice.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *PackagePriceQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PackagePrice]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PackagePrice]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: packageprice.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *PackagePriceQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PackagePrice]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PackagePrice]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: packageprice.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *PackagePriceQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withPackage; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PackagePrice]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PackagePrice]{
 				index: 3, table: leadpackage.Table, id: leadpackage.FieldID,
 				fk: packageprice.PackageColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*LeadPackage).scanValues(nil, columns) },

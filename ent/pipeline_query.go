@@ -963,7 +963,7 @@ func (_q *PipelineQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	var j *toOneJoins[*Pipeline]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Pipeline]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Pipeline]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: pipeline.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -980,7 +980,7 @@ func (_q *PipelineQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Pipeline]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Pipeline]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: pipeline.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -997,7 +997,7 @@ func (_q *PipelineQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Pipeline]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Pipeline]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: pipeline.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -927,7 +927,7 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	var j *toOneJoins[*PipelineStage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PipelineStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -944,7 +944,7 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PipelineStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -961,7 +961,7 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PipelineStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -978,7 +978,7 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withPipeline; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PipelineStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 3, table: pipeline.Table, id: pipeline.FieldID,
 				fk: pipelinestage.PipelineColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Pipeline).scanValues(nil, columns) },
@@ -995,7 +995,7 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withStage; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*PipelineStage]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 4, table: connectionstage.Table, id: connectionstage.FieldID,
 				fk: pipelinestage.StageColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },

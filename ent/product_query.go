@@ -950,7 +950,7 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	var j *toOneJoins[*Product]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Product]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: product.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -967,7 +967,7 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Product]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: product.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -984,7 +984,7 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Product]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: product.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1001,7 +1001,7 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withProductGroup; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Product]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 3, table: productgroup.Table, id: productgroup.FieldID,
 				fk: product.ProductGroupColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ProductGroup).scanValues(nil, columns) },

@@ -1045,7 +1045,7 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	var j *toOneJoins[*ProductGroup]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: productgroup.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1062,7 +1062,7 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: productgroup.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1079,7 +1079,7 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: productgroup.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1096,7 +1096,7 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withParent; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 3, table: productgroup.Table, id: productgroup.FieldID,
 				fk: productgroup.ParentColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ProductGroup).scanValues(nil, columns) },

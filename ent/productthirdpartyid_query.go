@@ -849,7 +849,7 @@ func (_q *ProductThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgrap
 	var j *toOneJoins[*ProductThirdPartyID]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductThirdPartyID]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: productthirdpartyid.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *ProductThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgrap
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductThirdPartyID]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: productthirdpartyid.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *ProductThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgrap
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductThirdPartyID]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: productthirdpartyid.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *ProductThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgrap
 	}
 	if query := _q.withProduct; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*ProductThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductThirdPartyID]{
 				index: 3, table: product.Table, id: product.FieldID,
 				fk: productthirdpartyid.ProductColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Product).scanValues(nil, columns) },

@@ -1021,7 +1021,7 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*Role]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Role]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: role.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1038,7 +1038,7 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Role]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: role.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1055,7 +1055,7 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Role]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: role.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -848,7 +848,7 @@ func (_q *SavedFilterQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*SavedFilter]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SavedFilter]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SavedFilter]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: savedfilter.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -865,7 +865,7 @@ func (_q *SavedFilterQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SavedFilter]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SavedFilter]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: savedfilter.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -882,7 +882,7 @@ func (_q *SavedFilterQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SavedFilter]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SavedFilter]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: savedfilter.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -899,7 +899,7 @@ func (_q *SavedFilterQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withOwner; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SavedFilter]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SavedFilter]{
 				index: 3, table: user.Table, id: user.FieldID,
 				fk: savedfilter.OwnerColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -1143,7 +1143,7 @@ func (_q *SecurityGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	var j *toOneJoins[*SecurityGroup]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SecurityGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SecurityGroup]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: securitygroup.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1160,7 +1160,7 @@ func (_q *SecurityGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SecurityGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SecurityGroup]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: securitygroup.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1177,7 +1177,7 @@ func (_q *SecurityGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*SecurityGroup]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*SecurityGroup]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: securitygroup.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

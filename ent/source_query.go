@@ -771,7 +771,7 @@ func (_q *SourceQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	var j *toOneJoins[*Source]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Source]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Source]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: source.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -788,7 +788,7 @@ func (_q *SourceQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Source]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Source]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: source.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -805,7 +805,7 @@ func (_q *SourceQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Source]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Source]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: source.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

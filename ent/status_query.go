@@ -771,7 +771,7 @@ func (_q *StatusQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	var j *toOneJoins[*Status]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Status]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Status]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: status.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -788,7 +788,7 @@ func (_q *StatusQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Status]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Status]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: status.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -805,7 +805,7 @@ func (_q *StatusQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Status]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Status]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: status.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -852,7 +852,7 @@ func (_q *SurveyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	var j *toOneJoins[*Survey]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Survey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Survey]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: survey.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -869,7 +869,7 @@ func (_q *SurveyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Survey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Survey]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: survey.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -886,7 +886,7 @@ func (_q *SurveyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Survey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Survey]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: survey.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -903,7 +903,7 @@ func (_q *SurveyQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, 
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*Survey]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*Survey]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: survey.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },

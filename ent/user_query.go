@@ -1825,7 +1825,7 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*User]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*User]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: user.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1842,7 +1842,7 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*User]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: user.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -1859,7 +1859,7 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*User]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
 				index: 4, table: user.Table, id: user.FieldID,
 				fk: user.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

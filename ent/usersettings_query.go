@@ -856,7 +856,7 @@ func (_q *UserSettingsQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	var j *toOneJoins[*UserSettings]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserSettings]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserSettings]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: usersettings.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -873,7 +873,7 @@ func (_q *UserSettingsQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserSettings]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserSettings]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: usersettings.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -890,7 +890,7 @@ func (_q *UserSettingsQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserSettings]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserSettings]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: usersettings.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -848,7 +848,7 @@ func (_q *UserThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	var j *toOneJoins[*UserThirdPartyID]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserThirdPartyID]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: userthirdpartyid.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -865,7 +865,7 @@ func (_q *UserThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserThirdPartyID]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: userthirdpartyid.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -882,7 +882,7 @@ func (_q *UserThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserThirdPartyID]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: userthirdpartyid.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -899,7 +899,7 @@ func (_q *UserThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgraph.Q
 	}
 	if query := _q.withUser; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*UserThirdPartyID]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*UserThirdPartyID]{
 				index: 3, table: user.Table, id: user.FieldID,
 				fk: userthirdpartyid.UserColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

@@ -849,7 +849,7 @@ func (_q *WebhookAttemptQuery) joinToOne(ctx context.Context, spec *sqlgraph.Que
 	var j *toOneJoins[*WebhookAttempt]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookAttempt]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookAttempt]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: webhookattempt.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -866,7 +866,7 @@ func (_q *WebhookAttemptQuery) joinToOne(ctx context.Context, spec *sqlgraph.Que
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookAttempt]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookAttempt]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: webhookattempt.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -883,7 +883,7 @@ func (_q *WebhookAttemptQuery) joinToOne(ctx context.Context, spec *sqlgraph.Que
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookAttempt]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookAttempt]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: webhookattempt.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -900,7 +900,7 @@ func (_q *WebhookAttemptQuery) joinToOne(ctx context.Context, spec *sqlgraph.Que
 	}
 	if query := _q.withEndpoint; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookAttempt]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookAttempt]{
 				index: 3, table: webhookendpoint.Table, id: webhookendpoint.FieldID,
 				fk: webhookattempt.EndpointColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*WebhookEndpoint).scanValues(nil, columns) },

@@ -863,7 +863,7 @@ func (_q *WebhookEndpointQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	var j *toOneJoins[*WebhookEndpoint]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookEndpoint]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookEndpoint]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: webhookendpoint.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -880,7 +880,7 @@ func (_q *WebhookEndpointQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookEndpoint]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookEndpoint]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: webhookendpoint.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
@@ -897,7 +897,7 @@ func (_q *WebhookEndpointQuery) joinToOne(ctx context.Context, spec *sqlgraph.Qu
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
-			j = j.add(joinedEdge[*WebhookEndpoint]{
+			j = j.add(_q.driver.Dialect(), joinedEdge[*WebhookEndpoint]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: webhookendpoint.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },

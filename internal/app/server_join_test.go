@@ -9,9 +9,12 @@ import (
 	"net/http"
 	"testing"
 
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
 	"github.com/conecrm/gateway/ent"
+	entaccount "github.com/conecrm/gateway/ent/account"
+	entcontact "github.com/conecrm/gateway/ent/contact"
 	entlead "github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/crm"
@@ -198,6 +201,52 @@ func TestJoinedEdgesHonourTheQueryContext(t *testing.T) {
 			}
 			if statements != 1 {
 				t.Errorf("%s: a lead with its contact and account cost %d statements, want 1", c.name, statements)
+			}
+		}
+	})
+}
+
+// An edge query that is more than its predicates is loaded by a statement
+// of its own, with the same answer: a nested eager load, a limit, a
+// predicate that joins; a predicate with a subquery is still a condition
+// and is joined.
+func TestEdgesThatCannotBeJoinedAreLoadedAlone(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := storetest.As(t, db, "admin@demo-motors.test")
+		for _, c := range []struct {
+			name       string
+			opt        func(*ent.ContactQuery)
+			statements int64 // with joins
+		}{
+			{"subquery predicate", func(q *ent.ContactQuery) { q.Where(entcontact.HasAccounts()) }, 1},
+			{"nested eager load", func(q *ent.ContactQuery) { q.WithAccounts() }, 3},
+			{"limit", func(q *ent.ContactQuery) { q.Limit(1000) }, 2},
+			{"joining predicate", func(q *ent.ContactQuery) {
+				q.Where(func(s *entsql.Selector) {
+					a := entsql.Table(entaccount.Table)
+					s.Join(a).On(s.C(entcontact.FieldID), a.C(entaccount.FieldPrimaryContactID))
+				})
+			}, 2},
+		} {
+			read := func(ctx context.Context) ([]*ent.Lead, int64) {
+				before := db.Counter.Total()
+				ls, err := db.Lead.Query().Order(entlead.ByID()).Limit(20).WithContact(c.opt).All(ctx)
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				return ls, db.Counter.Total() - before
+			}
+			joined, n := read(ctx)
+			separate, _ := read(ent.WithoutJoins(ctx))
+			if n != c.statements {
+				t.Errorf("%s: %d statements, want %d", c.name, n, c.statements)
+			}
+			for i := range joined {
+				a, b := joined[i].Edges.Contact, separate[i].Edges.Contact
+				if (a == nil) != (b == nil) || a != nil && (a.ID != b.ID || a.LastName != b.LastName || len(a.Edges.Accounts) != len(b.Edges.Accounts)) {
+					t.Errorf("%s: lead %s has contact %+v joined, %+v separately", c.name, joined[i].ID, a, b)
+				}
 			}
 		}
 	})
