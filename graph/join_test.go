@@ -54,6 +54,7 @@ func TestLeadScreenJoinsItsToOneRelations(t *testing.T) {
 			}
 		}
 		separate := startWithoutJoins(t, db)
+		base = baseline(t, separate, admin)
 		if got := query(t, separate, admin, leadScreen, map[string]any{"n": 30}).Statements - base; got != 6 {
 			t.Errorf("without joins the lead screen cost %d statements beyond authentication, want 6", got)
 		}
