@@ -83,8 +83,9 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	mux.Handle("GET /playground/", pg)
 
 	failures := newAuthFailures(cfg.Limits)
-	keys := auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db))
-	resolve := resolver(cfg.Logger, db, viewerCache(cfg, db))
+	cache := viewerCache(cfg, db)
+	keys := auth.WithAPIKeys(crm.APIKeyPrefix, keyResolver(cfg.Logger, db, cache))
+	resolve := resolver(cfg.Logger, db, cache)
 	authn := auth.Middleware(cfg.Verifier, resolve, func(w http.ResponseWriter, r *http.Request, status int, msg string) {
 		if status == http.StatusUnauthorized {
 			failures.failed(r)
@@ -175,9 +176,13 @@ func resolver(log *slog.Logger, db *store.DB, cache *crm.ViewerCache) auth.Resol
 
 // keyResolver is resolver for API keys (crm.ResolveAPIKey): an unknown,
 // revoked or expired key, or one of an inactive user, is an invalid token.
-func keyResolver(log *slog.Logger, db *store.DB) auth.KeyResolver {
+func keyResolver(log *slog.Logger, db *store.DB, cache *crm.ViewerCache) auth.KeyResolver {
+	resolve := crm.ResolveAPIKey
+	if cache != nil {
+		resolve = cache.ResolveAPIKey
+	}
 	return func(ctx context.Context, secret string) (*viewer.Viewer, error) {
-		v, err := crm.ResolveAPIKey(ctx, db.Client, secret)
+		v, err := resolve(ctx, db.Client, secret)
 		if err == nil {
 			return v, nil
 		}

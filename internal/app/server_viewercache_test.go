@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/authtest"
@@ -368,6 +369,40 @@ func TestViewerCacheAcrossInstances(t *testing.T) {
 		warmOn(gb, b)
 		if now, ok := second.AuthWatch().Generation(); !ok || now <= gen {
 			t.Fatalf("generation %d → %d (live %v)", gen, now, ok)
+		}
+	})
+}
+
+// An API key's user comes from the cache too (the key itself is read on
+// every request, with the role it is narrowed to), and a key narrowed to a role
+// narrows its own request only, never the cached viewer its user's
+// tokens share.
+func TestAPIKeysShareTheViewerCache(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db).demo
+		g := startGateway(t, db)
+		userRole, err := db.Role.Query().Where(role.TenantID(f.id), role.Name("User")).OnlyID(f.sys)
+		f.must(err)
+		res := g.do(f.admin, http.MethodPost, "/api/api-key", map[string]any{"name": "narrow", "roleId": userRole})
+		var k createdKey
+		res.JSON(t, &k)
+		withKey := func() int {
+			return g.Send(authtest.Request{Method: http.MethodGet, Path: "/api/api-key"}, "Bearer "+k.Secret).Status
+		}
+		for range 3 {
+			if st := withKey(); st != http.StatusForbidden {
+				t.Fatalf("narrowed key listing keys: %d, want 403", st)
+			}
+			if st := g.do(f.admin, http.MethodGet, "/api/api-key", nil).Status; st != http.StatusOK {
+				t.Fatalf("the admin's token after the narrowed key: %d, want 200", st)
+			}
+		}
+		before := db.Counter.Total()
+		st := g.Send(authtest.Request{Method: http.MethodPost, Path: "/graphql", Body: `{"query":"{ __typename }"}`}, "Bearer "+k.Secret).Status
+		// The key, its role and the role's permissions; none for its user.
+		if n := db.Counter.Total() - before; st != http.StatusOK || n != 3 {
+			t.Errorf("a warm API key request: %d, %d statements, want 200 and 3 (the key, its role, the role's permissions)", st, n)
 		}
 	})
 }

@@ -183,6 +183,17 @@ func hashAPIKey(secret string) string {
 // revoked or expired key, or one of an inactive user, is NotFound. It
 // records the key's use (at most once a minute).
 func ResolveAPIKey(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
+	return resolveAPIKey(ctx, db, secret, ResolveViewer)
+}
+
+// ResolveAPIKey is crm.ResolveAPIKey with the key's user from the cache:
+// the key itself (revoked, expired) is still read on every request.
+func (c *ViewerCache) ResolveAPIKey(ctx context.Context, db *ent.Client, secret string) (*viewer.Viewer, error) {
+	return resolveAPIKey(ctx, db, secret, c.Resolve)
+}
+
+func resolveAPIKey(ctx context.Context, db *ent.Client, secret string,
+	resolveViewer func(context.Context, *ent.Client, uuid.UUID, uuid.UUID, time.Time) (*viewer.Viewer, error)) (*viewer.Viewer, error) {
 	if !strings.HasPrefix(secret, APIKeyPrefix) {
 		return nil, fault.Errorf(fault.NotFound, "not found")
 	}
@@ -199,7 +210,7 @@ func ResolveAPIKey(ctx context.Context, db *ent.Client, secret string) (*viewer.
 	// Issued at its creation: a key made before its user's access was last
 	// withdrawn (deactivation, deletion) stays dead after a reactivation,
 	// like the user's tokens of that time.
-	v, err := ResolveViewer(ctx, db, k.UserID, k.TenantID, k.DateCreated)
+	v, err := resolveViewer(ctx, db, k.UserID, k.TenantID, k.DateCreated)
 	if err != nil {
 		return nil, err
 	}
