@@ -298,11 +298,18 @@ func (w *AuthWatch) stop() {
 }
 
 // writesAuth reports whether statement q may change a table of AuthTables:
-// it names one of them and holds a keyword that writes (INSERT, UPDATE,
-// DELETE, …), compared by identifier, case-insensitively. Reads of those
-// tables (the viewer's own statement) do not move the generation; a write
-// that merely mentions one (a subquery) does, harmlessly.
+// it does not start with SELECT, names one of them and holds a keyword that
+// writes (INSERT, UPDATE, DELETE, …), compared by identifier,
+// case-insensitively. Reads of those tables (the viewer's own statement, a
+// SELECT … FOR UPDATE, a replace() in a filter) do not move the
+// generation; a write that merely mentions one (a subquery) does,
+// harmlessly. A SELECT that changes a table through a function it calls
+// would not be seen here; nothing in the gateway writes so (and another
+// instance's would still be notified by the triggers).
 func writesAuth(q string) bool {
+	if firstWord(q, "SELECT") {
+		return false
+	}
 	var writes, table bool
 	for i := 0; i < len(q); {
 		c := q[i]
@@ -326,6 +333,13 @@ func writesAuth(q string) bool {
 		}
 	}
 	return false
+}
+
+// firstWord reports whether q starts with keyword w (after blanks and
+// parentheses).
+func firstWord(q, w string) bool {
+	q = strings.TrimLeft(q, " \t\r\n(")
+	return len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) && (len(q) == len(w) || !identByte(q[len(w)]))
 }
 
 func identByte(c byte) bool {
