@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	neturl "net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -207,6 +208,7 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	}
 	t.Cleanup(p.Close)
 	u.Host = p.Addr()
+	goroutines := runtime.NumGoroutine()
 	second, err := store.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -254,12 +256,22 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	if g, _ := w.Generation(); g <= last {
 		t.Fatalf("live again at generation %d, not past %d (before the gap)", g, last)
 	}
-	// Close ends the listener (it waits for its goroutines): no longer live.
+	// Close ends the listener (it waits for its goroutines): no longer
+	// live, and no goroutine of the database or its listener is left.
+	other.Close()
 	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := w.Generation(); ok {
 		t.Fatal("live after Close")
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for runtime.NumGoroutine() > goroutines {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines after Close, %d before Open:\n%s", runtime.NumGoroutine(), goroutines, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
