@@ -11,6 +11,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -23,6 +24,14 @@ const (
 	EnvJWKS      = "CONECRM_JWT_JWKS"
 	EnvIssuer    = "CONECRM_JWT_ISSUER"
 	EnvAudience  = "CONECRM_JWT_AUDIENCE"
+	EnvCache     = "CONECRM_JWT_CACHE"
+)
+
+// DefaultCache is how many verified tokens a Verifier keeps when Config.Cache
+// is 0; MaxCache bounds what may be configured.
+const (
+	DefaultCache = 10000
+	MaxCache     = 1_000_000
 )
 
 // MinSecretLen is the shortest accepted HS256 secret. RFC 7518 §3.2 requires
@@ -74,6 +83,9 @@ type Config struct {
 	Issuer string
 	// Audience, when non-empty, must appear in the token's aud.
 	Audience string
+	// Cache is how many verified tokens are kept (tokenCache): 0 means
+	// DefaultCache, a negative value none (every request verifies).
+	Cache int
 }
 
 // ConfigFromEnv builds a Config from the CONECRM_JWT_* variables. getenv is
@@ -88,6 +100,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if s := getenv(EnvSecret); s != "" {
 		c.Secret = []byte(s)
+	}
+	if s := strings.TrimSpace(getenv(EnvCache)); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > MaxCache {
+			return Config{}, fmt.Errorf("auth config: %s must be a whole number from 0 (no cache) to %d, got %q", EnvCache, MaxCache, s)
+		}
+		c.Cache = n
+		if n == 0 {
+			c.Cache = -1
+		}
 	}
 	// A missing key source is not an error here: in development the server
 	// generates a secret. NewVerifier insists on one.

@@ -36,6 +36,11 @@ func TestConfigFromEnv(t *testing.T) {
 		{"secret of mostly whitespace is too weak", map[string]string{EnvSecret: "0123456789" + strings.Repeat(" \t", 20) + "abcdef"}, "too weak"},
 		{"secret with public key is accepted", map[string]string{EnvSecret: long, EnvPublicKey: pemPath}, ""},
 		{"all fields are read", map[string]string{EnvPublicKey: " " + pemPath + "\n", EnvIssuer: "iss", EnvAudience: "aud"}, ""},
+		{"a negative token cache is a config error", map[string]string{EnvSecret: long, EnvCache: "-1"}, EnvCache},
+		{"a token cache that is not a number is a config error", map[string]string{EnvSecret: long, EnvCache: "lots"}, EnvCache},
+		{"a token cache above the bound is a config error", map[string]string{EnvSecret: long, EnvCache: "1000001"}, EnvCache},
+		{"a token cache is read", map[string]string{EnvSecret: long, EnvCache: "500"}, ""},
+		{"a token cache of 0 is off", map[string]string{EnvSecret: long, EnvCache: "0"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,6 +59,9 @@ func TestConfigFromEnv(t *testing.T) {
 			}
 			if string(c.Secret) != tt.env[EnvSecret] || c.Issuer != tt.env[EnvIssuer] || c.Audience != tt.env[EnvAudience] {
 				t.Errorf("config = %+v", c)
+			}
+			if want := map[string]int{"": 0, "500": 500, "0": -1}[tt.env[EnvCache]]; c.Cache != want {
+				t.Errorf("Cache = %d, want %d", c.Cache, want)
 			}
 			if tt.env[EnvPublicKey] != "" && c.PublicKeyFile != pemPath {
 				t.Errorf("PublicKeyFile = %q", c.PublicKeyFile)

@@ -49,6 +49,7 @@ type Verifier struct {
 	secret []byte         // HS256; nil when not configured
 	pemKey any            // *rsa.PublicKey or *ecdsa.PublicKey from PublicKeyFile
 	jwks   map[string]any // kid -> key from JWKSFile
+	cache  *tokenCache    // nil when Config.Cache is negative
 }
 
 // NewVerifier loads the configured keys and derives the accepted algorithms
@@ -57,7 +58,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	v := &Verifier{}
+	v := &Verifier{cache: newTokenCache(c.Cache, time.Now)}
 	var methods []string
 	if len(c.Secret) > 0 {
 		v.secret = bytes.Clone(c.Secret)
@@ -132,6 +133,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 			return Claims{}, fmt.Errorf("%w: illegal character in token", ErrInvalidToken)
 		}
 	}
+	if c, ok := v.cache.get(raw); ok {
+		return c, nil
+	}
 	var tc tokenClaims
 	if _, err := v.parser.ParseWithClaims(raw, &tc, v.keyFor); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
@@ -154,6 +158,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Claims, error) {
 	if tc.ExpiresAt != nil {
 		c.ExpiresAt = tc.ExpiresAt.Time
 	}
+	v.cache.put(raw, c)
 	return c, nil
 }
 
