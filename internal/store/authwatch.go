@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
@@ -44,11 +42,6 @@ type AuthWatch struct {
 	// notifications sent meanwhile are lost).
 	live atomic.Bool
 
-	// instance names this process's connections to PostgreSQL
-	// (instanceParam): the notifications of its own writes, which moved the
-	// generation already, are not acted upon twice.
-	instance string
-
 	mu        sync.Mutex // orders the listener's transitions
 	listening bool       // LISTEN done on the current connection
 	connected bool       // per the listener's last event
@@ -61,30 +54,7 @@ type AuthWatch struct {
 func newAuthWatch(postgres bool) *AuthWatch {
 	w := &AuthWatch{}
 	w.live.Store(!postgres)
-	if postgres {
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		w.instance = hex.EncodeToString(b[:])
-	}
 	return w
-}
-
-// instanceParam is the custom PostgreSQL setting every connection of the
-// pool carries (a startup parameter, lib/pq passes unknown URL parameters
-// on): the triggers' notifications name the instance that wrote, or
-// nothing for another program.
-const instanceParam = "conecrm.instance"
-
-// withInstance adds instanceParam to a PostgreSQL URL.
-func withInstance(rawURL, instance string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL // lib/pq reports the malformed URL
-	}
-	q := u.Query()
-	q.Set(instanceParam, instance)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // Generation returns the current generation and whether a cache may use
@@ -111,8 +81,9 @@ func (w *AuthWatch) Moves() uint64 { return w.gen.Load() }
 // authTrigger is the trigger every table of AuthTables carries on
 // PostgreSQL: any statement that changes it notifies AuthChannel, delivered
 // at the commit (not at all on a rollback), whoever wrote — this gateway,
-// another instance, psql —, with the writing instance's name (instanceParam;
-// empty for another program). One notification per statement (per
+// another instance, psql —, with no payload: every instance acts on every
+// one, its own writes' too (a harmless second move, and no startup
+// setting a connection pooler would have to pass). One notification per statement (per
 // transaction, as PostgreSQL folds identical ones), not per row.
 const authTrigger = "conecrm_auth_changed"
 
@@ -124,7 +95,7 @@ func (db *DB) migrateAuthTriggers(ctx context.Context) error {
 	}
 	fn := `CREATE OR REPLACE FUNCTION ` + authTrigger + `() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_notify('` + AuthChannel + `', coalesce(current_setting('` + instanceParam + `', true), ''));
+  PERFORM pg_notify('` + AuthChannel + `', '');
   RETURN NULL;
 END $$`
 	if _, err := db.SQL.ExecContext(ctx, fn); err != nil {
@@ -247,8 +218,10 @@ func (w *AuthWatch) run(l *pq.Listener) {
 	}
 	for n := range l.Notify {
 		// nil: reconnected, handled by event. This instance's own writes
-		// moved the generation when they committed.
-		if n != nil && n.Extra != w.instance {
+		// moved the generation when they committed; their notifications
+		// move it once more, harmlessly — and catch what conn.go cannot
+		// see (a SELECT of a function that writes).
+		if n != nil {
 			w.Changed()
 		}
 	}
@@ -304,8 +277,8 @@ func (w *AuthWatch) stop() {
 // SELECT … FOR UPDATE, a replace() in a filter) do not move the
 // generation; a write that merely mentions one (a subquery) does,
 // harmlessly. A SELECT that changes a table through a function it calls
-// would not be seen here; nothing in the gateway writes so (and another
-// instance's would still be notified by the triggers).
+// would not be seen here; nothing in the gateway writes so, and the
+// triggers' notification would still reach every instance, this one too.
 func writesAuth(q string) bool {
 	if firstWord(q, "SELECT") {
 		return false

@@ -241,6 +241,18 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	}
 	waitFor("the notification", func() bool { g, ok := w.Generation(); return ok && g > gen })
 
+	// This instance's own write that its connections cannot classify (a
+	// SELECT of a function that writes) reaches it by its own notification.
+	if _, err := second.SQL.Exec(`CREATE OR REPLACE FUNCTION touch_user() RETURNS void LANGUAGE sql AS
+		$$ UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test' $$`); err != nil {
+		t.Fatal(err)
+	}
+	gen, _ = w.Generation()
+	if _, err := second.SQL.Exec(`SELECT touch_user()`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("its own notification", func() bool { g, ok := w.Generation(); return ok && g > gen })
+
 	last, _ := w.Generation()
 	p.Set(faultnet.Down)
 	waitFor("not live once the listener is cut", func() bool { _, ok := w.Generation(); return !ok })

@@ -69,7 +69,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 	auth := newAuthWatch(IsPostgres(url))
 	if IsPostgres(url) {
 		d = dialect.Postgres
-		c, err := pq.NewConnector(withInstance(withConnectTimeout(url, o.ConnectTimeout), auth.instance))
+		c, err := pq.NewConnector(withConnectTimeout(url, o.ConnectTimeout))
 		if err != nil {
 			return nil, err
 		}
