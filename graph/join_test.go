@@ -111,12 +111,12 @@ func TestLeadScreenJoinsUseThePrimaryKeys(t *testing.T) {
 			if len(joins) != 4 {
 				t.Fatalf("%d joins, want 4 (contact, account, stage, createdBy):\n%s", len(joins), st.query)
 			}
-			plan := explainPlan(t, db, st)
+			plan := storetest.Explain(t, db, st.query, st.args...)
 			for _, j := range joins {
 				table, alias := j[1], j[2]
 				byKey := false
 				for _, line := range plan {
-					l := line.detail
+					l := line.Detail
 					if !strings.Contains(l+" ", " "+alias+" ") {
 						continue
 					}
@@ -132,13 +132,13 @@ func TestLeadScreenJoinsUseThePrimaryKeys(t *testing.T) {
 					}
 				}
 				if !byKey {
-					t.Errorf("%s (%s) is not read by its primary key:\n%s", alias, table, planString(plan))
+					t.Errorf("%s (%s) is not read by its primary key:\n%s", alias, table, storetest.PlanString(plan))
 				}
 			}
 			if d == dialect.Postgres {
 				// Each primary-key lookup is keyed by the lead's column (a
 				// nested loop), not a whole index read for a hash join.
-				if text := planString(plan); strings.Contains(text, "Hash") || strings.Contains(text, "Merge") {
+				if text := storetest.PlanString(plan); strings.Contains(text, "Hash") || strings.Contains(text, "Merge") {
 					t.Errorf("the joins are not primary-key lookups per lead:\n%s", text)
 				}
 			}

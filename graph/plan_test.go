@@ -2,8 +2,6 @@ package graph_test
 
 import (
 	"context"
-	stdsql "database/sql"
-	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -106,10 +104,10 @@ func TestRecursiveQueryPlanUsesIndexesOnSeededData(t *testing.T) {
 			// The first statement pages the tenant's accounts; every other
 			// one reads the relations of the rows above it.
 			for _, st := range rec.stmts[1:] {
-				plan := explainPlan(t, db, st)
+				plan := storetest.Explain(t, db, st.query, st.args...)
 				for _, line := range plan {
 					if readsWholeTenant(d, st.query, line) {
-						t.Errorf("whole-tenant read in the plan of\n%s\n%s", st.query, planString(plan))
+						t.Errorf("whole-tenant read in the plan of\n%s\n%s", st.query, storetest.PlanString(plan))
 						break
 					}
 				}
@@ -121,22 +119,6 @@ func TestRecursiveQueryPlanUsesIndexesOnSeededData(t *testing.T) {
 // big are the tables of the recursive query that grow with the data.
 var big = []string{"accounts", "contacts", "account_contacts"}
 
-// planLine is one node of a plan; parent is 0 at the top level (SQLite).
-type planLine struct {
-	parent int64
-	detail string
-}
-
-func (l planLine) String() string { return fmt.Sprintf("%d %s", l.parent, l.detail) }
-
-func planString(p []planLine) string {
-	var b strings.Builder
-	for _, l := range p {
-		fmt.Fprintln(&b, l)
-	}
-	return b.String()
-}
-
 // readsWholeTenant reports whether a plan line of a nested level's
 // statement reads a big table beyond the rows its parents name: on
 // PostgreSQL a sequential scan, on SQLite a scan without an index, or a
@@ -145,75 +127,27 @@ func planString(p []planLine) string {
 // (tenant_id, name) index and probes the join table for each, seconds
 // instead of milliseconds. Plans name tables by their alias (t1 for the
 // join table).
-func readsWholeTenant(d, query string, line planLine) bool {
+func readsWholeTenant(d, query string, line storetest.PlanLine) bool {
 	if d != dialect.SQLite {
 		for _, tbl := range big {
-			if strings.Contains(line.detail+" ", "Seq Scan on "+tbl+" ") {
+			if strings.Contains(line.Detail+" ", "Seq Scan on "+tbl+" ") {
 				return true
 			}
 		}
 		return false
 	}
-	if name, ok := strings.CutPrefix(line.detail, "SCAN "); ok && !strings.Contains(name, " ") && !strings.HasPrefix(name, "(") {
+	if name, ok := strings.CutPrefix(line.Detail, "SCAN "); ok && !strings.Contains(name, " ") && !strings.HasPrefix(name, "(") {
 		// Per-parent capped lists read their window-numbered rows from a
 		// subquery named like the table (a CTE, or for a many-to-many
 		// list a subquery in FROM): that top-level scan reads the
 		// subquery, not the table.
-		return line.parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+name+"`") &&
+		return line.Parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+name+"`") &&
 			!strings.Contains(query, ") AS `"+name+"` WHERE `"+name+"`.`row_number` <= ?")
 	}
 	for _, tbl := range []string{"accounts", "contacts"} {
-		if strings.HasPrefix(line.detail, "SEARCH "+tbl+" ") && !strings.Contains(line.detail, "(id=?)") {
+		if strings.HasPrefix(line.Detail, "SEARCH "+tbl+" ") && !strings.Contains(line.Detail, "(id=?)") {
 			return true
 		}
 	}
 	return false
-}
-
-// explainPlan returns the database's plan of st. On PostgreSQL sequential
-// scans are disabled: on a few thousand rows a scan may be cheaper, which
-// would hide whether an index can serve the statement at all.
-func explainPlan(t *testing.T, db *store.DB, st statement) []planLine {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	prefix := "EXPLAIN QUERY PLAN "
-	if db.Dialect == dialect.Postgres {
-		prefix = "EXPLAIN "
-		if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
-			t.Fatal(err)
-		}
-		defer conn.ExecContext(ctx, "RESET enable_seqscan")
-	}
-	rows, err := conn.QueryContext(ctx, prefix+st.query, st.args...)
-	if err != nil {
-		t.Fatalf("explain %s: %v", st.query, err)
-	}
-	defer rows.Close()
-	return planText(t, rows)
-}
-
-func planText(t *testing.T, rows *stdsql.Rows) []planLine {
-	cols, _ := rows.Columns()
-	var plan []planLine
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		l := planLine{detail: fmt.Sprintf("%s", vals[len(vals)-1])}
-		if len(vals) == 4 { // SQLite: id, parent, notused, detail
-			l.parent, _ = vals[1].(int64)
-		}
-		plan = append(plan, l)
-	}
-	return plan
 }

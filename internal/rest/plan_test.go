@@ -2,7 +2,6 @@ package rest_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -97,17 +96,13 @@ func TestListPagesReadTheirSortIndexOnSeededData(t *testing.T) {
 					if strings.HasPrefix(st.query, "SELECT COUNT(") {
 						continue // the total counts the tenant's rows
 					}
-					plan := explain(t, db, st)
+					plan := storetest.Explain(t, db, st.query, st.args...)
 					page := strings.Contains(st.query, "FROM "+quote(d, c.table)+" WHERE") && strings.Contains(st.query, "ORDER BY")
 					if page {
 						pages++
 					}
 					if why := badPlan(d, st.query, page, plan); why != "" {
-						var b strings.Builder
-						for _, l := range plan {
-							fmt.Fprintf(&b, "%d %s\n", l.parent, l.detail)
-						}
-						t.Errorf("GET %s: %s in the plan of\n%s\n%s", c.path, why, st.query, b.String())
+						t.Errorf("GET %s: %s in the plan of\n%s\n%s", c.path, why, st.query, storetest.PlanString(plan))
 					}
 				}
 				if pages != 1 {
@@ -131,86 +126,33 @@ func quote(d, ident string) string {
 // by anything but its id outside the page), or, for the page, a sort of
 // its rows (SQLite: a temporary B-tree for the ORDER BY, PostgreSQL: a
 // Sort node) instead of the sort index's order.
-func badPlan(d, query string, page bool, plan []planLine) string {
+func badPlan(d, query string, page bool, plan []storetest.PlanLine) string {
 	for _, l := range plan {
 		if d == dialect.Postgres {
 			for _, tbl := range []string{"accounts", "contacts", "account_contacts"} {
-				if strings.Contains(l.detail+" ", "Seq Scan on "+tbl+" ") {
+				if strings.Contains(l.Detail+" ", "Seq Scan on "+tbl+" ") {
 					return "a sequential scan"
 				}
 			}
-			if page && strings.Contains(l.detail, "Sort") {
+			if page && strings.Contains(l.Detail, "Sort") {
 				return "a sort of the page"
 			}
 			continue
 		}
-		if page && strings.Contains(l.detail, "TEMP B-TREE FOR") && strings.Contains(l.detail, "ORDER BY") {
+		if page && strings.Contains(l.Detail, "TEMP B-TREE FOR") && strings.Contains(l.Detail, "ORDER BY") {
 			return "a sort of the page"
 		}
 		for _, tbl := range []string{"accounts", "contacts"} {
 			// An embed capped per parent reads its window-numbered rows
 			// from a subquery named like the table: that top-level scan
 			// reads the subquery, not the table.
-			if l.detail == "SCAN "+tbl && (l.parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+tbl+"`")) {
+			if l.Detail == "SCAN "+tbl && (l.Parent != 0 || !strings.Contains(query, "FROM `limited_query` AS `"+tbl+"`")) {
 				return "a scan of the table"
 			}
-			if !page && strings.HasPrefix(l.detail, "SEARCH "+tbl+" ") && !strings.Contains(l.detail, "(id=?)") {
+			if !page && strings.HasPrefix(l.Detail, "SEARCH "+tbl+" ") && !strings.Contains(l.Detail, "(id=?)") {
 				return "a search not by id"
 			}
 		}
 	}
 	return ""
-}
-
-// planLine is one node of a plan; parent is 0 at the top level (SQLite).
-type planLine struct {
-	parent int64
-	detail string
-}
-
-// explain returns the plan's lines; on
-// PostgreSQL with sequential scans disabled, so that an index that can
-// serve the statement is used whatever the table's size.
-func explain(t *testing.T, db *store.DB, st recorded) []planLine {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	prefix := "EXPLAIN QUERY PLAN "
-	if db.Dialect == dialect.Postgres {
-		prefix = "EXPLAIN "
-		if _, err := conn.ExecContext(ctx, "SET enable_seqscan = off"); err != nil {
-			t.Fatal(err)
-		}
-		defer conn.ExecContext(ctx, "RESET enable_seqscan")
-	}
-	rows, err := conn.QueryContext(ctx, prefix+st.query, st.args...)
-	if err != nil {
-		t.Fatalf("explain %s: %v", st.query, err)
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var plan []planLine
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		l := planLine{detail: strings.TrimSpace(fmt.Sprintf("%s", vals[len(vals)-1]))}
-		if len(vals) == 4 { // SQLite: id, parent, notused, detail
-			l.parent, _ = vals[1].(int64)
-		}
-		plan = append(plan, l)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return plan
 }
