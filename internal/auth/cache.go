@@ -1,12 +1,13 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"sync"
 	"time"
 )
 
-// tokenCache keeps the claims of tokens that passed verification, by the
-// token's exact text, so a client's every request does not pay again for
+// tokenCache keeps the claims of tokens that passed verification, by a
+// hash of the token's exact text, so a client's every request does not pay again for
 // the signature (an RSA or ECDSA check costs far more than the request's
 // one statement) and the second decoding of the payload. It is sound
 // because nothing that verification checked can change for the same bytes
@@ -19,8 +20,10 @@ type tokenCache struct {
 	max int
 	now func() time.Time
 
-	mu      sync.RWMutex
-	entries map[string]Claims
+	mu sync.RWMutex
+	// By the token's SHA-256: an entry's size does not grow with the
+	// token's (up to MaxTokenLen).
+	entries map[[sha256.Size]byte]Claims
 }
 
 func newTokenCache(max int, now func() time.Time) *tokenCache {
@@ -30,7 +33,7 @@ func newTokenCache(max int, now func() time.Time) *tokenCache {
 	if max == 0 {
 		max = DefaultCache
 	}
-	return &tokenCache{max: max, now: now, entries: make(map[string]Claims)}
+	return &tokenCache{max: max, now: now, entries: make(map[[sha256.Size]byte]Claims)}
 }
 
 // get returns the claims of raw if it was verified and has not expired
@@ -40,15 +43,16 @@ func (c *tokenCache) get(raw string) (Claims, bool) {
 	if c == nil {
 		return Claims{}, false
 	}
+	key := sha256.Sum256([]byte(raw))
 	c.mu.RLock()
-	claims, ok := c.entries[raw]
+	claims, ok := c.entries[key]
 	c.mu.RUnlock()
 	if !ok {
 		return Claims{}, false
 	}
 	if !c.now().Before(claims.ExpiresAt.Add(Leeway)) {
 		c.mu.Lock()
-		delete(c.entries, raw)
+		delete(c.entries, key)
 		c.mu.Unlock()
 		return Claims{}, false
 	}
@@ -62,15 +66,16 @@ func (c *tokenCache) put(raw string, claims Claims) {
 	if c == nil || claims.ExpiresAt.IsZero() {
 		return
 	}
+	key := sha256.Sum256([]byte(raw))
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.entries[raw]; !ok && len(c.entries) >= c.max {
+	if _, ok := c.entries[key]; !ok && len(c.entries) >= c.max {
 		for k := range c.entries {
 			delete(c.entries, k)
 			break
 		}
 	}
-	c.entries[raw] = claims
+	c.entries[key] = claims
 }
 
 // len is the number of tokens kept.
