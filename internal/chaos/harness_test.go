@@ -358,7 +358,14 @@ func (l *load) write(key string, stop <-chan struct{}) (done bool) {
 			// gateway, until the lease ends): come back to it later.
 			l.park(key)
 			return false
-		case status == 0 || status >= 500 || status == http.StatusTooManyRequests:
+		case status == 0:
+			// No answer: the gateway may have died with this request, whose
+			// claim then holds the key until its lease ends, and a repeat
+			// waits out its deadline. Like a client's retry queue, come back
+			// to it later; meanwhile new writes show when service is back.
+			l.park(key)
+			return false
+		case status >= 500 || status == http.StatusTooManyRequests:
 			time.Sleep(pace)
 		default:
 			l.fail("unexpected answer for %s: %d %s", key, status, body)
