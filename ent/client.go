@@ -49,6 +49,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -136,6 +137,8 @@ type Client struct {
 	ProductThirdPartyID *ProductThirdPartyIDClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// RoundRobinCursor is the client for interacting with the RoundRobinCursor builders.
+	RoundRobinCursor *RoundRobinCursorClient
 	// SavedFilter is the client for interacting with the SavedFilter builders.
 	SavedFilter *SavedFilterClient
 	// SecurityGroup is the client for interacting with the SecurityGroup builders.
@@ -204,6 +207,7 @@ func (c *Client) init() {
 	c.ProductGroup = NewProductGroupClient(c.config)
 	c.ProductThirdPartyID = NewProductThirdPartyIDClient(c.config)
 	c.Role = NewRoleClient(c.config)
+	c.RoundRobinCursor = NewRoundRobinCursorClient(c.config)
 	c.SavedFilter = NewSavedFilterClient(c.config)
 	c.SecurityGroup = NewSecurityGroupClient(c.config)
 	c.Source = NewSourceClient(c.config)
@@ -341,6 +345,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ProductGroup:           NewProductGroupClient(cfg),
 		ProductThirdPartyID:    NewProductThirdPartyIDClient(cfg),
 		Role:                   NewRoleClient(cfg),
+		RoundRobinCursor:       NewRoundRobinCursorClient(cfg),
 		SavedFilter:            NewSavedFilterClient(cfg),
 		SecurityGroup:          NewSecurityGroupClient(cfg),
 		Source:                 NewSourceClient(cfg),
@@ -405,6 +410,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ProductGroup:           NewProductGroupClient(cfg),
 		ProductThirdPartyID:    NewProductThirdPartyIDClient(cfg),
 		Role:                   NewRoleClient(cfg),
+		RoundRobinCursor:       NewRoundRobinCursorClient(cfg),
 		SavedFilter:            NewSavedFilterClient(cfg),
 		SecurityGroup:          NewSecurityGroupClient(cfg),
 		Source:                 NewSourceClient(cfg),
@@ -453,9 +459,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct, c.Note,
 		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
 		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
-		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
-		c.User, c.UserSettings, c.UserThirdPartyID, c.WebhookAttempt,
-		c.WebhookEndpoint,
+		c.RoundRobinCursor, c.SavedFilter, c.SecurityGroup, c.Source, c.Status,
+		c.Survey, c.Task, c.Tenant, c.User, c.UserSettings, c.UserThirdPartyID,
+		c.WebhookAttempt, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -472,9 +478,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Franchise, c.Incentive, c.Lead, c.LeadPackage, c.LeadProduct, c.Note,
 		c.OutboundMessage, c.OutboxEvent, c.PackagePrice, c.Permission, c.Pipeline,
 		c.PipelineStage, c.Product, c.ProductGroup, c.ProductThirdPartyID, c.Role,
-		c.SavedFilter, c.SecurityGroup, c.Source, c.Status, c.Survey, c.Task, c.Tenant,
-		c.User, c.UserSettings, c.UserThirdPartyID, c.WebhookAttempt,
-		c.WebhookEndpoint,
+		c.RoundRobinCursor, c.SavedFilter, c.SecurityGroup, c.Source, c.Status,
+		c.Survey, c.Task, c.Tenant, c.User, c.UserSettings, c.UserThirdPartyID,
+		c.WebhookAttempt, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -549,6 +555,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ProductThirdPartyID.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
+	case *RoundRobinCursorMutation:
+		return c.RoundRobinCursor.mutate(ctx, m)
 	case *SavedFilterMutation:
 		return c.SavedFilter.mutate(ctx, m)
 	case *SecurityGroupMutation:
@@ -7896,6 +7904,189 @@ func (c *RoleClient) mutate(ctx context.Context, m *RoleMutation) (Value, error)
 	}
 }
 
+// RoundRobinCursorClient is a client for the RoundRobinCursor schema.
+type RoundRobinCursorClient struct {
+	config
+}
+
+// NewRoundRobinCursorClient returns a client for the RoundRobinCursor from the given config.
+func NewRoundRobinCursorClient(c config) *RoundRobinCursorClient {
+	return &RoundRobinCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `roundrobincursor.Hooks(f(g(h())))`.
+func (c *RoundRobinCursorClient) Use(hooks ...Hook) {
+	c.hooks.RoundRobinCursor = append(c.hooks.RoundRobinCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `roundrobincursor.Intercept(f(g(h())))`.
+func (c *RoundRobinCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.RoundRobinCursor = append(c.inters.RoundRobinCursor, interceptors...)
+}
+
+// Create returns a builder for creating a RoundRobinCursor entity.
+func (c *RoundRobinCursorClient) Create() *RoundRobinCursorCreate {
+	mutation := newRoundRobinCursorMutation(c.config, OpCreate)
+	return &RoundRobinCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of RoundRobinCursor entities.
+func (c *RoundRobinCursorClient) CreateBulk(builders ...*RoundRobinCursorCreate) *RoundRobinCursorCreateBulk {
+	return &RoundRobinCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *RoundRobinCursorClient) MapCreateBulk(slice any, setFunc func(*RoundRobinCursorCreate, int)) *RoundRobinCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &RoundRobinCursorCreateBulk{err: fmt.Errorf("calling to RoundRobinCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*RoundRobinCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &RoundRobinCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for RoundRobinCursor.
+func (c *RoundRobinCursorClient) Update() *RoundRobinCursorUpdate {
+	mutation := newRoundRobinCursorMutation(c.config, OpUpdate)
+	return &RoundRobinCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *RoundRobinCursorClient) UpdateOne(_m *RoundRobinCursor) *RoundRobinCursorUpdateOne {
+	mutation := newRoundRobinCursorMutation(c.config, OpUpdateOne, withRoundRobinCursor(_m))
+	return &RoundRobinCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *RoundRobinCursorClient) UpdateOneID(id uuid.UUID) *RoundRobinCursorUpdateOne {
+	mutation := newRoundRobinCursorMutation(c.config, OpUpdateOne, withRoundRobinCursorID(id))
+	return &RoundRobinCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for RoundRobinCursor.
+func (c *RoundRobinCursorClient) Delete() *RoundRobinCursorDelete {
+	mutation := newRoundRobinCursorMutation(c.config, OpDelete)
+	return &RoundRobinCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *RoundRobinCursorClient) DeleteOne(_m *RoundRobinCursor) *RoundRobinCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *RoundRobinCursorClient) DeleteOneID(id uuid.UUID) *RoundRobinCursorDeleteOne {
+	builder := c.Delete().Where(roundrobincursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &RoundRobinCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for RoundRobinCursor.
+func (c *RoundRobinCursorClient) Query() *RoundRobinCursorQuery {
+	return &RoundRobinCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeRoundRobinCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a RoundRobinCursor entity by its id.
+func (c *RoundRobinCursorClient) Get(ctx context.Context, id uuid.UUID) (*RoundRobinCursor, error) {
+	return c.Query().Where(roundrobincursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *RoundRobinCursorClient) GetX(ctx context.Context, id uuid.UUID) *RoundRobinCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCreatedBy queries the created_by edge of a RoundRobinCursor.
+func (c *RoundRobinCursorClient) QueryCreatedBy(_m *RoundRobinCursor) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(roundrobincursor.Table, roundrobincursor.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, roundrobincursor.CreatedByTable, roundrobincursor.CreatedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryModifiedBy queries the modified_by edge of a RoundRobinCursor.
+func (c *RoundRobinCursorClient) QueryModifiedBy(_m *RoundRobinCursor) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(roundrobincursor.Table, roundrobincursor.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, roundrobincursor.ModifiedByTable, roundrobincursor.ModifiedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDeletedBy queries the deleted_by edge of a RoundRobinCursor.
+func (c *RoundRobinCursorClient) QueryDeletedBy(_m *RoundRobinCursor) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(roundrobincursor.Table, roundrobincursor.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, roundrobincursor.DeletedByTable, roundrobincursor.DeletedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *RoundRobinCursorClient) Hooks() []Hook {
+	hooks := c.hooks.RoundRobinCursor
+	return append(hooks[:len(hooks):len(hooks)], roundrobincursor.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *RoundRobinCursorClient) Interceptors() []Interceptor {
+	inters := c.inters.RoundRobinCursor
+	return append(inters[:len(inters):len(inters)], roundrobincursor.Interceptors[:]...)
+}
+
+func (c *RoundRobinCursorClient) mutate(ctx context.Context, m *RoundRobinCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&RoundRobinCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&RoundRobinCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&RoundRobinCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&RoundRobinCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown RoundRobinCursor mutation op: %q", m.Op())
+	}
+}
+
 // SavedFilterClient is a client for the SavedFilter schema.
 type SavedFilterClient struct {
 	config
@@ -10403,9 +10594,9 @@ type (
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
 		LeadPackage, LeadProduct, Note, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
-		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
-		Task, Tenant, User, UserSettings, UserThirdPartyID, WebhookAttempt,
-		WebhookEndpoint []ent.Hook
+		ProductThirdPartyID, Role, RoundRobinCursor, SavedFilter, SecurityGroup,
+		Source, Status, Survey, Task, Tenant, User, UserSettings, UserThirdPartyID,
+		WebhookAttempt, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIKey, Account, Appointment, Automation, AutomationRun, AutomationRunStep,
@@ -10414,9 +10605,9 @@ type (
 		DelayedAutomation, Department, FollowUp, Franchise, Incentive, Lead,
 		LeadPackage, LeadProduct, Note, OutboundMessage, OutboxEvent, PackagePrice,
 		Permission, Pipeline, PipelineStage, Product, ProductGroup,
-		ProductThirdPartyID, Role, SavedFilter, SecurityGroup, Source, Status, Survey,
-		Task, Tenant, User, UserSettings, UserThirdPartyID, WebhookAttempt,
-		WebhookEndpoint []ent.Interceptor
+		ProductThirdPartyID, Role, RoundRobinCursor, SavedFilter, SecurityGroup,
+		Source, Status, Survey, Task, Tenant, User, UserSettings, UserThirdPartyID,
+		WebhookAttempt, WebhookEndpoint []ent.Interceptor
 	}
 )
 

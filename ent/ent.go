@@ -45,6 +45,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -150,6 +151,7 @@ func checkColumn(t, c string) error {
 			productgroup.Table:           productgroup.ValidColumn,
 			productthirdpartyid.Table:    productthirdpartyid.ValidColumn,
 			role.Table:                   role.ValidColumn,
+			roundrobincursor.Table:       roundrobincursor.ValidColumn,
 			savedfilter.Table:            savedfilter.ValidColumn,
 			securitygroup.Table:          securitygroup.ValidColumn,
 			source.Table:                 source.ValidColumn,

@@ -45,6 +45,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -102,6 +103,7 @@ const (
 	TypeProductGroup           = "ProductGroup"
 	TypeProductThirdPartyID    = "ProductThirdPartyID"
 	TypeRole                   = "Role"
+	TypeRoundRobinCursor       = "RoundRobinCursor"
 	TypeSavedFilter            = "SavedFilter"
 	TypeSecurityGroup          = "SecurityGroup"
 	TypeSource                 = "Source"
@@ -54738,6 +54740,1158 @@ func (m *RoleMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Role edge %s", name)
 }
 
+// RoundRobinCursorMutation represents an operation that mutates the RoundRobinCursor nodes in the graph.
+type RoundRobinCursorMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *uuid.UUID
+	tenant_id          *uuid.UUID
+	date_created       *time.Time
+	date_modified      *time.Time
+	is_deleted         *bool
+	date_deleted       *time.Time
+	dtype              *string
+	security_group_id  *uuid.UUID
+	turn               *int
+	addturn            *int
+	clearedFields      map[string]struct{}
+	created_by         *uuid.UUID
+	clearedcreated_by  bool
+	modified_by        *uuid.UUID
+	clearedmodified_by bool
+	deleted_by         *uuid.UUID
+	cleareddeleted_by  bool
+	done               bool
+	oldValue           func(context.Context) (*RoundRobinCursor, error)
+	predicates         []predicate.RoundRobinCursor
+}
+
+var _ ent.Mutation = (*RoundRobinCursorMutation)(nil)
+
+// roundrobincursorOption allows management of the mutation configuration using functional options.
+type roundrobincursorOption func(*RoundRobinCursorMutation)
+
+// newRoundRobinCursorMutation creates new mutation for the RoundRobinCursor entity.
+func newRoundRobinCursorMutation(c config, op Op, opts ...roundrobincursorOption) *RoundRobinCursorMutation {
+	m := &RoundRobinCursorMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeRoundRobinCursor,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withRoundRobinCursorID sets the ID field of the mutation.
+func withRoundRobinCursorID(id uuid.UUID) roundrobincursorOption {
+	return func(m *RoundRobinCursorMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *RoundRobinCursor
+		)
+		m.oldValue = func(ctx context.Context) (*RoundRobinCursor, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().RoundRobinCursor.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withRoundRobinCursor sets the old RoundRobinCursor of the mutation.
+func withRoundRobinCursor(node *RoundRobinCursor) roundrobincursorOption {
+	return func(m *RoundRobinCursorMutation) {
+		m.oldValue = func(context.Context) (*RoundRobinCursor, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m RoundRobinCursorMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m RoundRobinCursorMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of RoundRobinCursor entities.
+func (m *RoundRobinCursorMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *RoundRobinCursorMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *RoundRobinCursorMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().RoundRobinCursor.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *RoundRobinCursorMutation) SetTenantID(u uuid.UUID) {
+	m.tenant_id = &u
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *RoundRobinCursorMutation) TenantID() (r uuid.UUID, exists bool) {
+	v := m.tenant_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldTenantID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *RoundRobinCursorMutation) ResetTenantID() {
+	m.tenant_id = nil
+}
+
+// SetDateCreated sets the "date_created" field.
+func (m *RoundRobinCursorMutation) SetDateCreated(t time.Time) {
+	m.date_created = &t
+}
+
+// DateCreated returns the value of the "date_created" field in the mutation.
+func (m *RoundRobinCursorMutation) DateCreated() (r time.Time, exists bool) {
+	v := m.date_created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateCreated returns the old "date_created" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldDateCreated(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateCreated: %w", err)
+	}
+	return oldValue.DateCreated, nil
+}
+
+// ResetDateCreated resets all changes to the "date_created" field.
+func (m *RoundRobinCursorMutation) ResetDateCreated() {
+	m.date_created = nil
+}
+
+// SetCreatedByID sets the "created_by_id" field.
+func (m *RoundRobinCursorMutation) SetCreatedByID(u uuid.UUID) {
+	m.created_by = &u
+}
+
+// CreatedByID returns the value of the "created_by_id" field in the mutation.
+func (m *RoundRobinCursorMutation) CreatedByID() (r uuid.UUID, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedByID returns the old "created_by_id" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldCreatedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedByID: %w", err)
+	}
+	return oldValue.CreatedByID, nil
+}
+
+// ClearCreatedByID clears the value of the "created_by_id" field.
+func (m *RoundRobinCursorMutation) ClearCreatedByID() {
+	m.created_by = nil
+	m.clearedFields[roundrobincursor.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByIDCleared returns if the "created_by_id" field was cleared in this mutation.
+func (m *RoundRobinCursorMutation) CreatedByIDCleared() bool {
+	_, ok := m.clearedFields[roundrobincursor.FieldCreatedByID]
+	return ok
+}
+
+// ResetCreatedByID resets all changes to the "created_by_id" field.
+func (m *RoundRobinCursorMutation) ResetCreatedByID() {
+	m.created_by = nil
+	delete(m.clearedFields, roundrobincursor.FieldCreatedByID)
+}
+
+// SetDateModified sets the "date_modified" field.
+func (m *RoundRobinCursorMutation) SetDateModified(t time.Time) {
+	m.date_modified = &t
+}
+
+// DateModified returns the value of the "date_modified" field in the mutation.
+func (m *RoundRobinCursorMutation) DateModified() (r time.Time, exists bool) {
+	v := m.date_modified
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateModified returns the old "date_modified" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldDateModified(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateModified is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateModified requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateModified: %w", err)
+	}
+	return oldValue.DateModified, nil
+}
+
+// ClearDateModified clears the value of the "date_modified" field.
+func (m *RoundRobinCursorMutation) ClearDateModified() {
+	m.date_modified = nil
+	m.clearedFields[roundrobincursor.FieldDateModified] = struct{}{}
+}
+
+// DateModifiedCleared returns if the "date_modified" field was cleared in this mutation.
+func (m *RoundRobinCursorMutation) DateModifiedCleared() bool {
+	_, ok := m.clearedFields[roundrobincursor.FieldDateModified]
+	return ok
+}
+
+// ResetDateModified resets all changes to the "date_modified" field.
+func (m *RoundRobinCursorMutation) ResetDateModified() {
+	m.date_modified = nil
+	delete(m.clearedFields, roundrobincursor.FieldDateModified)
+}
+
+// SetModifiedByID sets the "modified_by_id" field.
+func (m *RoundRobinCursorMutation) SetModifiedByID(u uuid.UUID) {
+	m.modified_by = &u
+}
+
+// ModifiedByID returns the value of the "modified_by_id" field in the mutation.
+func (m *RoundRobinCursorMutation) ModifiedByID() (r uuid.UUID, exists bool) {
+	v := m.modified_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModifiedByID returns the old "modified_by_id" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldModifiedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModifiedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModifiedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModifiedByID: %w", err)
+	}
+	return oldValue.ModifiedByID, nil
+}
+
+// ClearModifiedByID clears the value of the "modified_by_id" field.
+func (m *RoundRobinCursorMutation) ClearModifiedByID() {
+	m.modified_by = nil
+	m.clearedFields[roundrobincursor.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByIDCleared returns if the "modified_by_id" field was cleared in this mutation.
+func (m *RoundRobinCursorMutation) ModifiedByIDCleared() bool {
+	_, ok := m.clearedFields[roundrobincursor.FieldModifiedByID]
+	return ok
+}
+
+// ResetModifiedByID resets all changes to the "modified_by_id" field.
+func (m *RoundRobinCursorMutation) ResetModifiedByID() {
+	m.modified_by = nil
+	delete(m.clearedFields, roundrobincursor.FieldModifiedByID)
+}
+
+// SetIsDeleted sets the "is_deleted" field.
+func (m *RoundRobinCursorMutation) SetIsDeleted(b bool) {
+	m.is_deleted = &b
+}
+
+// IsDeleted returns the value of the "is_deleted" field in the mutation.
+func (m *RoundRobinCursorMutation) IsDeleted() (r bool, exists bool) {
+	v := m.is_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsDeleted returns the old "is_deleted" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldIsDeleted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsDeleted: %w", err)
+	}
+	return oldValue.IsDeleted, nil
+}
+
+// ResetIsDeleted resets all changes to the "is_deleted" field.
+func (m *RoundRobinCursorMutation) ResetIsDeleted() {
+	m.is_deleted = nil
+}
+
+// SetDateDeleted sets the "date_deleted" field.
+func (m *RoundRobinCursorMutation) SetDateDeleted(t time.Time) {
+	m.date_deleted = &t
+}
+
+// DateDeleted returns the value of the "date_deleted" field in the mutation.
+func (m *RoundRobinCursorMutation) DateDeleted() (r time.Time, exists bool) {
+	v := m.date_deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDateDeleted returns the old "date_deleted" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldDateDeleted(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDateDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDateDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDateDeleted: %w", err)
+	}
+	return oldValue.DateDeleted, nil
+}
+
+// ClearDateDeleted clears the value of the "date_deleted" field.
+func (m *RoundRobinCursorMutation) ClearDateDeleted() {
+	m.date_deleted = nil
+	m.clearedFields[roundrobincursor.FieldDateDeleted] = struct{}{}
+}
+
+// DateDeletedCleared returns if the "date_deleted" field was cleared in this mutation.
+func (m *RoundRobinCursorMutation) DateDeletedCleared() bool {
+	_, ok := m.clearedFields[roundrobincursor.FieldDateDeleted]
+	return ok
+}
+
+// ResetDateDeleted resets all changes to the "date_deleted" field.
+func (m *RoundRobinCursorMutation) ResetDateDeleted() {
+	m.date_deleted = nil
+	delete(m.clearedFields, roundrobincursor.FieldDateDeleted)
+}
+
+// SetDeletedByID sets the "deleted_by_id" field.
+func (m *RoundRobinCursorMutation) SetDeletedByID(u uuid.UUID) {
+	m.deleted_by = &u
+}
+
+// DeletedByID returns the value of the "deleted_by_id" field in the mutation.
+func (m *RoundRobinCursorMutation) DeletedByID() (r uuid.UUID, exists bool) {
+	v := m.deleted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedByID returns the old "deleted_by_id" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldDeletedByID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedByID: %w", err)
+	}
+	return oldValue.DeletedByID, nil
+}
+
+// ClearDeletedByID clears the value of the "deleted_by_id" field.
+func (m *RoundRobinCursorMutation) ClearDeletedByID() {
+	m.deleted_by = nil
+	m.clearedFields[roundrobincursor.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByIDCleared returns if the "deleted_by_id" field was cleared in this mutation.
+func (m *RoundRobinCursorMutation) DeletedByIDCleared() bool {
+	_, ok := m.clearedFields[roundrobincursor.FieldDeletedByID]
+	return ok
+}
+
+// ResetDeletedByID resets all changes to the "deleted_by_id" field.
+func (m *RoundRobinCursorMutation) ResetDeletedByID() {
+	m.deleted_by = nil
+	delete(m.clearedFields, roundrobincursor.FieldDeletedByID)
+}
+
+// SetDtype sets the "dtype" field.
+func (m *RoundRobinCursorMutation) SetDtype(s string) {
+	m.dtype = &s
+}
+
+// Dtype returns the value of the "dtype" field in the mutation.
+func (m *RoundRobinCursorMutation) Dtype() (r string, exists bool) {
+	v := m.dtype
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDtype returns the old "dtype" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldDtype(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDtype is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDtype requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDtype: %w", err)
+	}
+	return oldValue.Dtype, nil
+}
+
+// ResetDtype resets all changes to the "dtype" field.
+func (m *RoundRobinCursorMutation) ResetDtype() {
+	m.dtype = nil
+}
+
+// SetSecurityGroupID sets the "security_group_id" field.
+func (m *RoundRobinCursorMutation) SetSecurityGroupID(u uuid.UUID) {
+	m.security_group_id = &u
+}
+
+// SecurityGroupID returns the value of the "security_group_id" field in the mutation.
+func (m *RoundRobinCursorMutation) SecurityGroupID() (r uuid.UUID, exists bool) {
+	v := m.security_group_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSecurityGroupID returns the old "security_group_id" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldSecurityGroupID(ctx context.Context) (v uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSecurityGroupID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSecurityGroupID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSecurityGroupID: %w", err)
+	}
+	return oldValue.SecurityGroupID, nil
+}
+
+// ResetSecurityGroupID resets all changes to the "security_group_id" field.
+func (m *RoundRobinCursorMutation) ResetSecurityGroupID() {
+	m.security_group_id = nil
+}
+
+// SetTurn sets the "turn" field.
+func (m *RoundRobinCursorMutation) SetTurn(i int) {
+	m.turn = &i
+	m.addturn = nil
+}
+
+// Turn returns the value of the "turn" field in the mutation.
+func (m *RoundRobinCursorMutation) Turn() (r int, exists bool) {
+	v := m.turn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTurn returns the old "turn" field's value of the RoundRobinCursor entity.
+// If the RoundRobinCursor object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoundRobinCursorMutation) OldTurn(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTurn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTurn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTurn: %w", err)
+	}
+	return oldValue.Turn, nil
+}
+
+// AddTurn adds i to the "turn" field.
+func (m *RoundRobinCursorMutation) AddTurn(i int) {
+	if m.addturn != nil {
+		*m.addturn += i
+	} else {
+		m.addturn = &i
+	}
+}
+
+// AddedTurn returns the value that was added to the "turn" field in this mutation.
+func (m *RoundRobinCursorMutation) AddedTurn() (r int, exists bool) {
+	v := m.addturn
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTurn resets all changes to the "turn" field.
+func (m *RoundRobinCursorMutation) ResetTurn() {
+	m.turn = nil
+	m.addturn = nil
+}
+
+// ClearCreatedBy clears the "created_by" edge to the User entity.
+func (m *RoundRobinCursorMutation) ClearCreatedBy() {
+	m.clearedcreated_by = true
+	m.clearedFields[roundrobincursor.FieldCreatedByID] = struct{}{}
+}
+
+// CreatedByCleared reports if the "created_by" edge to the User entity was cleared.
+func (m *RoundRobinCursorMutation) CreatedByCleared() bool {
+	return m.CreatedByIDCleared() || m.clearedcreated_by
+}
+
+// CreatedByIDs returns the "created_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatedByID instead. It exists only for internal usage by the builders.
+func (m *RoundRobinCursorMutation) CreatedByIDs() (ids []uuid.UUID) {
+	if id := m.created_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreatedBy resets all changes to the "created_by" edge.
+func (m *RoundRobinCursorMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.clearedcreated_by = false
+}
+
+// ClearModifiedBy clears the "modified_by" edge to the User entity.
+func (m *RoundRobinCursorMutation) ClearModifiedBy() {
+	m.clearedmodified_by = true
+	m.clearedFields[roundrobincursor.FieldModifiedByID] = struct{}{}
+}
+
+// ModifiedByCleared reports if the "modified_by" edge to the User entity was cleared.
+func (m *RoundRobinCursorMutation) ModifiedByCleared() bool {
+	return m.ModifiedByIDCleared() || m.clearedmodified_by
+}
+
+// ModifiedByIDs returns the "modified_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ModifiedByID instead. It exists only for internal usage by the builders.
+func (m *RoundRobinCursorMutation) ModifiedByIDs() (ids []uuid.UUID) {
+	if id := m.modified_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetModifiedBy resets all changes to the "modified_by" edge.
+func (m *RoundRobinCursorMutation) ResetModifiedBy() {
+	m.modified_by = nil
+	m.clearedmodified_by = false
+}
+
+// ClearDeletedBy clears the "deleted_by" edge to the User entity.
+func (m *RoundRobinCursorMutation) ClearDeletedBy() {
+	m.cleareddeleted_by = true
+	m.clearedFields[roundrobincursor.FieldDeletedByID] = struct{}{}
+}
+
+// DeletedByCleared reports if the "deleted_by" edge to the User entity was cleared.
+func (m *RoundRobinCursorMutation) DeletedByCleared() bool {
+	return m.DeletedByIDCleared() || m.cleareddeleted_by
+}
+
+// DeletedByIDs returns the "deleted_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DeletedByID instead. It exists only for internal usage by the builders.
+func (m *RoundRobinCursorMutation) DeletedByIDs() (ids []uuid.UUID) {
+	if id := m.deleted_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" edge.
+func (m *RoundRobinCursorMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	m.cleareddeleted_by = false
+}
+
+// Where appends a list predicates to the RoundRobinCursorMutation builder.
+func (m *RoundRobinCursorMutation) Where(ps ...predicate.RoundRobinCursor) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the RoundRobinCursorMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *RoundRobinCursorMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.RoundRobinCursor, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *RoundRobinCursorMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *RoundRobinCursorMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (RoundRobinCursor).
+func (m *RoundRobinCursorMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *RoundRobinCursorMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.tenant_id != nil {
+		fields = append(fields, roundrobincursor.FieldTenantID)
+	}
+	if m.date_created != nil {
+		fields = append(fields, roundrobincursor.FieldDateCreated)
+	}
+	if m.created_by != nil {
+		fields = append(fields, roundrobincursor.FieldCreatedByID)
+	}
+	if m.date_modified != nil {
+		fields = append(fields, roundrobincursor.FieldDateModified)
+	}
+	if m.modified_by != nil {
+		fields = append(fields, roundrobincursor.FieldModifiedByID)
+	}
+	if m.is_deleted != nil {
+		fields = append(fields, roundrobincursor.FieldIsDeleted)
+	}
+	if m.date_deleted != nil {
+		fields = append(fields, roundrobincursor.FieldDateDeleted)
+	}
+	if m.deleted_by != nil {
+		fields = append(fields, roundrobincursor.FieldDeletedByID)
+	}
+	if m.dtype != nil {
+		fields = append(fields, roundrobincursor.FieldDtype)
+	}
+	if m.security_group_id != nil {
+		fields = append(fields, roundrobincursor.FieldSecurityGroupID)
+	}
+	if m.turn != nil {
+		fields = append(fields, roundrobincursor.FieldTurn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *RoundRobinCursorMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case roundrobincursor.FieldTenantID:
+		return m.TenantID()
+	case roundrobincursor.FieldDateCreated:
+		return m.DateCreated()
+	case roundrobincursor.FieldCreatedByID:
+		return m.CreatedByID()
+	case roundrobincursor.FieldDateModified:
+		return m.DateModified()
+	case roundrobincursor.FieldModifiedByID:
+		return m.ModifiedByID()
+	case roundrobincursor.FieldIsDeleted:
+		return m.IsDeleted()
+	case roundrobincursor.FieldDateDeleted:
+		return m.DateDeleted()
+	case roundrobincursor.FieldDeletedByID:
+		return m.DeletedByID()
+	case roundrobincursor.FieldDtype:
+		return m.Dtype()
+	case roundrobincursor.FieldSecurityGroupID:
+		return m.SecurityGroupID()
+	case roundrobincursor.FieldTurn:
+		return m.Turn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *RoundRobinCursorMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case roundrobincursor.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case roundrobincursor.FieldDateCreated:
+		return m.OldDateCreated(ctx)
+	case roundrobincursor.FieldCreatedByID:
+		return m.OldCreatedByID(ctx)
+	case roundrobincursor.FieldDateModified:
+		return m.OldDateModified(ctx)
+	case roundrobincursor.FieldModifiedByID:
+		return m.OldModifiedByID(ctx)
+	case roundrobincursor.FieldIsDeleted:
+		return m.OldIsDeleted(ctx)
+	case roundrobincursor.FieldDateDeleted:
+		return m.OldDateDeleted(ctx)
+	case roundrobincursor.FieldDeletedByID:
+		return m.OldDeletedByID(ctx)
+	case roundrobincursor.FieldDtype:
+		return m.OldDtype(ctx)
+	case roundrobincursor.FieldSecurityGroupID:
+		return m.OldSecurityGroupID(ctx)
+	case roundrobincursor.FieldTurn:
+		return m.OldTurn(ctx)
+	}
+	return nil, fmt.Errorf("unknown RoundRobinCursor field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoundRobinCursorMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case roundrobincursor.FieldTenantID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case roundrobincursor.FieldDateCreated:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateCreated(v)
+		return nil
+	case roundrobincursor.FieldCreatedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedByID(v)
+		return nil
+	case roundrobincursor.FieldDateModified:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateModified(v)
+		return nil
+	case roundrobincursor.FieldModifiedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModifiedByID(v)
+		return nil
+	case roundrobincursor.FieldIsDeleted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsDeleted(v)
+		return nil
+	case roundrobincursor.FieldDateDeleted:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDateDeleted(v)
+		return nil
+	case roundrobincursor.FieldDeletedByID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedByID(v)
+		return nil
+	case roundrobincursor.FieldDtype:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDtype(v)
+		return nil
+	case roundrobincursor.FieldSecurityGroupID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSecurityGroupID(v)
+		return nil
+	case roundrobincursor.FieldTurn:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTurn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *RoundRobinCursorMutation) AddedFields() []string {
+	var fields []string
+	if m.addturn != nil {
+		fields = append(fields, roundrobincursor.FieldTurn)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *RoundRobinCursorMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case roundrobincursor.FieldTurn:
+		return m.AddedTurn()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *RoundRobinCursorMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case roundrobincursor.FieldTurn:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTurn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *RoundRobinCursorMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(roundrobincursor.FieldCreatedByID) {
+		fields = append(fields, roundrobincursor.FieldCreatedByID)
+	}
+	if m.FieldCleared(roundrobincursor.FieldDateModified) {
+		fields = append(fields, roundrobincursor.FieldDateModified)
+	}
+	if m.FieldCleared(roundrobincursor.FieldModifiedByID) {
+		fields = append(fields, roundrobincursor.FieldModifiedByID)
+	}
+	if m.FieldCleared(roundrobincursor.FieldDateDeleted) {
+		fields = append(fields, roundrobincursor.FieldDateDeleted)
+	}
+	if m.FieldCleared(roundrobincursor.FieldDeletedByID) {
+		fields = append(fields, roundrobincursor.FieldDeletedByID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *RoundRobinCursorMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *RoundRobinCursorMutation) ClearField(name string) error {
+	switch name {
+	case roundrobincursor.FieldCreatedByID:
+		m.ClearCreatedByID()
+		return nil
+	case roundrobincursor.FieldDateModified:
+		m.ClearDateModified()
+		return nil
+	case roundrobincursor.FieldModifiedByID:
+		m.ClearModifiedByID()
+		return nil
+	case roundrobincursor.FieldDateDeleted:
+		m.ClearDateDeleted()
+		return nil
+	case roundrobincursor.FieldDeletedByID:
+		m.ClearDeletedByID()
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *RoundRobinCursorMutation) ResetField(name string) error {
+	switch name {
+	case roundrobincursor.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case roundrobincursor.FieldDateCreated:
+		m.ResetDateCreated()
+		return nil
+	case roundrobincursor.FieldCreatedByID:
+		m.ResetCreatedByID()
+		return nil
+	case roundrobincursor.FieldDateModified:
+		m.ResetDateModified()
+		return nil
+	case roundrobincursor.FieldModifiedByID:
+		m.ResetModifiedByID()
+		return nil
+	case roundrobincursor.FieldIsDeleted:
+		m.ResetIsDeleted()
+		return nil
+	case roundrobincursor.FieldDateDeleted:
+		m.ResetDateDeleted()
+		return nil
+	case roundrobincursor.FieldDeletedByID:
+		m.ResetDeletedByID()
+		return nil
+	case roundrobincursor.FieldDtype:
+		m.ResetDtype()
+		return nil
+	case roundrobincursor.FieldSecurityGroupID:
+		m.ResetSecurityGroupID()
+		return nil
+	case roundrobincursor.FieldTurn:
+		m.ResetTurn()
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *RoundRobinCursorMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.created_by != nil {
+		edges = append(edges, roundrobincursor.EdgeCreatedBy)
+	}
+	if m.modified_by != nil {
+		edges = append(edges, roundrobincursor.EdgeModifiedBy)
+	}
+	if m.deleted_by != nil {
+		edges = append(edges, roundrobincursor.EdgeDeletedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *RoundRobinCursorMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case roundrobincursor.EdgeCreatedBy:
+		if id := m.created_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case roundrobincursor.EdgeModifiedBy:
+		if id := m.modified_by; id != nil {
+			return []ent.Value{*id}
+		}
+	case roundrobincursor.EdgeDeletedBy:
+		if id := m.deleted_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *RoundRobinCursorMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *RoundRobinCursorMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *RoundRobinCursorMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedcreated_by {
+		edges = append(edges, roundrobincursor.EdgeCreatedBy)
+	}
+	if m.clearedmodified_by {
+		edges = append(edges, roundrobincursor.EdgeModifiedBy)
+	}
+	if m.cleareddeleted_by {
+		edges = append(edges, roundrobincursor.EdgeDeletedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *RoundRobinCursorMutation) EdgeCleared(name string) bool {
+	switch name {
+	case roundrobincursor.EdgeCreatedBy:
+		return m.clearedcreated_by
+	case roundrobincursor.EdgeModifiedBy:
+		return m.clearedmodified_by
+	case roundrobincursor.EdgeDeletedBy:
+		return m.cleareddeleted_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *RoundRobinCursorMutation) ClearEdge(name string) error {
+	switch name {
+	case roundrobincursor.EdgeCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case roundrobincursor.EdgeModifiedBy:
+		m.ClearModifiedBy()
+		return nil
+	case roundrobincursor.EdgeDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *RoundRobinCursorMutation) ResetEdge(name string) error {
+	switch name {
+	case roundrobincursor.EdgeCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case roundrobincursor.EdgeModifiedBy:
+		m.ResetModifiedBy()
+		return nil
+	case roundrobincursor.EdgeDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown RoundRobinCursor edge %s", name)
+}
+
 // SavedFilterMutation represents an operation that mutates the SavedFilter nodes in the graph.
 type SavedFilterMutation struct {
 	config
@@ -56078,8 +57232,6 @@ type SecurityGroupMutation struct {
 	round_robin         *bool
 	members_order       *[]string
 	appendmembers_order []string
-	rr_cursor           *int
-	addrr_cursor        *int
 	display_name        *string
 	is_back_end         *bool
 	is_disableable      *bool
@@ -56748,62 +57900,6 @@ func (m *SecurityGroupMutation) ResetMembersOrder() {
 	delete(m.clearedFields, securitygroup.FieldMembersOrder)
 }
 
-// SetRrCursor sets the "rr_cursor" field.
-func (m *SecurityGroupMutation) SetRrCursor(i int) {
-	m.rr_cursor = &i
-	m.addrr_cursor = nil
-}
-
-// RrCursor returns the value of the "rr_cursor" field in the mutation.
-func (m *SecurityGroupMutation) RrCursor() (r int, exists bool) {
-	v := m.rr_cursor
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// OldRrCursor returns the old "rr_cursor" field's value of the SecurityGroup entity.
-// If the SecurityGroup object wasn't provided to the builder, the object is fetched from the database.
-// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SecurityGroupMutation) OldRrCursor(ctx context.Context) (v int, err error) {
-	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldRrCursor is only allowed on UpdateOne operations")
-	}
-	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldRrCursor requires an ID field in the mutation")
-	}
-	oldValue, err := m.oldValue(ctx)
-	if err != nil {
-		return v, fmt.Errorf("querying old value for OldRrCursor: %w", err)
-	}
-	return oldValue.RrCursor, nil
-}
-
-// AddRrCursor adds i to the "rr_cursor" field.
-func (m *SecurityGroupMutation) AddRrCursor(i int) {
-	if m.addrr_cursor != nil {
-		*m.addrr_cursor += i
-	} else {
-		m.addrr_cursor = &i
-	}
-}
-
-// AddedRrCursor returns the value that was added to the "rr_cursor" field in this mutation.
-func (m *SecurityGroupMutation) AddedRrCursor() (r int, exists bool) {
-	v := m.addrr_cursor
-	if v == nil {
-		return
-	}
-	return *v, true
-}
-
-// ResetRrCursor resets all changes to the "rr_cursor" field.
-func (m *SecurityGroupMutation) ResetRrCursor() {
-	m.rr_cursor = nil
-	m.addrr_cursor = nil
-}
-
 // SetDisplayName sets the "display_name" field.
 func (m *SecurityGroupMutation) SetDisplayName(s string) {
 	m.display_name = &s
@@ -57225,7 +58321,7 @@ func (m *SecurityGroupMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SecurityGroupMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 16)
 	if m.tenant_id != nil {
 		fields = append(fields, securitygroup.FieldTenantID)
 	}
@@ -57261,9 +58357,6 @@ func (m *SecurityGroupMutation) Fields() []string {
 	}
 	if m.members_order != nil {
 		fields = append(fields, securitygroup.FieldMembersOrder)
-	}
-	if m.rr_cursor != nil {
-		fields = append(fields, securitygroup.FieldRrCursor)
 	}
 	if m.display_name != nil {
 		fields = append(fields, securitygroup.FieldDisplayName)
@@ -57309,8 +58402,6 @@ func (m *SecurityGroupMutation) Field(name string) (ent.Value, bool) {
 		return m.RoundRobin()
 	case securitygroup.FieldMembersOrder:
 		return m.MembersOrder()
-	case securitygroup.FieldRrCursor:
-		return m.RrCursor()
 	case securitygroup.FieldDisplayName:
 		return m.DisplayName()
 	case securitygroup.FieldIsBackEnd:
@@ -57352,8 +58443,6 @@ func (m *SecurityGroupMutation) OldField(ctx context.Context, name string) (ent.
 		return m.OldRoundRobin(ctx)
 	case securitygroup.FieldMembersOrder:
 		return m.OldMembersOrder(ctx)
-	case securitygroup.FieldRrCursor:
-		return m.OldRrCursor(ctx)
 	case securitygroup.FieldDisplayName:
 		return m.OldDisplayName(ctx)
 	case securitygroup.FieldIsBackEnd:
@@ -57455,13 +58544,6 @@ func (m *SecurityGroupMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetMembersOrder(v)
 		return nil
-	case securitygroup.FieldRrCursor:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.SetRrCursor(v)
-		return nil
 	case securitygroup.FieldDisplayName:
 		v, ok := value.(string)
 		if !ok {
@@ -57497,21 +58579,13 @@ func (m *SecurityGroupMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *SecurityGroupMutation) AddedFields() []string {
-	var fields []string
-	if m.addrr_cursor != nil {
-		fields = append(fields, securitygroup.FieldRrCursor)
-	}
-	return fields
+	return nil
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *SecurityGroupMutation) AddedField(name string) (ent.Value, bool) {
-	switch name {
-	case securitygroup.FieldRrCursor:
-		return m.AddedRrCursor()
-	}
 	return nil, false
 }
 
@@ -57520,13 +58594,6 @@ func (m *SecurityGroupMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *SecurityGroupMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case securitygroup.FieldRrCursor:
-		v, ok := value.(int)
-		if !ok {
-			return fmt.Errorf("unexpected type %T for field %s", value, name)
-		}
-		m.AddRrCursor(v)
-		return nil
 	}
 	return fmt.Errorf("unknown SecurityGroup numeric field %s", name)
 }
@@ -57634,9 +58701,6 @@ func (m *SecurityGroupMutation) ResetField(name string) error {
 		return nil
 	case securitygroup.FieldMembersOrder:
 		m.ResetMembersOrder()
-		return nil
-	case securitygroup.FieldRrCursor:
-		m.ResetRrCursor()
 		return nil
 	case securitygroup.FieldDisplayName:
 		m.ResetDisplayName()

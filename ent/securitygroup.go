@@ -44,8 +44,6 @@ type SecurityGroup struct {
 	RoundRobin *bool `json:"round_robin,omitempty"`
 	// MembersOrder holds the value of the "members_order" field.
 	MembersOrder []string `json:"members_order,omitempty"`
-	// RrCursor holds the value of the "rr_cursor" field.
-	RrCursor int `json:"rr_cursor,omitempty"`
 	// DisplayName holds the value of the "display_name" field.
 	DisplayName string `json:"display_name,omitempty"`
 	// IsBackEnd holds the value of the "is_back_end" field.
@@ -156,8 +154,6 @@ func (*SecurityGroup) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case securitygroup.FieldIsDeleted, securitygroup.FieldRoundRobin, securitygroup.FieldIsBackEnd, securitygroup.FieldIsDisableable, securitygroup.FieldIsActive:
 			values[i] = new(sql.NullBool)
-		case securitygroup.FieldRrCursor:
-			values[i] = new(sql.NullInt64)
 		case securitygroup.FieldDtype, securitygroup.FieldName, securitygroup.FieldDisplayName:
 			values[i] = new(sql.NullString)
 		case securitygroup.FieldDateCreated, securitygroup.FieldDateModified, securitygroup.FieldDateDeleted:
@@ -264,12 +260,6 @@ func (_m *SecurityGroup) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &_m.MembersOrder); err != nil {
 					return fmt.Errorf("unmarshal field members_order: %w", err)
 				}
-			}
-		case securitygroup.FieldRrCursor:
-			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field rr_cursor", values[i])
-			} else if value.Valid {
-				_m.RrCursor = int(value.Int64)
 			}
 		case securitygroup.FieldDisplayName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -408,9 +398,6 @@ func (_m *SecurityGroup) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("members_order=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MembersOrder))
-	builder.WriteString(", ")
-	builder.WriteString("rr_cursor=")
-	builder.WriteString(fmt.Sprintf("%v", _m.RrCursor))
 	builder.WriteString(", ")
 	builder.WriteString("display_name=")
 	builder.WriteString(_m.DisplayName)

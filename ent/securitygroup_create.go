@@ -171,20 +171,6 @@ func (_c *SecurityGroupCreate) SetMembersOrder(v []string) *SecurityGroupCreate 
 	return _c
 }
 
-// SetRrCursor sets the "rr_cursor" field.
-func (_c *SecurityGroupCreate) SetRrCursor(v int) *SecurityGroupCreate {
-	_c.mutation.SetRrCursor(v)
-	return _c
-}
-
-// SetNillableRrCursor sets the "rr_cursor" field if the given value is not nil.
-func (_c *SecurityGroupCreate) SetNillableRrCursor(v *int) *SecurityGroupCreate {
-	if v != nil {
-		_c.SetRrCursor(*v)
-	}
-	return _c
-}
-
 // SetDisplayName sets the "display_name" field.
 func (_c *SecurityGroupCreate) SetDisplayName(v string) *SecurityGroupCreate {
 	_c.mutation.SetDisplayName(v)
@@ -367,10 +353,6 @@ func (_c *SecurityGroupCreate) defaults() error {
 		v := securitygroup.DefaultDtype
 		_c.mutation.SetDtype(v)
 	}
-	if _, ok := _c.mutation.RrCursor(); !ok {
-		v := securitygroup.DefaultRrCursor
-		_c.mutation.SetRrCursor(v)
-	}
 	if _, ok := _c.mutation.DisplayName(); !ok {
 		v := securitygroup.DefaultDisplayName
 		_c.mutation.SetDisplayName(v)
@@ -418,9 +400,6 @@ func (_c *SecurityGroupCreate) check() error {
 		if err := securitygroup.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "SecurityGroup.name": %w`, err)}
 		}
-	}
-	if _, ok := _c.mutation.RrCursor(); !ok {
-		return &ValidationError{Name: "rr_cursor", err: errors.New(`ent: missing required field "SecurityGroup.rr_cursor"`)}
 	}
 	if _, ok := _c.mutation.DisplayName(); !ok {
 		return &ValidationError{Name: "display_name", err: errors.New(`ent: missing required field "SecurityGroup.display_name"`)}
@@ -505,10 +484,6 @@ func (_c *SecurityGroupCreate) createSpec() (*SecurityGroup, *sqlgraph.CreateSpe
 	if value, ok := _c.mutation.MembersOrder(); ok {
 		_spec.SetField(securitygroup.FieldMembersOrder, field.TypeJSON, value)
 		_node.MembersOrder = value
-	}
-	if value, ok := _c.mutation.RrCursor(); ok {
-		_spec.SetField(securitygroup.FieldRrCursor, field.TypeInt, value)
-		_node.RrCursor = value
 	}
 	if value, ok := _c.mutation.DisplayName(); ok {
 		_spec.SetField(securitygroup.FieldDisplayName, field.TypeString, value)
@@ -809,24 +784,6 @@ func (u *SecurityGroupUpsert) ClearMembersOrder() *SecurityGroupUpsert {
 	return u
 }
 
-// SetRrCursor sets the "rr_cursor" field.
-func (u *SecurityGroupUpsert) SetRrCursor(v int) *SecurityGroupUpsert {
-	u.Set(securitygroup.FieldRrCursor, v)
-	return u
-}
-
-// UpdateRrCursor sets the "rr_cursor" field to the value that was provided on create.
-func (u *SecurityGroupUpsert) UpdateRrCursor() *SecurityGroupUpsert {
-	u.SetExcluded(securitygroup.FieldRrCursor)
-	return u
-}
-
-// AddRrCursor adds v to the "rr_cursor" field.
-func (u *SecurityGroupUpsert) AddRrCursor(v int) *SecurityGroupUpsert {
-	u.Add(securitygroup.FieldRrCursor, v)
-	return u
-}
-
 // SetDisplayName sets the "display_name" field.
 func (u *SecurityGroupUpsert) SetDisplayName(v string) *SecurityGroupUpsert {
 	u.Set(securitygroup.FieldDisplayName, v)
@@ -1086,27 +1043,6 @@ func (u *SecurityGroupUpsertOne) UpdateMembersOrder() *SecurityGroupUpsertOne {
 func (u *SecurityGroupUpsertOne) ClearMembersOrder() *SecurityGroupUpsertOne {
 	return u.Update(func(s *SecurityGroupUpsert) {
 		s.ClearMembersOrder()
-	})
-}
-
-// SetRrCursor sets the "rr_cursor" field.
-func (u *SecurityGroupUpsertOne) SetRrCursor(v int) *SecurityGroupUpsertOne {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.SetRrCursor(v)
-	})
-}
-
-// AddRrCursor adds v to the "rr_cursor" field.
-func (u *SecurityGroupUpsertOne) AddRrCursor(v int) *SecurityGroupUpsertOne {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.AddRrCursor(v)
-	})
-}
-
-// UpdateRrCursor sets the "rr_cursor" field to the value that was provided on create.
-func (u *SecurityGroupUpsertOne) UpdateRrCursor() *SecurityGroupUpsertOne {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.UpdateRrCursor()
 	})
 }
 
@@ -1544,27 +1480,6 @@ func (u *SecurityGroupUpsertBulk) UpdateMembersOrder() *SecurityGroupUpsertBulk 
 func (u *SecurityGroupUpsertBulk) ClearMembersOrder() *SecurityGroupUpsertBulk {
 	return u.Update(func(s *SecurityGroupUpsert) {
 		s.ClearMembersOrder()
-	})
-}
-
-// SetRrCursor sets the "rr_cursor" field.
-func (u *SecurityGroupUpsertBulk) SetRrCursor(v int) *SecurityGroupUpsertBulk {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.SetRrCursor(v)
-	})
-}
-
-// AddRrCursor adds v to the "rr_cursor" field.
-func (u *SecurityGroupUpsertBulk) AddRrCursor(v int) *SecurityGroupUpsertBulk {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.AddRrCursor(v)
-	})
-}
-
-// UpdateRrCursor sets the "rr_cursor" field to the value that was provided on create.
-func (u *SecurityGroupUpsertBulk) UpdateRrCursor() *SecurityGroupUpsertBulk {
-	return u.Update(func(s *SecurityGroupUpsert) {
-		s.UpdateRrCursor()
 	})
 }
 

@@ -180,27 +180,6 @@ func (_u *SecurityGroupUpdate) ClearMembersOrder() *SecurityGroupUpdate {
 	return _u
 }
 
-// SetRrCursor sets the "rr_cursor" field.
-func (_u *SecurityGroupUpdate) SetRrCursor(v int) *SecurityGroupUpdate {
-	_u.mutation.ResetRrCursor()
-	_u.mutation.SetRrCursor(v)
-	return _u
-}
-
-// SetNillableRrCursor sets the "rr_cursor" field if the given value is not nil.
-func (_u *SecurityGroupUpdate) SetNillableRrCursor(v *int) *SecurityGroupUpdate {
-	if v != nil {
-		_u.SetRrCursor(*v)
-	}
-	return _u
-}
-
-// AddRrCursor adds value to the "rr_cursor" field.
-func (_u *SecurityGroupUpdate) AddRrCursor(v int) *SecurityGroupUpdate {
-	_u.mutation.AddRrCursor(v)
-	return _u
-}
-
 // SetDisplayName sets the "display_name" field.
 func (_u *SecurityGroupUpdate) SetDisplayName(v string) *SecurityGroupUpdate {
 	_u.mutation.SetDisplayName(v)
@@ -481,12 +460,6 @@ func (_u *SecurityGroupUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	}
 	if _u.mutation.MembersOrderCleared() {
 		_spec.ClearField(securitygroup.FieldMembersOrder, field.TypeJSON)
-	}
-	if value, ok := _u.mutation.RrCursor(); ok {
-		_spec.SetField(securitygroup.FieldRrCursor, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedRrCursor(); ok {
-		_spec.AddField(securitygroup.FieldRrCursor, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.DisplayName(); ok {
 		_spec.SetField(securitygroup.FieldDisplayName, field.TypeString, value)
@@ -861,27 +834,6 @@ func (_u *SecurityGroupUpdateOne) ClearMembersOrder() *SecurityGroupUpdateOne {
 	return _u
 }
 
-// SetRrCursor sets the "rr_cursor" field.
-func (_u *SecurityGroupUpdateOne) SetRrCursor(v int) *SecurityGroupUpdateOne {
-	_u.mutation.ResetRrCursor()
-	_u.mutation.SetRrCursor(v)
-	return _u
-}
-
-// SetNillableRrCursor sets the "rr_cursor" field if the given value is not nil.
-func (_u *SecurityGroupUpdateOne) SetNillableRrCursor(v *int) *SecurityGroupUpdateOne {
-	if v != nil {
-		_u.SetRrCursor(*v)
-	}
-	return _u
-}
-
-// AddRrCursor adds value to the "rr_cursor" field.
-func (_u *SecurityGroupUpdateOne) AddRrCursor(v int) *SecurityGroupUpdateOne {
-	_u.mutation.AddRrCursor(v)
-	return _u
-}
-
 // SetDisplayName sets the "display_name" field.
 func (_u *SecurityGroupUpdateOne) SetDisplayName(v string) *SecurityGroupUpdateOne {
 	_u.mutation.SetDisplayName(v)
@@ -1192,12 +1144,6 @@ func (_u *SecurityGroupUpdateOne) sqlSave(ctx context.Context) (_node *SecurityG
 	}
 	if _u.mutation.MembersOrderCleared() {
 		_spec.ClearField(securitygroup.FieldMembersOrder, field.TypeJSON)
-	}
-	if value, ok := _u.mutation.RrCursor(); ok {
-		_spec.SetField(securitygroup.FieldRrCursor, field.TypeInt, value)
-	}
-	if value, ok := _u.mutation.AddedRrCursor(); ok {
-		_spec.AddField(securitygroup.FieldRrCursor, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.DisplayName(); ok {
 		_spec.SetField(securitygroup.FieldDisplayName, field.TypeString, value)

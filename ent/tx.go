@@ -80,6 +80,8 @@ type Tx struct {
 	ProductThirdPartyID *ProductThirdPartyIDClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
+	// RoundRobinCursor is the client for interacting with the RoundRobinCursor builders.
+	RoundRobinCursor *RoundRobinCursorClient
 	// SavedFilter is the client for interacting with the SavedFilter builders.
 	SavedFilter *SavedFilterClient
 	// SecurityGroup is the client for interacting with the SecurityGroup builders.
@@ -268,6 +270,7 @@ func (tx *Tx) init() {
 	tx.ProductGroup = NewProductGroupClient(tx.config)
 	tx.ProductThirdPartyID = NewProductThirdPartyIDClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
+	tx.RoundRobinCursor = NewRoundRobinCursorClient(tx.config)
 	tx.SavedFilter = NewSavedFilterClient(tx.config)
 	tx.SecurityGroup = NewSecurityGroupClient(tx.config)
 	tx.Source = NewSourceClient(tx.config)

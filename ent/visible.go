@@ -39,6 +39,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -124,6 +125,8 @@ func (c *Client) CountVisible(ctx context.Context, table string, ids []uuid.UUID
 		return c.ProductThirdPartyID.Query().Where(productthirdpartyid.IDIn(ids...)).Count(ctx)
 	case role.Table:
 		return c.Role.Query().Where(role.IDIn(ids...)).Count(ctx)
+	case roundrobincursor.Table:
+		return c.RoundRobinCursor.Query().Where(roundrobincursor.IDIn(ids...)).Count(ctx)
 	case savedfilter.Table:
 		return c.SavedFilter.Query().Where(savedfilter.IDIn(ids...)).Count(ctx)
 	case securitygroup.Table:

@@ -405,6 +405,18 @@ func (f RoleFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RoleMutation", m)
 }
 
+// The RoundRobinCursorFunc type is an adapter to allow the use of ordinary
+// function as RoundRobinCursor mutator.
+type RoundRobinCursorFunc func(context.Context, *ent.RoundRobinCursorMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f RoundRobinCursorFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.RoundRobinCursorMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.RoundRobinCursorMutation", m)
+}
+
 // The SavedFilterFunc type is an adapter to allow the use of ordinary
 // function as SavedFilter mutator.
 type SavedFilterFunc func(context.Context, *ent.SavedFilterMutation) (ent.Value, error)

@@ -42,6 +42,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/source"
@@ -1003,6 +1004,33 @@ func (f TraverseRole) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RoleQuery", q)
 }
 
+// The RoundRobinCursorFunc type is an adapter to allow the use of ordinary function as a Querier.
+type RoundRobinCursorFunc func(context.Context, *ent.RoundRobinCursorQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f RoundRobinCursorFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.RoundRobinCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.RoundRobinCursorQuery", q)
+}
+
+// The TraverseRoundRobinCursor type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseRoundRobinCursor func(context.Context, *ent.RoundRobinCursorQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseRoundRobinCursor) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseRoundRobinCursor) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.RoundRobinCursorQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.RoundRobinCursorQuery", q)
+}
+
 // The SavedFilterFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SavedFilterFunc func(context.Context, *ent.SavedFilterQuery) (ent.Value, error)
 
@@ -1396,6 +1424,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ProductThirdPartyIDQuery, predicate.ProductThirdPartyID, productthirdpartyid.OrderOption]{typ: ent.TypeProductThirdPartyID, tq: q}, nil
 	case *ent.RoleQuery:
 		return &query[*ent.RoleQuery, predicate.Role, role.OrderOption]{typ: ent.TypeRole, tq: q}, nil
+	case *ent.RoundRobinCursorQuery:
+		return &query[*ent.RoundRobinCursorQuery, predicate.RoundRobinCursor, roundrobincursor.OrderOption]{typ: ent.TypeRoundRobinCursor, tq: q}, nil
 	case *ent.SavedFilterQuery:
 		return &query[*ent.SavedFilterQuery, predicate.SavedFilter, savedfilter.OrderOption]{typ: ent.TypeSavedFilter, tq: q}, nil
 	case *ent.SecurityGroupQuery:

@@ -2268,6 +2268,59 @@ var (
 			},
 		},
 	}
+	// RoundRobinCursorsColumns holds the columns for the "round_robin_cursors" table.
+	RoundRobinCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "tenant_id", Type: field.TypeUUID},
+		{Name: "date_created", Type: field.TypeTime},
+		{Name: "date_modified", Type: field.TypeTime, Nullable: true},
+		{Name: "is_deleted", Type: field.TypeBool, Default: false},
+		{Name: "date_deleted", Type: field.TypeTime, Nullable: true},
+		{Name: "dtype", Type: field.TypeString, Default: "round_robin_cursor"},
+		{Name: "security_group_id", Type: field.TypeUUID},
+		{Name: "turn", Type: field.TypeInt, Default: 0},
+		{Name: "created_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "modified_by_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "deleted_by_id", Type: field.TypeUUID, Nullable: true},
+	}
+	// RoundRobinCursorsTable holds the schema information for the "round_robin_cursors" table.
+	RoundRobinCursorsTable = &schema.Table{
+		Name:       "round_robin_cursors",
+		Columns:    RoundRobinCursorsColumns,
+		PrimaryKey: []*schema.Column{RoundRobinCursorsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "round_robin_cursors_users_created_by",
+				Columns:    []*schema.Column{RoundRobinCursorsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "round_robin_cursors_users_modified_by",
+				Columns:    []*schema.Column{RoundRobinCursorsColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "round_robin_cursors_users_deleted_by",
+				Columns:    []*schema.Column{RoundRobinCursorsColumns[11]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "roundrobincursor_tenant_id_date_created",
+				Unique:  false,
+				Columns: []*schema.Column{RoundRobinCursorsColumns[1], RoundRobinCursorsColumns[2]},
+			},
+			{
+				Name:    "roundrobincursor_security_group_id",
+				Unique:  true,
+				Columns: []*schema.Column{RoundRobinCursorsColumns[7]},
+			},
+		},
+	}
 	// SavedFiltersColumns holds the columns for the "saved_filters" table.
 	SavedFiltersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -2342,7 +2395,6 @@ var (
 		{Name: "name", Type: field.TypeString},
 		{Name: "round_robin", Type: field.TypeBool, Nullable: true},
 		{Name: "members_order", Type: field.TypeJSON, Nullable: true},
-		{Name: "rr_cursor", Type: field.TypeInt, Default: 0},
 		{Name: "display_name", Type: field.TypeString, Default: ""},
 		{Name: "is_back_end", Type: field.TypeBool, Default: false},
 		{Name: "is_disableable", Type: field.TypeBool, Default: true},
@@ -2359,19 +2411,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "security_groups_users_created_by",
-				Columns:    []*schema.Column{SecurityGroupsColumns[15]},
+				Columns:    []*schema.Column{SecurityGroupsColumns[14]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "security_groups_users_modified_by",
-				Columns:    []*schema.Column{SecurityGroupsColumns[16]},
+				Columns:    []*schema.Column{SecurityGroupsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "security_groups_users_deleted_by",
-				Columns:    []*schema.Column{SecurityGroupsColumns[17]},
+				Columns:    []*schema.Column{SecurityGroupsColumns[16]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -3237,6 +3289,7 @@ var (
 		ProductGroupsTable,
 		ProductThirdPartyIdsTable,
 		RolesTable,
+		RoundRobinCursorsTable,
 		SavedFiltersTable,
 		SecurityGroupsTable,
 		SourcesTable,
@@ -3502,6 +3555,12 @@ func init() {
 	RolesTable.ForeignKeys[2].RefTable = UsersTable
 	RolesTable.Annotation = &entsql.Annotation{
 		Table: "roles",
+	}
+	RoundRobinCursorsTable.ForeignKeys[0].RefTable = UsersTable
+	RoundRobinCursorsTable.ForeignKeys[1].RefTable = UsersTable
+	RoundRobinCursorsTable.ForeignKeys[2].RefTable = UsersTable
+	RoundRobinCursorsTable.Annotation = &entsql.Annotation{
+		Table: "round_robin_cursors",
 	}
 	SavedFiltersTable.ForeignKeys[0].RefTable = UsersTable
 	SavedFiltersTable.ForeignKeys[1].RefTable = UsersTable

@@ -105,6 +105,9 @@ type ProductThirdPartyID func(*sql.Selector)
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 
+// RoundRobinCursor is the predicate function for roundrobincursor builders.
+type RoundRobinCursor func(*sql.Selector)
+
 // SavedFilter is the predicate function for savedfilter builders.
 type SavedFilter func(*sql.Selector)
 

@@ -38,6 +38,7 @@ import (
 	"github.com/conecrm/gateway/ent/productgroup"
 	"github.com/conecrm/gateway/ent/productthirdpartyid"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/savedfilter"
 	"github.com/conecrm/gateway/ent/schema"
 	"github.com/conecrm/gateway/ent/securitygroup"
@@ -1246,6 +1247,35 @@ func init() {
 	roleDescID := roleMixinFields0[0].Descriptor()
 	// role.DefaultID holds the default value on creation for the id field.
 	role.DefaultID = roleDescID.Default.(func() uuid.UUID)
+	roundrobincursorMixin := schema.RoundRobinCursor{}.Mixin()
+	roundrobincursorMixinHooks0 := roundrobincursorMixin[0].Hooks()
+	roundrobincursor.Hooks[0] = roundrobincursorMixinHooks0[0]
+	roundrobincursorMixinInters0 := roundrobincursorMixin[0].Interceptors()
+	roundrobincursor.Interceptors[0] = roundrobincursorMixinInters0[0]
+	roundrobincursorMixinFields0 := roundrobincursorMixin[0].Fields()
+	_ = roundrobincursorMixinFields0
+	roundrobincursorFields := schema.RoundRobinCursor{}.Fields()
+	_ = roundrobincursorFields
+	// roundrobincursorDescDateCreated is the schema descriptor for date_created field.
+	roundrobincursorDescDateCreated := roundrobincursorMixinFields0[2].Descriptor()
+	// roundrobincursor.DefaultDateCreated holds the default value on creation for the date_created field.
+	roundrobincursor.DefaultDateCreated = roundrobincursorDescDateCreated.Default.(func() time.Time)
+	// roundrobincursorDescIsDeleted is the schema descriptor for is_deleted field.
+	roundrobincursorDescIsDeleted := roundrobincursorMixinFields0[6].Descriptor()
+	// roundrobincursor.DefaultIsDeleted holds the default value on creation for the is_deleted field.
+	roundrobincursor.DefaultIsDeleted = roundrobincursorDescIsDeleted.Default.(bool)
+	// roundrobincursorDescDtype is the schema descriptor for dtype field.
+	roundrobincursorDescDtype := roundrobincursorMixinFields0[9].Descriptor()
+	// roundrobincursor.DefaultDtype holds the default value on creation for the dtype field.
+	roundrobincursor.DefaultDtype = roundrobincursorDescDtype.Default.(string)
+	// roundrobincursorDescTurn is the schema descriptor for turn field.
+	roundrobincursorDescTurn := roundrobincursorFields[1].Descriptor()
+	// roundrobincursor.DefaultTurn holds the default value on creation for the turn field.
+	roundrobincursor.DefaultTurn = roundrobincursorDescTurn.Default.(int)
+	// roundrobincursorDescID is the schema descriptor for id field.
+	roundrobincursorDescID := roundrobincursorMixinFields0[0].Descriptor()
+	// roundrobincursor.DefaultID holds the default value on creation for the id field.
+	roundrobincursor.DefaultID = roundrobincursorDescID.Default.(func() uuid.UUID)
 	savedfilterMixin := schema.SavedFilter{}.Mixin()
 	savedfilterMixinHooks0 := savedfilterMixin[0].Hooks()
 	savedfilter.Hooks[0] = savedfilterMixinHooks0[0]
@@ -1308,24 +1338,20 @@ func init() {
 	securitygroupDescName := securitygroupFields[0].Descriptor()
 	// securitygroup.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	securitygroup.NameValidator = securitygroupDescName.Validators[0].(func(string) error)
-	// securitygroupDescRrCursor is the schema descriptor for rr_cursor field.
-	securitygroupDescRrCursor := securitygroupFields[3].Descriptor()
-	// securitygroup.DefaultRrCursor holds the default value on creation for the rr_cursor field.
-	securitygroup.DefaultRrCursor = securitygroupDescRrCursor.Default.(int)
 	// securitygroupDescDisplayName is the schema descriptor for display_name field.
-	securitygroupDescDisplayName := securitygroupFields[4].Descriptor()
+	securitygroupDescDisplayName := securitygroupFields[3].Descriptor()
 	// securitygroup.DefaultDisplayName holds the default value on creation for the display_name field.
 	securitygroup.DefaultDisplayName = securitygroupDescDisplayName.Default.(string)
 	// securitygroupDescIsBackEnd is the schema descriptor for is_back_end field.
-	securitygroupDescIsBackEnd := securitygroupFields[5].Descriptor()
+	securitygroupDescIsBackEnd := securitygroupFields[4].Descriptor()
 	// securitygroup.DefaultIsBackEnd holds the default value on creation for the is_back_end field.
 	securitygroup.DefaultIsBackEnd = securitygroupDescIsBackEnd.Default.(bool)
 	// securitygroupDescIsDisableable is the schema descriptor for is_disableable field.
-	securitygroupDescIsDisableable := securitygroupFields[6].Descriptor()
+	securitygroupDescIsDisableable := securitygroupFields[5].Descriptor()
 	// securitygroup.DefaultIsDisableable holds the default value on creation for the is_disableable field.
 	securitygroup.DefaultIsDisableable = securitygroupDescIsDisableable.Default.(bool)
 	// securitygroupDescIsActive is the schema descriptor for is_active field.
-	securitygroupDescIsActive := securitygroupFields[7].Descriptor()
+	securitygroupDescIsActive := securitygroupFields[6].Descriptor()
 	// securitygroup.DefaultIsActive holds the default value on creation for the is_active field.
 	securitygroup.DefaultIsActive = securitygroupDescIsActive.Default.(bool)
 	// securitygroupDescID is the schema descriptor for id field.

@@ -68,7 +68,8 @@ func (User) Annotations() []schema.Annotation {
 }
 
 // SecurityGroup is a group of users; a security object. A round-robin group
-// hands new leads to its members in turn (rr_cursor persists the turn).
+// hands new leads to its members in turn (its RoundRobinCursor persists the
+// turn).
 type SecurityGroup struct{ ent.Schema }
 
 func (SecurityGroup) Mixin() []ent.Mixin {
@@ -80,7 +81,6 @@ func (SecurityGroup) Fields() []ent.Field {
 		field.String("name").NotEmpty().Annotations(entgql.OrderField("NAME")),
 		field.Bool("round_robin").Optional().Nillable(),
 		field.Strings("members_order").Optional().Annotations(entgql.Skip(entgql.SkipWhereInput)),
-		field.Int("rr_cursor").Default(0).Annotations(entgql.Skip()),
 		field.String("display_name").Default(""),
 		field.Bool("is_back_end").Default(false),
 		field.Bool("is_disableable").Default(true),

@@ -40,8 +40,6 @@ const (
 	FieldRoundRobin = "round_robin"
 	// FieldMembersOrder holds the string denoting the members_order field in the database.
 	FieldMembersOrder = "members_order"
-	// FieldRrCursor holds the string denoting the rr_cursor field in the database.
-	FieldRrCursor = "rr_cursor"
 	// FieldDisplayName holds the string denoting the display_name field in the database.
 	FieldDisplayName = "display_name"
 	// FieldIsBackEnd holds the string denoting the is_back_end field in the database.
@@ -117,7 +115,6 @@ var Columns = []string{
 	FieldName,
 	FieldRoundRobin,
 	FieldMembersOrder,
-	FieldRrCursor,
 	FieldDisplayName,
 	FieldIsBackEnd,
 	FieldIsDisableable,
@@ -162,8 +159,6 @@ var (
 	DefaultDtype string
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
-	// DefaultRrCursor holds the default value on creation for the "rr_cursor" field.
-	DefaultRrCursor int
 	// DefaultDisplayName holds the default value on creation for the "display_name" field.
 	DefaultDisplayName string
 	// DefaultIsBackEnd holds the default value on creation for the "is_back_end" field.
@@ -237,11 +232,6 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 // ByRoundRobin orders the results by the round_robin field.
 func ByRoundRobin(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRoundRobin, opts...).ToFunc()
-}
-
-// ByRrCursor orders the results by the rr_cursor field.
-func ByRrCursor(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldRrCursor, opts...).ToFunc()
 }
 
 // ByDisplayName orders the results by the display_name field.

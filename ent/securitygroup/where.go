@@ -111,11 +111,6 @@ func RoundRobin(v bool) predicate.SecurityGroup {
 	return predicate.SecurityGroup(sql.FieldEQ(FieldRoundRobin, v))
 }
 
-// RrCursor applies equality check predicate on the "rr_cursor" field. It's identical to RrCursorEQ.
-func RrCursor(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldEQ(FieldRrCursor, v))
-}
-
 // DisplayName applies equality check predicate on the "display_name" field. It's identical to DisplayNameEQ.
 func DisplayName(v string) predicate.SecurityGroup {
 	return predicate.SecurityGroup(sql.FieldEQ(FieldDisplayName, v))
@@ -574,46 +569,6 @@ func MembersOrderIsNil() predicate.SecurityGroup {
 // MembersOrderNotNil applies the NotNil predicate on the "members_order" field.
 func MembersOrderNotNil() predicate.SecurityGroup {
 	return predicate.SecurityGroup(sql.FieldNotNull(FieldMembersOrder))
-}
-
-// RrCursorEQ applies the EQ predicate on the "rr_cursor" field.
-func RrCursorEQ(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldEQ(FieldRrCursor, v))
-}
-
-// RrCursorNEQ applies the NEQ predicate on the "rr_cursor" field.
-func RrCursorNEQ(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldNEQ(FieldRrCursor, v))
-}
-
-// RrCursorIn applies the In predicate on the "rr_cursor" field.
-func RrCursorIn(vs ...int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldIn(FieldRrCursor, vs...))
-}
-
-// RrCursorNotIn applies the NotIn predicate on the "rr_cursor" field.
-func RrCursorNotIn(vs ...int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldNotIn(FieldRrCursor, vs...))
-}
-
-// RrCursorGT applies the GT predicate on the "rr_cursor" field.
-func RrCursorGT(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldGT(FieldRrCursor, v))
-}
-
-// RrCursorGTE applies the GTE predicate on the "rr_cursor" field.
-func RrCursorGTE(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldGTE(FieldRrCursor, v))
-}
-
-// RrCursorLT applies the LT predicate on the "rr_cursor" field.
-func RrCursorLT(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldLT(FieldRrCursor, v))
-}
-
-// RrCursorLTE applies the LTE predicate on the "rr_cursor" field.
-func RrCursorLTE(v int) predicate.SecurityGroup {
-	return predicate.SecurityGroup(sql.FieldLTE(FieldRrCursor, v))
 }
 
 // DisplayNameEQ applies the EQ predicate on the "display_name" field.

@@ -113,11 +113,6 @@ func (s *Service) UpdateSecurityGroup(ctx context.Context, id uuid.UUID, in Secu
 		if err != nil {
 			return err
 		}
-		// The answer as committed: keepTurns may have moved the cursor
-		// after the save.
-		if g, err = tx.SecurityGroup.Get(ctx, id); err != nil {
-			return err
-		}
 		return s.emitChange(ctx, tx, RecordSecurityGroup, "updated", id, before, after)
 	})
 	if err != nil {
@@ -195,6 +190,10 @@ func keepTurns(ctx context.Context, tx *ent.Client, groupIDs []uuid.UUID, change
 	if err != nil {
 		return err
 	}
+	cursors, err := turns(ctx, tx, groupIDs)
+	if err != nil {
+		return err
+	}
 	if err := change(); err != nil {
 		return err
 	}
@@ -207,9 +206,9 @@ func keepTurns(ctx context.Context, tx *ent.Client, groupIDs []uuid.UUID, change
 		if i < 0 {
 			continue
 		}
-		cursor := realign(rotation(old[i]), old[i].RrCursor, rotation(g))
-		if cursor != g.RrCursor {
-			if err := tx.SecurityGroup.UpdateOneID(g.ID).SetRrCursor(cursor).Exec(ctx); err != nil {
+		cursor := realign(rotation(old[i]), cursors[g.ID], rotation(g))
+		if cursor != cursors[g.ID] {
+			if err := setTurn(ctx, tx, g, cursor); err != nil {
 				return err
 			}
 		}
@@ -219,8 +218,8 @@ func keepTurns(ctx context.Context, tx *ent.Client, groupIDs []uuid.UUID, change
 
 // lockGroups takes the row locks of the groups (SELECT … FOR UPDATE on
 // PostgreSQL) before their cursors are read, so that a lead created
-// meanwhile, whose turn is an UPDATE of the cursor, waits rather than have
-// its turn overwritten. SQLite has no row locks and needs none: its
+// meanwhile, which locks its group's row before it takes its turn
+// (nextRoundRobin), waits rather than have its turn overwritten. SQLite has no row locks and needs none: its
 // transactions take the database's write lock when they begin.
 func lockGroups(ctx context.Context, tx *ent.Client, ids []uuid.UUID) error {
 	if len(ids) == 0 {

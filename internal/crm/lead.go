@@ -426,14 +426,16 @@ func (s *Service) startLead(ctx context.Context, tx *ent.Client, create *ent.Lea
 }
 
 // nextRoundRobin returns the group's next member in turn, or nil when the
-// group is not round-robin or has no active member. The turn is the
-// group's rr_cursor, incremented by one UPDATE inside the caller's
-// transaction: the row lock it takes (PostgreSQL) or the write lock of the
-// immediate transaction (SQLite) serialises concurrent creations, so each
+// group is not round-robin or has no active member. The group's row is
+// locked (PostgreSQL) or the immediate transaction holds the write lock
+// (SQLite) while its turn is taken (takeTurn), so concurrent creations,
+// and changes of the group's members (keepTurns), queue: each creation
 // gets its own turn and the rotation stays fair.
 func nextRoundRobin(ctx context.Context, tx *ent.Client, groupID uuid.UUID) (*uuid.UUID, error) {
-	g, err := tx.SecurityGroup.Query().Where(securitygroup.ID(groupID)).
-		WithMembers(func(q *ent.UserQuery) { q.Where(user.IsActive(true)).Select(user.FieldID) }).Only(ctx)
+	q := tx.SecurityGroup.Query().Where(securitygroup.ID(groupID)).
+		WithMembers(func(q *ent.UserQuery) { q.Where(user.IsActive(true)).Select(user.FieldID) })
+	q.Modify(lockTurn)
+	g, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
@@ -447,11 +449,11 @@ func nextRoundRobin(ctx context.Context, tx *ent.Client, groupID uuid.UUID) (*uu
 	if len(members) == 0 {
 		return nil, nil
 	}
-	g, err = tx.SecurityGroup.UpdateOneID(groupID).AddRrCursor(1).Save(ctx)
+	cursor, err := takeTurn(ctx, tx, g)
 	if err != nil {
 		return nil, err
 	}
-	turn := (g.RrCursor - 1) % len(members)
+	turn := cursor % len(members)
 	if turn < 0 {
 		turn += len(members)
 	}

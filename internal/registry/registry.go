@@ -124,6 +124,8 @@ var Entities = []Entity{
 	{Type: "SecurityGroup", Code: 10, Table: "security_groups", Read: PermUserRead, Root: "securityGroups"},
 	{Type: "Role", Code: 11, Table: "roles", Read: PermUserRead},
 	{Type: "Permission", Code: 12, Table: "permissions", Read: PermUserRead},
+	// A round-robin group's turn: read with its group's permission.
+	{Type: "RoundRobinCursor", Code: 46, Table: "round_robin_cursors", Read: PermUserRead},
 	{Type: "Franchise", Code: 2, Table: "franchises", Read: PermSettingsRead, Root: "franchises"},
 	{Type: "Department", Code: 3, Table: "departments", Read: PermSettingsRead, Root: "departments"},
 	{Type: "Pipeline", Code: 4, Table: "pipelines", Read: PermSettingsRead, Root: "pipelines"},

@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/permission"
 	"github.com/conecrm/gateway/ent/role"
+	"github.com/conecrm/gateway/ent/roundrobincursor"
 	"github.com/conecrm/gateway/ent/securitygroup"
 	"github.com/conecrm/gateway/ent/user"
 	"github.com/conecrm/gateway/internal/store"
@@ -102,6 +105,22 @@ func TestEveryWriteOfTheViewerTablesMovesTheGeneration(t *testing.T) {
 		_, err = db.Role.Query().WithPermissions().All(ctx)
 		must(err)
 		must(db.Tenant.UpdateOneID(tid).SetName("Demo Motors").Exec(ctx))
+		// A round-robin turn (internal/crm's nextRoundRobin): the group's
+		// row locked, its cursor in a table of its own.
+		group, err := db.SecurityGroup.Query().Where(securitygroup.TenantID(tid)).First(ctx)
+		must(err)
+		rr, err := db.Tx(ctx)
+		must(err)
+		_, err = rr.SecurityGroup.Query().Where(securitygroup.ID(group.ID)).Select(securitygroup.FieldID).Modify(func(s *entsql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.For(entsql.LockNoKeyUpdate)
+			}
+		}).Strings(ctx)
+		must(err)
+		must(rr.RoundRobinCursor.Create().SetTenantID(tid).SetSecurityGroupID(group.ID).SetTurn(1).
+			OnConflictColumns(roundrobincursor.FieldSecurityGroupID).
+			Update(func(u *ent.RoundRobinCursorUpsert) { u.AddTurn(1) }).Exec(ctx))
+		must(rr.Commit())
 		if gen() != before {
 			t.Errorf("reads and other writes moved the generation %d → %d", before, gen())
 		}

@@ -215,6 +215,9 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := db.migrateTables(ctx); err != nil {
 		return err
 	}
+	if err := db.migrateRoundRobinCursors(ctx); err != nil {
+		return err
+	}
 	if err := db.dropReplacedSortIndexes(ctx); err != nil {
 		return err
 	}
