@@ -119,6 +119,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 		"gc text":      {"CONECRM_GC_PERCENT": "low"},
 		"viewer cache": {"CONECRM_VIEWER_CACHE": "-1"},
 		"cache text":   {"CONECRM_VIEWER_CACHE": "lots"},
+		"statements":   {"CONECRM_DB_STATEMENT_CACHE": "-1"},
+		"stmt text":    {"CONECRM_DB_STATEMENT_CACHE": "all"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e["CONECRM_DATA_DIR"] = t.TempDir()

@@ -145,3 +145,35 @@ func TestLeadScreenJoinsUseThePrimaryKeys(t *testing.T) {
 		})
 	}
 }
+
+// With the statement cache off (CONECRM_DB_STATEMENT_CACHE=0) the lead
+// screen answers the same through HTTP, in the same statements, and
+// nothing is prepared.
+func TestLeadScreenWithoutTheStatementCache(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		off, err := store.OpenWith(context.Background(), storetest.DBURL(t, db), store.Options{StatementCache: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer off.Close()
+		cached, unprepared := start(t, db, graph.Config{}), start(t, off, graph.Config{})
+		baseOn, baseOff := baseline(t, cached, admin), baseline(t, unprepared, admin)
+		prepared := db.Counter.Prepared()
+		for range 2 {
+			want := query(t, cached, admin, leadScreen, map[string]any{"n": 30})
+			got := query(t, unprepared, admin, leadScreen, map[string]any{"n": 30})
+			if len(want.Errors) > 0 || string(got.Data) != string(want.Data) || len(got.Errors) > 0 {
+				t.Fatalf("without the statement cache: %s %+v\nwith it: %s %+v", got.Data, got.Errors, want.Data, want.Errors)
+			}
+			if got.Statements-baseOff != 2 || want.Statements-baseOn != 2 {
+				t.Errorf("statements beyond authentication without the cache %d, with it %d, want 2", got.Statements-baseOff, want.Statements-baseOn)
+			}
+		}
+		if n := off.Counter.Prepared(); n != 0 {
+			t.Errorf("statement cache off: %d statements prepared", n)
+		}
+		if n := db.Counter.Prepared() - prepared; n > 2 {
+			t.Errorf("the cached server prepared %d statements for two lead screens of one shape, want at most 2", n)
+		}
+	})
+}

@@ -12,10 +12,15 @@ import (
 // Counter counts the SQL statements sent through a client: in total, and per
 // request for contexts made by WithCount. Statement-count tests and the
 // request log read it; it is how "N+1 free" is measured, not assumed.
-type Counter struct{ total atomic.Int64 }
+type Counter struct{ total, prepared atomic.Int64 }
 
 // Total returns the number of statements issued so far.
 func (c *Counter) Total() int64 { return c.total.Load() }
+
+// Prepared returns the number of statements prepared so far for the
+// statement cache (prepared.go): a read whose text is kept runs again
+// without one.
+func (c *Counter) Prepared() int64 { return c.prepared.Load() }
 
 type countKey struct{}
 

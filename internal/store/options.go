@@ -20,6 +20,11 @@ type Options struct {
 	// (CONECRM_DB_SQLITE_CACHE_KIB; 0 = DefaultSQLiteCacheKiB). Pages it
 	// does not hold are read again from the operating system's file cache.
 	SQLiteCacheKiB int
+	// StatementCache is how many reads' statements each pool keeps
+	// prepared (CONECRM_DB_STATEMENT_CACHE; 0 = DefaultStatementCache, -1 =
+	// none: every read is sent unprepared, as a connection pooler in
+	// transaction mode without prepared-statement support needs).
+	StatementCache int
 	// RetryMin and RetryMax bound the backoff between connection attempts
 	// while PostgreSQL is unreachable: during an outage at most one attempt
 	// per RetryMax is made, whatever the request rate.
@@ -82,6 +87,16 @@ func OptionsFromEnv(getenv func(string) string) (Options, error) {
 			*n.v = v
 		}
 	}
+	if s := getenv("CONECRM_DB_STATEMENT_CACHE"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			return o, fmt.Errorf("CONECRM_DB_STATEMENT_CACHE must be a number of statements (0 = none), not %q", s)
+		}
+		o.StatementCache = v
+		if v == 0 {
+			o.StatementCache = -1
+		}
+	}
 	if o.ConnectTimeout < time.Second {
 		// lib/pq's connect_timeout counts whole seconds.
 		return o, fmt.Errorf("CONECRM_DB_CONNECT_TIMEOUT must be at least 1s")
@@ -107,6 +122,9 @@ func (o Options) withDefaults(postgres bool) Options {
 	}
 	if o.SQLiteCacheKiB <= 0 {
 		o.SQLiteCacheKiB = DefaultSQLiteCacheKiB
+	}
+	if o.StatementCache == 0 {
+		o.StatementCache = DefaultStatementCache // negative stays: none
 	}
 	if o.RetryMin <= 0 {
 		o.RetryMin = d.RetryMin

@@ -32,15 +32,15 @@ func TestReadsArePreparedOncePerTextAndBounded(t *testing.T) {
 	if n := len(db.prepared.stmts) - kept; n != 1 {
 		t.Errorf("%d statements prepared for one query text", n)
 	}
-	for i := range maxPrepared + 10 {
+	for i := range DefaultStatementCache + 10 {
 		rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT %d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
 		rows.Close()
 	}
-	if n := len(db.prepared.stmts); n > maxPrepared {
-		t.Errorf("%d statements kept, bound %d", n, maxPrepared)
+	if n := len(db.prepared.stmts); n > DefaultStatementCache {
+		t.Errorf("%d statements kept, bound %d", n, DefaultStatementCache)
 	}
 	// A transaction's statements are not prepared through the pool.
 	tx, err := db.Tx(ctx)

@@ -127,7 +127,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
 	counter := &Counter{}
-	p := newPrepared(db, d == dialect.Postgres)
+	p := newPrepared(db, d == dialect.Postgres, max(o.StatementCache, 0), counter)
 	drv := counter.wrap(entsql.OpenDB(d, db), p)
 	if d == dialect.SQLite {
 		// Outside the counter: its reads go through prepared statements.
