@@ -134,6 +134,10 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := setSession(ctx, inner); err != nil {
+		inner.Close()
+		return nil, err
+	}
 	slot.mu.Lock()
 	nc := slot.nc
 	slot.mu.Unlock()
@@ -142,6 +146,30 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	}
 	_ = nc.Conn.SetDeadline(time.Time{})
 	return &conn{Conn: inner, nc: nc, auth: c.auth}, nil
+}
+
+// sessionSettings is what every connection sets before its first
+// statement (after the handshake, not as a startup parameter, which a
+// pooler such as PgBouncer refuses).
+//
+// enable_memoize = off: PostgreSQL sizes the Memoize cache it may put in
+// front of a nested loop's inner lookups for every row the outer side
+// could return, not for the rows a LIMIT lets through, and builds (and
+// zeroes) that hash table on every execution. Under the lead screen's page
+// of 50 leads, whose joined contacts and accounts are primary-key lookups,
+// that was a table for the 30,000 contacts of the bench data on every
+// request: 40 % of the statement's execution (docs/benchmarks.md, session
+// 7). The gateway's statements are pages and id lookups, which a cache of
+// repeated keys cannot make much cheaper than a primary-key lookup.
+const sessionSettings = "SET enable_memoize = off"
+
+func setSession(ctx context.Context, c driver.Conn) error {
+	ex, ok := c.(driver.ExecerContext)
+	if !ok {
+		return fmt.Errorf("store: %T cannot execute statements", c)
+	}
+	_, err := ex.ExecContext(ctx, sessionSettings, nil)
+	return err
 }
 
 // watchedConn is a socket whose deadline follows the context of the

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"testing"
 
@@ -140,4 +141,27 @@ func TestStatementCacheSurvivesASchemaChange(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Every PostgreSQL connection of the pool runs with Memoize off
+// (sessionSettings), also one opened after the first.
+func TestPostgresConnectionsRunWithoutMemoize(t *testing.T) {
+	db := storetest.Open(t, dialect.Postgres)
+	ctx := context.Background()
+	c1, err := db.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c2, err := db.SQL.Conn(ctx) // a second connection, opened now
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	for i, c := range []*sql.Conn{c1, c2} {
+		var v string
+		if err := c.QueryRowContext(ctx, "SHOW enable_memoize").Scan(&v); err != nil || v != "off" {
+			t.Errorf("connection %d: enable_memoize %q, %v", i+1, v, err)
+		}
+	}
 }
