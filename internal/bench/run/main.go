@@ -62,13 +62,17 @@ const (
 
 type shape struct {
 	name string
-	req  func(base, token string, ids *ids) *http.Request
+	// req returns the shape's request maker for one server: what does not
+	// change between requests (the GraphQL body, the URL) is built once, so
+	// the load generator — which shares the machine's CPU with the server —
+	// spends no more per request on a GraphQL shape than on its floor.
+	req func(base, token string, ids *ids) func() *http.Request
 }
 
 type ids struct{ account string }
 
-func gql(query string, vars map[string]any) func(base, token string, ids *ids) *http.Request {
-	return func(base, token string, ids *ids) *http.Request {
+func gql(query string, vars map[string]any) func(base, token string, ids *ids) func() *http.Request {
+	return func(base, token string, ids *ids) func() *http.Request {
 		v := map[string]any{}
 		for k, x := range vars {
 			if x == "$account" {
@@ -77,18 +81,24 @@ func gql(query string, vars map[string]any) func(base, token string, ids *ids) *
 			v[k] = x
 		}
 		body, _ := json.Marshal(map[string]any{"query": query, "variables": v})
-		r, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+token)
-		return r
+		url, auth := base+"/graphql", "Bearer "+token
+		return func() *http.Request {
+			r, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", auth)
+			return r
+		}
 	}
 }
 
-func get(path string) func(base, token string, ids *ids) *http.Request {
-	return func(base, token string, ids *ids) *http.Request {
-		r, _ := http.NewRequest(http.MethodGet, base+strings.ReplaceAll(path, "$account", ids.account), nil)
-		r.Header.Set("Authorization", "Bearer "+token)
-		return r
+func get(path string) func(base, token string, ids *ids) func() *http.Request {
+	return func(base, token string, ids *ids) func() *http.Request {
+		url, auth := base+strings.ReplaceAll(path, "$account", ids.account), "Bearer "+token
+		return func() *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, url, nil)
+			r.Header.Set("Authorization", auth)
+			return r
+		}
 	}
 }
 
@@ -115,10 +125,14 @@ func main() {
 		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
 		only     = flag.String("only", "", "run only shapes whose name contains this")
 		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
-		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell (go tool pprof -top FILE)")
+		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell's first round (go tool pprof -top FILE)")
+		rounds   = flag.Int("rounds", 0, "rounds per cell: its time is split into this many rounds, interleaved among the gateway(s) and the floor; the ratio to the floor is the median of the rounds' (0: one per second of -duration, at least 3)")
 		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
 	)
 	flag.Parse()
+	if *rounds <= 0 {
+		*rounds = max(3, int(*duration/time.Second))
+	}
 	var cs []int
 	for _, s := range strings.Split(*conc, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -199,7 +213,7 @@ func main() {
 			}
 		}
 		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
-		if err := runTarget(builds, t, cs, *duration, *only, *profiles); err != nil {
+		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles); err != nil {
 			fatal(err)
 		}
 	}
@@ -217,7 +231,7 @@ type server struct {
 	pid  int
 }
 
-func runTarget(builds []build, t target, cs []int, d time.Duration, only, profiles string) error {
+func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string) error {
 	var servers []server
 	ownCopy := t.url
 	if len(builds) > 1 && !strings.HasPrefix(t.url, "postgres") {
@@ -232,7 +246,8 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 	// Every gateway shape starts on freshly started servers: a process
 	// keeps the memory of its busiest earlier cell (the floors' included,
 	// which build their JSON inside SQLite), and the RSS column is the
-	// shape's own peak. A floor runs in the server of the shape above it.
+	// shape's own peak (with its floor's: the floor runs in this build's
+	// server, its rounds interleaved with the shape's).
 	var running []*exec.Cmd
 	stop := func() {
 		for _, srv := range running {
@@ -274,64 +289,159 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, only, profil
 		return err
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
-	var answer []byte // the last gateway shape's answer, for its floor
-	fmt.Println("| query | c | req/s | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for _, s := range shapes {
-		if only != "" && !strings.Contains(s.name, only) {
+	fmt.Println("| query | c | req/s | ratio to floor | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	// A gateway shape and the floor below it run together, on the same
+	// freshly started servers, their rounds interleaved (see cell).
+	for i := 0; i < len(shapes); i++ {
+		gw := shapes[i]
+		var floor *shape
+		if i+1 < len(shapes) && strings.Contains(shapes[i+1].name, "floor") {
+			floor = &shapes[i+1]
+			i++
+		}
+		runGW := only == "" || strings.Contains(gw.name, only)
+		runFloor := floor != nil && (only == "" || strings.Contains(floor.name, only))
+		if !runGW && !runFloor {
 			continue
 		}
-		floor := strings.Contains(s.name, "floor")
-		if !floor || servers == nil {
-			if err := start(); err != nil {
-				return err
+		if err := start(); err != nil {
+			return err
+		}
+		// The participants of each cell: the base's gateway, this build's,
+		// and the floor (the same code in both builds: served by this one).
+		var parts []participant
+		for _, srv := range servers {
+			if runGW {
+				parts = append(parts, participant{label: srv.label, shape: gw, srv: srv})
 			}
 		}
-		for _, srv := range servers {
-			if floor && srv.label != "" {
-				continue // the floor is the same code in both builds
-			}
-			// Warm up: connections, caches, the first plans.
+		if runFloor {
+			parts = append(parts, participant{shape: *floor, srv: servers[len(servers)-1], floor: true})
+		}
+		// Warm up (connections, caches, the first plans); a floor must
+		// answer what this build's gateway answers.
+		var answer []byte
+		for j := range parts {
+			p := &parts[j]
+			p.req = p.shape.req(p.srv.base, tok, ids)
 			var body []byte
 			for range 3 {
-				if body, err = fetch(client, s.req(srv.base, tok, ids)); err != nil {
-					return fmt.Errorf("%s%s: %w", srv.label, s.name, err)
+				if body, err = fetch(client, p.req()); err != nil {
+					return fmt.Errorf("%s%s: %w", p.label, p.shape.name, err)
 				}
 			}
-			// A floor answers what the shape above it answers.
-			if d := jsonDiff(body, answer); srv.label == "" && floor && d != "" {
-				fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's (floor vs gateway) at %s\n", s.name, d)
-				fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | | |\n", strings.TrimSpace(s.name))
-			}
-			if srv.label == "" && !floor {
+			switch {
+			case !p.floor && p.label == "":
 				answer = body
+			case p.floor && answer != nil:
+				if d := jsonDiff(body, answer); d != "" {
+					fmt.Fprintf(os.Stderr, "bench: %s: the floor's answer differs from the gateway's (floor vs gateway) at %s\n", p.shape.name, d)
+					fmt.Printf("| %s: **answer differs from the gateway's** | | | | | | | | | | |\n", strings.TrimSpace(p.shape.name))
+				}
 			}
 		}
 		for _, c := range cs {
-			for _, srv := range servers {
-				if floor && srv.label != "" {
-					continue
-				}
-				var profiled, heaped chan struct{}
-				if profiles != "" && !floor {
-					file := filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, srv.label, s.name, c))
-					file = strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file)
-					profiled = profile(srv.base, file, d)
-					heaped = heapProfile(srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", d/2)
-				}
-				r := load(client, srv.pid, postgresPIDs(t.url), srv.base, func() *http.Request { return s.req(srv.base, tok, ids) }, c, d)
-				if profiled != nil {
-					<-profiled
-					<-heaped
-				}
-				if floor {
-					r.statements = "1" // hand-written, outside the gateway's counter
-				}
-				fmt.Printf("| %s%s | %d | %.0f | %.1f | %.1f | %s | %.0f | %d | %s | %s |\n", srv.label, s.name, c, r.rps, ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu)
+			for _, r := range cell(client, t, parts, c, d, rounds, profiles) {
+				fmt.Printf("| %s%s | %d | %s | %s | %s |\n", r.label, r.name, c, r.rps, r.ratio, r.rest)
 			}
 		}
 	}
 	return nil
+}
+
+// participant is one row of a cell: a gateway shape on one build, or the
+// floor.
+type participant struct {
+	label string // "base: " or ""
+	shape shape
+	srv   server
+	floor bool
+	req   func() *http.Request
+}
+
+// row is a participant's printed result.
+type row struct{ label, name, rps, ratio, rest string }
+
+// cell loads every participant at concurrency c for d in all, split into
+// rounds interleaved among them (round r: each participant in turn, the
+// order rotated by one every round so none always follows the same one).
+// A participant's req/s, latencies and CPU are over all its rounds; a
+// gateway's ratio to the floor is the median, over the rounds, of its
+// req/s divided by the floor's in the same round. Background load on a
+// shared machine comes and goes within seconds: measured one after the
+// other, a floor and its gateway saw different machines (session 6: the
+// SQLite single node's ratio 0.38–0.55× in repeats of one cell); in the
+// same round they see nearly the same one, and the median drops a round
+// that a burst hit unevenly.
+func cell(client *http.Client, t target, parts []participant, c int, d time.Duration, rounds int, profiles string) []row {
+	rounds = max(1, rounds)
+	each := d / time.Duration(rounds)
+	samples := make([][]sample, len(parts))
+	for r := range rounds {
+		for k := range parts {
+			j := (k + r) % len(parts)
+			p := parts[j]
+			var profiled, heaped chan struct{}
+			if profiles != "" && !p.floor && r == 0 {
+				// The first round's: the floor runs in the same process, so
+				// a profile must not span its rounds.
+				file := filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, p.label, p.shape.name, c))
+				file = strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file)
+				profiled = profile(p.srv.base, file, each)
+				heaped = heapProfile(p.srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", each/2)
+			}
+			samples[j] = append(samples[j], load(client, p.srv.pid, postgresPIDs(t.url), p.srv.base, p.req, c, each))
+			if profiled != nil {
+				<-profiled
+				<-heaped
+			}
+		}
+	}
+	floor := -1
+	for j, p := range parts {
+		if p.floor {
+			floor = j
+		}
+	}
+	rows := make([]row, len(parts))
+	for j, p := range parts {
+		r := summarize(samples[j], t.url)
+		if p.floor {
+			r.statements = "1" // hand-written, outside the gateway's counter
+		}
+		ratio := "–"
+		if floor >= 0 && !p.floor {
+			var rs []float64
+			for i, s := range samples[j] {
+				if f := samples[floor][i].rps(); f > 0 {
+					rs = append(rs, s.rps()/f)
+				}
+			}
+			if len(rs) > 0 {
+				slices.Sort(rs)
+				parts := make([]string, len(rs))
+				for i, x := range rs {
+					parts[i] = fmt.Sprintf("%.2f", x)
+				}
+				ratio = fmt.Sprintf("**%.2f×**", median(rs))
+				if len(rs) > 1 {
+					ratio += " (" + strings.Join(parts, ", ") + ")"
+				}
+			}
+		}
+		rows[j] = row{p.label, p.shape.name, fmt.Sprintf("%.0f", r.rps), ratio,
+			fmt.Sprintf("%.1f | %.1f | %s | %.0f | %d | %s | %s", ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu)}
+	}
+	return rows
+}
+
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
 }
 
 // copyFile copies the SQLite file src (closed: its WAL checkpointed) to
@@ -439,8 +549,70 @@ type result struct {
 	cpu        string // CPU ms per request: gateway / database / load generator
 }
 
+// sample is what one round of load measured.
+type sample struct {
+	elapsed      time.Duration
+	latencies    []time.Duration
+	errors       int64
+	peakKB       int64
+	gw, db, self int64 // CPU ticks of the gateway, the database, the load generator
+	statements   int64 // the gateway's statements in the round, -1 unknown
+}
+
+func (s sample) rps() float64 {
+	if s.elapsed <= 0 {
+		return 0
+	}
+	return float64(len(s.latencies)) / s.elapsed.Seconds()
+}
+
+// summarize adds up a participant's rounds.
+func summarize(ss []sample, dbURL string) result {
+	var (
+		all                 []time.Duration
+		elapsed             time.Duration
+		errs, peak          int64
+		gw, db, self, stmts int64
+	)
+	for _, s := range ss {
+		all = append(all, s.latencies...)
+		elapsed += s.elapsed
+		errs += s.errors
+		peak = max(peak, s.peakKB)
+		gw, db, self = gw+s.gw, db+s.db, self+s.self
+		if stmts >= 0 && s.statements >= 0 {
+			stmts += s.statements
+		} else {
+			stmts = -1
+		}
+	}
+	slices.Sort(all)
+	r := result{errors: errs, rssMB: float64(peak) / 1024, statements: "–", cpu: "–"}
+	n := len(all)
+	if n == 0 {
+		return r
+	}
+	r.rps = float64(n) / elapsed.Seconds()
+	perReq := func(ticks int64) string {
+		return fmt.Sprintf("%.2f", float64(ticks)*1000/clockTicks/float64(n))
+	}
+	r.cpu = perReq(gw)
+	if strings.HasPrefix(dbURL, "postgres") {
+		r.cpu += " / " + perReq(db)
+	} else {
+		r.cpu += " / –"
+	}
+	r.cpu += " / " + perReq(self)
+	r.p50 = all[n/2]
+	r.p99 = all[min(n-1, n*99/100)]
+	if stmts >= 0 {
+		r.statements = fmt.Sprintf("%.1f", float64(stmts)/float64(int64(n)+errs))
+	}
+	return r
+}
+
 // load runs c workers for d and measures them.
-func load(client *http.Client, pid int, dbPIDs func() []int, base string, req func() *http.Request, c int, d time.Duration) result {
+func load(client *http.Client, pid int, dbPIDs func() []int, base string, req func() *http.Request, c int, d time.Duration) sample {
 	before := statements(client, base)
 	pgBefore := map[int]int64{}
 	for _, p := range dbPIDs() {
@@ -493,35 +665,18 @@ func load(client *http.Client, pid int, dbPIDs func() []int, base string, req fu
 	elapsed := time.Since(began)
 	close(stop)
 	gw1, self1 := cpuTicks(pid), cpuTicks(os.Getpid())
-	// The pool opens connections during the cell: a backend that was not
+	// The pool opens connections during the round: a backend that was not
 	// there before counts whole.
 	var db int64
-	pgAfter := dbPIDs()
-	for _, p := range pgAfter {
+	for _, p := range dbPIDs() {
 		db += cpuTicks(p) - pgBefore[p]
 	}
-	after := statements(client, base)
-	slices.Sort(latencies)
-	r := result{errors: errs.Load(), rssMB: float64(peak.Load()) / 1024, statements: "–", cpu: "–"}
-	if n := len(latencies); n > 0 {
-		r.rps = float64(n) / elapsed.Seconds()
-		perReq := func(ticks int64) string {
-			return fmt.Sprintf("%.2f", float64(ticks)*1000/clockTicks/float64(n))
-		}
-		r.cpu = perReq(gw1 - gw0)
-		if len(pgAfter) > 0 {
-			r.cpu += " / " + perReq(db)
-		} else {
-			r.cpu += " / –"
-		}
-		r.cpu += " / " + perReq(self1-self0)
-		r.p50 = latencies[n/2]
-		r.p99 = latencies[min(n-1, n*99/100)]
-		if before >= 0 && after >= 0 {
-			r.statements = fmt.Sprintf("%.1f", float64(after-before)/float64(int64(n)+errs.Load()))
-		}
+	s := sample{elapsed: elapsed, latencies: latencies, errors: errs.Load(), peakKB: peak.Load(),
+		gw: gw1 - gw0, db: db, self: self1 - self0, statements: -1}
+	if after := statements(client, base); before >= 0 && after >= 0 {
+		s.statements = after - before
 	}
-	return r
+	return s
 }
 
 func once(client *http.Client, r *http.Request) error {

@@ -56,7 +56,7 @@ func name(d string) string {
 
 // Open returns a fresh seeded database of dialect d, closed and removed when
 // the test ends. A PostgreSQL test is skipped when EnvURL is unset.
-func Open(t *testing.T, d string) *store.DB {
+func Open(t testing.TB, d string) *store.DB {
 	t.Helper()
 	ctx := context.Background()
 	var target string
