@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/conecrm/gateway/internal/httpx"
 )
@@ -17,13 +18,18 @@ import (
 // GraphQL request — with a message that never echoes the body or the
 // connection's addresses (the executor's own messages do both, and answer
 // a read timeout with a 200).
+//
+// It decodes the request once, as gqlgen's POST transport would (numbers
+// as json.Number), and leaves it with the bytes as the request's body
+// (*body): the POST transport takes the decoded request from there
+// instead of reading and decoding the body again.
 func readBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(r.Body)
+		raw, err := httpx.ReadBody(r)
 		var (
 			tooLarge *http.MaxBytesError
 			netErr   net.Error
@@ -40,48 +46,47 @@ func readBody(next http.Handler) http.Handler {
 			answer(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 			return
 		}
-		var req struct {
-			Query         jsonString `json:"query"`
-			OperationName jsonString `json:"operationName"`
-			Variables     jsonObject `json:"variables"`
-			Extensions    jsonObject `json:"extensions"`
-		}
-		if json.Unmarshal(body, &req) != nil {
+		b := &body{Reader: bytes.NewReader(raw)}
+		if !decodeParams(raw, &b.params) {
 			answer(w, http.StatusBadRequest, "BAD_REQUEST",
 				`the request body must be one JSON object {"query", "operationName", "variables", "extensions"}`)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = b
 		next.ServeHTTP(w, r)
 	})
 }
 
-// jsonObject accepts a JSON object or null without decoding it: the
-// executor decodes the variables, this check only has to refuse what is not
-// an object (as a map[string]any would), without building the map.
-type jsonObject struct{}
-
-func (jsonObject) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && (b[0] == '{' || string(b) == "null") {
-		return nil
-	}
-	return errNotObject
+// body is a POST body readBody has read and decoded.
+type body struct {
+	*bytes.Reader
+	params graphql.RawParams
 }
 
-var errNotObject = errors.New("not a JSON object")
+func (*body) Close() error { return nil }
 
-// jsonString accepts a JSON string or null without unescaping it (the
-// executor reads the query; the decoder has checked the escapes already).
-type jsonString struct{}
-
-func (jsonString) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && (b[0] == '"' || string(b) == "null") {
-		return nil
+// decodeParams decodes raw into p as gqlgen's POST transport does, and
+// reports whether raw is one JSON object whose query and operationName
+// are strings (or null) and whose variables and extensions are objects
+// (or null) — anything else, trailing data included, is not one request.
+func decodeParams(raw []byte, p *graphql.RawParams) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(p) != nil {
+		return false
 	}
-	return errNotString
+	return len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) == 0
 }
 
-var errNotString = errors.New("not a JSON string")
+// params returns the request readBody decoded, if r's body is still that,
+// unread.
+func params(r *http.Request) (*graphql.RawParams, bool) {
+	b, ok := r.Body.(*body)
+	if !ok || b.Len() != int(b.Size()) {
+		return nil, false
+	}
+	return &b.params, true
+}
 
 // answer writes a GraphQL response holding one error with code.
 func answer(w http.ResponseWriter, status int, code, msg string) {

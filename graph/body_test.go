@@ -11,7 +11,7 @@ import (
 
 // A POST body that is not one GraphQL request is a 400 naming the
 // expected shape, before the executor sees it; variables and extensions
-// must be objects (or null).
+// must be objects (or null), and nothing but white space may follow it.
 func TestBodyThatIsNotOneRequestIs400(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		s := start(t, db, graph.Config{})
@@ -25,6 +25,8 @@ func TestBodyThatIsNotOneRequestIs400(t *testing.T) {
 			`{"query":["{ __typename }"]}`,
 			`{"query":"{ __typename }","operationName":{}}`,
 			`{"query":"{ __typename \x }"}`,
+			`{"query":"{ __typename }"} {"query":"{ __typename }"}`,
+			`{"query":"{ __typename }"}]`,
 		} {
 			r := decode(t, s.Do(http.MethodPost, "/graphql", admin, body), 0)
 			if r.Status != http.StatusBadRequest || r.code() != "BAD_REQUEST" {
@@ -37,6 +39,7 @@ func TestBodyThatIsNotOneRequestIs400(t *testing.T) {
 			`{"query":"{ __typename }","variables":{"a":[1,{"b":null}]},"extensions":{}}`,
 			`{"query":"query Q { __typename \u0020}","operationName":"Q"}`,
 			`{"query":"{ __typename }","operationName":null}`,
+			" {\"query\":\"{ __typename }\"}\r\n\t ",
 		} {
 			r := decode(t, s.Do(http.MethodPost, "/graphql", admin, body), 0)
 			if r.Status != http.StatusOK || len(r.Errors) > 0 {

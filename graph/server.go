@@ -126,10 +126,16 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		srv.Use(e)
 	}
+	// Every operation its own loaders (internal/loader), given to the
+	// operation's context rather than by an HTTP middleware: no copy of
+	// the *http.Request per request for them.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		return next(loader.NewContext(ctx, loader.New(cfg.Client, cfg.Logger)))
+	})
 	srv.AroundRootFields(writesReadUnchecked)
 	srv.SetErrorPresenter(presentError(cfg.Logger, cfg.Production))
 	srv.SetRecoverFunc(recoverPanic(cfg.Logger))
-	return withConn(readBody(loader.Middleware(cfg.Client, cfg.Logger)(srv)))
+	return withConn(readBody(srv))
 }
 
 // writesReadUnchecked runs a mutation's root field with the domain layer's

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/conecrm/gateway/internal/httpx"
@@ -35,7 +34,9 @@ func requestID(next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(httpx.WithRequestID(r.Context(), id)))
+		// The one context value of the middleware (httpx.Request): the
+		// request log's statement count and the metrics' labels are in it.
+		next.ServeHTTP(w, r.WithContext(httpx.WithRequest(r.Context(), &httpx.Request{ID: id})))
 	})
 }
 
@@ -45,9 +46,8 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			var statements atomic.Int64
 			sw := &httpx.StatusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r.WithContext(store.WithCount(r.Context(), &statements)))
+			next.ServeHTTP(sw, r)
 			msg, status := "request", sw.Status
 			if r.Context().Err() != nil { // the client went away: its work was canceled, nobody got an answer
 				msg, status = "request canceled by the client", httpx.StatusClientClosed
@@ -57,7 +57,7 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.String("request_id", httpx.RequestID(r.Context())), slog.String("method", r.Method),
 				slog.String("path", r.URL.Path), slog.Int("status", status),
 				slog.Int64("duration_ms", time.Since(start).Milliseconds()),
-				slog.Int64("sql_statements", statements.Load()))
+				slog.Int64("sql_statements", store.Count(r.Context())))
 		})
 	}
 }

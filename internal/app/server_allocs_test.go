@@ -79,7 +79,12 @@ func singleNode(t testing.TB, db *store.DB) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := app.New(app.Config{Production: true, Logger: log, Verifier: v}, db, routes(db, log))
+	// Production's limits but the ones the bench harness turns off too:
+	// the rates would refuse a loop of requests, and the in-flight cap is
+	// a channel send per request.
+	limits := app.DefaultLimits()
+	limits.UserRate, limits.TenantRate, limits.MaxInFlight = 0, 0, 0
+	h := app.New(app.Config{Production: true, Logger: log, Verifier: v, Limits: limits}, db, routes(db, log))
 	tenant := storetest.TenantID(t, db, "demo-motors.test")
 	acc, err := db.Account.Query().Where(entaccount.TenantID(tenant)).Order(entaccount.ByID()).First(tenancy.Bypass(context.Background()))
 	if err != nil {

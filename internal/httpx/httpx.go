@@ -6,23 +6,49 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"sync/atomic"
 )
 
-type requestIDKey struct{}
+// Request is what the middleware keeps of one request, carried by its
+// context as one value: made once by the outermost middleware
+// (internal/app), where each layer used to add a context value and a copy
+// of the *http.Request of its own.
+type Request struct {
+	// ID is the request's id (X-Request-Id).
+	ID string
+	// Statements counts the SQL statements sent on the request's behalf
+	// (internal/store counts them, the request log and the metrics read
+	// them).
+	Statements atomic.Int64
+	// Metrics holds the metrics layer's labels of the request
+	// (internal/metrics).
+	Metrics any
+}
 
-// WithRequestID returns ctx carrying the request id (internal/app sets it
-// for every request).
-func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+type requestKey struct{}
+
+// WithRequest returns ctx carrying req.
+func WithRequest(ctx context.Context, req *Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, req)
+}
+
+// RequestOf returns the request ctx belongs to, nil outside one.
+func RequestOf(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
 }
 
 // RequestID returns the id of the request ctx belongs to.
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if r := RequestOf(ctx); r != nil {
+		return r.ID
+	}
+	return ""
 }
 
 // StatusClientClosed is logged (and nominally answered) when the client
@@ -63,3 +89,26 @@ func (w *StatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // Flush passes a flush on: streamed answers (GraphQL @defer over
 // multipart/mixed) assert http.Flusher on the writer they get.
 func (w *StatusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+// Body is a request body a middleware has already read into memory (the
+// idempotency layer reads every GraphQL POST's): a later reader of the
+// request takes its bytes with ReadBody instead of copying them again.
+type Body struct {
+	*bytes.Reader
+	b []byte
+}
+
+// NewBody returns b as a request body.
+func NewBody(b []byte) *Body { return &Body{bytes.NewReader(b), b} }
+
+func (*Body) Close() error { return nil }
+
+// ReadBody reads r's body: the bytes of a Body nothing has read from yet,
+// else all of r.Body.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if b, ok := r.Body.(*Body); ok && b.Len() == len(b.b) {
+		_, _ = b.Seek(0, io.SeekEnd) // read, as io.ReadAll would leave it
+		return b.b, nil
+	}
+	return io.ReadAll(r.Body)
+}

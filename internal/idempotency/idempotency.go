@@ -34,6 +34,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 
+	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/metrics"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -116,7 +117,7 @@ func keyOf(r *http.Request) (key string, graphql bool, body []byte, err error) {
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
 		return "", false, nil, err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.Body = httpx.NewBody(body) // the GraphQL transport takes these bytes as they are
 	if graphql {
 		if key == "" && !mayNameKey(body) {
 			return "", false, nil, nil // a query without a key: nothing to guard

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/tracing"
@@ -28,9 +29,9 @@ type key struct {
 	field *ast.Field // nil outside a GraphQL field (e.g. in tests)
 }
 
-// fetch loads the rows of ids for the field whose context ctx carries and
-// returns them by id; ids without a row are simply absent.
-type fetch[V any] func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]V, error)
+// fetch loads the rows of ids through client for the field whose context
+// ctx carries and returns them by id; ids without a row are simply absent.
+type fetch[V any] func(ctx context.Context, client *ent.Client, ids []uuid.UUID) (map[uuid.UUID]V, error)
 
 // result is the outcome of one key, shared by every load of it (a key is
 // loaded once per request).
@@ -55,9 +56,10 @@ type result[V any] struct {
 // statement, never one per row. maxWait bounds the collection while keys
 // keep arriving.
 type batcher[V any] struct {
-	log  *slog.Logger
-	what string
-	f    fetch[V]
+	log    *slog.Logger
+	what   string
+	client *ent.Client
+	f      fetch[V]
 
 	mu        sync.Mutex
 	fields    map[*ast.Field]context.Context // the context of a field's first load: its selection
@@ -72,9 +74,10 @@ const (
 	maxWait = 10 * time.Millisecond  // collection bound while keys keep arriving
 )
 
-func newBatcher[V any](log *slog.Logger, what string, f fetch[V]) *batcher[V] {
-	// The maps are made by the first load: most requests load nothing.
-	return &batcher[V]{log: log, what: what, f: f}
+// init readies b, part of its request's Loaders (one allocation for all of
+// them); the maps are made by the first load: most requests load nothing.
+func (b *batcher[V]) init(log *slog.Logger, what string, client *ent.Client, f fetch[V]) {
+	b.log, b.what, b.client, b.f = log, what, client, f
 }
 
 func (b *batcher[V]) load(ctx context.Context, id uuid.UUID) (V, error) {
@@ -195,7 +198,7 @@ func (b *batcher[V]) run(ctx context.Context, keys []key) {
 		}
 		for field, ids := range byField {
 			fctx, done := tracing.Batch(b.fieldContext(ctx, field), b.what, len(ids))
-			rows, ferr := b.f(fctx, ids)
+			rows, ferr := b.f(fctx, b.client, ids)
 			done(ferr)
 			if ferr != nil {
 				err = ferr

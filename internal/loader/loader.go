@@ -3,16 +3,15 @@
 // values) and computed per-row values, so a level of
 // a list costs one SQL statement per field, not one per row.
 //
-// Loaders are made per request (Middleware) and never shared: a batch runs
-// with the context of its first Load, which carries the request's viewer and
-// so its tenant scope. A shared loader would run one tenant's batch with
+// Loaders are made per GraphQL operation (graph.NewHandler) and never
+// shared: a batch runs with the context of its first Load, which carries
+// the request's viewer and so its tenant scope. A shared loader would run one tenant's batch with
 // another tenant's viewer.
 package loader
 
 import (
 	"context"
 	"log/slog"
-	"net/http"
 
 	"github.com/google/uuid"
 
@@ -26,21 +25,22 @@ import (
 
 // Loaders are the dataloaders of one request.
 type Loaders struct {
-	users             *batcher[*ent.User]
-	groups            *batcher[*ent.SecurityGroup]
-	customFieldValues *batcher[[]*ent.CustomFieldValue]
-	delayedCounts     *batcher[int]
+	users             batcher[*ent.User]
+	groups            batcher[*ent.SecurityGroup]
+	customFieldValues batcher[[]*ent.CustomFieldValue]
+	delayedCounts     batcher[int]
 }
 
-// New returns fresh loaders over client. log receives panics recovered in
+// New returns fresh loaders over client, in one allocation (every GraphQL
+// request makes them, few use them). log receives panics recovered in
 // batch functions.
 func New(client *ent.Client, log *slog.Logger) *Loaders {
-	return &Loaders{
-		users:             newBatcher(log, "users", usersBatch(client)),
-		groups:            newBatcher(log, "security groups", groupsBatch(client)),
-		customFieldValues: newBatcher(log, "custom field values", customFieldValuesBatch(client)),
-		delayedCounts:     newBatcher(log, "delayed automations", delayedCountsBatch(client)),
-	}
+	l := &Loaders{}
+	l.users.init(log, "users", client, usersBatch)
+	l.groups.init(log, "security groups", client, groupsBatch)
+	l.customFieldValues.init(log, "custom field values", client, customFieldValuesBatch)
+	l.delayedCounts.init(log, "delayed automations", client, delayedCountsBatch)
+	return l
 }
 
 type ctxKey struct{}
@@ -50,25 +50,16 @@ func NewContext(ctx context.Context, l *Loaders) context.Context {
 	return context.WithValue(ctx, ctxKey{}, l)
 }
 
-// FromContext returns the loaders of ctx's request. It panics when there
-// are none: the GraphQL handler is always wrapped by Middleware, so their
+// FromContext returns the loaders of ctx's operation. It panics when there
+// are none: graph.NewHandler gives every operation its loaders, so their
 // absence is a wiring bug, and the executor turns the panic into a masked,
 // logged error.
 func FromContext(ctx context.Context) *Loaders {
 	l, ok := ctx.Value(ctxKey{}).(*Loaders)
 	if !ok {
-		panic("loader: no loaders in context (handler not wrapped by loader.Middleware)")
+		panic("loader: no loaders in context (an operation outside graph.NewHandler's executor)")
 	}
 	return l
-}
-
-// Middleware gives every request its own loaders.
-func Middleware(client *ent.Client, log *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), New(client, log))))
-		})
-	}
 }
 
 // SecurityObject returns the user or security group with id (its type is

@@ -60,7 +60,8 @@ func TestUsersAreBatchedAndTenantScoped(t *testing.T) {
 func TestPanicInABatchIsRecovered(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	b := newBatcher(log, "boom", func(context.Context, []uuid.UUID) (map[uuid.UUID]int, error) {
+	var b batcher[int]
+	b.init(log, "boom", nil, func(context.Context, *ent.Client, []uuid.UUID) (map[uuid.UUID]int, error) {
 		panic("kaboom")
 	})
 	_, err := b.load(context.Background(), uuid.New())

@@ -165,15 +165,33 @@ func (l *labels) name(route string, rank int) {
 	l.mu.Unlock()
 }
 
-type labelsKey struct{}
+// labelsOf returns the labels of ctx's request, nil outside Middleware.
+func labelsOf(ctx context.Context) *labels {
+	if r := httpx.RequestOf(ctx); r != nil {
+		l, _ := r.Metrics.(*labels)
+		return l
+	}
+	return nil
+}
 
-// Middleware measures every request; Route supplies the route label.
+// Middleware measures every request; Route supplies the route label. The
+// labels are kept in the request's httpx.Request (made here when no
+// middleware before made one), the status read from the writer it gets
+// when that already records it.
 func Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		l := &labels{}
-		sw := &httpx.StatusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), labelsKey{}, l))
+		req := httpx.RequestOf(r.Context())
+		if req == nil {
+			req = &httpx.Request{}
+			r = r.WithContext(httpx.WithRequest(r.Context(), req))
+		}
+		req.Metrics = l
+		sw, ok := w.(*httpx.StatusWriter)
+		if !ok {
+			sw = &httpx.StatusWriter{ResponseWriter: w}
+		}
 		inFlight.Inc()
 		defer func() {
 			inFlight.Dec()
@@ -204,8 +222,8 @@ func Middleware(next http.Handler) http.Handler {
 // the innermost mux's winning.
 func Route(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, ok := r.Context().Value(labelsKey{}).(*labels)
-		if !ok {
+		l := labelsOf(r.Context())
+		if l == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -233,7 +251,7 @@ const maxOperations = 500
 // carry the route they asked for. The pattern of a mux entered later wins;
 // SetRoute's name beats the pattern of the mux it is given inside.
 func SetRoute(ctx context.Context, route string) {
-	if l, ok := ctx.Value(labelsKey{}).(*labels); ok {
+	if l := labelsOf(ctx); l != nil {
 		l.mu.Lock()
 		depth := l.depth
 		l.mu.Unlock()
@@ -243,8 +261,8 @@ func SetRoute(ctx context.Context, route string) {
 
 // SetOperation names the GraphQL operation the request runs.
 func SetOperation(ctx context.Context, name string) {
-	l, ok := ctx.Value(labelsKey{}).(*labels)
-	if !ok {
+	l := labelsOf(ctx)
+	if l == nil {
 		return
 	}
 	switch {

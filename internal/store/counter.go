@@ -7,11 +7,14 @@ import (
 	"sync/atomic"
 
 	"entgo.io/ent/dialect"
+
+	"github.com/conecrm/gateway/internal/httpx"
 )
 
 // Counter counts the SQL statements sent through a client: in total, and per
-// request for contexts made by WithCount. Statement-count tests and the
-// request log read it; it is how "N+1 free" is measured, not assumed.
+// request (httpx.Request.Statements) for the contexts of HTTP requests.
+// Statement-count tests and the request log read it; it is how "N+1 free"
+// is measured, not assumed.
 type Counter struct{ total, prepared atomic.Int64 }
 
 // Total returns the number of statements issued so far.
@@ -22,17 +25,10 @@ func (c *Counter) Total() int64 { return c.total.Load() }
 // without one.
 func (c *Counter) Prepared() int64 { return c.prepared.Load() }
 
-type countKey struct{}
-
-// WithCount returns a context whose statements are also counted in *n.
-func WithCount(ctx context.Context, n *atomic.Int64) context.Context {
-	return context.WithValue(ctx, countKey{}, n)
-}
-
 func (c *Counter) inc(ctx context.Context) {
 	c.total.Add(1)
-	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
-		n.Add(1)
+	if r := httpx.RequestOf(ctx); r != nil {
+		r.Statements.Add(1)
 	}
 }
 
@@ -107,8 +103,8 @@ func (t *countingTx) Query(ctx context.Context, q string, args, v any) error {
 
 // Count returns the statements counted so far in ctx's request (0 outside one).
 func Count(ctx context.Context) int64 {
-	if n, ok := ctx.Value(countKey{}).(*atomic.Int64); ok {
-		return n.Load()
+	if r := httpx.RequestOf(ctx); r != nil {
+		return r.Statements.Load()
 	}
 	return 0
 }
