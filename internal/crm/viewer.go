@@ -80,9 +80,19 @@ func ResolveViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UU
 	return f.viewer(issuedAt)
 }
 
+// viewerReads counts viewerSQL's executions: every uncached resolution and
+// every miss of the viewer cache.
+var viewerReads atomic.Int64
+
+// ViewerReads returns how many times the process has read a viewer from
+// the database (metric conecrm_viewer_reads_total; with requests, the
+// viewer cache's miss rate).
+func ViewerReads() int64 { return viewerReads.Load() }
+
 // loadViewer runs viewerSQL: NotFound when the user is unknown in the
 // tenant, inactive or deleted.
 func loadViewer(ctx context.Context, db *ent.Client, userID, tenantID uuid.UUID) (*viewerFacts, error) {
+	viewerReads.Add(1)
 	rows, err := db.QueryContext(ctx, viewerSQL, userID, tenantID)
 	if err != nil {
 		return nil, AsError(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/httpx"
 	"github.com/conecrm/gateway/internal/store"
 )
@@ -119,6 +120,10 @@ func RegisterDB(db *store.DB) {
 				Name: "conecrm_viewer_cache_invalidations_total",
 				Help: "Times every cached viewer was dropped: a write of users, roles, permissions or groups by this instance or (PostgreSQL) another, or the change listener reconnecting.",
 			}, func() float64 { return float64(db.AuthWatch().Moves()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "conecrm_viewer_reads_total",
+				Help: "Viewers read from the database (one statement each): the viewer cache's misses, or every authenticated request while it is off or not live.",
+			}, func() float64 { return float64(crm.ViewerReads()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "conecrm_db_connect_attempts_total",
 				Help: "PostgreSQL connection attempts (backoff keeps this low during an outage).",

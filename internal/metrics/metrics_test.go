@@ -69,6 +69,7 @@ func TestRequestsAreCountedByRouteOperationAndStatus(t *testing.T) {
 			`conecrm_db_connect_attempts_total`,
 			`conecrm_viewer_cache_live 1`,
 			`conecrm_viewer_cache_invalidations_total`,
+			`conecrm_viewer_reads_total`,
 			`conecrm_rate_limit_rejections_total{scope="test"}`,
 			`conecrm_jobs_total{kind="webhook",outcome="completed"}`,
 			`conecrm_subscription_connections 0`,
