@@ -8,12 +8,20 @@
 // RSS, with the floor's rows next to the shapes they are the floor of.
 //
 //	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32] [-base DIR]
+//	                            [-users N] [-writes R]
 //
 // With -base, a second checkout (e.g. a worktree of main) is built and
 // served side by side on the same data, and every cell runs on it right
 // before the current build: an A/B comparison under the same load. Every
 // row records the 1-minute load average at its end: on a shared machine the
 // absolute numbers mean little without it.
+// -users N rotates the requests over N users of the bench tenant (the
+// admin and N-1 copies of its manager, made after seeding), so each
+// authenticates as several users would; -writes R creates R leads per
+// second during each gateway cell (REST, as the admin, in a department
+// whose leads are assigned by round robin) and reports under the cell's
+// row how often the viewer generation moved and how many viewers were read
+// from the database: reads under routine writes.
 package main
 
 import (
@@ -46,6 +54,8 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/conecrm/gateway/internal/auth"
+	typedids "github.com/conecrm/gateway/internal/ids"
+	"github.com/conecrm/gateway/internal/registry"
 )
 
 // secret signs the harness's tokens; the server is started with it.
@@ -69,7 +79,11 @@ type shape struct {
 	req func(base, token string, ids *ids) func() *http.Request
 }
 
-type ids struct{ account string }
+type ids struct {
+	account string
+	tokens  []string // the readers' (-users): requests take them in turn
+	lead    []byte   // the body of a lead assigned by round robin (-writes)
+}
 
 func gql(query string, vars map[string]any) func(base, token string, ids *ids) func() *http.Request {
 	return func(base, token string, ids *ids) func() *http.Request {
@@ -128,6 +142,8 @@ func main() {
 		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell's first round (go tool pprof -top FILE)")
 		rounds   = flag.Int("rounds", 0, "rounds per cell: its time is split into this many rounds, interleaved among the gateway(s) and the floor; the ratio to the floor is the median of the rounds' (0: one per second of -duration, at least 3)")
 		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
+		users    = flag.Int("users", 1, "requests rotate over this many users' tokens (the bench admin and copies of its manager)")
+		writes   = flag.Float64("writes", 0, "leads created per second (REST, assigned by round robin) during each gateway cell")
 	)
 	flag.Parse()
 	if *rounds <= 0 {
@@ -212,8 +228,14 @@ func main() {
 				fatal(err)
 			}
 		}
+		if err := addReaders(t.url, *users-1); err != nil {
+			fatal(err)
+		}
 		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
-		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles); err != nil {
+		if *users > 1 || *writes > 0 {
+			fmt.Printf("Requests as %d users in turn; %.1f leads per second written (round robin) during each gateway round.\n\n", *users, *writes)
+		}
+		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, mix{users: *users, writes: *writes}); err != nil {
 			fatal(err)
 		}
 	}
@@ -231,15 +253,28 @@ type server struct {
 	pid  int
 }
 
-func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string) error {
+// mix is the load beside the measured reads: -users and -writes.
+type mix struct {
+	users  int
+	writes float64 // leads per second
+	token  string  // the writer's (the admin's)
+	lead   []byte
+}
+
+func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string, m mix) error {
 	var servers []server
 	ownCopy := t.url
-	if len(builds) > 1 && !strings.HasPrefix(t.url, "postgres") {
-		// This build serves its own copy of the SQLite file, taken before
+	if len(builds) > 1 {
+		// This build serves its own copy of the database, taken before
 		// either starts: what one build writes at start (its migration,
-		// statistics) must not change what the other reads.
+		// statistics) must not change what the other reads or writes.
 		var err error
-		if ownCopy, err = copyFile(t.url, t.url+".ab"); err != nil {
+		if strings.HasPrefix(t.url, "postgres") {
+			ownCopy, err = copyPG(t.url)
+		} else {
+			ownCopy, err = copyFile(t.url, t.url+".ab")
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -284,10 +319,11 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 		}
 		return nil
 	}
-	tok, ids, err := identity(t.url)
+	tok, ids, err := identity(t.url, m.users)
 	if err != nil {
 		return err
 	}
+	m.token, m.lead = tok, ids.lead
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
 	fmt.Println("| query | c | req/s | ratio to floor | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -324,7 +360,7 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 		var answer []byte
 		for j := range parts {
 			p := &parts[j]
-			p.req = p.shape.req(p.srv.base, tok, ids)
+			p.req = rotate(p.shape, p.srv.base, ids)
 			var body []byte
 			for range 3 {
 				if body, err = fetch(client, p.req()); err != nil {
@@ -342,8 +378,11 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 			}
 		}
 		for _, c := range cs {
-			for _, r := range cell(client, t, parts, c, d, rounds, profiles) {
+			for _, r := range cell(client, t, parts, c, d, rounds, profiles, m) {
 				fmt.Printf("| %s%s | %d | %s | %s | %s |\n", r.label, r.name, c, r.rps, r.ratio, r.rest)
+				if r.note != "" {
+					fmt.Printf("| ↳ %s%s | | | | | | | | | | |\n", r.label, r.note)
+				}
 			}
 		}
 	}
@@ -360,8 +399,20 @@ type participant struct {
 	req   func() *http.Request
 }
 
-// row is a participant's printed result.
-type row struct{ label, name, rps, ratio, rest string }
+// row is a participant's printed result; note, under it, what -users and
+// -writes measured.
+type row struct{ label, name, rps, ratio, rest, note string }
+
+// rotate returns a request maker of shape on base that takes the readers'
+// tokens in turn.
+func rotate(s shape, base string, ids *ids) func() *http.Request {
+	makers := make([]func() *http.Request, len(ids.tokens))
+	for i, tok := range ids.tokens {
+		makers[i] = s.req(base, tok, ids)
+	}
+	var next atomic.Uint64
+	return func() *http.Request { return makers[int(next.Add(1)-1)%len(makers)]() }
+}
 
 // cell loads every participant at concurrency c for d in all, split into
 // rounds interleaved among them (round r: each participant in turn, the
@@ -374,7 +425,7 @@ type row struct{ label, name, rps, ratio, rest string }
 // SQLite single node's ratio 0.38–0.55× in repeats of one cell); in the
 // same round they see nearly the same one, and the median drops a round
 // that a burst hit unevenly.
-func cell(client *http.Client, t target, parts []participant, c int, d time.Duration, rounds int, profiles string) []row {
+func cell(client *http.Client, t target, parts []participant, c int, d time.Duration, rounds int, profiles string, m mix) []row {
 	rounds = max(1, rounds)
 	each := d / time.Duration(rounds)
 	samples := make([][]sample, len(parts))
@@ -391,7 +442,21 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 				profiled = profile(p.srv.base, file, each)
 				heaped = heapProfile(p.srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", each/2)
 			}
-			samples[j] = append(samples[j], load(client, p.srv.pid, postgresPIDs(t.url), p.srv.base, p.req, c, each))
+			var w *writer
+			before := stats(client, p.srv.base)
+			if m.writes > 0 && !p.floor {
+				w = startWriter(client, p.srv.base, m.token, m.lead, m.writes)
+			}
+			s := load(client, p.srv.pid, postgresPIDs(t.url), p.srv.base, p.req, c, each)
+			if w != nil {
+				s.written, s.writeErrors = w.stop()
+			}
+			after := stats(client, p.srv.base)
+			s.viewerReads, s.viewerMoves = after.ViewerReads-before.ViewerReads, after.ViewerMoves-before.ViewerMoves
+			if before.ViewerReads < 0 || after.ViewerReads < 0 {
+				s.viewerReads = -1
+			}
+			samples[j] = append(samples[j], s)
 			if profiled != nil {
 				<-profiled
 				<-heaped
@@ -431,7 +496,10 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 			}
 		}
 		rows[j] = row{p.label, p.shape.name, fmt.Sprintf("%.0f", r.rps), ratio,
-			fmt.Sprintf("%.1f | %.1f | %s | %.0f | %d | %s | %s", ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu)}
+			fmt.Sprintf("%.1f | %.1f | %s | %.0f | %d | %s | %s", ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu), ""}
+		if !p.floor && (m.writes > 0 || m.users > 1) {
+			rows[j].note = viewerLine(samples[j], m.writes > 0)
+		}
 	}
 	return rows
 }
@@ -557,6 +625,10 @@ type sample struct {
 	peakKB       int64
 	gw, db, self int64 // CPU ticks of the gateway, the database, the load generator
 	statements   int64 // the gateway's statements in the round, -1 unknown
+	// -users and -writes: viewers read from the database (-1 unknown), moves
+	// of the viewer generation, leads written and failed.
+	viewerReads, viewerMoves int64
+	written, writeErrors     int
 }
 
 func (s sample) rps() float64 {
@@ -770,26 +842,102 @@ func firstDiff(path string, x, y any) string {
 }
 
 // statements reads the gateway's statement counter (-1 if unavailable).
-func statements(client *http.Client, base string) int64 {
+func statements(client *http.Client, base string) int64 { return stats(client, base).Statements }
+
+// counters are the gateway's /bench/stats: statements, viewers read from
+// the database, moves of the viewer generation (-1: unavailable).
+type counters struct{ Statements, ViewerReads, ViewerMoves int64 }
+
+func stats(client *http.Client, base string) counters {
+	v := counters{-1, -1, -1}
 	res, err := client.Get(base + "/bench/stats")
 	if err != nil {
-		return -1
+		return v
 	}
 	defer res.Body.Close()
-	var v struct{ Statements int64 }
 	if json.NewDecoder(res.Body).Decode(&v) != nil {
-		return -1
+		return counters{-1, -1, -1}
 	}
-	return v.Statements
+	return v
 }
 
-// identity mints a token for the bench tenant's admin and picks an account.
-func identity(dbURL string) (string, *ids, error) {
-	driver, dsn := "sqlite", "file:"+dbURL+"?_pragma=busy_timeout(10000)"
-	if strings.HasPrefix(dbURL, "postgres") {
-		driver, dsn = "postgres", dbURL
+// viewerLine describes what authentication cost over a participant's
+// rounds (and what the writer wrote beside them).
+func viewerLine(ss []sample, writes bool) string {
+	var (
+		b                  strings.Builder
+		n, written, failed int
+		reads, moves       int64
+		elapsed            time.Duration
+	)
+	for _, s := range ss {
+		n += len(s.latencies)
+		written, failed, elapsed = written+s.written, failed+s.writeErrors, elapsed+s.elapsed
+		moves += s.viewerMoves
+		if reads >= 0 && s.viewerReads >= 0 {
+			reads += s.viewerReads
+		} else {
+			reads = -1
+		}
 	}
-	db, err := sql.Open(driver, dsn)
+	if writes {
+		fmt.Fprintf(&b, "%d leads written (%.1f/s, %d failed); ", written, float64(written)/elapsed.Seconds(), failed)
+	}
+	if reads < 0 {
+		return b.String() + "viewer counters unavailable"
+	}
+	fmt.Fprintf(&b, "viewer generation moved %d×, %d viewers read: %.3f per request", moves, reads, float64(reads)/float64(max(1, n+written)))
+	return b.String()
+}
+
+// writer creates leads at a fixed rate until stopped.
+type writer struct {
+	done    chan struct{}
+	wg      sync.WaitGroup
+	ok, bad atomic.Int64
+}
+
+func startWriter(client *http.Client, base, token string, body []byte, perSecond float64) *writer {
+	w := &writer{done: make(chan struct{})}
+	every := time.Duration(float64(time.Second) / perSecond)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		next := time.Now()
+		for {
+			next = next.Add(every)
+			select {
+			case <-w.done:
+				return
+			case <-time.After(time.Until(next)):
+			}
+			r, _ := http.NewRequest(http.MethodPost, base+"/api/lead", bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Authorization", "Bearer "+token)
+			if _, err := fetch(client, r); err != nil {
+				if w.bad.Add(1) == 1 {
+					step("writer: " + err.Error())
+				}
+				continue
+			}
+			w.ok.Add(1)
+		}
+	}()
+	return w
+}
+
+// stop ends the writer; it returns the leads written and the failures.
+func (w *writer) stop() (written, failed int) {
+	close(w.done)
+	w.wg.Wait()
+	return int(w.ok.Load()), int(w.bad.Load())
+}
+
+// identity mints a token for the bench tenant's admin, tokens for the
+// readers (the admin and the copies addReaders made, users in all), and
+// picks an account and what a lead assigned by round robin needs.
+func identity(dbURL string, users int) (string, *ids, error) {
+	db, err := openDB(dbURL)
 	if err != nil {
 		return "", nil, err
 	}
@@ -801,8 +949,134 @@ func identity(dbURL string) (string, *ids, error) {
 	if err := db.QueryRow(`SELECT id FROM accounts WHERE tenant_id = $1 ORDER BY id LIMIT 1 OFFSET 100`, tid).Scan(&acc); err != nil {
 		return "", nil, fmt.Errorf("bench account: %w", err)
 	}
-	tok, err := auth.Mint([]byte(secret), uuid.MustParse(uid), uuid.MustParse(tid), 2*time.Hour)
-	return tok, &ids{account: acc}, err
+	mint := func(user string) (string, error) {
+		return auth.Mint([]byte(secret), uuid.MustParse(user), uuid.MustParse(tid), 2*time.Hour)
+	}
+	tok, err := mint(uid)
+	if err != nil {
+		return "", nil, err
+	}
+	out := &ids{account: acc, tokens: []string{tok}}
+	rows, err := db.Query(`SELECT id FROM users WHERE tenant_id = $1 AND email LIKE 'reader%' ORDER BY email LIMIT $2`, tid, users-1)
+	if err != nil {
+		return "", nil, err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return "", nil, err
+		}
+		t, err := mint(id)
+		if err != nil {
+			rows.Close()
+			return "", nil, err
+		}
+		out.tokens = append(out.tokens, t)
+	}
+	rows.Close()
+	if len(out.tokens) < users {
+		return "", nil, fmt.Errorf("bench readers: %d of %d", len(out.tokens), users)
+	}
+	var dept, franchise, contact, source string
+	if err := db.QueryRow(`SELECT id, franchise_id FROM departments WHERE tenant_id = $1 AND security_group_id IS NOT NULL
+		AND franchise_id IS NOT NULL ORDER BY id LIMIT 1`, tid).Scan(&dept, &franchise); err != nil {
+		return "", nil, fmt.Errorf("bench round-robin department: %w", err)
+	}
+	if err := db.QueryRow(`SELECT id FROM contacts WHERE tenant_id = $1 ORDER BY id LIMIT 1`, tid).Scan(&contact); err != nil {
+		return "", nil, fmt.Errorf("bench contact: %w", err)
+	}
+	if err := db.QueryRow(`SELECT id FROM sources WHERE tenant_id = $1 ORDER BY id LIMIT 1`, tid).Scan(&source); err != nil {
+		return "", nil, fmt.Errorf("bench source: %w", err)
+	}
+	ref := func(id string) map[string]string { return map[string]string{"id": id} }
+	out.lead, _ = json.Marshal(map[string]any{"subject": "Bench lead", "department": ref(dept), "franchise": ref(franchise),
+		"contact": ref(contact), "source": ref(source)})
+	return tok, out, nil
+}
+
+func openDB(dbURL string) (*sql.DB, error) {
+	driver, dsn := "sqlite", "file:"+dbURL+"?_pragma=busy_timeout(10000)"
+	if strings.HasPrefix(dbURL, "postgres") {
+		driver, dsn = "postgres", dbURL
+	}
+	return sql.Open(driver, dsn)
+}
+
+// addReaders makes n more users of the bench tenant, copies of its manager
+// (type, roles) named reader1@…, for -users.
+func addReaders(dbURL string, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	db, err := openDB(dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var manager, domain string
+	if err := db.QueryRow(`SELECT id, email FROM users WHERE email LIKE 'manager@bench-%' LIMIT 1`).Scan(&manager, &domain); err != nil {
+		return fmt.Errorf("bench manager: %w", err)
+	}
+	_, domain, _ = strings.Cut(domain, "@")
+	list := `SELECT name FROM pragma_table_info('users')`
+	if strings.HasPrefix(dbURL, "postgres") {
+		list = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'users'`
+	}
+	rows, err := db.Query(list)
+	if err != nil {
+		return err
+	}
+	var cols, vals []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return err
+		}
+		cols = append(cols, c)
+		switch c {
+		case "id":
+			vals = append(vals, "$1")
+		case "username", "email":
+			vals = append(vals, "$2")
+		default:
+			vals = append(vals, c)
+		}
+	}
+	rows.Close()
+	copyUser := `INSERT INTO users (` + strings.Join(cols, ", ") + `) SELECT ` + strings.Join(vals, ", ") + ` FROM users WHERE id = $3`
+	for i := 1; i <= n; i++ {
+		id := typedids.New(registry.ByType("User").Code)
+		if _, err := db.Exec(copyUser, id, fmt.Sprintf("reader%04d@%s", i, domain), manager); err != nil {
+			return fmt.Errorf("bench reader: %w", err)
+		}
+		if _, err := db.Exec(`INSERT INTO user_roles (user_id, role_id) SELECT $1, role_id FROM user_roles WHERE user_id = $2`, id, manager); err != nil {
+			return fmt.Errorf("bench reader's roles: %w", err)
+		}
+	}
+	return nil
+}
+
+// copyPG makes a copy of the PostgreSQL database u (no session may be
+// connected to it) and returns its URL.
+func copyPG(u string) (string, error) {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	name := strings.TrimPrefix(p.Path, "/")
+	p.Path = "/postgres" // not the template: it must have no session
+	db, err := sql.Open("postgres", p.String())
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE DATABASE " + name + "_ab TEMPLATE " + name); err != nil {
+		return "", fmt.Errorf("copy %s: %w", name, err)
+	}
+	p.Path = "/" + name + "_ab"
+	return p.String(), nil
 }
 
 // freshPG creates a new database on the server of u and returns its URL.
