@@ -271,34 +271,34 @@ func (w *AuthWatch) stop() {
 }
 
 // writesAuth reports whether statement q may change a table of AuthTables:
-// it does not start with SELECT, names one of them and holds a keyword that
-// writes (INSERT, UPDATE, DELETE, …), compared by identifier,
+// its first word is not SELECT, and it names one of them and holds a
+// keyword that writes (INSERT, UPDATE, DELETE, …), compared by identifier,
 // case-insensitively. Reads of those tables (the viewer's own statement, a
 // SELECT … FOR UPDATE, a replace() in a filter) do not move the
 // generation; a write that merely mentions one (a subquery) does,
 // harmlessly. A SELECT that changes a table through a function it calls
 // would not be seen here; nothing in the gateway writes so, and the
 // triggers' notification would still reach every instance, this one too.
+//
+// Comments are not read: River's job bookkeeping (the UPDATE of river_job
+// that completes jobs) says "pgx users" in one, which made every job end
+// every cached viewer on PostgreSQL. Everything else is — the inside of
+// strings and of dollar-quoted bodies too (a function's body, an
+// EXECUTE'd string may write) —, so the scanner only has to know where a
+// comment starts; knowing the quotes keeps a "--" inside a string from
+// hiding the rest of its line.
 func writesAuth(q string) bool {
-	if firstWord(q, "SELECT") {
-		return false
-	}
-	var writes, table bool
-	for i := 0; i < len(q); {
-		c := q[i]
-		if !identByte(c) {
-			i++
-			continue
+	first, writes, table := true, false, false
+	for w := range sqlWords(q) {
+		if first {
+			if strings.EqualFold(w, "SELECT") {
+				return false
+			}
+			first = false
 		}
-		j := i
-		for j < len(q) && identByte(q[j]) {
-			j++
-		}
-		word := q[i:j]
-		i = j
-		if !writes && writeKeyword(word) {
+		if !writes && writeKeyword(w) {
 			writes = true
-		} else if !table && authTable(word) {
+		} else if !table && authTable(w) {
 			table = true
 		}
 		if writes && table {
@@ -308,11 +308,123 @@ func writesAuth(q string) bool {
 	return false
 }
 
-// firstWord reports whether q starts with keyword w (after blanks and
-// parentheses).
-func firstWord(q, w string) bool {
-	q = strings.TrimLeft(q, " \t\r\n(")
-	return len(q) >= len(w) && strings.EqualFold(q[:len(w)], w) && (len(q) == len(w) || !identByte(q[len(w)]))
+// sqlWords yields the words of SQL text q (runs of letters, digits and
+// underscores) outside its comments (-- to the end of the line, nested
+// /* … */), as PostgreSQL and SQLite lex them: no comment starts inside a
+// string ('…', E'…' with backslash escapes, $tag$…$tag$) or a quoted
+// identifier ("…", `…`), whose words are yielded like any other.
+func sqlWords(q string) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		for i := 0; i < len(q); {
+			c := q[i]
+			switch {
+			case identByte(c):
+				j := i
+				for j < len(q) && identByte(q[j]) {
+					j++
+				}
+				if j-i == 1 && (c == 'E' || c == 'e') && j < len(q) && q[j] == '\'' {
+					i = quoted(q, j, true, yield) // E'…'
+					continue
+				}
+				if !yield(q[i:j]) {
+					return
+				}
+				i = j
+			case c == '\'' || c == '"' || c == '`':
+				i = quoted(q, i, false, yield)
+			case c == '$' && (i == 0 || !identByte(q[i-1])):
+				// $tag$ opens a dollar-quoted string; $1 is a parameter.
+				j := i + 1
+				for j < len(q) && identByte(q[j]) {
+					j++
+				}
+				if j == len(q) || q[j] != '$' || j > i+1 && q[i+1] >= '0' && q[i+1] <= '9' {
+					i++
+					continue
+				}
+				tag, body := q[i:j+1], q[j+1:]
+				end := strings.Index(body, tag)
+				if end < 0 {
+					end = len(body)
+				}
+				if !plainWords(body[:end], yield) {
+					return
+				}
+				i = j + 1 + min(end+len(tag), len(body))
+			case c == '-' && i+1 < len(q) && q[i+1] == '-':
+				if k := strings.IndexByte(q[i:], '\n'); k >= 0 {
+					i += k + 1
+				} else {
+					i = len(q)
+				}
+			case c == '/' && i+1 < len(q) && q[i+1] == '*':
+				for depth := 0; i < len(q); {
+					switch {
+					case strings.HasPrefix(q[i:], "/*"):
+						depth++
+						i += 2
+					case strings.HasPrefix(q[i:], "*/"):
+						depth--
+						i += 2
+					default:
+						i++
+					}
+					if depth == 0 {
+						break
+					}
+				}
+			default:
+				i++
+			}
+		}
+	}
+}
+
+// quoted yields the words of the string or quoted identifier that opens
+// at q[i] and returns the index after it: a doubled quote is one quote,
+// and with backslash a backslash escapes the next byte.
+func quoted(q string, i int, backslash bool, yield func(string) bool) int {
+	quote, j := q[i], i+1
+	for j < len(q) {
+		if backslash && q[j] == '\\' {
+			j += 2
+			continue
+		}
+		if q[j] == quote {
+			if j+1 < len(q) && q[j+1] == quote {
+				j += 2
+				continue
+			}
+			break
+		}
+		j++
+	}
+	j = min(j, len(q))
+	if !plainWords(q[i+1:j], yield) {
+		return len(q)
+	}
+	return min(j+1, len(q))
+}
+
+// plainWords yields every word of s, comment or not (the inside of a
+// string); false when yield asked to stop.
+func plainWords(s string, yield func(string) bool) bool {
+	for i := 0; i < len(s); {
+		if !identByte(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && identByte(s[j]) {
+			j++
+		}
+		if !yield(s[i:j]) {
+			return false
+		}
+		i = j
+	}
+	return true
 }
 
 func identByte(c byte) bool {

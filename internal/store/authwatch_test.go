@@ -50,6 +50,24 @@ func TestWritesAuthClassifiesStatements(t *testing.T) {
 		`WITH gone AS (DELETE FROM users WHERE id = $1 RETURNING id) SELECT 1`:           true,
 		`INSERT OR REPLACE INTO users (id) VALUES (?)`:                                   true,
 		`CREATE TRIGGER x AFTER UPDATE ON users FOR EACH STATEMENT EXECUTE FUNCTION f()`: true,
+		// Comments are not read (River's job bookkeeping, abridged)…
+		"-- name: JobSetStateIfRunningMany :many\nWITH job_input AS (SELECT unnest($1::bigint[]) AS id,\n" +
+			"  -- To avoid requiring pgx users to register the OID\n  unnest($2::text[])::river_job_state AS state)\n" +
+			"UPDATE river_job SET state = job_input.state FROM job_input WHERE river_job.id = job_input.id AND river_job.state = 'running'": false,
+		`/* users */ UPDATE leads SET subject = $1`:                       false,
+		`UPDATE leads /* nested /* users */ still a comment */ SET a = 1`: false,
+		"-- users\nSELECT 1": false,
+		"/* a comment first */ SELECT id FROM users FOR UPDATE": false,
+		// …but everything outside them is, and no comment starts in a
+		// string or a quoted identifier.
+		"UPDATE users SET a = 1 -- trailing":                                true,
+		"UPDATE leads SET a = '--'; UPDATE users SET a = 1":                 true,
+		"UPDATE leads SET a = 'it''s -- x', b = 1; DELETE FROM users":       true,
+		`UPDATE leads SET a = E'it\'s -- x'; DELETE FROM users`:             true,
+		`UPDATE leads SET a = $q$ -- $q$; DELETE FROM users`:                true,
+		"UPDATE \"a--b\" SET x = 1; DELETE FROM user_roles":                 true,
+		"DO $$ BEGIN -- comment\n EXECUTE 'UPDATE users SET a = 1'; END $$": true,
+		`UPDATE leads SET a = $1; /* */ DELETE FROM roles`:                  true,
 	} {
 		if got := store.WritesAuth(q); got != want {
 			t.Errorf("WritesAuth(%q) = %v, want %v", q, got, want)
