@@ -87,6 +87,10 @@ func (p *prepared) query(ctx context.Context, query string, args, v any) error {
 	if err != nil {
 		return err
 	}
+	if p.arrays { // PostgreSQL
+		*vr = entsql.Rows{ColumnScanner: &uuidRows{Rows: rows}}
+		return nil
+	}
 	*vr = entsql.Rows{ColumnScanner: rows}
 	return nil
 }

@@ -3,12 +3,16 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"entgo.io/ent/dialect"
 
+	"github.com/conecrm/gateway/ent"
 	"github.com/conecrm/gateway/ent/account"
+	"github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/ent/tenant"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
@@ -164,4 +168,54 @@ func TestPostgresConnectionsRunWithoutMemoize(t *testing.T) {
 			t.Errorf("connection %d: enable_memoize %q, %v", i+1, v, err)
 		}
 	}
+}
+
+// Reads through the statement cache (on PostgreSQL in text form, UUIDs
+// parsed in place) answer what the same read answers in a transaction
+// (unprepared): ids, nullable references (some NULL), joined relations,
+// a many-to-many load.
+func TestPreparedReadsScanWhatATransactionScans(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := tenancy.Bypass(context.Background())
+		read := func(c *ent.Client) []string {
+			t.Helper()
+			leads, err := c.Lead.Query().WithContact().WithAccount().WithCreatedBy().WithAssignees().Order(lead.ByID()).All(ctx)
+			if err != nil || len(leads) == 0 {
+				t.Fatalf("%d leads, %v", len(leads), err)
+			}
+			var out []string
+			for _, l := range leads {
+				s := fmt.Sprint(l.ID, " ", l.ContactID != nil, " ", l.AccountID != nil, " ", *l.CreatedByID, " ", l.Edges.CreatedBy.ID)
+				if l.ContactID != nil {
+					s += fmt.Sprint(" ", *l.ContactID, " ", l.Edges.Contact.ID)
+				}
+				if l.AccountID != nil {
+					s += fmt.Sprint(" ", *l.AccountID, " ", l.Edges.Account.ID)
+				}
+				for _, a := range l.Edges.Assignees {
+					s += fmt.Sprint(" ", a.ID)
+				}
+				out = append(out, s)
+			}
+			return out
+		}
+		got := read(db.Client)
+		tx, err := db.Client.Tx(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if want := read(tx.Client()); !slices.Equal(got, want) {
+			t.Errorf("prepared read:\n%v\nin a transaction:\n%v", got, want)
+		}
+		nulls := 0
+		for _, s := range got {
+			if strings.Contains(s, " false ") {
+				nulls++
+			}
+		}
+		if nulls == 0 {
+			t.Error("no lead without a contact or an account: the NULL case is not read")
+		}
+	})
 }

@@ -69,7 +69,7 @@ func OpenWith(ctx context.Context, url string, o Options) (*DB, error) {
 	auth := newAuthWatch(IsPostgres(url))
 	if IsPostgres(url) {
 		d = dialect.Postgres
-		c, err := pq.NewConnector(withConnectTimeout(url, o.ConnectTimeout))
+		c, err := pq.NewConnector(withTextResults(withConnectTimeout(url, o.ConnectTimeout)))
 		if err != nil {
 			return nil, err
 		}
@@ -209,7 +209,10 @@ func (db *DB) Close() error {
 // Migrate creates or updates the schema; running it again changes nothing.
 // River's tables are migrated with ours.
 func (db *DB) Migrate(ctx context.Context) error {
-	if err := db.Schema.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables, noAuditForeignKeys)); err != nil {
+	// Through a driver of its own: atlas asserts its rows are *sql.Rows,
+	// which the statement cache's are not on PostgreSQL (uuidRows).
+	plain := migrate.NewSchema(entsql.OpenDB(db.Dialect, db.SQL))
+	if err := plain.Create(ctx, migrate.WithForeignKeys(true), schema.WithHooks(indexJoinTables, noAuditForeignKeys)); err != nil {
 		return err
 	}
 	if err := db.migrateTables(ctx); err != nil {
