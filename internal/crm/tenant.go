@@ -65,11 +65,27 @@ func EnsurePermissions(ctx context.Context, db *ent.Client) error {
 // MarkDefaultRoles flags as default (not deletable) the roles named like
 // the default roles in tenants that have no default role yet: those made
 // before roles carried the flag. Tenants made since have theirs flagged, so
-// after the first start this changes nothing.
+// after the first start this changes nothing — and then writes nothing: an
+// UPDATE of roles, even of no row, fires the statement-level trigger that
+// empties every instance's viewer cache (store.AuthTables).
 func MarkDefaultRoles(ctx context.Context, db *ent.Client) error {
-	_, err := db.ExecContext(ctx, `UPDATE roles SET is_default = true
-WHERE NOT is_default AND NOT is_deleted AND name IN ('Administrator', 'Manager', 'User')
-  AND tenant_id NOT IN (SELECT tenant_id FROM roles WHERE is_default)`)
+	const unmarked = `FROM roles WHERE NOT is_default AND NOT is_deleted AND name IN ('Administrator', 'Manager', 'User')
+  AND tenant_id NOT IN (SELECT tenant_id FROM roles WHERE is_default)`
+	rows, err := db.QueryContext(ctx, `SELECT EXISTS (SELECT 1 `+unmarked+`)`)
+	if err != nil {
+		return err
+	}
+	var found bool
+	for rows.Next() {
+		err = rows.Scan(&found)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !found {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE roles SET is_default = true WHERE id IN (SELECT id `+unmarked+`)`)
 	return err
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -45,5 +46,30 @@ func TestMarkDefaultRolesFlagsOlderTenantsOnce(t *testing.T) {
 				t.Errorf("tenant %s: default roles %v", tid, names)
 			}
 		}
+		// Once flagged, a start writes nothing to roles, so it does not
+		// empty the other instances' viewer caches. (The notifications of
+		// the writes above may still be arriving: wait for a quiet spell.)
+		gen := stableGeneration(db.AuthWatch())
+		if err := crm.MarkDefaultRoles(ctx, db.Client); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		if now, _ := db.AuthWatch().Generation(); now != gen {
+			t.Errorf("MarkDefaultRoles with nothing to flag moved the viewer generation %d → %d", gen, now)
+		}
 	})
+}
+
+// stableGeneration returns w's generation once it has not moved for 300 ms.
+func stableGeneration(w *store.AuthWatch) uint64 {
+	gen, _ := w.Generation()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		now, _ := w.Generation()
+		if now == gen {
+			break
+		}
+		gen = now
+	}
+	return gen
 }
