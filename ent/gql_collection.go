@@ -72,7 +72,7 @@ func (_q *AccountQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(account.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{account.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -458,7 +458,7 @@ func (_q *AppointmentQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(appointment.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{appointment.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -761,7 +761,7 @@ func (_q *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(automation.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{automation.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -1070,7 +1070,7 @@ func (_q *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, op
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(automationrun.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{automationrun.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -1341,7 +1341,7 @@ func (_q *AutomationRunStepQuery) collectField(ctx context.Context, oneNode bool
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(automationrunstep.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{automationrunstep.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -1562,7 +1562,7 @@ func (_q *ConnectionStageQuery) collectField(ctx context.Context, oneNode bool, 
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(connectionstage.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{connectionstage.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -1844,7 +1844,7 @@ func (_q *ConnectionThirdPartyIDQuery) collectField(ctx context.Context, oneNode
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(connectionthirdpartyid.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{connectionthirdpartyid.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -2045,7 +2045,7 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(contact.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{contact.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -2428,7 +2428,7 @@ func (_q *CreditAssessmentQuery) collectField(ctx context.Context, oneNode bool,
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(creditassessment.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{creditassessment.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -2639,7 +2639,7 @@ func (_q *CustomFieldQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(customfield.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{customfield.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -2828,7 +2828,7 @@ func (_q *CustomFieldValueQuery) collectField(ctx context.Context, oneNode bool,
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(customfieldvalue.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{customfieldvalue.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -3024,7 +3024,7 @@ func (_q *CustomLabelQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(customlabel.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{customlabel.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -3198,7 +3198,7 @@ func (_q *CustomerThirdPartyIDQuery) collectField(ctx context.Context, oneNode b
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(customerthirdpartyid.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{customerthirdpartyid.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -3422,7 +3422,7 @@ func (_q *DepartmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(department.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{department.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -3670,7 +3670,7 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(followup.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{followup.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -3953,7 +3953,7 @@ func (_q *FranchiseQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(franchise.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{franchise.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -4169,7 +4169,7 @@ func (_q *IncentiveQuery) collectField(ctx context.Context, oneNode bool, opCtx 
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(incentive.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{incentive.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -4375,7 +4375,7 @@ func (_q *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(lead.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{lead.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -5277,7 +5277,7 @@ func (_q *LeadPackageQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(leadpackage.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{leadpackage.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -5499,7 +5499,7 @@ func (_q *LeadProductQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(leadproduct.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{leadproduct.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -5733,7 +5733,7 @@ func (_q *NoteQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(note.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{note.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -5953,7 +5953,7 @@ func (_q *OutboundMessageQuery) collectField(ctx context.Context, oneNode bool, 
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(outboundmessage.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{outboundmessage.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -6167,7 +6167,7 @@ func (_q *PackagePriceQuery) collectField(ctx context.Context, oneNode bool, opC
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(packageprice.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{packageprice.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -6373,7 +6373,7 @@ func (_q *PermissionQuery) collectField(ctx context.Context, oneNode bool, opCtx
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(permission.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{permission.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -6461,7 +6461,7 @@ func (_q *PipelineQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(pipeline.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{pipeline.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -6667,7 +6667,7 @@ func (_q *PipelineStageQuery) collectField(ctx context.Context, oneNode bool, op
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(pipelinestage.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{pipelinestage.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -6881,7 +6881,7 @@ func (_q *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(product.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{product.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -7129,7 +7129,7 @@ func (_q *ProductGroupQuery) collectField(ctx context.Context, oneNode bool, opC
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(productgroup.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{productgroup.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -7363,7 +7363,7 @@ func (_q *ProductThirdPartyIDQuery) collectField(ctx context.Context, oneNode bo
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(productthirdpartyid.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{productthirdpartyid.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -7564,7 +7564,7 @@ func (_q *RoleQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(role.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{role.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -7769,7 +7769,7 @@ func (_q *SavedFilterQuery) collectField(ctx context.Context, oneNode bool, opCt
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(savedfilter.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{savedfilter.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -7981,7 +7981,7 @@ func (_q *SecurityGroupQuery) collectField(ctx context.Context, oneNode bool, op
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(securitygroup.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{securitygroup.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -8233,7 +8233,7 @@ func (_q *SourceQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(source.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{source.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -8412,7 +8412,7 @@ func (_q *StatusQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(status.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{status.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -8601,7 +8601,7 @@ func (_q *SurveyQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(survey.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{survey.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -8797,7 +8797,7 @@ func (_q *TaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(task.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{task.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -9080,7 +9080,7 @@ func (_q *TenantQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(tenant.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{tenant.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -9167,7 +9167,7 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(user.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{user.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -9611,7 +9611,7 @@ func (_q *UserSettingsQuery) collectField(ctx context.Context, oneNode bool, opC
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(usersettings.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{usersettings.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -9838,7 +9838,7 @@ func (_q *UserThirdPartyIDQuery) collectField(ctx context.Context, oneNode bool,
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(userthirdpartyid.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{userthirdpartyid.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -10039,7 +10039,7 @@ func (_q *WebhookAttemptQuery) collectField(ctx context.Context, oneNode bool, o
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(webhookattempt.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{webhookattempt.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
@@ -10271,7 +10271,7 @@ func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, 
 	path = append([]string(nil), path...)
 	var (
 		unknownSeen    bool
-		fieldSeen      = make(map[string]struct{}, len(webhookendpoint.Columns))
+		fieldSeen      = make(map[string]struct{})
 		selectedFields = []string{webhookendpoint.FieldID}
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
