@@ -414,24 +414,40 @@ func (m *middleware) run(w http.ResponseWriter, r *http.Request, next http.Handl
 			m.cfg.Logger.ErrorContext(ctx, "idempotency: cannot record the answer", "key", c.key, "err", err)
 		}
 	}
-	if !release {
-		cancel()
-	} else {
+	cancel()
+	if release {
 		// The failure is answered at once: when the database is what
 		// failed (frozen, down), releasing the key could take as long
 		// again. Until it is released a repeat waits, as for a request in
-		// progress; if it cannot be, the lease frees it.
-		go func() {
-			defer cancel()
-			if _, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM idempotency_keys
-				WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ? AND committed = 0`),
-				c.tenant, c.user, c.key, c.owner); err != nil {
-				m.cfg.Logger.WarnContext(ctx, "idempotency: cannot release the key", "key", c.key, "err", err)
-			}
-		}()
+		// progress.
+		go m.release(context.WithoutCancel(r.Context()), c)
 	}
 	w.WriteHeader(rec.status)
 	_, _ = w.Write(rec.body.Bytes())
+}
+
+// release frees c's key for a repeat, retrying while the database is
+// unreachable (restarting, failed over): a repeat sent once it is back then
+// runs within a pause instead of waiting out the lease, which frees the key
+// in the end if the database stays away.
+func (m *middleware) release(ctx context.Context, c *claim) {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Lease)
+	defer cancel()
+	db := m.db
+	for pause := 50 * time.Millisecond; ; pause = min(2*pause, 500*time.Millisecond) {
+		_, err := db.SQL.ExecContext(ctx, db.Rebind(`DELETE FROM idempotency_keys
+			WHERE tenant_id = ? AND user_id = ? AND idem_key = ? AND owner = ? AND committed = 0`),
+			c.tenant, c.user, c.key, c.owner)
+		if err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			m.cfg.Logger.WarnContext(ctx, "idempotency: cannot release the key; its lease will", "key", c.key, "err", err)
+			return
+		case <-time.After(pause):
+		}
+	}
 }
 
 // keep decides whether an answer is recorded: always after a commit;
