@@ -206,9 +206,17 @@ func (db *DB) Close() error {
 	return db.Client.Close()
 }
 
+// schemaMu serialises migrations within the process: ent's schema
+// migration (and noAuditForeignKeys) writes ent's global migrate.Tables,
+// which the later steps read, so two databases migrated at once (parallel
+// tests) crashed with concurrent map writes.
+var schemaMu sync.Mutex
+
 // Migrate creates or updates the schema; running it again changes nothing.
 // River's tables are migrated with ours.
 func (db *DB) Migrate(ctx context.Context) error {
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
 	// Through a driver of its own: atlas asserts its rows are *sql.Rows,
 	// which the statement cache's are not on PostgreSQL (uuidRows).
 	plain := migrate.NewSchema(entsql.OpenDB(db.Dialect, db.SQL))
