@@ -111,6 +111,11 @@ func (r record) Hooks() []ent.Hook {
 					if err := checkReferences(ctx, mx); err != nil {
 						return nil, err
 					}
+					// Its rows and added edges are all of the viewer's
+					// tenant (above): a write of the viewer tables then
+					// ends only that tenant's cached viewers (internal/
+					// store's write detector reads the mark).
+					ctx = tenancy.WithWriteTenant(ctx, v.TenantID)
 				}
 				return next.Mutate(ctx, m)
 			})

@@ -346,7 +346,7 @@ func TestViewerCacheAcrossInstances(t *testing.T) {
 	t.Run("listener killed", func(t *testing.T) {
 		a := actor{name: "listener", id: f.newUser("listener", "USER"), tenant: f.id}
 		warmOn(gb, a)
-		gen, _ := second.AuthWatch().Generation()
+		gen, _ := second.AuthWatch().Generation(f.id)
 		if _, err := db.SQL.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 			WHERE application_name = $1 AND datname = current_database() AND pid <> pg_backend_pid()`, store.AuthListenerName); err != nil {
 			t.Fatal(err)
@@ -367,7 +367,7 @@ func TestViewerCacheAcrossInstances(t *testing.T) {
 		// cache again.
 		b := actor{name: "after the reconnection", id: f.newUser("reconnected", "USER"), tenant: f.id}
 		warmOn(gb, b)
-		if now, ok := second.AuthWatch().Generation(); !ok || now <= gen {
+		if now, ok := second.AuthWatch().Generation(f.id); !ok || now <= gen {
 			t.Fatalf("generation %d → %d (live %v)", gen, now, ok)
 		}
 	})

@@ -31,9 +31,10 @@ const EnvFlag = "CONECRM_BENCH"
 //	GET /bench/floor/leads       ≙ the lead screen (LeadScreenQuery)
 //	GET /bench/floor/recursive   ≙ accounts(first: 50) → contacts → accounts → contacts → accounts
 //	GET /bench/floor/accounts    ≙ GET /api/account (first page, embeds included)
-//	GET /bench/stats             {"statements": N, "viewerReads": N, "viewerMoves": N}: the
-//	                             gateway's statements, viewers read (cache misses) and
-//	                             moves of the viewer generation so far
+//	GET /bench/stats             {"statements": N, "viewerReads": N, "viewerMoves": N,
+//	                             "viewerTenantMoves": N}: the gateway's statements, viewers
+//	                             read (cache misses), moves of every tenant's viewer
+//	                             generation and of one tenant's so far
 //	GET /bench/pprof/profile     a CPU profile (net/http/pprof, ?seconds=N)
 //	GET /bench/pprof/heap        a heap profile (net/http/pprof; ?gc=1 collects first)
 //	GET /bench/pprof/trace       an execution trace (net/http/pprof, ?seconds=N; go tool trace)
@@ -44,7 +45,7 @@ func Handler(v *auth.Verifier, db *store.DB) http.Handler {
 	mux.HandleFunc("GET /bench/pprof/trace", pprof.Trace)
 	mux.HandleFunc("GET /bench/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]int64{"statements": db.Counter.Total(), "viewerReads": crm.ViewerReads(),
-			"viewerMoves": int64(db.AuthWatch().Moves())})
+			"viewerMoves": int64(db.AuthWatch().Moves()), "viewerTenantMoves": int64(db.AuthWatch().TenantMoves())})
 	})
 	agg := "json_agg(u.display_name ORDER BY u.id)"
 	if db.Dialect == dialect.SQLite {

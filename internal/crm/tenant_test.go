@@ -54,7 +54,7 @@ func TestMarkDefaultRolesFlagsOlderTenantsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(100 * time.Millisecond)
-		if now, _ := db.AuthWatch().Generation(); now != gen {
+		if now, _ := db.AuthWatch().Generation(uuid.Nil); now != gen {
 			t.Errorf("MarkDefaultRoles with nothing to flag moved the viewer generation %d → %d", gen, now)
 		}
 	})
@@ -62,10 +62,10 @@ func TestMarkDefaultRolesFlagsOlderTenantsOnce(t *testing.T) {
 
 // stableGeneration returns w's generation once it has not moved for 300 ms.
 func stableGeneration(w *store.AuthWatch) uint64 {
-	gen, _ := w.Generation()
+	gen, _ := w.Generation(uuid.Nil) // every tenant's (system work)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
 		time.Sleep(300 * time.Millisecond)
-		now, _ := w.Generation()
+		now, _ := w.Generation(uuid.Nil)
 		if now == gen {
 			break
 		}

@@ -11,12 +11,12 @@ import (
 	"github.com/conecrm/gateway/internal/viewer"
 )
 
-// Generation is the source of truth for ViewerCache: store.AuthWatch. The
-// generation moves whenever the tables viewerSQL reads may have changed;
-// ok is false while changes could go unnoticed (the cache is then not
-// used at all).
+// Generation is the source of truth for ViewerCache: store.AuthWatch. A
+// tenant's generation moves whenever what viewerSQL reads of that tenant
+// may have changed; ok is false while changes could go unnoticed (the
+// cache is then not used at all).
 type Generation interface {
-	Generation() (gen uint64, ok bool)
+	Generation(tenant uuid.UUID) (gen uint64, ok bool)
 }
 
 // ViewerCache keeps what viewerSQL read per (user, tenant), so an
@@ -24,12 +24,13 @@ type Generation interface {
 // decisions: every request still checks its token's iat against the user's
 // access_revoked_at (viewerFacts.viewer), so one entry serves every token
 // of the user. There is no time to live: an entry is trusted only while
-// the generation it was read at is the current one — any write to those
-// tables by this process moves it after its commit and before its request
-// answers, another process's (PostgreSQL) when its notification arrives
-// (store.AuthWatch) — so a deactivation, a role or group change is seen by
-// the very next request. Only active users are kept; the others cost their
-// statement each time.
+// its tenant's generation it was read at is the current one — any write to
+// those tables by this process moves it after its commit and before its
+// request answers, another process's (PostgreSQL) when its notification
+// arrives (store.AuthWatch) — so a deactivation, a role or group change is
+// seen by the very next request; a write known to be of another tenant
+// keeps it. Only active users are kept; the others cost their statement
+// each time.
 type ViewerCache struct {
 	gen Generation
 	max int
@@ -54,7 +55,7 @@ func NewViewerCache(gen Generation, max int) *ViewerCache {
 func (c *ViewerCache) Resolve(ctx context.Context, db *ent.Client, userID, tenantID uuid.UUID, issuedAt time.Time) (*viewer.Viewer, error) {
 	// Read before the database: if a change commits while viewerSQL runs,
 	// the generation has moved by the time anyone looks the entry up.
-	gen, ok := c.gen.Generation()
+	gen, ok := c.gen.Generation(tenantID)
 	key := viewerKey{userID, tenantID}
 	if ok {
 		c.mu.RLock()
@@ -75,7 +76,7 @@ func (c *ViewerCache) Resolve(ctx context.Context, db *ent.Client, userID, tenan
 }
 
 // put stores e unless a read of a later generation is kept already. A full
-// cache first drops the entries of older generations (all of them are
+// cache first drops the entries of past generations (all of them are
 // useless), else arbitrary ones.
 func (c *ViewerCache) put(key viewerKey, e *viewerEntry) {
 	c.mu.Lock()
@@ -86,7 +87,7 @@ func (c *ViewerCache) put(key viewerKey, e *viewerEntry) {
 	}
 	if !ok && len(c.entries) >= c.max {
 		for k, old := range c.entries {
-			if old.gen != e.gen {
+			if gen, live := c.gen.Generation(k.tenant); !live || old.gen != gen {
 				delete(c.entries, k)
 			}
 		}

@@ -100,6 +100,11 @@ func init() {
 
 var registerDB sync.Once
 
+// invalidationsHelp describes conecrm_viewer_cache_invalidations_total.
+const invalidationsHelp = "Times cached viewers were dropped: scope=\"all\" every tenant's (system work, hand-written SQL, " +
+	"the permission catalogue, the change listener reconnecting), scope=\"tenant\" one tenant's (an administrator's " +
+	"write of its users, roles or groups, by this instance or, on PostgreSQL, another)."
+
 // RegisterDB adds the pool statistics of db (go_sql_* with db_name="conecrm")
 // and its connection attempts. Only the first database is registered: a
 // process serves one.
@@ -117,9 +122,15 @@ func RegisterDB(db *store.DB) {
 				return 0
 			}),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
-				Name: "conecrm_viewer_cache_invalidations_total",
-				Help: "Times every cached viewer was dropped: a write of users, roles, permissions or groups by this instance or (PostgreSQL) another, or the change listener reconnecting.",
+				Name:        "conecrm_viewer_cache_invalidations_total",
+				Help:        invalidationsHelp,
+				ConstLabels: prometheus.Labels{"scope": "all"},
 			}, func() float64 { return float64(db.AuthWatch().Moves()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "conecrm_viewer_cache_invalidations_total",
+				Help:        invalidationsHelp,
+				ConstLabels: prometheus.Labels{"scope": "tenant"},
+			}, func() float64 { return float64(db.AuthWatch().TenantMoves()) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{
 				Name: "conecrm_viewer_reads_total",
 				Help: "Viewers read from the database (one statement each): the viewer cache's misses, or every authenticated request while it is off or not live.",

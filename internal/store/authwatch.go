@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 )
 
@@ -26,7 +27,8 @@ var AuthTables = []string{"users", "user_roles", "roles", "role_permissions", "p
 const AuthChannel = "conecrm_auth"
 
 // AuthWatch tells a cache of what AuthTables hold whether it may still trust
-// what it read: a generation that moves whenever they may have changed.
+// what it read: per tenant, a generation that moves whenever that tenant's
+// rows of them may have changed.
 //
 // This process's writes move it themselves, at the lowest layer every
 // statement goes through (the driver connection, conn.go), so ent's
@@ -35,8 +37,18 @@ const AuthChannel = "conecrm_auth"
 // Other processes' writes (other gateway instances, psql) reach it on
 // PostgreSQL through the triggers' notifications (Listen); on SQLite the
 // gateway is the only writer of its file.
+//
+// A write known to be of one tenant — an ent mutation under a viewer
+// (tenancy.WriteTenant), a notification naming its tenant — moves that
+// tenant's generation only; any other write (system work, hand-written
+// SQL, the global permissions, a statement over several tenants) moves
+// every tenant's. A tenant's generation is the sum of both counters: it
+// moves with either, and since neither ever goes back, an unchanged sum
+// means neither moved.
 type AuthWatch struct {
-	gen atomic.Uint64
+	gen         atomic.Uint64 // moves of every tenant's generation
+	tenants     sync.Map      // uuid.UUID → *atomic.Uint64: one tenant's own moves
+	tenantMoves atomic.Uint64 // the sum of tenants'
 	// live is false while the cache may not be used: on PostgreSQL until
 	// the listener LISTENs, and whenever its connection is down (the
 	// notifications sent meanwhile are lost).
@@ -57,87 +69,57 @@ func newAuthWatch(postgres bool) *AuthWatch {
 	return w
 }
 
-// Generation returns the current generation and whether a cache may use
-// it at all. A cache keeps what it read with the generation read BEFORE the
-// read, and trusts it only while Generation returns that same value: a read
-// that raced with a committing change is never trusted afterwards.
-func (w *AuthWatch) Generation() (gen uint64, ok bool) {
+// Generation returns tenant's current generation and whether a cache may
+// use it at all. A cache keeps what it read with the generation read
+// BEFORE the read, and trusts it only while Generation returns that same
+// value: a read that raced with a committing change is never trusted
+// afterwards.
+func (w *AuthWatch) Generation(tenant uuid.UUID) (gen uint64, ok bool) {
 	if !w.live.Load() {
 		return 0, false
 	}
-	return w.gen.Load(), true
+	gen = w.gen.Load()
+	if c, ok := w.tenants.Load(tenant); ok {
+		gen += c.(*atomic.Uint64).Load()
+	}
+	return gen, true
 }
 
-// Changed moves the generation: what AuthTables held may have changed.
+// Changed moves every tenant's generation: what AuthTables held may have
+// changed anywhere.
 func (w *AuthWatch) Changed() { w.gen.Add(1) }
+
+// ChangedTenant moves tenant's generation: what AuthTables held of tenant
+// (its users, their roles and groups, its roles' permissions) may have
+// changed, and nothing else.
+func (w *AuthWatch) ChangedTenant(tenant uuid.UUID) {
+	c, ok := w.tenants.Load(tenant)
+	if !ok {
+		c, _ = w.tenants.LoadOrStore(tenant, new(atomic.Uint64))
+	}
+	c.(*atomic.Uint64).Add(1)
+	w.tenantMoves.Add(1)
+}
+
+// changed is ChangedTenant(tenant) when known, else Changed.
+func (w *AuthWatch) changed(tenant uuid.UUID, known bool) {
+	if known {
+		w.ChangedTenant(tenant)
+	} else {
+		w.Changed()
+	}
+}
 
 // Live reports whether a cache may be used now (Generation's ok).
 func (w *AuthWatch) Live() bool { return w.live.Load() }
 
-// Moves returns how often the generation moved: every cached viewer was
-// dropped that many times.
+// Moves returns how often every tenant's generation moved together: every
+// cached viewer was dropped that many times.
 func (w *AuthWatch) Moves() uint64 { return w.gen.Load() }
 
-// authTrigger is the trigger every table of AuthTables carries on
-// PostgreSQL: any statement that changes it notifies AuthChannel, delivered
-// at the commit (not at all on a rollback), whoever wrote — this gateway,
-// another instance, psql —, with no payload: every instance acts on every
-// one, its own writes' too (a harmless second move, and no startup
-// setting a connection pooler would have to pass). One notification per statement (per
-// transaction, as PostgreSQL folds identical ones), not per row.
-const authTrigger = "conecrm_auth_changed"
-
-// migrateAuthTriggers creates the notification triggers of AuthTables
-// (PostgreSQL); what exists already is left alone.
-func (db *DB) migrateAuthTriggers(ctx context.Context) error {
-	if db.Dialect != dialect.Postgres {
-		return nil
-	}
-	fn := `CREATE OR REPLACE FUNCTION ` + authTrigger + `() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('` + AuthChannel + `', '');
-  RETURN NULL;
-END $$`
-	if _, err := db.SQL.ExecContext(ctx, fn); err != nil {
-		return fmt.Errorf("auth triggers: %w", err)
-	}
-	have, err := db.authTriggers(ctx)
-	if err != nil {
-		return err
-	}
-	for _, t := range AuthTables {
-		if have[t] {
-			continue
-		}
-		q := `CREATE TRIGGER ` + authTrigger + ` AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ` + t +
-			` FOR EACH STATEMENT EXECUTE FUNCTION ` + authTrigger + `()`
-		if _, err := db.SQL.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("auth triggers: %s: %w", t, err)
-		}
-	}
-	return nil
-}
-
-// authTriggers returns the tables of the current schema that carry the
-// notification trigger.
-func (db *DB) authTriggers(ctx context.Context) (map[string]bool, error) {
-	rows, err := db.SQL.QueryContext(ctx, `SELECT c.relname FROM pg_trigger t
-		JOIN pg_class c ON c.oid = t.tgrelid
-		WHERE t.tgname = $1 AND c.relnamespace = current_schema()::regnamespace`, authTrigger)
-	if err != nil {
-		return nil, fmt.Errorf("auth triggers: %w", err)
-	}
-	defer rows.Close()
-	have := map[string]bool{}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		have[t] = true
-	}
-	return have, rows.Err()
-}
+// TenantMoves returns how often one tenant's generation moved alone: that
+// tenant's cached viewers were dropped, the others' kept.
+func (w *AuthWatch) TenantMoves() uint64 { return w.tenantMoves.Load() }
 
 // listenerKeepAlive bounds how long a silently broken listener connection
 // (a peer or network that vanished without closing it) goes unnoticed:
@@ -160,8 +142,8 @@ func (db *DB) ListenAuthChanges(ctx context.Context, log *slog.Logger, wait time
 	}
 	w := db.auth
 	w.once.Do(func() {
-		have, err := db.authTriggers(ctx)
-		if err == nil && len(have) < len(AuthTables) {
+		have, err := authTriggers(ctx, db.SQL)
+		if err == nil && !watched(have) {
 			err = fmt.Errorf("the tables of users, roles and groups lack their notification triggers (run migrate)")
 		}
 		if err != nil {
@@ -222,9 +204,17 @@ func (w *AuthWatch) run(l *pq.Listener) {
 		// move it once more, harmlessly — and catch what conn.go cannot
 		// see (a SELECT of a function that writes).
 		if n != nil {
-			w.Changed()
+			w.notified(n.Extra)
 		}
 	}
+}
+
+// notified acts on a notification: its payload names the tenant whose
+// rows changed; an empty one (a global table, a row whose tenant could not
+// be found, the triggers of an older version) means every tenant.
+func (w *AuthWatch) notified(payload string) {
+	t, err := uuid.Parse(payload)
+	w.changed(t, err == nil)
 }
 
 // event follows the listener's connection. lib/pq has re-run LISTEN before
@@ -288,24 +278,34 @@ func (w *AuthWatch) stop() {
 // comment starts; knowing the quotes keeps a "--" inside a string from
 // hiding the rest of its line.
 func writesAuth(q string) bool {
-	first, writes, table := true, false, false
+	writes, _ := classifyAuth(q)
+	return writes
+}
+
+// classifyAuth is writesAuth, and whether the statement names a table of
+// no tenant (GlobalAuthTables): its write, if it is one, may change every
+// tenant's viewers whoever made it.
+func classifyAuth(q string) (writes, global bool) {
+	first, table := true, false
 	for w := range sqlWords(q) {
 		if first {
 			if strings.EqualFold(w, "SELECT") {
-				return false
+				return false, false
 			}
 			first = false
 		}
-		if !writes && writeKeyword(w) {
+		switch {
+		case writeKeyword(w):
 			writes = true
-		} else if !table && authTable(w) {
+		case authTable(w):
 			table = true
+			global = global || globalAuthTable(w)
 		}
-		if writes && table {
-			return true
+		if writes && global {
+			return true, true
 		}
 	}
-	return false
+	return writes && table, false
 }
 
 // sqlWords yields the words of SQL text q (runs of letters, digits and
@@ -436,6 +436,19 @@ var writeKeywords = []string{"INSERT", "UPDATE", "DELETE", "TRUNCATE", "MERGE", 
 func writeKeyword(w string) bool {
 	for _, k := range writeKeywords {
 		if strings.EqualFold(w, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// GlobalAuthTables are the tables of AuthTables that belong to no tenant:
+// a change to them may change every tenant's viewers.
+var GlobalAuthTables = []string{"permissions"}
+
+func globalAuthTable(w string) bool {
+	for _, t := range GlobalAuthTables {
+		if strings.EqualFold(w, t) {
 			return true
 		}
 	}

@@ -73,6 +73,20 @@ func TestWritesAuthClassifiesStatements(t *testing.T) {
 			t.Errorf("WritesAuth(%q) = %v, want %v", q, got, want)
 		}
 	}
+	// A write naming the permissions (of no tenant) may change every
+	// tenant's viewers, whoever made it.
+	for q, want := range map[string][2]bool{
+		`UPDATE "permissions" SET "name" = $1 WHERE "id" = $2`:                             {true, true},
+		`INSERT INTO permissions (id, name) VALUES ($1, $2)`:                               {true, true},
+		`INSERT INTO role_permissions (role_id, permission_id) VALUES ($1, $2)`:            {true, false},
+		`DELETE FROM role_permissions WHERE permission_id IN (SELECT id FROM permissions)`: {true, true},
+		`UPDATE users SET is_active = false`:                                               {true, false},
+		`SELECT name FROM permissions`:                                                     {false, false},
+	} {
+		if w, g := store.ClassifyAuth(q); w != want[0] || g != want[1] {
+			t.Errorf("ClassifyAuth(%q) = %v, %v, want %v, %v", q, w, g, want[0], want[1])
+		}
+	}
 }
 
 // Every way this process writes the tables viewers are read from moves
@@ -87,9 +101,13 @@ func TestEveryWriteOfTheViewerTablesMovesTheGeneration(t *testing.T) {
 		if db.Dialect == dialect.Postgres {
 			db.ListenAuthChanges(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), 5*time.Second)
 		}
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		uid := storetest.UserID(t, db, "user@demo-motors.test")
+		// System work (the bypass) may write any tenant: every write here
+		// moves every tenant's generation, this one's too.
 		gen := func() uint64 {
 			t.Helper()
-			g, ok := w.Generation()
+			g, ok := w.Generation(tid)
 			if !ok {
 				t.Fatal("the watch is not live")
 			}
@@ -109,8 +127,6 @@ func TestEveryWriteOfTheViewerTablesMovesTheGeneration(t *testing.T) {
 				t.Errorf("%s did not move the generation", what)
 			}
 		}
-		tid := storetest.TenantID(t, db, "demo-motors.test")
-		uid := storetest.UserID(t, db, "user@demo-motors.test")
 		pid, err := db.Permission.Query().Where(permission.Name("account.read")).OnlyID(ctx)
 		must(err)
 
@@ -253,6 +269,7 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	t.Cleanup(func() { _ = second.Close() })
 	store.ListenAuthChangesThrough(second, u.String(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	w := second.AuthWatch()
+	tid := storetest.TenantID(t, db, "demo-motors.test")
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -263,7 +280,7 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 			time.Sleep(2 * time.Millisecond)
 		}
 	}
-	gen, ok := w.Generation()
+	gen, ok := w.Generation(tid)
 	if !ok {
 		t.Fatal("not live after ListenAuthChanges")
 	}
@@ -273,36 +290,36 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.Exec(`UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test'`); err != nil {
+	if _, err := other.Exec(`UPDATE users SET access_revoked_at = now() WHERE email = 'user@demo-motors.test'`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("the notification", func() bool { g, ok := w.Generation(); return ok && g > gen })
+	waitFor("the notification", func() bool { g, ok := w.Generation(tid); return ok && g > gen })
 
 	// This instance's own write that its connections cannot classify (a
 	// SELECT of a function that writes) reaches it by its own notification.
 	if _, err := second.SQL.Exec(`CREATE OR REPLACE FUNCTION touch_user() RETURNS void LANGUAGE sql AS
-		$$ UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test' $$`); err != nil {
+		$$ UPDATE users SET access_revoked_at = now() WHERE email = 'user@demo-motors.test' $$`); err != nil {
 		t.Fatal(err)
 	}
-	gen, _ = w.Generation()
+	gen, _ = w.Generation(tid)
 	if _, err := second.SQL.Exec(`SELECT touch_user()`); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("its own notification", func() bool { g, ok := w.Generation(); return ok && g > gen })
+	waitFor("its own notification", func() bool { g, ok := w.Generation(tid); return ok && g > gen })
 
-	last, _ := w.Generation()
+	last, _ := w.Generation(tid)
 	p.Set(faultnet.Down)
-	waitFor("not live once the listener is cut", func() bool { _, ok := w.Generation(); return !ok })
-	if _, err := other.Exec(`UPDATE users SET display_name = display_name WHERE email = 'user@demo-motors.test'`); err != nil {
+	waitFor("not live once the listener is cut", func() bool { _, ok := w.Generation(tid); return !ok })
+	if _, err := other.Exec(`UPDATE users SET access_revoked_at = now() WHERE email = 'user@demo-motors.test'`); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if _, ok := w.Generation(); ok {
+	if _, ok := w.Generation(tid); ok {
 		t.Fatal("live while the listener cannot connect")
 	}
 	p.Set(faultnet.Up)
-	waitFor("live again", func() bool { _, ok := w.Generation(); return ok })
-	if g, _ := w.Generation(); g <= last {
+	waitFor("live again", func() bool { _, ok := w.Generation(tid); return ok })
+	if g, _ := w.Generation(tid); g <= last {
 		t.Fatalf("live again at generation %d, not past %d (before the gap)", g, last)
 	}
 	// Close ends the listener (it waits for its goroutines): no longer
@@ -311,7 +328,7 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	if err := second.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := w.Generation(); ok {
+	if _, ok := w.Generation(tid); ok {
 		t.Fatal("live after Close")
 	}
 	deadline := time.Now().Add(3 * time.Second)
@@ -324,35 +341,120 @@ func TestAuthWatchIsLiveOnlyWhileListening(t *testing.T) {
 	}
 }
 
-// migrate gives every table viewers are read from one notification
-// trigger, and running it again adds none.
-func TestMigrateCreatesTheAuthTriggersOnce(t *testing.T) {
-	db := storetest.Open(t, dialect.Postgres)
-	ctx := context.Background()
-	if err := db.Migrate(ctx); err != nil { // the template was migrated already
-		t.Fatal(err)
-	}
-	rows, err := db.SQL.QueryContext(ctx, `SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-		WHERE t.tgname = 'conecrm_auth_changed' GROUP BY c.relname`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	got := map[string]int{}
-	for rows.Next() {
-		var table string
-		var n int
-		if err := rows.Scan(&table, &n); err != nil {
-			t.Fatal(err)
+// A write the data layer confines to the viewer's tenant (an ent mutation
+// under a viewer) moves that tenant's generation only; the same write as
+// system work, hand-written SQL under the viewer, or a write of the
+// permission catalogue moves every tenant's.
+func TestTenantWritesMoveThatTenantsGenerationOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := db.AuthWatch()
+		if db.Dialect == dialect.Postgres {
+			db.ListenAuthChanges(context.Background(), slog.New(slog.NewTextHandler(io.Discard, nil)), 5*time.Second)
 		}
-		got[table] = n
-	}
-	if len(got) != len(store.AuthTables) {
-		t.Errorf("triggers on %v, want one on each of %v", got, store.AuthTables)
-	}
-	for _, table := range store.AuthTables {
-		if got[table] != 1 {
-			t.Errorf("%s: %d triggers, want 1", table, got[table])
+		demo, north := storetest.TenantID(t, db, "demo-motors.test"), storetest.TenantID(t, db, "northwind-auto.test")
+		admin := storetest.As(t, db, "admin@demo-motors.test")
+		uid := storetest.UserID(t, db, "user@demo-motors.test")
+		gen := func(tenant uuid.UUID) uint64 {
+			t.Helper()
+			g, ok := w.Generation(tenant)
+			if !ok {
+				t.Fatal("the watch is not live")
+			}
+			return g
 		}
-	}
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Let the notifications of the fixture's writes arrive.
+		for last := gen(north); ; last = gen(north) {
+			time.Sleep(150 * time.Millisecond)
+			if gen(north) == last {
+				break
+			}
+		}
+		tenantOnly := func(what string, write func()) {
+			t.Helper()
+			d, n, all := gen(demo), gen(north), w.Moves()
+			write()
+			if gen(demo) == d {
+				t.Errorf("%s did not move its tenant's generation", what)
+			}
+			if gen(north) != n || w.Moves() != all {
+				t.Errorf("%s moved every tenant's generation", what)
+			}
+		}
+		everyTenant := func(what string, write func()) {
+			t.Helper()
+			d, n := gen(demo), gen(north)
+			write()
+			if gen(demo) == d || gen(north) == n {
+				t.Errorf("%s did not move every tenant's generation (%d → %d, %d → %d)", what, d, gen(demo), n, gen(north))
+			}
+		}
+		pid, err := db.Permission.Query().Where(permission.Name("account.read")).OnlyID(admin)
+		must(err)
+		var newUser, newRole, newGroup uuid.UUID
+		tenantOnly("User.Create", func() {
+			u, err := db.User.Create().SetUsername("t@demo-motors.test").SetEmail("t@demo-motors.test").
+				SetDisplayName("t").SetUserType(user.UserTypeUSER).Save(admin)
+			must(err)
+			newUser = u.ID
+		})
+		tenantOnly("a rename", func() { must(db.User.UpdateOneID(newUser).SetDisplayName("T").Exec(admin)) })
+		tenantOnly("a deactivation", func() { must(db.User.UpdateOneID(newUser).SetIsActive(false).Exec(admin)) })
+		tenantOnly("Role.Create with permissions", func() {
+			r, err := db.Role.Create().SetName("scoped").AddPermissionIDs(pid).Save(admin)
+			must(err)
+			newRole = r.ID
+		})
+		tenantOnly("role_permissions remove", func() { must(db.Role.UpdateOneID(newRole).RemovePermissionIDs(pid).Exec(admin)) })
+		tenantOnly("user_roles add", func() { must(db.User.UpdateOneID(uid).AddRoleIDs(newRole).Exec(admin)) })
+		tenantOnly("user_roles remove", func() { must(db.Role.UpdateOneID(newRole).RemoveUserIDs(uid).Exec(admin)) })
+		tenantOnly("SecurityGroup.Create with a member", func() {
+			g, err := db.SecurityGroup.Create().SetName("scoped").AddMemberIDs(uid).Save(admin)
+			must(err)
+			newGroup = g.ID
+		})
+		tenantOnly("security_group_members remove", func() { must(db.SecurityGroup.UpdateOneID(newGroup).ClearMembers().Exec(admin)) })
+		tenantOnly("SecurityGroup.DeleteOne", func() { must(db.SecurityGroup.DeleteOneID(newGroup).Exec(admin)) })
+		tenantOnly("Role.DeleteOne", func() { must(db.Role.DeleteOneID(newRole).Exec(admin)) })
+		tenantOnly("an ent transaction", func() {
+			tx, err := db.Tx(admin)
+			must(err)
+			must(tx.User.UpdateOneID(newUser).SetIsActive(true).Exec(admin))
+			must(tx.User.DeleteOneID(newUser).Exec(admin))
+			mid := gen(demo)
+			must(tx.Commit())
+			if gen(demo) == mid {
+				t.Error("the commit did not move the tenant's generation")
+			}
+		})
+
+		everyTenant("the same write as system work", func() {
+			must(db.User.UpdateOneID(uid).SetIsActive(true).Exec(tenancy.Bypass(admin)))
+		})
+		everyTenant("hand-written SQL under a viewer", func() {
+			_, err := db.SQL.ExecContext(admin, db.Rebind(`UPDATE users SET is_active = ? WHERE id = ?`), true, uid)
+			must(err)
+		})
+		everyTenant("the permission catalogue", func() {
+			_, err := db.Permission.Update().Where(permission.ID(pid)).SetName("account.read").Save(admin)
+			must(err)
+		})
+		everyTenant("a transaction mixing both", func() {
+			tx, err := db.Tx(admin)
+			must(err)
+			must(tx.User.UpdateOneID(uid).SetDisplayName("user").Exec(admin))
+			_, err = tx.Permission.Update().Where(permission.ID(pid)).SetName("account.read").Save(admin)
+			must(err)
+			d, n := gen(demo), gen(north)
+			must(tx.Commit())
+			if gen(demo) == d || gen(north) == n {
+				t.Error("the commit did not move every tenant's generation")
+			}
+		})
+	})
 }

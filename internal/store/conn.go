@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/lib/pq"
 	"modernc.org/sqlite"
+
+	"github.com/conecrm/gateway/internal/tenancy"
 )
 
 // ErrUnavailable marks a connection refused without an attempt because the
@@ -226,7 +230,10 @@ func (w *watchedConn) release() {
 // when its transaction ends — after the commit, which is what makes the
 // change visible, and before anything the write's request answers. Every
 // statement of the process goes through here (ent, hand-written SQL on
-// DB.SQL, River, migrations, seeding), so no writer can bypass it.
+// DB.SQL, River, migrations, seeding), so no writer can bypass it. A
+// statement whose context confines it to one tenant (tenancy.WriteTenant:
+// an ent mutation under a viewer) moves that tenant's generation, any
+// other every tenant's.
 type conn struct {
 	driver.Conn
 	nc   *watchedConn
@@ -236,51 +243,94 @@ type conn struct {
 	auth *AuthWatch
 	// A connection serves one statement or transaction at a time
 	// (database/sql's contract), so these need no lock.
-	inTx  bool // a transaction is open
-	dirty bool // it changed a table of AuthTables
+	inTx  bool      // a transaction is open
+	dirty authScope // the tenants whose AuthTables rows it changed
 }
 
-// wrote notes that a statement that may change AuthTables ran.
-func (c *conn) wrote() {
-	if c.auth == nil {
+// authScope is whose viewers writes may have changed: every tenant's
+// (all), or those of a few tenants.
+type authScope struct {
+	all     bool
+	tenants []uuid.UUID
+}
+
+func (s *authScope) add(tenant uuid.UUID, known bool) {
+	switch {
+	case !known:
+		s.all = true
+	case !slices.Contains(s.tenants, tenant):
+		s.tenants = append(s.tenants, tenant)
+	}
+}
+
+// move moves the generations of s's tenants (of every one when all).
+func (s *authScope) move(w *AuthWatch) {
+	if s.all {
+		w.Changed()
 		return
 	}
-	c.auth.Changed()
-	if c.inTx {
-		c.dirty = true
+	for _, t := range s.tenants {
+		w.ChangedTenant(t)
 	}
+}
+
+func (s *authScope) reset() { s.all, s.tenants = false, s.tenants[:0] }
+
+// writeScope is the tenant a statement run under ctx may have changed the
+// viewers of: known only when ctx confines its writes to one tenant and
+// the statement names no global table.
+func writeScope(ctx context.Context, global bool) (uuid.UUID, bool) {
+	if global {
+		return uuid.Nil, false
+	}
+	return tenancy.WriteTenant(ctx)
+}
+
+// wrote notes that a statement that may change AuthTables ran under ctx
+// (global: it names a table of no tenant).
+func (c *conn) wrote(ctx context.Context, global bool) (uuid.UUID, bool) {
+	if c.auth == nil {
+		return uuid.Nil, false
+	}
+	t, known := writeScope(ctx, global)
+	c.auth.changed(t, known)
+	if c.inTx {
+		c.dirty.add(t, known)
+	}
+	return t, known
 }
 
 // wroteRows is wrote for a write that returns rows (INSERT … RETURNING):
 // outside a transaction it commits only once its rows are read, so the
 // generation moves again when they are closed.
-func (c *conn) wroteRows(r driver.Rows) driver.Rows {
-	c.wrote()
+func (c *conn) wroteRows(ctx context.Context, global bool, r driver.Rows) driver.Rows {
+	t, known := c.wrote(ctx, global)
 	if r == nil || c.auth == nil {
 		return r
 	}
-	return &authRows{Rows: r, auth: c.auth}
+	return &authRows{Rows: r, auth: c.auth, tenant: t, known: known}
 }
 
 type authRows struct {
 	driver.Rows
-	auth *AuthWatch
+	auth   *AuthWatch
+	tenant uuid.UUID
+	known  bool
 }
 
 func (r *authRows) Close() error {
 	err := r.Rows.Close()
-	r.auth.Changed()
+	r.auth.changed(r.tenant, r.known)
 	return err
 }
 
-// txEnded moves the generation again once a transaction that changed
+// txEnded moves the generations again once a transaction that changed
 // AuthTables has ended: a viewer read between the statement and the commit
 // saw the old rows and must not be trusted.
 func (c *conn) txEnded() {
-	if c.dirty {
-		c.auth.Changed()
-	}
-	c.inTx, c.dirty = false, false
+	c.dirty.move(c.auth)
+	c.inTx = false
+	c.dirty.reset()
 }
 
 func (c *conn) use(ctx context.Context) {
@@ -324,7 +374,8 @@ func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 	if err != nil {
 		return nil, ended(ctx, c.note(err))
 	}
-	return &stmt{Stmt: s, c: c, writesAuth: writesAuth(q)}, nil
+	writes, global := classifyAuth(q)
+	return &stmt{Stmt: s, c: c, writesAuth: writes, global: global}, nil
 }
 
 // stmt is a prepared statement of conn: each execution, which database/sql
@@ -340,6 +391,7 @@ type stmt struct {
 	driver.Stmt
 	c          *conn
 	writesAuth bool // classified once, when prepared
+	global     bool // it names a table of no tenant
 }
 
 func (s *stmt) driverContext(ctx context.Context) context.Context {
@@ -353,7 +405,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtExecContext).ExecContext(s.driverContext(ctx), args)
 	if s.writesAuth {
-		s.c.wrote()
+		s.c.wrote(ctx, s.global)
 	}
 	return r, ended(ctx, s.c.note(err))
 }
@@ -362,7 +414,7 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(s.driverContext(ctx), args)
 	if s.writesAuth {
-		r = s.c.wroteRows(r)
+		r = s.c.wroteRows(ctx, s.global, r)
 	}
 	return r, ended(ctx, s.c.note(err))
 }
@@ -380,7 +432,8 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if err != nil {
 		return nil, ended(ctx, c.note(err))
 	}
-	c.inTx, c.dirty = true, false
+	c.inTx = true
+	c.dirty.reset()
 	return &tx{t, c}, nil
 }
 
@@ -391,8 +444,8 @@ func (c *conn) ExecContext(ctx context.Context, q string, args []driver.NamedVal
 	}
 	c.use(ctx)
 	r, err := e.ExecContext(ctx, q, args)
-	if writesAuth(q) {
-		c.wrote()
+	if writes, global := classifyAuth(q); writes {
+		c.wrote(ctx, global)
 	}
 	return r, ended(ctx, c.note(err))
 }
@@ -404,8 +457,8 @@ func (c *conn) QueryContext(ctx context.Context, q string, args []driver.NamedVa
 	}
 	c.use(ctx)
 	r, err := qc.QueryContext(ctx, q, args)
-	if writesAuth(q) {
-		r = c.wroteRows(r)
+	if writes, global := classifyAuth(q); writes {
+		r = c.wroteRows(ctx, global, r)
 	}
 	return r, ended(ctx, c.note(err))
 }

@@ -26,3 +26,17 @@ func ListenAuthChangesThrough(db *DB, url string, log *slog.Logger) {
 
 // WritesAuth exposes writesAuth.
 var WritesAuth = writesAuth
+
+// ClassifyAuth exposes classifyAuth.
+var ClassifyAuth = classifyAuth
+
+// AuthTriggerStatements returns the statements that create table's
+// notification triggers.
+func AuthTriggerStatements(table string) []string {
+	for _, t := range authTableSpecs {
+		if t.name == table {
+			return authTriggerStatements(t)
+		}
+	}
+	return nil
+}

@@ -7,6 +7,8 @@ package tenancy
 import (
 	"context"
 	"errors"
+
+	"github.com/google/uuid"
 )
 
 // ErrNoViewer is returned by the data layer for a query or write made with
@@ -37,4 +39,26 @@ func WithDeleted(ctx context.Context) context.Context {
 func IncludesDeleted(ctx context.Context) bool {
 	b, _ := ctx.Value(deletedKey{}).(bool)
 	return b
+}
+
+type writeTenantKey struct{}
+
+// WithWriteTenant marks ctx as the context of a write the data layer has
+// confined to tenant: an ent mutation of a tenant-owned entity under a
+// viewer (ent/schema's record hook), whose rows and added edges are all
+// of the viewer's tenant. The viewer cache's write detector (internal/
+// store) then ends only that tenant's cached viewers.
+func WithWriteTenant(ctx context.Context, tenant uuid.UUID) context.Context {
+	return context.WithValue(ctx, writeTenantKey{}, tenant)
+}
+
+// WriteTenant returns the tenant WithWriteTenant confined ctx's writes to;
+// false when none was, or when ctx was bypassed since (system work may
+// write any tenant): such a write may have changed every tenant.
+func WriteTenant(ctx context.Context) (uuid.UUID, bool) {
+	if IsBypassed(ctx) {
+		return uuid.Nil, false
+	}
+	t, ok := ctx.Value(writeTenantKey{}).(uuid.UUID)
+	return t, ok
 }
