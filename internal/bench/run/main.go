@@ -8,7 +8,7 @@
 // RSS, with the floor's rows next to the shapes they are the floor of.
 //
 //	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32] [-base DIR]
-//	                            [-users N] [-writes R]
+//	                            [-users N] [-writes R] [-admin-writes R]
 //
 // With -base, a second checkout (e.g. a worktree of main) is built and
 // served side by side on the same data, and every cell runs on it right
@@ -21,7 +21,10 @@
 // second during each gateway cell (REST, as the admin, in a department
 // whose leads are assigned by round robin) and reports under the cell's
 // row how often the viewer generation moved and how many viewers were read
-// from the database: reads under routine writes.
+// from the database: reads under routine writes. -admin-writes R adds a
+// second tenant (`conecrm tenant create`, after seeding) whose administrator
+// renames a user of it R times per second during each gateway cell: the
+// bench tenant's reads under another tenant's administration.
 package main
 
 import (
@@ -83,6 +86,9 @@ type ids struct {
 	account string
 	tokens  []string // the readers' (-users): requests take them in turn
 	lead    []byte   // the body of a lead assigned by round robin (-writes)
+	// -admin-writes: the second tenant's administrator's token and a
+	// user of that tenant it renames.
+	otherAdmin, otherUser string
 }
 
 func gql(query string, vars map[string]any) func(base, token string, ids *ids) func() *http.Request {
@@ -144,6 +150,7 @@ func main() {
 		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
 		users    = flag.Int("users", 1, "requests rotate over this many users' tokens (the bench admin and copies of its manager)")
 		writes   = flag.Float64("writes", 0, "leads created per second (REST, assigned by round robin) during each gateway cell")
+		admin    = flag.Float64("admin-writes", 0, "renames per second of a user of a second tenant by its administrator (GraphQL updateUser) during each gateway cell")
 	)
 	flag.Parse()
 	if *rounds <= 0 {
@@ -231,11 +238,17 @@ func main() {
 		if err := addReaders(t.url, *users-1); err != nil {
 			fatal(err)
 		}
-		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
-		if *users > 1 || *writes > 0 {
-			fmt.Printf("Requests as %d users in turn; %.1f leads per second written (round robin) during each gateway round.\n\n", *users, *writes)
+		if *admin > 0 {
+			if err := addOtherTenant(builds[0].bin, t.url); err != nil {
+				fatal(err)
+			}
 		}
-		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, mix{users: *users, writes: *writes}); err != nil {
+		fmt.Printf("\n## %s (seeded in %s)\n\n", t.name, time.Since(began).Round(time.Second))
+		if *users > 1 || *writes > 0 || *admin > 0 {
+			fmt.Printf("Requests as %d users in turn; %.1f leads per second written (round robin) during each gateway round; "+
+				"%.1f renames per second by another tenant's administrator.\n\n", *users, *writes, *admin)
+		}
+		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, mix{users: *users, writes: *writes, admin: *admin}); err != nil {
 			fatal(err)
 		}
 	}
@@ -257,8 +270,10 @@ type server struct {
 type mix struct {
 	users  int
 	writes float64 // leads per second
+	admin  float64 // another tenant's renames per second
 	token  string  // the writer's (the admin's)
 	lead   []byte
+	ids    *ids
 }
 
 func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string, m mix) error {
@@ -319,11 +334,11 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 		}
 		return nil
 	}
-	tok, ids, err := identity(t.url, m.users)
+	tok, ids, err := identity(t.url, m.users, m.admin > 0)
 	if err != nil {
 		return err
 	}
-	m.token, m.lead = tok, ids.lead
+	m.token, m.lead, m.ids = tok, ids.lead, ids
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
 	fmt.Println("| query | c | req/s | ratio to floor | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -442,19 +457,29 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 				profiled = profile(p.srv.base, file, each)
 				heaped = heapProfile(p.srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", each/2)
 			}
-			var w *writer
+			var w, aw *writer
 			before := stats(client, p.srv.base)
 			if m.writes > 0 && !p.floor {
-				w = startWriter(client, p.srv.base, m.token, m.lead, m.writes)
+				w = startWriter(client, m.writes, leadRequest(p.srv.base, m.token, m.lead))
+			}
+			if m.admin > 0 && !p.floor {
+				aw = startWriter(client, m.admin, renameRequest(p.srv.base, m.ids))
 			}
 			s := load(client, p.srv.pid, postgresPIDs(t.url), p.srv.base, p.req, c, each)
 			if w != nil {
 				s.written, s.writeErrors = w.stop()
 			}
+			if aw != nil {
+				s.renamed, s.renameErrors = aw.stop()
+			}
 			after := stats(client, p.srv.base)
 			s.viewerReads, s.viewerMoves = after.ViewerReads-before.ViewerReads, after.ViewerMoves-before.ViewerMoves
+			s.tenantMoves = after.ViewerTenantMoves - before.ViewerTenantMoves
 			if before.ViewerReads < 0 || after.ViewerReads < 0 {
 				s.viewerReads = -1
+			}
+			if before.ViewerTenantMoves < 0 || after.ViewerTenantMoves < 0 {
+				s.tenantMoves = -1
 			}
 			samples[j] = append(samples[j], s)
 			if profiled != nil {
@@ -497,8 +522,8 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 		}
 		rows[j] = row{p.label, p.shape.name, fmt.Sprintf("%.0f", r.rps), ratio,
 			fmt.Sprintf("%.1f | %.1f | %s | %.0f | %d | %s | %s", ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu), ""}
-		if !p.floor && (m.writes > 0 || m.users > 1) {
-			rows[j].note = viewerLine(samples[j], m.writes > 0)
+		if !p.floor && (m.writes > 0 || m.users > 1 || m.admin > 0) {
+			rows[j].note = viewerLine(samples[j], m.writes > 0, m.admin > 0)
 		}
 	}
 	return rows
@@ -625,10 +650,13 @@ type sample struct {
 	peakKB       int64
 	gw, db, self int64 // CPU ticks of the gateway, the database, the load generator
 	statements   int64 // the gateway's statements in the round, -1 unknown
-	// -users and -writes: viewers read from the database (-1 unknown), moves
-	// of the viewer generation, leads written and failed.
-	viewerReads, viewerMoves int64
-	written, writeErrors     int
+	// -users, -writes and -admin-writes: viewers read from the database
+	// (-1 unknown), moves of every tenant's viewer generation and of one
+	// tenant's (-1 unknown: a build before per-tenant generations), leads
+	// written and failed, renames made and failed.
+	viewerReads, viewerMoves, tenantMoves int64
+	written, writeErrors                  int
+	renamed, renameErrors                 int
 }
 
 func (s sample) rps() float64 {
@@ -845,35 +873,42 @@ func firstDiff(path string, x, y any) string {
 func statements(client *http.Client, base string) int64 { return stats(client, base).Statements }
 
 // counters are the gateway's /bench/stats: statements, viewers read from
-// the database, moves of the viewer generation (-1: unavailable).
-type counters struct{ Statements, ViewerReads, ViewerMoves int64 }
+// the database, moves of every tenant's viewer generation and of one
+// tenant's (-1: unavailable).
+type counters struct{ Statements, ViewerReads, ViewerMoves, ViewerTenantMoves int64 }
 
 func stats(client *http.Client, base string) counters {
-	v := counters{-1, -1, -1}
+	v := counters{-1, -1, -1, -1}
 	res, err := client.Get(base + "/bench/stats")
 	if err != nil {
 		return v
 	}
 	defer res.Body.Close()
 	if json.NewDecoder(res.Body).Decode(&v) != nil {
-		return counters{-1, -1, -1}
+		return counters{-1, -1, -1, -1}
 	}
 	return v
 }
 
 // viewerLine describes what authentication cost over a participant's
 // rounds (and what the writer wrote beside them).
-func viewerLine(ss []sample, writes bool) string {
+func viewerLine(ss []sample, writes, admin bool) string {
 	var (
-		b                  strings.Builder
-		n, written, failed int
-		reads, moves       int64
-		elapsed            time.Duration
+		b                                  strings.Builder
+		n, written, failed, renamed, fails int
+		reads, moves, tenantMoves          int64
+		elapsed                            time.Duration
 	)
 	for _, s := range ss {
 		n += len(s.latencies)
 		written, failed, elapsed = written+s.written, failed+s.writeErrors, elapsed+s.elapsed
+		renamed, fails = renamed+s.renamed, fails+s.renameErrors
 		moves += s.viewerMoves
+		if tenantMoves >= 0 && s.tenantMoves >= 0 {
+			tenantMoves += s.tenantMoves
+		} else {
+			tenantMoves = -1
+		}
 		if reads >= 0 && s.viewerReads >= 0 {
 			reads += s.viewerReads
 		} else {
@@ -883,21 +918,57 @@ func viewerLine(ss []sample, writes bool) string {
 	if writes {
 		fmt.Fprintf(&b, "%d leads written (%.1f/s, %d failed); ", written, float64(written)/elapsed.Seconds(), failed)
 	}
+	if admin {
+		fmt.Fprintf(&b, "%d renames in another tenant (%.1f/s, %d failed); ", renamed, float64(renamed)/elapsed.Seconds(), fails)
+	}
 	if reads < 0 {
 		return b.String() + "viewer counters unavailable"
 	}
-	fmt.Fprintf(&b, "viewer generation moved %d×, %d viewers read: %.3f per request", moves, reads, float64(reads)/float64(max(1, n+written)))
+	fmt.Fprintf(&b, "viewer generation moved %d× for every tenant", moves)
+	if tenantMoves >= 0 {
+		fmt.Fprintf(&b, ", %d× for one", tenantMoves)
+	}
+	// Every request counts, the writers' too (a rename ends its own
+	// tenant's viewers: its next one reads its administrator again).
+	fmt.Fprintf(&b, "; %d viewers read: %.3f per request", reads, float64(reads)/float64(max(1, n+written+renamed)))
 	return b.String()
 }
 
-// writer creates leads at a fixed rate until stopped.
+// leadRequest returns a maker of the -writes requests: a lead assigned by
+// round robin, as the bench admin.
+func leadRequest(base, token string, body []byte) func() *http.Request {
+	return func() *http.Request {
+		r, _ := http.NewRequest(http.MethodPost, base+"/api/lead", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+token)
+		return r
+	}
+}
+
+// renameRequest returns a maker of the -admin-writes requests: the second
+// tenant's administrator renames a user of that tenant, a new name each
+// time.
+func renameRequest(base string, ids *ids) func() *http.Request {
+	var n atomic.Int64
+	return func() *http.Request {
+		body, _ := json.Marshal(map[string]any{
+			"query":     `mutation($id: ID!, $name: String!) { updateUser(id: $id, input: {displayName: $name}) { id } }`,
+			"variables": map[string]any{"id": ids.otherUser, "name": fmt.Sprintf("Renamed %d", n.Add(1))}})
+		r, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+ids.otherAdmin)
+		return r
+	}
+}
+
+// writer sends requests at a fixed rate until stopped.
 type writer struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	ok, bad atomic.Int64
 }
 
-func startWriter(client *http.Client, base, token string, body []byte, perSecond float64) *writer {
+func startWriter(client *http.Client, perSecond float64, req func() *http.Request) *writer {
 	w := &writer{done: make(chan struct{})}
 	every := time.Duration(float64(time.Second) / perSecond)
 	w.wg.Add(1)
@@ -911,10 +982,7 @@ func startWriter(client *http.Client, base, token string, body []byte, perSecond
 				return
 			case <-time.After(time.Until(next)):
 			}
-			r, _ := http.NewRequest(http.MethodPost, base+"/api/lead", bytes.NewReader(body))
-			r.Header.Set("Content-Type", "application/json")
-			r.Header.Set("Authorization", "Bearer "+token)
-			if _, err := fetch(client, r); err != nil {
+			if _, err := fetch(client, req()); err != nil {
 				if w.bad.Add(1) == 1 {
 					step("writer: " + err.Error())
 				}
@@ -926,7 +994,7 @@ func startWriter(client *http.Client, base, token string, body []byte, perSecond
 	return w
 }
 
-// stop ends the writer; it returns the leads written and the failures.
+// stop ends the writer; it returns the requests that succeeded and failed.
 func (w *writer) stop() (written, failed int) {
 	close(w.done)
 	w.wg.Wait()
@@ -935,8 +1003,10 @@ func (w *writer) stop() (written, failed int) {
 
 // identity mints a token for the bench tenant's admin, tokens for the
 // readers (the admin and the copies addReaders made, users in all), and
-// picks an account and what a lead assigned by round robin needs.
-func identity(dbURL string, users int) (string, *ids, error) {
+// picks an account and what a lead assigned by round robin needs; with
+// other, the second tenant's administrator's token and the user it renames
+// (its own).
+func identity(dbURL string, users int, other bool) (string, *ids, error) {
 	db, err := openDB(dbURL)
 	if err != nil {
 		return "", nil, err
@@ -992,7 +1062,32 @@ func identity(dbURL string, users int) (string, *ids, error) {
 	ref := func(id string) map[string]string { return map[string]string{"id": id} }
 	out.lead, _ = json.Marshal(map[string]any{"subject": "Bench lead", "department": ref(dept), "franchise": ref(franchise),
 		"contact": ref(contact), "source": ref(source)})
+	if other {
+		var oid, otid string
+		if err := db.QueryRow(`SELECT id, tenant_id FROM users WHERE email = $1`, otherAdminEmail).Scan(&oid, &otid); err != nil {
+			return "", nil, fmt.Errorf("the other tenant's admin: %w", err)
+		}
+		t, err := auth.Mint([]byte(secret), uuid.MustParse(oid), uuid.MustParse(otid), 2*time.Hour)
+		if err != nil {
+			return "", nil, err
+		}
+		out.otherAdmin, out.otherUser = t, oid
+	}
 	return tok, out, nil
+}
+
+// otherAdminEmail is the administrator of the tenant addOtherTenant makes.
+const otherAdminEmail = "admin@bench-other.test"
+
+// addOtherTenant makes a second tenant (conecrm tenant create) for
+// -admin-writes.
+func addOtherTenant(bin, dbURL string) error {
+	c := command(bin, "tenant", "create", "--name", "Bench other", "--domain", "bench-other.test", "--admin-email", otherAdminEmail)
+	c.Env, c.Stderr = env(dbURL, ""), nil
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("tenant create: %v\n%s", err, out)
+	}
+	return nil
 }
 
 func openDB(dbURL string) (*sql.DB, error) {
