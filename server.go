@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -79,7 +78,7 @@ type config struct {
 	CORSOrigins []string // CONECRM_CORS_ORIGINS; default: none in production, localhost dev servers in development
 	Automation  automation.Config
 	Live        graph.SubscriptionLimits // CONECRM_SUBSCRIPTION*
-	GCPercent   int                      // CONECRM_GC_PERCENT: the collector's target (GOGC); 0 leaves the runtime's
+	GC          app.GCPolicy             // CONECRM_GC_PERCENT, CONECRM_GC_MIN_HEAP: the collector's policy; zero leaves the runtime's (GOGC)
 	ViewerCache int                      // CONECRM_VIEWER_CACHE, as app.Config.ViewerCache
 }
 
@@ -171,7 +170,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 	if c.Live, err = graph.SubscriptionLimitsFromEnv(getenv); err != nil {
 		return c, err
 	}
-	if c.GCPercent, err = app.GCPercentFromEnv(getenv); err != nil {
+	if c.GC, err = app.GCPolicyFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if c.ViewerCache, err = app.ViewerCacheFromEnv(getenv); err != nil {
@@ -298,9 +297,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e.log = newLogger(e.config, stderr)
-	if e.GCPercent > 0 {
-		debug.SetGCPercent(e.GCPercent)
-	}
+	app.ApplyGC(e.GC)
 	if err := keyMaterial(&e.config); err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
@@ -117,6 +119,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 		"options":      {"CONECRM_FILTER_MAX_OPTIONS": "many"},
 		"gc percent":   {"CONECRM_GC_PERCENT": "5"},
 		"gc text":      {"CONECRM_GC_PERCENT": "low"},
+		"gc min heap":  {"CONECRM_GC_MIN_HEAP": "lots"},
+		"gc negative":  {"CONECRM_GC_MIN_HEAP": "-1"},
 		"viewer cache": {"CONECRM_VIEWER_CACHE": "-1"},
 		"cache text":   {"CONECRM_VIEWER_CACHE": "lots"},
 		"statements":   {"CONECRM_DB_STATEMENT_CACHE": "-1"},
@@ -134,29 +138,53 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 	}
 }
 
-// The process runs its collector at app.DefaultGCPercent unless
-// CONECRM_GC_PERCENT says otherwise; an operator's GOGC, which the runtime
+// The process runs its collector at app.DefaultGCPercent with the heap
+// goal never below app.DefaultGCMinHeapMiB unless CONECRM_GC_PERCENT and
+// CONECRM_GC_MIN_HEAP say otherwise; an operator's GOGC, which the runtime
 // applied at start, is left alone.
 func TestCollectorTargetConfiguration(t *testing.T) {
 	was := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(was)
+	defer func() {
+		app.ApplyGC(app.GCPolicy{Percent: was}) // stops the tuner
+		debug.SetGCPercent(was)
+	}()
 	for _, c := range []struct {
-		env  map[string]string
-		want int
+		env     map[string]string
+		percent int    // the GC percent after the run
+		goal    uint64 // or: the least heap goal after a collection (MiB)
 	}{
-		{map[string]string{}, app.DefaultGCPercent},
-		{map[string]string{"CONECRM_GC_PERCENT": "150"}, 150},
-		{map[string]string{"CONECRM_GC_PERCENT": "150", "GOGC": "200"}, 100}, // as the runtime left it
+		{env: map[string]string{}, goal: app.DefaultGCMinHeapMiB},
+		{env: map[string]string{"CONECRM_GC_MIN_HEAP": "80"}, goal: 80},
+		{env: map[string]string{"CONECRM_GC_MIN_HEAP": "0"}, percent: app.DefaultGCPercent},
+		{env: map[string]string{"CONECRM_GC_PERCENT": "150", "CONECRM_GC_MIN_HEAP": "0"}, percent: 150},
+		{env: map[string]string{"CONECRM_GC_PERCENT": "150", "GOGC": "200"}, percent: 100}, // as the runtime left it
 	} {
-		debug.SetGCPercent(100)
+		app.ApplyGC(app.GCPolicy{Percent: 100}) // a plain GOGC 100, no tuner
 		c.env["CONECRM_DATA_DIR"] = t.TempDir()
 		if err := run(context.Background(), []string{"migrate"}, env(c.env), io.Discard, io.Discard); err != nil {
 			t.Fatal(err)
 		}
-		if got := debug.SetGCPercent(100); got != c.want {
-			t.Errorf("%v: GC percent %d, want %d", c.env, got, c.want)
+		if c.percent > 0 {
+			if got := readMetric("/gc/gogc:percent"); got != uint64(c.percent) {
+				t.Errorf("%v: GC percent %d, want %d", c.env, got, c.percent)
+			}
+			continue
+		}
+		// The tuner runs after a collection, on the runtime's cleanup goroutine.
+		for deadline := time.Now().Add(5 * time.Second); readMetric("/gc/heap/goal:bytes") < c.goal<<20 && time.Now().Before(deadline); {
+			runtime.GC()
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got := readMetric("/gc/heap/goal:bytes"); got < c.goal<<20 {
+			t.Errorf("%v: heap goal %d MiB, want at least %d", c.env, got>>20, c.goal)
 		}
 	}
+}
+
+func readMetric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
 }
 
 func TestShutdownLetsInFlightRequestsFinish(t *testing.T) {
