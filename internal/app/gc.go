@@ -88,6 +88,7 @@ func ApplyGC(policy GCPolicy) {
 	defer tuner.mu.Unlock()
 	tuner.percent, tuner.floor = policy.Percent, policy.MinHeapMiB<<20
 	debug.SetGCPercent(policy.Percent)
+	tuner.set = policy.Percent
 	if tuner.floor == 0 {
 		return
 	}

@@ -99,3 +99,20 @@ func TestGCTunerKeepsTheHeapGoalAtTheFloor(t *testing.T) {
 		t.Errorf("without a floor the heap goal is %d MiB", g>>20)
 	}
 }
+
+// A policy applied again takes effect even when the tuner's last percent
+// equals the one it computes now (the percent was reset in between).
+func TestGCPolicyAppliedAgainTunesAgain(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	defer func() {
+		ApplyGC(GCPolicy{Percent: was})
+		debug.SetGCPercent(was)
+	}()
+	for range 2 {
+		ApplyGC(GCPolicy{Percent: 70, MinHeapMiB: 96})
+		if p := gcPercentNow(); p <= 70 {
+			t.Fatalf("GC percent %d right after the policy, want above 70 (little is live)", p)
+		}
+		ApplyGC(GCPolicy{Percent: 100})
+	}
+}
