@@ -604,8 +604,16 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 			_q.withThirdPartyIds != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Account).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Account).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Account{config: _q.config}
@@ -864,12 +872,20 @@ func (_q *AccountQuery) loadContacts(ctx context.Context, query *ContactQuery, n
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -1162,15 +1178,27 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	var j *toOneJoins[*Account]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: account.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Account, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1179,15 +1207,27 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: account.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Account, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1196,15 +1236,27 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: account.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Account, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1213,15 +1265,27 @@ func (_q *AccountQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withPrimaryContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Contact
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Account]{
 				index: 3, table: contact.Table, id: contact.FieldID,
 				fk: account.PrimaryContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
 				assign: func(n *Account, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.PrimaryContact = e
+						return nil
+					}
 					e := &Contact{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Contact)
+					}
+					shared[id] = e
 					n.Edges.PrimaryContact = e
 					return nil
 				},

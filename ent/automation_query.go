@@ -567,8 +567,16 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 			_q.withRuns != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Automation).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Automation).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Automation{config: _q.config}
@@ -1035,15 +1043,27 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	var j *toOneJoins[*Automation]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automation.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Automation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1052,15 +1072,27 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automation.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Automation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1069,15 +1101,27 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automation.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Automation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1086,15 +1130,27 @@ func (_q *AutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Franchise
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Automation]{
 				index: 3, table: franchise.Table, id: franchise.FieldID,
 				fk: automation.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
 				assign: func(n *Automation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Franchise = e
+						return nil
+					}
 					e := &Franchise{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Franchise)
+					}
+					shared[id] = e
 					n.Edges.Franchise = e
 					return nil
 				},

@@ -566,8 +566,16 @@ func (_q *AutomationRunQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withSteps != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*AutomationRun).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*AutomationRun).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &AutomationRun{config: _q.config}
@@ -1028,15 +1036,27 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	var j *toOneJoins[*AutomationRun]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automationrun.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRun, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1045,15 +1065,27 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automationrun.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRun, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1062,15 +1094,27 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automationrun.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRun, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1079,15 +1123,27 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withAutomation; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Automation
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 3, table: automation.Table, id: automation.FieldID,
 				fk: automationrun.AutomationColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Automation).scanValues(nil, columns) },
 				assign: func(n *AutomationRun, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Automation = e
+						return nil
+					}
 					e := &Automation{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Automation)
+					}
+					shared[id] = e
 					n.Edges.Automation = e
 					return nil
 				},
@@ -1096,15 +1152,27 @@ func (_q *AutomationRunQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Lead
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRun]{
 				index: 4, table: lead.Table, id: lead.FieldID,
 				fk: automationrun.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
 				assign: func(n *AutomationRun, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Lead = e
+						return nil
+					}
 					e := &Lead{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Lead)
+					}
+					shared[id] = e
 					n.Edges.Lead = e
 					return nil
 				},

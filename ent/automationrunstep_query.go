@@ -490,8 +490,16 @@ func (_q *AutomationRunStepQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withRun != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*AutomationRunStep).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*AutomationRunStep).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &AutomationRunStep{config: _q.config}
@@ -849,15 +857,27 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	var j *toOneJoins[*AutomationRunStep]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRunStep, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -866,15 +886,27 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRunStep, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -883,15 +915,27 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: automationrunstep.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *AutomationRunStep, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -900,15 +944,27 @@ func (_q *AutomationRunStepQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withRun; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*AutomationRun
 			j = j.add(_q.driver.Dialect(), joinedEdge[*AutomationRunStep]{
 				index: 3, table: automationrun.Table, id: automationrun.FieldID,
 				fk: automationrunstep.RunColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*AutomationRun).scanValues(nil, columns) },
 				assign: func(n *AutomationRunStep, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Run = e
+						return nil
+					}
 					e := &AutomationRun{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*AutomationRun)
+					}
+					shared[id] = e
 					n.Edges.Run = e
 					return nil
 				},

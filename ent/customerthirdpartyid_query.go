@@ -527,8 +527,16 @@ func (_q *CustomerThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryH
 			_q.withContact != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*CustomerThirdPartyID).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*CustomerThirdPartyID).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &CustomerThirdPartyID{config: _q.config}
@@ -933,15 +941,27 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	var j *toOneJoins[*CustomerThirdPartyID]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *CustomerThirdPartyID, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -950,15 +970,27 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *CustomerThirdPartyID, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -967,15 +999,27 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: customerthirdpartyid.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *CustomerThirdPartyID, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -984,15 +1028,27 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Account
 			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 3, table: account.Table, id: account.FieldID,
 				fk: customerthirdpartyid.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
 				assign: func(n *CustomerThirdPartyID, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Account = e
+						return nil
+					}
 					e := &Account{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Account)
+					}
+					shared[id] = e
 					n.Edges.Account = e
 					return nil
 				},
@@ -1001,15 +1057,27 @@ func (_q *CustomerThirdPartyIDQuery) joinToOne(ctx context.Context, spec *sqlgra
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Contact
 			j = j.add(_q.driver.Dialect(), joinedEdge[*CustomerThirdPartyID]{
 				index: 4, table: contact.Table, id: contact.FieldID,
 				fk: customerthirdpartyid.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
 				assign: func(n *CustomerThirdPartyID, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Contact = e
+						return nil
+					}
 					e := &Contact{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Contact)
+					}
+					shared[id] = e
 					n.Edges.Contact = e
 					return nil
 				},

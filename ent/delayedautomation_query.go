@@ -490,8 +490,16 @@ func (_q *DelayedAutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook
 			_q.withAutomation != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*DelayedAutomation).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*DelayedAutomation).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &DelayedAutomation{config: _q.config}
@@ -849,15 +857,27 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	var j *toOneJoins[*DelayedAutomation]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *DelayedAutomation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -866,15 +886,27 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *DelayedAutomation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -883,15 +915,27 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: delayedautomation.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *DelayedAutomation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -900,15 +944,27 @@ func (_q *DelayedAutomationQuery) joinToOne(ctx context.Context, spec *sqlgraph.
 	}
 	if query := _q.withAutomation; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Automation
 			j = j.add(_q.driver.Dialect(), joinedEdge[*DelayedAutomation]{
 				index: 3, table: automation.Table, id: automation.FieldID,
 				fk: delayedautomation.AutomationColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Automation).scanValues(nil, columns) },
 				assign: func(n *DelayedAutomation, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Automation = e
+						return nil
+					}
 					e := &Automation{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Automation)
+					}
+					shared[id] = e
 					n.Edges.Automation = e
 					return nil
 				},

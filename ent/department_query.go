@@ -639,8 +639,16 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 			_q.withSecurityGroups != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Department).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Department).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Department{config: _q.config}
@@ -961,12 +969,20 @@ func (_q *DepartmentQuery) loadUsers(ctx context.Context, query *UserQuery, node
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -1022,12 +1038,20 @@ func (_q *DepartmentQuery) loadSecurityGroups(ctx context.Context, query *Securi
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -1263,15 +1287,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	var j *toOneJoins[*Department]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: department.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1280,15 +1316,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: department.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1297,15 +1345,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: department.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1314,15 +1374,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Franchise
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 3, table: franchise.Table, id: franchise.FieldID,
 				fk: department.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Franchise = e
+						return nil
+					}
 					e := &Franchise{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Franchise)
+					}
+					shared[id] = e
 					n.Edges.Franchise = e
 					return nil
 				},
@@ -1331,15 +1403,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withPipeline; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Pipeline
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 4, table: pipeline.Table, id: pipeline.FieldID,
 				fk: department.PipelineColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Pipeline).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Pipeline = e
+						return nil
+					}
 					e := &Pipeline{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Pipeline)
+					}
+					shared[id] = e
 					n.Edges.Pipeline = e
 					return nil
 				},
@@ -1348,15 +1432,27 @@ func (_q *DepartmentQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySp
 	}
 	if query := _q.withSecurityGroup; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*SecurityGroup
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Department]{
 				index: 5, table: securitygroup.Table, id: securitygroup.FieldID,
 				fk: department.SecurityGroupColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*SecurityGroup).scanValues(nil, columns) },
 				assign: func(n *Department, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.SecurityGroup = e
+						return nil
+					}
 					e := &SecurityGroup{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*SecurityGroup)
+					}
+					shared[id] = e
 					n.Edges.SecurityGroup = e
 					return nil
 				},

@@ -564,8 +564,16 @@ func (_q *FollowUpQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fol
 			_q.withAccount != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*FollowUp).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*FollowUp).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &FollowUp{config: _q.config}
@@ -1014,15 +1022,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	var j *toOneJoins[*FollowUp]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: followup.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1031,15 +1051,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: followup.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1048,15 +1080,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: followup.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1065,15 +1109,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withConnection; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Lead
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: followup.ConnectionColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Connection = e
+						return nil
+					}
 					e := &Lead{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Lead)
+					}
+					shared[id] = e
 					n.Edges.Connection = e
 					return nil
 				},
@@ -1082,15 +1138,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Contact
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 4, table: contact.Table, id: contact.FieldID,
 				fk: followup.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Contact = e
+						return nil
+					}
 					e := &Contact{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Contact)
+					}
+					shared[id] = e
 					n.Edges.Contact = e
 					return nil
 				},
@@ -1099,15 +1167,27 @@ func (_q *FollowUpQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Account
 			j = j.add(_q.driver.Dialect(), joinedEdge[*FollowUp]{
 				index: 5, table: account.Table, id: account.FieldID,
 				fk: followup.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
 				assign: func(n *FollowUp, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Account = e
+						return nil
+					}
 					e := &Account{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Account)
+					}
+					shared[id] = e
 					n.Edges.Account = e
 					return nil
 				},

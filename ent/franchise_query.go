@@ -605,8 +605,16 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 			_q.withSecurityGroups != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Franchise).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Franchise).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Franchise{config: _q.config}
@@ -913,12 +921,20 @@ func (_q *FranchiseQuery) loadUsers(ctx context.Context, query *UserQuery, nodes
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -974,12 +990,20 @@ func (_q *FranchiseQuery) loadSecurityGroups(ctx context.Context, query *Securit
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -1209,15 +1233,27 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	var j *toOneJoins[*Franchise]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: franchise.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Franchise, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1226,15 +1262,27 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: franchise.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Franchise, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1243,15 +1291,27 @@ func (_q *FranchiseQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpe
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Franchise]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: franchise.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Franchise, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},

@@ -135,7 +135,11 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 		}
 	})
 	scan, assign := spec.ScanValues, spec.Assign
+	var holders []any
 	spec.ScanValues = func(columns []string) ([]any, error) {
+		if holders != nil {
+			return holders, nil
+		}
 		k := len(columns) - j.width
 		if k < 0 {
 			return nil, fmt.Errorf("ent: %d columns read, %d joined", len(columns), j.width)
@@ -144,6 +148,8 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 		if err != nil {
 			return nil, err
 		}
+		// The parent's slice may be its own reused holders: never append to it.
+		values = values[:k:k]
 		for i := range j.edges {
 			vs, err := j.edges[i].scan(j.edges[i].columns)
 			if err != nil {
@@ -156,6 +162,9 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 			// A missing row joins as NULLs: its id says so.
 			vs[0] = &sql.NullScanner{S: id}
 			values = append(values, vs...)
+		}
+		if reusable(values) {
+			holders = values
 		}
 		return values, nil
 	}
@@ -173,11 +182,34 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 			if !id.Valid {
 				continue
 			}
+			// The edge reads its id from the id's own holder; the slice
+			// keeps the NullScanner, which the next row scans into.
 			vs[0] = id.S
-			if err := e.assign(parent, e.columns, vs); err != nil {
+			err := e.assign(parent, e.columns, vs)
+			vs[0] = id
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+}
+
+// reusable reports whether the scan holders of a row can be used again for
+// the next row of the same statement: every holder is one whose value the
+// node's assignValues copies out (uuid.UUID, the sql.Null* types, ent's
+// NullScanner over a UUID, []byte — database/sql copies into it), none an
+// UnknownType, whose concrete holder the node keeps (selectValues). The
+// drivers' strings are their own copies (lib/pq: string(buf) of its text;
+// modernc: a fresh buffer per column), which NullString keeps as they are,
+// and a NULL resets each Null* holder; the one holder a NULL leaves as it
+// was, a plain uuid.UUID, is a NOT NULL column or a joined row's column
+// that is not read when the row is missing (its id is NULL).
+func reusable(values []any) bool {
+	for _, v := range values {
+		if _, ok := v.(*sql.UnknownType); ok {
+			return false
+		}
+	}
+	return true
 }

@@ -1310,8 +1310,16 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 			_q.withAutomationRuns != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Lead).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Lead).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Lead{config: _q.config}
@@ -2124,12 +2132,20 @@ func (_q *LeadQuery) loadAssignees(ctx context.Context, query *UserQuery, nodes 
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -2797,15 +2813,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*Lead]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: lead.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -2814,15 +2842,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: lead.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -2831,15 +2871,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: lead.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -2848,15 +2900,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withStatus; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Status
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 3, table: status.Table, id: status.FieldID,
 				fk: lead.StatusColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Status).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Status = e
+						return nil
+					}
 					e := &Status{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Status)
+					}
+					shared[id] = e
 					n.Edges.Status = e
 					return nil
 				},
@@ -2865,15 +2929,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withSource; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Source
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 4, table: source.Table, id: source.FieldID,
 				fk: lead.SourceColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Source).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Source = e
+						return nil
+					}
 					e := &Source{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Source)
+					}
+					shared[id] = e
 					n.Edges.Source = e
 					return nil
 				},
@@ -2882,15 +2958,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withContact; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Contact
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 5, table: contact.Table, id: contact.FieldID,
 				fk: lead.ContactColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Contact = e
+						return nil
+					}
 					e := &Contact{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Contact)
+					}
+					shared[id] = e
 					n.Edges.Contact = e
 					return nil
 				},
@@ -2899,15 +2987,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withAccount; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Account
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 6, table: account.Table, id: account.FieldID,
 				fk: lead.AccountColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Account = e
+						return nil
+					}
 					e := &Account{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Account)
+					}
+					shared[id] = e
 					n.Edges.Account = e
 					return nil
 				},
@@ -2916,15 +3016,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFranchise; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Franchise
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 7, table: franchise.Table, id: franchise.FieldID,
 				fk: lead.FranchiseColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Franchise = e
+						return nil
+					}
 					e := &Franchise{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Franchise)
+					}
+					shared[id] = e
 					n.Edges.Franchise = e
 					return nil
 				},
@@ -2933,15 +3045,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDepartment; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Department
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 8, table: department.Table, id: department.FieldID,
 				fk: lead.DepartmentColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Department).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Department = e
+						return nil
+					}
 					e := &Department{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Department)
+					}
+					shared[id] = e
 					n.Edges.Department = e
 					return nil
 				},
@@ -2950,15 +3074,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withStage; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*ConnectionStage
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 9, table: connectionstage.Table, id: connectionstage.FieldID,
 				fk: lead.StageColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Stage = e
+						return nil
+					}
 					e := &ConnectionStage{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*ConnectionStage)
+					}
+					shared[id] = e
 					n.Edges.Stage = e
 					return nil
 				},
@@ -2967,15 +3103,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withSoldBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 10, table: user.Table, id: user.FieldID,
 				fk: lead.SoldByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.SoldBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.SoldBy = e
 					return nil
 				},
@@ -2984,15 +3132,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFirstModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 11, table: user.Table, id: user.FieldID,
 				fk: lead.FirstModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.FirstModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.FirstModifiedBy = e
 					return nil
 				},
@@ -3001,15 +3161,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withConnectionClosedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 12, table: user.Table, id: user.FieldID,
 				fk: lead.ConnectionClosedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ConnectionClosedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ConnectionClosedBy = e
 					return nil
 				},
@@ -3018,15 +3190,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withLostBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 13, table: user.Table, id: user.FieldID,
 				fk: lead.LostByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.LostBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.LostBy = e
 					return nil
 				},
@@ -3035,15 +3219,27 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withFirstOpenBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
 				index: 14, table: user.Table, id: user.FieldID,
 				fk: lead.FirstOpenByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.FirstOpenBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.FirstOpenBy = e
 					return nil
 				},

@@ -529,8 +529,16 @@ func (_q *LeadPackageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withPrices != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*LeadPackage).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*LeadPackage).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &LeadPackage{config: _q.config}
@@ -950,15 +958,27 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*LeadPackage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: leadpackage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadPackage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -967,15 +987,27 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: leadpackage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadPackage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -984,15 +1016,27 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: leadpackage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadPackage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1001,15 +1045,27 @@ func (_q *LeadPackageQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Lead
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadPackage]{
 				index: 3, table: lead.Table, id: lead.FieldID,
 				fk: leadpackage.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
 				assign: func(n *LeadPackage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Lead = e
+						return nil
+					}
 					e := &Lead{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Lead)
+					}
+					shared[id] = e
 					n.Edges.Lead = e
 					return nil
 				},

@@ -527,8 +527,16 @@ func (_q *LeadProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 			_q.withLead != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*LeadProduct).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*LeadProduct).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &LeadProduct{config: _q.config}
@@ -930,15 +938,27 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	var j *toOneJoins[*LeadProduct]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: leadproduct.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadProduct, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -947,15 +967,27 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: leadproduct.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadProduct, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -964,15 +996,27 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: leadproduct.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *LeadProduct, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -981,15 +1025,27 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withProduct; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Product
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 3, table: product.Table, id: product.FieldID,
 				fk: leadproduct.ProductColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Product).scanValues(nil, columns) },
 				assign: func(n *LeadProduct, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Product = e
+						return nil
+					}
 					e := &Product{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Product)
+					}
+					shared[id] = e
 					n.Edges.Product = e
 					return nil
 				},
@@ -998,15 +1054,27 @@ func (_q *LeadProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	if query := _q.withLead; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Lead
 			j = j.add(_q.driver.Dialect(), joinedEdge[*LeadProduct]{
 				index: 4, table: lead.Table, id: lead.FieldID,
 				fk: leadproduct.LeadColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Lead).scanValues(nil, columns) },
 				assign: func(n *LeadProduct, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Lead = e
+						return nil
+					}
 					e := &Lead{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Lead)
+					}
+					shared[id] = e
 					n.Edges.Lead = e
 					return nil
 				},

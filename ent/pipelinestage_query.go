@@ -527,8 +527,16 @@ func (_q *PipelineStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 			_q.withStage != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*PipelineStage).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*PipelineStage).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &PipelineStage{config: _q.config}
@@ -927,15 +935,27 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	var j *toOneJoins[*PipelineStage]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *PipelineStage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -944,15 +964,27 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *PipelineStage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -961,15 +993,27 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: pipelinestage.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *PipelineStage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -978,15 +1022,27 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withPipeline; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*Pipeline
 			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 3, table: pipeline.Table, id: pipeline.FieldID,
 				fk: pipelinestage.PipelineColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*Pipeline).scanValues(nil, columns) },
 				assign: func(n *PipelineStage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Pipeline = e
+						return nil
+					}
 					e := &Pipeline{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*Pipeline)
+					}
+					shared[id] = e
 					n.Edges.Pipeline = e
 					return nil
 				},
@@ -995,15 +1051,27 @@ func (_q *PipelineStageQuery) joinToOne(ctx context.Context, spec *sqlgraph.Quer
 	}
 	if query := _q.withStage; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*ConnectionStage
 			j = j.add(_q.driver.Dialect(), joinedEdge[*PipelineStage]{
 				index: 4, table: connectionstage.Table, id: connectionstage.FieldID,
 				fk: pipelinestage.StageColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },
 				assign: func(n *PipelineStage, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Stage = e
+						return nil
+					}
 					e := &ConnectionStage{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*ConnectionStage)
+					}
+					shared[id] = e
 					n.Edges.Stage = e
 					return nil
 				},

@@ -529,8 +529,16 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 			_q.withThirdPartyIds != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Product).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Product).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Product{config: _q.config}
@@ -950,15 +958,27 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	var j *toOneJoins[*Product]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: product.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Product, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -967,15 +987,27 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: product.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Product, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -984,15 +1016,27 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: product.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Product, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1001,15 +1045,27 @@ func (_q *ProductQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec,
 	}
 	if query := _q.withProductGroup; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*ProductGroup
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Product]{
 				index: 3, table: productgroup.Table, id: productgroup.FieldID,
 				fk: product.ProductGroupColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ProductGroup).scanValues(nil, columns) },
 				assign: func(n *Product, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ProductGroup = e
+						return nil
+					}
 					e := &ProductGroup{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*ProductGroup)
+					}
+					shared[id] = e
 					n.Edges.ProductGroup = e
 					return nil
 				},

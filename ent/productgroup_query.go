@@ -565,8 +565,16 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 			_q.withProducts != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*ProductGroup).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*ProductGroup).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &ProductGroup{config: _q.config}
@@ -1045,15 +1053,27 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	var j *toOneJoins[*ProductGroup]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: productgroup.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *ProductGroup, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1062,15 +1082,27 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: productgroup.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *ProductGroup, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1079,15 +1111,27 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: productgroup.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *ProductGroup, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},
@@ -1096,15 +1140,27 @@ func (_q *ProductGroupQuery) joinToOne(ctx context.Context, spec *sqlgraph.Query
 	}
 	if query := _q.withParent; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*ProductGroup
 			j = j.add(_q.driver.Dialect(), joinedEdge[*ProductGroup]{
 				index: 3, table: productgroup.Table, id: productgroup.FieldID,
 				fk: productgroup.ParentColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*ProductGroup).scanValues(nil, columns) },
 				assign: func(n *ProductGroup, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.Parent = e
+						return nil
+					}
 					e := &ProductGroup{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*ProductGroup)
+					}
+					shared[id] = e
 					n.Edges.Parent = e
 					return nil
 				},

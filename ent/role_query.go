@@ -529,8 +529,16 @@ func (_q *RoleQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Role, e
 			_q.withUsers != nil,
 		}
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Role).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Role).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Role{config: _q.config}
@@ -737,12 +745,20 @@ func (_q *RoleQuery) loadPermissions(ctx context.Context, query *PermissionQuery
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -798,12 +814,20 @@ func (_q *RoleQuery) loadUsers(ctx context.Context, query *UserQuery, nodes []*R
 		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
 			assign := spec.Assign
 			values := spec.ScanValues
+			var holders []any
 			spec.ScanValues = func(columns []string) ([]any, error) {
+				if holders != nil {
+					return holders, nil
+				}
 				values, err := values(columns[1:])
 				if err != nil {
 					return nil, err
 				}
-				return append([]any{new(uuid.UUID)}, values...), nil
+				values = append([]any{new(uuid.UUID)}, values...)
+				if reusable(values) {
+					holders = values
+				}
+				return values, nil
 			}
 			spec.Assign = func(columns []string, values []any) error {
 				outValue := *values[0].(*uuid.UUID)
@@ -1021,15 +1045,27 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	var j *toOneJoins[*Role]
 	if query := _q.withCreatedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 0, table: user.Table, id: user.FieldID,
 				fk: role.CreatedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Role, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.CreatedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.CreatedBy = e
 					return nil
 				},
@@ -1038,15 +1074,27 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withModifiedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 1, table: user.Table, id: user.FieldID,
 				fk: role.ModifiedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Role, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.ModifiedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.ModifiedBy = e
 					return nil
 				},
@@ -1055,15 +1103,27 @@ func (_q *RoleQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	if query := _q.withDeletedBy; query != nil {
 		if where, columns, ok := query.joinable(ctx); ok {
+			// One node per id, shared by the rows that join it, as after a
+			// separate load (a lead screen's 51 rows join 1 creator).
+			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Role]{
 				index: 2, table: user.Table, id: user.FieldID,
 				fk: role.DeletedByColumn, columns: columns, where: where,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Role, columns []string, values []any) error {
+					id := *values[0].(*uuid.UUID)
+					if e := shared[id]; e != nil {
+						n.Edges.DeletedBy = e
+						return nil
+					}
 					e := &User{config: query.config}
 					if err := e.assignValues(columns, values); err != nil {
 						return err
 					}
+					if shared == nil {
+						shared = make(map[uuid.UUID]*User)
+					}
+					shared[id] = e
 					n.Edges.DeletedBy = e
 					return nil
 				},

@@ -342,8 +342,16 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 		nodes = []*Tenant{}
 		_spec = _q.querySpec()
 	)
+	var holders []any
 	_spec.ScanValues = func(columns []string) ([]any, error) {
-		return (*Tenant).scanValues(nil, columns)
+		if holders != nil {
+			return holders, nil
+		}
+		values, err := (*Tenant).scanValues(nil, columns)
+		if err == nil && reusable(values) {
+			holders = values
+		}
+		return values, err
 	}
 	_spec.Assign = func(columns []string, values []any) error {
 		node := &Tenant{config: _q.config}

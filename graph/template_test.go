@@ -13,7 +13,7 @@ import (
 // The field collection and pagination are entgql's templates with small
 // changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl), and
 // ent's query builder is ent's own "dialect/sql/query" template with the
-// to-one joins (ent/template/query.tmpl), each CHANGED block explained
+// to-one joins and reused scan holders (ent/template/query.tmpl), each CHANGED block explained
 // there. An ent or entgql upgrade must not silently keep the old copies:
 // this fails when the module's templates are not the ones the forks were
 // made from, and when a fork lost any upstream line but the ones its
@@ -28,7 +28,7 @@ func TestForkedEntTemplatesFollowTheModule(t *testing.T) {
 		{"gql_collection.tmpl", "entgo.io/contrib", "entgql/template/collection.tmpl", "8067e6577b20a3b51d5fcaf833bc258a45c46047ac7f8bbc7778d6c18ffe9770", "", "", 2},
 		{"gql_pagination.tmpl", "entgo.io/contrib", "entgql/template/pagination.tmpl", "912a2eb790de8290f27872f203c9fd6243546f25774c574cba0115878ea96ffa", "", "", 1},
 		{"query.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/query.tmpl", "d74acf79a600021c71828a0153ae87fc718ec48ce2fcc121183a48fd3ce1dc0d",
-			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 1},
+			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 3},
 	}
 	for _, f := range forks {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", f.module).Output()
