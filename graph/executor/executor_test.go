@@ -3,6 +3,7 @@ package executor
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -135,6 +136,45 @@ func TestObjectWritesWhatTheFieldSetWrites(t *testing.T) {
 		Object(out, c.fields).MarshalGQL(&got)
 		if got.String() != want.String() {
 			t.Errorf("%s: %s, want %s", name, got.String(), want.String())
+		}
+	}
+}
+
+// CollectFields answers what graphql.CollectFields answers, per object
+// type (fragments on one type only), per operation (its variables decide
+// @include), and collects each selection set once per type.
+func TestCollectFieldsCachesPerOperationAndType(t *testing.T) {
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
+	doc, errs := gqlparser.LoadQuery(s, `query($with: Boolean!) { node { id ... on Account { name @include(if: $with) contacts { id } } ... on Contact { name } } }`)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	sel := doc.Operations[0].SelectionSet[0].(*ast.Field).SelectionSet
+	account, contact := []string{"Account", "Node"}, []string{"Contact", "Node"}
+	names := func(fs []graphql.CollectedField) (out []string) {
+		for _, f := range fs {
+			out = append(out, f.Name)
+		}
+		return out
+	}
+	for _, with := range []bool{true, false} {
+		oc := &graphql.OperationContext{Doc: doc, Operation: doc.Operations[0], Variables: map[string]any{"with": with}}
+		ctx := graphql.WithOperationContext(context.Background(), oc)
+		p := &plan{reaches: map[*ast.Field]bool{}}
+		p.collected = p.first[:0]
+		ctx = context.WithValue(ctx, planKey{}, p)
+		for _, typ := range [][]string{account, contact} {
+			got := CollectFields(ctx, oc, sel, typ)
+			want := graphql.CollectFields(&graphql.OperationContext{Doc: doc, Operation: doc.Operations[0], Variables: oc.Variables}, sel, typ)
+			if a, b := names(got), names(want); fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("with %v, %v: %v, want %v", with, typ, a, b)
+			}
+			if again := CollectFields(ctx, oc, sel, typ); &again[0] != &got[0] {
+				t.Errorf("with %v, %v: collected twice", with, typ)
+			}
+		}
+		if len(p.collected) != 2 {
+			t.Errorf("%d selection sets cached, want 2", len(p.collected))
 		}
 	}
 }

@@ -87,7 +87,7 @@ func (ec *executionContext) fieldContext_AutomationTestStep_waitUntil(_ context.
 var automationTestStepImplementors = []string{"AutomationTestStep"}
 
 func (ec *executionContext) _AutomationTestStep(ctx context.Context, sel ast.SelectionSet, obj *automation.Step) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationTestStepImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationTestStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)

@@ -2085,23 +2085,28 @@ func (ec *executionContext) fieldContext_Account_isActive(_ context.Context, fie
 }
 
 func (ec *executionContext) _Account_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2117,23 +2122,28 @@ func (ec *executionContext) fieldContext_Account_createdBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Account_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2149,23 +2159,28 @@ func (ec *executionContext) fieldContext_Account_modifiedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Account_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2181,23 +2196,28 @@ func (ec *executionContext) fieldContext_Account_deletedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Account_primaryContact(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_primaryContact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PrimaryContact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_primaryContact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.PrimaryContact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_primaryContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2213,23 +2233,28 @@ func (ec *executionContext) fieldContext_Account_primaryContact(_ context.Contex
 }
 
 func (ec *executionContext) _Account_contacts(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_contacts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contacts(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_contacts(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contacts(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2289,23 +2314,28 @@ func (ec *executionContext) fieldContext_Account_leads(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Account_thirdPartyIds(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Account_thirdPartyIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyIds(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerThirdPartyID) graphql.Marshaler {
-			return ec.marshalOCustomerThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomerThirdPartyIDᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Account_thirdPartyIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ThirdPartyIds(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOCustomerThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomerThirdPartyIDᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Account_thirdPartyIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2353,23 +2383,21 @@ func (ec *executionContext) fieldContext_Account_customFieldValues(_ context.Con
 }
 
 func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AccountConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AccountConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AccountEdge) graphql.Marshaler {
-			return ec.marshalOAccountEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AccountConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOAccountEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AccountConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2425,23 +2453,21 @@ func (ec *executionContext) fieldContext_AccountConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _AccountEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AccountEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AccountEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AccountEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AccountEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2686,23 +2712,28 @@ func (ec *executionContext) fieldContext_Appointment_url(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Appointment_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2718,23 +2749,28 @@ func (ec *executionContext) fieldContext_Appointment_createdBy(_ context.Context
 }
 
 func (ec *executionContext) _Appointment_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2750,23 +2786,28 @@ func (ec *executionContext) fieldContext_Appointment_modifiedBy(_ context.Contex
 }
 
 func (ec *executionContext) _Appointment_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2782,23 +2823,28 @@ func (ec *executionContext) fieldContext_Appointment_deletedBy(_ context.Context
 }
 
 func (ec *executionContext) _Appointment_connection(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_connection(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Connection(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_connection(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Connection(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_connection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2814,23 +2860,28 @@ func (ec *executionContext) fieldContext_Appointment_connection(_ context.Contex
 }
 
 func (ec *executionContext) _Appointment_contact(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_contact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_contact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2846,23 +2897,28 @@ func (ec *executionContext) fieldContext_Appointment_contact(_ context.Context, 
 }
 
 func (ec *executionContext) _Appointment_account(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Appointment_account(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Appointment_account(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Account(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Appointment_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -2969,23 +3025,21 @@ func (ec *executionContext) fieldContext_Appointment_customFieldValues(_ context
 }
 
 func (ec *executionContext) _AppointmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AppointmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppointmentConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AppointmentEdge) graphql.Marshaler {
-			return ec.marshalOAppointmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AppointmentConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOAppointmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AppointmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3041,23 +3095,21 @@ func (ec *executionContext) fieldContext_AppointmentConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _AppointmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AppointmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AppointmentEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Appointment) graphql.Marshaler {
-			return ec.marshalOAppointment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointment(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AppointmentEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOAppointment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointment(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AppointmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3198,23 +3250,21 @@ func (ec *executionContext) fieldContext_Automation_automationTrigger(_ context.
 }
 
 func (ec *executionContext) _Automation_nodes(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_nodes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Nodes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []map[string]any) graphql.Marshaler {
-			return ec.marshalNMap2ᚕmapᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_nodes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Nodes
+	fc.Result = res
+	return ec.marshalNMap2ᚕmapᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Map")
@@ -3237,23 +3287,28 @@ func (ec *executionContext) fieldContext_Automation_isActive(_ context.Context, 
 }
 
 func (ec *executionContext) _Automation_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3269,23 +3324,28 @@ func (ec *executionContext) fieldContext_Automation_createdBy(_ context.Context,
 }
 
 func (ec *executionContext) _Automation_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3301,23 +3361,28 @@ func (ec *executionContext) fieldContext_Automation_modifiedBy(_ context.Context
 }
 
 func (ec *executionContext) _Automation_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3333,23 +3398,28 @@ func (ec *executionContext) fieldContext_Automation_deletedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Automation_franchise(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_franchise(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Franchise(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_franchise(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Franchise(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_franchise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3409,23 +3479,21 @@ func (ec *executionContext) fieldContext_Automation_runs(ctx context.Context, fi
 }
 
 func (ec *executionContext) _Automation_edges(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Automation_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FlowEdges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []map[string]any) graphql.Marshaler {
-			return ec.marshalNMap2ᚕmapᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Automation_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.FlowEdges
+	fc.Result = res
+	return ec.marshalNMap2ᚕmapᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Automation_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "Map")
@@ -3455,23 +3523,21 @@ func (ec *executionContext) fieldContext_Automation_delayedAutomationsCount(_ co
 }
 
 func (ec *executionContext) _AutomationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutomationEdge) graphql.Marshaler {
-			return ec.marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3527,23 +3593,21 @@ func (ec *executionContext) fieldContext_AutomationConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _AutomationEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Automation) graphql.Marshaler {
-			return ec.marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3820,23 +3884,28 @@ func (ec *executionContext) fieldContext_AutomationRun_finishedAt(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRun_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3852,23 +3921,28 @@ func (ec *executionContext) fieldContext_AutomationRun_createdBy(_ context.Conte
 }
 
 func (ec *executionContext) _AutomationRun_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3884,23 +3958,28 @@ func (ec *executionContext) fieldContext_AutomationRun_modifiedBy(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRun_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3916,23 +3995,28 @@ func (ec *executionContext) fieldContext_AutomationRun_deletedBy(_ context.Conte
 }
 
 func (ec *executionContext) _AutomationRun_automation(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_automation(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Automation(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Automation) graphql.Marshaler {
-			return ec.marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_automation(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Automation(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAutomation2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_automation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3948,23 +4032,28 @@ func (ec *executionContext) fieldContext_AutomationRun_automation(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRun_lead(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -3980,23 +4069,28 @@ func (ec *executionContext) fieldContext_AutomationRun_lead(_ context.Context, f
 }
 
 func (ec *executionContext) _AutomationRun_steps(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRun_steps(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Steps(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutomationRunStep) graphql.Marshaler {
-			return ec.marshalOAutomationRunStep2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunStepᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRun_steps(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Steps(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAutomationRunStep2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunStepᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRun_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4012,23 +4106,21 @@ func (ec *executionContext) fieldContext_AutomationRun_steps(_ context.Context, 
 }
 
 func (ec *executionContext) _AutomationRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AutomationRunEdge) graphql.Marshaler {
-			return ec.marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRunEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4084,23 +4176,21 @@ func (ec *executionContext) fieldContext_AutomationRunConnection_totalCount(_ co
 }
 
 func (ec *executionContext) _AutomationRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRun) graphql.Marshaler {
-			return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4323,23 +4413,28 @@ func (ec *executionContext) fieldContext_AutomationRunStep_waitUntil(_ context.C
 }
 
 func (ec *executionContext) _AutomationRunStep_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunStep_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4355,23 +4450,28 @@ func (ec *executionContext) fieldContext_AutomationRunStep_createdBy(_ context.C
 }
 
 func (ec *executionContext) _AutomationRunStep_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunStep_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4387,23 +4487,28 @@ func (ec *executionContext) fieldContext_AutomationRunStep_modifiedBy(_ context.
 }
 
 func (ec *executionContext) _AutomationRunStep_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunStep_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4419,23 +4524,28 @@ func (ec *executionContext) fieldContext_AutomationRunStep_deletedBy(_ context.C
 }
 
 func (ec *executionContext) _AutomationRunStep_run(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunStep_run(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Run(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRun) graphql.Marshaler {
-			return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunStep_run(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Run(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4545,23 +4655,28 @@ func (ec *executionContext) fieldContext_ConnectionStage_name(_ context.Context,
 }
 
 func (ec *executionContext) _ConnectionStage_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStage_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4577,23 +4692,28 @@ func (ec *executionContext) fieldContext_ConnectionStage_createdBy(_ context.Con
 }
 
 func (ec *executionContext) _ConnectionStage_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStage_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4609,23 +4729,28 @@ func (ec *executionContext) fieldContext_ConnectionStage_modifiedBy(_ context.Co
 }
 
 func (ec *executionContext) _ConnectionStage_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStage_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4641,23 +4766,28 @@ func (ec *executionContext) fieldContext_ConnectionStage_deletedBy(_ context.Con
 }
 
 func (ec *executionContext) _ConnectionStage_pipelineStages(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStage_pipelineStages(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.PipelineStages(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PipelineStage) graphql.Marshaler {
-			return ec.marshalOPipelineStage2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineStageᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStage_pipelineStages(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.PipelineStages(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPipelineStage2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineStageᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_pipelineStages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4717,23 +4847,21 @@ func (ec *executionContext) fieldContext_ConnectionStage_leads(ctx context.Conte
 }
 
 func (ec *executionContext) _ConnectionStageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStageConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStageConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConnectionStageEdge) graphql.Marshaler {
-			return ec.marshalOConnectionStageEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStageConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOConnectionStageEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStageEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4789,23 +4917,21 @@ func (ec *executionContext) fieldContext_ConnectionStageConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _ConnectionStageEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStageEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionStageEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConnectionStage) graphql.Marshaler {
-			return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionStageEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionStageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -4981,23 +5107,28 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_connectionID(_ c
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionThirdPartyID_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5013,23 +5144,28 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_createdBy(_ cont
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionThirdPartyID_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5045,23 +5181,28 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_modifiedBy(_ con
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionThirdPartyID_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5077,23 +5218,28 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_deletedBy(_ cont
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_connection(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ConnectionThirdPartyID_connection(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Connection(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ConnectionThirdPartyID_connection(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Connection(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_connection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5339,23 +5485,28 @@ func (ec *executionContext) fieldContext_Contact_isActive(_ context.Context, fie
 }
 
 func (ec *executionContext) _Contact_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Contact_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5371,23 +5522,28 @@ func (ec *executionContext) fieldContext_Contact_createdBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Contact_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Contact_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5403,23 +5559,28 @@ func (ec *executionContext) fieldContext_Contact_modifiedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Contact_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Contact_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5435,23 +5596,28 @@ func (ec *executionContext) fieldContext_Contact_deletedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Contact_accounts(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_accounts(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Accounts(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Contact_accounts(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Accounts(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccountᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_accounts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5511,23 +5677,28 @@ func (ec *executionContext) fieldContext_Contact_leads(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _Contact_thirdPartyIds(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_thirdPartyIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyIds(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomerThirdPartyID) graphql.Marshaler {
-			return ec.marshalOCustomerThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomerThirdPartyIDᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Contact_thirdPartyIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ThirdPartyIds(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOCustomerThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomerThirdPartyIDᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_thirdPartyIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5575,23 +5746,21 @@ func (ec *executionContext) fieldContext_Contact_customFieldValues(_ context.Con
 }
 
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ContactEdge) graphql.Marshaler {
-			return ec.marshalOContactEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ContactConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOContactEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContactEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5647,23 +5816,21 @@ func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ContactEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ContactEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5851,23 +6018,28 @@ func (ec *executionContext) fieldContext_CreditAssessment_leadID(_ context.Conte
 }
 
 func (ec *executionContext) _CreditAssessment_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CreditAssessment_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5883,23 +6055,28 @@ func (ec *executionContext) fieldContext_CreditAssessment_createdBy(_ context.Co
 }
 
 func (ec *executionContext) _CreditAssessment_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CreditAssessment_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5915,23 +6092,28 @@ func (ec *executionContext) fieldContext_CreditAssessment_modifiedBy(_ context.C
 }
 
 func (ec *executionContext) _CreditAssessment_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CreditAssessment_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -5947,23 +6129,28 @@ func (ec *executionContext) fieldContext_CreditAssessment_deletedBy(_ context.Co
 }
 
 func (ec *executionContext) _CreditAssessment_lead(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CreditAssessment_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CreditAssessment_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6127,23 +6314,28 @@ func (ec *executionContext) fieldContext_CustomField_options(_ context.Context, 
 }
 
 func (ec *executionContext) _CustomField_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomField_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomField_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6159,23 +6351,28 @@ func (ec *executionContext) fieldContext_CustomField_createdBy(_ context.Context
 }
 
 func (ec *executionContext) _CustomField_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomField_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomField_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6191,23 +6388,28 @@ func (ec *executionContext) fieldContext_CustomField_modifiedBy(_ context.Contex
 }
 
 func (ec *executionContext) _CustomField_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomField_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomField_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomField_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6223,23 +6425,21 @@ func (ec *executionContext) fieldContext_CustomField_deletedBy(_ context.Context
 }
 
 func (ec *executionContext) _CustomFieldConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomFieldEdge) graphql.Marshaler {
-			return ec.marshalOCustomFieldEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOCustomFieldEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomFieldEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6295,23 +6495,21 @@ func (ec *executionContext) fieldContext_CustomFieldConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _CustomFieldEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomField) graphql.Marshaler {
-			return ec.marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6498,23 +6696,28 @@ func (ec *executionContext) fieldContext_CustomFieldValue_value(_ context.Contex
 }
 
 func (ec *executionContext) _CustomFieldValue_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldValue_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6530,23 +6733,28 @@ func (ec *executionContext) fieldContext_CustomFieldValue_createdBy(_ context.Co
 }
 
 func (ec *executionContext) _CustomFieldValue_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldValue_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6562,23 +6770,28 @@ func (ec *executionContext) fieldContext_CustomFieldValue_modifiedBy(_ context.C
 }
 
 func (ec *executionContext) _CustomFieldValue_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldValue_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6594,23 +6807,28 @@ func (ec *executionContext) fieldContext_CustomFieldValue_deletedBy(_ context.Co
 }
 
 func (ec *executionContext) _CustomFieldValue_customField(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomFieldValue_customField(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CustomField(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomField) graphql.Marshaler {
-			return ec.marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomFieldValue_customField(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CustomField(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOCustomField2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomField(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_customField(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6735,23 +6953,28 @@ func (ec *executionContext) fieldContext_CustomLabel_value(_ context.Context, fi
 }
 
 func (ec *executionContext) _CustomLabel_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomLabel_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomLabel_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6767,23 +6990,28 @@ func (ec *executionContext) fieldContext_CustomLabel_createdBy(_ context.Context
 }
 
 func (ec *executionContext) _CustomLabel_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomLabel_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomLabel_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6799,23 +7027,28 @@ func (ec *executionContext) fieldContext_CustomLabel_modifiedBy(_ context.Contex
 }
 
 func (ec *executionContext) _CustomLabel_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabel_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomLabel_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomLabel_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6831,23 +7064,21 @@ func (ec *executionContext) fieldContext_CustomLabel_deletedBy(_ context.Context
 }
 
 func (ec *executionContext) _CustomLabelConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabelConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabelConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CustomLabelEdge) graphql.Marshaler {
-			return ec.marshalOCustomLabelEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomLabelConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOCustomLabelEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabelEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomLabelConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -6903,23 +7134,21 @@ func (ec *executionContext) fieldContext_CustomLabelConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _CustomLabelEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabelEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomLabelEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomLabel) graphql.Marshaler {
-			return ec.marshalOCustomLabel2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabel(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomLabelEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOCustomLabel2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCustomLabel(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomLabelEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7084,23 +7313,28 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_contactID(_ contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomerThirdPartyID_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7116,23 +7350,28 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_createdBy(_ contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomerThirdPartyID_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7148,23 +7387,28 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_modifiedBy(_ conte
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomerThirdPartyID_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7180,23 +7424,28 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_deletedBy(_ contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_account(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_account(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomerThirdPartyID_account(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Account(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7212,23 +7461,28 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_account(_ context.
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_contact(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerThirdPartyID_contact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_CustomerThirdPartyID_contact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7370,23 +7624,28 @@ func (ec *executionContext) fieldContext_Department_isActive(_ context.Context, 
 }
 
 func (ec *executionContext) _Department_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7402,23 +7661,28 @@ func (ec *executionContext) fieldContext_Department_createdBy(_ context.Context,
 }
 
 func (ec *executionContext) _Department_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7434,23 +7698,28 @@ func (ec *executionContext) fieldContext_Department_modifiedBy(_ context.Context
 }
 
 func (ec *executionContext) _Department_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7466,23 +7735,28 @@ func (ec *executionContext) fieldContext_Department_deletedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Department_franchise(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_franchise(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Franchise(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_franchise(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Franchise(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_franchise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7498,23 +7772,28 @@ func (ec *executionContext) fieldContext_Department_franchise(_ context.Context,
 }
 
 func (ec *executionContext) _Department_pipeline(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_pipeline(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Pipeline(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
-			return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_pipeline(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Pipeline(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7530,23 +7809,28 @@ func (ec *executionContext) fieldContext_Department_pipeline(_ context.Context, 
 }
 
 func (ec *executionContext) _Department_securityGroup(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Department_securityGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SecurityGroup(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityGroup) graphql.Marshaler {
-			return ec.marshalOSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Department_securityGroup(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.SecurityGroup(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroup(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Department_securityGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7562,23 +7846,21 @@ func (ec *executionContext) fieldContext_Department_securityGroup(_ context.Cont
 }
 
 func (ec *executionContext) _DepartmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DepartmentConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DepartmentConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.DepartmentEdge) graphql.Marshaler {
-			return ec.marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_DepartmentConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalODepartmentEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_DepartmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7634,23 +7916,21 @@ func (ec *executionContext) fieldContext_DepartmentConnection_totalCount(_ conte
 }
 
 func (ec *executionContext) _DepartmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.DepartmentEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_DepartmentEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartment(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_DepartmentEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalODepartment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartment(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_DepartmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7863,23 +8143,28 @@ func (ec *executionContext) fieldContext_FollowUp_fromAutomation(_ context.Conte
 }
 
 func (ec *executionContext) _FollowUp_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7895,23 +8180,28 @@ func (ec *executionContext) fieldContext_FollowUp_createdBy(_ context.Context, f
 }
 
 func (ec *executionContext) _FollowUp_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7927,23 +8217,28 @@ func (ec *executionContext) fieldContext_FollowUp_modifiedBy(_ context.Context, 
 }
 
 func (ec *executionContext) _FollowUp_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7959,23 +8254,28 @@ func (ec *executionContext) fieldContext_FollowUp_deletedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _FollowUp_connection(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_connection(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Connection(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_connection(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Connection(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_connection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -7991,23 +8291,28 @@ func (ec *executionContext) fieldContext_FollowUp_connection(_ context.Context, 
 }
 
 func (ec *executionContext) _FollowUp_contact(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_contact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_contact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8023,23 +8328,28 @@ func (ec *executionContext) fieldContext_FollowUp_contact(_ context.Context, fie
 }
 
 func (ec *executionContext) _FollowUp_account(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUp_account(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUp_account(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Account(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUp_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8146,23 +8456,21 @@ func (ec *executionContext) fieldContext_FollowUp_customFieldValues(_ context.Co
 }
 
 func (ec *executionContext) _FollowUpConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUpConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUpConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FollowUpEdge) graphql.Marshaler {
-			return ec.marshalOFollowUpEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUpConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOFollowUpEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUpConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8218,23 +8526,21 @@ func (ec *executionContext) fieldContext_FollowUpConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _FollowUpEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUpEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FollowUpEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.FollowUp) graphql.Marshaler {
-			return ec.marshalOFollowUp2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUp(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FollowUpEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOFollowUp2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUp(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FollowUpEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8383,23 +8689,28 @@ func (ec *executionContext) fieldContext_Franchise_isActive(_ context.Context, f
 }
 
 func (ec *executionContext) _Franchise_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Franchise_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Franchise_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8415,23 +8726,28 @@ func (ec *executionContext) fieldContext_Franchise_createdBy(_ context.Context, 
 }
 
 func (ec *executionContext) _Franchise_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Franchise_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Franchise_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8447,23 +8763,28 @@ func (ec *executionContext) fieldContext_Franchise_modifiedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Franchise_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Franchise_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Franchise_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8479,23 +8800,28 @@ func (ec *executionContext) fieldContext_Franchise_deletedBy(_ context.Context, 
 }
 
 func (ec *executionContext) _Franchise_departments(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_departments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Departments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Franchise_departments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Departments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Franchise_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8511,23 +8837,28 @@ func (ec *executionContext) fieldContext_Franchise_departments(_ context.Context
 }
 
 func (ec *executionContext) _Franchise_automations(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Franchise_automations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Automations(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Automation) graphql.Marshaler {
-			return ec.marshalOAutomation2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Franchise_automations(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Automations(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAutomation2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Franchise_automations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8543,23 +8874,21 @@ func (ec *executionContext) fieldContext_Franchise_automations(_ context.Context
 }
 
 func (ec *executionContext) _FranchiseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.FranchiseConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FranchiseConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FranchiseEdge) graphql.Marshaler {
-			return ec.marshalOFranchiseEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FranchiseConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOFranchiseEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FranchiseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8615,23 +8944,21 @@ func (ec *executionContext) fieldContext_FranchiseConnection_totalCount(_ contex
 }
 
 func (ec *executionContext) _FranchiseEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.FranchiseEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_FranchiseEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_FranchiseEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_FranchiseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8796,23 +9123,28 @@ func (ec *executionContext) fieldContext_Incentive_leadID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Incentive_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Incentive_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Incentive_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8828,23 +9160,28 @@ func (ec *executionContext) fieldContext_Incentive_createdBy(_ context.Context, 
 }
 
 func (ec *executionContext) _Incentive_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Incentive_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Incentive_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8860,23 +9197,28 @@ func (ec *executionContext) fieldContext_Incentive_modifiedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Incentive_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Incentive_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Incentive_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -8892,23 +9234,28 @@ func (ec *executionContext) fieldContext_Incentive_deletedBy(_ context.Context, 
 }
 
 func (ec *executionContext) _Incentive_lead(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Incentive_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Incentive_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Incentive_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9434,23 +9781,28 @@ func (ec *executionContext) fieldContext_Lead_boardPosition(_ context.Context, f
 }
 
 func (ec *executionContext) _Lead_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9466,23 +9818,28 @@ func (ec *executionContext) fieldContext_Lead_createdBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9498,23 +9855,28 @@ func (ec *executionContext) fieldContext_Lead_modifiedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lead_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9530,23 +9892,28 @@ func (ec *executionContext) fieldContext_Lead_deletedBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_status(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_status(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Status(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Status) graphql.Marshaler {
-			return ec.marshalOStatus2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatus(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_status(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Status(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOStatus2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatus(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9562,23 +9929,28 @@ func (ec *executionContext) fieldContext_Lead_status(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lead_source(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_source(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Source(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Source) graphql.Marshaler {
-			return ec.marshalOSource2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSource(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_source(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Source(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOSource2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSource(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9594,23 +9966,28 @@ func (ec *executionContext) fieldContext_Lead_source(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lead_contact(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_contact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_contact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9626,23 +10003,28 @@ func (ec *executionContext) fieldContext_Lead_contact(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lead_account(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_account(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_account(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Account(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9658,23 +10040,28 @@ func (ec *executionContext) fieldContext_Lead_account(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lead_franchise(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_franchise(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Franchise(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_franchise(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Franchise(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFranchise2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchise(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_franchise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9690,23 +10077,28 @@ func (ec *executionContext) fieldContext_Lead_franchise(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_department(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_department(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Department(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartment(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_department(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Department(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalODepartment2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartment(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_department(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9722,23 +10114,28 @@ func (ec *executionContext) fieldContext_Lead_department(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lead_stage(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_stage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Stage(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConnectionStage) graphql.Marshaler {
-			return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_stage(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Stage(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9754,23 +10151,28 @@ func (ec *executionContext) fieldContext_Lead_stage(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Lead_soldBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_soldBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SoldBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_soldBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.SoldBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_soldBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9786,23 +10188,28 @@ func (ec *executionContext) fieldContext_Lead_soldBy(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lead_firstModifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_firstModifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_firstModifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.FirstModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_firstModifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9818,23 +10225,28 @@ func (ec *executionContext) fieldContext_Lead_firstModifiedBy(_ context.Context,
 }
 
 func (ec *executionContext) _Lead_connectionClosedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_connectionClosedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ConnectionClosedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_connectionClosedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ConnectionClosedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_connectionClosedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9850,23 +10262,28 @@ func (ec *executionContext) fieldContext_Lead_connectionClosedBy(_ context.Conte
 }
 
 func (ec *executionContext) _Lead_lostBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_lostBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.LostBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_lostBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.LostBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_lostBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9882,23 +10299,28 @@ func (ec *executionContext) fieldContext_Lead_lostBy(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Lead_firstOpenBy(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_firstOpenBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FirstOpenBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_firstOpenBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.FirstOpenBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_firstOpenBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9914,23 +10336,28 @@ func (ec *executionContext) fieldContext_Lead_firstOpenBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lead_assignees(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_assignees(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Assignees(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_assignees(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Assignees(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_assignees(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9946,23 +10373,28 @@ func (ec *executionContext) fieldContext_Lead_assignees(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_tasks(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_tasks(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Tasks(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Task) graphql.Marshaler {
-			return ec.marshalOTask2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_tasks(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Tasks(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOTask2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -9978,23 +10410,28 @@ func (ec *executionContext) fieldContext_Lead_tasks(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Lead_appointments(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_appointments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Appointments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Appointment) graphql.Marshaler {
-			return ec.marshalOAppointment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_appointments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Appointments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAppointment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAppointmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_appointments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10010,23 +10447,28 @@ func (ec *executionContext) fieldContext_Lead_appointments(_ context.Context, fi
 }
 
 func (ec *executionContext) _Lead_followUps(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_followUps(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.FollowUps(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FollowUp) graphql.Marshaler {
-			return ec.marshalOFollowUp2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_followUps(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.FollowUps(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFollowUp2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFollowUpᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_followUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10042,23 +10484,28 @@ func (ec *executionContext) fieldContext_Lead_followUps(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_products(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_products(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Products(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LeadProduct) graphql.Marshaler {
-			return ec.marshalOLeadProduct2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadProductᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_products(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Products(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLeadProduct2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadProductᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10074,23 +10521,28 @@ func (ec *executionContext) fieldContext_Lead_products(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lead_creditAssessments(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_creditAssessments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreditAssessments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.CreditAssessment) graphql.Marshaler {
-			return ec.marshalOCreditAssessment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCreditAssessmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_creditAssessments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreditAssessments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOCreditAssessment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐCreditAssessmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_creditAssessments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10106,23 +10558,28 @@ func (ec *executionContext) fieldContext_Lead_creditAssessments(_ context.Contex
 }
 
 func (ec *executionContext) _Lead_incentives(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_incentives(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Incentives(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Incentive) graphql.Marshaler {
-			return ec.marshalOIncentive2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐIncentiveᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_incentives(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Incentives(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOIncentive2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐIncentiveᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_incentives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10138,23 +10595,28 @@ func (ec *executionContext) fieldContext_Lead_incentives(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Lead_packages(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_packages(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Packages(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LeadPackage) graphql.Marshaler {
-			return ec.marshalOPackage2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackageᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_packages(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Packages(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPackage2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackageᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_packages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10170,23 +10632,28 @@ func (ec *executionContext) fieldContext_Lead_packages(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lead_surveys(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_surveys(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Surveys(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Survey) graphql.Marshaler {
-			return ec.marshalOSurvey2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSurveyᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_surveys(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Surveys(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOSurvey2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSurveyᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_surveys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10202,23 +10669,28 @@ func (ec *executionContext) fieldContext_Lead_surveys(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lead_thirdPartyIds(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Lead_thirdPartyIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyIds(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ConnectionThirdPartyID) graphql.Marshaler {
-			return ec.marshalOConnectionThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionThirdPartyIDᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Lead_thirdPartyIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ThirdPartyIds(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOConnectionThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionThirdPartyIDᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Lead_thirdPartyIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10310,23 +10782,21 @@ func (ec *executionContext) fieldContext_Lead_customFieldValues(_ context.Contex
 }
 
 func (ec *executionContext) _LeadConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.LeadConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.LeadEdge) graphql.Marshaler {
-			return ec.marshalOLeadEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOLeadEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10382,23 +10852,21 @@ func (ec *executionContext) fieldContext_LeadConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _LeadEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.LeadEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10598,23 +11066,28 @@ func (ec *executionContext) fieldContext_LeadProduct_leadID(_ context.Context, f
 }
 
 func (ec *executionContext) _LeadProduct_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadProduct_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadProduct_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10630,23 +11103,28 @@ func (ec *executionContext) fieldContext_LeadProduct_createdBy(_ context.Context
 }
 
 func (ec *executionContext) _LeadProduct_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadProduct_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadProduct_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10662,23 +11140,28 @@ func (ec *executionContext) fieldContext_LeadProduct_modifiedBy(_ context.Contex
 }
 
 func (ec *executionContext) _LeadProduct_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadProduct_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadProduct_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10694,23 +11177,28 @@ func (ec *executionContext) fieldContext_LeadProduct_deletedBy(_ context.Context
 }
 
 func (ec *executionContext) _LeadProduct_product(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_product(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Product(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadProduct_product(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Product(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadProduct_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10726,23 +11214,28 @@ func (ec *executionContext) fieldContext_LeadProduct_product(_ context.Context, 
 }
 
 func (ec *executionContext) _LeadProduct_lead(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadProduct_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadProduct_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadProduct_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10906,23 +11399,28 @@ func (ec *executionContext) fieldContext_Note_authorID(_ context.Context, field 
 }
 
 func (ec *executionContext) _Note_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Note_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Note_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10938,23 +11436,28 @@ func (ec *executionContext) fieldContext_Note_createdBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Note_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Note_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Note_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -10970,23 +11473,28 @@ func (ec *executionContext) fieldContext_Note_modifiedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Note_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Note_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Note_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11002,23 +11510,28 @@ func (ec *executionContext) fieldContext_Note_deletedBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Note_lead(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Note_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Note_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11034,23 +11547,28 @@ func (ec *executionContext) fieldContext_Note_lead(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Note_author(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Note_author(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Author(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Note_author(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Author(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Note_author(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11066,23 +11584,21 @@ func (ec *executionContext) fieldContext_Note_author(_ context.Context, field gr
 }
 
 func (ec *executionContext) _NoteConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.NoteConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NoteConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.NoteEdge) graphql.Marshaler {
-			return ec.marshalONoteEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐNoteEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_NoteConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalONoteEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐNoteEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_NoteConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11138,23 +11654,21 @@ func (ec *executionContext) fieldContext_NoteConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _NoteEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.NoteEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_NoteEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Note) graphql.Marshaler {
-			return ec.marshalONote2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐNote(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_NoteEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalONote2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐNote(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_NoteEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11381,23 +11895,28 @@ func (ec *executionContext) fieldContext_OutboundMessage_sentAt(_ context.Contex
 }
 
 func (ec *executionContext) _OutboundMessage_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_OutboundMessage_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11413,23 +11932,28 @@ func (ec *executionContext) fieldContext_OutboundMessage_createdBy(_ context.Con
 }
 
 func (ec *executionContext) _OutboundMessage_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_OutboundMessage_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11445,23 +11969,28 @@ func (ec *executionContext) fieldContext_OutboundMessage_modifiedBy(_ context.Co
 }
 
 func (ec *executionContext) _OutboundMessage_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessage_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_OutboundMessage_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11477,23 +12006,21 @@ func (ec *executionContext) fieldContext_OutboundMessage_deletedBy(_ context.Con
 }
 
 func (ec *executionContext) _OutboundMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessageConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessageConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.OutboundMessageEdge) graphql.Marshaler {
-			return ec.marshalOOutboundMessageEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐOutboundMessageEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_OutboundMessageConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOOutboundMessageEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐOutboundMessageEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_OutboundMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11549,23 +12076,21 @@ func (ec *executionContext) fieldContext_OutboundMessageConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _OutboundMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessageEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_OutboundMessageEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.OutboundMessage) graphql.Marshaler {
-			return ec.marshalOOutboundMessage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐOutboundMessage(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_OutboundMessageEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOOutboundMessage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐOutboundMessage(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_OutboundMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11714,23 +12239,21 @@ func (ec *executionContext) fieldContext_Package_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Package_items(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_items(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Items, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []map[string]any) graphql.Marshaler {
-			return ec.marshalNMap2ᚕmapᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_items(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Items
+	fc.Result = res
+	return ec.marshalNMap2ᚕmapᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "Map")
@@ -11745,23 +12268,28 @@ func (ec *executionContext) fieldContext_Package_leadID(_ context.Context, field
 }
 
 func (ec *executionContext) _Package_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11777,23 +12305,28 @@ func (ec *executionContext) fieldContext_Package_createdBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Package_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11809,23 +12342,28 @@ func (ec *executionContext) fieldContext_Package_modifiedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Package_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11841,23 +12379,28 @@ func (ec *executionContext) fieldContext_Package_deletedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Package_lead(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -11873,23 +12416,28 @@ func (ec *executionContext) fieldContext_Package_lead(_ context.Context, field g
 }
 
 func (ec *executionContext) _Package_prices(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Package_prices(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Prices(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PackagePrice) graphql.Marshaler {
-			return ec.marshalOPackagePrice2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPackagePriceᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Package_prices(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Prices(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPackagePrice2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPackagePriceᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Package_prices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12050,23 +12598,28 @@ func (ec *executionContext) fieldContext_PackagePrice_packageID(_ context.Contex
 }
 
 func (ec *executionContext) _PackagePrice_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PackagePrice_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PackagePrice_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12082,23 +12635,28 @@ func (ec *executionContext) fieldContext_PackagePrice_createdBy(_ context.Contex
 }
 
 func (ec *executionContext) _PackagePrice_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PackagePrice_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PackagePrice_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12114,23 +12672,28 @@ func (ec *executionContext) fieldContext_PackagePrice_modifiedBy(_ context.Conte
 }
 
 func (ec *executionContext) _PackagePrice_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PackagePrice_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PackagePrice_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12146,23 +12709,28 @@ func (ec *executionContext) fieldContext_PackagePrice_deletedBy(_ context.Contex
 }
 
 func (ec *executionContext) _PackagePrice_package(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PackagePrice_package(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Package(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadPackage) graphql.Marshaler {
-			return ec.marshalOPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PackagePrice_package(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Package(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPackage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLeadPackage(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PackagePrice_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12313,23 +12881,28 @@ func (ec *executionContext) fieldContext_Permission_description(_ context.Contex
 }
 
 func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Permission_roles(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Roles(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Role) graphql.Marshaler {
-			return ec.marshalORole2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Permission_roles(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Roles(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalORole2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Permission_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12439,23 +13012,28 @@ func (ec *executionContext) fieldContext_Pipeline_name(_ context.Context, field 
 }
 
 func (ec *executionContext) _Pipeline_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Pipeline_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Pipeline_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12471,23 +13049,28 @@ func (ec *executionContext) fieldContext_Pipeline_createdBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Pipeline_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Pipeline_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Pipeline_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12503,23 +13086,28 @@ func (ec *executionContext) fieldContext_Pipeline_modifiedBy(_ context.Context, 
 }
 
 func (ec *executionContext) _Pipeline_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Pipeline_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Pipeline_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12535,23 +13123,28 @@ func (ec *executionContext) fieldContext_Pipeline_deletedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Pipeline_departments(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Pipeline_departments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Departments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Pipeline_departments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Departments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Pipeline_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12599,23 +13192,21 @@ func (ec *executionContext) fieldContext_Pipeline_pipelineStages(_ context.Conte
 }
 
 func (ec *executionContext) _PipelineConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.PipelineEdge) graphql.Marshaler {
-			return ec.marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipelineEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12671,23 +13262,21 @@ func (ec *executionContext) fieldContext_PipelineConnection_totalCount(_ context
 }
 
 func (ec *executionContext) _PipelineEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
-			return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12874,23 +13463,28 @@ func (ec *executionContext) fieldContext_PipelineStage_position(_ context.Contex
 }
 
 func (ec *executionContext) _PipelineStage_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineStage_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineStage_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12906,23 +13500,28 @@ func (ec *executionContext) fieldContext_PipelineStage_createdBy(_ context.Conte
 }
 
 func (ec *executionContext) _PipelineStage_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineStage_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineStage_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12938,23 +13537,28 @@ func (ec *executionContext) fieldContext_PipelineStage_modifiedBy(_ context.Cont
 }
 
 func (ec *executionContext) _PipelineStage_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineStage_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineStage_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -12970,23 +13574,28 @@ func (ec *executionContext) fieldContext_PipelineStage_deletedBy(_ context.Conte
 }
 
 func (ec *executionContext) _PipelineStage_pipeline(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_pipeline(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Pipeline(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Pipeline) graphql.Marshaler {
-			return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineStage_pipeline(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Pipeline(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPipeline2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPipeline(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineStage_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13002,23 +13611,28 @@ func (ec *executionContext) fieldContext_PipelineStage_pipeline(_ context.Contex
 }
 
 func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PipelineStage_stage(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Stage(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ConnectionStage) graphql.Marshaler {
-			return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_PipelineStage_stage(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Stage(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOConnectionStage2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐConnectionStage(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PipelineStage_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13192,23 +13806,28 @@ func (ec *executionContext) fieldContext_Product_isActive(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Product_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13224,23 +13843,28 @@ func (ec *executionContext) fieldContext_Product_createdBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Product_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Product_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13256,23 +13880,28 @@ func (ec *executionContext) fieldContext_Product_modifiedBy(_ context.Context, f
 }
 
 func (ec *executionContext) _Product_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Product_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13288,23 +13917,28 @@ func (ec *executionContext) fieldContext_Product_deletedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Product_productGroup(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_productGroup(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProductGroup(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductGroup) graphql.Marshaler {
-			return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Product_productGroup(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ProductGroup(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_productGroup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13320,23 +13954,28 @@ func (ec *executionContext) fieldContext_Product_productGroup(_ context.Context,
 }
 
 func (ec *executionContext) _Product_thirdPartyIds(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_thirdPartyIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyIds(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductThirdPartyID) graphql.Marshaler {
-			return ec.marshalOProductThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductThirdPartyIDᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Product_thirdPartyIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ThirdPartyIds(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProductThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductThirdPartyIDᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_thirdPartyIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13352,23 +13991,21 @@ func (ec *executionContext) fieldContext_Product_thirdPartyIds(_ context.Context
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductEdge) graphql.Marshaler {
-			return ec.marshalOProductEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOProductEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13424,23 +14061,21 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProductEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13589,23 +14224,28 @@ func (ec *executionContext) fieldContext_ProductGroup_isActive(_ context.Context
 }
 
 func (ec *executionContext) _ProductGroup_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13621,23 +14261,28 @@ func (ec *executionContext) fieldContext_ProductGroup_createdBy(_ context.Contex
 }
 
 func (ec *executionContext) _ProductGroup_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13653,23 +14298,28 @@ func (ec *executionContext) fieldContext_ProductGroup_modifiedBy(_ context.Conte
 }
 
 func (ec *executionContext) _ProductGroup_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13685,23 +14335,28 @@ func (ec *executionContext) fieldContext_ProductGroup_deletedBy(_ context.Contex
 }
 
 func (ec *executionContext) _ProductGroup_parent(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_parent(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Parent(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductGroup) graphql.Marshaler {
-			return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_parent(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Parent(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13717,23 +14372,28 @@ func (ec *executionContext) fieldContext_ProductGroup_parent(_ context.Context, 
 }
 
 func (ec *executionContext) _ProductGroup_productGroups(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_productGroups(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ProductGroups(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductGroup) graphql.Marshaler {
-			return ec.marshalOProductGroup2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_productGroups(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ProductGroups(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProductGroup2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_productGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13749,23 +14409,28 @@ func (ec *executionContext) fieldContext_ProductGroup_productGroups(_ context.Co
 }
 
 func (ec *executionContext) _ProductGroup_products(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroup_products(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Products(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroup_products(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Products(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProduct2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroup_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13781,23 +14446,21 @@ func (ec *executionContext) fieldContext_ProductGroup_products(_ context.Context
 }
 
 func (ec *executionContext) _ProductGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroupConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ProductGroupEdge) graphql.Marshaler {
-			return ec.marshalOProductGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroupConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOProductGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroupEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroupConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -13853,23 +14516,21 @@ func (ec *executionContext) fieldContext_ProductGroupConnection_totalCount(_ con
 }
 
 func (ec *executionContext) _ProductGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroupEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductGroupEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProductGroup) graphql.Marshaler {
-			return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductGroupEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOProductGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProductGroup(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductGroupEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14045,23 +14706,28 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_productID(_ context
 }
 
 func (ec *executionContext) _ProductThirdPartyID_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductThirdPartyID_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14077,23 +14743,28 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_createdBy(_ context
 }
 
 func (ec *executionContext) _ProductThirdPartyID_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductThirdPartyID_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14109,23 +14780,28 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_modifiedBy(_ contex
 }
 
 func (ec *executionContext) _ProductThirdPartyID_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductThirdPartyID_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -14141,23 +14817,28 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_deletedBy(_ context
 }
 
 func (ec *executionContext) _ProductThirdPartyID_product(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductThirdPartyID_product(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Product(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Product) graphql.Marshaler {
-			return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_ProductThirdPartyID_product(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Product(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOProduct2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15646,23 +16327,28 @@ func (ec *executionContext) fieldContext_Role_isDefault(_ context.Context, field
 }
 
 func (ec *executionContext) _Role_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Role_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Role_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15678,23 +16364,28 @@ func (ec *executionContext) fieldContext_Role_createdBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Role_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Role_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Role_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15710,23 +16401,28 @@ func (ec *executionContext) fieldContext_Role_modifiedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Role_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Role_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Role_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15742,23 +16438,28 @@ func (ec *executionContext) fieldContext_Role_deletedBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_permissions(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Permissions(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Permission) graphql.Marshaler {
-			return ec.marshalOPermission2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPermissionᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Role_permissions(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Permissions(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPermission2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐPermissionᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15774,23 +16475,28 @@ func (ec *executionContext) fieldContext_Role_permissions(_ context.Context, fie
 }
 
 func (ec *executionContext) _Role_users(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Role_users(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Users(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Role_users(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Users(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Role_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15951,23 +16657,28 @@ func (ec *executionContext) fieldContext_SavedFilter_private(_ context.Context, 
 }
 
 func (ec *executionContext) _SavedFilter_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilter_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilter_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -15983,23 +16694,28 @@ func (ec *executionContext) fieldContext_SavedFilter_createdBy(_ context.Context
 }
 
 func (ec *executionContext) _SavedFilter_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilter_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilter_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16015,23 +16731,28 @@ func (ec *executionContext) fieldContext_SavedFilter_modifiedBy(_ context.Contex
 }
 
 func (ec *executionContext) _SavedFilter_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilter_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilter_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16047,23 +16768,28 @@ func (ec *executionContext) fieldContext_SavedFilter_deletedBy(_ context.Context
 }
 
 func (ec *executionContext) _SavedFilter_owner(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilter_owner(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Owner(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilter_owner(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Owner(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilter_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16079,23 +16805,21 @@ func (ec *executionContext) fieldContext_SavedFilter_owner(_ context.Context, fi
 }
 
 func (ec *executionContext) _SavedFilterConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilterConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilterConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SavedFilterEdge) graphql.Marshaler {
-			return ec.marshalOSavedFilterEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilterConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOSavedFilterEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilterEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilterConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16151,23 +16875,21 @@ func (ec *executionContext) fieldContext_SavedFilterConnection_totalCount(_ cont
 }
 
 func (ec *executionContext) _SavedFilterEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilterEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SavedFilterEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SavedFilter) graphql.Marshaler {
-			return ec.marshalOSavedFilter2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilter(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SavedFilterEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOSavedFilter2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSavedFilter(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SavedFilterEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16308,23 +17030,21 @@ func (ec *executionContext) fieldContext_SecurityGroup_roundRobin(_ context.Cont
 }
 
 func (ec *executionContext) _SecurityGroup_membersOrder(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_membersOrder(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MembersOrder, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_membersOrder(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.MembersOrder
+	fc.Result = res
+	return ec.marshalOString2ᚕstringᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_membersOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
@@ -16363,23 +17083,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_isActive(_ context.Contex
 }
 
 func (ec *executionContext) _SecurityGroup_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16395,23 +17120,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_createdBy(_ context.Conte
 }
 
 func (ec *executionContext) _SecurityGroup_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16427,23 +17157,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_modifiedBy(_ context.Cont
 }
 
 func (ec *executionContext) _SecurityGroup_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16459,23 +17194,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_deletedBy(_ context.Conte
 }
 
 func (ec *executionContext) _SecurityGroup_members(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_members(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Members(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_members(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Members(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16491,23 +17231,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_members(_ context.Context
 }
 
 func (ec *executionContext) _SecurityGroup_franchises(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_franchises(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Franchises(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_franchises(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Franchises(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFranchise2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_franchises(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16523,23 +17268,28 @@ func (ec *executionContext) fieldContext_SecurityGroup_franchises(_ context.Cont
 }
 
 func (ec *executionContext) _SecurityGroup_departments(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroup_departments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Departments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroup_departments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Departments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16578,23 +17328,21 @@ func (ec *executionContext) fieldContext_SecurityGroup_isGroup(_ context.Context
 }
 
 func (ec *executionContext) _SecurityGroupConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroupConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroupConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SecurityGroupEdge) graphql.Marshaler {
-			return ec.marshalOSecurityGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroupConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOSecurityGroupEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroupConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16650,23 +17398,21 @@ func (ec *executionContext) fieldContext_SecurityGroupConnection_totalCount(_ co
 }
 
 func (ec *executionContext) _SecurityGroupEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroupEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SecurityGroupEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SecurityGroup) graphql.Marshaler {
-			return ec.marshalOSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroup(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SecurityGroupEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOSecurityGroup2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroup(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SecurityGroupEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16807,23 +17553,28 @@ func (ec *executionContext) fieldContext_Source_isActive(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Source_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Source_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Source_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16839,23 +17590,28 @@ func (ec *executionContext) fieldContext_Source_createdBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Source_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Source_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Source_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16871,23 +17627,28 @@ func (ec *executionContext) fieldContext_Source_modifiedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Source_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Source_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Source_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Source_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16903,23 +17664,21 @@ func (ec *executionContext) fieldContext_Source_deletedBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _SourceConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SourceConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SourceConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SourceEdge) graphql.Marshaler {
-			return ec.marshalOSourceEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SourceConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOSourceEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSourceEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SourceConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -16975,23 +17734,21 @@ func (ec *executionContext) fieldContext_SourceConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _SourceEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SourceEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SourceEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Source) graphql.Marshaler {
-			return ec.marshalOSource2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSource(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_SourceEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOSource2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSource(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SourceEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17163,23 +17920,28 @@ func (ec *executionContext) fieldContext_Status_isActive(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Status_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Status_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Status_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17195,23 +17957,28 @@ func (ec *executionContext) fieldContext_Status_createdBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Status_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Status_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Status_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17227,23 +17994,28 @@ func (ec *executionContext) fieldContext_Status_modifiedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Status_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Status_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Status_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Status_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17259,23 +18031,21 @@ func (ec *executionContext) fieldContext_Status_deletedBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _StatusConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.StatusConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_StatusConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.StatusEdge) graphql.Marshaler {
-			return ec.marshalOStatusEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_StatusConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOStatusEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatusEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_StatusConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17331,23 +18101,21 @@ func (ec *executionContext) fieldContext_StatusConnection_totalCount(_ context.C
 }
 
 func (ec *executionContext) _StatusEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.StatusEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_StatusEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Status) graphql.Marshaler {
-			return ec.marshalOStatus2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatus(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_StatusEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOStatus2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐStatus(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_StatusEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17496,23 +18264,28 @@ func (ec *executionContext) fieldContext_Survey_leadID(_ context.Context, field 
 }
 
 func (ec *executionContext) _Survey_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Survey_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Survey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17528,23 +18301,28 @@ func (ec *executionContext) fieldContext_Survey_createdBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Survey_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Survey_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Survey_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17560,23 +18338,28 @@ func (ec *executionContext) fieldContext_Survey_modifiedBy(_ context.Context, fi
 }
 
 func (ec *executionContext) _Survey_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Survey_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Survey_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17592,23 +18375,28 @@ func (ec *executionContext) fieldContext_Survey_deletedBy(_ context.Context, fie
 }
 
 func (ec *executionContext) _Survey_lead(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Survey_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Survey_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Lead(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Survey_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17790,46 +18578,49 @@ func (ec *executionContext) fieldContext_Task_accountID(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_type(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_type(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *task.Type) graphql.Marshaler {
-			return ec.marshalOTaskType2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚋtaskᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_type(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Type
+	fc.Result = res
+	return ec.marshalOTaskType2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚋtaskᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "TaskType")
 }
 
 func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17845,23 +18636,28 @@ func (ec *executionContext) fieldContext_Task_createdBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17877,23 +18673,28 @@ func (ec *executionContext) fieldContext_Task_modifiedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Task_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17909,23 +18710,28 @@ func (ec *executionContext) fieldContext_Task_deletedBy(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_connection(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_connection(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Connection(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_connection(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Connection(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_connection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17941,23 +18747,28 @@ func (ec *executionContext) fieldContext_Task_connection(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Task_contact(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_contact(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Contact(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_contact(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Contact(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -17973,23 +18784,28 @@ func (ec *executionContext) fieldContext_Task_contact(_ context.Context, field g
 }
 
 func (ec *executionContext) _Task_account(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Task_account(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Account(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Account) graphql.Marshaler {
-			return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_Task_account(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Account(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOAccount2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Task_account(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18096,23 +18912,21 @@ func (ec *executionContext) fieldContext_Task_customFieldValues(_ context.Contex
 }
 
 func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TaskConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TaskConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.TaskEdge) graphql.Marshaler {
-			return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_TaskConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOTaskEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTaskEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18168,23 +18982,21 @@ func (ec *executionContext) fieldContext_TaskConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.TaskEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TaskEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Task) graphql.Marshaler {
-			return ec.marshalOTask2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTask(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_TaskEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOTask2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐTask(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18546,23 +19358,28 @@ func (ec *executionContext) fieldContext_User_isActive(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18578,23 +19395,28 @@ func (ec *executionContext) fieldContext_User_createdBy(_ context.Context, field
 }
 
 func (ec *executionContext) _User_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18610,23 +19432,28 @@ func (ec *executionContext) fieldContext_User_modifiedBy(_ context.Context, fiel
 }
 
 func (ec *executionContext) _User_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18642,23 +19469,28 @@ func (ec *executionContext) fieldContext_User_deletedBy(_ context.Context, field
 }
 
 func (ec *executionContext) _User_roles(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_roles(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Roles(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Role) graphql.Marshaler {
-			return ec.marshalORole2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_roles(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Roles(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalORole2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18674,23 +19506,28 @@ func (ec *executionContext) fieldContext_User_roles(_ context.Context, field gra
 }
 
 func (ec *executionContext) _User_franchises(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_franchises(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Franchises(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Franchise) graphql.Marshaler {
-			return ec.marshalOFranchise2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_franchises(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Franchises(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOFranchise2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐFranchiseᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_franchises(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18706,23 +19543,28 @@ func (ec *executionContext) fieldContext_User_franchises(_ context.Context, fiel
 }
 
 func (ec *executionContext) _User_departments(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_departments(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Departments(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Department) graphql.Marshaler {
-			return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_departments(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Departments(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalODepartment2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐDepartmentᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_departments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18738,23 +19580,28 @@ func (ec *executionContext) fieldContext_User_departments(_ context.Context, fie
 }
 
 func (ec *executionContext) _User_securityGroups(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_securityGroups(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SecurityGroups(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SecurityGroup) graphql.Marshaler {
-			return ec.marshalOSecurityGroup2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_securityGroups(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.SecurityGroups(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOSecurityGroup2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐSecurityGroupᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_securityGroups(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18770,23 +19617,28 @@ func (ec *executionContext) fieldContext_User_securityGroups(_ context.Context, 
 }
 
 func (ec *executionContext) _User_settings(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_settings(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Settings(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.UserSettings) graphql.Marshaler {
-			return ec.marshalOUserSettings2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserSettings(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_settings(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Settings(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUserSettings2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserSettings(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18802,23 +19654,28 @@ func (ec *executionContext) fieldContext_User_settings(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_thirdPartyIds(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_User_thirdPartyIds(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ThirdPartyIds(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.UserThirdPartyID) graphql.Marshaler {
-			return ec.marshalOUserThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserThirdPartyIDᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_User_thirdPartyIds(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ThirdPartyIds(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUserThirdPartyID2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserThirdPartyIDᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_User_thirdPartyIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18901,23 +19758,21 @@ func (ec *executionContext) fieldContext_User_isGroup(_ context.Context, field g
 }
 
 func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.UserConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.UserEdge) graphql.Marshaler {
-			return ec.marshalOUserEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOUserEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUserEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -18973,23 +19828,21 @@ func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Con
 }
 
 func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.UserEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19209,23 +20062,28 @@ func (ec *executionContext) fieldContext_UserSettings_frontendState(_ context.Co
 }
 
 func (ec *executionContext) _UserSettings_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserSettings_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserSettings_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19241,23 +20099,28 @@ func (ec *executionContext) fieldContext_UserSettings_createdBy(_ context.Contex
 }
 
 func (ec *executionContext) _UserSettings_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserSettings_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserSettings_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19273,23 +20136,28 @@ func (ec *executionContext) fieldContext_UserSettings_modifiedBy(_ context.Conte
 }
 
 func (ec *executionContext) _UserSettings_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserSettings_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserSettings_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19305,23 +20173,28 @@ func (ec *executionContext) fieldContext_UserSettings_deletedBy(_ context.Contex
 }
 
 func (ec *executionContext) _UserSettings_user(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserSettings_user(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.User(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserSettings_user(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.User(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserSettings_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19474,23 +20347,28 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_userID(_ context.Conte
 }
 
 func (ec *executionContext) _UserThirdPartyID_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserThirdPartyID_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19506,23 +20384,28 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_createdBy(_ context.Co
 }
 
 func (ec *executionContext) _UserThirdPartyID_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserThirdPartyID_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19538,23 +20421,28 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_modifiedBy(_ context.C
 }
 
 func (ec *executionContext) _UserThirdPartyID_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserThirdPartyID_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19570,23 +20458,28 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_deletedBy(_ context.Co
 }
 
 func (ec *executionContext) _UserThirdPartyID_user(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_UserThirdPartyID_user(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.User(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_UserThirdPartyID_user(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.User(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19798,23 +20691,28 @@ func (ec *executionContext) fieldContext_WebhookAttempt_error(_ context.Context,
 }
 
 func (ec *executionContext) _WebhookAttempt_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttempt_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19830,23 +20728,28 @@ func (ec *executionContext) fieldContext_WebhookAttempt_createdBy(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookAttempt_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttempt_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19862,23 +20765,28 @@ func (ec *executionContext) fieldContext_WebhookAttempt_modifiedBy(_ context.Con
 }
 
 func (ec *executionContext) _WebhookAttempt_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttempt_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19894,23 +20802,28 @@ func (ec *executionContext) fieldContext_WebhookAttempt_deletedBy(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookAttempt_endpoint(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttempt_endpoint(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Endpoint(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
-			return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpoint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttempt_endpoint(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.Endpoint(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpoint(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_endpoint(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19926,23 +20839,21 @@ func (ec *executionContext) fieldContext_WebhookAttempt_endpoint(_ context.Conte
 }
 
 func (ec *executionContext) _WebhookAttemptConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttemptConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttemptConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WebhookAttemptEdge) graphql.Marshaler {
-			return ec.marshalOWebhookAttemptEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookAttemptEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttemptConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOWebhookAttemptEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookAttemptEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttemptConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -19998,23 +20909,21 @@ func (ec *executionContext) fieldContext_WebhookAttemptConnection_totalCount(_ c
 }
 
 func (ec *executionContext) _WebhookAttemptEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttemptEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookAttemptEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookAttempt) graphql.Marshaler {
-			return ec.marshalOWebhookAttempt2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookAttempt(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookAttemptEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOWebhookAttempt2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookAttempt(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookAttemptEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -20155,23 +21064,21 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.C
 }
 
 func (ec *executionContext) _WebhookEndpoint_events(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_events(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Events, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpoint_events(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Events
+	fc.Result = res
+	return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
@@ -20210,23 +21117,28 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_consecutiveFailures(_ c
 }
 
 func (ec *executionContext) _WebhookEndpoint_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_createdBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.CreatedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpoint_createdBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.CreatedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -20242,23 +21154,28 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_createdBy(_ context.Con
 }
 
 func (ec *executionContext) _WebhookEndpoint_modifiedBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_modifiedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.ModifiedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpoint_modifiedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.ModifiedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_modifiedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -20274,23 +21191,28 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_modifiedBy(_ context.Co
 }
 
 func (ec *executionContext) _WebhookEndpoint_deletedBy(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpoint_deletedBy(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeletedBy(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
-			return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpoint_deletedBy(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := obj.DeletedBy(ctx)
+	if err != nil {
+		ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOUser2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐUser(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_deletedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -20350,23 +21272,21 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_attempts(ctx context.Co
 }
 
 func (ec *executionContext) _WebhookEndpointConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpointConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpointConnection_edges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WebhookEndpointEdge) graphql.Marshaler {
-			return ec.marshalOWebhookEndpointEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpointEdge(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpointConnection_edges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalOWebhookEndpointEdge2ᚕᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpointEdge(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpointConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -20422,23 +21342,21 @@ func (ec *executionContext) fieldContext_WebhookEndpointConnection_totalCount(_ 
 }
 
 func (ec *executionContext) _WebhookEndpointEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpointEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebhookEndpointEdge_node(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.WebhookEndpoint) graphql.Marshaler {
-			return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpoint(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_WebhookEndpointEdge_node(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalOWebhookEndpoint2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐWebhookEndpoint(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebhookEndpointEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -54068,7 +54986,7 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 var accountImplementors = []string{"Account", "Node", "Customer"}
 
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *ent.Account) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54182,35 +55100,55 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_deletedBy(ctx, field, obj)
+					})
+			}
 		case "primaryContact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_primaryContact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_primaryContact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_primaryContact(ctx, field, obj)
+					})
+			}
 		case "contacts":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_contacts(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_contacts(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_contacts(ctx, field, obj)
+					})
+			}
 		case "leads":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -54218,11 +55156,15 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Account_leads(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Account_thirdPartyIds(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Account_thirdPartyIds(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Account_thirdPartyIds(ctx, field, obj)
+					})
+			}
 		case "customFieldValues":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -54250,7 +55192,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 var accountConnectionImplementors = []string{"AccountConnection"}
 
 func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54294,7 +55236,7 @@ func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.Sele
 var accountEdgeImplementors = []string{"AccountEdge"}
 
 func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, accountEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54333,7 +55275,7 @@ func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionS
 var appointmentImplementors = []string{"Appointment", "Node", "Event"}
 
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *ent.Appointment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54447,41 +55389,65 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_deletedBy(ctx, field, obj)
+					})
+			}
 		case "connection":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_connection(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_connection(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_connection(ctx, field, obj)
+					})
+			}
 		case "contact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_contact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_contact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_contact(ctx, field, obj)
+					})
+			}
 		case "account":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Appointment_account(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Appointment_account(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Appointment_account(ctx, field, obj)
+					})
+			}
 		case "assigneeID":
 			out.Values[i] = ec._Appointment_assigneeID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -54520,7 +55486,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AppointmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54564,7 +55530,7 @@ func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.
 var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AppointmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, appointmentEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54603,7 +55569,7 @@ func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.Select
 var automationImplementors = []string{"Automation", "Node"}
 
 func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSet, obj *ent.Automation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54667,29 +55633,45 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Automation_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Automation_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Automation_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Automation_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Automation_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Automation_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Automation_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Automation_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Automation_deletedBy(ctx, field, obj)
+					})
+			}
 		case "franchise":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Automation_franchise(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Automation_franchise(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Automation_franchise(ctx, field, obj)
+					})
+			}
 		case "runs":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -54728,7 +55710,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 var automationConnectionImplementors = []string{"AutomationConnection"}
 
 func (ec *executionContext) _AutomationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54772,7 +55754,7 @@ func (ec *executionContext) _AutomationConnection(ctx context.Context, sel ast.S
 var automationEdgeImplementors = []string{"AutomationEdge"}
 
 func (ec *executionContext) _AutomationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54811,7 +55793,7 @@ func (ec *executionContext) _AutomationEdge(ctx context.Context, sel ast.Selecti
 var automationRunImplementors = []string{"AutomationRun", "Node"}
 
 func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRun) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationRunImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -54900,41 +55882,65 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_deletedBy(ctx, field, obj)
+					})
+			}
 		case "automation":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_automation(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_automation(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_automation(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_lead(ctx, field, obj)
+					})
+			}
 		case "steps":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRun_steps(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRun_steps(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRun_steps(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54956,7 +55962,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 var automationRunConnectionImplementors = []string{"AutomationRunConnection"}
 
 func (ec *executionContext) _AutomationRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationRunConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55000,7 +56006,7 @@ func (ec *executionContext) _AutomationRunConnection(ctx context.Context, sel as
 var automationRunEdgeImplementors = []string{"AutomationRunEdge"}
 
 func (ec *executionContext) _AutomationRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationRunEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55039,7 +56045,7 @@ func (ec *executionContext) _AutomationRunEdge(ctx context.Context, sel ast.Sele
 var automationRunStepImplementors = []string{"AutomationRunStep", "Node"}
 
 func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunStep) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationRunStepImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunStepImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55118,29 +56124,45 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRunStep_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRunStep_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRunStep_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRunStep_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRunStep_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRunStep_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRunStep_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRunStep_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRunStep_deletedBy(ctx, field, obj)
+					})
+			}
 		case "run":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._AutomationRunStep_run(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._AutomationRunStep_run(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._AutomationRunStep_run(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55162,7 +56184,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 var connectionStageImplementors = []string{"ConnectionStage", "Node"}
 
 func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, connectionStageImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55206,29 +56228,45 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionStage_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionStage_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionStage_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionStage_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionStage_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionStage_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionStage_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionStage_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionStage_deletedBy(ctx, field, obj)
+					})
+			}
 		case "pipelineStages":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionStage_pipelineStages(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionStage_pipelineStages(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionStage_pipelineStages(ctx, field, obj)
+					})
+			}
 		case "leads":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -55256,7 +56294,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 var connectionStageConnectionImplementors = []string{"ConnectionStageConnection"}
 
 func (ec *executionContext) _ConnectionStageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStageConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, connectionStageConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55300,7 +56338,7 @@ func (ec *executionContext) _ConnectionStageConnection(ctx context.Context, sel 
 var connectionStageEdgeImplementors = []string{"ConnectionStageEdge"}
 
 func (ec *executionContext) _ConnectionStageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStageEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, connectionStageEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55339,7 +56377,7 @@ func (ec *executionContext) _ConnectionStageEdge(ctx context.Context, sel ast.Se
 var connectionThirdPartyIDImplementors = []string{"ConnectionThirdPartyID", "Node"}
 
 func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionThirdPartyID) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, connectionThirdPartyIDImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionThirdPartyIDImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55398,29 +56436,45 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionThirdPartyID_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionThirdPartyID_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionThirdPartyID_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj)
+					})
+			}
 		case "connection":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ConnectionThirdPartyID_connection(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ConnectionThirdPartyID_connection(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ConnectionThirdPartyID_connection(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55442,7 +56496,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 var contactImplementors = []string{"Contact", "Node", "Customer"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55571,29 +56625,45 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Contact_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Contact_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Contact_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Contact_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Contact_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Contact_deletedBy(ctx, field, obj)
+					})
+			}
 		case "accounts":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_accounts(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Contact_accounts(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Contact_accounts(ctx, field, obj)
+					})
+			}
 		case "leads":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -55601,11 +56671,15 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 					return ec._Contact_leads(ctx, field, obj)
 				})
 		case "thirdPartyIds":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Contact_thirdPartyIds(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Contact_thirdPartyIds(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Contact_thirdPartyIds(ctx, field, obj)
+					})
+			}
 		case "customFieldValues":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -55633,7 +56707,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55677,7 +56751,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 var contactEdgeImplementors = []string{"ContactEdge"}
 
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55716,7 +56790,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 var creditAssessmentImplementors = []string{"CreditAssessment", "Node"}
 
 func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditAssessment) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, creditAssessmentImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, creditAssessmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55785,29 +56859,45 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CreditAssessment_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CreditAssessment_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CreditAssessment_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CreditAssessment_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CreditAssessment_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CreditAssessment_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CreditAssessment_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CreditAssessment_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CreditAssessment_deletedBy(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CreditAssessment_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CreditAssessment_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CreditAssessment_lead(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55829,7 +56919,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 var customFieldImplementors = []string{"CustomField", "Node"}
 
 func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomField) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55888,23 +56978,35 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomField_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomField_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomField_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomField_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomField_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomField_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomField_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomField_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomField_deletedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -55926,7 +57028,7 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 var customFieldConnectionImplementors = []string{"CustomFieldConnection"}
 
 func (ec *executionContext) _CustomFieldConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -55970,7 +57072,7 @@ func (ec *executionContext) _CustomFieldConnection(ctx context.Context, sel ast.
 var customFieldEdgeImplementors = []string{"CustomFieldEdge"}
 
 func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56009,7 +57111,7 @@ func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.Select
 var customFieldValueImplementors = []string{"CustomFieldValue", "Node"}
 
 func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldValue) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customFieldValueImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldValueImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56063,29 +57165,45 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomFieldValue_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomFieldValue_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomFieldValue_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomFieldValue_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomFieldValue_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomFieldValue_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomFieldValue_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomFieldValue_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomFieldValue_deletedBy(ctx, field, obj)
+					})
+			}
 		case "customField":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomFieldValue_customField(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomFieldValue_customField(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomFieldValue_customField(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56107,7 +57225,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 var customLabelImplementors = []string{"CustomLabel", "Node"}
 
 func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabel) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customLabelImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56151,23 +57269,35 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomLabel_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomLabel_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomLabel_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomLabel_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomLabel_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomLabel_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomLabel_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomLabel_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomLabel_deletedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56189,7 +57319,7 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 var customLabelConnectionImplementors = []string{"CustomLabelConnection"}
 
 func (ec *executionContext) _CustomLabelConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabelConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customLabelConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56233,7 +57363,7 @@ func (ec *executionContext) _CustomLabelConnection(ctx context.Context, sel ast.
 var customLabelEdgeImplementors = []string{"CustomLabelEdge"}
 
 func (ec *executionContext) _CustomLabelEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabelEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customLabelEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56272,7 +57402,7 @@ func (ec *executionContext) _CustomLabelEdge(ctx context.Context, sel ast.Select
 var customerThirdPartyIDImplementors = []string{"CustomerThirdPartyID", "Node"}
 
 func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerThirdPartyID) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerThirdPartyIDImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customerThirdPartyIDImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56336,35 +57466,55 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomerThirdPartyID_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomerThirdPartyID_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomerThirdPartyID_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomerThirdPartyID_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomerThirdPartyID_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomerThirdPartyID_deletedBy(ctx, field, obj)
+					})
+			}
 		case "account":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomerThirdPartyID_account(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomerThirdPartyID_account(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomerThirdPartyID_account(ctx, field, obj)
+					})
+			}
 		case "contact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._CustomerThirdPartyID_contact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._CustomerThirdPartyID_contact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._CustomerThirdPartyID_contact(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56386,7 +57536,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 var departmentImplementors = []string{"Department", "Node"}
 
 func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *ent.Department) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, departmentImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56450,41 +57600,65 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_deletedBy(ctx, field, obj)
+					})
+			}
 		case "franchise":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_franchise(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_franchise(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_franchise(ctx, field, obj)
+					})
+			}
 		case "pipeline":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_pipeline(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_pipeline(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_pipeline(ctx, field, obj)
+					})
+			}
 		case "securityGroup":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Department_securityGroup(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Department_securityGroup(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Department_securityGroup(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56506,7 +57680,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 var departmentConnectionImplementors = []string{"DepartmentConnection"}
 
 func (ec *executionContext) _DepartmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DepartmentConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, departmentConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56550,7 +57724,7 @@ func (ec *executionContext) _DepartmentConnection(ctx context.Context, sel ast.S
 var departmentEdgeImplementors = []string{"DepartmentEdge"}
 
 func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DepartmentEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, departmentEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56589,7 +57763,7 @@ func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.Selecti
 var followUpImplementors = []string{"FollowUp", "Node", "Event"}
 
 func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUp) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followUpImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56683,41 +57857,65 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_deletedBy(ctx, field, obj)
+					})
+			}
 		case "connection":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_connection(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_connection(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_connection(ctx, field, obj)
+					})
+			}
 		case "contact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_contact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_contact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_contact(ctx, field, obj)
+					})
+			}
 		case "account":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FollowUp_account(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._FollowUp_account(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._FollowUp_account(ctx, field, obj)
+					})
+			}
 		case "assigneeID":
 			out.Values[i] = ec._FollowUp_assigneeID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -56756,7 +57954,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 var followUpConnectionImplementors = []string{"FollowUpConnection"}
 
 func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUpConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followUpConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56800,7 +57998,7 @@ func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.Sel
 var followUpEdgeImplementors = []string{"FollowUpEdge"}
 
 func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUpEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, followUpEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56839,7 +58037,7 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 var franchiseImplementors = []string{"Franchise", "Node"}
 
 func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet, obj *ent.Franchise) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, franchiseImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56893,35 +58091,55 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Franchise_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Franchise_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Franchise_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Franchise_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Franchise_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Franchise_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Franchise_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Franchise_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Franchise_deletedBy(ctx, field, obj)
+					})
+			}
 		case "departments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Franchise_departments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Franchise_departments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Franchise_departments(ctx, field, obj)
+					})
+			}
 		case "automations":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Franchise_automations(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Franchise_automations(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Franchise_automations(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -56943,7 +58161,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 var franchiseConnectionImplementors = []string{"FranchiseConnection"}
 
 func (ec *executionContext) _FranchiseConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FranchiseConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, franchiseConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -56987,7 +58205,7 @@ func (ec *executionContext) _FranchiseConnection(ctx context.Context, sel ast.Se
 var franchiseEdgeImplementors = []string{"FranchiseEdge"}
 
 func (ec *executionContext) _FranchiseEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FranchiseEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, franchiseEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57026,7 +58244,7 @@ func (ec *executionContext) _FranchiseEdge(ctx context.Context, sel ast.Selectio
 var incentiveImplementors = []string{"Incentive", "Node"}
 
 func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet, obj *ent.Incentive) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, incentiveImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, incentiveImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57090,29 +58308,45 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Incentive_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Incentive_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Incentive_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Incentive_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Incentive_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Incentive_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Incentive_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Incentive_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Incentive_deletedBy(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Incentive_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Incentive_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Incentive_lead(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57134,7 +58368,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 var leadImplementors = []string{"Lead", "Node", "ConnectionRecord"}
 
 func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj *ent.Lead) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, leadImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57438,155 +58672,255 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_deletedBy(ctx, field, obj)
+					})
+			}
 		case "status":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_status(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_status(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_status(ctx, field, obj)
+					})
+			}
 		case "source":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_source(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_source(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_source(ctx, field, obj)
+					})
+			}
 		case "contact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_contact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_contact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_contact(ctx, field, obj)
+					})
+			}
 		case "account":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_account(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_account(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_account(ctx, field, obj)
+					})
+			}
 		case "franchise":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_franchise(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_franchise(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_franchise(ctx, field, obj)
+					})
+			}
 		case "department":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_department(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_department(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_department(ctx, field, obj)
+					})
+			}
 		case "stage":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_stage(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_stage(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_stage(ctx, field, obj)
+					})
+			}
 		case "soldBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_soldBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_soldBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_soldBy(ctx, field, obj)
+					})
+			}
 		case "firstModifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_firstModifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_firstModifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_firstModifiedBy(ctx, field, obj)
+					})
+			}
 		case "connectionClosedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_connectionClosedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_connectionClosedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_connectionClosedBy(ctx, field, obj)
+					})
+			}
 		case "lostBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_lostBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_lostBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_lostBy(ctx, field, obj)
+					})
+			}
 		case "firstOpenBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_firstOpenBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_firstOpenBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_firstOpenBy(ctx, field, obj)
+					})
+			}
 		case "assignees":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_assignees(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_assignees(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_assignees(ctx, field, obj)
+					})
+			}
 		case "tasks":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_tasks(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_tasks(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_tasks(ctx, field, obj)
+					})
+			}
 		case "appointments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_appointments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_appointments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_appointments(ctx, field, obj)
+					})
+			}
 		case "followUps":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_followUps(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_followUps(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_followUps(ctx, field, obj)
+					})
+			}
 		case "products":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_products(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_products(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_products(ctx, field, obj)
+					})
+			}
 		case "creditAssessments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_creditAssessments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_creditAssessments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_creditAssessments(ctx, field, obj)
+					})
+			}
 		case "incentives":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_incentives(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_incentives(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_incentives(ctx, field, obj)
+					})
+			}
 		case "packages":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_packages(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_packages(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_packages(ctx, field, obj)
+					})
+			}
 		case "surveys":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_surveys(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_surveys(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_surveys(ctx, field, obj)
+					})
+			}
 		case "thirdPartyIds":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Lead_thirdPartyIds(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Lead_thirdPartyIds(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Lead_thirdPartyIds(ctx, field, obj)
+					})
+			}
 		case "automationRuns":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -57620,7 +58954,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 var leadConnectionImplementors = []string{"LeadConnection"}
 
 func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, leadConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57664,7 +58998,7 @@ func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.Selecti
 var leadEdgeImplementors = []string{"LeadEdge"}
 
 func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, leadEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57703,7 +59037,7 @@ func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet,
 var leadProductImplementors = []string{"LeadProduct", "Node"}
 
 func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadProduct) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, leadProductImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadProductImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57777,35 +59111,55 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LeadProduct_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._LeadProduct_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._LeadProduct_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LeadProduct_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._LeadProduct_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._LeadProduct_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LeadProduct_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._LeadProduct_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._LeadProduct_deletedBy(ctx, field, obj)
+					})
+			}
 		case "product":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LeadProduct_product(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._LeadProduct_product(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._LeadProduct_product(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._LeadProduct_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._LeadProduct_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._LeadProduct_lead(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57827,7 +59181,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 var noteImplementors = []string{"Note", "Node"}
 
 func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj *ent.Note) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noteImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57881,35 +59235,55 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Note_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Note_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Note_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Note_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Note_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Note_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Note_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Note_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Note_deletedBy(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Note_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Note_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Note_lead(ctx, field, obj)
+					})
+			}
 		case "author":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Note_author(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Note_author(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Note_author(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -57931,7 +59305,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 var noteConnectionImplementors = []string{"NoteConnection"}
 
 func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NoteConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noteConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -57975,7 +59349,7 @@ func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.Selecti
 var noteEdgeImplementors = []string{"NoteEdge"}
 
 func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NoteEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, noteEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58014,7 +59388,7 @@ func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet,
 var outboundMessageImplementors = []string{"OutboundMessage", "Node"}
 
 func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, outboundMessageImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58098,23 +59472,35 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OutboundMessage_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._OutboundMessage_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OutboundMessage_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OutboundMessage_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._OutboundMessage_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OutboundMessage_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._OutboundMessage_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._OutboundMessage_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._OutboundMessage_deletedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58136,7 +59522,7 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 var outboundMessageConnectionImplementors = []string{"OutboundMessageConnection"}
 
 func (ec *executionContext) _OutboundMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessageConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, outboundMessageConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58180,7 +59566,7 @@ func (ec *executionContext) _OutboundMessageConnection(ctx context.Context, sel 
 var outboundMessageEdgeImplementors = []string{"OutboundMessageEdge"}
 
 func (ec *executionContext) _OutboundMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessageEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, outboundMessageEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58219,7 +59605,7 @@ func (ec *executionContext) _OutboundMessageEdge(ctx context.Context, sel ast.Se
 var packageImplementors = []string{"Package", "Node"}
 
 func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadPackage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, packageImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, packageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58283,35 +59669,55 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Package_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Package_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Package_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Package_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Package_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Package_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Package_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Package_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Package_deletedBy(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Package_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Package_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Package_lead(ctx, field, obj)
+					})
+			}
 		case "prices":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Package_prices(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Package_prices(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Package_prices(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58333,7 +59739,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 var packagePriceImplementors = []string{"PackagePrice", "Node"}
 
 func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.SelectionSet, obj *ent.PackagePrice) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, packagePriceImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, packagePriceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58397,29 +59803,45 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PackagePrice_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PackagePrice_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PackagePrice_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PackagePrice_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PackagePrice_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PackagePrice_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PackagePrice_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PackagePrice_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PackagePrice_deletedBy(ctx, field, obj)
+					})
+			}
 		case "package":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PackagePrice_package(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PackagePrice_package(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PackagePrice_package(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58441,7 +59863,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58490,7 +59912,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 var permissionImplementors = []string{"Permission", "Node"}
 
 func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSet, obj *ent.Permission) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, permissionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58514,11 +59936,15 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Permission_roles(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Permission_roles(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Permission_roles(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58540,7 +59966,7 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 var pipelineImplementors = []string{"Pipeline", "Node"}
 
 func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *ent.Pipeline) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58584,29 +60010,45 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Pipeline_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Pipeline_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Pipeline_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Pipeline_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Pipeline_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Pipeline_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Pipeline_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Pipeline_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Pipeline_deletedBy(ctx, field, obj)
+					})
+			}
 		case "departments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Pipeline_departments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Pipeline_departments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Pipeline_departments(ctx, field, obj)
+					})
+			}
 		case "pipelineStages":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -58634,7 +60076,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 var pipelineConnectionImplementors = []string{"PipelineConnection"}
 
 func (ec *executionContext) _PipelineConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58678,7 +60120,7 @@ func (ec *executionContext) _PipelineConnection(ctx context.Context, sel ast.Sel
 var pipelineEdgeImplementors = []string{"PipelineEdge"}
 
 func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58717,7 +60159,7 @@ func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.Selection
 var pipelineStageImplementors = []string{"PipelineStage", "Node"}
 
 func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineStage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pipelineStageImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineStageImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58771,35 +60213,55 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PipelineStage_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PipelineStage_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PipelineStage_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PipelineStage_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PipelineStage_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PipelineStage_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PipelineStage_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PipelineStage_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PipelineStage_deletedBy(ctx, field, obj)
+					})
+			}
 		case "pipeline":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PipelineStage_pipeline(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PipelineStage_pipeline(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PipelineStage_pipeline(ctx, field, obj)
+					})
+			}
 		case "stage":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._PipelineStage_stage(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._PipelineStage_stage(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._PipelineStage_stage(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58821,7 +60283,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58905,35 +60367,55 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Product_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Product_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Product_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Product_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Product_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Product_deletedBy(ctx, field, obj)
+					})
+			}
 		case "productGroup":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_productGroup(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Product_productGroup(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Product_productGroup(ctx, field, obj)
+					})
+			}
 		case "thirdPartyIds":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Product_thirdPartyIds(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Product_thirdPartyIds(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Product_thirdPartyIds(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -58955,7 +60437,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -58999,7 +60481,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59038,7 +60520,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 var productGroupImplementors = []string{"ProductGroup", "Node"}
 
 func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productGroupImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59092,41 +60574,65 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_deletedBy(ctx, field, obj)
+					})
+			}
 		case "parent":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_parent(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_parent(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_parent(ctx, field, obj)
+					})
+			}
 		case "productGroups":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_productGroups(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_productGroups(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_productGroups(ctx, field, obj)
+					})
+			}
 		case "products":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductGroup_products(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductGroup_products(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductGroup_products(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59148,7 +60654,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 var productGroupConnectionImplementors = []string{"ProductGroupConnection"}
 
 func (ec *executionContext) _ProductGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroupConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productGroupConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59192,7 +60698,7 @@ func (ec *executionContext) _ProductGroupConnection(ctx context.Context, sel ast
 var productGroupEdgeImplementors = []string{"ProductGroupEdge"}
 
 func (ec *executionContext) _ProductGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroupEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productGroupEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59231,7 +60737,7 @@ func (ec *executionContext) _ProductGroupEdge(ctx context.Context, sel ast.Selec
 var productThirdPartyIDImplementors = []string{"ProductThirdPartyID", "Node"}
 
 func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductThirdPartyID) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productThirdPartyIDImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productThirdPartyIDImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59290,29 +60796,45 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductThirdPartyID_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductThirdPartyID_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductThirdPartyID_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductThirdPartyID_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductThirdPartyID_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductThirdPartyID_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductThirdPartyID_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductThirdPartyID_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductThirdPartyID_deletedBy(ctx, field, obj)
+					})
+			}
 		case "product":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._ProductThirdPartyID_product(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._ProductThirdPartyID_product(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._ProductThirdPartyID_product(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59334,7 +60856,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, queryImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -59571,7 +61093,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var roleImplementors = []string{"Role", "Node"}
 
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *ent.Role) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, roleImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, roleImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59620,35 +61142,55 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Role_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Role_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Role_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Role_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Role_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Role_deletedBy(ctx, field, obj)
+					})
+			}
 		case "permissions":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_permissions(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Role_permissions(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Role_permissions(ctx, field, obj)
+					})
+			}
 		case "users":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Role_users(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Role_users(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Role_users(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59670,7 +61212,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 var savedFilterImplementors = []string{"SavedFilter", "Node"}
 
 func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilter) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, savedFilterImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59734,29 +61276,45 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SavedFilter_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SavedFilter_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SavedFilter_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SavedFilter_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SavedFilter_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SavedFilter_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SavedFilter_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SavedFilter_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SavedFilter_deletedBy(ctx, field, obj)
+					})
+			}
 		case "owner":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SavedFilter_owner(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SavedFilter_owner(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SavedFilter_owner(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -59778,7 +61336,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 var savedFilterConnectionImplementors = []string{"SavedFilterConnection"}
 
 func (ec *executionContext) _SavedFilterConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilterConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, savedFilterConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59822,7 +61380,7 @@ func (ec *executionContext) _SavedFilterConnection(ctx context.Context, sel ast.
 var savedFilterEdgeImplementors = []string{"SavedFilterEdge"}
 
 func (ec *executionContext) _SavedFilterEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilterEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, savedFilterEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59861,7 +61419,7 @@ func (ec *executionContext) _SavedFilterEdge(ctx context.Context, sel ast.Select
 var securityGroupImplementors = []string{"SecurityGroup", "Node", "SecurityObject"}
 
 func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroup) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, securityGroupImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -59935,41 +61493,65 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_deletedBy(ctx, field, obj)
+					})
+			}
 		case "members":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_members(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_members(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_members(ctx, field, obj)
+					})
+			}
 		case "franchises":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_franchises(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_franchises(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_franchises(ctx, field, obj)
+					})
+			}
 		case "departments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._SecurityGroup_departments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._SecurityGroup_departments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._SecurityGroup_departments(ctx, field, obj)
+					})
+			}
 		case "isGroup":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, true,
@@ -59997,7 +61579,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 var securityGroupConnectionImplementors = []string{"SecurityGroupConnection"}
 
 func (ec *executionContext) _SecurityGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroupConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, securityGroupConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60041,7 +61623,7 @@ func (ec *executionContext) _SecurityGroupConnection(ctx context.Context, sel as
 var securityGroupEdgeImplementors = []string{"SecurityGroupEdge"}
 
 func (ec *executionContext) _SecurityGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroupEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, securityGroupEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60080,7 +61662,7 @@ func (ec *executionContext) _SecurityGroupEdge(ctx context.Context, sel ast.Sele
 var sourceImplementors = []string{"Source", "Node"}
 
 func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, obj *ent.Source) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sourceImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60129,23 +61711,35 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Source_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Source_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Source_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Source_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Source_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Source_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Source_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Source_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Source_deletedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -60167,7 +61761,7 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 var sourceConnectionImplementors = []string{"SourceConnection"}
 
 func (ec *executionContext) _SourceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SourceConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sourceConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60211,7 +61805,7 @@ func (ec *executionContext) _SourceConnection(ctx context.Context, sel ast.Selec
 var sourceEdgeImplementors = []string{"SourceEdge"}
 
 func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SourceEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, sourceEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60250,7 +61844,7 @@ func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSe
 var statusImplementors = []string{"Status", "Node"}
 
 func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *ent.Status) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, statusImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60309,23 +61903,35 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Status_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Status_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Status_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Status_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Status_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Status_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Status_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Status_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Status_deletedBy(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -60347,7 +61953,7 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 var statusConnectionImplementors = []string{"StatusConnection"}
 
 func (ec *executionContext) _StatusConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.StatusConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, statusConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60391,7 +61997,7 @@ func (ec *executionContext) _StatusConnection(ctx context.Context, sel ast.Selec
 var statusEdgeImplementors = []string{"StatusEdge"}
 
 func (ec *executionContext) _StatusEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.StatusEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, statusEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60430,7 +62036,7 @@ func (ec *executionContext) _StatusEdge(ctx context.Context, sel ast.SelectionSe
 var surveyImplementors = []string{"Survey", "Node"}
 
 func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *ent.Survey) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, surveyImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60484,29 +62090,45 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Survey_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Survey_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Survey_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Survey_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Survey_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Survey_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Survey_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Survey_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Survey_deletedBy(ctx, field, obj)
+					})
+			}
 		case "lead":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Survey_lead(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Survey_lead(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Survey_lead(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -60528,7 +62150,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 var taskImplementors = []string{"Task", "Node", "Event"}
 
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60622,41 +62244,65 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_deletedBy(ctx, field, obj)
+					})
+			}
 		case "connection":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_connection(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_connection(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_connection(ctx, field, obj)
+					})
+			}
 		case "contact":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_contact(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_contact(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_contact(ctx, field, obj)
+					})
+			}
 		case "account":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Task_account(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._Task_account(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._Task_account(ctx, field, obj)
+					})
+			}
 		case "assigneeID":
 			out.Values[i] = ec._Task_assigneeID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -60695,7 +62341,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 var taskConnectionImplementors = []string{"TaskConnection"}
 
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60739,7 +62385,7 @@ func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.Selecti
 var taskEdgeImplementors = []string{"TaskEdge"}
 
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, taskEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60778,7 +62424,7 @@ func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet,
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tenantImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, tenantImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60837,7 +62483,7 @@ func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, o
 var userImplementors = []string{"User", "Node", "SecurityObject"}
 
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -60961,59 +62607,95 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_deletedBy(ctx, field, obj)
+					})
+			}
 		case "roles":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_roles(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_roles(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_roles(ctx, field, obj)
+					})
+			}
 		case "franchises":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_franchises(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_franchises(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_franchises(ctx, field, obj)
+					})
+			}
 		case "departments":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_departments(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_departments(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_departments(ctx, field, obj)
+					})
+			}
 		case "securityGroups":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_securityGroups(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_securityGroups(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_securityGroups(ctx, field, obj)
+					})
+			}
 		case "settings":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_settings(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_settings(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_settings(ctx, field, obj)
+					})
+			}
 		case "thirdPartyIds":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._User_thirdPartyIds(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._User_thirdPartyIds(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._User_thirdPartyIds(ctx, field, obj)
+					})
+			}
 		case "assignedLeads":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -61047,7 +62729,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 var userConnectionImplementors = []string{"UserConnection"}
 
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61091,7 +62773,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 var userEdgeImplementors = []string{"UserEdge"}
 
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61130,7 +62812,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 var userSettingsImplementors = []string{"UserSettings", "Node"}
 
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *ent.UserSettings) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userSettingsImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userSettingsImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61219,29 +62901,45 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserSettings_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserSettings_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserSettings_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserSettings_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserSettings_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserSettings_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserSettings_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserSettings_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserSettings_deletedBy(ctx, field, obj)
+					})
+			}
 		case "user":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserSettings_user(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserSettings_user(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserSettings_user(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -61263,7 +62961,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 var userThirdPartyIDImplementors = []string{"UserThirdPartyID", "Node"}
 
 func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.UserThirdPartyID) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, userThirdPartyIDImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userThirdPartyIDImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61322,29 +63020,45 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserThirdPartyID_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserThirdPartyID_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserThirdPartyID_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserThirdPartyID_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserThirdPartyID_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserThirdPartyID_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserThirdPartyID_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserThirdPartyID_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserThirdPartyID_deletedBy(ctx, field, obj)
+					})
+			}
 		case "user":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._UserThirdPartyID_user(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._UserThirdPartyID_user(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._UserThirdPartyID_user(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -61366,7 +63080,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 var webhookAttemptImplementors = []string{"WebhookAttempt", "Node"}
 
 func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttempt) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookAttemptImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61450,29 +63164,45 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookAttempt_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookAttempt_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookAttempt_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookAttempt_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookAttempt_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookAttempt_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookAttempt_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookAttempt_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookAttempt_deletedBy(ctx, field, obj)
+					})
+			}
 		case "endpoint":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookAttempt_endpoint(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookAttempt_endpoint(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookAttempt_endpoint(ctx, field, obj)
+					})
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -61494,7 +63224,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 var webhookAttemptConnectionImplementors = []string{"WebhookAttemptConnection"}
 
 func (ec *executionContext) _WebhookAttemptConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttemptConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookAttemptConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61538,7 +63268,7 @@ func (ec *executionContext) _WebhookAttemptConnection(ctx context.Context, sel a
 var webhookAttemptEdgeImplementors = []string{"WebhookAttemptEdge"}
 
 func (ec *executionContext) _WebhookAttemptEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttemptEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookAttemptEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61577,7 +63307,7 @@ func (ec *executionContext) _WebhookAttemptEdge(ctx context.Context, sel ast.Sel
 var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
 
 func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpoint) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61651,23 +63381,35 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookEndpoint_createdBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookEndpoint_createdBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookEndpoint_createdBy(ctx, field, obj)
+					})
+			}
 		case "modifiedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookEndpoint_modifiedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookEndpoint_modifiedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookEndpoint_modifiedBy(ctx, field, obj)
+					})
+			}
 		case "deletedBy":
-			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._WebhookEndpoint_deletedBy(ctx, field, obj)
-				})
+			if executor.Inline(ctx, field) {
+				executor.Set(out, i, false, ec._WebhookEndpoint_deletedBy(ctx, field, obj))
+			} else {
+				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
+					true, false,
+					func(ctx context.Context) graphql.Marshaler {
+						return ec._WebhookEndpoint_deletedBy(ctx, field, obj)
+					})
+			}
 		case "attempts":
 			executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 				true, false,
@@ -61695,7 +63437,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 var webhookEndpointConnectionImplementors = []string{"WebhookEndpointConnection"}
 
 func (ec *executionContext) _WebhookEndpointConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpointConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointConnectionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -61739,7 +63481,7 @@ func (ec *executionContext) _WebhookEndpointConnection(ctx context.Context, sel 
 var webhookEndpointEdgeImplementors = []string{"WebhookEndpointEdge"}
 
 func (ec *executionContext) _WebhookEndpointEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpointEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webhookEndpointEdgeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)

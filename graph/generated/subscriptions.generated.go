@@ -158,23 +158,21 @@ func (ec *executionContext) fieldContext_AutomationRunChange_occurredAt(_ contex
 }
 
 func (ec *executionContext) _AutomationRunChange_run(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AutomationRunChange_run(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Run, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.AutomationRun) graphql.Marshaler {
-			return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_AutomationRunChange_run(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Run
+	fc.Result = res
+	return ec.marshalOAutomationRun2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐAutomationRun(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AutomationRunChange_run(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -279,23 +277,21 @@ func (ec *executionContext) fieldContext_LeadChange_occurredAt(_ context.Context
 }
 
 func (ec *executionContext) _LeadChange_lead(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LeadChange_lead(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Lead, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
-			return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.
+	fc, err := ec.fieldContext_LeadChange_lead(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = graphql.WithFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Lead
+	fc.Result = res
+	return ec.marshalOLead2ᚖgithubᚗcomᚋconecrmᚋgatewayᚋentᚐLead(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_LeadChange_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
@@ -586,7 +582,7 @@ func (ec *executionContext) fieldContext_Subscription_automationRunChanged(ctx c
 var automationRunChangeImplementors = []string{"AutomationRunChange"}
 
 func (ec *executionContext) _AutomationRunChange(ctx context.Context, sel ast.SelectionSet, obj *model.AutomationRunChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, automationRunChangeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -635,7 +631,7 @@ func (ec *executionContext) _AutomationRunChange(ctx context.Context, sel ast.Se
 var leadChangeImplementors = []string{"LeadChange"}
 
 func (ec *executionContext) _LeadChange(ctx context.Context, sel ast.SelectionSet, obj *model.LeadChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, leadChangeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -689,7 +685,7 @@ func (ec *executionContext) _LeadChange(ctx context.Context, sel ast.SelectionSe
 var recordChangeImplementors = []string{"RecordChange"}
 
 func (ec *executionContext) _RecordChange(ctx context.Context, sel ast.SelectionSet, obj *model.RecordChange) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, recordChangeImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, recordChangeImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
@@ -748,7 +744,7 @@ func (ec *executionContext) _RecordChange(ctx context.Context, sel ast.Selection
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	fields := executor.CollectFields(ctx, ec.OperationContext, sel, subscriptionImplementors)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Subscription",
 	})

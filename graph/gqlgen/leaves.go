@@ -109,11 +109,13 @@ func rewriteLeaves(src []byte) ([]byte, int) {
 	return out, n
 }
 
-// leafImports are the imports a file's leaves may have been the last users
-// of (their values' types appeared only in gqlgen's closures).
+// leafImports are the imports a file's leaves and object fields may have
+// been the last users of (their values' types appeared only in gqlgen's
+// closures).
 var leafImports = []struct{ line, use string }{
 	{"\t\"time\"\n", `\btime\.`},
 	{"\t\"github.com/google/uuid\"\n", `\buuid\.`},
+	{"\t\"github.com/conecrm/gateway/ent\"\n", `\bent\.`},
 }
 
 // dropUnusedLeafImports removes those imports when nothing uses them any

@@ -128,6 +128,7 @@ func (p *resolverFields) table(pkg string) []byte {
 var rewrites = []struct{ from, to string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"graphql.MarshalSliceConcurrently(", "executor.MarshalSlice("},
+	{"graphql.CollectFields(ec.OperationContext, sel, ", "executor.CollectFields(ctx, ec.OperationContext, sel, "},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := executor.DeferredGroup(ctx, fields)"},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t\treturn out\n\t}\n\n\treturn executor.Object(out, fields)\n}"},
 }
@@ -155,9 +156,20 @@ func rewriteCalls(dir string) error {
 		return err
 	}
 	leaves := 0
-	for f, name := range files {
+	objects := map[string]bool{}
+	changed := make([]bool, len(files))
+	for f := range files {
 		src, n := rewriteLeaves(sources[f])
+		src, fields := rewriteObjectFields(src)
 		leaves += n
+		for fn := range fields {
+			objects[fn] = true
+		}
+		sources[f], changed[f] = src, n > 0 || len(fields) > 0
+	}
+	inlined := 0
+	for f, name := range files {
+		src := sources[f]
 		calls := false
 		for i, r := range rewrites {
 			if n := bytes.Count(src, []byte(r.from)); n > 0 {
@@ -166,7 +178,7 @@ func rewriteCalls(dir string) error {
 				calls = true
 			}
 		}
-		if !calls && n == 0 {
+		if !calls && !changed[f] {
 			continue
 		}
 		if calls {
@@ -175,11 +187,17 @@ func rewriteCalls(dir string) error {
 			}
 			src = bytes.Replace(src, []byte(graphqlImport), []byte(graphqlImport+executorImport), 1)
 		}
-		if n > 0 {
+		if changed[f] {
 			src = dropUnusedLeafImports(src)
 		}
 		if src, err = format.Source(src); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
+		}
+		if src2, n := rewriteInlineCalls(src, objects); n > 0 {
+			inlined += n
+			if src, err = format.Source(src2); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
 		}
 		if err := os.WriteFile(name, src, 0o644); err != nil {
 			return err
@@ -192,6 +210,9 @@ func rewriteCalls(dir string) error {
 	}
 	if leaves == 0 {
 		return fmt.Errorf("no leaf field found in gqlgen's executor: update graph/gqlgen's leaf pattern")
+	}
+	if len(objects) == 0 || inlined == 0 {
+		return fmt.Errorf("%d object fields rewritten, %d called inline in gqlgen's executor: update graph/gqlgen's object field patterns", len(objects), inlined)
 	}
 	return nil
 }

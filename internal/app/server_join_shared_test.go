@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/conecrm/gateway/ent"
 	entlead "github.com/conecrm/gateway/ent/lead"
 	"github.com/conecrm/gateway/internal/auth"
+	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/testing/authtest"
 	"github.com/conecrm/gateway/internal/testing/storetest"
@@ -105,6 +108,57 @@ func TestJoinedEdgesAreOneNodePerID(t *testing.T) {
 						t.Errorf("%s answers differently for two parents: %s, %s", k, first[k], e.Node[k])
 					}
 				}
+			}
+		}
+	})
+}
+
+// The executor resolves eager-loaded object fields inline, without
+// gqlgen's per-field closures (graph/gqlgen, objects.go), and a list's
+// elements with field contexts allocated per list: an error below them
+// still carries its whole path — the list indexes, every object field —
+// and nulls only its own field.
+func TestErrorsBelowInlineFieldsCarryTheirPath(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		fx := newFixture(t, db)
+		f := fx.demo
+		account := f.newAccount()
+		for range 2 {
+			_, err := db.Lead.Create().SetTenantID(f.id).SetSubject(f.name("Path")).SetContactID(f.contact).SetAccountID(account).
+				SetCreatedByID(f.admin.id).SetDepartmentID(f.department).SetFranchiseID(f.franchise).SetSourceID(f.source).Save(f.sys)
+			f.must(err)
+		}
+		noUsers := f.roleUser("path-no-users", []string{crm.PermLeadRead, crm.PermContactRead, crm.PermAccountRead})
+		g := startGateway(t, db)
+		res, out := g.graphql(noUsers, `{ leads(first: 100, where: {accountID: "`+account.String()+`"}) { edges { node { subject account { name createdBy { displayName } } } } } }`, nil)
+		var data struct {
+			Edges []struct {
+				Node struct {
+					Subject string
+					Account *struct {
+						Name      string
+						CreatedBy *struct{ DisplayName string }
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal(out.Data["leads"], &data); err != nil || len(data.Edges) != 2 {
+			t.Fatalf("%d %s", res.Status, res.Body)
+		}
+		var paths []string
+		for _, e := range out.Errors {
+			if e.Extensions["code"] == "FORBIDDEN" {
+				paths = append(paths, fmt.Sprint(e.Path))
+			}
+		}
+		want := []string{"[leads edges 0 node account createdBy]", "[leads edges 1 node account createdBy]"}
+		if !slices.Equal(paths, want) {
+			t.Errorf("FORBIDDEN at %v, want %v: %s", paths, want, res.Body)
+		}
+		for _, e := range data.Edges {
+			if e.Node.Subject == "" || e.Node.Account == nil || e.Node.Account.Name == "" || e.Node.Account.CreatedBy != nil {
+				t.Errorf("a lead without users' permission: %+v, want its account with a null createdBy: %s", e.Node, res.Body)
 			}
 		}
 	})
