@@ -73,9 +73,9 @@ func TestObjectFieldsAreResolvedWithoutClosures(t *testing.T) {
 	}
 	for name, src := range map[string]string{
 		// An interface-typed result can be gqlgen's untyped nil.
-		"interface": objectSrc("Owner(ctx)", "ent.Noder", "true", "false"),
-		"resolver":  strings.Replace(objectSrc("Account(ctx)", "*ent.Account", "true", "false"), "return obj.Account(ctx)", "return ec.Resolvers.Lead().Account(ctx, obj)", 1),
-		"arguments": strings.Replace(objectSrc("Account(ctx)", "*ent.Account", "true", "false"), "return obj.Account(ctx)", `return obj.Account(ctx, fc.Args["first"].(*int))`, 1),
+		"interface":  objectSrc("Owner(ctx)", "ent.Noder", "true", "false"),
+		"resolver":   strings.Replace(objectSrc("Account(ctx)", "*ent.Account", "true", "false"), "return obj.Account(ctx)", "return ec.Resolvers.Lead().Account(ctx, obj)", 1),
+		"arguments":  strings.Replace(objectSrc("Account(ctx)", "*ent.Account", "true", "false"), "return obj.Account(ctx)", `return obj.Account(ctx, fc.Args["first"].(*int))`, 1),
 		"middleware": strings.Replace(objectSrc("Account(ctx)", "*ent.Account", "true", "false"), "\t\tnil,\n", "\t\tfunc(ctx context.Context, next graphql.Resolver) graphql.Resolver { return next },\n", 1),
 	} {
 		if out, done := rewriteObjectFields([]byte(src)); len(done) != 0 || string(out) != src {
