@@ -178,3 +178,24 @@ func TestCollectFieldsCachesPerOperationAndType(t *testing.T) {
 		}
 	}
 }
+
+// A *String writes what graphql.MarshalString writes, without allocating.
+func TestStringMarshalsAsGraphQLStrings(t *testing.T) {
+	var a, b bytes.Buffer
+	for _, s := range []string{"", "plain", `quo"te`, `back\slash`, "tab\tnew\nline\rret", "\x00\x01\x1f control", "Léa Québec — ✓ 🚗", "\u2028\u2029"} {
+		a.Reset()
+		b.Reset()
+		v := String(s)
+		(&v).MarshalGQL(&a)
+		graphql.MarshalString(s).MarshalGQL(&b)
+		if a.String() != b.String() {
+			t.Errorf("%q: %s, want %s", s, a.String(), b.String())
+		}
+	}
+	v := String("Ada Admin")
+	var m graphql.Marshaler = &v
+	a.Grow(64)
+	if n := testing.AllocsPerRun(100, func() { a.Reset(); m.MarshalGQL(&a) }); n != 0 {
+		t.Errorf("%v allocations per string", n)
+	}
+}

@@ -60,16 +60,16 @@ func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
 }
 
 func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Prefix)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Prefix)
 }
 func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
@@ -221,8 +221,8 @@ func (ec *executionContext) fieldContext_CreateApiKeyPayload_apiKey(_ context.Co
 }
 
 func (ec *executionContext) _CreateApiKeyPayload_secret(ctx context.Context, field graphql.CollectedField, obj *model.CreateAPIKeyPayload) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Secret)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Secret)
 }
 func (ec *executionContext) fieldContext_CreateApiKeyPayload_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreateApiKeyPayload", field, false, false, "String")

@@ -25,40 +25,40 @@ import (
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AutomationTestStep_nodeId(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.NodeID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.NodeID)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_nodeId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_nodeType(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.NodeType)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.NodeType)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_nodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_status(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Status)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Status)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_detail(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Detail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Detail)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationTestStep_error(ctx context.Context, field graphql.CollectedField, obj *automation.Step) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Error)
 }
 func (ec *executionContext) fieldContext_AutomationTestStep_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationTestStep", field, false, false, "String")

@@ -1957,16 +1957,16 @@ func (ec *executionContext) fieldContext_Account_dateDeleted(_ context.Context, 
 }
 
 func (ec *executionContext) _Account_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Account_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_name(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Account_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
@@ -1981,96 +1981,132 @@ func (ec *executionContext) fieldContext_Account_primaryContactID(_ context.Cont
 }
 
 func (ec *executionContext) _Account_primaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PrimaryEmail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.PrimaryEmail; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_primaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_secondaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SecondaryEmail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.SecondaryEmail; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_secondaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_homePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HomePhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.HomePhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_homePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_workPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.WorkPhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_workPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_workPhoneExtension(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhoneExtension)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.WorkPhoneExtension; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_workPhoneExtension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.MobilePhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_address(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Address)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Address; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_city(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.City)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.City; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_province(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Province)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Province; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_province(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_postalCode(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PostalCode)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.PostalCode; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_country(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Country)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Country; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
 }
 
 func (ec *executionContext) _Account_language(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Language)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Language; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Account_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Account", field, false, false, "String")
@@ -2584,8 +2620,8 @@ func (ec *executionContext) fieldContext_Appointment_dateDeleted(_ context.Conte
 }
 
 func (ec *executionContext) _Appointment_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Appointment_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
@@ -2616,16 +2652,16 @@ func (ec *executionContext) fieldContext_Appointment_end(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Appointment_title(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_Appointment_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
 }
 
 func (ec *executionContext) _Appointment_note(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Note)
 }
 func (ec *executionContext) fieldContext_Appointment_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
@@ -2672,8 +2708,8 @@ func (ec *executionContext) fieldContext_Appointment_accountID(_ context.Context
 }
 
 func (ec *executionContext) _Appointment_type(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Type)
 }
 func (ec *executionContext) fieldContext_Appointment_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
@@ -2704,8 +2740,11 @@ func (ec *executionContext) fieldContext_Appointment_canceled(_ context.Context,
 }
 
 func (ec *executionContext) _Appointment_url(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.URL)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.URL; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Appointment_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Appointment", field, false, false, "String")
@@ -3226,24 +3265,24 @@ func (ec *executionContext) fieldContext_Automation_dateDeleted(_ context.Contex
 }
 
 func (ec *executionContext) _Automation_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Automation_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Automation_name(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Automation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
 }
 
 func (ec *executionContext) _Automation_automationTrigger(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.AutomationTrigger)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.AutomationTrigger)
 }
 func (ec *executionContext) fieldContext_Automation_automationTrigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, false, false, "String")
@@ -3724,8 +3763,8 @@ func (ec *executionContext) fieldContext_AutomationRun_dateDeleted(_ context.Con
 }
 
 func (ec *executionContext) _AutomationRun_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_AutomationRun_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
@@ -3786,8 +3825,8 @@ func (ec *executionContext) fieldContext_AutomationRun_eventID(_ context.Context
 }
 
 func (ec *executionContext) _AutomationRun_topic(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Topic)
 }
 func (ec *executionContext) fieldContext_AutomationRun_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
@@ -3852,8 +3891,8 @@ func (ec *executionContext) fieldContext_AutomationRun_status(_ context.Context,
 }
 
 func (ec *executionContext) _AutomationRun_reason(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Reason)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Reason)
 }
 func (ec *executionContext) fieldContext_AutomationRun_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRun", field, false, false, "String")
@@ -4307,8 +4346,8 @@ func (ec *executionContext) fieldContext_AutomationRunStep_dateDeleted(_ context
 }
 
 func (ec *executionContext) _AutomationRunStep_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
@@ -4350,16 +4389,16 @@ func (ec *executionContext) fieldContext_AutomationRunStep_position(_ context.Co
 }
 
 func (ec *executionContext) _AutomationRunStep_nodeID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.NodeID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.NodeID)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_nodeID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_nodeType(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.NodeType)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.NodeType)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_nodeType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
@@ -4389,16 +4428,16 @@ func (ec *executionContext) fieldContext_AutomationRunStep_status(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRunStep_detail(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Detail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Detail)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
 }
 
 func (ec *executionContext) _AutomationRunStep_error(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Error)
 }
 func (ec *executionContext) fieldContext_AutomationRunStep_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AutomationRunStep", field, false, false, "String")
@@ -4639,16 +4678,16 @@ func (ec *executionContext) fieldContext_ConnectionStage_dateDeleted(_ context.C
 }
 
 func (ec *executionContext) _ConnectionStage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionStage_name(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_ConnectionStage_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionStage", field, false, false, "String")
@@ -5048,32 +5087,35 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dateDeleted(_ co
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.SystemName)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Metadata; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_ConnectionThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ConnectionThirdPartyID", field, false, false, "String")
@@ -5333,144 +5375,189 @@ func (ec *executionContext) fieldContext_Contact_dateDeleted(_ context.Context, 
 }
 
 func (ec *executionContext) _Contact_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Contact_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_firstName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.FirstName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.FirstName)
 }
 func (ec *executionContext) fieldContext_Contact_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_lastName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.LastName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.LastName)
 }
 func (ec *executionContext) fieldContext_Contact_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_companyName(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.CompanyName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.CompanyName; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_companyName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_civility(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Civility)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Civility; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_civility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_preferredMethodOfContact(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PreferredMethodOfContact)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.PreferredMethodOfContact; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_preferredMethodOfContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_primaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PrimaryEmail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.PrimaryEmail; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_primaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_secondaryEmail(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.SecondaryEmail)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.SecondaryEmail; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_secondaryEmail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_homePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.HomePhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.HomePhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_homePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_workPhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.WorkPhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_workPhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_workPhoneExtension(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.WorkPhoneExtension)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.WorkPhoneExtension; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_workPhoneExtension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.MobilePhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_address(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Address)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Address; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_address(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_city(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.City)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.City; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_province(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Province)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Province; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_province(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_postalCode(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.PostalCode)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.PostalCode; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_country(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Country)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Country; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_language(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Language)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Language; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Contact_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
@@ -5947,16 +6034,16 @@ func (ec *executionContext) fieldContext_CreditAssessment_dateDeleted(_ context.
 }
 
 func (ec *executionContext) _CreditAssessment_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditAssessment_provider(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Provider)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Provider)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
@@ -5994,8 +6081,11 @@ func (ec *executionContext) fieldContext_CreditAssessment_score(_ context.Contex
 }
 
 func (ec *executionContext) _CreditAssessment_amount(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Amount)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Amount; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_CreditAssessment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAssessment", field, false, false, "String")
@@ -6244,8 +6334,8 @@ func (ec *executionContext) fieldContext_CustomField_dateDeleted(_ context.Conte
 }
 
 func (ec *executionContext) _CustomField_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomField_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -6275,8 +6365,8 @@ func (ec *executionContext) fieldContext_CustomField_entity(_ context.Context, f
 }
 
 func (ec *executionContext) _CustomField_fieldName(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.FieldName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.FieldName)
 }
 func (ec *executionContext) fieldContext_CustomField_fieldName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -6306,8 +6396,8 @@ func (ec *executionContext) fieldContext_CustomField_fieldType(_ context.Context
 }
 
 func (ec *executionContext) _CustomField_options(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Options)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Options)
 }
 func (ec *executionContext) fieldContext_CustomField_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "String")
@@ -6626,8 +6716,8 @@ func (ec *executionContext) fieldContext_CustomFieldValue_dateDeleted(_ context.
 }
 
 func (ec *executionContext) _CustomFieldValue_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "String")
@@ -6688,8 +6778,8 @@ func (ec *executionContext) fieldContext_CustomFieldValue_recordID(_ context.Con
 }
 
 func (ec *executionContext) _CustomFieldValue_value(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Value)
 }
 func (ec *executionContext) fieldContext_CustomFieldValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomFieldValue", field, false, false, "String")
@@ -6922,8 +7012,8 @@ func (ec *executionContext) fieldContext_CustomLabel_dateDeleted(_ context.Conte
 }
 
 func (ec *executionContext) _CustomLabel_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomLabel_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomLabel", field, false, false, "String")
@@ -7265,32 +7355,35 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_dateDeleted(_ cont
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.SystemName)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Metadata; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerThirdPartyID", field, false, false, "String")
@@ -7576,16 +7669,16 @@ func (ec *executionContext) fieldContext_Department_dateDeleted(_ context.Contex
 }
 
 func (ec *executionContext) _Department_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Department_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
 }
 
 func (ec *executionContext) _Department_name(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Department_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Department", field, false, false, "String")
@@ -8047,8 +8140,8 @@ func (ec *executionContext) fieldContext_FollowUp_dateDeleted(_ context.Context,
 }
 
 func (ec *executionContext) _FollowUp_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_FollowUp_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
@@ -8079,16 +8172,16 @@ func (ec *executionContext) fieldContext_FollowUp_end(_ context.Context, field g
 }
 
 func (ec *executionContext) _FollowUp_title(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_FollowUp_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
 }
 
 func (ec *executionContext) _FollowUp_note(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Note)
 }
 func (ec *executionContext) fieldContext_FollowUp_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUp", field, false, false, "String")
@@ -8657,24 +8750,24 @@ func (ec *executionContext) fieldContext_Franchise_dateDeleted(_ context.Context
 }
 
 func (ec *executionContext) _Franchise_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Franchise_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
 }
 
 func (ec *executionContext) _Franchise_name(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Franchise_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
 }
 
 func (ec *executionContext) _Franchise_code(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Code)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Code)
 }
 func (ec *executionContext) fieldContext_Franchise_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Franchise", field, false, false, "String")
@@ -9075,40 +9168,49 @@ func (ec *executionContext) fieldContext_Incentive_dateDeleted(_ context.Context
 }
 
 func (ec *executionContext) _Incentive_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Incentive_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_incentiveID(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.IncentiveID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.IncentiveID; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Incentive_incentiveID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_name(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Incentive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_source(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Source)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Source; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Incentive_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
 }
 
 func (ec *executionContext) _Incentive_description(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Description; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Incentive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Incentive", field, false, false, "String")
@@ -9349,24 +9451,27 @@ func (ec *executionContext) fieldContext_Lead_dateDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lead_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Lead_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_subject(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Subject)
 }
 func (ec *executionContext) fieldContext_Lead_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_description(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Description; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
@@ -9445,8 +9550,8 @@ func (ec *executionContext) fieldContext_Lead_stageID(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lead_direction(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Direction)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Direction)
 }
 func (ec *executionContext) fieldContext_Lead_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
@@ -9573,8 +9678,11 @@ func (ec *executionContext) fieldContext_Lead_priority(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lead_category(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Category)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Category; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
@@ -9709,64 +9817,88 @@ func (ec *executionContext) fieldContext_Lead_demo(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Lead_formName(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.FormName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.FormName; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_formName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_leadHandlingInstructions(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.LeadHandlingInstructions)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.LeadHandlingInstructions; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_leadHandlingInstructions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_makeStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MakeStr)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.MakeStr; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_makeStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_modelStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.ModelStr)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.ModelStr; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_modelStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_yearStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.YearStr)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.YearStr; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_yearStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_trimStr(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.TrimStr)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.TrimStr; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_trimStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_utmCampaign(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UtmCampaign)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.UtmCampaign; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_utmCampaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
 }
 
 func (ec *executionContext) _Lead_utmSource(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.UtmSource)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.UtmSource; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Lead_utmSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Lead", field, false, false, "String")
@@ -10983,8 +11115,8 @@ func (ec *executionContext) fieldContext_LeadProduct_dateDeleted(_ context.Conte
 }
 
 func (ec *executionContext) _LeadProduct_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_LeadProduct_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
@@ -10999,32 +11131,32 @@ func (ec *executionContext) fieldContext_LeadProduct_quantity(_ context.Context,
 }
 
 func (ec *executionContext) _LeadProduct_cost(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cost)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Cost)
 }
 func (ec *executionContext) fieldContext_LeadProduct_cost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_salesPrice(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.SalesPrice)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.SalesPrice)
 }
 func (ec *executionContext) fieldContext_LeadProduct_salesPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_margin(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Margin)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Margin)
 }
 func (ec *executionContext) fieldContext_LeadProduct_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
 }
 
 func (ec *executionContext) _LeadProduct_currency(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Currency)
 }
 func (ec *executionContext) fieldContext_LeadProduct_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadProduct", field, false, false, "String")
@@ -11329,16 +11461,16 @@ func (ec *executionContext) fieldContext_Note_dateDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Note_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Note_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
 }
 
 func (ec *executionContext) _Note_text(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Text)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Text)
 }
 func (ec *executionContext) fieldContext_Note_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Note", field, false, false, "String")
@@ -11785,8 +11917,8 @@ func (ec *executionContext) fieldContext_OutboundMessage_dateDeleted(_ context.C
 }
 
 func (ec *executionContext) _OutboundMessage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
@@ -11816,24 +11948,24 @@ func (ec *executionContext) fieldContext_OutboundMessage_channel(_ context.Conte
 }
 
 func (ec *executionContext) _OutboundMessage_recipient(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Recipient)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Recipient)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_recipient(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _OutboundMessage_subject(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Subject)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Subject)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
 }
 
 func (ec *executionContext) _OutboundMessage_body(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Body)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Body)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
@@ -11863,8 +11995,8 @@ func (ec *executionContext) fieldContext_OutboundMessage_status(_ context.Contex
 }
 
 func (ec *executionContext) _OutboundMessage_error(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Error)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OutboundMessage", field, false, false, "String")
@@ -12207,16 +12339,16 @@ func (ec *executionContext) fieldContext_Package_dateDeleted(_ context.Context, 
 }
 
 func (ec *executionContext) _Package_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Package_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
 }
 
 func (ec *executionContext) _Package_type(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Type)
 }
 func (ec *executionContext) fieldContext_Package_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
@@ -12231,8 +12363,8 @@ func (ec *executionContext) fieldContext_Package_termMonths(_ context.Context, f
 }
 
 func (ec *executionContext) _Package_name(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Package_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Package", field, false, false, "String")
@@ -12531,40 +12663,46 @@ func (ec *executionContext) fieldContext_PackagePrice_dateDeleted(_ context.Cont
 }
 
 func (ec *executionContext) _PackagePrice_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_PackagePrice_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_type(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Type)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Type)
 }
 func (ec *executionContext) fieldContext_PackagePrice_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_value(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Value)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Value; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_PackagePrice_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_currency(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Currency)
 }
 func (ec *executionContext) fieldContext_PackagePrice_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
 }
 
 func (ec *executionContext) _PackagePrice_source(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Source)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Source; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_PackagePrice_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PackagePrice", field, false, false, "String")
@@ -12865,16 +13003,16 @@ func (ec *executionContext) fieldContext_Permission_id(_ context.Context, field 
 }
 
 func (ec *executionContext) _Permission_name(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Permission_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "String")
 }
 
 func (ec *executionContext) _Permission_description(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_Permission_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Permission", field, false, false, "String")
@@ -12996,16 +13134,16 @@ func (ec *executionContext) fieldContext_Pipeline_dateDeleted(_ context.Context,
 }
 
 func (ec *executionContext) _Pipeline_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Pipeline_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "String")
 }
 
 func (ec *executionContext) _Pipeline_name(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Pipeline_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Pipeline", field, false, false, "String")
@@ -13393,8 +13531,8 @@ func (ec *executionContext) fieldContext_PipelineStage_dateDeleted(_ context.Con
 }
 
 func (ec *executionContext) _PipelineStage_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_PipelineStage_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineStage", field, false, false, "String")
@@ -13726,64 +13864,64 @@ func (ec *executionContext) fieldContext_Product_dateDeleted(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Product_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_sku(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Sku)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Sku)
 }
 func (ec *executionContext) fieldContext_Product_sku(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Product_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_description(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_Product_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultCost(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultCost)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DefaultCost)
 }
 func (ec *executionContext) fieldContext_Product_defaultCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultSalesPrice(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultSalesPrice)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DefaultSalesPrice)
 }
 func (ec *executionContext) fieldContext_Product_defaultSalesPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultMargin(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultMargin)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DefaultMargin)
 }
 func (ec *executionContext) fieldContext_Product_defaultMargin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_currency(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Currency)
 }
 func (ec *executionContext) fieldContext_Product_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
@@ -14192,16 +14330,16 @@ func (ec *executionContext) fieldContext_ProductGroup_dateDeleted(_ context.Cont
 }
 
 func (ec *executionContext) _ProductGroup_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ProductGroup_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductGroup_name(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_ProductGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductGroup", field, false, false, "String")
@@ -14647,32 +14785,35 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_dateDeleted(_ conte
 }
 
 func (ec *executionContext) _ProductThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.SystemName)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Metadata; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_ProductThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductThirdPartyID", field, false, false, "String")
@@ -16303,16 +16444,16 @@ func (ec *executionContext) fieldContext_Role_dateDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Role_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Role_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
 }
 
 func (ec *executionContext) _Role_name(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Role_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Role", field, false, false, "String")
@@ -16590,32 +16731,32 @@ func (ec *executionContext) fieldContext_SavedFilter_dateDeleted(_ context.Conte
 }
 
 func (ec *executionContext) _SavedFilter_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_SavedFilter_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_name(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_SavedFilter_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_module(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Module)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Module)
 }
 func (ec *executionContext) fieldContext_SavedFilter_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
 }
 
 func (ec *executionContext) _SavedFilter_value(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Value)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Value)
 }
 func (ec *executionContext) fieldContext_SavedFilter_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SavedFilter", field, false, false, "String")
@@ -17006,16 +17147,16 @@ func (ec *executionContext) fieldContext_SecurityGroup_dateDeleted(_ context.Con
 }
 
 func (ec *executionContext) _SecurityGroup_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
 }
 
 func (ec *executionContext) _SecurityGroup_name(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
@@ -17051,8 +17192,8 @@ func (ec *executionContext) fieldContext_SecurityGroup_membersOrder(_ context.Co
 }
 
 func (ec *executionContext) _SecurityGroup_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DisplayName)
 }
 func (ec *executionContext) fieldContext_SecurityGroup_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SecurityGroup", field, false, false, "String")
@@ -17529,16 +17670,16 @@ func (ec *executionContext) fieldContext_Source_dateDeleted(_ context.Context, f
 }
 
 func (ec *executionContext) _Source_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Source_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
 }
 
 func (ec *executionContext) _Source_name(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Source_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Source", field, false, false, "String")
@@ -17865,16 +18006,16 @@ func (ec *executionContext) fieldContext_Status_dateDeleted(_ context.Context, f
 }
 
 func (ec *executionContext) _Status_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Status_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
 }
 
 func (ec *executionContext) _Status_name(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Status_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Status", field, false, false, "String")
@@ -18232,24 +18373,27 @@ func (ec *executionContext) fieldContext_Survey_dateDeleted(_ context.Context, f
 }
 
 func (ec *executionContext) _Survey_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Survey_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Survey_name(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Survey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
 }
 
 func (ec *executionContext) _Survey_description(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Description; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_Survey_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Survey", field, false, false, "String")
@@ -18490,8 +18634,8 @@ func (ec *executionContext) fieldContext_Task_dateDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _Task_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_Task_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
@@ -18522,16 +18666,16 @@ func (ec *executionContext) fieldContext_Task_end(_ context.Context, field graph
 }
 
 func (ec *executionContext) _Task_title(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Title)
 }
 func (ec *executionContext) fieldContext_Task_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
 }
 
 func (ec *executionContext) _Task_note(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Note)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Note)
 }
 func (ec *executionContext) fieldContext_Task_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Task", field, false, false, "String")
@@ -19062,32 +19206,32 @@ func (ec *executionContext) fieldContext_Tenant_id(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Tenant_name(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext_Tenant_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_vertical(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Vertical)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Vertical)
 }
 func (ec *executionContext) fieldContext_Tenant_vertical(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_domain(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Domain)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Domain)
 }
 func (ec *executionContext) fieldContext_Tenant_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
 }
 
 func (ec *executionContext) _Tenant_country(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Country)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Country)
 }
 func (ec *executionContext) fieldContext_Tenant_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Tenant", field, false, false, "String")
@@ -19199,56 +19343,68 @@ func (ec *executionContext) fieldContext_User_dateDeleted(_ context.Context, fie
 }
 
 func (ec *executionContext) _User_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_User_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_username(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Username)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Username)
 }
 func (ec *executionContext) fieldContext_User_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_email(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Email)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Email)
 }
 func (ec *executionContext) fieldContext_User_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_firstname(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Firstname)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Firstname; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_firstname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_lastname(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Lastname)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Lastname; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_lastname(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_signature(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Signature)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Signature; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
 }
 
 func (ec *executionContext) _User_mobilePhone(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.MobilePhone)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.MobilePhone; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_mobilePhone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
@@ -19286,8 +19442,11 @@ func (ec *executionContext) fieldContext_User_userType(_ context.Context, field 
 }
 
 func (ec *executionContext) _User_roundRobinStatus(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.RoundRobinStatus)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.RoundRobinStatus; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_roundRobinStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
@@ -19302,8 +19461,11 @@ func (ec *executionContext) fieldContext_User_isThirdPartyProvider(_ context.Con
 }
 
 func (ec *executionContext) _User_versionNumber(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.VersionNumber)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.VersionNumber; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_User_versionNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
@@ -19326,8 +19488,8 @@ func (ec *executionContext) fieldContext_User_isImpersonated(_ context.Context, 
 }
 
 func (ec *executionContext) _User_displayName(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DisplayName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DisplayName)
 }
 func (ec *executionContext) fieldContext_User_displayName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
@@ -19959,24 +20121,30 @@ func (ec *executionContext) fieldContext_UserSettings_dateDeleted(_ context.Cont
 }
 
 func (ec *executionContext) _UserSettings_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_UserSettings_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_audioInput(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AudioInput)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.AudioInput; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_UserSettings_audioInput(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserSettings_audioOutput(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.AudioOutput)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.AudioOutput; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_UserSettings_audioOutput(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
@@ -19999,8 +20167,8 @@ func (ec *executionContext) fieldContext_UserSettings_connectionViewType(_ conte
 }
 
 func (ec *executionContext) _UserSettings_language(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Language)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Language)
 }
 func (ec *executionContext) fieldContext_UserSettings_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
@@ -20054,8 +20222,11 @@ func (ec *executionContext) fieldContext_UserSettings_managementViewSettings(_ c
 }
 
 func (ec *executionContext) _UserSettings_frontendState(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.FrontendState)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.FrontendState; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_UserSettings_frontendState(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserSettings", field, false, false, "String")
@@ -20288,32 +20459,35 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_dateDeleted(_ context.
 }
 
 func (ec *executionContext) _UserThirdPartyID_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_systemName(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.SystemName)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.SystemName)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_systemName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_thirdPartyID(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.ThirdPartyID)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.ThirdPartyID)
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_thirdPartyID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
 }
 
 func (ec *executionContext) _UserThirdPartyID_metadata(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.Metadata)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.Metadata; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext_UserThirdPartyID_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("UserThirdPartyID", field, false, false, "String")
@@ -20573,8 +20747,8 @@ func (ec *executionContext) fieldContext_WebhookAttempt_dateDeleted(_ context.Co
 }
 
 func (ec *executionContext) _WebhookAttempt_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
@@ -20635,8 +20809,8 @@ func (ec *executionContext) fieldContext_WebhookAttempt_eventID(_ context.Contex
 }
 
 func (ec *executionContext) _WebhookAttempt_topic(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Topic)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
@@ -20675,16 +20849,16 @@ func (ec *executionContext) fieldContext_WebhookAttempt_durationMs(_ context.Con
 }
 
 func (ec *executionContext) _WebhookAttempt_response(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Response)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Response)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_response(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookAttempt_error(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Error)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Error)
 }
 func (ec *executionContext) fieldContext_WebhookAttempt_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookAttempt", field, false, false, "String")
@@ -21040,24 +21214,24 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_dateDeleted(_ context.C
 }
 
 func (ec *executionContext) _WebhookEndpoint_dtype(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Dtype)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Dtype)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_dtype(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookEndpoint_url(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.URL)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.URL)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Description)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")
@@ -21093,8 +21267,8 @@ func (ec *executionContext) fieldContext_WebhookEndpoint_isActive(_ context.Cont
 }
 
 func (ec *executionContext) _WebhookEndpoint_disabledReason(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.DisabledReason)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.DisabledReason)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_disabledReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpoint", field, false, false, "String")

@@ -96,8 +96,8 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
@@ -200,8 +200,8 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
@@ -277,8 +277,8 @@ func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
@@ -428,8 +428,8 @@ func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Name)
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
@@ -489,8 +489,11 @@ func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, fi
 }
 
 func (ec *executionContext) ___InputValue_defaultValue(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalOString2ᚖstring(ctx, field.Selections, obj.DefaultValue)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	if v := obj.DefaultValue; v != nil {
+		return (*executor.String)(v)
+	}
+	return graphql.Null
 }
 func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")

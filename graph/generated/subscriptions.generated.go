@@ -215,8 +215,8 @@ func (ec *executionContext) fieldContext_LeadChange_eventId(_ context.Context, f
 }
 
 func (ec *executionContext) _LeadChange_topic(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Topic)
 }
 func (ec *executionContext) fieldContext_LeadChange_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadChange", field, false, false, "String")
@@ -334,16 +334,16 @@ func (ec *executionContext) fieldContext_RecordChange_eventId(_ context.Context,
 }
 
 func (ec *executionContext) _RecordChange_topic(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.Topic)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.Topic)
 }
 func (ec *executionContext) fieldContext_RecordChange_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")
 }
 
 func (ec *executionContext) _RecordChange_recordType(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
-	return ec.marshalNString2string(ctx, field.Selections, obj.RecordType)
+	// A leaf (graph/gqlgen): the object's own string, marshalled in place.
+	return (*executor.String)(&obj.RecordType)
 }
 func (ec *executionContext) fieldContext_RecordChange_recordType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // A leaf is a field gqlgen resolves by reading a struct field of its
@@ -57,6 +58,15 @@ var leafMarshallers = map[string]struct{ calls, when string }{
 	"marshalNTime2timeᚐTime":                    {"graphql.MarshalTime(v)", "!v.IsZero()"},
 }
 
+// stringLeaves are the string leaves of a pointer to an object, written as
+// executor.String pointing at the object's field (the marshaller's body,
+// checked like leafMarshallers', calls graphql.MarshalString, and the
+// optional one answers null for nil).
+var stringLeaves = map[string]string{
+	"marshalNString2string":  "\treturn (*executor.String)(&obj.%s)\n",
+	"marshalOString2ᚖstring": "\tif v := obj.%s; v != nil {\n\t\treturn (*executor.String)(v)\n\t}\n\treturn graphql.Null\n",
+}
+
 // marshallerBody finds a generated marshaller's body.
 var marshallerBody = regexp.MustCompile(`(?ms)^func \(ec \*executionContext\) (marshal[^(\s]+)\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n(.*?)^\}`)
 
@@ -74,6 +84,9 @@ func checkLeafMarshallers(sources [][]byte) error {
 			}
 			if !regexp.MustCompile(`(?m)^\tres := ` + regexp.QuoteMeta(want.calls) + `$`).Match(m[2]) {
 				return fmt.Errorf("%s no longer calls %s: update graph/gqlgen's leafMarshallers", name, want.calls)
+			}
+			if _, ok := stringLeaves[name]; ok && strings.HasPrefix(name, "marshalO") && !bytes.HasPrefix(m[2], []byte("\tif v == nil {\n\t\treturn graphql.Null\n\t}\n")) {
+				return fmt.Errorf("%s no longer answers null for nil: update graph/gqlgen's stringLeaves", name)
 			}
 			found[name] = true
 		}
@@ -97,6 +110,10 @@ func rewriteLeaves(src []byte) ([]byte, int) {
 			return fn
 		}
 		n++
+		if ref, ok := stringLeaves[marshal]; ok && bytes.HasPrefix(m[2], []byte("*")) {
+			// A string read in place (executor.String): no allocation.
+			return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\t// A leaf (graph/gqlgen): the object's own string, marshalled in place.\n%s}\n", m[1], m[2], fmt.Sprintf(ref, m[3]))
+		}
 		read := fmt.Sprintf("ec.%s(ctx, field.Selections, obj.%s)", marshal, m[3])
 		if l.when == "" {
 			return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\t// A leaf (graph/gqlgen): marshalled directly.\n\treturn %s\n}\n", m[1], m[2], read)

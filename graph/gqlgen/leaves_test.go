@@ -35,7 +35,9 @@ func TestLeavesAreMarshalledDirectly(t *testing.T) {
 		want         []string // in the rewritten function, in order
 		rewritten    bool
 	}{
-		{"string", "marshalNString2string", []string{"return ec.marshalNString2string(ctx, field.Selections, obj.Subject)\n}"}, true},
+		{"string", "marshalNString2string", []string{"return (*executor.String)(&obj.Subject)\n}"}, true},
+		{"*string", "marshalOString2ᚖstring", []string{"if v := obj.Subject; v != nil {", "return (*executor.String)(v)", "return graphql.Null\n}"}, true},
+		{"bool", "marshalNBoolean2bool", []string{"return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Subject)\n}"}, true},
 		{"*time.Time", "marshalOTime2ᚖtimeᚐTime", []string{"return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Subject)\n}"}, true},
 		{"uuid.UUID", "marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID", []string{"if v := obj.Subject; v != uuid.Nil {", "return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)", "return graphql.ResolveField("}, true},
 		{"time.Time", "marshalNTime2timeᚐTime", []string{"if v := obj.Subject; !v.IsZero() {", "return graphql.ResolveField("}, true},
