@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -263,7 +264,8 @@ func (w *AuthWatch) stop() {
 // writesAuth reports whether statement q may change a table of AuthTables:
 // its first word is not SELECT, and it names one of them and holds a
 // keyword that writes (INSERT, UPDATE, DELETE, …), compared by identifier,
-// case-insensitively. Reads of those tables (the viewer's own statement, a
+// case-insensitively — unless it is an UPDATE that plainly sets only
+// columns viewers are not read from (unwatchedUpdate: a rename). Reads of those tables (the viewer's own statement, a
 // SELECT … FOR UPDATE, a replace() in a filter) do not move the
 // generation; a write that merely mentions one (a subquery) does,
 // harmlessly. A SELECT that changes a table through a function it calls
@@ -301,11 +303,101 @@ func classifyAuth(q string) (writes, global bool) {
 			table = true
 			global = global || globalAuthTable(w)
 		}
-		if writes && global {
-			return true, true
+	}
+	if !writes || !table || unwatchedUpdate(q) {
+		return false, false
+	}
+	return true, global
+}
+
+// unwatchedUpdate reports whether q is one UPDATE of one table of
+// AuthTables that sets only columns viewers are not read from
+// (AuthColumns), each to a parameter or NULL — what ent's updates of a
+// name, a phone, the audit columns look like: it cannot change a viewer.
+// Whatever it cannot read so (an expression, a comment, a string, another
+// statement, a write keyword after the assignments) is a write.
+func unwatchedUpdate(q string) bool {
+	i := 0
+	// next returns the next token: a word, a quoted identifier (unquoted),
+	// a parameter ($N or ?), or one punctuation byte; "" at the end.
+	next := func() (tok string, quoted bool) {
+		for i < len(q) && (q[i] == ' ' || q[i] == '\t' || q[i] == '\n' || q[i] == '\r') {
+			i++
+		}
+		if i == len(q) {
+			return "", false
+		}
+		start := i
+		switch c := q[i]; {
+		case c == '"' || c == '`':
+			end := strings.IndexByte(q[i+1:], c)
+			if end < 0 {
+				i = len(q)
+				return "\x00", false // unterminated: unreadable
+			}
+			i += end + 2
+			return q[start+1 : i-1], true
+		case c == '$':
+			i++
+			for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+				i++
+			}
+			return q[start:i], false
+		case identByte(c):
+			for i < len(q) && identByte(q[i]) {
+				i++
+			}
+			return q[start:i], false
+		default:
+			i++
+			return q[start:i], false
 		}
 	}
-	return writes && table, false
+	if w, _ := next(); !strings.EqualFold(w, "UPDATE") {
+		return false
+	}
+	table, _ := next()
+	watched := AuthColumns(table)
+	if watched == nil {
+		return false
+	}
+	if w, _ := next(); !strings.EqualFold(w, "SET") {
+		return false
+	}
+	for {
+		col, quoted := next()
+		// Compared without case: PostgreSQL folds unquoted names, SQLite
+		// ignores the case of quoted ones too.
+		if col == "" || !quoted && !identByte(col[0]) || slices.ContainsFunc(watched, func(c string) bool { return strings.EqualFold(c, col) }) {
+			return false
+		}
+		if eq, _ := next(); eq != "=" {
+			return false
+		}
+		v, _ := next()
+		if !(v == "?" || len(v) > 1 && v[0] == '$' || strings.EqualFold(v, "NULL")) {
+			return false
+		}
+		sep, quoted := next()
+		if sep == "," {
+			continue
+		}
+		// The assignments end here: what follows only picks rows or
+		// returns them, unless it holds another statement or a write.
+		if sep != "" && (quoted || !strings.EqualFold(sep, "WHERE") && !strings.EqualFold(sep, "RETURNING")) {
+			return false
+		}
+		rest := q[i:]
+		if strings.ContainsRune(rest, ';') {
+			return false
+		}
+		for w := range sqlWords(rest) {
+			if writeKeyword(w) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // sqlWords yields the words of SQL text q (runs of letters, digits and
