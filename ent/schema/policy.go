@@ -50,20 +50,31 @@ func readable(ctx context.Context, table string, q interface{ WhereP(...func(*sq
 	return nil
 }
 
+// liveRows is the soft-delete predicate; it holds no state, so every
+// query shares one.
+var liveRows = sql.FieldEQ("is_deleted", false)
+
 // scope restricts q (a query or an update/delete mutation) to the viewer's
-// tenant and to live rows.
+// tenant and to live rows, in one WhereP (each call costs the query a
+// slice).
 func scope(ctx context.Context, q interface{ WhereP(...func(*sql.Selector)) }) error {
-	if !tenancy.IncludesDeleted(ctx) {
-		q.WhereP(sql.FieldEQ("is_deleted", false))
-	}
+	live := !tenancy.IncludesDeleted(ctx)
 	if tenancy.IsBypassed(ctx) {
+		if live {
+			q.WhereP(liveRows)
+		}
 		return nil
 	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return tenancy.ErrNoViewer
 	}
-	q.WhereP(sql.FieldEQ("tenant_id", v.TenantID))
+	tenant := sql.FieldEQ("tenant_id", v.TenantID)
+	if live {
+		q.WhereP(liveRows, tenant)
+	} else {
+		q.WhereP(tenant)
+	}
 	return nil
 }
 
