@@ -116,3 +116,26 @@ func TestGCPolicyAppliedAgainTunesAgain(t *testing.T) {
 		ApplyGC(GCPolicy{Percent: 100})
 	}
 }
+
+// An operator's soft memory limit still caps the heap: the runtime
+// collects at the lower of the floor's goal and the limit's.
+func TestGCMemoryLimitCapsTheFloor(t *testing.T) {
+	was := debug.SetGCPercent(100)
+	limit := debug.SetMemoryLimit(40 << 20)
+	defer func() {
+		ApplyGC(GCPolicy{Percent: was})
+		debug.SetGCPercent(was)
+		debug.SetMemoryLimit(limit)
+	}()
+	ApplyGC(GCPolicy{Percent: 70, MinHeapMiB: 96})
+	for range 3 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := gcPercentNow(); p <= 70 {
+		t.Fatalf("GC percent %d: the tuner did not raise it", p)
+	}
+	if g := heapGoal(); g > 40<<20 {
+		t.Errorf("heap goal %d MiB over the 40 MiB memory limit", g>>20)
+	}
+}
