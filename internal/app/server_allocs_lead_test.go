@@ -5,22 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"entgo.io/ent/dialect"
 
 	entuser "github.com/conecrm/gateway/ent/user"
-	"github.com/conecrm/gateway/internal/app"
-	"github.com/conecrm/gateway/internal/auth"
 	"github.com/conecrm/gateway/internal/seed"
 	"github.com/conecrm/gateway/internal/store"
 	"github.com/conecrm/gateway/internal/tenancy"
-	"github.com/conecrm/gateway/internal/testing/authtest"
-	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
 // leadScreenAllocBudget is the most heap allocations one lead screen (the
@@ -36,38 +28,14 @@ var leadScreenAllocBudget = map[string]float64{dialect.SQLite: 6700, dialect.Pos
 // 18's comparisons measure: a new per-row or per-object allocation fails
 // here, not only in the bench harness.
 func TestLeadScreenStaysWithinItsAllocationBudget(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counting: not in -short")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		req := leadScreen(t, db)
-		allocs := testing.AllocsPerRun(50, req)
-		budget := leadScreenAllocBudget[db.Dialect]
-		t.Logf("%s: %.0f allocations per lead screen (budget %.0f)", db.Dialect, allocs, budget)
-		if allocs > budget {
-			t.Errorf("%s: the lead screen costs %.0f allocations, over its budget of %.0f: profile it (go test -run '^$' -bench BenchmarkLeadScreen -memprofile) before raising the budget",
-				db.Dialect, allocs, budget)
-		}
-	})
+	withinAllocBudget(t, "lead screen", "BenchmarkLeadScreen", 50, leadScreenAllocBudget, leadScreen)
 }
 
 // BenchmarkLeadScreen runs the lead screen through the handler, for
 // profiling without the bench harness:
 //
 //	go test ./internal/app -run '^$' -bench LeadScreen -benchmem -cpuprofile cpu.out -memprofile mem.out
-func BenchmarkLeadScreen(b *testing.B) {
-	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
-		b.Run(d, func(b *testing.B) {
-			db := storetest.Open(b, d)
-			req := leadScreen(b, db)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for b.Loop() {
-				req()
-			}
-		})
-	}
-}
+func BenchmarkLeadScreen(b *testing.B) { benchRequest(b, leadScreen) }
 
 // leadScreen seeds a bench-shaped tenant (the harness's data in miniature:
 // one creator, the tenant's stages, a contact and every other lead an
@@ -85,35 +53,8 @@ func leadScreen(t testing.TB, db *store.DB) func() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	v, err := auth.NewVerifier(auth.Config{Secret: authtest.Secret})
-	if err != nil {
-		t.Fatal(err)
-	}
-	limits := app.DefaultLimits()
-	limits.UserRate, limits.TenantRate, limits.MaxInFlight = 0, 0, 0
-	h := app.New(app.Config{Production: true, Logger: log, Verifier: v, Limits: limits}, db, routes(db, log))
-	tok, err := auth.Mint(authtest.Secret, admin.ID, admin.TenantID, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
 	body, _ := json.Marshal(map[string]any{"query": `{ leads(first: 50) { edges { node { id subject contact { firstName lastName } account { name } stage { name } assignees { displayName } createdBy { displayName } } } } }`})
 	want := []byte(`"createdBy":{"displayName":"Ada Admin"}`)
-	rd := bytes.NewReader(nil)
-	w := &recorder{header: http.Header{}}
-	req := func() {
-		rd.Reset(body)
-		r := httptest.NewRequest(http.MethodPost, "/graphql", rd)
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("Authorization", "Bearer "+tok)
-		w.reset()
-		h.ServeHTTP(w, r)
-		if w.status != http.StatusOK || bytes.Count(w.body.Bytes(), want) != 50 || bytes.Contains(w.body.Bytes(), []byte(`"errors"`)) {
-			t.Fatalf("lead screen: %d %s", w.status, w.body.Bytes())
-		}
-	}
-	for range 3 {
-		req()
-	}
-	return req
+	return handlerRequest(t, db, admin.ID, admin.TenantID, body, "lead screen",
+		func(answer []byte) bool { return bytes.Count(answer, want) == 50 })
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/google/uuid"
 
 	entaccount "github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/internal/app"
@@ -37,27 +38,36 @@ var singleNodeAllocBudget = map[string]float64{dialect.SQLite: 330, dialect.Post
 // comparison measures: a regression of its per-request allocations fails
 // here, not only in the bench harness.
 func TestSingleNodeStaysWithinItsAllocationBudget(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation counting: not in -short")
-	}
-	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		req := singleNode(t, db)
-		allocs := testing.AllocsPerRun(300, req)
-		budget := singleNodeAllocBudget[db.Dialect]
-		t.Logf("%s: %.0f allocations per single-node request (budget %.0f)", db.Dialect, allocs, budget)
-		if allocs > budget {
-			t.Errorf("%s: the single-node request costs %.0f allocations, over its budget of %.0f: profile it (go test -run '^$' -bench BenchmarkSingleNode -memprofile) before raising the budget",
-				db.Dialect, allocs, budget)
-		}
-	})
+	withinAllocBudget(t, "single-node request", "BenchmarkSingleNode", 300, singleNodeAllocBudget, singleNode)
 }
 
 // BenchmarkSingleNode runs the single-node request through the handler, for
 // profiling without the bench harness:
 //
 //	go test ./internal/app -run '^$' -bench SingleNode -benchmem -cpuprofile cpu.out -memprofile mem.out
-func BenchmarkSingleNode(b *testing.B) {
-	// The collector as the server runs it (a test binary's is Go's default).
+func BenchmarkSingleNode(b *testing.B) { benchRequest(b, singleNode) }
+
+// withinAllocBudget fails when the request build returns (on each
+// database) costs more heap allocations than budget allows it.
+func withinAllocBudget(t *testing.T, what, bench string, runs int, budget map[string]float64, build func(testing.TB, *store.DB) func()) {
+	if testing.Short() {
+		t.Skip("allocation counting: not in -short")
+	}
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		allocs := testing.AllocsPerRun(runs, build(t, db))
+		max := budget[db.Dialect]
+		t.Logf("%s: %.0f allocations per %s (budget %.0f)", db.Dialect, allocs, what, max)
+		if allocs > max {
+			t.Errorf("%s: the %s costs %.0f allocations, over its budget of %.0f: profile it (go test -run '^$' -bench %s -memprofile) before raising the budget",
+				db.Dialect, what, allocs, max, bench)
+		}
+	})
+}
+
+// benchRequest runs the request build returns on each database, under the
+// collector's policy as the server runs it (a test binary's is Go's
+// default).
+func benchRequest(b *testing.B, build func(testing.TB, *store.DB) func()) {
 	was := debug.SetGCPercent(100)
 	app.ApplyGC(app.GCPolicy{Percent: app.DefaultGCPercent, MinHeapMiB: app.DefaultGCMinHeapMiB})
 	defer func() {
@@ -66,8 +76,7 @@ func BenchmarkSingleNode(b *testing.B) {
 	}()
 	for _, d := range []string{dialect.SQLite, dialect.Postgres} {
 		b.Run(d, func(b *testing.B) {
-			db := storetest.Open(b, d)
-			req := singleNode(b, db)
+			req := build(b, storetest.Open(b, d))
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -78,10 +87,30 @@ func BenchmarkSingleNode(b *testing.B) {
 }
 
 // singleNode returns a function that sends the bench harness's single-node
-// query as the demo tenant's admin straight to the gateway's handler (the
-// production middleware stack, both transports mounted) and checks its
-// answer; the viewer and the prepared statement are warm when it returns.
+// query as the demo tenant's admin to the gateway's handler and checks its
+// answer (handlerRequest).
 func singleNode(t testing.TB, db *store.DB) func() {
+	t.Helper()
+	tenant := storetest.TenantID(t, db, "demo-motors.test")
+	acc, err := db.Account.Query().Where(entaccount.TenantID(tenant)).Order(entaccount.ByID()).First(tenancy.Bypass(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{
+		"query":     `query($id: ID!) { node(id: $id) { id ... on Account { name city } } }`,
+		"variables": map[string]any{"id": acc.ID},
+	})
+	want := []byte(`"name":` + string(must(json.Marshal(acc.Name))))
+	return handlerRequest(t, db, storetest.UserID(t, db, "admin@demo-motors.test"), tenant, body, "single node",
+		func(answer []byte) bool { return bytes.Contains(answer, want) })
+}
+
+// handlerRequest returns a function that POSTs the GraphQL body as user
+// straight to the gateway's handler (the production middleware stack, both
+// transports mounted) and fails unless it answers 200 without errors and
+// ok accepts the answer; the viewer and the prepared statements are warm
+// when it returns.
+func handlerRequest(t testing.TB, db *store.DB, user, tenant uuid.UUID, body []byte, what string, ok func(answer []byte) bool) func() {
 	t.Helper()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	v, err := auth.NewVerifier(auth.Config{Secret: authtest.Secret})
@@ -94,20 +123,10 @@ func singleNode(t testing.TB, db *store.DB) func() {
 	limits := app.DefaultLimits()
 	limits.UserRate, limits.TenantRate, limits.MaxInFlight = 0, 0, 0
 	h := app.New(app.Config{Production: true, Logger: log, Verifier: v, Limits: limits}, db, routes(db, log))
-	tenant := storetest.TenantID(t, db, "demo-motors.test")
-	acc, err := db.Account.Query().Where(entaccount.TenantID(tenant)).Order(entaccount.ByID()).First(tenancy.Bypass(context.Background()))
+	tok, err := auth.Mint(authtest.Secret, user, tenant, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := auth.Mint(authtest.Secret, storetest.UserID(t, db, "admin@demo-motors.test"), tenant, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := json.Marshal(map[string]any{
-		"query":     `query($id: ID!) { node(id: $id) { id ... on Account { name city } } }`,
-		"variables": map[string]any{"id": acc.ID},
-	})
-	want := []byte(`"name":` + string(must(json.Marshal(acc.Name))))
 	rd := bytes.NewReader(nil)
 	w := &recorder{header: http.Header{}}
 	req := func() {
@@ -117,8 +136,8 @@ func singleNode(t testing.TB, db *store.DB) func() {
 		r.Header.Set("Authorization", "Bearer "+tok)
 		w.reset()
 		h.ServeHTTP(w, r)
-		if w.status != http.StatusOK || !bytes.Contains(w.body.Bytes(), want) || bytes.Contains(w.body.Bytes(), []byte(`"errors"`)) {
-			t.Fatalf("single node: %d %s", w.status, w.body.Bytes())
+		if w.status != http.StatusOK || !ok(w.body.Bytes()) || bytes.Contains(w.body.Bytes(), []byte(`"errors"`)) {
+			t.Fatalf("%s: %d %s", what, w.status, w.body.Bytes())
 		}
 	}
 	for range 3 {

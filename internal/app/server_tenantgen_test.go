@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -11,7 +10,6 @@ import (
 
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/internal/crm"
@@ -271,7 +269,7 @@ func TestViewerCachePerTenantAcrossInstances(t *testing.T) {
 	ga, gb := startGateway(t, db), startGateway(t, second)
 	group := createGroup(t, ga, f, c)
 	task := "/api/task/" + f.newTask(f.admin, group).String()
-	payloads := tenantPayloads(t, url)
+	payloads := storetest.AuthPayloads(t, url)
 
 	within := func(what string, check func() int, want int) {
 		t.Helper()
@@ -347,47 +345,6 @@ func TestViewerCachePerTenantAcrossInstances(t *testing.T) {
 		payloads()
 		if n := authStatements(t, gb, other.user); n != 0 {
 			t.Errorf("after %s through A, the other tenant's user on B: %d auth statements, want 0", r.name, n)
-		}
-	}
-}
-
-// tenantPayloads listens to the viewer tables' notifications and returns a
-// function that returns the payloads sent since its last call, sorted; a
-// sentinel naming a tenant of its own marks the end (PostgreSQL delivers
-// in commit order).
-func tenantPayloads(t *testing.T, url string) func() []string {
-	t.Helper()
-	l := pq.NewListener(url, 10*time.Millisecond, time.Second, nil)
-	t.Cleanup(func() { _ = l.Close() })
-	if err := l.Listen(store.AuthChannel); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sql.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return func() []string {
-		t.Helper()
-		sentinel := uuid.NewString()
-		if _, err := conn.Exec(`SELECT pg_notify($1, $2)`, store.AuthChannel, sentinel); err != nil {
-			t.Fatal(err)
-		}
-		got := []string{}
-		for {
-			select {
-			case n := <-l.Notify:
-				if n == nil {
-					t.Fatal("the test's listener reconnected: notifications may be lost")
-				}
-				if n.Extra == sentinel {
-					slices.Sort(got)
-					return got
-				}
-				got = append(got, n.Extra)
-			case <-time.After(5 * time.Second):
-				t.Fatal("the sentinel notification never arrived")
-			}
 		}
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/google/uuid"
-	"github.com/lib/pq"
 
 	"github.com/conecrm/gateway/ent/role"
 	"github.com/conecrm/gateway/ent/securitygroup"
@@ -111,46 +109,6 @@ END $$`); err != nil {
 	checkCurrentAuthTriggers(t, db)
 }
 
-// authPayloads listens on store.AuthChannel and returns a function that
-// returns the payloads of the notifications sent since its last call,
-// sorted: a sentinel sent after everything before the call committed
-// arrives after them (PostgreSQL delivers in commit order).
-func authPayloads(t *testing.T, url string) func() []string {
-	t.Helper()
-	l := pq.NewListener(url, 10*time.Millisecond, time.Second, nil)
-	t.Cleanup(func() { _ = l.Close() })
-	if err := l.Listen(store.AuthChannel); err != nil {
-		t.Fatal(err)
-	}
-	other, err := sql.Open("postgres", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = other.Close() })
-	return func() []string {
-		t.Helper()
-		if _, err := other.Exec(`SELECT pg_notify($1, 'sentinel')`, store.AuthChannel); err != nil {
-			t.Fatal(err)
-		}
-		got := []string{}
-		for {
-			select {
-			case n := <-l.Notify:
-				if n == nil {
-					t.Fatal("the test's listener reconnected: notifications may be lost")
-				}
-				if n.Extra == "sentinel" {
-					slices.Sort(got)
-					return got
-				}
-				got = append(got, n.Extra)
-			case <-time.After(5 * time.Second):
-				t.Fatal("the sentinel notification never arrived")
-			}
-		}
-	}
-}
-
 // The triggers notify a change of what a viewer is read from, with the
 // tenant whose viewers it changes, and nothing else: not a column viewers
 // are not read from (a rename), not a statement that changed no row or no
@@ -158,7 +116,7 @@ func authPayloads(t *testing.T, url string) func() []string {
 func TestAuthTriggersNotifyTheViewersTenant(t *testing.T) {
 	db := storetest.Open(t, dialect.Postgres)
 	url := storetest.DBURL(t, db)
-	payloads := authPayloads(t, url)
+	payloads := storetest.AuthPayloads(t, url)
 	sys := tenancy.Bypass(context.Background())
 	demo, north := storetest.TenantID(t, db, "demo-motors.test"), storetest.TenantID(t, db, "northwind-auto.test")
 	user := storetest.UserID(t, db, "user@demo-motors.test")
