@@ -12,6 +12,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/conecrm/gateway/graph/executor"
 )
 
 // post is gqlgen's POST transport (transport.POST, v0.17.98, whose Do it
@@ -66,7 +68,11 @@ func (h post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
-	writeResponse(w, responses(ctx))
+	resp := responses(ctx)
+	writeResponse(w, resp)
+	// Written: the connection's buffer holds what it has not sent yet, and
+	// nothing else refers to the data.
+	executor.Recycle(resp.Data)
 }
 
 const graphqlResponseJSON = "application/graphql-response+json"
@@ -95,7 +101,9 @@ func responseContentType(r *http.Request) string {
 }
 
 // writeResponse writes resp as gqlgen's writeJson does, a plain answer
-// (data, maybe extensions) without re-encoding its data.
+// (data, maybe extensions) without re-encoding its data, and without
+// copying it: the data goes to w as it is, between its two brackets (the
+// same bytes as one write; w buffers small answers whole).
 func writeResponse(w io.Writer, resp *graphql.Response) {
 	if len(resp.Errors) > 0 || len(resp.Data) == 0 || resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		b, err := json.Marshal(resp)
@@ -105,18 +113,15 @@ func writeResponse(w io.Writer, resp *graphql.Response) {
 		w.Write(b)
 		return
 	}
-	var b bytes.Buffer
-	b.Grow(len(resp.Data) + 16)
-	b.WriteString(`{"data":`)
-	b.Write(resp.Data)
+	io.WriteString(w, `{"data":`)
+	w.Write(resp.Data)
 	if len(resp.Extensions) > 0 {
 		ext, err := json.Marshal(resp.Extensions)
 		if err != nil {
 			panic(err)
 		}
-		b.WriteString(`,"extensions":`)
-		b.Write(ext)
+		io.WriteString(w, `,"extensions":`)
+		w.Write(ext)
 	}
-	b.WriteString("}")
-	w.Write(b.Bytes())
+	io.WriteString(w, "}")
 }

@@ -131,6 +131,9 @@ var rewrites = []struct{ from, to string }{
 	{"graphql.CollectFields(ec.OperationContext, sel, ", "executor.CollectFields(ctx, ec.OperationContext, sel, "},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := executor.DeferredGroup(ctx, fields)"},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t\treturn out\n\t}\n\n\treturn executor.Object(out, fields)\n}"},
+	// A query's or mutation's answer is marshalled into a reused buffer
+	// (executor.Buffer; the POST transport recycles it once written).
+	{"var buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n", "buf := executor.Buffer()\n\t\t\tdata.MarshalGQL(buf)\n"},
 }
 
 const (
