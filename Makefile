@@ -11,7 +11,7 @@ FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 
-.PHONY: test generate check-generated vet e2e run fuzz chaos bench playground
+.PHONY: test generate check-generated vet e2e run build pgo fuzz chaos bench playground
 
 # PostgreSQL source, in order: an exported CONECRM_TEST_DATABASE_URL,
 # SQLITE_ONLY=1 (tests skip PostgreSQL), else a throwaway cluster of our own.
@@ -60,6 +60,25 @@ e2e:
 
 run:
 	go run .
+
+# The release binary: built with profile-guided optimisation from the
+# committed CPU profile (`make pgo` makes it; docs/benchmarks.md, session 9,
+# measures what it gains). Not the root's default.pgo, which would make
+# every `go run .` and test build compile with it too. PGO=off builds
+# without; BIN names the output.
+PGO ?= internal/bench/pgo/gateway.pgo
+BIN ?= conecrm
+build:
+	go build -pgo=$(PGO) -o $(BIN) .
+
+# Regenerates the PGO profile: the bench harness on both databases (as
+# make bench: CONECRM_TEST_DATABASE_URL, else a throwaway cluster), a plain
+# build (the profile must not depend on the previous one), every gateway
+# shape at concurrency 1 and 8 for PGO_SECONDS each, its CPU profiles
+# merged into $(PGO). Hold the machine quiet meanwhile (~5 min).
+PGO_SECONDS ?= 10
+pgo:
+	$(MAKE) bench BENCH_FLAGS='-pgo off -pgo-out $(PGO) -c 1,8 -duration $(PGO_SECONDS)s -rounds 1 $(BENCH_FLAGS)'
 
 # Rebuilds the committed GraphiQL bundle (internal/playground/dist) from
 # internal/playground/web and its lockfile; make e2e checks the two agree.

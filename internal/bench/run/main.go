@@ -9,10 +9,15 @@
 //
 //	go run ./internal/bench/run -pg postgres://… [-sqlite] [-duration 5s] [-c 1,8,32] [-base DIR]
 //	                            [-users N] [-writes R] [-admin-writes R]
+//	                            [-pgo FILE|off] [-base-pgo FILE|off] [-pgo-out FILE]
 //
 // With -base, a second checkout (e.g. a worktree of main) is built and
 // served side by side on the same data, and every cell runs on it right
-// before the current build: an A/B comparison under the same load. Every
+// before the current build: an A/B comparison under the same load. Both
+// are built as make build builds the release binary, with the committed
+// PGO profile (-pgo); -base . -base-pgo off measures the profile itself.
+// -pgo-out merges the CPU profiles of the gateway cells into the profile
+// make pgo commits. Every
 // row records the 1-minute load average at its end: on a shared machine the
 // absolute numbers mean little without it.
 // -users N rotates the requests over N users of the bench tenant (the
@@ -144,7 +149,10 @@ func main() {
 		leads    = flag.Int("leads", 50000, "bench data: leads")
 		tasks    = flag.Int("tasks", 1000, "bench data: tasks")
 		only     = flag.String("only", "", "run only shapes whose name contains this")
-		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main")
+		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main, or . (with -base-pgo off: PGO's effect)")
+		pgo      = flag.String("pgo", defaultPGO, "the profile both builds are built with (go build -pgo, as make build does); off: none")
+		basePGO  = flag.String("base-pgo", "", "the -base build's profile when not -pgo's; off: none")
+		pgoOut   = flag.String("pgo-out", "", "merge the CPU profiles of this build's gateway cells (floors skipped) into this file: the profile make pgo commits")
 		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell's first round (go tool pprof -top FILE)")
 		rounds   = flag.Int("rounds", 0, "rounds per cell: its time is split into this many rounds, interleaved among the gateway(s) and the floor; the ratio to the floor is the median of the rounds' (0: one per second of -duration, at least 3)")
 		keep     = flag.String("sqlite-seeded", "", "an SQLite file seeded once and kept: seeded there when missing, each run serves a copy (saves the seeding while iterating)")
@@ -169,26 +177,52 @@ func main() {
 		fatal(err)
 	}
 	defer os.RemoveAll(tmp)
+	if *pgoOut != "" {
+		if *baseDir != "" {
+			fatal(errors.New("-pgo-out profiles one build: no -base"))
+		}
+		if *profiles == "" {
+			*profiles = filepath.Join(tmp, "profiles")
+		}
+	}
+	// A relative profile is the current checkout's: the base builds in
+	// another directory with the same file.
+	if *basePGO == "" {
+		*basePGO = *pgo
+	}
+	for _, p := range []*string{pgo, basePGO} {
+		if *p != "off" && *p != "auto" {
+			if *p, err = filepath.Abs(*p); err != nil {
+				fatal(err)
+			}
+		}
+	}
 	bin := filepath.Join(tmp, "conecrm")
-	step("building the gateway")
-	if err := command("go", "build", "-o", bin, ".").Run(); err != nil {
+	step("building the gateway (-pgo=" + *pgo + ")")
+	built, err := goBuild(".", bin, *pgo)
+	if err != nil {
 		fatal(err)
 	}
 	builds := []build{{"", bin}}
+	var about []string
 	if *baseDir != "" {
-		step("building the base in " + *baseDir)
-		b := command("go", "build", "-o", filepath.Join(tmp, "conecrm-base"), ".")
-		b.Dir = *baseDir
-		if err := b.Run(); err != nil {
+		step("building the base in " + *baseDir + " (-pgo=" + *basePGO + ")")
+		baseBuilt, err := goBuild(*baseDir, filepath.Join(tmp, "conecrm-base"), *basePGO)
+		if err != nil {
 			fatal(err)
 		}
 		builds = []build{{"base: ", filepath.Join(tmp, "conecrm-base")}, builds[0]}
-		fmt.Printf("\nA/B: rows marked \"base:\" are %s (%s), run right before the same cell of this build (%s).\n",
-			*baseDir, revision(*baseDir), revision("."))
+		about = append(about, fmt.Sprintf("A/B: rows marked \"base:\" are %s (%s; %s), run right before the same cell of this build (%s; %s).",
+			*baseDir, revision(*baseDir), baseBuilt, revision("."), built))
+	} else {
+		about = append(about, fmt.Sprintf("Build: %s (%s).", revision("."), built))
 	}
 	seedArgs := []string{"seed", "--tenants", "1", "--accounts", strconv.Itoa(*accounts),
 		"--contacts-per-account", strconv.Itoa(*contacts), "--leads", strconv.Itoa(*leads), "--tasks", strconv.Itoa(*tasks)}
 	machine()
+	for _, a := range about {
+		fmt.Printf("\n%s\n", a)
+	}
 	fmt.Printf("\nData: 1 tenant, %d accounts × %d contacts, %d leads, %d tasks. %s per cell.\n",
 		*accounts, *contacts, *leads, *tasks, *duration)
 	var targets []target
@@ -248,10 +282,73 @@ func main() {
 			fmt.Printf("Requests as %d users in turn; %.1f leads per second written (round robin) during each gateway round; "+
 				"%.1f renames per second by another tenant's administrator.\n\n", *users, *writes, *admin)
 		}
-		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, mix{users: *users, writes: *writes, admin: *admin}); err != nil {
+		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, *pgoOut != "", mix{users: *users, writes: *writes, admin: *admin}); err != nil {
 			fatal(err)
 		}
 	}
+	if *pgoOut != "" {
+		if err := mergeProfiles(*pgoOut, cpuProfiles); err != nil {
+			fatal(err)
+		}
+	}
+}
+
+// defaultPGO is the committed profile (make pgo writes it, make build
+// builds with it), relative to the repository's root.
+const defaultPGO = "internal/bench/pgo/gateway.pgo"
+
+// goBuild builds the gateway in dir into out with the profile pgo, as
+// make build does, and says how: the profile, the binary's size and the
+// build's time (with the build cache as found: a warm cache builds in
+// seconds either way).
+func goBuild(dir, out, pgo string) (string, error) {
+	began := time.Now()
+	c := command("go", "build", "-pgo="+pgo, "-o", out, ".")
+	c.Dir = dir
+	if err := c.Run(); err != nil {
+		return "", fmt.Errorf("go build in %s: %w", dir, err)
+	}
+	took := time.Since(began)
+	fi, err := os.Stat(out)
+	if err != nil {
+		return "", err
+	}
+	name := pgo
+	if pgo != "off" && pgo != "auto" {
+		if rel, err := filepath.Rel(".", pgo); err == nil && !strings.HasPrefix(rel, "..") {
+			name = rel
+		}
+	}
+	return fmt.Sprintf("-pgo=%s, %.1f MB, built in %s", name, float64(fi.Size())/(1<<20), took.Round(100*time.Millisecond)), nil
+}
+
+// cpuProfiles lists the CPU profiles written of this build's gateway
+// cells (not the base's), for -pgo-out.
+var cpuProfiles []string
+
+// mergeProfiles merges the CPU profiles files into out (go tool pprof
+// -proto: the samples added up, so each cell weighs by the CPU it used)
+// and prints the profile's hottest functions.
+func mergeProfiles(out string, files []string) error {
+	if len(files) == 0 {
+		return errors.New("-pgo-out: no CPU profile was written")
+	}
+	var merged bytes.Buffer
+	c := command("go", append([]string{"tool", "pprof", "-proto"}, files...)...)
+	c.Stdout = &merged
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("merging the profiles: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, merged.Bytes(), 0o644); err != nil {
+		return err
+	}
+	step(fmt.Sprintf("wrote %s: %d profiles merged, %d kB", out, len(files), merged.Len()/1024))
+	top := command("go", "tool", "pprof", "-top", "-nodecount=25", out)
+	top.Stdout = os.Stderr
+	return top.Run()
 }
 
 type target struct{ name, url string }
@@ -276,7 +373,7 @@ type mix struct {
 	ids    *ids
 }
 
-func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string, m mix) error {
+func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, only, profiles string, noFloors bool, m mix) error {
 	var servers []server
 	ownCopy := t.url
 	if len(builds) > 1 {
@@ -340,7 +437,11 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 	}
 	m.token, m.lead, m.ids = tok, ids.lead, ids
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, MaxConnsPerHost: 64}, Timeout: time.Minute}
-	fmt.Println("| query | c | req/s | ratio to floor | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
+	ratioHead := "ratio to floor"
+	if len(builds) > 1 {
+		ratioHead += "; ÷ base"
+	}
+	fmt.Println("| query | c | req/s | " + ratioHead + " | p50 ms | p99 ms | SQL/req | peak RSS MB | errors | load | CPU ms/req gw / db / client |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	// A gateway shape and the floor below it run together, on the same
 	// freshly started servers, their rounds interleaved (see cell).
@@ -352,7 +453,7 @@ func runTarget(builds []build, t target, cs []int, d time.Duration, rounds int, 
 			i++
 		}
 		runGW := only == "" || strings.Contains(gw.name, only)
-		runFloor := floor != nil && (only == "" || strings.Contains(floor.name, only))
+		runFloor := floor != nil && !noFloors && (only == "" || strings.Contains(floor.name, only))
 		if !runGW && !runFloor {
 			continue
 		}
@@ -448,11 +549,14 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 		for k := range parts {
 			j := (k + r) % len(parts)
 			p := parts[j]
-			var profiled, heaped chan struct{}
+			var (
+				profiled, heaped chan struct{}
+				file             string
+			)
 			if profiles != "" && !p.floor && r == 0 {
 				// The first round's: the floor runs in the same process, so
 				// a profile must not span its rounds.
-				file := filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, p.label, p.shape.name, c))
+				file = filepath.Join(profiles, fmt.Sprintf("%s-%s%s-c%d.pprof", t.name, p.label, p.shape.name, c))
 				file = strings.NewReplacer(" ", "_", ":", "", "(", "", ")", "", "→", "-").Replace(file)
 				profiled = profile(p.srv.base, file, each)
 				heaped = heapProfile(p.srv.base, strings.TrimSuffix(file, ".pprof")+"-heap.pprof", each/2)
@@ -485,13 +589,19 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 			if profiled != nil {
 				<-profiled
 				<-heaped
+				if _, err := os.Stat(file); err == nil && p.label == "" {
+					cpuProfiles = append(cpuProfiles, file)
+				}
 			}
 		}
 	}
-	floor := -1
+	floor, base := -1, -1
 	for j, p := range parts {
-		if p.floor {
+		switch {
+		case p.floor:
 			floor = j
+		case p.label != "":
+			base = j
 		}
 	}
 	rows := make([]row, len(parts))
@@ -502,23 +612,12 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 		}
 		ratio := "–"
 		if floor >= 0 && !p.floor {
-			var rs []float64
-			for i, s := range samples[j] {
-				if f := samples[floor][i].rps(); f > 0 {
-					rs = append(rs, s.rps()/f)
-				}
-			}
-			if len(rs) > 0 {
-				slices.Sort(rs)
-				parts := make([]string, len(rs))
-				for i, x := range rs {
-					parts[i] = fmt.Sprintf("%.2f", x)
-				}
-				ratio = fmt.Sprintf("**%.2f×**", median(rs))
-				if len(rs) > 1 {
-					ratio += " (" + strings.Join(parts, ", ") + ")"
-				}
-			}
+			ratio = roundRatio(samples[j], samples[floor])
+		}
+		// This build's gateway against the base's, round by round: the
+		// A/B's own measure (the floor, the same code in both, divides out).
+		if base >= 0 && !p.floor && p.label == "" {
+			ratio = strings.TrimPrefix(ratio+"; ", "–; ") + "÷ base " + roundRatio(samples[j], samples[base])
 		}
 		rows[j] = row{p.label, p.shape.name, fmt.Sprintf("%.0f", r.rps), ratio,
 			fmt.Sprintf("%.1f | %.1f | %s | %.0f | %d | %s | %s", ms(r.p50), ms(r.p99), r.statements, r.rssMB, r.errors, loadavg1(), r.cpu), ""}
@@ -527,6 +626,30 @@ func cell(client *http.Client, t target, parts []participant, c int, d time.Dura
 		}
 	}
 	return rows
+}
+
+// roundRatio is the median over the rounds of a's req/s divided by b's
+// in the same round, each round's in brackets (sorted).
+func roundRatio(a, b []sample) string {
+	var rs []float64
+	for i, s := range a {
+		if f := b[i].rps(); f > 0 {
+			rs = append(rs, s.rps()/f)
+		}
+	}
+	if len(rs) == 0 {
+		return "–"
+	}
+	slices.Sort(rs)
+	out := fmt.Sprintf("**%.2f×**", median(rs))
+	if len(rs) > 1 {
+		each := make([]string, len(rs))
+		for i, x := range rs {
+			each[i] = fmt.Sprintf("%.2f", x)
+		}
+		out += " (" + strings.Join(each, ", ") + ")"
+	}
+	return out
 }
 
 func median(xs []float64) float64 {
