@@ -152,6 +152,7 @@ func main() {
 		baseDir  = flag.String("base", "", "another checkout to build and run side by side (A/B), e.g. a worktree of main, or . (with -base-pgo off: PGO's effect)")
 		pgo      = flag.String("pgo", defaultPGO, "the profile both builds are built with (go build -pgo, as make build does); off: none")
 		basePGO  = flag.String("base-pgo", "", "the -base build's profile when not -pgo's; off: none")
+		floors   = flag.Bool("floor", true, "run the floors (false: the gateway cells only, e.g. an A/B with -base)")
 		pgoOut   = flag.String("pgo-out", "", "merge the CPU profiles of this build's gateway cells (floors skipped) into this file: the profile make pgo commits")
 		profiles = flag.String("profile", "", "directory for a CPU profile (and a heap profile, -heap.pprof) of each gateway cell's first round (go tool pprof -top FILE)")
 		rounds   = flag.Int("rounds", 0, "rounds per cell: its time is split into this many rounds, interleaved among the gateway(s) and the floor; the ratio to the floor is the median of the rounds' (0: one per second of -duration, at least 3)")
@@ -282,7 +283,7 @@ func main() {
 			fmt.Printf("Requests as %d users in turn; %.1f leads per second written (round robin) during each gateway round; "+
 				"%.1f renames per second by another tenant's administrator.\n\n", *users, *writes, *admin)
 		}
-		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, *pgoOut != "", mix{users: *users, writes: *writes, admin: *admin}); err != nil {
+		if err := runTarget(builds, t, cs, *duration, *rounds, *only, *profiles, !*floors || *pgoOut != "", mix{users: *users, writes: *writes, admin: *admin}); err != nil {
 			fatal(err)
 		}
 	}
