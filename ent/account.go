@@ -102,9 +102,18 @@ type AccountEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [7]map[string]int
 
-	namedContacts      map[string][]*Contact
-	namedLeads         map[string][]*Lead
-	namedThirdPartyIds map[string][]*CustomerThirdPartyID
+	namedContacts []struct {
+		name  string
+		nodes []*Contact
+	}
+	namedLeads []struct {
+		name  string
+		nodes []*Lead
+	}
+	namedThirdPartyIds []struct {
+		name  string
+		nodes []*CustomerThirdPartyID
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -588,73 +597,88 @@ func (_m *Account) String() string {
 // NamedContacts returns the Contacts named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Account) NamedContacts(name string) ([]*Contact, error) {
-	if _m.Edges.namedContacts == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedContacts {
+		if _m.Edges.namedContacts[i].name == name {
+			return _m.Edges.namedContacts[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedContacts[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Account) appendNamedContacts(name string, edges ...*Contact) {
-	if _m.Edges.namedContacts == nil {
-		_m.Edges.namedContacts = make(map[string][]*Contact)
+	for i := range _m.Edges.namedContacts {
+		if p := &_m.Edges.namedContacts[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Contact{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedContacts[name] = []*Contact{}
-	} else {
-		_m.Edges.namedContacts[name] = append(_m.Edges.namedContacts[name], edges...)
-	}
+	nodes := append([]*Contact{}, edges...)
+	_m.Edges.namedContacts = append(_m.Edges.namedContacts, struct {
+		name  string
+		nodes []*Contact
+	}{name, nodes})
 }
 
 // NamedLeads returns the Leads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Account) NamedLeads(name string) ([]*Lead, error) {
-	if _m.Edges.namedLeads == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedLeads {
+		if _m.Edges.namedLeads[i].name == name {
+			return _m.Edges.namedLeads[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedLeads[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Account) appendNamedLeads(name string, edges ...*Lead) {
-	if _m.Edges.namedLeads == nil {
-		_m.Edges.namedLeads = make(map[string][]*Lead)
+	for i := range _m.Edges.namedLeads {
+		if p := &_m.Edges.namedLeads[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Lead{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedLeads[name] = []*Lead{}
-	} else {
-		_m.Edges.namedLeads[name] = append(_m.Edges.namedLeads[name], edges...)
-	}
+	nodes := append([]*Lead{}, edges...)
+	_m.Edges.namedLeads = append(_m.Edges.namedLeads, struct {
+		name  string
+		nodes []*Lead
+	}{name, nodes})
 }
 
 // NamedThirdPartyIds returns the ThirdPartyIds named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Account) NamedThirdPartyIds(name string) ([]*CustomerThirdPartyID, error) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedThirdPartyIds {
+		if _m.Edges.namedThirdPartyIds[i].name == name {
+			return _m.Edges.namedThirdPartyIds[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedThirdPartyIds[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Account) appendNamedThirdPartyIds(name string, edges ...*CustomerThirdPartyID) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		_m.Edges.namedThirdPartyIds = make(map[string][]*CustomerThirdPartyID)
+	for i := range _m.Edges.namedThirdPartyIds {
+		if p := &_m.Edges.namedThirdPartyIds[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*CustomerThirdPartyID{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedThirdPartyIds[name] = []*CustomerThirdPartyID{}
-	} else {
-		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
-	}
+	nodes := append([]*CustomerThirdPartyID{}, edges...)
+	_m.Edges.namedThirdPartyIds = append(_m.Edges.namedThirdPartyIds, struct {
+		name  string
+		nodes []*CustomerThirdPartyID
+	}{name, nodes})
 }
 
 // Accounts is a parsable slice of Account.

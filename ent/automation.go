@@ -79,8 +79,14 @@ type AutomationEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedDelayed map[string][]*DelayedAutomation
-	namedRuns    map[string][]*AutomationRun
+	namedDelayed []struct {
+		name  string
+		nodes []*DelayedAutomation
+	}
+	namedRuns []struct {
+		name  string
+		nodes []*AutomationRun
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -422,49 +428,59 @@ func (_m *Automation) String() string {
 // NamedDelayed returns the Delayed named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Automation) NamedDelayed(name string) ([]*DelayedAutomation, error) {
-	if _m.Edges.namedDelayed == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDelayed {
+		if _m.Edges.namedDelayed[i].name == name {
+			return _m.Edges.namedDelayed[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDelayed[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Automation) appendNamedDelayed(name string, edges ...*DelayedAutomation) {
-	if _m.Edges.namedDelayed == nil {
-		_m.Edges.namedDelayed = make(map[string][]*DelayedAutomation)
+	for i := range _m.Edges.namedDelayed {
+		if p := &_m.Edges.namedDelayed[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*DelayedAutomation{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDelayed[name] = []*DelayedAutomation{}
-	} else {
-		_m.Edges.namedDelayed[name] = append(_m.Edges.namedDelayed[name], edges...)
-	}
+	nodes := append([]*DelayedAutomation{}, edges...)
+	_m.Edges.namedDelayed = append(_m.Edges.namedDelayed, struct {
+		name  string
+		nodes []*DelayedAutomation
+	}{name, nodes})
 }
 
 // NamedRuns returns the Runs named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Automation) NamedRuns(name string) ([]*AutomationRun, error) {
-	if _m.Edges.namedRuns == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedRuns {
+		if _m.Edges.namedRuns[i].name == name {
+			return _m.Edges.namedRuns[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedRuns[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Automation) appendNamedRuns(name string, edges ...*AutomationRun) {
-	if _m.Edges.namedRuns == nil {
-		_m.Edges.namedRuns = make(map[string][]*AutomationRun)
+	for i := range _m.Edges.namedRuns {
+		if p := &_m.Edges.namedRuns[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*AutomationRun{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedRuns[name] = []*AutomationRun{}
-	} else {
-		_m.Edges.namedRuns[name] = append(_m.Edges.namedRuns[name], edges...)
-	}
+	nodes := append([]*AutomationRun{}, edges...)
+	_m.Edges.namedRuns = append(_m.Edges.namedRuns, struct {
+		name  string
+		nodes []*AutomationRun
+	}{name, nodes})
 }
 
 // Automations is a parsable slice of Automation.

@@ -85,7 +85,10 @@ type AutomationRunEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
-	namedSteps map[string][]*AutomationRunStep
+	namedSteps []struct {
+		name  string
+		nodes []*AutomationRunStep
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -457,25 +460,30 @@ func (_m *AutomationRun) String() string {
 // NamedSteps returns the Steps named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *AutomationRun) NamedSteps(name string) ([]*AutomationRunStep, error) {
-	if _m.Edges.namedSteps == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedSteps {
+		if _m.Edges.namedSteps[i].name == name {
+			return _m.Edges.namedSteps[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedSteps[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *AutomationRun) appendNamedSteps(name string, edges ...*AutomationRunStep) {
-	if _m.Edges.namedSteps == nil {
-		_m.Edges.namedSteps = make(map[string][]*AutomationRunStep)
+	for i := range _m.Edges.namedSteps {
+		if p := &_m.Edges.namedSteps[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*AutomationRunStep{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedSteps[name] = []*AutomationRunStep{}
-	} else {
-		_m.Edges.namedSteps[name] = append(_m.Edges.namedSteps[name], edges...)
-	}
+	nodes := append([]*AutomationRunStep{}, edges...)
+	_m.Edges.namedSteps = append(_m.Edges.namedSteps, struct {
+		name  string
+		nodes []*AutomationRunStep
+	}{name, nodes})
 }
 
 // AutomationRuns is a parsable slice of AutomationRun.

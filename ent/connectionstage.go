@@ -63,8 +63,14 @@ type ConnectionStageEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedPipelineStages map[string][]*PipelineStage
-	namedLeads          map[string][]*Lead
+	namedPipelineStages []struct {
+		name  string
+		nodes []*PipelineStage
+	}
+	namedLeads []struct {
+		name  string
+		nodes []*Lead
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -326,49 +332,59 @@ func (_m *ConnectionStage) String() string {
 // NamedPipelineStages returns the PipelineStages named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *ConnectionStage) NamedPipelineStages(name string) ([]*PipelineStage, error) {
-	if _m.Edges.namedPipelineStages == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedPipelineStages {
+		if _m.Edges.namedPipelineStages[i].name == name {
+			return _m.Edges.namedPipelineStages[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedPipelineStages[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *ConnectionStage) appendNamedPipelineStages(name string, edges ...*PipelineStage) {
-	if _m.Edges.namedPipelineStages == nil {
-		_m.Edges.namedPipelineStages = make(map[string][]*PipelineStage)
+	for i := range _m.Edges.namedPipelineStages {
+		if p := &_m.Edges.namedPipelineStages[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*PipelineStage{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedPipelineStages[name] = []*PipelineStage{}
-	} else {
-		_m.Edges.namedPipelineStages[name] = append(_m.Edges.namedPipelineStages[name], edges...)
-	}
+	nodes := append([]*PipelineStage{}, edges...)
+	_m.Edges.namedPipelineStages = append(_m.Edges.namedPipelineStages, struct {
+		name  string
+		nodes []*PipelineStage
+	}{name, nodes})
 }
 
 // NamedLeads returns the Leads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *ConnectionStage) NamedLeads(name string) ([]*Lead, error) {
-	if _m.Edges.namedLeads == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedLeads {
+		if _m.Edges.namedLeads[i].name == name {
+			return _m.Edges.namedLeads[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedLeads[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *ConnectionStage) appendNamedLeads(name string, edges ...*Lead) {
-	if _m.Edges.namedLeads == nil {
-		_m.Edges.namedLeads = make(map[string][]*Lead)
+	for i := range _m.Edges.namedLeads {
+		if p := &_m.Edges.namedLeads[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Lead{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedLeads[name] = []*Lead{}
-	} else {
-		_m.Edges.namedLeads[name] = append(_m.Edges.namedLeads[name], edges...)
-	}
+	nodes := append([]*Lead{}, edges...)
+	_m.Edges.namedLeads = append(_m.Edges.namedLeads, struct {
+		name  string
+		nodes []*Lead
+	}{name, nodes})
 }
 
 // ConnectionStages is a parsable slice of ConnectionStage.

@@ -105,9 +105,18 @@ type ContactEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
-	namedAccounts      map[string][]*Account
-	namedLeads         map[string][]*Lead
-	namedThirdPartyIds map[string][]*CustomerThirdPartyID
+	namedAccounts []struct {
+		name  string
+		nodes []*Account
+	}
+	namedLeads []struct {
+		name  string
+		nodes []*Lead
+	}
+	namedThirdPartyIds []struct {
+		name  string
+		nodes []*CustomerThirdPartyID
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -608,73 +617,88 @@ func (_m *Contact) String() string {
 // NamedAccounts returns the Accounts named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Contact) NamedAccounts(name string) ([]*Account, error) {
-	if _m.Edges.namedAccounts == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAccounts {
+		if _m.Edges.namedAccounts[i].name == name {
+			return _m.Edges.namedAccounts[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAccounts[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Contact) appendNamedAccounts(name string, edges ...*Account) {
-	if _m.Edges.namedAccounts == nil {
-		_m.Edges.namedAccounts = make(map[string][]*Account)
+	for i := range _m.Edges.namedAccounts {
+		if p := &_m.Edges.namedAccounts[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Account{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAccounts[name] = []*Account{}
-	} else {
-		_m.Edges.namedAccounts[name] = append(_m.Edges.namedAccounts[name], edges...)
-	}
+	nodes := append([]*Account{}, edges...)
+	_m.Edges.namedAccounts = append(_m.Edges.namedAccounts, struct {
+		name  string
+		nodes []*Account
+	}{name, nodes})
 }
 
 // NamedLeads returns the Leads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Contact) NamedLeads(name string) ([]*Lead, error) {
-	if _m.Edges.namedLeads == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedLeads {
+		if _m.Edges.namedLeads[i].name == name {
+			return _m.Edges.namedLeads[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedLeads[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Contact) appendNamedLeads(name string, edges ...*Lead) {
-	if _m.Edges.namedLeads == nil {
-		_m.Edges.namedLeads = make(map[string][]*Lead)
+	for i := range _m.Edges.namedLeads {
+		if p := &_m.Edges.namedLeads[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Lead{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedLeads[name] = []*Lead{}
-	} else {
-		_m.Edges.namedLeads[name] = append(_m.Edges.namedLeads[name], edges...)
-	}
+	nodes := append([]*Lead{}, edges...)
+	_m.Edges.namedLeads = append(_m.Edges.namedLeads, struct {
+		name  string
+		nodes []*Lead
+	}{name, nodes})
 }
 
 // NamedThirdPartyIds returns the ThirdPartyIds named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Contact) NamedThirdPartyIds(name string) ([]*CustomerThirdPartyID, error) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedThirdPartyIds {
+		if _m.Edges.namedThirdPartyIds[i].name == name {
+			return _m.Edges.namedThirdPartyIds[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedThirdPartyIds[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Contact) appendNamedThirdPartyIds(name string, edges ...*CustomerThirdPartyID) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		_m.Edges.namedThirdPartyIds = make(map[string][]*CustomerThirdPartyID)
+	for i := range _m.Edges.namedThirdPartyIds {
+		if p := &_m.Edges.namedThirdPartyIds[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*CustomerThirdPartyID{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedThirdPartyIds[name] = []*CustomerThirdPartyID{}
-	} else {
-		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
-	}
+	nodes := append([]*CustomerThirdPartyID{}, edges...)
+	_m.Edges.namedThirdPartyIds = append(_m.Edges.namedThirdPartyIds, struct {
+		name  string
+		nodes []*CustomerThirdPartyID
+	}{name, nodes})
 }
 
 // Contacts is a parsable slice of Contact.

@@ -80,8 +80,14 @@ type DepartmentEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
-	namedUsers          map[string][]*User
-	namedSecurityGroups map[string][]*SecurityGroup
+	namedUsers []struct {
+		name  string
+		nodes []*User
+	}
+	namedSecurityGroups []struct {
+		name  string
+		nodes []*SecurityGroup
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -436,49 +442,59 @@ func (_m *Department) String() string {
 // NamedUsers returns the Users named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Department) NamedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedUsers {
+		if _m.Edges.namedUsers[i].name == name {
+			return _m.Edges.namedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Department) appendNamedUsers(name string, edges ...*User) {
-	if _m.Edges.namedUsers == nil {
-		_m.Edges.namedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedUsers {
+		if p := &_m.Edges.namedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedUsers[name] = append(_m.Edges.namedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedUsers = append(_m.Edges.namedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedSecurityGroups returns the SecurityGroups named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Department) NamedSecurityGroups(name string) ([]*SecurityGroup, error) {
-	if _m.Edges.namedSecurityGroups == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedSecurityGroups {
+		if _m.Edges.namedSecurityGroups[i].name == name {
+			return _m.Edges.namedSecurityGroups[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedSecurityGroups[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Department) appendNamedSecurityGroups(name string, edges ...*SecurityGroup) {
-	if _m.Edges.namedSecurityGroups == nil {
-		_m.Edges.namedSecurityGroups = make(map[string][]*SecurityGroup)
+	for i := range _m.Edges.namedSecurityGroups {
+		if p := &_m.Edges.namedSecurityGroups[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*SecurityGroup{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedSecurityGroups[name] = []*SecurityGroup{}
-	} else {
-		_m.Edges.namedSecurityGroups[name] = append(_m.Edges.namedSecurityGroups[name], edges...)
-	}
+	nodes := append([]*SecurityGroup{}, edges...)
+	_m.Edges.namedSecurityGroups = append(_m.Edges.namedSecurityGroups, struct {
+		name  string
+		nodes []*SecurityGroup
+	}{name, nodes})
 }
 
 // Departments is a parsable slice of Department.

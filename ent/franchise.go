@@ -71,10 +71,22 @@ type FranchiseEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedDepartments    map[string][]*Department
-	namedAutomations    map[string][]*Automation
-	namedUsers          map[string][]*User
-	namedSecurityGroups map[string][]*SecurityGroup
+	namedDepartments []struct {
+		name  string
+		nodes []*Department
+	}
+	namedAutomations []struct {
+		name  string
+		nodes []*Automation
+	}
+	namedUsers []struct {
+		name  string
+		nodes []*User
+	}
+	namedSecurityGroups []struct {
+		name  string
+		nodes []*SecurityGroup
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -382,97 +394,117 @@ func (_m *Franchise) String() string {
 // NamedDepartments returns the Departments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Franchise) NamedDepartments(name string) ([]*Department, error) {
-	if _m.Edges.namedDepartments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDepartments {
+		if _m.Edges.namedDepartments[i].name == name {
+			return _m.Edges.namedDepartments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDepartments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Franchise) appendNamedDepartments(name string, edges ...*Department) {
-	if _m.Edges.namedDepartments == nil {
-		_m.Edges.namedDepartments = make(map[string][]*Department)
+	for i := range _m.Edges.namedDepartments {
+		if p := &_m.Edges.namedDepartments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Department{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDepartments[name] = []*Department{}
-	} else {
-		_m.Edges.namedDepartments[name] = append(_m.Edges.namedDepartments[name], edges...)
-	}
+	nodes := append([]*Department{}, edges...)
+	_m.Edges.namedDepartments = append(_m.Edges.namedDepartments, struct {
+		name  string
+		nodes []*Department
+	}{name, nodes})
 }
 
 // NamedAutomations returns the Automations named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Franchise) NamedAutomations(name string) ([]*Automation, error) {
-	if _m.Edges.namedAutomations == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAutomations {
+		if _m.Edges.namedAutomations[i].name == name {
+			return _m.Edges.namedAutomations[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAutomations[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Franchise) appendNamedAutomations(name string, edges ...*Automation) {
-	if _m.Edges.namedAutomations == nil {
-		_m.Edges.namedAutomations = make(map[string][]*Automation)
+	for i := range _m.Edges.namedAutomations {
+		if p := &_m.Edges.namedAutomations[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Automation{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAutomations[name] = []*Automation{}
-	} else {
-		_m.Edges.namedAutomations[name] = append(_m.Edges.namedAutomations[name], edges...)
-	}
+	nodes := append([]*Automation{}, edges...)
+	_m.Edges.namedAutomations = append(_m.Edges.namedAutomations, struct {
+		name  string
+		nodes []*Automation
+	}{name, nodes})
 }
 
 // NamedUsers returns the Users named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Franchise) NamedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedUsers {
+		if _m.Edges.namedUsers[i].name == name {
+			return _m.Edges.namedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Franchise) appendNamedUsers(name string, edges ...*User) {
-	if _m.Edges.namedUsers == nil {
-		_m.Edges.namedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedUsers {
+		if p := &_m.Edges.namedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedUsers[name] = append(_m.Edges.namedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedUsers = append(_m.Edges.namedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedSecurityGroups returns the SecurityGroups named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Franchise) NamedSecurityGroups(name string) ([]*SecurityGroup, error) {
-	if _m.Edges.namedSecurityGroups == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedSecurityGroups {
+		if _m.Edges.namedSecurityGroups[i].name == name {
+			return _m.Edges.namedSecurityGroups[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedSecurityGroups[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Franchise) appendNamedSecurityGroups(name string, edges ...*SecurityGroup) {
-	if _m.Edges.namedSecurityGroups == nil {
-		_m.Edges.namedSecurityGroups = make(map[string][]*SecurityGroup)
+	for i := range _m.Edges.namedSecurityGroups {
+		if p := &_m.Edges.namedSecurityGroups[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*SecurityGroup{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedSecurityGroups[name] = []*SecurityGroup{}
-	} else {
-		_m.Edges.namedSecurityGroups[name] = append(_m.Edges.namedSecurityGroups[name], edges...)
-	}
+	nodes := append([]*SecurityGroup{}, edges...)
+	_m.Edges.namedSecurityGroups = append(_m.Edges.namedSecurityGroups, struct {
+		name  string
+		nodes []*SecurityGroup
+	}{name, nodes})
 }
 
 // Franchises is a parsable slice of Franchise.

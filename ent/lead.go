@@ -224,17 +224,50 @@ type LeadEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [26]map[string]int
 
-	namedAssignees         map[string][]*User
-	namedTasks             map[string][]*Task
-	namedAppointments      map[string][]*Appointment
-	namedFollowUps         map[string][]*FollowUp
-	namedProducts          map[string][]*LeadProduct
-	namedCreditAssessments map[string][]*CreditAssessment
-	namedIncentives        map[string][]*Incentive
-	namedPackages          map[string][]*LeadPackage
-	namedSurveys           map[string][]*Survey
-	namedThirdPartyIds     map[string][]*ConnectionThirdPartyID
-	namedAutomationRuns    map[string][]*AutomationRun
+	namedAssignees []struct {
+		name  string
+		nodes []*User
+	}
+	namedTasks []struct {
+		name  string
+		nodes []*Task
+	}
+	namedAppointments []struct {
+		name  string
+		nodes []*Appointment
+	}
+	namedFollowUps []struct {
+		name  string
+		nodes []*FollowUp
+	}
+	namedProducts []struct {
+		name  string
+		nodes []*LeadProduct
+	}
+	namedCreditAssessments []struct {
+		name  string
+		nodes []*CreditAssessment
+	}
+	namedIncentives []struct {
+		name  string
+		nodes []*Incentive
+	}
+	namedPackages []struct {
+		name  string
+		nodes []*LeadPackage
+	}
+	namedSurveys []struct {
+		name  string
+		nodes []*Survey
+	}
+	namedThirdPartyIds []struct {
+		name  string
+		nodes []*ConnectionThirdPartyID
+	}
+	namedAutomationRuns []struct {
+		name  string
+		nodes []*AutomationRun
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -1461,265 +1494,320 @@ func (_m *Lead) String() string {
 // NamedAssignees returns the Assignees named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedAssignees(name string) ([]*User, error) {
-	if _m.Edges.namedAssignees == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAssignees {
+		if _m.Edges.namedAssignees[i].name == name {
+			return _m.Edges.namedAssignees[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAssignees[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedAssignees(name string, edges ...*User) {
-	if _m.Edges.namedAssignees == nil {
-		_m.Edges.namedAssignees = make(map[string][]*User)
+	for i := range _m.Edges.namedAssignees {
+		if p := &_m.Edges.namedAssignees[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAssignees[name] = []*User{}
-	} else {
-		_m.Edges.namedAssignees[name] = append(_m.Edges.namedAssignees[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedAssignees = append(_m.Edges.namedAssignees, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedTasks returns the Tasks named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedTasks(name string) ([]*Task, error) {
-	if _m.Edges.namedTasks == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedTasks {
+		if _m.Edges.namedTasks[i].name == name {
+			return _m.Edges.namedTasks[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedTasks[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedTasks(name string, edges ...*Task) {
-	if _m.Edges.namedTasks == nil {
-		_m.Edges.namedTasks = make(map[string][]*Task)
+	for i := range _m.Edges.namedTasks {
+		if p := &_m.Edges.namedTasks[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Task{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedTasks[name] = []*Task{}
-	} else {
-		_m.Edges.namedTasks[name] = append(_m.Edges.namedTasks[name], edges...)
-	}
+	nodes := append([]*Task{}, edges...)
+	_m.Edges.namedTasks = append(_m.Edges.namedTasks, struct {
+		name  string
+		nodes []*Task
+	}{name, nodes})
 }
 
 // NamedAppointments returns the Appointments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedAppointments(name string) ([]*Appointment, error) {
-	if _m.Edges.namedAppointments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAppointments {
+		if _m.Edges.namedAppointments[i].name == name {
+			return _m.Edges.namedAppointments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAppointments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedAppointments(name string, edges ...*Appointment) {
-	if _m.Edges.namedAppointments == nil {
-		_m.Edges.namedAppointments = make(map[string][]*Appointment)
+	for i := range _m.Edges.namedAppointments {
+		if p := &_m.Edges.namedAppointments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Appointment{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAppointments[name] = []*Appointment{}
-	} else {
-		_m.Edges.namedAppointments[name] = append(_m.Edges.namedAppointments[name], edges...)
-	}
+	nodes := append([]*Appointment{}, edges...)
+	_m.Edges.namedAppointments = append(_m.Edges.namedAppointments, struct {
+		name  string
+		nodes []*Appointment
+	}{name, nodes})
 }
 
 // NamedFollowUps returns the FollowUps named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedFollowUps(name string) ([]*FollowUp, error) {
-	if _m.Edges.namedFollowUps == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedFollowUps {
+		if _m.Edges.namedFollowUps[i].name == name {
+			return _m.Edges.namedFollowUps[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedFollowUps[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedFollowUps(name string, edges ...*FollowUp) {
-	if _m.Edges.namedFollowUps == nil {
-		_m.Edges.namedFollowUps = make(map[string][]*FollowUp)
+	for i := range _m.Edges.namedFollowUps {
+		if p := &_m.Edges.namedFollowUps[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*FollowUp{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedFollowUps[name] = []*FollowUp{}
-	} else {
-		_m.Edges.namedFollowUps[name] = append(_m.Edges.namedFollowUps[name], edges...)
-	}
+	nodes := append([]*FollowUp{}, edges...)
+	_m.Edges.namedFollowUps = append(_m.Edges.namedFollowUps, struct {
+		name  string
+		nodes []*FollowUp
+	}{name, nodes})
 }
 
 // NamedProducts returns the Products named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedProducts(name string) ([]*LeadProduct, error) {
-	if _m.Edges.namedProducts == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedProducts {
+		if _m.Edges.namedProducts[i].name == name {
+			return _m.Edges.namedProducts[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedProducts[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedProducts(name string, edges ...*LeadProduct) {
-	if _m.Edges.namedProducts == nil {
-		_m.Edges.namedProducts = make(map[string][]*LeadProduct)
+	for i := range _m.Edges.namedProducts {
+		if p := &_m.Edges.namedProducts[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*LeadProduct{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedProducts[name] = []*LeadProduct{}
-	} else {
-		_m.Edges.namedProducts[name] = append(_m.Edges.namedProducts[name], edges...)
-	}
+	nodes := append([]*LeadProduct{}, edges...)
+	_m.Edges.namedProducts = append(_m.Edges.namedProducts, struct {
+		name  string
+		nodes []*LeadProduct
+	}{name, nodes})
 }
 
 // NamedCreditAssessments returns the CreditAssessments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedCreditAssessments(name string) ([]*CreditAssessment, error) {
-	if _m.Edges.namedCreditAssessments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedCreditAssessments {
+		if _m.Edges.namedCreditAssessments[i].name == name {
+			return _m.Edges.namedCreditAssessments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedCreditAssessments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedCreditAssessments(name string, edges ...*CreditAssessment) {
-	if _m.Edges.namedCreditAssessments == nil {
-		_m.Edges.namedCreditAssessments = make(map[string][]*CreditAssessment)
+	for i := range _m.Edges.namedCreditAssessments {
+		if p := &_m.Edges.namedCreditAssessments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*CreditAssessment{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedCreditAssessments[name] = []*CreditAssessment{}
-	} else {
-		_m.Edges.namedCreditAssessments[name] = append(_m.Edges.namedCreditAssessments[name], edges...)
-	}
+	nodes := append([]*CreditAssessment{}, edges...)
+	_m.Edges.namedCreditAssessments = append(_m.Edges.namedCreditAssessments, struct {
+		name  string
+		nodes []*CreditAssessment
+	}{name, nodes})
 }
 
 // NamedIncentives returns the Incentives named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedIncentives(name string) ([]*Incentive, error) {
-	if _m.Edges.namedIncentives == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedIncentives {
+		if _m.Edges.namedIncentives[i].name == name {
+			return _m.Edges.namedIncentives[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedIncentives[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedIncentives(name string, edges ...*Incentive) {
-	if _m.Edges.namedIncentives == nil {
-		_m.Edges.namedIncentives = make(map[string][]*Incentive)
+	for i := range _m.Edges.namedIncentives {
+		if p := &_m.Edges.namedIncentives[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Incentive{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedIncentives[name] = []*Incentive{}
-	} else {
-		_m.Edges.namedIncentives[name] = append(_m.Edges.namedIncentives[name], edges...)
-	}
+	nodes := append([]*Incentive{}, edges...)
+	_m.Edges.namedIncentives = append(_m.Edges.namedIncentives, struct {
+		name  string
+		nodes []*Incentive
+	}{name, nodes})
 }
 
 // NamedPackages returns the Packages named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedPackages(name string) ([]*LeadPackage, error) {
-	if _m.Edges.namedPackages == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedPackages {
+		if _m.Edges.namedPackages[i].name == name {
+			return _m.Edges.namedPackages[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedPackages[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedPackages(name string, edges ...*LeadPackage) {
-	if _m.Edges.namedPackages == nil {
-		_m.Edges.namedPackages = make(map[string][]*LeadPackage)
+	for i := range _m.Edges.namedPackages {
+		if p := &_m.Edges.namedPackages[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*LeadPackage{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedPackages[name] = []*LeadPackage{}
-	} else {
-		_m.Edges.namedPackages[name] = append(_m.Edges.namedPackages[name], edges...)
-	}
+	nodes := append([]*LeadPackage{}, edges...)
+	_m.Edges.namedPackages = append(_m.Edges.namedPackages, struct {
+		name  string
+		nodes []*LeadPackage
+	}{name, nodes})
 }
 
 // NamedSurveys returns the Surveys named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedSurveys(name string) ([]*Survey, error) {
-	if _m.Edges.namedSurveys == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedSurveys {
+		if _m.Edges.namedSurveys[i].name == name {
+			return _m.Edges.namedSurveys[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedSurveys[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedSurveys(name string, edges ...*Survey) {
-	if _m.Edges.namedSurveys == nil {
-		_m.Edges.namedSurveys = make(map[string][]*Survey)
+	for i := range _m.Edges.namedSurveys {
+		if p := &_m.Edges.namedSurveys[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Survey{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedSurveys[name] = []*Survey{}
-	} else {
-		_m.Edges.namedSurveys[name] = append(_m.Edges.namedSurveys[name], edges...)
-	}
+	nodes := append([]*Survey{}, edges...)
+	_m.Edges.namedSurveys = append(_m.Edges.namedSurveys, struct {
+		name  string
+		nodes []*Survey
+	}{name, nodes})
 }
 
 // NamedThirdPartyIds returns the ThirdPartyIds named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedThirdPartyIds(name string) ([]*ConnectionThirdPartyID, error) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedThirdPartyIds {
+		if _m.Edges.namedThirdPartyIds[i].name == name {
+			return _m.Edges.namedThirdPartyIds[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedThirdPartyIds[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedThirdPartyIds(name string, edges ...*ConnectionThirdPartyID) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		_m.Edges.namedThirdPartyIds = make(map[string][]*ConnectionThirdPartyID)
+	for i := range _m.Edges.namedThirdPartyIds {
+		if p := &_m.Edges.namedThirdPartyIds[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*ConnectionThirdPartyID{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedThirdPartyIds[name] = []*ConnectionThirdPartyID{}
-	} else {
-		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
-	}
+	nodes := append([]*ConnectionThirdPartyID{}, edges...)
+	_m.Edges.namedThirdPartyIds = append(_m.Edges.namedThirdPartyIds, struct {
+		name  string
+		nodes []*ConnectionThirdPartyID
+	}{name, nodes})
 }
 
 // NamedAutomationRuns returns the AutomationRuns named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Lead) NamedAutomationRuns(name string) ([]*AutomationRun, error) {
-	if _m.Edges.namedAutomationRuns == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAutomationRuns {
+		if _m.Edges.namedAutomationRuns[i].name == name {
+			return _m.Edges.namedAutomationRuns[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAutomationRuns[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Lead) appendNamedAutomationRuns(name string, edges ...*AutomationRun) {
-	if _m.Edges.namedAutomationRuns == nil {
-		_m.Edges.namedAutomationRuns = make(map[string][]*AutomationRun)
+	for i := range _m.Edges.namedAutomationRuns {
+		if p := &_m.Edges.namedAutomationRuns[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*AutomationRun{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAutomationRuns[name] = []*AutomationRun{}
-	} else {
-		_m.Edges.namedAutomationRuns[name] = append(_m.Edges.namedAutomationRuns[name], edges...)
-	}
+	nodes := append([]*AutomationRun{}, edges...)
+	_m.Edges.namedAutomationRuns = append(_m.Edges.namedAutomationRuns, struct {
+		name  string
+		nodes []*AutomationRun
+	}{name, nodes})
 }
 
 // Leads is a parsable slice of Lead.

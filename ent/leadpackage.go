@@ -73,7 +73,10 @@ type LeadPackageEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedPrices map[string][]*PackagePrice
+	namedPrices []struct {
+		name  string
+		nodes []*PackagePrice
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -385,25 +388,30 @@ func (_m *LeadPackage) String() string {
 // NamedPrices returns the Prices named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *LeadPackage) NamedPrices(name string) ([]*PackagePrice, error) {
-	if _m.Edges.namedPrices == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedPrices {
+		if _m.Edges.namedPrices[i].name == name {
+			return _m.Edges.namedPrices[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedPrices[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *LeadPackage) appendNamedPrices(name string, edges ...*PackagePrice) {
-	if _m.Edges.namedPrices == nil {
-		_m.Edges.namedPrices = make(map[string][]*PackagePrice)
+	for i := range _m.Edges.namedPrices {
+		if p := &_m.Edges.namedPrices[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*PackagePrice{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedPrices[name] = []*PackagePrice{}
-	} else {
-		_m.Edges.namedPrices[name] = append(_m.Edges.namedPrices[name], edges...)
-	}
+	nodes := append([]*PackagePrice{}, edges...)
+	_m.Edges.namedPrices = append(_m.Edges.namedPrices, struct {
+		name  string
+		nodes []*PackagePrice
+	}{name, nodes})
 }
 
 // LeadPackages is a parsable slice of LeadPackage.

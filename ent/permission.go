@@ -37,7 +37,10 @@ type PermissionEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [1]map[string]int
 
-	namedRoles map[string][]*Role
+	namedRoles []struct {
+		name  string
+		nodes []*Role
+	}
 }
 
 // RolesOrErr returns the Roles value or an error if the edge
@@ -144,25 +147,30 @@ func (_m *Permission) String() string {
 // NamedRoles returns the Roles named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Permission) NamedRoles(name string) ([]*Role, error) {
-	if _m.Edges.namedRoles == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedRoles {
+		if _m.Edges.namedRoles[i].name == name {
+			return _m.Edges.namedRoles[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedRoles[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Permission) appendNamedRoles(name string, edges ...*Role) {
-	if _m.Edges.namedRoles == nil {
-		_m.Edges.namedRoles = make(map[string][]*Role)
+	for i := range _m.Edges.namedRoles {
+		if p := &_m.Edges.namedRoles[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Role{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedRoles[name] = []*Role{}
-	} else {
-		_m.Edges.namedRoles[name] = append(_m.Edges.namedRoles[name], edges...)
-	}
+	nodes := append([]*Role{}, edges...)
+	_m.Edges.namedRoles = append(_m.Edges.namedRoles, struct {
+		name  string
+		nodes []*Role
+	}{name, nodes})
 }
 
 // Permissions is a parsable slice of Permission.

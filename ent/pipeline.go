@@ -63,8 +63,14 @@ type PipelineEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedDepartments    map[string][]*Department
-	namedPipelineStages map[string][]*PipelineStage
+	namedDepartments []struct {
+		name  string
+		nodes []*Department
+	}
+	namedPipelineStages []struct {
+		name  string
+		nodes []*PipelineStage
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -326,49 +332,59 @@ func (_m *Pipeline) String() string {
 // NamedDepartments returns the Departments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Pipeline) NamedDepartments(name string) ([]*Department, error) {
-	if _m.Edges.namedDepartments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDepartments {
+		if _m.Edges.namedDepartments[i].name == name {
+			return _m.Edges.namedDepartments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDepartments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Pipeline) appendNamedDepartments(name string, edges ...*Department) {
-	if _m.Edges.namedDepartments == nil {
-		_m.Edges.namedDepartments = make(map[string][]*Department)
+	for i := range _m.Edges.namedDepartments {
+		if p := &_m.Edges.namedDepartments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Department{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDepartments[name] = []*Department{}
-	} else {
-		_m.Edges.namedDepartments[name] = append(_m.Edges.namedDepartments[name], edges...)
-	}
+	nodes := append([]*Department{}, edges...)
+	_m.Edges.namedDepartments = append(_m.Edges.namedDepartments, struct {
+		name  string
+		nodes []*Department
+	}{name, nodes})
 }
 
 // NamedPipelineStages returns the PipelineStages named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Pipeline) NamedPipelineStages(name string) ([]*PipelineStage, error) {
-	if _m.Edges.namedPipelineStages == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedPipelineStages {
+		if _m.Edges.namedPipelineStages[i].name == name {
+			return _m.Edges.namedPipelineStages[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedPipelineStages[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Pipeline) appendNamedPipelineStages(name string, edges ...*PipelineStage) {
-	if _m.Edges.namedPipelineStages == nil {
-		_m.Edges.namedPipelineStages = make(map[string][]*PipelineStage)
+	for i := range _m.Edges.namedPipelineStages {
+		if p := &_m.Edges.namedPipelineStages[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*PipelineStage{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedPipelineStages[name] = []*PipelineStage{}
-	} else {
-		_m.Edges.namedPipelineStages[name] = append(_m.Edges.namedPipelineStages[name], edges...)
-	}
+	nodes := append([]*PipelineStage{}, edges...)
+	_m.Edges.namedPipelineStages = append(_m.Edges.namedPipelineStages, struct {
+		name  string
+		nodes []*PipelineStage
+	}{name, nodes})
 }
 
 // Pipelines is a parsable slice of Pipeline.

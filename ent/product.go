@@ -80,7 +80,10 @@ type ProductEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedThirdPartyIds map[string][]*ProductThirdPartyID
+	namedThirdPartyIds []struct {
+		name  string
+		nodes []*ProductThirdPartyID
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -419,25 +422,30 @@ func (_m *Product) String() string {
 // NamedThirdPartyIds returns the ThirdPartyIds named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Product) NamedThirdPartyIds(name string) ([]*ProductThirdPartyID, error) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedThirdPartyIds {
+		if _m.Edges.namedThirdPartyIds[i].name == name {
+			return _m.Edges.namedThirdPartyIds[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedThirdPartyIds[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Product) appendNamedThirdPartyIds(name string, edges ...*ProductThirdPartyID) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		_m.Edges.namedThirdPartyIds = make(map[string][]*ProductThirdPartyID)
+	for i := range _m.Edges.namedThirdPartyIds {
+		if p := &_m.Edges.namedThirdPartyIds[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*ProductThirdPartyID{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedThirdPartyIds[name] = []*ProductThirdPartyID{}
-	} else {
-		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
-	}
+	nodes := append([]*ProductThirdPartyID{}, edges...)
+	_m.Edges.namedThirdPartyIds = append(_m.Edges.namedThirdPartyIds, struct {
+		name  string
+		nodes []*ProductThirdPartyID
+	}{name, nodes})
 }
 
 // Products is a parsable slice of Product.

@@ -69,8 +69,14 @@ type ProductGroupEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
-	namedProductGroups map[string][]*ProductGroup
-	namedProducts      map[string][]*Product
+	namedProductGroups []struct {
+		name  string
+		nodes []*ProductGroup
+	}
+	namedProducts []struct {
+		name  string
+		nodes []*Product
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -369,49 +375,59 @@ func (_m *ProductGroup) String() string {
 // NamedProductGroups returns the ProductGroups named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *ProductGroup) NamedProductGroups(name string) ([]*ProductGroup, error) {
-	if _m.Edges.namedProductGroups == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedProductGroups {
+		if _m.Edges.namedProductGroups[i].name == name {
+			return _m.Edges.namedProductGroups[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedProductGroups[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *ProductGroup) appendNamedProductGroups(name string, edges ...*ProductGroup) {
-	if _m.Edges.namedProductGroups == nil {
-		_m.Edges.namedProductGroups = make(map[string][]*ProductGroup)
+	for i := range _m.Edges.namedProductGroups {
+		if p := &_m.Edges.namedProductGroups[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*ProductGroup{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedProductGroups[name] = []*ProductGroup{}
-	} else {
-		_m.Edges.namedProductGroups[name] = append(_m.Edges.namedProductGroups[name], edges...)
-	}
+	nodes := append([]*ProductGroup{}, edges...)
+	_m.Edges.namedProductGroups = append(_m.Edges.namedProductGroups, struct {
+		name  string
+		nodes []*ProductGroup
+	}{name, nodes})
 }
 
 // NamedProducts returns the Products named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *ProductGroup) NamedProducts(name string) ([]*Product, error) {
-	if _m.Edges.namedProducts == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedProducts {
+		if _m.Edges.namedProducts[i].name == name {
+			return _m.Edges.namedProducts[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedProducts[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *ProductGroup) appendNamedProducts(name string, edges ...*Product) {
-	if _m.Edges.namedProducts == nil {
-		_m.Edges.namedProducts = make(map[string][]*Product)
+	for i := range _m.Edges.namedProducts {
+		if p := &_m.Edges.namedProducts[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Product{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedProducts[name] = []*Product{}
-	} else {
-		_m.Edges.namedProducts[name] = append(_m.Edges.namedProducts[name], edges...)
-	}
+	nodes := append([]*Product{}, edges...)
+	_m.Edges.namedProducts = append(_m.Edges.namedProducts, struct {
+		name  string
+		nodes []*Product
+	}{name, nodes})
 }
 
 // ProductGroups is a parsable slice of ProductGroup.

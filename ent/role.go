@@ -65,8 +65,14 @@ type RoleEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [5]map[string]int
 
-	namedPermissions map[string][]*Permission
-	namedUsers       map[string][]*User
+	namedPermissions []struct {
+		name  string
+		nodes []*Permission
+	}
+	namedUsers []struct {
+		name  string
+		nodes []*User
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -337,49 +343,59 @@ func (_m *Role) String() string {
 // NamedPermissions returns the Permissions named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Role) NamedPermissions(name string) ([]*Permission, error) {
-	if _m.Edges.namedPermissions == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedPermissions {
+		if _m.Edges.namedPermissions[i].name == name {
+			return _m.Edges.namedPermissions[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedPermissions[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Role) appendNamedPermissions(name string, edges ...*Permission) {
-	if _m.Edges.namedPermissions == nil {
-		_m.Edges.namedPermissions = make(map[string][]*Permission)
+	for i := range _m.Edges.namedPermissions {
+		if p := &_m.Edges.namedPermissions[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Permission{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedPermissions[name] = []*Permission{}
-	} else {
-		_m.Edges.namedPermissions[name] = append(_m.Edges.namedPermissions[name], edges...)
-	}
+	nodes := append([]*Permission{}, edges...)
+	_m.Edges.namedPermissions = append(_m.Edges.namedPermissions, struct {
+		name  string
+		nodes []*Permission
+	}{name, nodes})
 }
 
 // NamedUsers returns the Users named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *Role) NamedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedUsers {
+		if _m.Edges.namedUsers[i].name == name {
+			return _m.Edges.namedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *Role) appendNamedUsers(name string, edges ...*User) {
-	if _m.Edges.namedUsers == nil {
-		_m.Edges.namedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedUsers {
+		if p := &_m.Edges.namedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedUsers[name] = append(_m.Edges.namedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedUsers = append(_m.Edges.namedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // Roles is a parsable slice of Role.

@@ -78,9 +78,18 @@ type SecurityGroupEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [6]map[string]int
 
-	namedMembers     map[string][]*User
-	namedFranchises  map[string][]*Franchise
-	namedDepartments map[string][]*Department
+	namedMembers []struct {
+		name  string
+		nodes []*User
+	}
+	namedFranchises []struct {
+		name  string
+		nodes []*Franchise
+	}
+	namedDepartments []struct {
+		name  string
+		nodes []*Department
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -417,73 +426,88 @@ func (_m *SecurityGroup) String() string {
 // NamedMembers returns the Members named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *SecurityGroup) NamedMembers(name string) ([]*User, error) {
-	if _m.Edges.namedMembers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedMembers {
+		if _m.Edges.namedMembers[i].name == name {
+			return _m.Edges.namedMembers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedMembers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *SecurityGroup) appendNamedMembers(name string, edges ...*User) {
-	if _m.Edges.namedMembers == nil {
-		_m.Edges.namedMembers = make(map[string][]*User)
+	for i := range _m.Edges.namedMembers {
+		if p := &_m.Edges.namedMembers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedMembers[name] = []*User{}
-	} else {
-		_m.Edges.namedMembers[name] = append(_m.Edges.namedMembers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedMembers = append(_m.Edges.namedMembers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedFranchises returns the Franchises named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *SecurityGroup) NamedFranchises(name string) ([]*Franchise, error) {
-	if _m.Edges.namedFranchises == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedFranchises {
+		if _m.Edges.namedFranchises[i].name == name {
+			return _m.Edges.namedFranchises[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedFranchises[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *SecurityGroup) appendNamedFranchises(name string, edges ...*Franchise) {
-	if _m.Edges.namedFranchises == nil {
-		_m.Edges.namedFranchises = make(map[string][]*Franchise)
+	for i := range _m.Edges.namedFranchises {
+		if p := &_m.Edges.namedFranchises[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Franchise{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedFranchises[name] = []*Franchise{}
-	} else {
-		_m.Edges.namedFranchises[name] = append(_m.Edges.namedFranchises[name], edges...)
-	}
+	nodes := append([]*Franchise{}, edges...)
+	_m.Edges.namedFranchises = append(_m.Edges.namedFranchises, struct {
+		name  string
+		nodes []*Franchise
+	}{name, nodes})
 }
 
 // NamedDepartments returns the Departments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *SecurityGroup) NamedDepartments(name string) ([]*Department, error) {
-	if _m.Edges.namedDepartments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDepartments {
+		if _m.Edges.namedDepartments[i].name == name {
+			return _m.Edges.namedDepartments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDepartments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *SecurityGroup) appendNamedDepartments(name string, edges ...*Department) {
-	if _m.Edges.namedDepartments == nil {
-		_m.Edges.namedDepartments = make(map[string][]*Department)
+	for i := range _m.Edges.namedDepartments {
+		if p := &_m.Edges.namedDepartments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Department{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDepartments[name] = []*Department{}
-	} else {
-		_m.Edges.namedDepartments[name] = append(_m.Edges.namedDepartments[name], edges...)
-	}
+	nodes := append([]*Department{}, edges...)
+	_m.Edges.namedDepartments = append(_m.Edges.namedDepartments, struct {
+		name  string
+		nodes []*Department
+	}{name, nodes})
 }
 
 // SecurityGroups is a parsable slice of SecurityGroup.

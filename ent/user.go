@@ -115,15 +115,42 @@ type UserEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [10]map[string]int
 
-	namedCreatedUsers   map[string][]*User
-	namedModifiedUsers  map[string][]*User
-	namedDeletedUsers   map[string][]*User
-	namedRoles          map[string][]*Role
-	namedFranchises     map[string][]*Franchise
-	namedDepartments    map[string][]*Department
-	namedSecurityGroups map[string][]*SecurityGroup
-	namedThirdPartyIds  map[string][]*UserThirdPartyID
-	namedAssignedLeads  map[string][]*Lead
+	namedCreatedUsers []struct {
+		name  string
+		nodes []*User
+	}
+	namedModifiedUsers []struct {
+		name  string
+		nodes []*User
+	}
+	namedDeletedUsers []struct {
+		name  string
+		nodes []*User
+	}
+	namedRoles []struct {
+		name  string
+		nodes []*Role
+	}
+	namedFranchises []struct {
+		name  string
+		nodes []*Franchise
+	}
+	namedDepartments []struct {
+		name  string
+		nodes []*Department
+	}
+	namedSecurityGroups []struct {
+		name  string
+		nodes []*SecurityGroup
+	}
+	namedThirdPartyIds []struct {
+		name  string
+		nodes []*UserThirdPartyID
+	}
+	namedAssignedLeads []struct {
+		name  string
+		nodes []*Lead
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -685,217 +712,262 @@ func (_m *User) String() string {
 // NamedCreatedUsers returns the CreatedUsers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedCreatedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedCreatedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedCreatedUsers {
+		if _m.Edges.namedCreatedUsers[i].name == name {
+			return _m.Edges.namedCreatedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedCreatedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedCreatedUsers(name string, edges ...*User) {
-	if _m.Edges.namedCreatedUsers == nil {
-		_m.Edges.namedCreatedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedCreatedUsers {
+		if p := &_m.Edges.namedCreatedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedCreatedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedCreatedUsers[name] = append(_m.Edges.namedCreatedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedCreatedUsers = append(_m.Edges.namedCreatedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedModifiedUsers returns the ModifiedUsers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedModifiedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedModifiedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedModifiedUsers {
+		if _m.Edges.namedModifiedUsers[i].name == name {
+			return _m.Edges.namedModifiedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedModifiedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedModifiedUsers(name string, edges ...*User) {
-	if _m.Edges.namedModifiedUsers == nil {
-		_m.Edges.namedModifiedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedModifiedUsers {
+		if p := &_m.Edges.namedModifiedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedModifiedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedModifiedUsers[name] = append(_m.Edges.namedModifiedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedModifiedUsers = append(_m.Edges.namedModifiedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedDeletedUsers returns the DeletedUsers named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedDeletedUsers(name string) ([]*User, error) {
-	if _m.Edges.namedDeletedUsers == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDeletedUsers {
+		if _m.Edges.namedDeletedUsers[i].name == name {
+			return _m.Edges.namedDeletedUsers[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDeletedUsers[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedDeletedUsers(name string, edges ...*User) {
-	if _m.Edges.namedDeletedUsers == nil {
-		_m.Edges.namedDeletedUsers = make(map[string][]*User)
+	for i := range _m.Edges.namedDeletedUsers {
+		if p := &_m.Edges.namedDeletedUsers[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*User{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDeletedUsers[name] = []*User{}
-	} else {
-		_m.Edges.namedDeletedUsers[name] = append(_m.Edges.namedDeletedUsers[name], edges...)
-	}
+	nodes := append([]*User{}, edges...)
+	_m.Edges.namedDeletedUsers = append(_m.Edges.namedDeletedUsers, struct {
+		name  string
+		nodes []*User
+	}{name, nodes})
 }
 
 // NamedRoles returns the Roles named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedRoles(name string) ([]*Role, error) {
-	if _m.Edges.namedRoles == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedRoles {
+		if _m.Edges.namedRoles[i].name == name {
+			return _m.Edges.namedRoles[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedRoles[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedRoles(name string, edges ...*Role) {
-	if _m.Edges.namedRoles == nil {
-		_m.Edges.namedRoles = make(map[string][]*Role)
+	for i := range _m.Edges.namedRoles {
+		if p := &_m.Edges.namedRoles[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Role{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedRoles[name] = []*Role{}
-	} else {
-		_m.Edges.namedRoles[name] = append(_m.Edges.namedRoles[name], edges...)
-	}
+	nodes := append([]*Role{}, edges...)
+	_m.Edges.namedRoles = append(_m.Edges.namedRoles, struct {
+		name  string
+		nodes []*Role
+	}{name, nodes})
 }
 
 // NamedFranchises returns the Franchises named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedFranchises(name string) ([]*Franchise, error) {
-	if _m.Edges.namedFranchises == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedFranchises {
+		if _m.Edges.namedFranchises[i].name == name {
+			return _m.Edges.namedFranchises[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedFranchises[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedFranchises(name string, edges ...*Franchise) {
-	if _m.Edges.namedFranchises == nil {
-		_m.Edges.namedFranchises = make(map[string][]*Franchise)
+	for i := range _m.Edges.namedFranchises {
+		if p := &_m.Edges.namedFranchises[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Franchise{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedFranchises[name] = []*Franchise{}
-	} else {
-		_m.Edges.namedFranchises[name] = append(_m.Edges.namedFranchises[name], edges...)
-	}
+	nodes := append([]*Franchise{}, edges...)
+	_m.Edges.namedFranchises = append(_m.Edges.namedFranchises, struct {
+		name  string
+		nodes []*Franchise
+	}{name, nodes})
 }
 
 // NamedDepartments returns the Departments named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedDepartments(name string) ([]*Department, error) {
-	if _m.Edges.namedDepartments == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedDepartments {
+		if _m.Edges.namedDepartments[i].name == name {
+			return _m.Edges.namedDepartments[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedDepartments[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedDepartments(name string, edges ...*Department) {
-	if _m.Edges.namedDepartments == nil {
-		_m.Edges.namedDepartments = make(map[string][]*Department)
+	for i := range _m.Edges.namedDepartments {
+		if p := &_m.Edges.namedDepartments[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Department{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedDepartments[name] = []*Department{}
-	} else {
-		_m.Edges.namedDepartments[name] = append(_m.Edges.namedDepartments[name], edges...)
-	}
+	nodes := append([]*Department{}, edges...)
+	_m.Edges.namedDepartments = append(_m.Edges.namedDepartments, struct {
+		name  string
+		nodes []*Department
+	}{name, nodes})
 }
 
 // NamedSecurityGroups returns the SecurityGroups named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedSecurityGroups(name string) ([]*SecurityGroup, error) {
-	if _m.Edges.namedSecurityGroups == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedSecurityGroups {
+		if _m.Edges.namedSecurityGroups[i].name == name {
+			return _m.Edges.namedSecurityGroups[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedSecurityGroups[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedSecurityGroups(name string, edges ...*SecurityGroup) {
-	if _m.Edges.namedSecurityGroups == nil {
-		_m.Edges.namedSecurityGroups = make(map[string][]*SecurityGroup)
+	for i := range _m.Edges.namedSecurityGroups {
+		if p := &_m.Edges.namedSecurityGroups[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*SecurityGroup{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedSecurityGroups[name] = []*SecurityGroup{}
-	} else {
-		_m.Edges.namedSecurityGroups[name] = append(_m.Edges.namedSecurityGroups[name], edges...)
-	}
+	nodes := append([]*SecurityGroup{}, edges...)
+	_m.Edges.namedSecurityGroups = append(_m.Edges.namedSecurityGroups, struct {
+		name  string
+		nodes []*SecurityGroup
+	}{name, nodes})
 }
 
 // NamedThirdPartyIds returns the ThirdPartyIds named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedThirdPartyIds(name string) ([]*UserThirdPartyID, error) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedThirdPartyIds {
+		if _m.Edges.namedThirdPartyIds[i].name == name {
+			return _m.Edges.namedThirdPartyIds[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedThirdPartyIds[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedThirdPartyIds(name string, edges ...*UserThirdPartyID) {
-	if _m.Edges.namedThirdPartyIds == nil {
-		_m.Edges.namedThirdPartyIds = make(map[string][]*UserThirdPartyID)
+	for i := range _m.Edges.namedThirdPartyIds {
+		if p := &_m.Edges.namedThirdPartyIds[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*UserThirdPartyID{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedThirdPartyIds[name] = []*UserThirdPartyID{}
-	} else {
-		_m.Edges.namedThirdPartyIds[name] = append(_m.Edges.namedThirdPartyIds[name], edges...)
-	}
+	nodes := append([]*UserThirdPartyID{}, edges...)
+	_m.Edges.namedThirdPartyIds = append(_m.Edges.namedThirdPartyIds, struct {
+		name  string
+		nodes []*UserThirdPartyID
+	}{name, nodes})
 }
 
 // NamedAssignedLeads returns the AssignedLeads named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *User) NamedAssignedLeads(name string) ([]*Lead, error) {
-	if _m.Edges.namedAssignedLeads == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAssignedLeads {
+		if _m.Edges.namedAssignedLeads[i].name == name {
+			return _m.Edges.namedAssignedLeads[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAssignedLeads[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *User) appendNamedAssignedLeads(name string, edges ...*Lead) {
-	if _m.Edges.namedAssignedLeads == nil {
-		_m.Edges.namedAssignedLeads = make(map[string][]*Lead)
+	for i := range _m.Edges.namedAssignedLeads {
+		if p := &_m.Edges.namedAssignedLeads[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*Lead{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAssignedLeads[name] = []*Lead{}
-	} else {
-		_m.Edges.namedAssignedLeads[name] = append(_m.Edges.namedAssignedLeads[name], edges...)
-	}
+	nodes := append([]*Lead{}, edges...)
+	_m.Edges.namedAssignedLeads = append(_m.Edges.namedAssignedLeads, struct {
+		name  string
+		nodes []*Lead
+	}{name, nodes})
 }
 
 // Users is a parsable slice of User.

@@ -76,7 +76,10 @@ type WebhookEndpointEdges struct {
 	// totalCount holds the count of the edges above.
 	totalCount [4]map[string]int
 
-	namedAttempts map[string][]*WebhookAttempt
+	namedAttempts []struct {
+		name  string
+		nodes []*WebhookAttempt
+	}
 }
 
 // CreatedByOrErr returns the CreatedBy value or an error if the edge
@@ -395,25 +398,30 @@ func (_m *WebhookEndpoint) String() string {
 // NamedAttempts returns the Attempts named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *WebhookEndpoint) NamedAttempts(name string) ([]*WebhookAttempt, error) {
-	if _m.Edges.namedAttempts == nil {
-		return nil, &NotLoadedError{edge: name}
+	for i := range _m.Edges.namedAttempts {
+		if _m.Edges.namedAttempts[i].name == name {
+			return _m.Edges.namedAttempts[i].nodes, nil
+		}
 	}
-	nodes, ok := _m.Edges.namedAttempts[name]
-	if !ok {
-		return nil, &NotLoadedError{edge: name}
-	}
-	return nodes, nil
+	return nil, &NotLoadedError{edge: name}
 }
 
 func (_m *WebhookEndpoint) appendNamedAttempts(name string, edges ...*WebhookAttempt) {
-	if _m.Edges.namedAttempts == nil {
-		_m.Edges.namedAttempts = make(map[string][]*WebhookAttempt)
+	for i := range _m.Edges.namedAttempts {
+		if p := &_m.Edges.namedAttempts[i]; p.name == name {
+			if len(edges) == 0 {
+				p.nodes = []*WebhookAttempt{}
+			} else {
+				p.nodes = append(p.nodes, edges...)
+			}
+			return
+		}
 	}
-	if len(edges) == 0 {
-		_m.Edges.namedAttempts[name] = []*WebhookAttempt{}
-	} else {
-		_m.Edges.namedAttempts[name] = append(_m.Edges.namedAttempts[name], edges...)
-	}
+	nodes := append([]*WebhookAttempt{}, edges...)
+	_m.Edges.namedAttempts = append(_m.Edges.namedAttempts, struct {
+		name  string
+		nodes []*WebhookAttempt
+	}{name, nodes})
 }
 
 // WebhookEndpoints is a parsable slice of WebhookEndpoint.

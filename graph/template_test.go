@@ -13,7 +13,8 @@ import (
 // The field collection and pagination are entgql's templates with small
 // changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl), and
 // ent's query builder is ent's own "dialect/sql/query" template with the
-// to-one joins and reused scan holders (ent/template/query.tmpl), each CHANGED block explained
+// to-one joins and reused scan holders (ent/template/query.tmpl), and its
+// named edges a slice of pairs (ent/template/namedges.tmpl), each CHANGED block explained
 // there. An ent or entgql upgrade must not silently keep the old copies:
 // this fails when the module's templates are not the ones the forks were
 // made from, and when a fork lost any upstream line but the ones its
@@ -29,6 +30,8 @@ func TestForkedEntTemplatesFollowTheModule(t *testing.T) {
 		{"gql_pagination.tmpl", "entgo.io/contrib", "entgql/template/pagination.tmpl", "912a2eb790de8290f27872f203c9fd6243546f25774c574cba0115878ea96ffa", "", "", 1},
 		{"query.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/query.tmpl", "d74acf79a600021c71828a0153ae87fc718ec48ce2fcc121183a48fd3ce1dc0d",
 			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 3},
+		{"namedges.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/feature/namedges.tmpl", "ce515d5158ab1627825a26a2f44fbce62da7a8521019a1a35373b88f5a6716f8",
+			`{{ define "dialect/sql/model/edges/fields/additional/namedges" }}`, `{{- define "dialect/sql/query/fields/additional/namedges" }}`, 23},
 	}
 	for _, f := range forks {
 		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", f.module).Output()
