@@ -514,6 +514,7 @@ func (_q *ConnectionThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...quer
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
+	qualify(_q.driver.Dialect(), _spec)
 	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
 		return nil, err
 	}

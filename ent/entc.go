@@ -29,7 +29,7 @@ func main() {
 	}
 	opts := []entc.Option{
 		entc.Extensions(ex),
-		entc.TemplateFiles("template/visible.tmpl", "template/gql_lists.tmpl", "template/query.tmpl", "template/join.tmpl", "template/namedges.tmpl"),
+		entc.TemplateFiles("template/visible.tmpl", "template/gql_lists.tmpl", "template/query.tmpl", "template/join.tmpl", "template/namedges.tmpl", "template/columns.tmpl"),
 		entc.FeatureNames("intercept", "sql/execquery", "sql/modifier", "sql/lock", "sql/upsert"),
 	}
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {

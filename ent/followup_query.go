@@ -588,6 +588,7 @@ func (_q *FollowUpQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fol
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
+	qualify(_q.driver.Dialect(), _spec)
 	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
 		return nil, err
 	}

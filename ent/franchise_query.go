@@ -644,6 +644,7 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
+	qualify(_q.driver.Dialect(), _spec)
 	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
 		return nil, err
 	}

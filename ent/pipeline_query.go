@@ -563,6 +563,7 @@ func (_q *PipelineQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pip
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
+	qualify(_q.driver.Dialect(), _spec)
 	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
 		return nil, err
 	}

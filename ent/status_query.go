@@ -477,6 +477,7 @@ func (_q *StatusQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Statu
 	for i := range hooks {
 		hooks[i](ctx, _spec)
 	}
+	qualify(_q.driver.Dialect(), _spec)
 	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
 		return nil, err
 	}

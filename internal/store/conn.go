@@ -237,6 +237,7 @@ func (w *watchedConn) release() {
 type conn struct {
 	driver.Conn
 	nc   *watchedConn
+	sw   *sqliteWatch // SQLite: interrupts a plain read when its context ends (sqliteinterrupt.go)
 	bad  atomic.Bool
 	sq   *sqliteConnector // SQLite: the connector, and the generation opened in
 	gen  uint64
@@ -352,6 +353,9 @@ func (c *conn) note(err error) error {
 func (c *conn) stale() bool { return c.bad.Load() || c.sq != nil && c.sq.stale(c.gen) }
 
 func (c *conn) Close() error {
+	if c.sw != nil {
+		c.sw.close()
+	}
 	err := c.Conn.Close()
 	if c.sq != nil {
 		c.sq.closed(c.gen)
@@ -375,7 +379,7 @@ func (c *conn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error
 		return nil, ended(ctx, c.note(err))
 	}
 	writes, global := classifyAuth(q)
-	return &stmt{Stmt: s, c: c, writesAuth: writes, global: global}, nil
+	return &stmt{Stmt: s, c: c, writesAuth: writes, global: global, read: plainRead(q)}, nil
 }
 
 // stmt is a prepared statement of conn: each execution, which database/sql
@@ -392,6 +396,7 @@ type stmt struct {
 	c          *conn
 	writesAuth bool // classified once, when prepared
 	global     bool // it names a table of no tenant
+	read       bool // a SELECT (plainRead)
 }
 
 func (s *stmt) driverContext(ctx context.Context) context.Context {
@@ -411,12 +416,30 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 }
 
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	if w := s.c.sw; w != nil && s.read && !s.c.inTx && ctx.Done() != nil {
+		return s.watchedQuery(ctx, w, args)
+	}
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(s.driverContext(ctx), args)
 	if s.writesAuth {
 		r = s.c.wroteRows(ctx, s.global, r)
 	}
 	return r, ended(ctx, s.c.note(err))
+}
+
+// watchedQuery runs a plain SQLite read with the driver given ctx without
+// its cancellation, and the connection's watch interrupting it when ctx
+// ends (sqliteinterrupt.go), until its rows are closed.
+func (s *stmt) watchedQuery(ctx context.Context, w *sqliteWatch, args []driver.NamedValue) (driver.Rows, error) {
+	if err := w.watch(ctx); err != nil {
+		return nil, err
+	}
+	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(context.WithoutCancel(ctx), args)
+	if err != nil {
+		w.unwatch()
+		return nil, ended(ctx, s.c.note(err))
+	}
+	return &watchedRows{Rows: r, w: w}, nil
 }
 
 func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {
@@ -598,7 +621,7 @@ func (c *sqliteConnector) Connect(ctx context.Context) (driver.Conn, error) {
 				c.closed(gen)
 				return nil, err
 			}
-			return &conn{Conn: inner, sq: c, gen: gen, auth: c.auth}, nil
+			return &conn{Conn: inner, sq: c, gen: gen, auth: c.auth, sw: newSQLiteWatch(inner)}, nil
 		}
 		c.mu.Unlock()
 		time.Sleep(2 * time.Millisecond)

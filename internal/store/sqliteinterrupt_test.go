@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"testing"
+	"time"
+)
+
+// slowRead counts to a billion: seconds of SQLite's work, a SELECT (the
+// statement cache's kind of read).
+const slowRead = `SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT x FROM c)`
+
+func openSQLite(t *testing.T) *DB {
+	t.Helper()
+	o := DefaultOptions()
+	o.MaxOpenConns = 1 // one connection: the read after an interrupted one uses the same pool slot
+	db, err := OpenWith(context.Background(), t.TempDir()+"/i.db", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// withDriverConn runs f on the pool's driver connection.
+func withDriverConn(t *testing.T, db *DB, f func(c *conn)) {
+	t.Helper()
+	sc, err := db.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if err := sc.Raw(func(dc any) error { f(dc.(*conn)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every SQLite connection gets its watch: a modernc.org/sqlite upgrade
+// that hides the connection's handle fails here rather than quietly
+// bringing back the driver's goroutine per read.
+func TestSQLiteReadsAreWatchedWithoutAGoroutine(t *testing.T) {
+	db := openSQLite(t)
+	withDriverConn(t, db, func(c *conn) {
+		if c.sw == nil {
+			t.Fatal("the SQLite connection has no watch: its handle was not found (modernc.org/sqlite changed?)")
+		}
+	})
+}
+
+// A deadline interrupts a slow read of the statement cache, reports
+// itself, and leaves the pool usable.
+func TestSQLiteDeadlineInterruptsASlowRead(t *testing.T) {
+	db := openSQLite(t)
+	for _, d := range []time.Duration{0, 200 * time.Millisecond} { // before the statement starts, and during it
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		start := time.Now()
+		rows, err := db.prepared.QueryContext(ctx, slowRead)
+		if err == nil {
+			for rows.Next() {
+			}
+			err = rows.Err()
+			rows.Close()
+		}
+		cancel()
+		if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > d+time.Second {
+			t.Fatalf("deadline %s: err = %v after %s, want context.DeadlineExceeded at once", d, err, el)
+		}
+		var n int
+		if err := db.SQL.QueryRowContext(context.Background(), "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+			t.Fatalf("the read after the interrupted one: %v", err)
+		}
+	}
+}
+
+// An end of the context that comes before SQLite starts the statement
+// (which would clear a plain sqlite3_interrupt) still stops it: the
+// progress handler reports the watch's flag.
+func TestSQLiteWatchStopsAStatementStartedAfterTheEnd(t *testing.T) {
+	db := openSQLite(t)
+	withDriverConn(t, db, func(c *conn) {
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := c.sw.watch(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		for c.sw.ctl.Load() == 0 { // the AfterFunc runs in a goroutine of its own
+			time.Sleep(time.Millisecond)
+		}
+		s, err := c.PrepareContext(context.Background(), slowRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		start := time.Now()
+		r, err := s.(driver.StmtQueryContext).QueryContext(context.Background(), nil)
+		if err == nil {
+			r.Close()
+		}
+		c.sw.unwatch()
+		if el := time.Since(start); err == nil || el > time.Second {
+			t.Fatalf("statement started after the context ended: err = %v after %s, want an interrupt at once", err, el)
+		}
+		// Unwatched, the flag is down: the next statement runs.
+		s2, err := c.PrepareContext(context.Background(), "SELECT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s2.Close()
+		r2, err := s2.(driver.StmtQueryContext).QueryContext(context.Background(), nil)
+		if err != nil {
+			t.Fatalf("the statement after the interrupted one: %v", err)
+		}
+		r2.Close()
+	})
+}
