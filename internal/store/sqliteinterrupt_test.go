@@ -6,11 +6,28 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // slowRead counts to a billion: seconds of SQLite's work, a SELECT (the
 // statement cache's kind of read).
 const slowRead = `SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT x FROM c)`
+
+// interruptAllLater interrupts every watched SQLite connection after d, so
+// a failing test fails in seconds, not after the billion steps.
+func interruptAllLater(t *testing.T, d time.Duration) {
+	stop := time.AfterFunc(d, func() {
+		tls := libc.NewTLS()
+		defer tls.Close()
+		sqliteWatches.Range(func(db, _ any) bool {
+			sqlite3.Xsqlite3_interrupt(tls, db.(uintptr))
+			return true
+		})
+	})
+	t.Cleanup(func() { stop.Stop() })
+}
 
 func openSQLite(t *testing.T) *DB {
 	t.Helper()
@@ -53,6 +70,7 @@ func TestSQLiteReadsAreWatchedWithoutAGoroutine(t *testing.T) {
 // itself, and leaves the pool usable.
 func TestSQLiteDeadlineInterruptsASlowRead(t *testing.T) {
 	db := openSQLite(t)
+	interruptAllLater(t, 3*time.Second)
 	for _, d := range []time.Duration{0, 200 * time.Millisecond} { // before the statement starts, and during it
 		ctx, cancel := context.WithTimeout(context.Background(), d)
 		start := time.Now()
@@ -79,6 +97,7 @@ func TestSQLiteDeadlineInterruptsASlowRead(t *testing.T) {
 // progress handler reports the watch's flag.
 func TestSQLiteWatchStopsAStatementStartedAfterTheEnd(t *testing.T) {
 	db := openSQLite(t)
+	interruptAllLater(t, 3*time.Second)
 	withDriverConn(t, db, func(c *conn) {
 		ctx, cancel := context.WithCancel(context.Background())
 		if err := c.sw.watch(ctx); err != nil {
