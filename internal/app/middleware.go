@@ -52,12 +52,23 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			if r.Context().Err() != nil { // the client went away: its work was canceled, nobody got an answer
 				msg, status = "request canceled by the client", httpx.StatusClientClosed
 			}
-			// LogAttrs: typed attributes, no boxing per request.
-			log.LogAttrs(r.Context(), slog.LevelInfo, msg,
-				slog.String("request_id", httpx.RequestID(r.Context())), slog.String("method", r.Method),
+			// The record is made here, as Logger.LogAttrs makes it (typed
+			// attributes, no boxing), but without its walk of the stack for
+			// the caller's pc, which no handler of the server prints (none
+			// sets AddSource), and stamped with the clock read that ends
+			// the duration.
+			ctx, h := r.Context(), log.Handler()
+			if !h.Enabled(ctx, slog.LevelInfo) {
+				return
+			}
+			end := time.Now()
+			rec := slog.NewRecord(end, slog.LevelInfo, msg, 0)
+			rec.AddAttrs(
+				slog.String("request_id", httpx.RequestID(ctx)), slog.String("method", r.Method),
 				slog.String("path", r.URL.Path), slog.Int("status", status),
-				slog.Int64("duration_ms", time.Since(start).Milliseconds()),
-				slog.Int64("sql_statements", store.Count(r.Context())))
+				slog.Int64("duration_ms", end.Sub(start).Milliseconds()),
+				slog.Int64("sql_statements", store.Count(ctx)))
+			_ = h.Handle(ctx, rec)
 		})
 	}
 }

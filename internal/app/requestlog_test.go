@@ -29,12 +29,19 @@ func requestLogged(t *testing.T, db *store.DB) {
 		t.Fatalf("status %d", r.Status)
 	}
 	var line map[string]any
+	var keys []string
 	for l := range strings.SplitSeq(logs.String(), "\n") {
 		if strings.Contains(l, `"path":"/api/x"`) {
 			if err := json.Unmarshal([]byte(l), &line); err != nil {
 				t.Fatal(err)
 			}
+			keys = jsonKeys(t, l)
 		}
+	}
+	// The line's fields, in this order (slog's own first): what log
+	// pipelines parse.
+	if want := "time level msg request_id method path status duration_ms sql_statements"; strings.Join(keys, " ") != want {
+		t.Errorf("request line's fields %q, want %q", keys, want)
 	}
 	if line == nil {
 		t.Fatalf("no request line:\n%s", logs.String())
@@ -46,4 +53,25 @@ func requestLogged(t *testing.T, db *store.DB) {
 	if d, ok := line["duration_ms"].(float64); !ok || d < 0 {
 		t.Errorf("duration_ms %v", line["duration_ms"])
 	}
+}
+
+// jsonKeys returns the keys of the flat JSON object line, in order.
+func jsonKeys(t *testing.T, line string) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(line))
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatal(err)
+	}
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k.(string))
+		if _, err := dec.Token(); err != nil { // the value: every field is a scalar
+			t.Fatal(err)
+		}
+	}
+	return keys
 }
