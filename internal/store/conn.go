@@ -430,7 +430,14 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 // watchedQuery runs a plain SQLite read with the driver given ctx without
 // its cancellation, and the connection's watch interrupting it when ctx
 // ends (sqliteinterrupt.go), until its rows are closed.
+//
+// Given a handoff (prepared.query), it also tells database/sql not to
+// watch the rows: the connection does.
 func (s *stmt) watchedQuery(ctx context.Context, w *sqliteWatch, args []driver.NamedValue) (driver.Rows, error) {
+	h, _ := ctx.(*handoff)
+	if h != nil {
+		ctx = h.Context
+	}
 	if err := w.watch(ctx); err != nil {
 		return nil, err
 	}
@@ -439,7 +446,10 @@ func (s *stmt) watchedQuery(ctx context.Context, w *sqliteWatch, args []driver.N
 		w.unwatch()
 		return nil, ended(ctx, s.c.note(err))
 	}
-	return &watchedRows{Rows: r, w: w}, nil
+	if h != nil {
+		h.taken.Store(true)
+	}
+	return &watchedRows{Rows: r, w: w, ctx: ctx}, nil
 }
 
 func (s *stmt) CheckNamedValue(nv *driver.NamedValue) error {

@@ -83,6 +83,10 @@ func (p *prepared) query(ctx context.Context, query string, args, v any) error {
 	if !ok || !ok2 {
 		return errInvalidQuery
 	}
+	if !p.arrays && p.max > 0 && ctx.Done() != nil { // SQLite's cached reads
+		// ent's statements: sqlgraph closes their rows.
+		ctx = &handoff{Context: ctx}
+	}
 	rows, err := p.QueryContext(ctx, query, argv...)
 	if err != nil {
 		return err

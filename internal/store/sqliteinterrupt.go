@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"io"
 	"reflect"
 	"strings"
 	"sync"
@@ -142,6 +143,31 @@ func (w *sqliteWatch) close() {
 	w.tls.Close()
 }
 
+// handoff is the context of a cached ent read on SQLite, as database/sql
+// sees it: its Done channel is the statement's until the connection has
+// taken over watching it (stmt.watchedQuery), then nil.
+//
+// database/sql reads a query's Done channel twice: to give up waiting for
+// a connection of the pool, and, once the driver returned the rows, to
+// decide whether to watch them with a goroutine of its own (Rows.
+// initContextClose: a context.WithCancel and a goroutine per query, which
+// closes the rows when the context ends). The connection's watch already
+// interrupts those rows, so the second read is answered with nil. This
+// bends "successive calls to Done return the same value" in one place
+// only, where the one reader that can see the change is database/sql
+// between those two reads; Err, Deadline and Value stay the statement's.
+type handoff struct {
+	context.Context
+	taken atomic.Bool
+}
+
+func (h *handoff) Done() <-chan struct{} {
+	if h.taken.Load() {
+		return nil
+	}
+	return h.Context.Done()
+}
+
 // plainRead reports whether q is a statement the watch may serve: a
 // SELECT (ent's reads all are; a WITH may write).
 func plainRead(q string) bool {
@@ -152,7 +178,18 @@ func plainRead(q string) bool {
 // column metadata database/sql asks a driver's rows for.
 type watchedRows struct {
 	driver.Rows
-	w *sqliteWatch
+	w   *sqliteWatch
+	ctx context.Context // the statement's
+}
+
+// Next reports an interrupted step as the end of the statement's context
+// (what database/sql's own watch reported).
+func (r *watchedRows) Next(dest []driver.Value) error {
+	err := r.Rows.Next(dest)
+	if err != nil && err != io.EOF {
+		return ended(r.ctx, err)
+	}
+	return err
 }
 
 func (r *watchedRows) Close() error {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
+
+	entsql "entgo.io/ent/dialect/sql"
 
 	"modernc.org/libc"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -66,29 +69,93 @@ func TestSQLiteReadsAreWatchedWithoutAGoroutine(t *testing.T) {
 	})
 }
 
-// A deadline interrupts a slow read of the statement cache, reports
-// itself, and leaves the pool usable.
+// A deadline interrupts a slow read of the statement cache — ent's path
+// and hand-written SQL's —, reports itself, and leaves the pool usable.
 func TestSQLiteDeadlineInterruptsASlowRead(t *testing.T) {
 	db := openSQLite(t)
-	interruptAllLater(t, 3*time.Second)
-	for _, d := range []time.Duration{0, 200 * time.Millisecond} { // before the statement starts, and during it
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		start := time.Now()
-		rows, err := db.prepared.QueryContext(ctx, slowRead)
-		if err == nil {
-			for rows.Next() {
+	interruptAllLater(t, 5*time.Second)
+	reads := map[string]func(ctx context.Context) (interface {
+		Next() bool
+		Err() error
+		Close() error
+	}, error){
+		"ent": func(ctx context.Context) (interface {
+			Next() bool
+			Err() error
+			Close() error
+		}, error) {
+			rows := &entsql.Rows{}
+			return rows, db.prepared.query(ctx, slowRead, []any{}, rows)
+		},
+		"hand-written": func(ctx context.Context) (interface {
+			Next() bool
+			Err() error
+			Close() error
+		}, error) {
+			return db.prepared.QueryContext(ctx, slowRead)
+		},
+	}
+	for name, read := range reads {
+		for _, d := range []time.Duration{0, 200 * time.Millisecond} { // before the statement starts, and during it
+			ctx, cancel := context.WithTimeout(context.Background(), d)
+			start := time.Now()
+			rows, err := read(ctx)
+			if err == nil {
+				for rows.Next() {
+				}
+				err = rows.Err()
+				rows.Close()
 			}
-			err = rows.Err()
-			rows.Close()
+			cancel()
+			if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > d+time.Second {
+				t.Fatalf("%s, deadline %s: err = %v after %s, want context.DeadlineExceeded at once", name, d, err, el)
+			}
+			var n int
+			if err := db.SQL.QueryRowContext(context.Background(), "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+				t.Fatalf("%s: the read after the interrupted one: %v", name, err)
+			}
 		}
-		cancel()
-		if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > d+time.Second {
-			t.Fatalf("deadline %s: err = %v after %s, want context.DeadlineExceeded at once", d, err, el)
+	}
+}
+
+// ent's reads on SQLite cost no goroutine (neither the driver's nor
+// database/sql's) while their rows are open, and a read waiting for a
+// connection of the pool still gives up at its deadline.
+func TestSQLiteReadsRunWithoutAGoroutine(t *testing.T) {
+	db := openSQLite(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const q = "SELECT name FROM sqlite_master"
+	read := func() *entsql.Rows {
+		rows := &entsql.Rows{}
+		if err := db.prepared.query(ctx, q, []any{}, rows); err != nil {
+			t.Fatal(err)
 		}
-		var n int
-		if err := db.SQL.QueryRowContext(context.Background(), "SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
-			t.Fatalf("the read after the interrupted one: %v", err)
+		return rows
+	}
+	read().Close() // the connection and the statement
+	for range 3 {
+		before := runtime.NumGoroutine()
+		rows := read()
+		during := runtime.NumGoroutine()
+		rows.Close()
+		if during != before {
+			t.Fatalf("%d goroutines while a read's rows are open, %d before", during, before)
 		}
+	}
+
+	// The pool's one connection held: the read waits, until its deadline.
+	held, err := db.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	wctx, wcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer wcancel()
+	start := time.Now()
+	err = db.prepared.query(wctx, q, []any{}, &entsql.Rows{})
+	if el := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || el > time.Second {
+		t.Fatalf("a read waiting for the pool: err = %v after %s, want context.DeadlineExceeded", err, el)
 	}
 }
 
