@@ -310,6 +310,9 @@ func goBuild(dir, out, pgo string) (string, error) {
 		return "", fmt.Errorf("go build in %s: %w", dir, err)
 	}
 	took := time.Since(began)
+	if err := rewrite(out); err != nil {
+		return "", err
+	}
 	fi, err := os.Stat(out)
 	if err != nil {
 		return "", err
@@ -321,6 +324,37 @@ func goBuild(dir, out, pgo string) (string, error) {
 		}
 	}
 	return fmt.Sprintf("-pgo=%s, %.1f MB, built in %s", name, float64(fi.Size())/(1<<20), took.Round(100*time.Millisecond)), nil
+}
+
+// rewrite writes the file at name again through plain writes. The linker
+// writes its output through a memory mapping, which can leave the file in
+// the page cache as large folios; a process then maps a whole folio where
+// it touches one page, and the gateway's text counted 8–9 MB more resident
+// (26.9 against 18.1 MB at start) than the same bytes copied (session 9):
+// of two builds an A/B compares, one could read up to 9 MB of RSS more
+// for nothing it does.
+func rewrite(name string) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tmp := name + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	for rest := b; len(rest) > 0; {
+		n, err := f.Write(rest[:min(len(rest), 64<<10)])
+		if err != nil {
+			f.Close()
+			return err
+		}
+		rest = rest[n:]
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, name)
 }
 
 // cpuProfiles lists the CPU profiles written of this build's gateway
