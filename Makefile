@@ -7,7 +7,7 @@ export PATH := $(PATH):/usr/local/go/bin
 GO_TEST      := go test -count=1 -timeout 40m ./...
 GENERATED    := ent graph schema
 # Space-separated pkg:FuzzName entries, e.g. ./internal/foo:FuzzParse
-FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse
+FUZZ_TARGETS ?= ./internal/querybuilder:FuzzParse ./graph:FuzzQuickParams
 FUZZTIME     ?= 20s
 PG           := bash .ci/pg-throwaway.sh
 # The committed PGO profile (make pgo writes it, make build uses it).

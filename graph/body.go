@@ -46,7 +46,8 @@ func readBody(next http.Handler) http.Handler {
 			answer(w, http.StatusBadRequest, "BAD_REQUEST", "the request body could not be read")
 			return
 		}
-		b := &body{Reader: bytes.NewReader(raw)}
+		b := &body{}
+		b.Reset(raw)
 		if !decodeParams(raw, &b.params) {
 			answer(w, http.StatusBadRequest, "BAD_REQUEST",
 				`the request body must be one JSON object {"query", "operationName", "variables", "extensions"}`)
@@ -59,7 +60,7 @@ func readBody(next http.Handler) http.Handler {
 
 // body is a POST body readBody has read and decoded.
 type body struct {
-	*bytes.Reader
+	bytes.Reader
 	params graphql.RawParams
 }
 
@@ -70,6 +71,10 @@ func (*body) Close() error { return nil }
 // are strings (or null) and whose variables and extensions are objects
 // (or null) — anything else, trailing data included, is not one request.
 func decodeParams(raw []byte, p *graphql.RawParams) bool {
+	if quickParams(raw, p) {
+		return true
+	}
+	*p = graphql.RawParams{} // what quickParams set before it gave up
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if dec.Decode(p) != nil {

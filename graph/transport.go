@@ -75,6 +75,20 @@ func (h post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	executor.Recycle(resp.Data)
 }
 
+// Supports is transport.POST's, without parsing the usual Content-Type:
+// mime.ParseMediaType allocates its parameters' map on every request.
+func (post) Supports(r *http.Request) bool {
+	if r.Header.Get("Upgrade") != "" || r.Method != http.MethodPost {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "application/json" {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(ct)
+	return err == nil && mediaType == "application/json"
+}
+
 const graphqlResponseJSON = "application/graphql-response+json"
 
 // responseContentType is gqlgen's choice for a POST without configured

@@ -62,3 +62,30 @@ func TestPostAnswersAsGqlgensTransport(t *testing.T) {
 		}
 	}
 }
+
+// post takes the requests gqlgen's POST transport takes.
+func TestPostSupportsWhatGqlgensTransportSupports(t *testing.T) {
+	for _, c := range []struct{ method, contentType, upgrade string }{
+		{http.MethodPost, "application/json", ""},
+		{http.MethodPost, "application/json; charset=utf-8", ""},
+		{http.MethodPost, "Application/JSON", ""},
+		{http.MethodPost, "application/json;", ""},
+		{http.MethodPost, "application/graphql", ""},
+		{http.MethodPost, "text/plain", ""},
+		{http.MethodPost, "", ""},
+		{http.MethodPost, "application/json", "websocket"},
+		{http.MethodGet, "application/json", ""},
+		{http.MethodPut, "application/json", ""},
+	} {
+		r := httptest.NewRequest(c.method, "/graphql", nil)
+		if c.contentType != "" {
+			r.Header.Set("Content-Type", c.contentType)
+		}
+		if c.upgrade != "" {
+			r.Header.Set("Upgrade", c.upgrade)
+		}
+		if got, want := (post{}).Supports(r), (transport.POST{}).Supports(r); got != want {
+			t.Errorf("%+v: post %v, gqlgen %v", c, got, want)
+		}
+	}
+}

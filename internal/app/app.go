@@ -100,7 +100,7 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 	idem := idempotency.Middleware(db, cfg.Idempotency)
 	route := routeOf(mux, routes)
 	for pattern, h := range routes {
-		mux.Handle(pattern, nameRoute(route, failures.guard(authn(perViewer(idem(metrics.Route(h)))))))
+		mux.Handle(pattern, nameRoute(pattern, h, failures.guard(authn(perViewer(idem(metrics.Route(h)))))))
 	}
 	// metrics sits inside logRequests, whose statement counter it reads;
 	// the mux's own pattern labels the routes that are not transports.
@@ -108,29 +108,37 @@ func New(cfg Config, db *store.DB, routes map[string]http.Handler) http.Handler 
 		shedLoad(cfg.Limits.MaxInFlight, route), withDeadline(cfg.Limits.RequestTimeout, cfg.Logger), limitBody(cfg.BodyLimit))
 }
 
+// router is a transport that is a mux, such as REST: it names its own
+// routes.
+type router interface {
+	Handler(*http.Request) (http.Handler, string)
+}
+
 // routeOf names the route a request would take: the pattern of the
-// innermost mux that matches it (a transport that is a mux, such as REST,
-// names its own routes).
+// innermost mux that matches it.
 func routeOf(mux *http.ServeMux, routes map[string]http.Handler) func(*http.Request) string {
-	type router interface {
-		Handler(*http.Request) (http.Handler, string)
-	}
 	return func(r *http.Request) string {
 		_, pattern := mux.Handler(r)
-		if inner, ok := routes[pattern].(router); ok {
-			if _, p := inner.Handler(r); p != "" {
-				return p
-			}
-		}
-		return pattern
+		return innerRoute(pattern, routes[pattern], r)
 	}
 }
 
-// nameRoute labels a transport's requests with their route before the
-// limits and authentication, which may refuse them, run.
-func nameRoute(route func(*http.Request) string, next http.Handler) http.Handler {
+// innerRoute is the route of r, which mux pattern routes to transport.
+func innerRoute(pattern string, transport http.Handler, r *http.Request) string {
+	if inner, ok := transport.(router); ok {
+		if _, p := inner.Handler(r); p != "" {
+			return p
+		}
+	}
+	return pattern
+}
+
+// nameRoute labels the requests the mux routes to transport by pattern with
+// their route (routeOf's, without matching the mux's patterns again) before
+// the limits and authentication, which may refuse them, run.
+func nameRoute(pattern string, transport, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		metrics.SetRoute(r.Context(), route(r))
+		metrics.SetRoute(r.Context(), innerRoute(pattern, transport, r))
 		next.ServeHTTP(w, r)
 	})
 }

@@ -94,12 +94,16 @@ func (w *StatusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter
 // idempotency layer reads every GraphQL POST's): a later reader of the
 // request takes its bytes with ReadBody instead of copying them again.
 type Body struct {
-	*bytes.Reader
+	bytes.Reader
 	b []byte
 }
 
 // NewBody returns b as a request body.
-func NewBody(b []byte) *Body { return &Body{bytes.NewReader(b), b} }
+func NewBody(b []byte) *Body {
+	body := &Body{b: b}
+	body.Reset(b)
+	return body
+}
 
 func (*Body) Close() error { return nil }
 

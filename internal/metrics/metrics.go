@@ -225,12 +225,52 @@ func Middleware(next http.Handler) http.Handler {
 			if route == "" || status == http.StatusNotFound && route == "/api/" {
 				route = "unmatched"
 			}
-			requests.WithLabelValues(route, op, strconv.Itoa(status)).Inc()
-			latency.WithLabelValues(route, op).Observe(time.Since(start).Seconds())
-			statements.WithLabelValues(route).Observe(float64(store.Count(r.Context())))
+			s := seriesOf(seriesKey{route, op, status})
+			s.requests.Inc()
+			s.latency.Observe(time.Since(start).Seconds())
+			s.statements.Observe(float64(store.Count(r.Context())))
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// series are the three series a request is counted in, looked up once per
+// label set: the vectors' WithLabelValues check and hash the labels on
+// every call, three times per request.
+type series struct {
+	requests            prometheus.Counter
+	latency, statements prometheus.Observer
+}
+
+type seriesKey struct {
+	route, operation string
+	status           int
+}
+
+var (
+	seriesMu sync.RWMutex
+	// As many entries as the vectors have children: routes are the muxes'
+	// patterns, operation names bounded by SetOperation, statuses the
+	// handlers'.
+	seriesByKey = map[seriesKey]*series{}
+)
+
+func seriesOf(k seriesKey) *series {
+	seriesMu.RLock()
+	s := seriesByKey[k]
+	seriesMu.RUnlock()
+	if s != nil {
+		return s
+	}
+	s = &series{
+		requests:   requests.WithLabelValues(k.route, k.operation, strconv.Itoa(k.status)),
+		latency:    latency.WithLabelValues(k.route, k.operation),
+		statements: statements.WithLabelValues(k.route),
+	}
+	seriesMu.Lock()
+	seriesByKey[k] = s
+	seriesMu.Unlock()
+	return s
 }
 
 // Route wraps a mux (the outer one, and a transport's own such as REST's):
