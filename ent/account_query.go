@@ -43,6 +43,8 @@ type AccountQuery struct {
 	withNamedContacts      map[string]*ContactQuery
 	withNamedLeads         map[string]*LeadQuery
 	withNamedThirdPartyIds map[string]*CustomerThirdPartyIDQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -638,7 +640,8 @@ func (_q *AccountQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Acco
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1370,6 +1373,25 @@ func (_q *AccountQuery) WithNamedThirdPartyIds(name string, opts ...func(*Custom
 		_q.withNamedThirdPartyIds = make(map[string]*CustomerThirdPartyIDQuery)
 	}
 	_q.withNamedThirdPartyIds[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *AccountQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Account(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(account.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *AccountQuery) whereIDEQ(id uuid.UUID) *AccountQuery {
+	_q.WhereEQ(account.FieldID, id)
 	return _q
 }
 

@@ -41,6 +41,8 @@ type AutomationQuery struct {
 	modifiers        []func(*sql.Selector)
 	withNamedDelayed map[string]*DelayedAutomationQuery
 	withNamedRuns    map[string]*AutomationRunQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -598,7 +600,8 @@ func (_q *AutomationQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1221,6 +1224,25 @@ func (_q *AutomationQuery) WithNamedRuns(name string, opts ...func(*AutomationRu
 		_q.withNamedRuns = make(map[string]*AutomationRunQuery)
 	}
 	_q.withNamedRuns[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *AutomationQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Automation(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(automation.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *AutomationQuery) whereIDEQ(id uuid.UUID) *AutomationQuery {
+	_q.WhereEQ(automation.FieldID, id)
 	return _q
 }
 

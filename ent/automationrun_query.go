@@ -40,6 +40,8 @@ type AutomationRunQuery struct {
 	loadTotal      []func(context.Context, []*AutomationRun) error
 	modifiers      []func(*sql.Selector)
 	withNamedSteps map[string]*AutomationRunStepQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -597,7 +599,8 @@ func (_q *AutomationRunQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1229,6 +1232,25 @@ func (_q *AutomationRunQuery) WithNamedSteps(name string, opts ...func(*Automati
 		_q.withNamedSteps = make(map[string]*AutomationRunStepQuery)
 	}
 	_q.withNamedSteps[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *AutomationRunQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.AutomationRun(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(automationrun.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *AutomationRunQuery) whereIDEQ(id uuid.UUID) *AutomationRunQuery {
+	_q.WhereEQ(automationrun.FieldID, id)
 	return _q
 }
 

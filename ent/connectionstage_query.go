@@ -39,6 +39,8 @@ type ConnectionStageQuery struct {
 	modifiers               []func(*sql.Selector)
 	withNamedPipelineStages map[string]*PipelineStageQuery
 	withNamedLeads          map[string]*LeadQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -561,7 +563,8 @@ func (_q *ConnectionStageQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1114,6 +1117,25 @@ func (_q *ConnectionStageQuery) WithNamedLeads(name string, opts ...func(*LeadQu
 		_q.withNamedLeads = make(map[string]*LeadQuery)
 	}
 	_q.withNamedLeads[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *ConnectionStageQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.ConnectionStage(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(connectionstage.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *ConnectionStageQuery) whereIDEQ(id uuid.UUID) *ConnectionStageQuery {
+	_q.WhereEQ(connectionstage.FieldID, id)
 	return _q
 }
 

@@ -42,6 +42,8 @@ type ContactQuery struct {
 	withNamedAccounts      map[string]*AccountQuery
 	withNamedLeads         map[string]*LeadQuery
 	withNamedThirdPartyIds map[string]*CustomerThirdPartyIDQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -602,7 +604,8 @@ func (_q *ContactQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cont
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1261,6 +1264,25 @@ func (_q *ContactQuery) WithNamedThirdPartyIds(name string, opts ...func(*Custom
 		_q.withNamedThirdPartyIds = make(map[string]*CustomerThirdPartyIDQuery)
 	}
 	_q.withNamedThirdPartyIds[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *ContactQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Contact(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(contact.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *ContactQuery) whereIDEQ(id uuid.UUID) *ContactQuery {
+	_q.WhereEQ(contact.FieldID, id)
 	return _q
 }
 

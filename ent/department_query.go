@@ -43,6 +43,8 @@ type DepartmentQuery struct {
 	modifiers               []func(*sql.Selector)
 	withNamedUsers          map[string]*UserQuery
 	withNamedSecurityGroups map[string]*SecurityGroupQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -673,7 +675,8 @@ func (_q *DepartmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*D
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1523,6 +1526,25 @@ func (_q *DepartmentQuery) WithNamedSecurityGroups(name string, opts ...func(*Se
 		_q.withNamedSecurityGroups = make(map[string]*SecurityGroupQuery)
 	}
 	_q.withNamedSecurityGroups[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *DepartmentQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Department(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(department.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *DepartmentQuery) whereIDEQ(id uuid.UUID) *DepartmentQuery {
+	_q.WhereEQ(department.FieldID, id)
 	return _q
 }
 

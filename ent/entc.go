@@ -29,7 +29,7 @@ func main() {
 	}
 	opts := []entc.Option{
 		entc.Extensions(ex),
-		entc.TemplateFiles("template/visible.tmpl", "template/gql_lists.tmpl", "template/query.tmpl", "template/join.tmpl", "template/namedges.tmpl", "template/columns.tmpl"),
+		entc.TemplateFiles("template/visible.tmpl", "template/gql_lists.tmpl", "template/query.tmpl", "template/join.tmpl", "template/namedges.tmpl", "template/columns.tmpl", "template/shapes.tmpl"),
 		entc.FeatureNames("intercept", "sql/execquery", "sql/modifier", "sql/lock", "sql/upsert"),
 	}
 	if err := entc.Generate("./schema", &gen.Config{}, opts...); err != nil {
@@ -38,14 +38,17 @@ func main() {
 }
 
 // templates are entgql's, with field collection replaced by
-// template/gql_collection.tmpl (hand-written fields select their id column)
-// and pagination by template/gql_pagination.tmpl (pageInfo cursors without
-// edges).
+// template/gql_collection.tmpl (hand-written fields select their id column),
+// pagination by template/gql_pagination.tmpl (pageInfo cursors without
+// edges) and the node by template/gql_node.tmpl (its id condition described,
+// template/shapes.tmpl).
 func templates() []*gen.Template {
 	collection := gen.MustParse(gen.NewTemplate("gql_collection").
 		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_collection.tmpl"))
 	pagination := gen.MustParse(gen.NewTemplate("gql_pagination").
 		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_pagination.tmpl"))
+	node := gen.MustParse(gen.NewTemplate("gql_node").
+		Funcs(entgql.TemplateFuncs).ParseFiles("template/gql_node.tmpl"))
 	var ts []*gen.Template
 	for _, t := range entgql.AllTemplates {
 		switch t {
@@ -53,6 +56,8 @@ func templates() []*gen.Template {
 			t = collection
 		case entgql.PaginationTemplate:
 			t = pagination
+		case entgql.NodeTemplate:
+			t = node
 		}
 		ts = append(ts, t)
 	}

@@ -38,6 +38,8 @@ type FollowUpQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*FollowUp) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -589,7 +591,8 @@ func (_q *FollowUpQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fol
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1231,6 +1234,25 @@ func (_q *FollowUpQuery) ForShare(opts ...sql.LockOption) *FollowUpQuery {
 func (_q *FollowUpQuery) Modify(modifiers ...func(s *sql.Selector)) *FollowUpSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *FollowUpQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.FollowUp(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(followup.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *FollowUpQuery) whereIDEQ(id uuid.UUID) *FollowUpQuery {
+	_q.WhereEQ(followup.FieldID, id)
+	return _q
 }
 
 // FollowUpGroupBy is the group-by builder for FollowUp entities.

@@ -44,6 +44,8 @@ type FranchiseQuery struct {
 	withNamedAutomations    map[string]*AutomationQuery
 	withNamedUsers          map[string]*UserQuery
 	withNamedSecurityGroups map[string]*SecurityGroupQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -645,7 +647,8 @@ func (_q *FranchiseQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fr
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1410,6 +1413,25 @@ func (_q *FranchiseQuery) WithNamedSecurityGroups(name string, opts ...func(*Sec
 		_q.withNamedSecurityGroups = make(map[string]*SecurityGroupQuery)
 	}
 	_q.withNamedSecurityGroups[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *FranchiseQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Franchise(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(franchise.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *FranchiseQuery) whereIDEQ(id uuid.UUID) *FranchiseQuery {
+	_q.WhereEQ(franchise.FieldID, id)
 	return _q
 }
 

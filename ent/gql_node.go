@@ -353,7 +353,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 	switch table {
 	case account.Table:
 		query := c.Account.Query().
-			Where(account.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, accountImplementors...); err != nil {
 				return nil, err
@@ -362,7 +362,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case appointment.Table:
 		query := c.Appointment.Query().
-			Where(appointment.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, appointmentImplementors...); err != nil {
 				return nil, err
@@ -371,7 +371,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case automation.Table:
 		query := c.Automation.Query().
-			Where(automation.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationImplementors...); err != nil {
 				return nil, err
@@ -380,7 +380,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case automationrun.Table:
 		query := c.AutomationRun.Query().
-			Where(automationrun.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrunImplementors...); err != nil {
 				return nil, err
@@ -389,7 +389,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case automationrunstep.Table:
 		query := c.AutomationRunStep.Query().
-			Where(automationrunstep.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, automationrunstepImplementors...); err != nil {
 				return nil, err
@@ -398,7 +398,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case connectionstage.Table:
 		query := c.ConnectionStage.Query().
-			Where(connectionstage.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, connectionstageImplementors...); err != nil {
 				return nil, err
@@ -407,7 +407,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case connectionthirdpartyid.Table:
 		query := c.ConnectionThirdPartyID.Query().
-			Where(connectionthirdpartyid.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, connectionthirdpartyidImplementors...); err != nil {
 				return nil, err
@@ -416,7 +416,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case contact.Table:
 		query := c.Contact.Query().
-			Where(contact.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, contactImplementors...); err != nil {
 				return nil, err
@@ -425,7 +425,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case creditassessment.Table:
 		query := c.CreditAssessment.Query().
-			Where(creditassessment.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, creditassessmentImplementors...); err != nil {
 				return nil, err
@@ -434,7 +434,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case customfield.Table:
 		query := c.CustomField.Query().
-			Where(customfield.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customfieldImplementors...); err != nil {
 				return nil, err
@@ -443,7 +443,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case customfieldvalue.Table:
 		query := c.CustomFieldValue.Query().
-			Where(customfieldvalue.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customfieldvalueImplementors...); err != nil {
 				return nil, err
@@ -452,7 +452,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case customlabel.Table:
 		query := c.CustomLabel.Query().
-			Where(customlabel.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customlabelImplementors...); err != nil {
 				return nil, err
@@ -461,7 +461,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case customerthirdpartyid.Table:
 		query := c.CustomerThirdPartyID.Query().
-			Where(customerthirdpartyid.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, customerthirdpartyidImplementors...); err != nil {
 				return nil, err
@@ -470,7 +470,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case department.Table:
 		query := c.Department.Query().
-			Where(department.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, departmentImplementors...); err != nil {
 				return nil, err
@@ -479,7 +479,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case followup.Table:
 		query := c.FollowUp.Query().
-			Where(followup.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, followupImplementors...); err != nil {
 				return nil, err
@@ -488,7 +488,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case franchise.Table:
 		query := c.Franchise.Query().
-			Where(franchise.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, franchiseImplementors...); err != nil {
 				return nil, err
@@ -497,7 +497,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case incentive.Table:
 		query := c.Incentive.Query().
-			Where(incentive.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, incentiveImplementors...); err != nil {
 				return nil, err
@@ -506,7 +506,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case lead.Table:
 		query := c.Lead.Query().
-			Where(lead.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leadImplementors...); err != nil {
 				return nil, err
@@ -515,7 +515,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case leadpackage.Table:
 		query := c.LeadPackage.Query().
-			Where(leadpackage.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leadpackageImplementors...); err != nil {
 				return nil, err
@@ -524,7 +524,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case leadproduct.Table:
 		query := c.LeadProduct.Query().
-			Where(leadproduct.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, leadproductImplementors...); err != nil {
 				return nil, err
@@ -533,7 +533,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case note.Table:
 		query := c.Note.Query().
-			Where(note.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, noteImplementors...); err != nil {
 				return nil, err
@@ -542,7 +542,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case outboundmessage.Table:
 		query := c.OutboundMessage.Query().
-			Where(outboundmessage.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, outboundmessageImplementors...); err != nil {
 				return nil, err
@@ -551,7 +551,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case packageprice.Table:
 		query := c.PackagePrice.Query().
-			Where(packageprice.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, packagepriceImplementors...); err != nil {
 				return nil, err
@@ -560,7 +560,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case permission.Table:
 		query := c.Permission.Query().
-			Where(permission.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, permissionImplementors...); err != nil {
 				return nil, err
@@ -569,7 +569,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case pipeline.Table:
 		query := c.Pipeline.Query().
-			Where(pipeline.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pipelineImplementors...); err != nil {
 				return nil, err
@@ -578,7 +578,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case pipelinestage.Table:
 		query := c.PipelineStage.Query().
-			Where(pipelinestage.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, pipelinestageImplementors...); err != nil {
 				return nil, err
@@ -587,7 +587,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case product.Table:
 		query := c.Product.Query().
-			Where(product.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, productImplementors...); err != nil {
 				return nil, err
@@ -596,7 +596,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case productgroup.Table:
 		query := c.ProductGroup.Query().
-			Where(productgroup.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, productgroupImplementors...); err != nil {
 				return nil, err
@@ -605,7 +605,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case productthirdpartyid.Table:
 		query := c.ProductThirdPartyID.Query().
-			Where(productthirdpartyid.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, productthirdpartyidImplementors...); err != nil {
 				return nil, err
@@ -614,7 +614,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case role.Table:
 		query := c.Role.Query().
-			Where(role.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, roleImplementors...); err != nil {
 				return nil, err
@@ -623,7 +623,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case savedfilter.Table:
 		query := c.SavedFilter.Query().
-			Where(savedfilter.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, savedfilterImplementors...); err != nil {
 				return nil, err
@@ -632,7 +632,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case securitygroup.Table:
 		query := c.SecurityGroup.Query().
-			Where(securitygroup.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, securitygroupImplementors...); err != nil {
 				return nil, err
@@ -641,7 +641,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case source.Table:
 		query := c.Source.Query().
-			Where(source.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, sourceImplementors...); err != nil {
 				return nil, err
@@ -650,7 +650,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case status.Table:
 		query := c.Status.Query().
-			Where(status.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, statusImplementors...); err != nil {
 				return nil, err
@@ -659,7 +659,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case survey.Table:
 		query := c.Survey.Query().
-			Where(survey.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, surveyImplementors...); err != nil {
 				return nil, err
@@ -668,7 +668,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case task.Table:
 		query := c.Task.Query().
-			Where(task.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, taskImplementors...); err != nil {
 				return nil, err
@@ -677,7 +677,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case tenant.Table:
 		query := c.Tenant.Query().
-			Where(tenant.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, tenantImplementors...); err != nil {
 				return nil, err
@@ -686,7 +686,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case user.Table:
 		query := c.User.Query().
-			Where(user.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userImplementors...); err != nil {
 				return nil, err
@@ -695,7 +695,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case usersettings.Table:
 		query := c.UserSettings.Query().
-			Where(usersettings.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, usersettingsImplementors...); err != nil {
 				return nil, err
@@ -704,7 +704,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case userthirdpartyid.Table:
 		query := c.UserThirdPartyID.Query().
-			Where(userthirdpartyid.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, userthirdpartyidImplementors...); err != nil {
 				return nil, err
@@ -713,7 +713,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case webhookattempt.Table:
 		query := c.WebhookAttempt.Query().
-			Where(webhookattempt.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookattemptImplementors...); err != nil {
 				return nil, err
@@ -722,7 +722,7 @@ func (c *Client) noder(ctx context.Context, table string, id uuid.UUID) (Noder, 
 		return query.Only(ctx)
 	case webhookendpoint.Table:
 		query := c.WebhookEndpoint.Query().
-			Where(webhookendpoint.ID(id))
+			whereIDEQ(id)
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookendpointImplementors...); err != nil {
 				return nil, err

@@ -84,6 +84,8 @@ type LeadQuery struct {
 	withNamedSurveys           map[string]*SurveyQuery
 	withNamedThirdPartyIds     map[string]*ConnectionThirdPartyIDQuery
 	withNamedAutomationRuns    map[string]*AutomationRunQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -1368,7 +1370,8 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -3436,6 +3439,25 @@ func (_q *LeadQuery) WithNamedAutomationRuns(name string, opts ...func(*Automati
 		_q.withNamedAutomationRuns = make(map[string]*AutomationRunQuery)
 	}
 	_q.withNamedAutomationRuns[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *LeadQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Lead(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(lead.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *LeadQuery) whereIDEQ(id uuid.UUID) *LeadQuery {
+	_q.WhereEQ(lead.FieldID, id)
 	return _q
 }
 

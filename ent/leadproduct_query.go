@@ -36,6 +36,8 @@ type LeadProductQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*LeadProduct) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -552,7 +554,8 @@ func (_q *LeadProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1118,6 +1121,25 @@ func (_q *LeadProductQuery) ForShare(opts ...sql.LockOption) *LeadProductQuery {
 func (_q *LeadProductQuery) Modify(modifiers ...func(s *sql.Selector)) *LeadProductSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *LeadProductQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.LeadProduct(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(leadproduct.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *LeadProductQuery) whereIDEQ(id uuid.UUID) *LeadProductQuery {
+	_q.WhereEQ(leadproduct.FieldID, id)
+	return _q
 }
 
 // LeadProductGroupBy is the group-by builder for LeadProduct entities.

@@ -35,6 +35,8 @@ type NoteQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*Note) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -551,7 +553,8 @@ func (_q *NoteQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Note, e
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1114,6 +1117,25 @@ func (_q *NoteQuery) ForShare(opts ...sql.LockOption) *NoteQuery {
 func (_q *NoteQuery) Modify(modifiers ...func(s *sql.Selector)) *NoteSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *NoteQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Note(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(note.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *NoteQuery) whereIDEQ(id uuid.UUID) *NoteQuery {
+	_q.WhereEQ(note.FieldID, id)
+	return _q
 }
 
 // NoteGroupBy is the group-by builder for Note entities.

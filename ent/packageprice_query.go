@@ -34,6 +34,8 @@ type PackagePriceQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*PackagePrice) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -515,7 +517,8 @@ func (_q *PackagePriceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1008,6 +1011,25 @@ func (_q *PackagePriceQuery) ForShare(opts ...sql.LockOption) *PackagePriceQuery
 func (_q *PackagePriceQuery) Modify(modifiers ...func(s *sql.Selector)) *PackagePriceSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *PackagePriceQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.PackagePrice(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(packageprice.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *PackagePriceQuery) whereIDEQ(id uuid.UUID) *PackagePriceQuery {
+	_q.WhereEQ(packageprice.FieldID, id)
+	return _q
 }
 
 // PackagePriceGroupBy is the group-by builder for PackagePrice entities.

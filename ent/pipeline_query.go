@@ -39,6 +39,8 @@ type PipelineQuery struct {
 	modifiers               []func(*sql.Selector)
 	withNamedDepartments    map[string]*DepartmentQuery
 	withNamedPipelineStages map[string]*PipelineStageQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -564,7 +566,8 @@ func (_q *PipelineQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Pip
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1120,6 +1123,25 @@ func (_q *PipelineQuery) WithNamedPipelineStages(name string, opts ...func(*Pipe
 		_q.withNamedPipelineStages = make(map[string]*PipelineStageQuery)
 	}
 	_q.withNamedPipelineStages[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *PipelineQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Pipeline(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(pipeline.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *PipelineQuery) whereIDEQ(id uuid.UUID) *PipelineQuery {
+	_q.WhereEQ(pipeline.FieldID, id)
 	return _q
 }
 

@@ -38,6 +38,8 @@ type ProductQuery struct {
 	loadTotal              []func(context.Context, []*Product) error
 	modifiers              []func(*sql.Selector)
 	withNamedThirdPartyIds map[string]*ProductThirdPartyIDQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -560,7 +562,8 @@ func (_q *ProductQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Prod
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1122,6 +1125,25 @@ func (_q *ProductQuery) WithNamedThirdPartyIds(name string, opts ...func(*Produc
 		_q.withNamedThirdPartyIds = make(map[string]*ProductThirdPartyIDQuery)
 	}
 	_q.withNamedThirdPartyIds[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *ProductQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Product(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(product.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *ProductQuery) whereIDEQ(id uuid.UUID) *ProductQuery {
+	_q.WhereEQ(product.FieldID, id)
 	return _q
 }
 

@@ -39,6 +39,8 @@ type ProductGroupQuery struct {
 	modifiers              []func(*sql.Selector)
 	withNamedProductGroups map[string]*ProductGroupQuery
 	withNamedProducts      map[string]*ProductQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -599,7 +601,8 @@ func (_q *ProductGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1231,6 +1234,25 @@ func (_q *ProductGroupQuery) WithNamedProducts(name string, opts ...func(*Produc
 		_q.withNamedProducts = make(map[string]*ProductQuery)
 	}
 	_q.withNamedProducts[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *ProductGroupQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.ProductGroup(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(productgroup.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *ProductGroupQuery) whereIDEQ(id uuid.UUID) *ProductGroupQuery {
+	_q.WhereEQ(productgroup.FieldID, id)
 	return _q
 }
 

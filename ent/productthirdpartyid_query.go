@@ -34,6 +34,8 @@ type ProductThirdPartyIDQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*ProductThirdPartyID) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -515,7 +517,8 @@ func (_q *ProductThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryHo
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1008,6 +1011,25 @@ func (_q *ProductThirdPartyIDQuery) ForShare(opts ...sql.LockOption) *ProductThi
 func (_q *ProductThirdPartyIDQuery) Modify(modifiers ...func(s *sql.Selector)) *ProductThirdPartyIDSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *ProductThirdPartyIDQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.ProductThirdPartyID(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(productthirdpartyid.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *ProductThirdPartyIDQuery) whereIDEQ(id uuid.UUID) *ProductThirdPartyIDQuery {
+	_q.WhereEQ(productthirdpartyid.FieldID, id)
+	return _q
 }
 
 // ProductThirdPartyIDGroupBy is the group-by builder for ProductThirdPartyID entities.

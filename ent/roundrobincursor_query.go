@@ -32,6 +32,8 @@ type RoundRobinCursorQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*RoundRobinCursor) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -478,7 +480,8 @@ func (_q *RoundRobinCursorQuery) sqlAll(ctx context.Context, hooks ...queryHook)
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -901,6 +904,25 @@ func (_q *RoundRobinCursorQuery) ForShare(opts ...sql.LockOption) *RoundRobinCur
 func (_q *RoundRobinCursorQuery) Modify(modifiers ...func(s *sql.Selector)) *RoundRobinCursorSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *RoundRobinCursorQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.RoundRobinCursor(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(roundrobincursor.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *RoundRobinCursorQuery) whereIDEQ(id uuid.UUID) *RoundRobinCursorQuery {
+	_q.WhereEQ(roundrobincursor.FieldID, id)
+	return _q
 }
 
 // RoundRobinCursorGroupBy is the group-by builder for RoundRobinCursor entities.

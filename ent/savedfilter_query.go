@@ -33,6 +33,8 @@ type SavedFilterQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*SavedFilter) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -514,7 +516,8 @@ func (_q *SavedFilterQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1007,6 +1010,25 @@ func (_q *SavedFilterQuery) ForShare(opts ...sql.LockOption) *SavedFilterQuery {
 func (_q *SavedFilterQuery) Modify(modifiers ...func(s *sql.Selector)) *SavedFilterSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *SavedFilterQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.SavedFilter(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(savedfilter.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *SavedFilterQuery) whereIDEQ(id uuid.UUID) *SavedFilterQuery {
+	_q.WhereEQ(savedfilter.FieldID, id)
+	return _q
 }
 
 // SavedFilterGroupBy is the group-by builder for SavedFilter entities.

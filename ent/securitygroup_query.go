@@ -41,6 +41,8 @@ type SecurityGroupQuery struct {
 	withNamedMembers     map[string]*UserQuery
 	withNamedFranchises  map[string]*FranchiseQuery
 	withNamedDepartments map[string]*DepartmentQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -604,7 +606,8 @@ func (_q *SecurityGroupQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1338,6 +1341,25 @@ func (_q *SecurityGroupQuery) WithNamedDepartments(name string, opts ...func(*De
 		_q.withNamedDepartments = make(map[string]*DepartmentQuery)
 	}
 	_q.withNamedDepartments[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *SecurityGroupQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.SecurityGroup(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(securitygroup.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *SecurityGroupQuery) whereIDEQ(id uuid.UUID) *SecurityGroupQuery {
+	_q.WhereEQ(securitygroup.FieldID, id)
 	return _q
 }
 

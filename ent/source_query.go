@@ -32,6 +32,8 @@ type SourceQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*Source) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -478,7 +480,8 @@ func (_q *SourceQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Sourc
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -901,6 +904,25 @@ func (_q *SourceQuery) ForShare(opts ...sql.LockOption) *SourceQuery {
 func (_q *SourceQuery) Modify(modifiers ...func(s *sql.Selector)) *SourceSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *SourceQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Source(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(source.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *SourceQuery) whereIDEQ(id uuid.UUID) *SourceQuery {
+	_q.WhereEQ(source.FieldID, id)
+	return _q
 }
 
 // SourceGroupBy is the group-by builder for Source entities.

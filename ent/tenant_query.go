@@ -28,6 +28,8 @@ type TenantQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*Tenant) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -365,7 +367,8 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -553,6 +556,25 @@ func (_q *TenantQuery) ForShare(opts ...sql.LockOption) *TenantQuery {
 func (_q *TenantQuery) Modify(modifiers ...func(s *sql.Selector)) *TenantSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *TenantQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.Tenant(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(tenant.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *TenantQuery) whereIDEQ(id uuid.UUID) *TenantQuery {
+	_q.WhereEQ(tenant.FieldID, id)
+	return _q
 }
 
 // TenantGroupBy is the group-by builder for Tenant entities.

@@ -58,6 +58,8 @@ type UserQuery struct {
 	withNamedSecurityGroups map[string]*SecurityGroupQuery
 	withNamedThirdPartyIds  map[string]*UserThirdPartyIDQuery
 	withNamedAssignedLeads  map[string]*LeadQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -881,7 +883,8 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -2120,6 +2123,25 @@ func (_q *UserQuery) WithNamedAssignedLeads(name string, opts ...func(*LeadQuery
 		_q.withNamedAssignedLeads = make(map[string]*LeadQuery)
 	}
 	_q.withNamedAssignedLeads[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *UserQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.User(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(user.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *UserQuery) whereIDEQ(id uuid.UUID) *UserQuery {
+	_q.WhereEQ(user.FieldID, id)
 	return _q
 }
 

@@ -33,6 +33,8 @@ type UserThirdPartyIDQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*UserThirdPartyID) error
 	modifiers    []func(*sql.Selector)
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -514,7 +516,8 @@ func (_q *UserThirdPartyIDQuery) sqlAll(ctx context.Context, hooks ...queryHook)
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1007,6 +1010,25 @@ func (_q *UserThirdPartyIDQuery) ForShare(opts ...sql.LockOption) *UserThirdPart
 func (_q *UserThirdPartyIDQuery) Modify(modifiers ...func(s *sql.Selector)) *UserThirdPartyIDSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *UserThirdPartyIDQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.UserThirdPartyID(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(userthirdpartyid.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *UserThirdPartyIDQuery) whereIDEQ(id uuid.UUID) *UserThirdPartyIDQuery {
+	_q.WhereEQ(userthirdpartyid.FieldID, id)
+	return _q
 }
 
 // UserThirdPartyIDGroupBy is the group-by builder for UserThirdPartyID entities.

@@ -36,6 +36,8 @@ type WebhookEndpointQuery struct {
 	loadTotal         []func(context.Context, []*WebhookEndpoint) error
 	modifiers         []func(*sql.Selector)
 	withNamedAttempts map[string]*WebhookAttemptQuery
+	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
+	eqs []eqCond
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -520,7 +522,8 @@ func (_q *WebhookEndpointQuery) sqlAll(ctx context.Context, hooks ...queryHook) 
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	if err := sqlgraph.QueryNodes(ctx, _q.driver, _spec); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
+	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1006,6 +1009,25 @@ func (_q *WebhookEndpointQuery) WithNamedAttempts(name string, opts ...func(*Web
 		_q.withNamedAttempts = make(map[string]*WebhookAttemptQuery)
 	}
 	_q.withNamedAttempts[name] = query
+	return _q
+}
+
+// WhereEQ restricts the query to rows whose column equals value, as
+// WhereP(sql.FieldEQ(column, value)) does, and keeps the condition
+// described: a query made only of such conditions renders its statement's
+// text once per shape (template/shapes.tmpl).
+func (_q *WebhookEndpointQuery) WhereEQ(column string, value any) {
+	if _q.eqs == nil {
+		_q.eqs = make([]eqCond, 0, 4)
+	}
+	_q.predicates = append(_q.predicates, predicate.WebhookEndpoint(sql.FieldEQ(column, value)))
+	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// whereIDEQ is Where(webhookendpoint.ID(id)), described (the node's query,
+// template/gql_node.tmpl).
+func (_q *WebhookEndpointQuery) whereIDEQ(id uuid.UUID) *WebhookEndpointQuery {
+	_q.WhereEQ(webhookendpoint.FieldID, id)
 	return _q
 }
 

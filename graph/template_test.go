@@ -10,8 +10,9 @@ import (
 	"testing"
 )
 
-// The field collection and pagination are entgql's templates with small
-// changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl), and
+// The field collection, pagination and node are entgql's templates with
+// small changes (ent/template/gql_collection.tmpl, gql_pagination.tmpl,
+// gql_node.tmpl), and
 // ent's query builder is ent's own "dialect/sql/query" template with the
 // to-one joins and reused scan holders (ent/template/query.tmpl), and its
 // named edges a slice of pairs (ent/template/namedges.tmpl), each CHANGED block explained
@@ -28,8 +29,9 @@ func TestForkedEntTemplatesFollowTheModule(t *testing.T) {
 	}{
 		{"gql_collection.tmpl", "entgo.io/contrib", "entgql/template/collection.tmpl", "8067e6577b20a3b51d5fcaf833bc258a45c46047ac7f8bbc7778d6c18ffe9770", "", "", 2},
 		{"gql_pagination.tmpl", "entgo.io/contrib", "entgql/template/pagination.tmpl", "912a2eb790de8290f27872f203c9fd6243546f25774c574cba0115878ea96ffa", "", "", 1},
+		{"gql_node.tmpl", "entgo.io/contrib", "entgql/template/node.tmpl", "80bb0c176aa8f14bd46ecaf0cca97327132629d37303951e0a03d1211f04e4c5", "", "", 1},
 		{"query.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/query.tmpl", "d74acf79a600021c71828a0153ae87fc718ec48ce2fcc121183a48fd3ce1dc0d",
-			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 3},
+			`{{ define "dialect/sql/query" }}`, `{{ define "dialect/sql/query/selector" }}`, 4},
 		{"namedges.tmpl", "entgo.io/ent", "entc/gen/template/dialect/sql/feature/namedges.tmpl", "ce515d5158ab1627825a26a2f44fbce62da7a8521019a1a35373b88f5a6716f8",
 			`{{ define "dialect/sql/model/edges/fields/additional/namedges" }}`, `{{- define "dialect/sql/query/fields/additional/namedges" }}`, 23},
 	}

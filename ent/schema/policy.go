@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 
 	gen "github.com/conecrm/gateway/ent"
-	"github.com/conecrm/gateway/ent/intercept"
 	"github.com/conecrm/gateway/internal/registry"
 	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/viewer"
@@ -18,11 +17,15 @@ import (
 
 func (r record) Interceptors() []ent.Interceptor {
 	return []ent.Interceptor{
-		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
-			if err := readable(ctx, r.table, q); err != nil {
+		ent.TraverseFunc(func(ctx context.Context, q ent.Query) error {
+			c, ok := q.(conds)
+			if !ok {
+				return fmt.Errorf("schema: unexpected query type %T", q)
+			}
+			if err := readable(ctx, r.table, c); err != nil {
 				return err
 			}
-			return scope(ctx, q)
+			return scope(ctx, c)
 		}),
 	}
 }
@@ -30,38 +33,52 @@ func (r record) Interceptors() []ent.Interceptor {
 // readPolicy is the read check alone, for the global tables.
 func readPolicy(table string) []ent.Interceptor {
 	return []ent.Interceptor{
-		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
-			return readable(ctx, table, q)
+		ent.TraverseFunc(func(ctx context.Context, q ent.Query) error {
+			c, ok := q.(conds)
+			if !ok {
+				return fmt.Errorf("schema: unexpected query type %T", q)
+			}
+			return readable(ctx, table, c)
 		}),
 	}
 }
+
+// conds is what the policy restricts, by equality conditions. A query
+// keeps them described (ent/template/shapes.tmpl), so a statement made of
+// such conditions is rendered once per shape.
+type conds interface {
+	WhereEQ(column string, value any)
+}
+
+// mutationConds restricts an update/delete mutation by the same
+// conditions.
+type mutationConds struct {
+	m interface{ WhereP(...func(*sql.Selector)) }
+}
+
+func (c mutationConds) WhereEQ(column string, value any) { c.m.WhereP(sql.FieldEQ(column, value)) }
 
 // readable applies the registry's read policy (internal/registry) to a
 // query of table: the read permission first, so a forbidden query fails
 // before any SQL whatever path built it (root, edge, eager load, loader,
 // node, filter subquery); then the owner rule of per-user rows.
-func readable(ctx context.Context, table string, q interface{ WhereP(...func(*sql.Selector)) }) error {
+func readable(ctx context.Context, table string, q conds) error {
 	if err := registry.CheckRead(ctx, table); err != nil {
 		return err
 	}
 	if column, user, ok := registry.Owner(ctx, table); ok {
-		q.WhereP(sql.FieldEQ(column, user))
+		q.WhereEQ(column, user)
 	}
 	return nil
 }
 
-// liveRows is the soft-delete predicate; it holds no state, so every
-// query shares one.
-var liveRows = sql.FieldEQ("is_deleted", false)
-
 // scope restricts q (a query or an update/delete mutation) to the viewer's
-// tenant and to live rows, in one WhereP (each call costs the query a
-// slice).
-func scope(ctx context.Context, q interface{ WhereP(...func(*sql.Selector)) }) error {
+// tenant and to live rows.
+func scope(ctx context.Context, q conds) error {
 	live := !tenancy.IncludesDeleted(ctx)
 	if tenancy.IsBypassed(ctx) {
 		if live {
-			q.WhereP(liveRows)
+			q.WhereEQ("is_deleted", false)
 		}
 		return nil
 	}
@@ -69,12 +86,10 @@ func scope(ctx context.Context, q interface{ WhereP(...func(*sql.Selector)) }) e
 	if v == nil {
 		return tenancy.ErrNoViewer
 	}
-	tenant := sql.FieldEQ("tenant_id", v.TenantID)
 	if live {
-		q.WhereP(liveRows, tenant)
-	} else {
-		q.WhereP(tenant)
+		q.WhereEQ("is_deleted", false)
 	}
+	q.WhereEQ("tenant_id", v.TenantID)
 	return nil
 }
 
@@ -103,7 +118,7 @@ func (r record) Hooks() []ent.Hook {
 						return nil, err
 					}
 				} else {
-					if err := scope(ctx, mx); err != nil {
+					if err := scope(ctx, mutationConds{mx}); err != nil {
 						return nil, err
 					}
 				}
