@@ -113,7 +113,7 @@ func NewHandler(cfg Config) http.Handler {
 		tracing.GraphQL{}, // operation names for metrics, spans when tracing is on
 		// Lists whose selection has no hand-written resolver below resolve
 		// their elements without goroutines (graph/executor).
-		executor.Extension{Concurrent: generated.ConcurrentFields},
+		executor.NewExtension(generated.ConcurrentFields, cfg.CacheSize),
 	)
 	for _, e := range extensions {
 		// The generated executor marshals a leaf field (a struct field

@@ -46,6 +46,16 @@ type Fields map[string]map[string]bool
 // concurrent field. ResolveField and MarshalSlice read the plan.
 type Extension struct {
 	Concurrent Fields
+	// plans keeps the plans of parsed operations (NewExtension); nil, one
+	// is made per request.
+	plans *plans
+}
+
+// NewExtension returns an Extension that plans each parsed operation once
+// and keeps the plan for its later requests, as the executor keeps the
+// parsed document (at most size plans).
+func NewExtension(concurrent Fields, size int) Extension {
+	return Extension{Concurrent: concurrent, plans: &plans{size: size, m: map[opKey]*plan{}}}
 }
 
 var (
@@ -61,26 +71,147 @@ func (e Extension) InterceptOperation(ctx context.Context, next graphql.Operatio
 	if oc == nil || oc.Operation == nil {
 		return next(ctx)
 	}
-	p := &plan{concurrent: e.Concurrent, reaches: map[*ast.Field]bool{}}
-	p.collected = p.first[:0]
-	p.selection(oc.Operation.SelectionSet)
+	var p *plan
+	if e.plans != nil {
+		p = e.plans.get(e.Concurrent, oc)
+	} else {
+		p = newPlan(e.Concurrent, oc.Operation)
+	}
+	if !p.fixed { // its collected fields are this request's own
+		p = &plan{concurrent: p.concurrent, reaches: p.reaches, op: p.op}
+		p.collected = p.first[:0]
+	}
 	return next(context.WithValue(ctx, planKey{}, p))
 }
 
 type planKey struct{}
 
 // plan holds, per field of one operation, whether the field itself or
-// anything selected below it is concurrent ("reaches" one). It is written before execution
-// and only read during it, but for the cache of collected fields.
+// anything selected below it is concurrent ("reaches" one). It is written
+// before execution and only read during it, but for the cache of
+// collected fields.
 type plan struct {
 	concurrent Fields
 	reaches    map[*ast.Field]bool
+	op         *ast.OperationDefinition
+	// fixed: no directive of the document depends on a variable, so the
+	// fields collected from a selection set are the same for every request
+	// of the operation, and the plan's cache of them serves them all;
+	// otherwise each request caches its own.
+	fixed bool
 
 	// The collected fields, cached during execution: a selection set per
 	// object type selected (8 on the lead screen), searched in order.
 	mu        sync.Mutex
 	collected []collected
 	first     [8]collected
+}
+
+func newPlan(concurrent Fields, op *ast.OperationDefinition) *plan {
+	p := &plan{concurrent: concurrent, reaches: map[*ast.Field]bool{}, op: op}
+	p.collected = p.first[:0]
+	p.selection(op.SelectionSet)
+	return p
+}
+
+// plans are the plans of operations by query text and operation name,
+// each valid while the executor's parse of it (the operation's pointer,
+// from its cache of parsed documents) is the one the request runs.
+type plans struct {
+	size int
+	mu   sync.Mutex
+	m    map[opKey]*plan
+}
+
+type opKey struct{ query, name string }
+
+// get returns the plan of oc's operation, planning it when the kept plan
+// is of another parse of the text: a document the executor parsed again,
+// or a request's own copy of the operation (graph's default pages add
+// arguments to a copy), which is planned for each request.
+func (c *plans) get(concurrent Fields, oc *graphql.OperationContext) *plan {
+	k := opKey{oc.RawQuery, oc.OperationName}
+	c.mu.Lock()
+	kept := c.m[k]
+	c.mu.Unlock()
+	if kept != nil && kept.op == oc.Operation {
+		return kept
+	}
+	p := newPlan(concurrent, oc.Operation)
+	if kept != nil {
+		p.fixed = kept.fixed // the same text, the same directives
+	} else {
+		p.fixed = !variableDirectives(oc.Doc)
+	}
+	c.mu.Lock()
+	if len(c.m) >= c.size {
+		clear(c.m) // as many as the executor keeps parsed documents: rarely
+	}
+	c.m[k] = p
+	c.mu.Unlock()
+	return p
+}
+
+// variableDirectives reports whether a directive of doc has an argument
+// that is or holds a variable (@include(if: $x), @defer(if: $x)…): which
+// fields are collected then depends on the request's variables.
+func variableDirectives(doc *ast.QueryDocument) bool {
+	var set func(ast.SelectionSet) bool
+	dirs := func(ds ast.DirectiveList) bool {
+		for _, d := range ds {
+			for _, a := range d.Arguments {
+				if holdsVariable(a.Value) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	set = func(ss ast.SelectionSet) bool {
+		for _, s := range ss {
+			switch s := s.(type) {
+			case *ast.Field:
+				if dirs(s.Directives) || set(s.SelectionSet) {
+					return true
+				}
+			case *ast.InlineFragment:
+				if dirs(s.Directives) || set(s.SelectionSet) {
+					return true
+				}
+			case *ast.FragmentSpread:
+				if dirs(s.Directives) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for _, op := range doc.Operations {
+		if dirs(op.Directives) || set(op.SelectionSet) {
+			return true
+		}
+	}
+	for _, f := range doc.Fragments {
+		if dirs(f.Directives) || set(f.SelectionSet) {
+			return true
+		}
+	}
+	return false
+}
+
+func holdsVariable(v *ast.Value) bool {
+	if v == nil {
+		return false
+	}
+	if v.Kind == ast.Variable {
+		return true
+	}
+	for _, c := range v.Children {
+		if holdsVariable(c.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // selection reports whether set reaches a concurrent field, recording every

@@ -199,3 +199,57 @@ func TestStringMarshalsAsGraphQLStrings(t *testing.T) {
 		t.Errorf("%v allocations per string", n)
 	}
 }
+
+// NewExtension's plans serve later requests of a parsed operation: its
+// collected fields too, unless a directive depends on the variables (then
+// each request collects its own), and never another parse of the text.
+func TestPlansAreKeptPerParsedOperation(t *testing.T) {
+	s := gqlparser.MustLoadSchema(&ast.Source{Input: schema})
+	e := NewExtension(concurrent, 10)
+	account := []string{"Account", "Node"}
+	run := func(q string, doc *ast.QueryDocument, vars map[string]any) (*plan, []string) {
+		oc := &graphql.OperationContext{RawQuery: q, Doc: doc, Operation: doc.Operations[0], Variables: vars}
+		var p *plan
+		var names []string
+		e.InterceptOperation(graphql.WithOperationContext(context.Background(), oc), func(ctx context.Context) graphql.ResponseHandler {
+			p = planned(ctx)
+			sel := oc.Operation.SelectionSet[0].(*ast.Field).SelectionSet
+			for _, f := range CollectFields(ctx, oc, sel, account) {
+				names = append(names, f.Name)
+			}
+			return nil
+		})
+		return p, names
+	}
+	parse := func(q string) *ast.QueryDocument {
+		doc, errs := gqlparser.LoadQuery(s, q)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		return doc
+	}
+
+	const fixed = `{ node { id ... on Account { name } } }`
+	doc := parse(fixed)
+	p1, _ := run(fixed, doc, nil)
+	p2, names := run(fixed, doc, map[string]any{"id": "x"})
+	if p1 != p2 || !p1.fixed || len(p1.collected) != 1 || fmt.Sprint(names) != "[id name]" {
+		t.Errorf("fixed operation: plans %p %p (fixed %v), %d collected, fields %v", p1, p2, p1.fixed, len(p1.collected), names)
+	}
+	if p3, _ := run(fixed, parse(fixed), nil); p3 == p1 {
+		t.Error("another parse of the text was given the kept plan")
+	}
+
+	const variable = `query($with: Boolean!) { node { id ... on Account { name @include(if: $with) } } }`
+	doc = parse(variable)
+	for _, with := range []bool{true, false, true} {
+		p, names := run(variable, doc, map[string]any{"with": with})
+		want := "[id]"
+		if with {
+			want = "[id name]"
+		}
+		if p.fixed || fmt.Sprint(names) != want {
+			t.Errorf("@include(if: %v): fixed %v, fields %v, want %v", with, p.fixed, names, want)
+		}
+	}
+}

@@ -332,6 +332,9 @@ func clientAddr(r *http.Request, proxies []netip.Prefix) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
+	if len(proxies) == 0 { // no address is trusted: nothing to parse
+		return host
+	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil || !trusted(addr, proxies) {
 		return host
