@@ -285,9 +285,10 @@ func isWrapper(f *ast.Field) bool {
 
 // size is how many times f's children are resolved per resolution of f.
 func (w *walker) size(f *ast.Field) int {
-	args := f.ArgumentMap(w.vars)
+	// The arguments' map only where a size is read from them: it is made
+	// anew on every call.
 	if f.Name == "nodes" {
-		if ids, ok := args["ids"].([]any); ok {
+		if ids, ok := f.ArgumentMap(w.vars)["ids"].([]any); ok {
 			if len(ids) > MaxPage {
 				w.fail(codePageSize, f, "ids must list at most %d ids", MaxPage)
 			}
@@ -295,7 +296,7 @@ func (w *walker) size(f *ast.Field) int {
 		}
 	}
 	if isConnection(f) {
-		return w.pageSize(f, args)
+		return w.pageSize(f, f.ArgumentMap(w.vars))
 	}
 	if f.Definition.Type.Elem != nil {
 		if f.Name == "edges" {
