@@ -419,8 +419,17 @@ func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driv
 	if w := s.c.sw; w != nil && s.read && !s.c.inTx && ctx.Done() != nil {
 		return s.watchedQuery(ctx, w, args)
 	}
+	h, _ := ctx.(*handoff)
+	if h != nil {
+		ctx = h.Context
+	}
 	s.c.use(ctx)
 	r, err := s.Stmt.(driver.StmtQueryContext).QueryContext(s.driverContext(ctx), args)
+	if h != nil && err == nil && s.c.nc != nil {
+		// The socket's watch interrupts these rows until the connection
+		// returns to the pool (IsValid): database/sql need not watch them.
+		h.taken.Store(true)
+	}
 	if s.writesAuth {
 		r = s.c.wroteRows(ctx, s.global, r)
 	}
@@ -512,14 +521,10 @@ func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
 	return driver.ErrSkip
 }
 
-// ResetSession runs when the pool hands the connection out again: the last
-// request's context no longer governs the socket.
+// ResetSession runs when the pool hands the connection out again.
 func (c *conn) ResetSession(ctx context.Context) error {
 	if c.stale() {
 		return driver.ErrBadConn
-	}
-	if c.nc != nil {
-		c.nc.unwatch()
 	}
 	if r, ok := c.Conn.(driver.SessionResetter); ok {
 		return r.ResetSession(ctx)
@@ -527,8 +532,14 @@ func (c *conn) ResetSession(ctx context.Context) error {
 	return nil
 }
 
-// IsValid is asked when the connection returns to the pool.
+// IsValid is asked when the connection returns to the pool, its statement
+// or transaction done: the socket's watch ends there, before the request's
+// context does — a watch still armed when it ended would cost a goroutine
+// (context.AfterFunc's) and a deadline set on an idle socket per request.
 func (c *conn) IsValid() bool {
+	if c.nc != nil {
+		c.nc.unwatch()
+	}
 	if c.stale() {
 		return false
 	}

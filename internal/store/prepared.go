@@ -83,7 +83,7 @@ func (p *prepared) query(ctx context.Context, query string, args, v any) error {
 	if !ok || !ok2 {
 		return errInvalidQuery
 	}
-	if !p.arrays && p.max > 0 && ctx.Done() != nil { // SQLite's cached reads
+	if p.max > 0 && ctx.Done() != nil { // cached reads
 		// ent's statements: sqlgraph closes their rows.
 		ctx = &handoff{Context: ctx}
 	}

@@ -143,9 +143,10 @@ func (w *sqliteWatch) close() {
 	w.tls.Close()
 }
 
-// handoff is the context of a cached ent read on SQLite, as database/sql
-// sees it: its Done channel is the statement's until the connection has
-// taken over watching it (stmt.watchedQuery), then nil.
+// handoff is the context of a cached ent read, as database/sql sees it:
+// its Done channel is the statement's until the connection has taken over
+// watching it (SQLite: stmt.watchedQuery; PostgreSQL: the socket's watch,
+// stmt.QueryContext), then nil.
 //
 // database/sql reads a query's Done channel twice: to give up waiting for
 // a connection of the pool, and, once the driver returned the rows, to
