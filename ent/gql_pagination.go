@@ -290,7 +290,7 @@ func (p *accountPager) applyOrder(query *AccountQuery) *AccountQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultAccountOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -303,7 +303,7 @@ func (p *accountPager) applyOrder(query *AccountQuery) *AccountQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultAccountOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultAccountOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -695,7 +695,7 @@ func (p *appointmentPager) applyOrder(query *AppointmentQuery) *AppointmentQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultAppointmentOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -708,7 +708,7 @@ func (p *appointmentPager) applyOrder(query *AppointmentQuery) *AppointmentQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultAppointmentOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultAppointmentOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -1100,7 +1100,7 @@ func (p *automationPager) applyOrder(query *AutomationQuery) *AutomationQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultAutomationOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -1113,7 +1113,7 @@ func (p *automationPager) applyOrder(query *AutomationQuery) *AutomationQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultAutomationOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultAutomationOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -1469,7 +1469,7 @@ func (p *automationrunPager) applyOrder(query *AutomationRunQuery) *AutomationRu
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultAutomationRunOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -1482,7 +1482,7 @@ func (p *automationrunPager) applyOrder(query *AutomationRunQuery) *AutomationRu
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultAutomationRunOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultAutomationRunOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -1799,9 +1799,9 @@ func (p *automationrunstepPager) applyOrder(query *AutomationRunStepQuery) *Auto
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultAutomationRunStepOrder.Field {
-		query = query.Order(DefaultAutomationRunStepOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultAutomationRunStepOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -2135,7 +2135,7 @@ func (p *connectionstagePager) applyOrder(query *ConnectionStageQuery) *Connecti
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultConnectionStageOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -2148,7 +2148,7 @@ func (p *connectionstagePager) applyOrder(query *ConnectionStageQuery) *Connecti
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultConnectionStageOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultConnectionStageOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -2483,9 +2483,9 @@ func (p *connectionthirdpartyidPager) applyOrder(query *ConnectionThirdPartyIDQu
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultConnectionThirdPartyIDOrder.Field {
-		query = query.Order(DefaultConnectionThirdPartyIDOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultConnectionThirdPartyIDOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -2819,7 +2819,7 @@ func (p *contactPager) applyOrder(query *ContactQuery) *ContactQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultContactOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -2832,7 +2832,7 @@ func (p *contactPager) applyOrder(query *ContactQuery) *ContactQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultContactOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultContactOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -3221,9 +3221,9 @@ func (p *creditassessmentPager) applyOrder(query *CreditAssessmentQuery) *Credit
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultCreditAssessmentOrder.Field {
-		query = query.Order(DefaultCreditAssessmentOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultCreditAssessmentOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -3557,7 +3557,7 @@ func (p *customfieldPager) applyOrder(query *CustomFieldQuery) *CustomFieldQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultCustomFieldOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -3570,7 +3570,7 @@ func (p *customfieldPager) applyOrder(query *CustomFieldQuery) *CustomFieldQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultCustomFieldOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultCustomFieldOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -3905,9 +3905,9 @@ func (p *customfieldvaluePager) applyOrder(query *CustomFieldValueQuery) *Custom
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultCustomFieldValueOrder.Field {
-		query = query.Order(DefaultCustomFieldValueOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultCustomFieldValueOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -4241,7 +4241,7 @@ func (p *customlabelPager) applyOrder(query *CustomLabelQuery) *CustomLabelQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultCustomLabelOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -4254,7 +4254,7 @@ func (p *customlabelPager) applyOrder(query *CustomLabelQuery) *CustomLabelQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultCustomLabelOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultCustomLabelOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -4571,9 +4571,9 @@ func (p *customerthirdpartyidPager) applyOrder(query *CustomerThirdPartyIDQuery)
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultCustomerThirdPartyIDOrder.Field {
-		query = query.Order(DefaultCustomerThirdPartyIDOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultCustomerThirdPartyIDOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -4907,7 +4907,7 @@ func (p *departmentPager) applyOrder(query *DepartmentQuery) *DepartmentQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultDepartmentOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -4920,7 +4920,7 @@ func (p *departmentPager) applyOrder(query *DepartmentQuery) *DepartmentQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultDepartmentOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultDepartmentOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -5276,7 +5276,7 @@ func (p *followupPager) applyOrder(query *FollowUpQuery) *FollowUpQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultFollowUpOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -5289,7 +5289,7 @@ func (p *followupPager) applyOrder(query *FollowUpQuery) *FollowUpQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultFollowUpOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultFollowUpOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -5681,7 +5681,7 @@ func (p *franchisePager) applyOrder(query *FranchiseQuery) *FranchiseQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultFranchiseOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -5694,7 +5694,7 @@ func (p *franchisePager) applyOrder(query *FranchiseQuery) *FranchiseQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultFranchiseOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultFranchiseOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -6047,9 +6047,9 @@ func (p *incentivePager) applyOrder(query *IncentiveQuery) *IncentiveQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultIncentiveOrder.Field {
-		query = query.Order(DefaultIncentiveOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultIncentiveOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -6383,7 +6383,7 @@ func (p *leadPager) applyOrder(query *LeadQuery) *LeadQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultLeadOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -6396,7 +6396,7 @@ func (p *leadPager) applyOrder(query *LeadQuery) *LeadQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultLeadOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultLeadOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -6788,9 +6788,9 @@ func (p *packagePager) applyOrder(query *LeadPackageQuery) *LeadPackageQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultPackageOrder.Field {
-		query = query.Order(DefaultPackageOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultPackageOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -7103,9 +7103,9 @@ func (p *leadproductPager) applyOrder(query *LeadProductQuery) *LeadProductQuery
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultLeadProductOrder.Field {
-		query = query.Order(DefaultLeadProductOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultLeadProductOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -7439,7 +7439,7 @@ func (p *notePager) applyOrder(query *NoteQuery) *NoteQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultNoteOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -7452,7 +7452,7 @@ func (p *notePager) applyOrder(query *NoteQuery) *NoteQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultNoteOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultNoteOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -7790,7 +7790,7 @@ func (p *outboundmessagePager) applyOrder(query *OutboundMessageQuery) *Outbound
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultOutboundMessageOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -7803,7 +7803,7 @@ func (p *outboundmessagePager) applyOrder(query *OutboundMessageQuery) *Outbound
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultOutboundMessageOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultOutboundMessageOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -8120,9 +8120,9 @@ func (p *packagepricePager) applyOrder(query *PackagePriceQuery) *PackagePriceQu
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultPackagePriceOrder.Field {
-		query = query.Order(DefaultPackagePriceOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultPackagePriceOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -8435,9 +8435,9 @@ func (p *permissionPager) applyOrder(query *PermissionQuery) *PermissionQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultPermissionOrder.Field {
-		query = query.Order(DefaultPermissionOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultPermissionOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -8706,7 +8706,7 @@ func (p *pipelinePager) applyOrder(query *PipelineQuery) *PipelineQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultPipelineOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -8719,7 +8719,7 @@ func (p *pipelinePager) applyOrder(query *PipelineQuery) *PipelineQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultPipelineOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultPipelineOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -9054,9 +9054,9 @@ func (p *pipelinestagePager) applyOrder(query *PipelineStageQuery) *PipelineStag
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultPipelineStageOrder.Field {
-		query = query.Order(DefaultPipelineStageOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultPipelineStageOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -9390,7 +9390,7 @@ func (p *productPager) applyOrder(query *ProductQuery) *ProductQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultProductOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -9403,7 +9403,7 @@ func (p *productPager) applyOrder(query *ProductQuery) *ProductQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultProductOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultProductOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -9777,7 +9777,7 @@ func (p *productgroupPager) applyOrder(query *ProductGroupQuery) *ProductGroupQu
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultProductGroupOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -9790,7 +9790,7 @@ func (p *productgroupPager) applyOrder(query *ProductGroupQuery) *ProductGroupQu
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultProductGroupOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultProductGroupOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -10125,9 +10125,9 @@ func (p *productthirdpartyidPager) applyOrder(query *ProductThirdPartyIDQuery) *
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultProductThirdPartyIDOrder.Field {
-		query = query.Order(DefaultProductThirdPartyIDOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultProductThirdPartyIDOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -10440,9 +10440,9 @@ func (p *rolePager) applyOrder(query *RoleQuery) *RoleQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultRoleOrder.Field {
-		query = query.Order(DefaultRoleOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultRoleOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -10794,7 +10794,7 @@ func (p *savedfilterPager) applyOrder(query *SavedFilterQuery) *SavedFilterQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultSavedFilterOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -10807,7 +10807,7 @@ func (p *savedfilterPager) applyOrder(query *SavedFilterQuery) *SavedFilterQuery
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultSavedFilterOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultSavedFilterOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -11163,7 +11163,7 @@ func (p *securitygroupPager) applyOrder(query *SecurityGroupQuery) *SecurityGrou
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultSecurityGroupOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -11176,7 +11176,7 @@ func (p *securitygroupPager) applyOrder(query *SecurityGroupQuery) *SecurityGrou
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultSecurityGroupOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultSecurityGroupOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -11532,7 +11532,7 @@ func (p *sourcePager) applyOrder(query *SourceQuery) *SourceQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultSourceOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -11545,7 +11545,7 @@ func (p *sourcePager) applyOrder(query *SourceQuery) *SourceQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultSourceOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultSourceOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -11901,7 +11901,7 @@ func (p *statusPager) applyOrder(query *StatusQuery) *StatusQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultStatusOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -11914,7 +11914,7 @@ func (p *statusPager) applyOrder(query *StatusQuery) *StatusQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultStatusOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultStatusOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -12267,9 +12267,9 @@ func (p *surveyPager) applyOrder(query *SurveyQuery) *SurveyQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultSurveyOrder.Field {
-		query = query.Order(DefaultSurveyOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultSurveyOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -12603,7 +12603,7 @@ func (p *taskPager) applyOrder(query *TaskQuery) *TaskQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultTaskOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -12616,7 +12616,7 @@ func (p *taskPager) applyOrder(query *TaskQuery) *TaskQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultTaskOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultTaskOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -12987,9 +12987,9 @@ func (p *tenantPager) applyOrder(query *TenantQuery) *TenantQuery {
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultTenantOrder.Field {
-		query = query.Order(DefaultTenantOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultTenantOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -13258,7 +13258,7 @@ func (p *userPager) applyOrder(query *UserQuery) *UserQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultUserOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -13271,7 +13271,7 @@ func (p *userPager) applyOrder(query *UserQuery) *UserQuery {
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultUserOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultUserOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -13642,9 +13642,9 @@ func (p *usersettingsPager) applyOrder(query *UserSettingsQuery) *UserSettingsQu
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultUserSettingsOrder.Field {
-		query = query.Order(DefaultUserSettingsOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultUserSettingsOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -13957,9 +13957,9 @@ func (p *userthirdpartyidPager) applyOrder(query *UserThirdPartyIDQuery) *UserTh
 	if p.reverse {
 		direction = direction.Reverse()
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	query = query.OrderByColumn(p.order.Field.column, direction == entgql.OrderDirectionDesc)
 	if p.order.Field != DefaultUserThirdPartyIDOrder.Field {
-		query = query.Order(DefaultUserThirdPartyIDOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultUserThirdPartyIDOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	if len(query.ctx.Fields) > 0 {
 		query.ctx.AppendFieldOnce(p.order.Field.column)
@@ -14293,7 +14293,7 @@ func (p *webhookattemptPager) applyOrder(query *WebhookAttemptQuery) *WebhookAtt
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultWebhookAttemptOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -14306,7 +14306,7 @@ func (p *webhookattemptPager) applyOrder(query *WebhookAttemptQuery) *WebhookAtt
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultWebhookAttemptOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultWebhookAttemptOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }
@@ -14644,7 +14644,7 @@ func (p *webhookendpointPager) applyOrder(query *WebhookEndpointQuery) *WebhookE
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(o.Field.column, direction == entgql.OrderDirectionDesc)
 		if o.Field.column == DefaultWebhookEndpointOrder.Field.column {
 			defaultOrdered = true
 		}
@@ -14657,7 +14657,7 @@ func (p *webhookendpointPager) applyOrder(query *WebhookEndpointQuery) *WebhookE
 		if p.reverse {
 			direction = direction.Reverse()
 		}
-		query = query.Order(DefaultWebhookEndpointOrder.Field.toTerm(direction.OrderTermOption()))
+		query = query.OrderByColumn(DefaultWebhookEndpointOrder.Field.column, direction == entgql.OrderDirectionDesc)
 	}
 	return query
 }

@@ -52,38 +52,55 @@ func joinCondition(dialect, table, alias string, where []func(*sql.Selector)) (c
 	if len(where) == 0 {
 		return nil, true
 	}
+	sel := whereOn(dialect, table, alias, where)
+	if cond = sel.P(); cond == nil {
+		return nil, true
+	}
+	got, _ := sel.Query()
+	d := sql.Dialect(dialect)
+	want, _ := d.Select().From(d.Table(table).As(alias)).Where(cond).Query()
+	return cond, got == want
+}
+
+// whereOn runs where on a selector of table as alias.
+func whereOn(dialect, table, alias string, where []func(*sql.Selector)) *sql.Selector {
 	d := sql.Dialect(dialect)
 	sel := d.Select().From(d.Table(table).As(alias))
 	for _, w := range where {
 		w(sel)
 	}
-	if cond = sel.P(); cond == nil {
-		return nil, true
-	}
-	got, _ := sel.Query()
-	want, _ := d.Select().From(d.Table(table).As(alias)).Where(cond).Query()
-	return cond, got == want
+	return sel
 }
 
-// joinedEdge is one to-one edge of a P read by a LEFT JOIN.
+// joinScope is what restricts a query read as a joined edge: its
+// predicates and its interceptors', and their descriptions when every one
+// is described (template/shapes.tmpl).
+type joinScope struct {
+	where     []func(*sql.Selector)
+	conds     []eqCond
+	described bool
+}
+
+// joinedEdge is one to-one edge of a P read by a LEFT JOIN: its alias,
+// the target's table and id column, the parent's column holding the
+// target's id (fk), the target's columns read, its id first (joinedShape),
+// and the conditions of its ON clause.
 type joinedEdge[P any] struct {
-	index   int    // the edge's position in P's loadedTypes
-	table   string // the target's table, and its id column
-	id      string
-	fk      string   // the parent's column holding the target's id
-	columns []string // the target's columns read, its id first
-	where   []func(*sql.Selector)
-	alias   string
-	cond    *sql.Predicate // where on the alias
-	scan    func(columns []string) ([]any, error)
-	assign  func(parent P, columns []string, values []any) error
+	joinedShape
+	index  int // the edge's position in P's loadedTypes
+	scope  joinScope
+	cond   *sql.Predicate // scope.where on the alias, when not described
+	scan   func(columns []string) ([]any, error)
+	assign func(parent P, columns []string, values []any) error
 }
 
 // toOneJoins are the edges a query of P joins, in the order of their
 // columns at the end of its rows.
 type toOneJoins[P any] struct {
-	edges []joinedEdge[P]
-	width int
+	edges       []joinedEdge[P]
+	shapes      []joinedShape // the edges' descriptions, for the shape memo
+	undescribed bool          // an edge's conditions are not all described
+	width       int
 }
 
 // has reports whether the edge at index is joined (j may be nil).
@@ -100,20 +117,39 @@ func (j *toOneJoins[P]) has(index int) bool {
 }
 
 // add joins e, unless its predicates are not a condition a join can hold
-// (then it is loaded as before).
+// (then it is loaded as before). Described predicates are WhereEQ's
+// equalities, which only add WHERE conditions: nothing to check, and their
+// condition on the alias is made only when the statement is rendered.
 func (j *toOneJoins[P]) add(dialect string, e joinedEdge[P]) *toOneJoins[P] {
-	e.alias = fmt.Sprintf("j%d_%s", e.index, e.table)
-	cond, ok := joinCondition(dialect, e.table, e.alias, e.where)
-	if !ok {
-		return j
+	if !e.scope.described {
+		cond, ok := joinCondition(dialect, e.table, e.alias, e.scope.where)
+		if !ok {
+			return j
+		}
+		e.cond = cond
 	}
-	e.cond = cond
 	if j == nil {
 		j = &toOneJoins[P]{}
 	}
 	j.edges = append(j.edges, e)
+	j.shapes = append(j.shapes, e.joinedShape)
+	j.undescribed = j.undescribed || !e.scope.described
 	j.width += len(e.columns)
 	return j
+}
+
+// described reports whether every joined edge's conditions are described
+// (j may be nil: no join).
+func (j *toOneJoins[P]) described() bool {
+	return j == nil || !j.undescribed
+}
+
+// joinShapes returns the joined edges' descriptions (j may be nil).
+func (j *toOneJoins[P]) joinShapes() []joinedShape {
+	if j == nil {
+		return nil
+	}
+	return j.shapes
 }
 
 // apply makes spec read the joined edges: the joins and their columns are
@@ -127,8 +163,12 @@ func (j *toOneJoins[P]) apply(spec *sqlgraph.QuerySpec, last func() P) {
 			e := &j.edges[i]
 			t := sql.Dialect(s.Dialect()).Table(e.table).As(e.alias)
 			on := sql.ColumnsEQ(t.C(e.id), s.C(e.fk))
-			if e.cond != nil {
-				on = sql.And(on, e.cond)
+			cond := e.cond
+			if e.scope.described && len(e.scope.where) > 0 {
+				cond = whereOn(s.Dialect(), e.table, e.alias, e.scope.where).P()
+			}
+			if cond != nil {
+				on = sql.And(on, cond)
 			}
 			s.LeftJoin(t).OnP(on)
 			s.AppendSelect(t.Columns(e.columns...)...)

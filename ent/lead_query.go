@@ -84,8 +84,10 @@ type LeadQuery struct {
 	withNamedSurveys           map[string]*SurveyQuery
 	withNamedThirdPartyIds     map[string]*ConnectionThirdPartyIDQuery
 	withNamedAutomationRuns    map[string]*AutomationRunQuery
-	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
-	eqs []eqCond
+	// eqs describes the predicates WhereEQ added, orders the order terms
+	// OrderByColumn added (template/shapes.tmpl).
+	eqs    []eqCond
+	orders []orderTerm
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -1370,8 +1372,9 @@ func (_q *LeadQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Lead, e
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
-	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates) && len(_q.orders) == len(_q.order) && joins.described()
+	st := statement{conds: _q.eqs, orders: _q.orders, joins: joins.joinShapes()}
+	if err := queryNodes(ctx, _q.driver, _spec, described, st); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -2675,90 +2678,90 @@ func (_q *LeadQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // parent's statement (template/join.tmpl), the predicates restricting its
 // rows — its own and its interceptors', run as prepareQuery runs them —
 // and the columns it reads, its id first.
-func (_q *LeadQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+func (_q *LeadQuery) joinable(ctx context.Context) (js joinScope, columns []string, ok bool) {
 	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withCreatedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withModifiedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDeletedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withStatus != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withSource != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withContact != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withAccount != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withFranchise != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDepartment != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withStage != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withSoldBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withFirstModifiedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withConnectionClosedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withLostBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withFirstOpenBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withAssignees != nil || len(_q.withNamedAssignees) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withTasks != nil || len(_q.withNamedTasks) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withAppointments != nil || len(_q.withNamedAppointments) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withFollowUps != nil || len(_q.withNamedFollowUps) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withProducts != nil || len(_q.withNamedProducts) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withCreditAssessments != nil || len(_q.withNamedCreditAssessments) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withIncentives != nil || len(_q.withNamedIncentives) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withPackages != nil || len(_q.withNamedPackages) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withSurveys != nil || len(_q.withNamedSurveys) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withThirdPartyIds != nil || len(_q.withNamedThirdPartyIds) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withAutomationRuns != nil || len(_q.withNamedAutomationRuns) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if len(_q.loadTotal) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	// The interceptors add their predicates to a query of their own: this
 	// one stays as it is, for the separate load should the join not happen.
@@ -2768,15 +2771,15 @@ func (_q *LeadQuery) joinable(ctx context.Context) (where []func(*sql.Selector),
 		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
 			// Left to the separate load, which fails the same way, and only
 			// when there is something to load.
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	for _, f := range _q.ctx.Fields {
 		if !lead.ValidColumn(f) {
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	columns = lead.Columns
@@ -2789,14 +2792,18 @@ func (_q *LeadQuery) joinable(ctx context.Context) (where []func(*sql.Selector),
 			}
 		}
 	}
-	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	js.where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
 	for _, p := range _q.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
 	for _, p := range scope.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
-	return where, columns, true
+	// Described in the order of where: the query's own, then the scope's.
+	if js.described = len(_q.eqs) == len(_q.predicates) && len(scope.eqs) == len(scope.predicates); js.described {
+		js.conds = append(append(make([]eqCond, 0, len(js.where)), _q.eqs...), scope.eqs...)
+	}
+	return js, columns, true
 }
 
 // plain reports whether the query has no limit, offset, order, distinct
@@ -2816,13 +2823,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	var j *toOneJoins[*Lead]
 	if query := _q.withCreatedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 0, table: user.Table, id: user.FieldID,
-				fk: lead.CreatedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j0_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.CreatedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 0, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2845,13 +2855,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withModifiedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 1, table: user.Table, id: user.FieldID,
-				fk: lead.ModifiedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j1_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.ModifiedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 1, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2874,13 +2887,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withDeletedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 2, table: user.Table, id: user.FieldID,
-				fk: lead.DeletedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j2_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.DeletedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 2, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2903,13 +2919,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withStatus; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Status
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 3, table: status.Table, id: status.FieldID,
-				fk: lead.StatusColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j3_" + status.Table, table: status.Table, id: status.FieldID,
+					fk: lead.StatusColumn, columns: columns, conds: scope.conds,
+				},
+				index: 3, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Status).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2932,13 +2951,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withSource; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Source
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 4, table: source.Table, id: source.FieldID,
-				fk: lead.SourceColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j4_" + source.Table, table: source.Table, id: source.FieldID,
+					fk: lead.SourceColumn, columns: columns, conds: scope.conds,
+				},
+				index: 4, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Source).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2961,13 +2983,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withContact; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Contact
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 5, table: contact.Table, id: contact.FieldID,
-				fk: lead.ContactColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j5_" + contact.Table, table: contact.Table, id: contact.FieldID,
+					fk: lead.ContactColumn, columns: columns, conds: scope.conds,
+				},
+				index: 5, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Contact).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2990,13 +3015,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withAccount; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Account
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 6, table: account.Table, id: account.FieldID,
-				fk: lead.AccountColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j6_" + account.Table, table: account.Table, id: account.FieldID,
+					fk: lead.AccountColumn, columns: columns, conds: scope.conds,
+				},
+				index: 6, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Account).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3019,13 +3047,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withFranchise; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Franchise
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 7, table: franchise.Table, id: franchise.FieldID,
-				fk: lead.FranchiseColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j7_" + franchise.Table, table: franchise.Table, id: franchise.FieldID,
+					fk: lead.FranchiseColumn, columns: columns, conds: scope.conds,
+				},
+				index: 7, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Franchise).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3048,13 +3079,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withDepartment; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*Department
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 8, table: department.Table, id: department.FieldID,
-				fk: lead.DepartmentColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j8_" + department.Table, table: department.Table, id: department.FieldID,
+					fk: lead.DepartmentColumn, columns: columns, conds: scope.conds,
+				},
+				index: 8, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*Department).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3077,13 +3111,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withStage; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*ConnectionStage
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 9, table: connectionstage.Table, id: connectionstage.FieldID,
-				fk: lead.StageColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j9_" + connectionstage.Table, table: connectionstage.Table, id: connectionstage.FieldID,
+					fk: lead.StageColumn, columns: columns, conds: scope.conds,
+				},
+				index: 9, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*ConnectionStage).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3106,13 +3143,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withSoldBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 10, table: user.Table, id: user.FieldID,
-				fk: lead.SoldByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j10_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.SoldByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 10, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3135,13 +3175,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withFirstModifiedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 11, table: user.Table, id: user.FieldID,
-				fk: lead.FirstModifiedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j11_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.FirstModifiedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 11, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3164,13 +3207,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withConnectionClosedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 12, table: user.Table, id: user.FieldID,
-				fk: lead.ConnectionClosedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j12_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.ConnectionClosedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 12, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3193,13 +3239,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withLostBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 13, table: user.Table, id: user.FieldID,
-				fk: lead.LostByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j13_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.LostByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 13, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3222,13 +3271,16 @@ func (_q *LeadQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withFirstOpenBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*Lead]{
-				index: 14, table: user.Table, id: user.FieldID,
-				fk: lead.FirstOpenByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j14_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: lead.FirstOpenByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 14, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *Lead, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -3452,6 +3504,20 @@ func (_q *LeadQuery) WhereEQ(column string, value any) {
 	}
 	_q.predicates = append(_q.predicates, predicate.Lead(sql.FieldEQ(column, value)))
 	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// OrderByColumn orders the query by column, descending when desc, as
+// Order(lead.ByX(…)) does for a field X, and keeps the term
+// described: a query whose every order term (and predicate) is described
+// renders its statement's text once per shape (template/shapes.tmpl).
+func (_q *LeadQuery) OrderByColumn(column string, desc bool) *LeadQuery {
+	opt := sql.OrderAsc()
+	if desc {
+		opt = sql.OrderDesc()
+	}
+	_q.order = append(_q.order, lead.OrderOption(sql.OrderByField(column, opt).ToFunc()))
+	_q.orders = append(_q.orders, orderTerm{column, desc})
+	return _q
 }
 
 // whereIDEQ is Where(lead.ID(id)), described (the node's query,

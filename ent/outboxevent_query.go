@@ -32,8 +32,10 @@ type OutboxEventQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*OutboxEvent) error
 	modifiers    []func(*sql.Selector)
-	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
-	eqs []eqCond
+	// eqs describes the predicates WhereEQ added, orders the order terms
+	// OrderByColumn added (template/shapes.tmpl).
+	eqs    []eqCond
+	orders []orderTerm
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -480,8 +482,9 @@ func (_q *OutboxEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
-	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates) && len(_q.orders) == len(_q.order) && joins.described()
+	st := statement{conds: _q.eqs, orders: _q.orders, joins: joins.joinShapes()}
+	if err := queryNodes(ctx, _q.driver, _spec, described, st); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -710,21 +713,21 @@ func (_q *OutboxEventQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // parent's statement (template/join.tmpl), the predicates restricting its
 // rows — its own and its interceptors', run as prepareQuery runs them —
 // and the columns it reads, its id first.
-func (_q *OutboxEventQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+func (_q *OutboxEventQuery) joinable(ctx context.Context) (js joinScope, columns []string, ok bool) {
 	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withCreatedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withModifiedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDeletedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if len(_q.loadTotal) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	// The interceptors add their predicates to a query of their own: this
 	// one stays as it is, for the separate load should the join not happen.
@@ -734,15 +737,15 @@ func (_q *OutboxEventQuery) joinable(ctx context.Context) (where []func(*sql.Sel
 		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
 			// Left to the separate load, which fails the same way, and only
 			// when there is something to load.
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	for _, f := range _q.ctx.Fields {
 		if !outboxevent.ValidColumn(f) {
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	columns = outboxevent.Columns
@@ -755,14 +758,18 @@ func (_q *OutboxEventQuery) joinable(ctx context.Context) (where []func(*sql.Sel
 			}
 		}
 	}
-	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	js.where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
 	for _, p := range _q.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
 	for _, p := range scope.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
-	return where, columns, true
+	// Described in the order of where: the query's own, then the scope's.
+	if js.described = len(_q.eqs) == len(_q.predicates) && len(scope.eqs) == len(scope.predicates); js.described {
+		js.conds = append(append(make([]eqCond, 0, len(js.where)), _q.eqs...), scope.eqs...)
+	}
+	return js, columns, true
 }
 
 // plain reports whether the query has no limit, offset, order, distinct
@@ -782,13 +789,16 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 	}
 	var j *toOneJoins[*OutboxEvent]
 	if query := _q.withCreatedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
-				index: 0, table: user.Table, id: user.FieldID,
-				fk: outboxevent.CreatedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j0_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: outboxevent.CreatedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 0, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *OutboxEvent, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -811,13 +821,16 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 		}
 	}
 	if query := _q.withModifiedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
-				index: 1, table: user.Table, id: user.FieldID,
-				fk: outboxevent.ModifiedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j1_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: outboxevent.ModifiedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 1, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *OutboxEvent, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -840,13 +853,16 @@ func (_q *OutboxEventQuery) joinToOne(ctx context.Context, spec *sqlgraph.QueryS
 		}
 	}
 	if query := _q.withDeletedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*OutboxEvent]{
-				index: 2, table: user.Table, id: user.FieldID,
-				fk: outboxevent.DeletedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j2_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: outboxevent.DeletedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 2, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *OutboxEvent, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -916,6 +932,20 @@ func (_q *OutboxEventQuery) WhereEQ(column string, value any) {
 	}
 	_q.predicates = append(_q.predicates, predicate.OutboxEvent(sql.FieldEQ(column, value)))
 	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// OrderByColumn orders the query by column, descending when desc, as
+// Order(outboxevent.ByX(…)) does for a field X, and keeps the term
+// described: a query whose every order term (and predicate) is described
+// renders its statement's text once per shape (template/shapes.tmpl).
+func (_q *OutboxEventQuery) OrderByColumn(column string, desc bool) *OutboxEventQuery {
+	opt := sql.OrderAsc()
+	if desc {
+		opt = sql.OrderDesc()
+	}
+	_q.order = append(_q.order, outboxevent.OrderOption(sql.OrderByField(column, opt).ToFunc()))
+	_q.orders = append(_q.orders, orderTerm{column, desc})
+	return _q
 }
 
 // whereIDEQ is Where(outboxevent.ID(id)), described (the node's query,

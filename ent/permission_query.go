@@ -32,8 +32,10 @@ type PermissionQuery struct {
 	loadTotal      []func(context.Context, []*Permission) error
 	modifiers      []func(*sql.Selector)
 	withNamedRoles map[string]*RoleQuery
-	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
-	eqs []eqCond
+	// eqs describes the predicates WhereEQ added, orders the order terms
+	// OrderByColumn added (template/shapes.tmpl).
+	eqs    []eqCond
+	orders []orderTerm
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -415,8 +417,9 @@ func (_q *PermissionQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*P
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
-	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates) && len(_q.orders) == len(_q.order)
+	st := statement{conds: _q.eqs, orders: _q.orders}
+	if err := queryNodes(ctx, _q.driver, _spec, described, st); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -611,15 +614,15 @@ func (_q *PermissionQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // parent's statement (template/join.tmpl), the predicates restricting its
 // rows — its own and its interceptors', run as prepareQuery runs them —
 // and the columns it reads, its id first.
-func (_q *PermissionQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+func (_q *PermissionQuery) joinable(ctx context.Context) (js joinScope, columns []string, ok bool) {
 	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withRoles != nil || len(_q.withNamedRoles) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if len(_q.loadTotal) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	// The interceptors add their predicates to a query of their own: this
 	// one stays as it is, for the separate load should the join not happen.
@@ -629,15 +632,15 @@ func (_q *PermissionQuery) joinable(ctx context.Context) (where []func(*sql.Sele
 		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
 			// Left to the separate load, which fails the same way, and only
 			// when there is something to load.
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	for _, f := range _q.ctx.Fields {
 		if !permission.ValidColumn(f) {
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	columns = permission.Columns
@@ -650,14 +653,18 @@ func (_q *PermissionQuery) joinable(ctx context.Context) (where []func(*sql.Sele
 			}
 		}
 	}
-	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	js.where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
 	for _, p := range _q.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
 	for _, p := range scope.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
-	return where, columns, true
+	// Described in the order of where: the query's own, then the scope's.
+	if js.described = len(_q.eqs) == len(_q.predicates) && len(scope.eqs) == len(scope.predicates); js.described {
+		js.conds = append(append(make([]eqCond, 0, len(js.where)), _q.eqs...), scope.eqs...)
+	}
+	return js, columns, true
 }
 
 // plain reports whether the query has no limit, offset, order, distinct
@@ -723,6 +730,20 @@ func (_q *PermissionQuery) WhereEQ(column string, value any) {
 	}
 	_q.predicates = append(_q.predicates, predicate.Permission(sql.FieldEQ(column, value)))
 	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// OrderByColumn orders the query by column, descending when desc, as
+// Order(permission.ByX(…)) does for a field X, and keeps the term
+// described: a query whose every order term (and predicate) is described
+// renders its statement's text once per shape (template/shapes.tmpl).
+func (_q *PermissionQuery) OrderByColumn(column string, desc bool) *PermissionQuery {
+	opt := sql.OrderAsc()
+	if desc {
+		opt = sql.OrderDesc()
+	}
+	_q.order = append(_q.order, permission.OrderOption(sql.OrderByField(column, opt).ToFunc()))
+	_q.orders = append(_q.orders, orderTerm{column, desc})
+	return _q
 }
 
 // whereIDEQ is Where(permission.ID(id)), described (the node's query,

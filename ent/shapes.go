@@ -36,6 +36,30 @@ func (c eqCond) literal() int8 {
 
 const bound = -1
 
+// orderTerm describes an order term added by OrderByColumn.
+type orderTerm struct {
+	column string
+	desc   bool
+}
+
+// joinedShape describes a to-one edge read by a LEFT JOIN of the
+// statement (template/join.tmpl): what its join is rendered from, and the
+// conditions its ON clause holds besides the ids' (conds, every one
+// described).
+type joinedShape struct {
+	alias, table, id, fk string
+	columns              []string
+	conds                []eqCond
+}
+
+// statement is what, besides its spec, a described query's statement is
+// rendered from.
+type statement struct {
+	conds  []eqCond
+	orders []orderTerm
+	joins  []joinedShape
+}
+
 // shapeCond is a condition of a shape: its column, and its value when the
 // text holds it.
 type shapeCond struct {
@@ -51,8 +75,29 @@ type shape struct {
 	dialect, schema, table string
 	columns                []string
 	conds                  []shapeCond
+	orders                 []orderTerm
+	joins                  []shapeJoin
 	limit, offset          int
 	text                   string
+}
+
+// shapeJoin is a joined edge of a shape.
+type shapeJoin struct {
+	alias, table, id, fk string
+	columns              []string
+	conds                []shapeCond
+}
+
+func shapeConds(conds []eqCond) []shapeCond {
+	out := make([]shapeCond, 0, len(conds))
+	for _, c := range conds {
+		out = append(out, shapeCond{c.column, c.literal()})
+	}
+	return out
+}
+
+func sameConds(s []shapeCond, conds []eqCond) bool {
+	return slices.EqualFunc(s, conds, func(c shapeCond, e eqCond) bool { return c.column == e.column && c.literal == e.literal() })
 }
 
 var (
@@ -61,10 +106,16 @@ var (
 	shapeSeed  = maphash.MakeSeed()
 )
 
-// describedShape returns spec's shape with conds as its conditions, and
-// whether a statement of it may be sent from the memo.
-func describedShape(d string, spec *sqlgraph.QuerySpec, conds []eqCond) (uint64, bool) {
-	if spec.From != nil || spec.Order != nil || len(spec.Modifiers) > 0 || spec.Unique || len(spec.Node.CompositeID) > 0 {
+// describedShape returns the shape of spec and st, and whether a
+// statement of it may be sent from the memo: nothing but st shaped the
+// spec (its only modifier the joins').
+func describedShape(d string, spec *sqlgraph.QuerySpec, st statement) (uint64, bool) {
+	joinMods := 0
+	if len(st.joins) > 0 {
+		joinMods = 1
+	}
+	if spec.From != nil || (spec.Order != nil) != (len(st.orders) > 0) || len(spec.Modifiers) != joinMods ||
+		spec.Unique || len(spec.Node.CompositeID) > 0 {
 		return 0, false
 	}
 	var h maphash.Hash
@@ -78,9 +129,28 @@ func describedShape(d string, spec *sqlgraph.QuerySpec, conds []eqCond) (uint64,
 		h.WriteByte(0)
 	}
 	h.WriteByte(1)
-	for _, c := range conds {
-		h.WriteString(c.column)
-		h.WriteByte(byte(c.literal()))
+	hashConds(&h, st.conds)
+	h.WriteByte(2)
+	for _, o := range st.orders {
+		h.WriteString(o.column)
+		if o.desc {
+			h.WriteByte(1)
+		} else {
+			h.WriteByte(0)
+		}
+	}
+	for _, j := range st.joins {
+		h.WriteByte(3)
+		for _, s := range [...]string{j.alias, j.table, j.id, j.fk} {
+			h.WriteString(s)
+			h.WriteByte(0)
+		}
+		for _, c := range j.columns {
+			h.WriteString(c)
+			h.WriteByte(0)
+		}
+		h.WriteByte(1)
+		hashConds(&h, j.conds)
 	}
 	var n [16]byte
 	for i := range 8 {
@@ -90,41 +160,54 @@ func describedShape(d string, spec *sqlgraph.QuerySpec, conds []eqCond) (uint64,
 	return h.Sum64(), true
 }
 
+func hashConds(h *maphash.Hash, conds []eqCond) {
+	for _, c := range conds {
+		h.WriteString(c.column)
+		h.WriteByte(byte(c.literal()))
+	}
+}
+
 // is reports whether s was rendered from exactly this shape.
-func (s *shape) is(d string, spec *sqlgraph.QuerySpec, conds []eqCond) bool {
+func (s *shape) is(d string, spec *sqlgraph.QuerySpec, st statement) bool {
 	return s.dialect == d && s.schema == spec.Node.Schema && s.table == spec.Node.Table &&
 		s.limit == spec.Limit && s.offset == spec.Offset && slices.Equal(s.columns, spec.Node.Columns) &&
-		slices.EqualFunc(s.conds, conds, func(c shapeCond, e eqCond) bool { return c.column == e.column && c.literal == e.literal() })
+		sameConds(s.conds, st.conds) && slices.Equal(s.orders, st.orders) &&
+		slices.EqualFunc(s.joins, st.joins, func(s shapeJoin, j joinedShape) bool {
+			return s.alias == j.alias && s.table == j.table && s.id == j.id && s.fk == j.fk &&
+				slices.Equal(s.columns, j.columns) && sameConds(s.conds, j.conds)
+		})
 }
 
 // queryNodes is sqlgraph.QueryNodes, sending the statement's text from the
-// memo when described says every predicate of the query is one of conds
-// (and nothing else shaped the spec).
-func queryNodes(ctx context.Context, drv dialect.Driver, spec *sqlgraph.QuerySpec, described bool, conds []eqCond) error {
+// memo when described says every predicate and order term of the query,
+// and each joined edge's, is described in st (and nothing else shaped the
+// spec).
+func queryNodes(ctx context.Context, drv dialect.Driver, spec *sqlgraph.QuerySpec, described bool, st statement) error {
 	if !described {
 		return sqlgraph.QueryNodes(ctx, drv, spec)
 	}
 	d := drv.Dialect()
-	key, ok := describedShape(d, spec, conds)
+	key, ok := describedShape(d, spec, st)
 	if !ok {
 		return sqlgraph.QueryNodes(ctx, drv, spec)
 	}
-	if v, ok := shapes.Load(key); ok && v.(*shape).is(d, spec, conds) {
-		return scanNodes(ctx, drv, v.(*shape).text, boundValues(conds), spec)
+	if v, ok := shapes.Load(key); ok && v.(*shape).is(d, spec, st) {
+		return scanNodes(ctx, drv, v.(*shape).text, boundValues(st), spec)
 	}
 	// Rendered by sqlgraph, which runs the predicates; kept when what it
-	// bound is the conditions' values.
+	// bound is the joins' and the conditions' values.
 	rec := &recorder{Driver: drv}
 	if err := sqlgraph.QueryNodes(ctx, rec, spec); err != nil {
 		return err
 	}
-	if args := boundValues(conds); rec.calls != 1 || !slices.EqualFunc(rec.args, args, sameValue) {
+	if args := boundValues(st); rec.calls != 1 || !slices.EqualFunc(rec.args, args, sameValue) {
 		return nil
 	}
 	s := &shape{dialect: d, schema: spec.Node.Schema, table: spec.Node.Table, limit: spec.Limit, offset: spec.Offset,
-		columns: slices.Clone(spec.Node.Columns), text: rec.query}
-	for _, c := range conds {
-		s.conds = append(s.conds, shapeCond{c.column, c.literal()})
+		columns: slices.Clone(spec.Node.Columns), conds: shapeConds(st.conds), orders: slices.Clone(st.orders), text: rec.query}
+	for _, j := range st.joins {
+		s.joins = append(s.joins, shapeJoin{alias: j.alias, table: j.table, id: j.id, fk: j.fk,
+			columns: slices.Clone(j.columns), conds: shapeConds(j.conds)})
 	}
 	if shapeCount.Add(1) > maxShapes {
 		shapes.Range(func(k, _ any) bool { // an arbitrary one goes
@@ -140,9 +223,22 @@ func queryNodes(ctx context.Context, drv dialect.Driver, spec *sqlgraph.QuerySpe
 	return nil
 }
 
-// boundValues returns the values of conds that a statement binds, in order.
-func boundValues(conds []eqCond) []any {
-	args := make([]any, 0, len(conds))
+// boundValues returns the values a statement of st binds, in the order
+// of its text: the joins' conditions (their ON clauses come first), then
+// the query's own.
+func boundValues(st statement) []any {
+	n := len(st.conds)
+	for _, j := range st.joins {
+		n += len(j.conds)
+	}
+	args := make([]any, 0, n)
+	for _, j := range st.joins {
+		args = appendBound(args, j.conds)
+	}
+	return appendBound(args, st.conds)
+}
+
+func appendBound(args []any, conds []eqCond) []any {
 	for _, c := range conds {
 		if c.literal() == bound {
 			args = append(args, c.value)

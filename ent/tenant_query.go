@@ -28,8 +28,10 @@ type TenantQuery struct {
 	listsLimited bool
 	loadTotal    []func(context.Context, []*Tenant) error
 	modifiers    []func(*sql.Selector)
-	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
-	eqs []eqCond
+	// eqs describes the predicates WhereEQ added, orders the order terms
+	// OrderByColumn added (template/shapes.tmpl).
+	eqs    []eqCond
+	orders []orderTerm
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -367,8 +369,9 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
-	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates) && len(_q.orders) == len(_q.order)
+	st := statement{conds: _q.eqs, orders: _q.orders}
+	if err := queryNodes(ctx, _q.driver, _spec, described, st); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -473,12 +476,12 @@ func (_q *TenantQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // parent's statement (template/join.tmpl), the predicates restricting its
 // rows — its own and its interceptors', run as prepareQuery runs them —
 // and the columns it reads, its id first.
-func (_q *TenantQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+func (_q *TenantQuery) joinable(ctx context.Context) (js joinScope, columns []string, ok bool) {
 	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if len(_q.loadTotal) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	// The interceptors add their predicates to a query of their own: this
 	// one stays as it is, for the separate load should the join not happen.
@@ -488,15 +491,15 @@ func (_q *TenantQuery) joinable(ctx context.Context) (where []func(*sql.Selector
 		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
 			// Left to the separate load, which fails the same way, and only
 			// when there is something to load.
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	for _, f := range _q.ctx.Fields {
 		if !tenant.ValidColumn(f) {
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	columns = tenant.Columns
@@ -509,14 +512,18 @@ func (_q *TenantQuery) joinable(ctx context.Context) (where []func(*sql.Selector
 			}
 		}
 	}
-	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	js.where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
 	for _, p := range _q.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
 	for _, p := range scope.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
-	return where, columns, true
+	// Described in the order of where: the query's own, then the scope's.
+	if js.described = len(_q.eqs) == len(_q.predicates) && len(scope.eqs) == len(scope.predicates); js.described {
+		js.conds = append(append(make([]eqCond, 0, len(js.where)), _q.eqs...), scope.eqs...)
+	}
+	return js, columns, true
 }
 
 // plain reports whether the query has no limit, offset, order, distinct
@@ -568,6 +575,20 @@ func (_q *TenantQuery) WhereEQ(column string, value any) {
 	}
 	_q.predicates = append(_q.predicates, predicate.Tenant(sql.FieldEQ(column, value)))
 	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// OrderByColumn orders the query by column, descending when desc, as
+// Order(tenant.ByX(…)) does for a field X, and keeps the term
+// described: a query whose every order term (and predicate) is described
+// renders its statement's text once per shape (template/shapes.tmpl).
+func (_q *TenantQuery) OrderByColumn(column string, desc bool) *TenantQuery {
+	opt := sql.OrderAsc()
+	if desc {
+		opt = sql.OrderDesc()
+	}
+	_q.order = append(_q.order, tenant.OrderOption(sql.OrderByField(column, opt).ToFunc()))
+	_q.orders = append(_q.orders, orderTerm{column, desc})
+	return _q
 }
 
 // whereIDEQ is Where(tenant.ID(id)), described (the node's query,

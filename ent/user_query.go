@@ -58,8 +58,10 @@ type UserQuery struct {
 	withNamedSecurityGroups map[string]*SecurityGroupQuery
 	withNamedThirdPartyIds  map[string]*UserThirdPartyIDQuery
 	withNamedAssignedLeads  map[string]*LeadQuery
-	// eqs describes the predicates WhereEQ added (template/shapes.tmpl).
-	eqs []eqCond
+	// eqs describes the predicates WhereEQ added, orders the order terms
+	// OrderByColumn added (template/shapes.tmpl).
+	eqs    []eqCond
+	orders []orderTerm
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -883,8 +885,9 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		hooks[i](ctx, _spec)
 	}
 	qualify(_q.driver.Dialect(), _spec)
-	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates)
-	if err := queryNodes(ctx, _q.driver, _spec, described, _q.eqs); err != nil {
+	described := len(hooks) == 0 && len(_q.eqs) == len(_q.predicates) && len(_q.orders) == len(_q.order) && joins.described()
+	st := statement{conds: _q.eqs, orders: _q.orders, joins: joins.joinShapes()}
+	if err := queryNodes(ctx, _q.driver, _spec, described, st); err != nil {
 		return nil, err
 	}
 	if len(nodes) == 0 {
@@ -1774,51 +1777,51 @@ func (_q *UserQuery) sqlQuery(ctx context.Context) *sql.Selector {
 // parent's statement (template/join.tmpl), the predicates restricting its
 // rows — its own and its interceptors', run as prepareQuery runs them —
 // and the columns it reads, its id first.
-func (_q *UserQuery) joinable(ctx context.Context) (where []func(*sql.Selector), columns []string, ok bool) {
+func (_q *UserQuery) joinable(ctx context.Context) (js joinScope, columns []string, ok bool) {
 	if _q.path != nil || _q.sql != nil || !_q.plain() || !onlyTraverses(_q.inters) {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withCreatedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withCreatedUsers != nil || len(_q.withNamedCreatedUsers) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withModifiedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withModifiedUsers != nil || len(_q.withNamedModifiedUsers) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDeletedBy != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDeletedUsers != nil || len(_q.withNamedDeletedUsers) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withRoles != nil || len(_q.withNamedRoles) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withFranchises != nil || len(_q.withNamedFranchises) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withDepartments != nil || len(_q.withNamedDepartments) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withSecurityGroups != nil || len(_q.withNamedSecurityGroups) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withSettings != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withThirdPartyIds != nil || len(_q.withNamedThirdPartyIds) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if _q.withAssignedLeads != nil || len(_q.withNamedAssignedLeads) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	if len(_q.loadTotal) > 0 {
-		return nil, nil, false
+		return js, nil, false
 	}
 	// The interceptors add their predicates to a query of their own: this
 	// one stays as it is, for the separate load should the join not happen.
@@ -1828,15 +1831,15 @@ func (_q *UserQuery) joinable(ctx context.Context) (where []func(*sql.Selector),
 		if err := inter.(Traverser).Traverse(ctx, scope); err != nil {
 			// Left to the separate load, which fails the same way, and only
 			// when there is something to load.
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	if !scope.plain() || len(scope.ctx.Fields) > 0 || scope.path != nil {
-		return nil, nil, false
+		return js, nil, false
 	}
 	for _, f := range _q.ctx.Fields {
 		if !user.ValidColumn(f) {
-			return nil, nil, false
+			return js, nil, false
 		}
 	}
 	columns = user.Columns
@@ -1849,14 +1852,18 @@ func (_q *UserQuery) joinable(ctx context.Context) (where []func(*sql.Selector),
 			}
 		}
 	}
-	where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
+	js.where = make([]func(*sql.Selector), 0, len(_q.predicates)+len(scope.predicates))
 	for _, p := range _q.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
 	for _, p := range scope.predicates {
-		where = append(where, p)
+		js.where = append(js.where, p)
 	}
-	return where, columns, true
+	// Described in the order of where: the query's own, then the scope's.
+	if js.described = len(_q.eqs) == len(_q.predicates) && len(scope.eqs) == len(scope.predicates); js.described {
+		js.conds = append(append(make([]eqCond, 0, len(js.where)), _q.eqs...), scope.eqs...)
+	}
+	return js, columns, true
 }
 
 // plain reports whether the query has no limit, offset, order, distinct
@@ -1876,13 +1883,16 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 	}
 	var j *toOneJoins[*User]
 	if query := _q.withCreatedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
-				index: 0, table: user.Table, id: user.FieldID,
-				fk: user.CreatedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j0_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: user.CreatedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 0, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *User, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -1905,13 +1915,16 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withModifiedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
-				index: 2, table: user.Table, id: user.FieldID,
-				fk: user.ModifiedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j2_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: user.ModifiedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 2, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *User, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -1934,13 +1947,16 @@ func (_q *UserQuery) joinToOne(ctx context.Context, spec *sqlgraph.QuerySpec, la
 		}
 	}
 	if query := _q.withDeletedBy; query != nil {
-		if where, columns, ok := query.joinable(ctx); ok {
+		if scope, columns, ok := query.joinable(ctx); ok {
 			// One node per id, shared by the rows that join it, as after a
 			// separate load (a lead screen's 51 rows join 1 creator).
 			var shared map[uuid.UUID]*User
 			j = j.add(_q.driver.Dialect(), joinedEdge[*User]{
-				index: 4, table: user.Table, id: user.FieldID,
-				fk: user.DeletedByColumn, columns: columns, where: where,
+				joinedShape: joinedShape{
+					alias: "j4_" + user.Table, table: user.Table, id: user.FieldID,
+					fk: user.DeletedByColumn, columns: columns, conds: scope.conds,
+				},
+				index: 4, scope: scope,
 				scan: func(columns []string) ([]any, error) { return (*User).scanValues(nil, columns) },
 				assign: func(n *User, columns []string, values []any) error {
 					id := *values[0].(*uuid.UUID)
@@ -2136,6 +2152,20 @@ func (_q *UserQuery) WhereEQ(column string, value any) {
 	}
 	_q.predicates = append(_q.predicates, predicate.User(sql.FieldEQ(column, value)))
 	_q.eqs = append(_q.eqs, eqCond{column, value})
+}
+
+// OrderByColumn orders the query by column, descending when desc, as
+// Order(user.ByX(…)) does for a field X, and keeps the term
+// described: a query whose every order term (and predicate) is described
+// renders its statement's text once per shape (template/shapes.tmpl).
+func (_q *UserQuery) OrderByColumn(column string, desc bool) *UserQuery {
+	opt := sql.OrderAsc()
+	if desc {
+		opt = sql.OrderDesc()
+	}
+	_q.order = append(_q.order, user.OrderOption(sql.OrderByField(column, opt).ToFunc()))
+	_q.orders = append(_q.orders, orderTerm{column, desc})
+	return _q
 }
 
 // whereIDEQ is Where(user.ID(id)), described (the node's query,
