@@ -285,7 +285,7 @@ func planned(ctx context.Context) *plan {
 // panic guard and invalid-result bookkeeping.
 func ResolveField(
 	ctx context.Context,
-	out *graphql.FieldSet,
+	out *Set,
 	field graphql.CollectedField,
 	oc *graphql.OperationContext,
 	deferred *graphql.DeferredGroup,
@@ -315,9 +315,9 @@ func Inline(ctx context.Context, field graphql.CollectedField) bool {
 	return p != nil && !field.IsDeferred() && !p.reachedBy(field)
 }
 
-// Set stores the value of an object's field i resolved inline, counting
+// SetField stores the value of an object's field i resolved inline, counting
 // an invalid null as ResolveField does.
-func Set(out *graphql.FieldSet, i int, nonNull bool, v graphql.Marshaler) {
+func SetField(out *Set, i int, nonNull bool, v graphql.Marshaler) {
 	out.Values[i] = v
 	if (nonNull && v == graphql.Null) || (!nonNull && v == graphql.RequiredNull) {
 		atomic.AddUint32(&out.Invalids, 1)
@@ -411,7 +411,8 @@ func concurrentElements(ctx context.Context) bool {
 
 // MarshalSlice replaces graphql.MarshalSliceConcurrently in the generated
 // executor (same signature): the elements resolve one after another on the
-// calling goroutine, unless the list selects a concurrent field.
+// calling goroutine, unless the list selects a concurrent field (one
+// element always does: gqlgen too resolves it in place).
 func MarshalSlice(
 	ctx context.Context,
 	length int,
@@ -419,19 +420,19 @@ func MarshalSlice(
 	omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler,
 ) graphql.Array {
-	if length < 2 || concurrentElements(ctx) {
+	if length == 0 || (length > 1 && concurrentElements(ctx)) {
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 	}
 	ret := make(graphql.Array, length)
-	// The elements' field contexts and indexes in one allocation each per
-	// list rather than two per element.
-	index := make([]int, length)
-	fcs := make([]graphql.FieldContext, length)
-	for i := range length {
-		index[i] = i
-		fcs[i].Index = &index[i]
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
-		ret[i] = marshalElement1(childCtx, i, omitPanicHandler, marshalElement)
+	// The elements' contexts, field contexts and indexes in one allocation
+	// per list rather than three per element.
+	parent := graphql.GetFieldContext(ctx)
+	ctxs := make([]fieldCtx, length)
+	for i := range ctxs {
+		c := &ctxs[i]
+		c.Context, c.index = ctx, i
+		c.fc.Index, c.fc.Parent = &c.index, parent
+		ret[i] = marshalElement1(c, i, omitPanicHandler, marshalElement)
 	}
 	return ret
 }
@@ -472,8 +473,10 @@ func DeferredGroup(ctx context.Context, fields []graphql.CollectedField) graphql
 // object marshalled: an iterator closure, a heap copy of every collected
 // field and a map of the aliases written (13 % of the lead screen's
 // allocations).
-func Object(out *graphql.FieldSet, fields []graphql.CollectedField) graphql.Marshaler {
-	return &object{values: out.Values, fields: fields}
+// The object is allocated with its set (NewFieldSet).
+func Object(out *Set, fields []graphql.CollectedField) graphql.Marshaler {
+	out.obj = object{values: out.Values, fields: fields}
+	return &out.obj
 }
 
 type object struct {

@@ -116,7 +116,7 @@ func TestObjectWritesWhatTheFieldSetWrites(t *testing.T) {
 	field := func(alias string) graphql.CollectedField {
 		return graphql.CollectedField{Field: &ast.Field{Alias: alias, Name: alias}}
 	}
-	inner := graphql.NewFieldSet([]graphql.CollectedField{field("id")})
+	inner := NewFieldSet([]graphql.CollectedField{field("id")})
 	inner.Values[0] = graphql.MarshalID("7")
 	cases := map[string]struct {
 		fields []graphql.CollectedField
@@ -129,7 +129,7 @@ func TestObjectWritesWhatTheFieldSetWrites(t *testing.T) {
 		"nested":   {[]graphql.CollectedField{field("node"), field("list")}, []graphql.Marshaler{Object(inner, []graphql.CollectedField{field("id")}), graphql.Array{inner, graphql.Null}}},
 	}
 	for name, c := range cases {
-		out := graphql.NewFieldSet(c.fields)
+		out := NewFieldSet(c.fields)
 		copy(out.Values, c.values)
 		var want, got bytes.Buffer
 		out.MarshalGQL(&want)

@@ -196,7 +196,7 @@ func (ec *executionContext) _CreateApiKeyPayload_apiKey(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -308,7 +308,7 @@ var apiKeyImplementors = []string{"ApiKey"}
 func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *ent.APIKey) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, apiKeyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -384,7 +384,7 @@ var createApiKeyPayloadImplementors = []string{"CreateApiKeyPayload"}
 func (ec *executionContext) _CreateApiKeyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateAPIKeyPayload) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, createApiKeyPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

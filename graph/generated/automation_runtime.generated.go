@@ -89,7 +89,7 @@ var automationTestStepImplementors = []string{"AutomationTestStep"}
 func (ec *executionContext) _AutomationTestStep(ctx context.Context, sel ast.SelectionSet, obj *automation.Step) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationTestStepImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

@@ -2126,7 +2126,7 @@ func (ec *executionContext) _Account_createdBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2163,7 +2163,7 @@ func (ec *executionContext) _Account_modifiedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2200,7 +2200,7 @@ func (ec *executionContext) _Account_deletedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2237,7 +2237,7 @@ func (ec *executionContext) _Account_primaryContact(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2274,7 +2274,7 @@ func (ec *executionContext) _Account_contacts(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2355,7 +2355,7 @@ func (ec *executionContext) _Account_thirdPartyIds(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2424,7 +2424,7 @@ func (ec *executionContext) _AccountConnection_edges(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2494,7 +2494,7 @@ func (ec *executionContext) _AccountEdge_node(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2756,7 +2756,7 @@ func (ec *executionContext) _Appointment_createdBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2793,7 +2793,7 @@ func (ec *executionContext) _Appointment_modifiedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2830,7 +2830,7 @@ func (ec *executionContext) _Appointment_deletedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2867,7 +2867,7 @@ func (ec *executionContext) _Appointment_connection(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2904,7 +2904,7 @@ func (ec *executionContext) _Appointment_contact(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -2941,7 +2941,7 @@ func (ec *executionContext) _Appointment_account(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3069,7 +3069,7 @@ func (ec *executionContext) _AppointmentConnection_edges(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3139,7 +3139,7 @@ func (ec *executionContext) _AppointmentEdge_node(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3294,7 +3294,7 @@ func (ec *executionContext) _Automation_nodes(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3331,7 +3331,7 @@ func (ec *executionContext) _Automation_createdBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3368,7 +3368,7 @@ func (ec *executionContext) _Automation_modifiedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3405,7 +3405,7 @@ func (ec *executionContext) _Automation_deletedBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3442,7 +3442,7 @@ func (ec *executionContext) _Automation_franchise(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3523,7 +3523,7 @@ func (ec *executionContext) _Automation_edges(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3567,7 +3567,7 @@ func (ec *executionContext) _AutomationConnection_edges(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3637,7 +3637,7 @@ func (ec *executionContext) _AutomationEdge_node(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3928,7 +3928,7 @@ func (ec *executionContext) _AutomationRun_createdBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -3965,7 +3965,7 @@ func (ec *executionContext) _AutomationRun_modifiedBy(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4002,7 +4002,7 @@ func (ec *executionContext) _AutomationRun_deletedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4039,7 +4039,7 @@ func (ec *executionContext) _AutomationRun_automation(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4076,7 +4076,7 @@ func (ec *executionContext) _AutomationRun_lead(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4113,7 +4113,7 @@ func (ec *executionContext) _AutomationRun_steps(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4150,7 +4150,7 @@ func (ec *executionContext) _AutomationRunConnection_edges(ctx context.Context, 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4220,7 +4220,7 @@ func (ec *executionContext) _AutomationRunEdge_node(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4457,7 +4457,7 @@ func (ec *executionContext) _AutomationRunStep_createdBy(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4494,7 +4494,7 @@ func (ec *executionContext) _AutomationRunStep_modifiedBy(ctx context.Context, f
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4531,7 +4531,7 @@ func (ec *executionContext) _AutomationRunStep_deletedBy(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4568,7 +4568,7 @@ func (ec *executionContext) _AutomationRunStep_run(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4699,7 +4699,7 @@ func (ec *executionContext) _ConnectionStage_createdBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4736,7 +4736,7 @@ func (ec *executionContext) _ConnectionStage_modifiedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4773,7 +4773,7 @@ func (ec *executionContext) _ConnectionStage_deletedBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4810,7 +4810,7 @@ func (ec *executionContext) _ConnectionStage_pipelineStages(ctx context.Context,
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4891,7 +4891,7 @@ func (ec *executionContext) _ConnectionStageConnection_edges(ctx context.Context
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -4961,7 +4961,7 @@ func (ec *executionContext) _ConnectionStageEdge_node(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5154,7 +5154,7 @@ func (ec *executionContext) _ConnectionThirdPartyID_createdBy(ctx context.Contex
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5191,7 +5191,7 @@ func (ec *executionContext) _ConnectionThirdPartyID_modifiedBy(ctx context.Conte
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5228,7 +5228,7 @@ func (ec *executionContext) _ConnectionThirdPartyID_deletedBy(ctx context.Contex
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5265,7 +5265,7 @@ func (ec *executionContext) _ConnectionThirdPartyID_connection(ctx context.Conte
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5577,7 +5577,7 @@ func (ec *executionContext) _Contact_createdBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5614,7 +5614,7 @@ func (ec *executionContext) _Contact_modifiedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5651,7 +5651,7 @@ func (ec *executionContext) _Contact_deletedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5688,7 +5688,7 @@ func (ec *executionContext) _Contact_accounts(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5769,7 +5769,7 @@ func (ec *executionContext) _Contact_thirdPartyIds(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5838,7 +5838,7 @@ func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -5908,7 +5908,7 @@ func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6113,7 +6113,7 @@ func (ec *executionContext) _CreditAssessment_createdBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6150,7 +6150,7 @@ func (ec *executionContext) _CreditAssessment_modifiedBy(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6187,7 +6187,7 @@ func (ec *executionContext) _CreditAssessment_deletedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6224,7 +6224,7 @@ func (ec *executionContext) _CreditAssessment_lead(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6409,7 +6409,7 @@ func (ec *executionContext) _CustomField_createdBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6446,7 +6446,7 @@ func (ec *executionContext) _CustomField_modifiedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6483,7 +6483,7 @@ func (ec *executionContext) _CustomField_deletedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6520,7 +6520,7 @@ func (ec *executionContext) _CustomFieldConnection_edges(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6590,7 +6590,7 @@ func (ec *executionContext) _CustomFieldEdge_node(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6791,7 +6791,7 @@ func (ec *executionContext) _CustomFieldValue_createdBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6828,7 +6828,7 @@ func (ec *executionContext) _CustomFieldValue_modifiedBy(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6865,7 +6865,7 @@ func (ec *executionContext) _CustomFieldValue_deletedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -6902,7 +6902,7 @@ func (ec *executionContext) _CustomFieldValue_customField(ctx context.Context, f
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7048,7 +7048,7 @@ func (ec *executionContext) _CustomLabel_createdBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7085,7 +7085,7 @@ func (ec *executionContext) _CustomLabel_modifiedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7122,7 +7122,7 @@ func (ec *executionContext) _CustomLabel_deletedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7159,7 +7159,7 @@ func (ec *executionContext) _CustomLabelConnection_edges(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7229,7 +7229,7 @@ func (ec *executionContext) _CustomLabelEdge_node(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7411,7 +7411,7 @@ func (ec *executionContext) _CustomerThirdPartyID_createdBy(ctx context.Context,
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7448,7 +7448,7 @@ func (ec *executionContext) _CustomerThirdPartyID_modifiedBy(ctx context.Context
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7485,7 +7485,7 @@ func (ec *executionContext) _CustomerThirdPartyID_deletedBy(ctx context.Context,
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7522,7 +7522,7 @@ func (ec *executionContext) _CustomerThirdPartyID_account(ctx context.Context, f
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7559,7 +7559,7 @@ func (ec *executionContext) _CustomerThirdPartyID_contact(ctx context.Context, f
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7722,7 +7722,7 @@ func (ec *executionContext) _Department_createdBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7759,7 +7759,7 @@ func (ec *executionContext) _Department_modifiedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7796,7 +7796,7 @@ func (ec *executionContext) _Department_deletedBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7833,7 +7833,7 @@ func (ec *executionContext) _Department_franchise(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7870,7 +7870,7 @@ func (ec *executionContext) _Department_pipeline(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7907,7 +7907,7 @@ func (ec *executionContext) _Department_securityGroup(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -7944,7 +7944,7 @@ func (ec *executionContext) _DepartmentConnection_edges(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8014,7 +8014,7 @@ func (ec *executionContext) _DepartmentEdge_node(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8241,7 +8241,7 @@ func (ec *executionContext) _FollowUp_createdBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8278,7 +8278,7 @@ func (ec *executionContext) _FollowUp_modifiedBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8315,7 +8315,7 @@ func (ec *executionContext) _FollowUp_deletedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8352,7 +8352,7 @@ func (ec *executionContext) _FollowUp_connection(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8389,7 +8389,7 @@ func (ec *executionContext) _FollowUp_contact(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8426,7 +8426,7 @@ func (ec *executionContext) _FollowUp_account(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8554,7 +8554,7 @@ func (ec *executionContext) _FollowUpConnection_edges(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8624,7 +8624,7 @@ func (ec *executionContext) _FollowUpEdge_node(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8787,7 +8787,7 @@ func (ec *executionContext) _Franchise_createdBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8824,7 +8824,7 @@ func (ec *executionContext) _Franchise_modifiedBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8861,7 +8861,7 @@ func (ec *executionContext) _Franchise_deletedBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8898,7 +8898,7 @@ func (ec *executionContext) _Franchise_departments(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8935,7 +8935,7 @@ func (ec *executionContext) _Franchise_automations(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -8972,7 +8972,7 @@ func (ec *executionContext) _FranchiseConnection_edges(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9042,7 +9042,7 @@ func (ec *executionContext) _FranchiseEdge_node(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9230,7 +9230,7 @@ func (ec *executionContext) _Incentive_createdBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9267,7 +9267,7 @@ func (ec *executionContext) _Incentive_modifiedBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9304,7 +9304,7 @@ func (ec *executionContext) _Incentive_deletedBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9341,7 +9341,7 @@ func (ec *executionContext) _Incentive_lead(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9918,7 +9918,7 @@ func (ec *executionContext) _Lead_createdBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9955,7 +9955,7 @@ func (ec *executionContext) _Lead_modifiedBy(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -9992,7 +9992,7 @@ func (ec *executionContext) _Lead_deletedBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10029,7 +10029,7 @@ func (ec *executionContext) _Lead_status(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10066,7 +10066,7 @@ func (ec *executionContext) _Lead_source(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10103,7 +10103,7 @@ func (ec *executionContext) _Lead_contact(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10140,7 +10140,7 @@ func (ec *executionContext) _Lead_account(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10177,7 +10177,7 @@ func (ec *executionContext) _Lead_franchise(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10214,7 +10214,7 @@ func (ec *executionContext) _Lead_department(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10251,7 +10251,7 @@ func (ec *executionContext) _Lead_stage(ctx context.Context, field graphql.Colle
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10288,7 +10288,7 @@ func (ec *executionContext) _Lead_soldBy(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10325,7 +10325,7 @@ func (ec *executionContext) _Lead_firstModifiedBy(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10362,7 +10362,7 @@ func (ec *executionContext) _Lead_connectionClosedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10399,7 +10399,7 @@ func (ec *executionContext) _Lead_lostBy(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10436,7 +10436,7 @@ func (ec *executionContext) _Lead_firstOpenBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10473,7 +10473,7 @@ func (ec *executionContext) _Lead_assignees(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10510,7 +10510,7 @@ func (ec *executionContext) _Lead_tasks(ctx context.Context, field graphql.Colle
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10547,7 +10547,7 @@ func (ec *executionContext) _Lead_appointments(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10584,7 +10584,7 @@ func (ec *executionContext) _Lead_followUps(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10621,7 +10621,7 @@ func (ec *executionContext) _Lead_products(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10658,7 +10658,7 @@ func (ec *executionContext) _Lead_creditAssessments(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10695,7 +10695,7 @@ func (ec *executionContext) _Lead_incentives(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10732,7 +10732,7 @@ func (ec *executionContext) _Lead_packages(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10769,7 +10769,7 @@ func (ec *executionContext) _Lead_surveys(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10806,7 +10806,7 @@ func (ec *executionContext) _Lead_thirdPartyIds(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10919,7 +10919,7 @@ func (ec *executionContext) _LeadConnection_edges(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -10989,7 +10989,7 @@ func (ec *executionContext) _LeadEdge_node(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11203,7 +11203,7 @@ func (ec *executionContext) _LeadProduct_createdBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11240,7 +11240,7 @@ func (ec *executionContext) _LeadProduct_modifiedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11277,7 +11277,7 @@ func (ec *executionContext) _LeadProduct_deletedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11314,7 +11314,7 @@ func (ec *executionContext) _LeadProduct_product(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11351,7 +11351,7 @@ func (ec *executionContext) _LeadProduct_lead(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11536,7 +11536,7 @@ func (ec *executionContext) _Note_createdBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11573,7 +11573,7 @@ func (ec *executionContext) _Note_modifiedBy(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11610,7 +11610,7 @@ func (ec *executionContext) _Note_deletedBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11647,7 +11647,7 @@ func (ec *executionContext) _Note_lead(ctx context.Context, field graphql.Collec
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11684,7 +11684,7 @@ func (ec *executionContext) _Note_author(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11721,7 +11721,7 @@ func (ec *executionContext) _NoteConnection_edges(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -11791,7 +11791,7 @@ func (ec *executionContext) _NoteEdge_node(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12032,7 +12032,7 @@ func (ec *executionContext) _OutboundMessage_createdBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12069,7 +12069,7 @@ func (ec *executionContext) _OutboundMessage_modifiedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12106,7 +12106,7 @@ func (ec *executionContext) _OutboundMessage_deletedBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12143,7 +12143,7 @@ func (ec *executionContext) _OutboundMessageConnection_edges(ctx context.Context
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12213,7 +12213,7 @@ func (ec *executionContext) _OutboundMessageEdge_node(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12376,7 +12376,7 @@ func (ec *executionContext) _Package_items(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12405,7 +12405,7 @@ func (ec *executionContext) _Package_createdBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12442,7 +12442,7 @@ func (ec *executionContext) _Package_modifiedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12479,7 +12479,7 @@ func (ec *executionContext) _Package_deletedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12516,7 +12516,7 @@ func (ec *executionContext) _Package_lead(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12553,7 +12553,7 @@ func (ec *executionContext) _Package_prices(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12741,7 +12741,7 @@ func (ec *executionContext) _PackagePrice_createdBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12778,7 +12778,7 @@ func (ec *executionContext) _PackagePrice_modifiedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12815,7 +12815,7 @@ func (ec *executionContext) _PackagePrice_deletedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -12852,7 +12852,7 @@ func (ec *executionContext) _PackagePrice_package(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13024,7 +13024,7 @@ func (ec *executionContext) _Permission_roles(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13155,7 +13155,7 @@ func (ec *executionContext) _Pipeline_createdBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13192,7 +13192,7 @@ func (ec *executionContext) _Pipeline_modifiedBy(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13229,7 +13229,7 @@ func (ec *executionContext) _Pipeline_deletedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13266,7 +13266,7 @@ func (ec *executionContext) _Pipeline_departments(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13335,7 +13335,7 @@ func (ec *executionContext) _PipelineConnection_edges(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13405,7 +13405,7 @@ func (ec *executionContext) _PipelineEdge_node(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13606,7 +13606,7 @@ func (ec *executionContext) _PipelineStage_createdBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13643,7 +13643,7 @@ func (ec *executionContext) _PipelineStage_modifiedBy(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13680,7 +13680,7 @@ func (ec *executionContext) _PipelineStage_deletedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13717,7 +13717,7 @@ func (ec *executionContext) _PipelineStage_pipeline(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13754,7 +13754,7 @@ func (ec *executionContext) _PipelineStage_stage(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13949,7 +13949,7 @@ func (ec *executionContext) _Product_createdBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -13986,7 +13986,7 @@ func (ec *executionContext) _Product_modifiedBy(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14023,7 +14023,7 @@ func (ec *executionContext) _Product_deletedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14060,7 +14060,7 @@ func (ec *executionContext) _Product_productGroup(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14097,7 +14097,7 @@ func (ec *executionContext) _Product_thirdPartyIds(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14134,7 +14134,7 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14204,7 +14204,7 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14367,7 +14367,7 @@ func (ec *executionContext) _ProductGroup_createdBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14404,7 +14404,7 @@ func (ec *executionContext) _ProductGroup_modifiedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14441,7 +14441,7 @@ func (ec *executionContext) _ProductGroup_deletedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14478,7 +14478,7 @@ func (ec *executionContext) _ProductGroup_parent(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14515,7 +14515,7 @@ func (ec *executionContext) _ProductGroup_productGroups(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14552,7 +14552,7 @@ func (ec *executionContext) _ProductGroup_products(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14589,7 +14589,7 @@ func (ec *executionContext) _ProductGroupConnection_edges(ctx context.Context, f
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14659,7 +14659,7 @@ func (ec *executionContext) _ProductGroupEdge_node(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14852,7 +14852,7 @@ func (ec *executionContext) _ProductThirdPartyID_createdBy(ctx context.Context, 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14889,7 +14889,7 @@ func (ec *executionContext) _ProductThirdPartyID_modifiedBy(ctx context.Context,
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14926,7 +14926,7 @@ func (ec *executionContext) _ProductThirdPartyID_deletedBy(ctx context.Context, 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -14963,7 +14963,7 @@ func (ec *executionContext) _ProductThirdPartyID_product(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16473,7 +16473,7 @@ func (ec *executionContext) _Role_createdBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16510,7 +16510,7 @@ func (ec *executionContext) _Role_modifiedBy(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16547,7 +16547,7 @@ func (ec *executionContext) _Role_deletedBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16584,7 +16584,7 @@ func (ec *executionContext) _Role_permissions(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16621,7 +16621,7 @@ func (ec *executionContext) _Role_users(ctx context.Context, field graphql.Colle
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16803,7 +16803,7 @@ func (ec *executionContext) _SavedFilter_createdBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16840,7 +16840,7 @@ func (ec *executionContext) _SavedFilter_modifiedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16877,7 +16877,7 @@ func (ec *executionContext) _SavedFilter_deletedBy(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16914,7 +16914,7 @@ func (ec *executionContext) _SavedFilter_owner(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -16951,7 +16951,7 @@ func (ec *executionContext) _SavedFilterConnection_edges(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17021,7 +17021,7 @@ func (ec *executionContext) _SavedFilterEdge_node(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17176,7 +17176,7 @@ func (ec *executionContext) _SecurityGroup_membersOrder(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17229,7 +17229,7 @@ func (ec *executionContext) _SecurityGroup_createdBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17266,7 +17266,7 @@ func (ec *executionContext) _SecurityGroup_modifiedBy(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17303,7 +17303,7 @@ func (ec *executionContext) _SecurityGroup_deletedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17340,7 +17340,7 @@ func (ec *executionContext) _SecurityGroup_members(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17377,7 +17377,7 @@ func (ec *executionContext) _SecurityGroup_franchises(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17414,7 +17414,7 @@ func (ec *executionContext) _SecurityGroup_departments(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17474,7 +17474,7 @@ func (ec *executionContext) _SecurityGroupConnection_edges(ctx context.Context, 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17544,7 +17544,7 @@ func (ec *executionContext) _SecurityGroupEdge_node(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17699,7 +17699,7 @@ func (ec *executionContext) _Source_createdBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17736,7 +17736,7 @@ func (ec *executionContext) _Source_modifiedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17773,7 +17773,7 @@ func (ec *executionContext) _Source_deletedBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17810,7 +17810,7 @@ func (ec *executionContext) _SourceConnection_edges(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -17880,7 +17880,7 @@ func (ec *executionContext) _SourceEdge_node(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18066,7 +18066,7 @@ func (ec *executionContext) _Status_createdBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18103,7 +18103,7 @@ func (ec *executionContext) _Status_modifiedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18140,7 +18140,7 @@ func (ec *executionContext) _Status_deletedBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18177,7 +18177,7 @@ func (ec *executionContext) _StatusConnection_edges(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18247,7 +18247,7 @@ func (ec *executionContext) _StatusEdge_node(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18413,7 +18413,7 @@ func (ec *executionContext) _Survey_createdBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18450,7 +18450,7 @@ func (ec *executionContext) _Survey_modifiedBy(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18487,7 +18487,7 @@ func (ec *executionContext) _Survey_deletedBy(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18524,7 +18524,7 @@ func (ec *executionContext) _Survey_lead(ctx context.Context, field graphql.Coll
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18727,7 +18727,7 @@ func (ec *executionContext) _Task_type(ctx context.Context, field graphql.Collec
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18748,7 +18748,7 @@ func (ec *executionContext) _Task_createdBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18785,7 +18785,7 @@ func (ec *executionContext) _Task_modifiedBy(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18822,7 +18822,7 @@ func (ec *executionContext) _Task_deletedBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18859,7 +18859,7 @@ func (ec *executionContext) _Task_connection(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18896,7 +18896,7 @@ func (ec *executionContext) _Task_contact(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -18933,7 +18933,7 @@ func (ec *executionContext) _Task_account(ctx context.Context, field graphql.Col
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19061,7 +19061,7 @@ func (ec *executionContext) _TaskConnection_edges(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19131,7 +19131,7 @@ func (ec *executionContext) _TaskEdge_node(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19525,7 +19525,7 @@ func (ec *executionContext) _User_createdBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19562,7 +19562,7 @@ func (ec *executionContext) _User_modifiedBy(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19599,7 +19599,7 @@ func (ec *executionContext) _User_deletedBy(ctx context.Context, field graphql.C
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19636,7 +19636,7 @@ func (ec *executionContext) _User_roles(ctx context.Context, field graphql.Colle
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19673,7 +19673,7 @@ func (ec *executionContext) _User_franchises(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19710,7 +19710,7 @@ func (ec *executionContext) _User_departments(ctx context.Context, field graphql
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19747,7 +19747,7 @@ func (ec *executionContext) _User_securityGroups(ctx context.Context, field grap
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19784,7 +19784,7 @@ func (ec *executionContext) _User_settings(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19821,7 +19821,7 @@ func (ec *executionContext) _User_thirdPartyIds(ctx context.Context, field graph
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19925,7 +19925,7 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -19995,7 +19995,7 @@ func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.Co
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20238,7 +20238,7 @@ func (ec *executionContext) _UserSettings_createdBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20275,7 +20275,7 @@ func (ec *executionContext) _UserSettings_modifiedBy(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20312,7 +20312,7 @@ func (ec *executionContext) _UserSettings_deletedBy(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20349,7 +20349,7 @@ func (ec *executionContext) _UserSettings_user(ctx context.Context, field graphq
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20526,7 +20526,7 @@ func (ec *executionContext) _UserThirdPartyID_createdBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20563,7 +20563,7 @@ func (ec *executionContext) _UserThirdPartyID_modifiedBy(ctx context.Context, fi
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20600,7 +20600,7 @@ func (ec *executionContext) _UserThirdPartyID_deletedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20637,7 +20637,7 @@ func (ec *executionContext) _UserThirdPartyID_user(ctx context.Context, field gr
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20870,7 +20870,7 @@ func (ec *executionContext) _WebhookAttempt_createdBy(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20907,7 +20907,7 @@ func (ec *executionContext) _WebhookAttempt_modifiedBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20944,7 +20944,7 @@ func (ec *executionContext) _WebhookAttempt_deletedBy(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -20981,7 +20981,7 @@ func (ec *executionContext) _WebhookAttempt_endpoint(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21018,7 +21018,7 @@ func (ec *executionContext) _WebhookAttemptConnection_edges(ctx context.Context,
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21088,7 +21088,7 @@ func (ec *executionContext) _WebhookAttemptEdge_node(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21243,7 +21243,7 @@ func (ec *executionContext) _WebhookEndpoint_events(ctx context.Context, field g
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21296,7 +21296,7 @@ func (ec *executionContext) _WebhookEndpoint_createdBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21333,7 +21333,7 @@ func (ec *executionContext) _WebhookEndpoint_modifiedBy(ctx context.Context, fie
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21370,7 +21370,7 @@ func (ec *executionContext) _WebhookEndpoint_deletedBy(ctx context.Context, fiel
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21451,7 +21451,7 @@ func (ec *executionContext) _WebhookEndpointConnection_edges(ctx context.Context
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -21521,7 +21521,7 @@ func (ec *executionContext) _WebhookEndpointEdge_node(ctx context.Context, field
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -55162,7 +55162,7 @@ var accountImplementors = []string{"Account", "Node", "Customer"}
 func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, obj *ent.Account) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55275,7 +55275,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55285,7 +55285,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55295,7 +55295,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55305,7 +55305,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "primaryContact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_primaryContact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_primaryContact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55315,7 +55315,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "contacts":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_contacts(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_contacts(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55331,7 +55331,7 @@ func (ec *executionContext) _Account(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "thirdPartyIds":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Account_thirdPartyIds(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Account_thirdPartyIds(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55368,7 +55368,7 @@ var accountConnectionImplementors = []string{"AccountConnection"}
 func (ec *executionContext) _AccountConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55412,7 +55412,7 @@ var accountEdgeImplementors = []string{"AccountEdge"}
 func (ec *executionContext) _AccountEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AccountEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, accountEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55451,7 +55451,7 @@ var appointmentImplementors = []string{"Appointment", "Node", "Event"}
 func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionSet, obj *ent.Appointment) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55564,7 +55564,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55574,7 +55574,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55584,7 +55584,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55594,7 +55594,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "connection":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_connection(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_connection(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55604,7 +55604,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "contact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_contact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_contact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55614,7 +55614,7 @@ func (ec *executionContext) _Appointment(ctx context.Context, sel ast.SelectionS
 			}
 		case "account":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Appointment_account(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Appointment_account(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55662,7 +55662,7 @@ var appointmentConnectionImplementors = []string{"AppointmentConnection"}
 func (ec *executionContext) _AppointmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AppointmentConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55706,7 +55706,7 @@ var appointmentEdgeImplementors = []string{"AppointmentEdge"}
 func (ec *executionContext) _AppointmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AppointmentEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, appointmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55745,7 +55745,7 @@ var automationImplementors = []string{"Automation", "Node"}
 func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSet, obj *ent.Automation) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55808,7 +55808,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Automation_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Automation_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55818,7 +55818,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Automation_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Automation_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55828,7 +55828,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Automation_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Automation_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55838,7 +55838,7 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 			}
 		case "franchise":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Automation_franchise(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Automation_franchise(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -55886,7 +55886,7 @@ var automationConnectionImplementors = []string{"AutomationConnection"}
 func (ec *executionContext) _AutomationConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55930,7 +55930,7 @@ var automationEdgeImplementors = []string{"AutomationEdge"}
 func (ec *executionContext) _AutomationEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -55969,7 +55969,7 @@ var automationRunImplementors = []string{"AutomationRun", "Node"}
 func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRun) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56057,7 +56057,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56067,7 +56067,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56077,7 +56077,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56087,7 +56087,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "automation":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_automation(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_automation(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56097,7 +56097,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56107,7 +56107,7 @@ func (ec *executionContext) _AutomationRun(ctx context.Context, sel ast.Selectio
 			}
 		case "steps":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRun_steps(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRun_steps(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56138,7 +56138,7 @@ var automationRunConnectionImplementors = []string{"AutomationRunConnection"}
 func (ec *executionContext) _AutomationRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56182,7 +56182,7 @@ var automationRunEdgeImplementors = []string{"AutomationRunEdge"}
 func (ec *executionContext) _AutomationRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56221,7 +56221,7 @@ var automationRunStepImplementors = []string{"AutomationRunStep", "Node"}
 func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.SelectionSet, obj *ent.AutomationRunStep) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunStepImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56299,7 +56299,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRunStep_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRunStep_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56309,7 +56309,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRunStep_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRunStep_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56319,7 +56319,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRunStep_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRunStep_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56329,7 +56329,7 @@ func (ec *executionContext) _AutomationRunStep(ctx context.Context, sel ast.Sele
 			}
 		case "run":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._AutomationRunStep_run(ctx, field, obj))
+				executor.SetField(out, i, false, ec._AutomationRunStep_run(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56360,7 +56360,7 @@ var connectionStageImplementors = []string{"ConnectionStage", "Node"}
 func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStage) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56403,7 +56403,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionStage_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionStage_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56413,7 +56413,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionStage_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionStage_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56423,7 +56423,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionStage_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionStage_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56433,7 +56433,7 @@ func (ec *executionContext) _ConnectionStage(ctx context.Context, sel ast.Select
 			}
 		case "pipelineStages":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionStage_pipelineStages(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionStage_pipelineStages(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56470,7 +56470,7 @@ var connectionStageConnectionImplementors = []string{"ConnectionStageConnection"
 func (ec *executionContext) _ConnectionStageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStageConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56514,7 +56514,7 @@ var connectionStageEdgeImplementors = []string{"ConnectionStageEdge"}
 func (ec *executionContext) _ConnectionStageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionStageEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionStageEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56553,7 +56553,7 @@ var connectionThirdPartyIDImplementors = []string{"ConnectionThirdPartyID", "Nod
 func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ConnectionThirdPartyID) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, connectionThirdPartyIDImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56611,7 +56611,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionThirdPartyID_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionThirdPartyID_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56621,7 +56621,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionThirdPartyID_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56631,7 +56631,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionThirdPartyID_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56641,7 +56641,7 @@ func (ec *executionContext) _ConnectionThirdPartyID(ctx context.Context, sel ast
 			}
 		case "connection":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ConnectionThirdPartyID_connection(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ConnectionThirdPartyID_connection(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56672,7 +56672,7 @@ var contactImplementors = []string{"Contact", "Node", "Customer"}
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56800,7 +56800,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Contact_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Contact_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56810,7 +56810,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Contact_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Contact_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56820,7 +56820,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Contact_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Contact_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56830,7 +56830,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "accounts":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Contact_accounts(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Contact_accounts(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56846,7 +56846,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				})
 		case "thirdPartyIds":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Contact_thirdPartyIds(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Contact_thirdPartyIds(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -56883,7 +56883,7 @@ var contactConnectionImplementors = []string{"ContactConnection"}
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56927,7 +56927,7 @@ var contactEdgeImplementors = []string{"ContactEdge"}
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ContactEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, contactEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -56966,7 +56966,7 @@ var creditAssessmentImplementors = []string{"CreditAssessment", "Node"}
 func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.SelectionSet, obj *ent.CreditAssessment) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, creditAssessmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57034,7 +57034,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CreditAssessment_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CreditAssessment_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57044,7 +57044,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CreditAssessment_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CreditAssessment_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57054,7 +57054,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CreditAssessment_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CreditAssessment_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57064,7 +57064,7 @@ func (ec *executionContext) _CreditAssessment(ctx context.Context, sel ast.Selec
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CreditAssessment_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CreditAssessment_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57095,7 +57095,7 @@ var customFieldImplementors = []string{"CustomField", "Node"}
 func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomField) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57153,7 +57153,7 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomField_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomField_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57163,7 +57163,7 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomField_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomField_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57173,7 +57173,7 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomField_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomField_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57204,7 +57204,7 @@ var customFieldConnectionImplementors = []string{"CustomFieldConnection"}
 func (ec *executionContext) _CustomFieldConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57248,7 +57248,7 @@ var customFieldEdgeImplementors = []string{"CustomFieldEdge"}
 func (ec *executionContext) _CustomFieldEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57287,7 +57287,7 @@ var customFieldValueImplementors = []string{"CustomFieldValue", "Node"}
 func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomFieldValue) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customFieldValueImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57340,7 +57340,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomFieldValue_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomFieldValue_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57350,7 +57350,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomFieldValue_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomFieldValue_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57360,7 +57360,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomFieldValue_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomFieldValue_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57370,7 +57370,7 @@ func (ec *executionContext) _CustomFieldValue(ctx context.Context, sel ast.Selec
 			}
 		case "customField":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomFieldValue_customField(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomFieldValue_customField(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57401,7 +57401,7 @@ var customLabelImplementors = []string{"CustomLabel", "Node"}
 func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabel) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57444,7 +57444,7 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomLabel_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomLabel_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57454,7 +57454,7 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomLabel_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomLabel_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57464,7 +57464,7 @@ func (ec *executionContext) _CustomLabel(ctx context.Context, sel ast.SelectionS
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomLabel_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomLabel_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57495,7 +57495,7 @@ var customLabelConnectionImplementors = []string{"CustomLabelConnection"}
 func (ec *executionContext) _CustomLabelConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabelConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57539,7 +57539,7 @@ var customLabelEdgeImplementors = []string{"CustomLabelEdge"}
 func (ec *executionContext) _CustomLabelEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomLabelEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customLabelEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57578,7 +57578,7 @@ var customerThirdPartyIDImplementors = []string{"CustomerThirdPartyID", "Node"}
 func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.CustomerThirdPartyID) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, customerThirdPartyIDImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57641,7 +57641,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomerThirdPartyID_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomerThirdPartyID_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57651,7 +57651,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomerThirdPartyID_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57661,7 +57661,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomerThirdPartyID_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomerThirdPartyID_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57671,7 +57671,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 			}
 		case "account":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomerThirdPartyID_account(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomerThirdPartyID_account(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57681,7 +57681,7 @@ func (ec *executionContext) _CustomerThirdPartyID(ctx context.Context, sel ast.S
 			}
 		case "contact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._CustomerThirdPartyID_contact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._CustomerThirdPartyID_contact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57712,7 +57712,7 @@ var departmentImplementors = []string{"Department", "Node"}
 func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSet, obj *ent.Department) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57775,7 +57775,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57785,7 +57785,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57795,7 +57795,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57805,7 +57805,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "franchise":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_franchise(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_franchise(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57815,7 +57815,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "pipeline":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_pipeline(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_pipeline(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57825,7 +57825,7 @@ func (ec *executionContext) _Department(ctx context.Context, sel ast.SelectionSe
 			}
 		case "securityGroup":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Department_securityGroup(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Department_securityGroup(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -57856,7 +57856,7 @@ var departmentConnectionImplementors = []string{"DepartmentConnection"}
 func (ec *executionContext) _DepartmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.DepartmentConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57900,7 +57900,7 @@ var departmentEdgeImplementors = []string{"DepartmentEdge"}
 func (ec *executionContext) _DepartmentEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.DepartmentEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, departmentEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -57939,7 +57939,7 @@ var followUpImplementors = []string{"FollowUp", "Node", "Event"}
 func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUp) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58032,7 +58032,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58042,7 +58042,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58052,7 +58052,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58062,7 +58062,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "connection":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_connection(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_connection(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58072,7 +58072,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "contact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_contact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_contact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58082,7 +58082,7 @@ func (ec *executionContext) _FollowUp(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "account":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._FollowUp_account(ctx, field, obj))
+				executor.SetField(out, i, false, ec._FollowUp_account(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58130,7 +58130,7 @@ var followUpConnectionImplementors = []string{"FollowUpConnection"}
 func (ec *executionContext) _FollowUpConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUpConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58174,7 +58174,7 @@ var followUpEdgeImplementors = []string{"FollowUpEdge"}
 func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FollowUpEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, followUpEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58213,7 +58213,7 @@ var franchiseImplementors = []string{"Franchise", "Node"}
 func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet, obj *ent.Franchise) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58266,7 +58266,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Franchise_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Franchise_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58276,7 +58276,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Franchise_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Franchise_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58286,7 +58286,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Franchise_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Franchise_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58296,7 +58296,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "departments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Franchise_departments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Franchise_departments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58306,7 +58306,7 @@ func (ec *executionContext) _Franchise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "automations":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Franchise_automations(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Franchise_automations(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58337,7 +58337,7 @@ var franchiseConnectionImplementors = []string{"FranchiseConnection"}
 func (ec *executionContext) _FranchiseConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.FranchiseConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58381,7 +58381,7 @@ var franchiseEdgeImplementors = []string{"FranchiseEdge"}
 func (ec *executionContext) _FranchiseEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.FranchiseEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, franchiseEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58420,7 +58420,7 @@ var incentiveImplementors = []string{"Incentive", "Node"}
 func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet, obj *ent.Incentive) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, incentiveImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58483,7 +58483,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Incentive_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Incentive_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58493,7 +58493,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Incentive_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Incentive_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58503,7 +58503,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Incentive_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Incentive_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58513,7 +58513,7 @@ func (ec *executionContext) _Incentive(ctx context.Context, sel ast.SelectionSet
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Incentive_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Incentive_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58544,7 +58544,7 @@ var leadImplementors = []string{"Lead", "Node", "ConnectionRecord"}
 func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj *ent.Lead) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -58847,7 +58847,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58857,7 +58857,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58867,7 +58867,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58877,7 +58877,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "status":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_status(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_status(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58887,7 +58887,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "source":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_source(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_source(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58897,7 +58897,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "contact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_contact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_contact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58907,7 +58907,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "account":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_account(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_account(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58917,7 +58917,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "franchise":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_franchise(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_franchise(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58927,7 +58927,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "department":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_department(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_department(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58937,7 +58937,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "stage":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_stage(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_stage(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58947,7 +58947,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "soldBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_soldBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_soldBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58957,7 +58957,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "firstModifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_firstModifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_firstModifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58967,7 +58967,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "connectionClosedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_connectionClosedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_connectionClosedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58977,7 +58977,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "lostBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_lostBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_lostBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58987,7 +58987,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "firstOpenBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_firstOpenBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_firstOpenBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -58997,7 +58997,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "assignees":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_assignees(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_assignees(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59007,7 +59007,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "tasks":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_tasks(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_tasks(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59017,7 +59017,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "appointments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_appointments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_appointments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59027,7 +59027,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "followUps":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_followUps(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_followUps(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59037,7 +59037,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "products":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_products(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_products(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59047,7 +59047,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "creditAssessments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_creditAssessments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_creditAssessments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59057,7 +59057,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "incentives":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_incentives(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_incentives(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59067,7 +59067,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "packages":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_packages(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_packages(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59077,7 +59077,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "surveys":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_surveys(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_surveys(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59087,7 +59087,7 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "thirdPartyIds":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Lead_thirdPartyIds(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Lead_thirdPartyIds(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59130,7 +59130,7 @@ var leadConnectionImplementors = []string{"LeadConnection"}
 func (ec *executionContext) _LeadConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59174,7 +59174,7 @@ var leadEdgeImplementors = []string{"LeadEdge"}
 func (ec *executionContext) _LeadEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59213,7 +59213,7 @@ var leadProductImplementors = []string{"LeadProduct", "Node"}
 func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadProduct) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadProductImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59286,7 +59286,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._LeadProduct_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._LeadProduct_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59296,7 +59296,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._LeadProduct_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._LeadProduct_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59306,7 +59306,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._LeadProduct_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._LeadProduct_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59316,7 +59316,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "product":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._LeadProduct_product(ctx, field, obj))
+				executor.SetField(out, i, false, ec._LeadProduct_product(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59326,7 +59326,7 @@ func (ec *executionContext) _LeadProduct(ctx context.Context, sel ast.SelectionS
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._LeadProduct_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._LeadProduct_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59357,7 +59357,7 @@ var noteImplementors = []string{"Note", "Node"}
 func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj *ent.Note) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59410,7 +59410,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Note_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Note_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59420,7 +59420,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Note_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Note_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59430,7 +59430,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Note_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Note_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59440,7 +59440,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Note_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Note_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59450,7 +59450,7 @@ func (ec *executionContext) _Note(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "author":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Note_author(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Note_author(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59481,7 +59481,7 @@ var noteConnectionImplementors = []string{"NoteConnection"}
 func (ec *executionContext) _NoteConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.NoteConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59525,7 +59525,7 @@ var noteEdgeImplementors = []string{"NoteEdge"}
 func (ec *executionContext) _NoteEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.NoteEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, noteEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59564,7 +59564,7 @@ var outboundMessageImplementors = []string{"OutboundMessage", "Node"}
 func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessage) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59647,7 +59647,7 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._OutboundMessage_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._OutboundMessage_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59657,7 +59657,7 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._OutboundMessage_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._OutboundMessage_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59667,7 +59667,7 @@ func (ec *executionContext) _OutboundMessage(ctx context.Context, sel ast.Select
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._OutboundMessage_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._OutboundMessage_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59698,7 +59698,7 @@ var outboundMessageConnectionImplementors = []string{"OutboundMessageConnection"
 func (ec *executionContext) _OutboundMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessageConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59742,7 +59742,7 @@ var outboundMessageEdgeImplementors = []string{"OutboundMessageEdge"}
 func (ec *executionContext) _OutboundMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.OutboundMessageEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, outboundMessageEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59781,7 +59781,7 @@ var packageImplementors = []string{"Package", "Node"}
 func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, obj *ent.LeadPackage) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, packageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59844,7 +59844,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Package_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Package_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59854,7 +59854,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Package_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Package_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59864,7 +59864,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Package_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Package_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59874,7 +59874,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Package_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Package_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59884,7 +59884,7 @@ func (ec *executionContext) _Package(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "prices":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Package_prices(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Package_prices(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59915,7 +59915,7 @@ var packagePriceImplementors = []string{"PackagePrice", "Node"}
 func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.SelectionSet, obj *ent.PackagePrice) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, packagePriceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -59978,7 +59978,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PackagePrice_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PackagePrice_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59988,7 +59988,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PackagePrice_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PackagePrice_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -59998,7 +59998,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PackagePrice_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PackagePrice_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60008,7 +60008,7 @@ func (ec *executionContext) _PackagePrice(ctx context.Context, sel ast.Selection
 			}
 		case "package":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PackagePrice_package(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PackagePrice_package(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60039,7 +60039,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *entgql.PageInfo[uuid.UUID]) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60088,7 +60088,7 @@ var permissionImplementors = []string{"Permission", "Node"}
 func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSet, obj *ent.Permission) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, permissionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60111,7 +60111,7 @@ func (ec *executionContext) _Permission(ctx context.Context, sel ast.SelectionSe
 			}
 		case "roles":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Permission_roles(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Permission_roles(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60142,7 +60142,7 @@ var pipelineImplementors = []string{"Pipeline", "Node"}
 func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet, obj *ent.Pipeline) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60185,7 +60185,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Pipeline_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Pipeline_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60195,7 +60195,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Pipeline_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Pipeline_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60205,7 +60205,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Pipeline_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Pipeline_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60215,7 +60215,7 @@ func (ec *executionContext) _Pipeline(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "departments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Pipeline_departments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Pipeline_departments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60252,7 +60252,7 @@ var pipelineConnectionImplementors = []string{"PipelineConnection"}
 func (ec *executionContext) _PipelineConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60296,7 +60296,7 @@ var pipelineEdgeImplementors = []string{"PipelineEdge"}
 func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60335,7 +60335,7 @@ var pipelineStageImplementors = []string{"PipelineStage", "Node"}
 func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.SelectionSet, obj *ent.PipelineStage) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, pipelineStageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60388,7 +60388,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PipelineStage_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PipelineStage_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60398,7 +60398,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PipelineStage_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PipelineStage_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60408,7 +60408,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PipelineStage_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PipelineStage_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60418,7 +60418,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "pipeline":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PipelineStage_pipeline(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PipelineStage_pipeline(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60428,7 +60428,7 @@ func (ec *executionContext) _PipelineStage(ctx context.Context, sel ast.Selectio
 			}
 		case "stage":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._PipelineStage_stage(ctx, field, obj))
+				executor.SetField(out, i, false, ec._PipelineStage_stage(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60459,7 +60459,7 @@ var productImplementors = []string{"Product", "Node"}
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60542,7 +60542,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Product_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Product_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60552,7 +60552,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Product_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Product_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60562,7 +60562,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Product_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Product_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60572,7 +60572,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "productGroup":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Product_productGroup(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Product_productGroup(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60582,7 +60582,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "thirdPartyIds":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Product_thirdPartyIds(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Product_thirdPartyIds(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60613,7 +60613,7 @@ var productConnectionImplementors = []string{"ProductConnection"}
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60657,7 +60657,7 @@ var productEdgeImplementors = []string{"ProductEdge"}
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60696,7 +60696,7 @@ var productGroupImplementors = []string{"ProductGroup", "Node"}
 func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroup) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60749,7 +60749,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60759,7 +60759,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60769,7 +60769,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60779,7 +60779,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "parent":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_parent(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_parent(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60789,7 +60789,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "productGroups":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_productGroups(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_productGroups(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60799,7 +60799,7 @@ func (ec *executionContext) _ProductGroup(ctx context.Context, sel ast.Selection
 			}
 		case "products":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductGroup_products(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductGroup_products(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60830,7 +60830,7 @@ var productGroupConnectionImplementors = []string{"ProductGroupConnection"}
 func (ec *executionContext) _ProductGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroupConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60874,7 +60874,7 @@ var productGroupEdgeImplementors = []string{"ProductGroupEdge"}
 func (ec *executionContext) _ProductGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductGroupEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productGroupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60913,7 +60913,7 @@ var productThirdPartyIDImplementors = []string{"ProductThirdPartyID", "Node"}
 func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.ProductThirdPartyID) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, productThirdPartyIDImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -60971,7 +60971,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductThirdPartyID_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductThirdPartyID_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60981,7 +60981,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductThirdPartyID_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductThirdPartyID_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -60991,7 +60991,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductThirdPartyID_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductThirdPartyID_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61001,7 +61001,7 @@ func (ec *executionContext) _ProductThirdPartyID(ctx context.Context, sel ast.Se
 			}
 		case "product":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._ProductThirdPartyID_product(ctx, field, obj))
+				executor.SetField(out, i, false, ec._ProductThirdPartyID_product(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61035,7 +61035,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		Object: "Query",
 	})
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
@@ -61269,7 +61269,7 @@ var roleImplementors = []string{"Role", "Node"}
 func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj *ent.Role) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, roleImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61317,7 +61317,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Role_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Role_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61327,7 +61327,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Role_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Role_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61337,7 +61337,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Role_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Role_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61347,7 +61347,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "permissions":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Role_permissions(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Role_permissions(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61357,7 +61357,7 @@ func (ec *executionContext) _Role(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "users":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Role_users(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Role_users(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61388,7 +61388,7 @@ var savedFilterImplementors = []string{"SavedFilter", "Node"}
 func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilter) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61451,7 +61451,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SavedFilter_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SavedFilter_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61461,7 +61461,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SavedFilter_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SavedFilter_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61471,7 +61471,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SavedFilter_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SavedFilter_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61481,7 +61481,7 @@ func (ec *executionContext) _SavedFilter(ctx context.Context, sel ast.SelectionS
 			}
 		case "owner":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SavedFilter_owner(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SavedFilter_owner(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61512,7 +61512,7 @@ var savedFilterConnectionImplementors = []string{"SavedFilterConnection"}
 func (ec *executionContext) _SavedFilterConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilterConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61556,7 +61556,7 @@ var savedFilterEdgeImplementors = []string{"SavedFilterEdge"}
 func (ec *executionContext) _SavedFilterEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SavedFilterEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, savedFilterEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61595,7 +61595,7 @@ var securityGroupImplementors = []string{"SecurityGroup", "Node", "SecurityObjec
 func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroup) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61668,7 +61668,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61678,7 +61678,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61688,7 +61688,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61698,7 +61698,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "members":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_members(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_members(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61708,7 +61708,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "franchises":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_franchises(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_franchises(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61718,7 +61718,7 @@ func (ec *executionContext) _SecurityGroup(ctx context.Context, sel ast.Selectio
 			}
 		case "departments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._SecurityGroup_departments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._SecurityGroup_departments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61755,7 +61755,7 @@ var securityGroupConnectionImplementors = []string{"SecurityGroupConnection"}
 func (ec *executionContext) _SecurityGroupConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroupConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61799,7 +61799,7 @@ var securityGroupEdgeImplementors = []string{"SecurityGroupEdge"}
 func (ec *executionContext) _SecurityGroupEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SecurityGroupEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, securityGroupEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61838,7 +61838,7 @@ var sourceImplementors = []string{"Source", "Node"}
 func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, obj *ent.Source) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61886,7 +61886,7 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Source_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Source_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61896,7 +61896,7 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Source_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Source_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61906,7 +61906,7 @@ func (ec *executionContext) _Source(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Source_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Source_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -61937,7 +61937,7 @@ var sourceConnectionImplementors = []string{"SourceConnection"}
 func (ec *executionContext) _SourceConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SourceConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -61981,7 +61981,7 @@ var sourceEdgeImplementors = []string{"SourceEdge"}
 func (ec *executionContext) _SourceEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SourceEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, sourceEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62020,7 +62020,7 @@ var statusImplementors = []string{"Status", "Node"}
 func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *ent.Status) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62078,7 +62078,7 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Status_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Status_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62088,7 +62088,7 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Status_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Status_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62098,7 +62098,7 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Status_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Status_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62129,7 +62129,7 @@ var statusConnectionImplementors = []string{"StatusConnection"}
 func (ec *executionContext) _StatusConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.StatusConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62173,7 +62173,7 @@ var statusEdgeImplementors = []string{"StatusEdge"}
 func (ec *executionContext) _StatusEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.StatusEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, statusEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62212,7 +62212,7 @@ var surveyImplementors = []string{"Survey", "Node"}
 func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *ent.Survey) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, surveyImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62265,7 +62265,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Survey_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Survey_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62275,7 +62275,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Survey_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Survey_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62285,7 +62285,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Survey_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Survey_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62295,7 +62295,7 @@ func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "lead":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Survey_lead(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Survey_lead(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62326,7 +62326,7 @@ var taskImplementors = []string{"Task", "Node", "Event"}
 func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj *ent.Task) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62419,7 +62419,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62429,7 +62429,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62439,7 +62439,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62449,7 +62449,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "connection":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_connection(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_connection(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62459,7 +62459,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "contact":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_contact(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_contact(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62469,7 +62469,7 @@ func (ec *executionContext) _Task(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "account":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._Task_account(ctx, field, obj))
+				executor.SetField(out, i, false, ec._Task_account(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62517,7 +62517,7 @@ var taskConnectionImplementors = []string{"TaskConnection"}
 func (ec *executionContext) _TaskConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62561,7 +62561,7 @@ var taskEdgeImplementors = []string{"TaskEdge"}
 func (ec *executionContext) _TaskEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.TaskEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, taskEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62600,7 +62600,7 @@ var tenantImplementors = []string{"Tenant", "Node"}
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, tenantImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62659,7 +62659,7 @@ var userImplementors = []string{"User", "Node", "SecurityObject"}
 func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj *ent.User) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62782,7 +62782,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62792,7 +62792,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62802,7 +62802,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62812,7 +62812,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "roles":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_roles(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_roles(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62822,7 +62822,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "franchises":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_franchises(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_franchises(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62832,7 +62832,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "departments":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_departments(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_departments(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62842,7 +62842,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "securityGroups":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_securityGroups(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_securityGroups(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62852,7 +62852,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "settings":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_settings(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_settings(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62862,7 +62862,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "thirdPartyIds":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._User_thirdPartyIds(ctx, field, obj))
+				executor.SetField(out, i, false, ec._User_thirdPartyIds(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -62905,7 +62905,7 @@ var userConnectionImplementors = []string{"UserConnection"}
 func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.UserConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62949,7 +62949,7 @@ var userEdgeImplementors = []string{"UserEdge"}
 func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.UserEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -62988,7 +62988,7 @@ var userSettingsImplementors = []string{"UserSettings", "Node"}
 func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.SelectionSet, obj *ent.UserSettings) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userSettingsImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63076,7 +63076,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserSettings_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserSettings_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63086,7 +63086,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserSettings_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserSettings_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63096,7 +63096,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserSettings_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserSettings_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63106,7 +63106,7 @@ func (ec *executionContext) _UserSettings(ctx context.Context, sel ast.Selection
 			}
 		case "user":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserSettings_user(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserSettings_user(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63137,7 +63137,7 @@ var userThirdPartyIDImplementors = []string{"UserThirdPartyID", "Node"}
 func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.SelectionSet, obj *ent.UserThirdPartyID) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, userThirdPartyIDImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63195,7 +63195,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserThirdPartyID_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserThirdPartyID_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63205,7 +63205,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserThirdPartyID_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserThirdPartyID_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63215,7 +63215,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserThirdPartyID_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserThirdPartyID_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63225,7 +63225,7 @@ func (ec *executionContext) _UserThirdPartyID(ctx context.Context, sel ast.Selec
 			}
 		case "user":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._UserThirdPartyID_user(ctx, field, obj))
+				executor.SetField(out, i, false, ec._UserThirdPartyID_user(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63256,7 +63256,7 @@ var webhookAttemptImplementors = []string{"WebhookAttempt", "Node"}
 func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttempt) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63339,7 +63339,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookAttempt_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookAttempt_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63349,7 +63349,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookAttempt_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookAttempt_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63359,7 +63359,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookAttempt_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookAttempt_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63369,7 +63369,7 @@ func (ec *executionContext) _WebhookAttempt(ctx context.Context, sel ast.Selecti
 			}
 		case "endpoint":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookAttempt_endpoint(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookAttempt_endpoint(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63400,7 +63400,7 @@ var webhookAttemptConnectionImplementors = []string{"WebhookAttemptConnection"}
 func (ec *executionContext) _WebhookAttemptConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttemptConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63444,7 +63444,7 @@ var webhookAttemptEdgeImplementors = []string{"WebhookAttemptEdge"}
 func (ec *executionContext) _WebhookAttemptEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookAttemptEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookAttemptEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63483,7 +63483,7 @@ var webhookEndpointImplementors = []string{"WebhookEndpoint", "Node"}
 func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpoint) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63556,7 +63556,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			}
 		case "createdBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookEndpoint_createdBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookEndpoint_createdBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63566,7 +63566,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			}
 		case "modifiedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookEndpoint_modifiedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookEndpoint_modifiedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63576,7 +63576,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			}
 		case "deletedBy":
 			if executor.Inline(ctx, field) {
-				executor.Set(out, i, false, ec._WebhookEndpoint_deletedBy(ctx, field, obj))
+				executor.SetField(out, i, false, ec._WebhookEndpoint_deletedBy(ctx, field, obj))
 			} else {
 				executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,
 					true, false,
@@ -63613,7 +63613,7 @@ var webhookEndpointConnectionImplementors = []string{"WebhookEndpointConnection"
 func (ec *executionContext) _WebhookEndpointConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpointConnection) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -63657,7 +63657,7 @@ var webhookEndpointEdgeImplementors = []string{"WebhookEndpointEdge"}
 func (ec *executionContext) _WebhookEndpointEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WebhookEndpointEdge) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

@@ -163,7 +163,7 @@ func (ec *executionContext) _AutomationRunChange_run(ctx context.Context, field 
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -282,7 +282,7 @@ func (ec *executionContext) _LeadChange_lead(ctx context.Context, field graphql.
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -584,7 +584,7 @@ var automationRunChangeImplementors = []string{"AutomationRunChange"}
 func (ec *executionContext) _AutomationRunChange(ctx context.Context, sel ast.SelectionSet, obj *model.AutomationRunChange) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, automationRunChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -633,7 +633,7 @@ var leadChangeImplementors = []string{"LeadChange"}
 func (ec *executionContext) _LeadChange(ctx context.Context, sel ast.SelectionSet, obj *model.LeadChange) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, leadChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -687,7 +687,7 @@ var recordChangeImplementors = []string{"RecordChange"}
 func (ec *executionContext) _RecordChange(ctx context.Context, sel ast.SelectionSet, obj *model.RecordChange) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, recordChangeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

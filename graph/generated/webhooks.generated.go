@@ -30,7 +30,7 @@ func (ec *executionContext) _WebhookEndpointWithSecret_endpoint(ctx context.Cont
 	if err != nil {
 		return graphql.Null
 	}
-	ctx = graphql.WithFieldContext(ctx, fc)
+	ctx, fc = executor.WithFieldContext(ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))
@@ -205,7 +205,7 @@ var webhookEndpointWithSecretImplementors = []string{"WebhookEndpointWithSecret"
 func (ec *executionContext) _WebhookEndpointWithSecret(ctx context.Context, sel ast.SelectionSet, obj *model.WebhookEndpointWithSecret) graphql.Marshaler {
 	fields := executor.CollectFields(ctx, ec.OperationContext, sel, webhookEndpointWithSecretImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := executor.NewFieldSet(fields)
 	deferred := executor.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

@@ -13,7 +13,8 @@
 // path, a field set and a map per object marshalled) is made only for an
 // object with a deferred field (executor.DeferredGroup); an object without
 // one returns executor.Object, which writes its JSON without gqlgen's
-// per-object allocations, instead of its field set.
+// per-object allocations, instead of its field set; the field set, its
+// values and that object are one allocation (executor.NewFieldSet).
 //
 // gqlgen has no option for either, so the calls are rewritten in the
 // generated files. A plugin writes the hand-written resolvers per type to
@@ -129,6 +130,7 @@ var rewrites = []struct{ from, to string }{
 	{"out.ResolveConcurrently(ec.OperationContext, &deferred, i,", "executor.ResolveField(ctx, out, field, ec.OperationContext, &deferred, i,"},
 	{"graphql.MarshalSliceConcurrently(", "executor.MarshalSlice("},
 	{"graphql.CollectFields(ec.OperationContext, sel, ", "executor.CollectFields(ctx, ec.OperationContext, sel, "},
+	{"out := graphql.NewFieldSet(fields)", "out := executor.NewFieldSet(fields)"},
 	{"deferred := graphql.NewDeferredGroup(ctx)", "deferred := executor.DeferredGroup(ctx, fields)"},
 	{"\t\tec.ProcessDeferredGroup(deferred)\n\t}\n\n\treturn out\n}", "\t\tec.ProcessDeferredGroup(deferred)\n\t\treturn out\n\t}\n\n\treturn executor.Object(out, fields)\n}"},
 	// A query's or mutation's answer is marshalled into a reused buffer

@@ -14,7 +14,8 @@ import (
 // boxed — ~6 allocations per field per object, a fifth of the lead
 // screen's. With no field middleware (graph.NewHandler registers none and
 // refuses an extension that intercepts fields) the same steps are written
-// out: the field context, the panic guard, the resolver's error at the
+// out: the field context (held by its context, executor.WithFieldContext),
+// the panic guard, the resolver's error at the
 // field's path, the marshaller called with the typed value (a nil pointer
 // or slice is what gqlgen passes it too: only an interface-typed result
 // can be gqlgen's untyped nil, and those are not rewritten).
@@ -51,7 +52,7 @@ func rewriteObjectFields(src []byte) ([]byte, map[string]bool) {
 		fmt.Fprintf(&b, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n", name, objType)
 		b.WriteString("\t// An object field (graph/gqlgen): graphql.ResolveField's steps without its closures.\n")
 		fmt.Fprintf(&b, "\tfc, err := %s(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n", fieldContext)
-		b.WriteString("\tctx = graphql.WithFieldContext(ctx, fc)\n")
+		b.WriteString("\tctx, fc = executor.WithFieldContext(ctx, fc)\n")
 		if recoverFromPanic == "true" {
 			b.WriteString("\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\tec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))\n\t\t\tret = graphql.Null\n\t\t}\n\t}()\n")
 		}
@@ -95,7 +96,7 @@ func rewriteInlineCalls(src []byte, objectFields map[string]bool) ([]byte, int) 
 		n++
 		var b bytes.Buffer
 		fmt.Fprintf(&b, "%sif executor.Inline(ctx, field) {\n", indent)
-		fmt.Fprintf(&b, "%s\texecutor.Set(out, i, %s, ec.%s(ctx, field, obj))\n", indent, nonNull, fn)
+		fmt.Fprintf(&b, "%s\texecutor.SetField(out, i, %s, ec.%s(ctx, field, obj))\n", indent, nonNull, fn)
 		fmt.Fprintf(&b, "%s} else {\n", indent)
 		for _, line := range bytes.SplitAfter(bytes.TrimSuffix(call, []byte("\n")), []byte("\n")) {
 			b.WriteString("\t")

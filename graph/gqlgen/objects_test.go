@@ -39,7 +39,7 @@ func TestObjectFieldsAreResolvedWithoutClosures(t *testing.T) {
 		want, not                            []string // in order / nowhere in the rewritten function
 	}{
 		{"edge method", "Account(ctx)", "*ent.Account", "true", "false", []string{
-			"fc, err := ec.fieldContext_Lead_account(ctx, field)", "return graphql.Null", "ctx = graphql.WithFieldContext(ctx, fc)",
+			"fc, err := ec.fieldContext_Lead_account(ctx, field)", "return graphql.Null", "ctx, fc = executor.WithFieldContext(ctx, fc)",
 			"if r := recover(); r != nil {", "ec.OperationContext.Error(ctx, ec.OperationContext.Recover(ctx, r))",
 			"res, err := obj.Account(ctx)", "ec.OperationContext.Error(ctx, graphql.AddFieldLocationToError(ctx, err))",
 			"if fc.NonNull {", "return graphql.RequiredNull", "fc.Result = res", "return ec.marshalOAccount(ctx, field.Selections, res)\n}",
@@ -96,7 +96,7 @@ const callSource = `		case "account":
 // rewritten (a resolver: its own closures, maybe a loader) keeps the call.
 func TestObjectFieldsAreCalledInline(t *testing.T) {
 	out, n := rewriteInlineCalls([]byte(callSource), map[string]bool{"_Lead_account": true})
-	want := "\t\t\tif executor.Inline(ctx, field) {\n\t\t\t\texecutor.Set(out, i, false, ec._Lead_account(ctx, field, obj))\n\t\t\t} else {\n\t\t\t\texecutor.ResolveField("
+	want := "\t\t\tif executor.Inline(ctx, field) {\n\t\t\t\texecutor.SetField(out, i, false, ec._Lead_account(ctx, field, obj))\n\t\t\t} else {\n\t\t\t\texecutor.ResolveField("
 	if n != 1 || !strings.Contains(string(out), want) || !strings.Contains(string(out), "return ec._Lead_account(ctx, field, obj)\n\t\t\t\t\t})\n\t\t\t}\n") {
 		t.Errorf("%d rewritten:\n%s", n, out)
 	}

@@ -19,10 +19,11 @@ import (
 // bench harness's `leads(first: 50)` with contact, account, stage,
 // assignees and createdBy, on bench-shaped data) may cost through the
 // whole HTTP stack, per database. Measured (docs/benchmarks.md, session
-// 8): SQLite 6,375, PostgreSQL 5,848 (10,264 / 9,810 before session 8's
-// cuts); the budget leaves a little room and fails on a new per-row or
-// per-object cost.
-var leadScreenAllocBudget = map[string]float64{dialect.SQLite: 6700, dialect.Postgres: 6200}
+// 11): SQLite 4,511, PostgreSQL 3,971 (10,264 / 9,810 before session 8's
+// cuts, 6,375 / 5,848 after them, ~6,200 / 5,685 before session 11's); the
+// budget leaves a little room and fails on a new per-row or per-object
+// cost.
+var leadScreenAllocBudget = map[string]float64{dialect.SQLite: 4750, dialect.Postgres: 4200}
 
 // The lead screen is the request whose executor and scanning costs issue
 // 18's comparisons measure: a new per-row or per-object allocation fails
