@@ -80,6 +80,7 @@ type config struct {
 	Live        graph.SubscriptionLimits // CONECRM_SUBSCRIPTION*
 	GC          app.GCPolicy             // CONECRM_GC_PERCENT, CONECRM_GC_MIN_HEAP: the collector's policy; zero leaves the runtime's (GOGC)
 	ViewerCache int                      // CONECRM_VIEWER_CACHE, as app.Config.ViewerCache
+	TxRetries   int                      // CONECRM_TX_RETRIES, as crm.Service.SetTxRetries
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -94,6 +95,7 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 		Tracing:     tracing.Configured(getenv),
 		BodyLimit:   1 << 20,
 		Bench:       getenv(bench.EnvFlag) == "1",
+		TxRetries:   crm.DefaultTxRetries,
 	}
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (CONECRM_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "postgres:// URL or SQLite file (CONECRM_DATABASE_URL)")
@@ -140,6 +142,13 @@ func loadConfig(getenv func(string) string, fs *flag.FlagSet, args []string) (co
 			return c, fmt.Errorf("CONECRM_PHONE_REGION must be a region libphonenumber knows (US, CA, FR…), not %q", v)
 		}
 		schema.PhoneRegion = region
+	}
+	if v := getenv("CONECRM_TX_RETRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10 {
+			return c, fmt.Errorf("CONECRM_TX_RETRIES must be an integer from 0 to 10, not %q", v)
+		}
+		c.TxRetries = n
 	}
 	if v := getenv("CONECRM_PHONE_BACKFILL_BATCH"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -492,6 +501,7 @@ func serve(ctx context.Context, c config, db *store.DB, log *slog.Logger) error 
 	// The automation runtime works jobs while the server serves; it is
 	// the event sink of the one domain service both transports share.
 	svc := crm.NewService(db.Client)
+	svc.SetTxRetries(c.TxRetries, log)
 	ac := c.Automation
 	ac.Logger = log
 	ac.Records = rest.RecordShape // a webhook delivery carries its record in the REST shape

@@ -125,6 +125,8 @@ func TestBadConfigurationIsRejected(t *testing.T) {
 		"cache text":   {"CONECRM_VIEWER_CACHE": "lots"},
 		"statements":   {"CONECRM_DB_STATEMENT_CACHE": "-1"},
 		"stmt text":    {"CONECRM_DB_STATEMENT_CACHE": "all"},
+		"tx retries":   {"CONECRM_TX_RETRIES": "-1"},
+		"tx forever":   {"CONECRM_TX_RETRIES": "100"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			e["CONECRM_DATA_DIR"] = t.TempDir()

@@ -31,6 +31,7 @@ var gqlCodes = map[fault.Code]string{
 	fault.Internal:        "INTERNAL_SERVER_ERROR",
 	fault.Timeout:         "TIMEOUT",
 	fault.Canceled:        "CANCELED",
+	fault.Busy:            "SERVER_BUSY",
 }
 
 // presentError turns a resolver's error into what the client sees. Errors

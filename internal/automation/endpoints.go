@@ -157,6 +157,7 @@ func (w *deliveryWorker) Work(ctx context.Context, job *river.Job[deliveryArgs])
 // CONECRM_WEBHOOK_DISABLE_AFTER attempts in a row have failed.
 func (rt *Runtime) recordAttempt(ctx context.Context, a deliveryArgs, n int, res response, took time.Duration, postErr error) (disabled bool, err error) {
 	err = rt.svc.InTx(ctx, func(bound *crm.Service, tx *ent.Client, _ *sql.Tx) error {
+		disabled = false // decided afresh if the transaction is run again (InTx)
 		errText := ""
 		if postErr != nil {
 			errText = truncate(postErr.Error(), 2000)

@@ -40,6 +40,7 @@ type env struct {
 	t   *testing.T
 	db  *store.DB
 	srv *apptest.Server
+	svc *crm.Service // the transports' and the runtime's
 	rt  *rt.Runtime
 	ctx context.Context // system reads (tenancy bypassed)
 	tid uuid.UUID
@@ -68,6 +69,7 @@ func start(t *testing.T, db *store.DB, cfg *rt.Config) *env {
 		t.Fatal(err)
 	}
 	svc := crm.NewService(db.Client)
+	e.svc = svc
 	r, err := rt.New(db, svc, c)
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,7 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 	}
 	var out Automation
 	err := s.inTx(ctx, func(tx *ent.Client) error {
+		in := in // checkAutomation takes the secrets out: a rerun (inTx) needs them again
 		secrets, err := checkAutomation(ctx, tx, &in, true, nil)
 		if err != nil {
 			return err
@@ -112,6 +113,7 @@ func (s *Service) UpdateAutomation(ctx context.Context, id uuid.UUID, in Automat
 	}
 	var out Automation
 	err := s.inTx(ctx, func(tx *ent.Client) error {
+		in := in // filled from cur and stripped of secrets below: a rerun (inTx) starts from the request's
 		cur, err := tx.Automation.Get(ctx, id)
 		if err != nil {
 			return err

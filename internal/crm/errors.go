@@ -18,15 +18,18 @@ import (
 
 // AsError turns any error from the data layer into an *Error: ent's not
 // found and the schema's cross-tenant denial become NotFound, constraint
-// violations Conflict, everything else Internal (with the cause kept for
-// the log only).
+// violations Conflict, a transaction the database refused for a concurrent
+// one (deadlock, serialization failure, SQLite busy; store.IsTransientConflict)
+// Busy, everything else Internal (with the cause kept for the log only).
 func AsError(err error) *fault.Error {
 	if err == nil {
 		return nil
 	}
 	var e *fault.Error
 	switch {
-	case errors.As(err, &e):
+	// An inner write's transient conflict, already mapped to Internal by
+	// the nested inTx, is still a conflict of the whole transaction.
+	case errors.As(err, &e) && (e.Code != fault.Internal || !store.IsTransientConflict(e.Err)):
 		return e
 	case errors.Is(err, context.DeadlineExceeded), store.IsStatementTimeout(err):
 		return &fault.Error{Code: fault.Timeout, Message: "the request took too long and was stopped", Err: err}
@@ -38,6 +41,8 @@ func AsError(err error) *fault.Error {
 		return &fault.Error{Code: fault.NotFound, Message: "not found", Err: err}
 	case ent.IsConstraintError(err):
 		return &fault.Error{Code: fault.Conflict, Message: "conflicts with an existing record", Err: err}
+	case store.IsTransientConflict(err):
+		return &fault.Error{Code: fault.Busy, Message: "the write conflicted with concurrent writes; retry shortly", Err: err}
 	case errors.Is(err, tenancy.ErrNoViewer):
 		return &fault.Error{Code: fault.Unauthenticated, Message: "not authenticated", Err: err}
 	case store.IsUnstorableText(err):

@@ -92,6 +92,7 @@ func (s *Service) offerTo(ctx context.Context, tid uuid.UUID, catalogue []string
 	sys = tenancy.Bypass(sys)
 	changed := 0
 	err := s.inTx(sys, func(tx *ent.Client) error {
+		changed = 0 // counted afresh if the transaction is run again (inTx)
 		t, err := tx.Tenant.Get(sys, tid)
 		if err != nil {
 			return err

@@ -217,6 +217,7 @@ func (s *Service) CreateTenant(ctx context.Context, in TenantInput) (*TenantResu
 	sys := tenancy.Bypass(ctx)
 	var res TenantResult
 	err := s.inTx(sys, func(tx *ent.Client) error {
+		res = TenantResult{} // an attempt run again (inTx) starts from nothing
 		t, err := tx.Tenant.Query().Where(tenant.Domain(in.Domain)).Only(sys)
 		if err == nil {
 			res.Tenant = t

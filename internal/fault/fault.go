@@ -25,6 +25,7 @@ const (
 	Internal        Code = "internal"        // anything else: 500, details only logged
 	Timeout         Code = "timeout"         // the request's deadline passed: 503, not a fault
 	Canceled        Code = "canceled"        // the client went away: nobody reads the answer
+	Busy            Code = "busy"            // concurrent writes kept conflicting: 503 + Retry-After, not a fault
 )
 
 // Error is the one error type of the domain layer. Message is safe to show a

@@ -89,12 +89,23 @@ var (
 	}, []string{"outcome"})
 )
 
+// txConflictsHelp describes conecrm_tx_conflicts_total.
+const txConflictsHelp = "Write transactions the database refused for a concurrent one (deadlock, serialization failure, " +
+	"SQLite busy), by outcome: retried (run again), gave_up (still refused at the last attempt, or the request's " +
+	"deadline came first: answered 503)."
+
 func init() {
 	Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		requests, latency, statements, inFlight,
 		RateLimitRejections, Jobs, Subscriptions, SubscriptionCloses, LiveReplayed, Idempotency, queues,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conecrm_tx_conflicts_total", Help: txConflictsHelp, ConstLabels: prometheus.Labels{"outcome": "retried"},
+		}, func() float64 { r, _ := crm.TxConflicts(); return float64(r) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "conecrm_tx_conflicts_total", Help: txConflictsHelp, ConstLabels: prometheus.Labels{"outcome": "gave_up"},
+		}, func() float64 { _, g := crm.TxConflicts(); return float64(g) }),
 	)
 }
 

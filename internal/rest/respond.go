@@ -73,6 +73,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	case fault.Timeout:
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
+	case fault.Busy:
+		w.Header().Set("Retry-After", "1")
+		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
 	case fault.Canceled:
 		writeJSON(w, httpx.StatusClientClosed, errorBody{Error: e.Message})
 	case fault.Invalid, fault.Conflict:

@@ -574,6 +574,8 @@ const (
 	sqliteCantOpen = 14
 	sqliteCorrupt  = 11
 	sqliteNotADB   = 26
+	sqliteBusy     = 5
+	sqliteLocked   = 6
 )
 
 // sqliteBroken reports whether err leaves an SQLite connection unfit for

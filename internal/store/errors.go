@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/lib/pq"
+	"modernc.org/sqlite"
 )
 
 // IsUnstorableText reports whether err is PostgreSQL refusing a text value
@@ -36,4 +37,24 @@ func IsStatementTimeout(err error) bool {
 func IsDataException(err error) bool {
 	var pe *pq.Error
 	return errors.As(err, &pe) && pe.Code.Class() == "22"
+}
+
+// IsTransientConflict reports whether err is the database refusing a
+// transaction only because of a concurrent one, so that the same
+// transaction run again can succeed: PostgreSQL's deadlock_detected
+// (40P01) or serialization_failure (40001), SQLite's SQLITE_BUSY (its
+// busy_timeout ran out, or a snapshot went stale: SQLITE_BUSY_SNAPSHOT) or
+// SQLITE_LOCKED. Nothing here takes locks with NOWAIT, so
+// lock_not_available (55P03) is not one of them.
+func IsTransientConflict(err error) bool {
+	var pe *pq.Error
+	if errors.As(err, &pe) {
+		return pe.Code == "40P01" || pe.Code == "40001"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code() & 0xff
+		return c == sqliteBusy || c == sqliteLocked
+	}
+	return false
 }
