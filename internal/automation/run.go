@@ -69,6 +69,9 @@ func (rt *Runtime) run(ctx context.Context, a runArgs) error {
 		if err != nil {
 			return err
 		}
+		if err := lockBoard(actx, bound, auto, subj.lead); err != nil {
+			return err
+		}
 		c, err := rt.causation(actx, tx, ev)
 		if err != nil {
 			return err
@@ -161,6 +164,16 @@ func (rt *Runtime) resume(ctx context.Context, id uuid.UUID) error {
 	}
 	actx = systemContext(ctx, d.TenantID, auto.CreatedByID)
 	return rt.svc.InTx(actx, func(bound *crm.Service, tx *ent.Client, sqlTx *sql.Tx) error {
+		var l *ent.Lead
+		if d.LeadID != nil {
+			var err error
+			if l, err = tx.Lead.Query().Where(lead.ID(*d.LeadID)).Only(actx); err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+			if err := lockBoard(actx, bound, auto, l); err != nil {
+				return err
+			}
+		}
 		n, err := tx.DelayedAutomation.Update().Where(delayedautomation.ID(d.ID), delayedautomation.DoneAtIsNil()).
 			SetDoneAt(time.Now().UTC()).Save(actx)
 		if err != nil || n == 0 {
@@ -174,16 +187,9 @@ func (rt *Runtime) resume(ctx context.Context, id uuid.UUID) error {
 		if err != nil {
 			return err
 		}
-		var l *ent.Lead
-		if d.LeadID != nil {
-			l, err = tx.Lead.Query().Where(lead.ID(*d.LeadID)).Only(actx)
-			if ent.IsNotFound(err) {
-				return tx.AutomationRun.UpdateOne(run).SetStatus(automationrun.StatusSTOPPED).
-					SetReason("lead deleted during a delay").SetFinishedAt(time.Now().UTC()).Exec(actx)
-			}
-			if err != nil {
-				return err
-			}
+		if d.LeadID != nil && l == nil {
+			return tx.AutomationRun.UpdateOne(run).SetStatus(automationrun.StatusSTOPPED).
+				SetReason("lead deleted during a delay").SetFinishedAt(time.Now().UTC()).Exec(actx)
 		}
 		w := rt.walker(actx, bound, tx, sqlTx, auto, run, ev, l)
 		if w.pos, err = tx.AutomationRunStep.Query().Where(automationrunstep.RunID(run.ID)).Count(actx); err != nil {
@@ -194,6 +200,37 @@ func (rt *Runtime) resume(ctx context.Context, id uuid.UUID) error {
 		}
 		return w.finish()
 	})
+}
+
+// lockBoard takes, before any other lock of the run, the board columns its
+// changeStage actions may move lead l between — its stage and every stage
+// they name — in the order every write takes them: columns first, then a
+// round-robin group, then lead rows. A run that assigned by round robin
+// (the group's row) or assigned the lead (its row) before it moved the
+// lead deadlocked with lead creations, which lock their first column and
+// then the group, and with moves, which lock the columns and then the
+// leads they renumber (crm.Service.LockBoardColumns).
+func lockBoard(ctx context.Context, bound *crm.Service, auto *ent.Automation, l *ent.Lead) error {
+	if l == nil {
+		return nil
+	}
+	var stages []uuid.UUID
+	for _, n := range auto.Nodes {
+		if t, _ := n["type"].(string); t != "changeStage" {
+			continue
+		}
+		data, _ := n["data"].(map[string]any)
+		if id := idPtr(data, "stageId"); id != nil {
+			stages = append(stages, *id)
+		}
+	}
+	if len(stages) == 0 {
+		return nil
+	}
+	if l.StageID != nil {
+		stages = append(stages, *l.StageID)
+	}
+	return bound.LockBoardColumns(ctx, stages)
 }
 
 // startNodes is where a walk starts: the trigger node.

@@ -770,6 +770,24 @@ func lockColumns(ctx context.Context, tx *ent.Client, stage uuid.UUID, current *
 	return err
 }
 
+// LockBoardColumns locks the board columns of stages (PostgreSQL; in id
+// order) until the transaction of the bound Service s ends. A transaction
+// that takes other locks before it moves a lead — an automation run takes
+// a round-robin turn, assigns the lead, then changes its stage — takes its
+// columns up front with it, so that every write locks columns before the
+// round-robin group and lead rows (docs/writes.md, "Lock order").
+func (s *Service) LockBoardColumns(ctx context.Context, stages []uuid.UUID) error {
+	if len(stages) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *ent.Client) error {
+		q := tx.ConnectionStage.Query().Where(connectionstage.IDIn(unique(stages)...)).Order(connectionstage.ByID())
+		q.Modify(pgLock)
+		_, err := q.IDs(ctx)
+		return err
+	})
+}
+
 func optionalIDs(id *uuid.UUID) []uuid.UUID {
 	if id == nil {
 		return nil
