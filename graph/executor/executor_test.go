@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -197,6 +199,31 @@ func TestStringMarshalsAsGraphQLStrings(t *testing.T) {
 	a.Grow(64)
 	if n := testing.AllocsPerRun(100, func() { a.Reset(); m.MarshalGQL(&a) }); n != 0 {
 		t.Errorf("%v allocations per string", n)
+	}
+}
+
+// executor.UUID writes what graphql.MarshalUUID writes for a UUID that is
+// not nil, into the answer's buffer without allocating, and into any
+// other writer too.
+func TestUUIDMarshalsAsGraphQLUUIDs(t *testing.T) {
+	var a, b bytes.Buffer
+	for _, u := range []uuid.UUID{uuid.Max, uuid.MustParse("0190f2a4-7b3c-7def-8123-456789abcdef"), uuid.New(), uuid.New()} {
+		a.Reset()
+		b.Reset()
+		v := UUID(u)
+		(&v).MarshalGQL(&a)
+		graphql.MarshalUUID(u).MarshalGQL(&b)
+		var other strings.Builder
+		(&v).MarshalGQL(&other)
+		if a.String() != b.String() || other.String() != b.String() {
+			t.Errorf("%s: %s (and %s), want %s", u, a.String(), other.String(), b.String())
+		}
+	}
+	v := UUID(uuid.New())
+	var m graphql.Marshaler = &v
+	a.Grow(64)
+	if n := testing.AllocsPerRun(100, func() { a.Reset(); m.MarshalGQL(&a) }); n != 0 {
+		t.Errorf("%v allocations per UUID", n)
 	}
 }
 

@@ -33,9 +33,9 @@ type ApiKeyResolver interface {
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,

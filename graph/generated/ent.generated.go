@@ -1879,9 +1879,9 @@ func (ec *executionContext) field_WebhookEndpoint_attempts_args(ctx context.Cont
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Account_id(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -1973,7 +1973,10 @@ func (ec *executionContext) fieldContext_Account_name(_ context.Context, field g
 }
 
 func (ec *executionContext) _Account_primaryContactID(ctx context.Context, field graphql.CollectedField, obj *ent.Account) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.PrimaryContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.PrimaryContactID)
 }
 func (ec *executionContext) fieldContext_Account_primaryContactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2542,9 +2545,9 @@ func (ec *executionContext) fieldContext_AccountEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -2628,7 +2631,10 @@ func (ec *executionContext) fieldContext_Appointment_dtype(_ context.Context, fi
 }
 
 func (ec *executionContext) _Appointment_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ConnectionID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_Appointment_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2692,7 +2698,10 @@ func (ec *executionContext) fieldContext_Appointment_edited(_ context.Context, f
 }
 
 func (ec *executionContext) _Appointment_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Appointment_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2700,7 +2709,10 @@ func (ec *executionContext) fieldContext_Appointment_contactID(_ context.Context
 }
 
 func (ec *executionContext) _Appointment_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.AccountID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Appointment_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -2973,9 +2985,9 @@ func (ec *executionContext) fieldContext_Appointment_account(_ context.Context, 
 }
 
 func (ec *executionContext) _Appointment_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Appointment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AssigneeID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AssigneeID != uuid.Nil {
+		return (*executor.UUID)(&obj.AssigneeID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3187,9 +3199,9 @@ func (ec *executionContext) fieldContext_AppointmentEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _Automation_id(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3310,7 +3322,10 @@ func (ec *executionContext) fieldContext_Automation_nodes(_ context.Context, fie
 }
 
 func (ec *executionContext) _Automation_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.FranchiseID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Automation_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3685,9 +3700,9 @@ func (ec *executionContext) fieldContext_AutomationEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _AutomationRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3771,9 +3786,9 @@ func (ec *executionContext) fieldContext_AutomationRun_dtype(_ context.Context, 
 }
 
 func (ec *executionContext) _AutomationRun_automationID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AutomationID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AutomationID != uuid.Nil {
+		return (*executor.UUID)(&obj.AutomationID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3798,9 +3813,9 @@ func (ec *executionContext) fieldContext_AutomationRun_automationID(_ context.Co
 }
 
 func (ec *executionContext) _AutomationRun_eventID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.EventID; v != uuid.Nil {
-		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.EventID != uuid.Nil {
+		return (*executor.UUID)(&obj.EventID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3833,9 +3848,9 @@ func (ec *executionContext) fieldContext_AutomationRun_topic(_ context.Context, 
 }
 
 func (ec *executionContext) _AutomationRun_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.RecordID; v != uuid.Nil {
-		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.RecordID != uuid.Nil {
+		return (*executor.UUID)(&obj.RecordID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -3860,7 +3875,10 @@ func (ec *executionContext) fieldContext_AutomationRun_recordID(_ context.Contex
 }
 
 func (ec *executionContext) _AutomationRun_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_AutomationRun_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -3907,7 +3925,10 @@ func (ec *executionContext) fieldContext_AutomationRun_depth(_ context.Context, 
 }
 
 func (ec *executionContext) _AutomationRun_causationRunID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRun) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.CausationRunID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.CausationRunID)
 }
 func (ec *executionContext) fieldContext_AutomationRun_causationRunID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -4268,9 +4289,9 @@ func (ec *executionContext) fieldContext_AutomationRunEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _AutomationRunStep_id(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4354,9 +4375,9 @@ func (ec *executionContext) fieldContext_AutomationRunStep_dtype(_ context.Conte
 }
 
 func (ec *executionContext) _AutomationRunStep_runID(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationRunStep) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.RunID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.RunID != uuid.Nil {
+		return (*executor.UUID)(&obj.RunID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -4600,9 +4621,9 @@ func (ec *executionContext) fieldContext_AutomationRunStep_run(_ context.Context
 }
 
 func (ec *executionContext) _ConnectionStage_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5009,9 +5030,9 @@ func (ec *executionContext) fieldContext_ConnectionStageEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5122,9 +5143,9 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_metadata(_ conte
 }
 
 func (ec *executionContext) _ConnectionThirdPartyID_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.ConnectionThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ConnectionID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ConnectionID != uuid.Nil {
+		return (*executor.UUID)(&obj.ConnectionID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5297,9 +5318,9 @@ func (ec *executionContext) fieldContext_ConnectionThirdPartyID_connection(_ con
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -5956,9 +5977,9 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _CreditAssessment_id(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6100,7 +6121,10 @@ func (ec *executionContext) fieldContext_CreditAssessment_submittedDate(_ contex
 }
 
 func (ec *executionContext) _CreditAssessment_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.CreditAssessment) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_CreditAssessment_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -6256,9 +6280,9 @@ func (ec *executionContext) fieldContext_CreditAssessment_lead(_ context.Context
 }
 
 func (ec *executionContext) _CustomField_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomField) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6638,9 +6662,9 @@ func (ec *executionContext) fieldContext_CustomFieldEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _CustomFieldValue_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6724,9 +6748,9 @@ func (ec *executionContext) fieldContext_CustomFieldValue_dtype(_ context.Contex
 }
 
 func (ec *executionContext) _CustomFieldValue_fieldID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.FieldID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.FieldID != uuid.Nil {
+		return (*executor.UUID)(&obj.FieldID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6751,9 +6775,9 @@ func (ec *executionContext) fieldContext_CustomFieldValue_fieldID(_ context.Cont
 }
 
 func (ec *executionContext) _CustomFieldValue_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomFieldValue) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.RecordID; v != uuid.Nil {
-		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.RecordID != uuid.Nil {
+		return (*executor.UUID)(&obj.RecordID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -6934,9 +6958,9 @@ func (ec *executionContext) fieldContext_CustomFieldValue_customField(_ context.
 }
 
 func (ec *executionContext) _CustomLabel_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomLabel) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7277,9 +7301,9 @@ func (ec *executionContext) fieldContext_CustomLabelEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7390,7 +7414,10 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_metadata(_ context
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.AccountID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7398,7 +7425,10 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_accountID(_ contex
 }
 
 func (ec *executionContext) _CustomerThirdPartyID_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_CustomerThirdPartyID_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7591,9 +7621,9 @@ func (ec *executionContext) fieldContext_CustomerThirdPartyID_contact(_ context.
 }
 
 func (ec *executionContext) _Department_id(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -7685,7 +7715,10 @@ func (ec *executionContext) fieldContext_Department_name(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Department_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.FranchiseID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Department_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7693,7 +7726,10 @@ func (ec *executionContext) fieldContext_Department_franchiseID(_ context.Contex
 }
 
 func (ec *executionContext) _Department_pipelineID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.PipelineID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.PipelineID)
 }
 func (ec *executionContext) fieldContext_Department_pipelineID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -7701,7 +7737,10 @@ func (ec *executionContext) fieldContext_Department_pipelineID(_ context.Context
 }
 
 func (ec *executionContext) _Department_securityGroupID(ctx context.Context, field graphql.CollectedField, obj *ent.Department) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.SecurityGroupID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SecurityGroupID)
 }
 func (ec *executionContext) fieldContext_Department_securityGroupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8062,9 +8101,9 @@ func (ec *executionContext) fieldContext_DepartmentEdge_cursor(_ context.Context
 }
 
 func (ec *executionContext) _FollowUp_id(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8148,7 +8187,10 @@ func (ec *executionContext) fieldContext_FollowUp_dtype(_ context.Context, field
 }
 
 func (ec *executionContext) _FollowUp_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ConnectionID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_FollowUp_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8212,7 +8254,10 @@ func (ec *executionContext) fieldContext_FollowUp_edited(_ context.Context, fiel
 }
 
 func (ec *executionContext) _FollowUp_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_FollowUp_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8220,7 +8265,10 @@ func (ec *executionContext) fieldContext_FollowUp_contactID(_ context.Context, f
 }
 
 func (ec *executionContext) _FollowUp_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.AccountID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_FollowUp_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -8458,9 +8506,9 @@ func (ec *executionContext) fieldContext_FollowUp_account(_ context.Context, fie
 }
 
 func (ec *executionContext) _FollowUp_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.FollowUp) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AssigneeID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AssigneeID != uuid.Nil {
+		return (*executor.UUID)(&obj.AssigneeID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -8672,9 +8720,9 @@ func (ec *executionContext) fieldContext_FollowUpEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _Franchise_id(ctx context.Context, field graphql.CollectedField, obj *ent.Franchise) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9090,9 +9138,9 @@ func (ec *executionContext) fieldContext_FranchiseEdge_cursor(_ context.Context,
 }
 
 func (ec *executionContext) _Incentive_id(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9217,7 +9265,10 @@ func (ec *executionContext) fieldContext_Incentive_description(_ context.Context
 }
 
 func (ec *executionContext) _Incentive_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Incentive) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Incentive_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9373,9 +9424,9 @@ func (ec *executionContext) fieldContext_Incentive_lead(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -9478,7 +9529,10 @@ func (ec *executionContext) fieldContext_Lead_description(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lead_statusID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.StatusID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.StatusID)
 }
 func (ec *executionContext) fieldContext_Lead_statusID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9494,7 +9548,10 @@ func (ec *executionContext) fieldContext_Lead_dateFirstModified(_ context.Contex
 }
 
 func (ec *executionContext) _Lead_sourceID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.SourceID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SourceID)
 }
 func (ec *executionContext) fieldContext_Lead_sourceID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9502,7 +9559,10 @@ func (ec *executionContext) fieldContext_Lead_sourceID(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lead_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Lead_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9510,7 +9570,10 @@ func (ec *executionContext) fieldContext_Lead_contactID(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.AccountID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Lead_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9518,7 +9581,10 @@ func (ec *executionContext) fieldContext_Lead_accountID(_ context.Context, field
 }
 
 func (ec *executionContext) _Lead_franchiseID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.FranchiseID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.FranchiseID)
 }
 func (ec *executionContext) fieldContext_Lead_franchiseID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9526,7 +9592,10 @@ func (ec *executionContext) fieldContext_Lead_franchiseID(_ context.Context, fie
 }
 
 func (ec *executionContext) _Lead_departmentID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.DepartmentID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.DepartmentID)
 }
 func (ec *executionContext) fieldContext_Lead_departmentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9542,7 +9611,10 @@ func (ec *executionContext) fieldContext_Lead_dueDate(_ context.Context, field g
 }
 
 func (ec *executionContext) _Lead_stageID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.StageID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.StageID)
 }
 func (ec *executionContext) fieldContext_Lead_stageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -9761,7 +9833,10 @@ func (ec *executionContext) fieldContext_Lead_soldDate(_ context.Context, field 
 }
 
 func (ec *executionContext) _Lead_soldByID(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.SoldByID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.SoldByID)
 }
 func (ec *executionContext) fieldContext_Lead_soldByID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11037,9 +11112,9 @@ func (ec *executionContext) fieldContext_LeadEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _LeadProduct_id(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11163,9 +11238,9 @@ func (ec *executionContext) fieldContext_LeadProduct_currency(_ context.Context,
 }
 
 func (ec *executionContext) _LeadProduct_productID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ProductID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ProductID != uuid.Nil {
+		return (*executor.UUID)(&obj.ProductID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11190,7 +11265,10 @@ func (ec *executionContext) fieldContext_LeadProduct_productID(_ context.Context
 }
 
 func (ec *executionContext) _LeadProduct_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadProduct) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_LeadProduct_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11383,9 +11461,9 @@ func (ec *executionContext) fieldContext_LeadProduct_lead(_ context.Context, fie
 }
 
 func (ec *executionContext) _Note_id(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11477,9 +11555,9 @@ func (ec *executionContext) fieldContext_Note_text(_ context.Context, field grap
 }
 
 func (ec *executionContext) _Note_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.LeadID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.LeadID != uuid.Nil {
+		return (*executor.UUID)(&obj.LeadID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11504,9 +11582,9 @@ func (ec *executionContext) fieldContext_Note_leadID(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Note_authorID(ctx context.Context, field graphql.CollectedField, obj *ent.Note) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AuthorID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AuthorID != uuid.Nil {
+		return (*executor.UUID)(&obj.AuthorID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -11839,9 +11917,9 @@ func (ec *executionContext) fieldContext_NoteEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _OutboundMessage_id(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12003,7 +12081,10 @@ func (ec *executionContext) fieldContext_OutboundMessage_error(_ context.Context
 }
 
 func (ec *executionContext) _OutboundMessage_runID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.RunID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.RunID)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_runID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12011,7 +12092,10 @@ func (ec *executionContext) fieldContext_OutboundMessage_runID(_ context.Context
 }
 
 func (ec *executionContext) _OutboundMessage_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.OutboundMessage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_OutboundMessage_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12261,9 +12345,9 @@ func (ec *executionContext) fieldContext_OutboundMessageEdge_cursor(_ context.Co
 }
 
 func (ec *executionContext) _Package_id(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12392,7 +12476,10 @@ func (ec *executionContext) fieldContext_Package_items(_ context.Context, field 
 }
 
 func (ec *executionContext) _Package_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.LeadPackage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Package_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -12585,9 +12672,9 @@ func (ec *executionContext) fieldContext_Package_prices(_ context.Context, field
 }
 
 func (ec *executionContext) _PackagePrice_id(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12709,9 +12796,9 @@ func (ec *executionContext) fieldContext_PackagePrice_source(_ context.Context, 
 }
 
 func (ec *executionContext) _PackagePrice_packageID(ctx context.Context, field graphql.CollectedField, obj *ent.PackagePrice) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.PackageID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.PackageID != uuid.Nil {
+		return (*executor.UUID)(&obj.PackageID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -12976,9 +13063,9 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _Permission_id(ctx context.Context, field graphql.CollectedField, obj *ent.Permission) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13056,9 +13143,9 @@ func (ec *executionContext) fieldContext_Permission_roles(_ context.Context, fie
 }
 
 func (ec *executionContext) _Pipeline_id(ctx context.Context, field graphql.CollectedField, obj *ent.Pipeline) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13453,9 +13540,9 @@ func (ec *executionContext) fieldContext_PipelineEdge_cursor(_ context.Context, 
 }
 
 func (ec *executionContext) _PipelineStage_id(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13539,9 +13626,9 @@ func (ec *executionContext) fieldContext_PipelineStage_dtype(_ context.Context, 
 }
 
 func (ec *executionContext) _PipelineStage_pipelineID(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.PipelineID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.PipelineID != uuid.Nil {
+		return (*executor.UUID)(&obj.PipelineID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13566,9 +13653,9 @@ func (ec *executionContext) fieldContext_PipelineStage_pipelineID(_ context.Cont
 }
 
 func (ec *executionContext) _PipelineStage_stageID(ctx context.Context, field graphql.CollectedField, obj *ent.PipelineStage) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.StageID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.StageID != uuid.Nil {
+		return (*executor.UUID)(&obj.StageID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13786,9 +13873,9 @@ func (ec *executionContext) fieldContext_PipelineStage_stage(_ context.Context, 
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -13928,7 +14015,10 @@ func (ec *executionContext) fieldContext_Product_currency(_ context.Context, fie
 }
 
 func (ec *executionContext) _Product_productGroupID(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ProductGroupID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ProductGroupID)
 }
 func (ec *executionContext) fieldContext_Product_productGroupID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14252,9 +14342,9 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 }
 
 func (ec *executionContext) _ProductGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14346,7 +14436,10 @@ func (ec *executionContext) fieldContext_ProductGroup_name(_ context.Context, fi
 }
 
 func (ec *executionContext) _ProductGroup_parentID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ParentID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ParentID)
 }
 func (ec *executionContext) fieldContext_ProductGroup_parentID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -14707,9 +14800,9 @@ func (ec *executionContext) fieldContext_ProductGroupEdge_cursor(_ context.Conte
 }
 
 func (ec *executionContext) _ProductThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -14820,9 +14913,9 @@ func (ec *executionContext) fieldContext_ProductThirdPartyID_metadata(_ context.
 }
 
 func (ec *executionContext) _ProductThirdPartyID_productID(ctx context.Context, field graphql.CollectedField, obj *ent.ProductThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ProductID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ProductID != uuid.Nil {
+		return (*executor.UUID)(&obj.ProductID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -16366,9 +16459,9 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _Role_id(ctx context.Context, field graphql.CollectedField, obj *ent.Role) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -16653,9 +16746,9 @@ func (ec *executionContext) fieldContext_Role_users(_ context.Context, field gra
 }
 
 func (ec *executionContext) _SavedFilter_id(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -16763,9 +16856,9 @@ func (ec *executionContext) fieldContext_SavedFilter_value(_ context.Context, fi
 }
 
 func (ec *executionContext) _SavedFilter_ownerID(ctx context.Context, field graphql.CollectedField, obj *ent.SavedFilter) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.OwnerID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.OwnerID != uuid.Nil {
+		return (*executor.UUID)(&obj.OwnerID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -17069,9 +17162,9 @@ func (ec *executionContext) fieldContext_SavedFilterEdge_cursor(_ context.Contex
 }
 
 func (ec *executionContext) _SecurityGroup_id(ctx context.Context, field graphql.CollectedField, obj *ent.SecurityGroup) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -17592,9 +17685,9 @@ func (ec *executionContext) fieldContext_SecurityGroupEdge_cursor(_ context.Cont
 }
 
 func (ec *executionContext) _Source_id(ctx context.Context, field graphql.CollectedField, obj *ent.Source) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -17928,9 +18021,9 @@ func (ec *executionContext) fieldContext_SourceEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _Status_id(ctx context.Context, field graphql.CollectedField, obj *ent.Status) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -18295,9 +18388,9 @@ func (ec *executionContext) fieldContext_StatusEdge_cursor(_ context.Context, fi
 }
 
 func (ec *executionContext) _Survey_id(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -18400,7 +18493,10 @@ func (ec *executionContext) fieldContext_Survey_description(_ context.Context, f
 }
 
 func (ec *executionContext) _Survey_leadID(ctx context.Context, field graphql.CollectedField, obj *ent.Survey) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.LeadID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.LeadID)
 }
 func (ec *executionContext) fieldContext_Survey_leadID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18556,9 +18652,9 @@ func (ec *executionContext) fieldContext_Survey_lead(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_id(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -18642,7 +18738,10 @@ func (ec *executionContext) fieldContext_Task_dtype(_ context.Context, field gra
 }
 
 func (ec *executionContext) _Task_connectionID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ConnectionID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ConnectionID)
 }
 func (ec *executionContext) fieldContext_Task_connectionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18706,7 +18805,10 @@ func (ec *executionContext) fieldContext_Task_edited(_ context.Context, field gr
 }
 
 func (ec *executionContext) _Task_contactID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.ContactID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.ContactID)
 }
 func (ec *executionContext) fieldContext_Task_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18714,7 +18816,10 @@ func (ec *executionContext) fieldContext_Task_contactID(_ context.Context, field
 }
 
 func (ec *executionContext) _Task_accountID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly.
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if v := obj.AccountID; v != nil && *v != uuid.Nil {
+		return (*executor.UUID)(v)
+	}
 	return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.AccountID)
 }
 func (ec *executionContext) fieldContext_Task_accountID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18965,9 +19070,9 @@ func (ec *executionContext) fieldContext_Task_account(_ context.Context, field g
 }
 
 func (ec *executionContext) _Task_assigneeID(ctx context.Context, field graphql.CollectedField, obj *ent.Task) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AssigneeID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AssigneeID != uuid.Nil {
+		return (*executor.UUID)(&obj.AssigneeID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -19179,9 +19284,9 @@ func (ec *executionContext) fieldContext_TaskEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -19265,9 +19370,9 @@ func (ec *executionContext) fieldContext_Tenant_dateCreated(_ context.Context, f
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20043,9 +20148,9 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 }
 
 func (ec *executionContext) _UserSettings_id(ctx context.Context, field graphql.CollectedField, obj *ent.UserSettings) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20381,9 +20486,9 @@ func (ec *executionContext) fieldContext_UserSettings_user(_ context.Context, fi
 }
 
 func (ec *executionContext) _UserThirdPartyID_id(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20494,9 +20599,9 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_metadata(_ context.Con
 }
 
 func (ec *executionContext) _UserThirdPartyID_userID(ctx context.Context, field graphql.CollectedField, obj *ent.UserThirdPartyID) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.UserID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.UserID != uuid.Nil {
+		return (*executor.UUID)(&obj.UserID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20669,9 +20774,9 @@ func (ec *executionContext) fieldContext_UserThirdPartyID_user(_ context.Context
 }
 
 func (ec *executionContext) _WebhookAttempt_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20755,9 +20860,9 @@ func (ec *executionContext) fieldContext_WebhookAttempt_dtype(_ context.Context,
 }
 
 func (ec *executionContext) _WebhookAttempt_endpointID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.EndpointID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.EndpointID != uuid.Nil {
+		return (*executor.UUID)(&obj.EndpointID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -20782,9 +20887,9 @@ func (ec *executionContext) fieldContext_WebhookAttempt_endpointID(_ context.Con
 }
 
 func (ec *executionContext) _WebhookAttempt_eventID(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookAttempt) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.EventID; v != uuid.Nil {
-		return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.EventID != uuid.Nil {
+		return (*executor.UUID)(&obj.EventID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -21136,9 +21241,9 @@ func (ec *executionContext) fieldContext_WebhookAttemptEdge_cursor(_ context.Con
 }
 
 func (ec *executionContext) _WebhookEndpoint_id(ctx context.Context, field graphql.CollectedField, obj *ent.WebhookEndpoint) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.ID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.ID != uuid.Nil {
+		return (*executor.UUID)(&obj.ID)
 	}
 	return graphql.ResolveField(
 		ctx,

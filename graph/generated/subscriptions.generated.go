@@ -77,9 +77,9 @@ func (ec *executionContext) field_Subscription_recordChanged_args(ctx context.Co
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _AutomationRunChange_runId(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.RunID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.RunID != uuid.Nil {
+		return (*executor.UUID)(&obj.RunID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -104,9 +104,9 @@ func (ec *executionContext) fieldContext_AutomationRunChange_runId(_ context.Con
 }
 
 func (ec *executionContext) _AutomationRunChange_automationId(ctx context.Context, field graphql.CollectedField, obj *model.AutomationRunChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.AutomationID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.AutomationID != uuid.Nil {
+		return (*executor.UUID)(&obj.AutomationID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -188,9 +188,9 @@ func (ec *executionContext) fieldContext_AutomationRunChange_run(_ context.Conte
 }
 
 func (ec *executionContext) _LeadChange_eventId(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.EventID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.EventID != uuid.Nil {
+		return (*executor.UUID)(&obj.EventID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -223,9 +223,9 @@ func (ec *executionContext) fieldContext_LeadChange_topic(_ context.Context, fie
 }
 
 func (ec *executionContext) _LeadChange_leadId(ctx context.Context, field graphql.CollectedField, obj *model.LeadChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.LeadID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.LeadID != uuid.Nil {
+		return (*executor.UUID)(&obj.LeadID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -307,9 +307,9 @@ func (ec *executionContext) fieldContext_LeadChange_lead(_ context.Context, fiel
 }
 
 func (ec *executionContext) _RecordChange_eventId(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.EventID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.EventID != uuid.Nil {
+		return (*executor.UUID)(&obj.EventID)
 	}
 	return graphql.ResolveField(
 		ctx,
@@ -350,9 +350,9 @@ func (ec *executionContext) fieldContext_RecordChange_recordType(_ context.Conte
 }
 
 func (ec *executionContext) _RecordChange_recordId(ctx context.Context, field graphql.CollectedField, obj *model.RecordChange) (ret graphql.Marshaler) {
-	// A leaf (graph/gqlgen): marshalled directly unless it fails.
-	if v := obj.RecordID; v != uuid.Nil {
-		return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)
+	// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.
+	if obj.RecordID != uuid.Nil {
+		return (*executor.UUID)(&obj.RecordID)
 	}
 	return graphql.ResolveField(
 		ctx,

@@ -67,6 +67,19 @@ var stringLeaves = map[string]string{
 	"marshalOString2ᚖstring": "\tif v := obj.%s; v != nil {\n\t\treturn (*executor.String)(v)\n\t}\n\treturn graphql.Null\n",
 }
 
+// uuidLeaves are the UUID leaves of a pointer to an object, written as
+// executor.UUID pointing at the object's field when it is not nil (the
+// marshaller's body, checked like leafMarshallers', calls
+// graphql.MarshalUUID, which answers null for uuid.Nil); any other value
+// goes on to the marshaller (the non-null ones' through gqlgen's path, for
+// the error at the field's path).
+var uuidLeaves = map[string]string{
+	"marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID":    "\tif obj.%[1]s != uuid.Nil {\n\t\treturn (*executor.UUID)(&obj.%[1]s)\n\t}\n",
+	"marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID":  "\tif obj.%[1]s != uuid.Nil {\n\t\treturn (*executor.UUID)(&obj.%[1]s)\n\t}\n",
+	"marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID":   "\tif v := obj.%[1]s; v != nil && *v != uuid.Nil {\n\t\treturn (*executor.UUID)(v)\n\t}\n",
+	"marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID": "\tif v := obj.%[1]s; v != nil && *v != uuid.Nil {\n\t\treturn (*executor.UUID)(v)\n\t}\n",
+}
+
 // marshallerBody finds a generated marshaller's body.
 var marshallerBody = regexp.MustCompile(`(?ms)^func \(ec \*executionContext\) (marshal[^(\s]+)\(ctx context\.Context, sel ast\.SelectionSet, v [^)]+\) graphql\.Marshaler \{\n(.*?)^\}`)
 
@@ -115,6 +128,15 @@ func rewriteLeaves(src []byte) ([]byte, int) {
 			return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\t// A leaf (graph/gqlgen): the object's own string, marshalled in place.\n%s}\n", m[1], m[2], fmt.Sprintf(ref, m[3]))
 		}
 		read := fmt.Sprintf("ec.%s(ctx, field.Selections, obj.%s)", marshal, m[3])
+		if ref, ok := uuidLeaves[marshal]; ok && bytes.HasPrefix(m[2], []byte("*")) {
+			// A UUID read in place (executor.UUID): no allocation.
+			head := fmt.Sprintf("func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n", m[1], m[2])
+			fast := "\t// A leaf (graph/gqlgen): the object's own UUID, marshalled in place unless nil.\n" + fmt.Sprintf(ref, m[3])
+			if l.when == "" {
+				return fmt.Appendf(nil, "%s%s\treturn %s\n}\n", head, fast, read)
+			}
+			return append([]byte(head+fast), fn[len(head):]...)
+		}
 		if l.when == "" {
 			return fmt.Appendf(nil, "func (ec *executionContext) %s(ctx context.Context, field graphql.CollectedField, obj %s) (ret graphql.Marshaler) {\n\t// A leaf (graph/gqlgen): marshalled directly.\n\treturn %s\n}\n", m[1], m[2], read)
 		}

@@ -39,7 +39,8 @@ func TestLeavesAreMarshalledDirectly(t *testing.T) {
 		{"*string", "marshalOString2ᚖstring", []string{"if v := obj.Subject; v != nil {", "return (*executor.String)(v)", "return graphql.Null\n}"}, true},
 		{"bool", "marshalNBoolean2bool", []string{"return ec.marshalNBoolean2bool(ctx, field.Selections, obj.Subject)\n}"}, true},
 		{"*time.Time", "marshalOTime2ᚖtimeᚐTime", []string{"return ec.marshalOTime2ᚖtimeᚐTime(ctx, field.Selections, obj.Subject)\n}"}, true},
-		{"uuid.UUID", "marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID", []string{"if v := obj.Subject; v != uuid.Nil {", "return ec.marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, v)", "return graphql.ResolveField("}, true},
+		{"uuid.UUID", "marshalNID2githubᚗcomᚋgoogleᚋuuidᚐUUID", []string{"if obj.Subject != uuid.Nil {", "return (*executor.UUID)(&obj.Subject)", "return graphql.ResolveField("}, true},
+		{"*uuid.UUID", "marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID", []string{"if v := obj.Subject; v != nil && *v != uuid.Nil {", "return (*executor.UUID)(v)", "return ec.marshalOID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, field.Selections, obj.Subject)\n}"}, true},
 		{"time.Time", "marshalNTime2timeᚐTime", []string{"if v := obj.Subject; !v.IsZero() {", "return graphql.ResolveField("}, true},
 		{"lead.Status", "marshalNLeadStatus2githubᚗcomᚋconecrmᚋgatewayᚋentᚋleadᚐStatus", nil, false},
 	} {

@@ -29,8 +29,8 @@ import (
 // request (the bench harness's `node(id:)` of an account, three fields)
 // may cost through the whole HTTP stack — middleware, authentication with a
 // warm viewer, GraphQL, ent with its interceptors, the driver — per
-// database. Measured (docs/benchmarks.md, session 11): SQLite 210,
-// PostgreSQL 203 (349 / 345 before session 7's cuts, 324 / 320 after,
+// database. Measured (docs/benchmarks.md, session 11): SQLite 208,
+// PostgreSQL 201 (349 / 345 before session 7's cuts, 324 / 320 after,
 // 321 / 316 after session 8's, 305 / 303 after session 9's, 292 / 290
 // after session 10's first cut above the data layer, 223 / 219 after the
 // data layer's, 216 / 212 after session 10's last);
