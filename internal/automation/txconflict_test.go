@@ -1,6 +1,7 @@
 package automation_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"net/http"
@@ -39,6 +40,20 @@ import (
 // transaction's AfterCommit function ran.
 func (e *env) race(holder *crm.Service, create func() *apptest.Response) (*apptest.Response, error, uuid.UUID, uuid.UUID, int64) {
 	e.t.Helper()
+	var target uuid.UUID
+	res, err, moved, commits := e.raceWith(holder, create, func(ctx context.Context, b *crm.Service, l uuid.UUID, stages []*ent.PipelineStage) error {
+		target = stages[1].StageID
+		_, err := b.UpdateLead(ctx, l, crm.LeadUpdateInput{StageID: &target})
+		return err
+	})
+	return res, err, moved, target, commits
+}
+
+// raceWith is race with then, the transaction's step after the turn, in
+// place of the move.
+func (e *env) raceWith(holder *crm.Service, create func() *apptest.Response,
+	then func(ctx context.Context, b *crm.Service, l uuid.UUID, stages []*ent.PipelineStage) error) (*apptest.Response, error, uuid.UUID, int64) {
+	e.t.Helper()
 	moved := e.createLead("Mover", "DT")
 	l, err := e.db.Lead.Query().Where(lead.ID(moved)).WithDepartment().Only(e.ctx)
 	e.must(err)
@@ -48,7 +63,6 @@ func (e *env) race(holder *crm.Service, create func() *apptest.Response) (*appte
 	if len(stages) < 2 || l.StageID == nil || *l.StageID != stages[0].StageID {
 		e.t.Fatalf("the lead is not on the first of at least two stages: %v", stages)
 	}
-	target := stages[1].StageID
 	ctx := storetest.As(e.t, e.db, admin)
 	holding, proceed := make(chan struct{}), make(chan struct{})
 	var attempts, afterCommits atomic.Int64
@@ -64,8 +78,7 @@ func (e *env) race(holder *crm.Service, create func() *apptest.Response) (*appte
 				close(holding)
 				<-proceed
 			}
-			_, err := b.UpdateLead(ctx, moved, crm.LeadUpdateInput{StageID: &target})
-			return err
+			return then(ctx, b, moved, stages)
 		})
 	}()
 	<-holding
@@ -83,7 +96,7 @@ func (e *env) race(holder *crm.Service, create func() *apptest.Response) (*appte
 		time.Sleep(100 * time.Millisecond) // the creation waits for the write lock meanwhile
 	}
 	close(proceed)
-	return <-answer, <-done, moved, target, afterCommits.Load()
+	return <-answer, <-done, moved, afterCommits.Load()
 }
 
 func (e *env) count(q *ent.OutboxEventQuery) int {
@@ -247,6 +260,40 @@ func TestRoundRobinThenMoveRunsBesideCreationsDoNotDeadlock(t *testing.T) {
 		e.must(db.SQL.QueryRow(`SELECT count(*) FROM river_job WHERE errors IS NOT NULL`).Scan(&failed))
 		if failed > 0 {
 			t.Errorf("%d jobs failed an attempt", failed)
+		}
+	})
+}
+
+// The deadlock behind the flaky 500 of TestAutomationRunsKeepTheViewerGeneration:
+// an automation run takes a round-robin turn (the group's row) and assigns
+// its lead, which updates the lead twice; PostgreSQL checks every foreign
+// key of a row again when the transaction updates its own row version,
+// the lead's stage included, and that check waited for a lead creation's
+// lock on the column — taken FOR UPDATE — while the creation waited for
+// the turn. The column lock is FOR NO KEY UPDATE now (crm's pgLock), which
+// a foreign-key check does not wait for: the creation waits for the turn,
+// then succeeds, and nothing is run again.
+func TestARoundRobinAssignmentBesideACreationDoesNotDeadlock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := start(t, db, nil)
+		retried, gaveUp := crm.TxConflicts()
+		res, err, assigned, _ := e.raceWith(e.svc, func() *apptest.Response {
+			return e.srv.Do(http.MethodPost, "/api/lead", admin, e.newLead("Beside", "DT"))
+		}, func(ctx context.Context, b *crm.Service, l uuid.UUID, _ []*ent.PipelineStage) error {
+			_, err := b.AssignLead(ctx, l, nil) // from its round-robin assignee to none: a change
+			return err
+		})
+		if err != nil {
+			t.Fatalf("the assigning transaction: %v", err)
+		}
+		if res.Status != http.StatusOK {
+			t.Fatalf("POST /api/lead: %d %s", res.Status, res.Body)
+		}
+		if r, g := crm.TxConflicts(); r != retried || g != gaveUp {
+			t.Errorf("%d transactions run again, %d given up: a deadlock", r-retried, g-gaveUp)
+		}
+		if n := e.count(db.OutboxEvent.Query().Where(outboxevent.Topic(crm.TopicLeadAssigned), outboxevent.SubjectID(assigned))); n != 1 {
+			t.Errorf("%d lead.assigned events, want 1", n)
 		}
 	})
 }

@@ -796,12 +796,24 @@ func optionalIDs(id *uuid.UUID) []uuid.UUID {
 }
 
 // pgLock makes a query lock the rows it reads until the transaction ends
-// on PostgreSQL (SELECT … FOR UPDATE); use it with the query's Modify.
-// SQLite has no row locks and needs none: a write transaction holds the
-// database from its start (_txlock=immediate), so writers are serialised.
+// on PostgreSQL (SELECT … FOR NO KEY UPDATE); use it with the query's
+// Modify. SQLite has no row locks and needs none: a write transaction
+// holds the database from its start (_txlock=immediate), so writers are
+// serialised.
+//
+// NO KEY UPDATE, the lock an UPDATE of the row takes, not FOR UPDATE: the
+// locks serialise the writers of a column, a lead or a tenant, never a
+// key change (ids never change, deletes are soft), and FOR UPDATE also
+// blocks the FOR KEY SHARE of every foreign-key check naming the row. A
+// transaction that updates a row twice re-checks all its foreign keys on
+// the second UPDATE (PostgreSQL does for a row version it wrote itself):
+// an automation run that took a round-robin turn and then assigned its
+// lead (two UPDATEs of the lead) checked the lead's stage and waited for
+// a lead creation's lock on that column, while the creation waited for
+// the turn — a deadlock (TestARoundRobinAssignmentBesideACreationDoesNotDeadlock).
 func pgLock(s *sql.Selector) {
 	if s.Dialect() == dialect.Postgres {
-		s.ForUpdate()
+		s.For(sql.LockNoKeyUpdate)
 	}
 }
 
