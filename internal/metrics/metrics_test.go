@@ -75,6 +75,8 @@ func TestRequestsAreCountedByRouteOperationAndStatus(t *testing.T) {
 			`conecrm_jobs_total{kind="webhook",outcome="completed"}`,
 			`conecrm_subscription_connections 0`,
 			`conecrm_http_requests_in_flight`,
+			`conecrm_tx_conflicts_total{outcome="retried"}`,
+			`conecrm_tx_conflicts_total{outcome="gave_up"}`,
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("metrics lack %s", want)
