@@ -37,6 +37,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/conecrm/gateway/internal/ids"
 )
 
 // Fields lists, per GraphQL type (objects and the interfaces they
@@ -550,16 +552,7 @@ func (u *UUID) MarshalGQL(w io.Writer) {
 	}
 	// A UUID's text needs no escaping.
 	var s [38]byte
-	s[0], s[37] = '"', '"'
-	const hex = "0123456789abcdef"
-	j := 1
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			s[j] = '-'
-			j++
-		}
-		s[j], s[j+1] = hex[c>>4], hex[c&0xf]
-		j += 2
-	}
-	b.Write(s[:])
+	q := append(s[:0], '"')
+	q = ids.AppendText(q, uuid.UUID(*u))
+	b.Write(append(q, '"'))
 }

@@ -25,3 +25,16 @@ func TypeOf(id uuid.UUID) uint16 {
 	}
 	return uint16(id[6]&0x0f)<<8 | uint16(id[7])
 }
+
+// AppendText appends id's canonical text (as id.String() writes it) to dst,
+// so a caller writing ids into a buffer makes no string per id.
+func AppendText(dst []byte, id uuid.UUID) []byte {
+	const hex = "0123456789abcdef"
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, hex[c>>4], hex[c&0xf])
+	}
+	return dst
+}

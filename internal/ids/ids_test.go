@@ -2,6 +2,8 @@ package ids
 
 import (
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 func TestNewMakesVersion7IDsThatCarryTheirType(t *testing.T) {
@@ -20,5 +22,18 @@ func TestIDsAreTimeOrdered(t *testing.T) {
 	a, b := New(1), New(1)
 	if a.String() >= b.String() && a.Time() > b.Time() {
 		t.Fatalf("ids not time ordered: %s then %s", a, b)
+	}
+}
+
+func TestAppendTextIsString(t *testing.T) {
+	for _, id := range []uuid.UUID{uuid.Nil, uuid.Max, uuid.New(), New(42)} {
+		if got := string(AppendText([]byte("x"), id)); got != "x"+id.String() {
+			t.Errorf("%s: appended %s", id, got)
+		}
+	}
+	var s [36]byte
+	id := uuid.New()
+	if n := testing.AllocsPerRun(100, func() { AppendText(s[:0], id) }); n != 0 {
+		t.Errorf("%v allocations", n)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/conecrm/gateway/internal/ids"
 )
 
 // anyArrays rewrites, for PostgreSQL, every `IN ($i, $i+1, …, $j)` of the
@@ -114,15 +116,16 @@ func collapsible(from, to int, args []any, uses map[int]int) bool {
 }
 
 // uuidArray is the PostgreSQL array literal of UUID arguments.
-func uuidArray(ids []any) string {
+func uuidArray(list []any) string {
 	var b strings.Builder
-	b.Grow(len(ids)*37 + 2)
+	b.Grow(len(list)*37 + 2)
 	b.WriteByte('{')
-	for i, id := range ids {
+	for i, id := range list {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(id.(uuid.UUID).String())
+		var s [36]byte
+		b.Write(ids.AppendText(s[:0], id.(uuid.UUID)))
 	}
 	b.WriteByte('}')
 	return b.String()

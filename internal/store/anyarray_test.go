@@ -16,6 +16,9 @@ func TestAnyArraysRewritesUUIDLists(t *testing.T) {
 		}
 		return uuidArray(out)
 	}
+	if got, want := arr(a, b), "{"+a.String()+","+b.String()+"}"; got != want {
+		t.Fatalf("the array literal is %s, want %s", got, want)
+	}
 	for _, tc := range []struct {
 		name     string
 		q        string
