@@ -160,7 +160,7 @@ func TestLeadPageStatementsFromTheShapeMemoAreSQLGraphs(t *testing.T) {
 		}
 		// Two pages whose leads' conditions are the same and whose
 		// contacts' are not: one asks for the contacts of one name only.
-		named := db.Contact.GetX(adminA, *db.Lead.Query().Where(lead.ContactIDNotNil(), lead.IDNEQ(withContact.ID)).
+		named := db.Contact.GetX(adminA, *db.Lead.Query().Where(lead.ContactIDNotNil(), lead.ContactIDNEQ(*withContact.ContactID)).
 			Order(lead.ByID()).FirstX(adminA).ContactID).LastName
 		pages := []func(q *ent.LeadQuery) *ent.LeadQuery{
 			func(q *ent.LeadQuery) *ent.LeadQuery {
