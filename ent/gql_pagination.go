@@ -67,6 +67,10 @@ type (
 	OrderDirection = entgql.OrderDirection
 )
 
+// noOrderValues are the values of every cursor of a page in the id's order
+// only: one empty list shared by them all (nothing appends to a cursor's).
+var noOrderValues any = []any{}
+
 func orderFunc(o OrderDirection, field string) func(*sql.Selector) {
 	if o == entgql.OrderDirectionDesc {
 		return Desc(field)
@@ -175,12 +179,14 @@ func (c *AccountConnection) build(nodes []*Account, pager *accountPager, after *
 		}
 	}
 	c.Edges = make([]*AccountEdge, len(nodes))
+	edges := make([]AccountEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &AccountEdge{
+		edges[i] = AccountEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -247,6 +253,9 @@ func (p *accountPager) applyFilter(query *AccountQuery) (*AccountQuery, error) {
 }
 
 func (p *accountPager) toCursor(_m *Account) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -580,12 +589,14 @@ func (c *AppointmentConnection) build(nodes []*Appointment, pager *appointmentPa
 		}
 	}
 	c.Edges = make([]*AppointmentEdge, len(nodes))
+	edges := make([]AppointmentEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &AppointmentEdge{
+		edges[i] = AppointmentEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -652,6 +663,9 @@ func (p *appointmentPager) applyFilter(query *AppointmentQuery) (*AppointmentQue
 }
 
 func (p *appointmentPager) toCursor(_m *Appointment) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -985,12 +999,14 @@ func (c *AutomationConnection) build(nodes []*Automation, pager *automationPager
 		}
 	}
 	c.Edges = make([]*AutomationEdge, len(nodes))
+	edges := make([]AutomationEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &AutomationEdge{
+		edges[i] = AutomationEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -1057,6 +1073,9 @@ func (p *automationPager) applyFilter(query *AutomationQuery) (*AutomationQuery,
 }
 
 func (p *automationPager) toCursor(_m *Automation) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -1354,12 +1373,14 @@ func (c *AutomationRunConnection) build(nodes []*AutomationRun, pager *automatio
 		}
 	}
 	c.Edges = make([]*AutomationRunEdge, len(nodes))
+	edges := make([]AutomationRunEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &AutomationRunEdge{
+		edges[i] = AutomationRunEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -1426,6 +1447,9 @@ func (p *automationrunPager) applyFilter(query *AutomationRunQuery) (*Automation
 }
 
 func (p *automationrunPager) toCursor(_m *AutomationRun) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -1705,12 +1729,14 @@ func (c *AutomationRunStepConnection) build(nodes []*AutomationRunStep, pager *a
 		}
 	}
 	c.Edges = make([]*AutomationRunStepEdge, len(nodes))
+	edges := make([]AutomationRunStepEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &AutomationRunStepEdge{
+		edges[i] = AutomationRunStepEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -2020,12 +2046,14 @@ func (c *ConnectionStageConnection) build(nodes []*ConnectionStage, pager *conne
 		}
 	}
 	c.Edges = make([]*ConnectionStageEdge, len(nodes))
+	edges := make([]ConnectionStageEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ConnectionStageEdge{
+		edges[i] = ConnectionStageEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -2092,6 +2120,9 @@ func (p *connectionstagePager) applyFilter(query *ConnectionStageQuery) (*Connec
 }
 
 func (p *connectionstagePager) toCursor(_m *ConnectionStage) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -2389,12 +2420,14 @@ func (c *ConnectionThirdPartyIDConnection) build(nodes []*ConnectionThirdPartyID
 		}
 	}
 	c.Edges = make([]*ConnectionThirdPartyIDEdge, len(nodes))
+	edges := make([]ConnectionThirdPartyIDEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ConnectionThirdPartyIDEdge{
+		edges[i] = ConnectionThirdPartyIDEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -2704,12 +2737,14 @@ func (c *ContactConnection) build(nodes []*Contact, pager *contactPager, after *
 		}
 	}
 	c.Edges = make([]*ContactEdge, len(nodes))
+	edges := make([]ContactEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ContactEdge{
+		edges[i] = ContactEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -2776,6 +2811,9 @@ func (p *contactPager) applyFilter(query *ContactQuery) (*ContactQuery, error) {
 }
 
 func (p *contactPager) toCursor(_m *Contact) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -3127,12 +3165,14 @@ func (c *CreditAssessmentConnection) build(nodes []*CreditAssessment, pager *cre
 		}
 	}
 	c.Edges = make([]*CreditAssessmentEdge, len(nodes))
+	edges := make([]CreditAssessmentEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CreditAssessmentEdge{
+		edges[i] = CreditAssessmentEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -3442,12 +3482,14 @@ func (c *CustomFieldConnection) build(nodes []*CustomField, pager *customfieldPa
 		}
 	}
 	c.Edges = make([]*CustomFieldEdge, len(nodes))
+	edges := make([]CustomFieldEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CustomFieldEdge{
+		edges[i] = CustomFieldEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -3514,6 +3556,9 @@ func (p *customfieldPager) applyFilter(query *CustomFieldQuery) (*CustomFieldQue
 }
 
 func (p *customfieldPager) toCursor(_m *CustomField) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -3811,12 +3856,14 @@ func (c *CustomFieldValueConnection) build(nodes []*CustomFieldValue, pager *cus
 		}
 	}
 	c.Edges = make([]*CustomFieldValueEdge, len(nodes))
+	edges := make([]CustomFieldValueEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CustomFieldValueEdge{
+		edges[i] = CustomFieldValueEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -4126,12 +4173,14 @@ func (c *CustomLabelConnection) build(nodes []*CustomLabel, pager *customlabelPa
 		}
 	}
 	c.Edges = make([]*CustomLabelEdge, len(nodes))
+	edges := make([]CustomLabelEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CustomLabelEdge{
+		edges[i] = CustomLabelEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -4198,6 +4247,9 @@ func (p *customlabelPager) applyFilter(query *CustomLabelQuery) (*CustomLabelQue
 }
 
 func (p *customlabelPager) toCursor(_m *CustomLabel) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -4477,12 +4529,14 @@ func (c *CustomerThirdPartyIDConnection) build(nodes []*CustomerThirdPartyID, pa
 		}
 	}
 	c.Edges = make([]*CustomerThirdPartyIDEdge, len(nodes))
+	edges := make([]CustomerThirdPartyIDEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &CustomerThirdPartyIDEdge{
+		edges[i] = CustomerThirdPartyIDEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -4792,12 +4846,14 @@ func (c *DepartmentConnection) build(nodes []*Department, pager *departmentPager
 		}
 	}
 	c.Edges = make([]*DepartmentEdge, len(nodes))
+	edges := make([]DepartmentEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &DepartmentEdge{
+		edges[i] = DepartmentEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -4864,6 +4920,9 @@ func (p *departmentPager) applyFilter(query *DepartmentQuery) (*DepartmentQuery,
 }
 
 func (p *departmentPager) toCursor(_m *Department) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -5161,12 +5220,14 @@ func (c *FollowUpConnection) build(nodes []*FollowUp, pager *followupPager, afte
 		}
 	}
 	c.Edges = make([]*FollowUpEdge, len(nodes))
+	edges := make([]FollowUpEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &FollowUpEdge{
+		edges[i] = FollowUpEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -5233,6 +5294,9 @@ func (p *followupPager) applyFilter(query *FollowUpQuery) (*FollowUpQuery, error
 }
 
 func (p *followupPager) toCursor(_m *FollowUp) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -5566,12 +5630,14 @@ func (c *FranchiseConnection) build(nodes []*Franchise, pager *franchisePager, a
 		}
 	}
 	c.Edges = make([]*FranchiseEdge, len(nodes))
+	edges := make([]FranchiseEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &FranchiseEdge{
+		edges[i] = FranchiseEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -5638,6 +5704,9 @@ func (p *franchisePager) applyFilter(query *FranchiseQuery) (*FranchiseQuery, er
 }
 
 func (p *franchisePager) toCursor(_m *Franchise) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -5953,12 +6022,14 @@ func (c *IncentiveConnection) build(nodes []*Incentive, pager *incentivePager, a
 		}
 	}
 	c.Edges = make([]*IncentiveEdge, len(nodes))
+	edges := make([]IncentiveEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &IncentiveEdge{
+		edges[i] = IncentiveEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -6268,12 +6339,14 @@ func (c *LeadConnection) build(nodes []*Lead, pager *leadPager, after *Cursor, f
 		}
 	}
 	c.Edges = make([]*LeadEdge, len(nodes))
+	edges := make([]LeadEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &LeadEdge{
+		edges[i] = LeadEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -6340,6 +6413,9 @@ func (p *leadPager) applyFilter(query *LeadQuery) (*LeadQuery, error) {
 }
 
 func (p *leadPager) toCursor(_m *Lead) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -6694,12 +6770,14 @@ func (c *PackageConnection) build(nodes []*Package, pager *packagePager, after *
 		}
 	}
 	c.Edges = make([]*PackageEdge, len(nodes))
+	edges := make([]PackageEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &PackageEdge{
+		edges[i] = PackageEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -7009,12 +7087,14 @@ func (c *LeadProductConnection) build(nodes []*LeadProduct, pager *leadproductPa
 		}
 	}
 	c.Edges = make([]*LeadProductEdge, len(nodes))
+	edges := make([]LeadProductEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &LeadProductEdge{
+		edges[i] = LeadProductEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -7324,12 +7404,14 @@ func (c *NoteConnection) build(nodes []*Note, pager *notePager, after *Cursor, f
 		}
 	}
 	c.Edges = make([]*NoteEdge, len(nodes))
+	edges := make([]NoteEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &NoteEdge{
+		edges[i] = NoteEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -7396,6 +7478,9 @@ func (p *notePager) applyFilter(query *NoteQuery) (*NoteQuery, error) {
 }
 
 func (p *notePager) toCursor(_m *Note) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -7675,12 +7760,14 @@ func (c *OutboundMessageConnection) build(nodes []*OutboundMessage, pager *outbo
 		}
 	}
 	c.Edges = make([]*OutboundMessageEdge, len(nodes))
+	edges := make([]OutboundMessageEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &OutboundMessageEdge{
+		edges[i] = OutboundMessageEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -7747,6 +7834,9 @@ func (p *outboundmessagePager) applyFilter(query *OutboundMessageQuery) (*Outbou
 }
 
 func (p *outboundmessagePager) toCursor(_m *OutboundMessage) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -8026,12 +8116,14 @@ func (c *PackagePriceConnection) build(nodes []*PackagePrice, pager *packagepric
 		}
 	}
 	c.Edges = make([]*PackagePriceEdge, len(nodes))
+	edges := make([]PackagePriceEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &PackagePriceEdge{
+		edges[i] = PackagePriceEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -8341,12 +8433,14 @@ func (c *PermissionConnection) build(nodes []*Permission, pager *permissionPager
 		}
 	}
 	c.Edges = make([]*PermissionEdge, len(nodes))
+	edges := make([]PermissionEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &PermissionEdge{
+		edges[i] = PermissionEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -8591,12 +8685,14 @@ func (c *PipelineConnection) build(nodes []*Pipeline, pager *pipelinePager, afte
 		}
 	}
 	c.Edges = make([]*PipelineEdge, len(nodes))
+	edges := make([]PipelineEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &PipelineEdge{
+		edges[i] = PipelineEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -8663,6 +8759,9 @@ func (p *pipelinePager) applyFilter(query *PipelineQuery) (*PipelineQuery, error
 }
 
 func (p *pipelinePager) toCursor(_m *Pipeline) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -8960,12 +9059,14 @@ func (c *PipelineStageConnection) build(nodes []*PipelineStage, pager *pipelines
 		}
 	}
 	c.Edges = make([]*PipelineStageEdge, len(nodes))
+	edges := make([]PipelineStageEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &PipelineStageEdge{
+		edges[i] = PipelineStageEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -9275,12 +9376,14 @@ func (c *ProductConnection) build(nodes []*Product, pager *productPager, after *
 		}
 	}
 	c.Edges = make([]*ProductEdge, len(nodes))
+	edges := make([]ProductEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ProductEdge{
+		edges[i] = ProductEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -9347,6 +9450,9 @@ func (p *productPager) applyFilter(query *ProductQuery) (*ProductQuery, error) {
 }
 
 func (p *productPager) toCursor(_m *Product) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -9662,12 +9768,14 @@ func (c *ProductGroupConnection) build(nodes []*ProductGroup, pager *productgrou
 		}
 	}
 	c.Edges = make([]*ProductGroupEdge, len(nodes))
+	edges := make([]ProductGroupEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ProductGroupEdge{
+		edges[i] = ProductGroupEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -9734,6 +9842,9 @@ func (p *productgroupPager) applyFilter(query *ProductGroupQuery) (*ProductGroup
 }
 
 func (p *productgroupPager) toCursor(_m *ProductGroup) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -10031,12 +10142,14 @@ func (c *ProductThirdPartyIDConnection) build(nodes []*ProductThirdPartyID, page
 		}
 	}
 	c.Edges = make([]*ProductThirdPartyIDEdge, len(nodes))
+	edges := make([]ProductThirdPartyIDEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &ProductThirdPartyIDEdge{
+		edges[i] = ProductThirdPartyIDEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -10346,12 +10459,14 @@ func (c *RoleConnection) build(nodes []*Role, pager *rolePager, after *Cursor, f
 		}
 	}
 	c.Edges = make([]*RoleEdge, len(nodes))
+	edges := make([]RoleEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &RoleEdge{
+		edges[i] = RoleEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -10679,12 +10794,14 @@ func (c *SavedFilterConnection) build(nodes []*SavedFilter, pager *savedfilterPa
 		}
 	}
 	c.Edges = make([]*SavedFilterEdge, len(nodes))
+	edges := make([]SavedFilterEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &SavedFilterEdge{
+		edges[i] = SavedFilterEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -10751,6 +10868,9 @@ func (p *savedfilterPager) applyFilter(query *SavedFilterQuery) (*SavedFilterQue
 }
 
 func (p *savedfilterPager) toCursor(_m *SavedFilter) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -11048,12 +11168,14 @@ func (c *SecurityGroupConnection) build(nodes []*SecurityGroup, pager *securityg
 		}
 	}
 	c.Edges = make([]*SecurityGroupEdge, len(nodes))
+	edges := make([]SecurityGroupEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &SecurityGroupEdge{
+		edges[i] = SecurityGroupEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -11120,6 +11242,9 @@ func (p *securitygroupPager) applyFilter(query *SecurityGroupQuery) (*SecurityGr
 }
 
 func (p *securitygroupPager) toCursor(_m *SecurityGroup) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -11417,12 +11542,14 @@ func (c *SourceConnection) build(nodes []*Source, pager *sourcePager, after *Cur
 		}
 	}
 	c.Edges = make([]*SourceEdge, len(nodes))
+	edges := make([]SourceEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &SourceEdge{
+		edges[i] = SourceEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -11489,6 +11616,9 @@ func (p *sourcePager) applyFilter(query *SourceQuery) (*SourceQuery, error) {
 }
 
 func (p *sourcePager) toCursor(_m *Source) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -11786,12 +11916,14 @@ func (c *StatusConnection) build(nodes []*Status, pager *statusPager, after *Cur
 		}
 	}
 	c.Edges = make([]*StatusEdge, len(nodes))
+	edges := make([]StatusEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &StatusEdge{
+		edges[i] = StatusEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -11858,6 +11990,9 @@ func (p *statusPager) applyFilter(query *StatusQuery) (*StatusQuery, error) {
 }
 
 func (p *statusPager) toCursor(_m *Status) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -12173,12 +12308,14 @@ func (c *SurveyConnection) build(nodes []*Survey, pager *surveyPager, after *Cur
 		}
 	}
 	c.Edges = make([]*SurveyEdge, len(nodes))
+	edges := make([]SurveyEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &SurveyEdge{
+		edges[i] = SurveyEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -12488,12 +12625,14 @@ func (c *TaskConnection) build(nodes []*Task, pager *taskPager, after *Cursor, f
 		}
 	}
 	c.Edges = make([]*TaskEdge, len(nodes))
+	edges := make([]TaskEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &TaskEdge{
+		edges[i] = TaskEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -12560,6 +12699,9 @@ func (p *taskPager) applyFilter(query *TaskQuery) (*TaskQuery, error) {
 }
 
 func (p *taskPager) toCursor(_m *Task) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -12893,12 +13035,14 @@ func (c *TenantConnection) build(nodes []*Tenant, pager *tenantPager, after *Cur
 		}
 	}
 	c.Edges = make([]*TenantEdge, len(nodes))
+	edges := make([]TenantEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &TenantEdge{
+		edges[i] = TenantEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -13143,12 +13287,14 @@ func (c *UserConnection) build(nodes []*User, pager *userPager, after *Cursor, f
 		}
 	}
 	c.Edges = make([]*UserEdge, len(nodes))
+	edges := make([]UserEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &UserEdge{
+		edges[i] = UserEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -13215,6 +13361,9 @@ func (p *userPager) applyFilter(query *UserQuery) (*UserQuery, error) {
 }
 
 func (p *userPager) toCursor(_m *User) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -13548,12 +13697,14 @@ func (c *UserSettingsConnection) build(nodes []*UserSettings, pager *usersetting
 		}
 	}
 	c.Edges = make([]*UserSettingsEdge, len(nodes))
+	edges := make([]UserSettingsEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &UserSettingsEdge{
+		edges[i] = UserSettingsEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -13863,12 +14014,14 @@ func (c *UserThirdPartyIDConnection) build(nodes []*UserThirdPartyID, pager *use
 		}
 	}
 	c.Edges = make([]*UserThirdPartyIDEdge, len(nodes))
+	edges := make([]UserThirdPartyIDEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &UserThirdPartyIDEdge{
+		edges[i] = UserThirdPartyIDEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -14178,12 +14331,14 @@ func (c *WebhookAttemptConnection) build(nodes []*WebhookAttempt, pager *webhook
 		}
 	}
 	c.Edges = make([]*WebhookAttemptEdge, len(nodes))
+	edges := make([]WebhookAttemptEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &WebhookAttemptEdge{
+		edges[i] = WebhookAttemptEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -14250,6 +14405,9 @@ func (p *webhookattemptPager) applyFilter(query *WebhookAttemptQuery) (*WebhookA
 }
 
 func (p *webhookattemptPager) toCursor(_m *WebhookAttempt) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)
@@ -14529,12 +14687,14 @@ func (c *WebhookEndpointConnection) build(nodes []*WebhookEndpoint, pager *webho
 		}
 	}
 	c.Edges = make([]*WebhookEndpointEdge, len(nodes))
+	edges := make([]WebhookEndpointEdge, len(nodes))
 	for i := range nodes {
 		node := nodeAt(i)
-		c.Edges[i] = &WebhookEndpointEdge{
+		edges[i] = WebhookEndpointEdge{
 			Node:   node,
 			Cursor: pager.toCursor(node),
 		}
+		c.Edges[i] = &edges[i]
 	}
 	if l := len(c.Edges); l > 0 {
 		c.PageInfo.StartCursor = &c.Edges[0].Cursor
@@ -14601,6 +14761,9 @@ func (p *webhookendpointPager) applyFilter(query *WebhookEndpointQuery) (*Webhoo
 }
 
 func (p *webhookendpointPager) toCursor(_m *WebhookEndpoint) Cursor {
+	if len(p.order) == 0 {
+		return Cursor{ID: _m.ID, Value: noOrderValues}
+	}
 	cs_ := make([]any, 0, len(p.order))
 	for _, o_ := range p.order {
 		cs_ = append(cs_, o_.Field.toCursor(_m).Value)

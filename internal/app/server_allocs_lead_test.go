@@ -19,7 +19,7 @@ import (
 // bench harness's `leads(first: 50)` with contact, account, stage,
 // assignees and createdBy, on bench-shaped data) may cost through the
 // whole HTTP stack, per database. Measured (docs/benchmarks.md, session
-// 11): SQLite 4,420, PostgreSQL 3,784 (10,264 / 9,810 before session 8's
+// 11): SQLite 4,352, PostgreSQL 3,741 (10,264 / 9,810 before session 8's
 // cuts, 6,375 / 5,848 after them, ~6,200 / 5,685 before session 11's); the
 // budget leaves a little room and fails on a new per-row or per-object
 // cost.
