@@ -22,6 +22,30 @@ import (
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
+// memoViewers are the viewers the shape memo's tests query as, in the
+// order they take turns: two tenants' administrators, a USER under the
+// owner rule, viewers shown deleted rows, the domain's unchecked reads and
+// system work.
+func memoViewers(t *testing.T, db *store.DB) (map[string]context.Context, []string) {
+	sys := tenancy.Bypass(context.Background())
+	adminA := storetest.As(t, db, "admin@demo-motors.test")
+	adminB := storetest.As(t, db, "admin@northwind-auto.test")
+	userA := storetest.As(t, db, "user@demo-motors.test")
+	viewers := map[string]context.Context{
+		"admin A":            adminA,
+		"admin B":            adminB,
+		"user A":             userA,
+		"admin A, deleted":   tenancy.WithDeleted(adminA),
+		"user A, unchecked":  registry.Unchecked(userA),
+		"system":             sys,
+		"system, deleted":    tenancy.WithDeleted(sys),
+		"user A, deleted":    tenancy.WithDeleted(userA),
+		"admin B, unchecked": registry.Unchecked(adminB),
+	}
+	return viewers, []string{"admin A", "admin B", "user A", "admin A, deleted", "user A, unchecked", "system",
+		"system, deleted", "user A, deleted", "admin B, unchecked"}
+}
+
 // The node's statement is rendered once per shape (ent/template/
 // shapes.tmpl) and sent with each query's own values. For viewers of two
 // tenants, a USER under the owner rule, a viewer shown deleted rows, the
@@ -33,20 +57,8 @@ func TestNodeStatementsFromTheShapeMemoAreSQLGraphs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		spy := &spyDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
 		c := ent.NewClient(ent.Driver(spy))
-		sys := tenancy.Bypass(context.Background())
-		adminA := storetest.As(t, db, "admin@demo-motors.test")
-		userA := storetest.As(t, db, "user@demo-motors.test")
-		viewers := map[string]context.Context{
-			"admin A":            adminA,
-			"admin B":            storetest.As(t, db, "admin@northwind-auto.test"),
-			"user A":             userA,
-			"admin A, deleted":   tenancy.WithDeleted(adminA),
-			"user A, unchecked":  registry.Unchecked(userA),
-			"system":             sys,
-			"system, deleted":    tenancy.WithDeleted(sys),
-			"user A, deleted":    tenancy.WithDeleted(userA),
-			"admin B, unchecked": registry.Unchecked(storetest.As(t, db, "admin@northwind-auto.test")),
-		}
+		viewers, names := memoViewers(t, db)
+		adminA, sys := viewers["admin A"], viewers["system"]
 		accounts := db.Account.Query().Order(account.ByID()).Limit(2).AllX(adminA)
 		live, deleted := accounts[0].ID, accounts[1].ID
 		if err := db.Account.DeleteOneID(deleted).Exec(adminA); err != nil {
@@ -75,8 +87,6 @@ func TestNodeStatementsFromTheShapeMemoAreSQLGraphs(t *testing.T) {
 				return c.UserSettings.Query().Where(usersettings.ID(id)).Only(ctx)
 			}},
 		}
-		names := []string{"admin A", "admin B", "user A", "admin A, deleted", "user A, unchecked", "system",
-			"system, deleted", "user A, deleted", "admin B, unchecked"}
 		found := map[string]bool{}
 		for round := range 2 {
 			for _, name := range names {
@@ -139,21 +149,8 @@ func TestLeadPageStatementsFromTheShapeMemoAreSQLGraphs(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		spy := &spyDriver{Driver: entsql.OpenDB(db.Dialect, db.SQL)}
 		c := ent.NewClient(ent.Driver(spy))
-		sys := tenancy.Bypass(context.Background())
-		adminA := storetest.As(t, db, "admin@demo-motors.test")
-		userA := storetest.As(t, db, "user@demo-motors.test")
-		viewers := map[string]context.Context{
-			"admin A":            adminA,
-			"admin B":            storetest.As(t, db, "admin@northwind-auto.test"),
-			"user A":             userA,
-			"admin A, deleted":   tenancy.WithDeleted(adminA),
-			"user A, unchecked":  registry.Unchecked(userA),
-			"system":             sys,
-			"system, deleted":    tenancy.WithDeleted(sys),
-			"admin B, unchecked": registry.Unchecked(storetest.As(t, db, "admin@northwind-auto.test")),
-		}
-		names := []string{"admin A", "admin B", "user A", "admin A, deleted", "user A, unchecked", "system",
-			"system, deleted", "admin B, unchecked"}
+		viewers, names := memoViewers(t, db)
+		adminA := viewers["admin A"]
 		withContact := db.Lead.Query().Where(lead.ContactIDNotNil()).Order(lead.ByID()).FirstX(adminA)
 		if err := db.Contact.DeleteOneID(*withContact.ContactID).Exec(adminA); err != nil {
 			t.Fatal(err)
