@@ -34,6 +34,17 @@ var gqlCodes = map[fault.Code]string{
 	fault.Busy:            "SERVER_BUSY",
 }
 
+// busy reports whether errs hold a write the database kept refusing for
+// concurrent ones (SERVER_BUSY).
+func busy(errs gqlerror.List) bool {
+	for _, e := range errs {
+		if e.Extensions["code"] == gqlCodes[fault.Busy] {
+			return true
+		}
+	}
+	return false
+}
+
 // presentError turns a resolver's error into what the client sees. Errors
 // the GraphQL layer made itself (validation, limits, unknown node ids) are
 // safe and kept. Everything else is mapped to a domain error; an internal

@@ -69,6 +69,10 @@ func (h post) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	resp := responses(ctx)
+	if len(resp.Errors) > 0 && busy(resp.Errors) {
+		// As REST's 503 says it: the same request will likely do in a moment.
+		w.Header().Set("Retry-After", "1")
+	}
 	writeResponse(w, resp)
 	// Written: the connection's buffer holds what it has not sent yet, and
 	// nothing else refers to the data.

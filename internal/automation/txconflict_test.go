@@ -151,7 +151,7 @@ func TestADeadlockedWriteIsRunAgain(t *testing.T) {
 }
 
 // Without retries (CONECRM_TX_RETRIES=0) the deadlocked creation is a 503
-// with Retry-After on REST and SERVER_BUSY on GraphQL — a client's retry
+// with Retry-After on REST and SERVER_BUSY with Retry-After on GraphQL — a client's retry
 // will do, it is not a server fault — and writes nothing.
 func TestADeadlockedWriteOutOfRetriesIsBusy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
@@ -199,8 +199,8 @@ func TestADeadlockedWriteOutOfRetriesIsBusy(t *testing.T) {
 			}
 		}
 		res.JSON(t, &gql)
-		if len(gql.Errors) != 1 || gql.Errors[0].Extensions.Code != "SERVER_BUSY" {
-			t.Fatalf("createLead: %d %s", res.Status, res.Body)
+		if len(gql.Errors) != 1 || gql.Errors[0].Extensions.Code != "SERVER_BUSY" || res.Header.Get("Retry-After") != "1" {
+			t.Fatalf("createLead: %d (Retry-After %q) %s", res.Status, res.Header.Get("Retry-After"), res.Body)
 		}
 
 		n, err := db.Lead.Query().Where(lead.Subject("Deadlock")).Count(e.ctx)
