@@ -4,14 +4,19 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 
 	"entgo.io/ent/dialect"
+	"github.com/lib/pq"
 	"modernc.org/sqlite"
 
+	"github.com/conecrm/gateway/ent"
+	"github.com/conecrm/gateway/ent/account"
 	"github.com/conecrm/gateway/internal/crm"
 	"github.com/conecrm/gateway/internal/fault"
 	"github.com/conecrm/gateway/internal/store"
+	"github.com/conecrm/gateway/internal/tenancy"
 	"github.com/conecrm/gateway/internal/testing/storetest"
 )
 
@@ -59,4 +64,70 @@ func TestSQLiteBusyIsATransientConflict(t *testing.T) {
 	defer held.Rollback()
 	_, err = open("_pragma=busy_timeout(0)&_txlock=immediate").BeginTx(ctx, nil)
 	check("an immediate transaction without busy timeout", err, 5) // SQLITE_BUSY
+}
+
+// inTx's rerun rule, with the conflict reported by the transaction's own
+// function (as the driver reports a deadlock): the whole function runs
+// again, its rows and AfterCommit functions only from the attempt that
+// commits; a conflict that outlasts the retries is Busy; and once the
+// request's context has ended nothing is run again.
+func TestTransientConflictsRunTheTransactionAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		svc := crm.NewService(db.Client)
+		sys := tenancy.Bypass(context.Background())
+		deadlock := &pq.Error{Code: "40P01", Message: "deadlock detected"}
+		tid := storetest.TenantID(t, db, "demo-motors.test")
+		name := func(attempt int) string { return fmt.Sprintf("Retried %d", attempt) }
+		run := func(ctx context.Context, conflicts int, onConflict func()) (attempts, committed int, err error) {
+			err = svc.InTx(ctx, func(bound *crm.Service, tx *ent.Client, _ *sql.Tx) error {
+				attempts++
+				if _, err := tx.Account.Create().SetTenantID(tid).SetName(name(attempts)).Save(ctx); err != nil {
+					return err
+				}
+				bound.AfterCommit(tx, func() { committed++ })
+				if attempts <= conflicts {
+					if onConflict != nil {
+						onConflict()
+					}
+					return deadlock
+				}
+				return nil
+			})
+			return attempts, committed, err
+		}
+		written := func() []string {
+			var out []string
+			for _, a := range db.Account.Query().Where(account.NameHasPrefix("Retried ")).AllX(sys) {
+				out = append(out, a.Name)
+			}
+			db.Account.Delete().Where(account.NameHasPrefix("Retried ")).ExecX(sys)
+			return out
+		}
+
+		attempts, committed, err := run(sys, 2, nil)
+		if err != nil || attempts != 3 || committed != 1 {
+			t.Fatalf("two conflicts: err %v, %d attempts, AfterCommit ran %d times; want nil, 3, 1", err, attempts, committed)
+		}
+		if got := written(); len(got) != 1 || got[0] != name(3) {
+			t.Errorf("two conflicts: written %v, want only the third attempt's", got)
+		}
+
+		attempts, committed, err = run(sys, 100, nil)
+		if e := crm.AsError(err); e.Code != fault.Busy || attempts != crm.DefaultTxRetries+1 || committed != 0 {
+			t.Fatalf("a lasting conflict: %v (%s), %d attempts, AfterCommit %d; want busy after %d, none",
+				err, e.Code, attempts, committed, crm.DefaultTxRetries+1)
+		}
+		if got := written(); len(got) != 0 {
+			t.Errorf("a lasting conflict: written %v, want nothing", got)
+		}
+
+		ctx, cancel := context.WithCancel(sys)
+		attempts, committed, err = run(ctx, 100, cancel) // the request ends during the first attempt
+		if e := crm.AsError(err); e.Code != fault.Busy || attempts != 1 || committed != 0 {
+			t.Fatalf("the request ended: %v (%s), %d attempts, AfterCommit %d; want busy after 1, none", err, e.Code, attempts, committed)
+		}
+		if got := written(); len(got) != 0 {
+			t.Errorf("the request ended: written %v, want nothing", got)
+		}
+	})
 }
