@@ -27,9 +27,7 @@ func AsError(err error) *fault.Error {
 	}
 	var e *fault.Error
 	switch {
-	// An inner write's transient conflict, already mapped to Internal by
-	// the nested inTx, is still a conflict of the whole transaction.
-	case errors.As(err, &e) && (e.Code != fault.Internal || !store.IsTransientConflict(e.Err)):
+	case errors.As(err, &e):
 		return e
 	case errors.Is(err, context.DeadlineExceeded), store.IsStatementTimeout(err):
 		return &fault.Error{Code: fault.Timeout, Message: "the request took too long and was stopped", Err: err}

@@ -70,10 +70,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, style ErrorS
 	}
 	e := crm.AsError(err)
 	switch e.Code {
-	case fault.Timeout:
-		w.Header().Set("Retry-After", "1")
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
-	case fault.Busy:
+	case fault.Timeout, fault.Busy: // not the client's fault, nor the server's: the same request will likely do
 		w.Header().Set("Retry-After", "1")
 		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: e.Message, RequestID: httpx.RequestID(r.Context())})
 	case fault.Canceled:
